@@ -1,0 +1,260 @@
+/*
+ * util.c -- implementation of the shared vocabulary declared in jc.h:
+ * error names, logging, time formatting/parsing, buffers and string checks.
+ */
+#include "jc.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+int jc_log_level = JC_LOG_INFO;
+
+static const struct {
+    const char *code;
+    int http;
+} err_table[] = {
+    [JC_OK] = {"ok", 200},
+    [JC_ERR_NOMEM] = {"no_memory", 503},
+    [JC_ERR_INVALID] = {"invalid", 400},
+    [JC_ERR_NOTFOUND] = {"not_found", 404},
+    [JC_ERR_AUTH] = {"unauthenticated", 401},
+    [JC_ERR_DENIED] = {"forbidden", 403},
+    [JC_ERR_CONFLICT] = {"conflict", 409},
+    [JC_ERR_TOOBIG] = {"too_large", 413},
+    [JC_ERR_IO] = {"io_error", 500},
+    [JC_ERR_DB] = {"storage_error", 500},
+    [JC_ERR_CORRUPT] = {"corrupt", 500},
+    [JC_ERR_UNAVAILABLE] = {"unavailable", 503},
+    [JC_ERR_INTERNAL] = {"internal", 500},
+};
+
+const char *jc_err_code(jc_err e) {
+    if ((size_t)e >= JC_ARRAY_LEN(err_table)) return "internal";
+    return err_table[e].code;
+}
+
+int jc_err_http_status(jc_err e) {
+    if ((size_t)e >= JC_ARRAY_LEN(err_table)) return 500;
+    return err_table[e].http;
+}
+
+void jc__log(int level, const char *fmt, ...) {
+    static const char *names[] = {"debug", "info", "warn", "error"};
+    char ts[40];
+    jc_fmt_utc(jc_now_ms(), ts, sizeof ts);
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "%s [%s] ", ts, names[level < 0 ? 0 : level > 3 ? 3 : level]);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+}
+
+int64_t jc_now_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void fmt_tm(int64_t ms, int offset_s, struct tm *tm) {
+    time_t t = (time_t)((ms - ((ms % 1000 + 1000) % 1000)) / 1000) + offset_s;
+    gmtime_r(&t, tm);
+}
+
+void jc_fmt_utc(int64_t ms, char *out, size_t outsz) {
+    struct tm tm;
+    fmt_tm(ms, 0, &tm);
+    snprintf(out, outsz, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
+             tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+             (int)((ms % 1000 + 1000) % 1000));
+}
+
+void jc_fmt_local(int64_t ms, char *out, size_t outsz) {
+    struct tm tm;
+    fmt_tm(ms, 8 * 3600, &tm);
+    snprintf(out, outsz, "%04d-%02d-%02d %02d:%02d", tm.tm_year + 1900, tm.tm_mon + 1,
+             tm.tm_mday, tm.tm_hour, tm.tm_min);
+}
+
+static int read_digits(const char **p, int n, int *out) {
+    int v = 0;
+    for (int i = 0; i < n; i++) {
+        if ((*p)[i] < '0' || (*p)[i] > '9') return 0;
+        v = v * 10 + ((*p)[i] - '0');
+    }
+    *p += n;
+    *out = v;
+    return 1;
+}
+
+jc_err jc_parse_time(const char *s, int64_t *out_ms) {
+    if (!s) return JC_ERR_INVALID;
+    const char *p = s;
+    int Y, M, D, h = 0, m = 0, sec = 0, msec = 0, off = 8 * 3600;
+    if (!read_digits(&p, 4, &Y) || *p++ != '-' || !read_digits(&p, 2, &M) || *p++ != '-' ||
+        !read_digits(&p, 2, &D))
+        return JC_ERR_INVALID;
+    if (*p == 'T' || *p == ' ') {
+        p++;
+        if (!read_digits(&p, 2, &h) || *p++ != ':' || !read_digits(&p, 2, &m))
+            return JC_ERR_INVALID;
+        if (*p == ':') {
+            p++;
+            if (!read_digits(&p, 2, &sec)) return JC_ERR_INVALID;
+            if (*p == '.') {
+                p++;
+                int digits = 0, v = 0;
+                while (*p >= '0' && *p <= '9') {
+                    if (digits < 3) v = v * 10 + (*p - '0'), digits++;
+                    p++;
+                }
+                if (digits == 0) return JC_ERR_INVALID;
+                while (digits < 3) v *= 10, digits++;
+                msec = v;
+            }
+        }
+    }
+    if (*p == 'Z') {
+        off = 0;
+        p++;
+    } else if (*p == '+' || *p == '-') {
+        int sign = *p == '-' ? -1 : 1, oh, om;
+        p++;
+        if (!read_digits(&p, 2, &oh)) return JC_ERR_INVALID;
+        if (*p == ':') p++;
+        if (!read_digits(&p, 2, &om)) return JC_ERR_INVALID;
+        off = sign * (oh * 3600 + om * 60);
+    }
+    if (*p) return JC_ERR_INVALID;
+    if (Y < 1970 || Y > 9999 || M < 1 || M > 12 || D < 1 || h > 23 || m > 59 || sec > 60)
+        return JC_ERR_INVALID;
+    static const int mdays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    int leap = (Y % 4 == 0 && Y % 100 != 0) || Y % 400 == 0;
+    if (D > mdays[M - 1] + (M == 2 && leap)) return JC_ERR_INVALID;
+    struct tm tm = {.tm_year = Y - 1900, .tm_mon = M - 1, .tm_mday = D,
+                    .tm_hour = h, .tm_min = m, .tm_sec = sec};
+    time_t t = timegm(&tm);
+    *out_ms = ((int64_t)t - off) * 1000 + msec;
+    return JC_OK;
+}
+
+void jc_buf_init(jc_buf *b, size_t cap) {
+    b->data = NULL;
+    b->len = b->alloc = 0;
+    b->cap = cap ? cap : (size_t)64 << 20;
+}
+
+void jc_buf_free(jc_buf *b) {
+    if (!b) return;
+    free(b->data);
+    b->data = NULL;
+    b->len = b->alloc = 0;
+}
+
+jc_err jc_buf_append(jc_buf *b, const void *p, size_t n) {
+    if (n > b->cap || b->len > b->cap - n) return JC_ERR_TOOBIG;
+    if (b->len + n + 1 > b->alloc) {
+        size_t na = b->alloc ? b->alloc : 256;
+        while (na < b->len + n + 1) na *= 2;
+        char *nd = realloc(b->data, na);
+        if (!nd) return JC_ERR_NOMEM;
+        b->data = nd;
+        b->alloc = na;
+    }
+    if (n) memcpy(b->data + b->len, p, n);
+    b->len += n;
+    b->data[b->len] = 0;
+    return JC_OK;
+}
+
+jc_err jc_buf_puts(jc_buf *b, const char *s) { return jc_buf_append(b, s, strlen(s)); }
+
+jc_err jc_buf_printf(jc_buf *b, const char *fmt, ...) {
+    char small[512];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(small, sizeof small, fmt, ap);
+    va_end(ap);
+    if (n < 0) return JC_ERR_INVALID;
+    if ((size_t)n < sizeof small) return jc_buf_append(b, small, (size_t)n);
+    char *big = malloc((size_t)n + 1);
+    if (!big) return JC_ERR_NOMEM;
+    va_start(ap, fmt);
+    vsnprintf(big, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    jc_err e = jc_buf_append(b, big, (size_t)n);
+    free(big);
+    return e;
+}
+
+char *jc_buf_take(jc_buf *b) {
+    char *d = b->data;
+    if (!d) d = calloc(1, 1);
+    b->data = NULL;
+    b->len = b->alloc = 0;
+    return d;
+}
+
+char *jc_strdup(const char *s) {
+    if (!s) return NULL;
+    size_t n = strlen(s) + 1;
+    char *d = malloc(n);
+    if (d) memcpy(d, s, n);
+    return d;
+}
+
+int jc_utf8_valid(const char *str, size_t n) {
+    const unsigned char *s = (const unsigned char *)str;
+    size_t i = 0;
+    while (i < n) {
+        unsigned c = s[i];
+        if (c == 0) return 0;
+        if (c < 0x80) { i++; continue; }
+        size_t need;
+        uint32_t cp;
+        if ((c & 0xE0) == 0xC0) need = 1, cp = c & 0x1F;
+        else if ((c & 0xF0) == 0xE0) need = 2, cp = c & 0x0F;
+        else if ((c & 0xF8) == 0xF0) need = 3, cp = c & 0x07;
+        else return 0;
+        if (i + need >= n) return 0; /* truncated sequence */
+        for (size_t k = 1; k <= need; k++) {
+            if ((s[i + k] & 0xC0) != 0x80) return 0;
+            cp = (cp << 6) | (s[i + k] & 0x3F);
+        }
+        if ((need == 1 && cp < 0x80) || (need == 2 && cp < 0x800) ||
+            (need == 3 && cp < 0x10000) || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+            return 0;
+        i += need + 1;
+    }
+    return 1;
+}
+
+size_t jc_utf8_len(const char *s) {
+    size_t n = 0;
+    for (; *s; s++)
+        if (((unsigned char)*s & 0xC0) != 0x80) n++;
+    return n;
+}
+
+jc_err jc_parse_i64(const char *s, int64_t *out) {
+    if (!s || !*s) return JC_ERR_INVALID;
+    char *end;
+    errno = 0;
+    long long v = strtoll(s, &end, 10);
+    if (errno || *end) return JC_ERR_INVALID;
+    *out = v;
+    return JC_OK;
+}
+
+void jc_hex(const unsigned char *p, size_t n, char *out) {
+    static const char hx[] = "0123456789abcdef";
+    for (size_t i = 0; i < n; i++) {
+        out[2 * i] = hx[p[i] >> 4];
+        out[2 * i + 1] = hx[p[i] & 15];
+    }
+    out[2 * n] = 0;
+}

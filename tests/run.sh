@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# run.sh -- runs every test: the C unit-test binaries, then the integration and
+# browser tests (node --test, each file starts its own real server, broker, browser).
+# Prints one closing line "N passed, N failed"; exits 1 when anything failed.
+#   JICENG_BIN       the jiceng binary under test (build/jiceng)
+#   JICENG_UNIT_DIR  where the unit-test binaries are (build/tests)
+#   TESTS=pattern    run only the integration files whose name contains pattern
+set -uo pipefail
+cd "$(dirname "$0")/.."
+export JICENG_BIN=${JICENG_BIN:-$PWD/build/jiceng}
+unit_dir=${JICENG_UNIT_DIR:-$PWD/build/tests}
+passed=0; failed=0; skipped=0
+log=$(mktemp -d)
+
+for t in "$unit_dir"/test_*; do
+  [ -x "$t" ] || continue
+  name=$(basename "$t")
+  "$t" > "$log/$name.out" 2>&1
+  rc=$?
+  line=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$log/$name.out" | tail -1)
+  p=$(echo "$line" | awk '{print $1}'); f=$(echo "$line" | awk '{print $3}')
+  [ -z "$p" ] && { p=0; f=1; }
+  [ "$rc" -ne 0 ] && [ "$f" -eq 0 ] && f=1
+  passed=$((passed + p)); failed=$((failed + f))
+  if [ "$f" -ne 0 ]; then echo "FAIL unit/$name"; grep -v '^ok ' "$log/$name.out" | tail -30; else echo "ok   unit/$name ($p)"; fi
+done
+
+files=()
+for f in tests/integration/*.test.mjs; do
+  [ -f "$f" ] || continue
+  [ -n "${TESTS:-}" ] && [[ "$f" != *"$TESTS"* ]] && continue
+  files+=("$f")
+done
+if ((${#files[@]})); then
+  node --test --test-concurrency=1 --test-reporter=tap "${files[@]}" > "$log/node.tap" 2>&1
+  rc=$?
+  p=$(grep -E '^# pass [0-9]+' "$log/node.tap" | tail -1 | awk '{print $3}')
+  f=$(grep -E '^# fail [0-9]+' "$log/node.tap" | tail -1 | awk '{print $3}')
+  s=$(grep -E '^# skipped [0-9]+' "$log/node.tap" | tail -1 | awk '{print $3}')
+  p=${p:-0}; f=${f:-0}; s=${s:-0}
+  [ "$rc" -ne 0 ] && [ "$f" -eq 0 ] && f=1
+  passed=$((passed + p)); failed=$((failed + f)); skipped=$((skipped + s))
+  if [ "$f" -ne 0 ]; then
+    echo "FAIL integration:"; grep -E '^not ok|^# Subtest|error:|expected|actual|Error' "$log/node.tap" | head -80
+    cp "$log/node.tap" "${TMPDIR:-/tmp}/jiceng-last-node.tap" 2>/dev/null
+  fi
+  echo "integration: $p passed, $f failed, $s skipped (${#files[@]} files)"
+fi
+rm -rf "$log"
+if [ "$skipped" -ne 0 ]; then echo "skipped tests are failures here: $skipped skipped"; failed=$((failed + skipped)); fi
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
