@@ -14,7 +14,9 @@ CFLAGS  += -std=c11 -D_GNU_SOURCE -DH2O_USE_LIBUV=0 $(OPT) -g -Wall -Wextra -Wer
 LDLIBS  += $(shell pkg-config --libs $(PKGS)) -lcsv -lpthread -lm
 
 SRC      := $(wildcard src/*.c)
-OBJ      := $(SRC:src/%.c=$(BUILD)/obj/%.o)
+# Official holidays (npm chinese-days) converted at build time, not committed.
+CALDATA  := $(BUILD)/gen/calendar_data.c
+OBJ      := $(SRC:src/%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/calendar_data.o
 LIBOBJ   := $(filter-out $(BUILD)/obj/main.o,$(OBJ))
 UNITSRC  := $(wildcard tests/unit/test_*.c)
 UNITBIN  := $(UNITSRC:tests/unit/%.c=$(BUILD)/tests/%)
@@ -27,6 +29,12 @@ $(BUILD)/jiceng: $(OBJ)
 
 $(BUILD)/obj/%.o: src/%.c $(wildcard src/*.h) $(GEN) | $(BUILD)/obj
 	$(CC) $(CFLAGS) -c -o $@ $<
+
+$(CALDATA): scripts/gen_calendar.mjs node_modules/chinese-days/dist/chinese-days.json
+	node scripts/gen_calendar.mjs $@
+
+$(BUILD)/obj/calendar_data.o: $(CALDATA) src/calendar.h | $(BUILD)/obj
+	$(CC) $(CFLAGS) -Isrc -c -o $@ $<
 
 $(BUILD)/tests/%: tests/unit/%.c tests/unit/t.h $(LIBOBJ) | $(BUILD)/tests
 	$(CC) $(CFLAGS) -Isrc -o $@ $< $(LIBOBJ) $(LDFLAGS) $(LDLIBS)
