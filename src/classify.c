@@ -90,8 +90,11 @@ classify_params classify_params_default(void) {
     classify_params p = {0};
     p.algo = CLASSIFY_SVM;
     p.grams = text_opts_default();
+    p.grams.max_n = 2;
     p.title_ns = 1;
-    p.C = 1.0;
+    p.sublinear_tf = 0;
+    p.body_lead = 200;
+    p.C = 10.0;
     p.max_iter = 1000;
     p.epochs = 30;
     p.lr = 0.5;
@@ -337,7 +340,16 @@ static jc_err doc_counts(const classify_params *p, classify_scratch *s, const ch
         e = text_codepoints_buf(title, strlen(title), &s->tcp, &s->tcap, &s->tn);
         if (e) return e;
     }
-    e = text_codepoints_buf(text, strlen(text), &s->bcp, &s->bcap, &s->bn);
+    size_t blen = strlen(text);
+    if (blen > TEXT_MAX_BYTES) return JC_ERR_TOOBIG;
+    if (p->body_lead > 0) { /* cut at the body_lead-th code point of the input */
+        if (!jc_utf8_valid(text, blen)) return JC_ERR_INVALID;
+        size_t cps = 0, i = 0;
+        for (; i < blen; i++)
+            if (((unsigned char)text[i] & 0xC0) != 0x80 && cps++ == (size_t)p->body_lead) break;
+        blen = i;
+    }
+    e = text_codepoints_buf(text, blen, &s->bcp, &s->bcap, &s->bn);
     if (e) return e;
     text_opts o = p->grams;
     o.ns = 0;
@@ -468,7 +480,7 @@ static jc_err collect_labels(const classify_data *d, const size_t *idx, size_t n
 
 /* Weights features of s->v by sublinear TF x IDF and L2-normalises them;
  * rows come from s->rowidx, idf from rows (stride). */
-static void weigh(classify_scratch *s, const float *rows, size_t stride) {
+static void weigh(classify_scratch *s, const float *rows, size_t stride, int sublinear) {
     double norm = 0;
     for (size_t j = 0; j < s->v.n; j++) {
         uint32_t r = s->rowidx[j];
@@ -476,7 +488,8 @@ static void weigh(classify_scratch *s, const float *rows, size_t stride) {
             s->x[j] = 0;
             continue;
         }
-        float v = (1.0f + logf(s->v.f[j].val)) * rows[(size_t)r * stride];
+        float tf = s->v.f[j].val;
+        float v = (sublinear ? 1.0f + logf(tf) : tf) * rows[(size_t)r * stride];
         s->x[j] = v;
         norm += (double)v * v;
     }
@@ -585,6 +598,8 @@ static int valid_params(const classify_params *p) {
     const text_opts *o = &p->grams;
     return (p->algo == CLASSIFY_SVM || p->algo == CLASSIFY_LOGREG) && o->min_n >= 1 &&
            o->max_n <= 4 && o->min_n <= o->max_n && o->bits >= 12 && o->bits <= 24 &&
+           (p->sublinear_tf == 0 || p->sublinear_tf == 1) && (p->title_ns == 0 || p->title_ns == 1) &&
+           (o->fold_digits == 0 || o->fold_digits == 1) && p->body_lead >= 0 &&
            p->C > 0 && p->max_iter > 0 && p->epochs > 0 && p->lr > 0 && p->l2 >= 0;
 }
 
@@ -696,7 +711,7 @@ static jc_err train_idx(const classify_data *d, const size_t *idx, size_t n,
             uint32_t col = docslots[i][2 * j];
             float cnt;
             memcpy(&cnt, &docslots[i][2 * j + 1], sizeof cnt);
-            float v = (1.0f + logf(cnt)) * m->rows[col * stride];
+            float v = (p->sublinear_tf ? 1.0f + logf(cnt) : cnt) * m->rows[col * stride];
             X.col[q + j] = col;
             X.val[q + j] = v;
             norm += (double)v * v;
@@ -823,7 +838,7 @@ jc_err classify_predict(const classify_model *m, classify_scratch *scratch, cons
     if (e) goto out;
     size_t stride = (size_t)m->K + 1;
     for (size_t j = 0; j < s->v.n; j++) s->rowidx[j] = model_row(m, s->v.f[j].slot);
-    weigh(s, m->rows, stride);
+    weigh(s, m->rows, stride, m->p.sublinear_tf);
     double *sc = s->scores;
     int K = m->K;
     for (int c = 0; c < K; c++) sc[c] = m->bias[c];
@@ -884,7 +899,8 @@ jc_err classify_serialize(const classify_model *m, unsigned char **buf, size_t *
     jc_err e = put(&b, MAGIC, sizeof MAGIC);
     uint32_t hdr[] = {CLASSIFY_FORMAT_VERSION, (uint32_t)p->algo, (uint32_t)p->grams.min_n,
                       (uint32_t)p->grams.max_n, (uint32_t)p->grams.bits,
-                      (uint32_t)p->grams.fold_digits, (uint32_t)p->title_ns};
+                      (uint32_t)p->grams.fold_digits, (uint32_t)p->title_ns,
+                      (uint32_t)p->sublinear_tf, (uint32_t)p->body_lead};
     for (size_t i = 0; !e && i < JC_ARRAY_LEN(hdr); i++) e = put_u32(&b, hdr[i]);
     if (!e) e = put_u64(&b, (uint64_t)p->created_ms);
     if (!e) e = put_u32(&b, (uint32_t)m->K);
@@ -1001,6 +1017,8 @@ jc_err classify_deserialize(const unsigned char *buf, size_t len, classify_model
     p->grams.bits = (int)get_u32(&r);
     p->grams.fold_digits = (int)get_u32(&r);
     p->title_ns = (int)get_u32(&r);
+    p->sublinear_tf = (int)get_u32(&r);
+    p->body_lead = (int)get_u32(&r);
     uint64_t lo = get_u32(&r), hi = get_u32(&r);
     p->created_ms = (int64_t)(lo | hi << 32);
     uint32_t K = get_u32(&r);

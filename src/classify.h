@@ -38,6 +38,8 @@ typedef struct {
     classify_algo algo;
     text_opts grams;     /* n-gram lengths, hash bits, digit folding */
     int title_ns;        /* also count title grams in a namespace of their own */
+    int sublinear_tf;    /* 1 + ln(tf) instead of the raw count */
+    int body_lead;       /* use only the first N code points of the body (0 = all) */
     double C;            /* SVM: cost (liblinear's C) */
     int max_iter;        /* SVM: outer iterations of coordinate descent */
     int epochs;          /* logreg: passes over the data */
@@ -46,7 +48,9 @@ typedef struct {
     int64_t created_ms;  /* stamp written into the model; 0 = now */
 } classify_params;
 
-/* SVM, uni- to tri-grams, 2^20 slots, title namespace on, C = 1, seed 42. */
+/* SVM, uni- and bi-grams, 2^20 slots, title namespace on, raw TF, the
+ * first 200 code points of the body, C = 10, seed 42 (chosen by 5-fold
+ * cross-validation, see docs/classify.md). */
 classify_params classify_params_default(void);
 
 /* Rows of labelled (or unlabelled) text.  All strings are owned. */

@@ -25,10 +25,12 @@ static const char help_train[] =
     "  --text-col C    text column (default 留言详情)\n"
     "  --label-col C   label column (default 一级分类)\n"
     "  --algo A        svm (default) or logreg\n"
-    "  --ngrams N-M    character n-gram lengths (default 1-3)\n"
+    "  --ngrams N-M    character n-gram lengths (default 1-2)\n"
+    "  --body-lead N   use the first N code points of the text (default 200, 0 = all)\n"
+    "  --sublinear     1 + ln(tf) instead of raw term counts\n"
     "  --bits B        hash space 2^B slots, 12..24 (default 20)\n"
     "  --no-title-ns   do not count the title a second time in its own namespace\n"
-    "  --C X, --epochs N, --lr X, --l2 X, --seed N   learner settings\n"
+    "  --C X (default 10), --epochs N, --lr X, --l2 X, --seed N   learner settings\n"
     "Example:\n"
     "  jiceng classify train --data data/seed_texts.csv --title-col title \\\n"
     "      --text-col text --label-col category --out var/seed.model\n";
@@ -118,6 +120,10 @@ static int parse_opts(const char *cmd, int argc, char **argv, opts *o) {
             o->json = 1;
             continue;
         }
+        if (!strcmp(a, "--sublinear")) {
+            o->p.sublinear_tf = 1;
+            continue;
+        }
         if (!strcmp(a, "--no-title-ns")) {
             o->p.title_ns = 0;
             continue;
@@ -128,6 +134,7 @@ static int parse_opts(const char *cmd, int argc, char **argv, opts *o) {
         else if (!strcmp(a, "--top")) bad = parse_int(v, 1, CLASSIFY_MAX_TOP, &o->top);
         else if (!strcmp(a, "--grams")) bad = parse_int(v, 0, CLASSIFY_MAX_GRAMS, &o->grams);
         else if (!strcmp(a, "--repeat")) bad = parse_int(v, 1, 1000000, &o->repeat);
+        else if (!strcmp(a, "--body-lead")) bad = parse_int(v, 0, 1 << 20, &o->p.body_lead);
         else if (!strcmp(a, "--bits")) bad = parse_int(v, 12, 24, &o->p.grams.bits);
         else if (!strcmp(a, "--epochs")) bad = parse_int(v, 1, 10000, &o->p.epochs);
         else if (!strcmp(a, "--threshold")) bad = parse_double(v, &o->threshold);
