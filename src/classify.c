@@ -44,7 +44,7 @@ struct classify_model {
     uint32_t *slots; /* nrows */
     float *rows;     /* nrows * (K + 1): idf, then K weights */
     float *bias;     /* K */
-    uint32_t *tab;   /* row + 1, 0 = empty */
+    uint32_t *tab;   /* pairs (slot, row + 1); row + 1 == 0 = empty */
     uint32_t tmask;
 };
 
@@ -343,7 +343,7 @@ static jc_err doc_counts(const classify_params *p, classify_scratch *s, const ch
     size_t blen = strlen(text);
     if (blen > TEXT_MAX_BYTES) return JC_ERR_TOOBIG;
     if (p->body_lead > 0) { /* cut at the body_lead-th code point of the input */
-        if (!jc_utf8_valid(text, blen)) return JC_ERR_INVALID;
+        if (!text_utf8_valid(text, blen)) return JC_ERR_INVALID;
         size_t cps = 0, i = 0;
         for (; i < blen; i++)
             if (((unsigned char)text[i] & 0xC0) != 0x80 && cps++ == (size_t)p->body_lead) break;
@@ -377,9 +377,9 @@ static jc_err doc_counts(const classify_params *p, classify_scratch *s, const ch
 static inline uint32_t model_row(const classify_model *m, uint32_t slot) {
     uint32_t p = slot_hash(slot) & m->tmask;
     for (;;) {
-        uint32_t r = m->tab[p];
-        if (!r) return UINT32_MAX;
-        if (m->slots[r - 1] == slot) return r - 1;
+        const uint32_t *e = m->tab + 2 * (size_t)p;
+        if (!e[1]) return UINT32_MAX;
+        if (e[0] == slot) return e[1] - 1;
         p = (p + 1) & m->tmask;
     }
 }
@@ -388,16 +388,17 @@ static jc_err model_build_table(classify_model *m) {
     uint32_t cap = 16;
     while (cap < m->nrows * 2u + 2) cap <<= 1;
     free(m->tab);
-    m->tab = calloc(cap, sizeof *m->tab);
+    m->tab = calloc((size_t)cap * 2, sizeof *m->tab);
     if (!m->tab) return JC_ERR_NOMEM;
     m->tmask = cap - 1;
     for (uint32_t r = 0; r < m->nrows; r++) {
         uint32_t p = slot_hash(m->slots[r]) & m->tmask;
-        while (m->tab[p]) {
-            if (m->slots[m->tab[p] - 1] == m->slots[r]) return JC_ERR_CORRUPT;
+        while (m->tab[2 * (size_t)p + 1]) {
+            if (m->tab[2 * (size_t)p] == m->slots[r]) return JC_ERR_CORRUPT;
             p = (p + 1) & m->tmask;
         }
-        m->tab[p] = r + 1;
+        m->tab[2 * (size_t)p] = m->slots[r];
+        m->tab[2 * (size_t)p + 1] = r + 1;
     }
     return JC_OK;
 }
@@ -837,7 +838,11 @@ jc_err classify_predict(const classify_model *m, classify_scratch *scratch, cons
     jc_err e = doc_counts(&m->p, s, title, text);
     if (e) goto out;
     size_t stride = (size_t)m->K + 1;
-    for (size_t j = 0; j < s->v.n; j++) s->rowidx[j] = model_row(m, s->v.f[j].slot);
+    for (size_t j = 0; j < s->v.n; j++) { /* look ahead: the table does not fit L1 */
+        if (j + 8 < s->v.n)
+            __builtin_prefetch(m->tab + 2 * (size_t)(slot_hash(s->v.f[j + 8].slot) & m->tmask));
+        s->rowidx[j] = model_row(m, s->v.f[j].slot);
+    }
     weigh(s, m->rows, stride, m->p.sublinear_tf);
     double *sc = s->scores;
     int K = m->K;

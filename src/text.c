@@ -11,8 +11,8 @@
  *    composition, so the split is exact.
  *  - After normalisation, letters, marks and numbers are kept; every run of
  *    anything else (punctuation, symbols, spaces, controls) becomes one ' '.
- *  - Grams never span a ' '.  A gram's slot is a 64-bit multiply-xorshift
- *    hash of its code points, its length and a namespace, top `bits` bits.
+ *  - Grams never span a ' '.  A gram's slot is an FNV-style hash of its code
+ *    points seeded by a namespace, finished by multiply-shift to `bits` bits.
  */
 #include "text.h"
 
@@ -34,6 +34,37 @@ uint64_t text_fnv1a64(const void *p, size_t n) {
     uint64_t h = 0xcbf29ce484222325ULL;
     for (size_t i = 0; i < n; i++) h = (h ^ b[i]) * 0x100000001b3ULL;
     return h;
+}
+
+int text_utf8_valid(const char *str, size_t n) {
+    const unsigned char *s = (const unsigned char *)str;
+    size_t i = 0;
+    while (i < n) {
+        if (i + 8 <= n) { /* eight ASCII bytes at once */
+            uint64_t w;
+            memcpy(&w, s + i, 8);
+            if (!(w & 0x8080808080808080ULL) &&
+                !((w - 0x0101010101010101ULL) & ~w & 0x8080808080808080ULL)) {
+                i += 8;
+                continue;
+            }
+        }
+        unsigned c = s[i];
+        if (c < 0x80) {
+            if (!c) return 0;
+            i++;
+        } else if (c >= 0xE1 && c <= 0xEC) { /* CJK: a run of plain 3-byte sequences */
+            do {
+                if (i + 2 >= n || (s[i + 1] & 0xC0) != 0x80 || (s[i + 2] & 0xC0) != 0x80) return 0;
+                i += 3;
+            } while (i < n && s[i] >= 0xE1 && s[i] <= 0xEC);
+        } else { /* any other sequence: check just this one */
+            size_t len = (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3 : (c & 0xF8) == 0xF0 ? 4 : 0;
+            if (!len || i + len > n || !jc_utf8_valid(str + i, len)) return 0;
+            i += len;
+        }
+    }
+    return 1;
 }
 
 /* ---- code point buffer ---------------------------------------------- */
@@ -89,6 +120,15 @@ static uint32_t decode(const unsigned char *s, size_t *i) {
 
 static int fast_cp(uint32_t c) { return c < 0x80 || (c >= 0x4E00 && c <= 0x9FFF); }
 
+/* Common punctuation of Chinese text that NFKC maps to punctuation or space
+ * (so it is a separator either way): general punctuation, CJK brackets and
+ * marks.  Returns 1 when c is one of them. */
+static int fast_sep(uint32_t c) {
+    return (c >= 0x2010 && c <= 0x2029) || (c >= 0x2030 && c <= 0x205E) ||
+           (c >= 0x3000 && c <= 0x3004) || (c >= 0x3008 && c <= 0x3011) ||
+           (c >= 0x3014 && c <= 0x301F);
+}
+
 /* Runs utf8proc over s[a..b) and emits the result. */
 static jc_err slow_run(cpbuf *out, const unsigned char *s, size_t a, size_t b) {
     utf8proc_uint8_t *mapped = NULL;
@@ -109,7 +149,7 @@ static jc_err slow_run(cpbuf *out, const unsigned char *s, size_t a, size_t b) {
 static jc_err check_input(const char *s, size_t n) {
     if (n > TEXT_MAX_BYTES) return JC_ERR_TOOBIG;
     if (!s && n) return JC_ERR_INVALID;
-    if (n && !jc_utf8_valid(s, n)) return JC_ERR_INVALID;
+    if (n && !text_utf8_valid(s, n)) return JC_ERR_INVALID;
     return JC_OK;
 }
 
@@ -123,6 +163,8 @@ static jc_err normalize_cps(const char *str, size_t n, cpbuf *out) {
     while (i < n && !e) {
         size_t start = i;
         uint32_t c = decode(s, &i);
+        if (c >= 0xFF01 && c <= 0xFF5E) c -= 0xFEE0; /* full-width ASCII: NFKC */
+        if (fast_sep(c)) c = ' ';
         if (fast_cp(c)) {
             prev_start = start;
             prev_out = out->n;
@@ -135,7 +177,7 @@ static jc_err normalize_cps(const char *str, size_t n, cpbuf *out) {
         while (end < n) {
             size_t j = end;
             uint32_t d = decode(s, &j);
-            if (fast_cp(d)) break;
+            if (fast_cp(d) || fast_sep(d) || (d >= 0xFF01 && d <= 0xFF5E)) break;
             end = j;
         }
         const utf8proc_property_t *p = utf8proc_get_property((utf8proc_int32_t)c);
@@ -213,127 +255,141 @@ jc_err text_normalize(const char *s, size_t n, char **out, size_t *outlen) {
 
 /* ---- grams ---------------------------------------------------------- */
 
-static inline uint64_t mix64(uint64_t h) {
-    h ^= h >> 33;
-    h *= 0xff51afd7ed558ccdULL;
-    h ^= h >> 33;
-    h *= 0xc4ceb9fe1a85ec53ULL;
-    h ^= h >> 33;
-    return h;
-}
-
 static inline uint32_t fold(uint32_t c, int fold_digits) {
     return (fold_digits && c >= '1' && c <= '9') ? '0' : c;
 }
 
-uint32_t text_gram_slot(const uint32_t *cp, int len, const text_opts *o) {
-    uint64_t h = 0x9E3779B97F4A7C15ULL * ((uint64_t)o->ns + 1) + (uint64_t)len;
-    for (int k = 0; k < len; k++) h = (h ^ fold(cp[k], o->fold_digits)) * 0x100000001b3ULL;
-    return (uint32_t)(mix64(h) >> (64 - o->bits));
+static inline uint64_t gram_seed(const text_opts *o) {
+    return 0x9E3779B97F4A7C15ULL * ((uint64_t)o->ns + 1);
 }
+static inline uint64_t gram_step(uint64_t h, uint32_t c, int fold_digits) {
+    return (h ^ fold(c, fold_digits)) * 0x100000001b3ULL;
+}
+static inline uint32_t gram_final(uint64_t h, int len, int bits) {
+    h ^= h >> 29; /* FNV's high bits need the low ones folded in */
+    return (uint32_t)(((h + (uint64_t)len) * 0x9E3779B97F4A7C15ULL) >> (64 - bits));
+}
+
+uint32_t text_gram_slot(const uint32_t *cp, int len, const text_opts *o) {
+    uint64_t h = gram_seed(o);
+    for (int k = 0; k < len; k++) h = gram_step(h, cp[k], o->fold_digits);
+    return gram_final(h, len, o->bits);
+}
+
+/* Calls EMIT(slot, start, len) for every gram of cps[0..n); the hash of a
+ * gram extends the hash of the gram one shorter. */
+#define FOR_EACH_GRAM(cps, n, o, EMIT)                                          \
+    do {                                                                      \
+        uint64_t seed_ = gram_seed(o);                                        \
+        for (size_t i_ = 0; i_ < (n); i_++) {                                 \
+            if ((cps)[i_] == ' ') continue;                                   \
+            uint64_t h_ = seed_;                                              \
+            for (int len_ = 1; len_ <= (o)->max_n; len_++) {                  \
+                size_t e_ = i_ + (size_t)len_ - 1;                            \
+                if (e_ >= (n) || (cps)[e_] == ' ') break;                     \
+                h_ = gram_step(h_, (cps)[e_], (o)->fold_digits);              \
+                if (len_ >= (o)->min_n) EMIT(gram_final(h_, len_, (o)->bits), i_, len_); \
+            }                                                                 \
+        }                                                                     \
+    } while (0)
 
 size_t text_grams_cp(const uint32_t *cps, size_t n, const text_opts *o, text_gram_fn fn,
                      void *ctx) {
     size_t count = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (cps[i] == ' ') continue;
-        for (int len = o->min_n; len <= o->max_n; len++) {
-            if (i + (size_t)len > n || cps[i + (size_t)len - 1] == ' ') break;
-            fn(ctx, text_gram_slot(cps + i, len, o), cps + i, len);
-            count++;
-        }
-    }
+#define EMIT_CB(slot, start, len) (fn(ctx, (slot), cps + (start), (len)), count++)
+    FOR_EACH_GRAM(cps, n, o, EMIT_CB);
+#undef EMIT_CB
     return count;
 }
 
 /* ---- counter -------------------------------------------------------- */
 
+typedef struct {
+    uint32_t key; /* slot + 1, 0 = empty */
+    uint32_t count;
+} counter_ent;
+
 struct text_counter {
-    uint32_t *keys;   /* slot + 1, 0 = empty */
-    uint32_t *counts;
+    counter_ent *ent;
     uint32_t *used;   /* positions in use, in insertion order */
     size_t nused, mask;
 };
 
+#define COUNTER_INIT 4096
+
 text_counter *text_counter_new(void) {
     text_counter *c = calloc(1, sizeof *c);
     if (!c) return NULL;
-    size_t cap = 1024;
-    c->keys = calloc(cap, sizeof *c->keys);
-    c->counts = calloc(cap, sizeof *c->counts);
-    c->used = malloc(cap / 2 * sizeof *c->used);
-    if (!c->keys || !c->counts || !c->used) {
+    c->ent = calloc(COUNTER_INIT, sizeof *c->ent);
+    c->used = malloc(COUNTER_INIT / 2 * sizeof *c->used);
+    if (!c->ent || !c->used) {
         text_counter_free(c);
         return NULL;
     }
-    c->mask = cap - 1;
+    c->mask = COUNTER_INIT - 1;
     return c;
 }
 
 void text_counter_free(text_counter *c) {
     if (!c) return;
-    free(c->keys);
-    free(c->counts);
+    free(c->ent);
     free(c->used);
     free(c);
 }
 
 void text_counter_reset(text_counter *c) {
-    for (size_t i = 0; i < c->nused; i++) c->keys[c->used[i]] = 0;
+    for (size_t i = 0; i < c->nused; i++) c->ent[c->used[i]].key = 0;
     c->nused = 0;
 }
 
 static jc_err counter_grow(text_counter *c) {
     size_t cap = (c->mask + 1) * 2;
-    uint32_t *keys = calloc(cap, sizeof *keys), *counts = calloc(cap, sizeof *counts);
+    counter_ent *ent = calloc(cap, sizeof *ent);
     uint32_t *used = malloc(cap / 2 * sizeof *used);
-    if (!keys || !counts || !used) {
-        free(keys), free(counts), free(used);
+    if (!ent || !used) {
+        free(ent), free(used);
         return JC_ERR_NOMEM;
     }
     size_t mask = cap - 1;
     for (size_t i = 0; i < c->nused; i++) {
-        uint32_t k = c->keys[c->used[i]];
-        size_t p = (k * 0x9E3779B1u) & mask;
-        while (keys[p]) p = (p + 1) & mask;
-        keys[p] = k;
-        counts[p] = c->counts[c->used[i]];
+        counter_ent old = c->ent[c->used[i]];
+        size_t p = old.key & mask;
+        while (ent[p].key) p = (p + 1) & mask;
+        ent[p] = old;
         used[i] = (uint32_t)p;
     }
-    free(c->keys), free(c->counts), free(c->used);
-    c->keys = keys, c->counts = counts, c->used = used, c->mask = mask;
+    free(c->ent), free(c->used);
+    c->ent = ent, c->used = used, c->mask = mask;
     return JC_OK;
 }
 
-typedef struct {
-    text_counter *c;
-    jc_err err;
-} add_ctx;
-
-static void add_gram(void *vctx, uint32_t slot, const uint32_t *cp, int len) {
-    (void)cp, (void)len;
-    add_ctx *a = vctx;
-    text_counter *c = a->c;
-    if (a->err) return;
+static inline jc_err counter_add1(text_counter *c, uint32_t slot) {
     uint32_t k = slot + 1;
-    size_t p = (k * 0x9E3779B1u) & c->mask;
-    while (c->keys[p]) {
-        if (c->keys[p] == k) {
-            c->counts[p]++;
-            return;
+    size_t p = k & c->mask; /* slots are already hashes */
+    while (c->ent[p].key) {
+        if (c->ent[p].key == k) {
+            c->ent[p].count++;
+            return JC_OK;
         }
         p = (p + 1) & c->mask;
     }
-    c->keys[p] = k;
-    c->counts[p] = 1;
+    c->ent[p].key = k;
+    c->ent[p].count = 1;
     c->used[c->nused++] = (uint32_t)p;
-    if (c->nused * 2 >= c->mask + 1) a->err = counter_grow(c);
+    if (c->nused * 2 >= c->mask + 1) return counter_grow(c);
+    return JC_OK;
 }
 
 jc_err text_counter_add(text_counter *c, const uint32_t *cps, size_t n, const text_opts *o) {
-    add_ctx a = {c, JC_OK};
-    text_grams_cp(cps, n, o, add_gram, &a);
-    return a.err;
+    jc_err e = JC_OK;
+#define EMIT_COUNT(slot, start, len)                                          \
+    do {                                                                      \
+        (void)(start), (void)(len);                                           \
+        if ((e = counter_add1(c, (slot)))) return e;                          \
+    } while (0)
+    FOR_EACH_GRAM(cps, n, o, EMIT_COUNT);
+#undef EMIT_COUNT
+    return e;
 }
 
 jc_err text_counter_vec(const text_counter *c, text_vec *v) {
@@ -345,8 +401,8 @@ jc_err text_counter_vec(const text_counter *c, text_vec *v) {
         v->cap = nc;
     }
     for (size_t i = 0; i < c->nused; i++) {
-        v->f[i].slot = c->keys[c->used[i]] - 1;
-        v->f[i].val = (float)c->counts[c->used[i]];
+        v->f[i].slot = c->ent[c->used[i]].key - 1;
+        v->f[i].val = (float)c->ent[c->used[i]].count;
     }
     v->n = c->nused;
     return JC_OK;

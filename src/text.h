@@ -101,6 +101,10 @@ jc_err text_count(const char *s, size_t n, const text_opts *o, text_vec *v) JC_M
  * truncated to outsz).  Returns the number of bytes written. */
 size_t text_cp_to_utf8(const uint32_t *cp, int len, char *out, size_t outsz);
 
+/* True when s[0..n) is valid UTF-8 without NUL bytes (the same answer as
+ * jc_utf8_valid, with a fast path for ASCII and 3-byte sequences). */
+int text_utf8_valid(const char *s, size_t n);
+
 /* 64-bit FNV-1a of bytes, for callers that hash whole strings. */
 uint64_t text_fnv1a64(const void *p, size_t n);
 
