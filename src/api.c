@@ -1,0 +1,837 @@
+/*
+ * api.c -- the JSON API under /api/v1: the route table and its handlers.
+ *
+ * How to add a route: write `static void h_foo(jc_req *r)`, add one row to
+ * `routes` (method, pattern with :params, handler, who may call it, the JSON
+ * fields the body may carry or NULL for no body), and document it in
+ * docs/api.md with a curl example.  Every handler validates its input and
+ * answers 4xx with {"error":{"code","message"}} before changing anything.
+ */
+#include "http.h"
+#include "audit.h"
+#include "auth.h"
+#include "case.h"
+
+#include <jansson.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum {
+    ACCESS_PUBLIC = 0,        /* no login */
+    ACCESS_USER = 0xffffu,    /* any logged-in role */
+};
+#define ACCESS_ROLES(mask) (mask)
+#define R(x) ROLE_BIT(ROLE_##x)
+
+typedef struct {
+    const char *method;
+    const char *pattern;
+    void (*fn)(jc_req *r);
+    unsigned access;      /* ACCESS_PUBLIC, ACCESS_USER or a role mask */
+    const char *fields;   /* comma-separated JSON body fields; NULL: no body */
+} route;
+
+/* ---- helpers ------------------------------------------------------------ */
+
+static json_t *user_json(const jc_user *u) {
+    json_t *o = json_pack("{s:I,s:s,s:s,s:s}", "id", (json_int_t)u->id, "name", u->name, "display",
+                          u->display[0] ? u->display : u->name, "role", role_name(u->role));
+    json_object_set_new(o, "area", u->area[0] ? json_string(u->area) : json_null());
+    json_object_set_new(o, "dept_id", u->dept_id ? json_integer(u->dept_id) : json_null());
+    return o;
+}
+
+/* Reads an optional string field: 0 absent, 1 present (*out set), -1 error
+ * already answered.  Limits are in characters (code points). */
+static int get_str(jc_req *r, const char *key, size_t max_chars, const char **out) {
+    json_t *v = json_object_get(r->json, key);
+    if (!v || json_is_null(v)) return 0;
+    if (!json_is_string(v)) {
+        http_reply_error(r, JC_ERR_INVALID, "field '%s' must be a string", key);
+        return -1;
+    }
+    const char *s = json_string_value(v);
+    if (strlen(s) != json_string_length(v)) {
+        http_reply_error(r, JC_ERR_INVALID, "field '%s' contains a NUL character", key);
+        return -1;
+    }
+    if (jc_utf8_len(s) > max_chars) {
+        http_reply_error(r, JC_ERR_INVALID, "field '%s' is longer than %zu characters", key, max_chars);
+        return -1;
+    }
+    *out = s;
+    return 1;
+}
+
+static int need_str(jc_req *r, const char *key, size_t max_chars, const char **out) {
+    int k = get_str(r, key, max_chars, out);
+    if (k == 0 || (k == 1 && !**out)) {
+        http_reply_error(r, JC_ERR_INVALID, "field '%s' is required", key);
+        return -1;
+    }
+    return k;
+}
+
+static int get_num(jc_req *r, const char *key, double lo, double hi, double *out) {
+    json_t *v = json_object_get(r->json, key);
+    if (!v || json_is_null(v)) return 0;
+    if (!json_is_number(v)) {
+        http_reply_error(r, JC_ERR_INVALID, "field '%s' must be a number", key);
+        return -1;
+    }
+    double d = json_number_value(v);
+    if (!isfinite(d) || d < lo || d > hi) {
+        http_reply_error(r, JC_ERR_INVALID, "field '%s' must be between %g and %g", key, lo, hi);
+        return -1;
+    }
+    *out = d;
+    return 1;
+}
+
+static int get_int(jc_req *r, const char *key, int64_t lo, int64_t hi, int64_t *out) {
+    json_t *v = json_object_get(r->json, key);
+    if (!v || json_is_null(v)) return 0;
+    if (!json_is_integer(v)) {
+        http_reply_error(r, JC_ERR_INVALID, "field '%s' must be an integer", key);
+        return -1;
+    }
+    int64_t d = json_integer_value(v);
+    if (d < lo || d > hi) {
+        http_reply_error(r, JC_ERR_INVALID, "field '%s' is out of range", key);
+        return -1;
+    }
+    *out = d;
+    return 1;
+}
+
+static int get_time(jc_req *r, const char *key, int64_t *out) {
+    const char *s;
+    int k = get_str(r, key, 40, &s);
+    if (k <= 0) return k;
+    if (jc_parse_time(s, out) != JC_OK) {
+        http_reply_error(r, JC_ERR_INVALID, "field '%s' must be an ISO-8601 time", key);
+        return -1;
+    }
+    return 1;
+}
+
+static int param_id(jc_req *r, int i, int64_t *id) {
+    if (i >= r->nparams || case_number_parse(r->params[i], id) != JC_OK) {
+        http_reply_error(r, JC_ERR_NOTFOUND, "no such id");
+        return -1;
+    }
+    return 0;
+}
+
+static int has_prefix(const char *s, const char *p) { return *p && !strncmp(s, p, strlen(p)); }
+
+static int area_scoped(jc_role role) {
+    return role == ROLE_GRID_WORKER || role == ROLE_COMMUNITY_STAFF || role == ROLE_DISPATCHER ||
+           role == ROLE_SUPERVISOR;
+}
+
+/* Deferred write whose run() does everything; data freed with free(). */
+static void defer_with(jc_req *r, jc_err (*run)(jc_conn *, jc_deferred *), void *data,
+                       void (*free_data)(void *)) {
+    jc_deferred *d = http_deferred_new(r);
+    if (!d) {
+        if (free_data) free_data(data);
+        http_reply_error(r, JC_ERR_NOMEM, "out of memory");
+        return;
+    }
+    d->run = run;
+    d->data = data;
+    d->free_data = free_data;
+    http_defer(r, d);
+}
+
+/* ---- sessions ------------------------------------------------------------- */
+
+typedef struct {
+    char token_hash[65];
+    int64_t user_id, now, expires;
+} session_data;
+
+static jc_err run_login(jc_conn *w, jc_deferred *d) {
+    session_data *s = d->data;
+    jc_err e = store_session_insert(w, s->token_hash, s->user_id, s->now, s->expires);
+    if (e) snprintf(d->message, sizeof d->message, "could not create the session");
+    return e;
+}
+
+static void h_login(jc_req *r) {
+    const char *name, *pw;
+    if (need_str(r, "name", 63, &name) < 0 || need_str(r, "password", 255, &pw) < 0) return;
+    jc_user u;
+    jc_err e = store_user_by_name(r->db, name, &u);
+    /* Check a password even for unknown users so timing does not tell. */
+    static const char dummy[] =
+        "$argon2id$v=19$m=65536,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$"
+        "I8nRB3LsCZ0N0w/3FI7qjWmjFg7rGz6W1nF6Sbl7wA8";
+    int ok = auth_check_password(e == JC_OK ? u.pw_hash : dummy, pw);
+    if (e && e != JC_ERR_NOTFOUND) return http_reply_error(r, e, "login failed");
+    if (e == JC_ERR_NOTFOUND || !ok || u.disabled)
+        return http_reply_error(r, JC_ERR_AUTH, "wrong name or password");
+    char token[65];
+    session_data *s = calloc(1, sizeof *s);
+    if (!s) return http_reply_error(r, JC_ERR_NOMEM, "out of memory");
+    auth_new_token(token, s->token_hash);
+    s->user_id = u.id;
+    s->now = jc_now_ms();
+    s->expires = s->now + AUTH_SESSION_MS;
+    char exp[40];
+    jc_fmt_utc(s->expires, exp, sizeof exp);
+    jc_deferred *d = http_deferred_new(r);
+    if (!d) {
+        free(s);
+        return http_reply_error(r, JC_ERR_NOMEM, "out of memory");
+    }
+    d->run = run_login;
+    d->data = s;
+    d->free_data = free;
+    d->status = 200;
+    d->body = json_pack("{s:s,s:s,s:o}", "token", token, "expires_at", exp, "user", user_json(&u));
+    http_defer(r, d);
+}
+
+static jc_err run_logout(jc_conn *w, jc_deferred *d) {
+    d->status = 200;
+    d->body = json_pack("{s:b}", "ok", 1);
+    return store_session_delete(w, d->data);
+}
+
+static void h_logout(jc_req *r) {
+    char *th = jc_strdup(r->token_hash);
+    if (!th) return http_reply_error(r, JC_ERR_NOMEM, "out of memory");
+    defer_with(r, run_logout, th, free);
+}
+
+static void h_me(jc_req *r) { http_reply_json(r, 200, user_json(&r->user)); }
+
+static jc_err run_set_password(jc_conn *w, jc_deferred *d) {
+    jc_err e;
+    if ((e = store_user_set_password(w, d->user.id, d->data)) ||
+        (e = store_sessions_delete_user(w, d->user.id)) ||
+        (e = auth_audit(w, &d->user, "user_passwd", "changed own password")))
+        return e;
+    d->body = json_pack("{s:b}", "ok", 1);
+    return JC_OK;
+}
+
+static void h_me_password(jc_req *r) {
+    const char *old, *nw;
+    if (need_str(r, "old_password", 255, &old) < 0 || need_str(r, "new_password", 255, &nw) < 0) return;
+    if (strlen(nw) < AUTH_MIN_PASSWORD)
+        return http_reply_error(r, JC_ERR_INVALID, "the new password needs at least %d characters",
+                                AUTH_MIN_PASSWORD);
+    if (!auth_check_password(r->user.pw_hash, old))
+        return http_reply_error(r, JC_ERR_DENIED, "the old password is wrong");
+    char *h = malloc(160);
+    if (!h) return http_reply_error(r, JC_ERR_NOMEM, "out of memory");
+    if (auth_hash_password(nw, h)) {
+        free(h);
+        return http_reply_error(r, JC_ERR_NOMEM, "out of memory");
+    }
+    defer_with(r, run_set_password, h, free);
+}
+
+/* ---- cases -------------------------------------------------------------- */
+
+static void free_case(void *p) {
+    case_clear(p);
+    free(p);
+}
+
+static jc_err run_case_create(jc_conn *w, jc_deferred *d) {
+    jc_case *k = d->data;
+    jc_case_err why = {{0}};
+    jc_err e = case_create(w, &d->user, k, d->payload_hash, &why);
+    if (e) {
+        snprintf(d->message, sizeof d->message, "%s", why.message);
+        return e;
+    }
+    d->status = 201;
+    d->body = case_to_json(k, &d->user, 0);
+    return JC_OK;
+}
+
+static void h_case_create(jc_req *r) {
+    const char *title, *body = "", *category, *area = NULL, *address = NULL, *phone = NULL,
+                       *source = NULL;
+    double lon = 0, lat = 0;
+    int has_lon, has_lat;
+    if (need_str(r, "title", 200, &title) < 0 || get_str(r, "body", 5000, &body) < 0 ||
+        need_str(r, "category", 15, &category) < 0 || get_str(r, "area", 23, &area) < 0 ||
+        get_str(r, "address", 200, &address) < 0 || get_str(r, "phone", 20, &phone) < 0 ||
+        get_str(r, "source", 15, &source) < 0 ||
+        (has_lon = get_num(r, "lon", -180, 180, &lon)) < 0 ||
+        (has_lat = get_num(r, "lat", -90, 90, &lat)) < 0)
+        return;
+    if (has_lon != has_lat) return http_reply_error(r, JC_ERR_INVALID, "give both lon and lat");
+    if (phone) {
+        for (const char *p = phone; *p; p++)
+            if (!((*p >= '0' && *p <= '9') || *p == '+' || *p == '-' || *p == ' '))
+                return http_reply_error(r, JC_ERR_INVALID, "field 'phone' must be a phone number");
+    }
+    static const char *sources[] = {"web", "api", "hotline", "patrol", "open311", "sensor", "warning"};
+    if (source) {
+        int ok = 0;
+        for (size_t i = 0; i < JC_ARRAY_LEN(sources); i++) ok |= !strcmp(source, sources[i]);
+        if (!ok) return http_reply_error(r, JC_ERR_INVALID, "unknown source '%s'", source);
+        if ((!strcmp(source, "sensor") || !strcmp(source, "warning")) && r->user.role != ROLE_ADMIN)
+            return http_reply_error(r, JC_ERR_DENIED, "source '%s' is reserved to the platform", source);
+    }
+    if (!area || !*area) area = r->user.area;
+    if (!area || !*area)
+        return http_reply_error(r, JC_ERR_INVALID, "field 'area' is required (the grid or community code)");
+    if (area_scoped(r->user.role) && !has_prefix(area, r->user.area))
+        return http_reply_error(r, JC_ERR_DENIED, "area %s is outside your scope %s", area, r->user.area);
+    jc_case *k = calloc(1, sizeof *k);
+    if (!k) return http_reply_error(r, JC_ERR_NOMEM, "out of memory");
+    k->title = jc_strdup(title);
+    k->body = jc_strdup(body);
+    k->address = address && *address ? jc_strdup(address) : NULL;
+    snprintf(k->category, sizeof k->category, "%s", category);
+    snprintf(k->area, sizeof k->area, "%s", area);
+    snprintf(k->source, sizeof k->source, "%s",
+             source ? source : r->user.role == ROLE_GRID_WORKER ? "patrol" : "web");
+    if (phone) snprintf(k->phone, sizeof k->phone, "%s", phone);
+    else if (r->user.role == ROLE_RESIDENT) snprintf(k->phone, sizeof k->phone, "%s", r->user.phone);
+    if (has_lon) {
+        k->has_point = 1;
+        k->lon = lon;
+        k->lat = lat;
+    }
+    k->reporter_id = r->user.id;
+    if (!k->title || !k->body) {
+        free_case(k);
+        return http_reply_error(r, JC_ERR_NOMEM, "out of memory");
+    }
+    defer_with(r, run_case_create, k, free_case);
+}
+
+typedef struct {
+    jc_req *r;
+    json_t *arr;
+    int64_t last_id;
+} list_ctx;
+
+static int list_cb(const jc_case *k, void *arg) {
+    list_ctx *lc = arg;
+    json_array_append_new(lc->arr, case_to_json(k, &lc->r->user, 0));
+    lc->last_id = k->id;
+    return 0;
+}
+
+static void h_case_list(jc_req *r) {
+    char state[24] = "", cat[24] = "", area[32] = "", tmp[32];
+    jc_case_filter f = {.limit = 50};
+    if (http_query(r, "state", state, sizeof state)) {
+        if (!strcmp(state, "open")) f.open_only = 1;
+        else if (state_parse(state) < 0) return http_reply_error(r, JC_ERR_INVALID, "unknown state '%s'", state);
+        else f.state = state;
+    }
+    if (http_query(r, "category", cat, sizeof cat)) f.category = cat;
+    http_query(r, "area", area, sizeof area);
+    if (http_query(r, "limit", tmp, sizeof tmp)) {
+        int64_t n;
+        if (jc_parse_i64(tmp, &n) || n < 1 || n > 500)
+            return http_reply_error(r, JC_ERR_INVALID, "limit must be 1..500");
+        f.limit = (int)n;
+    }
+    if (http_query(r, "before", tmp, sizeof tmp)) {
+        if (jc_parse_i64(tmp, &f.before_id) || f.before_id < 1)
+            return http_reply_error(r, JC_ERR_INVALID, "before must be a case id");
+    }
+    if (http_query(r, "dept", tmp, sizeof tmp)) {
+        if (jc_parse_i64(tmp, &f.dept_id) || f.dept_id < 1)
+            return http_reply_error(r, JC_ERR_INVALID, "dept must be a department id");
+    }
+    /* Narrow to the caller's scope. */
+    const jc_user *u = &r->user;
+    switch (u->role) {
+    case ROLE_RESIDENT:
+        f.reporter_id = u->id;
+        break;
+    case ROLE_DEPT_STAFF:
+        f.dept_id = u->dept_id;
+        break;
+    case ROLE_ADMIN:
+        break;
+    default:
+        if (!area[0] || !has_prefix(area, u->area)) snprintf(area, sizeof area, "%s", u->area);
+        break;
+    }
+    f.area_prefix = area[0] ? area : NULL;
+    list_ctx lc = {r, json_array(), 0};
+    jc_err e = store_case_each(r->db, &f, list_cb, &lc);
+    if (e) {
+        json_decref(lc.arr);
+        return http_reply_error(r, e, "listing failed");
+    }
+    json_t *o = json_pack("{s:o}", "cases", lc.arr);
+    json_object_set_new(o, "next_before",
+                        (int)json_array_size(lc.arr) == f.limit ? json_integer(lc.last_id) : json_null());
+    http_reply_json(r, 200, o);
+}
+
+static int timeline_cb(const jc_audit *e, void *arg) {
+    char ts[40];
+    jc_fmt_utc(e->at_ms, ts, sizeof ts);
+    json_t *o = json_pack("{s:I,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s}", "seq", (json_int_t)e->seq,
+                          "at", ts, "actor", e->actor, "role", e->role, "action", e->action, "from",
+                          e->from_state, "to", e->to_state, "payload_hash", e->payload_hash,
+                          "prev_hash", e->prev_hash, "hash", e->hash);
+    json_object_set_new(o, "reason", e->reason ? json_string(e->reason) : json_null());
+    json_object_set_new(o, "state_hash", json_string(e->state_hash));
+    json_array_append_new(arg, o);
+    return 0;
+}
+
+static void h_case_get(jc_req *r) {
+    int64_t id;
+    if (param_id(r, 0, &id)) return;
+    jc_case k;
+    jc_err e = store_case_get(r->db, id, &k);
+    if (e == JC_OK && !case_visible(&r->user, &k)) {
+        case_clear(&k);
+        e = JC_ERR_NOTFOUND;
+    }
+    if (e) return http_reply_error(r, e, "no case %lld", (long long)id);
+    json_t *o = case_to_json(&k, &r->user, 0);
+    case_clear(&k);
+    json_t *tl = json_array();
+    if ((e = store_audit_each(r->db, id, timeline_cb, tl))) {
+        json_decref(tl);
+        json_decref(o);
+        return http_reply_error(r, e, "timeline");
+    }
+    json_object_set_new(o, "timeline", tl);
+    jc_verify_report vr;
+    if (audit_verify_case(r->db, id, &vr) == JC_OK)
+        json_object_set_new(o, "trace", json_pack("{s:b,s:s}", "verified", vr.ok, "message",
+                                                  vr.ok ? "trace verified" : vr.message));
+    http_reply_json(r, 200, o);
+}
+
+typedef struct {
+    int64_t id;
+    jc_action action;
+    jc_action_args args;
+    char reason[1024], note[2048], rating[16];
+} act_data;
+
+static jc_err run_case_act(jc_conn *w, jc_deferred *d) {
+    act_data *a = d->data;
+    jc_case k;
+    jc_case_err why = {{0}};
+    a->args.payload_hash = d->payload_hash;
+    jc_err e = case_act(w, &d->user, a->id, a->action, &a->args, &k, &why);
+    if (e) {
+        snprintf(d->message, sizeof d->message, "%s", why.message);
+        return e;
+    }
+    d->body = case_to_json(&k, &d->user, 0);
+    case_clear(&k);
+    return JC_OK;
+}
+
+static void h_case_act(jc_req *r) {
+    int64_t id;
+    if (param_id(r, 0, &id)) return;
+    int a = case_action_parse(r->params[1]);
+    if (a < 0) return http_reply_error(r, JC_ERR_NOTFOUND, "unknown action '%s'", r->params[1]);
+    if (!case_role_may(r->user.role, (jc_action)a))
+        return http_reply_error(r, JC_ERR_DENIED, "role %s may not %s", role_name(r->user.role),
+                                r->params[1]);
+    act_data *ad = calloc(1, sizeof *ad);
+    if (!ad) return http_reply_error(r, JC_ERR_NOMEM, "out of memory");
+    ad->id = id;
+    ad->action = (jc_action)a;
+    const char *reason = NULL, *note = NULL, *rating = NULL;
+    int64_t dept = 0, target = 0, deadline = 0;
+    if (get_str(r, "reason", 500, &reason) < 0 || get_str(r, "note", 1000, &note) < 0 ||
+        get_str(r, "rating", 15, &rating) < 0 ||
+        get_int(r, "dept_id", 1, INT64_MAX, &dept) < 0 ||
+        get_int(r, "target_id", 1, INT64_MAX, &target) < 0 || get_time(r, "deadline", &deadline) < 0) {
+        free(ad);
+        return;
+    }
+    if (reason) snprintf(ad->reason, sizeof ad->reason, "%s", reason);
+    if (note) snprintf(ad->note, sizeof ad->note, "%s", note);
+    if (rating) snprintf(ad->rating, sizeof ad->rating, "%s", rating);
+    ad->args.reason = reason ? ad->reason : NULL;
+    ad->args.note = note ? ad->note : NULL;
+    ad->args.rating = rating ? ad->rating : NULL;
+    ad->args.dept_id = dept;
+    ad->args.target_id = target;
+    ad->args.deadline_ms = deadline;
+    defer_with(r, run_case_act, ad, free);
+}
+
+static jc_err run_contact(jc_conn *w, jc_deferred *d) {
+    int64_t id = *(int64_t *)d->data;
+    jc_case k;
+    jc_err e = store_case_get(w, id, &k);
+    if (e == JC_OK && !case_visible(&d->user, &k)) {
+        case_clear(&k);
+        e = JC_ERR_NOTFOUND;
+    }
+    if (e) {
+        snprintf(d->message, sizeof d->message, "no case %lld", (long long)id);
+        return e;
+    }
+    e = case_audit_note(w, &d->user, &k, "read_contact", "unmasked personal data");
+    if (!e) d->body = json_pack("{s:I,s:s}", "id", (json_int_t)k.id, "phone", k.phone);
+    case_clear(&k);
+    return e;
+}
+
+static void h_case_contact(jc_req *r) {
+    int64_t *id = malloc(sizeof *id);
+    if (!id) return http_reply_error(r, JC_ERR_NOMEM, "out of memory");
+    if (param_id(r, 0, id)) return free(id);
+    defer_with(r, run_contact, id, free);
+}
+
+static void h_case_audit(jc_req *r) {
+    int64_t id;
+    if (param_id(r, 0, &id)) return;
+    jc_case k;
+    jc_err e = store_case_get(r->db, id, &k);
+    if (e == JC_OK && !case_visible(&r->user, &k)) e = JC_ERR_NOTFOUND;
+    if (e == JC_OK) case_clear(&k);
+    if (e) return http_reply_error(r, e, "no case %lld", (long long)id);
+    json_t *tl = json_array();
+    jc_verify_report vr;
+    if ((e = store_audit_each(r->db, id, timeline_cb, tl)) || (e = audit_verify_case(r->db, id, &vr))) {
+        json_decref(tl);
+        return http_reply_error(r, e, "audit");
+    }
+    http_reply_json(r, 200, json_pack("{s:I,s:b,s:s,s:o,s:s}", "case_id", (json_int_t)id, "verified",
+                                      vr.ok, "message", vr.ok ? "trace verified" : vr.message,
+                                      "entries", tl, "algorithm", "BLAKE2b-256, see docs/audit.md"));
+}
+
+static void h_audit_verify(jc_req *r) {
+    jc_verify_report vr;
+    jc_err e = audit_verify(r->db, &vr);
+    if (e) return http_reply_error(r, e, "verification failed to run");
+    json_t *o = json_pack("{s:b,s:I,s:I,s:s}", "ok", vr.ok, "entries", (json_int_t)vr.entries,
+                          "cases", (json_int_t)vr.cases, "head", vr.head_hash);
+    if (!vr.ok) {
+        json_object_set_new(o, "message", json_string(vr.message));
+        json_object_set_new(o, "bad_seq", json_integer(vr.bad_seq));
+        json_object_set_new(o, "bad_case", json_integer(vr.bad_case));
+    }
+    http_reply_json(r, 200, o);
+}
+
+/* ---- catalogue ---------------------------------------------------------------- */
+
+static int area_cb(const jc_area *a, void *arg) {
+    json_t *o = json_pack("{s:s,s:s,s:s}", "code", a->code, "level", a->level, "name", a->name);
+    json_object_set_new(o, "parent", a->parent[0] ? json_string(a->parent) : json_null());
+    if (a->geojson) {
+        json_t *g = json_loads(a->geojson, 0, NULL);
+        if (g) json_object_set_new(o, "geometry", g);
+    }
+    json_array_append_new(arg, o);
+    return 0;
+}
+
+static void h_areas(jc_req *r) {
+    json_t *arr = json_array();
+    jc_err e = store_area_each(r->db, area_cb, arr);
+    if (e) {
+        json_decref(arr);
+        return http_reply_error(r, e, "areas");
+    }
+    http_reply_json(r, 200, json_pack("{s:o}", "areas", arr));
+}
+
+static int dept_cb(const jc_dept *d, void *arg) {
+    json_array_append_new(arg, json_pack("{s:I,s:s,s:s,s:s}", "id", (json_int_t)d->id, "code", d->code,
+                                         "name", d->name, "name_en", d->name_en));
+    return 0;
+}
+
+static void h_depts(jc_req *r) {
+    json_t *arr = json_array();
+    jc_err e = store_dept_each(r->db, dept_cb, arr);
+    if (e) {
+        json_decref(arr);
+        return http_reply_error(r, e, "departments");
+    }
+    http_reply_json(r, 200, json_pack("{s:o}", "depts", arr));
+}
+
+static int cat_cb(const jc_category *k, void *arg) {
+    json_t *o = json_pack("{s:s,s:s,s:s,s:s,s:s,s:f,s:f,s:f,s:b}", "code", k->code, "name", k->name,
+                          "name_en", k->name_en, "kind", k->kind, "dept", k->dept_code, "accept_h",
+                          k->accept_h, "handle_h", k->handle_h, "verify_h", k->verify_h, "urgent",
+                          k->urgent);
+    json_t *f = k->fields ? json_loads(k->fields, 0, NULL) : NULL;
+    json_object_set_new(o, "fields", f ? f : json_array());
+    json_array_append_new(arg, o);
+    return 0;
+}
+
+static void h_categories(jc_req *r) {
+    json_t *arr = json_array();
+    jc_err e = store_category_each(r->db, cat_cb, arr);
+    if (e) {
+        json_decref(arr);
+        return http_reply_error(r, e, "categories");
+    }
+    http_reply_json(r, 200, json_pack("{s:o}", "categories", arr));
+}
+
+/* ---- users (admin) ------------------------------------------------------------ */
+
+static int user_cb(const jc_user *u, void *arg) {
+    json_array_append_new(arg, user_json(u));
+    return 0;
+}
+
+static void h_users(jc_req *r) {
+    json_t *arr = json_array();
+    jc_err e = store_user_each(r->db, user_cb, arr);
+    if (e) {
+        json_decref(arr);
+        return http_reply_error(r, e, "users");
+    }
+    http_reply_json(r, 200, json_pack("{s:o}", "users", arr));
+}
+
+static jc_err run_user_add(jc_conn *w, jc_deferred *d) {
+    jc_user *u = d->data;
+    jc_err e = auth_validate_user(w, u, d->message, sizeof d->message);
+    if (e) return e;
+    e = store_user_insert(w, u);
+    if (e == JC_ERR_CONFLICT) snprintf(d->message, sizeof d->message, "user %s exists", u->name);
+    if (e) return e;
+    char note[160];
+    snprintf(note, sizeof note, "user %s role %s", u->name, role_name(u->role));
+    if ((e = auth_audit(w, &d->user, "user_add", note))) return e;
+    d->status = 201;
+    d->body = user_json(u);
+    return JC_OK;
+}
+
+static void h_user_add(jc_req *r) {
+    const char *name, *role, *pw, *area = NULL, *display = NULL, *phone = NULL;
+    int64_t dept = 0;
+    if (need_str(r, "name", 63, &name) < 0 || need_str(r, "role", 20, &role) < 0 ||
+        need_str(r, "password", 255, &pw) < 0 || get_str(r, "area", 23, &area) < 0 ||
+        get_str(r, "display", 63, &display) < 0 || get_str(r, "phone", 20, &phone) < 0 ||
+        get_int(r, "dept_id", 1, INT64_MAX, &dept) < 0)
+        return;
+    int ro = role_parse(role);
+    if (ro < 0 || ro >= ROLE_SYSTEM) return http_reply_error(r, JC_ERR_INVALID, "unknown role '%s'", role);
+    if (strlen(pw) < AUTH_MIN_PASSWORD)
+        return http_reply_error(r, JC_ERR_INVALID, "the password needs at least %d characters", AUTH_MIN_PASSWORD);
+    if (strlen(name) >= 64 || (display && strlen(display) >= 64) || (area && strlen(area) >= 24))
+        return http_reply_error(r, JC_ERR_INVALID, "a field is too long");
+    jc_user *u = calloc(1, sizeof *u);
+    if (!u) return http_reply_error(r, JC_ERR_NOMEM, "out of memory");
+    snprintf(u->name, sizeof u->name, "%s", name);
+    snprintf(u->display, sizeof u->display, "%s", display ? display : "");
+    snprintf(u->area, sizeof u->area, "%s", area ? area : "");
+    snprintf(u->phone, sizeof u->phone, "%s", phone ? phone : "");
+    u->role = (jc_role)ro;
+    u->dept_id = dept;
+    u->created_ms = jc_now_ms();
+    if (auth_hash_password(pw, u->pw_hash)) {
+        free(u);
+        return http_reply_error(r, JC_ERR_NOMEM, "out of memory");
+    }
+    defer_with(r, run_user_add, u, free);
+}
+
+/* ---- the route table ---------------------------------------------------------- */
+
+#define STAFF (R(GRID_WORKER) | R(COMMUNITY_STAFF) | R(DISPATCHER) | R(DEPT_STAFF) | R(SUPERVISOR) | R(ADMIN))
+
+static const route routes[] = {
+    {"POST", "/api/v1/session", h_login, ACCESS_PUBLIC, "name,password"},
+    {"DELETE", "/api/v1/session", h_logout, ACCESS_USER, NULL},
+    {"GET", "/api/v1/me", h_me, ACCESS_USER, NULL},
+    {"POST", "/api/v1/me/password", h_me_password, ACCESS_USER, "old_password,new_password"},
+    {"GET", "/api/v1/areas", h_areas, ACCESS_PUBLIC, NULL},
+    {"GET", "/api/v1/depts", h_depts, ACCESS_PUBLIC, NULL},
+    {"GET", "/api/v1/categories", h_categories, ACCESS_PUBLIC, NULL},
+    {"POST", "/api/v1/cases", h_case_create, ACCESS_USER,
+     "title,body,category,area,lon,lat,address,phone,source"},
+    {"GET", "/api/v1/cases", h_case_list, ACCESS_USER, NULL},
+    {"GET", "/api/v1/cases/:id", h_case_get, ACCESS_USER, NULL},
+    {"GET", "/api/v1/cases/:id/audit", h_case_audit, ACCESS_USER, NULL},
+    {"GET", "/api/v1/cases/:id/contact", h_case_contact, STAFF & ~R(ADMIN), NULL},
+    {"POST", "/api/v1/cases/:id/:action", h_case_act, ACCESS_USER,
+     "reason,note,dept_id,deadline,rating,target_id"},
+    {"GET", "/api/v1/audit/verify", h_audit_verify, R(SUPERVISOR) | R(ADMIN) | R(DISPATCHER), NULL},
+    {"GET", "/api/v1/users", h_users, R(ADMIN), NULL},
+    {"POST", "/api/v1/users", h_user_add, R(ADMIN), "name,role,password,area,dept_id,display,phone"},
+};
+
+/* Matches r->path against pattern ("/api/v1/cases/:id"), capturing :params
+ * into r->params (pointers into scratch).  Returns 1 on a match. */
+static int match(const char *pattern, jc_req *r, char *scratch, size_t scratch_sz) {
+    snprintf(scratch, scratch_sz, "%s", r->path);
+    size_t n = strlen(scratch);
+    if (n > 1 && scratch[n - 1] == '/') scratch[n - 1] = 0; /* tolerate a trailing slash */
+    const char *p = pattern;
+    char *s = scratch, *caps[HTTP_MAX_PARAMS];
+    int np = 0;
+    for (;;) {
+        if (*p != '/' || *s != '/') return 0;
+        p++, s++;
+        size_t plen = strcspn(p, "/"), slen = strcspn(s, "/");
+        if (*p == ':') {
+            if (slen == 0 || np == HTTP_MAX_PARAMS) return 0;
+            caps[np++] = s;
+        } else if (plen != slen || strncmp(p, s, plen)) {
+            return 0;
+        }
+        p += plen;
+        s += slen;
+        if (!*p && !*s) break;
+        if (!*p || !*s) return 0;
+    }
+    for (int i = 0; i < np; i++) {
+        caps[i][strcspn(caps[i], "/")] = 0;
+        r->params[i] = caps[i];
+    }
+    r->nparams = np;
+    return 1;
+}
+
+static int authenticate(jc_req *r) {
+    const char *v;
+    size_t n;
+    if (!http_header(r, "authorization", &v, &n) || n < 7 || strncasecmp(v, "Bearer ", 7)) {
+        http_reply_error(r, JC_ERR_AUTH, "log in first: Authorization: Bearer <token>");
+        return 0;
+    }
+    if (auth_token_hash(v + 7, n - 7, r->token_hash) != JC_OK) {
+        http_reply_error(r, JC_ERR_AUTH, "malformed token");
+        return 0;
+    }
+    jc_err e = store_session_user(r->db, r->token_hash, jc_now_ms(), &r->user);
+    if (e) {
+        http_reply_error(r, e == JC_ERR_AUTH ? JC_ERR_AUTH : e, "the session is unknown or has expired");
+        return 0;
+    }
+    r->authed = 1;
+    return 1;
+}
+
+/* Checks the body against the route's fields: a JSON object, valid UTF-8, no
+ * unknown fields, under the cap. */
+static int parse_body(jc_req *r, const route *rt) {
+    if (r->body_len > HTTP_JSON_CAP) {
+        http_reply_error(r, JC_ERR_TOOBIG, "the body is larger than %d bytes", HTTP_JSON_CAP);
+        return 0;
+    }
+    audit_payload_hash(r->body ? r->body : "", r->body_len, r->payload_hash);
+    if (!rt->fields) {
+        r->json = json_object();
+        return 1;
+    }
+    if (r->body_len == 0) {
+        r->json = json_object();
+        return 1;
+    }
+    if (!jc_utf8_valid(r->body, r->body_len)) {
+        http_reply_error(r, JC_ERR_INVALID, "the body is not valid UTF-8");
+        return 0;
+    }
+    json_error_t err;
+    r->json = json_loadb(r->body, r->body_len, JSON_REJECT_DUPLICATES, &err);
+    if (!r->json) {
+        http_reply_error(r, JC_ERR_INVALID, "malformed JSON at line %d column %d: %s", err.line,
+                         err.column, err.text);
+        return 0;
+    }
+    if (!json_is_object(r->json)) {
+        http_reply_error(r, JC_ERR_INVALID, "the body must be a JSON object");
+        return 0;
+    }
+    const char *key;
+    json_t *val;
+    json_object_foreach(r->json, key, val) {
+        size_t kl = strlen(key);
+        const char *f = rt->fields;
+        int known = 0;
+        while (*f) {
+            const char *comma = strchr(f, ',');
+            size_t fl = comma ? (size_t)(comma - f) : strlen(f);
+            if (fl == kl && !strncmp(f, key, kl)) known = 1;
+            f += fl + (comma ? 1 : 0);
+        }
+        if (!known) {
+            http_reply_error(r, JC_ERR_INVALID, "unknown field '%s'", key);
+            return 0;
+        }
+    }
+    return 1;
+}
+
+int api_dispatch(jc_req *r) {
+    char scratch[512];
+    int path_matched = 0;
+    for (size_t i = 0; i < JC_ARRAY_LEN(routes); i++) {
+        const route *rt = &routes[i];
+        if (!match(rt->pattern, r, scratch, sizeof scratch)) continue;
+        path_matched = 1;
+        if (strcmp(rt->method, r->method)) continue;
+        if (rt->access != ACCESS_PUBLIC) {
+            if (!authenticate(r)) return 1;
+            if (rt->access != ACCESS_USER && !(rt->access & ROLE_BIT(r->user.role))) {
+                http_reply_error(r, JC_ERR_DENIED, "role %s may not use %s %s", role_name(r->user.role),
+                                 r->method, rt->pattern);
+                return 1;
+            }
+        }
+        if (parse_body(r, rt)) rt->fn(r);
+        json_decref(r->json);
+        r->json = NULL;
+        return 1;
+    }
+    if (path_matched) {
+        http_reply_json(r, 405, json_pack("{s:{s:s,s:s}}", "error", "code", "method_not_allowed",
+                                          "message", "method not allowed on this path"));
+        return 1;
+    }
+    return 0;
+}
+
+/* ---- metrics ------------------------------------------------------------------ */
+
+static int state_metric(const char *state, int64_t n, void *arg) {
+    jc_err e = jc_buf_printf(arg, "jiceng_cases{state=\"%s\"} %lld\n", state, (long long)n);
+    return e != JC_OK;
+}
+
+jc_err api_metrics(jc_req *r, jc_buf *b) {
+    jc_store_stats ss;
+    store_stats(http_store(r->server), &ss);
+    jc_err e = jc_buf_printf(
+        b,
+        "# HELP jiceng_writer_batches_total Transactions committed by the writer.\n"
+        "# TYPE jiceng_writer_batches_total counter\njiceng_writer_batches_total %llu\n"
+        "# HELP jiceng_writer_jobs_total Writes run by the writer.\n"
+        "# TYPE jiceng_writer_jobs_total counter\njiceng_writer_jobs_total %llu\n"
+        "# TYPE jiceng_writer_failed_jobs_total counter\njiceng_writer_failed_jobs_total %llu\n"
+        "# HELP jiceng_writer_queue_depth Writes waiting now.\n"
+        "# TYPE jiceng_writer_queue_depth gauge\njiceng_writer_queue_depth %llu\n"
+        "# TYPE jiceng_writer_max_batch gauge\njiceng_writer_max_batch %llu\n"
+        "# HELP jiceng_cases Cases by state.\n# TYPE jiceng_cases gauge\n",
+        (unsigned long long)ss.batches, (unsigned long long)ss.jobs,
+        (unsigned long long)ss.failed_jobs, (unsigned long long)ss.queue_depth,
+        (unsigned long long)ss.max_batch);
+    if (!e) e = store_case_count_by_state(r->db, state_metric, b);
+    return e;
+}

@@ -1,0 +1,303 @@
+/*
+ * audit.c -- hashing and verification of the audit chain (see audit.h), and
+ * the `jiceng audit` subcommand.
+ */
+#include "audit.h"
+#include "cli.h"
+#include "store.h"
+
+#include <inttypes.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define HASH_LEN 32
+
+static void h_field(crypto_generichash_state *h, const char *s, size_t n) {
+    unsigned char len[8];
+    uint64_t v = n;
+    for (int i = 0; i < 8; i++) len[i] = (unsigned char)(v >> (8 * i));
+    crypto_generichash_update(h, len, 8);
+    if (n) crypto_generichash_update(h, (const unsigned char *)s, n);
+}
+static void h_str(crypto_generichash_state *h, const char *s) { h_field(h, s ? s : "", s ? strlen(s) : 0); }
+static void h_i64(crypto_generichash_state *h, int64_t v) {
+    char b[24];
+    int n = snprintf(b, sizeof b, "%" PRId64, v);
+    h_field(h, b, (size_t)n);
+}
+static void h_final(crypto_generichash_state *h, char out[65]) {
+    unsigned char d[HASH_LEN];
+    crypto_generichash_final(h, d, sizeof d);
+    jc_hex(d, sizeof d, out);
+}
+
+void audit_genesis(char out[65]) {
+    memset(out, '0', 64);
+    out[64] = 0;
+}
+
+void audit_compute_hash(const jc_audit *e, char out[65]) {
+    crypto_generichash_state h;
+    crypto_generichash_init(&h, NULL, 0, HASH_LEN);
+    h_str(&h, "jiceng-audit-v1");
+    h_i64(&h, e->seq);
+    h_i64(&h, e->case_id);
+    h_i64(&h, e->at_ms);
+    h_i64(&h, e->actor_id);
+    h_str(&h, e->actor);
+    h_str(&h, e->role);
+    h_str(&h, e->action);
+    h_str(&h, e->from_state);
+    h_str(&h, e->to_state);
+    h_str(&h, e->reason);
+    h_str(&h, e->payload_hash);
+    h_str(&h, e->state_hash);
+    h_str(&h, e->prev_hash);
+    h_final(&h, out);
+}
+
+void audit_case_hash(const jc_case *k, char out[65]) {
+    crypto_generichash_state h;
+    char num[64];
+    crypto_generichash_init(&h, NULL, 0, HASH_LEN);
+    h_str(&h, "jiceng-case-v1");
+    h_i64(&h, k->id);
+    h_str(&h, k->title);
+    h_str(&h, k->body);
+    h_str(&h, k->category);
+    h_str(&h, k->source);
+    h_str(&h, state_name(k->state));
+    h_str(&h, k->area);
+    if (k->has_point) {
+        snprintf(num, sizeof num, "%.7f,%.7f", k->lon, k->lat);
+        h_str(&h, num);
+    } else {
+        h_str(&h, "");
+    }
+    h_str(&h, k->address);
+    h_i64(&h, k->reporter_id);
+    h_str(&h, k->phone);
+    h_i64(&h, k->dept_id);
+    h_i64(&h, k->priority);
+    h_i64(&h, k->deadline_ms);
+    h_str(&h, k->held_from < ST__COUNT ? state_name(k->held_from) : "");
+    h_i64(&h, k->merged_into);
+    h_i64(&h, k->escalation);
+    h_str(&h, k->rating);
+    h_str(&h, k->extra);
+    h_i64(&h, k->created_ms);
+    h_i64(&h, k->updated_ms);
+    h_i64(&h, k->version);
+    h_final(&h, out);
+}
+
+void audit_payload_hash(const void *p, size_t n, char out[65]) {
+    unsigned char d[HASH_LEN];
+    crypto_generichash(d, sizeof d, p, n, NULL, 0);
+    jc_hex(d, sizeof d, out);
+}
+
+/* ---- verification ---------------------------------------------------------- */
+
+typedef struct {
+    char state[16];
+    char state_hash[65];
+    int seen;
+} replay_slot;
+
+typedef struct {
+    jc_verify_report *r;
+    int64_t last_seq;
+    char last_hash[65];
+    replay_slot *slots;
+    size_t nslots;
+    int check_links; /* whole chain: seq contiguous and prev_hash links */
+    int failed;
+} verify_ctx;
+
+static int fail(verify_ctx *v, int64_t seq, int64_t case_id, const char *fmt, ...)
+    JC_PRINTF(4, 5);
+static int fail(verify_ctx *v, int64_t seq, int64_t case_id, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(v->r->message, sizeof v->r->message, fmt, ap);
+    va_end(ap);
+    v->r->ok = 0;
+    v->r->bad_seq = seq;
+    v->r->bad_case = case_id;
+    v->failed = 1;
+    return 1;
+}
+
+static replay_slot *slot_for(verify_ctx *v, int64_t case_id) {
+    if (case_id <= 0) return NULL;
+    if ((size_t)case_id >= v->nslots) {
+        size_t n = v->nslots ? v->nslots : 1024;
+        while (n <= (size_t)case_id) n *= 2;
+        replay_slot *ns = realloc(v->slots, n * sizeof *ns);
+        if (!ns) return NULL;
+        memset(ns + v->nslots, 0, (n - v->nslots) * sizeof *ns);
+        v->slots = ns;
+        v->nslots = n;
+    }
+    return &v->slots[case_id];
+}
+
+static int verify_entry(const jc_audit *e, void *arg) {
+    verify_ctx *v = arg;
+    char h[65];
+    v->r->entries++;
+    if (v->check_links) {
+        if (e->seq != v->last_seq + 1)
+            return fail(v, e->seq, e->case_id, "audit entry %lld follows entry %lld: entries are missing",
+                        (long long)e->seq, (long long)v->last_seq);
+        if (strcmp(e->prev_hash, v->last_hash))
+            return fail(v, e->seq, e->case_id,
+                        "audit entry %lld: prev_hash does not match the hash of entry %lld",
+                        (long long)e->seq, (long long)v->last_seq);
+    }
+    audit_compute_hash(e, h);
+    if (strcmp(h, e->hash))
+        return fail(v, e->seq, e->case_id, "audit entry %lld: contents do not match its hash",
+                    (long long)e->seq);
+    v->last_seq = e->seq;
+    memcpy(v->last_hash, e->hash, 65);
+    if (e->case_id > 0) {
+        replay_slot *s = slot_for(v, e->case_id);
+        if (!s) return fail(v, e->seq, e->case_id, "out of memory");
+        if (!s->seen && e->from_state[0])
+            return fail(v, e->seq, e->case_id,
+                        "audit entry %lld: first entry of case %lld starts from '%s', not creation",
+                        (long long)e->seq, (long long)e->case_id, e->from_state);
+        if (s->seen && strcmp(s->state, e->from_state))
+            return fail(v, e->seq, e->case_id,
+                        "audit entry %lld: case %lld moves from '%s' but was '%s'",
+                        (long long)e->seq, (long long)e->case_id, e->from_state, s->state);
+        s->seen = 1;
+        snprintf(s->state, sizeof s->state, "%s", e->to_state);
+        memcpy(s->state_hash, e->state_hash, 65);
+    }
+    return 0;
+}
+
+static int verify_case_row(const jc_case *k, void *arg) {
+    verify_ctx *v = arg;
+    v->r->cases++;
+    replay_slot *s = (size_t)k->id < v->nslots ? &v->slots[k->id] : NULL;
+    if (!s || !s->seen)
+        return fail(v, 0, k->id, "case %lld has no audit entries", (long long)k->id);
+    if (strcmp(s->state, state_name(k->state)))
+        return fail(v, 0, k->id, "case %lld is '%s' but its audit entries lead to '%s'",
+                    (long long)k->id, state_name(k->state), s->state);
+    char h[65];
+    audit_case_hash(k, h);
+    if (strcmp(h, s->state_hash))
+        return fail(v, 0, k->id,
+                    "case %lld: the row differs from what its last audit entry recorded",
+                    (long long)k->id);
+    s->seen = 2; /* row present */
+    return 0;
+}
+
+jc_err audit_verify(jc_conn *c, jc_verify_report *r) {
+    memset(r, 0, sizeof *r);
+    r->ok = 1;
+    verify_ctx v = {.r = r, .check_links = 1};
+    audit_genesis(v.last_hash);
+    jc_err e = store_audit_each(c, -1, verify_entry, &v);
+    if (!e && !v.failed) e = store_case_scan(c, 0, verify_case_row, &v);
+    if (!e && !v.failed) {
+        for (size_t i = 0; i < v.nslots; i++)
+            if (v.slots[i].seen == 1) {
+                fail(&v, 0, (int64_t)i, "case %zu has audit entries but no row (deleted?)", i);
+                break;
+            }
+    }
+    memcpy(r->head_hash, v.last_hash, 65);
+    free(v.slots);
+    return e;
+}
+
+jc_err audit_verify_case(jc_conn *c, int64_t case_id, jc_verify_report *r) {
+    memset(r, 0, sizeof *r);
+    r->ok = 1;
+    verify_ctx v = {.r = r, .check_links = 0};
+    audit_genesis(v.last_hash);
+    jc_err e = store_audit_each(c, case_id, verify_entry, &v);
+    if (!e && !v.failed) e = store_case_scan(c, case_id, verify_case_row, &v);
+    if (!e && !v.failed && r->cases == 0) fail(&v, 0, case_id, "case %lld not found", (long long)case_id);
+    memcpy(r->head_hash, v.last_hash, 65);
+    free(v.slots);
+    return e;
+}
+
+/* ---- jiceng audit --------------------------------------------------------- */
+
+static int print_entry(const jc_audit *e, void *arg) {
+    (void)arg;
+    char ts[40];
+    jc_fmt_utc(e->at_ms, ts, sizeof ts);
+    printf("%lld\t%s\tcase=%lld\t%s(%s)\t%s\t%s->%s\t%s\t%.16s\n", (long long)e->seq, ts,
+           (long long)e->case_id, e->actor, e->role, e->action, e->from_state, e->to_state,
+           e->reason ? e->reason : "", e->hash);
+    return 0;
+}
+
+int cmd_audit(int argc, char **argv) {
+    static const char help[] =
+        "usage: jiceng audit verify --db DB   check the whole chain and every case row\n"
+        "       jiceng audit log --db DB [--case ID]   print entries (seq, time, actor, action)\n"
+        "       jiceng audit head --db DB     print the last entry's seq and hash (publish it\n"
+        "                                      elsewhere to anchor the log)\n"
+        "verify exits 0 when intact, 1 naming the first bad entry or case.\n";
+    if (argc < 2 || cli_wants_help(argc, argv)) {
+        fputs(help, argc < 2 ? stderr : stdout);
+        return argc < 2 ? JC_EXIT_USAGE : JC_EXIT_OK;
+    }
+    const char *sub = argv[1], *db = NULL;
+    int64_t case_id = -1;
+    for (int i = 2; i < argc; i++) {
+        if (!strcmp(argv[i], "--db") && i + 1 < argc) db = argv[++i];
+        else if (!strcmp(argv[i], "--case") && i + 1 < argc) {
+            if (case_number_parse(argv[++i], &case_id))
+                return cli_usage_error("audit", "bad case id '%s'", argv[i]);
+        } else return cli_usage_error("audit", "unexpected argument '%s'", argv[i]);
+    }
+    if (!db) return cli_usage_error("audit", "missing --db DB");
+    if (strcmp(sub, "verify") && strcmp(sub, "log") && strcmp(sub, "head"))
+        return cli_usage_error("audit", "unknown subcommand '%s'", sub);
+    if (sodium_init() < 0) return JC_EXIT_FAIL;
+    jc_store *st = NULL;
+    jc_conn *c = NULL;
+    if (store_open(db, &st) || store_conn_open(st, &c)) {
+        fprintf(stderr, "jiceng audit: cannot open %s\n", db);
+        store_close(st);
+        return JC_EXIT_FAIL;
+    }
+    int rc = JC_EXIT_OK;
+    if (!strcmp(sub, "log")) {
+        if (store_audit_each(c, case_id, print_entry, NULL)) rc = JC_EXIT_FAIL;
+    } else {
+        jc_verify_report r;
+        jc_err e = audit_verify(c, &r);
+        if (e) {
+            fprintf(stderr, "jiceng audit: storage error: %s\n", jc_err_code(e));
+            rc = JC_EXIT_FAIL;
+        } else if (!strcmp(sub, "head")) {
+            printf("%lld %s\n", (long long)r.entries, r.head_hash);
+        } else if (r.ok) {
+            printf("ok: %lld entries, %lld cases, head %s\n", (long long)r.entries,
+                   (long long)r.cases, r.head_hash);
+        } else {
+            printf("FAILED: %s\n", r.message);
+            if (r.bad_seq) printf("first bad entry: seq %lld\n", (long long)r.bad_seq);
+            if (r.bad_case) printf("case: %lld\n", (long long)r.bad_case);
+            rc = JC_EXIT_FAIL;
+        }
+    }
+    store_conn_close(c);
+    store_close(st);
+    return rc;
+}

@@ -1,0 +1,402 @@
+/*
+ * case.c -- the case state machine (see case.h).  The `actions` table below
+ * is the whole truth about which action moves a case from which states to
+ * which state, and which roles may do it; tests walk it exhaustively.
+ *
+ * How to add an action: one enum value in case.h, one row here (name, allowed
+ * from-states, to-state, roles, required arguments), its effect in
+ * apply_effect(), a row in docs/api.md.
+ */
+#include "case.h"
+#include "audit.h"
+#include "store.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define S(x) (1u << (x))
+#define OPEN_STATES                                                                    \
+    (S(ST_REPORTED) | S(ST_REGISTERED) | S(ST_DISPATCHED) | S(ST_ACCEPTED) |         \
+     S(ST_HANDLING) | S(ST_FEEDBACK) | S(ST_VERIFIED) | S(ST_RETURNED) |              \
+     S(ST_SUSPENDED) | S(ST_DEFERRED))
+#define TO_SAME (-1) /* the state does not change */
+#define TO_HELD (-2) /* back to the state held before suspend/defer */
+
+enum { NEED_REASON = 1, NEED_DEPT = 2, NEED_DEADLINE = 4, NEED_RATING = 8, NEED_TARGET = 16 };
+
+#define R_DISPATCH (ROLE_BIT(ROLE_DISPATCHER) | ROLE_BIT(ROLE_ADMIN))
+#define R_DEPT ROLE_BIT(ROLE_DEPT_STAFF)
+#define R_VERIFY \
+    (ROLE_BIT(ROLE_GRID_WORKER) | ROLE_BIT(ROLE_COMMUNITY_STAFF) | R_DISPATCH)
+#define R_SUPERVISE (ROLE_BIT(ROLE_SUPERVISOR) | R_DISPATCH)
+
+static const struct {
+    const char *name;
+    uint32_t from;
+    int to;
+    uint32_t roles;
+    unsigned needs;
+} actions[ACT__COUNT] = {
+    [ACT_REGISTER] = {"register", S(ST_REPORTED), ST_REGISTERED,
+                      R_DISPATCH | ROLE_BIT(ROLE_COMMUNITY_STAFF), 0},
+    [ACT_DISPATCH] = {"dispatch", S(ST_REGISTERED) | S(ST_RETURNED), ST_DISPATCHED, R_DISPATCH,
+                      NEED_DEPT},
+    [ACT_ACCEPT] = {"accept", S(ST_DISPATCHED), ST_ACCEPTED, R_DEPT, 0},
+    [ACT_HANDLE] = {"handle", S(ST_ACCEPTED) | S(ST_HANDLING), ST_HANDLING, R_DEPT, 0},
+    [ACT_FEEDBACK] = {"feedback", S(ST_ACCEPTED) | S(ST_HANDLING), ST_FEEDBACK, R_DEPT, 0},
+    [ACT_VERIFY] = {"verify", S(ST_FEEDBACK), ST_VERIFIED, R_VERIFY, 0},
+    [ACT_REWORK] = {"rework", S(ST_FEEDBACK), ST_HANDLING, R_VERIFY, NEED_REASON},
+    [ACT_CLOSE] = {"close", S(ST_VERIFIED), ST_CLOSED, R_DISPATCH, 0},
+    [ACT_RATE] = {"rate", S(ST_CLOSED), ST_RATED,
+                  ROLE_BIT(ROLE_RESIDENT) | ROLE_BIT(ROLE_DISPATCHER), NEED_RATING},
+    [ACT_RETURN] = {"return", S(ST_DISPATCHED) | S(ST_ACCEPTED), ST_RETURNED, R_DEPT, NEED_REASON},
+    [ACT_SUSPEND] = {"suspend",
+                     S(ST_REGISTERED) | S(ST_DISPATCHED) | S(ST_ACCEPTED) | S(ST_HANDLING),
+                     ST_SUSPENDED, R_SUPERVISE, NEED_REASON},
+    [ACT_DEFER] = {"defer", S(ST_ACCEPTED) | S(ST_HANDLING), ST_DEFERRED, R_SUPERVISE,
+                   NEED_REASON | NEED_DEADLINE},
+    [ACT_RESUME] = {"resume", S(ST_SUSPENDED) | S(ST_DEFERRED), TO_HELD, R_SUPERVISE, 0},
+    [ACT_EXTEND] = {"extend", S(ST_DISPATCHED) | S(ST_ACCEPTED) | S(ST_HANDLING), TO_SAME,
+                    R_SUPERVISE, NEED_REASON | NEED_DEADLINE},
+    [ACT_VOID] = {"void", S(ST_REPORTED) | S(ST_REGISTERED), ST_VOIDED, R_DISPATCH, NEED_REASON},
+    [ACT_MERGE] = {"merge", S(ST_REPORTED) | S(ST_REGISTERED) | S(ST_DISPATCHED), ST_MERGED,
+                   R_DISPATCH, NEED_TARGET},
+    [ACT_REOPEN] = {"reopen", S(ST_CLOSED) | S(ST_RATED), ST_REGISTERED, R_SUPERVISE, NEED_REASON},
+    [ACT_ESCALATE] = {"escalate", OPEN_STATES, TO_SAME, R_SUPERVISE, 0},
+};
+
+const char *case_action_name(jc_action a) {
+    return (unsigned)a < ACT__COUNT ? actions[a].name : "?";
+}
+
+int case_action_parse(const char *s) {
+    if (!s) return -1;
+    for (int i = 0; i < ACT__COUNT; i++)
+        if (!strcmp(s, actions[i].name)) return i;
+    return -1;
+}
+
+int case_role_may(jc_role r, jc_action a) {
+    return (unsigned)a < ACT__COUNT && (actions[a].roles & ROLE_BIT(r)) != 0;
+}
+
+static int has_prefix(const char *s, const char *prefix) {
+    return *prefix && !strncmp(s, prefix, strlen(prefix));
+}
+
+int case_visible(const jc_user *u, const jc_case *k) {
+    switch (u->role) {
+    case ROLE_ADMIN:
+    case ROLE_SYSTEM:
+        return !u->area[0] || has_prefix(k->area, u->area);
+    case ROLE_DISPATCHER:
+    case ROLE_SUPERVISOR:
+    case ROLE_COMMUNITY_STAFF:
+    case ROLE_GRID_WORKER:
+        return has_prefix(k->area, u->area);
+    case ROLE_DEPT_STAFF:
+        return u->dept_id != 0 && k->dept_id == u->dept_id;
+    case ROLE_RESIDENT:
+        return k->reporter_id != 0 && k->reporter_id == u->id;
+    default:
+        return 0;
+    }
+}
+
+static void set_why(jc_case_err *why, const char *fmt, ...) JC_PRINTF(2, 3);
+static void set_why(jc_case_err *why, const char *fmt, ...) {
+    if (!why) return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(why->message, sizeof why->message, fmt, ap);
+    va_end(ap);
+}
+
+static jc_err append(jc_conn *w, const jc_user *actor, const jc_case *k, const char *action,
+                     const char *from, const char *reason, const char *payload_hash) {
+    jc_audit e = {0};
+    e.case_id = k->id;
+    e.at_ms = k->updated_ms;
+    e.actor_id = actor->id;
+    snprintf(e.actor, sizeof e.actor, "%s", actor->name);
+    snprintf(e.role, sizeof e.role, "%s", role_name(actor->role));
+    snprintf(e.action, sizeof e.action, "%s", action);
+    snprintf(e.from_state, sizeof e.from_state, "%s", from ? from : "");
+    snprintf(e.to_state, sizeof e.to_state, "%s", state_name(k->state));
+    e.reason = (char *)(reason && *reason ? reason : NULL);
+    if (payload_hash && *payload_hash) snprintf(e.payload_hash, sizeof e.payload_hash, "%s", payload_hash);
+    else audit_payload_hash("", 0, e.payload_hash);
+    audit_case_hash(k, e.state_hash);
+    return store_audit_append(w, &e);
+}
+
+static int64_t hours_ms(double h) { return (int64_t)(h * 3600.0 * 1000.0); }
+
+jc_err case_create(jc_conn *w, const jc_user *actor, jc_case *k, const char *payload_hash,
+                   jc_case_err *why) {
+    jc_category cat;
+    jc_err e = store_category_get(w, k->category, &cat);
+    if (e == JC_ERR_NOTFOUND) {
+        set_why(why, "unknown category '%s'", k->category);
+        return JC_ERR_INVALID;
+    }
+    if (e) return e;
+    k->priority = cat.urgent ? 1 : 0;
+    category_clear(&cat);
+    jc_area area;
+    e = store_area_get(w, k->area, &area);
+    if (e == JC_ERR_NOTFOUND) {
+        set_why(why, "unknown area '%s'", k->area);
+        return JC_ERR_INVALID;
+    }
+    if (e) return e;
+    area_clear(&area);
+    k->state = ST_REPORTED;
+    k->held_from = ST__COUNT;
+    k->created_ms = k->updated_ms = jc_now_ms();
+    k->version = 1;
+    if (actor->role == ROLE_RESIDENT || !k->reporter_id) k->reporter_id = actor->id;
+    e = store_case_insert(w, k);
+    if (e) return e;
+    return append(w, actor, k, "report", NULL, NULL, payload_hash);
+}
+
+/* Applies the side effects of action a (fields other than state). */
+static jc_err apply_effect(jc_conn *w, jc_case *k, jc_action a, const jc_action_args *args,
+                           int64_t now, jc_case_err *why) {
+    jc_category cat = {0};
+    int have_cat = store_category_get(w, k->category, &cat) == JC_OK;
+    double accept_h = have_cat ? cat.accept_h : 2, handle_h = have_cat ? cat.handle_h : 24,
+           verify_h = have_cat ? cat.verify_h : 8;
+    category_clear(&cat);
+    switch (a) {
+    case ACT_DISPATCH: {
+        jc_dept d;
+        jc_err e = store_dept_get(w, args->dept_id, &d);
+        if (e == JC_ERR_NOTFOUND) {
+            set_why(why, "unknown department %lld", (long long)args->dept_id);
+            return JC_ERR_INVALID;
+        }
+        if (e) return e;
+        k->dept_id = d.id;
+        k->deadline_ms = now + hours_ms(accept_h);
+        break;
+    }
+    case ACT_ACCEPT:
+    case ACT_REWORK:
+        k->deadline_ms = now + hours_ms(handle_h);
+        break;
+    case ACT_FEEDBACK:
+        k->deadline_ms = now + hours_ms(verify_h);
+        break;
+    case ACT_VERIFY:
+    case ACT_CLOSE:
+    case ACT_VOID:
+    case ACT_RATE:
+        k->deadline_ms = 0;
+        if (a == ACT_RATE) snprintf(k->rating, sizeof k->rating, "%s", args->rating);
+        break;
+    case ACT_SUSPEND:
+    case ACT_DEFER:
+        k->held_from = k->state;
+        if (a == ACT_DEFER) k->deadline_ms = args->deadline_ms;
+        break;
+    case ACT_RESUME:
+        k->held_from = ST__COUNT;
+        break;
+    case ACT_EXTEND:
+        if (args->deadline_ms <= now) {
+            set_why(why, "the new deadline must be in the future");
+            return JC_ERR_INVALID;
+        }
+        k->deadline_ms = args->deadline_ms;
+        break;
+    case ACT_REOPEN:
+        k->rating[0] = 0;
+        k->deadline_ms = 0;
+        break;
+    case ACT_ESCALATE:
+        k->escalation++;
+        break;
+    default:
+        break;
+    }
+    return JC_OK;
+}
+
+static jc_err check_args(jc_action a, const jc_action_args *args, jc_case_err *why) {
+    unsigned n = actions[a].needs;
+    if ((n & NEED_REASON) && (!args->reason || !*args->reason)) {
+        set_why(why, "action '%s' needs a reason", actions[a].name);
+        return JC_ERR_INVALID;
+    }
+    if ((n & NEED_DEPT) && args->dept_id <= 0) {
+        set_why(why, "action '%s' needs dept_id", actions[a].name);
+        return JC_ERR_INVALID;
+    }
+    if ((n & NEED_DEADLINE) && args->deadline_ms <= 0) {
+        set_why(why, "action '%s' needs a deadline", actions[a].name);
+        return JC_ERR_INVALID;
+    }
+    if ((n & NEED_RATING) &&
+        (!args->rating || (strcmp(args->rating, "satisfied") && strcmp(args->rating, "basic") &&
+                           strcmp(args->rating, "unsatisfied")))) {
+        set_why(why, "rating must be satisfied, basic or unsatisfied");
+        return JC_ERR_INVALID;
+    }
+    if ((n & NEED_TARGET) && args->target_id <= 0) {
+        set_why(why, "action '%s' needs target_id", actions[a].name);
+        return JC_ERR_INVALID;
+    }
+    return JC_OK;
+}
+
+jc_err case_act(jc_conn *w, const jc_user *actor, int64_t id, jc_action a,
+                const jc_action_args *args, jc_case *out, jc_case_err *why) {
+    if ((unsigned)a >= ACT__COUNT) return JC_ERR_INVALID;
+    jc_case k;
+    jc_err e = store_case_get(w, id, &k);
+    if (e == JC_ERR_NOTFOUND) set_why(why, "no case %lld", (long long)id);
+    if (e) return e;
+    if (!case_visible(actor, &k)) {
+        case_clear(&k);
+        set_why(why, "no case %lld", (long long)id); /* do not reveal it exists */
+        return JC_ERR_NOTFOUND;
+    }
+    if (!case_role_may(actor->role, a)) {
+        set_why(why, "role %s may not %s", role_name(actor->role), actions[a].name);
+        e = JC_ERR_DENIED;
+        goto out;
+    }
+    if (a == ACT_RATE && actor->role == ROLE_RESIDENT && k.reporter_id != actor->id) {
+        set_why(why, "only the reporter may rate");
+        e = JC_ERR_DENIED;
+        goto out;
+    }
+    if (!(actions[a].from & S(k.state))) {
+        set_why(why, "cannot %s a case that is %s", actions[a].name, state_name(k.state));
+        e = JC_ERR_CONFLICT;
+        goto out;
+    }
+    if ((e = check_args(a, args, why))) goto out;
+    int64_t now = jc_now_ms();
+    jc_state from = k.state, held = k.held_from;
+    if ((e = apply_effect(w, &k, a, args, now, why))) goto out;
+    if (a == ACT_MERGE) {
+        jc_case t;
+        if (args->target_id == k.id) {
+            set_why(why, "a case cannot merge into itself");
+            e = JC_ERR_INVALID;
+            goto out;
+        }
+        e = store_case_get(w, args->target_id, &t);
+        if (e == JC_ERR_NOTFOUND || (e == JC_OK && !case_visible(actor, &t))) {
+            if (e == JC_OK) case_clear(&t);
+            set_why(why, "no target case %lld", (long long)args->target_id);
+            e = JC_ERR_INVALID;
+            goto out;
+        }
+        if (e) goto out;
+        if (!(OPEN_STATES & S(t.state))) {
+            set_why(why, "target case %lld is %s", (long long)t.id, state_name(t.state));
+            case_clear(&t);
+            e = JC_ERR_CONFLICT;
+            goto out;
+        }
+        t.priority++;
+        t.updated_ms = now;
+        char reason[96];
+        snprintf(reason, sizeof reason, "merged case %lld", (long long)k.id);
+        if ((e = store_case_update(w, &t)) ||
+            (e = append(w, actor, &t, "absorb", state_name(t.state), reason, args->payload_hash))) {
+            case_clear(&t);
+            goto out;
+        }
+        case_clear(&t);
+        k.merged_into = args->target_id;
+    }
+    int to = actions[a].to;
+    if (to == TO_HELD) {
+        /* apply_effect cleared held_from; resume to the value read before. */
+        k.state = held < ST__COUNT ? held : ST_REGISTERED;
+    } else if (to != TO_SAME) {
+        k.state = (jc_state)to;
+    }
+    k.updated_ms = now;
+    const char *reason = args->reason && *args->reason ? args->reason : args->note;
+    if ((e = store_case_update(w, &k))) goto out;
+    if ((e = append(w, actor, &k, actions[a].name, state_name(from), reason, args->payload_hash)))
+        goto out;
+    *out = k;
+    return JC_OK;
+out:
+    case_clear(&k);
+    return e;
+}
+
+jc_err case_audit_note(jc_conn *w, const jc_user *actor, const jc_case *k, const char *action,
+                       const char *reason) {
+    return append(w, actor, k, action, state_name(k->state), reason, NULL);
+}
+
+void case_mask_phone(const char *phone, char *out, size_t outsz) {
+    size_t n = strlen(phone);
+    if (n == 0) {
+        snprintf(out, outsz, "%s", "");
+    } else if (n < 7) {
+        snprintf(out, outsz, "%s", "****");
+    } else {
+        snprintf(out, outsz, "%.3s****%s", phone, phone + n - 4);
+    }
+}
+
+json_t *case_to_json(const jc_case *k, const jc_user *viewer, int unmasked) {
+    char no[40], ts[40], phone[32];
+    case_number(k, no, sizeof no);
+    json_t *o = json_object();
+    json_object_set_new(o, "id", json_integer(k->id));
+    json_object_set_new(o, "no", json_string(no));
+    json_object_set_new(o, "title", json_string(k->title ? k->title : ""));
+    json_object_set_new(o, "body", json_string(k->body ? k->body : ""));
+    json_object_set_new(o, "category", json_string(k->category));
+    json_object_set_new(o, "source", json_string(k->source));
+    json_object_set_new(o, "state", json_string(state_name(k->state)));
+    json_object_set_new(o, "area", json_string(k->area));
+    if (k->has_point) {
+        json_object_set_new(o, "lon", json_real(k->lon));
+        json_object_set_new(o, "lat", json_real(k->lat));
+    }
+    if (k->address) json_object_set_new(o, "address", json_string(k->address));
+    json_object_set_new(o, "reporter_id", k->reporter_id ? json_integer(k->reporter_id) : json_null());
+    if (k->phone[0]) {
+        int own = viewer && viewer->role == ROLE_RESIDENT && viewer->id == k->reporter_id;
+        if (unmasked || own) snprintf(phone, sizeof phone, "%s", k->phone);
+        else case_mask_phone(k->phone, phone, sizeof phone);
+        json_object_set_new(o, "phone", json_string(phone));
+    }
+    json_object_set_new(o, "dept_id", k->dept_id ? json_integer(k->dept_id) : json_null());
+    json_object_set_new(o, "priority", json_integer(k->priority));
+    if (k->deadline_ms) {
+        jc_fmt_utc(k->deadline_ms, ts, sizeof ts);
+        json_object_set_new(o, "deadline", json_string(ts));
+    } else {
+        json_object_set_new(o, "deadline", json_null());
+    }
+    if (k->held_from < ST__COUNT && (k->state == ST_SUSPENDED || k->state == ST_DEFERRED))
+        json_object_set_new(o, "held_from", json_string(state_name(k->held_from)));
+    if (k->merged_into) json_object_set_new(o, "merged_into", json_integer(k->merged_into));
+    json_object_set_new(o, "escalation", json_integer(k->escalation));
+    json_object_set_new(o, "rating", k->rating[0] ? json_string(k->rating) : json_null());
+    if (k->extra) {
+        json_t *x = json_loads(k->extra, 0, NULL);
+        if (x) json_object_set_new(o, "extra", x);
+    }
+    jc_fmt_utc(k->created_ms, ts, sizeof ts);
+    json_object_set_new(o, "created_at", json_string(ts));
+    jc_fmt_utc(k->updated_ms, ts, sizeof ts);
+    json_object_set_new(o, "updated_at", json_string(ts));
+    json_object_set_new(o, "version", json_integer(k->version));
+    return o;
+}

@@ -1,0 +1,78 @@
+/*
+ * case.h -- the case loop (闭环): the state machine of a case, who may move
+ * it, and the audit entry every move appends.
+ *
+ *   reported -register-> registered -dispatch-> dispatched -accept-> accepted
+ *   -handle-> handling -feedback-> feedback -verify-> verified -close-> closed
+ *   -rate-> rated;  side paths: return, rework, suspend/defer/resume, extend,
+ *   void, merge, reopen, escalate (the table in case.c is the whole truth).
+ *
+ * Every function here runs on the writer thread (jc_conn *w) inside the
+ * writer's transaction, so a check and the change it allows are atomic.  On
+ * any error nothing is changed (the job's savepoint is rolled back).
+ */
+#ifndef JC_CASE_H
+#define JC_CASE_H
+
+#include "jc.h"
+#include "model.h"
+
+typedef struct jc_conn jc_conn;
+typedef struct json_t json_t;
+
+typedef enum {
+    ACT_REGISTER, ACT_DISPATCH, ACT_ACCEPT, ACT_HANDLE, ACT_FEEDBACK, ACT_VERIFY,
+    ACT_REWORK, ACT_CLOSE, ACT_RATE, ACT_RETURN, ACT_SUSPEND, ACT_DEFER, ACT_RESUME,
+    ACT_EXTEND, ACT_VOID, ACT_MERGE, ACT_REOPEN, ACT_ESCALATE,
+    ACT__COUNT
+} jc_action;
+
+/* "register" ... ; case_action_parse returns -1 when unknown. */
+const char *case_action_name(jc_action a);
+int case_action_parse(const char *s);
+
+/* Arguments of an action; which are required depends on the action. */
+typedef struct {
+    const char *reason;    /* return, rework, suspend, defer, extend, void, merge, reopen */
+    const char *note;      /* free text recorded with handle/feedback/verify */
+    int64_t dept_id;       /* dispatch */
+    int64_t deadline_ms;   /* extend (new deadline), defer (until) */
+    const char *rating;    /* rate: satisfied | basic | unsatisfied */
+    int64_t target_id;     /* merge: the case this one merges into */
+    const char *payload_hash; /* hash of the request body, for the audit entry */
+} jc_action_args;
+
+/* An explanation for refusals, filled on error. */
+typedef struct { char message[256]; } jc_case_err;
+
+/* True when user u may see case k (role and area/department scope). */
+int case_visible(const jc_user *u, const jc_case *k);
+/* True when role r may perform action a at all (ignoring the case). */
+int case_role_may(jc_role r, jc_action a);
+
+/* Validates and inserts a new case reported by actor; k holds the report's
+ * fields (title, body, category, area, point ...).  Sets k->id, state,
+ * timestamps; appends the creation audit entry.  JC_ERR_INVALID when the
+ * category or area is unknown. */
+jc_err case_create(jc_conn *w, const jc_user *actor, jc_case *k, const char *payload_hash,
+                   jc_case_err *why) JC_MUST_CHECK;
+
+/* Performs action a on case id.  On success *out holds the case after the
+ * action (caller case_clear()s it).  JC_ERR_NOTFOUND (unknown or invisible
+ * case), JC_ERR_DENIED (role/scope), JC_ERR_CONFLICT (illegal from this
+ * state), JC_ERR_INVALID (missing/bad arguments). */
+jc_err case_act(jc_conn *w, const jc_user *actor, int64_t id, jc_action a,
+                const jc_action_args *args, jc_case *out, jc_case_err *why) JC_MUST_CHECK;
+
+/* Appends an audit entry about case k that does not change it (e.g. an
+ * unmasked read of personal data).  k must be the current row. */
+jc_err case_audit_note(jc_conn *w, const jc_user *actor, const jc_case *k, const char *action,
+                       const char *reason) JC_MUST_CHECK;
+
+/* The JSON view of a case for viewer (personal data masked unless
+ * unmasked != 0).  Caller owns the result (json_decref). */
+json_t *case_to_json(const jc_case *k, const jc_user *viewer, int unmasked);
+/* "13812345678" -> "138****5678" into out. */
+void case_mask_phone(const char *phone, char *out, size_t outsz);
+
+#endif

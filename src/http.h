@@ -1,0 +1,93 @@
+/*
+ * http.h -- the HTTP layer between h2o (server.c) and the route handlers
+ * (api.c, and later open311.c ...).
+ *
+ * A handler gets a jc_req: the parsed path parameters, the query, the JSON
+ * body (when the route takes one) and the authenticated user.  It answers
+ * either at once (http_reply_json / http_reply_error) or by handing a write
+ * to the store's writer with http_defer(); the answer of a deferred request is
+ * sent only after its transaction has committed.
+ *
+ * How to add a route (api.c's table): one row {method, pattern, handler,
+ * access, body fields}, the handler, a section in docs/api.md.
+ */
+#ifndef JC_HTTP_H
+#define JC_HTTP_H
+
+#include "jc.h"
+#include "model.h"
+#include "store.h"
+
+typedef struct json_t json_t;
+typedef struct jc_req jc_req;
+typedef struct jc_server jc_server;
+
+#define HTTP_MAX_PARAMS 4
+#define HTTP_JSON_CAP (256 * 1024)      /* JSON bodies */
+#define HTTP_UPLOAD_CAP (16 * 1024 * 1024) /* any body (photos) */
+
+struct jc_req {
+    void *h2o_req;           /* h2o_req_t *, for server.c */
+    void *thread;            /* the serving thread, for server.c */
+    int64_t start_ns;        /* monotonic time the request arrived */
+    jc_server *server;
+    jc_conn *db;             /* this thread's read connection */
+    const char *method;
+    char path[512];          /* without the query */
+    char *params[HTTP_MAX_PARAMS]; /* ":name" segments, in order */
+    int nparams;
+    const char *query;       /* after '?', not NUL-terminated; query_len bytes */
+    size_t query_len;
+    const char *body;        /* raw entity */
+    size_t body_len;
+    json_t *json;            /* parsed body when the route takes JSON */
+    jc_user user;            /* valid when authed */
+    int authed;
+    char token_hash[65];
+    char payload_hash[65];
+};
+
+/* Answers with status and a JSON value (stolen). */
+void http_reply_json(jc_req *r, int status, json_t *body);
+/* Answers {"error":{"code":...,"message":...}} with the status of e. */
+void http_reply_error(jc_req *r, jc_err e, const char *fmt, ...) JC_PRINTF(3, 4);
+/* Answers with raw bytes and a content type (copied). */
+void http_reply_raw(jc_req *r, int status, const char *content_type, const char *body,
+                    size_t len);
+
+/* A write handed to the writer thread.  run() executes on the writer inside
+ * the transaction and fills status and body (a JSON value it owns); on error
+ * it may leave body NULL and set message.  The reply is sent after commit. */
+typedef struct jc_deferred jc_deferred;
+struct jc_deferred {
+    jc_err (*run)(jc_conn *w, jc_deferred *d);
+    jc_user user;        /* copy of the requester */
+    void *data;          /* handler's own arguments */
+    void (*free_data)(void *data);
+    int status;
+    json_t *body;
+    char message[256];
+    char payload_hash[65];
+};
+/* Allocates a deferred write for r (zeroed, user and payload hash copied). */
+jc_deferred *http_deferred_new(jc_req *r);
+/* Queues d; the request is answered when it has committed.  On failure to
+ * queue, answers 503 and frees d. */
+void http_defer(jc_req *r, jc_deferred *d);
+
+/* Query-string value of key into out (URL-decoded); 0 if absent. */
+int http_query(const jc_req *r, const char *key, char *out, size_t outsz);
+
+/* The value of request header name (case-insensitive); 0 if absent. */
+int http_header(const jc_req *r, const char *name, const char **value, size_t *len);
+
+/* Store and the server's settings, for handlers. */
+jc_store *http_store(jc_server *s);
+
+/* ---- provided by api.c -------------------------------------------------- */
+/* Routes r; returns 0 when no route matched (the caller answers 404). */
+int api_dispatch(jc_req *r);
+/* Prometheus text of the application's own figures, appended to b. */
+jc_err api_metrics(jc_req *r, jc_buf *b) JC_MUST_CHECK;
+
+#endif

@@ -1,0 +1,123 @@
+/*
+ * store.h -- the interface between jiceng and its storage engine.
+ *
+ * The embedded default is SQLite (store_sqlite.c); a PostgreSQL backend
+ * implements the same functions.  Two kinds of access:
+ *
+ *   - reads use a jc_conn that the calling thread owns (store_conn_open);
+ *   - writes are jobs run by ONE writer thread, which takes every job that is
+ *     waiting, runs each inside its own savepoint of one transaction and
+ *     commits once (group commit).  A job's `done` callback is called only
+ *     after that commit is durable (or with the error that prevented it), so
+ *     a request is answered only after its data is safe.
+ *
+ * Domain rows are plain structs (model.h).  All SQL lives in the backend.
+ */
+#ifndef JC_STORE_H
+#define JC_STORE_H
+
+#include "jc.h"
+#include "model.h"
+
+typedef struct jc_store jc_store; /* opaque: a database and its writer */
+typedef struct jc_conn jc_conn;   /* opaque: one connection, one thread */
+
+/* Opens (creating if needed) the database at path and starts the writer
+ * thread.  *out is owned by the caller: store_close() it. */
+jc_err store_open(const char *path, jc_store **out) JC_MUST_CHECK;
+/* Drains the write queue, stops the writer, closes.  NULL is a no-op. */
+void store_close(jc_store *st);
+/* Applies the schema migrations not yet applied; *version gets the result. */
+jc_err store_migrate(jc_store *st, int *version) JC_MUST_CHECK;
+
+/* A read connection for the calling thread (caller owns; conn_close). */
+jc_err store_conn_open(jc_store *st, jc_conn **out) JC_MUST_CHECK;
+void store_conn_close(jc_conn *c);
+
+/* ---- the writer --------------------------------------------------------- */
+typedef struct jc_write_job jc_write_job;
+struct jc_write_job {
+    /* Runs on the writer thread inside a savepoint; returning an error rolls
+     * back only this job's changes. */
+    jc_err (*run)(jc_conn *w, void *arg);
+    /* Called on the writer thread after the commit (err = JC_OK) or with the
+     * error of run() or of the commit.  Must not block. */
+    void (*done)(void *arg, jc_err err);
+    void *arg;
+    jc_write_job *next; /* private to the store */
+    jc_err result;      /* private to the store */
+};
+/* Queues a job; the caller keeps *job alive until done() is called.
+ * JC_ERR_UNAVAILABLE when the store is closing or the queue is full. */
+jc_err store_submit(jc_store *st, jc_write_job *job) JC_MUST_CHECK;
+/* Runs run(arg) through the writer and waits for the commit. */
+jc_err store_exec(jc_store *st, jc_err (*run)(jc_conn *w, void *arg), void *arg) JC_MUST_CHECK;
+
+typedef struct {
+    uint64_t batches, jobs, failed_jobs, max_batch;
+    uint64_t queue_depth; /* jobs waiting now */
+} jc_store_stats;
+void store_stats(jc_store *st, jc_store_stats *out);
+
+/* ---- users and sessions ------------------------------------------------- */
+jc_err store_user_insert(jc_conn *w, jc_user *u) JC_MUST_CHECK; /* sets u->id */
+jc_err store_user_get(jc_conn *c, int64_t id, jc_user *out) JC_MUST_CHECK;
+jc_err store_user_by_name(jc_conn *c, const char *name, jc_user *out) JC_MUST_CHECK;
+jc_err store_user_set_password(jc_conn *w, int64_t id, const char *pw_hash) JC_MUST_CHECK;
+/* Calls cb for every user ordered by id; a non-zero cb return stops. */
+jc_err store_user_each(jc_conn *c, int (*cb)(const jc_user *u, void *arg), void *arg) JC_MUST_CHECK;
+jc_err store_session_insert(jc_conn *w, const char *token_hash, int64_t user_id,
+                            int64_t created_ms, int64_t expires_ms) JC_MUST_CHECK;
+/* The user of a live session; JC_ERR_AUTH when unknown or expired. */
+jc_err store_session_user(jc_conn *c, const char *token_hash, int64_t now_ms,
+                          jc_user *out) JC_MUST_CHECK;
+jc_err store_session_delete(jc_conn *w, const char *token_hash) JC_MUST_CHECK;
+jc_err store_sessions_delete_user(jc_conn *w, int64_t user_id) JC_MUST_CHECK;
+
+/* ---- catalogue: areas, departments, categories -------------------------- */
+jc_err store_area_put(jc_conn *w, const jc_area *a) JC_MUST_CHECK;
+jc_err store_area_get(jc_conn *c, const char *code, jc_area *out) JC_MUST_CHECK;
+jc_err store_area_each(jc_conn *c, int (*cb)(const jc_area *a, void *arg), void *arg) JC_MUST_CHECK;
+jc_err store_dept_put(jc_conn *w, jc_dept *d) JC_MUST_CHECK; /* sets d->id */
+jc_err store_dept_get(jc_conn *c, int64_t id, jc_dept *out) JC_MUST_CHECK;
+jc_err store_dept_by_code(jc_conn *c, const char *code, jc_dept *out) JC_MUST_CHECK;
+jc_err store_dept_each(jc_conn *c, int (*cb)(const jc_dept *d, void *arg), void *arg) JC_MUST_CHECK;
+jc_err store_category_put(jc_conn *w, const jc_category *k) JC_MUST_CHECK;
+jc_err store_category_get(jc_conn *c, const char *code, jc_category *out) JC_MUST_CHECK;
+jc_err store_category_each(jc_conn *c, int (*cb)(const jc_category *k, void *arg),
+                           void *arg) JC_MUST_CHECK;
+
+/* ---- cases -------------------------------------------------------------- */
+jc_err store_case_insert(jc_conn *w, jc_case *k) JC_MUST_CHECK; /* sets k->id */
+/* Fills *out (caller calls case_clear). JC_ERR_NOTFOUND for unknown ids. */
+jc_err store_case_get(jc_conn *c, int64_t id, jc_case *out) JC_MUST_CHECK;
+/* Writes every mutable field of k and bumps version. */
+jc_err store_case_update(jc_conn *w, jc_case *k) JC_MUST_CHECK;
+typedef struct {
+    const char *state;       /* NULL: any */
+    const char *category;    /* NULL: any */
+    const char *area_prefix; /* NULL: any; matches area LIKE prefix% */
+    int64_t dept_id;         /* 0: any */
+    int64_t reporter_id;     /* 0: any */
+    int open_only;           /* exclude closed/rated/voided/merged */
+    int64_t before_id;       /* 0: newest first from the top; else id < before_id */
+    int limit;               /* 1..500 */
+} jc_case_filter;
+jc_err store_case_each(jc_conn *c, const jc_case_filter *f,
+                       int (*cb)(const jc_case *k, void *arg), void *arg) JC_MUST_CHECK;
+/* Calls cb for every case in id order; only_id > 0 restricts to that case. */
+jc_err store_case_scan(jc_conn *c, int64_t only_id, int (*cb)(const jc_case *k, void *arg),
+                       void *arg) JC_MUST_CHECK;
+/* Counts of cases per state into cb (for /metrics and dashboards). */
+jc_err store_case_count_by_state(jc_conn *c, int (*cb)(const char *state, int64_t n, void *arg),
+                                 void *arg) JC_MUST_CHECK;
+
+/* ---- audit (the hash chain; see audit.h for the rules) ------------------ */
+/* Appends e: assigns seq, prev_hash and hash (reading the chain's tail in the
+ * same transaction, so several processes may write). */
+jc_err store_audit_append(jc_conn *w, jc_audit *e) JC_MUST_CHECK;
+/* Calls cb for each entry in seq order; case_id < 0 means all entries. */
+jc_err store_audit_each(jc_conn *c, int64_t case_id,
+                        int (*cb)(const jc_audit *e, void *arg), void *arg) JC_MUST_CHECK;
+
+#endif

@@ -1,0 +1,978 @@
+/*
+ * store_sqlite.c -- the SQLite backend of store.h (the embedded default).
+ *
+ * Design notes
+ *  - WAL journal, synchronous=FULL: a commit is on disk when COMMIT returns,
+ *    so an acknowledged write survives SIGKILL and power loss alike.
+ *  - One writer thread owns the write connection.  It takes every queued job,
+ *    runs each in a SAVEPOINT of one BEGIN IMMEDIATE transaction and commits
+ *    once; only then are the jobs' done() callbacks called (group commit).
+ *    A failing job rolls back to its savepoint and leaves the others intact.
+ *  - Every other thread reads through its own connection (WAL readers never
+ *    block the writer).  busy_timeout covers a second process (the CLI)
+ *    writing at the same time.
+ *  - Prepared statements are cached per connection, indexed by call site.
+ */
+#include "store.h"
+#include "audit.h"
+
+#include <pthread.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum {
+    Q_USER_INSERT, Q_USER_GET, Q_USER_BY_NAME, Q_USER_SETPW, Q_USER_EACH,
+    Q_SESS_INSERT, Q_SESS_USER, Q_SESS_DELETE, Q_SESS_DELETE_USER,
+    Q_AREA_PUT, Q_AREA_GET, Q_AREA_EACH,
+    Q_DEPT_INSERT, Q_DEPT_UPDATE, Q_DEPT_GET, Q_DEPT_BY_CODE, Q_DEPT_EACH,
+    Q_CAT_PUT, Q_CAT_GET, Q_CAT_EACH,
+    Q_CASE_INSERT, Q_CASE_GET, Q_CASE_UPDATE, Q_CASE_COUNT_STATE,
+    Q_AUDIT_TAIL, Q_AUDIT_INSERT, Q_AUDIT_ALL, Q_AUDIT_CASE,
+    Q__COUNT
+};
+
+struct jc_conn {
+    sqlite3 *db;
+    sqlite3_stmt *q[Q__COUNT];
+};
+
+#define MAX_QUEUE 100000
+#define MAX_BATCH 4096
+
+struct jc_store {
+    char *path;
+    jc_conn *w;
+    pthread_t thread;
+    int thread_started;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    jc_write_job *head, *tail;
+    uint64_t depth;
+    int stopping;
+    jc_store_stats stats;
+};
+
+/* ---- connections ---------------------------------------------------------- */
+
+static jc_err db_err(sqlite3 *db, const char *what) {
+    jc_log(JC_LOG_ERROR, "sqlite: %s: %s", what, sqlite3_errmsg(db));
+    return JC_ERR_DB;
+}
+
+static jc_err conn_open_path(const char *path, int readonly, jc_conn **out) {
+    jc_conn *c = calloc(1, sizeof *c);
+    if (!c) return JC_ERR_NOMEM;
+    int flags = (readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) |
+                SQLITE_OPEN_NOMUTEX;
+    if (sqlite3_open_v2(path, &c->db, flags, NULL) != SQLITE_OK) {
+        jc_log(JC_LOG_ERROR, "sqlite: open %s: %s", path, c->db ? sqlite3_errmsg(c->db) : "?");
+        sqlite3_close(c->db);
+        free(c);
+        return JC_ERR_IO;
+    }
+    sqlite3_busy_timeout(c->db, 10000);
+    const char *pragmas = readonly ? "PRAGMA foreign_keys=ON;"
+                                   : "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
+                                     "PRAGMA foreign_keys=ON; PRAGMA wal_autocheckpoint=4000;";
+    char *msg = NULL;
+    if (sqlite3_exec(c->db, pragmas, NULL, NULL, &msg) != SQLITE_OK) {
+        jc_log(JC_LOG_ERROR, "sqlite: pragmas on %s: %s", path, msg ? msg : "?");
+        sqlite3_free(msg);
+        sqlite3_close(c->db);
+        free(c);
+        return JC_ERR_DB;
+    }
+    *out = c;
+    return JC_OK;
+}
+
+void store_conn_close(jc_conn *c) {
+    if (!c) return;
+    for (int i = 0; i < Q__COUNT; i++) sqlite3_finalize(c->q[i]);
+    sqlite3_close(c->db);
+    free(c);
+}
+
+jc_err store_conn_open(jc_store *st, jc_conn **out) { return conn_open_path(st->path, 1, out); }
+
+static sqlite3_stmt *prep(jc_conn *c, int idx, const char *sql) {
+    if (!c->q[idx]) {
+        if (sqlite3_prepare_v3(c->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &c->q[idx], NULL) !=
+            SQLITE_OK) {
+            jc_log(JC_LOG_ERROR, "sqlite: prepare: %s: %s", sqlite3_errmsg(c->db), sql);
+            return NULL;
+        }
+    } else {
+        sqlite3_reset(c->q[idx]);
+        sqlite3_clear_bindings(c->q[idx]);
+    }
+    return c->q[idx];
+}
+
+static int exec_sql(jc_conn *c, const char *sql) {
+    char *msg = NULL;
+    int rc = sqlite3_exec(c->db, sql, NULL, NULL, &msg);
+    if (rc != SQLITE_OK) {
+        jc_log(JC_LOG_ERROR, "sqlite: %s: %s", sql, msg ? msg : "?");
+        sqlite3_free(msg);
+    }
+    return rc;
+}
+
+static void bind_text(sqlite3_stmt *s, int i, const char *v) {
+    if (v && *v) sqlite3_bind_text(s, i, v, -1, SQLITE_TRANSIENT);
+    else sqlite3_bind_null(s, i);
+}
+static void bind_text_empty(sqlite3_stmt *s, int i, const char *v) {
+    sqlite3_bind_text(s, i, v ? v : "", -1, SQLITE_TRANSIENT);
+}
+static void bind_i64_or_null(sqlite3_stmt *s, int i, int64_t v) {
+    if (v) sqlite3_bind_int64(s, i, v);
+    else sqlite3_bind_null(s, i);
+}
+static void col_copy(sqlite3_stmt *s, int i, char *dst, size_t n) {
+    const unsigned char *t = sqlite3_column_text(s, i);
+    snprintf(dst, n, "%s", t ? (const char *)t : "");
+}
+static char *col_dup(sqlite3_stmt *s, int i) {
+    const unsigned char *t = sqlite3_column_text(s, i);
+    return t ? jc_strdup((const char *)t) : NULL;
+}
+
+/* Steps a statement that returns no rows. */
+static jc_err step_done(jc_conn *c, sqlite3_stmt *s, const char *what) {
+    int rc = sqlite3_step(s);
+    sqlite3_reset(s);
+    if (rc == SQLITE_DONE) return JC_OK;
+    if (rc == SQLITE_CONSTRAINT) {
+        jc_log(JC_LOG_DEBUG, "sqlite: %s: %s", what, sqlite3_errmsg(c->db));
+        return JC_ERR_CONFLICT;
+    }
+    return db_err(c->db, what);
+}
+
+/* ---- schema ------------------------------------------------------------- */
+
+/* Each migration runs once, in order; PRAGMA user_version records progress.
+ * Append new migrations; never edit one that has shipped. */
+static const char *const migrations[] = {
+    /* 1: the case loop, accounts, catalogue, audit */
+    "CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+    "CREATE TABLE areas(code TEXT PRIMARY KEY, parent TEXT, level TEXT NOT NULL"
+    "  CHECK(level IN('district','street','community','grid')), name TEXT NOT NULL, geojson TEXT);"
+    "CREATE TABLE depts(id INTEGER PRIMARY KEY, code TEXT NOT NULL UNIQUE, name TEXT NOT NULL,"
+    "  name_en TEXT);"
+    "CREATE TABLE categories(code TEXT PRIMARY KEY, name TEXT NOT NULL, name_en TEXT, parent TEXT,"
+    "  kind TEXT NOT NULL CHECK(kind IN('component','event')), dept_code TEXT,"
+    "  accept_h REAL NOT NULL DEFAULT 2, handle_h REAL NOT NULL DEFAULT 24,"
+    "  verify_h REAL NOT NULL DEFAULT 8, urgent INTEGER NOT NULL DEFAULT 0, fields TEXT);"
+    "CREATE TABLE users(id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, display TEXT,"
+    "  role TEXT NOT NULL, area TEXT, dept_id INTEGER REFERENCES depts(id), pw_hash TEXT NOT NULL,"
+    "  phone TEXT, created_at INTEGER NOT NULL, disabled INTEGER NOT NULL DEFAULT 0);"
+    "CREATE TABLE sessions(token_hash TEXT PRIMARY KEY, user_id INTEGER NOT NULL REFERENCES users(id),"
+    "  created_at INTEGER NOT NULL, expires_at INTEGER NOT NULL) WITHOUT ROWID;"
+    "CREATE TABLE cases(id INTEGER PRIMARY KEY, title TEXT NOT NULL, body TEXT NOT NULL,"
+    "  category TEXT NOT NULL, source TEXT NOT NULL, state TEXT NOT NULL, area TEXT NOT NULL,"
+    "  lon REAL, lat REAL, address TEXT, reporter_id INTEGER, phone TEXT, dept_id INTEGER,"
+    "  priority INTEGER NOT NULL DEFAULT 0, deadline_at INTEGER, held_from TEXT,"
+    "  merged_into INTEGER, escalation INTEGER NOT NULL DEFAULT 0, rating TEXT, extra TEXT,"
+    "  created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL, version INTEGER NOT NULL);"
+    "CREATE INDEX cases_area ON cases(area);"
+    "CREATE INDEX cases_dept ON cases(dept_id) WHERE dept_id IS NOT NULL;"
+    "CREATE INDEX cases_reporter ON cases(reporter_id) WHERE reporter_id IS NOT NULL;"
+    "CREATE TABLE audit(seq INTEGER PRIMARY KEY, case_id INTEGER, at INTEGER NOT NULL,"
+    "  actor_id INTEGER, actor TEXT NOT NULL, role TEXT NOT NULL, action TEXT NOT NULL,"
+    "  from_state TEXT, to_state TEXT, reason TEXT, payload_hash TEXT NOT NULL,"
+    "  state_hash TEXT, prev_hash TEXT NOT NULL, hash TEXT NOT NULL);"
+    "CREATE INDEX audit_case ON audit(case_id) WHERE case_id IS NOT NULL;",
+};
+
+jc_err store_migrate(jc_store *st, int *version) {
+    jc_conn *c = st->w;
+    sqlite3_stmt *s = NULL;
+    int v = 0;
+    if (sqlite3_prepare_v2(c->db, "PRAGMA user_version", -1, &s, NULL) != SQLITE_OK)
+        return db_err(c->db, "user_version");
+    if (sqlite3_step(s) == SQLITE_ROW) v = sqlite3_column_int(s, 0);
+    sqlite3_finalize(s);
+    int target = (int)JC_ARRAY_LEN(migrations);
+    if (v > target) {
+        jc_log(JC_LOG_ERROR, "database schema %d is newer than this program (%d)", v, target);
+        return JC_ERR_CONFLICT;
+    }
+    for (; v < target; v++) {
+        char pragma[64];
+        snprintf(pragma, sizeof pragma, "PRAGMA user_version=%d;", v + 1);
+        if (exec_sql(c, "BEGIN IMMEDIATE") != SQLITE_OK) return JC_ERR_DB;
+        if (exec_sql(c, migrations[v]) != SQLITE_OK || exec_sql(c, pragma) != SQLITE_OK) {
+            exec_sql(c, "ROLLBACK");
+            return JC_ERR_DB;
+        }
+        if (exec_sql(c, "COMMIT") != SQLITE_OK) {
+            exec_sql(c, "ROLLBACK");
+            return JC_ERR_DB;
+        }
+        jc_log(JC_LOG_DEBUG, "applied migration %d", v + 1);
+    }
+    *version = v;
+    return JC_OK;
+}
+
+/* ---- the writer thread --------------------------------------------------- */
+
+static void run_batch(jc_store *st, jc_write_job *batch, uint64_t n) {
+    jc_conn *w = st->w;
+    int began = exec_sql(w, "BEGIN IMMEDIATE") == SQLITE_OK;
+    uint64_t failed = 0;
+    for (jc_write_job *j = batch; j; j = j->next) {
+        if (!began) {
+            j->result = JC_ERR_DB;
+            continue;
+        }
+        exec_sql(w, "SAVEPOINT job");
+        j->result = j->run(w, j->arg);
+        if (j->result != JC_OK) {
+            exec_sql(w, "ROLLBACK TO job");
+            failed++;
+        }
+        exec_sql(w, "RELEASE job");
+    }
+    if (began && exec_sql(w, "COMMIT") != SQLITE_OK) {
+        exec_sql(w, "ROLLBACK");
+        for (jc_write_job *j = batch; j; j = j->next)
+            if (j->result == JC_OK) j->result = JC_ERR_DB;
+    }
+    pthread_mutex_lock(&st->mu);
+    st->stats.batches++;
+    st->stats.jobs += n;
+    st->stats.failed_jobs += failed;
+    if (n > st->stats.max_batch) st->stats.max_batch = n;
+    pthread_mutex_unlock(&st->mu);
+    for (jc_write_job *j = batch, *next; j; j = next) {
+        next = j->next; /* done() may free the job */
+        j->done(j->arg, j->result);
+    }
+}
+
+static void *writer_main(void *arg) {
+    jc_store *st = arg;
+    pthread_mutex_lock(&st->mu);
+    for (;;) {
+        while (!st->head && !st->stopping) pthread_cond_wait(&st->cv, &st->mu);
+        if (!st->head && st->stopping) break;
+        jc_write_job *batch = st->head, *last = st->head;
+        uint64_t n = 1;
+        while (last->next && n < MAX_BATCH) last = last->next, n++;
+        st->head = last->next;
+        if (!st->head) st->tail = NULL;
+        last->next = NULL;
+        st->depth -= n;
+        pthread_mutex_unlock(&st->mu);
+        run_batch(st, batch, n);
+        pthread_mutex_lock(&st->mu);
+    }
+    pthread_mutex_unlock(&st->mu);
+    return NULL;
+}
+
+jc_err store_open(const char *path, jc_store **out) {
+    jc_store *st = calloc(1, sizeof *st);
+    if (!st) return JC_ERR_NOMEM;
+    st->path = jc_strdup(path);
+    if (!st->path) {
+        free(st);
+        return JC_ERR_NOMEM;
+    }
+    jc_err e = conn_open_path(path, 0, &st->w);
+    if (e) {
+        free(st->path);
+        free(st);
+        return e;
+    }
+    pthread_mutex_init(&st->mu, NULL);
+    pthread_cond_init(&st->cv, NULL);
+    if (pthread_create(&st->thread, NULL, writer_main, st) != 0) {
+        store_close(st);
+        return JC_ERR_INTERNAL;
+    }
+    st->thread_started = 1;
+    *out = st;
+    return JC_OK;
+}
+
+void store_close(jc_store *st) {
+    if (!st) return;
+    if (st->thread_started) {
+        pthread_mutex_lock(&st->mu);
+        st->stopping = 1;
+        pthread_cond_signal(&st->cv);
+        pthread_mutex_unlock(&st->mu);
+        pthread_join(st->thread, NULL);
+    }
+    store_conn_close(st->w);
+    pthread_mutex_destroy(&st->mu);
+    pthread_cond_destroy(&st->cv);
+    free(st->path);
+    free(st);
+}
+
+jc_err store_submit(jc_store *st, jc_write_job *job) {
+    job->next = NULL;
+    job->result = JC_OK;
+    pthread_mutex_lock(&st->mu);
+    if (st->stopping || st->depth >= MAX_QUEUE) {
+        pthread_mutex_unlock(&st->mu);
+        return JC_ERR_UNAVAILABLE;
+    }
+    if (st->tail) st->tail->next = job;
+    else st->head = job;
+    st->tail = job;
+    st->depth++;
+    pthread_cond_signal(&st->cv);
+    pthread_mutex_unlock(&st->mu);
+    return JC_OK;
+}
+
+typedef struct {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int finished;
+    jc_err err;
+} sync_wait;
+
+typedef struct {
+    jc_write_job job;
+    jc_err (*run)(jc_conn *, void *);
+    void *arg;
+    sync_wait sw;
+} sync_job;
+
+static jc_err sync_run(jc_conn *w, void *arg) {
+    sync_job *sj = arg;
+    return sj->run(w, sj->arg);
+}
+
+static void sync_finish(void *arg, jc_err err) {
+    sync_job *sj = arg;
+    pthread_mutex_lock(&sj->sw.mu);
+    sj->sw.finished = 1;
+    sj->sw.err = err;
+    pthread_cond_signal(&sj->sw.cv);
+    pthread_mutex_unlock(&sj->sw.mu);
+}
+
+jc_err store_exec(jc_store *st, jc_err (*run)(jc_conn *w, void *arg), void *arg) {
+    sync_job sj = {.run = run, .arg = arg};
+    pthread_mutex_init(&sj.sw.mu, NULL);
+    pthread_cond_init(&sj.sw.cv, NULL);
+    sj.job.run = sync_run;
+    sj.job.done = sync_finish;
+    sj.job.arg = &sj;
+    jc_err e = store_submit(st, &sj.job);
+    if (e == JC_OK) {
+        pthread_mutex_lock(&sj.sw.mu);
+        while (!sj.sw.finished) pthread_cond_wait(&sj.sw.cv, &sj.sw.mu);
+        pthread_mutex_unlock(&sj.sw.mu);
+        e = sj.sw.err;
+    }
+    pthread_mutex_destroy(&sj.sw.mu);
+    pthread_cond_destroy(&sj.sw.cv);
+    return e;
+}
+
+void store_stats(jc_store *st, jc_store_stats *out) {
+    pthread_mutex_lock(&st->mu);
+    *out = st->stats;
+    out->queue_depth = st->depth;
+    pthread_mutex_unlock(&st->mu);
+}
+
+/* ---- users and sessions ---------------------------------------------------- */
+
+#define USER_COLS "id, name, display, role, area, dept_id, pw_hash, phone, created_at, disabled"
+
+static void read_user(sqlite3_stmt *s, jc_user *u) {
+    memset(u, 0, sizeof *u);
+    u->id = sqlite3_column_int64(s, 0);
+    col_copy(s, 1, u->name, sizeof u->name);
+    col_copy(s, 2, u->display, sizeof u->display);
+    int r = role_parse((const char *)sqlite3_column_text(s, 3));
+    u->role = r < 0 ? ROLE_RESIDENT : (jc_role)r;
+    col_copy(s, 4, u->area, sizeof u->area);
+    u->dept_id = sqlite3_column_int64(s, 5);
+    col_copy(s, 6, u->pw_hash, sizeof u->pw_hash);
+    col_copy(s, 7, u->phone, sizeof u->phone);
+    u->created_ms = sqlite3_column_int64(s, 8);
+    u->disabled = sqlite3_column_int(s, 9);
+}
+
+jc_err store_user_insert(jc_conn *w, jc_user *u) {
+    sqlite3_stmt *s = prep(w, Q_USER_INSERT,
+                           "INSERT INTO users(name, display, role, area, dept_id, pw_hash, phone,"
+                           " created_at, disabled) VALUES(?,?,?,?,?,?,?,?,?)");
+    if (!s) return JC_ERR_DB;
+    bind_text_empty(s, 1, u->name);
+    bind_text(s, 2, u->display);
+    bind_text_empty(s, 3, role_name(u->role));
+    bind_text(s, 4, u->area);
+    bind_i64_or_null(s, 5, u->dept_id);
+    bind_text_empty(s, 6, u->pw_hash);
+    bind_text(s, 7, u->phone);
+    sqlite3_bind_int64(s, 8, u->created_ms);
+    sqlite3_bind_int(s, 9, u->disabled);
+    jc_err e = step_done(w, s, "user insert");
+    if (e == JC_OK) u->id = sqlite3_last_insert_rowid(w->db);
+    return e;
+}
+
+static jc_err user_one(jc_conn *c, sqlite3_stmt *s, jc_user *out) {
+    int rc = sqlite3_step(s);
+    jc_err e = JC_OK;
+    if (rc == SQLITE_ROW) read_user(s, out);
+    else if (rc == SQLITE_DONE) e = JC_ERR_NOTFOUND;
+    else e = db_err(c->db, "user get");
+    sqlite3_reset(s);
+    return e;
+}
+
+jc_err store_user_get(jc_conn *c, int64_t id, jc_user *out) {
+    sqlite3_stmt *s = prep(c, Q_USER_GET, "SELECT " USER_COLS " FROM users WHERE id=?");
+    if (!s) return JC_ERR_DB;
+    sqlite3_bind_int64(s, 1, id);
+    return user_one(c, s, out);
+}
+
+jc_err store_user_by_name(jc_conn *c, const char *name, jc_user *out) {
+    sqlite3_stmt *s = prep(c, Q_USER_BY_NAME, "SELECT " USER_COLS " FROM users WHERE name=?");
+    if (!s) return JC_ERR_DB;
+    bind_text_empty(s, 1, name);
+    return user_one(c, s, out);
+}
+
+jc_err store_user_set_password(jc_conn *w, int64_t id, const char *pw_hash) {
+    sqlite3_stmt *s = prep(w, Q_USER_SETPW, "UPDATE users SET pw_hash=? WHERE id=?");
+    if (!s) return JC_ERR_DB;
+    bind_text_empty(s, 1, pw_hash);
+    sqlite3_bind_int64(s, 2, id);
+    jc_err e = step_done(w, s, "user setpw");
+    if (e == JC_OK && sqlite3_changes(w->db) == 0) e = JC_ERR_NOTFOUND;
+    return e;
+}
+
+jc_err store_user_each(jc_conn *c, int (*cb)(const jc_user *u, void *arg), void *arg) {
+    sqlite3_stmt *s = prep(c, Q_USER_EACH, "SELECT " USER_COLS " FROM users ORDER BY id");
+    if (!s) return JC_ERR_DB;
+    int rc;
+    jc_user u;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        read_user(s, &u);
+        if (cb(&u, arg)) break;
+    }
+    sqlite3_reset(s);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? JC_OK : db_err(c->db, "user each");
+}
+
+jc_err store_session_insert(jc_conn *w, const char *token_hash, int64_t user_id,
+                            int64_t created_ms, int64_t expires_ms) {
+    sqlite3_stmt *s = prep(w, Q_SESS_INSERT,
+                           "INSERT INTO sessions(token_hash, user_id, created_at, expires_at)"
+                           " VALUES(?,?,?,?)");
+    if (!s) return JC_ERR_DB;
+    bind_text_empty(s, 1, token_hash);
+    sqlite3_bind_int64(s, 2, user_id);
+    sqlite3_bind_int64(s, 3, created_ms);
+    sqlite3_bind_int64(s, 4, expires_ms);
+    return step_done(w, s, "session insert");
+}
+
+jc_err store_session_user(jc_conn *c, const char *token_hash, int64_t now_ms, jc_user *out) {
+    sqlite3_stmt *s = prep(c, Q_SESS_USER,
+                           "SELECT u.id, u.name, u.display, u.role, u.area, u.dept_id, u.pw_hash,"
+                           " u.phone, u.created_at, u.disabled FROM sessions s JOIN users u"
+                           " ON u.id = s.user_id WHERE s.token_hash=? AND s.expires_at > ?"
+                           " AND u.disabled = 0");
+    if (!s) return JC_ERR_DB;
+    bind_text_empty(s, 1, token_hash);
+    sqlite3_bind_int64(s, 2, now_ms);
+    jc_err e = user_one(c, s, out);
+    return e == JC_ERR_NOTFOUND ? JC_ERR_AUTH : e;
+}
+
+jc_err store_session_delete(jc_conn *w, const char *token_hash) {
+    sqlite3_stmt *s = prep(w, Q_SESS_DELETE, "DELETE FROM sessions WHERE token_hash=?");
+    if (!s) return JC_ERR_DB;
+    bind_text_empty(s, 1, token_hash);
+    return step_done(w, s, "session delete");
+}
+
+jc_err store_sessions_delete_user(jc_conn *w, int64_t user_id) {
+    sqlite3_stmt *s = prep(w, Q_SESS_DELETE_USER, "DELETE FROM sessions WHERE user_id=?");
+    if (!s) return JC_ERR_DB;
+    sqlite3_bind_int64(s, 1, user_id);
+    return step_done(w, s, "sessions delete");
+}
+
+/* ---- catalogue ------------------------------------------------------------ */
+
+jc_err store_area_put(jc_conn *w, const jc_area *a) {
+    sqlite3_stmt *s = prep(w, Q_AREA_PUT,
+                           "INSERT INTO areas(code, parent, level, name, geojson) VALUES(?,?,?,?,?)"
+                           " ON CONFLICT(code) DO UPDATE SET parent=excluded.parent,"
+                           " level=excluded.level, name=excluded.name, geojson=excluded.geojson");
+    if (!s) return JC_ERR_DB;
+    bind_text_empty(s, 1, a->code);
+    bind_text(s, 2, a->parent);
+    bind_text_empty(s, 3, a->level);
+    bind_text_empty(s, 4, a->name);
+    bind_text(s, 5, a->geojson);
+    return step_done(w, s, "area put");
+}
+
+static void read_area(sqlite3_stmt *s, jc_area *a) {
+    memset(a, 0, sizeof *a);
+    col_copy(s, 0, a->code, sizeof a->code);
+    col_copy(s, 1, a->parent, sizeof a->parent);
+    col_copy(s, 2, a->level, sizeof a->level);
+    col_copy(s, 3, a->name, sizeof a->name);
+    a->geojson = col_dup(s, 4);
+}
+
+jc_err store_area_get(jc_conn *c, const char *code, jc_area *out) {
+    sqlite3_stmt *s = prep(c, Q_AREA_GET,
+                           "SELECT code, parent, level, name, geojson FROM areas WHERE code=?");
+    if (!s) return JC_ERR_DB;
+    bind_text_empty(s, 1, code);
+    int rc = sqlite3_step(s);
+    jc_err e = rc == SQLITE_ROW ? JC_OK : rc == SQLITE_DONE ? JC_ERR_NOTFOUND : JC_ERR_DB;
+    if (rc == SQLITE_ROW) read_area(s, out);
+    sqlite3_reset(s);
+    return e;
+}
+
+jc_err store_area_each(jc_conn *c, int (*cb)(const jc_area *a, void *arg), void *arg) {
+    sqlite3_stmt *s = prep(c, Q_AREA_EACH,
+                           "SELECT code, parent, level, name, geojson FROM areas ORDER BY code");
+    if (!s) return JC_ERR_DB;
+    int rc;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        jc_area a;
+        read_area(s, &a);
+        int stop = cb(&a, arg);
+        area_clear(&a);
+        if (stop) break;
+    }
+    sqlite3_reset(s);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? JC_OK : db_err(c->db, "area each");
+}
+
+static void read_dept(sqlite3_stmt *s, jc_dept *d) {
+    memset(d, 0, sizeof *d);
+    d->id = sqlite3_column_int64(s, 0);
+    col_copy(s, 1, d->code, sizeof d->code);
+    col_copy(s, 2, d->name, sizeof d->name);
+    col_copy(s, 3, d->name_en, sizeof d->name_en);
+}
+
+jc_err store_dept_put(jc_conn *w, jc_dept *d) {
+    jc_dept old;
+    jc_err e = store_dept_by_code(w, d->code, &old);
+    if (e == JC_OK) {
+        sqlite3_stmt *s = prep(w, Q_DEPT_UPDATE, "UPDATE depts SET name=?, name_en=? WHERE id=?");
+        if (!s) return JC_ERR_DB;
+        bind_text_empty(s, 1, d->name);
+        bind_text(s, 2, d->name_en);
+        sqlite3_bind_int64(s, 3, old.id);
+        d->id = old.id;
+        return step_done(w, s, "dept update");
+    }
+    if (e != JC_ERR_NOTFOUND) return e;
+    sqlite3_stmt *s = prep(w, Q_DEPT_INSERT, "INSERT INTO depts(code, name, name_en) VALUES(?,?,?)");
+    if (!s) return JC_ERR_DB;
+    bind_text_empty(s, 1, d->code);
+    bind_text_empty(s, 2, d->name);
+    bind_text(s, 3, d->name_en);
+    e = step_done(w, s, "dept insert");
+    if (e == JC_OK) d->id = sqlite3_last_insert_rowid(w->db);
+    return e;
+}
+
+static jc_err dept_one(jc_conn *c, sqlite3_stmt *s, jc_dept *out) {
+    int rc = sqlite3_step(s);
+    jc_err e = rc == SQLITE_ROW ? JC_OK : rc == SQLITE_DONE ? JC_ERR_NOTFOUND : JC_ERR_DB;
+    if (rc == SQLITE_ROW) read_dept(s, out);
+    if (e == JC_ERR_DB) db_err(c->db, "dept get");
+    sqlite3_reset(s);
+    return e;
+}
+
+jc_err store_dept_get(jc_conn *c, int64_t id, jc_dept *out) {
+    sqlite3_stmt *s = prep(c, Q_DEPT_GET, "SELECT id, code, name, name_en FROM depts WHERE id=?");
+    if (!s) return JC_ERR_DB;
+    sqlite3_bind_int64(s, 1, id);
+    return dept_one(c, s, out);
+}
+
+jc_err store_dept_by_code(jc_conn *c, const char *code, jc_dept *out) {
+    sqlite3_stmt *s =
+        prep(c, Q_DEPT_BY_CODE, "SELECT id, code, name, name_en FROM depts WHERE code=?");
+    if (!s) return JC_ERR_DB;
+    bind_text_empty(s, 1, code);
+    return dept_one(c, s, out);
+}
+
+jc_err store_dept_each(jc_conn *c, int (*cb)(const jc_dept *d, void *arg), void *arg) {
+    sqlite3_stmt *s = prep(c, Q_DEPT_EACH, "SELECT id, code, name, name_en FROM depts ORDER BY id");
+    if (!s) return JC_ERR_DB;
+    int rc;
+    jc_dept d;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        read_dept(s, &d);
+        if (cb(&d, arg)) break;
+    }
+    sqlite3_reset(s);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? JC_OK : db_err(c->db, "dept each");
+}
+
+#define CAT_COLS "code, name, name_en, parent, kind, dept_code, accept_h, handle_h, verify_h, urgent, fields"
+
+static void read_category(sqlite3_stmt *s, jc_category *k) {
+    memset(k, 0, sizeof *k);
+    col_copy(s, 0, k->code, sizeof k->code);
+    col_copy(s, 1, k->name, sizeof k->name);
+    col_copy(s, 2, k->name_en, sizeof k->name_en);
+    col_copy(s, 3, k->parent, sizeof k->parent);
+    col_copy(s, 4, k->kind, sizeof k->kind);
+    col_copy(s, 5, k->dept_code, sizeof k->dept_code);
+    k->accept_h = sqlite3_column_double(s, 6);
+    k->handle_h = sqlite3_column_double(s, 7);
+    k->verify_h = sqlite3_column_double(s, 8);
+    k->urgent = sqlite3_column_int(s, 9);
+    k->fields = col_dup(s, 10);
+}
+
+jc_err store_category_put(jc_conn *w, const jc_category *k) {
+    sqlite3_stmt *s = prep(w, Q_CAT_PUT,
+                           "INSERT INTO categories(" CAT_COLS ") VALUES(?,?,?,?,?,?,?,?,?,?,?)"
+                           " ON CONFLICT(code) DO UPDATE SET name=excluded.name,"
+                           " name_en=excluded.name_en, parent=excluded.parent, kind=excluded.kind,"
+                           " dept_code=excluded.dept_code, accept_h=excluded.accept_h,"
+                           " handle_h=excluded.handle_h, verify_h=excluded.verify_h,"
+                           " urgent=excluded.urgent, fields=excluded.fields");
+    if (!s) return JC_ERR_DB;
+    bind_text_empty(s, 1, k->code);
+    bind_text_empty(s, 2, k->name);
+    bind_text(s, 3, k->name_en);
+    bind_text(s, 4, k->parent);
+    bind_text_empty(s, 5, k->kind);
+    bind_text(s, 6, k->dept_code);
+    sqlite3_bind_double(s, 7, k->accept_h);
+    sqlite3_bind_double(s, 8, k->handle_h);
+    sqlite3_bind_double(s, 9, k->verify_h);
+    sqlite3_bind_int(s, 10, k->urgent);
+    bind_text(s, 11, k->fields);
+    return step_done(w, s, "category put");
+}
+
+jc_err store_category_get(jc_conn *c, const char *code, jc_category *out) {
+    sqlite3_stmt *s = prep(c, Q_CAT_GET, "SELECT " CAT_COLS " FROM categories WHERE code=?");
+    if (!s) return JC_ERR_DB;
+    bind_text_empty(s, 1, code);
+    int rc = sqlite3_step(s);
+    jc_err e = rc == SQLITE_ROW ? JC_OK : rc == SQLITE_DONE ? JC_ERR_NOTFOUND : JC_ERR_DB;
+    if (rc == SQLITE_ROW) read_category(s, out);
+    sqlite3_reset(s);
+    return e;
+}
+
+jc_err store_category_each(jc_conn *c, int (*cb)(const jc_category *k, void *arg), void *arg) {
+    sqlite3_stmt *s = prep(c, Q_CAT_EACH, "SELECT " CAT_COLS " FROM categories ORDER BY code");
+    if (!s) return JC_ERR_DB;
+    int rc;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        jc_category k;
+        read_category(s, &k);
+        int stop = cb(&k, arg);
+        category_clear(&k);
+        if (stop) break;
+    }
+    sqlite3_reset(s);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? JC_OK : db_err(c->db, "category each");
+}
+
+/* ---- cases ------------------------------------------------------------------ */
+
+#define CASE_COLS                                                                         \
+    "id, title, body, category, source, state, area, lon, lat, address, reporter_id,"     \
+    " phone, dept_id, priority, deadline_at, held_from, merged_into, escalation, rating," \
+    " extra, created_at, updated_at, version"
+
+static void read_case(sqlite3_stmt *s, jc_case *k) {
+    memset(k, 0, sizeof *k);
+    k->id = sqlite3_column_int64(s, 0);
+    k->title = col_dup(s, 1);
+    k->body = col_dup(s, 2);
+    col_copy(s, 3, k->category, sizeof k->category);
+    col_copy(s, 4, k->source, sizeof k->source);
+    int st = state_parse((const char *)sqlite3_column_text(s, 5));
+    k->state = st < 0 ? ST__COUNT : (jc_state)st;
+    col_copy(s, 6, k->area, sizeof k->area);
+    k->has_point = sqlite3_column_type(s, 7) != SQLITE_NULL;
+    k->lon = sqlite3_column_double(s, 7);
+    k->lat = sqlite3_column_double(s, 8);
+    k->address = col_dup(s, 9);
+    k->reporter_id = sqlite3_column_int64(s, 10);
+    col_copy(s, 11, k->phone, sizeof k->phone);
+    k->dept_id = sqlite3_column_int64(s, 12);
+    k->priority = sqlite3_column_int(s, 13);
+    k->deadline_ms = sqlite3_column_int64(s, 14);
+    int hf = state_parse((const char *)sqlite3_column_text(s, 15));
+    k->held_from = hf < 0 ? ST__COUNT : (jc_state)hf;
+    k->merged_into = sqlite3_column_int64(s, 16);
+    k->escalation = sqlite3_column_int(s, 17);
+    col_copy(s, 18, k->rating, sizeof k->rating);
+    k->extra = col_dup(s, 19);
+    k->created_ms = sqlite3_column_int64(s, 20);
+    k->updated_ms = sqlite3_column_int64(s, 21);
+    k->version = sqlite3_column_int64(s, 22);
+}
+
+/* Binds the mutable and immutable fields in CASE_COLS order from column 2. */
+static void bind_case(sqlite3_stmt *s, const jc_case *k) {
+    bind_text_empty(s, 1, k->title);
+    bind_text_empty(s, 2, k->body);
+    bind_text_empty(s, 3, k->category);
+    bind_text_empty(s, 4, k->source);
+    bind_text_empty(s, 5, state_name(k->state));
+    bind_text_empty(s, 6, k->area);
+    if (k->has_point) {
+        sqlite3_bind_double(s, 7, k->lon);
+        sqlite3_bind_double(s, 8, k->lat);
+    } else {
+        sqlite3_bind_null(s, 7);
+        sqlite3_bind_null(s, 8);
+    }
+    bind_text(s, 9, k->address);
+    bind_i64_or_null(s, 10, k->reporter_id);
+    bind_text(s, 11, k->phone);
+    bind_i64_or_null(s, 12, k->dept_id);
+    sqlite3_bind_int(s, 13, k->priority);
+    bind_i64_or_null(s, 14, k->deadline_ms);
+    bind_text(s, 15, k->held_from < ST__COUNT ? state_name(k->held_from) : NULL);
+    bind_i64_or_null(s, 16, k->merged_into);
+    sqlite3_bind_int(s, 17, k->escalation);
+    bind_text(s, 18, k->rating);
+    bind_text(s, 19, k->extra);
+    sqlite3_bind_int64(s, 20, k->created_ms);
+    sqlite3_bind_int64(s, 21, k->updated_ms);
+    sqlite3_bind_int64(s, 22, k->version);
+}
+
+jc_err store_case_insert(jc_conn *w, jc_case *k) {
+    sqlite3_stmt *s = prep(w, Q_CASE_INSERT,
+                           "INSERT INTO cases(title, body, category, source, state, area, lon, lat,"
+                           " address, reporter_id, phone, dept_id, priority, deadline_at, held_from,"
+                           " merged_into, escalation, rating, extra, created_at, updated_at,"
+                           " version) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+    if (!s) return JC_ERR_DB;
+    if (k->version == 0) k->version = 1;
+    bind_case(s, k);
+    jc_err e = step_done(w, s, "case insert");
+    if (e == JC_OK) k->id = sqlite3_last_insert_rowid(w->db);
+    return e;
+}
+
+jc_err store_case_get(jc_conn *c, int64_t id, jc_case *out) {
+    sqlite3_stmt *s = prep(c, Q_CASE_GET, "SELECT " CASE_COLS " FROM cases WHERE id=?");
+    if (!s) return JC_ERR_DB;
+    sqlite3_bind_int64(s, 1, id);
+    int rc = sqlite3_step(s);
+    jc_err e = rc == SQLITE_ROW ? JC_OK : rc == SQLITE_DONE ? JC_ERR_NOTFOUND : JC_ERR_DB;
+    if (rc == SQLITE_ROW) read_case(s, out);
+    if (e == JC_ERR_DB) db_err(c->db, "case get");
+    sqlite3_reset(s);
+    return e;
+}
+
+jc_err store_case_update(jc_conn *w, jc_case *k) {
+    sqlite3_stmt *s = prep(w, Q_CASE_UPDATE,
+                           "UPDATE cases SET title=?, body=?, category=?, source=?, state=?, area=?,"
+                           " lon=?, lat=?, address=?, reporter_id=?, phone=?, dept_id=?, priority=?,"
+                           " deadline_at=?, held_from=?, merged_into=?, escalation=?, rating=?,"
+                           " extra=?, created_at=?, updated_at=?, version=? WHERE id=?");
+    if (!s) return JC_ERR_DB;
+    k->version++;
+    bind_case(s, k);
+    sqlite3_bind_int64(s, 23, k->id);
+    jc_err e = step_done(w, s, "case update");
+    if (e == JC_OK && sqlite3_changes(w->db) == 0) e = JC_ERR_NOTFOUND;
+    if (e) k->version--;
+    return e;
+}
+
+jc_err store_case_each(jc_conn *c, const jc_case_filter *f,
+                       int (*cb)(const jc_case *k, void *arg), void *arg) {
+    /* Built per call: the filter combination varies; values are bound. */
+    jc_buf sql;
+    jc_buf_init(&sql, 4096);
+    jc_err e = jc_buf_puts(&sql, "SELECT " CASE_COLS " FROM cases WHERE 1=1");
+    if (!e && f->state) e = jc_buf_puts(&sql, " AND state=:state");
+    if (!e && f->category) e = jc_buf_puts(&sql, " AND category=:cat");
+    if (!e && f->area_prefix && *f->area_prefix)
+        e = jc_buf_puts(&sql, " AND area >= :area AND area < :area || 'z'");
+    if (!e && f->dept_id) e = jc_buf_puts(&sql, " AND dept_id=:dept");
+    if (!e && f->reporter_id) e = jc_buf_puts(&sql, " AND reporter_id=:rep");
+    if (!e && f->open_only)
+        e = jc_buf_puts(&sql, " AND state NOT IN('closed','rated','voided','merged')");
+    if (!e && f->before_id) e = jc_buf_puts(&sql, " AND id < :before");
+    if (!e) e = jc_buf_puts(&sql, " ORDER BY id DESC LIMIT :limit");
+    if (e) {
+        jc_buf_free(&sql);
+        return e;
+    }
+    sqlite3_stmt *s = NULL;
+    if (sqlite3_prepare_v2(c->db, sql.data, -1, &s, NULL) != SQLITE_OK) {
+        jc_buf_free(&sql);
+        return db_err(c->db, "case list");
+    }
+    jc_buf_free(&sql);
+#define BINDN(name, fn, ...)                                      \
+    do {                                                          \
+        int i_ = sqlite3_bind_parameter_index(s, name);           \
+        if (i_) fn(s, i_, __VA_ARGS__);                           \
+    } while (0)
+    if (f->state) BINDN(":state", sqlite3_bind_text, f->state, -1, SQLITE_TRANSIENT);
+    if (f->category) BINDN(":cat", sqlite3_bind_text, f->category, -1, SQLITE_TRANSIENT);
+    if (f->area_prefix && *f->area_prefix)
+        BINDN(":area", sqlite3_bind_text, f->area_prefix, -1, SQLITE_TRANSIENT);
+    if (f->dept_id) BINDN(":dept", sqlite3_bind_int64, f->dept_id);
+    if (f->reporter_id) BINDN(":rep", sqlite3_bind_int64, f->reporter_id);
+    if (f->before_id) BINDN(":before", sqlite3_bind_int64, f->before_id);
+    BINDN(":limit", sqlite3_bind_int, f->limit > 0 && f->limit <= 500 ? f->limit : 50);
+#undef BINDN
+    int rc;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        jc_case k;
+        read_case(s, &k);
+        int stop = cb(&k, arg);
+        case_clear(&k);
+        if (stop) break;
+    }
+    e = rc == SQLITE_ROW || rc == SQLITE_DONE ? JC_OK : db_err(c->db, "case list step");
+    sqlite3_finalize(s);
+    return e;
+}
+
+jc_err store_case_scan(jc_conn *c, int64_t only_id, int (*cb)(const jc_case *k, void *arg),
+                       void *arg) {
+    sqlite3_stmt *s = NULL;
+    const char *sql = only_id > 0 ? "SELECT " CASE_COLS " FROM cases WHERE id=?"
+                                  : "SELECT " CASE_COLS " FROM cases ORDER BY id";
+    if (sqlite3_prepare_v2(c->db, sql, -1, &s, NULL) != SQLITE_OK) return db_err(c->db, "case scan");
+    if (only_id > 0) sqlite3_bind_int64(s, 1, only_id);
+    int rc;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        jc_case k;
+        read_case(s, &k);
+        int stop = cb(&k, arg);
+        case_clear(&k);
+        if (stop) break;
+    }
+    jc_err e = rc == SQLITE_ROW || rc == SQLITE_DONE ? JC_OK : db_err(c->db, "case scan step");
+    sqlite3_finalize(s);
+    return e;
+}
+
+jc_err store_case_count_by_state(jc_conn *c, int (*cb)(const char *state, int64_t n, void *arg),
+                                 void *arg) {
+    sqlite3_stmt *s =
+        prep(c, Q_CASE_COUNT_STATE, "SELECT state, count(*) FROM cases GROUP BY state");
+    if (!s) return JC_ERR_DB;
+    int rc;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+        if (cb((const char *)sqlite3_column_text(s, 0), sqlite3_column_int64(s, 1), arg)) break;
+    sqlite3_reset(s);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? JC_OK : db_err(c->db, "count by state");
+}
+
+/* ---- audit ---------------------------------------------------------------- */
+
+#define AUDIT_COLS                                                                       \
+    "seq, case_id, at, actor_id, actor, role, action, from_state, to_state, reason,"     \
+    " payload_hash, state_hash, prev_hash, hash"
+
+static void read_audit(sqlite3_stmt *s, jc_audit *e) {
+    memset(e, 0, sizeof *e);
+    e->seq = sqlite3_column_int64(s, 0);
+    e->case_id = sqlite3_column_int64(s, 1);
+    e->at_ms = sqlite3_column_int64(s, 2);
+    e->actor_id = sqlite3_column_int64(s, 3);
+    col_copy(s, 4, e->actor, sizeof e->actor);
+    col_copy(s, 5, e->role, sizeof e->role);
+    col_copy(s, 6, e->action, sizeof e->action);
+    col_copy(s, 7, e->from_state, sizeof e->from_state);
+    col_copy(s, 8, e->to_state, sizeof e->to_state);
+    e->reason = col_dup(s, 9);
+    col_copy(s, 10, e->payload_hash, sizeof e->payload_hash);
+    col_copy(s, 11, e->state_hash, sizeof e->state_hash);
+    col_copy(s, 12, e->prev_hash, sizeof e->prev_hash);
+    col_copy(s, 13, e->hash, sizeof e->hash);
+}
+
+jc_err store_audit_append(jc_conn *w, jc_audit *e) {
+    sqlite3_stmt *s = prep(w, Q_AUDIT_TAIL, "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1");
+    if (!s) return JC_ERR_DB;
+    int rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW) {
+        e->seq = sqlite3_column_int64(s, 0) + 1;
+        col_copy(s, 1, e->prev_hash, sizeof e->prev_hash);
+    } else if (rc == SQLITE_DONE) {
+        e->seq = 1;
+        audit_genesis(e->prev_hash);
+    } else {
+        sqlite3_reset(s);
+        return db_err(w->db, "audit tail");
+    }
+    sqlite3_reset(s);
+    audit_compute_hash(e, e->hash);
+    s = prep(w, Q_AUDIT_INSERT, "INSERT INTO audit(" AUDIT_COLS ") VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+    if (!s) return JC_ERR_DB;
+    sqlite3_bind_int64(s, 1, e->seq);
+    bind_i64_or_null(s, 2, e->case_id);
+    sqlite3_bind_int64(s, 3, e->at_ms);
+    bind_i64_or_null(s, 4, e->actor_id);
+    bind_text_empty(s, 5, e->actor);
+    bind_text_empty(s, 6, e->role);
+    bind_text_empty(s, 7, e->action);
+    bind_text(s, 8, e->from_state);
+    bind_text(s, 9, e->to_state);
+    bind_text(s, 10, e->reason);
+    bind_text_empty(s, 11, e->payload_hash);
+    bind_text(s, 12, e->state_hash);
+    bind_text_empty(s, 13, e->prev_hash);
+    bind_text_empty(s, 14, e->hash);
+    return step_done(w, s, "audit insert");
+}
+
+jc_err store_audit_each(jc_conn *c, int64_t case_id, int (*cb)(const jc_audit *e, void *arg),
+                        void *arg) {
+    sqlite3_stmt *s;
+    if (case_id < 0) {
+        s = prep(c, Q_AUDIT_ALL, "SELECT " AUDIT_COLS " FROM audit ORDER BY seq");
+    } else {
+        s = prep(c, Q_AUDIT_CASE, "SELECT " AUDIT_COLS " FROM audit WHERE case_id=? ORDER BY seq");
+        if (s) sqlite3_bind_int64(s, 1, case_id);
+    }
+    if (!s) return JC_ERR_DB;
+    int rc;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        jc_audit e;
+        read_audit(s, &e);
+        int stop = cb(&e, arg);
+        audit_clear(&e);
+        if (stop) break;
+    }
+    sqlite3_reset(s);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? JC_OK : db_err(c->db, "audit each");
+}
