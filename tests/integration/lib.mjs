@@ -1,0 +1,95 @@
+// lib.mjs -- shared helpers of the integration and browser tests: start a real
+// jiceng server on a free loopback port with its own temporary database (seeded
+// with the demo street unless told otherwise), log in, call the API.
+import { spawn, execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import net from 'node:net';
+
+export const ROOT = resolve(new URL('../..', import.meta.url).pathname);
+export const BIN = process.env.JICENG_BIN || join(ROOT, 'build/jiceng');
+export const SHARED = process.env.JICENG_SHARED || join(ROOT, '../shared');
+export const DEMO_PASSWORD = 'jiceng-demo';
+
+export function freePort() {
+  return new Promise((res, rej) => {
+    const s = net.createServer();
+    s.unref();
+    s.on('error', rej);
+    s.listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => res(port)); });
+  });
+}
+
+export function jiceng(args, opts = {}) {
+  // Runs the CLI; returns {status, stdout, stderr} without throwing.
+  try {
+    const stdout = execFileSync(BIN, args, { cwd: ROOT, encoding: 'utf8', stdio: ['pipe', 'pipe', 'pipe'], ...opts });
+    return { status: 0, stdout, stderr: '' };
+  } catch (e) {
+    return { status: e.status, stdout: e.stdout?.toString() ?? '', stderr: e.stderr?.toString() ?? '' };
+  }
+}
+
+export async function waitHealthy(url, ms = 10000) {
+  const until = Date.now() + ms;
+  while (Date.now() < until) {
+    try { const r = await fetch(url + '/healthz'); if (r.ok) return; } catch { /* not yet */ }
+    await new Promise(r => setTimeout(r, 50));
+  }
+  throw new Error('server did not become healthy at ' + url);
+}
+
+// Starts a server. Options: seed (default true), threads (2), db (reuse a path), extraArgs.
+export async function startServer(opts = {}) {
+  const dir = opts.dir || mkdtempSync(join(tmpdir(), 'jiceng-test-'));
+  const db = opts.db || join(dir, 'test.db');
+  if (!opts.db) {
+    let r = jiceng(['init', db]);
+    if (r.status !== 0) throw new Error('init failed: ' + r.stderr);
+    if (opts.seed !== false) {
+      r = jiceng(['demo', '--db', db]);
+      if (r.status !== 0) throw new Error('demo failed: ' + r.stderr + r.stdout);
+    }
+  }
+  const port = opts.port || await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const args = ['serve', '--db', db, '--listen', `127.0.0.1:${port}`, '--threads', String(opts.threads || 2), ...(opts.extraArgs || [])];
+  const proc = spawn(BIN, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  let log = '';
+  proc.stdout.on('data', d => { log += d; });
+  proc.stderr.on('data', d => { log += d; });
+  await waitHealthy(url);
+  const srv = {
+    url, db, dir, port, proc,
+    log: () => log,
+    async stop(signal = 'SIGTERM') {
+      if (proc.exitCode !== null || proc.signalCode) return;
+      const done = new Promise(r => proc.once('exit', r));
+      proc.kill(signal);
+      await done;
+    },
+    async cleanup() { await srv.stop(); if (!opts.dir) rmSync(dir, { recursive: true, force: true }); },
+    async login(name, password = DEMO_PASSWORD) {
+      const r = await srv.api('POST', '/api/v1/session', { body: { name, password } });
+      if (r.status !== 200) throw new Error(`login ${name}: ${r.status} ${JSON.stringify(r.json)}`);
+      return r.json.token;
+    },
+    // api(method, path, {token, body (object or raw string/Buffer), headers}) -> {status, json, text}
+    async api(method, path, { token, body, headers = {} } = {}) {
+      const h = { ...headers };
+      if (token) h.authorization = 'Bearer ' + token;
+      let payload;
+      if (body !== undefined) {
+        payload = (typeof body === 'string' || body instanceof Uint8Array) ? body : JSON.stringify(body);
+        h['content-type'] ??= 'application/json';
+      }
+      const res = await fetch(url + path, { method, headers: h, body: payload });
+      const text = await res.text();
+      let json = null;
+      try { json = JSON.parse(text); } catch { /* not JSON */ }
+      return { status: res.status, json, text, headers: res.headers };
+    },
+  };
+  return srv;
+}
