@@ -264,7 +264,72 @@ TEST(many_entries_match_reference) {
     duty_list_free(l);
 }
 
+/* Reads a whole file into a jc_buf; 0 on failure. */
+static int slurp(const char *path, jc_buf *b) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return 0;
+    char tmp[4096];
+    size_t n;
+    int ok = 1;
+    while (ok && (n = fread(tmp, 1, sizeof tmp, f)) > 0) ok = jc_buf_append(b, tmp, n) == JC_OK;
+    fclose(f);
+    return ok && b->len > 0;
+}
+
+/* The first column of a catalogue CSV (skipping the header), as strings. */
+static size_t first_column(const char *text, char codes[][40], size_t max) {
+    size_t n = 0;
+    const char *p = strchr(text, '\n');
+    while (p && *++p && n < max) {
+        size_t k = strcspn(p, ",\n");
+        if (k && k < 40) {
+            memcpy(codes[n], p, k);
+            codes[n++][k] = 0;
+        }
+        p = strchr(p, '\n');
+    }
+    return n;
+}
+
+/* The paste-able example of docs/dispatch.md imports against the demo
+ * catalogue of data/ (run from the project root, as tests/run.sh does). */
+TEST(docs_example_imports) {
+    jc_buf doc, cat, dep;
+    jc_buf_init(&doc, 0);
+    jc_buf_init(&cat, 0);
+    jc_buf_init(&dep, 0);
+    if (!slurp("docs/dispatch.md", &doc) || !slurp("data/categories.csv", &cat) ||
+        !slurp("data/depts.csv", &dep))
+        T_FAIL_("run from the project root: docs/dispatch.md or data/*.csv missing");
+    static char cc[200][40], dc[200][40];
+    const char *cp[200], *dp[200];
+    size_t nc = first_column(cat.data, cc, 200), nd = first_column(dep.data, dc, 200);
+    for (size_t i = 0; i < nc; i++) cp[i] = cc[i];
+    for (size_t i = 0; i < nd; i++) dp[i] = dc[i];
+    ASSERT(nc > 5 && nd > 5);
+    duty_known known = {cp, nc, dp, nd};
+    const char *start = strstr(doc.data, "```csv\n");
+    ASSERT(start);
+    start += 7;
+    const char *end = strstr(start, "```");
+    ASSERT(end);
+    duty_list *l = NULL;
+    jc_buf errs;
+    jc_buf_init(&errs, 0);
+    jc_err rc = duty_import_csv(start, (size_t)(end - start), &known, &l, &errs);
+    if (rc) T_FAIL_("docs example refused: %s", errs.len ? errs.data : "");
+    ASSERT_EQ(duty_list_count(l), 4);
+    const duty_entry *e;
+    ASSERT_OK(duty_match(l, "0101", "110101001001007", &e));
+    ASSERT_STR_EQ(e->id, "C-0101-001001");
+    duty_list_free(l);
+    jc_buf_free(&errs);
+    jc_buf_free(&doc);
+    jc_buf_free(&cat);
+    jc_buf_free(&dep);
+}
+
 T_MAIN(T(import_parses_every_field), T(most_specific_entry_wins), T(explain_says_why),
        T(unknown_department_refuses_whole_import), T(every_bad_row_is_listed),
        T(bad_files_refused), T(add_validates_and_refuses_duplicates), T(parse_limit),
-       T(many_entries_match_reference))
+       T(many_entries_match_reference), T(docs_example_imports))
