@@ -798,7 +798,22 @@ static double farr_upper(double mu0, double se_fit, double phi, detect_powertran
 /* Farrington classic (algo.farrington, fitGLM.fast)                      */
 /* ====================================================================== */
 
-static jc_err run_farrington(const double *obs, size_t nobs, const detect_params *p,
+static int64_t years_back(int64_t day, int i);
+static int weekday(int64_t days);
+
+/* 1-based position of day in the strictly increasing dates, 0 if absent. */
+static size_t find_date(const int64_t *dates, size_t n, int64_t day) {
+    size_t l = 0, r = n;
+    while (l < r) {
+        size_t mid = (l + r) / 2;
+        if (dates[mid] < day) l = mid + 1;
+        else r = mid;
+    }
+    return l < n && dates[l] == day ? l + 1 : 0;
+}
+
+static jc_err run_farrington(const double *obs, const int64_t *dates, size_t nobs,
+                             const detect_params *p,
                              size_t lo, size_t hi, detect_point *out) {
     size_t nref = (size_t)p->b * (2 * (size_t)p->w + 1);
     glm_ws g;
@@ -811,21 +826,44 @@ static jc_err run_farrington(const double *obs, size_t nobs, const detect_params
         goto done;
     }
     double zq = qnorm_std(1 - p->alpha / 2);
-    (void)nobs;
     for (size_t k = lo; k <= hi; k++) {
         detect_point *pt = &out[k - lo];
         memset(pt, 0, sizeof *pt);
         pt->pos = (int64_t)k;
         pt->observed = obs[k - 1];
         int n = 0;
-        for (int i = p->b; i >= 1; i--)
-            for (long long x = (long long)k - (long long)p->freq * i - p->w;
-                 x <= (long long)k - (long long)p->freq * i + p->w; x++)
-                if (x > 0) {
-                    y[n] = obs[x - 1];
-                    t[n] = (double)x;
-                    n++;
+        if (dates && p->freq != 12) {
+            /* refvalIdxByDate: the same day 1..b years back, +-w weeks (or
+             * days), moved to the closest day with the weekday of t0;
+             * days that are not in the series are dropped */
+            int step = p->freq == 52 ? 7 : 1, wd0 = weekday(dates[k - 1]);
+            for (int i = 1; i <= p->b; i++) {
+                int64_t ref = years_back(dates[k - 1], i);
+                for (int d = -p->w; d <= p->w; d++) {
+                    int64_t day = ref + (int64_t)d * step;
+                    if (step == 7) {
+                        int fwd = ((wd0 - weekday(day)) % 7 + 7) % 7;
+                        int bwd = ((weekday(day) - wd0) % 7 + 7) % 7;
+                        day += fwd < bwd ? fwd : -bwd;
+                    }
+                    size_t x = find_date(dates, nobs, day);
+                    if (x) {
+                        y[n] = obs[x - 1];
+                        t[n] = (double)x;
+                        n++;
+                    }
                 }
+            }
+        } else {
+            for (int i = p->b; i >= 1; i--)
+                for (long long x = (long long)k - (long long)p->freq * i - p->w;
+                     x <= (long long)k - (long long)p->freq * i + p->w; x++)
+                    if (x > 0) {
+                        y[n] = obs[x - 1];
+                        t[n] = (double)x;
+                        n++;
+                    }
+        }
         if (n < 3) { /* too few reference values for a GLM with trend */
             e = JC_ERR_INVALID;
             goto done;
@@ -958,18 +996,12 @@ static jc_err run_flexible(const double *obs, const int64_t *dates, size_t nobs,
                 int64_t bb = a + (a > ref ? -7 : 7);
                 ref = llabs((long long)(a - ref)) > llabs((long long)(bb - ref)) ? bb : a;
             }
-            /* find it among the dates (strictly increasing) */
-            size_t l = 0, r = nobs;
-            while (l < r) {
-                size_t mid = (l + r) / 2;
-                if (dates[mid] < ref) l = mid + 1;
-                else r = mid;
-            }
-            if (l >= nobs || dates[l] != ref) {
+            size_t x = find_date(dates, nobs, ref);
+            if (!x) {
                 e = JC_ERR_INVALID; /* "Some reference time points did not exist" */
                 goto done;
             }
-            refw[i] = (long long)l + 1;
+            refw[i] = (long long)x;
         }
         /* blocks(): NA = 0, otherwise the season label 1..P */
         for (size_t i = 0; i < nobs; i++) blocks[i] = 0;
@@ -977,7 +1009,7 @@ static jc_err run_flexible(const double *obs, const int64_t *dates, size_t nobs,
         r_assign(blocks, (long long)nobs, now - W, now, P);
         for (int i = 1; i <= p->b; i++) {
             long long rw = refw[i];
-            if (rw - W < 1) { /* R stops: the window starts before the series */
+            if (rw - W < 0) { /* R stops; an index 0 it silently ignores */
                 e = JC_ERR_INVALID;
                 goto done;
             }
@@ -1112,7 +1144,7 @@ jc_err detect_run(const double *counts, const int64_t *dates, size_t n, const de
     case DETECT_EARS_C3: run_ears(counts, p, range_start, range_end, out); break;
     case DETECT_CUSUM: run_cusum(counts, p, range_start, range_end, out); break;
     case DETECT_FARRINGTON:
-        e = run_farrington(counts, n, p, range_start, range_end, out);
+        e = run_farrington(counts, dates, n, p, range_start, range_end, out);
         break;
     case DETECT_FARRINGTON_FLEX:
         if (dates && n < 2) return JC_ERR_INVALID;

@@ -118,9 +118,10 @@ size_t detect_default_range_start(const detect_params *p, size_t n);
  * Runs the detector p->method over counts[0..n) and evaluates positions
  * range_start..range_end (1-based, inclusive; 0 for either selects R's
  * default).  dates (days since 1970-01-01, one per count, strictly
- * increasing) may be NULL; when given, Farrington flexible locates its
- * reference weeks by calendar date as R does for an sts with
- * epochAsDate = TRUE, otherwise by position (freq periods a year).
+ * increasing) may be NULL; when given, both Farrington methods locate
+ * their reference weeks by calendar date as R does for an sts with
+ * epochAsDate = TRUE (classic: weekly and daily data only; monthly data
+ * always go by position), otherwise by position (freq periods a year).
  *
  * out must have room for range_end - range_start + 1 points; *out_n gets
  * the number written.  Errors: JC_ERR_INVALID for bad parameters, negative
