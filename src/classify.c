@@ -361,6 +361,7 @@ static jc_err doc_counts(const classify_params *p, classify_scratch *s, const ch
     }
     e = text_counter_vec(s->c, &s->v);
     if (e) return e;
+    if (s->v.n == 0) return JC_ERR_INVALID; /* nothing to classify */
     if (s->fcap < s->v.n) {
         size_t nc = s->v.n + 256;
         uint32_t *ri = realloc(s->rowidx, nc * sizeof *ri);
@@ -647,7 +648,8 @@ static jc_err train_idx(const classify_data *d, const size_t *idx, size_t n,
         e = doc_counts(p, s, d->title[r], d->text[r]);
         if (e) {
             msgf(msg, msgsz, "row %zu: %s", r + 1,
-                 e == JC_ERR_TOOBIG ? "text over the size cap" : "invalid text (UTF-8)");
+                 e == JC_ERR_TOOBIG ? "text over the size cap"
+                                    : "invalid text (bad UTF-8, or no letters at all)");
             goto fail;
         }
         e = JC_ERR_NOMEM;

@@ -127,7 +127,8 @@ void classify_scratch_free(classify_scratch *s);
 /* Predicts the top k (1..CLASSIFY_MAX_TOP) labels of (title, text) and, when
  * ngrams > 0, the n-grams that weighed most for the best one.  title may be
  * NULL.  scratch may be NULL (then allocated for this call).  Errors:
- * JC_ERR_INVALID (bad UTF-8, k out of range), JC_ERR_TOOBIG (a text over
+ * JC_ERR_INVALID (bad UTF-8, k out of range, nothing to classify: no
+ * letter or digit in title and text), JC_ERR_TOOBIG (a text over
  * TEXT_MAX_BYTES), JC_ERR_NOMEM. */
 jc_err classify_predict(const classify_model *m, classify_scratch *scratch, const char *title,
                         const char *text, int k, int ngrams, classify_pred *out) JC_MUST_CHECK;

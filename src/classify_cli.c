@@ -406,7 +406,7 @@ static int cmd_predict(int argc, char **argv) {
             if (e) {
                 fprintf(stderr, "jiceng classify predict: %s\n",
                         e == JC_ERR_TOOBIG    ? "text larger than 1 MiB (too_big)"
-                        : e == JC_ERR_INVALID ? "text is not valid UTF-8 (invalid)"
+                        : e == JC_ERR_INVALID ? "text is empty or not valid UTF-8 (invalid)"
                                               : jc_err_code(e));
                 rc = JC_EXIT_FAIL;
             } else print_pred(m, &p, o.threshold);
