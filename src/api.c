@@ -18,24 +18,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum {
-    ACCESS_PUBLIC = 0,        /* no login */
-    ACCESS_USER = 0xffffu,    /* any logged-in role */
-};
-#define ACCESS_ROLES(mask) (mask)
 #define R(x) ROLE_BIT(ROLE_##x)
 
-typedef struct {
-    const char *method;
-    const char *pattern;
-    void (*fn)(jc_req *r);
-    unsigned access;      /* ACCESS_PUBLIC, ACCESS_USER or a role mask */
-    const char *fields;   /* comma-separated JSON body fields; NULL: no body */
-} route;
 
 /* ---- helpers ------------------------------------------------------------ */
 
-static json_t *user_json(const jc_user *u) {
+json_t *api_user_json(const jc_user *u) {
     json_t *o = json_pack("{s:I,s:s,s:s,s:s}", "id", (json_int_t)u->id, "name", u->name, "display",
                           u->display[0] ? u->display : u->name, "role", role_name(u->role));
     json_object_set_new(o, "area", u->area[0] ? json_string(u->area) : json_null());
@@ -45,7 +33,7 @@ static json_t *user_json(const jc_user *u) {
 
 /* Reads an optional string field: 0 absent, 1 present (*out set), -1 error
  * already answered.  Limits are in characters (code points). */
-static int get_str(jc_req *r, const char *key, size_t max_chars, const char **out) {
+int api_get_str(jc_req *r, const char *key, size_t max_chars, const char **out) {
     json_t *v = json_object_get(r->json, key);
     if (!v || json_is_null(v)) return 0;
     if (!json_is_string(v)) {
@@ -65,8 +53,8 @@ static int get_str(jc_req *r, const char *key, size_t max_chars, const char **ou
     return 1;
 }
 
-static int need_str(jc_req *r, const char *key, size_t max_chars, const char **out) {
-    int k = get_str(r, key, max_chars, out);
+int api_need_str(jc_req *r, const char *key, size_t max_chars, const char **out) {
+    int k = api_get_str(r, key, max_chars, out);
     if (k == 0 || (k == 1 && !**out)) {
         http_reply_error(r, JC_ERR_INVALID, "field '%s' is required", key);
         return -1;
@@ -74,7 +62,7 @@ static int need_str(jc_req *r, const char *key, size_t max_chars, const char **o
     return k;
 }
 
-static int get_num(jc_req *r, const char *key, double lo, double hi, double *out) {
+int api_get_num(jc_req *r, const char *key, double lo, double hi, double *out) {
     json_t *v = json_object_get(r->json, key);
     if (!v || json_is_null(v)) return 0;
     if (!json_is_number(v)) {
@@ -90,7 +78,7 @@ static int get_num(jc_req *r, const char *key, double lo, double hi, double *out
     return 1;
 }
 
-static int get_int(jc_req *r, const char *key, int64_t lo, int64_t hi, int64_t *out) {
+int api_get_int(jc_req *r, const char *key, int64_t lo, int64_t hi, int64_t *out) {
     json_t *v = json_object_get(r->json, key);
     if (!v || json_is_null(v)) return 0;
     if (!json_is_integer(v)) {
@@ -106,9 +94,9 @@ static int get_int(jc_req *r, const char *key, int64_t lo, int64_t hi, int64_t *
     return 1;
 }
 
-static int get_time(jc_req *r, const char *key, int64_t *out) {
+int api_get_time(jc_req *r, const char *key, int64_t *out) {
     const char *s;
-    int k = get_str(r, key, 40, &s);
+    int k = api_get_str(r, key, 40, &s);
     if (k <= 0) return k;
     if (jc_parse_time(s, out) != JC_OK) {
         http_reply_error(r, JC_ERR_INVALID, "field '%s' must be an ISO-8601 time", key);
@@ -117,7 +105,7 @@ static int get_time(jc_req *r, const char *key, int64_t *out) {
     return 1;
 }
 
-static int param_id(jc_req *r, int i, int64_t *id) {
+int api_param_id(jc_req *r, int i, int64_t *id) {
     if (i >= r->nparams || case_number_parse(r->params[i], id) != JC_OK) {
         http_reply_error(r, JC_ERR_NOTFOUND, "no such id");
         return -1;
@@ -133,7 +121,7 @@ static int area_scoped(jc_role role) {
 }
 
 /* Deferred write whose run() does everything; data freed with free(). */
-static void defer_with(jc_req *r, jc_err (*run)(jc_conn *, jc_deferred *), void *data,
+void api_defer(jc_req *r, jc_err (*run)(jc_conn *, jc_deferred *), void *data,
                        void (*free_data)(void *)) {
     jc_deferred *d = http_deferred_new(r);
     if (!d) {
@@ -163,7 +151,7 @@ static jc_err run_login(jc_conn *w, jc_deferred *d) {
 
 static void h_login(jc_req *r) {
     const char *name, *pw;
-    if (need_str(r, "name", 63, &name) < 0 || need_str(r, "password", 255, &pw) < 0) return;
+    if (api_need_str(r, "name", 63, &name) < 0 || api_need_str(r, "password", 255, &pw) < 0) return;
     jc_user u;
     jc_err e = store_user_by_name(r->db, name, &u);
     /* Check a password even for unknown users so timing does not tell. */
@@ -192,7 +180,7 @@ static void h_login(jc_req *r) {
     d->data = s;
     d->free_data = free;
     d->status = 200;
-    d->body = json_pack("{s:s,s:s,s:o}", "token", token, "expires_at", exp, "user", user_json(&u));
+    d->body = json_pack("{s:s,s:s,s:o}", "token", token, "expires_at", exp, "user", api_user_json(&u));
     http_defer(r, d);
 }
 
@@ -205,10 +193,10 @@ static jc_err run_logout(jc_conn *w, jc_deferred *d) {
 static void h_logout(jc_req *r) {
     char *th = jc_strdup(r->token_hash);
     if (!th) return http_reply_error(r, JC_ERR_NOMEM, "out of memory");
-    defer_with(r, run_logout, th, free);
+    api_defer(r, run_logout, th, free);
 }
 
-static void h_me(jc_req *r) { http_reply_json(r, 200, user_json(&r->user)); }
+static void h_me(jc_req *r) { http_reply_json(r, 200, api_user_json(&r->user)); }
 
 static jc_err run_set_password(jc_conn *w, jc_deferred *d) {
     jc_err e;
@@ -222,7 +210,7 @@ static jc_err run_set_password(jc_conn *w, jc_deferred *d) {
 
 static void h_me_password(jc_req *r) {
     const char *old, *nw;
-    if (need_str(r, "old_password", 255, &old) < 0 || need_str(r, "new_password", 255, &nw) < 0) return;
+    if (api_need_str(r, "old_password", 255, &old) < 0 || api_need_str(r, "new_password", 255, &nw) < 0) return;
     if (strlen(nw) < AUTH_MIN_PASSWORD)
         return http_reply_error(r, JC_ERR_INVALID, "the new password needs at least %d characters",
                                 AUTH_MIN_PASSWORD);
@@ -234,7 +222,7 @@ static void h_me_password(jc_req *r) {
         free(h);
         return http_reply_error(r, JC_ERR_NOMEM, "out of memory");
     }
-    defer_with(r, run_set_password, h, free);
+    api_defer(r, run_set_password, h, free);
 }
 
 /* ---- cases -------------------------------------------------------------- */
@@ -262,12 +250,12 @@ static void h_case_create(jc_req *r) {
                        *source = NULL;
     double lon = 0, lat = 0;
     int has_lon, has_lat;
-    if (need_str(r, "title", 200, &title) < 0 || get_str(r, "body", 5000, &body) < 0 ||
-        need_str(r, "category", 15, &category) < 0 || get_str(r, "area", 23, &area) < 0 ||
-        get_str(r, "address", 200, &address) < 0 || get_str(r, "phone", 20, &phone) < 0 ||
-        get_str(r, "source", 15, &source) < 0 ||
-        (has_lon = get_num(r, "lon", -180, 180, &lon)) < 0 ||
-        (has_lat = get_num(r, "lat", -90, 90, &lat)) < 0)
+    if (api_need_str(r, "title", 200, &title) < 0 || api_get_str(r, "body", 5000, &body) < 0 ||
+        api_need_str(r, "category", 15, &category) < 0 || api_get_str(r, "area", 23, &area) < 0 ||
+        api_get_str(r, "address", 200, &address) < 0 || api_get_str(r, "phone", 20, &phone) < 0 ||
+        api_get_str(r, "source", 15, &source) < 0 ||
+        (has_lon = api_get_num(r, "lon", -180, 180, &lon)) < 0 ||
+        (has_lat = api_get_num(r, "lat", -90, 90, &lat)) < 0)
         return;
     if (has_lon != has_lat) return http_reply_error(r, JC_ERR_INVALID, "give both lon and lat");
     if (phone) {
@@ -309,7 +297,7 @@ static void h_case_create(jc_req *r) {
         free_case(k);
         return http_reply_error(r, JC_ERR_NOMEM, "out of memory");
     }
-    defer_with(r, run_case_create, k, free_case);
+    api_defer(r, run_case_create, k, free_case);
 }
 
 typedef struct {
@@ -392,7 +380,7 @@ static int timeline_cb(const jc_audit *e, void *arg) {
 
 static void h_case_get(jc_req *r) {
     int64_t id;
-    if (param_id(r, 0, &id)) return;
+    if (api_param_id(r, 0, &id)) return;
     jc_case k;
     jc_err e = store_case_get(r->db, id, &k);
     if (e == JC_OK && !case_visible(&r->user, &k)) {
@@ -440,7 +428,7 @@ static jc_err run_case_act(jc_conn *w, jc_deferred *d) {
 
 static void h_case_act(jc_req *r) {
     int64_t id;
-    if (param_id(r, 0, &id)) return;
+    if (api_param_id(r, 0, &id)) return;
     int a = case_action_parse(r->params[1]);
     if (a < 0) return http_reply_error(r, JC_ERR_NOTFOUND, "unknown action '%s'", r->params[1]);
     if (!case_role_may(r->user.role, (jc_action)a))
@@ -452,10 +440,10 @@ static void h_case_act(jc_req *r) {
     ad->action = (jc_action)a;
     const char *reason = NULL, *note = NULL, *rating = NULL;
     int64_t dept = 0, target = 0, deadline = 0;
-    if (get_str(r, "reason", 500, &reason) < 0 || get_str(r, "note", 1000, &note) < 0 ||
-        get_str(r, "rating", 15, &rating) < 0 ||
-        get_int(r, "dept_id", 1, INT64_MAX, &dept) < 0 ||
-        get_int(r, "target_id", 1, INT64_MAX, &target) < 0 || get_time(r, "deadline", &deadline) < 0) {
+    if (api_get_str(r, "reason", 500, &reason) < 0 || api_get_str(r, "note", 1000, &note) < 0 ||
+        api_get_str(r, "rating", 15, &rating) < 0 ||
+        api_get_int(r, "dept_id", 1, INT64_MAX, &dept) < 0 ||
+        api_get_int(r, "target_id", 1, INT64_MAX, &target) < 0 || api_get_time(r, "deadline", &deadline) < 0) {
         free(ad);
         return;
     }
@@ -468,7 +456,7 @@ static void h_case_act(jc_req *r) {
     ad->args.dept_id = dept;
     ad->args.target_id = target;
     ad->args.deadline_ms = deadline;
-    defer_with(r, run_case_act, ad, free);
+    api_defer(r, run_case_act, ad, free);
 }
 
 static jc_err run_contact(jc_conn *w, jc_deferred *d) {
@@ -492,13 +480,13 @@ static jc_err run_contact(jc_conn *w, jc_deferred *d) {
 static void h_case_contact(jc_req *r) {
     int64_t *id = malloc(sizeof *id);
     if (!id) return http_reply_error(r, JC_ERR_NOMEM, "out of memory");
-    if (param_id(r, 0, id)) return free(id);
-    defer_with(r, run_contact, id, free);
+    if (api_param_id(r, 0, id)) return free(id);
+    api_defer(r, run_contact, id, free);
 }
 
 static void h_case_audit(jc_req *r) {
     int64_t id;
-    if (param_id(r, 0, &id)) return;
+    if (api_param_id(r, 0, &id)) return;
     jc_case k;
     jc_err e = store_case_get(r->db, id, &k);
     if (e == JC_OK && !case_visible(&r->user, &k)) e = JC_ERR_NOTFOUND;
@@ -592,7 +580,7 @@ static void h_categories(jc_req *r) {
 /* ---- users (admin) ------------------------------------------------------------ */
 
 static int user_cb(const jc_user *u, void *arg) {
-    json_array_append_new(arg, user_json(u));
+    json_array_append_new(arg, api_user_json(u));
     return 0;
 }
 
@@ -617,17 +605,17 @@ static jc_err run_user_add(jc_conn *w, jc_deferred *d) {
     snprintf(note, sizeof note, "user %s role %s", u->name, role_name(u->role));
     if ((e = auth_audit(w, &d->user, "user_add", note))) return e;
     d->status = 201;
-    d->body = user_json(u);
+    d->body = api_user_json(u);
     return JC_OK;
 }
 
 static void h_user_add(jc_req *r) {
     const char *name, *role, *pw, *area = NULL, *display = NULL, *phone = NULL;
     int64_t dept = 0;
-    if (need_str(r, "name", 63, &name) < 0 || need_str(r, "role", 20, &role) < 0 ||
-        need_str(r, "password", 255, &pw) < 0 || get_str(r, "area", 23, &area) < 0 ||
-        get_str(r, "display", 63, &display) < 0 || get_str(r, "phone", 20, &phone) < 0 ||
-        get_int(r, "dept_id", 1, INT64_MAX, &dept) < 0)
+    if (api_need_str(r, "name", 63, &name) < 0 || api_need_str(r, "role", 20, &role) < 0 ||
+        api_need_str(r, "password", 255, &pw) < 0 || api_get_str(r, "area", 23, &area) < 0 ||
+        api_get_str(r, "display", 63, &display) < 0 || api_get_str(r, "phone", 20, &phone) < 0 ||
+        api_get_int(r, "dept_id", 1, INT64_MAX, &dept) < 0)
         return;
     int ro = role_parse(role);
     if (ro < 0 || ro >= ROLE_SYSTEM) return http_reply_error(r, JC_ERR_INVALID, "unknown role '%s'", role);
@@ -648,14 +636,14 @@ static void h_user_add(jc_req *r) {
         free(u);
         return http_reply_error(r, JC_ERR_NOMEM, "out of memory");
     }
-    defer_with(r, run_user_add, u, free);
+    api_defer(r, run_user_add, u, free);
 }
 
 /* ---- the route table ---------------------------------------------------------- */
 
 #define STAFF (R(GRID_WORKER) | R(COMMUNITY_STAFF) | R(DISPATCHER) | R(DEPT_STAFF) | R(SUPERVISOR) | R(ADMIN))
 
-static const route routes[] = {
+static const jc_route core_routes[] = {
     {"POST", "/api/v1/session", h_login, ACCESS_PUBLIC, "name,password"},
     {"DELETE", "/api/v1/session", h_logout, ACCESS_USER, NULL},
     {"GET", "/api/v1/me", h_me, ACCESS_USER, NULL},
@@ -674,6 +662,13 @@ static const route routes[] = {
     {"GET", "/api/v1/audit/verify", h_audit_verify, R(SUPERVISOR) | R(ADMIN) | R(DISPATCHER), NULL},
     {"GET", "/api/v1/users", h_users, R(ADMIN), NULL},
     {"POST", "/api/v1/users", h_user_add, R(ADMIN), "name,role,password,area,dept_id,display,phone"},
+};
+
+const jc_route_table api_core_routes = {core_routes, JC_ARRAY_LEN(core_routes)};
+
+/* Every module's routes, searched in order.  Add a module's table here. */
+static const jc_route_table *const tables[] = {
+    &api_core_routes,
 };
 
 /* Matches r->path against pattern ("/api/v1/cases/:id"), capturing :params
@@ -730,12 +725,13 @@ static int authenticate(jc_req *r) {
 
 /* Checks the body against the route's fields: a JSON object, valid UTF-8, no
  * unknown fields, under the cap. */
-static int parse_body(jc_req *r, const route *rt) {
-    if (r->body_len > HTTP_JSON_CAP) {
+static int parse_body(jc_req *r, const jc_route *rt) {
+    if (r->body_len > HTTP_JSON_CAP && !(rt->fields && rt->fields[0] == '*')) {
         http_reply_error(r, JC_ERR_TOOBIG, "the body is larger than %d bytes", HTTP_JSON_CAP);
         return 0;
     }
     audit_payload_hash(r->body ? r->body : "", r->body_len, r->payload_hash);
+    if (rt->fields && rt->fields[0] == '*') return 1; /* raw body: the handler parses it */
     if (!rt->fields) {
         r->json = json_object();
         return 1;
@@ -782,8 +778,9 @@ static int parse_body(jc_req *r, const route *rt) {
 int api_dispatch(jc_req *r) {
     char scratch[512];
     int path_matched = 0;
-    for (size_t i = 0; i < JC_ARRAY_LEN(routes); i++) {
-        const route *rt = &routes[i];
+    for (size_t t = 0; t < JC_ARRAY_LEN(tables); t++)
+    for (size_t i = 0; i < tables[t]->n; i++) {
+        const jc_route *rt = &tables[t]->routes[i];
         if (!match(rt->pattern, r, scratch, sizeof scratch)) continue;
         path_matched = 1;
         if (strcmp(rt->method, r->method)) continue;

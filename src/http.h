@@ -84,6 +84,43 @@ int http_header(const jc_req *r, const char *name, const char **value, size_t *l
 /* Store and the server's settings, for handlers. */
 jc_store *http_store(jc_server *s);
 
+/* ---- routes -------------------------------------------------------------- */
+enum {
+    ACCESS_PUBLIC = 0,     /* no login */
+    ACCESS_USER = 0xffffu, /* any logged-in role; else a mask of ROLE_BIT()s */
+};
+typedef struct {
+    const char *method;  /* "GET", "POST", "PUT", "DELETE" */
+    const char *pattern; /* "/api/v1/cases/:id/:action" */
+    void (*fn)(jc_req *r);
+    unsigned access;     /* ACCESS_PUBLIC, ACCESS_USER or a role mask */
+    const char *fields;  /* JSON body: comma-separated allowed fields; NULL: no
+                            body; "*": raw body up to HTTP_UPLOAD_CAP, the
+                            handler parses it (forms, photos) */
+} jc_route;
+typedef struct {
+    const jc_route *routes;
+    size_t n;
+} jc_route_table;
+/* Each module's table; api.c's `tables` lists them. */
+extern const jc_route_table api_core_routes;
+
+/* ---- helpers for handlers (api.c) ----------------------------------------- */
+/* Body field readers: 0 absent, 1 present (*out set), -1 invalid (already
+ * answered 400).  String limits are in characters. */
+int api_get_str(jc_req *r, const char *key, size_t max_chars, const char **out);
+int api_need_str(jc_req *r, const char *key, size_t max_chars, const char **out);
+int api_get_num(jc_req *r, const char *key, double lo, double hi, double *out);
+int api_get_int(jc_req *r, const char *key, int64_t lo, int64_t hi, int64_t *out);
+int api_get_time(jc_req *r, const char *key, int64_t *out);
+/* Parses path parameter i as a case id/number; -1 after answering 404. */
+int api_param_id(jc_req *r, int i, int64_t *id);
+/* Queues run(w, d) on the writer with d->data = data (freed by free_data);
+ * the reply (d->status, d->body or the error) is sent after commit. */
+void api_defer(jc_req *r, jc_err (*run)(jc_conn *, jc_deferred *), void *data,
+               void (*free_data)(void *));
+json_t *api_user_json(const jc_user *u);
+
 /* ---- provided by api.c -------------------------------------------------- */
 /* Routes r; returns 0 when no route matched (the caller answers 404). */
 int api_dispatch(jc_req *r);

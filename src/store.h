@@ -27,7 +27,16 @@ typedef struct jc_conn jc_conn;   /* opaque: one connection, one thread */
 jc_err store_open(const char *path, jc_store **out) JC_MUST_CHECK;
 /* Drains the write queue, stops the writer, closes.  NULL is a no-op. */
 void store_close(jc_store *st);
-/* Applies the schema migrations not yet applied; *version gets the result. */
+/* A module's own tables: its migrations run in order, once each; the count
+ * applied is kept in meta('schema.<name>').  Append, never edit a shipped
+ * one.  SQL in the SQLite dialect (a PostgreSQL backend carries its own). */
+typedef struct {
+    const char *name;
+    const char *const *migrations;
+    int count;
+} jc_schema;
+/* Applies the core migrations, then each module's (see store_sqlite.c's
+ * `module_schemas` table); *version gets the core schema version. */
 jc_err store_migrate(jc_store *st, int *version) JC_MUST_CHECK;
 
 /* A read connection for the calling thread (caller owns; conn_close). */

@@ -189,6 +189,44 @@ static const char *const migrations[] = {
     "CREATE INDEX audit_case ON audit(case_id) WHERE case_id IS NOT NULL;",
 };
 
+/* Every module's schema, applied after the core in this order.  To add one:
+ * define `const jc_schema schema_foo` in the module and list it here. */
+static const jc_schema *const module_schemas[] = {
+    NULL, /* keeps the array non-empty */
+};
+
+static jc_err migrate_module(jc_conn *c, const jc_schema *m) {
+    char key[96];
+    snprintf(key, sizeof key, "schema.%s", m->name);
+    sqlite3_stmt *s = NULL;
+    int have = 0;
+    if (sqlite3_prepare_v2(c->db, "SELECT value FROM meta WHERE key=?", -1, &s, NULL) != SQLITE_OK)
+        return db_err(c->db, "meta");
+    sqlite3_bind_text(s, 1, key, -1, SQLITE_TRANSIENT);
+    if (sqlite3_step(s) == SQLITE_ROW) have = sqlite3_column_int(s, 0);
+    sqlite3_finalize(s);
+    if (have > m->count) {
+        jc_log(JC_LOG_ERROR, "schema %s is at %d, newer than this program (%d)", m->name, have, m->count);
+        return JC_ERR_CONFLICT;
+    }
+    for (; have < m->count; have++) {
+        char upd[160];
+        snprintf(upd, sizeof upd,
+                 "INSERT INTO meta(key, value) VALUES('%s', '%d') ON CONFLICT(key) DO UPDATE SET"
+                 " value=excluded.value;", key, have + 1);
+        if (exec_sql(c, "BEGIN IMMEDIATE") != SQLITE_OK) return JC_ERR_DB;
+        if (exec_sql(c, m->migrations[have]) != SQLITE_OK || exec_sql(c, upd) != SQLITE_OK) {
+            exec_sql(c, "ROLLBACK");
+            return JC_ERR_DB;
+        }
+        if (exec_sql(c, "COMMIT") != SQLITE_OK) {
+            exec_sql(c, "ROLLBACK");
+            return JC_ERR_DB;
+        }
+    }
+    return JC_OK;
+}
+
 jc_err store_migrate(jc_store *st, int *version) {
     jc_conn *c = st->w;
     sqlite3_stmt *s = NULL;
@@ -215,6 +253,11 @@ jc_err store_migrate(jc_store *st, int *version) {
             return JC_ERR_DB;
         }
         jc_log(JC_LOG_DEBUG, "applied migration %d", v + 1);
+    }
+    for (size_t i = 0; i < JC_ARRAY_LEN(module_schemas); i++) {
+        if (!module_schemas[i]) continue;
+        jc_err e = migrate_module(c, module_schemas[i]);
+        if (e) return e;
     }
     *version = v;
     return JC_OK;
