@@ -1,0 +1,277 @@
+/*
+ * dedup.c -- MinHash + LSH index of recent reports (see dedup.h).
+ *
+ * Design notes.
+ *  - Shingles are the character bigrams of the normalised text (unigrams
+ *    when the text has a single character), hashed to 64 bits.  Bigrams
+ *    survive clause reordering and a few swapped characters well, and need
+ *    no segmenter.
+ *  - DEDUP_K = 128 MinHash values per text; LSH with 64 bands of 2 rows, so
+ *    a pair with Jaccard 0.3 becomes a candidate with probability
+ *    1 - (1 - 0.09)^64 > 0.99, and with 0.1 about 0.47 (then rejected by
+ *    the similarity check).
+ *  - Entries live in a slab (stable indices, a free list) and a FIFO of
+ *    insertion order for eviction.  The LSH table is a chained hash with one
+ *    node per (entry, band), unlinked on eviction: memory is bounded by
+ *    max_entries.
+ */
+#include "dedup.h"
+#include "text.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define DEDUP_K 128
+#define DEDUP_ROWS 2
+#define DEDUP_BANDS (DEDUP_K / DEDUP_ROWS)
+#define DEDUP_CAT 64
+
+typedef struct {
+    int64_t id, time_ms;
+    double lon, lat;
+    char cat[DEDUP_CAT];
+    uint32_t sig[DEDUP_K];
+    int live;
+} entry;
+
+typedef struct {
+    uint64_t key;
+    uint32_t next; /* node index + 1, 0 = end */
+} node;
+
+struct dedup_index {
+    dedup_params p;
+    entry *e;
+    node *nodes;      /* e_cap * DEDUP_BANDS */
+    size_t e_cap, e_used;
+    uint32_t *freelist;
+    size_t nfree;
+    uint32_t *fifo;   /* ring of entry indices, oldest at head */
+    size_t fifo_head, fifo_n;
+    uint32_t *heads;  /* bucket -> node index + 1 */
+    size_t hmask;
+    size_t count;
+    int64_t newest_ms;
+    int have_newest;
+};
+
+dedup_params dedup_params_default(void) {
+    dedup_params p = {.window_ms = 72LL * 3600 * 1000, .max_dist_m = 300, .merge_sim = 0.6,
+                      .suggest_sim = 0.3, .max_entries = 100000};
+    return p;
+}
+
+static inline uint64_t mix64(uint64_t h) {
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdULL;
+    h ^= h >> 33;
+    h *= 0xc4ceb9fe1a85ec53ULL;
+    h ^= h >> 33;
+    return h;
+}
+
+double dedup_distance_m(double lon1, double lat1, double lon2, double lat2) {
+    const double R = 6371008.8, rad = M_PI / 180.0;
+    double dlat = (lat2 - lat1) * rad, dlon = (lon2 - lon1) * rad;
+    double a = sin(dlat / 2) * sin(dlat / 2) +
+               cos(lat1 * rad) * cos(lat2 * rad) * sin(dlon / 2) * sin(dlon / 2);
+    return 2 * R * asin(fmin(1.0, sqrt(a)));
+}
+
+/* The MinHash signature of a text. */
+static jc_err signature(const char *text, uint32_t sig[DEDUP_K]) {
+    if (!text) return JC_ERR_INVALID;
+    uint32_t *cps = NULL;
+    size_t n = 0;
+    jc_err e = text_codepoints(text, strlen(text), &cps, &n);
+    if (e) return e;
+    for (int k = 0; k < DEDUP_K; k++) sig[k] = UINT32_MAX;
+    size_t shingles = 0;
+    for (int pass = 0; pass < 2 && !shingles; pass++) {
+        size_t w = pass == 0 ? 2 : 1; /* bigrams; unigrams only when there is no bigram */
+        for (size_t i = 0; i + w <= n; i++) {
+            if (cps[i] == ' ' || (w == 2 && cps[i + 1] == ' ')) continue;
+            uint64_t x = mix64(((uint64_t)cps[i] << 32) ^ (w == 2 ? cps[i + 1] : 0x80000000u));
+            for (int k = 0; k < DEDUP_K; k++) {
+                uint32_t h = (uint32_t)(mix64(x + 0x9E3779B97F4A7C15ULL * (uint64_t)(k + 1)) >> 32);
+                if (h < sig[k]) sig[k] = h;
+            }
+            shingles++;
+        }
+    }
+    free(cps);
+    return shingles ? JC_OK : JC_ERR_INVALID;
+}
+
+static uint64_t band_key(const uint32_t *sig, int b) {
+    uint64_t h = (uint64_t)b * 0x9E3779B97F4A7C15ULL;
+    for (int r = 0; r < DEDUP_ROWS; r++) h = mix64(h ^ sig[b * DEDUP_ROWS + r]);
+    return h ? h : 1;
+}
+
+static int valid_point(double lon, double lat) {
+    return isfinite(lon) && isfinite(lat) && lon >= -180 && lon <= 180 && lat >= -90 && lat <= 90;
+}
+
+jc_err dedup_new(const dedup_params *p, dedup_index **out) {
+    if (!p || p->window_ms <= 0 || !(p->max_dist_m > 0) || !(p->merge_sim > 0) ||
+        p->merge_sim > 1 || !(p->suggest_sim > 0) || p->suggest_sim > p->merge_sim ||
+        p->max_entries < 1 || p->max_entries > 10000000)
+        return JC_ERR_INVALID;
+    dedup_index *ix = calloc(1, sizeof *ix);
+    if (!ix) return JC_ERR_NOMEM;
+    ix->p = *p;
+    size_t hs = 1024;
+    while (hs < p->max_entries * DEDUP_BANDS / 4) hs <<= 1;
+    ix->heads = calloc(hs, sizeof *ix->heads);
+    ix->fifo = malloc(p->max_entries * sizeof *ix->fifo);
+    if (!ix->heads || !ix->fifo) {
+        dedup_free(ix);
+        return JC_ERR_NOMEM;
+    }
+    ix->hmask = hs - 1;
+    *out = ix;
+    return JC_OK;
+}
+
+void dedup_free(dedup_index *ix) {
+    if (!ix) return;
+    free(ix->e), free(ix->nodes), free(ix->freelist), free(ix->fifo), free(ix->heads);
+    free(ix);
+}
+
+size_t dedup_count(const dedup_index *ix) { return ix->count; }
+
+static void unlink_entry(dedup_index *ix, uint32_t ei) {
+    for (int b = 0; b < DEDUP_BANDS; b++) {
+        uint32_t ni = ei * DEDUP_BANDS + (uint32_t)b;
+        uint32_t *link = &ix->heads[ix->nodes[ni].key & ix->hmask];
+        while (*link && *link != ni + 1) link = &ix->nodes[*link - 1].next;
+        if (*link) *link = ix->nodes[ni].next;
+    }
+    ix->e[ei].live = 0;
+    ix->freelist[ix->nfree++] = ei;
+    ix->count--;
+}
+
+static void evict_oldest(dedup_index *ix) {
+    uint32_t ei = ix->fifo[ix->fifo_head];
+    ix->fifo_head = (ix->fifo_head + 1) % ix->p.max_entries;
+    ix->fifo_n--;
+    unlink_entry(ix, ei);
+}
+
+static jc_err grow(dedup_index *ix) {
+    size_t nc = ix->e_cap ? ix->e_cap * 2 : 256;
+    if (nc > ix->p.max_entries) nc = ix->p.max_entries;
+    entry *e = realloc(ix->e, nc * sizeof *e);
+    if (!e) return JC_ERR_NOMEM;
+    ix->e = e;
+    node *n = realloc(ix->nodes, nc * DEDUP_BANDS * sizeof *n);
+    if (!n) return JC_ERR_NOMEM;
+    ix->nodes = n;
+    uint32_t *f = realloc(ix->freelist, nc * sizeof *f);
+    if (!f) return JC_ERR_NOMEM;
+    ix->freelist = f;
+    ix->e_cap = nc;
+    return JC_OK;
+}
+
+jc_err dedup_add(dedup_index *ix, int64_t id, const char *text, double lon, double lat,
+                 int64_t time_ms, const char *category) {
+    if (!valid_point(lon, lat)) return JC_ERR_INVALID;
+    uint32_t sig[DEDUP_K];
+    jc_err e = signature(text, sig);
+    if (e) return e;
+    if (ix->nfree == 0 && ix->e_used == ix->e_cap && ix->e_cap < ix->p.max_entries &&
+        (e = grow(ix)))
+        return e;
+    /* Evict what fell out of the window, then make room under the cap. */
+    int64_t newest = ix->have_newest && ix->newest_ms > time_ms ? ix->newest_ms : time_ms;
+    ix->newest_ms = newest;
+    ix->have_newest = 1;
+    while (ix->fifo_n && ix->e[ix->fifo[ix->fifo_head]].time_ms < newest - ix->p.window_ms)
+        evict_oldest(ix);
+    if (ix->count == ix->p.max_entries) evict_oldest(ix);
+    uint32_t ei = ix->nfree ? ix->freelist[--ix->nfree] : (uint32_t)ix->e_used++;
+    entry *en = &ix->e[ei];
+    en->id = id;
+    en->time_ms = time_ms;
+    en->lon = lon;
+    en->lat = lat;
+    en->cat[0] = 0;
+    if (category) {
+        size_t l = strlen(category);
+        if (l >= DEDUP_CAT) l = DEDUP_CAT - 1;
+        memcpy(en->cat, category, l);
+        en->cat[l] = 0;
+    }
+    memcpy(en->sig, sig, sizeof sig);
+    en->live = 1;
+    for (int b = 0; b < DEDUP_BANDS; b++) {
+        uint32_t ni = ei * DEDUP_BANDS + (uint32_t)b;
+        ix->nodes[ni].key = band_key(sig, b);
+        size_t h = ix->nodes[ni].key & ix->hmask;
+        ix->nodes[ni].next = ix->heads[h];
+        ix->heads[h] = ni + 1;
+    }
+    ix->fifo[(ix->fifo_head + ix->fifo_n) % ix->p.max_entries] = ei;
+    ix->fifo_n++;
+    ix->count++;
+    return JC_OK;
+}
+
+static int by_score(const void *a, const void *b) {
+    const dedup_match *x = a, *y = b;
+    if (x->score != y->score) return x->score < y->score ? 1 : -1;
+    return x->id < y->id ? -1 : x->id > y->id;
+}
+
+jc_err dedup_query(const dedup_index *ix, const char *text, double lon, double lat,
+                   int64_t time_ms, const char *category, dedup_match *out, size_t max,
+                   size_t *n) {
+    *n = 0;
+    if (!valid_point(lon, lat)) return JC_ERR_INVALID;
+    uint32_t sig[DEDUP_K];
+    jc_err e = signature(text, sig);
+    if (e) return e;
+    /* Candidates: entries sharing a band.  seen[] marks them once. */
+    unsigned char *seen = calloc(ix->e_used ? ix->e_used : 1, 1);
+    if (!seen) return JC_ERR_NOMEM;
+    size_t found = 0;
+    for (int b = 0; b < DEDUP_BANDS; b++) {
+        uint64_t key = band_key(sig, b);
+        for (uint32_t ni = ix->heads[key & ix->hmask]; ni; ni = ix->nodes[ni - 1].next) {
+            const node *nd = &ix->nodes[ni - 1];
+            uint32_t ei = (ni - 1) / DEDUP_BANDS;
+            if (nd->key != key || seen[ei] || !ix->e[ei].live) continue;
+            seen[ei] = 1;
+            const entry *en = &ix->e[ei];
+            int64_t dt = en->time_ms > time_ms ? en->time_ms - time_ms : time_ms - en->time_ms;
+            if (dt > ix->p.window_ms) continue;
+            double d = dedup_distance_m(lon, lat, en->lon, en->lat);
+            if (d > ix->p.max_dist_m) continue;
+            int same = 0;
+            for (int k = 0; k < DEDUP_K; k++) same += en->sig[k] == sig[k];
+            double sim = (double)same / DEDUP_K;
+            if (sim < ix->p.suggest_sim) continue;
+            dedup_match m = {.id = en->id, .text_sim = sim, .dist_m = d, .dt_ms = dt};
+            m.same_category = (!category || !*category || !en->cat[0]) ? -1
+                              : !strncmp(category, en->cat, DEDUP_CAT - 1);
+            m.score = 0.7 * sim + 0.2 * (1 - d / ix->p.max_dist_m) +
+                      0.1 * (1 - (double)dt / (double)ix->p.window_ms);
+            if (m.same_category == 0) m.score *= 0.9;
+            m.verdict = sim >= ix->p.merge_sim ? DEDUP_MERGE : DEDUP_SUGGEST;
+            if (found < max) out[found++] = m;
+            else if (max && by_score(&m, &out[max - 1]) < 0) {
+                out[max - 1] = m;
+                qsort(out, found, sizeof *out, by_score);
+            }
+        }
+    }
+    free(seen);
+    qsort(out, found, sizeof *out, by_score);
+    *n = found;
+    return JC_OK;
+}

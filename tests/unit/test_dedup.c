@@ -1,0 +1,230 @@
+/*
+ * test_dedup.c -- near-duplicate detection of src/dedup.c: planted
+ * paraphrases of real messages ($JICENG_SHARED/data/taidi2020/
+ * messages_unlabeled.csv, default ../shared) are found; unrelated messages,
+ * far-away and out-of-window reports are not merged.
+ */
+#include "classify.h"
+#include "dedup.h"
+#include "t.h"
+
+#include <stdint.h>
+#include <unistd.h>
+
+#define NBASE 200
+#define NPARA 40
+static const double LON = 112.9388, LAT = 28.2282; /* a city centre */
+static const int64_t T0 = 1767225600000LL;
+
+static classify_data msgs;
+static int loaded;
+
+/* Messages of a useful length from the shared unlabelled set. */
+static int load_msgs(void) {
+    if (loaded) return msgs.n >= NBASE + 60;
+    loaded = 1;
+    const char *root = getenv("JICENG_SHARED");
+    char path[1024];
+    snprintf(path, sizeof path, "%s/data/taidi2020/messages_unlabeled.csv",
+             root && *root ? root : "../shared");
+    classify_data all = {0};
+    classify_cols c = {"留言主题", "留言详情", NULL};
+    char msg[256];
+    if (classify_load_csv(path, &c, 0, &all, msg, sizeof msg)) {
+        fprintf(stderr, "%s: %s\n", path, msg);
+        return 0;
+    }
+    for (size_t i = 0; i < all.n && msgs.n < NBASE + 60; i++) {
+        size_t cps = jc_utf8_len(all.text[i]);
+        if (cps >= 60 && cps <= 400 && classify_data_add(&msgs, all.title[i], all.text[i], NULL))
+            break;
+    }
+    classify_data_free(&all);
+    return msgs.n >= NBASE + 60;
+}
+
+/* A paraphrase: clauses (split at ，。) in reverse order, a few adjacent
+ * characters swapped, filler at both ends. */
+static char *paraphrase(const char *s, uint64_t seed) {
+    uint32_t *cp = NULL;
+    size_t n = 0, cap = 0;
+    if (text_codepoints_buf(s, strlen(s), &cp, &cap, &n)) return NULL;
+    /* clause boundaries are ' ' after normalisation */
+    uint32_t *out = malloc((n + 64) * sizeof *out);
+    size_t o = 0, end = n;
+    for (size_t i = n; i-- > 0;) {
+        if (cp[i] == ' ' || i == 0) {
+            size_t start = cp[i] == ' ' ? i + 1 : 0;
+            for (size_t k = start; k < end; k++) out[o++] = cp[k];
+            out[o++] = 0xFF0C; /* ， */
+            end = i;
+        }
+    }
+    for (int sw = 0; sw < 3 && o > 4; sw++) {
+        seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+        size_t i = (size_t)(seed >> 33) % (o - 2);
+        uint32_t t = out[i];
+        out[i] = out[i + 1];
+        out[i + 1] = t;
+    }
+    char *res = malloc(o * 4 + 128);
+    size_t w = (size_t)snprintf(res, 128, "你好，我想反映一下，");
+    for (size_t k = 0; k < o; k++) w += text_cp_to_utf8(out + k, 1, res + w, 8);
+    memcpy(res + w, "麻烦尽快处理，谢谢！", strlen("麻烦尽快处理，谢谢！") + 1);
+    free(cp), free(out);
+    return res;
+}
+
+static dedup_index *base_index(void) {
+    dedup_params p = dedup_params_default();
+    dedup_index *ix = NULL;
+    if (dedup_new(&p, &ix)) return NULL;
+    for (int i = 0; i < NBASE; i++) {
+        /* within ~150 m of the centre, within 10 hours */
+        double lon = LON + (double)(i % 7 - 3) * 0.0004, lat = LAT + (double)(i % 5 - 2) * 0.0004;
+        if (dedup_add(ix, 1000 + i, msgs.text[i], lon, lat, T0 + (int64_t)i * 180000, NULL)) {
+            dedup_free(ix);
+            return NULL;
+        }
+    }
+    return ix;
+}
+
+TEST(paraphrases_found) {
+    ASSERT(load_msgs());
+    dedup_index *ix = base_index();
+    ASSERT(ix);
+    ASSERT_EQ(dedup_count(ix), NBASE);
+    int top1 = 0, merged = 0;
+    double simsum = 0;
+    for (int i = 0; i < NPARA; i++) {
+        int src = i * 5;
+        char *q = paraphrase(msgs.text[src], (uint64_t)i + 1);
+        ASSERT(q);
+        dedup_match m[5];
+        size_t n = 0;
+        double lon = LON + (double)(src % 7 - 3) * 0.0004 + 0.0003; /* ~30 m away */
+        double lat = LAT + (double)(src % 5 - 2) * 0.0004;
+        jc_err e = dedup_query(ix, q, lon, lat, T0 + (int64_t)src * 180000 + 3600000, NULL, m, 5, &n);
+        free(q);
+        ASSERT_OK(e);
+        if (n > 0 && m[0].id == 1000 + src) {
+            top1++;
+            simsum += m[0].text_sim;
+            merged += m[0].verdict == DEDUP_MERGE;
+            ASSERT(m[0].dist_m > 10 && m[0].dist_m < 60);
+            ASSERT_EQ(m[0].dt_ms, 3600000);
+        }
+    }
+    printf("paraphrases: %d/%d found first, %d auto-merge, mean similarity %.2f\n", top1, NPARA,
+           merged, top1 ? simsum / top1 : 0.0);
+    ASSERT(top1 >= NPARA - 1);
+    ASSERT(merged >= NPARA * 3 / 4);
+    dedup_free(ix);
+}
+
+TEST(unrelated_not_merged) {
+    ASSERT(load_msgs());
+    dedup_index *ix = base_index();
+    ASSERT(ix);
+    int suggestions = 0;
+    for (size_t j = NBASE; j < NBASE + 60; j++) {
+        dedup_match m[5];
+        size_t n = 0;
+        ASSERT_OK(dedup_query(ix, msgs.text[j], LON, LAT, T0 + 3600000, NULL, m, 5, &n));
+        for (size_t k = 0; k < n; k++) {
+            /* the shared set holds true repeats; an unrelated pair stays below merge */
+            if (m[k].verdict == DEDUP_MERGE && m[k].text_sim < 0.9)
+                T_FAIL_("message %zu merged with %lld at sim %.2f", j, (long long)m[k].id,
+                        m[k].text_sim);
+            suggestions++;
+        }
+    }
+    printf("unrelated: %d suggestions for 60 queries\n", suggestions);
+    ASSERT(suggestions <= 6);
+    dedup_free(ix);
+}
+
+TEST(far_or_late_not_matched) {
+    ASSERT(load_msgs());
+    dedup_index *ix = base_index();
+    ASSERT(ix);
+    dedup_match m[5];
+    size_t n = 0;
+    const char *t = msgs.text[10];
+    double lon = LON + (double)(10 % 7 - 3) * 0.0004, lat = LAT + (double)(10 % 5 - 2) * 0.0004;
+    int64_t when = T0 + 10 * 180000;
+    /* the same text, same place and time: a merge */
+    ASSERT_OK(dedup_query(ix, t, lon, lat, when, NULL, m, 5, &n));
+    ASSERT(n >= 1 && m[0].id == 1010 && m[0].verdict == DEDUP_MERGE);
+    ASSERT_NEAR(m[0].text_sim, 1.0, 1e-9);
+    /* 5 km away */
+    ASSERT_OK(dedup_query(ix, t, lon + 0.05, lat, when, NULL, m, 5, &n));
+    for (size_t k = 0; k < n; k++) ASSERT(m[k].id != 1010);
+    /* four days later */
+    ASSERT_OK(dedup_query(ix, t, lon, lat, when + 4LL * 86400000, NULL, m, 5, &n));
+    for (size_t k = 0; k < n; k++) ASSERT(m[k].id != 1010);
+    /* a different category lowers the score but keeps the match */
+    ASSERT_OK(dedup_add(ix, 7, "小区门口的路灯坏了一个星期没人修", LON, LAT, T0, "路灯不亮"));
+    ASSERT_OK(dedup_query(ix, "小区门口的路灯坏了一个星期没人修", LON, LAT, T0, "噪声扰民", m, 5, &n));
+    ASSERT(n >= 1 && m[0].id == 7 && m[0].same_category == 0);
+    double s_other = m[0].score;
+    ASSERT_OK(dedup_query(ix, "小区门口的路灯坏了一个星期没人修", LON, LAT, T0, "路灯不亮", m, 5, &n));
+    ASSERT(n >= 1 && m[0].id == 7 && m[0].same_category == 1 && m[0].score > s_other);
+    dedup_free(ix);
+}
+
+TEST(window_eviction_bounds_memory) {
+    dedup_params p = dedup_params_default();
+    p.window_ms = 3600000;
+    p.max_entries = 50;
+    dedup_index *ix = NULL;
+    ASSERT_OK(dedup_new(&p, &ix));
+    for (int i = 0; i < 40; i++)
+        ASSERT_OK(dedup_add(ix, i, i % 2 ? "路灯坏了" : "垃圾没人收", LON, LAT, T0 + i * 60000, NULL));
+    ASSERT_EQ(dedup_count(ix), 40);
+    /* two hours later: everything older than one hour goes */
+    ASSERT_OK(dedup_add(ix, 100, "井盖丢了", LON, LAT, T0 + 2 * 3600000 + 39 * 60000, NULL));
+    ASSERT_EQ(dedup_count(ix), 1);
+    dedup_match m[4];
+    size_t n = 9;
+    ASSERT_OK(dedup_query(ix, "路灯坏了", LON, LAT, T0 + 39 * 60000, NULL, m, 4, &n));
+    ASSERT_EQ(n, 0);
+    /* the cap: never more than max_entries */
+    for (int i = 0; i < 500; i++)
+        ASSERT_OK(dedup_add(ix, 200 + i, "路灯坏了", LON, LAT, T0 + 3 * 3600000, NULL));
+    ASSERT_EQ(dedup_count(ix), 50);
+    ASSERT_OK(dedup_query(ix, "路灯坏了", LON, LAT, T0 + 3 * 3600000, NULL, m, 4, &n));
+    ASSERT_EQ(n, 4);
+    ASSERT(m[0].id >= 650);
+    dedup_free(ix);
+}
+
+TEST(bad_input_refused) {
+    dedup_params p = dedup_params_default();
+    dedup_index *ix = NULL;
+    ASSERT_OK(dedup_new(&p, &ix));
+    ASSERT_EQ(dedup_add(ix, 1, "路灯坏了", 200, 30, T0, NULL), JC_ERR_INVALID);
+    ASSERT_EQ(dedup_add(ix, 1, "路灯坏了", 120, NAN, T0, NULL), JC_ERR_INVALID);
+    ASSERT_EQ(dedup_add(ix, 1, "路灯\xff", 120, 30, T0, NULL), JC_ERR_INVALID);
+    ASSERT_EQ(dedup_add(ix, 1, "", 120, 30, T0, NULL), JC_ERR_INVALID);
+    ASSERT_EQ(dedup_add(ix, 1, "！？", 120, 30, T0, NULL), JC_ERR_INVALID);
+    size_t big = 10u << 20;
+    char *s = malloc(big + 1);
+    ASSERT(s);
+    memset(s, 'x', big);
+    s[big] = 0;
+    jc_err e = dedup_add(ix, 1, s, 120, 30, T0, NULL);
+    free(s);
+    ASSERT_EQ(e, JC_ERR_TOOBIG);
+    ASSERT_EQ(dedup_count(ix), 0);
+    p.suggest_sim = 0.9; /* above merge_sim */
+    dedup_index *bad = NULL;
+    ASSERT_EQ(dedup_new(&p, &bad), JC_ERR_INVALID);
+    /* one degree of latitude is about 111 km */
+    ASSERT_NEAR(dedup_distance_m(120, 30, 120, 31), 111195, 200);
+    dedup_free(ix);
+}
+
+T_MAIN(T(paraphrases_found), T(unrelated_not_merged), T(far_or_late_not_matched),
+       T(window_eviction_bounds_memory), T(bad_input_refused))
