@@ -14,8 +14,8 @@
  *    working set is the rows actually learnt (a few MB), not 2^bits.
  *  - SVM: one-vs-rest, squared hinge, L2-regularised, bias as a constant
  *    feature, solved in the dual by coordinate descent (Hsieh et al. 2008,
- *    liblinear's default solver).  Its "probabilities" are a softmax of the
- *    margins: useful for ranking and a threshold, not calibrated.
+ *    liblinear's default solver).  Its "probabilities" are a softmax of
+ *    3 x the margins: useful for ranking and a threshold, not calibrated.
  *  - Logistic regression: multinomial, Adagrad, L2 applied to the weights a
  *    sample touches.
  *  - Every random choice comes from splitmix64 seeded by params.seed.
@@ -35,6 +35,8 @@
 
 static const unsigned char MAGIC[8] = {'J', 'C', 'C', 'L', 'A', 'S', 'S', 0};
 #define CHECKSUM_LEN 32
+/* SVM "probabilities" are softmax(SVM_SOFTMAX_SCALE x margin). */
+#define SVM_SOFTMAX_SCALE 3.0
 
 struct classify_model {
     classify_params p;
@@ -857,6 +859,8 @@ jc_err classify_predict(const classify_model *m, classify_scratch *scratch, cons
         for (int c = 0; c < K; c++) sc[c] += (double)(row[c] * x);
     }
     double pr[CLASSIFY_MAX_LABELS];
+    if (m->p.algo == CLASSIFY_SVM) /* margins live in about [-1, 1]: sharpen */
+        for (int c = 0; c < K; c++) sc[c] *= SVM_SOFTMAX_SCALE;
     softmax(sc, K, pr);
     if (k > K) k = K;
     memset(out, 0, sizeof *out);
