@@ -90,6 +90,8 @@ void audit_case_hash(const jc_case *k, char out[65]) {
     h_i64(&h, k->created_ms);
     h_i64(&h, k->updated_ms);
     h_i64(&h, k->version);
+    h_i64(&h, (int64_t)k->flags);
+    h_i64(&h, k->assignee_id);
     h_final(&h, out);
 }
 

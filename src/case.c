@@ -398,5 +398,11 @@ json_t *case_to_json(const jc_case *k, const jc_user *viewer, int unmasked) {
     jc_fmt_utc(k->updated_ms, ts, sizeof ts);
     json_object_set_new(o, "updated_at", json_string(ts));
     json_object_set_new(o, "version", json_integer(k->version));
+    json_t *fl = json_array();
+    static const char *flag_names[] = {"ownerless", "unlocated", "overdue", "reminded", "whistle", "duplicate"};
+    for (size_t i = 0; i < JC_ARRAY_LEN(flag_names); i++)
+        if (k->flags & (1u << i)) json_array_append_new(fl, json_string(flag_names[i]));
+    json_object_set_new(o, "flags", fl);
+    json_object_set_new(o, "assignee_id", k->assignee_id ? json_integer(k->assignee_id) : json_null());
     return o;
 }

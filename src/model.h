@@ -111,7 +111,17 @@ typedef struct {
     char rating[16];  /* satisfied | basic | unsatisfied | "" */
     int64_t created_ms, updated_ms;
     int64_t version;
+    unsigned flags;      /* CASE_F_* */
+    int64_t assignee_id; /* the person on it now (verifying grid worker ...), 0 none */
 } jc_case;
+enum {
+    CASE_F_OWNERLESS = 1, /* 无主: no responsibility-list entry matched */
+    CASE_F_UNLOCATED = 2, /* the point lies outside every grid */
+    CASE_F_OVERDUE = 4,   /* a phase ran past its deadline */
+    CASE_F_REMINDED = 8,  /* 80 % of a phase's time has passed */
+    CASE_F_WHISTLE = 16,  /* an open whistle (吹哨) */
+    CASE_F_DUPLICATE = 32 /* a suggested duplicate waits for a decision */
+};
 void case_clear(jc_case *k);
 /* The public case number, "JC20261127-123" (local date of creation). */
 void case_number(const jc_case *k, char *out, size_t outsz);

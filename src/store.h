@@ -35,6 +35,9 @@ typedef struct {
     const char *const *migrations;
     int count;
 } jc_schema;
+/* The modules' schemas (defined in each module, listed in store_sqlite.c). */
+extern const jc_schema schema_dispatch;
+
 /* Applies the core migrations, then each module's (see store_sqlite.c's
  * `module_schemas` table); *version gets the core schema version. */
 jc_err store_migrate(jc_store *st, int *version) JC_MUST_CHECK;
@@ -110,6 +113,9 @@ typedef struct {
     int64_t reporter_id;     /* 0: any */
     int open_only;           /* exclude closed/rated/voided/merged */
     int64_t before_id;       /* 0: newest first from the top; else id < before_id */
+    unsigned flags;          /* all of these CASE_F_* bits set */
+    int escalated;           /* escalation > 0 (the supervisor's queue) */
+    int64_t assignee_id;     /* 0: any */
     int limit;               /* 1..500 */
 } jc_case_filter;
 jc_err store_case_each(jc_conn *c, const jc_case_filter *f,

@@ -187,12 +187,16 @@ static const char *const migrations[] = {
     "  from_state TEXT, to_state TEXT, reason TEXT, payload_hash TEXT NOT NULL,"
     "  state_hash TEXT, prev_hash TEXT NOT NULL, hash TEXT NOT NULL);"
     "CREATE INDEX audit_case ON audit(case_id) WHERE case_id IS NOT NULL;",
+    /* 2: flags (ownerless, unlocated, overdue ...) and the assigned person */
+    "ALTER TABLE cases ADD COLUMN flags INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE cases ADD COLUMN assignee_id INTEGER;"
+    "CREATE INDEX cases_flags ON cases(flags) WHERE flags != 0;",
 };
 
 /* Every module's schema, applied after the core in this order.  To add one:
  * define `const jc_schema schema_foo` in the module and list it here. */
 static const jc_schema *const module_schemas[] = {
-    NULL, /* keeps the array non-empty */
+    &schema_dispatch,
 };
 
 static jc_err migrate_module(jc_conn *c, const jc_schema *m) {
@@ -749,7 +753,7 @@ jc_err store_category_each(jc_conn *c, int (*cb)(const jc_category *k, void *arg
 #define CASE_COLS                                                                         \
     "id, title, body, category, source, state, area, lon, lat, address, reporter_id,"     \
     " phone, dept_id, priority, deadline_at, held_from, merged_into, escalation, rating," \
-    " extra, created_at, updated_at, version"
+    " extra, created_at, updated_at, version, flags, assignee_id"
 
 static void read_case(sqlite3_stmt *s, jc_case *k) {
     memset(k, 0, sizeof *k);
@@ -779,6 +783,8 @@ static void read_case(sqlite3_stmt *s, jc_case *k) {
     k->created_ms = sqlite3_column_int64(s, 20);
     k->updated_ms = sqlite3_column_int64(s, 21);
     k->version = sqlite3_column_int64(s, 22);
+    k->flags = (unsigned)sqlite3_column_int(s, 23);
+    k->assignee_id = sqlite3_column_int64(s, 24);
 }
 
 /* Binds the mutable and immutable fields in CASE_COLS order from column 2. */
@@ -810,6 +816,8 @@ static void bind_case(sqlite3_stmt *s, const jc_case *k) {
     sqlite3_bind_int64(s, 20, k->created_ms);
     sqlite3_bind_int64(s, 21, k->updated_ms);
     sqlite3_bind_int64(s, 22, k->version);
+    sqlite3_bind_int(s, 23, (int)k->flags);
+    bind_i64_or_null(s, 24, k->assignee_id);
 }
 
 jc_err store_case_insert(jc_conn *w, jc_case *k) {
@@ -817,7 +825,8 @@ jc_err store_case_insert(jc_conn *w, jc_case *k) {
                            "INSERT INTO cases(title, body, category, source, state, area, lon, lat,"
                            " address, reporter_id, phone, dept_id, priority, deadline_at, held_from,"
                            " merged_into, escalation, rating, extra, created_at, updated_at,"
-                           " version) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+                           " version, flags, assignee_id)"
+                           " VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
     if (!s) return JC_ERR_DB;
     if (k->version == 0) k->version = 1;
     bind_case(s, k);
@@ -843,11 +852,12 @@ jc_err store_case_update(jc_conn *w, jc_case *k) {
                            "UPDATE cases SET title=?, body=?, category=?, source=?, state=?, area=?,"
                            " lon=?, lat=?, address=?, reporter_id=?, phone=?, dept_id=?, priority=?,"
                            " deadline_at=?, held_from=?, merged_into=?, escalation=?, rating=?,"
-                           " extra=?, created_at=?, updated_at=?, version=? WHERE id=?");
+                           " extra=?, created_at=?, updated_at=?, version=?, flags=?, assignee_id=?"
+                           " WHERE id=?");
     if (!s) return JC_ERR_DB;
     k->version++;
     bind_case(s, k);
-    sqlite3_bind_int64(s, 23, k->id);
+    sqlite3_bind_int64(s, 25, k->id);
     jc_err e = step_done(w, s, "case update");
     if (e == JC_OK && sqlite3_changes(w->db) == 0) e = JC_ERR_NOTFOUND;
     if (e) k->version--;
@@ -869,6 +879,9 @@ jc_err store_case_each(jc_conn *c, const jc_case_filter *f,
     if (!e && f->open_only)
         e = jc_buf_puts(&sql, " AND state NOT IN('closed','rated','voided','merged')");
     if (!e && f->before_id) e = jc_buf_puts(&sql, " AND id < :before");
+    if (!e && f->flags) e = jc_buf_puts(&sql, " AND (flags & :flags) = :flags");
+    if (!e && f->escalated) e = jc_buf_puts(&sql, " AND escalation > 0");
+    if (!e && f->assignee_id) e = jc_buf_puts(&sql, " AND assignee_id = :assignee");
     if (!e) e = jc_buf_puts(&sql, " ORDER BY id DESC LIMIT :limit");
     if (e) {
         jc_buf_free(&sql);
@@ -892,6 +905,8 @@ jc_err store_case_each(jc_conn *c, const jc_case_filter *f,
     if (f->dept_id) BINDN(":dept", sqlite3_bind_int64, f->dept_id);
     if (f->reporter_id) BINDN(":rep", sqlite3_bind_int64, f->reporter_id);
     if (f->before_id) BINDN(":before", sqlite3_bind_int64, f->before_id);
+    if (f->flags) BINDN(":flags", sqlite3_bind_int, (int)f->flags);
+    if (f->assignee_id) BINDN(":assignee", sqlite3_bind_int64, f->assignee_id);
     BINDN(":limit", sqlite3_bind_int, f->limit > 0 && f->limit <= 500 ? f->limit : 50);
 #undef BINDN
     int rc;
