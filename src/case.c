@@ -9,6 +9,7 @@
  */
 #include "case.h"
 #include "audit.h"
+#include "auth.h"
 #include "store.h"
 
 #include <jansson.h>
@@ -26,7 +27,7 @@
 
 enum { NEED_REASON = 1, NEED_DEPT = 2, NEED_DEADLINE = 4, NEED_RATING = 8, NEED_TARGET = 16 };
 
-#define R_DISPATCH (ROLE_BIT(ROLE_DISPATCHER) | ROLE_BIT(ROLE_ADMIN))
+#define R_DISPATCH (ROLE_BIT(ROLE_DISPATCHER) | ROLE_BIT(ROLE_ADMIN) | ROLE_BIT(ROLE_SYSTEM))
 #define R_DEPT ROLE_BIT(ROLE_DEPT_STAFF)
 #define R_VERIFY \
     (ROLE_BIT(ROLE_GRID_WORKER) | ROLE_BIT(ROLE_COMMUNITY_STAFF) | R_DISPATCH)
@@ -333,6 +334,17 @@ jc_err case_act(jc_conn *w, const jc_user *actor, int64_t id, jc_action a,
     return JC_OK;
 out:
     case_clear(&k);
+    return e;
+}
+
+jc_err case_auto_register(jc_conn *w, const jc_user *actor, int64_t id, jc_case_err *why) {
+    jc_user sys;
+    auth_system_actor(&sys, "intake");
+    (void)actor;
+    jc_action_args args = {.note = "registered on intake"};
+    jc_case out;
+    jc_err e = case_act(w, &sys, id, ACT_REGISTER, &args, &out, why);
+    if (e == JC_OK) case_clear(&out);
     return e;
 }
 

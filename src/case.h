@@ -64,6 +64,11 @@ jc_err case_create(jc_conn *w, const jc_user *actor, jc_case *k, const char *pay
 jc_err case_act(jc_conn *w, const jc_user *actor, int64_t id, jc_action a,
                 const jc_action_args *args, jc_case *out, jc_case_err *why) JC_MUST_CHECK;
 
+/* Registers a freshly created case as the platform (a grid worker's patrol
+ * finding, a sensor alarm, a warning need no dispatcher to register them);
+ * registration routes it through dispatch when dispatch is configured. */
+jc_err case_auto_register(jc_conn *w, const jc_user *actor, int64_t id, jc_case_err *why) JC_MUST_CHECK;
+
 /* Appends an audit entry about case k that does not change it (e.g. an
  * unmasked read of personal data).  k must be the current row. */
 jc_err case_audit_note(jc_conn *w, const jc_user *actor, const jc_case *k, const char *action,

@@ -394,6 +394,40 @@ static void *thread_main(void *arg) {
     return NULL;
 }
 
+/* ---- the ticker: periodic work on the writer ----------------------------
+ * Every second each function below runs as one writer job (in the same
+ * transaction as the others of that tick).  To add one: write
+ * `jc_err foo_tick(jc_conn *w, int64_t now_ms)` in its module, declare it in
+ * the module's header, add it here.  A tick must be quick and must find its
+ * work from the database (so nothing is lost across a restart). */
+typedef jc_err (*tick_fn)(jc_conn *w, int64_t now_ms);
+static const tick_fn tickers[] = {
+    NULL, /* keeps the array non-empty */
+};
+
+static jc_err run_ticks(jc_conn *w, void *arg) {
+    (void)arg;
+    int64_t now = jc_now_ms();
+    for (size_t i = 0; i < JC_ARRAY_LEN(tickers); i++) {
+        if (!tickers[i]) continue;
+        jc_err e = tickers[i](w, now);
+        if (e) jc_log(JC_LOG_WARN, "ticker %zu: %s", i, jc_err_code(e));
+    }
+    return JC_OK;
+}
+
+static void *ticker_main(void *arg) {
+    jc_server *s = arg;
+    while (!stop_flag) {
+        struct timespec ts = {1, 0};
+        nanosleep(&ts, NULL);
+        if (stop_flag) break;
+        jc_err e = store_exec(s->st, run_ticks, NULL);
+        if (e) jc_log(JC_LOG_WARN, "tick failed: %s", jc_err_code(e));
+    }
+    return NULL;
+}
+
 static void on_signal(int sig) {
     (void)sig;
     stop_flag = 1;
@@ -485,10 +519,13 @@ int cmd_serve(int argc, char **argv) {
     }
     for (int i = 0; i < srv.nthreads; i++)
         pthread_create(&srv.threads[i].tid, NULL, thread_main, &srv.threads[i]);
+    pthread_t ticker;
+    pthread_create(&ticker, NULL, ticker_main, &srv);
     printf("jiceng %s serving http://%s:%d/ (db %s, schema %d, %d threads)\n", JC_VERSION, srv.host,
            srv.port, db, version, srv.nthreads);
     fflush(stdout);
     for (int i = 0; i < srv.nthreads; i++) pthread_join(srv.threads[i].tid, NULL);
+    pthread_join(ticker, NULL);
     jc_log(JC_LOG_INFO, "stopping: waiting for pending writes");
     store_close(srv.st); /* drains the writer queue */
     for (int i = 0; i < srv.nthreads; i++) close(srv.threads[i].fd);

@@ -13,7 +13,7 @@
  *    writing at the same time.
  *  - Prepared statements are cached per connection, indexed by call site.
  */
-#include "store.h"
+#include "store_sqlite.h"
 #include "audit.h"
 
 #include <pthread.h>
@@ -94,6 +94,8 @@ void store_conn_close(jc_conn *c) {
     sqlite3_close(c->db);
     free(c);
 }
+
+sqlite3 *store_sqlite_db(jc_conn *c) { return c->db; }
 
 jc_err store_conn_open(jc_store *st, jc_conn **out) { return conn_open_path(st->path, 1, out); }
 
