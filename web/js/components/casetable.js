@@ -1,0 +1,27 @@
+// casetable.js -- a list of cases as a table (cards on narrow screens).
+import { h, fmtTime, stateBadge } from '../ui.js';
+import { t } from '../i18n.js';
+import { categoryName, areaLabel, deptName } from '../catalog.js';
+import { deadlineEl } from './caseview.js';
+
+// cols: subset of no,title,category,area,state,dept,deadline,created,escalation
+export function caseTable(cases, { cols = ['no', 'title', 'category', 'area', 'state', 'deadline', 'created'], caption, extra } = {}) {
+  if (!cases.length) return h('p', { class: 'muted empty' }, t('common.no_cases'));
+  const cell = {
+    no: (c) => h('a', { href: '#/case/' + c.id, class: 'case-link' }, c.no),
+    title: (c) => [c.title, c.escalation ? h('span', { class: 'badge esc', title: t('case.escalation') }, t('case.escalated_n', { n: c.escalation })) : null],
+    category: (c) => categoryName(c.category),
+    area: (c) => areaLabel(c.area),
+    state: (c) => stateBadge(c.state),
+    dept: (c) => (c.dept_id ? deptName(c.dept_id) : '—'),
+    deadline: (c) => deadlineEl(c),
+    created: (c) => fmtTime(c.created_at),
+  };
+  const allCols = extra ? [...cols, 'extra'] : cols;
+  const label = (k) => t(k === 'extra' ? 'case.actions' : k === 'title' ? 'case.title_col' : 'case.' + k);
+  return h('div', { class: 'table-wrap' }, h('table', { class: 'cases' },
+    caption ? h('caption', null, caption) : null,
+    h('thead', null, h('tr', null, allCols.map((k) => h('th', { scope: 'col' }, label(k))))),
+    h('tbody', null, cases.map((c) => h('tr', { dataset: { id: c.id, no: c.no, state: c.state } },
+      allCols.map((k) => h('td', { 'data-label': label(k), class: 'c-' + k }, k === 'extra' ? extra(c) : cell[k](c))))))));
+}

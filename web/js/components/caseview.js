@@ -1,0 +1,152 @@
+// caseview.js -- one case: summary, trace mark, timeline and the action panel
+// (only the actions this role may take in this state).
+import { h, field, select, fmtTime, countdown, stateBadge, toast, errorBox, nextId } from '../ui.js';
+import { t } from '../i18n.js';
+import { post } from '../api.js';
+import { categoryName, deptName, areaLabel, catalog, defaultDeptFor, isOpen } from '../catalog.js';
+import { ACTIONS, actionsFor, DANGER } from '../roles.js';
+import { getLang, has } from '../i18n.js';
+
+export function traceMark(c) {
+  const ok = c.trace?.verified === true;
+  return h('span', {
+    class: 'trace ' + (ok ? 'ok' : 'bad'),
+    dataset: { trace: ok ? 'verified' : 'failed' },
+    title: c.trace?.message || '',
+  }, ok ? '✓ ' + t('trace.verified') : '✗ ' + t('trace.failed') + (c.trace?.message ? ': ' + c.trace.message : ''));
+}
+
+export function deadlineEl(c) {
+  if (!c.deadline || !isOpen(c.state)) return h('span', null, c.deadline ? fmtTime(c.deadline) : '—');
+  const cd = countdown(c.deadline);
+  return h('span', { class: 'countdown' + (cd.overdue ? ' overdue' : cd.soon ? ' soon' : ''), dataset: { deadline: c.deadline } },
+    fmtTime(c.deadline), ' (', h('span', { class: 'cd-text' }, cd.text), ')');
+}
+
+// Refreshes every countdown under root; returns a stop function.
+export function tickCountdowns(root) {
+  const id = setInterval(() => {
+    for (const el of root.querySelectorAll('.countdown[data-deadline]')) {
+      const cd = countdown(el.dataset.deadline);
+      el.classList.toggle('overdue', cd.overdue);
+      el.classList.toggle('soon', cd.soon);
+      const txt = el.querySelector('.cd-text');
+      if (txt) txt.textContent = cd.text;
+    }
+  }, 30000);
+  return () => clearInterval(id);
+}
+
+export function caseSummary(c) {
+  const rows = [
+    ['case.no', c.no],
+    ['case.state', stateBadge(c.state)],
+    ['case.category', `${categoryName(c.category)} (${c.category})`],
+    ['case.area', areaLabel(c.area)],
+    ['case.source', t('source.' + c.source)],
+    ['case.dept', c.dept_id ? deptName(c.dept_id) : '—'],
+    ['case.deadline', deadlineEl(c)],
+    ['case.escalation', c.escalation ? t('case.escalated_n', { n: c.escalation }) : '—'],
+    ['case.created', fmtTime(c.created_at)],
+    ['case.updated', fmtTime(c.updated_at)],
+    c.address ? ['case.address', c.address] : null,
+    c.phone ? ['case.phone', c.phone] : null,
+    c.rating ? ['case.rating', t('rating.' + c.rating)] : null,
+  ].filter(Boolean);
+  return h('dl', { class: 'summary' }, rows.map(([k, v]) => [h('dt', null, t(k)), h('dd', { dataset: { field: k.slice(5) } }, v)]));
+}
+
+export function timeline(c) {
+  const items = (c.timeline || []).map((e) => h('li', { class: 'tl-item', dataset: { action: e.action } },
+    h('div', { class: 'tl-head' },
+      h('strong', null, has('action.' + e.action) ? t('action.' + e.action) : e.action),
+      e.from !== e.to && e.to ? h('span', { class: 'tl-states' }, e.from ? t('state.' + e.from) + ' → ' : '', t('state.' + e.to)) : null,
+      h('time', { datetime: e.at }, fmtTime(e.at))),
+    h('div', { class: 'tl-who' }, `${e.actor} · ${has('role.' + e.role) ? t('role.' + e.role) : e.role}`),
+    e.reason ? h('div', { class: 'tl-reason' }, e.reason) : null,
+    h('div', { class: 'tl-hash', title: e.hash }, '#' + e.seq + ' ' + (e.hash || '').slice(0, 16) + '…')));
+  return h('section', { class: 'card', 'aria-labelledby': 'tl-h' },
+    h('div', { class: 'card-head' }, h('h2', { id: 'tl-h' }, t('case.timeline')), c.trace ? traceMark(c) : null),
+    items.length ? h('ol', { class: 'timeline' }, items) : h('p', { class: 'muted' }, t('common.none')));
+}
+
+function control(f, c) {
+  const name = f.name;
+  if (f.kind === 'textarea') return h('textarea', { name, rows: 3, maxlength: 2000, required: f.required });
+  if (f.kind === 'datetime') {
+    const d = new Date(Date.now() + 8 * 3600e3 + 3 * 86400e3).toISOString().slice(0, 16);
+    return h('input', { type: 'datetime-local', name, required: f.required, value: d });
+  }
+  if (f.kind === 'case') return h('input', { type: 'number', name, min: 1, required: f.required, inputmode: 'numeric' });
+  if (f.kind === 'dept') {
+    const def = defaultDeptFor(c.category);
+    const en = getLang() === 'en';
+    return select([['', t('common.choose')], ...catalog().depts.map((d) => [d.id, (en ? d.name_en : d.name) + (def && def.id === d.id ? ' ★' : '')])], def?.id, { name, required: f.required });
+  }
+  return h('input', { type: 'text', name, required: f.required });
+}
+
+function ratingGroup() {
+  const gid = nextId('rate');
+  return h('fieldset', { class: 'rating', role: 'radiogroup' },
+    h('legend', null, t('field.rating')),
+    ['satisfied', 'basic', 'unsatisfied'].map((r, i) => {
+      const id = gid + '-' + r;
+      return h('label', { for: id, class: 'chip' }, h('input', { type: 'radio', name: 'rating', id, value: r, required: i === 0 }), t('rating.' + r));
+    }));
+}
+
+// actionPanel(c, user, onDone): the buttons and forms for the allowed actions.
+export function actionPanel(c, user, onDone) {
+  const names = actionsFor(user.role, c.state);
+  const box = h('section', { class: 'card actions', 'aria-labelledby': 'act-h' }, h('h2', { id: 'act-h' }, t('case.actions')));
+  if (!names.length) { box.append(h('p', { class: 'muted' }, t('case.no_actions'))); return box; }
+  const formHost = h('div', { class: 'action-form' });
+  const bar = h('div', { class: 'btn-row' });
+  for (const name of names) {
+    const a = ACTIONS[name];
+    const btn = h('button', { type: 'button', class: 'btn ' + (DANGER.has(name) ? 'danger-outline' : 'primary'), dataset: { action: name }, 'aria-expanded': a.fields.length ? 'false' : null }, t('action.' + name));
+    btn.addEventListener('click', () => {
+      if (!a.fields.length) return submit(name, {}, btn);
+      for (const b of bar.querySelectorAll('[aria-expanded]')) b.setAttribute('aria-expanded', String(b === btn));
+      formHost.replaceChildren(actionForm(name, a, c, submit));
+      formHost.querySelector('select, textarea, input')?.focus();
+    });
+    bar.append(btn);
+  }
+  box.append(bar, formHost);
+
+  async function submit(name, body, btn) {
+    const buttons = box.querySelectorAll('button');
+    buttons.forEach((b) => { b.disabled = true; });
+    try {
+      await post(`/api/v1/cases/${c.id}/${name}`, body);
+      toast(t('action.done', { action: t('action.' + name) }));
+      onDone?.(name);
+    } catch (e) {
+      buttons.forEach((b) => { b.disabled = false; });
+      formHost.prepend(errorBox(e));
+      btn?.focus();
+    }
+  }
+  return box;
+}
+
+function actionForm(name, a, c, submit) {
+  const form = h('form', { class: 'stack', dataset: { form: name } },
+    h('h3', null, t('action.' + name)),
+    a.fields.map((f) => f.kind === 'rating' ? ratingGroup() : field(t('field.' + f.name), control(f, c), f.kind === 'case' ? t('hint.target_id') : null)),
+    h('div', { class: 'btn-row' }, h('button', { type: 'submit', class: 'btn ' + (DANGER.has(name) ? 'danger' : 'primary') }, t('common.submit_action', { action: t('action.' + name) }))));
+  form.addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    const fd = new FormData(form);
+    const body = {};
+    for (const f of a.fields) {
+      const v = fd.get(f.name);
+      if (v === null || v === '') continue;
+      body[f.name] = f.kind === 'dept' || f.kind === 'case' ? Number(v) : String(v).trim();
+    }
+    submit(name, body, form.querySelector('button[type=submit]'));
+  });
+  return form;
+}

@@ -1,0 +1,45 @@
+// case.js -- one case: summary, map pin, actions for this role, the full
+// timeline and the trace (留痕) check.
+import { h, pageTitle, errorBox } from '../ui.js';
+import { t } from '../i18n.js';
+import { get } from '../api.js';
+import { caseSummary, timeline, actionPanel, traceMark, tickCountdowns } from '../components/caseview.js';
+import { gridMap, casePins } from '../components/map.js';
+import { HOME } from '../routes.js';
+
+export async function render(ctx) {
+  return renderCase(ctx, ctx.params.id);
+}
+
+// Shared with the track page: shows case `id` (number or JC… number) in ctx.root.
+export async function renderCase(ctx, id, { back } = {}) {
+  let c;
+  try {
+    c = await get('/api/v1/cases/' + encodeURIComponent(id));
+  } catch (e) {
+    ctx.root.replaceChildren(pageTitle(t('case.title')), errorBox(e));
+    return;
+  }
+  let mapObj = null;
+  const mapEl = c.lat != null ? h('div', { class: 'map small', role: 'img', 'aria-label': t('case.map_label', { no: c.no }) }) : null;
+  const refresh = () => ctx.rerender();
+  ctx.root.replaceChildren(
+    h('p', { class: 'crumbs' }, h('a', { href: back || '#' + (HOME[ctx.user.role] || '/track') }, '← ' + t('common.back'))),
+    h('div', { class: 'case-head' }, pageTitle(c.title), traceMark(c)),
+    h('div', { class: 'case-grid' },
+      h('div', { class: 'col' },
+        h('section', { class: 'card', 'aria-label': t('case.details') },
+          caseSummary(c),
+          c.body ? h('p', { class: 'case-body' }, c.body) : null),
+        mapEl ? h('section', { class: 'card' }, mapEl) : null),
+      h('div', { class: 'col' },
+        actionPanel(c, ctx.user, refresh),
+        timeline(c))));
+  if (mapEl) {
+    mapObj = await gridMap(mapEl, { labels: false });
+    casePins(mapObj.L, mapObj.map, [c]);
+    mapObj.map.setView([c.lat, c.lon], 16);
+  }
+  const stop = tickCountdowns(ctx.root);
+  return () => { stop(); mapObj?.map.remove(); };
+}

@@ -1,0 +1,132 @@
+// report.js -- report a problem (residents, staff) or file a patrol finding
+// (grid workers, source "patrol"): category picker with search, a map pin on
+// the grids, "use my location", text.
+import { h, field, pageTitle, errorBox, toast, nextId } from '../ui.js';
+import { t, getLang } from '../i18n.js';
+import { post } from '../api.js';
+import { catalog, categoryName, areaLabel, areasOf, childrenOf, locateGrid } from '../catalog.js';
+import { gridMap } from '../components/map.js';
+
+export async function render(ctx) {
+  const patrol = ctx.props.source === 'patrol';
+  const user = ctx.user;
+  const en = getLang() === 'en';
+  let pin = null, marker = null, mapObj = null, autoTitle = '';
+
+  // --- category picker with search
+  const search = h('input', { type: 'search', id: 'cat-search', placeholder: t('report.cat_search_ph'), autocomplete: 'off', 'aria-controls': 'cat-list' });
+  const list = h('div', { class: 'cat-list', id: 'cat-list', role: 'radiogroup', 'aria-labelledby': 'cat-legend' });
+  const title = h('input', { name: 'title', required: true, maxlength: 200 });
+  for (const k of catalog().categories) {
+    const id = nextId('cat');
+    const input = h('input', { type: 'radio', name: 'category', value: k.code, id, required: true });
+    input.addEventListener('change', () => {
+      if (!title.value || title.value === autoTitle) { autoTitle = categoryName(k.code); title.value = autoTitle; }
+    });
+    list.append(h('label', { for: id, class: 'cat-opt', dataset: { code: k.code, text: `${k.code} ${k.name} ${k.name_en}`.toLowerCase() } },
+      input, h('span', { class: 'cat-name' }, en ? k.name_en : k.name), h('small', null, t('kind.' + k.kind) + (k.urgent ? ' · ' + t('report.urgent') : ''))));
+  }
+  const noMatch = h('p', { class: 'muted', hidden: true }, t('report.cat_none'));
+  search.addEventListener('input', () => {
+    const q = search.value.trim().toLowerCase();
+    let shown = 0;
+    for (const opt of list.children) { const ok = !q || opt.dataset.text.includes(q); opt.hidden = !ok; shown += ok; }
+    noMatch.hidden = shown > 0;
+  });
+  const catField = h('fieldset', { class: 'field' }, h('legend', { id: 'cat-legend' }, t('report.category')),
+    field(t('report.cat_search'), search), list, noMatch);
+
+  // --- location: a grid select (keyboard friendly) kept in step with the map pin
+  const areaSel = h('select', { name: 'area', required: true },
+    h('option', { value: '' }, t('common.choose')),
+    areasOf('community').map((c) => h('optgroup', { label: c.name }, childrenOf(c.code).filter((g) => g.level === 'grid').map((g) => h('option', { value: g.code }, areaLabel(g.code))))));
+  if (patrol && user.area) areaSel.value = user.area;
+  const where = h('p', { class: 'muted', id: 'pin-text', 'aria-live': 'polite' }, t('report.pin_none'));
+  const mapEl = h('div', { class: 'map', id: 'report-map', role: 'application', 'aria-label': t('report.map_label') });
+  const locBtn = h('button', { type: 'button', class: 'btn ghost', id: 'use-location' }, '⌖ ' + t('report.use_location'));
+  const clearBtn = h('button', { type: 'button', class: 'btn ghost', hidden: true }, t('report.pin_clear'));
+
+  function setPin(lat, lon) {
+    const g = locateGrid(lon, lat);
+    if (!g) { where.textContent = t('report.pin_outside'); return false; }
+    pin = { lat: +lat.toFixed(6), lon: +lon.toFixed(6) };
+    areaSel.value = g.code;
+    where.textContent = t('report.pin_at', { area: areaLabel(g.code), lat: pin.lat, lon: pin.lon });
+    if (mapObj) {
+      if (!marker) marker = mapObj.L.circleMarker([lat, lon], { radius: 9, color: '#fff', weight: 3, fillColor: '#b3261e', fillOpacity: 1 }).addTo(mapObj.map);
+      else marker.setLatLng([lat, lon]);
+    }
+    clearBtn.hidden = false;
+    return true;
+  }
+  clearBtn.addEventListener('click', () => { pin = null; marker?.remove(); marker = null; clearBtn.hidden = true; where.textContent = t('report.pin_none'); });
+  locBtn.addEventListener('click', () => {
+    if (!navigator.geolocation) { where.textContent = t('report.loc_unavailable'); return; }
+    where.textContent = t('report.locating');
+    navigator.geolocation.getCurrentPosition(
+      (p) => { if (setPin(p.coords.latitude, p.coords.longitude)) mapObj?.map.setView([p.coords.latitude, p.coords.longitude], 16); },
+      () => { where.textContent = t('report.loc_failed'); },
+      { enableHighAccuracy: true, timeout: 10000 });
+  });
+  areaSel.addEventListener('change', () => {
+    if (pin && locateGrid(pin.lon, pin.lat)?.code !== areaSel.value) clearBtn.click();
+  });
+
+  const body = h('textarea', { name: 'body', rows: 4, maxlength: 5000 });
+  const address = h('input', { name: 'address', maxlength: 200, autocomplete: 'street-address' });
+  const phone = h('input', { name: 'phone', type: 'tel', maxlength: 20, autocomplete: 'tel', inputmode: 'tel' });
+  const msg = h('div', { class: 'msg' });
+  const submit = h('button', { type: 'submit', class: 'btn primary wide' }, patrol ? t('patrol.submit') : t('report.submit'));
+  const form = h('form', { class: 'report-form', id: 'report-form', novalidate: false },
+    h('div', { class: 'report-grid' },
+      h('div', { class: 'card stack' }, catField),
+      h('div', { class: 'card stack' },
+        h('h2', null, t('report.where')),
+        mapEl, h('div', { class: 'btn-row' }, locBtn, clearBtn), where,
+        field(t('report.area'), areaSel),
+        field(t('report.address'), address)),
+      h('div', { class: 'card stack' },
+        h('h2', null, t('report.what')),
+        field(t('report.title_field'), title),
+        field(t('report.body'), body, t('report.body_hint')),
+        patrol ? null : field(t('report.phone'), phone, t('report.phone_hint')),
+        msg, submit)));
+
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    msg.replaceChildren();
+    const fd = new FormData(form);
+    const req = { title: title.value.trim(), category: fd.get('category'), area: areaSel.value };
+    if (!req.category) { msg.append(errorBox({ code: 'need_category' })); list.querySelector('input')?.focus(); return; }
+    if (!req.area) { msg.append(errorBox({ code: 'need_area' })); areaSel.focus(); return; }
+    if (body.value.trim()) req.body = body.value.trim();
+    if (address.value.trim()) req.address = address.value.trim();
+    if (!patrol && phone.value.trim()) req.phone = phone.value.trim();
+    if (pin) { req.lon = pin.lon; req.lat = pin.lat; }
+    req.source = patrol ? 'patrol' : 'web';
+    submit.disabled = true;
+    try {
+      const c = await post('/api/v1/cases', req);
+      toast(t('report.done', { no: c.no }));
+      ctx.root.replaceChildren(pageTitle(t('report.done_title')),
+        h('div', { class: 'card stack done', dataset: { caseNo: c.no, caseId: c.id } },
+          h('p', null, t('report.done_text')),
+          h('p', { class: 'case-no' }, c.no),
+          h('div', { class: 'btn-row' },
+            h('a', { class: 'btn primary', href: '#/case/' + c.id }, t('report.follow')),
+            h('button', { type: 'button', class: 'btn ghost', onclick: () => ctx.rerender() }, t('report.another')))));
+      document.getElementById('page-title')?.focus();
+    } catch (e) {
+      submit.disabled = false;
+      msg.append(errorBox(e));
+    }
+  });
+
+  ctx.root.append(pageTitle(patrol ? t('patrol.title') : t('report.title')),
+    h('p', { class: 'muted' }, patrol ? t('patrol.intro') : t('report.intro')), form);
+  mapObj = await gridMap(mapEl, {
+    tooltip: (a) => areaLabel(a.code),
+    onClick: (ll) => setPin(ll.lat, ll.lng),
+  });
+  return () => mapObj?.map.remove();
+}

@@ -1,0 +1,36 @@
+// roles.js -- which role may do what, mirroring docs/api.md. The UI only uses
+// this to hide what a role cannot do; the API refuses anyway.
+export const ROLES = ['resident', 'grid_worker', 'community_staff', 'dispatcher', 'dept_staff', 'supervisor', 'admin'];
+export const STAFF = ROLES.filter((r) => r !== 'resident');
+
+const DISP = ['dispatcher', 'admin'];
+const SUP = ['dispatcher', 'admin', 'supervisor'];
+
+// name -> {from: states, roles, fields: [{name, kind: text|textarea|dept|datetime|case|rating, required}]}
+export const ACTIONS = {
+  register: { from: ['reported'], roles: [...DISP, 'community_staff'], fields: [] },
+  dispatch: { from: ['registered', 'returned'], roles: DISP, fields: [{ name: 'dept_id', kind: 'dept', required: true }] },
+  accept: { from: ['dispatched'], roles: ['dept_staff'], fields: [] },
+  handle: { from: ['accepted', 'handling'], roles: ['dept_staff'], fields: [{ name: 'note', kind: 'textarea', required: true }] },
+  feedback: { from: ['accepted', 'handling'], roles: ['dept_staff'], fields: [{ name: 'note', kind: 'textarea', required: true }] },
+  return: { from: ['dispatched', 'accepted'], roles: ['dept_staff'], fields: [{ name: 'reason', kind: 'textarea', required: true }] },
+  verify: { from: ['feedback'], roles: ['grid_worker', 'community_staff', ...DISP], fields: [{ name: 'note', kind: 'textarea' }] },
+  rework: { from: ['feedback'], roles: ['grid_worker', 'community_staff'], fields: [{ name: 'reason', kind: 'textarea', required: true }] },
+  close: { from: ['verified'], roles: DISP, fields: [] },
+  rate: { from: ['closed'], roles: ['resident', ...DISP], fields: [{ name: 'rating', kind: 'rating', required: true }] },
+  suspend: { from: ['registered', 'dispatched', 'accepted', 'handling'], roles: SUP, fields: [{ name: 'reason', kind: 'textarea', required: true }] },
+  defer: { from: ['accepted', 'handling'], roles: SUP, fields: [{ name: 'reason', kind: 'textarea', required: true }, { name: 'deadline', kind: 'datetime', required: true }] },
+  resume: { from: ['suspended', 'deferred'], roles: SUP, fields: [] },
+  extend: { from: ['dispatched', 'accepted', 'handling'], roles: SUP, fields: [{ name: 'reason', kind: 'textarea', required: true }, { name: 'deadline', kind: 'datetime', required: true }] },
+  escalate: { from: ['reported', 'registered', 'dispatched', 'accepted', 'handling', 'feedback', 'verified', 'returned', 'suspended', 'deferred'], roles: SUP, fields: [{ name: 'note', kind: 'textarea', required: true }] },
+  merge: { from: ['reported', 'registered', 'dispatched'], roles: DISP, fields: [{ name: 'target_id', kind: 'case', required: true }] },
+  void: { from: ['reported', 'registered'], roles: DISP, fields: [{ name: 'reason', kind: 'textarea', required: true }] },
+  reopen: { from: ['closed', 'rated'], roles: SUP, fields: [{ name: 'reason', kind: 'textarea', required: true }] },
+};
+
+// The actions this role may take on a case in this state, in table order.
+export function actionsFor(role, state) {
+  return Object.entries(ACTIONS).filter(([, a]) => a.roles.includes(role) && a.from.includes(state)).map(([n]) => n);
+}
+
+export const DANGER = new Set(['void', 'return', 'rework', 'suspend']);

@@ -1,0 +1,39 @@
+// routes.js -- the one routing table. To add a page: write js/pages/<name>.js
+// exporting render(ctx) (optionally returning a cleanup function), add a row
+// here with the roles that may open it, and add its nav.* label to the
+// dictionaries. `nav: true` puts it in the top navigation.
+import { STAFF } from './roles.js';
+
+export const routes = [
+  { path: '/login', load: () => import('./pages/login.js'), public: true },
+  { path: '/report', load: () => import('./pages/report.js'), roles: ['resident', 'community_staff', 'dispatcher', 'admin'], nav: 'nav.report' },
+  { path: '/patrol', load: () => import('./pages/report.js'), roles: ['grid_worker'], nav: 'nav.patrol', props: { source: 'patrol' } },
+  { path: '/mine', load: () => import('./pages/mine.js'), roles: ['resident'], nav: 'nav.mine' },
+  { path: '/tasks', load: () => import('./pages/tasks.js'), roles: ['grid_worker', 'community_staff'], nav: 'nav.tasks' },
+  { path: '/queue', load: () => import('./pages/queue.js'), roles: ['dispatcher', 'admin', 'supervisor', 'community_staff', 'grid_worker'], nav: 'nav.queue' },
+  { path: '/inbox', load: () => import('./pages/inbox.js'), roles: ['dept_staff'], nav: 'nav.inbox' },
+  { path: '/dashboard', load: () => import('./pages/dashboard.js'), roles: ['dispatcher', 'admin', 'supervisor', 'community_staff'], nav: 'nav.dashboard' },
+  { path: '/track', load: () => import('./pages/track.js'), roles: ['resident', ...STAFF], nav: 'nav.track' },
+  { path: '/case/:id', load: () => import('./pages/case.js'), roles: ['resident', ...STAFF] },
+  { path: '/password', load: () => import('./pages/password.js'), roles: ['resident', ...STAFF] },
+];
+
+// Where each role lands after logging in.
+export const HOME = {
+  resident: '/report', grid_worker: '/tasks', community_staff: '/queue', dispatcher: '/queue',
+  dept_staff: '/inbox', supervisor: '/queue', admin: '/queue',
+};
+
+// match('/case/12') -> {route, params: {id: '12'}} or null
+export function match(path) {
+  for (const route of routes) {
+    const a = route.path.split('/'), b = path.split('/');
+    if (a.length !== b.length) continue;
+    const params = {};
+    if (a.every((seg, i) => (seg.startsWith(':') ? ((params[seg.slice(1)] = decodeURIComponent(b[i])), b[i] !== '') : seg === b[i])))
+      return { route, params };
+  }
+  return null;
+}
+
+export const allowed = (route, user) => route.public || (user && route.roles.includes(user.role));
