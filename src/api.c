@@ -241,9 +241,10 @@ static jc_err run_case_create(jc_conn *w, jc_deferred *d) {
         return e;
     }
     d->status = 201;
-    d->body = case_to_json(k, &d->user, 0);
     return JC_OK;
 }
+
+static json_t *render_case(jc_deferred *d) { return case_to_json(d->data, &d->user, 0); }
 
 static void h_case_create(jc_req *r) {
     const char *title, *body = "", *category, *area = NULL, *address = NULL, *phone = NULL,
@@ -297,7 +298,16 @@ static void h_case_create(jc_req *r) {
         free_case(k);
         return http_reply_error(r, JC_ERR_NOMEM, "out of memory");
     }
-    api_defer(r, run_case_create, k, free_case);
+    jc_deferred *d = http_deferred_new(r);
+    if (!d) {
+        free_case(k);
+        return http_reply_error(r, JC_ERR_NOMEM, "out of memory");
+    }
+    d->run = run_case_create;
+    d->render = render_case;
+    d->data = k;
+    d->free_data = free_case;
+    http_defer(r, d);
 }
 
 typedef struct {
@@ -669,6 +679,7 @@ const jc_route_table api_core_routes = {core_routes, JC_ARRAY_LEN(core_routes)};
 /* Every module's routes, searched in order.  Add a module's table here. */
 static const jc_route_table *const tables[] = {
     &api_core_routes,
+    &api_worklist_routes,
 };
 
 /* Matches r->path against pattern ("/api/v1/cases/:id"), capturing :params

@@ -23,9 +23,11 @@ static void h_field(crypto_generichash_state *h, const char *s, size_t n) {
 }
 static void h_str(crypto_generichash_state *h, const char *s) { h_field(h, s ? s : "", s ? strlen(s) : 0); }
 static void h_i64(crypto_generichash_state *h, int64_t v) {
-    char b[24];
-    int n = snprintf(b, sizeof b, "%" PRId64, v);
-    h_field(h, b, (size_t)n);
+    char b[24], *p = b + sizeof b;
+    uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+    do *--p = (char)('0' + u % 10); while (u /= 10);
+    if (v < 0) *--p = '-';
+    h_field(h, p, (size_t)(b + sizeof b - p));
 }
 static void h_final(crypto_generichash_state *h, char out[65]) {
     unsigned char d[HASH_LEN];

@@ -66,6 +66,9 @@ struct jc_deferred {
     void (*free_data)(void *data);
     int status;
     json_t *body;
+    /* Optional: builds the body on the serving thread after the commit (keeps
+     * JSON work off the writer).  Used when run() left body NULL. */
+    json_t *(*render)(jc_deferred *d);
     char message[256];
     char payload_hash[65];
 };
@@ -104,6 +107,7 @@ typedef struct {
 } jc_route_table;
 /* Each module's table; api.c's `tables` lists them. */
 extern const jc_route_table api_core_routes;
+extern const jc_route_table api_worklist_routes;
 
 /* ---- helpers for handlers (api.c) ----------------------------------------- */
 /* Body field readers: 0 absent, 1 present (*out set), -1 invalid (already

@@ -108,6 +108,10 @@ static void send_raw(h2o_req_t *req, int status, const char *ctype, const char *
                    H2O_STRLIT("no-store"));
     h2o_add_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("x-content-type-options"), 0,
                           NULL, H2O_STRLIT("nosniff"));
+    /* A known length keeps the connection alive for any status: without it
+     * h2o 2.2 switches to chunked encoding, which it refuses for non-200
+     * answers by closing the connection. */
+    req->res.content_length = len;
     h2o_send_inline(req, body, len);
 }
 
@@ -209,6 +213,7 @@ static void on_messages(h2o_multithread_receiver_t *receiver, h2o_linklist_t *me
             int status;
             if (a->job.result == JC_OK) {
                 status = a->d.status ? a->d.status : 200;
+                if (!a->d.body && a->d.render) a->d.body = a->d.render(&a->d);
                 json_t *b = a->d.body ? a->d.body : json_object();
                 a->d.body = NULL;
                 send_json(a->req, status, b);

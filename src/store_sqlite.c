@@ -30,6 +30,7 @@ enum {
     Q_CAT_PUT, Q_CAT_GET, Q_CAT_EACH,
     Q_CASE_INSERT, Q_CASE_GET, Q_CASE_UPDATE, Q_CASE_COUNT_STATE,
     Q_AUDIT_TAIL, Q_AUDIT_INSERT, Q_AUDIT_ALL, Q_AUDIT_CASE,
+    Q_BEGIN, Q_COMMIT, Q_ROLLBACK, Q_SAVEPOINT, Q_RELEASE, Q_ROLLBACK_TO,
     Q__COUNT
 };
 
@@ -199,6 +200,7 @@ static const char *const migrations[] = {
  * define `const jc_schema schema_foo` in the module and list it here. */
 static const jc_schema *const module_schemas[] = {
     &schema_dispatch,
+    &schema_worklist,
 };
 
 static jc_err migrate_module(jc_conn *c, const jc_schema *m) {
@@ -271,25 +273,43 @@ jc_err store_migrate(jc_store *st, int *version) {
 
 /* ---- the writer thread --------------------------------------------------- */
 
+/* Runs one of the transaction-control statements, prepared once. */
+static int tx(jc_conn *w, int idx) {
+    static const char *const sql[] = {
+        [Q_BEGIN] = "BEGIN IMMEDIATE", [Q_COMMIT] = "COMMIT", [Q_ROLLBACK] = "ROLLBACK",
+        [Q_SAVEPOINT] = "SAVEPOINT job", [Q_RELEASE] = "RELEASE job",
+        [Q_ROLLBACK_TO] = "ROLLBACK TO job",
+    };
+    sqlite3_stmt *s = prep(w, idx, sql[idx]);
+    if (!s) return SQLITE_ERROR;
+    int rc = sqlite3_step(s);
+    sqlite3_reset(s);
+    if (rc != SQLITE_DONE) {
+        jc_log(JC_LOG_ERROR, "sqlite: %s: %s", sql[idx], sqlite3_errmsg(w->db));
+        return rc;
+    }
+    return SQLITE_OK;
+}
+
 static void run_batch(jc_store *st, jc_write_job *batch, uint64_t n) {
     jc_conn *w = st->w;
-    int began = exec_sql(w, "BEGIN IMMEDIATE") == SQLITE_OK;
+    int began = tx(w, Q_BEGIN) == SQLITE_OK;
     uint64_t failed = 0;
     for (jc_write_job *j = batch; j; j = j->next) {
         if (!began) {
             j->result = JC_ERR_DB;
             continue;
         }
-        exec_sql(w, "SAVEPOINT job");
+        tx(w, Q_SAVEPOINT);
         j->result = j->run(w, j->arg);
         if (j->result != JC_OK) {
-            exec_sql(w, "ROLLBACK TO job");
+            tx(w, Q_ROLLBACK_TO);
             failed++;
         }
-        exec_sql(w, "RELEASE job");
+        tx(w, Q_RELEASE);
     }
-    if (began && exec_sql(w, "COMMIT") != SQLITE_OK) {
-        exec_sql(w, "ROLLBACK");
+    if (began && tx(w, Q_COMMIT) != SQLITE_OK) {
+        tx(w, Q_ROLLBACK);
         for (jc_write_job *j = batch; j; j = j->next)
             if (j->result == JC_OK) j->result = JC_ERR_DB;
     }
