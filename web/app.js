@@ -38,12 +38,13 @@ function renderShell(activePath) {
   const langSel = h('select', { id: 'lang', 'aria-label': t('app.language') },
     LANGS.map(([code, label]) => h('option', { value: code, selected: code === getLang() }, label)));
   langSel.addEventListener('change', () => { setLang(langSel.value); render(); });
-  userBox.replaceChildren(
+  userBox.replaceChildren(...[
     langSel,
-    user ? h('span', { class: 'who', title: t('role.' + user.role) }, user.display || user.name, h('small', null, ' · ' + t('role.' + user.role))) : null,
+    user ? h('span', { class: 'who', title: user.name }, user.display || user.name, (user.display || user.name) === t('role.' + user.role) ? null : h('small', null, ' · ' + t('role.' + user.role))) : null,
     user ? h('a', { href: '#/password', class: 'linkish' }, t('nav.password')) : null,
     user ? h('button', { type: 'button', id: 'logout', class: 'btn small ghost', onclick: doLogout }, t('nav.logout')) : null,
-  );
+  ].filter(Boolean));
+  nav.setAttribute('aria-label', t('app.nav'));
   document.getElementById('brand-name').textContent = t('app.name');
   document.getElementById('skip').textContent = t('app.skip');
 }

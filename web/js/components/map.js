@@ -8,38 +8,51 @@ export async function loadLeaflet() {
   return leaflet;
 }
 
-// gridMap(el, {style(area) -> path options, tooltip(area) -> text, onClick(latlng, area)})
-// draws the street outline and every grid; returns {L, map, layers: Map(code -> layer)}.
+// gridMap(el, {style(area) -> path options, tooltip(area) -> text, onClick(latlng), labels})
+// draws the community outlines and every grid (each grid path carries
+// data-area=<code>); returns {L, map, layers: Map(code -> layer)}.
 export async function gridMap(el, opts = {}) {
   const L = await loadLeaflet();
-  const map = L.map(el, { zoomSnap: 0.25, attributionControl: true, preferCanvas: false });
+  const map = L.map(el, { zoomSnap: 0.25, attributionControl: true, fadeAnimation: false, zoomAnimation: false, markerZoomAnimation: false });
+  // Pages remove their map when the user leaves; later frames must not touch it.
+  let removed = false;
+  const remove = map.remove.bind(map);
+  map.remove = () => { if (removed) return map; removed = true; map.stop(); return remove(); };
   map.attributionControl.setPrefix('Leaflet');
-  const layers = new Map();
   const areas = catalog().areas.filter((a) => a.geometry);
-  const street = areas.find((a) => a.level === 'street');
-  const shapes = [];
-  for (const a of areas.filter((x) => x.level === 'community')) {
-    const layer = L.geoJSON(a.geometry, { interactive: false, style: { color: '#5b4636', weight: 2.5, fill: false } }).addTo(map);
-    shapes.push(layer);
-    if (opts.labels !== false) {
-      const c = layer.getBounds().getCenter();
-      L.marker(c, { interactive: false, keyboard: false, icon: L.divIcon({ className: 'area-label', html: '', iconSize: null }) })
-        .addTo(map).getElement()?.append(document.createTextNode(a.name));
-    }
-  }
-  for (const a of areas.filter((x) => x.level === 'grid')) {
-    const style = { color: '#7a6a5a', weight: 1, fillColor: '#f4efe6', fillOpacity: 0.6, ...(opts.style ? opts.style(a) : {}) };
-    const layer = L.geoJSON(a.geometry, { style, bubblingMouseEvents: true }).addTo(map);
+  const grids = areas.filter((x) => x.level === 'grid');
+  const communities = areas.filter((x) => x.level === 'community');
+  const gridLayers = grids.map((a) => L.geoJSON(a.geometry, {
+    style: { color: '#7a6a5a', weight: 1, fillColor: '#f4efe6', fillOpacity: 0.6, ...(opts.style ? opts.style(a) : {}) },
+  }));
+  const comLayers = communities.map((a) => L.geoJSON(a.geometry, { interactive: false, style: { color: '#5b4636', weight: 2.5, fill: false } }));
+  // The view must be set before layers are added, or Leaflet defers creating their paths.
+  const all = [...gridLayers, ...comLayers];
+  const bounds = all.length ? L.featureGroup(all).getBounds() : null;
+  if (bounds?.isValid()) map.fitBounds(bounds, { padding: [8, 8], animate: false });
+  else map.setView([39.915, 116.405], 15);
+
+  const layers = new Map();
+  grids.forEach((a, i) => {
+    const layer = gridLayers[i].addTo(map);
     if (opts.tooltip) layer.bindTooltip(() => opts.tooltip(a), { sticky: true });
     layer.eachLayer((p) => p.getElement?.()?.setAttribute('data-area', a.code));
     layers.set(a.code, layer);
-  }
-  const bounds = street ? L.geoJSON(street.geometry).getBounds() : L.featureGroup(shapes).getBounds();
-  if (bounds.isValid()) map.fitBounds(bounds, { padding: [8, 8] });
-  else map.setView([39.915, 116.405], 15);
-  if (opts.onClick) map.on('click', (e) => opts.onClick(e.latlng, null));
-  // The container may still be sizing (flex/grid layout): re-measure once.
-  requestAnimationFrame(() => { map.invalidateSize(); if (bounds.isValid()) map.fitBounds(bounds, { padding: [8, 8] }); });
+  });
+  communities.forEach((a, i) => {
+    comLayers[i].addTo(map);
+    if (opts.labels === false) return;
+    const span = document.createElement('span');
+    span.textContent = a.name;
+    L.marker(comLayers[i].getBounds().getCenter(), { interactive: false, keyboard: false, icon: L.divIcon({ className: 'area-label', html: span, iconSize: null }) }).addTo(map);
+  });
+  if (opts.onClick) map.on('click', (e) => opts.onClick(e.latlng));
+  // The container may still be sizing (grid layout): re-measure once.
+  requestAnimationFrame(() => {
+    if (removed) return;
+    map.invalidateSize({ animate: false });
+    if (bounds?.isValid() && !opts.keepView) map.fitBounds(bounds, { padding: [8, 8], animate: false });
+  });
   return { L, map, layers };
 }
 
@@ -56,5 +69,6 @@ export function casePins(L, map, cases, { linkBase = '#/case/', color } = {}) {
     m.addTo(group);
   }
   group.addTo(map);
+  group.eachLayer((m) => m.getElement?.()?.classList.add('case-pin'));
   return group;
 }

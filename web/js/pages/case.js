@@ -36,9 +36,9 @@ export async function renderCase(ctx, id, { back } = {}) {
         actionPanel(c, ctx.user, refresh),
         timeline(c))));
   if (mapEl) {
-    mapObj = await gridMap(mapEl, { labels: false });
+    mapObj = await gridMap(mapEl, { keepView: true });
     casePins(mapObj.L, mapObj.map, [c]);
-    mapObj.map.setView([c.lat, c.lon], 16);
+    mapObj.map.setView([c.lat, c.lon], 15, { animate: false });
   }
   const stop = tickCountdowns(ctx.root);
   return () => { stop(); mapObj?.map.remove(); };

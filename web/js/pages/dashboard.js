@@ -82,7 +82,7 @@ export async function render(ctx) {
 
   const echarts = await import('/vendor/echarts/dist/echarts.esm.min.js');
   const charts = [];
-  const base = { aria: { enabled: true }, grid: { left: 40, right: 16, top: 24, bottom: 64, containLabel: true }, tooltip: { trigger: 'axis' }, textStyle: { fontFamily: 'inherit' } };
+  const base = { aria: { enabled: true }, grid: { left: 8, right: 16, top: 24, bottom: 8, containLabel: true }, tooltip: { trigger: 'axis' }, textStyle: { fontFamily: 'inherit' } };
   const bar = (el, labels, data, color) => {
     const ch = echarts.init(el, null, { renderer: 'canvas' });
     ch.setOption({ ...base, color: [color],

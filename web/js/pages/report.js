@@ -43,7 +43,7 @@ export async function render(ctx) {
   if (patrol && user.area) areaSel.value = user.area;
   const where = h('p', { class: 'muted', id: 'pin-text', 'aria-live': 'polite' }, t('report.pin_none'));
   const mapEl = h('div', { class: 'map', id: 'report-map', role: 'application', 'aria-label': t('report.map_label') });
-  const locBtn = h('button', { type: 'button', class: 'btn ghost', id: 'use-location' }, '⌖ ' + t('report.use_location'));
+  const locBtn = h('button', { type: 'button', class: 'btn ghost', id: 'use-location' }, t('report.use_location'));
   const clearBtn = h('button', { type: 'button', class: 'btn ghost', hidden: true }, t('report.pin_clear'));
 
   function setPin(lat, lon) {
@@ -64,7 +64,7 @@ export async function render(ctx) {
     if (!navigator.geolocation) { where.textContent = t('report.loc_unavailable'); return; }
     where.textContent = t('report.locating');
     navigator.geolocation.getCurrentPosition(
-      (p) => { if (setPin(p.coords.latitude, p.coords.longitude)) mapObj?.map.setView([p.coords.latitude, p.coords.longitude], 16); },
+      (p) => { if (setPin(p.coords.latitude, p.coords.longitude)) mapObj?.map.setView([p.coords.latitude, p.coords.longitude], 16, { animate: false }); },
       () => { where.textContent = t('report.loc_failed'); },
       { enableHighAccuracy: true, timeout: 10000 });
   });
