@@ -1,0 +1,633 @@
+/*
+ * worklist.c -- the work list module's CSV import and HTTP API: the list and
+ * its versions, tasks sent to communities (admission, exception, done) and
+ * the burden figures.  SQL and decisions live in worklist_sqlite.c; the
+ * routes are documented in docs/worklist.md.
+ */
+#include "worklist.h"
+#include "http.h"
+
+#include <csv.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define R(x) ROLE_BIT(ROLE_##x)
+#define STREET (R(DISPATCHER) | R(SUPERVISOR) | R(ADMIN))
+#define SENDERS (STREET | R(DEPT_STAFF))
+#define VIEWERS (SENDERS | R(COMMUNITY_STAFF))
+
+/* ---- CSV ------------------------------------------------------------------- */
+
+enum { COL_CODE, COL_NAME, COL_KIND, COL_BASIS, COL_DEPTS, COL__N };
+static const char *const col_names[COL__N] = {"code", "name", "kind", "basis", "depts"};
+
+typedef struct {
+    int row, nerr, fatal, header_ok, hdr_seen;
+    int colmap[16]; /* CSV column -> COL_* or -1 */
+    int ncols;
+    char *cell[COL__N];
+    int col;
+    wl_item *items;
+    size_t n, cap;
+    jc_buf *errors;
+} csv_ctx;
+
+static void row_err(csv_ctx *x, const char *fmt, const char *a, const char *b) {
+    x->nerr++;
+    if (x->nerr > 50 || !x->errors) return;
+    char line[600];
+    snprintf(line, sizeof line, fmt, a ? a : "", b ? b : "");
+    if (jc_buf_printf(x->errors, "row %d: %s\n", x->row, line)) x->fatal = JC_ERR_NOMEM;
+}
+
+static void on_field(void *s, size_t len, void *ctx) {
+    csv_ctx *x = ctx;
+    int c = x->col++;
+    if (x->fatal || c >= 16) return;
+    if (!x->hdr_seen) { /* header */
+        x->ncols = c + 1;
+        x->colmap[c] = -1;
+        for (int k = 0; k < COL__N; k++)
+            if (len == strlen(col_names[k]) && !memcmp(s, col_names[k], len)) x->colmap[c] = k;
+        return;
+    }
+    if (c >= x->ncols || x->colmap[c] < 0) return;
+    char *v = malloc(len + 1);
+    if (!v) {
+        x->fatal = JC_ERR_NOMEM;
+        return;
+    }
+    memcpy(v, s, len);
+    v[len] = 0;
+    /* Trim surrounding blanks. */
+    char *p = v;
+    while (*p == ' ' || *p == '\t') p++;
+    memmove(v, p, strlen(p) + 1);
+    for (size_t n = strlen(v); n && (v[n - 1] == ' ' || v[n - 1] == '\t' || v[n - 1] == '\r'); n--)
+        v[n - 1] = 0;
+    free(x->cell[x->colmap[c]]);
+    x->cell[x->colmap[c]] = v;
+}
+
+static int copy_capped(csv_ctx *x, char *dst, size_t dsz, const char *v, const char *what) {
+    if (!jc_utf8_valid(v, strlen(v))) {
+        row_err(x, "%s is not valid UTF-8%s", what, NULL);
+        return -1;
+    }
+    if (strlen(v) >= dsz) {
+        row_err(x, "%s is too long%s", what, NULL);
+        return -1;
+    }
+    snprintf(dst, dsz, "%s", v);
+    return 0;
+}
+
+static void on_row(int term, void *ctx) {
+    (void)term;
+    csv_ctx *x = ctx;
+    x->row++;
+    if (x->fatal) goto out;
+    if (!x->hdr_seen) {
+        x->hdr_seen = 1;
+        int seen[COL__N] = {0};
+        for (int c = 0; c < x->ncols && c < 16; c++)
+            if (x->colmap[c] >= 0) seen[x->colmap[c]] = 1;
+        x->header_ok = 1;
+        for (int k = 0; k < COL__N; k++)
+            if (!seen[k]) {
+                row_err(x, "header lacks column '%s' (need code,name,kind,basis,depts)%s", col_names[k], NULL);
+                x->header_ok = 0;
+            }
+        goto out;
+    }
+    if (!x->header_ok) goto out;
+    int blank = 1;
+    for (int k = 0; k < COL__N; k++)
+        if (x->cell[k] && *x->cell[k]) blank = 0;
+    if (blank) goto out; /* an empty line */
+    wl_item it;
+    memset(&it, 0, sizeof it);
+    int before = x->nerr;
+    for (int k = 0; k < COL__N; k++)
+        if (!x->cell[k] || !*x->cell[k]) row_err(x, "'%s' is empty%s", col_names[k], NULL);
+    if (x->nerr != before) goto out;
+    if (copy_capped(x, it.code, sizeof it.code, x->cell[COL_CODE], "code") ||
+        copy_capped(x, it.name, sizeof it.name, x->cell[COL_NAME], "name") ||
+        copy_capped(x, it.basis, sizeof it.basis, x->cell[COL_BASIS], "basis") ||
+        copy_capped(x, it.depts, sizeof it.depts, x->cell[COL_DEPTS], "depts") ||
+        copy_capped(x, it.kind, sizeof it.kind, x->cell[COL_KIND], "kind"))
+        goto out;
+    for (const char *p = it.code; *p; p++)
+        if (!((*p >= '0' && *p <= '9') || (*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') ||
+              *p == '-' || *p == '_' || *p == '.')) {
+            row_err(x, "code '%s' may hold only letters, digits and - _ .%s", it.code, NULL);
+            goto out;
+        }
+    if (strcmp(it.kind, "duty") && strcmp(it.kind, "assist") && strcmp(it.kind, "resourced")) {
+        row_err(x, "kind '%s' must be duty, assist or resourced%s", it.kind, NULL);
+        goto out;
+    }
+    for (size_t i = 0; i < x->n; i++)
+        if (!strcmp(x->items[i].code, it.code)) {
+            row_err(x, "code '%s' appears twice%s", it.code, NULL);
+            goto out;
+        }
+    if (x->n >= WL_MAX_ITEMS) {
+        row_err(x, "more than %s items%s", "2000", NULL);
+        goto out;
+    }
+    if (x->n == x->cap) {
+        size_t nc = x->cap ? 2 * x->cap : 32;
+        wl_item *ni = realloc(x->items, nc * sizeof *ni);
+        if (!ni) {
+            x->fatal = JC_ERR_NOMEM;
+            goto out;
+        }
+        x->items = ni;
+        x->cap = nc;
+    }
+    x->items[x->n++] = it;
+out:
+    for (int k = 0; k < COL__N; k++) {
+        free(x->cell[k]);
+        x->cell[k] = NULL;
+    }
+    x->col = 0;
+}
+
+jc_err worklist_parse_csv(const char *data, size_t len, wl_item **items, size_t *n, jc_buf *errors) {
+    if (!data || !items || !n) return JC_ERR_INVALID;
+    if (len > WL_MAX_CSV) return JC_ERR_TOOBIG;
+    if (len >= 3 && !memcmp(data, "\xEF\xBB\xBF", 3)) data += 3, len -= 3;
+    csv_ctx x;
+    memset(&x, 0, sizeof x);
+    /* Leading comment lines ("# written for the demo") are skipped. */
+    while (len && data[0] == '#') {
+        const char *nl = memchr(data, '\n', len);
+        size_t skip = nl ? (size_t)(nl - data) + 1 : len;
+        data += skip, len -= skip;
+        x.row++;
+    }
+    int first_row = x.row;
+    x.errors = errors;
+    struct csv_parser p;
+    if (csv_init(&p, CSV_STRICT | CSV_STRICT_FINI | CSV_APPEND_NULL)) return JC_ERR_NOMEM;
+    if (csv_parse(&p, data, len, on_field, on_row, &x) != len || csv_fini(&p, on_field, on_row, &x)) {
+        if (csv_error(&p) == CSV_ENOMEM) x.fatal = JC_ERR_NOMEM;
+        else {
+            x.row++;
+            row_err(&x, "malformed CSV (%s)%s", csv_strerror(csv_error(&p)), NULL);
+        }
+    }
+    csv_free(&p);
+    for (int k = 0; k < COL__N; k++) free(x.cell[k]);
+    if (!x.fatal && !x.hdr_seen) {
+        x.row = first_row + 1;
+        row_err(&x, "empty file: a header row is required%s%s", NULL, NULL);
+    }
+    if (!x.fatal && !x.nerr && x.n == 0) {
+        x.row = first_row + 2;
+        row_err(&x, "the list has no items%s%s", NULL, NULL);
+    }
+    if (x.fatal || x.nerr) {
+        free(x.items);
+        return x.fatal ? (jc_err)x.fatal : JC_ERR_INVALID;
+    }
+    *items = x.items;
+    *n = x.n;
+    return JC_OK;
+}
+
+jc_err wl__month_bounds(const char *month, int64_t *start, int64_t *end) {
+    if (!month || strlen(month) != 7 || month[4] != '-') return JC_ERR_INVALID;
+    char y[5], m[3];
+    memcpy(y, month, 4), y[4] = 0;
+    memcpy(m, month + 5, 2), m[2] = 0;
+    int64_t yy, mm;
+    if (jc_parse_i64(y, &yy) || jc_parse_i64(m, &mm) || mm < 1 || mm > 12 || yy < 2000 || yy > 2099)
+        return JC_ERR_INVALID;
+    char a[16], b[16];
+    snprintf(a, sizeof a, "%04d-%02d-01", (int)yy, (int)mm);
+    snprintf(b, sizeof b, "%04d-%02d-01", (int)(mm == 12 ? yy + 1 : yy), (int)(mm == 12 ? 1 : mm + 1));
+    if (jc_parse_time(a, start) || jc_parse_time(b, end)) return JC_ERR_INVALID;
+    return JC_OK;
+}
+
+/* ---- HTTP: the list ------------------------------------------------------ */
+
+static json_t *items_json(const wl_item *v, size_t n) {
+    json_t *arr = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(arr, json_pack("{s:s,s:s,s:s,s:s,s:s}", "code", v[i].code, "name",
+                                             v[i].name, "kind", v[i].kind, "basis", v[i].basis,
+                                             "depts", v[i].depts));
+    return arr;
+}
+
+static void h_list_get(jc_req *r) {
+    char tmp[32];
+    int64_t v = 0;
+    if (http_query(r, "version", tmp, sizeof tmp)) {
+        if (jc_parse_i64(tmp, &v) || v < 1) return http_reply_error(r, JC_ERR_INVALID, "bad version");
+    } else if (worklist_active_version(r->db, &v)) {
+        return http_reply_error(r, JC_ERR_DB, "storage error");
+    }
+    wl_item *items = NULL;
+    size_t n = 0;
+    if (v && worklist_items_get(r->db, v, &items, &n)) return http_reply_error(r, JC_ERR_DB, "storage error");
+    json_t *o = json_pack("{s:I,s:o}", "version", (json_int_t)v, "items", items_json(items, n));
+    free(items);
+    http_reply_json(r, 200, o);
+}
+
+static void h_versions(jc_req *r) {
+    json_t *a;
+    if (worklist_versions_json(r->db, &a)) return http_reply_error(r, JC_ERR_DB, "storage error");
+    http_reply_json(r, 200, json_pack("{s:o}", "versions", a));
+}
+
+static void h_fields(jc_req *r) {
+    json_t *a;
+    if (worklist_fields_json(r->db, &a)) return http_reply_error(r, JC_ERR_DB, "storage error");
+    http_reply_json(r, 200, json_pack("{s:o}", "fields", a));
+}
+
+typedef struct {
+    wl_item *items;
+    size_t n;
+    char note[200];
+    /* edits: */
+    int op; /* 0 replace whole list, 1 put one item, 2 delete one item */
+    wl_item one;
+} list_job;
+
+static void list_job_free(void *p) {
+    list_job *j = p;
+    free(j->items);
+    free(j);
+}
+
+static jc_err run_list_put(jc_conn *w, jc_deferred *d) {
+    list_job *j = d->data;
+    if (j->op != 0) {
+        int64_t av;
+        jc_err e = worklist_active_version(w, &av);
+        if (e) return e;
+        free(j->items);
+        j->items = NULL;
+        j->n = 0;
+        if (av && (e = worklist_items_get(w, av, &j->items, &j->n))) return e;
+        size_t k;
+        for (k = 0; k < j->n && strcmp(j->items[k].code, j->one.code); k++) {}
+        if (j->op == 2) {
+            if (k == j->n) {
+                snprintf(d->message, sizeof d->message, "no item %s on the active list", j->one.code);
+                return JC_ERR_NOTFOUND;
+            }
+            memmove(&j->items[k], &j->items[k + 1], (j->n - k - 1) * sizeof *j->items);
+            j->n--;
+        } else if (k < j->n) {
+            j->items[k] = j->one;
+        } else {
+            wl_item *ni = realloc(j->items, (j->n + 1) * sizeof *ni);
+            if (!ni) return JC_ERR_NOMEM;
+            j->items = ni;
+            j->items[j->n++] = j->one;
+        }
+    }
+    int64_t v;
+    jc_err e = worklist_put_version(w, &d->user, j->items, j->n, j->note, &v, d->message, sizeof d->message);
+    if (e) return e;
+    d->status = 201;
+    d->body = json_pack("{s:I,s:I}", "version", (json_int_t)v, "items", (json_int_t)j->n);
+    return JC_OK;
+}
+
+static void h_list_import(jc_req *r) {
+    jc_buf errs;
+    jc_buf_init(&errs, 64 * 1024);
+    list_job *j = calloc(1, sizeof *j);
+    if (!j) return http_reply_error(r, JC_ERR_NOMEM, "out of memory");
+    jc_err e = worklist_parse_csv(r->body ? r->body : "", r->body_len, &j->items, &j->n, &errs);
+    if (e) {
+        http_reply_error(r, e, "the list was not imported:\n%s", errs.data ? errs.data : jc_err_code(e));
+        jc_buf_free(&errs);
+        free(j);
+        return;
+    }
+    jc_buf_free(&errs);
+    char note[200];
+    if (http_query(r, "note", note, sizeof note)) snprintf(j->note, sizeof j->note, "%s", note);
+    else snprintf(j->note, sizeof j->note, "CSV import");
+    api_defer(r, run_list_put, j, list_job_free);
+}
+
+static void h_item_put(jc_req *r) {
+    const char *name, *kind, *basis, *depts, *note = NULL;
+    if (api_need_str(r, "name", 80, &name) < 0 || api_need_str(r, "kind", 11, &kind) < 0 ||
+        api_need_str(r, "basis", 160, &basis) < 0 || api_need_str(r, "depts", 160, &depts) < 0 ||
+        api_get_str(r, "note", 190, &note) < 0)
+        return;
+    /* Reuse the CSV row checks: build a one-row list. */
+    jc_buf csv, errs;
+    jc_buf_init(&csv, 8192);
+    jc_buf_init(&errs, 8192);
+    if (jc_buf_puts(&csv, "code,name,kind,basis,depts\n")) return http_reply_error(r, JC_ERR_NOMEM, "oom");
+    const char *vals[] = {r->params[0], name, kind, basis, depts};
+    for (int i = 0; i < 5; i++) {
+        if (jc_buf_puts(&csv, i ? ",\"" : "\"")) goto oom;
+        for (const char *p = vals[i]; *p; p++)
+            if (jc_buf_append(&csv, p, 1) || (*p == '"' && jc_buf_append(&csv, p, 1))) goto oom;
+        if (jc_buf_puts(&csv, "\"")) goto oom;
+    }
+    wl_item *one = NULL;
+    size_t n = 0;
+    jc_err e = worklist_parse_csv(csv.data, csv.len, &one, &n, &errs);
+    jc_buf_free(&csv);
+    if (e) {
+        const char *m = errs.data ? strstr(errs.data, ": ") : NULL;
+        http_reply_error(r, e, "%s", m ? m + 2 : "bad item");
+        jc_buf_free(&errs);
+        return;
+    }
+    jc_buf_free(&errs);
+    list_job *j = calloc(1, sizeof *j);
+    if (!j) {
+        free(one);
+        return http_reply_error(r, JC_ERR_NOMEM, "out of memory");
+    }
+    j->op = 1;
+    j->one = one[0];
+    free(one);
+    snprintf(j->note, sizeof j->note, "%s", note ? note : "item edited");
+    api_defer(r, run_list_put, j, list_job_free);
+    return;
+oom:
+    jc_buf_free(&csv);
+    jc_buf_free(&errs);
+    http_reply_error(r, JC_ERR_NOMEM, "out of memory");
+}
+
+static void h_item_delete(jc_req *r) {
+    list_job *j = calloc(1, sizeof *j);
+    if (!j) return http_reply_error(r, JC_ERR_NOMEM, "out of memory");
+    j->op = 2;
+    snprintf(j->one.code, sizeof j->one.code, "%s", r->params[0]);
+    snprintf(j->note, sizeof j->note, "item %s removed", j->one.code);
+    api_defer(r, run_list_put, j, list_job_free);
+}
+
+/* ---- HTTP: tasks ------------------------------------------------------------ */
+
+typedef struct {
+    char *title, *kind, *item, *resources, *attachments;
+    char **communities, **fields;
+    size_t nc, nf;
+    int64_t deadline;
+    int64_t id;
+    char reason[600], community[24];
+} task_job;
+
+static void task_job_free(void *p) {
+    task_job *t = p;
+    if (!t) return;
+    free(t->title), free(t->kind), free(t->item), free(t->resources), free(t->attachments);
+    for (size_t i = 0; i < t->nc; i++) free(t->communities[i]);
+    for (size_t i = 0; i < t->nf; i++) free(t->fields[i]);
+    free(t->communities), free(t->fields);
+    free(t);
+}
+
+static jc_err run_task_submit(jc_conn *w, jc_deferred *d) {
+    task_job *t = d->data;
+    wl_task_in in = {t->title, t->kind, t->item, t->resources, (const char *const *)t->communities,
+                     t->nc, (const char *const *)t->fields, t->nf, t->attachments, t->deadline};
+    json_t *o = NULL;
+    jc_err e = worklist_task_submit(w, &d->user, &in, jc_now_ms(), &o, d->message, sizeof d->message);
+    if (e) return e;
+    d->status = 201;
+    d->body = o;
+    return JC_OK;
+}
+
+/* Reads an optional array of short strings; -1 after answering 400. */
+static int str_array(jc_req *r, const char *key, size_t max, size_t maxlen, char ***out, size_t *n) {
+    json_t *a = json_object_get(r->json, key);
+    *out = NULL;
+    *n = 0;
+    if (!a || json_is_null(a)) return 0;
+    if (!json_is_array(a) || json_array_size(a) > max) {
+        http_reply_error(r, JC_ERR_INVALID, "field '%s' must be an array of at most %zu strings", key, max);
+        return -1;
+    }
+    char **v = calloc(json_array_size(a) + 1, sizeof *v);
+    if (!v) {
+        http_reply_error(r, JC_ERR_NOMEM, "out of memory");
+        return -1;
+    }
+    size_t i;
+    json_t *x;
+    json_array_foreach(a, i, x) {
+        const char *s = json_string_value(x);
+        if (!s || !*s || strlen(s) > maxlen || strlen(s) != json_string_length(x)) {
+            for (size_t k = 0; k < i; k++) free(v[k]);
+            free(v);
+            http_reply_error(r, JC_ERR_INVALID, "field '%s' must hold non-empty strings of at most %zu bytes",
+                             key, maxlen);
+            return -1;
+        }
+        v[i] = jc_strdup(s);
+    }
+    *out = v;
+    *n = json_array_size(a);
+    return 1;
+}
+
+static void h_task_submit(jc_req *r) {
+    const char *title, *kind, *item, *resources = NULL;
+    int64_t deadline = 0;
+    if (api_need_str(r, "title", 200, &title) < 0 || api_need_str(r, "kind", 20, &kind) < 0 ||
+        api_need_str(r, "item", 31, &item) < 0 || api_get_str(r, "resources", 1000, &resources) < 0 ||
+        api_get_time(r, "deadline", &deadline) < 0)
+        return;
+    json_t *att = json_object_get(r->json, "attachments");
+    if (att && !json_is_null(att)) {
+        size_t i;
+        json_t *x;
+        if (!json_is_array(att) || json_array_size(att) > 20)
+            return http_reply_error(r, JC_ERR_INVALID, "field 'attachments' must be an array of at most 20 photo ids");
+        json_array_foreach(att, i, x) if (!json_is_integer(x) && !(json_is_string(x) && json_string_length(x) < 80))
+            return http_reply_error(r, JC_ERR_INVALID, "field 'attachments' must hold photo ids");
+    }
+    task_job *t = calloc(1, sizeof *t);
+    if (!t) return http_reply_error(r, JC_ERR_NOMEM, "out of memory");
+    if (str_array(r, "communities", WL_MAX_TARGETS, 23, &t->communities, &t->nc) < 0 ||
+        str_array(r, "fields", WL_MAX_FIELDS, 63, &t->fields, &t->nf) < 0) {
+        task_job_free(t);
+        return;
+    }
+    if (t->nc == 0) {
+        task_job_free(t);
+        return http_reply_error(r, JC_ERR_INVALID, "field 'communities' is required (community codes)");
+    }
+    t->title = jc_strdup(title);
+    t->kind = jc_strdup(kind);
+    t->item = jc_strdup(item);
+    t->resources = resources ? jc_strdup(resources) : NULL;
+    t->attachments = att && !json_is_null(att) ? json_dumps(att, JSON_COMPACT) : NULL;
+    t->deadline = deadline;
+    api_defer(r, run_task_submit, t, task_job_free);
+}
+
+static int task_id_param(jc_req *r, int64_t *id) {
+    if (jc_parse_i64(r->params[0], id) || *id < 1) {
+        http_reply_error(r, JC_ERR_NOTFOUND, "no such task");
+        return -1;
+    }
+    return 0;
+}
+
+static void h_tasks(jc_req *r) {
+    char comm[32] = "", tmp[32];
+    int64_t id = 0, limit = 100;
+    http_query(r, "community", comm, sizeof comm);
+    if (http_query(r, "limit", tmp, sizeof tmp) && (jc_parse_i64(tmp, &limit) || limit < 1 || limit > 500))
+        return http_reply_error(r, JC_ERR_INVALID, "limit must be 1..500");
+    if (r->user.role == ROLE_COMMUNITY_STAFF && comm[0] && strcmp(comm, r->user.area))
+        return http_reply_error(r, JC_ERR_DENIED, "community %s is not yours", comm);
+    json_t *a;
+    jc_err e = worklist_tasks_list(r->db, &r->user, comm, id, (int)limit, &a);
+    if (e) return http_reply_error(r, e, "listing failed");
+    http_reply_json(r, 200, json_pack("{s:o}", "tasks", a));
+}
+
+static void h_task_get(jc_req *r) {
+    int64_t id;
+    if (task_id_param(r, &id)) return;
+    json_t *a;
+    jc_err e = worklist_tasks_list(r->db, &r->user, NULL, id, 1, &a);
+    if (e) return http_reply_error(r, e, "lookup failed");
+    if (json_array_size(a) == 0) {
+        json_decref(a);
+        return http_reply_error(r, JC_ERR_NOTFOUND, "no task %lld", (long long)id);
+    }
+    json_t *t = json_incref(json_array_get(a, 0));
+    json_decref(a);
+    http_reply_json(r, 200, t);
+}
+
+static jc_err run_exception(jc_conn *w, jc_deferred *d) {
+    task_job *t = d->data;
+    json_t *o = NULL;
+    jc_err e = worklist_task_exception(w, &d->user, t->id, t->reason, jc_now_ms(), &o, d->message,
+                                       sizeof d->message);
+    if (e) return e;
+    d->status = 200;
+    d->body = o;
+    return JC_OK;
+}
+
+static void h_task_exception(jc_req *r) {
+    int64_t id;
+    const char *reason;
+    if (task_id_param(r, &id) || api_need_str(r, "reason", 500, &reason) < 0) return;
+    task_job *t = calloc(1, sizeof *t);
+    if (!t) return http_reply_error(r, JC_ERR_NOMEM, "out of memory");
+    t->id = id;
+    snprintf(t->reason, sizeof t->reason, "%s", reason);
+    api_defer(r, run_exception, t, task_job_free);
+}
+
+static jc_err run_done(jc_conn *w, jc_deferred *d) {
+    task_job *t = d->data;
+    json_t *o = NULL;
+    jc_err e = worklist_task_done(w, &d->user, t->id, t->community[0] ? t->community : NULL, jc_now_ms(),
+                                  &o, d->message, sizeof d->message);
+    if (e) return e;
+    d->status = 200;
+    d->body = o;
+    return JC_OK;
+}
+
+static void h_task_done(jc_req *r) {
+    int64_t id;
+    const char *comm = NULL, *note = NULL;
+    if (task_id_param(r, &id) || (r->json && (api_get_str(r, "community", 23, &comm) < 0 ||
+                                              api_get_str(r, "note", 500, &note) < 0)))
+        return;
+    task_job *t = calloc(1, sizeof *t);
+    if (!t) return http_reply_error(r, JC_ERR_NOMEM, "out of memory");
+    t->id = id;
+    if (comm) snprintf(t->community, sizeof t->community, "%s", comm);
+    api_defer(r, run_done, t, task_job_free);
+}
+
+/* ---- HTTP: burden ------------------------------------------------------------- */
+
+static void h_burden(jc_req *r) {
+    char month[16] = "";
+    if (!http_query(r, "month", month, sizeof month)) {
+        char now[40];
+        jc_fmt_local(jc_now_ms(), now, sizeof now);
+        snprintf(month, sizeof month, "%.7s", now);
+    }
+    json_t *o;
+    jc_err e = worklist_burden(r->db, &r->user, month, &o);
+    if (e == JC_ERR_INVALID) return http_reply_error(r, e, "month must be YYYY-MM");
+    if (e) return http_reply_error(r, e, "burden failed");
+    http_reply_json(r, 200, o);
+}
+
+typedef struct {
+    char key[48];
+    double value;
+} cfg_job;
+
+static jc_err run_config(jc_conn *w, jc_deferred *d) {
+    cfg_job *c = d->data;
+    jc_err e = worklist_config_set(w, &d->user, c->key, c->value);
+    if (e) return e;
+    d->status = 200;
+    d->body = json_pack("{s:s,s:f}", "key", c->key, "value", c->value);
+    return JC_OK;
+}
+
+static void h_config(jc_req *r) {
+    const char *key;
+    double value;
+    int k;
+    if (api_need_str(r, "key", 40, &key) < 0 || (k = api_get_num(r, "value", 0, 1e6, &value)) < 0) return;
+    if (k == 0) return http_reply_error(r, JC_ERR_INVALID, "field 'value' is required");
+    static const char *const keys[] = {"hours.task", "hours.form", "hours.report", "hours.inspection",
+                                       "hours.meeting", "hours.signboard", "hours.data_request",
+                                       "limit.tasks_per_community_month"};
+    int ok = 0;
+    for (size_t i = 0; i < JC_ARRAY_LEN(keys); i++) ok |= !strcmp(key, keys[i]);
+    if (!ok) return http_reply_error(r, JC_ERR_INVALID, "unknown setting '%s'", key);
+    cfg_job *c = calloc(1, sizeof *c);
+    if (!c) return http_reply_error(r, JC_ERR_NOMEM, "out of memory");
+    snprintf(c->key, sizeof c->key, "%s", key);
+    c->value = value;
+    api_defer(r, run_config, c, free);
+}
+
+static const jc_route worklist_routes[] = {
+    {"GET", "/api/v1/worklist", h_list_get, VIEWERS, NULL},
+    {"POST", "/api/v1/worklist", h_list_import, STREET, "*"},
+    {"GET", "/api/v1/worklist/versions", h_versions, VIEWERS, NULL},
+    {"GET", "/api/v1/worklist/fields", h_fields, VIEWERS, NULL},
+    {"PUT", "/api/v1/worklist/items/:code", h_item_put, STREET, "name,kind,basis,depts,note"},
+    {"DELETE", "/api/v1/worklist/items/:code", h_item_delete, STREET, NULL},
+    {"POST", "/api/v1/tasks", h_task_submit, SENDERS,
+     "title,kind,item,communities,deadline,attachments,fields,resources"},
+    {"GET", "/api/v1/tasks", h_tasks, VIEWERS, NULL},
+    {"GET", "/api/v1/tasks/:id", h_task_get, VIEWERS, NULL},
+    {"POST", "/api/v1/tasks/:id/exception", h_task_exception, STREET, "reason"},
+    {"POST", "/api/v1/tasks/:id/done", h_task_done, R(COMMUNITY_STAFF) | STREET, "community,note"},
+    {"GET", "/api/v1/burden", h_burden, VIEWERS, NULL},
+    {"PUT", "/api/v1/burden/config", h_config, STREET, "key,value"},
+};
+
+const jc_route_table api_worklist_routes = {worklist_routes, JC_ARRAY_LEN(worklist_routes)};
