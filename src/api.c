@@ -678,7 +678,9 @@ const jc_route_table api_core_routes = {core_routes, JC_ARRAY_LEN(core_routes)};
 
 /* Every module's routes, searched in order.  Add a module's table here. */
 static const jc_route_table *const tables[] = {
+    &api_photo_routes, /* before core: /cases/:id/photos over /cases/:id/:action */
     &api_core_routes,
+    &api_open311_routes,
     &api_worklist_routes,
 };
 

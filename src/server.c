@@ -13,6 +13,7 @@
 #include "http.h"
 #include "auth.h"
 #include "cli.h"
+#include "photo.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -452,6 +453,7 @@ int cmd_serve(int argc, char **argv) {
         "  --listen   address to listen on (default 127.0.0.1:8080)\n"
         "  --threads  event-loop threads (default: number of cores)\n"
         "  --web      directory of the web UI's static files (default ./web)\n"
+        "  --photos   directory of uploaded photos (default ./var/photos)\n"
         "The schema is migrated on start.  SIGINT/SIGTERM stop it after pending writes commit.\n";
     if (cli_wants_help(argc, argv)) return fputs(help, stdout), JC_EXIT_OK;
     static jc_server srv;
@@ -465,6 +467,7 @@ int cmd_serve(int argc, char **argv) {
         if (!strcmp(a, "--db")) db = v;
         else if (!strcmp(a, "--listen")) listen_s = v;
         else if (!strcmp(a, "--web")) snprintf(srv.web_dir, sizeof srv.web_dir, "%s", v);
+        else if (!strcmp(a, "--photos")) { if (photo_set_dir(v)) return cli_usage_error("serve", "bad --photos DIR"); }
         else if (!strcmp(a, "--threads")) {
             int64_t n;
             if (jc_parse_i64(v, &n) || n < 1 || n > MAX_THREADS)
