@@ -826,8 +826,8 @@ static jc_err post_run(jc_conn *w, o311_post *p) {
     char no[40];
     case_number(&p->k, no, sizeof no);
     p->status = 201;
-    p->result = json_pack("[{s:s,s:s,s:s,s:n}]", "service_request_id", no, "token", p->row.token,
-                          "service_notice", "", "account_id");
+    p->result = json_pack("[{s:s,s:s,s:s}]", "service_request_id", no, "token", p->row.token,
+                          "service_notice", "");
     if (p->account) json_object_set_new(json_array_get(p->result, 0), "account_id", json_string(p->account));
     return JC_OK;
 }
