@@ -64,7 +64,7 @@ async function render() {
   const m = match(path);
   renderShell(path);
   if (!m) { main.replaceChildren(h('h1', { id: 'page-title', tabindex: '-1' }, t('err.page_not_found'))); return; }
-  if (!m.route.public && !user) return navigate('/login?next=' + encodeURIComponent(path));
+  if (!m.route.public && !user) return navigate('/login?next=' + encodeURIComponent(path + (query.toString() ? '?' + query : '')));
   if (m.route.public && user && path === '/login') return navigate(HOME[user.role] || '/track');
   if (!allowed(m.route, user)) {
     main.replaceChildren(

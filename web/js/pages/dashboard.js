@@ -34,12 +34,22 @@ export function summarize(cases, now = Date.now()) {
   return { total: cases.length, open, overdue, rated, satisfied, byState, byCategory, byCommunity, openByGrid, byDay };
 }
 
+// Puts the numbers the chart actually holds (read back from ECharts) on its
+// element as data-chart: {label: value}, for tests and assistive tools.
+function recordChart(el, chart) {
+  const o = chart.getOption();
+  const labels = o.xAxis[0].data, data = o.series[0].data;
+  el.dataset.chart = JSON.stringify(Object.fromEntries(labels.map((l, i) => [l, data[i]])));
+}
+
 export async function render(ctx) {
   const q = ctx.query;
   const scope = q.get('area') || '';
+  // Community staff see their own community only (the API narrows it anyway).
+  const own = ctx.user.area && ctx.user.area.length === 12 ? ctx.user.area : null;
   const sel = h('select', { id: 'dash-scope', name: 'area' },
-    h('option', { value: '' }, t('dash.whole_street')),
-    areasOf('community').map((c) => h('option', { value: c.code, selected: scope === c.code }, c.name)));
+    own ? null : h('option', { value: '' }, t('dash.whole_street')),
+    areasOf('community').filter((c) => !own || c.code === own).map((c) => h('option', { value: c.code, selected: scope === c.code }, c.name)));
   sel.addEventListener('change', () => ctx.navigate('/dashboard' + (sel.value ? '?area=' + sel.value : '')));
   ctx.root.append(h('div', { class: 'page-head' }, pageTitle(t('dash.title')),
     h('div', { class: 'field inline' }, h('label', { for: 'dash-scope' }, t('dash.scope')), sel)));
@@ -86,10 +96,11 @@ export async function render(ctx) {
   const bar = (el, labels, data, color) => {
     const ch = echarts.init(el, null, { renderer: 'canvas' });
     ch.setOption({ ...base, color: [color],
-      xAxis: { type: 'category', data: labels, axisLabel: { interval: 0, rotate: labels.length > 6 ? 40 : 0, fontSize: 11 } },
+      xAxis: { type: 'category', data: labels, axisLabel: { interval: 0, rotate: labels.length > 6 || labels.some((l) => l.length > 8) ? 35 : 0, fontSize: 11, width: 110, overflow: 'truncate' } },
       yAxis: { type: 'value', minInterval: 1 },
       series: [{ type: 'bar', data, label: { show: true, position: 'top' }, barMaxWidth: 28 }] });
     charts.push(ch);
+    recordChart(el, ch);
   };
   bar(stateBox.querySelector('.chart'), STATES.map((st) => t('state.' + st)), stateData, '#b3261e');
   bar(catBox.querySelector('.chart'), cats.map((c) => (en ? categoryName(c) : categoryName(c))), catData, '#1f5f8b');
@@ -97,8 +108,9 @@ export async function render(ctx) {
   line.setOption({ ...base, color: ['#2e7d32'],
     xAxis: { type: 'category', data: days.map((d) => d.slice(5)), boundaryGap: false },
     yAxis: { type: 'value', minInterval: 1 },
-    series: [{ type: 'line', data: dayData, smooth: true, areaStyle: { opacity: 0.15 }, name: t('dash.new_cases') }] });
+    series: [{ type: 'line', data: dayData, smooth: false, areaStyle: { opacity: 0.15 }, name: t('dash.new_cases') }] });
   charts.push(line);
+  recordChart(dayBox.querySelector('.chart'), line);
 
   const m = await gridMap(mapEl, {
     style: (a) => { const n = s.openByGrid[a.code] || 0; return { fillColor: LOAD_COLORS[Math.min(n, LOAD_COLORS.length - 1)], fillOpacity: 0.8 }; },
