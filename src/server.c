@@ -14,6 +14,7 @@
 #include "auth.h"
 #include "cli.h"
 #include "photo.h"
+#include "sensor.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -409,6 +410,7 @@ static void *thread_main(void *arg) {
 typedef jc_err (*tick_fn)(jc_conn *w, int64_t now_ms);
 static const tick_fn tickers[] = {
     NULL, /* keeps the array non-empty */
+    sensor_tick,
 };
 
 static jc_err run_ticks(jc_conn *w, void *arg) {
@@ -453,11 +455,13 @@ int cmd_serve(int argc, char **argv) {
         "  --listen   address to listen on (default 127.0.0.1:8080)\n"
         "  --threads  event-loop threads (default: number of cores)\n"
         "  --web      directory of the web UI's static files (default ./web)\n"
+        "  --mqtt URL  ingest sensor readings from mqtt://HOST:PORT (--mqtt-share GROUP, --mqtt-client-id ID)\n"
         "  --photos   directory of uploaded photos (default ./var/photos)\n"
         "The schema is migrated on start.  SIGINT/SIGTERM stop it after pending writes commit.\n";
     if (cli_wants_help(argc, argv)) return fputs(help, stdout), JC_EXIT_OK;
     static jc_server srv;
     const char *db = NULL, *listen_s = "127.0.0.1:8080";
+    const char *mqtt_url = NULL, *mqtt_share = NULL, *mqtt_cid = NULL; /* docs/sensors.md */
     srv.nthreads = (int)sysconf(_SC_NPROCESSORS_ONLN);
     snprintf(srv.web_dir, sizeof srv.web_dir, "web");
     for (int i = 1; i < argc; i++) {
@@ -467,6 +471,9 @@ int cmd_serve(int argc, char **argv) {
         if (!strcmp(a, "--db")) db = v;
         else if (!strcmp(a, "--listen")) listen_s = v;
         else if (!strcmp(a, "--web")) snprintf(srv.web_dir, sizeof srv.web_dir, "%s", v);
+        else if (!strcmp(a, "--mqtt")) mqtt_url = v;
+        else if (!strcmp(a, "--mqtt-share")) mqtt_share = v;
+        else if (!strcmp(a, "--mqtt-client-id")) mqtt_cid = v;
         else if (!strcmp(a, "--photos")) { if (photo_set_dir(v)) return cli_usage_error("serve", "bad --photos DIR"); }
         else if (!strcmp(a, "--threads")) {
             int64_t n;
@@ -493,6 +500,11 @@ int cmd_serve(int argc, char **argv) {
     int version;
     if (store_open(db, &srv.st) || store_migrate(srv.st, &version)) {
         fprintf(stderr, "jiceng serve: cannot open or migrate %s\n", db);
+        store_close(srv.st);
+        return JC_EXIT_FAIL;
+    }
+    if (mqtt_url && sensor_mqtt_start(srv.st, mqtt_url, mqtt_share, mqtt_cid)) {
+        fprintf(stderr, "jiceng serve: bad --mqtt %s (mqtt://HOST:PORT) or --mqtt-share\n", mqtt_url);
         store_close(srv.st);
         return JC_EXIT_FAIL;
     }
@@ -535,6 +547,7 @@ int cmd_serve(int argc, char **argv) {
     for (int i = 0; i < srv.nthreads; i++) pthread_join(srv.threads[i].tid, NULL);
     pthread_join(ticker, NULL);
     jc_log(JC_LOG_INFO, "stopping: waiting for pending writes");
+    sensor_mqtt_stop();
     store_close(srv.st); /* drains the writer queue */
     for (int i = 0; i < srv.nthreads; i++) close(srv.threads[i].fd);
     return JC_EXIT_OK;

@@ -203,6 +203,7 @@ static const jc_schema *const module_schemas[] = {
     &schema_open311,
     &schema_photo,
     &schema_worklist,
+    &schema_sensor,
 };
 
 static jc_err migrate_module(jc_conn *c, const jc_schema *m) {

@@ -1,0 +1,114 @@
+/*
+ * sensor_int.h -- internals shared by sensor.c, sensor_sqlite.c and mqtt.c.
+ */
+#ifndef JC_SENSOR_INT_H
+#define JC_SENSOR_INT_H
+
+#include "alarm.h"
+#include "model.h"
+#include "sensor.h"
+
+typedef struct json_t json_t;
+
+#define SENSOR_MAX_VALUES 16
+#define SENSOR_PAYLOAD_CAP (64 * 1024)  /* bytes of one MQTT payload / HTTP body */
+#define SENSOR_BATCH_READINGS 1000      /* readings in one batch payload */
+#define SENSOR_KEEP_MS (10LL * 60 * 1000) /* raw readings kept around an alarm */
+
+/* One reading (or heartbeat) after parsing, before the device is checked. */
+typedef struct {
+    char device[64];
+    int64_t at;          /* UTC ms */
+    int heartbeat;
+    int n;
+    char metric[SENSOR_MAX_VALUES][32];
+    double value[SENSOR_MAX_VALUES];
+    int64_t recv_ns;     /* monotonic arrival (alarm-to-case latency) */
+    int case_opened;     /* set by the writer */
+} sensor_reading;
+
+/* Reasons a reading is refused (counted and logged). */
+typedef enum {
+    REJ_MALFORMED_JSON = 0, REJ_INVALID_UTF8, REJ_TOO_LARGE, REJ_WRONG_TYPE, REJ_NON_FINITE,
+    REJ_OUT_OF_RANGE, REJ_UNKNOWN_DEVICE, REJ_BAD_TOPIC, REJ_BAD_TIME, REJ_UNAUTHORIZED,
+    REJ__COUNT
+} sensor_reject;
+const char *sensor__reject_name(sensor_reject r);
+/* Counts and logs one refused reading. */
+void sensor__reject(sensor_reject r, const char *device, const char *detail);
+/* Counters bumped by the writer. */
+void sensor__count(uint64_t accepted, uint64_t alarms, uint64_t repeats, uint64_t suppressed,
+                   uint64_t cases);
+/* Records an alarm-to-case latency sample (ms). */
+void sensor__latency(double ms);
+int64_t sensor__mono_ns(void);
+
+/* Parses one payload.  device: the device id from the topic, or NULL for a
+ * batch ({"readings": [...]}).  Valid readings are appended to *rs (grown
+ * with realloc; *n, *cap); each bad one is counted with sensor__reject and
+ * skipped.  Returns the number refused. */
+int sensor__parse(const char *device, int heartbeat, const char *payload, size_t len,
+                  int64_t now_ms, sensor_reading **rs, size_t *n, size_t *cap);
+
+/* ---- writer side (sensor_sqlite.c) --------------------------------------- */
+/* Stores and evaluates n readings; unknown devices are refused (counted).
+ * *accepted gets the count stored. */
+jc_err sensor__ingest(jc_conn *w, sensor_reading *rs, size_t n, size_t *accepted) JC_MUST_CHECK;
+/* The tick at now; force = run every scan (tests).  */
+jc_err sensor__tick(jc_conn *w, int64_t now, int force, json_t *report) JC_MUST_CHECK;
+/* Forget cached rules (after a change). */
+void sensor__rules_changed(void);
+
+typedef struct {
+    char id[64], type[24], grid[24], dept[32], person_ref[64], person_label[64], label[128];
+    int has_point;
+    double lon, lat;
+    int64_t installed_at, heartbeat_s, last_seen, created_at;
+    double battery;
+    int has_battery, online;
+    char token_hash[65];
+} sensor_device;
+
+/* Devices. */
+jc_err sensor__device_put(jc_conn *w, const sensor_device *d, int create, char *msg, size_t msz) JC_MUST_CHECK;
+jc_err sensor__device_get(jc_conn *c, const char *id, sensor_device *out) JC_MUST_CHECK;
+jc_err sensor__device_delete(jc_conn *w, const char *id) JC_MUST_CHECK;
+/* Devices whose grid starts with area_prefix ("" any), type ("" any), id >
+ * after, at most limit, as a JSON array. */
+jc_err sensor__device_list(jc_conn *c, const char *area_prefix, const char *type, const char *after,
+                           int limit, json_t **out) JC_MUST_CHECK;
+json_t *sensor__device_json(const sensor_device *d);
+
+/* Rules. */
+jc_err sensor__rule_put(jc_conn *w, alarm_rule *r, int create) JC_MUST_CHECK; /* sets r->id */
+jc_err sensor__rule_get(jc_conn *c, int64_t id, alarm_rule *out) JC_MUST_CHECK;
+jc_err sensor__rule_delete(jc_conn *w, int64_t id) JC_MUST_CHECK;
+jc_err sensor__rule_list(jc_conn *c, json_t **out) JC_MUST_CHECK;
+json_t *sensor__rule_json(const alarm_rule *r);
+
+/* Alarms: state "" any; area prefix scope; JSON array. */
+jc_err sensor__alarm_list(jc_conn *c, const char *state, const char *area_prefix, const char *device,
+                          int limit, json_t **out) JC_MUST_CHECK;
+jc_err sensor__alarm_get(jc_conn *c, int64_t id, json_t **out) JC_MUST_CHECK;
+/* ack or clear by actor (JC_ERR_CONFLICT when illegal from its state). */
+jc_err sensor__alarm_act(jc_conn *w, const jc_user *actor, int64_t id, int clear, const char *reason,
+                         int64_t now) JC_MUST_CHECK;
+
+/* Silences. */
+typedef struct {
+    int64_t id;
+    char device[64], grid[24], type[24], reason[256], by[64];
+    int64_t from_at, until_at;
+} sensor_silence;
+jc_err sensor__silence_put(jc_conn *w, sensor_silence *s) JC_MUST_CHECK;
+jc_err sensor__silence_delete(jc_conn *w, int64_t id) JC_MUST_CHECK;
+jc_err sensor__silence_list(jc_conn *c, json_t **out) JC_MUST_CHECK;
+
+/* Settings (sensor_settings table): group window, raw retention ... */
+jc_err sensor__setting_put(jc_conn *w, const char *key, int64_t value) JC_MUST_CHECK;
+jc_err sensor__settings_json(jc_conn *c, json_t **out) JC_MUST_CHECK;
+
+/* Device token check: 1 when token_hash is the device's. */
+int sensor__device_token_ok(jc_conn *c, const char *id, const char *token_hash);
+
+#endif

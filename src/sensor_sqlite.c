@@ -1,0 +1,1217 @@
+/*
+ * sensor_sqlite.c -- the SQLite half of module "sensor": its tables, and all
+ * that runs on the writer: storing readings with their minute/hour
+ * aggregates, evaluating alarm rules, the alarm lifecycle, grouping alarms of
+ * one grid into one case, silences, the offline/inactivity ticker and
+ * retention trims.
+ *
+ * Design notes.
+ *  - Everything here runs on the single writer thread inside the writer's
+ *    transaction, so the rule cache (rules_*) needs no lock: it is loaded on
+ *    first use and dropped by sensor__rules_changed().
+ *  - Statements are prepared per call (a batch of readings prepares each one
+ *    once) and finalized before returning, so no statement outlives its
+ *    connection.
+ *  - One open alarm per (device, rule) is enforced by a partial unique index;
+ *    a repeat bumps count and last_at.
+ *  - Raw readings are kept raw_retention_s; readings within 10 min before or
+ *    after an alarm are marked keep=1 and kept alarm_raw_retention_s.
+ */
+#include "sensor_int.h"
+
+#include "auth.h"
+#include "case.h"
+#include "store_sqlite.h"
+
+#include <jansson.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- schema --------------------------------------------------------------- */
+
+#define RULE(type, metric, kind, high, low, rate, wf, wt, dur, k, sev, oc, cat, name)              \
+    "INSERT INTO alarm_rules(type,device,metric,kind,high,low,rate,win_from,win_to,duration_s,k,"   \
+    "severity,opens_case,category,enabled,name,updated_at) VALUES('" type "','','" metric "','" kind \
+    "'," high "," low "," rate "," wf "," wt "," dur "," k ",'" sev "'," oc ",'" cat "',1,'" name "',0);"
+#define OFFLINE_BATTERY(type)                                                                       \
+    RULE(type, "", "offline", "NULL", "NULL", "NULL", "NULL", "NULL", "NULL", "3", "minor", "0", "",  \
+         "设备离线 offline")                                                                          \
+    RULE(type, "battery", "battery", "30", "20", "NULL", "NULL", "NULL", "NULL", "NULL", "info", "0", \
+         "", "电量低 low battery")
+
+static const char *const sensor_migrations[] = {
+    "CREATE TABLE devices(id TEXT PRIMARY KEY, type TEXT NOT NULL, lon REAL, lat REAL,"
+    "  grid TEXT NOT NULL, dept TEXT NOT NULL DEFAULT '', person_ref TEXT NOT NULL DEFAULT '',"
+    "  person_label TEXT NOT NULL DEFAULT '', label TEXT NOT NULL DEFAULT '', installed_at INTEGER,"
+    "  heartbeat_s INTEGER NOT NULL DEFAULT 300, battery REAL, last_seen INTEGER,"
+    "  online INTEGER NOT NULL DEFAULT 0, offline_due INTEGER, keep_until INTEGER NOT NULL DEFAULT 0,"
+    "  token_hash TEXT, created_at INTEGER NOT NULL) WITHOUT ROWID;"
+    "CREATE INDEX devices_grid ON devices(grid);"
+    "CREATE INDEX devices_type ON devices(type);"
+    "CREATE INDEX devices_offline ON devices(offline_due) WHERE online=1;"
+    "CREATE TABLE device_state(device TEXT NOT NULL, metric TEXT NOT NULL, value REAL,"
+    "  at INTEGER, active_at INTEGER, PRIMARY KEY(device, metric)) WITHOUT ROWID;"
+    "CREATE TABLE readings(id INTEGER PRIMARY KEY, device TEXT NOT NULL, metric TEXT NOT NULL,"
+    "  at INTEGER NOT NULL, value REAL NOT NULL, keep INTEGER NOT NULL DEFAULT 0);"
+    "CREATE INDEX readings_dev ON readings(device, at);"
+    "CREATE INDEX readings_trim ON readings(keep, at);"
+    "CREATE TABLE reading_agg(device TEXT NOT NULL, metric TEXT NOT NULL, res INTEGER NOT NULL,"
+    "  bucket INTEGER NOT NULL, n INTEGER NOT NULL, min REAL, max REAL, sum REAL, last REAL,"
+    "  last_at INTEGER, PRIMARY KEY(device, metric, res, bucket)) WITHOUT ROWID;"
+    "CREATE INDEX reading_agg_trim ON reading_agg(res, bucket);"
+    "CREATE TABLE alarm_rules(id INTEGER PRIMARY KEY, type TEXT NOT NULL, device TEXT NOT NULL DEFAULT '',"
+    "  metric TEXT NOT NULL DEFAULT '', kind TEXT NOT NULL, high REAL, low REAL, rate REAL,"
+    "  win_from INTEGER, win_to INTEGER, duration_s INTEGER, k REAL, severity TEXT NOT NULL,"
+    "  opens_case INTEGER NOT NULL DEFAULT 1, category TEXT NOT NULL DEFAULT '',"
+    "  enabled INTEGER NOT NULL DEFAULT 1, name TEXT NOT NULL DEFAULT '', updated_at INTEGER);"
+    "CREATE TABLE alarms(id INTEGER PRIMARY KEY, device TEXT NOT NULL, rule_id INTEGER NOT NULL,"
+    "  kind TEXT NOT NULL, metric TEXT NOT NULL, severity TEXT NOT NULL, state TEXT NOT NULL,"
+    "  value REAL, count INTEGER NOT NULL, first_at INTEGER NOT NULL, last_at INTEGER NOT NULL,"
+    "  acked_at INTEGER, acked_by TEXT, cleared_at INTEGER, cleared_by TEXT, clear_reason TEXT,"
+    "  grid TEXT NOT NULL, category TEXT NOT NULL DEFAULT '', case_id INTEGER,"
+    "  created_at INTEGER NOT NULL);"
+    "CREATE UNIQUE INDEX alarms_open ON alarms(device, rule_id) WHERE state <> 'cleared';"
+    "CREATE INDEX alarms_state ON alarms(state, id);"
+    "CREATE INDEX alarms_group ON alarms(grid, category, first_at) WHERE case_id IS NOT NULL;"
+    "CREATE TABLE silences(id INTEGER PRIMARY KEY, device TEXT, grid TEXT, type TEXT,"
+    "  from_at INTEGER NOT NULL, until_at INTEGER NOT NULL, reason TEXT NOT NULL,"
+    "  created_by TEXT NOT NULL, created_at INTEGER NOT NULL, suppressed INTEGER NOT NULL DEFAULT 0);"
+    "CREATE INDEX silences_until ON silences(until_at);"
+    "CREATE TABLE sensor_settings(key TEXT PRIMARY KEY, value INTEGER NOT NULL);"
+    "INSERT INTO sensor_settings VALUES('group_window_s',600),('raw_retention_s',86400),"
+    "  ('minute_retention_s',604800),('hour_retention_s',34560000),"
+    "  ('alarm_raw_retention_s',7776000),('inactivity_scan_s',30);"
+    RULE("smoke", "smoke", "threshold", "1", "0", "NULL", "NULL", "NULL", "NULL", "NULL", "critical", "1", "0603", "烟感报警 smoke")
+    RULE("gas", "gas", "threshold", "20", "10", "NULL", "NULL", "NULL", "NULL", "NULL", "critical", "1", "0701", "可燃气体超限 gas %LEL")
+    RULE("gas", "gas", "rate", "NULL", "NULL", "10", "NULL", "NULL", "NULL", "NULL", "major", "1", "0701", "可燃气体快速上升 gas rising")
+    RULE("water_level", "level", "threshold", "30", "20", "NULL", "NULL", "NULL", "NULL", "NULL", "major", "1", "0501", "积水超警戒 water level cm")
+    RULE("water_level", "level", "rate", "NULL", "NULL", "5", "NULL", "NULL", "NULL", "NULL", "major", "1", "0501", "积水快速上涨 water rising")
+    RULE("manhole_tilt", "tilt", "threshold", "15", "5", "NULL", "NULL", "NULL", "NULL", "NULL", "major", "1", "0201", "井盖倾斜 manhole tilt")
+    RULE("door_contact", "door", "inactivity", "NULL", "NULL", "NULL", "420", "1320", "43200", "NULL", "major", "1", "0901", "门磁12小时未开 door not opened")
+    RULE("ebike_charging", "current", "threshold", "10", "8", "NULL", "NULL", "NULL", "NULL", "NULL", "critical", "1", "0602", "电动车充电过流 overcurrent")
+    RULE("noise", "db", "threshold", "70", "60", "NULL", "NULL", "NULL", "NULL", "NULL", "minor", "1", "0301", "噪声超标 noise dB")
+    OFFLINE_BATTERY("smoke") OFFLINE_BATTERY("gas") OFFLINE_BATTERY("water_level")
+    OFFLINE_BATTERY("manhole_tilt") OFFLINE_BATTERY("door_contact") OFFLINE_BATTERY("ebike_charging")
+    OFFLINE_BATTERY("noise") OFFLINE_BATTERY("generic"),
+};
+
+const jc_schema schema_sensor = {"sensor", sensor_migrations, (int)JC_ARRAY_LEN(sensor_migrations)};
+
+/* ---- statements ------------------------------------------------------------ */
+
+#define QN 40
+typedef struct {
+    sqlite3 *db;
+    sqlite3_stmt *q[QN];
+} sx;
+
+static void sx_init(sx *x, jc_conn *c) {
+    memset(x, 0, sizeof *x);
+    x->db = store_sqlite_db(c);
+}
+static void sx_done(sx *x) {
+    for (int i = 0; i < QN; i++) sqlite3_finalize(x->q[i]);
+}
+/* The statement in slot i, prepared on first use, reset afterwards. */
+static sqlite3_stmt *q(sx *x, int i, const char *sql) {
+    if (!x->q[i]) {
+        if (sqlite3_prepare_v2(x->db, sql, -1, &x->q[i], NULL) != SQLITE_OK) {
+            jc_log(JC_LOG_ERROR, "sensor: prepare: %s: %s", sqlite3_errmsg(x->db), sql);
+            return NULL;
+        }
+    } else {
+        sqlite3_reset(x->q[i]);
+        sqlite3_clear_bindings(x->q[i]);
+    }
+    return x->q[i];
+}
+static jc_err dberr(sx *x, const char *what) {
+    jc_log(JC_LOG_ERROR, "sensor: %s: %s", what, sqlite3_errmsg(x->db));
+    return JC_ERR_DB;
+}
+static jc_err run(sx *x, sqlite3_stmt *s, const char *what) {
+    if (!s) return JC_ERR_DB;
+    int rc = sqlite3_step(s);
+    if (rc == SQLITE_CONSTRAINT) return JC_ERR_CONFLICT;
+    if (rc != SQLITE_DONE && rc != SQLITE_ROW) return dberr(x, what);
+    return JC_OK;
+}
+static void btext(sqlite3_stmt *s, int i, const char *v) {
+    if (v) sqlite3_bind_text(s, i, v, -1, SQLITE_TRANSIENT);
+    else sqlite3_bind_null(s, i);
+}
+static void btext_or_null(sqlite3_stmt *s, int i, const char *v) { btext(s, i, v && *v ? v : NULL); }
+static void ccopy(sqlite3_stmt *s, int i, char *dst, size_t n) {
+    const unsigned char *t = sqlite3_column_text(s, i);
+    snprintf(dst, n, "%s", t ? (const char *)t : "");
+}
+static int exec(sx *x, const char *sql) {
+    char *msg = NULL;
+    int rc = sqlite3_exec(x->db, sql, NULL, NULL, &msg);
+    if (rc != SQLITE_OK) {
+        jc_log(JC_LOG_ERROR, "sensor: %s: %s", sql, msg ? msg : "?");
+        sqlite3_free(msg);
+    }
+    return rc;
+}
+
+/* ---- settings --------------------------------------------------------------- */
+
+static int64_t setting(sx *x, int slot, const char *key, int64_t dflt) {
+    sqlite3_stmt *s = q(x, slot, "SELECT value FROM sensor_settings WHERE key=?");
+    if (!s) return dflt;
+    btext(s, 1, key);
+    return sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int64(s, 0) : dflt;
+}
+
+jc_err sensor__setting_put(jc_conn *w, const char *key, int64_t value) {
+    sx x;
+    sx_init(&x, w);
+    sqlite3_stmt *s = q(&x, 0, "UPDATE sensor_settings SET value=? WHERE key=?");
+    jc_err e = JC_ERR_DB;
+    if (s) {
+        sqlite3_bind_int64(s, 1, value);
+        btext(s, 2, key);
+        e = run(&x, s, "setting");
+        if (!e && sqlite3_changes(x.db) == 0) e = JC_ERR_NOTFOUND;
+    }
+    sx_done(&x);
+    return e;
+}
+
+jc_err sensor__settings_json(jc_conn *c, json_t **out) {
+    sx x;
+    sx_init(&x, c);
+    sqlite3_stmt *s = q(&x, 0, "SELECT key, value FROM sensor_settings ORDER BY key");
+    if (!s) return sx_done(&x), JC_ERR_DB;
+    json_t *o = json_object();
+    while (sqlite3_step(s) == SQLITE_ROW)
+        json_object_set_new(o, (const char *)sqlite3_column_text(s, 0), json_integer(sqlite3_column_int64(s, 1)));
+    sx_done(&x);
+    *out = o;
+    return JC_OK;
+}
+
+/* ---- rules -------------------------------------------------------------------- */
+
+#define RULE_COLS "id,type,device,metric,kind,high,low,rate,win_from,win_to,duration_s,k,severity," \
+                  "opens_case,category,enabled,name"
+
+static void read_rule(sqlite3_stmt *s, alarm_rule *r) {
+    memset(r, 0, sizeof *r);
+    r->id = sqlite3_column_int64(s, 0);
+    ccopy(s, 1, r->type, sizeof r->type);
+    ccopy(s, 2, r->device, sizeof r->device);
+    ccopy(s, 3, r->metric, sizeof r->metric);
+    r->kind = (alarm_kind)alarm_kind_parse((const char *)sqlite3_column_text(s, 4));
+    r->high = sqlite3_column_type(s, 5) == SQLITE_NULL ? NAN : sqlite3_column_double(s, 5);
+    r->low = sqlite3_column_type(s, 6) == SQLITE_NULL ? NAN : sqlite3_column_double(s, 6);
+    r->rate = sqlite3_column_type(s, 7) == SQLITE_NULL ? NAN : sqlite3_column_double(s, 7);
+    r->win_from = sqlite3_column_type(s, 8) == SQLITE_NULL ? ALARM_NO_WINDOW : sqlite3_column_int(s, 8);
+    r->win_to = sqlite3_column_type(s, 9) == SQLITE_NULL ? ALARM_NO_WINDOW : sqlite3_column_int(s, 9);
+    r->duration_s = sqlite3_column_int64(s, 10);
+    r->k = sqlite3_column_type(s, 11) == SQLITE_NULL ? 3 : sqlite3_column_double(s, 11);
+    r->severity = (alarm_severity)alarm_severity_parse((const char *)sqlite3_column_text(s, 12));
+    r->opens_case = sqlite3_column_int(s, 13);
+    ccopy(s, 14, r->category, sizeof r->category);
+    r->enabled = sqlite3_column_int(s, 15);
+    ccopy(s, 16, r->name, sizeof r->name);
+}
+
+static void bind_num_or_null(sqlite3_stmt *s, int i, double v) {
+    if (isfinite(v)) sqlite3_bind_double(s, i, v);
+    else sqlite3_bind_null(s, i);
+}
+
+jc_err sensor__rule_put(jc_conn *w, alarm_rule *r, int create) {
+    sx x;
+    sx_init(&x, w);
+    sqlite3_stmt *s = create
+        ? q(&x, 0, "INSERT INTO alarm_rules(type,device,metric,kind,high,low,rate,win_from,win_to,"
+                   "duration_s,k,severity,opens_case,category,enabled,name,updated_at)"
+                   " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17)")
+        : q(&x, 0, "UPDATE alarm_rules SET type=?1,device=?2,metric=?3,kind=?4,high=?5,low=?6,rate=?7,"
+                   "win_from=?8,win_to=?9,duration_s=?10,k=?11,severity=?12,opens_case=?13,category=?14,"
+                   "enabled=?15,name=?16,updated_at=?17 WHERE id=?18");
+    if (!s) return sx_done(&x), JC_ERR_DB;
+    btext(s, 1, r->type);
+    btext(s, 2, r->device);
+    btext(s, 3, r->kind == AK_OFFLINE ? "" : r->metric);
+    btext(s, 4, alarm_kind_name(r->kind));
+    bind_num_or_null(s, 5, r->high);
+    bind_num_or_null(s, 6, r->low);
+    bind_num_or_null(s, 7, r->rate);
+    if (r->win_from != ALARM_NO_WINDOW) sqlite3_bind_int(s, 8, r->win_from);
+    if (r->win_to != ALARM_NO_WINDOW) sqlite3_bind_int(s, 9, r->win_to);
+    sqlite3_bind_int64(s, 10, r->duration_s);
+    bind_num_or_null(s, 11, r->k);
+    btext(s, 12, alarm_severity_name(r->severity));
+    sqlite3_bind_int(s, 13, r->opens_case);
+    btext(s, 14, r->category);
+    sqlite3_bind_int(s, 15, r->enabled);
+    btext(s, 16, r->name);
+    sqlite3_bind_int64(s, 17, jc_now_ms());
+    if (!create) sqlite3_bind_int64(s, 18, r->id);
+    jc_err e = run(&x, s, "rule put");
+    if (!e && create) r->id = sqlite3_last_insert_rowid(x.db);
+    if (!e && !create && sqlite3_changes(x.db) == 0) e = JC_ERR_NOTFOUND;
+    sx_done(&x);
+    sensor__rules_changed();
+    return e;
+}
+
+jc_err sensor__rule_get(jc_conn *c, int64_t id, alarm_rule *out) {
+    sx x;
+    sx_init(&x, c);
+    sqlite3_stmt *s = q(&x, 0, "SELECT " RULE_COLS " FROM alarm_rules WHERE id=?");
+    jc_err e = JC_ERR_DB;
+    if (s) {
+        sqlite3_bind_int64(s, 1, id);
+        int rc = sqlite3_step(s);
+        if (rc == SQLITE_ROW) read_rule(s, out), e = JC_OK;
+        else e = rc == SQLITE_DONE ? JC_ERR_NOTFOUND : dberr(&x, "rule get");
+    }
+    sx_done(&x);
+    return e;
+}
+
+jc_err sensor__rule_delete(jc_conn *w, int64_t id) {
+    sx x;
+    sx_init(&x, w);
+    sqlite3_stmt *s = q(&x, 0, "DELETE FROM alarm_rules WHERE id=?");
+    jc_err e = JC_ERR_DB;
+    if (s) {
+        sqlite3_bind_int64(s, 1, id);
+        e = run(&x, s, "rule delete");
+        if (!e && sqlite3_changes(x.db) == 0) e = JC_ERR_NOTFOUND;
+    }
+    sx_done(&x);
+    sensor__rules_changed();
+    return e;
+}
+
+static void hhmm(int min, char *out, size_t n) { snprintf(out, n, "%02d:%02d", min / 60, min % 60); }
+
+json_t *sensor__rule_json(const alarm_rule *r) {
+    json_t *o = json_object();
+    json_object_set_new(o, "id", json_integer(r->id));
+    json_object_set_new(o, "type", json_string(r->type));
+    json_object_set_new(o, "device", r->device[0] ? json_string(r->device) : json_null());
+    json_object_set_new(o, "metric", r->metric[0] ? json_string(r->metric) : json_null());
+    json_object_set_new(o, "kind", json_string(alarm_kind_name(r->kind)));
+    if (isfinite(r->high)) json_object_set_new(o, "high", json_real(r->high));
+    if (isfinite(r->low)) json_object_set_new(o, "low", json_real(r->low));
+    if (isfinite(r->rate)) json_object_set_new(o, "rate", json_real(r->rate));
+    if (r->kind == AK_INACTIVITY) {
+        json_object_set_new(o, "duration_s", json_integer(r->duration_s));
+        if (r->win_from != ALARM_NO_WINDOW) {
+            char a[8], b[8];
+            hhmm(r->win_from, a, sizeof a);
+            hhmm(r->win_to, b, sizeof b);
+            json_object_set_new(o, "window", json_pack("{s:s,s:s}", "from", a, "to", b));
+        }
+    }
+    if (r->kind == AK_OFFLINE) json_object_set_new(o, "k", json_real(r->k));
+    json_object_set_new(o, "severity", json_string(alarm_severity_name(r->severity)));
+    json_object_set_new(o, "opens_case", json_boolean(r->opens_case));
+    json_object_set_new(o, "category", json_string(alarm_case_category(r)));
+    json_object_set_new(o, "enabled", json_boolean(r->enabled));
+    json_object_set_new(o, "name", json_string(r->name));
+    return o;
+}
+
+jc_err sensor__rule_list(jc_conn *c, json_t **out) {
+    sx x;
+    sx_init(&x, c);
+    sqlite3_stmt *s = q(&x, 0, "SELECT " RULE_COLS " FROM alarm_rules ORDER BY type, device, id");
+    if (!s) return sx_done(&x), JC_ERR_DB;
+    json_t *a = json_array();
+    alarm_rule r;
+    while (sqlite3_step(s) == SQLITE_ROW) {
+        read_rule(s, &r);
+        json_array_append_new(a, sensor__rule_json(&r));
+    }
+    sx_done(&x);
+    *out = a;
+    return JC_OK;
+}
+
+/* The writer's cache of enabled rules. */
+static alarm_rule *rules_v;
+static size_t rules_n;
+static int rules_loaded;
+
+void sensor__rules_changed(void) { rules_loaded = 0; }
+
+static jc_err rules_load(sx *x) {
+    if (rules_loaded) return JC_OK;
+    sqlite3_stmt *s = q(x, 39, "SELECT " RULE_COLS " FROM alarm_rules WHERE enabled=1 ORDER BY id");
+    if (!s) return JC_ERR_DB;
+    size_t n = 0, cap = 64;
+    alarm_rule *v = malloc(cap * sizeof *v);
+    if (!v) return JC_ERR_NOMEM;
+    while (sqlite3_step(s) == SQLITE_ROW) {
+        if (n == cap) {
+            alarm_rule *nv = realloc(v, 2 * cap * sizeof *v);
+            if (!nv) return free(v), JC_ERR_NOMEM;
+            v = nv, cap *= 2;
+        }
+        read_rule(s, &v[n]);
+        if ((int)v[n].kind >= 0 && (int)v[n].severity >= 0) n++;
+    }
+    free(rules_v);
+    rules_v = v, rules_n = n, rules_loaded = 1;
+    return JC_OK;
+}
+
+/* The rules in force for a device: its own overrides, then the type's rules
+ * not overridden (same kind and metric).  Pointers into the cache. */
+static size_t dev_rules(const char *type, const char *id, const alarm_rule **out, size_t max) {
+    size_t n = 0;
+    for (size_t i = 0; i < rules_n && n < max; i++)
+        if (!strcmp(rules_v[i].type, type) && !strcmp(rules_v[i].device, id)) out[n++] = &rules_v[i];
+    size_t own = n;
+    for (size_t i = 0; i < rules_n && n < max; i++) {
+        const alarm_rule *r = &rules_v[i];
+        if (r->device[0] || strcmp(r->type, type)) continue;
+        int over = 0;
+        for (size_t j = 0; j < own; j++)
+            if (out[j]->kind == r->kind && !strcmp(out[j]->metric, r->metric)) over = 1;
+        if (!over) out[n++] = r;
+    }
+    return n;
+}
+
+/* ---- devices ------------------------------------------------------------------- */
+
+#define DEV_COLS "id,type,lon,lat,grid,dept,person_ref,person_label,label,installed_at,heartbeat_s," \
+                 "battery,last_seen,online,created_at,token_hash,keep_until"
+
+static void read_dev(sqlite3_stmt *s, sensor_device *d) {
+    memset(d, 0, sizeof *d);
+    ccopy(s, 0, d->id, sizeof d->id);
+    ccopy(s, 1, d->type, sizeof d->type);
+    d->has_point = sqlite3_column_type(s, 2) != SQLITE_NULL;
+    d->lon = sqlite3_column_double(s, 2);
+    d->lat = sqlite3_column_double(s, 3);
+    ccopy(s, 4, d->grid, sizeof d->grid);
+    ccopy(s, 5, d->dept, sizeof d->dept);
+    ccopy(s, 6, d->person_ref, sizeof d->person_ref);
+    ccopy(s, 7, d->person_label, sizeof d->person_label);
+    ccopy(s, 8, d->label, sizeof d->label);
+    d->installed_at = sqlite3_column_int64(s, 9);
+    d->heartbeat_s = sqlite3_column_int64(s, 10);
+    d->has_battery = sqlite3_column_type(s, 11) != SQLITE_NULL;
+    d->battery = sqlite3_column_double(s, 11);
+    d->last_seen = sqlite3_column_int64(s, 12);
+    d->online = sqlite3_column_int(s, 13);
+    d->created_at = sqlite3_column_int64(s, 14);
+    ccopy(s, 15, d->token_hash, sizeof d->token_hash);
+}
+
+jc_err sensor__device_put(jc_conn *w, const sensor_device *d, int create, char *msg, size_t msz) {
+    jc_area a;
+    jc_err e = store_area_get(w, d->grid, &a);
+    if (e == JC_ERR_NOTFOUND) return snprintf(msg, msz, "unknown grid '%s'", d->grid), JC_ERR_INVALID;
+    if (e) return e;
+    area_clear(&a);
+    if (d->dept[0]) {
+        jc_dept dp;
+        e = store_dept_by_code(w, d->dept, &dp);
+        if (e == JC_ERR_NOTFOUND) return snprintf(msg, msz, "unknown dept '%s'", d->dept), JC_ERR_INVALID;
+        if (e) return e;
+    }
+    sx x;
+    sx_init(&x, w);
+    sqlite3_stmt *s = create
+        ? q(&x, 0, "INSERT INTO devices(id,type,lon,lat,grid,dept,person_ref,person_label,label,"
+                   "installed_at,heartbeat_s,token_hash,created_at) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13)")
+        : q(&x, 0, "UPDATE devices SET type=?2,lon=?3,lat=?4,grid=?5,dept=?6,person_ref=?7,"
+                   "person_label=?8,label=?9,installed_at=?10,heartbeat_s=?11 WHERE id=?1");
+    if (!s) return sx_done(&x), JC_ERR_DB;
+    btext(s, 1, d->id);
+    btext(s, 2, d->type);
+    if (d->has_point) sqlite3_bind_double(s, 3, d->lon), sqlite3_bind_double(s, 4, d->lat);
+    btext(s, 5, d->grid);
+    btext(s, 6, d->dept);
+    btext(s, 7, d->person_ref);
+    btext(s, 8, d->person_label);
+    btext(s, 9, d->label);
+    if (d->installed_at) sqlite3_bind_int64(s, 10, d->installed_at);
+    sqlite3_bind_int64(s, 11, d->heartbeat_s);
+    if (create) {
+        btext_or_null(s, 12, d->token_hash);
+        sqlite3_bind_int64(s, 13, d->created_at ? d->created_at : jc_now_ms());
+    }
+    e = run(&x, s, "device put");
+    if (e == JC_ERR_CONFLICT) snprintf(msg, msz, "device '%s' exists", d->id);
+    if (!e && !create && sqlite3_changes(x.db) == 0) e = JC_ERR_NOTFOUND;
+    sx_done(&x);
+    return e;
+}
+
+static jc_err dev_get(sx *x, int slot, const char *id, sensor_device *out) {
+    sqlite3_stmt *s = q(x, slot, "SELECT " DEV_COLS " FROM devices WHERE id=?");
+    if (!s) return JC_ERR_DB;
+    btext(s, 1, id);
+    int rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW) return read_dev(s, out), JC_OK;
+    return rc == SQLITE_DONE ? JC_ERR_NOTFOUND : dberr(x, "device get");
+}
+
+jc_err sensor__device_get(jc_conn *c, const char *id, sensor_device *out) {
+    sx x;
+    sx_init(&x, c);
+    jc_err e = dev_get(&x, 0, id, out);
+    sx_done(&x);
+    return e;
+}
+
+int sensor__device_token_ok(jc_conn *c, const char *id, const char *token_hash) {
+    sensor_device d;
+    return sensor__device_get(c, id, &d) == JC_OK && d.token_hash[0] &&
+           !strcmp(d.token_hash, token_hash);
+}
+
+jc_err sensor__device_delete(jc_conn *w, const char *id) {
+    sx x;
+    sx_init(&x, w);
+    sqlite3_stmt *s = q(&x, 0, "DELETE FROM devices WHERE id=?");
+    jc_err e = JC_ERR_DB;
+    if (s) {
+        btext(s, 1, id);
+        e = run(&x, s, "device delete");
+        if (!e && sqlite3_changes(x.db) == 0) e = JC_ERR_NOTFOUND;
+    }
+    if (!e && (s = q(&x, 1, "DELETE FROM device_state WHERE device=?"))) {
+        btext(s, 1, id);
+        e = run(&x, s, "device state delete");
+    }
+    sx_done(&x);
+    return e;
+}
+
+json_t *sensor__device_json(const sensor_device *d) {
+    char ts[40];
+    json_t *o = json_object();
+    json_object_set_new(o, "id", json_string(d->id));
+    json_object_set_new(o, "type", json_string(d->type));
+    if (d->has_point) {
+        json_object_set_new(o, "lon", json_real(d->lon));
+        json_object_set_new(o, "lat", json_real(d->lat));
+    }
+    json_object_set_new(o, "grid", json_string(d->grid));
+    json_object_set_new(o, "dept", d->dept[0] ? json_string(d->dept) : json_null());
+    /* The person a device serves: an opaque reference and a display label;
+     * never an ID number (refused on input). */
+    json_object_set_new(o, "person_ref", d->person_ref[0] ? json_string(d->person_ref) : json_null());
+    json_object_set_new(o, "person_label", d->person_label[0] ? json_string(d->person_label) : json_null());
+    json_object_set_new(o, "label", json_string(d->label));
+    if (d->installed_at) jc_fmt_utc(d->installed_at, ts, sizeof ts), json_object_set_new(o, "installed_at", json_string(ts));
+    json_object_set_new(o, "heartbeat_s", json_integer(d->heartbeat_s));
+    json_object_set_new(o, "battery", d->has_battery ? json_real(d->battery) : json_null());
+    if (d->last_seen) jc_fmt_utc(d->last_seen, ts, sizeof ts), json_object_set_new(o, "last_seen", json_string(ts));
+    else json_object_set_new(o, "last_seen", json_null());
+    json_object_set_new(o, "online", json_boolean(d->online));
+    return o;
+}
+
+jc_err sensor__device_list(jc_conn *c, const char *area_prefix, const char *type, const char *after,
+                           int limit, json_t **out) {
+    sx x;
+    sx_init(&x, c);
+    sqlite3_stmt *s = q(&x, 0, "SELECT " DEV_COLS " FROM devices WHERE id > ?1"
+                               " AND (?2 = '' OR substr(grid, 1, length(?2)) = ?2)"
+                               " AND (?3 = '' OR type = ?3) ORDER BY id LIMIT ?4");
+    if (!s) return sx_done(&x), JC_ERR_DB;
+    btext(s, 1, after ? after : "");
+    btext(s, 2, area_prefix ? area_prefix : "");
+    btext(s, 3, type ? type : "");
+    sqlite3_bind_int(s, 4, limit);
+    json_t *a = json_array();
+    sensor_device d;
+    while (sqlite3_step(s) == SQLITE_ROW) {
+        read_dev(s, &d);
+        json_array_append_new(a, sensor__device_json(&d));
+    }
+    sx_done(&x);
+    *out = a;
+    return JC_OK;
+}
+
+/* ---- alarms ---------------------------------------------------------------------- */
+
+typedef struct {
+    int64_t id, rule_id, case_id;
+    char state[16];
+} open_alarm;
+
+#define MAX_OPEN 32
+
+static int open_alarms(sx *x, const char *device, open_alarm *out) {
+    sqlite3_stmt *s = q(x, 1, "SELECT id, rule_id, state, case_id FROM alarms WHERE device=? AND state<>'cleared'");
+    if (!s) return 0;
+    btext(s, 1, device);
+    int n = 0;
+    while (n < MAX_OPEN && sqlite3_step(s) == SQLITE_ROW) {
+        out[n].id = sqlite3_column_int64(s, 0);
+        out[n].rule_id = sqlite3_column_int64(s, 1);
+        ccopy(s, 2, out[n].state, sizeof out[n].state);
+        out[n].case_id = sqlite3_column_int64(s, 3);
+        n++;
+    }
+    return n;
+}
+
+static open_alarm *find_open(open_alarm *v, int n, int64_t rule_id) {
+    for (int i = 0; i < n; i++)
+        if (v[i].rule_id == rule_id) return &v[i];
+    return NULL;
+}
+
+static const char *type_zh(const char *type) {
+    static const char *const m[][2] = {{"smoke", "烟感"}, {"gas", "燃气"}, {"water_level", "积水"},
+                                       {"manhole_tilt", "井盖"}, {"door_contact", "门磁"},
+                                       {"ebike_charging", "电动车充电"}, {"noise", "噪声"}, {"generic", "传感器"}};
+    for (size_t i = 0; i < JC_ARRAY_LEN(m); i++)
+        if (!strcmp(m[i][0], type)) return m[i][1];
+    return type;
+}
+
+/* Records a clear on the alarm's case (if any). */
+static jc_err note_on_case(jc_conn *w, int64_t case_id, const char *action, const char *reason) {
+    if (!case_id) return JC_OK;
+    jc_case k;
+    jc_err e = store_case_get(w, case_id, &k);
+    if (e == JC_ERR_NOTFOUND) return JC_OK;
+    if (e) return e;
+    jc_user sys;
+    auth_system_actor(&sys, "sensors");
+    e = case_audit_note(w, &sys, &k, action, reason);
+    case_clear(&k);
+    return e;
+}
+
+static jc_err alarm_clear_row(sx *x, jc_conn *w, int64_t id, int64_t case_id, const char *by,
+                              const char *reason, int64_t at) {
+    sqlite3_stmt *s = q(x, 2, "UPDATE alarms SET state='cleared', cleared_at=?, cleared_by=?, clear_reason=?"
+                              " WHERE id=? AND state<>'cleared'");
+    if (!s) return JC_ERR_DB;
+    sqlite3_bind_int64(s, 1, at);
+    btext(s, 2, by);
+    btext(s, 3, reason);
+    sqlite3_bind_int64(s, 4, id);
+    jc_err e = run(x, s, "alarm clear");
+    if (e) return e;
+    if (sqlite3_changes(x->db) == 0) return JC_ERR_CONFLICT;
+    char why[320], ts[40];
+    jc_fmt_utc(at, ts, sizeof ts);
+    snprintf(why, sizeof why, "alarm %lld cleared by %s at %s: %s", (long long)id, by, ts, reason);
+    return note_on_case(w, case_id, "alarm_cleared", why);
+}
+
+/* A silence covering the device at `at`: its id, or 0. */
+static int64_t silenced(sx *x, const sensor_device *d, int64_t at) {
+    sqlite3_stmt *s = q(x, 3, "SELECT id FROM silences WHERE from_at<=?1 AND until_at>?1 AND"
+                              " (device=?2 OR type=?3 OR (grid IS NOT NULL AND substr(?4,1,length(grid))=grid))"
+                              " ORDER BY id LIMIT 1");
+    if (!s) return 0;
+    sqlite3_bind_int64(s, 1, at);
+    btext(s, 2, d->id);
+    btext(s, 3, d->type);
+    btext(s, 4, d->grid);
+    return sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
+}
+
+/* Opens the case of a new alarm, or joins a recent open case of the same grid
+ * and category.  Runs in its own savepoint: a failure leaves the alarm
+ * without a case (logged) instead of losing the batch. */
+static int64_t alarm_case(sx *x, jc_conn *w, const sensor_device *d, const alarm_rule *r,
+                          int64_t alarm_id, double value, int64_t at, int *opened) {
+    const char *cat = alarm_case_category(r);
+    if (!r->opens_case || !cat[0]) return 0;
+    int64_t window = setting(x, 4, "group_window_s", 600) * 1000;
+    sqlite3_stmt *s = q(x, 5, "SELECT case_id FROM alarms WHERE grid=? AND category=? AND case_id IS NOT NULL"
+                              " AND first_at>=? AND first_at<=? ORDER BY first_at DESC LIMIT 1");
+    int64_t case_id = 0;
+    char why[400];
+    jc_user sys;
+    auth_system_actor(&sys, "sensors");
+    if (s) {
+        btext(s, 1, d->grid);
+        btext(s, 2, cat);
+        sqlite3_bind_int64(s, 3, at - window);
+        sqlite3_bind_int64(s, 4, at + window);
+        if (sqlite3_step(s) == SQLITE_ROW) case_id = sqlite3_column_int64(s, 0);
+    }
+    if (case_id) {
+        jc_case k;
+        if (store_case_get(w, case_id, &k) == JC_OK) {
+            int open = k.state != ST_CLOSED && k.state != ST_RATED && k.state != ST_VOIDED && k.state != ST_MERGED;
+            if (open) {
+                snprintf(why, sizeof why, "alarm %lld (%s, device %s, %s=%g) grouped into this case",
+                         (long long)alarm_id, r->name, d->id, r->metric[0] ? r->metric : alarm_kind_name(r->kind), value);
+                jc_err e = case_audit_note(w, &sys, &k, "alarm_grouped", why);
+                case_clear(&k);
+                return e ? 0 : case_id;
+            }
+            case_clear(&k);
+        }
+    }
+    if (exec(x, "SAVEPOINT sensor_case") != SQLITE_OK) return 0;
+    jc_case k = {0};
+    char title[200], body[600], ts[40];
+    jc_fmt_local(at, ts, sizeof ts);
+    snprintf(title, sizeof title, "%s报警：%s（设备 %s）", type_zh(d->type), r->name, d->id);
+    snprintf(body, sizeof body, "%s %s 设备 %s%s%s 于 %s 触发规则「%s」（%s，%s=%g）。%s%s",
+             alarm_severity_name(r->severity), type_zh(d->type), d->id, d->label[0] ? " " : "", d->label,
+             ts, r->name, alarm_kind_name(r->kind), r->metric[0] ? r->metric : "last_seen", value,
+             d->person_label[0] ? "服务对象：" : "", d->person_label);
+    k.title = title;
+    k.body = body;
+    snprintf(k.category, sizeof k.category, "%s", cat);
+    snprintf(k.source, sizeof k.source, "sensor");
+    snprintf(k.area, sizeof k.area, "%s", d->grid);
+    if (d->has_point) k.has_point = 1, k.lon = d->lon, k.lat = d->lat;
+    jc_case_err cerr = {{0}};
+    char hash[65] = "";
+    jc_err e = case_create(w, &sys, &k, hash, &cerr);
+    if (!e) e = case_auto_register(w, &sys, k.id, &cerr);
+    if (e) {
+        jc_log(JC_LOG_WARN, "sensor: alarm %lld: cannot open a case: %s %s", (long long)alarm_id,
+               jc_err_code(e), cerr.message);
+        exec(x, "ROLLBACK TO sensor_case");
+        exec(x, "RELEASE sensor_case");
+        return 0;
+    }
+    exec(x, "RELEASE sensor_case");
+    *opened = 1;
+    return k.id;
+}
+
+/* Marks raw readings of the device from `at` - 10 min as kept and keeps the
+ * next 10 min too. */
+static void keep_around(sx *x, const char *device, int64_t at) {
+    sqlite3_stmt *s = q(x, 6, "UPDATE readings SET keep=1 WHERE device=? AND at>=? AND keep=0");
+    if (s) {
+        btext(s, 1, device);
+        sqlite3_bind_int64(s, 2, at - SENSOR_KEEP_MS);
+        (void)run(x, s, "keep");
+    }
+    s = q(x, 7, "UPDATE devices SET keep_until=max(keep_until, ?) WHERE id=?");
+    if (s) {
+        sqlite3_bind_int64(s, 1, at + SENSOR_KEEP_MS);
+        btext(s, 2, device);
+        (void)run(x, s, "keep_until");
+    }
+}
+
+typedef struct {
+    uint64_t raised, repeats, suppressed, cases;
+} tally;
+
+/* Raises (or repeats) the alarm of rule r on device d. */
+static jc_err raise_alarm(sx *x, jc_conn *w, const sensor_device *d, const alarm_rule *r, open_alarm *open,
+                    double value, int64_t at, tally *t, int *case_opened) {
+    int64_t sil = silenced(x, d, at);
+    if (sil) {
+        sqlite3_stmt *s = q(x, 8, "UPDATE silences SET suppressed=suppressed+1 WHERE id=?");
+        if (s) sqlite3_bind_int64(s, 1, sil), (void)run(x, s, "silence count");
+        t->suppressed++;
+        return JC_OK;
+    }
+    if (open) {
+        sqlite3_stmt *s = q(x, 9, "UPDATE alarms SET count=count+1, last_at=max(last_at,?), value=? WHERE id=?");
+        if (!s) return JC_ERR_DB;
+        sqlite3_bind_int64(s, 1, at);
+        sqlite3_bind_double(s, 2, value);
+        sqlite3_bind_int64(s, 3, open->id);
+        t->repeats++;
+        keep_around(x, d->id, at);
+        return run(x, s, "alarm repeat");
+    }
+    sqlite3_stmt *s = q(x, 10, "INSERT INTO alarms(device,rule_id,kind,metric,severity,state,value,count,"
+                               "first_at,last_at,grid,category,created_at) VALUES(?,?,?,?,?,'active',?,1,?,?,?,?,?)");
+    if (!s) return JC_ERR_DB;
+    btext(s, 1, d->id);
+    sqlite3_bind_int64(s, 2, r->id);
+    btext(s, 3, alarm_kind_name(r->kind));
+    btext(s, 4, r->metric);
+    btext(s, 5, alarm_severity_name(r->severity));
+    sqlite3_bind_double(s, 6, value);
+    sqlite3_bind_int64(s, 7, at);
+    sqlite3_bind_int64(s, 8, at);
+    btext(s, 9, d->grid);
+    btext(s, 10, r->opens_case ? alarm_case_category(r) : "");
+    sqlite3_bind_int64(s, 11, jc_now_ms());
+    jc_err e = run(x, s, "alarm insert");
+    if (e) return e;
+    int64_t id = sqlite3_last_insert_rowid(x->db);
+    t->raised++;
+    jc_log(JC_LOG_INFO, "sensor: alarm %lld %s %s on %s (%g)", (long long)id, alarm_severity_name(r->severity),
+           r->name, d->id, value);
+    int opened = 0;
+    int64_t case_id = alarm_case(x, w, d, r, id, value, at, &opened);
+    if (case_id) {
+        s = q(x, 11, "UPDATE alarms SET case_id=? WHERE id=?");
+        if (!s) return JC_ERR_DB;
+        sqlite3_bind_int64(s, 1, case_id);
+        sqlite3_bind_int64(s, 2, id);
+        if ((e = run(x, s, "alarm case"))) return e;
+        if (opened) t->cases++, *case_opened = 1;
+    }
+    keep_around(x, d->id, at);
+    return JC_OK;
+}
+
+/* ---- ingestion --------------------------------------------------------------------- */
+
+static jc_err agg(sx *x, const char *dev, const char *metric, int64_t res, int64_t at, double v) {
+    sqlite3_stmt *s = q(x, res == 60000 ? 12 : 13,
+                        "INSERT INTO reading_agg(device,metric,res,bucket,n,min,max,sum,last,last_at)"
+                        " VALUES(?1,?2,?3,?4,1,?5,?5,?5,?5,?6) ON CONFLICT(device,metric,res,bucket) DO UPDATE SET"
+                        " n=n+1, min=min(min,?5), max=max(max,?5), sum=sum+?5,"
+                        " last=CASE WHEN ?6>=last_at THEN ?5 ELSE last END, last_at=max(last_at,?6)");
+    if (!s) return JC_ERR_DB;
+    btext(s, 1, dev);
+    btext(s, 2, metric);
+    sqlite3_bind_int64(s, 3, res);
+    sqlite3_bind_int64(s, 4, at - ((at % res) + res) % res);
+    sqlite3_bind_double(s, 5, v);
+    sqlite3_bind_int64(s, 6, at);
+    return run(x, s, "aggregate");
+}
+
+static jc_err ingest_one(sx *x, jc_conn *w, sensor_reading *rd, tally *t) {
+    sensor_device d;
+    jc_err e = dev_get(x, 0, rd->device, &d);
+    if (e == JC_ERR_NOTFOUND) {
+        sensor__reject(REJ_UNKNOWN_DEVICE, rd->device, "not registered");
+        return JC_ERR_NOTFOUND;
+    }
+    if (e) return e;
+    int64_t keep_until = 0;
+    {
+        sqlite3_stmt *s = q(x, 14, "SELECT keep_until FROM devices WHERE id=?");
+        if (s) {
+            btext(s, 1, d.id);
+            if (sqlite3_step(s) == SQLITE_ROW) keep_until = sqlite3_column_int64(s, 0);
+        }
+    }
+    for (int i = 0; i < rd->n; i++)
+        if (!alarm_metric_known(d.type, rd->metric[i])) {
+            char why[96];
+            snprintf(why, sizeof why, "metric '%s' unknown for type %s", rd->metric[i], d.type);
+            sensor__reject(REJ_OUT_OF_RANGE, rd->device, why);
+            return JC_ERR_INVALID;
+        }
+    const alarm_rule *rs[64];
+    size_t nr = dev_rules(d.type, d.id, rs, JC_ARRAY_LEN(rs));
+    open_alarm oa[MAX_OPEN];
+    int no = open_alarms(x, d.id, oa);
+    int64_t last_seen = rd->at > d.last_seen ? rd->at : d.last_seen;
+    int64_t due = 0;
+    double battery = NAN;
+    for (int i = 0; i < rd->n; i++)
+        if (!strcmp(rd->metric[i], "battery")) battery = rd->value[i];
+    for (size_t i = 0; i < nr; i++) {
+        if (rs[i]->kind != AK_OFFLINE) continue;
+        due = last_seen + (int64_t)(rs[i]->k * (double)d.heartbeat_s * 1000.0);
+        open_alarm *o = find_open(oa, no, rs[i]->id);
+        if (o && (e = alarm_clear_row(x, w, o->id, o->case_id, "sensors", "device back online", rd->at))) return e;
+        if (o) o->rule_id = -1;
+    }
+    sqlite3_stmt *s = q(x, 15, "UPDATE devices SET last_seen=?, online=1, offline_due=?, battery=coalesce(?, battery) WHERE id=?");
+    if (!s) return JC_ERR_DB;
+    sqlite3_bind_int64(s, 1, last_seen);
+    if (due) sqlite3_bind_int64(s, 2, due);
+    bind_num_or_null(s, 3, battery);
+    btext(s, 4, d.id);
+    if ((e = run(x, s, "device seen"))) return e;
+    for (int i = 0; i < rd->n; i++) {
+        const char *m = rd->metric[i];
+        double v = rd->value[i];
+        s = q(x, 16, "INSERT INTO readings(device,metric,at,value,keep) VALUES(?,?,?,?,?)");
+        if (!s) return JC_ERR_DB;
+        btext(s, 1, d.id);
+        btext(s, 2, m);
+        sqlite3_bind_int64(s, 3, rd->at);
+        sqlite3_bind_double(s, 4, v);
+        sqlite3_bind_int(s, 5, rd->at <= keep_until);
+        if ((e = run(x, s, "reading")) || (e = agg(x, d.id, m, 60000, rd->at, v)) ||
+            (e = agg(x, d.id, m, 3600000, rd->at, v)))
+            return e;
+        int has_prev = 0;
+        double prev = 0;
+        int64_t prev_at = 0;
+        s = q(x, 17, "SELECT value, at FROM device_state WHERE device=? AND metric=?");
+        if (!s) return JC_ERR_DB;
+        btext(s, 1, d.id);
+        btext(s, 2, m);
+        if (sqlite3_step(s) == SQLITE_ROW) {
+            has_prev = 1;
+            prev = sqlite3_column_double(s, 0);
+            prev_at = sqlite3_column_int64(s, 1);
+        }
+        s = q(x, 18, "INSERT INTO device_state(device,metric,value,at,active_at) VALUES(?1,?2,?3,?4,"
+                     " CASE WHEN ?3<>0 THEN ?4 END) ON CONFLICT(device,metric) DO UPDATE SET"
+                     " value=CASE WHEN ?4>=coalesce(at,0) THEN ?3 ELSE value END, at=max(coalesce(at,0),?4),"
+                     " active_at=CASE WHEN ?3<>0 AND ?4>coalesce(active_at,0) THEN ?4 ELSE active_at END");
+        if (!s) return JC_ERR_DB;
+        btext(s, 1, d.id);
+        btext(s, 2, m);
+        sqlite3_bind_double(s, 3, v);
+        sqlite3_bind_int64(s, 4, rd->at);
+        if ((e = run(x, s, "device state"))) return e;
+        for (size_t j = 0; j < nr; j++) {
+            const alarm_rule *r = rs[j];
+            if (r->kind == AK_OFFLINE || strcmp(r->metric, m)) continue;
+            open_alarm *o = find_open(oa, no, r->id);
+            alarm_eval ev = alarm_eval_reading(r, o != NULL, v, has_prev, prev, prev_at, rd->at);
+            if (ev == ALARM_RAISE) {
+                int was_open = o != NULL;
+                if ((e = raise_alarm(x, w, &d, r, o, v, rd->at, t, &rd->case_opened))) return e;
+                if (!was_open) no = open_alarms(x, d.id, oa); /* pick up the new one */
+            } else if (ev == ALARM_CLEAR && o) {
+                char why[128];
+                snprintf(why, sizeof why, "%s=%g (%s)", m, v, r->kind == AK_INACTIVITY ? "activity" : "back to normal");
+                if ((e = alarm_clear_row(x, w, o->id, o->case_id, "sensors", why, rd->at))) return e;
+                o->rule_id = -1;
+                keep_around(x, d.id, rd->at);
+            }
+        }
+    }
+    return JC_OK;
+}
+
+jc_err sensor__ingest(jc_conn *w, sensor_reading *rs, size_t n, size_t *accepted) {
+    sx x;
+    sx_init(&x, w);
+    jc_err e = rules_load(&x);
+    tally t = {0};
+    size_t ok = 0;
+    for (size_t i = 0; i < n && !e; i++) {
+        if (exec(&x, "SAVEPOINT sensor_reading") != SQLITE_OK) {
+            e = JC_ERR_DB;
+            break;
+        }
+        jc_err r = ingest_one(&x, w, &rs[i], &t);
+        if (r) {
+            exec(&x, "ROLLBACK TO sensor_reading");
+            rs[i].case_opened = 0;
+        } else ok++;
+        exec(&x, "RELEASE sensor_reading");
+        if (r == JC_ERR_DB || r == JC_ERR_NOMEM) e = r;
+    }
+    sx_done(&x);
+    sensor__count(ok, t.raised, t.repeats, t.suppressed, t.cases);
+    if (accepted) *accepted = ok;
+    return e;
+}
+
+/* ---- alarm API ------------------------------------------------------------------------ */
+
+#define ALARM_COLS "a.id,a.device,a.rule_id,a.kind,a.metric,a.severity,a.state,a.value,a.count," \
+                   "a.first_at,a.last_at,a.acked_at,a.acked_by,a.cleared_at,a.cleared_by,a.clear_reason," \
+                   "a.grid,a.category,a.case_id,r.name,d.type"
+
+static void set_time(json_t *o, const char *key, sqlite3_stmt *s, int i) {
+    if (sqlite3_column_type(s, i) == SQLITE_NULL) {
+        json_object_set_new(o, key, json_null());
+        return;
+    }
+    char ts[40];
+    jc_fmt_utc(sqlite3_column_int64(s, i), ts, sizeof ts);
+    json_object_set_new(o, key, json_string(ts));
+}
+static void set_text(json_t *o, const char *key, sqlite3_stmt *s, int i) {
+    const unsigned char *t = sqlite3_column_text(s, i);
+    json_object_set_new(o, key, t ? json_string((const char *)t) : json_null());
+}
+
+static json_t *alarm_json(sqlite3_stmt *s) {
+    json_t *o = json_object();
+    json_object_set_new(o, "id", json_integer(sqlite3_column_int64(s, 0)));
+    set_text(o, "device", s, 1);
+    json_object_set_new(o, "rule_id", json_integer(sqlite3_column_int64(s, 2)));
+    set_text(o, "kind", s, 3);
+    set_text(o, "metric", s, 4);
+    set_text(o, "severity", s, 5);
+    set_text(o, "state", s, 6);
+    json_object_set_new(o, "value", json_real(sqlite3_column_double(s, 7)));
+    json_object_set_new(o, "count", json_integer(sqlite3_column_int64(s, 8)));
+    set_time(o, "first_at", s, 9);
+    set_time(o, "last_at", s, 10);
+    set_time(o, "acked_at", s, 11);
+    set_text(o, "acked_by", s, 12);
+    set_time(o, "cleared_at", s, 13);
+    set_text(o, "cleared_by", s, 14);
+    set_text(o, "clear_reason", s, 15);
+    set_text(o, "grid", s, 16);
+    set_text(o, "category", s, 17);
+    json_object_set_new(o, "case_id", sqlite3_column_type(s, 18) == SQLITE_NULL ? json_null()
+                                                                               : json_integer(sqlite3_column_int64(s, 18)));
+    set_text(o, "rule", s, 19);
+    set_text(o, "device_type", s, 20);
+    return o;
+}
+
+jc_err sensor__alarm_list(jc_conn *c, const char *state, const char *area_prefix, const char *device,
+                          int limit, json_t **out) {
+    sx x;
+    sx_init(&x, c);
+    sqlite3_stmt *s = q(&x, 0, "SELECT " ALARM_COLS " FROM alarms a LEFT JOIN alarm_rules r ON r.id=a.rule_id"
+                               " LEFT JOIN devices d ON d.id=a.device"
+                               " WHERE (?1='' OR a.state=?1) AND (?2='' OR substr(a.grid,1,length(?2))=?2)"
+                               " AND (?3='' OR a.device=?3) ORDER BY a.id DESC LIMIT ?4");
+    if (!s) return sx_done(&x), JC_ERR_DB;
+    btext(s, 1, state ? state : "");
+    btext(s, 2, area_prefix ? area_prefix : "");
+    btext(s, 3, device ? device : "");
+    sqlite3_bind_int(s, 4, limit);
+    json_t *a = json_array();
+    while (sqlite3_step(s) == SQLITE_ROW) json_array_append_new(a, alarm_json(s));
+    sx_done(&x);
+    *out = a;
+    return JC_OK;
+}
+
+jc_err sensor__alarm_get(jc_conn *c, int64_t id, json_t **out) {
+    sx x;
+    sx_init(&x, c);
+    sqlite3_stmt *s = q(&x, 0, "SELECT " ALARM_COLS " FROM alarms a LEFT JOIN alarm_rules r ON r.id=a.rule_id"
+                               " LEFT JOIN devices d ON d.id=a.device WHERE a.id=?");
+    jc_err e = JC_ERR_DB;
+    if (s) {
+        sqlite3_bind_int64(s, 1, id);
+        int rc = sqlite3_step(s);
+        if (rc == SQLITE_ROW) *out = alarm_json(s), e = JC_OK;
+        else e = rc == SQLITE_DONE ? JC_ERR_NOTFOUND : dberr(&x, "alarm get");
+    }
+    sx_done(&x);
+    return e;
+}
+
+jc_err sensor__alarm_act(jc_conn *w, const jc_user *actor, int64_t id, int clear, const char *reason,
+                         int64_t now) {
+    sx x;
+    sx_init(&x, w);
+    sqlite3_stmt *s = q(&x, 30, "SELECT state, case_id, grid FROM alarms WHERE id=?");
+    jc_err e = JC_ERR_DB;
+    if (!s) return sx_done(&x), e;
+    sqlite3_bind_int64(s, 1, id);
+    if (sqlite3_step(s) != SQLITE_ROW) return sx_done(&x), JC_ERR_NOTFOUND;
+    char state[16], grid[24];
+    ccopy(s, 0, state, sizeof state);
+    int64_t case_id = sqlite3_column_int64(s, 1);
+    ccopy(s, 2, grid, sizeof grid);
+    if (actor->area[0] && strncmp(grid, actor->area, strlen(actor->area))) return sx_done(&x), JC_ERR_NOTFOUND;
+    if (!strcmp(state, "cleared")) return sx_done(&x), JC_ERR_CONFLICT;
+    if (clear) {
+        char why[300];
+        snprintf(why, sizeof why, "%s", reason && *reason ? reason : "cleared by staff");
+        e = alarm_clear_row(&x, w, id, case_id, actor->name, why, now);
+    } else {
+        if (strcmp(state, "active")) return sx_done(&x), JC_ERR_CONFLICT;
+        s = q(&x, 31, "UPDATE alarms SET state='acknowledged', acked_at=?, acked_by=? WHERE id=?");
+        if (!s) return sx_done(&x), JC_ERR_DB;
+        sqlite3_bind_int64(s, 1, now);
+        btext(s, 2, actor->name);
+        sqlite3_bind_int64(s, 3, id);
+        e = run(&x, s, "alarm ack");
+        char why[200];
+        snprintf(why, sizeof why, "alarm %lld acknowledged by %s", (long long)id, actor->name);
+        if (!e) e = note_on_case(w, case_id, "alarm_acked", why);
+    }
+    sx_done(&x);
+    return e;
+}
+
+/* ---- silences ------------------------------------------------------------------------ */
+
+jc_err sensor__silence_put(jc_conn *w, sensor_silence *v) {
+    sx x;
+    sx_init(&x, w);
+    sqlite3_stmt *s = q(&x, 0, "INSERT INTO silences(device,grid,type,from_at,until_at,reason,created_by,created_at)"
+                               " VALUES(?,?,?,?,?,?,?,?)");
+    if (!s) return sx_done(&x), JC_ERR_DB;
+    btext_or_null(s, 1, v->device);
+    btext_or_null(s, 2, v->grid);
+    btext_or_null(s, 3, v->type);
+    sqlite3_bind_int64(s, 4, v->from_at);
+    sqlite3_bind_int64(s, 5, v->until_at);
+    btext(s, 6, v->reason);
+    btext(s, 7, v->by);
+    sqlite3_bind_int64(s, 8, jc_now_ms());
+    jc_err e = run(&x, s, "silence");
+    if (!e) v->id = sqlite3_last_insert_rowid(x.db);
+    sx_done(&x);
+    return e;
+}
+
+jc_err sensor__silence_delete(jc_conn *w, int64_t id) {
+    sx x;
+    sx_init(&x, w);
+    sqlite3_stmt *s = q(&x, 0, "DELETE FROM silences WHERE id=?");
+    jc_err e = JC_ERR_DB;
+    if (s) {
+        sqlite3_bind_int64(s, 1, id);
+        e = run(&x, s, "silence delete");
+        if (!e && sqlite3_changes(x.db) == 0) e = JC_ERR_NOTFOUND;
+    }
+    sx_done(&x);
+    return e;
+}
+
+jc_err sensor__silence_list(jc_conn *c, json_t **out) {
+    sx x;
+    sx_init(&x, c);
+    sqlite3_stmt *s = q(&x, 0, "SELECT id,device,grid,type,from_at,until_at,reason,created_by,suppressed"
+                               " FROM silences ORDER BY id DESC LIMIT 500");
+    if (!s) return sx_done(&x), JC_ERR_DB;
+    json_t *a = json_array();
+    while (sqlite3_step(s) == SQLITE_ROW) {
+        json_t *o = json_object();
+        json_object_set_new(o, "id", json_integer(sqlite3_column_int64(s, 0)));
+        set_text(o, "device", s, 1);
+        set_text(o, "grid", s, 2);
+        set_text(o, "type", s, 3);
+        set_time(o, "from", s, 4);
+        set_time(o, "until", s, 5);
+        set_text(o, "reason", s, 6);
+        set_text(o, "created_by", s, 7);
+        json_object_set_new(o, "suppressed", json_integer(sqlite3_column_int64(s, 8)));
+        json_array_append_new(a, o);
+    }
+    sx_done(&x);
+    *out = a;
+    return JC_OK;
+}
+
+/* ---- the tick -------------------------------------------------------------------------- */
+
+static int64_t last_inactivity_scan;
+
+/* Offline: devices whose offline_due has passed (indexed). */
+static jc_err tick_offline(sx *x, jc_conn *w, int64_t now, tally *t, int *n_out) {
+    sqlite3_stmt *s = q(x, 20, "SELECT id FROM devices WHERE online=1 AND offline_due<=? ORDER BY offline_due LIMIT 500");
+    if (!s) return JC_ERR_DB;
+    sqlite3_bind_int64(s, 1, now);
+    char ids[500][64];
+    int n = 0;
+    while (n < 500 && sqlite3_step(s) == SQLITE_ROW) ccopy(s, 0, ids[n], sizeof ids[n]), n++;
+    sqlite3_reset(s);
+    for (int i = 0; i < n; i++) {
+        sensor_device d;
+        if (dev_get(x, 0, ids[i], &d)) continue;
+        const alarm_rule *rs[64];
+        size_t nr = dev_rules(d.type, d.id, rs, JC_ARRAY_LEN(rs));
+        open_alarm oa[MAX_OPEN];
+        int no = open_alarms(x, d.id, oa);
+        for (size_t j = 0; j < nr; j++) {
+            if (rs[j]->kind != AK_OFFLINE) continue;
+            open_alarm *o = find_open(oa, no, rs[j]->id);
+            if (alarm_eval_offline(rs[j], o != NULL, d.last_seen, d.heartbeat_s, now) == ALARM_RAISE) {
+                int dummy = 0;
+                jc_err e = raise_alarm(x, w, &d, rs[j], NULL, (double)(now - d.last_seen) / 1000.0, now, t, &dummy);
+                if (e) return e;
+            }
+        }
+        sqlite3_stmt *u = q(x, 21, "UPDATE devices SET online=0 WHERE id=?");
+        if (!u) return JC_ERR_DB;
+        btext(u, 1, d.id);
+        jc_err e = run(x, u, "offline");
+        if (e) return e;
+    }
+    *n_out = n;
+    return JC_OK;
+}
+
+static jc_err tick_inactivity(sx *x, jc_conn *w, int64_t now, tally *t) {
+    for (size_t i = 0; i < rules_n; i++) {
+        const alarm_rule r = rules_v[i];
+        if (r.kind != AK_INACTIVITY) continue;
+        sqlite3_stmt *s = q(x, 22, "SELECT d.id, coalesce(st.active_at, d.installed_at, d.created_at)"
+                                   " FROM devices d LEFT JOIN device_state st ON st.device=d.id AND st.metric=?2"
+                                   " WHERE d.type=?1 AND (?3='' OR d.id=?3)"
+                                   " AND NOT EXISTS(SELECT 1 FROM alarms a WHERE a.device=d.id AND a.rule_id=?4 AND a.state<>'cleared')");
+        if (!s) return JC_ERR_DB;
+        btext(s, 1, r.type);
+        btext(s, 2, r.metric);
+        btext(s, 3, r.device);
+        sqlite3_bind_int64(s, 4, r.id);
+        size_t cap = 0, n = 0;
+        struct hit { char id[64]; int64_t last; } *hits = NULL;
+        while (sqlite3_step(s) == SQLITE_ROW) {
+            int64_t last = sqlite3_column_int64(s, 1);
+            if (alarm_eval_inactivity(&r, 0, last, now) != ALARM_RAISE) continue;
+            if (n == cap) {
+                cap = cap ? 2 * cap : 16;
+                struct hit *nh = realloc(hits, cap * sizeof *hits);
+                if (!nh) return free(hits), JC_ERR_NOMEM;
+                hits = nh;
+            }
+            ccopy(s, 0, hits[n].id, sizeof hits[n].id);
+            hits[n].last = last;
+            n++;
+        }
+        sqlite3_reset(s);
+        for (size_t j = 0; j < n; j++) {
+            sensor_device d;
+            if (dev_get(x, 0, hits[j].id, &d)) continue;
+            /* A device-level override of this rule wins over the type rule. */
+            const alarm_rule *rs[64];
+            size_t nr = dev_rules(d.type, d.id, rs, JC_ARRAY_LEN(rs)), k;
+            for (k = 0; k < nr && rs[k]->id != r.id; k++) {}
+            if (k == nr) continue;
+            int dummy = 0;
+            jc_err e = raise_alarm(x, w, &d, &rules_v[i], NULL, (double)(now - hits[j].last) / 3600000.0, now, t, &dummy);
+            if (e) return free(hits), e;
+        }
+        free(hits);
+    }
+    return JC_OK;
+}
+
+static jc_err trim(sx *x, int slot, const char *sql, int64_t before) {
+    sqlite3_stmt *s = q(x, slot, sql);
+    if (!s) return JC_ERR_DB;
+    sqlite3_bind_int64(s, 1, before);
+    return run(x, s, "trim");
+}
+
+jc_err sensor__tick(jc_conn *w, int64_t now, int force, json_t *report) {
+    sx x;
+    sx_init(&x, w);
+    tally t = {0};
+    int offline = 0;
+    jc_err e = rules_load(&x);
+    if (!e) e = tick_offline(&x, w, now, &t, &offline);
+    int64_t every = setting(&x, 23, "inactivity_scan_s", 30) * 1000;
+    if (!e && (force || now - last_inactivity_scan >= every || now < last_inactivity_scan)) {
+        last_inactivity_scan = now;
+        e = tick_inactivity(&x, w, now, &t);
+    }
+    if (!e) {
+        int64_t raw = setting(&x, 24, "raw_retention_s", 86400) * 1000;
+        int64_t kept = setting(&x, 25, "alarm_raw_retention_s", 7776000) * 1000;
+        int64_t mins = setting(&x, 26, "minute_retention_s", 604800) * 1000;
+        int64_t hours = setting(&x, 27, "hour_retention_s", 34560000) * 1000;
+        e = trim(&x, 28, "DELETE FROM readings WHERE id IN (SELECT id FROM readings WHERE keep=0 AND at<? LIMIT 20000)", now - raw);
+        if (!e) e = trim(&x, 29, "DELETE FROM readings WHERE id IN (SELECT id FROM readings WHERE keep=1 AND at<? LIMIT 20000)", now - kept);
+        if (!e) e = trim(&x, 32, "DELETE FROM reading_agg WHERE res=60000 AND bucket<?", now - mins);
+        if (!e) e = trim(&x, 33, "DELETE FROM reading_agg WHERE res=3600000 AND bucket<?", now - hours);
+        if (!e) e = trim(&x, 34, "DELETE FROM silences WHERE until_at<?", now - 30LL * 86400000);
+    }
+    sx_done(&x);
+    sensor__count(0, t.raised, t.repeats, t.suppressed, t.cases);
+    if (report) {
+        json_object_set_new(report, "offline", json_integer(offline));
+        json_object_set_new(report, "raised", json_integer((json_int_t)t.raised));
+        json_object_set_new(report, "suppressed", json_integer((json_int_t)t.suppressed));
+        json_object_set_new(report, "cases", json_integer((json_int_t)t.cases));
+    }
+    return e;
+}
