@@ -23,5 +23,5 @@ export function caseTable(cases, { cols = ['no', 'title', 'category', 'area', 's
     caption ? h('caption', null, caption) : null,
     h('thead', null, h('tr', null, allCols.map((k) => h('th', { scope: 'col' }, label(k))))),
     h('tbody', null, cases.map((c) => h('tr', { dataset: { id: c.id, no: c.no, state: c.state } },
-      allCols.map((k) => h('td', { 'data-label': label(k), class: 'c-' + k }, k === 'extra' ? extra(c) : cell[k](c))))))));
+      allCols.map((k) => h('td', { 'data-label': label(k), class: 'c-' + k }, h('span', { class: 'cv' }, k === 'extra' ? extra(c) : cell[k](c)))))))));
 }

@@ -65,7 +65,7 @@ export function timeline(c) {
     h('div', { class: 'tl-who' }, `${e.actor} · ${has('role.' + e.role) ? t('role.' + e.role) : e.role}`),
     e.reason ? h('div', { class: 'tl-reason' }, e.reason) : null,
     h('div', { class: 'tl-hash', title: e.hash }, '#' + e.seq + ' ' + (e.hash || '').slice(0, 16) + '…')));
-  return h('section', { class: 'card', 'aria-labelledby': 'tl-h' },
+  return h('section', { class: 'card o-timeline', 'aria-labelledby': 'tl-h' },
     h('div', { class: 'card-head' }, h('h2', { id: 'tl-h' }, t('case.timeline')), c.trace ? traceMark(c) : null),
     items.length ? h('ol', { class: 'timeline' }, items) : h('p', { class: 'muted' }, t('common.none')));
 }
@@ -99,7 +99,7 @@ function ratingGroup() {
 // actionPanel(c, user, onDone): the buttons and forms for the allowed actions.
 export function actionPanel(c, user, onDone) {
   const names = actionsFor(user.role, c.state);
-  const box = h('section', { class: 'card actions', 'aria-labelledby': 'act-h' }, h('h2', { id: 'act-h' }, t('case.actions')));
+  const box = h('section', { class: 'card actions o-actions', 'aria-labelledby': 'act-h' }, h('h2', { id: 'act-h' }, t('case.actions')));
   if (!names.length) { box.append(h('p', { class: 'muted' }, t('case.no_actions'))); return box; }
   const formHost = h('div', { class: 'action-form' });
   const bar = h('div', { class: 'btn-row' });

@@ -28,10 +28,10 @@ export async function renderCase(ctx, id, { back } = {}) {
     h('div', { class: 'case-head' }, pageTitle(c.title), traceMark(c)),
     h('div', { class: 'case-grid' },
       h('div', { class: 'col' },
-        h('section', { class: 'card', 'aria-label': t('case.details') },
+        h('section', { class: 'card o-details', 'aria-label': t('case.details') },
           caseSummary(c),
           c.body ? h('p', { class: 'case-body' }, c.body) : null),
-        mapEl ? h('section', { class: 'card' }, mapEl) : null),
+        mapEl ? h('section', { class: 'card o-map' }, mapEl) : null),
       h('div', { class: 'col' },
         actionPanel(c, ctx.user, refresh),
         timeline(c))));
