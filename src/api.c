@@ -682,6 +682,7 @@ static const jc_route_table *const tables[] = {
     &api_core_routes,
     &api_open311_routes,
     &api_worklist_routes,
+    &api_eval_routes,
     &api_sensor_routes,
 };
 

@@ -30,6 +30,7 @@ int cmd_audit(int argc, char **argv);     /* src/audit.c  */
 int cmd_demo(int argc, char **argv);      /* src/seed.c   */
 int cmd_detect(int argc, char **argv);    /* src/detect_cli.c */
 int cmd_classify(int argc, char **argv);  /* src/classify_cli.c */
+int cmd_evaluation(int argc, char **argv); /* src/eval.c ("eval") */
 int cmd_device(int argc, char **argv);    /* src/sensor.c */
 int cmd_open311(int argc, char **argv);   /* src/open311.c */
 

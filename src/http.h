@@ -110,6 +110,7 @@ extern const jc_route_table api_core_routes;
 extern const jc_route_table api_open311_routes;
 extern const jc_route_table api_photo_routes;
 extern const jc_route_table api_worklist_routes;
+extern const jc_route_table api_eval_routes;
 extern const jc_route_table api_sensor_routes;
 
 /* ---- helpers for handlers (api.c) ----------------------------------------- */

@@ -24,6 +24,7 @@ static const jc_command commands[] = {
     {"demo", cmd_demo, "seed a small demo street into a database"},
     {"detect", cmd_detect, "early warning on a count series (EARS, CUSUM, Farrington)"},
     {"classify", cmd_classify, "train, evaluate and run the report text classifier"},
+    {"eval", cmd_evaluation, "evaluation tables (三率, GB/T 30428 indicators), CSV or Excel"},
     {"device", cmd_device, "register sensor devices in bulk from CSV"},
     {"open311", cmd_open311, "manage the API keys of Open311 GeoReport v2 clients"},
 };

@@ -40,6 +40,7 @@ extern const jc_schema schema_dispatch;
 extern const jc_schema schema_open311;
 extern const jc_schema schema_photo;
 extern const jc_schema schema_worklist;
+extern const jc_schema schema_eval;
 extern const jc_schema schema_sensor;
 
 /* Applies the core migrations, then each module's (see store_sqlite.c's

@@ -203,6 +203,7 @@ static const jc_schema *const module_schemas[] = {
     &schema_open311,
     &schema_photo,
     &schema_worklist,
+    &schema_eval,
     &schema_sensor,
 };
 
