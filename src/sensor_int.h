@@ -63,7 +63,7 @@ typedef struct {
     char id[64], type[24], grid[24], dept[32], person_ref[64], person_label[64], label[128];
     int has_point;
     double lon, lat;
-    int64_t installed_at, heartbeat_s, last_seen, created_at;
+    int64_t installed_at, heartbeat_s, last_seen, created_at, keep_until;
     double battery;
     int has_battery, online;
     char token_hash[65];

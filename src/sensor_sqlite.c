@@ -409,6 +409,7 @@ static void read_dev(sqlite3_stmt *s, sensor_device *d) {
     d->online = sqlite3_column_int(s, 13);
     d->created_at = sqlite3_column_int64(s, 14);
     ccopy(s, 15, d->token_hash, sizeof d->token_hash);
+    d->keep_until = sqlite3_column_int64(s, 16);
 }
 
 jc_err sensor__device_put(jc_conn *w, const sensor_device *d, int create, char *msg, size_t msz) {
@@ -760,7 +761,8 @@ static jc_err raise_alarm(sx *x, jc_conn *w, const sensor_device *d, const alarm
         sqlite3_bind_int64(s, 1, case_id);
         sqlite3_bind_int64(s, 2, id);
         if ((e = run(x, s, "alarm case"))) return e;
-        if (opened) t->cases++, *case_opened = 1;
+        if (opened) t->cases++;
+        *case_opened = 1; /* opened or joined: the alarm has its case */
     }
     keep_around(x, d->id, at);
     return JC_OK;
@@ -792,14 +794,7 @@ static jc_err ingest_one(sx *x, jc_conn *w, sensor_reading *rd, tally *t) {
         return JC_ERR_NOTFOUND;
     }
     if (e) return e;
-    int64_t keep_until = 0;
-    {
-        sqlite3_stmt *s = q(x, 14, "SELECT keep_until FROM devices WHERE id=?");
-        if (s) {
-            btext(s, 1, d.id);
-            if (sqlite3_step(s) == SQLITE_ROW) keep_until = sqlite3_column_int64(s, 0);
-        }
-    }
+    int64_t keep_until = d.keep_until;
     for (int i = 0; i < rd->n; i++)
         if (!alarm_metric_known(d.type, rd->metric[i])) {
             char why[96];
@@ -843,14 +838,15 @@ static jc_err ingest_one(sx *x, jc_conn *w, sensor_reading *rd, tally *t) {
         if ((e = run(x, s, "reading")) || (e = agg(x, d.id, m, 60000, rd->at, v)) ||
             (e = agg(x, d.id, m, 3600000, rd->at, v)))
             return e;
-        int has_prev = 0;
+        int has_prev = 0, need_prev = 0;
         double prev = 0;
         int64_t prev_at = 0;
-        s = q(x, 17, "SELECT value, at FROM device_state WHERE device=? AND metric=?");
-        if (!s) return JC_ERR_DB;
-        btext(s, 1, d.id);
-        btext(s, 2, m);
-        if (sqlite3_step(s) == SQLITE_ROW) {
+        for (size_t j = 0; j < nr; j++)
+            if (rs[j]->kind == AK_RATE && !strcmp(rs[j]->metric, m)) need_prev = 1;
+        s = !need_prev ? NULL : q(x, 17, "SELECT value, at FROM device_state WHERE device=? AND metric=?");
+        if (need_prev && !s) return JC_ERR_DB;
+        if (s) btext(s, 1, d.id), btext(s, 2, m);
+        if (s && sqlite3_step(s) == SQLITE_ROW) {
             has_prev = 1;
             prev = sqlite3_column_double(s, 0);
             prev_at = sqlite3_column_int64(s, 1);
@@ -893,16 +889,19 @@ jc_err sensor__ingest(jc_conn *w, sensor_reading *rs, size_t n, size_t *accepted
     tally t = {0};
     size_t ok = 0;
     for (size_t i = 0; i < n && !e; i++) {
-        if (exec(&x, "SAVEPOINT sensor_reading") != SQLITE_OK) {
-            e = JC_ERR_DB;
+        sqlite3_stmt *sp = q(&x, 35, "SAVEPOINT sensor_reading");
+        if (!sp || sqlite3_step(sp) != SQLITE_DONE) {
+            e = dberr(&x, "savepoint");
             break;
         }
         jc_err r = ingest_one(&x, w, &rs[i], &t);
         if (r) {
-            exec(&x, "ROLLBACK TO sensor_reading");
+            sqlite3_stmt *rb = q(&x, 36, "ROLLBACK TO sensor_reading");
+            if (rb) (void)sqlite3_step(rb);
             rs[i].case_opened = 0;
         } else ok++;
-        exec(&x, "RELEASE sensor_reading");
+        sqlite3_stmt *rl = q(&x, 37, "RELEASE sensor_reading");
+        if (rl) (void)sqlite3_step(rl);
         if (r == JC_ERR_DB || r == JC_ERR_NOMEM) e = r;
     }
     sx_done(&x);
