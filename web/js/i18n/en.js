@@ -10,7 +10,7 @@ export default {
   'nav.password': 'Change password', 'nav.logout': 'Log out',
 
   'role.resident': 'Resident', 'role.grid_worker': 'Grid worker', 'role.community_staff': 'Community staff', 'role.dispatcher': 'Street command centre',
-  'role.dept_staff': 'Department', 'role.supervisor': 'Supervisor', 'role.admin': 'Administrator',
+  'role.dept_staff': 'Department', 'role.supervisor': 'Supervisor', 'role.admin': 'Administrator', 'role.system': 'System',
 
   'state.reported': 'Reported', 'state.registered': 'Registered', 'state.dispatched': 'Dispatched', 'state.accepted': 'Accepted',
   'state.handling': 'Handling', 'state.feedback': 'Feedback given', 'state.verified': 'Verified', 'state.closed': 'Closed',

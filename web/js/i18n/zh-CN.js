@@ -10,7 +10,7 @@ export default {
   'nav.password': '修改密码', 'nav.logout': '退出登录',
 
   'role.resident': '居民', 'role.grid_worker': '网格员', 'role.community_staff': '社区工作人员', 'role.dispatcher': '街道指挥中心',
-  'role.dept_staff': '职能部门', 'role.supervisor': '督查', 'role.admin': '系统管理员',
+  'role.dept_staff': '职能部门', 'role.supervisor': '督查', 'role.admin': '系统管理员', 'role.system': '系统自动',
 
   'state.reported': '待立案', 'state.registered': '已立案', 'state.dispatched': '已派遣', 'state.accepted': '已签收',
   'state.handling': '处置中', 'state.feedback': '已反馈', 'state.verified': '已核查', 'state.closed': '已结案',
