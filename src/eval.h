@@ -115,7 +115,8 @@ jc_err eval_export_csv(const eval_table *t, jc_buf *b) JC_MUST_CHECK;
 typedef struct eval_inc eval_inc;
 jc_err eval_inc_open(jc_conn *w, eval_inc **out) JC_MUST_CHECK;
 void eval_inc_close(eval_inc *inc); /* NULL is a no-op */
-/* eval_on_event through a kept handle (the fast path). */
+/* eval_on_event through a kept handle (the fast path); settings are read
+ * when the handle is opened: reopen it after changing eval_config. */
 jc_err eval_inc_event(eval_inc *inc, int64_t case_id, int64_t now_ms) JC_MUST_CHECK;
 /* Call after any event of case_id (on the writer): recomputes the case's
  * facts as of now_ms and applies the difference to the counters of the

@@ -92,11 +92,12 @@ const struct calendar *eval__calendar(jc_conn *c) {
 
 /* ---- loading cases ----------------------------------------------------------------- */
 
-enum { Q_CASES, Q_PHASES, Q_OWNERS, Q_RETURNS, Q_MEMBERS, Q_RANGE, Q_FACTS_GET, Q_FACTS_PUT, Q_COUNTER, Q__N };
+enum { Q_CASES, Q_CASE_ONE, Q_PHASES, Q_OWNERS, Q_RETURNS, Q_MEMBERS, Q_RANGE, Q_FACTS_GET, Q_FACTS_PUT, Q_COUNTER, Q__N };
 
 static const char *const qsql[Q__N] = {
     "SELECT id, created_at, area, state, COALESCE(rating,'') FROM cases"
-    " WHERE ((?3 IS NULL AND created_at>=?1 AND created_at<?2) OR id=?3) ORDER BY id",
+    " WHERE created_at>=?1 AND created_at<?2 ORDER BY id",
+    "SELECT id, created_at, area, state, COALESCE(rating,'') FROM cases WHERE id=?3",
     "SELECT case_id, phase, COALESCE(dept_id,0), COALESCE(user_id,0), start_at, COALESCE(deadline_at,0),"
     " COALESCE(end_at,0), COALESCE(end_reason,''), paused_ms FROM case_phase"
     " WHERE case_id BETWEEN ?1 AND ?2 ORDER BY case_id, start_at",
@@ -118,6 +119,7 @@ struct eval_inc {
     sqlite3 *db;
     jc_conn *c;
     sqlite3_stmt *q[Q__N];
+    eval_params p; /* loaded when the handle is opened */
 };
 
 jc_err eval_inc_open(jc_conn *w, eval_inc **out) {
@@ -125,6 +127,11 @@ jc_err eval_inc_open(jc_conn *w, eval_inc **out) {
     if (!inc) return JC_ERR_NOMEM;
     inc->c = w;
     inc->db = store_sqlite_db(w);
+    jc_err pe = eval_params_load(w, &inc->p);
+    if (pe) {
+        free(inc);
+        return pe;
+    }
     for (int i = 0; i < Q__N; i++)
         if (sqlite3_prepare_v3(inc->db, qsql[i], -1, SQLITE_PREPARE_PERSISTENT, &inc->q[i], NULL) != SQLITE_OK) {
             jc_err e = db_fail(inc->db, qsql[i]);
@@ -179,12 +186,11 @@ static jc_err scan_with(sqlite3_stmt *const *q, int64_t t0, int64_t t1, int64_t 
         sqlite3_bind_int64(cs[i].s, 2, hi);
         cur_next(&cs[i]);
     }
-    sqlite3_stmt *s = q[Q_CASES];
+    sqlite3_stmt *s = q[only_id ? Q_CASE_ONE : Q_CASES];
     sqlite3_reset(s);
     sqlite3_clear_bindings(s);
-    sqlite3_bind_int64(s, 1, t0);
-    sqlite3_bind_int64(s, 2, t1);
     if (only_id) sqlite3_bind_int64(s, 3, only_id);
+    else sqlite3_bind_int64(s, 1, t0), sqlite3_bind_int64(s, 2, t1);
     static __thread ev_case k;
     int rc;
     while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
@@ -357,8 +363,8 @@ jc_err eval_inc_event(eval_inc *inc, int64_t case_id, int64_t now_ms) {
     o.found = 0;
     o.as_of = now_ms;
     o.cal = eval__calendar(inc->c);
-    jc_err e = eval_params_load(inc->c, &o.p);
-    if (e) return e;
+    o.p = inc->p;
+    jc_err e;
     if ((e = scan_with(inc->q, 0, 0, case_id, one_cb, &o))) return e;
     /* The old facts. */
     static __thread fact_set old;
