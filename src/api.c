@@ -11,6 +11,9 @@
 #include "audit.h"
 #include "auth.h"
 #include "case.h"
+#include "dispatch.h"
+#include "geo.h"
+#include "sensor.h"
 
 #include <jansson.h>
 #include <math.h>
@@ -240,6 +243,13 @@ static jc_err run_case_create(jc_conn *w, jc_deferred *d) {
         snprintf(d->message, sizeof d->message, "%s", why.message);
         return e;
     }
+    if (k->flags & CASE_F_DUPLICATE || k->has_point) {
+        /* creation may have chained a merge: answer with the stored row */
+        jc_case now_k;
+        if ((e = store_case_get(w, k->id, &now_k))) return e;
+        case_clear(k);
+        *k = now_k;
+    }
     d->status = 201;
     return JC_OK;
 }
@@ -248,13 +258,13 @@ static json_t *render_case(jc_deferred *d) { return case_to_json(d->data, &d->us
 
 static void h_case_create(jc_req *r) {
     const char *title, *body = "", *category, *area = NULL, *address = NULL, *phone = NULL,
-                       *source = NULL;
+                       *source = NULL, *crs_name = NULL;
     double lon = 0, lat = 0;
     int has_lon, has_lat;
     if (api_need_str(r, "title", 200, &title) < 0 || api_get_str(r, "body", 5000, &body) < 0 ||
         api_need_str(r, "category", 15, &category) < 0 || api_get_str(r, "area", 23, &area) < 0 ||
         api_get_str(r, "address", 200, &address) < 0 || api_get_str(r, "phone", 20, &phone) < 0 ||
-        api_get_str(r, "source", 15, &source) < 0 ||
+        api_get_str(r, "source", 15, &source) < 0 || api_get_str(r, "crs", 10, &crs_name) < 0 ||
         (has_lon = api_get_num(r, "lon", -180, 180, &lon)) < 0 ||
         (has_lat = api_get_num(r, "lat", -90, 90, &lat)) < 0)
         return;
@@ -273,17 +283,22 @@ static void h_case_create(jc_req *r) {
             return http_reply_error(r, JC_ERR_DENIED, "source '%s' is reserved to the platform", source);
     }
     if (!area || !*area) area = r->user.area;
-    if (!area || !*area)
-        return http_reply_error(r, JC_ERR_INVALID, "field 'area' is required (the grid or community code)");
-    if (area_scoped(r->user.role) && !has_prefix(area, r->user.area))
+    if ((!area || !*area) && !has_lon)
+        return http_reply_error(r, JC_ERR_INVALID, "give a point (lon, lat) or an area (grid or community code)");
+    if (area && *area && area_scoped(r->user.role) && !has_prefix(area, r->user.area))
         return http_reply_error(r, JC_ERR_DENIED, "area %s is outside your scope %s", area, r->user.area);
+    geo_crs crs = GEO_WGS84;
+    if (crs_name && geo_crs_parse(crs_name, &crs) != JC_OK)
+        return http_reply_error(r, JC_ERR_INVALID, "crs must be wgs84, gcj02 or bd09");
+    if (has_lon && geo_to_wgs84(crs, lon, lat, &lon, &lat) != JC_OK)
+        return http_reply_error(r, JC_ERR_INVALID, "bad coordinates");
     jc_case *k = calloc(1, sizeof *k);
     if (!k) return http_reply_error(r, JC_ERR_NOMEM, "out of memory");
     k->title = jc_strdup(title);
     k->body = jc_strdup(body);
     k->address = address && *address ? jc_strdup(address) : NULL;
     snprintf(k->category, sizeof k->category, "%s", category);
-    snprintf(k->area, sizeof k->area, "%s", area);
+    snprintf(k->area, sizeof k->area, "%s", area ? area : "");
     snprintf(k->source, sizeof k->source, "%s",
              source ? source : r->user.role == ROLE_GRID_WORKER ? "patrol" : "web");
     if (phone) snprintf(k->phone, sizeof k->phone, "%s", phone);
@@ -343,6 +358,16 @@ static void h_case_list(jc_req *r) {
         if (jc_parse_i64(tmp, &f.before_id) || f.before_id < 1)
             return http_reply_error(r, JC_ERR_INVALID, "before must be a case id");
     }
+    if (http_query(r, "escalated", tmp, sizeof tmp) && !strcmp(tmp, "1")) f.escalated = 1;
+    if (http_query(r, "overdue", tmp, sizeof tmp) && !strcmp(tmp, "1")) f.flags |= CASE_F_OVERDUE;
+    if (http_query(r, "ownerless", tmp, sizeof tmp) && !strcmp(tmp, "1")) f.flags |= CASE_F_OWNERLESS;
+    if (http_query(r, "unlocated", tmp, sizeof tmp) && !strcmp(tmp, "1")) f.flags |= CASE_F_UNLOCATED;
+    if (http_query(r, "whistle", tmp, sizeof tmp) && !strcmp(tmp, "1")) f.flags |= CASE_F_WHISTLE;
+    if (http_query(r, "assignee", tmp, sizeof tmp)) {
+        if (!strcmp(tmp, "me")) f.assignee_id = r->user.id;
+        else if (jc_parse_i64(tmp, &f.assignee_id) || f.assignee_id < 1)
+            return http_reply_error(r, JC_ERR_INVALID, "assignee must be a user id or me");
+    }
     if (http_query(r, "dept", tmp, sizeof tmp)) {
         if (jc_parse_i64(tmp, &f.dept_id) || f.dept_id < 1)
             return http_reply_error(r, JC_ERR_INVALID, "dept must be a department id");
@@ -393,7 +418,7 @@ static void h_case_get(jc_req *r) {
     if (api_param_id(r, 0, &id)) return;
     jc_case k;
     jc_err e = store_case_get(r->db, id, &k);
-    if (e == JC_OK && !case_visible(&r->user, &k)) {
+    if (e == JC_OK && !case_visible_db(r->db, &r->user, &k)) {
         case_clear(&k);
         e = JC_ERR_NOTFOUND;
     }
@@ -407,6 +432,10 @@ static void h_case_get(jc_req *r) {
         return http_reply_error(r, e, "timeline");
     }
     json_object_set_new(o, "timeline", tl);
+    if ((e = dispatch_case_json(r->db, id, o))) {
+        json_decref(o);
+        return http_reply_error(r, e, "routing details");
+    }
     jc_verify_report vr;
     if (audit_verify_case(r->db, id, &vr) == JC_OK)
         json_object_set_new(o, "trace", json_pack("{s:b,s:s}", "verified", vr.ok, "message",
@@ -662,7 +691,7 @@ static const jc_route core_routes[] = {
     {"GET", "/api/v1/depts", h_depts, ACCESS_PUBLIC, NULL},
     {"GET", "/api/v1/categories", h_categories, ACCESS_PUBLIC, NULL},
     {"POST", "/api/v1/cases", h_case_create, ACCESS_USER,
-     "title,body,category,area,lon,lat,address,phone,source"},
+     "title,body,category,area,lon,lat,crs,address,phone,source"},
     {"GET", "/api/v1/cases", h_case_list, ACCESS_USER, NULL},
     {"GET", "/api/v1/cases/:id", h_case_get, ACCESS_USER, NULL},
     {"GET", "/api/v1/cases/:id/audit", h_case_audit, ACCESS_USER, NULL},
@@ -679,6 +708,7 @@ const jc_route_table api_core_routes = {core_routes, JC_ARRAY_LEN(core_routes)};
 /* Every module's routes, searched in order.  Add a module's table here. */
 static const jc_route_table *const tables[] = {
     &api_photo_routes, /* before core: /cases/:id/photos over /cases/:id/:action */
+    &api_dispatch_routes, /* before core: /cases/:id/whistle over /cases/:id/:action */
     &api_core_routes,
     &api_open311_routes,
     &api_worklist_routes,
@@ -845,5 +875,6 @@ jc_err api_metrics(jc_req *r, jc_buf *b) {
         (unsigned long long)ss.failed_jobs, (unsigned long long)ss.queue_depth,
         (unsigned long long)ss.max_batch);
     if (!e) e = store_case_count_by_state(r->db, state_metric, b);
+    if (!e) e = sensor_metrics(b);
     return e;
 }

@@ -10,6 +10,7 @@
 #include "case.h"
 #include "audit.h"
 #include "auth.h"
+#include "dispatch.h"
 #include "store.h"
 
 #include <jansson.h>
@@ -42,8 +43,7 @@ static const struct {
 } actions[ACT__COUNT] = {
     [ACT_REGISTER] = {"register", S(ST_REPORTED), ST_REGISTERED,
                       R_DISPATCH | ROLE_BIT(ROLE_COMMUNITY_STAFF), 0},
-    [ACT_DISPATCH] = {"dispatch", S(ST_REGISTERED) | S(ST_RETURNED), ST_DISPATCHED, R_DISPATCH,
-                      NEED_DEPT},
+    [ACT_DISPATCH] = {"dispatch", S(ST_REGISTERED) | S(ST_RETURNED), ST_DISPATCHED, R_DISPATCH, 0},
     [ACT_ACCEPT] = {"accept", S(ST_DISPATCHED), ST_ACCEPTED, R_DEPT, 0},
     [ACT_HANDLE] = {"handle", S(ST_ACCEPTED) | S(ST_HANDLING), ST_HANDLING, R_DEPT, 0},
     [ACT_FEEDBACK] = {"feedback", S(ST_ACCEPTED) | S(ST_HANDLING), ST_FEEDBACK, R_DEPT, 0},
@@ -66,6 +66,9 @@ static const struct {
                    R_DISPATCH, NEED_TARGET},
     [ACT_REOPEN] = {"reopen", S(ST_CLOSED) | S(ST_RATED), ST_REGISTERED, R_SUPERVISE, NEED_REASON},
     [ACT_ESCALATE] = {"escalate", OPEN_STATES, TO_SAME, R_SUPERVISE, 0},
+    [ACT_UPHOLD] = {"uphold", S(ST_RETURNED), ST_REGISTERED, R_DISPATCH, 0},
+    [ACT_REJECT] = {"reject", S(ST_RETURNED), ST_DISPATCHED, R_DISPATCH, NEED_REASON},
+    [ACT_REMIND] = {"remind", OPEN_STATES, TO_SAME, ROLE_BIT(ROLE_SYSTEM), 0},
 };
 
 const char *case_action_name(jc_action a) {
@@ -133,8 +136,6 @@ static jc_err append(jc_conn *w, const jc_user *actor, const jc_case *k, const c
     return store_audit_append(w, &e);
 }
 
-static int64_t hours_ms(double h) { return (int64_t)(h * 3600.0 * 1000.0); }
-
 jc_err case_create(jc_conn *w, const jc_user *actor, jc_case *k, const char *payload_hash,
                    jc_case_err *why) {
     jc_category cat;
@@ -146,52 +147,40 @@ jc_err case_create(jc_conn *w, const jc_user *actor, jc_case *k, const char *pay
     if (e) return e;
     k->priority = cat.urgent ? 1 : 0;
     category_clear(&cat);
-    jc_area area;
-    e = store_area_get(w, k->area, &area);
-    if (e == JC_ERR_NOTFOUND) {
-        set_why(why, "unknown area '%s'", k->area);
-        return JC_ERR_INVALID;
-    }
-    if (e) return e;
-    area_clear(&area);
     k->state = ST_REPORTED;
     k->held_from = ST__COUNT;
     k->created_ms = k->updated_ms = jc_now_ms();
     k->version = 1;
     if (actor->role == ROLE_RESIDENT || !k->reporter_id) k->reporter_id = actor->id;
+    /* locating (a point wins over a given area) and duplicate search */
+    dispatch_plan plan = {0};
+    jc_action_args none = {0};
+    if ((e = dispatch_prepare(w, actor, k, ACT__COUNT, ST__COUNT, &none, &plan, why))) return e;
+    jc_area area;
+    e = k->area[0] ? store_area_get(w, k->area, &area) : JC_ERR_NOTFOUND;
+    if (e == JC_ERR_NOTFOUND) {
+        set_why(why, k->area[0] ? "unknown area '%s'" : "give a point or an area%s", k->area);
+        return JC_ERR_INVALID;
+    }
+    if (e) return e;
+    area_clear(&area);
     e = store_case_insert(w, k);
     if (e) return e;
-    return append(w, actor, k, "report", NULL, NULL, payload_hash);
+    if ((e = append(w, actor, k, "report", NULL, NULL, payload_hash))) return e;
+    return dispatch_after(w, actor, k, ACT__COUNT, &plan, why);
 }
 
 /* Applies the side effects of action a (fields other than state). */
 static jc_err apply_effect(jc_conn *w, jc_case *k, jc_action a, const jc_action_args *args,
                            int64_t now, jc_case_err *why) {
-    jc_category cat = {0};
-    int have_cat = store_category_get(w, k->category, &cat) == JC_OK;
-    double accept_h = have_cat ? cat.accept_h : 2, handle_h = have_cat ? cat.handle_h : 24,
-           verify_h = have_cat ? cat.verify_h : 8;
-    category_clear(&cat);
+    (void)w;
     switch (a) {
-    case ACT_DISPATCH: {
-        jc_dept d;
-        jc_err e = store_dept_get(w, args->dept_id, &d);
-        if (e == JC_ERR_NOTFOUND) {
-            set_why(why, "unknown department %lld", (long long)args->dept_id);
+    case ACT_DISPATCH:
+        if (args->dept_id < 0) {
+            set_why(why, "dept_id must be positive");
             return JC_ERR_INVALID;
         }
-        if (e) return e;
-        k->dept_id = d.id;
-        k->deadline_ms = now + hours_ms(accept_h);
-        break;
-    }
-    case ACT_ACCEPT:
-    case ACT_REWORK:
-        k->deadline_ms = now + hours_ms(handle_h);
-        break;
-    case ACT_FEEDBACK:
-        k->deadline_ms = now + hours_ms(verify_h);
-        break;
+        break; /* dispatch_prepare routes and sets dept and deadline */
     case ACT_VERIFY:
     case ACT_CLOSE:
     case ACT_VOID:
@@ -261,7 +250,7 @@ jc_err case_act(jc_conn *w, const jc_user *actor, int64_t id, jc_action a,
     jc_err e = store_case_get(w, id, &k);
     if (e == JC_ERR_NOTFOUND) set_why(why, "no case %lld", (long long)id);
     if (e) return e;
-    if (!case_visible(actor, &k)) {
+    if (!case_visible_db(w, actor, &k)) {
         case_clear(&k);
         set_why(why, "no case %lld", (long long)id); /* do not reveal it exists */
         return JC_ERR_NOTFOUND;
@@ -326,10 +315,20 @@ jc_err case_act(jc_conn *w, const jc_user *actor, int64_t id, jc_action a,
         k.state = (jc_state)to;
     }
     k.updated_ms = now;
+    dispatch_plan plan = {0};
+    if ((e = dispatch_prepare(w, actor, &k, (int)a, from, args, &plan, why))) goto out;
     const char *reason = args->reason && *args->reason ? args->reason : args->note;
     if ((e = store_case_update(w, &k))) goto out;
     if ((e = append(w, actor, &k, actions[a].name, state_name(from), reason, args->payload_hash)))
         goto out;
+    if ((e = dispatch_after(w, actor, &k, (int)a, &plan, why))) goto out;
+    if (plan.route_after || plan.merge_into) {
+        /* chained actions changed the row: answer with what is stored now */
+        jc_case now_k;
+        if ((e = store_case_get(w, id, &now_k))) goto out;
+        case_clear(&k);
+        k = now_k;
+    }
     *out = k;
     return JC_OK;
 out:
@@ -346,6 +345,21 @@ jc_err case_auto_register(jc_conn *w, const jc_user *actor, int64_t id, jc_case_
     jc_err e = case_act(w, &sys, id, ACT_REGISTER, &args, &out, why);
     if (e == JC_OK) case_clear(&out);
     return e;
+}
+
+int case_visible_db(jc_conn *c, const jc_user *u, const jc_case *k) {
+    if (case_visible(u, k)) return 1;
+    if (u->role == ROLE_DEPT_STAFF && u->dept_id) return dispatch_dept_involved(c, k->id, u->dept_id);
+    if (u->role == ROLE_RESIDENT) return dispatch_follows(c, k->id, u->id);
+    return 0;
+}
+
+jc_err case_touch(jc_conn *w, const jc_user *actor, jc_case *k, const char *action,
+                  const char *reason) {
+    k->updated_ms = jc_now_ms();
+    jc_err e = store_case_update(w, k);
+    if (e) return e;
+    return append(w, actor, k, action, state_name(k->state), reason, NULL);
 }
 
 jc_err case_audit_note(jc_conn *w, const jc_user *actor, const jc_case *k, const char *action,

@@ -24,6 +24,9 @@ typedef enum {
     ACT_REGISTER, ACT_DISPATCH, ACT_ACCEPT, ACT_HANDLE, ACT_FEEDBACK, ACT_VERIFY,
     ACT_REWORK, ACT_CLOSE, ACT_RATE, ACT_RETURN, ACT_SUSPEND, ACT_DEFER, ACT_RESUME,
     ACT_EXTEND, ACT_VOID, ACT_MERGE, ACT_REOPEN, ACT_ESCALATE,
+    ACT_UPHOLD,  /* the dispatcher upholds a department's return: re-route */
+    ACT_REJECT,  /* the dispatcher rejects it: back to the same department */
+    ACT_REMIND,  /* the platform: 80 % of a phase's time has passed */
     ACT__COUNT
 } jc_action;
 
@@ -35,7 +38,8 @@ int case_action_parse(const char *s);
 typedef struct {
     const char *reason;    /* return, rework, suspend, defer, extend, void, merge, reopen */
     const char *note;      /* free text recorded with handle/feedback/verify */
-    int64_t dept_id;       /* dispatch */
+    int64_t dept_id;       /* dispatch (0: route by the responsibility list) */
+    const char *reason_code; /* return: a code from the return reasons */
     int64_t deadline_ms;   /* extend (new deadline), defer (until) */
     const char *rating;    /* rate: satisfied | basic | unsatisfied */
     int64_t target_id;     /* merge: the case this one merges into */
@@ -68,6 +72,15 @@ jc_err case_act(jc_conn *w, const jc_user *actor, int64_t id, jc_action a,
  * finding, a sensor alarm, a warning need no dispatcher to register them);
  * registration routes it through dispatch when dispatch is configured. */
 jc_err case_auto_register(jc_conn *w, const jc_user *actor, int64_t id, jc_case_err *why) JC_MUST_CHECK;
+
+/* True when u may see case k, also through a co-handling or whistle role
+ * (needs the database). */
+int case_visible_db(jc_conn *c, const jc_user *u, const jc_case *k);
+
+/* Writes k (already modified by the caller: flags, assignee ...) and appends
+ * an audit entry `action` with reason, the state unchanged. */
+jc_err case_touch(jc_conn *w, const jc_user *actor, jc_case *k, const char *action,
+                  const char *reason) JC_MUST_CHECK;
 
 /* Appends an audit entry about case k that does not change it (e.g. an
  * unmasked read of personal data).  k must be the current row. */

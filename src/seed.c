@@ -12,6 +12,7 @@
 #include "auth.h"
 #include "case.h"
 #include "cli.h"
+#include "dispatch.h"
 #include "store.h"
 
 #include <stdio.h>
@@ -158,6 +159,34 @@ static jc_err seed_catalogue(jc_conn *w, seed_ctx *s) {
     return e;
 }
 
+/* The responsibility list written for the demo (data/duties.csv). */
+static jc_err seed_duties(jc_conn *w, seed_ctx *s) {
+    char path[512];
+    snprintf(path, sizeof path, "%s/duties.csv", s->data_dir);
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        snprintf(s->msg, sizeof s->msg, "cannot read %s", path);
+        return JC_ERR_IO;
+    }
+    jc_buf b;
+    jc_buf_init(&b, 4 << 20);
+    char chunk[8192];
+    size_t n;
+    jc_err e = JC_OK;
+    while (!e && (n = fread(chunk, 1, sizeof chunk, f)) > 0) e = jc_buf_append(&b, chunk, n);
+    fclose(f);
+    jc_user sys;
+    auth_system_actor(&sys, "demo");
+    jc_buf errors;
+    jc_buf_init(&errors, 64 * 1024);
+    int version = 0;
+    if (!e) e = dispatch_import_list(w, &sys, b.data, b.len, "demo list", &version, &errors);
+    if (e) snprintf(s->msg, sizeof s->msg, "%s: %s", path, errors.data ? errors.data : jc_err_code(e));
+    jc_buf_free(&errors);
+    jc_buf_free(&b);
+    return e;
+}
+
 static jc_err add_user(jc_conn *w, seed_ctx *s, const char *name, const char *display, jc_role role,
                        const char *area, const char *dept_code, const char *phone, int64_t *id) {
     jc_user u = {0};
@@ -240,8 +269,16 @@ static jc_err seed_cases(jc_conn *w, seed_ctx *s) {
             {ACT_CLOSE, &dispatcher}, {ACT_RATE, &resident},
         };
         for (int st = 0; st < demo[i].stop && st < 8; st++) {
-            jc_action_args args = {.dept_id = d.id, .rating = "satisfied", .note = "演示数据"};
+            jc_action_args args = {.rating = "satisfied", .note = "演示数据"};
             jc_case out;
+            if (steps[st].a == ACT_DISPATCH) {
+                /* registration routed it already when the list covers it */
+                jc_case cur;
+                if ((e = store_case_get(w, id, &cur))) return e;
+                jc_state now_state = cur.state;
+                case_clear(&cur);
+                if (now_state == ST_DISPATCHED) continue;
+            }
             if ((e = case_act(w, steps[st].who, id, steps[st].a, &args, &out, &why))) {
                 snprintf(s->msg, sizeof s->msg, "demo case %lld: %s", (long long)id, why.message);
                 return e;
@@ -264,6 +301,7 @@ static jc_err seed_run(jc_conn *w, void *arg) {
     jc_err e;
     if ((e = seed_catalogue(w, s))) return e;
     if ((e = put_area(w, s->district, NULL, "district", s->district_name, NULL))) return e;
+    if ((e = seed_duties(w, s))) return e;
     /* The street's box: communities side by side, 4 grids (2x2) each. */
     double cw = 0.006, ch = 0.008; /* about 500 m x 900 m per community */
     int cols = s->ncomm < 4 ? s->ncomm : 4;
@@ -286,6 +324,7 @@ static jc_err seed_run(jc_conn *w, void *arg) {
                 return e;
         }
     }
+    if ((e = dispatch_invalidate(w))) return e; /* new grids */
     /* Users of every role. */
     if ((e = add_user(w, s, "admin", "系统管理员", ROLE_ADMIN, NULL, NULL, NULL, NULL)) ||
         (e = add_user(w, s, "dispatcher", "街道指挥中心", ROLE_DISPATCHER, s->street, NULL, NULL, NULL)) ||

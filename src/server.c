@@ -13,6 +13,7 @@
 #include "http.h"
 #include "auth.h"
 #include "cli.h"
+#include "dispatch.h"
 #include "photo.h"
 #include "sensor.h"
 
@@ -409,7 +410,7 @@ static void *thread_main(void *arg) {
  * work from the database (so nothing is lost across a restart). */
 typedef jc_err (*tick_fn)(jc_conn *w, int64_t now_ms);
 static const tick_fn tickers[] = {
-    NULL, /* keeps the array non-empty */
+    dispatch_tick,
     sensor_tick,
 };
 

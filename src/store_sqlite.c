@@ -34,9 +34,16 @@ enum {
     Q__COUNT
 };
 
+#define MOD_STMTS 256
+
 struct jc_conn {
     sqlite3 *db;
     sqlite3_stmt *q[Q__COUNT];
+    struct {
+        const char *sql;
+        sqlite3_stmt *st;
+    } mod[MOD_STMTS]; /* modules' statements, keyed by the SQL's address */
+    int nmod;
 };
 
 #define MAX_QUEUE 100000
@@ -92,11 +99,34 @@ static jc_err conn_open_path(const char *path, int readonly, jc_conn **out) {
 void store_conn_close(jc_conn *c) {
     if (!c) return;
     for (int i = 0; i < Q__COUNT; i++) sqlite3_finalize(c->q[i]);
-    sqlite3_close(c->db);
+    for (int i = 0; i < c->nmod; i++) sqlite3_finalize(c->mod[i].st);
+    sqlite3_close_v2(c->db);
     free(c);
 }
 
 sqlite3 *store_sqlite_db(jc_conn *c) { return c->db; }
+
+sqlite3_stmt *store_sqlite_prepare(jc_conn *c, const char *sql) {
+    for (int i = 0; i < c->nmod; i++)
+        if (c->mod[i].sql == sql) {
+            sqlite3_reset(c->mod[i].st);
+            sqlite3_clear_bindings(c->mod[i].st);
+            return c->mod[i].st;
+        }
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v3(c->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) != SQLITE_OK) {
+        jc_log(JC_LOG_ERROR, "sqlite: prepare: %s: %s", sqlite3_errmsg(c->db), sql);
+        return NULL;
+    }
+    if (c->nmod < MOD_STMTS) {
+        c->mod[c->nmod].sql = sql;
+        c->mod[c->nmod].st = st;
+        c->nmod++;
+    } else {
+        jc_log(JC_LOG_WARN, "sqlite: statement cache full; %s is not cached", sql);
+    }
+    return st;
+}
 
 jc_err store_conn_open(jc_store *st, jc_conn **out) { return conn_open_path(st->path, 1, out); }
 

@@ -13,5 +13,9 @@
 
 /* The sqlite3 handle of c (owned by c; valid while c is open). */
 sqlite3 *store_sqlite_db(jc_conn *c);
+/* A prepared statement for sql, cached on c by the ADDRESS of sql (pass a
+ * string literal or a static constant), reset and with bindings cleared.
+ * Owned by c; NULL on a prepare error (logged). */
+sqlite3_stmt *store_sqlite_prepare(jc_conn *c, const char *sql);
 
 #endif

@@ -1,0 +1,20 @@
+/*
+ * dispatch_int.h -- shared between dispatch.c and dispatch_api.c only.
+ * The routing context lives on the writer thread: call these from writer
+ * jobs only.
+ */
+#ifndef JC_DISPATCH_INT_H
+#define JC_DISPATCH_INT_H
+
+#include "calendar.h"
+#include "dispatch.h"
+#include "duty.h"
+#include "geo.h"
+
+jc_err dispatch__ensure(jc_conn *w) JC_MUST_CHECK;
+jc_err dispatch__bump(jc_conn *w) JC_MUST_CHECK;
+const duty_list *dispatch__list(int *version);
+calendar *dispatch__calendar(void);
+geo_index *dispatch__grids(void);
+
+#endif

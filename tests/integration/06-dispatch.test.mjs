@@ -1,0 +1,269 @@
+// Automatic dispatch: locating, routing by the responsibility list (most
+// specific entry, versions, ownerless), returns, the whistle, escalation
+// after a restart, duplicate merging, grid-worker assignment, the calendar.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startServer, jiceng } from './lib.mjs';
+
+let srv, T = {}, D = {};
+// Grids of the demo: community i (1-based) occupies [lon0 + ((i-1)%4)*0.006, +0.006] x
+// [lat0 + floor((i-1)/4)*0.008, +0.008]; its grid g (1..4) is the 2x2 quarter.
+const LON0 = 116.396, LAT0 = 39.905;
+const pointIn = (comm, grid) => {
+  const w0 = LON0 + ((comm - 1) % 4) * 0.006, s0 = LAT0 + Math.floor((comm - 1) / 4) * 0.008;
+  return { lon: w0 + ((grid - 1) % 2) * 0.003 + 0.0015, lat: s0 + Math.floor((grid - 1) / 2) * 0.004 + 0.002 };
+};
+
+before(async () => {
+  srv = await startServer();
+  for (const n of ['resident1', 'resident2', 'dispatcher', 'supervisor', 'worker1', 'community1', 'admin',
+    'dept_chengguan', 'dept_wuye', 'dept_gongan', 'dept_shengtai', 'dept_zhujian', 'dept_xiaofang'])
+    T[n] = await srv.login(n);
+  for (const d of (await srv.api('GET', '/api/v1/depts')).json.depts) D[d.code] = d.id;
+});
+after(async () => { await srv.cleanup(); });
+
+// Distinct filler text, so that unrelated test reports at one spot are not
+// taken for duplicates of each other (the duplicate test writes its own).
+const POOL = '东西南北上下左右前后山水木火土金日月星云风雨雪花草树鸟鱼车马路桥门窗灯';
+const filler = () => Array.from({ length: 24 }, () => POOL[Math.floor(Math.random() * POOL.length)]).join('');
+async function report(who, body) {
+  if (body.body === undefined) body = { ...body, body: filler() };
+  const r = await srv.api('POST', '/api/v1/cases', { token: T[who], body });
+  assert.equal(r.status, 201, JSON.stringify(r.json));
+  return r.json;
+}
+async function act(id, action, who, body = {}) {
+  const r = await srv.api('POST', `/api/v1/cases/${id}/${action}`, { token: T[who], body });
+  assert.equal(r.status, 200, `${action} by ${who}: ${JSON.stringify(r.json)}`);
+  return r.json;
+}
+const get = async (id, who = 'dispatcher') => (await srv.api('GET', `/api/v1/cases/${id}`, { token: T[who] })).json;
+
+test('a point is located in its grid, in WGS-84, GCJ-02 and BD-09', async () => {
+  const p = pointIn(1, 2);
+  const c = await report('resident1', { title: '垃圾', category: '0104', ...p });
+  assert.equal(c.area, '110101001001002');
+  // the same place given in GCJ-02 (Amap): shifted by roughly +0.006/+0.0014 degrees
+  const ex = await srv.api('POST', '/api/v1/route/explain', { token: T.dispatcher, body: { category: '0104', lon: p.lon + 0.006245, lat: p.lat + 0.001385, crs: 'gcj02' } });
+  assert.equal(ex.status, 200);
+  assert.equal(ex.json.grid, '110101001001002');
+  const bd = await srv.api('POST', '/api/v1/route/explain', { token: T.dispatcher, body: { category: '0104', lon: p.lon + 0.012745, lat: p.lat + 0.007385, crs: 'bd09' } });
+  assert.equal(bd.json.grid, '110101001001002');
+  const bad = await srv.api('POST', '/api/v1/route/explain', { token: T.dispatcher, body: { category: '0104', lon: p.lon, lat: p.lat, crs: 'mars' } });
+  assert.equal(bad.status, 400);
+  const far = await report('resident1', { title: '垃圾', category: '0104', lon: 116.2, lat: 39.8 });
+  assert.ok(far.flags.includes('unlocated'));
+  assert.equal(far.area, '110101001');
+});
+
+test('registration routes by the most specific entry and explains why', async () => {
+  const c = await report('resident1', { title: '暴露垃圾', body: '垃圾堆在路口', category: '0104', ...pointIn(1, 1) });
+  const d = await act(c.id, 'register', 'dispatcher');
+  assert.equal(d.state, 'dispatched');
+  assert.equal(d.dept_id, D.chengguan);
+  const full = await get(c.id);
+  assert.equal(full.route.entry_id, 'S-0104-110101001', 'the street entry beats the district entry');
+  assert.equal(full.route.lead_dept, 'chengguan');
+  assert.equal(full.route.co_depts, 'wuye');
+  assert.match(full.route.legal_basis, /生活垃圾管理条例/);
+  assert.equal(full.route.list_version, 1);
+  assert.match(full.route.explanation, /110101001/);
+  assert.equal(full.owners.length, 2);
+  assert.deepEqual(full.owners.map(o => o.role).sort(), ['co', 'lead']);
+  assert.equal(full.phases.length, 1);
+  assert.equal(full.phases[0].phase, 'accept');
+  assert.ok(Date.parse(full.phases[0].deadline_at) > Date.now());
+  assert.equal(full.timeline.at(-1).actor, 'dispatch');
+  // co-handlers may see the case; departments not involved may not
+  assert.equal((await srv.api('GET', `/api/v1/cases/${c.id}`, { token: T.dept_wuye })).status, 200);
+  assert.equal((await srv.api('GET', `/api/v1/cases/${c.id}`, { token: T.dept_gongan })).status, 404);
+  // a community pilot entry beats the district one only inside that community
+  const n1 = await report('resident1', { title: '噪音', category: '0301', ...pointIn(1, 3) });
+  assert.equal((await act(n1.id, 'register', 'dispatcher')).dept_id, D.gongan);
+  const n2 = await report('resident1', { title: '噪音', category: '0301', ...pointIn(2, 3) });
+  assert.equal((await act(n2.id, 'register', 'dispatcher')).dept_id, D.shengtai);
+});
+
+test('no entry: the case waits as ownerless and shows in the missing report', async () => {
+  const c = await report('resident1', { title: '其他', category: '9901', ...pointIn(1, 1) });
+  const r = await act(c.id, 'register', 'dispatcher');
+  assert.equal(r.state, 'registered');
+  assert.ok(r.flags.includes('ownerless'));
+  const q = await srv.api('GET', '/api/v1/cases?state=registered', { token: T.dispatcher });
+  assert.ok(q.json.cases.some(k => k.id === c.id && k.flags.includes('ownerless')));
+  const miss = await srv.api('GET', '/api/v1/duties/missing', { token: T.dispatcher });
+  assert.ok(miss.json.missing.some(m => m.category === '9901' && m.ownerless_open_cases >= 1));
+  const auto = await srv.api('POST', `/api/v1/cases/${c.id}/dispatch`, { token: T.dispatcher, body: {} });
+  assert.equal(auto.status, 409, 'automatic dispatch without an entry is refused');
+  const manual = await act(c.id, 'dispatch', 'dispatcher', { dept_id: D.wuye });
+  assert.equal(manual.dept_id, D.wuye);
+  assert.ok(!manual.flags.includes('ownerless'));
+  assert.equal((await get(c.id)).route.manual, 1);
+});
+
+test('the list is versioned; a bad import changes nothing', async () => {
+  const before = await srv.api('GET', '/api/v1/duties');
+  assert.equal(before.json.version, 1);
+  assert.ok(before.json.entries.length >= 21);
+  const csv = (await srv.api('GET', '/api/v1/duties/csv')).text;
+  const bad = csv.replace('D-1201,1201,110101,jiaotong', 'D-1201,1201,110101,nosuchdept');
+  const r = await srv.api('POST', '/api/v1/duties/import', { token: T.dispatcher, body: bad, headers: { 'content-type': 'text/csv' } });
+  assert.equal(r.status, 400);
+  assert.match(r.json.error.message, /row \d+.*nosuchdept/);
+  assert.equal((await srv.api('GET', '/api/v1/duties')).json.version, 1);
+  assert.equal((await srv.api('POST', '/api/v1/duties/import', { token: T.resident1, body: csv })).status, 403);
+  // version 2 moves 1201 (illegal parking) to the police
+  const v2 = csv.replace('D-1201,1201,110101,jiaotong,gongan', 'D-1201,1201,110101,gongan,jiaotong');
+  const ok = await srv.api('POST', '/api/v1/duties/import?note=parking%20to%20police', { token: T.dispatcher, body: v2 });
+  assert.equal(ok.status, 201, ok.text);
+  assert.equal(ok.json.version, 2);
+  const c = await report('resident1', { title: '违停', category: '1201', ...pointIn(1, 1) });
+  const d = await act(c.id, 'register', 'dispatcher');
+  assert.equal(d.dept_id, D.gongan);
+  assert.equal((await get(c.id)).route.list_version, 2);
+  const versions = (await srv.api('GET', '/api/v1/duties/versions')).json.versions;
+  assert.deepEqual(versions.map(v => [v.version, v.active]), [[2, true], [1, false]]);
+});
+
+test('returns: rejected goes back, upheld is re-routed', async () => {
+  const c = await report('resident1', { title: '堆物', category: '0102', ...pointIn(1, 1) });
+  await act(c.id, 'register', 'dispatcher');
+  const ret = await act(c.id, 'return', 'dept_chengguan', { reason: '不属于城管职责' });
+  assert.equal(ret.state, 'returned');
+  const rej = await act(c.id, 'reject', 'dispatcher', { reason: '清单明确由城管负责' });
+  assert.equal(rej.state, 'dispatched');
+  assert.equal(rej.dept_id, D.chengguan);
+  await act(c.id, 'return', 'dept_chengguan', { reason: '仍不属于' });
+  const up = await act(c.id, 'uphold', 'dispatcher', { note: '转物业' });
+  assert.equal(up.state, 'registered');
+  const re = await act(c.id, 'dispatch', 'dispatcher', { dept_id: D.wuye });
+  assert.equal(re.dept_id, D.wuye);
+  const full = await get(c.id);
+  assert.deepEqual(full.returns.map(r => r.decision), ['rejected', 'upheld']);
+  const lead = full.owners.filter(o => o.role === 'lead');
+  assert.equal(lead.at(-1).dept_id, D.wuye);
+  assert.ok(lead.some(o => o.end_reason === 'return_upheld'), JSON.stringify(lead));
+  assert.equal((await srv.api('GET', `/api/v1/cases/${c.id}`, { token: T.dept_chengguan })).status, 404, 'the old owner no longer sees it');
+});
+
+test('whistle: summoned departments check in (one late), the case cannot close until all finished', async () => {
+  const c = await report('resident1', { title: '违建加消防隐患', category: '0103', ...pointIn(1, 1) });
+  await act(c.id, 'register', 'dispatcher');
+  await act(c.id, 'accept', 'dept_chengguan');
+  const bad = await srv.api('POST', `/api/v1/cases/${c.id}/whistle`, { token: T.dispatcher, body: { dept_ids: [999] } });
+  assert.equal(bad.status, 400);
+  const w = await srv.api('POST', `/api/v1/cases/${c.id}/whistle`, { token: T.dispatcher, body: { dept_ids: [D.zhujian, D.xiaofang], checkin_minutes: 30, note: '联合执法' } });
+  assert.equal(w.status, 201, w.text);
+  const wid = w.json.whistle_id;
+  const w2 = await srv.api('POST', `/api/v1/cases/${c.id}/whistle`, { token: T.dispatcher, body: { dept_ids: [D.shengtai], checkin_minutes: 0 } });
+  assert.equal(w2.status, 201);
+  const ci = await srv.api('POST', `/api/v1/whistles/${wid}/checkin`, { token: T.dept_zhujian });
+  assert.equal(ci.status, 200, ci.text);
+  assert.equal(ci.json.late, false);
+  assert.equal((await srv.api('POST', `/api/v1/whistles/${wid}/checkin`, { token: T.dept_zhujian })).status, 409);
+  assert.equal((await srv.api('POST', `/api/v1/whistles/${wid}/checkin`, { token: T.dept_gongan })).status, 404);
+  await new Promise(r => setTimeout(r, 1500)); // the ticker marks the 0-minute whistle late
+  const board = await srv.api('GET', '/api/v1/whistles?state=open', { token: T.dispatcher });
+  const w2row = board.json.whistles.find(x => x.id === w2.json.whistle_id);
+  assert.equal(w2row.members[0].late, 1);
+  const late = await srv.api('POST', `/api/v1/whistles/${w2.json.whistle_id}/checkin`, { token: T.dept_shengtai });
+  assert.equal(late.json.late, true);
+  // the case moves on but cannot close while summoned departments have not finished
+  await act(c.id, 'feedback', 'dept_chengguan', { note: '已拆除' });
+  await act(c.id, 'verify', 'worker1');
+  const blocked = await srv.api('POST', `/api/v1/cases/${c.id}/close`, { token: T.dispatcher });
+  assert.equal(blocked.status, 409);
+  assert.match(blocked.json.error.message, /whistle/);
+  for (const [wh, who] of [[wid, 'dept_zhujian'], [wid, 'dept_xiaofang'], [w2.json.whistle_id, 'dept_shengtai']]) {
+    const f = await srv.api('POST', `/api/v1/whistles/${wh}/finish`, { token: T[who], body: { note: '完成' } });
+    assert.equal(f.status, 200, f.text);
+  }
+  const rate = await srv.api('POST', `/api/v1/whistles/${wid}/rate`, { token: T.dispatcher, body: { dept_id: D.xiaofang, rating: 5 } });
+  assert.equal(rate.status, 200, rate.text);
+  const closed = await act(c.id, 'close', 'dispatcher');
+  assert.equal(closed.state, 'closed');
+  const full = await get(c.id);
+  assert.ok(!full.flags.includes('whistle'));
+  const m = full.whistles.find(x => x.id === wid).members;
+  assert.equal(m.find(x => x.dept_id === D.xiaofang).rating, 5);
+  assert.equal(m.find(x => x.dept_id === D.xiaofang).late, 0, 'finishing in time counts as on time');
+  assert.ok(full.timeline.some(e => e.action === 'checkin_late'));
+  assert.equal(full.trace.verified, true);
+});
+
+test('a near-identical report nearby is merged; a distant or different one is not', async () => {
+  const p = pointIn(3, 1);
+  const orig = await report('resident1', { title: '消防通道被车堵住', body: '小区三号楼东侧消防通道被私家车长期占用，消防车无法通行', category: '0601', ...p });
+  const dup = await report('resident2', { title: '消防通道被车堵住了', body: '小区三号楼东侧消防通道被私家车长期占用，消防车无法通行', category: '0601', lon: p.lon + 0.0002, lat: p.lat });
+  assert.equal(dup.state, 'merged', JSON.stringify(dup));
+  assert.equal(dup.merged_into, orig.id);
+  const o = await get(orig.id);
+  assert.equal(o.priority, 2, 'urgent category (1) + one merged report');
+  assert.ok(o.duplicates.some(d => d.case_id === dup.id && d.auto === 1));
+  assert.equal((await srv.api('GET', `/api/v1/cases/${orig.id}`, { token: T.resident2 })).status, 200, 'the second reporter follows the original');
+  const far = await report('resident2', { title: '消防通道堵了', body: '三号楼东侧的消防通道被私家车长期占用，消防车无法通行，请处理', category: '0601', lon: p.lon + 0.03, lat: p.lat });
+  assert.equal(far.state, 'reported');
+  const other = await report('resident2', { title: '消防通道堵了', body: '三号楼东侧的消防通道被私家车长期占用，消防车无法通行，请处理', category: '1201', ...p });
+  assert.equal(other.state, 'reported');
+});
+
+test('verification goes to the grid worker on duty', async () => {
+  const mk = async () => {
+    const c = await report('resident1', { title: '占道', category: '0101', ...pointIn(1, 1) });
+    await act(c.id, 'register', 'dispatcher');
+    await act(c.id, 'accept', 'dept_chengguan');
+    return act(c.id, 'feedback', 'dept_chengguan', { note: '已清理' });
+  };
+  const worker1 = (await srv.api('GET', '/api/v1/me', { token: T.worker1 })).json.id;
+  assert.equal((await mk()).assignee_id, worker1);
+  assert.equal((await srv.api('POST', '/api/v1/me/duty', { token: T.worker1, body: { on_duty: false } })).status, 200);
+  assert.notEqual((await mk()).assignee_id, worker1);
+  await srv.api('POST', '/api/v1/me/duty', { token: T.worker1, body: { on_duty: true } });
+  const mine = await srv.api('GET', '/api/v1/cases?state=feedback', { token: T.worker1 });
+  assert.ok(mine.json.cases.length >= 2);
+});
+
+test('the calendar: official data, staff corrections audited', async () => {
+  const cal = await srv.api('GET', '/api/v1/calendar?year=2026');
+  assert.equal(cal.json.last_known_year, 2026);
+  assert.ok(cal.json.days.some(d => d.date === '2026-10-01' && d.kind === 'holiday'));
+  assert.ok(cal.json.days.some(d => d.kind === 'adjusted_workday'));
+  assert.equal((await srv.api('GET', '/api/v1/calendar?year=2027')).json.provisional, true);
+  const put = await srv.api('PUT', '/api/v1/calendar/days/2027-01-01', { token: T.dispatcher, body: { kind: 'holiday', name: '元旦' } });
+  assert.equal(put.status, 200, put.text);
+  const c27 = await srv.api('GET', '/api/v1/calendar?year=2027');
+  assert.ok(c27.json.days.some(d => d.date === '2027-01-01' && d.overridden));
+  assert.equal((await srv.api('PUT', '/api/v1/calendar/days/2027-13-01', { token: T.dispatcher, body: { kind: 'holiday' } })).status, 400);
+  assert.equal((await srv.api('PUT', '/api/v1/calendar/days/2027-01-02', { token: T.dispatcher, body: { kind: 'party' } })).status, 400);
+  assert.equal((await srv.api('PUT', '/api/v1/calendar/days/2027-01-02', { token: T.resident1, body: { kind: 'holiday' } })).status, 403);
+  assert.equal((await srv.api('DELETE', '/api/v1/calendar/days/2027-01-01', { token: T.dispatcher })).status, 200);
+});
+
+test('escalation: a reminder at 80 %, then overdue found again after a restart', async () => {
+  const c = await report('resident1', { title: '占道', category: '0101', ...pointIn(1, 1) });
+  await act(c.id, 'register', 'dispatcher');
+  await act(c.id, 'extend', 'dispatcher', { reason: '测试', deadline: new Date(Date.now() + 8000).toISOString() });
+  await new Promise(r => setTimeout(r, 7600)); // 80 % of ~8 s, plus one tick
+  let k = await get(c.id);
+  assert.ok(k.flags.includes('reminded'), JSON.stringify(k.flags));
+  assert.ok(!k.flags.includes('overdue'));
+  assert.equal(k.timeline.at(-1).action, 'remind');
+  await srv.stop();
+  await new Promise(r => setTimeout(r, 1500)); // the deadline passes while the server is down
+  const again = await startServer({ db: srv.db, dir: srv.dir, port: srv.port });
+  await new Promise(r => setTimeout(r, 1500));
+  const t = await again.login('supervisor');
+  k = (await again.api('GET', `/api/v1/cases/${c.id}`, { token: t })).json;
+  assert.ok(k.flags.includes('overdue'), JSON.stringify(k.flags));
+  assert.equal(k.escalation, 1);
+  assert.equal(k.phases.at(-1).level, 1);
+  assert.equal(k.timeline.at(-1).action, 'escalate');
+  assert.equal(k.timeline.at(-1).actor, 'timer');
+  const queue = await again.api('GET', '/api/v1/cases?escalated=1', { token: t });
+  assert.ok(queue.json.cases.some(x => x.id === c.id));
+  await again.stop();
+  const v = jiceng(['audit', 'verify', '--db', srv.db]);
+  assert.equal(v.status, 0, v.stdout);
+  srv = await startServer({ db: srv.db, dir: srv.dir }); // for after()
+});
