@@ -96,7 +96,7 @@ export async function render(ctx) {
   const bar = (el, labels, data, color) => {
     const ch = echarts.init(el, null, { renderer: 'canvas' });
     ch.setOption({ ...base, color: [color],
-      xAxis: { type: 'category', data: labels, axisLabel: { interval: 0, rotate: labels.length > 6 || labels.some((l) => l.length > 8) ? 35 : 0, fontSize: 11, width: 110, overflow: 'truncate' } },
+      xAxis: { type: 'category', data: labels, axisLabel: { interval: 0, rotate: labels.length > 6 || labels.some((l) => l.length > 8) || labels.length * 64 > el.clientWidth ? 35 : 0, fontSize: 11, width: 110, overflow: 'truncate' } },
       yAxis: { type: 'value', minInterval: 1 },
       series: [{ type: 'bar', data, label: { show: true, position: 'top' }, barMaxWidth: 28 }] });
     charts.push(ch);
