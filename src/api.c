@@ -170,7 +170,7 @@ static void h_login(jc_req *r) {
     if (!s) return http_reply_error(r, JC_ERR_NOMEM, "out of memory");
     auth_new_token(token, s->token_hash);
     s->user_id = u.id;
-    s->now = jc_now_ms();
+    s->now = jc_real_ms(); /* sessions live in real time, also in a simulation */
     s->expires = s->now + AUTH_SESSION_MS;
     char exp[40];
     jc_fmt_utc(s->expires, exp, sizeof exp);
@@ -759,7 +759,7 @@ static int authenticate(jc_req *r) {
         http_reply_error(r, JC_ERR_AUTH, "malformed token");
         return 0;
     }
-    jc_err e = store_session_user(r->db, r->token_hash, jc_now_ms(), &r->user);
+    jc_err e = store_session_user(r->db, r->token_hash, jc_real_ms(), &r->user);
     if (e) {
         http_reply_error(r, e == JC_ERR_AUTH ? JC_ERR_AUTH : e, "the session is unknown or has expired");
         return 0;

@@ -28,6 +28,7 @@ int cmd_serve(int argc, char **argv);     /* src/server.c */
 int cmd_user(int argc, char **argv);      /* src/auth.c   */
 int cmd_audit(int argc, char **argv);     /* src/audit.c  */
 int cmd_demo(int argc, char **argv);      /* src/seed.c   */
+int cmd_clock(int argc, char **argv);     /* src/clock.c  */
 int cmd_detect(int argc, char **argv);    /* src/detect_cli.c */
 int cmd_classify(int argc, char **argv);  /* src/classify_cli.c */
 int cmd_evaluation(int argc, char **argv); /* src/eval.c ("eval") */

@@ -51,8 +51,18 @@ void jc__log(int level, const char *fmt, ...) JC_PRINTF(2, 3);
     } while (0)
 
 /* ---- time ------------------------------------------------------------- */
-/* Milliseconds since the Unix epoch, UTC. */
+/* Milliseconds since the Unix epoch, UTC: the platform's clock.  Normally
+ * real time; a demo or simulation may run it faster from a chosen start
+ * (jc_clock_set), so that deadlines, escalations and dashboards of a month
+ * play out in half an hour.  Sessions and latencies use jc_real_ms. */
 int64_t jc_now_ms(void);
+/* Real wall-clock milliseconds, never accelerated. */
+int64_t jc_real_ms(void);
+/* From real instant real0_ms on, jc_now_ms() = start_ms + (real - real0) *
+ * speed.  speed <= 0 restores real time.  Thread-safe. */
+void jc_clock_set(int64_t start_ms, int64_t real0_ms, double speed);
+/* The current setting; speed 0 means real time. */
+void jc_clock_get(int64_t *start_ms, int64_t *real0_ms, double *speed);
 /* Writes "2026-11-27T13:06:27.123Z" into out (at least 32 bytes). */
 void jc_fmt_utc(int64_t ms, char *out, size_t outsz);
 /* Writes "2026-11-27 21:06" (Asia/Shanghai, UTC+8, no DST since 1991). */

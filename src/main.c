@@ -22,6 +22,7 @@ static const jc_command commands[] = {
     {"user", cmd_user, "add, list users or set a password"},
     {"audit", cmd_audit, "verify the tamper-evident trace"},
     {"demo", cmd_demo, "seed a small demo street into a database"},
+    {"clock", cmd_clock, "show or set the platform clock (simulated time for demos)"},
     {"detect", cmd_detect, "early warning on a count series (EARS, CUSUM, Farrington)"},
     {"classify", cmd_classify, "train, evaluate and run the report text classifier"},
     {"eval", cmd_evaluation, "evaluation tables (三率, GB/T 30428 indicators), CSV or Excel"},

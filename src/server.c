@@ -13,6 +13,7 @@
 #include "http.h"
 #include "auth.h"
 #include "cli.h"
+#include "clock.h"
 #include "dispatch.h"
 #include "photo.h"
 #include "sensor.h"
@@ -416,6 +417,7 @@ static const tick_fn tickers[] = {
 
 static jc_err run_ticks(jc_conn *w, void *arg) {
     (void)arg;
+    if (clock_load(w)) jc_log(JC_LOG_WARN, "could not read the clock setting");
     int64_t now = jc_now_ms();
     for (size_t i = 0; i < JC_ARRAY_LEN(tickers); i++) {
         if (!tickers[i]) continue;

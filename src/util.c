@@ -5,6 +5,7 @@
 #include "jc.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -54,10 +55,43 @@ void jc__log(int level, const char *fmt, ...) {
     va_end(ap);
 }
 
-int64_t jc_now_ms(void) {
+int64_t jc_real_ms(void) {
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* The simulated clock: a seqlock-free triple guarded by a mutex (set rarely,
+ * read often: the read takes the lock only when a simulation is on). */
+static pthread_mutex_t clock_mu = PTHREAD_MUTEX_INITIALIZER;
+static int64_t clock_start, clock_real0;
+static double clock_speed;
+static volatile int clock_on;
+
+void jc_clock_set(int64_t start_ms, int64_t real0_ms, double speed) {
+    pthread_mutex_lock(&clock_mu);
+    clock_start = start_ms;
+    clock_real0 = real0_ms;
+    clock_speed = speed > 0 ? speed : 0;
+    clock_on = speed > 0;
+    pthread_mutex_unlock(&clock_mu);
+}
+
+void jc_clock_get(int64_t *start_ms, int64_t *real0_ms, double *speed) {
+    pthread_mutex_lock(&clock_mu);
+    *start_ms = clock_start;
+    *real0_ms = clock_real0;
+    *speed = clock_speed;
+    pthread_mutex_unlock(&clock_mu);
+}
+
+int64_t jc_now_ms(void) {
+    int64_t real = jc_real_ms();
+    if (!clock_on) return real;
+    pthread_mutex_lock(&clock_mu);
+    int64_t v = clock_on ? clock_start + (int64_t)((double)(real - clock_real0) * clock_speed) : real;
+    pthread_mutex_unlock(&clock_mu);
+    return v;
 }
 
 static void fmt_tm(int64_t ms, int offset_s, struct tm *tm) {
