@@ -243,7 +243,16 @@ static jc_err run_case_create(jc_conn *w, jc_deferred *d) {
         snprintf(d->message, sizeof d->message, "%s", why.message);
         return e;
     }
-    if (k->flags & CASE_F_DUPLICATE || k->has_point) {
+    if (!strcmp(k->source, "patrol") && k->state == ST_REPORTED &&
+        (d->user.role == ROLE_GRID_WORKER || d->user.role == ROLE_COMMUNITY_STAFF)) {
+        /* a grid worker's own finding needs no one to confirm it: registered
+         * at once, which routes it by the responsibility list */
+        if ((e = case_auto_register(w, &d->user, k->id, &why))) {
+            snprintf(d->message, sizeof d->message, "%s", why.message);
+            return e;
+        }
+    }
+    if (1) {
         /* creation may have chained a merge: answer with the stored row */
         jc_case now_k;
         if ((e = store_case_get(w, k->id, &now_k))) return e;
@@ -714,6 +723,8 @@ static const jc_route_table *const tables[] = {
     &api_worklist_routes,
     &api_eval_routes,
     &api_sensor_routes,
+    &api_stats_routes,
+    &api_warning_routes,
 };
 
 /* Matches r->path against pattern ("/api/v1/cases/:id"), capturing :params

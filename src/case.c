@@ -18,6 +18,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+static void mark_dirty(int64_t id);
+
 #define S(x) (1u << (x))
 #define OPEN_STATES                                                                    \
     (S(ST_REPORTED) | S(ST_REGISTERED) | S(ST_DISPATCHED) | S(ST_ACCEPTED) |         \
@@ -322,6 +324,7 @@ jc_err case_act(jc_conn *w, const jc_user *actor, int64_t id, jc_action a,
     if ((e = append(w, actor, &k, actions[a].name, state_name(from), reason, args->payload_hash)))
         goto out;
     if ((e = dispatch_after(w, actor, &k, (int)a, &plan, why))) goto out;
+    mark_dirty(id);
     if (plan.route_after || plan.merge_into) {
         /* chained actions changed the row: answer with what is stored now */
         jc_case now_k;
@@ -347,6 +350,23 @@ jc_err case_auto_register(jc_conn *w, const jc_user *actor, int64_t id, jc_case_
     return e;
 }
 
+/* Cases changed since the evaluation counters last looked (writer thread
+ * only; a rolled-back job leaves a harmless extra id). */
+static int64_t dirty[8192];
+static size_t ndirty;
+static void mark_dirty(int64_t id) {
+    if (ndirty && dirty[ndirty - 1] == id) return;
+    if (ndirty < JC_ARRAY_LEN(dirty)) dirty[ndirty++] = id;
+}
+
+size_t case_take_dirty(int64_t *out, size_t max) {
+    size_t n = ndirty < max ? ndirty : max;
+    memcpy(out, dirty, n * sizeof *out);
+    memmove(dirty, dirty + n, (ndirty - n) * sizeof *dirty);
+    ndirty -= n;
+    return n;
+}
+
 int case_visible_db(jc_conn *c, const jc_user *u, const jc_case *k) {
     if (case_visible(u, k)) return 1;
     if (u->role == ROLE_DEPT_STAFF && u->dept_id) return dispatch_dept_involved(c, k->id, u->dept_id);
@@ -359,6 +379,7 @@ jc_err case_touch(jc_conn *w, const jc_user *actor, jc_case *k, const char *acti
     k->updated_ms = jc_now_ms();
     jc_err e = store_case_update(w, k);
     if (e) return e;
+    mark_dirty(k->id);
     return append(w, actor, k, action, state_name(k->state), reason, NULL);
 }
 

@@ -558,7 +558,7 @@ jc_err dispatch_prepare(jc_conn *w, const jc_user *actor, jc_case *k, int a, jc_
     case ACT_DISPATCH:
         if (from == ST_RETURNED) {
             if ((e = decide_return(w, k->id, "upheld", actor, "re-routed", now))) return e;
-            if ((e = close_owners(w, k->id, now, "return_upheld"))) return e;
+            if ((e = close_owners(w, k->id, now, "returned"))) return e;
         }
         if (args->dept_id > 0) e = manual_route(w, k, args->dept_id, actor, now, why);
         else if ((e = route_case(w, k, now, why)) == JC_ERR_NOTFOUND) e = JC_ERR_CONFLICT;
@@ -605,7 +605,7 @@ jc_err dispatch_prepare(jc_conn *w, const jc_user *actor, jc_case *k, int a, jc_
     }
     case ACT_UPHOLD:
         if ((e = decide_return(w, k->id, "upheld", actor, args->reason ? args->reason : args->note, now)) ||
-            (e = close_owners(w, k->id, now, "return_upheld")))
+            (e = close_owners(w, k->id, now, "returned")))
             return e;
         k->dept_id = 0;
         /* route again when the (maybe corrected) list now names someone else */

@@ -122,6 +122,9 @@ jc_err eval_inc_event(eval_inc *inc, int64_t case_id, int64_t now_ms) JC_MUST_CH
  * facts as of now_ms and applies the difference to the counters of the
  * case's month.  Cheap: a few indexed reads and the changed counters. */
 jc_err eval_on_event(jc_conn *w, int64_t case_id, int64_t now_ms) JC_MUST_CHECK;
+/* The server's ticker: feeds changed cases to the counters; recomputes the
+ * month when the (simulated) day changes.  Defined in eval_hook.c. */
+jc_err eval_hook_tick(jc_conn *w, int64_t now_ms) JC_MUST_CHECK;
 /* Full recomputation of month "YYYY-MM": rebuilds its counters and facts. */
 jc_err eval_recompute_month(jc_conn *w, const char *month, int64_t as_of) JC_MUST_CHECK;
 /* Builds a table from the counters of a month (no score until computed). */

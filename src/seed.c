@@ -13,6 +13,7 @@
 #include "case.h"
 #include "cli.h"
 #include "dispatch.h"
+#include "worklist.h"
 #include "store.h"
 
 #include <stdio.h>
@@ -302,6 +303,10 @@ static jc_err seed_run(jc_conn *w, void *arg) {
     if ((e = seed_catalogue(w, s))) return e;
     if ((e = put_area(w, s->district, NULL, "district", s->district_name, NULL))) return e;
     if ((e = seed_duties(w, s))) return e;
+    if ((e = worklist_seed_demo(w, s->data_dir))) {
+        snprintf(s->msg, sizeof s->msg, "work list: %s", jc_err_code(e));
+        return e;
+    }
     /* The street's box: communities side by side, 4 grids (2x2) each. */
     double cw = 0.006, ch = 0.008; /* about 500 m x 900 m per community */
     int cols = s->ncomm < 4 ? s->ncomm : 4;

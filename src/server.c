@@ -15,6 +15,7 @@
 #include "cli.h"
 #include "clock.h"
 #include "dispatch.h"
+#include "eval.h"
 #include "photo.h"
 #include "sensor.h"
 
@@ -412,6 +413,7 @@ static void *thread_main(void *arg) {
 typedef jc_err (*tick_fn)(jc_conn *w, int64_t now_ms);
 static const tick_fn tickers[] = {
     dispatch_tick,
+    eval_hook_tick,
     sensor_tick,
 };
 
@@ -518,10 +520,11 @@ int cmd_serve(int argc, char **argv) {
     register_api(host, "/open311");
     register_api(host, "/healthz");
     register_api(host, "/metrics");
-    h2o_pathconf_t *files = h2o_config_register_path(host, "/", 0);
-    h2o_file_register(files, srv.web_dir, h2o_file_default_index_files, NULL, 0);
+    /* h2o takes the first matching path: the more specific /vendor first */
     h2o_pathconf_t *vendor = h2o_config_register_path(host, "/vendor", 0);
     h2o_file_register(vendor, "node_modules", NULL, NULL, 0);
+    h2o_pathconf_t *files = h2o_config_register_path(host, "/", 0);
+    h2o_file_register(files, srv.web_dir, h2o_file_default_index_files, NULL, 0);
 
     for (int i = 0; i < srv.nthreads; i++) {
         jc_thread *t = &srv.threads[i];

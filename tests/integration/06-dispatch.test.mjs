@@ -143,7 +143,7 @@ test('returns: rejected goes back, upheld is re-routed', async () => {
   assert.deepEqual(full.returns.map(r => r.decision), ['rejected', 'upheld']);
   const lead = full.owners.filter(o => o.role === 'lead');
   assert.equal(lead.at(-1).dept_id, D.wuye);
-  assert.ok(lead.some(o => o.end_reason === 'return_upheld'), JSON.stringify(lead));
+  assert.ok(lead.some(o => o.end_reason === 'returned'), JSON.stringify(lead));
   assert.equal((await srv.api('GET', `/api/v1/cases/${c.id}`, { token: T.dept_chengguan })).status, 404, 'the old owner no longer sees it');
 });
 
@@ -266,4 +266,17 @@ test('escalation: a reminder at 80 %, then overdue found again after a restart',
   const v = jiceng(['audit', 'verify', '--db', srv.db]);
   assert.equal(v.status, 0, v.stdout);
   srv = await startServer({ db: srv.db, dir: srv.dir }); // for after()
+});
+
+test("a grid worker's patrol finding is registered and dispatched at once", async () => {
+  const c = await report('worker1', { title: '井盖缺失', category: '0201', source: 'patrol', ...pointIn(1, 1) });
+  assert.equal(c.state, 'dispatched');
+  assert.equal(c.source, 'patrol');
+  assert.equal(c.dept_id, D.zhujian);
+  const full = await get(c.id);
+  assert.deepEqual(full.timeline.map(e => e.action), ['report', 'register', 'dispatch']);
+  assert.equal(full.timeline[1].actor, 'intake');
+  // a resident's report still waits for the dispatcher
+  const r = await report('resident1', { title: '井盖缺失', category: '0201', ...pointIn(2, 2) });
+  assert.equal(r.state, 'reported');
 });
