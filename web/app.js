@@ -8,6 +8,7 @@ import { loadCatalog } from './js/catalog.js';
 
 const main = document.getElementById('main');
 const nav = document.getElementById('nav');
+const nav2 = document.getElementById('nav2');
 const userBox = document.getElementById('user-box');
 let cleanup = null;
 let renderSeq = 0;
@@ -34,6 +35,14 @@ function renderShell(activePath) {
       ul.append(h('li', null, h('a', { href: '#' + r.path, 'aria-current': current ? 'page' : null, dataset: { nav: r.path.slice(1) } }, t(r.nav))));
     }
     nav.append(ul);
+  }
+  // The second row: the work tools (whistles, designer, alarms, ...) of this role.
+  nav2.replaceChildren();
+  const tools = user ? routes.filter((r) => r.nav2 && allowed(r, user)) : [];
+  nav2.hidden = !tools.length;
+  if (tools.length) {
+    nav2.append(h('ul', null, tools.map((r) => h('li', null, h('a', { href: '#' + r.path, 'aria-current': activePath === r.path ? 'page' : null, dataset: { nav2: r.path.slice(1) } }, t(r.nav2))))));
+    nav2.setAttribute('aria-label', t('app.nav2'));
   }
   const langSel = h('select', { id: 'lang', 'aria-label': t('app.language') },
     LANGS.map(([code, label]) => h('option', { value: code, selected: code === getLang() }, label)));

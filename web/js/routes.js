@@ -1,7 +1,8 @@
 // routes.js -- the one routing table. To add a page: write js/pages/<name>.js
 // exporting render(ctx) (optionally returning a cleanup function), add a row
 // here with the roles that may open it, and add its nav.* label to the
-// dictionaries. `nav: true` puts it in the top navigation.
+// dictionaries. `nav: 'key'` puts it in the top navigation, `nav2: 'key'` in
+// the second row (work tools).
 import { STAFF } from './roles.js';
 
 export const routes = [
@@ -12,6 +13,7 @@ export const routes = [
   { path: '/tasks', load: () => import('./pages/tasks.js'), roles: ['grid_worker', 'community_staff'], nav: 'nav.tasks' },
   { path: '/queue', load: () => import('./pages/queue.js'), roles: ['dispatcher', 'admin', 'supervisor', 'community_staff', 'grid_worker'], nav: 'nav.queue' },
   { path: '/inbox', load: () => import('./pages/inbox.js'), roles: ['dept_staff'], nav: 'nav.inbox' },
+  { path: '/whistles', load: () => import('./pages/whistles.js'), roles: ['dispatcher', 'admin', 'supervisor', 'community_staff', 'dept_staff'], nav2: 'nav.whistles' },
   { path: '/dashboard', load: () => import('./pages/dashboard.js'), roles: ['dispatcher', 'admin', 'supervisor', 'community_staff'], nav: 'nav.dashboard' },
   { path: '/track', load: () => import('./pages/track.js'), roles: ['resident', ...STAFF], nav: 'nav.track' },
   { path: '/case/:id', load: () => import('./pages/case.js'), roles: ['resident', ...STAFF] },

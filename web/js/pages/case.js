@@ -6,6 +6,7 @@ import { get } from '../api.js';
 import { caseSummary, timeline, actionPanel, traceMark, tickCountdowns } from '../components/caseview.js';
 import { gridMap, casePins } from '../components/map.js';
 import { HOME } from '../routes.js';
+import { flagBadges, routeCard, phasesCard, ownersCard, returnsCard, duplicatesCard, whistlesCard } from '../components/casedispatch.js';
 
 export async function render(ctx) {
   return renderCase(ctx, ctx.params.id);
@@ -25,15 +26,21 @@ export async function renderCase(ctx, id, { back } = {}) {
   const refresh = () => ctx.rerender();
   ctx.root.replaceChildren(
     h('p', { class: 'crumbs' }, h('a', { href: back || '#' + (HOME[ctx.user.role] || '/track') }, '← ' + t('common.back'))),
-    h('div', { class: 'case-head' }, pageTitle(c.title), traceMark(c)),
+    h('div', { class: 'case-head' }, pageTitle(c.title), traceMark(c), flagBadges(c)),
     h('div', { class: 'case-grid' },
       h('div', { class: 'col' },
         h('section', { class: 'card o-details', 'aria-label': t('case.details') },
           caseSummary(c),
           c.body ? h('p', { class: 'case-body' }, c.body) : null),
+        phasesCard(c),
+        routeCard(c),
         mapEl ? h('section', { class: 'card o-map' }, mapEl) : null),
       h('div', { class: 'col' },
         actionPanel(c, ctx.user, refresh),
+        returnsCard(c, ctx.user, refresh),
+        whistlesCard(c, ctx.user, refresh),
+        ownersCard(c),
+        duplicatesCard(c),
         timeline(c))));
   if (mapEl) {
     mapObj = await gridMap(mapEl, { keepView: true });
