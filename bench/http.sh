@@ -45,20 +45,45 @@ cat > "$tmp/post.lua" <<LUA
 wrk.method = "POST"
 wrk.headers["Authorization"] = "Bearer $TOKEN"
 wrk.headers["Content-Type"] = "application/json"
-wrk.body = '{"title":"井盖松动","body":"人行道上的井盖松动，踩上去会晃。","category":"0201","area":"110101001001001","lon":116.398,"lat":39.907}'
+wrk.body = '{"title":"井盖松动","body":"人行道上的井盖松动，踩上去会晃。","category":"0201","area":"110101001001001"}'
 LUA
 metric() { curl -sf "http://127.0.0.1:$JPORT/metrics" | awk -v k="$1" '$1==k {print $2}'; }
 b0=$(metric jiceng_writer_batches_total); j0=$(metric jiceng_writer_jobs_total)
 wrk -t2 -c64 -d"${DUR}s" --latency -s "$tmp/post.lua" "http://127.0.0.1:$JPORT/api/v1/cases" > "$tmp/create.txt"
 b1=$(metric jiceng_writer_batches_total); j1=$(metric jiceng_writer_jobs_total)
 create_rps=$(rate < "$tmp/create.txt")
+
+# Created and automatically dispatched: a grid worker's patrol finding at a
+# point is located, registered, routed by the list, given working-time
+# deadlines and dispatched in the same request.  Texts and points vary so
+# the duplicate merger does not fold them into one case.
+WTOKEN=$(curl -sf -X POST "http://127.0.0.1:$JPORT/api/v1/session" -d '{"name":"worker1","password":"jiceng-demo"}' | sed 's/.*"token":"\([0-9a-f]*\)".*/\1/')
+cat > "$tmp/patrol.lua" <<LUA
+local pool = {}
+for ch in string.gmatch("东西南北上下左右前后山水木火土金日月星云风雨雪花草树鸟鱼车马路桥门窗灯", "[%z\1-\127\194-\244][\128-\191]*") do pool[#pool+1] = ch end
+local cats = {"0101","0102","0104","0201","0202","0203","0301","0401","0502","0801","1001","1101","1201"}
+local n = 0
+math.randomseed(os.time() + (tonumber(tostring({}):match("0x(%x+)"), 16) or 0))
+request = function()
+  n = n + 1
+  local t = {}
+  for i = 1, 24 do t[i] = pool[math.random(#pool)] end
+  local body = string.format('{"title":"巡查发现 %d","body":"%s","category":"%s","source":"patrol","lon":%.6f,"lat":%.6f}',
+    n, table.concat(t), cats[math.random(#cats)], 116.3962 + math.random() * 0.0026, 39.9052 + math.random() * 0.0036)
+  return wrk.format("POST", "/api/v1/cases", {["Authorization"] = "Bearer $WTOKEN", ["Content-Type"] = "application/json"}, body)
+end
+LUA
+wrk -t2 -c64 -d"${DUR}s" --latency -s "$tmp/patrol.lua" "http://127.0.0.1:$JPORT/api/v1/cases" > "$tmp/patrol.txt"
+patrol_rps=$(rate < "$tmp/patrol.txt")
+dispatched=$(sqlite3 "$tmp/b.db" "SELECT count(*) FROM cases WHERE source='patrol' AND state='dispatched'")
+patrols=$(sqlite3 "$tmp/b.db" "SELECT count(*) FROM cases WHERE source='patrol'")
 p99=$(awk '$1=="99%" {v=$2; if (v ~ /us$/) {sub(/us/,"",v); v=v/1000} else if (v ~ /ms$/) {sub(/ms/,"",v)} else if (v ~ /s$/) {sub(/s/,"",v); v=v*1000}; print v}' "$tmp/create.txt")
 non2xx=$(awk '/Non-2xx/ {print $NF}' "$tmp/create.txt")
 created=$(sqlite3 "$tmp/b.db" "SELECT count(*) FROM cases")
 "$BIN" audit verify --db "$tmp/b.db" > "$tmp/verify.txt" || { echo "audit verify FAILED after the bench"; cat "$tmp/verify.txt"; exit 1; }
 
 OUT="$OUT" node -e '
-const [nginx, health, create, p99, b0, b1, j0, j1, non2xx, created] = process.argv.slice(1);
+const [nginx, health, create, p99, b0, b1, j0, j1, non2xx, created, patrol, patrols, dispatched] = process.argv.slice(1);
 const r = {
   http_nginx_rps: +(+nginx).toFixed(0),
   http_healthz_rps: +(+health).toFixed(0),
@@ -67,8 +92,11 @@ const r = {
   case_create_vs_nginx: +(create / nginx).toFixed(3),
   case_create_p99_ms: +(+p99).toFixed(2),
   writer_mean_batch: +((j1 - j0) / Math.max(1, b1 - b0)).toFixed(1),
+  dispatch_rps: +(+patrol).toFixed(0),
+  dispatch_vs_create: +(patrol / create).toFixed(3),
 };
 require("fs").writeFileSync(process.env.OUT, JSON.stringify(r) + "\n");
 console.log(JSON.stringify(r, null, 1));
 console.log(`non-2xx answers during creates: ${non2xx || 0}; cases in the database: ${created}`);
-' "$nginx_rps" "$health_rps" "$create_rps" "$p99" "$b0" "$b1" "$j0" "$j1" "$non2xx" "$created"
+console.log(`patrol findings: ${patrols}, of which dispatched: ${dispatched}`);
+' "$nginx_rps" "$health_rps" "$create_rps" "$p99" "$b0" "$b1" "$j0" "$j1" "$non2xx" "$created" "$patrol_rps" "$patrols" "$dispatched"

@@ -19,6 +19,9 @@
 #include "text.h"
 
 #include <math.h>
+#ifndef M_PI
+#define M_PI 3.14159265358979323846
+#endif
 #include <stdlib.h>
 #include <string.h>
 
@@ -33,6 +36,8 @@ typedef struct {
     char cat[DEDUP_CAT];
     uint32_t sig[DEDUP_K];
     int live;
+    uint64_t cell;  /* spatial cell (see cell_key) */
+    uint32_t cnext; /* next entry in the cell's bucket, index + 1 */
 } entry;
 
 typedef struct {
@@ -54,7 +59,17 @@ struct dedup_index {
     size_t count;
     int64_t newest_ms;
     int have_newest;
+    uint32_t *cheads; /* spatial buckets: cell hash -> entry index + 1 */
+    size_t cmask;
+    double cell_deg;  /* cell edge in degrees: max_dist_m of latitude */
 };
+
+/* The spatial cell of a point: squares of max_dist_m (in latitude) so that
+ * every report within max_dist_m lies in the 3 x (2k+1) cells around it. */
+static uint64_t cell_key(const dedup_index *ix, double lon, double lat) {
+    int32_t x = (int32_t)floor(lon / ix->cell_deg), y = (int32_t)floor(lat / ix->cell_deg);
+    return ((uint64_t)(uint32_t)x << 32) | (uint32_t)y;
+}
 
 dedup_params dedup_params_default(void) {
     dedup_params p = {.window_ms = 72LL * 3600 * 1000, .max_dist_m = 300, .merge_sim = 0.6,
@@ -131,6 +146,15 @@ jc_err dedup_new(const dedup_params *p, dedup_index **out) {
         return JC_ERR_NOMEM;
     }
     ix->hmask = hs - 1;
+    size_t cs = 1024;
+    while (cs < p->max_entries / 2) cs <<= 1;
+    ix->cheads = calloc(cs, sizeof *ix->cheads);
+    if (!ix->cheads) {
+        dedup_free(ix);
+        return JC_ERR_NOMEM;
+    }
+    ix->cmask = cs - 1;
+    ix->cell_deg = p->max_dist_m / 111320.0;
     *out = ix;
     return JC_OK;
 }
@@ -138,6 +162,7 @@ jc_err dedup_new(const dedup_params *p, dedup_index **out) {
 void dedup_free(dedup_index *ix) {
     if (!ix) return;
     free(ix->e), free(ix->nodes), free(ix->freelist), free(ix->fifo), free(ix->heads);
+    free(ix->cheads);
     free(ix);
 }
 
@@ -150,6 +175,9 @@ static void unlink_entry(dedup_index *ix, uint32_t ei) {
         while (*link && *link != ni + 1) link = &ix->nodes[*link - 1].next;
         if (*link) *link = ix->nodes[ni].next;
     }
+    uint32_t *cl = &ix->cheads[mix64(ix->e[ei].cell) & ix->cmask];
+    while (*cl && *cl != ei + 1) cl = &ix->e[*cl - 1].cnext;
+    if (*cl) *cl = ix->e[ei].cnext;
     ix->e[ei].live = 0;
     ix->freelist[ix->nfree++] = ei;
     ix->count--;
@@ -216,6 +244,10 @@ jc_err dedup_add(dedup_index *ix, int64_t id, const char *text, double lon, doub
         ix->nodes[ni].next = ix->heads[h];
         ix->heads[h] = ni + 1;
     }
+    en->cell = cell_key(ix, lon, lat);
+    size_t ch = mix64(en->cell) & ix->cmask;
+    en->cnext = ix->cheads[ch];
+    ix->cheads[ch] = ei + 1;
     ix->fifo[(ix->fifo_head + ix->fifo_n) % ix->p.max_entries] = ei;
     ix->fifo_n++;
     ix->count++;
@@ -236,18 +268,18 @@ jc_err dedup_query(const dedup_index *ix, const char *text, double lon, double l
     uint32_t sig[DEDUP_K];
     jc_err e = signature(text, sig);
     if (e) return e;
-    /* Candidates: entries sharing a band.  seen[] marks them once. */
-    unsigned char *seen = calloc(ix->e_used ? ix->e_used : 1, 1);
-    if (!seen) return JC_ERR_NOMEM;
+    /* Candidates: the entries of the cells around the point (exact: every
+     * entry within max_dist_m is there), then time, distance, similarity. */
     size_t found = 0;
-    for (int b = 0; b < DEDUP_BANDS; b++) {
-        uint64_t key = band_key(sig, b);
-        for (uint32_t ni = ix->heads[key & ix->hmask]; ni; ni = ix->nodes[ni - 1].next) {
-            const node *nd = &ix->nodes[ni - 1];
-            uint32_t ei = (ni - 1) / DEDUP_BANDS;
-            if (nd->key != key || seen[ei] || !ix->e[ei].live) continue;
-            seen[ei] = 1;
-            const entry *en = &ix->e[ei];
+    double c = cos(lat * M_PI / 180.0);
+    int kx = c > 0.05 ? (int)ceil(1.0 / c) : 20;
+    int32_t cx = (int32_t)floor(lon / ix->cell_deg), cy = (int32_t)floor(lat / ix->cell_deg);
+    for (int dy = -1; dy <= 1; dy++)
+    for (int dx = -kx; dx <= kx; dx++) {
+        uint64_t key = ((uint64_t)(uint32_t)(cx + dx) << 32) | (uint32_t)(cy + dy);
+        for (uint32_t ni = ix->cheads[mix64(key) & ix->cmask]; ni; ni = ix->e[ni - 1].cnext) {
+            const entry *en = &ix->e[ni - 1];
+            if (en->cell != key || !en->live) continue;
             int64_t dt = en->time_ms > time_ms ? en->time_ms - time_ms : time_ms - en->time_ms;
             if (dt > ix->p.window_ms) continue;
             double d = dedup_distance_m(lon, lat, en->lon, en->lat);
@@ -270,7 +302,6 @@ jc_err dedup_query(const dedup_index *ix, const char *text, double lon, double l
             }
         }
     }
-    free(seen);
     qsort(out, found, sizeof *out, by_score);
     *n = found;
     return JC_OK;
