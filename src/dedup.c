@@ -1,5 +1,7 @@
 /*
- * dedup.c -- MinHash + LSH index of recent reports (see dedup.h).
+ * dedup.c -- MinHash signatures of recent reports, found by place (spatial
+ * cells of max_dist_m) and compared by estimated Jaccard similarity; the LSH
+ * band index is kept for text-only lookups (see dedup.h).
  *
  * Design notes.
  *  - Shingles are the character bigrams of the normalised text (unigrams
