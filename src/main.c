@@ -28,6 +28,7 @@ static const jc_command commands[] = {
     {"eval", cmd_evaluation, "evaluation tables (三率, GB/T 30428 indicators), CSV or Excel"},
     {"device", cmd_device, "register sensor devices in bulk from CSV"},
     {"open311", cmd_open311, "manage the API keys of Open311 GeoReport v2 clients"},
+    {"warn", cmd_warn, "early warnings: train the classifier from closed cases, recount, run detectors"},
 };
 
 static void usage(FILE *f) {

@@ -18,6 +18,7 @@
 #include "eval.h"
 #include "photo.h"
 #include "sensor.h"
+#include "warning.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -415,6 +416,7 @@ static const tick_fn tickers[] = {
     dispatch_tick,
     eval_hook_tick,
     sensor_tick,
+    warning_tick,
 };
 
 static jc_err run_ticks(jc_conn *w, void *arg) {
@@ -476,6 +478,7 @@ int cmd_serve(int argc, char **argv) {
         if (!strcmp(a, "--db")) db = v;
         else if (!strcmp(a, "--listen")) listen_s = v;
         else if (!strcmp(a, "--web")) snprintf(srv.web_dir, sizeof srv.web_dir, "%s", v);
+        else if (!strcmp(a, "--model")) warning_set_model_path(v); /* docs/warnings.md */
         else if (!strcmp(a, "--mqtt")) mqtt_url = v;
         else if (!strcmp(a, "--mqtt-share")) mqtt_share = v;
         else if (!strcmp(a, "--mqtt-client-id")) mqtt_cid = v;

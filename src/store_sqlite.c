@@ -235,6 +235,7 @@ static const jc_schema *const module_schemas[] = {
     &schema_worklist,
     &schema_eval,
     &schema_sensor,
+    &schema_warning,
 };
 
 static jc_err migrate_module(jc_conn *c, const jc_schema *m) {

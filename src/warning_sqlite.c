@@ -1,0 +1,487 @@
+/*
+ * warning_sqlite.c -- the SQLite half of the warning module: its tables and
+ * every statement warning.c needs.
+ *
+ *  daily_counts      cases per (local day, community, category); a case
+ *                    located only to its street counts under the street
+ *                    code.  Kept up to date from a watermark (the highest
+ *                    case id counted, warning_meta 'counted'), so the hook in
+ *                    case_create and the ticker can both call the catch-up
+ *                    without counting a case twice; rebuildable from cases.
+ *  case_suggestions  the classifier's suggestion for each new case.
+ *  warnings          one row per (category, area, day, method) that alarmed,
+ *                    with the numbers that explain it and its lifecycle.
+ *  warning_meta      watermark, last detection run, settings ("cfg.*").
+ */
+#include "store_sqlite.h"
+#include "warning_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const warning_migrations[] = {
+    "CREATE TABLE daily_counts(day TEXT NOT NULL, area TEXT NOT NULL, category TEXT NOT NULL,"
+    "  n INTEGER NOT NULL, PRIMARY KEY(day, area, category)) WITHOUT ROWID;"
+    "CREATE INDEX daily_counts_series ON daily_counts(category, area, day);"
+    "CREATE TABLE case_suggestions(case_id INTEGER PRIMARY KEY, model TEXT NOT NULL,"
+    "  top1 TEXT NOT NULL, p1 REAL NOT NULL, at INTEGER NOT NULL, top TEXT);"
+    "CREATE TABLE warnings(id INTEGER PRIMARY KEY, category TEXT NOT NULL, area TEXT NOT NULL,"
+    "  day TEXT NOT NULL, observed REAL NOT NULL, expected REAL, threshold REAL,"
+    "  method TEXT NOT NULL, params TEXT NOT NULL, explanation TEXT,"
+    "  state TEXT NOT NULL CHECK(state IN('open','acknowledged','dismissed','escalated')),"
+    "  by TEXT, at INTEGER, reason TEXT, case_id INTEGER, created_at INTEGER NOT NULL);"
+    "CREATE UNIQUE INDEX warnings_series ON warnings(category, area, day, method);"
+    "CREATE INDEX warnings_state ON warnings(state, id);"
+    "CREATE TABLE warning_meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);",
+};
+
+const jc_schema schema_warning = {"warning", warning_migrations,
+                                  (int)(sizeof warning_migrations / sizeof warning_migrations[0])};
+
+static jc_err db_fail(sqlite3 *db, const char *what) {
+    jc_log(JC_LOG_ERROR, "warning: %s: %s", what, sqlite3_errmsg(db));
+    return JC_ERR_DB;
+}
+
+#define PREP(c, sql) store_sqlite_prepare((c), (sql))
+#define TEXT(s, i) ((const char *)sqlite3_column_text((s), (i)))
+
+static void copy_col(sqlite3_stmt *s, int i, char *out, size_t outsz) {
+    const char *t = TEXT(s, i);
+    snprintf(out, outsz, "%s", t ? t : "");
+}
+
+static char *dup_col(sqlite3_stmt *s, int i) {
+    const char *t = TEXT(s, i);
+    return t ? jc_strdup(t) : NULL;
+}
+
+void warning__row_clear(warning_row *w) {
+    if (!w) return;
+    free(w->params);
+    free(w->explanation);
+    free(w->reason);
+    w->params = w->explanation = w->reason = NULL;
+}
+
+/* ---- meta and settings ------------------------------------------------------- */
+
+static const char sql_meta_get[] = "SELECT value FROM warning_meta WHERE key=?";
+static const char sql_meta_set[] =
+    "INSERT INTO warning_meta(key, value) VALUES(?,?) ON CONFLICT(key) DO UPDATE SET value=excluded.value";
+
+int warning__meta_get(jc_conn *c, const char *key, char *out, size_t outsz) {
+    out[0] = 0;
+    sqlite3_stmt *s = PREP(c, sql_meta_get);
+    if (!s) return 0;
+    sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
+    int found = sqlite3_step(s) == SQLITE_ROW;
+    if (found) copy_col(s, 0, out, outsz);
+    sqlite3_reset(s);
+    return found;
+}
+
+jc_err warning__meta_set(jc_conn *w, const char *key, const char *value) {
+    sqlite3_stmt *s = PREP(w, sql_meta_set);
+    if (!s) return JC_ERR_DB;
+    sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 2, value, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(s);
+    sqlite3_reset(s);
+    return rc == SQLITE_DONE ? JC_OK : db_fail(store_sqlite_db(w), "meta set");
+}
+
+void warning__config_default(warning_config *c) {
+    c->method = DETECT_EARS_C2;
+    c->baseline = 7;
+    c->alpha = 0;
+    c->min_count = 3;
+    c->confidence = 0.5;
+}
+
+jc_err warning__config_load(jc_conn *c, warning_config *out) {
+    warning__config_default(out);
+    char v[64];
+    if (warning__meta_get(c, "cfg.method", v, sizeof v)) {
+        detect_method m;
+        if (detect_method_parse(v, &m) == JC_OK) out->method = m;
+    }
+    int64_t b;
+    if (warning__meta_get(c, "cfg.baseline", v, sizeof v) && jc_parse_i64(v, &b) == JC_OK && b >= 3 && b <= 28)
+        out->baseline = (int)b;
+    if (warning__meta_get(c, "cfg.alpha", v, sizeof v)) out->alpha = strtod(v, NULL);
+    if (warning__meta_get(c, "cfg.min_count", v, sizeof v)) out->min_count = strtod(v, NULL);
+    if (warning__meta_get(c, "cfg.confidence", v, sizeof v)) out->confidence = strtod(v, NULL);
+    return JC_OK;
+}
+
+jc_err warning__config_save(jc_conn *w, const warning_config *cfg) {
+    char v[64];
+    jc_err e = warning__meta_set(w, "cfg.method", detect_method_name(cfg->method));
+    snprintf(v, sizeof v, "%d", cfg->baseline);
+    if (!e) e = warning__meta_set(w, "cfg.baseline", v);
+    snprintf(v, sizeof v, "%.17g", cfg->alpha);
+    if (!e) e = warning__meta_set(w, "cfg.alpha", v);
+    snprintf(v, sizeof v, "%.17g", cfg->min_count);
+    if (!e) e = warning__meta_set(w, "cfg.min_count", v);
+    snprintf(v, sizeof v, "%.17g", cfg->confidence);
+    if (!e) e = warning__meta_set(w, "cfg.confidence", v);
+    return e;
+}
+
+/* ---- counts ------------------------------------------------------------------ */
+
+/* The day and area a case counts under: local date, community (or the code
+ * as given when shorter). */
+static const char sql_new_cases[] =
+    "SELECT id, title, body, category, date((created_at + 28800000) / 1000, 'unixepoch'),"
+    " substr(area, 1, 12) FROM cases WHERE id > ? ORDER BY id LIMIT 2000";
+static const char sql_count_add[] =
+    "INSERT INTO daily_counts(day, area, category, n) VALUES(?,?,?,1)"
+    " ON CONFLICT(day, area, category) DO UPDATE SET n = n + 1";
+
+jc_err warning_counts_rebuild(jc_conn *w) {
+    sqlite3 *db = store_sqlite_db(w);
+    static const char sql[] =
+        "DELETE FROM daily_counts;"
+        "INSERT INTO daily_counts(day, area, category, n)"
+        " SELECT date((created_at + 28800000) / 1000, 'unixepoch'), substr(area, 1, 12), category, count(*)"
+        " FROM cases GROUP BY 1, 2, 3;"
+        "INSERT INTO warning_meta(key, value) SELECT 'counted', coalesce(max(id), 0) FROM cases WHERE 1"
+        " ON CONFLICT(key) DO UPDATE SET value = excluded.value;"
+        "INSERT INTO warning_meta(key, value) VALUES('dirty', '1')"
+        " ON CONFLICT(key) DO UPDATE SET value = excluded.value;";
+    if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK) return db_fail(db, "rebuild counts");
+    return JC_OK;
+}
+
+jc_err warning__catch_up(jc_conn *w, int (*suggest)(jc_conn *, int64_t, const char *, const char *, void *),
+                         void *arg, int *changed) {
+    *changed = 0;
+    char v[32];
+    if (!warning__meta_get(w, "counted", v, sizeof v)) {
+        *changed = 1;
+        return warning_counts_rebuild(w);
+    }
+    int64_t mark;
+    if (jc_parse_i64(v, &mark)) mark = 0;
+    sqlite3 *db = store_sqlite_db(w);
+    /* A statement of its own: suggest() may use the cached ones. */
+    sqlite3_stmt *s;
+    if (sqlite3_prepare_v2(db, sql_new_cases, -1, &s, NULL) != SQLITE_OK) return db_fail(db, "new cases");
+    sqlite3_bind_int64(s, 1, mark);
+    int64_t last = mark;
+    jc_err e = JC_OK;
+    int rc;
+    while (!e && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+        last = sqlite3_column_int64(s, 0);
+        sqlite3_stmt *a = PREP(w, sql_count_add);
+        if (!a) {
+            e = JC_ERR_DB;
+            break;
+        }
+        sqlite3_bind_text(a, 1, TEXT(s, 4), -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(a, 2, TEXT(s, 5), -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(a, 3, TEXT(s, 3), -1, SQLITE_TRANSIENT);
+        int arc = sqlite3_step(a);
+        sqlite3_reset(a);
+        if (arc != SQLITE_DONE) e = db_fail(db, "count");
+        else if (suggest) suggest(w, last, TEXT(s, 1), TEXT(s, 2), arg);
+    }
+    sqlite3_finalize(s);
+    if (!e && last != mark) {
+        snprintf(v, sizeof v, "%lld", (long long)last);
+        e = warning__meta_set(w, "counted", v);
+        if (!e) e = warning__meta_set(w, "dirty", "1");
+        *changed = 1;
+    }
+    return e;
+}
+
+/* ---- suggestions ------------------------------------------------------------- */
+
+static const char sql_sugg_put[] =
+    "INSERT OR IGNORE INTO case_suggestions(case_id, model, top1, p1, at, top) VALUES(?,?,?,?,?,?)";
+static const char sql_sugg_get[] = "SELECT model, top1, p1, at, top FROM case_suggestions WHERE case_id=?";
+
+jc_err warning__suggestion_put(jc_conn *w, int64_t case_id, const char *model, const char *top1, double p1,
+                               const char *top_json, int64_t at) {
+    sqlite3_stmt *s = PREP(w, sql_sugg_put);
+    if (!s) return JC_ERR_DB;
+    sqlite3_bind_int64(s, 1, case_id);
+    sqlite3_bind_text(s, 2, model, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 3, top1, -1, SQLITE_STATIC);
+    sqlite3_bind_double(s, 4, p1);
+    sqlite3_bind_int64(s, 5, at);
+    sqlite3_bind_text(s, 6, top_json, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(s);
+    sqlite3_reset(s);
+    return rc == SQLITE_DONE ? JC_OK : db_fail(store_sqlite_db(w), "suggestion");
+}
+
+jc_err warning__suggestion_get(jc_conn *c, int64_t case_id, char *model, size_t msz, char *top1, double *p1,
+                               int64_t *at, char **top_json) {
+    sqlite3_stmt *s = PREP(c, sql_sugg_get);
+    if (!s) return JC_ERR_DB;
+    sqlite3_bind_int64(s, 1, case_id);
+    jc_err e = JC_ERR_NOTFOUND;
+    if (sqlite3_step(s) == SQLITE_ROW) {
+        copy_col(s, 0, model, msz);
+        copy_col(s, 1, top1, 16);
+        *p1 = sqlite3_column_double(s, 2);
+        *at = sqlite3_column_int64(s, 3);
+        *top_json = dup_col(s, 4);
+        e = JC_OK;
+    }
+    sqlite3_reset(s);
+    return e;
+}
+
+static const char sql_cat_resolve[] =
+    "SELECT k.code, k.name, coalesce(k.dept_code, ''), coalesce(d.name, ''), coalesce(d.id, 0)"
+    " FROM categories k LEFT JOIN depts d ON d.code = k.dept_code"
+    " WHERE k.code = ?1 OR k.name = ?1 ORDER BY k.code = ?1 DESC LIMIT 1";
+
+jc_err warning__category_resolve(jc_conn *c, const char *label, char code[16], char name[64],
+                                 char dept_code[32], char dept_name[128], int64_t *dept_id) {
+    sqlite3_stmt *s = PREP(c, sql_cat_resolve);
+    if (!s) return JC_ERR_DB;
+    sqlite3_bind_text(s, 1, label, -1, SQLITE_STATIC);
+    jc_err e = JC_ERR_NOTFOUND;
+    if (sqlite3_step(s) == SQLITE_ROW) {
+        copy_col(s, 0, code, 16);
+        copy_col(s, 1, name, 64);
+        copy_col(s, 2, dept_code, 32);
+        copy_col(s, 3, dept_name, 128);
+        *dept_id = sqlite3_column_int64(s, 4);
+        e = JC_OK;
+    }
+    sqlite3_reset(s);
+    return e;
+}
+
+/* ---- series ------------------------------------------------------------------ */
+
+static const char sql_keys[] =
+    "SELECT DISTINCT category, substr(area, 1, ?2) FROM daily_counts"
+    " WHERE day >= ?1 AND length(area) >= ?2 ORDER BY 1, 2";
+static const char sql_series[] =
+    "SELECT CAST(julianday(day) - 2440587.5 AS INTEGER) - ?3, sum(n) FROM daily_counts"
+    " WHERE category = ?1 AND area >= ?2 AND area < ?2 || 'z'"
+    " AND day >= date(?3 * 86400, 'unixepoch') AND day <= date((?3 + ?4 - 1) * 86400, 'unixepoch')"
+    " GROUP BY day";
+
+jc_err warning__series_keys(jc_conn *c, const char *from, int len,
+                            int (*cb)(const char *, const char *, void *), void *arg) {
+    sqlite3 *db = store_sqlite_db(c);
+    sqlite3_stmt *s;
+    if (sqlite3_prepare_v2(db, sql_keys, -1, &s, NULL) != SQLITE_OK) return db_fail(db, "series keys");
+    sqlite3_bind_text(s, 1, from, -1, SQLITE_STATIC);
+    sqlite3_bind_int(s, 2, len);
+    int rc;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+        if (cb(TEXT(s, 0), TEXT(s, 1), arg)) break;
+    sqlite3_finalize(s);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? JC_OK : db_fail(db, "series keys step");
+}
+
+jc_err warning__series(jc_conn *c, const char *category, const char *area, int64_t from, size_t n,
+                       double *counts) {
+    for (size_t i = 0; i < n; i++) counts[i] = 0;
+    sqlite3_stmt *s = PREP(c, sql_series);
+    if (!s) return JC_ERR_DB;
+    sqlite3_bind_text(s, 1, category, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 2, area, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 3, from);
+    sqlite3_bind_int64(s, 4, (int64_t)n);
+    int rc;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        int64_t i = sqlite3_column_int64(s, 0);
+        if (i >= 0 && (size_t)i < n) counts[i] = (double)sqlite3_column_int64(s, 1);
+    }
+    sqlite3_reset(s);
+    return rc == SQLITE_DONE ? JC_OK : db_fail(store_sqlite_db(c), "series");
+}
+
+/* ---- warnings ---------------------------------------------------------------- */
+
+#define W_COLS                                                                                  \
+    "id, category, area, day, observed, expected, threshold, method, params, explanation, state," \
+    " coalesce(by, ''), coalesce(at, 0), reason, coalesce(case_id, 0), created_at"
+
+static void read_row(sqlite3_stmt *s, warning_row *w) {
+    memset(w, 0, sizeof *w);
+    w->id = sqlite3_column_int64(s, 0);
+    copy_col(s, 1, w->category, sizeof w->category);
+    copy_col(s, 2, w->area, sizeof w->area);
+    copy_col(s, 3, w->day, sizeof w->day);
+    w->observed = sqlite3_column_double(s, 4);
+    w->expected = sqlite3_column_double(s, 5);
+    w->threshold = sqlite3_column_double(s, 6);
+    copy_col(s, 7, w->method, sizeof w->method);
+    w->params = dup_col(s, 8);
+    w->explanation = dup_col(s, 9);
+    copy_col(s, 10, w->state, sizeof w->state);
+    copy_col(s, 11, w->by, sizeof w->by);
+    w->at = sqlite3_column_int64(s, 12);
+    w->reason = dup_col(s, 13);
+    w->case_id = sqlite3_column_int64(s, 14);
+    w->created_at = sqlite3_column_int64(s, 15);
+}
+
+static const char sql_w_find[] = "SELECT id, state FROM warnings WHERE category=? AND area=? AND day=? AND method=?";
+static const char sql_w_insert[] =
+    "INSERT INTO warnings(category, area, day, observed, expected, threshold, method, params, explanation,"
+    " state, created_at) VALUES(?,?,?,?,?,?,?,?,?,'open',?)";
+static const char sql_w_refresh[] =
+    "UPDATE warnings SET observed=?, expected=?, threshold=?, params=?, explanation=? WHERE id=?";
+
+jc_err warning__upsert(jc_conn *w, const warning_row *row, int *raised) {
+    sqlite3 *db = store_sqlite_db(w);
+    *raised = 0;
+    sqlite3_stmt *s = PREP(w, sql_w_find);
+    if (!s) return JC_ERR_DB;
+    sqlite3_bind_text(s, 1, row->category, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 2, row->area, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 3, row->day, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 4, row->method, -1, SQLITE_STATIC);
+    int64_t id = 0;
+    int open = 0;
+    if (sqlite3_step(s) == SQLITE_ROW) {
+        id = sqlite3_column_int64(s, 0);
+        open = TEXT(s, 1) && !strcmp(TEXT(s, 1), "open");
+    }
+    sqlite3_reset(s);
+    if (id && !open) return JC_OK; /* decided by a person: leave it */
+    s = PREP(w, id ? sql_w_refresh : sql_w_insert);
+    if (!s) return JC_ERR_DB;
+    if (id) {
+        sqlite3_bind_double(s, 1, row->observed);
+        sqlite3_bind_double(s, 2, row->expected);
+        sqlite3_bind_double(s, 3, row->threshold);
+        sqlite3_bind_text(s, 4, row->params, -1, SQLITE_STATIC);
+        sqlite3_bind_text(s, 5, row->explanation, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(s, 6, id);
+    } else {
+        sqlite3_bind_text(s, 1, row->category, -1, SQLITE_STATIC);
+        sqlite3_bind_text(s, 2, row->area, -1, SQLITE_STATIC);
+        sqlite3_bind_text(s, 3, row->day, -1, SQLITE_STATIC);
+        sqlite3_bind_double(s, 4, row->observed);
+        sqlite3_bind_double(s, 5, row->expected);
+        sqlite3_bind_double(s, 6, row->threshold);
+        sqlite3_bind_text(s, 7, row->method, -1, SQLITE_STATIC);
+        sqlite3_bind_text(s, 8, row->params, -1, SQLITE_STATIC);
+        sqlite3_bind_text(s, 9, row->explanation, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(s, 10, row->created_at);
+    }
+    int rc = sqlite3_step(s);
+    sqlite3_reset(s);
+    if (rc != SQLITE_DONE) return db_fail(db, "warning upsert");
+    *raised = !id;
+    return JC_OK;
+}
+
+static const char sql_w_get[] = "SELECT " W_COLS " FROM warnings WHERE id=?";
+
+jc_err warning__get(jc_conn *c, int64_t id, warning_row *out) {
+    sqlite3_stmt *s = PREP(c, sql_w_get);
+    if (!s) return JC_ERR_DB;
+    sqlite3_bind_int64(s, 1, id);
+    jc_err e = JC_ERR_NOTFOUND;
+    if (sqlite3_step(s) == SQLITE_ROW) {
+        read_row(s, out);
+        e = JC_OK;
+    }
+    sqlite3_reset(s);
+    return e;
+}
+
+static const char sql_w_list[] =
+    "SELECT " W_COLS " FROM warnings WHERE (?1 IS NULL OR state = ?1)"
+    " AND (?2 = '' OR (area >= ?2 AND area < ?2 || 'z')) ORDER BY id DESC LIMIT ?3";
+
+jc_err warning__list(jc_conn *c, const char *state, const char *area, int limit,
+                     int (*cb)(const warning_row *, void *), void *arg) {
+    sqlite3 *db = store_sqlite_db(c);
+    sqlite3_stmt *s;
+    if (sqlite3_prepare_v2(db, sql_w_list, -1, &s, NULL) != SQLITE_OK) return db_fail(db, "warning list");
+    if (state) sqlite3_bind_text(s, 1, state, -1, SQLITE_STATIC);
+    else sqlite3_bind_null(s, 1);
+    sqlite3_bind_text(s, 2, area ? area : "", -1, SQLITE_STATIC);
+    sqlite3_bind_int(s, 3, limit);
+    int rc;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        warning_row row;
+        read_row(s, &row);
+        int stop = cb(&row, arg);
+        warning__row_clear(&row);
+        if (stop) break;
+    }
+    sqlite3_finalize(s);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? JC_OK : db_fail(db, "warning list step");
+}
+
+static const char sql_w_state[] =
+    "UPDATE warnings SET state=?, by=?, reason=?, case_id=nullif(?, 0), at=? WHERE id=?";
+
+jc_err warning__set_state(jc_conn *w, int64_t id, const char *state, const char *by, const char *reason,
+                          int64_t case_id, int64_t at) {
+    sqlite3_stmt *s = PREP(w, sql_w_state);
+    if (!s) return JC_ERR_DB;
+    sqlite3_bind_text(s, 1, state, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 2, by, -1, SQLITE_STATIC);
+    if (reason) sqlite3_bind_text(s, 3, reason, -1, SQLITE_STATIC);
+    else sqlite3_bind_null(s, 3);
+    sqlite3_bind_int64(s, 4, case_id);
+    sqlite3_bind_int64(s, 5, at);
+    sqlite3_bind_int64(s, 6, id);
+    int rc = sqlite3_step(s);
+    sqlite3_reset(s);
+    if (rc != SQLITE_DONE) return db_fail(store_sqlite_db(w), "warning state");
+    return sqlite3_changes(store_sqlite_db(w)) ? JC_OK : JC_ERR_NOTFOUND;
+}
+
+/* ---- hotspots and training --------------------------------------------------- */
+
+static const char sql_windows[] =
+    "SELECT substr(area, 1, ?2), (created_at - ?4) / ?5, count(*) FROM cases"
+    " WHERE (?1 = '' OR (area >= ?1 AND area < ?1 || 'z')) AND length(area) >= ?2"
+    " AND (?3 IS NULL OR category = ?3) AND created_at >= ?4 AND created_at < ?4 + ?5 * ?6"
+    " GROUP BY 1, 2";
+
+jc_err warning__window_counts(jc_conn *c, const char *prefix, int len, const char *category, int64_t from,
+                              int64_t win, int nwin, int (*cb)(const char *, int, int64_t, void *),
+                              void *arg) {
+    sqlite3 *db = store_sqlite_db(c);
+    sqlite3_stmt *s;
+    if (sqlite3_prepare_v2(db, sql_windows, -1, &s, NULL) != SQLITE_OK) return db_fail(db, "windows");
+    sqlite3_bind_text(s, 1, prefix ? prefix : "", -1, SQLITE_STATIC);
+    sqlite3_bind_int(s, 2, len);
+    if (category) sqlite3_bind_text(s, 3, category, -1, SQLITE_STATIC);
+    else sqlite3_bind_null(s, 3);
+    sqlite3_bind_int64(s, 4, from);
+    sqlite3_bind_int64(s, 5, win);
+    sqlite3_bind_int(s, 6, nwin);
+    int rc;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+        if (cb(TEXT(s, 0), sqlite3_column_int(s, 1), sqlite3_column_int64(s, 2), arg)) break;
+    sqlite3_finalize(s);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? JC_OK : db_fail(db, "windows step");
+}
+
+jc_err warning__closed_cases(jc_conn *c, int (*cb)(const char *, const char *, const char *, void *),
+                             void *arg) {
+    sqlite3 *db = store_sqlite_db(c);
+    sqlite3_stmt *s;
+    if (sqlite3_prepare_v2(db,
+                           "SELECT title, body, category FROM cases WHERE state IN('closed','rated')"
+                           " ORDER BY id",
+                           -1, &s, NULL) != SQLITE_OK)
+        return db_fail(db, "closed cases");
+    int rc;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+        if (cb(TEXT(s, 0), TEXT(s, 1), TEXT(s, 2), arg)) break;
+    sqlite3_finalize(s);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? JC_OK : db_fail(db, "closed cases step");
+}
