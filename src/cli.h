@@ -35,5 +35,6 @@ int cmd_evaluation(int argc, char **argv); /* src/eval.c ("eval") */
 int cmd_device(int argc, char **argv);    /* src/sensor.c */
 int cmd_open311(int argc, char **argv);   /* src/open311.c */
 int cmd_warn(int argc, char **argv);      /* src/warning.c */
+int cmd_simulate(int argc, char **argv);  /* src/simulate.c */
 
 #endif
