@@ -69,7 +69,7 @@ request = function()
   local t = {}
   for i = 1, 24 do t[i] = pool[math.random(#pool)] end
   local body = string.format('{"title":"巡查发现 %d","body":"%s","category":"%s","source":"patrol","lon":%.6f,"lat":%.6f}',
-    n, table.concat(t), cats[math.random(#cats)], 116.3962 + math.random() * 0.0026, 39.9052 + math.random() * 0.0036)
+    n, table.concat(t), cats[math.random(#cats)], 116.3962 + math.random() * 0.0236, 39.9052 + math.random() * 0.0236)
   return wrk.format("POST", "/api/v1/cases", {["Authorization"] = "Bearer $WTOKEN", ["Content-Type"] = "application/json"}, body)
 end
 LUA

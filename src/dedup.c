@@ -284,6 +284,8 @@ jc_err dedup_query(const dedup_index *ix, const char *text, double lon, double l
             if (en->cell != key || !en->live) continue;
             int64_t dt = en->time_ms > time_ms ? en->time_ms - time_ms : time_ms - en->time_ms;
             if (dt > ix->p.window_ms) continue;
+            /* a cheap box test before the trigonometry */
+            if (fabs(en->lat - lat) > ix->cell_deg || fabs(en->lon - lon) * c > ix->cell_deg) continue;
             double d = dedup_distance_m(lon, lat, en->lon, en->lat);
             if (d > ix->p.max_dist_m) continue;
             int same = 0;
