@@ -39,7 +39,8 @@ jc_err warning__meta_set(jc_conn *w, const char *key, const char *value) JC_MUST
 
 /* Counts every case with id above the watermark into daily_counts and calls
  * suggest(id, title, body, arg) for each (suggest may be NULL).  When the
- * watermark was never set, rebuilds instead (no suggestions).  *changed is
+ * watermark was never set, rebuilds instead and suggests only for the
+ * cases still in state reported.  *changed is
  * set when counts moved. */
 jc_err warning__catch_up(jc_conn *w, int (*suggest)(jc_conn *w, int64_t id, const char *title,
                                                      const char *body, void *arg),

@@ -137,6 +137,8 @@ jc_err warning__config_save(jc_conn *w, const warning_config *cfg) {
 static const char sql_new_cases[] =
     "SELECT id, title, body, category, date((created_at + 28800000) / 1000, 'unixepoch'),"
     " substr(area, 1, 12) FROM cases WHERE id > ? ORDER BY id LIMIT 2000";
+static const char sql_waiting[] =
+    "SELECT id, title, body FROM cases WHERE state = 'reported' ORDER BY id DESC LIMIT 1000";
 static const char sql_count_add[] =
     "INSERT INTO daily_counts(day, area, category, n) VALUES(?,?,?,1)"
     " ON CONFLICT(day, area, category) DO UPDATE SET n = n + 1";
@@ -161,8 +163,17 @@ jc_err warning__catch_up(jc_conn *w, int (*suggest)(jc_conn *, int64_t, const ch
     *changed = 0;
     char v[32];
     if (!warning__meta_get(w, "counted", v, sizeof v)) {
+        /* First run over this database: count everything; suggest only for
+         * the reports still waiting for a person to categorise them. */
         *changed = 1;
-        return warning_counts_rebuild(w);
+        jc_err e = warning_counts_rebuild(w);
+        if (e || !suggest) return e;
+        sqlite3 *db = store_sqlite_db(w);
+        sqlite3_stmt *s;
+        if (sqlite3_prepare_v2(db, sql_waiting, -1, &s, NULL) != SQLITE_OK) return db_fail(db, "waiting cases");
+        while (sqlite3_step(s) == SQLITE_ROW) suggest(w, sqlite3_column_int64(s, 0), TEXT(s, 1), TEXT(s, 2), arg);
+        sqlite3_finalize(s);
+        return JC_OK;
     }
     int64_t mark;
     if (jc_parse_i64(v, &mark)) mark = 0;
