@@ -4,12 +4,21 @@ import { t } from '../i18n.js';
 import { categoryName, areaLabel, deptName } from '../catalog.js';
 import { deadlineEl } from './caseview.js';
 
+const FLAG_CLASS = { overdue: 'red', reminded: 'amber', ownerless: 'amber', unlocated: 'amber', whistle: 'blue', duplicate: 'grey' };
+
 // cols: subset of no,title,category,area,state,dept,deadline,created,escalation
-export function caseTable(cases, { cols = ['no', 'title', 'category', 'area', 'state', 'deadline', 'created'], caption, extra } = {}) {
+// select: a Set of selected case ids (adds a checkbox column first; onSelect() after each change).
+export function caseTable(cases, { cols = ['no', 'title', 'category', 'area', 'state', 'deadline', 'created'], caption, extra, select, onSelect } = {}) {
   if (!cases.length) return h('p', { class: 'muted empty' }, t('common.no_cases'));
   const cell = {
     no: (c) => h('a', { href: '#/case/' + c.id, class: 'case-link' }, c.no),
-    title: (c) => [c.title, c.escalation ? h('span', { class: 'badge esc', title: t('case.escalation') }, t('case.escalated_n', { n: c.escalation })) : null],
+    title: (c) => [c.title, c.escalation ? h('span', { class: 'badge esc', title: t('case.escalation') }, t('case.escalated_n', { n: c.escalation })) : null,
+      (c.flags || []).map((f) => h('span', { class: 'badge flag ' + (FLAG_CLASS[f] || ''), dataset: { flag: f } }, t('flag.' + f)))],
+    sel: (c) => {
+      const box = h('input', { type: 'checkbox', class: 'row-sel', value: c.id, checked: select.has(c.id), 'aria-label': t('queue.select_case', { no: c.no }) });
+      box.addEventListener('change', () => { if (box.checked) select.add(c.id); else select.delete(c.id); onSelect?.(); });
+      return box;
+    },
     category: (c) => categoryName(c.category),
     area: (c) => areaLabel(c.area),
     state: (c) => stateBadge(c.state),
@@ -17,8 +26,8 @@ export function caseTable(cases, { cols = ['no', 'title', 'category', 'area', 's
     deadline: (c) => deadlineEl(c),
     created: (c) => fmtTime(c.created_at),
   };
-  const allCols = extra ? [...cols, 'extra'] : cols;
-  const label = (k) => t(k === 'extra' ? 'case.actions' : k === 'title' ? 'case.title_col' : 'case.' + k);
+  const allCols = [...(select ? ['sel'] : []), ...cols, ...(extra ? ['extra'] : [])];
+  const label = (k) => t(k === 'extra' ? 'case.actions' : k === 'sel' ? 'queue.select' : k === 'title' ? 'case.title_col' : 'case.' + k);
   return h('div', { class: 'table-wrap' }, h('table', { class: 'cases' },
     caption ? h('caption', null, caption) : null,
     h('thead', null, h('tr', null, allCols.map((k) => h('th', { scope: 'col' }, label(k))))),

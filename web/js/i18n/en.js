@@ -121,4 +121,9 @@ export default {
   'wh.board': 'Whistle board', 'wh.intro': 'The street summons, departments check in: who has checked in, who is late (red), who has finished, and their ratings.',
   'wh.show_open': 'Open', 'wh.show_all': 'All', 'wh.none': 'No whistles.', 'wh.case': 'Case',
   'nav.whistles': 'Whistles',
+  // queue: flag chips and bulk actions
+  'queue.flags': 'Flags', 'queue.chip_overdue': 'Overdue', 'queue.chip_ownerless': 'Ownerless', 'queue.chip_escalated': 'Escalated', 'queue.chip_whistle': 'Whistle',
+  'queue.bulk': 'Bulk actions', 'queue.select': 'Select', 'queue.select_case': 'Select case {no}', 'queue.select_all': 'Select this page', 'queue.selected': '{n} selected',
+  'queue.bulk_register': 'Register selected', 'queue.bulk_escalate': 'Escalate selected', 'queue.bulk_note': 'Escalation note', 'queue.bulk_need_note': 'Give a note to escalate.',
+  'queue.bulk_done': '{action}: {n} done, {m} failed', 'queue.bulk_failed': 'These cases were not changed:',
 };

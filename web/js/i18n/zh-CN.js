@@ -121,4 +121,9 @@ export default {
   'wh.board': '吹哨报到', 'wh.intro': '街道吹哨、部门报到：哪些部门已报到，谁迟到（红色），完成情况与评价。',
   'wh.show_open': '进行中', 'wh.show_all': '全部', 'wh.none': '没有吹哨事项。', 'wh.case': '案件',
   'nav.whistles': '吹哨报到',
+  // queue: flag chips and bulk actions
+  'queue.flags': '标记筛选', 'queue.chip_overdue': '超期', 'queue.chip_ownerless': '无主', 'queue.chip_escalated': '督办', 'queue.chip_whistle': '吹哨',
+  'queue.bulk': '批量操作', 'queue.select': '选择', 'queue.select_case': '选择案件 {no}', 'queue.select_all': '全选本页', 'queue.selected': '已选 {n} 件',
+  'queue.bulk_register': '批量立案', 'queue.bulk_escalate': '批量督办', 'queue.bulk_note': '督办意见', 'queue.bulk_need_note': '批量督办需填写督办意见。',
+  'queue.bulk_done': '{action}：成功 {n} 件，失败 {m} 件', 'queue.bulk_failed': '以下案件未能处理：',
 };

@@ -2,7 +2,9 @@
 // category, area and department; page through with "load more".
 import { h, field, select, pageTitle, errorBox } from '../ui.js';
 import { t, getLang } from '../i18n.js';
-import { get } from '../api.js';
+import { get, post } from '../api.js';
+import { toast } from '../ui.js';
+import { ACTIONS } from '../roles.js';
 import { catalog, STATES, areasOf, childrenOf, areaLabel } from '../catalog.js';
 import { caseTable } from '../components/casetable.js';
 import { tickCountdowns } from '../components/caseview.js';
@@ -28,18 +30,65 @@ export async function render(ctx) {
   const apply = () => {
     const p = new URLSearchParams();
     for (const [k, v] of new FormData(form)) p.set(k, v);
+    for (const k of ['overdue', 'ownerless', 'escalated', 'whistle']) if (q.get(k) === '1') p.set(k, '1');
     ctx.navigate('/queue?' + p);
   };
   form.addEventListener('submit', (ev) => { ev.preventDefault(); apply(); });
   for (const s of [stateSel, catSel, areaSel, deptSel]) s.addEventListener('change', apply);
 
+  // Flag chips: 超期 overdue, 无主 ownerless, 督办 escalated, 吹哨 whistle (toggle, kept in the address).
+  const FLAGS = ['overdue', 'ownerless', 'escalated', 'whistle'];
+  const chipHref = (k) => { const p = new URLSearchParams(q); if (q.get(k) === '1') p.delete(k); else p.set(k, '1'); if (!p.has('state')) p.set('state', state); return '#/queue?' + p; };
+  const chips = h('div', { class: 'chip-bar', role: 'group', 'aria-label': t('queue.flags') },
+    FLAGS.map((k) => h('a', { class: 'chip', href: chipHref(k), role: 'button', 'aria-pressed': String(q.get(k) === '1'), dataset: { chip: k } }, t('queue.chip_' + k))));
+  // Bulk actions on the selected cases (dispatcher/admin: register, escalate; supervisor: escalate; community: register).
+  const selected = new Set();
+  const canReg = ACTIONS.register.roles.includes(ctx.user.role), canEsc = ACTIONS.escalate.roles.includes(ctx.user.role);
+  const selCount = h('strong', { id: 'sel-count' }, t('queue.selected', { n: 0 }));
+  const escNote = h('input', { type: 'text', name: 'bulk_note', maxlength: 2000, 'aria-label': t('queue.bulk_note'), placeholder: t('queue.bulk_note') });
+  const regBtn = h('button', { type: 'button', class: 'btn small primary', dataset: { bulk: 'register' }, disabled: true }, t('queue.bulk_register'));
+  const escBtn = h('button', { type: 'button', class: 'btn small primary', dataset: { bulk: 'escalate' }, disabled: true }, t('queue.bulk_escalate'));
+  const allBox = h('input', { type: 'checkbox', id: 'sel-all' });
+  const bulkOut = h('div', { id: 'bulk-result' });
+  const bulk = (canReg || canEsc) ? h('div', { class: 'bulk-bar', role: 'region', 'aria-label': t('queue.bulk') },
+    h('label', { class: 'inline', for: 'sel-all' }, allBox, t('queue.select_all')), selCount,
+    canReg ? regBtn : null, canEsc ? escNote : null, canEsc ? escBtn : null) : null;
+  const onSelect = () => {
+    selCount.textContent = t('queue.selected', { n: selected.size });
+    regBtn.disabled = escBtn.disabled = selected.size === 0;
+    allBox.checked = cases.length > 0 && cases.every((c) => selected.has(c.id));
+  };
+  allBox.addEventListener('change', () => {
+    for (const c of cases) { if (allBox.checked) selected.add(c.id); else selected.delete(c.id); }
+    for (const b of out.querySelectorAll('input.row-sel')) b.checked = allBox.checked;
+    onSelect();
+  });
+  async function runBulk(action, body, btn) {
+    if (action === 'escalate' && !escNote.value.trim()) { escNote.focus(); bulkOut.replaceChildren(h('div', { class: 'alert error', role: 'alert' }, t('queue.bulk_need_note'))); return; }
+    btn.disabled = true;
+    const ids = [...selected];
+    const failed = [];
+    for (const id of ids) {
+      try { await post(`/api/v1/cases/${id}/${action}`, body); } catch (e) { failed.push(`${cases.find((c) => c.id === id)?.no || id}: ${e.message}`); }
+    }
+    toast(t('queue.bulk_done', { action: t('action.' + action), n: ids.length - failed.length, m: failed.length }), failed.length ? 'error' : 'ok');
+    if (failed.length) sessionStorage.setItem('jiceng.bulkFailed', JSON.stringify(failed));
+    ctx.rerender();
+  }
+  regBtn.addEventListener('click', () => runBulk('register', {}, regBtn));
+  escBtn.addEventListener('click', () => runBulk('escalate', { note: escNote.value.trim() }, escBtn));
+  const prevFailed = JSON.parse(sessionStorage.getItem('jiceng.bulkFailed') || 'null');
+  sessionStorage.removeItem('jiceng.bulkFailed');
+  if (prevFailed) bulkOut.append(h('div', { class: 'alert error', role: 'alert' }, t('queue.bulk_failed'), h('ul', null, prevFailed.map((f) => h('li', null, f)))));
+
   const status = h('p', { role: 'status', class: 'muted', id: 'queue-status' });
   const out = h('div', { class: 'card' });
   const more = h('button', { type: 'button', class: 'btn ghost', hidden: true }, t('queue.more'));
-  ctx.root.append(pageTitle(t('queue.title')), form, status, out, h('div', { class: 'btn-row center' }, more));
+  ctx.root.append(pageTitle(t('queue.title')), form, chips, bulkOut, bulk || '', status, out, h('div', { class: 'btn-row center' }, more));
 
   const filters = {};
   for (const k of ['state', 'category', 'area', 'dept']) { const v = k === 'state' ? state : q.get(k); if (v) filters[k] = v; }
+  for (const k of FLAGS) if (q.get(k) === '1') filters[k] = '1';
   const cases = [];
   let before = null;
   async function load() {
@@ -50,7 +99,8 @@ export async function render(ctx) {
       const r = await get('/api/v1/cases?' + p);
       cases.push(...r.cases);
       before = r.next_before || null;
-      out.replaceChildren(caseTable(cases, { cols: ['no', 'title', 'category', 'area', 'state', 'dept', 'deadline', 'created'] }));
+      out.replaceChildren(caseTable(cases, { cols: ['no', 'title', 'category', 'area', 'state', 'dept', 'deadline', 'created'], select: bulk ? selected : null, onSelect }));
+      onSelect();
       status.textContent = t(before ? 'queue.count_more' : 'queue.count', { n: cases.length });
       more.hidden = !before;
     } catch (e) { out.replaceChildren(errorBox(e)); }
