@@ -350,3 +350,20 @@ test('stats equal what the case list gives, per scope', async () => {
   r = await srv.api('GET', '/api/v1/stats');
   assert.equal(r.status, 401);
 });
+
+test('jiceng warn train learns from closed cases; serve --model answers with that model', async () => {
+  const model = join(dir, 'closed.model');
+  const t = jiceng(['warn', 'train', '--db', srv.db, '--out', model]);
+  assert.equal(t.status, 0, t.stderr);
+  assert.match(t.stdout, /trained on \d+ closed cases, \d+ categories/);
+  const bad = jiceng(['warn', 'train', '--db', srv.db]);
+  assert.equal(bad.status, 2);
+  const other = await startServer({ extraArgs: ['--model', model] });
+  try {
+    const tok = await other.login('resident1');
+    const r = await other.api('POST', '/api/v1/classify', { token: tok, body: { title: '楼顶违章加盖', body: '楼顶有人新搭了彩钢房' } });
+    assert.equal(r.status, 200, r.text);
+    assert.match(r.json.model.id, /^closed\.model@[0-9a-f]{16}$/);
+    assert.equal(r.json.top[0].category, CAT); // labels are category codes here
+  } finally { await other.cleanup(); }
+});
