@@ -719,6 +719,7 @@ static const jc_route_table *const tables[] = {
     &api_photo_routes, /* before core: /cases/:id/photos over /cases/:id/:action */
     &api_dispatch_routes, /* before core: /cases/:id/whistle over /cases/:id/:action */
     &api_core_routes,
+    &api_base_routes,
     &api_open311_routes,
     &api_worklist_routes,
     &api_eval_routes,

@@ -36,5 +36,6 @@ int cmd_device(int argc, char **argv);    /* src/sensor.c */
 int cmd_open311(int argc, char **argv);   /* src/open311.c */
 int cmd_warn(int argc, char **argv);      /* src/warning.c */
 int cmd_simulate(int argc, char **argv);  /* src/simulate.c */
+int cmd_base(int argc, char **argv);      /* src/base.c */
 
 #endif

@@ -30,6 +30,7 @@ static const jc_command commands[] = {
     {"open311", cmd_open311, "manage the API keys of Open311 GeoReport v2 clients"},
     {"warn", cmd_warn, "early warnings: train the classifier from closed cases, recount, run detectors"},
     {"simulate", cmd_simulate, "replay a month of a street's life against a running server (demo)"},
+    {"base", cmd_base, "generate (demo) and count base data: people, households, houses, organisations"},
 };
 
 static void usage(FILE *f) {

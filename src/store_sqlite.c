@@ -230,6 +230,7 @@ static const char *const migrations[] = {
  * define `const jc_schema schema_foo` in the module and list it here. */
 static const jc_schema *const module_schemas[] = {
     &schema_dispatch,
+    &schema_base,
     &schema_open311,
     &schema_photo,
     &schema_worklist,
