@@ -1,0 +1,295 @@
+// designer.js -- 基层设计 for admin and dispatchers: the responsibility list
+// (active version as a table, CSV download, CSV upload with the row errors on
+// refusal, versions), a routing preview (category + point -> department and
+// why, via /route/explain), the working calendar (year view, corrections) and
+// the sensor alarm rules (list, create, edit; validation errors shown).
+import { h, field, select, pageTitle, errorBox, errorText, toast, fmtTime, loading } from '../ui.js';
+import { t, getLang } from '../i18n.js';
+import { get, post, api, getSession, ApiError } from '../api.js';
+import { catalog, categoryName, areasOf, childrenOf, areaLabel } from '../catalog.js';
+import { gridMap } from '../components/map.js';
+
+const TABS = ['duties', 'explain', 'calendar', 'rules'];
+
+export async function render(ctx) {
+  const tab = TABS.includes(ctx.query.get('tab')) ? ctx.query.get('tab') : 'duties';
+  const panel = h('div', { role: 'tabpanel', id: 'designer-panel', dataset: { tab } });
+  ctx.root.append(pageTitle(t('des.title')), h('p', { class: 'muted' }, t('des.intro')),
+    h('div', { class: 'tabs', role: 'tablist', 'aria-label': t('des.title') },
+      TABS.map((k) => h('a', { role: 'tab', href: '#/designer?tab=' + k, 'aria-selected': String(k === tab), class: 'tab' + (k === tab ? ' active' : ''), dataset: { tab: k } }, t('des.tab_' + k)))),
+    panel);
+  return ({ duties, explain, calendar, rules })[tab](panel, ctx);
+}
+
+const dname = (code) => { const d = catalog().byDeptCode.get(code); return d ? (getLang() === 'en' ? d.name_en || d.name : d.name) : code; };
+const scopeLabel = (s) => t('route.scope_' + ({ 6: 'district', 9: 'street', 12: 'community' }[String(s).length] || 'other')) + ' ' + s;
+
+// ---- responsibility list ----
+async function duties(panel, ctx) {
+  panel.append(loading());
+  let list, versions;
+  try { [list, versions] = await Promise.all([get('/api/v1/duties'), get('/api/v1/duties/versions')]); } catch (e) { panel.replaceChildren(errorBox(e)); return; }
+  const file = h('input', { type: 'file', name: 'csv', accept: '.csv,text/csv' });
+  const note = h('input', { type: 'text', name: 'note', maxlength: 200 });
+  const result = h('div', { id: 'import-result', 'aria-live': 'polite' });
+  const form = h('form', { class: 'stack', id: 'duty-upload' },
+    field(t('des.csv_file'), file, t('des.csv_hint')), field(t('des.version_note'), note),
+    h('div', { class: 'btn-row' }, h('button', { type: 'submit', class: 'btn primary' }, t('des.upload'))), result);
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    const f = file.files[0];
+    if (!f) { result.replaceChildren(h('div', { class: 'alert error', role: 'alert' }, t('des.need_file'))); return; }
+    const btn = form.querySelector('button[type=submit]');
+    btn.disabled = true;
+    try {
+      const body = await f.text();
+      const res = await fetch('/api/v1/duties/import' + (note.value.trim() ? '?note=' + encodeURIComponent(note.value.trim()) : ''), {
+        method: 'POST', body, headers: { authorization: 'Bearer ' + getSession()?.token, 'content-type': 'text/csv; charset=utf-8' } });
+      const json = await res.json().catch(() => null);
+      if (!res.ok) throw new ApiError(res.status, json?.error?.code, json?.error?.message);
+      toast(t('des.imported', { v: json?.version ?? '' }));
+      ctx.rerender();
+    } catch (e) {
+      btn.disabled = false;
+      const lines = String(e.message || '').split('\n').filter(Boolean);
+      result.replaceChildren(h('div', { class: 'alert error', role: 'alert', dataset: { importError: '1' } }, t('des.refused'),
+        lines.length > 1 || /^row \d+/.test(lines[0] || '') ? h('pre', { class: 'errors' }, lines.join('\n')) : ' ' + errorText(e)),
+        h('p', { class: 'muted small' }, t('des.unchanged', { v: list.version })));
+    }
+  });
+  const filter = h('input', { type: 'search', id: 'duty-filter', placeholder: t('des.filter_ph') });
+  const rows = list.entries || [];
+  const tbody = h('tbody');
+  const draw = () => {
+    const q = filter.value.trim().toLowerCase();
+    tbody.replaceChildren(...rows.filter((e) => !q || [e.id, e.category, categoryName(e.category), e.scope, dname(e.lead_dept), e.legal_basis].join(' ').toLowerCase().includes(q)).map((e) => h('tr', { dataset: { entry: e.id } },
+      h('td', { 'data-label': t('des.col_id') }, h('code', null, e.id)),
+      h('td', { 'data-label': t('case.category') }, `${e.category} ${categoryName(e.category)}`),
+      h('td', { 'data-label': t('des.col_scope') }, scopeLabel(e.scope)),
+      h('td', { 'data-label': t('route.lead') }, dname(e.lead_dept), (e.co_depts || []).length ? h('div', { class: 'small muted' }, t('route.co') + '：' + e.co_depts.map(dname).join('、')) : null),
+      h('td', { 'data-label': t('des.col_limits') }, ['accept', 'handle', 'verify'].map((k) => h('div', { class: 'small nowrap' }, t('phase.' + k) + ' ' + (e.limits?.[k] || '—')))),
+      h('td', { 'data-label': t('route.legal_basis'), class: 'legal-cell' }, e.legal_basis),
+      h('td', { 'data-label': t('des.col_delegate') }, e.may_delegate ? '✓' : '—'))));
+  };
+  filter.addEventListener('input', draw);
+  draw();
+  panel.replaceChildren(
+    h('div', { class: 'grid-2' },
+      h('section', { class: 'card', 'aria-labelledby': 'dv-h' }, h('h2', { id: 'dv-h' }, t('des.versions')),
+        h('div', { class: 'table-wrap' }, h('table', { class: 'mini', id: 'duty-versions' },
+          h('thead', null, h('tr', null, ['des.col_version', 'des.col_created', 'des.col_by', 'des.col_entries', 'des.col_note'].map((k) => h('th', { scope: 'col' }, t(k))))),
+          h('tbody', null, (versions.versions || []).map((v) => h('tr', { dataset: { version: v.version, active: v.active ? '1' : '0' } },
+            h('td', null, 'v' + v.version, v.active ? h('span', { class: 'badge green' }, ' ' + t('des.active')) : null),
+            h('td', null, fmtTime(v.created_at)), h('td', null, v.created_by || '—'), h('td', null, v.entries), h('td', null, v.note || ''))))))),
+      h('section', { class: 'card', 'aria-labelledby': 'du-h' }, h('h2', { id: 'du-h' }, t('des.upload_title')),
+        h('p', null, h('a', { class: 'btn ghost small', href: '/api/v1/duties/csv', download: `duties-v${list.version}.csv`, id: 'duty-download' }, t('des.download', { v: list.version }))),
+        form)),
+    h('section', { class: 'card', 'aria-labelledby': 'dl-h' },
+      h('div', { class: 'card-head' }, h('h2', { id: 'dl-h' }, t('des.active_list', { v: list.version, n: rows.length })), field(t('des.filter'), filter)),
+      h('div', { class: 'table-wrap' }, h('table', { class: 'cases duty-table', id: 'duty-table' },
+        h('thead', null, h('tr', null, ['des.col_id', 'case.category', 'des.col_scope', 'route.lead', 'des.col_limits', 'route.legal_basis', 'des.col_delegate'].map((k) => h('th', { scope: 'col' }, t(k))))),
+        tbody))));
+}
+
+// ---- routing preview ----
+async function explain(panel) {
+  const en = getLang() === 'en';
+  const cat = select([['', t('common.choose')], ...catalog().categories.map((k) => [k.code, `${k.code} ${en ? k.name_en : k.name}`])], '', { name: 'category', required: true });
+  const area = h('select', { name: 'area' }, h('option', { value: '' }, t('des.pick_on_map')),
+    areasOf('community').map((c) => h('optgroup', { label: c.name }, childrenOf(c.code).map((g) => h('option', { value: g.code }, areaLabel(g.code))))));
+  const where = h('p', { class: 'muted', id: 'explain-where', 'aria-live': 'polite' }, t('des.no_point'));
+  const out = h('div', { id: 'explain-result', 'aria-live': 'polite' });
+  const mapEl = h('div', { class: 'map', id: 'explain-map', role: 'application', 'aria-label': t('des.map_label') });
+  let point = null, marker = null, mapObj = null;
+  const run = async () => {
+    if (!cat.value || (!point && !area.value)) { out.replaceChildren(h('p', { class: 'muted' }, t('des.explain_need'))); return; }
+    const body = { category: cat.value, ...(point ? { lon: point.lon, lat: point.lat, crs: 'wgs84' } : { area: area.value }) };
+    out.replaceChildren(loading());
+    try {
+      const r = await post('/api/v1/route/explain', body);
+      const e = r.entry;
+      out.replaceChildren(h('section', { class: 'card', dataset: { explain: e ? e.id : 'none' } },
+        h('h2', null, t('des.result')),
+        e ? h('dl', { class: 'summary' },
+          h('dt', null, t('route.lead')), h('dd', { dataset: { field: 'lead' } }, dname(e.lead_dept)),
+          (e.co_depts || []).length ? [h('dt', null, t('route.co')), h('dd', null, e.co_depts.map(dname).join('、'))] : null,
+          h('dt', null, t('route.entry')), h('dd', null, e.id, ' · ', scopeLabel(e.scope)),
+          h('dt', null, t('route.grid')), h('dd', null, r.grid ? areaLabel(r.grid) + ' (' + r.grid + ')' : '—'),
+          h('dt', null, t('route.list_version')), h('dd', null, 'v' + r.list_version),
+          h('dt', null, t('des.col_limits')), h('dd', null, ['accept', 'handle', 'verify'].map((k) => t('phase.' + k) + ' ' + (e.limits?.[k] || '—')).join(' · ')),
+          h('dt', null, t('route.legal_basis')), h('dd', { class: 'legal', dataset: { field: 'legal_basis' } }, e.legal_basis))
+          : h('p', { class: 'alert info' }, t('des.no_entry')),
+        r.explanation ? h('pre', { class: 'explain-text' }, r.explanation) : null));
+    } catch (e) { out.replaceChildren(errorBox(e)); }
+  };
+  cat.addEventListener('change', run);
+  area.addEventListener('change', () => { if (area.value) { point = null; marker?.remove(); marker = null; where.textContent = areaLabel(area.value); } run(); });
+  panel.append(h('div', { class: 'grid-2' },
+    h('section', { class: 'card stack' }, h('h2', null, t('des.explain_title')), h('p', { class: 'muted small' }, t('des.explain_intro')),
+      field(t('case.category'), cat), field(t('des.grid_or_map'), area), where, out),
+    h('section', { class: 'card' }, mapEl)));
+  mapObj = await gridMap(mapEl, {
+    onClick: ({ lat, lng }) => {
+      point = { lon: +lng.toFixed(6), lat: +lat.toFixed(6) };
+      area.value = '';
+      if (marker) marker.setLatLng([lat, lng]); else marker = mapObj.L.circleMarker([lat, lng], { radius: 8, color: '#b3261e', fillOpacity: 0.8 }).addTo(mapObj.map);
+      where.textContent = t('des.point', { lon: point.lon, lat: point.lat });
+      run();
+    },
+  });
+  return () => mapObj?.map.remove();
+}
+
+// ---- working calendar ----
+async function calendar(panel, ctx) {
+  const thisYear = new Date().getFullYear();
+  const year = Number(ctx.query.get('year')) || thisYear;
+  panel.append(loading());
+  let cal;
+  try { cal = await get('/api/v1/calendar?year=' + year); } catch (e) { panel.replaceChildren(errorBox(e)); return; }
+  const byDate = new Map((cal.days || []).map((d) => [d.date, d]));
+  const yearSel = select([year - 1, year, year + 1].map((y) => [y, String(y)]), year, { name: 'year' });
+  yearSel.addEventListener('change', () => ctx.navigate('/designer?tab=calendar&year=' + yearSel.value));
+  const wd = t('des.weekdays').split(',');
+  const months = [];
+  for (let m = 0; m < 12; m++) {
+    const first = new Date(Date.UTC(year, m, 1));
+    const days = new Date(Date.UTC(year, m + 1, 0)).getUTCDate();
+    const lead = (first.getUTCDay() + 6) % 7; // Monday first
+    const cells = [];
+    for (let i = 0; i < lead; i++) cells.push(h('td'));
+    for (let d = 1; d <= days; d++) {
+      const date = `${year}-${String(m + 1).padStart(2, '0')}-${String(d).padStart(2, '0')}`;
+      const info = byDate.get(date);
+      const dow = (lead + d - 1) % 7;
+      const cls = [info ? info.kind : '', dow >= 5 ? 'we' : '', info?.overridden ? 'overridden' : ''].filter(Boolean).join(' ');
+      cells.push(h('td', { class: cls, dataset: { date }, title: info ? `${date} ${info.name || ''} · ${t('des.kind_' + info.kind)}${info.overridden ? ' · ' + t('des.corrected') : ''}` : date }, d));
+    }
+    const rows = [];
+    for (let i = 0; i < cells.length; i += 7) rows.push(h('tr', null, cells.slice(i, i + 7)));
+    months.push(h('div', { class: 'cal-month' }, h('h3', null, t('des.month', { y: year, m: m + 1 })),
+      h('table', null, h('thead', null, h('tr', null, wd.map((w) => h('th', { scope: 'col' }, w)))), h('tbody', null, rows))));
+  }
+  const date = h('input', { type: 'date', name: 'date', required: true, min: `${year}-01-01`, max: `${year}-12-31` });
+  const kind = select([['holiday', t('des.kind_holiday')], ['workday', t('des.kind_workday')]], 'holiday', { name: 'kind' });
+  const name = h('input', { type: 'text', name: 'name', maxlength: 60 });
+  const err = h('div');
+  const form = h('form', { class: 'filters', id: 'cal-form' }, field(t('des.date'), date), field(t('des.kind'), kind), field(t('des.day_name'), name),
+    h('div', { class: 'btn-row end' }, h('button', { type: 'submit', class: 'btn primary' }, t('des.add_correction'))));
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    try {
+      const body = { kind: kind.value };
+      if (name.value.trim()) body.name = name.value.trim();
+      await api('PUT', '/api/v1/calendar/days/' + date.value, body);
+      toast(t('des.correction_saved'));
+      ctx.navigate('/designer?tab=calendar&year=' + date.value.slice(0, 4));
+    } catch (e) { err.replaceChildren(errorBox(e)); }
+  });
+  const corrections = (cal.days || []).filter((d) => d.overridden);
+  const canEdit = ['admin', 'dispatcher'].includes(ctx.user.role);
+  panel.replaceChildren(
+    h('section', { class: 'card' },
+      h('div', { class: 'card-head' }, h('h2', null, t('des.calendar_title', { y: year })), field(t('des.year'), yearSel)),
+      h('p', { class: 'muted small' }, t('des.calendar_source', { src: cal.source || '—', last: cal.last_known_year ?? '—' }), cal.provisional ? ' ' + t('des.calendar_provisional') : ''),
+      h('div', { class: 'legend-row' }, h('span', null, h('i', { style: 'background:#fdecea' }), t('des.kind_holiday')), h('span', null, h('i', { style: 'background:#e3eef8' }), t('des.kind_adjusted_workday')),
+        h('span', null, h('i', { style: 'outline:2px solid #b7791f' }), t('des.corrected'))),
+      h('div', { class: 'cal-year', id: 'cal-year' }, months)),
+    h('section', { class: 'card', 'aria-labelledby': 'corr-h' }, h('h2', { id: 'corr-h' }, t('des.corrections')),
+      corrections.length ? h('ul', { class: 'plain', id: 'cal-corrections' }, corrections.map((d) => {
+        const rm = h('button', { type: 'button', class: 'btn small danger-outline', dataset: { remove: d.date } }, t('des.remove'));
+        rm.addEventListener('click', async () => {
+          try { await api('DELETE', '/api/v1/calendar/days/' + d.date); toast(t('des.correction_removed')); ctx.rerender(); } catch (e) { err.replaceChildren(errorBox(e)); }
+        });
+        return h('li', { dataset: { date: d.date } }, h('strong', null, d.date), ' ', t('des.kind_' + d.kind), d.name ? ' · ' + d.name : '', ' ', canEdit ? rm : null);
+      })) : h('p', { class: 'muted' }, t('des.no_corrections')),
+      canEdit ? form : null, err));
+}
+
+// ---- alarm rules ----
+const RULE_KINDS = { threshold: ['metric', 'high', 'low'], rate: ['metric', 'rate'], inactivity: ['metric', 'duration_s', 'from', 'to'], offline: ['k'], battery: ['low', 'high'] };
+const NUM = new Set(['high', 'low', 'rate', 'duration_s', 'k']);
+async function rules(panel, ctx) {
+  panel.append(loading());
+  let list, types;
+  try { [list, types] = await Promise.all([get('/api/v1/alarm-rules'), get('/api/v1/device-types').catch(() => null)]); }
+  catch (e) { panel.replaceChildren(e.status === 404 ? h('p', { class: 'alert info' }, t('common.not_available')) : errorBox(e)); return; }
+  const typeNames = (types?.types || types?.device_types || []).map((x) => (typeof x === 'string' ? x : x.type || x.name)).filter(Boolean);
+  const formHost = h('div', { id: 'rule-form-host' });
+  const openForm = (rule) => { formHost.replaceChildren(ruleForm(rule, typeNames, ctx)); formHost.querySelector('input, select')?.focus(); };
+  const add = h('button', { type: 'button', class: 'btn primary', id: 'rule-new' }, t('des.rule_new'));
+  add.addEventListener('click', () => openForm(null));
+  const rs = list.rules || [];
+  panel.replaceChildren(
+    h('section', { class: 'card' }, h('div', { class: 'card-head' }, h('h2', null, t('des.rules_title', { n: rs.length })), add), formHost,
+      h('div', { class: 'table-wrap' }, h('table', { class: 'cases', id: 'rule-table' },
+        h('thead', null, h('tr', null, ['des.col_id', 'des.rule_name', 'des.rule_type', 'des.rule_kind', 'des.rule_params', 'des.rule_severity', 'des.rule_case', 'case.actions'].map((k) => h('th', { scope: 'col' }, t(k))))),
+        h('tbody', null, rs.map((r) => {
+          const edit = h('button', { type: 'button', class: 'btn small ghost', dataset: { edit: r.id } }, t('des.edit'));
+          edit.addEventListener('click', () => openForm(r));
+          const params = [...(RULE_KINDS[r.kind] || []).filter((k) => k !== 'from' && k !== 'to').map((k) => r[k] != null ? `${k}=${r[k]}` : null), r.window ? `${r.window.from}–${r.window.to}` : null].filter(Boolean).join(' · ');
+          return h('tr', { dataset: { rule: r.id }, class: r.enabled === false ? 'past' : '' },
+            h('td', { 'data-label': t('des.col_id') }, r.id), h('td', { 'data-label': t('des.rule_name') }, r.name || '—', r.device ? h('div', { class: 'small muted' }, t('des.rule_device', { d: r.device })) : null),
+            h('td', { 'data-label': t('des.rule_type') }, r.type), h('td', { 'data-label': t('des.rule_kind') }, r.kind),
+            h('td', { 'data-label': t('des.rule_params') }, params || '—'),
+            h('td', { 'data-label': t('des.rule_severity') }, h('span', { class: 'badge sev-' + r.severity }, r.severity)),
+            h('td', { 'data-label': t('des.rule_case') }, r.opens_case ? `✓ ${r.category || ''} ${r.category ? categoryName(r.category) : ''}` : '—', r.enabled === false ? h('div', { class: 'small muted' }, t('des.disabled')) : null),
+            h('td', { 'data-label': t('case.actions') }, edit));
+        }))))));
+}
+
+function ruleForm(rule, typeNames, ctx) {
+  const en = getLang() === 'en';
+  const v = rule || { kind: 'threshold', severity: 'minor', enabled: true, opens_case: false };
+  const types = [...new Set([...(typeNames || []), ...(v.type ? [v.type] : [])])];
+  const ctl = {
+    name: h('input', { type: 'text', name: 'name', maxlength: 100, value: v.name || '' }),
+    type: types.length ? select(types.map((x) => [x, x]), v.type, { name: 'type' }) : h('input', { type: 'text', name: 'type', value: v.type || '' }),
+    device: h('input', { type: 'text', name: 'device', value: v.device || '' }),
+    kind: select(Object.keys(RULE_KINDS).map((k) => [k, t('des.kind_rule_' + k)]), v.kind, { name: 'kind' }),
+    metric: h('input', { type: 'text', name: 'metric', value: v.metric || '' }),
+    high: h('input', { type: 'number', step: 'any', name: 'high', value: v.high ?? '' }),
+    low: h('input', { type: 'number', step: 'any', name: 'low', value: v.low ?? '' }),
+    rate: h('input', { type: 'number', step: 'any', name: 'rate', value: v.rate ?? '' }),
+    duration_s: h('input', { type: 'number', name: 'duration_s', min: 1, value: v.duration_s ?? '' }),
+    from: h('input', { type: 'text', name: 'from', placeholder: 'HH:MM', value: v.window?.from || v.from || '' }),
+    to: h('input', { type: 'text', name: 'to', placeholder: 'HH:MM', value: v.window?.to || v.to || '' }),
+    k: h('input', { type: 'number', step: 'any', name: 'k', value: v.k ?? '' }),
+    severity: select(['info', 'minor', 'major', 'critical'].map((s) => [s, s]), v.severity, { name: 'severity' }),
+    category: select([['', '—'], ...catalog().categories.map((k) => [k.code, `${k.code} ${en ? k.name_en : k.name}`])], v.category, { name: 'category' }),
+    opens_case: h('input', { type: 'checkbox', name: 'opens_case', checked: !!v.opens_case }),
+    enabled: h('input', { type: 'checkbox', name: 'enabled', checked: v.enabled !== false }),
+  };
+  const wrap = {};
+  for (const [k, c] of Object.entries(ctl)) wrap[k] = field(t('des.f_' + k), c);
+  const sync = () => { for (const k of ['metric', 'high', 'low', 'rate', 'duration_s', 'from', 'to', 'k']) wrap[k].hidden = !RULE_KINDS[ctl.kind.value].includes(k); };
+  ctl.kind.addEventListener('change', sync);
+  sync();
+  const err = h('div');
+  const cancel = h('button', { type: 'button', class: 'btn ghost' }, t('des.cancel'));
+  const form = h('form', { class: 'card rule-form', id: 'rule-form', dataset: { rule: rule ? rule.id : 'new' } },
+    h('h3', null, rule ? t('des.rule_edit', { id: rule.id }) : t('des.rule_new')),
+    h('div', { class: 'filters' }, Object.values(wrap)), err,
+    h('div', { class: 'btn-row' }, h('button', { type: 'submit', class: 'btn primary' }, t('des.save')), cancel));
+  cancel.addEventListener('click', () => form.remove());
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    const body = { kind: ctl.kind.value, severity: ctl.severity.value, opens_case: ctl.opens_case.checked, enabled: ctl.enabled.checked };
+    if (!rule) body.type = ctl.type.value;
+    if (ctl.name.value.trim()) body.name = ctl.name.value.trim();
+    if (!rule && ctl.device.value.trim()) body.device = ctl.device.value.trim();
+    if (ctl.category.value) body.category = ctl.category.value;
+    for (const k of RULE_KINDS[body.kind]) {
+      const s = ctl[k].value.trim();
+      if (s === '') continue;
+      body[k] = NUM.has(k) ? Number(s) : s;
+    }
+    try {
+      if (rule) await api('PUT', '/api/v1/alarm-rules/' + rule.id, body);
+      else await post('/api/v1/alarm-rules', body);
+      toast(t('des.rule_saved'));
+      ctx.rerender();
+    } catch (e) { err.replaceChildren(h('div', { class: 'alert error', role: 'alert', dataset: { ruleError: '1' } }, errorText(e))); }
+  });
+  return form;
+}
