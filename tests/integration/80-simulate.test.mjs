@@ -5,15 +5,25 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { startServer, jiceng, BIN, ROOT } from './lib.mjs';
 
-let srv, out = '', summary, realSeconds;
+let srv, dir, out = '', summary, realSeconds;
 
 const sql = (q) => execFileSync('sqlite3', ['-cmd', '.timeout 5000', srv.db, q], { encoding: 'utf8' }).trim();
 const num = (q) => Number(sql(q));
 
 before(async () => {
-  srv = await startServer();
+  // the demo flow of scripts/demo.sh: init, demo street, fictional base data, serve
+  dir = mkdtempSync(join(tmpdir(), 'jiceng-sim-'));
+  const db = join(dir, 'test.db');
+  for (const args of [['init', db], ['demo', '--db', db], ['base', 'seed', '--db', db, '--seed', '7']]) {
+    const r = jiceng(args);
+    assert.equal(r.status, 0, args.join(' ') + ': ' + r.stderr + r.stdout);
+  }
+  srv = await startServer({ db, dir });
   const t0 = Date.now();
   const code = await new Promise((res, rej) => {
     const p = spawn(BIN, ['simulate', '--url', srv.url, '--db', srv.db, '--days', '7', '--speed', '10080',
@@ -29,7 +39,7 @@ before(async () => {
   assert.ok(line, out);
   summary = JSON.parse(line.slice('summary '.length));
 }, { timeout: 150000 });
-after(async () => { await srv?.cleanup(); });
+after(async () => { await srv?.cleanup(); rmSync(dir, { recursive: true, force: true }); });
 
 test('a simulated week runs in well under 90 s and prints a line per day', () => {
   assert.ok(realSeconds < 90, `took ${realSeconds} s`);
@@ -113,4 +123,31 @@ test('the dashboard numbers (cases by state) match the database', async () => {
     if (attempt === 4) assert.deepEqual(api, db);
     await new Promise(r => setTimeout(r, 500));
   }
+});
+
+test('base data: counts per community for staff only, fictional IDs with valid checksums, door sensors of elders', async () => {
+  const t = await srv.login('community1');
+  const r = await srv.api('GET', '/api/v1/base/summary', { token: t });
+  assert.equal(r.status, 200, r.text);
+  assert.equal(r.json.communities.length, 1, 'community staff see their own community only');
+  const c = r.json.communities[0];
+  assert.ok(c.people > 100 && c.households > 30 && c.houses >= c.households && c.organisations > 0, JSON.stringify(c));
+  assert.equal(c.elders_living_alone, num(`SELECT count(*) FROM base_people WHERE community='${c.area}' AND alone_elder=1`));
+  assert.ok(!/\d{17}[\dX]/.test(r.text), 'no ID number leaves the server');
+  assert.equal((await srv.api('GET', '/api/v1/base/summary', { token: await srv.login('resident1') })).status, 403);
+  assert.equal((await srv.api('GET', '/api/v1/base/summary?area=110101001002', { token: t })).status, 403);
+  // every generated ID is in the fictional area 999999 with a valid GB 11643 check digit
+  const W = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
+  const ids = sql("SELECT id_number FROM base_people").split('\n');
+  assert.ok(ids.length > 1000);
+  for (const id of ids) {
+    assert.ok(id.startsWith('999999'), id);
+    const sum = W.reduce((a, w, i) => a + w * Number(id[i]), 0);
+    assert.equal(id[17], '10X98765432'[sum % 11], id);
+  }
+  assert.equal(num("SELECT count(*) FROM base_people WHERE alone_elder=1 AND CAST(substr(birth,1,4) AS INT) > 1956"), 0, 'elders are 70+');
+  // the work list answers from the counts; every elder living alone has a door sensor
+  assert.equal(num(`SELECT value FROM base_counts WHERE area='${c.area}' AND field='population' ORDER BY as_of DESC LIMIT 1`), c.people);
+  const doors = num("SELECT count(*) FROM devices WHERE type='door_contact'");
+  assert.equal(doors, Math.min(200, num("SELECT count(*) FROM base_people WHERE alone_elder=1")));
 });
