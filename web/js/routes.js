@@ -15,6 +15,7 @@ export const routes = [
   { path: '/inbox', load: () => import('./pages/inbox.js'), roles: ['dept_staff'], nav: 'nav.inbox' },
   { path: '/whistles', load: () => import('./pages/whistles.js'), roles: ['dispatcher', 'admin', 'supervisor', 'community_staff', 'dept_staff'], nav2: 'nav.whistles' },
   { path: '/designer', load: () => import('./pages/designer.js'), roles: ['dispatcher', 'admin'], nav2: 'nav.designer' },
+  { path: '/alarms', load: () => import('./pages/alarms.js'), roles: ['dispatcher', 'admin', 'supervisor', 'community_staff'], nav2: 'nav.alarms' },
   { path: '/dashboard', load: () => import('./pages/dashboard.js'), roles: ['dispatcher', 'admin', 'supervisor', 'community_staff'], nav: 'nav.dashboard' },
   { path: '/track', load: () => import('./pages/track.js'), roles: ['resident', ...STAFF], nav: 'nav.track' },
   { path: '/case/:id', load: () => import('./pages/case.js'), roles: ['resident', ...STAFF] },

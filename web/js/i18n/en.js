@@ -152,4 +152,12 @@ export default {
   'des.f_name': 'Name', 'des.f_type': 'Device type', 'des.f_device': 'Device id (optional override)', 'des.f_kind': 'Kind', 'des.f_metric': 'Metric',
   'des.f_high': 'high', 'des.f_low': 'low', 'des.f_rate': 'rate per minute', 'des.f_duration_s': 'duration (s)', 'des.f_from': 'daily from HH:MM', 'des.f_to': 'daily to HH:MM',
   'des.f_k': 'heartbeat factor k', 'des.f_severity': 'Severity', 'des.f_category': 'Case category', 'des.f_opens_case': 'Opens a case', 'des.f_enabled': 'Enabled',
+  // alarms (感知告警)
+  'nav.alarms': 'Alarms', 'alarm.title': 'Sensor alarms', 'alarm.intro': 'Alarms from IoT devices: acknowledge, clear (with a reason), and silences for maintenance windows.',
+  'alarm.st_active': 'Active', 'alarm.st_acknowledged': 'Acknowledged', 'alarm.st_cleared': 'Cleared', 'alarm.st_all': 'All',
+  'alarm.device': 'Device', 'alarm.rule': 'Rule', 'alarm.severity': 'Severity', 'alarm.value': 'Reading', 'alarm.when': 'First raised', 'alarm.state': 'State', 'alarm.case': 'Case',
+  'alarm.sev_info': 'info', 'alarm.sev_minor': 'minor', 'alarm.sev_major': 'major', 'alarm.sev_critical': 'critical',
+  'alarm.count': 'repeated {n}×', 'alarm.last': 'last {at}', 'alarm.ack': 'Acknowledge', 'alarm.clear': 'Clear', 'alarm.reason': 'Reason', 'alarm.done': 'Done',
+  'alarm.none': 'No alarms.', 'alarm.silences': 'Silences (maintenance windows)', 'alarm.no_silences': 'No silences now.', 'alarm.sil_grid': 'Grid/community', 'alarm.sil_type': 'Device type',
+  'alarm.sil_device': 'Device id', 'alarm.sil_until': 'Silent until', 'alarm.sil_add': 'Add silence', 'alarm.sil_added': 'Silence added', 'alarm.suppressed': 'suppressed {n}×',
 };

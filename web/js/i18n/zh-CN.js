@@ -152,4 +152,12 @@ export default {
   'des.f_name': '名称', 'des.f_type': '设备类型', 'des.f_device': '设备编号（可选，单设备覆盖）', 'des.f_kind': '规则类型', 'des.f_metric': '指标',
   'des.f_high': '上限 high', 'des.f_low': '下限 low', 'des.f_rate': '每分钟变化 rate', 'des.f_duration_s': '持续秒数', 'des.f_from': '每日起 HH:MM', 'des.f_to': '每日止 HH:MM',
   'des.f_k': '心跳倍数 k', 'des.f_severity': '级别', 'des.f_category': '立案类别', 'des.f_opens_case': '自动立案', 'des.f_enabled': '启用',
+  // alarms (感知告警)
+  'nav.alarms': '感知告警', 'alarm.title': '感知告警', 'alarm.intro': '物联网设备的告警：确认、解除（写明原因），以及检修期间的静默。',
+  'alarm.st_active': '未处理', 'alarm.st_acknowledged': '已确认', 'alarm.st_cleared': '已解除', 'alarm.st_all': '全部',
+  'alarm.device': '设备', 'alarm.rule': '规则', 'alarm.severity': '级别', 'alarm.value': '读数', 'alarm.when': '首次告警', 'alarm.state': '状态', 'alarm.case': '案件',
+  'alarm.sev_info': '提示', 'alarm.sev_minor': '一般', 'alarm.sev_major': '重要', 'alarm.sev_critical': '紧急',
+  'alarm.count': '重复 {n} 次', 'alarm.last': '最近 {at}', 'alarm.ack': '确认', 'alarm.clear': '解除', 'alarm.reason': '原因', 'alarm.done': '已处理',
+  'alarm.none': '没有告警。', 'alarm.silences': '静默（检修窗口）', 'alarm.no_silences': '当前没有静默。', 'alarm.sil_grid': '网格/社区', 'alarm.sil_type': '设备类型',
+  'alarm.sil_device': '设备编号', 'alarm.sil_until': '静默至', 'alarm.sil_add': '添加静默', 'alarm.sil_added': '静默已添加', 'alarm.suppressed': '已屏蔽 {n} 次',
 };
