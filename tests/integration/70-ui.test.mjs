@@ -185,10 +185,15 @@ test('grid worker files a patrol finding; dispatcher uses the other actions', as
   const c = (await srv.api('GET', '/api/v1/cases/' + id, { token: tok })).json;
   assert.equal(c.source, 'patrol');
   assert.equal(c.area, '110101001002001');
+  // a grid worker's own finding is registered and routed at once
+  assert.equal(c.state, 'dispatched');
 
+  // the dispatcher's actions on a resident's report that waits for registration
+  const rtok = await srv.login('resident1');
+  const rep = (await srv.api('POST', '/api/v1/cases', { token: rtok, body: { title: '楼道堆物', body: '楼道里堆满杂物。', category: '0102', area: '110101001002001' } })).json;
   const dis = await openPage(browser, srv);
   await uiLogin(dis, 'dispatcher');
-  await visit(dis, '/case/' + id, 'case');
+  await visit(dis, '/case/' + rep.id, 'case');
   await waitState(dis, 'reported');
   const shown = await dis.$$eval('.actions button[data-action]', (els) => els.map((e) => e.dataset.action));
   assert.deepEqual(shown, ['register', 'escalate', 'merge', 'void']);
