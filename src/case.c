@@ -343,6 +343,12 @@ jc_err case_auto_register(jc_conn *w, const jc_user *actor, int64_t id, jc_case_
     jc_user sys;
     auth_system_actor(&sys, "intake");
     (void)actor;
+    jc_case cur;
+    jc_err e0 = store_case_get(w, id, &cur);
+    if (e0) return e0;
+    jc_state st = cur.state;
+    case_clear(&cur);
+    if (st != ST_REPORTED) return JC_OK; /* merged into an open case on creation: nothing to register */
     jc_action_args args = {.note = "registered on intake"};
     jc_case out;
     jc_err e = case_act(w, &sys, id, ACT_REGISTER, &args, &out, why);
