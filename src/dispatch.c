@@ -35,13 +35,12 @@ static struct {
     char street[24];      /* where unlocated reports go */
 } ctx;
 
-static int64_t meta_int(sqlite3 *db, const char *key) {
-    sqlite3_stmt *s;
-    int64_t v = 0;
-    if (sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE key=?", -1, &s, NULL) != SQLITE_OK) return 0;
-    sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
-    if (sqlite3_step(s) == SQLITE_ROW) v = sqlite3_column_int64(s, 0);
-    sqlite3_finalize(s);
+static int64_t generation_of(jc_conn *w) {
+    static const char sql[] = "SELECT value FROM meta WHERE key='dispatch.generation'";
+    sqlite3_stmt *s = store_sqlite_prepare(w, sql);
+    if (!s) return 0;
+    int64_t v = sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
+    sqlite3_reset(s);
     return v;
 }
 
@@ -198,7 +197,7 @@ static jc_err load_dups(sqlite3 *db) {
 /* Makes sure the context matches the database behind w. */
 static jc_err ctx_ensure(jc_conn *w) {
     sqlite3 *db = store_sqlite_db(w);
-    int64_t gen = meta_int(db, "dispatch.generation");
+    int64_t gen = generation_of(w);
     if (ctx.loaded && ctx.db == db && ctx.generation == gen) return JC_OK;
     ctx_free();
     jc_err e;

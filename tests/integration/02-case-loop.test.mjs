@@ -225,3 +225,27 @@ test('personal data is masked, and an unmasked read is audited', async () => {
   assert.equal(after.json.trace.verified, true);
   assert.equal((await srv.api('GET', `/api/v1/cases/${id}/contact`, { token: T.resident2 })).status, 403);
 });
+
+test('every role x action pair: a role without the right is refused with 403', async () => {
+  const id = await report();
+  const USERS = { resident: 'resident1', grid_worker: 'worker1', community_staff: 'community1', dispatcher: 'dispatcher',
+    dept_staff: 'dept_chengguan', supervisor: 'supervisor', admin: 'admin' };
+  const D = ['dispatcher', 'admin'], SUP = ['supervisor', 'dispatcher', 'admin'], DEPT = ['dept_staff'];
+  const ALLOWED = {
+    register: [...D, 'community_staff'], dispatch: D, accept: DEPT, handle: DEPT, feedback: DEPT, return: DEPT,
+    verify: ['grid_worker', 'community_staff', ...D], rework: ['grid_worker', 'community_staff', ...D], close: D,
+    rate: ['resident', 'dispatcher'], suspend: SUP, defer: SUP, resume: SUP, extend: SUP, reopen: SUP, escalate: SUP,
+    void: D, merge: D, uphold: D, reject: D, remind: [],
+  };
+  let refused = 0, allowed = 0;
+  for (const [action, roles] of Object.entries(ALLOWED)) {
+    for (const [role, user] of Object.entries(USERS)) {
+      const r = await act(id, action, user, {});
+      if (roles.includes(role)) { assert.notEqual(r.status, 403, `${role} may ${action}`); allowed++; }
+      else { assert.equal(r.status, 403, `${role} may not ${action}: ${r.status}`); refused++; }
+    }
+  }
+  assert.equal(refused + allowed, 21 * 7);
+  const after = await srv.api('GET', `/api/v1/cases/${id}`, { token: T.dispatcher });
+  assert.ok(['reported', 'registered', 'voided'].includes(after.json.state));
+});
