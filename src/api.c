@@ -16,6 +16,7 @@
 #include "sensor.h"
 
 #include <jansson.h>
+#include <sodium.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -143,7 +144,30 @@ void api_defer(jc_req *r, jc_err (*run)(jc_conn *, jc_deferred *), void *data,
 typedef struct {
     char token_hash[65];
     int64_t user_id, now, expires;
+    char pw_hash[160];     /* the stored hash (or a dummy for unknown users) */
+    char password[256];
+    int known;
 } session_data;
+
+static void session_free(void *p) {
+    session_data *s = p;
+    if (s) sodium_memzero(s->password, sizeof s->password);
+    free(s);
+}
+
+/* On a worker thread: argon2id takes tens of milliseconds by design. */
+static jc_err prepare_login(jc_deferred *d) {
+    session_data *s = d->data;
+    int ok = auth_check_password(s->pw_hash, s->password);
+    sodium_memzero(s->password, sizeof s->password);
+    if (!ok || !s->known) {
+        snprintf(d->message, sizeof d->message, "wrong name or password");
+        json_decref(d->body);
+        d->body = NULL;
+        return JC_ERR_AUTH;
+    }
+    return JC_OK;
+}
 
 static jc_err run_login(jc_conn *w, jc_deferred *d) {
     session_data *s = d->data;
@@ -157,33 +181,35 @@ static void h_login(jc_req *r) {
     if (api_need_str(r, "name", 63, &name) < 0 || api_need_str(r, "password", 255, &pw) < 0) return;
     jc_user u;
     jc_err e = store_user_by_name(r->db, name, &u);
+    if (e && e != JC_ERR_NOTFOUND) return http_reply_error(r, e, "login failed");
     /* Check a password even for unknown users so timing does not tell. */
     static const char dummy[] =
         "$argon2id$v=19$m=65536,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$"
         "I8nRB3LsCZ0N0w/3FI7qjWmjFg7rGz6W1nF6Sbl7wA8";
-    int ok = auth_check_password(e == JC_OK ? u.pw_hash : dummy, pw);
-    if (e && e != JC_ERR_NOTFOUND) return http_reply_error(r, e, "login failed");
-    if (e == JC_ERR_NOTFOUND || !ok || u.disabled)
-        return http_reply_error(r, JC_ERR_AUTH, "wrong name or password");
     char token[65];
     session_data *s = calloc(1, sizeof *s);
     if (!s) return http_reply_error(r, JC_ERR_NOMEM, "out of memory");
+    s->known = e == JC_OK && !u.disabled;
+    snprintf(s->pw_hash, sizeof s->pw_hash, "%s", s->known ? u.pw_hash : dummy);
+    snprintf(s->password, sizeof s->password, "%s", pw);
     auth_new_token(token, s->token_hash);
-    s->user_id = u.id;
+    s->user_id = s->known ? u.id : 0;
     s->now = jc_real_ms(); /* sessions live in real time, also in a simulation */
     s->expires = s->now + AUTH_SESSION_MS;
     char exp[40];
     jc_fmt_utc(s->expires, exp, sizeof exp);
     jc_deferred *d = http_deferred_new(r);
     if (!d) {
-        free(s);
+        session_free(s);
         return http_reply_error(r, JC_ERR_NOMEM, "out of memory");
     }
+    d->prepare = prepare_login;
     d->run = run_login;
     d->data = s;
-    d->free_data = free;
+    d->free_data = session_free;
     d->status = 200;
-    d->body = json_pack("{s:s,s:s,s:o}", "token", token, "expires_at", exp, "user", api_user_json(&u));
+    if (s->known)
+        d->body = json_pack("{s:s,s:s,s:o}", "token", token, "expires_at", exp, "user", api_user_json(&u));
     http_defer(r, d);
 }
 
@@ -201,9 +227,29 @@ static void h_logout(jc_req *r) {
 
 static void h_me(jc_req *r) { http_reply_json(r, 200, api_user_json(&r->user)); }
 
+typedef struct {
+    char stored[160], old_pw[256], new_pw[256], new_hash[160];
+} pw_data;
+
+static void pw_free(void *p) {
+    if (p) sodium_memzero(p, sizeof(pw_data));
+    free(p);
+}
+
+static jc_err prepare_password(jc_deferred *d) {
+    pw_data *p = d->data;
+    int ok = auth_check_password(p->stored, p->old_pw);
+    jc_err e = ok ? auth_hash_password(p->new_pw, p->new_hash) : JC_ERR_DENIED;
+    sodium_memzero(p->old_pw, sizeof p->old_pw);
+    sodium_memzero(p->new_pw, sizeof p->new_pw);
+    if (!ok) snprintf(d->message, sizeof d->message, "the old password is wrong");
+    return e;
+}
+
 static jc_err run_set_password(jc_conn *w, jc_deferred *d) {
+    pw_data *p = d->data;
     jc_err e;
-    if ((e = store_user_set_password(w, d->user.id, d->data)) ||
+    if ((e = store_user_set_password(w, d->user.id, p->new_hash)) ||
         (e = store_sessions_delete_user(w, d->user.id)) ||
         (e = auth_audit(w, &d->user, "user_passwd", "changed own password")))
         return e;
@@ -217,15 +263,20 @@ static void h_me_password(jc_req *r) {
     if (strlen(nw) < AUTH_MIN_PASSWORD)
         return http_reply_error(r, JC_ERR_INVALID, "the new password needs at least %d characters",
                                 AUTH_MIN_PASSWORD);
-    if (!auth_check_password(r->user.pw_hash, old))
-        return http_reply_error(r, JC_ERR_DENIED, "the old password is wrong");
-    char *h = malloc(160);
-    if (!h) return http_reply_error(r, JC_ERR_NOMEM, "out of memory");
-    if (auth_hash_password(nw, h)) {
-        free(h);
+    pw_data *p = calloc(1, sizeof *p);
+    jc_deferred *d = p ? http_deferred_new(r) : NULL;
+    if (!d) {
+        free(p);
         return http_reply_error(r, JC_ERR_NOMEM, "out of memory");
     }
-    api_defer(r, run_set_password, h, free);
+    snprintf(p->stored, sizeof p->stored, "%s", r->user.pw_hash);
+    snprintf(p->old_pw, sizeof p->old_pw, "%s", old);
+    snprintf(p->new_pw, sizeof p->new_pw, "%s", nw);
+    d->prepare = prepare_password;
+    d->run = run_set_password;
+    d->data = p;
+    d->free_data = pw_free;
+    http_defer(r, d);
 }
 
 /* ---- cases -------------------------------------------------------------- */
@@ -657,6 +708,20 @@ static jc_err run_user_add(jc_conn *w, jc_deferred *d) {
     return JC_OK;
 }
 
+static void pw_free_user(void *p) {
+    if (p) sodium_memzero(p, sizeof(jc_user));
+    free(p);
+}
+
+static jc_err prepare_user(jc_deferred *d) {
+    jc_user *u = d->data;
+    char plain[160];
+    snprintf(plain, sizeof plain, "%s", u->pw_hash);
+    jc_err e = auth_hash_password(plain, u->pw_hash);
+    sodium_memzero(plain, sizeof plain);
+    return e;
+}
+
 static void h_user_add(jc_req *r) {
     const char *name, *role, *pw, *area = NULL, *display = NULL, *phone = NULL;
     int64_t dept = 0;
@@ -669,7 +734,8 @@ static void h_user_add(jc_req *r) {
     if (ro < 0 || ro >= ROLE_SYSTEM) return http_reply_error(r, JC_ERR_INVALID, "unknown role '%s'", role);
     if (strlen(pw) < AUTH_MIN_PASSWORD)
         return http_reply_error(r, JC_ERR_INVALID, "the password needs at least %d characters", AUTH_MIN_PASSWORD);
-    if (strlen(name) >= 64 || (display && strlen(display) >= 64) || (area && strlen(area) >= 24))
+    if (strlen(name) >= 64 || (display && strlen(display) >= 64) || (area && strlen(area) >= 24) ||
+        strlen(pw) >= 128)
         return http_reply_error(r, JC_ERR_INVALID, "a field is too long");
     jc_user *u = calloc(1, sizeof *u);
     if (!u) return http_reply_error(r, JC_ERR_NOMEM, "out of memory");
@@ -680,11 +746,18 @@ static void h_user_add(jc_req *r) {
     u->role = (jc_role)ro;
     u->dept_id = dept;
     u->created_ms = jc_now_ms();
-    if (auth_hash_password(pw, u->pw_hash)) {
-        free(u);
+    /* the plain password rides in pw_hash until prepare_user hashes it */
+    snprintf(u->pw_hash, sizeof u->pw_hash, "%s", pw);
+    jc_deferred *d = http_deferred_new(r);
+    if (!d) {
+        pw_free_user(u);
         return http_reply_error(r, JC_ERR_NOMEM, "out of memory");
     }
-    api_defer(r, run_user_add, u, free);
+    d->prepare = prepare_user;
+    d->run = run_user_add;
+    d->data = u;
+    d->free_data = pw_free_user;
+    http_defer(r, d);
 }
 
 /* ---- the route table ---------------------------------------------------------- */

@@ -69,6 +69,15 @@ struct jc_deferred {
     /* Optional: builds the body on the serving thread after the commit (keeps
      * JSON work off the writer).  Used when run() left body NULL. */
     json_t *(*render)(jc_deferred *d);
+    /* Optional: slow CPU work (password hashing) run first on a worker thread,
+     * off the event loop; an error is the reply.  run may be NULL then: the
+     * reply is status/body as prepare left them, nothing is written. */
+    jc_err (*prepare)(jc_deferred *d);
+    /* Optional: a non-JSON reply (XML ...), malloc'd, freed with d; used
+     * instead of body when set. */
+    char *raw;
+    size_t raw_len;
+    char raw_type[64];
     char message[256];
     char payload_hash[65];
 };

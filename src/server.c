@@ -193,6 +193,7 @@ static async_t *async_of(jc_deferred *d) {
 static void async_free(async_t *a) {
     if (a->d.free_data) a->d.free_data(a->d.data);
     json_decref(a->d.body);
+    free(a->d.raw);
     free(a);
 }
 
@@ -217,12 +218,20 @@ static void on_messages(h2o_multithread_receiver_t *receiver, h2o_linklist_t *me
         if (a->req) {
             *a->slot = NULL;
             int status;
-            if (a->job.result == JC_OK) {
+            if (a->job.result == JC_OK && a->d.raw) {
+                status = a->d.status ? a->d.status : 200;
+                send_raw(a->req, status, a->d.raw_type[0] ? a->d.raw_type : "application/octet-stream",
+                         a->d.raw, a->d.raw_len);
+            } else if (a->job.result == JC_OK) {
                 status = a->d.status ? a->d.status : 200;
                 if (!a->d.body && a->d.render) a->d.body = a->d.render(&a->d);
                 json_t *b = a->d.body ? a->d.body : json_object();
                 a->d.body = NULL;
                 send_json(a->req, status, b);
+            } else if (a->d.raw) {
+                status = a->d.status >= 400 ? a->d.status : jc_err_http_status(a->job.result);
+                send_raw(a->req, status, a->d.raw_type[0] ? a->d.raw_type : "application/octet-stream",
+                         a->d.raw, a->d.raw_len);
             } else {
                 status = jc_err_http_status(a->job.result);
                 send_json(a->req, status, error_json(a->job.result, a->d.message));
@@ -231,6 +240,61 @@ static void on_messages(h2o_multithread_receiver_t *receiver, h2o_linklist_t *me
         }
         async_free(a);
     }
+}
+
+/* ---- the worker pool: slow CPU work off the event loops ------------------ */
+
+#define WORKERS 2
+static struct {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    async_t **q;
+    size_t head, n, cap;
+    int started;
+    jc_store *st;
+} pool = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER};
+
+static void *worker_main(void *arg) {
+    (void)arg;
+    for (;;) {
+        pthread_mutex_lock(&pool.mu);
+        while (pool.n == 0) pthread_cond_wait(&pool.cv, &pool.mu);
+        async_t *a = pool.q[pool.head];
+        pool.head = (pool.head + 1) % pool.cap;
+        pool.n--;
+        pthread_mutex_unlock(&pool.mu);
+        jc_err e = a->d.prepare(&a->d);
+        if (e || !a->d.run) {
+            async_done(a, e);
+        } else if (store_submit(pool.st, &a->job) != JC_OK) {
+            snprintf(a->d.message, sizeof a->d.message, "the write queue is full; retry");
+            async_done(a, JC_ERR_UNAVAILABLE);
+        }
+    }
+    return NULL;
+}
+
+static jc_err pool_submit(jc_store *st, async_t *a) {
+    pthread_mutex_lock(&pool.mu);
+    if (!pool.started) {
+        pool.cap = 1024;
+        pool.q = malloc(pool.cap * sizeof *pool.q);
+        pool.st = st;
+        for (int i = 0; pool.q && i < WORKERS; i++) {
+            pthread_t t;
+            if (pthread_create(&t, NULL, worker_main, NULL) == 0) pthread_detach(t);
+        }
+        pool.started = pool.q != NULL;
+    }
+    if (!pool.started || pool.n == pool.cap) {
+        pthread_mutex_unlock(&pool.mu);
+        return JC_ERR_UNAVAILABLE;
+    }
+    pool.q[(pool.head + pool.n) % pool.cap] = a;
+    pool.n++;
+    pthread_cond_signal(&pool.cv);
+    pthread_mutex_unlock(&pool.mu);
+    return JC_OK;
 }
 
 void http_defer(jc_req *r, jc_deferred *d) {
@@ -244,7 +308,7 @@ void http_defer(jc_req *r, jc_deferred *d) {
     a->job.arg = a;
     a->slot = h2o_mem_alloc_shared(&a->req->pool, sizeof(void *), on_req_dispose);
     *a->slot = a;
-    if (store_submit(r->server->st, &a->job) != JC_OK) {
+    if (d->prepare ? pool_submit(r->server->st, a) != JC_OK : store_submit(r->server->st, &a->job) != JC_OK) {
         *a->slot = NULL;
         async_free(a);
         http_reply_error(r, JC_ERR_UNAVAILABLE, "the write queue is full; retry");
