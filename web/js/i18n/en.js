@@ -160,4 +160,10 @@ export default {
   'alarm.count': 'repeated {n}×', 'alarm.last': 'last {at}', 'alarm.ack': 'Acknowledge', 'alarm.clear': 'Clear', 'alarm.reason': 'Reason', 'alarm.done': 'Done',
   'alarm.none': 'No alarms.', 'alarm.silences': 'Silences (maintenance windows)', 'alarm.no_silences': 'No silences now.', 'alarm.sil_grid': 'Grid/community', 'alarm.sil_type': 'Device type',
   'alarm.sil_device': 'Device id', 'alarm.sil_until': 'Silent until', 'alarm.sil_add': 'Add silence', 'alarm.sil_added': 'Silence added', 'alarm.suppressed': 'suppressed {n}×',
+  // dashboard on /stats and /base/summary
+  'dash.window': 'Window', 'dash.days_n': 'Last {n} days', 'dash.daily_n': 'New and closed cases, last {n} days', 'dash.closed_cases': 'Closed',
+  'dash.escalated': 'Escalated', 'dash.ownerless': 'Ownerless', 'dash.warnings_open': 'Early warnings (open)', 'dash.alarms_active': 'Sensor alarms (active)',
+  'dash.base': 'Base data', 'dash.pins_capped': 'The map shows the latest {n} open cases only.',
+  'base.people': 'People', 'base.households': 'Households', 'base.elders_living_alone': 'Elders living alone', 'base.houses': 'Houses', 'base.organisations': 'Organisations',
+  'base.fictional': 'Base data are fictional demo data.',
 };

@@ -160,4 +160,10 @@ export default {
   'alarm.count': '重复 {n} 次', 'alarm.last': '最近 {at}', 'alarm.ack': '确认', 'alarm.clear': '解除', 'alarm.reason': '原因', 'alarm.done': '已处理',
   'alarm.none': '没有告警。', 'alarm.silences': '静默（检修窗口）', 'alarm.no_silences': '当前没有静默。', 'alarm.sil_grid': '网格/社区', 'alarm.sil_type': '设备类型',
   'alarm.sil_device': '设备编号', 'alarm.sil_until': '静默至', 'alarm.sil_add': '添加静默', 'alarm.sil_added': '静默已添加', 'alarm.suppressed': '已屏蔽 {n} 次',
+  // dashboard on /stats and /base/summary
+  'dash.window': '时间窗', 'dash.days_n': '近 {n} 天', 'dash.daily_n': '近 {n} 天每日新增与结案', 'dash.closed_cases': '结案',
+  'dash.escalated': '督办中', 'dash.ownerless': '无主案件', 'dash.warnings_open': '预警（待研判）', 'dash.alarms_active': '感知告警（未解除）',
+  'dash.base': '基础数据', 'dash.pins_capped': '地图只显示最近 {n} 件未办结案件。',
+  'base.people': '人口', 'base.households': '户数', 'base.elders_living_alone': '独居老人', 'base.houses': '房屋', 'base.organisations': '单位',
+  'base.fictional': '基础数据为演示用虚构数据。',
 };
