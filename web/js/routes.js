@@ -16,6 +16,7 @@ export const routes = [
   { path: '/whistles', load: () => import('./pages/whistles.js'), roles: ['dispatcher', 'admin', 'supervisor', 'community_staff', 'dept_staff'], nav2: 'nav.whistles' },
   { path: '/designer', load: () => import('./pages/designer.js'), roles: ['dispatcher', 'admin'], nav2: 'nav.designer' },
   { path: '/alarms', load: () => import('./pages/alarms.js'), roles: ['dispatcher', 'admin', 'supervisor', 'community_staff'], nav2: 'nav.alarms' },
+  { path: '/warnings', load: () => import('./pages/warnings.js'), roles: ['dispatcher', 'admin', 'supervisor', 'community_staff'], nav2: 'nav.warnings' },
   { path: '/dashboard', load: () => import('./pages/dashboard.js'), roles: ['dispatcher', 'admin', 'supervisor', 'community_staff'], nav: 'nav.dashboard' },
   { path: '/track', load: () => import('./pages/track.js'), roles: ['resident', ...STAFF], nav: 'nav.track' },
   { path: '/case/:id', load: () => import('./pages/case.js'), roles: ['resident', ...STAFF] },

@@ -2,14 +2,15 @@
 // (active version as a table, CSV download, CSV upload with the row errors on
 // refusal, versions), a routing preview (category + point -> department and
 // why, via /route/explain), the working calendar (year view, corrections) and
-// the sensor alarm rules (list, create, edit; validation errors shown).
+// the sensor alarm rules (list, create, edit; validation errors shown) and the
+// early-warning settings (GET/PUT /api/v1/warnings/config).
 import { h, field, select, pageTitle, errorBox, errorText, toast, fmtTime, loading } from '../ui.js';
 import { t, getLang } from '../i18n.js';
 import { get, post, api, getSession, ApiError } from '../api.js';
 import { catalog, categoryName, areasOf, childrenOf, areaLabel } from '../catalog.js';
 import { gridMap } from '../components/map.js';
 
-const TABS = ['duties', 'explain', 'calendar', 'rules'];
+const TABS = ['duties', 'explain', 'calendar', 'rules', 'warnings'];
 
 export async function render(ctx) {
   const tab = TABS.includes(ctx.query.get('tab')) ? ctx.query.get('tab') : 'duties';
@@ -18,7 +19,7 @@ export async function render(ctx) {
     h('div', { class: 'tabs', role: 'tablist', 'aria-label': t('des.title') },
       TABS.map((k) => h('a', { role: 'tab', href: '#/designer?tab=' + k, 'aria-selected': String(k === tab), class: 'tab' + (k === tab ? ' active' : ''), dataset: { tab: k } }, t('des.tab_' + k)))),
     panel);
-  return ({ duties, explain, calendar, rules })[tab](panel, ctx);
+  return ({ duties, explain, calendar, rules, warnings: warnConfig })[tab](panel, ctx);
 }
 
 const dname = (code) => { const d = catalog().byDeptCode.get(code); return d ? (getLang() === 'en' ? d.name_en || d.name : d.name) : code; };
@@ -292,4 +293,39 @@ function ruleForm(rule, typeNames, ctx) {
     } catch (e) { err.replaceChildren(h('div', { class: 'alert error', role: 'alert', dataset: { ruleError: '1' } }, errorText(e))); }
   });
   return form;
+}
+
+// ---- early-warning settings ----
+async function warnConfig(panel, ctx) {
+  panel.append(loading());
+  let c;
+  try { c = await get('/api/v1/warnings/config'); } catch (e) { panel.replaceChildren(errorBox(e)); return; }
+  const num = (name, value, attrs) => h('input', { type: 'number', name, value: value ?? '', ...attrs });
+  const method = select((c.methods || [c.method]).map((m) => [m, t('wcfg.m_' + m)]), c.method, { name: 'method' });
+  const baseline = num('baseline', c.baseline, { min: 3, max: 28, step: 1, required: true });
+  const alpha = num('alpha', c.alpha, { min: 0.00001, max: 0.5, step: 'any' });
+  const minCount = num('min_count', c.min_count, { min: 0, step: 1, required: true });
+  const conf = num('confidence', c.confidence, { min: 0, max: 1, step: 0.05, required: true });
+  const msg = h('div', { 'aria-live': 'polite' });
+  const form = h('form', { class: 'stack', id: 'warn-config' },
+    h('div', { class: 'filters' },
+      field(t('wcfg.method'), method, t('wcfg.method_hint')),
+      field(t('wcfg.baseline'), baseline, t('wcfg.baseline_hint')),
+      field(t('wcfg.alpha'), alpha, t('wcfg.alpha_hint')),
+      field(t('wcfg.min_count'), minCount, t('wcfg.min_count_hint')),
+      field(t('wcfg.confidence'), conf, t('wcfg.confidence_hint'))),
+    h('div', { class: 'btn-row' }, h('button', { type: 'submit', class: 'btn primary' }, t('des.save')),
+      h('button', { type: 'button', class: 'btn ghost', id: 'warn-run' }, t('wcfg.run'))), msg);
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    const body = { method: method.value, baseline: Number(baseline.value), min_count: Number(minCount.value), confidence: Number(conf.value) };
+    if (alpha.value !== '') body.alpha = Number(alpha.value);
+    try { await api('PUT', '/api/v1/warnings/config', body); toast(t('wcfg.saved')); ctx.rerender(); } catch (e) { msg.replaceChildren(errorBox(e)); }
+  });
+  form.querySelector('#warn-run').addEventListener('click', async (ev) => {
+    ev.target.disabled = true;
+    try { await post('/api/v1/warnings/run', {}); toast(t('wcfg.ran')); } catch (e) { msg.replaceChildren(errorBox(e)); }
+    ev.target.disabled = false;
+  });
+  panel.replaceChildren(h('section', { class: 'card stack' }, h('h2', null, t('wcfg.title')), h('p', { class: 'muted' }, t('wcfg.intro')), form));
 }
