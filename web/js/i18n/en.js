@@ -189,4 +189,9 @@ export default {
   'wcfg.confidence': 'Classifier confidence', 'wcfg.confidence_hint': 'Reports below this probability need a human',
   'wcfg.m_ears-c1': 'EARS C1', 'wcfg.m_ears-c2': 'EARS C2', 'wcfg.m_ears-c3': 'EARS C3', 'wcfg.m_cusum': 'CUSUM',
   'wcfg.run': 'Run the detectors now', 'wcfg.saved': 'Warning settings saved', 'wcfg.ran': 'Detectors ran',
+  // classifier hint (report form) and the suggestion on a case
+  'cls.suggest': 'From your description it may be one of these (click to choose):', 'cls.needs_human': 'The system is not sure: please choose the category yourself; staff will check it too.',
+  'cls.case_title': 'Category suggestion', 'cls.case_show': 'Show the model\'s suggestion made at reporting', 'cls.none': 'No model suggestion was recorded for this case.',
+  'cls.agrees': 'Agrees', 'cls.differs': 'Differs', 'cls.agrees_text': 'The model suggested “{cat}”, the same as the current category.',
+  'cls.differs_text': 'The model suggested “{sug}”; the current category is “{cat}”.', 'cls.model': 'Model {model}, {at}',
 };

@@ -189,4 +189,9 @@ export default {
   'wcfg.confidence': '分类置信度', 'wcfg.confidence_hint': '低于此概率的反映标记为“需人工判断”',
   'wcfg.m_ears-c1': 'EARS C1', 'wcfg.m_ears-c2': 'EARS C2', 'wcfg.m_ears-c3': 'EARS C3', 'wcfg.m_cusum': 'CUSUM',
   'wcfg.run': '立即运行检测', 'wcfg.saved': '预警设置已保存', 'wcfg.ran': '检测已运行',
+  // classifier hint (report form) and the suggestion on a case
+  'cls.suggest': '根据描述，可能是以下类别（点击选择）：', 'cls.needs_human': '系统不太确定，请您自己选择类别；工作人员也会人工核对。',
+  'cls.case_title': '智能分类建议', 'cls.case_show': '查看上报时模型给出的类别建议', 'cls.none': '该案件没有记录模型建议。',
+  'cls.agrees': '一致', 'cls.differs': '不一致', 'cls.agrees_text': '模型建议“{cat}”，与当前类别一致。',
+  'cls.differs_text': '模型建议“{sug}”，当前类别为“{cat}”。', 'cls.model': '模型 {model}，{at}',
 };

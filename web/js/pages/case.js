@@ -1,11 +1,13 @@
 // case.js -- one case: summary, map pin, actions for this role, the full
 // timeline and the trace (留痕) check.
-import { h, pageTitle, errorBox } from '../ui.js';
+import { h, pageTitle, errorBox, fmtTime } from '../ui.js';
 import { t } from '../i18n.js';
 import { get } from '../api.js';
 import { caseSummary, timeline, actionPanel, traceMark, tickCountdowns } from '../components/caseview.js';
 import { gridMap, casePins } from '../components/map.js';
 import { HOME } from '../routes.js';
+import { STAFF } from '../roles.js';
+import { categoryName } from '../catalog.js';
 import { flagBadges, routeCard, phasesCard, ownersCard, returnsCard, duplicatesCard, whistlesCard } from '../components/casedispatch.js';
 
 export async function render(ctx) {
@@ -34,6 +36,7 @@ export async function renderCase(ctx, id, { back } = {}) {
           c.body ? h('p', { class: 'case-body' }, c.body) : null),
         phasesCard(c),
         routeCard(c),
+        STAFF.includes(ctx.user.role) ? suggestionCard(c) : null,
         mapEl ? h('section', { class: 'card o-map' }, mapEl) : null),
       h('div', { class: 'col' },
         actionPanel(c, ctx.user, refresh),
@@ -49,4 +52,32 @@ export async function renderCase(ctx, id, { back } = {}) {
   }
   const stop = tickCountdowns(ctx.root);
   return () => { stop(); mapObj?.map.remove(); };
+}
+
+// The classifier's suggestion recorded when the case was created
+// (GET /api/v1/cases/:id/suggestion) and whether the final category differs.
+// Loaded when opened: cases created before the server ran have none, and the
+// API answers those with 404 (which the browser would log as an error).
+function suggestionCard(c) {
+  const body = h('div', { class: 'sug-body' }, h('p', { class: 'muted small' }, t('common.loading')));
+  const det = h('details', { class: 'explain', id: 'suggestion-details' }, h('summary', null, t('cls.case_show')), body);
+  let loaded = false;
+  det.addEventListener('toggle', async () => {
+    if (!det.open || loaded) return;
+    loaded = true;
+    let s;
+    try { s = await get(`/api/v1/cases/${c.id}/suggestion`); } catch (e) {
+      body.replaceChildren(h('p', { class: 'muted small', dataset: { noSuggestion: '1' } }, e.status === 404 ? t('cls.none') : e.message));
+      return;
+    }
+    const agrees = s.agrees ?? (s.top1 === c.category);
+    body.replaceChildren(
+      h('p', { dataset: { agrees: String(agrees) } },
+        h('span', { class: 'badge ' + (agrees ? 'green' : 'amber') }, agrees ? t('cls.agrees') : t('cls.differs')), ' ',
+        agrees ? t('cls.agrees_text', { cat: categoryName(s.top1) }) : t('cls.differs_text', { sug: categoryName(s.top1), cat: categoryName(c.category) })),
+      h('ol', { class: 'sug-top' }, (s.top || []).slice(0, 3).map((x) => h('li', { dataset: { category: x.category || x.label } },
+        categoryName(x.category || x.label), ' ', h('span', { class: 'muted' }, Math.round((x.prob ?? 0) * 100) + '%')))),
+      h('p', { class: 'small muted' }, t('cls.model', { model: s.model, at: fmtTime(s.at) })));
+  });
+  return h('section', { class: 'card o-route suggestion', id: 'suggestion', 'aria-labelledby': 'sug-h' }, h('h2', { id: 'sug-h' }, t('cls.case_title')), det);
 }

@@ -75,6 +75,43 @@ export async function render(ctx) {
   const body = h('textarea', { name: 'body', rows: 4, maxlength: 5000 });
   const address = h('input', { name: 'address', maxlength: 200, autocomplete: 'street-address' });
   const phone = h('input', { name: 'phone', type: 'tel', maxlength: 20, autocomplete: 'tel', inputmode: 'tel' });
+  // --- classifier hint: as the text is typed (debounced), POST /api/v1/classify
+  // and offer the top-3 categories as chips that select the category.
+  const hint = h('div', { class: 'cls-hint', id: 'cls-hint', 'aria-live': 'polite', hidden: true });
+  let hintTimer = null, hintSeq = 0, lastText = '';
+  const selectCategory = (code) => {
+    const input = list.querySelector(`input[value="${code}"]`);
+    if (!input) return;
+    if (search.value) { search.value = ''; search.dispatchEvent(new Event('input')); }
+    input.checked = true;
+    input.dispatchEvent(new Event('change'));
+    const opt = input.closest('.cat-opt');
+    if (opt) list.scrollTop = opt.offsetTop - list.offsetTop - 8; // inside the list only, the page stays put
+    for (const b of hint.querySelectorAll('button[data-suggest]')) b.setAttribute('aria-pressed', String(b.dataset.suggest === code));
+  };
+  async function classify() {
+    const text = { title: title.value.trim(), body: body.value.trim() };
+    const key = text.title + '\n' + text.body;
+    if (key === lastText) return;
+    lastText = key;
+    if ((text.title + text.body).length < 4) { hint.hidden = true; return; }
+    const seq = ++hintSeq;
+    let r;
+    try { r = await post('/api/v1/classify', text.body ? text : { title: text.title }); } catch { if (seq === hintSeq) hint.hidden = true; return; }
+    if (seq !== hintSeq) return;
+    const chosen = list.querySelector('input[name=category]:checked')?.value;
+    const top = (r.top || []).filter((x) => x.category && catalog().byCat.has(x.category)).slice(0, 3);
+    if (!top.length) { hint.hidden = true; return; }
+    hint.replaceChildren(...[
+      h('p', { class: 'cls-title', id: 'cls-title' }, t('cls.suggest')),
+      h('div', { class: 'chip-bar', role: 'group', 'aria-labelledby': 'cls-title' }, top.map((x) => h('button', {
+        type: 'button', class: 'chip suggest', 'aria-pressed': String(chosen === x.category), dataset: { suggest: x.category, prob: x.prob },
+        onclick: () => selectCategory(x.category) }, categoryName(x.category), h('span', { class: 'prob' }, Math.round(x.prob * 100) + '%')))),
+      r.needs_human || !r.confident ? h('p', { class: 'small muted', dataset: { needsHuman: '1' } }, t('cls.needs_human')) : null].filter(Boolean));
+    hint.hidden = false;
+  }
+  const queueClassify = () => { clearTimeout(hintTimer); hintTimer = setTimeout(classify, 450); };
+
   const msg = h('div', { class: 'msg' });
   const submit = h('button', { type: 'submit', class: 'btn primary wide' }, patrol ? t('patrol.submit') : t('report.submit'));
   const form = h('form', { class: 'report-form', id: 'report-form', novalidate: false },
@@ -89,6 +126,7 @@ export async function render(ctx) {
         h('h2', null, t('report.what')),
         field(t('report.title_field'), title),
         field(t('report.body'), body, t('report.body_hint')),
+        hint,
         patrol ? null : field(t('report.phone'), phone, t('report.phone_hint')),
         msg, submit)));
 
@@ -122,11 +160,14 @@ export async function render(ctx) {
     }
   });
 
+  title.addEventListener('input', () => { if (title.value !== autoTitle) queueClassify(); });
+  body.addEventListener('input', queueClassify);
+
   ctx.root.append(pageTitle(patrol ? t('patrol.title') : t('report.title')),
     h('p', { class: 'muted' }, patrol ? t('patrol.intro') : t('report.intro')), form);
   mapObj = await gridMap(mapEl, {
     tooltip: (a) => areaLabel(a.code),
     onClick: (ll) => setPin(ll.lat, ll.lng),
   });
-  return () => mapObj?.map.remove();
+  return () => { clearTimeout(hintTimer); hintSeq++; mapObj?.map.remove(); };
 }
