@@ -33,7 +33,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#define PENDING_MAX 200000
+#define PENDING_MAX 2000
 
 typedef struct batch {
     jc_write_job job;

@@ -58,6 +58,9 @@ jc_err sensor__ingest(jc_conn *w, sensor_reading *rs, size_t n, size_t *accepted
 jc_err sensor__tick(jc_conn *w, int64_t now, int force, json_t *report) JC_MUST_CHECK;
 /* Forget cached rules (after a change). */
 void sensor__rules_changed(void);
+/* Loads the writer's device table (sensor_sqlite.c) if it is not loaded:
+ * the ticker calls it so that the first readings do not wait for the scan. */
+jc_err sensor__warm(jc_conn *w) JC_MUST_CHECK;
 
 typedef struct {
     char id[64], type[24], grid[24], dept[32], person_ref[64], person_label[64], label[128];

@@ -95,13 +95,18 @@ static const char *const sensor_migrations[] = {
     OFFLINE_BATTERY("smoke") OFFLINE_BATTERY("gas") OFFLINE_BATTERY("water_level")
     OFFLINE_BATTERY("manhole_tilt") OFFLINE_BATTERY("door_contact") OFFLINE_BATTERY("ebike_charging")
     OFFLINE_BATTERY("noise") OFFLINE_BATTERY("generic"),
+    /* 2: hour aggregates are rolled up from minute ones by the ticker; the
+     * mark starts now (older minutes were already added to their hours). */
+    "CREATE TABLE sensor_rollup(id INTEGER PRIMARY KEY CHECK(id=1), bucket INTEGER NOT NULL,"
+    "  device TEXT NOT NULL, metric TEXT NOT NULL);"
+    "INSERT INTO sensor_rollup VALUES(1, CAST(strftime('%s','now') AS INTEGER) / 60 * 60000, '', '');",
 };
 
 const jc_schema schema_sensor = {"sensor", sensor_migrations, (int)JC_ARRAY_LEN(sensor_migrations)};
 
 /* ---- statements ------------------------------------------------------------ */
 
-#define QN 40
+#define QN 56
 typedef struct {
     sqlite3 *db;
     sqlite3_stmt *q[QN];
@@ -384,6 +389,405 @@ static size_t dev_rules(const char *type, const char *id, const alarm_rule **out
     return n;
 }
 
+/* ---- the writer's device table ------------------------------------------------------ */
+/*
+ * Every registered device has an entry here, loaded in one scan on first use
+ * (sensor__warm, called by the ticker), so ingesting a reading runs no SELECT.
+ * Only the writer thread touches it, so it needs no lock.  What lives only in
+ * memory, and why that is safe:
+ *  - last_seen and battery are written back to `devices` lazily: when online
+ *    flips, keep_until moves, battery moves by 1 or more, or last_seen is
+ *    SEEN_SLACK_MS past the stored one.  The stored offline_due is therefore
+ *    never later than the true one; the offline tick checks its candidates
+ *    against this table before raising anything.
+ *  - the last RAW_RING values of each device: the raw readings written out
+ *    when an alarm is raised, repeated or cleared (the window before it).
+ *  - minute aggregates not yet written: flushed at the end of every ingest
+ *    call, so inside the same transaction as the reading.
+ *  - has_open: the device MAY have a non-cleared alarm (a superset: set on
+ *    every insert, reset only when the query finds none).
+ * Entries are invalidated when a device is changed or deleted (reloaded from
+ * the database on next use), and the whole table is reloaded after anything
+ * rolled back (a failed ingest or tick job, or a rollback of the writer's
+ * transaction, caught by sqlite3_rollback_hook), so memory is never ahead of
+ * the database.
+ */
+
+#define RAW_RING 8               /* raw values remembered per device */
+#define SEEN_SLACK_MS 60000      /* stored last_seen may lag this much */
+#define DEV_MAX_METRICS 32       /* distinct metrics tracked per device */
+
+typedef struct {
+    char name[32];
+    int has_value, dirty_state;   /* dirty_state: its device_state row is to be written */
+    double value;                 /* the latest value (at), for rate rules */
+    int64_t at, active_at;        /* active_at: the latest non-zero value (inactivity) */
+    int64_t bucket, n;            /* minute aggregate not yet written (n = 0: none) */
+    double min, max, sum, last;
+    int64_t last_at;
+} dev_metric;
+
+typedef struct {
+    int64_t at;
+    double v;
+    int m; /* index into dev.m; -1 = empty */
+} raw_value;
+
+typedef struct {
+    char id[64], type[24];
+    int valid;                     /* 0: reload from the database on next use */
+    int64_t heartbeat_s, last_seen, offline_due, keep_until;
+    double battery;
+    int has_battery, online, has_open, dirty;
+    int rewrite;                   /* write the device row at the next flush */
+    int64_t s_seen, s_keep;        /* as stored in devices */
+    double s_battery;
+    int s_has_battery, s_online;
+    int nm;
+    dev_metric *m;
+    raw_value raw[RAW_RING];
+    int raw_next;
+} dev;
+
+static struct {
+    dev **slot; /* open addressing by id; entries are never removed */
+    size_t cap, n;
+    int loaded, stale;
+    dev **dirty; /* entries with something to write at the end of the job */
+    size_t ndirty, dirty_cap;
+    /* The hour rollup has consumed minute rows before (bucket, device, metric). */
+    int64_t roll_bucket;
+    char roll_device[64], roll_metric[32];
+} D;
+
+static uint64_t id_hash(const char *s) {
+    uint64_t h = 1469598103934665603ULL;
+    for (; *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+    return h;
+}
+
+static dev **dev_slot(const char *id) {
+    size_t i = (size_t)id_hash(id) & (D.cap - 1);
+    while (D.slot[i] && strcmp(D.slot[i]->id, id)) i = (i + 1) & (D.cap - 1);
+    return &D.slot[i];
+}
+
+static void dev_free(dev *d) {
+    if (!d) return;
+    free(d->m);
+    free(d);
+}
+
+static void table_free(void) {
+    for (size_t i = 0; i < D.cap; i++) dev_free(D.slot[i]);
+    free(D.slot);
+    free(D.dirty);
+    D.slot = NULL, D.dirty = NULL;
+    D.cap = D.n = D.ndirty = D.dirty_cap = 0;
+    D.loaded = 0;
+}
+
+/* Adds a new entry for id (the caller fills it); NULL when out of memory. */
+static dev *dev_add(const char *id) {
+    if ((D.n + 1) * 10 >= D.cap * 7) {
+        size_t nc = D.cap ? D.cap * 2 : 1024;
+        dev **old = D.slot, **nv = calloc(nc, sizeof *nv);
+        if (!nv) return NULL;
+        size_t oc = D.cap;
+        D.slot = nv, D.cap = nc;
+        for (size_t i = 0; i < oc; i++)
+            if (old[i]) *dev_slot(old[i]->id) = old[i];
+        free(old);
+    }
+    dev *d = calloc(1, sizeof *d);
+    if (!d) return NULL;
+    snprintf(d->id, sizeof d->id, "%s", id);
+    for (int i = 0; i < RAW_RING; i++) d->raw[i].m = -1;
+    *dev_slot(id) = d;
+    D.n++;
+    return d;
+}
+
+static dev_metric *dev_metric_get(dev *d, const char *name, int create) {
+    for (int i = 0; i < d->nm; i++)
+        if (!strcmp(d->m[i].name, name)) return &d->m[i];
+    if (!create || d->nm >= DEV_MAX_METRICS) return NULL;
+    dev_metric *nv = realloc(d->m, (size_t)(d->nm + 1) * sizeof *nv);
+    if (!nv) return NULL;
+    d->m = nv;
+    dev_metric *m = &d->m[d->nm++];
+    memset(m, 0, sizeof *m);
+    snprintf(m->name, sizeof m->name, "%s", name);
+    return m;
+}
+
+#define MEM_DEV_COLS "id,type,heartbeat_s,coalesce(last_seen,0),online,battery,keep_until"
+
+/* Fills d from a row of MEM_DEV_COLS. */
+static void dev_from_row(dev *d, sqlite3_stmt *s) {
+    ccopy(s, 1, d->type, sizeof d->type);
+    d->heartbeat_s = sqlite3_column_int64(s, 2);
+    d->last_seen = d->s_seen = sqlite3_column_int64(s, 3);
+    d->online = d->s_online = sqlite3_column_int(s, 4);
+    d->has_battery = d->s_has_battery = sqlite3_column_type(s, 5) != SQLITE_NULL;
+    d->battery = d->s_battery = sqlite3_column_double(s, 5);
+    d->keep_until = d->s_keep = sqlite3_column_int64(s, 6);
+    d->offline_due = 0;
+    d->valid = 1;
+}
+
+static void state_from_row(dev *d, sqlite3_stmt *s) {
+    dev_metric *m = dev_metric_get(d, (const char *)sqlite3_column_text(s, 1), 1);
+    if (!m) return;
+    m->has_value = sqlite3_column_type(s, 2) != SQLITE_NULL;
+    m->value = sqlite3_column_double(s, 2);
+    m->at = sqlite3_column_int64(s, 3);
+    m->active_at = sqlite3_column_int64(s, 4);
+}
+
+static void on_rollback(void *arg) {
+    (void)arg;
+    D.stale = 1;
+}
+
+/* Loads the whole table (first use, or after a rollback). */
+static jc_err table_load(sx *x) {
+    table_free();
+    D.stale = 0;
+    sqlite3_rollback_hook(x->db, on_rollback, NULL);
+    sqlite3_stmt *s = q(x, 40, "SELECT " MEM_DEV_COLS " FROM devices");
+    if (!s) return JC_ERR_DB;
+    while (sqlite3_step(s) == SQLITE_ROW) {
+        dev *d = dev_add((const char *)sqlite3_column_text(s, 0));
+        if (!d) return table_free(), JC_ERR_NOMEM;
+        dev_from_row(d, s);
+    }
+    s = q(x, 41, "SELECT device,metric,value,at,active_at FROM device_state");
+    if (!s) return table_free(), JC_ERR_DB;
+    while (sqlite3_step(s) == SQLITE_ROW) {
+        dev *d = *dev_slot((const char *)sqlite3_column_text(s, 0));
+        if (d) state_from_row(d, s);
+    }
+    s = q(x, 42, "SELECT DISTINCT device FROM alarms WHERE state IN ('active','acknowledged')");
+    if (!s) return table_free(), JC_ERR_DB;
+    while (sqlite3_step(s) == SQLITE_ROW) {
+        dev *d = *dev_slot((const char *)sqlite3_column_text(s, 0));
+        if (d) d->has_open = 1;
+    }
+    s = q(x, 43, "SELECT bucket, device, metric FROM sensor_rollup");
+    if (!s) return table_free(), JC_ERR_DB;
+    if (sqlite3_step(s) == SQLITE_ROW) {
+        D.roll_bucket = sqlite3_column_int64(s, 0);
+        ccopy(s, 1, D.roll_device, sizeof D.roll_device);
+        ccopy(s, 2, D.roll_metric, sizeof D.roll_metric);
+    }
+    D.loaded = 1;
+    jc_log(JC_LOG_INFO, "sensor: %zu devices in memory", D.n);
+    return JC_OK;
+}
+
+static jc_err table_ready(sx *x) {
+    if (D.loaded && !D.stale) return JC_OK;
+    return table_load(x);
+}
+
+/* The entry of a registered device (reloaded if invalidated);
+ * JC_ERR_NOTFOUND for an unknown one. */
+static jc_err dev_lookup(sx *x, const char *id, dev **out) {
+    jc_err e = table_ready(x);
+    if (e) return e;
+    dev *d = *dev_slot(id);
+    if (d && d->valid) return *out = d, JC_OK;
+    sqlite3_stmt *s = q(x, 44, "SELECT " MEM_DEV_COLS " FROM devices WHERE id=?");
+    if (!s) return JC_ERR_DB;
+    btext(s, 1, id);
+    int rc = sqlite3_step(s);
+    if (rc != SQLITE_ROW) return rc == SQLITE_DONE ? JC_ERR_NOTFOUND : dberr(x, "device load");
+    if (!d && !(d = dev_add(id))) return JC_ERR_NOMEM;
+    d->nm = 0;
+    d->has_open = 1; /* unknown: ask the database once */
+    for (int i = 0; i < RAW_RING; i++) d->raw[i].m = -1;
+    dev_from_row(d, s);
+    sqlite3_reset(s);
+    s = q(x, 45, "SELECT device,metric,value,at,active_at FROM device_state WHERE device=?");
+    if (!s) return JC_ERR_DB;
+    btext(s, 1, id);
+    while (sqlite3_step(s) == SQLITE_ROW) state_from_row(d, s);
+    *out = d;
+    return JC_OK;
+}
+
+/* Forgets what memory holds about a device (changed or deleted). */
+static void dev_invalidate(const char *id) {
+    if (!D.loaded) return;
+    dev *d = *dev_slot(id);
+    if (d) d->valid = 0;
+}
+
+static jc_err mark_dirty(dev *d) {
+    if (d->dirty) return JC_OK;
+    if (D.ndirty == D.dirty_cap) {
+        size_t nc = D.dirty_cap ? D.dirty_cap * 2 : 1024;
+        dev **nv = realloc(D.dirty, nc * sizeof *nv);
+        if (!nv) return JC_ERR_NOMEM;
+        D.dirty = nv, D.dirty_cap = nc;
+    }
+    D.dirty[D.ndirty++] = d;
+    d->dirty = 1;
+    return JC_OK;
+}
+
+/* Adds n values (min, max, sum, last at last_at) to the aggregate of
+ * resolution res at bucket. */
+static jc_err agg_write(sx *x, const char *dev_id, const char *metric, int64_t res, int64_t bucket, int64_t n,
+                        double mn, double mx, double sum, double last, int64_t last_at) {
+    sqlite3_stmt *s = q(x, res == 60000 ? 12 : 13,
+                        "INSERT INTO reading_agg(device,metric,res,bucket,n,min,max,sum,last,last_at)"
+                        " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10) ON CONFLICT(device,metric,res,bucket) DO UPDATE SET"
+                        " n=n+?5, min=min(min,?6), max=max(max,?7), sum=sum+?8,"
+                        " last=CASE WHEN ?10>=last_at THEN ?9 ELSE last END, last_at=max(last_at,?10)");
+    if (!s) return JC_ERR_DB;
+    btext(s, 1, dev_id);
+    btext(s, 2, metric);
+    sqlite3_bind_int64(s, 3, res);
+    sqlite3_bind_int64(s, 4, bucket);
+    sqlite3_bind_int64(s, 5, n);
+    sqlite3_bind_double(s, 6, mn);
+    sqlite3_bind_double(s, 7, mx);
+    sqlite3_bind_double(s, 8, sum);
+    sqlite3_bind_double(s, 9, last);
+    sqlite3_bind_int64(s, 10, last_at);
+    return run(x, s, "aggregate");
+}
+
+/* 1 when the hour rollup has already consumed the minute row (bucket, device, metric). */
+static int rolled_up(int64_t bucket, const char *device, const char *metric) {
+    if (bucket != D.roll_bucket) return bucket < D.roll_bucket;
+    int c = strcmp(device, D.roll_device);
+    return c < 0 || (c == 0 && strcmp(metric, D.roll_metric) <= 0);
+}
+
+/* Writes the pending minute aggregate of m (and the hour's too when the
+ * rollup has passed that minute). */
+static jc_err agg_flush(sx *x, const dev *d, dev_metric *m) {
+    if (!m->n) return JC_OK;
+    jc_err e = agg_write(x, d->id, m->name, 60000, m->bucket, m->n, m->min, m->max, m->sum, m->last, m->last_at);
+    if (!e && rolled_up(m->bucket, d->id, m->name))
+        e = agg_write(x, d->id, m->name, 3600000, m->bucket - ((m->bucket % 3600000) + 3600000) % 3600000, m->n,
+                      m->min, m->max, m->sum, m->last, m->last_at);
+    m->n = 0;
+    return e;
+}
+
+static jc_err agg_add(sx *x, const dev *d, dev_metric *m, int64_t at, double v) {
+    int64_t bucket = at - ((at % 60000) + 60000) % 60000;
+    if (m->n && m->bucket != bucket) {
+        jc_err e = agg_flush(x, d, m);
+        if (e) return e;
+    }
+    if (!m->n) {
+        m->bucket = bucket, m->n = 1;
+        m->min = m->max = m->sum = m->last = v;
+        m->last_at = at;
+        return JC_OK;
+    }
+    m->n++;
+    if (v < m->min) m->min = v;
+    if (v > m->max) m->max = v;
+    m->sum += v;
+    if (at >= m->last_at) m->last = v, m->last_at = at;
+    return JC_OK;
+}
+
+static jc_err raw_write(sx *x, const char *device, const char *metric, int64_t at, double v) {
+    sqlite3_stmt *s = q(x, 16, "INSERT INTO readings(device,metric,at,value,keep) VALUES(?,?,?,?,1)");
+    if (!s) return JC_ERR_DB;
+    btext(s, 1, device);
+    btext(s, 2, metric);
+    sqlite3_bind_int64(s, 3, at);
+    sqlite3_bind_double(s, 4, v);
+    return run(x, s, "reading");
+}
+
+/* A raw value: stored (kept) inside an alarm's window, else remembered. */
+static jc_err raw_add(sx *x, dev *d, int m, int64_t at, double v) {
+    if (at <= d->keep_until) return raw_write(x, d->id, d->m[m].name, at, v);
+    d->raw[d->raw_next] = (raw_value){at, v, m};
+    d->raw_next = (d->raw_next + 1) % RAW_RING;
+    return JC_OK;
+}
+
+/* Around an alarm at `at`: stores the remembered raw values of the 10 min
+ * before and keeps the device's readings of the next 10 min. */
+static jc_err keep_around(sx *x, dev *d, int64_t at) {
+    for (int i = 0; i < RAW_RING; i++) {
+        raw_value *r = &d->raw[(d->raw_next + i) % RAW_RING];
+        if (r->m < 0 || r->m >= d->nm) continue;
+        if (r->at >= at - SENSOR_KEEP_MS) {
+            jc_err e = raw_write(x, d->id, d->m[r->m].name, r->at, r->v);
+            if (e) return e;
+        }
+        r->m = -1;
+    }
+    if (at + SENSOR_KEEP_MS > d->keep_until) d->keep_until = at + SENSOR_KEEP_MS;
+    return mark_dirty(d);
+}
+
+/* Writes what the jobs so far changed in memory: minute aggregates,
+ * device_state rows of watched metrics, device rows (lazily, see above). */
+static jc_err table_flush(sx *x) {
+    jc_err e = JC_OK;
+    for (size_t i = 0; i < D.ndirty && !e; i++) {
+        dev *d = D.dirty[i];
+        d->dirty = 0;
+        for (int j = 0; j < d->nm && !e; j++) {
+            dev_metric *m = &d->m[j];
+            e = agg_flush(x, d, m);
+            if (e || !m->dirty_state) continue;
+            m->dirty_state = 0;
+            sqlite3_stmt *s = q(x, 18, "INSERT OR REPLACE INTO device_state(device,metric,value,at,active_at)"
+                                       " VALUES(?,?,?,?,?)");
+            if (!s) return JC_ERR_DB;
+            btext(s, 1, d->id);
+            btext(s, 2, m->name);
+            sqlite3_bind_double(s, 3, m->value);
+            sqlite3_bind_int64(s, 4, m->at);
+            if (m->active_at) sqlite3_bind_int64(s, 5, m->active_at);
+            e = run(x, s, "device state");
+        }
+        if (e) break;
+        int battery = d->has_battery != d->s_has_battery || fabs(d->battery - d->s_battery) >= 1;
+        if (!d->rewrite && d->online == d->s_online && d->keep_until == d->s_keep && !battery &&
+            d->last_seen - d->s_seen < SEEN_SLACK_MS)
+            continue;
+        sqlite3_stmt *s = q(x, 15, "UPDATE devices SET last_seen=?, online=?, offline_due=?, battery=?, keep_until=?"
+                                   " WHERE id=?");
+        if (!s) return JC_ERR_DB;
+        if (d->last_seen) sqlite3_bind_int64(s, 1, d->last_seen);
+        sqlite3_bind_int(s, 2, d->online);
+        if (d->offline_due) sqlite3_bind_int64(s, 3, d->offline_due);
+        if (d->has_battery) sqlite3_bind_double(s, 4, d->battery);
+        sqlite3_bind_int64(s, 5, d->keep_until);
+        btext(s, 6, d->id);
+        if ((e = run(x, s, "device seen"))) break;
+        d->rewrite = 0;
+        d->s_seen = d->last_seen, d->s_online = d->online, d->s_keep = d->keep_until;
+        d->s_battery = d->battery, d->s_has_battery = d->has_battery;
+    }
+    if (e) D.stale = 1;
+    for (size_t i = 0; i < D.ndirty; i++) D.dirty[i]->dirty = 0;
+    D.ndirty = 0;
+    return e;
+}
+
+jc_err sensor__warm(jc_conn *w) {
+    sx x;
+    sx_init(&x, w);
+    jc_err e = table_ready(&x);
+    sx_done(&x);
+    return e;
+}
+
 /* ---- devices ------------------------------------------------------------------- */
 
 #define DEV_COLS "id,type,lon,lat,grid,dept,person_ref,person_label,label,installed_at,heartbeat_s," \
@@ -447,6 +851,7 @@ jc_err sensor__device_put(jc_conn *w, const sensor_device *d, int create, char *
         sqlite3_bind_int64(s, 13, d->created_at ? d->created_at : jc_now_ms());
     }
     e = run(&x, s, "device put");
+    dev_invalidate(d->id);
     if (e == JC_ERR_CONFLICT) snprintf(msg, msz, "device '%s' exists", d->id);
     if (!e && !create && sqlite3_changes(x.db) == 0) e = JC_ERR_NOTFOUND;
     sx_done(&x);
@@ -484,6 +889,7 @@ jc_err sensor__device_delete(jc_conn *w, const char *id) {
     if (s) {
         btext(s, 1, id);
         e = run(&x, s, "device delete");
+        dev_invalidate(id);
         if (!e && sqlite3_changes(x.db) == 0) e = JC_ERR_NOTFOUND;
     }
     if (!e && (s = q(&x, 1, "DELETE FROM device_state WHERE device=?"))) {
@@ -692,30 +1098,14 @@ static int64_t alarm_case(sx *x, jc_conn *w, const sensor_device *d, const alarm
     return k.id;
 }
 
-/* Marks raw readings of the device from `at` - 10 min as kept and keeps the
- * next 10 min too. */
-static void keep_around(sx *x, const char *device, int64_t at) {
-    sqlite3_stmt *s = q(x, 6, "UPDATE readings SET keep=1 WHERE device=? AND at>=? AND keep=0");
-    if (s) {
-        btext(s, 1, device);
-        sqlite3_bind_int64(s, 2, at - SENSOR_KEEP_MS);
-        (void)run(x, s, "keep");
-    }
-    s = q(x, 7, "UPDATE devices SET keep_until=max(keep_until, ?) WHERE id=?");
-    if (s) {
-        sqlite3_bind_int64(s, 1, at + SENSOR_KEEP_MS);
-        btext(s, 2, device);
-        (void)run(x, s, "keep_until");
-    }
-}
-
 typedef struct {
     uint64_t raised, repeats, suppressed, cases;
 } tally;
 
-/* Raises (or repeats) the alarm of rule r on device d. */
-static jc_err raise_alarm(sx *x, jc_conn *w, const sensor_device *d, const alarm_rule *r, open_alarm *open,
-                    double value, int64_t at, tally *t, int *case_opened) {
+/* Raises (or repeats) the alarm of rule r on device d (m: its entry in the
+ * device table). */
+static jc_err raise_alarm(sx *x, jc_conn *w, dev *m, const sensor_device *d, const alarm_rule *r,
+                          open_alarm *open, double value, int64_t at, tally *t, int *case_opened) {
     int64_t sil = silenced(x, d, at);
     if (sil) {
         sqlite3_stmt *s = q(x, 8, "UPDATE silences SET suppressed=suppressed+1 WHERE id=?");
@@ -730,8 +1120,8 @@ static jc_err raise_alarm(sx *x, jc_conn *w, const sensor_device *d, const alarm
         sqlite3_bind_double(s, 2, value);
         sqlite3_bind_int64(s, 3, open->id);
         t->repeats++;
-        keep_around(x, d->id, at);
-        return run(x, s, "alarm repeat");
+        jc_err e = run(x, s, "alarm repeat");
+        return e ? e : keep_around(x, m, at);
     }
     sqlite3_stmt *s = q(x, 10, "INSERT INTO alarms(device,rule_id,kind,metric,severity,state,value,count,"
                                "first_at,last_at,grid,category,created_at) VALUES(?,?,?,?,?,'active',?,1,?,?,?,?,?)");
@@ -749,6 +1139,7 @@ static jc_err raise_alarm(sx *x, jc_conn *w, const sensor_device *d, const alarm
     sqlite3_bind_int64(s, 11, jc_now_ms());
     jc_err e = run(x, s, "alarm insert");
     if (e) return e;
+    m->has_open = 1;
     int64_t id = sqlite3_last_insert_rowid(x->db);
     t->raised++;
     jc_log(JC_LOG_INFO, "sensor: alarm %lld %s %s on %s (%g)", (long long)id, alarm_severity_name(r->severity),
@@ -764,118 +1155,109 @@ static jc_err raise_alarm(sx *x, jc_conn *w, const sensor_device *d, const alarm
         if (opened) t->cases++;
         *case_opened = 1; /* opened or joined: the alarm has its case */
     }
-    keep_around(x, d->id, at);
-    return JC_OK;
+    return keep_around(x, m, at);
 }
 
 /* ---- ingestion --------------------------------------------------------------------- */
 
-static jc_err agg(sx *x, const char *dev, const char *metric, int64_t res, int64_t at, double v) {
-    sqlite3_stmt *s = q(x, res == 60000 ? 12 : 13,
-                        "INSERT INTO reading_agg(device,metric,res,bucket,n,min,max,sum,last,last_at)"
-                        " VALUES(?1,?2,?3,?4,1,?5,?5,?5,?5,?6) ON CONFLICT(device,metric,res,bucket) DO UPDATE SET"
-                        " n=n+1, min=min(min,?5), max=max(max,?5), sum=sum+?5,"
-                        " last=CASE WHEN ?6>=last_at THEN ?5 ELSE last END, last_at=max(last_at,?6)");
-    if (!s) return JC_ERR_DB;
-    btext(s, 1, dev);
-    btext(s, 2, metric);
-    sqlite3_bind_int64(s, 3, res);
-    sqlite3_bind_int64(s, 4, at - ((at % res) + res) % res);
-    sqlite3_bind_double(s, 5, v);
-    sqlite3_bind_int64(s, 6, at);
-    return run(x, s, "aggregate");
+/* The full device row, read once per reading and only when an alarm needs it. */
+typedef struct {
+    sensor_device d;
+    int have;
+} full_dev;
+
+static jc_err need_full(sx *x, const dev *m, full_dev *f) {
+    if (f->have) return JC_OK;
+    jc_err e = dev_get(x, 0, m->id, &f->d);
+    if (!e) f->have = 1;
+    return e;
 }
 
+/* The open alarms of a device: asked of the database only when the device
+ * may have one. */
+static int open_alarms_of(sx *x, dev *m, open_alarm *oa) {
+    if (!m->has_open) return 0;
+    int n = open_alarms(x, m->id, oa);
+    if (!n) m->has_open = 0;
+    return n;
+}
+
+/* Stores and evaluates one reading: validation first (nothing is written for
+ * a refused reading), then the device table, raw window, aggregates and the
+ * rules.  Alarms and their cases are written here, in the reading's
+ * transaction; aggregates and device rows at the end of the job
+ * (table_flush). */
 static jc_err ingest_one(sx *x, jc_conn *w, sensor_reading *rd, tally *t) {
-    sensor_device d;
-    jc_err e = dev_get(x, 0, rd->device, &d);
+    dev *m;
+    jc_err e = dev_lookup(x, rd->device, &m);
     if (e == JC_ERR_NOTFOUND) {
         sensor__reject(REJ_UNKNOWN_DEVICE, rd->device, "not registered");
         return JC_ERR_NOTFOUND;
     }
     if (e) return e;
-    int64_t keep_until = d.keep_until;
-    for (int i = 0; i < rd->n; i++)
-        if (!alarm_metric_known(d.type, rd->metric[i])) {
-            char why[96];
-            snprintf(why, sizeof why, "metric '%s' unknown for type %s", rd->metric[i], d.type);
+    int mi[SENSOR_MAX_VALUES];
+    for (int i = 0; i < rd->n; i++) {
+        char why[96];
+        dev_metric *dm = NULL;
+        if (!alarm_metric_known(m->type, rd->metric[i])) {
+            snprintf(why, sizeof why, "metric '%s' unknown for type %s", rd->metric[i], m->type);
             sensor__reject(REJ_OUT_OF_RANGE, rd->device, why);
             return JC_ERR_INVALID;
         }
+        if (!(dm = dev_metric_get(m, rd->metric[i], 1))) {
+            snprintf(why, sizeof why, "more than %d metrics on one device", DEV_MAX_METRICS);
+            sensor__reject(REJ_TOO_LARGE, rd->device, why);
+            return JC_ERR_INVALID;
+        }
+        mi[i] = (int)(dm - m->m);
+    }
     const alarm_rule *rs[64];
-    size_t nr = dev_rules(d.type, d.id, rs, JC_ARRAY_LEN(rs));
+    size_t nr = dev_rules(m->type, m->id, rs, JC_ARRAY_LEN(rs));
     open_alarm oa[MAX_OPEN];
-    int no = open_alarms(x, d.id, oa);
-    int64_t last_seen = rd->at > d.last_seen ? rd->at : d.last_seen;
-    int64_t due = 0;
-    double battery = NAN;
+    int no = open_alarms_of(x, m, oa);
+    full_dev full = {.have = 0};
+    if ((e = mark_dirty(m))) return e;
+    if (rd->at > m->last_seen) m->last_seen = rd->at;
+    m->online = 1;
     for (int i = 0; i < rd->n; i++)
-        if (!strcmp(rd->metric[i], "battery")) battery = rd->value[i];
+        if (!strcmp(rd->metric[i], "battery")) m->battery = rd->value[i], m->has_battery = 1;
     for (size_t i = 0; i < nr; i++) {
         if (rs[i]->kind != AK_OFFLINE) continue;
-        due = last_seen + (int64_t)(rs[i]->k * (double)d.heartbeat_s * 1000.0);
+        m->offline_due = m->last_seen + (int64_t)(rs[i]->k * (double)m->heartbeat_s * 1000.0);
         open_alarm *o = find_open(oa, no, rs[i]->id);
         if (o && (e = alarm_clear_row(x, w, o->id, o->case_id, "sensors", "device back online", rd->at))) return e;
         if (o) o->rule_id = -1;
     }
-    sqlite3_stmt *s = q(x, 15, "UPDATE devices SET last_seen=?, online=1, offline_due=?, battery=coalesce(?, battery) WHERE id=?");
-    if (!s) return JC_ERR_DB;
-    sqlite3_bind_int64(s, 1, last_seen);
-    if (due) sqlite3_bind_int64(s, 2, due);
-    bind_num_or_null(s, 3, battery);
-    btext(s, 4, d.id);
-    if ((e = run(x, s, "device seen"))) return e;
     for (int i = 0; i < rd->n; i++) {
-        const char *m = rd->metric[i];
+        dev_metric *dm = &m->m[mi[i]];
+        const char *mn = dm->name;
         double v = rd->value[i];
-        s = q(x, 16, "INSERT INTO readings(device,metric,at,value,keep) VALUES(?,?,?,?,?)");
-        if (!s) return JC_ERR_DB;
-        btext(s, 1, d.id);
-        btext(s, 2, m);
-        sqlite3_bind_int64(s, 3, rd->at);
-        sqlite3_bind_double(s, 4, v);
-        sqlite3_bind_int(s, 5, rd->at <= keep_until);
-        if ((e = run(x, s, "reading")) || (e = agg(x, d.id, m, 60000, rd->at, v)) ||
-            (e = agg(x, d.id, m, 3600000, rd->at, v)))
-            return e;
-        int has_prev = 0, need_prev = 0;
-        double prev = 0;
-        int64_t prev_at = 0;
+        if ((e = raw_add(x, m, mi[i], rd->at, v)) || (e = agg_add(x, m, dm, rd->at, v))) return e;
+        int watched = 0;
         for (size_t j = 0; j < nr; j++)
-            if (rs[j]->kind == AK_RATE && !strcmp(rs[j]->metric, m)) need_prev = 1;
-        s = !need_prev ? NULL : q(x, 17, "SELECT value, at FROM device_state WHERE device=? AND metric=?");
-        if (need_prev && !s) return JC_ERR_DB;
-        if (s) btext(s, 1, d.id), btext(s, 2, m);
-        if (s && sqlite3_step(s) == SQLITE_ROW) {
-            has_prev = 1;
-            prev = sqlite3_column_double(s, 0);
-            prev_at = sqlite3_column_int64(s, 1);
-        }
-        s = q(x, 18, "INSERT INTO device_state(device,metric,value,at,active_at) VALUES(?1,?2,?3,?4,"
-                     " CASE WHEN ?3<>0 THEN ?4 END) ON CONFLICT(device,metric) DO UPDATE SET"
-                     " value=CASE WHEN ?4>=coalesce(at,0) THEN ?3 ELSE value END, at=max(coalesce(at,0),?4),"
-                     " active_at=CASE WHEN ?3<>0 AND ?4>coalesce(active_at,0) THEN ?4 ELSE active_at END");
-        if (!s) return JC_ERR_DB;
-        btext(s, 1, d.id);
-        btext(s, 2, m);
-        sqlite3_bind_double(s, 3, v);
-        sqlite3_bind_int64(s, 4, rd->at);
-        if ((e = run(x, s, "device state"))) return e;
+            if ((rs[j]->kind == AK_RATE || rs[j]->kind == AK_INACTIVITY) && !strcmp(rs[j]->metric, mn)) watched = 1;
+        int has_prev = dm->has_value;
+        double prev = dm->value;
+        int64_t prev_at = dm->at;
+        if (!dm->has_value || rd->at >= dm->at) dm->value = v, dm->at = rd->at;
+        dm->has_value = 1;
+        if (v != 0 && rd->at > dm->active_at) dm->active_at = rd->at;
+        if (watched) dm->dirty_state = 1;
         for (size_t j = 0; j < nr; j++) {
             const alarm_rule *r = rs[j];
-            if (r->kind == AK_OFFLINE || strcmp(r->metric, m)) continue;
+            if (r->kind == AK_OFFLINE || strcmp(r->metric, mn)) continue;
             open_alarm *o = find_open(oa, no, r->id);
             alarm_eval ev = alarm_eval_reading(r, o != NULL, v, has_prev, prev, prev_at, rd->at);
             if (ev == ALARM_RAISE) {
-                int was_open = o != NULL;
-                if ((e = raise_alarm(x, w, &d, r, o, v, rd->at, t, &rd->case_opened))) return e;
-                if (!was_open) no = open_alarms(x, d.id, oa); /* pick up the new one */
+                if ((e = need_full(x, m, &full))) return e;
+                if ((e = raise_alarm(x, w, m, &full.d, r, o, v, rd->at, t, &rd->case_opened))) return e;
+                if (!o) no = open_alarms_of(x, m, oa); /* pick up the new one */
             } else if (ev == ALARM_CLEAR && o) {
                 char why[128];
-                snprintf(why, sizeof why, "%s=%g (%s)", m, v, r->kind == AK_INACTIVITY ? "activity" : "back to normal");
+                snprintf(why, sizeof why, "%s=%g (%s)", mn, v, r->kind == AK_INACTIVITY ? "activity" : "back to normal");
                 if ((e = alarm_clear_row(x, w, o->id, o->case_id, "sensors", why, rd->at))) return e;
                 o->rule_id = -1;
-                keep_around(x, d.id, rd->at);
+                if ((e = keep_around(x, m, rd->at))) return e;
             }
         }
     }
@@ -889,22 +1271,20 @@ jc_err sensor__ingest(jc_conn *w, sensor_reading *rs, size_t n, size_t *accepted
     tally t = {0};
     size_t ok = 0;
     for (size_t i = 0; i < n && !e; i++) {
-        sqlite3_stmt *sp = q(&x, 35, "SAVEPOINT sensor_reading");
-        if (!sp || sqlite3_step(sp) != SQLITE_DONE) {
-            e = dberr(&x, "savepoint");
-            break;
-        }
         jc_err r = ingest_one(&x, w, &rs[i], &t);
-        if (r) {
-            sqlite3_stmt *rb = q(&x, 36, "ROLLBACK TO sensor_reading");
-            if (rb) (void)sqlite3_step(rb);
-            rs[i].case_opened = 0;
-        } else ok++;
-        sqlite3_stmt *rl = q(&x, 37, "RELEASE sensor_reading");
-        if (rl) (void)sqlite3_step(rl);
-        if (r == JC_ERR_DB || r == JC_ERR_NOMEM) e = r;
+        if (r == JC_ERR_NOTFOUND || r == JC_ERR_INVALID) rs[i].case_opened = 0; /* refused, nothing written */
+        else if (r) e = r;
+        else ok++;
     }
+    if (!e) e = table_flush(&x);
     sx_done(&x);
+    if (e) {
+        /* The job rolls back: so does what memory learnt from it. */
+        D.stale = 1;
+        D.ndirty = 0;
+        for (size_t i = 0; i < n; i++) rs[i].case_opened = 0;
+        ok = 0, t = (tally){0};
+    }
     sensor__count(ok, t.raised, t.repeats, t.suppressed, t.cases);
     if (accepted) *accepted = ok;
     return e;
@@ -1093,38 +1473,42 @@ jc_err sensor__silence_list(jc_conn *c, json_t **out) {
 
 static int64_t last_inactivity_scan;
 
-/* Offline: devices whose offline_due has passed (indexed). */
+/* Offline: devices whose stored offline_due has passed (indexed), checked
+ * against the device table (the stored last_seen may lag, see above). */
 static jc_err tick_offline(sx *x, jc_conn *w, int64_t now, tally *t, int *n_out) {
     sqlite3_stmt *s = q(x, 20, "SELECT id FROM devices WHERE online=1 AND offline_due<=? ORDER BY offline_due LIMIT 500");
     if (!s) return JC_ERR_DB;
     sqlite3_bind_int64(s, 1, now);
     char ids[500][64];
-    int n = 0;
+    int n = 0, went = 0;
     while (n < 500 && sqlite3_step(s) == SQLITE_ROW) ccopy(s, 0, ids[n], sizeof ids[n]), n++;
     sqlite3_reset(s);
     for (int i = 0; i < n; i++) {
-        sensor_device d;
-        if (dev_get(x, 0, ids[i], &d)) continue;
+        dev *m;
+        jc_err e = dev_lookup(x, ids[i], &m);
+        if (e == JC_ERR_NOTFOUND) continue;
+        if (e || (e = mark_dirty(m))) return e;
+        m->rewrite = 1;
+        if (!m->online || m->offline_due > now) continue; /* the stored row was behind */
+        full_dev full = {.have = 0};
+        if ((e = need_full(x, m, &full))) return e;
         const alarm_rule *rs[64];
-        size_t nr = dev_rules(d.type, d.id, rs, JC_ARRAY_LEN(rs));
+        size_t nr = dev_rules(m->type, m->id, rs, JC_ARRAY_LEN(rs));
         open_alarm oa[MAX_OPEN];
-        int no = open_alarms(x, d.id, oa);
+        int no = open_alarms_of(x, m, oa);
         for (size_t j = 0; j < nr; j++) {
             if (rs[j]->kind != AK_OFFLINE) continue;
             open_alarm *o = find_open(oa, no, rs[j]->id);
-            if (alarm_eval_offline(rs[j], o != NULL, d.last_seen, d.heartbeat_s, now) == ALARM_RAISE) {
+            if (alarm_eval_offline(rs[j], o != NULL, m->last_seen, m->heartbeat_s, now) == ALARM_RAISE) {
                 int dummy = 0;
-                jc_err e = raise_alarm(x, w, &d, rs[j], NULL, (double)(now - d.last_seen) / 1000.0, now, t, &dummy);
+                e = raise_alarm(x, w, m, &full.d, rs[j], NULL, (double)(now - m->last_seen) / 1000.0, now, t, &dummy);
                 if (e) return e;
             }
         }
-        sqlite3_stmt *u = q(x, 21, "UPDATE devices SET online=0 WHERE id=?");
-        if (!u) return JC_ERR_DB;
-        btext(u, 1, d.id);
-        jc_err e = run(x, u, "offline");
-        if (e) return e;
+        m->online = 0;
+        went++;
     }
-    *n_out = n;
+    *n_out = went;
     return JC_OK;
 }
 
@@ -1158,20 +1542,92 @@ static jc_err tick_inactivity(sx *x, jc_conn *w, int64_t now, tally *t) {
         }
         sqlite3_reset(s);
         for (size_t j = 0; j < n; j++) {
-            sensor_device d;
-            if (dev_get(x, 0, hits[j].id, &d)) continue;
+            dev *m;
+            full_dev full = {.have = 0};
+            if (dev_lookup(x, hits[j].id, &m) || need_full(x, m, &full)) continue;
             /* A device-level override of this rule wins over the type rule. */
             const alarm_rule *rs[64];
-            size_t nr = dev_rules(d.type, d.id, rs, JC_ARRAY_LEN(rs)), k;
+            size_t nr = dev_rules(m->type, m->id, rs, JC_ARRAY_LEN(rs)), k;
             for (k = 0; k < nr && rs[k]->id != r.id; k++) {}
             if (k == nr) continue;
             int dummy = 0;
-            jc_err e = raise_alarm(x, w, &d, &rules_v[i], NULL, (double)(now - hits[j].last) / 3600000.0, now, t, &dummy);
+            jc_err e = raise_alarm(x, w, m, &full.d, &rules_v[i], NULL, (double)(now - hits[j].last) / 3600000.0, now, t, &dummy);
             if (e) return free(hits), e;
         }
         free(hits);
     }
     return JC_OK;
+}
+
+#define ROLLUP_ROWS 5000 /* minute rows added to their hours per tick */
+
+/* Hour aggregates: adds the minute rows of complete minutes to their hours,
+ * at most ROLLUP_ROWS per tick, in (bucket, device, metric) order from the
+ * stored mark.  Minute rows written later behind the mark go to their hour
+ * at once (agg_flush). */
+static jc_err tick_rollup(sx *x, int64_t now) {
+    int64_t cur = now - ((now % 60000) + 60000) % 60000;
+    int budget = ROLLUP_ROWS, moved = 0;
+    typedef struct { char device[64], metric[32]; int64_t n, last_at; double mn, mx, sum, last; } row;
+    row *rows = malloc(ROLLUP_ROWS * sizeof *rows);
+    if (!rows) return JC_ERR_NOMEM;
+    jc_err e = JC_OK;
+    while (!e && budget > 0 && D.roll_bucket < cur) {
+        sqlite3_stmt *s = q(x, 46, "SELECT device, metric, n, min, max, sum, last, last_at FROM reading_agg"
+                                   " WHERE res=60000 AND bucket=?1 AND (device>?2 OR (device=?2 AND metric>?3))"
+                                   " ORDER BY device, metric LIMIT ?4");
+        if (!s) { e = JC_ERR_DB; break; }
+        sqlite3_bind_int64(s, 1, D.roll_bucket);
+        btext(s, 2, D.roll_device);
+        btext(s, 3, D.roll_metric);
+        sqlite3_bind_int(s, 4, budget);
+        int n = 0;
+        while (n < budget && sqlite3_step(s) == SQLITE_ROW) {
+            row *r = &rows[n++];
+            ccopy(s, 0, r->device, sizeof r->device);
+            ccopy(s, 1, r->metric, sizeof r->metric);
+            r->n = sqlite3_column_int64(s, 2);
+            r->mn = sqlite3_column_double(s, 3);
+            r->mx = sqlite3_column_double(s, 4);
+            r->sum = sqlite3_column_double(s, 5);
+            r->last = sqlite3_column_double(s, 6);
+            r->last_at = sqlite3_column_int64(s, 7);
+        }
+        sqlite3_reset(s);
+        int64_t hour = D.roll_bucket - ((D.roll_bucket % 3600000) + 3600000) % 3600000;
+        for (int i = 0; i < n && !e; i++)
+            e = agg_write(x, rows[i].device, rows[i].metric, 3600000, hour, rows[i].n, rows[i].mn, rows[i].mx,
+                          rows[i].sum, rows[i].last, rows[i].last_at);
+        if (e) break;
+        moved = 1;
+        budget -= n;
+        if (n) {
+            snprintf(D.roll_device, sizeof D.roll_device, "%s", rows[n - 1].device);
+            snprintf(D.roll_metric, sizeof D.roll_metric, "%s", rows[n - 1].metric);
+        }
+        if (budget > 0) { /* this minute is done: on to the next one with rows */
+            s = q(x, 47, "SELECT min(bucket) FROM reading_agg WHERE res=60000 AND bucket>?");
+            if (!s) { e = JC_ERR_DB; break; }
+            sqlite3_bind_int64(s, 1, D.roll_bucket);
+            int64_t next = cur;
+            if (sqlite3_step(s) == SQLITE_ROW && sqlite3_column_type(s, 0) != SQLITE_NULL &&
+                sqlite3_column_int64(s, 0) < cur)
+                next = sqlite3_column_int64(s, 0);
+            sqlite3_reset(s);
+            D.roll_bucket = next;
+            D.roll_device[0] = D.roll_metric[0] = 0;
+        }
+    }
+    free(rows);
+    if (!e && moved) {
+        sqlite3_stmt *s = q(x, 48, "UPDATE sensor_rollup SET bucket=?, device=?, metric=? WHERE id=1");
+        if (!s) return JC_ERR_DB;
+        sqlite3_bind_int64(s, 1, D.roll_bucket);
+        btext(s, 2, D.roll_device);
+        btext(s, 3, D.roll_metric);
+        e = run(x, s, "rollup mark");
+    }
+    return e;
 }
 
 static jc_err trim(sx *x, int slot, const char *sql, int64_t before) {
@@ -1187,24 +1643,29 @@ jc_err sensor__tick(jc_conn *w, int64_t now, int force, json_t *report) {
     tally t = {0};
     int offline = 0;
     jc_err e = rules_load(&x);
+    if (!e) e = table_ready(&x);
     if (!e) e = tick_offline(&x, w, now, &t, &offline);
     int64_t every = setting(&x, 23, "inactivity_scan_s", 30) * 1000;
     if (!e && (force || now - last_inactivity_scan >= every || now < last_inactivity_scan)) {
         last_inactivity_scan = now;
         e = tick_inactivity(&x, w, now, &t);
     }
+    if (!e) e = tick_rollup(&x, now);
+    if (!e) e = table_flush(&x);
     if (!e) {
         int64_t raw = setting(&x, 24, "raw_retention_s", 86400) * 1000;
         int64_t kept = setting(&x, 25, "alarm_raw_retention_s", 7776000) * 1000;
         int64_t mins = setting(&x, 26, "minute_retention_s", 604800) * 1000;
         int64_t hours = setting(&x, 27, "hour_retention_s", 34560000) * 1000;
+        int64_t mins_before = now - mins < D.roll_bucket ? now - mins : D.roll_bucket; /* never unrolled ones */
         e = trim(&x, 28, "DELETE FROM readings WHERE id IN (SELECT id FROM readings WHERE keep=0 AND at<? LIMIT 20000)", now - raw);
         if (!e) e = trim(&x, 29, "DELETE FROM readings WHERE id IN (SELECT id FROM readings WHERE keep=1 AND at<? LIMIT 20000)", now - kept);
-        if (!e) e = trim(&x, 32, "DELETE FROM reading_agg WHERE res=60000 AND bucket<?", now - mins);
+        if (!e) e = trim(&x, 32, "DELETE FROM reading_agg WHERE res=60000 AND bucket<?", mins_before);
         if (!e) e = trim(&x, 33, "DELETE FROM reading_agg WHERE res=3600000 AND bucket<?", now - hours);
         if (!e) e = trim(&x, 34, "DELETE FROM silences WHERE until_at<?", now - 30LL * 86400000);
     }
     sx_done(&x);
+    if (e) D.stale = 1, D.ndirty = 0; /* the job rolls back: reload */
     sensor__count(0, t.raised, t.repeats, t.suppressed, t.cases);
     if (report) {
         json_object_set_new(report, "offline", json_integer(offline));
