@@ -1,0 +1,77 @@
+// eval.js -- the evaluation table (评价, GET /api/v1/eval?period=&unit=):
+// units of one kind (departments, communities, the street, grid workers) with
+// score, grade, rank and their indicators (value with num/den); clicking a
+// figure lists the cases behind it (GET /api/v1/eval/cases). The Excel
+// workbook comes from the CLI (jiceng eval --format xlsx): no HTTP export yet.
+import { h, pageTitle, errorBox, loading } from '../ui.js';
+import { t } from '../i18n.js';
+import { get } from '../api.js';
+import { thisMonth } from './burden.js';
+
+const UNITS = ['dept', 'community', 'street', 'worker'];
+const ORDER = ['response', 'ontime_accept', 'resolution', 'satisfaction', 'ontime_close', 'ontime_verify', 'rework', 'return', 'upheld_returns',
+  'overdue', 'avg_close_h', 'ontime_dispatch', 'accurate_dispatch', 'whistle_checkin', 'whistle_rating'];
+const COUNTS = new Set(['upheld_returns', 'overdue']);
+const PLAIN = new Set(['avg_close_h', 'whistle_rating']);
+
+function figure(key, ind) {
+  if (!ind || ind.value == null) return '—';
+  if (COUNTS.has(key)) return String(Math.round(ind.num ?? ind.value));
+  if (PLAIN.has(key)) return (Math.round(ind.value * 10) / 10).toFixed(1);
+  return (Math.round(ind.value * 1000) / 10).toFixed(1) + '%';
+}
+
+export async function render(ctx) {
+  const q = ctx.query;
+  const period = /^\d{4}(-\d{2})?$/.test(q.get('period') || '') ? q.get('period') : thisMonth();
+  const unit = UNITS.includes(q.get('unit')) ? q.get('unit') : (q.get('unit') === 'grid_worker' ? 'worker' : 'dept');
+  const go = (p, u) => ctx.navigate('/eval?' + new URLSearchParams({ period: p, unit: u }));
+  const per = h('input', { type: 'month', id: 'eval-period', value: /^\d{4}-\d{2}$/.test(period) ? period : '' });
+  per.addEventListener('change', () => { if (per.value) go(per.value, unit); });
+  const drill = h('section', { class: 'card', id: 'eval-drill', hidden: true, 'aria-live': 'polite' });
+  const box = h('div', { id: 'eval' }, loading());
+  ctx.root.append(h('div', { class: 'page-head' }, pageTitle(t('ev.title')), h('div', { class: 'field inline' }, h('label', { for: 'eval-period' }, t('ev.period')), per)),
+    h('p', { class: 'muted' }, t('ev.intro')),
+    h('div', { class: 'tabs', role: 'tablist', 'aria-label': t('ev.unit') }, UNITS.map((u) => h('a', { role: 'tab', href: '#/eval?' + new URLSearchParams({ period, unit: u }),
+      'aria-selected': String(u === unit), class: 'tab' + (u === unit ? ' active' : ''), dataset: { tab: u } }, t('ev.unit_' + u)))),
+    box, drill,
+    h('p', { class: 'small muted', id: 'eval-export' }, t('ev.export'), ' ', h('code', null, `jiceng eval --db var/demo.db --period ${period} --format xlsx --out ${period}评价.xlsx`)));
+  let r;
+  try { r = await get(`/api/v1/eval?period=${encodeURIComponent(period)}&unit=${unit}`); } catch (e) { box.replaceChildren(errorBox(e)); return; }
+  const rows = r.rows || [];
+  const keys = ORDER.filter((k) => rows.some((x) => x.indicators && k in x.indicators));
+  const showDrill = async (row, key, btn) => {
+    drill.hidden = false;
+    drill.replaceChildren(h('h2', { id: 'drill-h' }, t('ev.drill', { unit: row.name, ind: t('ev.i_' + key) })), loading());
+    try {
+      const d = await get(`/api/v1/eval/cases?period=${encodeURIComponent(period)}&unit=${encodeURIComponent(row.unit)}&indicator=${key}`);
+      const facts = d.facts || [];
+      drill.replaceChildren(h('h2', { id: 'drill-h' }, t('ev.drill', { unit: row.name, ind: t('ev.i_' + key) })),
+        h('p', { class: 'small muted' }, t('ev.drill_caption', { n: facts.length, num: row.indicators[key].num, den: row.indicators[key].den })),
+        facts.length ? h('div', { class: 'table-wrap' }, h('table', { class: 'stats mini', id: 'drill-table' },
+          h('thead', null, h('tr', null, ['ev.case', 'ev.num', 'ev.den'].map((k) => h('th', { scope: 'col' }, t(k))))),
+          h('tbody', null, facts.map((f) => h('tr', { dataset: { case: f.case_id } }, h('th', { scope: 'row' }, h('a', { href: '#/case/' + f.case_id }, '#' + f.case_id)),
+            h('td', null, String(f.num)), h('td', null, String(f.den))))))) : h('p', { class: 'muted' }, t('ev.drill_none')));
+      drill.querySelector('h2').setAttribute('tabindex', '-1');
+      drill.querySelector('h2').focus();
+    } catch (e) { drill.replaceChildren(errorBox(e)); btn?.focus(); }
+  };
+  box.replaceChildren(
+    h('p', { class: 'small muted' }, t('ev.caption', { period: r.period, cases: r.cases, min: r.min_cases })),
+    rows.length ? h('div', { class: 'table-wrap' }, h('table', { class: 'stats eval', id: 'eval-table' },
+      h('thead', null, h('tr', null, ['ev.rank', 'ev.name', 'ev.cases', 'ev.score', 'ev.grade'].map((k) => h('th', { scope: 'col' }, t(k))),
+        keys.map((k) => h('th', { scope: 'col', title: k }, t('ev.i_' + k))))),
+      h('tbody', null, rows.map((x) => h('tr', { dataset: { unit: x.unit }, class: x.small_sample ? 'small-sample' : '' },
+        h('td', null, x.rank ?? '—'),
+        h('th', { scope: 'row' }, x.name, x.small_sample ? h('div', { class: 'small muted' }, t('ev.small_sample')) : null),
+        h('td', null, String(x.cases)), h('td', { dataset: { k: 'score' } }, x.score == null ? '—' : (Math.round(x.score * 10) / 10).toFixed(1)),
+        h('td', null, x.grade ? h('span', { class: 'badge grade-' + x.grade }, x.grade) : '—'),
+        keys.map((k) => { const ind = x.indicators?.[k];
+          const txt = figure(k, ind);
+          if (!ind || !(ind.den > 0 || ind.num > 0)) return h('td', { dataset: { k } }, txt);
+          const b = h('button', { type: 'button', class: 'linkish fig', title: `${ind.num}/${ind.den}`, 'aria-label': t('ev.drill_btn', { ind: t('ev.i_' + k), unit: x.name, v: txt }) }, txt);
+          b.addEventListener('click', () => showDrill(x, k, b));
+          return h('td', { dataset: { k } }, b, h('div', { class: 'small muted nd' }, `${ind.num}/${ind.den}`)); })))))) :
+      h('p', { class: 'muted' }, t('ev.none')),
+    h('p', { class: 'small muted' }, t('ev.grades')));
+}
