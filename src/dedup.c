@@ -68,9 +68,18 @@ struct dedup_index {
 
 /* The spatial cell of a point: squares of max_dist_m (in latitude) so that
  * every report within max_dist_m lies in the 3 x (2k+1) cells around it. */
-static uint64_t cell_key(const dedup_index *ix, double lon, double lat) {
+static uint64_t cat_salt(const dedup_index *ix, const char *cat) {
+    if (!ix->p.same_category_only || !cat) return 0;
+    uint64_t h = 1469598103934665603ULL; /* FNV-1a */
+    for (const char *c = cat; *c; c++) h = (h ^ (unsigned char)*c) * 1099511628211ULL;
+    return h;
+}
+
+/* The bucket key of a cell: the cell itself, salted by the category when the
+ * index keeps categories apart. */
+static uint64_t cell_key(const dedup_index *ix, double lon, double lat, const char *cat) {
     int32_t x = (int32_t)floor(lon / ix->cell_deg), y = (int32_t)floor(lat / ix->cell_deg);
-    return ((uint64_t)(uint32_t)x << 32) | (uint32_t)y;
+    return (((uint64_t)(uint32_t)x << 32) | (uint32_t)y) ^ cat_salt(ix, cat);
 }
 
 dedup_params dedup_params_default(void) {
@@ -246,7 +255,7 @@ jc_err dedup_add(dedup_index *ix, int64_t id, const char *text, double lon, doub
         ix->nodes[ni].next = ix->heads[h];
         ix->heads[h] = ni + 1;
     }
-    en->cell = cell_key(ix, lon, lat);
+    en->cell = cell_key(ix, lon, lat, category);
     size_t ch = mix64(en->cell) & ix->cmask;
     en->cnext = ix->cheads[ch];
     ix->cheads[ch] = ei + 1;
@@ -276,9 +285,10 @@ jc_err dedup_query(const dedup_index *ix, const char *text, double lon, double l
     double c = cos(lat * M_PI / 180.0);
     int kx = c > 0.05 ? (int)ceil(1.0 / c) : 20;
     int32_t cx = (int32_t)floor(lon / ix->cell_deg), cy = (int32_t)floor(lat / ix->cell_deg);
+    uint64_t salt = cat_salt(ix, category);
     for (int dy = -1; dy <= 1; dy++)
     for (int dx = -kx; dx <= kx; dx++) {
-        uint64_t key = ((uint64_t)(uint32_t)(cx + dx) << 32) | (uint32_t)(cy + dy);
+        uint64_t key = (((uint64_t)(uint32_t)(cx + dx) << 32) | (uint32_t)(cy + dy)) ^ salt;
         for (uint32_t ni = ix->cheads[mix64(key) & ix->cmask]; ni; ni = ix->e[ni - 1].cnext) {
             const entry *en = &ix->e[ni - 1];
             if (en->cell != key || !en->live) continue;

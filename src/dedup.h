@@ -25,6 +25,8 @@ typedef struct {
     double merge_sim;    /* text similarity at or above which a match is an auto-merge */
     double suggest_sim;  /* ... at or above which it is a suggestion for a person */
     size_t max_entries;  /* hard cap on the index size */
+    int same_category_only; /* 1: only reports of the same category match (faster:
+                               the spatial buckets are split by category) */
 } dedup_params;
 
 /* 72 h window, 300 m, merge at 0.6, suggest at 0.3, 100000 entries. */

@@ -174,6 +174,7 @@ static jc_err load_calendar(sqlite3 *db) {
 
 static jc_err load_dups(sqlite3 *db) {
     dedup_params p = dedup_params_default();
+    p.same_category_only = 1; /* dispatch merges only within a category */
     jc_err e = dedup_new(&p, &ctx.dups);
     if (e) return e;
     sqlite3_stmt *s;
