@@ -20,7 +20,7 @@ EVERY=${EVERY:-500}
 mkdir -p "$(dirname "$out")"
 tmp=$(mktemp -d)
 pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$tmp"; }
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; [ -n "${KEEP_LOG:-}" ] && cp "$tmp/serve.log" "$KEEP_LOG"; rm -rf "$tmp"; }
 trap cleanup EXIT
 cc -std=c11 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror -o "$tmp/pub" bench/bench_mqtt_pub.c -lmosquitto
 port() { node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'; }
@@ -58,7 +58,9 @@ hport=$(port)
 JICENG_SENSOR_MANUAL_TICK=1 "$BIN" serve --db "$db" --listen "127.0.0.1:$hport" --threads 2 \
   --mqtt "mqtt://127.0.0.1:$bport" --mqtt-client-id bench-jiceng > "$tmp/serve.log" 2>&1 & pids+=($!)
 for _ in $(seq 100); do curl -sf "http://127.0.0.1:$hport/healthz" > /dev/null && break; sleep 0.1; done
-sleep 1
+# Let one-off start-up work on the writer finish (other modules' first ticks,
+# the classifier's training) so that the run measures steady ingestion.
+sleep 3
 readings() { curl -s "http://127.0.0.1:$hport/api/v1/sensor/stats" | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{const j=JSON.parse(s);console.log(j.readings+j.rejected_total)})'; }
 t0=$(now)
 "$tmp/pub" "$bport" "$N" "$DEVICES" "$EVERY" > /dev/null

@@ -33,12 +33,13 @@
 #include <string.h>
 #include <unistd.h>
 
-#define PENDING_MAX 2000
+#define PENDING_MAX 500
 
 typedef struct batch {
     jc_write_job job;
     sensor_reading *rs;
     size_t n, cap;
+    int64_t submitted_ns; /* handed to the writer (monotonic) */
 } batch;
 
 static struct {
@@ -71,11 +72,19 @@ static jc_err batch_run(jc_conn *w, void *arg) {
 
 static void submit_locked(void);
 
+static jc_err warm_run(jc_conn *w, void *arg) {
+    (void)arg;
+    return sensor__warm(w);
+}
+
 static void batch_done(void *arg, jc_err err) {
     batch *b = arg;
     if (err) jc_log(JC_LOG_ERROR, "mqtt: a batch of %zu readings failed: %s", b->n, jc_err_code(err));
     else {
         int64_t now = sensor__mono_ns();
+        if (now - b->submitted_ns > 50000000)
+            jc_log(JC_LOG_WARN, "mqtt: slow batch: %zu readings committed %.0f ms after submission", b->n,
+                   (double)(now - b->submitted_ns) / 1e6);
         for (size_t i = 0; i < b->n; i++)
             if (b->rs[i].case_opened) sensor__latency((double)(now - b->rs[i].recv_ns) / 1e6);
     }
@@ -94,6 +103,7 @@ static void submit_locked(void) {
     b->job.run = batch_run;
     b->job.done = batch_done;
     b->job.arg = b;
+    b->submitted_ns = sensor__mono_ns();
     if (store_submit(M.st, &b->job) == JC_OK) {
         M.pending = NULL;
         M.inflight = 1;
@@ -173,6 +183,9 @@ jc_err sensor_mqtt_start(jc_store *st, const char *url, const char *share_group,
         snprintf(cid, sizeof cid, "jiceng-%s", hn);
     }
     M.st = st;
+    /* Load the writer's device table now, not under the first readings. */
+    jc_err we = store_exec(st, warm_run, NULL);
+    if (we) jc_log(JC_LOG_WARN, "mqtt: loading the device table: %s", jc_err_code(we));
     mosquitto_lib_init();
     M.m = mosquitto_new(cid, false, NULL);
     if (!M.m) return JC_ERR_IO;
