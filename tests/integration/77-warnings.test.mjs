@@ -120,8 +120,11 @@ test('warning settings in the designer; a 375 px phone; community staff without 
   await page.waitForSelector('#warn-config');
   await page.selectOption('#warn-config select[name=method]', 'ears-c3');
   await page.fill('#warn-config input[name=min_count]', '4');
+  await page.$eval('#warn-config', (f) => { f.dataset.old = '1'; });
   await page.click('#warn-config button[type=submit]');
-  await page.waitForFunction(() => document.querySelector('#warn-config select[name=method]')?.value === 'ears-c3' && document.querySelector('#warn-config input[name=min_count]')?.value === '4');
+  // saved: the page re-renders the form from the server's settings
+  await page.waitForSelector('#warn-config:not([data-old])');
+  assert.equal(await page.inputValue('#warn-config select[name=method]'), 'ears-c3');
   const cfg = (await srv.api('GET', '/api/v1/warnings/config', { token: disp })).json;
   assert.equal(cfg.method, 'ears-c3');
   assert.equal(cfg.min_count, 4);
