@@ -14,8 +14,9 @@
  *    connection.
  *  - One open alarm per (device, rule) is enforced by a partial unique index;
  *    a repeat bumps count and last_at.
- *  - Raw readings are kept raw_retention_s; readings within 10 min before or
- *    after an alarm are marked keep=1 and kept alarm_raw_retention_s.
+ *  - Readings become minute aggregates (hours are rolled up by the tick) and
+ *    raw rows only around alarms; the writer's in-memory device table (see
+ *    its section) makes a reading cost no SELECT.
  */
 #include "sensor_int.h"
 
@@ -554,6 +555,8 @@ static void on_rollback(void *arg) {
 static jc_err table_load(sx *x) {
     table_free();
     D.stale = 0;
+    if (!(D.slot = calloc(1024, sizeof *D.slot))) return JC_ERR_NOMEM; /* never empty: dev_slot needs cap > 0 */
+    D.cap = 1024;
     sqlite3_rollback_hook(x->db, on_rollback, NULL);
     sqlite3_stmt *s = q(x, 40, "SELECT " MEM_DEV_COLS " FROM devices");
     if (!s) return JC_ERR_DB;
