@@ -610,6 +610,7 @@ int cmd_serve(int argc, char **argv) {
             return JC_EXIT_FAIL;
         }
     }
+    warning_preload_model(); /* train or load the classifier before the first request */
     for (int i = 0; i < srv.nthreads; i++)
         pthread_create(&srv.threads[i].tid, NULL, thread_main, &srv.threads[i]);
     pthread_t ticker;

@@ -104,6 +104,8 @@ static const classify_model *get_model(void) {
     return model;
 }
 
+void warning_preload_model(void) { (void)get_model(); }
+
 static json_t *model_json(const classify_model *m) {
     char ts[40];
     jc_fmt_utc(classify_created_ms(m), ts, sizeof ts);

@@ -22,6 +22,9 @@ typedef struct jc_conn jc_conn;
  * Without one, a model is trained from data/seed_texts.csv on first use.
  * Call before serving; path is copied. */
 void warning_set_model_path(const char *path);
+/* Loads or trains the classifier now (the server calls it before serving,
+ * so that no request or writer job waits for the training). */
+void warning_preload_model(void);
 
 /* The hook for case_create (runs on the writer, inside the creating job):
  * brings daily_counts up to date (which counts case k) and records the
