@@ -13,6 +13,7 @@
 #include "case.h"
 #include "cli.h"
 #include "dispatch.h"
+#include "base.h"
 #include "worklist.h"
 #include "store.h"
 
@@ -362,7 +363,13 @@ static jc_err seed_run(jc_conn *w, void *arg) {
     }
     fclose(fp);
     if (e) return e;
-    return seed_cases(w, s);
+    if ((e = seed_cases(w, s))) return e;
+    /* generated, fictional base data (people, households, houses, organisations) */
+    if ((e = base_seed_demo(w, 42))) {
+        snprintf(s->msg, sizeof s->msg, "base data: %s", jc_err_code(e));
+        return e;
+    }
+    return JC_OK;
 }
 
 int cmd_demo(int argc, char **argv) {

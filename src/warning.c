@@ -353,10 +353,15 @@ static void h_suggestion(jc_req *r) {
     int64_t at;
     char *tj = NULL;
     e = warning__suggestion_get(r->db, id, mdl, sizeof mdl, top1, &p1, &at, &tj);
+    if (e == JC_ERR_NOTFOUND) {
+        /* the case exists; the model has not (yet) looked at it */
+        json_t *none = json_pack("{s:I,s:n,s:s}", "case_id", (json_int_t)id, "suggestion", "category", k.category);
+        case_clear(&k);
+        return http_reply_json(r, 200, none);
+    }
     if (e) {
         case_clear(&k);
-        return http_reply_error(r, e, e == JC_ERR_NOTFOUND ? "no suggestion was recorded for this case"
-                                                           : "reading the suggestion failed");
+        return http_reply_error(r, e, "reading the suggestion failed");
     }
     jc_fmt_utc(at, ts, sizeof ts);
     json_t *top = tj ? json_loads(tj, 0, NULL) : NULL;
