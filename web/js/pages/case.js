@@ -56,8 +56,8 @@ export async function renderCase(ctx, id, { back } = {}) {
 
 // The classifier's suggestion recorded when the case was created
 // (GET /api/v1/cases/:id/suggestion) and whether the final category differs.
-// Loaded when opened: cases created before the server ran have none, and the
-// API answers those with 404 (which the browser would log as an error).
+// Loaded when opened; a case the model has not looked at answers with
+// suggestion null.
 function suggestionCard(c) {
   const body = h('div', { class: 'sug-body' }, h('p', { class: 'muted small' }, t('common.loading')));
   const det = h('details', { class: 'explain', id: 'suggestion-details' }, h('summary', null, t('cls.case_show')), body);
@@ -68,6 +68,10 @@ function suggestionCard(c) {
     let s;
     try { s = await get(`/api/v1/cases/${c.id}/suggestion`); } catch (e) {
       body.replaceChildren(h('p', { class: 'muted small', dataset: { noSuggestion: '1' } }, e.status === 404 ? t('cls.none') : e.message));
+      return;
+    }
+    if (!s.top1) { // 200 with suggestion null: the model has not looked at this case
+      body.replaceChildren(h('p', { class: 'muted small', dataset: { noSuggestion: '1' } }, t('cls.none')));
       return;
     }
     const agrees = s.agrees ?? (s.top1 === c.category);
