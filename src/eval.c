@@ -26,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <xlsxwriter.h>
 
 #define KD (1u << EV_DEPT)
@@ -781,7 +782,41 @@ static void h_eval_cases(jc_req *r) {
                                       "case_ids", ids, "facts", a));
 }
 
+/* The tables as leaders expect them, an .xlsx download (street staff). */
+static void h_eval_xlsx(jc_req *r) {
+    char period[40];
+    int64_t t0, t1;
+    if (read_period(r, &t0, &t1, period, sizeof period)) return;
+    eval_table *t;
+    jc_err e = eval_compute(r->db, t0, t1, jc_now_ms(), &t);
+    if (e) return http_reply_error(r, e, "evaluation failed");
+    char path[] = "/tmp/jiceng-eval-XXXXXX";
+    int fd = mkstemp(path);
+    if (fd < 0) {
+        eval_table_free(t);
+        return http_reply_error(r, JC_ERR_IO, "cannot create a temporary file");
+    }
+    close(fd);
+    e = eval_export_xlsx(t, period, path);
+    eval_table_free(t);
+    jc_buf b;
+    jc_buf_init(&b, 64u << 20);
+    FILE *f = e ? NULL : fopen(path, "rb");
+    char chunk[16384];
+    size_t n;
+    while (f && !e && (n = fread(chunk, 1, sizeof chunk, f)) > 0) e = jc_buf_append(&b, chunk, n);
+    if (f) fclose(f);
+    unlink(path);
+    if (e || !b.len) {
+        jc_buf_free(&b);
+        return http_reply_error(r, e ? e : JC_ERR_IO, "the workbook could not be written");
+    }
+    http_reply_raw(r, 200, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", b.data, b.len);
+    jc_buf_free(&b);
+}
+
 static const jc_route eval_routes[] = {
+    {"GET", "/api/v1/eval/export.xlsx", h_eval_xlsx, R(DISPATCHER) | R(SUPERVISOR) | R(ADMIN), NULL},
     {"GET", "/api/v1/eval", h_eval,
      R(DISPATCHER) | R(SUPERVISOR) | R(ADMIN) | R(DEPT_STAFF) | R(COMMUNITY_STAFF), NULL},
     {"GET", "/api/v1/eval/cases", h_eval_cases,

@@ -181,3 +181,16 @@ test('evaluation table and drill-down over HTTP', async () => {
   assert.equal(x.status, 0, x.stderr);
   assert.match(x.stdout, /类型,单位代码,单位,排名,案卷数,响应率/);
 });
+
+test('the evaluation tables download as an Excel workbook for street staff only', async () => {
+  const tok = await srv.login('dispatcher');
+  const res = await fetch(srv.url + '/api/v1/eval/export.xlsx?period=2026-11', { headers: { authorization: 'Bearer ' + tok } });
+  assert.equal(res.status, 200);
+  assert.match(res.headers.get('content-type'), /spreadsheetml/);
+  const buf = Buffer.from(await res.arrayBuffer());
+  assert.equal(buf.subarray(0, 2).toString(), 'PK', 'a zip container');
+  assert.ok(buf.includes(Buffer.from('xl/worksheets/sheet1.xml')));
+  const dept = await srv.login('dept_chengguan');
+  assert.equal((await srv.api('GET', '/api/v1/eval/export.xlsx?period=2026-11', { token: dept })).status, 403);
+  assert.equal((await srv.api('GET', '/api/v1/eval/export.xlsx?period=26-11', { token: tok })).status, 400);
+});
