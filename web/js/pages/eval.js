@@ -1,11 +1,11 @@
 // eval.js -- the evaluation table (评价, GET /api/v1/eval?period=&unit=):
 // units of one kind (departments, communities, the street, grid workers) with
 // score, grade, rank and their indicators (value with num/den); clicking a
-// figure lists the cases behind it (GET /api/v1/eval/cases). The Excel
-// workbook comes from the CLI (jiceng eval --format xlsx): no HTTP export yet.
+// figure lists the cases behind it (GET /api/v1/eval/cases). Street staff
+// download the Excel workbook (GET /api/v1/eval/export.xlsx).
 import { h, pageTitle, errorBox, loading } from '../ui.js';
 import { t } from '../i18n.js';
-import { get } from '../api.js';
+import { get, getSession, getUser } from '../api.js';
 import { thisMonth } from './burden.js';
 
 const UNITS = ['dept', 'community', 'street', 'worker'];
@@ -19,6 +19,25 @@ function figure(key, ind) {
   if (COUNTS.has(key)) return String(Math.round(ind.num ?? ind.value));
   if (PLAIN.has(key)) return (Math.round(ind.value * 10) / 10).toFixed(1);
   return (Math.round(ind.value * 1000) / 10).toFixed(1) + '%';
+}
+
+// The Excel download for street staff; others see the CLI line.
+function exportRow(period) {
+  const role = getUser()?.role;
+  const cli = h('code', null, `jiceng eval --db var/demo.db --period ${period} --format xlsx --out ${period}评价.xlsx`);
+  if (!['dispatcher', 'supervisor', 'admin'].includes(role)) return h('p', { class: 'small muted', id: 'eval-export' }, t('ev.export'), ' ', cli);
+  const btn = h('button', { type: 'button', class: 'btn', id: 'eval-xlsx' }, 'Excel ⤓');
+  btn.addEventListener('click', async () => {
+    const res = await fetch(`/api/v1/eval/export.xlsx?period=${encodeURIComponent(period)}`, { headers: { authorization: 'Bearer ' + getSession().token } });
+    if (!res.ok) return;
+    const url = URL.createObjectURL(await res.blob());
+    const a = h('a', { href: url, download: `${period}评价.xlsx` });
+    document.body.append(a);
+    a.click();
+    a.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 1000);
+  });
+  return h('p', { class: 'small muted', id: 'eval-export' }, btn, ' ', t('ev.export'), ' ', cli);
 }
 
 export async function render(ctx) {
@@ -35,7 +54,7 @@ export async function render(ctx) {
     h('div', { class: 'tabs', role: 'tablist', 'aria-label': t('ev.unit') }, UNITS.map((u) => h('a', { role: 'tab', href: '#/eval?' + new URLSearchParams({ period, unit: u }),
       'aria-selected': String(u === unit), class: 'tab' + (u === unit ? ' active' : ''), dataset: { tab: u } }, t('ev.unit_' + u)))),
     box, drill,
-    h('p', { class: 'small muted', id: 'eval-export' }, t('ev.export'), ' ', h('code', null, `jiceng eval --db var/demo.db --period ${period} --format xlsx --out ${period}评价.xlsx`)));
+    exportRow(period));
   let r;
   try { r = await get(`/api/v1/eval?period=${encodeURIComponent(period)}&unit=${unit}`); } catch (e) { box.replaceChildren(errorBox(e)); return; }
   const rows = r.rows || [];
