@@ -18,6 +18,7 @@
 #include <jansson.h>
 #include <sodium.h>
 #include <math.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -213,16 +214,25 @@ static void h_login(jc_req *r) {
     http_defer(r, d);
 }
 
+static json_t *sessions_ended(jc_deferred *d);
+
 static jc_err run_logout(jc_conn *w, jc_deferred *d) {
     d->status = 200;
-    d->body = json_pack("{s:b}", "ok", 1);
     return store_session_delete(w, d->data);
 }
 
 static void h_logout(jc_req *r) {
     char *th = jc_strdup(r->token_hash);
-    if (!th) return http_reply_error(r, JC_ERR_NOMEM, "out of memory");
-    api_defer(r, run_logout, th, free);
+    jc_deferred *d = th ? http_deferred_new(r) : NULL;
+    if (!d) {
+        free(th);
+        return http_reply_error(r, JC_ERR_NOMEM, "out of memory");
+    }
+    d->run = run_logout;
+    d->render = sessions_ended; /* after the commit: forget cached sessions */
+    d->data = th;
+    d->free_data = free;
+    http_defer(r, d);
 }
 
 static void h_me(jc_req *r) { http_reply_json(r, 200, api_user_json(&r->user)); }
@@ -253,8 +263,7 @@ static jc_err run_set_password(jc_conn *w, jc_deferred *d) {
         (e = store_sessions_delete_user(w, d->user.id)) ||
         (e = auth_audit(w, &d->user, "user_passwd", "changed own password")))
         return e;
-    d->body = json_pack("{s:b}", "ok", 1);
-    return JC_OK;
+    return JC_OK; /* sessions_ended renders the answer after the commit */
 }
 
 static void h_me_password(jc_req *r) {
@@ -274,6 +283,7 @@ static void h_me_password(jc_req *r) {
     snprintf(p->new_pw, sizeof p->new_pw, "%s", nw);
     d->prepare = prepare_password;
     d->run = run_set_password;
+    d->render = sessions_ended;
     d->data = p;
     d->free_data = pw_free;
     http_defer(r, d);
@@ -833,6 +843,35 @@ static int match(const char *pattern, jc_req *r, char *scratch, size_t scratch_s
     return 1;
 }
 
+/* ---- the session cache --------------------------------------------------
+ * Each serving thread remembers the sessions it has checked, for at most
+ * SESSION_TTL_MS, so that a busy client does not cost a database read per
+ * request.  Ending a session here (logout, password change) bumps
+ * session_gen after its commit, which empties every thread's cache at once;
+ * a change made by another process (the CLI) is seen within the TTL. */
+#define SESSION_CACHE 512
+#define SESSION_TTL_MS 2000
+static _Atomic uint64_t session_gen = 1;
+static __thread struct {
+    char hash[65];
+    jc_user user;
+    int64_t checked_ms;
+    uint64_t gen;
+} session_cache[SESSION_CACHE];
+
+static unsigned cache_slot(const char *hash) {
+    unsigned v = 0;
+    for (int i = 0; i < 8; i++) v = v * 16 + (unsigned)(hash[i] <= '9' ? hash[i] - '0' : hash[i] - 'a' + 10);
+    return v % SESSION_CACHE;
+}
+
+/* Called on the serving thread after a commit that ended sessions. */
+static json_t *sessions_ended(jc_deferred *d) {
+    (void)d;
+    atomic_fetch_add(&session_gen, 1);
+    return json_pack("{s:b}", "ok", 1);
+}
+
 static int authenticate(jc_req *r) {
     const char *v;
     size_t n;
@@ -844,11 +883,24 @@ static int authenticate(jc_req *r) {
         http_reply_error(r, JC_ERR_AUTH, "malformed token");
         return 0;
     }
-    jc_err e = store_session_user(r->db, r->token_hash, jc_real_ms(), &r->user);
+    int64_t now = jc_real_ms();
+    uint64_t gen = atomic_load(&session_gen);
+    unsigned slot = cache_slot(r->token_hash);
+    if (session_cache[slot].gen == gen && now - session_cache[slot].checked_ms < SESSION_TTL_MS &&
+        !memcmp(session_cache[slot].hash, r->token_hash, 65)) {
+        r->user = session_cache[slot].user;
+        r->authed = 1;
+        return 1;
+    }
+    jc_err e = store_session_user(r->db, r->token_hash, now, &r->user);
     if (e) {
         http_reply_error(r, e == JC_ERR_AUTH ? JC_ERR_AUTH : e, "the session is unknown or has expired");
         return 0;
     }
+    memcpy(session_cache[slot].hash, r->token_hash, 65);
+    session_cache[slot].user = r->user;
+    session_cache[slot].checked_ms = now;
+    session_cache[slot].gen = gen;
     r->authed = 1;
     return 1;
 }
