@@ -686,6 +686,145 @@ static void h_categories(jc_req *r) {
     http_reply_json(r, 200, json_pack("{s:o}", "categories", arr));
 }
 
+/* ---- the category designer ------------------------------------------------- */
+
+static int code_ok(const char *s, size_t max, const char *extra) {
+    size_t n = strlen(s);
+    if (n == 0 || n > max) return 0;
+    for (const char *p = s; *p; p++)
+        if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || strchr(extra, *p)))
+            return 0;
+    return 1;
+}
+
+/* Validates the extra fields of a category: [{code, name, type, required, choices}]. */
+static int fields_ok(json_t *f, char *msg, size_t msz) {
+    if (!json_is_array(f) || json_array_size(f) > 20) {
+        snprintf(msg, msz, "fields must be a list of at most 20 field definitions");
+        return 0;
+    }
+    size_t i;
+    json_t *v;
+    json_array_foreach(f, i, v) {
+        json_t *code = json_object_get(v, "code"), *name = json_object_get(v, "name"),
+               *type = json_object_get(v, "type"), *req = json_object_get(v, "required"),
+               *ch = json_object_get(v, "choices");
+        const char *known[] = {"code", "name", "type", "required", "choices"};
+        const char *key;
+        json_t *val;
+        if (!json_is_object(v)) { snprintf(msg, msz, "field %zu is not an object", i + 1); return 0; }
+        json_object_foreach(v, key, val) {
+            int ok = 0;
+            for (size_t k = 0; k < JC_ARRAY_LEN(known); k++) ok |= !strcmp(key, known[k]);
+            if (!ok) { snprintf(msg, msz, "field %zu: unknown key '%s'", i + 1, key); return 0; }
+        }
+        if (!json_is_string(code) || !code_ok(json_string_value(code), 32, "_")) {
+            snprintf(msg, msz, "field %zu: code must be 1-32 letters, digits or _", i + 1);
+            return 0;
+        }
+        if (!json_is_string(name) || !*json_string_value(name) || jc_utf8_len(json_string_value(name)) > 30) {
+            snprintf(msg, msz, "field %zu: name must be 1-30 characters", i + 1);
+            return 0;
+        }
+        const char *t = json_is_string(type) ? json_string_value(type) : "";
+        if (strcmp(t, "text") && strcmp(t, "number") && strcmp(t, "choice")) {
+            snprintf(msg, msz, "field %zu: type must be text, number or choice", i + 1);
+            return 0;
+        }
+        if (req && !json_is_boolean(req)) { snprintf(msg, msz, "field %zu: required must be true or false", i + 1); return 0; }
+        if (!strcmp(t, "choice") != (ch != NULL)) {
+            snprintf(msg, msz, "field %zu: choices are given for (and only for) type choice", i + 1);
+            return 0;
+        }
+        if (ch) {
+            if (!json_is_array(ch) || json_array_size(ch) < 1 || json_array_size(ch) > 50) {
+                snprintf(msg, msz, "field %zu: choices must list 1-50 strings", i + 1);
+                return 0;
+            }
+            size_t j;
+            json_t *c;
+            json_array_foreach(ch, j, c) if (!json_is_string(c) || !*json_string_value(c) ||
+                                             jc_utf8_len(json_string_value(c)) > 30) {
+                snprintf(msg, msz, "field %zu: each choice is 1-30 characters", i + 1);
+                return 0;
+            }
+        }
+        for (size_t j = 0; j < i; j++)
+            if (!strcmp(json_string_value(json_object_get(json_array_get(f, j), "code")), json_string_value(code))) {
+                snprintf(msg, msz, "field code '%s' is used twice", json_string_value(code));
+                return 0;
+            }
+    }
+    return 1;
+}
+
+static jc_err run_category_put(jc_conn *w, jc_deferred *d) {
+    jc_category *k = d->data;
+    jc_dept dd;
+    jc_err e = store_dept_by_code(w, k->dept_code, &dd);
+    if (e == JC_ERR_NOTFOUND) {
+        snprintf(d->message, sizeof d->message, "unknown department '%s'", k->dept_code);
+        return JC_ERR_INVALID;
+    }
+    if (e) return e;
+    jc_category old;
+    int existed = store_category_get(w, k->code, &old) == JC_OK;
+    if (existed) category_clear(&old);
+    if ((e = store_category_put(w, k))) return e;
+    char note[600];
+    snprintf(note, sizeof note, "%s category %s %s: kind %s, dept %s, limits %g/%g/%g h%s, fields %s",
+             existed ? "changed" : "added", k->code, k->name, k->kind, k->dept_code, k->accept_h, k->handle_h,
+             k->verify_h, k->urgent ? ", urgent" : "", k->fields ? k->fields : "[]");
+    if ((e = auth_audit(w, &d->user, "category_put", note))) return e;
+    d->status = existed ? 200 : 201;
+    json_t *f = json_loads(k->fields ? k->fields : "[]", 0, NULL);
+    d->body = json_pack("{s:s,s:s,s:s,s:s,s:s,s:f,s:f,s:f,s:b,s:o}", "code", k->code, "name", k->name, "name_en",
+                        k->name_en, "kind", k->kind, "dept", k->dept_code, "accept_h", k->accept_h, "handle_h",
+                        k->handle_h, "verify_h", k->verify_h, "urgent", k->urgent, "fields", f ? f : json_array());
+    return JC_OK;
+}
+
+static void free_category(void *p) {
+    category_clear(p);
+    free(p);
+}
+
+static void h_category_put(jc_req *r) {
+    const char *code = r->params[0], *name, *name_en = "", *kind, *dept;
+    double hs[3] = {2, 24, 8};
+    static const char *hk[] = {"accept_h", "handle_h", "verify_h"};
+    if (!code_ok(code, 15, "_-")) return http_reply_error(r, JC_ERR_INVALID, "the code must be 1-15 letters, digits, _ or -");
+    if (api_need_str(r, "name", 30, &name) < 0 || api_get_str(r, "name_en", 60, &name_en) < 0 ||
+        api_need_str(r, "kind", 12, &kind) < 0 || api_need_str(r, "dept", 31, &dept) < 0)
+        return;
+    for (int i = 0; i < 3; i++)
+        if (api_get_num(r, hk[i], 0.05, 8760, &hs[i]) < 0) return;
+    if (strcmp(kind, "component") && strcmp(kind, "event"))
+        return http_reply_error(r, JC_ERR_INVALID, "kind must be component (部件) or event (事件)");
+    json_t *urgent = json_object_get(r->json, "urgent");
+    if (urgent && !json_is_boolean(urgent)) return http_reply_error(r, JC_ERR_INVALID, "urgent must be true or false");
+    json_t *fields = json_object_get(r->json, "fields");
+    char msg[200];
+    if (fields && !fields_ok(fields, msg, sizeof msg)) return http_reply_error(r, JC_ERR_INVALID, "%s", msg);
+    jc_category *k = calloc(1, sizeof *k);
+    if (!k) return http_reply_error(r, JC_ERR_NOMEM, "out of memory");
+    snprintf(k->code, sizeof k->code, "%s", code);
+    snprintf(k->name, sizeof k->name, "%s", name);
+    snprintf(k->name_en, sizeof k->name_en, "%s", name_en ? name_en : "");
+    snprintf(k->kind, sizeof k->kind, "%s", kind);
+    snprintf(k->dept_code, sizeof k->dept_code, "%s", dept);
+    k->accept_h = hs[0], k->handle_h = hs[1], k->verify_h = hs[2];
+    k->urgent = urgent && json_is_true(urgent);
+    json_t *empty = fields ? NULL : json_array();
+    k->fields = json_dumps(fields ? fields : empty, JSON_COMPACT);
+    json_decref(empty);
+    if (!k->fields) {
+        free_category(k);
+        return http_reply_error(r, JC_ERR_NOMEM, "out of memory");
+    }
+    api_defer(r, run_category_put, k, free_category);
+}
+
 /* ---- users (admin) ------------------------------------------------------------ */
 
 static int user_cb(const jc_user *u, void *arg) {
@@ -782,6 +921,8 @@ static const jc_route core_routes[] = {
     {"GET", "/api/v1/areas", h_areas, ACCESS_PUBLIC, NULL},
     {"GET", "/api/v1/depts", h_depts, ACCESS_PUBLIC, NULL},
     {"GET", "/api/v1/categories", h_categories, ACCESS_PUBLIC, NULL},
+    {"PUT", "/api/v1/categories/:code", h_category_put, R(ADMIN) | R(DISPATCHER),
+     "name,name_en,kind,dept,accept_h,handle_h,verify_h,urgent,fields"},
     {"POST", "/api/v1/cases", h_case_create, ACCESS_USER,
      "title,body,category,area,lon,lat,crs,address,phone,source"},
     {"GET", "/api/v1/cases", h_case_list, ACCESS_USER, NULL},

@@ -886,6 +886,51 @@ jc_err dispatch_import_list(jc_conn *w, const jc_user *actor, const char *csv, s
 
 jc_err dispatch_invalidate(jc_conn *w) { return bump_generation(w); }
 
+jc_err dispatch_preview_list(jc_conn *w, const char *csv, size_t len, json_t **out, jc_buf *errors) {
+    jc_err e = ctx_ensure(w);
+    if (e) return e;
+    codes c;
+    duty_known known;
+    duty_list *nl = NULL;
+    e = load_known(store_sqlite_db(w), &c, &known);
+    if (!e) e = duty_import_csv(csv, len, &known, &nl, errors);
+    codes_free(&c);
+    if (e) return e;
+    static const char sql[] =
+        "SELECT id, category, area, created_at FROM cases WHERE state IN"
+        " ('reported','registered','dispatched','accepted','handling','returned','suspended','deferred')"
+        " ORDER BY id DESC LIMIT 20000";
+    sqlite3_stmt *s = store_sqlite_prepare(w, sql);
+    if (!s) {
+        duty_list_free(nl);
+        return JC_ERR_DB;
+    }
+    json_t *changed = json_array();
+    int64_t checked = 0, nchanged = 0;
+    while (sqlite3_step(s) == SQLITE_ROW) {
+        const char *cat = (const char *)sqlite3_column_text(s, 1), *area = (const char *)sqlite3_column_text(s, 2);
+        const duty_entry *a = NULL, *b = NULL;
+        int ha = duty_match(ctx.list, cat, area, &a) == JC_OK, hb = duty_match(nl, cat, area, &b) == JC_OK;
+        checked++;
+        const char *from = ha ? a->lead_dept : NULL, *to = hb ? b->lead_dept : NULL;
+        if ((!from && !to) || (from && to && !strcmp(from, to))) continue;
+        nchanged++;
+        if (json_array_size(changed) >= 500) continue;
+        jc_case k = {.id = sqlite3_column_int64(s, 0), .created_ms = sqlite3_column_int64(s, 3)};
+        char no[40];
+        case_number(&k, no, sizeof no);
+        json_t *o = json_pack("{s:I,s:s,s:s,s:s}", "case_id", (json_int_t)k.id, "no", no, "category", cat, "area", area);
+        json_object_set_new(o, "from", from ? json_string(from) : json_null());
+        json_object_set_new(o, "to", to ? json_string(to) : json_null());
+        json_array_append_new(changed, o);
+    }
+    sqlite3_reset(s);
+    *out = json_pack("{s:I,s:I,s:I,s:o}", "entries", (json_int_t)duty_list_count(nl), "checked", (json_int_t)checked,
+                     "changed_count", (json_int_t)nchanged, "changed", changed);
+    duty_list_free(nl);
+    return JC_OK;
+}
+
 /* Re-exported for dispatch_api.c. */
 jc_err dispatch__ensure(jc_conn *w) { return ctx_ensure(w); }
 jc_err dispatch__bump(jc_conn *w) { return bump_generation(w); }

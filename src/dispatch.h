@@ -51,6 +51,12 @@ int dispatch_follows(jc_conn *c, int64_t case_id, int64_t user_id);
 jc_err dispatch_import_list(jc_conn *w, const jc_user *actor, const char *csv, size_t len,
                             const char *note, int *version, jc_buf *errors) JC_MUST_CHECK;
 
+/* What importing csv would change: for each open case whose lead department
+ * would differ, {case_id, no, category, area, from, to} (at most 500 listed;
+ * changed_count counts all).  Changes nothing.  Errors as the import. */
+jc_err dispatch_preview_list(jc_conn *w, const char *csv, size_t len, json_t **out,
+                             jc_buf *errors) JC_MUST_CHECK;
+
 /* Tells every process that grids, the list or the calendar changed. */
 jc_err dispatch_invalidate(jc_conn *w) JC_MUST_CHECK;
 

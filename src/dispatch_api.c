@@ -129,6 +129,32 @@ static void h_duty_import(jc_req *r) {
     api_defer(r, run_import, im, import_free);
 }
 
+static jc_err run_preview(jc_conn *w, jc_deferred *d) {
+    import_data *im = d->data;
+    jc_buf errors;
+    jc_buf_init(&errors, 64 * 1024);
+    json_t *o = NULL;
+    jc_err e = dispatch_preview_list(w, im->csv, im->len, &o, &errors);
+    if (e) snprintf(d->message, sizeof d->message, "%s", errors.data ? errors.data : "the list was refused");
+    jc_buf_free(&errors);
+    d->body = o;
+    return e;
+}
+
+static void h_duty_preview(jc_req *r) {
+    if (r->body_len == 0) return http_reply_error(r, JC_ERR_INVALID, "send the list as CSV in the body");
+    if (!jc_utf8_valid(r->body, r->body_len)) return http_reply_error(r, JC_ERR_INVALID, "the CSV is not valid UTF-8");
+    import_data *im = calloc(1, sizeof *im);
+    if (!im || !(im->csv = malloc(r->body_len + 1))) {
+        free(im);
+        return http_reply_error(r, JC_ERR_NOMEM, "out of memory");
+    }
+    memcpy(im->csv, r->body, r->body_len);
+    im->csv[r->body_len] = 0;
+    im->len = r->body_len;
+    api_defer(r, run_preview, im, import_free);
+}
+
 static void h_duty_missing(jc_req *r) {
     sqlite3_stmt *s;
     if (sqlite3_prepare_v2(store_sqlite_db(r->db),
@@ -718,6 +744,7 @@ static const jc_route routes[] = {
     {"GET", "/api/v1/duties/csv", h_duty_csv, ACCESS_PUBLIC, NULL},
     {"POST", "/api/v1/duties/import", h_duty_import, R(ADMIN) | R(DISPATCHER), "*"},
     {"GET", "/api/v1/duties/missing", h_duty_missing, R(ADMIN) | R(DISPATCHER) | R(SUPERVISOR), NULL},
+    {"POST", "/api/v1/duties/preview", h_duty_preview, R(ADMIN) | R(DISPATCHER), "*"},
     {"POST", "/api/v1/route/explain", h_explain, ACCESS_USER, "category,area,lon,lat,crs"},
     {"GET", "/api/v1/calendar", h_calendar, ACCESS_PUBLIC, NULL},
     {"PUT", "/api/v1/calendar/days/:date", h_calendar_put, R(ADMIN) | R(DISPATCHER), "kind,name"},
