@@ -13,8 +13,8 @@ pkgs=(build-essential pkg-config sqlite3 curl ca-certificates
       libutf8proc-dev libmosquitto-dev libcsv-dev libxlsxwriter-dev
       mosquitto mosquitto-clients)
 case "$mode" in
-  test)  pkgs+=(chromium postgresql python3 unzip) ;;
-  bench) pkgs+=(chromium postgresql python3 unzip nginx-light wrk python3-sklearn r-cran-surveillance) ;;
+  test)  pkgs+=(chromium python3 unzip) ;;
+  bench) pkgs+=(chromium python3 unzip nginx-light wrk python3-sklearn r-cran-surveillance) ;;
 esac
 command -v node >/dev/null 2>&1 || pkgs+=(nodejs)
 command -v npm  >/dev/null 2>&1 || pkgs+=(npm)
