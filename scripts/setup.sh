@@ -13,7 +13,7 @@ pkgs=(build-essential pkg-config sqlite3 curl ca-certificates
       libutf8proc-dev libmosquitto-dev libcsv-dev libxlsxwriter-dev
       mosquitto mosquitto-clients)
 case "$mode" in
-  test)  pkgs+=(chromium python3 unzip) ;;
+  test)  pkgs+=(chromium fonts-droid-fallback python3 unzip) ;;
   bench) pkgs+=(chromium python3 unzip nginx-light wrk python3-sklearn r-cran-surveillance) ;;
 esac
 command -v node >/dev/null 2>&1 || pkgs+=(nodejs)
