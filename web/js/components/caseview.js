@@ -6,6 +6,10 @@ import { post } from '../api.js';
 import { categoryName, deptName, areaLabel, catalog, defaultDeptFor, isOpen } from '../catalog.js';
 import { ACTIONS, actionsFor, DANGER } from '../roles.js';
 import { getLang, has } from '../i18n.js';
+import { photoPicker } from './photos.js';
+
+// Actions whose form offers photos of the work (linked after the action).
+const PHOTO_ACTIONS = new Set(['feedback', 'handle']);
 
 export function traceMark(c) {
   const ok = c.trace?.verified === true;
@@ -116,12 +120,14 @@ export function actionPanel(c, user, onDone) {
   }
   box.append(bar, formHost);
 
-  async function submit(name, body, btn) {
+  async function submit(name, body, btn, photos) {
     const buttons = box.querySelectorAll('button');
     buttons.forEach((b) => { b.disabled = true; });
     try {
+      await photos?.settle();
       await post(`/api/v1/cases/${c.id}/${name}`, body);
-      toast(t('action.done', { action: t('action.' + name) }));
+      const failed = photos ? await photos.linkTo(c.id) : 0;
+      toast(t('action.done', { action: t('action.' + name) }) + (failed ? ' · ' + t('photo.link_failed', { n: failed }) : ''), failed ? 'error' : 'ok');
       onDone?.(name);
     } catch (e) {
       buttons.forEach((b) => { b.disabled = false; });
@@ -133,9 +139,11 @@ export function actionPanel(c, user, onDone) {
 }
 
 function actionForm(name, a, c, submit) {
+  const photos = PHOTO_ACTIONS.has(name) ? photoPicker() : null;
   const form = h('form', { class: 'stack', dataset: { form: name } },
     h('h3', null, t('action.' + name)),
     a.fields.map((f) => f.kind === 'rating' ? ratingGroup() : field(t('field.' + f.name), control(f, c), f.kind === 'case' ? t('hint.target_id') : null)),
+    photos?.el,
     h('div', { class: 'btn-row' }, h('button', { type: 'submit', class: 'btn ' + (DANGER.has(name) ? 'danger' : 'primary') }, t('common.submit_action', { action: t('action.' + name) }))));
   form.addEventListener('submit', (ev) => {
     ev.preventDefault();
@@ -146,7 +154,7 @@ function actionForm(name, a, c, submit) {
       if (v === null || v === '') continue;
       body[f.name] = f.kind === 'dept' || f.kind === 'case' ? Number(v) : String(v).trim();
     }
-    submit(name, body, form.querySelector('button[type=submit]'));
+    submit(name, body, form.querySelector('button[type=submit]'), photos);
   });
   return form;
 }

@@ -232,4 +232,12 @@ export default {
   'ev.drill': '{unit} · {ind}: the cases behind it', 'ev.drill_btn': '{ind} of {unit} {v}: show the cases', 'ev.drill_caption': '{n} cases, {num} / {den} in all.', 'ev.drill_none': 'No cases.',
   'ev.case': 'Case', 'ev.num': 'Numerator', 'ev.den': 'Denominator', 'ev.grades': 'Grades: A ≥ 90, B ≥ 80, C ≥ 70, D ≥ 60, else E.',
   'ev.export': 'Excel export (a sheet per unit kind): on the server run',
+  'photo.title': 'Photos (optional)', 'photo.add': 'Take or choose a photo', 'photo.hint': 'JPEG, PNG or WebP, up to 8 MB each, at most 6; uploaded as soon as chosen.',
+  'photo.preview': 'Photo to upload: {name}', 'photo.uploading': 'Uploading…', 'photo.uploaded': 'Uploaded', 'photo.failed': 'Upload failed: ',
+  'photo.too_large': 'the photo is over 8 MB', 'photo.bad_type': 'unsupported image type', 'photo.remove_n': 'Remove photo {name}', 'photo.max': 'At most {n} photos',
+  'photo.link_failed': '{n} photo(s) could not be linked to the case', 'photo.case_title': 'Photos ({n})', 'photo.alt': 'Photo {i} of case {no}',
+  'metoo.title': '{n} open report(s) of this kind nearby', 'metoo.intro': 'If it is the same problem, press “Me too” — no need to describe it again; you will get that case\'s progress.',
+  'metoo.dist': 'about {m} m', 'metoo.button': 'Me too', 'metoo.button_for': 'Me too: {no}',
+  'metoo.merged': 'Merged into {no} — you will get that case\'s progress', 'metoo.done_title': 'Merged', 'metoo.own_no': 'Your report number: {no}',
+  'metoo.follow': 'Follow {no}', 'metoo.not_merged': 'It could not be merged into the original case and was sent as a new report.',
 };

@@ -232,4 +232,12 @@ export default {
   'ev.drill': '{unit} · {ind}：背后的案件', 'ev.drill_btn': '{unit}的{ind} {v}：查看案件', 'ev.drill_caption': '{n} 件案件，合计 {num} / {den}。', 'ev.drill_none': '没有案件。',
   'ev.case': '案件', 'ev.num': '分子', 'ev.den': '分母', 'ev.grades': '等级：A ≥ 90，B ≥ 80，C ≥ 70，D ≥ 60，其余 E。',
   'ev.export': '导出 Excel（每类单位一张工作表）：在服务器上运行',
+  'photo.title': '照片（可选）', 'photo.add': '拍照或选择照片', 'photo.hint': 'JPEG、PNG 或 WebP，每张不超过 8 MB，最多 6 张；选择后立即上传。',
+  'photo.preview': '待上传的照片 {name}', 'photo.uploading': '正在上传…', 'photo.uploaded': '已上传', 'photo.failed': '上传失败：',
+  'photo.too_large': '照片超过 8 MB', 'photo.bad_type': '不支持的图片格式', 'photo.remove_n': '移除照片 {name}', 'photo.max': '最多 {n} 张照片',
+  'photo.link_failed': '{n} 张照片未能关联到案件', 'photo.case_title': '现场照片（{n}）', 'photo.alt': '案件 {no} 的第 {i} 张照片',
+  'metoo.title': '附近已有 {n} 件同类问题正在办理', 'metoo.intro': '如果是同一个问题，点“我也遇到”即可，无需重复描述；您会收到该案件的进展。',
+  'metoo.dist': '约 {m} 米', 'metoo.button': '我也遇到', 'metoo.button_for': '我也遇到：{no}',
+  'metoo.merged': '已合并到 {no} — 您将收到该案件的进展', 'metoo.done_title': '已合并', 'metoo.own_no': '您的反映编号：{no}',
+  'metoo.follow': '关注 {no} 的进展', 'metoo.not_merged': '未能自动合并到原案件，已作为新的反映提交。',
 };

@@ -8,6 +8,7 @@ import { gridMap, casePins } from '../components/map.js';
 import { HOME } from '../routes.js';
 import { STAFF } from '../roles.js';
 import { categoryName } from '../catalog.js';
+import { photosCard } from '../components/photos.js';
 import { flagBadges, routeCard, phasesCard, ownersCard, returnsCard, duplicatesCard, whistlesCard } from '../components/casedispatch.js';
 
 export async function render(ctx) {
@@ -34,6 +35,7 @@ export async function renderCase(ctx, id, { back } = {}) {
         h('section', { class: 'card o-details', 'aria-label': t('case.details') },
           caseSummary(c),
           c.body ? h('p', { class: 'case-body' }, c.body) : null),
+        photosCard(c),
         phasesCard(c),
         routeCard(c),
         STAFF.includes(ctx.user.role) ? suggestionCard(c) : null,

@@ -1,11 +1,15 @@
 // report.js -- report a problem (residents, staff) or file a patrol finding
 // (grid workers, source "patrol"): category picker with search, a map pin on
-// the grids, "use my location", text.
+// the grids, "use my location", text, photos; for residents "me too" (我也遇到):
+// open public reports of the same category within 300 m of the pin (Open311
+// requests.json), reported again with the same text so the server's
+// duplicate merger folds the new report into the original.
 import { h, field, pageTitle, errorBox, toast, nextId } from '../ui.js';
-import { t, getLang } from '../i18n.js';
-import { post } from '../api.js';
+import { t, getLang, has } from '../i18n.js';
+import { get, post } from '../api.js';
 import { catalog, categoryName, areaLabel, areasOf, childrenOf, locateGrid } from '../catalog.js';
 import { gridMap } from '../components/map.js';
+import { photoPicker } from '../components/photos.js';
 
 export async function render(ctx) {
   const patrol = ctx.props.source === 'patrol';
@@ -22,6 +26,7 @@ export async function render(ctx) {
     const input = h('input', { type: 'radio', name: 'category', value: k.code, id, required: true });
     input.addEventListener('change', () => {
       if (!title.value || title.value === autoTitle) { autoTitle = categoryName(k.code); title.value = autoTitle; }
+      nearby();
     });
     list.append(h('label', { for: id, class: 'cat-opt', dataset: { code: k.code, text: `${k.code} ${k.name} ${k.name_en}`.toLowerCase() } },
       input, h('span', { class: 'cat-name' }, en ? k.name_en : k.name), h('small', null, t('kind.' + k.kind) + (k.urgent ? ' · ' + t('report.urgent') : ''))));
@@ -57,9 +62,10 @@ export async function render(ctx) {
       else marker.setLatLng([lat, lon]);
     }
     clearBtn.hidden = false;
+    nearby();
     return true;
   }
-  clearBtn.addEventListener('click', () => { pin = null; marker?.remove(); marker = null; clearBtn.hidden = true; where.textContent = t('report.pin_none'); });
+  clearBtn.addEventListener('click', () => { pin = null; marker?.remove(); marker = null; clearBtn.hidden = true; where.textContent = t('report.pin_none'); nearby(); });
   locBtn.addEventListener('click', () => {
     if (!navigator.geolocation) { where.textContent = t('report.loc_unavailable'); return; }
     where.textContent = t('report.locating');
@@ -112,6 +118,41 @@ export async function render(ctx) {
   }
   const queueClassify = () => { clearTimeout(hintTimer); hintTimer = setTimeout(classify, 450); };
 
+  // --- "me too": open public reports of this category near the pin.
+  const metoo = h('section', { class: 'metoo', id: 'metoo', 'aria-live': 'polite', 'aria-labelledby': 'metoo-h', hidden: true });
+  let nearSeq = 0;
+  async function nearby() {
+    const code = list.querySelector('input[name=category]:checked')?.value;
+    const seq = ++nearSeq;
+    if (patrol || !code || !pin) { metoo.hidden = true; return; }
+    let rs;
+    try { rs = await get('/open311/v2/requests.json?' + new URLSearchParams({ service_code: code, status: 'open' })); } catch { rs = null; }
+    if (seq !== nearSeq) return;
+    const near = (Array.isArray(rs) ? rs : []).filter((r) => r.lat != null && r.long != null && r.description)
+      .map((r) => ({ ...r, dist: metres(pin.lat, pin.lon, r.lat, r.long) })).filter((r) => r.dist <= 300)
+      .sort((a, b) => a.dist - b.dist).slice(0, 5);
+    if (!near.length) { metoo.hidden = true; return; }
+    metoo.replaceChildren(h('h3', { id: 'metoo-h' }, t('metoo.title', { n: near.length })),
+      h('p', { class: 'small muted' }, t('metoo.intro')),
+      h('ul', null, near.map((r) => h('li', { dataset: { request: r.service_request_id } },
+        h('div', { class: 'desc' }, h('strong', null, r.service_request_id), ' · ', t('metoo.dist', { m: Math.round(r.dist) }), ' · ', has('state.' + r.status_notes) ? t('state.' + r.status_notes) : r.status_notes,
+          h('div', null, r.description)),
+        h('button', { type: 'button', class: 'btn primary small', dataset: { metoo: r.service_request_id }, 'aria-label': t('metoo.button_for', { no: r.service_request_id }),
+          onclick: (ev) => meToo(r, ev.currentTarget) }, t('metoo.button'))))));
+    metoo.hidden = false;
+  }
+  async function meToo(r, btn) {
+    msg.replaceChildren();
+    const g = locateGrid(pin.lon, pin.lat);
+    const req = { title: r.service_name || categoryName(r.service_code), body: r.description, category: r.service_code, area: g?.code || areaSel.value, lon: pin.lon, lat: pin.lat, source: 'web' };
+    if (address.value.trim()) req.address = address.value.trim();
+    if (phone.value.trim()) req.phone = phone.value.trim();
+    btn.disabled = true;
+    await send(req, r);
+    btn.disabled = false;
+  }
+
+  const photos = photoPicker();
   const msg = h('div', { class: 'msg' });
   const submit = h('button', { type: 'submit', class: 'btn primary wide' }, patrol ? t('patrol.submit') : t('report.submit'));
   const form = h('form', { class: 'report-form', id: 'report-form', novalidate: false },
@@ -124,9 +165,11 @@ export async function render(ctx) {
         field(t('report.address'), address)),
       h('div', { class: 'card stack' },
         h('h2', null, t('report.what')),
+        metoo,
         field(t('report.title_field'), title),
         field(t('report.body'), body, t('report.body_hint')),
         hint,
+        photos.el,
         patrol ? null : field(t('report.phone'), phone, t('report.phone_hint')),
         msg, submit)));
 
@@ -142,23 +185,48 @@ export async function render(ctx) {
     if (!patrol && phone.value.trim()) req.phone = phone.value.trim();
     if (pin) { req.lon = pin.lon; req.lat = pin.lat; }
     req.source = patrol ? 'patrol' : 'web';
+    await send(req, null);
+  });
+
+  // Creates the case, links the photos, shows the number (or, for a report
+  // the server merged, the original it was folded into).
+  async function send(req, orig) {
     submit.disabled = true;
+    let c;
     try {
-      const c = await post('/api/v1/cases', req);
-      toast(t('report.done', { no: c.no }));
-      ctx.root.replaceChildren(pageTitle(t('report.done_title')),
-        h('div', { class: 'card stack done', dataset: { caseNo: c.no, caseId: c.id } },
-          h('p', null, t('report.done_text')),
-          h('p', { class: 'case-no' }, c.no),
-          h('div', { class: 'btn-row' },
-            h('a', { class: 'btn primary', href: '#/case/' + c.id }, t('report.follow')),
-            h('button', { type: 'button', class: 'btn ghost', onclick: () => ctx.rerender() }, t('report.another')))));
-      document.getElementById('page-title')?.focus();
+      await photos.settle();
+      c = await post('/api/v1/cases', req);
     } catch (e) {
       submit.disabled = false;
       msg.append(errorBox(e));
+      return;
     }
-  });
+    const failed = await photos.linkTo(c.id);
+    const again = h('button', { type: 'button', class: 'btn ghost', onclick: () => ctx.rerender() }, t('report.another'));
+    const photoNote = failed ? h('p', { class: 'alert error', role: 'alert' }, t('photo.link_failed', { n: failed })) : null;
+    if (c.state === 'merged' && c.merged_into) {
+      let target = orig && orig.service_request_id;
+      try { target = (await get('/api/v1/cases/' + c.merged_into)).no || target; } catch { /* keep the Open311 number */ }
+      target ||= '#' + c.merged_into;
+      toast(t('metoo.merged', { no: target }));
+      ctx.root.replaceChildren(pageTitle(t('metoo.done_title')),
+        h('div', { class: 'card stack done', dataset: { caseNo: c.no, caseId: c.id, mergedInto: c.merged_into, mergedNo: target } },
+          h('p', { class: 'merged-text' }, t('metoo.merged', { no: target })),
+          h('p', { class: 'small muted' }, t('metoo.own_no', { no: c.no })), photoNote,
+          h('div', { class: 'btn-row' },
+            h('a', { class: 'btn primary', href: '#/case/' + c.merged_into, id: 'follow-original' }, t('metoo.follow', { no: target })), again)));
+    } else {
+      toast(t('report.done', { no: c.no }));
+      ctx.root.replaceChildren(pageTitle(t('report.done_title')),
+        h('div', { class: 'card stack done', dataset: { caseNo: c.no, caseId: c.id } },
+          orig ? h('p', { class: 'alert info', dataset: { notMerged: '1' } }, t('metoo.not_merged')) : null,
+          h('p', null, t('report.done_text')),
+          h('p', { class: 'case-no' }, c.no), photoNote,
+          h('div', { class: 'btn-row' },
+            h('a', { class: 'btn primary', href: '#/case/' + c.id }, t('report.follow')), again)));
+    }
+    document.getElementById('page-title')?.focus();
+  }
 
   title.addEventListener('input', () => { if (title.value !== autoTitle) queueClassify(); });
   body.addEventListener('input', queueClassify);
@@ -170,4 +238,11 @@ export async function render(ctx) {
     onClick: (ll) => setPin(ll.lat, ll.lng),
   });
   return () => { clearTimeout(hintTimer); hintSeq++; mapObj?.map.remove(); };
+}
+
+// Great-circle distance in metres between two WGS-84 points.
+function metres(lat1, lon1, lat2, lon2) {
+  const r = Math.PI / 180, a = Math.sin(((lat2 - lat1) * r) / 2) ** 2 +
+    Math.cos(lat1 * r) * Math.cos(lat2 * r) * Math.sin(((lon2 - lon1) * r) / 2) ** 2;
+  return 2 * 6371008.8 * Math.asin(Math.min(1, Math.sqrt(a)));
 }
