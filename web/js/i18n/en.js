@@ -240,4 +240,5 @@ export default {
   'metoo.dist': 'about {m} m', 'metoo.button': 'Me too', 'metoo.button_for': 'Me too: {no}',
   'metoo.merged': 'Merged into {no} — you will get that case\'s progress', 'metoo.done_title': 'Merged', 'metoo.own_no': 'Your report number: {no}',
   'metoo.follow': 'Follow {no}', 'metoo.not_merged': 'It could not be merged into the original case and was sent as a new report.',
+  'action.photo_add': 'Photo added',
 };

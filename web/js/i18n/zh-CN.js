@@ -240,4 +240,5 @@ export default {
   'metoo.dist': '约 {m} 米', 'metoo.button': '我也遇到', 'metoo.button_for': '我也遇到：{no}',
   'metoo.merged': '已合并到 {no} — 您将收到该案件的进展', 'metoo.done_title': '已合并', 'metoo.own_no': '您的反映编号：{no}',
   'metoo.follow': '关注 {no} 的进展', 'metoo.not_merged': '未能自动合并到原案件，已作为新的反映提交。',
+  'action.photo_add': '添加照片',
 };

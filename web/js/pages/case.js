@@ -35,7 +35,8 @@ export async function renderCase(ctx, id, { back } = {}) {
         h('section', { class: 'card o-details', 'aria-label': t('case.details') },
           caseSummary(c),
           c.body ? h('p', { class: 'case-body' }, c.body) : null),
-        photosCard(c),
+        // A resident following a case merged from their report may read it but not list its photos.
+        ctx.user.role !== 'resident' || c.reporter_id === ctx.user.id ? photosCard(c) : null,
         phasesCard(c),
         routeCard(c),
         STAFF.includes(ctx.user.role) ? suggestionCard(c) : null,
