@@ -44,7 +44,7 @@ export function photoPicker() {
   const input = h('input', { type: 'file', accept: 'image/*', capture: 'environment', multiple: true, id: nextId('photo'), class: 'visually-hidden photo-input' });
   const status = h('p', { class: 'small muted', 'aria-live': 'polite' });
   const list = h('ul', { class: 'photo-list' });
-  const label = h('label', { for: input.id, class: 'btn ghost photo-add' }, '📷 ', t('photo.add'));
+  const label = h('label', { for: input.id, class: 'btn ghost photo-add' }, t('photo.add'));
   input.addEventListener('change', () => {
     for (const file of [...input.files]) {
       if (items.length >= MAX_PHOTOS) { status.textContent = t('photo.max', { n: MAX_PHOTOS }); break; }

@@ -3,14 +3,17 @@
 // refusal, versions), a routing preview (category + point -> department and
 // why, via /route/explain), the working calendar (year view, corrections) and
 // the sensor alarm rules (list, create, edit; validation errors shown) and the
-// early-warning settings (GET/PUT /api/v1/warnings/config).
+// early-warning settings (GET/PUT /api/v1/warnings/config); the categories
+// (table, edit and new, PUT /api/v1/categories/:code); before a list upload,
+// the preview of the open cases it would route differently
+// (POST /api/v1/duties/preview) with a confirm button.
 import { h, field, select, pageTitle, errorBox, errorText, toast, fmtTime, loading } from '../ui.js';
 import { t, getLang } from '../i18n.js';
 import { get, post, api, getSession, ApiError } from '../api.js';
 import { catalog, categoryName, areasOf, childrenOf, areaLabel } from '../catalog.js';
 import { gridMap } from '../components/map.js';
 
-const TABS = ['duties', 'explain', 'calendar', 'rules', 'warnings'];
+const TABS = ['duties', 'explain', 'calendar', 'rules', 'warnings', 'categories'];
 
 export async function render(ctx) {
   const tab = TABS.includes(ctx.query.get('tab')) ? ctx.query.get('tab') : 'duties';
@@ -19,7 +22,7 @@ export async function render(ctx) {
     h('div', { class: 'tabs', role: 'tablist', 'aria-label': t('des.title') },
       TABS.map((k) => h('a', { role: 'tab', href: '#/designer?tab=' + k, 'aria-selected': String(k === tab), class: 'tab' + (k === tab ? ' active' : ''), dataset: { tab: k } }, t('des.tab_' + k)))),
     panel);
-  return ({ duties, explain, calendar, rules, warnings: warnConfig })[tab](panel, ctx);
+  return ({ duties, explain, calendar, rules, warnings: warnConfig, categories })[tab](panel, ctx);
 }
 
 const dname = (code) => { const d = catalog().byDeptCode.get(code); return d ? (getLang() === 'en' ? d.name_en || d.name : d.name) : code; };
@@ -36,6 +39,40 @@ async function duties(panel, ctx) {
   const form = h('form', { class: 'stack', id: 'duty-upload' },
     field(t('des.csv_file'), file, t('des.csv_hint')), field(t('des.version_note'), note),
     h('div', { class: 'btn-row' }, h('button', { type: 'submit', class: 'btn primary' }, t('des.upload'))), result);
+  const csvPost = async (path, body) => {
+    const res = await fetch(path, { method: 'POST', body, headers: { authorization: 'Bearer ' + getSession()?.token, 'content-type': 'text/csv; charset=utf-8' } });
+    const json = await res.json().catch(() => null);
+    if (!res.ok) throw new ApiError(res.status, json?.error?.code, json?.error?.message);
+    return json;
+  };
+  const doImport = async (body) => {
+    const json = await csvPost('/api/v1/duties/import' + (note.value.trim() ? '?note=' + encodeURIComponent(note.value.trim()) : ''), body);
+    toast(t('des.imported', { v: json?.version ?? '' }));
+    ctx.rerender();
+  };
+  // The preview: how many open cases the new list would route differently.
+  // Without changes (or a server without the preview) the list is imported at once.
+  const showPreview = (p, body, btn) => {
+    const changed = p.changed || [];
+    const dn = (c) => (c ? dname(c) : t('des.pv_nobody'));
+    const ok = h('button', { type: 'button', class: 'btn primary', id: 'preview-confirm' }, t('des.pv_confirm'));
+    const cancel = h('button', { type: 'button', class: 'btn ghost' }, t('des.cancel'));
+    ok.addEventListener('click', async () => {
+      ok.disabled = true;
+      try { await doImport(body); } catch (e) { ok.disabled = false; result.append(errorBox(e)); }
+    });
+    cancel.addEventListener('click', () => { result.replaceChildren(); btn.disabled = false; btn.focus(); });
+    result.replaceChildren(h('div', { class: 'preview-box stack', id: 'duty-preview', dataset: { changed: changed.length } },
+      h('p', { role: 'status' }, h('strong', null, t('des.pv_title', { n: changed.length })), ' ', t('des.pv_sub', { entries: p.entries ?? '—', checked: p.checked ?? '—' })),
+      h('div', { class: 'table-wrap' }, h('table', { class: 'mini', id: 'preview-table' },
+        h('thead', null, h('tr', null, ['case.no', 'case.category', 'case.area', 'des.pv_from', 'des.pv_to'].map((k) => h('th', { scope: 'col' }, t(k))))),
+        h('tbody', null, changed.slice(0, 200).map((c) => h('tr', { dataset: { case: c.case_id } },
+          h('td', null, h('a', { href: '#/case/' + c.case_id }, c.no || '#' + c.case_id)), h('td', null, categoryName(c.category)), h('td', null, areaLabel(c.area)),
+          h('td', null, dn(c.from)), h('td', null, dn(c.to))))))),
+      changed.length > 200 ? h('p', { class: 'small muted' }, t('des.pv_more', { n: changed.length - 200 })) : null,
+      h('div', { class: 'btn-row' }, ok, cancel)));
+    ok.focus();
+  };
   form.addEventListener('submit', async (ev) => {
     ev.preventDefault();
     const f = file.files[0];
@@ -44,12 +81,11 @@ async function duties(panel, ctx) {
     btn.disabled = true;
     try {
       const body = await f.text();
-      const res = await fetch('/api/v1/duties/import' + (note.value.trim() ? '?note=' + encodeURIComponent(note.value.trim()) : ''), {
-        method: 'POST', body, headers: { authorization: 'Bearer ' + getSession()?.token, 'content-type': 'text/csv; charset=utf-8' } });
-      const json = await res.json().catch(() => null);
-      if (!res.ok) throw new ApiError(res.status, json?.error?.code, json?.error?.message);
-      toast(t('des.imported', { v: json?.version ?? '' }));
-      ctx.rerender();
+      let p = null;
+      try { p = await csvPost('/api/v1/duties/preview', body); } catch (e) { if (e.status !== 404 && e.status !== 405) throw e; }
+      if (p && (p.changed || []).length) { showPreview(p, body, btn); return; }
+      if (p) toast(t('des.pv_none'));
+      await doImport(body);
     } catch (e) {
       btn.disabled = false;
       const lines = String(e.message || '').split('\n').filter(Boolean);
@@ -328,4 +364,124 @@ async function warnConfig(panel, ctx) {
     ev.target.disabled = false;
   });
   panel.replaceChildren(h('section', { class: 'card stack' }, h('h2', null, t('wcfg.title')), h('p', { class: 'muted' }, t('wcfg.intro')), form));
+}
+
+// ---- categories ----
+const FIELD_TYPES = ['text', 'number', 'choice'];
+async function categories(panel, ctx) {
+  panel.append(loading());
+  let list;
+  try { list = (await get('/api/v1/categories')).categories || []; } catch (e) { panel.replaceChildren(errorBox(e)); return; }
+  const en = getLang() === 'en';
+  const formHost = h('div', { id: 'cat-form-host' });
+  const openForm = (k) => { formHost.replaceChildren(categoryForm(k, list, ctx)); formHost.querySelector('input, select')?.focus(); };
+  const add = h('button', { type: 'button', class: 'btn primary', id: 'cat-new' }, t('des.cat_new'));
+  add.addEventListener('click', () => openForm(null));
+  const filter = h('input', { type: 'search', id: 'cat-filter', placeholder: t('des.cat_filter_ph') });
+  const tbody = h('tbody');
+  const draw = () => {
+    const q = filter.value.trim().toLowerCase();
+    tbody.replaceChildren(...list.filter((k) => !q || `${k.code} ${k.name} ${k.name_en} ${k.dept} ${dname(k.dept)}`.toLowerCase().includes(q)).map((k) => {
+      const edit = h('button', { type: 'button', class: 'btn small ghost', dataset: { edit: k.code }, 'aria-label': t('des.cat_edit', { code: k.code }) }, t('des.edit'));
+      edit.addEventListener('click', () => openForm(k));
+      return h('tr', { dataset: { category: k.code } },
+        h('td', { 'data-label': t('des.cat_code') }, h('code', null, k.code)),
+        h('td', { 'data-label': t('des.cat_name') }, en ? k.name_en || k.name : k.name, h('div', { class: 'small muted' }, en ? k.name : k.name_en)),
+        h('td', { 'data-label': t('des.cat_kind') }, t('kind.' + k.kind), k.urgent ? h('span', { class: 'badge amber' }, ' ' + t('report.urgent')) : null),
+        h('td', { 'data-label': t('des.cat_dept') }, dname(k.dept)),
+        h('td', { 'data-label': t('des.col_limits') }, ['accept', 'handle', 'verify'].map((p) => h('div', { class: 'small nowrap' }, t('phase.' + p) + ' ' + (k[p + '_h'] ?? '—') + ' h'))),
+        h('td', { 'data-label': t('des.cat_fields') }, (k.fields || []).length ? (k.fields || []).map((f) => f.name || f.label || f.code).join('、') : '—'),
+        h('td', { 'data-label': t('case.actions') }, edit));
+    }));
+  };
+  filter.addEventListener('input', draw);
+  draw();
+  panel.replaceChildren(h('section', { class: 'card' },
+    h('div', { class: 'card-head' }, h('h2', null, t('des.cat_title', { n: list.length })), field(t('des.filter'), filter), add), formHost,
+    h('div', { class: 'table-wrap' }, h('table', { class: 'cases', id: 'cat-table' },
+      h('thead', null, h('tr', null, ['des.cat_code', 'des.cat_name', 'des.cat_kind', 'des.cat_dept', 'des.col_limits', 'des.cat_fields', 'case.actions'].map((k) => h('th', { scope: 'col' }, t(k))))),
+      tbody))));
+}
+
+function categoryForm(k, list, ctx) {
+  const en = getLang() === 'en';
+  const v = k || { kind: 'event', accept_h: 2, handle_h: 24, verify_h: 8, urgent: false, fields: [] };
+  const num = (name, value) => h('input', { type: 'number', name, min: 0, step: 'any', required: true, value: value ?? '', inputmode: 'decimal' });
+  const ctl = {
+    code: h('input', { type: 'text', name: 'code', required: true, maxlength: 16, pattern: '[0-9A-Za-z_-]+', value: v.code || '', readonly: !!k }),
+    name: h('input', { type: 'text', name: 'name', required: true, maxlength: 60, value: v.name || '' }),
+    name_en: h('input', { type: 'text', name: 'name_en', maxlength: 100, value: v.name_en || '' }),
+    kind: select([['event', t('kind.event')], ['component', t('kind.component')]], v.kind, { name: 'kind' }),
+    dept: select([['', t('common.choose')], ...catalog().depts.map((d) => [d.code, en ? d.name_en || d.name : d.name]), ...(v.dept && !catalog().byDeptCode.has(v.dept) ? [[v.dept, v.dept]] : [])], v.dept, { name: 'dept', required: true }),
+    accept_h: num('accept_h', v.accept_h), handle_h: num('handle_h', v.handle_h), verify_h: num('verify_h', v.verify_h),
+    urgent: h('input', { type: 'checkbox', name: 'urgent', checked: !!v.urgent }),
+  };
+  const fieldsBox = h('div', { class: 'cat-fields', id: 'cat-fields' });
+  const addFieldRow = (f = {}) => {
+    const type = select(FIELD_TYPES.map((x) => [x, t('des.ft_' + x)]), FIELD_TYPES.includes(f.type) ? f.type : 'text', { name: 'f_type' });
+    const choices = h('input', { type: 'text', name: 'f_choices', value: (f.choices || f.options || []).map((o) => (typeof o === 'string' ? o : o.name || o.key)).join(', ') });
+    const choicesWrap = field(t('des.f_choices'), choices, t('des.f_choices_hint'));
+    const sync = () => { choicesWrap.hidden = type.value !== 'choice'; };
+    type.addEventListener('change', sync);
+    const rm = h('button', { type: 'button', class: 'btn small danger-outline' }, t('des.remove'));
+    const row = h('div', { class: 'cat-field-row', dataset: { fieldRow: '1' } },
+      field(t('des.f_code'), h('input', { type: 'text', name: 'f_code', required: true, maxlength: 32, value: f.code || f.key || '' })),
+      field(t('des.f_name'), h('input', { type: 'text', name: 'f_name', required: true, maxlength: 60, value: f.name || f.label || '' })),
+      field(t('des.f_type'), type),
+      h('label', { class: 'check' }, h('input', { type: 'checkbox', name: 'f_required', checked: !!f.required }), ' ', t('des.f_required')),
+      choicesWrap, rm);
+    rm.addEventListener('click', () => row.remove());
+    sync();
+    fieldsBox.append(row);
+  };
+  for (const f of v.fields || []) addFieldRow(f);
+  const addField = h('button', { type: 'button', class: 'btn small ghost', id: 'cat-add-field' }, t('des.f_add'));
+  addField.addEventListener('click', () => { addFieldRow(); fieldsBox.lastElementChild.querySelector('input')?.focus(); });
+  const err = h('div', { 'aria-live': 'polite' });
+  const cancel = h('button', { type: 'button', class: 'btn ghost' }, t('des.cancel'));
+  const form = h('form', { class: 'card rule-form stack', id: 'cat-form', dataset: { category: k ? k.code : 'new' } },
+    h('h3', null, k ? t('des.cat_edit', { code: k.code }) : t('des.cat_new')),
+    h('div', { class: 'filters' },
+      field(t('des.cat_code'), ctl.code, k ? null : t('des.cat_code_hint')), field(t('des.cat_name'), ctl.name), field(t('des.cat_name_en'), ctl.name_en),
+      field(t('des.cat_kind'), ctl.kind), field(t('des.cat_dept'), ctl.dept),
+      field(t('des.cat_accept_h'), ctl.accept_h), field(t('des.cat_handle_h'), ctl.handle_h), field(t('des.cat_verify_h'), ctl.verify_h),
+      h('label', { class: 'check' }, ctl.urgent, ' ', t('des.cat_urgent'))),
+    h('fieldset', { class: 'field' }, h('legend', null, t('des.cat_fields')), fieldsBox, addField),
+    err,
+    h('div', { class: 'btn-row' }, h('button', { type: 'submit', class: 'btn primary' }, t('des.save')), cancel));
+  cancel.addEventListener('click', () => form.remove());
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    err.replaceChildren();
+    const code = ctl.code.value.trim();
+    if (!k && list.some((x) => x.code === code)) { err.replaceChildren(h('div', { class: 'alert error', role: 'alert' }, t('des.cat_exists', { code }))); ctl.code.focus(); return; }
+    const body = {
+      name: ctl.name.value.trim(), name_en: ctl.name_en.value.trim(), kind: ctl.kind.value, dept: ctl.dept.value,
+      accept_h: Number(ctl.accept_h.value), handle_h: Number(ctl.handle_h.value), verify_h: Number(ctl.verify_h.value), urgent: ctl.urgent.checked,
+      fields: [...fieldsBox.querySelectorAll('[data-field-row]')].map((row) => {
+        const f = { code: row.querySelector('[name=f_code]').value.trim(), name: row.querySelector('[name=f_name]').value.trim(),
+          type: row.querySelector('[name=f_type]').value, required: row.querySelector('[name=f_required]').checked };
+        if (f.type === 'choice') f.choices = row.querySelector('[name=f_choices]').value.split(/[,，、]/).map((x) => x.trim()).filter(Boolean);
+        return f;
+      }),
+    };
+    const btn = form.querySelector('button[type=submit]');
+    btn.disabled = true;
+    try {
+      const saved = await api('PUT', '/api/v1/categories/' + encodeURIComponent(code), body);
+      // Keep the cached catalogue in step so the report form and names use the change.
+      const kk = { ...body, code, ...(saved && saved.code ? saved : {}) };
+      const cat = catalog();
+      const i = cat.categories.findIndex((x) => x.code === code);
+      if (i >= 0) cat.categories[i] = kk; else cat.categories.push(kk);
+      cat.byCat.set(code, kk);
+      toast(t('des.cat_saved', { code }));
+      ctx.rerender();
+    } catch (e) {
+      btn.disabled = false;
+      err.replaceChildren(h('div', { class: 'alert error', role: 'alert', dataset: { catError: String(e.status) } },
+        e.status === 404 ? t('des.cat_no_endpoint') : errorText(e)));
+    }
+  });
+  return form;
 }
