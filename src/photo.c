@@ -93,6 +93,14 @@ jc_err photo_write_durable(const char *path, const void *p, size_t n) {
     slash = strrchr(dir, '/');
     if (slash) {
         *slash = 0;
+        /* create every missing component of the photos directory (var/photos) */
+        for (char *q = dir + 1; dir[0] && *q; q++)
+            if (*q == '/') {
+                *q = 0;
+                int bad = ensure_dir(dir);
+                *q = '/';
+                if (bad) return JC_ERR_IO;
+            }
         if (dir[0] && ensure_dir(dir)) return JC_ERR_IO;
     }
     if (ensure_dir(sub)) return JC_ERR_IO;
@@ -247,7 +255,7 @@ static jc_err run_link(jc_conn *w, jc_deferred *d) {
     link_args *a = d->data;
     jc_case k;
     jc_err e = store_case_get(w, a->case_id, &k);
-    if (e == JC_OK && !case_visible(&d->user, &k)) {
+    if (e == JC_OK && !case_visible_db(w, &d->user, &k)) {
         case_clear(&k);
         e = JC_ERR_NOTFOUND;
     }
@@ -303,7 +311,7 @@ static void h_list(jc_req *r) {
     if (api_param_id(r, 0, &id)) return;
     jc_case k;
     jc_err e = store_case_get(r->db, id, &k);
-    if (e == JC_OK && !case_visible(&r->user, &k)) e = JC_ERR_NOTFOUND;
+    if (e == JC_OK && !case_visible_db(r->db, &r->user, &k)) e = JC_ERR_NOTFOUND;
     if (e == JC_OK) case_clear(&k);
     if (e) return http_reply_error(r, e, "no case %lld", (long long)id);
     json_t *arr = json_array();
