@@ -12,6 +12,7 @@
 #include "auth.h"
 #include "case.h"
 #include "dispatch.h"
+#include "events.h"
 #include "geo.h"
 #include "sensor.h"
 
@@ -917,6 +918,7 @@ static const jc_route core_routes[] = {
     {"POST", "/api/v1/session", h_login, ACCESS_PUBLIC, "name,password"},
     {"DELETE", "/api/v1/session", h_logout, ACCESS_USER, NULL},
     {"GET", "/api/v1/me", h_me, ACCESS_USER, NULL},
+    {"GET", "/api/v1/events", events_handler, ACCESS_USER, NULL},
     {"POST", "/api/v1/me/password", h_me_password, ACCESS_USER, "old_password,new_password"},
     {"GET", "/api/v1/areas", h_areas, ACCESS_PUBLIC, NULL},
     {"GET", "/api/v1/depts", h_depts, ACCESS_PUBLIC, NULL},
@@ -1016,11 +1018,20 @@ static json_t *sessions_ended(jc_deferred *d) {
 static int authenticate(jc_req *r) {
     const char *v;
     size_t n;
-    if (!http_header(r, "authorization", &v, &n) || n < 7 || strncasecmp(v, "Bearer ", 7)) {
+    char qtok[80];
+    const char *tok;
+    size_t tlen;
+    if (http_header(r, "authorization", &v, &n) && n >= 7 && !strncasecmp(v, "Bearer ", 7)) {
+        tok = v + 7;
+        tlen = n - 7;
+    } else if (!strcmp(r->path, "/api/v1/events") && http_query(r, "token", qtok, sizeof qtok)) {
+        tok = qtok; /* EventSource cannot send headers: the live stream takes ?token= */
+        tlen = strlen(qtok);
+    } else {
         http_reply_error(r, JC_ERR_AUTH, "log in first: Authorization: Bearer <token>");
         return 0;
     }
-    if (auth_token_hash(v + 7, n - 7, r->token_hash) != JC_OK) {
+    if (auth_token_hash(tok, tlen, r->token_hash) != JC_OK) {
         http_reply_error(r, JC_ERR_AUTH, "malformed token");
         return 0;
     }

@@ -14,6 +14,7 @@
 #include "auth.h"
 #include "cli.h"
 #include "clock.h"
+#include "events.h"
 #include "dispatch.h"
 #include "eval.h"
 #include "photo.h"
@@ -46,6 +47,7 @@ typedef struct {
     h2o_accept_ctx_t accept_ctx;
     h2o_multithread_receiver_t receiver;
     jc_conn *db;
+    events_thread *events; /* live-update subscribers of this thread */
 } jc_thread;
 
 static const double latency_buckets[] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
@@ -315,6 +317,11 @@ void http_defer(jc_req *r, jc_deferred *d) {
     }
 }
 
+void events_handler(jc_req *r) {
+    jc_thread *t = r->thread;
+    events_subscribe(t->events, r);
+}
+
 /* ---- query strings ---------------------------------------------------------- */
 
 static int hexval(char c) {
@@ -465,7 +472,10 @@ static void *thread_main(void *arg) {
     h2o_socket_t *sock = h2o_evloop_socket_create(t->loop, t->fd, H2O_SOCKET_FLAG_DONT_READ);
     sock->data = t;
     h2o_socket_read_start(sock, on_accept);
-    while (!stop_flag) h2o_evloop_run(t->loop, 200);
+    while (!stop_flag) {
+        h2o_evloop_run(t->loop, 200);
+        events_tick(t->events);
+    }
     return NULL;
 }
 
@@ -604,7 +614,7 @@ int cmd_serve(int argc, char **argv) {
             store_close(srv.st);
             return JC_EXIT_FAIL;
         }
-        if (store_conn_open(srv.st, &t->db)) {
+        if (store_conn_open(srv.st, &t->db) || !(t->events = events_thread_new(t->db))) {
             fprintf(stderr, "jiceng serve: cannot open a read connection\n");
             store_close(srv.st);
             return JC_EXIT_FAIL;
