@@ -251,4 +251,8 @@ export default {
   'des.pv_title': 'This list changes the routing of {n} open case(s)', 'des.pv_sub': '({entries} entries in the new list, {checked} open cases checked). Publish it?',
   'des.pv_from': 'From', 'des.pv_to': 'To', 'des.pv_nobody': 'ownerless', 'des.pv_confirm': 'Publish', 'des.pv_more': '{n} more not shown',
   'des.pv_none': 'This list changes the routing of no open case',
+
+  'live.label': 'Live', 'live.on': 'Live updates connected', 'live.connecting': 'Reconnecting…', 'live.off': 'Not connected',
+  'live.new_case': 'New case {no} reported', 'live.new_alarm': 'Sensor alarm {what}', 'live.new_warning': 'New early warning {what}',
+  'live.stale': 'This page has updates.', 'live.reload': 'Refresh',
 };

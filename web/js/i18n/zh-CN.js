@@ -251,4 +251,8 @@ export default {
   'des.pv_title': '此清单将改变 {n} 个在办案件的派单', 'des.pv_sub': '（新清单 {entries} 条，检查了 {checked} 个在办案件）。确认后发布：',
   'des.pv_from': '原责任部门', 'des.pv_to': '新责任部门', 'des.pv_nobody': '无主', 'des.pv_confirm': '确认发布', 'des.pv_more': '另有 {n} 个未列出',
   'des.pv_none': '此清单不改变任何在办案件的派单',
+
+  'live.label': '实时', 'live.on': '实时更新已连接', 'live.connecting': '正在重新连接…', 'live.off': '未连接',
+  'live.new_case': '新案件 {no} 已上报', 'live.new_alarm': '感知告警 {what}', 'live.new_warning': '新预警 {what}',
+  'live.stale': '本页数据有更新。', 'live.reload': '刷新',
 };

@@ -99,14 +99,30 @@ export async function render(ctx) {
       const r = await get('/api/v1/cases?' + p);
       cases.push(...r.cases);
       before = r.next_before || null;
-      out.replaceChildren(caseTable(cases, { cols: ['no', 'title', 'category', 'area', 'state', 'dept', 'deadline', 'created'], select: bulk ? selected : null, onSelect }));
-      onSelect();
-      status.textContent = t(before ? 'queue.count_more' : 'queue.count', { n: cases.length });
-      more.hidden = !before;
+      draw();
     } catch (e) { out.replaceChildren(errorBox(e)); }
     more.disabled = false;
   }
+  function draw(fresh) {
+    out.replaceChildren(caseTable(cases, { cols: ['no', 'title', 'category', 'area', 'state', 'dept', 'deadline', 'created'], select: bulk ? selected : null, onSelect }));
+    if (fresh) for (const tr of out.querySelectorAll('tbody tr[data-id]')) if (fresh.has(+tr.dataset.id)) tr.classList.add('live-new');
+    onSelect();
+    status.textContent = t(before ? 'queue.count_more' : 'queue.count', { n: cases.length });
+    more.hidden = !before;
+  }
   more.addEventListener('click', load);
   await load();
+  // Live updates: reload the rows on screen in place (filters, selection and
+  // the bulk note stay); rows that are new since the last look are marked.
+  ctx.onLive(async () => {
+    const known = new Set(cases.map((c) => c.id));
+    const p = new URLSearchParams({ ...filters, limit: String(Math.min(500, Math.max(PAGE, cases.length))) });
+    const r = await get('/api/v1/cases?' + p);
+    cases.splice(0, cases.length, ...r.cases);
+    before = r.next_before || null;
+    const ids = new Set(cases.map((c) => c.id));
+    for (const id of [...selected]) if (!ids.has(id)) selected.delete(id);
+    draw(new Set(cases.filter((c) => !known.has(c.id)).map((c) => c.id)));
+  });
   return tickCountdowns(ctx.root);
 }
