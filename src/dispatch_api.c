@@ -413,6 +413,110 @@ static void h_calendar_del(jc_req *r) {
     api_defer(r, run_calendar_set, c, free);
 }
 
+/* ---- working hours ------------------------------------------------------------ */
+
+typedef struct {
+    calendar_interval iv[8];
+    size_t n;
+} hours_data;
+
+static json_t *hours_json(const calendar_interval *iv, size_t n) {
+    json_t *a = json_array();
+    for (size_t i = 0; i < n; i++) {
+        char from[8], to[8];
+        snprintf(from, sizeof from, "%02d:%02d", iv[i].start_min / 60, iv[i].start_min % 60);
+        snprintf(to, sizeof to, "%02d:%02d", iv[i].end_min / 60, iv[i].end_min % 60);
+        json_array_append_new(a, json_pack("[s,s]", from, to));
+    }
+    return a;
+}
+
+static void h_hours_get(jc_req *r) {
+    calendar_interval iv[8] = {{9 * 60, 12 * 60}, {13 * 60 + 30, 17 * 60 + 30}};
+    size_t n = 2;
+    sqlite3_stmt *s;
+    if (sqlite3_prepare_v2(store_sqlite_db(r->db), "SELECT value FROM meta WHERE key='dispatch.hours'", -1, &s,
+                           NULL) == SQLITE_OK) {
+        if (sqlite3_step(s) == SQLITE_ROW) {
+            const char *v = (const char *)sqlite3_column_text(s, 0);
+            size_t k = 0;
+            int a, b, used;
+            while (v && *v && k < 8 && sscanf(v, "%d-%d%n", &a, &b, &used) == 2) {
+                iv[k].start_min = a, iv[k].end_min = b, k++;
+                v += used;
+                if (*v == ',') v++;
+            }
+            if (k) n = k;
+        }
+        sqlite3_finalize(s);
+    }
+    http_reply_json(r, 200, json_pack("{s:o,s:s}", "intervals", hours_json(iv, n), "timezone", "Asia/Shanghai"));
+}
+
+static jc_err run_hours_put(jc_conn *w, jc_deferred *d) {
+    hours_data *h = d->data;
+    char v[160] = "", part[24];
+    for (size_t i = 0; i < h->n; i++) {
+        snprintf(part, sizeof part, "%s%d-%d", i ? "," : "", h->iv[i].start_min, h->iv[i].end_min);
+        strncat(v, part, sizeof v - strlen(v) - 1);
+    }
+    static const char sql[] =
+        "INSERT INTO meta(key, value) VALUES('dispatch.hours', ?) ON CONFLICT(key) DO UPDATE SET value=excluded.value";
+    sqlite3_stmt *s = store_sqlite_prepare(w, sql);
+    if (!s) return JC_ERR_DB;
+    sqlite3_bind_text(s, 1, v, -1, SQLITE_TRANSIENT);
+    if (sqlite3_step(s) != SQLITE_DONE) return JC_ERR_DB;
+    char note[200];
+    snprintf(note, sizeof note, "working hours %s (minutes after local midnight); new deadlines use them", v);
+    jc_err e;
+    if ((e = auth_audit(w, &d->user, "hours_set", note)) || (e = dispatch__bump(w))) return e;
+    d->body = json_pack("{s:o,s:s}", "intervals", hours_json(h->iv, h->n), "timezone", "Asia/Shanghai");
+    return JC_OK;
+}
+
+static int parse_hhmm(const char *s, int *min) {
+    int hh, mm, used = 0;
+    if (!s || sscanf(s, "%2d:%2d%n", &hh, &mm, &used) != 2 || s[used] || hh < 0 || hh > 24 || mm < 0 || mm > 59 ||
+        (hh == 24 && mm))
+        return -1;
+    *min = hh * 60 + mm;
+    return 0;
+}
+
+static void h_hours_put(jc_req *r) {
+    json_t *a = json_object_get(r->json, "intervals");
+    if (!json_is_array(a) || json_array_size(a) < 1 || json_array_size(a) > 8)
+        return http_reply_error(r, JC_ERR_INVALID, "intervals must list 1-8 [\"HH:MM\", \"HH:MM\"] pairs");
+    hours_data *h = calloc(1, sizeof *h);
+    if (!h) return http_reply_error(r, JC_ERR_NOMEM, "out of memory");
+    size_t i;
+    json_t *p;
+    json_array_foreach(a, i, p) {
+        int from, to;
+        if (!json_is_array(p) || json_array_size(p) != 2 ||
+            parse_hhmm(json_string_value(json_array_get(p, 0)), &from) ||
+            parse_hhmm(json_string_value(json_array_get(p, 1)), &to) || from >= to ||
+            (i && from < h->iv[i - 1].end_min)) {
+            free(h);
+            return http_reply_error(r, JC_ERR_INVALID,
+                                    "interval %zu: each is [\"HH:MM\", \"HH:MM\"], start before end, in order, not overlapping",
+                                    i + 1);
+        }
+        h->iv[i].start_min = from;
+        h->iv[i].end_min = to;
+    }
+    h->n = json_array_size(a);
+    calendar *probe = NULL; /* let the calendar module judge them too */
+    jc_err e = calendar_new(&probe);
+    if (!e) e = calendar_set_hours(probe, h->iv, h->n);
+    calendar_free(probe);
+    if (e) {
+        free(h);
+        return http_reply_error(r, JC_ERR_INVALID, "these working hours are not accepted");
+    }
+    api_defer(r, run_hours_put, h, free);
+}
+
 /* ---- whistles (吹哨报到) --------------------------------------------------------- */
 
 typedef struct {
@@ -747,6 +851,8 @@ static const jc_route routes[] = {
     {"POST", "/api/v1/duties/preview", h_duty_preview, R(ADMIN) | R(DISPATCHER), "*"},
     {"POST", "/api/v1/route/explain", h_explain, ACCESS_USER, "category,area,lon,lat,crs"},
     {"GET", "/api/v1/calendar", h_calendar, ACCESS_PUBLIC, NULL},
+    {"GET", "/api/v1/calendar/hours", h_hours_get, ACCESS_PUBLIC, NULL},
+    {"PUT", "/api/v1/calendar/hours", h_hours_put, R(ADMIN) | R(DISPATCHER), "intervals"},
     {"PUT", "/api/v1/calendar/days/:date", h_calendar_put, R(ADMIN) | R(DISPATCHER), "kind,name"},
     {"DELETE", "/api/v1/calendar/days/:date", h_calendar_del, R(ADMIN) | R(DISPATCHER), NULL},
     {"POST", "/api/v1/cases/:id/whistle", h_whistle, R(DISPATCHER) | R(COMMUNITY_STAFF) | R(SUPERVISOR),

@@ -280,3 +280,28 @@ test("a grid worker's patrol finding is registered and dispatched at once", asyn
   const r = await report('resident1', { title: '井盖缺失', category: '0201', ...pointIn(2, 2) });
   assert.equal(r.state, 'reported');
 });
+
+test('working hours are configurable, validated, audited, and used for new deadlines', async () => {
+  const def = await srv.api('GET', '/api/v1/calendar/hours');
+  assert.deepEqual(def.json.intervals, [['09:00', '12:00'], ['13:30', '17:30']]);
+  for (const bad of [[], [['9', '12']], [['12:00', '09:00']], [['09:00', '12:00'], ['11:00', '13:00']], [['09:00', '25:00']], 'x']) {
+    const r = await srv.api('PUT', '/api/v1/calendar/hours', { token: T.dispatcher, body: { intervals: bad } });
+    assert.equal(r.status, 400, JSON.stringify(bad));
+  }
+  assert.equal((await srv.api('PUT', '/api/v1/calendar/hours', { token: T.resident1, body: { intervals: [['00:00', '24:00']] } })).status, 403);
+  const ok = await srv.api('PUT', '/api/v1/calendar/hours', { token: T.dispatcher, body: { intervals: [['00:00', '24:00']] } });
+  assert.equal(ok.status, 200, ok.text);
+  assert.deepEqual((await srv.api('GET', '/api/v1/calendar/hours')).json.intervals, [['00:00', '24:00']]);
+  // a 1-working-hour accept limit (entry S-0104) now runs round the clock on a working day
+  const c = await report('resident1', { title: '垃圾', category: '0104', ...pointIn(1, 1) });
+  await act(c.id, 'register', 'dispatcher');
+  const ph = (await get(c.id)).phases[0];
+  const span = Date.parse(ph.deadline_at) - Date.parse(ph.start_at);
+  assert.ok(span >= 3600000, `span ${span}`);
+  const local = new Date(Date.now() + 8 * 3600000);
+  const ymd = local.toISOString().slice(0, 10), dow = local.getUTCDay();
+  const special = (await srv.api('GET', `/api/v1/calendar?year=${ymd.slice(0, 4)}`)).json.days.find(d => d.date === ymd);
+  const workday = special ? special.kind === 'adjusted_workday' : dow >= 1 && dow <= 5;
+  if (workday && local.getUTCHours() < 23) assert.ok(Math.abs(span - 3600000) < 2000, `span ${span} on a working day`);
+  await srv.api('PUT', '/api/v1/calendar/hours', { token: T.dispatcher, body: { intervals: [['09:00', '12:00'], ['13:30', '17:30']] } });
+});
