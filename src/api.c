@@ -236,6 +236,14 @@ static void h_logout(jc_req *r) {
     http_defer(r, d);
 }
 
+/* Public settings the browser needs before login. */
+static void h_config(jc_req *r) {
+    const char *t = http_tile_url();
+    json_t *o = json_pack("{s:s,s:s}", "version", JC_VERSION, "timezone", "Asia/Shanghai");
+    json_object_set_new(o, "tile_url", t[0] ? json_string(t) : json_null());
+    http_reply_json(r, 200, o);
+}
+
 static void h_me(jc_req *r) { http_reply_json(r, 200, api_user_json(&r->user)); }
 
 typedef struct {
@@ -918,6 +926,7 @@ static const jc_route core_routes[] = {
     {"POST", "/api/v1/session", h_login, ACCESS_PUBLIC, "name,password"},
     {"DELETE", "/api/v1/session", h_logout, ACCESS_USER, NULL},
     {"GET", "/api/v1/me", h_me, ACCESS_USER, NULL},
+    {"GET", "/api/v1/config", h_config, ACCESS_PUBLIC, NULL},
     {"GET", "/api/v1/events", events_handler, ACCESS_USER, NULL},
     {"POST", "/api/v1/me/password", h_me_password, ACCESS_USER, "old_password,new_password"},
     {"GET", "/api/v1/areas", h_areas, ACCESS_PUBLIC, NULL},

@@ -93,6 +93,9 @@ int http_query(const jc_req *r, const char *key, char *out, size_t outsz);
 /* The value of request header name (case-insensitive); 0 if absent. */
 int http_header(const jc_req *r, const char *name, const char **value, size_t *len);
 
+/* The map tile URL template given with `serve --tiles` ("" when none). */
+const char *http_tile_url(void);
+
 /* Store and the server's settings, for handlers. */
 jc_store *http_store(jc_server *s);
 

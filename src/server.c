@@ -68,6 +68,9 @@ struct jc_server {
 };
 
 static volatile sig_atomic_t stop_flag;
+static char tile_url[512]; /* serve --tiles */
+
+const char *http_tile_url(void) { return tile_url; }
 
 jc_store *http_store(jc_server *s) { return s->st; }
 
@@ -536,6 +539,8 @@ int cmd_serve(int argc, char **argv) {
         "  --listen   address to listen on (default 127.0.0.1:8080)\n"
         "  --threads  event-loop threads (default: number of cores)\n"
         "  --web      directory of the web UI's static files (default ./web)\n"
+        "  --tiles    a WGS-84 map tile URL template for the UI's maps, e.g. 天地图\n"
+        "             (default: none -- grids are drawn as vector shapes, no internet needed)\n"
         "  --mqtt URL  ingest sensor readings from mqtt://HOST:PORT (--mqtt-share GROUP, --mqtt-client-id ID)\n"
         "  --photos   directory of uploaded photos (default ./var/photos)\n"
         "The schema is migrated on start.  SIGINT/SIGTERM stop it after pending writes commit.\n";
@@ -552,6 +557,11 @@ int cmd_serve(int argc, char **argv) {
         if (!strcmp(a, "--db")) db = v;
         else if (!strcmp(a, "--listen")) listen_s = v;
         else if (!strcmp(a, "--web")) snprintf(srv.web_dir, sizeof srv.web_dir, "%s", v);
+        else if (!strcmp(a, "--tiles")) {
+            if (strncmp(v, "https://", 8) && strncmp(v, "http://", 7))
+                return cli_usage_error("serve", "--tiles must be an http(s) URL template with {z}/{x}/{y}");
+            snprintf(tile_url, sizeof tile_url, "%s", v);
+        }
         else if (!strcmp(a, "--model")) warning_set_model_path(v); /* docs/warnings.md */
         else if (!strcmp(a, "--mqtt")) mqtt_url = v;
         else if (!strcmp(a, "--mqtt-share")) mqtt_share = v;

@@ -34,13 +34,13 @@ test('live: a new case appears in the open queue, an accept on the open case pag
   assert.equal(r.status, 201, r.text);
   const { id, no } = r.json;
   const t0 = Date.now();
-  await page.waitForSelector(`#queue-status ~ .card tr[data-id="${id}"]`, { timeout: 3000 });
+  await page.waitForSelector(`#queue-status ~ .card tr[data-id="${id}"]`, { timeout: 8000 });
   console.log(`# the new case showed after ${Date.now() - t0} ms`);
   assert.equal(await page.evaluate(() => window.__noReload), 1, 'no reload');
   assert.equal(await page.evaluate(() => location.hash), hash, 'same address (filters kept)');
   assert.equal(await page.inputValue('input[name=bulk_note]'), '请尽快处理', 'the bulk note is kept');
   assert.ok(await page.$(`tr.live-new[data-id="${id}"]`), 'the new row is marked');
-  await page.waitForFunction((n) => document.querySelector('#toast.show')?.textContent.includes(`新案件 ${n} 已上报`), no, { timeout: 3000 });
+  await page.waitForFunction((n) => document.querySelector('#toast.show')?.textContent.includes(`新案件 ${n} 已上报`), no, { timeout: 8000 });
   assert.equal(await page.getAttribute('#live', 'data-live'), 'on');
   await shot(page, '7d-01-live-queue');
 
@@ -58,7 +58,7 @@ test('live: a new case appears in the open queue, an accept on the open case pag
     a = await srv.api('POST', `/api/v1/cases/${id}/dispatch`, { token: tok, body: { dept_id: cg.id } });
     assert.equal(a.status, 200, a.text);
   }
-  await deptPage.waitForSelector(`.page[data-page=inbox] tr[data-id="${id}"]`, { timeout: 3000 });
+  await deptPage.waitForSelector(`.page[data-page=inbox] tr[data-id="${id}"]`, { timeout: 8000 });
   assert.equal(await deptPage.evaluate(() => window.__noReload), 1, 'no reload of the inbox');
   assert.deepEqual(deptPage.errors, []);
   await deptPage.context().close();
@@ -69,7 +69,7 @@ test('live: a new case appears in the open queue, an accept on the open case pag
   const dept = await srv.login('dept_chengguan');
   a = await srv.api('POST', `/api/v1/cases/${id}/accept`, { token: dept, body: {} });
   assert.equal(a.status, 200, a.text);
-  await page.waitForFunction(() => document.querySelector('dd[data-field=state] .badge')?.dataset.state === 'accepted', null, { timeout: 3000 });
+  await page.waitForFunction(() => document.querySelector('dd[data-field=state] .badge')?.dataset.state === 'accepted', null, { timeout: 8000 });
   assert.equal(await page.evaluate(() => window.__noReload), 2, 'no reload');
   assert.equal(await page.evaluate(() => location.hash), '#/case/' + id);
   await shot(page, '7d-02-live-case');

@@ -1,8 +1,14 @@
 // map.js -- Leaflet maps drawn from the grids of GET /api/v1/areas as vector
-// shapes (no internet tiles). Leaflet is loaded on first use.
+// shapes (no internet tiles unless the server names a tile URL: serve
+// --tiles, GET /api/v1/config). Leaflet is loaded on first use.
 import { catalog } from '../catalog.js';
 
 let leaflet = null;
+let tilesP = null;
+function tileUrl() {
+  tilesP ||= fetch('/api/v1/config').then((r) => (r.ok ? r.json() : {})).then((c) => c.tile_url || null).catch(() => null);
+  return tilesP;
+}
 export async function loadLeaflet() {
   leaflet ||= import('/vendor/leaflet/dist/leaflet-src.esm.js');
   return leaflet;
@@ -19,6 +25,10 @@ export async function gridMap(el, opts = {}) {
   const remove = map.remove.bind(map);
   map.remove = () => { if (removed) return map; removed = true; map.stop(); return remove(); };
   map.attributionControl.setPrefix('Leaflet');
+  // A tile layer only when the server was started with --tiles (a WGS-84
+  // source such as 天地图); otherwise the grids alone, no internet needed.
+  const tiles = await tileUrl();
+  if (tiles) L.tileLayer(tiles, { maxZoom: 18, attribution: 'tiles' }).addTo(map);
   const areas = catalog().areas.filter((a) => a.geometry);
   const grids = areas.filter((x) => x.level === 'grid');
   const communities = areas.filter((x) => x.level === 'community');
