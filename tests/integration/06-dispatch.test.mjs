@@ -243,8 +243,8 @@ test('the calendar: official data, staff corrections audited', async () => {
 test('escalation: a reminder at 80 %, then overdue found again after a restart', async () => {
   const c = await report('resident1', { title: '占道', category: '0101', ...pointIn(1, 1) });
   await act(c.id, 'register', 'dispatcher');
-  await act(c.id, 'extend', 'dispatcher', { reason: '测试', deadline: new Date(Date.now() + 8000).toISOString() });
-  await new Promise(r => setTimeout(r, 7600)); // 80 % of ~8 s, plus one tick
+  await act(c.id, 'extend', 'dispatcher', { reason: '测试', deadline: new Date(Date.now() + 12000).toISOString() });
+  await new Promise(r => setTimeout(r, 11000)); // 80 % of ~12 s is 9.6 s, plus a tick; the deadline is 1 s away
   let k = await get(c.id);
   assert.ok(k.flags.includes('reminded'), JSON.stringify(k.flags));
   assert.ok(!k.flags.includes('overdue'));
