@@ -69,6 +69,12 @@ test('live: a new case appears in the open queue, an accept on the open case pag
   const dept = await srv.login('dept_chengguan');
   a = await srv.api('POST', `/api/v1/cases/${id}/accept`, { token: dept, body: {} });
   assert.equal(a.status, 200, a.text);
+  // The page redraws itself, or -- when it judges the user busy with a form --
+  // offers "本页数据有更新 刷新" instead of losing their input: either way the
+  // update arrived live.
+  await page.waitForFunction(() => document.querySelector('dd[data-field=state] .badge')?.dataset.state === 'accepted' ||
+    document.querySelector('#live-stale'), null, { timeout: 8000 });
+  if (await page.$('#live-stale')) await page.click('#live-stale button');
   await page.waitForFunction(() => document.querySelector('dd[data-field=state] .badge')?.dataset.state === 'accepted', null, { timeout: 8000 });
   assert.equal(await page.evaluate(() => window.__noReload), 2, 'no reload');
   assert.equal(await page.evaluate(() => location.hash), '#/case/' + id);
