@@ -148,14 +148,17 @@ live.on((ev) => {
   pending.push(ev);
   if (liveTimer) return;
   const gap = GAP[cur.page] || 1000;
-  liveTimer = setTimeout(() => runLive(cur), Math.max(50, lastRun + gap - Date.now()));
+  liveTimer = setTimeout(runLive, Math.max(50, lastRun + gap - Date.now()));
 });
 
-async function runLive(cur) {
+// Runs for the page shown when the timer fires: the user may have moved on
+// since the first event was queued, so the queue is filtered again for it.
+async function runLive() {
   liveTimer = null;
-  const events = pending;
+  const cur = current;
+  const events = pending.filter((ev) => cur && LIVE[cur.page] && (ev.type === 'resync' || LIVE[cur.page](ev, cur)));
   pending = [];
-  if (cur !== current || !events.length) return;
+  if (!events.length) return;
   lastRun = Date.now();
   if (cur.onLive) {
     try { await cur.onLive(events); } catch (e) { console.warn('live refresh', e); }
