@@ -156,7 +156,7 @@ static jc_err load_list(sqlite3 *db) {
 
 /* Parses meta('dispatch.hours'), "540-720,810-1050" (minutes after local
  * midnight), into iv; returns the count, 0 when absent or malformed. */
-static size_t parse_hours(const char *v, calendar_interval *iv, size_t max) {
+size_t dispatch__parse_hours(const char *v, calendar_interval *iv, size_t max) {
     size_t n = 0;
     while (v && *v && n < max) {
         int a, b, used = 0;
@@ -178,7 +178,7 @@ static jc_err load_calendar(sqlite3 *db) {
     if (sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE key='dispatch.hours'", -1, &s, NULL) == SQLITE_OK) {
         if (sqlite3_step(s) == SQLITE_ROW) {
             calendar_interval iv[8];
-            size_t n = parse_hours((const char *)sqlite3_column_text(s, 0), iv, 8);
+            size_t n = dispatch__parse_hours((const char *)sqlite3_column_text(s, 0), iv, 8);
             if (!n || calendar_set_hours(ctx.cal, iv, n) != JC_OK)
                 jc_log(JC_LOG_WARN, "dispatch: ignoring bad working hours in meta");
         }

@@ -114,17 +114,25 @@ static jc_err run_import(jc_conn *w, jc_deferred *d) {
     return JC_OK;
 }
 
-static void h_duty_import(jc_req *r) {
-    if (r->body_len == 0) return http_reply_error(r, JC_ERR_INVALID, "send the list as CSV in the body");
-    if (!jc_utf8_valid(r->body, r->body_len)) return http_reply_error(r, JC_ERR_INVALID, "the CSV is not valid UTF-8");
+/* Copies a CSV request body for a writer job; NULL after answering 4xx/503. */
+static import_data *csv_body(jc_req *r) {
+    if (r->body_len == 0) return http_reply_error(r, JC_ERR_INVALID, "send the list as CSV in the body"), NULL;
+    if (!jc_utf8_valid(r->body, r->body_len))
+        return http_reply_error(r, JC_ERR_INVALID, "the CSV is not valid UTF-8"), NULL;
     import_data *im = calloc(1, sizeof *im);
     if (!im || !(im->csv = malloc(r->body_len + 1))) {
         free(im);
-        return http_reply_error(r, JC_ERR_NOMEM, "out of memory");
+        return http_reply_error(r, JC_ERR_NOMEM, "out of memory"), NULL;
     }
     memcpy(im->csv, r->body, r->body_len);
     im->csv[r->body_len] = 0;
     im->len = r->body_len;
+    return im;
+}
+
+static void h_duty_import(jc_req *r) {
+    import_data *im = csv_body(r);
+    if (!im) return;
     http_query(r, "note", im->note, sizeof im->note);
     api_defer(r, run_import, im, import_free);
 }
@@ -142,51 +150,40 @@ static jc_err run_preview(jc_conn *w, jc_deferred *d) {
 }
 
 static void h_duty_preview(jc_req *r) {
-    if (r->body_len == 0) return http_reply_error(r, JC_ERR_INVALID, "send the list as CSV in the body");
-    if (!jc_utf8_valid(r->body, r->body_len)) return http_reply_error(r, JC_ERR_INVALID, "the CSV is not valid UTF-8");
-    import_data *im = calloc(1, sizeof *im);
-    if (!im || !(im->csv = malloc(r->body_len + 1))) {
-        free(im);
-        return http_reply_error(r, JC_ERR_NOMEM, "out of memory");
-    }
-    memcpy(im->csv, r->body, r->body_len);
-    im->csv[r->body_len] = 0;
-    im->len = r->body_len;
-    api_defer(r, run_preview, im, import_free);
+    import_data *im = csv_body(r);
+    if (im) api_defer(r, run_preview, im, import_free);
 }
 
-static void h_duty_missing(jc_req *r) {
-    sqlite3_stmt *s;
-    if (sqlite3_prepare_v2(store_sqlite_db(r->db),
-                           "SELECT c.code, c.name, (SELECT count(*) FROM cases k WHERE k.category=c.code"
-                           " AND (k.flags & 1) != 0 AND k.state NOT IN ('closed','rated','voided','merged'))"
-                           " FROM categories c WHERE NOT EXISTS (SELECT 1 FROM duty_lists l,"
-                           " json_each('[]') WHERE 0) ORDER BY c.code", -1, &s, NULL) != SQLITE_OK)
-        return http_reply_error(r, JC_ERR_DB, "missing");
-    /* Which categories the active list covers is known to the writer's
-     * context; here we report, per category, the ownerless open cases and
-     * whether the active CSV mentions the category at all. */
-    sqlite3_stmt *l;
-    const char *csv = "";
-    if (sqlite3_prepare_v2(store_sqlite_db(r->db), "SELECT csv FROM duty_lists WHERE active=1", -1, &l, NULL) ==
-            SQLITE_OK && sqlite3_step(l) == SQLITE_ROW)
-        csv = (const char *)sqlite3_column_text(l, 0);
+/* Categories the active list does not cover, and those with ownerless open
+ * cases: on the writer, where the parsed list lives. */
+static jc_err run_missing(jc_conn *w, jc_deferred *d) {
+    jc_err e = dispatch__ensure(w);
+    if (e) return e;
+    const duty_list *l = dispatch__list(NULL);
+    static const char sql[] =
+        "SELECT c.code, c.name, (SELECT count(*) FROM cases k WHERE k.category=c.code"
+        " AND (k.flags & 1) != 0 AND k.state NOT IN ('closed','rated','voided','merged'))"
+        " FROM categories c ORDER BY c.code";
+    sqlite3_stmt *s = store_sqlite_prepare(w, sql);
+    if (!s) return JC_ERR_DB;
     json_t *arr = json_array();
     while (sqlite3_step(s) == SQLITE_ROW) {
         const char *code = (const char *)sqlite3_column_text(s, 0);
-        char needle[40];
-        snprintf(needle, sizeof needle, ",%s,", code);
-        int covered = strstr(csv, needle) != NULL;
+        int covered = 0;
+        for (size_t i = 0; l && i < duty_list_count(l) && !covered; i++)
+            covered = !strcmp(duty_list_get(l, i)->category, code);
         int64_t ownerless = sqlite3_column_int64(s, 2);
         if (covered && !ownerless) continue;
         json_array_append_new(arr, json_pack("{s:s,s:s,s:b,s:I}", "category", code, "name",
                                              sqlite3_column_text(s, 1), "in_list", covered,
                                              "ownerless_open_cases", (json_int_t)ownerless));
     }
-    sqlite3_finalize(l);
-    sqlite3_finalize(s);
-    http_reply_json(r, 200, json_pack("{s:o}", "missing", arr));
+    sqlite3_reset(s);
+    d->body = json_pack("{s:o}", "missing", arr);
+    return JC_OK;
 }
+
+static void h_duty_missing(jc_req *r) { api_defer(r, run_missing, NULL, NULL); }
 
 /* ---- routing preview ------------------------------------------------------ */
 
@@ -432,21 +429,15 @@ static json_t *hours_json(const calendar_interval *iv, size_t n) {
 }
 
 static void h_hours_get(jc_req *r) {
-    calendar_interval iv[8] = {{9 * 60, 12 * 60}, {13 * 60 + 30, 17 * 60 + 30}};
+    calendar_interval iv[8] = {{9 * 60, 12 * 60}, {13 * 60 + 30, 17 * 60 + 30}}; /* calendar.c's defaults */
     size_t n = 2;
     sqlite3_stmt *s;
     if (sqlite3_prepare_v2(store_sqlite_db(r->db), "SELECT value FROM meta WHERE key='dispatch.hours'", -1, &s,
                            NULL) == SQLITE_OK) {
         if (sqlite3_step(s) == SQLITE_ROW) {
-            const char *v = (const char *)sqlite3_column_text(s, 0);
-            size_t k = 0;
-            int a, b, used;
-            while (v && *v && k < 8 && sscanf(v, "%d-%d%n", &a, &b, &used) == 2) {
-                iv[k].start_min = a, iv[k].end_min = b, k++;
-                v += used;
-                if (*v == ',') v++;
-            }
-            if (k) n = k;
+            calendar_interval set[8];
+            size_t k = dispatch__parse_hours((const char *)sqlite3_column_text(s, 0), set, 8);
+            if (k) memcpy(iv, set, k * sizeof *iv), n = k;
         }
         sqlite3_finalize(s);
     }

@@ -16,5 +16,7 @@ jc_err dispatch__bump(jc_conn *w) JC_MUST_CHECK;
 const duty_list *dispatch__list(int *version);
 calendar *dispatch__calendar(void);
 geo_index *dispatch__grids(void);
+/* "540-720,810-1050" (meta 'dispatch.hours') into iv; 0 when malformed. */
+size_t dispatch__parse_hours(const char *v, calendar_interval *iv, size_t max);
 
 #endif
