@@ -313,6 +313,7 @@ static jc_err run_case_create(jc_conn *w, jc_deferred *d) {
         snprintf(d->message, sizeof d->message, "%s", why.message);
         return e;
     }
+    int chained = k->has_point; /* a point may have merged it into a nearby open case */
     if (!strcmp(k->source, "patrol") && k->state == ST_REPORTED &&
         (d->user.role == ROLE_GRID_WORKER || d->user.role == ROLE_COMMUNITY_STAFF)) {
         /* a grid worker's own finding needs no one to confirm it: registered
@@ -321,9 +322,10 @@ static jc_err run_case_create(jc_conn *w, jc_deferred *d) {
             snprintf(d->message, sizeof d->message, "%s", why.message);
             return e;
         }
+        chained = 1;
     }
-    if (1) {
-        /* creation may have chained a merge: answer with the stored row */
+    if (chained) {
+        /* answer with the row as the chained actions left it */
         jc_case now_k;
         if ((e = store_case_get(w, k->id, &now_k))) return e;
         case_clear(k);
