@@ -15,6 +15,7 @@
 #include "events.h"
 #include "geo.h"
 #include "sensor.h"
+#include "websession.h"
 
 #include <jansson.h>
 #include <sodium.h>
@@ -149,12 +150,24 @@ typedef struct {
     char pw_hash[160];     /* the stored hash (or a dummy for unknown users) */
     char password[256];
     int known;
+    char cookie[160];      /* Set-Cookie for a browser login ("cookie": true) */
+    json_t *body;          /* its reply, sent with the cookie by login_render */
 } session_data;
 
 static void session_free(void *p) {
     session_data *s = p;
     if (s) sodium_memzero(s->password, sizeof s->password);
+    if (s) json_decref(s->body);
     free(s);
+}
+
+/* A browser login: the cookie goes out only with a committed session. */
+static json_t *login_render(jc_deferred *d) {
+    session_data *s = d->data;
+    http_deferred_header(d, "set-cookie", s->cookie);
+    json_t *b = s->body;
+    s->body = NULL;
+    return b;
 }
 
 /* On a worker thread: argon2id takes tens of milliseconds by design. */
@@ -181,6 +194,8 @@ static jc_err run_login(jc_conn *w, jc_deferred *d) {
 static void h_login(jc_req *r) {
     const char *name, *pw;
     if (api_need_str(r, "name", 63, &name) < 0 || api_need_str(r, "password", 255, &pw) < 0) return;
+    int cookie = websession_wants_cookie(r);
+    if (cookie < 0) return;
     jc_user u;
     jc_err e = store_user_by_name(r->db, name, &u);
     if (e && e != JC_ERR_NOTFOUND) return http_reply_error(r, e, "login failed");
@@ -212,10 +227,23 @@ static void h_login(jc_req *r) {
     d->status = 200;
     if (s->known)
         d->body = json_pack("{s:s,s:s,s:o}", "token", token, "expires_at", exp, "user", api_user_json(&u));
+    if (cookie && d->body && websession_cookie_value(r, token, s->cookie, sizeof s->cookie) == 0) {
+        char csrf[65];
+        websession_csrf(s->token_hash, csrf);
+        json_object_set_new(d->body, "csrf", json_string(csrf));
+        s->body = d->body; /* sent by login_render, after the commit, with the cookie */
+        d->body = NULL;
+        d->render = login_render;
+    }
     http_defer(r, d);
 }
 
 static json_t *sessions_ended(jc_deferred *d);
+
+static json_t *logout_render(jc_deferred *d) {
+    http_deferred_header(d, "set-cookie", websession_clear_cookie);
+    return sessions_ended(d);
+}
 
 static jc_err run_logout(jc_conn *w, jc_deferred *d) {
     d->status = 200;
@@ -230,7 +258,7 @@ static void h_logout(jc_req *r) {
         return http_reply_error(r, JC_ERR_NOMEM, "out of memory");
     }
     d->run = run_logout;
-    d->render = sessions_ended; /* after the commit: forget cached sessions */
+    d->render = logout_render; /* after the commit: clear the cookie, forget cached sessions */
     d->data = th;
     d->free_data = free;
     http_defer(r, d);
@@ -925,7 +953,7 @@ static void h_user_add(jc_req *r) {
 #define STAFF (R(GRID_WORKER) | R(COMMUNITY_STAFF) | R(DISPATCHER) | R(DEPT_STAFF) | R(SUPERVISOR) | R(ADMIN))
 
 static const jc_route core_routes[] = {
-    {"POST", "/api/v1/session", h_login, ACCESS_PUBLIC, "name,password"},
+    {"POST", "/api/v1/session", h_login, ACCESS_PUBLIC, "name,password,cookie"},
     {"DELETE", "/api/v1/session", h_logout, ACCESS_USER, NULL},
     {"GET", "/api/v1/me", h_me, ACCESS_USER, NULL},
     {"GET", "/api/v1/config", h_config, ACCESS_PUBLIC, NULL},
@@ -963,6 +991,7 @@ static const jc_route_table *const tables[] = {
     &api_sensor_routes,
     &api_stats_routes,
     &api_warning_routes,
+    &api_websession_routes,
 };
 
 /* Matches r->path against pattern ("/api/v1/cases/:id"), capturing :params
@@ -1032,12 +1061,15 @@ static int authenticate(jc_req *r) {
     char qtok[80];
     const char *tok;
     size_t tlen;
+    int cookie = 0;
     if (http_header(r, "authorization", &v, &n) && n >= 7 && !strncasecmp(v, "Bearer ", 7)) {
         tok = v + 7;
         tlen = n - 7;
     } else if (!strcmp(r->path, "/api/v1/events") && http_query(r, "token", qtok, sizeof qtok)) {
         tok = qtok; /* EventSource cannot send headers: the live stream takes ?token= */
         tlen = strlen(qtok);
+    } else if (websession_cookie(r, &tok, &tlen)) {
+        cookie = 1; /* the browser's HttpOnly cookie: writes need X-CSRF-Token */
     } else {
         http_reply_error(r, JC_ERR_AUTH, "log in first: Authorization: Bearer <token>");
         return 0;
@@ -1053,7 +1085,7 @@ static int authenticate(jc_req *r) {
         !memcmp(session_cache[slot].hash, r->token_hash, 65)) {
         r->user = session_cache[slot].user;
         r->authed = 1;
-        return 1;
+        return !cookie || websession_csrf_check(r);
     }
     jc_err e = store_session_user(r->db, r->token_hash, now, &r->user);
     if (e) {
@@ -1065,7 +1097,7 @@ static int authenticate(jc_req *r) {
     session_cache[slot].checked_ms = now;
     session_cache[slot].gen = gen;
     r->authed = 1;
-    return 1;
+    return !cookie || websession_csrf_check(r);
 }
 
 /* Checks the body against the route's fields: a JSON object, valid UTF-8, no

@@ -86,6 +86,10 @@ jc_deferred *http_deferred_new(jc_req *r);
 /* Queues d; the request is answered when it has committed.  On failure to
  * queue, answers 503 and frees d. */
 void http_defer(jc_req *r, jc_deferred *d);
+/* Adds a response header (name lower-case; both copied) to d's reply.  Only
+ * from d->render: it runs on the serving thread after the commit, for a
+ * successful write, while the request is still open. */
+void http_deferred_header(jc_deferred *d, const char *name, const char *value);
 
 /* Query-string value of key into out (URL-decoded); 0 if absent. */
 int http_query(const jc_req *r, const char *key, char *out, size_t outsz);
@@ -128,6 +132,7 @@ extern const jc_route_table api_eval_routes;
 extern const jc_route_table api_sensor_routes;
 extern const jc_route_table api_stats_routes;
 extern const jc_route_table api_warning_routes;
+extern const jc_route_table api_websession_routes;
 
 /* ---- helpers for handlers (api.c) ----------------------------------------- */
 /* Body field readers: 0 absent, 1 present (*out set), -1 invalid (already

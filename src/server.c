@@ -195,6 +195,13 @@ static async_t *async_of(jc_deferred *d) {
     return (async_t *)((char *)d - offsetof(async_t, d));
 }
 
+void http_deferred_header(jc_deferred *d, const char *name, const char *value) {
+    async_t *a = async_of(d);
+    if (!a->req) return;
+    h2o_iovec_t n = h2o_strdup(&a->req->pool, name, SIZE_MAX), v = h2o_strdup(&a->req->pool, value, SIZE_MAX);
+    h2o_add_header_by_str(&a->req->pool, &a->req->res.headers, n.base, n.len, 1, NULL, v.base, v.len);
+}
+
 static void async_free(async_t *a) {
     if (a->d.free_data) a->d.free_data(a->d.data);
     json_decref(a->d.body);
