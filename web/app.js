@@ -1,6 +1,6 @@
 // app.js -- boots the single-page app: the shell (header, navigation,
 // language switch, user menu), the hash router and the page lifecycle.
-import { getUser, onSessionChange, logout } from './js/api.js';
+import { getUser, onSessionChange, logout, restoreSession } from './js/api.js';
 import { t, getLang, setLang, LANGS } from './js/i18n.js';
 import { h, toast } from './js/ui.js';
 import { routes, HOME, match, allowed } from './js/routes.js';
@@ -63,7 +63,7 @@ function renderShell(activePath) {
 }
 
 async function doLogout() {
-  live.close(); // before the token goes, so the stream does not retry with it
+  live.close(); // before the session goes, so the stream does not retry with it
   await logout();
   toast(t('login.bye'));
   navigate('/login');
@@ -190,7 +190,10 @@ function showStale() {
 }
 function clearStale() { staleEl?.remove(); staleEl = null; }
 
-live.start();
-onSessionChange((s) => { if (!s && !location.hash.startsWith('#/login')) navigate('/login'); });
-window.addEventListener('hashchange', render);
-render();
+// Who is logged in on this browser (the HttpOnly session cookie), then the first page.
+restoreSession().finally(() => {
+  live.start();
+  onSessionChange((s) => { if (!s && !location.hash.startsWith('#/login')) navigate('/login'); });
+  window.addEventListener('hashchange', render);
+  render();
+});

@@ -5,7 +5,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer } from './lib.mjs';
-import { launch, openPage, uiLogin, visit, shot, noI18nGaps, haveChromium } from './ui-lib.mjs';
+import { launch, openPage, uiLogin, visit, shot, noI18nGaps, haveChromium, sessionToken, scriptVisibleState } from './ui-lib.mjs';
 
 let srv, browser;
 before(async () => {
@@ -31,8 +31,9 @@ test('a resident cannot reach the dispatcher pages: hidden, refused by the route
     assert.equal(await page.$('.page'), null, p + ' page not rendered');
   }
   await shot(page, '15-resident-forbidden');
-  // The API refuses too, with the resident's own token taken from the page.
-  const token = await page.evaluate(() => JSON.parse(sessionStorage.getItem('jiceng.session')).token);
+  // The API refuses too, with the resident's own token taken from the browser's cookie.
+  const token = await sessionToken(page);
+  assert.match(token, /^[0-9a-f]{64}$/);
   const own = (await srv.api('GET', '/api/v1/cases', { token })).json.cases;
   assert.ok(own.length > 0 && own.every((c) => c.reporter_id === own[0].reporter_id));
   const reported = own.find((c) => c.state === 'reported');
@@ -79,11 +80,20 @@ test('login by keyboard, deep link after login, logout forgets the token', async
   await page.keyboard.press('Enter');
   await page.waitForSelector('.page[data-page=queue]');
   assert.equal(await page.inputValue('select[name=state]'), 'reported', 'came back to the deep link');
-  const token = await page.evaluate(() => JSON.parse(sessionStorage.getItem('jiceng.session')).token);
+  const token = await sessionToken(page);
   assert.equal((await srv.api('GET', '/api/v1/me', { token })).status, 200);
+  // The session token is in the HttpOnly cookie only: no script-readable storage holds it.
+  const cookie = (await page.context().cookies()).find((c) => c.name === 'jiceng_session');
+  assert.equal(cookie.httpOnly, true);
+  assert.equal(cookie.sameSite, 'Strict');
+  assert.ok(!(await scriptVisibleState(page)).includes(token), 'token not in sessionStorage, localStorage or document.cookie');
+  // A reload keeps the login (the cookie) and learns who it is from GET /api/v1/session.
+  await page.reload();
+  await page.waitForSelector('.page[data-page=queue]');
+  assert.ok(!(await scriptVisibleState(page)).includes(token));
   await page.click('#logout');
   await page.waitForSelector('#login-form');
-  assert.equal(await page.evaluate(() => sessionStorage.getItem('jiceng.session')), null);
+  assert.equal(await sessionToken(page), null, 'logout removed the cookie');
   assert.equal((await srv.api('GET', '/api/v1/me', { token })).status, 401, 'the server ended the session');
   // The only console error allowed is the refused wrong password (401).
   assert.deepEqual(page.errors.filter((e) => !/status of 401/.test(e)), []);

@@ -19,7 +19,7 @@ export async function launch() {
   });
 }
 
-// A page in its own context (own sessionStorage), with every console error and
+// A page in its own context (own cookies and storage), with every console error and
 // uncaught exception recorded in page.errors.
 export async function openPage(browser, srv, { viewport = { width: 1280, height: 900 }, lang, ...ctxOpts } = {}) {
   const context = await browser.newContext({ viewport, locale: 'zh-CN', timezoneId: 'Asia/Shanghai', ...ctxOpts });
@@ -48,6 +48,19 @@ export async function visit(page, hash, pageName) {
   await page.go(hash);
   await page.waitForSelector(`.page[data-page="${pageName}"]`);
   await page.waitForFunction(() => !document.querySelector('#main [role=status].muted') || document.querySelector('.page'));
+}
+
+// The session token of a page's login: the HttpOnly cookie, which only the
+// browser (and Playwright) can read -- the page's scripts never see it.
+export async function sessionToken(page) {
+  const c = (await page.context().cookies()).find((x) => x.name === 'jiceng_session');
+  return c ? c.value : null;
+}
+
+// Everything the page's scripts could read: both storages and document.cookie.
+export async function scriptVisibleState(page) {
+  return page.evaluate(() => JSON.stringify({
+    session: Object.entries(sessionStorage), local: Object.entries(localStorage), cookie: document.cookie }));
 }
 
 export async function shot(page, name) {

@@ -1,9 +1,10 @@
-// api.js -- the JSON API client. The session token lives in memory and in
-// sessionStorage (so a reload keeps the login, closing the tab ends it).
-const KEY = 'jiceng.session';
+// api.js -- the JSON API client.  The browser's login is an HttpOnly cookie
+// (jiceng_session, set by POST /api/v1/session with "cookie": true; scripts
+// cannot read it).  This module keeps only the user and the CSRF token, in
+// memory: every write sends X-CSRF-Token, and a page load asks
+// GET /api/v1/session who is logged in (docs/api.md "Browser sessions").
 
-let session = null;
-try { session = JSON.parse(sessionStorage.getItem(KEY) || 'null'); } catch { session = null; }
+let session = null; // {user, csrf}
 
 const listeners = new Set();
 
@@ -12,12 +13,28 @@ export function getUser() { return session?.user || null; }
 
 export function setSession(s) {
   session = s;
-  if (s) sessionStorage.setItem(KEY, JSON.stringify(s));
-  else sessionStorage.removeItem(KEY);
   for (const f of listeners) f(session);
 }
 
 export function onSessionChange(f) { listeners.add(f); return () => listeners.delete(f); }
+
+// Headers a raw fetch() needs for a write made with the cookie.
+export function csrfHeaders(method = 'POST') {
+  return method === 'GET' || method === 'HEAD' || !session?.csrf ? {} : { 'x-csrf-token': session.csrf };
+}
+
+// Asks the server who is logged in on this browser (the cookie); sets the
+// session (or none) and returns the user.
+export async function restoreSession() {
+  let r = null;
+  try {
+    const res = await fetch('/api/v1/session', { cache: 'no-store' });
+    if (res.ok) r = await res.json();
+  } catch { r = null; }
+  const s = r?.user ? { user: r.user, csrf: r.csrf } : null;
+  if ((s?.csrf || null) !== (session?.csrf || null) || (s && !session)) setSession(s);
+  return s?.user || null;
+}
 
 export class ApiError extends Error {
   constructor(status, code, message) {
@@ -28,9 +45,8 @@ export class ApiError extends Error {
 }
 
 // api(method, path, body?) -> parsed JSON; throws ApiError on 4xx/5xx.
-export async function api(method, path, body) {
-  const headers = {};
-  if (session?.token) headers.authorization = 'Bearer ' + session.token;
+export async function api(method, path, body, retried = false) {
+  const headers = { ...csrfHeaders(method) };
   let payload;
   if (body !== undefined) {
     headers['content-type'] = 'application/json';
@@ -47,7 +63,11 @@ export async function api(method, path, body) {
   try { json = text ? JSON.parse(text) : null; } catch { json = null; }
   if (!res.ok) {
     const err = new ApiError(res.status, json?.error?.code || 'http', json?.error?.message || text);
-    // A token the server no longer accepts: forget it (the router shows the login page).
+    // The CSRF token of an older login (another tab logged in again): fetch
+    // the current one and try once more.
+    if (res.status === 403 && !retried && /X-CSRF-Token/.test(err.message) && await restoreSession())
+      return api(method, path, body, true);
+    // A session the server no longer accepts: forget it (the router shows the login page).
     if (res.status === 401 && session && path !== '/api/v1/session') setSession(null);
     throw err;
   }
@@ -58,8 +78,9 @@ export const get = (p) => api('GET', p);
 export const post = (p, b) => api('POST', p, b);
 
 export async function login(name, password) {
-  const r = await api('POST', '/api/v1/session', { name, password });
-  setSession({ token: r.token, expires_at: r.expires_at, user: r.user });
+  // The session token stays in the HttpOnly cookie; only the CSRF token is kept.
+  const r = await api('POST', '/api/v1/session', { name, password, cookie: true });
+  setSession({ user: r.user, csrf: r.csrf });
   return r.user;
 }
 

@@ -10,7 +10,7 @@ import { h, toast } from './ui.js';
 import { categoryName, areaName } from './catalog.js';
 
 let es = null;          // the EventSource
-let token = null;       // the token it was opened with
+let key = null;         // the login it was opened for (its CSRF token)
 let retryTimer = null;
 let retryMs = 2000;
 let hadError = false;
@@ -53,11 +53,12 @@ function notify(ev) {
     toast(t('live.new_warning', { what: [ev.category ? categoryName(ev.category) : null, ev.area ? areaName(ev.area) : null].filter(Boolean).join(' · ') }));
 }
 
-function open(tok) {
+// The stream is authenticated by the session cookie (no token in the URL).
+function open(k) {
   close();
-  token = tok;
+  key = k;
   setState('connecting');
-  try { es = new EventSource('/api/v1/events?token=' + encodeURIComponent(tok)); } catch (e) { console.warn('live', e); retry(); return; }
+  try { es = new EventSource('/api/v1/events'); } catch (e) { console.warn('live', e); retry(); return; }
   es.onopen = () => {
     setState('on');
     retryMs = 2000;
@@ -82,27 +83,27 @@ function open(tok) {
 }
 
 function retry() {
-  const tok = token;
+  const k = key;
   if (es) { es.close(); es = null; }
   setState('connecting');
   clearTimeout(retryTimer);
-  retryTimer = setTimeout(() => { if (tok && getSession()?.token === tok) open(tok); }, retryMs);
+  retryTimer = setTimeout(() => { if (k && getSession()?.csrf === k) open(k); }, retryMs);
   retryMs = Math.min(retryMs * 2, 60000);
 }
 
 export function close() {
   clearTimeout(retryTimer);
   if (es) { es.close(); es = null; }
-  token = null;
+  key = null;
   hadError = false;
   setState('off');
 }
 
-// Follows the session: open after login, close on logout, reopen on a new token.
+// Follows the session: open after login, close on logout, reopen on a new login.
 export function start() {
   const sync = (s) => {
-    if (!s?.token) close();
-    else if (s.token !== token) open(s.token);
+    if (!s?.csrf) close();
+    else if (s.csrf !== key) open(s.csrf);
   };
   onSessionChange(sync);
   sync(getSession());

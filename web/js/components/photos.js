@@ -4,7 +4,7 @@
 // and the thumbnails of a case (GET /api/v1/cases/:id/photos).
 import { h, nextId } from '../ui.js';
 import { t } from '../i18n.js';
-import { get, post, getSession, ApiError } from '../api.js';
+import { get, post, csrfHeaders, ApiError } from '../api.js';
 
 const TYPES = ['image/jpeg', 'image/png', 'image/webp'];
 const MAX = 8 * 1024 * 1024;
@@ -29,7 +29,7 @@ export async function uploadPhoto(file) {
   const blob = await normalise(file);
   let res;
   try {
-    res = await fetch('/api/v1/photos', { method: 'POST', body: blob, headers: { authorization: 'Bearer ' + getSession()?.token, 'content-type': blob.type } });
+    res = await fetch('/api/v1/photos', { method: 'POST', body: blob, headers: { ...csrfHeaders('POST'), 'content-type': blob.type } });
   } catch (e) { throw new ApiError(0, 'network', e.message); }
   const json = await res.json().catch(() => null);
   if (!res.ok) throw new ApiError(res.status, json?.error?.code || 'http', json?.error?.message);

@@ -9,7 +9,7 @@
 // (POST /api/v1/duties/preview) with a confirm button.
 import { h, field, select, pageTitle, errorBox, errorText, toast, fmtTime, loading } from '../ui.js';
 import { t, getLang } from '../i18n.js';
-import { get, post, api, getSession, ApiError } from '../api.js';
+import { get, post, api, csrfHeaders, ApiError } from '../api.js';
 import { catalog, categoryName, areasOf, childrenOf, areaLabel } from '../catalog.js';
 import { gridMap } from '../components/map.js';
 
@@ -40,7 +40,7 @@ async function duties(panel, ctx) {
     field(t('des.csv_file'), file, t('des.csv_hint')), field(t('des.version_note'), note),
     h('div', { class: 'btn-row' }, h('button', { type: 'submit', class: 'btn primary' }, t('des.upload'))), result);
   const csvPost = async (path, body) => {
-    const res = await fetch(path, { method: 'POST', body, headers: { authorization: 'Bearer ' + getSession()?.token, 'content-type': 'text/csv; charset=utf-8' } });
+    const res = await fetch(path, { method: 'POST', body, headers: { ...csrfHeaders('POST'), 'content-type': 'text/csv; charset=utf-8' } });
     const json = await res.json().catch(() => null);
     if (!res.ok) throw new ApiError(res.status, json?.error?.code, json?.error?.message);
     return json;
