@@ -39,8 +39,24 @@ typedef struct {
     uint32_t sig[DEDUP_K];
     int live;
     uint64_t cell;  /* spatial cell (see cell_key) */
-    uint32_t cnext; /* next entry in the cell's bucket, index + 1 */
 } entry;
+
+/* What a place query reads of each entry in a cell, kept together so that a
+ * crowded cell is one sequential scan instead of a pointer chase through
+ * the (large) entries. */
+typedef struct {
+    double lon, lat;
+    int64_t time_ms;
+    uint32_t ei;
+} slot;
+
+/* One spatial cell (per category when same_category_only): its entries. */
+typedef struct {
+    uint64_t key;
+    int used;
+    uint32_t n, cap;
+    slot *s;
+} cell;
 
 typedef struct {
     uint64_t key;
@@ -61,10 +77,17 @@ struct dedup_index {
     size_t count;
     int64_t newest_ms;
     int have_newest;
-    uint32_t *cheads; /* spatial buckets: cell hash -> entry index + 1 */
-    size_t cmask;
+    cell *cells;      /* open addressing by cell key; a cell stays once used */
+    size_t cmask, cused;
     double cell_deg;  /* cell edge in degrees: max_dist_m of latitude */
+    /* the signature of the last text seen: a query and the add that follows
+     * it for the same report compute it once */
+    char *last_text;
+    size_t last_len;
+    uint32_t last_sig[DEDUP_K];
 };
+
+#define LAST_TEXT_MAX 8192
 
 /* The spatial cell of a point: squares of max_dist_m (in latitude) so that
  * every report within max_dist_m lies in the 3 x (2k+1) cells around it. */
@@ -158,9 +181,9 @@ jc_err dedup_new(const dedup_params *p, dedup_index **out) {
     }
     ix->hmask = hs - 1;
     size_t cs = 1024;
-    while (cs < p->max_entries / 2) cs <<= 1;
-    ix->cheads = calloc(cs, sizeof *ix->cheads);
-    if (!ix->cheads) {
+    ix->cells = calloc(cs, sizeof *ix->cells);
+    ix->last_text = malloc(LAST_TEXT_MAX);
+    if (!ix->cells || !ix->last_text) {
         dedup_free(ix);
         return JC_ERR_NOMEM;
     }
@@ -173,11 +196,78 @@ jc_err dedup_new(const dedup_params *p, dedup_index **out) {
 void dedup_free(dedup_index *ix) {
     if (!ix) return;
     free(ix->e), free(ix->nodes), free(ix->freelist), free(ix->fifo), free(ix->heads);
-    free(ix->cheads);
+    if (ix->cells)
+        for (size_t i = 0; i <= ix->cmask; i++) free(ix->cells[i].s);
+    free(ix->cells);
+    free(ix->last_text);
     free(ix);
 }
 
 size_t dedup_count(const dedup_index *ix) { return ix->count; }
+
+/* The cell of a key, or NULL. */
+static cell *cell_find(const dedup_index *ix, uint64_t key) {
+    for (size_t i = mix64(key) & ix->cmask;; i = (i + 1) & ix->cmask) {
+        cell *c = &ix->cells[i];
+        if (!c->used) return NULL;
+        if (c->key == key) return c;
+    }
+}
+
+/* The cell of a key, created when missing (the table grows at half full,
+ * dropping cells that have become empty). */
+static cell *cell_get(dedup_index *ix, uint64_t key) {
+    cell *c = cell_find(ix, key);
+    if (c) return c;
+    if ((ix->cused + 1) * 2 > ix->cmask + 1) {
+        size_t live = 0;
+        for (size_t i = 0; i <= ix->cmask; i++) live += ix->cells[i].used && ix->cells[i].n;
+        size_t ns = 1024;
+        while (ns < (live + 1) * 4) ns <<= 1;
+        cell *nc = calloc(ns, sizeof *nc);
+        if (!nc) return NULL;
+        for (size_t i = 0; i <= ix->cmask; i++) {
+            cell *o = &ix->cells[i];
+            if (!o->used) continue;
+            if (!o->n) {
+                free(o->s);
+                continue;
+            }
+            size_t j = mix64(o->key) & (ns - 1);
+            while (nc[j].used) j = (j + 1) & (ns - 1);
+            nc[j] = *o;
+        }
+        free(ix->cells);
+        ix->cells = nc;
+        ix->cmask = ns - 1;
+        ix->cused = live;
+    }
+    size_t i = mix64(key) & ix->cmask;
+    while (ix->cells[i].used) i = (i + 1) & ix->cmask;
+    c = &ix->cells[i];
+    c->used = 1, c->key = key, c->n = c->cap = 0, c->s = NULL;
+    ix->cused++;
+    return c;
+}
+
+/* The signature of a text, from the one-text cache when it is the last. */
+static jc_err signature_cached(dedup_index *ix, const char *text, uint32_t sig[DEDUP_K]) {
+    if (!text) return JC_ERR_INVALID;
+    size_t len = strlen(text);
+    if (ix->last_len && len == ix->last_len && !memcmp(text, ix->last_text, len)) {
+        memcpy(sig, ix->last_sig, sizeof ix->last_sig);
+        return JC_OK;
+    }
+    jc_err e = signature(text, sig);
+    if (e) return e;
+    ix->last_len = 0;
+    if (len && len < LAST_TEXT_MAX) {
+        memcpy(ix->last_text, text, len);
+        memcpy(ix->last_sig, sig, sizeof ix->last_sig);
+        ix->last_len = len;
+    }
+    return JC_OK;
+}
 
 static void unlink_entry(dedup_index *ix, uint32_t ei) {
     for (int b = 0; b < DEDUP_BANDS; b++) {
@@ -186,9 +276,13 @@ static void unlink_entry(dedup_index *ix, uint32_t ei) {
         while (*link && *link != ni + 1) link = &ix->nodes[*link - 1].next;
         if (*link) *link = ix->nodes[ni].next;
     }
-    uint32_t *cl = &ix->cheads[mix64(ix->e[ei].cell) & ix->cmask];
-    while (*cl && *cl != ei + 1) cl = &ix->e[*cl - 1].cnext;
-    if (*cl) *cl = ix->e[ei].cnext;
+    cell *c = cell_find(ix, ix->e[ei].cell);
+    if (c)
+        for (uint32_t i = 0; i < c->n; i++)
+            if (c->s[i].ei == ei) {
+                c->s[i] = c->s[--c->n];
+                break;
+            }
     ix->e[ei].live = 0;
     ix->freelist[ix->nfree++] = ei;
     ix->count--;
@@ -221,8 +315,17 @@ jc_err dedup_add(dedup_index *ix, int64_t id, const char *text, double lon, doub
                  int64_t time_ms, const char *category) {
     if (!valid_point(lon, lat)) return JC_ERR_INVALID;
     uint32_t sig[DEDUP_K];
-    jc_err e = signature(text, sig);
+    jc_err e = signature_cached(ix, text, sig);
     if (e) return e;
+    uint64_t key = cell_key(ix, lon, lat, category);
+    cell *c = cell_get(ix, key);
+    if (!c) return JC_ERR_NOMEM;
+    if (c->n == c->cap) {
+        uint32_t nc = c->cap ? c->cap * 2 : 4;
+        slot *ns = realloc(c->s, nc * sizeof *ns);
+        if (!ns) return JC_ERR_NOMEM;
+        c->s = ns, c->cap = nc;
+    }
     if (ix->nfree == 0 && ix->e_used == ix->e_cap && ix->e_cap < ix->p.max_entries &&
         (e = grow(ix)))
         return e;
@@ -255,10 +358,10 @@ jc_err dedup_add(dedup_index *ix, int64_t id, const char *text, double lon, doub
         ix->nodes[ni].next = ix->heads[h];
         ix->heads[h] = ni + 1;
     }
-    en->cell = cell_key(ix, lon, lat, category);
-    size_t ch = mix64(en->cell) & ix->cmask;
-    en->cnext = ix->cheads[ch];
-    ix->cheads[ch] = ei + 1;
+    en->cell = key;
+    /* eviction above may have emptied and moved nothing: cells are only
+     * reallocated by cell_get, so c is still valid */
+    c->s[c->n++] = (slot){.lon = lon, .lat = lat, .time_ms = time_ms, .ei = ei};
     ix->fifo[(ix->fifo_head + ix->fifo_n) % ix->p.max_entries] = ei;
     ix->fifo_n++;
     ix->count++;
@@ -271,13 +374,13 @@ static int by_score(const void *a, const void *b) {
     return x->id < y->id ? -1 : x->id > y->id;
 }
 
-jc_err dedup_query(const dedup_index *ix, const char *text, double lon, double lat,
+jc_err dedup_query(dedup_index *ix, const char *text, double lon, double lat,
                    int64_t time_ms, const char *category, dedup_match *out, size_t max,
                    size_t *n) {
     *n = 0;
     if (!valid_point(lon, lat)) return JC_ERR_INVALID;
     uint32_t sig[DEDUP_K];
-    jc_err e = signature(text, sig);
+    jc_err e = signature_cached(ix, text, sig);
     if (e) return e;
     /* Candidates: the entries of the cells around the point (exact: every
      * entry within max_dist_m is there), then time, distance, similarity. */
@@ -289,15 +392,17 @@ jc_err dedup_query(const dedup_index *ix, const char *text, double lon, double l
     for (int dy = -1; dy <= 1; dy++)
     for (int dx = -kx; dx <= kx; dx++) {
         uint64_t key = (((uint64_t)(uint32_t)(cx + dx) << 32) | (uint32_t)(cy + dy)) ^ salt;
-        for (uint32_t ni = ix->cheads[mix64(key) & ix->cmask]; ni; ni = ix->e[ni - 1].cnext) {
-            const entry *en = &ix->e[ni - 1];
-            if (en->cell != key || !en->live) continue;
-            int64_t dt = en->time_ms > time_ms ? en->time_ms - time_ms : time_ms - en->time_ms;
+        const cell *cl = cell_find(ix, key);
+        if (!cl) continue;
+        for (uint32_t si = 0; si < cl->n; si++) {
+            const slot *sl = &cl->s[si];
+            int64_t dt = sl->time_ms > time_ms ? sl->time_ms - time_ms : time_ms - sl->time_ms;
             if (dt > ix->p.window_ms) continue;
             /* a cheap box test before the trigonometry */
-            if (fabs(en->lat - lat) > ix->cell_deg || fabs(en->lon - lon) * c > ix->cell_deg) continue;
-            double d = dedup_distance_m(lon, lat, en->lon, en->lat);
+            if (fabs(sl->lat - lat) > ix->cell_deg || fabs(sl->lon - lon) * c > ix->cell_deg) continue;
+            double d = dedup_distance_m(lon, lat, sl->lon, sl->lat);
             if (d > ix->p.max_dist_m) continue;
+            const entry *en = &ix->e[sl->ei];
             int same = 0;
             for (int k = 0; k < DEDUP_K; k++) same += en->sig[k] == sig[k];
             double sim = (double)same / DEDUP_K;

@@ -63,7 +63,7 @@ jc_err dedup_add(dedup_index *ix, int64_t id, const char *text, double lon, doub
  * the window and max_dist_m whose text similarity reaches suggest_sim, best
  * combined score first, at most max of them in out[], their number in *n.
  * Errors as dedup_add. */
-jc_err dedup_query(const dedup_index *ix, const char *text, double lon, double lat,
+jc_err dedup_query(dedup_index *ix, const char *text, double lon, double lat,
                    int64_t time_ms, const char *category, dedup_match *out, size_t max,
                    size_t *n) JC_MUST_CHECK;
 

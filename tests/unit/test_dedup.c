@@ -226,5 +226,65 @@ TEST(bad_input_refused) {
     dedup_free(ix);
 }
 
+/* The place index against brute force: thousands of reports in a small
+ * area (crowded cells), two categories, evictions by time and by the cap;
+ * every query must return exactly the live same-category reports within
+ * max_dist_m and the window (all texts are equal, so all are similar). */
+static uint64_t rng_state = 88172645463325252ULL;
+static double rnd(void) {
+    rng_state ^= rng_state << 13, rng_state ^= rng_state >> 7, rng_state ^= rng_state << 17;
+    return (double)(rng_state >> 11) / 9007199254740992.0;
+}
+
+static int by_id(const void *a, const void *b) {
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+TEST(place_index_matches_brute_force) {
+    enum { N = 6000, CAP = 2500 };
+    dedup_params p = dedup_params_default();
+    p.window_ms = 3600000;
+    p.max_entries = CAP;
+    p.same_category_only = 1;
+    dedup_index *ix = NULL;
+    ASSERT_OK(dedup_new(&p, &ix));
+    static double lon[N], lat[N];
+    static int64_t at[N];
+    static int cat[N];
+    static dedup_match m[N];
+    static int64_t got[N], want[N];
+    const char *cats[2] = {"0201", "0301"};
+    size_t head = 0; /* oldest live report (FIFO = time order here) */
+    for (int i = 0; i < N; i++) {
+        lon[i] = LON + rnd() * 0.02, lat[i] = LAT + rnd() * 0.02;
+        at[i] = T0 + (int64_t)i * 2000 + (int64_t)(rnd() * 1000);
+        cat[i] = rnd() < 0.7 ? 0 : 1;
+        while (head < (size_t)i && at[head] < at[i] - p.window_ms) head++;
+        if ((size_t)i - head == CAP) head++;
+        ASSERT_OK(dedup_add(ix, i, "路灯坏了不亮", lon[i], lat[i], at[i], cats[cat[i]]));
+        ASSERT_EQ(dedup_count(ix), (size_t)i + 1 - head);
+        if (i % 300 != 299) continue;
+        for (int q = 0; q < 5; q++) {
+            double qlon = LON + rnd() * 0.02, qlat = LAT + rnd() * 0.02;
+            int qc = q % 2;
+            int64_t qt = at[i] - (int64_t)(rnd() * 2 * 3600000) + 1800000;
+            size_t n = 0, w = 0;
+            ASSERT_OK(dedup_query(ix, "路灯坏了不亮", qlon, qlat, qt, cats[qc], m, N, &n));
+            for (size_t k = 0; k < n; k++) got[k] = m[k].id;
+            for (size_t j = head; j <= (size_t)i; j++) {
+                int64_t dt = at[j] > qt ? at[j] - qt : qt - at[j];
+                if (cat[j] == qc && dt <= p.window_ms &&
+                    dedup_distance_m(qlon, qlat, lon[j], lat[j]) <= p.max_dist_m)
+                    want[w++] = (int64_t)j;
+            }
+            qsort(got, n, sizeof *got, by_id);
+            ASSERT_EQ(n, w);
+            for (size_t k = 0; k < n; k++) ASSERT_EQ(got[k], want[k]);
+        }
+    }
+    dedup_free(ix);
+}
+
 T_MAIN(T(paraphrases_found), T(unrelated_not_merged), T(far_or_late_not_matched),
-       T(window_eviction_bounds_memory), T(bad_input_refused))
+       T(window_eviction_bounds_memory), T(bad_input_refused), T(place_index_matches_brute_force))
