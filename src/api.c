@@ -992,6 +992,8 @@ static const jc_route_table *const tables[] = {
     &api_stats_routes,
     &api_warning_routes,
     &api_websession_routes,
+    &api_eval_config_routes,
+    &api_burden_config_routes,
 };
 
 /* Matches r->path against pattern ("/api/v1/cases/:id"), capturing :params
