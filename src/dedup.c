@@ -48,6 +48,7 @@ typedef struct {
     double lon, lat;
     int64_t time_ms;
     uint32_t ei;
+    uint64_t sk[DEDUP_K / 16]; /* the low 4 bits of each signature value */
 } slot;
 
 /* One spatial cell (per category when same_category_only): its entries. */
@@ -250,6 +251,29 @@ static cell *cell_get(dedup_index *ix, uint64_t key) {
     return c;
 }
 
+/* The sketch of a signature: 4 bits of each value.  Two equal values have
+ * equal sketches, so the number of equal nibbles bounds the number of equal
+ * values from above: a slot whose bound is below the threshold is skipped
+ * exactly, without reading its full signature (unrelated texts share about
+ * 8 of 128 nibbles, a suggestion needs 0.3 x 128). */
+static void sketch(const uint32_t sig[DEDUP_K], uint64_t sk[DEDUP_K / 16]) {
+    for (int w = 0; w < DEDUP_K / 16; w++) {
+        uint64_t v = 0;
+        for (int j = 0; j < 16; j++) v |= (uint64_t)(sig[w * 16 + j] & 15u) << (4 * j);
+        sk[w] = v;
+    }
+}
+
+static int sketch_same(const uint64_t a[DEDUP_K / 16], const uint64_t b[DEDUP_K / 16]) {
+    int same = 0;
+    for (int w = 0; w < DEDUP_K / 16; w++) {
+        uint64_t x = a[w] ^ b[w];
+        x |= x >> 1, x |= x >> 2;
+        same += __builtin_popcountll(~x & 0x1111111111111111ULL);
+    }
+    return same;
+}
+
 /* The signature of a text, from the one-text cache when it is the last. */
 static jc_err signature_cached(dedup_index *ix, const char *text, uint32_t sig[DEDUP_K]) {
     if (!text) return JC_ERR_INVALID;
@@ -361,7 +385,9 @@ jc_err dedup_add(dedup_index *ix, int64_t id, const char *text, double lon, doub
     en->cell = key;
     /* eviction above may have emptied and moved nothing: cells are only
      * reallocated by cell_get, so c is still valid */
-    c->s[c->n++] = (slot){.lon = lon, .lat = lat, .time_ms = time_ms, .ei = ei};
+    slot *sl = &c->s[c->n++];
+    *sl = (slot){.lon = lon, .lat = lat, .time_ms = time_ms, .ei = ei};
+    sketch(sig, sl->sk);
     ix->fifo[(ix->fifo_head + ix->fifo_n) % ix->p.max_entries] = ei;
     ix->fifo_n++;
     ix->count++;
@@ -383,7 +409,11 @@ jc_err dedup_query(dedup_index *ix, const char *text, double lon, double lat,
     jc_err e = signature_cached(ix, text, sig);
     if (e) return e;
     /* Candidates: the entries of the cells around the point (exact: every
-     * entry within max_dist_m is there), then time, distance, similarity. */
+     * entry within max_dist_m is there), then time, the sketch bound,
+     * distance, similarity. */
+    uint64_t sk[DEDUP_K / 16];
+    sketch(sig, sk);
+    int need = (int)ceil(ix->p.suggest_sim * DEDUP_K - 1e-9);
     size_t found = 0;
     double c = cos(lat * M_PI / 180.0);
     int kx = c > 0.05 ? (int)ceil(1.0 / c) : 20;
@@ -400,6 +430,7 @@ jc_err dedup_query(dedup_index *ix, const char *text, double lon, double lat,
             if (dt > ix->p.window_ms) continue;
             /* a cheap box test before the trigonometry */
             if (fabs(sl->lat - lat) > ix->cell_deg || fabs(sl->lon - lon) * c > ix->cell_deg) continue;
+            if (sketch_same(sl->sk, sk) < need) continue;
             double d = dedup_distance_m(lon, lat, sl->lon, sl->lat);
             if (d > ix->p.max_dist_m) continue;
             const entry *en = &ix->e[sl->ei];
