@@ -6,14 +6,17 @@
 // early-warning settings (GET/PUT /api/v1/warnings/config); the categories
 // (table, edit and new, PUT /api/v1/categories/:code); before a list upload,
 // the preview of the open cases it would route differently
-// (POST /api/v1/duties/preview) with a confirm button.
+// (POST /api/v1/duties/preview) with a confirm button; the working hours
+// (GET/PUT /api/v1/calendar/hours), the evaluation settings (GET/PUT
+// /api/v1/eval/config) and the burden limits (GET/PUT /api/v1/burden/config).
+// The settings forms leave validation to the server and show its message.
 import { h, field, select, pageTitle, errorBox, errorText, toast, fmtTime, loading } from '../ui.js';
 import { t, getLang } from '../i18n.js';
 import { get, post, api, csrfHeaders, ApiError } from '../api.js';
 import { catalog, categoryName, areasOf, childrenOf, areaLabel } from '../catalog.js';
 import { gridMap } from '../components/map.js';
 
-const TABS = ['duties', 'explain', 'calendar', 'rules', 'warnings', 'categories'];
+const TABS = ['duties', 'explain', 'calendar', 'hours', 'rules', 'warnings', 'categories', 'evalcfg', 'burden'];
 
 export async function render(ctx) {
   const tab = TABS.includes(ctx.query.get('tab')) ? ctx.query.get('tab') : 'duties';
@@ -22,7 +25,7 @@ export async function render(ctx) {
     h('div', { class: 'tabs', role: 'tablist', 'aria-label': t('des.title') },
       TABS.map((k) => h('a', { role: 'tab', href: '#/designer?tab=' + k, 'aria-selected': String(k === tab), class: 'tab' + (k === tab ? ' active' : ''), dataset: { tab: k } }, t('des.tab_' + k)))),
     panel);
-  return ({ duties, explain, calendar, rules, warnings: warnConfig, categories })[tab](panel, ctx);
+  return ({ duties, explain, calendar, hours, rules, warnings: warnConfig, categories, evalcfg: evalConfig, burden: burdenConfig })[tab](panel, ctx);
 }
 
 const dname = (code) => { const d = catalog().byDeptCode.get(code); return d ? (getLang() === 'en' ? d.name_en || d.name : d.name) : code; };
@@ -364,6 +367,126 @@ async function warnConfig(panel, ctx) {
     ev.target.disabled = false;
   });
   panel.replaceChildren(h('section', { class: 'card stack' }, h('h2', null, t('wcfg.title')), h('p', { class: 'muted' }, t('wcfg.intro')), form));
+}
+
+// ---- working hours ----
+// The same intervals for every working day (Asia/Shanghai); deadlines count
+// only time inside them (docs/dispatch.md "Working time").
+async function hours(panel, ctx) {
+  panel.append(loading());
+  let cur;
+  try { cur = await get('/api/v1/calendar/hours'); } catch (e) { panel.replaceChildren(errorBox(e)); return; }
+  const list = h('ol', { class: 'plain hours-list', id: 'hours-list' });
+  const total = h('p', { class: 'muted small', id: 'hours-total', 'aria-live': 'polite' });
+  const msg = h('div', { id: 'hours-error', 'aria-live': 'polite' });
+  const minutes = (v) => { const m = /^(\d\d):(\d\d)$/.exec(v || ''); return m ? Number(m[1]) * 60 + Number(m[2]) : null; };
+  const sum = () => {
+    let n = 0;
+    for (const li of list.children) {
+      const [a, b] = [...li.querySelectorAll('input')].map((i) => minutes(i.value));
+      if (a != null && b != null && b > a) n += b - a;
+    }
+    total.textContent = t('hours.total', { h: Math.round(n / 6) / 10 });
+  };
+  const addRow = (from = '', to = '') => {
+    const i = list.children.length + 1;
+    const start = h('input', { type: 'time', name: 'start', value: from, step: 60, 'aria-label': t('hours.start_n', { n: i }) });
+    const end = h('input', { type: 'time', name: 'end', value: to, step: 60, 'aria-label': t('hours.end_n', { n: i }) });
+    const rm = h('button', { type: 'button', class: 'btn small ghost', 'aria-label': t('hours.remove_n', { n: i }) }, '×');
+    const li = h('li', { class: 'btn-row', dataset: { interval: i } }, h('span', { class: 'small muted' }, t('hours.interval_n', { n: i })), start, '—', end, rm);
+    rm.addEventListener('click', () => { li.remove(); sum(); });
+    start.addEventListener('input', sum);
+    end.addEventListener('input', sum);
+    list.append(li);
+    sum();
+  };
+  for (const [a, b] of cur.intervals || []) addRow(a, b);
+  const add = h('button', { type: 'button', class: 'btn small', id: 'hours-add' }, t('hours.add'));
+  add.addEventListener('click', () => { if (list.children.length < 8) addRow(); });
+  const form = h('form', { class: 'stack', id: 'hours-form', novalidate: true }, list, h('div', { class: 'btn-row' }, add), total,
+    h('div', { class: 'btn-row' }, h('button', { type: 'submit', class: 'btn primary' }, t('des.save'))), msg);
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    msg.replaceChildren();
+    const intervals = [...list.children].map((li) => [...li.querySelectorAll('input')].map((i) => i.value));
+    try { await api('PUT', '/api/v1/calendar/hours', { intervals }); toast(t('hours.saved')); ctx.rerender(); } catch (e) { msg.replaceChildren(errorBox(e)); }
+  });
+  panel.replaceChildren(h('section', { class: 'card stack' }, h('h2', null, t('hours.title')),
+    h('p', { class: 'muted' }, t('hours.intro', { tz: cur.timezone || 'Asia/Shanghai' })), form));
+}
+
+// ---- evaluation settings ----
+async function evalConfig(panel, ctx) {
+  panel.append(loading());
+  let c;
+  try { c = await get('/api/v1/eval/config'); } catch (e) { panel.replaceChildren(errorBox(e)); return; }
+  const num = (name, value, label, hint, attrs = {}) => {
+    const el = h('input', { type: 'number', name, value: value ?? '', step: 'any', inputmode: 'decimal', ...attrs });
+    return [el, field(label, el, hint)];
+  };
+  const [wBasic, wBasicF] = num('w_basic', c.w_basic, t('ecfg.w_basic'), t('ecfg.w_basic_hint'));
+  const [minCases, minCasesF] = num('min_cases', c.min_cases, t('ecfg.min_cases'), t('ecfg.min_cases_hint'), { step: 1 });
+  const [limitH, limitHF] = num('dispatch_limit_h', c.dispatch_limit_h, t('ecfg.dispatch_limit_h'), t('ecfg.dispatch_limit_h_hint'));
+  const grades = Object.entries(c.grades || {}).map(([g, v]) => num('grade.' + g, v, t('ecfg.grade', { g }), null));
+  const weights = Object.entries(c.weights || {}).map(([k, v]) => num('weight.' + k, v, t('ev.i_' + k), null));
+  const msg = h('div', { id: 'eval-config-error', 'aria-live': 'polite' });
+  const form = h('form', { class: 'stack', id: 'eval-config', novalidate: true },
+    h('div', { class: 'filters' }, wBasicF, minCasesF, limitHF),
+    h('fieldset', null, h('legend', null, t('ecfg.grades')), h('div', { class: 'filters' }, grades.map(([, f]) => f))),
+    h('fieldset', null, h('legend', null, t('ecfg.weights')), h('p', { class: 'muted small' }, t('ecfg.weights_hint')),
+      h('div', { class: 'filters' }, weights.map(([, f]) => f))),
+    h('div', { class: 'btn-row' }, h('button', { type: 'submit', class: 'btn primary' }, t('des.save'))), msg);
+  // Values go as typed; the server checks ranges and order and names the field.
+  const val = (el) => (el.value.trim() === '' ? el.value : Number(el.value));
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    msg.replaceChildren();
+    const body = { w_basic: val(wBasic), min_cases: val(minCases), dispatch_limit_h: val(limitH), grades: {}, weights: {} };
+    for (const [el] of grades) body.grades[el.name.slice(6)] = val(el);
+    for (const [el] of weights) body.weights[el.name.slice(7)] = val(el);
+    try { await api('PUT', '/api/v1/eval/config', body); toast(t('ecfg.saved')); ctx.rerender(); } catch (e) { msg.replaceChildren(errorBox(e)); }
+  });
+  panel.replaceChildren(h('section', { class: 'card stack' }, h('h2', null, t('ecfg.title')), h('p', { class: 'muted' }, t('ecfg.intro')), form));
+}
+
+// ---- burden limits ----
+const BURDEN_KINDS = ['task', 'form', 'report', 'inspection', 'meeting', 'signboard', 'data_request'];
+async function burdenConfig(panel, ctx) {
+  panel.append(loading());
+  let c;
+  try { c = await get('/api/v1/burden/config'); } catch (e) { panel.replaceChildren(errorBox(e)); return; }
+  const inputs = [];
+  const num = (key, label) => {
+    const el = h('input', { type: 'number', name: key, value: c.values[key], step: 'any', inputmode: 'decimal', dataset: { orig: String(c.values[key]) } });
+    inputs.push(el);
+    return field(label, el, t('bcfg.default', { v: c.defaults[key] }));
+  };
+  const msg = h('div', { id: 'burden-config-error', 'aria-live': 'polite' });
+  const form = h('form', { class: 'stack', id: 'burden-config', novalidate: true },
+    h('div', { class: 'filters' }, num('limit.tasks_per_community_month', t('bcfg.limit'))),
+    h('fieldset', null, h('legend', null, t('bcfg.hours')), h('div', { class: 'filters' }, BURDEN_KINDS.map((k) => num('hours.' + k, t('wl.kind_' + k))))),
+    h('div', { class: 'btn-row' }, h('button', { type: 'submit', class: 'btn primary' }, t('des.save'))), msg);
+  // One PUT per changed setting (the API takes one key a request), in order;
+  // the first refusal stops and is shown with the setting it concerns.
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    msg.replaceChildren();
+    const changed = inputs.filter((el) => el.value !== el.dataset.orig && Number(el.value) !== Number(el.dataset.orig));
+    for (const el of changed) {
+      try {
+        await api('PUT', '/api/v1/burden/config', { key: el.name, value: el.value.trim() === '' ? el.value : Number(el.value) });
+        el.dataset.orig = el.value;
+      } catch (e) {
+        el.setAttribute('aria-invalid', 'true');
+        msg.replaceChildren(h('div', { class: 'alert error', role: 'alert' }, el.labels?.[0]?.textContent + ' · ' + errorText(e)));
+        el.focus();
+        return;
+      }
+    }
+    toast(changed.length ? t('bcfg.saved', { n: changed.length }) : t('bcfg.unchanged'));
+    ctx.rerender();
+  });
+  panel.replaceChildren(h('section', { class: 'card stack' }, h('h2', null, t('bcfg.title')), h('p', { class: 'muted' }, t('bcfg.intro')), form));
 }
 
 // ---- categories ----
