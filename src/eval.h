@@ -118,6 +118,10 @@ void eval_inc_close(eval_inc *inc); /* NULL is a no-op */
 /* eval_on_event through a kept handle (the fast path); settings are read
  * when the handle is opened: reopen it after changing eval_config. */
 jc_err eval_inc_event(eval_inc *inc, int64_t case_id, int64_t now_ms) JC_MUST_CHECK;
+/* The same for many cases at once (ids is sorted and deduplicated in
+ * place): runs of nearby ids are read with one range scan per table and the
+ * counter changes are summed before they are written. */
+jc_err eval_inc_events(eval_inc *inc, int64_t *ids, size_t n, int64_t now_ms) JC_MUST_CHECK;
 /* Call after any event of case_id (on the writer): recomputes the case's
  * facts as of now_ms and applies the difference to the counters of the
  * case's month.  Cheap: a few indexed reads and the changed counters. */

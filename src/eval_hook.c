@@ -31,11 +31,10 @@ jc_err eval_hook_tick(jc_conn *w, int64_t now_ms) {
     }
     int64_t ids[512];
     size_t n;
-    while ((n = case_take_dirty(ids, JC_ARRAY_LEN(ids))) > 0)
-        for (size_t i = 0; i < n; i++) {
-            jc_err e = eval_inc_event(hook.inc, ids[i], now_ms);
-            if (e) jc_log(JC_LOG_WARN, "eval: case %lld: %s", (long long)ids[i], jc_err_code(e));
-        }
+    while ((n = case_take_dirty(ids, JC_ARRAY_LEN(ids))) > 0) {
+        jc_err e = eval_inc_events(hook.inc, ids, n, now_ms);
+        if (e) jc_log(JC_LOG_WARN, "eval: %zu changed cases: %s", n, jc_err_code(e));
+    }
     char day[32];
     jc_fmt_local(now_ms, day, sizeof day); /* "YYYY-MM-DD HH:MM" */
     day[10] = 0;

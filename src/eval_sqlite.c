@@ -92,12 +92,13 @@ const struct calendar *eval__calendar(jc_conn *c) {
 
 /* ---- loading cases ----------------------------------------------------------------- */
 
-enum { Q_CASES, Q_CASE_ONE, Q_PHASES, Q_OWNERS, Q_RETURNS, Q_MEMBERS, Q_RANGE, Q_FACTS_GET, Q_FACTS_PUT, Q_COUNTER, Q__N };
+enum { Q_CASES, Q_CASE_ONE, Q_CASE_IDS, Q_PHASES, Q_OWNERS, Q_RETURNS, Q_MEMBERS, Q_RANGE, Q_FACTS_GET, Q_FACTS_PUT, Q_COUNTER, Q__N };
 
 static const char *const qsql[Q__N] = {
     "SELECT id, created_at, area, state, COALESCE(rating,'') FROM cases"
     " WHERE created_at>=?1 AND created_at<?2 ORDER BY id",
     "SELECT id, created_at, area, state, COALESCE(rating,'') FROM cases WHERE id=?3",
+    "SELECT id, created_at, area, state, COALESCE(rating,'') FROM cases WHERE id BETWEEN ?1 AND ?2 ORDER BY id",
     "SELECT case_id, phase, COALESCE(dept_id,0), COALESCE(user_id,0), start_at, COALESCE(deadline_at,0),"
     " COALESCE(end_at,0), COALESCE(end_reason,''), paused_ms FROM case_phase"
     " WHERE case_id BETWEEN ?1 AND ?2 ORDER BY case_id, start_at",
@@ -163,10 +164,16 @@ static void cur_next(cursor *c) {
     c->cur = sqlite3_step(c->s) == SQLITE_ROW ? sqlite3_column_int64(c->s, 0) : INT64_MAX;
 }
 
+/* The cases created in [t0, t1), or the one case only_id, or (ids != NULL)
+ * the cases of a sorted list of ids, each with its rows, to cb in id order. */
 static jc_err scan_with(sqlite3_stmt *const *q, int64_t t0, int64_t t1, int64_t only_id,
+                        const int64_t *ids, size_t nids,
                         void (*cb)(const ev_case *k, void *arg), void *arg) {
     int64_t lo = only_id, hi = only_id;
-    if (!only_id) {
+    if (ids) {
+        if (!nids) return JC_OK;
+        lo = ids[0], hi = ids[nids - 1];
+    } else if (!only_id) {
         sqlite3_stmt *r = q[Q_RANGE];
         sqlite3_reset(r);
         sqlite3_bind_int64(r, 1, t0);
@@ -186,15 +193,21 @@ static jc_err scan_with(sqlite3_stmt *const *q, int64_t t0, int64_t t1, int64_t 
         sqlite3_bind_int64(cs[i].s, 2, hi);
         cur_next(&cs[i]);
     }
-    sqlite3_stmt *s = q[only_id ? Q_CASE_ONE : Q_CASES];
+    sqlite3_stmt *s = q[ids ? Q_CASE_IDS : only_id ? Q_CASE_ONE : Q_CASES];
     sqlite3_reset(s);
     sqlite3_clear_bindings(s);
-    if (only_id) sqlite3_bind_int64(s, 3, only_id);
+    if (ids) sqlite3_bind_int64(s, 1, lo), sqlite3_bind_int64(s, 2, hi);
+    else if (only_id) sqlite3_bind_int64(s, 3, only_id);
     else sqlite3_bind_int64(s, 1, t0), sqlite3_bind_int64(s, 2, t1);
     static __thread ev_case k;
     int rc;
+    size_t next = 0;
     while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
         k.id = sqlite3_column_int64(s, 0);
+        if (ids) {
+            while (next < nids && ids[next] < k.id) next++;
+            if (next == nids || ids[next] != k.id) continue; /* not asked for */
+        }
         k.created = sqlite3_column_int64(s, 1);
         copy_col(s, 2, k.area, sizeof k.area);
         copy_col(s, 3, k.state, sizeof k.state);
@@ -255,7 +268,7 @@ jc_err eval__scan(jc_conn *c, int64_t t0, int64_t t1, int64_t only_id,
     eval_inc *inc;
     jc_err e = eval_inc_open(c, &inc);
     if (e) return e;
-    e = scan_with(inc->q, t0, t1, only_id, cb, arg);
+    e = scan_with(inc->q, t0, t1, only_id, NULL, 0, cb, arg);
     eval_inc_close(inc);
     return e;
 }
@@ -344,29 +357,77 @@ static void month_of(int64_t ms, char out[8]) {
     snprintf(out, 8, "%.7s", b);
 }
 
-static jc_err counter_add(eval_inc *inc, const char *month, const packed_fact *f, double sign) {
+/* Counter changes of a batch of cases, summed by (month, unit, indicator)
+ * and written once at the end: a batch of cases of the same units touches
+ * each counter row once. */
+#define AGG_CAP 1024
+typedef struct {
+    char month[8];
+    packed_fact f;
+    int used;
+} agg_slot;
+typedef struct {
+    agg_slot s[AGG_CAP];
+    int n;
+} agg;
+
+static jc_err counter_write(eval_inc *inc, const char *month, const packed_fact *f) {
     sqlite3_stmt *s = inc->q[Q_COUNTER];
     sqlite3_reset(s);
     sqlite3_bind_text(s, 1, month, -1, SQLITE_STATIC);
     sqlite3_bind_text(s, 2, f->key, -1, SQLITE_STATIC);
     sqlite3_bind_int(s, 3, f->ind);
-    sqlite3_bind_double(s, 4, sign * f->num);
-    sqlite3_bind_double(s, 5, sign * f->den);
+    sqlite3_bind_double(s, 4, f->num);
+    sqlite3_bind_double(s, 5, f->den);
     int rc = sqlite3_step(s);
     sqlite3_reset(s);
     return rc == SQLITE_DONE ? JC_OK : db_fail(inc->db, "counter");
 }
 
-jc_err eval_inc_event(eval_inc *inc, int64_t case_id, int64_t now_ms) {
-    static __thread one_case o;
-    o.fs.n = 0;
-    o.found = 0;
-    o.as_of = now_ms;
-    o.cal = eval__calendar(inc->c);
-    o.p = inc->p;
-    jc_err e;
-    if ((e = scan_with(inc->q, 0, 0, case_id, one_cb, &o))) return e;
-    /* The old facts. */
+static jc_err agg_flush(eval_inc *inc, agg *a) {
+    jc_err e = JC_OK;
+    for (int i = 0; i < AGG_CAP; i++) {
+        agg_slot *sl = &a->s[i];
+        if (!sl->used) continue;
+        if (!e && (sl->f.num != 0 || sl->f.den != 0)) e = counter_write(inc, sl->month, &sl->f);
+        sl->used = 0;
+    }
+    a->n = 0;
+    return e;
+}
+
+static jc_err counter_add(eval_inc *inc, agg *a, const char *month, const packed_fact *f, double sign) {
+    uint64_t h = 1469598103934665603ULL;
+    for (const char *c = month; *c; c++) h = (h ^ (unsigned char)*c) * 1099511628211ULL;
+    for (const char *c = f->key; *c; c++) h = (h ^ (unsigned char)*c) * 1099511628211ULL;
+    h = (h ^ (uint8_t)f->ind) * 1099511628211ULL;
+    for (size_t i = h & (AGG_CAP - 1);; i = (i + 1) & (AGG_CAP - 1)) {
+        agg_slot *sl = &a->s[i];
+        if (!sl->used) {
+            if (a->n * 4 >= AGG_CAP * 3) {
+                jc_err e = agg_flush(inc, a);
+                if (e) return e;
+                return counter_add(inc, a, month, f, sign);
+            }
+            sl->used = 1;
+            a->n++;
+            snprintf(sl->month, sizeof sl->month, "%s", month);
+            sl->f = *f;
+            sl->f.num = sign * f->num;
+            sl->f.den = sign * f->den;
+            return JC_OK;
+        }
+        if (sl->f.ind == f->ind && !strcmp(sl->month, month) && !strcmp(sl->f.key, f->key)) {
+            sl->f.num += sign * f->num;
+            sl->f.den += sign * f->den;
+            return JC_OK;
+        }
+    }
+}
+
+/* Applies the facts of one case (o: as found by a scan, o->found = 0 when
+ * the case is gone) against its stored facts. */
+static jc_err apply_case(eval_inc *inc, agg *a, int64_t case_id, const one_case *o) {
     static __thread fact_set old;
     old.n = 0;
     char month[8] = "";
@@ -383,39 +444,112 @@ jc_err eval_inc_event(eval_inc *inc, int64_t case_id, int64_t now_ms) {
         }
     }
     sqlite3_reset(g);
-    if (!o.found) {
+    jc_err e;
+    if (!o->found) {
         /* The case is gone: take its facts out. */
         for (int i = 0; i < old.n; i++)
-            if ((e = counter_add(inc, month, &old.f[i], -1))) return e;
+            if ((e = counter_add(inc, a, month, &old.f[i], -1))) return e;
         return JC_OK;
     }
     char newmonth[8];
-    month_of(o.created, newmonth);
+    month_of(o->created, newmonth);
     /* Apply the difference. */
-    for (int i = 0; i < o.fs.n; i++) {
-        packed_fact d = o.fs.f[i];
+    for (int i = 0; i < o->fs.n; i++) {
+        packed_fact d = o->fs.f[i];
         for (int j = 0; j < old.n; j++)
             if (old.f[j].ind == d.ind && !strcmp(old.f[j].key, d.key)) {
                 d.num -= old.f[j].num;
                 d.den -= old.f[j].den;
                 break;
             }
-        if ((d.num != 0 || d.den != 0) && (e = counter_add(inc, newmonth, &d, 1))) return e;
+        if ((d.num != 0 || d.den != 0) && (e = counter_add(inc, a, newmonth, &d, 1))) return e;
     }
     for (int j = 0; j < old.n; j++) {
         int still = 0;
-        for (int i = 0; i < o.fs.n && !still; i++)
-            still = old.f[j].ind == o.fs.f[i].ind && !strcmp(old.f[j].key, o.fs.f[i].key);
-        if (!still && (e = counter_add(inc, newmonth, &old.f[j], -1))) return e;
+        for (int i = 0; i < o->fs.n && !still; i++)
+            still = old.f[j].ind == o->fs.f[i].ind && !strcmp(old.f[j].key, o->fs.f[i].key);
+        if (!still && (e = counter_add(inc, a, newmonth, &old.f[j], -1))) return e;
     }
     sqlite3_stmt *pst = inc->q[Q_FACTS_PUT];
     sqlite3_reset(pst);
     sqlite3_bind_int64(pst, 1, case_id);
     sqlite3_bind_text(pst, 2, newmonth, -1, SQLITE_STATIC);
-    sqlite3_bind_blob(pst, 3, o.fs.f, o.fs.n * (int)sizeof(packed_fact), SQLITE_STATIC);
+    sqlite3_bind_blob(pst, 3, o->fs.f, o->fs.n * (int)sizeof(packed_fact), SQLITE_STATIC);
     int rc = sqlite3_step(pst);
     sqlite3_reset(pst);
     return rc == SQLITE_DONE ? JC_OK : db_fail(inc->db, "facts");
+}
+
+jc_err eval_inc_event(eval_inc *inc, int64_t case_id, int64_t now_ms) {
+    return eval_inc_events(inc, &case_id, 1, now_ms);
+}
+
+/* The batch of eval_inc_events: the cases of a scan are applied as the
+ * scan delivers them. */
+typedef struct {
+    eval_inc *inc;
+    agg *a;
+    one_case *o;
+    const int64_t *ids;
+    size_t n;
+    unsigned char *seen;
+    jc_err e;
+} batch;
+
+static void batch_cb(const ev_case *k, void *arg) {
+    batch *b = arg;
+    if (b->e) return;
+    size_t lo = 0, hi = b->n;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (b->ids[mid] < k->id) lo = mid + 1;
+        else hi = mid;
+    }
+    if (lo < b->n && b->ids[lo] == k->id) b->seen[lo] = 1;
+    one_case *o = b->o;
+    o->fs.n = 0;
+    one_cb(k, o);
+    b->e = apply_case(b->inc, b->a, k->id, o);
+}
+
+static int cmp_i64(const void *x, const void *y) {
+    int64_t a = *(const int64_t *)x, b = *(const int64_t *)y;
+    return a < b ? -1 : a > b;
+}
+
+jc_err eval_inc_events(eval_inc *inc, int64_t *ids, size_t n, int64_t now_ms) {
+    if (!n) return JC_OK;
+    qsort(ids, n, sizeof *ids, cmp_i64);
+    size_t u = 0;
+    for (size_t i = 0; i < n; i++)
+        if (!u || ids[u - 1] != ids[i]) ids[u++] = ids[i];
+    n = u;
+    static __thread one_case o;
+    static __thread agg a;
+    static __thread unsigned char seen[4096];
+    o.as_of = now_ms;
+    o.cal = eval__calendar(inc->c);
+    o.p = inc->p;
+    jc_err e = JC_OK;
+    /* Runs of ids close together are read with one range scan per table;
+     * a lone id costs the same as before. */
+    for (size_t i = 0; i < n && !e;) {
+        size_t j = i + 1;
+        while (j < n && j - i < sizeof seen && ids[j] - ids[i] <= (int64_t)(8 * (j - i + 1))) j++;
+        memset(seen, 0, j - i);
+        batch b = {.inc = inc, .a = &a, .o = &o, .ids = ids + i, .n = j - i, .seen = seen};
+        e = scan_with(inc->q, 0, 0, 0, ids + i, j - i, batch_cb, &b);
+        if (!e) e = b.e;
+        for (size_t k = 0; k < j - i && !e; k++)
+            if (!seen[k]) {
+                o.fs.n = 0;
+                o.found = 0;
+                e = apply_case(inc, &a, ids[i + k], &o);
+            }
+        i = j;
+    }
+    jc_err fe = agg_flush(inc, &a);
+    return e ? e : fe;
 }
 
 jc_err eval_on_event(jc_conn *w, int64_t case_id, int64_t now_ms) {
@@ -526,9 +660,9 @@ jc_err eval_recompute_month(jc_conn *w, const char *month, int64_t as_of) {
     r.cal = eval__calendar(w);
     r.as_of = as_of;
     r.month = month;
-    if (!(e = eval_params_load(w, &r.p))) e = scan_with(r.inc->q, t0, t1, 0, recompute_cb, &r);
+    if (!(e = eval_params_load(w, &r.p))) e = scan_with(r.inc->q, t0, t1, 0, NULL, 0, recompute_cb, &r);
     if (!e) e = r.err;
-    for (size_t i = 0; !e && i < r.ntot; i++) e = counter_add(r.inc, month, &r.tot[i], 1);
+    for (size_t i = 0; !e && i < r.ntot; i++) e = counter_write(r.inc, month, &r.tot[i]);
     eval_inc_close(r.inc);
     free(r.tot);
     free(r.slots);

@@ -98,6 +98,15 @@ static int sql_trace(unsigned type, void *ctx, void *p, void *x) {
     return 0;
 }
 
+/* ... and after each commit, the frames in the WAL (then checkpoints at
+ * 4000 frames as wal_autocheckpoint would, which this hook replaces). */
+static int wal_trace(void *ctx, sqlite3 *db, const char *name, int frames) {
+    (void)ctx;
+    fprintf(stderr, "wal %d frames\n", frames);
+    if (frames >= 4000) sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+    return SQLITE_OK;
+}
+
 static jc_err conn_open_path(const char *path, int readonly, jc_conn **out) {
     jc_conn *c = calloc(1, sizeof *c);
     if (!c) return JC_ERR_NOMEM;
@@ -122,7 +131,10 @@ static jc_err conn_open_path(const char *path, int readonly, jc_conn **out) {
         return JC_ERR_DB;
     }
     if (!readonly && getenv("JICENG_SQL_TRACE"))
+    {
         sqlite3_trace_v2(c->db, SQLITE_TRACE_STMT | SQLITE_TRACE_PROFILE, sql_trace, NULL);
+        sqlite3_wal_hook(c->db, wal_trace, NULL);
+    }
     *out = c;
     return JC_OK;
 }
