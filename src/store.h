@@ -59,8 +59,10 @@ struct jc_write_job {
     /* Runs on the writer thread inside a savepoint; returning an error rolls
      * back only this job's changes. */
     jc_err (*run)(jc_conn *w, void *arg);
-    /* Called on the writer thread after the commit (err = JC_OK) or with the
-     * error of run() or of the commit.  Must not block. */
+    /* Called after the commit is on disk (err = JC_OK) or with the error of
+     * run(), of the commit or of the flush; on the syncer thread (the
+     * writer's when the store syncs inline), in submission order.  Must not
+     * block. */
     void (*done)(void *arg, jc_err err);
     void *arg;
     jc_write_job *next; /* private to the store */

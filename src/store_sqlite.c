@@ -16,12 +16,16 @@
 #include "store_sqlite.h"
 #include "audit.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 enum {
     Q_USER_INSERT, Q_USER_GET, Q_USER_BY_NAME, Q_USER_SETPW, Q_USER_EACH,
@@ -61,6 +65,20 @@ struct jc_store {
     uint64_t depth;
     int stopping;
     jc_store_stats stats;
+    /* Pipelined durability: the writer commits without waiting for the
+     * disk (synchronous=NORMAL) and hands each committed batch to the
+     * syncer thread, which makes the WAL durable with one fdatasync for
+     * every batch committed so far and only then calls their done():
+     * nothing is acknowledged before it is on disk, and the writer runs the
+     * next batch while the disk flushes the last.  wal_fd < 0: the writer
+     * syncs itself (synchronous=FULL) and calls done() directly. */
+    int wal_fd;
+    char *wal_path;
+    pthread_t syncer;
+    int syncer_started, sync_stopping;
+    pthread_mutex_t smu;
+    pthread_cond_t scv;
+    jc_write_job *sync_head, *sync_tail;
 };
 
 /* ---- connections ---------------------------------------------------------- */
@@ -370,6 +388,14 @@ static int tx(jc_conn *w, int idx) {
     return SQLITE_OK;
 }
 
+/* Calls each job's done() in order. */
+static void finish_jobs(jc_write_job *j) {
+    for (jc_write_job *next; j; j = next) {
+        next = j->next; /* done() may free the job */
+        j->done(j->arg, j->result);
+    }
+}
+
 static void run_batch(jc_store *st, jc_write_job *batch, uint64_t n) {
     jc_conn *w = st->w;
     int began = tx(w, Q_BEGIN) == SQLITE_OK;
@@ -398,10 +424,57 @@ static void run_batch(jc_store *st, jc_write_job *batch, uint64_t n) {
     st->stats.failed_jobs += failed;
     if (n > st->stats.max_batch) st->stats.max_batch = n;
     pthread_mutex_unlock(&st->mu);
-    for (jc_write_job *j = batch, *next; j; j = next) {
-        next = j->next; /* done() may free the job */
-        j->done(j->arg, j->result);
+    if (st->syncer_started) {
+        jc_write_job *last = batch;
+        while (last->next) last = last->next;
+        pthread_mutex_lock(&st->smu);
+        if (st->sync_tail) st->sync_tail->next = batch;
+        else st->sync_head = batch;
+        st->sync_tail = last;
+        pthread_cond_signal(&st->scv);
+        pthread_mutex_unlock(&st->smu);
+        return;
     }
+    finish_jobs(batch);
+}
+
+/* Makes the WAL durable: fdatasync of the file behind wal_fd, reopened when
+ * SQLite has replaced it (it deletes the WAL only after checkpointing all of
+ * it into the database, which it syncs then). */
+static jc_err sync_wal(jc_store *st) {
+    struct stat sb;
+    if (fstat(st->wal_fd, &sb) == 0 && sb.st_nlink == 0) {
+        int fd = open(st->wal_path, O_RDONLY | O_CLOEXEC);
+        if (fd >= 0) {
+            close(st->wal_fd);
+            st->wal_fd = fd;
+        }
+    }
+    if (fdatasync(st->wal_fd) != 0) {
+        jc_log(JC_LOG_ERROR, "store: fdatasync %s: %s", st->wal_path, strerror(errno));
+        return JC_ERR_IO;
+    }
+    return JC_OK;
+}
+
+static void *syncer_main(void *arg) {
+    jc_store *st = arg;
+    pthread_mutex_lock(&st->smu);
+    for (;;) {
+        while (!st->sync_head && !st->sync_stopping) pthread_cond_wait(&st->scv, &st->smu);
+        if (!st->sync_head) break;
+        jc_write_job *jobs = st->sync_head;
+        st->sync_head = st->sync_tail = NULL;
+        pthread_mutex_unlock(&st->smu);
+        jc_err e = sync_wal(st);
+        if (e)
+            for (jc_write_job *j = jobs; j; j = j->next)
+                if (j->result == JC_OK) j->result = e;
+        finish_jobs(jobs);
+        pthread_mutex_lock(&st->smu);
+    }
+    pthread_mutex_unlock(&st->smu);
+    return NULL;
 }
 
 static void *writer_main(void *arg) {
@@ -425,6 +498,34 @@ static void *writer_main(void *arg) {
     return NULL;
 }
 
+/* Switches the writer to pipelined durability when its WAL can be opened
+ * (see struct jc_store); otherwise it stays synchronous=FULL. */
+static void start_syncer(jc_store *st) {
+    size_t n = strlen(st->path) + 5;
+    st->wal_path = malloc(n);
+    if (!st->wal_path) return;
+    snprintf(st->wal_path, n, "%s-wal", st->path);
+    /* a read makes SQLite create the WAL of a fresh database */
+    sqlite3_exec(st->w->db, "SELECT count(*) FROM sqlite_master", NULL, NULL, NULL);
+    st->wal_fd = open(st->wal_path, O_RDONLY | O_CLOEXEC);
+    if (st->wal_fd < 0) {
+        jc_log(JC_LOG_WARN, "store: %s: %s; commits wait for the disk themselves", st->wal_path, strerror(errno));
+        return;
+    }
+    if (sqlite3_exec(st->w->db, "PRAGMA synchronous=NORMAL", NULL, NULL, NULL) != SQLITE_OK) {
+        close(st->wal_fd);
+        st->wal_fd = -1;
+        return;
+    }
+    if (pthread_create(&st->syncer, NULL, syncer_main, st) != 0) {
+        sqlite3_exec(st->w->db, "PRAGMA synchronous=FULL", NULL, NULL, NULL);
+        close(st->wal_fd);
+        st->wal_fd = -1;
+        return;
+    }
+    st->syncer_started = 1;
+}
+
 jc_err store_open(const char *path, jc_store **out) {
     jc_store *st = calloc(1, sizeof *st);
     if (!st) return JC_ERR_NOMEM;
@@ -441,6 +542,10 @@ jc_err store_open(const char *path, jc_store **out) {
     }
     pthread_mutex_init(&st->mu, NULL);
     pthread_cond_init(&st->cv, NULL);
+    pthread_mutex_init(&st->smu, NULL);
+    pthread_cond_init(&st->scv, NULL);
+    st->wal_fd = -1;
+    start_syncer(st);
     if (pthread_create(&st->thread, NULL, writer_main, st) != 0) {
         store_close(st);
         return JC_ERR_INTERNAL;
@@ -459,9 +564,20 @@ void store_close(jc_store *st) {
         pthread_mutex_unlock(&st->mu);
         pthread_join(st->thread, NULL);
     }
+    if (st->syncer_started) {
+        pthread_mutex_lock(&st->smu);
+        st->sync_stopping = 1;
+        pthread_cond_signal(&st->scv);
+        pthread_mutex_unlock(&st->smu);
+        pthread_join(st->syncer, NULL); /* drains what the writer handed over */
+    }
+    if (st->wal_fd >= 0) close(st->wal_fd);
     store_conn_close(st->w);
     pthread_mutex_destroy(&st->mu);
     pthread_cond_destroy(&st->cv);
+    pthread_mutex_destroy(&st->smu);
+    pthread_cond_destroy(&st->scv);
+    free(st->wal_path);
     free(st->path);
     free(st);
 }
