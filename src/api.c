@@ -998,31 +998,37 @@ static const jc_route_table *const tables[] = {
 
 /* Matches r->path against pattern ("/api/v1/cases/:id"), capturing :params
  * into r->params (pointers into scratch).  Returns 1 on a match. */
-static int match(const char *pattern, jc_req *r, char *scratch, size_t scratch_sz) {
-    snprintf(scratch, scratch_sz, "%s", r->path);
-    size_t n = strlen(scratch);
-    if (n > 1 && scratch[n - 1] == '/') scratch[n - 1] = 0; /* tolerate a trailing slash */
-    const char *p = pattern;
-    char *s = scratch, *caps[HTTP_MAX_PARAMS];
+/* Matches path[0..n) (no trailing slash) against a pattern with :params;
+ * on a match the path is copied into scratch and r->params point into it.
+ * Nothing is copied for the (many) routes that do not match. */
+static int match(const char *pattern, const char *path, size_t n, jc_req *r, char *scratch,
+                 size_t scratch_sz) {
+    const char *p = pattern, *s = path, *end = path + n;
+    size_t caps[HTTP_MAX_PARAMS][2];
     int np = 0;
     for (;;) {
-        if (*p != '/' || *s != '/') return 0;
+        if (*p != '/' || s == end || *s != '/') return 0;
         p++, s++;
-        size_t plen = strcspn(p, "/"), slen = strcspn(s, "/");
+        size_t plen = strcspn(p, "/"), slen = 0;
+        while (s + slen < end && s[slen] != '/') slen++;
         if (*p == ':') {
             if (slen == 0 || np == HTTP_MAX_PARAMS) return 0;
-            caps[np++] = s;
+            caps[np][0] = (size_t)(s - path), caps[np][1] = slen;
+            np++;
         } else if (plen != slen || strncmp(p, s, plen)) {
             return 0;
         }
         p += plen;
         s += slen;
-        if (!*p && !*s) break;
-        if (!*p || !*s) return 0;
+        if (!*p && s == end) break;
+        if (!*p || s == end) return 0;
     }
+    if (n >= scratch_sz) return 0;
+    memcpy(scratch, path, n);
+    scratch[n] = 0;
     for (int i = 0; i < np; i++) {
-        caps[i][strcspn(caps[i], "/")] = 0;
-        r->params[i] = caps[i];
+        scratch[caps[i][0] + caps[i][1]] = 0;
+        r->params[i] = scratch + caps[i][0];
     }
     r->nparams = np;
     return 1;
@@ -1157,10 +1163,12 @@ static int parse_body(jc_req *r, const jc_route *rt) {
 int api_dispatch(jc_req *r) {
     char scratch[512];
     int path_matched = 0;
+    size_t n = strlen(r->path);
+    if (n > 1 && r->path[n - 1] == '/') n--; /* tolerate a trailing slash */
     for (size_t t = 0; t < JC_ARRAY_LEN(tables); t++)
     for (size_t i = 0; i < tables[t]->n; i++) {
         const jc_route *rt = &tables[t]->routes[i];
-        if (!match(rt->pattern, r, scratch, sizeof scratch)) continue;
+        if (!match(rt->pattern, r->path, n, r, scratch, sizeof scratch)) continue;
         path_matched = 1;
         if (strcmp(rt->method, r->method)) continue;
         if (rt->access != ACCESS_PUBLIC) {

@@ -140,15 +140,14 @@ static jc_err append(jc_conn *w, const jc_user *actor, const jc_case *k, const c
 
 jc_err case_create(jc_conn *w, const jc_user *actor, jc_case *k, const char *payload_hash,
                    jc_case_err *why) {
-    jc_category cat;
-    jc_err e = store_category_get(w, k->category, &cat);
+    int urgent = 0;
+    jc_err e = store_category_urgent(w, k->category, &urgent);
     if (e == JC_ERR_NOTFOUND) {
         set_why(why, "unknown category '%s'", k->category);
         return JC_ERR_INVALID;
     }
     if (e) return e;
-    k->priority = cat.urgent ? 1 : 0;
-    category_clear(&cat);
+    k->priority = urgent ? 1 : 0;
     k->state = ST_REPORTED;
     k->held_from = ST__COUNT;
     k->created_ms = k->updated_ms = jc_now_ms();
@@ -158,14 +157,12 @@ jc_err case_create(jc_conn *w, const jc_user *actor, jc_case *k, const char *pay
     dispatch_plan plan = {0};
     jc_action_args none = {0};
     if ((e = dispatch_prepare(w, actor, k, ACT__COUNT, ST__COUNT, &none, &plan, why))) return e;
-    jc_area area;
-    e = k->area[0] ? store_area_get(w, k->area, &area) : JC_ERR_NOTFOUND;
+    e = k->area[0] ? store_area_exists(w, k->area) : JC_ERR_NOTFOUND;
     if (e == JC_ERR_NOTFOUND) {
         set_why(why, k->area[0] ? "unknown area '%s'" : "give a point or an area%s", k->area);
         return JC_ERR_INVALID;
     }
     if (e) return e;
-    area_clear(&area);
     e = store_case_insert(w, k);
     if (e) return e;
     if ((e = append(w, actor, k, "report", NULL, NULL, payload_hash))) return e;

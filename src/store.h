@@ -98,6 +98,8 @@ jc_err store_sessions_delete_user(jc_conn *w, int64_t user_id) JC_MUST_CHECK;
 /* ---- catalogue: areas, departments, categories -------------------------- */
 jc_err store_area_put(jc_conn *w, const jc_area *a) JC_MUST_CHECK;
 jc_err store_area_get(jc_conn *c, const char *code, jc_area *out) JC_MUST_CHECK;
+/* JC_OK when the area exists, JC_ERR_NOTFOUND when not (no row copied). */
+jc_err store_area_exists(jc_conn *c, const char *code) JC_MUST_CHECK;
 jc_err store_area_each(jc_conn *c, int (*cb)(const jc_area *a, void *arg), void *arg) JC_MUST_CHECK;
 jc_err store_dept_put(jc_conn *w, jc_dept *d) JC_MUST_CHECK; /* sets d->id */
 jc_err store_dept_get(jc_conn *c, int64_t id, jc_dept *out) JC_MUST_CHECK;
@@ -105,6 +107,8 @@ jc_err store_dept_by_code(jc_conn *c, const char *code, jc_dept *out) JC_MUST_CH
 jc_err store_dept_each(jc_conn *c, int (*cb)(const jc_dept *d, void *arg), void *arg) JC_MUST_CHECK;
 jc_err store_category_put(jc_conn *w, const jc_category *k) JC_MUST_CHECK;
 jc_err store_category_get(jc_conn *c, const char *code, jc_category *out) JC_MUST_CHECK;
+/* The category's urgent flag only; JC_ERR_NOTFOUND for an unknown code. */
+jc_err store_category_urgent(jc_conn *c, const char *code, int *urgent) JC_MUST_CHECK;
 jc_err store_category_each(jc_conn *c, int (*cb)(const jc_category *k, void *arg),
                            void *arg) JC_MUST_CHECK;
 

@@ -30,9 +30,9 @@
 enum {
     Q_USER_INSERT, Q_USER_GET, Q_USER_BY_NAME, Q_USER_SETPW, Q_USER_EACH,
     Q_SESS_INSERT, Q_SESS_USER, Q_SESS_DELETE, Q_SESS_DELETE_USER,
-    Q_AREA_PUT, Q_AREA_GET, Q_AREA_EACH,
+    Q_AREA_PUT, Q_AREA_GET, Q_AREA_EACH, Q_AREA_EXISTS,
     Q_DEPT_INSERT, Q_DEPT_UPDATE, Q_DEPT_GET, Q_DEPT_BY_CODE, Q_DEPT_EACH,
-    Q_CAT_PUT, Q_CAT_GET, Q_CAT_EACH,
+    Q_CAT_PUT, Q_CAT_GET, Q_CAT_EACH, Q_CAT_URGENT,
     Q_CASE_INSERT, Q_CASE_GET, Q_CASE_UPDATE, Q_CASE_COUNT_STATE,
     Q_AUDIT_TAIL, Q_AUDIT_INSERT, Q_AUDIT_ALL, Q_AUDIT_CASE,
     Q_BEGIN, Q_COMMIT, Q_ROLLBACK, Q_SAVEPOINT, Q_RELEASE, Q_ROLLBACK_TO,
@@ -815,6 +815,15 @@ jc_err store_area_get(jc_conn *c, const char *code, jc_area *out) {
     return e;
 }
 
+jc_err store_area_exists(jc_conn *c, const char *code) {
+    sqlite3_stmt *s = prep(c, Q_AREA_EXISTS, "SELECT 1 FROM areas WHERE code=?");
+    if (!s) return JC_ERR_DB;
+    bind_text_empty(s, 1, code);
+    int rc = sqlite3_step(s);
+    sqlite3_reset(s);
+    return rc == SQLITE_ROW ? JC_OK : rc == SQLITE_DONE ? JC_ERR_NOTFOUND : JC_ERR_DB;
+}
+
 jc_err store_area_each(jc_conn *c, int (*cb)(const jc_area *a, void *arg), void *arg) {
     sqlite3_stmt *s = prep(c, Q_AREA_EACH,
                            "SELECT code, parent, level, name, geojson FROM areas ORDER BY code");
@@ -937,6 +946,16 @@ jc_err store_category_put(jc_conn *w, const jc_category *k) {
     sqlite3_bind_int(s, 10, k->urgent);
     bind_text(s, 11, k->fields);
     return step_done(w, s, "category put");
+}
+
+jc_err store_category_urgent(jc_conn *c, const char *code, int *urgent) {
+    sqlite3_stmt *s = prep(c, Q_CAT_URGENT, "SELECT urgent FROM categories WHERE code=?");
+    if (!s) return JC_ERR_DB;
+    bind_text_empty(s, 1, code);
+    int rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW) *urgent = sqlite3_column_int(s, 0);
+    sqlite3_reset(s);
+    return rc == SQLITE_ROW ? JC_OK : rc == SQLITE_DONE ? JC_ERR_NOTFOUND : JC_ERR_DB;
 }
 
 jc_err store_category_get(jc_conn *c, const char *code, jc_category *out) {

@@ -114,8 +114,42 @@ static json_t *model_json(const classify_model *m) {
 }
 
 /* Top-3 as JSON with labels resolved to categories; *code1 / *p1 the best. */
-static json_t *top_json(jc_conn *c, const classify_model *m, const classify_pred *p, char code1[16],
-                        double *p1, json_t **dept) {
+/* Labels resolved to categories during one writer job: the ticker
+ * suggests for up to thousands of cases whose top labels are a few. */
+typedef struct {
+    int n;
+    struct {
+        char label[64], code[16], name[64], dcode[32], dname[128];
+        int64_t did;
+        jc_err e;
+    } r[64];
+} resolve_cache;
+
+static jc_err resolve(jc_conn *c, resolve_cache *rc, const char *label, char code[16], char name[64],
+                      char dcode[32], char dname[128], int64_t *did) {
+    if (rc && strlen(label) < sizeof rc->r[0].label)
+        for (int i = 0; i < rc->n; i++)
+            if (!strcmp(rc->r[i].label, label)) {
+                memcpy(code, rc->r[i].code, 16), memcpy(name, rc->r[i].name, 64);
+                memcpy(dcode, rc->r[i].dcode, 32), memcpy(dname, rc->r[i].dname, 128);
+                *did = rc->r[i].did;
+                return rc->r[i].e;
+            }
+    jc_err e = warning__category_resolve(c, label, code, name, dcode, dname, did);
+    if (rc && rc->n < (int)JC_ARRAY_LEN(rc->r) && strlen(label) < sizeof rc->r[0].label &&
+        (e == JC_OK || e == JC_ERR_NOTFOUND)) {
+        int i = rc->n++;
+        snprintf(rc->r[i].label, sizeof rc->r[i].label, "%s", label);
+        memcpy(rc->r[i].code, code, 16), memcpy(rc->r[i].name, name, 64);
+        memcpy(rc->r[i].dcode, dcode, 32), memcpy(rc->r[i].dname, dname, 128);
+        rc->r[i].did = *did;
+        rc->r[i].e = e;
+    }
+    return e;
+}
+
+static json_t *top_json(jc_conn *c, resolve_cache *rc, const classify_model *m, const classify_pred *p,
+                        char code1[16], double *p1, json_t **dept) {
     json_t *arr = json_array();
     code1[0] = 0;
     *p1 = 0;
@@ -123,7 +157,7 @@ static json_t *top_json(jc_conn *c, const classify_model *m, const classify_pred
         const char *label = classify_label(m, p->top[i].label);
         char code[16] = "", name[64] = "", dcode[32] = "", dname[128] = "";
         int64_t did = 0;
-        jc_err e = warning__category_resolve(c, label, code, name, dcode, dname, &did);
+        jc_err e = resolve(c, rc, label, code, name, dcode, dname, &did);
         json_t *o = json_pack("{s:s,s:f}", "label", label, "prob", p->top[i].prob);
         json_object_set_new(o, "category", e ? json_null() : json_string(code));
         json_object_set_new(o, "name", e ? json_string(label) : json_string(name));
@@ -144,14 +178,14 @@ static json_t *top_json(jc_conn *c, const classify_model *m, const classify_pred
 /* The ticker's suggestion for a new case (errors only logged: a case is
  * never refused for want of a suggestion). */
 static int suggest_cb(jc_conn *w, int64_t id, const char *title, const char *body, void *arg) {
-    (void)arg;
+    resolve_cache *rc = arg; /* one per writer job */
     const classify_model *m = get_model();
     if (!m) return 0;
     classify_pred p;
     if (classify_predict(m, NULL, title, body ? body : "", 3, 0, &p) != JC_OK) return 0;
     char code1[16];
     double p1;
-    json_t *top = top_json(w, m, &p, code1, &p1, NULL);
+    json_t *top = top_json(w, rc, m, &p, code1, &p1, NULL);
     char *js = json_dumps(top, JSON_COMPACT);
     json_decref(top);
     if (warning__suggestion_put(w, id, model_id, code1, p1, js ? js : "[]", jc_now_ms()))
@@ -289,12 +323,14 @@ static jc_err detect_now(jc_conn *w, int64_t now_ms, int *raised) {
 jc_err warning_on_case_created(jc_conn *w, const jc_case *k) {
     (void)k; /* the catch-up counts every case above the watermark, k included */
     int changed;
-    return warning__catch_up(w, suggest_cb, NULL, &changed);
+    resolve_cache rc = {0};
+    return warning__catch_up(w, suggest_cb, &rc, &changed);
 }
 
 jc_err warning_tick(jc_conn *w, int64_t now_ms) {
     int changed;
-    jc_err e = warning__catch_up(w, suggest_cb, NULL, &changed);
+    resolve_cache rc = {0};
+    jc_err e = warning__catch_up(w, suggest_cb, &rc, &changed);
     if (e) return e;
     char v[32];
     int64_t last_day = -1;
@@ -327,7 +363,7 @@ static void h_classify(jc_req *r) {
     char code1[16];
     double p1;
     json_t *dept = NULL;
-    json_t *top = top_json(r->db, m, &p, code1, &p1, &dept);
+    json_t *top = top_json(r->db, NULL, m, &p, code1, &p1, &dept);
     json_t *grams = json_array();
     for (int i = 0; i < p.ngrams; i++)
         json_array_append_new(grams, json_pack("{s:s,s:f}", "text", p.grams[i].text, "weight", p.grams[i].weight));
@@ -604,7 +640,8 @@ static void h_config_put(jc_req *r) {
 
 static jc_err run_detect(jc_conn *w, jc_deferred *d) {
     int changed, raised = 0;
-    jc_err e = warning__catch_up(w, suggest_cb, NULL, &changed);
+    resolve_cache rc = {0};
+    jc_err e = warning__catch_up(w, suggest_cb, &rc, &changed);
     if (!e) e = detect_now(w, jc_now_ms(), &raised);
     if (e) return e;
     d->body = json_pack("{s:i}", "raised", raised);
