@@ -129,6 +129,10 @@ jc_err eval_on_event(jc_conn *w, int64_t case_id, int64_t now_ms) JC_MUST_CHECK;
 /* The server's ticker: feeds changed cases to the counters; recomputes the
  * month when the (simulated) day changes.  Defined in eval_hook.c. */
 jc_err eval_hook_tick(jc_conn *w, int64_t now_ms) JC_MUST_CHECK;
+/* After eval_config changed (on the writer, in the same job): the counters
+ * of the current month are recomputed with the new settings and the ticker
+ * reopens its handle. */
+jc_err eval_hook_settings_changed(jc_conn *w, int64_t now_ms) JC_MUST_CHECK;
 /* Full recomputation of month "YYYY-MM": rebuilds its counters and facts. */
 jc_err eval_recompute_month(jc_conn *w, const char *month, int64_t as_of) JC_MUST_CHECK;
 /* Builds a table from the counters of a month (no score until computed). */

@@ -102,6 +102,7 @@ static jc_err run_config_put(jc_conn *w, jc_deferred *d) {
     }
     sqlite3_reset(s);
     if ((e = auth_audit(w, &d->user, "eval_config", why))) return e;
+    if ((e = eval_hook_settings_changed(w, jc_now_ms()))) return e;
     d->status = 200;
     d->body = config_json(&p);
     return JC_OK;

@@ -49,3 +49,13 @@ jc_err eval_hook_tick(jc_conn *w, int64_t now_ms) {
     }
     return JC_OK;
 }
+
+jc_err eval_hook_settings_changed(jc_conn *w, int64_t now_ms) {
+    /* the kept handle holds the old settings: the next tick opens a new one */
+    eval_inc_close(hook.inc);
+    hook.inc = NULL;
+    char day[32], month[8];
+    jc_fmt_local(now_ms, day, sizeof day);
+    snprintf(month, sizeof month, "%.7s", day);
+    return eval_recompute_month(w, month, now_ms);
+}

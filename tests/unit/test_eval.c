@@ -406,6 +406,32 @@ TEST(batched_events_match_recomputation) {
     close_db();
 }
 
+/* Changing the settings recomputes the month's counters with them. */
+static jc_err settings_run(jc_conn *w, void *arg) {
+    jc_err e = exec_sql(w, "INSERT OR REPLACE INTO eval_config(key, value) VALUES('w_basic', 0.2)");
+    if (e) return e;
+    return eval_hook_settings_changed(w, ((inc_arg *)arg)->as_of);
+}
+
+TEST(settings_change_recomputes_counters) {
+    ASSERT_OK(open_db());
+    inc_arg arg = {AS_OF, NULL};
+    ASSERT_OK(store_exec(st, recompute_run, &arg));
+    int64_t t0, t1;
+    ASSERT_OK(eval_period_parse("2026-11", &t0, &t1));
+    eval_table *before, *live, *ctr;
+    ASSERT_OK(eval_from_counters(rd, "2026-11", &before));
+    ASSERT_OK(store_exec(st, settings_run, &arg));
+    ASSERT_OK(eval_compute(rd, t0, t1, AS_OF, &live));
+    ASSERT_OK(eval_from_counters(rd, "2026-11", &ctr));
+    ASSERT(tables_equal(live, ctr));
+    ASSERT(!tables_equal(before, ctr)); /* a 'basic' rating now counts 0.2, not 0.8 */
+    eval_table_free(before);
+    eval_table_free(live);
+    eval_table_free(ctr);
+    close_db();
+}
+
 static char *run_capture(const char *cmd) {
     FILE *p = popen(cmd, "r");
     if (!p) return NULL;
@@ -460,5 +486,5 @@ TEST(xlsx_export_reads_back) {
 }
 
 T_MAIN(T(indicators_on_fixtures), T(small_sample_rank_grade_and_drill), T(incremental_counters_match_recomputation),
-       T(batched_events_match_recomputation),
+       T(batched_events_match_recomputation), T(settings_change_recomputes_counters),
        T(xlsx_export_reads_back))
