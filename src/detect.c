@@ -16,9 +16,11 @@
  *    predict's standard errors are all computed from those, so copying the
  *    iteration is what makes the thresholds agree to ~1e-12.
  *  - The numbers of the normal and t distributions are computed here:
- *    qnorm by Wichura's AS 241 (the algorithm R uses) and pt through the regularised incomplete beta function.
+ *    qnorm by Wichura's AS 241 (the algorithm R uses) and pt through the
+ *    regularised incomplete beta function of dist.c.
  */
 #include "detect.h"
+#include "dist.h"
 
 #include <csv.h>
 #include <ctype.h>
@@ -81,48 +83,10 @@ static double qnorm_std(double p) {
     return q < 0 ? -val : val;
 }
 
-/* Continued fraction of the incomplete beta function (modified Lentz). */
-static double betacf(double a, double b, double x) {
-    const double tiny = 1e-300;
-    double qab = a + b, qap = a + 1, qam = a - 1, c = 1, d = 1 - qab * x / qap;
-    if (fabs(d) < tiny) d = tiny;
-    d = 1 / d;
-    double h = d;
-    for (int m = 1; m <= 1000; m++) {
-        int m2 = 2 * m;
-        double aa = m * (b - m) * x / ((qam + m2) * (a + m2));
-        d = 1 + aa * d;
-        if (fabs(d) < tiny) d = tiny;
-        c = 1 + aa / c;
-        if (fabs(c) < tiny) c = tiny;
-        d = 1 / d;
-        h *= d * c;
-        aa = -(a + m) * (qab + m) * x / ((a + m2) * (qap + m2));
-        d = 1 + aa * d;
-        if (fabs(d) < tiny) d = tiny;
-        c = 1 + aa / c;
-        if (fabs(c) < tiny) c = tiny;
-        d = 1 / d;
-        double del = d * c;
-        h *= del;
-        if (fabs(del - 1) < 1e-15) break;
-    }
-    return h;
-}
-
-/* Regularised incomplete beta I_x(a, b). */
-static double pbeta_reg(double x, double a, double b) {
-    if (x <= 0) return 0;
-    if (x >= 1) return 1;
-    double lbt = lgamma(a + b) - lgamma(a) - lgamma(b) + a * log(x) + b * log1p(-x);
-    if (x < (a + 1) / (a + b + 2)) return exp(lbt) * betacf(a, b, x) / a;
-    return 1 - exp(lbt) * betacf(b, a, 1 - x) / b;
-}
-
 /* P(T <= t) for Student's t with df degrees of freedom. */
 static double pt_lower(double t, double df) {
     if (isnan(t) || !(df > 0)) return NAN;
-    double tail = 0.5 * pbeta_reg(df / (df + t * t), df / 2, 0.5);
+    double tail = 0.5 * dist_beta_reg(df / (df + t * t), df / 2, 0.5);
     return t < 0 ? tail : 1 - tail;
 }
 

@@ -2,9 +2,10 @@
  * hotspot.c -- ranking areas by the improbability of their current count
  * (see hotspot.h for the method).  Tail probabilities come from the
  * regularised incomplete gamma (Poisson) and beta (negative binomial)
- * functions, computed here by their series and continued fractions.
+ * functions of dist.c.
  */
 #include "hotspot.h"
+#include "dist.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -13,85 +14,17 @@
 
 /* ---- tail probabilities -------------------------------------------------- */
 
-/* Regularised lower incomplete gamma P(a, x). */
-static double gamma_p(double a, double x) {
-    if (x <= 0) return 0;
-    double lg = a * log(x) - x - lgamma(a);
-    if (x < a + 1) { /* series */
-        double sum = 1 / a, term = sum;
-        for (int n = 1; n < 10000; n++) {
-            term *= x / (a + n);
-            sum += term;
-            if (fabs(term) < fabs(sum) * 1e-16) break;
-        }
-        return sum * exp(lg);
-    }
-    /* continued fraction for Q(a, x) (modified Lentz) */
-    const double tiny = 1e-300;
-    double b = x + 1 - a, c = 1 / tiny, d = 1 / b, h = d;
-    for (int i = 1; i < 10000; i++) {
-        double an = -i * (i - a);
-        b += 2;
-        d = an * d + b;
-        if (fabs(d) < tiny) d = tiny;
-        c = b + an / c;
-        if (fabs(c) < tiny) c = tiny;
-        d = 1 / d;
-        double del = d * c;
-        h *= del;
-        if (fabs(del - 1) < 1e-16) break;
-    }
-    return 1 - exp(lg) * h;
-}
-
-static double betacf(double a, double b, double x) {
-    const double tiny = 1e-300;
-    double qab = a + b, qap = a + 1, qam = a - 1, c = 1, d = 1 - qab * x / qap;
-    if (fabs(d) < tiny) d = tiny;
-    d = 1 / d;
-    double h = d;
-    for (int m = 1; m <= 10000; m++) {
-        int m2 = 2 * m;
-        double aa = m * (b - m) * x / ((qam + m2) * (a + m2));
-        d = 1 + aa * d;
-        if (fabs(d) < tiny) d = tiny;
-        c = 1 + aa / c;
-        if (fabs(c) < tiny) c = tiny;
-        d = 1 / d;
-        h *= d * c;
-        aa = -(a + m) * (qab + m) * x / ((a + m2) * (qap + m2));
-        d = 1 + aa * d;
-        if (fabs(d) < tiny) d = tiny;
-        c = 1 + aa / c;
-        if (fabs(c) < tiny) c = tiny;
-        d = 1 / d;
-        double del = d * c;
-        h *= del;
-        if (fabs(del - 1) < 1e-16) break;
-    }
-    return h;
-}
-
-/* Regularised incomplete beta I_x(a, b). */
-static double beta_i(double x, double a, double b) {
-    if (x <= 0) return 0;
-    if (x >= 1) return 1;
-    double lbt = lgamma(a + b) - lgamma(a) - lgamma(b) + a * log(x) + b * log1p(-x);
-    if (x < (a + 1) / (a + b + 2)) return exp(lbt) * betacf(a, b, x) / a;
-    return 1 - exp(lbt) * betacf(b, a, 1 - x) / b;
-}
-
 double hotspot_ppois_upper(double x, double mean) {
     if (x <= 0) return 1;
     if (mean <= 0) return 0;
-    return gamma_p(ceil(x), mean); /* P(X >= k) = P(k, mean) */
+    return dist_gamma_p(ceil(x), mean); /* P(X >= k) = P(k, mean) */
 }
 
 double hotspot_pnbinom_upper(double x, double size, double mean) {
     if (x <= 0) return 1;
     if (mean <= 0) return 0;
     double prob = size / (size + mean);   /* success probability */
-    return beta_i(1 - prob, ceil(x), size); /* P(X >= k) = I_{1-p}(k, size) */
+    return dist_beta_reg(1 - prob, ceil(x), size); /* P(X >= k) = I_{1-p}(k, size) */
 }
 
 /* ---- scoring --------------------------------------------------------------- */
