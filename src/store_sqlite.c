@@ -83,11 +83,6 @@ struct jc_store {
 
 /* ---- connections ---------------------------------------------------------- */
 
-static jc_err db_err(sqlite3 *db, const char *what) {
-    jc_log(JC_LOG_ERROR, "sqlite: %s: %s", what, sqlite3_errmsg(db));
-    return JC_ERR_DB;
-}
-
 /* JICENG_SQL_TRACE=1 (a developer's switch): every statement run on a
  * writable connection is printed to stderr with its wall time in
  * microseconds (measured here: SQLite's own profile clock has 1 ms steps). */
@@ -205,46 +200,64 @@ static sqlite3_stmt *prep(jc_conn *c, int idx, const char *sql) {
     return c->q[idx];
 }
 
-static int exec_sql(jc_conn *c, const char *sql) {
+/* ---- small helpers (sq_*, see store_sqlite.h) ------------------------------ */
+
+void sq_bind_text(sqlite3_stmt *s, int i, const char *v) {
+    if (v) sqlite3_bind_text(s, i, v, -1, SQLITE_TRANSIENT);
+    else sqlite3_bind_null(s, i);
+}
+
+void sq_bind_text_opt(sqlite3_stmt *s, int i, const char *v) { sq_bind_text(s, i, v && *v ? v : NULL); }
+
+void sq_bind_text_empty(sqlite3_stmt *s, int i, const char *v) { sq_bind_text(s, i, v ? v : ""); }
+
+void sq_bind_i64_opt(sqlite3_stmt *s, int i, int64_t v) {
+    if (v) sqlite3_bind_int64(s, i, v);
+    else sqlite3_bind_null(s, i);
+}
+
+const char *sq_col_str(sqlite3_stmt *s, int i) {
+    const unsigned char *t = sqlite3_column_text(s, i);
+    return t ? (const char *)t : "";
+}
+
+void sq_col_copy(sqlite3_stmt *s, int i, char *dst, size_t n) { snprintf(dst, n, "%s", sq_col_str(s, i)); }
+
+char *sq_col_dup(sqlite3_stmt *s, int i) {
+    const unsigned char *t = sqlite3_column_text(s, i);
+    return t ? jc_strdup((const char *)t) : NULL;
+}
+
+jc_err sq_fail(sqlite3 *db, const char *tag, const char *what) {
+    jc_log(JC_LOG_ERROR, "%s: %s: %s", tag, what, sqlite3_errmsg(db));
+    return JC_ERR_DB;
+}
+
+jc_err sq_prepare(sqlite3 *db, const char *sql, sqlite3_stmt **out) {
+    if (sqlite3_prepare_v2(db, sql, -1, out, NULL) == SQLITE_OK) return JC_OK;
+    jc_log(JC_LOG_ERROR, "sqlite: prepare: %s: %s", sqlite3_errmsg(db), sql);
+    return JC_ERR_DB;
+}
+
+int sq_exec(sqlite3 *db, const char *tag, const char *sql) {
     char *msg = NULL;
-    int rc = sqlite3_exec(c->db, sql, NULL, NULL, &msg);
+    int rc = sqlite3_exec(db, sql, NULL, NULL, &msg);
     if (rc != SQLITE_OK) {
-        jc_log(JC_LOG_ERROR, "sqlite: %s: %s", sql, msg ? msg : "?");
+        jc_log(JC_LOG_ERROR, "%s: %s: %s", tag, sql, msg ? msg : "?");
         sqlite3_free(msg);
     }
     return rc;
 }
 
-static void bind_text(sqlite3_stmt *s, int i, const char *v) {
-    if (v && *v) sqlite3_bind_text(s, i, v, -1, SQLITE_TRANSIENT);
-    else sqlite3_bind_null(s, i);
-}
-static void bind_text_empty(sqlite3_stmt *s, int i, const char *v) {
-    sqlite3_bind_text(s, i, v ? v : "", -1, SQLITE_TRANSIENT);
-}
-static void bind_i64_or_null(sqlite3_stmt *s, int i, int64_t v) {
-    if (v) sqlite3_bind_int64(s, i, v);
-    else sqlite3_bind_null(s, i);
-}
-static void col_copy(sqlite3_stmt *s, int i, char *dst, size_t n) {
-    const unsigned char *t = sqlite3_column_text(s, i);
-    snprintf(dst, n, "%s", t ? (const char *)t : "");
-}
-static char *col_dup(sqlite3_stmt *s, int i) {
-    const unsigned char *t = sqlite3_column_text(s, i);
-    return t ? jc_strdup((const char *)t) : NULL;
-}
-
-/* Steps a statement that returns no rows. */
-static jc_err step_done(jc_conn *c, sqlite3_stmt *s, const char *what) {
+jc_err sq_step_done(sqlite3 *db, sqlite3_stmt *s, const char *tag, const char *what) {
     int rc = sqlite3_step(s);
     sqlite3_reset(s);
     if (rc == SQLITE_DONE) return JC_OK;
     if (rc == SQLITE_CONSTRAINT) {
-        jc_log(JC_LOG_DEBUG, "sqlite: %s: %s", what, sqlite3_errmsg(c->db));
+        jc_log(JC_LOG_DEBUG, "%s: %s: %s", tag, what, sqlite3_errmsg(db));
         return JC_ERR_CONFLICT;
     }
-    return db_err(c->db, what);
+    return sq_fail(db, tag, what);
 }
 
 /* ---- schema ------------------------------------------------------------- */
@@ -306,7 +319,7 @@ static jc_err migrate_module(jc_conn *c, const jc_schema *m) {
     sqlite3_stmt *s = NULL;
     int have = 0;
     if (sqlite3_prepare_v2(c->db, "SELECT value FROM meta WHERE key=?", -1, &s, NULL) != SQLITE_OK)
-        return db_err(c->db, "meta");
+        return sq_fail(c->db, "sqlite", "meta");
     sqlite3_bind_text(s, 1, key, -1, SQLITE_TRANSIENT);
     if (sqlite3_step(s) == SQLITE_ROW) have = sqlite3_column_int(s, 0);
     sqlite3_finalize(s);
@@ -319,13 +332,13 @@ static jc_err migrate_module(jc_conn *c, const jc_schema *m) {
         snprintf(upd, sizeof upd,
                  "INSERT INTO meta(key, value) VALUES('%s', '%d') ON CONFLICT(key) DO UPDATE SET"
                  " value=excluded.value;", key, have + 1);
-        if (exec_sql(c, "BEGIN IMMEDIATE") != SQLITE_OK) return JC_ERR_DB;
-        if (exec_sql(c, m->migrations[have]) != SQLITE_OK || exec_sql(c, upd) != SQLITE_OK) {
-            exec_sql(c, "ROLLBACK");
+        if (sq_exec(c->db, "sqlite", "BEGIN IMMEDIATE") != SQLITE_OK) return JC_ERR_DB;
+        if (sq_exec(c->db, "sqlite", m->migrations[have]) != SQLITE_OK || sq_exec(c->db, "sqlite", upd) != SQLITE_OK) {
+            sq_exec(c->db, "sqlite", "ROLLBACK");
             return JC_ERR_DB;
         }
-        if (exec_sql(c, "COMMIT") != SQLITE_OK) {
-            exec_sql(c, "ROLLBACK");
+        if (sq_exec(c->db, "sqlite", "COMMIT") != SQLITE_OK) {
+            sq_exec(c->db, "sqlite", "ROLLBACK");
             return JC_ERR_DB;
         }
     }
@@ -337,7 +350,7 @@ jc_err store_migrate(jc_store *st, int *version) {
     sqlite3_stmt *s = NULL;
     int v = 0;
     if (sqlite3_prepare_v2(c->db, "PRAGMA user_version", -1, &s, NULL) != SQLITE_OK)
-        return db_err(c->db, "user_version");
+        return sq_fail(c->db, "sqlite", "user_version");
     if (sqlite3_step(s) == SQLITE_ROW) v = sqlite3_column_int(s, 0);
     sqlite3_finalize(s);
     int target = (int)JC_ARRAY_LEN(migrations);
@@ -348,13 +361,13 @@ jc_err store_migrate(jc_store *st, int *version) {
     for (; v < target; v++) {
         char pragma[64];
         snprintf(pragma, sizeof pragma, "PRAGMA user_version=%d;", v + 1);
-        if (exec_sql(c, "BEGIN IMMEDIATE") != SQLITE_OK) return JC_ERR_DB;
-        if (exec_sql(c, migrations[v]) != SQLITE_OK || exec_sql(c, pragma) != SQLITE_OK) {
-            exec_sql(c, "ROLLBACK");
+        if (sq_exec(c->db, "sqlite", "BEGIN IMMEDIATE") != SQLITE_OK) return JC_ERR_DB;
+        if (sq_exec(c->db, "sqlite", migrations[v]) != SQLITE_OK || sq_exec(c->db, "sqlite", pragma) != SQLITE_OK) {
+            sq_exec(c->db, "sqlite", "ROLLBACK");
             return JC_ERR_DB;
         }
-        if (exec_sql(c, "COMMIT") != SQLITE_OK) {
-            exec_sql(c, "ROLLBACK");
+        if (sq_exec(c->db, "sqlite", "COMMIT") != SQLITE_OK) {
+            sq_exec(c->db, "sqlite", "ROLLBACK");
             return JC_ERR_DB;
         }
         jc_log(JC_LOG_DEBUG, "applied migration %d", v + 1);
@@ -660,14 +673,14 @@ void store_stats(jc_store *st, jc_store_stats *out) {
 static void read_user(sqlite3_stmt *s, jc_user *u) {
     memset(u, 0, sizeof *u);
     u->id = sqlite3_column_int64(s, 0);
-    col_copy(s, 1, u->name, sizeof u->name);
-    col_copy(s, 2, u->display, sizeof u->display);
+    sq_col_copy(s, 1, u->name, sizeof u->name);
+    sq_col_copy(s, 2, u->display, sizeof u->display);
     int r = role_parse((const char *)sqlite3_column_text(s, 3));
     u->role = r < 0 ? ROLE_RESIDENT : (jc_role)r;
-    col_copy(s, 4, u->area, sizeof u->area);
+    sq_col_copy(s, 4, u->area, sizeof u->area);
     u->dept_id = sqlite3_column_int64(s, 5);
-    col_copy(s, 6, u->pw_hash, sizeof u->pw_hash);
-    col_copy(s, 7, u->phone, sizeof u->phone);
+    sq_col_copy(s, 6, u->pw_hash, sizeof u->pw_hash);
+    sq_col_copy(s, 7, u->phone, sizeof u->phone);
     u->created_ms = sqlite3_column_int64(s, 8);
     u->disabled = sqlite3_column_int(s, 9);
 }
@@ -677,16 +690,16 @@ jc_err store_user_insert(jc_conn *w, jc_user *u) {
                            "INSERT INTO users(name, display, role, area, dept_id, pw_hash, phone,"
                            " created_at, disabled) VALUES(?,?,?,?,?,?,?,?,?)");
     if (!s) return JC_ERR_DB;
-    bind_text_empty(s, 1, u->name);
-    bind_text(s, 2, u->display);
-    bind_text_empty(s, 3, role_name(u->role));
-    bind_text(s, 4, u->area);
-    bind_i64_or_null(s, 5, u->dept_id);
-    bind_text_empty(s, 6, u->pw_hash);
-    bind_text(s, 7, u->phone);
+    sq_bind_text_empty(s, 1, u->name);
+    sq_bind_text_opt(s, 2, u->display);
+    sq_bind_text_empty(s, 3, role_name(u->role));
+    sq_bind_text_opt(s, 4, u->area);
+    sq_bind_i64_opt(s, 5, u->dept_id);
+    sq_bind_text_empty(s, 6, u->pw_hash);
+    sq_bind_text_opt(s, 7, u->phone);
     sqlite3_bind_int64(s, 8, u->created_ms);
     sqlite3_bind_int(s, 9, u->disabled);
-    jc_err e = step_done(w, s, "user insert");
+    jc_err e = sq_step_done(w->db, s, "sqlite", "user insert");
     if (e == JC_OK) u->id = sqlite3_last_insert_rowid(w->db);
     return e;
 }
@@ -696,7 +709,7 @@ static jc_err user_one(jc_conn *c, sqlite3_stmt *s, jc_user *out) {
     jc_err e = JC_OK;
     if (rc == SQLITE_ROW) read_user(s, out);
     else if (rc == SQLITE_DONE) e = JC_ERR_NOTFOUND;
-    else e = db_err(c->db, "user get");
+    else e = sq_fail(c->db, "sqlite", "user get");
     sqlite3_reset(s);
     return e;
 }
@@ -711,16 +724,16 @@ jc_err store_user_get(jc_conn *c, int64_t id, jc_user *out) {
 jc_err store_user_by_name(jc_conn *c, const char *name, jc_user *out) {
     sqlite3_stmt *s = prep(c, Q_USER_BY_NAME, "SELECT " USER_COLS " FROM users WHERE name=?");
     if (!s) return JC_ERR_DB;
-    bind_text_empty(s, 1, name);
+    sq_bind_text_empty(s, 1, name);
     return user_one(c, s, out);
 }
 
 jc_err store_user_set_password(jc_conn *w, int64_t id, const char *pw_hash) {
     sqlite3_stmt *s = prep(w, Q_USER_SETPW, "UPDATE users SET pw_hash=? WHERE id=?");
     if (!s) return JC_ERR_DB;
-    bind_text_empty(s, 1, pw_hash);
+    sq_bind_text_empty(s, 1, pw_hash);
     sqlite3_bind_int64(s, 2, id);
-    jc_err e = step_done(w, s, "user setpw");
+    jc_err e = sq_step_done(w->db, s, "sqlite", "user setpw");
     if (e == JC_OK && sqlite3_changes(w->db) == 0) e = JC_ERR_NOTFOUND;
     return e;
 }
@@ -735,7 +748,7 @@ jc_err store_user_each(jc_conn *c, int (*cb)(const jc_user *u, void *arg), void 
         if (cb(&u, arg)) break;
     }
     sqlite3_reset(s);
-    return rc == SQLITE_ROW || rc == SQLITE_DONE ? JC_OK : db_err(c->db, "user each");
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? JC_OK : sq_fail(c->db, "sqlite", "user each");
 }
 
 jc_err store_session_insert(jc_conn *w, const char *token_hash, int64_t user_id,
@@ -744,11 +757,11 @@ jc_err store_session_insert(jc_conn *w, const char *token_hash, int64_t user_id,
                            "INSERT INTO sessions(token_hash, user_id, created_at, expires_at)"
                            " VALUES(?,?,?,?)");
     if (!s) return JC_ERR_DB;
-    bind_text_empty(s, 1, token_hash);
+    sq_bind_text_empty(s, 1, token_hash);
     sqlite3_bind_int64(s, 2, user_id);
     sqlite3_bind_int64(s, 3, created_ms);
     sqlite3_bind_int64(s, 4, expires_ms);
-    return step_done(w, s, "session insert");
+    return sq_step_done(w->db, s, "sqlite", "session insert");
 }
 
 jc_err store_session_user(jc_conn *c, const char *token_hash, int64_t now_ms, jc_user *out) {
@@ -758,7 +771,7 @@ jc_err store_session_user(jc_conn *c, const char *token_hash, int64_t now_ms, jc
                            " ON u.id = s.user_id WHERE s.token_hash=? AND s.expires_at > ?"
                            " AND u.disabled = 0");
     if (!s) return JC_ERR_DB;
-    bind_text_empty(s, 1, token_hash);
+    sq_bind_text_empty(s, 1, token_hash);
     sqlite3_bind_int64(s, 2, now_ms);
     jc_err e = user_one(c, s, out);
     return e == JC_ERR_NOTFOUND ? JC_ERR_AUTH : e;
@@ -767,15 +780,15 @@ jc_err store_session_user(jc_conn *c, const char *token_hash, int64_t now_ms, jc
 jc_err store_session_delete(jc_conn *w, const char *token_hash) {
     sqlite3_stmt *s = prep(w, Q_SESS_DELETE, "DELETE FROM sessions WHERE token_hash=?");
     if (!s) return JC_ERR_DB;
-    bind_text_empty(s, 1, token_hash);
-    return step_done(w, s, "session delete");
+    sq_bind_text_empty(s, 1, token_hash);
+    return sq_step_done(w->db, s, "sqlite", "session delete");
 }
 
 jc_err store_sessions_delete_user(jc_conn *w, int64_t user_id) {
     sqlite3_stmt *s = prep(w, Q_SESS_DELETE_USER, "DELETE FROM sessions WHERE user_id=?");
     if (!s) return JC_ERR_DB;
     sqlite3_bind_int64(s, 1, user_id);
-    return step_done(w, s, "sessions delete");
+    return sq_step_done(w->db, s, "sqlite", "sessions delete");
 }
 
 /* ---- catalogue ------------------------------------------------------------ */
@@ -786,28 +799,28 @@ jc_err store_area_put(jc_conn *w, const jc_area *a) {
                            " ON CONFLICT(code) DO UPDATE SET parent=excluded.parent,"
                            " level=excluded.level, name=excluded.name, geojson=excluded.geojson");
     if (!s) return JC_ERR_DB;
-    bind_text_empty(s, 1, a->code);
-    bind_text(s, 2, a->parent);
-    bind_text_empty(s, 3, a->level);
-    bind_text_empty(s, 4, a->name);
-    bind_text(s, 5, a->geojson);
-    return step_done(w, s, "area put");
+    sq_bind_text_empty(s, 1, a->code);
+    sq_bind_text_opt(s, 2, a->parent);
+    sq_bind_text_empty(s, 3, a->level);
+    sq_bind_text_empty(s, 4, a->name);
+    sq_bind_text_opt(s, 5, a->geojson);
+    return sq_step_done(w->db, s, "sqlite", "area put");
 }
 
 static void read_area(sqlite3_stmt *s, jc_area *a) {
     memset(a, 0, sizeof *a);
-    col_copy(s, 0, a->code, sizeof a->code);
-    col_copy(s, 1, a->parent, sizeof a->parent);
-    col_copy(s, 2, a->level, sizeof a->level);
-    col_copy(s, 3, a->name, sizeof a->name);
-    a->geojson = col_dup(s, 4);
+    sq_col_copy(s, 0, a->code, sizeof a->code);
+    sq_col_copy(s, 1, a->parent, sizeof a->parent);
+    sq_col_copy(s, 2, a->level, sizeof a->level);
+    sq_col_copy(s, 3, a->name, sizeof a->name);
+    a->geojson = sq_col_dup(s, 4);
 }
 
 jc_err store_area_get(jc_conn *c, const char *code, jc_area *out) {
     sqlite3_stmt *s = prep(c, Q_AREA_GET,
                            "SELECT code, parent, level, name, geojson FROM areas WHERE code=?");
     if (!s) return JC_ERR_DB;
-    bind_text_empty(s, 1, code);
+    sq_bind_text_empty(s, 1, code);
     int rc = sqlite3_step(s);
     jc_err e = rc == SQLITE_ROW ? JC_OK : rc == SQLITE_DONE ? JC_ERR_NOTFOUND : JC_ERR_DB;
     if (rc == SQLITE_ROW) read_area(s, out);
@@ -818,7 +831,7 @@ jc_err store_area_get(jc_conn *c, const char *code, jc_area *out) {
 jc_err store_area_exists(jc_conn *c, const char *code) {
     sqlite3_stmt *s = prep(c, Q_AREA_EXISTS, "SELECT 1 FROM areas WHERE code=?");
     if (!s) return JC_ERR_DB;
-    bind_text_empty(s, 1, code);
+    sq_bind_text_empty(s, 1, code);
     int rc = sqlite3_step(s);
     sqlite3_reset(s);
     return rc == SQLITE_ROW ? JC_OK : rc == SQLITE_DONE ? JC_ERR_NOTFOUND : JC_ERR_DB;
@@ -837,15 +850,15 @@ jc_err store_area_each(jc_conn *c, int (*cb)(const jc_area *a, void *arg), void 
         if (stop) break;
     }
     sqlite3_reset(s);
-    return rc == SQLITE_ROW || rc == SQLITE_DONE ? JC_OK : db_err(c->db, "area each");
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? JC_OK : sq_fail(c->db, "sqlite", "area each");
 }
 
 static void read_dept(sqlite3_stmt *s, jc_dept *d) {
     memset(d, 0, sizeof *d);
     d->id = sqlite3_column_int64(s, 0);
-    col_copy(s, 1, d->code, sizeof d->code);
-    col_copy(s, 2, d->name, sizeof d->name);
-    col_copy(s, 3, d->name_en, sizeof d->name_en);
+    sq_col_copy(s, 1, d->code, sizeof d->code);
+    sq_col_copy(s, 2, d->name, sizeof d->name);
+    sq_col_copy(s, 3, d->name_en, sizeof d->name_en);
 }
 
 jc_err store_dept_put(jc_conn *w, jc_dept *d) {
@@ -854,19 +867,19 @@ jc_err store_dept_put(jc_conn *w, jc_dept *d) {
     if (e == JC_OK) {
         sqlite3_stmt *s = prep(w, Q_DEPT_UPDATE, "UPDATE depts SET name=?, name_en=? WHERE id=?");
         if (!s) return JC_ERR_DB;
-        bind_text_empty(s, 1, d->name);
-        bind_text(s, 2, d->name_en);
+        sq_bind_text_empty(s, 1, d->name);
+        sq_bind_text_opt(s, 2, d->name_en);
         sqlite3_bind_int64(s, 3, old.id);
         d->id = old.id;
-        return step_done(w, s, "dept update");
+        return sq_step_done(w->db, s, "sqlite", "dept update");
     }
     if (e != JC_ERR_NOTFOUND) return e;
     sqlite3_stmt *s = prep(w, Q_DEPT_INSERT, "INSERT INTO depts(code, name, name_en) VALUES(?,?,?)");
     if (!s) return JC_ERR_DB;
-    bind_text_empty(s, 1, d->code);
-    bind_text_empty(s, 2, d->name);
-    bind_text(s, 3, d->name_en);
-    e = step_done(w, s, "dept insert");
+    sq_bind_text_empty(s, 1, d->code);
+    sq_bind_text_empty(s, 2, d->name);
+    sq_bind_text_opt(s, 3, d->name_en);
+    e = sq_step_done(w->db, s, "sqlite", "dept insert");
     if (e == JC_OK) d->id = sqlite3_last_insert_rowid(w->db);
     return e;
 }
@@ -875,7 +888,7 @@ static jc_err dept_one(jc_conn *c, sqlite3_stmt *s, jc_dept *out) {
     int rc = sqlite3_step(s);
     jc_err e = rc == SQLITE_ROW ? JC_OK : rc == SQLITE_DONE ? JC_ERR_NOTFOUND : JC_ERR_DB;
     if (rc == SQLITE_ROW) read_dept(s, out);
-    if (e == JC_ERR_DB) db_err(c->db, "dept get");
+    if (e == JC_ERR_DB) sq_fail(c->db, "sqlite", "dept get");
     sqlite3_reset(s);
     return e;
 }
@@ -891,7 +904,7 @@ jc_err store_dept_by_code(jc_conn *c, const char *code, jc_dept *out) {
     sqlite3_stmt *s =
         prep(c, Q_DEPT_BY_CODE, "SELECT id, code, name, name_en FROM depts WHERE code=?");
     if (!s) return JC_ERR_DB;
-    bind_text_empty(s, 1, code);
+    sq_bind_text_empty(s, 1, code);
     return dept_one(c, s, out);
 }
 
@@ -905,24 +918,24 @@ jc_err store_dept_each(jc_conn *c, int (*cb)(const jc_dept *d, void *arg), void 
         if (cb(&d, arg)) break;
     }
     sqlite3_reset(s);
-    return rc == SQLITE_ROW || rc == SQLITE_DONE ? JC_OK : db_err(c->db, "dept each");
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? JC_OK : sq_fail(c->db, "sqlite", "dept each");
 }
 
 #define CAT_COLS "code, name, name_en, parent, kind, dept_code, accept_h, handle_h, verify_h, urgent, fields"
 
 static void read_category(sqlite3_stmt *s, jc_category *k) {
     memset(k, 0, sizeof *k);
-    col_copy(s, 0, k->code, sizeof k->code);
-    col_copy(s, 1, k->name, sizeof k->name);
-    col_copy(s, 2, k->name_en, sizeof k->name_en);
-    col_copy(s, 3, k->parent, sizeof k->parent);
-    col_copy(s, 4, k->kind, sizeof k->kind);
-    col_copy(s, 5, k->dept_code, sizeof k->dept_code);
+    sq_col_copy(s, 0, k->code, sizeof k->code);
+    sq_col_copy(s, 1, k->name, sizeof k->name);
+    sq_col_copy(s, 2, k->name_en, sizeof k->name_en);
+    sq_col_copy(s, 3, k->parent, sizeof k->parent);
+    sq_col_copy(s, 4, k->kind, sizeof k->kind);
+    sq_col_copy(s, 5, k->dept_code, sizeof k->dept_code);
     k->accept_h = sqlite3_column_double(s, 6);
     k->handle_h = sqlite3_column_double(s, 7);
     k->verify_h = sqlite3_column_double(s, 8);
     k->urgent = sqlite3_column_int(s, 9);
-    k->fields = col_dup(s, 10);
+    k->fields = sq_col_dup(s, 10);
 }
 
 jc_err store_category_put(jc_conn *w, const jc_category *k) {
@@ -934,24 +947,24 @@ jc_err store_category_put(jc_conn *w, const jc_category *k) {
                            " handle_h=excluded.handle_h, verify_h=excluded.verify_h,"
                            " urgent=excluded.urgent, fields=excluded.fields");
     if (!s) return JC_ERR_DB;
-    bind_text_empty(s, 1, k->code);
-    bind_text_empty(s, 2, k->name);
-    bind_text(s, 3, k->name_en);
-    bind_text(s, 4, k->parent);
-    bind_text_empty(s, 5, k->kind);
-    bind_text(s, 6, k->dept_code);
+    sq_bind_text_empty(s, 1, k->code);
+    sq_bind_text_empty(s, 2, k->name);
+    sq_bind_text_opt(s, 3, k->name_en);
+    sq_bind_text_opt(s, 4, k->parent);
+    sq_bind_text_empty(s, 5, k->kind);
+    sq_bind_text_opt(s, 6, k->dept_code);
     sqlite3_bind_double(s, 7, k->accept_h);
     sqlite3_bind_double(s, 8, k->handle_h);
     sqlite3_bind_double(s, 9, k->verify_h);
     sqlite3_bind_int(s, 10, k->urgent);
-    bind_text(s, 11, k->fields);
-    return step_done(w, s, "category put");
+    sq_bind_text_opt(s, 11, k->fields);
+    return sq_step_done(w->db, s, "sqlite", "category put");
 }
 
 jc_err store_category_urgent(jc_conn *c, const char *code, int *urgent) {
     sqlite3_stmt *s = prep(c, Q_CAT_URGENT, "SELECT urgent FROM categories WHERE code=?");
     if (!s) return JC_ERR_DB;
-    bind_text_empty(s, 1, code);
+    sq_bind_text_empty(s, 1, code);
     int rc = sqlite3_step(s);
     if (rc == SQLITE_ROW) *urgent = sqlite3_column_int(s, 0);
     sqlite3_reset(s);
@@ -961,7 +974,7 @@ jc_err store_category_urgent(jc_conn *c, const char *code, int *urgent) {
 jc_err store_category_get(jc_conn *c, const char *code, jc_category *out) {
     sqlite3_stmt *s = prep(c, Q_CAT_GET, "SELECT " CAT_COLS " FROM categories WHERE code=?");
     if (!s) return JC_ERR_DB;
-    bind_text_empty(s, 1, code);
+    sq_bind_text_empty(s, 1, code);
     int rc = sqlite3_step(s);
     jc_err e = rc == SQLITE_ROW ? JC_OK : rc == SQLITE_DONE ? JC_ERR_NOTFOUND : JC_ERR_DB;
     if (rc == SQLITE_ROW) read_category(s, out);
@@ -981,7 +994,7 @@ jc_err store_category_each(jc_conn *c, int (*cb)(const jc_category *k, void *arg
         if (stop) break;
     }
     sqlite3_reset(s);
-    return rc == SQLITE_ROW || rc == SQLITE_DONE ? JC_OK : db_err(c->db, "category each");
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? JC_OK : sq_fail(c->db, "sqlite", "category each");
 }
 
 /* ---- cases ------------------------------------------------------------------ */
@@ -994,19 +1007,19 @@ jc_err store_category_each(jc_conn *c, int (*cb)(const jc_category *k, void *arg
 static void read_case(sqlite3_stmt *s, jc_case *k) {
     memset(k, 0, sizeof *k);
     k->id = sqlite3_column_int64(s, 0);
-    k->title = col_dup(s, 1);
-    k->body = col_dup(s, 2);
-    col_copy(s, 3, k->category, sizeof k->category);
-    col_copy(s, 4, k->source, sizeof k->source);
+    k->title = sq_col_dup(s, 1);
+    k->body = sq_col_dup(s, 2);
+    sq_col_copy(s, 3, k->category, sizeof k->category);
+    sq_col_copy(s, 4, k->source, sizeof k->source);
     int st = state_parse((const char *)sqlite3_column_text(s, 5));
     k->state = st < 0 ? ST__COUNT : (jc_state)st;
-    col_copy(s, 6, k->area, sizeof k->area);
+    sq_col_copy(s, 6, k->area, sizeof k->area);
     k->has_point = sqlite3_column_type(s, 7) != SQLITE_NULL;
     k->lon = sqlite3_column_double(s, 7);
     k->lat = sqlite3_column_double(s, 8);
-    k->address = col_dup(s, 9);
+    k->address = sq_col_dup(s, 9);
     k->reporter_id = sqlite3_column_int64(s, 10);
-    col_copy(s, 11, k->phone, sizeof k->phone);
+    sq_col_copy(s, 11, k->phone, sizeof k->phone);
     k->dept_id = sqlite3_column_int64(s, 12);
     k->priority = sqlite3_column_int(s, 13);
     k->deadline_ms = sqlite3_column_int64(s, 14);
@@ -1014,8 +1027,8 @@ static void read_case(sqlite3_stmt *s, jc_case *k) {
     k->held_from = hf < 0 ? ST__COUNT : (jc_state)hf;
     k->merged_into = sqlite3_column_int64(s, 16);
     k->escalation = sqlite3_column_int(s, 17);
-    col_copy(s, 18, k->rating, sizeof k->rating);
-    k->extra = col_dup(s, 19);
+    sq_col_copy(s, 18, k->rating, sizeof k->rating);
+    k->extra = sq_col_dup(s, 19);
     k->created_ms = sqlite3_column_int64(s, 20);
     k->updated_ms = sqlite3_column_int64(s, 21);
     k->version = sqlite3_column_int64(s, 22);
@@ -1025,12 +1038,12 @@ static void read_case(sqlite3_stmt *s, jc_case *k) {
 
 /* Binds the mutable and immutable fields in CASE_COLS order from column 2. */
 static void bind_case(sqlite3_stmt *s, const jc_case *k) {
-    bind_text_empty(s, 1, k->title);
-    bind_text_empty(s, 2, k->body);
-    bind_text_empty(s, 3, k->category);
-    bind_text_empty(s, 4, k->source);
-    bind_text_empty(s, 5, state_name(k->state));
-    bind_text_empty(s, 6, k->area);
+    sq_bind_text_empty(s, 1, k->title);
+    sq_bind_text_empty(s, 2, k->body);
+    sq_bind_text_empty(s, 3, k->category);
+    sq_bind_text_empty(s, 4, k->source);
+    sq_bind_text_empty(s, 5, state_name(k->state));
+    sq_bind_text_empty(s, 6, k->area);
     if (k->has_point) {
         sqlite3_bind_double(s, 7, k->lon);
         sqlite3_bind_double(s, 8, k->lat);
@@ -1038,22 +1051,22 @@ static void bind_case(sqlite3_stmt *s, const jc_case *k) {
         sqlite3_bind_null(s, 7);
         sqlite3_bind_null(s, 8);
     }
-    bind_text(s, 9, k->address);
-    bind_i64_or_null(s, 10, k->reporter_id);
-    bind_text(s, 11, k->phone);
-    bind_i64_or_null(s, 12, k->dept_id);
+    sq_bind_text_opt(s, 9, k->address);
+    sq_bind_i64_opt(s, 10, k->reporter_id);
+    sq_bind_text_opt(s, 11, k->phone);
+    sq_bind_i64_opt(s, 12, k->dept_id);
     sqlite3_bind_int(s, 13, k->priority);
-    bind_i64_or_null(s, 14, k->deadline_ms);
-    bind_text(s, 15, k->held_from < ST__COUNT ? state_name(k->held_from) : NULL);
-    bind_i64_or_null(s, 16, k->merged_into);
+    sq_bind_i64_opt(s, 14, k->deadline_ms);
+    sq_bind_text_opt(s, 15, k->held_from < ST__COUNT ? state_name(k->held_from) : NULL);
+    sq_bind_i64_opt(s, 16, k->merged_into);
     sqlite3_bind_int(s, 17, k->escalation);
-    bind_text(s, 18, k->rating);
-    bind_text(s, 19, k->extra);
+    sq_bind_text_opt(s, 18, k->rating);
+    sq_bind_text_opt(s, 19, k->extra);
     sqlite3_bind_int64(s, 20, k->created_ms);
     sqlite3_bind_int64(s, 21, k->updated_ms);
     sqlite3_bind_int64(s, 22, k->version);
     sqlite3_bind_int(s, 23, (int)k->flags);
-    bind_i64_or_null(s, 24, k->assignee_id);
+    sq_bind_i64_opt(s, 24, k->assignee_id);
 }
 
 jc_err store_case_insert(jc_conn *w, jc_case *k) {
@@ -1066,7 +1079,7 @@ jc_err store_case_insert(jc_conn *w, jc_case *k) {
     if (!s) return JC_ERR_DB;
     if (k->version == 0) k->version = 1;
     bind_case(s, k);
-    jc_err e = step_done(w, s, "case insert");
+    jc_err e = sq_step_done(w->db, s, "sqlite", "case insert");
     if (e == JC_OK) k->id = sqlite3_last_insert_rowid(w->db);
     return e;
 }
@@ -1078,7 +1091,7 @@ jc_err store_case_get(jc_conn *c, int64_t id, jc_case *out) {
     int rc = sqlite3_step(s);
     jc_err e = rc == SQLITE_ROW ? JC_OK : rc == SQLITE_DONE ? JC_ERR_NOTFOUND : JC_ERR_DB;
     if (rc == SQLITE_ROW) read_case(s, out);
-    if (e == JC_ERR_DB) db_err(c->db, "case get");
+    if (e == JC_ERR_DB) sq_fail(c->db, "sqlite", "case get");
     sqlite3_reset(s);
     return e;
 }
@@ -1094,7 +1107,7 @@ jc_err store_case_update(jc_conn *w, jc_case *k) {
     k->version++;
     bind_case(s, k);
     sqlite3_bind_int64(s, 25, k->id);
-    jc_err e = step_done(w, s, "case update");
+    jc_err e = sq_step_done(w->db, s, "sqlite", "case update");
     if (e == JC_OK && sqlite3_changes(w->db) == 0) e = JC_ERR_NOTFOUND;
     if (e) k->version--;
     return e;
@@ -1126,7 +1139,7 @@ jc_err store_case_each(jc_conn *c, const jc_case_filter *f,
     sqlite3_stmt *s = NULL;
     if (sqlite3_prepare_v2(c->db, sql.data, -1, &s, NULL) != SQLITE_OK) {
         jc_buf_free(&sql);
-        return db_err(c->db, "case list");
+        return sq_fail(c->db, "sqlite", "case list");
     }
     jc_buf_free(&sql);
 #define BINDN(name, fn, ...)                                      \
@@ -1153,7 +1166,7 @@ jc_err store_case_each(jc_conn *c, const jc_case_filter *f,
         case_clear(&k);
         if (stop) break;
     }
-    e = rc == SQLITE_ROW || rc == SQLITE_DONE ? JC_OK : db_err(c->db, "case list step");
+    e = rc == SQLITE_ROW || rc == SQLITE_DONE ? JC_OK : sq_fail(c->db, "sqlite", "case list step");
     sqlite3_finalize(s);
     return e;
 }
@@ -1163,7 +1176,7 @@ jc_err store_case_scan(jc_conn *c, int64_t only_id, int (*cb)(const jc_case *k, 
     sqlite3_stmt *s = NULL;
     const char *sql = only_id > 0 ? "SELECT " CASE_COLS " FROM cases WHERE id=?"
                                   : "SELECT " CASE_COLS " FROM cases ORDER BY id";
-    if (sqlite3_prepare_v2(c->db, sql, -1, &s, NULL) != SQLITE_OK) return db_err(c->db, "case scan");
+    if (sqlite3_prepare_v2(c->db, sql, -1, &s, NULL) != SQLITE_OK) return sq_fail(c->db, "sqlite", "case scan");
     if (only_id > 0) sqlite3_bind_int64(s, 1, only_id);
     int rc;
     while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
@@ -1173,7 +1186,7 @@ jc_err store_case_scan(jc_conn *c, int64_t only_id, int (*cb)(const jc_case *k, 
         case_clear(&k);
         if (stop) break;
     }
-    jc_err e = rc == SQLITE_ROW || rc == SQLITE_DONE ? JC_OK : db_err(c->db, "case scan step");
+    jc_err e = rc == SQLITE_ROW || rc == SQLITE_DONE ? JC_OK : sq_fail(c->db, "sqlite", "case scan step");
     sqlite3_finalize(s);
     return e;
 }
@@ -1187,7 +1200,7 @@ jc_err store_case_count_by_state(jc_conn *c, int (*cb)(const char *state, int64_
     while ((rc = sqlite3_step(s)) == SQLITE_ROW)
         if (cb((const char *)sqlite3_column_text(s, 0), sqlite3_column_int64(s, 1), arg)) break;
     sqlite3_reset(s);
-    return rc == SQLITE_ROW || rc == SQLITE_DONE ? JC_OK : db_err(c->db, "count by state");
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? JC_OK : sq_fail(c->db, "sqlite", "count by state");
 }
 
 /* ---- audit ---------------------------------------------------------------- */
@@ -1202,16 +1215,16 @@ static void read_audit(sqlite3_stmt *s, jc_audit *e) {
     e->case_id = sqlite3_column_int64(s, 1);
     e->at_ms = sqlite3_column_int64(s, 2);
     e->actor_id = sqlite3_column_int64(s, 3);
-    col_copy(s, 4, e->actor, sizeof e->actor);
-    col_copy(s, 5, e->role, sizeof e->role);
-    col_copy(s, 6, e->action, sizeof e->action);
-    col_copy(s, 7, e->from_state, sizeof e->from_state);
-    col_copy(s, 8, e->to_state, sizeof e->to_state);
-    e->reason = col_dup(s, 9);
-    col_copy(s, 10, e->payload_hash, sizeof e->payload_hash);
-    col_copy(s, 11, e->state_hash, sizeof e->state_hash);
-    col_copy(s, 12, e->prev_hash, sizeof e->prev_hash);
-    col_copy(s, 13, e->hash, sizeof e->hash);
+    sq_col_copy(s, 4, e->actor, sizeof e->actor);
+    sq_col_copy(s, 5, e->role, sizeof e->role);
+    sq_col_copy(s, 6, e->action, sizeof e->action);
+    sq_col_copy(s, 7, e->from_state, sizeof e->from_state);
+    sq_col_copy(s, 8, e->to_state, sizeof e->to_state);
+    e->reason = sq_col_dup(s, 9);
+    sq_col_copy(s, 10, e->payload_hash, sizeof e->payload_hash);
+    sq_col_copy(s, 11, e->state_hash, sizeof e->state_hash);
+    sq_col_copy(s, 12, e->prev_hash, sizeof e->prev_hash);
+    sq_col_copy(s, 13, e->hash, sizeof e->hash);
 }
 
 jc_err store_audit_append(jc_conn *w, jc_audit *e) {
@@ -1220,33 +1233,33 @@ jc_err store_audit_append(jc_conn *w, jc_audit *e) {
     int rc = sqlite3_step(s);
     if (rc == SQLITE_ROW) {
         e->seq = sqlite3_column_int64(s, 0) + 1;
-        col_copy(s, 1, e->prev_hash, sizeof e->prev_hash);
+        sq_col_copy(s, 1, e->prev_hash, sizeof e->prev_hash);
     } else if (rc == SQLITE_DONE) {
         e->seq = 1;
         audit_genesis(e->prev_hash);
     } else {
         sqlite3_reset(s);
-        return db_err(w->db, "audit tail");
+        return sq_fail(w->db, "sqlite", "audit tail");
     }
     sqlite3_reset(s);
     audit_compute_hash(e, e->hash);
     s = prep(w, Q_AUDIT_INSERT, "INSERT INTO audit(" AUDIT_COLS ") VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
     if (!s) return JC_ERR_DB;
     sqlite3_bind_int64(s, 1, e->seq);
-    bind_i64_or_null(s, 2, e->case_id);
+    sq_bind_i64_opt(s, 2, e->case_id);
     sqlite3_bind_int64(s, 3, e->at_ms);
-    bind_i64_or_null(s, 4, e->actor_id);
-    bind_text_empty(s, 5, e->actor);
-    bind_text_empty(s, 6, e->role);
-    bind_text_empty(s, 7, e->action);
-    bind_text(s, 8, e->from_state);
-    bind_text(s, 9, e->to_state);
-    bind_text(s, 10, e->reason);
-    bind_text_empty(s, 11, e->payload_hash);
-    bind_text(s, 12, e->state_hash);
-    bind_text_empty(s, 13, e->prev_hash);
-    bind_text_empty(s, 14, e->hash);
-    return step_done(w, s, "audit insert");
+    sq_bind_i64_opt(s, 4, e->actor_id);
+    sq_bind_text_empty(s, 5, e->actor);
+    sq_bind_text_empty(s, 6, e->role);
+    sq_bind_text_empty(s, 7, e->action);
+    sq_bind_text_opt(s, 8, e->from_state);
+    sq_bind_text_opt(s, 9, e->to_state);
+    sq_bind_text_opt(s, 10, e->reason);
+    sq_bind_text_empty(s, 11, e->payload_hash);
+    sq_bind_text_opt(s, 12, e->state_hash);
+    sq_bind_text_empty(s, 13, e->prev_hash);
+    sq_bind_text_empty(s, 14, e->hash);
+    return sq_step_done(w->db, s, "sqlite", "audit insert");
 }
 
 jc_err store_audit_each(jc_conn *c, int64_t case_id, int (*cb)(const jc_audit *e, void *arg),
@@ -1268,5 +1281,5 @@ jc_err store_audit_each(jc_conn *c, int64_t case_id, int (*cb)(const jc_audit *e
         if (stop) break;
     }
     sqlite3_reset(s);
-    return rc == SQLITE_ROW || rc == SQLITE_DONE ? JC_OK : db_err(c->db, "audit each");
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? JC_OK : sq_fail(c->db, "sqlite", "audit each");
 }

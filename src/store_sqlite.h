@@ -1,6 +1,7 @@
 /*
  * store_sqlite.h -- for the SQLite halves of modules (src/<module>_sqlite.c):
- * the raw handle of a connection.  Only files that are themselves part of the
+ * the raw handle of a connection, its statement cache and small bind / column
+ * / error helpers (sq_*).  Only files that are themselves part of the
  * SQLite backend include this; everything else goes through store.h and the
  * modules' own headers.
  */
@@ -17,5 +18,38 @@ sqlite3 *store_sqlite_db(jc_conn *c);
  * string literal or a static constant), reset and with bindings cleared.
  * Owned by c; NULL on a prepare error (logged). */
 sqlite3_stmt *store_sqlite_prepare(jc_conn *c, const char *sql);
+
+/* ---- small helpers (sq_) for every SQLite file ------------------------------
+ * Binding copies text (SQLITE_TRANSIENT).  `tag` names the caller in log
+ * lines ("sqlite", "worklist", ...): "<tag>: <what>: <sqlite message>". */
+
+/* Binds v as text, NULL as SQL NULL. */
+void sq_bind_text(sqlite3_stmt *s, int i, const char *v);
+/* Binds v as text; NULL and "" as SQL NULL (an optional field). */
+void sq_bind_text_opt(sqlite3_stmt *s, int i, const char *v);
+/* Binds v as text; NULL as "" (a NOT NULL column). */
+void sq_bind_text_empty(sqlite3_stmt *s, int i, const char *v);
+/* Binds v; 0 as SQL NULL (an optional id or time). */
+void sq_bind_i64_opt(sqlite3_stmt *s, int i, int64_t v);
+/* Column i as text, "" for NULL; valid until the next step/reset/finalize. */
+const char *sq_col_str(sqlite3_stmt *s, int i);
+/* Copies column i into dst (n bytes, truncated, always terminated); NULL
+ * gives "". */
+void sq_col_copy(sqlite3_stmt *s, int i, char *dst, size_t n);
+/* Column i as a new string the caller frees; NULL for NULL (and when out of
+ * memory). */
+char *sq_col_dup(sqlite3_stmt *s, int i);
+/* Logs db's last error as an error and returns JC_ERR_DB. */
+jc_err sq_fail(sqlite3 *db, const char *tag, const char *what);
+/* Prepares sql on db (not cached: the caller finalizes *out).  JC_ERR_DB
+ * (logged, *out NULL) when it does not compile. */
+jc_err sq_prepare(sqlite3 *db, const char *sql, sqlite3_stmt **out);
+/* Runs sql (one or more statements, no rows wanted); returns SQLite's
+ * result code and logs a failure. */
+int sq_exec(sqlite3 *db, const char *tag, const char *sql);
+/* Steps s, a statement that returns no rows, and resets it (the bindings
+ * stay).  JC_OK when done; JC_ERR_CONFLICT on a constraint (logged at debug
+ * level); JC_ERR_DB otherwise (logged). */
+jc_err sq_step_done(sqlite3 *db, sqlite3_stmt *s, const char *tag, const char *what);
 
 #endif
