@@ -29,24 +29,10 @@ static const char *const open311_migrations[] = {
 const jc_schema schema_open311 = {"open311", open311_migrations,
                                   (int)(sizeof open311_migrations / sizeof open311_migrations[0])};
 
-static jc_err prep(jc_conn *c, const char *sql, sqlite3_stmt **s) {
-    sqlite3 *db = store_sqlite_db(c);
-    if (sqlite3_prepare_v2(db, sql, -1, s, NULL) != SQLITE_OK) {
-        jc_log(JC_LOG_ERROR, "open311: %s", sqlite3_errmsg(db));
-        return JC_ERR_DB;
-    }
-    return JC_OK;
-}
-
-static void bind_opt(sqlite3_stmt *s, int i, const char *v) {
-    if (v && *v) sqlite3_bind_text(s, i, v, -1, SQLITE_TRANSIENT);
-    else sqlite3_bind_null(s, i);
-}
-
 static void read_key(sqlite3_stmt *s, o311_key *k) {
     memset(k, 0, sizeof *k);
-    snprintf(k->key_hash, sizeof k->key_hash, "%s", (const char *)sqlite3_column_text(s, 0));
-    snprintf(k->name, sizeof k->name, "%s", (const char *)sqlite3_column_text(s, 1));
+    sq_col_copy(s, 0, k->key_hash, sizeof k->key_hash);
+    sq_col_copy(s, 1, k->name, sizeof k->name);
     k->user_id = sqlite3_column_int64(s, 2);
     k->created_ms = sqlite3_column_int64(s, 3);
     k->disabled = sqlite3_column_int(s, 4);
@@ -54,8 +40,9 @@ static void read_key(sqlite3_stmt *s, o311_key *k) {
 
 jc_err o311_key_get(jc_conn *c, const char *key_hash, o311_key *out) {
     sqlite3_stmt *s;
-    jc_err e = prep(c, "SELECT key_hash, name, user_id, created_at, disabled FROM open311_keys"
-                       " WHERE key_hash=?", &s);
+    jc_err e = sq_prepare(store_sqlite_db(c),
+                          "SELECT key_hash, name, user_id, created_at, disabled FROM open311_keys"
+                          " WHERE key_hash=?", &s);
     if (e) return e;
     sqlite3_bind_text(s, 1, key_hash, -1, SQLITE_TRANSIENT);
     int rc = sqlite3_step(s);
@@ -67,8 +54,9 @@ jc_err o311_key_get(jc_conn *c, const char *key_hash, o311_key *out) {
 
 jc_err o311_key_insert(jc_conn *w, const o311_key *k) {
     sqlite3_stmt *s;
-    jc_err e = prep(w, "INSERT INTO open311_keys(key_hash, name, user_id, created_at, disabled)"
-                       " VALUES(?,?,?,?,?)", &s);
+    jc_err e = sq_prepare(store_sqlite_db(w),
+                          "INSERT INTO open311_keys(key_hash, name, user_id, created_at, disabled)"
+                          " VALUES(?,?,?,?,?)", &s);
     if (e) return e;
     sqlite3_bind_text(s, 1, k->key_hash, -1, SQLITE_TRANSIENT);
     sqlite3_bind_text(s, 2, k->name, -1, SQLITE_TRANSIENT);
@@ -83,7 +71,7 @@ jc_err o311_key_insert(jc_conn *w, const o311_key *k) {
 
 jc_err o311_key_disable(jc_conn *w, const char *name) {
     sqlite3_stmt *s;
-    jc_err e = prep(w, "UPDATE open311_keys SET disabled=1 WHERE name=?", &s);
+    jc_err e = sq_prepare(store_sqlite_db(w), "UPDATE open311_keys SET disabled=1 WHERE name=?", &s);
     if (e) return e;
     sqlite3_bind_text(s, 1, name, -1, SQLITE_TRANSIENT);
     int rc = sqlite3_step(s);
@@ -94,8 +82,9 @@ jc_err o311_key_disable(jc_conn *w, const char *name) {
 
 jc_err o311_key_each(jc_conn *c, int (*cb)(const o311_key *k, void *arg), void *arg) {
     sqlite3_stmt *s;
-    jc_err e = prep(c, "SELECT key_hash, name, user_id, created_at, disabled FROM open311_keys"
-                       " ORDER BY created_at, name", &s);
+    jc_err e = sq_prepare(store_sqlite_db(c),
+                          "SELECT key_hash, name, user_id, created_at, disabled FROM open311_keys"
+                          " ORDER BY created_at, name", &s);
     if (e) return e;
     int rc;
     while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
@@ -109,17 +98,18 @@ jc_err o311_key_each(jc_conn *c, int (*cb)(const o311_key *k, void *arg), void *
 
 jc_err o311_request_insert(jc_conn *w, const o311_request_row *r) {
     sqlite3_stmt *s;
-    jc_err e = prep(w, "INSERT INTO open311_requests(case_id, token, client, email, first_name,"
-                       " last_name, device_id, account_id, created_at) VALUES(?,?,?,?,?,?,?,?,?)", &s);
+    jc_err e = sq_prepare(store_sqlite_db(w),
+                          "INSERT INTO open311_requests(case_id, token, client, email, first_name,"
+                          " last_name, device_id, account_id, created_at) VALUES(?,?,?,?,?,?,?,?,?)", &s);
     if (e) return e;
     sqlite3_bind_int64(s, 1, r->case_id);
     sqlite3_bind_text(s, 2, r->token, -1, SQLITE_TRANSIENT);
     sqlite3_bind_text(s, 3, r->client, -1, SQLITE_TRANSIENT);
-    bind_opt(s, 4, r->email);
-    bind_opt(s, 5, r->first_name);
-    bind_opt(s, 6, r->last_name);
-    bind_opt(s, 7, r->device_id);
-    bind_opt(s, 8, r->account_id);
+    sq_bind_text_opt(s, 4, r->email);
+    sq_bind_text_opt(s, 5, r->first_name);
+    sq_bind_text_opt(s, 6, r->last_name);
+    sq_bind_text_opt(s, 7, r->device_id);
+    sq_bind_text_opt(s, 8, r->account_id);
     sqlite3_bind_int64(s, 9, r->created_ms);
     int rc = sqlite3_step(s);
     sqlite3_finalize(s);
@@ -128,7 +118,7 @@ jc_err o311_request_insert(jc_conn *w, const o311_request_row *r) {
 
 jc_err o311_token_case(jc_conn *c, const char *token, int64_t *case_id) {
     sqlite3_stmt *s;
-    jc_err e = prep(c, "SELECT case_id FROM open311_requests WHERE token=?", &s);
+    jc_err e = sq_prepare(store_sqlite_db(c), "SELECT case_id FROM open311_requests WHERE token=?", &s);
     if (e) return e;
     sqlite3_bind_text(s, 1, token, -1, SQLITE_TRANSIENT);
     int rc = sqlite3_step(s);
@@ -160,7 +150,7 @@ jc_err o311_case_ids(jc_conn *c, int64_t from_ms, int64_t to_ms, const char *con
     }
     snprintf(sql + off, sizeof sql - (size_t)off, " ORDER BY created_at DESC, id DESC LIMIT ?");
     sqlite3_stmt *s;
-    jc_err e = prep(c, sql, &s);
+    jc_err e = sq_prepare(store_sqlite_db(c), sql, &s);
     if (e) return e;
     int b = 1;
     sqlite3_bind_int64(s, b++, from_ms);
@@ -177,11 +167,12 @@ jc_err o311_case_ids(jc_conn *c, int64_t from_ms, int64_t to_ms, const char *con
 jc_err o311_updates_each(jc_conn *c, int64_t from_ms, int64_t to_ms, int limit,
                          int (*cb)(const o311_update *u, void *arg), void *arg) {
     sqlite3_stmt *s;
-    jc_err e = prep(c, "SELECT a.seq, a.case_id, k.created_at, a.at, a.action,"
-                       " coalesce(a.from_state,''), coalesce(a.to_state,'') FROM audit a"
-                       " JOIN cases k ON k.id = a.case_id"
-                       " WHERE a.at BETWEEN ? AND ? AND k.source NOT IN ('sensor','warning')"
-                       " ORDER BY a.seq LIMIT ?", &s);
+    jc_err e = sq_prepare(store_sqlite_db(c),
+                          "SELECT a.seq, a.case_id, k.created_at, a.at, a.action,"
+                          " coalesce(a.from_state,''), coalesce(a.to_state,'') FROM audit a"
+                          " JOIN cases k ON k.id = a.case_id"
+                          " WHERE a.at BETWEEN ? AND ? AND k.source NOT IN ('sensor','warning')"
+                          " ORDER BY a.seq LIMIT ?", &s);
     if (e) return e;
     sqlite3_bind_int64(s, 1, from_ms);
     sqlite3_bind_int64(s, 2, to_ms);

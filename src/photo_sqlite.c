@@ -21,19 +21,11 @@ static const char *const photo_migrations[] = {
 const jc_schema schema_photo = {"photo", photo_migrations,
                                 (int)(sizeof photo_migrations / sizeof photo_migrations[0])};
 
-static jc_err prep(jc_conn *c, const char *sql, sqlite3_stmt **s) {
-    sqlite3 *db = store_sqlite_db(c);
-    if (sqlite3_prepare_v2(db, sql, -1, s, NULL) != SQLITE_OK) {
-        jc_log(JC_LOG_ERROR, "photo: %s", sqlite3_errmsg(db));
-        return JC_ERR_DB;
-    }
-    return JC_OK;
-}
-
 jc_err photo_insert(jc_conn *w, const photo_row *p) {
     sqlite3_stmt *s;
-    jc_err e = prep(w, "INSERT INTO photos(id, mime, ext, size, added_by, at) VALUES(?,?,?,?,?,?)"
-                       " ON CONFLICT(id) DO NOTHING", &s);
+    jc_err e = sq_prepare(store_sqlite_db(w),
+                          "INSERT INTO photos(id, mime, ext, size, added_by, at) VALUES(?,?,?,?,?,?)"
+                          " ON CONFLICT(id) DO NOTHING", &s);
     if (e) return e;
     sqlite3_bind_text(s, 1, p->id, -1, SQLITE_TRANSIENT);
     sqlite3_bind_text(s, 2, p->mime, -1, SQLITE_TRANSIENT);
@@ -48,16 +40,17 @@ jc_err photo_insert(jc_conn *w, const photo_row *p) {
 
 jc_err photo_get(jc_conn *c, const char *id, photo_row *out) {
     sqlite3_stmt *s;
-    jc_err e = prep(c, "SELECT id, mime, ext, size, coalesce(added_by,0), at FROM photos WHERE id=?", &s);
+    jc_err e = sq_prepare(store_sqlite_db(c),
+                          "SELECT id, mime, ext, size, coalesce(added_by,0), at FROM photos WHERE id=?", &s);
     if (e) return e;
     sqlite3_bind_text(s, 1, id, -1, SQLITE_TRANSIENT);
     int rc = sqlite3_step(s);
     e = rc == SQLITE_ROW ? JC_OK : rc == SQLITE_DONE ? JC_ERR_NOTFOUND : JC_ERR_DB;
     if (rc == SQLITE_ROW) {
         memset(out, 0, sizeof *out);
-        snprintf(out->id, sizeof out->id, "%s", (const char *)sqlite3_column_text(s, 0));
-        snprintf(out->mime, sizeof out->mime, "%s", (const char *)sqlite3_column_text(s, 1));
-        snprintf(out->ext, sizeof out->ext, "%s", (const char *)sqlite3_column_text(s, 2));
+        sq_col_copy(s, 0, out->id, sizeof out->id);
+        sq_col_copy(s, 1, out->mime, sizeof out->mime);
+        sq_col_copy(s, 2, out->ext, sizeof out->ext);
         out->size = sqlite3_column_int64(s, 3);
         out->added_by = sqlite3_column_int64(s, 4);
         out->at_ms = sqlite3_column_int64(s, 5);
@@ -68,7 +61,8 @@ jc_err photo_get(jc_conn *c, const char *id, photo_row *out) {
 
 jc_err photo_link(jc_conn *w, int64_t case_id, const char *photo_id, int64_t by, int64_t at_ms) {
     sqlite3_stmt *s;
-    jc_err e = prep(w, "INSERT INTO case_photos(case_id, photo_id, added_by, at) VALUES(?,?,?,?)", &s);
+    jc_err e = sq_prepare(store_sqlite_db(w),
+                          "INSERT INTO case_photos(case_id, photo_id, added_by, at) VALUES(?,?,?,?)", &s);
     if (e) return e;
     sqlite3_bind_int64(s, 1, case_id);
     sqlite3_bind_text(s, 2, photo_id, -1, SQLITE_TRANSIENT);
@@ -83,8 +77,9 @@ jc_err photo_link(jc_conn *w, int64_t case_id, const char *photo_id, int64_t by,
 jc_err photo_case_each(jc_conn *c, int64_t case_id,
                        int (*cb)(const char *photo_id, int64_t by, int64_t at_ms, void *arg), void *arg) {
     sqlite3_stmt *s;
-    jc_err e = prep(c, "SELECT photo_id, coalesce(added_by,0), at FROM case_photos WHERE case_id=?"
-                       " ORDER BY at, photo_id", &s);
+    jc_err e = sq_prepare(store_sqlite_db(c),
+                          "SELECT photo_id, coalesce(added_by,0), at FROM case_photos WHERE case_id=?"
+                          " ORDER BY at, photo_id", &s);
     if (e) return e;
     sqlite3_bind_int64(s, 1, case_id);
     int rc;
