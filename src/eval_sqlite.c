@@ -35,11 +35,6 @@ const jc_schema schema_eval = {"eval", eval_migrations,
 void eval__params_default(eval_params *p);
 jc_err eval__table_finish(eval_table *t, jc_conn *c);
 
-static jc_err db_fail(sqlite3 *db, const char *what) {
-    jc_log(JC_LOG_ERROR, "eval: %s: %s", what, sqlite3_errmsg(db));
-    return JC_ERR_DB;
-}
-
 /* ---- settings ------------------------------------------------------------------ */
 
 jc_err eval_params_load(jc_conn *c, eval_params *p) {
@@ -47,7 +42,7 @@ jc_err eval_params_load(jc_conn *c, eval_params *p) {
     sqlite3 *db = store_sqlite_db(c);
     sqlite3_stmt *s;
     if (sqlite3_prepare_v2(db, "SELECT key, value FROM eval_config", -1, &s, NULL) != SQLITE_OK)
-        return db_fail(db, "config");
+        return sq_fail(db, "eval", "config");
     while (sqlite3_step(s) == SQLITE_ROW) {
         const char *k = (const char *)sqlite3_column_text(s, 0);
         double v = sqlite3_column_double(s, 1);
@@ -135,7 +130,7 @@ jc_err eval_inc_open(jc_conn *w, eval_inc **out) {
     }
     for (int i = 0; i < Q__N; i++)
         if (sqlite3_prepare_v3(inc->db, qsql[i], -1, SQLITE_PREPARE_PERSISTENT, &inc->q[i], NULL) != SQLITE_OK) {
-            jc_err e = db_fail(inc->db, qsql[i]);
+            jc_err e = sq_fail(inc->db, "eval", qsql[i]);
             eval_inc_close(inc);
             return e;
         }
@@ -147,11 +142,6 @@ void eval_inc_close(eval_inc *inc) {
     if (!inc) return;
     for (int i = 0; i < Q__N; i++) sqlite3_finalize(inc->q[i]);
     free(inc);
-}
-
-static void copy_col(sqlite3_stmt *s, int i, char *dst, size_t n) {
-    const unsigned char *t = sqlite3_column_text(s, i);
-    snprintf(dst, n, "%s", t ? (const char *)t : "");
 }
 
 /* A cursor over one of the ordered per-table queries. */
@@ -209,9 +199,9 @@ static jc_err scan_with(sqlite3_stmt *const *q, int64_t t0, int64_t t1, int64_t 
             if (next == nids || ids[next] != k.id) continue; /* not asked for */
         }
         k.created = sqlite3_column_int64(s, 1);
-        copy_col(s, 2, k.area, sizeof k.area);
-        copy_col(s, 3, k.state, sizeof k.state);
-        copy_col(s, 4, k.rating, sizeof k.rating);
+        sq_col_copy(s, 2, k.area, sizeof k.area);
+        sq_col_copy(s, 3, k.state, sizeof k.state);
+        sq_col_copy(s, 4, k.rating, sizeof k.rating);
         k.nph = k.now = k.nrt = k.nwm = 0;
         for (int i = 0; i < 4; i++)
             while (cs[i].cur < k.id) cur_next(&cs[i]);
@@ -226,7 +216,7 @@ static jc_err scan_with(sqlite3_stmt *const *q, int64_t t0, int64_t t1, int64_t 
             ph->start = sqlite3_column_int64(p, 4);
             ph->deadline = sqlite3_column_int64(p, 5);
             ph->end = sqlite3_column_int64(p, 6);
-            copy_col(p, 7, ph->reason, sizeof ph->reason);
+            sq_col_copy(p, 7, ph->reason, sizeof ph->reason);
             ph->paused = sqlite3_column_int64(p, 8);
         }
         for (; cs[1].cur == k.id; cur_next(&cs[1])) {
@@ -237,7 +227,7 @@ static jc_err scan_with(sqlite3_stmt *const *q, int64_t t0, int64_t t1, int64_t 
             o->lead = sqlite3_column_int(p, 2);
             o->start = sqlite3_column_int64(p, 3);
             o->end = sqlite3_column_int64(p, 4);
-            copy_col(p, 5, o->reason, sizeof o->reason);
+            sq_col_copy(p, 5, o->reason, sizeof o->reason);
         }
         for (; cs[2].cur == k.id; cur_next(&cs[2])) {
             if (k.nrt == EV_MAX_ROWS) continue;
@@ -282,9 +272,9 @@ jc_err eval__unit_name(jc_conn *c, const char *key, char *out, size_t outsz) {
                       : !strncmp(key, "worker:", 7) ? "SELECT COALESCE(display, name) FROM users WHERE id=?"
                                                     : "SELECT name FROM areas WHERE code=?";
     sqlite3_stmt *s;
-    if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK) return db_fail(db, "unit name");
+    if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK) return sq_fail(db, "eval", "unit name");
     sqlite3_bind_text(s, 1, colon + 1, -1, SQLITE_TRANSIENT);
-    if (sqlite3_step(s) == SQLITE_ROW) copy_col(s, 0, out, outsz);
+    if (sqlite3_step(s) == SQLITE_ROW) sq_col_copy(s, 0, out, outsz);
     sqlite3_finalize(s);
     return JC_OK;
 }
@@ -381,7 +371,7 @@ static jc_err counter_write(eval_inc *inc, const char *month, const packed_fact 
     sqlite3_bind_double(s, 5, f->den);
     int rc = sqlite3_step(s);
     sqlite3_reset(s);
-    return rc == SQLITE_DONE ? JC_OK : db_fail(inc->db, "counter");
+    return rc == SQLITE_DONE ? JC_OK : sq_fail(inc->db, "eval", "counter");
 }
 
 static jc_err agg_flush(eval_inc *inc, agg *a) {
@@ -435,7 +425,7 @@ static jc_err apply_case(eval_inc *inc, agg *a, int64_t case_id, const one_case 
     sqlite3_reset(g);
     sqlite3_bind_int64(g, 1, case_id);
     if (sqlite3_step(g) == SQLITE_ROW) {
-        copy_col(g, 0, month, sizeof month);
+        sq_col_copy(g, 0, month, sizeof month);
         int bytes = sqlite3_column_bytes(g, 1);
         const void *blob = sqlite3_column_blob(g, 1);
         if (blob && bytes % (int)sizeof(packed_fact) == 0 && bytes <= (int)sizeof old.f) {
@@ -477,7 +467,7 @@ static jc_err apply_case(eval_inc *inc, agg *a, int64_t case_id, const one_case 
     sqlite3_bind_blob(pst, 3, o->fs.f, o->fs.n * (int)sizeof(packed_fact), SQLITE_STATIC);
     int rc = sqlite3_step(pst);
     sqlite3_reset(pst);
-    return rc == SQLITE_DONE ? JC_OK : db_fail(inc->db, "facts");
+    return rc == SQLITE_DONE ? JC_OK : sq_fail(inc->db, "eval", "facts");
 }
 
 jc_err eval_inc_event(eval_inc *inc, int64_t case_id, int64_t now_ms) {
@@ -636,7 +626,7 @@ static void recompute_cb(const ev_case *k, void *arg) {
     sqlite3_bind_int64(pst, 1, k->id);
     sqlite3_bind_text(pst, 2, r->month, -1, SQLITE_STATIC);
     sqlite3_bind_blob(pst, 3, r->fs.f, r->fs.n * (int)sizeof(packed_fact), SQLITE_STATIC);
-    if (sqlite3_step(pst) != SQLITE_DONE) r->err = db_fail(r->inc->db, "facts");
+    if (sqlite3_step(pst) != SQLITE_DONE) r->err = sq_fail(r->inc->db, "eval", "facts");
     sqlite3_reset(pst);
 }
 
@@ -647,11 +637,11 @@ jc_err eval_recompute_month(jc_conn *w, const char *month, int64_t as_of) {
     sqlite3_stmt *s;
     const char *dels[] = {"DELETE FROM eval_counters WHERE month=?", "DELETE FROM eval_facts WHERE month=?"};
     for (int i = 0; i < 2; i++) {
-        if (sqlite3_prepare_v2(db, dels[i], -1, &s, NULL) != SQLITE_OK) return db_fail(db, dels[i]);
+        if (sqlite3_prepare_v2(db, dels[i], -1, &s, NULL) != SQLITE_OK) return sq_fail(db, "eval", dels[i]);
         sqlite3_bind_text(s, 1, month, -1, SQLITE_STATIC);
         int rc = sqlite3_step(s);
         sqlite3_finalize(s);
-        if (rc != SQLITE_DONE) return db_fail(db, dels[i]);
+        if (rc != SQLITE_DONE) return sq_fail(db, "eval", dels[i]);
     }
     static recompute_ctx r; /* the writer is one thread; fact_set is large */
     memset(&r, 0, sizeof r);
@@ -676,7 +666,7 @@ jc_err eval_from_counters(jc_conn *c, const char *month, eval_table **out) {
     sqlite3_stmt *s;
     if (sqlite3_prepare_v2(db, "SELECT unit, ind, num, den FROM eval_counters WHERE month=? ORDER BY unit", -1, &s,
                            NULL) != SQLITE_OK)
-        return db_fail(db, "counters");
+        return sq_fail(db, "eval", "counters");
     sqlite3_bind_text(s, 1, month, -1, SQLITE_STATIC);
     eval_table *t = calloc(1, sizeof *t);
     if (!t) {

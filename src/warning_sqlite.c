@@ -39,23 +39,8 @@ static const char *const warning_migrations[] = {
 const jc_schema schema_warning = {"warning", warning_migrations,
                                   (int)(sizeof warning_migrations / sizeof warning_migrations[0])};
 
-static jc_err db_fail(sqlite3 *db, const char *what) {
-    jc_log(JC_LOG_ERROR, "warning: %s: %s", what, sqlite3_errmsg(db));
-    return JC_ERR_DB;
-}
-
 #define PREP(c, sql) store_sqlite_prepare((c), (sql))
 #define TEXT(s, i) ((const char *)sqlite3_column_text((s), (i)))
-
-static void copy_col(sqlite3_stmt *s, int i, char *out, size_t outsz) {
-    const char *t = TEXT(s, i);
-    snprintf(out, outsz, "%s", t ? t : "");
-}
-
-static char *dup_col(sqlite3_stmt *s, int i) {
-    const char *t = TEXT(s, i);
-    return t ? jc_strdup(t) : NULL;
-}
 
 void warning__row_clear(warning_row *w) {
     if (!w) return;
@@ -77,7 +62,7 @@ int warning__meta_get(jc_conn *c, const char *key, char *out, size_t outsz) {
     if (!s) return 0;
     sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
     int found = sqlite3_step(s) == SQLITE_ROW;
-    if (found) copy_col(s, 0, out, outsz);
+    if (found) sq_col_copy(s, 0, out, outsz);
     sqlite3_reset(s);
     return found;
 }
@@ -89,7 +74,7 @@ jc_err warning__meta_set(jc_conn *w, const char *key, const char *value) {
     sqlite3_bind_text(s, 2, value, -1, SQLITE_STATIC);
     int rc = sqlite3_step(s);
     sqlite3_reset(s);
-    return rc == SQLITE_DONE ? JC_OK : db_fail(store_sqlite_db(w), "meta set");
+    return rc == SQLITE_DONE ? JC_OK : sq_fail(store_sqlite_db(w), "warning", "meta set");
 }
 
 void warning__config_default(warning_config *c) {
@@ -154,7 +139,7 @@ jc_err warning_counts_rebuild(jc_conn *w) {
         " ON CONFLICT(key) DO UPDATE SET value = excluded.value;"
         "INSERT INTO warning_meta(key, value) VALUES('dirty', '1')"
         " ON CONFLICT(key) DO UPDATE SET value = excluded.value;";
-    if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK) return db_fail(db, "rebuild counts");
+    if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK) return sq_fail(db, "warning", "rebuild counts");
     return JC_OK;
 }
 
@@ -170,7 +155,7 @@ jc_err warning__catch_up(jc_conn *w, int (*suggest)(jc_conn *, int64_t, const ch
         if (e || !suggest) return e;
         sqlite3 *db = store_sqlite_db(w);
         sqlite3_stmt *s;
-        if (sqlite3_prepare_v2(db, sql_waiting, -1, &s, NULL) != SQLITE_OK) return db_fail(db, "waiting cases");
+        if (sqlite3_prepare_v2(db, sql_waiting, -1, &s, NULL) != SQLITE_OK) return sq_fail(db, "warning", "waiting cases");
         while (sqlite3_step(s) == SQLITE_ROW) suggest(w, sqlite3_column_int64(s, 0), TEXT(s, 1), TEXT(s, 2), arg);
         sqlite3_finalize(s);
         return JC_OK;
@@ -180,7 +165,7 @@ jc_err warning__catch_up(jc_conn *w, int (*suggest)(jc_conn *, int64_t, const ch
     sqlite3 *db = store_sqlite_db(w);
     /* A statement of its own: suggest() may use the cached ones. */
     sqlite3_stmt *s;
-    if (sqlite3_prepare_v2(db, sql_new_cases, -1, &s, NULL) != SQLITE_OK) return db_fail(db, "new cases");
+    if (sqlite3_prepare_v2(db, sql_new_cases, -1, &s, NULL) != SQLITE_OK) return sq_fail(db, "warning", "new cases");
     sqlite3_bind_int64(s, 1, mark);
     int64_t last = mark;
     jc_err e = JC_OK;
@@ -197,7 +182,7 @@ jc_err warning__catch_up(jc_conn *w, int (*suggest)(jc_conn *, int64_t, const ch
         sqlite3_bind_text(a, 3, TEXT(s, 3), -1, SQLITE_TRANSIENT);
         int arc = sqlite3_step(a);
         sqlite3_reset(a);
-        if (arc != SQLITE_DONE) e = db_fail(db, "count");
+        if (arc != SQLITE_DONE) e = sq_fail(db, "warning", "count");
         else if (suggest) suggest(w, last, TEXT(s, 1), TEXT(s, 2), arg);
     }
     sqlite3_finalize(s);
@@ -228,7 +213,7 @@ jc_err warning__suggestion_put(jc_conn *w, int64_t case_id, const char *model, c
     sqlite3_bind_text(s, 6, top_json, -1, SQLITE_STATIC);
     int rc = sqlite3_step(s);
     sqlite3_reset(s);
-    return rc == SQLITE_DONE ? JC_OK : db_fail(store_sqlite_db(w), "suggestion");
+    return rc == SQLITE_DONE ? JC_OK : sq_fail(store_sqlite_db(w), "warning", "suggestion");
 }
 
 jc_err warning__suggestion_get(jc_conn *c, int64_t case_id, char *model, size_t msz, char *top1, double *p1,
@@ -238,11 +223,11 @@ jc_err warning__suggestion_get(jc_conn *c, int64_t case_id, char *model, size_t 
     sqlite3_bind_int64(s, 1, case_id);
     jc_err e = JC_ERR_NOTFOUND;
     if (sqlite3_step(s) == SQLITE_ROW) {
-        copy_col(s, 0, model, msz);
-        copy_col(s, 1, top1, 16);
+        sq_col_copy(s, 0, model, msz);
+        sq_col_copy(s, 1, top1, 16);
         *p1 = sqlite3_column_double(s, 2);
         *at = sqlite3_column_int64(s, 3);
-        *top_json = dup_col(s, 4);
+        *top_json = sq_col_dup(s, 4);
         e = JC_OK;
     }
     sqlite3_reset(s);
@@ -261,10 +246,10 @@ jc_err warning__category_resolve(jc_conn *c, const char *label, char code[16], c
     sqlite3_bind_text(s, 1, label, -1, SQLITE_STATIC);
     jc_err e = JC_ERR_NOTFOUND;
     if (sqlite3_step(s) == SQLITE_ROW) {
-        copy_col(s, 0, code, 16);
-        copy_col(s, 1, name, 64);
-        copy_col(s, 2, dept_code, 32);
-        copy_col(s, 3, dept_name, 128);
+        sq_col_copy(s, 0, code, 16);
+        sq_col_copy(s, 1, name, 64);
+        sq_col_copy(s, 2, dept_code, 32);
+        sq_col_copy(s, 3, dept_name, 128);
         *dept_id = sqlite3_column_int64(s, 4);
         e = JC_OK;
     }
@@ -287,14 +272,14 @@ jc_err warning__series_keys(jc_conn *c, const char *from, int len,
                             int (*cb)(const char *, const char *, void *), void *arg) {
     sqlite3 *db = store_sqlite_db(c);
     sqlite3_stmt *s;
-    if (sqlite3_prepare_v2(db, sql_keys, -1, &s, NULL) != SQLITE_OK) return db_fail(db, "series keys");
+    if (sqlite3_prepare_v2(db, sql_keys, -1, &s, NULL) != SQLITE_OK) return sq_fail(db, "warning", "series keys");
     sqlite3_bind_text(s, 1, from, -1, SQLITE_STATIC);
     sqlite3_bind_int(s, 2, len);
     int rc;
     while ((rc = sqlite3_step(s)) == SQLITE_ROW)
         if (cb(TEXT(s, 0), TEXT(s, 1), arg)) break;
     sqlite3_finalize(s);
-    return rc == SQLITE_ROW || rc == SQLITE_DONE ? JC_OK : db_fail(db, "series keys step");
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? JC_OK : sq_fail(db, "warning", "series keys step");
 }
 
 jc_err warning__series(jc_conn *c, const char *category, const char *area, int64_t from, size_t n,
@@ -312,7 +297,7 @@ jc_err warning__series(jc_conn *c, const char *category, const char *area, int64
         if (i >= 0 && (size_t)i < n) counts[i] = (double)sqlite3_column_int64(s, 1);
     }
     sqlite3_reset(s);
-    return rc == SQLITE_DONE ? JC_OK : db_fail(store_sqlite_db(c), "series");
+    return rc == SQLITE_DONE ? JC_OK : sq_fail(store_sqlite_db(c), "warning", "series");
 }
 
 /* ---- warnings ---------------------------------------------------------------- */
@@ -324,19 +309,19 @@ jc_err warning__series(jc_conn *c, const char *category, const char *area, int64
 static void read_row(sqlite3_stmt *s, warning_row *w) {
     memset(w, 0, sizeof *w);
     w->id = sqlite3_column_int64(s, 0);
-    copy_col(s, 1, w->category, sizeof w->category);
-    copy_col(s, 2, w->area, sizeof w->area);
-    copy_col(s, 3, w->day, sizeof w->day);
+    sq_col_copy(s, 1, w->category, sizeof w->category);
+    sq_col_copy(s, 2, w->area, sizeof w->area);
+    sq_col_copy(s, 3, w->day, sizeof w->day);
     w->observed = sqlite3_column_double(s, 4);
     w->expected = sqlite3_column_double(s, 5);
     w->threshold = sqlite3_column_double(s, 6);
-    copy_col(s, 7, w->method, sizeof w->method);
-    w->params = dup_col(s, 8);
-    w->explanation = dup_col(s, 9);
-    copy_col(s, 10, w->state, sizeof w->state);
-    copy_col(s, 11, w->by, sizeof w->by);
+    sq_col_copy(s, 7, w->method, sizeof w->method);
+    w->params = sq_col_dup(s, 8);
+    w->explanation = sq_col_dup(s, 9);
+    sq_col_copy(s, 10, w->state, sizeof w->state);
+    sq_col_copy(s, 11, w->by, sizeof w->by);
     w->at = sqlite3_column_int64(s, 12);
-    w->reason = dup_col(s, 13);
+    w->reason = sq_col_dup(s, 13);
     w->case_id = sqlite3_column_int64(s, 14);
     w->created_at = sqlite3_column_int64(s, 15);
 }
@@ -388,7 +373,7 @@ jc_err warning__upsert(jc_conn *w, const warning_row *row, int *raised) {
     }
     int rc = sqlite3_step(s);
     sqlite3_reset(s);
-    if (rc != SQLITE_DONE) return db_fail(db, "warning upsert");
+    if (rc != SQLITE_DONE) return sq_fail(db, "warning", "warning upsert");
     *raised = !id;
     return JC_OK;
 }
@@ -416,7 +401,7 @@ jc_err warning__list(jc_conn *c, const char *state, const char *area, int limit,
                      int (*cb)(const warning_row *, void *), void *arg) {
     sqlite3 *db = store_sqlite_db(c);
     sqlite3_stmt *s;
-    if (sqlite3_prepare_v2(db, sql_w_list, -1, &s, NULL) != SQLITE_OK) return db_fail(db, "warning list");
+    if (sqlite3_prepare_v2(db, sql_w_list, -1, &s, NULL) != SQLITE_OK) return sq_fail(db, "warning", "warning list");
     if (state) sqlite3_bind_text(s, 1, state, -1, SQLITE_STATIC);
     else sqlite3_bind_null(s, 1);
     sqlite3_bind_text(s, 2, area ? area : "", -1, SQLITE_STATIC);
@@ -430,7 +415,7 @@ jc_err warning__list(jc_conn *c, const char *state, const char *area, int limit,
         if (stop) break;
     }
     sqlite3_finalize(s);
-    return rc == SQLITE_ROW || rc == SQLITE_DONE ? JC_OK : db_fail(db, "warning list step");
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? JC_OK : sq_fail(db, "warning", "warning list step");
 }
 
 static const char sql_w_state[] =
@@ -449,7 +434,7 @@ jc_err warning__set_state(jc_conn *w, int64_t id, const char *state, const char 
     sqlite3_bind_int64(s, 6, id);
     int rc = sqlite3_step(s);
     sqlite3_reset(s);
-    if (rc != SQLITE_DONE) return db_fail(store_sqlite_db(w), "warning state");
+    if (rc != SQLITE_DONE) return sq_fail(store_sqlite_db(w), "warning", "warning state");
     return sqlite3_changes(store_sqlite_db(w)) ? JC_OK : JC_ERR_NOTFOUND;
 }
 
@@ -466,7 +451,7 @@ jc_err warning__window_counts(jc_conn *c, const char *prefix, int len, const cha
                               void *arg) {
     sqlite3 *db = store_sqlite_db(c);
     sqlite3_stmt *s;
-    if (sqlite3_prepare_v2(db, sql_windows, -1, &s, NULL) != SQLITE_OK) return db_fail(db, "windows");
+    if (sqlite3_prepare_v2(db, sql_windows, -1, &s, NULL) != SQLITE_OK) return sq_fail(db, "warning", "windows");
     sqlite3_bind_text(s, 1, prefix ? prefix : "", -1, SQLITE_STATIC);
     sqlite3_bind_int(s, 2, len);
     if (category) sqlite3_bind_text(s, 3, category, -1, SQLITE_STATIC);
@@ -478,7 +463,7 @@ jc_err warning__window_counts(jc_conn *c, const char *prefix, int len, const cha
     while ((rc = sqlite3_step(s)) == SQLITE_ROW)
         if (cb(TEXT(s, 0), sqlite3_column_int(s, 1), sqlite3_column_int64(s, 2), arg)) break;
     sqlite3_finalize(s);
-    return rc == SQLITE_ROW || rc == SQLITE_DONE ? JC_OK : db_fail(db, "windows step");
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? JC_OK : sq_fail(db, "warning", "windows step");
 }
 
 jc_err warning__closed_cases(jc_conn *c, int (*cb)(const char *, const char *, const char *, void *),
@@ -489,10 +474,10 @@ jc_err warning__closed_cases(jc_conn *c, int (*cb)(const char *, const char *, c
                            "SELECT title, body, category FROM cases WHERE state IN('closed','rated')"
                            " ORDER BY id",
                            -1, &s, NULL) != SQLITE_OK)
-        return db_fail(db, "closed cases");
+        return sq_fail(db, "warning", "closed cases");
     int rc;
     while ((rc = sqlite3_step(s)) == SQLITE_ROW)
         if (cb(TEXT(s, 0), TEXT(s, 1), TEXT(s, 2), arg)) break;
     sqlite3_finalize(s);
-    return rc == SQLITE_ROW || rc == SQLITE_DONE ? JC_OK : db_fail(db, "closed cases step");
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? JC_OK : sq_fail(db, "warning", "closed cases step");
 }
