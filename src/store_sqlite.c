@@ -454,7 +454,7 @@ static void run_batch(jc_store *st, jc_write_job *batch, uint64_t n) {
 /* Makes the WAL durable: fdatasync of the file behind wal_fd, reopened when
  * SQLite has replaced it (it deletes the WAL only after checkpointing all of
  * it into the database, which it syncs then). */
-static jc_err sync_wal(jc_store *st) {
+static void sync_wal(jc_store *st) {
     struct stat sb;
     if (fstat(st->wal_fd, &sb) == 0 && sb.st_nlink == 0) {
         int fd = open(st->wal_path, O_RDONLY | O_CLOEXEC);
@@ -464,10 +464,13 @@ static jc_err sync_wal(jc_store *st) {
         }
     }
     if (fdatasync(st->wal_fd) != 0) {
-        jc_log(JC_LOG_ERROR, "store: fdatasync %s: %s", st->wal_path, strerror(errno));
-        return JC_ERR_IO;
+        /* The commits are visible but may not be on disk, and a later
+         * fdatasync can report success without writing them: like
+         * PostgreSQL, stop here; a restart recovers from the WAL, and no
+         * write of these batches has been acknowledged. */
+        jc_log(JC_LOG_ERROR, "store: fdatasync %s: %s; stopping", st->wal_path, strerror(errno));
+        abort();
     }
-    return JC_OK;
 }
 
 static void *syncer_main(void *arg) {
@@ -479,10 +482,7 @@ static void *syncer_main(void *arg) {
         jc_write_job *jobs = st->sync_head;
         st->sync_head = st->sync_tail = NULL;
         pthread_mutex_unlock(&st->smu);
-        jc_err e = sync_wal(st);
-        if (e)
-            for (jc_write_job *j = jobs; j; j = j->next)
-                if (j->result == JC_OK) j->result = e;
+        sync_wal(st);
         finish_jobs(jobs);
         pthread_mutex_lock(&st->smu);
     }
