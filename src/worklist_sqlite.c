@@ -58,28 +58,8 @@ const jc_schema schema_worklist = {"worklist", worklist_migrations,
 
 /* ---- small SQL helpers ---------------------------------------------------- */
 
-static jc_err db_fail(sqlite3 *db, const char *what) {
-    jc_log(JC_LOG_ERROR, "worklist: %s: %s", what, sqlite3_errmsg(db));
-    return JC_ERR_DB;
-}
-
-static jc_err prep(sqlite3 *db, const char *sql, sqlite3_stmt **s) {
-    if (sqlite3_prepare_v2(db, sql, -1, s, NULL) != SQLITE_OK) return db_fail(db, sql);
-    return JC_OK;
-}
-
-static void bind_str(sqlite3_stmt *s, int i, const char *v) {
-    if (v) sqlite3_bind_text(s, i, v, -1, SQLITE_TRANSIENT);
-    else sqlite3_bind_null(s, i);
-}
-
-static const char *col_str(sqlite3_stmt *s, int i) {
-    const unsigned char *t = sqlite3_column_text(s, i);
-    return t ? (const char *)t : "";
-}
-
 static json_t *col_json_str(sqlite3_stmt *s, int i) {
-    return sqlite3_column_type(s, i) == SQLITE_NULL ? json_null() : json_string(col_str(s, i));
+    return sqlite3_column_type(s, i) == SQLITE_NULL ? json_null() : json_string(sq_col_str(s, i));
 }
 
 static json_t *time_json(int64_t ms) {
@@ -91,11 +71,9 @@ static json_t *time_json(int64_t ms) {
 
 /* Runs a statement that returns no rows and finalizes it. */
 static jc_err step_fin(sqlite3 *db, sqlite3_stmt *s, const char *what) {
-    int rc = sqlite3_step(s);
+    jc_err e = sq_step_done(db, s, "worklist", what);
     sqlite3_finalize(s);
-    if (rc == SQLITE_DONE) return JC_OK;
-    if (rc == SQLITE_CONSTRAINT) return JC_ERR_CONFLICT;
-    return db_fail(db, what);
+    return e;
 }
 
 /* ---- versions ------------------------------------------------------------- */
@@ -103,7 +81,7 @@ static jc_err step_fin(sqlite3 *db, sqlite3_stmt *s, const char *what) {
 jc_err worklist_active_version(jc_conn *c, int64_t *version) {
     sqlite3 *db = store_sqlite_db(c);
     sqlite3_stmt *s;
-    jc_err e = prep(db, "SELECT version FROM worklist_versions WHERE active=1", &s);
+    jc_err e = sq_prepare(db, "SELECT version FROM worklist_versions WHERE active=1", &s);
     if (e) return e;
     *version = sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
     sqlite3_finalize(s);
@@ -112,8 +90,8 @@ jc_err worklist_active_version(jc_conn *c, int64_t *version) {
 
 static int dept_code_known(sqlite3 *db, const char *code) {
     sqlite3_stmt *s;
-    if (prep(db, "SELECT 1 FROM depts WHERE code=?", &s)) return 0;
-    bind_str(s, 1, code);
+    if (sq_prepare(db, "SELECT 1 FROM depts WHERE code=?", &s)) return 0;
+    sq_bind_text(s, 1, code);
     int ok = sqlite3_step(s) == SQLITE_ROW;
     sqlite3_finalize(s);
     return ok;
@@ -142,29 +120,29 @@ jc_err worklist_put_version(jc_conn *w, const jc_user *actor, const wl_item *ite
     int64_t now = jc_now_ms();
     sqlite3_stmt *s;
     jc_err e;
-    if ((e = prep(db, "UPDATE worklist_versions SET active=0 WHERE active=1", &s)) ||
+    if ((e = sq_prepare(db, "UPDATE worklist_versions SET active=0 WHERE active=1", &s)) ||
         (e = step_fin(db, s, "deactivate")))
         return e;
-    if ((e = prep(db, "INSERT INTO worklist_versions(created_at, created_by, note, items, active)"
-                      " VALUES(?,?,?,?,1)", &s)))
+    if ((e = sq_prepare(db, "INSERT INTO worklist_versions(created_at, created_by, note, items, active)"
+                            " VALUES(?,?,?,?,1)", &s)))
         return e;
     sqlite3_bind_int64(s, 1, now);
-    bind_str(s, 2, actor->name);
-    bind_str(s, 3, note && *note ? note : NULL);
+    sq_bind_text(s, 2, actor->name);
+    sq_bind_text_opt(s, 3, note);
     sqlite3_bind_int64(s, 4, (sqlite3_int64)n);
     if ((e = step_fin(db, s, "insert version"))) return e;
     int64_t v = sqlite3_last_insert_rowid(db);
-    if ((e = prep(db, "INSERT INTO worklist_items(version, code, name, kind, basis, depts)"
-                      " VALUES(?,?,?,?,?,?)", &s)))
+    if ((e = sq_prepare(db, "INSERT INTO worklist_items(version, code, name, kind, basis, depts)"
+                            " VALUES(?,?,?,?,?,?)", &s)))
         return e;
     for (size_t i = 0; i < n; i++) {
         sqlite3_reset(s);
         sqlite3_bind_int64(s, 1, v);
-        bind_str(s, 2, items[i].code);
-        bind_str(s, 3, items[i].name);
-        bind_str(s, 4, items[i].kind);
-        bind_str(s, 5, items[i].basis);
-        bind_str(s, 6, items[i].depts);
+        sq_bind_text(s, 2, items[i].code);
+        sq_bind_text(s, 3, items[i].name);
+        sq_bind_text(s, 4, items[i].kind);
+        sq_bind_text(s, 5, items[i].basis);
+        sq_bind_text(s, 6, items[i].depts);
         int rc = sqlite3_step(s);
         if (rc != SQLITE_DONE) {
             sqlite3_finalize(s);
@@ -185,18 +163,18 @@ jc_err worklist_put_version(jc_conn *w, const jc_user *actor, const wl_item *ite
 /* Loads item code of version v into *it; 0 found, 1 not found, <0 error. */
 static int item_get(sqlite3 *db, int64_t v, const char *code, wl_item *it) {
     sqlite3_stmt *s;
-    if (prep(db, "SELECT code, name, kind, basis, depts FROM worklist_items WHERE version=? AND code=?",
-             &s))
+    if (sq_prepare(db, "SELECT code, name, kind, basis, depts FROM worklist_items WHERE version=? AND code=?",
+                   &s))
         return -1;
     sqlite3_bind_int64(s, 1, v);
-    bind_str(s, 2, code);
+    sq_bind_text(s, 2, code);
     int rc = sqlite3_step(s);
     if (rc == SQLITE_ROW) {
-        snprintf(it->code, sizeof it->code, "%s", col_str(s, 0));
-        snprintf(it->name, sizeof it->name, "%s", col_str(s, 1));
-        snprintf(it->kind, sizeof it->kind, "%s", col_str(s, 2));
-        snprintf(it->basis, sizeof it->basis, "%s", col_str(s, 3));
-        snprintf(it->depts, sizeof it->depts, "%s", col_str(s, 4));
+        sq_col_copy(s, 0, it->code, sizeof it->code);
+        sq_col_copy(s, 1, it->name, sizeof it->name);
+        sq_col_copy(s, 2, it->kind, sizeof it->kind);
+        sq_col_copy(s, 3, it->basis, sizeof it->basis);
+        sq_col_copy(s, 4, it->depts, sizeof it->depts);
     }
     sqlite3_finalize(s);
     return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? 1 : -1;
@@ -248,15 +226,15 @@ int wl__field_answerable(jc_conn *c, const char *field) {
     if (answer_index(field) < 0) return 0;
     sqlite3 *db = store_sqlite_db(c);
     sqlite3_stmt *s;
-    if (prep(db, "SELECT 1 FROM answerable_fields WHERE field=?", &s)) return 0;
-    bind_str(s, 1, field);
+    if (sq_prepare(db, "SELECT 1 FROM answerable_fields WHERE field=?", &s)) return 0;
+    sq_bind_text(s, 1, field);
     int ok = sqlite3_step(s) == SQLITE_ROW;
     sqlite3_finalize(s);
     if (!ok) return 0;
     /* A base-data field is answerable only when the store holds it. */
     if (strstr(answer_sql[answer_index(field)].sql, "base_counts")) {
-        if (prep(db, "SELECT 1 FROM base_counts WHERE field=? LIMIT 1", &s)) return 0;
-        bind_str(s, 1, field);
+        if (sq_prepare(db, "SELECT 1 FROM base_counts WHERE field=? LIMIT 1", &s)) return 0;
+        sq_bind_text(s, 1, field);
         ok = sqlite3_step(s) == SQLITE_ROW;
         sqlite3_finalize(s);
     }
@@ -268,14 +246,14 @@ jc_err wl__answer_field(jc_conn *c, const char *field, const char *community, js
     if (i < 0) return JC_ERR_NOTFOUND;
     sqlite3 *db = store_sqlite_db(c);
     sqlite3_stmt *s;
-    jc_err e = prep(db, answer_sql[i].sql, &s);
+    jc_err e = sq_prepare(db, answer_sql[i].sql, &s);
     if (e) return e;
-    bind_str(s, 1, community);
+    sq_bind_text(s, 1, community);
     json_t *v;
     if (answer_sql[i].grouped) {
         v = json_object();
         while (sqlite3_step(s) == SQLITE_ROW)
-            json_object_set_new(v, col_str(s, 0), json_integer(sqlite3_column_int64(s, 1)));
+            json_object_set_new(v, sq_col_str(s, 0), json_integer(sqlite3_column_int64(s, 1)));
     } else if (sqlite3_step(s) == SQLITE_ROW) {
         double d = sqlite3_column_double(s, 0);
         v = d == (double)(int64_t)d ? json_integer((json_int_t)d) : json_real(d);
@@ -292,9 +270,9 @@ jc_err wl__answer_field(jc_conn *c, const char *field, const char *community, js
 jc_err worklist_config_get(jc_conn *c, const char *key, double dflt, double *out) {
     sqlite3 *db = store_sqlite_db(c);
     sqlite3_stmt *s;
-    jc_err e = prep(db, "SELECT value FROM worklist_config WHERE key=?", &s);
+    jc_err e = sq_prepare(db, "SELECT value FROM worklist_config WHERE key=?", &s);
     if (e) return e;
-    bind_str(s, 1, key);
+    sq_bind_text(s, 1, key);
     *out = sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_double(s, 0) : dflt;
     sqlite3_finalize(s);
     return JC_OK;
@@ -303,13 +281,13 @@ jc_err worklist_config_get(jc_conn *c, const char *key, double dflt, double *out
 jc_err worklist_config_set(jc_conn *w, const jc_user *actor, const char *key, double value) {
     sqlite3 *db = store_sqlite_db(w);
     sqlite3_stmt *s;
-    jc_err e = prep(db, "INSERT INTO worklist_config(key, value, updated_by, updated_at) VALUES(?,?,?,?)"
-                        " ON CONFLICT(key) DO UPDATE SET value=excluded.value,"
-                        " updated_by=excluded.updated_by, updated_at=excluded.updated_at", &s);
+    jc_err e = sq_prepare(db, "INSERT INTO worklist_config(key, value, updated_by, updated_at) VALUES(?,?,?,?)"
+                              " ON CONFLICT(key) DO UPDATE SET value=excluded.value,"
+                              " updated_by=excluded.updated_by, updated_at=excluded.updated_at", &s);
     if (e) return e;
-    bind_str(s, 1, key);
+    sq_bind_text(s, 1, key);
     sqlite3_bind_double(s, 2, value);
-    bind_str(s, 3, actor->name);
+    sq_bind_text(s, 3, actor->name);
     sqlite3_bind_int64(s, 4, jc_now_ms());
     if ((e = step_fin(db, s, "config"))) return e;
     char why[160];
@@ -339,13 +317,13 @@ static double kind_hours(jc_conn *c, const char *kind) {
 static jc_err task_json(jc_conn *c, int64_t id, json_t **out) {
     sqlite3 *db = store_sqlite_db(c);
     sqlite3_stmt *s;
-    jc_err e = prep(db,
-                    "SELECT t.id, t.title, t.kind, t.item, t.sender, t.sender_role, t.dept_code,"
-                    " t.deadline_at, t.attachments, t.fields, t.resources, t.created_at,"
-                    " t.list_version, t.decision, t.reason, t.exception_by, t.exception_reason,"
-                    " t.exception_at, t.answer, i.name, i.kind"
-                    " FROM tasks t LEFT JOIN worklist_items i ON i.version=t.list_version AND i.code=t.item"
-                    " WHERE t.id=?", &s);
+    jc_err e = sq_prepare(db,
+                          "SELECT t.id, t.title, t.kind, t.item, t.sender, t.sender_role, t.dept_code,"
+                          " t.deadline_at, t.attachments, t.fields, t.resources, t.created_at,"
+                          " t.list_version, t.decision, t.reason, t.exception_by, t.exception_reason,"
+                          " t.exception_at, t.answer, i.name, i.kind"
+                          " FROM tasks t LEFT JOIN worklist_items i ON i.version=t.list_version AND i.code=t.item"
+                          " WHERE t.id=?", &s);
     if (e) return e;
     sqlite3_bind_int64(s, 1, id);
     if (sqlite3_step(s) != SQLITE_ROW) {
@@ -354,43 +332,43 @@ static jc_err task_json(jc_conn *c, int64_t id, json_t **out) {
     }
     json_t *o = json_object();
     json_object_set_new(o, "id", json_integer(sqlite3_column_int64(s, 0)));
-    json_object_set_new(o, "title", json_string(col_str(s, 1)));
-    json_object_set_new(o, "kind", json_string(col_str(s, 2)));
-    json_object_set_new(o, "item", json_string(col_str(s, 3)));
+    json_object_set_new(o, "title", json_string(sq_col_str(s, 1)));
+    json_object_set_new(o, "kind", json_string(sq_col_str(s, 2)));
+    json_object_set_new(o, "item", json_string(sq_col_str(s, 3)));
     json_object_set_new(o, "item_name", col_json_str(s, 19));
     json_object_set_new(o, "item_kind", col_json_str(s, 20));
-    json_object_set_new(o, "sender", json_string(col_str(s, 4)));
-    json_object_set_new(o, "sender_role", json_string(col_str(s, 5)));
-    json_object_set_new(o, "dept", json_string(col_str(s, 6)));
+    json_object_set_new(o, "sender", json_string(sq_col_str(s, 4)));
+    json_object_set_new(o, "sender_role", json_string(sq_col_str(s, 5)));
+    json_object_set_new(o, "dept", json_string(sq_col_str(s, 6)));
     json_object_set_new(o, "deadline", time_json(sqlite3_column_int64(s, 7)));
-    json_t *a = sqlite3_column_type(s, 8) == SQLITE_NULL ? NULL : json_loads(col_str(s, 8), 0, NULL);
+    json_t *a = sqlite3_column_type(s, 8) == SQLITE_NULL ? NULL : json_loads(sq_col_str(s, 8), 0, NULL);
     json_object_set_new(o, "attachments", a ? a : json_array());
-    json_t *f = sqlite3_column_type(s, 9) == SQLITE_NULL ? NULL : json_loads(col_str(s, 9), 0, NULL);
+    json_t *f = sqlite3_column_type(s, 9) == SQLITE_NULL ? NULL : json_loads(sq_col_str(s, 9), 0, NULL);
     json_object_set_new(o, "fields", f ? f : json_array());
     json_object_set_new(o, "resources", col_json_str(s, 10));
     json_object_set_new(o, "created_at", time_json(sqlite3_column_int64(s, 11)));
     json_object_set_new(o, "list_version", json_integer(sqlite3_column_int64(s, 12)));
-    json_object_set_new(o, "decision", json_string(col_str(s, 13)));
-    json_object_set_new(o, "reason", json_string(col_str(s, 14)));
+    json_object_set_new(o, "decision", json_string(sq_col_str(s, 13)));
+    json_object_set_new(o, "reason", json_string(sq_col_str(s, 14)));
     if (sqlite3_column_type(s, 15) != SQLITE_NULL)
         json_object_set_new(o, "exception",
-                            json_pack("{s:s,s:s,s:o}", "by", col_str(s, 15), "reason", col_str(s, 16),
+                            json_pack("{s:s,s:s,s:o}", "by", sq_col_str(s, 15), "reason", sq_col_str(s, 16),
                                       "at", time_json(sqlite3_column_int64(s, 17))));
     else
         json_object_set_new(o, "exception", json_null());
-    json_t *ans = sqlite3_column_type(s, 18) == SQLITE_NULL ? NULL : json_loads(col_str(s, 18), 0, NULL);
+    json_t *ans = sqlite3_column_type(s, 18) == SQLITE_NULL ? NULL : json_loads(sq_col_str(s, 18), 0, NULL);
     json_object_set_new(o, "answer", ans ? ans : json_null());
     sqlite3_finalize(s);
-    if ((e = prep(db, "SELECT community, status, done_at, done_by FROM task_targets WHERE task_id=?"
-                      " ORDER BY community", &s))) {
+    if ((e = sq_prepare(db, "SELECT community, status, done_at, done_by FROM task_targets WHERE task_id=?"
+                            " ORDER BY community", &s))) {
         json_decref(o);
         return e;
     }
     sqlite3_bind_int64(s, 1, id);
     json_t *arr = json_array();
     while (sqlite3_step(s) == SQLITE_ROW)
-        json_array_append_new(arr, json_pack("{s:s,s:s,s:o,s:o}", "community", col_str(s, 0),
-                                             "status", col_str(s, 1), "done_at",
+        json_array_append_new(arr, json_pack("{s:s,s:s,s:o,s:o}", "community", sq_col_str(s, 0),
+                                             "status", sq_col_str(s, 1), "done_at",
                                              time_json(sqlite3_column_int64(s, 2)), "done_by",
                                              col_json_str(s, 3)));
     sqlite3_finalize(s);
@@ -517,9 +495,9 @@ jc_err worklist_task_submit(jc_conn *w, const jc_user *actor, const wl_task_in *
 
     /* Store the task and its copies. */
     sqlite3_stmt *s;
-    if ((e = prep(db, "INSERT INTO tasks(title, kind, item, sender_id, sender, sender_role, dept_code,"
-                      " deadline_at, attachments, fields, resources, created_at, list_version,"
-                      " decision, reason, answer) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", &s))) {
+    if ((e = sq_prepare(db, "INSERT INTO tasks(title, kind, item, sender_id, sender, sender_role, dept_code,"
+                            " deadline_at, attachments, fields, resources, created_at, list_version,"
+                            " decision, reason, answer) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", &s))) {
         json_decref(answer);
         return e;
     }
@@ -529,22 +507,22 @@ jc_err worklist_task_submit(jc_conn *w, const jc_user *actor, const wl_task_in *
     char *answer_txt = answer ? json_dumps(answer, JSON_COMPACT) : NULL;
     json_decref(fields);
     json_decref(answer);
-    bind_str(s, 1, in->title);
-    bind_str(s, 2, in->kind);
-    bind_str(s, 3, in->item);
+    sq_bind_text(s, 1, in->title);
+    sq_bind_text(s, 2, in->kind);
+    sq_bind_text(s, 3, in->item);
     sqlite3_bind_int64(s, 4, actor->id);
-    bind_str(s, 5, actor->name);
-    bind_str(s, 6, role_name(actor->role));
-    bind_str(s, 7, dept);
+    sq_bind_text(s, 5, actor->name);
+    sq_bind_text(s, 6, role_name(actor->role));
+    sq_bind_text(s, 7, dept);
     if (in->deadline_ms) sqlite3_bind_int64(s, 8, in->deadline_ms);
-    bind_str(s, 9, in->attachments_json);
-    bind_str(s, 10, in->nfields ? fields_txt : NULL);
-    bind_str(s, 11, in->resources && *in->resources ? in->resources : NULL);
+    sq_bind_text(s, 9, in->attachments_json);
+    sq_bind_text(s, 10, in->nfields ? fields_txt : NULL);
+    sq_bind_text_opt(s, 11, in->resources);
     sqlite3_bind_int64(s, 12, now_ms);
     sqlite3_bind_int64(s, 13, version);
-    bind_str(s, 14, decision);
-    bind_str(s, 15, reason);
-    bind_str(s, 16, answer_txt);
+    sq_bind_text(s, 14, decision);
+    sq_bind_text(s, 15, reason);
+    sq_bind_text(s, 16, answer_txt);
     e = step_fin(db, s, "insert task");
     free(fields_txt);
     free(answer_txt);
@@ -552,16 +530,16 @@ jc_err worklist_task_submit(jc_conn *w, const jc_user *actor, const wl_task_in *
     int64_t id = sqlite3_last_insert_rowid(db);
     const char *tstatus = !strcmp(decision, "admitted") ? "received"
                           : !strcmp(decision, "refused") ? "refused" : "answered";
-    if ((e = prep(db, "INSERT INTO task_targets(task_id, community, status) VALUES(?,?,?)", &s)))
+    if ((e = sq_prepare(db, "INSERT INTO task_targets(task_id, community, status) VALUES(?,?,?)", &s)))
         return e;
     for (size_t i = 0; i < in->ncommunities; i++) {
         sqlite3_reset(s);
         sqlite3_bind_int64(s, 1, id);
-        bind_str(s, 2, in->communities[i]);
-        bind_str(s, 3, tstatus);
+        sq_bind_text(s, 2, in->communities[i]);
+        sq_bind_text(s, 3, tstatus);
         if (sqlite3_step(s) != SQLITE_DONE) {
             sqlite3_finalize(s);
-            return db_fail(db, "insert target");
+            return sq_fail(db, "worklist", "insert target");
         }
     }
     sqlite3_finalize(s);
@@ -581,7 +559,7 @@ jc_err worklist_task_exception(jc_conn *w, const jc_user *actor, int64_t task_id
         return JC_ERR_DENIED;
     }
     sqlite3_stmt *s;
-    jc_err e = prep(db, "SELECT decision FROM tasks WHERE id=?", &s);
+    jc_err e = sq_prepare(db, "SELECT decision FROM tasks WHERE id=?", &s);
     if (e) return e;
     sqlite3_bind_int64(s, 1, task_id);
     if (sqlite3_step(s) != SQLITE_ROW) {
@@ -589,7 +567,7 @@ jc_err worklist_task_exception(jc_conn *w, const jc_user *actor, int64_t task_id
         snprintf(msg, msz, "no task %lld", (long long)task_id);
         return JC_ERR_NOTFOUND;
     }
-    int refused = !strcmp(col_str(s, 0), "refused");
+    int refused = !strcmp(sq_col_str(s, 0), "refused");
     sqlite3_finalize(s);
     if (!refused) {
         snprintf(msg, msz, "task %lld was not refused; no exception needed", (long long)task_id);
@@ -597,11 +575,11 @@ jc_err worklist_task_exception(jc_conn *w, const jc_user *actor, int64_t task_id
     }
     /* The street's scope must cover every community of the task. */
     if (actor->role != ROLE_ADMIN && actor->area[0]) {
-        if ((e = prep(db, "SELECT count(*) FROM task_targets WHERE task_id=? AND"
-                          " substr(community,1,length(?2))!=?2", &s)))
+        if ((e = sq_prepare(db, "SELECT count(*) FROM task_targets WHERE task_id=? AND"
+                                " substr(community,1,length(?2))!=?2", &s)))
             return e;
         sqlite3_bind_int64(s, 1, task_id);
-        bind_str(s, 2, actor->area);
+        sq_bind_text(s, 2, actor->area);
         int outside = sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int(s, 0) : 1;
         sqlite3_finalize(s);
         if (outside) {
@@ -609,15 +587,15 @@ jc_err worklist_task_exception(jc_conn *w, const jc_user *actor, int64_t task_id
             return JC_ERR_DENIED;
         }
     }
-    if ((e = prep(db, "UPDATE tasks SET decision='exception', exception_by=?, exception_reason=?,"
-                      " exception_at=? WHERE id=?", &s)))
+    if ((e = sq_prepare(db, "UPDATE tasks SET decision='exception', exception_by=?, exception_reason=?,"
+                            " exception_at=? WHERE id=?", &s)))
         return e;
-    bind_str(s, 1, actor->name);
-    bind_str(s, 2, reason);
+    sq_bind_text(s, 1, actor->name);
+    sq_bind_text(s, 2, reason);
     sqlite3_bind_int64(s, 3, now_ms);
     sqlite3_bind_int64(s, 4, task_id);
     if ((e = step_fin(db, s, "exception"))) return e;
-    if ((e = prep(db, "UPDATE task_targets SET status='received' WHERE task_id=? AND status='refused'", &s)))
+    if ((e = sq_prepare(db, "UPDATE task_targets SET status='received' WHERE task_id=? AND status='refused'", &s)))
         return e;
     sqlite3_bind_int64(s, 1, task_id);
     if ((e = step_fin(db, s, "exception targets"))) return e;
@@ -643,29 +621,29 @@ jc_err worklist_task_done(jc_conn *w, const jc_user *actor, int64_t task_id, con
         return JC_ERR_DENIED;
     }
     sqlite3_stmt *s;
-    jc_err e = prep(db, "SELECT status FROM task_targets WHERE task_id=? AND community=?", &s);
+    jc_err e = sq_prepare(db, "SELECT status FROM task_targets WHERE task_id=? AND community=?", &s);
     if (e) return e;
     sqlite3_bind_int64(s, 1, task_id);
-    bind_str(s, 2, community);
+    sq_bind_text(s, 2, community);
     if (sqlite3_step(s) != SQLITE_ROW) {
         sqlite3_finalize(s);
         snprintf(msg, msz, "no task %lld for community %s", (long long)task_id, community);
         return JC_ERR_NOTFOUND;
     }
     char st[16];
-    snprintf(st, sizeof st, "%s", col_str(s, 0));
+    sq_col_copy(s, 0, st, sizeof st);
     sqlite3_finalize(s);
     if (strcmp(st, "received")) {
         snprintf(msg, msz, "task %lld is %s for %s, not received", (long long)task_id, st, community);
         return JC_ERR_CONFLICT;
     }
-    if ((e = prep(db, "UPDATE task_targets SET status='done', done_at=?, done_by=? WHERE task_id=?"
-                      " AND community=?", &s)))
+    if ((e = sq_prepare(db, "UPDATE task_targets SET status='done', done_at=?, done_by=? WHERE task_id=?"
+                            " AND community=?", &s)))
         return e;
     sqlite3_bind_int64(s, 1, now_ms);
-    bind_str(s, 2, actor->name);
+    sq_bind_text(s, 2, actor->name);
     sqlite3_bind_int64(s, 3, task_id);
-    bind_str(s, 4, community);
+    sq_bind_text(s, 4, community);
     if ((e = step_fin(db, s, "done"))) return e;
     char why[160];
     snprintf(why, sizeof why, "task %lld done by community %s", (long long)task_id, community);
@@ -710,11 +688,11 @@ jc_err worklist_tasks_list(jc_conn *c, const jc_user *viewer, const char *commun
         return JC_ERR_DENIED;
     }
     sqlite3_stmt *s;
-    jc_err e = prep(db, sql, &s);
+    jc_err e = sq_prepare(db, sql, &s);
     if (e) return e;
-    bind_str(s, 1, community && *community ? community : NULL);
-    bind_str(s, 2, scope);
-    bind_str(s, 3, dept[0] ? dept : NULL);
+    sq_bind_text_opt(s, 1, community);
+    sq_bind_text(s, 2, scope);
+    sq_bind_text(s, 3, dept[0] ? dept : NULL);
     if (task_id) sqlite3_bind_int64(s, 4, task_id);
     sqlite3_bind_int(s, 5, limit);
     json_t *arr = json_array();
@@ -767,24 +745,24 @@ jc_err worklist_burden(jc_conn *c, const jc_user *viewer, const char *month, jso
     if ((e = worklist_config_get(c, "limit.tasks_per_community_month", DEFAULT_LIMIT, &limit))) return e;
     /* One row per (community, dept, kind, target status, task decision). */
     sqlite3_stmt *s;
-    if ((e = prep(db,
-                  "SELECT g.community, t.dept_code, t.kind, g.status, t.decision, count(*)"
-                  " FROM tasks t JOIN task_targets g ON g.task_id=t.id"
-                  " WHERE t.created_at>=?1 AND t.created_at<?2"
-                  "   AND (?3 IS NULL OR substr(g.community,1,length(?3))=?3)"
-                  "   AND (?4 IS NULL OR t.dept_code=?4)"
-                  " GROUP BY 1,2,3,4,5 ORDER BY 1,2", &s)))
+    if ((e = sq_prepare(db,
+                        "SELECT g.community, t.dept_code, t.kind, g.status, t.decision, count(*)"
+                        " FROM tasks t JOIN task_targets g ON g.task_id=t.id"
+                        " WHERE t.created_at>=?1 AND t.created_at<?2"
+                        "   AND (?3 IS NULL OR substr(g.community,1,length(?3))=?3)"
+                        "   AND (?4 IS NULL OR t.dept_code=?4)"
+                        " GROUP BY 1,2,3,4,5 ORDER BY 1,2", &s)))
         return e;
     sqlite3_bind_int64(s, 1, t0);
     sqlite3_bind_int64(s, 2, t1);
-    bind_str(s, 3, scope);
-    bind_str(s, 4, dept[0] ? dept : NULL);
+    sq_bind_text(s, 3, scope);
+    sq_bind_text(s, 4, dept[0] ? dept : NULL);
     json_t *comms = json_object(), *depts = json_object(), *pairs = json_object();
     static const char *const keys[] = {"received", "refused", "exceptions", "forms", "reports",
                                        "answered_from_store", "done"};
     while (sqlite3_step(s) == SQLITE_ROW) {
-        const char *comm = col_str(s, 0), *dc = col_str(s, 1), *kind = col_str(s, 2),
-                   *status = col_str(s, 3), *decision = col_str(s, 4);
+        const char *comm = sq_col_str(s, 0), *dc = sq_col_str(s, 1), *kind = sq_col_str(s, 2),
+                   *status = sq_col_str(s, 3), *decision = sq_col_str(s, 4);
         int64_t n = sqlite3_column_int64(s, 5);
         json_t *targets[2] = {json_object_get(comms, comm), json_object_get(depts, dc)};
         for (int k = 0; k < 2; k++) {
@@ -857,8 +835,8 @@ jc_err worklist_burden(jc_conn *c, const jc_user *viewer, const char *month, jso
 jc_err worklist_items_get(jc_conn *c, int64_t version, wl_item **items, size_t *n) {
     sqlite3 *db = store_sqlite_db(c);
     sqlite3_stmt *s;
-    jc_err e = prep(db, "SELECT code, name, kind, basis, depts FROM worklist_items WHERE version=?"
-                        " ORDER BY code", &s);
+    jc_err e = sq_prepare(db, "SELECT code, name, kind, basis, depts FROM worklist_items WHERE version=?"
+                              " ORDER BY code", &s);
     if (e) return e;
     sqlite3_bind_int64(s, 1, version);
     size_t cap = 16, k = 0;
@@ -879,11 +857,11 @@ jc_err worklist_items_get(jc_conn *c, int64_t version, wl_item **items, size_t *
             cap *= 2;
         }
         memset(&v[k], 0, sizeof v[k]);
-        snprintf(v[k].code, sizeof v[k].code, "%s", col_str(s, 0));
-        snprintf(v[k].name, sizeof v[k].name, "%s", col_str(s, 1));
-        snprintf(v[k].kind, sizeof v[k].kind, "%s", col_str(s, 2));
-        snprintf(v[k].basis, sizeof v[k].basis, "%s", col_str(s, 3));
-        snprintf(v[k].depts, sizeof v[k].depts, "%s", col_str(s, 4));
+        sq_col_copy(s, 0, v[k].code, sizeof v[k].code);
+        sq_col_copy(s, 1, v[k].name, sizeof v[k].name);
+        sq_col_copy(s, 2, v[k].kind, sizeof v[k].kind);
+        sq_col_copy(s, 3, v[k].basis, sizeof v[k].basis);
+        sq_col_copy(s, 4, v[k].depts, sizeof v[k].depts);
         k++;
     }
     sqlite3_finalize(s);
@@ -895,15 +873,15 @@ jc_err worklist_items_get(jc_conn *c, int64_t version, wl_item **items, size_t *
 jc_err worklist_versions_json(jc_conn *c, json_t **out) {
     sqlite3 *db = store_sqlite_db(c);
     sqlite3_stmt *s;
-    jc_err e = prep(db, "SELECT version, created_at, created_by, note, items, active"
-                        " FROM worklist_versions ORDER BY version DESC LIMIT 200", &s);
+    jc_err e = sq_prepare(db, "SELECT version, created_at, created_by, note, items, active"
+                              " FROM worklist_versions ORDER BY version DESC LIMIT 200", &s);
     if (e) return e;
     json_t *arr = json_array();
     while (sqlite3_step(s) == SQLITE_ROW)
         json_array_append_new(arr, json_pack("{s:I,s:o,s:s,s:o,s:I,s:b}", "version",
                                              (json_int_t)sqlite3_column_int64(s, 0), "created_at",
                                              time_json(sqlite3_column_int64(s, 1)), "created_by",
-                                             col_str(s, 2), "note", col_json_str(s, 3), "items",
+                                             sq_col_str(s, 2), "note", col_json_str(s, 3), "items",
                                              (json_int_t)sqlite3_column_int64(s, 4), "active",
                                              sqlite3_column_int(s, 5)));
     sqlite3_finalize(s);
@@ -914,12 +892,12 @@ jc_err worklist_versions_json(jc_conn *c, json_t **out) {
 jc_err worklist_fields_json(jc_conn *c, json_t **out) {
     sqlite3 *db = store_sqlite_db(c);
     sqlite3_stmt *s;
-    jc_err e = prep(db, "SELECT field, description FROM answerable_fields ORDER BY field", &s);
+    jc_err e = sq_prepare(db, "SELECT field, description FROM answerable_fields ORDER BY field", &s);
     if (e) return e;
     json_t *arr = json_array();
     while (sqlite3_step(s) == SQLITE_ROW) {
-        const char *f = col_str(s, 0);
-        json_array_append_new(arr, json_pack("{s:s,s:s,s:b}", "field", f, "description", col_str(s, 1),
+        const char *f = sq_col_str(s, 0);
+        json_array_append_new(arr, json_pack("{s:s,s:s,s:b}", "field", f, "description", sq_col_str(s, 1),
                                              "answerable", wl__field_answerable(c, f)));
     }
     sqlite3_finalize(s);
@@ -978,17 +956,17 @@ jc_err worklist_seed_demo(jc_conn *w, const char *data_dir) {
      * ones: deterministic plausible figures, as of the seeding time. */
     sqlite3 *db = store_sqlite_db(w);
     sqlite3_stmt *s;
-    if ((e = prep(db, "SELECT count(*) FROM base_counts", &s))) return e;
+    if ((e = sq_prepare(db, "SELECT count(*) FROM base_counts", &s))) return e;
     int have = sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int(s, 0) : 0;
     sqlite3_finalize(s);
     if (have) return JC_OK;
-    if ((e = prep(db,
-                  "INSERT INTO base_counts(area, field, value, as_of)"
-                  " SELECT code, f.field, f.base + (CAST(substr(code,10,3) AS INTEGER) * f.step), ?1"
-                  " FROM areas, (SELECT 'population' AS field, 5200 AS base, 317 AS step"
-                  "   UNION ALL SELECT 'households', 2100, 121 UNION ALL SELECT 'elders_living_alone', 38, 7"
-                  "   UNION ALL SELECT 'houses', 1800, 97 UNION ALL SELECT 'organisations', 64, 5) f"
-                  " WHERE level='community'", &s)))
+    if ((e = sq_prepare(db,
+                        "INSERT INTO base_counts(area, field, value, as_of)"
+                        " SELECT code, f.field, f.base + (CAST(substr(code,10,3) AS INTEGER) * f.step), ?1"
+                        " FROM areas, (SELECT 'population' AS field, 5200 AS base, 317 AS step"
+                        "   UNION ALL SELECT 'households', 2100, 121 UNION ALL SELECT 'elders_living_alone', 38, 7"
+                        "   UNION ALL SELECT 'houses', 1800, 97 UNION ALL SELECT 'organisations', 64, 5) f"
+                        " WHERE level='community'", &s)))
         return e;
     sqlite3_bind_int64(s, 1, jc_now_ms());
     return step_fin(db, s, "base counts");
