@@ -133,34 +133,12 @@ static sqlite3_stmt *q(sx *x, int i, const char *sql) {
     }
     return x->q[i];
 }
-static jc_err dberr(sx *x, const char *what) {
-    jc_log(JC_LOG_ERROR, "sensor: %s: %s", what, sqlite3_errmsg(x->db));
-    return JC_ERR_DB;
-}
 static jc_err run(sx *x, sqlite3_stmt *s, const char *what) {
     if (!s) return JC_ERR_DB;
     int rc = sqlite3_step(s);
     if (rc == SQLITE_CONSTRAINT) return JC_ERR_CONFLICT;
-    if (rc != SQLITE_DONE && rc != SQLITE_ROW) return dberr(x, what);
+    if (rc != SQLITE_DONE && rc != SQLITE_ROW) return sq_fail(x->db, "sensor", what);
     return JC_OK;
-}
-static void btext(sqlite3_stmt *s, int i, const char *v) {
-    if (v) sqlite3_bind_text(s, i, v, -1, SQLITE_TRANSIENT);
-    else sqlite3_bind_null(s, i);
-}
-static void btext_or_null(sqlite3_stmt *s, int i, const char *v) { btext(s, i, v && *v ? v : NULL); }
-static void ccopy(sqlite3_stmt *s, int i, char *dst, size_t n) {
-    const unsigned char *t = sqlite3_column_text(s, i);
-    snprintf(dst, n, "%s", t ? (const char *)t : "");
-}
-static int exec(sx *x, const char *sql) {
-    char *msg = NULL;
-    int rc = sqlite3_exec(x->db, sql, NULL, NULL, &msg);
-    if (rc != SQLITE_OK) {
-        jc_log(JC_LOG_ERROR, "sensor: %s: %s", sql, msg ? msg : "?");
-        sqlite3_free(msg);
-    }
-    return rc;
 }
 
 /* ---- settings --------------------------------------------------------------- */
@@ -168,7 +146,7 @@ static int exec(sx *x, const char *sql) {
 static int64_t setting(sx *x, int slot, const char *key, int64_t dflt) {
     sqlite3_stmt *s = q(x, slot, "SELECT value FROM sensor_settings WHERE key=?");
     if (!s) return dflt;
-    btext(s, 1, key);
+    sq_bind_text(s, 1, key);
     return sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int64(s, 0) : dflt;
 }
 
@@ -179,7 +157,7 @@ jc_err sensor__setting_put(jc_conn *w, const char *key, int64_t value) {
     jc_err e = JC_ERR_DB;
     if (s) {
         sqlite3_bind_int64(s, 1, value);
-        btext(s, 2, key);
+        sq_bind_text(s, 2, key);
         e = run(&x, s, "setting");
         if (!e && sqlite3_changes(x.db) == 0) e = JC_ERR_NOTFOUND;
     }
@@ -208,9 +186,9 @@ jc_err sensor__settings_json(jc_conn *c, json_t **out) {
 static void read_rule(sqlite3_stmt *s, alarm_rule *r) {
     memset(r, 0, sizeof *r);
     r->id = sqlite3_column_int64(s, 0);
-    ccopy(s, 1, r->type, sizeof r->type);
-    ccopy(s, 2, r->device, sizeof r->device);
-    ccopy(s, 3, r->metric, sizeof r->metric);
+    sq_col_copy(s, 1, r->type, sizeof r->type);
+    sq_col_copy(s, 2, r->device, sizeof r->device);
+    sq_col_copy(s, 3, r->metric, sizeof r->metric);
     r->kind = (alarm_kind)alarm_kind_parse((const char *)sqlite3_column_text(s, 4));
     r->high = sqlite3_column_type(s, 5) == SQLITE_NULL ? NAN : sqlite3_column_double(s, 5);
     r->low = sqlite3_column_type(s, 6) == SQLITE_NULL ? NAN : sqlite3_column_double(s, 6);
@@ -221,9 +199,9 @@ static void read_rule(sqlite3_stmt *s, alarm_rule *r) {
     r->k = sqlite3_column_type(s, 11) == SQLITE_NULL ? 3 : sqlite3_column_double(s, 11);
     r->severity = (alarm_severity)alarm_severity_parse((const char *)sqlite3_column_text(s, 12));
     r->opens_case = sqlite3_column_int(s, 13);
-    ccopy(s, 14, r->category, sizeof r->category);
+    sq_col_copy(s, 14, r->category, sizeof r->category);
     r->enabled = sqlite3_column_int(s, 15);
-    ccopy(s, 16, r->name, sizeof r->name);
+    sq_col_copy(s, 16, r->name, sizeof r->name);
 }
 
 static void bind_num_or_null(sqlite3_stmt *s, int i, double v) {
@@ -242,10 +220,10 @@ jc_err sensor__rule_put(jc_conn *w, alarm_rule *r, int create) {
                    "win_from=?8,win_to=?9,duration_s=?10,k=?11,severity=?12,opens_case=?13,category=?14,"
                    "enabled=?15,name=?16,updated_at=?17 WHERE id=?18");
     if (!s) return sx_done(&x), JC_ERR_DB;
-    btext(s, 1, r->type);
-    btext(s, 2, r->device);
-    btext(s, 3, r->kind == AK_OFFLINE ? "" : r->metric);
-    btext(s, 4, alarm_kind_name(r->kind));
+    sq_bind_text(s, 1, r->type);
+    sq_bind_text(s, 2, r->device);
+    sq_bind_text(s, 3, r->kind == AK_OFFLINE ? "" : r->metric);
+    sq_bind_text(s, 4, alarm_kind_name(r->kind));
     bind_num_or_null(s, 5, r->high);
     bind_num_or_null(s, 6, r->low);
     bind_num_or_null(s, 7, r->rate);
@@ -253,11 +231,11 @@ jc_err sensor__rule_put(jc_conn *w, alarm_rule *r, int create) {
     if (r->win_to != ALARM_NO_WINDOW) sqlite3_bind_int(s, 9, r->win_to);
     sqlite3_bind_int64(s, 10, r->duration_s);
     bind_num_or_null(s, 11, r->k);
-    btext(s, 12, alarm_severity_name(r->severity));
+    sq_bind_text(s, 12, alarm_severity_name(r->severity));
     sqlite3_bind_int(s, 13, r->opens_case);
-    btext(s, 14, r->category);
+    sq_bind_text(s, 14, r->category);
     sqlite3_bind_int(s, 15, r->enabled);
-    btext(s, 16, r->name);
+    sq_bind_text(s, 16, r->name);
     sqlite3_bind_int64(s, 17, jc_now_ms());
     if (!create) sqlite3_bind_int64(s, 18, r->id);
     jc_err e = run(&x, s, "rule put");
@@ -277,7 +255,7 @@ jc_err sensor__rule_get(jc_conn *c, int64_t id, alarm_rule *out) {
         sqlite3_bind_int64(s, 1, id);
         int rc = sqlite3_step(s);
         if (rc == SQLITE_ROW) read_rule(s, out), e = JC_OK;
-        else e = rc == SQLITE_DONE ? JC_ERR_NOTFOUND : dberr(&x, "rule get");
+        else e = rc == SQLITE_DONE ? JC_ERR_NOTFOUND : sq_fail(x.db, "sensor", "rule get");
     }
     sx_done(&x);
     return e;
@@ -526,7 +504,7 @@ static dev_metric *dev_metric_get(dev *d, const char *name, int create) {
 
 /* Fills d from a row of MEM_DEV_COLS. */
 static void dev_from_row(dev *d, sqlite3_stmt *s) {
-    ccopy(s, 1, d->type, sizeof d->type);
+    sq_col_copy(s, 1, d->type, sizeof d->type);
     d->heartbeat_s = sqlite3_column_int64(s, 2);
     d->last_seen = d->s_seen = sqlite3_column_int64(s, 3);
     d->online = d->s_online = sqlite3_column_int(s, 4);
@@ -581,8 +559,8 @@ static jc_err table_load(sx *x) {
     if (!s) return table_free(), JC_ERR_DB;
     if (sqlite3_step(s) == SQLITE_ROW) {
         D.roll_bucket = sqlite3_column_int64(s, 0);
-        ccopy(s, 1, D.roll_device, sizeof D.roll_device);
-        ccopy(s, 2, D.roll_metric, sizeof D.roll_metric);
+        sq_col_copy(s, 1, D.roll_device, sizeof D.roll_device);
+        sq_col_copy(s, 2, D.roll_metric, sizeof D.roll_metric);
     }
     D.loaded = 1;
     jc_log(JC_LOG_INFO, "sensor: %zu devices in memory", D.n);
@@ -603,9 +581,9 @@ static jc_err dev_lookup(sx *x, const char *id, dev **out) {
     if (d && d->valid) return *out = d, JC_OK;
     sqlite3_stmt *s = q(x, 44, "SELECT " MEM_DEV_COLS " FROM devices WHERE id=?");
     if (!s) return JC_ERR_DB;
-    btext(s, 1, id);
+    sq_bind_text(s, 1, id);
     int rc = sqlite3_step(s);
-    if (rc != SQLITE_ROW) return rc == SQLITE_DONE ? JC_ERR_NOTFOUND : dberr(x, "device load");
+    if (rc != SQLITE_ROW) return rc == SQLITE_DONE ? JC_ERR_NOTFOUND : sq_fail(x->db, "sensor", "device load");
     if (!d && !(d = dev_add(id))) return JC_ERR_NOMEM;
     d->nm = 0;
     d->has_open = 1; /* unknown: ask the database once */
@@ -614,7 +592,7 @@ static jc_err dev_lookup(sx *x, const char *id, dev **out) {
     sqlite3_reset(s);
     s = q(x, 45, "SELECT device,metric,value,at,active_at FROM device_state WHERE device=?");
     if (!s) return JC_ERR_DB;
-    btext(s, 1, id);
+    sq_bind_text(s, 1, id);
     while (sqlite3_step(s) == SQLITE_ROW) state_from_row(d, s);
     *out = d;
     return JC_OK;
@@ -650,8 +628,8 @@ static jc_err agg_write(sx *x, const char *dev_id, const char *metric, int64_t r
                         " n=n+?5, min=min(min,?6), max=max(max,?7), sum=sum+?8,"
                         " last=CASE WHEN ?10>=last_at THEN ?9 ELSE last END, last_at=max(last_at,?10)");
     if (!s) return JC_ERR_DB;
-    btext(s, 1, dev_id);
-    btext(s, 2, metric);
+    sq_bind_text(s, 1, dev_id);
+    sq_bind_text(s, 2, metric);
     sqlite3_bind_int64(s, 3, res);
     sqlite3_bind_int64(s, 4, bucket);
     sqlite3_bind_int64(s, 5, n);
@@ -705,8 +683,8 @@ static jc_err agg_add(sx *x, const dev *d, dev_metric *m, int64_t at, double v) 
 static jc_err raw_write(sx *x, const char *device, const char *metric, int64_t at, double v) {
     sqlite3_stmt *s = q(x, 16, "INSERT INTO readings(device,metric,at,value,keep) VALUES(?,?,?,?,1)");
     if (!s) return JC_ERR_DB;
-    btext(s, 1, device);
-    btext(s, 2, metric);
+    sq_bind_text(s, 1, device);
+    sq_bind_text(s, 2, metric);
     sqlite3_bind_int64(s, 3, at);
     sqlite3_bind_double(s, 4, v);
     return run(x, s, "reading");
@@ -751,8 +729,8 @@ static jc_err table_flush(sx *x) {
             sqlite3_stmt *s = q(x, 18, "INSERT OR REPLACE INTO device_state(device,metric,value,at,active_at)"
                                        " VALUES(?,?,?,?,?)");
             if (!s) return JC_ERR_DB;
-            btext(s, 1, d->id);
-            btext(s, 2, m->name);
+            sq_bind_text(s, 1, d->id);
+            sq_bind_text(s, 2, m->name);
             sqlite3_bind_double(s, 3, m->value);
             sqlite3_bind_int64(s, 4, m->at);
             if (m->active_at) sqlite3_bind_int64(s, 5, m->active_at);
@@ -771,7 +749,7 @@ static jc_err table_flush(sx *x) {
         if (d->offline_due) sqlite3_bind_int64(s, 3, d->offline_due);
         if (d->has_battery) sqlite3_bind_double(s, 4, d->battery);
         sqlite3_bind_int64(s, 5, d->keep_until);
-        btext(s, 6, d->id);
+        sq_bind_text(s, 6, d->id);
         if ((e = run(x, s, "device seen"))) break;
         d->rewrite = 0;
         d->s_seen = d->last_seen, d->s_online = d->online, d->s_keep = d->keep_until;
@@ -798,16 +776,16 @@ jc_err sensor__warm(jc_conn *w) {
 
 static void read_dev(sqlite3_stmt *s, sensor_device *d) {
     memset(d, 0, sizeof *d);
-    ccopy(s, 0, d->id, sizeof d->id);
-    ccopy(s, 1, d->type, sizeof d->type);
+    sq_col_copy(s, 0, d->id, sizeof d->id);
+    sq_col_copy(s, 1, d->type, sizeof d->type);
     d->has_point = sqlite3_column_type(s, 2) != SQLITE_NULL;
     d->lon = sqlite3_column_double(s, 2);
     d->lat = sqlite3_column_double(s, 3);
-    ccopy(s, 4, d->grid, sizeof d->grid);
-    ccopy(s, 5, d->dept, sizeof d->dept);
-    ccopy(s, 6, d->person_ref, sizeof d->person_ref);
-    ccopy(s, 7, d->person_label, sizeof d->person_label);
-    ccopy(s, 8, d->label, sizeof d->label);
+    sq_col_copy(s, 4, d->grid, sizeof d->grid);
+    sq_col_copy(s, 5, d->dept, sizeof d->dept);
+    sq_col_copy(s, 6, d->person_ref, sizeof d->person_ref);
+    sq_col_copy(s, 7, d->person_label, sizeof d->person_label);
+    sq_col_copy(s, 8, d->label, sizeof d->label);
     d->installed_at = sqlite3_column_int64(s, 9);
     d->heartbeat_s = sqlite3_column_int64(s, 10);
     d->has_battery = sqlite3_column_type(s, 11) != SQLITE_NULL;
@@ -815,7 +793,7 @@ static void read_dev(sqlite3_stmt *s, sensor_device *d) {
     d->last_seen = sqlite3_column_int64(s, 12);
     d->online = sqlite3_column_int(s, 13);
     d->created_at = sqlite3_column_int64(s, 14);
-    ccopy(s, 15, d->token_hash, sizeof d->token_hash);
+    sq_col_copy(s, 15, d->token_hash, sizeof d->token_hash);
     d->keep_until = sqlite3_column_int64(s, 16);
 }
 
@@ -839,18 +817,18 @@ jc_err sensor__device_put(jc_conn *w, const sensor_device *d, int create, char *
         : q(&x, 0, "UPDATE devices SET type=?2,lon=?3,lat=?4,grid=?5,dept=?6,person_ref=?7,"
                    "person_label=?8,label=?9,installed_at=?10,heartbeat_s=?11 WHERE id=?1");
     if (!s) return sx_done(&x), JC_ERR_DB;
-    btext(s, 1, d->id);
-    btext(s, 2, d->type);
+    sq_bind_text(s, 1, d->id);
+    sq_bind_text(s, 2, d->type);
     if (d->has_point) sqlite3_bind_double(s, 3, d->lon), sqlite3_bind_double(s, 4, d->lat);
-    btext(s, 5, d->grid);
-    btext(s, 6, d->dept);
-    btext(s, 7, d->person_ref);
-    btext(s, 8, d->person_label);
-    btext(s, 9, d->label);
+    sq_bind_text(s, 5, d->grid);
+    sq_bind_text(s, 6, d->dept);
+    sq_bind_text(s, 7, d->person_ref);
+    sq_bind_text(s, 8, d->person_label);
+    sq_bind_text(s, 9, d->label);
     if (d->installed_at) sqlite3_bind_int64(s, 10, d->installed_at);
     sqlite3_bind_int64(s, 11, d->heartbeat_s);
     if (create) {
-        btext_or_null(s, 12, d->token_hash);
+        sq_bind_text_opt(s, 12, d->token_hash);
         sqlite3_bind_int64(s, 13, d->created_at ? d->created_at : jc_now_ms());
     }
     e = run(&x, s, "device put");
@@ -864,10 +842,10 @@ jc_err sensor__device_put(jc_conn *w, const sensor_device *d, int create, char *
 static jc_err dev_get(sx *x, int slot, const char *id, sensor_device *out) {
     sqlite3_stmt *s = q(x, slot, "SELECT " DEV_COLS " FROM devices WHERE id=?");
     if (!s) return JC_ERR_DB;
-    btext(s, 1, id);
+    sq_bind_text(s, 1, id);
     int rc = sqlite3_step(s);
     if (rc == SQLITE_ROW) return read_dev(s, out), JC_OK;
-    return rc == SQLITE_DONE ? JC_ERR_NOTFOUND : dberr(x, "device get");
+    return rc == SQLITE_DONE ? JC_ERR_NOTFOUND : sq_fail(x->db, "sensor", "device get");
 }
 
 jc_err sensor__device_get(jc_conn *c, const char *id, sensor_device *out) {
@@ -890,13 +868,13 @@ jc_err sensor__device_delete(jc_conn *w, const char *id) {
     sqlite3_stmt *s = q(&x, 0, "DELETE FROM devices WHERE id=?");
     jc_err e = JC_ERR_DB;
     if (s) {
-        btext(s, 1, id);
+        sq_bind_text(s, 1, id);
         e = run(&x, s, "device delete");
         dev_invalidate(id);
         if (!e && sqlite3_changes(x.db) == 0) e = JC_ERR_NOTFOUND;
     }
     if (!e && (s = q(&x, 1, "DELETE FROM device_state WHERE device=?"))) {
-        btext(s, 1, id);
+        sq_bind_text(s, 1, id);
         e = run(&x, s, "device state delete");
     }
     sx_done(&x);
@@ -936,9 +914,9 @@ jc_err sensor__device_list(jc_conn *c, const char *area_prefix, const char *type
                                " AND (?2 = '' OR substr(grid, 1, length(?2)) = ?2)"
                                " AND (?3 = '' OR type = ?3) ORDER BY id LIMIT ?4");
     if (!s) return sx_done(&x), JC_ERR_DB;
-    btext(s, 1, after ? after : "");
-    btext(s, 2, area_prefix ? area_prefix : "");
-    btext(s, 3, type ? type : "");
+    sq_bind_text(s, 1, after ? after : "");
+    sq_bind_text(s, 2, area_prefix ? area_prefix : "");
+    sq_bind_text(s, 3, type ? type : "");
     sqlite3_bind_int(s, 4, limit);
     json_t *a = json_array();
     sensor_device d;
@@ -963,12 +941,12 @@ typedef struct {
 static int open_alarms(sx *x, const char *device, open_alarm *out) {
     sqlite3_stmt *s = q(x, 1, "SELECT id, rule_id, state, case_id FROM alarms WHERE device=? AND state<>'cleared'");
     if (!s) return 0;
-    btext(s, 1, device);
+    sq_bind_text(s, 1, device);
     int n = 0;
     while (n < MAX_OPEN && sqlite3_step(s) == SQLITE_ROW) {
         out[n].id = sqlite3_column_int64(s, 0);
         out[n].rule_id = sqlite3_column_int64(s, 1);
-        ccopy(s, 2, out[n].state, sizeof out[n].state);
+        sq_col_copy(s, 2, out[n].state, sizeof out[n].state);
         out[n].case_id = sqlite3_column_int64(s, 3);
         n++;
     }
@@ -1010,8 +988,8 @@ static jc_err alarm_clear_row(sx *x, jc_conn *w, int64_t id, int64_t case_id, co
                               " WHERE id=? AND state<>'cleared'");
     if (!s) return JC_ERR_DB;
     sqlite3_bind_int64(s, 1, at);
-    btext(s, 2, by);
-    btext(s, 3, reason);
+    sq_bind_text(s, 2, by);
+    sq_bind_text(s, 3, reason);
     sqlite3_bind_int64(s, 4, id);
     jc_err e = run(x, s, "alarm clear");
     if (e) return e;
@@ -1029,9 +1007,9 @@ static int64_t silenced(sx *x, const sensor_device *d, int64_t at) {
                               " ORDER BY id LIMIT 1");
     if (!s) return 0;
     sqlite3_bind_int64(s, 1, at);
-    btext(s, 2, d->id);
-    btext(s, 3, d->type);
-    btext(s, 4, d->grid);
+    sq_bind_text(s, 2, d->id);
+    sq_bind_text(s, 3, d->type);
+    sq_bind_text(s, 4, d->grid);
     return sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
 }
 
@@ -1050,8 +1028,8 @@ static int64_t alarm_case(sx *x, jc_conn *w, const sensor_device *d, const alarm
     jc_user sys;
     auth_system_actor(&sys, "sensors");
     if (s) {
-        btext(s, 1, d->grid);
-        btext(s, 2, cat);
+        sq_bind_text(s, 1, d->grid);
+        sq_bind_text(s, 2, cat);
         sqlite3_bind_int64(s, 3, at - window);
         sqlite3_bind_int64(s, 4, at + window);
         if (sqlite3_step(s) == SQLITE_ROW) case_id = sqlite3_column_int64(s, 0);
@@ -1070,7 +1048,7 @@ static int64_t alarm_case(sx *x, jc_conn *w, const sensor_device *d, const alarm
             case_clear(&k);
         }
     }
-    if (exec(x, "SAVEPOINT sensor_case") != SQLITE_OK) return 0;
+    if (sq_exec(x->db, "sensor", "SAVEPOINT sensor_case") != SQLITE_OK) return 0;
     jc_case k = {0};
     char title[200], body[600], ts[40];
     jc_fmt_local(at, ts, sizeof ts);
@@ -1092,11 +1070,11 @@ static int64_t alarm_case(sx *x, jc_conn *w, const sensor_device *d, const alarm
     if (e) {
         jc_log(JC_LOG_WARN, "sensor: alarm %lld: cannot open a case: %s %s", (long long)alarm_id,
                jc_err_code(e), cerr.message);
-        exec(x, "ROLLBACK TO sensor_case");
-        exec(x, "RELEASE sensor_case");
+        sq_exec(x->db, "sensor", "ROLLBACK TO sensor_case");
+        sq_exec(x->db, "sensor", "RELEASE sensor_case");
         return 0;
     }
-    exec(x, "RELEASE sensor_case");
+    sq_exec(x->db, "sensor", "RELEASE sensor_case");
     *opened = 1;
     return k.id;
 }
@@ -1129,16 +1107,16 @@ static jc_err raise_alarm(sx *x, jc_conn *w, dev *m, const sensor_device *d, con
     sqlite3_stmt *s = q(x, 10, "INSERT INTO alarms(device,rule_id,kind,metric,severity,state,value,count,"
                                "first_at,last_at,grid,category,created_at) VALUES(?,?,?,?,?,'active',?,1,?,?,?,?,?)");
     if (!s) return JC_ERR_DB;
-    btext(s, 1, d->id);
+    sq_bind_text(s, 1, d->id);
     sqlite3_bind_int64(s, 2, r->id);
-    btext(s, 3, alarm_kind_name(r->kind));
-    btext(s, 4, r->metric);
-    btext(s, 5, alarm_severity_name(r->severity));
+    sq_bind_text(s, 3, alarm_kind_name(r->kind));
+    sq_bind_text(s, 4, r->metric);
+    sq_bind_text(s, 5, alarm_severity_name(r->severity));
     sqlite3_bind_double(s, 6, value);
     sqlite3_bind_int64(s, 7, at);
     sqlite3_bind_int64(s, 8, at);
-    btext(s, 9, d->grid);
-    btext(s, 10, r->opens_case ? alarm_case_category(r) : "");
+    sq_bind_text(s, 9, d->grid);
+    sq_bind_text(s, 10, r->opens_case ? alarm_case_category(r) : "");
     sqlite3_bind_int64(s, 11, jc_now_ms());
     jc_err e = run(x, s, "alarm insert");
     if (e) return e;
@@ -1349,9 +1327,9 @@ jc_err sensor__alarm_list(jc_conn *c, const char *state, const char *area_prefix
                                " WHERE (?1='' OR a.state=?1) AND (?2='' OR substr(a.grid,1,length(?2))=?2)"
                                " AND (?3='' OR a.device=?3) ORDER BY a.id DESC LIMIT ?4");
     if (!s) return sx_done(&x), JC_ERR_DB;
-    btext(s, 1, state ? state : "");
-    btext(s, 2, area_prefix ? area_prefix : "");
-    btext(s, 3, device ? device : "");
+    sq_bind_text(s, 1, state ? state : "");
+    sq_bind_text(s, 2, area_prefix ? area_prefix : "");
+    sq_bind_text(s, 3, device ? device : "");
     sqlite3_bind_int(s, 4, limit);
     json_t *a = json_array();
     while (sqlite3_step(s) == SQLITE_ROW) json_array_append_new(a, alarm_json(s));
@@ -1370,7 +1348,7 @@ jc_err sensor__alarm_get(jc_conn *c, int64_t id, json_t **out) {
         sqlite3_bind_int64(s, 1, id);
         int rc = sqlite3_step(s);
         if (rc == SQLITE_ROW) *out = alarm_json(s), e = JC_OK;
-        else e = rc == SQLITE_DONE ? JC_ERR_NOTFOUND : dberr(&x, "alarm get");
+        else e = rc == SQLITE_DONE ? JC_ERR_NOTFOUND : sq_fail(x.db, "sensor", "alarm get");
     }
     sx_done(&x);
     return e;
@@ -1386,9 +1364,9 @@ jc_err sensor__alarm_act(jc_conn *w, const jc_user *actor, int64_t id, int clear
     sqlite3_bind_int64(s, 1, id);
     if (sqlite3_step(s) != SQLITE_ROW) return sx_done(&x), JC_ERR_NOTFOUND;
     char state[16], grid[24];
-    ccopy(s, 0, state, sizeof state);
+    sq_col_copy(s, 0, state, sizeof state);
     int64_t case_id = sqlite3_column_int64(s, 1);
-    ccopy(s, 2, grid, sizeof grid);
+    sq_col_copy(s, 2, grid, sizeof grid);
     if (actor->area[0] && strncmp(grid, actor->area, strlen(actor->area))) return sx_done(&x), JC_ERR_NOTFOUND;
     if (!strcmp(state, "cleared")) return sx_done(&x), JC_ERR_CONFLICT;
     if (clear) {
@@ -1400,7 +1378,7 @@ jc_err sensor__alarm_act(jc_conn *w, const jc_user *actor, int64_t id, int clear
         s = q(&x, 31, "UPDATE alarms SET state='acknowledged', acked_at=?, acked_by=? WHERE id=?");
         if (!s) return sx_done(&x), JC_ERR_DB;
         sqlite3_bind_int64(s, 1, now);
-        btext(s, 2, actor->name);
+        sq_bind_text(s, 2, actor->name);
         sqlite3_bind_int64(s, 3, id);
         e = run(&x, s, "alarm ack");
         char why[200];
@@ -1419,13 +1397,13 @@ jc_err sensor__silence_put(jc_conn *w, sensor_silence *v) {
     sqlite3_stmt *s = q(&x, 0, "INSERT INTO silences(device,grid,type,from_at,until_at,reason,created_by,created_at)"
                                " VALUES(?,?,?,?,?,?,?,?)");
     if (!s) return sx_done(&x), JC_ERR_DB;
-    btext_or_null(s, 1, v->device);
-    btext_or_null(s, 2, v->grid);
-    btext_or_null(s, 3, v->type);
+    sq_bind_text_opt(s, 1, v->device);
+    sq_bind_text_opt(s, 2, v->grid);
+    sq_bind_text_opt(s, 3, v->type);
     sqlite3_bind_int64(s, 4, v->from_at);
     sqlite3_bind_int64(s, 5, v->until_at);
-    btext(s, 6, v->reason);
-    btext(s, 7, v->by);
+    sq_bind_text(s, 6, v->reason);
+    sq_bind_text(s, 7, v->by);
     sqlite3_bind_int64(s, 8, jc_now_ms());
     jc_err e = run(&x, s, "silence");
     if (!e) v->id = sqlite3_last_insert_rowid(x.db);
@@ -1484,7 +1462,7 @@ static jc_err tick_offline(sx *x, jc_conn *w, int64_t now, tally *t, int *n_out)
     sqlite3_bind_int64(s, 1, now);
     char ids[500][64];
     int n = 0, went = 0;
-    while (n < 500 && sqlite3_step(s) == SQLITE_ROW) ccopy(s, 0, ids[n], sizeof ids[n]), n++;
+    while (n < 500 && sqlite3_step(s) == SQLITE_ROW) sq_col_copy(s, 0, ids[n], sizeof ids[n]), n++;
     sqlite3_reset(s);
     for (int i = 0; i < n; i++) {
         dev *m;
@@ -1524,9 +1502,9 @@ static jc_err tick_inactivity(sx *x, jc_conn *w, int64_t now, tally *t) {
                                    " WHERE d.type=?1 AND (?3='' OR d.id=?3)"
                                    " AND NOT EXISTS(SELECT 1 FROM alarms a WHERE a.device=d.id AND a.rule_id=?4 AND a.state<>'cleared')");
         if (!s) return JC_ERR_DB;
-        btext(s, 1, r.type);
-        btext(s, 2, r.metric);
-        btext(s, 3, r.device);
+        sq_bind_text(s, 1, r.type);
+        sq_bind_text(s, 2, r.metric);
+        sq_bind_text(s, 3, r.device);
         sqlite3_bind_int64(s, 4, r.id);
         size_t cap = 0, n = 0;
         struct hit { char id[64]; int64_t last; } *hits = NULL;
@@ -1539,7 +1517,7 @@ static jc_err tick_inactivity(sx *x, jc_conn *w, int64_t now, tally *t) {
                 if (!nh) return free(hits), JC_ERR_NOMEM;
                 hits = nh;
             }
-            ccopy(s, 0, hits[n].id, sizeof hits[n].id);
+            sq_col_copy(s, 0, hits[n].id, sizeof hits[n].id);
             hits[n].last = last;
             n++;
         }
@@ -1581,14 +1559,14 @@ static jc_err tick_rollup(sx *x, int64_t now) {
                                    " ORDER BY device, metric LIMIT ?4");
         if (!s) { e = JC_ERR_DB; break; }
         sqlite3_bind_int64(s, 1, D.roll_bucket);
-        btext(s, 2, D.roll_device);
-        btext(s, 3, D.roll_metric);
+        sq_bind_text(s, 2, D.roll_device);
+        sq_bind_text(s, 3, D.roll_metric);
         sqlite3_bind_int(s, 4, budget);
         int n = 0;
         while (n < budget && sqlite3_step(s) == SQLITE_ROW) {
             row *r = &rows[n++];
-            ccopy(s, 0, r->device, sizeof r->device);
-            ccopy(s, 1, r->metric, sizeof r->metric);
+            sq_col_copy(s, 0, r->device, sizeof r->device);
+            sq_col_copy(s, 1, r->metric, sizeof r->metric);
             r->n = sqlite3_column_int64(s, 2);
             r->mn = sqlite3_column_double(s, 3);
             r->mx = sqlite3_column_double(s, 4);
@@ -1626,8 +1604,8 @@ static jc_err tick_rollup(sx *x, int64_t now) {
         sqlite3_stmt *s = q(x, 48, "UPDATE sensor_rollup SET bucket=?, device=?, metric=? WHERE id=1");
         if (!s) return JC_ERR_DB;
         sqlite3_bind_int64(s, 1, D.roll_bucket);
-        btext(s, 2, D.roll_device);
-        btext(s, 3, D.roll_metric);
+        sq_bind_text(s, 2, D.roll_device);
+        sq_bind_text(s, 3, D.roll_metric);
         e = run(x, s, "rollup mark");
     }
     return e;
