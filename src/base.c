@@ -39,7 +39,7 @@ void base_id_make(int yyyymmdd, int seq, int male, char out[19]) {
     out[18] = 0;
 }
 
-static void bbox_walk(json_t *v, double *w, double *s, double *e, double *n) {
+void base_bbox_extend(json_t *v, double *w, double *s, double *e, double *n) {
     if (json_is_array(v) && json_array_size(v) >= 2 && json_is_number(json_array_get(v, 0))) {
         double x = json_number_value(json_array_get(v, 0)), y = json_number_value(json_array_get(v, 1));
         if (x < *w) *w = x;
@@ -50,7 +50,7 @@ static void bbox_walk(json_t *v, double *w, double *s, double *e, double *n) {
     }
     size_t i;
     json_t *c;
-    json_array_foreach(v, i, c) bbox_walk(c, w, s, e, n);
+    json_array_foreach(v, i, c) base_bbox_extend(c, w, s, e, n);
 }
 
 int base__bbox(const char *geojson, double *w, double *s, double *e, double *n) {
@@ -59,7 +59,7 @@ int base__bbox(const char *geojson, double *w, double *s, double *e, double *n) 
     *w = *s = 1e9;
     *e = *n = -1e9;
     json_t *geom = json_object_get(g, "geometry");
-    bbox_walk(json_object_get(geom ? geom : g, "coordinates"), w, s, e, n);
+    base_bbox_extend(json_object_get(geom ? geom : g, "coordinates"), w, s, e, n);
     json_decref(g);
     return *w <= *e ? 0 : -1;
 }

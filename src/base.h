@@ -10,6 +10,8 @@
 
 #include "jc.h"
 
+#include <jansson.h>
+
 typedef struct jc_conn jc_conn;
 
 /* The GB 11643-1999 check character ('0'..'9' or 'X') of the first 17
@@ -22,6 +24,11 @@ int base_id_valid(const char *id);
  * 0..999 made odd for male or even for female, check character) into
  * out (at least 19 bytes). */
 void base_id_make(int yyyymmdd, int seq, int male, char out[19]);
+
+/* Widens the box (*w, *s)-(*e, *n) to take in every [x, y] position of v, a
+ * GeoJSON "coordinates" value nested to any depth (start from w = s = 1e9,
+ * e = n = -1e9; the box stays empty, w > e, when v has no position). */
+void base_bbox_extend(json_t *v, double *w, double *s, double *e, double *n);
 
 /* Generates the base data of every community of the database,
  * deterministically from seed, and records the counts in base_counts (the

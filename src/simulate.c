@@ -23,6 +23,7 @@
  *  - A small blocking HTTP/1.1 client over one keep-alive loopback socket
  *    (http_call below); JSON with jansson.
  */
+#include "base.h"
 #include "cli.h"
 #include "clock.h"
 #include "store.h"
@@ -513,20 +514,6 @@ static int login(sim *S, const char *name, user_t *u) {
     return 0;
 }
 
-static void bbox(json_t *coords, double *w, double *s, double *e, double *n) {
-    if (json_is_array(coords) && json_array_size(coords) >= 2 && json_is_number(json_array_get(coords, 0))) {
-        double x = json_number_value(json_array_get(coords, 0)), y = json_number_value(json_array_get(coords, 1));
-        if (x < *w) *w = x;
-        if (x > *e) *e = x;
-        if (y < *s) *s = y;
-        if (y > *n) *n = y;
-        return;
-    }
-    size_t i;
-    json_t *v;
-    json_array_foreach(coords, i, v) bbox(v, w, s, e, n);
-}
-
 static int load_world(sim *S) {
     json_t *ans = NULL;
     if (http_call(&S->h, "GET", "/api/v1/areas", NULL, NULL, &ans) != 200) return json_decref(ans), -1;
@@ -540,7 +527,7 @@ static int load_world(sim *S) {
         grid_t *g = &S->grids[S->ngrids];
         g->w = g->s = 1e9;
         g->e = g->n = -1e9;
-        bbox(json_object_get(geo, "coordinates"), &g->w, &g->s, &g->e, &g->n);
+        base_bbox_extend(json_object_get(geo, "coordinates"), &g->w, &g->s, &g->e, &g->n);
         if (g->w > g->e) continue;
         snprintf(g->code, sizeof g->code, "%s", code);
         snprintf(g->comm, sizeof g->comm, "%.12s", code);
