@@ -711,25 +711,36 @@ static void h_rule_list(jc_req *r) {
     http_reply_json(r, 200, json_pack("{s:o}", "rules", a));
 }
 
-static jc_err run_rule_delete(jc_conn *w, jc_deferred *d) {
+/* DELETE of a rule or a silence by its numeric id (d->data: the id): del(w,
+ * id), an audit entry `action` "<what> <id> deleted", and the answer
+ * {"id": id, "deleted": true}. */
+static jc_err delete_by_id(jc_conn *w, jc_deferred *d, jc_err (*del)(jc_conn *, int64_t), const char *what,
+                           const char *action) {
     int64_t id = *(int64_t *)d->data;
-    jc_err e = sensor__rule_delete(w, id);
-    if (e == JC_ERR_NOTFOUND) snprintf(d->message, sizeof d->message, "no rule %lld", (long long)id);
+    jc_err e = del(w, id);
+    if (e == JC_ERR_NOTFOUND) snprintf(d->message, sizeof d->message, "no %s %lld", what, (long long)id);
     if (e) return e;
     char note[64];
-    snprintf(note, sizeof note, "rule %lld deleted", (long long)id);
-    if ((e = auth_audit(w, &d->user, "alarm_rule_delete", note))) return e;
+    snprintf(note, sizeof note, "%s %lld deleted", what, (long long)id);
+    if ((e = auth_audit(w, &d->user, action, note))) return e;
     d->status = 200;
     d->body = json_pack("{s:I,s:b}", "id", (json_int_t)id, "deleted", 1);
     return JC_OK;
 }
 
-static void h_rule_delete(jc_req *r) {
+/* Defers run with the route's first parameter, a numeric id, as its data. */
+static void defer_with_id(jc_req *r, jc_err (*run)(jc_conn *, jc_deferred *)) {
     int64_t *id = malloc(sizeof *id);
     if (!id) return http_reply_error(r, JC_ERR_NOMEM, "out of memory");
     if (api_param_id(r, 0, id)) return free(id);
-    api_defer(r, run_rule_delete, id, free);
+    api_defer(r, run, id, free);
 }
+
+static jc_err run_rule_delete(jc_conn *w, jc_deferred *d) {
+    return delete_by_id(w, d, sensor__rule_delete, "rule", "alarm_rule_delete");
+}
+
+static void h_rule_delete(jc_req *r) { defer_with_id(r, run_rule_delete); }
 
 /* ---- HTTP: alarms ------------------------------------------------------------------------ */
 
@@ -843,24 +854,10 @@ static void h_silence_list(jc_req *r) {
 }
 
 static jc_err run_silence_delete(jc_conn *w, jc_deferred *d) {
-    int64_t id = *(int64_t *)d->data;
-    jc_err e = sensor__silence_delete(w, id);
-    if (e == JC_ERR_NOTFOUND) snprintf(d->message, sizeof d->message, "no silence %lld", (long long)id);
-    if (e) return e;
-    char note[64];
-    snprintf(note, sizeof note, "silence %lld deleted", (long long)id);
-    if ((e = auth_audit(w, &d->user, "silence_delete", note))) return e;
-    d->status = 200;
-    d->body = json_pack("{s:I,s:b}", "id", (json_int_t)id, "deleted", 1);
-    return JC_OK;
+    return delete_by_id(w, d, sensor__silence_delete, "silence", "silence_delete");
 }
 
-static void h_silence_delete(jc_req *r) {
-    int64_t *id = malloc(sizeof *id);
-    if (!id) return http_reply_error(r, JC_ERR_NOMEM, "out of memory");
-    if (api_param_id(r, 0, id)) return free(id);
-    api_defer(r, run_silence_delete, id, free);
-}
+static void h_silence_delete(jc_req *r) { defer_with_id(r, run_silence_delete); }
 
 /* ---- HTTP: tick, settings, metrics ---------------------------------------------------------- */
 
