@@ -21,6 +21,7 @@
 #include "text.h"
 
 #include <math.h>
+#include <pthread.h>
 #ifndef M_PI
 #define M_PI 3.14159265358979323846
 #endif
@@ -129,9 +130,26 @@ double dedup_distance_m(double lon1, double lat1, double lon2, double lat2) {
     return 2 * R * asin(fmin(1.0, sqrt(a)));
 }
 
+/* The K hash functions of the signature: multiply-add-shift on the mixed
+ * 64-bit shingle hash, h_k(x) = (a_k x + b_k) >> 32 with odd random a_k (a
+ * universal family; one multiplication per function instead of a full mix). */
+static uint64_t hash_a[DEDUP_K], hash_b[DEDUP_K];
+static pthread_once_t hash_once = PTHREAD_ONCE_INIT;
+
+static void hash_init(void) {
+    uint64_t s = 0x6A09E667F3BCC909ULL; /* fixed: signatures are the same in every run */
+    for (int k = 0; k < DEDUP_K; k++) {
+        s += 0x9E3779B97F4A7C15ULL;
+        hash_a[k] = mix64(s) | 1;
+        s += 0x9E3779B97F4A7C15ULL;
+        hash_b[k] = mix64(s);
+    }
+}
+
 /* The MinHash signature of a text. */
 static jc_err signature(const char *text, uint32_t sig[DEDUP_K]) {
     if (!text) return JC_ERR_INVALID;
+    pthread_once(&hash_once, hash_init);
     uint32_t *cps = NULL;
     size_t n = 0;
     jc_err e = text_codepoints(text, strlen(text), &cps, &n);
@@ -144,7 +162,7 @@ static jc_err signature(const char *text, uint32_t sig[DEDUP_K]) {
             if (cps[i] == ' ' || (w == 2 && cps[i + 1] == ' ')) continue;
             uint64_t x = mix64(((uint64_t)cps[i] << 32) ^ (w == 2 ? cps[i + 1] : 0x80000000u));
             for (int k = 0; k < DEDUP_K; k++) {
-                uint32_t h = (uint32_t)(mix64(x + 0x9E3779B97F4A7C15ULL * (uint64_t)(k + 1)) >> 32);
+                uint32_t h = (uint32_t)((hash_a[k] * x + hash_b[k]) >> 32);
                 if (h < sig[k]) sig[k] = h;
             }
             shingles++;
