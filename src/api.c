@@ -345,12 +345,16 @@ static jc_err run_case_create(jc_conn *w, jc_deferred *d) {
     if (!strcmp(k->source, "patrol") && k->state == ST_REPORTED &&
         (d->user.role == ROLE_GRID_WORKER || d->user.role == ROLE_COMMUNITY_STAFF)) {
         /* a grid worker's own finding needs no one to confirm it: registered
-         * at once, which routes it by the responsibility list */
-        if ((e = case_auto_register(w, &d->user, k->id, &why))) {
+         * at once, which routes it by the responsibility list; the answer is
+         * the row as registration and its chained actions left it */
+        jc_case now_k;
+        if ((e = case_register_reported(w, k->id, &now_k, &why))) {
             snprintf(d->message, sizeof d->message, "%s", why.message);
             return e;
         }
-        chained = 1;
+        case_clear(k);
+        *k = now_k;
+        chained = 0;
     }
     if (chained) {
         /* answer with the row as the chained actions left it */

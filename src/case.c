@@ -337,20 +337,24 @@ out:
 }
 
 jc_err case_auto_register(jc_conn *w, const jc_user *actor, int64_t id, jc_case_err *why) {
-    jc_user sys;
-    auth_system_actor(&sys, "intake");
-    (void)actor;
+    (void)actor; /* the platform registers, not the reporter */
     jc_case cur;
     jc_err e0 = store_case_get(w, id, &cur);
     if (e0) return e0;
     jc_state st = cur.state;
     case_clear(&cur);
     if (st != ST_REPORTED) return JC_OK; /* merged into an open case on creation: nothing to register */
-    jc_action_args args = {.note = "registered on intake"};
     jc_case out;
-    jc_err e = case_act(w, &sys, id, ACT_REGISTER, &args, &out, why);
+    jc_err e = case_register_reported(w, id, &out, why);
     if (e == JC_OK) case_clear(&out);
     return e;
+}
+
+jc_err case_register_reported(jc_conn *w, int64_t id, jc_case *out, jc_case_err *why) {
+    jc_user sys;
+    auth_system_actor(&sys, "intake");
+    jc_action_args args = {.note = "registered on intake"};
+    return case_act(w, &sys, id, ACT_REGISTER, &args, out, why);
 }
 
 /* Cases changed since the evaluation counters last looked (writer thread

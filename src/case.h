@@ -72,6 +72,10 @@ jc_err case_act(jc_conn *w, const jc_user *actor, int64_t id, jc_action a,
  * finding, a sensor alarm, a warning need no dispatcher to register them);
  * registration routes it through dispatch when dispatch is configured. */
 jc_err case_auto_register(jc_conn *w, const jc_user *actor, int64_t id, jc_case_err *why) JC_MUST_CHECK;
+/* The same for a case the caller knows is reported (just created, not
+ * merged): no state check of its own; *out is the row after registration
+ * and the actions it chained (routing, dispatch). */
+jc_err case_register_reported(jc_conn *w, int64_t id, jc_case *out, jc_case_err *why) JC_MUST_CHECK;
 
 /* True when u may see case k, also through a co-handling or whistle role
  * (needs the database). */
