@@ -314,16 +314,23 @@ jc_err case_act(jc_conn *w, const jc_user *actor, int64_t id, jc_action a,
         k.state = (jc_state)to;
     }
     k.updated_ms = now;
-    dispatch_plan plan = {0};
+    jc_case after = {0};
+    dispatch_plan plan = {.after = &after};
     if ((e = dispatch_prepare(w, actor, &k, (int)a, from, args, &plan, why))) goto out;
     const char *reason = args->reason && *args->reason ? args->reason : args->note;
     if ((e = store_case_update(w, &k))) goto out;
     if ((e = append(w, actor, &k, actions[a].name, state_name(from), reason, args->payload_hash)))
         goto out;
-    if ((e = dispatch_after(w, actor, &k, (int)a, &plan, why))) goto out;
+    if ((e = dispatch_after(w, actor, &k, (int)a, &plan, why))) {
+        case_clear(&after);
+        goto out;
+    }
     mark_dirty(id);
-    if (plan.route_after || plan.merge_into) {
-        /* chained actions changed the row: answer with what is stored now */
+    if (after.id) {
+        /* chained actions changed the row: answer with what they left */
+        case_clear(&k);
+        k = after;
+    } else if (plan.route_after || plan.merge_into) {
         jc_case now_k;
         if ((e = store_case_get(w, id, &now_k))) goto out;
         case_clear(&k);

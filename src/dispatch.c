@@ -689,6 +689,17 @@ jc_err dispatch_prepare(jc_conn *w, const jc_user *actor, jc_case *k, int a, jc_
     }
 }
 
+/* Hands the row a chained action left to the caller (plan->after), or
+ * frees it. */
+static void keep_after(const dispatch_plan *plan, jc_case *out) {
+    if (plan->after) {
+        case_clear(plan->after);
+        *plan->after = *out;
+    } else {
+        case_clear(out);
+    }
+}
+
 jc_err dispatch_after(jc_conn *w, const jc_user *actor, const jc_case *k, int a,
                       const dispatch_plan *plan, jc_case_err *why) {
     (void)actor;
@@ -734,7 +745,7 @@ jc_err dispatch_after(jc_conn *w, const jc_user *actor, const jc_case *k, int a,
             jc_action_args ma = {.target_id = plan->merge_into, .reason = reason};
             jc_case out;
             if ((e = case_act(w, &sys, k->id, ACT_MERGE, &ma, &out, why))) return e;
-            case_clear(&out);
+            keep_after(plan, &out);
         }
         return JC_OK;
     }
@@ -745,7 +756,7 @@ jc_err dispatch_after(jc_conn *w, const jc_user *actor, const jc_case *k, int a,
         jc_case out;
         e = case_act(w, &sys, k->id, ACT_DISPATCH, &da, &out, why);
         if (e) return e;
-        case_clear(&out);
+        keep_after(plan, &out);
     }
     return JC_OK;
 }

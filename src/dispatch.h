@@ -31,6 +31,8 @@ typedef struct {
     int64_t merge_into;    /* auto-merge the new case into this one */
     int64_t suggest_of;    /* record a suggested duplicate of this case */
     double dup_score, dup_dist;
+    jc_case *after;        /* when set (by the caller, zeroed): dispatch_after
+                              moves the row its chained action left here */
 } dispatch_plan;
 
 /* a == ACT__COUNT means "creation" (k->id is 0 then). */
