@@ -32,6 +32,11 @@
 #define DEDUP_ROWS 2
 #define DEDUP_BANDS (DEDUP_K / DEDUP_ROWS)
 #define DEDUP_CAT 64
+/* Cells are max_dist_m / CELL_SPLIT on a side: a query reads the
+ * (2 CELL_SPLIT + 1) rows of cells around its point, a smaller area around
+ * the circle it needs than with cells of max_dist_m (1.03 vs 0.5 km² for
+ * 300 m at Beijing's latitude), for more but cheap cell lookups. */
+#define CELL_SPLIT 2
 
 typedef struct {
     int64_t id, time_ms;
@@ -81,7 +86,8 @@ struct dedup_index {
     int have_newest;
     cell *cells;      /* open addressing by cell key; a cell stays once used */
     size_t cmask, cused;
-    double cell_deg;  /* cell edge in degrees: max_dist_m of latitude */
+    double dist_deg;  /* max_dist_m in degrees of latitude */
+    double cell_deg;  /* cell edge in degrees: dist_deg / CELL_SPLIT */
     /* the signature of the last text seen: a query and the add that follows
      * it for the same report compute it once */
     char *last_text;
@@ -91,8 +97,9 @@ struct dedup_index {
 
 #define LAST_TEXT_MAX 8192
 
-/* The spatial cell of a point: squares of max_dist_m (in latitude) so that
- * every report within max_dist_m lies in the 3 x (2k+1) cells around it. */
+/* The spatial cell of a point: squares of max_dist_m / CELL_SPLIT (in latitude) so
+ * that every report within max_dist_m lies in the 2 CELL_SPLIT + 1 rows of
+ * cells around it. */
 static uint64_t cat_salt(const dedup_index *ix, const char *cat) {
     if (!ix->p.same_category_only || !cat) return 0;
     uint64_t h = 1469598103934665603ULL; /* FNV-1a */
@@ -207,7 +214,8 @@ jc_err dedup_new(const dedup_params *p, dedup_index **out) {
         return JC_ERR_NOMEM;
     }
     ix->cmask = cs - 1;
-    ix->cell_deg = p->max_dist_m / 111320.0;
+    ix->dist_deg = p->max_dist_m / 111320.0;
+    ix->cell_deg = ix->dist_deg / CELL_SPLIT;
     *out = ix;
     return JC_OK;
 }
@@ -434,10 +442,10 @@ jc_err dedup_query(dedup_index *ix, const char *text, double lon, double lat,
     int need = (int)ceil(ix->p.suggest_sim * DEDUP_K - 1e-9);
     size_t found = 0;
     double c = cos(lat * M_PI / 180.0);
-    int kx = c > 0.05 ? (int)ceil(1.0 / c) : 20;
+    int kx = c > 0.05 ? (int)ceil(CELL_SPLIT / c) : 20 * CELL_SPLIT;
     int32_t cx = (int32_t)floor(lon / ix->cell_deg), cy = (int32_t)floor(lat / ix->cell_deg);
     uint64_t salt = cat_salt(ix, category);
-    for (int dy = -1; dy <= 1; dy++)
+    for (int dy = -CELL_SPLIT; dy <= CELL_SPLIT; dy++)
     for (int dx = -kx; dx <= kx; dx++) {
         uint64_t key = (((uint64_t)(uint32_t)(cx + dx) << 32) | (uint32_t)(cy + dy)) ^ salt;
         const cell *cl = cell_find(ix, key);
@@ -447,7 +455,7 @@ jc_err dedup_query(dedup_index *ix, const char *text, double lon, double lat,
             int64_t dt = sl->time_ms > time_ms ? sl->time_ms - time_ms : time_ms - sl->time_ms;
             if (dt > ix->p.window_ms) continue;
             /* a cheap box test before the trigonometry */
-            if (fabs(sl->lat - lat) > ix->cell_deg || fabs(sl->lon - lon) * c > ix->cell_deg) continue;
+            if (fabs(sl->lat - lat) > ix->dist_deg || fabs(sl->lon - lon) * c > ix->dist_deg) continue;
             if (sketch_same(sl->sk, sk) < need) continue;
             double d = dedup_distance_m(lon, lat, sl->lon, sl->lat);
             if (d > ix->p.max_dist_m) continue;
