@@ -18,7 +18,7 @@ pin=()
 command -v taskset >/dev/null && pin=(taskset -c 0)
 
 cc -std=c11 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror -Isrc -o "$work/bench_detect" \
-   bench/bench_detect.c src/detect.c src/util.c -lcsv -lm
+   bench/bench_detect.c src/detect.c src/dist.c src/util.c -lcsv -lm
 "$work/bench_detect" gen "$n" 42 > "$work/series.csv"
 
 read -r c1 c2 c3 c_all < <("${pin[@]}" "$work/bench_detect" run "$work/series.csv" 1.0)
