@@ -17,6 +17,7 @@ for g in bench/*.sh; do
   [ "$name" = run ] && continue
   [ -n "$only" ] && [ "$name" != "$only" ] && continue
   echo "== bench group: $name"
+  sync # the last group's dirty pages are written now, not during this one's fsyncs
   BENCH_OUT=$PWD/build/bench/$name.json timeout 600 bash "$g" || { echo "group $name failed"; status=1; }
 done
 node -e '
