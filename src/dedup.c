@@ -1,21 +1,18 @@
 /*
  * dedup.c -- MinHash signatures of recent reports, found by place (spatial
- * cells of max_dist_m) and compared by estimated Jaccard similarity; the LSH
- * band index is kept for text-only lookups (see dedup.h).
+ * cells, see CELL_SPLIT) and compared by estimated Jaccard similarity (see
+ * dedup.h).
  *
  * Design notes.
  *  - Shingles are the character bigrams of the normalised text (unigrams
  *    when the text has a single character), hashed to 64 bits.  Bigrams
  *    survive clause reordering and a few swapped characters well, and need
  *    no segmenter.
- *  - DEDUP_K = 128 MinHash values per text; LSH with 64 bands of 2 rows, so
- *    a pair with Jaccard 0.3 becomes a candidate with probability
- *    1 - (1 - 0.09)^64 > 0.99, and with 0.1 about 0.47 (then rejected by
- *    the similarity check).
+ *  - DEDUP_K = 128 MinHash values per text; the share of equal values
+ *    estimates the Jaccard similarity of the two bigram sets.
  *  - Entries live in a slab (stable indices, a free list) and a FIFO of
- *    insertion order for eviction.  The LSH table is a chained hash with one
- *    node per (entry, band), unlinked on eviction: memory is bounded by
- *    max_entries.
+ *    insertion order for eviction; each also has a slot in its place's cell,
+ *    removed on eviction: memory is bounded by max_entries.
  */
 #include "dedup.h"
 #include "text.h"
@@ -29,8 +26,6 @@
 #include <string.h>
 
 #define DEDUP_K 128
-#define DEDUP_ROWS 2
-#define DEDUP_BANDS (DEDUP_K / DEDUP_ROWS)
 #define DEDUP_CAT 64
 /* Cells are max_dist_m / CELL_SPLIT on a side: a query reads the
  * (2 CELL_SPLIT + 1) rows of cells around its point, a smaller area around
@@ -43,7 +38,6 @@ typedef struct {
     double lon, lat;
     char cat[DEDUP_CAT];
     uint32_t sig[DEDUP_K];
-    int live;
     uint64_t cell;  /* spatial cell (see cell_key) */
 } entry;
 
@@ -65,22 +59,14 @@ typedef struct {
     slot *s;
 } cell;
 
-typedef struct {
-    uint64_t key;
-    uint32_t next; /* node index + 1, 0 = end */
-} node;
-
 struct dedup_index {
     dedup_params p;
     entry *e;
-    node *nodes;      /* e_cap * DEDUP_BANDS */
     size_t e_cap, e_used;
     uint32_t *freelist;
     size_t nfree;
     uint32_t *fifo;   /* ring of entry indices, oldest at head */
     size_t fifo_head, fifo_n;
-    uint32_t *heads;  /* bucket -> node index + 1 */
-    size_t hmask;
     size_t count;
     int64_t newest_ms;
     int have_newest;
@@ -179,12 +165,6 @@ static jc_err signature(const char *text, uint32_t sig[DEDUP_K]) {
     return shingles ? JC_OK : JC_ERR_INVALID;
 }
 
-static uint64_t band_key(const uint32_t *sig, int b) {
-    uint64_t h = (uint64_t)b * 0x9E3779B97F4A7C15ULL;
-    for (int r = 0; r < DEDUP_ROWS; r++) h = mix64(h ^ sig[b * DEDUP_ROWS + r]);
-    return h ? h : 1;
-}
-
 static int valid_point(double lon, double lat) {
     return isfinite(lon) && isfinite(lat) && lon >= -180 && lon <= 180 && lat >= -90 && lat <= 90;
 }
@@ -197,19 +177,11 @@ jc_err dedup_new(const dedup_params *p, dedup_index **out) {
     dedup_index *ix = calloc(1, sizeof *ix);
     if (!ix) return JC_ERR_NOMEM;
     ix->p = *p;
-    size_t hs = 1024;
-    while (hs < p->max_entries * DEDUP_BANDS / 4) hs <<= 1;
-    ix->heads = calloc(hs, sizeof *ix->heads);
     ix->fifo = malloc(p->max_entries * sizeof *ix->fifo);
-    if (!ix->heads || !ix->fifo) {
-        dedup_free(ix);
-        return JC_ERR_NOMEM;
-    }
-    ix->hmask = hs - 1;
     size_t cs = 1024;
     ix->cells = calloc(cs, sizeof *ix->cells);
     ix->last_text = malloc(LAST_TEXT_MAX);
-    if (!ix->cells || !ix->last_text) {
+    if (!ix->fifo || !ix->cells || !ix->last_text) {
         dedup_free(ix);
         return JC_ERR_NOMEM;
     }
@@ -222,7 +194,7 @@ jc_err dedup_new(const dedup_params *p, dedup_index **out) {
 
 void dedup_free(dedup_index *ix) {
     if (!ix) return;
-    free(ix->e), free(ix->nodes), free(ix->freelist), free(ix->fifo), free(ix->heads);
+    free(ix->e), free(ix->freelist), free(ix->fifo);
     if (ix->cells)
         for (size_t i = 0; i <= ix->cmask; i++) free(ix->cells[i].s);
     free(ix->cells);
@@ -320,12 +292,6 @@ static jc_err signature_cached(dedup_index *ix, const char *text, uint32_t sig[D
 }
 
 static void unlink_entry(dedup_index *ix, uint32_t ei) {
-    for (int b = 0; b < DEDUP_BANDS; b++) {
-        uint32_t ni = ei * DEDUP_BANDS + (uint32_t)b;
-        uint32_t *link = &ix->heads[ix->nodes[ni].key & ix->hmask];
-        while (*link && *link != ni + 1) link = &ix->nodes[*link - 1].next;
-        if (*link) *link = ix->nodes[ni].next;
-    }
     cell *c = cell_find(ix, ix->e[ei].cell);
     if (c)
         for (uint32_t i = 0; i < c->n; i++)
@@ -333,7 +299,6 @@ static void unlink_entry(dedup_index *ix, uint32_t ei) {
                 c->s[i] = c->s[--c->n];
                 break;
             }
-    ix->e[ei].live = 0;
     ix->freelist[ix->nfree++] = ei;
     ix->count--;
 }
@@ -351,9 +316,6 @@ static jc_err grow(dedup_index *ix) {
     entry *e = realloc(ix->e, nc * sizeof *e);
     if (!e) return JC_ERR_NOMEM;
     ix->e = e;
-    node *n = realloc(ix->nodes, nc * DEDUP_BANDS * sizeof *n);
-    if (!n) return JC_ERR_NOMEM;
-    ix->nodes = n;
     uint32_t *f = realloc(ix->freelist, nc * sizeof *f);
     if (!f) return JC_ERR_NOMEM;
     ix->freelist = f;
@@ -400,17 +362,9 @@ jc_err dedup_add(dedup_index *ix, int64_t id, const char *text, double lon, doub
         en->cat[l] = 0;
     }
     memcpy(en->sig, sig, sizeof sig);
-    en->live = 1;
-    for (int b = 0; b < DEDUP_BANDS; b++) {
-        uint32_t ni = ei * DEDUP_BANDS + (uint32_t)b;
-        ix->nodes[ni].key = band_key(sig, b);
-        size_t h = ix->nodes[ni].key & ix->hmask;
-        ix->nodes[ni].next = ix->heads[h];
-        ix->heads[h] = ni + 1;
-    }
     en->cell = key;
-    /* eviction above may have emptied and moved nothing: cells are only
-     * reallocated by cell_get, so c is still valid */
+    /* c is still valid: eviction only removes slots, and only cell_get
+     * moves cells */
     slot *sl = &c->s[c->n++];
     *sl = (slot){.lon = lon, .lat = lat, .time_ms = time_ms, .ei = ei};
     sketch(sig, sl->sk);

@@ -4,8 +4,8 @@
  * from a few metres apart.
  *
  * Text similarity is the MinHash estimate of the Jaccard similarity of the
- * character bigram sets of the NFKC-normalised texts (text.h), found through
- * LSH banding so a query looks only at likely candidates; place is the
+ * character bigram sets of the NFKC-normalised texts (text.h); candidates
+ * are found by place (spatial cells around the point), which is the
  * great-circle distance in metres; time is the gap in milliseconds.  The
  * index is in memory and bounded: entries older than the time window (with
  * respect to the newest entry added) are evicted, and so is the oldest entry
