@@ -341,7 +341,7 @@ static jc_err run_case_create(jc_conn *w, jc_deferred *d) {
         snprintf(d->message, sizeof d->message, "%s", why.message);
         return e;
     }
-    int chained = k->has_point; /* a point may have merged it into a nearby open case */
+    /* k is the row as stored (case_create hands back a merge on creation) */
     if (!strcmp(k->source, "patrol") && k->state == ST_REPORTED &&
         (d->user.role == ROLE_GRID_WORKER || d->user.role == ROLE_COMMUNITY_STAFF)) {
         /* a grid worker's own finding needs no one to confirm it: registered
@@ -352,14 +352,6 @@ static jc_err run_case_create(jc_conn *w, jc_deferred *d) {
             snprintf(d->message, sizeof d->message, "%s", why.message);
             return e;
         }
-        case_clear(k);
-        *k = now_k;
-        chained = 0;
-    }
-    if (chained) {
-        /* answer with the row as the chained actions left it */
-        jc_case now_k;
-        if ((e = store_case_get(w, k->id, &now_k))) return e;
         case_clear(k);
         *k = now_k;
     }
@@ -1000,11 +992,10 @@ static const jc_route_table *const tables[] = {
     &api_burden_config_routes,
 };
 
-/* Matches r->path against pattern ("/api/v1/cases/:id"), capturing :params
- * into r->params (pointers into scratch).  Returns 1 on a match. */
-/* Matches path[0..n) (no trailing slash) against a pattern with :params;
- * on a match the path is copied into scratch and r->params point into it.
- * Nothing is copied for the (many) routes that do not match. */
+/* Matches path[0..n) (no trailing slash) against a pattern such as
+ * "/api/v1/cases/:id".  On a match (1) the path is copied into scratch and
+ * r->params point into it; nothing is copied for the (many) routes that do
+ * not match. */
 static int match(const char *pattern, const char *path, size_t n, jc_req *r, char *scratch,
                  size_t scratch_sz) {
     const char *p = pattern, *s = path, *end = path + n;

@@ -166,7 +166,18 @@ jc_err case_create(jc_conn *w, const jc_user *actor, jc_case *k, const char *pay
     e = store_case_insert(w, k);
     if (e) return e;
     if ((e = append(w, actor, k, "report", NULL, NULL, payload_hash))) return e;
-    return dispatch_after(w, actor, k, ACT__COUNT, &plan, why);
+    jc_case after = {0};
+    plan.after = &after;
+    if ((e = dispatch_after(w, actor, k, ACT__COUNT, &plan, why))) {
+        case_clear(&after);
+        return e;
+    }
+    if (after.id) {
+        /* merged into a nearby open case on creation: k is the row it left */
+        case_clear(k);
+        *k = after;
+    }
+    return JC_OK;
 }
 
 /* Applies the side effects of action a (fields other than state). */

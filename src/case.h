@@ -56,8 +56,9 @@ int case_role_may(jc_role r, jc_action a);
 
 /* Validates and inserts a new case reported by actor; k holds the report's
  * fields (title, body, category, area, point ...).  Sets k->id, state,
- * timestamps; appends the creation audit entry.  JC_ERR_INVALID when the
- * category or area is unknown. */
+ * timestamps; appends the creation audit entry.  Afterwards k is the row as
+ * stored (state merged when it was auto-merged into a nearby open case).
+ * JC_ERR_INVALID when the category or area is unknown. */
 jc_err case_create(jc_conn *w, const jc_user *actor, jc_case *k, const char *payload_hash,
                    jc_case_err *why) JC_MUST_CHECK;
 

@@ -208,6 +208,13 @@ test('a near-identical report nearby is merged; a distant or different one is no
   assert.equal(far.state, 'reported');
   const other = await report('resident2', { title: '消防通道堵了', body: '三号楼东侧的消防通道被私家车长期占用，消防车无法通行，请处理', category: '1201', ...p });
   assert.equal(other.state, 'reported');
+  // a grid worker's patrol finding that duplicates an open one is merged, not registered
+  const q = pointIn(1, 1);
+  const first = await report('worker1', { title: '井盖缺失', body: '幸福路与和平街路口东北角的雨水井盖缺失，夜间很危险', category: '0201', source: 'patrol', ...q });
+  assert.equal(first.state, 'dispatched', JSON.stringify(first));
+  const again = await report('worker1', { title: '井盖缺失了', body: '幸福路与和平街路口东北角的雨水井盖缺失，夜间很危险', category: '0201', source: 'patrol', lon: q.lon + 0.0001, lat: q.lat });
+  assert.equal(again.state, 'merged', JSON.stringify(again));
+  assert.equal(again.merged_into, first.id);
 });
 
 test('verification goes to the grid worker on duty', async () => {
