@@ -173,9 +173,13 @@ jc_err case_create(jc_conn *w, const jc_user *actor, jc_case *k, const char *pay
         return e;
     }
     if (after.id) {
-        /* merged into a nearby open case on creation: k is the row it left */
-        case_clear(k);
-        *k = after;
+        /* merged into a nearby open case on creation: k takes the row's
+         * state and numbers; its texts stay the caller's (they may not be
+         * on the heap, and a merge does not change them) */
+        jc_case row = after;
+        row.title = k->title, row.body = k->body, row.address = k->address, row.extra = k->extra;
+        case_clear(&after);
+        *k = row;
     }
     return JC_OK;
 }
