@@ -486,19 +486,16 @@ typedef struct {
     const int64_t *ids;
     size_t n;
     unsigned char *seen;
+    size_t pos; /* cursor into ids */
     jc_err e;
 } batch;
 
 static void batch_cb(const ev_case *k, void *arg) {
     batch *b = arg;
     if (b->e) return;
-    size_t lo = 0, hi = b->n;
-    while (lo < hi) {
-        size_t mid = (lo + hi) / 2;
-        if (b->ids[mid] < k->id) lo = mid + 1;
-        else hi = mid;
-    }
-    if (lo < b->n && b->ids[lo] == k->id) b->seen[lo] = 1;
+    /* the scan delivers only the asked ids, in increasing order */
+    while (b->pos < b->n && b->ids[b->pos] < k->id) b->pos++;
+    if (b->pos < b->n && b->ids[b->pos] == k->id) b->seen[b->pos] = 1;
     one_case *o = b->o;
     o->fs.n = 0;
     one_cb(k, o);
