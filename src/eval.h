@@ -61,6 +61,9 @@ typedef struct {
 } eval_params;
 /* Defaults overlaid with the eval_config rows. */
 jc_err eval_params_load(jc_conn *c, eval_params *p) JC_MUST_CHECK;
+/* Sets one setting by its eval_config key (w_basic, min_cases,
+ * dispatch_limit_h, grade.A..D, weight.<indicator>); 0 for an unknown key. */
+int eval_params_set(eval_params *p, const char *key, double v);
 
 /* "2026-11" (a month), "2026" (a year) or "2026-11-01..2026-11-15" (days,
  * inclusive) in Asia/Shanghai into [t0, t1) UTC ms.  JC_ERR_INVALID. */

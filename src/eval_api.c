@@ -6,9 +6,9 @@
  * result on the writer (grades strictly falling, some weight above zero),
  * writes only the keys given and appends an audit entry (eval_config).
  *
- * GET /api/v1/eval computes with the new settings at once; the incremental
- * counters (eval_hook.c) read them when their handle is opened and at the
- * daily recomputation.
+ * GET /api/v1/eval computes with the new settings at once, and the current
+ * month's incremental counters are recomputed with them in the same job
+ * (eval_hook_settings_changed).
  */
 #include "auth.h"
 #include "eval.h"
@@ -57,22 +57,12 @@ static int cfg_add(cfg_change *c, const char *key, double v) {
     return 0;
 }
 
-static void cfg_apply(eval_params *p, const char *k, double v) {
-    if (!strcmp(k, "w_basic")) p->w_basic = v;
-    else if (!strcmp(k, "min_cases")) p->min_cases = (int)v;
-    else if (!strcmp(k, "dispatch_limit_h")) p->dispatch_limit_h = v;
-    else if (!strncmp(k, "grade.", 6)) p->grade[k[6] - 'A'] = v;
-    else if (!strncmp(k, "weight.", 7))
-        for (int i = 0; i < IND__COUNT; i++)
-            if (!strcmp(k + 7, eval_ind[i].name)) p->weight[i] = v;
-}
-
 static jc_err run_config_put(jc_conn *w, jc_deferred *d) {
     cfg_change *c = d->data;
     eval_params p;
     jc_err e = eval_params_load(w, &p);
     if (e) return e;
-    for (int i = 0; i < c->n; i++) cfg_apply(&p, c->key[i], c->value[i]);
+    for (int i = 0; i < c->n; i++) eval_params_set(&p, c->key[i], c->value[i]);
     for (int i = 0; i < 3; i++)
         if (!(p.grade[i] > p.grade[i + 1])) {
             snprintf(d->message, sizeof d->message,

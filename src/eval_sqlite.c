@@ -40,6 +40,22 @@ jc_err eval__table_finish(eval_table *t, jc_conn *c);
 
 /* ---- settings ------------------------------------------------------------------ */
 
+int eval_params_set(eval_params *p, const char *k, double v) {
+    if (!strcmp(k, "w_basic")) p->w_basic = v;
+    else if (!strcmp(k, "min_cases")) p->min_cases = (int)v;
+    else if (!strcmp(k, "dispatch_limit_h")) p->dispatch_limit_h = v;
+    else if (!strncmp(k, "grade.", 6) && k[6] >= 'A' && k[6] <= 'D' && !k[7]) p->grade[k[6] - 'A'] = v;
+    else if (!strncmp(k, "weight.", 7)) {
+        for (int i = 0; i < IND__COUNT; i++)
+            if (!strcmp(k + 7, eval_ind[i].name)) {
+                p->weight[i] = v;
+                return 1;
+            }
+        return 0;
+    } else return 0;
+    return 1;
+}
+
 jc_err eval_params_load(jc_conn *c, eval_params *p) {
     eval__params_default(p);
     sqlite3 *db = store_sqlite_db(c);
@@ -49,14 +65,7 @@ jc_err eval_params_load(jc_conn *c, eval_params *p) {
     while (sqlite3_step(s) == SQLITE_ROW) {
         const char *k = (const char *)sqlite3_column_text(s, 0);
         double v = sqlite3_column_double(s, 1);
-        if (!k) continue;
-        if (!strcmp(k, "w_basic")) p->w_basic = v;
-        else if (!strcmp(k, "min_cases")) p->min_cases = (int)v;
-        else if (!strcmp(k, "dispatch_limit_h")) p->dispatch_limit_h = v;
-        else if (!strncmp(k, "grade.", 6) && k[6] >= 'A' && k[6] <= 'D' && !k[7]) p->grade[k[6] - 'A'] = v;
-        else if (!strncmp(k, "weight.", 7))
-            for (int i = 0; i < IND__COUNT; i++)
-                if (!strcmp(k + 7, eval_ind[i].name)) p->weight[i] = v;
+        if (k) eval_params_set(p, k, v); /* unknown keys are ignored */
     }
     sqlite3_finalize(s);
     return JC_OK;
