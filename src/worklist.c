@@ -600,11 +600,8 @@ static void h_config(jc_req *r) {
     int k;
     if (api_need_str(r, "key", 40, &key) < 0 || (k = api_get_num(r, "value", 0, 1e6, &value)) < 0) return;
     if (k == 0) return http_reply_error(r, JC_ERR_INVALID, "field 'value' is required");
-    static const char *const keys[] = {"hours.task", "hours.form", "hours.report", "hours.inspection",
-                                       "hours.meeting", "hours.signboard", "hours.data_request",
-                                       "limit.tasks_per_community_month"};
     int ok = 0;
-    for (size_t i = 0; i < JC_ARRAY_LEN(keys); i++) ok |= !strcmp(key, keys[i]);
+    for (size_t i = 0; i < worklist_nsettings; i++) ok |= !strcmp(key, worklist_settings[i].key);
     if (!ok) return http_reply_error(r, JC_ERR_INVALID, "unknown setting '%s'", key);
     cfg_job *c = calloc(1, sizeof *c);
     if (!c) return http_reply_error(r, JC_ERR_NOMEM, "out of memory");

@@ -116,6 +116,14 @@ jc_err worklist_burden(jc_conn *c, const jc_user *viewer, const char *month,
 /* Settings (worklist_config): estimated hours per task kind
  * ("hours.form" ...) and "limit.tasks_per_community_month". */
 jc_err worklist_config_get(jc_conn *c, const char *key, double dflt, double *out) JC_MUST_CHECK;
+/* Every setting with its default (what is used while worklist_config has
+ * no row for it). */
+typedef struct {
+    const char *key;
+    double dflt;
+} worklist_setting;
+extern const worklist_setting worklist_settings[];
+extern const size_t worklist_nsettings;
 jc_err worklist_config_set(jc_conn *w, const jc_user *actor, const char *key,
                            double value) JC_MUST_CHECK;
 

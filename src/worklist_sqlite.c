@@ -297,19 +297,26 @@ jc_err worklist_config_set(jc_conn *w, const jc_user *actor, const char *key, do
 
 static const char *const task_kinds[] = {"task", "form", "report", "inspection",
                                          "meeting", "signboard", "data_request"};
-static const double default_hours[] = {2, 1.5, 3, 4, 2, 1, 1};
-#define DEFAULT_LIMIT 8.0
+const worklist_setting worklist_settings[] = {
+    {"limit.tasks_per_community_month", 8}, {"hours.task", 2},       {"hours.form", 1.5},
+    {"hours.report", 3},                    {"hours.inspection", 4}, {"hours.meeting", 2},
+    {"hours.signboard", 1},                 {"hours.data_request", 1},
+};
+const size_t worklist_nsettings = JC_ARRAY_LEN(worklist_settings);
+
+/* The default of a setting; 0 for a key that is not one. */
+static double setting_default(const char *key) {
+    for (size_t i = 0; i < worklist_nsettings; i++)
+        if (!strcmp(key, worklist_settings[i].key)) return worklist_settings[i].dflt;
+    return 0;
+}
 
 static double kind_hours(jc_conn *c, const char *kind) {
-    for (size_t i = 0; i < JC_ARRAY_LEN(task_kinds); i++)
-        if (!strcmp(kind, task_kinds[i])) {
-            char key[48];
-            snprintf(key, sizeof key, "hours.%s", kind);
-            double h = default_hours[i];
-            if (worklist_config_get(c, key, h, &h)) h = default_hours[i];
-            return h;
-        }
-    return 0;
+    char key[48];
+    snprintf(key, sizeof key, "hours.%s", kind);
+    double d = setting_default(key), h = d;
+    if (d && worklist_config_get(c, key, d, &h)) h = d;
+    return h;
 }
 
 /* ---- task JSON ------------------------------------------------------------- */
@@ -742,7 +749,8 @@ jc_err worklist_burden(jc_conn *c, const jc_user *viewer, const char *month, jso
         if (!scope) return JC_ERR_DENIED;
     }
     double limit;
-    if ((e = worklist_config_get(c, "limit.tasks_per_community_month", DEFAULT_LIMIT, &limit))) return e;
+    if ((e = worklist_config_get(c, "limit.tasks_per_community_month",
+                                   setting_default("limit.tasks_per_community_month"), &limit))) return e;
     /* One row per (community, dept, kind, target status, task decision). */
     sqlite3_stmt *s;
     if ((e = sq_prepare(db,
