@@ -143,8 +143,7 @@ static jc_err conn_open_path(const char *path, int readonly, jc_conn **out) {
         free(c);
         return JC_ERR_DB;
     }
-    if (!readonly && getenv("JICENG_SQL_TRACE"))
-    {
+    if (!readonly && getenv("JICENG_SQL_TRACE")) {
         sqlite3_trace_v2(c->db, SQLITE_TRACE_STMT | SQLITE_TRACE_PROFILE, sql_trace, NULL);
         sqlite3_wal_hook(c->db, wal_trace, NULL);
     }
