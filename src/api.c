@@ -361,6 +361,21 @@ static jc_err run_case_create(jc_conn *w, jc_deferred *d) {
 
 static json_t *render_case(jc_deferred *d) { return case_to_json(d->data, &d->user, 0); }
 
+/* The case as text, without a jansson tree (the answer to every report). */
+static jc_err render_case_raw(jc_deferred *d) {
+    jc_buf b;
+    jc_buf_init(&b, 0);
+    jc_err e = case_json_text(&b, d->data, &d->user, 0);
+    if (e) {
+        jc_buf_free(&b);
+        return e;
+    }
+    d->raw_len = b.len;
+    d->raw = jc_buf_take(&b);
+    snprintf(d->raw_type, sizeof d->raw_type, "application/json; charset=utf-8");
+    return JC_OK;
+}
+
 static void h_case_create(jc_req *r) {
     const char *title, *body = "", *category, *area = NULL, *address = NULL, *phone = NULL,
                        *source = NULL, *crs_name = NULL;
@@ -425,6 +440,7 @@ static void h_case_create(jc_req *r) {
     }
     d->run = run_case_create;
     d->render = render_case;
+    d->render_raw = render_case_raw;
     d->data = k;
     d->free_data = free_case;
     http_defer(r, d);

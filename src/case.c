@@ -13,7 +13,6 @@
 #include "dispatch.h"
 #include "store.h"
 
-#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -426,59 +425,4 @@ void case_mask_phone(const char *phone, char *out, size_t outsz) {
     } else {
         snprintf(out, outsz, "%.3s****%s", phone, phone + n - 4);
     }
-}
-
-json_t *case_to_json(const jc_case *k, const jc_user *viewer, int unmasked) {
-    char no[40], ts[40], phone[32];
-    case_number(k, no, sizeof no);
-    json_t *o = json_object();
-    json_object_set_new(o, "id", json_integer(k->id));
-    json_object_set_new(o, "no", json_string(no));
-    json_object_set_new(o, "title", json_string(k->title ? k->title : ""));
-    json_object_set_new(o, "body", json_string(k->body ? k->body : ""));
-    json_object_set_new(o, "category", json_string(k->category));
-    json_object_set_new(o, "source", json_string(k->source));
-    json_object_set_new(o, "state", json_string(state_name(k->state)));
-    json_object_set_new(o, "area", json_string(k->area));
-    if (k->has_point) {
-        json_object_set_new(o, "lon", json_real(k->lon));
-        json_object_set_new(o, "lat", json_real(k->lat));
-    }
-    if (k->address) json_object_set_new(o, "address", json_string(k->address));
-    json_object_set_new(o, "reporter_id", k->reporter_id ? json_integer(k->reporter_id) : json_null());
-    if (k->phone[0]) {
-        int own = viewer && viewer->role == ROLE_RESIDENT && viewer->id == k->reporter_id;
-        if (unmasked || own) snprintf(phone, sizeof phone, "%s", k->phone);
-        else case_mask_phone(k->phone, phone, sizeof phone);
-        json_object_set_new(o, "phone", json_string(phone));
-    }
-    json_object_set_new(o, "dept_id", k->dept_id ? json_integer(k->dept_id) : json_null());
-    json_object_set_new(o, "priority", json_integer(k->priority));
-    if (k->deadline_ms) {
-        jc_fmt_utc(k->deadline_ms, ts, sizeof ts);
-        json_object_set_new(o, "deadline", json_string(ts));
-    } else {
-        json_object_set_new(o, "deadline", json_null());
-    }
-    if (k->held_from < ST__COUNT && (k->state == ST_SUSPENDED || k->state == ST_DEFERRED))
-        json_object_set_new(o, "held_from", json_string(state_name(k->held_from)));
-    if (k->merged_into) json_object_set_new(o, "merged_into", json_integer(k->merged_into));
-    json_object_set_new(o, "escalation", json_integer(k->escalation));
-    json_object_set_new(o, "rating", k->rating[0] ? json_string(k->rating) : json_null());
-    if (k->extra) {
-        json_t *x = json_loads(k->extra, 0, NULL);
-        if (x) json_object_set_new(o, "extra", x);
-    }
-    jc_fmt_utc(k->created_ms, ts, sizeof ts);
-    json_object_set_new(o, "created_at", json_string(ts));
-    jc_fmt_utc(k->updated_ms, ts, sizeof ts);
-    json_object_set_new(o, "updated_at", json_string(ts));
-    json_object_set_new(o, "version", json_integer(k->version));
-    json_t *fl = json_array();
-    static const char *flag_names[] = {"ownerless", "unlocated", "overdue", "reminded", "whistle", "duplicate"};
-    for (size_t i = 0; i < JC_ARRAY_LEN(flag_names); i++)
-        if (k->flags & (1u << i)) json_array_append_new(fl, json_string(flag_names[i]));
-    json_object_set_new(o, "flags", fl);
-    json_object_set_new(o, "assignee_id", k->assignee_id ? json_integer(k->assignee_id) : json_null());
-    return o;
 }

@@ -97,7 +97,10 @@ jc_err case_audit_note(jc_conn *w, const jc_user *actor, const jc_case *k, const
                        const char *reason) JC_MUST_CHECK;
 
 /* The JSON view of a case for viewer (personal data masked unless
- * unmasked != 0).  Caller owns the result (json_decref). */
+ * unmasked != 0), appended to b as compact JSON text (src/case_json.c).
+ * JC_ERR_NOMEM / JC_ERR_TOOBIG when b cannot hold it. */
+jc_err case_json_text(jc_buf *b, const jc_case *k, const jc_user *viewer, int unmasked) JC_MUST_CHECK;
+/* The same view as a jansson object.  Caller owns the result (json_decref). */
 json_t *case_to_json(const jc_case *k, const jc_user *viewer, int unmasked);
 /* "13812345678" -> "138****5678" into out. */
 void case_mask_phone(const char *phone, char *out, size_t outsz);

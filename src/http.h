@@ -78,6 +78,10 @@ struct jc_deferred {
     char *raw;
     size_t raw_len;
     char raw_type[64];
+    /* Optional: like render, but writes the answer as text into raw,
+     * raw_len and raw_type (a JSON body written without a jansson tree);
+     * when it fails, render is used. */
+    jc_err (*render_raw)(jc_deferred *d);
     char message[256];
     char payload_hash[65];
 };

@@ -230,6 +230,11 @@ static void on_messages(h2o_multithread_receiver_t *receiver, h2o_linklist_t *me
         if (a->req) {
             *a->slot = NULL;
             int status;
+            if (a->job.result == JC_OK && !a->d.raw && !a->d.body && a->d.render_raw &&
+                a->d.render_raw(&a->d) != JC_OK) {
+                free(a->d.raw);
+                a->d.raw = NULL;
+            }
             if (a->job.result == JC_OK && a->d.raw) {
                 status = a->d.status ? a->d.status : 200;
                 send_raw(a->req, status, a->d.raw_type[0] ? a->d.raw_type : "application/octet-stream",

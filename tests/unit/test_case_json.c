@@ -1,0 +1,115 @@
+/*
+ * test_case_json.c -- the text view of a case (src/case_json.c): every
+ * field reads back with its value through a JSON parser, strings with every
+ * character that needs an escape, masking, optional fields, reals.
+ */
+#include "t.h"
+
+#include "case.h"
+
+#include <jansson.h>
+#include <string.h>
+
+/* The view parsed back; an empty object when it is not JSON (the asserts
+ * on its fields then fail). */
+static json_t *view(const jc_case *k, const jc_user *viewer, int unmasked) {
+    jc_buf b;
+    jc_buf_init(&b, 0);
+    json_t *o = NULL;
+    json_error_t err;
+    if (case_json_text(&b, k, viewer, unmasked) == JC_OK && !(o = json_loadb(b.data, b.len, 0, &err)))
+        fprintf(stderr, "not JSON (%s): %s\n", err.text, b.data);
+    jc_buf_free(&b);
+    return o ? o : json_object();
+}
+
+/* A string field, "<missing>" when absent or not a string. */
+static const char *str(json_t *o, const char *key) {
+    json_t *v = json_object_get(o, key);
+    return json_is_string(v) ? json_string_value(v) : "<missing>";
+}
+
+TEST(every_string_escape_reads_back) {
+    char title[64], *p = title;
+    for (int c = 1; c < 0x20; c++) *p++ = (char)c; /* every control character */
+    strcpy(p, "\"\\/ 井盖\x7f");
+    jc_case k = {.id = 42, .title = title, .body = "第一行\n第二行\t\"引号\"", .state = ST_DISPATCHED,
+                 .held_from = ST__COUNT, .created_ms = 1764201600000, .updated_ms = 1764201600123};
+    strcpy(k.category, "0201"), strcpy(k.source, "web"), strcpy(k.area, "110101001001001");
+    json_t *o = view(&k, NULL, 0);
+    ASSERT_STR_EQ(str(o, "title"), title);
+    ASSERT_STR_EQ(str(o, "body"), k.body);
+    ASSERT_EQ(json_integer_value(json_object_get(o, "id")), 42);
+    ASSERT_STR_EQ(str(o, "state"), "dispatched");
+    ASSERT_STR_EQ(str(o, "created_at"), "2025-11-27T00:00:00.000Z");
+    ASSERT_STR_EQ(str(o, "updated_at"), "2025-11-27T00:00:00.123Z");
+    ASSERT(json_is_null(json_object_get(o, "deadline")));
+    ASSERT(json_is_null(json_object_get(o, "dept_id")));
+    ASSERT(json_is_null(json_object_get(o, "reporter_id")));
+    ASSERT(json_is_null(json_object_get(o, "rating")));
+    ASSERT(!json_object_get(o, "lon") && !json_object_get(o, "address") && !json_object_get(o, "phone") &&
+           !json_object_get(o, "extra") && !json_object_get(o, "held_from") && !json_object_get(o, "merged_into"));
+    ASSERT_EQ(json_array_size(json_object_get(o, "flags")), 0);
+    /* case_to_json is the same view */
+    json_t *t = case_to_json(&k, NULL, 0);
+    ASSERT(json_equal(o, t));
+    json_decref(t);
+    json_decref(o);
+}
+
+TEST(optional_fields_masking_and_reals) {
+    jc_case k = {.id = 7, .title = "t", .body = "", .address = "东华门街道 1 号", .extra = "{\"a\":[1,2.5,\"x\"]}",
+                 .state = ST_SUSPENDED, .held_from = ST_HANDLING, .has_point = 1, .lon = 116.401,
+                 .lat = -0.00001, .reporter_id = 9, .dept_id = 4, .priority = 2,
+                 .deadline_ms = 1764201600000, .merged_into = 0, .escalation = 3, .version = 5,
+                 .flags = CASE_F_OWNERLESS | CASE_F_DUPLICATE, .assignee_id = 11};
+    strcpy(k.phone, "13812345678"), strcpy(k.rating, "basic");
+    json_t *o = view(&k, NULL, 0);
+    ASSERT_STR_EQ(str(o, "phone"), "138****5678");
+    ASSERT_STR_EQ(str(o, "held_from"), "handling");
+    ASSERT_STR_EQ(str(o, "address"), k.address);
+    ASSERT_STR_EQ(str(o, "rating"), "basic");
+    ASSERT_STR_EQ(str(o, "deadline"), "2025-11-27T00:00:00.000Z");
+    ASSERT(json_is_real(json_object_get(o, "lon")) && json_is_real(json_object_get(o, "lat")));
+    ASSERT_NEAR(json_real_value(json_object_get(o, "lon")), 116.401, 0);
+    ASSERT_NEAR(json_real_value(json_object_get(o, "lat")), -0.00001, 0);
+    ASSERT_EQ(json_integer_value(json_object_get(o, "reporter_id")), 9);
+    ASSERT_EQ(json_integer_value(json_object_get(o, "dept_id")), 4);
+    ASSERT_EQ(json_integer_value(json_object_get(o, "escalation")), 3);
+    ASSERT_EQ(json_integer_value(json_object_get(o, "assignee_id")), 11);
+    json_t *x = json_object_get(o, "extra");
+    ASSERT(json_is_array(json_object_get(x, "a")) && json_array_size(json_object_get(x, "a")) == 3);
+    json_t *fl = json_object_get(o, "flags");
+    ASSERT_EQ(json_array_size(fl), 2);
+    ASSERT_STR_EQ(json_string_value(json_array_get(fl, 0)), "ownerless");
+    ASSERT_STR_EQ(json_string_value(json_array_get(fl, 1)), "duplicate");
+    json_decref(o);
+    /* unmasked, and the reporter sees their own number */
+    o = view(&k, NULL, 1);
+    ASSERT_STR_EQ(str(o, "phone"), "13812345678");
+    json_decref(o);
+    jc_user self = {.id = 9, .role = ROLE_RESIDENT}, other = {.id = 10, .role = ROLE_RESIDENT};
+    o = view(&k, &self, 0);
+    ASSERT_STR_EQ(str(o, "phone"), "13812345678");
+    json_decref(o);
+    o = view(&k, &other, 0);
+    ASSERT_STR_EQ(str(o, "phone"), "138****5678");
+    json_decref(o);
+    /* a whole-number coordinate still reads back as a real; extra that does
+     * not parse is left out */
+    k.lon = 116, k.extra = "{not json";
+    o = view(&k, NULL, 0);
+    ASSERT(json_is_real(json_object_get(o, "lon")));
+    ASSERT(!json_object_get(o, "extra"));
+    json_decref(o);
+}
+
+TEST(a_full_buffer_is_an_error) {
+    jc_case k = {.id = 1, .title = "一个很长的标题", .body = "", .held_from = ST__COUNT};
+    jc_buf b;
+    jc_buf_init(&b, 40);
+    ASSERT_EQ(case_json_text(&b, &k, NULL, 0), JC_ERR_TOOBIG);
+    jc_buf_free(&b);
+}
+
+T_MAIN(T(every_string_escape_reads_back), T(optional_fields_masking_and_reals), T(a_full_buffer_is_an_error))
