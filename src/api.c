@@ -1020,7 +1020,9 @@ static int match(const char *pattern, const char *path, size_t n, jc_req *r, cha
     for (;;) {
         if (*p != '/' || s == end || *s != '/') return 0;
         p++, s++;
-        size_t plen = strcspn(p, "/"), slen = 0;
+        if (*p != ':' && *p != *s) return 0; /* most routes part here */
+        size_t plen = 0, slen = 0;
+        while (p[plen] && p[plen] != '/') plen++;
         while (s + slen < end && s[slen] != '/') slen++;
         if (*p == ':') {
             if (slen == 0 || np == HTTP_MAX_PARAMS) return 0;

@@ -65,9 +65,12 @@ static void put_key(out_t *o, const char *key) {
 }
 
 static void put_i64(out_t *o, int64_t v) {
-    char n[24];
-    int len = snprintf(n, sizeof n, "%lld", (long long)v);
-    put(o, n, (size_t)len);
+    char n[24], *p = n + sizeof n;
+    uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+    do *--p = (char)('0' + u % 10);
+    while (u /= 10);
+    if (v < 0) *--p = '-';
+    put(o, p, (size_t)(n + sizeof n - p));
 }
 
 /* An id, or null when 0 (not set). */

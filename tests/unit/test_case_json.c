@@ -41,6 +41,7 @@ TEST(every_string_escape_reads_back) {
     ASSERT_STR_EQ(str(o, "body"), k.body);
     ASSERT_EQ(json_integer_value(json_object_get(o, "id")), 42);
     ASSERT_STR_EQ(str(o, "state"), "dispatched");
+    ASSERT_STR_EQ(str(o, "no"), "JC20251127-42"); /* the local (UTC+8) date of creation */
     ASSERT_STR_EQ(str(o, "created_at"), "2025-11-27T00:00:00.000Z");
     ASSERT_STR_EQ(str(o, "updated_at"), "2025-11-27T00:00:00.123Z");
     ASSERT(json_is_null(json_object_get(o, "deadline")));
@@ -112,4 +113,30 @@ TEST(a_full_buffer_is_an_error) {
     jc_buf_free(&b);
 }
 
-T_MAIN(T(every_string_escape_reads_back), T(optional_fields_masking_and_reals), T(a_full_buffer_is_an_error))
+TEST(time_formats_and_case_numbers) {
+    char b[40];
+    jc_fmt_utc(0, b, sizeof b);
+    ASSERT_STR_EQ(b, "1970-01-01T00:00:00.000Z");
+    jc_fmt_utc(-1, b, sizeof b);
+    ASSERT_STR_EQ(b, "1969-12-31T23:59:59.999Z");
+    jc_fmt_utc(1764201599999, b, sizeof b);
+    ASSERT_STR_EQ(b, "2025-11-26T23:59:59.999Z");
+    jc_fmt_utc(253402300800000, b, sizeof b); /* year 10000: five digits */
+    ASSERT_STR_EQ(b, "10000-01-01T00:00:00.000Z");
+    jc_fmt_utc(0, b, 10); /* truncated, terminated */
+    ASSERT_STR_EQ(b, "1970-01-0");
+    jc_fmt_local(0, b, sizeof b);
+    ASSERT_STR_EQ(b, "1970-01-01 08:00");
+    jc_fmt_local(1764172799000, b, sizeof b); /* 2025-11-26 23:59:59 in Beijing */
+    ASSERT_STR_EQ(b, "2025-11-26 23:59");
+    jc_case k = {.id = 1234567, .created_ms = 1764172800000}; /* 2025-11-27 00:00 in Beijing */
+    case_number(&k, b, sizeof b);
+    ASSERT_STR_EQ(b, "JC20251127-1234567");
+    case_number(&k, b, 8);
+    ASSERT_STR_EQ(b, "JC20251");
+    int64_t id = 0;
+    ASSERT_OK(case_number_parse("JC20251127-1234567", &id));
+    ASSERT_EQ(id, 1234567);
+}
+
+T_MAIN(T(time_formats_and_case_numbers), T(every_string_escape_reads_back), T(optional_fields_masking_and_reals), T(a_full_buffer_is_an_error))
