@@ -14,24 +14,50 @@
 
 #define HASH_LEN 32
 
-static void h_field(crypto_generichash_state *h, const char *s, size_t n) {
+/* The hashed stream: each field is its length (8 bytes, little-endian) and
+ * its bytes.  The fields are gathered in a buffer and handed to BLAKE2b in
+ * large pieces (an update per 8-byte length cost more than the hashing). */
+typedef struct {
+    crypto_generichash_state st;
+    size_t n;
+    unsigned char buf[1024];
+} hstream;
+
+static void h_init(hstream *h) {
+    crypto_generichash_init(&h->st, NULL, 0, HASH_LEN);
+    h->n = 0;
+}
+static void h_bytes(hstream *h, const void *p, size_t n) {
+    if (h->n + n > sizeof h->buf) {
+        crypto_generichash_update(&h->st, h->buf, h->n);
+        h->n = 0;
+        if (n > sizeof h->buf) {
+            crypto_generichash_update(&h->st, p, n);
+            return;
+        }
+    }
+    memcpy(h->buf + h->n, p, n);
+    h->n += n;
+}
+static void h_field(hstream *h, const char *s, size_t n) {
     unsigned char len[8];
     uint64_t v = n;
     for (int i = 0; i < 8; i++) len[i] = (unsigned char)(v >> (8 * i));
-    crypto_generichash_update(h, len, 8);
-    if (n) crypto_generichash_update(h, (const unsigned char *)s, n);
+    h_bytes(h, len, 8);
+    if (n) h_bytes(h, s, n);
 }
-static void h_str(crypto_generichash_state *h, const char *s) { h_field(h, s ? s : "", s ? strlen(s) : 0); }
-static void h_i64(crypto_generichash_state *h, int64_t v) {
+static void h_str(hstream *h, const char *s) { h_field(h, s ? s : "", s ? strlen(s) : 0); }
+static void h_i64(hstream *h, int64_t v) {
     char b[24], *p = b + sizeof b;
     uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
     do *--p = (char)('0' + u % 10); while (u /= 10);
     if (v < 0) *--p = '-';
     h_field(h, p, (size_t)(b + sizeof b - p));
 }
-static void h_final(crypto_generichash_state *h, char out[65]) {
+static void h_final(hstream *h, char out[65]) {
     unsigned char d[HASH_LEN];
-    crypto_generichash_final(h, d, sizeof d);
+    if (h->n) crypto_generichash_update(&h->st, h->buf, h->n);
+    crypto_generichash_final(&h->st, d, sizeof d);
     jc_hex(d, sizeof d, out);
 }
 
@@ -41,8 +67,8 @@ void audit_genesis(char out[65]) {
 }
 
 void audit_compute_hash(const jc_audit *e, char out[65]) {
-    crypto_generichash_state h;
-    crypto_generichash_init(&h, NULL, 0, HASH_LEN);
+    hstream h;
+    h_init(&h);
     h_str(&h, "jiceng-audit-v1");
     h_i64(&h, e->seq);
     h_i64(&h, e->case_id);
@@ -61,9 +87,9 @@ void audit_compute_hash(const jc_audit *e, char out[65]) {
 }
 
 void audit_case_hash(const jc_case *k, char out[65]) {
-    crypto_generichash_state h;
+    hstream h;
     char num[64];
-    crypto_generichash_init(&h, NULL, 0, HASH_LEN);
+    h_init(&h);
     h_str(&h, "jiceng-case-v1");
     h_i64(&h, k->id);
     h_str(&h, k->title);
