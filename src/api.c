@@ -348,7 +348,7 @@ static jc_err run_case_create(jc_conn *w, jc_deferred *d) {
          * at once, which routes it by the responsibility list; the answer is
          * the row as registration and its chained actions left it */
         jc_case now_k;
-        if ((e = case_register_reported(w, k->id, &now_k, &why))) {
+        if ((e = case_register_reported(w, k, &now_k, &why))) {
             snprintf(d->message, sizeof d->message, "%s", why.message);
             return e;
         }

@@ -256,6 +256,22 @@ static jc_err check_args(jc_action a, const jc_action_args *args, jc_case_err *w
     return JC_OK;
 }
 
+/* A deep copy of a case row into out; JC_ERR_NOMEM. */
+static jc_err case_copy(const jc_case *k, jc_case *out) {
+    *out = *k;
+    out->title = out->body = out->address = out->extra = NULL;
+    if ((k->title && !(out->title = jc_strdup(k->title))) || (k->body && !(out->body = jc_strdup(k->body))) ||
+        (k->address && !(out->address = jc_strdup(k->address))) ||
+        (k->extra && !(out->extra = jc_strdup(k->extra)))) {
+        case_clear(out);
+        return JC_ERR_NOMEM;
+    }
+    return JC_OK;
+}
+
+static jc_err act_on(jc_conn *w, const jc_user *actor, jc_case k, jc_action a,
+                     const jc_action_args *args, jc_case *out, jc_case_err *why);
+
 jc_err case_act(jc_conn *w, const jc_user *actor, int64_t id, jc_action a,
                 const jc_action_args *args, jc_case *out, jc_case_err *why) {
     if ((unsigned)a >= ACT__COUNT) return JC_ERR_INVALID;
@@ -263,6 +279,24 @@ jc_err case_act(jc_conn *w, const jc_user *actor, int64_t id, jc_action a,
     jc_err e = store_case_get(w, id, &k);
     if (e == JC_ERR_NOTFOUND) set_why(why, "no case %lld", (long long)id);
     if (e) return e;
+    return act_on(w, actor, k, a, args, out, why);
+}
+
+jc_err case_act_row(jc_conn *w, const jc_user *actor, const jc_case *row, jc_action a,
+                    const jc_action_args *args, jc_case *out, jc_case_err *why) {
+    if ((unsigned)a >= ACT__COUNT) return JC_ERR_INVALID;
+    jc_case k;
+    jc_err e = case_copy(row, &k);
+    if (e) return e;
+    return act_on(w, actor, k, a, args, out, why);
+}
+
+/* case_act on the row k (owned: cleared on failure, handed to *out on
+ * success). */
+static jc_err act_on(jc_conn *w, const jc_user *actor, jc_case k, jc_action a,
+                     const jc_action_args *args, jc_case *out, jc_case_err *why) {
+    jc_err e;
+    int64_t id = k.id;
     if (!case_visible_db(w, actor, &k)) {
         case_clear(&k);
         set_why(why, "no case %lld", (long long)id); /* do not reveal it exists */
@@ -332,7 +366,14 @@ jc_err case_act(jc_conn *w, const jc_user *actor, int64_t id, jc_action a,
     dispatch_plan plan = {.after = &after};
     if ((e = dispatch_prepare(w, actor, &k, (int)a, from, args, &plan, why))) goto out;
     const char *reason = args->reason && *args->reason ? args->reason : args->note;
-    if ((e = store_case_update(w, &k))) goto out;
+    if (plan.route_after) {
+        /* the chained dispatch stores the row (on failure the whole job
+         * fails): one write instead of two; the version counts this
+         * action all the same */
+        k.version++;
+    } else if ((e = store_case_update(w, &k))) {
+        goto out;
+    }
     if ((e = append(w, actor, &k, actions[a].name, state_name(from), reason, args->payload_hash)))
         goto out;
     if ((e = dispatch_after(w, actor, &k, (int)a, &plan, why))) {
@@ -344,7 +385,7 @@ jc_err case_act(jc_conn *w, const jc_user *actor, int64_t id, jc_action a,
         /* chained actions changed the row: answer with what they left */
         case_clear(&k);
         k = after;
-    } else if (plan.route_after || plan.merge_into) {
+    } else if (plan.merge_into) {
         jc_case now_k;
         if ((e = store_case_get(w, id, &now_k))) goto out;
         case_clear(&k);
@@ -360,22 +401,24 @@ out:
 jc_err case_auto_register(jc_conn *w, const jc_user *actor, int64_t id, jc_case_err *why) {
     (void)actor; /* the platform registers, not the reporter */
     jc_case cur;
-    jc_err e0 = store_case_get(w, id, &cur);
-    if (e0) return e0;
-    jc_state st = cur.state;
-    case_clear(&cur);
-    if (st != ST_REPORTED) return JC_OK; /* merged into an open case on creation: nothing to register */
+    jc_err e = store_case_get(w, id, &cur);
+    if (e) return e;
+    if (cur.state != ST_REPORTED) { /* merged into an open case on creation: nothing to register */
+        case_clear(&cur);
+        return JC_OK;
+    }
     jc_case out;
-    jc_err e = case_register_reported(w, id, &out, why);
+    e = case_register_reported(w, &cur, &out, why);
+    case_clear(&cur);
     if (e == JC_OK) case_clear(&out);
     return e;
 }
 
-jc_err case_register_reported(jc_conn *w, int64_t id, jc_case *out, jc_case_err *why) {
+jc_err case_register_reported(jc_conn *w, const jc_case *k, jc_case *out, jc_case_err *why) {
     jc_user sys;
     auth_system_actor(&sys, "intake");
     jc_action_args args = {.note = "registered on intake"};
-    return case_act(w, &sys, id, ACT_REGISTER, &args, out, why);
+    return case_act_row(w, &sys, k, ACT_REGISTER, &args, out, why);
 }
 
 /* Cases changed since the evaluation counters last looked (writer thread

@@ -69,14 +69,20 @@ jc_err case_create(jc_conn *w, const jc_user *actor, jc_case *k, const char *pay
 jc_err case_act(jc_conn *w, const jc_user *actor, int64_t id, jc_action a,
                 const jc_action_args *args, jc_case *out, jc_case_err *why) JC_MUST_CHECK;
 
+/* case_act on row, the case as it is now -- in the database, or about to
+ * be stored by the action that chains this one (a registration's
+ * automatic dispatch): the row is not read again.  row is not changed. */
+jc_err case_act_row(jc_conn *w, const jc_user *actor, const jc_case *row, jc_action a,
+                    const jc_action_args *args, jc_case *out, jc_case_err *why) JC_MUST_CHECK;
+
 /* Registers a freshly created case as the platform (a grid worker's patrol
  * finding, a sensor alarm, a warning need no dispatcher to register them);
  * registration routes it through dispatch when dispatch is configured. */
 jc_err case_auto_register(jc_conn *w, const jc_user *actor, int64_t id, jc_case_err *why) JC_MUST_CHECK;
-/* The same for a case the caller knows is reported (just created, not
- * merged): no state check of its own; *out is the row after registration
- * and the actions it chained (routing, dispatch). */
-jc_err case_register_reported(jc_conn *w, int64_t id, jc_case *out, jc_case_err *why) JC_MUST_CHECK;
+/* The same for a case the caller holds as just created (k: the row
+ * case_create stored, reported, not merged): *out is the row after
+ * registration and the actions it chained (routing, dispatch). */
+jc_err case_register_reported(jc_conn *w, const jc_case *k, jc_case *out, jc_case_err *why) JC_MUST_CHECK;
 
 /* True when u may see case k, also through a co-handling or whistle role
  * (needs the database). */

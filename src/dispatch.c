@@ -754,7 +754,9 @@ jc_err dispatch_after(jc_conn *w, const jc_user *actor, const jc_case *k, int a,
         auth_system_actor(&sys, "dispatch");
         jc_action_args da = {.note = "按权责清单自动派遣 automatic dispatch by the responsibility list"};
         jc_case out;
-        e = case_act(w, &sys, k->id, ACT_DISPATCH, &da, &out, why);
+        /* k is the row as the action before left it, not stored yet: the
+         * dispatch stores it (case_act_row) */
+        e = case_act_row(w, &sys, k, ACT_DISPATCH, &da, &out, why);
         if (e) return e;
         keep_after(plan, &out);
     }
