@@ -289,5 +289,140 @@ TEST(place_index_matches_brute_force) {
     dedup_free(ix);
 }
 
+/* Cells that only just reach the circle are read: a query skips the cells
+ * wholly outside its circle, so put a report just inside a cell corner
+ * 299.995 m from the query, on bearings all around, with cells of
+ * max_dist_m / s for s = 1..4 (whatever the index's split, its corners are
+ * among them), near the equator, at Beijing and at high latitudes where
+ * cos(lat) is small and changes across the circle; plus reports just
+ * outside and a ring around each query.  Every query must return exactly the
+ * reports that a full scan of the box of cells returns: within max_dist_m
+ * (haversine) and inside the box test of dedup.c (max_dist_m / 111320
+ * degrees of latitude, and of longitude times cos(lat)), which is a little
+ * tighter than the haversine near the four axes. */
+static void toward(double lon, double lat, double bearing_deg, double t, double *olon, double *olat) {
+    double b = bearing_deg * M_PI / 180.0;
+    *olat = lat + t * cos(b);
+    *olon = lon + t * sin(b) / cos(lat * M_PI / 180.0);
+}
+
+/* The point at dist metres (within 1 mm below) from (lon, lat) on a
+ * bearing. */
+static void at_distance(double lon, double lat, double bearing_deg, double dist, double *olon,
+                        double *olat) {
+    double lo = 0, hi = 2 * dist / 111195.0;
+    for (int i = 0; i < 100; i++) {
+        double mid = (lo + hi) / 2, x, y;
+        toward(lon, lat, bearing_deg, mid, &x, &y);
+        if (dedup_distance_m(lon, lat, x, y) <= dist) lo = mid;
+        else hi = mid;
+    }
+    toward(lon, lat, bearing_deg, lo, olon, olat);
+}
+
+TEST(culled_cells_match_full_scan) {
+    enum { NLAT = 7, NSPLIT = 4, NBEAR = 16, RING = 24 };
+    enum { NQ = NLAT * NSPLIT * NBEAR, NE = NQ * (2 + RING) };
+    static const double lats[NLAT] = {0.3, 39.9052, 65, 80, 86, -45, -80};
+    static const double bearings[NBEAR] = {15, 40, 50, 75, 105, 130, 140, 165,
+                                           195, 220, 230, 255, 285, 310, 320, 345};
+    dedup_params p = dedup_params_default();
+    p.same_category_only = 1;
+    dedup_index *ix = NULL;
+    ASSERT_OK(dedup_new(&p, &ix));
+    static double qlon[NQ], qlat[NQ], elon[NE], elat[NE];
+    static int64_t got[NE], want[NE];
+    static dedup_match m[NE];
+    const double dist_deg = p.max_dist_m / 111320.0;
+    const char *text = "路灯坏了不亮";
+    size_t ne = 0;
+    int q = 0;
+    for (int li = 0; li < NLAT; li++)
+        for (int s = 1; s <= NSPLIT; s++)
+            for (int bi = 0; bi < NBEAR; bi++, q++) {
+                double cd = dist_deg / s, b = bearings[bi];
+                double base = 116.0 + (q % (NSPLIT * NBEAR)) * 0.02 / cos(lats[li] * M_PI / 180.0);
+                double clon = floor(base / cd) * cd, clat = floor(lats[li] / cd) * cd;
+                /* the query 299.995 m from the corner, which is at bearing b
+                 * from it; the report just inside the cell beyond the corner */
+                at_distance(clon, clat, b + 180, 299.995, &qlon[q], &qlat[q]);
+                double sx = sin(b * M_PI / 180.0) > 0 ? 1 : -1, sy = cos(b * M_PI / 180.0) > 0 ? 1 : -1;
+                elon[ne] = clon + sx * 1e-9, elat[ne] = clat + sy * 1e-9, ne++;
+                /* just outside on the same bearing */
+                at_distance(qlon[q], qlat[q], b, 300.02, &elon[ne], &elat[ne]), ne++;
+                for (int r = 0; r < RING; r++, ne++)
+                    at_distance(qlon[q], qlat[q], rnd() * 360, 295 + rnd() * 10, &elon[ne], &elat[ne]);
+            }
+    ASSERT_EQ(ne, NE);
+    for (size_t j = 0; j < ne; j++)
+        ASSERT_OK(dedup_add(ix, (int64_t)j, text, elon[j], elat[j], T0, "0201"));
+    /* a decoy of another category at every corner */
+    for (q = 0; q < NQ; q++)
+        ASSERT_OK(dedup_add(ix, 1000000 + q, text, elon[q * (2 + RING)], elat[q * (2 + RING)], T0, "0301"));
+    int corners = 0;
+    for (q = 0; q < NQ; q++) {
+        size_t n = 0, w = 0;
+        ASSERT_OK(dedup_query(ix, text, qlon[q], qlat[q], T0, "0201", m, NE, &n));
+        for (size_t k = 0; k < n; k++) got[k] = m[k].id;
+        double c = cos(qlat[q] * M_PI / 180.0);
+        for (size_t j = 0; j < ne; j++)
+            if (dedup_distance_m(qlon[q], qlat[q], elon[j], elat[j]) <= p.max_dist_m &&
+                fabs(elat[j] - qlat[q]) <= dist_deg && fabs(elon[j] - qlon[q]) * c <= dist_deg)
+                want[w++] = (int64_t)j;
+        corners += w && want[0] == (int64_t)q * (2 + RING);
+        qsort(got, n, sizeof *got, by_id);
+        if (n != w) T_FAIL_("query %d (lat %.4f): %zu found, %zu expected", q, qlat[q], n, w);
+        for (size_t k = 0; k < n; k++) ASSERT_EQ(got[k], want[k]);
+    }
+    /* the corner reports are within reach (else the test tests nothing) */
+    ASSERT(corners == NQ);
+    dedup_free(ix);
+}
+
+/* The signatures are those of the original scalar code, whichever path
+ * (portable or AVX2) computes them here: the number of equal values (of
+ * 128) of each query against eight indexed texts (one of one character,
+ * one of more than 256). */
+TEST(signatures_unchanged) {
+    static const char piece[] = "人行道上的井盖松动，踩上去会晃。";
+    char longt[20 * sizeof piece];
+    longt[0] = 0;
+    for (int i = 0; i < 20; i++) strcat(longt, piece);
+    const char *texts[8] = {"小区门口的路灯坏了一个星期没人修",
+                            "小区门口路灯坏了一周了，晚上很黑，没人来修",
+                            "垃圾桶满了没人收拾，臭气熏天",
+                            "路灯不亮",
+                            "灯",
+                            "Street light broken near gate 3, please fix",
+                            longt,
+                            "井盖松动，人行道上踩上去会晃动，很危险"};
+    const char *queries[6] = {"小区门口的路灯坏了一个星期没人修", "路灯坏了好几天，小区门口晚上很黑",
+                              "灯不亮", "灯", longt + 3 * 16 * 3, "Street light at gate 3 is broken"};
+    static const int expect[6][8] = {
+        {128, 42, 3, 7, 0, 0, 0, 0}, {36, 60, 0, 9, 0, 0, 0, 0}, {0, 0, 0, 83, 0, 0, 0, 0},
+        {0, 0, 0, 0, 128, 0, 0, 0},  {0, 0, 0, 0, 0, 0, 128, 81}, {0, 0, 0, 0, 0, 84, 0, 0}};
+    dedup_params p = dedup_params_default();
+    p.suggest_sim = 0.001; /* every pair with one equal value */
+    dedup_index *ix = NULL;
+    ASSERT_OK(dedup_new(&p, &ix));
+    for (int i = 0; i < 8; i++) ASSERT_OK(dedup_add(ix, i + 1, texts[i], LON, LAT, T0, NULL));
+    for (int qi = 0; qi < 6; qi++) {
+        dedup_match m[16];
+        size_t n = 0;
+        ASSERT_OK(dedup_query(ix, queries[qi], LON, LAT, T0, NULL, m, 16, &n));
+        int same[9] = {0};
+        for (size_t k = 0; k < n; k++) {
+            ASSERT(m[k].id >= 1 && m[k].id <= 8);
+            same[m[k].id] = (int)lround(m[k].text_sim * 128);
+        }
+        for (int i = 0; i < 8; i++)
+            if (same[i + 1] != expect[qi][i])
+                T_FAIL_("query %d against text %d: %d equal values, %d expected", qi, i + 1,
+                        same[i + 1], expect[qi][i]);
+    }
+    dedup_free(ix);
+}
+
 T_MAIN(T(paraphrases_found), T(unrelated_not_merged), T(far_or_late_not_matched),
-       T(window_eviction_bounds_memory), T(bad_input_refused), T(place_index_matches_brute_force))
+       T(window_eviction_bounds_memory), T(bad_input_refused), T(place_index_matches_brute_force),
+       T(culled_cells_match_full_scan), T(signatures_unchanged))
