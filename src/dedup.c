@@ -682,8 +682,11 @@ jc_err dedup_query(dedup_index *ix, const char *text, double lon, double lat,
                       0.1 * (1 - (double)dt / (double)ix->p.window_ms);
             if (m.same_category == 0) m.score *= 0.9;
             m.verdict = sim >= ix->p.merge_sim ? DEDUP_MERGE : DEDUP_SUGGEST;
-            if (found < max) out[found++] = m;
-            else if (max && by_score(&m, &out[max - 1]) < 0) {
+            if (found < max) {
+                out[found++] = m;
+                /* sorted from here on, so that out[max - 1] is the worst kept */
+                if (found == max) qsort(out, found, sizeof *out, by_score);
+            } else if (max && by_score(&m, &out[max - 1]) < 0) {
                 out[max - 1] = m;
                 qsort(out, found, sizeof *out, by_score);
             }

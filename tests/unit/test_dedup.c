@@ -423,6 +423,28 @@ TEST(signatures_unchanged) {
     dedup_free(ix);
 }
 
-T_MAIN(T(paraphrases_found), T(unrelated_not_merged), T(far_or_late_not_matched),
+/* More matches than asked for: the best ones are kept, whatever the order
+ * they are found in (the first found fill the list in rising order here,
+ * and a better one than the first comes later). */
+TEST(best_kept_when_more_match_than_max) {
+    dedup_params p = dedup_params_default();
+    dedup_index *ix = NULL;
+    ASSERT_OK(dedup_new(&p, &ix));
+    const char *text = "小区门口的井盖松动了，踩上去会晃，请尽快处理";
+    const int64_t H = 3600 * 1000;
+    const int hours_ago[] = {40, 30, 1, 10, 50}; /* score falls with the time gap */
+    for (int i = 0; i < 5; i++)
+        ASSERT_OK(dedup_add(ix, 100 + i, text, LON, LAT, T0 - hours_ago[i] * H, "0201"));
+    dedup_match m[3];
+    size_t n = 0;
+    ASSERT_OK(dedup_query(ix, text, LON, LAT, T0, "0201", m, 3, &n));
+    ASSERT_EQ(n, 3);
+    ASSERT_EQ(m[0].id, 102); /* 1 h ago */
+    ASSERT_EQ(m[1].id, 103); /* 10 h */
+    ASSERT_EQ(m[2].id, 101); /* 30 h */
+    dedup_free(ix);
+}
+
+T_MAIN(T(best_kept_when_more_match_than_max), T(paraphrases_found), T(unrelated_not_merged), T(far_or_late_not_matched),
        T(window_eviction_bounds_memory), T(bad_input_refused), T(place_index_matches_brute_force),
        T(culled_cells_match_full_scan), T(signatures_unchanged))
