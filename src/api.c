@@ -448,13 +448,17 @@ static void h_case_create(jc_req *r) {
 
 typedef struct {
     jc_req *r;
-    json_t *arr;
+    jc_buf out; /* {"cases":[ ... */
+    int n;
     int64_t last_id;
+    jc_err e;
 } list_ctx;
 
 static int list_cb(const jc_case *k, void *arg) {
     list_ctx *lc = arg;
-    json_array_append_new(lc->arr, case_to_json(k, &lc->r->user, 0));
+    if (lc->n && (lc->e = jc_buf_puts(&lc->out, ","))) return 1;
+    if ((lc->e = case_json_text(&lc->out, k, &lc->r->user, 0))) return 1;
+    lc->n++;
     lc->last_id = k->id;
     return 0;
 }
@@ -509,16 +513,22 @@ static void h_case_list(jc_req *r) {
         break;
     }
     f.area_prefix = area[0] ? area : NULL;
-    list_ctx lc = {r, json_array(), 0};
-    jc_err e = store_case_each(r->db, &f, list_cb, &lc);
+    /* written as text: up to 500 case views, no jansson tree */
+    list_ctx lc = {.r = r};
+    jc_buf_init(&lc.out, 0);
+    lc.e = jc_buf_puts(&lc.out, "{\"cases\":[");
+    jc_err e = lc.e ? lc.e : store_case_each(r->db, &f, list_cb, &lc);
+    if (!e) e = lc.e;
+    if (!e) {
+        if (lc.n == f.limit) e = jc_buf_printf(&lc.out, "],\"next_before\":%lld}", (long long)lc.last_id);
+        else e = jc_buf_puts(&lc.out, "],\"next_before\":null}");
+    }
     if (e) {
-        json_decref(lc.arr);
+        jc_buf_free(&lc.out);
         return http_reply_error(r, e, "listing failed");
     }
-    json_t *o = json_pack("{s:o}", "cases", lc.arr);
-    json_object_set_new(o, "next_before",
-                        (int)json_array_size(lc.arr) == f.limit ? json_integer(lc.last_id) : json_null());
-    http_reply_json(r, 200, o);
+    http_reply_raw(r, 200, "application/json; charset=utf-8", lc.out.data, lc.out.len);
+    jc_buf_free(&lc.out);
 }
 
 static int timeline_cb(const jc_audit *e, void *arg) {
@@ -565,24 +575,31 @@ static void h_case_get(jc_req *r) {
 }
 
 typedef struct {
+    jc_case k; /* first: the row after the action, rendered by render_case */
     int64_t id;
     jc_action action;
     jc_action_args args;
     char reason[1024], note[2048], rating[16];
 } act_data;
 
+static void free_act(void *p) {
+    act_data *a = p;
+    case_clear(&a->k);
+    free(a);
+}
+
 static jc_err run_case_act(jc_conn *w, jc_deferred *d) {
     act_data *a = d->data;
-    jc_case k;
     jc_case_err why = {{0}};
     a->args.payload_hash = d->payload_hash;
-    jc_err e = case_act(w, &d->user, a->id, a->action, &a->args, &k, &why);
+    jc_err e = case_act(w, &d->user, a->id, a->action, &a->args, &a->k, &why);
     if (e) {
         snprintf(d->message, sizeof d->message, "%s", why.message);
         return e;
     }
-    d->body = case_to_json(&k, &d->user, 0);
-    case_clear(&k);
+    /* the answer is written on the serving thread, after the commit */
+    d->render = render_case;
+    d->render_raw = render_case_raw;
     return JC_OK;
 }
 
@@ -616,7 +633,7 @@ static void h_case_act(jc_req *r) {
     ad->args.dept_id = dept;
     ad->args.target_id = target;
     ad->args.deadline_ms = deadline;
-    api_defer(r, run_case_act, ad, free);
+    api_defer(r, run_case_act, ad, free_act);
 }
 
 static jc_err run_contact(jc_conn *w, jc_deferred *d) {
