@@ -283,7 +283,11 @@ jc_err dedup_new(const dedup_params *p, dedup_index **out) {
         return JC_ERR_NOMEM;
     }
     ix->cmask = cs - 1;
-    ix->dist_deg = p->max_dist_m / 111320.0;
+    /* max_dist_m in degrees of latitude on the sphere of dedup_distance_m,
+     * a hair (1e-4) wider: the box and the cells then never drop a report
+     * the distance keeps (with 111320 m a degree, reports 299.7-300 m due
+     * north or south of a query were never matched) */
+    ix->dist_deg = p->max_dist_m / (6371008.8 * M_PI / 180.0) * (1 + 1e-4);
     ix->cell_deg = ix->dist_deg / CELL_SPLIT;
     *out = ix;
     return JC_OK;

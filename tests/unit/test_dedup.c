@@ -296,10 +296,8 @@ TEST(place_index_matches_brute_force) {
  * among them), near the equator, at Beijing and at high latitudes where
  * cos(lat) is small and changes across the circle; plus reports just
  * outside and a ring around each query.  Every query must return exactly the
- * reports that a full scan of the box of cells returns: within max_dist_m
- * (haversine) and inside the box test of dedup.c (max_dist_m / 111320
- * degrees of latitude, and of longitude times cos(lat)), which is a little
- * tighter than the haversine near the four axes. */
+ * reports within max_dist_m (haversine), also those on the four axes (the
+ * bearings include none exactly; the axes test below does). */
 static void toward(double lon, double lat, double bearing_deg, double t, double *olon, double *olat) {
     double b = bearing_deg * M_PI / 180.0;
     *olat = lat + t * cos(b);
@@ -333,7 +331,7 @@ TEST(culled_cells_match_full_scan) {
     static double qlon[NQ], qlat[NQ], elon[NE], elat[NE];
     static int64_t got[NE], want[NE];
     static dedup_match m[NE];
-    const double dist_deg = p.max_dist_m / 111320.0;
+    const double dist_deg = p.max_dist_m / (6371008.8 * M_PI / 180.0) * (1 + 1e-4); /* as dedup.c */
     const char *text = "路灯坏了不亮";
     size_t ne = 0;
     int q = 0;
@@ -364,10 +362,8 @@ TEST(culled_cells_match_full_scan) {
         size_t n = 0, w = 0;
         ASSERT_OK(dedup_query(ix, text, qlon[q], qlat[q], T0, "0201", m, NE, &n));
         for (size_t k = 0; k < n; k++) got[k] = m[k].id;
-        double c = cos(qlat[q] * M_PI / 180.0);
         for (size_t j = 0; j < ne; j++)
-            if (dedup_distance_m(qlon[q], qlat[q], elon[j], elat[j]) <= p.max_dist_m &&
-                fabs(elat[j] - qlat[q]) <= dist_deg && fabs(elon[j] - qlon[q]) * c <= dist_deg)
+            if (dedup_distance_m(qlon[q], qlat[q], elon[j], elat[j]) <= p.max_dist_m)
                 want[w++] = (int64_t)j;
         corners += w && want[0] == (int64_t)q * (2 + RING);
         qsort(got, n, sizeof *got, by_id);
@@ -377,6 +373,32 @@ TEST(culled_cells_match_full_scan) {
     /* the corner reports are within reach (else the test tests nothing) */
     ASSERT(corners == NQ);
     dedup_free(ix);
+}
+
+/* Reports 299.9 m due north, south, east and west of a query are matched
+ * (the box test of the index once used 111320 m a degree, narrower than the
+ * haversine's sphere, and missed them); 300.1 m away they are not. */
+TEST(axes_at_the_edge_matched) {
+    const double lats[] = {0.5, 39.9052, -33.9, 60.2};
+    for (size_t li = 0; li < sizeof lats / sizeof lats[0]; li++) {
+        dedup_params p = dedup_params_default();
+        dedup_index *ix = NULL;
+        ASSERT_OK(dedup_new(&p, &ix));
+        double lat = lats[li], lon = 116.3962;
+        int id = 0;
+        for (int b = 0; b < 360; b += 90)
+            for (int out = 0; out < 2; out++) {
+                double x, y;
+                at_distance(lon, lat, b, out ? 300.1 : 299.9, &x, &y);
+                ASSERT_OK(dedup_add(ix, id++, "路灯坏了不亮", x, y, T0, "0201"));
+            }
+        dedup_match m[16];
+        size_t n = 0;
+        ASSERT_OK(dedup_query(ix, "路灯坏了不亮", lon, lat, T0, "0201", m, 16, &n));
+        ASSERT_EQ(n, 4);
+        for (size_t k = 0; k < n; k++) ASSERT_EQ(m[k].id % 2, 0); /* the 299.9 m ones */
+        dedup_free(ix);
+    }
 }
 
 /* The signatures are those of the original scalar code, whichever path
@@ -445,6 +467,6 @@ TEST(best_kept_when_more_match_than_max) {
     dedup_free(ix);
 }
 
-T_MAIN(T(best_kept_when_more_match_than_max), T(paraphrases_found), T(unrelated_not_merged), T(far_or_late_not_matched),
+T_MAIN(T(best_kept_when_more_match_than_max), T(axes_at_the_edge_matched), T(paraphrases_found), T(unrelated_not_merged), T(far_or_late_not_matched),
        T(window_eviction_bounds_memory), T(bad_input_refused), T(place_index_matches_brute_force),
        T(culled_cells_match_full_scan), T(signatures_unchanged))
