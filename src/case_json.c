@@ -26,7 +26,15 @@ typedef struct {
 } out_t;
 
 static void put(out_t *o, const char *s, size_t n) {
-    if (!o->e) o->e = jc_buf_append(o->b, s, n);
+    jc_buf *b = o->b;
+    if (o->e) return;
+    if (b->alloc > b->len + n && n <= b->cap - b->len) { /* room: no call */
+        memcpy(b->data + b->len, s, n);
+        b->len += n;
+        b->data[b->len] = 0;
+        return;
+    }
+    o->e = jc_buf_append(b, s, n);
 }
 
 #define PUT_LIT(o, lit) put((o), (lit), sizeof(lit) - 1)
