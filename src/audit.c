@@ -48,11 +48,8 @@ static void h_field(hstream *h, const char *s, size_t n) {
 }
 static void h_str(hstream *h, const char *s) { h_field(h, s ? s : "", s ? strlen(s) : 0); }
 static void h_i64(hstream *h, int64_t v) {
-    char b[24], *p = b + sizeof b;
-    uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
-    do *--p = (char)('0' + u % 10); while (u /= 10);
-    if (v < 0) *--p = '-';
-    h_field(h, p, (size_t)(b + sizeof b - p));
+    char b[20];
+    h_field(h, b, jc_i64_dec(v, b));
 }
 static void h_final(hstream *h, char out[65]) {
     unsigned char d[HASH_LEN];

@@ -73,12 +73,8 @@ static void put_key(out_t *o, const char *key) {
 }
 
 static void put_i64(out_t *o, int64_t v) {
-    char n[24], *p = n + sizeof n;
-    uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
-    do *--p = (char)('0' + u % 10);
-    while (u /= 10);
-    if (v < 0) *--p = '-';
-    put(o, p, (size_t)(n + sizeof n - p));
+    char n[20];
+    put(o, n, jc_i64_dec(v, n));
 }
 
 /* An id, or null when 0 (not set). */

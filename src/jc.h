@@ -94,6 +94,9 @@ int jc_utf8_valid(const char *s, size_t n);
 size_t jc_utf8_len(const char *s);
 /* Parses a whole decimal integer; JC_ERR_INVALID on trailing junk/overflow. */
 jc_err jc_parse_i64(const char *s, int64_t *out) JC_MUST_CHECK;
+/* Decimal digits of v (with '-' when negative) into out, not terminated;
+ * returns their number (at most 20).  For hot paths: no snprintf. */
+size_t jc_i64_dec(int64_t v, char out[20]);
 /* Lower-case hex of n bytes into out (2n+1 bytes). */
 void jc_hex(const unsigned char *p, size_t n, char *out);
 

@@ -67,16 +67,11 @@ void audit_clear(jc_audit *e) {
 void case_number(const jc_case *k, char *out, size_t outsz) {
     char local[32];
     jc_fmt_local(k->created_ms, local, sizeof local); /* "YYYY-MM-DD HH:MM" */
-    char b[48], *p = b + sizeof b; /* "JC" YYYYMMDD "-" id, written by hand (every answer) */
-    *--p = 0;
-    uint64_t u = k->id < 0 ? 0 - (uint64_t)k->id : (uint64_t)k->id;
-    do *--p = (char)('0' + u % 10);
-    while (u /= 10);
-    if (k->id < 0) *--p = '-';
-    *--p = '-';
-    p -= 10;
-    memcpy(p, "JC", 2), memcpy(p + 2, local, 4), memcpy(p + 6, local + 5, 2), memcpy(p + 8, local + 8, 2);
-    size_t n = (size_t)(b + sizeof b - 1 - p);
+    char b[32]; /* "JC" YYYYMMDD "-" id, written by hand (every answer) */
+    memcpy(b, "JC", 2), memcpy(b + 2, local, 4), memcpy(b + 6, local + 5, 2), memcpy(b + 8, local + 8, 2);
+    b[10] = '-';
+    size_t n = 11 + jc_i64_dec(k->id, b + 11);
+    const char *p = b;
     if (!outsz) return;
     if (n >= outsz) n = outsz - 1;
     memcpy(out, p, n);

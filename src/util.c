@@ -99,6 +99,17 @@ static void fmt_tm(int64_t ms, int offset_s, struct tm *tm) {
     gmtime_r(&t, tm);
 }
 
+size_t jc_i64_dec(int64_t v, char out[20]) {
+    char b[20], *p = b + sizeof b;
+    uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+    do *--p = (char)('0' + u % 10);
+    while (u /= 10);
+    if (v < 0) *--p = '-';
+    size_t n = (size_t)(b + sizeof b - p);
+    memcpy(out, p, n);
+    return n;
+}
+
 /* Writes v as exactly n decimal digits (0 <= v < 10^n) at p. */
 static void put_digits(char *p, int v, int n) {
     for (int i = n - 1; i >= 0; i--, v /= 10) p[i] = (char)('0' + v % 10);
