@@ -68,6 +68,9 @@ static const char *const dispatch_migrations[] = {
     "CREATE TABLE case_followers(case_id INTEGER NOT NULL, user_id INTEGER NOT NULL,"
     "  PRIMARY KEY(case_id, user_id)) WITHOUT ROWID;"
     "CREATE TABLE user_duty(user_id INTEGER PRIMARY KEY, on_duty INTEGER NOT NULL DEFAULT 1);",
+    /* 2: no query reads ownership by department (evaluation reads it by
+     * case), and its scattered keys cost every dispatch a page */
+    "DROP INDEX IF EXISTS case_owner_dept;",
 };
 
 const jc_schema schema_dispatch = {"dispatch", dispatch_migrations,
