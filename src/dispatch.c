@@ -545,8 +545,12 @@ static jc_err prepare_create(jc_conn *w, jc_case *k, dispatch_plan *plan) {
                 jc_case o;
                 if (store_case_get(w, m[i].id, &o) != JC_OK) continue;
                 int open = o.state != ST_CLOSED && o.state != ST_RATED && o.state != ST_VOIDED && o.state != ST_MERGED;
+                /* the row is the report the index holds, not a later case
+                 * that took the id of one whose job was rolled back */
+                int same = o.has_point && llabs(o.created_ms - k->created_ms) == m[i].dt_ms &&
+                           dedup_distance_m(k->lon, k->lat, o.lon, o.lat) == m[i].dist_m;
                 case_clear(&o);
-                if (!open) continue;
+                if (!open || !same) continue;
                 if (m[i].verdict == DEDUP_MERGE) plan->merge_into = m[i].id;
                 else plan->suggest_of = m[i].id, k->flags |= CASE_F_DUPLICATE;
                 plan->dup_score = m[i].score;
