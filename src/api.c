@@ -328,13 +328,31 @@ static void h_me_password(jc_req *r) {
 
 /* ---- cases -------------------------------------------------------------- */
 
-static void free_case(void *p) {
-    case_clear(p);
-    free(p);
+/* A report being created: the case (first: render_case reads d->data as
+ * the case) and the request's own copy, from which a second run starts. */
+typedef struct {
+    jc_case k;
+    jc_case req;
+    int runs;
+} create_data;
+
+static void free_create(void *p) {
+    create_data *c = p;
+    case_clear(&c->k);
+    case_clear(&c->req);
+    free(c);
 }
 
 static jc_err run_case_create(jc_conn *w, jc_deferred *d) {
-    jc_case *k = d->data;
+    create_data *c = d->data;
+    jc_case *k = &c->k;
+    if (c->runs++) {
+        /* again, after the writer rolled back the first run's writes */
+        case_clear(k);
+        d->status = 0;
+        d->message[0] = 0;
+        if (case_copy(&c->req, k)) return JC_ERR_NOMEM;
+    }
     jc_case_err why = {{0}};
     jc_err e = case_create(w, &d->user, k, d->payload_hash, &why);
     if (e) {
@@ -412,8 +430,9 @@ static void h_case_create(jc_req *r) {
         return http_reply_error(r, JC_ERR_INVALID, "crs must be wgs84, gcj02 or bd09");
     if (has_lon && geo_to_wgs84(crs, lon, lat, &lon, &lat) != JC_OK)
         return http_reply_error(r, JC_ERR_INVALID, "bad coordinates");
-    jc_case *k = calloc(1, sizeof *k);
-    if (!k) return http_reply_error(r, JC_ERR_NOMEM, "out of memory");
+    create_data *cd = calloc(1, sizeof *cd);
+    if (!cd) return http_reply_error(r, JC_ERR_NOMEM, "out of memory");
+    jc_case *k = &cd->req;
     k->title = jc_strdup(title);
     k->body = jc_strdup(body);
     k->address = address && *address ? jc_strdup(address) : NULL;
@@ -429,20 +448,17 @@ static void h_case_create(jc_req *r) {
         k->lat = lat;
     }
     k->reporter_id = r->user.id;
-    if (!k->title || !k->body) {
-        free_case(k);
-        return http_reply_error(r, JC_ERR_NOMEM, "out of memory");
-    }
-    jc_deferred *d = http_deferred_new(r);
-    if (!d) {
-        free_case(k);
+    jc_deferred *d = NULL;
+    if (!k->title || !k->body || case_copy(k, &cd->k) || !(d = http_deferred_new(r))) {
+        free_create(cd);
         return http_reply_error(r, JC_ERR_NOMEM, "out of memory");
     }
     d->run = run_case_create;
+    d->rerun = 1;
     d->render = render_case;
     d->render_raw = render_case_raw;
-    d->data = k;
-    d->free_data = free_case;
+    d->data = cd;
+    d->free_data = free_create;
     http_defer(r, d);
 }
 
@@ -1239,12 +1255,14 @@ jc_err api_metrics(jc_req *r, jc_buf *b) {
         "# HELP jiceng_writer_jobs_total Writes run by the writer.\n"
         "# TYPE jiceng_writer_jobs_total counter\njiceng_writer_jobs_total %llu\n"
         "# TYPE jiceng_writer_failed_jobs_total counter\njiceng_writer_failed_jobs_total %llu\n"
+        "# HELP jiceng_writer_reruns_total Groups of writes run again, one by one, after one of them failed.\n"
+        "# TYPE jiceng_writer_reruns_total counter\njiceng_writer_reruns_total %llu\n"
         "# HELP jiceng_writer_queue_depth Writes waiting now.\n"
         "# TYPE jiceng_writer_queue_depth gauge\njiceng_writer_queue_depth %llu\n"
         "# TYPE jiceng_writer_max_batch gauge\njiceng_writer_max_batch %llu\n"
         "# HELP jiceng_cases Cases by state.\n# TYPE jiceng_cases gauge\n",
         (unsigned long long)ss.batches, (unsigned long long)ss.jobs,
-        (unsigned long long)ss.failed_jobs, (unsigned long long)ss.queue_depth,
+        (unsigned long long)ss.failed_jobs, (unsigned long long)ss.reruns, (unsigned long long)ss.queue_depth,
         (unsigned long long)ss.max_batch);
     if (!e) e = store_case_count_by_state(r->db, state_metric, b);
     if (!e) e = sensor_metrics(b);

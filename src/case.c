@@ -256,19 +256,6 @@ static jc_err check_args(jc_action a, const jc_action_args *args, jc_case_err *w
     return JC_OK;
 }
 
-/* A deep copy of a case row into out; JC_ERR_NOMEM. */
-static jc_err case_copy(const jc_case *k, jc_case *out) {
-    *out = *k;
-    out->title = out->body = out->address = out->extra = NULL;
-    if ((k->title && !(out->title = jc_strdup(k->title))) || (k->body && !(out->body = jc_strdup(k->body))) ||
-        (k->address && !(out->address = jc_strdup(k->address))) ||
-        (k->extra && !(out->extra = jc_strdup(k->extra)))) {
-        case_clear(out);
-        return JC_ERR_NOMEM;
-    }
-    return JC_OK;
-}
-
 static jc_err act_on(jc_conn *w, const jc_user *actor, jc_case k, jc_action a,
                      const jc_action_args *args, jc_case *out, jc_case_err *why);
 

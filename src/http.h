@@ -84,6 +84,10 @@ struct jc_deferred {
     jc_err (*render_raw)(jc_deferred *d);
     char message[256];
     char payload_hash[65];
+    /* Set when run may be called again after its writes were rolled back
+     * (jc_write_job.rerun): run then starts over from the request's
+     * arguments, status and message included. */
+    int rerun;
 };
 /* Allocates a deferred write for r (zeroed, user and payload hash copied). */
 jc_deferred *http_deferred_new(jc_req *r);

@@ -58,6 +58,18 @@ void case_clear(jc_case *k) {
     k->title = k->body = k->address = k->extra = NULL;
 }
 
+jc_err case_copy(const jc_case *k, jc_case *out) {
+    *out = *k;
+    out->title = out->body = out->address = out->extra = NULL;
+    if ((k->title && !(out->title = jc_strdup(k->title))) || (k->body && !(out->body = jc_strdup(k->body))) ||
+        (k->address && !(out->address = jc_strdup(k->address))) ||
+        (k->extra && !(out->extra = jc_strdup(k->extra)))) {
+        case_clear(out);
+        return JC_ERR_NOMEM;
+    }
+    return JC_OK;
+}
+
 void audit_clear(jc_audit *e) {
     if (!e) return;
     free(e->reason);

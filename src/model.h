@@ -123,6 +123,9 @@ enum {
     CASE_F_DUPLICATE = 32 /* a suggested duplicate waits for a decision */
 };
 void case_clear(jc_case *k);
+/* A deep copy of a case row into out (its texts its own); JC_ERR_NOMEM (out
+ * is then cleared). */
+jc_err case_copy(const jc_case *k, jc_case *out) JC_MUST_CHECK;
 /* The public case number, "JC20261127-123" (local date of creation). */
 void case_number(const jc_case *k, char *out, size_t outsz);
 /* Parses a public number or a bare id; JC_ERR_INVALID otherwise. */

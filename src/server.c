@@ -323,6 +323,7 @@ void http_defer(jc_req *r, jc_deferred *d) {
     a->job.run = async_run;
     a->job.done = async_done;
     a->job.arg = a;
+    a->job.rerun = d->rerun;
     a->slot = h2o_mem_alloc_shared(&a->req->pool, sizeof(void *), on_req_dispose);
     *a->slot = a;
     if (d->prepare ? pool_submit(r->server->st, a) != JC_OK : store_submit(r->server->st, &a->job) != JC_OK) {

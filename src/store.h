@@ -59,6 +59,11 @@ struct jc_write_job {
     /* Runs on the writer thread inside a savepoint; returning an error rolls
      * back only this job's changes. */
     jc_err (*run)(jc_conn *w, void *arg);
+    /* Set when run may be called again after its writes were rolled back
+     * (it then starts over from its arguments as submitted, and leaves no
+     * effect outside the database that a second run would double).  Such
+     * jobs share a savepoint, which makes them cheaper; see run_batch. */
+    int rerun;
     /* Called after the commit is on disk (err = JC_OK) or with the error of
      * run(), of the commit or of the flush; on the syncer thread (the
      * writer's when the store syncs inline), in submission order.  Must not
@@ -76,6 +81,7 @@ jc_err store_exec(jc_store *st, jc_err (*run)(jc_conn *w, void *arg), void *arg)
 
 typedef struct {
     uint64_t batches, jobs, failed_jobs, max_batch;
+    uint64_t reruns;      /* groups of jobs run again (one failed after writing) */
     uint64_t queue_depth; /* jobs waiting now */
 } jc_store_stats;
 void store_stats(jc_store *st, jc_store_stats *out);

@@ -36,6 +36,7 @@ enum {
     Q_CASE_INSERT, Q_CASE_GET, Q_CASE_UPDATE, Q_CASE_COUNT_STATE,
     Q_AUDIT_TAIL, Q_AUDIT_INSERT, Q_AUDIT_ALL, Q_AUDIT_CASE,
     Q_BEGIN, Q_COMMIT, Q_ROLLBACK, Q_SAVEPOINT, Q_RELEASE, Q_ROLLBACK_TO,
+    Q_GROUP, Q_GROUP_RELEASE, Q_GROUP_ROLLBACK_TO,
     Q__COUNT
 };
 
@@ -120,7 +121,20 @@ static int wal_trace(void *ctx, sqlite3 *db, const char *name, int frames) {
     return SQLITE_OK;
 }
 
+/* What a savepoint may have to restore (the pages as they were) SQLite keeps
+ * in a journal in memory up to this size, then in a temporary file.  The
+ * default, 64 KiB, is less than a batch of dispatched findings touches; and
+ * temp_store=MEMORY, the other way to keep it in memory, grows it 1 KiB
+ * malloc at a time (a tenth of the writer's time).  Set once, before SQLite
+ * initializes; when something initialized it first, temp_store=MEMORY. */
+static pthread_once_t config_once = PTHREAD_ONCE_INIT;
+static int journal_in_memory;
+static void config_sqlite(void) {
+    journal_in_memory = sqlite3_config(SQLITE_CONFIG_STMTJRNL_SPILL, 8 << 20) == SQLITE_OK;
+}
+
 static jc_err conn_open_path(const char *path, int readonly, jc_conn **out) {
+    pthread_once(&config_once, config_sqlite);
     jc_conn *c = calloc(1, sizeof *c);
     if (!c) return JC_ERR_NOMEM;
     int flags = (readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) |
@@ -133,8 +147,11 @@ static jc_err conn_open_path(const char *path, int readonly, jc_conn **out) {
     }
     sqlite3_busy_timeout(c->db, 10000);
     const char *pragmas = readonly ? "PRAGMA foreign_keys=ON;"
-                                   : "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
-                                     "PRAGMA foreign_keys=ON; PRAGMA wal_autocheckpoint=4000; PRAGMA temp_store=MEMORY;";
+                          : journal_in_memory
+                              ? "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
+                                "PRAGMA foreign_keys=ON; PRAGMA wal_autocheckpoint=4000;"
+                              : "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
+                                "PRAGMA foreign_keys=ON; PRAGMA wal_autocheckpoint=4000; PRAGMA temp_store=MEMORY;";
     char *msg = NULL;
     if (sqlite3_exec(c->db, pragmas, NULL, NULL, &msg) != SQLITE_OK) {
         jc_log(JC_LOG_ERROR, "sqlite: pragmas on %s: %s", path, msg ? msg : "?");
@@ -387,7 +404,8 @@ static int tx(jc_conn *w, int idx) {
     static const char *const sql[] = {
         [Q_BEGIN] = "BEGIN IMMEDIATE", [Q_COMMIT] = "COMMIT", [Q_ROLLBACK] = "ROLLBACK",
         [Q_SAVEPOINT] = "SAVEPOINT job", [Q_RELEASE] = "RELEASE job",
-        [Q_ROLLBACK_TO] = "ROLLBACK TO job",
+        [Q_ROLLBACK_TO] = "ROLLBACK TO job", [Q_GROUP] = "SAVEPOINT grp",
+        [Q_GROUP_RELEASE] = "RELEASE grp", [Q_GROUP_ROLLBACK_TO] = "ROLLBACK TO grp",
     };
     sqlite3_stmt *s = prep(w, idx, sql[idx]);
     if (!s) return SQLITE_ERROR;
@@ -408,23 +426,62 @@ static void finish_jobs(jc_write_job *j) {
     }
 }
 
+/* Runs j in a savepoint of its own: its failure undoes only its writes. */
+static void run_alone(jc_conn *w, jc_write_job *j, uint64_t *failed) {
+    tx(w, Q_SAVEPOINT);
+    j->result = j->run(w, j->arg);
+    if (j->result != JC_OK) {
+        tx(w, Q_ROLLBACK_TO);
+        (*failed)++;
+    }
+    tx(w, Q_RELEASE);
+}
+
+/* A savepoint costs a copy of every page a job then touches first (SQLite
+ * keeps the page as it was, to roll back to), so the jobs that may run again
+ * (jc_write_job.rerun) share one: consecutive ones form a group.  A job of
+ * the group that fails having written nothing costs nothing more; one that
+ * fails after writing rolls the group back, and the group's jobs up to it run
+ * again, each alone. */
 static void run_batch(jc_store *st, jc_write_job *batch, uint64_t n) {
     jc_conn *w = st->w;
     int began = tx(w, Q_BEGIN) == SQLITE_OK;
-    uint64_t failed = 0;
+    uint64_t failed = 0, group_failed = 0, reruns = 0;
+    jc_write_job *group = NULL; /* the first job of the open group */
     for (jc_write_job *j = batch; j; j = j->next) {
         if (!began) {
             j->result = JC_ERR_DB;
             continue;
         }
-        tx(w, Q_SAVEPOINT);
-        j->result = j->run(w, j->arg);
-        if (j->result != JC_OK) {
-            tx(w, Q_ROLLBACK_TO);
-            failed++;
+        if (!j->rerun) {
+            if (group) tx(w, Q_GROUP_RELEASE), group = NULL;
+            run_alone(w, j, &failed);
+            continue;
         }
-        tx(w, Q_RELEASE);
+        if (!group) {
+            tx(w, Q_GROUP);
+            group = j;
+            group_failed = 0;
+        }
+        sqlite3_int64 before = sqlite3_total_changes64(w->db);
+        j->result = j->run(w, j->arg);
+        if (j->result == JC_OK) continue;
+        failed++;
+        if (sqlite3_total_changes64(w->db) == before) {
+            group_failed++; /* wrote nothing: nothing to undo */
+            continue;
+        }
+        tx(w, Q_GROUP_ROLLBACK_TO);
+        failed -= group_failed + 1;
+        for (jc_write_job *g = group;; g = g->next) {
+            run_alone(w, g, &failed);
+            if (g == j) break;
+        }
+        tx(w, Q_GROUP_RELEASE);
+        group = NULL;
+        reruns++;
     }
+    if (group) tx(w, Q_GROUP_RELEASE);
     if (began && tx(w, Q_COMMIT) != SQLITE_OK) {
         tx(w, Q_ROLLBACK);
         for (jc_write_job *j = batch; j; j = j->next)
@@ -434,6 +491,7 @@ static void run_batch(jc_store *st, jc_write_job *batch, uint64_t n) {
     st->stats.batches++;
     st->stats.jobs += n;
     st->stats.failed_jobs += failed;
+    st->stats.reruns += reruns;
     if (n > st->stats.max_batch) st->stats.max_batch = n;
     pthread_mutex_unlock(&st->mu);
     if (st->syncer_started) {

@@ -1,0 +1,186 @@
+/*
+ * test_store.c -- the writer's batches: jobs that may run again share one
+ * savepoint; one failing after it wrote rolls the group back and the group's
+ * jobs run again one by one; jobs that may not run again keep a savepoint of
+ * their own.  A first job holds the writer until the others are queued, so
+ * they form one batch.
+ */
+#include "store.h"
+#include "store_sqlite.h"
+#include "t.h"
+
+#include <pthread.h>
+#include <unistd.h>
+
+enum { OK, FAIL_AFTER_WRITE, FAIL_BEFORE_WRITE };
+
+typedef struct {
+    jc_write_job job;
+    const char *name; /* the row it inserts */
+    int fail;
+    int runs;
+    int done;
+    jc_err result;
+} tjob;
+
+static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
+static int holding, released;
+static jc_store *st;
+static char tdir[64];
+
+static jc_err hold_run(jc_conn *w, void *arg) {
+    (void)arg;
+    if (sqlite3_exec(store_sqlite_db(w), "CREATE TABLE IF NOT EXISTS t(name TEXT NOT NULL)", NULL, NULL, NULL))
+        return JC_ERR_DB;
+    pthread_mutex_lock(&mu);
+    holding = 1;
+    pthread_cond_broadcast(&cv);
+    while (!released) pthread_cond_wait(&cv, &mu);
+    pthread_mutex_unlock(&mu);
+    return JC_OK;
+}
+
+static jc_err tjob_run(jc_conn *w, void *arg) {
+    tjob *t = arg;
+    t->runs++;
+    if (t->fail == FAIL_BEFORE_WRITE) return JC_ERR_INVALID;
+    char sql[96];
+    snprintf(sql, sizeof sql, "INSERT INTO t(name) VALUES('%s')", t->name);
+    if (sqlite3_exec(store_sqlite_db(w), sql, NULL, NULL, NULL) != SQLITE_OK) return JC_ERR_DB;
+    return t->fail == FAIL_AFTER_WRITE ? JC_ERR_CONFLICT : JC_OK;
+}
+
+static void tjob_done(void *arg, jc_err e) {
+    tjob *t = arg;
+    pthread_mutex_lock(&mu);
+    t->result = e;
+    t->done = 1;
+    pthread_cond_broadcast(&cv);
+    pthread_mutex_unlock(&mu);
+}
+
+/* Runs jobs as one batch (behind a job holding the writer); 0 when all
+ * finished. */
+static int run_one_batch(tjob *jobs, int n) {
+    tjob hold = {.job = {.run = hold_run, .done = tjob_done}};
+    hold.job.arg = &hold;
+    holding = released = 0;
+    if (store_submit(st, &hold.job)) return -1;
+    pthread_mutex_lock(&mu);
+    while (!holding) pthread_cond_wait(&cv, &mu);
+    pthread_mutex_unlock(&mu);
+    for (int i = 0; i < n; i++) {
+        jobs[i].job.run = tjob_run;
+        jobs[i].job.done = tjob_done;
+        jobs[i].job.arg = &jobs[i];
+        if (store_submit(st, &jobs[i].job)) return -1;
+    }
+    pthread_mutex_lock(&mu);
+    released = 1;
+    pthread_cond_broadcast(&cv);
+    for (int i = 0; i < n; i++)
+        while (!jobs[i].done) pthread_cond_wait(&cv, &mu);
+    while (!hold.done) pthread_cond_wait(&cv, &mu);
+    pthread_mutex_unlock(&mu);
+    return 0;
+}
+
+/* Rows named name in t, read through a connection of the test's own. */
+static int rows(const char *name) {
+    jc_conn *c;
+    if (store_conn_open(st, &c)) return -1;
+    sqlite3_stmt *s;
+    int n = -1;
+    if (sqlite3_prepare_v2(store_sqlite_db(c), "SELECT count(*) FROM t WHERE name=?", -1, &s, NULL) == SQLITE_OK) {
+        sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
+        if (sqlite3_step(s) == SQLITE_ROW) n = sqlite3_column_int(s, 0);
+        sqlite3_finalize(s);
+    }
+    store_conn_close(c);
+    return n;
+}
+
+static int open_store(void) {
+    snprintf(tdir, sizeof tdir, "/tmp/jc-st-XXXXXX");
+    if (!mkdtemp(tdir)) return -1;
+    char path[128];
+    snprintf(path, sizeof path, "%s/t.db", tdir);
+    return store_open(path, &st) ? -1 : 0;
+}
+
+static void close_store(void) {
+    store_close(st);
+    st = NULL;
+    char cmd[96];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", tdir);
+    if (system(cmd)) fprintf(stderr, "could not remove %s\n", tdir);
+}
+
+TEST(group_rolled_back_and_run_again_one_by_one) {
+    ASSERT_OK(open_store());
+    tjob j[3] = {{.name = "a"}, {.name = "b", .fail = FAIL_AFTER_WRITE}, {.name = "c"}};
+    for (int i = 0; i < 3; i++) j[i].job.rerun = 1;
+    jc_store_stats s0, s1;
+    store_stats(st, &s0);
+    ASSERT_OK(run_one_batch(j, 3));
+    store_stats(st, &s1);
+    ASSERT_EQ(j[0].result, JC_OK);
+    ASSERT_EQ(j[1].result, JC_ERR_CONFLICT);
+    ASSERT_EQ(j[2].result, JC_OK);
+    /* a and b ran in the group, were rolled back, ran again alone; c after */
+    ASSERT_EQ(j[0].runs, 2);
+    ASSERT_EQ(j[1].runs, 2);
+    ASSERT_EQ(j[2].runs, 1);
+    ASSERT_EQ(rows("a"), 1); /* once, not twice */
+    ASSERT_EQ(rows("b"), 0);
+    ASSERT_EQ(rows("c"), 1);
+    ASSERT_EQ(s1.reruns - s0.reruns, 1);
+    ASSERT_EQ(s1.failed_jobs - s0.failed_jobs, 1);
+    close_store();
+}
+
+TEST(failure_without_writes_runs_nothing_again) {
+    ASSERT_OK(open_store());
+    tjob j[3] = {{.name = "a"}, {.name = "b", .fail = FAIL_BEFORE_WRITE}, {.name = "c"}};
+    for (int i = 0; i < 3; i++) j[i].job.rerun = 1;
+    jc_store_stats s0, s1;
+    store_stats(st, &s0);
+    ASSERT_OK(run_one_batch(j, 3));
+    store_stats(st, &s1);
+    ASSERT_EQ(j[1].result, JC_ERR_INVALID);
+    ASSERT_EQ(j[0].runs + j[1].runs + j[2].runs, 3);
+    ASSERT_EQ(rows("a"), 1);
+    ASSERT_EQ(rows("c"), 1);
+    ASSERT_EQ(s1.reruns - s0.reruns, 0);
+    ASSERT_EQ(s1.failed_jobs - s0.failed_jobs, 1);
+    close_store();
+}
+
+TEST(jobs_that_may_not_run_again_keep_their_own_savepoint) {
+    ASSERT_OK(open_store());
+    tjob j[6] = {{.name = "a"},
+                 {.name = "b", .fail = FAIL_AFTER_WRITE},
+                 {.name = "c", .job.rerun = 1},
+                 {.name = "d", .job.rerun = 1, .fail = FAIL_AFTER_WRITE},
+                 {.name = "e"},
+                 {.name = "f", .job.rerun = 1}};
+    jc_store_stats s0, s1;
+    store_stats(st, &s0);
+    ASSERT_OK(run_one_batch(j, 6));
+    store_stats(st, &s1);
+    const int runs[6] = {1, 1, 2, 2, 1, 1};
+    const int present[6] = {1, 0, 1, 0, 1, 1};
+    const char *names[6] = {"a", "b", "c", "d", "e", "f"};
+    for (int i = 0; i < 6; i++) {
+        ASSERT_EQ(j[i].runs, runs[i]);
+        ASSERT_EQ(rows(names[i]), present[i]);
+        ASSERT_EQ(j[i].result == JC_OK, present[i]);
+    }
+    ASSERT_EQ(s1.reruns - s0.reruns, 1);
+    ASSERT_EQ(s1.failed_jobs - s0.failed_jobs, 2);
+    close_store();
+}
+
+T_MAIN(T(group_rolled_back_and_run_again_one_by_one), T(failure_without_writes_runs_nothing_again),
+       T(jobs_that_may_not_run_again_keep_their_own_savepoint))
