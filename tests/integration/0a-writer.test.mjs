@@ -25,6 +25,25 @@ before(async () => {
 });
 after(async () => { await srv.cleanup(); });
 
+test('a rolled-back finding leaves no duplicate target behind for the case that takes its id', async () => {
+  const P = { lon: 116.3975, lat: 39.9072 }, text = '井盖塌陷一半，路人差点踩空，' + filler();
+  sql("UPDATE depts SET code='zhujian_renamed' WHERE code='zhujian'");
+  const failed = await srv.api('POST', '/api/v1/cases', { token: worker,
+    body: { title: '井盖塌陷', body: text, category: '0201', source: 'patrol', ...P } });
+  assert.equal(failed.status, 409, JSON.stringify(failed.json));
+  sql("UPDATE depts SET code='zhujian' WHERE code='zhujian_renamed'");
+  // an unrelated report elsewhere takes the id the failed one had
+  const other = await srv.api('POST', '/api/v1/cases', { token: resident,
+    body: { title: '路灯不亮', body: filler(), category: '0202', lon: 116.4005, lat: 39.9095 } });
+  assert.equal(other.status, 201);
+  // the same finding again: nothing to merge into (the first never existed)
+  const again = await srv.api('POST', '/api/v1/cases', { token: worker,
+    body: { title: '井盖塌陷', body: text, category: '0201', source: 'patrol', ...P } });
+  assert.equal(again.status, 201, JSON.stringify(again.json));
+  assert.equal(again.json.state, 'dispatched');
+  assert.equal(sql(`SELECT count(*) FROM duplicates WHERE original_id=${other.json.id}`), '0');
+});
+
 test('a report failing after it wrote: the others of its batch run again and each exists once', async () => {
   // 0201 (manhole covers) is led by zhujian; renamed, its findings fail at routing
   sql("UPDATE depts SET code='zhujian_renamed' WHERE code='zhujian'");
