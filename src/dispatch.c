@@ -51,6 +51,7 @@ static jc_err bump_generation(jc_conn *w) {
         " DO UPDATE SET value = CAST(value AS INTEGER) + 1";
     sqlite3_stmt *s = store_sqlite_prepare(w, sql);
     if (!s || sqlite3_step(s) != SQLITE_DONE) return JC_ERR_DB;
+    store_sqlite_touch(w);
     return JC_OK;
 }
 
@@ -221,11 +222,18 @@ static jc_err load_dups(sqlite3 *db) {
     return JC_OK;
 }
 
-/* Makes sure the context matches the database behind w. */
+/* Makes sure the context matches the database behind w (checked once per
+ * writer batch: bump_generation and rollbacks change the epoch). */
+static uint64_t ctx_epoch;
 static jc_err ctx_ensure(jc_conn *w) {
     sqlite3 *db = store_sqlite_db(w);
+    uint64_t epoch = store_sqlite_epoch(w);
+    if (epoch && ctx.loaded && ctx.db == db && ctx_epoch == epoch) return JC_OK;
     int64_t gen = generation_of(w);
-    if (ctx.loaded && ctx.db == db && ctx.generation == gen) return JC_OK;
+    if (ctx.loaded && ctx.db == db && ctx.generation == gen) {
+        ctx_epoch = epoch;
+        return JC_OK;
+    }
     ctx_free();
     jc_err e;
     if ((e = load_grids(db)) || (e = load_list(db)) || (e = load_calendar(db)) || (e = load_dups(db))) {
@@ -236,6 +244,7 @@ static jc_err ctx_ensure(jc_conn *w) {
     ctx.db = db;
     ctx.generation = gen;
     ctx.loaded = 1;
+    ctx_epoch = epoch;
     return JC_OK;
 }
 

@@ -18,6 +18,13 @@ sqlite3 *store_sqlite_db(jc_conn *c);
  * string literal or a static constant), reset and with bindings cleared.
  * Owned by c; NULL on a prepare error (logged). */
 sqlite3_stmt *store_sqlite_prepare(jc_conn *c, const char *sql);
+/* Non-zero while c is the writer inside a batch: a number that changes at
+ * the batch's start, at every rollback of a job and at store_sqlite_touch.
+ * What a module read from tables only it and the catalogue functions write
+ * may be kept while the number stays the same. */
+uint64_t store_sqlite_epoch(jc_conn *c);
+/* Marks what was kept by epoch stale (a write to such a table). */
+void store_sqlite_touch(jc_conn *c);
 
 /* ---- small helpers (sq_) for every SQLite file ------------------------------
  * Binding copies text (SQLITE_TRANSIENT).  `tag` names the caller in log

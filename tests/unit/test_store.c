@@ -3,7 +3,8 @@
  * savepoint; one failing after it wrote rolls the group back and the group's
  * jobs run again one by one; jobs that may not run again keep a savepoint of
  * their own.  A first job holds the writer until the others are queued, so
- * they form one batch.
+ * they form one batch.  The catalogue lookups kept for one batch follow the
+ * batch's own writes, its rollbacks and other processes' writes.
  */
 #include "store.h"
 #include "store_sqlite.h"
@@ -182,5 +183,141 @@ TEST(jobs_that_may_not_run_again_keep_their_own_savepoint) {
     close_store();
 }
 
+/* ---- lookups kept for one batch ---------------------------------------------- */
+
+static jc_category cat(const char *code, int urgent) {
+    jc_category k = {.accept_h = 1, .handle_h = 8, .verify_h = 2, .urgent = urgent};
+    snprintf(k.code, sizeof k.code, "%s", code);
+    snprintf(k.name, sizeof k.name, "cat %s", code);
+    snprintf(k.kind, sizeof k.kind, "event");
+    return k;
+}
+
+static jc_err own_writes_run(jc_conn *w, void *arg) {
+    int *got = arg;
+    jc_category k = cat("9901", 0);
+    jc_err e;
+    if ((e = store_category_put(w, &k)) || (e = store_category_urgent(w, "9901", &got[0]))) return e;
+    k.urgent = 1;
+    if ((e = store_category_put(w, &k)) || (e = store_category_urgent(w, "9901", &got[1]))) return e;
+    jc_dept d = {0}, out;
+    got[2] = store_dept_by_code(w, "newdept", &out);
+    snprintf(d.code, sizeof d.code, "newdept");
+    snprintf(d.name, sizeof d.name, "新部门");
+    if ((e = store_dept_put(w, &d))) return e;
+    got[3] = store_dept_by_code(w, "newdept", &out);
+    got[4] = out.id == d.id;
+    got[5] = store_area_exists(w, "990000");
+    jc_area a = {.code = "990000", .level = "district", .name = "试验区"};
+    if ((e = store_area_put(w, &a))) return e;
+    got[6] = store_area_exists(w, "990000");
+    return JC_OK;
+}
+
+TEST(kept_lookups_follow_the_batch_own_writes) {
+    ASSERT_OK(open_store());
+    int v;
+    ASSERT_OK(store_migrate(st, &v));
+    int got[7] = {-1, -1, -1, -1, -1, -1, -1};
+    ASSERT_OK(store_exec(st, own_writes_run, got));
+    ASSERT_EQ(got[0], 0);
+    ASSERT_EQ(got[1], 1);
+    ASSERT_EQ(got[2], JC_ERR_NOTFOUND);
+    ASSERT_EQ(got[3], JC_OK);
+    ASSERT_EQ(got[4], 1);
+    ASSERT_EQ(got[5], JC_ERR_NOTFOUND);
+    ASSERT_EQ(got[6], JC_OK);
+    close_store();
+}
+
+/* Job 1 reads the category (kept), makes it urgent and fails; job 2, in the
+ * same batch, must read it as the rollback left it. */
+typedef struct {
+    jc_write_job job;
+    int urgent, done;
+    jc_err result;
+} catjob;
+
+static jc_err cat_fail_run(jc_conn *w, void *arg) {
+    catjob *c = arg;
+    jc_err e = store_category_urgent(w, "9902", &c->urgent);
+    if (e) return e;
+    jc_category k = cat("9902", 1);
+    if ((e = store_category_put(w, &k)) || (e = store_category_urgent(w, "9902", &c->urgent))) return e;
+    return JC_ERR_CONFLICT;
+}
+
+static jc_err cat_read_run(jc_conn *w, void *arg) {
+    catjob *c = arg;
+    return store_category_urgent(w, "9902", &c->urgent);
+}
+
+static void catjob_done(void *arg, jc_err e) {
+    catjob *c = arg;
+    pthread_mutex_lock(&mu);
+    c->result = e;
+    c->done = 1;
+    pthread_cond_broadcast(&cv);
+    pthread_mutex_unlock(&mu);
+}
+
+static jc_err put_9902_run(jc_conn *w, void *arg) {
+    (void)arg;
+    jc_category k = cat("9902", 0);
+    return store_category_put(w, &k);
+}
+
+TEST(kept_lookups_forget_what_a_rollback_undid) {
+    ASSERT_OK(open_store());
+    int v;
+    ASSERT_OK(store_migrate(st, &v));
+    ASSERT_OK(store_exec(st, put_9902_run, NULL));
+    tjob hold = {.job = {.run = hold_run, .done = tjob_done}};
+    hold.job.arg = &hold;
+    holding = released = 0;
+    ASSERT_OK(store_submit(st, &hold.job));
+    pthread_mutex_lock(&mu);
+    while (!holding) pthread_cond_wait(&cv, &mu);
+    pthread_mutex_unlock(&mu);
+    catjob a = {.job = {.run = cat_fail_run, .done = catjob_done}}, b = {.job = {.run = cat_read_run, .done = catjob_done}};
+    a.job.arg = &a;
+    b.job.arg = &b;
+    b.urgent = -1;
+    ASSERT_OK(store_submit(st, &a.job));
+    ASSERT_OK(store_submit(st, &b.job));
+    pthread_mutex_lock(&mu);
+    released = 1;
+    pthread_cond_broadcast(&cv);
+    while (!a.done || !b.done || !hold.done) pthread_cond_wait(&cv, &mu);
+    pthread_mutex_unlock(&mu);
+    ASSERT_EQ(a.result, JC_ERR_CONFLICT);
+    ASSERT_EQ(a.urgent, 1); /* it saw its own write */
+    ASSERT_EQ(b.result, JC_OK);
+    ASSERT_EQ(b.urgent, 0); /* and the next job does not */
+    close_store();
+}
+
+static jc_err read_9902_run(jc_conn *w, void *arg) { return store_category_urgent(w, "9902", arg); }
+
+TEST(kept_lookups_see_another_process_write_between_batches) {
+    ASSERT_OK(open_store());
+    int v, urgent = -1;
+    ASSERT_OK(store_migrate(st, &v));
+    ASSERT_OK(store_exec(st, put_9902_run, NULL));
+    ASSERT_OK(store_exec(st, read_9902_run, &urgent));
+    ASSERT_EQ(urgent, 0);
+    char path[128];
+    snprintf(path, sizeof path, "%s/t.db", tdir);
+    sqlite3 *other;
+    ASSERT_EQ(sqlite3_open(path, &other), SQLITE_OK);
+    sqlite3_busy_timeout(other, 5000);
+    ASSERT_EQ(sqlite3_exec(other, "UPDATE categories SET urgent=1 WHERE code='9902'", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(other);
+    ASSERT_OK(store_exec(st, read_9902_run, &urgent));
+    ASSERT_EQ(urgent, 1);
+    close_store();
+}
+
 T_MAIN(T(group_rolled_back_and_run_again_one_by_one), T(failure_without_writes_runs_nothing_again),
-       T(jobs_that_may_not_run_again_keep_their_own_savepoint))
+       T(jobs_that_may_not_run_again_keep_their_own_savepoint), T(kept_lookups_follow_the_batch_own_writes),
+       T(kept_lookups_forget_what_a_rollback_undid), T(kept_lookups_see_another_process_write_between_batches))
