@@ -96,8 +96,14 @@ void audit_case_hash(const jc_case *k, char out[65]) {
     h_str(&h, state_name(k->state));
     h_str(&h, k->area);
     if (k->has_point) {
-        snprintf(num, sizeof num, "%.7f,%.7f", k->lon, k->lat);
-        h_str(&h, num);
+        size_t a = jc_fixed7(k->lon, num), b = a ? jc_fixed7(k->lat, num + a + 1) : 0;
+        if (b) {
+            num[a] = ',';
+            h_field(&h, num, a + 1 + b);
+        } else {
+            snprintf(num, sizeof num, "%.7f,%.7f", k->lon, k->lat);
+            h_str(&h, num);
+        }
     } else {
         h_str(&h, "");
     }

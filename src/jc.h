@@ -97,6 +97,10 @@ jc_err jc_parse_i64(const char *s, int64_t *out) JC_MUST_CHECK;
 /* Decimal digits of v (with '-' when negative) into out, not terminated;
  * returns their number (at most 20).  For hot paths: no snprintf. */
 size_t jc_i64_dec(int64_t v, char out[20]);
+/* x as printf's "%.7f" writes it, into out, not terminated; returns the
+ * length, or 0 when it cannot be done exactly here (|x| >= 1000, not a
+ * number, or x within a hair of a rounding tie): then use snprintf. */
+size_t jc_fixed7(double x, char out[24]);
 /* Lower-case hex of n bytes into out (2n+1 bytes). */
 void jc_hex(const unsigned char *p, size_t n, char *out);
 

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <limits.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -108,6 +109,21 @@ size_t jc_i64_dec(int64_t v, char out[20]) {
     size_t n = (size_t)(b + sizeof b - p);
     memcpy(out, p, n);
     return n;
+}
+
+size_t jc_fixed7(double x, char out[24]) {
+    if (!(fabs(x) < 1000)) return 0;
+    /* x * 1e7 is within 2.3e-7 of its exact value below 1e10: rounding it
+     * is exact unless the fraction is that close to one half */
+    double y = fabs(x) * 1e7, f = y - floor(y);
+    if (fabs(f - 0.5) < 1e-6) return 0;
+    int64_t r = (int64_t)floor(y + 0.5), ip = r / 10000000, fp = r % 10000000;
+    size_t n = 0;
+    if (signbit(x)) out[n++] = '-';
+    n += jc_i64_dec(ip, out + n);
+    out[n++] = '.';
+    for (int i = 6; i >= 0; i--, fp /= 10) out[n + (size_t)i] = (char)('0' + fp % 10);
+    return n + 7;
 }
 
 /* Writes v as exactly n decimal digits (0 <= v < 10^n) at p. */

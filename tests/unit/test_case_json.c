@@ -139,4 +139,34 @@ TEST(time_formats_and_case_numbers) {
     ASSERT_EQ(id, 1234567);
 }
 
-T_MAIN(T(time_formats_and_case_numbers), T(every_string_escape_reads_back), T(optional_fields_masking_and_reals), T(a_full_buffer_is_an_error))
+/* jc_fixed7 writes what printf's "%.7f" writes (the audit's state hash of a
+ * located case depends on it), or declines. */
+TEST(fixed7_is_printf) {
+    double edge[] = {0.0, -0.0, 1e-9, -1e-9, 0.00000005, -0.00000005, 0.00000015, 116.39745,
+                     -179.99999995, 999.99999999, 999.9999999, 39.9087, 180, -180, 0.5, 123.4567891};
+    char want[64], got[24];
+    size_t declined = 0, n_cases = 0;
+    srand(7);
+    for (int i = 0; i < 200000 + (int)(sizeof edge / sizeof *edge); i++) {
+        double x;
+        if (i < (int)(sizeof edge / sizeof *edge)) x = edge[i];
+        else if (i % 4 == 0) x = (rand() % 3600000001LL - 1800000000LL) / 1e7 + 0.5e-7; /* near ties */
+        else if (i % 4 == 1) x = ((double)rand() / RAND_MAX - 0.5) * 360;
+        else if (i % 4 == 2) x = ((double)rand() / RAND_MAX - 0.5) * 1e-5;
+        else x = ((double)rand() / RAND_MAX) * 999.99999999;
+        snprintf(want, sizeof want, "%.7f", x);
+        size_t n = jc_fixed7(x, got);
+        n_cases++;
+        if (!n) {
+            declined += i % 4 != 0 || i < (int)(sizeof edge / sizeof *edge); /* not a made tie */
+            continue;
+        }
+        got[n] = 0;
+        if (strcmp(got, want)) T_FAIL_("%.17g: jc_fixed7 \"%s\", printf \"%s\"", x, got, want);
+    }
+    ASSERT(declined < n_cases / 1000); /* near-ties only */
+    ASSERT_EQ(jc_fixed7(1000, got), 0);
+    ASSERT_EQ(jc_fixed7(NAN, got), 0);
+}
+
+T_MAIN(T(fixed7_is_printf), T(time_formats_and_case_numbers), T(every_string_escape_reads_back), T(optional_fields_masking_and_reals), T(a_full_buffer_is_an_error))
