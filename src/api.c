@@ -354,17 +354,21 @@ static jc_err run_case_create(jc_conn *w, jc_deferred *d) {
         if (case_copy(&c->req, k)) return JC_ERR_NOMEM;
     }
     jc_case_err why = {{0}};
+    /* a grid worker's own finding needs no one to confirm it: registered
+     * at once, which routes it by the responsibility list; the row is
+     * stored once, by the chained dispatch (k->unsaved) */
+    int patrol = !strcmp(k->source, "patrol") &&
+                 (d->user.role == ROLE_GRID_WORKER || d->user.role == ROLE_COMMUNITY_STAFF);
+    k->unsaved = patrol;
     jc_err e = case_create(w, &d->user, k, d->payload_hash, &why);
     if (e) {
         snprintf(d->message, sizeof d->message, "%s", why.message);
         return e;
     }
-    /* k is the row as stored (case_create hands back a merge on creation) */
-    if (!strcmp(k->source, "patrol") && k->state == ST_REPORTED &&
-        (d->user.role == ROLE_GRID_WORKER || d->user.role == ROLE_COMMUNITY_STAFF)) {
-        /* a grid worker's own finding needs no one to confirm it: registered
-         * at once, which routes it by the responsibility list; the answer is
-         * the row as registration and its chained actions left it */
+    /* k is the row (case_create hands back a merge on creation) */
+    if (patrol && k->state == ST_REPORTED) {
+        /* the answer is the row as registration and its chained actions
+         * left it */
         jc_case now_k;
         if ((e = case_register_reported(w, k, &now_k, &why))) {
             snprintf(d->message, sizeof d->message, "%s", why.message);
@@ -373,6 +377,7 @@ static jc_err run_case_create(jc_conn *w, jc_deferred *d) {
         case_clear(k);
         *k = now_k;
     }
+    if (k->unsaved && (e = store_case_insert(w, k))) return e; /* nothing chained stored it */
     d->status = 201;
     return JC_OK;
 }

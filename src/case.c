@@ -139,6 +139,8 @@ static jc_err append(jc_conn *w, const jc_user *actor, const jc_case *k, const c
 
 jc_err case_create(jc_conn *w, const jc_user *actor, jc_case *k, const char *payload_hash,
                    jc_case_err *why) {
+    int defer = k->unsaved;
+    k->unsaved = 0;
     int urgent = 0;
     jc_err e = store_category_urgent(w, k->category, &urgent);
     if (e == JC_ERR_NOTFOUND) {
@@ -162,7 +164,9 @@ jc_err case_create(jc_conn *w, const jc_user *actor, jc_case *k, const char *pay
         return JC_ERR_INVALID;
     }
     if (e) return e;
-    e = store_case_insert(w, k);
+    /* a report registered at once is stored once, as registration leaves
+     * it (one insert instead of an insert and an update) */
+    e = defer && !plan.merge_into ? store_case_reserve(w, k) : store_case_insert(w, k);
     if (e) return e;
     if ((e = append(w, actor, k, "report", NULL, NULL, payload_hash))) return e;
     jc_case after = {0};

@@ -58,6 +58,9 @@ int case_role_may(jc_role r, jc_action a);
  * fields (title, body, category, area, point ...).  Sets k->id, state,
  * timestamps; appends the creation audit entry.  Afterwards k is the row as
  * stored (state merged when it was auto-merged into a nearby open case).
+ * With k->unsaved set on entry (a report registered in the same job), the
+ * row is not inserted but its id reserved, k->unsaved staying set, unless it
+ * was merged: the registration's chained store inserts it.
  * JC_ERR_INVALID when the category or area is unknown. */
 jc_err case_create(jc_conn *w, const jc_user *actor, jc_case *k, const char *payload_hash,
                    jc_case_err *why) JC_MUST_CHECK;

@@ -113,6 +113,9 @@ typedef struct {
     int64_t version;
     unsigned flags;      /* CASE_F_* */
     int64_t assignee_id; /* the person on it now (verifying grid worker ...), 0 none */
+    /* 1: the row is not stored yet (id reserved): a report whose chained
+     * registration stores it; store_case_update then inserts it */
+    int unsaved;
 } jc_case;
 enum {
     CASE_F_OWNERLESS = 1, /* 无主: no responsibility-list entry matched */

@@ -120,6 +120,9 @@ jc_err store_category_each(jc_conn *c, int (*cb)(const jc_category *k, void *arg
 
 /* ---- cases -------------------------------------------------------------- */
 jc_err store_case_insert(jc_conn *w, jc_case *k) JC_MUST_CHECK; /* sets k->id */
+/* Reserves the id the next inserted case gets and marks k unsaved (see
+ * jc_case.unsaved): its first store_case_update inserts it. */
+jc_err store_case_reserve(jc_conn *w, jc_case *k) JC_MUST_CHECK;
 /* Fills *out (caller calls case_clear). JC_ERR_NOTFOUND for unknown ids. */
 jc_err store_case_get(jc_conn *c, int64_t id, jc_case *out) JC_MUST_CHECK;
 /* Writes every mutable field of k and bumps version. */

@@ -33,7 +33,7 @@ enum {
     Q_AREA_PUT, Q_AREA_GET, Q_AREA_EACH, Q_AREA_EXISTS,
     Q_DEPT_INSERT, Q_DEPT_UPDATE, Q_DEPT_GET, Q_DEPT_BY_CODE, Q_DEPT_EACH,
     Q_CAT_PUT, Q_CAT_GET, Q_CAT_EACH, Q_CAT_URGENT,
-    Q_CASE_INSERT, Q_CASE_GET, Q_CASE_UPDATE, Q_CASE_COUNT_STATE,
+    Q_CASE_INSERT, Q_CASE_NEXT_ID, Q_CASE_GET, Q_CASE_UPDATE, Q_CASE_COUNT_STATE,
     Q_AUDIT_TAIL, Q_AUDIT_INSERT, Q_AUDIT_ALL, Q_AUDIT_CASE,
     Q_BEGIN, Q_COMMIT, Q_ROLLBACK, Q_SAVEPOINT, Q_RELEASE, Q_ROLLBACK_TO,
     Q_GROUP, Q_GROUP_RELEASE, Q_GROUP_ROLLBACK_TO,
@@ -1211,18 +1211,30 @@ static void bind_case(sqlite3_stmt *s, const jc_case *k) {
 }
 
 jc_err store_case_insert(jc_conn *w, jc_case *k) {
+    /* ?25: the id reserved for an unsaved row, else NULL (the next rowid) */
     sqlite3_stmt *s = prep(w, Q_CASE_INSERT,
                            "INSERT INTO cases(title, body, category, source, state, area, lon, lat,"
                            " address, reporter_id, phone, dept_id, priority, deadline_at, held_from,"
                            " merged_into, escalation, rating, extra, created_at, updated_at,"
-                           " version, flags, assignee_id)"
-                           " VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+                           " version, flags, assignee_id, id)"
+                           " VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?25)");
     if (!s) return JC_ERR_DB;
     if (k->version == 0) k->version = 1;
     bind_case(s, k);
+    if (k->unsaved) sqlite3_bind_int64(s, 25, k->id);
+    else sqlite3_bind_null(s, 25);
     jc_err e = sq_step_done(w->db, s, "sqlite", "case insert");
-    if (e == JC_OK) k->id = sqlite3_last_insert_rowid(w->db);
+    if (e == JC_OK) k->id = sqlite3_last_insert_rowid(w->db), k->unsaved = 0;
     return e;
+}
+
+jc_err store_case_reserve(jc_conn *w, jc_case *k) {
+    sqlite3_stmt *s = prep(w, Q_CASE_NEXT_ID, "SELECT COALESCE(max(id), 0) + 1 FROM cases");
+    if (!s) return JC_ERR_DB;
+    int rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW) k->id = sqlite3_column_int64(s, 0), k->unsaved = 1;
+    sqlite3_reset(s);
+    return rc == SQLITE_ROW ? JC_OK : sq_fail(w->db, "sqlite", "case reserve");
 }
 
 jc_err store_case_get(jc_conn *c, int64_t id, jc_case *out) {
@@ -1238,6 +1250,12 @@ jc_err store_case_get(jc_conn *c, int64_t id, jc_case *out) {
 }
 
 jc_err store_case_update(jc_conn *w, jc_case *k) {
+    if (k->unsaved) {
+        k->version++;
+        jc_err e = store_case_insert(w, k);
+        if (e) k->version--;
+        return e;
+    }
     sqlite3_stmt *s = prep(w, Q_CASE_UPDATE,
                            /* the reporter and the creation time never change: leaving them
                             * out of SET spares their indexes on every update */
