@@ -1071,6 +1071,7 @@ static int64_t alarm_case(sx *x, jc_conn *w, const sensor_device *d, const alarm
         jc_log(JC_LOG_WARN, "sensor: alarm %lld: cannot open a case: %s %s", (long long)alarm_id,
                jc_err_code(e), cerr.message);
         sq_exec(x->db, "sensor", "ROLLBACK TO sensor_case");
+        store_sqlite_touch(w); /* what the writer kept may be undone */
         sq_exec(x->db, "sensor", "RELEASE sensor_case");
         return 0;
     }

@@ -36,7 +36,7 @@ enum {
     Q_CASE_INSERT, Q_CASE_NEXT_ID, Q_CASE_GET, Q_CASE_UPDATE, Q_CASE_COUNT_STATE,
     Q_AUDIT_TAIL, Q_AUDIT_INSERT, Q_AUDIT_ALL, Q_AUDIT_CASE,
     Q_BEGIN, Q_COMMIT, Q_ROLLBACK, Q_SAVEPOINT, Q_RELEASE, Q_ROLLBACK_TO,
-    Q_GROUP, Q_GROUP_RELEASE, Q_GROUP_ROLLBACK_TO,
+    Q_GROUP, Q_GROUP_RELEASE, Q_GROUP_ROLLBACK_TO, Q_DATA_VERSION,
     Q__COUNT
 };
 
@@ -53,14 +53,16 @@ struct jc_conn {
     /* lookups kept for one batch of the writer (see keep_slot) */
     int in_batch;
     uint64_t epoch;
+    int64_t data_version; /* PRAGMA data_version at the last batch's start */
     struct kept *kept_cat, *kept_area, *kept_dept;
 };
 
 /* ---- lookups kept for one batch -----------------------------------------------
  * Within one batch of the writer (one transaction, its write lock held) the
  * categories, areas and departments change only through this file's
- * functions, which bump c->epoch (store_sqlite_touch), as do the start of a
- * batch and every rollback; a kept answer counts while its epoch is current.
+ * functions, which bump c->epoch (store_sqlite_touch), as do every rollback
+ * and the start of a batch after another connection committed (PRAGMA
+ * data_version); a kept answer counts while its epoch is current.
  * Outside a batch (and on readers' connections) nothing is kept.  A report
  * looks up its category and area, a dispatch its departments: read from a
  * small table here, not through SQLite, each costs ~0.1 us instead of ~0.7. */
@@ -456,6 +458,7 @@ static int tx(jc_conn *w, int idx) {
         [Q_SAVEPOINT] = "SAVEPOINT job", [Q_RELEASE] = "RELEASE job",
         [Q_ROLLBACK_TO] = "ROLLBACK TO job", [Q_GROUP] = "SAVEPOINT grp",
         [Q_GROUP_RELEASE] = "RELEASE grp", [Q_GROUP_ROLLBACK_TO] = "ROLLBACK TO grp",
+        [Q_DATA_VERSION] = "PRAGMA data_version",
     };
     sqlite3_stmt *s = prep(w, idx, sql[idx]);
     if (!s) return SQLITE_ERROR;
@@ -498,7 +501,15 @@ static void run_batch(jc_store *st, jc_write_job *batch, uint64_t n) {
     jc_conn *w = st->w;
     int began = tx(w, Q_BEGIN) == SQLITE_OK;
     w->in_batch = began;
-    w->epoch++; /* another process may have written since the last batch */
+    if (began) {
+        /* what another connection committed since the last batch makes the
+         * kept lookups stale */
+        sqlite3_stmt *dv = prep(w, Q_DATA_VERSION, "PRAGMA data_version");
+        int64_t v = dv && sqlite3_step(dv) == SQLITE_ROW ? sqlite3_column_int64(dv, 0) : -1;
+        if (dv) sqlite3_reset(dv);
+        if (v < 0 || v != w->data_version) w->epoch++;
+        w->data_version = v;
+    }
     uint64_t failed = 0, group_failed = 0, reruns = 0;
     jc_write_job *group = NULL; /* the first job of the open group */
     for (jc_write_job *j = batch; j; j = j->next) {
@@ -537,9 +548,9 @@ static void run_batch(jc_store *st, jc_write_job *batch, uint64_t n) {
     }
     if (group) tx(w, Q_GROUP_RELEASE);
     w->in_batch = 0;
-    w->epoch++;
     if (began && tx(w, Q_COMMIT) != SQLITE_OK) {
         tx(w, Q_ROLLBACK);
+        w->epoch++;
         for (jc_write_job *j = batch; j; j = j->next)
             if (j->result == JC_OK) j->result = JC_ERR_DB;
     }
@@ -1406,20 +1417,25 @@ jc_err store_audit_append(jc_conn *w, jc_audit *e) {
     audit_compute_hash(e, e->hash);
     s = prep(w, Q_AUDIT_INSERT, "INSERT INTO audit(" AUDIT_COLS ") VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
     if (!s) return JC_ERR_DB;
+    /* e outlives the step: its texts are bound without a copy */
+#define BIND_STR(i, v) sqlite3_bind_text(s, i, v, -1, SQLITE_STATIC)
+#define BIND_OPT(i, v) ((v) && *(v) ? BIND_STR(i, v) : sqlite3_bind_null(s, i))
     sqlite3_bind_int64(s, 1, e->seq);
     sq_bind_i64_opt(s, 2, e->case_id);
     sqlite3_bind_int64(s, 3, e->at_ms);
     sq_bind_i64_opt(s, 4, e->actor_id);
-    sq_bind_text_empty(s, 5, e->actor);
-    sq_bind_text_empty(s, 6, e->role);
-    sq_bind_text_empty(s, 7, e->action);
-    sq_bind_text_opt(s, 8, e->from_state);
-    sq_bind_text_opt(s, 9, e->to_state);
-    sq_bind_text_opt(s, 10, e->reason);
-    sq_bind_text_empty(s, 11, e->payload_hash);
-    sq_bind_text_opt(s, 12, e->state_hash);
-    sq_bind_text_empty(s, 13, e->prev_hash);
-    sq_bind_text_empty(s, 14, e->hash);
+    BIND_STR(5, e->actor);
+    BIND_STR(6, e->role);
+    BIND_STR(7, e->action);
+    BIND_OPT(8, e->from_state);
+    BIND_OPT(9, e->to_state);
+    BIND_OPT(10, e->reason);
+    BIND_STR(11, e->payload_hash);
+    BIND_OPT(12, e->state_hash);
+    BIND_STR(13, e->prev_hash);
+    BIND_STR(14, e->hash);
+#undef BIND_STR
+#undef BIND_OPT
     return sq_step_done(w->db, s, "sqlite", "audit insert");
 }
 

@@ -19,7 +19,9 @@ sqlite3 *store_sqlite_db(jc_conn *c);
  * Owned by c; NULL on a prepare error (logged). */
 sqlite3_stmt *store_sqlite_prepare(jc_conn *c, const char *sql);
 /* Non-zero while c is the writer inside a batch: a number that changes at
- * the batch's start, at every rollback of a job and at store_sqlite_touch.
+ * a batch's start when another connection committed since the last one, at
+ * every rollback of a job and at store_sqlite_touch (a module that rolls
+ * back to a savepoint of its own calls it too).
  * What a module read from tables only it and the catalogue functions write
  * may be kept while the number stays the same. */
 uint64_t store_sqlite_epoch(jc_conn *c);
