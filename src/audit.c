@@ -7,6 +7,7 @@
 #include "store.h"
 
 #include <inttypes.h>
+#include <pthread.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -130,6 +131,15 @@ void audit_payload_hash(const void *p, size_t n, char out[65]) {
     unsigned char d[HASH_LEN];
     crypto_generichash(d, sizeof d, p, n, NULL, 0);
     jc_hex(d, sizeof d, out);
+}
+
+static char empty_hash[65];
+static void hash_empty(void) { audit_payload_hash("", 0, empty_hash); }
+
+const char *audit_empty_payload_hash(void) {
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, hash_empty);
+    return empty_hash;
 }
 
 /* ---- verification ---------------------------------------------------------- */

@@ -30,6 +30,8 @@ void audit_compute_hash(const jc_audit *e, char out[65]);
 void audit_case_hash(const jc_case *k, char out[65]);
 /* Hash of an arbitrary payload (request body) as hex. */
 void audit_payload_hash(const void *p, size_t n, char out[65]);
+/* audit_payload_hash of no payload (computed once). */
+const char *audit_empty_payload_hash(void);
 
 typedef struct {
     int ok;

@@ -119,20 +119,30 @@ static void set_why(jc_case_err *why, const char *fmt, ...) {
     va_end(ap);
 }
 
+/* src into dst of n bytes, cut to fit, terminated (snprintf "%s" without
+ * the format machinery: four of these per audit entry). */
+static void put_str(char *dst, size_t n, const char *src) {
+    size_t len = strnlen(src, n - 1);
+    memcpy(dst, src, len);
+    dst[len] = 0;
+}
+
 static jc_err append(jc_conn *w, const jc_user *actor, const jc_case *k, const char *action,
                      const char *from, const char *reason, const char *payload_hash) {
-    jc_audit e = {0};
+    jc_audit e;
+    e.seq = 0;
     e.case_id = k->id;
     e.at_ms = k->updated_ms;
     e.actor_id = actor->id;
-    snprintf(e.actor, sizeof e.actor, "%s", actor->name);
-    snprintf(e.role, sizeof e.role, "%s", role_name(actor->role));
-    snprintf(e.action, sizeof e.action, "%s", action);
-    snprintf(e.from_state, sizeof e.from_state, "%s", from ? from : "");
-    snprintf(e.to_state, sizeof e.to_state, "%s", state_name(k->state));
+    put_str(e.actor, sizeof e.actor, actor->name);
+    put_str(e.role, sizeof e.role, role_name(actor->role));
+    put_str(e.action, sizeof e.action, action);
+    put_str(e.from_state, sizeof e.from_state, from ? from : "");
+    put_str(e.to_state, sizeof e.to_state, state_name(k->state));
     e.reason = (char *)(reason && *reason ? reason : NULL);
-    if (payload_hash && *payload_hash) snprintf(e.payload_hash, sizeof e.payload_hash, "%s", payload_hash);
-    else audit_payload_hash("", 0, e.payload_hash);
+    put_str(e.payload_hash, sizeof e.payload_hash,
+            payload_hash && *payload_hash ? payload_hash : audit_empty_payload_hash());
+    e.prev_hash[0] = e.hash[0] = 0;
     audit_case_hash(k, e.state_hash);
     return store_audit_append(w, &e);
 }
