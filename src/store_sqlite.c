@@ -14,6 +14,7 @@
  *  - Prepared statements are cached per connection, indexed by call site.
  */
 #include "store_sqlite.h"
+#include "walbuf.h"
 #include "audit.h"
 
 #include <errno.h>
@@ -180,6 +181,8 @@ static pthread_once_t config_once = PTHREAD_ONCE_INIT;
 static int journal_in_memory;
 static void config_sqlite(void) {
     journal_in_memory = sqlite3_config(SQLITE_CONFIG_STMTJRNL_SPILL, 8 << 20) == SQLITE_OK;
+    if (!getenv("JICENG_NO_WALBUF") && walbuf_register() != SQLITE_OK)
+        jc_log(JC_LOG_WARN, "sqlite: the WAL write buffer is not in place; each frame is written by itself");
 }
 
 static jc_err conn_open_path(const char *path, int readonly, jc_conn **out) {

@@ -1,0 +1,262 @@
+/*
+ * walbuf.c -- a VFS over SQLite's default one that gathers the WAL writes
+ * of a commit into one.
+ *
+ * SQLite writes each frame of the write-ahead log with two pwrite()s (its
+ * 24-byte header, then the page), so a commit of 18 pages costs 36 system
+ * calls.  Here a WAL file keeps contiguous writes in a buffer and writes them
+ * with one pwrite() per 124 KiB before anything could need them in the file:
+ *   - before SQLite publishes the commit to readers: it updates the
+ *     wal-index header with a memory barrier (xShmBarrier) between its two
+ *     copies, and readers only use a header whose copies agree; the barrier
+ *     flushes the buffers of the WAL files this thread wrote;
+ *   - before any read, sync, truncate, size query, file control or close of
+ *     the WAL file itself; when a write is not contiguous or the buffer is
+ *     full.
+ * Nothing is acknowledged before the syncer's fdatasync of the WAL, which
+ * comes after the commit, hence after the flush.  A flush that fails in the
+ * barrier cannot report an error (xShmBarrier returns nothing): the process
+ * stops, as on a failed fdatasync; a restart recovers from the WAL, where
+ * that commit is simply absent (and was never acknowledged).
+ */
+#include "jc.h"
+#include "walbuf.h"
+
+#include <sqlite3.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define BUF_MAX (1 << 20) /* flushed beyond this */
+
+typedef struct wb_file wb_file;
+struct wb_file {
+    sqlite3_file base;
+    sqlite3_file *real; /* the default VFS's file, right after this struct */
+    int is_wal;
+    unsigned char *buf;
+    size_t len, cap;
+    sqlite3_int64 off; /* file offset of buf[0] */
+    wb_file *next;     /* this thread's WAL files with bytes pending */
+    int listed;
+};
+
+static sqlite3_vfs *real_vfs;
+static __thread wb_file *pending; /* WAL files this thread has bytes buffered for */
+
+/* The default VFS writes at most 128 KiB - 1 per call (a larger write comes
+ * back short, as "disk full"): the buffer goes in pieces of 124 KiB. */
+#define PIECE (124 * 1024)
+
+static int flush(wb_file *f) {
+    int rc = SQLITE_OK;
+    for (size_t done = 0; done < f->len && rc == SQLITE_OK; done += PIECE) {
+        size_t n = f->len - done < PIECE ? f->len - done : PIECE;
+        rc = f->real->pMethods->xWrite(f->real, f->buf + done, (int)n, f->off + (sqlite3_int64)done);
+    }
+    f->len = 0;
+    return rc;
+}
+
+static void unlist(wb_file *f) {
+    if (!f->listed) return;
+    for (wb_file **p = &pending; *p; p = &(*p)->next)
+        if (*p == f) {
+            *p = f->next;
+            break;
+        }
+    f->listed = 0;
+}
+
+/* Flushes f (a WAL file) and takes it off the pending list. */
+static int settle(wb_file *f) {
+    if (!f->is_wal) return SQLITE_OK;
+    unlist(f);
+    return flush(f);
+}
+
+#define REAL(f) (((wb_file *)(f))->real)
+#define RM(f) (REAL(f)->pMethods)
+
+static int wb_close(sqlite3_file *file) {
+    wb_file *f = (wb_file *)file;
+    int rc = settle(f);
+    int rc2 = RM(f)->xClose(REAL(f));
+    free(f->buf);
+    f->buf = NULL;
+    return rc != SQLITE_OK ? rc : rc2;
+}
+
+static int wb_read(sqlite3_file *file, void *p, int n, sqlite3_int64 off) {
+    int rc = settle((wb_file *)file);
+    return rc != SQLITE_OK ? rc : RM(file)->xRead(REAL(file), p, n, off);
+}
+
+static int wb_write(sqlite3_file *file, const void *p, int n, sqlite3_int64 off) {
+    wb_file *f = (wb_file *)file;
+    if (!f->is_wal || n <= 0) return RM(f)->xWrite(REAL(f), p, n, off);
+    if (f->len && (off != f->off + (sqlite3_int64)f->len || f->len + (size_t)n > BUF_MAX)) {
+        int rc = flush(f);
+        if (rc != SQLITE_OK) return rc;
+    }
+    if ((size_t)n > BUF_MAX) return RM(f)->xWrite(REAL(f), p, n, off);
+    if (f->len + (size_t)n > f->cap) {
+        size_t cap = f->cap ? f->cap : 64 * 1024;
+        while (cap < f->len + (size_t)n) cap *= 2;
+        unsigned char *b = realloc(f->buf, cap);
+        if (!b) {
+            int rc = flush(f);
+            return rc != SQLITE_OK ? rc : RM(f)->xWrite(REAL(f), p, n, off);
+        }
+        f->buf = b;
+        f->cap = cap;
+    }
+    if (!f->len) f->off = off;
+    memcpy(f->buf + f->len, p, (size_t)n);
+    f->len += (size_t)n;
+    if (!f->listed) {
+        f->next = pending;
+        pending = f;
+        f->listed = 1;
+    }
+    return SQLITE_OK;
+}
+
+static int wb_truncate(sqlite3_file *file, sqlite3_int64 size) {
+    int rc = settle((wb_file *)file);
+    return rc != SQLITE_OK ? rc : RM(file)->xTruncate(REAL(file), size);
+}
+
+static int wb_sync(sqlite3_file *file, int flags) {
+    int rc = settle((wb_file *)file);
+    return rc != SQLITE_OK ? rc : RM(file)->xSync(REAL(file), flags);
+}
+
+static int wb_file_size(sqlite3_file *file, sqlite3_int64 *size) {
+    int rc = settle((wb_file *)file);
+    return rc != SQLITE_OK ? rc : RM(file)->xFileSize(REAL(file), size);
+}
+
+static int wb_lock(sqlite3_file *file, int l) { return RM(file)->xLock(REAL(file), l); }
+static int wb_unlock(sqlite3_file *file, int l) { return RM(file)->xUnlock(REAL(file), l); }
+static int wb_check_reserved(sqlite3_file *file, int *out) {
+    return RM(file)->xCheckReservedLock(REAL(file), out);
+}
+
+static int wb_file_control(sqlite3_file *file, int op, void *arg) {
+    int rc = settle((wb_file *)file);
+    return rc != SQLITE_OK ? rc : RM(file)->xFileControl(REAL(file), op, arg);
+}
+
+static int wb_sector_size(sqlite3_file *file) { return RM(file)->xSectorSize(REAL(file)); }
+static int wb_device_characteristics(sqlite3_file *file) {
+    return RM(file)->xDeviceCharacteristics(REAL(file));
+}
+
+static int wb_shm_map(sqlite3_file *file, int pg, int pgsz, int extend, void volatile **pp) {
+    return RM(file)->xShmMap(REAL(file), pg, pgsz, extend, pp);
+}
+static int wb_shm_lock(sqlite3_file *file, int offset, int n, int flags) {
+    return RM(file)->xShmLock(REAL(file), offset, n, flags);
+}
+
+static void wb_shm_barrier(sqlite3_file *file) {
+    while (pending) {
+        wb_file *f = pending;
+        pending = f->next;
+        f->listed = 0;
+        if (flush(f) != SQLITE_OK) {
+            /* the commit is about to be published without its frames */
+            jc_log(JC_LOG_ERROR, "sqlite: writing the WAL failed; stopping");
+            abort();
+        }
+    }
+    RM(file)->xShmBarrier(REAL(file));
+}
+
+static int wb_shm_unmap(sqlite3_file *file, int del) { return RM(file)->xShmUnmap(REAL(file), del); }
+
+static int wb_fetch(sqlite3_file *file, sqlite3_int64 off, int n, void **pp) {
+    int rc = settle((wb_file *)file);
+    return rc != SQLITE_OK ? rc : RM(file)->xFetch(REAL(file), off, n, pp);
+}
+static int wb_unfetch(sqlite3_file *file, sqlite3_int64 off, void *p) {
+    return RM(file)->xUnfetch(REAL(file), off, p);
+}
+
+static const sqlite3_io_methods wb_methods = {
+    3,           wb_close,      wb_read,         wb_write,      wb_truncate,    wb_sync,
+    wb_file_size, wb_lock,      wb_unlock,       wb_check_reserved, wb_file_control,
+    wb_sector_size, wb_device_characteristics, wb_shm_map, wb_shm_lock, wb_shm_barrier,
+    wb_shm_unmap, wb_fetch,     wb_unfetch,
+};
+
+static int wb_open(sqlite3_vfs *vfs, const char *name, sqlite3_file *file, int flags, int *out_flags) {
+    (void)vfs;
+    wb_file *f = (wb_file *)file;
+    memset(f, 0, sizeof *f);
+    f->real = (sqlite3_file *)(f + 1);
+    int rc = real_vfs->xOpen(real_vfs, name, f->real, flags, out_flags);
+    /* SQLite calls xClose when pMethods is set, even after a failed open */
+    if (f->real->pMethods) {
+        /* the default VFS's files have version 3 methods; a lower one could
+         * not take calls of the newer ones */
+        if (f->real->pMethods->iVersion < 3) {
+            f->real->pMethods->xClose(f->real);
+            return SQLITE_CANTOPEN;
+        }
+        f->base.pMethods = &wb_methods;
+    }
+    f->is_wal = (flags & SQLITE_OPEN_WAL) != 0;
+    return rc;
+}
+
+static int wb_delete(sqlite3_vfs *v, const char *n, int sync) { (void)v; return real_vfs->xDelete(real_vfs, n, sync); }
+static int wb_access(sqlite3_vfs *v, const char *n, int flags, int *out) {
+    (void)v;
+    return real_vfs->xAccess(real_vfs, n, flags, out);
+}
+static int wb_full_pathname(sqlite3_vfs *v, const char *n, int size, char *out) {
+    (void)v;
+    return real_vfs->xFullPathname(real_vfs, n, size, out);
+}
+static void *wb_dlopen(sqlite3_vfs *v, const char *n) { (void)v; return real_vfs->xDlOpen(real_vfs, n); }
+static void wb_dlerror(sqlite3_vfs *v, int n, char *msg) { (void)v; real_vfs->xDlError(real_vfs, n, msg); }
+static void (*wb_dlsym(sqlite3_vfs *v, void *h, const char *sym))(void) {
+    (void)v;
+    return real_vfs->xDlSym(real_vfs, h, sym);
+}
+static void wb_dlclose(sqlite3_vfs *v, void *h) { (void)v; real_vfs->xDlClose(real_vfs, h); }
+static int wb_randomness(sqlite3_vfs *v, int n, char *out) { (void)v; return real_vfs->xRandomness(real_vfs, n, out); }
+static int wb_sleep(sqlite3_vfs *v, int us) { (void)v; return real_vfs->xSleep(real_vfs, us); }
+static int wb_current_time(sqlite3_vfs *v, double *t) { (void)v; return real_vfs->xCurrentTime(real_vfs, t); }
+static int wb_last_error(sqlite3_vfs *v, int n, char *msg) { (void)v; return real_vfs->xGetLastError(real_vfs, n, msg); }
+static int wb_current_time64(sqlite3_vfs *v, sqlite3_int64 *t) {
+    (void)v;
+    return real_vfs->xCurrentTimeInt64(real_vfs, t);
+}
+
+static sqlite3_vfs wb_vfs = {
+    .iVersion = 2,
+    .zName = "jiceng-walbuf",
+    .xOpen = wb_open,
+    .xDelete = wb_delete,
+    .xAccess = wb_access,
+    .xFullPathname = wb_full_pathname,
+    .xDlOpen = wb_dlopen,
+    .xDlError = wb_dlerror,
+    .xDlSym = wb_dlsym,
+    .xDlClose = wb_dlclose,
+    .xRandomness = wb_randomness,
+    .xSleep = wb_sleep,
+    .xCurrentTime = wb_current_time,
+    .xGetLastError = wb_last_error,
+    .xCurrentTimeInt64 = wb_current_time64,
+};
+
+int walbuf_register(void) {
+    real_vfs = sqlite3_vfs_find(NULL);
+    if (!real_vfs || real_vfs->iVersion < 2) return SQLITE_ERROR;
+    wb_vfs.szOsFile = (int)sizeof(wb_file) + real_vfs->szOsFile;
+    wb_vfs.mxPathname = real_vfs->mxPathname;
+    return sqlite3_vfs_register(&wb_vfs, 1);
+}
