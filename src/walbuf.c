@@ -9,7 +9,8 @@
  *   - before SQLite publishes the commit to readers: it updates the
  *     wal-index header with a memory barrier (xShmBarrier) between its two
  *     copies, and readers only use a header whose copies agree; the barrier
- *     flushes the buffers of the WAL files this thread wrote;
+ *     flushes the buffers this thread filled (a reader's barrier finds none
+ *     of its own: one atomic load when no WAL file has bytes pending);
  *   - before any read, sync, truncate, size query, file control or close of
  *     the WAL file itself; when a write is not contiguous or the buffer is
  *     full.
@@ -22,6 +23,7 @@
 #include "jc.h"
 #include "walbuf.h"
 
+#include <pthread.h>
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,12 +38,19 @@ struct wb_file {
     unsigned char *buf;
     size_t len, cap;
     sqlite3_int64 off; /* file offset of buf[0] */
-    wb_file *next;     /* this thread's WAL files with bytes pending */
-    int listed;
+    /* the thread whose bytes buf holds (only it touches buf, len, off); a
+     * connection changes threads only between transactions, and a thread
+     * that takes it over with bytes still pending writes them first */
+    const void *owner;
+    wb_file *next; /* every open WAL file, under files_mu */
 };
 
 static sqlite3_vfs *real_vfs;
-static __thread wb_file *pending; /* WAL files this thread has bytes buffered for */
+static pthread_mutex_t files_mu = PTHREAD_MUTEX_INITIALIZER;
+static wb_file *wal_files;
+static int npending; /* WAL files with bytes pending (atomic): 0 spares the barrier the list */
+static __thread char self_tag;
+#define SELF ((const void *)&self_tag)
 
 /* The default VFS writes at most 128 KiB - 1 per call (a larger write comes
  * back short, as "disk full"): the buffer goes in pieces of 124 KiB. */
@@ -53,26 +62,13 @@ static int flush(wb_file *f) {
         size_t n = f->len - done < PIECE ? f->len - done : PIECE;
         rc = f->real->pMethods->xWrite(f->real, f->buf + done, (int)n, f->off + (sqlite3_int64)done);
     }
+    if (f->len) __atomic_sub_fetch(&npending, 1, __ATOMIC_RELEASE);
     f->len = 0;
     return rc;
 }
 
-static void unlist(wb_file *f) {
-    if (!f->listed) return;
-    for (wb_file **p = &pending; *p; p = &(*p)->next)
-        if (*p == f) {
-            *p = f->next;
-            break;
-        }
-    f->listed = 0;
-}
-
-/* Flushes f (a WAL file) and takes it off the pending list. */
-static int settle(wb_file *f) {
-    if (!f->is_wal) return SQLITE_OK;
-    unlist(f);
-    return flush(f);
-}
+/* Flushes f when it is a WAL file (by its own connection's thread). */
+static int settle(wb_file *f) { return f->is_wal ? flush(f) : SQLITE_OK; }
 
 #define REAL(f) (((wb_file *)(f))->real)
 #define RM(f) (REAL(f)->pMethods)
@@ -80,6 +76,15 @@ static int settle(wb_file *f) {
 static int wb_close(sqlite3_file *file) {
     wb_file *f = (wb_file *)file;
     int rc = settle(f);
+    if (f->is_wal) {
+        pthread_mutex_lock(&files_mu);
+        for (wb_file **p = &wal_files; *p; p = &(*p)->next)
+            if (*p == f) {
+                *p = f->next;
+                break;
+            }
+        pthread_mutex_unlock(&files_mu);
+    }
     int rc2 = RM(f)->xClose(REAL(f));
     free(f->buf);
     f->buf = NULL;
@@ -94,7 +99,8 @@ static int wb_read(sqlite3_file *file, void *p, int n, sqlite3_int64 off) {
 static int wb_write(sqlite3_file *file, const void *p, int n, sqlite3_int64 off) {
     wb_file *f = (wb_file *)file;
     if (!f->is_wal || n <= 0) return RM(f)->xWrite(REAL(f), p, n, off);
-    if (f->len && (off != f->off + (sqlite3_int64)f->len || f->len + (size_t)n > BUF_MAX)) {
+    if (f->len && (__atomic_load_n(&f->owner, __ATOMIC_ACQUIRE) != SELF ||
+                   off != f->off + (sqlite3_int64)f->len || f->len + (size_t)n > BUF_MAX)) {
         int rc = flush(f);
         if (rc != SQLITE_OK) return rc;
     }
@@ -110,14 +116,13 @@ static int wb_write(sqlite3_file *file, const void *p, int n, sqlite3_int64 off)
         f->buf = b;
         f->cap = cap;
     }
-    if (!f->len) f->off = off;
+    if (!f->len) {
+        f->off = off;
+        __atomic_store_n(&f->owner, SELF, __ATOMIC_RELEASE);
+        __atomic_add_fetch(&npending, 1, __ATOMIC_RELEASE);
+    }
     memcpy(f->buf + f->len, p, (size_t)n);
     f->len += (size_t)n;
-    if (!f->listed) {
-        f->next = pending;
-        pending = f;
-        f->listed = 1;
-    }
     return SQLITE_OK;
 }
 
@@ -160,15 +165,18 @@ static int wb_shm_lock(sqlite3_file *file, int offset, int n, int flags) {
 }
 
 static void wb_shm_barrier(sqlite3_file *file) {
-    while (pending) {
-        wb_file *f = pending;
-        pending = f->next;
-        f->listed = 0;
-        if (flush(f) != SQLITE_OK) {
-            /* the commit is about to be published without its frames */
-            jc_log(JC_LOG_ERROR, "sqlite: writing the WAL failed; stopping");
-            abort();
+    if (__atomic_load_n(&npending, __ATOMIC_ACQUIRE)) {
+        pthread_mutex_lock(&files_mu);
+        for (wb_file *f = wal_files; f; f = f->next) {
+            /* only this thread's bytes: another's buffer is its own business */
+            if (__atomic_load_n(&f->owner, __ATOMIC_ACQUIRE) != SELF || !f->len) continue;
+            if (flush(f) != SQLITE_OK) {
+                /* the commit is about to be published without its frames */
+                jc_log(JC_LOG_ERROR, "sqlite: writing the WAL failed; stopping");
+                abort();
+            }
         }
+        pthread_mutex_unlock(&files_mu);
     }
     RM(file)->xShmBarrier(REAL(file));
 }
@@ -206,7 +214,13 @@ static int wb_open(sqlite3_vfs *vfs, const char *name, sqlite3_file *file, int f
         }
         f->base.pMethods = &wb_methods;
     }
-    f->is_wal = (flags & SQLITE_OPEN_WAL) != 0;
+    f->is_wal = f->base.pMethods && (flags & SQLITE_OPEN_WAL) != 0;
+    if (f->is_wal) {
+        pthread_mutex_lock(&files_mu);
+        f->next = wal_files;
+        wal_files = f;
+        pthread_mutex_unlock(&files_mu);
+    }
     return rc;
 }
 

@@ -318,6 +318,52 @@ TEST(kept_lookups_see_another_process_write_between_batches) {
     close_store();
 }
 
+/* ---- walbuf: WAL bytes left by one thread ------------------------------------ */
+
+static sqlite3 *wdb;
+static void *spill_and_roll_back(void *arg) {
+    int *rc = arg;
+    /* a transaction larger than the cache spills pages to the WAL, then
+     * goes away: its frames may still sit in the buffer */
+    *rc = sqlite3_exec(wdb, "BEGIN; WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i+1 FROM n WHERE i<300)"
+                            " INSERT INTO w SELECT randomblob(3000) FROM n; ROLLBACK;", NULL, NULL, NULL);
+    return NULL;
+}
+
+TEST(wal_bytes_another_thread_left_never_hide_a_commit) {
+    ASSERT_OK(open_store()); /* registers the VFS */
+    char path[128];
+    snprintf(path, sizeof path, "%s/w.db", tdir);
+    ASSERT_EQ(sqlite3_open(path, &wdb), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(wdb, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA cache_size=8;"
+                                "CREATE TABLE w(b BLOB)", NULL, NULL, NULL), SQLITE_OK);
+    for (int round = 0; round < 20; round++) {
+        pthread_t t;
+        int rc = -1;
+        ASSERT_OK(pthread_create(&t, NULL, spill_and_roll_back, &rc));
+        pthread_join(t, NULL);
+        ASSERT_EQ(rc, SQLITE_OK);
+        /* this thread commits on the same connection; another reads it */
+        ASSERT_EQ(sqlite3_exec(wdb, "INSERT INTO w VALUES(randomblob(5000))", NULL, NULL, NULL), SQLITE_OK);
+        sqlite3 *r;
+        ASSERT_EQ(sqlite3_open_v2(path, &r, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+        sqlite3_stmt *q;
+        ASSERT_EQ(sqlite3_prepare_v2(r, "SELECT count(*), sum(length(b)) FROM w", -1, &q, NULL), SQLITE_OK);
+        ASSERT_EQ(sqlite3_step(q), SQLITE_ROW);
+        ASSERT_EQ(sqlite3_column_int(q, 0), round + 1);
+        ASSERT_EQ(sqlite3_column_int64(q, 1), 5000LL * (round + 1));
+        sqlite3_finalize(q);
+        ASSERT_EQ(sqlite3_prepare_v2(r, "PRAGMA integrity_check", -1, &q, NULL), SQLITE_OK);
+        ASSERT_EQ(sqlite3_step(q), SQLITE_ROW);
+        ASSERT_STR_EQ((const char *)sqlite3_column_text(q, 0), "ok");
+        sqlite3_finalize(q);
+        sqlite3_close(r);
+    }
+    sqlite3_close(wdb);
+    close_store();
+}
+
 T_MAIN(T(group_rolled_back_and_run_again_one_by_one), T(failure_without_writes_runs_nothing_again),
        T(jobs_that_may_not_run_again_keep_their_own_savepoint), T(kept_lookups_follow_the_batch_own_writes),
-       T(kept_lookups_forget_what_a_rollback_undid), T(kept_lookups_see_another_process_write_between_batches))
+       T(kept_lookups_forget_what_a_rollback_undid), T(kept_lookups_see_another_process_write_between_batches),
+       T(wal_bytes_another_thread_left_never_hide_a_commit))
