@@ -26,6 +26,7 @@
 static struct {
     sqlite3 *db;          /* the connection it was loaded from */
     int64_t generation;
+    uint64_t epoch;       /* store_sqlite_epoch when the generation was last read */
     int loaded;
     geo_index *grids;
     duty_list *list;
@@ -222,16 +223,16 @@ static jc_err load_dups(sqlite3 *db) {
     return JC_OK;
 }
 
-/* Makes sure the context matches the database behind w (checked once per
- * writer batch: bump_generation and rollbacks change the epoch). */
-static uint64_t ctx_epoch;
+/* Makes sure the context matches the database behind w (the generation is
+ * read again only when the writer's epoch moved: bump_generation, a rollback,
+ * another connection's commit). */
 static jc_err ctx_ensure(jc_conn *w) {
     sqlite3 *db = store_sqlite_db(w);
     uint64_t epoch = store_sqlite_epoch(w);
-    if (epoch && ctx.loaded && ctx.db == db && ctx_epoch == epoch) return JC_OK;
+    if (epoch && ctx.loaded && ctx.db == db && ctx.epoch == epoch) return JC_OK;
     int64_t gen = generation_of(w);
     if (ctx.loaded && ctx.db == db && ctx.generation == gen) {
-        ctx_epoch = epoch;
+        ctx.epoch = epoch;
         return JC_OK;
     }
     ctx_free();
@@ -244,7 +245,7 @@ static jc_err ctx_ensure(jc_conn *w) {
     ctx.db = db;
     ctx.generation = gen;
     ctx.loaded = 1;
-    ctx_epoch = epoch;
+    ctx.epoch = epoch;
     return JC_OK;
 }
 

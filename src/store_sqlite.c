@@ -199,13 +199,12 @@ static jc_err conn_open_path(const char *path, int readonly, jc_conn **out) {
     }
     sqlite3_busy_timeout(c->db, 10000);
     const char *pragmas = readonly ? "PRAGMA foreign_keys=ON;"
-                          : journal_in_memory
-                              ? "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
-                                "PRAGMA foreign_keys=ON; PRAGMA wal_autocheckpoint=4000;"
-                              : "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
-                                "PRAGMA foreign_keys=ON; PRAGMA wal_autocheckpoint=4000; PRAGMA temp_store=MEMORY;";
+                                   : "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
+                                     "PRAGMA foreign_keys=ON; PRAGMA wal_autocheckpoint=4000;";
     char *msg = NULL;
-    if (sqlite3_exec(c->db, pragmas, NULL, NULL, &msg) != SQLITE_OK) {
+    if (sqlite3_exec(c->db, pragmas, NULL, NULL, &msg) != SQLITE_OK ||
+        (!readonly && !journal_in_memory &&
+         sqlite3_exec(c->db, "PRAGMA temp_store=MEMORY;", NULL, NULL, &msg) != SQLITE_OK)) {
         jc_log(JC_LOG_ERROR, "sqlite: pragmas on %s: %s", path, msg ? msg : "?");
         sqlite3_free(msg);
         sqlite3_close(c->db);
