@@ -3,7 +3,7 @@
 // after a restart, duplicate merging, grid-worker assignment, the calendar.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, jiceng } from './lib.mjs';
+import { startServer, jiceng, filler } from './lib.mjs';
 
 let srv, T = {}, D = {};
 // Grids of the demo: community i (1-based) occupies [lon0 + ((i-1)%4)*0.006, +0.006] x
@@ -23,10 +23,7 @@ before(async () => {
 });
 after(async () => { await srv.cleanup(); });
 
-// Distinct filler text, so that unrelated test reports at one spot are not
-// taken for duplicates of each other (the duplicate test writes its own).
-const POOL = '东西南北上下左右前后山水木火土金日月星云风雨雪花草树鸟鱼车马路桥门窗灯';
-const filler = () => Array.from({ length: 24 }, () => POOL[Math.floor(Math.random() * POOL.length)]).join('');
+// Reports get filler text (lib.mjs) unless they give a body (the duplicate test writes its own).
 async function report(who, body) {
   if (body.body === undefined) body = { ...body, body: filler() };
   const r = await srv.api('POST', '/api/v1/cases', { token: T[who], body });

@@ -6,7 +6,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { startServer, jiceng } from './lib.mjs';
+import { startServer, jiceng, filler } from './lib.mjs';
 
 let srv, worker, resident;
 const sql = q => execFileSync('sqlite3', ['-cmd', '.timeout 10000', srv.db, q], { encoding: 'utf8' }).trim();
@@ -15,8 +15,6 @@ const metric = async name => {
   const line = text.split('\n').find(l => l.startsWith(name + ' '));
   return Number(line.split(' ')[1]);
 };
-const POOL = '东西南北上下左右前后山水木火土金日月星云风雨雪花草树鸟鱼车马路桥门窗灯';
-const filler = () => Array.from({ length: 24 }, () => POOL[Math.floor(Math.random() * POOL.length)]).join('');
 
 before(async () => {
   srv = await startServer();

@@ -12,6 +12,11 @@ export const BIN = process.env.JICENG_BIN || join(ROOT, 'build/jiceng');
 export const SHARED = process.env.JICENG_SHARED || join(ROOT, '../shared');
 export const DEMO_PASSWORD = 'jiceng-demo';
 
+// 24 random characters: distinct filler text, so that unrelated test reports at
+// one spot are not taken for duplicates of each other.
+const FILLER = '东西南北上下左右前后山水木火土金日月星云风雨雪花草树鸟鱼车马路桥门窗灯';
+export const filler = () => Array.from({ length: 24 }, () => FILLER[Math.floor(Math.random() * FILLER.length)]).join('');
+
 export function freePort() {
   return new Promise((res, rej) => {
     const s = net.createServer();

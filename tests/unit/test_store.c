@@ -22,6 +22,7 @@ typedef struct {
     int runs;
     int done;
     jc_err result;
+    int urgent; /* what a category job read */
 } tjob;
 
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
@@ -61,8 +62,8 @@ static void tjob_done(void *arg, jc_err e) {
     pthread_mutex_unlock(&mu);
 }
 
-/* Runs jobs as one batch (behind a job holding the writer); 0 when all
- * finished. */
+/* Runs jobs (tjob_run unless they name their own run) as one batch, behind
+ * a job holding the writer; 0 when all finished. */
 static int run_one_batch(tjob *jobs, int n) {
     tjob hold = {.job = {.run = hold_run, .done = tjob_done}};
     hold.job.arg = &hold;
@@ -72,7 +73,7 @@ static int run_one_batch(tjob *jobs, int n) {
     while (!holding) pthread_cond_wait(&cv, &mu);
     pthread_mutex_unlock(&mu);
     for (int i = 0; i < n; i++) {
-        jobs[i].job.run = tjob_run;
+        if (!jobs[i].job.run) jobs[i].job.run = tjob_run;
         jobs[i].job.done = tjob_done;
         jobs[i].job.arg = &jobs[i];
         if (store_submit(st, &jobs[i].job)) return -1;
@@ -232,14 +233,8 @@ TEST(kept_lookups_follow_the_batch_own_writes) {
 
 /* Job 1 reads the category (kept), makes it urgent and fails; job 2, in the
  * same batch, must read it as the rollback left it. */
-typedef struct {
-    jc_write_job job;
-    int urgent, done;
-    jc_err result;
-} catjob;
-
 static jc_err cat_fail_run(jc_conn *w, void *arg) {
-    catjob *c = arg;
+    tjob *c = arg;
     jc_err e = store_category_urgent(w, "9902", &c->urgent);
     if (e) return e;
     jc_category k = cat("9902", 1);
@@ -248,17 +243,8 @@ static jc_err cat_fail_run(jc_conn *w, void *arg) {
 }
 
 static jc_err cat_read_run(jc_conn *w, void *arg) {
-    catjob *c = arg;
+    tjob *c = arg;
     return store_category_urgent(w, "9902", &c->urgent);
-}
-
-static void catjob_done(void *arg, jc_err e) {
-    catjob *c = arg;
-    pthread_mutex_lock(&mu);
-    c->result = e;
-    c->done = 1;
-    pthread_cond_broadcast(&cv);
-    pthread_mutex_unlock(&mu);
 }
 
 static jc_err put_9902_run(jc_conn *w, void *arg) {
@@ -272,24 +258,9 @@ TEST(kept_lookups_forget_what_a_rollback_undid) {
     int v;
     ASSERT_OK(store_migrate(st, &v));
     ASSERT_OK(store_exec(st, put_9902_run, NULL));
-    tjob hold = {.job = {.run = hold_run, .done = tjob_done}};
-    hold.job.arg = &hold;
-    holding = released = 0;
-    ASSERT_OK(store_submit(st, &hold.job));
-    pthread_mutex_lock(&mu);
-    while (!holding) pthread_cond_wait(&cv, &mu);
-    pthread_mutex_unlock(&mu);
-    catjob a = {.job = {.run = cat_fail_run, .done = catjob_done}}, b = {.job = {.run = cat_read_run, .done = catjob_done}};
-    a.job.arg = &a;
-    b.job.arg = &b;
-    b.urgent = -1;
-    ASSERT_OK(store_submit(st, &a.job));
-    ASSERT_OK(store_submit(st, &b.job));
-    pthread_mutex_lock(&mu);
-    released = 1;
-    pthread_cond_broadcast(&cv);
-    while (!a.done || !b.done || !hold.done) pthread_cond_wait(&cv, &mu);
-    pthread_mutex_unlock(&mu);
+    tjob j[2] = {{.job.run = cat_fail_run}, {.job.run = cat_read_run, .urgent = -1}};
+    ASSERT_OK(run_one_batch(j, 2));
+    tjob a = j[0], b = j[1];
     ASSERT_EQ(a.result, JC_ERR_CONFLICT);
     ASSERT_EQ(a.urgent, 1); /* it saw its own write */
     ASSERT_EQ(b.result, JC_OK);
