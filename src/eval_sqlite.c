@@ -323,6 +323,79 @@ static void set_add(fact_set *fs, ev_kind kind, const char *key, int ind, double
     f->den = den;
 }
 
+/* The stored form of a fact set (eval_facts.facts): the byte FACTS_V2, then
+ * per fact its kind, indicator, a byte saying how num and den are written,
+ * the key's length and bytes, then num and den where they are not 0, 1 or
+ * -1 (8 bytes each).  ~160 bytes for a dispatched case, where the first
+ * form (the packed_fact array itself, still read) took 576. */
+#define FACTS_V2 0xFE
+#define FACTS_MAX_BYTES (1 + MAX_FACTS * (4 + sizeof ((packed_fact *)0)->key + 16))
+
+static unsigned value_code(double v) { return v == 0 ? 0 : v == 1 ? 1 : v == -1 ? 2 : 3; }
+
+static size_t facts_pack(const fact_set *fs, unsigned char *out) {
+    size_t n = 0;
+    out[n++] = FACTS_V2;
+    for (int i = 0; i < fs->n; i++) {
+        const packed_fact *f = &fs->f[i];
+        size_t kl = strnlen(f->key, sizeof f->key - 1);
+        unsigned cn = value_code(f->num), cd = value_code(f->den);
+        out[n++] = f->kind;
+        out[n++] = (unsigned char)f->ind;
+        out[n++] = (unsigned char)(cn | cd << 2);
+        out[n++] = (unsigned char)kl;
+        memcpy(out + n, f->key, kl);
+        n += kl;
+        if (cn == 3) memcpy(out + n, &f->num, 8), n += 8;
+        if (cd == 3) memcpy(out + n, &f->den, 8), n += 8;
+    }
+    return n;
+}
+
+static int value_read(unsigned code, const unsigned char *p, size_t len, size_t *at, double *v) {
+    static const double known[3] = {0, 1, -1};
+    if (code < 3) {
+        *v = known[code];
+        return 0;
+    }
+    if (*at + 8 > len) return -1;
+    memcpy(v, p + *at, 8);
+    *at += 8;
+    return 0;
+}
+
+/* fs from a stored blob of either form; -1 (fs empty) when it is not one. */
+static int facts_unpack(const unsigned char *p, size_t len, fact_set *fs) {
+    fs->n = 0;
+    if (!p || !len) return 0;
+    if (p[0] != FACTS_V2) {
+        if (len % sizeof(packed_fact) || len > sizeof fs->f) return -1;
+        memcpy(fs->f, p, len);
+        fs->n = (int)(len / sizeof(packed_fact));
+        return 0;
+    }
+    for (size_t at = 1; at < len;) {
+        if (fs->n == MAX_FACTS || at + 4 > len) goto bad;
+        packed_fact *f = &fs->f[fs->n];
+        memset(f, 0, sizeof *f);
+        f->kind = p[at];
+        f->ind = (int8_t)p[at + 1];
+        unsigned codes = p[at + 2];
+        size_t kl = p[at + 3];
+        at += 4;
+        if (kl >= sizeof f->key || at + kl > len) goto bad;
+        memcpy(f->key, p + at, kl);
+        at += kl;
+        if (value_read(codes & 3, p, len, &at, &f->num) || value_read(codes >> 2 & 3, p, len, &at, &f->den))
+            goto bad;
+        fs->n++;
+    }
+    return 0;
+bad:
+    fs->n = 0;
+    return -1;
+}
+
 static void set_emit(void *ctx, ev_kind kind, const char *key, ev_ind ind, int64_t case_id, double num,
                      double den) {
     (void)case_id;
@@ -438,12 +511,7 @@ static jc_err apply_case(eval_inc *inc, agg *a, int64_t case_id, const one_case 
     sqlite3_bind_int64(g, 1, case_id);
     if (sqlite3_step(g) == SQLITE_ROW) {
         sq_col_copy(g, 0, month, sizeof month);
-        int bytes = sqlite3_column_bytes(g, 1);
-        const void *blob = sqlite3_column_blob(g, 1);
-        if (blob && bytes % (int)sizeof(packed_fact) == 0 && bytes <= (int)sizeof old.f) {
-            memcpy(old.f, blob, (size_t)bytes);
-            old.n = bytes / (int)sizeof(packed_fact);
-        }
+        facts_unpack(sqlite3_column_blob(g, 1), (size_t)sqlite3_column_bytes(g, 1), &old);
     }
     sqlite3_reset(g);
     jc_err e;
@@ -472,11 +540,12 @@ static jc_err apply_case(eval_inc *inc, agg *a, int64_t case_id, const one_case 
             still = old.f[j].ind == o->fs.f[i].ind && !strcmp(old.f[j].key, o->fs.f[i].key);
         if (!still && (e = counter_add(inc, a, newmonth, &old.f[j], -1))) return e;
     }
+    static __thread unsigned char packed[FACTS_MAX_BYTES];
     sqlite3_stmt *pst = inc->q[Q_FACTS_PUT];
     sqlite3_reset(pst);
     sqlite3_bind_int64(pst, 1, case_id);
     sqlite3_bind_text(pst, 2, newmonth, -1, SQLITE_STATIC);
-    sqlite3_bind_blob(pst, 3, o->fs.f, o->fs.n * (int)sizeof(packed_fact), SQLITE_STATIC);
+    sqlite3_bind_blob(pst, 3, packed, (int)facts_pack(&o->fs, packed), SQLITE_STATIC);
     int rc = sqlite3_step(pst);
     sqlite3_reset(pst);
     return rc == SQLITE_DONE ? JC_OK : sq_fail(inc->db, "eval", "facts");
@@ -630,11 +699,12 @@ static void recompute_cb(const ev_case *k, void *arg) {
             r->err = JC_ERR_NOMEM;
             return;
         }
+    static __thread unsigned char packed[FACTS_MAX_BYTES];
     sqlite3_stmt *pst = r->inc->q[Q_FACTS_PUT];
     sqlite3_reset(pst);
     sqlite3_bind_int64(pst, 1, k->id);
     sqlite3_bind_text(pst, 2, r->month, -1, SQLITE_STATIC);
-    sqlite3_bind_blob(pst, 3, r->fs.f, r->fs.n * (int)sizeof(packed_fact), SQLITE_STATIC);
+    sqlite3_bind_blob(pst, 3, packed, (int)facts_pack(&r->fs, packed), SQLITE_STATIC);
     if (sqlite3_step(pst) != SQLITE_DONE) r->err = sq_fail(r->inc->db, "eval", "facts");
     sqlite3_reset(pst);
 }

@@ -412,6 +412,81 @@ TEST(batched_events_match_recomputation) {
     close_db();
 }
 
+/* The facts of a case as the first release stored them: an array of these
+ * 64-byte records.  to_first_form(blob) re-encodes a stored blob of the
+ * current form (FACTS_V2 byte, then per fact kind, indicator, value codes,
+ * key length, key, values not in {0, 1, -1}) into it. */
+typedef struct {
+    uint8_t kind;
+    int8_t ind;
+    char key[46];
+    double num, den;
+} first_form_fact;
+
+static int first_value(unsigned code, const unsigned char *p, size_t *at, double *v) {
+    if (code < 3) {
+        *v = code == 0 ? 0 : code == 1 ? 1 : -1;
+        return 0;
+    }
+    memcpy(v, p + *at, 8);
+    *at += 8;
+    return 0;
+}
+
+static void to_first_form(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
+    (void)argc;
+    const unsigned char *p = sqlite3_value_blob(argv[0]);
+    size_t len = (size_t)sqlite3_value_bytes(argv[0]);
+    static first_form_fact out[256];
+    int n = 0;
+    if (!p || !len || p[0] != 0xFE) return sqlite3_result_error(ctx, "not the current form", -1);
+    for (size_t at = 1; at < len && n < 256; n++) {
+        first_form_fact *f = &out[n];
+        memset(f, 0, sizeof *f);
+        f->kind = p[at];
+        f->ind = (int8_t)p[at + 1];
+        unsigned codes = p[at + 2];
+        size_t kl = p[at + 3];
+        at += 4;
+        memcpy(f->key, p + at, kl);
+        at += kl;
+        first_value(codes & 3, p, &at, &f->num);
+        first_value(codes >> 2 & 3, p, &at, &f->den);
+    }
+    sqlite3_result_blob(ctx, out, n * (int)sizeof *out, SQLITE_TRANSIENT);
+}
+
+static jc_err first_form_run(jc_conn *w, void *arg) {
+    (void)arg;
+    sqlite3 *db = store_sqlite_db(w);
+    if (sqlite3_create_function(db, "to_first_form", 1, SQLITE_UTF8, NULL, to_first_form, NULL, NULL))
+        return JC_ERR_DB;
+    return exec_sql(w, "UPDATE eval_facts SET facts = to_first_form(facts)");
+}
+
+/* Facts stored in the first form (before the compact one) are still read:
+ * events on such cases take the old facts out and the counters agree with
+ * a full computation (they would not if the old facts read as none). */
+TEST(facts_in_the_first_form_still_apply) {
+    ASSERT_OK(open_db());
+    inc_arg arg = {AS_OF, NULL};
+    ASSERT_OK(store_exec(st, recompute_run, &arg));
+    ASSERT(counters_agree(NULL));
+    ASSERT_OK(store_exec(st, first_form_run, NULL));
+    sqlite3_stmt *s;
+    ASSERT(sqlite3_prepare_v2(store_sqlite_db(rd), "SELECT count(*), sum(length(facts) % 64 = 0) FROM eval_facts",
+                              -1, &s, NULL) == SQLITE_OK);
+    ASSERT(sqlite3_step(s) == SQLITE_ROW);
+    ASSERT(sqlite3_column_int(s, 0) > 3);
+    ASSERT_EQ(sqlite3_column_int(s, 0), sqlite3_column_int(s, 1));
+    sqlite3_finalize(s);
+    ASSERT_OK(store_exec(st, inc_open_run, &arg));
+    ASSERT_OK(store_exec(st, batch_run, &arg));
+    ASSERT(counters_agree(NULL));
+    ASSERT_OK(store_exec(st, inc_close_run, &arg));
+    close_db();
+}
+
 /* Changing the settings recomputes the month's counters with them. */
 static jc_err settings_run(jc_conn *w, void *arg) {
     jc_err e = exec_sql(w, "INSERT OR REPLACE INTO eval_config(key, value) VALUES('w_basic', 0.2)");
@@ -488,5 +563,6 @@ TEST(xlsx_export_reads_back) {
 }
 
 T_MAIN(T(indicators_on_fixtures), T(small_sample_rank_grade_and_drill), T(incremental_counters_match_recomputation),
-       T(batched_events_match_recomputation), T(settings_change_recomputes_counters),
+       T(batched_events_match_recomputation), T(facts_in_the_first_form_still_apply),
+       T(settings_change_recomputes_counters),
        T(xlsx_export_reads_back))
