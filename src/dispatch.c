@@ -16,6 +16,7 @@
 #include "store_sqlite.h"
 
 #include <jansson.h>
+#include <pthread.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -432,41 +433,30 @@ static const char *located_of(const jc_case *k) {
  * the accept phase, stores the explanation.  JC_ERR_NOTFOUND: no entry. */
 static jc_err route_case(jc_conn *w, jc_case *k, int64_t now, jc_case_err *why) {
     const duty_entry *en = NULL;
-    jc_buf ex;
-    jc_buf_init(&ex, 8192);
-    jc_err e = duty_explain(ctx.list, k->category, k->area, &en, &ex);
+    /* the explanation is not stored: it follows from the list version, the
+     * category and the grid, and is written out on reading (route_explain) */
+    jc_err e = duty_match(ctx.list, k->category, k->area, &en);
     if (e == JC_ERR_NOTFOUND) {
         snprintf(why->message, sizeof why->message,
                  "no responsibility-list entry for category %s in %s: ownerless (无主)", k->category, k->area);
-        jc_err se = save_route(w, k, NULL, 0, located_of(k), ex.data ? ex.data : "no entry");
-        jc_buf_free(&ex);
+        jc_err se = save_route(w, k, NULL, 0, located_of(k), "");
         return se ? se : JC_ERR_NOTFOUND;
     }
-    if (e) {
-        jc_buf_free(&ex);
-        return e;
-    }
+    if (e) return e;
     jc_dept d;
     if ((e = store_dept_by_code(w, en->lead_dept, &d))) {
         snprintf(why->message, sizeof why->message, "the list names department %s, unknown now", en->lead_dept);
-        jc_buf_free(&ex);
         return e == JC_ERR_NOTFOUND ? JC_ERR_CONFLICT : e;
     }
     k->dept_id = d.id;
-    if ((e = close_owners(w, k->id, now, "reassigned")) || (e = open_owner(w, k->id, d.id, "lead", now))) {
-        jc_buf_free(&ex);
+    if ((e = close_owners(w, k->id, now, "reassigned")) || (e = open_owner(w, k->id, d.id, "lead", now)))
         return e;
-    }
     for (size_t i = 0; i < en->n_co; i++) {
         jc_dept cd;
-        if (store_dept_by_code(w, en->co_depts[i], &cd) == JC_OK && (e = open_owner(w, k->id, cd.id, "co", now))) {
-            jc_buf_free(&ex);
+        if (store_dept_by_code(w, en->co_depts[i], &cd) == JC_OK && (e = open_owner(w, k->id, cd.id, "co", now)))
             return e;
-        }
     }
-    e = save_route(w, k, en, 0, located_of(k), ex.data ? ex.data : "");
-    jc_buf_free(&ex);
-    return e;
+    return save_route(w, k, en, 0, located_of(k), "");
 }
 
 static jc_err manual_route(jc_conn *w, jc_case *k, int64_t dept_id, const jc_user *actor, int64_t now,
@@ -1031,10 +1021,67 @@ static json_t *rows_json(jc_conn *c, const char *sql, int64_t id) {
     return arr;
 }
 
+/* Lists by version, for explanations written out on reading: a route
+ * stores its list version, and a stored version never changes.  A few are
+ * kept, for all threads, under kept_mu. */
+static struct {
+    int version; /* 0: the slot is free */
+    duty_list *list;
+    uint64_t used;
+} kept_lists[4];
+static uint64_t kept_clock;
+static pthread_mutex_t kept_mu = PTHREAD_MUTEX_INITIALIZER;
+
+/* The list of version v (kept_mu held); NULL when it cannot be read. */
+static const duty_list *kept_list(jc_conn *c, int v) {
+    int slot = 0;
+    for (int i = 0; i < (int)JC_ARRAY_LEN(kept_lists); i++) {
+        if (kept_lists[i].version == v) {
+            kept_lists[i].used = ++kept_clock;
+            return kept_lists[i].list;
+        }
+        if (kept_lists[i].used < kept_lists[slot].used) slot = i;
+    }
+    duty_list *l = NULL;
+    sqlite3_stmt *s = store_sqlite_prepare(c, "SELECT csv FROM duty_lists WHERE version=?1");
+    if (!s) return NULL;
+    sqlite3_bind_int(s, 1, v);
+    jc_err e = sqlite3_step(s) == SQLITE_ROW
+                   ? duty_import_csv((const char *)sqlite3_column_text(s, 0), (size_t)sqlite3_column_bytes(s, 0),
+                                     NULL, &l, NULL)
+                   : duty_list_new(&l); /* version 0: no list was imported yet */
+    sqlite3_reset(s);
+    if (e) return NULL;
+    duty_list_free(kept_lists[slot].list);
+    kept_lists[slot].version = v;
+    kept_lists[slot].list = l;
+    kept_lists[slot].used = ++kept_clock;
+    return l;
+}
+
+/* Writes the explanation of an automatic route (stored empty: it follows
+ * from the list version, the category and the grid) into its view r. */
+static void route_explain(jc_conn *c, json_t *r) {
+    const char *ex = json_string_value(json_object_get(r, "explanation"));
+    if (!ex || *ex || json_integer_value(json_object_get(r, "manual"))) return;
+    const char *cat = json_string_value(json_object_get(r, "category"));
+    const char *grid = json_string_value(json_object_get(r, "grid"));
+    jc_buf b;
+    jc_buf_init(&b, 1024);
+    pthread_mutex_lock(&kept_mu);
+    const duty_list *l = kept_list(c, (int)json_integer_value(json_object_get(r, "list_version")));
+    const duty_entry *en;
+    jc_err e = l && cat && grid ? duty_explain(l, cat, grid, &en, &b) : JC_ERR_INVALID;
+    pthread_mutex_unlock(&kept_mu);
+    if ((e == JC_OK || e == JC_ERR_NOTFOUND) && b.data)
+        json_object_set_new(r, "explanation", json_string(b.data));
+    jc_buf_free(&b);
+}
+
 jc_err dispatch_case_json(jc_conn *c, int64_t id, json_t *o) {
     static const char route_sql[] =
-        "SELECT list_version, entry_id, scope, lead_dept, co_depts, legal_basis, grid, located, manual,"
-        " explanation, routed_at FROM case_route WHERE case_id=?1";
+        "SELECT list_version, entry_id, category, scope, lead_dept, co_depts, legal_basis, grid, located,"
+        " manual, explanation, routed_at FROM case_route WHERE case_id=?1";
     static const char phase_sql[] =
         "SELECT p.phase, p.dept_id, d.name AS dept, p.user_id, p.start_at, p.deadline_at, p.provisional,"
         " p.end_at, p.end_reason, p.paused_ms, p.reminded_at, p.overdue_at, p.level"
@@ -1055,7 +1102,9 @@ jc_err dispatch_case_json(jc_conn *c, int64_t id, json_t *o) {
         "SELECT case_id, original_id, score, distance_m, auto, at FROM duplicates"
         " WHERE case_id=?1 OR original_id=?1 ORDER BY case_id";
     json_t *route = rows_json(c, route_sql, id);
-    json_object_set_new(o, "route", json_array_size(route) ? json_incref(json_array_get(route, 0)) : json_null());
+    json_t *r0 = json_array_get(route, 0);
+    if (r0) route_explain(c, r0);
+    json_object_set_new(o, "route", r0 ? json_incref(r0) : json_null());
     json_decref(route);
     json_object_set_new(o, "phases", rows_json(c, phase_sql, id));
     json_object_set_new(o, "owners", rows_json(c, owner_sql, id));

@@ -65,7 +65,11 @@ test('registration routes by the most specific entry and explains why', async ()
   assert.equal(full.route.co_depts, 'wuye');
   assert.match(full.route.legal_basis, /生活垃圾管理条例/);
   assert.equal(full.route.list_version, 1);
-  assert.match(full.route.explanation, /110101001/);
+  // the explanation is written out from the list version on reading
+  assert.match(full.route.explanation, /街道 street 110101001: entry S-0104-110101001 applies/);
+  assert.match(full.route.explanation, /区 district 110101: entry D-0104 is overridden by S-0104-110101001/);
+  assert.match(full.route.explanation, /主办 lead: chengguan; 协办 co-handling: wuye/);
+  assert.match(full.route.explanation, /依据 legal basis: .*生活垃圾管理条例/);
   assert.equal(full.owners.length, 2);
   assert.deepEqual(full.owners.map(o => o.role).sort(), ['co', 'lead']);
   assert.equal(full.phases.length, 1);
@@ -110,6 +114,9 @@ test('the list is versioned; a bad import changes nothing', async () => {
   assert.match(r.json.error.message, /row \d+.*nosuchdept/);
   assert.equal((await srv.api('GET', '/api/v1/duties')).json.version, 1);
   assert.equal((await srv.api('POST', '/api/v1/duties/import', { token: T.resident1, body: csv })).status, 403);
+  // a case routed by version 1 goes on explaining itself by version 1
+  const old = await report('resident1', { title: '机动车占用人行道', category: '1201', ...pointIn(3, 4) });
+  await act(old.id, 'register', 'dispatcher');
   // version 2 moves 1201 (illegal parking) to the police
   const v2 = csv.replace('D-1201,1201,110101,jiaotong,gongan', 'D-1201,1201,110101,gongan,jiaotong');
   const ok = await srv.api('POST', '/api/v1/duties/import?note=parking%20to%20police', { token: T.dispatcher, body: v2 });
@@ -118,7 +125,12 @@ test('the list is versioned; a bad import changes nothing', async () => {
   const c = await report('resident1', { title: '违停', category: '1201', ...pointIn(1, 1) });
   const d = await act(c.id, 'register', 'dispatcher');
   assert.equal(d.dept_id, D.gongan);
-  assert.equal((await get(c.id)).route.list_version, 2);
+  const route2 = (await get(c.id)).route;
+  assert.equal(route2.list_version, 2);
+  assert.match(route2.explanation, /主办 lead: gongan; 协办 co-handling: jiaotong/);
+  const route1 = (await get(old.id)).route;
+  assert.equal(route1.list_version, 1);
+  assert.match(route1.explanation, /主办 lead: jiaotong; 协办 co-handling: gongan/);
   const versions = (await srv.api('GET', '/api/v1/duties/versions')).json.versions;
   assert.deepEqual(versions.map(v => [v.version, v.active]), [[2, true], [1, false]]);
 });
