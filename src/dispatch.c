@@ -412,7 +412,8 @@ static jc_err save_route(jc_conn *w, const jc_case *k, const duty_entry *en, int
         sqlite3_bind_text(s, 5, en->scope, -1, SQLITE_TRANSIENT);
         sqlite3_bind_text(s, 6, en->lead_dept, -1, SQLITE_TRANSIENT);
         sqlite3_bind_text(s, 7, co, -1, SQLITE_TRANSIENT);
-        sqlite3_bind_text(s, 8, en->legal_basis ? en->legal_basis : "", -1, SQLITE_TRANSIENT);
+        /* the legal basis, as the explanation, is written out on reading */
+        sqlite3_bind_text(s, 8, "", 0, SQLITE_STATIC);
     }
     sqlite3_bind_text(s, 4, k->category, -1, SQLITE_TRANSIENT);
     sqlite3_bind_text(s, 9, k->area, -1, SQLITE_TRANSIENT);
@@ -1059,8 +1060,9 @@ static const duty_list *kept_list(jc_conn *c, int v) {
     return l;
 }
 
-/* Writes the explanation of an automatic route (stored empty: it follows
- * from the list version, the category and the grid) into its view r. */
+/* Writes the explanation and the legal basis of an automatic route (stored
+ * empty: they follow from the list version, the category and the grid)
+ * into its view r. */
 static void route_explain(jc_conn *c, json_t *r) {
     const char *ex = json_string_value(json_object_get(r, "explanation"));
     if (!ex || *ex || json_integer_value(json_object_get(r, "manual"))) return;
@@ -1070,8 +1072,10 @@ static void route_explain(jc_conn *c, json_t *r) {
     jc_buf_init(&b, 1024);
     pthread_mutex_lock(&kept_mu);
     const duty_list *l = kept_list(c, (int)json_integer_value(json_object_get(r, "list_version")));
-    const duty_entry *en;
+    const duty_entry *en = NULL;
     jc_err e = l && cat && grid ? duty_explain(l, cat, grid, &en, &b) : JC_ERR_INVALID;
+    if (e == JC_OK && en && en->legal_basis)
+        json_object_set_new(r, "legal_basis", json_string(en->legal_basis));
     pthread_mutex_unlock(&kept_mu);
     if ((e == JC_OK || e == JC_ERR_NOTFOUND) && b.data)
         json_object_set_new(r, "explanation", json_string(b.data));
