@@ -103,5 +103,8 @@ size_t jc_i64_dec(int64_t v, char out[20]);
 size_t jc_fixed7(double x, char out[24]);
 /* Lower-case hex of n bytes into out (2n+1 bytes). */
 void jc_hex(const unsigned char *p, size_t n, char *out);
+/* The n bytes written by jc_hex as the string hex (exactly 2n lower-case
+ * hex digits) into out; -1 when hex is anything else. */
+int jc_unhex(const char *hex, unsigned char *out, size_t n);
 
 #endif

@@ -345,6 +345,17 @@ jc_err jc_parse_i64(const char *s, int64_t *out) {
     return JC_OK;
 }
 
+int jc_unhex(const char *hex, unsigned char *out, size_t n) {
+    for (size_t i = 0; i < 2 * n; i++) {
+        char c = hex[i];
+        int v = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+        if (v < 0) return -1; /* also the terminator of a shorter string */
+        if (i & 1) out[i / 2] = (unsigned char)(out[i / 2] << 4 | v);
+        else out[i / 2] = (unsigned char)v;
+    }
+    return hex[2 * n] ? -1 : 0;
+}
+
 void jc_hex(const unsigned char *p, size_t n, char *out) {
     static const char hx[] = "0123456789abcdef";
     for (size_t i = 0; i < n; i++) {

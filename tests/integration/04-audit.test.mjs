@@ -90,6 +90,31 @@ test('an altered case row is named', () => {
   assert.match(ghost.stdout, /no audit entries/);
 });
 
+test('hashes are stored as 32 bytes; rows holding them as hex text (written before) still verify', () => {
+  // the empty payload of system entries as a zero-length value, every other hash as its bytes
+  const kinds = sql(base, "SELECT DISTINCT typeof(hash) || length(hash) || ' ' || typeof(prev_hash) || length(prev_hash) FROM audit").trim();
+  assert.equal(kinds, 'blob32 blob32');
+  assert.ok(+sql(base, "SELECT count(*) FROM audit WHERE length(payload_hash) = 0").trim() >= 3, 'register entries have no payload');
+  assert.ok(+sql(base, "SELECT count(*) FROM audit WHERE length(payload_hash) = 32").trim() >= 3, 'reports have one');
+  const head = jiceng(['audit', 'head', '--db', base]).stdout;
+  // rows 1-4 rewritten as the first release stored them: lower-case hex, the empty payload's hash spelled out
+  const empty = '0e5751c026e543b2e8ab2eb06099daa1d1e5df47778f7787faab45cdf12fe3a8';
+  const asText = c => `${c} = CASE WHEN length(${c}) = 0 THEN '${empty}' ELSE lower(hex(${c})) END`;
+  const old = `UPDATE audit SET ${['payload_hash', 'state_hash', 'prev_hash', 'hash'].map(asText).join(', ')} WHERE seq <= 4`;
+  const mixed = tampered('mixed', old);
+  assert.equal(mixed.status, 0, mixed.stdout);
+  assert.equal(jiceng(['audit', 'head', '--db', `${srv.dir}/mixed.db`]).stdout, head);
+  assert.equal(sql(`${srv.dir}/mixed.db`, "SELECT typeof(hash) FROM audit WHERE seq = 2").trim(), 'text');
+  // a hex row is checked as strictly: one digit changed in a stored hash fails
+  const bad = tampered('mixedbad', `${old}; UPDATE audit SET state_hash = substr(state_hash, 1, 63) || CASE WHEN substr(state_hash, 64) = '0' THEN '1' ELSE '0' END WHERE seq = 3`);
+  assert.equal(bad.status, 1);
+  assert.match(bad.stdout, /seq 3\b/);
+  // bytes of another length are no hash
+  const short = tampered('short', "UPDATE audit SET prev_hash = substr(prev_hash, 1, 31) WHERE seq = 4");
+  assert.equal(short.status, 1);
+  assert.match(short.stdout, /seq 4\b/);
+});
+
 test('verify is a usage error without --db', () => {
   assert.equal(jiceng(['audit', 'verify']).status, 2);
   assert.equal(jiceng(['audit', 'frob', '--db', base]).status, 2);
