@@ -450,7 +450,10 @@ static jc_err route_case(jc_conn *w, jc_case *k, int64_t now, jc_case_err *why) 
         return e == JC_ERR_NOTFOUND ? JC_ERR_CONFLICT : e;
     }
     k->dept_id = d.id;
-    if ((e = close_owners(w, k->id, now, "reassigned")) || (e = open_owner(w, k->id, d.id, "lead", now)))
+    /* a report not stored yet (k->unsaved: registered in its own request)
+     * has no owners to close */
+    if ((!k->unsaved && (e = close_owners(w, k->id, now, "reassigned"))) ||
+        (e = open_owner(w, k->id, d.id, "lead", now)))
         return e;
     for (size_t i = 0; i < en->n_co; i++) {
         jc_dept cd;

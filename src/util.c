@@ -346,14 +346,17 @@ jc_err jc_parse_i64(const char *s, int64_t *out) {
 }
 
 int jc_unhex(const char *hex, unsigned char *out, size_t n) {
-    for (size_t i = 0; i < 2 * n; i++) {
-        char c = hex[i];
-        int v = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-        if (v < 0) return -1; /* also the terminator of a shorter string */
-        if (i & 1) out[i / 2] = (unsigned char)(out[i / 2] << 4 | v);
-        else out[i / 2] = (unsigned char)v;
+    /* digit values + 1, 0 for anything else (the terminator included) */
+    static const unsigned char v[256] = {
+        ['0'] = 1, ['1'] = 2, ['2'] = 3, ['3'] = 4, ['4'] = 5, ['5'] = 6, ['6'] = 7, ['7'] = 8,
+        ['8'] = 9, ['9'] = 10, ['a'] = 11, ['b'] = 12, ['c'] = 13, ['d'] = 14, ['e'] = 15, ['f'] = 16};
+    const unsigned char *h = (const unsigned char *)hex;
+    for (size_t i = 0; i < n; i++) {
+        unsigned hi = v[h[2 * i]], lo;
+        if (!hi || !(lo = v[h[2 * i + 1]])) return -1;
+        out[i] = (unsigned char)((hi - 1) << 4 | (lo - 1));
     }
-    return hex[2 * n] ? -1 : 0;
+    return h[2 * n] ? -1 : 0;
 }
 
 void jc_hex(const unsigned char *p, size_t n, char *out) {

@@ -169,4 +169,26 @@ TEST(fixed7_is_printf) {
     ASSERT_EQ(jc_fixed7(NAN, got), 0);
 }
 
-T_MAIN(T(fixed7_is_printf), T(time_formats_and_case_numbers), T(every_string_escape_reads_back), T(optional_fields_masking_and_reals), T(a_full_buffer_is_an_error))
+/* jc_unhex reads back what jc_hex writes (how audit hashes are stored) and
+ * nothing else: upper case, odd digits, a short or long string. */
+TEST(unhex_reads_back_hex_only) {
+    unsigned char b[32], back[32];
+    char hex[65];
+    srand(11);
+    for (int i = 0; i < 1000; i++) {
+        for (size_t j = 0; j < sizeof b; j++) b[j] = (unsigned char)rand();
+        jc_hex(b, sizeof b, hex);
+        ASSERT_EQ(jc_unhex(hex, back, sizeof back), 0);
+        ASSERT(!memcmp(b, back, sizeof b));
+    }
+    memcpy(hex, "0e5751c026e543b2e8ab2eb06099daa1d1e5df47778f7787faab45cdf12fe3a8", 65);
+    ASSERT_EQ(jc_unhex(hex, back, 32), 0);
+    ASSERT(back[0] == 0x0e && back[31] == 0xa8);
+    const char *bad[] = {"0E5751c026e543b2e8ab2eb06099daa1d1e5df47778f7787faab45cdf12fe3a8",
+                         "0e5751c026e543b2e8ab2eb06099daa1d1e5df47778f7787faab45cdf12fe3a",
+                         "0e5751c026e543b2e8ab2eb06099daa1d1e5df47778f7787faab45cdf12fe3a80",
+                         "0e5751c026e543b2e8ab2eb06099daa1d1e5df47778f7787faab45cdf12fe3g8", ""};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) ASSERT_EQ(jc_unhex(bad[i], back, 32), -1);
+}
+
+T_MAIN(T(fixed7_is_printf), T(unhex_reads_back_hex_only), T(time_formats_and_case_numbers), T(every_string_escape_reads_back), T(optional_fields_masking_and_reals), T(a_full_buffer_is_an_error))
