@@ -180,6 +180,8 @@ static int wal_trace(void *ctx, sqlite3 *db, const char *name, int frames) {
 static pthread_once_t config_once = PTHREAD_ONCE_INIT;
 static int journal_in_memory;
 static void config_sqlite(void) {
+    /* no memory statistics (nothing reads them): each of SQLite's mallocs
+     * would otherwise take a global mutex */
     sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
     journal_in_memory = sqlite3_config(SQLITE_CONFIG_STMTJRNL_SPILL, 8 << 20) == SQLITE_OK;
     if (!getenv("JICENG_NO_WALBUF") && walbuf_register() != SQLITE_OK)
@@ -199,7 +201,6 @@ static jc_err conn_open_path(const char *path, int readonly, jc_conn **out) {
         return JC_ERR_IO;
     }
     sqlite3_busy_timeout(c->db, 10000);
-    if (!readonly && getenv("XLA")) sqlite3_db_config(c->db, SQLITE_DBCONFIG_LOOKASIDE, NULL, atoi(getenv("XLA")), 4000);
     const char *pragmas = readonly ? "PRAGMA foreign_keys=ON;"
                                    : "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
                                      "PRAGMA foreign_keys=ON; PRAGMA wal_autocheckpoint=4000;";
