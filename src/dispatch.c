@@ -16,8 +16,8 @@
 #include "store_sqlite.h"
 
 #include <jansson.h>
-#include <pthread.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -430,8 +430,9 @@ static const char *located_of(const jc_case *k) {
     return "area given by the reporter";
 }
 
-/* Routes k by the active list: sets dept_id, opens owners (lead + co) and
- * the accept phase, stores the explanation.  JC_ERR_NOTFOUND: no entry. */
+/* Routes k by the active list: sets dept_id, opens owners (lead + co),
+ * stores the route (list version, entry, grid; its explanation is written
+ * out on reading).  JC_ERR_NOTFOUND: no entry. */
 static jc_err route_case(jc_conn *w, jc_case *k, int64_t now, jc_case_err *why) {
     const duty_entry *en = NULL;
     /* the explanation is not stored: it follows from the list version, the
@@ -584,7 +585,7 @@ jc_err dispatch_prepare(jc_conn *w, const jc_user *actor, jc_case *k, int a, jc_
         } else {
             k->flags |= CASE_F_OWNERLESS;
             jc_case_err ig;
-            e = route_case(w, k, now, &ig); /* stores the "no entry" explanation */
+            e = route_case(w, k, now, &ig); /* stores the route that found no entry */
             if (e && e != JC_ERR_NOTFOUND) return e;
         }
         return JC_OK;
