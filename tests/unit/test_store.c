@@ -4,7 +4,9 @@
  * jobs run again one by one; jobs that may not run again keep a savepoint of
  * their own.  A first job holds the writer until the others are queued, so
  * they form one batch.  The catalogue lookups kept for one batch follow the
- * batch's own writes, its rollbacks and other processes' writes.
+ * batch's own writes, its rollbacks and other processes' writes.  WAL bytes
+ * one thread left never hide another's commit.  Dispatch migration 3
+ * rebuilds case_phase without its IN check, keeping the rows.
  */
 #include "store.h"
 #include "store_sqlite.h"
@@ -334,7 +336,73 @@ TEST(wal_bytes_another_thread_left_never_hide_a_commit) {
     close_store();
 }
 
-T_MAIN(T(group_rolled_back_and_run_again_one_by_one), T(failure_without_writes_runs_nothing_again),
+/* ---- dispatch migration 3: case_phase's CHECK without IN ----------------------- */
+
+static int sql_int(sqlite3 *db, const char *q) {
+    sqlite3_stmt *s;
+    int v = -1;
+    if (sqlite3_prepare_v2(db, q, -1, &s, NULL) != SQLITE_OK) return -2;
+    if (sqlite3_step(s) == SQLITE_ROW) v = sqlite3_column_int(s, 0);
+    sqlite3_finalize(s);
+    return v;
+}
+
+/* A database whose case_phase is as dispatch migration 2 left it (CHECK
+ * phase IN (...), rows in it) takes migration 3: the rows stay, the new
+ * CHECK still refuses an unknown phase, and an insert no longer builds a
+ * temporary index (OpenEphemeral in its program). */
+TEST(case_phase_rebuilt_without_an_in_check) {
+    ASSERT_OK(open_store());
+    int v;
+    ASSERT_OK(store_migrate(st, &v));
+    store_close(st);
+    char path[128];
+    snprintf(path, sizeof path, "%s/t.db", tdir);
+    sqlite3 *db;
+    ASSERT_EQ(sqlite3_open(path, &db), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(db,
+                           "DROP TABLE case_phase;"
+                           "CREATE TABLE case_phase(id INTEGER PRIMARY KEY, case_id INTEGER NOT NULL,"
+                           "  phase TEXT NOT NULL CHECK(phase IN('accept','handle','verify')), dept_id INTEGER,"
+                           "  user_id INTEGER, start_at INTEGER NOT NULL, deadline_at INTEGER,"
+                           "  provisional INTEGER NOT NULL DEFAULT 0, end_at INTEGER, end_reason TEXT,"
+                           "  paused_at INTEGER, paused_ms INTEGER NOT NULL DEFAULT 0, reminded_at INTEGER,"
+                           "  overdue_at INTEGER, level INTEGER NOT NULL DEFAULT 0, next_at INTEGER);"
+                           "CREATE INDEX case_phase_case ON case_phase(case_id);"
+                           "CREATE INDEX case_phase_next ON case_phase(next_at) WHERE next_at IS NOT NULL;"
+                           "INSERT INTO case_phase(id, case_id, phase, start_at, next_at) VALUES"
+                           "  (7, 1, 'accept', 10, 20), (9, 1, 'handle', 30, NULL);"
+                           "UPDATE meta SET value='2' WHERE key='schema.dispatch';",
+                           NULL, NULL, NULL),
+              SQLITE_OK);
+    ASSERT(sql_int(db, "SELECT count(*) FROM sqlite_master WHERE sql LIKE '%phase IN(%'") == 1);
+    sqlite3_close(db);
+    ASSERT_OK(store_open(path, &st));
+    ASSERT_OK(store_migrate(st, &v));
+    ASSERT_EQ(sqlite3_open(path, &db), SQLITE_OK);
+    ASSERT_EQ(sql_int(db, "SELECT value FROM meta WHERE key='schema.dispatch'"), 3);
+    ASSERT_EQ(sql_int(db, "SELECT count(*) FROM sqlite_master WHERE sql LIKE '%phase IN(%'"), 0);
+    ASSERT_EQ(sql_int(db, "SELECT sum(id) FROM case_phase WHERE case_id=1"), 16);
+    ASSERT_EQ(sql_int(db, "SELECT id FROM case_phase WHERE next_at IS NOT NULL"), 7);
+    ASSERT_EQ(sql_int(db, "SELECT count(*) FROM sqlite_master WHERE tbl_name='case_phase' AND type='index'"), 2);
+    ASSERT(sqlite3_exec(db, "INSERT INTO case_phase(case_id, phase, start_at) VALUES(2, 'bogus', 1)", NULL, NULL,
+                        NULL) == SQLITE_CONSTRAINT);
+    ASSERT_EQ(sqlite3_exec(db, "INSERT INTO case_phase(case_id, phase, start_at) VALUES(2, 'verify', 1)", NULL, NULL,
+                           NULL),
+              SQLITE_OK);
+    sqlite3_stmt *s;
+    ASSERT_EQ(sqlite3_prepare_v2(db, "EXPLAIN INSERT INTO case_phase(case_id, phase, start_at) VALUES(3, 'accept', 1)",
+                                 -1, &s, NULL),
+              SQLITE_OK);
+    int ephemeral = 0;
+    while (sqlite3_step(s) == SQLITE_ROW) ephemeral += !strcmp((const char *)sqlite3_column_text(s, 1), "OpenEphemeral");
+    sqlite3_finalize(s);
+    ASSERT_EQ(ephemeral, 0);
+    sqlite3_close(db);
+    close_store();
+}
+
+T_MAIN(T(case_phase_rebuilt_without_an_in_check), T(group_rolled_back_and_run_again_one_by_one), T(failure_without_writes_runs_nothing_again),
        T(jobs_that_may_not_run_again_keep_their_own_savepoint), T(kept_lookups_follow_the_batch_own_writes),
        T(kept_lookups_forget_what_a_rollback_undid), T(kept_lookups_see_another_process_write_between_batches),
        T(wal_bytes_another_thread_left_never_hide_a_commit))
