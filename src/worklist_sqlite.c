@@ -51,6 +51,15 @@ static const char *const worklist_migrations[] = {
     "  as_of INTEGER NOT NULL, PRIMARY KEY(area, field, as_of)) WITHOUT ROWID;"
     "CREATE TABLE worklist_config(key TEXT PRIMARY KEY, value REAL NOT NULL, updated_by TEXT,"
     "  updated_at INTEGER);",
+    /* 2: base_counts with its key columns first: Debian's SQLite 3.40.1
+     * reports "NULL value in base_counts.value" for every row of a WITHOUT
+     * ROWID table whose NOT NULL column precedes a key column, so PRAGMA
+     * integrity_check failed on a healthy database */
+    "CREATE TABLE base_counts_v2(area TEXT NOT NULL, field TEXT NOT NULL, as_of INTEGER NOT NULL,"
+    "  value REAL NOT NULL, PRIMARY KEY(area, field, as_of)) WITHOUT ROWID;"
+    "INSERT INTO base_counts_v2(area, field, as_of, value) SELECT area, field, as_of, value FROM base_counts;"
+    "DROP TABLE base_counts;"
+    "ALTER TABLE base_counts_v2 RENAME TO base_counts;",
 };
 
 const jc_schema schema_worklist = {"worklist", worklist_migrations,

@@ -40,6 +40,11 @@ test('an untouched database verifies, head is printed', () => {
   assert.match(h.stdout, /^\d+ [0-9a-f]{64}/);
 });
 
+test("SQLite's own integrity_check passes on the database (every table, base counts included)", () => {
+  assert.ok(+sql(base, 'SELECT count(*) FROM base_counts').trim() > 0, 'the demo has base counts');
+  assert.equal(sql(base, 'PRAGMA integrity_check').trim(), 'ok');
+});
+
 test('an altered audit row is named', () => {
   const v = tampered('reason', "UPDATE audit SET reason='nothing happened' WHERE seq=(SELECT min(seq) FROM audit WHERE action='register')");
   assert.equal(v.status, 1);
