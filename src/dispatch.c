@@ -399,6 +399,7 @@ static jc_err save_route(jc_conn *w, const jc_case *k, const duty_entry *en, int
         " explanation=excluded.explanation, routed_at=excluded.routed_at";
     sqlite3_stmt *s = store_sqlite_prepare(w, sql);
     if (!s) return JC_ERR_DB;
+    /* bound without copies: everything outlives the step below */
     char co[DUTY_MAX_CO * (DUTY_MAX_CODE + 1) + 1] = "";
     if (en)
         for (size_t i = 0; i < en->n_co; i++) {
@@ -408,18 +409,18 @@ static jc_err save_route(jc_conn *w, const jc_case *k, const duty_entry *en, int
     sqlite3_bind_int64(s, 1, k->id);
     sqlite3_bind_int(s, 2, ctx.list_version);
     if (en) {
-        sqlite3_bind_text(s, 3, en->id, -1, SQLITE_TRANSIENT);
-        sqlite3_bind_text(s, 5, en->scope, -1, SQLITE_TRANSIENT);
-        sqlite3_bind_text(s, 6, en->lead_dept, -1, SQLITE_TRANSIENT);
-        sqlite3_bind_text(s, 7, co, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(s, 3, en->id, -1, SQLITE_STATIC);
+        sqlite3_bind_text(s, 5, en->scope, -1, SQLITE_STATIC);
+        sqlite3_bind_text(s, 6, en->lead_dept, -1, SQLITE_STATIC);
+        sqlite3_bind_text(s, 7, co, -1, SQLITE_STATIC);
         /* the legal basis, as the explanation, is written out on reading */
         sqlite3_bind_text(s, 8, "", 0, SQLITE_STATIC);
     }
-    sqlite3_bind_text(s, 4, k->category, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(s, 9, k->area, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(s, 4, k->category, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 9, k->area, -1, SQLITE_STATIC);
     sqlite3_bind_text(s, 10, located, -1, SQLITE_STATIC);
     sqlite3_bind_int(s, 11, manual);
-    sqlite3_bind_text(s, 12, explanation, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(s, 12, explanation, -1, SQLITE_STATIC);
     sqlite3_bind_int64(s, 13, jc_now_ms());
     return sqlite3_step(s) == SQLITE_DONE ? JC_OK : JC_ERR_DB;
 }

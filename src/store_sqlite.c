@@ -1194,13 +1194,24 @@ static void read_case(sqlite3_stmt *s, jc_case *k) {
 }
 
 /* Binds the mutable and immutable fields in CASE_COLS order from column 2. */
+/* k's texts are bound without a copy: the callers step at once, and prep
+ * clears the bindings before the statement runs again. */
+static void bind_static(sqlite3_stmt *s, int i, const char *v) {
+    sqlite3_bind_text(s, i, v ? v : "", -1, SQLITE_STATIC);
+}
+
+static void bind_static_opt(sqlite3_stmt *s, int i, const char *v) {
+    if (v && *v) sqlite3_bind_text(s, i, v, -1, SQLITE_STATIC);
+    else sqlite3_bind_null(s, i);
+}
+
 static void bind_case(sqlite3_stmt *s, const jc_case *k) {
-    sq_bind_text_empty(s, 1, k->title);
-    sq_bind_text_empty(s, 2, k->body);
-    sq_bind_text_empty(s, 3, k->category);
-    sq_bind_text_empty(s, 4, k->source);
-    sq_bind_text_empty(s, 5, state_name(k->state));
-    sq_bind_text_empty(s, 6, k->area);
+    bind_static(s, 1, k->title);
+    bind_static(s, 2, k->body);
+    bind_static(s, 3, k->category);
+    bind_static(s, 4, k->source);
+    bind_static(s, 5, state_name(k->state));
+    bind_static(s, 6, k->area);
     if (k->has_point) {
         sqlite3_bind_double(s, 7, k->lon);
         sqlite3_bind_double(s, 8, k->lat);
@@ -1208,17 +1219,17 @@ static void bind_case(sqlite3_stmt *s, const jc_case *k) {
         sqlite3_bind_null(s, 7);
         sqlite3_bind_null(s, 8);
     }
-    sq_bind_text_opt(s, 9, k->address);
+    bind_static_opt(s, 9, k->address);
     sq_bind_i64_opt(s, 10, k->reporter_id);
-    sq_bind_text_opt(s, 11, k->phone);
+    bind_static_opt(s, 11, k->phone);
     sq_bind_i64_opt(s, 12, k->dept_id);
     sqlite3_bind_int(s, 13, k->priority);
     sq_bind_i64_opt(s, 14, k->deadline_ms);
-    sq_bind_text_opt(s, 15, k->held_from < ST__COUNT ? state_name(k->held_from) : NULL);
+    bind_static_opt(s, 15, k->held_from < ST__COUNT ? state_name(k->held_from) : NULL);
     sq_bind_i64_opt(s, 16, k->merged_into);
     sqlite3_bind_int(s, 17, k->escalation);
-    sq_bind_text_opt(s, 18, k->rating);
-    sq_bind_text_opt(s, 19, k->extra);
+    bind_static_opt(s, 18, k->rating);
+    bind_static_opt(s, 19, k->extra);
     sqlite3_bind_int64(s, 20, k->created_ms);
     sqlite3_bind_int64(s, 21, k->updated_ms);
     sqlite3_bind_int64(s, 22, k->version);
