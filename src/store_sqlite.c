@@ -1193,9 +1193,9 @@ static void read_case(sqlite3_stmt *s, jc_case *k) {
     k->assignee_id = sqlite3_column_int64(s, 24);
 }
 
-/* Binds the mutable and immutable fields in CASE_COLS order from column 2. */
-/* k's texts are bound without a copy: the callers step at once, and prep
- * clears the bindings before the statement runs again. */
+/* Texts bound without a copy (v or "", or NULL for an absent or empty v):
+ * for values that outlive the step that follows at once; prep clears the
+ * bindings before a statement runs again. */
 static void bind_static(sqlite3_stmt *s, int i, const char *v) {
     sqlite3_bind_text(s, i, v ? v : "", -1, SQLITE_STATIC);
 }
@@ -1205,6 +1205,7 @@ static void bind_static_opt(sqlite3_stmt *s, int i, const char *v) {
     else sqlite3_bind_null(s, i);
 }
 
+/* Binds the mutable and immutable fields in CASE_COLS order from column 2. */
 static void bind_case(sqlite3_stmt *s, const jc_case *k) {
     bind_static(s, 1, k->title);
     bind_static(s, 2, k->body);
@@ -1431,14 +1432,14 @@ static void read_audit(sqlite3_stmt *s, jc_audit *e) {
     col_hash(s, 13, e->hash);
 }
 
-/* Binds the hex hash h as its 32 bytes (the empty-payload hash as a
- * zero-length value); anything else as the text it is. */
-static void bind_hash(sqlite3_stmt *s, int i, const char *h) {
-    unsigned char b[32];
+/* Binds the hex hash h as its 32 bytes, decoded into b (which must outlive
+ * the step), the empty-payload hash as a zero-length value; anything else as
+ * the text it is. */
+static void bind_hash(sqlite3_stmt *s, int i, const char *h, unsigned char b[32]) {
     if (!strcmp(h, audit_empty_payload_hash())) {
         sqlite3_bind_zeroblob(s, i, 0);
-    } else if (jc_unhex(h, b, sizeof b) == 0) {
-        sqlite3_bind_blob(s, i, b, sizeof b, SQLITE_TRANSIENT);
+    } else if (jc_unhex(h, b, 32) == 0) {
+        sqlite3_bind_blob(s, i, b, 32, SQLITE_STATIC);
     } else {
         sqlite3_bind_text(s, i, h, -1, SQLITE_STATIC);
     }
@@ -1475,11 +1476,12 @@ jc_err store_audit_append(jc_conn *w, jc_audit *e) {
     BIND_OPT(8, e->from_state);
     BIND_OPT(9, e->to_state);
     BIND_OPT(10, e->reason);
-    bind_hash(s, 11, e->payload_hash);
-    if (e->state_hash[0]) bind_hash(s, 12, e->state_hash);
+    unsigned char hb[4][32];
+    bind_hash(s, 11, e->payload_hash, hb[0]);
+    if (e->state_hash[0]) bind_hash(s, 12, e->state_hash, hb[1]);
     else sqlite3_bind_null(s, 12);
-    bind_hash(s, 13, e->prev_hash);
-    bind_hash(s, 14, e->hash);
+    bind_hash(s, 13, e->prev_hash, hb[2]);
+    bind_hash(s, 14, e->hash, hb[3]);
 #undef BIND_STR
 #undef BIND_OPT
     return sq_step_done(w->db, s, "sqlite", "audit insert");
