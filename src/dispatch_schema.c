@@ -3,7 +3,11 @@
  *
  *  duty_lists      each imported/edited version of the responsibility list
  *                  (权责清单) as CSV; exactly one is active.
- *  case_route      the latest routing decision of a case and why.
+ *  case_route      the latest routing decision of a case and why (an
+ *                  automatic route stores its list version, entry and grid;
+ *                  explanation and legal_basis are empty and written out on
+ *                  reading; rows of earlier builds and manual routes hold
+ *                  their text).
  *  case_owner      ownership intervals: which department owned (lead) or
  *                  co-handled a case from when to when and how it ended
  *                  (evaluation scores a unit only for what it owned).
