@@ -500,6 +500,19 @@ static jc_err counter_add(eval_inc *inc, agg *a, const char *month, const packed
     }
 }
 
+/* Stores the facts of case_id (packed) for month. */
+static jc_err facts_put(eval_inc *inc, int64_t case_id, const char *month, const fact_set *fs) {
+    static __thread unsigned char packed[FACTS_MAX_BYTES];
+    sqlite3_stmt *pst = inc->q[Q_FACTS_PUT];
+    sqlite3_reset(pst);
+    sqlite3_bind_int64(pst, 1, case_id);
+    sqlite3_bind_text(pst, 2, month, -1, SQLITE_STATIC);
+    sqlite3_bind_blob(pst, 3, packed, (int)facts_pack(fs, packed), SQLITE_STATIC);
+    int rc = sqlite3_step(pst);
+    sqlite3_reset(pst);
+    return rc == SQLITE_DONE ? JC_OK : sq_fail(inc->db, "eval", "facts");
+}
+
 /* Applies the facts of one case (o: as found by a scan, o->found = 0 when
  * the case is gone) against its stored facts. */
 static jc_err apply_case(eval_inc *inc, agg *a, int64_t case_id, const one_case *o) {
@@ -540,15 +553,7 @@ static jc_err apply_case(eval_inc *inc, agg *a, int64_t case_id, const one_case 
             still = old.f[j].ind == o->fs.f[i].ind && !strcmp(old.f[j].key, o->fs.f[i].key);
         if (!still && (e = counter_add(inc, a, newmonth, &old.f[j], -1))) return e;
     }
-    static __thread unsigned char packed[FACTS_MAX_BYTES];
-    sqlite3_stmt *pst = inc->q[Q_FACTS_PUT];
-    sqlite3_reset(pst);
-    sqlite3_bind_int64(pst, 1, case_id);
-    sqlite3_bind_text(pst, 2, newmonth, -1, SQLITE_STATIC);
-    sqlite3_bind_blob(pst, 3, packed, (int)facts_pack(&o->fs, packed), SQLITE_STATIC);
-    int rc = sqlite3_step(pst);
-    sqlite3_reset(pst);
-    return rc == SQLITE_DONE ? JC_OK : sq_fail(inc->db, "eval", "facts");
+    return facts_put(inc, case_id, newmonth, &o->fs);
 }
 
 jc_err eval_inc_event(eval_inc *inc, int64_t case_id, int64_t now_ms) {
@@ -699,14 +704,8 @@ static void recompute_cb(const ev_case *k, void *arg) {
             r->err = JC_ERR_NOMEM;
             return;
         }
-    static __thread unsigned char packed[FACTS_MAX_BYTES];
-    sqlite3_stmt *pst = r->inc->q[Q_FACTS_PUT];
-    sqlite3_reset(pst);
-    sqlite3_bind_int64(pst, 1, k->id);
-    sqlite3_bind_text(pst, 2, r->month, -1, SQLITE_STATIC);
-    sqlite3_bind_blob(pst, 3, packed, (int)facts_pack(&r->fs, packed), SQLITE_STATIC);
-    if (sqlite3_step(pst) != SQLITE_DONE) r->err = sq_fail(r->inc->db, "eval", "facts");
-    sqlite3_reset(pst);
+    jc_err e = facts_put(r->inc, k->id, r->month, &r->fs);
+    if (e) r->err = e;
 }
 
 jc_err eval_recompute_month(jc_conn *w, const char *month, int64_t as_of) {
