@@ -363,7 +363,7 @@ static jc_err run_case_create(jc_conn *w, jc_deferred *d) {
     jc_err e = case_create(w, &d->user, k, d->payload_hash, &why);
     if (e) {
         snprintf(d->message, sizeof d->message, "%s", why.message);
-        return e;
+        return case_intake_done(w, k, e);
     }
     /* k is the row (case_create hands back a merge on creation) */
     if (patrol && k->state == ST_REPORTED) {
@@ -372,12 +372,13 @@ static jc_err run_case_create(jc_conn *w, jc_deferred *d) {
         jc_case now_k;
         if ((e = case_register_reported(w, k, &now_k, &why))) {
             snprintf(d->message, sizeof d->message, "%s", why.message);
-            return e;
+            return case_intake_done(w, k, e);
         }
         case_clear(k);
         *k = now_k;
     }
-    if (k->unsaved && (e = store_case_insert(w, k))) return e; /* nothing chained stored it */
+    if (k->unsaved) e = store_case_insert(w, k); /* nothing chained stored it */
+    if ((e = case_intake_done(w, k, e))) return e;
     d->status = 201;
     return JC_OK;
 }

@@ -60,10 +60,19 @@ int case_role_may(jc_role r, jc_action a);
  * stored (state merged when it was auto-merged into a nearby open case).
  * With k->unsaved set on entry (a report registered in the same job), the
  * row is not inserted but its id reserved, k->unsaved staying set, unless it
- * was merged: the registration's chained store inserts it.
+ * was merged: the registration's chained store inserts it.  The audit
+ * entries of such a chain are gathered into one (see case_intake_done),
+ * which the caller must call at the end of the job.
  * JC_ERR_INVALID when the category or area is unknown. */
 jc_err case_create(jc_conn *w, const jc_user *actor, jc_case *k, const char *payload_hash,
                    jc_case_err *why) JC_MUST_CHECK;
+
+/* Ends the job of a report registered in its own request (k->unsaved on
+ * case_create): with result JC_OK, appends the one audit entry of the
+ * chain ("report", from creation to k's state, the steps in its reason),
+ * k being the row as stored; otherwise only forgets the gathered steps.
+ * Returns result, or the append's error.  A no-op for other jobs. */
+jc_err case_intake_done(jc_conn *w, const jc_case *k, jc_err result) JC_MUST_CHECK;
 
 /* Performs action a on case id.  On success *out holds the case after the
  * action (caller case_clear()s it).  JC_ERR_NOTFOUND (unknown or invisible

@@ -292,8 +292,13 @@ test("a grid worker's patrol finding is registered and dispatched at once", asyn
   assert.equal(c.source, 'patrol');
   assert.equal(c.dept_id, D.zhujian);
   const full = await get(c.id);
-  assert.deepEqual(full.timeline.map(e => e.action), ['report', 'register', 'dispatch']);
-  assert.equal(full.timeline[1].actor, 'intake');
+  // one audit entry for the request: the report, its registration and the
+  // chained dispatch, each step named with its actor in the reason
+  assert.equal(full.timeline.length, 1, JSON.stringify(full.timeline));
+  const [e] = full.timeline;
+  assert.deepEqual([e.action, e.actor, e.from, e.to], ['report', 'worker1', '', 'dispatched']);
+  assert.match(e.reason, /register \(intake\): registered on intake; dispatch \(dispatch\): .*automatic dispatch/);
+  assert.equal(full.trace.verified, true);
   // a resident's report still waits for the dispatcher
   const r = await report('resident1', { title: '井盖缺失', category: '0201', ...pointIn(2, 2) });
   assert.equal(r.state, 'reported');
