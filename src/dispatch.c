@@ -250,6 +250,109 @@ static jc_err ctx_ensure(jc_conn *w) {
     return JC_OK;
 }
 
+/* ---- the escalation timer ------------------------------------------------------
+ * When an open phase is next due (its 80 % reminder, its deadline, each
+ * further escalation level) is case_phase.next_at.  The ticker finds the due
+ * ones in a min-heap of (next_at, phase id) kept in memory: an index on
+ * next_at, whose keys scatter with the deadlines, cost every dispatch ~2 us
+ * and a page of its own per batch.  The heap is read from the table at the
+ * first tick (so after a restart overdue phases are found again) and again
+ * whenever the table may hold what the heap was not told
+ * (store_sqlite_outside: another connection's commit, a failed commit).
+ * Every write of next_at on the writer pushes (next_at, id); an entry whose
+ * write was rolled back, or that a later write superseded, is stale, and
+ * the ticker skips it after reading the row (next_at differs, or the phase
+ * ended).  Writer thread only. */
+typedef struct {
+    int64_t at, id;
+} timer_ent;
+
+static struct {
+    timer_ent *h;
+    size_t n, cap;
+    int loaded;
+    sqlite3 *db;
+    uint64_t outside;
+} tmr;
+
+static int tmr_less(const timer_ent *a, const timer_ent *b) {
+    return a->at < b->at || (a->at == b->at && a->id < b->id);
+}
+
+static void tmr_down(size_t i) {
+    for (;;) {
+        size_t l = 2 * i + 1, m = i;
+        if (l < tmr.n && tmr_less(&tmr.h[l], &tmr.h[m])) m = l;
+        if (l + 1 < tmr.n && tmr_less(&tmr.h[l + 1], &tmr.h[m])) m = l + 1;
+        if (m == i) return;
+        timer_ent t = tmr.h[i];
+        tmr.h[i] = tmr.h[m];
+        tmr.h[m] = t;
+        i = m;
+    }
+}
+
+/* Adds (at, id); out of memory, the heap is read again at the next tick. */
+static void tmr_push(int64_t at, int64_t id) {
+    if (!tmr.loaded) return; /* the load reads it from the table */
+    if (tmr.n == tmr.cap) {
+        size_t cap = tmr.cap ? 2 * tmr.cap : 1024;
+        timer_ent *h = realloc(tmr.h, cap * sizeof *h);
+        if (!h) {
+            tmr.loaded = 0;
+            return;
+        }
+        tmr.h = h, tmr.cap = cap;
+    }
+    size_t i = tmr.n++;
+    tmr.h[i] = (timer_ent){at, id};
+    while (i && tmr_less(&tmr.h[i], &tmr.h[(i - 1) / 2])) {
+        timer_ent t = tmr.h[i];
+        tmr.h[i] = tmr.h[(i - 1) / 2];
+        tmr.h[(i - 1) / 2] = t;
+        i = (i - 1) / 2;
+    }
+}
+
+static timer_ent tmr_pop(void) {
+    timer_ent top = tmr.h[0];
+    tmr.h[0] = tmr.h[--tmr.n];
+    tmr_down(0);
+    return top;
+}
+
+/* Reads the heap from the table (a scan of case_phase: at the first tick
+ * and after the rare events store_sqlite_outside counts). */
+static jc_err tmr_load(jc_conn *w) {
+    tmr.loaded = 0;
+    tmr.n = 0;
+    sqlite3_stmt *s = store_sqlite_prepare(
+        w, "SELECT next_at, id FROM case_phase WHERE next_at IS NOT NULL AND end_at IS NULL");
+    if (!s) return JC_ERR_DB;
+    tmr.loaded = 1; /* so that tmr_push adds */
+    int rc;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW && tmr.loaded)
+        tmr_push(sqlite3_column_int64(s, 0), sqlite3_column_int64(s, 1));
+    sqlite3_reset(s);
+    if (rc != SQLITE_DONE || !tmr.loaded) {
+        tmr.loaded = 0;
+        return rc == SQLITE_DONE ? JC_ERR_NOMEM : JC_ERR_DB;
+    }
+    tmr.db = store_sqlite_db(w);
+    tmr.outside = store_sqlite_outside(w);
+    return JC_OK;
+}
+
+/* Pushes what an UPDATE ... RETURNING id, next_at of phases returns. */
+static jc_err tmr_push_returned(sqlite3_stmt *s) {
+    int rc;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+        if (sqlite3_column_type(s, 1) != SQLITE_NULL)
+            tmr_push(sqlite3_column_int64(s, 1), sqlite3_column_int64(s, 0));
+    sqlite3_reset(s);
+    return rc == SQLITE_DONE ? JC_OK : JC_ERR_DB;
+}
+
 /* ---- phases and owners ------------------------------------------------------- */
 
 static const char *const phase_names[] = {"accept", "handle", "verify"};
@@ -316,8 +419,10 @@ static jc_err open_phase(jc_conn *w, jc_case *k, int phase, int64_t now) {
     sqlite3_bind_int64(s, 5, now);
     sqlite3_bind_int64(s, 6, deadline);
     sqlite3_bind_int(s, 7, provisional);
-    sqlite3_bind_int64(s, 8, now + (deadline - now) * 8 / 10); /* the 80 % reminder */
+    int64_t next = now + (deadline - now) * 8 / 10; /* the 80 % reminder */
+    sqlite3_bind_int64(s, 8, next);
     if (sqlite3_step(s) != SQLITE_DONE) return JC_ERR_DB;
+    tmr_push(next, sqlite3_last_insert_rowid(store_sqlite_db(w)));
     k->deadline_ms = deadline;
     k->flags &= ~(unsigned)(CASE_F_OVERDUE | CASE_F_REMINDED);
     return JC_OK;
@@ -333,11 +438,13 @@ static jc_err pause_phases(jc_conn *w, int64_t case_id, int64_t now, int pause) 
         " deadline_at = deadline_at + (?1 - paused_at),"
         " next_at = CASE WHEN reminded_at IS NULL THEN start_at + (deadline_at + (?1 - paused_at) - start_at) * 8 / 10"
         "                ELSE deadline_at + (?1 - paused_at) END,"
-        " paused_at = NULL WHERE case_id=?2 AND end_at IS NULL AND paused_at IS NOT NULL";
+        " paused_at = NULL WHERE case_id=?2 AND end_at IS NULL AND paused_at IS NOT NULL"
+        " RETURNING id, next_at";
     sqlite3_stmt *s = store_sqlite_prepare(w, pause ? sql_pause : sql_resume);
     if (!s) return JC_ERR_DB;
     sqlite3_bind_int64(s, 1, now);
     sqlite3_bind_int64(s, 2, case_id);
+    if (!pause) return tmr_push_returned(s);
     return sqlite3_step(s) == SQLITE_DONE ? JC_OK : JC_ERR_DB;
 }
 
@@ -356,12 +463,27 @@ static jc_err set_phase_deadline(jc_conn *w, int64_t case_id, int64_t deadline) 
     static const char sql[] =
         "UPDATE case_phase SET deadline_at=?1, provisional=0,"
         " next_at = CASE WHEN reminded_at IS NULL THEN start_at + (?1 - start_at) * 8 / 10 ELSE ?1 END,"
-        " level = 0 WHERE case_id=?2 AND end_at IS NULL";
+        " level = 0 WHERE case_id=?2 AND end_at IS NULL RETURNING id, next_at";
     sqlite3_stmt *s = store_sqlite_prepare(w, sql);
     if (!s) return JC_ERR_DB;
     sqlite3_bind_int64(s, 1, deadline);
     sqlite3_bind_int64(s, 2, case_id);
-    return sqlite3_step(s) == SQLITE_DONE ? JC_OK : JC_ERR_DB;
+    return tmr_push_returned(s);
+}
+
+jc_err dispatch__phase_deadline(jc_conn *w, int64_t id, int64_t deadline, int provisional) {
+    static const char sql[] =
+        "UPDATE case_phase SET deadline_at=?1, provisional=?2,"
+        " next_at = CASE WHEN paused_at IS NOT NULL THEN NULL"
+        "                WHEN reminded_at IS NULL THEN start_at + (?1 - start_at) * 8 / 10"
+        "                ELSE ?1 + max(?1 - start_at, 60000) * level END" /* as dispatch_tick */
+        " WHERE id=?3 AND end_at IS NULL RETURNING id, next_at";
+    sqlite3_stmt *s = store_sqlite_prepare(w, sql);
+    if (!s) return JC_ERR_DB;
+    sqlite3_bind_int64(s, 1, deadline);
+    sqlite3_bind_int(s, 2, provisional);
+    sqlite3_bind_int64(s, 3, id);
+    return tmr_push_returned(s);
 }
 
 static jc_err close_owners(jc_conn *w, int64_t case_id, int64_t now, const char *reason) {
@@ -801,29 +923,43 @@ int dispatch_follows(jc_conn *c, int64_t case_id, int64_t user_id) {
 /* ---- the escalation ticker ----------------------------------------------------- */
 
 jc_err dispatch_tick(jc_conn *w, int64_t now) {
-    static const char due_sql[] =
-        "SELECT id, case_id, start_at, deadline_at, reminded_at, level FROM case_phase"
-        " WHERE next_at IS NOT NULL AND next_at <= ? AND end_at IS NULL ORDER BY next_at LIMIT 200";
+    static const char row_sql[] =
+        "SELECT case_id, start_at, deadline_at, reminded_at, level FROM case_phase"
+        " WHERE id=? AND next_at=? AND end_at IS NULL";
     static const char upd_sql[] =
         "UPDATE case_phase SET reminded_at=COALESCE(reminded_at, ?2), overdue_at=?3, level=?4, next_at=?5"
         " WHERE id=?1";
     jc_err e = ctx_ensure(w);
     if (e) return e;
-    sqlite3_stmt *s = store_sqlite_prepare(w, due_sql);
+    if (!tmr.loaded || tmr.db != store_sqlite_db(w) || tmr.outside != store_sqlite_outside(w)) {
+        if ((e = tmr_load(w))) return e;
+    }
+    sqlite3_stmt *s = store_sqlite_prepare(w, row_sql);
     if (!s) return JC_ERR_DB;
-    sqlite3_bind_int64(s, 1, now);
+    /* the due phases, earliest first, up to 200 a tick (stale entries
+     * skipped: see the escalation timer above) */
     struct due { int64_t id, case_id, start, deadline, reminded; int level; } due[200];
     int n = 0;
-    while (n < 200 && sqlite3_step(s) == SQLITE_ROW) {
-        due[n].id = sqlite3_column_int64(s, 0);
-        due[n].case_id = sqlite3_column_int64(s, 1);
-        due[n].start = sqlite3_column_int64(s, 2);
-        due[n].deadline = sqlite3_column_int64(s, 3);
-        due[n].reminded = sqlite3_column_type(s, 4) == SQLITE_NULL ? 0 : sqlite3_column_int64(s, 4);
-        due[n].level = sqlite3_column_int(s, 5);
-        n++;
+    while (n < 200 && tmr.n && tmr.h[0].at <= now) {
+        timer_ent t = tmr_pop();
+        sqlite3_bind_int64(s, 1, t.id);
+        sqlite3_bind_int64(s, 2, t.at);
+        int rc = sqlite3_step(s);
+        if (rc == SQLITE_ROW) {
+            due[n].id = t.id;
+            due[n].case_id = sqlite3_column_int64(s, 0);
+            due[n].start = sqlite3_column_int64(s, 1);
+            due[n].deadline = sqlite3_column_int64(s, 2);
+            due[n].reminded = sqlite3_column_type(s, 3) == SQLITE_NULL ? 0 : sqlite3_column_int64(s, 3);
+            due[n].level = sqlite3_column_int(s, 4);
+            n++;
+        }
+        sqlite3_reset(s);
+        if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+            tmr.loaded = 0; /* t is off the heap: read it again next time */
+            return JC_ERR_DB;
+        }
     }
-    sqlite3_reset(s);
     jc_user sys;
     auth_system_actor(&sys, "timer");
     for (int i = 0; i < n; i++) {
@@ -847,14 +983,21 @@ jc_err dispatch_tick(jc_conn *w, int64_t now) {
             snprintf(note, sizeof note, "超时督办 overdue, escalation level %d", level);
         }
         sqlite3_stmt *u = store_sqlite_prepare(w, upd_sql);
-        if (!u) return JC_ERR_DB;
+        if (!u) {
+            tmr.loaded = 0;
+            return JC_ERR_DB;
+        }
         sqlite3_bind_int64(u, 1, d->id);
         sqlite3_bind_int64(u, 2, now);
         if (overdue_at) sqlite3_bind_int64(u, 3, overdue_at);
         else sqlite3_bind_null(u, 3);
         sqlite3_bind_int(u, 4, level);
         sqlite3_bind_int64(u, 5, next);
-        if (sqlite3_step(u) != SQLITE_DONE) return JC_ERR_DB;
+        if (sqlite3_step(u) != SQLITE_DONE) {
+            tmr.loaded = 0; /* the due ones are off the heap: read it again */
+            return JC_ERR_DB;
+        }
+        tmr_push(next, d->id);
         jc_action_args args = {.note = note};
         jc_case out;
         jc_case_err why;

@@ -330,13 +330,8 @@ static jc_err recompute_provisional(jc_conn *w) {
         int prov = 0;
         if (duty_match(l, k.category, k.area, &en) == JC_OK &&
             calendar_add(cal, rows[i].start, en->limit[ph].amount, en->limit[ph].unit, &deadline, &prov) == JC_OK) {
-            static const char upd[] = "UPDATE case_phase SET deadline_at=?, provisional=? WHERE id=?";
-            sqlite3_stmt *u = store_sqlite_prepare(w, upd);
-            if (!u) { case_clear(&k); return JC_ERR_DB; }
-            sqlite3_bind_int64(u, 1, deadline);
-            sqlite3_bind_int(u, 2, prov);
-            sqlite3_bind_int64(u, 3, rows[i].id);
-            if (sqlite3_step(u) != SQLITE_DONE) { case_clear(&k); return JC_ERR_DB; }
+            jc_err ue = dispatch__phase_deadline(w, rows[i].id, deadline, prov);
+            if (ue) { case_clear(&k); return ue; }
             if (k.deadline_ms != deadline) {
                 k.deadline_ms = deadline;
                 jc_user sys;

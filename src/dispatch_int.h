@@ -16,6 +16,10 @@ jc_err dispatch__bump(jc_conn *w) JC_MUST_CHECK;
 const duty_list *dispatch__list(int *version);
 calendar *dispatch__calendar(void);
 geo_index *dispatch__grids(void);
+/* Sets the deadline of open phase id, recomputed from the calendar, and
+ * when it is next due: its reminder at 80 % unless it was reminded, else
+ * the deadline, or its next escalation level past it; nothing while paused. */
+jc_err dispatch__phase_deadline(jc_conn *w, int64_t id, int64_t deadline, int provisional) JC_MUST_CHECK;
 /* "540-720,810-1050" (meta 'dispatch.hours') into iv; 0 when malformed. */
 size_t dispatch__parse_hours(const char *v, calendar_interval *iv, size_t max);
 

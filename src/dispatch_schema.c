@@ -14,7 +14,8 @@
  *  case_phase      one row per phase a unit worked on (accept, handle,
  *                  verify) with its deadline in working time, approved pause
  *                  time, and the escalation bookkeeping; next_at is when the
- *                  escalation ticker must look at it again (NULL: never).
+ *                  escalation ticker must look at it again (NULL: never);
+ *                  the ticker keeps them in memory (dispatch.c), not indexed.
  *  returns         退单: a department's return with its reason, and the
  *                  dispatcher's decision (upheld / rejected).
  *  whistles,       吹哨报到: summoned departments, their check-in deadline,
@@ -89,6 +90,10 @@ static const char *const dispatch_migrations[] = {
     "ALTER TABLE case_phase_v3 RENAME TO case_phase;"
     "CREATE INDEX case_phase_case ON case_phase(case_id);"
     "CREATE INDEX case_phase_next ON case_phase(next_at) WHERE next_at IS NOT NULL;",
+    /* 4: the escalation ticker finds due phases in a heap in memory, read
+     * from the table at its first tick; the index's keys scattered with the
+     * deadlines and cost every dispatch ~2 us */
+    "DROP INDEX IF EXISTS case_phase_next;",
 };
 
 const jc_schema schema_dispatch = {"dispatch", dispatch_migrations,

@@ -500,7 +500,8 @@ static void *thread_main(void *arg) {
  * transaction as the others of that tick).  To add one: write
  * `jc_err foo_tick(jc_conn *w, int64_t now_ms)` in its module, declare it in
  * the module's header, add it here.  A tick must be quick and must find its
- * work from the database (so nothing is lost across a restart). */
+ * work from the database (so nothing is lost across a restart), or keep it
+ * in memory read from the database (dispatch.c's escalation timer). */
 typedef jc_err (*tick_fn)(jc_conn *w, int64_t now_ms);
 static const tick_fn tickers[] = {
     dispatch_tick,

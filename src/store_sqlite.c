@@ -54,6 +54,7 @@ struct jc_conn {
     /* lookups kept for one batch of the writer (see keep_slot) */
     int in_batch;
     uint64_t epoch;
+    uint64_t outside; /* see store_sqlite_outside */
     int64_t data_version; /* PRAGMA data_version at the last batch's start */
     struct kept *kept_cat, *kept_area, *kept_dept;
 };
@@ -101,6 +102,7 @@ static kept *keep_put(jc_conn *c, kept *tab, const char *key, jc_err e) {
 
 uint64_t store_sqlite_epoch(jc_conn *c) { return c->in_batch ? c->epoch : 0; }
 void store_sqlite_touch(jc_conn *c) { c->epoch++; }
+uint64_t store_sqlite_outside(jc_conn *c) { return c->outside; }
 
 #define MAX_QUEUE 100000
 #define MAX_BATCH 4096
@@ -512,7 +514,7 @@ static void run_batch(jc_store *st, jc_write_job *batch, uint64_t n) {
         sqlite3_stmt *dv = prep(w, Q_DATA_VERSION, "PRAGMA data_version");
         int64_t v = dv && sqlite3_step(dv) == SQLITE_ROW ? sqlite3_column_int64(dv, 0) : -1;
         if (dv) sqlite3_reset(dv);
-        if (v < 0 || v != w->data_version) w->epoch++;
+        if (v < 0 || v != w->data_version) w->epoch++, w->outside++;
         w->data_version = v;
     }
     uint64_t failed = 0, group_failed = 0, reruns = 0;
@@ -556,6 +558,7 @@ static void run_batch(jc_store *st, jc_write_job *batch, uint64_t n) {
     if (began && tx(w, Q_COMMIT) != SQLITE_OK) {
         tx(w, Q_ROLLBACK);
         w->epoch++;
+        w->outside++;
         for (jc_write_job *j = batch; j; j = j->next)
             if (j->result == JC_OK) j->result = JC_ERR_DB;
     }

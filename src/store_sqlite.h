@@ -27,6 +27,14 @@ sqlite3_stmt *store_sqlite_prepare(jc_conn *c, const char *sql);
 uint64_t store_sqlite_epoch(jc_conn *c);
 /* Marks what was kept by epoch stale (a write to such a table). */
 void store_sqlite_touch(jc_conn *c);
+/* A number that changes when the database may differ from what the
+ * writer c's own successful jobs left in it: at a batch's start when
+ * another connection committed since the last one, and when a batch's
+ * commit failed.  (Not at the rollback of a single job: what that job
+ * wrote is undone, what others wrote stays.)  What a module keeps in
+ * memory beside a table only it writes -- and writes only from jobs that
+ * succeed -- counts while this stays the same. */
+uint64_t store_sqlite_outside(jc_conn *c);
 
 /* ---- small helpers (sq_) for every SQLite file ------------------------------
  * Binding copies text (SQLITE_TRANSIENT).  `tag` names the caller in log

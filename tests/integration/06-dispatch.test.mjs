@@ -4,6 +4,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer, jiceng, filler } from './lib.mjs';
+import { execFileSync } from 'node:child_process';
 
 let srv, T = {}, D = {};
 // Grids of the demo: community i (1-based) occupies [lon0 + ((i-1)%4)*0.006, +0.006] x
@@ -258,6 +259,22 @@ test('the calendar: official data, staff corrections audited', async () => {
   assert.equal((await srv.api('DELETE', '/api/v1/calendar/days/2027-01-01', { token: T.dispatcher })).status, 200);
 });
 
+test('a deadline recomputed when the calendar changes re-arms its reminder', async () => {
+  const c = await report('resident1', { title: '临时占道', category: '0101', ...pointIn(1, 1) });
+  await act(c.id, 'register', 'dispatcher');
+  const q = (sql) => execFileSync('sqlite3', ['-cmd', '.timeout 10000', srv.db, sql], { encoding: 'utf8' }).trim();
+  // as if its deadline had run past the last year the calendar knew
+  q(`UPDATE case_phase SET provisional=1, deadline_at=deadline_at+400*86400000, next_at=next_at+300*86400000
+     WHERE case_id=${c.id} AND end_at IS NULL`);
+  assert.equal((await srv.api('PUT', '/api/v1/calendar/days/2027-01-04', { token: T.dispatcher, body: { kind: 'holiday', name: '测试' } })).status, 200);
+  const [start, deadline, next, prov] = q(`SELECT start_at, deadline_at, next_at, provisional FROM case_phase
+     WHERE case_id=${c.id} AND end_at IS NULL`).split('|').map(Number);
+  assert.equal(prov, 0);
+  assert.ok(deadline - start < 30 * 86400000, 'recomputed from the calendar');
+  assert.equal(next, start + Math.trunc((deadline - start) * 8 / 10), 'the reminder follows the new deadline');
+  assert.equal((await srv.api('DELETE', '/api/v1/calendar/days/2027-01-04', { token: T.dispatcher })).status, 200);
+});
+
 test('escalation: a reminder at 80 %, then overdue found again after a restart', async () => {
   const c = await report('resident1', { title: '占道', category: '0101', ...pointIn(1, 1) });
   await act(c.id, 'register', 'dispatcher');
@@ -284,6 +301,47 @@ test('escalation: a reminder at 80 %, then overdue found again after a restart',
   const v = jiceng(['audit', 'verify', '--db', srv.db]);
   assert.equal(v.status, 0, v.stdout);
   srv = await startServer({ db: srv.db, dir: srv.dir }); // for after()
+});
+
+test('the escalation timer: extended, re-extended, suspended, resumed, and changed by another program', async () => {
+  // The ticker finds due phases in a heap in memory; each write of when a
+  // phase is next due must reach it, and an entry a later write superseded
+  // must not fire.  (The server started with the test before: its ticker
+  // reads the heap from the table at its first tick, within a second.)
+  await new Promise(r => setTimeout(r, 1500));
+  const mk = async (title) => {
+    const c = await report('resident1', { title, category: '0101', ...pointIn(1, 1) });
+    await act(c.id, 'register', 'dispatcher');
+    return c.id;
+  };
+  const soon = (ms) => ({ reason: '测试', deadline: new Date(Date.now() + ms).toISOString() });
+  const reminded = async (id) => (await get(id)).flags.includes('reminded');
+  const until = async (id) => {
+    for (let i = 0; i < 40 && !(await reminded(id)); i++) await new Promise(r => setTimeout(r, 250));
+    return get(id);
+  };
+  const [a, b, e, o] = [await mk('计时A'), await mk('计时B'), await mk('计时E'), await mk('计时O')];
+  await act(a, 'extend', 'dispatcher', soon(5000)); // reminded at ~80 %: ~4 s from now
+  await act(b, 'extend', 'dispatcher', soon(5000));
+  await act(b, 'extend', 'dispatcher', soon(3600000)); // supersedes b's ~4 s entry
+  await act(e, 'extend', 'dispatcher', soon(5000));
+  await act(e, 'suspend', 'dispatcher', { reason: '等待配合' });
+  await new Promise(r => setTimeout(r, 6000));
+  assert.ok(await reminded(a), 'a: ' + JSON.stringify(await get(a)));
+  assert.ok(!(await reminded(b)), 'b was extended again: its first entry is stale');
+  assert.ok(!(await reminded(e)), 'e is suspended');
+  // another program sets when o is next due: the server reads the phases again
+  execFileSync('sqlite3', ['-cmd', '.timeout 10000', srv.db,
+    `UPDATE case_phase SET next_at = ${Date.now() - 1000} WHERE case_id = ${o} AND end_at IS NULL`]);
+  let k = await until(o);
+  assert.ok(k.flags.includes('reminded'), 'o: ' + JSON.stringify(k));
+  // resumed, e's deadline moves by the time it was suspended; its 80 %
+  // point (~4 s after its extension plus the pause) has passed: reminded
+  await act(e, 'resume', 'dispatcher');
+  k = await until(e);
+  assert.ok(k.flags.includes('reminded'), JSON.stringify(k));
+  assert.equal(k.timeline.at(-1).action, 'remind');
+  assert.ok(!(await reminded(b)));
 });
 
 test("a grid worker's patrol finding is registered and dispatched at once", async () => {
