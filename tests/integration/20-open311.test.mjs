@@ -4,7 +4,7 @@
 // errors and no case created, and no reporter data in public responses.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, mkdtempSync } from 'node:fs';
+import { readFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -140,7 +140,7 @@ before(async () => {
   srv = await startServer({ db, dir });
   tokenAdmin = await srv.login('admin');
 });
-after(async () => { await srv.cleanup(); });
+after(async () => { await srv.cleanup(); rmSync(dir, { recursive: true, force: true }); });
 
 const get = path => srv.api('GET', V2 + path);
 function post(fmt, fields, headers = { 'content-type': 'application/x-www-form-urlencoded' }) {

@@ -2,9 +2,9 @@
 // headers, durable content-addressed storage, linking to a visible case.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, mkdtempSync } from 'node:fs';
+import { existsSync, readFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, dirname } from 'node:path';
 import { createHash } from 'node:crypto';
 import { startServer } from './lib.mjs';
 
@@ -18,7 +18,7 @@ before(async () => {
   srv = await startServer({ extraArgs: ['--photos', photos] });
   for (const n of ['resident1', 'resident2', 'dispatcher', 'admin']) T[n] = await srv.login(n);
 });
-after(async () => { await srv.cleanup(); });
+after(async () => { await srv.cleanup(); rmSync(dirname(photos), { recursive: true, force: true }); });
 
 const upload = (body, type, token = T.resident1) =>
   srv.api('POST', '/api/v1/photos', { token, body, headers: { 'content-type': type } });

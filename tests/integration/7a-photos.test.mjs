@@ -5,20 +5,21 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { deflateSync } from 'node:zlib';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startServer } from './lib.mjs';
 import { launch, openPage, uiLogin, visit, shot, noI18nGaps, haveChromium } from './ui-lib.mjs';
 
-let srv, browser;
+let srv, browser, photoDir;
 before(async () => {
   assert.ok(haveChromium(), '/usr/bin/chromium is missing: apt-get install -y chromium');
   // The default store (var/photos) is not created by the server: give it a directory.
-  srv = await startServer({ extraArgs: ['--photos', join(mkdtempSync(join(tmpdir(), 'jiceng-ui-photos-')), 'store')] });
+  photoDir = mkdtempSync(join(tmpdir(), 'jiceng-ui-photos-'));
+  srv = await startServer({ extraArgs: ['--photos', join(photoDir, 'store')] });
   browser = await launch();
 });
-after(async () => { await browser?.close(); await srv?.cleanup(); });
+after(async () => { await browser?.close(); await srv?.cleanup(); if (photoDir) rmSync(photoDir, { recursive: true, force: true }); });
 
 // A w x h RGB PNG of one colour.
 function crc32(buf) {

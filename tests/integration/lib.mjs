@@ -45,9 +45,14 @@ export async function waitHealthy(url, ms = 10000) {
   throw new Error('server did not become healthy at ' + url);
 }
 
+// Directories startServer made: a server started again on one (opts.dir)
+// still removes it at cleanup, so that restarts leave nothing behind.
+const madeDirs = new Set();
+
 // Starts a server. Options: seed (default true), threads (2), db (reuse a path), extraArgs.
 export async function startServer(opts = {}) {
   const dir = opts.dir || mkdtempSync(join(tmpdir(), 'jiceng-test-'));
+  if (!opts.dir) madeDirs.add(dir);
   const db = opts.db || join(dir, 'test.db');
   if (!opts.db) {
     let r = jiceng(['init', db]);
@@ -74,7 +79,7 @@ export async function startServer(opts = {}) {
       proc.kill(signal);
       await done;
     },
-    async cleanup() { await srv.stop(); if (!opts.dir) rmSync(dir, { recursive: true, force: true }); },
+    async cleanup() { await srv.stop(); if (madeDirs.delete(dir)) rmSync(dir, { recursive: true, force: true }); },
     async login(name, password = DEMO_PASSWORD) {
       const r = await srv.api('POST', '/api/v1/session', { body: { name, password } });
       if (r.status !== 200) throw new Error(`login ${name}: ${r.status} ${JSON.stringify(r.json)}`);
