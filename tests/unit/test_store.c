@@ -380,13 +380,23 @@ TEST(case_phase_rebuilt_without_an_in_check) {
     ASSERT_OK(store_open(path, &st));
     ASSERT_OK(store_migrate(st, &v));
     ASSERT_EQ(sqlite3_open(path, &db), SQLITE_OK);
-    ASSERT_EQ(sql_int(db, "SELECT value FROM meta WHERE key='schema.dispatch'"), 4);
+    ASSERT_EQ(sql_int(db, "SELECT value FROM meta WHERE key='schema.dispatch'"), 5);
     ASSERT_EQ(sql_int(db, "SELECT count(*) FROM sqlite_master WHERE sql LIKE '%phase IN(%'"), 0);
     ASSERT_EQ(sql_int(db, "SELECT sum(id) FROM case_phase WHERE case_id=1"), 16);
     ASSERT_EQ(sql_int(db, "SELECT id FROM case_phase WHERE next_at IS NOT NULL"), 7);
-    /* case_phase_case; case_phase_next went with migration 4 (the ticker's heap) */
-    ASSERT_EQ(sql_int(db, "SELECT count(*) FROM sqlite_master WHERE tbl_name='case_phase' AND type='index'"), 1);
-    ASSERT_EQ(sql_int(db, "SELECT count(*) FROM sqlite_master WHERE name='case_phase_case'"), 1);
+    /* case_phase_case and case_phase_open (migration 5); case_phase_next
+     * went with migration 4 (the ticker's heap) */
+    ASSERT_EQ(sql_int(db, "SELECT count(*) FROM sqlite_master WHERE tbl_name='case_phase' AND type='index'"), 2);
+    ASSERT_EQ(sql_int(db, "SELECT count(*) FROM sqlite_master WHERE name IN ('case_phase_case', 'case_phase_open')"), 2);
+    /* the escalation timer's load (dispatch.c tmr_load) reads the open phases by that index */
+    sqlite3_stmt *qp;
+    ASSERT_EQ(sqlite3_prepare_v2(db, "EXPLAIN QUERY PLAN SELECT next_at, id FROM case_phase"
+                                     " WHERE next_at IS NOT NULL AND end_at IS NULL", -1, &qp, NULL),
+              SQLITE_OK);
+    int by_open = 0;
+    while (sqlite3_step(qp) == SQLITE_ROW) by_open += strstr((const char *)sqlite3_column_text(qp, 3), "case_phase_open") != NULL;
+    sqlite3_finalize(qp);
+    ASSERT_EQ(by_open, 1);
     ASSERT(sqlite3_exec(db, "INSERT INTO case_phase(case_id, phase, start_at) VALUES(2, 'bogus', 1)", NULL, NULL,
                         NULL) == SQLITE_CONSTRAINT);
     ASSERT_EQ(sqlite3_exec(db, "INSERT INTO case_phase(case_id, phase, start_at) VALUES(2, 'verify', 1)", NULL, NULL,
