@@ -1,9 +1,13 @@
 # jiceng -- build, test, demo, bench.  Read top to bottom in a minute:
-#   make          build ./build/jiceng (and the unit-test binaries)
-#   make test     install what is missing, build, run every test
+#   make          install what is missing, build ./build/jiceng (and the unit-test binaries)
+#   make test     install what the tests start, build, run the checks and every test
 #   make demo     install what is missing, build, seed var/demo.db, serve :8080
 #   make asan     the whole test suite under ASan+UBSan (build-asan/)
 #   make bench    every benchmark, figures in build/bench.json (ONLY=group)
+#   make check    the repository's static checks (scripts/check_*.mjs)
+#   make build    build only, installing nothing
+# Every target that runs something first runs scripts/setup.sh for its mode, so a
+# fresh Debian 12 machine needs nothing installed by hand.
 
 CC      ?= cc
 BUILD   ?= build
@@ -22,7 +26,10 @@ UNITSRC  := $(wildcard tests/unit/test_*.c)
 UNITBIN  := $(UNITSRC:tests/unit/%.c=$(BUILD)/tests/%)
 GEN      := $(wildcard src/gen/*.h)
 
-all: $(BUILD)/jiceng $(UNITBIN)
+all: setup
+	@$(MAKE) --no-print-directory build
+
+build: $(BUILD)/jiceng $(UNITBIN)
 
 $(BUILD)/jiceng: $(OBJ)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDFLAGS) $(LDLIBS)
@@ -30,7 +37,12 @@ $(BUILD)/jiceng: $(OBJ)
 $(BUILD)/obj/%.o: src/%.c $(wildcard src/*.h) $(GEN) | $(BUILD)/obj
 	$(CC) $(CFLAGS) -c -o $@ $<
 
-$(CALDATA): scripts/gen_calendar.mjs node_modules/chinese-days/dist/chinese-days.json
+# node_modules from package-lock.json (also done by every setup mode).
+node_modules/.package-lock.json: package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+$(CALDATA): scripts/gen_calendar.mjs node_modules/.package-lock.json
 	node scripts/gen_calendar.mjs $@
 
 $(BUILD)/obj/calendar_data.o: $(CALDATA) src/calendar.h | $(BUILD)/obj
@@ -43,27 +55,35 @@ $(BUILD)/obj $(BUILD)/tests:
 	mkdir -p $@
 
 setup:
-	@scripts/setup.sh
+	@scripts/setup.sh run
+setup-test:
+	@scripts/setup.sh test
+setup-bench:
+	@scripts/setup.sh bench
 
-test: setup
-	@$(MAKE) --no-print-directory all
+check:
+	@for c in scripts/check_*.mjs; do node $$c || exit 1; done
+
+test: setup-test
+	@$(MAKE) --no-print-directory build
+	@$(MAKE) --no-print-directory check
 	@JICENG_BIN=$(abspath $(BUILD)/jiceng) JICENG_UNIT_DIR=$(abspath $(BUILD)/tests) tests/run.sh
 
-asan: setup
+asan: setup-test
 	@$(MAKE) --no-print-directory BUILD=build-asan OPT="-O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined" \
-	    LDFLAGS="-fsanitize=address,undefined" all
+	    LDFLAGS="-fsanitize=address,undefined" build
 	@ASAN_OPTIONS=detect_leaks=0 JICENG_BIN=$(abspath build-asan/jiceng) \
 	    JICENG_UNIT_DIR=$(abspath build-asan/tests) tests/run.sh
 
 demo: setup
-	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory build
 	@scripts/demo.sh
 
-bench: setup
-	@$(MAKE) --no-print-directory all
+bench: setup-bench
+	@$(MAKE) --no-print-directory build
 	@bench/run.sh $(ONLY)
 
 clean:
 	rm -rf $(BUILD) build-asan
 
-.PHONY: all setup test asan demo bench clean
+.PHONY: all build setup setup-test setup-bench check test asan demo bench clean
