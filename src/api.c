@@ -1045,6 +1045,8 @@ static const jc_route_table *const tables[] = {
     &api_websession_routes,
     &api_eval_config_routes,
     &api_burden_config_routes,
+    &api_notify_routes,
+    &api_webhook_routes,
 };
 
 /* Matches path[0..n) (no trailing slash) against a pattern such as

@@ -5,12 +5,14 @@
  *   event: case     data: {"seq","case_id","no","action","state","actor","role","at"}
  *   event: alarm    data: {"id","device","kind","severity","state","grid","case_id","at"}
  *   event: warning  data: {"id","category","area","observed","threshold","state","at"}
+ *   event: notify   data: {"id","kind","case_id","at"}  (a message for this user: notify.c)
  * and ": ping" comments every 15 s.  Each subscriber sees only what its role
  * and scope may see (case_visible for cases; area prefix for alarms and
  * warnings; residents get their own cases only).
  */
 #include "events.h"
 #include "case.h"
+#include "notify.h"
 #include "store_sqlite.h"
 
 #include <h2o.h>
@@ -41,7 +43,7 @@ struct events_thread {
     sub *subs;
     int nsubs;
     int64_t last_poll, last_ping;
-    int64_t audit_seq, alarm_id, warning_id; /* high-water marks */
+    int64_t audit_seq, alarm_id, warning_id, notify_id; /* high-water marks */
     int primed;
 };
 
@@ -130,6 +132,21 @@ static void emit(events_thread *et, const char *type, json_t *data, const jc_cas
     free(js);
 }
 
+/* A notification goes to the subscribers it is for (notify_for_user). */
+static int emit_notify(const notify_row *n, void *arg) {
+    events_thread *et = arg;
+    char at[40], line[256];
+    jc_fmt_utc(n->at_ms, at, sizeof at);
+    int len = snprintf(line, sizeof line, "event: notify\ndata: {\"id\":%lld,\"kind\":\"%s\",\"case_id\":%lld,\"at\":\"%s\"}\n\n",
+                       (long long)n->id, n->kind, (long long)n->case_id, at);
+    if (len <= 0 || (size_t)len >= sizeof line) return 0;
+    for (sub *s = et->subs, *next; s; s = next) {
+        next = s->next;
+        if (notify_for_user(n, &s->user)) enqueue(s, line, (size_t)len);
+    }
+    return 0;
+}
+
 static int table_exists(sqlite3 *db, const char *name) {
     sqlite3_stmt *st;
     int yes = 0;
@@ -157,6 +174,7 @@ static void poll_db(events_thread *et) {
         et->audit_seq = max_of(db, "SELECT COALESCE(max(seq),0) FROM audit");
         et->alarm_id = table_exists(db, "alarms") ? max_of(db, "SELECT COALESCE(max(id),0) FROM alarms") : 0;
         et->warning_id = table_exists(db, "warnings") ? max_of(db, "SELECT COALESCE(max(id),0) FROM warnings") : 0;
+        if (notify_db_max_id(et->db, &et->notify_id)) et->notify_id = 0;
         et->primed = 1;
         return;
     }
@@ -224,6 +242,8 @@ static void poll_db(events_thread *et) {
         }
         sqlite3_reset(st);
     }
+    int64_t last;
+    if (notify_db_since(et->db, et->notify_id, 200, &last, emit_notify, et) == JC_OK) et->notify_id = last;
 }
 
 void events_tick(events_thread *et) {

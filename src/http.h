@@ -143,6 +143,8 @@ extern const jc_route_table api_warning_routes;
 extern const jc_route_table api_websession_routes;
 extern const jc_route_table api_eval_config_routes;
 extern const jc_route_table api_burden_config_routes;
+extern const jc_route_table api_notify_routes;
+extern const jc_route_table api_webhook_routes;
 
 /* ---- helpers for handlers (api.c) ----------------------------------------- */
 /* Body field readers: 0 absent, 1 present (*out set), -1 invalid (already

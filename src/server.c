@@ -17,6 +17,7 @@
 #include "events.h"
 #include "dispatch.h"
 #include "eval.h"
+#include "notify.h"
 #include "photo.h"
 #include "sensor.h"
 #include "warning.h"
@@ -508,6 +509,7 @@ static const tick_fn tickers[] = {
     eval_hook_tick,
     sensor_tick,
     warning_tick,
+    notify_tick,
 };
 
 static jc_err run_ticks(jc_conn *w, void *arg) {
@@ -649,6 +651,7 @@ int cmd_serve(int argc, char **argv) {
         pthread_create(&srv.threads[i].tid, NULL, thread_main, &srv.threads[i]);
     pthread_t ticker;
     pthread_create(&ticker, NULL, ticker_main, &srv);
+    if (notify_start(srv.st)) jc_log(JC_LOG_ERROR, "the webhook sender did not start");
     printf("jiceng %s serving http://%s:%d/ (db %s, schema %d, %d threads)\n", JC_VERSION, srv.host,
            srv.port, db, version, srv.nthreads);
     fflush(stdout);
@@ -656,6 +659,7 @@ int cmd_serve(int argc, char **argv) {
     pthread_join(ticker, NULL);
     jc_log(JC_LOG_INFO, "stopping: waiting for pending writes");
     sensor_mqtt_stop();
+    notify_stop();
     store_close(srv.st); /* drains the writer queue */
     for (int i = 0; i < srv.nthreads; i++) close(srv.threads[i].fd);
     return JC_EXIT_OK;

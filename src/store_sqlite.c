@@ -386,6 +386,7 @@ static const jc_schema *const module_schemas[] = {
     &schema_eval,
     &schema_sensor,
     &schema_warning,
+    &schema_notify,
 };
 
 static jc_err migrate_module(jc_conn *c, const jc_schema *m) {

@@ -6,6 +6,7 @@ import { h, toast } from './js/ui.js';
 import { routes, HOME, match, allowed } from './js/routes.js';
 import { loadCatalog } from './js/catalog.js';
 import * as live from './js/live.js';
+import * as notify from './js/notify.js';
 
 const main = document.getElementById('main');
 const nav = document.getElementById('nav');
@@ -52,6 +53,7 @@ function renderShell(activePath) {
   userBox.replaceChildren(...[
     langSel,
     user ? live.indicator : null,
+    user ? notify.link : null,
     user ? h('span', { class: 'who', title: user.name }, user.display || user.name, (user.display || user.name) === t('role.' + user.role) ? null : h('small', null, ' · ' + t('role.' + user.role))) : null,
     user ? h('a', { href: '#/password', class: 'linkish' }, t('nav.password')) : null,
     user ? h('button', { type: 'button', id: 'logout', class: 'btn small ghost', onclick: doLogout }, t('nav.logout')) : null,
@@ -60,6 +62,7 @@ function renderShell(activePath) {
   document.getElementById('brand-name').textContent = t('app.name');
   document.getElementById('skip').textContent = t('app.skip');
   live.refreshIndicator();
+  notify.refreshLink();
 }
 
 async function doLogout() {
@@ -129,6 +132,7 @@ const LIVE = {
   dashboard: () => true,
   alarms: (ev) => ev.type === 'alarm',
   warnings: (ev) => ev.type === 'warning',
+  messages: (ev) => ev.type === 'notify',
 };
 // The dashboard is heavy (charts, map): at most every 5 s; the others every second.
 const GAP = { dashboard: 5000 };
@@ -193,6 +197,7 @@ function clearStale() { staleEl?.remove(); staleEl = null; }
 // Who is logged in on this browser (the HttpOnly session cookie), then the first page.
 restoreSession().finally(() => {
   live.start();
+  notify.start();
   onSessionChange((s) => { if (!s && !location.hash.startsWith('#/login')) navigate('/login'); });
   window.addEventListener('hashchange', render);
   render();

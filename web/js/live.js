@@ -34,7 +34,7 @@ function setState(s) {
 export function refreshIndicator() { setState(state); }
 export const liveState = () => state;
 
-// on(fn): fn(ev) for every event ({type: 'case'|'alarm'|'warning'|'resync', ...data}).
+// on(fn): fn(ev) for every event ({type: 'case'|'alarm'|'warning'|'notify'|'resync', ...data}).
 export function on(fn) { handlers.add(fn); return () => handlers.delete(fn); }
 
 function emit(ev) {
@@ -71,7 +71,7 @@ function open(k) {
     if (es.readyState === EventSource.CLOSED) retry(); // e.g. 401: the browser gives up; we try again later
     else setState('connecting');                       // the browser reconnects by itself
   };
-  for (const type of ['case', 'alarm', 'warning']) {
+  for (const type of ['case', 'alarm', 'warning', 'notify']) {
     es.addEventListener(type, (m) => {
       let data;
       try { data = JSON.parse(m.data); } catch { return; }

@@ -267,4 +267,21 @@ export default {
   'bcfg.title': 'Burden limits', 'bcfg.intro': 'The warning line of the burden ledger and the estimated hours per kind of task. Changes are audited; the ledger uses them at once.',
   'bcfg.limit': 'Tasks a department may send one community per month', 'bcfg.hours': 'Estimated hours per task', 'bcfg.default': 'default {v}',
   'bcfg.saved': '{n} settings saved', 'bcfg.unchanged': 'Nothing changed',
+
+  // message centre (pages/messages.js, notify.js)
+  'nav.messages': 'Messages', 'msg.link_unread': 'Messages, {n} unread', 'msg.title': 'Messages',
+  'msg.intro': 'What needs your attention: new cases dispatched to you, reminders and escalations, decided returns, whistles, verification tasks, ratings. Opening a case marks its messages read.',
+  'msg.tab_unread': 'Unread', 'msg.tab_all': 'All', 'msg.mark_all': 'Mark all read', 'msg.mark_one': 'Mark read',
+  'msg.all_done': 'All messages marked read', 'msg.none_unread': 'No unread messages.', 'msg.none': 'No messages yet.',
+  'msg.not_visible': '(this case is no longer in your scope)', 'msg.by': 'by {who}', 'msg.toast': 'New message: {what}',
+  'msg.kind.new_report': 'New report', 'msg.kind.to_dispatch': 'To dispatch', 'msg.kind.dispatched': 'New case',
+  'msg.kind.returned': 'Returned', 'msg.kind.return_upheld': 'Return upheld', 'msg.kind.return_rejected': 'Return rejected',
+  'msg.kind.remind': 'Due soon', 'msg.kind.escalate': 'Escalated', 'msg.kind.whistle': 'Whistle',
+  'msg.kind.verify_task': 'To verify', 'msg.kind.rework': 'Rework', 'msg.kind.rated': 'Rated', 'msg.kind.closed': 'Closed',
+  'msg.what.new_report': 'A resident or grid worker reported it; it waits to be registered.', 'msg.what.to_dispatch': 'Registered, no department yet: please dispatch it.',
+  'msg.what.dispatched': 'A new case was dispatched to your department: please accept it.', 'msg.what.returned': 'A department returned it: please decide.',
+  'msg.what.return_upheld': 'Your return was upheld; your department no longer handles it.', 'msg.what.return_rejected': 'Your return was rejected: please carry on.',
+  'msg.what.remind': '80 % of the time limit is used.', 'msg.what.escalate': 'The case was escalated.',
+  'msg.what.whistle': 'The street blew the whistle: check in on time.', 'msg.what.verify_task': 'The department reported back: please verify on site.',
+  'msg.what.rework': 'Verification failed: please rework.', 'msg.what.rated': 'The reporter rated the case.', 'msg.what.closed': 'Your report is closed: please rate it.',
 };

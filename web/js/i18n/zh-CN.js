@@ -267,4 +267,21 @@ export default {
   'bcfg.title': '减负限额', 'bcfg.intro': '减负台账的预警线和各类事项的预计工时。修改记入审计日志，台账立即按新值计算。',
   'bcfg.limit': '每个部门每月向一个社区派发事项上限', 'bcfg.hours': '预计工时（小时/件）', 'bcfg.default': '默认 {v}',
   'bcfg.saved': '已保存 {n} 项设置', 'bcfg.unchanged': '没有修改',
+
+  // message centre (pages/messages.js, notify.js)
+  'nav.messages': '消息', 'msg.link_unread': '消息，{n} 条未读', 'msg.title': '消息中心',
+  'msg.intro': '需要您处理或知晓的事：新派单、催办与督办、退回裁定、吹哨报到、核查任务、评价。打开案件即视为已读。',
+  'msg.tab_unread': '未读', 'msg.tab_all': '全部', 'msg.mark_all': '全部标为已读', 'msg.mark_one': '标为已读',
+  'msg.all_done': '已全部标为已读', 'msg.none_unread': '没有未读消息。', 'msg.none': '暂无消息。',
+  'msg.not_visible': '（该案件已不在您的处理范围内）', 'msg.by': '操作人：{who}', 'msg.toast': '新消息：{what}',
+  'msg.kind.new_report': '新上报', 'msg.kind.to_dispatch': '待派遣', 'msg.kind.dispatched': '新派单',
+  'msg.kind.returned': '部门退回', 'msg.kind.return_upheld': '退回已同意', 'msg.kind.return_rejected': '退回被驳回',
+  'msg.kind.remind': '即将超时', 'msg.kind.escalate': '督办', 'msg.kind.whistle': '吹哨报到',
+  'msg.kind.verify_task': '待核查', 'msg.kind.rework': '返工', 'msg.kind.rated': '收到评价', 'msg.kind.closed': '已办结',
+  'msg.what.new_report': '居民或网格员新上报，等待立案。', 'msg.what.to_dispatch': '已立案，尚无承办部门，请派遣。',
+  'msg.what.dispatched': '新案件已派至本部门，请签收。', 'msg.what.returned': '承办部门退回，请裁定。',
+  'msg.what.return_upheld': '本部门的退回已获同意，案件不再由本部门承办。', 'msg.what.return_rejected': '本部门的退回被驳回，请继续办理。',
+  'msg.what.remind': '办理时限已用去八成，请抓紧。', 'msg.what.escalate': '案件被督办。',
+  'msg.what.whistle': '街道吹哨，请按时报到。', 'msg.what.verify_task': '部门已反馈，请到现场核查。',
+  'msg.what.rework': '核查未通过，请返工。', 'msg.what.rated': '反映人已评价。', 'msg.what.closed': '您反映的问题已办结，请评价。',
 };
