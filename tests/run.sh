@@ -5,8 +5,16 @@
 #   JICENG_BIN       the jiceng binary under test (build/jiceng)
 #   JICENG_UNIT_DIR  where the unit-test binaries are (build/tests)
 #   TESTS=pattern    run only the integration files whose name contains pattern
+#   JICENG_TEST_LOCK  a lock file (default /tmp/jiceng-tests.lock): whole-suite runs on one
+#                    machine take turns, since two at once starve each other's timed
+#                    waits on 2 cores; JICENG_TEST_LOCK= (empty) runs without it.
 set -uo pipefail
 cd "$(dirname "$0")/.."
+lock=${JICENG_TEST_LOCK-/tmp/jiceng-tests.lock}
+if [ -n "$lock" ] && [ -z "${TESTS:-}" ] && command -v flock >/dev/null; then
+  exec 9>>"$lock"
+  flock -n 9 || { echo "run.sh: waiting for another test run on this machine ($lock)"; flock 9; }
+fi
 export JICENG_BIN=${JICENG_BIN:-$PWD/build/jiceng}
 unit_dir=${JICENG_UNIT_DIR:-$PWD/build/tests}
 passed=0; failed=0; skipped=0
