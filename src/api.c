@@ -35,6 +35,7 @@ json_t *api_user_json(const jc_user *u) {
                           u->display[0] ? u->display : u->name, "role", role_name(u->role));
     json_object_set_new(o, "area", u->area[0] ? json_string(u->area) : json_null());
     json_object_set_new(o, "dept_id", u->dept_id ? json_integer(u->dept_id) : json_null());
+    json_object_set_new(o, "disabled", json_boolean(u->disabled));
     return o;
 }
 
@@ -1047,6 +1048,8 @@ static const jc_route_table *const tables[] = {
     &api_burden_config_routes,
     &api_notify_routes,
     &api_webhook_routes,
+    &api_admin_routes,
+    &api_open311_key_routes,
 };
 
 /* Matches path[0..n) (no trailing slash) against a pattern such as

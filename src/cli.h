@@ -33,7 +33,7 @@ int cmd_detect(int argc, char **argv);    /* src/detect_cli.c */
 int cmd_classify(int argc, char **argv);  /* src/classify_cli.c */
 int cmd_evaluation(int argc, char **argv); /* src/eval.c ("eval") */
 int cmd_device(int argc, char **argv);    /* src/sensor.c */
-int cmd_open311(int argc, char **argv);   /* src/open311.c */
+int cmd_open311(int argc, char **argv);   /* src/open311_keys.c */
 int cmd_warn(int argc, char **argv);      /* src/warning.c */
 int cmd_simulate(int argc, char **argv);  /* src/simulate.c */
 int cmd_base(int argc, char **argv);      /* src/base.c */

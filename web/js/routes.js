@@ -23,6 +23,8 @@ export const routes = [
   { path: '/dashboard', load: () => import('./pages/dashboard.js'), roles: ['dispatcher', 'admin', 'supervisor', 'community_staff'], nav: 'nav.dashboard' },
   { path: '/track', load: () => import('./pages/track.js'), roles: ['resident', ...STAFF], nav: 'nav.track' },
   { path: '/case/:id', load: () => import('./pages/case.js'), roles: ['resident', ...STAFF] },
+  { path: '/admin', load: () => import('./pages/admin.js'), roles: ['admin'], nav2: 'nav.admin' },
+  { path: '/audit', load: () => import('./pages/audit.js'), roles: ['admin', 'supervisor'], nav2: 'nav.audit' },
   { path: '/messages', load: () => import('./pages/messages.js'), roles: ['resident', ...STAFF] },
   { path: '/password', load: () => import('./pages/password.js'), roles: ['resident', ...STAFF] },
 ];

@@ -1,0 +1,171 @@
+// 7h-admin.test.mjs -- administration in the browser: create a user, disable
+// them (their login is refused), reset a password (the new one works);
+// register a device (its token shown once); an Open311 key made and disabled;
+// a webhook made (its secret shown once) and switched off; the audit log
+// filtered by action and case, and the whole chain verified. English at 375 px.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startServer } from './lib.mjs';
+import { launch, openPage, uiLogin, visit, shot, noI18nGaps, haveChromium } from './ui-lib.mjs';
+
+let srv, browser;
+before(async () => {
+  assert.ok(haveChromium(), '/usr/bin/chromium is missing: apt-get install -y chromium');
+  srv = await startServer();
+  browser = await launch();
+});
+after(async () => { await browser?.close(); await srv?.cleanup(); });
+
+test('administration: users, devices, Open311 keys, webhooks', async () => {
+  const admin = await srv.login('admin');
+  const user = async (n) => (await srv.api('GET', '/api/v1/users', { token: admin })).json.users.find((u) => u.name === n);
+  const page = await openPage(browser, srv);
+  await uiLogin(page, 'admin');
+  await page.click('a[data-nav2=admin]');
+  await page.waitForSelector('#user-table');
+  // the table lists what the API lists
+  const api = (await srv.api('GET', '/api/v1/users', { token: admin })).json.users.map((u) => u.name).sort();
+  assert.deepEqual((await page.$$eval('#user-table tbody tr', (t) => t.map((r) => r.dataset.user))).sort(), api);
+
+  // a new community worker
+  await page.fill('#user-add input[name=name]', 'community9');
+  await page.fill('#user-add input[name=display]', '九社区干部');
+  await page.selectOption('#user-add select[name=role]', 'community_staff');
+  await page.selectOption('#user-add select[name=area]', '110101001002');
+  await page.fill('#user-add input[name=password]', 'initial-password-9');
+  await page.click('#user-add button[type=submit]');
+  await page.waitForSelector('#user-table tr[data-user=community9]');
+  const u = await user('community9');
+  assert.equal(u.role, 'community_staff');
+  assert.equal(u.area, '110101001002');
+  assert.equal(u.display, '九社区干部');
+  await srv.login('community9', 'initial-password-9');
+  // a refusal shows the server's message and adds nothing
+  await page.fill('#user-add input[name=name]', 'worker99');
+  await page.selectOption('#user-add select[name=role]', 'grid_worker');
+  await page.fill('#user-add input[name=password]', 'short');
+  await page.evaluate(() => document.querySelector('#user-add input[name=password]').removeAttribute('minlength'));
+  await page.click('#user-add button[type=submit]');
+  await page.waitForSelector('#user-add [role=alert]');
+  assert.equal(await user('worker99'), undefined);
+
+  // disable: the login is refused; the row says so
+  await page.click('#user-table tr[data-user=community9] button[data-act=disable]');
+  await page.waitForSelector('#user-table tr[data-user=community9][data-disabled=true]');
+  assert.equal((await srv.api('POST', '/api/v1/session', { body: { name: 'community9', password: 'initial-password-9' } })).status, 401);
+  await page.click('#user-table tr[data-user=community9] button[data-act=enable]');
+  await page.waitForSelector('#user-table tr[data-user=community9][data-disabled=false]');
+  // the admin's own row cannot be disabled here
+  assert.equal(await page.isDisabled('#user-table tr[data-user=admin] button[data-act=disable]'), true);
+  // reset the password
+  await page.click('#user-table tr[data-user=community9] button[data-act=reset]');
+  await page.fill('form[data-reset-user] input[name=password]', 'reset-password-9');
+  await page.click('form[data-reset-user] button[type=submit]');
+  await page.waitForFunction(() => !document.querySelector('form[data-reset-user]'));
+  assert.equal((await srv.api('POST', '/api/v1/session', { body: { name: 'community9', password: 'initial-password-9' } })).status, 401);
+  await srv.login('community9', 'reset-password-9');
+  // edit the role and scope
+  await page.click('#user-table tr[data-user=community9] button[data-act=edit]');
+  await page.selectOption('form[data-edit-user] select[name=area]', '110101001005');
+  await page.click('form[data-edit-user] button[type=submit]');
+  await page.waitForFunction(() => !document.querySelector('form[data-edit-user]'));
+  assert.equal((await user('community9')).area, '110101001005');
+  await shot(page, '82-admin-users');
+
+  // a device: its token is shown once
+  await page.click('a[data-tab=devices]');
+  await page.waitForSelector('#device-add');
+  await page.fill('#device-add input[name=id]', 'door-77');
+  await page.selectOption('#device-add select[name=type]', 'door_contact');
+  await page.selectOption('#device-add select[name=grid]', '110101001001001');
+  await page.fill('#device-add input[name=person_label]', '王奶奶');
+  await page.click('#device-add button[type=submit]');
+  await page.waitForSelector('#device-token');
+  assert.match(await page.textContent('#device-token'), /^[0-9a-f]{64}$/);
+  const dev = (await srv.api('GET', '/api/v1/devices/door-77', { token: admin })).json;
+  assert.equal(dev.person_label, '王奶奶');
+  await page.click('#once-refresh');
+  await page.waitForSelector('#device-table tr[data-device=door-77]');
+  assert.match(await page.textContent('#device-table tr[data-device=door-77]'), /门磁/);
+
+  // an Open311 key: shown once, then disabled
+  await page.click('a[data-tab=keys]');
+  await page.fill('#key-add input[name=name]', 'citizen-app');
+  await page.click('#key-add button[type=submit]');
+  await page.waitForSelector('#api-key');
+  const key = await page.textContent('#api-key');
+  assert.match(key, /^[0-9a-f]{64}$/);
+  const o311 = () => srv.api('POST', '/open311/v2/requests.json', { body: new URLSearchParams({ api_key: key, service_code: '0104', description: '测试', address_string: '东华门' }).toString(), headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+  assert.equal((await o311()).status, 201);
+  await page.click('#once-refresh');
+  await page.click('#key-table tr[data-key=citizen-app] button[data-act=disable]');
+  await page.waitForSelector('#key-table tr[data-key=citizen-app][data-active=false]');
+  assert.equal((await o311()).status, 403);
+
+  // a webhook: its secret shown once; then off
+  await page.click('a[data-tab=webhooks]');
+  await page.fill('#hook-add input[name=name]', '短信网关');
+  await page.fill('#hook-add input[name=url]', 'http://127.0.0.1:9/sms');
+  await page.check('#hook-add input[value=dispatched]');
+  await page.check('#hook-add input[value=escalate]');
+  await page.click('#hook-add button[type=submit]');
+  await page.waitForSelector('#hook-secret');
+  assert.match(await page.textContent('#hook-secret'), /^[0-9a-f]{64}$/);
+  const hooks = (await srv.api('GET', '/api/v1/webhooks', { token: admin })).json.webhooks;
+  assert.equal(hooks[0].kinds, 'dispatched,escalate');
+  await page.click('#once-refresh');
+  await page.click('#hook-table tr[data-hook="短信网关"] button[data-act=off]');
+  await page.waitForSelector('#hook-table tr[data-hook="短信网关"][data-active=false]');
+  await page.click('#hook-table tr[data-hook="短信网关"] button[data-act=deliveries]');
+  await page.waitForSelector('#hook-deliveries h3');
+  await shot(page, '83-admin-webhooks');
+  assert.deepEqual(page.errors.filter((e) => !/status of 400/.test(e)), []);
+  assert.equal(page.errors.length, 1, 'the one deliberate 400');
+  assert.deepEqual(await noI18nGaps(page), []);
+  await page.context().close();
+});
+
+test('the audit log: filters in the address, a case\'s trace, the chain verified; English at 375 px', async () => {
+  const res = await srv.login('resident1');
+  const disp = await srv.login('dispatcher');
+  const k = (await srv.api('POST', '/api/v1/cases', { token: res, body: { title: '审计页测试', category: '0104', area: '110101001001003' } })).json;
+  await srv.api('POST', `/api/v1/cases/${k.id}/register`, { token: disp });
+  const page = await openPage(browser, srv);
+  await uiLogin(page, 'admin');
+  await visit(page, '/audit', 'audit');
+  await page.waitForSelector('#audit-table tbody tr');
+  await page.selectOption('#audit-filters select[name=action]', 'user_add');
+  await page.click('#audit-filters button[type=submit]');
+  await page.waitForFunction(() => location.hash.includes('action=user_add'));
+  await page.waitForSelector('#audit-status:not(:empty)');
+  const acts = await page.$$eval('#audit-table tbody tr', (t) => t.map((r) => r.dataset.action));
+  assert.ok(acts.length > 0 && acts.every((a) => a === 'user_add'), acts.join(','));
+  assert.match(await page.textContent('#audit-table tbody'), /新建用户/);
+  // a case's trace, from a link someone shared
+  await visit(page, '/audit?case=' + k.no, 'audit');
+  await page.waitForSelector('#audit-table tbody tr');
+  const seqs = await page.$$eval('#audit-table tbody tr', (t) => t.map((r) => Number(r.dataset.seq)));
+  const api = (await srv.api('GET', '/api/v1/audit?case=' + k.no, { token: await srv.login('admin') })).json.entries.map((e) => e.seq);
+  assert.deepEqual(seqs, api);
+  assert.equal(await page.inputValue('#audit-filters input[name=case]'), k.no);
+  await page.click('#chain-verify');
+  await page.waitForSelector('#chain-result [data-chain=ok]');
+  await shot(page, '84-audit');
+  assert.deepEqual(page.errors, []);
+  assert.deepEqual(await noI18nGaps(page), []);
+  await page.context().close();
+
+  // a supervisor, in English, on a phone
+  const sup = await openPage(browser, srv, { viewport: { width: 375, height: 740 }, lang: 'en' });
+  await uiLogin(sup, 'supervisor');
+  await visit(sup, '/audit', 'audit');
+  await sup.waitForSelector('#audit-table tbody tr');
+  assert.ok(!/[\u4e00-\u9fff]/.test(await sup.textContent('.page[data-page=audit] h1')));
+  assert.equal(await sup.evaluate(() => document.documentElement.scrollWidth > window.innerWidth + 1), false, 'no horizontal scrolling');
+  await shot(sup, '85-audit-en-375');
+  await sup.go('/admin');
+  await sup.waitForSelector('[data-forbidden]');
+  assert.deepEqual(sup.errors, []);
+  assert.deepEqual(await noI18nGaps(sup), []);
+  await sup.context().close();
+});
