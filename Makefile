@@ -11,7 +11,7 @@
 
 CC      ?= cc
 BUILD   ?= build
-PKGS    := libh2o-evloop jansson libsodium sqlite3 libutf8proc libmosquitto xlsxwriter libcurl
+PKGS    := libh2o-evloop jansson libsodium sqlite3 libutf8proc libmosquitto xlsxwriter libcurl libzip expat
 OPT     ?= -O2
 CFLAGS  += -std=c11 -D_GNU_SOURCE -DH2O_USE_LIBUV=0 $(OPT) -g -Wall -Wextra -Werror \
            -Wno-missing-field-initializers -Wno-format-truncation $(shell pkg-config --cflags $(PKGS))
@@ -20,7 +20,7 @@ LDLIBS  += $(shell pkg-config --libs $(PKGS)) -lcsv -lpthread -lm
 SRC      := $(wildcard src/*.c)
 # Official holidays (npm chinese-days) converted at build time, not committed.
 CALDATA  := $(BUILD)/gen/calendar_data.c
-OBJ      := $(SRC:src/%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/calendar_data.o
+OBJ      := $(SRC:src/%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/calendar_data.o $(BUILD)/obj/people_hanzi.o
 LIBOBJ   := $(filter-out $(BUILD)/obj/main.o,$(OBJ))
 UNITSRC  := $(wildcard tests/unit/test_*.c)
 UNITBIN  := $(UNITSRC:tests/unit/%.c=$(BUILD)/tests/%)
@@ -46,6 +46,13 @@ $(CALDATA): scripts/gen_calendar.mjs node_modules/.package-lock.json
 	node scripts/gen_calendar.mjs $@
 
 $(BUILD)/obj/calendar_data.o: $(CALDATA) src/calendar.h | $(BUILD)/obj
+	$(CC) $(CFLAGS) -Isrc -c -o $@ $<
+
+# Pinyin and simplified forms of CJK characters (npm pinyin-pro, opencc-js), likewise.
+$(BUILD)/gen/people_hanzi.c: scripts/gen_hanzi.mjs node_modules/.package-lock.json
+	node scripts/gen_hanzi.mjs $@
+
+$(BUILD)/obj/people_hanzi.o: $(BUILD)/gen/people_hanzi.c src/people.h | $(BUILD)/obj
 	$(CC) $(CFLAGS) -Isrc -c -o $@ $<
 
 $(BUILD)/tests/%: tests/unit/%.c tests/unit/t.h $(LIBOBJ) | $(BUILD)/tests

@@ -14,7 +14,7 @@ mode=${1:-run}
 # Libraries and tools the build needs.
 pkgs=(build-essential pkg-config ca-certificates
       libh2o-evloop-dev libssl-dev zlib1g-dev libjansson-dev libsodium-dev libsqlite3-dev
-      libutf8proc-dev libmosquitto-dev libcsv-dev libxlsxwriter-dev libcurl4-openssl-dev)
+      libutf8proc-dev libmosquitto-dev libcsv-dev libxlsxwriter-dev libcurl4-openssl-dev libzip-dev libexpat1-dev)
 
 # Every program the product, its tests or its benchmarks start:
 #   program  Debian package  the first mode that installs it
