@@ -37,5 +37,6 @@ int cmd_open311(int argc, char **argv);   /* src/open311_keys.c */
 int cmd_warn(int argc, char **argv);      /* src/warning.c */
 int cmd_simulate(int argc, char **argv);  /* src/simulate.c */
 int cmd_base(int argc, char **argv);      /* src/base.c */
+int cmd_people(int argc, char **argv);    /* src/people_cli.c */
 
 #endif

@@ -31,6 +31,7 @@ static const jc_command commands[] = {
     {"warn", cmd_warn, "early warnings: train the classifier from closed cases, recount, run detectors"},
     {"simulate", cmd_simulate, "replay a month of a street's life against a running server (demo)"},
     {"base", cmd_base, "generate (demo) and count base data: people, households, houses, organisations"},
+    {"people", cmd_people, "import departments' person tables, link them into one record per person"},
 };
 
 static void usage(FILE *f) {

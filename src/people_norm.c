@@ -8,6 +8,7 @@
  * community, road and numbers.  Pure functions, no storage.
  */
 #include "people.h"
+#include "base.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -17,9 +18,7 @@
 
 /* ---- UTF-8 helpers ---------------------------------------------------------- */
 
-/* NFKC of in into out (outsz bytes, truncated at a character boundary);
- * ASCII passes through unchanged.  Returns the length. */
-static size_t nfkc(const char *in, char *out, size_t outsz) {
+size_t people__nfkc(const char *in, char *out, size_t outsz) {
     size_t n = strlen(in), i;
     for (i = 0; i < n && !(in[i] & 0x80); i++) {}
     if (i == n) { /* ASCII */
@@ -96,16 +95,7 @@ static int is_space_cp(uint32_t c) {
 
 /* ---- ID numbers ---------------------------------------------------------------- */
 
-char people_id_check(const char *id17) {
-    static const int weight[17] = {7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2};
-    static const char check[] = "10X98765432";
-    int sum = 0;
-    for (int i = 0; i < 17; i++) {
-        if (id17[i] < '0' || id17[i] > '9') return 0;
-        sum += (id17[i] - '0') * weight[i];
-    }
-    return check[sum % 11];
-}
+char people_id_check(const char *id17) { return base_id_check(id17); }
 
 static int real_date(int y, int m, int d) {
     static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
@@ -133,7 +123,7 @@ static void id_fill_birth(people_id *o) {
 void people_norm_id(const char *in, people_id *out) {
     memset(out, 0, sizeof *out);
     char buf[128], t[64];
-    nfkc(in ? in : "", buf, sizeof buf);
+    people__nfkc(in ? in : "", buf, sizeof buf);
     size_t k = 0;
     for (const char *p = buf; *p && k + 1 < sizeof t; p++) {
         unsigned char c = (unsigned char)*p;
@@ -153,7 +143,7 @@ void people_norm_id(const char *in, people_id *out) {
     if (e && t[0] >= '1' && t[0] <= '9' && t[1] == '.' && (!strcmp(e, "E+17") || !strcmp(e, "E17"))) {
         size_t m = 0;
         out->id[m++] = t[0];
-        for (const char *p = t + 2; p < e && m < 18; p++) {
+        for (const char *p = t + 2; p < e && m < 15; p++) { /* Excel keeps 15 digits */
             if (*p < '0' || *p > '9') { out->kind = PEOPLE_ID_OTHER; return; }
             out->id[m++] = *p;
         }
@@ -207,7 +197,7 @@ void people_norm_id(const char *in, people_id *out) {
 int people_norm_date(const char *in, int *ymd) {
     *ymd = 0;
     char buf[96];
-    nfkc(in ? in : "", buf, sizeof buf);
+    people__nfkc(in ? in : "", buf, sizeof buf);
     /* split into runs of digits; remember what separated them */
     int v[4], nv = 0, len[4], nonsep = 0;
     const char *p = buf;
@@ -259,7 +249,7 @@ int people_norm_date(const char *in, int *ymd) {
 int people_norm_phones(const char *in, people_phones *out) {
     memset(out, 0, sizeof *out);
     char buf[256];
-    nfkc(in ? in : "", buf, sizeof buf);
+    people__nfkc(in ? in : "", buf, sizeof buf);
     char num[32];
     size_t k = 0;
     const char *p = buf;
@@ -296,7 +286,7 @@ int people_norm_phones(const char *in, people_phones *out) {
 
 char people_norm_sex(const char *in) {
     char b[32];
-    nfkc(in ? in : "", b, sizeof b);
+    people__nfkc(in ? in : "", b, sizeof b);
     char t[32];
     size_t k = 0;
     for (const char *p = b; *p && k + 1 < sizeof t; p++)
@@ -316,7 +306,7 @@ static int is_dot_cp(uint32_t c) {
 
 size_t people_norm_name(const char *in, char *out, size_t outsz) {
     char buf[256];
-    nfkc(in ? in : "", buf, sizeof buf);
+    people__nfkc(in ? in : "", buf, sizeof buf);
     size_t k = 0;
     out[0] = 0;
     int pending_dot = 0;
@@ -377,7 +367,7 @@ void people_norm_addr(const char *in, people_addr *out) {
     memset(out, 0, sizeof *out);
     out->room = -1;
     char buf[512], s[512];
-    nfkc(in ? in : "", buf, sizeof buf);
+    people__nfkc(in ? in : "", buf, sizeof buf);
     /* drop white space and punctuation other than the short form's '-' */
     size_t k = 0;
     for (const char *p = buf; *p;) {

@@ -45,6 +45,7 @@ extern const jc_schema schema_eval;
 extern const jc_schema schema_sensor;
 extern const jc_schema schema_warning;
 extern const jc_schema schema_notify;
+extern const jc_schema schema_people;
 
 /* Applies the core migrations, then each module's (see store_sqlite.c's
  * `module_schemas` table); *version gets the core schema version. */

@@ -3,7 +3,17 @@
  * the damage departmental exports really carry.
  */
 #include "people.h"
+#include "people_int.h"
+#include "people_store.h"
+#include "store.h"
 #include "t.h"
+
+#include <iconv.h>
+#include <stdlib.h>
+#include <unistd.h>
+#include <xlsxwriter.h>
+
+#define ASSERT_OK_VOID(e) do { if ((e) != 0) { fprintf(stderr, "%s failed\n", #e); return; } } while (0)
 
 TEST(id_valid_and_lower_x) {
     people_id d;
@@ -221,7 +231,312 @@ TEST(addresses_against_the_area_tree) {
     ASSERT_EQ(people_addr_community(&a, c, 3), -1);
 }
 
-T_MAIN(T(id_valid_and_lower_x), T(id_check_digit_wrong_is_damaged), T(id_full_width_spaces_apostrophe_tab),
+
+/* ---- reading files ------------------------------------------------------------------ */
+
+static int read_str(const char *data, size_t len, people_table *t, char *why, size_t whysz) {
+    return (int)people_table_read(data, len, t, why, whysz);
+}
+
+TEST(csv_utf8_bom_crlf_title_line) {
+    const char csv[] = "\xEF\xBB\xBF" "常住人口登记表,,,\r\n序号,姓名,身份证号,联系电话\r\n1,张伟,11010119981225673x,13105792971\r\n"
+                       "2,\"李,娜\",,010-65256833\r\n";
+    people_table t;
+    char why[256];
+    ASSERT_OK(read_str(csv, sizeof csv - 1, &t, why, sizeof why));
+    ASSERT_STR_EQ(t.encoding, "UTF-8 BOM");
+    ASSERT_EQ(t.nrows, 4);
+    ASSERT_EQ(t.row_n[0], 1); /* the title line's empty cells are dropped */
+    ASSERT_STR_EQ(people_table_cell(&t, 2, 1), "张伟");
+    ASSERT_STR_EQ(people_table_cell(&t, 3, 1), "李,娜");
+    people_mapping m;
+    ASSERT_OK(people_mapping_propose(&t, NULL, NULL, &m, why, sizeof why));
+    ASSERT_EQ(m.header_row, 1);
+    ASSERT_EQ(m.field[1], PF_NAME);
+    ASSERT_EQ(m.field[2], PF_ID_NUMBER);
+    ASSERT_EQ(m.field[3], PF_PHONE);
+    people_table_free(&t);
+}
+
+TEST(csv_gb18030_and_utf16) {
+    const char utf8[] = "姓名,身份证号\n王芳,110103194201267122\n";
+    iconv_t cd = iconv_open("GB18030", "UTF-8");
+    char gb[256], *ip = (char *)utf8, *op = gb;
+    size_t il = sizeof utf8 - 1, ol = sizeof gb;
+    iconv(cd, &ip, &il, &op, &ol);
+    iconv_close(cd);
+    people_table t;
+    char why[256];
+    ASSERT_OK(read_str(gb, (size_t)(op - gb), &t, why, sizeof why));
+    ASSERT_STR_EQ(t.encoding, "GB18030");
+    ASSERT_STR_EQ(people_table_cell(&t, 1, 0), "王芳");
+    people_table_free(&t);
+    cd = iconv_open("UTF-16LE", "UTF-8");
+    char u16[512] = "\xFF\xFE";
+    ip = (char *)utf8, op = u16 + 2, il = sizeof utf8 - 1, ol = sizeof u16 - 2;
+    iconv(cd, &ip, &il, &op, &ol);
+    iconv_close(cd);
+    ASSERT_OK(read_str(u16, (size_t)(op - u16), &t, why, sizeof why));
+    ASSERT_STR_EQ(t.encoding, "UTF-16");
+    ASSERT_STR_EQ(people_table_cell(&t, 1, 1), "110103194201267122");
+    people_table_free(&t);
+}
+
+TEST(csv_wrong_encoding_names_the_line) {
+    /* Latin-1 text: neither UTF-8 nor GB18030 (0xE9 then a comma) */
+    const char bad[] = "name,id\nJos\xE9,1\nA,2\n";
+    people_table t;
+    char why[256] = "";
+    ASSERT_EQ(read_str(bad, sizeof bad - 1, &t, why, sizeof why), JC_ERR_INVALID);
+    ASSERT(strstr(why, "line 2") != NULL);
+    people_table_free(&t);
+    const char nul[] = "a,b\n\0\0";
+    ASSERT_EQ(read_str(nul, sizeof nul - 1, &t, why, sizeof why), JC_ERR_INVALID);
+    people_table_free(&t);
+    const char xls[] = "\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1 rest";
+    why[0] = 0;
+    ASSERT_EQ(read_str(xls, sizeof xls - 1, &t, why, sizeof why), JC_ERR_INVALID);
+    ASSERT(strstr(why, ".xls") != NULL);
+    people_table_free(&t);
+}
+
+TEST(mapping_from_unseen_headers) {
+    /* renamed, reordered, extra and another person's columns */
+    const char csv[] = "登记号,备注,居民姓名,监护人姓名,出生时间,本人手机,监护人身份证号,证件号码(必填),现居住地,x列\n"
+                       "A1,,刘洋,刘强,1990-1-2,13100000001,110101196001011234,110101199001021235,幸福里3-2-101,9\n";
+    people_table t;
+    char why[256];
+    ASSERT_OK(read_str(csv, sizeof csv - 1, &t, why, sizeof why));
+    people_mapping m;
+    ASSERT_OK(people_mapping_propose(&t, NULL, NULL, &m, why, sizeof why));
+    ASSERT_EQ(m.field[0], PF_ATTR);
+    ASSERT_EQ(m.field[2], PF_NAME);
+    ASSERT_EQ(m.field[3], PF_ATTR); /* the guardian's name is not the person's */
+    ASSERT_EQ(m.field[4], PF_BIRTH_DATE);
+    ASSERT_EQ(m.field[5], PF_PHONE);
+    ASSERT_EQ(m.field[6], PF_ATTR);
+    ASSERT_EQ(m.field[7], PF_ID_NUMBER);
+    ASSERT_STR_EQ(m.header[7], "证件号码");
+    ASSERT_EQ(m.field[8], PF_ADDRESS);
+    people_table_free(&t);
+}
+
+TEST(mapping_by_values_and_by_hand) {
+    /* a header no table names: the values are ID numbers */
+    const char csv[] = "编号,人员,代码甲,电话甲\n1,张三,110101199001021235,13100000001\n2,李四,11010119981225673X,13100000002\n"
+                       "3,王五,110103194201267122,13100000003\n";
+    people_table t;
+    char why[256];
+    ASSERT_OK(read_str(csv, sizeof csv - 1, &t, why, sizeof why));
+    people_mapping m;
+    ASSERT_OK(people_mapping_propose(&t, NULL, NULL, &m, why, sizeof why));
+    ASSERT_EQ(m.field[2], PF_ID_NUMBER);
+    ASSERT_EQ(m.how[2], 2);
+    ASSERT_EQ(m.field[3], PF_PHONE);
+    ASSERT_EQ(m.field[1], PF_ATTR);
+    ASSERT_OK(people_mapping_propose(&t, NULL, "人员=name", &m, why, sizeof why));
+    ASSERT_EQ(m.field[1], PF_NAME);
+    ASSERT_EQ(m.how[1], 4);
+    /* a saved mapping is used again */
+    ASSERT_OK(people_mapping_propose(&t, "{\"人员\":\"name\"}", NULL, &m, why, sizeof why));
+    ASSERT_EQ(m.field[1], PF_NAME);
+    ASSERT_EQ(m.how[1], 3);
+    why[0] = 0;
+    ASSERT_EQ(people_mapping_propose(&t, NULL, "人员=nom", &m, why, sizeof why), JC_ERR_INVALID);
+    ASSERT(strstr(why, "nom") != NULL);
+    why[0] = 0;
+    ASSERT_EQ(people_mapping_propose(&t, NULL, "没有这列=name", &m, why, sizeof why), JC_ERR_INVALID);
+    ASSERT(strstr(why, "没有这列") != NULL);
+    people_table_free(&t);
+}
+
+static int write_xlsx(const char *path, int rows) {
+    lxw_workbook *wb = workbook_new(path);
+    lxw_worksheet *ws = workbook_add_worksheet(wb, NULL);
+    worksheet_write_string(ws, 0, 0, "花名册", NULL);
+    worksheet_write_string(ws, 1, 0, "序号", NULL);
+    worksheet_write_string(ws, 1, 1, "学生姓名", NULL);
+    worksheet_write_string(ws, 1, 3, "身份证件号", NULL); /* column C left empty */
+    for (int r = 0; r < rows; r++) {
+        worksheet_write_number(ws, (lxw_row_t)(2 + r), 0, r + 1, NULL);
+        worksheet_write_string(ws, (lxw_row_t)(2 + r), 1, r % 2 ? "王芳" : "張偉", NULL);
+        worksheet_write_string(ws, (lxw_row_t)(2 + r), 3, "110103194201267122", NULL);
+    }
+    return workbook_close(wb) == LXW_NO_ERROR ? 0 : -1;
+}
+
+static char *slurp(const char *path, size_t *n) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    fseek(f, 0, SEEK_END);
+    long len = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *d = malloc((size_t)len);
+    *n = fread(d, 1, (size_t)len, f);
+    fclose(f);
+    return d;
+}
+
+TEST(xlsx_read_and_bomb) {
+    char path[] = "/tmp/jiceng-test-people-XXXXXX";
+    int fd = mkstemp(path);
+    ASSERT(fd >= 0);
+    close(fd);
+    ASSERT_OK(write_xlsx(path, 3));
+    size_t n;
+    char *d = slurp(path, &n);
+    people_table t;
+    char why[256];
+    ASSERT_OK(read_str(d, n, &t, why, sizeof why));
+    ASSERT_STR_EQ(t.format, "xlsx");
+    ASSERT_EQ(t.nrows, 5);
+    ASSERT_STR_EQ(people_table_cell(&t, 1, 3), "身份证件号");
+    ASSERT_STR_EQ(people_table_cell(&t, 1, 2), "");
+    ASSERT_STR_EQ(people_table_cell(&t, 2, 0), "1");
+    ASSERT_STR_EQ(people_table_cell(&t, 2, 1), "張偉");
+    people_mapping m;
+    ASSERT_OK(people_mapping_propose(&t, NULL, NULL, &m, why, sizeof why));
+    ASSERT_EQ(m.header_row, 1);
+    ASSERT_EQ(m.field[1], PF_NAME);
+    ASSERT_EQ(m.field[3], PF_ID_NUMBER);
+    people_table_free(&t);
+    free(d);
+    /* a sheet that unpacks past the cap (lowered here to 64 KiB): a bomb */
+    ASSERT_OK(write_xlsx(path, 4000));
+    d = slurp(path, &n);
+    size_t cap = people__unzip_cap;
+    people__unzip_cap = 64 << 10;
+    why[0] = 0;
+    jc_err e = people_table_read(d, n, &t, why, sizeof why);
+    people__unzip_cap = cap;
+    ASSERT_EQ(e, JC_ERR_TOOBIG);
+    ASSERT(strstr(why, "bomb") != NULL);
+    people_table_free(&t);
+    /* a truncated zip */
+    why[0] = 0;
+    ASSERT_EQ(people_table_read(d, n / 2, &t, why, sizeof why), JC_ERR_INVALID);
+    ASSERT(why[0] != 0);
+    people_table_free(&t);
+    free(d);
+    unlink(path);
+}
+
+/* ---- linking ------------------------------------------------------------------------ */
+
+static void lrec(people_lrec *l, const char *name, const char *id, const char *birth, char sex, const char *phone,
+                 const char *addr) {
+    memset(l, 0, sizeof *l);
+    char n[64];
+    people_norm_name(name, n, sizeof n);
+    people_id d;
+    people_norm_id(id, &d);
+    int b = 0;
+    if (birth) ASSERT_OK_VOID(people_norm_date(birth, &b));
+    people_phones ph;
+    people_norm_phones(phone, &ph);
+    people_addr a;
+    people_norm_addr(addr, &a);
+    people__lrec_fill(l, n, sex, b, &d, &ph, &a, a.community, "");
+    l->fresh = 1;
+}
+
+TEST(compare_levels) {
+    people_lrec a, b;
+    uint8_t lv[LF_COUNT];
+    lrec(&a, "王卫东", "11010119740915163X", "1974-09-15", 'M', "13395476245", "灯市口大街47号院3号楼2单元202");
+    lrec(&b, "汪卫东", "11010119740915163x", "1974.9.15", 'M', "13395476245", "东城区灯市口社区47号院3楼2门202");
+    people__compare(&a, &b, lv);
+    ASSERT_EQ(lv[LF_ID], 3);
+    ASSERT_EQ(lv[LF_NAME], 3); /* a homophone */
+    ASSERT_EQ(lv[LF_BIRTH], 3);
+    ASSERT_EQ(lv[LF_PHONE], 2);
+    ASSERT_EQ(lv[LF_ADDR], 4);
+    lrec(&b, "王卫东", "110101197409151000", NULL, 0, "", "");
+    people__compare(&a, &b, lv); /* Excel's 000 and a swapped date that is no date */
+    ASSERT_EQ(lv[LF_ID], 3);
+    lrec(&b, "王卫东", "11010119740915136X", NULL, 0, "", ""); /* two digits swapped */
+    people__compare(&a, &b, lv);
+    ASSERT_EQ(lv[LF_ID], 2);
+    /* a household member's number in the wrong row: not evidence */
+    lrec(&b, "郭龙", "11010119740915163X", "1991-01-29", 'M', "", "");
+    people__compare(&a, &b, lv);
+    ASSERT_EQ(lv[LF_ID], 0);
+    ASSERT_EQ(lv[LF_BIRTH], 1);
+}
+
+TEST(link_clusters_and_conflicts) {
+    people_lrec r[6];
+    lrec(&r[0], "杨遥", "110103195204100162", "19520410", 'F', "13105792971", "精忠胡同39号");
+    lrec(&r[1], "杨瑶", "110103195204100162", "1952/4/10", 'F', "13105792971", "东城区精忠社区精忠胡同39号");
+    lrec(&r[2], "杨瑶", "", "1952.04.10", 'F', "13105792971", "精忠胡同39号");
+    /* twins: same house, same birth date, their own valid numbers */
+    char t1[19] = "11010120010101123", t2[19] = "11010120010101125";
+    t1[17] = people_id_check(t1), t2[17] = people_id_check(t2);
+    lrec(&r[3], "李明", t1, "2001-01-01", 'M', "13100000001", "和平里5-1-1-101");
+    lrec(&r[4], "李明", t2, "2001-01-01", 'M', "13100000001", "和平里5-1-1-101");
+    ASSERT_EQ(r[3].id_kind, PEOPLE_ID_VALID);
+    ASSERT_EQ(r[4].id_kind, PEOPLE_ID_VALID);
+    lrec(&r[5], "张三", "110101198001011234", "1980-01-01", 'M', "", "");
+    people_link_run run;
+    memset(&run, 0, sizeof run);
+    run.r = r;
+    run.n = 6;
+    ASSERT_OK(people__link(&run));
+    ASSERT_EQ(run.cluster[0], run.cluster[1]);
+    ASSERT_EQ(run.cluster[0], run.cluster[2]);
+    ASSERT(run.cluster[3] != run.cluster[4]); /* different valid numbers: two people */
+    ASSERT(run.cluster[5] != run.cluster[0]);
+    ASSERT_EQ(run.nclusters, 4);
+    people__link_free(&run);
+    /* a reviewer's "not the same person" holds */
+    people_decision d = {0, 2, 0};
+    memset(&run, 0, sizeof run);
+    run.r = r;
+    run.n = 6;
+    run.dec = &d;
+    run.ndec = 1;
+    ASSERT_OK(people__link(&run));
+    ASSERT(run.cluster[0] != run.cluster[2]);
+    people__link_free(&run);
+}
+
+/* ---- the store: a job that touches more than 8 MiB of existing pages ---------------------- */
+
+/* Writes 20,000 values of 700 bytes, each the letter *arg + i % 26. */
+static jc_err big_write(jc_conn *w, void *arg) {
+    char first = *(const char *)arg;
+    for (int i = 0; i < 20000; i++) {
+        char k[32], v[700];
+        snprintf(k, sizeof k, "k%05d", i);
+        memset(v, first + i % 26, sizeof v - 1);
+        v[sizeof v - 1] = 0;
+        jc_err e = pstore_meta_put(w, k, v);
+        if (e) return e;
+    }
+    return JC_OK;
+}
+
+TEST(big_job) {
+    char dir[] = "/tmp/jiceng-test-people-XXXXXX";
+    ASSERT(mkdtemp(dir) != NULL);
+    char path[128];
+    snprintf(path, sizeof path, "%s/t.db", dir);
+    jc_store *st = NULL;
+    int v;
+    ASSERT_OK(store_open(path, &st));
+    ASSERT_OK(store_migrate(st, &v));
+    ASSERT_OK(store_exec(st, big_write, "a"));
+    /* rewrites ~14 MiB of pages that existed before the job's savepoint */
+    ASSERT_OK(store_exec(st, big_write, "A"));
+    store_close(st);
+    char cmd[256];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    ASSERT_OK(system(cmd));
+}
+
+T_MAIN(T(csv_utf8_bom_crlf_title_line), T(csv_gb18030_and_utf16), T(csv_wrong_encoding_names_the_line),
+       T(mapping_from_unseen_headers), T(mapping_by_values_and_by_hand), T(xlsx_read_and_bomb), T(compare_levels),
+       T(link_clusters_and_conflicts), T(big_job), T(id_valid_and_lower_x), T(id_check_digit_wrong_is_damaged), T(id_full_width_spaces_apostrophe_tab),
        T(id_15_digits_to_18), T(id_excel_damage), T(id_missing_and_other), T(dates_every_office_format), T(phones),
        T(sex_codes), T(names_spaces_dots_traditional), T(names_pinyin_homophones), T(addresses_styles),
        T(addresses_against_the_area_tree))

@@ -1,0 +1,184 @@
+/*
+ * people_store.h -- the row operations of the people subsystem's tables
+ * (people_sqlite.c): sources and their mappings, imports, records (ID
+ * numbers, phones and attributes only as ciphertext, with keyed blind
+ * indexes), links, the review queue, persons (golden records).  Decisions
+ * are made in people.c; nothing here knows what a row means.
+ */
+#ifndef JC_PEOPLE_STORE_H
+#define JC_PEOPLE_STORE_H
+
+#include "jc.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct jc_conn jc_conn;
+
+/* ---- sources -------------------------------------------------------------- */
+typedef struct {
+    char key[64];
+    char name[128];
+    char *mapping; /* JSON {"header": "field"}; owned (free) */
+    int64_t created_at, updated_at, withdrawn_at, records, imports;
+} pstore_source;
+/* JC_ERR_NOTFOUND when the source does not exist (withdrawn ones do). */
+jc_err pstore_source_get(jc_conn *c, const char *key, pstore_source *out) JC_MUST_CHECK;
+/* Creates or updates (name "" keeps the old one); clears withdrawn_at. */
+jc_err pstore_source_put(jc_conn *w, const char *key, const char *name, const char *mapping, int64_t now) JC_MUST_CHECK;
+jc_err pstore_source_withdrawn(jc_conn *w, const char *key, int64_t now) JC_MUST_CHECK;
+/* Every source by key; cb's pstore_source is valid during the call. */
+jc_err pstore_source_each(jc_conn *c, int (*cb)(const pstore_source *s, void *arg), void *arg) JC_MUST_CHECK;
+
+/* ---- imports -------------------------------------------------------------- */
+typedef struct {
+    int64_t id;
+    char source[64], file_name[256], format[8], encoding[16], actor[64];
+    int64_t at, rows, added, updated, retired, unchanged, skipped, persons, review, link_ms;
+    int dry_run;
+} pstore_import;
+jc_err pstore_import_insert(jc_conn *w, pstore_import *im) JC_MUST_CHECK; /* sets im->id */
+jc_err pstore_import_update(jc_conn *w, const pstore_import *im) JC_MUST_CHECK;
+/* The newest first; source NULL for all. */
+jc_err pstore_import_each(jc_conn *c, const char *source, int limit, int (*cb)(const pstore_import *im, void *arg),
+                          void *arg) JC_MUST_CHECK;
+
+/* ---- records -------------------------------------------------------------- */
+typedef struct {
+    int64_t rowid;
+    char source[64];
+    const char *record_id;
+    int row_no;
+    int64_t row_hash;
+    const char *name;
+    char sex;  /* stated: 'M', 'F' or 0 */
+    int birth; /* stated: yyyymmdd or 0 */
+    int age;   /* stated, -1 none */
+    int id_kind, id_known;
+    const unsigned char *id_enc, *id_bidx; /* bidx: 16 bytes or NULL */
+    size_t id_enc_len;
+    const char *id_mask;
+    const unsigned char *phone_enc, *phone_bidx;
+    size_t phone_enc_len;
+    const char *phone_mask;
+    const char *address, *community, *household, *relation;
+    int flags;
+    const unsigned char *attrs_enc;
+    size_t attrs_enc_len;
+    int64_t person_id, import_id, added_at, updated_at;
+    int fresh, active;
+} pstore_record;
+
+/* Calls cb(record_id, rowid, row_hash, active) for every record of the
+ * source. */
+jc_err pstore_record_keys(jc_conn *c, const char *source,
+                          int (*cb)(const char *record_id, int64_t rowid, int64_t hash, int active, void *arg),
+                          void *arg) JC_MUST_CHECK;
+jc_err pstore_record_insert(jc_conn *w, pstore_record *r) JC_MUST_CHECK; /* sets r->rowid */
+/* Rewrites the row's values (not its source, record id, added_at); fresh. */
+jc_err pstore_record_update(jc_conn *w, const pstore_record *r) JC_MUST_CHECK;
+/* Marks a record retired (no longer in its source's file). */
+jc_err pstore_record_retire(jc_conn *w, int64_t rowid, int64_t now) JC_MUST_CHECK;
+/* Deletes every record of a source (withdrawal) with its links and review
+ * rows; *n gets the count. */
+jc_err pstore_source_purge(jc_conn *w, const char *key, int64_t *n) JC_MUST_CHECK;
+/* Active records in rowid order (only_fresh: the fresh ones; person > 0:
+ * that person's only).  The row is valid during the call. */
+jc_err pstore_record_each(jc_conn *c, int64_t person, int (*cb)(const pstore_record *r, void *arg),
+                          void *arg) JC_MUST_CHECK;
+/* One record by rowid. */
+jc_err pstore_record_get(jc_conn *c, int64_t rowid, int (*cb)(const pstore_record *r, void *arg),
+                         void *arg) JC_MUST_CHECK;
+jc_err pstore_record_set_person(jc_conn *w, int64_t rowid, int64_t person) JC_MUST_CHECK;
+/* Every record fresh = 0. */
+jc_err pstore_records_settled(jc_conn *w) JC_MUST_CHECK;
+/* Export rows: source, record id, person id of every active record. */
+jc_err pstore_links_export(jc_conn *c, int (*cb)(const char *source, const char *record_id, int64_t person, void *arg),
+                           void *arg) JC_MUST_CHECK;
+
+/* ---- links ----------------------------------------------------------------- */
+/* Links between two records that are both not fresh (kept by an incremental run). */
+jc_err pstore_link_each_kept(jc_conn *c,
+                             int (*cb)(int64_t a, int64_t b, double weight, double prob, const char *levels, void *arg),
+                             void *arg) JC_MUST_CHECK;
+/* Deletes the links of fresh records (all links when all is set). */
+jc_err pstore_links_clear(jc_conn *w, int all) JC_MUST_CHECK;
+jc_err pstore_link_put(jc_conn *w, int64_t a, int64_t b, double weight, double prob, const char *levels,
+                       int linked) JC_MUST_CHECK;
+/* The links of one record (cb with the other record's rowid). */
+jc_err pstore_link_of(jc_conn *c, int64_t rowid,
+                      int (*cb)(int64_t other, double weight, double prob, const char *levels, int linked, void *arg),
+                      void *arg) JC_MUST_CHECK;
+
+/* ---- review queue ------------------------------------------------------------ */
+typedef struct {
+    const char *a_source, *a_record, *b_source, *b_record;
+    double prob, weight;
+    const char *levels;
+    const char *status; /* pending, same, different */
+    const char *decided_by;
+    int64_t decided_at, created_at;
+    int64_t a_rowid, b_rowid; /* 0 when the record is gone */
+} pstore_review;
+/* Decided rows (cb for each). */
+jc_err pstore_review_decided(jc_conn *c, int (*cb)(const pstore_review *r, void *arg), void *arg) JC_MUST_CHECK;
+/* Pending rows whose two records are active, most uncertain first, from
+ * offset; area_prefix ("" any) limits to records of communities under it. */
+jc_err pstore_review_pending(jc_conn *c, const char *area_prefix, int limit, int offset,
+                             int (*cb)(const pstore_review *r, void *arg), void *arg) JC_MUST_CHECK;
+jc_err pstore_review_count(jc_conn *c, int64_t *pending, int64_t *decided) JC_MUST_CHECK;
+/* Drops pending rows (all, or those of fresh records). */
+jc_err pstore_review_clear_pending(jc_conn *w, int all) JC_MUST_CHECK;
+/* Adds a pending row unless one exists for the pair. */
+jc_err pstore_review_add(jc_conn *w, const pstore_review *r) JC_MUST_CHECK;
+/* Sets a decision; JC_ERR_NOTFOUND when the pair is not in the queue. */
+jc_err pstore_review_decide(jc_conn *w, const char *as, const char *ar, const char *bs, const char *br,
+                            const char *status, const char *by, int64_t now) JC_MUST_CHECK;
+
+/* ---- persons (golden records) ------------------------------------------------- */
+typedef struct {
+    int64_t id;
+    const char *name;
+    char sex;
+    int birth;
+    const unsigned char *id_enc, *id_bidx;
+    size_t id_enc_len;
+    const char *id_mask;
+    const unsigned char *phone_enc;
+    size_t phone_enc_len;
+    const char *phone_mask;
+    const char *address, *community, *household;
+    int flags;
+    int records;
+    const char *sources;    /* JSON array of source keys */
+    const char *provenance; /* JSON object field -> {source, record_id, at} */
+    int64_t updated_at;
+} pstore_person;
+jc_err pstore_person_put(jc_conn *w, const pstore_person *p) JC_MUST_CHECK;
+/* Deletes persons no active record points at. */
+jc_err pstore_persons_prune(jc_conn *w, int64_t *n) JC_MUST_CHECK;
+jc_err pstore_person_max_id(jc_conn *c, int64_t *out) JC_MUST_CHECK;
+jc_err pstore_person_get(jc_conn *c, int64_t id, int (*cb)(const pstore_person *p, void *arg), void *arg) JC_MUST_CHECK;
+/* Persons whose community starts with area_prefix (""), by id, after
+ * after_id, at most limit; q (may be "") filters by name substring. */
+jc_err pstore_person_list(jc_conn *c, const char *area_prefix, const char *q, int64_t after_id, int limit,
+                          int (*cb)(const pstore_person *p, void *arg), void *arg) JC_MUST_CHECK;
+/* Persons with the blind index of an ID number. */
+jc_err pstore_person_by_bidx(jc_conn *c, const unsigned char bidx[16], int (*cb)(const pstore_person *p, void *arg),
+                             void *arg) JC_MUST_CHECK;
+/* Counts per community (people, households, flags' counts, age bands). */
+typedef struct {
+    char community[16];
+    int64_t people, households, elders, elders_alone, disabled, students, children, linked_from_sources;
+} pstore_counts;
+jc_err pstore_person_counts(jc_conn *c, const char *area_prefix, int64_t today_ymd,
+                            int (*cb)(const pstore_counts *k, void *arg), void *arg) JC_MUST_CHECK;
+
+/* ---- the model estimate -------------------------------------------------------- */
+jc_err pstore_meta_get(jc_conn *c, const char *key, char **out) JC_MUST_CHECK; /* NULL when absent */
+jc_err pstore_meta_put(jc_conn *w, const char *key, const char *value) JC_MUST_CHECK;
+
+/* The communities of the area tree (code, name) for address resolution. */
+jc_err pstore_communities(jc_conn *c, int (*cb)(const char *code, const char *name, void *arg), void *arg) JC_MUST_CHECK;
+
+#endif
