@@ -31,6 +31,12 @@
 #include <time.h>
 #include <unistd.h>
 
+static double mono_s(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
 /* ---- keys ---------------------------------------------------------------------------- */
 
 struct people_keys {
@@ -174,6 +180,7 @@ jc_err people_row_clean(const people_table *t, const people_mapping *m, int r, c
     uint64_t h = 1469598103934665603ULL;
     json_t *attrs = json_object();
     if (!attrs) return JC_ERR_NOMEM;
+    char names[256] = "", numpart[32] = "";
     char phones[256] = "", addr_best[512] = "", bld[256] = "", unit[32] = "", room[32] = "", idtype[64] = "",
          comm[128] = "", street[64] = "";
     int best_nums = -1;
@@ -187,8 +194,11 @@ jc_err people_row_clean(const people_table *t, const people_mapping *m, int r, c
         }
         people_field f = (people_field)m->field[c];
         switch (f) {
-        case PF_NAME:
-            if (!o->name[0]) people_norm_name(v, o->name, sizeof o->name);
+        case PF_NAME: /* given name and surname in two columns are joined */
+            if (strlen(names) + strlen(v) + 1 < sizeof names) {
+                if (names[0]) strcat(names, " "); /* bounded above */
+                strcat(names, v);
+            }
             break;
         case PF_ID_NUMBER:
             if (o->id.kind == PEOPLE_ID_NONE) people_norm_id(v, &o->id);
@@ -218,6 +228,12 @@ jc_err people_row_clean(const people_table *t, const people_mapping *m, int r, c
             break;
         case PF_ADDRESS: {
             people_addr a;
+            if (strspn(v, "0123456789-/ ") == strlen(v)) { /* a house number column: joins the next */
+                snprintf(numpart, sizeof numpart, "%s", v);
+                break;
+            }
+            char joined[PEOPLE_MAX_CELL + 32];
+            if (numpart[0]) snprintf(joined, sizeof joined, "%s %s", numpart, v), v = joined, numpart[0] = 0;
             people_norm_addr(v, &a);
             if (a.nnums > best_nums) {
                 best_nums = a.nnums;
@@ -241,6 +257,7 @@ jc_err people_row_clean(const people_table *t, const people_mapping *m, int r, c
         }
     }
     o->row_hash = (int64_t)(h & 0x7FFFFFFFFFFFFFFFULL);
+    people_norm_name(names, o->name, sizeof o->name);
     /* an ID type that says "not an ID card" */
     if (idtype[0] && !strstr(idtype, "身份证") && !strstr(idtype, "居民") && o->id.kind == PEOPLE_ID_DAMAGED)
         o->id.kind = PEOPLE_ID_OTHER;
@@ -642,8 +659,10 @@ jc_err people_link_store(jc_conn *w, const people_keys *keys, int full, people_l
     clock_gettime(CLOCK_MONOTONIC, &t0);
     loader L = {.keys = keys};
     jc_buf_init(&L.arena, (size_t)1 << 31);
+    double tl0 = mono_s();
     jc_err e = pstore_record_each(w, 0, load_row, &L);
     if (!e) e = L.err;
+    jc_log(JC_LOG_DEBUG, "people: link: loaded %zu records in %.3f s", L.n, mono_s() - tl0);
     /* fix up the members' strings */
     for (size_t i = 0; !e && i < L.n; i++) {
         member *m = &L.m[i];
@@ -676,7 +695,12 @@ jc_err people_link_store(jc_conn *w, const people_keys *keys, int full, people_l
     run.dec = K.d;
     run.ndec = K.nd;
     run.stored = have_model ? &stored : NULL;
+    double tk0 = mono_s();
     if ((e = people__link(&run))) goto out;
+    jc_log(JC_LOG_DEBUG, "people: link: %lld pairs in %.3f s (block %.3f, compare %.3f, em %.3f, cluster %.3f)",
+           (long long)run.compared, mono_s() - tk0, run.seconds_block, run.seconds_compare, run.seconds_em,
+           run.seconds_cluster);
+    double tg0 = mono_s();
     st->records = (int64_t)L.n;
     st->compared = run.compared;
     st->em_iterations = run.model.em_iterations;
@@ -750,6 +774,8 @@ jc_err people_link_store(jc_conn *w, const people_keys *keys, int full, people_l
         if (e) goto out;
     }
     st->persons = (int64_t)run.nclusters;
+    jc_log(JC_LOG_DEBUG, "people: link: %lld golden records in %.3f s", (long long)st->golden, mono_s() - tg0);
+    double tw0 = mono_s();
     /* links and the review queue */
     if ((e = pstore_links_clear(w, full))) goto out;
     if ((e = pstore_review_clear_pending(w, full))) goto out;
@@ -776,6 +802,7 @@ jc_err people_link_store(jc_conn *w, const people_keys *keys, int full, people_l
     int64_t pruned = 0;
     if ((e = pstore_persons_prune(w, &pruned))) goto out;
     if ((e = pstore_records_settled(w))) goto out;
+    jc_log(JC_LOG_DEBUG, "people: link: links, review, settle in %.3f s", mono_s() - tw0);
     if (run.model.em_iterations) {
         char *mj = NULL;
         model_json(&run.model, &mj);
@@ -860,6 +887,7 @@ jc_err people_import(jc_conn *w, people_import_req *q, people_import_result *res
     char why[512] = "";
     jc_err e;
     progress(q, "read", 0, (int64_t)q->len);
+    double t0 = mono_s();
     if ((e = people_table_read(q->data, q->len, &t, why, sizeof why))) {
         snprintf(res->why, sizeof res->why, "%s", why);
         people_table_free(&t);
@@ -959,6 +987,8 @@ jc_err people_import(jc_conn *w, people_import_req *q, people_import_result *res
     }
     free(ids);
     if (e) goto rows_done;
+    jc_log(JC_LOG_DEBUG, "people: import: read and cleaned %d rows in %.3f s", nrows, mono_s() - t0);
+    double tw = mono_s();
     /* the import itself */
     snprintf(res->im.source, sizeof res->im.source, "%s", q->source);
     snprintf(res->im.file_name, sizeof res->im.file_name, "%s", q->file_name ? q->file_name : "");
@@ -1063,6 +1093,7 @@ jc_err people_import(jc_conn *w, people_import_req *q, people_import_result *res
             if (!q->dry_run) e = pstore_record_retire(w, ks.k[i].rowid, now);
         }
     if (e || q->dry_run) goto rows_done;
+    jc_log(JC_LOG_DEBUG, "people: import: wrote in %.3f s", mono_s() - tw);
     progress(q, "link", 0, 1);
     if ((e = people_link_store(w, q->keys, q->full_link, &res->link))) goto rows_done;
     res->im.persons = res->link.persons;

@@ -671,9 +671,9 @@ static people_field header_field(const char *h) {
     return PF_ATTR;
 }
 
-/* Whether a field may be given by several columns (phones and addresses
- * are; the rest take the first column). */
-static int multi_field(int f) { return f == PF_PHONE || f == PF_ADDRESS || f == PF_ATTR; }
+/* Whether a field may be given by several columns (phones, addresses and,
+ * set by hand, a given name and a surname); the rest take the first column. */
+static int multi_field(int f) { return f == PF_PHONE || f == PF_ADDRESS || f == PF_ATTR || f == PF_NAME; }
 
 static void sniff(const people_table *t, people_mapping *m, const uint8_t *taken) {
     int first = m->header_row + 1;
@@ -740,7 +740,7 @@ jc_err people_mapping_propose(const people_table *t, const char *saved, const ch
         if (f >= 0) m->field[c] = (uint8_t)f, m->how[c] = 3;
         else {
             f = header_field(m->header[c]);
-            if (f != PF_ATTR && taken[f] && !multi_field(f)) f = PF_ATTR;
+            if (f != PF_ATTR && taken[f] && (f == PF_NAME || !multi_field(f))) f = PF_ATTR;
             m->field[c] = (uint8_t)f;
             m->how[c] = f != PF_ATTR;
         }

@@ -17,6 +17,8 @@ typedef struct {
     uint32_t py[4];  /* pinyin syllables of the name (first four) */
     uint32_t cp[4];  /* code points of the name (first four) */
     uint8_t npy, ncp;
+    uint32_t nameh;  /* hash of the whole cleaned name */
+    char latin[24];  /* a name in Latin letters (FEBRL, foreigners), for edit distance */
     char sex;        /* 'M', 'F' or 0: stated, else from a valid ID */
     uint8_t id_kind; /* people_id_kind */
     uint8_t id_known;

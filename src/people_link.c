@@ -76,8 +76,11 @@ void people__lrec_fill(people_lrec *l, const char *name, char sex, int birth, co
         if (c == 0xB7) continue;
         l->cp[l->ncp++] = c;
     }
+    l->nameh = people__hash32(name);
+    l->latin[0] = 0;
+    if (name && name[0] && !((unsigned char)name[0] & 0x80)) snprintf(l->latin, sizeof l->latin, "%s", name);
     l->id_kind = (uint8_t)id->kind;
-    l->id_known = (uint8_t)id->known;
+    l->id_known = (uint8_t)(id->kind == PEOPLE_ID_OTHER ? strlen(id->id) : (size_t)id->known);
     memcpy(l->id, id->id, sizeof l->id);
     int idbirth = id->kind == PEOPLE_ID_VALID || id->kind == PEOPLE_ID_PARTIAL ? id->birth : 0;
     l->birth = birth ? birth : idbirth;
@@ -138,6 +141,9 @@ static int one_error(const char *a, const char *b, int n) {
 }
 
 static int id_level(const people_lrec *a, const people_lrec *b) {
+    if (a->id_kind == PEOPLE_ID_OTHER && b->id_kind == PEOPLE_ID_OTHER && a->id_known >= 5 &&
+        a->id_known == b->id_known) /* another kind of number (a passport, FEBRL's soc_sec_id) */
+        return !memcmp(a->id, b->id, a->id_known) ? 3 : one_error(a->id, b->id, a->id_known) ? 2 : 1;
     if (a->id_kind == PEOPLE_ID_NONE || b->id_kind == PEOPLE_ID_NONE || a->id_kind == PEOPLE_ID_OTHER ||
         b->id_kind == PEOPLE_ID_OTHER)
         return 0;
@@ -168,10 +174,36 @@ static int cp_edit1(const uint32_t *a, int na, const uint32_t *b, int nb) {
     return 1;
 }
 
+/* Levenshtein distance of two short strings, capped at 3. */
+static int edit_cap3(const char *a, const char *b) {
+    int la = (int)strlen(a), lb = (int)strlen(b);
+    if (la - lb > 2 || lb - la > 2) return 3;
+    int prev[25], cur[25];
+    for (int j = 0; j <= lb; j++) prev[j] = j;
+    for (int i = 1; i <= la; i++) {
+        cur[0] = i;
+        int best = cur[0];
+        for (int j = 1; j <= lb; j++) {
+            int c = prev[j - 1] + (a[i - 1] != b[j - 1]);
+            if (prev[j] + 1 < c) c = prev[j] + 1;
+            if (cur[j - 1] + 1 < c) c = cur[j - 1] + 1;
+            cur[j] = c;
+            if (c < best) best = c;
+        }
+        if (best >= 3) return 3;
+        memcpy(prev, cur, sizeof(int) * (size_t)(lb + 1));
+    }
+    return prev[lb] < 3 ? prev[lb] : 3;
+}
+
 static int name_level(const people_lrec *a, const people_lrec *b) {
     if (!a->ncp || !b->ncp) return 0;
-    if (a->ncp == b->ncp && !memcmp(a->cp, b->cp, sizeof(uint32_t) * a->ncp)) return 4;
-    if (a->npy == b->npy && !memcmp(a->py, b->py, sizeof(uint32_t) * a->npy)) return 3;
+    if (a->nameh == b->nameh) return 4;
+    if (a->latin[0] && b->latin[0]) { /* names in Latin letters: by edit distance */
+        int d = edit_cap3(a->latin, b->latin);
+        return d <= 1 ? 3 : d == 2 ? 2 : 1;
+    }
+    if (a->npy == b->npy && a->ncp == b->ncp && !memcmp(a->py, b->py, sizeof(uint32_t) * a->npy)) return 3;
     /* one character off in a name of three or more (a two-character name
      * with another given name is another person's) */
     if ((a->ncp >= 3 || b->ncp >= 3) &&
@@ -377,6 +409,7 @@ static size_t record_keys(const people_lrec *r, uint32_t i, bkey *out) {
     int year = r->birth / 10000;
     if (r->id_known == 18) out[n++] = (bkey){khash(1, r->id, 18), i};
     if (r->id_known >= 15) out[n++] = (bkey){khash(2, r->id, 15), i};
+    if (r->id_kind == PEOPLE_ID_OTHER && r->id_known >= 5) out[n++] = (bkey){khash(12, r->id, r->id_known), i};
     if (r->npy) {
         uint32_t b[6];
         memcpy(b, r->py, sizeof(uint32_t) * r->npy);

@@ -430,6 +430,13 @@ void people_norm_addr(const char *in, people_addr *out) {
         cp_at(p, &cl);
         p += cl;
     }
+    if (!out->road[0]) { /* "6 tullaroop street": the name after the number */
+        const char *q = s + strlen(s);
+        while (q > s && !(q[-1] >= '0' && q[-1] <= '9')) q--;
+        int latin = *q != 0;
+        for (const char *c = q; *c; c++) latin &= !((unsigned char)*c & 0x80);
+        if (latin) snprintf(out->road, sizeof out->road, "%s", q);
+    }
     if (out->nnums >= 2 && (room_marked || dashes >= 1 || out->nnums >= 3)) out->room = out->nums[out->nnums - 1];
     else if (out->nnums == 1 && room_marked) out->room = out->nums[0];
 }
