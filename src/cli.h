@@ -38,5 +38,6 @@ int cmd_warn(int argc, char **argv);      /* src/warning.c */
 int cmd_simulate(int argc, char **argv);  /* src/simulate.c */
 int cmd_base(int argc, char **argv);      /* src/base.c */
 int cmd_people(int argc, char **argv);    /* src/people_cli.c */
+int cmd_bench_fill(int argc, char **argv); /* src/fill.c */
 
 #endif

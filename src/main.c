@@ -32,6 +32,7 @@ static const jc_command commands[] = {
     {"simulate", cmd_simulate, "replay a month of a street's life against a running server (demo)"},
     {"base", cmd_base, "generate (demo) and count base data: people, households, houses, organisations"},
     {"people", cmd_people, "import departments' person tables, link them into one record per person"},
+    {"bench-fill", cmd_bench_fill, "write N realistic cases directly into a database (for benchmarks)"},
 };
 
 static void usage(FILE *f) {
