@@ -96,15 +96,28 @@ static int wb_read(sqlite3_file *file, void *p, int n, sqlite3_int64 off) {
     return rc != SQLITE_OK ? rc : RM(file)->xRead(REAL(file), p, n, off);
 }
 
+/* Writes n bytes in pieces the default VFS takes whole.  A memory journal
+ * that spills to its temporary file (a savepoint's journal past the spill
+ * size of store_sqlite.c) writes all it held in one call, which would
+ * otherwise fail as "disk full". */
+static int write_pieces(wb_file *f, const unsigned char *p, int n, sqlite3_int64 off) {
+    int rc = SQLITE_OK;
+    for (int done = 0; done < n && rc == SQLITE_OK; done += PIECE) {
+        int k = n - done < PIECE ? n - done : PIECE;
+        rc = RM(f)->xWrite(REAL(f), p + done, k, off + done);
+    }
+    return rc;
+}
+
 static int wb_write(sqlite3_file *file, const void *p, int n, sqlite3_int64 off) {
     wb_file *f = (wb_file *)file;
-    if (!f->is_wal || n <= 0) return RM(f)->xWrite(REAL(f), p, n, off);
+    if (!f->is_wal || n <= 0) return n > PIECE ? write_pieces(f, p, n, off) : RM(f)->xWrite(REAL(f), p, n, off);
     if (f->len && (__atomic_load_n(&f->owner, __ATOMIC_ACQUIRE) != SELF ||
                    off != f->off + (sqlite3_int64)f->len || f->len + (size_t)n > BUF_MAX)) {
         int rc = flush(f);
         if (rc != SQLITE_OK) return rc;
     }
-    if ((size_t)n > BUF_MAX) return RM(f)->xWrite(REAL(f), p, n, off);
+    if ((size_t)n > BUF_MAX) return write_pieces(f, p, n, off);
     if (f->len + (size_t)n > f->cap) {
         size_t cap = f->cap ? f->cap : 64 * 1024;
         while (cap < f->len + (size_t)n) cap *= 2;

@@ -6,7 +6,8 @@
  * they form one batch.  The catalogue lookups kept for one batch follow the
  * batch's own writes, its rollbacks and other processes' writes.  WAL bytes
  * one thread left never hide another's commit.  Dispatch migration 3
- * rebuilds case_phase without its IN check, keeping the rows.
+ * rebuilds case_phase without its IN check, keeping the rows.  A temporary
+ * file takes a write larger than SQLite's unix VFS does (a spilling journal).
  */
 #include "store.h"
 #include "store_sqlite.h"
@@ -336,6 +337,40 @@ TEST(wal_bytes_another_thread_left_never_hide_a_commit) {
     close_store();
 }
 
+/* ---- a write larger than the default VFS takes -------------------------------- */
+
+/* A memory journal that spills to its temporary file writes all it held in
+ * one call; the default VFS takes less than 128 KiB per call and answered a
+ * larger write "database or disk is full" (a job whose savepoint journal
+ * passed the spill size failed).  Through the VFS in place (walbuf.c) a 1 MiB
+ * write to a temporary file is written whole and reads back. */
+TEST(a_temporary_file_takes_a_write_of_a_mebibyte) {
+    ASSERT_OK(open_store()); /* registers the VFS */
+    sqlite3_vfs *vfs = sqlite3_vfs_find(NULL);
+    ASSERT(vfs != NULL);
+    sqlite3_file *f = calloc(1, (size_t)vfs->szOsFile);
+    ASSERT(f != NULL);
+    int out = 0;
+    ASSERT_EQ(vfs->xOpen(vfs, NULL, f, SQLITE_OPEN_SUBJOURNAL | SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+                                           SQLITE_OPEN_EXCLUSIVE | SQLITE_OPEN_DELETEONCLOSE, &out),
+              SQLITE_OK);
+    enum { N = 1 << 20 };
+    unsigned char *w = malloc(N), *r = malloc(N);
+    ASSERT(w && r);
+    for (int i = 0; i < N; i++) w[i] = (unsigned char)(i * 7 + (i >> 9));
+    int rc = f->pMethods->xWrite(f, w, N, 4096);
+    int rrc = rc == SQLITE_OK ? f->pMethods->xRead(f, r, N, 4096) : rc;
+    int same = rrc == SQLITE_OK && !memcmp(w, r, N);
+    f->pMethods->xClose(f);
+    free(f);
+    free(w);
+    free(r);
+    ASSERT_EQ(rc, SQLITE_OK);
+    ASSERT_EQ(rrc, SQLITE_OK);
+    ASSERT(same);
+    close_store();
+}
+
 /* ---- dispatch migration 3: case_phase's CHECK without IN ----------------------- */
 
 static int sql_int(sqlite3 *db, const char *q) {
@@ -417,4 +452,4 @@ TEST(case_phase_rebuilt_without_an_in_check) {
 T_MAIN(T(case_phase_rebuilt_without_an_in_check), T(group_rolled_back_and_run_again_one_by_one), T(failure_without_writes_runs_nothing_again),
        T(jobs_that_may_not_run_again_keep_their_own_savepoint), T(kept_lookups_follow_the_batch_own_writes),
        T(kept_lookups_forget_what_a_rollback_undid), T(kept_lookups_see_another_process_write_between_batches),
-       T(wal_bytes_another_thread_left_never_hide_a_commit))
+       T(wal_bytes_another_thread_left_never_hide_a_commit), T(a_temporary_file_takes_a_write_of_a_mebibyte))
