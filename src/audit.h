@@ -45,8 +45,13 @@ typedef struct {
 /* Verifies the whole chain and every case row against its entries.
  * Returns JC_OK with report->ok = 0/1; other errors are storage failures. */
 jc_err audit_verify(jc_conn *c, jc_verify_report *report) JC_MUST_CHECK;
+/* audit_verify that stores the number of entries checked so far in
+ * *progress (atomically, every 4096 entries and at the end) for another
+ * thread to read; progress may be NULL.  Memory: 34 bytes per case id. */
+jc_err audit_verify_watch(jc_conn *c, jc_verify_report *report, int64_t *progress) JC_MUST_CHECK;
 /* Verifies the entries of one case (each entry's hash, the replay of its
- * states) and the case row against its last entry. */
+ * states) and the case row against its last entry: the work and memory are
+ * those of the case's own entries, whatever the case's id. */
 jc_err audit_verify_case(jc_conn *c, int64_t case_id, jc_verify_report *report) JC_MUST_CHECK;
 
 #endif

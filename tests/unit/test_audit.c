@@ -1,0 +1,147 @@
+/*
+ * test_audit.c -- verification of the audit chain: one case is verified
+ * with the work and memory of its own entries whatever its id (a case
+ * numbered 2^40 verifies; the earlier replay table sized by the id asked
+ * for terabytes and failed), a changed row or a broken replay is named,
+ * and the whole chain's verification reports its progress.
+ */
+#include "audit.h"
+#include "store.h"
+#include "store_sqlite.h"
+#include "t.h"
+
+#include <sodium.h>
+#include <unistd.h>
+
+static jc_store *st;
+static jc_conn *rd;
+static char tdir[64];
+
+static int open_store(void) {
+    snprintf(tdir, sizeof tdir, "/tmp/jc-audit-XXXXXX");
+    if (!mkdtemp(tdir) || sodium_init() < 0) return -1;
+    char path[128];
+    snprintf(path, sizeof path, "%s/a.db", tdir);
+    int v;
+    if (store_open(path, &st) || store_migrate(st, &v) || store_conn_open(st, &rd)) return -1;
+    return 0;
+}
+
+static void close_store(void) {
+    store_conn_close(rd);
+    store_close(st);
+    char cmd[96];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", tdir);
+    if (system(cmd)) fprintf(stderr, "could not remove %s\n", tdir);
+}
+
+typedef struct {
+    int64_t id;
+    jc_state states[4];
+    int n;
+} mk_arg;
+
+/* Inserts case a->id and appends an entry per state of a->states, as
+ * case.c would: the row as it stands after each action. */
+static jc_err make_case(jc_conn *w, void *arg) {
+    mk_arg *a = arg;
+    jc_case k = {0};
+    k.id = a->id;
+    k.title = "井盖缺失";
+    k.body = "人行道井盖缺失";
+    snprintf(k.category, sizeof k.category, "0201");
+    snprintf(k.source, sizeof k.source, "web");
+    snprintf(k.area, sizeof k.area, "110101001001001");
+    k.held_from = ST__COUNT;
+    k.created_ms = k.updated_ms = 1700000000000;
+    const char *from = "";
+    for (int i = 0; i < a->n; i++) {
+        k.state = a->states[i];
+        k.version = i + 1;
+        k.updated_ms += 1000;
+        jc_audit e = {0};
+        e.case_id = k.id;
+        e.at_ms = k.updated_ms;
+        snprintf(e.actor, sizeof e.actor, "t");
+        snprintf(e.role, sizeof e.role, "dispatcher");
+        snprintf(e.action, sizeof e.action, "step%d", i);
+        snprintf(e.from_state, sizeof e.from_state, "%s", from);
+        snprintf(e.to_state, sizeof e.to_state, "%s", state_name(k.state));
+        snprintf(e.payload_hash, sizeof e.payload_hash, "%s", audit_empty_payload_hash());
+        audit_case_hash(&k, e.state_hash);
+        jc_err err = store_audit_append(w, &e);
+        if (err) return err;
+        from = state_name(k.state);
+    }
+    k.unsaved = 1; /* inserted with its own id */
+    return store_case_insert(w, &k);
+}
+
+static int exec_sql(const char *sql) {
+    char path[128];
+    snprintf(path, sizeof path, "%s/a.db", tdir);
+    sqlite3 *db;
+    if (sqlite3_open(path, &db) != SQLITE_OK) return -1;
+    sqlite3_busy_timeout(db, 5000);
+    int rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
+    sqlite3_close(db);
+    return rc;
+}
+
+TEST(one_case_verified_whatever_its_id) {
+    ASSERT_OK(open_store());
+    mk_arg a = {(int64_t)1 << 40, {ST_REPORTED, ST_REGISTERED, ST_DISPATCHED}, 3};
+    ASSERT_OK(store_exec(st, make_case, &a));
+    jc_verify_report r;
+    ASSERT_OK(audit_verify_case(rd, a.id, &r));
+    ASSERT_STR_EQ(r.message, "");
+    ASSERT_EQ(r.ok, 1);
+    ASSERT_EQ(r.entries, 3);
+    ASSERT_EQ(r.cases, 1);
+    /* the row changed outside the program */
+    ASSERT_OK(exec_sql("UPDATE cases SET title='x'"));
+    ASSERT_OK(audit_verify_case(rd, a.id, &r));
+    ASSERT_EQ(r.ok, 0);
+    ASSERT(strstr(r.message, "the row differs") != NULL);
+    close_store();
+}
+
+TEST(a_replay_that_skips_a_state_is_named) {
+    ASSERT_OK(open_store());
+    mk_arg a = {7, {ST_REPORTED, ST_REGISTERED, ST_DISPATCHED}, 3};
+    ASSERT_OK(store_exec(st, make_case, &a));
+    /* the middle entry deleted: the entry after it no longer follows on
+     * (each entry's own hash still holds) */
+    ASSERT_OK(exec_sql("DELETE FROM audit WHERE seq=2"));
+    jc_verify_report r;
+    ASSERT_OK(audit_verify_case(rd, 7, &r));
+    ASSERT_EQ(r.ok, 0);
+    ASSERT(strstr(r.message, "moves from 'registered' but was 'reported'") != NULL);
+    close_store();
+}
+
+TEST(the_whole_chain_reports_its_progress) {
+    ASSERT_OK(open_store());
+    for (int64_t id = 1; id <= 3; id++) {
+        mk_arg a = {id * 1000, {ST_REPORTED, ST_REGISTERED}, 2};
+        ASSERT_OK(store_exec(st, make_case, &a));
+    }
+    jc_verify_report r;
+    int64_t progress = -1;
+    ASSERT_OK(audit_verify_watch(rd, &r, &progress));
+    ASSERT_STR_EQ(r.message, "");
+    ASSERT_EQ(r.ok, 1);
+    ASSERT_EQ(r.entries, 6);
+    ASSERT_EQ(r.cases, 3);
+    ASSERT_EQ(progress, 6);
+    /* a case row without entries */
+    ASSERT_OK(exec_sql("INSERT INTO cases(id, title, body, category, source, state, area, created_at, updated_at,"
+                       " version) VALUES(5000, 'a', 'b', '0201', 'web', 'reported', '110101001', 1, 1, 1)"));
+    ASSERT_OK(audit_verify(rd, &r));
+    ASSERT_EQ(r.ok, 0);
+    ASSERT_EQ(r.bad_case, 5000);
+    close_store();
+}
+
+T_MAIN(T(one_case_verified_whatever_its_id), T(a_replay_that_skips_a_state_is_named),
+       T(the_whole_chain_reports_its_progress))
