@@ -14,6 +14,7 @@
 #include "dispatch.h"
 #include "events.h"
 #include "geo.h"
+#include "reason.h"
 #include "sensor.h"
 #include "websession.h"
 
@@ -39,13 +40,34 @@ json_t *api_user_json(const jc_user *u) {
     return o;
 }
 
+/* Answers 400 with message and a detail code naming the field (src/reason.h):
+ * the UI words it in the reader's language. */
+static void field_error(jc_req *r, const char *code, const char *key, const char *lo, const char *hi,
+                        const char *fmt, ...) JC_PRINTF(6, 7);
+static void field_error(jc_req *r, const char *code, const char *key, const char *lo, const char *hi,
+                        const char *fmt, ...) {
+    char msg[400];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    char detail[160];
+    reason_buf b;
+    reason_begin(&b, detail, sizeof detail, code);
+    reason_str(&b, "field", key);
+    if (lo) reason_str(&b, "min", lo);
+    if (hi) reason_str(&b, "max", hi);
+    reason_attach(msg, sizeof msg, &b);
+    http_reply_error(r, JC_ERR_INVALID, "%s", msg);
+}
+
 /* Reads an optional string field: 0 absent, 1 present (*out set), -1 error
  * already answered.  Limits are in characters (code points). */
 int api_get_str(jc_req *r, const char *key, size_t max_chars, const char **out) {
     json_t *v = json_object_get(r->json, key);
     if (!v || json_is_null(v)) return 0;
     if (!json_is_string(v)) {
-        http_reply_error(r, JC_ERR_INVALID, "field '%s' must be a string", key);
+        field_error(r, "field_type", key, NULL, NULL, "field '%s' must be a string", key);
         return -1;
     }
     const char *s = json_string_value(v);
@@ -54,7 +76,9 @@ int api_get_str(jc_req *r, const char *key, size_t max_chars, const char **out) 
         return -1;
     }
     if (jc_utf8_len(s) > max_chars) {
-        http_reply_error(r, JC_ERR_INVALID, "field '%s' is longer than %zu characters", key, max_chars);
+        char n[24];
+        snprintf(n, sizeof n, "%zu", max_chars);
+        field_error(r, "field_too_long", key, NULL, n, "field '%s' is longer than %zu characters", key, max_chars);
         return -1;
     }
     *out = s;
@@ -64,7 +88,7 @@ int api_get_str(jc_req *r, const char *key, size_t max_chars, const char **out) 
 int api_need_str(jc_req *r, const char *key, size_t max_chars, const char **out) {
     int k = api_get_str(r, key, max_chars, out);
     if (k == 0 || (k == 1 && !**out)) {
-        http_reply_error(r, JC_ERR_INVALID, "field '%s' is required", key);
+        field_error(r, "field_required", key, NULL, NULL, "field '%s' is required", key);
         return -1;
     }
     return k;
@@ -74,12 +98,15 @@ int api_get_num(jc_req *r, const char *key, double lo, double hi, double *out) {
     json_t *v = json_object_get(r->json, key);
     if (!v || json_is_null(v)) return 0;
     if (!json_is_number(v)) {
-        http_reply_error(r, JC_ERR_INVALID, "field '%s' must be a number", key);
+        field_error(r, "field_number", key, NULL, NULL, "field '%s' must be a number", key);
         return -1;
     }
     double d = json_number_value(v);
     if (!isfinite(d) || d < lo || d > hi) {
-        http_reply_error(r, JC_ERR_INVALID, "field '%s' must be between %g and %g", key, lo, hi);
+        char a[32], b[32];
+        snprintf(a, sizeof a, "%g", lo);
+        snprintf(b, sizeof b, "%g", hi);
+        field_error(r, "field_range", key, a, b, "field '%s' must be between %g and %g", key, lo, hi);
         return -1;
     }
     *out = d;
@@ -90,12 +117,15 @@ int api_get_int(jc_req *r, const char *key, int64_t lo, int64_t hi, int64_t *out
     json_t *v = json_object_get(r->json, key);
     if (!v || json_is_null(v)) return 0;
     if (!json_is_integer(v)) {
-        http_reply_error(r, JC_ERR_INVALID, "field '%s' must be an integer", key);
+        field_error(r, "field_integer", key, NULL, NULL, "field '%s' must be an integer", key);
         return -1;
     }
     int64_t d = json_integer_value(v);
     if (d < lo || d > hi) {
-        http_reply_error(r, JC_ERR_INVALID, "field '%s' is out of range", key);
+        char a[24], b[24];
+        snprintf(a, sizeof a, "%lld", (long long)lo);
+        snprintf(b, sizeof b, "%lld", (long long)hi);
+        field_error(r, "field_range", key, a, b, "field '%s' is out of range", key);
         return -1;
     }
     *out = d;
@@ -107,7 +137,7 @@ int api_get_time(jc_req *r, const char *key, int64_t *out) {
     int k = api_get_str(r, key, 40, &s);
     if (k <= 0) return k;
     if (jc_parse_time(s, out) != JC_OK) {
-        http_reply_error(r, JC_ERR_INVALID, "field '%s' must be an ISO-8601 time", key);
+        field_error(r, "field_time", key, NULL, NULL, "field '%s' must be an ISO-8601 time", key);
         return -1;
     }
     return 1;
@@ -554,7 +584,30 @@ static void h_case_list(jc_req *r) {
     jc_buf_free(&lc.out);
 }
 
+/* The timeline of a case; staff actors carry their display name (a
+ * person reads "街道指挥中心", not the login "dispatcher"), looked up once
+ * per actor; residents and the platform's actors carry none. */
+typedef struct {
+    jc_conn *db;
+    json_t *tl;
+    int64_t ids[32];
+    char names[32][64];
+    int n;
+} timeline_ctx;
+
+static const char *display_of(timeline_ctx *tc, int64_t id) {
+    for (int i = 0; i < tc->n; i++)
+        if (tc->ids[i] == id) return tc->names[i][0] ? tc->names[i] : NULL;
+    jc_user u;
+    if (store_user_get(tc->db, id, &u) != JC_OK) return NULL;
+    int i = tc->n < (int)JC_ARRAY_LEN(tc->ids) ? tc->n++ : (int)JC_ARRAY_LEN(tc->ids) - 1; /* full: reuse the last */
+    tc->ids[i] = id;
+    snprintf(tc->names[i], sizeof tc->names[0], "%s", u.display);
+    return tc->names[i][0] ? tc->names[i] : NULL;
+}
+
 static int timeline_cb(const jc_audit *e, void *arg) {
+    timeline_ctx *tc = arg;
     char ts[40];
     jc_fmt_utc(e->at_ms, ts, sizeof ts);
     json_t *o = json_pack("{s:I,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s}", "seq", (json_int_t)e->seq,
@@ -563,7 +616,10 @@ static int timeline_cb(const jc_audit *e, void *arg) {
                           "prev_hash", e->prev_hash, "hash", e->hash);
     json_object_set_new(o, "reason", e->reason ? json_string(e->reason) : json_null());
     json_object_set_new(o, "state_hash", json_string(e->state_hash));
-    json_array_append_new(arg, o);
+    const char *disp = e->actor_id > 0 && strcmp(e->role, "resident") && strcmp(e->role, "system")
+                           ? display_of(tc, e->actor_id) : NULL;
+    if (disp) json_object_set_new(o, "actor_display", json_string(disp));
+    json_array_append_new(tc->tl, o);
     return 0;
 }
 
@@ -580,7 +636,8 @@ static void h_case_get(jc_req *r) {
     json_t *o = case_to_json(&k, &r->user, 0);
     case_clear(&k);
     json_t *tl = json_array();
-    if ((e = store_audit_each(r->db, id, timeline_cb, tl))) {
+    timeline_ctx tc = {.db = r->db, .tl = tl};
+    if ((e = store_audit_each(r->db, id, timeline_cb, &tc))) {
         json_decref(tl);
         json_decref(o);
         return http_reply_error(r, e, "timeline");
@@ -694,7 +751,8 @@ static void h_case_audit(jc_req *r) {
     if (e) return http_reply_error(r, e, "no case %lld", (long long)id);
     json_t *tl = json_array();
     jc_verify_report vr;
-    if ((e = store_audit_each(r->db, id, timeline_cb, tl)) || (e = audit_verify_case(r->db, id, &vr))) {
+    timeline_ctx tc = {.db = r->db, .tl = tl};
+    if ((e = store_audit_each(r->db, id, timeline_cb, &tc)) || (e = audit_verify_case(r->db, id, &vr))) {
         json_decref(tl);
         return http_reply_error(r, e, "audit");
     }
@@ -1050,6 +1108,7 @@ static const jc_route_table *const tables[] = {
     &api_webhook_routes,
     &api_admin_routes,
     &api_open311_key_routes,
+    &api_clock_routes,
 };
 
 /* Matches path[0..n) (no trailing slash) against a pattern such as

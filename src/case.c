@@ -251,8 +251,8 @@ jc_err case_create(jc_conn *w, const jc_user *actor, jc_case *k, const char *pay
 }
 
 /* Applies the side effects of action a (fields other than state). */
-static jc_err apply_effect(jc_conn *w, jc_case *k, jc_action a, const jc_action_args *args,
-                           int64_t now, jc_case_err *why) {
+static jc_err apply_effect(jc_conn *w, const jc_user *actor, jc_case *k, jc_action a,
+                           const jc_action_args *args, int64_t now, jc_case_err *why) {
     (void)w;
     switch (a) {
     case ACT_DISPATCH:
@@ -288,7 +288,9 @@ static jc_err apply_effect(jc_conn *w, jc_case *k, jc_action a, const jc_action_
         k->deadline_ms = 0;
         break;
     case ACT_ESCALATE:
-        k->escalation++;
+        /* counts the 督办 of people; the timer's overdue levels are on the
+         * case's phases (docs/dispatch.md, Escalation) */
+        if (actor->role != ROLE_SYSTEM) k->escalation++;
         break;
     default:
         break;
@@ -374,7 +376,7 @@ static jc_err act_on(jc_conn *w, const jc_user *actor, jc_case k, jc_action a,
     if ((e = check_args(a, args, why))) goto out;
     int64_t now = jc_now_ms();
     jc_state from = k.state, held = k.held_from;
-    if ((e = apply_effect(w, &k, a, args, now, why))) goto out;
+    if ((e = apply_effect(w, actor, &k, a, args, now, why))) goto out;
     if (a == ACT_MERGE) {
         jc_case t;
         if (args->target_id == k.id) {

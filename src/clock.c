@@ -4,11 +4,16 @@
  * and the `jiceng clock` subcommand.
  *
  * meta('clock') = "<start_ms> <real0_ms> <speed>"; absent or speed 0 = real
- * time.  The server loads it at start and on every tick.
+ * time.  The server loads it at start and on every tick, and tells the web
+ * pages (GET /api/v1/clock), so that every countdown counts on the
+ * server's clock, simulated or not.
  */
 #include "clock.h"
 #include "cli.h"
+#include "http.h"
 #include "store_sqlite.h"
+
+#include <jansson.h>
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -116,3 +121,22 @@ int cmd_clock(int argc, char **argv) {
     store_close(st);
     return rc;
 }
+
+/* ---- GET /api/v1/clock: the platform's time for the pages' countdowns ---- */
+
+static void h_clock(jc_req *r) {
+    int64_t start, real0;
+    double speed;
+    jc_clock_get(&start, &real0, &speed);
+    int64_t now = jc_now_ms();
+    char iso[40];
+    jc_fmt_utc(now, iso, sizeof iso);
+    http_reply_json(r, 200, json_pack("{s:s,s:I,s:f,s:b}", "now", iso, "now_ms", (json_int_t)now, "speed",
+                                      speed > 0 ? speed : 1.0, "simulated", speed > 0));
+}
+
+static const jc_route routes[] = {
+    {"GET", "/api/v1/clock", h_clock, ACCESS_PUBLIC, NULL},
+};
+
+const jc_route_table api_clock_routes = {routes, sizeof routes / sizeof routes[0]};

@@ -7,6 +7,7 @@
  * handlers live in dispatch_api.c.
  */
 #include "dispatch.h"
+#include "dispatch_store.h"
 #include "audit.h"
 #include "auth.h"
 #include "calendar.h"
@@ -34,6 +35,7 @@ static struct {
     int list_version;
     calendar *cal;
     dedup_index *dups;
+    dispatch_esc_cfg esc; /* the escalation settings (督办设置) */
     char street[24];      /* where unlocated reports go */
 } ctx;
 
@@ -238,7 +240,8 @@ static jc_err ctx_ensure(jc_conn *w) {
     }
     ctx_free();
     jc_err e;
-    if ((e = load_grids(db)) || (e = load_list(db)) || (e = load_calendar(db)) || (e = load_dups(db))) {
+    if ((e = load_grids(db)) || (e = load_list(db)) || (e = load_calendar(db)) || (e = load_dups(db)) ||
+        (e = dispatch_store_esc_get(w, &ctx.esc))) {
         jc_log(JC_LOG_ERROR, "dispatch: loading the routing context failed: %s", jc_err_code(e));
         ctx_free();
         return e;
@@ -347,14 +350,67 @@ static jc_err tmr_load(jc_conn *w) {
     return JC_OK;
 }
 
-/* Pushes what an UPDATE ... RETURNING id, next_at of phases returns. */
-static jc_err tmr_push_returned(sqlite3_stmt *s) {
-    int rc;
-    while ((rc = sqlite3_step(s)) == SQLITE_ROW)
-        if (sqlite3_column_type(s, 1) != SQLITE_NULL)
-            tmr_push(sqlite3_column_int64(s, 1), sqlite3_column_int64(s, 0));
-    sqlite3_reset(s);
-    return rc == SQLITE_DONE ? JC_OK : JC_ERR_DB;
+/* ---- when a phase is next due ---------------------------------------------------
+ * A phase raises at most one entry per step (docs/dispatch.md, Escalation):
+ * the reminder (临期) when remind_pct of its time limit is used, 超时督办
+ * (level 1) at its deadline and, when the settings have two levels, 领导督办
+ * (level 2) leader_after_min working minutes after the deadline; then
+ * nothing more.  The reminder counts working time for a limit in working
+ * time, natural time for an urgent category's; the leader's interval is
+ * always working time.  A phase found late (the server was down) goes
+ * straight to the step due now, in one entry. */
+
+/* The instant remind_pct of the time from start to deadline is used. */
+static int64_t remind_at(int64_t start, int64_t deadline, int natural) {
+    int64_t span = deadline - start;
+    if (span <= 0) return deadline;
+    int pct = ctx.esc.remind_pct ? ctx.esc.remind_pct : 80;
+    int64_t wms = 0, at = 0;
+    int prov = 0;
+    if (!natural && ctx.cal && calendar_working_ms_between(ctx.cal, start, deadline, &wms) == JC_OK &&
+        wms >= 60000 &&
+        calendar_add(ctx.cal, start, wms * pct / 100 / 60000, CALENDAR_WORKING_MINUTES, &at, &prov) == JC_OK &&
+        at > start && at <= deadline)
+        return at;
+    return start + span * pct / 100;
+}
+
+/* When an overdue phase goes to level 2 (领导督办). */
+static int64_t leader_at(int64_t deadline) {
+    int64_t at = 0;
+    int prov = 0;
+    if (ctx.cal &&
+        calendar_add(ctx.cal, deadline, ctx.esc.leader_after_min, CALENDAR_WORKING_MINUTES, &at, &prov) == JC_OK)
+        return at;
+    return deadline + (int64_t)ctx.esc.leader_after_min * 60000;
+}
+
+/* When the timer must look at a running phase again; 0: never. */
+static int64_t phase_next(const dispatch_phase_row *p) {
+    if (p->level >= ctx.esc.levels) return 0;
+    if (p->level == 0) return p->reminded ? p->deadline : remind_at(p->start, p->deadline, p->natural);
+    return leader_at(p->deadline);
+}
+
+typedef struct {
+    jc_conn *w;
+    jc_err e;
+} rearm_ctx;
+
+static int rearm_one(const dispatch_phase_row *p, void *arg) {
+    rearm_ctx *rc = arg;
+    int64_t next = phase_next(p);
+    if ((rc->e = dispatch_store_phase_next(rc->w, p->id, next))) return 1;
+    if (next) tmr_push(next, p->id);
+    return 0;
+}
+
+/* Sets when the running phases of a case (or phase phase_id) are next due
+ * after their deadline, reminder or level changed. */
+static jc_err rearm(jc_conn *w, int64_t case_id, int64_t phase_id) {
+    rearm_ctx rc = {w, JC_OK};
+    jc_err e = dispatch_store_running_phases(w, case_id, phase_id, rearm_one, &rc);
+    return e ? e : rc.e;
 }
 
 /* ---- phases and owners ------------------------------------------------------- */
@@ -409,9 +465,10 @@ static jc_err open_phase(jc_conn *w, jc_case *k, int phase, int64_t now) {
     int provisional = 0;
     if (calendar_add(ctx.cal, now, lim.amount, lim.unit, &deadline, &provisional) != JC_OK)
         deadline = now + lim.amount * 3600 * 1000;
+    int natural = lim.unit == CALENDAR_NATURAL_HOURS || lim.unit == CALENDAR_NATURAL_MINUTES;
     static const char sql[] =
         "INSERT INTO case_phase(case_id, phase, dept_id, user_id, start_at, deadline_at, provisional,"
-        " next_at) VALUES(?,?,?,?,?,?,?,?)";
+        " next_at, natural_time) VALUES(?,?,?,?,?,?,?,?,?)";
     sqlite3_stmt *s = store_sqlite_prepare(w, sql);
     if (!s) return JC_ERR_DB;
     sqlite3_bind_int64(s, 1, k->id);
@@ -423,8 +480,9 @@ static jc_err open_phase(jc_conn *w, jc_case *k, int phase, int64_t now) {
     sqlite3_bind_int64(s, 5, now);
     sqlite3_bind_int64(s, 6, deadline);
     sqlite3_bind_int(s, 7, provisional);
-    int64_t next = now + (deadline - now) * 8 / 10; /* the 80 % reminder */
+    int64_t next = remind_at(now, deadline, natural);
     sqlite3_bind_int64(s, 8, next);
+    sqlite3_bind_int(s, 9, natural);
     if (sqlite3_step(s) != SQLITE_DONE) return JC_ERR_DB;
     tmr_push(next, sqlite3_last_insert_rowid(store_sqlite_db(w)));
     k->deadline_ms = deadline;
@@ -440,16 +498,13 @@ static jc_err pause_phases(jc_conn *w, int64_t case_id, int64_t now, int pause) 
     static const char sql_resume[] =
         "UPDATE case_phase SET paused_ms = paused_ms + (?1 - paused_at),"
         " deadline_at = deadline_at + (?1 - paused_at),"
-        " next_at = CASE WHEN reminded_at IS NULL THEN start_at + (deadline_at + (?1 - paused_at) - start_at) * 8 / 10"
-        "                ELSE deadline_at + (?1 - paused_at) END,"
-        " paused_at = NULL WHERE case_id=?2 AND end_at IS NULL AND paused_at IS NOT NULL"
-        " RETURNING id, next_at";
+        " paused_at = NULL WHERE case_id=?2 AND end_at IS NULL AND paused_at IS NOT NULL";
     sqlite3_stmt *s = store_sqlite_prepare(w, pause ? sql_pause : sql_resume);
     if (!s) return JC_ERR_DB;
     sqlite3_bind_int64(s, 1, now);
     sqlite3_bind_int64(s, 2, case_id);
-    if (!pause) return tmr_push_returned(s);
-    return sqlite3_step(s) == SQLITE_DONE ? JC_OK : JC_ERR_DB;
+    if (sqlite3_step(s) != SQLITE_DONE) return JC_ERR_DB;
+    return pause ? JC_OK : rearm(w, case_id, 0);
 }
 
 static int64_t open_phase_deadline(jc_conn *w, int64_t case_id) {
@@ -463,31 +518,28 @@ static int64_t open_phase_deadline(jc_conn *w, int64_t case_id) {
     return d;
 }
 
+/* An extension is a new time limit: its reminder and levels start over. */
 static jc_err set_phase_deadline(jc_conn *w, int64_t case_id, int64_t deadline) {
     static const char sql[] =
-        "UPDATE case_phase SET deadline_at=?1, provisional=0,"
-        " next_at = CASE WHEN reminded_at IS NULL THEN start_at + (?1 - start_at) * 8 / 10 ELSE ?1 END,"
-        " level = 0 WHERE case_id=?2 AND end_at IS NULL RETURNING id, next_at";
+        "UPDATE case_phase SET deadline_at=?1, provisional=0, reminded_at=NULL, overdue_at=NULL, level=0"
+        " WHERE case_id=?2 AND end_at IS NULL";
     sqlite3_stmt *s = store_sqlite_prepare(w, sql);
     if (!s) return JC_ERR_DB;
     sqlite3_bind_int64(s, 1, deadline);
     sqlite3_bind_int64(s, 2, case_id);
-    return tmr_push_returned(s);
+    if (sqlite3_step(s) != SQLITE_DONE) return JC_ERR_DB;
+    return rearm(w, case_id, 0);
 }
 
 jc_err dispatch__phase_deadline(jc_conn *w, int64_t id, int64_t deadline, int provisional) {
-    static const char sql[] =
-        "UPDATE case_phase SET deadline_at=?1, provisional=?2,"
-        " next_at = CASE WHEN paused_at IS NOT NULL THEN NULL"
-        "                WHEN reminded_at IS NULL THEN start_at + (?1 - start_at) * 8 / 10"
-        "                ELSE ?1 + max(?1 - start_at, 60000) * level END" /* as dispatch_tick */
-        " WHERE id=?3 AND end_at IS NULL RETURNING id, next_at";
+    static const char sql[] = "UPDATE case_phase SET deadline_at=?1, provisional=?2 WHERE id=?3 AND end_at IS NULL";
     sqlite3_stmt *s = store_sqlite_prepare(w, sql);
     if (!s) return JC_ERR_DB;
     sqlite3_bind_int64(s, 1, deadline);
     sqlite3_bind_int(s, 2, provisional);
     sqlite3_bind_int64(s, 3, id);
-    return tmr_push_returned(s);
+    if (sqlite3_step(s) != SQLITE_DONE) return JC_ERR_DB;
+    return rearm(w, 0, id); /* a paused phase stays unarmed until resumed */
 }
 
 static jc_err close_owners(jc_conn *w, int64_t case_id, int64_t now, const char *reason) {
@@ -815,10 +867,12 @@ jc_err dispatch_prepare(jc_conn *w, const jc_user *actor, jc_case *k, int a, jc_
         k->dept_id = 0;
         return JC_OK;
     case ACT_ESCALATE:
-        if (actor->role == ROLE_SYSTEM) k->flags |= CASE_F_OVERDUE;
+        /* the timer's 超时督办: overdue, no longer "due soon" */
+        if (actor->role == ROLE_SYSTEM)
+            k->flags = (k->flags | CASE_F_OVERDUE) & ~(unsigned)CASE_F_REMINDED;
         return JC_OK;
     case ACT_REMIND:
-        k->flags |= CASE_F_REMINDED;
+        if (!(k->flags & CASE_F_OVERDUE)) k->flags |= CASE_F_REMINDED;
         return JC_OK;
     default:
         return JC_OK;
@@ -927,12 +981,9 @@ int dispatch_follows(jc_conn *c, int64_t case_id, int64_t user_id) {
 /* ---- the escalation ticker ----------------------------------------------------- */
 
 jc_err dispatch_tick(jc_conn *w, int64_t now) {
-    static const char row_sql[] =
-        "SELECT case_id, start_at, deadline_at, reminded_at, level FROM case_phase"
-        " WHERE id=? AND next_at=? AND end_at IS NULL";
     static const char upd_sql[] =
-        "UPDATE case_phase SET reminded_at=COALESCE(reminded_at, ?2), overdue_at=?3, level=?4, next_at=?5"
-        " WHERE id=?1";
+        "UPDATE case_phase SET reminded_at=COALESCE(reminded_at, ?2), overdue_at=COALESCE(?3, overdue_at),"
+        " level=?4, next_at=?5 WHERE id=?1";
     jc_err e = ctx_ensure(w);
     if (e) return e;
     /* read again also when the heap has doubled since (and by 100k):
@@ -941,78 +992,83 @@ jc_err dispatch_tick(jc_conn *w, int64_t now) {
         tmr.n > 2 * tmr.n_loaded + 100000) {
         if ((e = tmr_load(w))) return e;
     }
-    sqlite3_stmt *s = store_sqlite_prepare(w, row_sql);
-    if (!s) return JC_ERR_DB;
     /* the due phases, earliest first, up to 200 a tick (stale entries
      * skipped: see the escalation timer above) */
-    struct due { int64_t id, case_id, start, deadline, reminded; int level; } due[200];
+    struct due {
+        dispatch_phase_row p;
+        int phase; /* index into phase_names */
+    } due[200];
     int n = 0;
     while (n < 200 && tmr.n && tmr.h[0].at <= now) {
         timer_ent t = tmr_pop();
-        sqlite3_bind_int64(s, 1, t.id);
-        sqlite3_bind_int64(s, 2, t.at);
-        int rc = sqlite3_step(s);
-        if (rc == SQLITE_ROW) {
-            due[n].id = t.id;
-            due[n].case_id = sqlite3_column_int64(s, 0);
-            due[n].start = sqlite3_column_int64(s, 1);
-            due[n].deadline = sqlite3_column_int64(s, 2);
-            due[n].reminded = sqlite3_column_type(s, 3) == SQLITE_NULL ? 0 : sqlite3_column_int64(s, 3);
-            due[n].level = sqlite3_column_int(s, 4);
-            n++;
-        }
-        sqlite3_reset(s);
-        if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+        e = dispatch_store_due_phase(w, t.id, t.at, &due[n].p, &due[n].phase);
+        if (e == JC_OK) n++;
+        else if (e != JC_ERR_NOTFOUND) {
             tmr.loaded = 0; /* t is off the heap: read it again next time */
-            return JC_ERR_DB;
+            return e;
         }
     }
     jc_user sys;
     auth_system_actor(&sys, "timer");
     for (int i = 0; i < n; i++) {
-        struct due *d = &due[i];
-        int64_t span = d->deadline - d->start;
-        if (span < 60000) span = 60000;
-        jc_action act;
-        int level = d->level;
-        int64_t next, overdue_at = 0;
-        char note[160];
-        if (now < d->deadline) {
-            act = ACT_REMIND; /* 80 % of the time has passed */
-            next = d->deadline;
-            snprintf(note, sizeof note, "已用时80%% 80%% of the time limit used; deadline in %lld min",
-                     (long long)((d->deadline - now) / 60000));
+        dispatch_phase_row *p = &due[i].p;
+        const char *phase = phase_names[due[i].phase];
+        int act = -1; /* no entry: only re-armed (or disarmed) */
+        int level = p->level;
+        int64_t next = 0, overdue_at = 0, reminded = p->reminded;
+        char note[200];
+        if (level >= ctx.esc.levels) {
+            next = 0; /* every level reached (or a row of an earlier build): never again */
+        } else if (now < p->deadline) {
+            if (!p->reminded) {
+                act = ACT_REMIND;
+                reminded = now;
+                char dl[40];
+                jc_fmt_utc(p->deadline, dl, sizeof dl);
+                snprintf(note, sizeof note, "{\"code\":\"remind\",\"phase\":\"%s\",\"pct\":%d,\"deadline\":\"%s\"}",
+                         phase, ctx.esc.remind_pct, dl);
+            }
+            next = p->deadline;
         } else {
-            act = ACT_ESCALATE; /* overdue: 督办, one level per further time limit */
-            level++;
-            overdue_at = now;
-            next = d->deadline + span * level;
-            snprintf(note, sizeof note, "超时督办 overdue, escalation level %d", level);
+            /* overdue: the level due now, in one entry even when the server
+             * was down past several steps */
+            int64_t lead = leader_at(p->deadline);
+            int target = ctx.esc.levels >= 2 && now >= lead ? 2 : 1;
+            if (target > level) {
+                act = ACT_ESCALATE;
+                level = target;
+                overdue_at = now;
+                snprintf(note, sizeof note, "{\"code\":\"overdue\",\"phase\":\"%s\",\"level\":%d}", phase, level);
+            }
+            next = level < ctx.esc.levels ? lead : 0;
         }
         sqlite3_stmt *u = store_sqlite_prepare(w, upd_sql);
         if (!u) {
             tmr.loaded = 0;
             return JC_ERR_DB;
         }
-        sqlite3_bind_int64(u, 1, d->id);
-        sqlite3_bind_int64(u, 2, now);
-        if (overdue_at) sqlite3_bind_int64(u, 3, overdue_at);
-        else sqlite3_bind_null(u, 3);
+        sqlite3_bind_int64(u, 1, p->id);
+        sq_bind_i64_opt(u, 2, reminded);
+        sq_bind_i64_opt(u, 3, overdue_at);
         sqlite3_bind_int(u, 4, level);
-        sqlite3_bind_int64(u, 5, next);
+        sq_bind_i64_opt(u, 5, next);
         if (sqlite3_step(u) != SQLITE_DONE) {
+            sqlite3_reset(u);
             tmr.loaded = 0; /* the due ones are off the heap: read it again */
             return JC_ERR_DB;
         }
-        tmr_push(next, d->id);
+        sqlite3_reset(u);
+        if (next) tmr_push(next, p->id);
+        if (act < 0) continue;
         jc_action_args args = {.note = note};
         jc_case out;
         jc_case_err why;
-        e = case_act(w, &sys, d->case_id, act, &args, &out, &why);
+        e = case_act(w, &sys, p->case_id, (jc_action)act, &args, &out, &why);
         if (e == JC_OK) case_clear(&out);
-        else jc_log(JC_LOG_WARN, "escalation of case %lld: %s", (long long)d->case_id, why.message);
+        else jc_log(JC_LOG_WARN, "escalation of case %lld: %s", (long long)p->case_id, why.message);
     }
     /* whistles: late check-ins */
+    sqlite3_stmt *s;
     static const char late_sql[] =
         "SELECT m.whistle_id, m.dept_id, wh.case_id FROM whistle_members m JOIN whistles wh ON wh.id=m.whistle_id"
         " WHERE wh.state='open' AND m.checked_in_at IS NULL AND m.late=0 AND m.checkin_deadline <= ? LIMIT 200";

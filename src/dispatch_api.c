@@ -4,7 +4,9 @@
  * (吹哨报到) and grid workers' duty.  Documented in docs/dispatch.md.
  */
 #include "dispatch_int.h"
+#include "dispatch_store.h"
 #include "auth.h"
+#include "reason.h"
 #include "geo.h"
 #include "store_sqlite.h"
 
@@ -484,9 +486,14 @@ static void h_hours_put(jc_req *r) {
             parse_hhmm(json_string_value(json_array_get(p, 1)), &to) || from >= to ||
             (i && from < h->iv[i - 1].end_min)) {
             free(h);
-            return http_reply_error(r, JC_ERR_INVALID,
-                                    "interval %zu: each is [\"HH:MM\", \"HH:MM\"], start before end, in order, not overlapping",
-                                    i + 1);
+            char msg[200], code[60];
+            snprintf(msg, sizeof msg,
+                     "interval %zu: each is [\"HH:MM\", \"HH:MM\"], start before end, in order, not overlapping", i + 1);
+            reason_buf b;
+            reason_begin(&b, code, sizeof code, "hours_interval");
+            reason_int(&b, "n", (int64_t)(i + 1));
+            reason_attach(msg, sizeof msg, &b);
+            return http_reply_error(r, JC_ERR_INVALID, "%s", msg);
         }
         h->iv[i].start_min = from;
         h->iv[i].end_min = to;
@@ -501,6 +508,83 @@ static void h_hours_put(jc_req *r) {
         return http_reply_error(r, JC_ERR_INVALID, "these working hours are not accepted");
     }
     api_defer(r, run_hours_put, h, free);
+}
+
+/* ---- escalation settings (督办设置) ------------------------------------------------ */
+
+static json_t *esc_json(const dispatch_esc_cfg *c) {
+    return json_pack("{s:i,s:b,s:f,s:{s:i,s:b,s:f}}", "remind_pct", c->remind_pct, "leader_level", c->levels >= 2,
+                     "leader_after_h", c->leader_after_min / 60.0, "defaults", "remind_pct", 80, "leader_level", 1,
+                     "leader_after_h", 7.0);
+}
+
+static void h_esc_get(jc_req *r) {
+    dispatch_esc_cfg c;
+    if (dispatch_store_esc_get(r->db, &c)) return http_reply_error(r, JC_ERR_DB, "reading the settings failed");
+    http_reply_json(r, 200, esc_json(&c));
+}
+
+typedef struct {
+    int remind_pct, leader_level, leader_after_min; /* -1: unchanged */
+} esc_data;
+
+static jc_err run_esc_put(jc_conn *w, jc_deferred *d) {
+    esc_data *x = d->data;
+    dispatch_esc_cfg c;
+    jc_err e = dispatch_store_esc_get(w, &c);
+    if (e) return e;
+    if (x->remind_pct >= 0) c.remind_pct = x->remind_pct;
+    if (x->leader_level >= 0) c.levels = x->leader_level ? 2 : 1;
+    if (x->leader_after_min >= 0) c.leader_after_min = x->leader_after_min;
+    char why[160];
+    reason_buf b;
+    reason_begin(&b, why, sizeof why, "escalation_config");
+    reason_int(&b, "remind_pct", c.remind_pct);
+    reason_int(&b, "levels", c.levels);
+    reason_int(&b, "leader_after_min", c.leader_after_min);
+    if ((e = dispatch_store_esc_put(w, &c)) || (e = auth_audit(w, &d->user, "escalation_config", reason_end(&b))) ||
+        (e = dispatch__bump(w)))
+        return e;
+    d->body = esc_json(&c);
+    return JC_OK;
+}
+
+/* Refuses a setting out of range, naming it (the UI words the detail). */
+static void esc_refuse(jc_req *r, const char *field, double lo, double hi) {
+    char msg[200];
+    snprintf(msg, sizeof msg, "%s must be between %g and %g", field, lo, hi);
+    reason_buf b;
+    char code[120];
+    reason_begin(&b, code, sizeof code, "setting_range");
+    reason_str(&b, "field", field);
+    char num[2][24];
+    snprintf(num[0], sizeof num[0], "%g", lo);
+    snprintf(num[1], sizeof num[1], "%g", hi);
+    reason_str(&b, "min", num[0]);
+    reason_str(&b, "max", num[1]);
+    reason_attach(msg, sizeof msg, &b);
+    http_reply_error(r, JC_ERR_INVALID, "%s", msg);
+}
+
+static void h_esc_put(jc_req *r) {
+    esc_data x = {-1, -1, -1};
+    int64_t pct;
+    double h;
+    int k = api_get_int(r, "remind_pct", INT64_MIN, INT64_MAX, &pct);
+    if (k < 0) return;
+    if (k && (pct < 50 || pct > 95)) return esc_refuse(r, "remind_pct", 50, 95);
+    if (k) x.remind_pct = (int)pct;
+    json_t *lv = json_object_get(r->json, "leader_level");
+    if (lv && !json_is_boolean(lv)) return http_reply_error(r, JC_ERR_INVALID, "leader_level must be true or false");
+    if (lv) x.leader_level = json_is_true(lv);
+    k = api_get_num(r, "leader_after_h", -1e9, 1e9, &h);
+    if (k < 0) return;
+    if (k && (h < 0.5 || h > 175)) return esc_refuse(r, "leader_after_h", 0.5, 175);
+    if (k) x.leader_after_min = (int)(h * 60 + 0.5);
+    esc_data *d = malloc(sizeof *d);
+    if (!d) return http_reply_error(r, JC_ERR_NOMEM, "out of memory");
+    *d = x;
+    api_defer(r, run_esc_put, d, free);
 }
 
 /* ---- whistles (吹哨报到) --------------------------------------------------------- */
@@ -839,6 +923,8 @@ static const jc_route routes[] = {
     {"GET", "/api/v1/calendar", h_calendar, ACCESS_PUBLIC, NULL},
     {"GET", "/api/v1/calendar/hours", h_hours_get, ACCESS_PUBLIC, NULL},
     {"PUT", "/api/v1/calendar/hours", h_hours_put, R(ADMIN) | R(DISPATCHER), "intervals"},
+    {"GET", "/api/v1/escalation/config", h_esc_get, ACCESS_USER, NULL},
+    {"PUT", "/api/v1/escalation/config", h_esc_put, R(ADMIN) | R(DISPATCHER), "remind_pct,leader_level,leader_after_h"},
     {"PUT", "/api/v1/calendar/days/:date", h_calendar_put, R(ADMIN) | R(DISPATCHER), "kind,name"},
     {"DELETE", "/api/v1/calendar/days/:date", h_calendar_del, R(ADMIN) | R(DISPATCHER), NULL},
     {"POST", "/api/v1/cases/:id/whistle", h_whistle, R(DISPATCHER) | R(COMMUNITY_STAFF) | R(SUPERVISOR),

@@ -17,7 +17,9 @@
  *                  escalation ticker must look at it again (NULL: never);
  *                  the ticker keeps them in memory (dispatch.c); the armed
  *                  open phases are indexed by id (case_phase_open) for its
- *                  loads.
+ *                  loads; level is the overdue level reached (1 超时督办,
+ *                  2 领导督办; rows of earlier builds may hold more);
+ *                  natural_time marks a limit in natural time.
  *  returns         退单: a department's return with its reason, and the
  *                  dispatcher's decision (upheld / rejected).
  *  whistles,       吹哨报到: summoned departments, their check-in deadline,
@@ -102,6 +104,10 @@ static const char *const dispatch_migrations[] = {
      * load after another program's write reads the open phases, not every
      * phase ever opened */
     "CREATE INDEX case_phase_open ON case_phase(id) WHERE end_at IS NULL AND next_at IS NOT NULL;",
+    /* 6: natural_time: the phase's limit counts natural time (an urgent
+     * category), so its reminder falls at 80 % of the natural span; the
+     * others' at 80 % of the working time (docs/dispatch.md, Escalation) */
+    "ALTER TABLE case_phase ADD COLUMN natural_time INTEGER NOT NULL DEFAULT 0;",
 };
 
 const jc_schema schema_dispatch = {"dispatch", dispatch_migrations,

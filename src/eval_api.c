@@ -13,6 +13,7 @@
 #include "auth.h"
 #include "eval.h"
 #include "http.h"
+#include "reason.h"
 #include "store_sqlite.h"
 
 #include <jansson.h>
@@ -68,12 +69,20 @@ static jc_err run_config_put(jc_conn *w, jc_deferred *d) {
             snprintf(d->message, sizeof d->message,
                      "grades must fall strictly: A > B > C > D (now %g, %g, %g, %g)", p.grade[0], p.grade[1],
                      p.grade[2], p.grade[3]);
+            char code[40];
+            reason_buf b;
+            reason_begin(&b, code, sizeof code, "grades_order");
+            reason_attach(d->message, sizeof d->message, &b);
             return JC_ERR_INVALID;
         }
     double sum = 0;
     for (int i = 0; i < IND__COUNT; i++) sum += eval_ind[i].type == EV_RATE ? p.weight[i] : 0;
     if (!(sum > 0)) {
         snprintf(d->message, sizeof d->message, "at least one weight must be above 0");
+        char code[40];
+        reason_buf b;
+        reason_begin(&b, code, sizeof code, "weights_zero");
+        reason_attach(d->message, sizeof d->message, &b);
         return JC_ERR_INVALID;
     }
     sqlite3_stmt *s = store_sqlite_prepare(w, "INSERT OR REPLACE INTO eval_config(key, value) VALUES(?, ?)");
@@ -121,7 +130,17 @@ static int read_map(jc_req *r, const char *field, const char *prefix, int grades
         double d = json_is_number(v) ? json_number_value(v) : NAN;
         double hi = grades ? 100 : 1;
         if (!isfinite(d) || d < 0 || d > hi) {
-            http_reply_error(r, JC_ERR_INVALID, "%s.%s must be a number between 0 and %g", field, k, hi);
+            char msg[300], name[80], code[200], top[16];
+            snprintf(msg, sizeof msg, "%s.%s must be a number between 0 and %g", field, k, hi);
+            snprintf(name, sizeof name, "%s.%s", field, k);
+            snprintf(top, sizeof top, "%g", hi);
+            reason_buf b;
+            reason_begin(&b, code, sizeof code, "setting_range");
+            reason_str(&b, "field", name);
+            reason_str(&b, "min", "0");
+            reason_str(&b, "max", top);
+            reason_attach(msg, sizeof msg, &b);
+            http_reply_error(r, JC_ERR_INVALID, "%s", msg);
             return -1;
         }
         char key[40];

@@ -16,6 +16,7 @@
 #include "clock.h"
 #include "events.h"
 #include "dispatch.h"
+#include "reason.h"
 #include "eval.h"
 #include "notify.h"
 #include "photo.h"
@@ -139,9 +140,18 @@ static void send_json(h2o_req_t *req, int status, json_t *body) {
     json_decref(body);
 }
 
+/* {"error":{"code","message"[,"detail"]}}: a message may carry a detail
+ * code after REASON_DETAIL_SEP (src/reason.h), which the UI words in the
+ * reader's language. */
 static json_t *error_json(jc_err e, const char *msg) {
-    return json_pack("{s:{s:s,s:s}}", "error", "code", jc_err_code(e), "message",
-                     msg && *msg ? msg : jc_err_code(e));
+    const char *sep = msg ? strchr(msg, REASON_DETAIL_SEP[0]) : NULL;
+    json_t *detail = sep ? json_loads(sep + 1, 0, NULL) : NULL;
+    const char *text = msg && *msg && msg != sep ? msg : jc_err_code(e);
+    size_t len = text == msg && sep ? (size_t)(sep - msg) : strlen(text);
+    json_t *o = json_pack("{s:s,s:s%}", "code", jc_err_code(e), "message", text, len);
+    if (json_is_object(detail)) json_object_set_new(o, "detail", detail);
+    else json_decref(detail);
+    return json_pack("{s:o}", "error", o);
 }
 
 void http_reply_json(jc_req *r, int status, json_t *body) {

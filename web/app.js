@@ -2,7 +2,7 @@
 // language switch, user menu), the hash router and the page lifecycle.
 import { getUser, onSessionChange, logout, restoreSession } from './js/api.js';
 import { t, getLang, setLang, LANGS } from './js/i18n.js';
-import { h, toast } from './js/ui.js';
+import { h, toast, syncServerClock } from './js/ui.js';
 import { routes, HOME, match, allowed } from './js/routes.js';
 import { loadCatalog } from './js/catalog.js';
 import * as live from './js/live.js';
@@ -195,7 +195,8 @@ function showStale() {
 function clearStale() { staleEl?.remove(); staleEl = null; }
 
 // Who is logged in on this browser (the HttpOnly session cookie), then the first page.
-restoreSession().finally(() => {
+Promise.all([restoreSession(), syncServerClock()]).finally(() => {
+  setInterval(syncServerClock, 15000); // the server's clock may be simulated, sped up or set back
   live.start();
   notify.start();
   onSessionChange((s) => { if (!s && !location.hash.startsWith('#/login')) navigate('/login'); });

@@ -54,8 +54,8 @@ test('working hours: change, saved, shown after a reload; overlapping periods re
   await page.fill('#hours-list li:nth-child(2) input[name=start]', '11:00');
   await page.click('#hours-form button[type=submit]');
   await page.waitForSelector('#hours-error .alert.error');
-  assert.match(await page.textContent('#hours-error'), /interval 2/);
-  assert.match(await page.textContent('#hours-error'), /输入有误|invalid/i);
+  assert.match(await page.textContent('#hours-error'), /时段 2/, 'names the period, in Chinese');
+  assert.doesNotMatch(await page.textContent('#hours-error'), /[A-Za-z]{4,}/, 'no English in the Chinese page');
   assert.deepEqual((await apiGet('/api/v1/calendar/hours')).intervals, want, 'nothing changed');
   await shot(page, '7e-02-hours-refused');
   // Back to the defaults for the other tests.
@@ -100,13 +100,13 @@ test('evaluation settings: change, saved, shown after a reload; grades out of or
   await page.fill('#eval-config input[name="grade.B"]', '95');
   await page.click('#eval-config button[type=submit]');
   await page.waitForSelector('#eval-config-error .alert.error');
-  assert.match(await page.textContent('#eval-config-error'), /A > B > C > D/);
+  assert.match(await page.textContent('#eval-config-error'), /A 级 > B 级 > C 级 > D 级/);
   assert.equal((await apiGet('/api/v1/eval/config')).grades.B, c0.grades.B, 'nothing changed');
   // A weight out of range names the field.
   await page.fill('#eval-config input[name="grade.B"]', String(c0.grades.B));
   await page.fill('#eval-config input[name="weight.rework"]', '2');
   await page.click('#eval-config button[type=submit]');
-  await page.waitForFunction(() => /weights\.rework/.test(document.querySelector('#eval-config-error')?.textContent || ''));
+  await page.waitForFunction(() => /返工率权重/.test(document.querySelector('#eval-config-error')?.textContent || ''));
   await shot(page, '7e-04-eval-config-refused');
   assert.equal((await apiGet('/api/v1/eval/config')).weights.rework, c0.weights.rework);
   assert.deepEqual(only400(page), []);
@@ -143,7 +143,8 @@ test('burden limits: change, saved, shown after a reload; a negative limit refus
   await page.waitForSelector('#burden-config-error .alert.error');
   const msg = await page.textContent('#burden-config-error');
   assert.match(msg, /上限/, 'names the setting');
-  assert.match(msg, /between 0 and/);
+  assert.match(msg, /0 至/);
+  assert.doesNotMatch(msg, /[A-Za-z]{4,}/);
   assert.equal(await page.getAttribute(limitSel, 'aria-invalid'), 'true');
   assert.equal((await apiGet('/api/v1/burden/config')).values['limit.tasks_per_community_month'], 5, 'nothing changed');
   await shot(page, '7e-06-burden-refused');

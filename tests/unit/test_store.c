@@ -415,7 +415,7 @@ TEST(case_phase_rebuilt_without_an_in_check) {
     ASSERT_OK(store_open(path, &st));
     ASSERT_OK(store_migrate(st, &v));
     ASSERT_EQ(sqlite3_open(path, &db), SQLITE_OK);
-    ASSERT_EQ(sql_int(db, "SELECT value FROM meta WHERE key='schema.dispatch'"), 5);
+    ASSERT_EQ(sql_int(db, "SELECT value FROM meta WHERE key='schema.dispatch'"), 6);
     ASSERT_EQ(sql_int(db, "SELECT count(*) FROM sqlite_master WHERE sql LIKE '%phase IN(%'"), 0);
     ASSERT_EQ(sql_int(db, "SELECT sum(id) FROM case_phase WHERE case_id=1"), 16);
     ASSERT_EQ(sql_int(db, "SELECT id FROM case_phase WHERE next_at IS NOT NULL"), 7);

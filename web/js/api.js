@@ -37,10 +37,12 @@ export async function restoreSession() {
 }
 
 export class ApiError extends Error {
-  constructor(status, code, message) {
+  // detail: the server's {code, params} for the UI to word (reasons.js)
+  constructor(status, code, message, detail) {
     super(message || code || `HTTP ${status}`);
     this.status = status;
     this.code = code;
+    this.detail = detail || null;
   }
 }
 
@@ -62,7 +64,7 @@ export async function api(method, path, body, retried = false) {
   let json = null;
   try { json = text ? JSON.parse(text) : null; } catch { json = null; }
   if (!res.ok) {
-    const err = new ApiError(res.status, json?.error?.code || 'http', json?.error?.message || text);
+    const err = new ApiError(res.status, json?.error?.code || 'http', json?.error?.message || text, json?.error?.detail);
     // The CSRF token of an older login (another tab logged in again): fetch
     // the current one and try once more.
     if (res.status === 403 && !retried && /X-CSRF-Token/.test(err.message) && await restoreSession())

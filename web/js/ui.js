@@ -1,6 +1,7 @@
 // ui.js -- small DOM helpers. Text always goes in as text nodes (no innerHTML
 // with data), so case titles and notes cannot inject markup.
 import { t, getLang } from './i18n.js';
+import { detailText } from './reasons.js';
 
 // h('div', {class: 'x', onclick: f}, child, 'text', [more]) -> Element
 export function h(tag, attrs, ...children) {
@@ -53,11 +54,19 @@ export function toast(msg, kind = 'ok') {
   toast.timer = setTimeout(() => { box.className = 'toast'; }, 4000);
 }
 
+// An error as a sentence in the reader's language: the server's detail code
+// worded (reasons.js), else the generic sentence for its kind, with the
+// server's own message only when it is written in the reader's language
+// (English messages are not shown in Chinese).
 export function errorText(e) {
   if (!e) return '';
-  const key = 'err.' + (e.code || 'http');
-  const base = t(key);
-  return e.message && e.message !== e.code ? `${base}: ${e.message}` : base;
+  const d = detailText(e.detail);
+  if (d) return d;
+  const base = t('err.' + (e.code || 'http'));
+  const msg = e.message && e.message !== e.code ? e.message : '';
+  if (!msg) return base;
+  if (getLang() === 'en' || !/[A-Za-z]{4,}/.test(msg)) return `${base}${t('err.sep')}${msg}`;
+  return base;
 }
 
 export function errorBox(e) {
@@ -80,8 +89,22 @@ export function shanghaiDay(iso) {
   return d.toISOString().slice(0, 10);
 }
 
+// The server's clock (GET /api/v1/clock, synced by app.js): deadlines are
+// the server's, and during a replay its clock is simulated, so every
+// countdown and "is it overdue" counts on it, never on this device's clock.
+let clk = { base: null, at: 0, speed: 1 };
+export function setServerClock(nowMs, speed) { clk = { base: nowMs, at: Date.now(), speed: speed > 0 ? speed : 1 }; }
+export function serverNow() { return clk.base == null ? Date.now() : clk.base + (Date.now() - clk.at) * clk.speed; }
+// Asks the server for its time; keeps the last one on failure.
+export async function syncServerClock() {
+  try {
+    const r = await fetch('/api/v1/clock', { cache: 'no-store' });
+    if (r.ok) { const c = await r.json(); setServerClock(c.now_ms, c.speed); }
+  } catch { /* keep the last */ }
+}
+
 // Remaining time until a deadline: {text, overdue, soon}.
-export function countdown(iso, now = Date.now()) {
+export function countdown(iso, now = serverNow()) {
   if (!iso) return { text: t('deadline.none'), overdue: false, soon: false };
   let ms = new Date(iso).getTime() - now;
   const overdue = ms < 0;

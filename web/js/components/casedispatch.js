@@ -2,7 +2,8 @@
 // routing explanation (list version, entry, legal basis, why this grid), the
 // phases with their working-time deadlines, owners, returns (uphold/reject for
 // the dispatcher), duplicates and whistles (吹哨报到: raise, check in, finish, rate).
-import { h, field, fmtTime, countdown, toast, errorBox, nextId } from '../ui.js';
+import { h, field, fmtTime, countdown, toast, errorBox, nextId, serverNow } from '../ui.js';
+import { levelText } from './caseview.js';
 import { t } from '../i18n.js';
 import { post } from '../api.js';
 import { catalog, deptName, isOpen } from '../catalog.js';
@@ -12,8 +13,11 @@ import { getLang } from '../i18n.js';
 export const iso = (v) => (v == null || v === '' ? null : typeof v === 'number' ? new Date(v).toISOString() : v);
 
 const FLAG_CLASS = { overdue: 'red', reminded: 'amber', ownerless: 'amber', unlocated: 'amber', whistle: 'blue', duplicate: 'grey' };
+// The flags a person reads: 临期 (due soon) gives way to 逾期 (overdue) --
+// rows of earlier builds may carry both.
+export const visibleFlags = (c) => { const f = c.flags || []; return f.includes('overdue') ? f.filter((x) => x !== 'reminded') : f; };
 export function flagBadges(c) {
-  const flags = c.flags || [];
+  const flags = visibleFlags(c);
   if (!flags.length) return null;
   return h('span', { class: 'flags' }, flags.map((f) => h('span', { class: 'badge flag ' + (FLAG_CLASS[f] || ''), dataset: { flag: f }, title: t('flag.' + f + '.hint') }, t('flag.' + f))));
 }
@@ -48,7 +52,7 @@ export function routeCard(c) {
 
 function phaseStatus(p) {
   if (p.end_at) return ['done', t('phase.done_' + (p.end_reason || 'done'), {}) ];
-  if (p.overdue_at || (p.deadline_at && Date.parse(p.deadline_at) < Date.now())) return ['overdue', t('phase.overdue')];
+  if (p.overdue_at || (p.deadline_at && Date.parse(p.deadline_at) < serverNow())) return ['overdue', t('phase.overdue')];
   if (p.reminded_at) return ['reminded', t('phase.reminded')];
   return ['running', t('phase.running')];
 }
@@ -68,7 +72,7 @@ export function phasesCard(c) {
         h('td', null, p.deadline_at ? (p.end_at || !isOpen(c.state) ? fmtTime(p.deadline_at) : liveDeadline(p.deadline_at)) : '—',
           p.provisional ? h('small', { class: 'muted', title: t('phase.provisional_hint') }, ' ' + t('phase.provisional')) : null),
         h('td', null, h('span', { class: 'badge ph-' + st }, label),
-          p.level ? h('span', { class: 'badge esc' }, t('phase.level', { n: p.level })) : null));
+          p.level ? h('span', { class: 'badge esc', dataset: { level: Math.min(p.level, 2) } }, levelText(p.level)) : null));
     })))));
   return box;
 }
@@ -147,7 +151,7 @@ export function whistleMembers(w, user, onDone) {
     btn.disabled = true;
     try { await post(path, body); toast(t('action.done', { action: label })); onDone?.(); } catch (e) { btn.disabled = false; err.replaceChildren(errorBox(e)); }
   };
-  const now = Date.now();
+  const now = serverNow();
   const rows = w.members.map((m) => {
     const dl = iso(m.checkin_deadline);
     const late = !!m.late || (!m.checked_in_at && dl && Date.parse(dl) < now && w.state === 'open');

@@ -3,6 +3,7 @@ import { h, fmtTime, stateBadge } from '../ui.js';
 import { t } from '../i18n.js';
 import { categoryName, areaLabel, deptName } from '../catalog.js';
 import { deadlineEl } from './caseview.js';
+import { visibleFlags } from './casedispatch.js';
 
 const FLAG_CLASS = { overdue: 'red', reminded: 'amber', ownerless: 'amber', unlocated: 'amber', whistle: 'blue', duplicate: 'grey' };
 
@@ -12,8 +13,10 @@ export function caseTable(cases, { cols = ['no', 'title', 'category', 'area', 's
   if (!cases.length) return h('p', { class: 'muted empty' }, t('common.no_cases'));
   const cell = {
     no: (c) => h('a', { href: '#/case/' + c.id, class: 'case-link' }, c.no),
-    title: (c) => [c.title, c.escalation ? h('span', { class: 'badge esc', title: t('case.escalation') }, t('case.escalated_n', { n: c.escalation })) : null,
-      (c.flags || []).map((f) => h('span', { class: 'badge flag ' + (FLAG_CLASS[f] || ''), dataset: { flag: f } }, t('flag.' + f)))],
+    // 督办: a supervisor escalated it (no count here: stores of earlier builds
+    // counted the timer's repeated escalations too; the case page counts)
+    title: (c) => [c.title, c.escalation ? h('span', { class: 'badge esc', dataset: { escalated: '1' }, title: t('flag.escalated.hint') }, t('case.escalation')) : null,
+      visibleFlags(c).map((f) => h('span', { class: 'badge flag ' + (FLAG_CLASS[f] || ''), dataset: { flag: f } }, t('flag.' + f)))],
     sel: (c) => {
       const box = h('input', { type: 'checkbox', class: 'row-sel', value: c.id, checked: select.has(c.id), 'aria-label': t('queue.select_case', { no: c.no }) });
       box.addEventListener('change', () => { if (box.checked) select.add(c.id); else select.delete(c.id); onSelect?.(); });

@@ -1,12 +1,13 @@
 // caseview.js -- one case: summary, trace mark, timeline and the action panel
 // (only the actions this role may take in this state).
-import { h, field, select, fmtTime, countdown, stateBadge, toast, errorBox, nextId } from '../ui.js';
+import { h, field, select, fmtTime, countdown, stateBadge, toast, errorBox, nextId, serverNow } from '../ui.js';
 import { t } from '../i18n.js';
 import { post } from '../api.js';
 import { categoryName, deptName, areaLabel, catalog, defaultDeptFor, isOpen } from '../catalog.js';
 import { ACTIONS, actionsFor, DANGER } from '../roles.js';
 import { getLang, has } from '../i18n.js';
 import { photoPicker } from './photos.js';
+import { reasonText, whoText } from '../reasons.js';
 
 // Actions whose form offers photos of the work (linked after the action).
 const PHOTO_ACTIONS = new Set(['feedback', 'handle']);
@@ -50,7 +51,7 @@ export function caseSummary(c) {
     ['case.source', t('source.' + c.source)],
     ['case.dept', c.dept_id ? deptName(c.dept_id) : '—'],
     ['case.deadline', deadlineEl(c)],
-    ['case.escalation', c.escalation ? t('case.escalated_n', { n: c.escalation }) : '—'],
+    ['case.escalation', escalationText(c)],
     ['case.created', fmtTime(c.created_at)],
     ['case.updated', fmtTime(c.updated_at)],
     c.address ? ['case.address', c.address] : null,
@@ -60,15 +61,55 @@ export function caseSummary(c) {
   return h('dl', { class: 'summary' }, rows.map(([k, v]) => [h('dt', null, t(k)), h('dd', { dataset: { field: k.slice(5) } }, v)]));
 }
 
-export function timeline(c) {
-  const items = (c.timeline || []).map((e) => h('li', { class: 'tl-item', dataset: { action: e.action } },
+// 督办: the supervisors' own (counted from the trace: entries of people, so
+// that the repeated 督办 an earlier build's timer wrote are not counted) and
+// the timer's level on the open phase (超时督办, 领导督办).
+export function escalationText(c) {
+  const people = (c.timeline || []).filter((e) => e.action === 'escalate' && e.role !== 'system').length;
+  const n = c.timeline ? people : c.escalation;
+  const level = Math.max(0, ...(c.phases || []).filter((p) => !p.end_at).map((p) => p.level || 0));
+  const parts = [n ? t('case.escalated_n', { n }) : null, level ? levelText(level) : null].filter(Boolean);
+  return parts.length ? parts.join(t('reason.sep')) : '—';
+}
+// The timer's level of a phase (rows of earlier builds may hold more than 2).
+export const levelText = (n) => t(n >= 2 ? 'phase.level2' : 'phase.level1');
+
+const actionLabel = (a) => (has('action.' + a) ? t('action.' + a) : t('reason.some_action'));
+
+function entryItem(e, staff) {
+  return h('li', { class: 'tl-item', dataset: { action: e.action } },
     h('div', { class: 'tl-head' },
-      h('strong', null, has('action.' + e.action) ? t('action.' + e.action) : e.action),
+      h('strong', null, actionLabel(e.action)),
       e.from !== e.to && e.to ? h('span', { class: 'tl-states' }, e.from ? t('state.' + e.from) + ' → ' : '', t('state.' + e.to)) : null,
       h('time', { datetime: e.at }, fmtTime(e.at))),
-    h('div', { class: 'tl-who' }, `${e.actor} · ${has('role.' + e.role) ? t('role.' + e.role) : e.role}`),
-    e.reason ? h('div', { class: 'tl-reason' }, e.reason) : null,
-    h('div', { class: 'tl-hash', title: e.hash }, '#' + e.seq + ' ' + (e.hash || '').slice(0, 16) + '…')));
+    h('div', { class: 'tl-who' }, whoText(e)),
+    e.reason ? h('div', { class: 'tl-reason' }, reasonText(e)) : null,
+    staff ? h('div', { class: 'tl-hash', title: t('trace.hash_title', { seq: e.seq }) }, t('trace.seq', { seq: e.seq })) : null);
+}
+
+// Runs of 3 or more consecutive entries of one action by one actor (the
+// timer's repeated 督办 in stores of earlier builds) shown as one line with
+// the count and the span, the entries themselves in a fold.
+function groupRuns(list) {
+  const out = [];
+  for (const e of list) {
+    const last = out[out.length - 1];
+    if (last && last.action === e.action && last.actor === e.actor && last.role === e.role) last.run.push(e);
+    else out.push({ action: e.action, actor: e.actor, role: e.role, run: [e] });
+  }
+  return out;
+}
+
+export function timeline(c, { staff = true } = {}) {
+  const items = groupRuns(c.timeline || []).flatMap((g) => {
+    if (g.run.length < 3) return g.run.map((e) => entryItem(e, staff));
+    const [a, b] = [g.run[0], g.run[g.run.length - 1]];
+    return [h('li', { class: 'tl-item tl-run', dataset: { action: g.action, run: g.run.length } },
+      h('div', { class: 'tl-head' }, h('strong', null, t('case.run', { action: actionLabel(g.action), n: g.run.length })),
+        h('time', { datetime: a.at }, t('case.run_span', { from: fmtTime(a.at), to: fmtTime(b.at) }))),
+      h('div', { class: 'tl-who' }, whoText(a)),
+      h('details', { class: 'tl-fold' }, h('summary', null, t('case.run_show', { n: g.run.length })), h('ol', { class: 'timeline' }, g.run.map((e) => entryItem(e, staff)))))];
+  });
   return h('section', { class: 'card o-timeline', 'aria-labelledby': 'tl-h' },
     h('div', { class: 'card-head' }, h('h2', { id: 'tl-h' }, t('case.timeline')), c.trace ? traceMark(c) : null),
     items.length ? h('ol', { class: 'timeline' }, items) : h('p', { class: 'muted' }, t('common.none')));
@@ -78,7 +119,7 @@ function control(f, c) {
   const name = f.name;
   if (f.kind === 'textarea') return h('textarea', { name, rows: 3, maxlength: 2000, required: f.required });
   if (f.kind === 'datetime') {
-    const d = new Date(Date.now() + 8 * 3600e3 + 3 * 86400e3).toISOString().slice(0, 16);
+    const d = new Date(serverNow() + 8 * 3600e3 + 3 * 86400e3).toISOString().slice(0, 16);
     return h('input', { type: 'datetime-local', name, required: f.required, value: d });
   }
   if (f.kind === 'case') return h('input', { type: 'number', name, min: 1, required: f.required, inputmode: 'numeric' });

@@ -1,6 +1,6 @@
 // alarms.js -- sensor alarms (感知告警): active / acknowledged / all, with ack
 // and clear (with a reason); silences (maintenance windows): list, add, remove.
-import { h, field, select, pageTitle, errorBox, toast, fmtTime, loading } from '../ui.js';
+import { h, field, select, pageTitle, errorBox, toast, fmtTime, loading, serverNow } from '../ui.js';
 import { t } from '../i18n.js';
 import { get, post, api } from '../api.js';
 import { areaLabel, categoryName, areasOf, childrenOf } from '../catalog.js';
@@ -59,7 +59,7 @@ export async function render(ctx) {
       areasOf('community').map((cm) => h('optgroup', { label: cm.name }, h('option', { value: cm.code }, cm.name), childrenOf(cm.code).map((g) => h('option', { value: g.code }, areaLabel(g.code))))));
     const type = h('input', { type: 'text', name: 'type', placeholder: 'water_level' });
     const device = h('input', { type: 'text', name: 'device' });
-    const until = h('input', { type: 'datetime-local', name: 'until', required: true, value: new Date(Date.now() + 8 * 3600e3 + 4 * 3600e3).toISOString().slice(0, 16) });
+    const until = h('input', { type: 'datetime-local', name: 'until', required: true, value: new Date(serverNow() + 8 * 3600e3 + 4 * 3600e3).toISOString().slice(0, 16) });
     const reason = h('input', { type: 'text', name: 'reason', required: true, maxlength: 200 });
     const err = h('div');
     const form = h('form', { class: 'filters', id: 'silence-form' }, field(t('alarm.sil_grid'), grid), field(t('alarm.sil_type'), type), field(t('alarm.sil_device'), device),

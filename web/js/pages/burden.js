@@ -3,13 +3,13 @@
 // exceptions, forms, reports, estimated hours and repeated data requests
 // answered from the store; the (department, community) pairs over the monthly
 // limit are listed as warnings.
-import { h, pageTitle, errorBox, loading } from '../ui.js';
+import { h, pageTitle, errorBox, loading, serverNow } from '../ui.js';
 import { t, getLang } from '../i18n.js';
 import { get } from '../api.js';
 import { areaName, catalog } from '../catalog.js';
 
 const COLS = ['received', 'done', 'refused', 'exceptions', 'forms', 'reports', 'hours', 'answered_from_store'];
-export const thisMonth = () => new Date(Date.now() + 8 * 3600e3).toISOString().slice(0, 7);
+export const thisMonth = () => new Date(serverNow() + 8 * 3600e3).toISOString().slice(0, 7);
 const deptLabel = (code) => { if (code === 'street') return t('wl.street'); const d = catalog().byDeptCode.get(code); return d ? (getLang() === 'en' ? d.name_en || d.name : d.name) : code; };
 
 export async function render(ctx) {

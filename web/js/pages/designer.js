@@ -10,13 +10,13 @@
 // (GET/PUT /api/v1/calendar/hours), the evaluation settings (GET/PUT
 // /api/v1/eval/config) and the burden limits (GET/PUT /api/v1/burden/config).
 // The settings forms leave validation to the server and show its message.
-import { h, field, select, pageTitle, errorBox, errorText, toast, fmtTime, loading } from '../ui.js';
+import { h, field, select, pageTitle, errorBox, errorText, toast, fmtTime, loading, serverNow } from '../ui.js';
 import { t, getLang } from '../i18n.js';
 import { get, post, api, csrfHeaders, ApiError } from '../api.js';
 import { catalog, categoryName, areasOf, childrenOf, areaLabel } from '../catalog.js';
 import { gridMap } from '../components/map.js';
 
-const TABS = ['duties', 'explain', 'calendar', 'hours', 'rules', 'warnings', 'categories', 'evalcfg', 'burden'];
+const TABS = ['duties', 'explain', 'calendar', 'hours', 'escalation', 'rules', 'warnings', 'categories', 'evalcfg', 'burden'];
 
 export async function render(ctx) {
   const tab = TABS.includes(ctx.query.get('tab')) ? ctx.query.get('tab') : 'duties';
@@ -25,7 +25,7 @@ export async function render(ctx) {
     h('div', { class: 'tabs', role: 'tablist', 'aria-label': t('des.title') },
       TABS.map((k) => h('a', { role: 'tab', href: '#/designer?tab=' + k, 'aria-selected': String(k === tab), class: 'tab' + (k === tab ? ' active' : ''), dataset: { tab: k } }, t('des.tab_' + k)))),
     panel);
-  return ({ duties, explain, calendar, hours, rules, warnings: warnConfig, categories, evalcfg: evalConfig, burden: burdenConfig })[tab](panel, ctx);
+  return ({ duties, explain, calendar, hours, escalation: escConfig, rules, warnings: warnConfig, categories, evalcfg: evalConfig, burden: burdenConfig })[tab](panel, ctx);
 }
 
 const dname = (code) => { const d = catalog().byDeptCode.get(code); return d ? (getLang() === 'en' ? d.name_en || d.name : d.name) : code; };
@@ -182,7 +182,7 @@ async function explain(panel) {
 
 // ---- working calendar ----
 async function calendar(panel, ctx) {
-  const thisYear = new Date().getFullYear();
+  const thisYear = new Date(serverNow() + 8 * 3600e3).getUTCFullYear();
   const year = Number(ctx.query.get('year')) || thisYear;
   panel.append(loading());
   let cal;
@@ -413,6 +413,37 @@ async function hours(panel, ctx) {
   });
   panel.replaceChildren(h('section', { class: 'card stack' }, h('h2', null, t('hours.title')),
     h('p', { class: 'muted' }, t('hours.intro', { tz: cur.timezone || 'Asia/Shanghai' })), form));
+}
+
+// ---- escalation settings (督办设置, GET/PUT /api/v1/escalation/config) ----
+// One reminder, one overdue escalation and optionally one to the leader per
+// phase (docs/dispatch.md, Escalation); the server checks the ranges.
+async function escConfig(panel, ctx) {
+  panel.append(loading());
+  let c;
+  try { c = await get('/api/v1/escalation/config'); } catch (e) { panel.replaceChildren(errorBox(e)); return; }
+  const pct = h('input', { type: 'number', name: 'remind_pct', value: c.remind_pct, min: 50, max: 95, step: 1, inputmode: 'numeric' });
+  const leader = h('input', { type: 'checkbox', name: 'leader_level', id: 'esc-leader', checked: c.leader_level });
+  const after = h('input', { type: 'number', name: 'leader_after_h', value: c.leader_after_h, min: 0.5, max: 175, step: 0.5, inputmode: 'decimal' });
+  const msg = h('div', { id: 'esc-config-error', 'aria-live': 'polite' });
+  const form = h('form', { class: 'stack', id: 'esc-config', novalidate: true },
+    h('p', { class: 'small' }, t('esc.levels')),
+    h('div', { class: 'filters' },
+      field(t('esc.remind_pct'), pct, t('esc.remind_pct_hint')),
+      h('div', { class: 'field' }, h('label', { class: 'inline', for: 'esc-leader' }, leader, ' ', t('esc.leader_level'))),
+      field(t('esc.leader_after_h'), after, t('esc.leader_after_h_hint'))),
+    h('div', { class: 'btn-row' }, h('button', { type: 'submit', class: 'btn primary' }, t('des.save'))), msg);
+  const val = (el) => (el.value.trim() === '' ? el.value : Number(el.value));
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    msg.replaceChildren();
+    try {
+      await api('PUT', '/api/v1/escalation/config', { remind_pct: val(pct), leader_level: leader.checked, leader_after_h: val(after) });
+      toast(t('esc.saved'));
+      ctx.rerender();
+    } catch (e) { msg.replaceChildren(errorBox(e)); }
+  });
+  panel.replaceChildren(h('section', { class: 'card stack' }, h('h2', null, t('esc.title')), h('p', { class: 'muted' }, t('esc.intro')), form));
 }
 
 // ---- evaluation settings ----

@@ -1,0 +1,143 @@
+// reasons.js -- what the platform wrote, in the reader's language.
+//
+// The server stores its own sentences as codes with parameters
+// ({"code":"overdue","phase":"accept","level":1}; src/reason.h, docs/audit.md)
+// and this module words them with the dictionaries' reason.* keys, naming
+// departments, categories, areas and cases from the catalogue.  Entries
+// written by earlier builds hold bilingual text ("超时督办 overdue, escalation
+// level 1"); they keep that text (the trace hashes it) and are recognised
+// here by their known patterns and worded the same way.  A code is read only
+// where the platform wrote the reason: entries of its own actors (role
+// system) and the actions whose reason it composes (COMPOSED) -- a person's
+// note that looks like a code stays a note.
+import { t, has } from './i18n.js';
+import { fmtTime } from './ui.js';
+import { catalog, deptName, categoryName, areaLabel } from './catalog.js';
+import { getLang } from './i18n.js';
+
+const COMPOSED = new Set(['report', 'absorb', 'whistle', 'whistle_rate', 'whistle_done', 'whistle_finish', 'checkin',
+  'checkin_late', 'photo_add', 'read_contact', 'deadline_recomputed', 'alarm_grouped', 'alarm_cleared', 'alarm_acked']);
+
+// The department of a code (chengguan) or an id, named in the reader's language.
+export function deptLabel(v) {
+  if (v == null || v === '') return '—';
+  const d = catalog().byDeptCode.get(String(v)) || catalog().byDept.get(Number(v));
+  return d ? (getLang() === 'en' ? d.name_en || d.name : d.name) : t('reason.some_dept');
+}
+const join = (list) => list.join(getLang() === 'en' ? ', ' : '、');
+const phaseName = (p) => (has('phase.' + p) ? t('phase.' + p) : t('reason.some_phase'));
+const actionName = (a) => (has('action.' + a) ? t('action.' + a) : t('reason.some_action'));
+const caseRef = (p) => p.no || (p.case_id ? t('reason.case_id', { id: p.case_id }) : '—');
+
+// Who did it, as a person reads it: the platform's actors by what they do,
+// staff by their display name (the server adds it), residents by their role
+// only (their name is theirs); never a login name.
+export function actorLabel(e) {
+  if (e.role === 'system') return has('actor.' + e.actor) ? t('actor.' + e.actor) : t('actor.platform');
+  if (e.actor_display) return e.actor_display;
+  return has('role.' + e.role) ? t('role.' + e.role) : t('actor.someone');
+}
+// "name · role", the role left out when the name says it already.
+export function whoText(e) {
+  const name = actorLabel(e), role = has('role.' + e.role) ? t('role.' + e.role) : t('role.system');
+  return name === role || e.role === 'system' ? name : `${name} · ${role}`;
+}
+
+// The code in an entry's reason, or null (see the header).
+export function reasonCode(e) {
+  const r = e.reason;
+  if (!r || typeof r !== 'string') return null;
+  if (!(e.role === 'system' || COMPOSED.has(e.action))) return null;
+  if (r.startsWith('{"code":"')) {
+    try { const o = JSON.parse(r); return o && typeof o.code === 'string' ? o : null; } catch { return null; }
+  }
+  return legacy(r);
+}
+
+// Known sentences of earlier builds -> codes.
+const LEGACY = [
+  [/^超时督办 overdue, escalation level (\d+)$/, (m) => ({ code: 'overdue_old', n: +m[1] })],
+  [/^已用时80% 80% of the time limit used; deadline in (-?\d+) min$/, (m) => ({ code: 'remind_old', min: +m[1] })],
+  [/^按权责清单自动派遣 automatic dispatch by the responsibility list$/, () => ({ code: 'auto_dispatch' })],
+  [/^registered on intake$/, () => ({ code: 'intake' })],
+  [/^duplicate of case (\d+) \(score ([\d.]+), (\d+) m\)$/, (m) => ({ code: 'dup_merge', case_id: +m[1], score: m[2], m: +m[3] })],
+  [/^merged case (\d+)$/, (m) => ({ code: 'absorbed', case_id: +m[1] })],
+  [/^吹哨报到超时 (.*) did not check in in time$/, (m) => ({ code: 'checkin_late', dept_name: m[1] })],
+  [/^photo [0-9a-f]+$/, () => ({ code: 'photo_add' })],
+  [/^unmasked personal data$/, () => ({ code: 'read_contact' })],
+  [/^the official calendar changed$/, () => ({ code: 'calendar_changed' })],
+  [/^whistle \d+: department (\d+) rated (\d)\/5$/, (m) => ({ code: 'whistle_rate', dept: +m[1], rating: +m[2] })],
+  [/^吹哨 whistle \d+: (.*?) 须在(\d+)分钟内报到 ?([\s\S]*)$/, (m) => ({ code: 'whistle', dept_names: m[1], minutes: +m[2], note: m[3] })],
+  [/^whistle \d+: 报到 checked in(?: \(迟到 late\))? ?([\s\S]*)$/, (m, r) => ({ code: 'checkin', late: /迟到 late/.test(r) ? 1 : 0, note: m[1] })],
+  [/^whistle \d+: 处置完成 finished(?: \(迟到 late\))? ?([\s\S]*)$/, (m, r) => ({ code: 'whistle_finish', late: /迟到 late/.test(r) ? 1 : 0, note: m[1] })],
+  [/^alarm \d+ cleared by (\S+) at \S+: (\w+)=(\S+) \((back to normal|activity)\)$/, (m) => ({ code: 'alarm_cleared', by: m[1], metric: m[2], value: m[3] })],
+  [/^alarm \d+ \((.*), device (\S+), (\w+)=(\S+)\) grouped into this case$/, (m) => ({ code: 'alarm_grouped', device: m[2], metric: m[3], value: m[4] })],
+  [/^随后 then: ([\s\S]*)$/, (m) => ({ code: 'chain', steps: m[1].split('; ').map((s) => {
+    const x = /^(\w+) \(([^)]+)\)(?:: ([\s\S]*))?$/.exec(s);
+    return x ? { a: x[1], by: x[2], r: x[3] ? (legacy(x[3]) || x[3]) : null } : { a: '', by: '', r: s };
+  }) })],
+];
+function legacy(r) {
+  for (const [re, f] of LEGACY) { const m = re.exec(r); if (m) return f(m, r); }
+  return null;
+}
+
+const METRIC = new Set(['smoke', 'gas', 'level', 'tilt', 'door', 'noise', 'current', 'battery', 'temperature']);
+const metricName = (m) => (METRIC.has(m) ? t('metric.' + m) : t('metric.other'));
+
+// One code as a sentence.
+export function codeText(c) {
+  const p = c || {};
+  switch (p.code) {
+    case 'remind': return t('reason.remind', { phase: phaseName(p.phase), pct: p.pct ?? 80, deadline: fmtTime(p.deadline) });
+    case 'remind_old': return t('reason.remind_old', { min: p.min });
+    case 'overdue': return t(p.level >= 2 ? 'reason.overdue2' : 'reason.overdue1', { phase: phaseName(p.phase) });
+    case 'overdue_old': return t('reason.overdue_old', { n: p.n });
+    case 'dup_merge': return t('reason.dup_merge', { no: caseRef(p), score: p.score, m: p.m });
+    case 'absorbed': return t('reason.absorbed', { no: caseRef(p) });
+    case 'checkin_late': return t('reason.checkin_late', { dept: p.dept != null ? deptLabel(p.dept) : p.dept_name });
+    case 'whistle': return t('reason.whistle', { depts: Array.isArray(p.depts) ? join(p.depts.map(deptLabel)) : p.dept_names, minutes: p.minutes })
+      + (p.note ? ' ' + p.note : '');
+    case 'checkin': return t(p.late ? 'reason.checkin_late_in' : 'reason.checkin') + (p.note ? ' ' + p.note : '');
+    case 'whistle_finish': return t(p.late ? 'reason.whistle_finish_late' : 'reason.whistle_finish') + (p.note ? ' ' + p.note : '');
+    case 'whistle_rate': return t('reason.whistle_rate', { dept: deptLabel(p.dept), n: p.rating });
+    case 'alarm_cleared': return t('reason.alarm_cleared', { metric: metricName(p.metric), value: p.value });
+    case 'alarm_grouped': return t('reason.alarm_grouped', { device: p.device, metric: metricName(p.metric), value: p.value });
+    case 'chain': return t('reason.chain') + (p.steps || []).map((s) => actionName(s.a) + (s.r ? t('reason.step_reason', { r: typeof s.r === 'string' ? s.r : codeText(s.r) }) : '')).join(t('reason.sep'));
+    case 'manual_dispatch': return t('reason.manual_dispatch', { dept: deptLabel(p.dept) });
+    case 'category': return t('reason.category', { cat: categoryName(p.category) });
+    case 'area': return t('reason.area', { area: areaLabel(p.area) });
+    default:
+      return has('reason.' + p.code) ? t('reason.' + p.code, p) : t('reason.unknown');
+  }
+}
+
+// The reason of an audit entry as shown: a code worded, or the person's text.
+export function reasonText(e) {
+  const c = reasonCode(e);
+  return c ? codeText(c) : (e.reason || '');
+}
+
+// A field or setting named by the server (remind_pct, weights.rework, grades.B).
+function fieldName(f) {
+  if (has('setting.' + f)) return t('setting.' + f);
+  if (has('field.' + f)) return t('field.' + f);
+  const [a, b] = f.split('.');
+  if (a === 'weights' && has('ev.i_' + b)) return t('setting.weight_of', { ind: t('ev.i_' + b) });
+  if (a === 'grades' && /^[A-D]$/.test(b || '')) return t('ecfg.grade', { g: b });
+  return t('setting.this');
+}
+
+// An API error's detail ({code, params}) as a sentence, or null when unknown.
+export function detailText(d) {
+  if (!d || typeof d.code !== 'string' || !has('errd.' + d.code)) return null;
+  const p = { ...d };
+  if (p.field != null) p.field = fieldName(String(p.field));
+  if (p.area) p.area = areaLabel(p.area);
+  if (p.scope) p.scope = areaLabel(p.scope);
+  if (p.category) p.category = categoryName(p.category);
+  if (p.dept != null) p.dept = deptLabel(p.dept);
+  if (p.state) p.state = has('state.' + p.state) ? t('state.' + p.state) : p.state;
+  if (p.action) p.action = actionName(p.action);
+  return t('errd.' + d.code, p);
+}
