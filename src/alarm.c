@@ -3,6 +3,7 @@
  * validation, device types and their metrics (see alarm.h).  No I/O.
  */
 #include "alarm.h"
+#include "reason.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -95,33 +96,39 @@ int alarm_parse_hhmm(const char *s) {
     return h * 60 + m;
 }
 
-static int bad(char *msg, size_t msz, const char *text) {
+/* The English message and, after it, the detail code the UI words
+ * (src/reason.h). */
+static int bad(char *msg, size_t msz, const char *text, const char *code) {
     snprintf(msg, msz, "%s", text);
+    char detail[48];
+    reason_buf rb;
+    reason_begin(&rb, detail, sizeof detail, code);
+    reason_attach(msg, msz, &rb);
     return 1;
 }
 
 jc_err alarm_rule_validate(const alarm_rule *r, char *msg, size_t msz) {
     int b = 0;
-    if (!alarm_type_known(r->type)) b = bad(msg, msz, "unknown device type");
-    else if ((unsigned)r->kind >= AK__COUNT) b = bad(msg, msz, "unknown kind");
-    else if ((unsigned)r->severity >= SEV__COUNT) b = bad(msg, msz, "unknown severity");
+    if (!alarm_type_known(r->type)) b = bad(msg, msz, "unknown device type", "rule_type");
+    else if ((unsigned)r->kind >= AK__COUNT) b = bad(msg, msz, "unknown kind", "rule_kind");
+    else if ((unsigned)r->severity >= SEV__COUNT) b = bad(msg, msz, "unknown severity", "rule_severity");
     else if (r->kind != AK_OFFLINE && !alarm_metric_known(r->type, r->metric))
-        b = bad(msg, msz, "unknown metric for this device type");
+        b = bad(msg, msz, "unknown metric for this device type", "rule_metric");
     else if (r->kind == AK_THRESHOLD || r->kind == AK_BATTERY) {
-        if (!isfinite(r->high) || !isfinite(r->low)) b = bad(msg, msz, "high and low must be numbers");
-        else if (r->low >= r->high) b = bad(msg, msz, "low must be below high (hysteresis)");
+        if (!isfinite(r->high) || !isfinite(r->low)) b = bad(msg, msz, "high and low must be numbers", "rule_high_low");
+        else if (r->low >= r->high) b = bad(msg, msz, "low must be below high (hysteresis)", "rule_hysteresis");
     } else if (r->kind == AK_RATE) {
-        if (!isfinite(r->rate) || r->rate == 0) b = bad(msg, msz, "rate must be a non-zero number (per minute)");
+        if (!isfinite(r->rate) || r->rate == 0) b = bad(msg, msz, "rate must be a non-zero number (per minute)", "rule_rate");
     } else if (r->kind == AK_INACTIVITY) {
-        if (r->duration_s <= 0 || r->duration_s > 30LL * 86400) b = bad(msg, msz, "duration_s must be 1..2592000");
+        if (r->duration_s <= 0 || r->duration_s > 30LL * 86400) b = bad(msg, msz, "duration_s must be 1..2592000", "rule_duration");
         else if ((r->win_from == ALARM_NO_WINDOW) != (r->win_to == ALARM_NO_WINDOW))
-            b = bad(msg, msz, "a window needs both from and to");
+            b = bad(msg, msz, "a window needs both from and to", "rule_window");
         else if (r->win_from != ALARM_NO_WINDOW &&
                  (r->win_from < 0 || r->win_from >= 1440 || r->win_to < 0 || r->win_to >= 1440 ||
                   r->win_from == r->win_to))
-            b = bad(msg, msz, "bad window: from and to are HH:MM and differ");
+            b = bad(msg, msz, "bad window: from and to are HH:MM and differ", "rule_window_bad");
     } else if (r->kind == AK_OFFLINE) {
-        if (!isfinite(r->k) || r->k < 1 || r->k > 1000) b = bad(msg, msz, "k must be 1..1000");
+        if (!isfinite(r->k) || r->k < 1 || r->k > 1000) b = bad(msg, msz, "k must be 1..1000", "rule_k");
     }
     return b ? JC_ERR_INVALID : JC_OK;
 }

@@ -728,7 +728,7 @@ static jc_err run_contact(jc_conn *w, jc_deferred *d) {
         snprintf(d->message, sizeof d->message, "no case %lld", (long long)id);
         return e;
     }
-    e = case_audit_note(w, &d->user, &k, "read_contact", "unmasked personal data");
+    e = case_audit_note(w, &d->user, &k, "read_contact", "{\"code\":\"read_contact\"}");
     if (!e) d->body = json_pack("{s:I,s:s}", "id", (json_int_t)k.id, "phone", k.phone);
     case_clear(&k);
     return e;

@@ -11,6 +11,7 @@
 #include "audit.h"
 #include "auth.h"
 #include "dispatch.h"
+#include "reason.h"
 #include "store.h"
 
 #include <stdio.h>
@@ -133,8 +134,11 @@ static void put_str(char *dst, size_t n, const char *src) {
  * never visible to anyone.  Instead of an entry per step (three inserts and
  * three state hashes: a fifth of the writer's time per finding), the steps
  * are gathered here and case_intake_done writes one "report" entry from
- * creation to the state they left, its reason naming each step, its actor
- * and its reason.  Writer thread only, like every append. */
+ * creation to the state they left, its reason the code
+ * {"code":"chain","steps":[{"a":action,"by":actor,"r":reason}, ...]} (a
+ * step's reason a code or a person's text; src/reason.h).  Builds before
+ * issue 23 wrote "随后 then: register (intake): ...".  Writer thread only,
+ * like every append. */
 static struct {
     int64_t case_id; /* 0: not gathering */
     int64_t actor_id;
@@ -146,10 +150,18 @@ static struct {
 } intake;
 
 static void intake_step(const jc_user *actor, const char *action, const char *reason) {
-    int n = snprintf(intake.steps + intake.len, sizeof intake.steps - intake.len, "%s%s (%s)%s%s",
-                     intake.len ? "; " : "随后 then: ", action, actor->name, reason ? ": " : "", reason ? reason : "");
-    if (n > 0) intake.len += (size_t)n;
-    if (intake.len >= sizeof intake.steps) intake.len = sizeof intake.steps - 1; /* cut, terminated */
+    char step[400];
+    reason_buf b;
+    reason_begin(&b, step, sizeof step, "step"); /* {"code":"step","a":..,"by":..,"r":..} */
+    reason_str(&b, "a", action);
+    reason_str(&b, "by", actor->name);
+    if (reason && reason_is_code(reason)) reason_raw(&b, "r", reason);
+    else if (reason) reason_str(&b, "r", reason);
+    reason_end(&b);
+    size_t room = sizeof intake.steps - intake.len;
+    int n = snprintf(intake.steps + intake.len, room, "%s%s", intake.len ? "," : "", step);
+    if (n > 0 && (size_t)n < room) intake.len += (size_t)n;
+    else intake.steps[intake.len] = 0; /* no room: the step is left out, the rest stays valid JSON */
 }
 
 static jc_err append(jc_conn *w, const jc_user *actor, const jc_case *k, const char *action,
@@ -183,7 +195,9 @@ jc_err case_intake_done(jc_conn *w, const jc_case *k, jc_err result) {
     if (result || id != k->id) return result; /* the job fails: its writes are rolled back */
     jc_user u = {.id = intake.actor_id, .role = intake.role};
     memcpy(u.name, intake.actor, sizeof u.name);
-    return append(w, &u, k, "report", NULL, intake.len ? intake.steps : NULL, intake.payload_hash);
+    char reason[sizeof intake.steps + 40];
+    if (intake.len) snprintf(reason, sizeof reason, "{\"code\":\"chain\",\"steps\":[%s]}", intake.steps);
+    return append(w, &u, k, "report", NULL, intake.len ? reason : NULL, intake.payload_hash);
 }
 
 jc_err case_create(jc_conn *w, const jc_user *actor, jc_case *k, const char *payload_hash,
@@ -400,8 +414,13 @@ static jc_err act_on(jc_conn *w, const jc_user *actor, jc_case k, jc_action a,
         }
         t.priority++;
         t.updated_ms = now;
-        char reason[96];
-        snprintf(reason, sizeof reason, "merged case %lld", (long long)k.id);
+        char reason[120], no[40];
+        case_number(&k, no, sizeof no);
+        reason_buf rb;
+        reason_begin(&rb, reason, sizeof reason, "absorbed");
+        reason_int(&rb, "case_id", k.id);
+        reason_str(&rb, "no", no);
+        reason_end(&rb);
         if ((e = store_case_update(w, &t)) ||
             (e = append(w, actor, &t, "absorb", state_name(t.state), reason, args->payload_hash))) {
             case_clear(&t);
@@ -473,7 +492,7 @@ jc_err case_auto_register(jc_conn *w, const jc_user *actor, int64_t id, jc_case_
 jc_err case_register_reported(jc_conn *w, const jc_case *k, jc_case *out, jc_case_err *why) {
     jc_user sys;
     auth_system_actor(&sys, "intake");
-    jc_action_args args = {.note = "registered on intake"};
+    jc_action_args args = {.note = "{\"code\":\"intake\"}"};
     return case_act_row(w, &sys, k, ACT_REGISTER, &args, out, why);
 }
 

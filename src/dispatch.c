@@ -8,6 +8,7 @@
  */
 #include "dispatch.h"
 #include "dispatch_store.h"
+#include "reason.h"
 #include "audit.h"
 #include "auth.h"
 #include "calendar.h"
@@ -655,10 +656,14 @@ static jc_err manual_route(jc_conn *w, jc_case *k, int64_t dept_id, const jc_use
     k->dept_id = d.id;
     if ((e = close_owners(w, k->id, now, "reassigned")) || (e = open_owner(w, k->id, d.id, "lead", now)))
         return e;
-    char ex[400];
-    snprintf(ex, sizeof ex, "人工派遣 manual dispatch by %s (%s) to %s %s", actor->name,
-             role_name(actor->role), d.code, d.name);
-    return save_route(w, k, NULL, 1, located_of(k), ex);
+    /* a code the reader's UI words ("街道指挥中心人工派遣至…"); routes of
+     * earlier builds hold a bilingual sentence */
+    char ex[200];
+    reason_buf b;
+    reason_begin(&b, ex, sizeof ex, "manual_dispatch");
+    reason_str(&b, "dept", d.code);
+    reason_str(&b, "by_role", role_name(actor->role));
+    return save_route(w, k, NULL, 1, located_of(k), reason_end(&b));
 }
 
 /* Picks the grid worker for a verification: on duty, in the case's grid
@@ -929,9 +934,20 @@ jc_err dispatch_after(jc_conn *w, const jc_user *actor, const jc_case *k, int a,
             if (sqlite3_step(s) != SQLITE_DONE) return JC_ERR_DB;
             jc_user sys;
             auth_system_actor(&sys, "dedup");
-            char reason[160];
-            snprintf(reason, sizeof reason, "duplicate of case %lld (score %.2f, %.0f m)",
-                     (long long)plan->merge_into, plan->dup_score, plan->dup_dist);
+            char reason[200], no[40] = "", score[16];
+            jc_case orig;
+            if (store_case_get(w, plan->merge_into, &orig) == JC_OK) {
+                case_number(&orig, no, sizeof no);
+                case_clear(&orig);
+            }
+            snprintf(score, sizeof score, "%.2f", plan->dup_score);
+            reason_buf rb;
+            reason_begin(&rb, reason, sizeof reason, "dup_merge");
+            reason_int(&rb, "case_id", plan->merge_into);
+            if (no[0]) reason_str(&rb, "no", no);
+            reason_str(&rb, "score", score);
+            reason_int(&rb, "m", (int64_t)llround(plan->dup_dist));
+            reason_end(&rb);
             jc_action_args ma = {.target_id = plan->merge_into, .reason = reason};
             jc_case out;
             if ((e = case_act(w, &sys, k->id, ACT_MERGE, &ma, &out, why))) return e;
@@ -942,7 +958,7 @@ jc_err dispatch_after(jc_conn *w, const jc_user *actor, const jc_case *k, int a,
     if (plan->route_after) {
         jc_user sys;
         auth_system_actor(&sys, "dispatch");
-        jc_action_args da = {.note = "按权责清单自动派遣 automatic dispatch by the responsibility list"};
+        jc_action_args da = {.note = "{\"code\":\"auto_dispatch\"}"};
         jc_case out;
         /* k is the row as the action before left it, not stored yet: the
          * dispatch stores it (case_act_row) */
@@ -1095,8 +1111,11 @@ jc_err dispatch_tick(jc_conn *w, int64_t now) {
         if (store_case_get(w, late[i].case_id, &k) == JC_OK) {
             char note[120];
             jc_dept dd;
-            snprintf(note, sizeof note, "吹哨报到超时 %s did not check in in time",
-                     store_dept_get(w, late[i].dept, &dd) == JC_OK ? dd.name : "?");
+            reason_buf rb;
+            reason_begin(&rb, note, sizeof note, "checkin_late");
+            reason_int(&rb, "whistle", late[i].wid);
+            reason_str(&rb, "dept", store_dept_get(w, late[i].dept, &dd) == JC_OK ? dd.code : NULL);
+            reason_end(&rb);
             e = case_audit_note(w, &sys, &k, "checkin_late", note);
             case_clear(&k);
             if (e) return e;
@@ -1287,6 +1306,19 @@ static void route_explain(jc_conn *c, json_t *r) {
     jc_err e = l && cat && grid ? duty_explain(l, cat, grid, &en, &b) : JC_ERR_INVALID;
     if (e == JC_OK && en && en->legal_basis)
         json_object_set_new(r, "legal_basis", json_string(en->legal_basis));
+    /* the same as data, for the reader's language: each scope checked */
+    duty_step st[3];
+    size_t ns = 0;
+    if (l && cat && grid && duty_explain_steps(l, cat, grid, st, &ns, NULL) != JC_ERR_INVALID) {
+        static const char *const levels[] = {"community", "street", "district"};
+        json_t *a = json_array();
+        for (size_t i = 0; i < ns; i++)
+            json_array_append_new(a, json_pack("{s:s,s:s,s:s?,s:s?,s:b}", "level", levels[st[i].level], "scope",
+                                               st[i].scope, "entry", st[i].entry ? st[i].entry->id : NULL, "lead",
+                                               st[i].entry ? st[i].entry->lead_dept : NULL, "applies",
+                                               st[i].applies));
+        json_object_set_new(r, "steps", a);
+    }
     pthread_mutex_unlock(&kept_mu);
     if ((e == JC_OK || e == JC_ERR_NOTFOUND) && b.data)
         json_object_set_new(r, "explanation", json_string(b.data));
@@ -1297,10 +1329,12 @@ jc_err dispatch_case_json(jc_conn *c, int64_t id, json_t *o) {
     static const char route_sql[] =
         "SELECT list_version, entry_id, category, scope, lead_dept, co_depts, legal_basis, grid, located,"
         " manual, explanation, routed_at FROM case_route WHERE case_id=?1";
+    /* user: the display name of the one assigned (a verifying grid worker) */
     static const char phase_sql[] =
-        "SELECT p.phase, p.dept_id, d.name AS dept, p.user_id, p.start_at, p.deadline_at, p.provisional,"
-        " p.end_at, p.end_reason, p.paused_ms, p.reminded_at, p.overdue_at, p.level"
-        " FROM case_phase p LEFT JOIN depts d ON d.id=p.dept_id WHERE p.case_id=?1 ORDER BY p.id";
+        "SELECT p.phase, p.dept_id, d.name AS dept, p.user_id, u.display AS user, p.start_at, p.deadline_at,"
+        " p.provisional, p.end_at, p.end_reason, p.paused_ms, p.reminded_at, p.overdue_at, p.level"
+        " FROM case_phase p LEFT JOIN depts d ON d.id=p.dept_id LEFT JOIN users u ON u.id=p.user_id"
+        " WHERE p.case_id=?1 ORDER BY p.id";
     static const char owner_sql[] =
         "SELECT o.dept_id, d.code, d.name, o.role, o.start_at, o.end_at, o.end_reason FROM case_owner o"
         " JOIN depts d ON d.id=o.dept_id WHERE o.case_id=?1 ORDER BY o.id";
@@ -1314,8 +1348,9 @@ jc_err dispatch_case_json(jc_conn *c, int64_t id, json_t *o) {
         "  'done_note', m.done_note, 'rating', m.rating)) FROM whistle_members m JOIN depts d ON d.id=m.dept_id"
         "  WHERE m.whistle_id=wh.id) AS members FROM whistles wh WHERE wh.case_id=?1 ORDER BY wh.id";
     static const char dup_sql[] =
-        "SELECT case_id, original_id, score, distance_m, auto, at FROM duplicates"
-        " WHERE case_id=?1 OR original_id=?1 ORDER BY case_id";
+        "SELECT x.case_id, x.original_id, x.score, x.distance_m, x.auto, x.at, a.created_at AS case_created,"
+        " b.created_at AS original_created FROM duplicates x LEFT JOIN cases a ON a.id=x.case_id"
+        " LEFT JOIN cases b ON b.id=x.original_id WHERE x.case_id=?1 OR x.original_id=?1 ORDER BY x.case_id";
     json_t *route = rows_json(c, route_sql, id);
     json_t *r0 = json_array_get(route, 0);
     if (r0) route_explain(c, r0);
@@ -1332,6 +1367,24 @@ jc_err dispatch_case_json(jc_conn *c, int64_t id, json_t *o) {
         if (json_is_string(m)) json_object_set_new(v, "members", json_loads(json_string_value(m), 0, NULL));
     }
     json_object_set_new(o, "whistles", wh);
-    json_object_set_new(o, "duplicates", rows_json(c, dup_sql, id));
+    /* case numbers, not ids, for the reader */
+    json_t *dups = rows_json(c, dup_sql, id);
+    json_array_foreach(dups, i, v) {
+        static const char *const keys[][3] = {{"case_id", "case_created", "case_no"},
+                                              {"original_id", "original_created", "original_no"}};
+        for (int j = 0; j < 2; j++) {
+            const char *at = json_string_value(json_object_get(v, keys[j][1]));
+            int64_t ms = 0;
+            jc_case k = {.id = json_integer_value(json_object_get(v, keys[j][0]))};
+            if (at && jc_parse_time(at, &ms) == JC_OK) {
+                k.created_ms = ms;
+                char no[40];
+                case_number(&k, no, sizeof no);
+                json_object_set_new(v, keys[j][2], json_string(no));
+            }
+            json_object_del(v, keys[j][1]);
+        }
+    }
+    json_object_set_new(o, "duplicates", dups);
     return JC_OK;
 }

@@ -338,7 +338,7 @@ static jc_err recompute_provisional(jc_conn *w) {
                 k.deadline_ms = deadline;
                 jc_user sys;
                 auth_system_actor(&sys, "calendar");
-                jc_err e = case_touch(w, &sys, &k, "deadline_recomputed", "the official calendar changed");
+                jc_err e = case_touch(w, &sys, &k, "deadline_recomputed", "{\"code\":\"calendar_changed\"}");
                 if (e) { case_clear(&k); return e; }
             }
         }
@@ -627,7 +627,7 @@ static jc_err run_whistle(jc_conn *w, jc_deferred *d) {
     sqlite3_bind_text(s, 5, x->note, -1, SQLITE_TRANSIENT);
     if (sqlite3_step(s) != SQLITE_DONE) { case_clear(&k); return JC_ERR_DB; }
     int64_t wid = sqlite3_last_insert_rowid(store_sqlite_db(w));
-    char names[600] = "";
+    char codes[16 * (sizeof ((jc_dept *)0)->code + 3) + 3] = "["; /* ["zhujian","xiaofang"] */
     for (int i = 0; i < x->ndepts; i++) {
         jc_dept dd;
         if ((e = store_dept_get(w, x->dept_ids[i], &dd))) {
@@ -645,15 +645,20 @@ static jc_err run_whistle(jc_conn *w, jc_deferred *d) {
             case_clear(&k);
             return JC_ERR_INVALID;
         }
-        if (strlen(names) + strlen(dd.name) + 2 < sizeof names) {
-            if (names[0]) strcat(names, "、");
-            strcat(names, dd.name);
-        }
+        size_t l = strlen(codes); /* department codes are letters, digits and '_' */
+        snprintf(codes + l, sizeof codes - l, "%s\"%s\"", i ? "," : "", dd.code);
     }
+    size_t cl = strlen(codes);
+    snprintf(codes + cl, sizeof codes - cl, "]");
     k.flags |= CASE_F_WHISTLE;
-    char reason[800];
-    snprintf(reason, sizeof reason, "吹哨 whistle %lld: %s 须在%d分钟内报到 %s", (long long)wid, names, x->minutes,
-             x->note);
+    char reason[2200];
+    reason_buf b;
+    reason_begin(&b, reason, sizeof reason, "whistle");
+    reason_int(&b, "whistle", wid);
+    reason_raw(&b, "depts", codes);
+    reason_int(&b, "minutes", x->minutes);
+    if (x->note[0]) reason_str(&b, "note", x->note);
+    reason_end(&b);
     e = case_touch(w, &d->user, &k, "whistle", reason);
     case_clear(&k);
     if (e) return e;
@@ -748,9 +753,13 @@ static jc_err run_checkin(jc_conn *w, jc_deferred *d) {
         if (sqlite3_step(s) == SQLITE_ROW) late = sqlite3_column_int(s, 0);
         sqlite3_reset(s);
     }
-    char note[700];
-    snprintf(note, sizeof note, "whistle %lld: %s%s %s", (long long)x->whistle_id,
-             finish ? "处置完成 finished" : "报到 checked in", late ? " (迟到 late)" : "", x->note);
+    char note[1200];
+    reason_buf b;
+    reason_begin(&b, note, sizeof note, finish ? "whistle_finish" : "checkin");
+    reason_int(&b, "whistle", x->whistle_id);
+    reason_int(&b, "late", late);
+    if (x->note[0]) reason_str(&b, "note", x->note);
+    reason_end(&b);
     /* all done? then the whistle ends and the case's flag clears */
     static const char left_q[] = "SELECT count(*) FROM whistle_members WHERE whistle_id=? AND done_at IS NULL";
     int left = 1;
@@ -820,9 +829,14 @@ static jc_err run_rate(jc_conn *w, jc_deferred *d) {
         case_clear(&k);
         return JC_ERR_CONFLICT;
     }
-    char note[160];
-    snprintf(note, sizeof note, "whistle %lld: department %lld rated %d/5", (long long)x->whistle_id,
-             (long long)x->rate_dept, x->rating);
+    char note[200];
+    jc_dept rd;
+    reason_buf b;
+    reason_begin(&b, note, sizeof note, "whistle_rate");
+    reason_int(&b, "whistle", x->whistle_id);
+    reason_str(&b, "dept", store_dept_get(w, x->rate_dept, &rd) == JC_OK ? rd.code : NULL);
+    reason_int(&b, "rating", x->rating);
+    reason_end(&b);
     e = case_audit_note(w, &d->user, &k, "whistle_rate", note);
     case_clear(&k);
     if (!e) d->body = json_pack("{s:b}", "ok", 1);
@@ -857,7 +871,7 @@ static void h_whistles(jc_req *r) {
                            "  'late', m.late OR (m.checked_in_at IS NULL AND m.checkin_deadline < ?2),"
                            "  'done_at', m.done_at, 'rating', m.rating))"
                            "  FROM whistle_members m JOIN depts d ON d.id=m.dept_id WHERE m.whistle_id=wh.id)"
-                           " FROM whistles wh JOIN cases c ON c.id=wh.case_id"
+                           " , c.created_at FROM whistles wh JOIN cases c ON c.id=wh.case_id"
                            " WHERE (?1 = '' OR wh.state = ?1) ORDER BY wh.id DESC LIMIT 200",
                            -1, &s, NULL) != SQLITE_OK)
         return http_reply_error(r, JC_ERR_DB, "whistles");
@@ -874,11 +888,15 @@ static void h_whistles(jc_req *r) {
         char ts[40];
         jc_fmt_utc(sqlite3_column_int64(s, 2), ts, sizeof ts);
         json_t *members = json_loads((const char *)sqlite3_column_text(s, 8), 0, NULL);
-        json_array_append_new(arr, json_pack("{s:I,s:I,s:s,s:i,s:s,s:s,s:s,s:o}", "id",
+        char no[40];
+        k.created_ms = sqlite3_column_int64(s, 9);
+        case_number(&k, no, sizeof no);
+        json_array_append_new(arr, json_pack("{s:I,s:I,s:s,s:s,s:i,s:s,s:s,s:s,s:o}", "id",
                                              (json_int_t)sqlite3_column_int64(s, 0), "case_id", (json_int_t)k.id,
-                                             "raised_at", ts, "checkin_minutes", sqlite3_column_int(s, 3), "note",
-                                             sqlite3_column_text(s, 4), "state", sqlite3_column_text(s, 5), "title",
-                                             sqlite3_column_text(s, 6), "members", members ? members : json_array()));
+                                             "case_no", no, "raised_at", ts, "checkin_minutes", sqlite3_column_int(s, 3),
+                                             "note", sqlite3_column_text(s, 4), "state", sqlite3_column_text(s, 5),
+                                             "title", sqlite3_column_text(s, 6), "members",
+                                             members ? members : json_array()));
     }
     sqlite3_finalize(s);
     http_reply_json(r, 200, json_pack("{s:o}", "whistles", arr));

@@ -424,6 +424,26 @@ jc_err duty_explain(const duty_list *l, const char *category, const char *grid,
     return JC_OK;
 }
 
+jc_err duty_explain_steps(const duty_list *l, const char *category, const char *grid, duty_step steps[3],
+                          size_t *n, const duty_entry **entry) {
+    size_t gl;
+    *n = 0;
+    if (!l || grid_ok(category, grid, &gl)) return JC_ERR_INVALID;
+    const duty_entry *win = NULL;
+    for (size_t k = 0; k < JC_ARRAY_LEN(scope_lens); k++) {
+        size_t len = (size_t)scope_lens[k];
+        if (gl < len) continue;
+        duty_step *s = &steps[(*n)++];
+        s->level = (int)k;
+        snprintf(s->scope, sizeof s->scope, "%.*s", (int)len, grid);
+        s->entry = lookup(l, key_hash(category, grid, len), category, grid, len);
+        s->applies = s->entry && !win;
+        if (s->applies) win = s->entry;
+    }
+    if (entry) *entry = win;
+    return win ? JC_OK : JC_ERR_NOTFOUND;
+}
+
 /* ---- CSV import ----------------------------------------------------------- */
 
 enum { C_ID, C_CAT, C_SCOPE, C_LEAD, C_CO, C_BASIS, C_ACCEPT, C_HANDLE, C_VERIFY, C_DELEG, NCOL };

@@ -110,6 +110,19 @@ jc_err duty_match(const duty_list *list, const char *category, const char *grid_
 jc_err duty_explain(const duty_list *list, const char *category, const char *grid_code,
                     const duty_entry **entry, jc_buf *out) JC_MUST_CHECK;
 
+/* The same explanation as data, for a reader's own language: one step per
+ * scope checked, most specific first (community, street, district; a
+ * shorter code checks fewer).  *entry as duty_match.  JC_ERR_NOTFOUND when
+ * nothing covers it (the steps are set all the same). */
+typedef struct {
+    int level;               /* 0 community (12 digits), 1 street (9), 2 district (6) */
+    char scope[16];          /* that prefix of the grid code */
+    const duty_entry *entry; /* the list's entry for exactly this scope, or NULL */
+    int applies;             /* 1: this entry won (the most specific one) */
+} duty_step;
+jc_err duty_explain_steps(const duty_list *list, const char *category, const char *grid_code,
+                          duty_step steps[3], size_t *n, const duty_entry **entry) JC_MUST_CHECK;
+
 /* Parses a limit cell: "<amount><unit>", unit one of wh (working hours), wd
  * (working days), h (natural hours), wmin (working minutes), min (natural
  * minutes); e.g. "24wh", "3wd", "48h".  JC_ERR_INVALID otherwise. */

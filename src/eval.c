@@ -777,7 +777,18 @@ static void h_eval_cases(jc_req *r) {
     json_t *ids = json_array();
     size_t i;
     json_t *v;
-    json_array_foreach(a, i, v) json_array_append(ids, json_object_get(v, "case_id"));
+    json_array_foreach(a, i, v) {
+        json_array_append(ids, json_object_get(v, "case_id"));
+        /* the case number and title a person reads (the id stays for links) */
+        jc_case k;
+        if (store_case_get(r->db, json_integer_value(json_object_get(v, "case_id")), &k) == JC_OK) {
+            char no[40];
+            case_number(&k, no, sizeof no);
+            json_object_set_new(v, "no", json_string(no));
+            json_object_set_new(v, "title", json_string(k.title ? k.title : ""));
+            case_clear(&k);
+        }
+    }
     http_reply_json(r, 200, json_pack("{s:s,s:s,s:s,s:o,s:o}", "period", period, "unit", unit, "indicator", ind,
                                       "case_ids", ids, "facts", a));
 }

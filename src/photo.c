@@ -13,6 +13,7 @@
 #include "photo.h"
 #include "case.h"
 #include "http.h"
+#include "reason.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -272,8 +273,11 @@ static jc_err run_link(jc_conn *w, jc_deferred *d) {
     }
     if (!e) e = photo_link(w, k.id, a->photo_id, d->user.id, jc_now_ms());
     if (e == JC_ERR_CONFLICT) snprintf(d->message, sizeof d->message, "the photo is already on this case");
-    char note[96];
-    snprintf(note, sizeof note, "photo %s", a->photo_id);
+    char note[160];
+    reason_buf rb;
+    reason_begin(&rb, note, sizeof note, "photo_add");
+    reason_str(&rb, "photo", a->photo_id); /* which one, for the trace; not shown */
+    reason_end(&rb);
     if (!e) e = case_audit_note(w, &d->user, &k, "photo_add", note);
     case_clear(&k);
     if (e) return e;

@@ -22,6 +22,7 @@
 
 #include "auth.h"
 #include "case.h"
+#include "reason.h"
 #include "store_sqlite.h"
 
 #include <jansson.h>
@@ -101,6 +102,16 @@ static const char *const sensor_migrations[] = {
     "CREATE TABLE sensor_rollup(id INTEGER PRIMARY KEY CHECK(id=1), bucket INTEGER NOT NULL,"
     "  device TEXT NOT NULL, metric TEXT NOT NULL);"
     "INSERT INTO sensor_rollup VALUES(1, CAST(strftime('%s','now') AS INTEGER) / 60 * 60000, '', '');",
+    /* 3: the default rules' names in Chinese only: a person reads them in
+     * the alarms, the designer and the titles of the cases they open (a
+     * rule renamed by staff keeps its name) */
+    "UPDATE alarm_rules SET name = CASE name"
+    "  WHEN '烟感报警 smoke' THEN '烟感报警' WHEN '可燃气体超限 gas %LEL' THEN '可燃气体超限'"
+    "  WHEN '可燃气体快速上升 gas rising' THEN '可燃气体快速上升' WHEN '积水超警戒 water level cm' THEN '积水超警戒'"
+    "  WHEN '积水快速上涨 water rising' THEN '积水快速上涨' WHEN '井盖倾斜 manhole tilt' THEN '井盖倾斜'"
+    "  WHEN '门磁12小时未开 door not opened' THEN '门磁12小时未开' WHEN '电动车充电过流 overcurrent' THEN '电动车充电过流'"
+    "  WHEN '噪声超标 noise dB' THEN '噪声超标' WHEN '设备离线 offline' THEN '设备离线' WHEN '电量低 low battery' THEN '电量低'"
+    "  ELSE name END;",
 };
 
 const jc_schema schema_sensor = {"sensor", sensor_migrations, (int)JC_ARRAY_LEN(sensor_migrations)};
@@ -959,6 +970,25 @@ static open_alarm *find_open(open_alarm *v, int n, int64_t rule_id) {
     return NULL;
 }
 
+static const char *severity_zh(alarm_severity s) {
+    static const char *const m[] = {"提示", "一般", "重要", "紧急"};
+    return (unsigned)s < JC_ARRAY_LEN(m) ? m[s] : "";
+}
+
+static const char *kind_zh(alarm_kind k) {
+    static const char *const m[] = {"超过阈值", "变化过快", "长时间无活动", "设备离线", "电量低"};
+    return (unsigned)k < JC_ARRAY_LEN(m) ? m[k] : "";
+}
+
+static const char *metric_zh(const char *metric) {
+    static const char *const m[][2] = {{"smoke", "烟雾"},   {"gas", "燃气浓度"},     {"level", "水位"},
+                                       {"tilt", "倾斜角"},  {"door", "门磁"},        {"db", "噪声"},
+                                       {"current", "电流"}, {"battery", "电量"},     {"temperature", "温度"}};
+    for (size_t i = 0; i < JC_ARRAY_LEN(m); i++)
+        if (!strcmp(m[i][0], metric)) return m[i][1];
+    return metric[0] ? "读数" : "最后在线";
+}
+
 static const char *type_zh(const char *type) {
     static const char *const m[][2] = {{"smoke", "烟感"}, {"gas", "燃气"}, {"water_level", "积水"},
                                        {"manhole_tilt", "井盖"}, {"door_contact", "门磁"},
@@ -994,10 +1024,8 @@ static jc_err alarm_clear_row(sx *x, jc_conn *w, int64_t id, int64_t case_id, co
     jc_err e = run(x, s, "alarm clear");
     if (e) return e;
     if (sqlite3_changes(x->db) == 0) return JC_ERR_CONFLICT;
-    char why[320], ts[40];
-    jc_fmt_utc(at, ts, sizeof ts);
-    snprintf(why, sizeof why, "alarm %lld cleared by %s at %s: %s", (long long)id, by, ts, reason);
-    return note_on_case(w, case_id, "alarm_cleared", why);
+    (void)by; /* the entry's actor says who */
+    return note_on_case(w, case_id, "alarm_cleared", reason);
 }
 
 /* A silence covering the device at `at`: its id, or 0. */
@@ -1039,8 +1067,15 @@ static int64_t alarm_case(sx *x, jc_conn *w, const sensor_device *d, const alarm
         if (store_case_get(w, case_id, &k) == JC_OK) {
             int open = k.state != ST_CLOSED && k.state != ST_RATED && k.state != ST_VOIDED && k.state != ST_MERGED;
             if (open) {
-                snprintf(why, sizeof why, "alarm %lld (%s, device %s, %s=%g) grouped into this case",
-                         (long long)alarm_id, r->name, d->id, r->metric[0] ? r->metric : alarm_kind_name(r->kind), value);
+                char v[32];
+                snprintf(v, sizeof v, "%g", value);
+                reason_buf b;
+                reason_begin(&b, why, sizeof why, "alarm_grouped");
+                reason_int(&b, "alarm", alarm_id);
+                reason_str(&b, "device", d->label[0] ? d->label : d->id);
+                reason_str(&b, "metric", r->metric[0] ? r->metric : alarm_kind_name(r->kind));
+                reason_str(&b, "value", v);
+                reason_end(&b);
                 jc_err e = case_audit_note(w, &sys, &k, "alarm_grouped", why);
                 case_clear(&k);
                 return e ? 0 : case_id;
@@ -1052,11 +1087,14 @@ static int64_t alarm_case(sx *x, jc_conn *w, const sensor_device *d, const alarm
     jc_case k = {0};
     char title[200], body[600], ts[40];
     jc_fmt_local(at, ts, sizeof ts);
-    snprintf(title, sizeof title, "%s报警：%s（设备 %s）", type_zh(d->type), r->name, d->id);
-    snprintf(body, sizeof body, "%s %s 设备 %s%s%s 于 %s 触发规则「%s」（%s，%s=%g）。%s%s",
-             alarm_severity_name(r->severity), type_zh(d->type), d->id, d->label[0] ? " " : "", d->label,
-             ts, r->name, alarm_kind_name(r->kind), r->metric[0] ? r->metric : "last_seen", value,
-             d->person_label[0] ? "服务对象：" : "", d->person_label);
+    /* in Chinese, the device by its label (its number in the body) */
+    snprintf(title, sizeof title, "%s报警：%s（%s）", type_zh(d->type), r->name, d->label[0] ? d->label : d->id);
+    char dev[200];
+    if (d->label[0]) snprintf(dev, sizeof dev, "%s（编号 %s）", d->label, d->id);
+    else snprintf(dev, sizeof dev, "编号 %s", d->id);
+    snprintf(body, sizeof body, "%s级%s告警：设备 %s 于 %s 触发规则「%s」（%s，%s %g）。%s%s",
+             severity_zh(r->severity), type_zh(d->type), dev, ts, r->name, kind_zh(r->kind), metric_zh(r->metric),
+             value, d->person_label[0] ? "服务对象：" : "", d->person_label);
     k.title = title;
     k.body = body;
     snprintf(k.category, sizeof k.category, "%s", cat);
@@ -1235,8 +1273,15 @@ static jc_err ingest_one(sx *x, jc_conn *w, sensor_reading *rd, tally *t) {
                 if ((e = raise_alarm(x, w, m, &full.d, r, o, v, rd->at, t, &rd->case_opened))) return e;
                 if (!o) no = open_alarms_of(x, m, oa); /* pick up the new one */
             } else if (ev == ALARM_CLEAR && o) {
-                char why[128];
-                snprintf(why, sizeof why, "%s=%g (%s)", mn, v, r->kind == AK_INACTIVITY ? "activity" : "back to normal");
+                char why[160], vs[32];
+                snprintf(vs, sizeof vs, "%g", v);
+                reason_buf b;
+                reason_begin(&b, why, sizeof why, "alarm_cleared");
+                reason_int(&b, "alarm", o->id);
+                reason_str(&b, "metric", mn);
+                reason_str(&b, "value", vs);
+                reason_str(&b, "why", r->kind == AK_INACTIVITY ? "activity" : "normal");
+                reason_end(&b);
                 if ((e = alarm_clear_row(x, w, o->id, o->case_id, "sensors", why, rd->at))) return e;
                 o->rule_id = -1;
                 if ((e = keep_around(x, m, rd->at))) return e;
@@ -1371,9 +1416,13 @@ jc_err sensor__alarm_act(jc_conn *w, const jc_user *actor, int64_t id, int clear
     if (actor->area[0] && strncmp(grid, actor->area, strlen(actor->area))) return sx_done(&x), JC_ERR_NOTFOUND;
     if (!strcmp(state, "cleared")) return sx_done(&x), JC_ERR_CONFLICT;
     if (clear) {
-        char why[300];
-        snprintf(why, sizeof why, "%s", reason && *reason ? reason : "cleared by staff");
-        e = alarm_clear_row(&x, w, id, case_id, actor->name, why, now);
+        char why[1200];
+        reason_buf b;
+        reason_begin(&b, why, sizeof why, "alarm_cleared");
+        reason_int(&b, "alarm", id);
+        reason_str(&b, "why", "staff");
+        if (reason && *reason) reason_str(&b, "note", reason);
+        e = alarm_clear_row(&x, w, id, case_id, actor->name, reason_end(&b), now);
     } else {
         if (strcmp(state, "active")) return sx_done(&x), JC_ERR_CONFLICT;
         s = q(&x, 31, "UPDATE alarms SET state='acknowledged', acked_at=?, acked_by=? WHERE id=?");
@@ -1382,9 +1431,11 @@ jc_err sensor__alarm_act(jc_conn *w, const jc_user *actor, int64_t id, int clear
         sq_bind_text(s, 2, actor->name);
         sqlite3_bind_int64(s, 3, id);
         e = run(&x, s, "alarm ack");
-        char why[200];
-        snprintf(why, sizeof why, "alarm %lld acknowledged by %s", (long long)id, actor->name);
-        if (!e) e = note_on_case(w, case_id, "alarm_acked", why);
+        char why[80];
+        reason_buf b;
+        reason_begin(&b, why, sizeof why, "alarm_acked");
+        reason_int(&b, "alarm", id);
+        if (!e) e = note_on_case(w, case_id, "alarm_acked", reason_end(&b));
     }
     sx_done(&x);
     return e;

@@ -502,11 +502,22 @@ static jc_err run_warning_act(jc_conn *w, jc_deferred *d) {
     if (a->op == 2) {
         jc_case k;
         memset(&k, 0, sizeof k);
-        char title[200], body[1024];
-        snprintf(title, sizeof title, "预警 %s %s %s: %g > %.2f", row.category, row.area, row.day, row.observed,
-                 row.threshold);
-        snprintf(body, sizeof body, "%s%s%s", row.explanation ? row.explanation : "", a->reason[0] ? "\n" : "",
-                 a->reason);
+        /* in words a person reads: names, not codes; the statistics stay on
+         * the warning */
+        char title[300], body[1400], cat[128] = "", area[128] = "";
+        jc_category kc;
+        jc_area ka;
+        if (store_category_get(w, row.category, &kc) == JC_OK) {
+            snprintf(cat, sizeof cat, "%s", kc.name);
+            category_clear(&kc);
+        }
+        if (store_area_get(w, row.area, &ka) == JC_OK) {
+            snprintf(area, sizeof area, "%s", ka.name);
+            area_clear(&ka);
+        }
+        snprintf(title, sizeof title, "预警：%s%s异常增多", area[0] ? area : "本区域", cat[0] ? cat : "此类事项");
+        snprintf(body, sizeof body, "预警研判：%s%s %s 有 %g 件，往常约 %.1f 件，超过预警线 %.1f 件。%s", area, cat,
+                 row.day, row.observed, row.expected, row.threshold, a->reason);
         k.title = jc_strdup(title);
         k.body = jc_strdup(body);
         snprintf(k.category, sizeof k.category, "%s", row.category);

@@ -357,7 +357,10 @@ test("a grid worker's patrol finding is registered and dispatched at once", asyn
   assert.equal(full.timeline.length, 1, JSON.stringify(full.timeline));
   const [e] = full.timeline;
   assert.deepEqual([e.action, e.actor, e.from, e.to], ['report', 'worker1', '', 'dispatched']);
-  assert.match(e.reason, /register \(intake\): registered on intake; dispatch \(dispatch\): .*automatic dispatch/);
+  // the steps as a code (docs/audit.md, "Reason codes")
+  const chain = JSON.parse(e.reason);
+  assert.equal(chain.code, 'chain');
+  assert.deepEqual(chain.steps.map((s) => [s.a, s.by, s.r?.code]), [['register', 'intake', 'intake'], ['dispatch', 'dispatch', 'auto_dispatch']]);
   assert.equal(full.trace.verified, true);
   // a resident's report still waits for the dispatcher
   const r = await report('resident1', { title: '井盖缺失', category: '0201', ...pointIn(2, 2) });

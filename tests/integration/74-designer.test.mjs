@@ -94,7 +94,7 @@ test('designer: list upload (refused, then accepted), routing preview, calendar,
   await page.fill('#rule-form input[name=low]', '30');
   await page.click('#rule-form button[type=submit]');
   await page.waitForSelector('#rule-form [data-rule-error]');
-  assert.match(await page.textContent('#rule-form [data-rule-error]'), /low|high/);
+  assert.match(await page.textContent('#rule-form [data-rule-error]'), /下限须低于上限/, 'the refusal in Chinese');
   await shot(page, '54-designer-rule-error');
   await page.fill('#rule-form input[name=low]', '10');
   await page.click('#rule-form button[type=submit]');

@@ -132,7 +132,7 @@ test('warning settings in the designer; a 375 px phone; community staff without 
   await page.$eval('#warn-config', (f) => { f.noValidate = true; });
   await page.click('#warn-config button[type=submit]');
   await page.waitForSelector('#warn-config .alert.error');
-  assert.match(await page.textContent('#warn-config .alert.error'), /baseline/);
+  assert.match(await page.textContent('#warn-config .alert.error'), /基线天数.*3 至 28/);
   assert.equal((await srv.api('GET', '/api/v1/warnings/config', { token: disp })).json.baseline, 7);
   await shot(page, '77-warning-settings');
   page.errors = page.errors.filter((e) => !/status of 400/.test(e));

@@ -83,7 +83,7 @@ function legacy(r) {
 }
 
 const METRIC = new Set(['smoke', 'gas', 'level', 'tilt', 'door', 'noise', 'current', 'battery', 'temperature']);
-const metricName = (m) => (METRIC.has(m) ? t('metric.' + m) : t('metric.other'));
+export const metricName = (m) => (m === 'db' ? t('metric.noise') : METRIC.has(m) ? t('metric.' + m) : t('metric.other'));
 
 // One code as a sentence.
 export function codeText(c) {
@@ -101,7 +101,10 @@ export function codeText(c) {
     case 'checkin': return t(p.late ? 'reason.checkin_late_in' : 'reason.checkin') + (p.note ? ' ' + p.note : '');
     case 'whistle_finish': return t(p.late ? 'reason.whistle_finish_late' : 'reason.whistle_finish') + (p.note ? ' ' + p.note : '');
     case 'whistle_rate': return t('reason.whistle_rate', { dept: deptLabel(p.dept), n: p.rating });
-    case 'alarm_cleared': return t('reason.alarm_cleared', { metric: metricName(p.metric), value: p.value });
+    case 'alarm_cleared':
+      if (p.why === 'staff') return t('reason.alarm_cleared_staff') + (p.note ? ' ' + p.note : '');
+      if (p.why === 'activity') return t('reason.alarm_cleared_activity', { metric: metricName(p.metric) });
+      return t('reason.alarm_cleared', { metric: metricName(p.metric), value: p.value });
     case 'alarm_grouped': return t('reason.alarm_grouped', { device: p.device, metric: metricName(p.metric), value: p.value });
     case 'chain': return t('reason.chain') + (p.steps || []).map((s) => actionName(s.a) + (s.r ? t('reason.step_reason', { r: typeof s.r === 'string' ? s.r : codeText(s.r) }) : '')).join(t('reason.sep'));
     case 'manual_dispatch': return t('reason.manual_dispatch', { dept: deptLabel(p.dept) });

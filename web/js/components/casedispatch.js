@@ -6,8 +6,9 @@ import { h, field, fmtTime, countdown, toast, errorBox, nextId, serverNow } from
 import { levelText } from './caseview.js';
 import { t } from '../i18n.js';
 import { post } from '../api.js';
-import { catalog, deptName, isOpen } from '../catalog.js';
-import { getLang } from '../i18n.js';
+import { catalog, deptName, isOpen, areaName, areaLabel } from '../catalog.js';
+import { deptLabel } from '../reasons.js';
+import { getLang, has } from '../i18n.js';
 
 // Some times come as epoch milliseconds, others as ISO strings.
 export const iso = (v) => (v == null || v === '' ? null : typeof v === 'number' ? new Date(v).toISOString() : v);
@@ -29,24 +30,47 @@ function liveDeadline(isoStr) {
     fmtTime(isoStr), ' (', h('span', { class: 'cd-text' }, cd.text), ')');
 }
 
+// How the place was found (case_route.located, stored as English text).
+function locatedText(v) {
+  if (!v) return null;
+  if (/^point in grid/.test(v)) return t('route.located_point');
+  if (/^unlocated/.test(v)) return t('route.located_none');
+  if (/^area given/.test(v)) return t('route.located_area');
+  return null;
+}
+const LEVEL_LEN = { 6: 'district', 9: 'street', 12: 'community' };
+const scopeText = (code) => t('route.scope_' + (LEVEL_LEN[String(code).length] || 'other')) + t('route.scope_sep') + areaName(code);
+
+// A manual route: who sent it where (a code; a sentence of earlier builds).
+function manualText(r) {
+  let c = null;
+  if (String(r.explanation || '').startsWith('{"code":"')) { try { c = JSON.parse(r.explanation); } catch { c = null; } }
+  const m = /^人工派遣 manual dispatch by \S+ \((\w+)\) to (\S+) /.exec(r.explanation || '');
+  if (m) c = { dept: m[2], by_role: m[1] };
+  const dept = c?.dept ? deptLabel(c.dept) : (r.lead_dept ? deptLabel(r.lead_dept) : t('reason.some_dept'));
+  const who = c?.by_role && has('role.' + c.by_role) ? t('role.' + c.by_role) : t('route.someone');
+  return t('route.manual_by', { who, dept });
+}
+
 export function routeCard(c) {
   const r = c.route;
   const box = h('section', { class: 'card o-route', 'aria-labelledby': 'route-h', dataset: { card: 'route' } }, h('h2', { id: 'route-h' }, t('route.title')));
   if (!r) { box.append(h('p', { class: 'muted' }, t('route.none'))); return box; }
-  const lead = catalog().byDeptCode.get(r.lead_dept);
-  const en = getLang() === 'en';
-  const dn = (code) => { const d = catalog().byDeptCode.get(code); return d ? (en ? d.name_en || d.name : d.name) : code; };
   const co = Array.isArray(r.co_depts) ? r.co_depts : String(r.co_depts || '').split('|').filter(Boolean);
+  const steps = Array.isArray(r.steps) ? r.steps : null;
+  const why = steps ? h('ol', { class: 'plain explain-steps' }, steps.map((s) => h('li', { dataset: { level: s.level, applies: s.applies ? '1' : '0' } },
+    scopeText(s.scope), t('err.sep'),
+    !s.entry ? t('route.step_none') : s.applies ? t('route.step_applies', { entry: s.entry, dept: deptLabel(s.lead) }) : t('route.step_overridden', { entry: s.entry })))) : null;
   box.append(...[
-    r.manual ? h('p', { class: 'alert info' }, t('route.manual')) : null,
+    r.manual ? h('p', { class: 'alert info', dataset: { manual: '1' } }, manualText(r)) : null,
     h('dl', { class: 'summary' },
-      h('dt', null, t('route.list_version')), h('dd', { dataset: { field: 'list_version' } }, 'v' + r.list_version),
-      h('dt', null, t('route.entry')), h('dd', { dataset: { field: 'entry' } }, r.entry_id || '—', r.scope ? h('small', { class: 'muted' }, ' · ' + t('route.scope_' + ({ 6: 'district', 9: 'street', 12: 'community' }[r.scope.length] || 'other')) + ' ' + r.scope) : null),
-      h('dt', null, t('route.lead')), h('dd', { dataset: { field: 'lead' } }, lead ? dn(r.lead_dept) : (r.lead_dept || '—')),
-      co.length ? [h('dt', null, t('route.co')), h('dd', null, co.map(dn).join('、'))] : null,
-      h('dt', null, t('route.grid')), h('dd', null, r.grid || '—', r.located ? h('small', { class: 'muted' }, ' · ' + r.located) : null),
-      h('dt', null, t('route.legal_basis')), h('dd', { class: 'legal', dataset: { field: 'legal_basis' } }, r.legal_basis || '—')),
-    r.explanation ? h('details', { class: 'explain' }, h('summary', null, t('route.why')), h('pre', { class: 'explain-text' }, r.explanation)) : null].filter(Boolean));
+      h('dt', null, t('route.list_version')), h('dd', { dataset: { field: 'list_version' } }, t('route.version_n', { v: r.list_version })),
+      r.manual ? null : [h('dt', null, t('route.entry')), h('dd', { dataset: { field: 'entry' } }, r.entry_id || t('route.no_entry'), r.scope ? h('small', { class: 'muted' }, ' · ' + scopeText(r.scope)) : null)],
+      h('dt', null, t('route.lead')), h('dd', { dataset: { field: 'lead' } }, r.lead_dept ? deptLabel(r.lead_dept) : c.dept_id ? deptLabel(c.dept_id) : '—'),
+      co.length ? [h('dt', null, t('route.co')), h('dd', null, co.map(deptLabel).join(getLang() === 'en' ? ', ' : '、'))] : null,
+      h('dt', null, t('route.grid')), h('dd', null, r.grid ? areaLabel(r.grid) : '—', locatedText(r.located) ? h('small', { class: 'muted' }, ' · ' + locatedText(r.located)) : null),
+      r.manual ? null : [h('dt', null, t('route.legal_basis')), h('dd', { class: 'legal', dataset: { field: 'legal_basis' } }, r.legal_basis || '—')]),
+    why ? h('details', { class: 'explain' }, h('summary', null, t('route.why')), why) : null].filter(Boolean));
   return box;
 }
 
@@ -68,7 +92,7 @@ export function phasesCard(c) {
       const [st, label] = phaseStatus(p);
       return h('tr', { dataset: { phase: p.phase, status: st } },
         h('td', null, t('phase.' + p.phase)),
-        h('td', null, p.dept_id ? (deptName(p.dept_id) || p.dept) : p.user_id ? t('phase.user', { id: p.user_id }) : '—'),
+        h('td', null, p.dept_id ? (deptName(p.dept_id) || p.dept) : p.user_id ? (p.user || t('phase.user_assigned')) : '—'),
         h('td', null, p.deadline_at ? (p.end_at || !isOpen(c.state) ? fmtTime(p.deadline_at) : liveDeadline(p.deadline_at)) : '—',
           p.provisional ? h('small', { class: 'muted', title: t('phase.provisional_hint') }, ' ' + t('phase.provisional')) : null),
         h('td', null, h('span', { class: 'badge ph-' + st }, label),
@@ -84,7 +108,7 @@ export function ownersCard(c) {
     h('ul', { class: 'plain' }, owners.map((o) => h('li', { dataset: { dept: o.dept_id, current: o.end_at ? '0' : '1' }, class: o.end_at ? 'past' : '' },
       h('strong', null, deptName(o.dept_id) || o.name), ' ', h('span', { class: 'badge' }, t('owner.' + o.role)), ' ',
       h('small', { class: 'muted' }, fmtTime(iso(o.start_at)), ' – ', o.end_at ? fmtTime(iso(o.end_at)) : t('owner.now'),
-        o.end_reason ? ' · ' + o.end_reason : '')))));
+        o.end_reason ? ' · ' + (has('owner.end_' + o.end_reason) ? t('owner.end_' + o.end_reason) : t('owner.end_other')) : '')))));
 }
 
 // Returns: each with its reason and decision; the pending one gets uphold /
@@ -100,7 +124,7 @@ export function returnsCard(c, user, onDone) {
     h('div', null, h('strong', null, deptName(r.dept_id) || r.dept), ' · ', h('small', { class: 'muted' }, fmtTime(iso(r.at))), ' ',
       h('span', { class: 'badge ' + (r.decision === 'upheld' ? 'green' : r.decision === 'rejected' ? 'red' : 'amber') }, t('ret.' + (r.decision || 'pending')))),
     h('div', { class: 'tl-reason' }, r.reason),
-    r.note ? h('div', { class: 'muted small' }, r.note) : null,
+    r.note ? h('div', { class: 'muted small' }, r.note === 're-routed' ? t('ret.rerouted') : r.note) : null,
     canDecide && r === last ? decideForm(c, onDone) : null))));
   return box;
 }
@@ -133,8 +157,8 @@ export function duplicatesCard(c) {
   if (!d.length) return null;
   return h('section', { class: 'card o-dups', 'aria-labelledby': 'dup-h', dataset: { card: 'duplicates' } }, h('h2', { id: 'dup-h' }, t('dup.title')),
     h('ul', { class: 'plain' }, d.map((x) => {
-      const other = x.case_id === c.id ? x.original_id : x.case_id;
-      return h('li', null, t(x.case_id === c.id ? 'dup.of' : 'dup.has'), ' ', h('a', { href: '#/case/' + other }, '#' + other),
+      const mine = x.case_id === c.id, other = mine ? x.original_id : x.case_id;
+      return h('li', null, t(mine ? 'dup.of' : 'dup.has'), ' ', h('a', { href: '#/case/' + other }, (mine ? x.original_no : x.case_no) || t('ev.case_link')),
         h('small', { class: 'muted' }, ' · ' + t('dup.score', { s: Number(x.score).toFixed(2), m: Math.round(x.distance_m ?? 0) }) + (x.auto ? ' · ' + t('dup.auto') : '')));
     })));
 }

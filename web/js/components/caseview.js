@@ -2,7 +2,7 @@
 // (only the actions this role may take in this state).
 import { h, field, select, fmtTime, countdown, stateBadge, toast, errorBox, nextId, serverNow } from '../ui.js';
 import { t } from '../i18n.js';
-import { post } from '../api.js';
+import { post, get } from '../api.js';
 import { categoryName, deptName, areaLabel, catalog, defaultDeptFor, isOpen } from '../catalog.js';
 import { ACTIONS, actionsFor, DANGER } from '../roles.js';
 import { getLang, has } from '../i18n.js';
@@ -122,7 +122,8 @@ function control(f, c) {
     const d = new Date(serverNow() + 8 * 3600e3 + 3 * 86400e3).toISOString().slice(0, 16);
     return h('input', { type: 'datetime-local', name, required: f.required, value: d });
   }
-  if (f.kind === 'case') return h('input', { type: 'number', name, min: 1, required: f.required, inputmode: 'numeric' });
+  // the case number a person reads (JC20261127-6); resolved to the case on submit
+  if (f.kind === 'case') return h('input', { type: 'text', name, required: f.required, autocomplete: 'off', spellcheck: 'false', placeholder: t('hint.case_no_ph') });
   if (f.kind === 'dept') {
     const def = defaultDeptFor(c.category);
     const en = getLang() === 'en';
@@ -186,14 +187,25 @@ function actionForm(name, a, c, submit) {
     a.fields.map((f) => f.kind === 'rating' ? ratingGroup() : field(t('field.' + f.name), control(f, c), f.kind === 'case' ? t('hint.target_id') : null)),
     photos?.el,
     h('div', { class: 'btn-row' }, h('button', { type: 'submit', class: 'btn ' + (DANGER.has(name) ? 'danger' : 'primary') }, t('common.submit_action', { action: t('action.' + name) }))));
-  form.addEventListener('submit', (ev) => {
+  form.addEventListener('submit', async (ev) => {
     ev.preventDefault();
     const fd = new FormData(form);
     const body = {};
     for (const f of a.fields) {
       const v = fd.get(f.name);
       if (v === null || v === '') continue;
-      body[f.name] = f.kind === 'dept' || f.kind === 'case' ? Number(v) : String(v).trim();
+      if (f.kind === 'case') {
+        // a case number (or the number part of one) -> the case it names
+        const no = String(v).trim().toUpperCase();
+        let target = null;
+        try { target = /^(JC\d{8}-)?\d+$/.test(no) ? await get('/api/v1/cases/' + encodeURIComponent(no)) : null; } catch { target = null; }
+        if (!target || target.id === c.id) {
+          form.querySelector('.form-error')?.remove();
+          form.prepend(h('div', { class: 'alert error form-error', role: 'alert' }, t(target ? 'err.merge_self' : 'err.case_no', { no })));
+          return;
+        }
+        body[f.name] = target.id;
+      } else body[f.name] = f.kind === 'dept' ? Number(v) : String(v).trim();
     }
     submit(name, body, form.querySelector('button[type=submit]'), photos);
   });

@@ -68,9 +68,9 @@ export async function render(ctx) {
       drill.replaceChildren(h('h2', { id: 'drill-h' }, t('ev.drill', { unit: row.name, ind: t('ev.i_' + key) })),
         h('p', { class: 'small muted' }, t('ev.drill_caption', { n: facts.length, num: row.indicators[key].num, den: row.indicators[key].den })),
         facts.length ? h('div', { class: 'table-wrap' }, h('table', { class: 'stats mini', id: 'drill-table' },
-          h('thead', null, h('tr', null, ['ev.case', 'ev.num', 'ev.den'].map((k) => h('th', { scope: 'col' }, t(k))))),
-          h('tbody', null, facts.map((f) => h('tr', { dataset: { case: f.case_id } }, h('th', { scope: 'row' }, h('a', { href: '#/case/' + f.case_id }, '#' + f.case_id)),
-            h('td', null, String(f.num)), h('td', null, String(f.den))))))) : h('p', { class: 'muted' }, t('ev.drill_none')));
+          h('thead', null, h('tr', null, ['ev.case', 'case.title_col', 'ev.num', 'ev.den'].map((k) => h('th', { scope: 'col' }, t(k))))),
+          h('tbody', null, facts.map((f) => h('tr', { dataset: { case: f.case_id } }, h('th', { scope: 'row' }, h('a', { href: '#/case/' + f.case_id }, f.no || t('ev.case_link'))),
+            h('td', null, f.title || ''), h('td', null, String(f.num)), h('td', null, String(f.den))))))) : h('p', { class: 'muted' }, t('ev.drill_none')));
       drill.querySelector('h2').setAttribute('tabindex', '-1');
       drill.querySelector('h2').focus();
     } catch (e) { drill.replaceChildren(errorBox(e)); btn?.focus(); }

@@ -19,7 +19,7 @@ export async function render(ctx) {
     const ws = r.whistles || [];
     if (!ws.length) { list.replaceChildren(h('p', { class: 'card muted empty' }, t('wh.none'))); return; }
     list.replaceChildren(...ws.map((w) => h('section', { class: 'card whistle', dataset: { whistleId: w.id, caseId: w.case_id }, 'aria-labelledby': 'wh-' + w.id },
-      h('div', { class: 'card-head' }, h('h2', { id: 'wh-' + w.id }, h('a', { href: '#/case/' + w.case_id }, t('wh.case') + ' #' + w.case_id), ' · ', w.title || '')),
+      h('div', { class: 'card-head' }, h('h2', { id: 'wh-' + w.id }, h('a', { href: '#/case/' + w.case_id }, t('wh.case') + ' ' + (w.case_no || '')), ' · ', w.title || '')),
       whistleHead(w),
       whistleMembers(w, ctx.user, load))));
   }
