@@ -94,7 +94,7 @@ test('a report failing after it wrote: the others of its batch run again and eac
     assert.equal(sql(`SELECT id || ' ' || state FROM cases WHERE title='${title}'`), `${r.json.id} ${r.json.state}`);
     // one audit entry each: a finding's registration and dispatch are steps
     // of its report entry, and nothing of a rolled-back run is left in it
-    assert.equal(sql(`SELECT count(*) || ' ' || action || ' ' || to_state || ' ' || (coalesce(reason, '') LIKE '%dispatch (dispatch)%')`
+    assert.equal(sql(`SELECT count(*) || ' ' || action || ' ' || to_state || ' ' || (coalesce(reason, '') LIKE '%"a":"dispatch","by":"dispatch"%')`
       + ` FROM audit WHERE case_id=${r.json.id}`), patrol ? '1 report dispatched 1' : '1 report reported 0');
   }
   assert.equal(ids.size, good.length);

@@ -82,7 +82,8 @@ test('link to a case: audited, listed; a resident cannot link to someone else\'s
   assert.equal((await srv.api('GET', `/api/v1/cases/${c.json.id}/photos`, { token: T.resident2 })).status, 404);
   const audit = await srv.api('GET', `/api/v1/cases/${c.json.id}/audit`, { token: T.resident1 });
   assert.ok(audit.json.verified, audit.text);
-  assert.ok(audit.json.entries.some(e => e.action === 'photo_add' && e.reason === `photo ${p}`));
+  // the reason is a code (docs/audit.md, "Reason codes") naming the photo for the trace
+  assert.ok(audit.json.entries.some(e => e.action === 'photo_add' && JSON.parse(e.reason).code === 'photo_add' && JSON.parse(e.reason).photo === p));
   // the case's core actions still work (the photo route did not shadow them)
   const reg = await srv.api('POST', `/api/v1/cases/${c.json.id}/register`, { token: T.dispatcher });
   assert.equal(reg.status, 200, reg.text);
