@@ -155,6 +155,7 @@ function shellCommands(text) {
       const ln = line;
       const w = word();
       if (!w) { i++; continue; }
+      if (/^[0-9]+$/.test(w) && /^[<>]/.test(text[i] || '')) continue; // a descriptor: exec 9>>file
       if (casePat) continue;
       if (w === 'case') { inCase++; atCmd = false; casePat = false; // skip to 'in'
         for (;;) { while (text[i] === ' ') i++; const x = word(); if (x === 'in' || i >= text.length) break; if (!x) i++; }

@@ -14,7 +14,7 @@ mode=${1:-run}
 # Libraries and tools the build needs.
 pkgs=(build-essential pkg-config ca-certificates
       libh2o-evloop-dev libssl-dev zlib1g-dev libjansson-dev libsodium-dev libsqlite3-dev
-      libutf8proc-dev libmosquitto-dev libcsv-dev libxlsxwriter-dev libcurl4-openssl-dev libzip-dev libexpat1-dev)
+      libutf8proc-dev libmosquitto-dev libcsv-dev libxlsxwriter-dev libcurl4-openssl-dev libzip-dev libexpat1-dev libpq-dev)
 
 # Every program the product, its tests or its benchmarks start:
 #   program  Debian package  the first mode that installs it
@@ -31,6 +31,11 @@ programs=(
   "chromium       chromium              test"
   "unzip          unzip                 test"
   "python3        python3               test"
+  "initdb         postgresql            test"
+  "pg_ctl         postgresql            test"
+  "psql           postgresql-client     test"
+  "pg_config      libpq-dev             test"
+  "runuser        util-linux            test"
   "bc             bc                    bench"
   "nginx          nginx-light           bench"
   "wrk            wrk                   bench"

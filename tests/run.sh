@@ -5,6 +5,8 @@
 #   JICENG_BIN       the jiceng binary under test (build/jiceng)
 #   JICENG_UNIT_DIR  where the unit-test binaries are (build/tests)
 #   TESTS=pattern    run only the integration files whose name contains pattern
+#   JICENG_TEST_PG   a PostgreSQL cluster's URL to use; by default one is started for the
+#                    run (tests/pg.sh, a temporary directory) and stopped at its end
 #   JICENG_TEST_LOCK  a lock file (default /tmp/jiceng-tests.lock): whole-suite runs on one
 #                    machine take turns, since two at once starve each other's timed
 #                    waits on 2 cores; JICENG_TEST_LOCK= (empty) runs without it.
@@ -19,6 +21,18 @@ export JICENG_BIN=${JICENG_BIN:-$PWD/build/jiceng}
 unit_dir=${JICENG_UNIT_DIR:-$PWD/build/tests}
 passed=0; failed=0; skipped=0
 log=$(mktemp -d)
+
+# One temporary PostgreSQL cluster for the run: the PostgreSQL backend's unit tests
+# and the integration files' PostgreSQL databases (one each) live in it.
+if [ -z "${JICENG_TEST_PG:-}" ]; then
+  pgdir=$(mktemp -d "${TMPDIR:-/tmp}/jiceng-pg-XXXXXX")
+  trap 'tests/pg.sh stop "$pgdir"; rm -rf "$log"' EXIT
+  if JICENG_TEST_PG=$(tests/pg.sh start "$pgdir"); then
+    export JICENG_TEST_PG
+  else
+    echo "FAIL PostgreSQL did not start (tests/pg.sh)"; failed=$((failed + 1))
+  fi
+fi
 
 for t in "$unit_dir"/test_*; do
   [ -x "$t" ] || continue

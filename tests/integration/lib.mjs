@@ -45,6 +45,37 @@ export async function waitHealthy(url, ms = 10000) {
   throw new Error('server did not become healthy at ' + url);
 }
 
+// PostgreSQL: the cluster tests/run.sh started (JICENG_TEST_PG), or else one this
+// process starts with tests/pg.sh on first use and stops when it exits.
+let ownCluster = null;
+export function pgCluster() {
+  if (process.env.JICENG_TEST_PG) return process.env.JICENG_TEST_PG;
+  if (!ownCluster) {
+    const dir = mkdtempSync(join(tmpdir(), 'jiceng-pg-'));
+    const url = execFileSync(join(ROOT, 'tests/pg.sh'), ['start', dir], { encoding: 'utf8' }).trim();
+    ownCluster = { dir, url };
+    process.on('exit', () => {
+      try { execFileSync(join(ROOT, 'tests/pg.sh'), ['stop', dir]); } catch { /* already gone */ }
+    });
+  }
+  return ownCluster.url;
+}
+
+// A new empty PostgreSQL database in that cluster; returns {url, drop()}.
+let pgSeq = 0;
+export function startPostgres() {
+  const base = pgCluster();
+  const name = `it_${process.pid}_${++pgSeq}`;
+  execFileSync('psql', [base, '-qAtX', '-c', `CREATE DATABASE ${name}`], { stdio: 'pipe' });
+  const url = base.replace(/\/[^/]*$/, '/' + name);
+  return {
+    url,
+    drop() {
+      try { execFileSync('psql', [base, '-qAtX', '-c', `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`], { stdio: 'pipe' }); } catch { /* cluster gone */ }
+    },
+  };
+}
+
 // Directories startServer made: a server started again on one (opts.dir)
 // still removes it at cleanup, so that restarts leave nothing behind.
 const madeDirs = new Set();

@@ -1,0 +1,132 @@
+/*
+ * store_pg.h -- the PostgreSQL backend of store.h (store_pg.c), and the
+ * small helpers (pgp_*, pg_*) that the PostgreSQL halves of modules
+ * (src/<module>_pg.c) use: a statement cache per connection, parameters as
+ * text, error mapping.
+ *
+ * Every function of store.h has its twin here, named store_pg_<rest> with
+ * the same contract; a store opened by store_pg_open gives jc_store and
+ * jc_conn handles that only these functions take.  (Choosing the backend at
+ * run time from `--db` -- postgresql://... here, a path for SQLite -- is the
+ * storage boundary's dispatch, issue 21.)
+ */
+#ifndef JC_STORE_PG_H
+#define JC_STORE_PG_H
+
+#include <libpq-fe.h>
+
+#include "store.h"
+
+/* True when db names a PostgreSQL database (postgresql://... or
+ * postgres://..., or a libpq "key=value" string with dbname=). */
+int store_pg_is_url(const char *db);
+
+jc_err store_pg_open(const char *url, jc_store **out) JC_MUST_CHECK;
+void store_pg_close(jc_store *st);
+/* The core tables (meta('schema.core') counts what was applied), then the
+ * given modules' PostgreSQL migrations (meta('schema.<name>')).  Each
+ * migration runs in its own transaction under an advisory lock, so that
+ * several instances starting at once apply it once. */
+jc_err store_pg_migrate(jc_store *st, const jc_schema *const *modules, size_t n,
+                        int *version) JC_MUST_CHECK;
+jc_err store_pg_conn_open(jc_store *st, jc_conn **out) JC_MUST_CHECK;
+void store_pg_conn_close(jc_conn *c);
+jc_err store_pg_submit(jc_store *st, jc_write_job *job) JC_MUST_CHECK;
+jc_err store_pg_exec(jc_store *st, jc_err (*run)(jc_conn *w, void *arg), void *arg) JC_MUST_CHECK;
+void store_pg_stats(jc_store *st, jc_store_stats *out);
+/* The writer's largest batch (1: one transaction per job, for measuring
+ * what group commit gives); default 4096.  Call before submitting. */
+void store_pg_set_max_batch(jc_store *st, unsigned n);
+
+jc_err store_pg_user_insert(jc_conn *w, jc_user *u) JC_MUST_CHECK;
+jc_err store_pg_user_get(jc_conn *c, int64_t id, jc_user *out) JC_MUST_CHECK;
+jc_err store_pg_user_by_name(jc_conn *c, const char *name, jc_user *out) JC_MUST_CHECK;
+jc_err store_pg_user_set_password(jc_conn *w, int64_t id, const char *pw_hash) JC_MUST_CHECK;
+jc_err store_pg_user_each(jc_conn *c, int (*cb)(const jc_user *u, void *arg), void *arg) JC_MUST_CHECK;
+jc_err store_pg_session_insert(jc_conn *w, const char *token_hash, int64_t user_id,
+                               int64_t created_ms, int64_t expires_ms) JC_MUST_CHECK;
+jc_err store_pg_session_user(jc_conn *c, const char *token_hash, int64_t now_ms,
+                             jc_user *out) JC_MUST_CHECK;
+jc_err store_pg_session_delete(jc_conn *w, const char *token_hash) JC_MUST_CHECK;
+jc_err store_pg_sessions_delete_user(jc_conn *w, int64_t user_id) JC_MUST_CHECK;
+
+jc_err store_pg_area_put(jc_conn *w, const jc_area *a) JC_MUST_CHECK;
+jc_err store_pg_area_get(jc_conn *c, const char *code, jc_area *out) JC_MUST_CHECK;
+jc_err store_pg_area_exists(jc_conn *c, const char *code) JC_MUST_CHECK;
+jc_err store_pg_area_each(jc_conn *c, int (*cb)(const jc_area *a, void *arg), void *arg) JC_MUST_CHECK;
+jc_err store_pg_dept_put(jc_conn *w, jc_dept *d) JC_MUST_CHECK;
+jc_err store_pg_dept_get(jc_conn *c, int64_t id, jc_dept *out) JC_MUST_CHECK;
+jc_err store_pg_dept_by_code(jc_conn *c, const char *code, jc_dept *out) JC_MUST_CHECK;
+jc_err store_pg_dept_each(jc_conn *c, int (*cb)(const jc_dept *d, void *arg), void *arg) JC_MUST_CHECK;
+jc_err store_pg_category_put(jc_conn *w, const jc_category *k) JC_MUST_CHECK;
+jc_err store_pg_category_get(jc_conn *c, const char *code, jc_category *out) JC_MUST_CHECK;
+jc_err store_pg_category_urgent(jc_conn *c, const char *code, int *urgent) JC_MUST_CHECK;
+jc_err store_pg_category_each(jc_conn *c, int (*cb)(const jc_category *k, void *arg),
+                              void *arg) JC_MUST_CHECK;
+
+jc_err store_pg_case_insert(jc_conn *w, jc_case *k) JC_MUST_CHECK;
+/* The id comes from the cases' sequence: never handed out twice, by any
+ * instance (a rolled-back reservation leaves a gap). */
+jc_err store_pg_case_reserve(jc_conn *w, jc_case *k) JC_MUST_CHECK;
+jc_err store_pg_case_get(jc_conn *c, int64_t id, jc_case *out) JC_MUST_CHECK;
+jc_err store_pg_case_update(jc_conn *w, jc_case *k) JC_MUST_CHECK;
+jc_err store_pg_case_each(jc_conn *c, const jc_case_filter *f,
+                          int (*cb)(const jc_case *k, void *arg), void *arg) JC_MUST_CHECK;
+jc_err store_pg_case_scan(jc_conn *c, int64_t only_id, int (*cb)(const jc_case *k, void *arg),
+                          void *arg) JC_MUST_CHECK;
+jc_err store_pg_case_count_by_state(jc_conn *c,
+                                    int (*cb)(const char *state, int64_t n, void *arg),
+                                    void *arg) JC_MUST_CHECK;
+
+/* Appends e to the one chain.  Instances appending at once take turns: the
+ * first append of a transaction takes the chain's advisory lock (held until
+ * COMMIT or the job's rollback) and then reads the tail, so every entry's
+ * prev_hash is the hash of the entry before it in seq order (docs/audit.md). */
+jc_err store_pg_audit_append(jc_conn *w, jc_audit *e) JC_MUST_CHECK;
+jc_err store_pg_audit_each(jc_conn *c, int64_t case_id,
+                           int (*cb)(const jc_audit *e, void *arg), void *arg) JC_MUST_CHECK;
+
+/* ---- helpers for the PostgreSQL halves of modules ---------------------------
+ * Parameters go as text (NULL = SQL NULL); results come as text. */
+#define PGP_MAX 40
+typedef struct {
+    const char *v[PGP_MAX];
+    char num[PGP_MAX][32]; /* room for the numbers' text */
+    int n;
+} pg_params;
+
+/* Appends v as text; NULL as SQL NULL. */
+void pgp_text(pg_params *p, const char *v);
+/* Appends v; NULL and "" as SQL NULL (an optional field). */
+void pgp_text_opt(pg_params *p, const char *v);
+/* Appends v; NULL as "" (a NOT NULL column). */
+void pgp_text_empty(pg_params *p, const char *v);
+void pgp_i64(pg_params *p, int64_t v);
+/* Appends v; 0 as SQL NULL (an optional id or time). */
+void pgp_i64_opt(pg_params *p, int64_t v);
+void pgp_double(pg_params *p, double v);
+
+/* The libpq connection of c (owned by c). */
+PGconn *store_pg_raw(jc_conn *c);
+/* Runs sql (one statement, $1.. parameters) prepared once per connection and
+ * cached by the ADDRESS of sql (a string literal or static constant).
+ * Returns the result (caller PQclear()s it) with *err JC_OK, or NULL with
+ * *err JC_ERR_CONFLICT (a constraint, logged at debug level) or JC_ERR_DB
+ * (logged with tag and what). */
+PGresult *pg_run(jc_conn *c, const char *sql, const pg_params *p, const char *tag,
+                 const char *what, jc_err *err);
+/* pg_run for a statement whose rows are not wanted; *changed (may be NULL)
+ * gets the number of rows it changed. */
+jc_err pg_run_done(jc_conn *c, const char *sql, const pg_params *p, const char *tag,
+                   const char *what, int64_t *changed) JC_MUST_CHECK;
+/* Column helpers; row and column as in PQgetvalue.  NULL reads as 0 / "". */
+int64_t pg_i64(const PGresult *r, int row, int col);
+double pg_double(const PGresult *r, int row, int col);
+const char *pg_str(const PGresult *r, int row, int col);
+int pg_null(const PGresult *r, int row, int col);
+/* Copies into dst (n bytes, truncated at a character boundary, terminated). */
+void pg_copy(const PGresult *r, int row, int col, char *dst, size_t n);
+/* A new string the caller frees; NULL for SQL NULL (and out of memory). */
+char *pg_dup(const PGresult *r, int row, int col);
+
+#endif

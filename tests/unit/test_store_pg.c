@@ -1,0 +1,504 @@
+/*
+ * test_store_pg.c -- the PostgreSQL backend (store_pg.c) against a real
+ * server: the core tables' rows read back as written, ids from sequences,
+ * the writer's group commit (jobs held behind a first one form one batch; a
+ * failing job undoes only its own writes), and the audit chain staying one
+ * chain while two stores -- two instances -- append at once.
+ *
+ * The server: JICENG_TEST_PG (a URL of a cluster tests/run.sh started), else
+ * a cluster of its own started with tests/pg.sh (run from the repository's
+ * top directory).  Each test works in a database of its own.
+ */
+#include "audit.h"
+#include "store.h"
+#include "store_pg.h"
+#include "t.h"
+
+#include <pthread.h>
+#include <unistd.h>
+
+static char base_url[512];
+static char own_dir[64];
+
+static void stop_own(void) {
+    if (!own_dir[0]) return;
+    char cmd[160];
+    snprintf(cmd, sizeof cmd, "tests/pg.sh stop %s", own_dir);
+    if (system(cmd) != 0) fprintf(stderr, "could not stop the cluster in %s\n", own_dir);
+}
+
+/* The URL of the cluster's maintenance database; "" when none could start. */
+static const char *cluster(void) {
+    if (base_url[0]) return base_url;
+    const char *env = getenv("JICENG_TEST_PG");
+    if (env && *env) {
+        snprintf(base_url, sizeof base_url, "%s", env);
+        return base_url;
+    }
+    snprintf(own_dir, sizeof own_dir, "/tmp/jiceng-pgunit-%d", (int)getpid());
+    char cmd[160];
+    snprintf(cmd, sizeof cmd, "tests/pg.sh start %s", own_dir);
+    FILE *f = popen(cmd, "r");
+    if (f) {
+        if (!fgets(base_url, sizeof base_url, f)) base_url[0] = 0;
+        pclose(f);
+    }
+    base_url[strcspn(base_url, "\n")] = 0;
+    atexit(stop_own);
+    return base_url;
+}
+
+/* A new empty database; its URL into url. 0 on success. */
+static int new_db(char *url, size_t n) {
+    static int seq;
+    const char *base = cluster();
+    if (!*base) return -1;
+    PGconn *pg = PQconnectdb(base);
+    if (PQstatus(pg) != CONNECTION_OK) {
+        fprintf(stderr, "%s", PQerrorMessage(pg));
+        PQfinish(pg);
+        return -1;
+    }
+    char name[64], sql[128];
+    snprintf(name, sizeof name, "unit_%d_%d", (int)getpid(), ++seq);
+    snprintf(sql, sizeof sql, "CREATE DATABASE %s", name);
+    PGresult *r = PQexec(pg, sql);
+    int ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+    PQclear(r);
+    PQfinish(pg);
+    if (!ok) return -1;
+    const char *slash = strrchr(base, '/');
+    snprintf(url, n, "%.*s/%s", (int)(slash - base), base, name);
+    return 0;
+}
+
+/* Opens a store on a new database and migrates it. */
+static jc_store *open_new(char *url, size_t n) {
+    jc_store *st = NULL;
+    int version = 0;
+    if (new_db(url, n) || store_pg_open(url, &st)) return NULL;
+    if (store_pg_migrate(st, NULL, 0, &version) || version < 1) {
+        store_pg_close(st);
+        return NULL;
+    }
+    return st;
+}
+
+/* ---- a job with arguments ---------------------------------------------------- */
+typedef struct {
+    jc_err (*fn)(jc_conn *w, void *arg);
+    void *arg;
+} call;
+
+static jc_err run_call(jc_conn *w, void *arg) {
+    call *c = arg;
+    return c->fn(w, c->arg);
+}
+
+static jc_err exec(jc_store *st, jc_err (*fn)(jc_conn *, void *), void *arg) {
+    call c = {fn, arg};
+    return store_pg_exec(st, run_call, &c);
+}
+
+static jc_err insert_user(jc_conn *w, void *arg) { return store_pg_user_insert(w, arg); }
+
+TEST(migrates_once) {
+    char url[512];
+    jc_store *st = open_new(url, sizeof url);
+    ASSERT(st);
+    int v = 0;
+    ASSERT_OK(store_pg_migrate(st, NULL, 0, &v)); /* again: nothing to do */
+    ASSERT_EQ(v, 1);
+    jc_conn *c = NULL;
+    ASSERT_OK(store_pg_conn_open(st, &c));
+    PGresult *r = PQexec(store_pg_raw(c), "SELECT value FROM meta WHERE key='schema.core'");
+    ASSERT_EQ(PQntuples(r), 1);
+    ASSERT_STR_EQ(PQgetvalue(r, 0, 0), "1");
+    PQclear(r);
+    store_pg_conn_close(c);
+    store_pg_close(st);
+}
+
+TEST(users_and_sessions) {
+    char url[512];
+    jc_store *st = open_new(url, sizeof url);
+    ASSERT(st);
+    jc_user u = {.role = ROLE_DISPATCHER, .created_ms = 1700000000123LL};
+    snprintf(u.name, sizeof u.name, "调度员");
+    snprintf(u.display, sizeof u.display, "王 五");
+    snprintf(u.pw_hash, sizeof u.pw_hash, "$argon2id$x");
+    snprintf(u.area, sizeof u.area, "110101001");
+    ASSERT_OK(exec(st, insert_user, &u));
+    ASSERT(u.id > 0);
+    jc_user dup = u;
+    ASSERT_EQ(exec(st, insert_user, &dup), JC_ERR_CONFLICT); /* the name is taken */
+    jc_conn *c = NULL;
+    ASSERT_OK(store_pg_conn_open(st, &c));
+    jc_user got;
+    ASSERT_OK(store_pg_user_by_name(c, "调度员", &got));
+    ASSERT_EQ(got.id, u.id);
+    ASSERT_EQ(got.role, ROLE_DISPATCHER);
+    ASSERT_EQ(got.created_ms, 1700000000123LL);
+    ASSERT_STR_EQ(got.display, "王 五");
+    ASSERT_STR_EQ(got.area, "110101001");
+    ASSERT_STR_EQ(got.phone, "");
+    ASSERT_EQ(got.dept_id, 0);
+    ASSERT_EQ(store_pg_user_get(c, u.id + 100, &got), JC_ERR_NOTFOUND);
+    jc_conn *w = NULL; /* a second connection writing outside the writer, as the CLI would */
+    ASSERT_OK(store_pg_conn_open(st, &w));
+    ASSERT_OK(store_pg_session_insert(w, "tok1", u.id, 1000, 5000));
+    ASSERT_OK(store_pg_session_user(c, "tok1", 4999, &got));
+    ASSERT_EQ(got.id, u.id);
+    ASSERT_EQ(store_pg_session_user(c, "tok1", 5000, &got), JC_ERR_AUTH); /* expired */
+    ASSERT_EQ(store_pg_session_user(c, "nope", 1, &got), JC_ERR_AUTH);
+    ASSERT_OK(store_pg_user_set_password(w, u.id, "new"));
+    ASSERT_EQ(store_pg_user_set_password(w, u.id + 100, "new"), JC_ERR_NOTFOUND);
+    ASSERT_OK(store_pg_sessions_delete_user(w, u.id));
+    ASSERT_EQ(store_pg_session_user(c, "tok1", 4000, &got), JC_ERR_AUTH);
+    store_pg_conn_close(w);
+    store_pg_conn_close(c);
+    store_pg_close(st);
+}
+
+static int count_dept(const jc_dept *d, void *arg) {
+    (void)d;
+    (*(int *)arg)++;
+    return 0;
+}
+
+TEST(catalogue) {
+    char url[512];
+    jc_store *st = open_new(url, sizeof url);
+    ASSERT(st);
+    jc_conn *w = NULL;
+    ASSERT_OK(store_pg_conn_open(st, &w));
+    jc_area a = {.geojson = "{\"type\":\"Point\"}"};
+    snprintf(a.code, sizeof a.code, "110101001001");
+    snprintf(a.parent, sizeof a.parent, "110101001");
+    snprintf(a.level, sizeof a.level, "community");
+    snprintf(a.name, sizeof a.name, "多福巷社区");
+    ASSERT_OK(store_pg_area_put(w, &a));
+    ASSERT_OK(store_pg_area_exists(w, "110101001001"));
+    ASSERT_EQ(store_pg_area_exists(w, "110101001002"), JC_ERR_NOTFOUND);
+    jc_area ga;
+    ASSERT_OK(store_pg_area_get(w, "110101001001", &ga));
+    ASSERT_STR_EQ(ga.name, "多福巷社区");
+    ASSERT_STR_EQ(ga.geojson, "{\"type\":\"Point\"}");
+    area_clear(&ga);
+    jc_dept d = {0};
+    snprintf(d.code, sizeof d.code, "CG");
+    snprintf(d.name, sizeof d.name, "城管");
+    ASSERT_OK(store_pg_dept_put(w, &d));
+    int64_t id = d.id;
+    snprintf(d.name, sizeof d.name, "城市管理委员会");
+    d.id = 0;
+    ASSERT_OK(store_pg_dept_put(w, &d)); /* the same code: updated, same id */
+    ASSERT_EQ(d.id, id);
+    jc_dept gd;
+    ASSERT_OK(store_pg_dept_by_code(w, "CG", &gd));
+    ASSERT_STR_EQ(gd.name, "城市管理委员会");
+    int n = 0;
+    ASSERT_OK(store_pg_dept_each(w, count_dept, &n));
+    ASSERT_EQ(n, 1);
+    jc_category k = {.accept_h = 0.5, .handle_h = 48, .verify_h = 8, .urgent = 1};
+    snprintf(k.code, sizeof k.code, "0101");
+    snprintf(k.name, sizeof k.name, "井盖");
+    snprintf(k.kind, sizeof k.kind, "component");
+    ASSERT_OK(store_pg_category_put(w, &k));
+    int urgent = 0;
+    ASSERT_OK(store_pg_category_urgent(w, "0101", &urgent));
+    ASSERT_EQ(urgent, 1);
+    ASSERT_EQ(store_pg_category_urgent(w, "9999", &urgent), JC_ERR_NOTFOUND);
+    jc_category gk;
+    ASSERT_OK(store_pg_category_get(w, "0101", &gk));
+    ASSERT_NEAR(gk.accept_h, 0.5, 1e-9);
+    ASSERT(gk.fields == NULL);
+    category_clear(&gk);
+    snprintf(k.kind, sizeof k.kind, "other");
+    ASSERT_EQ(store_pg_category_put(w, &k), JC_ERR_CONFLICT); /* the CHECK on kind */
+    store_pg_conn_close(w);
+    store_pg_close(st);
+}
+
+static jc_case sample_case(const char *title) {
+    jc_case k = {.state = ST_REPORTED, .held_from = ST__COUNT, .created_ms = 1700000000000LL,
+                 .updated_ms = 1700000000000LL};
+    k.title = (char *)title;
+    k.body = "路灯不亮";
+    snprintf(k.category, sizeof k.category, "0101");
+    snprintf(k.source, sizeof k.source, "web");
+    snprintf(k.area, sizeof k.area, "110101001001001");
+    return k;
+}
+
+static int collect_ids(const jc_case *k, void *arg) {
+    int64_t *ids = arg;
+    for (int i = 0; i < 16; i++)
+        if (!ids[i]) {
+            ids[i] = k->id;
+            break;
+        }
+    return 0;
+}
+
+static int count_state(const char *state, int64_t n, void *arg) {
+    if (!strcmp(state, "reported")) *(int64_t *)arg = n;
+    return 0;
+}
+
+TEST(case_rows) {
+    char url[512];
+    jc_store *st = open_new(url, sizeof url);
+    ASSERT(st);
+    jc_conn *w = NULL;
+    ASSERT_OK(store_pg_conn_open(st, &w));
+    jc_case a = sample_case("一"), b = sample_case("二");
+    b.has_point = 1, b.lon = 116.397128, b.lat = 39.916527;
+    b.reporter_id = 7, b.flags = CASE_F_OWNERLESS | CASE_F_OVERDUE;
+    b.extra = "{\"x\":1}";
+    ASSERT_OK(store_pg_case_insert(w, &a));
+    ASSERT_OK(store_pg_case_insert(w, &b));
+    ASSERT_EQ(b.id, a.id + 1);
+    jc_case r = sample_case("三");
+    ASSERT_OK(store_pg_case_reserve(w, &r));
+    ASSERT(r.unsaved);
+    ASSERT_EQ(r.id, b.id + 1);
+    jc_case got;
+    ASSERT_EQ(store_pg_case_get(w, r.id, &got), JC_ERR_NOTFOUND); /* not stored yet */
+    r.state = ST_DISPATCHED;
+    ASSERT_OK(store_pg_case_update(w, &r)); /* the first update inserts it */
+    ASSERT(!r.unsaved);
+    jc_case c = sample_case("四");
+    ASSERT_OK(store_pg_case_insert(w, &c));
+    ASSERT_EQ(c.id, r.id + 1); /* the sequence went past the reserved id */
+    ASSERT_OK(store_pg_case_get(w, b.id, &got));
+    ASSERT_STR_EQ(got.title, "二");
+    ASSERT(got.has_point);
+    ASSERT_NEAR(got.lon, 116.397128, 1e-9);
+    ASSERT_EQ(got.reporter_id, 7);
+    ASSERT_EQ(got.flags, CASE_F_OWNERLESS | CASE_F_OVERDUE);
+    ASSERT_EQ(got.held_from, ST__COUNT);
+    ASSERT_STR_EQ(got.extra, "{\"x\":1}");
+    ASSERT(got.address == NULL);
+    ASSERT_EQ(got.version, 1);
+    got.state = ST_SUSPENDED, got.held_from = ST_HANDLING, got.reporter_id = 99;
+    ASSERT_OK(store_pg_case_update(w, &got));
+    case_clear(&got);
+    ASSERT_OK(store_pg_case_get(w, b.id, &got));
+    ASSERT_EQ(got.state, ST_SUSPENDED);
+    ASSERT_EQ(got.held_from, ST_HANDLING);
+    ASSERT_EQ(got.reporter_id, 7); /* never changed by an update */
+    ASSERT_EQ(got.version, 2);
+    case_clear(&got);
+    jc_case gone = sample_case("无");
+    gone.id = 12345;
+    ASSERT_EQ(store_pg_case_update(w, &gone), JC_ERR_NOTFOUND);
+    int64_t ids[16] = {0};
+    jc_case_filter f = {.limit = 10, .flags = CASE_F_OVERDUE};
+    ASSERT_OK(store_pg_case_each(w, &f, collect_ids, ids));
+    ASSERT_EQ(ids[0], b.id);
+    ASSERT_EQ(ids[1], 0);
+    memset(ids, 0, sizeof ids);
+    jc_case_filter all = {.limit = 10, .open_only = 1, .area_prefix = "110101001"};
+    ASSERT_OK(store_pg_case_each(w, &all, collect_ids, ids));
+    ASSERT_EQ(ids[0], c.id); /* newest first */
+    ASSERT_EQ(ids[3], a.id);
+    memset(ids, 0, sizeof ids);
+    jc_case_filter before = {.limit = 1, .before_id = c.id, .state = "dispatched"};
+    ASSERT_OK(store_pg_case_each(w, &before, collect_ids, ids));
+    ASSERT_EQ(ids[0], r.id);
+    ASSERT_EQ(ids[1], 0);
+    memset(ids, 0, sizeof ids);
+    ASSERT_OK(store_pg_case_scan(w, 0, collect_ids, ids));
+    ASSERT_EQ(ids[0], a.id);
+    ASSERT_EQ(ids[3], c.id);
+    int64_t reported = 0;
+    ASSERT_OK(store_pg_case_count_by_state(w, count_state, &reported));
+    ASSERT_EQ(reported, 2);
+    store_pg_conn_close(w);
+    store_pg_close(st);
+}
+
+/* ---- the writer ------------------------------------------------------------- */
+
+static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
+static int holding, released;
+
+typedef struct {
+    jc_write_job job;
+    int n;    /* the row it inserts */
+    int fail; /* fails after its write */
+    int done, order;
+    jc_err result;
+} tjob;
+static int done_count;
+
+static jc_err hold_run(jc_conn *w, void *arg) {
+    (void)arg;
+    PGresult *r = PQexec(store_pg_raw(w), "CREATE TABLE IF NOT EXISTS t(n integer NOT NULL)");
+    int ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+    PQclear(r);
+    pthread_mutex_lock(&mu);
+    holding = 1;
+    pthread_cond_broadcast(&cv);
+    while (!released) pthread_cond_wait(&cv, &mu);
+    pthread_mutex_unlock(&mu);
+    return ok ? JC_OK : JC_ERR_DB;
+}
+
+static jc_err tjob_run(jc_conn *w, void *arg) {
+    tjob *t = arg;
+    static const char sql[] = "INSERT INTO t(n) VALUES($1)";
+    pg_params p = {0};
+    pgp_i64(&p, t->n);
+    jc_err e = pg_run_done(w, sql, &p, "test", "insert", NULL);
+    if (e) return e;
+    return t->fail ? JC_ERR_CONFLICT : JC_OK;
+}
+
+static void tjob_done(void *arg, jc_err e) {
+    tjob *t = arg;
+    pthread_mutex_lock(&mu);
+    t->result = e;
+    t->done = 1;
+    t->order = ++done_count;
+    pthread_cond_broadcast(&cv);
+    pthread_mutex_unlock(&mu);
+}
+
+static int64_t count_rows(jc_conn *c, const char *sql) {
+    PGresult *r = PQexec(store_pg_raw(c), sql);
+    int64_t n = PQresultStatus(r) == PGRES_TUPLES_OK ? pg_i64(r, 0, 0) : -1;
+    PQclear(r);
+    return n;
+}
+
+TEST(group_commit) {
+    char url[512];
+    jc_store *st = open_new(url, sizeof url);
+    ASSERT(st);
+    tjob hold = {.job = {.run = hold_run, .done = tjob_done}};
+    hold.job.arg = &hold;
+    holding = released = done_count = 0;
+    ASSERT_OK(store_pg_submit(st, &hold.job));
+    pthread_mutex_lock(&mu);
+    while (!holding) pthread_cond_wait(&cv, &mu);
+    pthread_mutex_unlock(&mu);
+    tjob jobs[5];
+    for (int i = 0; i < 5; i++) {
+        jobs[i] = (tjob){.job = {.run = tjob_run, .done = tjob_done}, .n = i + 1, .fail = i == 2};
+        jobs[i].job.arg = &jobs[i];
+        ASSERT_OK(store_pg_submit(st, &jobs[i].job));
+    }
+    pthread_mutex_lock(&mu);
+    released = 1;
+    pthread_cond_broadcast(&cv);
+    while (!jobs[4].done) pthread_cond_wait(&cv, &mu);
+    pthread_mutex_unlock(&mu);
+    for (int i = 0; i < 5; i++) {
+        ASSERT_EQ(jobs[i].result, i == 2 ? JC_ERR_CONFLICT : JC_OK);
+        ASSERT_EQ(jobs[i].order, i + 2); /* in submission order, after the holder */
+    }
+    jc_store_stats s;
+    store_pg_stats(st, &s);
+    ASSERT_EQ(s.batches, 2); /* the holder, then the five together */
+    ASSERT_EQ(s.max_batch, 5);
+    ASSERT_EQ(s.failed_jobs, 1);
+    jc_conn *c = NULL;
+    ASSERT_OK(store_pg_conn_open(st, &c));
+    ASSERT_EQ(count_rows(c, "SELECT count(*) FROM t"), 4);
+    ASSERT_EQ(count_rows(c, "SELECT count(*) FROM t WHERE n = 3"), 0); /* its write undone */
+    store_pg_conn_close(c);
+    store_pg_close(st);
+}
+
+/* ---- the audit chain with two instances ----------------------------------------- */
+
+typedef struct {
+    jc_store *st;
+    int n, who;
+    int failed;
+} appender;
+
+static jc_err append_one(jc_conn *w, void *arg) {
+    appender *a = arg;
+    jc_case k = sample_case("链");
+    jc_err e = store_pg_case_reserve(w, &k);
+    if (e) return e;
+    jc_audit en = {.case_id = k.id, .at_ms = 1700000000000LL + a->n, .actor_id = a->who};
+    snprintf(en.actor, sizeof en.actor, "instance%d", a->who);
+    snprintf(en.role, sizeof en.role, "system");
+    snprintf(en.action, sizeof en.action, "report");
+    snprintf(en.payload_hash, sizeof en.payload_hash, "%s", audit_empty_payload_hash());
+    en.reason = "two writers";
+    return store_pg_audit_append(w, &en);
+}
+
+static void *appender_main(void *arg) {
+    appender *a = arg;
+    for (int i = 0; i < 150; i++) {
+        a->n = i;
+        if (exec(a->st, append_one, a)) a->failed++;
+    }
+    return NULL;
+}
+
+typedef struct {
+    char prev[65];
+    int64_t seq, n, broken;
+    int64_t ids[400];
+} chain_walk;
+
+static int walk(const jc_audit *e, void *arg) {
+    chain_walk *cw = arg;
+    char h[65];
+    audit_compute_hash(e, h);
+    if (e->seq != cw->seq + 1 || strcmp(e->prev_hash, cw->prev) || strcmp(h, e->hash)) cw->broken++;
+    if (cw->n < 400) cw->ids[cw->n] = e->case_id;
+    cw->n++;
+    cw->seq = e->seq;
+    memcpy(cw->prev, e->hash, 65);
+    return 0;
+}
+
+static int cmp_i64(const void *a, const void *b) {
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+TEST(audit_chain_two_instances) {
+    char url[512];
+    jc_store *one = open_new(url, sizeof url), *two = NULL;
+    ASSERT(one);
+    ASSERT_OK(store_pg_open(url, &two));
+    appender a = {.st = one, .who = 1}, b = {.st = two, .who = 2};
+    pthread_t ta, tb;
+    pthread_create(&ta, NULL, appender_main, &a);
+    pthread_create(&tb, NULL, appender_main, &b);
+    pthread_join(ta, NULL);
+    pthread_join(tb, NULL);
+    ASSERT_EQ(a.failed, 0);
+    ASSERT_EQ(b.failed, 0);
+    jc_conn *c = NULL;
+    ASSERT_OK(store_pg_conn_open(one, &c));
+    chain_walk cw = {0};
+    audit_genesis(cw.prev);
+    ASSERT_OK(store_pg_audit_each(c, -1, walk, &cw));
+    ASSERT_EQ(cw.n, 300);
+    ASSERT_EQ(cw.broken, 0);
+    qsort(cw.ids, 300, sizeof cw.ids[0], cmp_i64);
+    for (int i = 1; i < 300; i++) ASSERT(cw.ids[i] != cw.ids[i - 1]); /* no id handed out twice */
+    /* a changed entry no longer verifies */
+    PQclear(PQexec(store_pg_raw(c), "UPDATE audit SET reason = 'edited' WHERE seq = 150"));
+    chain_walk cw2 = {0};
+    audit_genesis(cw2.prev);
+    ASSERT_OK(store_pg_audit_each(c, -1, walk, &cw2));
+    ASSERT_EQ(cw2.broken, 1);
+    store_pg_conn_close(c);
+    store_pg_close(two);
+    store_pg_close(one);
+}
+
+T_MAIN(T(migrates_once), T(users_and_sessions), T(catalogue), T(case_rows), T(group_commit),
+       T(audit_chain_two_instances))
