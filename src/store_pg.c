@@ -27,15 +27,19 @@
 #include "store_pg.h"
 #include "audit.h"
 
+#include <poll.h>
 #include <pthread.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define PG_STMTS 512       /* prepared statements per connection */
 #define MAX_QUEUE 100000   /* jobs waiting before submit refuses */
 #define MAX_BATCH 4096     /* jobs per transaction */
 #define AUDIT_LOCK 0x6a6963656e67LL /* "jiceng": the chain's advisory lock key */
+#define LEADER_LOCK 0x6a6963656e68LL /* the leader's (session) advisory lock key */
 
 typedef struct pg_store pg_store;
 
@@ -49,7 +53,10 @@ typedef struct {
     } stmt[PG_STMTS]; /* prepared statements by the address of their SQL */
     int nstmt, next_id;
     int in_batch;     /* the writer, inside a transaction */
+    uint64_t outside, seen_gen; /* see store_pg_outside */
     int chain_locked; /* the audit chain's lock is held by this transaction */
+    int64_t tail_seq; /* while chain_locked and > 0: the chain's tail, this */
+    char tail_hash[65]; /* transaction's own last append (nobody else appends) */
 } pg_conn;
 
 struct pg_store {
@@ -65,6 +72,14 @@ struct pg_store {
     unsigned max_batch;
     int stopping;
     jc_store_stats stats;
+    /* the watcher (store_pg_watch): a thread with a connection of its own
+     * that LISTENs for other instances' commits and holds the leader lock */
+    char token[33]; /* this instance in commit notifications */
+    char notify_sql[80];
+    pthread_t watcher;
+    int watching, watch_stopping;
+    uint64_t others_gen; /* bumped per commit of another instance (atomic) */
+    int leader;          /* atomic */
 };
 
 static pg_conn *PC(jc_conn *c) { return (pg_conn *)c; }
@@ -388,6 +403,16 @@ static void finish_jobs(jc_write_job *j) {
     }
 }
 
+/* COMMIT; 1 when the server says it committed.  (COMMIT of a transaction
+ * in error rolls back and answers "ROLLBACK" with success.) */
+static int commit(pg_conn *w) {
+    PGresult *r = PQexec(w->pg, "COMMIT");
+    int ok = PQresultStatus(r) == PGRES_COMMAND_OK && !strcmp(PQcmdStatus(r), "COMMIT");
+    if (!ok) pg_fail(w, r, "pg", "COMMIT");
+    PQclear(r);
+    return ok;
+}
+
 /* Runs one batch: BEGIN, each job in its savepoint, COMMIT, then done().
  * The savepoint's release and the next one's start go to the server in one
  * message. */
@@ -397,7 +422,13 @@ static void run_batch(pg_store *st, jc_write_job *batch, uint64_t n) {
     int ok = simple(w, "BEGIN") == JC_OK;
     w->in_batch = ok;
     w->chain_locked = 0;
-    uint64_t failed = 0;
+    w->tail_seq = 0;
+    /* another instance committed since the last batch (or, unwatched, it
+     * may have: nothing tells) */
+    uint64_t gen = __atomic_load_n(&st->others_gen, __ATOMIC_ACQUIRE);
+    if (!st->watching || gen != w->seen_gen) w->outside++;
+    w->seen_gen = gen;
+    uint64_t failed = 0, succeeded = 0;
     int open_sp = 0;
     for (jc_write_job *j = batch; j; j = j->next) {
         if (!ok) {
@@ -411,16 +442,26 @@ static void run_batch(pg_store *st, jc_write_job *batch, uint64_t n) {
         }
         open_sp = 1;
         j->result = j->run((jc_conn *)w, j->arg);
+        if (j->result == JC_OK && PQtransactionStatus(w->pg) == PQTRANS_INERROR) {
+            /* a statement failed and the job went on as if not: its writes
+             * are not all there, and COMMIT would roll back the whole batch */
+            jc_log(JC_LOG_ERROR, "pg: a job succeeded after a failed statement; failing it");
+            j->result = JC_ERR_DB;
+        }
+        if (j->result == JC_OK) succeeded++;
         if (j->result != JC_OK) {
             failed++;
             /* undoes the job's writes, and its hold of the chain's lock */
             if (simple(w, "ROLLBACK TO SAVEPOINT job")) ok = 0;
             w->chain_locked = 0;
+            w->tail_seq = 0;
         }
     }
     w->in_batch = 0;
-    if (!ok || simple(w, "COMMIT")) {
+    if (ok && succeeded && st->watching) ok = simple(w, st->notify_sql) == JC_OK;
+    if (!ok || !commit(w)) {
         if (PQtransactionStatus(w->pg) != PQTRANS_IDLE) simple(w, "ROLLBACK");
+        w->outside++;
         for (jc_write_job *j = batch; j; j = j->next)
             if (j->result == JC_OK) j->result = JC_ERR_DB;
     }
@@ -454,11 +495,93 @@ static void *writer_main(void *arg) {
     return NULL;
 }
 
+/* ---- several instances: the watcher --------------------------------------------- */
+
+/* Reads what the server sent on pg: each notification of another
+ * instance's commit bumps others_gen. */
+static void drain_notifies(pg_store *st, PGconn *pg) {
+    PQconsumeInput(pg);
+    PGnotify *n;
+    while ((n = PQnotifies(pg))) {
+        if (strcmp(n->extra, st->token)) __atomic_add_fetch(&st->others_gen, 1, __ATOMIC_RELEASE);
+        PQfreemem(n);
+    }
+}
+
+/* Every second: (re)connects, LISTENs, takes the leader lock when free or
+ * checks the connection that holds it; between, waits for notifications. */
+static void *watch_main(void *arg) {
+    pg_store *st = arg;
+    PGconn *pg = NULL;
+    int leader = 0;
+    while (!__atomic_load_n(&st->watch_stopping, __ATOMIC_ACQUIRE)) {
+        if (!pg || PQstatus(pg) != CONNECTION_OK) {
+            if (pg) PQfinish(pg);
+            leader = 0;
+            __atomic_store_n(&st->leader, 0, __ATOMIC_RELEASE);
+            pg = PQconnectdb(st->url);
+            PGresult *r = PQstatus(pg) == CONNECTION_OK ? PQexec(pg, "LISTEN jiceng_commit") : NULL;
+            int ok = r && PQresultStatus(r) == PGRES_COMMAND_OK;
+            PQclear(r);
+            /* whatever was committed while nobody listened is unknown */
+            __atomic_add_fetch(&st->others_gen, 1, __ATOMIC_RELEASE);
+            if (!ok) {
+                jc_log(JC_LOG_WARN, "pg: watcher cannot connect: %s", PQerrorMessage(pg));
+                PQfinish(pg);
+                pg = NULL;
+                sleep(1);
+                continue;
+            }
+        }
+        char sql[64];
+        if (leader) snprintf(sql, sizeof sql, "SELECT true");
+        else snprintf(sql, sizeof sql, "SELECT pg_try_advisory_lock(%lld)", (long long)LEADER_LOCK);
+        PGresult *r = PQexec(pg, sql);
+        if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+            PQclear(r);
+            PQfinish(pg); /* the lock, if held, goes with the connection */
+            pg = NULL;
+            continue;
+        }
+        int now = !strcmp(PQgetvalue(r, 0, 0), "t");
+        PQclear(r);
+        if (now != leader)
+            jc_log(JC_LOG_INFO, "pg: this instance %s the leader (runs the periodic work)", now ? "is now" : "is no longer");
+        leader = now;
+        __atomic_store_n(&st->leader, leader, __ATOMIC_RELEASE);
+        drain_notifies(st, pg);
+        /* about a second, in slices that notice a stop */
+        for (int i = 0; i < 5 && !__atomic_load_n(&st->watch_stopping, __ATOMIC_ACQUIRE); i++) {
+            struct pollfd pfd = {.fd = PQsocket(pg), .events = POLLIN};
+            if (poll(&pfd, 1, 200) > 0) drain_notifies(st, pg);
+        }
+    }
+    if (pg) PQfinish(pg);
+    __atomic_store_n(&st->leader, 0, __ATOMIC_RELEASE);
+    return NULL;
+}
+
+jc_err store_pg_watch(jc_store *sst) {
+    pg_store *st = PS(sst);
+    if (st->watching) return JC_OK;
+    if (pthread_create(&st->watcher, NULL, watch_main, st) != 0) return JC_ERR_INTERNAL;
+    st->watching = 1;
+    return JC_OK;
+}
+
+int store_pg_is_leader(jc_store *st) { return __atomic_load_n(&PS(st)->leader, __ATOMIC_ACQUIRE); }
+
+uint64_t store_pg_outside(jc_conn *c) { return PC(c)->outside; }
+
 jc_err store_pg_open(const char *url, jc_store **out) {
     pg_store *st = calloc(1, sizeof *st);
     if (!st) return JC_ERR_NOMEM;
     st->backend = 'P';
     st->max_batch = MAX_BATCH;
+    unsigned char rnd[16];
+    randombytes_buf(rnd, sizeof rnd);
+    jc_hex(rnd, sizeof rnd, st->token);
+    snprintf(st->notify_sql, sizeof st->notify_sql, "NOTIFY jiceng_commit, '%s'", st->token);
     st->url = jc_strdup(url);
     if (!st->url) {
         free(st);
@@ -498,6 +621,10 @@ void store_pg_close(jc_store *sst) {
         pthread_cond_signal(&st->cv);
         pthread_mutex_unlock(&st->mu);
         pthread_join(st->thread, NULL);
+    }
+    if (st->watching) {
+        __atomic_store_n(&st->watch_stopping, 1, __ATOMIC_RELEASE);
+        pthread_join(st->watcher, NULL);
     }
     store_pg_conn_close((jc_conn *)st->w);
     pthread_mutex_destroy(&st->mu);
@@ -1185,16 +1312,22 @@ jc_err store_pg_audit_append(jc_conn *w, jc_audit *e) {
         if ((err = pg_run_done(w, lock, &p, "pg", "audit lock", NULL))) return err;
         c->chain_locked = c->in_batch;
     }
-    PGresult *r = pg_run(w, tail, NULL, "pg", "audit tail", &err);
-    if (!r) return err;
-    if (PQntuples(r)) {
-        e->seq = pg_i64(r, 0, 0) + 1;
-        col_hash(r, 0, 1, e->prev_hash);
+    if (c->chain_locked && c->tail_seq > 0) {
+        /* the lock is held since this transaction's last append: that is the tail */
+        e->seq = c->tail_seq + 1;
+        memcpy(e->prev_hash, c->tail_hash, 65);
     } else {
-        e->seq = 1;
-        audit_genesis(e->prev_hash);
+        PGresult *r = pg_run(w, tail, NULL, "pg", "audit tail", &err);
+        if (!r) return err;
+        if (PQntuples(r)) {
+            e->seq = pg_i64(r, 0, 0) + 1;
+            col_hash(r, 0, 1, e->prev_hash);
+        } else {
+            e->seq = 1;
+            audit_genesis(e->prev_hash);
+        }
+        PQclear(r);
     }
-    PQclear(r);
     audit_compute_hash(e, e->hash);
     char hb[4][67];
     p.n = 0;
@@ -1213,7 +1346,14 @@ jc_err store_pg_audit_append(jc_conn *w, jc_audit *e) {
     else pgp_text(&p, NULL);
     pgp_hash(&p, e->prev_hash, hb[2]);
     pgp_hash(&p, e->hash, hb[3]);
-    return pg_run_done(w, ins, &p, "pg", "audit insert", NULL);
+    err = pg_run_done(w, ins, &p, "pg", "audit insert", NULL);
+    if (!err && c->chain_locked) {
+        c->tail_seq = e->seq;
+        memcpy(c->tail_hash, e->hash, 65);
+    } else {
+        c->tail_seq = 0;
+    }
+    return err;
 }
 
 jc_err store_pg_audit_each(jc_conn *c, int64_t case_id, int (*cb)(const jc_audit *e, void *arg),

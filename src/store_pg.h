@@ -38,6 +38,25 @@ void store_pg_stats(jc_store *st, jc_store_stats *out);
  * what group commit gives); default 4096.  Call before submitting. */
 void store_pg_set_max_batch(jc_store *st, unsigned n);
 
+/* ---- several instances on one database ----
+ * Starts the store's watcher: a thread with a connection of its own that
+ * (1) LISTENs for the commits other instances announce (every batch that
+ * wrote sends NOTIFY jiceng_commit with its instance's token, delivered at
+ * COMMIT), and (2) once a second tries the leader's session-level advisory
+ * lock, or checks the connection holding it.  `jiceng serve` starts it; a
+ * one-shot command does not need it. */
+jc_err store_pg_watch(jc_store *st) JC_MUST_CHECK;
+/* 1 while this instance holds the leader lock: it runs the periodic work.
+ * When the leader dies its connection closes, the server releases the lock,
+ * and another instance's watcher takes it within about a second. */
+int store_pg_is_leader(jc_store *st);
+/* The writer's twin of store_sqlite_outside: a number that changes at a
+ * batch's start when another instance committed since the last batch
+ * (always, when the store is not watched), and when a commit failed.
+ * What a module keeps beside tables only it writes counts while this stays
+ * the same. */
+uint64_t store_pg_outside(jc_conn *w);
+
 jc_err store_pg_user_insert(jc_conn *w, jc_user *u) JC_MUST_CHECK;
 jc_err store_pg_user_get(jc_conn *c, int64_t id, jc_user *out) JC_MUST_CHECK;
 jc_err store_pg_user_by_name(jc_conn *c, const char *name, jc_user *out) JC_MUST_CHECK;

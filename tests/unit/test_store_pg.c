@@ -15,6 +15,9 @@
 #include "t.h"
 
 #include <pthread.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 static char base_url[512];
@@ -500,5 +503,156 @@ TEST(audit_chain_two_instances) {
     store_pg_close(one);
 }
 
+/* ---- a job that hides a failed statement ----------------------------------- */
+
+static jc_err hide_failure(jc_conn *w, void *arg) {
+    (void)arg;
+    static const char sql[] = "INSERT INTO t(n) VALUES($1)";
+    pg_params p = {0};
+    pgp_i64(&p, 100);
+    jc_err e = pg_run_done(w, sql, &p, "test", "insert", NULL);
+    PQclear(PQexec(store_pg_raw(w), "SELECT * FROM no_such_table"));
+    return e; /* JC_OK: the failure ignored */
+}
+
+static jc_err insert_200(jc_conn *w, void *arg) {
+    (void)arg;
+    static const char sql[] = "INSERT INTO t(n) VALUES(200)";
+    return pg_run_done(w, sql, NULL, "test", "insert", NULL);
+}
+
+TEST(job_hiding_a_failure) {
+    char url[512];
+    jc_store *st = open_new(url, sizeof url);
+    ASSERT(st);
+    jc_conn *c = NULL;
+    ASSERT_OK(store_pg_conn_open(st, &c));
+    PQclear(PQexec(store_pg_raw(c), "CREATE TABLE t(n integer NOT NULL)"));
+    /* alone in its batch, and then beside another job: it fails, the other commits */
+    ASSERT_EQ(store_pg_exec(st, hide_failure, NULL), JC_ERR_DB);
+    jc_write_job a = {.run = hide_failure}, b = {.run = insert_200};
+    tjob ta = {0}, tb = {0};
+    a.done = b.done = tjob_done;
+    a.arg = &ta, b.arg = &tb;
+    ASSERT_OK(store_pg_submit(st, &a));
+    ASSERT_OK(store_pg_submit(st, &b));
+    pthread_mutex_lock(&mu);
+    while (!tb.done) pthread_cond_wait(&cv, &mu);
+    pthread_mutex_unlock(&mu);
+    ASSERT_EQ(ta.result, JC_ERR_DB);
+    ASSERT_EQ(tb.result, JC_OK);
+    ASSERT_EQ(count_rows(c, "SELECT count(*) FROM t WHERE n = 100"), 0);
+    ASSERT_EQ(count_rows(c, "SELECT count(*) FROM t WHERE n = 200"), 1);
+    store_pg_conn_close(c);
+    store_pg_close(st);
+}
+
+/* ---- several instances: commits seen, one leader ------------------------------- */
+
+static jc_err read_outside(jc_conn *w, void *arg) {
+    *(uint64_t *)arg = store_pg_outside(w);
+    return JC_OK;
+}
+
+static jc_err write_row(jc_conn *w, void *arg) {
+    (void)arg;
+    static const char sql[] = "INSERT INTO meta(key, value) VALUES('test.x', '1')"
+                              " ON CONFLICT(key) DO UPDATE SET value = meta.value || '1'";
+    return pg_run_done(w, sql, NULL, "test", "write", NULL);
+}
+
+static void sleep_ms(int ms) {
+    struct timespec t = {ms / 1000, (long)(ms % 1000) * 1000000L};
+    nanosleep(&t, NULL);
+}
+
+/* Waits up to ms for st's leadership to become want; 1 when it did. */
+static int wait_leader(jc_store *st, int want, int ms) {
+    for (int i = 0; i < ms / 50; i++) {
+        if (store_pg_is_leader(st) == want) return 1;
+        sleep_ms(50);
+    }
+    return store_pg_is_leader(st) == want;
+}
+
+TEST(other_instances_commits) {
+    char url[512];
+    jc_store *a = open_new(url, sizeof url), *b = NULL;
+    ASSERT(a);
+    ASSERT_OK(store_pg_open(url, &b));
+    ASSERT_OK(store_pg_watch(a));
+    ASSERT_OK(store_pg_watch(b));
+    sleep_ms(1500); /* both listen */
+    uint64_t o1, o2, o3;
+    ASSERT_OK(store_pg_exec(b, read_outside, &o1));
+    ASSERT_OK(store_pg_exec(b, read_outside, &o2));
+    ASSERT_EQ(o1, o2); /* nobody else committed */
+    ASSERT_OK(store_pg_exec(b, write_row, NULL));
+    ASSERT_OK(store_pg_exec(b, read_outside, &o3));
+    ASSERT_EQ(o2, o3); /* its own commit changes nothing */
+    ASSERT_OK(store_pg_exec(a, write_row, NULL)); /* another instance's */
+    uint64_t o4 = o3;
+    for (int i = 0; i < 40 && o4 == o3; i++) {
+        sleep_ms(50);
+        ASSERT_OK(store_pg_exec(b, read_outside, &o4));
+    }
+    ASSERT(o4 != o3);
+    store_pg_close(b);
+    store_pg_close(a);
+}
+
+TEST(one_leader_taken_over) {
+    char url[512];
+    jc_store *a = open_new(url, sizeof url), *b = NULL;
+    ASSERT(a);
+    ASSERT_OK(store_pg_open(url, &b));
+    ASSERT_OK(store_pg_watch(a));
+    ASSERT(wait_leader(a, 1, 3000));
+    ASSERT_OK(store_pg_watch(b));
+    sleep_ms(1500);
+    ASSERT_EQ(store_pg_is_leader(b), 0); /* one leader */
+    store_pg_close(a);
+    ASSERT(wait_leader(b, 1, 3000));
+    store_pg_close(b);
+}
+
+TEST(leader_killed_taken_over) {
+    char url[512];
+    if (new_db(url, sizeof url)) T_FAIL_("no database");
+    int fds[2];
+    ASSERT_OK(pipe(fds));
+    pid_t child = fork();
+    if (child == 0) { /* an instance that leads, then is killed */
+        jc_store *st = NULL;
+        int v;
+        if (store_pg_open(url, &st) || store_pg_migrate(st, NULL, 0, &v) || store_pg_watch(st)) _exit(1);
+        while (!store_pg_is_leader(st)) sleep_ms(50);
+        if (write(fds[1], "L", 1) != 1) _exit(1);
+        for (;;) pause();
+    }
+    close(fds[1]);
+    char ch = 0;
+    ASSERT_EQ(read(fds[0], &ch, 1), 1);
+    close(fds[0]);
+    jc_store *st = NULL;
+    ASSERT_OK(store_pg_open(url, &st));
+    ASSERT_OK(store_pg_watch(st));
+    sleep_ms(1500);
+    int led_before = store_pg_is_leader(st);
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    kill(child, SIGKILL);
+    waitpid(child, NULL, 0);
+    int led = wait_leader(st, 1, 5000);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    store_pg_close(st);
+    ASSERT_EQ(led_before, 0);
+    ASSERT(led);
+    double s = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+    printf("leader taken over %.2f s after the kill\n", s);
+    ASSERT(s < 3);
+}
+
 T_MAIN(T(migrates_once), T(users_and_sessions), T(catalogue), T(case_rows), T(group_commit),
-       T(audit_chain_two_instances))
+       T(audit_chain_two_instances), T(job_hiding_a_failure), T(other_instances_commits),
+       T(one_leader_taken_over), T(leader_killed_taken_over))
