@@ -547,6 +547,38 @@ TEST(job_hiding_a_failure) {
     store_pg_close(st);
 }
 
+/* ---- the writer's connection lost ------------------------------------------------ */
+
+/* Writes a row, then has the server end the writer's own connection, as a
+ * restart of the server or a network cut would. */
+static jc_err write_then_lose(jc_conn *w, void *arg) {
+    (void)arg;
+    jc_err e = insert_200(w, NULL);
+    PQclear(PQexec(store_pg_raw(w), "SELECT pg_terminate_backend(pg_backend_pid())"));
+    return e;
+}
+
+TEST(connection_lost) {
+    char url[512];
+    jc_store *st = open_new(url, sizeof url);
+    ASSERT(st);
+    jc_conn *c = NULL;
+    ASSERT_OK(store_pg_conn_open(st, &c));
+    PQclear(PQexec(store_pg_raw(c), "CREATE TABLE t(n integer NOT NULL)"));
+    /* the batch it broke is not acknowledged, and nothing of it is stored */
+    ASSERT_EQ(store_pg_exec(st, write_then_lose, NULL), JC_ERR_DB);
+    ASSERT_EQ(count_rows(c, "SELECT count(*) FROM t"), 0);
+    /* the next batch runs on a new connection */
+    ASSERT_OK(store_pg_exec(st, insert_200, NULL));
+    ASSERT_EQ(count_rows(c, "SELECT count(*) FROM t"), 1);
+    /* a reader's connection lost between two reads comes back too */
+    PQclear(PQexec(store_pg_raw(c), "SELECT pg_terminate_backend(pg_backend_pid())"));
+    jc_user u;
+    ASSERT_EQ(store_pg_user_get(c, 1, &u), JC_ERR_NOTFOUND);
+    store_pg_conn_close(c);
+    store_pg_close(st);
+}
+
 /* ---- several instances: commits seen, one leader ------------------------------- */
 
 static jc_err read_outside(jc_conn *w, void *arg) {
@@ -654,5 +686,5 @@ TEST(leader_killed_taken_over) {
 }
 
 T_MAIN(T(migrates_once), T(users_and_sessions), T(catalogue), T(case_rows), T(group_commit),
-       T(audit_chain_two_instances), T(job_hiding_a_failure), T(other_instances_commits),
+       T(audit_chain_two_instances), T(job_hiding_a_failure), T(connection_lost), T(other_instances_commits),
        T(one_leader_taken_over), T(leader_killed_taken_over))
