@@ -16,9 +16,11 @@
  *  - Ids come from identity columns (sequences): several instances on one
  *    database never hand out one id twice.  A case's id is reserved with
  *    nextval before its row exists (store_pg_case_reserve).
- *  - The audit chain is one chain for all instances: an append takes the
- *    chain's transaction-scoped advisory lock before reading the tail
- *    (docs/audit.md says why that keeps it one verifiable chain).
+ *  - The audit chain is one chain for all instances: the writer keeps a
+ *    batch's entries and chains them at the batch's end under the chain's
+ *    transaction-scoped advisory lock, taken before the tail is read and
+ *    held to COMMIT (docs/audit.md says why that keeps it one verifiable
+ *    chain, and why the lock is not taken at the first append).
  *  - An error inside a job aborts what is left of that job on PostgreSQL
  *    (later statements of the transaction fail until the rollback to the
  *    job's savepoint), so PostgreSQL halves of modules write conflicts away
@@ -54,9 +56,9 @@ typedef struct {
     int nstmt, next_id;
     int in_batch;     /* the writer, inside a transaction */
     uint64_t outside, seen_gen; /* see store_pg_outside */
-    int chain_locked; /* the audit chain's lock is held by this transaction */
-    int64_t tail_seq; /* while chain_locked and > 0: the chain's tail, this */
-    char tail_hash[65]; /* transaction's own last append (nobody else appends) */
+    /* the writer's audit entries of this batch, chained at its end */
+    jc_audit *staged;
+    size_t nstaged, cap_staged;
 } pg_conn;
 
 struct pg_store {
@@ -178,6 +180,8 @@ static jc_err simple(pg_conn *c, const char *sql) {
     return e;
 }
 
+static void unstage(pg_conn *c, size_t keep);
+
 /* Forgets the prepared statements (a new server session has none). */
 static void forget_statements(pg_conn *c) { c->nstmt = 0; }
 
@@ -222,6 +226,8 @@ void store_pg_conn_close(jc_conn *cc) {
     pg_conn *c = PC(cc);
     if (!c) return;
     if (c->pg) PQfinish(c->pg);
+    unstage(c, 0);
+    free(c->staged);
     free(c->url);
     free(c);
 }
@@ -403,6 +409,8 @@ static void finish_jobs(jc_write_job *j) {
     }
 }
 
+static jc_err chain_write(pg_conn *c, jc_audit *entries, size_t n);
+
 /* COMMIT; 1 when the server says it committed.  (COMMIT of a transaction
  * in error rolls back and answers "ROLLBACK" with success.) */
 static int commit(pg_conn *w) {
@@ -421,8 +429,6 @@ static void run_batch(pg_store *st, jc_write_job *batch, uint64_t n) {
     conn_heal(w);
     int ok = simple(w, "BEGIN") == JC_OK;
     w->in_batch = ok;
-    w->chain_locked = 0;
-    w->tail_seq = 0;
     /* another instance committed since the last batch (or, unwatched, it
      * may have: nothing tells) */
     uint64_t gen = __atomic_load_n(&st->others_gen, __ATOMIC_ACQUIRE);
@@ -441,6 +447,7 @@ static void run_batch(pg_store *st, jc_write_job *batch, uint64_t n) {
             continue;
         }
         open_sp = 1;
+        size_t mark = w->nstaged;
         j->result = j->run((jc_conn *)w, j->arg);
         if (j->result == JC_OK && PQtransactionStatus(w->pg) == PQTRANS_INERROR) {
             /* a statement failed and the job went on as if not: its writes
@@ -451,13 +458,14 @@ static void run_batch(pg_store *st, jc_write_job *batch, uint64_t n) {
         if (j->result == JC_OK) succeeded++;
         if (j->result != JC_OK) {
             failed++;
-            /* undoes the job's writes, and its hold of the chain's lock */
+            /* undoes the job's writes, and forgets its audit entries */
             if (simple(w, "ROLLBACK TO SAVEPOINT job")) ok = 0;
-            w->chain_locked = 0;
-            w->tail_seq = 0;
+            unstage(w, mark);
         }
     }
     w->in_batch = 0;
+    if (ok && w->nstaged) ok = chain_write(w, w->staged, w->nstaged) == JC_OK;
+    unstage(w, 0);
     if (ok && succeeded && st->watching) ok = simple(w, st->notify_sql) == JC_OK;
     if (!ok || !commit(w)) {
         if (PQtransactionStatus(w->pg) != PQTRANS_IDLE) simple(w, "ROLLBACK");
@@ -1288,72 +1296,149 @@ static void read_audit_at(const PGresult *r, int i, jc_audit *e) {
     col_hash(r, i, 13, e->hash);
 }
 
-/* The hex hash h as a bytea parameter ("\x" + 64 hex digits) in buf; the
- * empty payload's hash as the zero-length value. */
-static void pgp_hash(pg_params *p, const char *h, char buf[67]) {
-    if (!strcmp(h, audit_empty_payload_hash())) snprintf(buf, 67, "\\x");
-    else snprintf(buf, 67, "\\x%s", h);
-    pgp_text(p, buf);
+/* Appends v to a line of COPY's text format: NULL as \N, and the
+ * characters that format escapes escaped. */
+static jc_err copy_field(jc_buf *b, const char *v, int last) {
+    jc_err e = JC_OK;
+    if (!v) {
+        e = jc_buf_puts(b, "\\N");
+    } else {
+        for (const char *p = v; *p && !e; p++) {
+            switch (*p) {
+            case '\\': e = jc_buf_puts(b, "\\\\"); break;
+            case '\n': e = jc_buf_puts(b, "\\n"); break;
+            case '\r': e = jc_buf_puts(b, "\\r"); break;
+            case '\t': e = jc_buf_puts(b, "\\t"); break;
+            default: e = jc_buf_append(b, p, 1);
+            }
+        }
+    }
+    return e ? e : jc_buf_puts(b, last ? "\n" : "\t");
+}
+
+static jc_err copy_i64(jc_buf *b, int64_t v, int null_if_zero) {
+    char d[24];
+    size_t n = jc_i64_dec(v, d);
+    d[n] = 0;
+    return copy_field(b, null_if_zero && !v ? NULL : d, 0);
+}
+
+/* A hex hash as bytea input inside COPY's text ("\\x" + hex); the empty
+ * payload's hash as the zero-length value. */
+static jc_err copy_hash(jc_buf *b, const char *h, int last) {
+    char v[68];
+    snprintf(v, sizeof v, "\\x%s", strcmp(h, audit_empty_payload_hash()) ? h : "");
+    return copy_field(b, v, last);
+}
+
+/* One audit row as a line of COPY's text format. */
+static jc_err copy_row(jc_buf *b, const jc_audit *e) {
+    jc_err err = copy_i64(b, e->seq, 0);
+    if (!err) err = copy_i64(b, e->case_id, 1);
+    if (!err) err = copy_i64(b, e->at_ms, 0);
+    if (!err) err = copy_i64(b, e->actor_id, 1);
+    if (!err) err = copy_field(b, e->actor, 0);
+    if (!err) err = copy_field(b, e->role, 0);
+    if (!err) err = copy_field(b, e->action, 0);
+    if (!err) err = copy_field(b, e->from_state[0] ? e->from_state : NULL, 0);
+    if (!err) err = copy_field(b, e->to_state[0] ? e->to_state : NULL, 0);
+    if (!err) err = copy_field(b, e->reason && *e->reason ? e->reason : NULL, 0);
+    if (!err) err = copy_hash(b, e->payload_hash, 0);
+    if (!err) err = e->state_hash[0] ? copy_hash(b, e->state_hash, 0) : copy_field(b, NULL, 0);
+    if (!err) err = copy_hash(b, e->prev_hash, 0);
+    if (!err) err = copy_hash(b, e->hash, 1);
+    return err;
+}
+
+/* Chains entries[0..n) onto the log in the transaction open on c: takes
+ * the chain's lock, reads the tail (a snapshot taken after the lock, so the
+ * last append of whoever held it before is seen), assigns each entry its
+ * seq, prev_hash and hash in order, and writes them with one COPY.  The
+ * lock is held until the transaction ends. */
+static jc_err chain_write(pg_conn *c, jc_audit *entries, size_t n) {
+    static const char lock[] = "SELECT pg_advisory_xact_lock($1)";
+    static const char tail[] = "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1";
+    jc_conn *cc = (jc_conn *)c;
+    pg_params p = {0};
+    pgp_i64(&p, AUDIT_LOCK);
+    jc_err err = pg_run_done(cc, lock, &p, "pg", "audit lock", NULL);
+    if (err) return err;
+    PGresult *r = pg_run(cc, tail, NULL, "pg", "audit tail", &err);
+    if (!r) return err;
+    int64_t seq = 0;
+    char prev[65];
+    if (PQntuples(r)) {
+        seq = pg_i64(r, 0, 0);
+        col_hash(r, 0, 1, prev);
+    } else {
+        audit_genesis(prev);
+    }
+    PQclear(r);
+    jc_buf b;
+    jc_buf_init(&b, 0);
+    for (size_t i = 0; i < n && !err; i++) {
+        entries[i].seq = ++seq;
+        memcpy(entries[i].prev_hash, prev, 65);
+        audit_compute_hash(&entries[i], entries[i].hash);
+        memcpy(prev, entries[i].hash, 65);
+        err = copy_row(&b, &entries[i]);
+    }
+    if (err) {
+        jc_buf_free(&b);
+        return err;
+    }
+    r = PQexec(c->pg, "COPY audit(" AUDIT_COLS ") FROM STDIN");
+    int copying = PQresultStatus(r) == PGRES_COPY_IN;
+    if (!copying) err = pg_fail(c, r, "pg", "audit copy");
+    PQclear(r);
+    if (copying) {
+        int sent = PQputCopyData(c->pg, b.data, (int)b.len) == 1;
+        PQputCopyEnd(c->pg, sent ? NULL : "not sent");
+        while ((r = PQgetResult(c->pg))) {
+            if (PQresultStatus(r) != PGRES_COMMAND_OK && !err) err = pg_fail(c, r, "pg", "audit copy");
+            PQclear(r);
+        }
+    }
+    jc_buf_free(&b);
+    return err;
+}
+
+/* Frees the staged entries from keep on. */
+static void unstage(pg_conn *c, size_t keep) {
+    for (size_t i = keep; i < c->nstaged; i++) free(c->staged[i].reason);
+    if (keep < c->nstaged) c->nstaged = keep;
 }
 
 jc_err store_pg_audit_append(jc_conn *w, jc_audit *e) {
-    static const char lock[] = "SELECT pg_advisory_xact_lock($1)";
-    static const char tail[] = "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1";
-    static const char ins[] = "INSERT INTO audit(" AUDIT_COLS ")"
-                              " VALUES($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14)";
     pg_conn *c = PC(w);
-    jc_err err;
-    pg_params p = {0};
-    if (!c->chain_locked) {
-        /* the lock before the tail's read: READ COMMITTED reads the tail with
-         * a snapshot taken after the lock, so it sees the last append of the
-         * instance that held the lock before */
-        pgp_i64(&p, AUDIT_LOCK);
-        if ((err = pg_run_done(w, lock, &p, "pg", "audit lock", NULL))) return err;
-        c->chain_locked = c->in_batch;
-    }
-    if (c->chain_locked && c->tail_seq > 0) {
-        /* the lock is held since this transaction's last append: that is the tail */
-        e->seq = c->tail_seq + 1;
-        memcpy(e->prev_hash, c->tail_hash, 65);
-    } else {
-        PGresult *r = pg_run(w, tail, NULL, "pg", "audit tail", &err);
-        if (!r) return err;
-        if (PQntuples(r)) {
-            e->seq = pg_i64(r, 0, 0) + 1;
-            col_hash(r, 0, 1, e->prev_hash);
-        } else {
-            e->seq = 1;
-            audit_genesis(e->prev_hash);
+    if (!c->in_batch) {
+        /* a connection of its own (a tool): its own transaction */
+        int own = PQtransactionStatus(c->pg) == PQTRANS_IDLE;
+        if (own && simple(c, "BEGIN")) return JC_ERR_DB;
+        jc_err err = chain_write(c, e, 1);
+        if (own) {
+            if (!err && !commit(c)) err = JC_ERR_DB;
+            if (err && PQtransactionStatus(c->pg) != PQTRANS_IDLE) simple(c, "ROLLBACK");
         }
-        PQclear(r);
+        return err;
     }
-    audit_compute_hash(e, e->hash);
-    char hb[4][67];
-    p.n = 0;
-    pgp_i64(&p, e->seq);
-    pgp_i64_opt(&p, e->case_id);
-    pgp_i64(&p, e->at_ms);
-    pgp_i64_opt(&p, e->actor_id);
-    pgp_text_empty(&p, e->actor);
-    pgp_text_empty(&p, e->role);
-    pgp_text_empty(&p, e->action);
-    pgp_text_opt(&p, e->from_state);
-    pgp_text_opt(&p, e->to_state);
-    pgp_text_opt(&p, e->reason);
-    pgp_hash(&p, e->payload_hash, hb[0]);
-    if (e->state_hash[0]) pgp_hash(&p, e->state_hash, hb[1]);
-    else pgp_text(&p, NULL);
-    pgp_hash(&p, e->prev_hash, hb[2]);
-    pgp_hash(&p, e->hash, hb[3]);
-    err = pg_run_done(w, ins, &p, "pg", "audit insert", NULL);
-    if (!err && c->chain_locked) {
-        c->tail_seq = e->seq;
-        memcpy(c->tail_hash, e->hash, 65);
-    } else {
-        c->tail_seq = 0;
+    /* the writer: kept until the batch's jobs have run; then the chain's lock
+     * is taken for the chaining and the COMMIT only */
+    if (c->nstaged == c->cap_staged) {
+        size_t cap = c->cap_staged ? c->cap_staged * 2 : 64;
+        jc_audit *grown = realloc(c->staged, cap * sizeof *grown);
+        if (!grown) return JC_ERR_NOMEM;
+        c->staged = grown;
+        c->cap_staged = cap;
     }
-    return err;
+    jc_audit *s = &c->staged[c->nstaged];
+    *s = *e;
+    s->reason = NULL;
+    if (e->reason && !(s->reason = jc_strdup(e->reason))) return JC_ERR_NOMEM;
+    c->nstaged++;
+    e->seq = 0; /* assigned when the batch is chained */
+    e->prev_hash[0] = e->hash[0] = 0;
+    return JC_OK;
 }
 
 jc_err store_pg_audit_each(jc_conn *c, int64_t case_id, int (*cb)(const jc_audit *e, void *arg),

@@ -97,10 +97,15 @@ jc_err store_pg_case_count_by_state(jc_conn *c,
                                     int (*cb)(const char *state, int64_t n, void *arg),
                                     void *arg) JC_MUST_CHECK;
 
-/* Appends e to the one chain.  Instances appending at once take turns: the
- * first append of a transaction takes the chain's advisory lock (held until
- * COMMIT or the job's rollback) and then reads the tail, so every entry's
- * prev_hash is the hash of the entry before it in seq order (docs/audit.md). */
+/* Appends e to the one chain.  On the writer inside a batch, e is kept and
+ * chained when the batch's jobs have run (e's seq, prev_hash and hash are
+ * then assigned there, not in e; a job that fails takes its entries with
+ * it): the chain's advisory lock is taken, the tail read, the batch's
+ * entries written with one COPY, and the lock held until COMMIT -- so the
+ * instances take turns on the chain only for that, every entry's prev_hash
+ * is the hash of the entry before it in seq order, and seq order is commit
+ * order (docs/audit.md).  On another connection (a tool) the same happens
+ * at once, in a transaction of its own unless one is open. */
 jc_err store_pg_audit_append(jc_conn *w, jc_audit *e) JC_MUST_CHECK;
 jc_err store_pg_audit_each(jc_conn *c, int64_t case_id,
                            int (*cb)(const jc_audit *e, void *arg), void *arg) JC_MUST_CHECK;

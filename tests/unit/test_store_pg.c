@@ -503,6 +503,59 @@ TEST(audit_chain_two_instances) {
     store_pg_close(one);
 }
 
+/* Appends one entry with the reason in arg, then fails when asked to. */
+typedef struct {
+    const char *reason;
+    int fail;
+} odd_entry;
+
+static jc_err append_odd(jc_conn *w, void *arg) {
+    odd_entry *o = arg;
+    jc_audit en = {.at_ms = 1700000000000LL};
+    snprintf(en.actor, sizeof en.actor, "admin");
+    snprintf(en.role, sizeof en.role, "admin");
+    snprintf(en.action, sizeof en.action, "user_update");
+    snprintf(en.payload_hash, sizeof en.payload_hash, "%s", audit_empty_payload_hash());
+    en.reason = (char *)o->reason;
+    jc_err e = store_pg_audit_append(w, &en);
+    return e ? e : o->fail ? JC_ERR_INVALID : JC_OK;
+}
+
+static int last_reason(const jc_audit *e, void *arg) {
+    snprintf(arg, 128, "%s", e->reason ? e->reason : "(null)");
+    return 0;
+}
+
+TEST(audit_entries_as_written) {
+    char url[512];
+    jc_store *st = open_new(url, sizeof url);
+    ASSERT(st);
+    /* every character COPY's text format escapes, and a tool's own append */
+    odd_entry odd = {0}, gone = {"rolled back", 1};
+    odd.reason = "tab\there\nline\\ \\N 'q' \"dq\" 中文\r";
+    ASSERT_OK(store_pg_exec(st, append_odd, &odd));
+    ASSERT_EQ(store_pg_exec(st, append_odd, &gone), JC_ERR_INVALID); /* its entry goes with it */
+    jc_conn *c = NULL;
+    ASSERT_OK(store_pg_conn_open(st, &c));
+    odd_entry tool = {"from a tool"};
+    ASSERT_OK(append_odd(c, &tool)); /* outside the writer: its own transaction */
+    chain_walk cw = {0};
+    audit_genesis(cw.prev);
+    ASSERT_OK(store_pg_audit_each(c, -1, walk, &cw));
+    ASSERT_EQ(cw.n, 2);
+    ASSERT_EQ(cw.broken, 0);
+    char reason[128] = "";
+    ASSERT_OK(store_pg_audit_each(c, 0, last_reason, reason)); /* no case: none */
+    ASSERT_STR_EQ(reason, "");
+    PGresult *r = PQexec(store_pg_raw(c), "SELECT reason FROM audit ORDER BY seq");
+    ASSERT_EQ(PQntuples(r), 2);
+    ASSERT_STR_EQ(PQgetvalue(r, 0, 0), odd.reason);
+    ASSERT_STR_EQ(PQgetvalue(r, 1, 0), "from a tool");
+    PQclear(r);
+    store_pg_conn_close(c);
+    store_pg_close(st);
+}
+
 /* ---- a job that hides a failed statement ----------------------------------- */
 
 static jc_err hide_failure(jc_conn *w, void *arg) {
@@ -686,5 +739,5 @@ TEST(leader_killed_taken_over) {
 }
 
 T_MAIN(T(migrates_once), T(users_and_sessions), T(catalogue), T(case_rows), T(group_commit),
-       T(audit_chain_two_instances), T(job_hiding_a_failure), T(connection_lost), T(other_instances_commits),
+       T(audit_chain_two_instances), T(audit_entries_as_written), T(job_hiding_a_failure), T(connection_lost), T(other_instances_commits),
        T(one_leader_taken_over), T(leader_killed_taken_over))
