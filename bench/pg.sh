@@ -6,7 +6,7 @@
 # cluster from tests/pg.sh with fsync on, as SQLite syncs its WAL. Writes
 # pg_case_create_vs_sqlite, pg_group_commit_vs_single, pg_two_instances_vs_one and the
 # absolute rates and p99 latencies to $BENCH_OUT.
-#   PG_BENCH_SECONDS (default 5) per run, PG_BENCH_CLIENTS (default 32)
+#   PG_BENCH_SECONDS (default 4) per run, three rounds, PG_BENCH_CLIENTS (default 32)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=${BENCH_OUT:-$PWD/build/bench/pg.json}
@@ -21,7 +21,7 @@ cc -std=c11 -D_GNU_SOURCE -O2 -g -Wall -Wextra -Werror -Isrc $(pkg-config --cfla
    -lcsv -lpthread -lm
 url=$(PG_FSYNC=on tests/pg.sh start "$pgdir")
 psql "$url" -qAtX -c 'CREATE DATABASE bench'
-"$tmp/bench_pg" "$out" "$tmp/bench.db" "${url%/*}/bench" "${PG_BENCH_SECONDS:-5}" "${PG_BENCH_CLIENTS:-32}"
+"$tmp/bench_pg" "$out" "$tmp/bench.db" "${url%/*}/bench" "${PG_BENCH_SECONDS:-4}" "${PG_BENCH_CLIENTS:-32}"
 # Bytes per row as stored (heap + indexes + TOAST), for docs/scale.md's extrapolation.
 sizes=$(psql "${url%/*}/bench" -qAtX -F ' ' -c "VACUUM ANALYZE" -c "
   SELECT (pg_total_relation_size('cases') / greatest(count(*), 1))::int FROM cases;" -c "

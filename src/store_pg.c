@@ -56,6 +56,7 @@ typedef struct {
     int nstmt, next_id;
     int in_batch;     /* the writer, inside a transaction */
     uint64_t outside, seen_gen; /* see store_pg_outside */
+    uint64_t changes; /* rows written through pg_run in the open batch */
     /* the writer's audit entries of this batch, chained at its end */
     jc_audit *staged;
     size_t nstaged, cap_staged;
@@ -280,6 +281,12 @@ PGresult *pg_run(jc_conn *cc, const char *sql, const pg_params *p, const char *t
     ExecStatusType t = PQresultStatus(r);
     if (t == PGRES_COMMAND_OK || t == PGRES_TUPLES_OK) {
         *err = JC_OK;
+        if (c->in_batch) { /* for the rerun groups: did the job write? */
+            const char *cs = PQcmdStatus(r);
+            if ((!strncmp(cs, "INSERT", 6) || !strncmp(cs, "UPDATE", 6) || !strncmp(cs, "DELETE", 6) ||
+                 !strncmp(cs, "MERGE", 5)) && strcmp(PQcmdTuples(r), "0"))
+                c->changes++;
+        }
         return r;
     }
     *err = pg_fail(c, r, tag, what);
@@ -421,65 +428,136 @@ static int commit(pg_conn *w) {
     return ok;
 }
 
-/* Runs one batch: BEGIN, each job in its savepoint, COMMIT, then done().
- * The savepoint's release and the next one's start go to the server in one
- * message. */
-static void run_batch(pg_store *st, jc_write_job *batch, uint64_t n) {
+/* Savepoints are opened and released at the batch's level; a release not
+ * sent yet rides in the same message as the next command (one round trip
+ * less per job). */
+typedef struct {
+    pg_conn *w;
+    char pending[64]; /* releases not sent yet */
+    int ok;           /* 0 once the transaction cannot commit */
+    uint64_t failed, succeeded, reruns;
+} batch;
+
+/* Runs cmd after the pending releases; 0 (and b->ok 0) on failure. */
+static int batch_cmd(batch *b, const char *cmd) {
+    char sql[160];
+    snprintf(sql, sizeof sql, "%s%s", b->pending, cmd);
+    b->pending[0] = 0;
+    if (simple(b->w, sql)) b->ok = 0;
+    return b->ok;
+}
+
+/* Queues the release of savepoint name for the next command. */
+static void batch_release(batch *b, const char *name) {
+    size_t n = strlen(b->pending);
+    snprintf(b->pending + n, sizeof b->pending - n, "RELEASE SAVEPOINT %s; ", name);
+}
+
+/* j's run, failed when it returned success over a failed statement (its
+ * writes are not all there, and COMMIT would roll back the whole batch). */
+static jc_err run_job(pg_conn *w, jc_write_job *j) {
+    jc_err e = j->run((jc_conn *)w, j->arg);
+    if (e == JC_OK && PQtransactionStatus(w->pg) == PQTRANS_INERROR) {
+        jc_log(JC_LOG_ERROR, "pg: a job succeeded after a failed statement; failing it");
+        e = JC_ERR_DB;
+    }
+    return e;
+}
+
+/* Runs j in a savepoint of its own: its failure undoes only its writes and
+ * its audit entries. */
+static void run_alone(batch *b, jc_write_job *j) {
+    if (!batch_cmd(b, "SAVEPOINT job")) {
+        j->result = JC_ERR_DB;
+        return;
+    }
+    size_t mark = b->w->nstaged;
+    j->result = run_job(b->w, j);
+    if (j->result != JC_OK) {
+        b->failed++;
+        if (simple(b->w, "ROLLBACK TO SAVEPOINT job")) b->ok = 0;
+        unstage(b->w, mark);
+    }
+    batch_release(b, "job");
+}
+
+/* Runs one batch: BEGIN, the jobs, the chain, COMMIT, then done().  As in
+ * store_sqlite.c, the jobs that may run again (jc_write_job.rerun) share one
+ * savepoint, a group: one failing having written nothing costs nothing
+ * more; one failing after it wrote rolls the group back, and the group's
+ * jobs up to it run again, each alone.  The others run alone. */
+static void run_batch(pg_store *st, jc_write_job *jobs, uint64_t n) {
     pg_conn *w = st->w;
     conn_heal(w);
-    int ok = simple(w, "BEGIN") == JC_OK;
-    w->in_batch = ok;
+    batch b = {.w = w, .ok = simple(w, "BEGIN") == JC_OK};
+    w->in_batch = b.ok;
     /* another instance committed since the last batch (or, unwatched, it
      * may have: nothing tells) */
     uint64_t gen = __atomic_load_n(&st->others_gen, __ATOMIC_ACQUIRE);
     if (!st->watching || gen != w->seen_gen) w->outside++;
     w->seen_gen = gen;
-    uint64_t failed = 0, succeeded = 0;
-    int open_sp = 0;
-    for (jc_write_job *j = batch; j; j = j->next) {
-        if (!ok) {
+    jc_write_job *group = NULL; /* the first job of the open group */
+    uint64_t group_failed = 0;
+    size_t group_mark = 0;
+    for (jc_write_job *j = jobs; j; j = j->next) {
+        if (!b.ok) {
             j->result = JC_ERR_DB;
             continue;
         }
-        if (simple(w, open_sp ? "RELEASE SAVEPOINT job; SAVEPOINT job" : "SAVEPOINT job")) {
-            ok = 0;
-            j->result = JC_ERR_DB;
+        if (!j->rerun) {
+            if (group) batch_release(&b, "grp"), group = NULL;
+            run_alone(&b, j);
             continue;
         }
-        open_sp = 1;
+        if (!group) {
+            if (!batch_cmd(&b, "SAVEPOINT grp")) {
+                j->result = JC_ERR_DB;
+                continue;
+            }
+            group = j;
+            group_failed = 0;
+            group_mark = w->nstaged;
+        }
+        uint64_t before = w->changes;
         size_t mark = w->nstaged;
-        j->result = j->run((jc_conn *)w, j->arg);
-        if (j->result == JC_OK && PQtransactionStatus(w->pg) == PQTRANS_INERROR) {
-            /* a statement failed and the job went on as if not: its writes
-             * are not all there, and COMMIT would roll back the whole batch */
-            jc_log(JC_LOG_ERROR, "pg: a job succeeded after a failed statement; failing it");
-            j->result = JC_ERR_DB;
+        j->result = run_job(w, j);
+        if (j->result == JC_OK) continue;
+        b.failed++;
+        if (w->changes == before && w->nstaged == mark && PQtransactionStatus(w->pg) != PQTRANS_INERROR) {
+            group_failed++; /* wrote nothing: nothing to undo */
+            continue;
         }
-        if (j->result == JC_OK) succeeded++;
-        if (j->result != JC_OK) {
-            failed++;
-            /* undoes the job's writes, and forgets its audit entries */
-            if (simple(w, "ROLLBACK TO SAVEPOINT job")) ok = 0;
-            unstage(w, mark);
+        if (!batch_cmd(&b, "ROLLBACK TO SAVEPOINT grp")) continue;
+        unstage(w, group_mark);
+        b.failed -= group_failed + 1;
+        for (jc_write_job *g = group; b.ok; g = g->next) {
+            run_alone(&b, g);
+            if (g == j) break;
         }
+        batch_release(&b, "grp");
+        group = NULL;
+        b.reruns++;
     }
     w->in_batch = 0;
-    if (ok && w->nstaged) ok = chain_write(w, w->staged, w->nstaged) == JC_OK;
+    for (jc_write_job *j = jobs; j; j = j->next) b.succeeded += j->result == JC_OK;
+    /* open savepoints are committed with the transaction: no release needed */
+    if (b.ok && w->nstaged) b.ok = chain_write(w, w->staged, w->nstaged) == JC_OK;
     unstage(w, 0);
-    if (ok && succeeded && st->watching) ok = simple(w, st->notify_sql) == JC_OK;
-    if (!ok || !commit(w)) {
+    if (b.ok && b.succeeded && st->watching) b.ok = simple(w, st->notify_sql) == JC_OK;
+    if (!b.ok || !commit(w)) {
         if (PQtransactionStatus(w->pg) != PQTRANS_IDLE) simple(w, "ROLLBACK");
         w->outside++;
-        for (jc_write_job *j = batch; j; j = j->next)
+        for (jc_write_job *j = jobs; j; j = j->next)
             if (j->result == JC_OK) j->result = JC_ERR_DB;
     }
     pthread_mutex_lock(&st->mu);
     st->stats.batches++;
     st->stats.jobs += n;
-    st->stats.failed_jobs += failed;
+    st->stats.failed_jobs += b.failed;
+    st->stats.reruns += b.reruns;
     if (n > st->stats.max_batch) st->stats.max_batch = n;
     pthread_mutex_unlock(&st->mu);
-    finish_jobs(batch);
+    finish_jobs(jobs);
 }
 
 static void *writer_main(void *arg) {

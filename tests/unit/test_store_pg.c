@@ -331,8 +331,8 @@ static int holding, released;
 typedef struct {
     jc_write_job job;
     int n;    /* the row it inserts */
-    int fail; /* fails after its write */
-    int done, order;
+    int fail; /* 1: fails after its write; 2: fails before writing */
+    int done, order, runs;
     jc_err result;
 } tjob;
 static int done_count;
@@ -352,12 +352,14 @@ static jc_err hold_run(jc_conn *w, void *arg) {
 
 static jc_err tjob_run(jc_conn *w, void *arg) {
     tjob *t = arg;
+    t->runs++;
+    if (t->fail == 2) return JC_ERR_INVALID;
     static const char sql[] = "INSERT INTO t(n) VALUES($1)";
     pg_params p = {0};
     pgp_i64(&p, t->n);
     jc_err e = pg_run_done(w, sql, &p, "test", "insert", NULL);
     if (e) return e;
-    return t->fail ? JC_ERR_CONFLICT : JC_OK;
+    return t->fail == 1 ? JC_ERR_CONFLICT : JC_OK;
 }
 
 static void tjob_done(void *arg, jc_err e) {
@@ -412,6 +414,51 @@ TEST(group_commit) {
     ASSERT_OK(store_pg_conn_open(st, &c));
     ASSERT_EQ(count_rows(c, "SELECT count(*) FROM t"), 4);
     ASSERT_EQ(count_rows(c, "SELECT count(*) FROM t WHERE n = 3"), 0); /* its write undone */
+    store_pg_conn_close(c);
+    store_pg_close(st);
+}
+
+/* Jobs that may run again share a savepoint: one failing before it wrote
+ * costs nothing; one failing after it wrote rolls the group back and the
+ * group's jobs up to it run again, each alone. */
+TEST(rerun_groups) {
+    char url[512];
+    jc_store *st = open_new(url, sizeof url);
+    ASSERT(st);
+    tjob hold = {.job = {.run = hold_run, .done = tjob_done}};
+    hold.job.arg = &hold;
+    holding = released = done_count = 0;
+    ASSERT_OK(store_pg_submit(st, &hold.job));
+    pthread_mutex_lock(&mu);
+    while (!holding) pthread_cond_wait(&cv, &mu);
+    pthread_mutex_unlock(&mu);
+    static const int fail[6] = {0, 2, 0, 1, 0, 0};
+    static const int rerun[6] = {1, 1, 1, 1, 1, 0};
+    tjob jobs[6];
+    for (int i = 0; i < 6; i++) {
+        jobs[i] = (tjob){.job = {.run = tjob_run, .done = tjob_done, .rerun = rerun[i]}, .n = i + 1, .fail = fail[i]};
+        jobs[i].job.arg = &jobs[i];
+        ASSERT_OK(store_pg_submit(st, &jobs[i].job));
+    }
+    pthread_mutex_lock(&mu);
+    released = 1;
+    pthread_cond_broadcast(&cv);
+    while (!jobs[5].done) pthread_cond_wait(&cv, &mu);
+    pthread_mutex_unlock(&mu);
+    static const int runs[6] = {2, 2, 2, 2, 1, 1};
+    for (int i = 0; i < 6; i++) {
+        ASSERT_EQ(jobs[i].result, fail[i] == 1 ? JC_ERR_CONFLICT : fail[i] ? JC_ERR_INVALID : JC_OK);
+        ASSERT_EQ(jobs[i].runs, runs[i]);
+    }
+    jc_store_stats s;
+    store_pg_stats(st, &s);
+    ASSERT_EQ(s.reruns, 1);
+    ASSERT_EQ(s.failed_jobs, 2);
+    jc_conn *c = NULL;
+    ASSERT_OK(store_pg_conn_open(st, &c));
+    ASSERT_EQ(count_rows(c, "SELECT count(*) FROM t"), 4);
+    ASSERT_EQ(count_rows(c, "SELECT count(*) FROM t WHERE n IN (2, 4)"), 0);
+    ASSERT_EQ(count_rows(c, "SELECT count(*) FROM t WHERE n = 1"), 1); /* run twice, stored once */
     store_pg_conn_close(c);
     store_pg_close(st);
 }
@@ -738,6 +785,6 @@ TEST(leader_killed_taken_over) {
     ASSERT(s < 3);
 }
 
-T_MAIN(T(migrates_once), T(users_and_sessions), T(catalogue), T(case_rows), T(group_commit),
+T_MAIN(T(migrates_once), T(users_and_sessions), T(catalogue), T(case_rows), T(group_commit), T(rerun_groups),
        T(audit_chain_two_instances), T(audit_entries_as_written), T(job_hiding_a_failure), T(connection_lost), T(other_instances_commits),
        T(one_leader_taken_over), T(leader_killed_taken_over))
