@@ -92,6 +92,21 @@ char *jc_strdup(const char *s);
 int jc_utf8_valid(const char *s, size_t n);
 /* Number of Unicode code points in a valid UTF-8 string. */
 size_t jc_utf8_len(const char *s);
+/* The length of the longest prefix of s[0..n) of at most max bytes that
+ * ends on a whole UTF-8 character (a lead byte is never separated from its
+ * continuation bytes). */
+size_t jc_utf8_cut(const char *s, size_t n, size_t max);
+/* Copies the string src into dst[dstsz] (NUL-terminated when dstsz > 0).
+ * JC_OK when all of it fits; JC_ERR_TOOBIG when it does not: dst then holds
+ * the longest prefix that fits, cut on a UTF-8 character boundary.  Use it
+ * instead of strcpy/strncpy/snprintf("%s") wherever the length comes from
+ * input; callers decide what a cut means (usually: refuse the input). */
+jc_err jc_copy(char *dst, size_t dstsz, const char *src) JC_MUST_CHECK;
+/* Like jc_copy for src[0..n) (which need not be terminated). */
+jc_err jc_copyn(char *dst, size_t dstsz, const char *src, size_t n) JC_MUST_CHECK;
+/* snprintf that reports a cut: JC_ERR_TOOBIG (dst holds a prefix cut on a
+ * UTF-8 character boundary) or JC_ERR_INVALID on an encoding error. */
+jc_err jc_fmt(char *dst, size_t dstsz, const char *fmt, ...) JC_PRINTF(3, 4) JC_MUST_CHECK;
 /* Parses a whole decimal integer; JC_ERR_INVALID on trailing junk/overflow. */
 jc_err jc_parse_i64(const char *s, int64_t *out) JC_MUST_CHECK;
 /* Decimal digits of v (with '-' when negative) into out, not terminated;

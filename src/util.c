@@ -335,6 +335,49 @@ size_t jc_utf8_len(const char *s) {
     return n;
 }
 
+size_t jc_utf8_cut(const char *s, size_t n, size_t max) {
+    if (n <= max) return n;
+    size_t k = max;
+    /* back up over continuation bytes to the start of the cut character */
+    while (k > 0 && ((unsigned char)s[k] & 0xC0) == 0x80) k--;
+    return k;
+}
+
+jc_err jc_copyn(char *dst, size_t dstsz, const char *src, size_t n) {
+    if (!dstsz) return JC_ERR_TOOBIG;
+    size_t k = jc_utf8_cut(src, n, dstsz - 1);
+    memmove(dst, src, k);
+    dst[k] = 0;
+    return k == n ? JC_OK : JC_ERR_TOOBIG;
+}
+
+jc_err jc_copy(char *dst, size_t dstsz, const char *src) {
+    return jc_copyn(dst, dstsz, src, strlen(src));
+}
+
+jc_err jc_fmt(char *dst, size_t dstsz, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(dst, dstsz, fmt, ap);
+    va_end(ap);
+    if (n < 0) {
+        if (dstsz) dst[0] = 0;
+        return JC_ERR_INVALID;
+    }
+    if ((size_t)n < dstsz) return JC_OK;
+    if (dstsz) {
+        /* vsnprintf cut at dstsz - 1 bytes: drop a character it split */
+        size_t len = dstsz - 1, p = len;
+        while (p > 0 && ((unsigned char)dst[p - 1] & 0xC0) == 0x80) p--;
+        if (p > 0 && (unsigned char)dst[p - 1] >= 0xC0) {
+            unsigned c = (unsigned char)dst[p - 1];
+            size_t need = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : 2;
+            if (p - 1 + need > len) dst[p - 1] = 0;
+        }
+    }
+    return JC_ERR_TOOBIG;
+}
+
 jc_err jc_parse_i64(const char *s, int64_t *out) {
     if (!s || !*s) return JC_ERR_INVALID;
     char *end;
