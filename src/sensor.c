@@ -803,25 +803,57 @@ static void h_alarm_act(jc_req *r) {
     api_defer(r, run_alarm_act, j, free);
 }
 
-/* ---- HTTP: silences ---------------------------------------------------------------------- */
+/* ---- HTTP: silences ----------------------------------------------------------------------
+ * Who may silence what (docs/sensors.md): a silence covers the devices that
+ * match every criterion it names (device, type, grid prefix).  An admin
+ * silences anything.  A scoped role (dispatcher: its street; community
+ * staff: its community) silences only within its area: a silence without a
+ * grid is bound to the device's grid, or to the caller's area.  Smoke and
+ * gas detectors protect lives: community staff may silence one such device
+ * at a time (a detector under maintenance), never a type or an area of
+ * them. */
+
+static const char *const life_safety_types[] = {"smoke", "gas"};
+
+static int life_safety(const char *type) {
+    for (size_t i = 0; i < JC_ARRAY_LEN(life_safety_types); i++)
+        if (!strcmp(type, life_safety_types[i])) return 1;
+    return 0;
+}
 
 static jc_err run_silence_add(jc_conn *w, jc_deferred *d) {
     sensor_silence *s = d->data;
+    const char *area = d->user.role == ROLE_ADMIN ? "" : d->user.area;
+    jc_err e;
     if (s->grid[0]) {
         jc_area a;
-        jc_err e = store_area_get(w, s->grid, &a);
+        e = store_area_get(w, s->grid, &a);
         if (e == JC_ERR_NOTFOUND) return snprintf(d->message, sizeof d->message, "unknown area '%s'", s->grid), JC_ERR_INVALID;
         if (e) return e;
         area_clear(&a);
     }
+    if (s->device[0]) {
+        sensor_device dev;
+        e = sensor__device_get(w, s->device, &dev);
+        if (e == JC_ERR_NOTFOUND) return snprintf(d->message, sizeof d->message, "unknown device '%s'", s->device), JC_ERR_INVALID;
+        if (e) return e;
+        if (strncmp(dev.grid, area, strlen(area)))
+            return snprintf(d->message, sizeof d->message, "device %s is outside your area", dev.id), JC_ERR_DENIED;
+        if (s->grid[0] && strncmp(dev.grid, s->grid, strlen(s->grid)))
+            return snprintf(d->message, sizeof d->message, "device %s is not in %s", dev.id, s->grid), JC_ERR_INVALID;
+        if (s->type[0] && strcmp(dev.type, s->type))
+            return snprintf(d->message, sizeof d->message, "device %s is a %s, not a %s", dev.id, dev.type, s->type), JC_ERR_INVALID;
+        if (!s->grid[0]) snprintf(s->grid, sizeof s->grid, "%s", dev.grid);
+    }
+    if (!s->grid[0]) snprintf(s->grid, sizeof s->grid, "%s", area); /* "" for an admin: street-wide */
     snprintf(s->by, sizeof s->by, "%s", d->user.name);
-    jc_err e = sensor__silence_put(w, s);
-    if (e) return e;
+    if ((e = sensor__silence_put(w, s))) return e;
     char note[400];
     snprintf(note, sizeof note, "silence %lld device=%s grid=%s type=%s: %s", (long long)s->id, s->device, s->grid, s->type, s->reason);
     if ((e = auth_audit(w, &d->user, "silence_add", note))) return e;
     d->status = 201;
-    d->body = json_pack("{s:I}", "id", (json_int_t)s->id);
+    d->body = json_pack("{s:I,s:s?,s:s?,s:s?}", "id", (json_int_t)s->id, "device", s->device[0] ? s->device : NULL,
+                        "grid", s->grid[0] ? s->grid : NULL, "type", s->type[0] ? s->type : NULL);
     return JC_OK;
 }
 
@@ -834,27 +866,45 @@ static void h_silence_add(jc_req *r) {
         api_get_str(r, "type", 23, &type) < 0 || api_need_str(r, "reason", 200, &reason) < 0 ||
         api_get_time(r, "from", &from) < 0 || api_get_time(r, "until", &until) < 0)
         return free(s);
+    if (dev && !*dev) dev = NULL;
+    if (grid && !*grid) grid = NULL;
+    if (type && !*type) type = NULL;
     if (!dev && !grid && !type) return free(s), http_reply_error(r, JC_ERR_INVALID, "a silence needs a device, grid or type");
     if (type && !alarm_type_known(type)) return free(s), http_reply_error(r, JC_ERR_INVALID, "unknown device type '%s'", type);
     if (until <= from) return free(s), http_reply_error(r, JC_ERR_INVALID, "'until' is required and must be after 'from'");
     if (grid && !in_scope(r, grid)) return free(s), http_reply_error(r, JC_ERR_DENIED, "grid outside your area");
-    snprintf(s->device, sizeof s->device, "%s", dev ? dev : "");
-    snprintf(s->grid, sizeof s->grid, "%s", grid ? grid : "");
-    snprintf(s->type, sizeof s->type, "%s", type ? type : "");
-    snprintf(s->reason, sizeof s->reason, "%s", reason);
+    if (r->user.role == ROLE_COMMUNITY_STAFF && !dev && (!type || life_safety(type)))
+        return free(s), http_reply_error(r, JC_ERR_DENIED,
+                                         "community staff silence smoke and gas detectors one device at a time: give a device, or a type other than smoke or gas");
+    if (jc_copy(s->device, sizeof s->device, dev ? dev : "") || jc_copy(s->grid, sizeof s->grid, grid ? grid : "") ||
+        jc_copy(s->type, sizeof s->type, type ? type : "") || jc_copy(s->reason, sizeof s->reason, reason))
+        return free(s), http_reply_error(r, JC_ERR_INVALID, "a field is too long");
     s->from_at = from, s->until_at = until;
     api_defer(r, run_silence_add, s, free);
 }
 
 static void h_silence_list(jc_req *r) {
     json_t *a;
-    jc_err e = sensor__silence_list(r->db, &a);
+    jc_err e = sensor__silence_list(r->db, scope(r), &a);
     if (e) return http_reply_error(r, e, "silences");
     http_reply_json(r, 200, json_pack("{s:o}", "silences", a));
 }
 
+static jc_err silence_delete_scoped(jc_conn *w, int64_t id, const jc_user *u) {
+    return sensor__silence_delete(w, id, u->role == ROLE_ADMIN ? "" : u->area);
+}
+
 static jc_err run_silence_delete(jc_conn *w, jc_deferred *d) {
-    return delete_by_id(w, d, sensor__silence_delete, "silence", "silence_delete");
+    int64_t id = *(int64_t *)d->data;
+    jc_err e = silence_delete_scoped(w, id, &d->user);
+    if (e == JC_ERR_NOTFOUND) snprintf(d->message, sizeof d->message, "no silence %lld in your area", (long long)id);
+    if (e) return e;
+    char note[64];
+    snprintf(note, sizeof note, "silence %lld deleted", (long long)id);
+    if ((e = auth_audit(w, &d->user, "silence_delete", note))) return e;
+    d->status = 200;
+    d->body = json_pack("{s:I,s:b}", "id", (json_int_t)id, "deleted", 1);
+    return JC_OK;
 }
 
 static void h_silence_delete(jc_req *r) { defer_with_id(r, run_silence_delete); }

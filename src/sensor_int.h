@@ -104,8 +104,12 @@ typedef struct {
     int64_t from_at, until_at;
 } sensor_silence;
 jc_err sensor__silence_put(jc_conn *w, sensor_silence *s) JC_MUST_CHECK;
-jc_err sensor__silence_delete(jc_conn *w, int64_t id) JC_MUST_CHECK;
-jc_err sensor__silence_list(jc_conn *c, json_t **out) JC_MUST_CHECK;
+/* Deletes silence id when its grid lies within area ("" any);
+ * JC_ERR_NOTFOUND when there is no such silence in the area. */
+jc_err sensor__silence_delete(jc_conn *w, int64_t id, const char *area) JC_MUST_CHECK;
+/* The silences that touch area ("" all): within it, covering it, or
+ * street-wide (no grid); a JSON array (caller owns). */
+jc_err sensor__silence_list(jc_conn *c, const char *area, json_t **out) JC_MUST_CHECK;
 
 /* Settings (sensor_settings table): group window, raw retention ... */
 jc_err sensor__setting_put(jc_conn *w, const char *key, int64_t value) JC_MUST_CHECK;

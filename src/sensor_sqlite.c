@@ -1030,8 +1030,10 @@ static jc_err alarm_clear_row(sx *x, jc_conn *w, int64_t id, int64_t case_id, co
 
 /* A silence covering the device at `at`: its id, or 0. */
 static int64_t silenced(sx *x, const sensor_device *d, int64_t at) {
+    /* every criterion a silence names must hold (a grid is a prefix) */
     sqlite3_stmt *s = q(x, 3, "SELECT id FROM silences WHERE from_at<=?1 AND until_at>?1 AND"
-                              " (device=?2 OR type=?3 OR (grid IS NOT NULL AND substr(?4,1,length(grid))=grid))"
+                              " (device IS NULL OR device=?2) AND (type IS NULL OR type=?3) AND"
+                              " (grid IS NULL OR substr(?4,1,length(grid))=grid)"
                               " ORDER BY id LIMIT 1");
     if (!s) return 0;
     sqlite3_bind_int64(s, 1, at);
@@ -1463,13 +1465,18 @@ jc_err sensor__silence_put(jc_conn *w, sensor_silence *v) {
     return e;
 }
 
-jc_err sensor__silence_delete(jc_conn *w, int64_t id) {
+/* The silences whose grid lies within area ("" every silence): for a scoped
+ * caller only a silence carrying a grid under its area qualifies. */
+#define SILENCE_IN_AREA "(?2='' OR (grid IS NOT NULL AND substr(grid,1,length(?2))=?2))"
+
+jc_err sensor__silence_delete(jc_conn *w, int64_t id, const char *area) {
     sx x;
     sx_init(&x, w);
-    sqlite3_stmt *s = q(&x, 0, "DELETE FROM silences WHERE id=?");
+    sqlite3_stmt *s = q(&x, 0, "DELETE FROM silences WHERE id=?1 AND " SILENCE_IN_AREA);
     jc_err e = JC_ERR_DB;
     if (s) {
         sqlite3_bind_int64(s, 1, id);
+        sq_bind_text(s, 2, area);
         e = run(&x, s, "silence delete");
         if (!e && sqlite3_changes(x.db) == 0) e = JC_ERR_NOTFOUND;
     }
@@ -1477,12 +1484,16 @@ jc_err sensor__silence_delete(jc_conn *w, int64_t id) {
     return e;
 }
 
-jc_err sensor__silence_list(jc_conn *c, json_t **out) {
+jc_err sensor__silence_list(jc_conn *c, const char *area, json_t **out) {
     sx x;
     sx_init(&x, c);
+    /* a scoped caller also sees the silences of wider areas that cover its
+     * own (why an alarm of its area did not fire) */
     sqlite3_stmt *s = q(&x, 0, "SELECT id,device,grid,type,from_at,until_at,reason,created_by,suppressed"
-                               " FROM silences ORDER BY id DESC LIMIT 500");
+                               " FROM silences WHERE ?1='' OR grid IS NULL OR substr(grid,1,length(?1))=?1"
+                               " OR substr(?1,1,length(grid))=grid ORDER BY id DESC LIMIT 500");
     if (!s) return sx_done(&x), JC_ERR_DB;
+    sq_bind_text(s, 1, area);
     json_t *a = json_array();
     while (sqlite3_step(s) == SQLITE_ROW) {
         json_t *o = json_object();
