@@ -15,6 +15,7 @@
 #include "cli.h"
 #include "clock.h"
 #include "events.h"
+#include "http_guard.h"
 #include "dispatch.h"
 #include "reason.h"
 #include "eval.h"
@@ -553,6 +554,7 @@ static void on_signal(int sig) {
 
 static h2o_pathconf_t *register_api(h2o_hostconf_t *host, const char *path) {
     h2o_pathconf_t *pc = h2o_config_register_path(host, path, 0);
+    guard_register(pc, 0, NULL, NULL);
     h2o_handler_t *h = h2o_create_handler(pc, sizeof *h);
     h->on_req = on_req;
     return pc;
@@ -627,16 +629,26 @@ int cmd_serve(int argc, char **argv) {
         return JC_EXIT_FAIL;
     }
     h2o_config_init(&srv.config);
+    guard_http_config(&srv.config); /* no cleartext HTTP/2 */
+    static char csp[768];
+    if (guard_ui_csp(tile_url, csp, sizeof csp)) return cli_usage_error("serve", "bad --tiles URL");
     srv.config.max_request_entity_size = HTTP_UPLOAD_CAP;
     h2o_hostconf_t *host = h2o_config_register_host(&srv.config, h2o_iovec_init(H2O_STRLIT("default")), 65535);
     register_api(host, "/api");
     register_api(host, "/open311");
     register_api(host, "/healthz");
     register_api(host, "/metrics");
-    /* h2o takes the first matching path: the more specific /vendor first */
-    h2o_pathconf_t *vendor = h2o_config_register_path(host, "/vendor", 0);
-    h2o_file_register(vendor, "node_modules", NULL, NULL, 0);
+    /* h2o takes the first matching path: the more specific /vendor first;
+     * only the built files of the two libraries the UI loads */
+    static const char *const vendor[][2] = {{"/vendor/leaflet/dist", "node_modules/leaflet/dist"},
+                                            {"/vendor/echarts/dist", "node_modules/echarts/dist"}};
+    for (size_t i = 0; i < JC_ARRAY_LEN(vendor); i++) {
+        h2o_pathconf_t *pc = h2o_config_register_path(host, vendor[i][0], 0);
+        guard_register(pc, 1, csp, NULL);
+        h2o_file_register(pc, vendor[i][1], NULL, NULL, 0);
+    }
     h2o_pathconf_t *files = h2o_config_register_path(host, "/", 0);
+    guard_register(files, 1, csp, "/vendor"); /* web/vendor links to all of node_modules */
     h2o_file_register(files, srv.web_dir, h2o_file_default_index_files, NULL, 0);
 
     for (int i = 0; i < srv.nthreads; i++) {

@@ -65,6 +65,10 @@ function renderShell(activePath) {
   notify.refreshLink();
 }
 
+// The skip link focuses the main region (not a hash change: the router owns
+// the hash); no inline handler, which the Content-Security-Policy forbids.
+document.getElementById('skip').addEventListener('click', (e) => { e.preventDefault(); document.getElementById('main').focus(); });
+
 async function doLogout() {
   live.close(); // before the session goes, so the stream does not retry with it
   await logout();
