@@ -1224,6 +1224,21 @@ static int authenticate(jc_req *r) {
     return !cookie || websession_csrf_check(r);
 }
 
+/* 1 when every string and key in v is text fit for every output (no control
+ * character, no Unicode noncharacter: jc_text_ok), at any depth. */
+static int json_text_ok(json_t *v) {
+    if (json_is_string(v)) return jc_text_ok(json_string_value(v), json_string_length(v));
+    const char *key;
+    json_t *x;
+    size_t i;
+    if (json_is_object(v)) {
+        json_object_foreach(v, key, x) if (!jc_text_ok(key, strlen(key)) || !json_text_ok(x)) return 0;
+    } else if (json_is_array(v)) {
+        json_array_foreach(v, i, x) if (!json_text_ok(x)) return 0;
+    }
+    return 1;
+}
+
 /* Checks the body against the route's fields: a JSON object, valid UTF-8, no
  * unknown fields, under the cap. */
 static int parse_body(jc_req *r, const jc_route *rt) {
@@ -1254,6 +1269,11 @@ static int parse_body(jc_req *r, const jc_route *rt) {
     }
     if (!json_is_object(r->json)) {
         http_reply_error(r, JC_ERR_INVALID, "the body must be a JSON object");
+        return 0;
+    }
+    if (!json_text_ok(r->json)) {
+        /* U+FFFE in a description made Open311's XML ill-formed (issue 18) */
+        http_reply_error(r, JC_ERR_INVALID, "the body contains a control character or a Unicode noncharacter");
         return 0;
     }
     const char *key;

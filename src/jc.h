@@ -90,6 +90,11 @@ char *jc_buf_take(jc_buf *b);
 char *jc_strdup(const char *s);
 /* True when s[0..n) is valid UTF-8 without NUL bytes. */
 int jc_utf8_valid(const char *s, size_t n);
+/* True when s[0..n) is valid UTF-8 text fit for every output format
+ * (XML 1.0 included): no NUL or other C0 control character but tab, line
+ * feed and carriage return, and no Unicode noncharacter (U+FDD0..U+FDEF,
+ * U+FFFE and U+FFFF of any plane). */
+int jc_text_ok(const char *s, size_t n);
 /* Number of Unicode code points in a valid UTF-8 string. */
 size_t jc_utf8_len(const char *s);
 /* The length of the longest prefix of s[0..n) of at most max bytes that

@@ -89,6 +89,12 @@ static char *form_decode(const char *s, size_t n, char *err, size_t errsz, jc_er
         *e = JC_ERR_INVALID;
         return NULL;
     }
+    if (!jc_text_ok(out, o)) {
+        snprintf(err, errsz, "the form contains a control character or a Unicode noncharacter");
+        free(out);
+        *e = JC_ERR_INVALID;
+        return NULL;
+    }
     return out;
 }
 
@@ -166,11 +172,18 @@ jc_err o311_parse_double(const char *s, double lo, double hi, double *out) {
 
 /* ---- XML ------------------------------------------------------------------ */
 
+/* Escapes s for XML 1.0 character data and attributes.  Characters XML 1.0
+ * cannot carry at all (C0 controls but tab, LF, CR; U+FFFE, U+FFFF; bytes
+ * that are not UTF-8) become U+FFFD, so that text stored before intake
+ * refused them (or written by other means) cannot make a document
+ * ill-formed. */
 jc_err o311_xml_escape(jc_buf *b, const char *s) {
+    static const char fffd[] = "\xEF\xBF\xBD";
     jc_err e = JC_OK;
     const char *run = s;
     for (const char *p = s; *p && !e; p++) {
         const char *rep = NULL;
+        size_t skip = 1;
         unsigned char c = (unsigned char)*p;
         switch (c) {
         case '&': rep = "&amp;"; break;
@@ -179,11 +192,24 @@ jc_err o311_xml_escape(jc_buf *b, const char *s) {
         case '"': rep = "&quot;"; break;
         case '\'': rep = "&apos;"; break;
         default:
-            if (c < 0x20 && c != '\t' && c != '\n' && c != '\r') rep = "";
+            if (c < 0x20 && c != '\t' && c != '\n' && c != '\r') rep = fffd;
+            else if (c >= 0x80) {
+                size_t len = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 1;
+                size_t have = 1;
+                while (have < len && p[have]) have++;
+                if (len == 1 || have < len || !jc_utf8_valid(p, len)) rep = fffd; /* one bad byte at a time */
+                else if (len == 3 && c == 0xEF && (unsigned char)p[1] == 0xBF && (unsigned char)p[2] >= 0xBE)
+                    rep = fffd, skip = 3; /* U+FFFE, U+FFFF */
+                else {
+                    p += len - 1;
+                    continue;
+                }
+            }
         }
         if (!rep) continue;
         e = jc_buf_append(b, run, (size_t)(p - run));
         if (!e) e = jc_buf_puts(b, rep);
+        p += skip - 1;
         run = p + 1;
     }
     if (!e) e = jc_buf_append(b, run, strlen(run));

@@ -328,6 +328,25 @@ int jc_utf8_valid(const char *str, size_t n) {
     return 1;
 }
 
+int jc_text_ok(const char *str, size_t n) {
+    if (!jc_utf8_valid(str, n)) return 0;
+    const unsigned char *s = (const unsigned char *)str;
+    for (size_t i = 0; i < n;) {
+        unsigned c = s[i];
+        if (c < 0x80) {
+            if (c < 0x20 && c != '\t' && c != '\n' && c != '\r') return 0;
+            i++;
+            continue;
+        }
+        size_t len = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : 2;
+        uint32_t cp = len == 2 ? c & 0x1F : len == 3 ? c & 0x0F : c & 0x07;
+        for (size_t k = 1; k < len; k++) cp = (cp << 6) | (s[i + k] & 0x3F);
+        if ((cp >= 0xFDD0 && cp <= 0xFDEF) || (cp & 0xFFFE) == 0xFFFE) return 0;
+        i += len;
+    }
+    return 1;
+}
+
 size_t jc_utf8_len(const char *s) {
     size_t n = 0;
     for (; *s; s++)

@@ -1,9 +1,11 @@
 // Security regressions of issue 18, each against the real server: silences
-// scoped to the caller's area (finding 2), and the other API-level findings
-// as they are fixed.  Every test here failed on the code before its fix.
+// scoped to the caller's area (finding 2), Open311's XML kept well-formed
+// (finding 6), and the other API-level findings as they are fixed.  Every
+// test here failed on the code before its fix.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer } from './lib.mjs';
+import { execFileSync } from 'node:child_process';
+import { startServer, jiceng } from './lib.mjs';
 
 let srv;
 const T = {};
@@ -84,4 +86,34 @@ test('silences: every criterion given must match (grid AND type)', async () => {
   assert.equal(s.status, 201);
   await reading('sec-noise-3', { db: 95 });
   assert.equal((await alarms('sec-noise-3')).length, 1, 'a water-level silence must not silence a noise sensor of the grid');
+});
+
+// No character XML 1.0 forbids (U+FFFE, U+FFFF, C0 controls but tab/LF/CR).
+const NOT_XML = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]/;
+
+test('Open311 XML stays well-formed: noncharacters refused at intake, replaced at output', async () => {
+  const KEY = jiceng(['open311', 'key', 'add', '--db', srv.db, '--name', 'sec-xml']).stdout.trim();
+  assert.match(KEY, /^[0-9a-f]{64}$/);
+  const form = (fmt, f) => srv.api('POST', `/open311/v2/requests.${fmt}`, {
+    body: new URLSearchParams(f).toString(), headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+  const good = { api_key: KEY, service_code: '0101', lat: '39.915', long: '116.404' };
+  for (const bad of ['占道\uFFFF摆摊', '占道\uFFFE摆摊', '占道\uFDD0摆摊', '占道\u0001摆摊'])
+    assert.equal((await form('xml', { ...good, description: bad })).status, 400, JSON.stringify(bad));
+  assert.equal((await api('POST', '/api/v1/cases', { title: '路灯不亮\uFFFF', category: '0101', area: G1 }, 'resident1')).status, 400);
+  assert.equal((await api('POST', '/api/v1/cases', { title: '路灯不亮', body: '\uFFFE', category: '0101', area: G1 }, 'resident1')).status, 400);
+  const cat = (await api('GET', '/api/v1/categories')).json.categories.find(c => c.code === '0101');
+  assert.equal((await api('PUT', '/api/v1/categories/0101', { name: cat.name + '\uFFFF', kind: cat.kind, dept: cat.dept })).status, 400);
+  // text stored before (or around) the intake check is replaced at output
+  const ok = await form('json', { ...good, description: '东华门大街路边有人占道摆摊卖水果' + Date.now() });
+  assert.equal(ok.status, 201, ok.text);
+  const id = ok.json[0].service_request_id;
+  execFileSync('sqlite3', [srv.db, `UPDATE cases SET body = body || char(65535) || char(65534) WHERE id = (SELECT max(id) FROM cases);
+    UPDATE categories SET name = name || char(65535) WHERE code = '0101';`]);
+  for (const path of ['/open311/v2/requests.xml', `/open311/v2/requests/${id}.xml`, '/open311/v2/services.xml']) {
+    const r = await srv.api('GET', path);
+    assert.equal(r.status, 200, path);
+    assert.doesNotMatch(r.text, NOT_XML, path + ' carries a character XML 1.0 forbids');
+    assert.match(r.text, /\uFFFD/, path + ' shows the replacement character');
+  }
+  execFileSync('sqlite3', [srv.db, `UPDATE categories SET name = replace(name, char(65535), '') WHERE code = '0101';`]);
 });

@@ -78,11 +78,17 @@ TEST(numbers_are_strict) {
     ASSERT_EQ(o311_parse_double("1e999", -1e300, 1e300, &d), JC_ERR_INVALID);
 }
 
-TEST(xml_escapes_markup_and_drops_controls) {
+TEST(xml_escapes_markup_and_replaces_non_xml_characters) {
     jc_buf b;
     jc_buf_init(&b, 0);
     ASSERT_OK(o311_xml_escape(&b, "a<b>&\"c'\x01\t中"));
-    ASSERT_STR_EQ(b.data, "a&lt;b&gt;&amp;&quot;c&apos;\t中");
+    ASSERT_STR_EQ(b.data, "a&lt;b&gt;&amp;&quot;c&apos;\xEF\xBF\xBD\t中");
+    jc_buf_free(&b);
+    /* U+FFFE and U+FFFF are not XML 1.0 characters (issue 18); U+FFFD and
+     * an emoji are; a stray byte is not UTF-8 */
+    jc_buf_init(&b, 0);
+    ASSERT_OK(o311_xml_escape(&b, "x\xEF\xBF\xBEy\xEF\xBF\xBFz\xEF\xBF\xBD\xF0\x9F\x98\x80\x80!"));
+    ASSERT_STR_EQ(b.data, "x\xEF\xBF\xBDy\xEF\xBF\xBDz\xEF\xBF\xBD\xF0\x9F\x98\x80\xEF\xBF\xBD!");
     jc_buf_free(&b);
 }
 
@@ -140,6 +146,6 @@ TEST(photos_sniff_magic_bytes) {
 }
 
 T_MAIN(T(form_decodes_plus_and_percent), T(form_counts_repeats_and_skips_empty_pairs),
-       T(form_refuses_bad_input), T(numbers_are_strict), T(xml_escapes_markup_and_drops_controls),
+       T(form_refuses_bad_input), T(numbers_are_strict), T(xml_escapes_markup_and_replaces_non_xml_characters),
        T(xml_renders_lists_objects_and_nulls), T(time_is_w3c_in_shanghai), T(status_maps_states),
        T(photos_sniff_magic_bytes))

@@ -48,5 +48,17 @@ TEST(fmt_reports_cut_and_keeps_characters_whole) {
     ASSERT_STR_EQ(b, "abcd华");
 }
 
-T_MAIN(T(copy_fits_and_reports_cut), T(copy_cuts_on_utf8_boundary), T(copyn_takes_unterminated_input),
+TEST(text_ok_refuses_controls_and_noncharacters) {
+    ASSERT(jc_text_ok("路灯不亮\t\r\n", strlen("路灯不亮\t\r\n")));
+    ASSERT(!jc_text_ok("a\x01b", 3));
+    ASSERT(!jc_text_ok("a\xEF\xBF\xBF", 4));       /* U+FFFF */
+    ASSERT(!jc_text_ok("a\xEF\xBF\xBE", 4));       /* U+FFFE */
+    ASSERT(!jc_text_ok("\xEF\xB7\x90", 3));        /* U+FDD0 */
+    ASSERT(!jc_text_ok("\xF0\x9F\xBF\xBF", 4));    /* U+1FFFF */
+    ASSERT(jc_text_ok("\xEF\xBF\xBD", 3));         /* U+FFFD is a character */
+    ASSERT(jc_text_ok("\xF0\x9F\x98\x80", 4));     /* an emoji */
+    ASSERT(!jc_text_ok("\xC0\x80", 2));             /* overlong NUL */
+}
+
+T_MAIN(T(text_ok_refuses_controls_and_noncharacters), T(copy_fits_and_reports_cut), T(copy_cuts_on_utf8_boundary), T(copyn_takes_unterminated_input),
        T(fmt_reports_cut_and_keeps_characters_whole))
