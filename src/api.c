@@ -15,6 +15,7 @@
 #include "events.h"
 #include "geo.h"
 #include "reason.h"
+#include "http_guard.h"
 #include "sensor.h"
 #include "websession.h"
 
@@ -431,6 +432,99 @@ static jc_err render_case_raw(jc_deferred *d) {
     return JC_OK;
 }
 
+static int code_ok(const char *s, size_t max, const char *extra);
+
+/* The type of a category field as the designer writes it (text, number,
+ * choice); Open311-style names of older fields map onto these. */
+static const char *attr_type(json_t *f) {
+    const char *t = json_string_value(json_object_get(f, "type"));
+    if (!t) return "text";
+    if (!strcmp(t, "number") || !strcmp(t, "integer") || !strcmp(t, "float")) return "number";
+    if (!strcmp(t, "choice") || !strcmp(t, "select") || !strcmp(t, "singlevaluelist")) return "choice";
+    return "text";
+}
+
+/* Checks a report's attributes (a JSON object, or NULL) against the fields
+ * of its category: only the category's field codes, a number for a number
+ * field, one of the choices for a choice field, text of at most 500
+ * characters, every required field given.  On success *extra gets the
+ * case's extra JSON ({"attributes":{...}}, malloc'd) or NULL when there are
+ * none; 0.  Else -1, r answered 400.  An unknown category is left to the
+ * writer (which refuses it). */
+static int check_case_attributes(jc_req *r, const char *category, json_t *attrs, char **extra) {
+    *extra = NULL;
+    if (attrs && !json_is_object(attrs)) {
+        http_reply_error(r, JC_ERR_INVALID, "field 'attributes' must be an object of field code to value");
+        return -1;
+    }
+    jc_category cat;
+    jc_err e = store_category_get(r->db, category, &cat);
+    if (e == JC_ERR_NOTFOUND) {
+        if (attrs && json_object_size(attrs)) {
+            http_reply_error(r, JC_ERR_INVALID, "unknown category '%s'", category);
+            return -1;
+        }
+        return 0;
+    }
+    if (e) {
+        http_reply_error(r, e, "cannot read category %s", category);
+        return -1;
+    }
+    json_t *fields = cat.fields ? json_loads(cat.fields, 0, NULL) : NULL;
+    category_clear(&cat);
+    if (!json_is_array(fields)) json_decref(fields), fields = json_array();
+    const char *key;
+    json_t *v, *f;
+    size_t i;
+    int bad = 0;
+    json_object_foreach(attrs, key, v) {
+        json_t *def = NULL;
+        json_array_foreach(fields, i, f) if (!strcmp(json_string_value(json_object_get(f, "code")) ?: "", key)) def = f;
+        const char *t = def ? attr_type(def) : NULL;
+        if (!def) bad = 1, http_reply_error(r, JC_ERR_INVALID, "category %s has no field '%s'", category, key);
+        else if (!strcmp(t, "number") && (!json_is_number(v) || !isfinite(json_number_value(v))))
+            bad = 1, http_reply_error(r, JC_ERR_INVALID, "field '%s' must be a number", key);
+        else if (strcmp(t, "number") && !json_is_string(v))
+            bad = 1, http_reply_error(r, JC_ERR_INVALID, "field '%s' must be a string", key);
+        else if (!strcmp(t, "text") && jc_utf8_len(json_string_value(v)) > 500)
+            bad = 1, http_reply_error(r, JC_ERR_INVALID, "field '%s' is longer than 500 characters", key);
+        else if (!strcmp(t, "choice")) {
+            json_t *ch = json_object_get(def, "choices"), *c;
+            if (!ch) ch = json_object_get(def, "options");
+            size_t j;
+            int ok = 0;
+            json_array_foreach(ch, j, c) {
+                const char *cv = json_is_string(c) ? json_string_value(c) : json_string_value(json_object_get(c, "key"));
+                ok |= cv && !strcmp(cv, json_string_value(v));
+            }
+            if (!ok) bad = 1, http_reply_error(r, JC_ERR_INVALID, "field '%s' has no choice '%s'", key, json_string_value(v));
+        }
+        if (bad) break;
+    }
+    if (!bad) {
+        json_array_foreach(fields, i, f) {
+            const char *code = json_string_value(json_object_get(f, "code"));
+            if (code && json_is_true(json_object_get(f, "required")) && !json_object_get(attrs, code)) {
+                http_reply_error(r, JC_ERR_INVALID, "field '%s' is required for category %s", code, category);
+                bad = 1;
+                break;
+            }
+        }
+    }
+    json_decref(fields);
+    if (bad) return -1;
+    if (attrs && json_object_size(attrs)) {
+        json_t *x = json_pack("{s:O}", "attributes", attrs);
+        *extra = x ? json_dumps(x, JSON_COMPACT) : NULL;
+        json_decref(x);
+        if (!*extra) {
+            http_reply_error(r, JC_ERR_NOMEM, "out of memory");
+            return -1;
+        }
+    }
+    return 0;
+}
+
 static void h_case_create(jc_req *r) {
     const char *title, *body = "", *category, *area = NULL, *address = NULL, *phone = NULL,
                        *source = NULL, *crs_name = NULL;
@@ -444,18 +538,38 @@ static void h_case_create(jc_req *r) {
         (has_lat = api_get_num(r, "lat", -90, 90, &lat)) < 0)
         return;
     if (has_lon != has_lat) return http_reply_error(r, JC_ERR_INVALID, "give both lon and lat");
+    /* codes are ASCII: a limit in characters must not cut a byte array */
+    if (!code_ok(category, 15, "_-")) return http_reply_error(r, JC_ERR_INVALID, "field 'category' must be a category code");
+    if (area && *area && !code_ok(area, 23, ""))
+        return http_reply_error(r, JC_ERR_INVALID, "field 'area' must be an area code");
     if (phone) {
         for (const char *p = phone; *p; p++)
             if (!((*p >= '0' && *p <= '9') || *p == '+' || *p == '-' || *p == ' '))
                 return http_reply_error(r, JC_ERR_INVALID, "field 'phone' must be a phone number");
     }
-    static const char *sources[] = {"web", "api", "hotline", "patrol", "open311", "sensor", "warning"};
+    /* Who may say where a report came from (docs/api.md): a resident's is
+     * always their own (web, api); a patrol finding is a grid worker's or
+     * community staff's and skips confirmation; a hotline call is taken by
+     * staff; the platform's own channels are the platform's. */
+    static const struct {
+        const char *name;
+        unsigned roles;
+    } sources[] = {
+        {"web", ACCESS_USER},
+        {"api", ACCESS_USER},
+        {"hotline", R(DISPATCHER) | R(COMMUNITY_STAFF) | R(ADMIN)},
+        {"patrol", R(GRID_WORKER) | R(COMMUNITY_STAFF) | R(ADMIN)},
+        {"open311", R(ADMIN)},
+        {"sensor", R(ADMIN)},
+        {"warning", R(ADMIN)},
+    };
     if (source) {
-        int ok = 0;
-        for (size_t i = 0; i < JC_ARRAY_LEN(sources); i++) ok |= !strcmp(source, sources[i]);
-        if (!ok) return http_reply_error(r, JC_ERR_INVALID, "unknown source '%s'", source);
-        if ((!strcmp(source, "sensor") || !strcmp(source, "warning")) && r->user.role != ROLE_ADMIN)
-            return http_reply_error(r, JC_ERR_DENIED, "source '%s' is reserved to the platform", source);
+        size_t i = 0;
+        while (i < JC_ARRAY_LEN(sources) && strcmp(source, sources[i].name)) i++;
+        if (i == JC_ARRAY_LEN(sources)) return http_reply_error(r, JC_ERR_INVALID, "unknown source '%s'", source);
+        if (!(sources[i].roles & ROLE_BIT(r->user.role)))
+            return http_reply_error(r, JC_ERR_DENIED, "role %s may not report with source '%s'",
+                                    role_name(r->user.role), source);
     }
     if (!area || !*area) area = r->user.area;
     if ((!area || !*area) && !has_lon)
@@ -467,14 +581,19 @@ static void h_case_create(jc_req *r) {
         return http_reply_error(r, JC_ERR_INVALID, "crs must be wgs84, gcj02 or bd09");
     if (has_lon && geo_to_wgs84(crs, lon, lat, &lon, &lat) != JC_OK)
         return http_reply_error(r, JC_ERR_INVALID, "bad coordinates");
+    char *extra;
+    if (check_case_attributes(r, category, json_object_get(r->json, "attributes"), &extra)) return;
     create_data *cd = calloc(1, sizeof *cd);
-    if (!cd) return http_reply_error(r, JC_ERR_NOMEM, "out of memory");
+    if (!cd) return free(extra), http_reply_error(r, JC_ERR_NOMEM, "out of memory");
     jc_case *k = &cd->req;
+    k->extra = extra;
     k->title = jc_strdup(title);
     k->body = jc_strdup(body);
     k->address = address && *address ? jc_strdup(address) : NULL;
-    snprintf(k->category, sizeof k->category, "%s", category);
-    snprintf(k->area, sizeof k->area, "%s", area ? area : "");
+    if (jc_copy(k->category, sizeof k->category, category) || jc_copy(k->area, sizeof k->area, area ? area : "")) {
+        free_create(cd);
+        return http_reply_error(r, JC_ERR_INVALID, "a code is too long");
+    }
     snprintf(k->source, sizeof k->source, "%s",
              source ? source : r->user.role == ROLE_GRID_WORKER ? "patrol" : "web");
     if (phone) snprintf(k->phone, sizeof k->phone, "%s", phone);
@@ -1075,7 +1194,7 @@ static const jc_route core_routes[] = {
     {"PUT", "/api/v1/categories/:code", h_category_put, R(ADMIN) | R(DISPATCHER),
      "name,name_en,kind,dept,accept_h,handle_h,verify_h,urgent,fields"},
     {"POST", "/api/v1/cases", h_case_create, ACCESS_USER,
-     "title,body,category,area,lon,lat,crs,address,phone,source"},
+     "title,body,category,area,lon,lat,crs,address,phone,source,attributes"},
     {"GET", "/api/v1/cases", h_case_list, ACCESS_USER, NULL},
     {"GET", "/api/v1/cases/:id", h_case_get, ACCESS_USER, NULL},
     {"GET", "/api/v1/cases/:id/audit", h_case_audit, ACCESS_USER, NULL},
@@ -1329,6 +1448,16 @@ int api_dispatch(jc_req *r) {
 }
 
 /* ---- metrics ------------------------------------------------------------------ */
+
+int api_metrics_access(jc_req *r) {
+    if (guard_metrics_peer(r->h2o_req)) return 1;
+    if (!authenticate(r)) return 0;
+    if (r->user.role != ROLE_ADMIN) {
+        http_reply_error(r, JC_ERR_DENIED, "the metrics are for the monitoring host or an admin");
+        return 0;
+    }
+    return 1;
+}
 
 static int state_metric(const char *state, int64_t n, void *arg) {
     jc_err e = jc_buf_printf(arg, "jiceng_cases{state=\"%s\"} %lld\n", state, (long long)n);

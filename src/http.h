@@ -170,5 +170,9 @@ json_t *api_user_json(const jc_user *u);
 int api_dispatch(jc_req *r);
 /* Prometheus text of the application's own figures, appended to b. */
 jc_err api_metrics(jc_req *r, jc_buf *b) JC_MUST_CHECK;
+/* 1 when r may read the operational figures (/metrics, sensor metrics and
+ * stats): its peer is in `serve --metrics-allow`, or it carries an admin's
+ * session; else 0, r already answered (401 or 403). */
+int api_metrics_access(jc_req *r);
 
 #endif

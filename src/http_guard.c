@@ -19,7 +19,9 @@
  */
 #include "http_guard.h"
 
+#include <arpa/inet.h>
 #include <h2o.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -145,6 +147,63 @@ jc_err guard_ui_csp(const char *tile_url, char *out, size_t outsz) {
                   "img-src 'self' data: blob:%s; connect-src 'self'; font-src 'self'; "
                   "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'",
                   tiles);
+}
+
+/* ---- who may read the metrics ---------------------------------------------- */
+
+#define METRICS_NETS 16
+static struct {
+    uint32_t net, mask; /* host byte order */
+} metrics_nets[METRICS_NETS] = {{0x7f000000u, 0xff000000u}};
+static int metrics_n = 1;
+
+jc_err guard_metrics_allow(const char *spec) {
+    if (!strcmp(spec, "none")) {
+        metrics_n = 0;
+        return JC_OK;
+    }
+    uint32_t net[METRICS_NETS], mask[METRICS_NETS];
+    int n = 0;
+    const char *p = spec;
+    while (*p) {
+        const char *end = strchr(p, ',');
+        size_t len = end ? (size_t)(end - p) : strlen(p);
+        char item[40], *slash;
+        if (n == METRICS_NETS || jc_copyn(item, sizeof item, p, len)) return JC_ERR_INVALID;
+        int bits = 32;
+        if ((slash = strchr(item, '/'))) {
+            int64_t b;
+            *slash = 0;
+            if (jc_parse_i64(slash + 1, &b) || b < 0 || b > 32) return JC_ERR_INVALID;
+            bits = (int)b;
+        }
+        struct in_addr a;
+        if (inet_pton(AF_INET, item, &a) != 1) return JC_ERR_INVALID;
+        mask[n] = bits ? 0xffffffffu << (32 - bits) : 0;
+        net[n] = ntohl(a.s_addr) & mask[n];
+        n++;
+        p += len + (end ? 1 : 0);
+        if (end && !*p) return JC_ERR_INVALID;
+    }
+    if (!n) return JC_ERR_INVALID;
+    for (int i = 0; i < n; i++) metrics_nets[i].net = net[i], metrics_nets[i].mask = mask[i];
+    metrics_n = n;
+    return JC_OK;
+}
+
+int guard_metrics_addr_ok(uint32_t addr_be) {
+    uint32_t a = ntohl(addr_be);
+    for (int i = 0; i < metrics_n; i++)
+        if ((a & metrics_nets[i].mask) == metrics_nets[i].net) return 1;
+    return 0;
+}
+
+int guard_metrics_peer(void *r) {
+    h2o_req_t *req = r;
+    struct sockaddr_storage ss;
+    socklen_t n = req->conn->callbacks->get_peername(req->conn, (struct sockaddr *)&ss);
+    if (n == 0 || ss.ss_family != AF_INET) return 0;
+    return guard_metrics_addr_ok(((struct sockaddr_in *)&ss)->sin_addr.s_addr);
 }
 
 /* ---- the server's side ------------------------------------------------------ */

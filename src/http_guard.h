@@ -51,6 +51,15 @@ int guard_path(const char *path, size_t len, int static_file, const char **why);
  * that is not http(s). */
 jc_err guard_ui_csp(const char *tile_url, char *out, size_t outsz) JC_MUST_CHECK;
 
+/* Sets who may read the operational figures (/metrics, the sensor metrics
+ * and stats) without a login: spec is a comma-separated list of IPv4
+ * CIDRs ("127.0.0.0/8,10.2.0.0/16"), or "none".  JC_ERR_INVALID for a bad
+ * list (nothing changed).  The default is 127.0.0.0/8.  Call before
+ * serving. */
+jc_err guard_metrics_allow(const char *spec) JC_MUST_CHECK;
+/* 1 when the IPv4 address (network byte order) may read them. */
+int guard_metrics_addr_ok(uint32_t addr_be);
+
 /* ---- the server's side (h2o) -------------------------------------------- */
 typedef struct st_h2o_pathconf_t h2o_pathconf_t;
 typedef struct st_h2o_globalconf_t h2o_globalconf_t;
@@ -65,5 +74,9 @@ void guard_http_config(h2o_globalconf_t *config);
  * are answered 404 (what a more specific path did not take).  The strings
  * must outlive the server. */
 void guard_register(h2o_pathconf_t *pc, int ui, const char *csp, const char *deny);
+
+/* 1 when the peer of h2o request req (an h2o_req_t *) may read the
+ * operational figures without a login (guard_metrics_allow). */
+int guard_metrics_peer(void *req);
 
 #endif

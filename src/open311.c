@@ -400,7 +400,8 @@ static const char *field_datatype(json_t *f) {
         {"string", "string"}, {"text", "text"}, {"textarea", "text"}, {"number", "number"},
         {"integer", "number"}, {"int", "number"}, {"float", "number"}, {"datetime", "datetime"},
         {"date", "datetime"}, {"time", "datetime"}, {"singlevaluelist", "singlevaluelist"},
-        {"select", "singlevaluelist"}, {"enum", "singlevaluelist"}, {"radio", "singlevaluelist"},
+        {"select", "singlevaluelist"}, {"choice", "singlevaluelist"}, /* the designer's */
+        {"enum", "singlevaluelist"}, {"radio", "singlevaluelist"},
         {"boolean", "singlevaluelist"}, {"bool", "singlevaluelist"},
         {"multivaluelist", "multivaluelist"}, {"multiselect", "multivaluelist"},
         {"checkbox", "multivaluelist"},
@@ -421,6 +422,7 @@ static json_t *field_values(json_t *f) {
     }
     json_t *opts = json_object_get(f, "values");
     if (!json_is_array(opts)) opts = json_object_get(f, "options");
+    if (!json_is_array(opts)) opts = json_object_get(f, "choices"); /* the designer's */
     size_t i;
     json_t *o;
     json_array_foreach(opts, i, o) {

@@ -110,7 +110,8 @@ typedef struct {
     int64_t seq, case_id, case_created_ms, at_ms;
     const char *action, *from_state, *to_state; /* valid during the callback */
 } o311_update;
-/* Audit entries of public cases in [from_ms, to_ms] in seq order, at most
+/* Audit entries of public cases in [from_ms, to_ms] that changed the case's
+ * state (not internal notes such as read_contact), in seq order, at most
  * limit; cb returning non-zero stops. */
 jc_err o311_updates_each(jc_conn *c, int64_t from_ms, int64_t to_ms, int limit,
                          int (*cb)(const o311_update *u, void *arg), void *arg) JC_MUST_CHECK;

@@ -172,6 +172,10 @@ jc_err o311_updates_each(jc_conn *c, int64_t from_ms, int64_t to_ms, int limit,
                           " coalesce(a.from_state,''), coalesce(a.to_state,'') FROM audit a"
                           " JOIN cases k ON k.id = a.case_id"
                           " WHERE a.at BETWEEN ? AND ? AND k.source NOT IN ('sensor','warning')"
+                          /* only what changed a request's state: notes such as
+                           * read_contact (staff looked at the reporter's phone)
+                           * are internal (issue 18) */
+                          " AND coalesce(a.from_state,'') <> coalesce(a.to_state,'')"
                           " ORDER BY a.seq LIMIT ?", &s);
     if (e) return e;
     sqlite3_bind_int64(s, 1, from_ms);

@@ -964,6 +964,7 @@ static void h_settings_get(jc_req *r) {
 }
 
 static void h_metrics(jc_req *r) {
+    if (!api_metrics_access(r)) return;
     jc_buf b;
     jc_buf_init(&b, 64 * 1024);
     if (sensor_metrics(&b)) {
@@ -974,7 +975,9 @@ static void h_metrics(jc_req *r) {
     jc_buf_free(&b);
 }
 
-static void h_stats(jc_req *r) { http_reply_json(r, 200, stats_json()); }
+static void h_stats(jc_req *r) {
+    if (api_metrics_access(r)) http_reply_json(r, 200, stats_json());
+}
 
 static void h_types(jc_req *r) {
     json_t *a = json_array();

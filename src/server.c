@@ -428,6 +428,7 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req) {
         return 0;
     }
     if (!strcmp(r.path, "/metrics") && !strcmp(r.method, "GET")) {
+        if (!api_metrics_access(&r)) return 0; /* monitoring host or admin only */
         jc_buf b;
         jc_buf_init(&b, 1 << 20);
         jc_err e = jc_buf_printf(&b, "# HELP jiceng_http_requests_total HTTP requests answered.\n"
@@ -571,6 +572,7 @@ int cmd_serve(int argc, char **argv) {
         "             (default: none -- grids are drawn as vector shapes, no internet needed)\n"
         "  --mqtt URL  ingest sensor readings from mqtt://HOST:PORT (--mqtt-share GROUP, --mqtt-client-id ID)\n"
         "  --photos   directory of uploaded photos (default ./var/photos)\n"
+        "  --metrics-allow CIDR[,CIDR]  who reads /metrics without an admin login (default 127.0.0.0/8; none)\n"
         "The schema is migrated on start.  SIGINT/SIGTERM stop it after pending writes commit.\n";
     if (cli_wants_help(argc, argv)) return fputs(help, stdout), JC_EXIT_OK;
     static jc_server srv;
@@ -594,6 +596,7 @@ int cmd_serve(int argc, char **argv) {
         else if (!strcmp(a, "--mqtt")) mqtt_url = v;
         else if (!strcmp(a, "--mqtt-share")) mqtt_share = v;
         else if (!strcmp(a, "--mqtt-client-id")) mqtt_cid = v;
+        else if (!strcmp(a, "--metrics-allow")) { if (guard_metrics_allow(v)) return cli_usage_error("serve", "bad --metrics-allow LIST (IPv4 CIDRs, or none)"); }
         else if (!strcmp(a, "--photos")) { if (photo_set_dir(v)) return cli_usage_error("serve", "bad --photos DIR"); }
         else if (!strcmp(a, "--threads")) {
             int64_t n;

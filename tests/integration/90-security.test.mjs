@@ -117,3 +117,81 @@ test('Open311 XML stays well-formed: noncharacters refused at intake, replaced a
   }
   execFileSync('sqlite3', [srv.db, `UPDATE categories SET name = replace(name, char(65535), '') WHERE code = '0101';`]);
 });
+
+test('report source: residents cannot claim a patrol, a hotline call or the platform', async () => {
+  const base = { title: '楼道灯不亮', body: '三号楼二单元楼道灯坏了好几天', category: '0101', area: G1 };
+  for (const source of ['patrol', 'hotline', 'open311', 'sensor', 'warning'])
+    assert.equal((await api('POST', '/api/v1/cases', { ...base, source }, 'resident1')).status, 403, source);
+  assert.equal((await api('POST', '/api/v1/cases', { ...base, source: 'web' }, 'resident1')).status, 201);
+  assert.equal((await api('POST', '/api/v1/cases', { ...base, source: 'hotline' }, 'community1')).status, 201);
+  assert.equal((await api('POST', '/api/v1/cases', { ...base, source: 'patrol', body: base.body + '巡查' }, 'worker1')).status, 201);
+  // a category or area code is ASCII: a long Chinese "code" is refused, not cut mid-character
+  assert.equal((await api('POST', '/api/v1/cases', { ...base, category: '占道经营占道经营' }, 'resident1')).status, 400);
+  assert.equal((await api('POST', '/api/v1/cases', { ...base, area: '东华门街道' }, 'resident1')).status, 400);
+});
+
+test('Open311 updates do not publish internal notes (who read the reporter phone)', async () => {
+  const KEY = jiceng(['open311', 'key', 'add', '--db', srv.db, '--name', 'sec-upd']).stdout.trim();
+  const ok = await srv.api('POST', '/open311/v2/requests.json', {
+    body: new URLSearchParams({ api_key: KEY, service_code: '0101', lat: '39.915', long: '116.404', phone: '13912345678',
+      description: '东华门大街有人占道摆摊，堵住了人行道' + Date.now() }).toString(),
+    headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+  assert.equal(ok.status, 201, ok.text);
+  const no = ok.json[0].service_request_id;
+  const id = Number(no.split('-')[1]);
+  const c = await api('GET', `/api/v1/cases/${id}/contact`, undefined, 'dispatcher');
+  assert.equal(c.status, 200, c.text);
+  const k = await api('GET', `/api/v1/cases/${id}`, undefined, 'dispatcher');
+  assert.ok(k.json.timeline.some(e => e.action === 'read_contact'), 'the read is in the audit trail');
+  const u = await srv.api('GET', '/open311/v2/servicerequestupdates.json');
+  const mine = u.json.filter(x => x.service_request_id === no);
+  assert.ok(mine.length >= 1);
+  assert.ok(!mine.some(x => /read_contact/.test(x.description)), JSON.stringify(mine));
+});
+
+test('metrics: the monitoring host or an admin, nobody else', async () => {
+  assert.equal((await srv.api('GET', '/metrics')).status, 200, 'loopback is the default monitoring host');
+  const other = await startServer({ seed: true, extraArgs: ['--metrics-allow', '10.9.0.0/16'] });
+  try {
+    const adm = await other.login('admin'), disp = await other.login('dispatcher');
+    for (const p of ['/metrics', '/api/v1/sensor/metrics', '/api/v1/sensor/stats']) {
+      const anon = await other.api('GET', p);
+      assert.equal(anon.status, 401, p);
+      assert.doesNotMatch(anon.text, /jiceng_cases|readings/, p + ' leaks figures');
+      assert.equal((await other.api('GET', p, { token: disp })).status, 403, p);
+      assert.equal((await other.api('GET', p, { token: adm })).status, 200, p);
+    }
+  } finally { await other.cleanup(); }
+});
+
+test('category fields: choices are lists in Open311, checked and required in both APIs', async () => {
+  const cat = (await api('GET', '/api/v1/categories')).json.categories.find(c => c.code === '0102');
+  const put = await api('PUT', '/api/v1/categories/0102', { name: cat.name, kind: cat.kind, dept: cat.dept,
+    fields: [{ code: 'size', name: '规模', type: 'choice', choices: ['小', '中', '大'], required: true },
+      { code: 'count', name: '数量', type: 'number' }] });
+  assert.equal(put.status, 200, put.text);
+  try {
+    const def = await srv.api('GET', '/open311/v2/services/0102.json');
+    const size = def.json.attributes.find(a => a.code === 'size');
+    assert.equal(size.datatype, 'singlevaluelist');
+    assert.deepEqual(size.values.map(v => v.key), ['小', '中', '大']);
+    const KEY = jiceng(['open311', 'key', 'add', '--db', srv.db, '--name', 'sec-fields']).stdout.trim();
+    const form = (f) => srv.api('POST', '/open311/v2/requests.json', { body: new URLSearchParams(f).toString(),
+      headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+    const g = { api_key: KEY, service_code: '0102', lat: '39.915', long: '116.404', description: '路边堆了很多建筑材料' + Date.now() };
+    assert.equal((await form({ ...g, 'attribute[size]': '巨大' })).status, 400);
+    assert.equal((await form(g)).status, 400, 'required');
+    assert.equal((await form({ ...g, 'attribute[size]': '中' })).status, 201);
+    const base = { title: '乱堆物料', body: '小区门口堆了很多砖头' + Date.now(), category: '0102', area: G1 };
+    assert.equal((await api('POST', '/api/v1/cases', base, 'resident1')).status, 400, 'a required field must be given');
+    assert.equal((await api('POST', '/api/v1/cases', { ...base, attributes: { size: '巨大' } }, 'resident1')).status, 400);
+    assert.equal((await api('POST', '/api/v1/cases', { ...base, attributes: { size: '中', count: 'many' } }, 'resident1')).status, 400);
+    assert.equal((await api('POST', '/api/v1/cases', { ...base, attributes: { size: '中', colour: 'red' } }, 'resident1')).status, 400);
+    const ok = await api('POST', '/api/v1/cases', { ...base, attributes: { size: '中', count: 3 } }, 'resident1');
+    assert.equal(ok.status, 201, ok.text);
+    const k = await api('GET', `/api/v1/cases/${ok.json.id}`, undefined, 'resident1');
+    assert.deepEqual(k.json.extra.attributes, { size: '中', count: 3 });
+  } finally {
+    assert.equal((await api('PUT', '/api/v1/categories/0102', { name: cat.name, kind: cat.kind, dept: cat.dept, fields: [] })).status, 200);
+  }
+});
