@@ -676,7 +676,9 @@ static void h_case_list(jc_req *r) {
         f.reporter_id = u->id;
         break;
     case ROLE_DEPT_STAFF:
-        f.dept_id = u->dept_id;
+        /* led, co-handled or summoned by a whistle: what the detail shows */
+        f.dept_id = 0;
+        f.involved_dept = u->dept_id;
         break;
     case ROLE_ADMIN:
         break;
@@ -865,7 +867,7 @@ static void h_case_audit(jc_req *r) {
     if (api_param_id(r, 0, &id)) return;
     jc_case k;
     jc_err e = store_case_get(r->db, id, &k);
-    if (e == JC_OK && !case_visible(&r->user, &k)) e = JC_ERR_NOTFOUND;
+    if (e == JC_OK && !case_visible_db(r->db, &r->user, &k)) e = JC_ERR_NOTFOUND; /* as the detail */
     if (e == JC_OK) case_clear(&k);
     if (e) return http_reply_error(r, e, "no case %lld", (long long)id);
     json_t *tl = json_array();

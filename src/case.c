@@ -377,6 +377,15 @@ static jc_err act_on(jc_conn *w, const jc_user *actor, jc_case k, jc_action a,
         e = JC_ERR_DENIED;
         goto out;
     }
+    if ((actions[a].roles & R_DEPT) && actor->role == ROLE_DEPT_STAFF && k.dept_id != actor->dept_id) {
+        /* a co-handling or summoned department sees the case and records
+         * its own part (assist, whistle check-in); the lead's transitions
+         * stay the lead's (docs/dispatch.md) */
+        set_why(why, "only the lead department may %s; a co-handling department records its part with assist",
+                actions[a].name);
+        e = JC_ERR_DENIED;
+        goto out;
+    }
     if (a == ACT_RATE && actor->role == ROLE_RESIDENT && k.reporter_id != actor->id) {
         set_why(why, "only the reporter may rate");
         e = JC_ERR_DENIED;

@@ -580,10 +580,15 @@ static jc_err save_route(jc_conn *w, const jc_case *k, const duty_entry *en, int
     if (!s) return JC_ERR_DB;
     /* bound without copies: everything outlives the step below */
     char co[DUTY_MAX_CO * (DUTY_MAX_CODE + 1) + 1] = "";
+    size_t co_len = 0;
     if (en)
-        for (size_t i = 0; i < en->n_co; i++) {
-            if (i) strcat(co, "|");
-            strcat(co, en->co_depts[i]);
+        for (size_t i = 0; i < en->n_co && i < DUTY_MAX_CO; i++) {
+            /* each code is at most DUTY_MAX_CODE bytes and a separator: fits */
+            size_t n = strnlen(en->co_depts[i], DUTY_MAX_CODE);
+            if (i) co[co_len++] = '|';
+            memcpy(co + co_len, en->co_depts[i], n);
+            co_len += n;
+            co[co_len] = 0;
         }
     sqlite3_bind_int64(s, 1, k->id);
     sqlite3_bind_int(s, 2, ctx.list_version);

@@ -633,16 +633,18 @@ static jc_err run_whistle(jc_conn *w, jc_deferred *d) {
         if ((e = store_dept_get(w, x->dept_ids[i], &dd))) {
             snprintf(d->message, sizeof d->message, "unknown department %lld", (long long)x->dept_ids[i]);
             case_clear(&k);
+            jc_buf_free(&names);
             return e == JC_ERR_NOTFOUND ? JC_ERR_INVALID : e;
         }
         s = store_sqlite_prepare(w, mem);
-        if (!s) { case_clear(&k); return JC_ERR_DB; }
+        if (!s) { case_clear(&k); jc_buf_free(&names); return JC_ERR_DB; }
         sqlite3_bind_int64(s, 1, wid);
         sqlite3_bind_int64(s, 2, dd.id);
         sqlite3_bind_int64(s, 3, now + (int64_t)x->minutes * 60000);
         if (sqlite3_step(s) != SQLITE_DONE) {
             snprintf(d->message, sizeof d->message, "department %lld summoned twice", (long long)dd.id);
             case_clear(&k);
+            jc_buf_free(&names);
             return JC_ERR_INVALID;
         }
         size_t l = strlen(codes); /* department codes are letters, digits and '_' */
@@ -930,7 +932,53 @@ static void h_me_duty(jc_req *r) {
     api_defer(r, run_duty, d, free);
 }
 
+/* ---- a department's own part: assist ------------------------------------
+ * A co-handling department (case_owner role co) or one summoned by a
+ * whistle sees the case but does not drive it: accept, handle, feedback and
+ * return are the lead department's (case.c).  What it did is recorded here,
+ * as a note in the case's trace (action "assist"), on an open case. */
+
+typedef struct {
+    int64_t case_id;
+    char note[3100];
+} assist_data;
+
+static jc_err run_assist(jc_conn *w, jc_deferred *d) {
+    assist_data *x = d->data;
+    jc_case k;
+    jc_err e = store_case_get(w, x->case_id, &k);
+    if (e == JC_OK && !case_visible_db(w, &d->user, &k)) {
+        case_clear(&k);
+        e = JC_ERR_NOTFOUND;
+    }
+    if (e) {
+        snprintf(d->message, sizeof d->message, "no case %lld", (long long)x->case_id);
+        return e;
+    }
+    if (k.state == ST_CLOSED || k.state == ST_RATED || k.state == ST_VOIDED || k.state == ST_MERGED) {
+        snprintf(d->message, sizeof d->message, "case %lld is %s", (long long)k.id, state_name(k.state));
+        case_clear(&k);
+        return JC_ERR_CONFLICT;
+    }
+    e = case_audit_note(w, &d->user, &k, "assist", x->note);
+    case_clear(&k);
+    if (e) return e;
+    d->status = 200;
+    d->body = json_pack("{s:I,s:s}", "case_id", (json_int_t)x->case_id, "action", "assist");
+    return JC_OK;
+}
+
+static void h_assist(jc_req *r) {
+    assist_data *x = calloc(1, sizeof *x);
+    if (!x) return http_reply_error(r, JC_ERR_NOMEM, "out of memory");
+    const char *note;
+    if (api_param_id(r, 0, &x->case_id) || api_need_str(r, "note", 1000, &note) < 0) return free(x);
+    if (jc_copy(x->note, sizeof x->note, note)) return free(x), http_reply_error(r, JC_ERR_INVALID, "the note is too long");
+    api_defer(r, run_assist, x, free);
+}
+
 static const jc_route routes[] = {
+    {"POST", "/api/v1/cases/:id/assist", h_assist, R(DEPT_STAFF), "note"},
     {"GET", "/api/v1/duties", h_duties, ACCESS_PUBLIC, NULL},
     {"GET", "/api/v1/duties/versions", h_duty_versions, ACCESS_PUBLIC, NULL},
     {"GET", "/api/v1/duties/csv", h_duty_csv, ACCESS_PUBLIC, NULL},

@@ -7,8 +7,9 @@
  *   event: warning  data: {"id","category","area","observed","threshold","state","at"}
  *   event: notify   data: {"id","kind","case_id","at"}  (a message for this user: notify.c)
  * and ": ping" comments every 15 s.  Each subscriber sees only what its role
- * and scope may see (case_visible for cases; area prefix for alarms and
- * warnings; residents get their own cases only).
+ * and scope may see (case_visible_db for cases, as the case's detail:
+ * co-handling and summoned departments and followers included; area prefix
+ * for alarms and warnings; residents get their own and followed cases only).
  */
 #include "events.h"
 #include "case.h"
@@ -122,7 +123,7 @@ static void emit(events_thread *et, const char *type, json_t *data, const jc_cas
         for (sub *s = et->subs, *next; s; s = next) {
             next = s->next;
             int ok;
-            if (k) ok = case_visible(&s->user, k);
+            if (k) ok = case_visible_db(et->db, &s->user, k); /* as the case's detail: co-handlers, followers */
             else if (s->user.role == ROLE_RESIDENT || s->user.role == ROLE_DEPT_STAFF) ok = 0;
             else ok = !s->user.area[0] || !strncmp(area, s->user.area, strlen(s->user.area));
             if (ok) enqueue(s, line.data, line.len);

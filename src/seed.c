@@ -281,6 +281,19 @@ static jc_err seed_cases(jc_conn *w, seed_ctx *s) {
                 case_clear(&cur);
                 if (now_state == ST_DISPATCHED) continue;
             }
+            if (steps[st].a == ACT_ACCEPT) {
+                /* the lead department the case went to acts (a co-handler
+                 * may not): the list may name another than the category */
+                jc_case cur;
+                if ((e = store_case_get(w, id, &cur))) return e;
+                int64_t lead = cur.dept_id;
+                case_clear(&cur);
+                if (lead && lead != d.id) {
+                    if ((e = store_dept_get(w, lead, &d))) return e;
+                    snprintf(deptuser, sizeof deptuser, "dept_%s", d.code);
+                    if ((e = store_user_by_name(w, deptuser, &dept))) return e;
+                }
+            }
             if ((e = case_act(w, steps[st].who, id, steps[st].a, &args, &out, &why))) {
                 snprintf(s->msg, sizeof s->msg, "demo case %lld: %s", (long long)id, why.message);
                 return e;

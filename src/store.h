@@ -140,6 +140,7 @@ typedef struct {
     unsigned flags;          /* all of these CASE_F_* bits set */
     int escalated;           /* escalation > 0 (the supervisor's queue) */
     int64_t assignee_id;     /* 0: any */
+    int64_t involved_dept;   /* 0: any; else led, co-handled (open case_owner) or summoned by a whistle */
     int limit;               /* 1..500 */
 } jc_case_filter;
 jc_err store_case_each(jc_conn *c, const jc_case_filter *f,

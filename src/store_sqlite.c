@@ -1330,6 +1330,10 @@ jc_err store_case_each(jc_conn *c, const jc_case_filter *f,
     if (!e && f->flags) e = jc_buf_puts(&sql, " AND (flags & :flags) = :flags");
     if (!e && f->escalated) e = jc_buf_puts(&sql, " AND escalation > 0");
     if (!e && f->assignee_id) e = jc_buf_puts(&sql, " AND assignee_id = :assignee");
+    if (!e && f->involved_dept) /* as dispatch_dept_involved, plus the lead */
+        e = jc_buf_puts(&sql, " AND (dept_id = :inv OR id IN (SELECT case_id FROM case_owner WHERE dept_id = :inv"
+                              " AND end_at IS NULL) OR id IN (SELECT wh.case_id FROM whistles wh JOIN"
+                              " whistle_members m ON m.whistle_id = wh.id WHERE m.dept_id = :inv))");
     if (!e) e = jc_buf_puts(&sql, " ORDER BY id DESC LIMIT :limit");
     if (e) {
         jc_buf_free(&sql);
@@ -1355,6 +1359,7 @@ jc_err store_case_each(jc_conn *c, const jc_case_filter *f,
     if (f->before_id) BINDN(":before", sqlite3_bind_int64, f->before_id);
     if (f->flags) BINDN(":flags", sqlite3_bind_int, (int)f->flags);
     if (f->assignee_id) BINDN(":assignee", sqlite3_bind_int64, f->assignee_id);
+    if (f->involved_dept) BINDN(":inv", sqlite3_bind_int64, f->involved_dept);
     BINDN(":limit", sqlite3_bind_int, f->limit > 0 && f->limit <= 500 ? f->limit : 50);
 #undef BINDN
     int rc;

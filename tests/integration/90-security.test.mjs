@@ -195,3 +195,58 @@ test('category fields: choices are lists in Open311, checked and required in bot
     assert.equal((await api('PUT', '/api/v1/categories/0102', { name: cat.name, kind: cat.kind, dept: cat.dept, fields: [] })).status, 200);
   }
 });
+
+test('co-handling and summoned departments: see, list and audit the case, record their part, never drive it', async () => {
+  const who = ['dept_chengguan', 'dept_zhujian', 'dept_gongan', 'dept_shuiwu'];
+  for (const n of who) T[n] ??= await srv.login(n);
+  const depts = Object.fromEntries((await api('GET', '/api/v1/depts')).json.depts.map(d => [d.code, d.id]));
+  const c = await api('POST', '/api/v1/cases', { title: '违法搭建', body: '小区楼顶有人搭建彩钢房' + Date.now(), category: '0103', area: G1 }, 'resident1');
+  assert.equal(c.status, 201, c.text);
+  const id = c.json.id;
+  const reg = await api('POST', `/api/v1/cases/${id}/register`, {}, 'dispatcher');
+  assert.equal(reg.json.state, 'dispatched');
+  assert.equal(reg.json.dept_id, depts.chengguan);
+  const full = (await api('GET', `/api/v1/cases/${id}`, undefined, 'dispatcher')).json;
+  assert.ok(full.owners.some(o => o.role === 'co' && o.dept_id === depts.zhujian), JSON.stringify(full.owners));
+  // the whistle summons a third department
+  const wh = await api('POST', `/api/v1/cases/${id}/whistle`, { dept_ids: [depts.gongan] }, 'dispatcher');
+  assert.equal(wh.status, 201, wh.text);
+
+  const listed = async (n) => (await api('GET', '/api/v1/cases?limit=500', undefined, n)).json.cases.some(k => k.id === id);
+  for (const n of ['dept_zhujian', 'dept_gongan']) {
+    assert.equal((await api('GET', `/api/v1/cases/${id}`, undefined, n)).status, 200, n + ' detail');
+    assert.equal((await api('GET', `/api/v1/cases/${id}/audit`, undefined, n)).status, 200, n + ' audit');
+    assert.ok(await listed(n), n + ' must find the case in its own list');
+    for (const a of ['accept', 'handle', 'feedback', 'return'])
+      assert.equal((await api('POST', `/api/v1/cases/${id}/${a}`, { note: 'x', reason: 'x' }, n)).status, 403, `${n} ${a}`);
+    const part = await api('POST', `/api/v1/cases/${id}/assist`, { note: n + ' 已派员到场配合' }, n);
+    assert.equal(part.status, 200, part.text);
+  }
+  // a department not involved sees nothing and may do nothing
+  assert.equal((await api('GET', `/api/v1/cases/${id}`, undefined, 'dept_shuiwu')).status, 404);
+  assert.equal((await api('GET', `/api/v1/cases/${id}/audit`, undefined, 'dept_shuiwu')).status, 404);
+  assert.ok(!(await listed('dept_shuiwu')));
+  assert.equal((await api('POST', `/api/v1/cases/${id}/assist`, { note: 'x' }, 'dept_shuiwu')).status, 404);
+  assert.equal((await api('POST', `/api/v1/cases/${id}/accept`, {}, 'dept_shuiwu')).status, 404);
+  // the lead drives it; the co-handlers' parts are in the trace
+  assert.equal((await api('POST', `/api/v1/cases/${id}/accept`, {}, 'dept_chengguan')).status, 200);
+  const tl = (await api('GET', `/api/v1/cases/${id}`, undefined, 'dispatcher')).json.timeline;
+  assert.deepEqual(tl.filter(e => e.action === 'assist').map(e => e.role), ['dept_staff', 'dept_staff']);
+  assert.equal(tl.filter(e => e.action === 'accept').length, 1);
+  // the reporter's phone stays with the lead
+  assert.equal((await api('GET', `/api/v1/cases/${id}/contact`, undefined, 'dept_zhujian')).status, 404);
+});
+
+test('a whistle summoning many departments names every one (no buffer cut or overflow)', async () => {
+  // 16 departments with names of 63 bytes: the old 600-byte list was cut (and could overflow by one)
+  const names = Array.from({ length: 16 }, (_, i) => `测试部门${String(i).padStart(2, '0')}` + '联'.repeat(17));
+  execFileSync('sqlite3', [srv.db, names.map((n, i) => `INSERT INTO depts(code, name, name_en) VALUES('sec${i}', '${n}', 'Test ${i}');`).join('\n')]);
+  const depts = (await api('GET', '/api/v1/depts')).json.depts.filter(d => d.code.startsWith('sec'));
+  assert.equal(depts.length, 16);
+  const c = await api('POST', '/api/v1/cases', { title: '联合执法', body: '需要多个部门到场' + Date.now(), category: '0103', area: G1 }, 'resident1');
+  await api('POST', `/api/v1/cases/${c.json.id}/register`, {}, 'dispatcher');
+  const wh = await api('POST', `/api/v1/cases/${c.json.id}/whistle`, { dept_ids: depts.map(d => d.id) }, 'dispatcher');
+  assert.equal(wh.status, 201, wh.text);
+  const e = (await api('GET', `/api/v1/cases/${c.json.id}`, undefined, 'dispatcher')).json.timeline.find(x => x.action === 'whistle');
+  for (const d of depts) assert.ok(e.reason.includes(`"${d.code}"`), 'the whistle entry must name ' + d.code);
+});

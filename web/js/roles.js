@@ -15,9 +15,9 @@ export const ACTIONS = {
   feedback: { from: ['accepted', 'handling'], roles: ['dept_staff'], fields: [{ name: 'note', kind: 'textarea', required: true }] },
   return: { from: ['dispatched', 'accepted'], roles: ['dept_staff'], fields: [{ name: 'reason', kind: 'textarea', required: true }] },
   verify: { from: ['feedback'], roles: ['grid_worker', 'community_staff', ...DISP], fields: [{ name: 'note', kind: 'textarea' }] },
-  rework: { from: ['feedback'], roles: ['grid_worker', 'community_staff'], fields: [{ name: 'reason', kind: 'textarea', required: true }] },
+  rework: { from: ['feedback'], roles: ['grid_worker', 'community_staff', ...DISP], fields: [{ name: 'reason', kind: 'textarea', required: true }] },
   close: { from: ['verified'], roles: DISP, fields: [] },
-  rate: { from: ['closed'], roles: ['resident', ...DISP], fields: [{ name: 'rating', kind: 'rating', required: true }] },
+  rate: { from: ['closed'], roles: ['resident', 'dispatcher'], fields: [{ name: 'rating', kind: 'rating', required: true }] },
   suspend: { from: ['registered', 'dispatched', 'accepted', 'handling'], roles: SUP, fields: [{ name: 'reason', kind: 'textarea', required: true }] },
   defer: { from: ['accepted', 'handling'], roles: SUP, fields: [{ name: 'reason', kind: 'textarea', required: true }, { name: 'deadline', kind: 'datetime', required: true }] },
   resume: { from: ['suspended', 'deferred'], roles: SUP, fields: [] },
@@ -26,11 +26,20 @@ export const ACTIONS = {
   merge: { from: ['reported', 'registered', 'dispatched'], roles: DISP, fields: [{ name: 'target_id', kind: 'case', required: true }] },
   void: { from: ['reported', 'registered'], roles: DISP, fields: [{ name: 'reason', kind: 'textarea', required: true }] },
   reopen: { from: ['closed', 'rated'], roles: SUP, fields: [{ name: 'reason', kind: 'textarea', required: true }] },
+  // a co-handling or summoned department's own part, kept in the trace (docs/dispatch.md)
+  assist: { from: ['dispatched', 'accepted', 'handling', 'feedback', 'verified', 'returned', 'suspended', 'deferred'], roles: ['dept_staff'], fields: [{ name: 'note', kind: 'textarea', required: true }], coHandler: true },
 };
 
-// The actions this role may take on a case in this state, in table order.
-export function actionsFor(role, state) {
-  return Object.entries(ACTIONS).filter(([, a]) => a.roles.includes(role) && a.from.includes(state)).map(([n]) => n);
+// The lead department's own transitions: a co-handling department may not take them.
+const LEAD_ONLY = new Set(['accept', 'handle', 'feedback', 'return']);
+
+// The actions this user may take on case c, in table order: for department
+// staff the lead's transitions only on their own department's case, the
+// co-handler's note only on another department's.
+export function actionsFor(user, c) {
+  const lead = user.role !== 'dept_staff' || c.dept_id === user.dept_id;
+  return Object.entries(ACTIONS).filter(([n, a]) => a.roles.includes(user.role) && a.from.includes(c.state) &&
+    (!LEAD_ONLY.has(n) || lead) && (!a.coHandler || !lead)).map(([n]) => n);
 }
 
 export const DANGER = new Set(['void', 'return', 'rework', 'suspend']);

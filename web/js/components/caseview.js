@@ -144,7 +144,7 @@ function ratingGroup() {
 
 // actionPanel(c, user, onDone): the buttons and forms for the allowed actions.
 export function actionPanel(c, user, onDone) {
-  const names = actionsFor(user.role, c.state);
+  const names = actionsFor(user, c);
   const box = h('section', { class: 'card actions o-actions', 'aria-labelledby': 'act-h' }, h('h2', { id: 'act-h' }, t('case.actions')));
   if (!names.length) { box.append(h('p', { class: 'muted' }, t('case.no_actions'))); return box; }
   const formHost = h('div', { class: 'action-form' });

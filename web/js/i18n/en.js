@@ -22,7 +22,7 @@ export default {
   'action.feedback': 'Give feedback', 'action.verify': 'Verify', 'action.rework': 'Rework', 'action.close': 'Close', 'action.rate': 'Rate',
   'action.return': 'Return', 'action.suspend': 'Suspend', 'action.defer': 'Defer', 'action.resume': 'Resume', 'action.extend': 'Extend',
   'action.void': 'Void', 'action.merge': 'Merge', 'action.reopen': 'Reopen', 'action.escalate': 'Escalate', 'action.absorb': 'Absorbed a case',
-  'action.read_contact': 'Contact viewed', 'action.whistle': 'Whistle', 'action.remind': 'Reminder',
+  'action.read_contact': 'Contact viewed', 'action.whistle': 'Whistle', 'action.remind': 'Reminder', 'action.assist': 'Co-handling note',
   'action.done': '“{action}” done',
 
   'source.web': 'Web', 'source.api': 'API', 'source.open311': 'Open311', 'source.sensor': 'Sensor', 'source.patrol': 'Grid patrol',
@@ -84,7 +84,7 @@ export default {
   'time.dh': '{d} d {h} h', 'time.hm': '{h} h {m} min', 'time.m': '{m} min',
 
   'inbox.title': 'Department inbox', 'inbox.intro': 'Cases dispatched to {dept}: accept them promptly, or return one that is not your duty with the reason.',
-  'inbox.tab_new': 'To accept', 'inbox.tab_doing': 'In hand', 'inbox.tab_done': 'Fed back / done', 'inbox.open_new': 'Accept / return', 'inbox.open': 'Handle',
+  'inbox.tab_new': 'To accept', 'inbox.tab_doing': 'In hand', 'inbox.tab_done': 'Fed back / done', 'inbox.tab_co': 'Co-handling', 'inbox.open_new': 'Accept / return', 'inbox.open': 'Handle',
 
   'dash.title': 'Community cloud', 'dash.scope': 'Scope', 'dash.whole_street': 'Whole street', 'dash.summary': 'Summary',
   'dash.total': 'Cases', 'dash.open': 'Open', 'dash.overdue': 'Overdue', 'dash.closed': 'Closed', 'dash.satisfaction': 'Satisfaction',

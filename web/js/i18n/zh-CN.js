@@ -22,7 +22,7 @@ export default {
   'action.feedback': '反馈', 'action.verify': '核查通过', 'action.rework': '返工', 'action.close': '结案', 'action.rate': '评价',
   'action.return': '退回', 'action.suspend': '挂账', 'action.defer': '缓办', 'action.resume': '恢复办理', 'action.extend': '延期',
   'action.void': '作废', 'action.merge': '合并', 'action.reopen': '重开', 'action.escalate': '督办', 'action.absorb': '并入案件',
-  'action.read_contact': '查看联系方式', 'action.whistle': '吹哨', 'action.remind': '催办',
+  'action.read_contact': '查看联系方式', 'action.whistle': '吹哨', 'action.remind': '催办', 'action.assist': '协办记录',
   'action.done': '“{action}”已完成',
 
   'source.web': '网页', 'source.api': '接口', 'source.open311': 'Open311', 'source.sensor': '感知设备', 'source.patrol': '网格巡查',
@@ -84,7 +84,7 @@ export default {
   'time.dh': '{d} 天 {h} 小时', 'time.hm': '{h} 小时 {m} 分', 'time.m': '{m} 分钟',
 
   'inbox.title': '部门收件箱', 'inbox.intro': '派遣给{dept}的案件：请及时签收，不属于本部门职责的请写明理由退回。',
-  'inbox.tab_new': '待签收', 'inbox.tab_doing': '办理中', 'inbox.tab_done': '已反馈/已办结', 'inbox.open_new': '签收/退回', 'inbox.open': '办理',
+  'inbox.tab_new': '待签收', 'inbox.tab_doing': '办理中', 'inbox.tab_done': '已反馈/已办结', 'inbox.tab_co': '协办', 'inbox.open_new': '签收/退回', 'inbox.open': '办理',
 
   'dash.title': '社区云', 'dash.scope': '范围', 'dash.whole_street': '全街道', 'dash.summary': '概览',
   'dash.total': '案件总数', 'dash.open': '未办结', 'dash.overdue': '已超时', 'dash.closed': '已办结', 'dash.satisfaction': '满意率',

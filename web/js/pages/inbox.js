@@ -11,6 +11,8 @@ const TABS = [
   ['new', ['dispatched']],
   ['doing', ['accepted', 'handling', 'deferred', 'suspended']],
   ['done', ['feedback', 'verified', 'closed', 'rated', 'returned']],
+  // cases another department leads, which this one co-handles or was summoned to
+  ['co', ['dispatched', 'accepted', 'handling', 'deferred', 'suspended', 'feedback', 'verified', 'returned']],
 ];
 
 export async function render(ctx) {
@@ -18,7 +20,8 @@ export async function render(ctx) {
   ctx.root.append(pageTitle(t('inbox.title')), h('p', { class: 'muted' }, t('inbox.intro', { dept: deptName(ctx.user.dept_id) })));
   let cases;
   try { cases = await allCases({}, 2000); } catch (e) { ctx.root.append(errorBox(e)); return; }
-  const byTab = Object.fromEntries(TABS.map(([k, states]) => [k, cases.filter((c) => states.includes(c.state))]));
+  const ours = (c) => c.dept_id === ctx.user.dept_id;
+  const byTab = Object.fromEntries(TABS.map(([k, states]) => [k, cases.filter((c) => states.includes(c.state) && ours(c) === (k !== 'co'))]));
   ctx.root.append(h('div', { class: 'tabs', role: 'tablist', 'aria-label': t('inbox.title') },
     TABS.map(([k]) => h('a', { role: 'tab', href: '#/inbox?tab=' + k, 'aria-selected': String(k === tab), class: 'tab' + (k === tab ? ' active' : ''), dataset: { tab: k } },
       t('inbox.tab_' + k), h('span', { class: 'count' }, byTab[k].length)))));
