@@ -10,6 +10,7 @@
 #include "http.h"
 #include "audit.h"
 #include "auth.h"
+#include "auth_store.h"
 #include "case.h"
 #include "dispatch.h"
 #include "events.h"
@@ -182,15 +183,31 @@ typedef struct {
     char pw_hash[160];     /* the stored hash (or a dummy for unknown users) */
     char password[256];
     int known;
+    int failed;            /* set by prepare_login: the writer counts it */
+    auth_keys keys;        /* login throttling: the account as typed, the address */
     char cookie[160];      /* Set-Cookie for a browser login ("cookie": true) */
     json_t *body;          /* its reply, sent with the cookie by login_render */
 } session_data;
 
 static void session_free(void *p) {
     session_data *s = p;
+    if (s) auth_attempt_end(&s->keys);
     if (s) sodium_memzero(s->password, sizeof s->password);
     if (s) json_decref(s->body);
     free(s);
+}
+
+/* 429 with Retry-After for a throttled login. */
+static void reply_throttled(jc_req *r, int64_t wait_ms, int locked) {
+    char secs[24];
+    int64_t s = (wait_ms + 999) / 1000;
+    if (s < 1) s = 1;
+    snprintf(secs, sizeof secs, "%lld", (long long)s);
+    http_reply_header(r, "retry-after", secs);
+    http_reply_json(r, 429, json_pack("{s:{s:s,s:s,s:I}}", "error", "code", "too_many_requests", "message",
+                                      locked ? "too many failed logins: locked for now; an administrator can lift it"
+                                             : "too many failed logins: wait before the next attempt",
+                                      "retry_after", (json_int_t)s));
 }
 
 /* A browser login: the cookie goes out only with a committed session. */
@@ -202,24 +219,40 @@ static json_t *login_render(jc_deferred *d) {
     return b;
 }
 
-/* On a worker thread: argon2id takes tens of milliseconds by design. */
+/* On a worker thread: argon2id takes tens of milliseconds by design.  A
+ * wrong password goes on to the writer, which counts it (run_login). */
 static jc_err prepare_login(jc_deferred *d) {
     session_data *s = d->data;
     int ok = auth_check_password(s->pw_hash, s->password);
     sodium_memzero(s->password, sizeof s->password);
-    if (!ok || !s->known) {
-        snprintf(d->message, sizeof d->message, "wrong name or password");
-        json_decref(d->body);
-        d->body = NULL;
-        return JC_ERR_AUTH;
-    }
+    s->failed = !ok || !s->known;
     return JC_OK;
 }
 
 static jc_err run_login(jc_conn *w, jc_deferred *d) {
     session_data *s = d->data;
-    jc_err e = store_session_insert(w, s->token_hash, s->user_id, s->now, s->expires);
-    if (e) snprintf(d->message, sizeof d->message, "could not create the session");
+    jc_err e;
+    if (s->failed) {
+        /* committed as a success: the 401 is the answer, the count stays */
+        if ((e = auth_throttle_fail(w, &s->keys, s->now))) return e;
+        json_decref(d->body);
+        json_decref(s->body);
+        s->body = NULL;
+        d->render = NULL;
+        d->status = 401;
+        d->body = json_pack("{s:{s:s,s:s}}", "error", "code", jc_err_code(JC_ERR_AUTH), "message", "wrong name or password");
+        return JC_OK;
+    }
+    int locked;
+    int64_t wait = auth_throttle_wait(w, &s->keys, s->now, &locked);
+    if (locked && wait > 0) {
+        /* locked while this attempt was under way: a lock holds */
+        snprintf(d->message, sizeof d->message, "too many failed logins: locked for now; an administrator can lift it");
+        return JC_ERR_DENIED;
+    }
+    if ((e = store_session_insert(w, s->token_hash, s->user_id, s->now, s->expires)) ||
+        (e = auth_throttle_clear(w, &s->keys)))
+        snprintf(d->message, sizeof d->message, "could not create the session");
     return e;
 }
 
@@ -228,16 +261,26 @@ static void h_login(jc_req *r) {
     if (api_need_str(r, "name", 63, &name) < 0 || api_need_str(r, "password", 255, &pw) < 0) return;
     int cookie = websession_wants_cookie(r);
     if (cookie < 0) return;
+    /* throttled per account name and per address before any hashing */
+    char addr[64];
+    auth_keys keys;
+    guard_peer_ip(r->h2o_req, addr, sizeof addr);
+    auth_throttle_keys(name, addr, &keys);
+    int locked;
+    int64_t wait = auth_throttle_wait(r->db, &keys, jc_real_ms(), &locked);
+    if (wait > 0) return reply_throttled(r, wait, locked);
+    if (!auth_attempt_begin(&keys)) return reply_throttled(r, 1000, 0);
     jc_user u;
     jc_err e = store_user_by_name(r->db, name, &u);
-    if (e && e != JC_ERR_NOTFOUND) return http_reply_error(r, e, "login failed");
+    if (e && e != JC_ERR_NOTFOUND) return auth_attempt_end(&keys), http_reply_error(r, e, "login failed");
     /* Check a password even for unknown users so timing does not tell. */
     static const char dummy[] =
         "$argon2id$v=19$m=65536,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$"
         "I8nRB3LsCZ0N0w/3FI7qjWmjFg7rGz6W1nF6Sbl7wA8";
     char token[65];
     session_data *s = calloc(1, sizeof *s);
-    if (!s) return http_reply_error(r, JC_ERR_NOMEM, "out of memory");
+    if (!s) return auth_attempt_end(&keys), http_reply_error(r, JC_ERR_NOMEM, "out of memory");
+    s->keys = keys; /* session_free ends the attempt */
     s->known = e == JC_OK && !u.disabled;
     snprintf(s->pw_hash, sizeof s->pw_hash, "%s", s->known ? u.pw_hash : dummy);
     snprintf(s->password, sizeof s->password, "%s", pw);
@@ -338,9 +381,8 @@ static jc_err run_set_password(jc_conn *w, jc_deferred *d) {
 static void h_me_password(jc_req *r) {
     const char *old, *nw;
     if (api_need_str(r, "old_password", 255, &old) < 0 || api_need_str(r, "new_password", 255, &nw) < 0) return;
-    if (strlen(nw) < AUTH_MIN_PASSWORD)
-        return http_reply_error(r, JC_ERR_INVALID, "the new password needs at least %d characters",
-                                AUTH_MIN_PASSWORD);
+    char why[160];
+    if (auth_password_ok(nw, r->user.name, why, sizeof why)) return http_reply_error(r, JC_ERR_INVALID, "%s", why);
     pw_data *p = calloc(1, sizeof *p);
     jc_deferred *d = p ? http_deferred_new(r) : NULL;
     if (!d) {
@@ -1151,8 +1193,8 @@ static void h_user_add(jc_req *r) {
         return;
     int ro = role_parse(role);
     if (ro < 0 || ro >= ROLE_SYSTEM) return http_reply_error(r, JC_ERR_INVALID, "unknown role '%s'", role);
-    if (strlen(pw) < AUTH_MIN_PASSWORD)
-        return http_reply_error(r, JC_ERR_INVALID, "the password needs at least %d characters", AUTH_MIN_PASSWORD);
+    char why[160];
+    if (auth_password_ok(pw, name, why, sizeof why)) return http_reply_error(r, JC_ERR_INVALID, "%s", why);
     if (strlen(name) >= 64 || (display && strlen(display) >= 64) || (area && strlen(area) >= 24) ||
         strlen(pw) >= 128)
         return http_reply_error(r, JC_ERR_INVALID, "a field is too long");
@@ -1177,6 +1219,50 @@ static void h_user_add(jc_req *r) {
     d->data = u;
     d->free_data = pw_free_user;
     http_defer(r, d);
+}
+
+/* ---- login locks (admin) ------------------------------------------------------- */
+
+static int lock_cb(const auth_throttle_row *row, void *arg) {
+    char last[40], until[40];
+    jc_fmt_utc(row->last_at, last, sizeof last);
+    json_t *o = json_pack("{s:s,s:i,s:s}", "key", row->key, "failures", row->failures, "last_failure_at", last);
+    if (row->locked_until > jc_real_ms()) {
+        jc_fmt_utc(row->locked_until, until, sizeof until);
+        json_object_set_new(o, "locked_until", json_string(until));
+    } else {
+        json_object_set_new(o, "locked_until", json_null());
+    }
+    json_array_append_new(arg, o);
+    return 0;
+}
+
+static void h_locks(jc_req *r) {
+    json_t *arr = json_array();
+    jc_err e = auth_store_each(r->db, lock_cb, arr);
+    if (e) return json_decref(arr), http_reply_error(r, e, "login locks");
+    http_reply_json(r, 200, json_pack("{s:o}", "locks", arr));
+}
+
+static jc_err run_lift(jc_conn *w, jc_deferred *d) {
+    const char *key = d->data;
+    jc_err e = auth_throttle_lift(w, &d->user, key);
+    if (e == JC_ERR_NOTFOUND) snprintf(d->message, sizeof d->message, "no failed logins of %.200s", key);
+    if (e) return e;
+    d->status = 200;
+    d->body = json_pack("{s:s}", "lifted", key);
+    return JC_OK;
+}
+
+static void h_lift(jc_req *r) {
+    const char *account = NULL, *address = NULL;
+    if (api_get_str(r, "account", 63, &account) < 0 || api_get_str(r, "address", 45, &address) < 0) return;
+    if (!account == !address) return http_reply_error(r, JC_ERR_INVALID, "give an account or an address");
+    auth_keys k;
+    auth_throttle_keys(account ? account : "", address ? address : "", &k);
+    char *key = jc_strdup(account ? k.account : k.address);
+    if (!key) return http_reply_error(r, JC_ERR_NOMEM, "out of memory");
+    api_defer(r, run_lift, key, free);
 }
 
 /* ---- the route table ---------------------------------------------------------- */
@@ -1206,6 +1292,8 @@ static const jc_route core_routes[] = {
     {"GET", "/api/v1/audit/verify", h_audit_verify, R(SUPERVISOR) | R(ADMIN) | R(DISPATCHER), NULL},
     {"GET", "/api/v1/users", h_users, R(ADMIN), NULL},
     {"POST", "/api/v1/users", h_user_add, R(ADMIN), "name,role,password,area,dept_id,display,phone"},
+    {"GET", "/api/v1/login-locks", h_locks, R(ADMIN), NULL},
+    {"POST", "/api/v1/login-locks/lift", h_lift, R(ADMIN), "account,address"},
 };
 
 const jc_route_table api_core_routes = {core_routes, JC_ARRAY_LEN(core_routes)};

@@ -51,6 +51,9 @@ struct jc_req {
 void http_reply_json(jc_req *r, int status, json_t *body);
 /* Answers {"error":{"code":...,"message":...}} with the status of e. */
 void http_reply_error(jc_req *r, jc_err e, const char *fmt, ...) JC_PRINTF(3, 4);
+/* Adds a response header (name lower-case; both copied) to r's coming
+ * reply; call before http_reply_*. */
+void http_reply_header(jc_req *r, const char *name, const char *value);
 /* Answers with raw bytes and a content type (copied). */
 void http_reply_raw(jc_req *r, int status, const char *content_type, const char *body,
                     size_t len);

@@ -206,6 +206,17 @@ int guard_metrics_peer(void *r) {
     return guard_metrics_addr_ok(((struct sockaddr_in *)&ss)->sin_addr.s_addr);
 }
 
+void guard_peer_ip(void *r, char *out, size_t outsz) {
+    h2o_req_t *req = r;
+    struct sockaddr_storage ss;
+    out[0] = 0;
+    socklen_t n = req->conn->callbacks->get_peername(req->conn, (struct sockaddr *)&ss);
+    if (n && ss.ss_family == AF_INET && !inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, out, (socklen_t)outsz))
+        out[0] = 0;
+    else if (n && ss.ss_family == AF_INET6 && !inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr, out, (socklen_t)outsz))
+        out[0] = 0;
+}
+
 /* ---- the server's side ------------------------------------------------------ */
 
 void guard_http_config(h2o_globalconf_t *config) {

@@ -78,5 +78,7 @@ void guard_register(h2o_pathconf_t *pc, int ui, const char *csp, const char *den
 /* 1 when the peer of h2o request req (an h2o_req_t *) may read the
  * operational figures without a login (guard_metrics_allow). */
 int guard_metrics_peer(void *req);
+/* The peer address of h2o request req as text into out ("" when unknown). */
+void guard_peer_ip(void *req, char *out, size_t outsz);
 
 #endif

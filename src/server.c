@@ -109,6 +109,7 @@ static const char *reason_of(int status) {
     case 413: return "Payload Too Large";
     case 415: return "Unsupported Media Type";
     case 422: return "Unprocessable Entity";
+    case 429: return "Too Many Requests";
     case 503: return "Service Unavailable";
     default: return status >= 500 ? "Internal Server Error" : "OK";
     }
@@ -159,6 +160,12 @@ void http_reply_json(jc_req *r, int status, json_t *body) {
     jc_server *s = r->server;
     send_json(r->h2o_req, status, body);
     observe(s, status, r->start_ns);
+}
+
+void http_reply_header(jc_req *r, const char *name, const char *value) {
+    h2o_req_t *req = r->h2o_req;
+    h2o_iovec_t n = h2o_strdup(&req->pool, name, SIZE_MAX), v = h2o_strdup(&req->pool, value, SIZE_MAX);
+    h2o_add_header_by_str(&req->pool, &req->res.headers, n.base, n.len, 1, NULL, v.base, v.len);
 }
 
 void http_reply_raw(jc_req *r, int status, const char *ctype, const char *body, size_t len) {

@@ -393,6 +393,7 @@ static const jc_schema *const module_schemas[] = {
     &schema_warning,
     &schema_notify,
     &schema_people,
+    &schema_auth,
 };
 
 static jc_err migrate_module(jc_conn *c, const jc_schema *m) {

@@ -58,13 +58,13 @@ test('only admins manage users', async () => {
   const list = await srv.api('GET', '/api/v1/users', { token: a });
   assert.equal(list.status, 200);
   assert.ok(list.json.users.length > 10);
-  const add = await srv.api('POST', '/api/v1/users', { token: a, body: { name: 'worker9', role: 'grid_worker', area: '110101001001002', password: 'changeme123' } });
+  const add = await srv.api('POST', '/api/v1/users', { token: a, body: { name: 'worker9', role: 'grid_worker', area: '110101001001002', password: 'pine-river-42x' } });
   assert.equal(add.status, 201, JSON.stringify(add.json));
-  const dup = await srv.api('POST', '/api/v1/users', { token: a, body: { name: 'worker9', role: 'grid_worker', area: '110101001001002', password: 'changeme123' } });
+  const dup = await srv.api('POST', '/api/v1/users', { token: a, body: { name: 'worker9', role: 'grid_worker', area: '110101001001002', password: 'pine-river-42x' } });
   assert.equal(dup.status, 409);
-  const noArea = await srv.api('POST', '/api/v1/users', { token: a, body: { name: 'worker10', role: 'grid_worker', password: 'changeme123' } });
+  const noArea = await srv.api('POST', '/api/v1/users', { token: a, body: { name: 'worker10', role: 'grid_worker', password: 'pine-river-42x' } });
   assert.equal(noArea.status, 400);
-  const badArea = await srv.api('POST', '/api/v1/users', { token: a, body: { name: 'worker11', role: 'grid_worker', area: '999', password: 'changeme123' } });
+  const badArea = await srv.api('POST', '/api/v1/users', { token: a, body: { name: 'worker11', role: 'grid_worker', area: '999', password: 'pine-river-42x' } });
   assert.equal(badArea.status, 400);
-  await srv.login('worker9', 'changeme123');
+  await srv.login('worker9', 'pine-river-42x');
 });

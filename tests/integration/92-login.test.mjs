@@ -1,0 +1,99 @@
+// Login throttling and the password policy (issue 18, finding 5): failed logins
+// are counted per account and per address; a few are free, then each attempt
+// waits 1 s, 2 s, 4 s ... (429 with Retry-After); ten lock the account for 30
+// minutes until an admin lifts it (API or CLI); every throttle, lock and lift is
+// audited. Passwords: at least 10 characters, not common, not the user's name.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { startServer, jiceng } from './lib.mjs';
+
+let srv, admin;
+before(async () => { srv = await startServer(); admin = await srv.login('admin'); });
+after(async () => { await srv?.cleanup(); });
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const login = (name, password) => srv.api('POST', '/api/v1/session', { body: { name, password } });
+const sql = (q) => execFileSync('sqlite3', [srv.db, q], { encoding: 'utf8' }).trim();
+
+test('a burst of wrong passwords is slowed down at once (not 650 tries at full speed)', async () => {
+  const answers = await Promise.all(Array.from({ length: 30 }, () => login('supervisor', 'wrong-password')));
+  const n401 = answers.filter(r => r.status === 401).length, n429 = answers.filter(r => r.status === 429).length;
+  assert.equal(n401 + n429, 30);
+  assert.ok(n401 <= 6, `${n401} wrong passwords were checked in one burst`);
+  const t = answers.find(r => r.status === 429);
+  assert.ok(Number(t.headers.get('retry-after')) >= 1);
+  assert.equal(t.json.error.code, 'too_many_requests');
+  // the right password must wait too, then works and clears the count
+  const wait = Number((await login('supervisor', 'jiceng-demo')).headers.get('retry-after') || 0);
+  await sleep(wait * 1000 + 200);
+  const ok = await login('supervisor', 'jiceng-demo');
+  assert.equal(ok.status, 200, ok.text);
+  assert.equal(sql("SELECT count(*) FROM login_throttle WHERE key='account:supervisor'"), '0');
+});
+
+test('backoff: free tries, then 1 s, then 2 s; an unknown name is throttled alike', async () => {
+  for (const name of ['community3', 'no-such-user']) {
+    for (let i = 0; i < 4; i++) assert.equal((await login(name, 'wrong-password')).status, 401, `${name} try ${i + 1}`);
+    const r = await login(name, 'wrong-password');
+    assert.equal(r.status, 429, name);
+    assert.equal(r.headers.get('retry-after'), '1');
+    await sleep(1100);
+    assert.equal((await login(name, 'wrong-password')).status, 401);
+    const r2 = await login(name, 'wrong-password');
+    assert.equal(r2.status, 429);
+    assert.equal(r2.headers.get('retry-after'), '2');
+  }
+  const audit = sql("SELECT action || ' ' || reason FROM audit WHERE action = 'login_throttled'");
+  assert.match(audit, /account:community3 after 4 failed logins/);
+});
+
+test('ten failures lock the account; an admin lifts it (API and CLI), audited', async () => {
+  // nine earlier failures, a minute ago (their waits are over)
+  const t0 = Date.now() - 120000;
+  sql(`INSERT INTO login_throttle(key, failures, last_at) VALUES('account:worker2', 9, ${t0}), ('account:worker3', 9, ${t0})`);
+  assert.equal((await login('worker2', 'wrong-password')).status, 401);
+  const locked = await login('worker2', 'jiceng-demo');
+  assert.equal(locked.status, 429, 'the right password does not open a locked account');
+  assert.ok(Number(locked.headers.get('retry-after')) > 1700);
+  assert.match(locked.json.error.message, /administrator/);
+  const list = await srv.api('GET', '/api/v1/login-locks', { token: admin });
+  assert.equal(list.status, 200);
+  const row = list.json.locks.find(l => l.key === 'account:worker2');
+  assert.equal(row.failures, 10);
+  assert.ok(row.locked_until);
+  const dispatcher = await srv.login('dispatcher');
+  assert.equal((await srv.api('POST', '/api/v1/login-locks/lift', { token: dispatcher, body: { account: 'worker2' } })).status, 403);
+  assert.equal((await srv.api('POST', '/api/v1/login-locks/lift', { token: admin, body: { account: 'worker2' } })).status, 200);
+  assert.equal((await login('worker2', 'jiceng-demo')).status, 200);
+  assert.equal((await srv.api('POST', '/api/v1/login-locks/lift', { token: admin, body: { account: 'worker2' } })).status, 404);
+  // the CLI, on the same database
+  assert.equal((await login('worker3', 'wrong-password')).status, 401);
+  assert.equal((await login('worker3', 'jiceng-demo')).status, 429);
+  const l = jiceng(['user', 'locks', '--db', srv.db]);
+  assert.equal(l.status, 0);
+  assert.match(l.stdout, /account:worker3\t10 failures/);
+  const u = jiceng(['user', 'unlock', '--db', srv.db, '--name', 'worker3']);
+  assert.equal(u.status, 0, u.stderr);
+  assert.equal((await login('worker3', 'jiceng-demo')).status, 200);
+  const audit = sql("SELECT action || ' ' || actor || ' ' || reason FROM audit WHERE action IN ('login_locked', 'login_unlock') ORDER BY seq");
+  assert.match(audit, /login_locked login account:worker2 after 10 failed logins: locked/);
+  assert.match(audit, /login_unlock admin account:worker2/);
+  assert.match(audit, /login_locked login account:worker3/);
+  assert.match(audit, /login_unlock cli account:worker3/);
+});
+
+test('password policy: length, common passwords, the name, only digits (API and CLI)', async () => {
+  const add = (name, password) => srv.api('POST', '/api/v1/users', { token: admin, body: { name, role: 'resident', password } });
+  for (const pw of ['password', '12345678', 'password123', '1234567890', 'qwertyuiop', 'Woaini1314', 'aaaaaaaaaaaa', '13912345678', 'li-lei-2027x'])
+    assert.equal((await add('li-lei', pw)).status, 400, pw);
+  assert.equal((await add('li-lei', 'river-stone-kite')).status, 201);
+  const t = await srv.login('li-lei', 'river-stone-kite');
+  const ch = await srv.api('POST', '/api/v1/me/password', { token: t, body: { old_password: 'river-stone-kite', new_password: 'password1234' } });
+  assert.equal(ch.status, 400);
+  const cli = jiceng(['user', 'add', '--db', srv.db, '--name', 'wang-fang', '--role', 'resident', '--password-stdin'], { input: 'admin123456\n' });
+  assert.notEqual(cli.status, 0);
+  assert.match(cli.stderr, /common/);
+  // the demo password passes: the README's logins stay true
+  assert.equal((await add('zhao-min', 'jiceng-demo')).status, 201);
+});
