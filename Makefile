@@ -14,7 +14,7 @@ BUILD   ?= build
 PKGS    := libh2o-evloop jansson libsodium sqlite3 libutf8proc libmosquitto xlsxwriter libcurl libzip expat libpq
 OPT     ?= -O2
 CFLAGS  += -std=c11 -D_GNU_SOURCE -DH2O_USE_LIBUV=0 $(OPT) -g -Wall -Wextra -Werror \
-           -Wno-missing-field-initializers -Wno-format-truncation $(shell pkg-config --cflags $(PKGS))
+           -Wno-missing-field-initializers $(shell pkg-config --cflags $(PKGS))
 LDLIBS  += $(shell pkg-config --libs $(PKGS)) -lcsv -lpthread -lm
 
 SRC      := $(wildcard src/*.c)

@@ -34,7 +34,7 @@ int base_id_valid(const char *id) {
 
 void base_id_make(int yyyymmdd, int seq, int male, char out[19]) {
     int s = (seq % 500) * 2 + (male ? 1 : 0); /* the 17th digit: odd for men, even for women */
-    snprintf(out, 19, "999999%08d%03d", yyyymmdd % 100000000, s);
+    snprintf(out, 19, "999999%08u%03u", (unsigned)yyyymmdd % 100000000u, (unsigned)s % 1000u);
     out[17] = base_id_check(out);
     out[18] = 0;
 }

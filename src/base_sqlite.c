@@ -128,7 +128,9 @@ jc_err base_seed_demo(jc_conn *w, uint64_t seed) {
         snprintf(stem, sizeof stem, "%s", g->name);
         char *suf = strstr(stem, "社区");
         if (suf) *suf = 0;
-        int gno = atoi(g->code + 12);
+        int64_t gno64 = 1;
+        if (strlen(g->code) > 12 && jc_parse_i64(g->code + 12, &gno64)) gno64 = 1; /* grid codes end in digits */
+        int gno = gno64 > 0 && gno64 < 1000 ? (int)gno64 : 1;
         int nbuild = 3 + bint(&r, 3);
         for (int b = 0; !e && b < nbuild; b++) {
             int building = (gno - 1) * 10 + b + 1, floors = 4 + bint(&r, 3), per_floor = 2 + bint(&r, 2);
@@ -168,7 +170,7 @@ jc_err base_seed_demo(jc_conn *w, uint64_t seed) {
                         else age = head_age - 22 - bint(&r, 12), male = bint(&r, 2), rel = "子女";
                         if (age < 0) age = bint(&r, 10);
                         if (male < 0) male = !bint(&r, 2);
-                        char name[64], id[19], birth[16], phone[16];
+                        char name[64], id[19], birth[32], phone[32];
                         person_name(&r, male, name, sizeof name);
                         int ymd = ymd_of(year_now - age, &r);
                         snprintf(birth, sizeof birth, "%04d-%02d-%02d", ymd / 10000, ymd / 100 % 100, ymd % 100);

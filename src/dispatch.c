@@ -1114,7 +1114,7 @@ jc_err dispatch_tick(jc_conn *w, int64_t now) {
         if (sqlite3_step(u) != SQLITE_DONE) return JC_ERR_DB;
         jc_case k;
         if (store_case_get(w, late[i].case_id, &k) == JC_OK) {
-            char note[120];
+            char note[200]; /* a department's name is under 128 bytes */
             jc_dept dd;
             reason_buf rb;
             reason_begin(&rb, note, sizeof note, "checkin_late");

@@ -280,7 +280,7 @@ static jc_err run_calendar(jc_conn *w, jc_deferred *d) {
             if (calendar_day_info(cal, ymd, &info) != JC_OK) continue;
             if (info.kind != CALENDAR_DAY_HOLIDAY && info.kind != CALENDAR_DAY_ADJUSTED_WORKDAY && !info.overridden)
                 continue;
-            char date[16];
+            char date[40];
             snprintf(date, sizeof date, "%04d-%02d-%02d", c->year, m, dd);
             json_array_append_new(days, json_pack("{s:s,s:s,s:s,s:b}", "date", date, "kind", kinds[info.kind],
                                                   "name", info.name ? info.name : "", "overridden",
@@ -417,7 +417,7 @@ typedef struct {
 static json_t *hours_json(const calendar_interval *iv, size_t n) {
     json_t *a = json_array();
     for (size_t i = 0; i < n; i++) {
-        char from[8], to[8];
+        char from[24], to[24];
         snprintf(from, sizeof from, "%02d:%02d", iv[i].start_min / 60, iv[i].start_min % 60);
         snprintf(to, sizeof to, "%02d:%02d", iv[i].end_min / 60, iv[i].end_min % 60);
         json_array_append_new(a, json_pack("[s,s]", from, to));
@@ -443,19 +443,22 @@ static void h_hours_get(jc_req *r) {
 
 static jc_err run_hours_put(jc_conn *w, jc_deferred *d) {
     hours_data *h = d->data;
-    char v[160] = "", part[24];
-    for (size_t i = 0; i < h->n; i++) {
-        snprintf(part, sizeof part, "%s%d-%d", i ? "," : "", h->iv[i].start_min, h->iv[i].end_min);
-        strncat(v, part, sizeof v - strlen(v) - 1);
-    }
+    jc_buf v; /* "480-720,810-1050": at most a few intervals of two minute counts */
+    jc_buf_init(&v, 4096);
+    jc_err ve = jc_buf_puts(&v, "");
+    for (size_t i = 0; i < h->n && !ve; i++)
+        ve = jc_buf_printf(&v, "%s%d-%d", i ? "," : "", h->iv[i].start_min, h->iv[i].end_min);
+    if (ve) return jc_buf_free(&v), ve;
     static const char sql[] =
         "INSERT INTO meta(key, value) VALUES('dispatch.hours', ?) ON CONFLICT(key) DO UPDATE SET value=excluded.value";
     sqlite3_stmt *s = store_sqlite_prepare(w, sql);
-    if (!s) return JC_ERR_DB;
-    sqlite3_bind_text(s, 1, v, -1, SQLITE_TRANSIENT);
-    if (sqlite3_step(s) != SQLITE_DONE) return JC_ERR_DB;
-    char note[200];
-    snprintf(note, sizeof note, "working hours %s (minutes after local midnight); new deadlines use them", v);
+    if (!s) return jc_buf_free(&v), JC_ERR_DB;
+    sqlite3_bind_text(s, 1, v.data, -1, SQLITE_TRANSIENT);
+    int rc = sqlite3_step(s);
+    char note[600];
+    jc_fmt_cut(note, sizeof note, "working hours %s (minutes after local midnight); new deadlines use them", v.data);
+    jc_buf_free(&v);
+    if (rc != SQLITE_DONE) return JC_ERR_DB;
     jc_err e;
     if ((e = auth_audit(w, &d->user, "hours_set", note)) || (e = dispatch__bump(w))) return e;
     d->body = json_pack("{s:o,s:s}", "intervals", hours_json(h->iv, h->n), "timezone", "Asia/Shanghai");

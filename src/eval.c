@@ -78,7 +78,7 @@ void eval__params_default(eval_params *p) {
 
 jc_err eval_period_parse(const char *s, int64_t *t0, int64_t *t1) {
     if (!s) return JC_ERR_INVALID;
-    char a[16], b[16];
+    char a[40], b[40];
     size_t n = strlen(s);
     const char *dots = strstr(s, "..");
     if (dots) {

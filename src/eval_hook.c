@@ -14,7 +14,7 @@
 static struct {
     sqlite3 *db;
     eval_inc *inc;
-    char last_day[16];
+    char last_day[32];
 } hook;
 
 jc_err eval_hook_tick(jc_conn *w, int64_t now_ms) {

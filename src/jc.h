@@ -112,6 +112,10 @@ jc_err jc_copyn(char *dst, size_t dstsz, const char *src, size_t n) JC_MUST_CHEC
 /* snprintf that reports a cut: JC_ERR_TOOBIG (dst holds a prefix cut on a
  * UTF-8 character boundary) or JC_ERR_INVALID on an encoding error. */
 jc_err jc_fmt(char *dst, size_t dstsz, const char *fmt, ...) JC_PRINTF(3, 4) JC_MUST_CHECK;
+/* jc_fmt for text where a cut is acceptable (a message, a note): cuts on a
+ * UTF-8 character boundary and says nothing.  Say why a cut is fine where
+ * you call it. */
+void jc_fmt_cut(char *dst, size_t dstsz, const char *fmt, ...) JC_PRINTF(3, 4);
 /* Parses a whole decimal integer; JC_ERR_INVALID on trailing junk/overflow. */
 jc_err jc_parse_i64(const char *s, int64_t *out) JC_MUST_CHECK;
 /* Decimal digits of v (with '-' when negative) into out, not terminated;

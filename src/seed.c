@@ -74,7 +74,7 @@ static void take_community(const char *code, const char *name, void *arg) {
     char *suffix = strstr(n, "居委会");
     if (suffix && suffix[strlen("居委会")] == 0) *suffix = 0;
     suffix = strstr(n, "村委会");
-    if (suffix && suffix[strlen("村委会")] == 0) { *suffix = 0; strncat(n, "村", sizeof n - strlen(n) - 1); }
+    if (suffix && suffix[strlen("村委会")] == 0) memcpy(suffix, "村", sizeof "村"); /* shorter than 村委会 */
     snprintf(s->comm_name[s->ncomm], 128, "%s", n);
     s->ncomm++;
 }
@@ -121,7 +121,7 @@ static jc_err seed_catalogue(jc_conn *w, seed_ctx *s) {
     snprintf(path, sizeof path, "%s/depts.csv", s->data_dir);
     FILE *fp = fopen(path, "r");
     if (!fp) {
-        snprintf(s->msg, sizeof s->msg, "cannot read %s", path);
+        jc_fmt_cut(s->msg, sizeof s->msg, "cannot read %s", path); /* a message */
         return JC_ERR_IO;
     }
     jc_err e = JC_OK;
@@ -139,7 +139,7 @@ static jc_err seed_catalogue(jc_conn *w, seed_ctx *s) {
     snprintf(path, sizeof path, "%s/categories.csv", s->data_dir);
     fp = fopen(path, "r");
     if (!fp) {
-        snprintf(s->msg, sizeof s->msg, "cannot read %s", path);
+        jc_fmt_cut(s->msg, sizeof s->msg, "cannot read %s", path); /* a message */
         return JC_ERR_IO;
     }
     fgets(line, sizeof line, fp);
@@ -151,9 +151,13 @@ static jc_err seed_catalogue(jc_conn *w, seed_ctx *s) {
         snprintf(k.name_en, sizeof k.name_en, "%s", f[2]);
         snprintf(k.kind, sizeof k.kind, "%s", f[3]);
         snprintf(k.dept_code, sizeof k.dept_code, "%s", f[4]);
-        k.accept_h = atof(f[6]);
-        k.handle_h = atof(f[7]);
-        k.verify_h = atof(f[8]);
+        char *end;
+        k.accept_h = strtod(f[6], &end);
+        if (*end || k.accept_h <= 0) k.accept_h = 2; /* data/categories.csv is ours: defaults on a slip */
+        k.handle_h = strtod(f[7], &end);
+        if (*end || k.handle_h <= 0) k.handle_h = 24;
+        k.verify_h = strtod(f[8], &end);
+        if (*end || k.verify_h <= 0) k.verify_h = 8;
         k.urgent = f[9][0] == '1';
         e = store_category_put(w, &k);
     }
@@ -167,7 +171,7 @@ static jc_err seed_duties(jc_conn *w, seed_ctx *s) {
     snprintf(path, sizeof path, "%s/duties.csv", s->data_dir);
     FILE *f = fopen(path, "rb");
     if (!f) {
-        snprintf(s->msg, sizeof s->msg, "cannot read %s", path);
+        jc_fmt_cut(s->msg, sizeof s->msg, "cannot read %s", path); /* a message */
         return JC_ERR_IO;
     }
     jc_buf b;
@@ -183,7 +187,7 @@ static jc_err seed_duties(jc_conn *w, seed_ctx *s) {
     jc_buf_init(&errors, 64 * 1024);
     int version = 0;
     if (!e) e = dispatch_import_list(w, &sys, b.data, b.len, "demo list", &version, &errors);
-    if (e) snprintf(s->msg, sizeof s->msg, "%s: %s", path, errors.data ? errors.data : jc_err_code(e));
+    if (e) jc_fmt_cut(s->msg, sizeof s->msg, "%s: %s", path, errors.data ? errors.data : jc_err_code(e));
     jc_buf_free(&errors);
     jc_buf_free(&b);
     return e;
@@ -295,7 +299,7 @@ static jc_err seed_cases(jc_conn *w, seed_ctx *s) {
                 }
             }
             if ((e = case_act(w, steps[st].who, id, steps[st].a, &args, &out, &why))) {
-                snprintf(s->msg, sizeof s->msg, "demo case %lld: %s", (long long)id, why.message);
+                jc_fmt_cut(s->msg, sizeof s->msg, "demo case %lld: %s", (long long)id, why.message);
                 return e;
             }
             case_clear(&out);

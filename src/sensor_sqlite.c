@@ -302,7 +302,7 @@ json_t *sensor__rule_json(const alarm_rule *r) {
     if (r->kind == AK_INACTIVITY) {
         json_object_set_new(o, "duration_s", json_integer(r->duration_s));
         if (r->win_from != ALARM_NO_WINDOW) {
-            char a[8], b[8];
+            char a[24], b[24];
             hhmm(r->win_from, a, sizeof a);
             hhmm(r->win_to, b, sizeof b);
             json_object_set_new(o, "window", json_pack("{s:s,s:s}", "from", a, "to", b));

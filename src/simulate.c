@@ -1340,8 +1340,14 @@ static int parse_url(const char *url, hclient *h) {
     if (hl == 0 || hl >= sizeof h->host) return -1;
     memcpy(h->host, p, hl);
     h->host[hl] = 0;
-    h->port = colon && (!slash || colon < slash) ? atoi(colon + 1) : 80; /* NOLINT: checked below */
-    return h->port > 0 && h->port < 65536 ? 0 : -1;
+    int64_t port = 80;
+    if (colon && (!slash || colon < slash)) {
+        char num[8];
+        size_t pl = slash ? (size_t)(slash - colon - 1) : strlen(colon + 1);
+        if (jc_copyn(num, sizeof num, colon + 1, pl) || jc_parse_i64(num, &port)) return -1;
+    }
+    h->port = port > 0 && port < 65536 ? (int)port : 0;
+    return h->port ? 0 : -1;
 }
 
 int cmd_simulate(int argc, char **argv) {

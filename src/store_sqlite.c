@@ -95,7 +95,7 @@ static kept *keep_put(jc_conn *c, kept *tab, const char *key, jc_err e) {
     if (!c->in_batch || !tab || !key || strlen(key) >= sizeof tab->key || (e && e != JC_ERR_NOTFOUND)) return NULL;
     kept *k = keep_slot(tab, key);
     k->epoch = c->epoch;
-    strcpy(k->key, key);
+    memcpy(k->key, key, strlen(key) + 1); /* fits: checked above */
     k->e = e;
     return k;
 }
@@ -411,7 +411,7 @@ static jc_err migrate_module(jc_conn *c, const jc_schema *m) {
         return JC_ERR_CONFLICT;
     }
     for (; have < m->count; have++) {
-        char upd[160];
+        char upd[320];
         snprintf(upd, sizeof upd,
                  "INSERT INTO meta(key, value) VALUES('%s', '%d') ON CONFLICT(key) DO UPDATE SET"
                  " value=excluded.value;", key, have + 1);

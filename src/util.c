@@ -397,6 +397,18 @@ jc_err jc_fmt(char *dst, size_t dstsz, const char *fmt, ...) {
     return JC_ERR_TOOBIG;
 }
 
+void jc_fmt_cut(char *dst, size_t dstsz, const char *fmt, ...) {
+    if (!dstsz) return;
+    char tmp[4096];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(tmp, sizeof tmp, fmt, ap);
+    va_end(ap);
+    if (n < 0) tmp[0] = 0;
+    jc_err cut = jc_copy(dst, dstsz, tmp);
+    (void)cut; /* the caller accepts a cut */
+}
+
 jc_err jc_parse_i64(const char *s, int64_t *out) {
     if (!s || !*s) return JC_ERR_INVALID;
     char *end;

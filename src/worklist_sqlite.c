@@ -497,15 +497,15 @@ jc_err worklist_task_submit(jc_conn *w, const jc_user *actor, const wl_task_in *
                      in->item, (long long)version);
         } else if (!dept_allowed(it.depts, dept)) {
             decision = "refused";
-            snprintf(reason, sizeof reason, "%s may not request item %s %s (allowed: %s)", dept,
-                     it.code, it.name, it.depts);
+            jc_fmt_cut(reason, sizeof reason, "%s may not request item %s %s (allowed: %s)", dept,
+                       it.code, it.name, it.depts); /* a reason: a cut list of departments is fine */
         } else if (!strcmp(it.kind, "resourced") && (!in->resources || !*in->resources)) {
             decision = "refused";
             snprintf(reason, sizeof reason, "item %s %s is done only with resources attached"
                      " (funds, staff or material); none were given", it.code, it.name);
         } else {
-            snprintf(reason, sizeof reason, "item %s %s (%s) on work list version %lld; basis: %s",
-                     it.code, it.name, it.kind, (long long)version, it.basis);
+            jc_fmt_cut(reason, sizeof reason, "item %s %s (%s) on work list version %lld; basis: %s",
+                       it.code, it.name, it.kind, (long long)version, it.basis); /* a reason: the basis may be cut */
         }
     }
 
