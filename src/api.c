@@ -12,6 +12,7 @@
 #include "auth.h"
 #include "auth_store.h"
 #include "case.h"
+#include "cli.h"
 #include "dispatch.h"
 #include "events.h"
 #include "geo.h"
@@ -1535,6 +1536,55 @@ int api_dispatch(jc_req *r) {
         return 1;
     }
     return 0;
+}
+
+/* ---- jiceng routes ---------------------------------------------------------------
+ * The compiled route table, for the authorization matrix test
+ * (tests/integration/93-authz.test.mjs) and for reviewers: every route with
+ * who may call it, and the case actions with the roles the state machine
+ * lets take them. */
+
+static json_t *access_json(unsigned access) {
+    if (access == ACCESS_PUBLIC) return json_string("public");
+    if (access == ACCESS_USER) return json_string("user");
+    json_t *a = json_array();
+    for (int r = 0; r < ROLE_SYSTEM; r++)
+        if (access & ROLE_BIT(r)) json_array_append_new(a, json_string(role_name((jc_role)r)));
+    return a;
+}
+
+int cmd_routes(int argc, char **argv) {
+    static const char help[] =
+        "usage: jiceng routes [--json]\n"
+        "Prints every HTTP route of this build, in the order they are matched, as JSON:\n"
+        "{\"routes\":[{\"method\",\"pattern\",\"access\":\"public\"|\"user\"|[roles],\"body\"}],\n"
+        " \"actions\":{\"<case action>\":[roles]}}.  Reads no database.\n";
+    if (cli_wants_help(argc, argv)) return fputs(help, stdout), JC_EXIT_OK;
+    for (int i = 1; i < argc; i++)
+        if (strcmp(argv[i], "--json")) return cli_usage_error("routes", "unexpected argument '%s'", argv[i]);
+    json_t *routes = json_array(), *actions = json_object();
+    for (size_t t = 0; t < JC_ARRAY_LEN(tables); t++)
+        for (size_t i = 0; i < tables[t]->n; i++) {
+            const jc_route *rt = &tables[t]->routes[i];
+            json_t *o = json_pack("{s:s,s:s,s:o}", "method", rt->method, "pattern", rt->pattern, "access",
+                                  access_json(rt->access));
+            json_object_set_new(o, "body", !rt->fields ? json_null() : !strcmp(rt->fields, "*") ? json_string("raw")
+                                                                                              : json_string(rt->fields));
+            json_array_append_new(routes, o);
+        }
+    for (int a = 0; a < ACT__COUNT; a++) {
+        json_t *roles = json_array();
+        for (int r = 0; r < ROLE__COUNT; r++)
+            if (case_role_may((jc_role)r, (jc_action)a)) json_array_append_new(roles, json_string(role_name((jc_role)r)));
+        json_object_set_new(actions, case_action_name((jc_action)a), roles);
+    }
+    json_t *all = json_pack("{s:o,s:o}", "routes", routes, "actions", actions);
+    char *text = json_dumps(all, JSON_INDENT(1) | JSON_PRESERVE_ORDER);
+    json_decref(all);
+    if (!text) return JC_EXIT_FAIL;
+    puts(text);
+    free(text);
+    return JC_EXIT_OK;
 }
 
 /* ---- metrics ------------------------------------------------------------------ */

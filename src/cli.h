@@ -39,5 +39,6 @@ int cmd_simulate(int argc, char **argv);  /* src/simulate.c */
 int cmd_base(int argc, char **argv);      /* src/base.c */
 int cmd_people(int argc, char **argv);    /* src/people_cli.c */
 int cmd_bench_fill(int argc, char **argv); /* src/fill.c */
+int cmd_routes(int argc, char **argv);    /* src/api.c */
 
 #endif

@@ -33,6 +33,7 @@ static const jc_command commands[] = {
     {"base", cmd_base, "generate (demo) and count base data: people, households, houses, organisations"},
     {"people", cmd_people, "import departments' person tables, link them into one record per person"},
     {"bench-fill", cmd_bench_fill, "write N realistic cases directly into a database (for benchmarks)"},
+    {"routes", cmd_routes, "list the compiled HTTP route table and who may call each route (JSON)"},
 };
 
 static void usage(FILE *f) {

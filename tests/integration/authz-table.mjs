@@ -1,0 +1,148 @@
+// authz-table.mjs -- who may call what, written once, for 93-authz.test.mjs.
+//
+// ROUTES has one row per route of `jiceng routes --json` ("METHOD pattern"):
+//   who:   'public' (no login), 'user' (any role), or the roles, space-separated;
+//   scope: the kind of object the route's first :param names, when the answer
+//          depends on whether that object is in the caller's scope (SCOPE below);
+//   as:    path parameters to use (default: PARAMS);
+//   body:  (objects) => a valid body, for a write checked in and out of scope;
+//   note:  why a route is as it is, where that is not obvious.
+// A route missing here, or a row whose route is gone, fails the test: adding a
+// route means deciding who may call it.
+export const ALL_ROLES = ['resident', 'grid_worker', 'community_staff', 'dispatcher', 'dept_staff', 'supervisor', 'admin'];
+
+const STAFF_NO_RESIDENT = 'grid_worker community_staff dispatcher dept_staff supervisor admin';
+const OFFICE = 'community_staff dispatcher dept_staff supervisor admin';
+
+export const PARAMS = { id: '1', action: 'register', code: '0101', date: '2031-01-01', resource: 'services.json', token: 'f'.repeat(32) };
+
+export const ROUTES = {
+  'POST /api/v1/photos': { who: 'user' },
+  'GET /api/v1/photos/:id': { who: 'public', note: 'content-addressed: the id is the hash of the photo' },
+  'POST /api/v1/cases/:id/photos': { who: 'user', scope: 'case', body: (o) => ({ photo_id: o.photo }) },
+  'GET /api/v1/cases/:id/photos': { who: 'user', scope: 'case' },
+  'POST /api/v1/cases/:id/assist': { who: 'dept_staff', scope: 'case', body: () => ({ note: '协办' }) },
+  'GET /api/v1/duties': { who: 'public' },
+  'GET /api/v1/duties/versions': { who: 'public' },
+  'GET /api/v1/duties/csv': { who: 'public' },
+  'POST /api/v1/duties/import': { who: 'dispatcher admin' },
+  'GET /api/v1/duties/missing': { who: 'dispatcher supervisor admin' },
+  'POST /api/v1/duties/preview': { who: 'dispatcher admin' },
+  'POST /api/v1/route/explain': { who: 'user' },
+  'GET /api/v1/calendar': { who: 'public' },
+  'GET /api/v1/calendar/hours': { who: 'public' },
+  'PUT /api/v1/calendar/hours': { who: 'dispatcher admin' },
+  'PUT /api/v1/calendar/days/:date': { who: 'dispatcher admin' },
+  'DELETE /api/v1/calendar/days/:date': { who: 'dispatcher admin' },
+  'POST /api/v1/cases/:id/whistle': { who: 'community_staff dispatcher supervisor', scope: 'case', body: () => ({ dept_ids: [1] }) },
+  'GET /api/v1/whistles': { who: 'user' },
+  'POST /api/v1/whistles/:id/checkin': { who: 'dept_staff' },
+  'POST /api/v1/whistles/:id/finish': { who: 'dept_staff' },
+  'POST /api/v1/whistles/:id/rate': { who: 'community_staff dispatcher supervisor' },
+  'POST /api/v1/me/duty': { who: 'grid_worker community_staff' },
+  'POST /api/v1/session': { who: 'public' },
+  'DELETE /api/v1/session': { who: 'user', note: 'logs out: called with a session of its own' },
+  'GET /api/v1/me': { who: 'user' },
+  'GET /api/v1/config': { who: 'public' },
+  'GET /api/v1/events': { who: 'user', note: 'a stream: only its status is read' },
+  'POST /api/v1/me/password': { who: 'user' },
+  'GET /api/v1/areas': { who: 'public' },
+  'GET /api/v1/depts': { who: 'public' },
+  'GET /api/v1/categories': { who: 'public' },
+  'PUT /api/v1/categories/:code': { who: 'dispatcher admin' },
+  'POST /api/v1/cases': { who: 'user' },
+  'GET /api/v1/cases': { who: 'user', note: 'narrowed to the caller scope by the handler' },
+  'GET /api/v1/cases/:id': { who: 'user', scope: 'case' },
+  'GET /api/v1/cases/:id/audit': { who: 'user', scope: 'case' },
+  'GET /api/v1/cases/:id/contact': { who: 'grid_worker community_staff dispatcher dept_staff supervisor', scope: 'case-lead', note: 'unmasked phone: audited; the lead department, not co-handlers' },
+  'POST /api/v1/cases/:id/:action': { who: 'user', scope: 'case', as: { action: 'escalate' }, body: () => ({ note: '督办' }), note: 'each action has its roles (the actions of jiceng routes)' },
+  'GET /api/v1/audit/verify': { who: 'dispatcher supervisor admin' },
+  'GET /api/v1/users': { who: 'admin' },
+  'POST /api/v1/users': { who: 'admin' },
+  'GET /api/v1/login-locks': { who: 'admin' },
+  'POST /api/v1/login-locks/lift': { who: 'admin' },
+  'GET /api/v1/base/summary': { who: STAFF_NO_RESIDENT },
+  'GET /open311/v2/:resource': { who: 'public' },
+  'POST /open311/v2/:resource': { who: 'public', note: 'an api_key in the form' },
+  'GET /open311/v2/services/:code': { who: 'public' },
+  'GET /open311/v2/requests/:id': { who: 'public', as: { id: 'JC20310101-1.json' } },
+  'GET /open311/v2/tokens/:token': { who: 'public', as: { token: 'f'.repeat(32) + '.json' } },
+  'GET /api/v1/worklist': { who: OFFICE },
+  'POST /api/v1/worklist': { who: 'dispatcher supervisor admin' },
+  'GET /api/v1/worklist/versions': { who: OFFICE },
+  'GET /api/v1/worklist/fields': { who: OFFICE },
+  'PUT /api/v1/worklist/items/:code': { who: 'dispatcher supervisor admin' },
+  'DELETE /api/v1/worklist/items/:code': { who: 'dispatcher supervisor admin' },
+  'POST /api/v1/tasks': { who: 'dispatcher dept_staff supervisor admin' },
+  'GET /api/v1/tasks': { who: OFFICE },
+  'GET /api/v1/tasks/:id': { who: OFFICE },
+  'POST /api/v1/tasks/:id/exception': { who: 'dispatcher supervisor admin' },
+  'POST /api/v1/tasks/:id/done': { who: 'community_staff dispatcher supervisor admin' },
+  'GET /api/v1/burden': { who: OFFICE },
+  'PUT /api/v1/burden/config': { who: 'dispatcher supervisor admin' },
+  'GET /api/v1/eval/export.xlsx': { who: 'dispatcher supervisor admin' },
+  'GET /api/v1/eval': { who: OFFICE },
+  'GET /api/v1/eval/cases': { who: OFFICE },
+  'GET /api/v1/devices': { who: 'community_staff dispatcher admin' },
+  'POST /api/v1/devices': { who: 'dispatcher admin' },
+  'GET /api/v1/devices/:id': { who: 'community_staff dispatcher admin', scope: 'device' },
+  'PUT /api/v1/devices/:id': { who: 'dispatcher admin' },
+  'DELETE /api/v1/devices/:id': { who: 'dispatcher admin', as: { id: 'no-such-device' } },
+  'GET /api/v1/device-types': { who: 'public' },
+  'POST /api/v1/readings': { who: 'public', note: 'a device token, or an admin or dispatcher session, checked by the handler' },
+  'GET /api/v1/alarm-rules': { who: 'community_staff dispatcher admin' },
+  'POST /api/v1/alarm-rules': { who: 'dispatcher admin' },
+  'PUT /api/v1/alarm-rules/:id': { who: 'dispatcher admin' },
+  'DELETE /api/v1/alarm-rules/:id': { who: 'dispatcher admin', as: { id: '999999' } },
+  'GET /api/v1/alarms': { who: 'grid_worker community_staff dispatcher supervisor admin' },
+  'GET /api/v1/alarms/:id': { who: 'grid_worker community_staff dispatcher supervisor admin', scope: 'alarm' },
+  'POST /api/v1/alarms/:id/:action': { who: 'community_staff dispatcher admin', scope: 'alarm', as: { action: 'ack' }, body: () => ({}) },
+  'GET /api/v1/silences': { who: 'community_staff dispatcher admin' },
+  'POST /api/v1/silences': { who: 'community_staff dispatcher admin' },
+  'DELETE /api/v1/silences/:id': { who: 'community_staff dispatcher admin', scope: 'silence' },
+  'POST /api/v1/sensor/tick': { who: 'admin' },
+  'GET /api/v1/sensor/settings': { who: 'dispatcher admin' },
+  'PUT /api/v1/sensor/settings': { who: 'admin' },
+  'GET /api/v1/sensor/metrics': { who: 'public', note: 'the monitoring host (serve --metrics-allow) or an admin, checked by the handler' },
+  'GET /api/v1/sensor/stats': { who: 'public', note: 'as /api/v1/sensor/metrics' },
+  'GET /api/v1/stats': { who: 'user' },
+  'POST /api/v1/classify': { who: 'user' },
+  'GET /api/v1/cases/:id/suggestion': { who: 'user', scope: 'case' },
+  'GET /api/v1/warnings': { who: 'community_staff dispatcher supervisor admin' },
+  'GET /api/v1/warnings/config': { who: 'dispatcher admin' },
+  'PUT /api/v1/warnings/config': { who: 'dispatcher admin' },
+  'POST /api/v1/warnings/run': { who: 'dispatcher admin' },
+  'GET /api/v1/warnings/:id': { who: 'community_staff dispatcher supervisor admin' },
+  'POST /api/v1/warnings/:id/ack': { who: 'community_staff dispatcher supervisor admin' },
+  'POST /api/v1/warnings/:id/dismiss': { who: 'community_staff dispatcher supervisor admin' },
+  'POST /api/v1/warnings/:id/case': { who: 'community_staff dispatcher supervisor admin', as: { id: '999999' } },
+  'GET /api/v1/hotspots': { who: 'community_staff dispatcher supervisor admin' },
+  'GET /api/v1/session': { who: 'public', note: 'the browser asks whether its cookie is a session' },
+  'GET /api/v1/eval/config': { who: 'dispatcher supervisor admin' },
+  'PUT /api/v1/eval/config': { who: 'dispatcher admin' },
+  'GET /api/v1/burden/config': { who: 'dispatcher supervisor admin' },
+  'GET /api/v1/notifications': { who: 'user' },
+  'GET /api/v1/notifications/count': { who: 'user' },
+  'POST /api/v1/notifications/read': { who: 'user' },
+  'GET /api/v1/webhooks': { who: 'admin' },
+  'POST /api/v1/webhooks': { who: 'admin' },
+  'PUT /api/v1/webhooks/:id': { who: 'admin' },
+  'GET /api/v1/webhooks/:id/deliveries': { who: 'admin' },
+};
+
+// Which logins see an object of each kind, created in community 1, grid
+// 110101001001001 (a case reported by resident1 of category 0103: led by
+// chengguan, co-handled by zhujian): in scope, and out of it.
+export const SCOPE = {
+  case: {
+    in: ['resident1', 'worker1', 'community1', 'dispatcher', 'supervisor', 'admin', 'dept_chengguan', 'dept_zhujian'],
+    out: ['resident2', 'worker2', 'community2', 'dept_shuiwu'],
+  },
+  'case-lead': {
+    in: ['worker1', 'community1', 'dispatcher', 'supervisor', 'dept_chengguan'],
+    out: ['worker2', 'community2', 'dept_shuiwu', 'dept_zhujian'],
+  },
+  device: { in: ['community1', 'dispatcher', 'admin'], out: ['community2'] },
+  alarm: { in: ['worker1', 'community1', 'dispatcher', 'supervisor', 'admin'], out: ['worker2', 'community2'] },
+  silence: { in: ['community1'], out: ['community2'] },
+};
