@@ -170,8 +170,8 @@ static void h_user_password(jc_req *r) {
     const char *pw;
     if (jc_parse_i64(r->params[0], &id) || id < 1) return http_reply_error(r, JC_ERR_NOTFOUND, "no such user");
     if (api_need_str(r, "password", 127, &pw) < 0) return;
-    if (strlen(pw) < AUTH_MIN_PASSWORD || strlen(pw) >= 128)
-        return http_reply_error(r, JC_ERR_INVALID, "the password needs %d to 127 characters", AUTH_MIN_PASSWORD);
+    char why[160];
+    if (auth_password_ok(pw, NULL, why, sizeof why)) return http_reply_error(r, JC_ERR_INVALID, "%s", why);
     pw_reset *p = calloc(1, sizeof *p);
     jc_deferred *d = p ? http_deferred_new(r) : NULL;
     if (!d) {
