@@ -2,7 +2,8 @@
 #   make          install what is missing, build ./build/jiceng (and the unit-test binaries)
 #   make test     install what the tests start, build, run the checks and every test
 #   make demo     install what is missing, build, seed var/demo.db, serve :8080
-#   make asan     the whole test suite under ASan+UBSan (build-asan/)
+#   make asan     the whole test suite under ASan+UBSan with leak detection (build-asan/)
+#   make fuzz     each libFuzzer target of fuzz/ for FUZZ_SECONDS (default 60) under ASan+UBSan
 #   make bench    every benchmark, figures in build/bench.json (ONLY=group)
 #   make check    the repository's static checks (scripts/check_*.mjs)
 #   make build    build only, installing nothing
@@ -67,6 +68,8 @@ setup-test:
 	@scripts/setup.sh test
 setup-bench:
 	@scripts/setup.sh bench
+setup-fuzz:
+	@scripts/setup.sh fuzz
 
 check:
 	@for c in scripts/check_*.mjs; do node $$c || exit 1; done
@@ -82,6 +85,23 @@ asan: setup-test
 	@ASAN_OPTIONS=detect_leaks=0 JICENG_BIN=$(abspath build-asan/jiceng) \
 	    JICENG_UNIT_DIR=$(abspath build-asan/tests) tests/run.sh
 
+# libFuzzer targets (fuzz/fuzz_*.c), clang from Debian; fuzz/run.sh runs them.
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS := $(basename $(notdir $(wildcard fuzz/fuzz_*.c)))
+fuzz: setup-fuzz
+	@$(MAKE) --no-print-directory CC=clang BUILD=build-fuzz \
+	    OPT="-O1 -fno-omit-frame-pointer -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined" \
+	    LDFLAGS="-fsanitize=address,undefined" fuzz-build
+	@FUZZ_SECONDS=$(FUZZ_SECONDS) fuzz/run.sh $(FUZZ_TARGETS)
+
+fuzz-build: $(FUZZ_TARGETS:%=$(BUILD)/fuzz/%)
+
+$(BUILD)/fuzz/%: fuzz/%.c $(LIBOBJ) | $(BUILD)/fuzz
+	$(CC) $(CFLAGS) -fsanitize=fuzzer -Isrc -o $@ $< $(LIBOBJ) $(LDFLAGS) $(LDLIBS)
+
+$(BUILD)/fuzz:
+	mkdir -p $@
+
 demo: setup
 	@$(MAKE) --no-print-directory build
 	@scripts/demo.sh
@@ -91,6 +111,6 @@ bench: setup-bench
 	@bench/run.sh $(ONLY)
 
 clean:
-	rm -rf $(BUILD) build-asan
+	rm -rf $(BUILD) build-asan build-fuzz
 
-.PHONY: all build setup setup-test setup-bench check test asan demo bench clean
+.PHONY: all build setup setup-test setup-bench setup-fuzz check test asan fuzz fuzz-build demo bench clean

@@ -10,8 +10,9 @@
 //                             and '/usr/bin/prog' literals
 //   tests/unit/*.c            string literals that start a command: popen/system
 //                             arguments and "prog ..." formats written into a cmd buffer
-//   bench/*.sh, tests/*.sh, scripts/*.sh
+//   bench/*.sh, tests/*.sh, scripts/*.sh, fuzz/*.sh
 //                             words in command position of each shell line
+// (fuzz/ runs under `make fuzz`: setup.sh mode fuzz, the test set plus its own rows)
 // Exit 1 with one line per offence; 0 with a summary otherwise.
 import fs from 'node:fs';
 import path from 'node:path';
@@ -58,6 +59,7 @@ const uses = []; // {prog, file, line, kind: 'test'|'bench'|'run'}
 function kindOf(file) {
   if (file.startsWith('bench/')) return 'bench';
   if (file.startsWith('tests/')) return 'test';
+  if (file.startsWith('fuzz/')) return 'fuzz';
   if (file === 'scripts/demo.sh') return 'run';
   return 'run';
 }
@@ -193,10 +195,11 @@ function scanSh(file) {
 const glob = (dir, re) => fs.existsSync(dir) ? fs.readdirSync(dir).filter(f => re.test(f)).map(f => `${dir}/${f}`) : [];
 for (const f of glob('tests/integration', /\.mjs$/)) scanMjs(f);
 for (const f of glob('tests/unit', /\.c$/)) scanC(f);
-for (const f of [...glob('bench', /\.sh$/), ...glob('tests', /\.sh$/), ...glob('scripts', /\.sh$/), '.ci/run']) if (fs.existsSync(f)) scanSh(f);
+for (const f of [...glob('bench', /\.sh$/), ...glob('tests', /\.sh$/), ...glob('scripts', /\.sh$/), ...glob('fuzz', /\.sh$/), '.ci/run']) if (fs.existsSync(f)) scanSh(f);
 
-const rank = { run: 0, test: 1, bench: 2 };
+const rank = { run: 0, test: 1, bench: 2, fuzz: 9 };
 const need = { run: 0, test: 1, bench: 2 }; // a file of kind K may use programs of mode <= K
+const allowed = (mode, kind) => kind === 'fuzz' ? mode === 'fuzz' || rank[mode] <= need.test : rank[mode] <= need[kind];
 let bad = 0;
 const seen = new Map();
 for (const u of uses) {
@@ -204,7 +207,7 @@ for (const u of uses) {
   if (own.has(u.prog) || essential.has(u.prog) || builtins.has(u.prog)) continue;
   const t = table.get(u.prog);
   if (!t) { console.log(`${u.file}:${u.line}: starts '${u.prog}', which scripts/setup.sh does not install (add it to its programs table)`); bad++; continue; }
-  if (rank[t.mode] > need[kind]) {
+  if (!allowed(t.mode, kind)) {
     console.log(`${u.file}:${u.line}: starts '${u.prog}', which scripts/setup.sh installs only in mode '${t.mode}' ('${kind}' runs without it)`); bad++; continue;
   }
   seen.set(u.prog, (seen.get(u.prog) || 0) + 1);

@@ -3,6 +3,7 @@
 #   scripts/setup.sh [run]    build + run (make, make demo)
 #   scripts/setup.sh test     plus what the tests start (make test, make asan)
 #   scripts/setup.sh bench    plus what the benchmarks compare against (make bench)
+#   scripts/setup.sh fuzz     the test set plus clang and libFuzzer (make fuzz)
 #   scripts/setup.sh --programs   print the program table below (scripts/check_programs.mjs reads it)
 # Debian packages come from apt-get (sudo when not root); npm packages from `npm ci`.
 # A check run by `make test` (scripts/check_programs.mjs) fails when a test or a
@@ -40,22 +41,27 @@ programs=(
   "nginx          nginx-light           bench"
   "wrk            wrk                   bench"
   "Rscript        r-cran-surveillance   bench"
+  "clang          clang                 fuzz"
 )
 # Packages a mode needs that start no program of their own.
 case "$mode" in
   test)  pkgs+=(fonts-droid-fallback) ;;
   bench) pkgs+=(fonts-droid-fallback python3-sklearn) ;;
+  fuzz)  pkgs+=(libclang-rt-14-dev) ;;  # libFuzzer and the sanitizers' runtimes for clang 14
 esac
 
 if [ "$mode" = --programs ]; then printf '%s\n' "${programs[@]}"; exit 0; fi
-case "$mode" in run|test|bench) ;; *) echo "setup.sh: unknown mode '$mode' (run, test, bench, --programs)" >&2; exit 2 ;; esac
+case "$mode" in run|test|bench|fuzz) ;; *) echo "setup.sh: unknown mode '$mode' (run, test, bench, fuzz, --programs)" >&2; exit 2 ;; esac
 
 rank() { case $1 in run) echo 0 ;; test) echo 1 ;; bench) echo 2 ;; esac; }
 for row in "${programs[@]}"; do
   read -r prog pkg need <<<"$row"
+  # fuzz is the test set plus its own rows
+  if [ "$need" = fuzz ]; then [ "$mode" = fuzz ] && pkgs+=("$pkg"); continue; fi
   # node and npm may come from elsewhere (nodesource, nvm): keep a working one.
   case $prog in node|npm) command -v "$prog" >/dev/null 2>&1 && continue ;; esac
-  if [ "$(rank "$need")" -le "$(rank "$mode")" ]; then pkgs+=("$pkg"); fi
+  m=$mode; [ "$m" = fuzz ] && m=test
+  if [ "$(rank "$need")" -le "$(rank "$m")" ]; then pkgs+=("$pkg"); fi
 done
 
 missing=()

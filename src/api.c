@@ -1449,6 +1449,42 @@ static int json_text_ok(json_t *v) {
     return 1;
 }
 
+int api_json_intake(const char *body, size_t len, const char *fields, json_t **out, char *msg, size_t msz) {
+    *out = NULL;
+    if (!jc_utf8_valid(body, len)) return jc_fmt_cut(msg, msz, "the body is not valid UTF-8"), -1;
+    json_error_t err;
+    json_t *j = json_loadb(body, len, JSON_REJECT_DUPLICATES, &err);
+    if (!j) {
+        jc_fmt_cut(msg, msz, "malformed JSON at line %d column %d: %s", err.line, err.column, err.text);
+        return -1;
+    }
+    if (!json_is_object(j)) return json_decref(j), jc_fmt_cut(msg, msz, "the body must be a JSON object"), -1;
+    if (!json_text_ok(j)) {
+        /* U+FFFE in a description made Open311's XML ill-formed (issue 18) */
+        jc_fmt_cut(msg, msz, "the body contains a control character or a Unicode noncharacter");
+        return json_decref(j), -1;
+    }
+    const char *key;
+    json_t *val;
+    json_object_foreach(j, key, val) {
+        size_t kl = strlen(key);
+        const char *f = fields;
+        int known = 0;
+        while (*f) {
+            const char *comma = strchr(f, ',');
+            size_t fl = comma ? (size_t)(comma - f) : strlen(f);
+            if (fl == kl && !strncmp(f, key, kl)) known = 1;
+            f += fl + (comma ? 1 : 0);
+        }
+        if (!known) {
+            jc_fmt_cut(msg, msz, "unknown field '%s'", key); /* a message: a long key is cut */
+            return json_decref(j), -1;
+        }
+    }
+    *out = j;
+    return 0;
+}
+
 /* Checks the body against the route's fields: a JSON object, valid UTF-8, no
  * unknown fields, under the cap. */
 static int parse_body(jc_req *r, const jc_route *rt) {
@@ -1466,42 +1502,10 @@ static int parse_body(jc_req *r, const jc_route *rt) {
         r->json = json_object();
         return 1;
     }
-    if (!jc_utf8_valid(r->body, r->body_len)) {
-        http_reply_error(r, JC_ERR_INVALID, "the body is not valid UTF-8");
+    char msg[300];
+    if (api_json_intake(r->body, r->body_len, rt->fields, &r->json, msg, sizeof msg)) {
+        http_reply_error(r, JC_ERR_INVALID, "%s", msg);
         return 0;
-    }
-    json_error_t err;
-    r->json = json_loadb(r->body, r->body_len, JSON_REJECT_DUPLICATES, &err);
-    if (!r->json) {
-        http_reply_error(r, JC_ERR_INVALID, "malformed JSON at line %d column %d: %s", err.line,
-                         err.column, err.text);
-        return 0;
-    }
-    if (!json_is_object(r->json)) {
-        http_reply_error(r, JC_ERR_INVALID, "the body must be a JSON object");
-        return 0;
-    }
-    if (!json_text_ok(r->json)) {
-        /* U+FFFE in a description made Open311's XML ill-formed (issue 18) */
-        http_reply_error(r, JC_ERR_INVALID, "the body contains a control character or a Unicode noncharacter");
-        return 0;
-    }
-    const char *key;
-    json_t *val;
-    json_object_foreach(r->json, key, val) {
-        size_t kl = strlen(key);
-        const char *f = rt->fields;
-        int known = 0;
-        while (*f) {
-            const char *comma = strchr(f, ',');
-            size_t fl = comma ? (size_t)(comma - f) : strlen(f);
-            if (fl == kl && !strncmp(f, key, kl)) known = 1;
-            f += fl + (comma ? 1 : 0);
-        }
-        if (!known) {
-            http_reply_error(r, JC_ERR_INVALID, "unknown field '%s'", key);
-            return 0;
-        }
     }
     return 1;
 }

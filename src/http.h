@@ -169,6 +169,11 @@ void api_defer(jc_req *r, jc_err (*run)(jc_conn *, jc_deferred *), void *data,
 json_t *api_user_json(const jc_user *u);
 
 /* ---- provided by api.c -------------------------------------------------- */
+/* The JSON intake of every route that takes a body: body[0..len) must be
+ * valid UTF-8, a JSON object without duplicate keys, free of control
+ * characters and noncharacters in any string (jc_text_ok), with only the
+ * comma-separated fields.  0 with *out (caller owns); -1 with msg. */
+int api_json_intake(const char *body, size_t len, const char *fields, json_t **out, char *msg, size_t msz);
 /* Routes r; returns 0 when no route matched (the caller answers 404). */
 int api_dispatch(jc_req *r);
 /* Prometheus text of the application's own figures, appended to b. */

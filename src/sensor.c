@@ -1091,6 +1091,27 @@ static void csv_cb_row(int term, void *arg) {
     c->nf = 0;
 }
 
+jc_err sensor__devices_csv(const char *data, size_t len, sensor_device **out, size_t *n, char *err, size_t errsz) {
+    csv_ctx c = {0};
+    struct csv_parser p;
+    *out = NULL;
+    *n = 0;
+    if (csv_init(&p, CSV_APPEND_NULL) != 0) return JC_ERR_NOMEM;
+    if (csv_parse(&p, data, len, csv_cb_field, csv_cb_row, &c) != len && !c.bad)
+        c.bad = 1, snprintf(c.err, sizeof c.err, "CSV syntax error");
+    csv_fini(&p, csv_cb_field, csv_cb_row, &c);
+    csv_free(&p);
+    for (int i = 0; i < c.nf && i < 16; i++) free(c.field[i]); /* a last row cut short */
+    if (c.bad) {
+        jc_fmt_cut(err, errsz, "%s", c.err[0] ? c.err : "bad CSV"); /* a message */
+        free(c.devs);
+        return JC_ERR_INVALID;
+    }
+    *out = c.devs;
+    *n = c.n;
+    return JC_OK;
+}
+
 typedef struct {
     sensor_device *d;
     size_t n;
@@ -1129,21 +1150,21 @@ int cmd_device(int argc, char **argv) {
     if (!db || !file) return cli_usage_error("device", "need --db DB and FILE.csv");
     FILE *f = fopen(file, "rb");
     if (!f) return fprintf(stderr, "jiceng device: cannot open %s\n", file), JC_EXIT_FAIL;
-    csv_ctx c = {0};
-    struct csv_parser p;
-    if (csv_init(&p, CSV_APPEND_NULL) != 0) return fclose(f), JC_EXIT_FAIL;
+    jc_buf in;
+    jc_buf_init(&in, 64 << 20);
     char buf[65536];
     size_t got;
-    while ((got = fread(buf, 1, sizeof buf, f)) > 0 && !c.bad)
-        if (csv_parse(&p, buf, got, csv_cb_field, csv_cb_row, &c) != got) c.bad = 1, snprintf(c.err, sizeof c.err, "CSV syntax error");
-    csv_fini(&p, csv_cb_field, csv_cb_row, &c);
-    csv_free(&p);
+    jc_err re = JC_OK;
+    while (!re && (got = fread(buf, 1, sizeof buf, f)) > 0) re = jc_buf_append(&in, buf, got);
     fclose(f);
-    if (c.bad) {
-        fprintf(stderr, "jiceng device: %s: %s\n", file, c.err);
-        free(c.devs);
+    struct { sensor_device *devs; size_t n; } c = {NULL, 0};
+    char err[256] = "file too large";
+    if (re || sensor__devices_csv(in.data ? in.data : "", in.len, &c.devs, &c.n, err, sizeof err)) {
+        fprintf(stderr, "jiceng device: %s: %s\n", file, err);
+        jc_buf_free(&in);
         return JC_EXIT_FAIL;
     }
+    jc_buf_free(&in);
     if (auth_init()) return free(c.devs), JC_EXIT_FAIL;
     jc_store *st = NULL;
     int version;

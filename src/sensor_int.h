@@ -115,6 +115,12 @@ jc_err sensor__silence_list(jc_conn *c, const char *area, json_t **out) JC_MUST_
 jc_err sensor__setting_put(jc_conn *w, const char *key, int64_t value) JC_MUST_CHECK;
 jc_err sensor__settings_json(jc_conn *c, json_t **out) JC_MUST_CHECK;
 
+/* Parses a device CSV (header id,type,grid[,lon,lat,dept,person_label,label,
+ * heartbeat_s,installed_at], any order) into *out (malloc'd, caller frees)
+ * and *n.  All or nothing: JC_ERR_INVALID with the first bad line in err. */
+jc_err sensor__devices_csv(const char *data, size_t len, sensor_device **out, size_t *n, char *err,
+                           size_t errsz) JC_MUST_CHECK;
+
 /* Device token check: 1 when token_hash is the device's. */
 int sensor__device_token_ok(jc_conn *c, const char *id, const char *token_hash);
 

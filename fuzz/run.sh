@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# run.sh -- runs each libFuzzer target of fuzz/ (built by `make fuzz` into
+# build-fuzz/fuzz/) for FUZZ_SECONDS, starting from its seed corpus
+# fuzz/corpus/<target>/ (new inputs go to build-fuzz/corpus/<target>/, not the
+# repository), under ASan+UBSan with leak detection.  Prints one line per
+# target: executions, executions per second, crashes; exits 1 when any crashed
+# (the crashing input is kept as build-fuzz/crash-<target>-*).
+#   fuzz/run.sh [target ...]      default: every fuzz/fuzz_*.c
+set -uo pipefail
+cd "$(dirname "$0")/.."
+secs=${FUZZ_SECONDS:-60}
+targets=("$@")
+if ((${#targets[@]} == 0)); then
+  for f in fuzz/fuzz_*.c; do targets+=("$(basename "$f" .c)"); done
+fi
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+failed=0
+for t in "${targets[@]}"; do
+  bin=build-fuzz/fuzz/$t
+  [ -x "$bin" ] || { echo "$t: not built (make fuzz)"; failed=1; continue; }
+  mkdir -p "build-fuzz/corpus/$t"
+  log=build-fuzz/$t.log
+  "$bin" -max_total_time="$secs" -print_final_stats=1 -rss_limit_mb=2048 -max_len=65536 \
+    -artifact_prefix="build-fuzz/crash-$t-" "build-fuzz/corpus/$t" "fuzz/corpus/${t#fuzz_}" > "$log" 2>&1
+  rc=$?
+  execs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$')
+  rate=$(grep -o 'stat::average_exec_per_sec: *[0-9]*' "$log" | grep -o '[0-9]*$')
+  crashes=0
+  [ "$rc" -ne 0 ] && crashes=1 && failed=1
+  printf '%-22s %12s execs %8s/s  %s crash(es)%s\n' "$t" "${execs:-?}" "${rate:-?}" "$crashes" \
+    "$([ "$rc" -ne 0 ] && echo " -- see $log")"
+done
+exit $failed
