@@ -826,7 +826,7 @@ static jc_err load_texts(fill_ctx *f, jc_conn *c, const char *dir) {
     snprintf(path, sizeof path, "%s/seed_texts.csv", dir);
     FILE *fp = fopen(path, "r");
     if (!fp) {
-        snprintf(f->msg, sizeof f->msg, "cannot read %s", path);
+        jc_fmt_cut(f->msg, sizeof f->msg, "cannot read %s", path); /* a message */
         return JC_ERR_IO;
     }
     char line[4096];
@@ -847,7 +847,7 @@ static jc_err load_texts(fill_ctx *f, jc_conn *c, const char *dir) {
     }
     fclose(fp);
     if (!f->ntexts) {
-        snprintf(f->msg, sizeof f->msg, "no text of %s names a category of the catalogue", path);
+        jc_fmt_cut(f->msg, sizeof f->msg, "no text of %s names a category of the catalogue", path); /* a message */
         return JC_ERR_INVALID;
     }
     return JC_OK;
@@ -888,8 +888,8 @@ static jc_err run_users(jc_conn *w, void *arg) {
         }
         if (e) return e;
         f->residents[i] = u.id;
-        snprintf(f->resident_phone[i], sizeof f->resident_phone[i], "%s", u.phone);
-        snprintf(f->resident_name[i], sizeof f->resident_name[i], "%s", u.name);
+        jc_fmt_cut(f->resident_phone[i], sizeof f->resident_phone[i], "%s", u.phone); /* demo users: short */
+        jc_fmt_cut(f->resident_name[i], sizeof f->resident_name[i], "%s", u.name);
     }
     return JC_OK;
 }
@@ -936,8 +936,8 @@ static jc_err prepare(fill_ctx *f, jc_conn *c, const char *data_dir) {
         snprintf(name, sizeof name, "resident%d", i + 1);
         if (store_user_by_name(c, name, &u) == JC_OK) {
             f->residents[i] = u.id;
-            snprintf(f->resident_phone[i], sizeof f->resident_phone[i], "%s", u.phone);
-            snprintf(f->resident_name[i], sizeof f->resident_name[i], "%s", u.name);
+            jc_fmt_cut(f->resident_phone[i], sizeof f->resident_phone[i], "%s", u.phone); /* demo users: short */
+            jc_fmt_cut(f->resident_name[i], sizeof f->resident_name[i], "%s", u.name);
         }
     }
     /* the first id the generated cases take */
@@ -1037,7 +1037,7 @@ int cmd_bench_fill(int argc, char **argv) {
         int y = (ma.month[0] - '0') * 1000 + (ma.month[1] - '0') * 100 + (ma.month[2] - '0') * 10 + (ma.month[3] - '0');
         int mo = (ma.month[5] - '0') * 10 + (ma.month[6] - '0');
         if (++mo > 12) mo = 1, y++;
-        snprintf(ma.month, sizeof ma.month, "%04d-%02d", y, mo);
+        jc_fmt_cut(ma.month, sizeof ma.month, "%04d-%02d", y, mo); /* a four-digit year: fits */
     }
     printf("bench-fill: %lld cases (ids %lld..%lld), %lld audit entries in %.1f s (%.0f cases/s); "
            "evaluation counters in %.1f s\n",

@@ -149,6 +149,15 @@ void people_mask_name(const char *name, char *out, size_t outsz) {
 /* ---- a row into a record ---------------------------------------------------------------- */
 
 /* Keywords in a column's header or value that mark a record. */
+/* Appends sep (when dst is not empty) and v to dst (sz bytes); leaves dst as
+ * it was when both do not fit (a field is dropped whole, never cut). */
+static void append_sep(char *dst, size_t sz, const char *sep, const char *v) {
+    size_t n = strlen(dst), sl = n ? strlen(sep) : 0, vl = strlen(v);
+    if (n + sl + vl + 1 > sz) return;
+    memcpy(dst + n, sep, sl);
+    memcpy(dst + n + sl, v, vl + 1);
+}
+
 static int flags_of(const char *header, const char *value) {
     int f = 0;
     if (!value[0] || !strcmp(value, "无") || !strcmp(value, "否") || !strcmp(value, "/")) return 0;
@@ -195,10 +204,7 @@ jc_err people_row_clean(const people_table *t, const people_mapping *m, int r, c
         people_field f = (people_field)m->field[c];
         switch (f) {
         case PF_NAME: /* given name and surname in two columns are joined */
-            if (strlen(names) + strlen(v) + 1 < sizeof names) {
-                if (names[0]) strcat(names, " "); /* bounded above */
-                strcat(names, v);
-            }
+            append_sep(names, sizeof names, " ", v);
             break;
         case PF_ID_NUMBER:
             if (o->id.kind == PEOPLE_ID_NONE) people_norm_id(v, &o->id);
@@ -221,10 +227,7 @@ jc_err people_row_clean(const people_table *t, const people_mapping *m, int r, c
             break;
         }
         case PF_PHONE:
-            if (strlen(phones) + strlen(v) + 2 < sizeof phones) {
-                if (phones[0]) strcat(phones, ","); /* bounded above */
-                strcat(phones, v);
-            }
+            append_sep(phones, sizeof phones, ",", v);
             break;
         case PF_ADDRESS: {
             people_addr a;
@@ -237,7 +240,7 @@ jc_err people_row_clean(const people_table *t, const people_mapping *m, int r, c
             people_norm_addr(v, &a);
             if (a.nnums > best_nums) {
                 best_nums = a.nnums;
-                snprintf(addr_best, sizeof addr_best, "%s", v);
+                jc_fmt_cut(addr_best, sizeof addr_best, "%s", v); /* the address kept: a long one is cut whole-character */
             }
             break;
         }
@@ -1029,10 +1032,7 @@ jc_err people_import(jc_conn *w, people_import_req *q, people_import_result *res
         unsigned char id_enc[128], bidx[16], ph_enc[256], phb[16];
         char idtext[40] = "", id_mask[48] = "", phones[128] = "", ph_mask[32] = "";
         if (o->id.kind != PEOPLE_ID_NONE) snprintf(idtext, sizeof idtext, "%s", o->id.id);
-        for (int p = 0; p < o->phones.n; p++) {
-            if (p) strcat(phones, ","); /* 3 x 15 + 2 < 128 */
-            strcat(phones, o->phones.num[p]);
-        }
+        for (int p = 0; p < o->phones.n; p++) append_sep(phones, sizeof phones, ",", o->phones.num[p]); /* 3 x 15 + 2 < 128 */
         size_t alen = strlen(o->attrs);
         unsigned char *aenc = malloc(alen + 64);
         if (!aenc) { e = JC_ERR_NOMEM; break; }

@@ -378,9 +378,9 @@ int cmd_people(int argc, char **argv) {
         }
         /* the queue keeps each pair in one order */
         if (strcmp(d.as, d.bs) > 0 || (!strcmp(d.as, d.bs) && strcmp(d.ar, d.br) > 0)) {
-            char t[128];
-            snprintf(t, sizeof t, "%s", d.as), snprintf(d.as, sizeof d.as, "%s", d.bs), snprintf(d.bs, sizeof d.bs, "%s", t);
-            snprintf(t, sizeof t, "%s", d.ar), snprintf(d.ar, sizeof d.ar, "%s", d.br), snprintf(d.br, sizeof d.br, "%s", t);
+            char t[128]; /* swap: as/bs and ar/br are arrays of the same size */
+            memcpy(t, d.as, sizeof d.as), memcpy(d.as, d.bs, sizeof d.as), memcpy(d.bs, t, sizeof d.bs);
+            memcpy(t, d.ar, sizeof d.ar), memcpy(d.ar, d.br, sizeof d.ar), memcpy(d.br, t, sizeof d.br);
         }
         jc_err e = store_exec(st, run_decide, &d);
         if (e || d.err) {

@@ -435,7 +435,7 @@ void people_norm_addr(const char *in, people_addr *out) {
         while (q > s && !(q[-1] >= '0' && q[-1] <= '9')) q--;
         int latin = *q != 0;
         for (const char *c = q; *c; c++) latin &= !((unsigned char)*c & 0x80);
-        if (latin) snprintf(out->road, sizeof out->road, "%s", q);
+        if (latin) jc_fmt_cut(out->road, sizeof out->road, "%s", q); /* a road name for matching: a cut is harmless */
     }
     if (out->nnums >= 2 && (room_marked || dashes >= 1 || out->nnums >= 3)) out->room = out->nums[out->nnums - 1];
     else if (out->nnums == 1 && room_marked) out->room = out->nums[0];
