@@ -636,18 +636,16 @@ static jc_err run_whistle(jc_conn *w, jc_deferred *d) {
         if ((e = store_dept_get(w, x->dept_ids[i], &dd))) {
             snprintf(d->message, sizeof d->message, "unknown department %lld", (long long)x->dept_ids[i]);
             case_clear(&k);
-            jc_buf_free(&names);
             return e == JC_ERR_NOTFOUND ? JC_ERR_INVALID : e;
         }
         s = store_sqlite_prepare(w, mem);
-        if (!s) { case_clear(&k); jc_buf_free(&names); return JC_ERR_DB; }
+        if (!s) { case_clear(&k); return JC_ERR_DB; }
         sqlite3_bind_int64(s, 1, wid);
         sqlite3_bind_int64(s, 2, dd.id);
         sqlite3_bind_int64(s, 3, now + (int64_t)x->minutes * 60000);
         if (sqlite3_step(s) != SQLITE_DONE) {
             snprintf(d->message, sizeof d->message, "department %lld summoned twice", (long long)dd.id);
             case_clear(&k);
-            jc_buf_free(&names);
             return JC_ERR_INVALID;
         }
         size_t l = strlen(codes); /* department codes are letters, digits and '_' */

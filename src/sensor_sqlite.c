@@ -1090,10 +1090,11 @@ static int64_t alarm_case(sx *x, jc_conn *w, const sensor_device *d, const alarm
     char title[200], body[600], ts[40];
     jc_fmt_local(at, ts, sizeof ts);
     /* in Chinese, the device by its label (its number in the body) */
-    snprintf(title, sizeof title, "%s报警：%s（%s）", type_zh(d->type), r->name, d->label[0] ? d->label : d->id);
+    /* a title and a device name: a long label is cut on a character boundary */
+    jc_fmt_cut(title, sizeof title, "%s报警：%s（%s）", type_zh(d->type), r->name, d->label[0] ? d->label : d->id);
     char dev[200];
-    if (d->label[0]) snprintf(dev, sizeof dev, "%s（编号 %s）", d->label, d->id);
-    else snprintf(dev, sizeof dev, "编号 %s", d->id);
+    if (d->label[0]) jc_fmt_cut(dev, sizeof dev, "%s（编号 %s）", d->label, d->id);
+    else jc_fmt_cut(dev, sizeof dev, "编号 %s", d->id);
     snprintf(body, sizeof body, "%s级%s告警：设备 %s 于 %s 触发规则「%s」（%s，%s %g）。%s%s",
              severity_zh(r->severity), type_zh(d->type), dev, ts, r->name, kind_zh(r->kind), metric_zh(r->metric),
              value, d->person_label[0] ? "服务对象：" : "", d->person_label);
