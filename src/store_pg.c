@@ -1275,7 +1275,9 @@ jc_err store_pg_case_each(jc_conn *c, const jc_case_filter *f,
     pgp_text(&p, f->state);
     pgp_text(&p, f->category);
     pgp_text_opt(&p, f->area_prefix);
-    pgp_i64_opt(&p, f->dept_id);
+    /* involved_dept (a department's own list): its lead cases here; the
+     * co-handled ones come with the dispatch tables (store_sqlite.c has both) */
+    pgp_i64_opt(&p, f->dept_id ? f->dept_id : f->involved_dept);
     pgp_i64_opt(&p, f->reporter_id);
     pgp_text(&p, f->open_only ? "true" : "false");
     pgp_i64_opt(&p, f->before_id);
