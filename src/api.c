@@ -13,17 +13,19 @@
 #include "auth_store.h"
 #include "case.h"
 #include "cli.h"
+#include "clock.h"
 #include "dispatch.h"
 #include "events.h"
 #include "geo.h"
 #include "reason.h"
 #include "http_guard.h"
-#include "sensor.h"
+#include "module.h"
 #include "websession.h"
 
 #include <jansson.h>
 #include <sodium.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1297,29 +1299,68 @@ static const jc_route core_routes[] = {
     {"POST", "/api/v1/login-locks/lift", h_lift, R(ADMIN), "account,address"},
 };
 
-const jc_route_table api_core_routes = {core_routes, JC_ARRAY_LEN(core_routes)};
+static const jc_route_table core_table = {core_routes, JC_ARRAY_LEN(core_routes)};
 
-/* Every module's routes, searched in order.  Add a module's table here. */
-static const jc_route_table *const tables[] = {
-    &api_photo_routes, /* before core: /cases/:id/photos over /cases/:id/:action */
-    &api_dispatch_routes, /* before core: /cases/:id/whistle over /cases/:id/:action */
-    &api_core_routes,
-    &api_base_routes,
-    &api_open311_routes,
-    &api_worklist_routes,
-    &api_eval_routes,
-    &api_sensor_routes,
-    &api_stats_routes,
-    &api_warning_routes,
-    &api_websession_routes,
-    &api_eval_config_routes,
-    &api_burden_config_routes,
-    &api_notify_routes,
-    &api_webhook_routes,
-    &api_admin_routes,
-    &api_open311_key_routes,
-    &api_clock_routes,
+static int cmd_routes(int argc, char **argv);
+
+/* The core's row in the module table (src/modules.c). */
+const jc_module module_core = {
+    .name = "core",
+    .routes = {&core_table, &api_websession_routes, &clock__routes},
+    .commands = {{"audit", cmd_audit, "verify the tamper-evident trace"},
+                 {"clock", cmd_clock, "show or set the platform clock (simulated time for demos)"},
+                 {"routes", cmd_routes, "list the compiled HTTP route table and who may call each route (JSON)"}},
 };
+
+/* ---- routing -------------------------------------------------------------------
+ * Every module's routes in one array, ordered once so that of two patterns
+ * that can match the same path the more specific comes first: compared
+ * segment by segment, a literal segment sorts before a :param, literals
+ * among themselves alphabetically, and a pattern before the longer ones it
+ * is a prefix of.  (/cases/:id/photos of the photo module is tried before
+ * the core's /cases/:id/:action, whatever the order of the modules.) */
+static const jc_route **routes_sorted;
+static size_t routes_n;
+static pthread_once_t routes_once = PTHREAD_ONCE_INIT;
+
+static int pattern_cmp(const char *a, const char *b) {
+    for (;;) {
+        if (!*a || !*b) return (*a != 0) - (*b != 0);
+        a++, b++; /* the '/' */
+        size_t la = strcspn(a, "/"), lb = strcspn(b, "/");
+        int pa = *a == ':', pb = *b == ':';
+        if (pa != pb) return pa - pb;
+        if (!pa) {
+            int c = strncmp(a, b, la < lb ? la : lb);
+            if (c) return c;
+            if (la != lb) return la < lb ? -1 : 1;
+        }
+        a += la, b += lb;
+    }
+}
+
+static int route_cmp(const void *x, const void *y) {
+    const jc_route *a = *(const jc_route *const *)x, *b = *(const jc_route *const *)y;
+    int c = pattern_cmp(a->pattern, b->pattern);
+    if (c) return c;
+    return a < b ? -1 : a > b; /* stable within a table; tables in module order below */
+}
+
+static void routes_build(void) {
+    size_t n = 0;
+    for (size_t m = 0; m < jc_modules_count; m++)
+        for (size_t t = 0; t < JC_MODULE_ROUTES && jc_modules[m]->routes[t]; t++) n += jc_modules[m]->routes[t]->n;
+    routes_sorted = malloc((n ? n : 1) * sizeof *routes_sorted);
+    if (!routes_sorted) {
+        jc_log(JC_LOG_ERROR, "out of memory for the route table: every request is answered 404");
+        return;
+    }
+    for (size_t m = 0; m < jc_modules_count; m++)
+        for (size_t t = 0; t < JC_MODULE_ROUTES && jc_modules[m]->routes[t]; t++)
+            for (size_t i = 0; i < jc_modules[m]->routes[t]->n; i++)
+                routes_sorted[routes_n++] = &jc_modules[m]->routes[t]->routes[i];
+    qsort(routes_sorted, routes_n, sizeof *routes_sorted, route_cmp);
+}
 
 /* Matches path[0..n) (no trailing slash) against a pattern such as
  * "/api/v1/cases/:id".  On a match (1) the path is copied into scratch and
@@ -1510,17 +1551,25 @@ static int parse_body(jc_req *r, const jc_route *rt) {
     return 1;
 }
 
-int api_dispatch(jc_req *r) {
-    char scratch[512];
-    int path_matched = 0;
+const jc_route *api_route(jc_req *r, char *scratch, size_t scratch_sz, int *path_matched) {
     size_t n = strlen(r->path);
     if (n > 1 && r->path[n - 1] == '/') n--; /* tolerate a trailing slash */
-    for (size_t t = 0; t < JC_ARRAY_LEN(tables); t++)
-    for (size_t i = 0; i < tables[t]->n; i++) {
-        const jc_route *rt = &tables[t]->routes[i];
-        if (!match(rt->pattern, r->path, n, r, scratch, sizeof scratch)) continue;
-        path_matched = 1;
-        if (strcmp(rt->method, r->method)) continue;
+    pthread_once(&routes_once, routes_build);
+    *path_matched = 0;
+    for (size_t i = 0; i < routes_n; i++) {
+        const jc_route *rt = routes_sorted[i];
+        if (!match(rt->pattern, r->path, n, r, scratch, scratch_sz)) continue;
+        *path_matched = 1;
+        if (!strcmp(rt->method, r->method)) return rt;
+    }
+    return NULL;
+}
+
+int api_dispatch(jc_req *r) {
+    char scratch[512];
+    int path_matched;
+    const jc_route *rt = api_route(r, scratch, sizeof scratch, &path_matched);
+    if (rt) {
         if (rt->access != ACCESS_PUBLIC) {
             if (!authenticate(r)) return 1;
             if (rt->access != ACCESS_USER && !(rt->access & ROLE_BIT(r->user.role))) {
@@ -1557,7 +1606,7 @@ static json_t *access_json(unsigned access) {
     return a;
 }
 
-int cmd_routes(int argc, char **argv) {
+static int cmd_routes(int argc, char **argv) {
     static const char help[] =
         "usage: jiceng routes [--json]\n"
         "Prints every HTTP route of this build, in the order they are matched, as JSON:\n"
@@ -1567,15 +1616,15 @@ int cmd_routes(int argc, char **argv) {
     for (int i = 1; i < argc; i++)
         if (strcmp(argv[i], "--json")) return cli_usage_error("routes", "unexpected argument '%s'", argv[i]);
     json_t *routes = json_array(), *actions = json_object();
-    for (size_t t = 0; t < JC_ARRAY_LEN(tables); t++)
-        for (size_t i = 0; i < tables[t]->n; i++) {
-            const jc_route *rt = &tables[t]->routes[i];
-            json_t *o = json_pack("{s:s,s:s,s:o}", "method", rt->method, "pattern", rt->pattern, "access",
-                                  access_json(rt->access));
-            json_object_set_new(o, "body", !rt->fields ? json_null() : !strcmp(rt->fields, "*") ? json_string("raw")
-                                                                                              : json_string(rt->fields));
-            json_array_append_new(routes, o);
-        }
+    pthread_once(&routes_once, routes_build);
+    for (size_t i = 0; i < routes_n; i++) {
+        const jc_route *rt = routes_sorted[i];
+        json_t *o = json_pack("{s:s,s:s,s:o}", "method", rt->method, "pattern", rt->pattern, "access",
+                              access_json(rt->access));
+        json_object_set_new(o, "body", !rt->fields ? json_null() : !strcmp(rt->fields, "*") ? json_string("raw")
+                                                                                          : json_string(rt->fields));
+        json_array_append_new(routes, o);
+    }
     for (int a = 0; a < ACT__COUNT; a++) {
         json_t *roles = json_array();
         for (int r = 0; r < ROLE__COUNT; r++)
@@ -1628,6 +1677,6 @@ jc_err api_metrics(jc_req *r, jc_buf *b) {
         (unsigned long long)ss.failed_jobs, (unsigned long long)ss.reruns, (unsigned long long)ss.queue_depth,
         (unsigned long long)ss.max_batch);
     if (!e) e = store_case_count_by_state(r->db, state_metric, b);
-    if (!e) e = sensor_metrics(b);
+    if (!e) e = modules_metrics(r->db, b);
     return e;
 }

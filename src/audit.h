@@ -54,4 +54,7 @@ jc_err audit_verify_watch(jc_conn *c, jc_verify_report *report, int64_t *progres
  * those of the case's own entries, whatever the case's id. */
 jc_err audit_verify_case(jc_conn *c, int64_t case_id, jc_verify_report *report) JC_MUST_CHECK;
 
+/* `jiceng audit verify|log|head` (a command of the core module). */
+int cmd_audit(int argc, char **argv);
+
 #endif

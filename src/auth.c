@@ -3,6 +3,7 @@
  * subcommand.
  */
 #include "auth.h"
+#include "module.h"
 #include "audit.h"
 #include "auth_store.h"
 #include "cli.h"
@@ -507,3 +508,11 @@ int cmd_user(int argc, char **argv) {
     store_close(st);
     return rc;
 }
+
+/* The auth module's row (src/modules.c): its tables (login throttling) and
+ * `jiceng user`. */
+const jc_module module_auth = {
+    .name = "auth",
+    .schema = &schema_auth,
+    .commands = {{"user", cmd_user, "add, list users or set a password"}},
+};

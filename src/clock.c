@@ -139,4 +139,4 @@ static const jc_route routes[] = {
     {"GET", "/api/v1/clock", h_clock, ACCESS_PUBLIC, NULL},
 };
 
-const jc_route_table api_clock_routes = {routes, sizeof routes / sizeof routes[0]};
+const jc_route_table clock__routes = {routes, sizeof routes / sizeof routes[0]};

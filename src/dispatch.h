@@ -62,13 +62,11 @@ jc_err dispatch_preview_list(jc_conn *w, const char *csv, size_t len, json_t **o
 /* Tells every process that grids, the list or the calendar changed. */
 jc_err dispatch_invalidate(jc_conn *w) JC_MUST_CHECK;
 
-/* The escalation and whistle ticker (server tickers table). */
+/* The escalation and whistle ticker (the module's tick, module.h). */
 jc_err dispatch_tick(jc_conn *w, int64_t now_ms);
 
 /* Adds routing, phases, owners, whistles and duplicates of case id to o
  * (the case JSON of GET /api/v1/cases/{id}). */
 jc_err dispatch_case_json(jc_conn *c, int64_t id, json_t *o) JC_MUST_CHECK;
-
-extern const jc_route_table api_dispatch_routes;
 
 #endif

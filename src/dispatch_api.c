@@ -8,6 +8,7 @@
 #include "auth.h"
 #include "reason.h"
 #include "geo.h"
+#include "module.h"
 #include "store_sqlite.h"
 
 #include <jansson.h>
@@ -1004,4 +1005,12 @@ static const jc_route routes[] = {
     {"POST", "/api/v1/me/duty", h_me_duty, R(GRID_WORKER) | R(COMMUNITY_STAFF), "on_duty"},
 };
 
-const jc_route_table api_dispatch_routes = {routes, sizeof routes / sizeof routes[0]};
+static const jc_route_table dispatch_routes = {routes, JC_ARRAY_LEN(routes)};
+
+/* The dispatch module's row (src/modules.c). */
+const jc_module module_dispatch = {
+    .name = "dispatch",
+    .schema = &schema_dispatch,
+    .routes = {&dispatch_routes},
+    .tick = dispatch_tick,
+};

@@ -17,6 +17,7 @@
 
 #include "jc.h"
 #include "store.h"
+#include "http.h"
 
 typedef struct json_t json_t;
 
@@ -183,5 +184,10 @@ jc_err eval__scan(jc_conn *c, int64_t t0, int64_t t1, int64_t only_id,
 jc_err eval__unit_name(jc_conn *c, const char *key, char *out, size_t outsz);
 /* The calendar (official data plus calendar_days overrides), cached. */
 const struct calendar *eval__calendar(jc_conn *c);
+
+/* The eval module's tables (eval_sqlite.c) and the routes of eval_api.c,
+ * named in its row (eval.c). */
+extern const jc_schema schema_eval;
+extern const jc_route_table eval__config_routes;
 
 #endif

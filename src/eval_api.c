@@ -182,4 +182,4 @@ static const jc_route eval_config_routes[] = {
      "w_basic,min_cases,dispatch_limit_h,grades,weights"},
 };
 
-const jc_route_table api_eval_config_routes = {eval_config_routes, JC_ARRAY_LEN(eval_config_routes)};
+const jc_route_table eval__config_routes = {eval_config_routes, JC_ARRAY_LEN(eval_config_routes)};

@@ -31,6 +31,7 @@
 #include "auth.h"
 #include "calendar.h"
 #include "cli.h"
+#include "module.h"
 #include "duty.h"
 #include "eval.h"
 #include "fill_store.h"
@@ -960,7 +961,7 @@ static void fill_free(fill_ctx *f) {
     calendar_free(f->cal);
 }
 
-int cmd_bench_fill(int argc, char **argv) {
+static int cmd_bench_fill(int argc, char **argv) {
     static const char help[] =
         "usage: jiceng bench-fill --db DB --cases N [--days 365] [--seed 1] [--data DIR]\n"
         "Writes N realistic cases created over the last --days days into a database seeded\n"
@@ -1049,3 +1050,9 @@ out:
     fill_free(&f);
     return rc;
 }
+
+/* The fill module's row (src/modules.c): the `jiceng bench-fill` command. */
+const jc_module module_fill = {
+    .name = "fill",
+    .commands = {{"bench-fill", cmd_bench_fill, "write N realistic cases directly into a database (for benchmarks)"}},
+};

@@ -132,25 +132,7 @@ typedef struct {
     const jc_route *routes;
     size_t n;
 } jc_route_table;
-/* Each module's table; api.c's `tables` lists them. */
-extern const jc_route_table api_core_routes;
-extern const jc_route_table api_base_routes;
-extern const jc_route_table api_dispatch_routes;
-extern const jc_route_table api_open311_routes;
-extern const jc_route_table api_photo_routes;
-extern const jc_route_table api_worklist_routes;
-extern const jc_route_table api_eval_routes;
-extern const jc_route_table api_sensor_routes;
-extern const jc_route_table api_stats_routes;
-extern const jc_route_table api_warning_routes;
-extern const jc_route_table api_websession_routes;
-extern const jc_route_table api_eval_config_routes;
-extern const jc_route_table api_burden_config_routes;
-extern const jc_route_table api_notify_routes;
-extern const jc_route_table api_webhook_routes;
-extern const jc_route_table api_admin_routes;
-extern const jc_route_table api_open311_key_routes;
-extern const jc_route_table api_clock_routes;
+/* Each module names its tables in its row (module.h). */
 
 /* ---- helpers for handlers (api.c) ----------------------------------------- */
 /* Body field readers: 0 absent, 1 present (*out set), -1 invalid (already
@@ -174,6 +156,10 @@ json_t *api_user_json(const jc_user *u);
  * characters and noncharacters in any string (jc_text_ok), with only the
  * comma-separated fields.  0 with *out (caller owns); -1 with msg. */
 int api_json_intake(const char *body, size_t len, const char *fields, json_t **out, char *msg, size_t msz);
+/* The route for r's method and path (r->params set, pointing into scratch),
+ * the most specific of the modules' routes that match; NULL when none does
+ * (*path_matched = 1 when one matched the path with another method). */
+const jc_route *api_route(jc_req *r, char *scratch, size_t scratch_sz, int *path_matched);
 /* Routes r; returns 0 when no route matched (the caller answers 404). */
 int api_dispatch(jc_req *r);
 /* Prometheus text of the application's own figures, appended to b. */

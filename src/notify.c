@@ -27,6 +27,7 @@
 #include "notify.h"
 #include "case.h"
 #include "http.h"
+#include "module.h"
 
 #include <jansson.h>
 #include <stdio.h>
@@ -384,11 +385,28 @@ static void h_mark(jc_req *r) {
     http_defer(r, d);
 }
 
-/* Listed before the core table: nothing there starts with /notifications. */
 static const jc_route notify_routes[] = {
     {"GET", "/api/v1/notifications", h_list, ACCESS_USER, NULL},
     {"GET", "/api/v1/notifications/count", h_count, ACCESS_USER, NULL},
     {"POST", "/api/v1/notifications/read", h_mark, ACCESS_USER, "ids,case_id,upto"},
 };
 
-const jc_route_table api_notify_routes = {notify_routes, JC_ARRAY_LEN(notify_routes)};
+static const jc_route_table notify_table = {notify_routes, JC_ARRAY_LEN(notify_routes)};
+
+/* The webhook sender runs beside the server; one that cannot start is
+ * logged and the server serves without it. */
+static jc_err notify_module_start(jc_store *st, char *msg, size_t msgsz) {
+    (void)msg, (void)msgsz;
+    if (notify_start(st)) jc_log(JC_LOG_ERROR, "the webhook sender did not start");
+    return JC_OK;
+}
+
+/* The notify module's row (src/modules.c). */
+const jc_module module_notify = {
+    .name = "notify",
+    .schema = &schema_notify,
+    .routes = {&notify_table, &notify__webhook_routes},
+    .tick = notify_tick,
+    .start = notify_module_start,
+    .stop = notify_stop,
+};

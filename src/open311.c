@@ -27,6 +27,7 @@
 #include "case.h"
 #include "geo.h"
 #include "http.h"
+#include "module.h"
 #include "photo.h"
 
 #include <errno.h>
@@ -1190,4 +1191,13 @@ static const jc_route open311_routes[] = {
     {"GET", "/open311/v2/tokens/:token", h_token_get, ACCESS_PUBLIC, NULL},
 };
 
-const jc_route_table api_open311_routes = {open311_routes, JC_ARRAY_LEN(open311_routes)};
+static const jc_route_table open311_table = {open311_routes, JC_ARRAY_LEN(open311_routes)};
+
+/* The open311 module's row (src/modules.c); its keys' CLI and routes are in
+ * open311_keys.c. */
+const jc_module module_open311 = {
+    .name = "open311",
+    .schema = &schema_open311,
+    .routes = {&open311_table, &open311__key_routes},
+    .commands = {{"open311", open311__cmd, "manage the API keys of Open311 GeoReport v2 clients"}},
+};

@@ -7,6 +7,7 @@
 #include "people_store.h"
 #include "auth.h"
 #include "cli.h"
+#include "module.h"
 #include "store.h"
 
 #include <jansson.h>
@@ -276,7 +277,7 @@ static int split_ref(const char *ref, char *src, size_t ss, char *rec, size_t rs
     return 0;
 }
 
-int cmd_people(int argc, char **argv) {
+static int cmd_people(int argc, char **argv) {
     if (argc < 2 || cli_wants_help(argc, argv)) {
         fputs(help, argc < 2 ? stderr : stdout);
         return argc < 2 ? JC_EXIT_USAGE : JC_EXIT_OK;
@@ -412,3 +413,10 @@ int cmd_people(int argc, char **argv) {
     store_close(st);
     return rc;
 }
+
+/* The people module's row (src/modules.c). */
+const jc_module module_people = {
+    .name = "people",
+    .schema = &schema_people,
+    .commands = {{"people", cmd_people, "import departments' person tables, link them into one record per person"}},
+};

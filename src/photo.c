@@ -14,6 +14,7 @@
 #include "case.h"
 #include "http.h"
 #include "reason.h"
+#include "module.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -335,4 +336,11 @@ static const jc_route photo_routes[] = {
     {"GET", "/api/v1/cases/:id/photos", h_list, ACCESS_USER, NULL},
 };
 
-const jc_route_table api_photo_routes = {photo_routes, JC_ARRAY_LEN(photo_routes)};
+static const jc_route_table photo_table = {photo_routes, JC_ARRAY_LEN(photo_routes)};
+
+/* The photo module's row (src/modules.c). */
+const jc_module module_photo = {
+    .name = "photo",
+    .schema = &schema_photo,
+    .routes = {&photo_table},
+};

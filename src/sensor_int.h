@@ -124,4 +124,7 @@ jc_err sensor__devices_csv(const char *data, size_t len, sensor_device **out, si
 /* Device token check: 1 when token_hash is the device's. */
 int sensor__device_token_ok(jc_conn *c, const char *id, const char *token_hash);
 
+/* The sensor module's tables (sensor_sqlite.c), named in its row. */
+extern const jc_schema schema_sensor;
+
 #endif

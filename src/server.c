@@ -16,13 +16,9 @@
 #include "clock.h"
 #include "events.h"
 #include "http_guard.h"
-#include "dispatch.h"
 #include "reason.h"
-#include "eval.h"
-#include "notify.h"
+#include "module.h"
 #include "photo.h"
-#include "sensor.h"
-#include "warning.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -516,31 +512,12 @@ static void *thread_main(void *arg) {
 }
 
 /* ---- the ticker: periodic work on the writer ----------------------------
- * Every second each function below runs as one writer job (in the same
- * transaction as the others of that tick).  To add one: write
- * `jc_err foo_tick(jc_conn *w, int64_t now_ms)` in its module, declare it in
- * the module's header, add it here.  A tick must be quick and must find its
- * work from the database (so nothing is lost across a restart), or keep it
- * in memory read from the database (dispatch.c's escalation timer). */
-typedef jc_err (*tick_fn)(jc_conn *w, int64_t now_ms);
-static const tick_fn tickers[] = {
-    dispatch_tick,
-    eval_hook_tick,
-    sensor_tick,
-    warning_tick,
-    notify_tick,
-};
-
+ * Every second one writer job loads the platform clock and runs every
+ * module's tick (module.h) in the same transaction. */
 static jc_err run_ticks(jc_conn *w, void *arg) {
     (void)arg;
     if (clock_load(w)) jc_log(JC_LOG_WARN, "could not read the clock setting");
-    int64_t now = jc_now_ms();
-    for (size_t i = 0; i < JC_ARRAY_LEN(tickers); i++) {
-        if (!tickers[i]) continue;
-        jc_err e = tickers[i](w, now);
-        if (e) jc_log(JC_LOG_WARN, "ticker %zu: %s", i, jc_err_code(e));
-    }
-    return JC_OK;
+    return modules_tick(w, jc_now_ms());
 }
 
 static void *ticker_main(void *arg) {
@@ -577,14 +554,16 @@ int cmd_serve(int argc, char **argv) {
         "  --web      directory of the web UI's static files (default ./web)\n"
         "  --tiles    a WGS-84 map tile URL template for the UI's maps, e.g. 天地图\n"
         "             (default: none -- grids are drawn as vector shapes, no internet needed)\n"
-        "  --mqtt URL  ingest sensor readings from mqtt://HOST:PORT (--mqtt-share GROUP, --mqtt-client-id ID)\n"
         "  --photos   directory of uploaded photos (default ./var/photos)\n"
-        "  --metrics-allow CIDR[,CIDR]  who reads /metrics without an admin login (default 127.0.0.0/8; none)\n"
-        "The schema is migrated on start.  SIGINT/SIGTERM stop it after pending writes commit.\n";
-    if (cli_wants_help(argc, argv)) return fputs(help, stdout), JC_EXIT_OK;
+        "  --metrics-allow CIDR[,CIDR]  who reads /metrics without an admin login (default 127.0.0.0/8; none)\n";
+    if (cli_wants_help(argc, argv)) {
+        fputs(help, stdout);
+        modules_print_serve_options(stdout);
+        fputs("The schema is migrated on start.  SIGINT/SIGTERM stop it after pending writes commit.\n", stdout);
+        return JC_EXIT_OK;
+    }
     static jc_server srv;
     const char *db = NULL, *listen_s = "127.0.0.1:8080";
-    const char *mqtt_url = NULL, *mqtt_share = NULL, *mqtt_cid = NULL; /* docs/sensors.md */
     srv.nthreads = (int)sysconf(_SC_NPROCESSORS_ONLN);
     snprintf(srv.web_dir, sizeof srv.web_dir, "web");
     for (int i = 1; i < argc; i++) {
@@ -599,10 +578,6 @@ int cmd_serve(int argc, char **argv) {
                 return cli_usage_error("serve", "--tiles must be an http(s) URL template with {z}/{x}/{y}");
             snprintf(tile_url, sizeof tile_url, "%s", v);
         }
-        else if (!strcmp(a, "--model")) warning_set_model_path(v); /* docs/warnings.md */
-        else if (!strcmp(a, "--mqtt")) mqtt_url = v;
-        else if (!strcmp(a, "--mqtt-share")) mqtt_share = v;
-        else if (!strcmp(a, "--mqtt-client-id")) mqtt_cid = v;
         else if (!strcmp(a, "--metrics-allow")) { if (guard_metrics_allow(v)) return cli_usage_error("serve", "bad --metrics-allow LIST (IPv4 CIDRs, or none)"); }
         else if (!strcmp(a, "--photos")) { if (photo_set_dir(v)) return cli_usage_error("serve", "bad --photos DIR"); }
         else if (!strcmp(a, "--threads")) {
@@ -610,7 +585,11 @@ int cmd_serve(int argc, char **argv) {
             if (jc_parse_i64(v, &n) || n < 1 || n > MAX_THREADS)
                 return cli_usage_error("serve", "--threads must be 1..%d", MAX_THREADS);
             srv.nthreads = (int)n;
-        } else return cli_usage_error("serve", "unexpected argument '%s'", a);
+        } else {
+            int taken = modules_serve_option(a, v); /* a module's own: --mqtt, --model ... */
+            if (taken < 0) return cli_usage_error("serve", "bad %s '%s'", a, v);
+            if (!taken) return cli_usage_error("serve", "unexpected argument '%s'", a);
+        }
     }
     if (!db) return cli_usage_error("serve", "missing --db DB");
     const char *colon = strrchr(listen_s, ':');
@@ -630,11 +609,6 @@ int cmd_serve(int argc, char **argv) {
     int version;
     if (store_open(db, &srv.st) || store_migrate(srv.st, &version)) {
         fprintf(stderr, "jiceng serve: cannot open or migrate %s\n", db);
-        store_close(srv.st);
-        return JC_EXIT_FAIL;
-    }
-    if (mqtt_url && sensor_mqtt_start(srv.st, mqtt_url, mqtt_share, mqtt_cid)) {
-        fprintf(stderr, "jiceng serve: bad --mqtt %s (mqtt://HOST:PORT) or --mqtt-share\n", mqtt_url);
         store_close(srv.st);
         return JC_EXIT_FAIL;
     }
@@ -678,20 +652,24 @@ int cmd_serve(int argc, char **argv) {
             return JC_EXIT_FAIL;
         }
     }
-    warning_preload_model(); /* train or load the classifier before the first request */
+    /* the modules' own: the MQTT client, the classifier loaded before the first request */
+    char msg[600] = "";
+    if (modules_start(srv.st, msg, sizeof msg)) {
+        fprintf(stderr, "jiceng serve: %s\n", msg[0] ? msg : "a module did not start");
+        store_close(srv.st);
+        return JC_EXIT_FAIL;
+    }
     for (int i = 0; i < srv.nthreads; i++)
         pthread_create(&srv.threads[i].tid, NULL, thread_main, &srv.threads[i]);
     pthread_t ticker;
     pthread_create(&ticker, NULL, ticker_main, &srv);
-    if (notify_start(srv.st)) jc_log(JC_LOG_ERROR, "the webhook sender did not start");
     printf("jiceng %s serving http://%s:%d/ (db %s, schema %d, %d threads)\n", JC_VERSION, srv.host,
            srv.port, db, version, srv.nthreads);
     fflush(stdout);
     for (int i = 0; i < srv.nthreads; i++) pthread_join(srv.threads[i].tid, NULL);
     pthread_join(ticker, NULL);
     jc_log(JC_LOG_INFO, "stopping: waiting for pending writes");
-    sensor_mqtt_stop();
-    notify_stop();
+    modules_stop();
     store_close(srv.st); /* drains the writer queue */
     for (int i = 0; i < srv.nthreads; i++) close(srv.threads[i].fd);
     return JC_EXIT_OK;

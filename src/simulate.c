@@ -25,6 +25,7 @@
  */
 #include "base.h"
 #include "cli.h"
+#include "module.h"
 #include "clock.h"
 #include "store.h"
 #include "store_sqlite.h"
@@ -1350,7 +1351,7 @@ static int parse_url(const char *url, hclient *h) {
     return h->port ? 0 : -1;
 }
 
-int cmd_simulate(int argc, char **argv) {
+static int cmd_simulate(int argc, char **argv) {
     static const char help[] =
         "usage: jiceng simulate --url URL --db DB [--days N] [--speed X] [--start TIME] [--seed N]\n"
         "                       [--data DIR] [--real-after] [--quiet]\n"
@@ -1480,3 +1481,9 @@ int cmd_simulate(int argc, char **argv) {
     free(S.texts);
     return stop_flag ? JC_EXIT_FAIL : JC_EXIT_OK;
 }
+
+/* The simulate module's row (src/modules.c): the `jiceng simulate` command. */
+const jc_module module_simulate = {
+    .name = "simulate",
+    .commands = {{"simulate", cmd_simulate, "replay a month of a street's life against a running server (demo)"}},
+};

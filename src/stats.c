@@ -20,6 +20,7 @@
  */
 #include "store_sqlite.h"
 #include "http.h"
+#include "module.h"
 
 #include <jansson.h>
 #include <stdio.h>
@@ -231,4 +232,10 @@ static const jc_route stats_routes[] = {
     {"GET", "/api/v1/stats", h_stats, ACCESS_USER, NULL},
 };
 
-const jc_route_table api_stats_routes = {stats_routes, JC_ARRAY_LEN(stats_routes)};
+static const jc_route_table stats_table = {stats_routes, JC_ARRAY_LEN(stats_routes)};
+
+/* The stats module's row (src/modules.c). */
+const jc_module module_stats = {
+    .name = "stats",
+    .routes = {&stats_table},
+};

@@ -29,28 +29,22 @@ jc_err store_open(const char *path, jc_store **out) JC_MUST_CHECK;
 void store_close(jc_store *st);
 /* A module's own tables: its migrations run in order, once each; the count
  * applied is kept in meta('schema.<name>').  Append, never edit a shipped
- * one.  SQL in the SQLite dialect (a PostgreSQL backend carries its own). */
+ * one.  SQL in the SQLite dialect (a PostgreSQL backend carries its own).
+ * Each module names its schema in its row (module.h). */
 typedef struct {
     const char *name;
     const char *const *migrations;
     int count;
 } jc_schema;
-/* The modules' schemas (defined in each module, listed in store_sqlite.c). */
-extern const jc_schema schema_dispatch;
-extern const jc_schema schema_base;
-extern const jc_schema schema_open311;
-extern const jc_schema schema_photo;
-extern const jc_schema schema_worklist;
-extern const jc_schema schema_eval;
-extern const jc_schema schema_sensor;
-extern const jc_schema schema_warning;
-extern const jc_schema schema_notify;
-extern const jc_schema schema_people;
-extern const jc_schema schema_auth;
 
-/* Applies the core migrations, then each module's (see store_sqlite.c's
- * `module_schemas` table); *version gets the core schema version. */
+/* Applies the core migrations, then every module's schema in the order of
+ * the module table (defined in src/modules.c); *version gets the core
+ * schema version. */
 jc_err store_migrate(jc_store *st, int *version) JC_MUST_CHECK;
+/* The backend's two halves of store_migrate: the core's tables (*version
+ * gets their version), and one module's schema. */
+jc_err store_migrate_core(jc_store *st, int *version) JC_MUST_CHECK;
+jc_err store_migrate_schema(jc_store *st, const jc_schema *m) JC_MUST_CHECK;
 
 /* A read connection for the calling thread (caller owns; conn_close). */
 jc_err store_conn_open(jc_store *st, jc_conn **out) JC_MUST_CHECK;

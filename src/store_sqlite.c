@@ -380,23 +380,8 @@ static const char *const migrations[] = {
     "CREATE INDEX cases_flags ON cases(flags) WHERE flags != 0;",
 };
 
-/* Every module's schema, applied after the core in this order.  To add one:
- * define `const jc_schema schema_foo` in the module and list it here. */
-static const jc_schema *const module_schemas[] = {
-    &schema_dispatch,
-    &schema_base,
-    &schema_open311,
-    &schema_photo,
-    &schema_worklist,
-    &schema_eval,
-    &schema_sensor,
-    &schema_warning,
-    &schema_notify,
-    &schema_people,
-    &schema_auth,
-};
-
-static jc_err migrate_module(jc_conn *c, const jc_schema *m) {
+jc_err store_migrate_schema(jc_store *st, const jc_schema *m) {
+    jc_conn *c = st->w;
     char key[96];
     snprintf(key, sizeof key, "schema.%s", m->name);
     sqlite3_stmt *s = NULL;
@@ -428,7 +413,7 @@ static jc_err migrate_module(jc_conn *c, const jc_schema *m) {
     return JC_OK;
 }
 
-jc_err store_migrate(jc_store *st, int *version) {
+jc_err store_migrate_core(jc_store *st, int *version) {
     jc_conn *c = st->w;
     sqlite3_stmt *s = NULL;
     int v = 0;
@@ -454,11 +439,6 @@ jc_err store_migrate(jc_store *st, int *version) {
             return JC_ERR_DB;
         }
         jc_log(JC_LOG_DEBUG, "applied migration %d", v + 1);
-    }
-    for (size_t i = 0; i < JC_ARRAY_LEN(module_schemas); i++) {
-        if (!module_schemas[i]) continue;
-        jc_err e = migrate_module(c, module_schemas[i]);
-        if (e) return e;
     }
     *version = v;
     return JC_OK;

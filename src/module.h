@@ -1,0 +1,104 @@
+/*
+ * module.h -- what a module gives the program: one row, jc_module.
+ *
+ * jiceng is a core (cases, audit, accounts, the clock, the HTTP server and
+ * the store) and modules (dispatch, sensor, warning, eval ...).  Everything
+ * the rest of the program takes from a module is named in its row: its
+ * tables (schema migrations), its HTTP routes, its periodic work (tick), its
+ * Prometheus figures, its subcommands, its `jiceng serve` options and what it
+ * starts and stops with the server (an MQTT client).  The rows are listed in
+ * one table, `jc_modules[]` in src/modules.c; nothing else in the program
+ * names a module.
+ *
+ * How to add a module "foo" (docs/hacking.md has the longer version):
+ *   1. write src/foo.c (and foo.h, foo_int.h, foo_store.h, foo_sqlite.c as
+ *      it needs; SQL only in foo_sqlite.c);
+ *   2. define its row there: `const jc_module module_foo = {.name = "foo",
+ *      .schema = &schema_foo, .routes = {&foo_routes}, .tick = foo_tick ...};`
+ *      (leave out what it does not have);
+ *   3. list it in src/modules.c (an extern line and one entry of the table);
+ *   4. document its endpoints and commands in docs/foo.md.
+ */
+#ifndef JC_MODULE_H
+#define JC_MODULE_H
+
+#include "jc.h"
+#include "http.h"
+#include "store.h"
+
+#include <stdio.h>
+
+/* A subcommand: `jiceng <name> ...` calls fn(argc, argv) with argv[0] the
+ * name; it prints its own help on --help and returns JC_EXIT_OK,
+ * JC_EXIT_FAIL (a failed check) or JC_EXIT_USAGE (cli.h). */
+typedef struct {
+    const char *name;
+    int (*fn)(int argc, char **argv);
+    const char *summary; /* one line for `jiceng --help` */
+} jc_command;
+
+/* An option of `jiceng serve` that belongs to a module: "--flag VALUE".
+ * set() runs while the arguments are read (before the store is open) and
+ * keeps a copy of what it needs; it returns JC_ERR_INVALID for a value it
+ * refuses (a usage error). */
+typedef struct {
+    const char *flag; /* "--mqtt" */
+    const char *help; /* the rest of its line in `serve --help`: "URL  ..." */
+    jc_err (*set)(const char *value);
+} jc_serve_option;
+
+#define JC_MODULE_ROUTES 3
+#define JC_MODULE_COMMANDS 4
+#define JC_MODULE_OPTIONS 4
+
+typedef struct {
+    const char *name;       /* "sensor": also its schema's name in meta */
+    const jc_schema *schema; /* its tables; NULL: none of its own */
+    /* Its route tables; a request goes to the route that matches it most
+     * specifically (a literal segment wins over a :param), whatever the
+     * order of modules. */
+    const jc_route_table *routes[JC_MODULE_ROUTES];
+    /* Periodic work: every second, one writer job runs every module's tick
+     * in table order (in one transaction).  A tick must be quick and find
+     * its work from the database, so that nothing is lost across a restart
+     * (or keep it in memory read from the database, as dispatch's
+     * escalation timer does). */
+    jc_err (*tick)(jc_conn *w, int64_t now_ms);
+    /* Prometheus text of its own figures appended to b (GET /metrics); c is
+     * the serving thread's read connection. */
+    jc_err (*metrics)(jc_conn *c, jc_buf *b);
+    jc_command commands[JC_MODULE_COMMANDS];
+    jc_serve_option options[JC_MODULE_OPTIONS];
+    /* Called by `jiceng serve` after the schema is migrated and before the
+     * first request (start), and after the last request but before the
+     * store's pending writes are drained (stop).  start's error stops the
+     * server with msg (for the operator) printed. */
+    jc_err (*start)(jc_store *st, char *msg, size_t msgsz);
+    void (*stop)(void);
+} jc_module;
+
+/* ---- the table (src/modules.c) ------------------------------------------ */
+extern const jc_module *const jc_modules[];
+extern const size_t jc_modules_count;
+
+/* The subcommand called name, from every module's row; NULL when none. */
+const jc_command *modules_command(const char *name);
+/* Writes one line per module subcommand ("  name  summary") to f. */
+void modules_print_commands(FILE *f);
+/* Writes one line per module's serve option to f ("  --flag help"). */
+void modules_print_serve_options(FILE *f);
+/* Passes a serve option to the module that has it: 1 taken, 0 no module
+ * has flag, -1 the module refused value. */
+int modules_serve_option(const char *flag, const char *value);
+/* Starts every module that has a start hook, in table order; on an error
+ * stops those already started and returns it with msg set. */
+jc_err modules_start(jc_store *st, char *msg, size_t msgsz) JC_MUST_CHECK;
+/* Stops the started modules, in reverse order. */
+void modules_stop(void);
+/* Runs every module's tick (a writer job's body).  An error of one is
+ * logged and does not stop the others; returns JC_OK. */
+jc_err modules_tick(jc_conn *w, int64_t now_ms);
+/* Appends every module's metrics to b. */
+jc_err modules_metrics(jc_conn *c, jc_buf *b) JC_MUST_CHECK;
+
+#endif

@@ -1,0 +1,133 @@
+/*
+ * modules.c -- the table of modules (module.h): the one place that lists
+ * them, and the loops over it that the rest of the program calls (schemas,
+ * subcommands, serve options, start and stop, ticks, metrics).
+ *
+ * The order of the table is the order in which schemas are migrated, ticks
+ * run, modules start, and subcommands are listed in `jiceng --help`.  Routes
+ * do not depend on it (api.c picks the most specific match).
+ */
+#include "module.h"
+
+#include <string.h>
+
+extern const jc_module module_core;
+extern const jc_module module_auth;
+extern const jc_module module_dispatch;
+extern const jc_module module_base;
+extern const jc_module module_open311;
+extern const jc_module module_photo;
+extern const jc_module module_worklist;
+extern const jc_module module_eval;
+extern const jc_module module_sensor;
+extern const jc_module module_warning;
+extern const jc_module module_stats;
+extern const jc_module module_detect;
+extern const jc_module module_classify;
+extern const jc_module module_demo;
+extern const jc_module module_simulate;
+extern const jc_module module_notify;
+extern const jc_module module_admin;
+extern const jc_module module_people;
+extern const jc_module module_fill;
+
+const jc_module *const jc_modules[] = {
+    &module_core,     /* cases, audit, the clock (api.c) */
+    &module_auth,     /* accounts: `jiceng user`, login throttling */
+    &module_dispatch, /* automatic dispatch, deadlines, escalation, whistles */
+    &module_base,     /* base data: people, households, houses */
+    &module_open311,  /* Open311 GeoReport v2 */
+    &module_photo,    /* photos of reports */
+    &module_worklist, /* the work list, admission, burden */
+    &module_eval,     /* evaluation indicators */
+    &module_sensor,   /* devices, readings, alarms; MQTT */
+    &module_warning,  /* classifier, counts, early warnings */
+    &module_stats,    /* dashboard aggregates */
+    &module_notify,   /* message centre, webhooks */
+    &module_admin,    /* administration pages' API */
+    &module_people,   /* one collection of people: import, linking, golden records */
+    &module_fill,     /* `jiceng bench-fill` */
+    &module_detect,   /* `jiceng detect` */
+    &module_classify, /* `jiceng classify` */
+    &module_demo,     /* `jiceng demo` */
+    &module_simulate, /* `jiceng simulate` */
+};
+const size_t jc_modules_count = JC_ARRAY_LEN(jc_modules);
+
+/* ---- schemas --------------------------------------------------------------- */
+
+jc_err store_migrate(jc_store *st, int *version) {
+    jc_err e = store_migrate_core(st, version);
+    for (size_t i = 0; !e && i < jc_modules_count; i++)
+        if (jc_modules[i]->schema) e = store_migrate_schema(st, jc_modules[i]->schema);
+    return e;
+}
+
+/* ---- subcommands and serve options ------------------------------------------ */
+
+const jc_command *modules_command(const char *name) {
+    for (size_t i = 0; i < jc_modules_count; i++)
+        for (size_t c = 0; c < JC_MODULE_COMMANDS && jc_modules[i]->commands[c].name; c++)
+            if (!strcmp(jc_modules[i]->commands[c].name, name)) return &jc_modules[i]->commands[c];
+    return NULL;
+}
+
+void modules_print_commands(FILE *f) {
+    for (size_t i = 0; i < jc_modules_count; i++)
+        for (size_t c = 0; c < JC_MODULE_COMMANDS && jc_modules[i]->commands[c].name; c++)
+            fprintf(f, "  %-10s %s\n", jc_modules[i]->commands[c].name, jc_modules[i]->commands[c].summary);
+}
+
+void modules_print_serve_options(FILE *f) {
+    for (size_t i = 0; i < jc_modules_count; i++)
+        for (size_t o = 0; o < JC_MODULE_OPTIONS && jc_modules[i]->options[o].flag; o++)
+            fprintf(f, "  %s %s\n", jc_modules[i]->options[o].flag, jc_modules[i]->options[o].help);
+}
+
+int modules_serve_option(const char *flag, const char *value) {
+    for (size_t i = 0; i < jc_modules_count; i++)
+        for (size_t o = 0; o < JC_MODULE_OPTIONS && jc_modules[i]->options[o].flag; o++)
+            if (!strcmp(jc_modules[i]->options[o].flag, flag))
+                return jc_modules[i]->options[o].set(value) == JC_OK ? 1 : -1;
+    return 0;
+}
+
+/* ---- start, stop, tick, metrics ---------------------------------------------- */
+
+static size_t started; /* modules [0, started) were started (serve's main thread) */
+
+jc_err modules_start(jc_store *st, char *msg, size_t msgsz) {
+    for (started = 0; started < jc_modules_count; started++) {
+        const jc_module *m = jc_modules[started];
+        if (!m->start) continue;
+        jc_err e = m->start(st, msg, msgsz);
+        if (e) {
+            modules_stop();
+            return e;
+        }
+    }
+    return JC_OK;
+}
+
+void modules_stop(void) {
+    while (started > 0) {
+        const jc_module *m = jc_modules[--started];
+        if (m->start && m->stop) m->stop();
+    }
+}
+
+jc_err modules_tick(jc_conn *w, int64_t now_ms) {
+    for (size_t i = 0; i < jc_modules_count; i++) {
+        if (!jc_modules[i]->tick) continue;
+        jc_err e = jc_modules[i]->tick(w, now_ms);
+        if (e) jc_log(JC_LOG_WARN, "ticker %s: %s", jc_modules[i]->name, jc_err_code(e));
+    }
+    return JC_OK;
+}
+
+jc_err modules_metrics(jc_conn *c, jc_buf *b) {
+    jc_err e = JC_OK;
+    for (size_t i = 0; !e && i < jc_modules_count; i++)
+        if (jc_modules[i]->metrics) e = jc_modules[i]->metrics(c, b);
+    return e;
+}
