@@ -1,5 +1,7 @@
 /*
- * events.c -- Server-Sent Events (see events.h for the design).
+ * events.c -- live updates for the browser (module "events"): GET
+ * /api/v1/events is a Server-Sent Events stream of what happens to the
+ * cases (and sensor alarms, early warnings, notifications) the caller may see.
  *
  * Event types:
  *   event: case     data: {"seq","case_id","no","action","state","actor","role","at"}
@@ -10,13 +12,21 @@
  * and scope may see (case_visible_db for cases, as the case's detail:
  * co-handling and summoned departments and followers included; area prefix
  * for alarms and warnings; residents get their own and followed cases only).
+ *
+ * The source of truth is the database: each serving thread that has
+ * subscribers polls, twice a second, the audit log (committed entries
+ * only, so an event is never sent for a write that was rolled back), the
+ * alarms and the warnings, from where it last looked, and writes the new
+ * ones to its subscribers.  A subscriber that cannot keep up gets its queue
+ * capped and the stream closed; the browser's EventSource reconnects and
+ * reloads.  The module's row (at the end) is all it offers: the route, and
+ * per serving thread its subscribers and their polling.
  */
-#include "events.h"
 #include "case.h"
+#include "module.h"
 #include "notify.h"
 #include "store_sqlite.h"
 
-#include <h2o.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,10 +37,10 @@
 #define MAX_PENDING (256 * 1024) /* a subscriber further behind is closed */
 #define MAX_SUBS 1024            /* per thread */
 
+typedef struct events_thread events_thread;
 typedef struct sub sub;
 struct sub {
-    h2o_generator_t gen; /* first: h2o hands it back to us */
-    h2o_req_t *req;
+    http_stream *stream;
     events_thread *et;
     jc_user user;
     jc_buf inflight; /* being written; valid until proceed */
@@ -48,13 +58,7 @@ struct events_thread {
     int primed;
 };
 
-events_thread *events_thread_new(jc_conn *db) {
-    events_thread *et = calloc(1, sizeof *et);
-    if (et) et->db = db;
-    return et;
-}
-
-void events_thread_free(events_thread *et) { free(et); }
+static events_thread *per_thread[HTTP_MAX_THREADS]; /* each serving thread's, by index */
 
 static void unlink_sub(sub *s) {
     events_thread *et = s->et;
@@ -73,33 +77,31 @@ static void flush(sub *s) {
     s->pending = t;
     s->pending.len = 0;
     s->can_send = 0;
-    h2o_iovec_t buf = h2o_iovec_init(s->inflight.data, s->inflight.len);
-    h2o_send(s->req, &buf, 1, H2O_SEND_STATE_IN_PROGRESS);
+    http_stream_send(s->stream, s->inflight.data, s->inflight.len);
 }
 
-static void on_proceed(h2o_generator_t *g, h2o_req_t *req) {
-    (void)req;
-    sub *s = (sub *)g;
+static void on_proceed(void *arg) {
+    sub *s = arg;
     s->inflight.len = 0;
     s->can_send = 1;
     flush(s);
 }
 
-static void on_stop(h2o_generator_t *g, h2o_req_t *req) {
-    (void)req;
-    sub *s = (sub *)g;
+static void on_stop(void *arg) {
+    sub *s = arg;
     s->closed = 1;
     unlink_sub(s);
 }
 
-static void sub_dispose(void *p) {
-    sub *s = p;
+static void on_dispose(void *arg) {
+    sub *s = arg;
     if (!s->closed) {
         s->closed = 1;
         unlink_sub(s);
     }
     jc_buf_free(&s->inflight);
     jc_buf_free(&s->pending);
+    free(s);
 }
 
 static void enqueue(sub *s, const char *text, size_t n) {
@@ -108,7 +110,7 @@ static void enqueue(sub *s, const char *text, size_t n) {
         /* too far behind: end the stream; the browser reconnects */
         s->closed = 1;
         unlink_sub(s);
-        h2o_send(s->req, NULL, 0, H2O_SEND_STATE_FINAL);
+        http_stream_end(s->stream);
         return;
     }
     flush(s);
@@ -247,7 +249,9 @@ static void poll_db(events_thread *et) {
     if (notify_db_since(et->db, et->notify_id, 200, &last, emit_notify, et) == JC_OK) et->notify_id = last;
 }
 
-void events_tick(events_thread *et) {
+/* After every turn of a serving thread's event loop: polls and sends. */
+static void events_tick(int index) {
+    events_thread *et = per_thread[index];
     if (!et || !et->subs) {
         if (et) et->primed = 0; /* no one listens: start afresh next time */
         return;
@@ -266,14 +270,17 @@ void events_tick(events_thread *et) {
     }
 }
 
-void events_subscribe(events_thread *et, jc_req *r) {
+/* GET /api/v1/events: starts the stream for r (authenticated). */
+static void h_events(jc_req *r) {
+    events_thread *et = per_thread[r->thread_index];
+    if (!et) return http_reply_error(r, JC_ERR_UNAVAILABLE, "no live updates on this server");
     if (et->nsubs >= MAX_SUBS) return http_reply_error(r, JC_ERR_UNAVAILABLE, "too many live streams on this server");
-    h2o_req_t *req = r->h2o_req;
-    sub *s = h2o_mem_alloc_shared(&req->pool, sizeof *s, sub_dispose);
-    memset(s, 0, sizeof *s);
-    s->gen.proceed = on_proceed;
-    s->gen.stop = on_stop;
-    s->req = req;
+    sub *s = calloc(1, sizeof *s);
+    static const http_stream_cb cb = {on_proceed, on_stop, on_dispose};
+    if (!s || !(s->stream = http_stream_start(r, "text/event-stream; charset=utf-8", &cb, s))) {
+        free(s);
+        return http_reply_error(r, JC_ERR_NOMEM, "out of memory");
+    }
     s->et = et;
     s->user = r->user;
     jc_buf_init(&s->inflight, MAX_PENDING);
@@ -285,14 +292,32 @@ void events_subscribe(events_thread *et, jc_req *r) {
     s->next = et->subs;
     et->subs = s;
     et->nsubs++;
-    req->res.status = 200;
-    req->res.reason = "OK";
-    h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, NULL, H2O_STRLIT("text/event-stream; charset=utf-8"));
-    h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CACHE_CONTROL, NULL, H2O_STRLIT("no-cache"));
-    h2o_start_response(req, &s->gen);
     static const char hello[] = "retry: 3000\n: jiceng live updates\n\n";
     if (jc_buf_append(&s->pending, hello, sizeof hello - 1) == JC_OK) {
         s->can_send = 1;
         flush(s);
     }
 }
+
+/* Before serving: the state of serving thread index (db its read connection). */
+static jc_err events_thread_start(int index, jc_conn *db) {
+    if (index < 0 || index >= HTTP_MAX_THREADS) return JC_ERR_INVALID;
+    events_thread *et = calloc(1, sizeof *et);
+    if (!et) return JC_ERR_NOMEM;
+    et->db = db;
+    per_thread[index] = et;
+    return JC_OK;
+}
+
+static const jc_route events_routes[] = {
+    {"GET", "/api/v1/events", h_events, ACCESS_USER, NULL},
+};
+static const jc_route_table events_table = {events_routes, JC_ARRAY_LEN(events_routes)};
+
+/* The events module's row (src/modules.c). */
+const jc_module module_events = {
+    .name = "events",
+    .routes = {&events_table},
+    .thread_start = events_thread_start,
+    .thread_tick = events_tick,
+};

@@ -75,6 +75,13 @@ typedef struct {
      * server with msg (for the operator) printed. */
     jc_err (*start)(jc_store *st, char *msg, size_t msgsz);
     void (*stop)(void);
+    /* Per serving thread of `jiceng serve`: thread_start runs on the main
+     * thread before serving, once per thread (index 0 .. threads-1, db that
+     * thread's read connection; an error stops the server); thread_tick
+     * runs on serving thread index after every turn of its event loop
+     * (at least every 200 ms). */
+    jc_err (*thread_start)(int index, jc_conn *db);
+    void (*thread_tick)(int index);
 } jc_module;
 
 /* ---- the table (src/modules.c) ------------------------------------------ */
@@ -98,6 +105,10 @@ void modules_stop(void);
 /* Runs every module's tick (a writer job's body).  An error of one is
  * logged and does not stop the others; returns JC_OK. */
 jc_err modules_tick(jc_conn *w, int64_t now_ms);
+/* Every module's thread_start for serving thread index (the first error
+ * is returned), and every module's thread_tick. */
+jc_err modules_thread_start(int index, jc_conn *db) JC_MUST_CHECK;
+void modules_thread_tick(int index);
 /* Appends every module's metrics to b. */
 jc_err modules_metrics(jc_conn *c, jc_buf *b) JC_MUST_CHECK;
 

@@ -13,6 +13,7 @@
 
 extern const jc_module module_core;
 extern const jc_module module_auth;
+extern const jc_module module_events;
 extern const jc_module module_dispatch;
 extern const jc_module module_base;
 extern const jc_module module_open311;
@@ -34,6 +35,7 @@ extern const jc_module module_fill;
 const jc_module *const jc_modules[] = {
     &module_core,     /* cases, audit, the clock (api.c) */
     &module_auth,     /* accounts: `jiceng user`, login throttling */
+    &module_events,   /* live updates: Server-Sent Events */
     &module_dispatch, /* automatic dispatch, deadlines, escalation, whistles */
     &module_base,     /* base data: people, households, houses */
     &module_open311,  /* Open311 GeoReport v2 */
@@ -123,6 +125,18 @@ jc_err modules_tick(jc_conn *w, int64_t now_ms) {
         if (e) jc_log(JC_LOG_WARN, "ticker %s: %s", jc_modules[i]->name, jc_err_code(e));
     }
     return JC_OK;
+}
+
+jc_err modules_thread_start(int index, jc_conn *db) {
+    jc_err e = JC_OK;
+    for (size_t i = 0; !e && i < jc_modules_count; i++)
+        if (jc_modules[i]->thread_start) e = jc_modules[i]->thread_start(index, db);
+    return e;
+}
+
+void modules_thread_tick(int index) {
+    for (size_t i = 0; i < jc_modules_count; i++)
+        if (jc_modules[i]->thread_tick) jc_modules[i]->thread_tick(index);
 }
 
 jc_err modules_metrics(jc_conn *c, jc_buf *b) {

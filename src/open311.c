@@ -31,7 +31,6 @@
 #include "photo.h"
 
 #include <errno.h>
-#include <h2o.h>
 #include <jansson.h>
 #include <math.h>
 #include <pthread.h>
@@ -347,11 +346,10 @@ static int split_format(const char *seg, char *out, size_t outsz, o311_fmt *fmt)
 
 /* "http://host" from the Host header (only host-name characters kept). */
 static void base_url(jc_req *r, char *out, size_t outsz) {
-    h2o_req_t *req = r->h2o_req;
-    const char *h = req->authority.base;
-    size_t n = req->authority.len;
+    const char *h = NULL;
+    size_t n = 0;
     char host[256] = "localhost";
-    if (h && n > 0 && n < sizeof host) {
+    if (http_authority(r, &h, &n) && n < sizeof host) {
         int ok = 1;
         for (size_t i = 0; i < n; i++) {
             char c = h[i];
