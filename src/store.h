@@ -154,5 +154,21 @@ jc_err store_audit_append(jc_conn *w, jc_audit *e) JC_MUST_CHECK;
 /* Calls cb for each entry in seq order; case_id < 0 means all entries. */
 jc_err store_audit_each(jc_conn *c, int64_t case_id,
                         int (*cb)(const jc_audit *e, void *arg), void *arg) JC_MUST_CHECK;
+/* The entries about a case with seq > after_seq, in seq order, at most
+ * limit (the live stream): cb gets the entry's seq, case_id, action,
+ * to_state, actor, role and at_ms, and the case's id, area, dept_id,
+ * reporter_id and created_ms (what a scope check needs; the rest empty).
+ * A non-zero cb return stops. */
+jc_err store_audit_since(jc_conn *c, int64_t after_seq, int limit,
+                         int (*cb)(const jc_audit *e, const jc_case *k, void *arg), void *arg) JC_MUST_CHECK;
+/* The last entry's seq (0 when the log is empty). */
+jc_err store_audit_last(jc_conn *c, int64_t *seq) JC_MUST_CHECK;
+
+/* ---- settings (a key and a text value each) ------------------------------ */
+/* The value of key into out (NUL-terminated); JC_ERR_NOTFOUND when absent,
+ * JC_ERR_TOOBIG when it does not fit (out unspecified). */
+jc_err store_meta_get(jc_conn *c, const char *key, char *out, size_t outsz) JC_MUST_CHECK;
+/* Sets key to value (writer). */
+jc_err store_meta_put(jc_conn *w, const char *key, const char *value) JC_MUST_CHECK;
 
 #endif

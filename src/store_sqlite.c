@@ -36,6 +36,7 @@ enum {
     Q_CAT_PUT, Q_CAT_GET, Q_CAT_EACH, Q_CAT_URGENT,
     Q_CASE_INSERT, Q_CASE_NEXT_ID, Q_CASE_GET, Q_CASE_UPDATE, Q_CASE_COUNT_STATE,
     Q_AUDIT_TAIL, Q_AUDIT_INSERT, Q_AUDIT_ALL, Q_AUDIT_CASE,
+    Q_META_GET, Q_META_PUT, Q_AUDIT_SINCE, Q_AUDIT_LAST,
     Q_BEGIN, Q_COMMIT, Q_ROLLBACK, Q_SAVEPOINT, Q_RELEASE, Q_ROLLBACK_TO,
     Q_GROUP, Q_GROUP_RELEASE, Q_GROUP_ROLLBACK_TO, Q_DATA_VERSION,
     Q__COUNT
@@ -1503,4 +1504,70 @@ jc_err store_audit_each(jc_conn *c, int64_t case_id, int (*cb)(const jc_audit *e
     }
     sqlite3_reset(s);
     return rc == SQLITE_ROW || rc == SQLITE_DONE ? JC_OK : sq_fail(c->db, "sqlite", "audit each");
+}
+
+jc_err store_audit_since(jc_conn *c, int64_t after_seq, int limit,
+                         int (*cb)(const jc_audit *e, const jc_case *k, void *arg), void *arg) {
+    sqlite3_stmt *s = prep(c, Q_AUDIT_SINCE,
+                           "SELECT a.seq, a.case_id, a.action, a.to_state, a.actor, a.role, a.at, c.area, c.dept_id,"
+                           " c.reporter_id, c.created_at FROM audit a JOIN cases c ON c.id = a.case_id"
+                           " WHERE a.seq > ? ORDER BY a.seq LIMIT ?");
+    if (!s) return JC_ERR_DB;
+    sqlite3_bind_int64(s, 1, after_seq);
+    sqlite3_bind_int(s, 2, limit);
+    int rc;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        jc_audit e = {0};
+        jc_case k = {0};
+        e.seq = sqlite3_column_int64(s, 0);
+        e.case_id = k.id = sqlite3_column_int64(s, 1);
+        sq_col_copy(s, 2, e.action, sizeof e.action);
+        sq_col_copy(s, 3, e.to_state, sizeof e.to_state);
+        sq_col_copy(s, 4, e.actor, sizeof e.actor);
+        sq_col_copy(s, 5, e.role, sizeof e.role);
+        e.at_ms = sqlite3_column_int64(s, 6);
+        sq_col_copy(s, 7, k.area, sizeof k.area);
+        k.dept_id = sqlite3_column_int64(s, 8);
+        k.reporter_id = sqlite3_column_int64(s, 9);
+        k.created_ms = sqlite3_column_int64(s, 10);
+        if (cb(&e, &k, arg)) break;
+    }
+    sqlite3_reset(s);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? JC_OK : sq_fail(c->db, "sqlite", "audit since");
+}
+
+jc_err store_audit_last(jc_conn *c, int64_t *seq) {
+    sqlite3_stmt *s = prep(c, Q_AUDIT_LAST, "SELECT COALESCE(max(seq), 0) FROM audit");
+    if (!s) return JC_ERR_DB;
+    int rc = sqlite3_step(s);
+    *seq = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
+    sqlite3_reset(s);
+    return rc == SQLITE_ROW ? JC_OK : sq_fail(c->db, "sqlite", "audit last");
+}
+
+/* ---- settings: meta(key, value) ---------------------------------------------- */
+
+jc_err store_meta_get(jc_conn *c, const char *key, char *out, size_t outsz) {
+    sqlite3_stmt *s = prep(c, Q_META_GET, "SELECT value FROM meta WHERE key=?");
+    if (!s) return JC_ERR_DB;
+    sq_bind_text_empty(s, 1, key);
+    int rc = sqlite3_step(s);
+    jc_err e = rc == SQLITE_ROW ? JC_OK : rc == SQLITE_DONE ? JC_ERR_NOTFOUND : JC_ERR_DB;
+    if (rc == SQLITE_ROW) {
+        const char *v = (const char *)sqlite3_column_text(s, 0);
+        size_t n = (size_t)sqlite3_column_bytes(s, 0);
+        if (n >= outsz) e = JC_ERR_TOOBIG;
+        else memcpy(out, v ? v : "", n + 1);
+    }
+    sqlite3_reset(s);
+    return e;
+}
+
+jc_err store_meta_put(jc_conn *w, const char *key, const char *value) {
+    sqlite3_stmt *s = prep(w, Q_META_PUT,
+                           "INSERT INTO meta(key, value) VALUES(?, ?) ON CONFLICT(key) DO UPDATE SET value=excluded.value");
+    if (!s) return JC_ERR_DB;
+    sq_bind_text_empty(s, 1, key);
+    sq_bind_text_empty(s, 2, value);
+    return sq_step_done(w->db, s, "sqlite", "meta");
 }
