@@ -31,4 +31,8 @@ void sensor_mqtt_stop(void);
  * (tests drive it through POST /api/v1/sensor/tick instead). */
 jc_err sensor_tick(jc_conn *w, int64_t now_ms) JC_MUST_CHECK;
 
+/* The alarms not cleared whose grid starts with prefix ("" any) into *n
+ * (the dashboard, stats.c). */
+jc_err sensor_alarms_active(jc_conn *c, const char *prefix, int64_t *n) JC_MUST_CHECK;
+
 #endif

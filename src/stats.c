@@ -18,73 +18,17 @@
  * (tests/integration/50-judgement.test.mjs checks that).  The window
  * (`days`) applies only to the per-day series.
  */
-#include "store_sqlite.h"
+#include "stats_store.h"
 #include "http.h"
 #include "module.h"
+#include "sensor.h"
+#include "warning.h"
 
 #include <jansson.h>
 #include <stdio.h>
 #include <string.h>
 
-#define OPEN_SQL "state NOT IN('closed','rated','voided','merged')"
-/* The scope of the caller, as bound parameters: ?1 area prefix ('' any),
- * ?2 department (0 any), ?3 reporter (0 any). */
-#define SCOPE_SQL                                                                       \
-    "(?1 = '' OR (area >= ?1 AND area < ?1 || 'z')) AND (?2 = 0 OR dept_id = ?2) AND " \
-    "(?3 = 0 OR reporter_id = ?3)"
-
-typedef struct {
-    char area[32];
-    int64_t dept, reporter;
-} stats_scope;
-
 static int has_prefix(const char *s, const char *p) { return *p && !strncmp(s, p, strlen(p)); }
-
-static void bind_scope(sqlite3_stmt *s, const stats_scope *sc) {
-    sqlite3_bind_text(s, 1, sc->area, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_int64(s, 2, sc->dept);
-    sqlite3_bind_int64(s, 3, sc->reporter);
-}
-
-static int table_exists(sqlite3 *db, const char *name) {
-    sqlite3_stmt *s;
-    if (sqlite3_prepare_v2(db, "SELECT 1 FROM sqlite_master WHERE type='table' AND name=?", -1, &s, NULL))
-        return 0;
-    sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
-    int ok = sqlite3_step(s) == SQLITE_ROW;
-    sqlite3_finalize(s);
-    return ok;
-}
-
-static const char sql_states[] =
-    "SELECT state, count(*) FROM cases WHERE " SCOPE_SQL " GROUP BY state";
-static const char sql_totals[] =
-    "SELECT count(*), coalesce(sum(" OPEN_SQL "),0),"
-    " coalesce(sum(" OPEN_SQL " AND (flags & 4) != 0),0),"
-    " coalesce(sum(" OPEN_SQL " AND escalation > 0),0),"
-    " coalesce(sum(" OPEN_SQL " AND (flags & 1) != 0),0)"
-    " FROM cases WHERE " SCOPE_SQL;
-static const char sql_cats[] =
-    "SELECT c.category, k.name, count(*), coalesce(sum(" OPEN_SQL "),0)"
-    " FROM cases c LEFT JOIN categories k ON k.code = c.category"
-    " WHERE " SCOPE_SQL " GROUP BY c.category ORDER BY c.category";
-static const char sql_comms[] =
-    "SELECT substr(c.area,1,12) AS comm, a.name, count(*), coalesce(sum(" OPEN_SQL "),0),"
-    " coalesce(sum(" OPEN_SQL " AND (flags & 4) != 0),0)"
-    " FROM cases c LEFT JOIN areas a ON a.code = substr(c.area,1,12)"
-    " WHERE " SCOPE_SQL " GROUP BY comm ORDER BY comm";
-static const char sql_created[] =
-    "SELECT date((created_at + 28800000) / 1000, 'unixepoch') AS d, count(*) FROM cases"
-    " WHERE " SCOPE_SQL " AND created_at >= ?4 GROUP BY d";
-static const char sql_closed[] =
-    "SELECT date((a.at + 28800000) / 1000, 'unixepoch') AS d, count(*) FROM audit a"
-    " JOIN cases c ON c.id = a.case_id"
-    " WHERE a.to_state = 'closed' AND a.from_state <> 'closed' AND a.at >= ?4 AND " SCOPE_SQL
-    " GROUP BY d";
-static const char sql_alarms[] =
-    "SELECT count(*) FROM alarms WHERE state <> 'cleared' AND (?1 = '' OR (grid >= ?1 AND grid < ?1 || 'z'))";
-static const char sql_warnings[] =
-    "SELECT count(*) FROM warnings WHERE state = 'open' AND (?1 = '' OR (area >= ?1 AND area < ?1 || 'z'))";
 
 /* Local (Asia/Shanghai) date "YYYY-MM-DD" of ms. */
 static void local_day(int64_t ms, char out[16]) {
@@ -93,54 +37,63 @@ static void local_day(int64_t ms, char out[16]) {
     snprintf(out, 16, "%.10s", buf);
 }
 
-static jc_err stats_build(sqlite3 *db, const stats_scope *sc, int days, json_t *o) {
-    sqlite3_stmt *s = NULL;
-    jc_err e = JC_OK;
-#define PREP(sql)                                                            \
-    do {                                                                     \
-        if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK) {        \
-            jc_log(JC_LOG_ERROR, "stats: %s", sqlite3_errmsg(db));           \
-            return JC_ERR_DB;                                                \
-        }                                                                    \
-        bind_scope(s, sc);                                                   \
-    } while (0)
-#define TEXT(i) ((const char *)sqlite3_column_text(s, i))
+static int put_state(const char *state, int64_t n, void *arg) {
+    json_object_set_new(arg, state, json_integer(n));
+    return 0;
+}
+
+static int put_category(const stats_group *g, void *arg) {
+    json_array_append_new(arg, json_pack("{s:s,s:s?,s:I,s:I}", "category", g->key, "name", g->name, "total",
+                                         (json_int_t)g->total, "open", (json_int_t)g->open));
+    return 0;
+}
+
+static int put_community(const stats_group *g, void *arg) {
+    json_array_append_new(arg, json_pack("{s:s,s:s?,s:I,s:I,s:I}", "area", g->key, "name", g->name, "total",
+                                         (json_int_t)g->total, "open", (json_int_t)g->open, "overdue",
+                                         (json_int_t)g->overdue));
+    return 0;
+}
+
+typedef struct {
+    json_t *per;
+    const char *field; /* "created" or "closed" */
+} day_put;
+
+static int put_day(const char *d, int64_t n, void *arg) {
+    day_put *p = arg;
+    size_t i;
+    json_t *row;
+    json_array_foreach(p->per, i, row) {
+        if (!strcmp(json_string_value(json_object_get(row, "day")), d)) {
+            json_object_set_new(row, p->field, json_integer(n));
+            break;
+        }
+    }
+    return 0;
+}
+
+static jc_err stats_build(jc_conn *c, const stats_scope *sc, int days, json_t *o) {
     /* by state: every state, zeros included */
     json_t *bs = json_object();
     json_object_set_new(o, "by_state", bs);
     for (int i = 0; i < ST__COUNT; i++) json_object_set_new(bs, state_name((jc_state)i), json_integer(0));
-    PREP(sql_states);
-    while (sqlite3_step(s) == SQLITE_ROW)
-        if (TEXT(0)) json_object_set_new(bs, TEXT(0), json_integer(sqlite3_column_int64(s, 1)));
-    sqlite3_finalize(s);
+    jc_err e = stats_store_by_state(c, sc, put_state, bs);
+    if (e) return e;
 
-    PREP(sql_totals);
-    json_t *tot = json_object();
+    stats_totals t;
+    if ((e = stats_store_totals(c, sc, &t))) return e;
+    json_t *tot = json_pack("{s:I,s:I,s:I,s:I,s:I}", "total", (json_int_t)t.total, "open", (json_int_t)t.open,
+                            "overdue", (json_int_t)t.overdue, "escalated", (json_int_t)t.escalated, "ownerless",
+                            (json_int_t)t.ownerless);
     json_object_set_new(o, "totals", tot);
-    if (sqlite3_step(s) == SQLITE_ROW) {
-        static const char *names[] = {"total", "open", "overdue", "escalated", "ownerless"};
-        for (int i = 0; i < 5; i++) json_object_set_new(tot, names[i], json_integer(sqlite3_column_int64(s, i)));
-    }
-    sqlite3_finalize(s);
 
-    PREP(sql_cats);
     json_t *cats = json_array();
     json_object_set_new(o, "by_category", cats);
-    while (sqlite3_step(s) == SQLITE_ROW)
-        json_array_append_new(cats, json_pack("{s:s,s:s?,s:I,s:I}", "category", TEXT(0) ? TEXT(0) : "",
-                                              "name", TEXT(1), "total", (json_int_t)sqlite3_column_int64(s, 2),
-                                              "open", (json_int_t)sqlite3_column_int64(s, 3)));
-    sqlite3_finalize(s);
-
-    PREP(sql_comms);
+    if ((e = stats_store_by_category(c, sc, put_category, cats))) return e;
     json_t *comms = json_array();
     json_object_set_new(o, "by_community", comms);
-    while (sqlite3_step(s) == SQLITE_ROW)
-        json_array_append_new(comms, json_pack("{s:s,s:s?,s:I,s:I,s:I}", "area", TEXT(0) ? TEXT(0) : "",
-                                               "name", TEXT(1), "total", (json_int_t)sqlite3_column_int64(s, 2),
-                                               "open", (json_int_t)sqlite3_column_int64(s, 3), "overdue",
-                                               (json_int_t)sqlite3_column_int64(s, 4)));
-    sqlite3_finalize(s);
+    if ((e = stats_store_by_community(c, sc, put_community, comms))) return e;
 
     /* per local day over the window, oldest first */
     int64_t now = jc_now_ms();
@@ -155,47 +108,24 @@ static jc_err stats_build(sqlite3 *db, const stats_scope *sc, int days, json_t *
         json_array_append_new(per, json_pack("{s:s,s:i,s:i}", "day", d, "created", 0, "closed", 0));
     }
     for (int pass = 0; pass < 2; pass++) {
-        PREP(pass ? sql_closed : sql_created);
-        sqlite3_bind_int64(s, 4, from);
-        while (sqlite3_step(s) == SQLITE_ROW) {
-            const char *d = TEXT(0);
-            if (!d) continue;
-            size_t i;
-            json_t *row;
-            json_array_foreach(per, i, row) {
-                if (!strcmp(json_string_value(json_object_get(row, "day")), d)) {
-                    json_object_set_new(row, pass ? "closed" : "created", json_integer(sqlite3_column_int64(s, 1)));
-                    break;
-                }
-            }
-        }
-        sqlite3_finalize(s);
+        day_put p = {per, pass ? "closed" : "created"};
+        if ((e = stats_store_per_day(c, sc, from, pass, put_day, &p))) return e;
     }
-    char f[16], t[16];
+    char f[16], to[16];
     local_day(from, f);
-    local_day(now, t);
+    local_day(now, to);
     json_object_set_new(o, "from", json_string(f));
-    json_object_set_new(o, "to", json_string(t));
+    json_object_set_new(o, "to", json_string(to));
 
     /* alarms and warnings: by area only (they have no department/reporter) */
-    json_int_t alarms = 0, warns = 0;
+    int64_t alarms = 0, warns = 0;
     if (!sc->dept && !sc->reporter) {
-        if (table_exists(db, "alarms")) {
-            PREP(sql_alarms);
-            if (sqlite3_step(s) == SQLITE_ROW) alarms = sqlite3_column_int64(s, 0);
-            sqlite3_finalize(s);
-        }
-        if (table_exists(db, "warnings")) {
-            PREP(sql_warnings);
-            if (sqlite3_step(s) == SQLITE_ROW) warns = sqlite3_column_int64(s, 0);
-            sqlite3_finalize(s);
-        }
+        if ((e = sensor_alarms_active(c, sc->area, &alarms))) return e;
+        if ((e = warning_open_count(c, sc->area, &warns))) return e;
     }
     json_object_set_new(tot, "alarms_active", json_integer(alarms));
     json_object_set_new(tot, "warnings_open", json_integer(warns));
-#undef PREP
-#undef TEXT
-    return e;
+    return JC_OK;
 }
 
 static void h_stats(jc_req *r) {
@@ -220,7 +150,7 @@ static void h_stats(jc_req *r) {
     json_t *o = json_object();
     json_object_set_new(o, "area", sc.area[0] ? json_string(sc.area) : json_null());
     json_object_set_new(o, "days", json_integer(days));
-    jc_err e = stats_build(store_sqlite_db(r->db), &sc, (int)days, o);
+    jc_err e = stats_build(r->db, &sc, (int)days, o);
     if (e) {
         json_decref(o);
         return http_reply_error(r, e, "statistics failed");

@@ -32,4 +32,8 @@ jc_err warning_tick(jc_conn *w, int64_t now_ms) JC_MUST_CHECK;
 /* Rebuilds daily_counts from the cases table (after an import or repair). */
 jc_err warning_counts_rebuild(jc_conn *w) JC_MUST_CHECK;
 
+/* The open warnings whose area starts with prefix ("" any) into *n (the
+ * dashboard, stats.c). */
+jc_err warning_open_count(jc_conn *c, const char *prefix, int64_t *n) JC_MUST_CHECK;
+
 #endif
