@@ -62,6 +62,8 @@ typedef struct {
 } eval_params;
 /* Defaults overlaid with the eval_config rows. */
 jc_err eval_params_load(jc_conn *c, eval_params *p) JC_MUST_CHECK;
+/* Stores one setting (writer): key as eval_params_set takes it. */
+jc_err eval_params_put(jc_conn *w, const char *key, double value) JC_MUST_CHECK;
 /* Sets one setting by its eval_config key (w_basic, min_cases,
  * dispatch_limit_h, grade.A..D, weight.<indicator>); 0 for an unknown key. */
 int eval_params_set(eval_params *p, const char *key, double v);
