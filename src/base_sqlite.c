@@ -268,3 +268,18 @@ jc_err base__summary(jc_conn *c, const char *prefix, json_t **out) {
                      (json_int_t)tot[3], "organisations", (json_int_t)tot[4], "fictional", 1);
     return JC_OK;
 }
+
+jc_err base_alone_elders(jc_conn *c, int limit, int (*cb)(int64_t person_id, const char *grid, void *arg),
+                         void *arg) {
+    static const char sql[] =
+        "SELECT p.id, h.grid FROM base_people p JOIN base_households hh ON hh.id = p.household_id"
+        " JOIN base_houses h ON h.id = hh.house_id WHERE p.alone_elder = 1 ORDER BY p.id LIMIT ?";
+    sqlite3_stmt *s = store_sqlite_prepare(c, sql);
+    if (!s) return JC_ERR_DB;
+    sqlite3_bind_int(s, 1, limit);
+    int rc;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+        if (cb(sqlite3_column_int64(s, 0), sq_col_str(s, 1), arg)) break;
+    sqlite3_reset(s);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? JC_OK : sq_fail(store_sqlite_db(c), "base", "elders");
+}
