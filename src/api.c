@@ -1173,12 +1173,46 @@ static const jc_route core_routes[] = {
 
 static const jc_route_table core_table = {core_routes, JC_ARRAY_LEN(core_routes)};
 
+/* Live updates: a "case" event per audit entry about a case, seen by whoever
+ * may see the case. */
+typedef struct {
+    int (*emit)(const jc_live_event *ev, void *arg);
+    void *arg;
+    int64_t *mark;
+} live_ctx;
+
+static int live_case(const jc_audit *e, const jc_case *k, void *arg) {
+    live_ctx *x = arg;
+    *x->mark = e->seq;
+    char no[40], at[40];
+    case_number(k, no, sizeof no);
+    jc_fmt_utc(e->at_ms, at, sizeof at);
+    json_t *d = json_pack("{s:I,s:I,s:s,s:s,s:s,s:s,s:s,s:s,s:s}", "seq", (json_int_t)e->seq, "case_id",
+                          (json_int_t)k->id, "no", no, "action", e->action, "state", e->to_state, "actor", e->actor,
+                          "role", e->role, "at", at, "area", k->area);
+    char *text = d ? json_dumps(d, JSON_COMPACT) : NULL;
+    if (text) {
+        jc_live_event ev = {.type = "case", .data = text, .k = k};
+        x->emit(&ev, x->arg);
+    }
+    free(text);
+    json_decref(d);
+    return 0;
+}
+
+static jc_err core_live(jc_conn *c, int64_t *mark, int (*emit)(const jc_live_event *ev, void *arg), void *arg) {
+    if (!emit) return store_audit_last(c, mark);
+    live_ctx x = {emit, arg, mark};
+    return store_audit_since(c, *mark, 500, live_case, &x);
+}
+
 static int cmd_routes(int argc, char **argv);
 
 /* The core's row in the module table (src/modules.c). */
 const jc_module module_core = {
     .name = "core",
     .routes = {&core_table, &api_websession_routes, &clock__routes},
+    .live = core_live,
     .commands = {{"audit", cmd_audit, "verify the tamper-evident trace"},
                  {"clock", cmd_clock, "show or set the platform clock (simulated time for demos)"},
                  {"routes", cmd_routes, "list the compiled HTTP route table and who may call each route (JSON)"}},

@@ -24,10 +24,7 @@
  */
 #include "case.h"
 #include "module.h"
-#include "notify.h"
-#include "store_sqlite.h"
 
-#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,7 +51,7 @@ struct events_thread {
     sub *subs;
     int nsubs;
     int64_t last_poll, last_ping;
-    int64_t audit_seq, alarm_id, warning_id, notify_id; /* high-water marks */
+    int64_t *marks; /* each module's high-water mark, by its index in the table */
     int primed;
 };
 
@@ -116,137 +113,39 @@ static void enqueue(sub *s, const char *text, size_t n) {
     flush(s);
 }
 
-static void emit(events_thread *et, const char *type, json_t *data, const jc_case *k, const char *area) {
-    char *js = json_dumps(data, JSON_COMPACT);
-    if (!js) return;
+/* Whether u may see ev; a case as its detail would show it (co-handling and
+ * summoned departments, followers: case_visible_db on the thread's db). */
+static int visible(const jc_live_event *ev, const jc_user *u, jc_conn *db) {
+    if (ev->k) return case_visible_db(db, u, ev->k);
+    if (ev->for_user) return ev->for_user(u, ev->row);
+    if (u->role == ROLE_RESIDENT || u->role == ROLE_DEPT_STAFF) return 0;
+    return !u->area[0] || !strncmp(ev->area ? ev->area : "", u->area, strlen(u->area));
+}
+
+/* Sends one module's event to the subscribers who may see it. */
+static int emit(const jc_live_event *ev, void *arg) {
+    events_thread *et = arg;
     jc_buf line;
     jc_buf_init(&line, 64 * 1024);
-    if (jc_buf_printf(&line, "event: %s\ndata: %s\n\n", type, js) == JC_OK) {
+    if (jc_buf_printf(&line, "event: %s\ndata: %s\n\n", ev->type, ev->data) == JC_OK) {
         for (sub *s = et->subs, *next; s; s = next) {
             next = s->next;
-            int ok;
-            if (k) ok = case_visible_db(et->db, &s->user, k); /* as the case's detail: co-handlers, followers */
-            else if (s->user.role == ROLE_RESIDENT || s->user.role == ROLE_DEPT_STAFF) ok = 0;
-            else ok = !s->user.area[0] || !strncmp(area, s->user.area, strlen(s->user.area));
-            if (ok) enqueue(s, line.data, line.len);
+            if (visible(ev, &s->user, et->db)) enqueue(s, line.data, line.len);
         }
     }
     jc_buf_free(&line);
-    free(js);
-}
-
-/* A notification goes to the subscribers it is for (notify_for_user). */
-static int emit_notify(const notify_row *n, void *arg) {
-    events_thread *et = arg;
-    char at[40], line[256];
-    jc_fmt_utc(n->at_ms, at, sizeof at);
-    int len = snprintf(line, sizeof line, "event: notify\ndata: {\"id\":%lld,\"kind\":\"%s\",\"case_id\":%lld,\"at\":\"%s\"}\n\n",
-                       (long long)n->id, n->kind, (long long)n->case_id, at);
-    if (len <= 0 || (size_t)len >= sizeof line) return 0;
-    for (sub *s = et->subs, *next; s; s = next) {
-        next = s->next;
-        if (notify_for_user(n, &s->user)) enqueue(s, line, (size_t)len);
-    }
     return 0;
 }
 
-static int table_exists(sqlite3 *db, const char *name) {
-    sqlite3_stmt *st;
-    int yes = 0;
-    if (sqlite3_prepare_v2(db, "SELECT 1 FROM sqlite_master WHERE type='table' AND name=?", -1, &st, NULL) == SQLITE_OK) {
-        sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-        yes = sqlite3_step(st) == SQLITE_ROW;
-        sqlite3_finalize(st);
-    }
-    return yes;
-}
-
-static int64_t max_of(sqlite3 *db, const char *sql) {
-    sqlite3_stmt *st;
-    int64_t v = 0;
-    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK) {
-        if (sqlite3_step(st) == SQLITE_ROW) v = sqlite3_column_int64(st, 0);
-        sqlite3_finalize(st);
-    }
-    return v;
-}
-
+/* Every module's new events since the last poll; at the first poll of a
+ * stream only the high-water marks (a new stream has no history). */
 static void poll_db(events_thread *et) {
-    sqlite3 *db = store_sqlite_db(et->db);
-    if (!et->primed) { /* start from now: a new stream has no history */
-        et->audit_seq = max_of(db, "SELECT COALESCE(max(seq),0) FROM audit");
-        et->alarm_id = table_exists(db, "alarms") ? max_of(db, "SELECT COALESCE(max(id),0) FROM alarms") : 0;
-        et->warning_id = table_exists(db, "warnings") ? max_of(db, "SELECT COALESCE(max(id),0) FROM warnings") : 0;
-        if (notify_db_max_id(et->db, &et->notify_id)) et->notify_id = 0;
-        et->primed = 1;
-        return;
+    for (size_t i = 0; i < jc_modules_count; i++) {
+        if (!jc_modules[i]->live) continue;
+        jc_err e = jc_modules[i]->live(et->db, &et->marks[i], et->primed ? emit : NULL, et);
+        if (e) jc_log(JC_LOG_DEBUG, "events: %s: %s", jc_modules[i]->name, jc_err_code(e));
     }
-    static const char audit_sql[] =
-        "SELECT a.seq, a.case_id, a.action, a.to_state, a.actor, a.role, a.at, c.area, c.dept_id,"
-        " c.reporter_id, c.created_at FROM audit a JOIN cases c ON c.id = a.case_id"
-        " WHERE a.seq > ? ORDER BY a.seq LIMIT 500";
-    sqlite3_stmt *st = store_sqlite_prepare(et->db, audit_sql);
-    if (st) {
-        sqlite3_bind_int64(st, 1, et->audit_seq);
-        while (sqlite3_step(st) == SQLITE_ROW) {
-            et->audit_seq = sqlite3_column_int64(st, 0);
-            jc_case k = {0};
-            k.id = sqlite3_column_int64(st, 1);
-            snprintf(k.area, sizeof k.area, "%s", sqlite3_column_text(st, 7));
-            k.dept_id = sqlite3_column_int64(st, 8);
-            k.reporter_id = sqlite3_column_int64(st, 9);
-            k.created_ms = sqlite3_column_int64(st, 10);
-            char no[40], at[40];
-            case_number(&k, no, sizeof no);
-            jc_fmt_utc(sqlite3_column_int64(st, 6), at, sizeof at);
-            json_t *d = json_pack("{s:I,s:I,s:s,s:s,s:s,s:s,s:s,s:s,s:s}", "seq", (json_int_t)et->audit_seq,
-                                  "case_id", (json_int_t)k.id, "no", no, "action", sqlite3_column_text(st, 2),
-                                  "state", sqlite3_column_text(st, 3) ? (const char *)sqlite3_column_text(st, 3) : "",
-                                  "actor", sqlite3_column_text(st, 4), "role", sqlite3_column_text(st, 5), "at", at,
-                                  "area", k.area);
-            emit(et, "case", d, &k, NULL);
-            json_decref(d);
-        }
-        sqlite3_reset(st);
-    }
-    static const char alarm_sql[] =
-        "SELECT id, device, kind, severity, state, grid, case_id, created_at FROM alarms WHERE id > ? ORDER BY id LIMIT 200";
-    if (table_exists(db, "alarms") && (st = store_sqlite_prepare(et->db, alarm_sql))) {
-        sqlite3_bind_int64(st, 1, et->alarm_id);
-        while (sqlite3_step(st) == SQLITE_ROW) {
-            et->alarm_id = sqlite3_column_int64(st, 0);
-            char at[40];
-            jc_fmt_utc(sqlite3_column_int64(st, 7), at, sizeof at);
-            const char *grid = (const char *)sqlite3_column_text(st, 5);
-            json_t *d = json_pack("{s:I,s:s,s:s,s:s,s:s,s:s,s:s}", "id", (json_int_t)et->alarm_id, "device",
-                                  sqlite3_column_text(st, 1), "kind", sqlite3_column_text(st, 2), "severity",
-                                  sqlite3_column_text(st, 3), "state", sqlite3_column_text(st, 4), "grid", grid, "at", at);
-            json_object_set_new(d, "case_id", sqlite3_column_type(st, 6) == SQLITE_NULL
-                                                  ? json_null() : json_integer(sqlite3_column_int64(st, 6)));
-            emit(et, "alarm", d, NULL, grid ? grid : "");
-            json_decref(d);
-        }
-        sqlite3_reset(st);
-    }
-    static const char warn_sql[] =
-        "SELECT id, category, area, observed, threshold, state, created_at FROM warnings WHERE id > ? ORDER BY id LIMIT 200";
-    if (table_exists(db, "warnings") && (st = store_sqlite_prepare(et->db, warn_sql))) {
-        sqlite3_bind_int64(st, 1, et->warning_id);
-        while (sqlite3_step(st) == SQLITE_ROW) {
-            et->warning_id = sqlite3_column_int64(st, 0);
-            char at[40];
-            jc_fmt_utc(sqlite3_column_int64(st, 6), at, sizeof at);
-            const char *area = (const char *)sqlite3_column_text(st, 2);
-            json_t *d = json_pack("{s:I,s:s,s:s,s:f,s:f,s:s,s:s}", "id", (json_int_t)et->warning_id, "category",
-                                  sqlite3_column_text(st, 1), "area", area, "observed", sqlite3_column_double(st, 3),
-                                  "threshold", sqlite3_column_double(st, 4), "state", sqlite3_column_text(st, 5), "at", at);
-            emit(et, "warning", d, NULL, area ? area : "");
-            json_decref(d);
-        }
-        sqlite3_reset(st);
-    }
-    int64_t last;
-    if (notify_db_since(et->db, et->notify_id, 200, &last, emit_notify, et) == JC_OK) et->notify_id = last;
+    et->primed = 1;
 }
 
 /* After every turn of a serving thread's event loop: polls and sends. */
@@ -303,7 +202,10 @@ static void h_events(jc_req *r) {
 static jc_err events_thread_start(int index, jc_conn *db) {
     if (index < 0 || index >= HTTP_MAX_THREADS) return JC_ERR_INVALID;
     events_thread *et = calloc(1, sizeof *et);
-    if (!et) return JC_ERR_NOMEM;
+    if (!et || !(et->marks = calloc(jc_modules_count, sizeof *et->marks))) {
+        free(et);
+        return JC_ERR_NOMEM;
+    }
     et->db = db;
     per_thread[index] = et;
     return JC_OK;

@@ -47,6 +47,20 @@ typedef struct {
     jc_err (*set)(const char *value);
 } jc_serve_option;
 
+/* A live update for the browsers (events.c's Server-Sent Events): one event
+ * of a type, its data (a JSON object's text), and who may see it: a case
+ * event whoever may see the case (case_visible); otherwise for_user(u, row)
+ * when set, else the staff whose area is a prefix of area (not residents,
+ * not department staff). */
+typedef struct {
+    const char *type; /* "case", "alarm" ... */
+    const char *data;
+    const jc_case *k; /* a case event */
+    int (*for_user)(const jc_user *u, const void *row);
+    const void *row;
+    const char *area;
+} jc_live_event;
+
 #define JC_MODULE_ROUTES 3
 #define JC_MODULE_COMMANDS 4
 #define JC_MODULE_OPTIONS 4
@@ -82,6 +96,12 @@ typedef struct {
      * (at least every 200 ms). */
     jc_err (*thread_start)(int index, jc_conn *db);
     void (*thread_tick)(int index);
+    /* Its live updates, polled by every serving thread that has listeners:
+     * emits its events after *mark (a position of its own: an id or a seq)
+     * in order, at most a few hundred a call, and advances *mark past them;
+     * with emit NULL it only sets *mark to the newest (a stream starts from
+     * now).  c is the thread's read connection. */
+    jc_err (*live)(jc_conn *c, int64_t *mark, int (*emit)(const jc_live_event *ev, void *arg), void *arg);
 } jc_module;
 
 /* ---- the table (src/modules.c) ------------------------------------------ */

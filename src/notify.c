@@ -393,6 +393,36 @@ static const jc_route notify_routes[] = {
 
 static const jc_route_table notify_table = {notify_routes, JC_ARRAY_LEN(notify_routes)};
 
+/* Live updates: a "notify" event per new notification, to the users it is
+ * for (notify_for_user). */
+typedef struct {
+    int (*emit)(const jc_live_event *ev, void *arg);
+    void *arg;
+} live_ctx;
+
+static int live_for_user(const jc_user *u, const void *row) { return notify_for_user(row, u); }
+
+static int live_notify(const notify_row *n, void *arg) {
+    live_ctx *x = arg;
+    char at[40], data[200];
+    jc_fmt_utc(n->at_ms, at, sizeof at);
+    int len = snprintf(data, sizeof data, "{\"id\":%lld,\"kind\":\"%s\",\"case_id\":%lld,\"at\":\"%s\"}",
+                       (long long)n->id, n->kind, (long long)n->case_id, at);
+    if (len <= 0 || (size_t)len >= sizeof data) return 0;
+    jc_live_event ev = {.type = "notify", .data = data, .for_user = live_for_user, .row = n};
+    x->emit(&ev, x->arg);
+    return 0;
+}
+
+static jc_err notify_live(jc_conn *c, int64_t *mark, int (*emit)(const jc_live_event *ev, void *arg), void *arg) {
+    if (!emit) return notify_db_max_id(c, mark);
+    live_ctx x = {emit, arg};
+    int64_t last;
+    jc_err e = notify_db_since(c, *mark, 200, &last, live_notify, &x);
+    if (!e) *mark = last;
+    return e;
+}
+
 /* The webhook sender runs beside the server; one that cannot start is
  * logged and the server serves without it. */
 static jc_err notify_module_start(jc_store *st, char *msg, size_t msgsz) {
@@ -409,4 +439,5 @@ const jc_module module_notify = {
     .tick = notify_tick,
     .start = notify_module_start,
     .stop = notify_stop,
+    .live = notify_live,
 };

@@ -1209,6 +1209,34 @@ static jc_err sensor_start(jc_store *st, char *msg, size_t msgsz) {
     return e;
 }
 
+/* Live updates: an "alarm" event per new alarm, seen by staff of its grid. */
+typedef struct {
+    int (*emit)(const jc_live_event *ev, void *arg);
+    void *arg;
+} live_ctx;
+
+static int live_alarm(const sensor_alarm_brief *a, void *arg) {
+    live_ctx *x = arg;
+    char at[40];
+    jc_fmt_utc(a->created_at, at, sizeof at);
+    json_t *d = json_pack("{s:I,s:s,s:s,s:s,s:s,s:s,s:s}", "id", (json_int_t)a->id, "device", a->device, "kind",
+                          a->kind, "severity", a->severity, "state", a->state, "grid", a->grid, "at", at);
+    json_object_set_new(d, "case_id", a->case_id ? json_integer(a->case_id) : json_null());
+    char *text = d ? json_dumps(d, JSON_COMPACT) : NULL;
+    if (text) {
+        jc_live_event ev = {.type = "alarm", .data = text, .area = a->grid};
+        x->emit(&ev, x->arg);
+    }
+    free(text);
+    json_decref(d);
+    return 0;
+}
+
+static jc_err sensor_live(jc_conn *c, int64_t *mark, int (*emit)(const jc_live_event *ev, void *arg), void *arg) {
+    live_ctx x = {emit, arg};
+    return sensor__alarms_since(c, *mark, 200, mark, emit ? live_alarm : NULL, &x);
+}
+
 /* The sensor module's row (src/modules.c). */
 const jc_module module_sensor = {
     .name = "sensor",
@@ -1222,4 +1250,5 @@ const jc_module module_sensor = {
                 {"--mqtt-client-id", "ID  the MQTT client id (default jiceng-<hostname>)", opt_cid}},
     .start = sensor_start,
     .stop = sensor_mqtt_stop,
+    .live = sensor_live,
 };

@@ -943,6 +943,33 @@ static int cmd_warn(int argc, char **argv) {
     return rc;
 }
 
+/* Live updates: a "warning" event per new warning, seen by staff of its area. */
+typedef struct {
+    int (*emit)(const jc_live_event *ev, void *arg);
+    void *arg;
+} live_ctx;
+
+static int live_warning(const warning_brief *w, void *arg) {
+    live_ctx *x = arg;
+    char at[40];
+    jc_fmt_utc(w->created_at, at, sizeof at);
+    json_t *d = json_pack("{s:I,s:s,s:s,s:f,s:f,s:s,s:s}", "id", (json_int_t)w->id, "category", w->category, "area",
+                          w->area, "observed", w->observed, "threshold", w->threshold, "state", w->state, "at", at);
+    char *text = d ? json_dumps(d, JSON_COMPACT) : NULL;
+    if (text) {
+        jc_live_event ev = {.type = "warning", .data = text, .area = w->area};
+        x->emit(&ev, x->arg);
+    }
+    free(text);
+    json_decref(d);
+    return 0;
+}
+
+static jc_err warning_live(jc_conn *c, int64_t *mark, int (*emit)(const jc_live_event *ev, void *arg), void *arg) {
+    live_ctx x = {emit, arg};
+    return warning__since(c, *mark, 200, mark, emit ? live_warning : NULL, &x);
+}
+
 /* The warning module's row (src/modules.c). */
 const jc_module module_warning = {
     .name = "warning",
@@ -952,4 +979,5 @@ const jc_module module_warning = {
     .commands = {{"warn", cmd_warn, "early warnings: train the classifier from closed cases, recount, run detectors"}},
     .options = {{"--model", "FILE  the classifier model of `jiceng warn train` (docs/warnings.md)", opt_model}},
     .start = warning_start,
+    .live = warning_live,
 };
