@@ -513,6 +513,6 @@ int cmd_user(int argc, char **argv) {
  * `jiceng user`. */
 const jc_module module_auth = {
     .name = "auth",
-    .schema = &schema_auth,
+    .schema = {[JC_STORE_SQLITE] = &schema_auth},
     .commands = {{"user", cmd_user, "add, list users or set a password"}},
 };

@@ -160,7 +160,7 @@ static int cmd_base(int argc, char **argv) {
 /* The base module's row (src/modules.c). */
 const jc_module module_base = {
     .name = "base",
-    .schema = &schema_base,
+    .schema = {[JC_STORE_SQLITE] = &schema_base},
     .routes = {&base_routes},
     .commands = {{"base", cmd_base, "generate (demo) and count base data: people, households, houses, organisations"}},
 };

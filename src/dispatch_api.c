@@ -1010,7 +1010,7 @@ static const jc_route_table dispatch_routes = {routes, JC_ARRAY_LEN(routes)};
 /* The dispatch module's row (src/modules.c). */
 const jc_module module_dispatch = {
     .name = "dispatch",
-    .schema = &schema_dispatch,
+    .schema = {[JC_STORE_SQLITE] = &schema_dispatch},
     .routes = {&dispatch_routes},
     .tick = dispatch_tick,
 };

@@ -840,7 +840,7 @@ static const jc_route_table eval_route_table = {eval_routes, JC_ARRAY_LEN(eval_r
 /* The eval module's row (src/modules.c). */
 const jc_module module_eval = {
     .name = "eval",
-    .schema = &schema_eval,
+    .schema = {[JC_STORE_SQLITE] = &schema_eval},
     .routes = {&eval_route_table, &eval__config_routes},
     .tick = eval_hook_tick,
     .commands = {{"eval", cmd_evaluation, "evaluation tables (三率, GB/T 30428 indicators), CSV or Excel"}},

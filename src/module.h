@@ -14,8 +14,8 @@
  *   1. write src/foo.c (and foo.h, foo_int.h, foo_store.h, foo_sqlite.c as
  *      it needs; SQL only in foo_sqlite.c);
  *   2. define its row there: `const jc_module module_foo = {.name = "foo",
- *      .schema = &schema_foo, .routes = {&foo_routes}, .tick = foo_tick ...};`
- *      (leave out what it does not have);
+ *      .schema = {[JC_STORE_SQLITE] = &schema_foo}, .routes = {&foo_routes},
+ *      .tick = foo_tick ...};` (leave out what it does not have);
  *   3. list it in src/modules.c (an extern line and one entry of the table);
  *   4. document its endpoints and commands in docs/foo.md.
  */
@@ -67,7 +67,15 @@ typedef struct {
 
 typedef struct {
     const char *name;       /* "sensor": also its schema's name in meta */
-    const jc_schema *schema; /* its tables; NULL: none of its own */
+    /* Its tables and its row operations on each kind of storage backend
+     * (store.h's jc_store_kind): .schema[JC_STORE_SQLITE] and
+     * .store[JC_STORE_SQLITE] from X_sqlite.c, the PostgreSQL ones from
+     * X_pg.c.  .store points to the module's own table of row operations
+     * (the type its X_store.h declares; module_store() finds the one of a
+     * connection).  NULL: none (no tables of its own, or not yet on that
+     * backend). */
+    const jc_schema *schema[JC_STORE__COUNT];
+    const void *store[JC_STORE__COUNT];
     /* Its route tables; a request goes to the route that matches it most
      * specifically (a literal segment wins over a :param), whatever the
      * order of modules. */
@@ -103,6 +111,10 @@ typedef struct {
      * now).  c is the thread's read connection. */
     jc_err (*live)(jc_conn *c, int64_t *mark, int (*emit)(const jc_live_event *ev, void *arg), void *arg);
 } jc_module;
+
+/* The table of module m's row operations on c's backend (its .store), or
+ * NULL when it has none there. */
+static inline const void *module_store(const jc_module *m, const jc_conn *c) { return m->store[store_kind(c)]; }
 
 /* ---- the table (src/modules.c) ------------------------------------------ */
 extern const jc_module *const jc_modules[];

@@ -60,8 +60,19 @@ const size_t jc_modules_count = JC_ARRAY_LEN(jc_modules);
 
 jc_err store_migrate(jc_store *st, int *version) {
     jc_err e = store_migrate_core(st, version);
-    for (size_t i = 0; !e && i < jc_modules_count; i++)
-        if (jc_modules[i]->schema) e = store_migrate_schema(st, jc_modules[i]->schema);
+    jc_store_kind kind = store_kind_of(st);
+    for (size_t i = 0; !e && i < jc_modules_count; i++) {
+        const jc_module *m = jc_modules[i];
+        if (m->schema[kind]) {
+            e = store_migrate_schema(st, m->schema[kind]);
+            continue;
+        }
+        for (int k = 0; k < JC_STORE__COUNT; k++)
+            if (m->schema[k]) { /* tables elsewhere but not here: the module is not (yet) on this backend */
+                jc_log(JC_LOG_WARN, "module %s has no tables on this backend yet; it will not work", m->name);
+                break;
+            }
+    }
     return e;
 }
 

@@ -434,7 +434,7 @@ static jc_err notify_module_start(jc_store *st, char *msg, size_t msgsz) {
 /* The notify module's row (src/modules.c). */
 const jc_module module_notify = {
     .name = "notify",
-    .schema = &schema_notify,
+    .schema = {[JC_STORE_SQLITE] = &schema_notify},
     .routes = {&notify_table, &notify__webhook_routes},
     .tick = notify_tick,
     .start = notify_module_start,

@@ -1195,7 +1195,7 @@ static const jc_route_table open311_table = {open311_routes, JC_ARRAY_LEN(open31
  * open311_keys.c. */
 const jc_module module_open311 = {
     .name = "open311",
-    .schema = &schema_open311,
+    .schema = {[JC_STORE_SQLITE] = &schema_open311},
     .routes = {&open311_table, &open311__key_routes},
     .commands = {{"open311", open311__cmd, "manage the API keys of Open311 GeoReport v2 clients"}},
 };

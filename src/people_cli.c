@@ -417,6 +417,6 @@ static int cmd_people(int argc, char **argv) {
 /* The people module's row (src/modules.c). */
 const jc_module module_people = {
     .name = "people",
-    .schema = &schema_people,
+    .schema = {[JC_STORE_SQLITE] = &schema_people},
     .commands = {{"people", cmd_people, "import departments' person tables, link them into one record per person"}},
 };

@@ -330,6 +330,6 @@ static const jc_route_table photo_table = {photo_routes, JC_ARRAY_LEN(photo_rout
 /* The photo module's row (src/modules.c). */
 const jc_module module_photo = {
     .name = "photo",
-    .schema = &schema_photo,
+    .schema = {[JC_STORE_SQLITE] = &schema_photo},
     .routes = {&photo_table},
 };

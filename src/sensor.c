@@ -1240,7 +1240,7 @@ static jc_err sensor_live(jc_conn *c, int64_t *mark, int (*emit)(const jc_live_e
 /* The sensor module's row (src/modules.c). */
 const jc_module module_sensor = {
     .name = "sensor",
-    .schema = &schema_sensor,
+    .schema = {[JC_STORE_SQLITE] = &schema_sensor},
     .routes = {&sensor_table},
     .tick = sensor_tick,
     .metrics = sensor_metrics,

@@ -74,15 +74,17 @@ static int put_day(const char *d, int64_t n, void *arg) {
 }
 
 static jc_err stats_build(jc_conn *c, const stats_scope *sc, int days, json_t *o) {
+    const stats_store_ops *db = stats_store(c);
+    if (!db) return JC_ERR_UNAVAILABLE;
     /* by state: every state, zeros included */
     json_t *bs = json_object();
     json_object_set_new(o, "by_state", bs);
     for (int i = 0; i < ST__COUNT; i++) json_object_set_new(bs, state_name((jc_state)i), json_integer(0));
-    jc_err e = stats_store_by_state(c, sc, put_state, bs);
+    jc_err e = db->by_state(c, sc, put_state, bs);
     if (e) return e;
 
     stats_totals t;
-    if ((e = stats_store_totals(c, sc, &t))) return e;
+    if ((e = db->totals(c, sc, &t))) return e;
     json_t *tot = json_pack("{s:I,s:I,s:I,s:I,s:I}", "total", (json_int_t)t.total, "open", (json_int_t)t.open,
                             "overdue", (json_int_t)t.overdue, "escalated", (json_int_t)t.escalated, "ownerless",
                             (json_int_t)t.ownerless);
@@ -90,10 +92,10 @@ static jc_err stats_build(jc_conn *c, const stats_scope *sc, int days, json_t *o
 
     json_t *cats = json_array();
     json_object_set_new(o, "by_category", cats);
-    if ((e = stats_store_by_category(c, sc, put_category, cats))) return e;
+    if ((e = db->by_category(c, sc, put_category, cats))) return e;
     json_t *comms = json_array();
     json_object_set_new(o, "by_community", comms);
-    if ((e = stats_store_by_community(c, sc, put_community, comms))) return e;
+    if ((e = db->by_community(c, sc, put_community, comms))) return e;
 
     /* per local day over the window, oldest first */
     int64_t now = jc_now_ms();
@@ -109,7 +111,7 @@ static jc_err stats_build(jc_conn *c, const stats_scope *sc, int days, json_t *o
     }
     for (int pass = 0; pass < 2; pass++) {
         day_put p = {per, pass ? "closed" : "created"};
-        if ((e = stats_store_per_day(c, sc, from, pass, put_day, &p))) return e;
+        if ((e = db->per_day(c, sc, from, pass, put_day, &p))) return e;
     }
     char f[16], to[16];
     local_day(from, f);
@@ -168,4 +170,5 @@ static const jc_route_table stats_table = {stats_routes, JC_ARRAY_LEN(stats_rout
 const jc_module module_stats = {
     .name = "stats",
     .routes = {&stats_table},
+    .store = {[JC_STORE_SQLITE] = &stats_store_sqlite},
 };

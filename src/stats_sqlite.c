@@ -28,7 +28,7 @@ static jc_err done(jc_conn *c, sqlite3_stmt *s, int rc) {
     return rc == SQLITE_DONE || rc == SQLITE_ROW ? JC_OK : sq_fail(store_sqlite_db(c), "stats", "read");
 }
 
-jc_err stats_store_by_state(jc_conn *c, const stats_scope *sc, int (*cb)(const char *state, int64_t n, void *arg),
+static jc_err sq_stats_by_state(jc_conn *c, const stats_scope *sc, int (*cb)(const char *state, int64_t n, void *arg),
                             void *arg) {
     static const char sql[] = "SELECT state, count(*) FROM cases WHERE " SCOPE_SQL " GROUP BY state";
     sqlite3_stmt *s = scoped(c, sql, sc);
@@ -40,7 +40,7 @@ jc_err stats_store_by_state(jc_conn *c, const stats_scope *sc, int (*cb)(const c
     return done(c, s, rc);
 }
 
-jc_err stats_store_totals(jc_conn *c, const stats_scope *sc, stats_totals *out) {
+static jc_err sq_stats_totals(jc_conn *c, const stats_scope *sc, stats_totals *out) {
     static const char sql[] =
         "SELECT count(*), coalesce(sum(" OPEN_SQL "),0),"
         " coalesce(sum(" OPEN_SQL " AND (flags & 4) != 0),0),"
@@ -76,7 +76,7 @@ static jc_err groups(jc_conn *c, const char *sql, const stats_scope *sc, int wit
     return done(c, s, rc);
 }
 
-jc_err stats_store_by_category(jc_conn *c, const stats_scope *sc, int (*cb)(const stats_group *g, void *arg),
+static jc_err sq_stats_by_category(jc_conn *c, const stats_scope *sc, int (*cb)(const stats_group *g, void *arg),
                                void *arg) {
     static const char sql[] =
         "SELECT c.category, k.name, count(*), coalesce(sum(" OPEN_SQL "),0)"
@@ -85,7 +85,7 @@ jc_err stats_store_by_category(jc_conn *c, const stats_scope *sc, int (*cb)(cons
     return groups(c, sql, sc, 0, cb, arg);
 }
 
-jc_err stats_store_by_community(jc_conn *c, const stats_scope *sc, int (*cb)(const stats_group *g, void *arg),
+static jc_err sq_stats_by_community(jc_conn *c, const stats_scope *sc, int (*cb)(const stats_group *g, void *arg),
                                 void *arg) {
     static const char sql[] =
         "SELECT substr(c.area,1,12) AS comm, a.name, count(*), coalesce(sum(" OPEN_SQL "),0),"
@@ -95,7 +95,7 @@ jc_err stats_store_by_community(jc_conn *c, const stats_scope *sc, int (*cb)(con
     return groups(c, sql, sc, 1, cb, arg);
 }
 
-jc_err stats_store_per_day(jc_conn *c, const stats_scope *sc, int64_t from_ms, int closed,
+static jc_err sq_stats_per_day(jc_conn *c, const stats_scope *sc, int64_t from_ms, int closed,
                            int (*cb)(const char *day, int64_t n, void *arg), void *arg) {
     static const char created[] =
         "SELECT date((created_at + 28800000) / 1000, 'unixepoch') AS d, count(*) FROM cases"
@@ -114,3 +114,11 @@ jc_err stats_store_per_day(jc_conn *c, const stats_scope *sc, int64_t from_ms, i
             break;
     return done(c, s, rc);
 }
+
+const stats_store_ops stats_store_sqlite = {
+    .by_state = sq_stats_by_state,
+    .totals = sq_stats_totals,
+    .by_category = sq_stats_by_category,
+    .by_community = sq_stats_by_community,
+    .per_day = sq_stats_per_day,
+};

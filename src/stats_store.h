@@ -7,7 +7,7 @@
 #ifndef JC_STATS_STORE_H
 #define JC_STATS_STORE_H
 
-#include "store.h"
+#include "module.h"
 
 /* A caller's scope: area prefix ("" any), department (0 any), reporter (0
  * any). */
@@ -27,18 +27,28 @@ typedef struct {
     int64_t total, open, overdue;
 } stats_group;
 
-/* Cases per state (states with none are not called). */
-jc_err stats_store_by_state(jc_conn *c, const stats_scope *sc, int (*cb)(const char *state, int64_t n, void *arg),
-                            void *arg) JC_MUST_CHECK;
-jc_err stats_store_totals(jc_conn *c, const stats_scope *sc, stats_totals *out) JC_MUST_CHECK;
-/* Groups in code order. */
-jc_err stats_store_by_category(jc_conn *c, const stats_scope *sc, int (*cb)(const stats_group *g, void *arg),
-                               void *arg) JC_MUST_CHECK;
-jc_err stats_store_by_community(jc_conn *c, const stats_scope *sc, int (*cb)(const stats_group *g, void *arg),
-                                void *arg) JC_MUST_CHECK;
-/* Per local (Asia/Shanghai) day "YYYY-MM-DD" since from_ms: cases created
- * (closed 0), or closings (closed 1: entries into the closed state). */
-jc_err stats_store_per_day(jc_conn *c, const stats_scope *sc, int64_t from_ms, int closed,
-                           int (*cb)(const char *day, int64_t n, void *arg), void *arg) JC_MUST_CHECK;
+/* The row operations, one table per backend (stats_store_sqlite in
+ * stats_sqlite.c; a PostgreSQL one in stats_pg.c), named in the module's
+ * row (.store). */
+typedef struct {
+    /* Cases per state (states with none are not called). */
+    jc_err (*by_state)(jc_conn *c, const stats_scope *sc, int (*cb)(const char *state, int64_t n, void *arg),
+                       void *arg);
+    jc_err (*totals)(jc_conn *c, const stats_scope *sc, stats_totals *out);
+    /* Groups in code order. */
+    jc_err (*by_category)(jc_conn *c, const stats_scope *sc, int (*cb)(const stats_group *g, void *arg), void *arg);
+    jc_err (*by_community)(jc_conn *c, const stats_scope *sc, int (*cb)(const stats_group *g, void *arg), void *arg);
+    /* Per local (Asia/Shanghai) day "YYYY-MM-DD" since from_ms: cases
+     * created (closed 0), or closings (closed 1: entries into the closed
+     * state). */
+    jc_err (*per_day)(jc_conn *c, const stats_scope *sc, int64_t from_ms, int closed,
+                      int (*cb)(const char *day, int64_t n, void *arg), void *arg);
+} stats_store_ops;
+
+extern const stats_store_ops stats_store_sqlite;
+extern const jc_module module_stats;
+
+/* c's backend's table; NULL when the module is not on that backend. */
+static inline const stats_store_ops *stats_store(const jc_conn *c) { return module_store(&module_stats, c); }
 
 #endif

@@ -12,6 +12,8 @@
  *     a request is answered only after its data is safe.
  *
  * Domain rows are plain structs (model.h).  All SQL lives in the backend.
+ * The backend is chosen when the store is opened, from the --db string
+ * (store.c; what a backend provides: store_backend.h).
  */
 #ifndef JC_STORE_H
 #define JC_STORE_H
@@ -22,9 +24,14 @@
 typedef struct jc_store jc_store; /* opaque: a database and its writer */
 typedef struct jc_conn jc_conn;   /* opaque: one connection, one thread */
 
-/* Opens (creating if needed) the database at path and starts the writer
- * thread.  *out is owned by the caller: store_close() it. */
-jc_err store_open(const char *path, jc_store **out) JC_MUST_CHECK;
+/* The kinds of storage backend, an index for what a module keeps per
+ * backend (its row's .store and .schema, module.h). */
+typedef enum { JC_STORE_SQLITE, JC_STORE_PG, JC_STORE__COUNT } jc_store_kind;
+
+/* Opens (creating if needed) the database db -- a path (SQLite) or a
+ * backend's URL -- and starts the writer thread.  *out is owned by the
+ * caller: store_close() it.  JC_ERR_INVALID when no backend takes db. */
+jc_err store_open(const char *db, jc_store **out) JC_MUST_CHECK;
 /* Drains the write queue, stops the writer, closes.  NULL is a no-op. */
 void store_close(jc_store *st);
 /* A module's own tables: its migrations run in order, once each; the count
@@ -45,6 +52,11 @@ jc_err store_migrate(jc_store *st, int *version) JC_MUST_CHECK;
  * gets their version), and one module's schema. */
 jc_err store_migrate_core(jc_store *st, int *version) JC_MUST_CHECK;
 jc_err store_migrate_schema(jc_store *st, const jc_schema *m) JC_MUST_CHECK;
+
+/* The backend kind of a store or a connection, and its name ("sqlite"). */
+jc_store_kind store_kind_of(const jc_store *st);
+jc_store_kind store_kind(const jc_conn *c);
+const char *store_backend_name(const jc_conn *c);
 
 /* A read connection for the calling thread (caller owns; conn_close). */
 jc_err store_conn_open(jc_store *st, jc_conn **out) JC_MUST_CHECK;
@@ -75,6 +87,23 @@ struct jc_write_job {
 jc_err store_submit(jc_store *st, jc_write_job *job) JC_MUST_CHECK;
 /* Runs run(arg) through the writer and waits for the commit. */
 jc_err store_exec(jc_store *st, jc_err (*run)(jc_conn *w, void *arg), void *arg) JC_MUST_CHECK;
+
+/* The writer's own: a number that changes when the database may differ
+ * from what the writer w's own successful jobs left in it (another
+ * connection or instance committed since its last batch, or a commit
+ * failed).  What a module keeps in memory beside a table only it writes --
+ * and writes only from jobs that succeed -- counts while this stays the same. */
+uint64_t store_outside(jc_conn *w);
+
+/* ---- writer context -------------------------------------------------------
+ * State a module keeps for the writer of one store (caches, timers, the
+ * cases changed in a batch) lives with that store, not in a global: the
+ * block named by key (any address unique to the module, such as its row),
+ * size bytes zeroed at its first use, freed with free_fn (may be NULL) and
+ * then free() when the store closes.  Only on the writer thread, with its
+ * connection (asserted: a job, a tick, a migration's follow-up run through
+ * store_exec).  NULL when out of memory. */
+void *store_writer_state(jc_conn *w, const void *key, size_t size, void (*free_fn)(void *));
 
 typedef struct {
     uint64_t batches, jobs, failed_jobs, max_batch;

@@ -973,7 +973,7 @@ static jc_err warning_live(jc_conn *c, int64_t *mark, int (*emit)(const jc_live_
 /* The warning module's row (src/modules.c). */
 const jc_module module_warning = {
     .name = "warning",
-    .schema = &schema_warning,
+    .schema = {[JC_STORE_SQLITE] = &schema_warning},
     .routes = {&warning_table},
     .tick = warning_tick,
     .commands = {{"warn", cmd_warn, "early warnings: train the classifier from closed cases, recount, run detectors"}},

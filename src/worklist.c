@@ -633,6 +633,6 @@ static const jc_route_table worklist_table = {worklist_routes, JC_ARRAY_LEN(work
 /* The worklist module's row (src/modules.c). */
 const jc_module module_worklist = {
     .name = "worklist",
-    .schema = &schema_worklist,
+    .schema = {[JC_STORE_SQLITE] = &schema_worklist},
     .routes = {&worklist_table, &worklist__burden_config_routes},
 };

@@ -16,7 +16,8 @@ TEST(names_and_commands_are_unique) {
         const jc_module *a = jc_modules[i];
         ASSERT(a->name && a->name[0]);
         for (size_t j = i + 1; j < jc_modules_count; j++) ASSERT(strcmp(a->name, jc_modules[j]->name));
-        if (a->schema) ASSERT_STR_EQ(a->schema->name, a->name);
+        for (int k = 0; k < JC_STORE__COUNT; k++)
+            if (a->schema[k]) ASSERT_STR_EQ(a->schema[k]->name, a->name);
         for (size_t c = 0; c < JC_MODULE_COMMANDS && a->commands[c].name; c++) {
             const jc_command *cmd = &a->commands[c];
             ASSERT(cmd->fn && cmd->summary && cmd->summary[0]);
@@ -49,7 +50,7 @@ TEST(every_schema_is_migrated) {
     sqlite3_stmt *s = NULL;
     ASSERT_EQ(sqlite3_prepare_v2(store_sqlite_db(c), "SELECT value FROM meta WHERE key=?", -1, &s, NULL), SQLITE_OK);
     for (size_t i = 0; i < jc_modules_count; i++) {
-        const jc_schema *m = jc_modules[i]->schema;
+        const jc_schema *m = jc_modules[i]->schema[JC_STORE_SQLITE];
         if (!m) continue;
         schemas++;
         char key[96];
