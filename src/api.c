@@ -1439,7 +1439,7 @@ static int parse_body(jc_req *r, const jc_route *rt) {
         http_reply_error(r, JC_ERR_TOOBIG, "the body is larger than %d bytes", HTTP_JSON_CAP);
         return 0;
     }
-    audit_payload_hash(r->body ? r->body : "", r->body_len, r->payload_hash);
+    chain_payload_hash(r->body ? r->body : "", r->body_len, r->payload_hash);
     if (rt->fields && rt->fields[0] == '*') return 1; /* raw body: the handler parses it */
     if (!rt->fields) {
         r->json = json_object();

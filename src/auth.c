@@ -108,7 +108,7 @@ jc_err auth_audit(jc_conn *w, const jc_user *actor, const char *action, const ch
     snprintf(e.role, sizeof e.role, "%s", role_name(actor->role));
     snprintf(e.action, sizeof e.action, "%s", action);
     e.reason = (char *)reason;
-    audit_payload_hash(reason ? reason : "", reason ? strlen(reason) : 0, e.payload_hash);
+    chain_payload_hash(reason ? reason : "", reason ? strlen(reason) : 0, e.payload_hash);
     return store_audit_append(w, &e);
 }
 

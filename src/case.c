@@ -182,9 +182,9 @@ static jc_err append(jc_conn *w, const jc_user *actor, const jc_case *k, const c
     put_str(e.to_state, sizeof e.to_state, state_name(k->state));
     e.reason = (char *)(reason && *reason ? reason : NULL);
     put_str(e.payload_hash, sizeof e.payload_hash,
-            payload_hash && *payload_hash ? payload_hash : audit_empty_payload_hash());
+            payload_hash && *payload_hash ? payload_hash : chain_empty_payload_hash());
     e.prev_hash[0] = e.hash[0] = 0;
-    audit_case_hash(k, e.state_hash);
+    chain_case_hash(k, e.state_hash);
     return store_audit_append(w, &e);
 }
 
@@ -240,7 +240,7 @@ jc_err case_create(jc_conn *w, const jc_user *actor, jc_case *k, const char *pay
         intake.role = actor->role;
         put_str(intake.actor, sizeof intake.actor, actor->name);
         put_str(intake.payload_hash, sizeof intake.payload_hash,
-                payload_hash && *payload_hash ? payload_hash : audit_empty_payload_hash());
+                payload_hash && *payload_hash ? payload_hash : chain_empty_payload_hash());
         intake.len = 0;
         intake.steps[0] = 0;
     } else if ((e = append(w, actor, k, "report", NULL, NULL, payload_hash))) {

@@ -225,8 +225,8 @@ static jc_err entry(fill_ctx *f, jc_conn *w, fcase *c, const jc_user *actor, con
     snprintf(e.from_state, sizeof e.from_state, "%s", from ? from : "");
     snprintf(e.to_state, sizeof e.to_state, "%s", state_name(c->k.state));
     e.reason = (char *)(reason && *reason ? reason : NULL);
-    snprintf(e.payload_hash, sizeof e.payload_hash, "%s", payload_hash ? payload_hash : audit_empty_payload_hash());
-    audit_case_hash(&c->k, e.state_hash);
+    snprintf(e.payload_hash, sizeof e.payload_hash, "%s", payload_hash ? payload_hash : chain_empty_payload_hash());
+    chain_case_hash(&c->k, e.state_hash);
     f->entries++;
     return store_audit_append(w, &e);
 }
@@ -585,7 +585,7 @@ static jc_err create_case(fill_ctx *f, jc_conn *w, int64_t at) {
     c->reporter_id = actor.id;
     snprintf(c->reporter, sizeof c->reporter, "%s", actor.name);
     char ph[65];
-    audit_payload_hash(k->body, strlen(k->body), ph);
+    chain_payload_hash(k->body, strlen(k->body), ph);
     jc_err e;
     if (c->src == SRC_PATROL) {
         /* registered and dispatched in its own request: one gathered entry

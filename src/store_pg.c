@@ -27,7 +27,7 @@
  *    with ON CONFLICT instead of trying and recovering.
  */
 #include "store_pg.h"
-#include "audit.h"
+#include "chain.h"
 
 #include <poll.h>
 #include <pthread.h>
@@ -1353,7 +1353,7 @@ static void col_hash(const PGresult *r, int i, int col, char out[65]) {
     const char *v = PQgetvalue(r, i, col);
     size_t n = strlen(v);
     if (n < 2 || v[0] != '\\' || v[1] != 'x') snprintf(out, 65, "(not hex)");
-    else if (n == 2) memcpy(out, audit_empty_payload_hash(), 65);
+    else if (n == 2) memcpy(out, chain_empty_payload_hash(), 65);
     else if (n == 66) memcpy(out, v + 2, 65);
     else snprintf(out, 65, "(%zu bytes)", (n - 2) / 2);
 }
@@ -1407,7 +1407,7 @@ static jc_err copy_i64(jc_buf *b, int64_t v, int null_if_zero) {
  * payload's hash as the zero-length value. */
 static jc_err copy_hash(jc_buf *b, const char *h, int last) {
     char v[68];
-    snprintf(v, sizeof v, "\\x%s", strcmp(h, audit_empty_payload_hash()) ? h : "");
+    snprintf(v, sizeof v, "\\x%s", strcmp(h, chain_empty_payload_hash()) ? h : "");
     return copy_field(b, v, last);
 }
 
@@ -1451,7 +1451,7 @@ static jc_err chain_write(pg_conn *c, jc_audit *entries, size_t n) {
         seq = pg_i64(r, 0, 0);
         col_hash(r, 0, 1, prev);
     } else {
-        audit_genesis(prev);
+        chain_genesis(prev);
     }
     PQclear(r);
     jc_buf b;
@@ -1459,7 +1459,7 @@ static jc_err chain_write(pg_conn *c, jc_audit *entries, size_t n) {
     for (size_t i = 0; i < n && !err; i++) {
         entries[i].seq = ++seq;
         memcpy(entries[i].prev_hash, prev, 65);
-        audit_compute_hash(&entries[i], entries[i].hash);
+        chain_entry_hash(&entries[i], entries[i].hash);
         memcpy(prev, entries[i].hash, 65);
         err = copy_row(&b, &entries[i]);
     }

@@ -16,7 +16,7 @@
 #include "store_sqlite.h"
 #include "store_backend.h"
 #include "walbuf.h"
-#include "audit.h"
+#include "chain.h"
 
 #include <assert.h>
 #include <errno.h>
@@ -1478,7 +1478,7 @@ static void col_hash(sqlite3_stmt *s, int i, char out[65]) {
         return;
     }
     int n = sqlite3_column_bytes(s, i);
-    if (n == 0) memcpy(out, audit_empty_payload_hash(), 65);
+    if (n == 0) memcpy(out, chain_empty_payload_hash(), 65);
     else if (n == 32) jc_hex(sqlite3_column_blob(s, i), 32, out);
     else snprintf(out, 65, "(%d bytes)", n);
 }
@@ -1505,7 +1505,7 @@ static void read_audit(sqlite3_stmt *s, jc_audit *e) {
  * the step), the empty-payload hash as a zero-length value; anything else as
  * the text it is. */
 static void bind_hash(sqlite3_stmt *s, int i, const char *h, unsigned char b[32]) {
-    if (!strcmp(h, audit_empty_payload_hash())) {
+    if (!strcmp(h, chain_empty_payload_hash())) {
         sqlite3_bind_zeroblob(s, i, 0);
     } else if (jc_unhex(h, b, 32) == 0) {
         sqlite3_bind_blob(s, i, b, 32, SQLITE_STATIC);
@@ -1523,13 +1523,13 @@ static jc_err sqlite_audit_append(jc_conn *w, jc_audit *e) {
         col_hash(s, 1, e->prev_hash);
     } else if (rc == SQLITE_DONE) {
         e->seq = 1;
-        audit_genesis(e->prev_hash);
+        chain_genesis(e->prev_hash);
     } else {
         sqlite3_reset(s);
         return sq_fail(w->db, "sqlite", "audit tail");
     }
     sqlite3_reset(s);
-    audit_compute_hash(e, e->hash);
+    chain_entry_hash(e, e->hash);
     s = prep(w, Q_AUDIT_INSERT, "INSERT INTO audit(" AUDIT_COLS ") VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
     if (!s) return JC_ERR_DB;
     /* e outlives the step: its texts are bound without a copy */

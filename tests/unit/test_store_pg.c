@@ -480,7 +480,7 @@ static jc_err append_one(jc_conn *w, void *arg) {
     snprintf(en.actor, sizeof en.actor, "instance%d", a->who);
     snprintf(en.role, sizeof en.role, "system");
     snprintf(en.action, sizeof en.action, "report");
-    snprintf(en.payload_hash, sizeof en.payload_hash, "%s", audit_empty_payload_hash());
+    snprintf(en.payload_hash, sizeof en.payload_hash, "%s", chain_empty_payload_hash());
     en.reason = "two writers";
     return store_pg_audit_append(w, &en);
 }
@@ -503,7 +503,7 @@ typedef struct {
 static int walk(const jc_audit *e, void *arg) {
     chain_walk *cw = arg;
     char h[65];
-    audit_compute_hash(e, h);
+    chain_entry_hash(e, h);
     if (e->seq != cw->seq + 1 || strcmp(e->prev_hash, cw->prev) || strcmp(h, e->hash)) cw->broken++;
     if (cw->n < 400) cw->ids[cw->n] = e->case_id;
     cw->n++;
@@ -533,7 +533,7 @@ TEST(audit_chain_two_instances) {
     jc_conn *c = NULL;
     ASSERT_OK(store_pg_conn_open(one, &c));
     chain_walk cw = {0};
-    audit_genesis(cw.prev);
+    chain_genesis(cw.prev);
     ASSERT_OK(store_pg_audit_each(c, -1, walk, &cw));
     ASSERT_EQ(cw.n, 300);
     ASSERT_EQ(cw.broken, 0);
@@ -542,7 +542,7 @@ TEST(audit_chain_two_instances) {
     /* a changed entry no longer verifies */
     PQclear(PQexec(store_pg_raw(c), "UPDATE audit SET reason = 'edited' WHERE seq = 150"));
     chain_walk cw2 = {0};
-    audit_genesis(cw2.prev);
+    chain_genesis(cw2.prev);
     ASSERT_OK(store_pg_audit_each(c, -1, walk, &cw2));
     ASSERT_EQ(cw2.broken, 1);
     store_pg_conn_close(c);
@@ -562,7 +562,7 @@ static jc_err append_odd(jc_conn *w, void *arg) {
     snprintf(en.actor, sizeof en.actor, "admin");
     snprintf(en.role, sizeof en.role, "admin");
     snprintf(en.action, sizeof en.action, "user_update");
-    snprintf(en.payload_hash, sizeof en.payload_hash, "%s", audit_empty_payload_hash());
+    snprintf(en.payload_hash, sizeof en.payload_hash, "%s", chain_empty_payload_hash());
     en.reason = (char *)o->reason;
     jc_err e = store_pg_audit_append(w, &en);
     return e ? e : o->fail ? JC_ERR_INVALID : JC_OK;
@@ -587,7 +587,7 @@ TEST(audit_entries_as_written) {
     odd_entry tool = {"from a tool"};
     ASSERT_OK(append_odd(c, &tool)); /* outside the writer: its own transaction */
     chain_walk cw = {0};
-    audit_genesis(cw.prev);
+    chain_genesis(cw.prev);
     ASSERT_OK(store_pg_audit_each(c, -1, walk, &cw));
     ASSERT_EQ(cw.n, 2);
     ASSERT_EQ(cw.broken, 0);
