@@ -18,7 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void mark_dirty(int64_t id);
+static void mark_dirty(jc_conn *w, int64_t id);
 
 #define S(x) (1u << (x))
 #define OPEN_STATES                                                                    \
@@ -464,7 +464,7 @@ static jc_err act_on(jc_conn *w, const jc_user *actor, jc_case k, jc_action a,
         case_clear(&after);
         goto out;
     }
-    mark_dirty(id);
+    mark_dirty(w, id);
     if (after.id) {
         /* chained actions changed the row: answer with what they left */
         case_clear(&k);
@@ -505,20 +505,49 @@ jc_err case_register_reported(jc_conn *w, const jc_case *k, jc_case *out, jc_cas
     return case_act_row(w, &sys, k, ACT_REGISTER, &args, out, why);
 }
 
-/* Cases changed since the evaluation counters last looked (writer thread
- * only; a rolled-back job leaves a harmless extra id). */
-static int64_t dirty[8192];
-static size_t ndirty;
-static void mark_dirty(int64_t id) {
-    if (ndirty && dirty[ndirty - 1] == id) return;
-    if (ndirty < JC_ARRAY_LEN(dirty)) dirty[ndirty++] = id;
+/* Cases changed since the evaluation counters last looked: the writer's
+ * own list, one per store (store_writer_state), growing as needed, so that
+ * no id is dropped however many change between two ticks (a rolled-back
+ * job leaves a harmless extra id). */
+typedef struct {
+    int64_t *ids;
+    size_t n, head, cap; /* ids[head .. n) are waiting */
+} dirty_list;
+static const char dirty_key; /* its address names the list */
+
+static void dirty_free(void *p) { free(((dirty_list *)p)->ids); }
+
+static void mark_dirty(jc_conn *w, int64_t id) {
+    dirty_list *d = store_writer_state(w, &dirty_key, sizeof *d, dirty_free);
+    if (!d) goto lost;
+    if (d->n > d->head && d->ids[d->n - 1] == id) return;
+    if (d->n == d->cap) {
+        if (d->head > 0) { /* room taken already: move the waiting ones down */
+            memmove(d->ids, d->ids + d->head, (d->n - d->head) * sizeof *d->ids);
+            d->n -= d->head;
+            d->head = 0;
+        }
+        if (d->n == d->cap) {
+            size_t cap = d->cap ? d->cap * 2 : 1024;
+            int64_t *ids = realloc(d->ids, cap * sizeof *ids);
+            if (!ids) goto lost;
+            d->ids = ids;
+            d->cap = cap;
+        }
+    }
+    d->ids[d->n++] = id;
+    return;
+lost: /* out of memory: the month's daily recomputation repairs it */
+    jc_log(JC_LOG_ERROR, "case %lld changed but not listed for the counters: out of memory", (long long)id);
 }
 
-size_t case_take_dirty(int64_t *out, size_t max) {
-    size_t n = ndirty < max ? ndirty : max;
-    memcpy(out, dirty, n * sizeof *out);
-    memmove(dirty, dirty + n, (ndirty - n) * sizeof *dirty);
-    ndirty -= n;
+size_t case_take_dirty(jc_conn *w, int64_t *out, size_t max) {
+    dirty_list *d = store_writer_state(w, &dirty_key, sizeof *d, dirty_free);
+    if (!d) return 0;
+    size_t n = d->n - d->head < max ? d->n - d->head : max;
+    memcpy(out, d->ids + d->head, n * sizeof *out);
+    d->head += n;
+    if (d->head == d->n) d->head = d->n = 0;
     return n;
 }
 
@@ -534,7 +563,7 @@ jc_err case_touch(jc_conn *w, const jc_user *actor, jc_case *k, const char *acti
     k->updated_ms = jc_now_ms();
     jc_err e = store_case_update(w, k);
     if (e) return e;
-    mark_dirty(k->id);
+    mark_dirty(w, k->id);
     return append(w, actor, k, action, state_name(k->state), reason, NULL);
 }
 

@@ -105,9 +105,10 @@ int case_visible_db(jc_conn *c, const jc_user *u, const jc_case *k);
 jc_err case_touch(jc_conn *w, const jc_user *actor, jc_case *k, const char *action,
                   const char *reason) JC_MUST_CHECK;
 
-/* Takes up to max ids of cases changed since the last call (writer thread;
- * for the evaluation counters' ticker). */
-size_t case_take_dirty(int64_t *out, size_t max);
+/* Takes up to max ids of cases changed since the last call, in the order
+ * they changed (w the writer, on its thread; for the evaluation counters'
+ * ticker).  None is dropped: call again until it returns 0. */
+size_t case_take_dirty(jc_conn *w, int64_t *out, size_t max);
 
 /* Appends an audit entry about case k that does not change it (e.g. an
  * unmasked read of personal data).  k must be the current row. */

@@ -294,5 +294,55 @@ TEST(numbers_and_masks) {
     ASSERT_EQ(case_action_parse("fly"), -1);
 }
 
-T_MAIN(T(who_may_see_a_case), T(the_whole_loop_verifies), T(refusals_change_nothing),
+/* ---- the changed cases the counters take: none dropped --------------------- */
+
+static int64_t touched[2];
+
+static jc_err touch_run(jc_conn *w, void *arg) {
+    int n = *(int *)arg;
+    jc_user sys;
+    auth_system_actor(&sys, "tests");
+    for (int i = 0; i < n; i++) {
+        jc_case k;
+        jc_err e = store_case_get(w, touched[i % 2], &k);
+        if (e) return e;
+        e = case_touch(w, &sys, &k, "note", NULL);
+        case_clear(&k);
+        if (e) return e;
+    }
+    return JC_OK;
+}
+
+typedef struct {
+    size_t n, out_of_order;
+} taken;
+
+static jc_err take_run(jc_conn *w, void *arg) {
+    taken *t = arg;
+    int64_t ids[512];
+    size_t n;
+    while ((n = case_take_dirty(w, ids, JC_ARRAY_LEN(ids))) > 0)
+        for (size_t i = 0; i < n; i++, t->n++)
+            if (ids[i] != touched[t->n % 2]) t->out_of_order++;
+    return JC_OK;
+}
+
+TEST(changed_cases_past_8192_in_one_tick_are_all_taken) {
+    ASSERT_OK(open_store());
+    touched[0] = create(&resident);
+    touched[1] = create(&resident);
+    ASSERT(touched[0] > 0 && touched[1] > 0);
+    int n = 9000;
+    ASSERT_OK(store_exec(st, touch_run, &n));
+    taken t = {0};
+    ASSERT_OK(store_exec(st, take_run, &t));
+    ASSERT_EQ(t.n, 9000);
+    ASSERT_EQ(t.out_of_order, 0);
+    taken again = {0};
+    ASSERT_OK(store_exec(st, take_run, &again)); /* taken once */
+    ASSERT_EQ(again.n, 0);
+    close_store();
+}
+
+T_MAIN(T(changed_cases_past_8192_in_one_tick_are_all_taken), T(who_may_see_a_case), T(the_whole_loop_verifies), T(refusals_change_nothing),
        T(unknown_category_or_area_is_refused), T(numbers_and_masks))
