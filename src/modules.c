@@ -58,21 +58,28 @@ const size_t jc_modules_count = JC_ARRAY_LEN(jc_modules);
 
 /* ---- schemas --------------------------------------------------------------- */
 
+/* 1 when m has tables on some backend but not on kind's. */
+static int missing_on(const jc_module *m, jc_store_kind kind) {
+    if (m->schema[kind]) return 0;
+    for (int k = 0; k < JC_STORE__COUNT; k++)
+        if (m->schema[k]) return 1;
+    return 0;
+}
+
 jc_err store_migrate(jc_store *st, int *version) {
-    jc_err e = store_migrate_core(st, version);
     jc_store_kind kind = store_kind_of(st);
-    for (size_t i = 0; !e && i < jc_modules_count; i++) {
-        const jc_module *m = jc_modules[i];
-        if (m->schema[kind]) {
-            e = store_migrate_schema(st, m->schema[kind]);
-            continue;
+    /* a module whose tables this backend lacks would be called on it all
+     * the same (the case loop calls dispatch ...): refuse the store */
+    int missing = 0;
+    for (size_t i = 0; i < jc_modules_count; i++)
+        if (missing_on(jc_modules[i], kind)) {
+            jc_log(JC_LOG_ERROR, "module %s has no tables on this storage backend yet", jc_modules[i]->name);
+            missing++;
         }
-        for (int k = 0; k < JC_STORE__COUNT; k++)
-            if (m->schema[k]) { /* tables elsewhere but not here: the module is not (yet) on this backend */
-                jc_log(JC_LOG_WARN, "module %s has no tables on this backend yet; it will not work", m->name);
-                break;
-            }
-    }
+    if (missing) return JC_ERR_UNAVAILABLE;
+    jc_err e = store_migrate_core(st, version);
+    for (size_t i = 0; !e && i < jc_modules_count; i++)
+        if (jc_modules[i]->schema[kind]) e = store_migrate_schema(st, jc_modules[i]->schema[kind]);
     return e;
 }
 

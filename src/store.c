@@ -11,7 +11,8 @@
 /* The backends, tried in order by store_open: one whose accepts() takes
  * only its own kind of name first, SQLite (any path) last. */
 static const jc_store_ops *const backends[] = {
-    &store_sqlite_ops,
+    &store_pg_ops,     /* postgresql://..., postgres://..., "... dbname=..." */
+    &store_sqlite_ops, /* any other name: a path */
 };
 
 /* The table a store or connection handle begins with. */

@@ -46,7 +46,8 @@ typedef struct {
 
 /* Applies the core migrations, then every module's schema in the order of
  * the module table (defined in src/modules.c); *version gets the core
- * schema version. */
+ * schema version.  JC_ERR_UNAVAILABLE (nothing applied, the modules named
+ * in the log) when a module has no tables on this store's backend yet. */
 jc_err store_migrate(jc_store *st, int *version) JC_MUST_CHECK;
 /* The backend's two halves of store_migrate: the core's tables (*version
  * gets their version), and one module's schema. */

@@ -81,7 +81,8 @@ struct jc_store_ops {
     jc_err (*meta_put)(jc_conn *w, const char *key, const char *value);
 };
 
-/* The SQLite backend's table (store_sqlite.c). */
+/* The backends' tables (store_sqlite.c, store_pg.c). */
 extern const jc_store_ops store_sqlite_ops;
+extern const jc_store_ops store_pg_ops;
 
 #endif
