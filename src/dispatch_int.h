@@ -23,7 +23,5 @@ jc_err dispatch__phase_deadline(jc_conn *w, int64_t id, int64_t deadline, int pr
 /* "540-720,810-1050" (meta 'dispatch.hours') into iv; 0 when malformed. */
 size_t dispatch__parse_hours(const char *v, calendar_interval *iv, size_t max);
 
-/* The dispatch module's tables (dispatch_schema.c), named in its row. */
-extern const jc_schema schema_dispatch;
 
 #endif

@@ -58,6 +58,10 @@ void store_stats(jc_store *st, jc_store_stats *out) { OPS(st)->stats(st, out); }
 
 uint64_t store_outside(jc_conn *w) { return OPS(w)->outside(w); }
 
+uint64_t store_epoch(jc_conn *w) { return OPS(w)->epoch(w); }
+
+void store_touch(jc_conn *w) { OPS(w)->touch(w); }
+
 void *store_writer_state(jc_conn *w, const void *key, size_t size, void (*free_fn)(void *)) {
     return OPS(w)->writer_state(w, key, size, free_fn);
 }

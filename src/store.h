@@ -95,6 +95,14 @@ jc_err store_exec(jc_store *st, jc_err (*run)(jc_conn *w, void *arg), void *arg)
  * failed).  What a module keeps in memory beside a table only it writes --
  * and writes only from jobs that succeed -- counts while this stays the same. */
 uint64_t store_outside(jc_conn *w);
+/* Non-zero while w is the writer inside a batch: a number that changes at
+ * a batch's start when another connection committed since the last one,
+ * at every rollback of a job and at store_touch.  What a module read from
+ * tables only it and the catalogue functions write may be kept while the
+ * number stays the same (0: keep nothing).  store_touch marks such kept
+ * reads stale (a write to such a table). */
+uint64_t store_epoch(jc_conn *w);
+void store_touch(jc_conn *w);
 
 /* ---- writer context -------------------------------------------------------
  * State a module keeps for the writer of one store (caches, timers, the

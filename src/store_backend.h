@@ -37,6 +37,8 @@ struct jc_store_ops {
     jc_err (*exec)(jc_store *st, jc_err (*run)(jc_conn *w, void *arg), void *arg);
     void (*stats)(jc_store *st, jc_store_stats *out);
     uint64_t (*outside)(jc_conn *w);
+    uint64_t (*epoch)(jc_conn *w);
+    void (*touch)(jc_conn *w);
     void *(*writer_state)(jc_conn *w, const void *key, size_t size, void (*free_fn)(void *));
 
     jc_err (*user_insert)(jc_conn *w, jc_user *u);

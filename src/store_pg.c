@@ -1655,6 +1655,14 @@ static void *pg_writer_state(jc_conn *cw, const void *key, size_t size, void (*f
     return p;
 }
 
+/* Nothing is kept across statements on PostgreSQL yet: another instance
+ * may write any table at any time (a generation row could tell; not done). */
+static uint64_t pg_epoch(jc_conn *w) {
+    (void)w;
+    return 0;
+}
+static void pg_touch(jc_conn *w) { (void)w; }
+
 static jc_err pg_migrate_core(jc_store *st, int *version) { return store_pg_migrate(st, NULL, 0, version); }
 
 static jc_err pg_migrate_schema(jc_store *st, const jc_schema *m) {
@@ -1678,6 +1686,8 @@ const jc_store_ops store_pg_ops = {
     .exec = store_pg_exec,
     .stats = store_pg_stats,
     .outside = store_pg_outside,
+    .epoch = pg_epoch,
+    .touch = pg_touch,
     .writer_state = pg_writer_state,
     .user_insert = store_pg_user_insert,
     .user_get = store_pg_user_get,
