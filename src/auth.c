@@ -509,10 +509,19 @@ int cmd_user(int argc, char **argv) {
     return rc;
 }
 
-/* The auth module's row (src/modules.c): its tables (login throttling) and
- * `jiceng user`. */
+/* Serving: libsodium ready before the first password or token. */
+static jc_err auth_start(jc_store *st, char *msg, size_t msgsz) {
+    (void)st;
+    jc_err e = auth_init();
+    if (e) snprintf(msg, msgsz, "libsodium did not initialise");
+    return e;
+}
+
+/* The auth module's row (src/modules.c): its tables (login throttling),
+ * `jiceng user`, and libsodium made ready when the server starts. */
 const jc_module module_auth = {
     .name = "auth",
     .schema = {[JC_STORE_SQLITE] = &schema_auth},
     .commands = {{"user", cmd_user, "add, list users or set a password"}},
+    .start = auth_start,
 };

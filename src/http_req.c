@@ -4,7 +4,6 @@
  * writer.  Pure functions of the jc_req and the reply calls; no h2o.
  */
 #include "http.h"
-#include "case.h"
 #include "reason.h"
 
 #include <jansson.h>

@@ -332,4 +332,5 @@ const jc_module module_photo = {
     .name = "photo",
     .schema = {[JC_STORE_SQLITE] = &schema_photo},
     .routes = {&photo_table},
+    .options = {{"--photos", "DIR  directory of uploaded photos (default ./var/photos)", photo_set_dir}},
 };

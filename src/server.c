@@ -8,11 +8,9 @@
  */
 #include "http_server.h"
 #include "http_guard.h"
-#include "auth.h"
 #include "cli.h"
 #include "clock.h"
 #include "module.h"
-#include "photo.h"
 
 #include <pthread.h>
 #include <signal.h>
@@ -82,7 +80,6 @@ int cmd_serve(int argc, char **argv) {
         "  --web      directory of the web UI's static files (default ./web)\n"
         "  --tiles    a WGS-84 map tile URL template for the UI's maps, e.g. 天地图\n"
         "             (default: none -- grids are drawn as vector shapes, no internet needed)\n"
-        "  --photos   directory of uploaded photos (default ./var/photos)\n"
         "  --metrics-allow CIDR[,CIDR]  who reads /metrics without an admin login (default 127.0.0.0/8; none)\n";
     if (cli_wants_help(argc, argv)) {
         fputs(help, stdout);
@@ -106,7 +103,6 @@ int cmd_serve(int argc, char **argv) {
             snprintf(tile_url, sizeof tile_url, "%s", v);
         }
         else if (!strcmp(a, "--metrics-allow")) { if (guard_metrics_allow(v)) return cli_usage_error("serve", "bad --metrics-allow LIST (IPv4 CIDRs, or none)"); }
-        else if (!strcmp(a, "--photos")) { if (photo_set_dir(v)) return cli_usage_error("serve", "bad --photos DIR"); }
         else if (!strcmp(a, "--threads")) {
             int64_t n;
             if (jc_parse_i64(v, &n) || n < 1 || n > HTTP_MAX_THREADS)
@@ -128,7 +124,6 @@ int cmd_serve(int argc, char **argv) {
     cfg.port = (int)port;
     if (cfg.threads < 1) cfg.threads = 1;
     if (cfg.threads > HTTP_MAX_THREADS) cfg.threads = HTTP_MAX_THREADS;
-    if (auth_init()) return JC_EXIT_FAIL;
     signal(SIGPIPE, SIG_IGN);
     struct sigaction sa = {.sa_handler = on_signal};
     sigaction(SIGINT, &sa, NULL);
