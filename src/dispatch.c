@@ -586,9 +586,30 @@ static jc_err decide_return(jc_conn *w, int64_t case_id, const char *decision, c
     return dispatch_store(w)->return_decide(w, case_id, decision, actor->name, note, now);
 }
 
-/* ---- the hooks ---------------------------------------------------------------- */
+/* ---- the hooks (case.h) ---------------------------------------------------------
+ * prepare routes, opens and closes phases and owners, and asks for the
+ * chained action (the automatic dispatch after registration, a merge into a
+ * duplicate's original); after records the duplicate.  What prepare found
+ * for after is the module's scratch. */
 
-static jc_err prepare_create(jc_conn *w, jc_case *k, dispatch_plan *plan) {
+typedef struct {
+    int64_t merge_into;   /* auto-merge the new case into this one */
+    int64_t suggest_of;   /* record a suggested duplicate of this case */
+    double dup_score, dup_dist;
+} dispatch_scratch;
+_Static_assert(sizeof(dispatch_scratch) <= CASE_HOOK_SCRATCH, "dispatch's scratch must fit the case loop's");
+
+/* The automatic dispatch of the row this action leaves, which stores it. */
+static void chain_dispatch(case_plan *plan) {
+    plan->chain = 1;
+    plan->chain_stores = 1;
+    plan->chain_action = ACT_DISPATCH;
+    plan->chain_on_row = 1;
+    snprintf(plan->chain_actor, sizeof plan->chain_actor, "dispatch");
+    plan->chain_args = (jc_action_args){.note = "{\"code\":\"auto_dispatch\"}"};
+}
+
+static jc_err prepare_create(jc_conn *w, jc_case *k, case_plan *cp, dispatch_scratch *plan) {
     if (k->has_point && ctx.grids) {
         const char *code = NULL;
         if (geo_index_locate(ctx.grids, k->lon, k->lat, &code) == JC_OK) {
@@ -617,8 +638,17 @@ static jc_err prepare_create(jc_conn *w, jc_case *k, dispatch_plan *plan) {
                            dedup_distance_m(k->lon, k->lat, o.lon, o.lat) == m[i].dist_m;
                 case_clear(&o);
                 if (!open || !same) continue;
-                if (m[i].verdict == DEDUP_MERGE) plan->merge_into = m[i].id;
-                else plan->suggest_of = m[i].id, k->flags |= CASE_F_DUPLICATE;
+                if (m[i].verdict == DEDUP_MERGE) {
+                    plan->merge_into = m[i].id;
+                    /* merged once stored: the reason is written after */
+                    cp->chain = 1;
+                    cp->chain_action = ACT_MERGE;
+                    cp->chain_on_row = 0;
+                    snprintf(cp->chain_actor, sizeof cp->chain_actor, "dedup");
+                    cp->chain_args = (jc_action_args){.target_id = m[i].id};
+                } else {
+                    plan->suggest_of = m[i].id, k->flags |= CASE_F_DUPLICATE;
+                }
                 plan->dup_score = m[i].score;
                 plan->dup_dist = m[i].dist_m;
                 break;
@@ -630,18 +660,19 @@ static jc_err prepare_create(jc_conn *w, jc_case *k, dispatch_plan *plan) {
     return JC_OK;
 }
 
-jc_err dispatch_prepare(jc_conn *w, const jc_user *actor, jc_case *k, int a, jc_state from,
-                        const jc_action_args *args, dispatch_plan *plan, jc_case_err *why) {
+static jc_err dispatch_prepare(jc_conn *w, const jc_user *actor, jc_case *k, int a, jc_state from,
+                               const jc_action_args *args, case_plan *plan, void *scratch, jc_case_err *why) {
+    if (a == CASE_TOUCH) return JC_OK;
     jc_err e = ctx_ensure(w);
     if (e) return e;
-    if (a == ACT__COUNT) return prepare_create(w, k, plan);
+    if (a == CASE_CREATE) return prepare_create(w, k, plan, scratch);
     int64_t now = k->updated_ms ? k->updated_ms : jc_now_ms();
     switch ((jc_action)a) {
     case ACT_REGISTER: {
         /* Route now if the list covers it; otherwise the case waits, 无主. */
         const duty_entry *en;
         if (duty_match(ctx.list, k->category, k->area, &en) == JC_OK) {
-            plan->route_after = 1;
+            chain_dispatch(plan);
             k->flags &= ~(unsigned)CASE_F_OWNERLESS;
         } else {
             k->flags |= CASE_F_OWNERLESS;
@@ -706,7 +737,7 @@ jc_err dispatch_prepare(jc_conn *w, const jc_user *actor, jc_case *k, int a, jc_
                 int64_t old = 0;
                 if (store_dept_by_code(w, en->lead_dept, &d) == JC_OK) {
                     if (dispatch_store(w)->return_last_dept(w, k->id, &old)) old = 0;
-                    if (d.id != old) plan->route_after = 1;
+                    if (d.id != old) chain_dispatch(plan);
                     else k->flags |= CASE_F_OWNERLESS;
                 }
             } else {
@@ -748,75 +779,59 @@ jc_err dispatch_prepare(jc_conn *w, const jc_user *actor, jc_case *k, int a, jc_
     }
 }
 
-/* Hands the row a chained action left to the caller (plan->after), or
- * frees it. */
-static void keep_after(const dispatch_plan *plan, jc_case *out) {
-    if (plan->after) {
-        case_clear(plan->after);
-        *plan->after = *out;
-    } else {
-        case_clear(out);
-    }
-}
-
-jc_err dispatch_after(jc_conn *w, const jc_user *actor, const jc_case *k, int a,
-                      const dispatch_plan *plan, jc_case_err *why) {
-    (void)actor;
+static jc_err dispatch_after(jc_conn *w, const jc_user *actor, const jc_case *k, int a, case_plan *cp,
+                             void *scratch, jc_case_err *why) {
+    (void)actor, (void)why;
+    if (a != CASE_CREATE) return JC_OK; /* the chained dispatch was asked for by prepare */
+    const dispatch_scratch *plan = scratch;
     jc_err e;
-    if (a == ACT__COUNT) {
-        if (ctx.dups && k->has_point) {
-            jc_buf text;
-            jc_buf_init(&text, 1 << 20);
-            if (jc_buf_puts(&text, k->title ? k->title : "") == JC_OK && jc_buf_puts(&text, " ") == JC_OK &&
-                jc_buf_puts(&text, k->body ? k->body : "") == JC_OK) {
-                jc_err ae = dedup_add(ctx.dups, k->id, text.data, k->lon, k->lat, k->created_ms, k->category);
-                (void)ae;
-            }
-            jc_buf_free(&text);
+    if (ctx.dups && k->has_point) {
+        jc_buf text;
+        jc_buf_init(&text, 1 << 20);
+        if (jc_buf_puts(&text, k->title ? k->title : "") == JC_OK && jc_buf_puts(&text, " ") == JC_OK &&
+            jc_buf_puts(&text, k->body ? k->body : "") == JC_OK) {
+            jc_err ae = dedup_add(ctx.dups, k->id, text.data, k->lon, k->lat, k->created_ms, k->category);
+            (void)ae;
         }
-        int64_t orig = plan->merge_into ? plan->merge_into : plan->suggest_of;
-        if (orig && (e = dispatch_store(w)->duplicate_insert(w, k->id, orig, plan->dup_score, plan->dup_dist,
-                                                             plan->merge_into != 0, jc_now_ms())))
-            return e;
-        if (plan->merge_into) {
-            /* the reporter follows the original from now on */
-            if ((e = dispatch_store(w)->follower_add(w, plan->merge_into, k->reporter_id))) return e;
-            jc_user sys;
-            auth_system_actor(&sys, "dedup");
-            char reason[200], no[40] = "", score[16];
-            jc_case orig;
-            if (store_case_get(w, plan->merge_into, &orig) == JC_OK) {
-                case_number(&orig, no, sizeof no);
-                case_clear(&orig);
-            }
-            snprintf(score, sizeof score, "%.2f", plan->dup_score);
-            reason_buf rb;
-            reason_begin(&rb, reason, sizeof reason, "dup_merge");
-            reason_int(&rb, "case_id", plan->merge_into);
-            if (no[0]) reason_str(&rb, "no", no);
-            reason_str(&rb, "score", score);
-            reason_int(&rb, "m", (int64_t)llround(plan->dup_dist));
-            reason_end(&rb);
-            jc_action_args ma = {.target_id = plan->merge_into, .reason = reason};
-            jc_case out;
-            if ((e = case_act(w, &sys, k->id, ACT_MERGE, &ma, &out, why))) return e;
-            keep_after(plan, &out);
-        }
-        return JC_OK;
+        jc_buf_free(&text);
     }
-    if (plan->route_after) {
-        jc_user sys;
-        auth_system_actor(&sys, "dispatch");
-        jc_action_args da = {.note = "{\"code\":\"auto_dispatch\"}"};
-        jc_case out;
-        /* k is the row as the action before left it, not stored yet: the
-         * dispatch stores it (case_act_row) */
-        e = case_act_row(w, &sys, k, ACT_DISPATCH, &da, &out, why);
-        if (e) return e;
-        keep_after(plan, &out);
+    int64_t orig = plan->merge_into ? plan->merge_into : plan->suggest_of;
+    if (orig && (e = dispatch_store(w)->duplicate_insert(w, k->id, orig, plan->dup_score, plan->dup_dist,
+                                                         plan->merge_into != 0, jc_now_ms())))
+        return e;
+    if (plan->merge_into) {
+        /* the reporter follows the original from now on */
+        if ((e = dispatch_store(w)->follower_add(w, plan->merge_into, k->reporter_id))) return e;
+        char no[40] = "", score[16];
+        jc_case orig_row;
+        if (store_case_get(w, plan->merge_into, &orig_row) == JC_OK) {
+            case_number(&orig_row, no, sizeof no);
+            case_clear(&orig_row);
+        }
+        snprintf(score, sizeof score, "%.2f", plan->dup_score);
+        reason_buf rb;
+        reason_begin(&rb, cp->chain_text, sizeof cp->chain_text, "dup_merge");
+        reason_int(&rb, "case_id", plan->merge_into);
+        if (no[0]) reason_str(&rb, "no", no);
+        reason_str(&rb, "score", score);
+        reason_int(&rb, "m", (int64_t)llround(plan->dup_dist));
+        cp->chain_args.reason = reason_end(&rb); /* the merge case.c runs next */
     }
     return JC_OK;
 }
+
+static int dispatch_visible(jc_conn *c, const jc_user *u, const jc_case *k) {
+    if (u->role == ROLE_DEPT_STAFF && u->dept_id) return dispatch_dept_involved(c, k->id, u->dept_id);
+    if (u->role == ROLE_RESIDENT) return dispatch_follows(c, k->id, u->id);
+    return 0;
+}
+
+/* Dispatch's part in the case loop, named in its row (dispatch_api.c). */
+const case_hooks dispatch__case_hooks = {
+    .prepare = dispatch_prepare,
+    .after = dispatch_after,
+    .visible = dispatch_visible,
+};
 
 int dispatch_dept_involved(jc_conn *c, int64_t case_id, int64_t dept_id) {
     int yes = 0;

@@ -896,6 +896,7 @@ const jc_module module_dispatch = {
     .name = "dispatch",
     .schema = {[JC_STORE_SQLITE] = &schema_dispatch},
     .store = {[JC_STORE_SQLITE] = &dispatch_store_sqlite},
+    .case_hooks = &dispatch__case_hooks,
     .routes = {&dispatch_routes},
     .tick = dispatch_tick,
 };

@@ -843,5 +843,6 @@ const jc_module module_eval = {
     .schema = {[JC_STORE_SQLITE] = &schema_eval},
     .routes = {&eval_route_table, &eval__config_routes},
     .tick = eval_hook_tick,
+    .case_hooks = &eval__case_hooks,
     .commands = {{"eval", cmd_evaluation, "evaluation tables (三率, GB/T 30428 indicators), CSV or Excel"}},
 };

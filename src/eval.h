@@ -192,4 +192,12 @@ const struct calendar *eval__calendar(jc_conn *c);
 extern const jc_schema schema_eval;
 extern const jc_route_table eval__config_routes;
 
+/* The ids of the cases changed (an action, a touch) since the last call, up
+ * to max, in the order they changed (w the writer, on its thread; the
+ * ticker's).  None is dropped: call again until it returns 0. */
+size_t eval_take_changed(jc_conn *w, int64_t *out, size_t max);
+/* The module's case hooks (eval_hook.c), named in its row (eval.c). */
+typedef struct case_hooks case_hooks;
+extern const case_hooks eval__case_hooks;
+
 #endif

@@ -12,6 +12,64 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* ---- the cases changed since the counters last looked ------------------------------
+ * The writer's own list, one per store (store_writer_state), filled by the
+ * module's case hook after every action and touch, growing as needed, so
+ * that no id is dropped however many change between two ticks (a
+ * rolled-back job leaves a harmless extra id). */
+typedef struct {
+    int64_t *ids;
+    size_t n, head, cap; /* ids[head .. n) are waiting */
+} changed_list;
+static const char changed_key; /* its address names the list */
+
+static void changed_free(void *p) { free(((changed_list *)p)->ids); }
+
+static void mark_changed(jc_conn *w, int64_t id) {
+    changed_list *d = store_writer_state(w, &changed_key, sizeof *d, changed_free);
+    if (!d) goto lost;
+    if (d->n > d->head && d->ids[d->n - 1] == id) return;
+    if (d->n == d->cap) {
+        if (d->head > 0) { /* room taken already: move the waiting ones down */
+            memmove(d->ids, d->ids + d->head, (d->n - d->head) * sizeof *d->ids);
+            d->n -= d->head;
+            d->head = 0;
+        }
+        if (d->n == d->cap) {
+            size_t cap = d->cap ? d->cap * 2 : 1024;
+            int64_t *ids = realloc(d->ids, cap * sizeof *ids);
+            if (!ids) goto lost;
+            d->ids = ids;
+            d->cap = cap;
+        }
+    }
+    d->ids[d->n++] = id;
+    return;
+lost: /* out of memory: the month's daily recomputation repairs it */
+    jc_log(JC_LOG_ERROR, "case %lld changed but not listed for the counters: out of memory", (long long)id);
+}
+
+size_t eval_take_changed(jc_conn *w, int64_t *out, size_t max) {
+    changed_list *d = store_writer_state(w, &changed_key, sizeof *d, changed_free);
+    if (!d) return 0;
+    size_t n = d->n - d->head < max ? d->n - d->head : max;
+    memcpy(out, d->ids + d->head, n * sizeof *out);
+    d->head += n;
+    if (d->head == d->n) d->head = d->n = 0;
+    return n;
+}
+
+/* After an action or a touch (not a creation: the counters take a case from
+ * its first action on). */
+static jc_err case_changed(jc_conn *w, const jc_user *actor, const jc_case *k, int a, case_plan *plan, void *scratch,
+                           jc_case_err *why) {
+    (void)actor, (void)plan, (void)scratch, (void)why;
+    if (a != CASE_CREATE) mark_changed(w, k->id);
+    return JC_OK;
+}
+
+const case_hooks eval__case_hooks = {.after = case_changed};
+
 /* The hook's state, one per store on its writer (store_writer_state). */
 typedef struct {
     eval_inc *inc;      /* the counters' handle, opened at the first tick */
@@ -32,7 +90,7 @@ jc_err eval_hook_tick(jc_conn *w, int64_t now_ms) {
     }
     int64_t ids[512];
     size_t n;
-    while ((n = case_take_dirty(w, ids, JC_ARRAY_LEN(ids))) > 0) {
+    while ((n = eval_take_changed(w, ids, JC_ARRAY_LEN(ids))) > 0) {
         jc_err e = eval_inc_events(hook->inc, ids, n, now_ms);
         if (e) jc_log(JC_LOG_WARN, "eval: %zu changed cases: %s", n, jc_err_code(e));
     }

@@ -61,6 +61,8 @@ typedef struct {
     const char *area;
 } jc_live_event;
 
+typedef struct case_hooks case_hooks; /* case.h */
+
 #define JC_MODULE_ROUTES 3
 #define JC_MODULE_COMMANDS 4
 #define JC_MODULE_OPTIONS 4
@@ -110,6 +112,8 @@ typedef struct {
      * with emit NULL it only sets *mark to the newest (a stream starts from
      * now).  c is the thread's read connection. */
     jc_err (*live)(jc_conn *c, int64_t *mark, int (*emit)(const jc_live_event *ev, void *arg), void *arg);
+    /* Its part in the case loop (case.h): prepare, after, visible. */
+    const case_hooks *case_hooks;
 } jc_module;
 
 /* The table of module m's row operations on c's backend (its .store), or

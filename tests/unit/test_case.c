@@ -7,6 +7,7 @@
 #include "audit.h"
 #include "auth.h"
 #include "case.h"
+#include "eval.h"
 #include "store.h"
 #include "t.h"
 
@@ -321,7 +322,7 @@ static jc_err take_run(jc_conn *w, void *arg) {
     taken *t = arg;
     int64_t ids[512];
     size_t n;
-    while ((n = case_take_dirty(w, ids, JC_ARRAY_LEN(ids))) > 0)
+    while ((n = eval_take_changed(w, ids, JC_ARRAY_LEN(ids))) > 0)
         for (size_t i = 0; i < n; i++, t->n++)
             if (ids[i] != touched[t->n % 2]) t->out_of_order++;
     return JC_OK;
