@@ -1190,13 +1190,7 @@ static int live_case(const jc_audit *e, const jc_case *k, void *arg) {
     json_t *d = json_pack("{s:I,s:I,s:s,s:s,s:s,s:s,s:s,s:s,s:s}", "seq", (json_int_t)e->seq, "case_id",
                           (json_int_t)k->id, "no", no, "action", e->action, "state", e->to_state, "actor", e->actor,
                           "role", e->role, "at", at, "area", k->area);
-    char *text = d ? json_dumps(d, JSON_COMPACT) : NULL;
-    if (text) {
-        jc_live_event ev = {.type = "case", .data = text, .k = k};
-        x->emit(&ev, x->arg);
-    }
-    free(text);
-    json_decref(d);
+    modules_live_json(x->emit, x->arg, (jc_live_event){.type = "case", .k = k}, d);
     return 0;
 }
 

@@ -145,6 +145,10 @@ jc_err modules_tick(jc_conn *w, int64_t now_ms);
  * is returned), and every module's thread_tick. */
 jc_err modules_thread_start(int index, jc_conn *db) JC_MUST_CHECK;
 void modules_thread_tick(int index);
+/* For a module's .live: emits ev with d (stolen: a JSON object, NULL out
+ * of memory) as its data; returns what emit returns (0 when d is NULL). */
+int modules_live_json(int (*emit)(const jc_live_event *ev, void *arg), void *arg, jc_live_event ev,
+                      json_t *d);
 /* Appends every module's metrics to b. */
 jc_err modules_metrics(jc_conn *c, jc_buf *b) JC_MUST_CHECK;
 

@@ -9,6 +9,8 @@
  */
 #include "module.h"
 
+#include <jansson.h>
+#include <stdlib.h>
 #include <string.h>
 
 extern const jc_module module_core;
@@ -155,6 +157,18 @@ jc_err modules_thread_start(int index, jc_conn *db) {
 void modules_thread_tick(int index) {
     for (size_t i = 0; i < jc_modules_count; i++)
         if (jc_modules[i]->thread_tick) jc_modules[i]->thread_tick(index);
+}
+
+int modules_live_json(int (*emit)(const jc_live_event *ev, void *arg), void *arg, jc_live_event ev, json_t *d) {
+    char *text = d ? json_dumps(d, JSON_COMPACT) : NULL;
+    int r = 0;
+    if (text) {
+        ev.data = text;
+        r = emit(&ev, arg);
+    }
+    free(text);
+    json_decref(d);
+    return r;
 }
 
 jc_err modules_metrics(jc_conn *c, jc_buf *b) {

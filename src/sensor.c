@@ -1222,13 +1222,7 @@ static int live_alarm(const sensor_alarm_brief *a, void *arg) {
     json_t *d = json_pack("{s:I,s:s,s:s,s:s,s:s,s:s,s:s}", "id", (json_int_t)a->id, "device", a->device, "kind",
                           a->kind, "severity", a->severity, "state", a->state, "grid", a->grid, "at", at);
     json_object_set_new(d, "case_id", a->case_id ? json_integer(a->case_id) : json_null());
-    char *text = d ? json_dumps(d, JSON_COMPACT) : NULL;
-    if (text) {
-        jc_live_event ev = {.type = "alarm", .data = text, .area = a->grid};
-        x->emit(&ev, x->arg);
-    }
-    free(text);
-    json_decref(d);
+    modules_live_json(x->emit, x->arg, (jc_live_event){.type = "alarm", .area = a->grid}, d);
     return 0;
 }
 

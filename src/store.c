@@ -7,6 +7,8 @@
  */
 #include "store_backend.h"
 
+#include <stdlib.h>
+
 
 /* The backends, tried in order by store_open: one whose accepts() takes
  * only its own kind of name first, SQLite (any path) last. */
@@ -64,6 +66,36 @@ void store_touch(jc_conn *w) { OPS(w)->touch(w); }
 
 void *store_writer_state(jc_conn *w, const void *key, size_t size, void (*free_fn)(void *)) {
     return OPS(w)->writer_state(w, key, size, free_fn);
+}
+
+/* ---- the writer's state blocks, for the backends -------------------------------- */
+
+struct jc_writer_block {
+    const void *key;
+    void *p;
+    void (*free_fn)(void *);
+};
+
+void *store__block(jc_writer_blocks *b, const void *key, size_t size, void (*free_fn)(void *)) {
+    for (int i = 0; i < b->n; i++)
+        if (b->v[i].key == key) return b->v[i].p;
+    struct jc_writer_block *v = realloc(b->v, (size_t)(b->n + 1) * sizeof *v);
+    if (!v) return NULL;
+    b->v = v;
+    void *p = calloc(1, size ? size : 1);
+    if (!p) return NULL;
+    b->v[b->n++] = (struct jc_writer_block){key, p, free_fn};
+    return p;
+}
+
+void store__blocks_free(jc_writer_blocks *b) {
+    for (int i = b->n - 1; i >= 0; i--) {
+        if (b->v[i].free_fn) b->v[i].free_fn(b->v[i].p);
+        free(b->v[i].p);
+    }
+    free(b->v);
+    b->v = NULL;
+    b->n = 0;
 }
 
 /* ---- rows --------------------------------------------------------------------- */

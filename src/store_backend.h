@@ -83,6 +83,16 @@ struct jc_store_ops {
     jc_err (*meta_put)(jc_conn *w, const char *key, const char *value);
 };
 
+/* The writer's state blocks (store_writer_state), which a backend keeps on
+ * its writer connection: the block named by key, size bytes zeroed at its
+ * first use (NULL when out of memory); and all freed, last first. */
+typedef struct {
+    struct jc_writer_block *v;
+    int n;
+} jc_writer_blocks;
+void *store__block(jc_writer_blocks *b, const void *key, size_t size, void (*free_fn)(void *));
+void store__blocks_free(jc_writer_blocks *b);
+
 /* The backends' tables (store_sqlite.c, store_pg.c). */
 extern const jc_store_ops store_sqlite_ops;
 extern const jc_store_ops store_pg_ops;

@@ -47,13 +47,6 @@
 
 typedef struct pg_store pg_store;
 
-/* A block of writer state (store_writer_state). */
-typedef struct {
-    const void *key;
-    void *p;
-    void (*free_fn)(void *);
-} writer_block;
-
 typedef struct {
     const jc_store_ops *ops; /* first: store.c dispatches on it */
     PGconn *pg;
@@ -72,8 +65,7 @@ typedef struct {
     /* the writer's: its thread (set when it starts) and its state blocks */
     pthread_t writer;
     int writer_set;
-    writer_block *blocks;
-    int nblocks;
+    jc_writer_blocks blocks;
 } pg_conn;
 
 struct pg_store {
@@ -240,11 +232,7 @@ static void conn_heal(pg_conn *c) {
 void store_pg_conn_close(jc_conn *cc) {
     pg_conn *c = PC(cc);
     if (!c) return;
-    for (int i = c->nblocks - 1; i >= 0; i--) {
-        if (c->blocks[i].free_fn) c->blocks[i].free_fn(c->blocks[i].p);
-        free(c->blocks[i].p);
-    }
-    free(c->blocks);
+    store__blocks_free(&c->blocks);
     if (c->pg) PQfinish(c->pg);
     unstage(c, 0);
     free(c->staged);
@@ -1644,15 +1632,7 @@ static void *pg_writer_state(jc_conn *cw, const void *key, size_t size, void (*f
     pg_conn *w = PC(cw);
     /* the writer's connection, on the writer's thread */
     assert(w->writer_set && pthread_equal(pthread_self(), w->writer));
-    for (int i = 0; i < w->nblocks; i++)
-        if (w->blocks[i].key == key) return w->blocks[i].p;
-    writer_block *b = realloc(w->blocks, (size_t)(w->nblocks + 1) * sizeof *b);
-    if (!b) return NULL;
-    w->blocks = b;
-    void *p = calloc(1, size ? size : 1);
-    if (!p) return NULL;
-    w->blocks[w->nblocks++] = (writer_block){key, p, free_fn};
-    return p;
+    return store__block(&w->blocks, key, size, free_fn);
 }
 
 /* Nothing is kept across statements on PostgreSQL yet: another instance

@@ -93,13 +93,6 @@ static jc_err sqlite_audit_last(jc_conn *c, int64_t *seq);
 static jc_err sqlite_meta_get(jc_conn *c, const char *key, char *out, size_t outsz);
 static jc_err sqlite_meta_put(jc_conn *w, const char *key, const char *value);
 
-/* A block of writer state (store_writer_state). */
-typedef struct {
-    const void *key;
-    void *p;
-    void (*free_fn)(void *);
-} writer_block;
-
 struct jc_conn {
     const jc_store_ops *ops; /* first: store.c dispatches on it */
     sqlite3 *db;
@@ -118,8 +111,7 @@ struct jc_conn {
     /* the writer's: its thread (set when it starts) and its state blocks */
     pthread_t writer;
     int writer_set;
-    writer_block *blocks;
-    int nblocks;
+    jc_writer_blocks blocks;
 };
 
 /* ---- lookups kept for one batch -----------------------------------------------
@@ -296,11 +288,7 @@ static jc_err conn_open_path(const char *path, int readonly, jc_conn **out) {
 
 static void sqlite_conn_close(jc_conn *c) {
     if (!c) return;
-    for (int i = c->nblocks - 1; i >= 0; i--) {
-        if (c->blocks[i].free_fn) c->blocks[i].free_fn(c->blocks[i].p);
-        free(c->blocks[i].p);
-    }
-    free(c->blocks);
+    store__blocks_free(&c->blocks);
     for (int i = 0; i < Q__COUNT; i++) sqlite3_finalize(c->q[i]);
     for (int i = 0; i < c->nmod; i++) sqlite3_finalize(c->mod[i].st);
     sqlite3_close_v2(c->db);
@@ -408,6 +396,34 @@ jc_err sq_step_done(sqlite3 *db, sqlite3_stmt *s, const char *tag, const char *w
         return JC_ERR_CONFLICT;
     }
     return sq_fail(db, tag, what);
+}
+
+jc_err sq_int_by_text(jc_conn *c, const char *sql, const char *text, int64_t *n) {
+    sqlite3_stmt *s = store_sqlite_prepare(c, sql);
+    if (!s) return JC_ERR_DB;
+    sq_bind_text_empty(s, 1, text);
+    int rc = sqlite3_step(s);
+    *n = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
+    sqlite3_reset(s);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? JC_OK : sq_fail(c->db, "sqlite", "count");
+}
+
+jc_err sq_since(jc_conn *c, const char *since_sql, const char *newest_sql, int64_t after, int limit,
+                int64_t *last, int (*row)(sqlite3_stmt *s, void *arg), void *arg, const char *tag) {
+    sqlite3_stmt *s = store_sqlite_prepare(c, row ? since_sql : newest_sql);
+    if (!s) return JC_ERR_DB;
+    *last = after;
+    if (row) {
+        sqlite3_bind_int64(s, 1, after);
+        sqlite3_bind_int(s, 2, limit);
+    }
+    int rc;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        *last = sqlite3_column_int64(s, 0);
+        if (row && row(s, arg)) break;
+    }
+    sqlite3_reset(s);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? JC_OK : sq_fail(c->db, tag, "since");
 }
 
 /* ---- schema ------------------------------------------------------------- */
@@ -1650,15 +1666,7 @@ static void *sqlite_writer_state(jc_conn *w, const void *key, size_t size, void 
     /* the writer's connection, on the writer's thread: anything else would
      * share one module state between threads */
     assert(w->writer_set && pthread_equal(pthread_self(), w->writer));
-    for (int i = 0; i < w->nblocks; i++)
-        if (w->blocks[i].key == key) return w->blocks[i].p;
-    writer_block *b = realloc(w->blocks, (size_t)(w->nblocks + 1) * sizeof *b);
-    if (!b) return NULL;
-    w->blocks = b;
-    void *p = calloc(1, size ? size : 1);
-    if (!p) return NULL;
-    w->blocks[w->nblocks++] = (writer_block){key, p, free_fn};
-    return p;
+    return store__block(&w->blocks, key, size, free_fn);
 }
 
 static uint64_t sqlite_outside(jc_conn *w) { return w->outside; }

@@ -955,13 +955,7 @@ static int live_warning(const warning_brief *w, void *arg) {
     jc_fmt_utc(w->created_at, at, sizeof at);
     json_t *d = json_pack("{s:I,s:s,s:s,s:f,s:f,s:s,s:s}", "id", (json_int_t)w->id, "category", w->category, "area",
                           w->area, "observed", w->observed, "threshold", w->threshold, "state", w->state, "at", at);
-    char *text = d ? json_dumps(d, JSON_COMPACT) : NULL;
-    if (text) {
-        jc_live_event ev = {.type = "warning", .data = text, .area = w->area};
-        x->emit(&ev, x->arg);
-    }
-    free(text);
-    json_decref(d);
+    modules_live_json(x->emit, x->arg, (jc_live_event){.type = "warning", .area = w->area}, d);
     return 0;
 }
 
