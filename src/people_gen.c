@@ -540,8 +540,9 @@ int people_generate(const char *dir, int64_t persons, uint64_t seed, const char 
             if (year > 2025) year = 2025;
             p->sex = k == 1 ? (ps[n - 1].sex == 'M' ? 'F' : 'M') : (gint(&r, 2) ? 'M' : 'F');
             p->birth = rand_birth(&r, year);
-            snprintf(p->name, sizeof p->name, "%s%s%s", k >= 2 ? ps[n - k].name : PICK(&r, surnames),
-                     PICK(&r, given), gint(&r, 3) ? PICK(&r, given) : "");
+            char sur0[sizeof p->name]; /* a copy: another element of ps, never p itself (-Wrestrict at -O1) */
+            jc_fmt_cut(sur0, sizeof sur0, "%s", k >= 2 ? ps[n - k].name : PICK(&r, surnames));
+            snprintf(p->name, sizeof p->name, "%s%s%s", sur0, PICK(&r, given), gint(&r, 3) ? PICK(&r, given) : "");
             if (k >= 2) { /* a child takes the head's surname */
                 char sur[16];
                 const char *hn = ps[n - k].name;
