@@ -134,6 +134,7 @@ typedef struct {
 } jc_route_table;
 /* Each module's table; api.c's `tables` lists them. */
 extern const jc_route_table api_core_routes;
+extern const jc_route_table api_caselist_routes;
 extern const jc_route_table api_base_routes;
 extern const jc_route_table api_dispatch_routes;
 extern const jc_route_table api_open311_routes;

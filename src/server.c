@@ -12,6 +12,7 @@
  */
 #include "http.h"
 #include "auth.h"
+#include "caselist.h"
 #include "cli.h"
 #include "clock.h"
 #include "events.h"
@@ -529,6 +530,7 @@ static const tick_fn tickers[] = {
     sensor_tick,
     warning_tick,
     notify_tick,
+    caselist_tick,
 };
 
 static jc_err run_ticks(jc_conn *w, void *arg) {

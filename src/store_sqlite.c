@@ -394,6 +394,7 @@ static const jc_schema *const module_schemas[] = {
     &schema_notify,
     &schema_people,
     &schema_auth,
+    &schema_caselist, /* after dispatch: indexes its tables */
 };
 
 static jc_err migrate_module(jc_conn *c, const jc_schema *m) {
@@ -1167,10 +1168,7 @@ jc_err store_category_each(jc_conn *c, int (*cb)(const jc_category *k, void *arg
 
 /* ---- cases ------------------------------------------------------------------ */
 
-#define CASE_COLS                                                                         \
-    "id, title, body, category, source, state, area, lon, lat, address, reporter_id,"     \
-    " phone, dept_id, priority, deadline_at, held_from, merged_into, escalation, rating," \
-    " extra, created_at, updated_at, version, flags, assignee_id"
+#define CASE_COLS STORE_CASE_COLS
 
 static void read_case(sqlite3_stmt *s, jc_case *k) {
     memset(k, 0, sizeof *k);
@@ -1203,6 +1201,8 @@ static void read_case(sqlite3_stmt *s, jc_case *k) {
     k->flags = (unsigned)sqlite3_column_int(s, 23);
     k->assignee_id = sqlite3_column_int64(s, 24);
 }
+
+void store_sqlite_case_row(sqlite3_stmt *s, jc_case *out) { read_case(s, out); }
 
 /* Texts bound without a copy (v or "", or NULL for an absent or empty v):
  * for values that outlive the step that follows at once; prep clears the

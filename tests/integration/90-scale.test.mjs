@@ -58,3 +58,90 @@ test('a filled case reads back through the API with its trace verified', async (
   const mine = await srv.api('GET', '/api/v1/cases?limit=500', { token: res });
   assert.ok(mine.json.cases.length > 0, 'resident1 reported some of the generated cases');
 });
+
+// ---- lists and search (GET /api/v1/cases) --------------------------------
+
+// Every page, following `next`, until there is none.
+async function allPages(tok, query) {
+  const ids = [];
+  let cursor = null;
+  for (let i = 0; i < 1000; i++) {
+    const r = await srv.api('GET', `/api/v1/cases?${query}&limit=97${cursor ? '&cursor=' + cursor : ''}`, { token: tok });
+    assert.equal(r.status, 200, r.text);
+    ids.push(...r.json.cases.map((c) => c.id));
+    cursor = r.json.next;
+    if (!cursor) return ids;
+  }
+  throw new Error('no end');
+}
+const col = (q) => sql(q).split('\n').filter(Boolean).map(Number);
+
+test('keyset pages list each case of the filter once, in order, within scope', async () => {
+  const d = await srv.login('dispatcher');
+  const open = await allPages(d, 'state=open');
+  assert.deepEqual(open, col("SELECT id FROM cases WHERE area LIKE '110101001%' AND state NOT IN ('closed','rated','voided','merged') ORDER BY id DESC"));
+  const old = await allPages(d, 'sort=oldest&category=0104');
+  assert.deepEqual(old, col("SELECT id FROM cases WHERE area LIKE '110101001%' AND category='0104' ORDER BY id"));
+  const c = await srv.login('community1');
+  const comm = await allPages(c, 'overdue=1');
+  assert.deepEqual(comm, col("SELECT id FROM cases WHERE area LIKE '110101001001%' AND flags & 4 ORDER BY id DESC"));
+  // an area outside the caller's scope is replaced by the caller's own
+  const outside = await srv.api('GET', '/api/v1/cases?area=110101001002&limit=500', { token: c });
+  assert.ok(outside.json.cases.every((x) => x.area.startsWith('110101001001')));
+});
+
+test('date range, source, rating and category group filters', async () => {
+  const d = await srv.login('dispatcher');
+  const day = sql("SELECT date(max(created_at)/1000 + 8*3600, 'unixepoch', '-3 days') FROM cases");
+  const got = await allPages(d, `from=${day}&to=${day}`);
+  const t0 = Date.parse(day + 'T00:00:00+08:00');
+  assert.ok(got.length > 0);
+  assert.deepEqual(got, col(`SELECT id FROM cases WHERE created_at >= ${t0} AND created_at < ${t0 + 86400000} ORDER BY id DESC`));
+  const rated = await allPages(d, 'rating=unsatisfied&source=web&group=01');
+  assert.deepEqual(rated, col("SELECT id FROM cases WHERE rating='unsatisfied' AND source='web' AND category LIKE '01%' ORDER BY id DESC"));
+  for (const bad of ['from=2026-13-01', 'rating=great', 'sort=title', 'source=fax', 'group=a', 'cursor=x', 'q=%20%EF%BC%8C']) {
+    const r = await srv.api('GET', '/api/v1/cases?' + bad, { token: d });
+    assert.equal(r.status, 400, bad);
+  }
+});
+
+test('a department sees what it leads, co-handles and was summoned to', async () => {
+  // the department co-handling the most open cases
+  const [dept, code] = sql("SELECT o.dept_id, d.code FROM case_owner o JOIN depts d ON d.id=o.dept_id WHERE o.end_at IS NULL AND o.role='co' GROUP BY o.dept_id ORDER BY count(*) DESC LIMIT 1").split('|');
+  assert.ok(dept, 'some open case is co-handled');
+  const tok = await srv.login('dept_' + code);
+  const got = await allPages(tok, 'x=1');
+  const want = col(`SELECT id FROM cases WHERE dept_id=${dept} OR id IN (SELECT case_id FROM case_owner WHERE dept_id=${dept} AND end_at IS NULL) ORDER BY id DESC`);
+  assert.deepEqual(got, want);
+  assert.ok(want.length > col(`SELECT id FROM cases WHERE dept_id=${dept}`).length, 'co-handled cases are listed too');
+});
+
+test('search by words and by case number, scoped; a new case is found at once', async () => {
+  const d = await srv.login('dispatcher');
+  const r = await srv.api('GET', '/api/v1/cases?q=' + encodeURIComponent('井盖') + '&limit=500', { token: d });
+  assert.equal(r.status, 200);
+  const want = col("SELECT id FROM cases WHERE (title || body || coalesce(address,'')) LIKE '%井盖%' ORDER BY id DESC LIMIT 500");
+  assert.deepEqual(r.json.cases.map((c) => c.id), want);
+  // two words: both must be there, anywhere
+  const two = await allPages(d, 'q=' + encodeURIComponent('路灯 小区'));
+  assert.deepEqual(two, col("SELECT id FROM cases WHERE (title || ' ' || body || ' ' || coalesce(address,'')) LIKE '%路灯%' AND (title || ' ' || body || ' ' || coalesce(address,'')) LIKE '%小区%' ORDER BY id DESC"));
+  // a new report, not in the text index yet, is found by a word of its body
+  const w = await srv.login('worker1');
+  const made = await srv.api('POST', '/api/v1/cases', { token: w, body: { title: '雕塑底座松动', body: '广场上的铜像麒麟底座松动了', category: '0203', area: '110101001001001' } });
+  assert.equal(made.status, 201, made.text);
+  const found = await srv.api('GET', '/api/v1/cases?q=' + encodeURIComponent('铜像麒麟'), { token: d });
+  assert.deepEqual(found.json.cases.map((c) => c.id), [made.json.id]);
+  const byNo = await srv.api('GET', '/api/v1/cases?q=' + made.json.no, { token: d });
+  assert.deepEqual(byNo.json.cases.map((c) => c.id), [made.json.id]);
+  // scope holds: another community's staff and a resident do not find it
+  for (const who of ['community2', 'resident2']) {
+    const t = await srv.login(who);
+    const x = await srv.api('GET', '/api/v1/cases?q=' + encodeURIComponent('铜像麒麟'), { token: t });
+    assert.equal(x.json.cases.length, 0, who);
+  }
+  // and after the ticker indexed it (5,000 a second), through the index
+  await new Promise((res) => setTimeout(res, 2500));
+  assert.equal(sql("SELECT value FROM meta WHERE key='caselist.indexed'"), String(made.json.id));
+  const again = await srv.api('GET', '/api/v1/cases?q=' + encodeURIComponent('铜像麒麟'), { token: d });
+  assert.deepEqual(again.json.cases.map((c) => c.id), [made.json.id]);
+});
