@@ -8,192 +8,194 @@
  * alarms and open warnings.
  *
  * Design note: the scope is computed exactly as GET /api/v1/cases computes
- * it (api.c h_case_list): residents see their own reports, department staff
- * their department's cases, the admin everything, every other role its area
- * (an `area` query narrows inside it, an area outside it is replaced by the
- * caller's own).  "Open" is the case list's `state=open` (not closed, rated,
- * voided or merged); "overdue", "escalated" and "ownerless" count OPEN cases
- * with that mark, i.e. `state=open&overdue=1` ... of the list.  So every
- * number here equals the length of the corresponding listing
- * (tests/integration/50-judgement.test.mjs checks that).  The window
- * (`days`) applies only to the per-day series.
+ * it (caselist.c): residents see their own reports, department staff the
+ * cases their department leads, co-handles (while open) or was summoned to,
+ * the admin everything, every other role its area (an `area` query narrows
+ * inside it, an area outside it is replaced by the caller's own).  "Open"
+ * is the case list's `state=open` (not closed, rated, voided or merged);
+ * "overdue", "escalated" and "ownerless" count OPEN cases with that mark,
+ * i.e. `state=open&overdue=1` ... of the list.  So every number here equals
+ * the length of the corresponding listing (tests/integration/50-judgement
+ * checks that).  The window (`days`) applies only to the per-day series.
+ *
+ * Cost: the numbers come from counters the database keeps as cases are
+ * written (stats_sqlite.c), not from the cases: a request reads a row per
+ * combination of area, department, category, state and marks that occurs,
+ * and the days of its window, whatever the store's size; a resident's
+ * numbers from their own cases, a department's co-handled and summoned
+ * cases (open ones and whistles: few) from those cases.  Closed per day
+ * counts a case where it was when it closed.
  */
-#include "store_sqlite.h"
 #include "http.h"
+#include "stats_store.h"
 
 #include <jansson.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
-#define OPEN_SQL "state NOT IN('closed','rated','voided','merged')"
-/* The scope of the caller, as bound parameters: ?1 area prefix ('' any),
- * ?2 department (0 any), ?3 reporter (0 any). */
-#define SCOPE_SQL                                                                       \
-    "(?1 = '' OR (area >= ?1 AND area < ?1 || 'z')) AND (?2 = 0 OR dept_id = ?2) AND " \
-    "(?3 = 0 OR reporter_id = ?3)"
+#define DAY_MS 86400000LL
+#define TZ_MS 28800000LL
+
+typedef struct {
+    char code[24];
+    const char *name; /* in the names table, or NULL */
+    int64_t total, open, overdue;
+} stats_bucket;
+
+#define MAX_BUCKETS 1024
+#define MAX_NAMES 4096
+
+typedef struct {
+    const char *area; /* the scope's area ("" any) */
+    int64_t by_state[ST__COUNT];
+    int64_t total, open, overdue, escalated, ownerless;
+    stats_bucket cats[MAX_BUCKETS], comms[MAX_BUCKETS];
+    int ncats, ncomms;
+    int64_t d0, ndays;
+    int64_t created[367], closed[367];
+    struct { int area; char code[24]; char *name; } names[MAX_NAMES];
+    int nnames;
+} stats_acc;
+
+static int has_prefix(const char *s, const char *p) { return *p && !strncmp(s, p, strlen(p)); }
+
+static int is_open(int st) { return st != ST_CLOSED && st != ST_RATED && st != ST_VOIDED && st != ST_MERGED; }
+
+static stats_bucket *bucket(stats_bucket *b, int *n, const char *code) {
+    for (int i = 0; i < *n; i++)
+        if (!strcmp(b[i].code, code)) return &b[i];
+    if (*n == MAX_BUCKETS) return NULL;
+    stats_bucket *x = &b[(*n)++];
+    memset(x, 0, sizeof *x);
+    snprintf(x->code, sizeof x->code, "%s", code);
+    return x;
+}
+
+static void add_day(stats_acc *a, int64_t day, int64_t created, int64_t closed) {
+    if (day < a->d0 || day >= a->d0 + a->ndays) return;
+    a->created[day - a->d0] += created;
+    a->closed[day - a->d0] += closed;
+}
+
+static void day_cb(int64_t day, int64_t created, int64_t closed, void *arg) { add_day(arg, day, created, closed); }
+
+static int count_cb(const stats_count *c, void *arg) {
+    stats_acc *a = arg;
+    if (a->area[0] && strncmp(c->area, a->area, strlen(a->area))) return 0; /* a case read directly */
+    int st = state_parse(c->state);
+    int open = st >= 0 && is_open(st);
+    if (st >= 0) a->by_state[st] += c->n;
+    a->total += c->n;
+    if (open) {
+        a->open += c->n;
+        if (c->marks & STATS_OVERDUE) a->overdue += c->n;
+        if (c->marks & STATS_ESCALATED) a->escalated += c->n;
+        if (c->marks & STATS_OWNERLESS) a->ownerless += c->n;
+    }
+    stats_bucket *k = bucket(a->cats, &a->ncats, c->category);
+    if (k) k->total += c->n, k->open += open ? c->n : 0;
+    char comm[16];
+    snprintf(comm, sizeof comm, "%.12s", c->area);
+    stats_bucket *m = bucket(a->comms, &a->ncomms, comm);
+    if (m) {
+        m->total += c->n;
+        m->open += open ? c->n : 0;
+        m->overdue += open && (c->marks & STATS_OVERDUE) ? c->n : 0;
+    }
+    if (c->created_day) add_day(a, c->created_day, c->n, 0); /* a case read directly */
+    return 0;
+}
+
+static void name_cb(int area, const char *code, const char *name, void *arg) {
+    stats_acc *a = arg;
+    if (a->nnames == MAX_NAMES) return;
+    a->names[a->nnames].area = area;
+    snprintf(a->names[a->nnames].code, sizeof a->names[a->nnames].code, "%s", code);
+    a->names[a->nnames].name = jc_strdup(name);
+    a->nnames++;
+}
+
+static const char *name_of(const stats_acc *a, int area, const char *code) {
+    for (int i = 0; i < a->nnames; i++)
+        if (a->names[i].area == area && !strcmp(a->names[i].code, code)) return a->names[i].name;
+    return NULL;
+}
+
+static int cmp_bucket(const void *x, const void *y) {
+    return strcmp(((const stats_bucket *)x)->code, ((const stats_bucket *)y)->code);
+}
+
+/* Local (Asia/Shanghai) date "YYYY-MM-DD" of local day d. */
+static void day_text(int64_t d, char out[16]) {
+    char buf[40];
+    jc_fmt_local(d * DAY_MS - TZ_MS, buf, sizeof buf);
+    snprintf(out, 16, "%.10s", buf);
+}
 
 typedef struct {
     char area[32];
     int64_t dept, reporter;
 } stats_scope;
 
-static int has_prefix(const char *s, const char *p) { return *p && !strncmp(s, p, strlen(p)); }
-
-static void bind_scope(sqlite3_stmt *s, const stats_scope *sc) {
-    sqlite3_bind_text(s, 1, sc->area, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_int64(s, 2, sc->dept);
-    sqlite3_bind_int64(s, 3, sc->reporter);
-}
-
-static int table_exists(sqlite3 *db, const char *name) {
-    sqlite3_stmt *s;
-    if (sqlite3_prepare_v2(db, "SELECT 1 FROM sqlite_master WHERE type='table' AND name=?", -1, &s, NULL))
-        return 0;
-    sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
-    int ok = sqlite3_step(s) == SQLITE_ROW;
-    sqlite3_finalize(s);
-    return ok;
-}
-
-static const char sql_states[] =
-    "SELECT state, count(*) FROM cases WHERE " SCOPE_SQL " GROUP BY state";
-static const char sql_totals[] =
-    "SELECT count(*), coalesce(sum(" OPEN_SQL "),0),"
-    " coalesce(sum(" OPEN_SQL " AND (flags & 4) != 0),0),"
-    " coalesce(sum(" OPEN_SQL " AND escalation > 0),0),"
-    " coalesce(sum(" OPEN_SQL " AND (flags & 1) != 0),0)"
-    " FROM cases WHERE " SCOPE_SQL;
-static const char sql_cats[] =
-    "SELECT c.category, k.name, count(*), coalesce(sum(" OPEN_SQL "),0)"
-    " FROM cases c LEFT JOIN categories k ON k.code = c.category"
-    " WHERE " SCOPE_SQL " GROUP BY c.category ORDER BY c.category";
-static const char sql_comms[] =
-    "SELECT substr(c.area,1,12) AS comm, a.name, count(*), coalesce(sum(" OPEN_SQL "),0),"
-    " coalesce(sum(" OPEN_SQL " AND (flags & 4) != 0),0)"
-    " FROM cases c LEFT JOIN areas a ON a.code = substr(c.area,1,12)"
-    " WHERE " SCOPE_SQL " GROUP BY comm ORDER BY comm";
-static const char sql_created[] =
-    "SELECT date((created_at + 28800000) / 1000, 'unixepoch') AS d, count(*) FROM cases"
-    " WHERE " SCOPE_SQL " AND created_at >= ?4 GROUP BY d";
-static const char sql_closed[] =
-    "SELECT date((a.at + 28800000) / 1000, 'unixepoch') AS d, count(*) FROM audit a"
-    " JOIN cases c ON c.id = a.case_id"
-    " WHERE a.to_state = 'closed' AND a.from_state <> 'closed' AND a.at >= ?4 AND " SCOPE_SQL
-    " GROUP BY d";
-static const char sql_alarms[] =
-    "SELECT count(*) FROM alarms WHERE state <> 'cleared' AND (?1 = '' OR (grid >= ?1 AND grid < ?1 || 'z'))";
-static const char sql_warnings[] =
-    "SELECT count(*) FROM warnings WHERE state = 'open' AND (?1 = '' OR (area >= ?1 AND area < ?1 || 'z'))";
-
-/* Local (Asia/Shanghai) date "YYYY-MM-DD" of ms. */
-static void local_day(int64_t ms, char out[16]) {
-    char buf[40];
-    jc_fmt_local(ms, buf, sizeof buf);
-    snprintf(out, 16, "%.10s", buf);
-}
-
-static jc_err stats_build(sqlite3 *db, const stats_scope *sc, int days, json_t *o) {
-    sqlite3_stmt *s = NULL;
-    jc_err e = JC_OK;
-#define PREP(sql)                                                            \
-    do {                                                                     \
-        if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK) {        \
-            jc_log(JC_LOG_ERROR, "stats: %s", sqlite3_errmsg(db));           \
-            return JC_ERR_DB;                                                \
-        }                                                                    \
-        bind_scope(s, sc);                                                   \
-    } while (0)
-#define TEXT(i) ((const char *)sqlite3_column_text(s, i))
-    /* by state: every state, zeros included */
-    json_t *bs = json_object();
-    json_object_set_new(o, "by_state", bs);
-    for (int i = 0; i < ST__COUNT; i++) json_object_set_new(bs, state_name((jc_state)i), json_integer(0));
-    PREP(sql_states);
-    while (sqlite3_step(s) == SQLITE_ROW)
-        if (TEXT(0)) json_object_set_new(bs, TEXT(0), json_integer(sqlite3_column_int64(s, 1)));
-    sqlite3_finalize(s);
-
-    PREP(sql_totals);
-    json_t *tot = json_object();
-    json_object_set_new(o, "totals", tot);
-    if (sqlite3_step(s) == SQLITE_ROW) {
-        static const char *names[] = {"total", "open", "overdue", "escalated", "ownerless"};
-        for (int i = 0; i < 5; i++) json_object_set_new(tot, names[i], json_integer(sqlite3_column_int64(s, i)));
+static jc_err stats_build(jc_conn *c, const stats_scope *sc, int days, json_t *o) {
+    stats_acc *a = calloc(1, sizeof *a);
+    if (!a) return JC_ERR_NOMEM;
+    int64_t today = (jc_now_ms() + TZ_MS) / DAY_MS;
+    a->area = sc->area;
+    a->ndays = days;
+    a->d0 = today - days + 1;
+    jc_err e;
+    if (sc->reporter) {
+        e = stats_store_direct(c, 0, sc->reporter, count_cb, a);
+        if (!e) e = stats_store_reporter_closed(c, sc->reporter, a->d0, today, day_cb, a);
+    } else {
+        e = stats_store_counts(c, sc->area, sc->dept, count_cb, a);
+        if (!e) e = stats_store_days(c, sc->area, sc->dept, a->d0, today, day_cb, a);
+        if (!e && sc->dept) e = stats_store_direct(c, sc->dept, 0, count_cb, a);
     }
-    sqlite3_finalize(s);
-
-    PREP(sql_cats);
-    json_t *cats = json_array();
-    json_object_set_new(o, "by_category", cats);
-    while (sqlite3_step(s) == SQLITE_ROW)
-        json_array_append_new(cats, json_pack("{s:s,s:s?,s:I,s:I}", "category", TEXT(0) ? TEXT(0) : "",
-                                              "name", TEXT(1), "total", (json_int_t)sqlite3_column_int64(s, 2),
-                                              "open", (json_int_t)sqlite3_column_int64(s, 3)));
-    sqlite3_finalize(s);
-
-    PREP(sql_comms);
-    json_t *comms = json_array();
-    json_object_set_new(o, "by_community", comms);
-    while (sqlite3_step(s) == SQLITE_ROW)
-        json_array_append_new(comms, json_pack("{s:s,s:s?,s:I,s:I,s:I}", "area", TEXT(0) ? TEXT(0) : "",
-                                               "name", TEXT(1), "total", (json_int_t)sqlite3_column_int64(s, 2),
-                                               "open", (json_int_t)sqlite3_column_int64(s, 3), "overdue",
-                                               (json_int_t)sqlite3_column_int64(s, 4)));
-    sqlite3_finalize(s);
-
-    /* per local day over the window, oldest first */
-    int64_t now = jc_now_ms();
-    int64_t day_ms = 86400000;
-    int64_t today0 = ((now + 28800000) / day_ms) * day_ms - 28800000; /* local midnight, UTC ms */
-    int64_t from = today0 - (int64_t)(days - 1) * day_ms;
-    json_t *per = json_array();
-    json_object_set_new(o, "per_day", per);
-    for (int i = 0; i < days; i++) {
-        char d[16];
-        local_day(from + (int64_t)i * day_ms, d);
-        json_array_append_new(per, json_pack("{s:s,s:i,s:i}", "day", d, "created", 0, "closed", 0));
-    }
-    for (int pass = 0; pass < 2; pass++) {
-        PREP(pass ? sql_closed : sql_created);
-        sqlite3_bind_int64(s, 4, from);
-        while (sqlite3_step(s) == SQLITE_ROW) {
-            const char *d = TEXT(0);
-            if (!d) continue;
-            size_t i;
-            json_t *row;
-            json_array_foreach(per, i, row) {
-                if (!strcmp(json_string_value(json_object_get(row, "day")), d)) {
-                    json_object_set_new(row, pass ? "closed" : "created", json_integer(sqlite3_column_int64(s, 1)));
-                    break;
-                }
-            }
-        }
-        sqlite3_finalize(s);
-    }
-    char f[16], t[16];
-    local_day(from, f);
-    local_day(now, t);
-    json_object_set_new(o, "from", json_string(f));
-    json_object_set_new(o, "to", json_string(t));
-
+    if (!e) e = stats_store_names(c, name_cb, a);
+    int64_t alarms = 0, warns = 0;
     /* alarms and warnings: by area only (they have no department/reporter) */
-    json_int_t alarms = 0, warns = 0;
-    if (!sc->dept && !sc->reporter) {
-        if (table_exists(db, "alarms")) {
-            PREP(sql_alarms);
-            if (sqlite3_step(s) == SQLITE_ROW) alarms = sqlite3_column_int64(s, 0);
-            sqlite3_finalize(s);
+    if (!e && !sc->dept && !sc->reporter) e = stats_store_alarms(c, sc->area, &alarms, &warns);
+    if (!e) {
+        json_t *bs = json_object();
+        for (int i = 0; i < ST__COUNT; i++) json_object_set_new(bs, state_name((jc_state)i), json_integer(a->by_state[i]));
+        json_object_set_new(o, "by_state", bs);
+        json_object_set_new(o, "totals",
+                            json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "total", (json_int_t)a->total, "open",
+                                      (json_int_t)a->open, "overdue", (json_int_t)a->overdue, "escalated",
+                                      (json_int_t)a->escalated, "ownerless", (json_int_t)a->ownerless,
+                                      "alarms_active", (json_int_t)alarms, "warnings_open", (json_int_t)warns));
+        qsort(a->cats, (size_t)a->ncats, sizeof *a->cats, cmp_bucket);
+        qsort(a->comms, (size_t)a->ncomms, sizeof *a->comms, cmp_bucket);
+        json_t *cats = json_array(), *comms = json_array(), *per = json_array();
+        for (int i = 0; i < a->ncats; i++)
+            json_array_append_new(cats, json_pack("{s:s,s:s?,s:I,s:I}", "category", a->cats[i].code, "name",
+                                                  name_of(a, 0, a->cats[i].code), "total", (json_int_t)a->cats[i].total,
+                                                  "open", (json_int_t)a->cats[i].open));
+        for (int i = 0; i < a->ncomms; i++)
+            json_array_append_new(comms, json_pack("{s:s,s:s?,s:I,s:I,s:I}", "area", a->comms[i].code, "name",
+                                                   name_of(a, 1, a->comms[i].code), "total",
+                                                   (json_int_t)a->comms[i].total, "open", (json_int_t)a->comms[i].open,
+                                                   "overdue", (json_int_t)a->comms[i].overdue));
+        for (int64_t i = 0; i < a->ndays; i++) {
+            char d[16];
+            day_text(a->d0 + i, d);
+            json_array_append_new(per, json_pack("{s:s,s:I,s:I}", "day", d, "created", (json_int_t)a->created[i],
+                                                 "closed", (json_int_t)a->closed[i]));
         }
-        if (table_exists(db, "warnings")) {
-            PREP(sql_warnings);
-            if (sqlite3_step(s) == SQLITE_ROW) warns = sqlite3_column_int64(s, 0);
-            sqlite3_finalize(s);
-        }
+        json_object_set_new(o, "by_category", cats);
+        json_object_set_new(o, "by_community", comms);
+        json_object_set_new(o, "per_day", per);
+        char f[16], t[16];
+        day_text(a->d0, f);
+        day_text(today, t);
+        json_object_set_new(o, "from", json_string(f));
+        json_object_set_new(o, "to", json_string(t));
     }
-    json_object_set_new(tot, "alarms_active", json_integer(alarms));
-    json_object_set_new(tot, "warnings_open", json_integer(warns));
-#undef PREP
-#undef TEXT
+    for (int i = 0; i < a->nnames; i++) free(a->names[i].name);
+    free(a);
     return e;
 }
 
@@ -219,7 +221,7 @@ static void h_stats(jc_req *r) {
     json_t *o = json_object();
     json_object_set_new(o, "area", sc.area[0] ? json_string(sc.area) : json_null());
     json_object_set_new(o, "days", json_integer(days));
-    jc_err e = stats_build(store_sqlite_db(r->db), &sc, (int)days, o);
+    jc_err e = stats_build(r->db, &sc, (int)days, o);
     if (e) {
         json_decref(o);
         return http_reply_error(r, e, "statistics failed");

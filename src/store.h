@@ -38,6 +38,7 @@ typedef struct {
 /* The modules' schemas (defined in each module, listed in store_sqlite.c). */
 extern const jc_schema schema_dispatch;
 extern const jc_schema schema_caselist;
+extern const jc_schema schema_stats;
 extern const jc_schema schema_base;
 extern const jc_schema schema_open311;
 extern const jc_schema schema_photo;

@@ -145,3 +145,33 @@ test('search by words and by case number, scoped; a new case is found at once', 
   const again = await srv.api('GET', '/api/v1/cases?q=' + encodeURIComponent('铜像麒麟'), { token: d });
   assert.deepEqual(again.json.cases.map((c) => c.id), [made.json.id]);
 });
+
+// ---- the dashboard's counters (GET /api/v1/stats) ------------------------
+
+test('the counters the database keeps equal a count of the cases, after the loop moved cases', async () => {
+  const d = await srv.login('dispatcher');
+  const s = await srv.login('supervisor');
+  const res = await srv.login('resident1');
+  const made = await srv.api('POST', '/api/v1/cases', { token: res, body: { title: '楼道堆物', body: '楼道里堆满杂物', category: '0102', area: '110101001001002' } });
+  assert.equal(made.status, 201, made.text);
+  const id = made.json.id;
+  assert.equal((await srv.api('POST', `/api/v1/cases/${id}/register`, { token: d })).status, 200);
+  assert.equal((await srv.api('POST', `/api/v1/cases/${id}/escalate`, { token: s, body: { reason: '群众反映强烈' } })).status, 200);
+  const open = col("SELECT id FROM cases WHERE state='dispatched' ORDER BY id DESC LIMIT 1")[0];
+  assert.equal((await srv.api('POST', `/api/v1/cases/${open}/escalate`, { token: s })).status, 200);
+  const marks = "(((flags & 4) != 0) | ((escalation > 0) << 1) | ((flags & 1) << 2))";
+  const live = sql('SELECT area, dept_id, category, state, marks, n FROM stats_counts WHERE n > 0 ORDER BY 1, 2, 3, 4, 5');
+  const counted = sql(`SELECT area, coalesce(dept_id, 0), category, state, ${marks}, count(*) FROM cases GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 3, 4, 5`);
+  assert.equal(live, counted);
+  const days = sql('SELECT day, area, dept_id, created FROM stats_days WHERE created > 0 ORDER BY 1, 2, 3');
+  const cdays = sql('SELECT (created_at + 28800000) / 86400000, area, coalesce(dept_id, 0), count(*) FROM cases GROUP BY 1, 2, 3 ORDER BY 1, 2, 3');
+  assert.equal(days, cdays);
+  // and the answer equals the listing, per scope
+  for (const who of ['dispatcher', 'community1', 'resident1']) {
+    const t = await srv.login(who);
+    const st = (await srv.api('GET', '/api/v1/stats?days=30', { token: t })).json;
+    assert.equal(st.totals.total, (await allPages(t, 'x=1')).length, who);
+    assert.equal(st.totals.open, (await allPages(t, 'state=open')).length, who);
+    assert.equal(st.totals.escalated, (await allPages(t, 'state=open&escalated=1')).length, who);
+  }
+});

@@ -1,0 +1,59 @@
+/*
+ * stats_store.h -- the row operations behind the dashboard's figures
+ * (stats.c): counters of cases kept current by the database itself as
+ * cases are written, per day counts of cases created and closed, and the
+ * few rows read directly (a resident's own cases, a department's
+ * co-handled and summoned ones).  The SQLite half is stats_sqlite.c.
+ *
+ *  stats_counts  cases per (area, lead department, category, state, marks)
+ *                where marks = 1 overdue | 2 escalated | 4 ownerless
+ *  stats_days    per local day, area and lead department: cases created
+ *                that day (moving with the case's area and department),
+ *                cases closed that day (where the case was when it closed)
+ */
+#ifndef JC_STATS_STORE_H
+#define JC_STATS_STORE_H
+
+#include "jc.h"
+#include "store.h"
+
+enum { STATS_OVERDUE = 1, STATS_ESCALATED = 2, STATS_OWNERLESS = 4 };
+
+/* The cases of one counter (or one case read directly: n = 1). */
+typedef struct {
+    const char *area, *category, *state;
+    int64_t dept_id;
+    int marks;
+    int64_t n;
+    int64_t created_day; /* a case read directly: its local day (else 0) */
+} stats_count;
+
+typedef int (*stats_count_fn)(const stats_count *c, void *arg);
+
+/* Calls fn for every counter of the cases whose area starts with area
+ * ("" any) and whose lead department is dept (0 any). */
+jc_err stats_store_counts(jc_conn *c, const char *area, int64_t dept, stats_count_fn fn, void *arg) JC_MUST_CHECK;
+/* Calls fn for each case a department co-handles (open ownership) or was
+ * summoned to by a whistle without leading it, and, with reporter > 0,
+ * for each case of that reporter instead. */
+jc_err stats_store_direct(jc_conn *c, int64_t dept, int64_t reporter, stats_count_fn fn, void *arg) JC_MUST_CHECK;
+/* Cases created and closed per local day d in [d0, d1] (days since
+ * 1970-01-01, Asia/Shanghai) in scope: fn(day, created, closed). */
+jc_err stats_store_days(jc_conn *c, const char *area, int64_t dept, int64_t d0, int64_t d1,
+                        void (*fn)(int64_t day, int64_t created, int64_t closed, void *arg), void *arg) JC_MUST_CHECK;
+/* Cases of a reporter closed per local day in [d0, d1] (from the audit
+ * entries of the reporter's own cases). */
+jc_err stats_store_reporter_closed(jc_conn *c, int64_t reporter, int64_t d0, int64_t d1,
+                                   void (*fn)(int64_t day, int64_t created, int64_t closed, void *arg),
+                                   void *arg) JC_MUST_CHECK;
+/* Active alarms and open warnings in an area ("" any). */
+jc_err stats_store_alarms(jc_conn *c, const char *area, int64_t *alarms, int64_t *warnings) JC_MUST_CHECK;
+/* The name of each category and of each area, for fn(code, name). */
+jc_err stats_store_names(jc_conn *c, void (*fn)(int area, const char *code, const char *name, void *arg),
+                         void *arg) JC_MUST_CHECK;
+/* Recomputes the counters and the days from the cases and the audit log
+ * (writer; after rows were written without the program, e.g. bench-fill's
+ * finished cases). */
+jc_err stats_store_rebuild(jc_conn *w) JC_MUST_CHECK;
+
+#endif
