@@ -328,7 +328,11 @@ static int dept_index(fill_ctx *f, const char *code) {
 
 /* ---- the loop of one case ------------------------------------------------------ */
 
-static const char note_dispatch[] = "按权责清单自动派遣 automatic dispatch by the responsibility list";
+/* the reasons the server writes, as codes (src/reason.h, docs/audit.md) */
+static const char note_dispatch[] = "{\"code\":\"auto_dispatch\"}";
+static const char note_intake[] = "{\"code\":\"intake\"}";
+#define STEP_REGISTER "{\"code\":\"step\",\"a\":\"register\",\"by\":\"intake\",\"r\":{\"code\":\"intake\"}}"
+#define STEP_DISPATCH "{\"code\":\"step\",\"a\":\"dispatch\",\"by\":\"dispatch\",\"r\":{\"code\":\"auto_dispatch\"}}"
 
 /* Dispatches c at time at by the list (or by hand when manual_dept >= 0)
  * and appends the entry of actor. */
@@ -338,8 +342,8 @@ static jc_err do_dispatch(fill_ctx *f, jc_conn *w, fcase *c, int64_t at, const j
     if (manual_dept >= 0) {
         c->dept = manual_dept;
         c->manual = 1;
-        snprintf(c->manual_ex, sizeof c->manual_ex, "人工派遣 manual dispatch by %s (%s) to %s %s",
-                 actor->name, role_name(actor->role), f->depts[manual_dept].code, f->depts[manual_dept].name);
+        snprintf(c->manual_ex, sizeof c->manual_ex, "{\"code\":\"manual_dispatch\",\"dept\":\"%s\",\"by_role\":\"%s\"}",
+                 f->depts[manual_dept].code, role_name(actor->role));
     } else {
         c->manual = 0;
         c->dept = dept_index(f, c->en->lead_dept);
@@ -378,7 +382,7 @@ static jc_err on_event(fill_ctx *f, jc_conn *w, fcase *c, int ev, int64_t at) {
         if (!routed) c->k.flags |= CASE_F_OWNERLESS;
         if (c->src == SRC_SENSOR) auth_system_actor(&sys, "intake");
         jc_err e = entry(f, w, c, c->src == SRC_SENSOR ? &sys : &f->dispatcher, "register", from,
-                         c->src == SRC_SENSOR ? "registered on intake" : NULL, NULL);
+                         c->src == SRC_SENSOR ? note_intake : NULL, NULL);
         if (e) return e;
         if (!routed) {
             /* ownerless: the dispatcher picks a department by hand */
@@ -472,8 +476,10 @@ static jc_err on_event(fill_ctx *f, jc_conn *w, fcase *c, int ev, int64_t at) {
         c->k.flags |= CASE_F_REMINDED;
         step(c, c->k.state, at);
         char note[160];
-        snprintf(note, sizeof note, "已用时80%% 80%% of the time limit used; deadline in %lld min",
-                 (long long)((ph->deadline_at - at) / MIN_MS));
+        char dl[40];
+        jc_fmt_utc(ph->deadline_at, dl, sizeof dl);
+        snprintf(note, sizeof note, "{\"code\":\"remind\",\"phase\":\"%s\",\"pct\":80,\"deadline\":\"%s\"}",
+                 ph->phase == 'a' ? "accept" : ph->phase == 'h' ? "handle" : "verify", dl);
         auth_system_actor(&sys, "timer");
         return entry(f, w, c, &sys, "remind", from, note, NULL);
     }
@@ -488,7 +494,8 @@ static jc_err on_event(fill_ctx *f, jc_conn *w, fcase *c, int ev, int64_t at) {
         c->k.flags |= CASE_F_OVERDUE;
         step(c, c->k.state, at);
         char note[160];
-        snprintf(note, sizeof note, "超时督办 overdue, escalation level %d", ph->level);
+        snprintf(note, sizeof note, "{\"code\":\"overdue\",\"phase\":\"%s\",\"level\":%d}",
+                 ph->phase == 'a' ? "accept" : ph->phase == 'h' ? "handle" : "verify", ph->level);
         auth_system_actor(&sys, "timer");
         return entry(f, w, c, &sys, "escalate", from, note, NULL);
     }
@@ -599,16 +606,13 @@ static jc_err create_case(fill_ctx *f, jc_conn *w, int64_t at) {
             step(c, ST_REGISTERED, at);
             step(c, ST_REGISTERED, at);
             sched(c, at + rnd_range(f, 30 * MIN_MS, 4 * HOUR_MS), FE_DISPATCH);
-            e = entry(f, w, c, &actor, "report", NULL, "随后 then: register (intake): registered on intake", ph);
+            e = entry(f, w, c, &actor, "report", NULL, "{\"code\":\"chain\",\"steps\":[" STEP_REGISTER "]}", ph);
         } else {
             step(c, ST_REGISTERED, at);
             jc_user sys;
             auth_system_actor(&sys, "dispatch");
             if ((e = do_dispatch(f, w, c, at, &sys, -1, 1))) goto fail;
-            e = entry(f, w, c, &actor, "report", NULL,
-                      "随后 then: register (intake): registered on intake; dispatch (dispatch): "
-                      "按权责清单自动派遣 automatic dispatch by the responsibility list",
-                      ph);
+            e = entry(f, w, c, &actor, "report", NULL, "{\"code\":\"chain\",\"steps\":[" STEP_REGISTER "," STEP_DISPATCH "]}", ph);
         }
     } else {
         e = entry(f, w, c, &actor, "report", NULL, NULL, ph);
