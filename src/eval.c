@@ -774,6 +774,12 @@ static jc_err period_table(jc_conn *c, const char *period, int64_t t0, int64_t t
     jc_err e = JC_OK;
     if (len == 7) {
         e = eval_from_counters(c, period, &t);
+        /* no counters (the ticker has not counted the month yet): from
+         * its cases, as for a range of days */
+        if (!e && !t->n) {
+            eval_table_free(t);
+            return eval_compute(c, t0, t1, jc_now_ms(), out);
+        }
     } else if (!(t = calloc(1, sizeof *t))) {
         e = JC_ERR_NOMEM;
     } else {
