@@ -9,8 +9,9 @@
  *
  * Design note: the scope is computed exactly as GET /api/v1/cases computes
  * it (caselist.c): residents see their own reports, department staff the
- * cases their department leads, co-handles (while open) or was summoned to,
- * the admin everything, every other role its area (an `area` query narrows
+ * cases their department leads (its list also shows those it co-handles or
+ * was summoned to: docs/dispatch.md), the admin everything, every other
+ * role its area (an `area` query narrows
  * inside it, an area outside it is replaced by the caller's own).  "Open"
  * is the case list's `state=open` (not closed, rated, voided or merged);
  * "overdue", "escalated" and "ownerless" count OPEN cases with that mark,
@@ -22,9 +23,8 @@
  * written (stats_sqlite.c), not from the cases: a request reads a row per
  * combination of area, department, category, state and marks that occurs,
  * and the days of its window, whatever the store's size; a resident's
- * numbers from their own cases, a department's co-handled and summoned
- * cases (open ones and whistles: few) from those cases.  Closed per day
- * counts a case where it was when it closed.
+ * numbers from their own cases.  Closed per day counts a case where it was
+ * when it closed.
  */
 #include "http.h"
 #include "stats_store.h"
@@ -147,12 +147,11 @@ static jc_err stats_build(jc_conn *c, const stats_scope *sc, int days, json_t *o
     a->d0 = today - days + 1;
     jc_err e;
     if (sc->reporter) {
-        e = stats_store_direct(c, 0, sc->reporter, count_cb, a);
+        e = stats_store_direct(c, sc->reporter, count_cb, a);
         if (!e) e = stats_store_reporter_closed(c, sc->reporter, a->d0, today, day_cb, a);
     } else {
         e = stats_store_counts(c, sc->area, sc->dept, count_cb, a);
         if (!e) e = stats_store_days(c, sc->area, sc->dept, a->d0, today, day_cb, a);
-        if (!e && sc->dept) e = stats_store_direct(c, sc->dept, 0, count_cb, a);
     }
     if (!e) e = stats_store_names(c, name_cb, a);
     int64_t alarms = 0, warns = 0;

@@ -105,15 +105,11 @@ jc_err stats_store_counts(jc_conn *c, const char *area, int64_t dept, stats_coun
 
 #define DIRECT_COLS "area, coalesce(dept_id, 0), category, state, " MARKS("cases") ", 1, " DAY("created_at")
 
-jc_err stats_store_direct(jc_conn *c, int64_t dept, int64_t reporter, stats_count_fn fn, void *arg) {
-    static const char by_reporter[] = "SELECT " DIRECT_COLS " FROM cases WHERE reporter_id = ?1";
-    static const char by_dept[] =
-        "SELECT " DIRECT_COLS " FROM cases WHERE id IN (SELECT case_id FROM case_owner WHERE dept_id = ?1"
-        " AND end_at IS NULL UNION SELECT wh.case_id FROM whistle_members m JOIN whistles wh"
-        " ON wh.id = m.whistle_id WHERE m.dept_id = ?1) AND coalesce(dept_id, 0) <> ?1";
-    sqlite3_stmt *s = store_sqlite_prepare(c, reporter > 0 ? by_reporter : by_dept);
+jc_err stats_store_direct(jc_conn *c, int64_t reporter, stats_count_fn fn, void *arg) {
+    static const char sql[] = "SELECT " DIRECT_COLS " FROM cases WHERE reporter_id = ?1";
+    sqlite3_stmt *s = store_sqlite_prepare(c, sql);
     if (!s) return JC_ERR_DB;
-    sqlite3_bind_int64(s, 1, reporter > 0 ? reporter : dept);
+    sqlite3_bind_int64(s, 1, reporter);
     return each_count(c, s, fn, arg);
 }
 

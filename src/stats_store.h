@@ -33,10 +33,8 @@ typedef int (*stats_count_fn)(const stats_count *c, void *arg);
 /* Calls fn for every counter of the cases whose area starts with area
  * ("" any) and whose lead department is dept (0 any). */
 jc_err stats_store_counts(jc_conn *c, const char *area, int64_t dept, stats_count_fn fn, void *arg) JC_MUST_CHECK;
-/* Calls fn for each case a department co-handles (open ownership) or was
- * summoned to by a whistle without leading it, and, with reporter > 0,
- * for each case of that reporter instead. */
-jc_err stats_store_direct(jc_conn *c, int64_t dept, int64_t reporter, stats_count_fn fn, void *arg) JC_MUST_CHECK;
+/* Calls fn for each case of a reporter (n = 1, created_day set). */
+jc_err stats_store_direct(jc_conn *c, int64_t reporter, stats_count_fn fn, void *arg) JC_MUST_CHECK;
 /* Cases created and closed per local day d in [d0, d1] (days since
  * 1970-01-01, Asia/Shanghai) in scope: fn(day, created, closed). */
 jc_err stats_store_days(jc_conn *c, const char *area, int64_t dept, int64_t d0, int64_t d1,
