@@ -22,6 +22,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <jansson.h>
 #include <sodium.h>
 #include <stdio.h>
@@ -88,11 +89,26 @@ void people_keys_free(people_keys *k) {
     if (k) sodium_free(k);
 }
 
+/* A nonce: 16 random bytes drawn once per process, then a counter (never
+ * repeats within a process; two processes share a prefix with probability
+ * 2^-128), instead of a system call for 24 random bytes per value. */
+static void next_nonce(unsigned char out[crypto_secretbox_NONCEBYTES]) {
+    static unsigned char prefix[16];
+    static uint64_t counter;
+    static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+    pthread_mutex_lock(&mu);
+    if (!counter) randombytes_buf(prefix, sizeof prefix);
+    uint64_t c = ++counter;
+    pthread_mutex_unlock(&mu);
+    memcpy(out, prefix, 16);
+    memcpy(out + 16, &c, 8);
+}
+
 /* Seals text into out (nonce || box); returns the length (0 for ""). */
 static size_t seal(const people_keys *k, const char *text, unsigned char *out, size_t outsz) {
     size_t n = strlen(text);
     if (!n || crypto_secretbox_NONCEBYTES + crypto_secretbox_MACBYTES + n > outsz) return 0;
-    randombytes_buf(out, crypto_secretbox_NONCEBYTES);
+    next_nonce(out);
     crypto_secretbox_easy(out + crypto_secretbox_NONCEBYTES, (const unsigned char *)text, n, out, k->enc);
     return crypto_secretbox_NONCEBYTES + crypto_secretbox_MACBYTES + n;
 }
@@ -316,9 +332,32 @@ typedef struct {
     int flags;
 } member;
 
-static void prov(json_t *p, const char *field, const member *m) {
-    json_object_set_new(p, field, json_pack("{s:s,s:s,s:I}", "source", m->source, "record_id", m->record_id, "at",
-                                            (json_int_t)m->updated_at));
+/* Appends s as a JSON string. */
+static void json_str(jc_buf *b, const char *s) {
+    char esc[8];
+    if (jc_buf_append(b, "\"", 1)) return;
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (*p == '"' || *p == '\\') {
+            esc[0] = '\\', esc[1] = (char)*p;
+            if (jc_buf_append(b, esc, 2)) return;
+        } else if (*p < 0x20) {
+            snprintf(esc, sizeof esc, "\\u%04x", *p);
+            if (jc_buf_append(b, esc, 6)) return;
+        } else if (jc_buf_append(b, p, 1)) return;
+    }
+    if (jc_buf_append(b, "\"", 1)) return;
+}
+
+/* Appends "field":{"source":..,"record_id":..,"at":..} to the provenance
+ * object being written. */
+static void prov(jc_buf *b, const char *field, const member *m) {
+    if (jc_buf_append(b, b->len > 1 ? "," : "", b->len > 1)) return;
+    json_str(b, field);
+    if (jc_buf_puts(b, ":{\"source\":")) return;
+    json_str(b, m->source);
+    if (jc_buf_puts(b, ",\"record_id\":")) return;
+    json_str(b, m->record_id);
+    if (jc_buf_printf(b, ",\"at\":%lld}", (long long)m->updated_at)) return;
 }
 
 /* Members come sorted newest first.  The rules (docs/people.md):
@@ -334,8 +373,11 @@ static void prov(json_t *p, const char *field, const member *m) {
  *   flags      any record's (living alone, disability, student), each with
  *              the record that said it */
 static jc_err golden(const people_keys *k, int64_t id, member *ms, int n, int64_t now, jc_conn *w) {
-    json_t *p = json_object(), *srcs = json_array();
-    if (!p || !srcs) { json_decref(p), json_decref(srcs); return JC_ERR_NOMEM; }
+    jc_buf pb, sb;
+    jc_buf_init(&pb, 1 << 20);
+    jc_buf_init(&sb, 1 << 20);
+    jc_buf *p = &pb;
+    if (jc_buf_puts(p, "{") || jc_buf_puts(&sb, "[")) { jc_buf_free(&pb), jc_buf_free(&sb); return JC_ERR_NOMEM; }
     int best = -1, bestc = 0;
     for (int i = 0; i < n; i++) {
         if (ms[i].id_kind != PEOPLE_ID_VALID) continue;
@@ -431,13 +473,14 @@ static jc_err golden(const people_keys *k, int64_t id, member *ms, int n, int64_
     for (int i = 0; i < n; i++) {
         int dup = 0;
         for (int j = 0; j < i; j++) dup |= !strcmp(ms[j].source, ms[i].source);
-        if (!dup) json_array_append_new(srcs, json_string(ms[i].source));
+        if (dup) continue;
+        if (sb.len > 1 && jc_buf_append(&sb, ",", 1)) break;
+        json_str(&sb, ms[i].source);
     }
-    char *ps = json_dumps(p, JSON_COMPACT), *ss = json_dumps(srcs, JSON_COMPACT);
-    g.provenance = ps, g.sources = ss;
-    jc_err e = ps && ss ? pstore_person_put(w, &g) : JC_ERR_NOMEM;
-    free(ps), free(ss);
-    json_decref(p), json_decref(srcs);
+    jc_err e = jc_buf_append(p, "}", 1) || jc_buf_append(&sb, "]", 1) ? JC_ERR_NOMEM : JC_OK;
+    g.provenance = pb.data, g.sources = sb.data;
+    if (!e) e = pstore_person_put(w, &g);
+    jc_buf_free(&pb), jc_buf_free(&sb);
     return e;
 }
 

@@ -20,8 +20,22 @@
 
 size_t people__nfkc(const char *in, char *out, size_t outsz) {
     size_t n = strlen(in), i;
-    for (i = 0; i < n && !(in[i] & 0x80); i++) {}
-    if (i == n) { /* ASCII */
+    /* Only some characters change under NFKC: full-width forms and the
+     * ideographic space (lead byte 0xEF, 0xE3 0x80), compatibility ideographs
+     * (0xEF), Latin-1 and other two-byte letters, punctuation and letterlike
+     * symbols (0xE2), circled numbers, Hangul (0xE1).  Text of only ASCII and
+     * common CJK (lead bytes 0xE4-0xE9) is copied as it is. */
+    for (i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)in[i];
+        if (c < 0x80) continue;
+        if (c >= 0xE4 && c <= 0xE9) { /* a three-byte CJK character */
+            if (i + 2 >= n) break;
+            i += 2;
+            continue;
+        }
+        break;
+    }
+    if (i == n) { /* nothing NFKC would change */
         size_t m = n < outsz - 1 ? n : outsz - 1;
         memcpy(out, in, m);
         out[m] = 0;
