@@ -1044,7 +1044,7 @@ jc_err people_import(jc_conn *w, people_import_req *q, people_import_result *res
     if (!q->dry_run) {
         json_t *mj = json_object();
         for (int c = 0; c < m->ncols; c++)
-            if (m->field[c] != PF_ATTR || m->how[c] == 4)
+            if (m->field[c] != PF_ATTR || m->how[c] >= 3) /* a column set to attr by hand stays attr */
                 json_object_set_new(mj, people_table_cell(&t, m->header_row, c),
                                     json_string(people_field_name((people_field)m->field[c])));
         char *ms = json_dumps(mj, JSON_COMPACT | JSON_SORT_KEYS);
@@ -1187,3 +1187,20 @@ jc_err people_withdraw(jc_conn *w, const people_keys *keys, const jc_user *actor
 }
 
 int people__strcmp_ptr(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+int people_source_key_ok(const char *k) {
+    size_t n = strlen(k);
+    if (!n || n > 63) return 0;
+    for (size_t i = 0; i < n; i++)
+        if (!((k[i] >= 'a' && k[i] <= 'z') || (k[i] >= 'A' && k[i] <= 'Z') || (k[i] >= '0' && k[i] <= '9') ||
+              k[i] == '_' || k[i] == '-'))
+            return 0;
+    return 1;
+}
+
+json_t *people_source_json(const pstore_source *s) {
+    json_t *m = json_loads(s->mapping ? s->mapping : "{}", 0, NULL);
+    return json_pack("{s:s,s:s,s:o,s:I,s:I,s:I,s:I}", "key", s->key, "name", s->name, "mapping", m ? m : json_object(),
+                     "records", (json_int_t)s->records, "imports", (json_int_t)s->imports, "updated_at",
+                     (json_int_t)s->updated_at, "withdrawn_at", (json_int_t)s->withdrawn_at);
+}

@@ -24,6 +24,8 @@
 #include "model.h"
 #include "people_store.h"
 
+#include <jansson.h>
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -312,6 +314,11 @@ jc_err people_withdraw(jc_conn *w, const people_keys *keys, const jc_user *actor
  * street's communities, as CSV and XLSX).  0 on success, -1 (reason on
  * stderr). */
 int people_generate(const char *dir, int64_t persons, uint64_t seed, const char *layout);
+
+/* 1 when k may name a source: letters, digits, _ and -, 1 to 63 of them. */
+int people_source_key_ok(const char *k);
+/* A source as JSON {key, name, mapping, records, imports, updated_at, withdrawn_at} (new reference). */
+json_t *people_source_json(const pstore_source *s);
 
 int people__strcmp_ptr(const void *a, const void *b);
 uint64_t people__fnv64(const void *p, size_t n, uint64_t h);

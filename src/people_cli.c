@@ -41,15 +41,6 @@ typedef struct {
     int64_t count, seed;
 } opts;
 
-static int key_ok(const char *k) {
-    size_t n = strlen(k);
-    if (!n || n > 63) return 0;
-    for (size_t i = 0; i < n; i++)
-        if (!((k[i] >= 'a' && k[i] <= 'z') || (k[i] >= 'A' && k[i] <= 'Z') || (k[i] >= '0' && k[i] <= '9') ||
-              k[i] == '_' || k[i] == '-'))
-            return 0;
-    return 1;
-}
 
 /* ---- import ------------------------------------------------------------------------------ */
 
@@ -222,12 +213,7 @@ static int export_person(const pstore_person *p, void *arg) {
 /* ---- sources, review, decide, withdraw ---------------------------------------------------------- */
 
 static int print_source(const pstore_source *s, void *arg) {
-    json_t *arr = arg;
-    json_t *m = json_loads(s->mapping ? s->mapping : "{}", 0, NULL);
-    json_array_append_new(arr, json_pack("{s:s,s:s,s:o,s:I,s:I,s:I,s:I}", "key", s->key, "name", s->name, "mapping",
-                                         m ? m : json_object(), "records", (json_int_t)s->records, "imports",
-                                         (json_int_t)s->imports, "updated_at", (json_int_t)s->updated_at,
-                                         "withdrawn_at", (json_int_t)s->withdrawn_at));
+    json_array_append_new(arg, people_source_json(s));
     return 0;
 }
 
@@ -324,11 +310,11 @@ int cmd_people(int argc, char **argv) {
         return cli_usage_error("people", "unknown subcommand '%s'", sub);
     if (!o.db) return cli_usage_error("people", "missing --db DB");
     if (!strcmp(sub, "import")) {
-        if (!o.source || !key_ok(o.source))
+        if (!o.source || !people_source_key_ok(o.source))
             return cli_usage_error("people", "--source KEY is needed: letters, digits, _ and -, at most 63");
         if (!o.file) return cli_usage_error("people", "import needs a FILE");
     }
-    if (!strcmp(sub, "withdraw") && (!o.source || !key_ok(o.source)))
+    if (!strcmp(sub, "withdraw") && (!o.source || !people_source_key_ok(o.source)))
         return cli_usage_error("people", "withdraw needs --source KEY");
     if (!strcmp(sub, "export") && !o.links && !o.persons)
         return cli_usage_error("people", "export needs --links or --persons");

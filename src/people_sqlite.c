@@ -562,14 +562,17 @@ jc_err pstore_review_pending(jc_conn *c, const char *area_prefix, int limit, int
     return each_row(c, s, review_row, &a);
 }
 
-jc_err pstore_review_count(jc_conn *c, int64_t *pending, int64_t *decided) {
+jc_err pstore_review_count(jc_conn *c, const char *area_prefix, int64_t *pending, int64_t *decided) {
     static const char sql[] =
-        "SELECT sum(status = 'pending'), sum(status <> 'pending') FROM people_review v"
-        " WHERE status <> 'pending' OR (EXISTS(SELECT 1 FROM people_records r WHERE r.source = v.a_source"
-        "  AND r.record_id = v.a_record AND r.active = 1) AND EXISTS(SELECT 1 FROM people_records r"
-        "  WHERE r.source = v.b_source AND r.record_id = v.b_record AND r.active = 1))";
+        "SELECT sum(v.status = 'pending'), sum(v.status <> 'pending') FROM people_review v"
+        " LEFT JOIN people_records ra ON ra.source = v.a_source AND ra.record_id = v.a_record AND ra.active = 1"
+        " LEFT JOIN people_records rb ON rb.source = v.b_source AND rb.record_id = v.b_record AND rb.active = 1"
+        " WHERE (v.status <> 'pending' OR (ra.id IS NOT NULL AND rb.id IS NOT NULL))"
+        " AND (?1 = '' OR substr(coalesce(ra.community, ''), 1, length(?1)) = ?1"
+        "  OR substr(coalesce(rb.community, ''), 1, length(?1)) = ?1)";
     sqlite3_stmt *s = store_sqlite_prepare(c, sql);
     if (!s) return JC_ERR_DB;
+    sq_bind_text(s, 1, area_prefix ? area_prefix : "");
     int rc = sqlite3_step(s);
     *pending = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
     *decided = rc == SQLITE_ROW ? sqlite3_column_int64(s, 1) : 0;
@@ -818,4 +821,24 @@ jc_err pstore_communities(jc_conn *c, int (*cb)(const char *code, const char *na
     if (!s) return JC_ERR_DB;
     comm_cb a = {cb, arg};
     return each_row(c, s, comm_row, &a);
+}
+
+jc_err pstore_db_path(jc_conn *c, char *out, size_t outsz) {
+    const char *p = sqlite3_db_filename(store_sqlite_db(c), "main");
+    if (!p || !p[0]) return JC_ERR_NOTFOUND;
+    snprintf(out, outsz, "%s", p);
+    return JC_OK;
+}
+
+jc_err pstore_record_community(jc_conn *c, const char *source, const char *record_id, char *out, size_t outsz) {
+    static const char sql[] =
+        "SELECT coalesce(community, '') FROM people_records WHERE source = ? AND record_id = ? AND active = 1";
+    sqlite3_stmt *s = store_sqlite_prepare(c, sql);
+    if (!s) return JC_ERR_DB;
+    sq_bind_text(s, 1, source);
+    sq_bind_text(s, 2, record_id);
+    int rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW) sq_col_copy(s, 0, out, outsz);
+    sqlite3_reset(s);
+    return rc == SQLITE_ROW ? JC_OK : rc == SQLITE_DONE ? JC_ERR_NOTFOUND : sq_fail(store_sqlite_db(c), TAG, "community");
 }

@@ -89,6 +89,9 @@ jc_err pstore_record_each(jc_conn *c, int64_t person, int (*cb)(const pstore_rec
 /* One record by rowid. */
 jc_err pstore_record_get(jc_conn *c, int64_t rowid, int (*cb)(const pstore_record *r, void *arg),
                          void *arg) JC_MUST_CHECK;
+/* The community of an active record by (source, record id); JC_ERR_NOTFOUND. */
+jc_err pstore_record_community(jc_conn *c, const char *source, const char *record_id, char *out,
+                               size_t outsz) JC_MUST_CHECK;
 jc_err pstore_record_set_person(jc_conn *w, int64_t rowid, int64_t person) JC_MUST_CHECK;
 /* Every record fresh = 0. */
 jc_err pstore_records_settled(jc_conn *w) JC_MUST_CHECK;
@@ -126,7 +129,8 @@ jc_err pstore_review_decided(jc_conn *c, int (*cb)(const pstore_review *r, void 
  * offset; area_prefix ("" any) limits to records of communities under it. */
 jc_err pstore_review_pending(jc_conn *c, const char *area_prefix, int limit, int offset,
                              int (*cb)(const pstore_review *r, void *arg), void *arg) JC_MUST_CHECK;
-jc_err pstore_review_count(jc_conn *c, int64_t *pending, int64_t *decided) JC_MUST_CHECK;
+/* Counts of the queue within area_prefix ("" all). */
+jc_err pstore_review_count(jc_conn *c, const char *area_prefix, int64_t *pending, int64_t *decided) JC_MUST_CHECK;
 /* Drops pending rows (all, or those of fresh records). */
 jc_err pstore_review_clear_pending(jc_conn *w, int all) JC_MUST_CHECK;
 /* Adds a pending row unless one exists for the pair. */
@@ -177,6 +181,9 @@ jc_err pstore_person_counts(jc_conn *c, const char *area_prefix, int64_t today_y
 /* ---- the model estimate -------------------------------------------------------- */
 jc_err pstore_meta_get(jc_conn *c, const char *key, char **out) JC_MUST_CHECK; /* NULL when absent */
 jc_err pstore_meta_put(jc_conn *w, const char *key, const char *value) JC_MUST_CHECK;
+
+/* The file of the database c is connected to (for the key file beside it). */
+jc_err pstore_db_path(jc_conn *c, char *out, size_t outsz) JC_MUST_CHECK;
 
 /* The communities of the area tree (code, name) for address resolution. */
 jc_err pstore_communities(jc_conn *c, int (*cb)(const char *code, const char *name, void *arg), void *arg) JC_MUST_CHECK;
