@@ -38,6 +38,13 @@ static double mono_s(void) {
     return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+int64_t people_today_ymd(void) {
+    time_t tt = (time_t)(jc_now_ms() / 1000 + 8 * 3600); /* Asia/Shanghai */
+    struct tm tm;
+    gmtime_r(&tt, &tm);
+    return (int64_t)(tm.tm_year + 1900) * 10000 + (tm.tm_mon + 1) * 100 + tm.tm_mday;
+}
+
 /* ---- keys ---------------------------------------------------------------------------- */
 
 struct people_keys {
@@ -451,10 +458,19 @@ static jc_err golden(const people_keys *k, int64_t id, member *ms, int n, int64_
         if (ms[i].community[0] && ms[i].community[0] >= '0' && ms[i].community[0] <= '9') ad = i;
     for (int i = 0; i < n && ad < 0; i++)
         if (ms[i].address[0]) ad = i;
+    char house[96] = "";
     if (ad >= 0) {
         g.address = ms[ad].address[0] ? ms[ad].address : NULL;
         g.community = ms[ad].community;
         prov(p, "address", &ms[ad]);
+        people_addr pa;
+        people_norm_addr(ms[ad].address, &pa);
+        if (pa.nnums >= 2) { /* a flat: the community and its numbers */
+            size_t k = (size_t)snprintf(house, sizeof house, "%s/", ms[ad].community);
+            for (int i = 0; i < pa.nnums && k < sizeof house - 12; i++)
+                k += (size_t)snprintf(house + k, sizeof house - k, "%s%d", i ? "-" : "", pa.nums[i]);
+            g.house = house;
+        }
     }
     for (int i = 0; i < n; i++)
         if (ms[i].household[0]) {
@@ -848,6 +864,7 @@ jc_err people_link_store(jc_conn *w, const people_keys *keys, int full, people_l
     int64_t pruned = 0;
     if ((e = pstore_persons_prune(w, &pruned))) goto out;
     if ((e = pstore_records_settled(w))) goto out;
+    if ((e = pstore_counts_to_base(w, now, people_today_ymd()))) goto out;
     jc_log(JC_LOG_DEBUG, "people: link: links, review, settle in %.3f s", mono_s() - tw0);
     if (run.model.em_iterations) {
         char *mj = NULL;

@@ -26,7 +26,8 @@ static const char help[] =
     "       jiceng people review --db DB [--limit N]            the review queue (JSON)\n"
     "       jiceng people decide --db DB --a SRC:ID --b SRC:ID --same|--different\n"
     "       jiceng people withdraw --db DB --source KEY         delete a source's records (audited)\n"
-    "       jiceng people generate --out DIR [--persons N] [--seed S] [--layout dev|other|demo]\n"
+    "       jiceng people report --db DB --template elders_alone|disabled|students|summary [--area CODE] --out F.xlsx\n"
+    "       jiceng people generate --out DIR [--persons N] [--seed S] [--layout dev|other] [--db DB]\n"
     "\n"
     "Fields for --map: name id_number id_type sex birth_date age phone address household_no relation\n"
     "community street building unit room attr.  Without --map the mapping is proposed from the header\n"
@@ -36,7 +37,7 @@ static const char help[] =
     "Exit codes: 0 ok, 1 the import or link failed (the reason names the row), 2 usage.\n";
 
 typedef struct {
-    const char *db, *source, *file, *map, *name, *key, *out, *layout, *a, *b;
+    const char *db, *source, *file, *map, *name, *key, *out, *layout, *a, *b, *templ, *area;
     int dry_run, full, links, persons, quiet, same, different, limit;
     int64_t count, seed;
 } opts;
@@ -262,6 +263,54 @@ static int split_ref(const char *ref, char *src, size_t ss, char *rec, size_t rs
     return 0;
 }
 
+typedef struct {
+    char (*names)[64];
+    int n, cap;
+} comm_list;
+
+static int comm_add(const char *code, const char *name, void *arg) {
+    (void)code;
+    comm_list *l = arg;
+    if (l->n == l->cap) {
+        int cap = l->cap ? l->cap * 2 : 32;
+        char(*nn)[64] = realloc(l->names, (size_t)cap * sizeof *nn);
+        if (!nn) return 1;
+        l->names = nn, l->cap = cap;
+    }
+    snprintf(l->names[l->n], sizeof l->names[0], "%s", name);
+    char *suf = strstr(l->names[l->n], "社区");
+    if (suf) *suf = 0;
+    if (l->names[l->n][0]) l->n++;
+    return 0;
+}
+
+/* people generate: with --db, addresses lie in that database's communities. */
+static int generate(const opts *o) {
+    comm_list l = {0};
+    if (o->db) {
+        jc_store *st = NULL;
+        jc_conn *c = NULL;
+        int version;
+        if (store_open(o->db, &st) || store_migrate(st, &version) || store_conn_open(st, &c) ||
+            pstore_communities(c, comm_add, &l)) {
+            fprintf(stderr, "jiceng people: cannot read the communities of %s\n", o->db);
+            store_conn_close(c);
+            store_close(st);
+            free(l.names);
+            return JC_EXIT_FAIL;
+        }
+        store_conn_close(c);
+        store_close(st);
+    }
+    const char **names = l.n ? malloc((size_t)l.n * sizeof *names) : NULL;
+    for (int i = 0; names && i < l.n; i++) names[i] = l.names[i];
+    int rc = people_generate(o->out, o->count, (uint64_t)o->seed, o->layout, names, names ? l.n : 0) ? JC_EXIT_FAIL
+                                                                                                       : JC_EXIT_OK;
+    free(names);
+    free(l.names);
+    return rc;
+}
+
 int cmd_people(int argc, char **argv) {
     if (argc < 2 || cli_wants_help(argc, argv)) {
         fputs(help, argc < 2 ? stderr : stdout);
@@ -291,6 +340,8 @@ int cmd_people(int argc, char **argv) {
             else if (!strcmp(a, "--layout")) o.layout = v;
             else if (!strcmp(a, "--a")) o.a = v;
             else if (!strcmp(a, "--b")) o.b = v;
+            else if (!strcmp(a, "--template")) o.templ = v;
+            else if (!strcmp(a, "--area")) o.area = v;
             else if (!strcmp(a, "--limit") || !strcmp(a, "--persons") || !strcmp(a, "--seed")) {
                 if (jc_parse_i64(v, &n) || n < 0 || n > 10000000)
                     return cli_usage_error("people", "%s must be a number from 0 to 10000000", a);
@@ -303,10 +354,10 @@ int cmd_people(int argc, char **argv) {
     }
     if (!strcmp(sub, "generate")) {
         if (!o.out) return cli_usage_error("people", "generate needs --out DIR");
-        return people_generate(o.out, o.count, (uint64_t)o.seed, o.layout) ? JC_EXIT_FAIL : JC_EXIT_OK;
+        return generate(&o);
     }
     if (strcmp(sub, "import") && strcmp(sub, "link") && strcmp(sub, "export") && strcmp(sub, "sources") &&
-        strcmp(sub, "review") && strcmp(sub, "decide") && strcmp(sub, "withdraw"))
+        strcmp(sub, "review") && strcmp(sub, "decide") && strcmp(sub, "withdraw") && strcmp(sub, "report"))
         return cli_usage_error("people", "unknown subcommand '%s'", sub);
     if (!o.db) return cli_usage_error("people", "missing --db DB");
     if (!strcmp(sub, "import")) {
@@ -318,6 +369,8 @@ int cmd_people(int argc, char **argv) {
         return cli_usage_error("people", "withdraw needs --source KEY");
     if (!strcmp(sub, "export") && !o.links && !o.persons)
         return cli_usage_error("people", "export needs --links or --persons");
+    if (!strcmp(sub, "report") && (!o.templ || !o.out))
+        return cli_usage_error("people", "report needs --template NAME and --out FILE.xlsx");
     if (!strcmp(sub, "decide") && (!o.a || !o.b || o.same == o.different))
         return cli_usage_error("people", "decide needs --a SRC:ID --b SRC:ID and one of --same, --different");
     jc_store *st = NULL;
@@ -380,6 +433,14 @@ int cmd_people(int argc, char **argv) {
     } else if (!strcmp(sub, "export")) {
         printf("person_id,name,sex,birth_date,id_number,phone,community,flags,records,sources\n");
         if (pstore_person_list(c, "", "", 0, 100000000, export_person, NULL)) rc = JC_EXIT_FAIL;
+    } else if (!strcmp(sub, "report")) {
+        int64_t n = 0;
+        jc_err e = people_report_xlsx(c, o.templ, o.area ? o.area : "", o.out, &n);
+        if (e) {
+            fprintf(stderr, "jiceng people: %s\n", e == JC_ERR_INVALID ? "unknown template (elders_alone, disabled, students, summary)"
+                                                                     : "the report could not be written");
+            rc = e == JC_ERR_INVALID ? JC_EXIT_USAGE : JC_EXIT_FAIL;
+        } else printf("%s: %lld rows\n", o.out, (long long)n);
     } else if (!strcmp(sub, "sources")) {
         json_t *arr = json_array();
         if (pstore_source_each(c, print_source, arr)) rc = JC_EXIT_FAIL;

@@ -58,6 +58,9 @@ static const char *const people_migrations[] = {
     "CREATE INDEX people_persons_comm ON people_persons(community, id);"
     "CREATE INDEX people_persons_bidx ON people_persons(id_bidx);"
     "CREATE TABLE people_meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);",
+    /* 2: the dwelling of a golden record (community and the address's
+     * numbers), for households where no department gave a household number */
+    "ALTER TABLE people_persons ADD COLUMN house TEXT;",
 };
 
 const jc_schema schema_people = {"people", people_migrations, (int)JC_ARRAY_LEN(people_migrations)};
@@ -633,8 +636,8 @@ jc_err pstore_review_decide(jc_conn *w, const char *as, const char *ar, const ch
 jc_err pstore_person_put(jc_conn *w, const pstore_person *p) {
     static const char sql[] =
         "INSERT OR REPLACE INTO people_persons(id, name, sex, birth, id_enc, id_bidx, id_mask, phone_enc, phone_mask,"
-        " address, community, household, flags, records, sources, provenance, updated_at)"
-        " VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
+        " address, community, household, flags, records, sources, provenance, updated_at, house)"
+        " VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
     sqlite3_stmt *s = store_sqlite_prepare(w, sql);
     if (!s) return JC_ERR_DB;
     sqlite3_bind_int64(s, 1, p->id);
@@ -654,6 +657,7 @@ jc_err pstore_person_put(jc_conn *w, const pstore_person *p) {
     sq_bind_text(s, 15, p->sources ? p->sources : "[]");
     sq_bind_text(s, 16, p->provenance ? p->provenance : "{}");
     sqlite3_bind_int64(s, 17, p->updated_at);
+    sq_bind_text_opt(s, 18, p->house);
     return sq_step_done(store_sqlite_db(w), s, TAG, "person put");
 }
 
@@ -768,7 +772,7 @@ jc_err pstore_person_counts(jc_conn *c, const char *area_prefix, int64_t today_y
     /* flags: 1 living alone, 2 disability, 4 student (people.h PEOPLE_FLAG_*) */
     static const char sql[] =
         "SELECT community, count(*),"
-        " count(DISTINCT coalesce(household, 'p' || id)),"
+        " count(DISTINCT coalesce(household, house, 'p' || id)),"
         " sum(birth > 0 AND (?2 - birth) / 10000 >= 60),"
         " sum(birth > 0 AND (?2 - birth) / 10000 >= 60 AND (flags & 1) != 0),"
         " sum((flags & 2) != 0), sum((flags & 4) != 0),"
@@ -841,4 +845,35 @@ jc_err pstore_record_community(jc_conn *c, const char *source, const char *recor
     if (rc == SQLITE_ROW) sq_col_copy(s, 0, out, outsz);
     sqlite3_reset(s);
     return rc == SQLITE_ROW ? JC_OK : rc == SQLITE_DONE ? JC_ERR_NOTFOUND : sq_fail(store_sqlite_db(c), TAG, "community");
+}
+
+jc_err pstore_counts_to_base(jc_conn *w, int64_t now, int64_t today_ymd) {
+    /* the work list's answerable base figures (module worklist's base_counts),
+     * for every community with golden records; the newest as_of wins there */
+    static const char sql[] =
+        "INSERT OR REPLACE INTO base_counts(area, field, value, as_of)"
+        " SELECT community, 'population', count(*), ?1 FROM people_persons WHERE community GLOB '[0-9]*'"
+        "  GROUP BY community"
+        " UNION ALL SELECT community, 'households', count(DISTINCT coalesce(household, house, 'p' || id)), ?1"
+        "  FROM people_persons WHERE community GLOB '[0-9]*' GROUP BY community"
+        " UNION ALL SELECT community, 'elders_living_alone', sum(birth > 0 AND (?2 - birth) / 10000 >= 60"
+        "  AND (flags & 1) != 0), ?1 FROM people_persons WHERE community GLOB '[0-9]*' GROUP BY community";
+    sqlite3_stmt *s = store_sqlite_prepare(w, sql);
+    if (!s) return JC_ERR_DB;
+    sqlite3_bind_int64(s, 1, now);
+    sqlite3_bind_int64(s, 2, today_ymd);
+    return sq_step_done(store_sqlite_db(w), s, TAG, "base counts");
+}
+
+jc_err pstore_person_flagged(jc_conn *c, const char *area_prefix, int flags,
+                             int (*cb)(const pstore_person *p, void *arg), void *arg) {
+    static const char sql[] =
+        "SELECT " PERSON_COLS " FROM people_persons WHERE (flags & ?2) = ?2"
+        " AND substr(coalesce(community, ''), 1, length(?1)) = ?1 ORDER BY community, id";
+    sqlite3_stmt *s = store_sqlite_prepare(c, sql);
+    if (!s) return JC_ERR_DB;
+    sq_bind_text(s, 1, area_prefix ? area_prefix : "");
+    sqlite3_bind_int(s, 2, flags);
+    person_cb a = {cb, arg};
+    return each_row(c, s, person_row, &a);
 }

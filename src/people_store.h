@@ -157,6 +157,7 @@ typedef struct {
     const char *sources;    /* JSON array of source keys */
     const char *provenance; /* JSON object field -> {source, record_id, at} */
     int64_t updated_at;
+    const char *house;      /* community and the address's numbers ("110101001001/3-2-101"), or NULL */
 } pstore_person;
 jc_err pstore_person_put(jc_conn *w, const pstore_person *p) JC_MUST_CHECK;
 /* Deletes persons no active record points at. */
@@ -167,6 +168,9 @@ jc_err pstore_person_get(jc_conn *c, int64_t id, int (*cb)(const pstore_person *
  * after_id, at most limit; q (may be "") filters by name substring. */
 jc_err pstore_person_list(jc_conn *c, const char *area_prefix, const char *q, int64_t after_id, int limit,
                           int (*cb)(const pstore_person *p, void *arg), void *arg) JC_MUST_CHECK;
+/* Persons having all of flags, in communities under area_prefix, by community. */
+jc_err pstore_person_flagged(jc_conn *c, const char *area_prefix, int flags,
+                             int (*cb)(const pstore_person *p, void *arg), void *arg) JC_MUST_CHECK;
 /* Persons with the blind index of an ID number. */
 jc_err pstore_person_by_bidx(jc_conn *c, const unsigned char bidx[16], int (*cb)(const pstore_person *p, void *arg),
                              void *arg) JC_MUST_CHECK;
@@ -177,6 +181,10 @@ typedef struct {
 } pstore_counts;
 jc_err pstore_person_counts(jc_conn *c, const char *area_prefix, int64_t today_ymd,
                             int (*cb)(const pstore_counts *k, void *arg), void *arg) JC_MUST_CHECK;
+
+/* Writes the communities' people, households and elders living alone (60+)
+ * from the golden records into the work list's base_counts (as of now). */
+jc_err pstore_counts_to_base(jc_conn *w, int64_t now, int64_t today_ymd) JC_MUST_CHECK;
 
 /* ---- the model estimate -------------------------------------------------------- */
 jc_err pstore_meta_get(jc_conn *c, const char *key, char **out) JC_MUST_CHECK; /* NULL when absent */

@@ -154,3 +154,46 @@ test('API: masked answers, scope, purpose required, roles', { skip: !existsSync(
   const src = (await srv.api('GET', '/api/v1/people/sources', { token: disp })).json.sources.find((x) => x.key === 'gongan');
   assert.equal(src.records, 1031);
 });
+
+test('many uses: the community cloud counts, the work list\'s figures and a form come from the golden records', async () => {
+  const gen = join(work, 'demo-gen');
+  let r = jiceng(['people', 'generate', '--db', srv.db, '--out', gen, '--persons', '1500', '--layout', 'other', '--seed', '9']);
+  assert.equal(r.status, 0, r.stderr);
+  for (const f of ['source_laoling.xlsx', 'source_yibao.csv', 'source_zhujian.csv']) {
+    r = jiceng(['people', 'import', '--db', srv.db, '--source', f.replace(/^source_|\..*$/g, ''), join(gen, f), '--quiet']);
+    assert.equal(r.status, 0, r.stderr);
+  }
+  const c1 = await srv.login('community1');
+  const counts = (await srv.api('GET', '/api/v1/people/counts', { token: c1 })).json.communities;
+  assert.equal(counts.length, 1);
+  const mine = counts[0];
+  assert.equal(mine.area, '110101001001');
+  assert.ok(mine.people > 50 && mine.elders_living_alone > 0, JSON.stringify(mine));
+  // the dashboard's base numbers are these, marked as collected from the departments
+  const base = (await srv.api('GET', '/api/v1/base/summary', { token: c1 })).json;
+  const b = base.communities.find((x) => x.area === '110101001001');
+  assert.equal(b.from_departments, true);
+  assert.equal(b.people, mine.people);
+  assert.equal(b.households, mine.households);
+  assert.equal(b.elders_living_alone, mine.elders_living_alone);
+  assert.ok(b.households < b.people, 'people living together make one household');
+  assert.equal(base.fictional, false);
+  // the work list answers a data request from these figures
+  const q = (sql) => execFileSync('sqlite3', [srv.db, sql], { encoding: 'utf8' }).trim();
+  assert.equal(Number(q("SELECT value FROM base_counts WHERE area = '110101001001' AND field = 'population' ORDER BY as_of DESC LIMIT 1")), mine.people);
+  // a department's form filled from the store, as XLSX, audited
+  const x = await fetch(srv.url + '/api/v1/people/report?template=elders_alone', { headers: { authorization: 'Bearer ' + c1 } });
+  assert.equal(x.status, 200);
+  assert.match(x.headers.get('content-type'), /spreadsheetml/);
+  const bytes = Buffer.from(await x.arrayBuffer());
+  assert.equal(bytes.subarray(0, 2).toString(), 'PK');
+  assert.equal(Number(q("SELECT count(*) FROM audit WHERE action = 'people.report'")), 1);
+  const other = await fetch(srv.url + '/api/v1/people/report?template=elders_alone&area=110101001002', { headers: { authorization: 'Bearer ' + c1 } });
+  assert.equal(other.status, 403);
+  // the form's rows are the community's elders living alone (its XML holds their names)
+  const f = join(work, 'form.xlsx');
+  writeFileSync(f, bytes);
+  const sheet = execFileSync('unzip', ['-p', f, 'xl/sharedStrings.xml'], { encoding: 'utf8' });
+  assert.match(sheet, /独居老人花名册/);
+  assert.doesNotMatch(sheet, /\d{17}[\dX]/, 'an ID number in clear');
+});
