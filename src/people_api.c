@@ -458,6 +458,26 @@ static int prov_row(const pstore_person *p, void *arg) {
     return 0;
 }
 
+/* The provenance {field: record rowid} spelled out: {field: {source, record_id, at}}. */
+static int prov_record(const pstore_record *rec, void *arg) {
+    json_t **out = arg;
+    *out = json_pack("{s:s,s:s,s:I}", "source", rec->source, "record_id", rec->record_id, "at",
+                     (json_int_t)rec->updated_at);
+    return 0;
+}
+
+static void prov_expand(jc_conn *c, json_t *o) {
+    json_t *pv = json_object_get(o, "provenance"), *out = json_object();
+    const char *f;
+    json_t *v;
+    json_object_foreach(pv, f, v) {
+        json_t *x = NULL;
+        if (json_is_integer(v) && !pstore_record_get(c, json_integer_value(v), prov_record, &x) && x)
+            json_object_set_new(out, f, x);
+    }
+    json_object_set_new(o, "provenance", out);
+}
+
 typedef struct {
     jc_conn *db;
     json_t *links;
@@ -486,6 +506,7 @@ static void h_person(jc_req *r) {
     if (!json_array_size(arr)) { json_decref(arr); return http_reply_error(r, JC_ERR_DENIED, "person %lld is outside your scope", (long long)id); }
     json_t *o = json_incref(json_array_get(arr, 0));
     json_decref(arr);
+    prov_expand(r->db, o);
     json_t *recs = json_array();
     rec_ctx rc = {&r->user, recs};
     jc_err e = pstore_record_each(r->db, id, record_row, &rc);

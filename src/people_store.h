@@ -100,7 +100,8 @@ jc_err pstore_links_export(jc_conn *c, int (*cb)(const char *source, const char 
                            void *arg) JC_MUST_CHECK;
 
 /* ---- links ----------------------------------------------------------------- */
-/* Links between two records that are both not fresh (kept by an incremental run). */
+/* Every stored link (an incremental run keeps those between two active
+ * records that are not fresh). */
 jc_err pstore_link_each_kept(jc_conn *c,
                              int (*cb)(int64_t a, int64_t b, double weight, double prob, const char *levels, void *arg),
                              void *arg) JC_MUST_CHECK;
@@ -155,7 +156,7 @@ typedef struct {
     int flags;
     int records;
     const char *sources;    /* JSON array of source keys */
-    const char *provenance; /* JSON object field -> {source, record_id, at} */
+    const char *provenance; /* JSON object field -> the rowid of the record it came from */
     int64_t updated_at;
     const char *house;      /* community and the address's numbers ("110101001001/3-2-101"), or NULL */
 } pstore_person;
