@@ -79,6 +79,8 @@ static void on_progress(void *arg, const char *phase, int64_t done, int64_t tota
 
 static jc_err run_import(jc_conn *w, void *arg) {
     import_job *j = arg;
+    jc_err e = pstore_bulk_cache(w, 256);
+    if (e) return j->err = e;
     j->err = people_import(w, &j->q, &j->res);
     return j->err;
 }

@@ -881,3 +881,9 @@ jc_err pstore_person_flagged(jc_conn *c, const char *area_prefix, int flags,
     person_cb a = {cb, arg};
     return each_row(c, s, person_row, &a);
 }
+
+jc_err pstore_bulk_cache(jc_conn *w, int mib) {
+    char sql[64];
+    snprintf(sql, sizeof sql, "PRAGMA cache_size=-%d", mib * 1024);
+    return sq_exec(store_sqlite_db(w), TAG, sql) == SQLITE_OK ? JC_OK : JC_ERR_DB;
+}

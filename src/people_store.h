@@ -191,6 +191,10 @@ jc_err pstore_counts_to_base(jc_conn *w, int64_t now, int64_t today_ymd) JC_MUST
 jc_err pstore_meta_get(jc_conn *c, const char *key, char **out) JC_MUST_CHECK; /* NULL when absent */
 jc_err pstore_meta_put(jc_conn *w, const char *key, const char *value) JC_MUST_CHECK;
 
+/* Gives the connection a page cache of mib MiB (a bulk import by the CLI,
+ * whose connection is its own: the store's pages are read again and again
+ * by the linker and the golden records). */
+jc_err pstore_bulk_cache(jc_conn *w, int mib) JC_MUST_CHECK;
 /* The file of the database c is connected to (for the key file beside it). */
 jc_err pstore_db_path(jc_conn *c, char *out, size_t outsz) JC_MUST_CHECK;
 
