@@ -118,6 +118,14 @@ static int real_date(int y, int m, int d) {
     return 1;
 }
 
+/* 1 when s[0..n) are all decimal digits. */
+static int all_digits(const char *s, int n) {
+    for (int i = 0; i < n; i++)
+        if (s[i] < '0' || s[i] > '9') return 0;
+    return 1;
+}
+
+/* The value of the n (at most 9) digits at s; -1 when one is not a digit. */
 static int digits_at(const char *s, int n) {
     int v = 0;
     for (int i = 0; i < n; i++) {
@@ -168,7 +176,7 @@ void people_norm_id(const char *in, people_id *out) {
         return;
     }
     /* 110101850302123 (the old form, 15 digits) */
-    if (k == 15 && digits_at(t, 15) >= 0) {
+    if (k == 15 && all_digits(t, 15)) {
         memcpy(out->id, t, 6);
         memcpy(out->id + 6, "19", 2);
         memcpy(out->id + 8, t + 6, 9);
