@@ -238,7 +238,7 @@ static jc_err run_import(jc_conn *w, jc_deferred *d) {
     snprintf(prog.phase, sizeof prog.phase, "%s", e ? "failed" : "done");
     pthread_mutex_unlock(&prog_mu);
     if (e) {
-        snprintf(d->message, sizeof d->message, "%s", j->res.why[0] ? j->res.why : "the import failed");
+        snprintf(d->message, sizeof d->message, "%.250s", j->res.why[0] ? j->res.why : "the import failed");
         return e;
     }
     pstore_import *im = &j->res.im;
@@ -363,7 +363,7 @@ static jc_err run_decide(jc_conn *w, jc_deferred *d) {
         return e;
     }
     if (e) return e;
-    char reason[400];
+    char reason[512];
     snprintf(reason, sizeof reason, "%s:%s and %s:%s: %s", j->as, j->ar, j->bs, j->br, j->decision);
     if ((e = auth_audit(w, &d->user, "people.review", reason))) return e;
     if ((e = people_link_store(w, j->keys, 0, &j->st))) return e;
@@ -715,10 +715,21 @@ static jc_err run_report(jc_conn *w, jc_deferred *d) {
     snprintf(reason, sizeof reason, "form %s of area %s: %lld rows", j->templ, j->area[0] ? j->area : "all",
              (long long)j->rows);
     if ((e = auth_audit(w, &d->user, "people.report", reason))) return e;
+    d->status = 200;
+    return JC_OK;
+}
+
+/* After the commit, on the serving thread: the file as the answer.  The
+ * deferred reply's type field holds 63 characters, less than the XLSX type's
+ * 65: the file goes as application/octet-stream with its name. */
+static jc_err render_report(jc_deferred *d) {
+    report_job *j = d->data;
     d->raw = j->data, d->raw_len = j->len;
     j->data = NULL;
-    snprintf(d->raw_type, sizeof d->raw_type, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet");
-    d->status = 200;
+    snprintf(d->raw_type, sizeof d->raw_type, "application/octet-stream");
+    char disp[96];
+    snprintf(disp, sizeof disp, "attachment; filename=\"%s.xlsx\"", j->templ);
+    http_deferred_header(d, "content-disposition", disp);
     return JC_OK;
 }
 
@@ -740,7 +751,13 @@ static void h_report(jc_req *r) {
         free(j);
         return http_reply_error(r, JC_ERR_DENIED, "area %s is outside your scope", j->area);
     }
-    api_defer(r, run_report, j, report_free);
+    jc_deferred *d = http_deferred_new(r);
+    if (!d) { free(j); return http_reply_error(r, JC_ERR_NOMEM, "out of memory"); }
+    d->run = run_report;
+    d->render_raw = render_report;
+    d->data = j;
+    d->free_data = report_free;
+    http_defer(r, d);
 }
 
 static const jc_route routes[] = {

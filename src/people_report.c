@@ -27,7 +27,7 @@ static int roster_row(const pstore_person *p, void *arg) {
     roster *r = arg;
     int age = age_of(p->birth, r->today);
     if (r->min_age && age < r->min_age) return 0;
-    char birth[16] = "", ages[8] = "";
+    char birth[24] = "", ages[16] = "";
     if (p->birth) snprintf(birth, sizeof birth, "%04d-%02d-%02d", p->birth / 10000, p->birth / 100 % 100, p->birth % 100);
     if (age >= 0) snprintf(ages, sizeof ages, "%d", age);
     const char *cells[] = {p->name, p->sex == 'M' ? "男" : p->sex == 'F' ? "女" : "", birth, ages, p->id_mask,
