@@ -420,4 +420,5 @@ export default {
   'pp.purpose': 'Purpose', 'pp.purpose_ph': 'e.g. checking a benefit applicant', 'pp.unmask': 'State the purpose and show', 'pp.need_purpose': 'State the purpose (4 characters or more)',
   'pp.audited': 'This read is in the trace.', 'pp.records_title': 'Records of the departments ({n})',
   'audit.act.people.import': 'Department data imported', 'audit.act.people.mapping': 'Column mapping set', 'audit.act.people.review': 'Person records reviewed', 'audit.act.people.unmask': 'Full personal details read', 'audit.act.people.withdraw': 'Source withdrawn',
+  'base.from_people': 'People, households and elders living alone come from the departments\u2019 data merged into one record per person, not asked of the community again.',
 };

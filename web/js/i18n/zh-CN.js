@@ -420,4 +420,5 @@ export default {
   'pp.purpose': '查看用途', 'pp.purpose_ph': '如：核实低保申请人身份', 'pp.unmask': '说明用途并查看', 'pp.need_purpose': '请说明查看用途（至少 4 个字）',
   'pp.audited': '本次查看已记入留痕。', 'pp.records_title': '各部门记录（{n} 条）',
   'audit.act.people.import': '导入部门数据', 'audit.act.people.mapping': '设置列对应关系', 'audit.act.people.review': '核对人员记录', 'audit.act.people.unmask': '查看完整个人信息', 'audit.act.people.withdraw': '撤回数据来源',
+  'base.from_people': '人口、户数和独居老人来自各部门数据汇聚合并的一人一档，不再另行向社区采集。',
 };
