@@ -141,6 +141,9 @@ jc_err eval_hook_tick(jc_conn *w, int64_t now_ms) JC_MUST_CHECK;
 jc_err eval_hook_settings_changed(jc_conn *w, int64_t now_ms) JC_MUST_CHECK;
 /* Full recomputation of month "YYYY-MM": rebuilds its counters and facts. */
 jc_err eval_recompute_month(jc_conn *w, const char *month, int64_t as_of) JC_MUST_CHECK;
+/* *yes = 1 when month "YYYY-MM" has counters (a recomputation or an event
+ * wrote some). */
+jc_err eval_counters_present(jc_conn *c, const char *month, int *yes) JC_MUST_CHECK;
 /* Builds a table from the counters of a month (no score until computed). */
 jc_err eval_from_counters(jc_conn *c, const char *month, eval_table **out) JC_MUST_CHECK;
 

@@ -2,7 +2,8 @@
  * eval_hook.c -- keeps the evaluation counters current: every second the
  * ticker hands the cases changed since the last tick to the incremental
  * path of eval.c, and once per (simulated) day it recomputes the current
- * month in full, which also repairs anything a crash left out.
+ * month in full, which also repairs anything a crash left out (and at the
+ * first tick, when the month has no counters yet).
  */
 #include "case.h"
 #include "eval.h"
@@ -100,7 +101,12 @@ jc_err eval_hook_tick(jc_conn *w, int64_t now_ms) {
     if (strcmp(day, hook->last_day)) {
         char month[8];
         snprintf(month, sizeof month, "%.7s", day);
-        if (hook->last_day[0]) {
+        /* at the day's change; and at the first tick when the month has
+         * no counters yet (cases written by another program, such as
+         * `jiceng demo`, or a database of an earlier build) */
+        int have = 1;
+        if (!hook->last_day[0] && eval_counters_present(w, month, &have)) have = 1;
+        if (hook->last_day[0] || !have) {
             jc_err e = eval_recompute_month(w, month, now_ms);
             if (e) jc_log(JC_LOG_WARN, "eval: recomputing %s: %s", month, jc_err_code(e));
         }

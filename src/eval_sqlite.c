@@ -746,6 +746,17 @@ jc_err eval_recompute_month(jc_conn *w, const char *month, int64_t as_of) {
     return e;
 }
 
+jc_err eval_counters_present(jc_conn *c, const char *month, int *yes) {
+    static const char sql[] = "SELECT 1 FROM eval_counters WHERE month = ?1 LIMIT 1";
+    sqlite3_stmt *s = store_sqlite_prepare(c, sql);
+    if (!s) return JC_ERR_DB;
+    sqlite3_bind_text(s, 1, month, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(s);
+    *yes = rc == SQLITE_ROW;
+    sqlite3_reset(s);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? JC_OK : sq_fail(store_sqlite_db(c), "eval", "counters present");
+}
+
 jc_err eval_from_counters(jc_conn *c, const char *month, eval_table **out) {
     int64_t t0, t1;
     if (!month || strlen(month) != 7 || eval_period_parse(month, &t0, &t1)) return JC_ERR_INVALID;

@@ -30,6 +30,7 @@ extern const jc_module module_classify;
 extern const jc_module module_demo;
 extern const jc_module module_simulate;
 extern const jc_module module_notify;
+extern const jc_module module_caselist;
 extern const jc_module module_admin;
 extern const jc_module module_people;
 extern const jc_module module_fill;
@@ -48,6 +49,7 @@ const jc_module *const jc_modules[] = {
     &module_warning,  /* classifier, counts, early warnings */
     &module_stats,    /* dashboard aggregates */
     &module_notify,   /* message centre, webhooks */
+    &module_caselist, /* case lists, search, export; the text index (after dispatch) */
     &module_admin,    /* administration pages' API */
     &module_people,   /* one collection of people: import, linking, golden records */
     &module_fill,     /* `jiceng bench-fill` */

@@ -1,54 +1,71 @@
 /*
- * stats_store.h -- the rows the dashboard's figures are counted from
- * (stats_sqlite.c): counts of cases in a caller's scope, grouped.  Every
- * count is of the case list's rows, so that each number equals the length
- * of the matching listing (stats.c's design note).
+ * stats_store.h -- the row operations behind the dashboard's figures
+ * (stats.c): counters of cases kept current by the database itself as
+ * cases are written, per day counts of cases created and closed, and the
+ * few rows read directly (a resident's own cases, a department's
+ * co-handled and summoned ones).  The SQLite half is stats_sqlite.c.
+ *
+ *  stats_counts  cases per (area, lead department, category, state, marks)
+ *                where marks = 1 overdue | 2 escalated | 4 ownerless
+ *  stats_days    per local day, area and lead department: cases created
+ *                that day (moving with the case's area and department),
+ *                cases closed that day (where the case was when it closed)
+ *
+ * Active alarms and open warnings are read through sensor.h and warning.h.
  */
 #ifndef JC_STATS_STORE_H
 #define JC_STATS_STORE_H
 
 #include "module.h"
 
-/* A caller's scope: area prefix ("" any), department (0 any), reporter (0
- * any). */
-typedef struct {
-    char area[32];
-    int64_t dept, reporter;
-} stats_scope;
+enum { STATS_OVERDUE = 1, STATS_ESCALATED = 2, STATS_OWNERLESS = 4 };
 
+/* The cases of one counter (or one case read directly: n = 1). */
 typedef struct {
-    int64_t total, open, overdue, escalated, ownerless; /* open: not closed, rated, voided or merged */
-} stats_totals;
+    const char *area, *category, *state;
+    int64_t dept_id;
+    int marks;
+    int64_t n;
+    int64_t created_day; /* a case read directly: its local day (else 0) */
+} stats_count;
 
-/* One group: a category (key its code, name its name) or a community (key
- * its 12-digit code); overdue only for communities. */
-typedef struct {
-    const char *key, *name; /* name NULL when unknown */
-    int64_t total, open, overdue;
-} stats_group;
+typedef int (*stats_count_fn)(const stats_count *c, void *arg);
+
+typedef void (*stats_day_fn)(int64_t day, int64_t created, int64_t closed, void *arg);
 
 /* The row operations, one table per backend (stats_store_sqlite in
  * stats_sqlite.c; a PostgreSQL one in stats_pg.c), named in the module's
- * row (.store). */
+ * row (.store; stats_store() finds the one of a connection). */
 typedef struct {
-    /* Cases per state (states with none are not called). */
-    jc_err (*by_state)(jc_conn *c, const stats_scope *sc, int (*cb)(const char *state, int64_t n, void *arg),
-                       void *arg);
-    jc_err (*totals)(jc_conn *c, const stats_scope *sc, stats_totals *out);
-    /* Groups in code order. */
-    jc_err (*by_category)(jc_conn *c, const stats_scope *sc, int (*cb)(const stats_group *g, void *arg), void *arg);
-    jc_err (*by_community)(jc_conn *c, const stats_scope *sc, int (*cb)(const stats_group *g, void *arg), void *arg);
-    /* Per local (Asia/Shanghai) day "YYYY-MM-DD" since from_ms: cases
-     * created (closed 0), or closings (closed 1: entries into the closed
-     * state). */
-    jc_err (*per_day)(jc_conn *c, const stats_scope *sc, int64_t from_ms, int closed,
-                      int (*cb)(const char *day, int64_t n, void *arg), void *arg);
+    /* Calls fn for every counter of the cases whose area starts with area
+     * ("" any) and whose lead department is dept (0 any). */
+    jc_err (*counts)(jc_conn *c, const char *area, int64_t dept, stats_count_fn fn, void *arg);
+    /* Calls fn for each case of a reporter (n = 1, created_day set). */
+    jc_err (*direct)(jc_conn *c, int64_t reporter, stats_count_fn fn, void *arg);
+    /* Cases created and closed per local day d in [d0, d1] (days since
+     * 1970-01-01, Asia/Shanghai) in scope: fn(day, created, closed). */
+    jc_err (*days)(jc_conn *c, const char *area, int64_t dept, int64_t d0, int64_t d1, stats_day_fn fn, void *arg);
+    /* Cases of a reporter closed per local day in [d0, d1] (from the audit
+     * entries of the reporter's own cases). */
+    jc_err (*reporter_closed)(jc_conn *c, int64_t reporter, int64_t d0, int64_t d1, stats_day_fn fn, void *arg);
+    /* The name of each category (area 0) and of each community (area 1),
+     * for fn(area, code, name). */
+    jc_err (*names)(jc_conn *c, void (*fn)(int area, const char *code, const char *name, void *arg), void *arg);
+    /* Recomputes the counters and the days from the cases and the audit
+     * log (writer; after rows were written without the program, e.g.
+     * bench-fill's finished cases). */
+    jc_err (*rebuild)(jc_conn *w);
 } stats_store_ops;
 
 extern const stats_store_ops stats_store_sqlite;
+extern const jc_schema schema_stats;
 extern const jc_module module_stats;
 
 /* c's backend's table; NULL when the module is not on that backend. */
 static inline const stats_store_ops *stats_store(const jc_conn *c) { return module_store(&module_stats, c); }
+
+/* Recomputes the counters (stats_store_ops.rebuild on w's backend;
+ * JC_ERR_UNAVAILABLE when stats is not on it). */
+jc_err stats_rebuild(jc_conn *w) JC_MUST_CHECK;
 
 #endif

@@ -50,6 +50,10 @@ void store_conn_close(jc_conn *c) {
     if (c) OPS(c)->conn_close(c);
 }
 
+jc_err store_snapshot_begin(jc_conn *c, int *began) { return OPS(c)->snapshot_begin(c, began); }
+
+void store_snapshot_end(jc_conn *c, int began) { OPS(c)->snapshot_end(c, began); }
+
 jc_err store_submit(jc_store *st, jc_write_job *job) { return OPS(st)->submit(st, job); }
 
 jc_err store_exec(jc_store *st, jc_err (*run)(jc_conn *w, void *arg), void *arg) {

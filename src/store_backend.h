@@ -33,6 +33,8 @@ struct jc_store_ops {
     jc_err (*migrate_schema)(jc_store *st, const jc_schema *m);
     jc_err (*conn_open)(jc_store *st, jc_conn **out);
     void (*conn_close)(jc_conn *c);
+    jc_err (*snapshot_begin)(jc_conn *c, int *began);
+    void (*snapshot_end)(jc_conn *c, int began);
     jc_err (*submit)(jc_store *st, jc_write_job *job);
     jc_err (*exec)(jc_store *st, jc_err (*run)(jc_conn *w, void *arg), void *arg);
     void (*stats)(jc_store *st, jc_store_stats *out);

@@ -189,6 +189,13 @@ static jc_err simple(pg_conn *c, const char *sql) {
 
 static void unstage(pg_conn *c, size_t keep);
 
+/* Every connection's session, again after a reconnect: a commit waits for
+ * its WAL flush whatever the role's or the database's default says (a 2xx
+ * means committed); times are integers of UTC milliseconds, so the zone only
+ * keeps the server's log lines stable. */
+#define SESSION_SETUP \
+    "SET synchronous_commit = on; SET TIME ZONE 'UTC'; SET client_min_messages = warning"
+
 /* Forgets the prepared statements (a new server session has none). */
 static void forget_statements(pg_conn *c) { c->nstmt = 0; }
 
@@ -207,9 +214,7 @@ static jc_err conn_open_url(const char *url, pg_conn **out) {
         store_pg_conn_close((jc_conn *)c);
         return JC_ERR_UNAVAILABLE;
     }
-    /* times are integers of UTC milliseconds; nothing depends on the
-     * session's zone, but keep its output stable for people reading logs */
-    if (simple(c, "SET TIME ZONE 'UTC'") || simple(c, "SET client_min_messages = warning")) {
+    if (simple(c, SESSION_SETUP)) {
         store_pg_conn_close((jc_conn *)c);
         return JC_ERR_DB;
     }
@@ -223,10 +228,7 @@ static void conn_heal(pg_conn *c) {
     jc_log(JC_LOG_WARN, "pg: connection lost; reconnecting");
     PQreset(c->pg);
     forget_statements(c);
-    if (PQstatus(c->pg) == CONNECTION_OK) {
-        PQclear(PQexec(c->pg, "SET TIME ZONE 'UTC'"));
-        PQclear(PQexec(c->pg, "SET client_min_messages = warning"));
-    }
+    if (PQstatus(c->pg) == CONNECTION_OK) simple(c, SESSION_SETUP);
 }
 
 void store_pg_conn_close(jc_conn *cc) {
@@ -341,7 +343,7 @@ static const char *const core_migrations[] = {
     "  merged_into bigint, escalation integer NOT NULL DEFAULT 0, rating text, extra text,"
     "  created_at bigint NOT NULL, updated_at bigint NOT NULL, version bigint NOT NULL,"
     "  flags integer NOT NULL DEFAULT 0, assignee_id bigint);"
-    "CREATE INDEX cases_area ON cases(area text_pattern_ops);"
+    "CREATE INDEX cases_area ON cases((area COLLATE \"C\"));"
     "CREATE INDEX cases_dept ON cases(dept_id) WHERE dept_id IS NOT NULL;"
     "CREATE INDEX cases_reporter ON cases(reporter_id) WHERE reporter_id IS NOT NULL;"
     "CREATE INDEX cases_flags ON cases(flags) WHERE flags <> 0;"
@@ -684,14 +686,6 @@ jc_err store_pg_open(const char *url, jc_store **out) {
     }
     jc_err e = conn_open_url(url, &st->w);
     if (e) {
-        free(st->url);
-        free(st);
-        return e;
-    }
-    /* a 2xx means committed: the commit record is flushed before COMMIT
-     * returns, whatever the role's or database's default says */
-    if ((e = simple(st->w, "SET synchronous_commit = on"))) {
-        store_pg_conn_close((jc_conn *)st->w);
         free(st->url);
         free(st);
         return e;
@@ -1274,7 +1268,7 @@ jc_err store_pg_case_each(jc_conn *c, const jc_case_filter *f,
     static const char sql[] =
         "SELECT " CASE_COLS " FROM cases WHERE ($1::text IS NULL OR state=$1)"
         " AND ($2::text IS NULL OR category=$2)"
-        " AND ($3::text IS NULL OR (area >= $3 AND area < $3 || 'z'))"
+        " AND ($3::text IS NULL OR (area COLLATE \"C\" >= $3 AND area COLLATE \"C\" < $3 || 'z'))"
         " AND ($4::bigint IS NULL OR dept_id=$4) AND ($5::bigint IS NULL OR reporter_id=$5)"
         " AND (NOT $6::boolean OR state NOT IN('closed','rated','voided','merged'))"
         " AND ($7::bigint IS NULL OR id < $7) AND ($8::integer IS NULL OR (flags & $8) = $8)"
@@ -1652,6 +1646,21 @@ static jc_err pg_migrate_schema(jc_store *st, const jc_schema *m) {
 
 /* ---- the backend's table (store_backend.h) ------------------------------------------ */
 
+/* store_snapshot_begin/end: one REPEATABLE READ transaction (a snapshot)
+ * unless c is already inside one (the writer's batch). */
+static jc_err pg_snapshot_begin(jc_conn *cc, int *began) {
+    pg_conn *c = (pg_conn *)cc;
+    *began = 0;
+    if (PQtransactionStatus(c->pg) != PQTRANS_IDLE) return JC_OK;
+    jc_err e = simple(c, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+    if (!e) *began = 1;
+    return e;
+}
+
+static void pg_snapshot_end(jc_conn *cc, int began) {
+    if (began) simple((pg_conn *)cc, "COMMIT");
+}
+
 const jc_store_ops store_pg_ops = {
     .name = "postgresql",
     .kind = JC_STORE_PG,
@@ -1662,6 +1671,8 @@ const jc_store_ops store_pg_ops = {
     .migrate_schema = pg_migrate_schema,
     .conn_open = store_pg_conn_open,
     .conn_close = store_pg_conn_close,
+    .snapshot_begin = pg_snapshot_begin,
+    .snapshot_end = pg_snapshot_end,
     .submit = store_pg_submit,
     .exec = store_pg_exec,
     .stats = store_pg_stats,

@@ -324,6 +324,18 @@ sqlite3_stmt *store_sqlite_prepare(jc_conn *c, const char *sql) {
 
 static jc_err sqlite_conn_open(jc_store *st, jc_conn **out) { return conn_open_path(st->path, 1, out); }
 
+static jc_err sqlite_snapshot_begin(jc_conn *c, int *began) {
+    *began = 0;
+    if (!sqlite3_get_autocommit(c->db)) return JC_OK;
+    if (sq_exec(c->db, "sqlite", "BEGIN") != SQLITE_OK) return JC_ERR_DB;
+    *began = 1;
+    return JC_OK;
+}
+
+static void sqlite_snapshot_end(jc_conn *c, int began) {
+    if (began) sq_exec(c->db, "sqlite", "COMMIT");
+}
+
 static sqlite3_stmt *prep(jc_conn *c, int idx, const char *sql) {
     if (!c->q[idx]) {
         if (sqlite3_prepare_v3(c->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &c->q[idx], NULL) !=
@@ -1236,10 +1248,7 @@ static jc_err sqlite_category_each(jc_conn *c, int (*cb)(const jc_category *k, v
 
 /* ---- cases ------------------------------------------------------------------ */
 
-#define CASE_COLS                                                                         \
-    "id, title, body, category, source, state, area, lon, lat, address, reporter_id,"     \
-    " phone, dept_id, priority, deadline_at, held_from, merged_into, escalation, rating," \
-    " extra, created_at, updated_at, version, flags, assignee_id"
+#define CASE_COLS STORE_CASE_COLS
 
 static void read_case(sqlite3_stmt *s, jc_case *k) {
     memset(k, 0, sizeof *k);
@@ -1272,6 +1281,8 @@ static void read_case(sqlite3_stmt *s, jc_case *k) {
     k->flags = (unsigned)sqlite3_column_int(s, 23);
     k->assignee_id = sqlite3_column_int64(s, 24);
 }
+
+void store_sqlite_case_row(sqlite3_stmt *s, jc_case *out) { read_case(s, out); }
 
 /* Texts bound without a copy (v or "", or NULL for an absent or empty v):
  * for values that outlive the step that follows at once; prep clears the
@@ -1686,6 +1697,8 @@ const jc_store_ops store_sqlite_ops = {
     .migrate_schema = sqlite_migrate_schema,
     .conn_open = sqlite_conn_open,
     .conn_close = sqlite_conn_close,
+    .snapshot_begin = sqlite_snapshot_begin,
+    .snapshot_end = sqlite_snapshot_end,
     .submit = sqlite_submit,
     .exec = sqlite_exec,
     .stats = sqlite_stats,

@@ -36,6 +36,15 @@ void store_sqlite_touch(jc_conn *c);
  * succeed -- counts while this stays the same. */
 uint64_t store_sqlite_outside(jc_conn *c);
 
+/* The columns of a case row, in the order store_sqlite_case_row reads them
+ * (columns 0 to 24 of a statement that selects them first). */
+#define STORE_CASE_COLS                                                                   \
+    "id, title, body, category, source, state, area, lon, lat, address, reporter_id,"     \
+    " phone, dept_id, priority, deadline_at, held_from, merged_into, escalation, rating," \
+    " extra, created_at, updated_at, version, flags, assignee_id"
+/* Reads the case row s stands on into *out (its texts its own: case_clear). */
+void store_sqlite_case_row(sqlite3_stmt *s, jc_case *out);
+
 /* ---- small helpers (sq_) for every SQLite file ------------------------------
  * Binding copies text (SQLITE_TRANSIENT).  `tag` names the caller in log
  * lines ("sqlite", "worklist", ...): "<tag>: <what>: <sqlite message>". */

@@ -4,7 +4,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startServer, jiceng } from './lib.mjs';
@@ -57,4 +57,174 @@ test('a filled case reads back through the API with its trace verified', async (
   const res = await srv.login('resident1');
   const mine = await srv.api('GET', '/api/v1/cases?limit=500', { token: res });
   assert.ok(mine.json.cases.length > 0, 'resident1 reported some of the generated cases');
+});
+
+// ---- lists and search (GET /api/v1/cases) --------------------------------
+
+// Every page, following `next`, until there is none.
+async function allPages(tok, query) {
+  const ids = [];
+  let cursor = null;
+  for (let i = 0; i < 1000; i++) {
+    const r = await srv.api('GET', `/api/v1/cases?${query}&limit=97${cursor ? '&cursor=' + cursor : ''}`, { token: tok });
+    assert.equal(r.status, 200, r.text);
+    ids.push(...r.json.cases.map((c) => c.id));
+    cursor = r.json.next;
+    if (!cursor) return ids;
+  }
+  throw new Error('no end');
+}
+const col = (q) => sql(q).split('\n').filter(Boolean).map(Number);
+
+test('keyset pages list each case of the filter once, in order, within scope', async () => {
+  const d = await srv.login('dispatcher');
+  const open = await allPages(d, 'state=open');
+  assert.deepEqual(open, col("SELECT id FROM cases WHERE area LIKE '110101001%' AND state NOT IN ('closed','rated','voided','merged') ORDER BY id DESC"));
+  const old = await allPages(d, 'sort=oldest&category=0104');
+  assert.deepEqual(old, col("SELECT id FROM cases WHERE area LIKE '110101001%' AND category='0104' ORDER BY id"));
+  const c = await srv.login('community1');
+  const comm = await allPages(c, 'overdue=1');
+  assert.deepEqual(comm, col("SELECT id FROM cases WHERE area LIKE '110101001001%' AND flags & 4 ORDER BY id DESC"));
+  // an area outside the caller's scope is replaced by the caller's own
+  const outside = await srv.api('GET', '/api/v1/cases?area=110101001002&limit=500', { token: c });
+  assert.ok(outside.json.cases.every((x) => x.area.startsWith('110101001001')));
+});
+
+test('date range, source, rating and category group filters', async () => {
+  const d = await srv.login('dispatcher');
+  const day = sql("SELECT date(max(created_at)/1000 + 8*3600, 'unixepoch', '-3 days') FROM cases");
+  const got = await allPages(d, `from=${day}&to=${day}`);
+  const t0 = Date.parse(day + 'T00:00:00+08:00');
+  assert.ok(got.length > 0);
+  assert.deepEqual(got, col(`SELECT id FROM cases WHERE created_at >= ${t0} AND created_at < ${t0 + 86400000} ORDER BY id DESC`));
+  const rated = await allPages(d, 'rating=unsatisfied&source=web&group=01');
+  assert.deepEqual(rated, col("SELECT id FROM cases WHERE rating='unsatisfied' AND source='web' AND category LIKE '01%' ORDER BY id DESC"));
+  for (const bad of ['from=2026-13-01', 'rating=great', 'sort=title', 'source=fax', 'group=a', 'cursor=x', 'q=%20%EF%BC%8C']) {
+    const r = await srv.api('GET', '/api/v1/cases?' + bad, { token: d });
+    assert.equal(r.status, 400, bad);
+  }
+});
+
+test('a department sees what it leads, co-handles and was summoned to', async () => {
+  // the department co-handling the most open cases
+  const [dept, code] = sql("SELECT o.dept_id, d.code FROM case_owner o JOIN depts d ON d.id=o.dept_id WHERE o.end_at IS NULL AND o.role='co' GROUP BY o.dept_id ORDER BY count(*) DESC LIMIT 1").split('|');
+  assert.ok(dept, 'some open case is co-handled');
+  const tok = await srv.login('dept_' + code);
+  const got = await allPages(tok, 'x=1');
+  const want = col(`SELECT id FROM cases WHERE dept_id=${dept} OR id IN (SELECT case_id FROM case_owner WHERE dept_id=${dept} AND end_at IS NULL) ORDER BY id DESC`);
+  assert.deepEqual(got, want);
+  assert.ok(want.length > col(`SELECT id FROM cases WHERE dept_id=${dept}`).length, 'co-handled cases are listed too');
+});
+
+test('search by words and by case number, scoped; a new case is found at once', async () => {
+  const d = await srv.login('dispatcher');
+  const r = await srv.api('GET', '/api/v1/cases?q=' + encodeURIComponent('井盖') + '&limit=500', { token: d });
+  assert.equal(r.status, 200);
+  const want = col("SELECT id FROM cases WHERE (title || body || coalesce(address,'')) LIKE '%井盖%' ORDER BY id DESC LIMIT 500");
+  assert.deepEqual(r.json.cases.map((c) => c.id), want);
+  // two words: both must be there, anywhere
+  const two = await allPages(d, 'q=' + encodeURIComponent('路灯 小区'));
+  assert.deepEqual(two, col("SELECT id FROM cases WHERE (title || ' ' || body || ' ' || coalesce(address,'')) LIKE '%路灯%' AND (title || ' ' || body || ' ' || coalesce(address,'')) LIKE '%小区%' ORDER BY id DESC"));
+  // a new report, not in the text index yet, is found by a word of its body
+  const w = await srv.login('worker1');
+  const made = await srv.api('POST', '/api/v1/cases', { token: w, body: { title: '雕塑底座松动', body: '广场上的铜像麒麟底座松动了', category: '0203', area: '110101001001001' } });
+  assert.equal(made.status, 201, made.text);
+  const found = await srv.api('GET', '/api/v1/cases?q=' + encodeURIComponent('铜像麒麟'), { token: d });
+  assert.deepEqual(found.json.cases.map((c) => c.id), [made.json.id]);
+  const byNo = await srv.api('GET', '/api/v1/cases?q=' + made.json.no, { token: d });
+  assert.deepEqual(byNo.json.cases.map((c) => c.id), [made.json.id]);
+  // scope holds: another community's staff and a resident do not find it
+  for (const who of ['community2', 'resident2']) {
+    const t = await srv.login(who);
+    const x = await srv.api('GET', '/api/v1/cases?q=' + encodeURIComponent('铜像麒麟'), { token: t });
+    assert.equal(x.json.cases.length, 0, who);
+  }
+  // and after the ticker indexed it (5,000 a second), through the index
+  await new Promise((res) => setTimeout(res, 2500));
+  assert.equal(sql("SELECT value FROM meta WHERE key='caselist.indexed'"), String(made.json.id));
+  const again = await srv.api('GET', '/api/v1/cases?q=' + encodeURIComponent('铜像麒麟'), { token: d });
+  assert.deepEqual(again.json.cases.map((c) => c.id), [made.json.id]);
+});
+
+// ---- the dashboard's counters (GET /api/v1/stats) ------------------------
+
+test('the counters the database keeps equal a count of the cases, after the loop moved cases', async () => {
+  const d = await srv.login('dispatcher');
+  const s = await srv.login('supervisor');
+  const res = await srv.login('resident1');
+  const made = await srv.api('POST', '/api/v1/cases', { token: res, body: { title: '楼道堆物', body: '楼道里堆满杂物', category: '0102', area: '110101001001002' } });
+  assert.equal(made.status, 201, made.text);
+  const id = made.json.id;
+  assert.equal((await srv.api('POST', `/api/v1/cases/${id}/register`, { token: d })).status, 200);
+  assert.equal((await srv.api('POST', `/api/v1/cases/${id}/escalate`, { token: s, body: { reason: '群众反映强烈' } })).status, 200);
+  const open = col("SELECT id FROM cases WHERE state='dispatched' ORDER BY id DESC LIMIT 1")[0];
+  assert.equal((await srv.api('POST', `/api/v1/cases/${open}/escalate`, { token: s })).status, 200);
+  const marks = "(((flags & 4) != 0) | ((escalation > 0) << 1) | ((flags & 1) << 2))";
+  const live = sql('SELECT area, dept_id, category, state, marks, n FROM stats_counts WHERE n > 0 ORDER BY 1, 2, 3, 4, 5');
+  const counted = sql(`SELECT area, coalesce(dept_id, 0), category, state, ${marks}, count(*) FROM cases GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 3, 4, 5`);
+  assert.equal(live, counted);
+  const days = sql('SELECT day, area, dept_id, created FROM stats_days WHERE created > 0 ORDER BY 1, 2, 3');
+  const cdays = sql('SELECT (created_at + 28800000) / 86400000, area, coalesce(dept_id, 0), count(*) FROM cases GROUP BY 1, 2, 3 ORDER BY 1, 2, 3');
+  assert.equal(days, cdays);
+  // and the answer equals the listing, per scope
+  for (const who of ['dispatcher', 'community1', 'resident1']) {
+    const t = await srv.login(who);
+    const st = (await srv.api('GET', '/api/v1/stats?days=30', { token: t })).json;
+    assert.equal(st.totals.total, (await allPages(t, 'x=1')).length, who);
+    assert.equal(st.totals.open, (await allPages(t, 'state=open')).length, who);
+    assert.equal(st.totals.escalated, (await allPages(t, 'state=open&escalated=1')).length, who);
+  }
+});
+
+// ---- long work: exports and the whole chain's verification ---------------
+
+async function xlsxRows(res) {
+  assert.equal(res.status, 200);
+  assert.match(res.headers.get('content-type'), /spreadsheetml/);
+  const buf = Buffer.from(await res.arrayBuffer());
+  const file = join(dir, `x${Math.random().toString(36).slice(2)}.xlsx`);
+  writeFileSync(file, buf);
+  const sheet = execFileSync('unzip', ['-p', file, 'xl/worksheets/sheet1.xml'], { encoding: 'utf8', maxBuffer: 1 << 28 });
+  // constant-memory workbooks hold their strings inline
+  return { rows: (sheet.match(/<row /g) || []).length, text: sheet };
+}
+
+test('the list exports as a workbook: same filter, same scope, no personal data', async () => {
+  const c = await srv.login('community1');
+  const ids = await allPages(c, 'state=open');
+  const tok = c;
+  const res = await fetch(srv.url + '/api/v1/cases/export.xlsx?state=open', { headers: { authorization: 'Bearer ' + tok } });
+  const { rows, text } = await xlsxRows(res);
+  assert.equal(rows, 2 + ids.length); // title, header, one row a case
+  const nos = new Set([...text.matchAll(/JC\d{8}-(\d+)/g)].map((m) => Number(m[1])));
+  assert.deepEqual([...nos].sort((a, b) => a - b), [...ids].sort((a, b) => a - b));
+  assert.ok(!/1[3-9]\d{9}/.test(text), 'no phone numbers');
+  assert.match(text, /状态/);
+  // a search exports what it lists
+  const q = encodeURIComponent('井盖');
+  const found = await allPages(c, 'q=' + q);
+  const r2 = await fetch(`${srv.url}/api/v1/cases/export.xlsx?q=${q}`, { headers: { authorization: 'Bearer ' + tok } });
+  assert.equal((await xlsxRows(r2)).rows, 2 + found.length);
+  const bad = await srv.api('GET', '/api/v1/cases/export.xlsx?state=nope', { token: tok });
+  assert.equal(bad.status, 400);
+});
+
+test('long work runs a few at a time: the rest are refused at once, the whole chain verifies there', async () => {
+  const d = await srv.login('dispatcher');
+  const v = await srv.api('GET', '/api/v1/audit/verify', { token: d });
+  assert.equal(v.status, 200, v.text);
+  assert.equal(v.json.ok, true);
+  assert.ok(v.json.entries > N);
+  const many = await Promise.all(Array.from({ length: 30 }, () =>
+    fetch(srv.url + '/api/v1/cases/export.xlsx', { headers: { authorization: 'Bearer ' + d } })));
+  const status = many.map((r) => r.status);
+  assert.ok(status.every((s) => s === 200 || s === 503), status.join());
+  assert.ok(status.filter((s) => s === 503).length > 0, 'some refused: ' + status.join());
+  assert.ok(status.filter((s) => s === 200).length >= 2);
+  const first503 = many.find((r) => r.status === 503);
+  assert.match((await first503.json()).error.message, /long requests .* retry later/);
+  for (const r of many) if (r !== first503) await r.arrayBuffer();
+  const jobs = await srv.api('GET', '/api/v1/jobs', { token: d });
+  assert.equal(jobs.status, 200);
+  assert.ok(Array.isArray(jobs.json.running));
 });

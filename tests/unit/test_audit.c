@@ -3,37 +3,17 @@
  * with the work and memory of its own entries whatever its id (a case
  * numbered 2^40 verifies; the earlier replay table sized by the id asked
  * for terabytes and failed), a changed row or a broken replay is named,
- * and the whole chain's verification reports its progress.
+ * the whole chain's verification reports its progress, and its reads see
+ * one state of the store while others commit (a case acted on between its
+ * read of the entries and its read of the rows looked tampered with).
  */
 #include "audit.h"
 #include "store.h"
 #include "store_sqlite.h"
 #include "t.h"
+#include "t_store.h"
 
-#include <sodium.h>
-#include <unistd.h>
 
-static jc_store *st;
-static jc_conn *rd;
-static char tdir[64];
-
-static int open_store(void) {
-    snprintf(tdir, sizeof tdir, "/tmp/jc-audit-XXXXXX");
-    if (!mkdtemp(tdir) || sodium_init() < 0) return -1;
-    char path[128];
-    snprintf(path, sizeof path, "%s/a.db", tdir);
-    int v;
-    if (store_open(path, &st) || store_migrate(st, &v) || store_conn_open(st, &rd)) return -1;
-    return 0;
-}
-
-static void close_store(void) {
-    store_conn_close(rd);
-    store_close(st);
-    char cmd[96];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", tdir);
-    if (system(cmd)) fprintf(stderr, "could not remove %s\n", tdir);
-}
 
 typedef struct {
     int64_t id;
@@ -77,19 +57,9 @@ static jc_err make_case(jc_conn *w, void *arg) {
     return store_case_insert(w, &k);
 }
 
-static int exec_sql(const char *sql) {
-    char path[128];
-    snprintf(path, sizeof path, "%s/a.db", tdir);
-    sqlite3 *db;
-    if (sqlite3_open(path, &db) != SQLITE_OK) return -1;
-    sqlite3_busy_timeout(db, 5000);
-    int rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
-    sqlite3_close(db);
-    return rc;
-}
 
 TEST(one_case_verified_whatever_its_id) {
-    ASSERT_OK(open_store());
+    ASSERT_OK(t_store_open("audit"));
     mk_arg a = {(int64_t)1 << 40, {ST_REPORTED, ST_REGISTERED, ST_DISPATCHED}, 3};
     ASSERT_OK(store_exec(st, make_case, &a));
     jc_verify_report r;
@@ -99,29 +69,29 @@ TEST(one_case_verified_whatever_its_id) {
     ASSERT_EQ(r.entries, 3);
     ASSERT_EQ(r.cases, 1);
     /* the row changed outside the program */
-    ASSERT_OK(exec_sql("UPDATE cases SET title='x'"));
+    ASSERT_OK(t_store_sql("UPDATE cases SET title='x'"));
     ASSERT_OK(audit_verify_case(rd, a.id, &r));
     ASSERT_EQ(r.ok, 0);
     ASSERT(strstr(r.message, "the row differs") != NULL);
-    close_store();
+    t_store_close();
 }
 
 TEST(a_replay_that_skips_a_state_is_named) {
-    ASSERT_OK(open_store());
+    ASSERT_OK(t_store_open("audit"));
     mk_arg a = {7, {ST_REPORTED, ST_REGISTERED, ST_DISPATCHED}, 3};
     ASSERT_OK(store_exec(st, make_case, &a));
     /* the middle entry deleted: the entry after it no longer follows on
      * (each entry's own hash still holds) */
-    ASSERT_OK(exec_sql("DELETE FROM audit WHERE seq=2"));
+    ASSERT_OK(t_store_sql("DELETE FROM audit WHERE seq=2"));
     jc_verify_report r;
     ASSERT_OK(audit_verify_case(rd, 7, &r));
     ASSERT_EQ(r.ok, 0);
     ASSERT(strstr(r.message, "moves from 'registered' but was 'reported'") != NULL);
-    close_store();
+    t_store_close();
 }
 
 TEST(the_whole_chain_reports_its_progress) {
-    ASSERT_OK(open_store());
+    ASSERT_OK(t_store_open("audit"));
     for (int64_t id = 1; id <= 3; id++) {
         mk_arg a = {id * 1000, {ST_REPORTED, ST_REGISTERED}, 2};
         ASSERT_OK(store_exec(st, make_case, &a));
@@ -135,13 +105,46 @@ TEST(the_whole_chain_reports_its_progress) {
     ASSERT_EQ(r.cases, 3);
     ASSERT_EQ(progress, 6);
     /* a case row without entries */
-    ASSERT_OK(exec_sql("INSERT INTO cases(id, title, body, category, source, state, area, created_at, updated_at,"
+    ASSERT_OK(t_store_sql("INSERT INTO cases(id, title, body, category, source, state, area, created_at, updated_at,"
                        " version) VALUES(5000, 'a', 'b', '0201', 'web', 'reported', '110101001', 1, 1, 1)"));
     ASSERT_OK(audit_verify(rd, &r));
     ASSERT_EQ(r.ok, 0);
     ASSERT_EQ(r.bad_case, 5000);
-    close_store();
+    t_store_close();
+}
+
+static int count_cb(const jc_case *k, void *arg) {
+    (void)k;
+    (*(int *)arg)++;
+    return 0;
+}
+
+/* What verification relies on: between store_snapshot_begin and _end a
+ * reader sees the store as it was, whatever commits meanwhile. */
+TEST(a_snapshot_holds_while_others_commit) {
+    ASSERT_OK(t_store_open("audit"));
+    mk_arg a = {1, {ST_REPORTED}, 1};
+    ASSERT_OK(store_exec(st, make_case, &a));
+    int began, n = 0;
+    ASSERT_OK(store_snapshot_begin(rd, &began));
+    ASSERT_EQ(began, 1);
+    ASSERT_OK(store_case_scan(rd, 0, count_cb, &n));
+    ASSERT_EQ(n, 1);
+    mk_arg b = {2, {ST_REPORTED, ST_REGISTERED}, 2};
+    ASSERT_OK(store_exec(st, make_case, &b));
+    n = 0;
+    ASSERT_OK(store_case_scan(rd, 0, count_cb, &n));
+    ASSERT_EQ(n, 1); /* still the state the snapshot began with */
+    jc_verify_report r;
+    ASSERT_OK(audit_verify(rd, &r)); /* inside it: the same state, consistent */
+    ASSERT_EQ(r.ok, 1);
+    ASSERT_EQ(r.cases, 1);
+    store_snapshot_end(rd, began);
+    n = 0;
+    ASSERT_OK(store_case_scan(rd, 0, count_cb, &n));
+    ASSERT_EQ(n, 2);
+    t_store_close();
 }
 
 T_MAIN(T(one_case_verified_whatever_its_id), T(a_replay_that_skips_a_state_is_named),
-       T(the_whole_chain_reports_its_progress))
+       T(the_whole_chain_reports_its_progress), T(a_snapshot_holds_while_others_commit))

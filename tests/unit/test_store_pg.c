@@ -659,18 +659,39 @@ static jc_err write_then_lose(jc_conn *w, void *arg) {
     return e;
 }
 
+static jc_err read_sync_commit(jc_conn *w, void *arg) {
+    PGresult *r = PQexec(store_pg_raw(w), "SHOW synchronous_commit");
+    snprintf(arg, 16, "%s", PQresultStatus(r) == PGRES_TUPLES_OK ? PQgetvalue(r, 0, 0) : "?");
+    PQclear(r);
+    return JC_OK;
+}
+
 TEST(connection_lost) {
     char url[512];
-    jc_store *st = open_new(url, sizeof url);
-    ASSERT(st);
+    if (new_db(url, sizeof url)) T_FAIL_("no database");
+    /* a database whose default would acknowledge before the WAL is flushed */
+    PGconn *admin = PQconnectdb(url);
+    char sql[600];
+    snprintf(sql, sizeof sql, "ALTER DATABASE %s SET synchronous_commit = off", strrchr(url, '/') + 1);
+    PQclear(PQexec(admin, sql));
+    PQfinish(admin);
+    jc_store *st = NULL;
+    int v;
+    ASSERT_OK(store_pg_open(url, &st));
+    ASSERT_OK(store_pg_migrate(st, NULL, 0, &v));
+    char sc[16] = "";
+    ASSERT_OK(store_pg_exec(st, read_sync_commit, sc));
+    ASSERT_STR_EQ(sc, "on");
     jc_conn *c = NULL;
     ASSERT_OK(store_pg_conn_open(st, &c));
     PQclear(PQexec(store_pg_raw(c), "CREATE TABLE t(n integer NOT NULL)"));
     /* the batch it broke is not acknowledged, and nothing of it is stored */
     ASSERT_EQ(store_pg_exec(st, write_then_lose, NULL), JC_ERR_DB);
     ASSERT_EQ(count_rows(c, "SELECT count(*) FROM t"), 0);
-    /* the next batch runs on a new connection */
+    /* the next batch runs on a new connection, which waits for the flush too */
     ASSERT_OK(store_pg_exec(st, insert_200, NULL));
+    ASSERT_OK(store_pg_exec(st, read_sync_commit, sc));
+    ASSERT_STR_EQ(sc, "on");
     ASSERT_EQ(count_rows(c, "SELECT count(*) FROM t"), 1);
     /* a reader's connection lost between two reads comes back too */
     PQclear(PQexec(store_pg_raw(c), "SELECT pg_terminate_backend(pg_backend_pid())"));

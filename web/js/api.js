@@ -91,17 +91,18 @@ export async function logout() {
   setSession(null);
 }
 
-// Fetches every case matching the filters, following next_before (limit 500 a page).
+// Fetches every case matching the filters, following next (limit 500 a page;
+// a page may be short, even empty, while next goes on).
 export async function allCases(filters = {}, max = 20000) {
   const out = [];
-  let before = null;
-  for (;;) {
+  let cursor = null;
+  for (let pages = 0; pages < 1000; pages++) {
     const q = new URLSearchParams({ ...filters, limit: '500' });
-    if (before) q.set('before', before);
+    if (cursor) q.set('cursor', cursor);
     const r = await get('/api/v1/cases?' + q);
     out.push(...r.cases);
-    if (!r.next_before || r.cases.length === 0 || out.length >= max) break;
-    before = r.next_before;
+    if (!r.next || out.length >= max) break;
+    cursor = r.next;
   }
   return out;
 }
