@@ -9,8 +9,9 @@
 #   to communities) until Ctrl-C.  Later runs reuse var/demo.db, serve at
 #   once and keep it living from now on.
 # Environment: DEMO_PORT (8080), DEMO_SPEED (100000, the replay's clock),
-#   DEMO_DAYS (30), DEMO_SEED (42), DEMO_LIVE_RATE (10: in real time ten
-#   times a street's usual activity, so that a watcher sees it move),
+#   DEMO_DAYS (30), DEMO_SEED (42), DEMO_LIVE_RATE (1: a street's usual pace
+#   in real time; 10 makes it busier for a watcher, and the early warnings
+#   then flag the day's ten-fold counts, as they should),
 #   DEMO_RESET=1 to start from scratch.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,7 +20,7 @@ PORT=${DEMO_PORT:-8080}
 SPEED=${DEMO_SPEED:-100000}
 DAYS=${DEMO_DAYS:-30}
 SEED=${DEMO_SEED:-42}
-RATE=${DEMO_LIVE_RATE:-10}
+RATE=${DEMO_LIVE_RATE:-1}
 DB=var/demo.db
 URL="http://127.0.0.1:$PORT"
 t0=$(date +%s.%N)

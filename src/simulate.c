@@ -36,6 +36,7 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -348,6 +349,7 @@ typedef struct {
     /* --until-now / --live (see cmd_simulate) */
     int until_now;      /* replay until the clock meets real time, then hand over */
     double pace;        /* the clock's speed now (full speed adapts it: pace_clock) */
+    int64_t sweep_max;  /* the newest case id a sweep has seen */
     long n_pace;        /* clock changes made by pace_clock */
     int no_pace;        /* the server cannot set its clock at once (older build) */
     int total_days;     /* days planned: the replay, then the live days */
@@ -511,9 +513,9 @@ static int load_data(sim *S) {
     return S->ntexts ? 0 : -1;
 }
 
-static int login(sim *S, const char *name, user_t *u) {
+static int login_on(hclient *h, const char *name, user_t *u) {
     json_t *ans = NULL;
-    int st = http_json(&S->h, "POST", "/api/v1/session", NULL,
+    int st = http_json(h, "POST", "/api/v1/session", NULL,
                        json_pack("{s:s,s:s}", "name", name, "password", "jiceng-demo"), &ans);
     const char *tok = json_string_value(json_object_get(ans, "token"));
     const char *area = json_string_value(json_object_get(json_object_get(ans, "user"), "area"));
@@ -527,6 +529,42 @@ static int login(sim *S, const char *name, user_t *u) {
     snprintf(u->area, sizeof u->area, "%s", area ? area : "");
     json_decref(ans);
     return 0;
+}
+
+/* Logs in every demo user at once over a few connections (each login is a
+ * password hash on the server's worker pool: seconds one after another). */
+typedef struct {
+    hclient h;
+    const char *const *names;
+    user_t **out;
+    int first, step, n, failed;
+} login_job;
+
+static void *login_run(void *arg) {
+    login_job *j = arg;
+    for (int i = j->first; i < j->n; i += j->step)
+        if (login_on(&j->h, j->names[i], j->out[i])) j->failed++;
+    hc_close(&j->h);
+    return NULL;
+}
+
+static int login_all(sim *S, const char *const *names, user_t **out, int n) {
+    enum { K = 4 };
+    login_job jobs[K];
+    pthread_t th[K];
+    int started = 0, failed = 0;
+    for (int t = 0; t < K; t++) {
+        jobs[t] = (login_job){.h = S->h, .names = names, .out = out, .first = t, .step = K, .n = n};
+        jobs[t].h.fd = -1;
+        if (pthread_create(&th[t], NULL, login_run, &jobs[t]) == 0) started++;
+        else login_run(&jobs[t]);
+    }
+    for (int t = 0; t < K; t++) {
+        if (t < started) pthread_join(th[t], NULL);
+        failed += jobs[t].failed;
+        S->h.calls += jobs[t].h.calls;
+    }
+    return failed ? -1 : 0;
 }
 
 static int load_world(sim *S) {
@@ -551,31 +589,38 @@ static int load_world(sim *S) {
     json_decref(ans);
     if (!S->ngrids) return fprintf(stderr, "jiceng simulate: the server has no grids (run jiceng demo)\n"), -1;
     if (http_call(&S->h, "GET", "/api/v1/depts", NULL, NULL, &ans) != 200) return json_decref(ans), -1;
+    /* the departments' staff (dept_<code>) and the other demo users, logged in together */
+    static char dnames[64][48];
+    static user_t dusers[64];
+    const char *names[64 + 11];
+    user_t *outs[64 + 11];
+    int n = 0, nd = 0;
     json_array_foreach(json_object_get(ans, "depts"), i, a) {
-        if (S->ndepts >= (int)JC_ARRAY_LEN(S->depts)) break;
-        dept_t *d = &S->depts[S->ndepts];
+        if (nd >= (int)JC_ARRAY_LEN(S->depts)) break;
+        dept_t *d = &S->depts[nd];
         d->id = json_integer_value(json_object_get(a, "id"));
         snprintf(d->code, sizeof d->code, "%s", json_string_value(json_object_get(a, "code")));
-        char name[64];
-        snprintf(name, sizeof name, "dept_%s", d->code);
-        user_t u;
-        if (login(S, name, &u) == 0) {
-            snprintf(d->token, sizeof d->token, "%s", u.token);
-            S->ndepts++;
-        }
+        snprintf(dnames[nd], sizeof dnames[nd], "dept_%s", d->code);
+        memset(&dusers[nd], 0, sizeof dusers[nd]);
+        names[n] = dnames[nd], outs[n++] = &dusers[nd];
+        nd++;
     }
     json_decref(ans);
-    if (login(S, "dispatcher", &S->dispatcher) || login(S, "supervisor", &S->supervisor) ||
-        login(S, "admin", &S->admin) || login(S, "resident1", &S->residents[0]) ||
-        login(S, "resident2", &S->residents[1]))
-        return -1;
-    for (int k = 0; k < 3; k++) {
-        char n[32];
-        snprintf(n, sizeof n, "worker%d", k + 1);
-        if (login(S, n, &S->workers[k])) return -1;
-        snprintf(n, sizeof n, "community%d", k + 1);
-        if (login(S, n, &S->community[k])) return -1;
-    }
+    static const char *const who[] = {"dispatcher", "supervisor", "admin", "resident1", "resident2", "worker1",
+                                      "worker2", "worker3", "community1", "community2", "community3"};
+    user_t *where[] = {&S->dispatcher, &S->supervisor, &S->admin, &S->residents[0], &S->residents[1], &S->workers[0],
+                       &S->workers[1], &S->workers[2], &S->community[0], &S->community[1], &S->community[2]};
+    for (size_t k = 0; k < JC_ARRAY_LEN(who); k++) names[n] = who[k], outs[n++] = where[k];
+    login_all(S, names, outs, n);
+    /* a department whose staff could not log in takes no cases; the others must */
+    for (int k = 0; k < nd; k++)
+        if (dusers[k].token[0]) {
+            S->depts[S->ndepts] = S->depts[k];
+            snprintf(S->depts[S->ndepts].token, sizeof S->depts[0].token, "%s", dusers[k].token);
+            S->ndepts++;
+        }
+    for (size_t k = 0; k < JC_ARRAY_LEN(who); k++)
+        if (!where[k]->token[0]) return -1;
     return 0;
 }
 
@@ -889,6 +934,45 @@ static void load_elders(sim *S, rng *r) {
     store_close(st);
 }
 
+/* One of the connections registering devices (setup_devices). */
+#define REG_THREADS 6
+typedef struct {
+    sim *S;
+    hclient h;
+    int first, step, nlabels, made, bad;
+    const char *const (*labels)[2], *const (*depts)[2];
+} reg_job;
+
+static void *reg_run(void *arg) {
+    reg_job *j = arg;
+    sim *S = j->S;
+    for (int i = j->first; i < S->ndevs; i += j->step) {
+        device *d = &S->devs[i];
+        const char *label = "", *dept = "";
+        for (int k = 0; k < j->nlabels; k++)
+            if (!strcmp(j->labels[k][0], d->type)) label = j->labels[k][1], dept = j->depts[k][1];
+        json_t *b = json_pack("{s:s,s:s,s:s,s:f,s:f,s:s,s:s,s:i}", "id", d->id, "type", d->type, "grid", d->grid,
+                              "lon", d->lon, "lat", d->lat, "label", label, "dept", dept, "heartbeat_s", 21600);
+        if (!strcmp(d->type, "door_contact")) {
+            char ref[32];
+            snprintf(ref, sizeof ref, "elder-%d", i + 1); /* a reference, never an ID number */
+            json_object_set_new(b, "person_ref", json_string(ref));
+            json_object_set_new(b, "person_label", json_string("独居老人（虚构）"));
+        }
+        json_t *ans = NULL;
+        int st = http_json(&j->h, "POST", "/api/v1/devices", S->admin.token, b, &ans);
+        if (st == 201 || st == 200) j->made++;
+        else if (st != 409) {
+            j->bad++;
+            if (!S->quiet)
+                fprintf(stderr, "simulate: device %s: %d %s\n", d->id, st,
+                        json_string_value(json_object_get(json_object_get(ans, "error"), "message")) ?: "");
+        }
+        json_decref(ans);
+    }
+    return NULL;
+}
+
 static int setup_devices(sim *S) {
     rng r = rng_seed(S->seed, 0xD0D0);
     load_elders(S, &r);
@@ -930,30 +1014,31 @@ static int setup_devices(sim *S) {
                                            {"manhole_tilt", "zhujian"}, {"noise", "shengtai"},
                                            {"gas", "ranqi"}, {"water_level", "shuiwu"},
                                            {"door_contact", "minzheng"}};
+    /* registered over a few connections at once: the server's writer then
+     * commits them in groups (one after another, each waited for its own
+     * flush to disk: ~13 s on the busy development machine) */
+    reg_job jobs[REG_THREADS];
+    pthread_t th[REG_THREADS];
+    int nth = 0;
+    for (int t = 0; t < REG_THREADS; t++) {
+        jobs[t] = (reg_job){.S = S, .first = t, .step = REG_THREADS, .labels = labels, .depts = depts,
+                            .nlabels = (int)JC_ARRAY_LEN(labels)};
+        jobs[t].h = S->h;
+        jobs[t].h.fd = -1;
+        jobs[t].h.calls = jobs[t].h.errors = 0;
+        if (pthread_create(&th[t], NULL, reg_run, &jobs[t]) == 0) nth = t + 1;
+        else break;
+    }
+    if (nth < REG_THREADS) /* could not start them all: the rest here */
+        for (int t = nth; t < REG_THREADS; t++) reg_run(&jobs[t]);
     int made = 0, bad = 0;
-    for (int i = 0; i < S->ndevs; i++) {
-        device *d = &S->devs[i];
-        const char *label = "", *dept = "";
-        for (size_t k = 0; k < JC_ARRAY_LEN(labels); k++)
-            if (!strcmp(labels[k][0], d->type)) label = labels[k][1], dept = depts[k][1];
-        json_t *b = json_pack("{s:s,s:s,s:s,s:f,s:f,s:s,s:s,s:i}", "id", d->id, "type", d->type, "grid", d->grid,
-                              "lon", d->lon, "lat", d->lat, "label", label, "dept", dept, "heartbeat_s", 21600);
-        if (!strcmp(d->type, "door_contact")) {
-            char ref[32];
-            snprintf(ref, sizeof ref, "elder-%d", i + 1); /* a reference, never an ID number */
-            json_object_set_new(b, "person_ref", json_string(ref));
-            json_object_set_new(b, "person_label", json_string("独居老人（虚构）"));
-        }
-        json_t *ans = NULL;
-        int st = http_json(&S->h, "POST", "/api/v1/devices", S->admin.token, b, &ans);
-        if (st == 201 || st == 200) made++;
-        else if (st != 409) {
-            bad++;
-            if (!S->quiet)
-                fprintf(stderr, "simulate: device %s: %d %s\n", d->id, st,
-                        json_string_value(json_object_get(json_object_get(ans, "error"), "message")) ?: "");
-        }
-        json_decref(ans);
+    for (int t = 0; t < REG_THREADS; t++) {
+        if (t < nth) pthread_join(th[t], NULL);
+        made += jobs[t].made;
+        bad += jobs[t].bad;
+        S->h.calls += jobs[t].h.calls;
+        S->h.errors += jobs[t].h.errors;
+        hc_close(&jobs[t].h);
     }
     if (bad) fprintf(stderr, "simulate: %d devices could not be registered\n", bad);
     /* the demo's "door not opened for 14 hours" rule for one elder */
@@ -1135,12 +1220,16 @@ static void whistle_member(sim *S, int m, int what) {
 
 /* ---- the dispatcher's sweep: cases the platform opened by itself ---------------- */
 
+/* Picks up the open cases the platform opened itself (sensor alarms): the
+ * list comes newest first, so a sweep reads only the cases newer than the
+ * newest it saw the time before (one small page, not every open case). */
 static void sweep(sim *S) {
-    int64_t before = 0;
-    for (int page = 0; page < 20; page++) {
+    int64_t before = 0, newest = S->sweep_max;
+    int seen_old = 0;
+    for (int page = 0; page < 20 && !seen_old; page++) {
         char path[128];
-        if (before) snprintf(path, sizeof path, "/api/v1/cases?state=open&limit=500&before=%lld", (long long)before);
-        else snprintf(path, sizeof path, "/api/v1/cases?state=open&limit=500");
+        if (before) snprintf(path, sizeof path, "/api/v1/cases?state=open&limit=100&before=%lld", (long long)before);
+        else snprintf(path, sizeof path, "/api/v1/cases?state=open&limit=100");
         json_t *ans = NULL;
         if (http_call(&S->h, "GET", path, S->dispatcher.token, NULL, &ans) != 200) {
             json_decref(ans);
@@ -1150,6 +1239,8 @@ static void sweep(sim *S) {
         json_t *k;
         json_array_foreach(json_object_get(ans, "cases"), i, k) {
             int64_t id = json_integer_value(json_object_get(k, "id"));
+            if (id > newest) newest = id;
+            if (id <= S->sweep_max) { seen_old = 1; break; }
             if (case_find(S, id) >= 0) continue;
             int idx = case_track(S, k, -1, -1);
             if (idx < 0) continue;
@@ -1161,6 +1252,7 @@ static void sweep(sim *S) {
         json_decref(ans);
         if (!before) break;
     }
+    S->sweep_max = newest;
 }
 
 /* ---- planning a day ------------------------------------------------------------------ */

@@ -65,7 +65,7 @@ export function errorText(e) {
   const base = t('err.' + (e.code || 'http'));
   const msg = e.message && e.message !== e.code ? e.message : '';
   if (!msg) return base;
-  if (getLang() === 'en' || !/[A-Za-z]{4,}/.test(msg)) return `${base}${t('err.sep')}${msg}`;
+  if (getLang() === 'en' || !/[A-Za-z]{4,}/.test(msg)) return `${msg}${t('err.then')}${base}`;
   return base;
 }
 

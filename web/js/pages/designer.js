@@ -13,7 +13,7 @@
 import { h, field, select, pageTitle, errorBox, errorText, toast, fmtTime, loading, serverNow } from '../ui.js';
 import { t, getLang } from '../i18n.js';
 import { get, post, api, csrfHeaders, ApiError } from '../api.js';
-import { catalog, categoryName, areasOf, childrenOf, areaLabel } from '../catalog.js';
+import { catalog, categoryName, areasOf, childrenOf, areaLabel, areaName } from '../catalog.js';
 import { gridMap } from '../components/map.js';
 import { limitText, deviceType, severityText, ruleParams } from '../reasons.js';
 import { stepsList } from '../components/casedispatch.js';
@@ -28,6 +28,30 @@ export async function render(ctx) {
       TABS.map((k) => h('a', { role: 'tab', href: '#/designer?tab=' + k, 'aria-selected': String(k === tab), class: 'tab' + (k === tab ? ' active' : ''), dataset: { tab: k } }, t('des.tab_' + k)))),
     panel);
   return ({ duties, explain, calendar, hours, escalation: escConfig, rules, warnings: warnConfig, categories, evalcfg: evalConfig, burden: burdenConfig })[tab](panel, ctx);
+}
+
+// A refused list's row errors (src/duty.c, English) in the reader's words:
+// the known ones translated, the others said to be wrong at that row.
+const ROW_ERRS = [
+  [/^unknown department "([^"]*)" in (\w+)$/, (m) => t('dimp.unknown_dept', { code: m[1], col: m[2] })],
+  [/^unknown category "([^"]*)"/, (m) => t('dimp.unknown_cat', { code: m[1] })],
+  [/^(accept|handle|verify) limit "([^"]*)" is not/, (m) => t('dimp.limit', { phase: t('phase.' + m[1]), v: m[2] })],
+  [/^(accept|handle|verify) limit (out of range|has an unknown unit)/, (m) => t('dimp.limit', { phase: t('phase.' + m[1]), v: '' })],
+  [/^duplicate \(category (\w+), scope (\d+)\): entry (\S+) already covers it$/, (m) => t('dimp.dup', { cat: categoryName(m[1]), scope: areaName(m[2]), entry: m[3] })],
+  [/^duplicate id "([^"]*)"/, (m) => t('dimp.dup_id', { id: m[1] })],
+  [/^legal_basis is missing/, () => t('dimp.basis')],
+  [/^may_delegate/, () => t('dimp.delegate')],
+  [/^expected (\d+) fields, found (\d+)/, (m) => t('dimp.fields', { n: m[1], m: m[2] })],
+  [/^missing column "([^"]*)"/, (m) => t('dimp.missing_col', { col: m[1] })],
+  [/^unknown column "([^"]*)"/, (m) => t('dimp.unknown_col', { col: m[1] })],
+  [/^scope "([^"]*)"/, (m) => t('dimp.scope', { v: m[1] })],
+];
+function rowErrorText(line) {
+  if (getLang() === 'en') return line;
+  const m = /^row (\d+): (.*)$/.exec(line);
+  if (!m) return /^\.\.\.|and \d+ more/.test(line) ? t('dimp.more') : t('dimp.other');
+  for (const [re, f] of ROW_ERRS) { const x = re.exec(m[2]); if (x) return t('dimp.row', { n: m[1] }) + f(x); }
+  return t('dimp.row', { n: m[1] }) + t('dimp.other');
 }
 
 const dname = (code) => { const d = catalog().byDeptCode.get(code); return d ? (getLang() === 'en' ? d.name_en || d.name : d.name) : code; };
@@ -97,7 +121,7 @@ async function duties(panel, ctx) {
       btn.disabled = false;
       const lines = String(e.message || '').split('\n').filter(Boolean);
       result.replaceChildren(h('div', { class: 'alert error', role: 'alert', dataset: { importError: '1' } }, t('des.refused'),
-        lines.length > 1 || /^row \d+/.test(lines[0] || '') ? h('pre', { class: 'errors' }, lines.join('\n')) : ' ' + errorText(e)),
+        lines.length > 1 || /^row \d+/.test(lines[0] || '') ? h('pre', { class: 'errors' }, lines.filter((l) => !/^the list was not imported|^[a-z ]+:$/.test(l)).map(rowErrorText).join('\n')) : ' ' + errorText(e)),
         h('p', { class: 'muted small' }, t('des.unchanged', { v: list.version })));
     }
   });
