@@ -392,7 +392,7 @@ export default {
   'pp.sources': '数据来源', 'pp.source': '数据来源', 'pp.records': '记录数', 'pp.imports_n': '导入次数', 'pp.mapping': '列对应关系', 'pp.updated': '最近更新',
   'pp.no_sources': '还没有导入任何部门数据。', 'pp.unnamed_source': '未命名来源', 'pp.imports': '导入记录', 'pp.no_imports': '还没有导入记录。',
   'pp.file': '文件', 'pp.when': '时间', 'pp.rows': '行数', 'pp.added': '新增', 'pp.updated_n': '更新', 'pp.retired': '停用', 'pp.persons': '人数', 'pp.to_review': '待核对',
-  'pp.import_title': '导入部门台账', 'pp.import_intro': '支持 CSV（UTF-8 或 GB18030）和 Excel（.xlsx）。先预览列对应关系，确认无误后再导入；同一来源再次导入时按第一列编号更新、新增和停用记录。',
+  'pp.import_title': '导入部门台账', 'pp.import_intro': '支持 CSV（UTF-8 或 GB18030）和 Excel 表格。先预览列对应关系，确认无误后再导入；同一来源再次导入时按第一列编号更新、新增和停用记录。',
   'pp.new_source': '新的数据来源', 'pp.source_name': '来源名称', 'pp.source_name_ph': '如：区残联持证残疾人名册', 'pp.file_hint': '第一列须为记录编号（如序号、档案号），同一文件内不重复。',
   'pp.dry_run': '预览（不写入）', 'pp.choose_file': '请选择文件', 'pp.need_name': '请填写来源名称', 'pp.uploading': '正在上传…', 'pp.done': '导入完成',
   'pp.phase.read': '读取文件', 'pp.phase.check': '检查数据', 'pp.phase.write': '写入记录', 'pp.phase.link': '比对合并', 'pp.phase.done': '完成', 'pp.phase.failed': '失败',
