@@ -37,6 +37,7 @@ programs=(
   "psql           postgresql-client     test"
   "pg_config      libpq-dev             test"
   "runuser        util-linux            test"
+  "systemd-analyze systemd              test"
   "bc             bc                    bench"
   "nginx          nginx-light           bench"
   "wrk            wrk                   bench"

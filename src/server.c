@@ -15,12 +15,14 @@
 #include "caselist.h"
 #include "cli.h"
 #include "clock.h"
+#include "config.h"
 #include "events.h"
 #include "http_guard.h"
 #include "dispatch.h"
 #include "reason.h"
 #include "eval.h"
 #include "notify.h"
+#include "paths.h"
 #include "photo.h"
 #include "sensor.h"
 #include "warning.h"
@@ -572,23 +574,35 @@ static h2o_pathconf_t *register_api(h2o_hostconf_t *host, const char *path) {
 
 int cmd_serve(int argc, char **argv) {
     static const char help[] =
-        "usage: jiceng serve --db DB [--listen HOST:PORT] [--threads N] [--web DIR]\n"
+        "usage: jiceng serve --db DB | --data-dir DIR [--listen HOST:PORT] [--threads N] [--config FILE]\n"
         "Runs the HTTP server (JSON API under /api/v1, /healthz, /metrics and the web UI).\n"
+        "  --db       the database (default DIR/jiceng.db of --data-dir)\n"
+        "  --data-dir the state directory: photos in DIR/photos (default: the database's directory)\n"
         "  --listen   address to listen on (default 127.0.0.1:8080)\n"
         "  --threads  event-loop threads (default: number of cores)\n"
-        "  --web      directory of the web UI's static files (default ./web)\n"
+        "  --web      directory of the web UI's static files (default: web/ of the shipped files,\n"
+        "             the source tree or PREFIX/share/jiceng)\n"
+        "  --config   settings file (default /etc/jiceng/jiceng.conf for an installed binary;\n"
+        "             --no-config reads none); flags win over it (docs/operations.md)\n"
         "  --tiles    a WGS-84 map tile URL template for the UI's maps, e.g. 天地图\n"
         "             (default: none -- grids are drawn as vector shapes, no internet needed)\n"
         "  --mqtt URL  ingest sensor readings from mqtt://HOST:PORT (--mqtt-share GROUP, --mqtt-client-id ID)\n"
-        "  --photos   directory of uploaded photos (default ./var/photos)\n"
+        "  --photos   directory of uploaded photos (default DIR/photos of --data-dir)\n"
         "  --metrics-allow CIDR[,CIDR]  who reads /metrics without an admin login (default 127.0.0.0/8; none)\n"
         "The schema is migrated on start.  SIGINT/SIGTERM stop it after pending writes commit.\n";
     if (cli_wants_help(argc, argv)) return fputs(help, stdout), JC_EXIT_OK;
+    static const char *const keys[] = {"db", "data-dir", "listen", "threads", "web", "tiles", "model", "mqtt",
+                                       "mqtt-share", "mqtt-client-id", "photos", "metrics-allow", NULL};
+    static config_list cfg;
+    char cfg_msg[600];
+    if (config_args(argc, argv, keys, &cfg, &argc, &argv, cfg_msg, sizeof cfg_msg))
+        return cli_usage_error("serve", "%s", cfg_msg);
     static jc_server srv;
-    const char *db = NULL, *listen_s = "127.0.0.1:8080";
+    const char *db = NULL, *listen_s = "127.0.0.1:8080", *data_dir = NULL, *photos = NULL;
+    char db_buf[600], dir_buf[600];
     const char *mqtt_url = NULL, *mqtt_share = NULL, *mqtt_cid = NULL; /* docs/sensors.md */
     srv.nthreads = (int)sysconf(_SC_NPROCESSORS_ONLN);
-    snprintf(srv.web_dir, sizeof srv.web_dir, "web");
+    if (paths_shared("web", srv.web_dir, sizeof srv.web_dir)) return cli_usage_error("serve", "path too long");
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!v) return cli_usage_error("serve", "option %s needs a value", a);
@@ -606,7 +620,8 @@ int cmd_serve(int argc, char **argv) {
         else if (!strcmp(a, "--mqtt-share")) mqtt_share = v;
         else if (!strcmp(a, "--mqtt-client-id")) mqtt_cid = v;
         else if (!strcmp(a, "--metrics-allow")) { if (guard_metrics_allow(v)) return cli_usage_error("serve", "bad --metrics-allow LIST (IPv4 CIDRs, or none)"); }
-        else if (!strcmp(a, "--photos")) { if (photo_set_dir(v)) return cli_usage_error("serve", "bad --photos DIR"); }
+        else if (!strcmp(a, "--photos")) photos = v;
+        else if (!strcmp(a, "--data-dir")) data_dir = v;
         else if (!strcmp(a, "--threads")) {
             int64_t n;
             if (jc_parse_i64(v, &n) || n < 1 || n > MAX_THREADS)
@@ -614,7 +629,23 @@ int cmd_serve(int argc, char **argv) {
             srv.nthreads = (int)n;
         } else return cli_usage_error("serve", "unexpected argument '%s'", a);
     }
-    if (!db) return cli_usage_error("serve", "missing --db DB");
+    if (!db && data_dir) {
+        if ((size_t)snprintf(db_buf, sizeof db_buf, "%s/jiceng.db", data_dir) >= sizeof db_buf)
+            return cli_usage_error("serve", "--data-dir too long");
+        db = db_buf;
+    }
+    if (!db) return cli_usage_error("serve", "missing --db DB (or --data-dir DIR)");
+    if (!data_dir) {
+        if (paths_dirname(db, dir_buf, sizeof dir_buf)) return cli_usage_error("serve", "--db too long");
+        data_dir = dir_buf;
+    }
+    if (!photos) {
+        static char photos_buf[600];
+        if ((size_t)snprintf(photos_buf, sizeof photos_buf, "%s/photos", data_dir) >= sizeof photos_buf)
+            return cli_usage_error("serve", "--data-dir too long");
+        photos = photos_buf;
+    }
+    if (photo_set_dir(photos)) return cli_usage_error("serve", "bad --photos DIR '%s'", photos);
     const char *colon = strrchr(listen_s, ':');
     int64_t port;
     if (!colon || (size_t)(colon - listen_s) >= sizeof srv.host || jc_parse_i64(colon + 1, &port) ||
@@ -654,10 +685,12 @@ int cmd_serve(int argc, char **argv) {
      * only the built files of the two libraries the UI loads */
     static const char *const vendor[][2] = {{"/vendor/leaflet/dist", "node_modules/leaflet/dist"},
                                             {"/vendor/echarts/dist", "node_modules/echarts/dist"}};
+    static char vendor_dirs[JC_ARRAY_LEN(vendor)][600]; /* in the shipped files (paths.h) */
     for (size_t i = 0; i < JC_ARRAY_LEN(vendor); i++) {
+        if (paths_shared(vendor[i][1], vendor_dirs[i], sizeof vendor_dirs[i])) return JC_EXIT_FAIL;
         h2o_pathconf_t *pc = h2o_config_register_path(host, vendor[i][0], 0);
         guard_register(pc, 1, csp, NULL);
-        h2o_file_register(pc, vendor[i][1], NULL, NULL, 0);
+        h2o_file_register(pc, vendor_dirs[i], NULL, NULL, 0);
     }
     h2o_pathconf_t *files = h2o_config_register_path(host, "/", 0);
     guard_register(files, 1, csp, "/vendor"); /* web/vendor links to all of node_modules */
