@@ -144,13 +144,16 @@ install:
 	chmod -R u=rwX,go=rX $(DESTDIR)$(SHAREDIR)
 	install -m 644 docs/*.md $(DESTDIR)$(DOCDIR)/
 	sed -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@DOCDIR@|$(DOCDIR)|g' dist/jiceng.service.in > $(DESTDIR)$(UNITDIR)/jiceng.service
-	chmod 644 $(DESTDIR)$(UNITDIR)/jiceng.service
+	sed -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@DOCDIR@|$(DOCDIR)|g' dist/jiceng-backup.service.in > $(DESTDIR)$(UNITDIR)/jiceng-backup.service
+	install -m 644 dist/jiceng-backup.timer $(DESTDIR)$(UNITDIR)/jiceng-backup.timer
+	chmod 644 $(DESTDIR)$(UNITDIR)/jiceng.service $(DESTDIR)$(UNITDIR)/jiceng-backup.service
 	install -m 644 dist/jiceng.sysusers $(DESTDIR)$(SYSUSERSDIR)/jiceng.conf
 	test -e $(DESTDIR)$(SYSCONFDIR)/jiceng/jiceng.conf || install -m 640 dist/jiceng.conf $(DESTDIR)$(SYSCONFDIR)/jiceng/jiceng.conf
 	@echo "installed; next (as root): systemd-sysusers && systemctl daemon-reload && systemctl enable --now jiceng"
 
 uninstall:
-	rm -f $(DESTDIR)$(BINDIR)/jiceng $(DESTDIR)$(UNITDIR)/jiceng.service $(DESTDIR)$(SYSUSERSDIR)/jiceng.conf
+	rm -f $(DESTDIR)$(BINDIR)/jiceng $(DESTDIR)$(UNITDIR)/jiceng.service $(DESTDIR)$(UNITDIR)/jiceng-backup.service \
+	    $(DESTDIR)$(UNITDIR)/jiceng-backup.timer $(DESTDIR)$(SYSUSERSDIR)/jiceng.conf
 	rm -rf $(DESTDIR)$(SHAREDIR) $(DESTDIR)$(DOCDIR)
 	@echo "kept $(DESTDIR)$(SYSCONFDIR)/jiceng (settings) and /var/lib/jiceng (the database, photos, backups)"
 

@@ -40,5 +40,7 @@ int cmd_base(int argc, char **argv);      /* src/base.c */
 int cmd_people(int argc, char **argv);    /* src/people_cli.c */
 int cmd_bench_fill(int argc, char **argv); /* src/fill.c */
 int cmd_routes(int argc, char **argv);    /* src/api.c */
+int cmd_backup(int argc, char **argv);    /* src/backup.c */
+int cmd_restore(int argc, char **argv);   /* src/backup.c */
 
 #endif

@@ -34,6 +34,8 @@ static const jc_command commands[] = {
     {"people", cmd_people, "import departments' person tables, link them into one record per person"},
     {"bench-fill", cmd_bench_fill, "write N realistic cases directly into a database (for benchmarks)"},
     {"routes", cmd_routes, "list the compiled HTTP route table and who may call each route (JSON)"},
+    {"backup", cmd_backup, "copy the database while it is served, verified (docs/operations.md)"},
+    {"restore", cmd_restore, "put a verified backup in place of the database"},
 };
 
 static void usage(FILE *f) {

@@ -89,3 +89,14 @@ jc_err paths_dirname(const char *path, char *out, size_t n) {
     out[len] = 0;
     return JC_OK;
 }
+
+jc_err paths_state(const char *db, const char *data_dir, char *db_out, size_t dbsz, char *dir_out, size_t dirsz) {
+    if (!db && !data_dir) return JC_ERR_INVALID;
+    if (db) {
+        if ((size_t)snprintf(db_out, dbsz, "%s", db) >= dbsz) return JC_ERR_TOOBIG;
+    } else if ((size_t)snprintf(db_out, dbsz, "%s/jiceng.db", data_dir) >= dbsz) {
+        return JC_ERR_TOOBIG;
+    }
+    if (data_dir) return (size_t)snprintf(dir_out, dirsz, "%s", data_dir) >= dirsz ? JC_ERR_TOOBIG : JC_OK;
+    return paths_dirname(db_out, dir_out, dirsz);
+}

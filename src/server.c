@@ -599,7 +599,7 @@ int cmd_serve(int argc, char **argv) {
         return cli_usage_error("serve", "%s", cfg_msg);
     static jc_server srv;
     const char *db = NULL, *listen_s = "127.0.0.1:8080", *data_dir = NULL, *photos = NULL;
-    char db_buf[600], dir_buf[600];
+    static char db_buf[600], dir_buf[600];
     const char *mqtt_url = NULL, *mqtt_share = NULL, *mqtt_cid = NULL; /* docs/sensors.md */
     srv.nthreads = (int)sysconf(_SC_NPROCESSORS_ONLN);
     if (paths_shared("web", srv.web_dir, sizeof srv.web_dir)) return cli_usage_error("serve", "path too long");
@@ -629,16 +629,11 @@ int cmd_serve(int argc, char **argv) {
             srv.nthreads = (int)n;
         } else return cli_usage_error("serve", "unexpected argument '%s'", a);
     }
-    if (!db && data_dir) {
-        if ((size_t)snprintf(db_buf, sizeof db_buf, "%s/jiceng.db", data_dir) >= sizeof db_buf)
-            return cli_usage_error("serve", "--data-dir too long");
-        db = db_buf;
-    }
-    if (!db) return cli_usage_error("serve", "missing --db DB (or --data-dir DIR)");
-    if (!data_dir) {
-        if (paths_dirname(db, dir_buf, sizeof dir_buf)) return cli_usage_error("serve", "--db too long");
-        data_dir = dir_buf;
-    }
+    if (!db && !data_dir) return cli_usage_error("serve", "missing --db DB (or --data-dir DIR)");
+    if (paths_state(db, data_dir, db_buf, sizeof db_buf, dir_buf, sizeof dir_buf))
+        return cli_usage_error("serve", "--db or --data-dir too long");
+    db = db_buf;
+    data_dir = dir_buf;
     if (!photos) {
         static char photos_buf[600];
         if ((size_t)snprintf(photos_buf, sizeof photos_buf, "%s/photos", data_dir) >= sizeof photos_buf)
@@ -660,6 +655,17 @@ int cmd_serve(int argc, char **argv) {
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
 
+    /* one server per database (a PostgreSQL multi-instance mode would skip this) */
+    jc_claim *claim = NULL;
+    char holder[600];
+    jc_err ce = store_claim(db, "serve (starting)", &claim, holder, sizeof holder);
+    if (ce == JC_ERR_CONFLICT) {
+        fprintf(stderr, "jiceng serve: %s is already in use (%s); one server per database\n", db, holder);
+        return JC_EXIT_FAIL;
+    } else if (ce) {
+        fprintf(stderr, "jiceng serve: %s\n", holder);
+        return JC_EXIT_FAIL;
+    }
     int version;
     if (store_open(db, &srv.st) || store_migrate(srv.st, &version)) {
         fprintf(stderr, "jiceng serve: cannot open or migrate %s\n", db);
@@ -719,6 +725,9 @@ int cmd_serve(int argc, char **argv) {
     pthread_t ticker;
     pthread_create(&ticker, NULL, ticker_main, &srv);
     if (notify_start(srv.st)) jc_log(JC_LOG_ERROR, "the webhook sender did not start");
+    char who[200];
+    snprintf(who, sizeof who, "serve http://%s:%d/", srv.host, srv.port);
+    store_claim_describe(claim, who);
     printf("jiceng %s serving http://%s:%d/ (db %s, schema %d, %d threads)\n", JC_VERSION, srv.host,
            srv.port, db, version, srv.nthreads);
     fflush(stdout);
@@ -729,5 +738,6 @@ int cmd_serve(int argc, char **argv) {
     notify_stop();
     store_close(srv.st); /* drains the writer queue */
     for (int i = 0; i < srv.nthreads; i++) close(srv.threads[i].fd);
+    store_unclaim(claim);
     return JC_EXIT_OK;
 }

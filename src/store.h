@@ -56,7 +56,23 @@ jc_err store_migrate(jc_store *st, int *version) JC_MUST_CHECK;
 
 /* A read connection for the calling thread (caller owns; conn_close). */
 jc_err store_conn_open(jc_store *st, jc_conn **out) JC_MUST_CHECK;
+/* A read-only connection to the database at path without opening a store
+ * (no writer, nothing created or migrated): for checking a copy. */
+jc_err store_conn_open_path(const char *path, jc_conn **out) JC_MUST_CHECK;
 void store_conn_close(jc_conn *c);
+
+/* ---- one program alone on a database (src/store_lock.c) ------------------
+ * serve and restore claim the database for as long as they run; a second
+ * claim fails with JC_ERR_CONFLICT and holder says who has it ("pid 123:
+ * serve http://127.0.0.1:8080/").  The claim ends with store_unclaim or
+ * when the process ends, however it ends.  (A backend whose servers may
+ * share one database -- PostgreSQL's multi-instance mode -- claims
+ * nothing.)  who is written for a second claimant to read. */
+typedef struct jc_claim jc_claim;
+jc_err store_claim(const char *path, const char *who, jc_claim **out, char *holder, size_t holdersz) JC_MUST_CHECK;
+/* Replaces what a second claimant reads (e.g. once the address is known). */
+void store_claim_describe(jc_claim *c, const char *who);
+void store_unclaim(jc_claim *c);
 
 /* ---- the writer --------------------------------------------------------- */
 typedef struct jc_write_job jc_write_job;

@@ -266,6 +266,8 @@ sqlite3_stmt *store_sqlite_prepare(jc_conn *c, const char *sql) {
 
 jc_err store_conn_open(jc_store *st, jc_conn **out) { return conn_open_path(st->path, 1, out); }
 
+jc_err store_conn_open_path(const char *path, jc_conn **out) { return conn_open_path(path, 1, out); }
+
 static sqlite3_stmt *prep(jc_conn *c, int idx, const char *sql) {
     if (!c->q[idx]) {
         if (sqlite3_prepare_v3(c->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &c->q[idx], NULL) !=

@@ -32,6 +32,7 @@ static const struct {
     [JC_ERR_CORRUPT] = {"corrupt", 500},
     [JC_ERR_UNAVAILABLE] = {"unavailable", 503},
     [JC_ERR_INTERNAL] = {"internal", 500},
+    [JC_ERR_NOSPACE] = {"no_space", 507},
 };
 
 const char *jc_err_code(jc_err e) {

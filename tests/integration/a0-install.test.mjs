@@ -66,15 +66,19 @@ test('make install puts the binary, the shipped files, the unit and the settings
     assert.ok(unit.includes(h + '\n'), `unit lacks ${h}`);
 });
 
-test('the systemd unit passes systemd-analyze verify', () => {
+test('the systemd units pass systemd-analyze verify', () => {
   // verify checks that ExecStart's program exists: point it at the DESTDIR copy
-  const unit = readFileSync(join(dest, 'usr/lib/systemd/system/jiceng.service'), 'utf8').replaceAll('/usr/bin/jiceng', inst);
   const dir = join(tmp, 'unit');
   mkdirSync(dir);
-  writeFileSync(join(dir, 'jiceng.service'), unit);
-  const r = run('systemd-analyze', ['verify', join(dir, 'jiceng.service')], dir);
-  assert.equal(r.status, 0, r.stdout + r.stderr);
-  assert.doesNotMatch(r.stderr, /Unknown key|Failed to parse|not executable/);
+  for (const u of ['jiceng.service', 'jiceng-backup.service', 'jiceng-backup.timer']) {
+    const text = readFileSync(join(dest, 'usr/lib/systemd/system', u), 'utf8').replaceAll('/usr/bin/jiceng', inst);
+    writeFileSync(join(dir, u), text);
+  }
+  for (const u of ['jiceng.service', 'jiceng-backup.service', 'jiceng-backup.timer']) {
+    const r = run('systemd-analyze', ['verify', join(dir, u)], dir);
+    assert.equal(r.status, 0, u + ': ' + r.stdout + r.stderr);
+    assert.doesNotMatch(r.stderr, /Unknown key|Failed to parse|not executable|[Ii]nvalid/, u);
+  }
 });
 
 test('the installed binary, started from another directory, serves the UI and the demo works', async () => {
