@@ -149,13 +149,15 @@ install:
 	chmod 644 $(DESTDIR)$(UNITDIR)/jiceng.service $(DESTDIR)$(UNITDIR)/jiceng-backup.service
 	install -m 644 dist/jiceng.sysusers $(DESTDIR)$(SYSUSERSDIR)/jiceng.conf
 	test -e $(DESTDIR)$(SYSCONFDIR)/jiceng/jiceng.conf || install -m 640 dist/jiceng.conf $(DESTDIR)$(SYSCONFDIR)/jiceng/jiceng.conf
+	install -d $(DESTDIR)$(SYSCONFDIR)/logrotate.d
+	test -e $(DESTDIR)$(SYSCONFDIR)/logrotate.d/jiceng || install -m 644 dist/jiceng.logrotate $(DESTDIR)$(SYSCONFDIR)/logrotate.d/jiceng
 	@echo "installed; next (as root): systemd-sysusers && systemctl daemon-reload && systemctl enable --now jiceng"
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/jiceng $(DESTDIR)$(UNITDIR)/jiceng.service $(DESTDIR)$(UNITDIR)/jiceng-backup.service \
 	    $(DESTDIR)$(UNITDIR)/jiceng-backup.timer $(DESTDIR)$(SYSUSERSDIR)/jiceng.conf
 	rm -rf $(DESTDIR)$(SHAREDIR) $(DESTDIR)$(DOCDIR)
-	@echo "kept $(DESTDIR)$(SYSCONFDIR)/jiceng (settings) and /var/lib/jiceng (the database, photos, backups)"
+	@echo "kept $(DESTDIR)$(SYSCONFDIR)/jiceng (settings), $(DESTDIR)$(SYSCONFDIR)/logrotate.d/jiceng and /var/lib/jiceng (the database, photos, backups)"
 
 clean:
 	rm -rf $(BUILD) build-asan build-fuzz

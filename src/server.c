@@ -21,9 +21,11 @@
 #include "dispatch.h"
 #include "reason.h"
 #include "eval.h"
+#include "log.h"
 #include "notify.h"
 #include "paths.h"
 #include "photo.h"
+#include "service.h"
 #include "sensor.h"
 #include "warning.h"
 
@@ -500,6 +502,23 @@ static int listen_on(const char *host, int port) {
     return fd;
 }
 
+/* 1 when another program listens on host:port.  The threads' sockets share
+ * the port with SO_REUSEPORT, which would let a second process share it
+ * too; a socket without it cannot bind while anyone listens there.  (Two
+ * servers started in the same instant can both pass; the database claim
+ * still stops the second on the same database.) */
+static int port_taken(const char *host, int port) {
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return 0;
+    int on = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    int taken = inet_pton(AF_INET, host, &sa.sin_addr) == 1 && bind(fd, (struct sockaddr *)&sa, sizeof sa) != 0 &&
+                errno == EADDRINUSE;
+    close(fd);
+    return taken;
+}
+
 static void *thread_main(void *arg) {
     jc_thread *t = arg;
     jc_server *s = t->srv;
@@ -559,10 +578,61 @@ static void *ticker_main(void *arg) {
     return NULL;
 }
 
-static void on_signal(int sig) {
+/* ---- signals (service.h): stop, reload, status ------------------------------ */
+
+static void on_stop(int sig) {
     (void)sig;
     stop_flag = 1;
 }
+
+static jc_server *the_server;
+static struct {
+    char path[512];   /* the settings file read at start ("" none) */
+    int log_flag;     /* --log given on the command line: the file does not change it */
+    int level_flag;   /* --log-level likewise */
+    int64_t start_ms;
+} running;
+
+/* SIGHUP: rereads the settings file; log and log-level take effect now (unless
+ * a flag set them), other changed settings are logged as needing a restart. */
+static void on_reload(void) {
+    if (!running.path[0]) return;
+    config_list c;
+    char msg[600];
+    if (config_read(running.path, &c, msg, sizeof msg)) {
+        jc_log(JC_LOG_ERROR, "SIGHUP: settings not reread: %s; running on as before", msg);
+        return;
+    }
+    const char *lv = config_get(&c, "log-level"), *lf = config_get(&c, "log");
+    int level;
+    if (lv && !running.level_flag) {
+        if (log_parse_level(lv, &level)) jc_log(JC_LOG_ERROR, "SIGHUP: bad log-level '%s' in %s; kept %s", lv,
+                                                running.path, log_level_name(jc_log_level));
+        else if (level != jc_log_level) {
+            jc_log_level = level;
+            jc_log(JC_LOG_WARN, "SIGHUP: log level now %s", log_level_name(level));
+        }
+    }
+    if (lf && !running.log_flag && strcmp(lf, log_file_path())) {
+        if (log_open_file(lf)) jc_log(JC_LOG_ERROR, "SIGHUP: cannot open log file %s; kept %s", lf, log_file_path());
+        else jc_log(JC_LOG_INFO, "SIGHUP: logging to %s", lf);
+    }
+    jc_log(JC_LOG_INFO, "SIGHUP: settings reread from %s (other settings take effect at the next start)", running.path);
+    config_free(&c);
+}
+
+static void on_status(void) {
+    jc_server *s = the_server;
+    jc_store_stats st;
+    store_stats(s->st, &st);
+    jc_log(JC_LOG_INFO, "status: up %llds, %llu requests (%llu 5xx), writer %llu jobs in %llu batches, "
+                        "%llu failed, %llu queued",
+           (long long)((jc_real_ms() - running.start_ms) / 1000), (unsigned long long)atomic_load(&s->requests),
+           (unsigned long long)atomic_load(&s->status_class[5]), (unsigned long long)st.jobs,
+           (unsigned long long)st.batches, (unsigned long long)st.failed_jobs, (unsigned long long)st.queue_depth);
+}
+
+static const service_hooks hooks = {on_stop, on_reload, on_status};
 
 static h2o_pathconf_t *register_api(h2o_hostconf_t *host, const char *path) {
     h2o_pathconf_t *pc = h2o_config_register_path(host, path, 0);
@@ -589,14 +659,23 @@ int cmd_serve(int argc, char **argv) {
         "  --mqtt URL  ingest sensor readings from mqtt://HOST:PORT (--mqtt-share GROUP, --mqtt-client-id ID)\n"
         "  --photos   directory of uploaded photos (default DIR/photos of --data-dir)\n"
         "  --metrics-allow CIDR[,CIDR]  who reads /metrics without an admin login (default 127.0.0.0/8; none)\n"
-        "The schema is migrated on start.  SIGINT/SIGTERM stop it after pending writes commit.\n";
+        "  --log FILE     log lines to FILE as well as stderr (reopened on SIGHUP, for logrotate)\n"
+        "  --log-level L  debug, info (default), warn or error\n"
+        "The schema is migrated on start.  SIGINT/SIGTERM stop it after pending writes commit;\n"
+        "SIGHUP reopens the log file and rereads log and log-level; SIGUSR1 logs a status line.\n";
     if (cli_wants_help(argc, argv)) return fputs(help, stdout), JC_EXIT_OK;
     static const char *const keys[] = {"db", "data-dir", "listen", "threads", "web", "tiles", "model", "mqtt",
-                                       "mqtt-share", "mqtt-client-id", "photos", "metrics-allow", NULL};
+                                       "mqtt-share", "mqtt-client-id", "photos", "metrics-allow", "log", "log-level",
+                                       NULL};
     static config_list cfg;
     char cfg_msg[600];
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--log")) running.log_flag = 1;
+        if (!strcmp(argv[i], "--log-level")) running.level_flag = 1;
+    }
     if (config_args(argc, argv, keys, &cfg, &argc, &argv, cfg_msg, sizeof cfg_msg))
         return cli_usage_error("serve", "%s", cfg_msg);
+    snprintf(running.path, sizeof running.path, "%s", cfg.path);
     static jc_server srv;
     const char *db = NULL, *listen_s = "127.0.0.1:8080", *data_dir = NULL, *photos = NULL;
     static char db_buf[600], dir_buf[600];
@@ -622,6 +701,11 @@ int cmd_serve(int argc, char **argv) {
         else if (!strcmp(a, "--metrics-allow")) { if (guard_metrics_allow(v)) return cli_usage_error("serve", "bad --metrics-allow LIST (IPv4 CIDRs, or none)"); }
         else if (!strcmp(a, "--photos")) photos = v;
         else if (!strcmp(a, "--data-dir")) data_dir = v;
+        else if (!strcmp(a, "--log")) {
+            if (log_open_file(v)) return cli_usage_error("serve", "cannot open --log %s: %s", v, strerror(errno));
+        } else if (!strcmp(a, "--log-level")) {
+            if (log_parse_level(v, &jc_log_level)) return cli_usage_error("serve", "--log-level is debug, info, warn or error");
+        }
         else if (!strcmp(a, "--threads")) {
             int64_t n;
             if (jc_parse_i64(v, &n) || n < 1 || n > MAX_THREADS)
@@ -650,14 +734,18 @@ int cmd_serve(int argc, char **argv) {
     srv.port = (int)port;
     if (srv.nthreads < 1) srv.nthreads = 1;
     if (auth_init()) return JC_EXIT_FAIL;
-    signal(SIGPIPE, SIG_IGN);
-    struct sigaction sa = {.sa_handler = on_signal};
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
+    /* before any thread starts: they all inherit the mask (service.h) */
+    if (service_block()) return JC_EXIT_FAIL;
+    the_server = &srv;
+    running.start_ms = jc_real_ms();
 
+    char holder[600];
+    if (store_writable(db, holder, sizeof holder)) {
+        fprintf(stderr, "jiceng serve: %s; not starting\n", holder);
+        return JC_EXIT_FAIL;
+    }
     /* one server per database (a PostgreSQL multi-instance mode would skip this) */
     jc_claim *claim = NULL;
-    char holder[600];
     jc_err ce = store_claim(db, "serve (starting)", &claim, holder, sizeof holder);
     if (ce == JC_ERR_CONFLICT) {
         fprintf(stderr, "jiceng serve: %s is already in use (%s); one server per database\n", db, holder);
@@ -702,6 +790,13 @@ int cmd_serve(int argc, char **argv) {
     guard_register(files, 1, csp, "/vendor"); /* web/vendor links to all of node_modules */
     h2o_file_register(files, srv.web_dir, h2o_file_default_index_files, NULL, 0);
 
+    if (port_taken(srv.host, srv.port)) {
+        fprintf(stderr, "jiceng serve: %s:%d is already in use by another program (another jiceng serve?); "
+                        "not starting\n", srv.host, srv.port);
+        store_close(srv.st);
+        store_unclaim(claim);
+        return JC_EXIT_FAIL;
+    }
     for (int i = 0; i < srv.nthreads; i++) {
         jc_thread *t = &srv.threads[i];
         t->srv = &srv;
@@ -725,12 +820,12 @@ int cmd_serve(int argc, char **argv) {
     pthread_t ticker;
     pthread_create(&ticker, NULL, ticker_main, &srv);
     if (notify_start(srv.st)) jc_log(JC_LOG_ERROR, "the webhook sender did not start");
+    if (service_start(&hooks)) jc_log(JC_LOG_ERROR, "signals: no handler thread; SIGTERM is not handled");
     char who[200];
     snprintf(who, sizeof who, "serve http://%s:%d/", srv.host, srv.port);
     store_claim_describe(claim, who);
-    printf("jiceng %s serving http://%s:%d/ (db %s, schema %d, %d threads)\n", JC_VERSION, srv.host,
-           srv.port, db, version, srv.nthreads);
-    fflush(stdout);
+    jc_log(JC_LOG_INFO, "jiceng %s serving http://%s:%d/ (db %s, schema %d, %d threads%s%s)", JC_VERSION, srv.host,
+           srv.port, db, version, srv.nthreads, running.path[0] ? ", settings " : "", running.path);
     for (int i = 0; i < srv.nthreads; i++) pthread_join(srv.threads[i].tid, NULL);
     pthread_join(ticker, NULL);
     jc_log(JC_LOG_INFO, "stopping: waiting for pending writes");

@@ -73,6 +73,11 @@ jc_err store_claim(const char *path, const char *who, jc_claim **out, char *hold
 /* Replaces what a second claimant reads (e.g. once the address is known). */
 void store_claim_describe(jc_claim *c, const char *who);
 void store_unclaim(jc_claim *c);
+/* JC_OK when the program may write the database at path (it need not
+ * exist yet): the file and its directory (where the -wal, -shm and lock
+ * files go) are writable.  Else JC_ERR_DENIED with what to fix in msg
+ * ("/srv/jiceng.db is read-only for user jiceng (uid 996): ..."). */
+jc_err store_writable(const char *path, char *msg, size_t msgsz) JC_MUST_CHECK;
 
 /* ---- the writer --------------------------------------------------------- */
 typedef struct jc_write_job jc_write_job;

