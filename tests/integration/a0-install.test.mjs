@@ -124,7 +124,8 @@ test('settings come from the configuration file; a flag wins over it; a bad line
   const conf = join(tmp, 'jiceng.conf');
   writeFileSync(conf, `# test settings\ndata-dir = ${state}\nlisten = 127.0.0.1:${p1}\nthreads = 1\nbackups = "${state}/backups"\n`);
   let s = await serve(['--config', conf], cwd, p1);
-  assert.match(s.log(), new RegExp(`db ${state}/jiceng.db`));
+  for (let t = 0; !/serving http/.test(s.log()) && t < 100; t++) await new Promise(r => setTimeout(r, 50));
+  assert.match(s.log(), new RegExp(`serving http://127\\.0\\.0\\.1:${p1}/ \\(db ${state}/jiceng.db, schema \\d+, 1 threads, settings ${conf}\\)`));
   await stop(s.p);
   s = await serve(['--config', conf, '--listen', `127.0.0.1:${p2}`], cwd, p2);
   await assert.rejects(fetch(`http://127.0.0.1:${p1}/healthz`));

@@ -44,7 +44,8 @@ test('a backup taken under write load holds every write acknowledged before it s
     }
   };
   const clients = Array.from({ length: 16 }, client);
-  await new Promise(r => setTimeout(r, 600));
+  // enough acknowledged writes first (the machine may be busy: wait for them, not for a time)
+  for (let t = 0; acked.length < 50 && t < 400; t++) await new Promise(r => setTimeout(r, 50));
   ackedBefore = acked.slice();
   const during = acked.length;
   const dir = join(tmp, 'backups');
