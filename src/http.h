@@ -91,6 +91,9 @@ struct jc_deferred {
      * (jc_write_job.rerun): run then starts over from the request's
      * arguments, status and message included. */
     int rerun;
+    /* Set for logging in and out: still runs when the disk is full
+     * (jc_write_job.essential). */
+    int essential;
 };
 /* Allocates a deferred write for r (zeroed, user and payload hash copied). */
 jc_deferred *http_deferred_new(jc_req *r);

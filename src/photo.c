@@ -111,7 +111,7 @@ jc_err photo_write_durable(const char *path, const void *p, size_t n) {
     jc_hex(rnd, sizeof rnd, rh);
     snprintf(tmp, sizeof tmp, "%s.tmp-%s", path, rh);
     int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-    if (fd < 0) return JC_ERR_IO;
+    if (fd < 0) return errno == ENOSPC || errno == EDQUOT ? JC_ERR_NOSPACE : JC_ERR_IO;
     const char *q = p;
     size_t left = n;
     while (left > 0) {
@@ -122,9 +122,10 @@ jc_err photo_write_durable(const char *path, const void *p, size_t n) {
         left -= (size_t)w;
     }
     if (left || fsync(fd) != 0) {
+        int err = errno;
         close(fd);
         unlink(tmp);
-        return JC_ERR_IO;
+        return err == ENOSPC || err == EDQUOT ? JC_ERR_NOSPACE : JC_ERR_IO;
     }
     if (close(fd) != 0 || rename(tmp, path) != 0) {
         unlink(tmp);
@@ -192,12 +193,18 @@ static void h_upload(jc_req *r) {
     char path[600];
     photo_path(p, path, sizeof path);
     struct stat sb;
+    jc_store_health space;
+    store_health(http_store(r->server), &space);
+    if (space.nospace) { /* the row would be refused: do not fill the disk further with the file */
+        free(p);
+        return http_reply_error(r, JC_ERR_NOSPACE, NULL);
+    }
     if (stat(path, &sb) != 0 || sb.st_size != (off_t)r->body_len) {
         jc_err e = photo_write_durable(path, r->body, r->body_len);
         if (e) {
             jc_log(JC_LOG_ERROR, "photo: cannot write %s: %s", path, strerror(errno));
             free(p);
-            return http_reply_error(r, JC_ERR_IO, "the photo could not be stored");
+            return http_reply_error(r, e == JC_ERR_NOSPACE ? e : JC_ERR_IO, "the photo could not be stored");
         }
     }
     api_defer(r, run_upload, p, free);

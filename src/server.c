@@ -116,6 +116,7 @@ static const char *reason_of(int status) {
     case 422: return "Unprocessable Entity";
     case 429: return "Too Many Requests";
     case 503: return "Service Unavailable";
+    case 507: return "Insufficient Storage";
     default: return status >= 500 ? "Internal Server Error" : "OK";
     }
 }
@@ -151,6 +152,9 @@ static void send_json(h2o_req_t *req, int status, json_t *body) {
  * code after REASON_DETAIL_SEP (src/reason.h), which the UI words in the
  * reader's language. */
 static json_t *error_json(jc_err e, const char *msg) {
+    if (e == JC_ERR_NOSPACE) /* whatever the handler said: the reason is the disk */
+        msg = "the server's disk is full: nothing was written; reading and logging in go on, "
+              "and writing resumes as soon as space is freed";
     const char *sep = msg ? strchr(msg, REASON_DETAIL_SEP[0]) : NULL;
     json_t *detail = sep ? json_loads(sep + 1, 0, NULL) : NULL;
     const char *text = msg && *msg && msg != sep ? msg : jc_err_code(e);
@@ -348,6 +352,7 @@ void http_defer(jc_req *r, jc_deferred *d) {
     a->job.done = async_done;
     a->job.arg = a;
     a->job.rerun = d->rerun;
+    a->job.essential = d->essential;
     a->slot = h2o_mem_alloc_shared(&a->req->pool, sizeof(void *), on_req_dispose);
     *a->slot = a;
     if (d->prepare ? pool_submit(r->server->st, a) != JC_OK : store_submit(r->server->st, &a->job) != JC_OK) {
@@ -435,8 +440,16 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req) {
     r.body = req->entity.base;
     r.body_len = req->entity.base ? req->entity.len : 0;
     if (!strcmp(r.path, "/healthz") && !strcmp(r.method, "GET")) {
-        static const char ok[] = "{\"status\":\"ok\"}";
-        http_reply_raw(&r, 200, "application/json", ok, sizeof ok - 1);
+        jc_store_health h;
+        store_health(s->st, &h);
+        if (!h.nospace) {
+            static const char ok[] = "{\"status\":\"ok\"}";
+            http_reply_raw(&r, 200, "application/json", ok, sizeof ok - 1);
+        } else { /* still 200: it serves reads and logins; monitoring reads the status */
+            http_reply_json(&r, 200, json_pack("{s:s,s:s,s:s,s:I,s:I}", "status", "degraded", "writes", "refused",
+                                               "reason", "disk_full", "free_bytes", (json_int_t)h.free_bytes,
+                                               "min_free_bytes", (json_int_t)h.min_free));
+        }
         return 0;
     }
     if (!strcmp(r.path, "/metrics") && !strcmp(r.method, "GET")) {
@@ -464,6 +477,14 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req) {
                                       "jiceng_http_request_seconds_count %llu\n",
                                   cum, (double)atomic_load(&s->lat_sum_us) / 1e6, cum);
         }
+        jc_store_health h;
+        store_health(s->st, &h);
+        if (!e)
+            e = jc_buf_printf(&b, "# HELP jiceng_store_writes_refused 1 while writes are refused for want of disk space.\n"
+                                  "# TYPE jiceng_store_writes_refused gauge\njiceng_store_writes_refused %d\n"
+                                  "# HELP jiceng_disk_free_bytes Free space of the database's file system.\n"
+                                  "# TYPE jiceng_disk_free_bytes gauge\njiceng_disk_free_bytes %lld\n",
+                              h.nospace, (long long)h.free_bytes);
         if (!e) e = api_metrics(&r, &b);
         if (e) {
             jc_buf_free(&b);
@@ -573,7 +594,7 @@ static void *ticker_main(void *arg) {
         nanosleep(&ts, NULL);
         if (stop_flag) break;
         jc_err e = store_exec(s->st, run_ticks, NULL);
-        if (e) jc_log(JC_LOG_WARN, "tick failed: %s", jc_err_code(e));
+        if (e && e != JC_ERR_NOSPACE) jc_log(JC_LOG_WARN, "tick failed: %s", jc_err_code(e)); /* full: logged by the store */
     }
     return NULL;
 }
@@ -661,12 +682,13 @@ int cmd_serve(int argc, char **argv) {
         "  --metrics-allow CIDR[,CIDR]  who reads /metrics without an admin login (default 127.0.0.0/8; none)\n"
         "  --log FILE     log lines to FILE as well as stderr (reopened on SIGHUP, for logrotate)\n"
         "  --log-level L  debug, info (default), warn or error\n"
+        "  --min-free-mb N  refuse writes (507) while the database's disk has less free (default 64)\n"
         "The schema is migrated on start.  SIGINT/SIGTERM stop it after pending writes commit;\n"
         "SIGHUP reopens the log file and rereads log and log-level; SIGUSR1 logs a status line.\n";
     if (cli_wants_help(argc, argv)) return fputs(help, stdout), JC_EXIT_OK;
     static const char *const keys[] = {"db", "data-dir", "listen", "threads", "web", "tiles", "model", "mqtt",
                                        "mqtt-share", "mqtt-client-id", "photos", "metrics-allow", "log", "log-level",
-                                       NULL};
+                                       "min-free-mb", NULL};
     static config_list cfg;
     char cfg_msg[600];
     for (int i = 1; i < argc; i++) {
@@ -679,6 +701,7 @@ int cmd_serve(int argc, char **argv) {
     static jc_server srv;
     const char *db = NULL, *listen_s = "127.0.0.1:8080", *data_dir = NULL, *photos = NULL;
     static char db_buf[600], dir_buf[600];
+    int64_t min_free_mb = 64;
     const char *mqtt_url = NULL, *mqtt_share = NULL, *mqtt_cid = NULL; /* docs/sensors.md */
     srv.nthreads = (int)sysconf(_SC_NPROCESSORS_ONLN);
     if (paths_shared("web", srv.web_dir, sizeof srv.web_dir)) return cli_usage_error("serve", "path too long");
@@ -703,6 +726,9 @@ int cmd_serve(int argc, char **argv) {
         else if (!strcmp(a, "--data-dir")) data_dir = v;
         else if (!strcmp(a, "--log")) {
             if (log_open_file(v)) return cli_usage_error("serve", "cannot open --log %s: %s", v, strerror(errno));
+        } else if (!strcmp(a, "--min-free-mb")) {
+            if (jc_parse_i64(v, &min_free_mb) || min_free_mb < 0 || min_free_mb > 1 << 20)
+                return cli_usage_error("serve", "--min-free-mb must be 0..1048576");
         } else if (!strcmp(a, "--log-level")) {
             if (log_parse_level(v, &jc_log_level)) return cli_usage_error("serve", "--log-level is debug, info, warn or error");
         }
@@ -760,6 +786,7 @@ int cmd_serve(int argc, char **argv) {
         store_close(srv.st);
         return JC_EXIT_FAIL;
     }
+    store_set_min_free(srv.st, min_free_mb << 20);
     if (mqtt_url && sensor_mqtt_start(srv.st, mqtt_url, mqtt_share, mqtt_cid)) {
         fprintf(stderr, "jiceng serve: bad --mqtt %s (mqtt://HOST:PORT) or --mqtt-share\n", mqtt_url);
         store_close(srv.st);

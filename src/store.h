@@ -96,6 +96,10 @@ struct jc_write_job {
      * block. */
     void (*done)(void *arg, jc_err err);
     void *arg;
+    /* Set for the few writes that keep the server usable when its disk is
+     * full (logging in and out): they still run then, in the space kept in
+     * reserve, where every other job is refused with JC_ERR_NOSPACE. */
+    int essential;
     jc_write_job *next; /* private to the store */
     jc_err result;      /* private to the store */
 };
@@ -111,6 +115,20 @@ typedef struct {
     uint64_t queue_depth; /* jobs waiting now */
 } jc_store_stats;
 void store_stats(jc_store *st, jc_store_stats *out);
+
+/* ---- a full disk ----------------------------------------------------------
+ * When the disk holding the database has less than min_free bytes free
+ * (default 0; serve sets 64 MiB), or a commit failed for want of space, the writer
+ * refuses every job that is not essential with JC_ERR_NOSPACE (nothing of
+ * it written) and logs it once; it looks again every 200 ms and takes
+ * writes again as soon as there is room, without a restart. */
+void store_set_min_free(jc_store *st, int64_t bytes);
+typedef struct {
+    int nospace;        /* writes are refused now */
+    int64_t free_bytes; /* free for the server's user at the last look; -1 unknown */
+    int64_t min_free;
+} jc_store_health;
+void store_health(jc_store *st, jc_store_health *out);
 
 /* ---- users and sessions ------------------------------------------------- */
 jc_err store_user_insert(jc_conn *w, jc_user *u) JC_MUST_CHECK; /* sets u->id */

@@ -1,12 +1,22 @@
 /*
  * test_ops.c -- the operations helpers: the settings file (src/config.c)
- * and its merge with a command's flags, the path helpers (src/paths.c).
+ * and its merge with a command's flags, the path helpers (src/paths.c); a
+ * transaction larger than the WAL's reserve on a full disk (walbuf.c,
+ * store_sqlite.c): refused with JC_ERR_NOSPACE, nothing of it kept, the
+ * process alive (it used to abort), the next write fine once space is back.
  */
 #include "t.h"
 
 #include "config.h"
 #include "paths.h"
+#include "store.h"
+#include "store_sqlite.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 static char conf_path[64];
@@ -117,5 +127,79 @@ TEST(dirname_of_paths) {
     ASSERT_EQ(paths_dirname("/var/lib/x", tiny, sizeof tiny), JC_ERR_TOOBIG);
 }
 
+/* Inserts *arg MiB of random blobs into big (creating it) in one job. */
+static jc_err big_run(jc_conn *w, void *arg) {
+    int mib = *(int *)arg;
+    sqlite3 *db = store_sqlite_db(w);
+    char sql[200];
+    snprintf(sql, sizeof sql,
+             "CREATE TABLE IF NOT EXISTS big(x BLOB);"
+             "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < %d)"
+             " INSERT INTO big SELECT randomblob(4000) FROM n WHERE %d > 0", mib * 256, mib);
+    return sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK ? JC_OK : JC_ERR_DB;
+}
+
+static int64_t rows_of(jc_store *s) {
+    jc_conn *c = NULL;
+    int64_t n = -1;
+    sqlite3_stmt *q = NULL;
+    if (store_conn_open(s, &c) == JC_OK &&
+        sqlite3_prepare_v2(store_sqlite_db(c), "SELECT count(*) FROM big", -1, &q, NULL) == SQLITE_OK &&
+        sqlite3_step(q) == SQLITE_ROW)
+        n = sqlite3_column_int64(q, 0);
+    sqlite3_finalize(q);
+    store_conn_close(c);
+    return n;
+}
+
+/* Writes path full of bytes until the disk is full. */
+static void fill_up(const char *path) {
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    static char buf[1 << 16];
+    memset(buf, 0x55, sizeof buf);
+    for (size_t n = sizeof buf; n >= 512; n /= 2)
+        while (write(fd, buf, n) == (ssize_t)n) {}
+    close(fd);
+}
+
+TEST(full_disk_mid_transaction) {
+    if (geteuid() != 0) T_FAIL_("this test mounts a tmpfs: run it as root");
+    char dir[] = "/tmp/jiceng-full-XXXXXX", db[64], filler[64], spare[64];
+    ASSERT(mkdtemp(dir) != NULL);
+    ASSERT_OK(mount("tmpfs", dir, "tmpfs", 0, "size=12m"));
+    snprintf(db, sizeof db, "%s/t.db", dir);
+    snprintf(filler, sizeof filler, "%s/filler", dir);
+    snprintf(spare, sizeof spare, "%s/spare", dir);
+    jc_store *s = NULL;
+    int zero = 0, big = 16, one = 0;
+    int ok = store_open(db, &s) == JC_OK && store_exec(s, big_run, &zero) == JC_OK;
+    /* full but for 1 MiB: the 16 MiB transaction outgrows the WAL's reserve */
+    int fd = open(spare, O_WRONLY | O_CREAT, 0600);
+    ok = ok && fd >= 0 && fallocate(fd, 0, 0, 1 << 20) == 0;
+    close(fd);
+    fill_up(filler);
+    unlink(spare);
+    jc_err e = ok ? store_exec(s, big_run, &big) : JC_ERR_INTERNAL;
+    int64_t after_full = ok ? rows_of(s) : -2;
+    unlink(filler);
+    /* space is back: the writer takes writes again (it looks every 200 ms) */
+    jc_err e2 = JC_ERR_INTERNAL;
+    for (int i = 0; ok && i < 50 && e2 != JC_OK; i++) {
+        struct timespec ts = {0, 50 * 1000000};
+        nanosleep(&ts, NULL);
+        one = 1;
+        e2 = store_exec(s, big_run, &one);
+    }
+    int64_t after_back = ok ? rows_of(s) : -2;
+    store_close(s);
+    umount(dir);
+    rmdir(dir);
+    ASSERT(ok);
+    ASSERT_EQ(e, JC_ERR_NOSPACE);
+    ASSERT_EQ(after_full, 0); /* nothing of the refused transaction */
+    ASSERT_EQ(e2, JC_OK);
+    ASSERT_EQ(after_back, 256);
+}
+
 T_MAIN(T(config_reads_settings), T(config_names_bad_lines), T(flags_come_after_the_file), T(share_is_the_source_tree),
-       T(dirname_of_paths))
+       T(dirname_of_paths), T(full_disk_mid_transaction))
