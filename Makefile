@@ -14,7 +14,7 @@
 
 CC      ?= cc
 BUILD   ?= build
-PKGS    := libh2o-evloop jansson libsodium sqlite3 libutf8proc libmosquitto xlsxwriter libcurl libzip expat libpq
+PKGS    := libh2o-evloop jansson libsodium sqlite3 libutf8proc libmosquitto xlsxwriter libcurl libzip expat libpq openssl
 OPT     ?= -O2
 CFLAGS  += -std=c11 -D_GNU_SOURCE -DH2O_USE_LIBUV=0 $(OPT) -g -Wall -Wextra -Werror \
            -Wno-missing-field-initializers $(shell pkg-config --cflags $(PKGS))

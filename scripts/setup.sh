@@ -41,6 +41,7 @@ programs=(
   "mount          mount                 test"
   "umount         mount                 test"
   "setpriv        util-linux            test"
+  "openssl        openssl               test"
   "bc             bc                    bench"
   "nginx          nginx-light           bench"
   "wrk            wrk                   bench"

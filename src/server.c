@@ -26,6 +26,7 @@
 #include "paths.h"
 #include "photo.h"
 #include "service.h"
+#include "tls.h"
 #include "sensor.h"
 #include "warning.h"
 
@@ -548,6 +549,7 @@ static void *thread_main(void *arg) {
     h2o_multithread_register_receiver(t->ctx.queue, &t->receiver, on_messages);
     t->accept_ctx.ctx = &t->ctx;
     t->accept_ctx.hosts = s->config.hosts;
+    t->accept_ctx.ssl_ctx = tls_ctx(); /* NULL: plain HTTP; a reload swaps it (on_reload) */
     h2o_socket_t *sock = h2o_evloop_socket_create(t->loop, t->fd, H2O_SOCKET_FLAG_DONT_READ);
     sock->data = t;
     h2o_socket_read_start(sock, on_accept);
@@ -617,6 +619,18 @@ static struct {
 /* SIGHUP: rereads the settings file; log and log-level take effect now (unless
  * a flag set them), other changed settings are logged as needing a restart. */
 static void on_reload(void) {
+    if (tls_ctx()) {
+        char msg[1200], desc[400];
+        if (tls_reload(msg, sizeof msg)) {
+            jc_log(JC_LOG_ERROR, "SIGHUP: TLS certificate not reloaded: %s; the previous one stays in use", msg);
+        } else {
+            SSL_CTX *c = tls_ctx();
+            for (int i = 0; i < the_server->nthreads; i++)
+                __atomic_store_n(&the_server->threads[i].accept_ctx.ssl_ctx, c, __ATOMIC_RELEASE);
+            tls_describe(desc, sizeof desc);
+            jc_log(JC_LOG_INFO, "SIGHUP: TLS certificate reloaded: %s", desc);
+        }
+    }
     if (!running.path[0]) return;
     config_list c;
     char msg[600];
@@ -683,12 +697,14 @@ int cmd_serve(int argc, char **argv) {
         "  --log FILE     log lines to FILE as well as stderr (reopened on SIGHUP, for logrotate)\n"
         "  --log-level L  debug, info (default), warn or error\n"
         "  --min-free-mb N  refuse writes (507) while the database's disk has less free (default 64)\n"
+        "  --tls-cert FILE, --tls-key FILE  serve HTTPS (PEM; the chain first); SIGHUP reloads them\n"
+        "  --hsts SECONDS   Strict-Transport-Security max-age over TLS (default 31536000; 0: none)\n"
         "The schema is migrated on start.  SIGINT/SIGTERM stop it after pending writes commit;\n"
         "SIGHUP reopens the log file and rereads log and log-level; SIGUSR1 logs a status line.\n";
     if (cli_wants_help(argc, argv)) return fputs(help, stdout), JC_EXIT_OK;
     static const char *const keys[] = {"db", "data-dir", "listen", "threads", "web", "tiles", "model", "mqtt",
                                        "mqtt-share", "mqtt-client-id", "photos", "metrics-allow", "log", "log-level",
-                                       "min-free-mb", NULL};
+                                       "min-free-mb", "tls-cert", "tls-key", "hsts", NULL};
     static config_list cfg;
     char cfg_msg[600];
     for (int i = 1; i < argc; i++) {
@@ -701,7 +717,8 @@ int cmd_serve(int argc, char **argv) {
     static jc_server srv;
     const char *db = NULL, *listen_s = "127.0.0.1:8080", *data_dir = NULL, *photos = NULL;
     static char db_buf[600], dir_buf[600];
-    int64_t min_free_mb = 64;
+    int64_t min_free_mb = 64, hsts = 31536000;
+    const char *tls_cert = NULL, *tls_key = NULL;
     const char *mqtt_url = NULL, *mqtt_share = NULL, *mqtt_cid = NULL; /* docs/sensors.md */
     srv.nthreads = (int)sysconf(_SC_NPROCESSORS_ONLN);
     if (paths_shared("web", srv.web_dir, sizeof srv.web_dir)) return cli_usage_error("serve", "path too long");
@@ -726,6 +743,11 @@ int cmd_serve(int argc, char **argv) {
         else if (!strcmp(a, "--data-dir")) data_dir = v;
         else if (!strcmp(a, "--log")) {
             if (log_open_file(v)) return cli_usage_error("serve", "cannot open --log %s: %s", v, strerror(errno));
+        } else if (!strcmp(a, "--tls-cert")) tls_cert = v;
+        else if (!strcmp(a, "--tls-key")) tls_key = v;
+        else if (!strcmp(a, "--hsts")) {
+            if (jc_parse_i64(v, &hsts) || hsts < 0 || hsts > 100000000)
+                return cli_usage_error("serve", "--hsts is a number of seconds (0: no header)");
         } else if (!strcmp(a, "--min-free-mb")) {
             if (jc_parse_i64(v, &min_free_mb) || min_free_mb < 0 || min_free_mb > 1 << 20)
                 return cli_usage_error("serve", "--min-free-mb must be 0..1048576");
@@ -740,6 +762,14 @@ int cmd_serve(int argc, char **argv) {
         } else return cli_usage_error("serve", "unexpected argument '%s'", a);
     }
     if (!db && !data_dir) return cli_usage_error("serve", "missing --db DB (or --data-dir DIR)");
+    if (!tls_cert != !tls_key) return cli_usage_error("serve", "--tls-cert and --tls-key go together");
+    if (tls_cert) {
+        char msg[1200];
+        if (tls_load(tls_cert, tls_key, msg, sizeof msg)) {
+            fprintf(stderr, "jiceng serve: %s; not starting\n", msg);
+            return JC_EXIT_FAIL;
+        }
+    }
     if (paths_state(db, data_dir, db_buf, sizeof db_buf, dir_buf, sizeof dir_buf))
         return cli_usage_error("serve", "--db or --data-dir too long");
     db = db_buf;
@@ -816,6 +846,16 @@ int cmd_serve(int argc, char **argv) {
     h2o_pathconf_t *files = h2o_config_register_path(host, "/", 0);
     guard_register(files, 1, csp, "/vendor"); /* web/vendor links to all of node_modules */
     h2o_file_register(files, srv.web_dir, h2o_file_default_index_files, NULL, 0);
+    if (tls_ctx() && hsts > 0) { /* every answer over TLS says: only TLS from now on */
+        static char hsts_value[64];
+        static h2o_iovec_t hsts_name = {H2O_STRLIT("strict-transport-security")};
+        static h2o_headers_command_t hsts_cmds[2];
+        snprintf(hsts_value, sizeof hsts_value, "max-age=%lld", (long long)hsts);
+        hsts_cmds[0] = (h2o_headers_command_t){H2O_HEADERS_CMD_SET, &hsts_name, h2o_iovec_init(hsts_value, strlen(hsts_value))};
+        hsts_cmds[1] = (h2o_headers_command_t){H2O_HEADERS_CMD_NULL, NULL, {NULL, 0}};
+        /* (the paths' vector moved as paths were added: take them from it now) */
+        for (size_t i = 0; i < host->paths.size; i++) h2o_headers_register(&host->paths.entries[i], hsts_cmds);
+    }
 
     if (port_taken(srv.host, srv.port)) {
         fprintf(stderr, "jiceng serve: %s:%d is already in use by another program (another jiceng serve?); "
@@ -849,10 +889,14 @@ int cmd_serve(int argc, char **argv) {
     if (notify_start(srv.st)) jc_log(JC_LOG_ERROR, "the webhook sender did not start");
     if (service_start(&hooks)) jc_log(JC_LOG_ERROR, "signals: no handler thread; SIGTERM is not handled");
     char who[200];
-    snprintf(who, sizeof who, "serve http://%s:%d/", srv.host, srv.port);
+    snprintf(who, sizeof who, "serve %s://%s:%d/", tls_ctx() ? "https" : "http", srv.host, srv.port);
     store_claim_describe(claim, who);
-    jc_log(JC_LOG_INFO, "jiceng %s serving http://%s:%d/ (db %s, schema %d, %d threads%s%s)", JC_VERSION, srv.host,
-           srv.port, db, version, srv.nthreads, running.path[0] ? ", settings " : "", running.path);
+    char cert_desc[400] = "";
+    if (tls_ctx()) tls_describe(cert_desc, sizeof cert_desc);
+    jc_log(JC_LOG_INFO, "jiceng %s serving %s://%s:%d/ (db %s, schema %d, %d threads%s%s%s%s)", JC_VERSION,
+           tls_ctx() ? "https" : "http", srv.host,
+           srv.port, db, version, srv.nthreads, running.path[0] ? ", settings " : "", running.path,
+           cert_desc[0] ? ", certificate " : "", cert_desc);
     for (int i = 0; i < srv.nthreads; i++) pthread_join(srv.threads[i].tid, NULL);
     pthread_join(ticker, NULL);
     jc_log(JC_LOG_INFO, "stopping: waiting for pending writes");

@@ -56,9 +56,10 @@ static void *signal_main(void *arg) {
         case SIGHUP:
             if (log_reopen() != JC_OK)
                 jc_log(JC_LOG_ERROR, "SIGHUP: cannot reopen the log file %s; still writing to the old one", log_file_path());
+            else if (*log_file_path())
+                jc_log(JC_LOG_INFO, "SIGHUP (from pid %ld): log file %s reopened", from, log_file_path());
             else
-                jc_log(JC_LOG_INFO, "SIGHUP (from pid %ld): log file %s reopened", from,
-                       *log_file_path() ? log_file_path() : "(none, stderr only)");
+                jc_log(JC_LOG_INFO, "SIGHUP (from pid %ld): no log file to reopen (stderr only)", from);
             if (hooks->on_reload) hooks->on_reload();
             break;
         case SIGUSR1:
