@@ -42,5 +42,6 @@ int cmd_bench_fill(int argc, char **argv); /* src/fill.c */
 int cmd_routes(int argc, char **argv);    /* src/api.c */
 int cmd_backup(int argc, char **argv);    /* src/backup.c */
 int cmd_restore(int argc, char **argv);   /* src/backup.c */
+int cmd_doctor(int argc, char **argv);    /* src/doctor.c */
 
 #endif

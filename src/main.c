@@ -36,6 +36,7 @@ static const jc_command commands[] = {
     {"routes", cmd_routes, "list the compiled HTTP route table and who may call each route (JSON)"},
     {"backup", cmd_backup, "copy the database while it is served, verified (docs/operations.md)"},
     {"restore", cmd_restore, "put a verified backup in place of the database"},
+    {"doctor", cmd_doctor, "check a deployment and say what to fix"},
 };
 
 static void usage(FILE *f) {

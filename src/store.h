@@ -50,6 +50,17 @@ extern const jc_schema schema_notify;
 extern const jc_schema schema_people;
 extern const jc_schema schema_auth;
 
+/* What a database holds against what this program expects (jiceng doctor),
+ * read through a read-only connection without opening a store. */
+typedef struct {
+    int version, target;           /* the core schema: in the database, of this program */
+    int modules;                   /* module schemas this program has */
+    int modules_behind, modules_ahead;
+    char first_behind[32], first_ahead[32]; /* a module's name, "" none */
+    int64_t last_audit_ms;         /* the newest trace entry's time, 0 none */
+} jc_store_schema;
+jc_err store_inspect(const char *path, jc_store_schema *out, char *msg, size_t msgsz) JC_MUST_CHECK;
+
 /* Applies the core migrations, then each module's (see store_sqlite.c's
  * `module_schemas` table); *version gets the core schema version. */
 jc_err store_migrate(jc_store *st, int *version) JC_MUST_CHECK;

@@ -475,6 +475,48 @@ jc_err store_migrate(jc_store *st, int *version) {
     return JC_OK;
 }
 
+jc_err store_inspect(const char *path, jc_store_schema *out, char *msg, size_t msgsz) {
+    memset(out, 0, sizeof *out);
+    out->target = (int)JC_ARRAY_LEN(migrations);
+    jc_conn *c = NULL;
+    if (conn_open_path(path, 1, &c)) {
+        snprintf(msg, msgsz, "cannot open %s", path);
+        return JC_ERR_IO;
+    }
+    sqlite3_stmt *s = NULL;
+    jc_err e = JC_OK;
+    if (sqlite3_prepare_v2(c->db, "PRAGMA user_version", -1, &s, NULL) != SQLITE_OK || sqlite3_step(s) != SQLITE_ROW) {
+        snprintf(msg, msgsz, "%s: %s", path, sqlite3_errmsg(c->db));
+        e = JC_ERR_DB;
+    } else {
+        out->version = sqlite3_column_int(s, 0);
+    }
+    sqlite3_finalize(s);
+    s = NULL;
+    for (size_t i = 0; !e && i < JC_ARRAY_LEN(module_schemas); i++) {
+        const jc_schema *m = module_schemas[i];
+        if (!m) continue;
+        out->modules++;
+        char key[96];
+        snprintf(key, sizeof key, "schema.%s", m->name);
+        int have = 0;
+        if (out->version > 0 && sqlite3_prepare_v2(c->db, "SELECT value FROM meta WHERE key=?", -1, &s, NULL) == SQLITE_OK) {
+            sqlite3_bind_text(s, 1, key, -1, SQLITE_TRANSIENT);
+            if (sqlite3_step(s) == SQLITE_ROW) have = sqlite3_column_int(s, 0);
+        }
+        sqlite3_finalize(s);
+        s = NULL;
+        if (have < m->count && !out->modules_behind++) snprintf(out->first_behind, sizeof out->first_behind, "%s", m->name);
+        if (have > m->count && !out->modules_ahead++) snprintf(out->first_ahead, sizeof out->first_ahead, "%s", m->name);
+    }
+    if (!e && out->version > 0 && sqlite3_prepare_v2(c->db, "SELECT max(at) FROM audit", -1, &s, NULL) == SQLITE_OK &&
+        sqlite3_step(s) == SQLITE_ROW)
+        out->last_audit_ms = sqlite3_column_int64(s, 0);
+    sqlite3_finalize(s);
+    store_conn_close(c);
+    return e;
+}
+
 /* ---- the writer thread --------------------------------------------------- */
 
 /* Runs one of the transaction-control statements, prepared once. */
