@@ -98,5 +98,7 @@ jc_err paths_state(const char *db, const char *data_dir, char *db_out, size_t db
         return JC_ERR_TOOBIG;
     }
     if (data_dir) return (size_t)snprintf(dir_out, dirsz, "%s", data_dir) >= dirsz ? JC_ERR_TOOBIG : JC_OK;
+    if (strstr(db_out, "://") || strstr(db_out, "dbname=")) /* a database server's URL: no directory of its own */
+        return (size_t)snprintf(dir_out, dirsz, ".") >= dirsz ? JC_ERR_TOOBIG : JC_OK;
     return paths_dirname(db_out, dir_out, dirsz);
 }

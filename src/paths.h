@@ -32,7 +32,8 @@ jc_err paths_dirname(const char *path, char *out, size_t n) JC_MUST_CHECK;
 
 /* The database and the state directory from a command's --db and
  * --data-dir (either may be NULL): db, else DATA_DIR/jiceng.db; the state
- * directory is data_dir, else the database's directory.  JC_ERR_INVALID
+ * directory is data_dir, else the database's directory (the working
+ * directory for a database server's URL: set --data-dir).  JC_ERR_INVALID
  * when both are NULL, JC_ERR_TOOBIG when a path does not fit. */
 jc_err paths_state(const char *db, const char *data_dir, char *db_out, size_t dbsz, char *dir_out,
                    size_t dirsz) JC_MUST_CHECK;

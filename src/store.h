@@ -76,9 +76,9 @@ void store_conn_close(jc_conn *c);
  * serve and restore claim the database for as long as they run; a second
  * claim fails with JC_ERR_CONFLICT and holder says who has it ("pid 123:
  * serve http://127.0.0.1:8080/").  The claim ends with store_unclaim or
- * when the process ends, however it ends.  (A backend whose servers may
- * share one database -- PostgreSQL's multi-instance mode -- claims
- * nothing.)  who is written for a second claimant to read. */
+ * when the process ends, however it ends.  A PostgreSQL database, which
+ * several servers may share, is not claimed (JC_OK, *out NULL).  who is
+ * written for a second claimant to read. */
 typedef struct jc_claim jc_claim;
 jc_err store_claim(const char *path, const char *who, jc_claim **out, char *holder, size_t holdersz) JC_MUST_CHECK;
 /* Replaces what a second claimant reads (e.g. once the address is known). */

@@ -9,6 +9,7 @@
  * it stays on disk between runs (its presence means nothing).
  */
 #include "store.h"
+#include "store_pg.h"
 
 #include "paths.h"
 
@@ -36,6 +37,10 @@ static void describe(int fd, const char *who) {
 jc_err store_claim(const char *path, const char *who, jc_claim **out, char *holder, size_t holdersz) {
     char lp[1100];
     if (holdersz) holder[0] = 0;
+    if (store_pg_is_url(path)) { /* several servers may share a PostgreSQL database */
+        *out = NULL;
+        return JC_OK;
+    }
     if ((size_t)snprintf(lp, sizeof lp, "%s.lock", path) >= sizeof lp) return JC_ERR_TOOBIG;
     int fd = open(lp, O_RDWR | O_CREAT | O_CLOEXEC, 0640);
     if (fd < 0) {
@@ -89,6 +94,7 @@ static void whoami(char *out, size_t n) {
 
 jc_err store_writable(const char *path, char *msg, size_t msgsz) {
     char dir[1024], me[300];
+    if (store_pg_is_url(path)) return JC_OK; /* the database server's business */
     if (paths_dirname(path, dir, sizeof dir)) {
         snprintf(msg, msgsz, "%s: path too long", path);
         return JC_ERR_INVALID;
