@@ -421,7 +421,7 @@ int cmd_demo(int argc, char **argv) {
     if (strlen(street) != 9) return cli_usage_error("demo", "--street must be a 9-digit street code");
     snprintf(s.street, sizeof s.street, "%s", street);
     snprintf(s.district, sizeof s.district, "%.6s", street);
-    char path[600];
+    char path[640]; /* div_buf and a file name */
     snprintf(path, sizeof path, "%s/streets.csv", div);
     if (scan_divisions(path, street, 9, take_name, s.street_name) < 0) {
         fprintf(stderr, "jiceng demo: cannot read %s (run the set-up: npm ci)\n", path);
