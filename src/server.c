@@ -711,8 +711,10 @@ int cmd_serve(int argc, char **argv) {
         if (!strcmp(argv[i], "--log")) running.log_flag = 1;
         if (!strcmp(argv[i], "--log-level")) running.level_flag = 1;
     }
-    if (config_args(argc, argv, keys, &cfg, &argc, &argv, cfg_msg, sizeof cfg_msg))
+    static char **merged; /* lives as long as the process (the options point into it) */
+    if (config_args(argc, argv, keys, &cfg, &argc, &merged, cfg_msg, sizeof cfg_msg))
         return cli_usage_error("serve", "%s", cfg_msg);
+    argv = merged;
     snprintf(running.path, sizeof running.path, "%s", cfg.path);
     static jc_server srv;
     const char *db = NULL, *listen_s = "127.0.0.1:8080", *data_dir = NULL, *photos = NULL;
@@ -801,7 +803,7 @@ int cmd_serve(int argc, char **argv) {
         return JC_EXIT_FAIL;
     }
     /* one server per database (a PostgreSQL multi-instance mode would skip this) */
-    jc_claim *claim = NULL;
+    static jc_claim *claim; /* held until the end, however serve ends */
     jc_err ce = store_claim(db, "serve (starting)", &claim, holder, sizeof holder);
     if (ce == JC_ERR_CONFLICT) {
         fprintf(stderr, "jiceng serve: %s is already in use (%s); one server per database\n", db, holder);
