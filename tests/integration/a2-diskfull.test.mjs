@@ -10,10 +10,10 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, openSync, writeSync, writeFileSync, closeSync, unlinkSync, rmSync } from 'node:fs';
+import { mkdtempSync, openSync, writeSync, writeFileSync, readFileSync, closeSync, unlinkSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startServer, jiceng, DEMO_PASSWORD } from './lib.mjs';
+import { startServer, jiceng, DEMO_PASSWORD, ROOT } from './lib.mjs';
 
 const mounts = [], servers = [];
 after(async () => {
@@ -70,6 +70,9 @@ async function checkDegraded(srv, tok) {
   assert.equal(r.status, 507, r.text);
   assert.equal(r.json.error.code, 'no_space');
   assert.match(r.json.error.message, /disk is full: nothing was written/);
+  // the UI words the code in both languages (else a person reads 'err.no_space')
+  for (const lang of ['zh-CN', 'en'])
+    assert.match(readFileSync(join(ROOT, 'web/js/i18n', lang + '.js'), 'utf8'), /'err\.no_space': ['"][^'"]{10,}/, lang);
   const png = Buffer.from('89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c489', 'hex');
   const p = await srv.api('POST', '/api/v1/photos', { token: tok, body: png, headers: { 'content-type': 'image/png' } });
   assert.equal(p.status, 507, p.text);
