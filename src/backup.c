@@ -143,13 +143,15 @@ static void stamp(char *out, size_t n) {
 
 int cmd_backup(int argc, char **argv) {
     static const char help[] =
-        "usage: jiceng backup --db DB | --data-dir DIR [OUT] [--keep N] [--step PAGES] [--config FILE]\n"
+        "usage: jiceng backup --db DB | --data-dir DIR [OUT] [--keep N] [--step PAGES] [--pause MS] [--config FILE]\n"
         "Copies the database while the server runs (one consistent snapshot; writers are not\n"
         "stopped), checks the copy (integrity_check, then the audit chain) and only then gives it\n"
         "its name.  OUT is a file that must not exist, or a directory: there the copy is named\n"
         "jiceng-YYYYMMDDTHHMMSSZ.db.  Without OUT: the backups setting, else DIR/backups.\n"
         "  --keep N      in a directory, remove the oldest jiceng-*.db beyond the newest N\n"
-        "  --step PAGES  pages copied per step (default 1024; progress with JICENG_LOG=debug)\n"
+        "  --step PAGES  pages copied per step (default 1024)\n"
+        "  --pause MS    milliseconds between two steps (default 0): spreads the disk reads over\n"
+        "                a longer time; the snapshot is held meanwhile, so the WAL grows longer\n"
         "Photos are not in the copy: see docs/operations.md.  Exit 0 with the copy verified, 1\n"
         "when the copy or its check failed (then nothing is left under OUT).\n"
         "Example: jiceng backup --db /var/lib/jiceng/jiceng.db /var/lib/jiceng/backups --keep 14\n";
@@ -160,7 +162,7 @@ int cmd_backup(int argc, char **argv) {
     if (config_args(argc, argv, keys, &cfg, &argc, &argv, msg, sizeof msg))
         return cli_usage_error("backup", "%s", msg);
     const char *db = NULL, *data_dir = NULL, *backups = NULL, *out = NULL;
-    int64_t keep = 0, step = 1024;
+    int64_t keep = 0, step = 1024, pause = 0;
     int rc = JC_EXIT_USAGE;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -183,6 +185,11 @@ int cmd_backup(int argc, char **argv) {
         else if (!strcmp(a, "--keep")) {
             if (jc_parse_i64(v, &keep) || keep < 1 || keep > 100000) {
                 cli_usage_error("backup", "--keep must be 1..100000");
+                goto done;
+            }
+        } else if (!strcmp(a, "--pause")) {
+            if (jc_parse_i64(v, &pause) || pause < 0 || pause > 10000) {
+                cli_usage_error("backup", "--pause must be 0..10000 milliseconds");
                 goto done;
             }
         } else if (!strcmp(a, "--step")) {
@@ -246,7 +253,7 @@ int cmd_backup(int argc, char **argv) {
     snprintf(tmp, sizeof tmp, "%s.tmp-%ld", target, (long)getpid());
     if (sodium_init() < 0) goto done;
     backup_copy_stats st;
-    jc_err e = backup_store_copy(dbp, tmp, (int)step, &st, msg, sizeof msg);
+    jc_err e = backup_store_copy(dbp, tmp, (int)step, (int)pause, &st, msg, sizeof msg);
     if (e) {
         fprintf(stderr, "jiceng backup: copying %s failed: %s%s\n", dbp, msg,
                 e == JC_ERR_NOSPACE ? " (the disk of the backup is full)" : "");
@@ -349,7 +356,7 @@ int cmd_restore(int argc, char **argv) {
     char tmp[1100], aside[1100], from_side[1200], to_side[1200], ts[32];
     snprintf(tmp, sizeof tmp, "%s.restore-%ld", dbp, (long)getpid());
     backup_copy_stats st;
-    if ((e = backup_store_copy(from, tmp, -1, &st, msg, sizeof msg))) {
+    if ((e = backup_store_copy(from, tmp, -1, 0, &st, msg, sizeof msg))) {
         fprintf(stderr, "jiceng restore: copying %s failed: %s; nothing was changed\n", from, msg);
         goto done;
     }

@@ -39,8 +39,8 @@ static int sync_path(const char *path) {
     return rc;
 }
 
-jc_err backup_store_copy(const char *src, const char *dst, int step_pages, backup_copy_stats *st, char *msg,
-                         size_t msgsz) {
+jc_err backup_store_copy(const char *src, const char *dst, int step_pages, int pause_ms, backup_copy_stats *st,
+                         char *msg, size_t msgsz) {
     memset(st, 0, sizeof *st);
     if (access(dst, F_OK) == 0) {
         snprintf(msg, msgsz, "%s exists", dst);
@@ -73,6 +73,7 @@ jc_err backup_store_copy(const char *src, const char *dst, int step_pages, backu
         rc = sqlite3_backup_step(b, step_pages > 0 ? step_pages : -1);
         st->steps++;
         if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED) sqlite3_sleep(20);
+        else if (rc == SQLITE_OK && pause_ms > 0) sqlite3_sleep(pause_ms);
     } while (rc == SQLITE_OK || rc == SQLITE_BUSY || rc == SQLITE_LOCKED);
     st->pages = sqlite3_backup_pagecount(b);
     sqlite3_backup_finish(b);
