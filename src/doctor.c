@@ -17,6 +17,7 @@
 #include "cli.h"
 #include "clock.h"
 #include "config.h"
+#include "module.h"
 #include "paths.h"
 #include "store.h"
 #include "tls.h"
@@ -130,7 +131,11 @@ static void check_database(const char *db, int deep) {
                "database: %s", msg);
     }
     jc_store_schema sc;
-    if (store_inspect(db, &sc, msg, sizeof msg)) {
+    const jc_schema *schemas[64];
+    size_t ns = 0;
+    for (size_t i = 0; i < jc_modules_count && ns < JC_ARRAY_LEN(schemas); i++)
+        if (jc_modules[i]->schema[JC_STORE_SQLITE]) schemas[ns++] = jc_modules[i]->schema[JC_STORE_SQLITE];
+    if (store_inspect(db, schemas, ns, &sc, msg, sizeof msg)) {
         report(2, "restore the last backup (jiceng restore)", "database: cannot read it: %s", msg);
         return;
     }

@@ -90,6 +90,14 @@ jc_err paths_dirname(const char *path, char *out, size_t n) {
     return JC_OK;
 }
 
+static char state_dir[512];
+
+jc_err paths_set_state_dir(const char *dir) {
+    return (size_t)snprintf(state_dir, sizeof state_dir, "%s", dir) >= sizeof state_dir ? JC_ERR_TOOBIG : JC_OK;
+}
+
+const char *paths_state_dir(void) { return state_dir; }
+
 jc_err paths_state(const char *db, const char *data_dir, char *db_out, size_t dbsz, char *dir_out, size_t dirsz) {
     if (!db && !data_dir) return JC_ERR_INVALID;
     if (db) {

@@ -38,4 +38,11 @@ jc_err paths_dirname(const char *path, char *out, size_t n) JC_MUST_CHECK;
 jc_err paths_state(const char *db, const char *data_dir, char *db_out, size_t dbsz, char *dir_out,
                    size_t dirsz) JC_MUST_CHECK;
 
+/* The state directory of this run (serve sets it from paths_state before
+ * the modules start; "" until then): where a module keeps its files, e.g.
+ * photos in STATE/photos.  The string is copied (JC_ERR_TOOBIG beyond 511
+ * bytes). */
+jc_err paths_set_state_dir(const char *dir) JC_MUST_CHECK;
+const char *paths_state_dir(void);
+
 #endif

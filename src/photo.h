@@ -22,7 +22,8 @@
 /* Sets the photo directory (jiceng serve --photos DIR) before serving.  The
  * string is copied; dirs longer than 400 bytes are refused (JC_ERR_INVALID). */
 jc_err photo_set_dir(const char *dir) JC_MUST_CHECK;
-/* The photo directory (PHOTO_DEFAULT_DIR unless set). */
+/* The photo directory: as set, else STATE/photos of serve's state
+ * directory (paths.h; set when the module starts), else PHOTO_DEFAULT_DIR. */
 const char *photo_dir(void);
 
 /* The image type of p[0..n) from its magic bytes: *mime ("image/jpeg",
@@ -59,5 +60,8 @@ jc_err photo_case_each(jc_conn *c, int64_t case_id,
                        void *arg) JC_MUST_CHECK;
 /* The first photo linked to a case into out[65]; JC_ERR_NOTFOUND when none. */
 jc_err photo_first_of_case(jc_conn *c, int64_t case_id, char out[65]) JC_MUST_CHECK;
+
+/* The photo module's tables (photo_sqlite.c), named in its row. */
+extern const jc_schema schema_photo;
 
 #endif
