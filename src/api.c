@@ -173,6 +173,7 @@ static void h_login(jc_req *r) {
     }
     d->prepare = prepare_login;
     d->run = run_login;
+    d->essential = 1; /* logging in works on a full disk too */
     d->data = s;
     d->free_data = session_free;
     d->status = 200;
@@ -209,6 +210,7 @@ static void h_logout(jc_req *r) {
         return http_reply_error(r, JC_ERR_NOMEM, "out of memory");
     }
     d->run = run_logout;
+    d->essential = 1;
     d->render = logout_render; /* after the commit: clear the cookie, forget cached sessions */
     d->data = th;
     d->free_data = free;

@@ -32,7 +32,8 @@ typedef enum {
     JC_ERR_DB,          /* storage engine error */
     JC_ERR_CORRUPT,     /* a failed integrity check (audit chain, model file) */
     JC_ERR_UNAVAILABLE, /* shutting down, queue full, dependency down */
-    JC_ERR_INTERNAL     /* a bug: an invariant did not hold */
+    JC_ERR_INTERNAL,    /* a bug: an invariant did not hold */
+    JC_ERR_NOSPACE      /* the disk is full: nothing was written */
 } jc_err;
 
 /* Stable machine-readable code of an error ("invalid", "not_found" ...). */

@@ -39,7 +39,7 @@ export default {
 
   'err.invalid': 'Something in the form is not right; check it and try again.', 'err.unauthenticated': 'Your session has ended, please log in again', 'err.forbidden': 'Your role may not do this; ask the street command centre.',
   'err.not_found': 'Not found (or not in your scope); check and try again.', 'err.method_not_allowed': 'Not supported; reload the page and try again.', 'err.conflict': 'The case has changed meanwhile; reload the page and try again.',
-  'err.too_large': 'Too large; make it smaller and try again.', 'err.unavailable': 'The server is busy; try again in a moment.', 'err.network': 'No connection; check the network and try again.', 'err.http': 'The server failed; try again later, and ask the administrator if it keeps failing.',
+  'err.too_large': 'Too large; make it smaller and try again.', 'err.unavailable': 'The server is busy; try again in a moment.', 'err.no_space': "The server's disk is full: nothing was saved; reading and logging in still work, and saving resumes once space is freed.", 'err.network': 'No connection; check the network and try again.', 'err.http': 'The server failed; try again later, and ask the administrator if it keeps failing.',
   'err.bad_login': 'Wrong user name or password', 'err.mismatch': 'The new passwords differ', 'err.need_category': 'Please choose a category',
   'err.need_area': 'Please pin the place on the map or choose the grid', 'err.need_reason': 'Please give the reason for rework',
   'err.no_access': 'No access', 'err.no_access_text': 'Your role cannot use this page.', 'err.page_not_found': 'Page not found', 'err.page_failed': 'The page failed to load',

@@ -39,7 +39,7 @@ export default {
 
   'err.invalid': '提交的内容有误，请检查后重试。', 'err.unauthenticated': '登录已失效，请重新登录', 'err.forbidden': '您的角色无权进行此操作；如需办理，请联系街道指挥中心。',
   'err.not_found': '没有找到（或不在您的权限范围内），请核对后重试。', 'err.method_not_allowed': '不支持此操作，请刷新页面后重试。', 'err.conflict': '案件状态已经变化，请刷新页面后再操作。',
-  'err.too_large': '内容过大，请缩小后重试。', 'err.unavailable': '服务繁忙，请稍后重试。', 'err.network': '网络连接失败，请检查网络后重试。', 'err.http': '服务器出错，请稍后重试；若一再出现，请联系系统管理员。',
+  'err.too_large': '内容过大，请缩小后重试。', 'err.unavailable': '服务繁忙，请稍后重试。', 'err.no_space': '服务器磁盘已满，本次操作未保存；查看和登录不受影响，腾出空间后即可恢复。', 'err.network': '网络连接失败，请检查网络后重试。', 'err.http': '服务器出错，请稍后重试；若一再出现，请联系系统管理员。',
   'err.bad_login': '用户名或密码错误', 'err.mismatch': '两次输入的新密码不一致', 'err.need_category': '请选择问题类别',
   'err.need_area': '请在地图上标注位置或选择所在网格', 'err.need_reason': '请填写返工理由',
   'err.no_access': '无权访问', 'err.no_access_text': '您的角色不能使用此页面。', 'err.page_not_found': '页面不存在', 'err.page_failed': '页面加载失败',
