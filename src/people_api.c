@@ -118,7 +118,10 @@ static int record_row(const pstore_record *r, void *arg) {
                           r->source, "record_id", r->record_id, "name", name, "sex", sex, "birth_date", r->birth,
                           "id_number", r->id_mask, "phone", r->phone_mask, "community", r->community, "flags",
                           r->flags, "person_id", (json_int_t)r->person_id, "updated_at", (json_int_t)r->updated_at);
-    if (sees_names(c->u)) json_object_set_new(o, "address", json_string(r->address));
+    if (sees_names(c->u)) {
+        json_object_set_new(o, "address", json_string(r->address));
+        if (r->household && r->household[0]) json_object_set_new(o, "household_no", json_string(r->household));
+    }
     json_array_append_new(c->out, o);
     return 0;
 }
@@ -158,7 +161,7 @@ static jc_err run_mapping(jc_conn *w, jc_deferred *d) {
     jc_err e = pstore_source_put(w, j->key, j->name, j->mapping, jc_now_ms());
     if (e) return e;
     char reason[300];
-    snprintf(reason, sizeof reason, "source %s: mapping set by hand", j->key);
+    snprintf(reason, sizeof reason, "source %s: %s", j->key, j->mapping ? "mapping set by hand" : "name set");
     if ((e = auth_audit(w, &d->user, "people.mapping", reason))) return e;
     d->status = 200;
     d->body = json_pack("{s:s,s:s}", "key", j->key, "status", "saved");
@@ -185,7 +188,11 @@ static void h_put_source(jc_req *r) {
     if (!j) return http_reply_error(r, JC_ERR_NOMEM, "out of memory");
     snprintf(j->key, sizeof j->key, "%s", key);
     snprintf(j->name, sizeof j->name, "%s", name);
-    j->mapping = json_dumps(m ? m : json_object(), JSON_COMPACT | JSON_SORT_KEYS);
+    /* no mapping in the body: the saved one stays (a source renamed keeps its mapping) */
+    if (m && !(j->mapping = json_dumps(m, JSON_COMPACT | JSON_SORT_KEYS))) {
+        free(j);
+        return http_reply_error(r, JC_ERR_NOMEM, "out of memory");
+    }
     api_defer(r, run_mapping, j, mapping_free);
 }
 

@@ -24,7 +24,8 @@ typedef struct {
 } pstore_source;
 /* JC_ERR_NOTFOUND when the source does not exist (withdrawn ones do). */
 jc_err pstore_source_get(jc_conn *c, const char *key, pstore_source *out) JC_MUST_CHECK;
-/* Creates or updates (name "" keeps the old one); clears withdrawn_at. */
+/* Creates or updates (name "" keeps the old name, mapping NULL the old mapping);
+ * clears withdrawn_at. */
 jc_err pstore_source_put(jc_conn *w, const char *key, const char *name, const char *mapping, int64_t now) JC_MUST_CHECK;
 jc_err pstore_source_withdrawn(jc_conn *w, const char *key, int64_t now) JC_MUST_CHECK;
 /* Every source by key; cb's pstore_source is valid during the call. */

@@ -402,7 +402,7 @@ export default {
   'pp.report_rows': 'Row by row (first {n})', 'pp.report_row': 'Row {row}: {action}', 'pp.action.add': 'added', 'pp.action.update': 'updated', 'pp.action.unchanged': 'unchanged', 'pp.action.retire': 'retired', 'pp.action.skip': 'skipped (no name, ID number or phone)',
   'pp.save_mapping': 'Save the mapping', 'pp.mapping_saved': 'Mapping saved', 'pp.import_now': 'Import',
   'pp.imported': '{rows} rows imported: {added} added, {updated} updated, {retired} retired; {persons} persons now, {review} pairs to review.',
-  'pp.persons': 'Find a person', 'pp.search': 'Name', 'pp.search_ph': 'Type a name', 'pp.search_go': 'Find', 'pp.no_persons': 'No person found.',
+  'pp.find_title': 'Find a person', 'pp.search': 'Name', 'pp.search_ph': 'Type a name', 'pp.search_go': 'Find', 'pp.no_persons': 'No person found.',
   'pp.name': 'Name', 'pp.sex': 'Sex', 'pp.birth': 'Born', 'pp.id_number': 'ID number', 'pp.phone': 'Phone', 'pp.address': 'Address', 'pp.community': 'Community', 'pp.sources_n': 'Records',
   'pp.sex.M': 'Male', 'pp.sex.F': 'Female', 'pp.community_suffix': ' community',
   'pp.review_title': 'Review', 'pp.review_intro': 'Pairs of records the platform cannot tell apart. A decision is kept through every later import and linking.',
@@ -420,5 +420,8 @@ export default {
   'pp.purpose': 'Purpose', 'pp.purpose_ph': 'e.g. checking a benefit applicant', 'pp.unmask': 'State the purpose and show', 'pp.need_purpose': 'State the purpose (4 characters or more)',
   'pp.audited': 'This read is in the trace.', 'pp.records_title': 'Records of the departments ({n})',
   'audit.act.people.import': 'Department data imported', 'audit.act.people.mapping': 'Column mapping set', 'audit.act.people.review': 'Person records reviewed', 'audit.act.people.unmask': 'Full personal details read', 'audit.act.people.withdraw': 'Source withdrawn',
+  'pp.sep': ', ', 'pp.colon': ': ', 'pp.semi': '; ', 'pp.pick_file': 'Choose a file\u2026', 'pp.no_file': 'No file chosen',
+  'pp.record_a': 'Record 1', 'pp.record_b': 'Record 2', 'pp.compared': 'Compared',
+  'audit.act.people.report': 'Form filled from the people records',
   'base.from_people': 'People, households and elders living alone come from the departments\u2019 data merged into one record per person, not asked of the community again.',
 };

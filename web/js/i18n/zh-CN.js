@@ -402,7 +402,7 @@ export default {
   'pp.report_rows': '逐行预览（前 {n} 行）', 'pp.report_row': '第 {row} 行：{action}', 'pp.action.add': '新增', 'pp.action.update': '更新', 'pp.action.unchanged': '不变', 'pp.action.retire': '停用', 'pp.action.skip': '跳过（无姓名、证件号和电话）',
   'pp.save_mapping': '保存列对应关系', 'pp.mapping_saved': '列对应关系已保存', 'pp.import_now': '确认导入',
   'pp.imported': '已导入 {rows} 行：新增 {added}，更新 {updated}，停用 {retired}；现有 {persons} 人，{review} 对待核对。',
-  'pp.persons': '人员查询', 'pp.search': '姓名', 'pp.search_ph': '输入姓名查找', 'pp.search_go': '查找', 'pp.no_persons': '没有找到人员。',
+  'pp.find_title': '人员查询', 'pp.search': '姓名', 'pp.search_ph': '输入姓名查找', 'pp.search_go': '查找', 'pp.no_persons': '没有找到人员。',
   'pp.name': '姓名', 'pp.sex': '性别', 'pp.birth': '出生日期', 'pp.id_number': '身份证号', 'pp.phone': '联系电话', 'pp.address': '住址', 'pp.community': '社区', 'pp.sources_n': '记录数',
   'pp.sex.M': '男', 'pp.sex.F': '女', 'pp.community_suffix': '社区',
   'pp.review_title': '待核对', 'pp.review_intro': '系统不能确定是否为同一人的记录对。核对后的结论会一直保留，再次导入或重新比对都不会改变。',
@@ -420,5 +420,8 @@ export default {
   'pp.purpose': '查看用途', 'pp.purpose_ph': '如：核实低保申请人身份', 'pp.unmask': '说明用途并查看', 'pp.need_purpose': '请说明查看用途（至少 4 个字）',
   'pp.audited': '本次查看已记入留痕。', 'pp.records_title': '各部门记录（{n} 条）',
   'audit.act.people.import': '导入部门数据', 'audit.act.people.mapping': '设置列对应关系', 'audit.act.people.review': '核对人员记录', 'audit.act.people.unmask': '查看完整个人信息', 'audit.act.people.withdraw': '撤回数据来源',
+  'pp.sep': '，', 'pp.colon': '：', 'pp.semi': '；', 'pp.pick_file': '选择文件…', 'pp.no_file': '未选择文件',
+  'pp.record_a': '记录一', 'pp.record_b': '记录二', 'pp.compared': '比对结果',
+  'audit.act.people.report': '从一人一档生成报表',
   'base.from_people': '人口、户数和独居老人来自各部门数据汇聚合并的一人一档，不再另行向社区采集。',
 };
