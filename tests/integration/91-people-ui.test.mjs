@@ -256,3 +256,30 @@ test('the pages in Chinese and English, for each role that has them', { skip: !e
     }
   }
 });
+
+test('the administrator withdraws a source from the page: its records deleted, the deletion in the trace', { skip: !existsSync(ERDEV) && 'no ../shared' }, async () => {
+  const admin = await srv.login('admin');
+  const src = (await srv.api('GET', '/api/v1/people/sources', { token: admin })).json.sources.find((s) => /区教委学籍名册/.test(s.name));
+  assert.ok(src && src.records === 2);
+  const page = await openPage(browser, srv);
+  await uiLogin(page, 'admin');
+  await visit(page, '/people', 'people');
+  await page.waitForSelector(`#pp-sources tr[data-key="${src.key}"] .pp-withdraw`);
+  let asked = '';
+  page.once('dialog', (d) => { asked = d.message(); d.accept(); });
+  await page.click(`#pp-sources tr[data-key="${src.key}"] .pp-withdraw`);
+  await page.waitForFunction((k) => document.querySelector('#pp-sources') && !document.querySelector(`#pp-sources tr[data-key="${k}"]`), src.key);
+  assert.match(asked, /将删除它的 2 条记录/);
+  const q = (sql) => execFileSync('sqlite3', [srv.db, sql], { encoding: 'utf8' }).trim();
+  assert.equal(q(`SELECT count(*) FROM people_records WHERE source = '${src.key}'`), '0');
+  assert.match(q("SELECT reason FROM audit WHERE action = 'people.withdraw'"), new RegExp(src.key));
+  assert.equal(jiceng(['audit', 'verify', '--db', srv.db]).status, 0);
+  // a dispatcher has no such button
+  const disp = await openPage(browser, srv);
+  await uiLogin(disp, 'dispatcher');
+  await visit(disp, '/people', 'people');
+  await disp.waitForSelector('#pp-sources');
+  assert.equal(await disp.$('.pp-withdraw'), null);
+  assert.deepEqual(page.errors, []);
+  assert.deepEqual(disp.errors, []);
+});

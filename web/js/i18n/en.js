@@ -423,5 +423,6 @@ export default {
   'pp.sep': ', ', 'pp.colon': ': ', 'pp.semi': '; ', 'pp.pick_file': 'Choose a file\u2026', 'pp.no_file': 'No file chosen',
   'pp.record_a': 'Record 1', 'pp.record_b': 'Record 2', 'pp.compared': 'Compared',
   'audit.act.people.report': 'Form filled from the people records',
+  'pp.retention': 'Withdraw', 'pp.withdraw': 'Withdraw and delete', 'pp.withdraw_confirm': 'Withdrawing \u201c{name}\u201d deletes its {n} records; the deletion is in the trace. Withdraw?', 'pp.withdrawn': '\u201c{name}\u201d withdrawn, {n} records deleted',
   'base.from_people': 'People, households and elders living alone come from the departments\u2019 data merged into one record per person, not asked of the community again.',
 };

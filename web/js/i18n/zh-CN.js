@@ -423,5 +423,6 @@ export default {
   'pp.sep': '，', 'pp.colon': '：', 'pp.semi': '；', 'pp.pick_file': '选择文件…', 'pp.no_file': '未选择文件',
   'pp.record_a': '记录一', 'pp.record_b': '记录二', 'pp.compared': '比对结果',
   'audit.act.people.report': '从一人一档生成报表',
+  'pp.retention': '撤回', 'pp.withdraw': '撤回并删除', 'pp.withdraw_confirm': '撤回“{name}”将删除它的 {n} 条记录，并记入留痕。确定撤回吗？', 'pp.withdrawn': '已撤回“{name}”，删除 {n} 条记录',
   'base.from_people': '人口、户数和独居老人来自各部门数据汇聚合并的一人一档，不再另行向社区采集。',
 };

@@ -66,12 +66,26 @@ async function homeView(ctx) {
   ctx.root.append(...[srcBox, impBox, histBox, findBox].filter(Boolean));
   let sources;
   try { sources = await loadSources(); } catch (e) { srcBox.replaceChildren(errorBox(e)); return; }
-  srcBox.replaceChildren(h('h2', { id: 'pp-src-h' }, t('pp.sources')), sources.length ? h('div', { class: 'table-wrap' }, h('table', { class: 'stats', id: 'pp-sources' },
-    h('thead', null, h('tr', null, ['pp.source', 'pp.records', 'pp.imports_n', 'pp.mapping', 'pp.updated'].map((k) => h('th', { scope: 'col' }, t(k))))),
-    h('tbody', null, sources.filter((s) => !s.withdrawn_at).map((s) => h('tr', { dataset: { key: s.key } },
+  // the administrator may withdraw a source: its records are deleted (the deletion is in the trace)
+  const admin = ctx.user.role === 'admin';
+  const withdraw = async (s, btn) => {
+    if (!confirm(t('pp.withdraw_confirm', { name: sourceName(s.key), n: s.records }))) return;
+    btn.disabled = true;
+    try {
+      const r = await post(`/api/v1/people/sources/${encodeURIComponent(s.key)}/withdraw`, {});
+      toast(t('pp.withdrawn', { name: sourceName(s.key), n: r.deleted }));
+      ctx.root.replaceChildren();
+      await homeView(ctx);
+    } catch (e) { btn.disabled = false; srcBox.append(errLine(e)); }
+  };
+  const live = sources.filter((s) => !s.withdrawn_at);
+  srcBox.replaceChildren(h('h2', { id: 'pp-src-h' }, t('pp.sources')), live.length ? h('div', { class: 'table-wrap' }, h('table', { class: 'stats', id: 'pp-sources' },
+    h('thead', null, h('tr', null, ['pp.source', 'pp.records', 'pp.imports_n', 'pp.mapping', 'pp.updated', ...(admin ? ['pp.retention'] : [])].map((k) => h('th', { scope: 'col' }, t(k))))),
+    h('tbody', null, live.map((s) => h('tr', { dataset: { key: s.key } },
       h('th', { scope: 'row' }, sourceName(s.key)), h('td', null, String(s.records)), h('td', null, String(s.imports)),
       h('td', { class: 'small' }, Object.entries(s.mapping).filter(([, f]) => f !== 'attr').map(([col, f]) => `${col}→${t('pp.f.' + f)}`).join(sep())),
-      h('td', null, time(s.updated_at))))))) : h('p', { class: 'muted', id: 'pp-no-sources' }, t('pp.no_sources')));
+      h('td', null, time(s.updated_at)),
+      admin ? h('td', null, h('button', { type: 'button', class: 'secondary pp-withdraw', onclick: (ev) => withdraw(s, ev.currentTarget) }, t('pp.withdraw'))) : null))))) : h('p', { class: 'muted', id: 'pp-no-sources' }, t('pp.no_sources')));
   if (impBox) importCard(ctx, impBox, sources);
   history(histBox);
   findCard(ctx, findBox);
