@@ -292,12 +292,14 @@ jc_err people_row_clean(const people_table *t, const people_mapping *m, int r, c
     people_norm_phones(phones, &o->phones);
     /* the address: the most specific column, or the building/unit/room parts */
     if (bld[0] || unit[0] || room[0]) {
-        char parts[512];
-        snprintf(parts, sizeof parts, "%s%s%s%s%s", bld, unit[0] ? unit : "", unit[0] ? "单元" : "", room,
+        /* a place column without numbers (a 小区, a road) comes first: 育才路 + 55号院1号楼 + 4 + 304 */
+        const char *place = addr_best[0] && !strpbrk(addr_best, "0123456789") ? addr_best : "";
+        char parts[700];
+        snprintf(parts, sizeof parts, "%s%s%s%s%s%s", place, bld, unit[0] ? unit : "", unit[0] ? "单元" : "", room,
                  room[0] ? "室" : "");
         people_addr a;
         people_norm_addr(parts, &a);
-        if (a.nnums > best_nums) snprintf(addr_best, sizeof addr_best, "%s", parts);
+        if (a.nnums > best_nums) jc_fmt_cut(addr_best, sizeof addr_best, "%s", parts);
     }
     if (comm[0] && addr_best[0] && !strstr(addr_best, "社区")) {
         char full[700];
@@ -703,6 +705,57 @@ static int model_parse(const char *s, people_model *m) {
     return m->p > 0 && m->p < 1 ? 0 : -1;
 }
 
+static int is_code(const char *comm) { return comm && comm[0] >= '0' && comm[0] <= '9'; }
+
+/* A house: the road and every number after it (at least two: a flat, not a road). */
+static uint64_t house_key(const people_lrec *l) {
+    if (!l->road || l->nnums < 2) return 0;
+    uint64_t h = (uint64_t)l->road * 0x9E3779B97F4A7C15ULL ^ l->nnums;
+    for (int i = 0; i < l->nnums; i++) h = (h ^ (uint32_t)l->nums[i]) * 0x100000001B3ULL;
+    return h ? h : 1;
+}
+static int same_house(const people_lrec *a, const people_lrec *b) {
+    if (a->road != b->road || a->nnums != b->nnums) return 0;
+    for (int i = 0; i < a->nnums; i++)
+        if (a->nums[i] != b->nums[i]) return 0;
+    return 1;
+}
+
+/* A record whose address names no community of the area tree (a housing
+ * register's 小区 and 楼栋 columns, a short form like 兴华里44-8-2-1301)
+ * takes the community of the records at the same house (the same road and
+ * numbers) whose addresses did resolve, when they all agree.  The community
+ * is stored with the record, so each record is inferred once; touched[i] is
+ * set for the records changed (their persons get new golden records). */
+static jc_err infer_communities(jc_conn *w, loader *L, uint8_t *touched, int64_t *inferred) {
+    size_t cap = 16;
+    while (cap < L->n * 2 + 2) cap <<= 1;
+    uint32_t *slot = calloc(cap, sizeof *slot); /* index + 1 of the first resolved record of a house */
+    uint8_t *split = calloc(cap, 1);            /* the house's resolved records disagree */
+    if (!slot || !split) { free(slot), free(split); return JC_ERR_NOMEM; }
+    for (int pass = 0; pass < 2; pass++)
+        for (size_t i = 0; i < L->n; i++) {
+            int resolved = is_code(L->m[i].community);
+            uint64_t k = resolved == !pass ? house_key(&L->r[i]) : 0;
+            if (!k) continue;
+            size_t h = (size_t)k & (cap - 1);
+            while (slot[h] && !same_house(&L->r[slot[h] - 1], &L->r[i])) h = (h + 1) & (cap - 1);
+            if (!pass) { /* the houses the area tree resolved */
+                if (!slot[h]) slot[h] = (uint32_t)i + 1;
+                else if (strcmp(L->m[slot[h] - 1].community, L->m[i].community)) split[h] = 1;
+                continue;
+            }
+            if (!slot[h] || split[h]) continue;
+            L->m[i].community = L->m[slot[h] - 1].community;
+            jc_err e = pstore_record_set_community(w, L->m[i].rowid, L->m[i].community);
+            if (e) { free(slot), free(split); return e; }
+            touched[i] = 1;
+            (*inferred)++;
+        }
+    free(slot), free(split);
+    return JC_OK;
+}
+
 static int by_member_recency(const void *x, const void *y) {
     const member *a = x, *b = y;
     if (a->updated_at != b->updated_at) return a->updated_at > b->updated_at ? -1 : 1;
@@ -741,6 +794,11 @@ jc_err people_link_store(jc_conn *w, const people_keys *keys, int full, people_l
     }
     int any_fresh = 0;
     for (size_t i = 0; i < L.n; i++) any_fresh |= L.r[i].fresh;
+    uint8_t *touched = calloc(L.n ? L.n : 1, 1);
+    int64_t inferred = 0;
+    if (!e && !touched) e = JC_ERR_NOMEM;
+    if (!e) e = infer_communities(w, &L, touched, &inferred);
+    if (inferred) jc_log(JC_LOG_DEBUG, "people: link: %lld communities inferred from the house", (long long)inferred);
     kept_st K = {.L = &L};
     people_link_run run;
     memset(&run, 0, sizeof run);
@@ -798,7 +856,7 @@ jc_err people_link_store(jc_conn *w, const people_keys *keys, int full, people_l
             int bestc = 0, changed = 0, fresh = 0;
             for (size_t x = i; x < j; x++) {
                 int64_t pp = L.r[items[x].idx].person;
-                fresh |= L.r[items[x].idx].fresh;
+                fresh |= L.r[items[x].idx].fresh | touched[items[x].idx];
                 if (!pp) continue;
                 int c = 0;
                 for (size_t y = i; y < j; y++) c += L.r[items[y].idx].person == pp;
@@ -882,7 +940,7 @@ out:;
     clock_gettime(CLOCK_MONOTONIC, &t1);
     st->seconds = (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
     people__link_free(&run);
-    free(K.p), free(K.d);
+    free(K.p), free(K.d), free(touched);
     loader_free(&L);
     return e;
 }

@@ -420,6 +420,15 @@ jc_err pstore_record_set_person(jc_conn *w, int64_t rowid, int64_t person) {
     return sq_step_done(store_sqlite_db(w), s, TAG, "set person");
 }
 
+jc_err pstore_record_set_community(jc_conn *w, int64_t rowid, const char *community) {
+    static const char sql[] = "UPDATE people_records SET community = ?2 WHERE id = ?1";
+    sqlite3_stmt *s = store_sqlite_prepare(w, sql);
+    if (!s) return JC_ERR_DB;
+    sqlite3_bind_int64(s, 1, rowid);
+    sq_bind_text(s, 2, community);
+    return sq_step_done(store_sqlite_db(w), s, TAG, "set community");
+}
+
 jc_err pstore_records_settled(jc_conn *w) {
     static const char sql[] = "UPDATE people_records SET fresh = 0 WHERE fresh = 1";
     sqlite3_stmt *s = store_sqlite_prepare(w, sql);

@@ -94,6 +94,8 @@ jc_err pstore_record_get(jc_conn *c, int64_t rowid, int (*cb)(const pstore_recor
 jc_err pstore_record_community(jc_conn *c, const char *source, const char *record_id, char *out,
                                size_t outsz) JC_MUST_CHECK;
 jc_err pstore_record_set_person(jc_conn *w, int64_t rowid, int64_t person) JC_MUST_CHECK;
+/* Sets a record's community (a code of the area tree inferred from its house). */
+jc_err pstore_record_set_community(jc_conn *w, int64_t rowid, const char *community) JC_MUST_CHECK;
 /* Every record fresh = 0. */
 jc_err pstore_records_settled(jc_conn *w) JC_MUST_CHECK;
 /* Export rows: source, record id, person id of every active record. */

@@ -164,6 +164,31 @@ test('a reviewer\'s decision survives a re-import and a full re-link', () => {
   } finally { rmSync(work, { recursive: true, force: true }); }
 });
 
+test('a housing register without community names: the 小区 column starts the address, the community comes from the house', () => {
+  const work = mkdtempSync(join(tmpdir(), 'jiceng-people-'));
+  try {
+    const db = freshDb(work);
+    assert.equal(jiceng(['demo', '--db', db]).status, 0); // the demo street's area tree
+    const q = (sql) => execFileSync('sqlite3', [db, sql], { encoding: 'utf8' }).trim();
+    const comm = q("SELECT name FROM areas WHERE code = '110101001001'").replace(/居委会$/, '');
+    // a civil-affairs table whose addresses name the community
+    const a = join(work, 'a.csv'), b = join(work, 'b.csv');
+    writeFileSync(a, `编号,姓名,身份证号,住址\nA1,赵春华,,北京市东城区${comm}居委会 育才路55号院1号楼4单元304室\n`);
+    // a housing register: 小区, 楼栋, 单元, 房号 only -- another person of that flat, one of another flat
+    writeFileSync(b, '登记编号,姓名,证件号,小区,楼栋,单元,房号\nZ1,钱立新,,育才路,55号院1号楼,4,304\nZ2,孙丽,,育才路,55号院1号楼,4,305\n');
+    assert.equal(jiceng(['people', 'import', '--db', db, '--source', 'a', a, '--quiet']).status, 0);
+    assert.equal(jiceng(['people', 'import', '--db', db, '--source', 'b', b, '--quiet']).status, 0);
+    const src = JSON.parse(jiceng(['people', 'sources', '--db', db]).stdout).find((x) => x.key === 'b');
+    assert.equal(src.mapping['小区'], 'address', 'the 小区 column is part of the address');
+    assert.equal(q("SELECT address FROM people_records WHERE record_id = 'Z1'"), '育才路55号院1号楼4单元304室');
+    assert.equal(q("SELECT community FROM people_records WHERE record_id = 'Z1'"), '110101001001', 'the flat\'s community');
+    assert.equal(q("SELECT p.community FROM people_persons p JOIN people_records r ON r.person_id = p.id WHERE r.record_id = 'Z1'"), '110101001001');
+    assert.notEqual(q("SELECT community FROM people_records WHERE record_id = 'Z2'"), '110101001001', 'another flat: not guessed');
+    // the flat's people count in the community's figures
+    assert.equal(q("SELECT count(*) FROM people_persons WHERE community = '110101001001'"), '2');
+  } finally { rmSync(work, { recursive: true, force: true }); }
+});
+
 test('numbers of another kind (a passport) link two tables, as ID numbers do', () => {
   const work = mkdtempSync(join(tmpdir(), 'jiceng-people-'));
   try {
