@@ -52,6 +52,9 @@ test('import with the mapping shown and set, review a pair, a person with proven
   assert.equal(await field('家长姓名'), 'attr');
   await page.selectOption('#pp-mapping select[aria-label="家庭住址"]', 'address');
   await page.selectOption('#pp-mapping select[aria-label="性别"]', 'attr'); // set by hand: kept as an attribute
+  assert.equal(await page.$eval('#pp-mapping select[aria-label="性别"]', (x) => x.closest('tr').querySelector('.pp-how').textContent), '人工指定');
+  assert.match(await page.$eval('#pp-mapping select[aria-label="学籍号"]', (x) => x.closest('tr').querySelector('.pp-how').textContent), /记录编号/);
+  assert.ok(await page.$eval('#pp-progress', (x) => x.hidden), 'no progress bar after a preview');
   await shot(page, 'people-import');
   await page.click('#pp-go');
   await page.waitForSelector('#pp-imported');

@@ -148,6 +148,7 @@ function importCard(ctx, box, sources) {
     done = true;
     const json = await res.json().catch(() => null);
     bar.value = 100;
+    if (dry) bar.hidden = true; // a preview reads the file at once: no bar left standing
     if (!res.ok) { barText.textContent = ''; bar.hidden = true; throw new ApiError(res.status, json?.error?.code || 'http', json?.error?.message || ''); }
     barText.textContent = dry ? '' : t('pp.done');
     return json;
@@ -187,7 +188,12 @@ function showPreview(ctx, box, r, keyOf, upload) {
     h('h3', null, t('pp.mapping_title')),
     h('div', { class: 'table-wrap' }, h('table', { class: 'stats', id: 'pp-mapping' },
       h('thead', null, h('tr', null, ['pp.column', 'pp.field', 'pp.how'].map((k) => h('th', { scope: 'col' }, t(k))))),
-      h('tbody', null, r.mapping.map((m, i) => h('tr', null, h('th', { scope: 'row' }, m.header || '—'), h('td', null, sels[i]), h('td', { class: 'small muted' }, howText(m.how))))))),
+      h('tbody', null, r.mapping.map((m, i) => {
+        // the first column is the record number whatever it maps to; a column set here is "set by hand"
+        const how = h('td', { class: 'small muted pp-how' }, i === 0 ? t('pp.how.record_id') + (m.field !== 'attr' ? t('pp.sep') + howText(m.how) : '') : howText(m.how));
+        sels[i].addEventListener('change', () => { how.textContent = (i === 0 ? t('pp.how.record_id') + t('pp.sep') : '') + howText('hand'); });
+        return h('tr', null, h('th', { scope: 'row' }, m.header || '—'), h('td', null, sels[i]), how);
+      })))),
     rows.length ? h('details', null, h('summary', null, t('pp.report_rows', { n: rows.length })), h('ul', { class: 'plain small' },
       rows.map((x) => h('li', null, t('pp.report_row', { row: x.row, action: t('pp.action.' + x.action) }))))) : null,
     h('div', { class: 'actions' }, saveBtn, goBtn), result);
