@@ -242,6 +242,15 @@ test('the pages in Chinese and English, for each role that has them', { skip: !e
           assert.ok(await page.$('.pp-pair .pp-level[data-level=different], .pp-pair .pp-level[data-level=equal]'), 'what the comparison found');
         }
       }
+      if (who === 'admin') { // the persons a page at a time
+        await visit(page, '/people', 'people');
+        await page.waitForSelector('#pp-person-list tbody tr');
+        assert.equal(await page.$$eval('#pp-person-list tbody tr', (r) => r.length), 100);
+        await page.click('#pp-more');
+        await page.waitForFunction(() => document.querySelectorAll('#pp-person-list tbody tr').length > 100);
+        const ids = await page.$$eval('#pp-person-list tbody tr', (r) => r.map((x) => x.dataset.id));
+        assert.equal(new Set(ids).size, ids.length, 'no person twice');
+      }
       if (who === 'supervisor') {
         await visit(page, '/people', 'people');
         await page.waitForSelector('#pp-sources');

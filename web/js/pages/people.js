@@ -202,15 +202,32 @@ function showPreview(ctx, box, r, keyOf, upload) {
 function findCard(ctx, box) {
   const q = h('input', { id: 'pp-q', type: 'search', maxlength: 20, placeholder: t('pp.search_ph') });
   const list = h('div', { id: 'pp-persons' });
+  const row = (p) => h('tr', { dataset: { id: p.id } }, h('th', { scope: 'row' }, h('a', { href: '#/people/person/' + p.id }, p.name)),
+    h('td', null, sexText(p.sex)), h('td', null, dateText(p.birth_date)), h('td', null, p.id_number || '—'), h('td', null, commText(p.community)),
+    h('td', null, String(p.records)));
+  // a page of 100 (the API's), then 更多 for the next after the last shown
   const run = async () => {
     list.replaceChildren(loading());
+    const query = q.value.trim() ? 'q=' + encodeURIComponent(q.value.trim()) : '';
+    const page = (after) => get('/api/v1/people/persons?' + [query, after ? 'after=' + after : ''].filter(Boolean).join('&'));
     try {
-      const r = await get('/api/v1/people/persons' + (q.value.trim() ? '?q=' + encodeURIComponent(q.value.trim()) : ''));
-      list.replaceChildren(r.persons.length ? h('div', { class: 'table-wrap' }, h('table', { class: 'stats' },
+      const r = await page(0);
+      if (!r.persons.length) { list.replaceChildren(h('p', { class: 'muted' }, t('pp.no_persons'))); return; }
+      const body = h('tbody', null, r.persons.map(row));
+      const more = h('button', { type: 'button', class: 'secondary', id: 'pp-more', hidden: r.persons.length < 100 }, t('pp.more'));
+      let last = r.persons[r.persons.length - 1].id;
+      more.addEventListener('click', async () => {
+        more.disabled = true;
+        try {
+          const n = await page(last);
+          body.append(...n.persons.map(row));
+          if (n.persons.length) last = n.persons[n.persons.length - 1].id;
+          more.hidden = n.persons.length < 100;
+        } catch (e) { list.append(errLine(e)); } finally { more.disabled = false; }
+      });
+      list.replaceChildren(h('div', { class: 'table-wrap' }, h('table', { class: 'stats', id: 'pp-person-list' },
         h('thead', null, h('tr', null, ['pp.name', 'pp.sex', 'pp.birth', 'pp.id_number', 'pp.community', 'pp.sources_n'].map((k) => h('th', { scope: 'col' }, t(k))))),
-        h('tbody', null, r.persons.slice(0, 30).map((p) => h('tr', { dataset: { id: p.id } }, h('th', { scope: 'row' }, h('a', { href: '#/people/person/' + p.id }, p.name)),
-          h('td', null, sexText(p.sex)), h('td', null, dateText(p.birth_date)), h('td', null, p.id_number || '—'), h('td', null, commText(p.community)),
-          h('td', null, String(p.records))))))) : h('p', { class: 'muted' }, t('pp.no_persons')));
+        body)), h('div', { class: 'actions' }, more));
     } catch (e) { list.replaceChildren(errorBox(e)); }
   };
   const form = h('form', { class: 'inline-form', onsubmit: (ev) => { ev.preventDefault(); run(); } }, field(t('pp.search'), q), h('button', { type: 'submit' }, t('pp.search_go')));
