@@ -396,7 +396,7 @@ static void h_decide(jc_req *r) {
         if (pstore_record_community(r->db, as, ar, ca, sizeof ca) || pstore_record_community(r->db, bs, br, cb, sizeof cb))
             return http_reply_error(r, JC_ERR_NOTFOUND, "that pair is not in the review queue");
         if (!in_scope(&r->user, ca) && !in_scope(&r->user, cb))
-            return http_reply_error(r, JC_ERR_DENIED, "both records are outside your scope");
+            return http_reply_error(r, JC_ERR_NOTFOUND, "that pair is not in the review queue"); /* not revealed */
     }
     decide_job *j = calloc(1, sizeof *j);
     if (!j) return http_reply_error(r, JC_ERR_NOMEM, "out of memory");
@@ -510,7 +510,8 @@ static void h_person(jc_req *r) {
         return http_reply_error(r, JC_ERR_DB, "person");
     }
     if (!c.found) { json_decref(arr); return http_reply_error(r, JC_ERR_NOTFOUND, "no person %lld", (long long)id); }
-    if (!json_array_size(arr)) { json_decref(arr); return http_reply_error(r, JC_ERR_DENIED, "person %lld is outside your scope", (long long)id); }
+    /* a person outside the caller's communities is not revealed: the same answer as none (docs/api.md) */
+    if (!json_array_size(arr)) { json_decref(arr); return http_reply_error(r, JC_ERR_NOTFOUND, "no person %lld", (long long)id); }
     json_t *o = json_incref(json_array_get(arr, 0));
     json_decref(arr);
     prov_expand(r->db, o);
@@ -541,7 +542,7 @@ typedef struct {
 
 static int unmask_person(const pstore_person *p, void *arg) {
     unmask_job *j = arg;
-    if (!in_scope(j->u, p->community)) { j->err = JC_ERR_DENIED; return 1; }
+    if (!in_scope(j->u, p->community)) { j->err = JC_ERR_NOTFOUND; return 1; } /* not revealed (docs/api.md) */
     char id[64] = "", ph[64] = "";
     if (people_unseal(j->keys, p->id_enc, p->id_enc_len, id, sizeof id) ||
         people_unseal(j->keys, p->phone_enc, p->phone_enc_len, ph, sizeof ph)) {
@@ -585,7 +586,8 @@ static jc_err run_unmask(jc_conn *w, jc_deferred *d) {
     if (!e) e = pstore_record_each(w, j->id, unmask_record, j);
     if (!e) e = j->err;
     if (e) {
-        snprintf(d->message, sizeof d->message, "%s", e == JC_ERR_DENIED ? "outside your scope" : "cannot read the person");
+        if (e == JC_ERR_NOTFOUND) snprintf(d->message, sizeof d->message, "no person %lld", (long long)j->id);
+        else snprintf(d->message, sizeof d->message, "cannot read the person");
         return e;
     }
     char reason[500];
