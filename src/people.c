@@ -1036,6 +1036,7 @@ jc_err people_import(jc_conn *w, people_import_req *q, people_import_result *res
     int has_id = 0, has_name = 0;
     for (int c = 0; c < m->ncols; c++) has_id |= m->field[c] == PF_ID_NUMBER, has_name |= m->field[c] == PF_NAME;
     if (!has_id || !has_name) {
+        res->missing = !has_id ? "id_number" : "name";
         snprintf(res->why, sizeof res->why,
                  "no %s column found in the header (row %d); name it with --map 'HEADER=%s' / 表头（第 %d 行）中没有找到"
                  "%s列，请用 --map 指定",

@@ -290,6 +290,8 @@ typedef struct {
     people_mapping mapping;
     people_link_stats link;
     char why[600]; /* the reason of an error, naming the row, in English and Chinese */
+    const char *missing; /* with JC_ERR_INVALID: the field no column maps to ("name", "id_number"), the
+                          * mapping above proposed all the same (a form can set it); else NULL */
 } people_import_result;
 
 /* Imports a source's file on the writer: reads and cleans every row first

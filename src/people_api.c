@@ -244,6 +244,16 @@ static jc_err run_import(jc_conn *w, jc_deferred *d) {
     prog.running = 0;
     snprintf(prog.phase, sizeof prog.phase, "%s", e ? "failed" : "done");
     pthread_mutex_unlock(&prog_mu);
+    if (e == JC_ERR_INVALID && j->q.dry_run && j->res.missing) {
+        /* a preview whose header names no name or ID number column: the proposed mapping all the
+         * same, so that the form can set the column by hand (the import itself is refused) */
+        d->status = 200;
+        d->body = json_pack("{s:s,s:s,s:b,s:s,s:s,s:I,s:o,s:o}", "source", j->source, "file", j->file, "dry_run", 1,
+                            "missing", j->res.missing, "message", j->res.why, "header_row",
+                            (json_int_t)j->res.mapping.header_row + 1, "mapping", mapping_json(&j->res.mapping),
+                            "report", json_array());
+        return JC_OK;
+    }
     if (e) {
         snprintf(d->message, sizeof d->message, "%.250s", j->res.why[0] ? j->res.why : "the import failed");
         return e;

@@ -7,7 +7,7 @@
 // sight.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync, readFileSync, existsSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -70,6 +70,26 @@ test('import with the mapping shown and set, review a pair, a person with proven
   const renamed = (await srv.api('GET', '/api/v1/people/sources', { token: tok })).json.sources.find((s) => s.key === src.key);
   assert.equal(renamed.name, '区教委学籍名册（2026）');
   assert.deepEqual(renamed.mapping, src.mapping);
+
+  // a header the proposal cannot read (甲, 乙, 丙): the preview shows the form and says what is missing,
+  // the column is set there, and the import goes through; the API refuses the import without it
+  const odd = join(work, '台账.csv');
+  writeFileSync(odd, '编号,甲,乙,丙\nK1,何晨一,110103197312112717,东花市南里东区6楼5门1702\nK2,张新,11010120150101001X,幸福里3-2-101\nK3,刘芳,11010119800415612X,幸福里3-2-102\n');
+  const refused = await srv.api('POST', '/api/v1/people/sources/oddsrc/import?file=x.csv', { token: tok, body: readFileSync(odd, 'utf8'), headers: { 'content-type': 'text/csv' } });
+  assert.equal(refused.status, 400);
+  assert.match(refused.json.error.message, /no name column/);
+  await visit(page, '/people', 'people');
+  await page.waitForSelector('#pp-file-pick');
+  await page.fill('#pp-src-name', '社区走访台账');
+  await page.setInputFiles('#pp-file', odd);
+  await page.click('#pp-dry');
+  await page.waitForSelector('#pp-missing');
+  assert.match(await page.textContent('#pp-missing'), /没有识别出“姓名”列/);
+  assert.equal(await field('乙'), 'id_number', 'the ID numbers found by their values');
+  await page.selectOption('#pp-mapping select[aria-label="甲"]', 'name');
+  await page.click('#pp-go');
+  await page.waitForSelector('#pp-imported');
+  assert.match(await page.textContent('#pp-imported'), /已导入 3 行：新增 3/);
 
   // the review queue (the administrator's: er-dev's pairs lie mostly outside the demo street)
   const adminPage = await openPage(browser, srv);
@@ -272,7 +292,7 @@ test('the pages in Chinese and English, for each role that has them', { skip: !e
 test('the administrator withdraws a source from the page: its records deleted, the deletion in the trace', { skip: !existsSync(ERDEV) && 'no ../shared' }, async () => {
   const admin = await srv.login('admin');
   const src = (await srv.api('GET', '/api/v1/people/sources', { token: admin })).json.sources.find((s) => /区教委学籍名册/.test(s.name));
-  assert.ok(src && src.records === 2);
+  assert.ok(src && src.records === 2, JSON.stringify((await srv.api("GET", "/api/v1/people/sources", { token: admin })).json.sources.map((s) => [s.key, s.name, s.records])));
   const page = await openPage(browser, srv);
   await uiLogin(page, 'admin');
   await visit(page, '/people', 'people');

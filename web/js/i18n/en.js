@@ -426,6 +426,7 @@ export default {
   'pp.retention': 'Withdraw', 'pp.withdraw': 'Withdraw and delete', 'pp.withdraw_confirm': 'Withdrawing \u201c{name}\u201d deletes its {n} records; the deletion is in the trace. Withdraw?', 'pp.withdrawn': '\u201c{name}\u201d withdrawn, {n} records deleted',
   'pp.how.record_id': 'first column: the record number',
   'pp.more': 'More',
+  'pp.missing': 'No \u201c{field}\u201d column recognised in the header (row {header}). Choose \u201c{field}\u201d for its column below, then preview again or import.',
   'base.from_people': 'People, households and elders living alone come from the departments\u2019 data merged into one record per person, not asked of the community again.',
   'des.csv_cols': 'Header columns: ', 'des.by_platform': 'Platform (demo data)', 'des.version_n': 'version {v}',
   'lim.wh': '{n} working hours', 'lim.wd': '{n} working days', 'lim.h': '{n} hours', 'lim.wmin': '{n} working minutes', 'lim.min': '{n} minutes',

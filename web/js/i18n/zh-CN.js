@@ -426,6 +426,7 @@ export default {
   'pp.retention': '撤回', 'pp.withdraw': '撤回并删除', 'pp.withdraw_confirm': '撤回“{name}”将删除它的 {n} 条记录，并记入留痕。确定撤回吗？', 'pp.withdrawn': '已撤回“{name}”，删除 {n} 条记录',
   'pp.how.record_id': '第一列：记录编号',
   'pp.more': '更多',
+  'pp.missing': '表头（第 {header} 行）中没有识别出“{field}”列。请在下面为相应的列选择“{field}”，再预览或确认导入。',
   'base.from_people': '人口、户数和独居老人来自各部门数据汇聚合并的一人一档，不再另行向社区采集。',
   'des.csv_cols': '表头列名：', 'des.by_platform': '平台（演示数据）', 'des.version_n': '第 {v} 版',
   'lim.wh': '{n} 个工作小时', 'lim.wd': '{n} 个工作日', 'lim.h': '{n} 小时', 'lim.wmin': '{n} 个工作分钟', 'lim.min': '{n} 分钟',

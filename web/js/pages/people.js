@@ -106,7 +106,10 @@ function importCard(ctx, box, sources) {
   // the browser's own file button speaks the browser's language: a labelled button of ours instead
   const fileIn = h('input', { type: 'file', id: 'pp-file', accept: '.csv,.xlsx,.txt', class: 'visually-hidden' });
   const fileName = h('span', { class: 'small', id: 'pp-file-name' }, t('pp.no_file'));
-  fileIn.addEventListener('change', () => { fileName.textContent = fileIn.files[0]?.name || t('pp.no_file'); });
+  // another file, source or name is another import: a new source gets a new key (a second file for a
+  // "new source" went into the previous one and retired its records)
+  const restart = () => { key = null; preview.replaceChildren(); };
+  fileIn.addEventListener('change', () => { fileName.textContent = fileIn.files[0]?.name || t('pp.no_file'); restart(); });
   const fileBox = h('div', { class: 'field pp-file' }, h('span', { class: 'label' }, t('pp.file')),
     h('div', { class: 'btn-row' }, fileIn, h('label', { for: 'pp-file', class: 'btn ghost', id: 'pp-file-pick' }, t('pp.pick_file')), ' ', fileName),
     h('small', { class: 'hint' }, t('pp.file_hint')));
@@ -118,7 +121,9 @@ function importCard(ctx, box, sources) {
   // an existing source's name can be changed here (a source imported by the CLI without --name has none)
   srcSel.addEventListener('change', () => {
     nameIn.value = srcSel.value ? sources.find((s) => s.key === srcSel.value)?.name || '' : '';
+    restart();
   });
+  nameIn.addEventListener('input', () => { if (!srcSel.value) restart(); });
   box.replaceChildren(h('h2', { id: 'pp-imp-h' }, t('pp.import_title')), h('p', { class: 'muted small' }, t('pp.import_intro')),
     field(t('pp.source'), srcSel), nameField, fileBox, h('div', { class: 'actions' }, dryBtn), preview, h('div', null, bar, ' ', barText));
   let key = null;
@@ -183,8 +188,11 @@ function showPreview(ctx, box, r, keyOf, upload) {
       toast(t('pp.done'));
     } catch (e) { result.replaceChildren(errLine(e)); } finally { goBtn.disabled = false; }
   });
+  // a header naming no name or ID number column: the form first, to say which column it is
+  const summary = r.missing ? h('p', { class: 'alert error', role: 'alert', id: 'pp-missing' }, t('pp.missing', { header: r.header_row, field: t('pp.f.' + r.missing) }))
+    : h('p', { id: 'pp-dry-summary' }, t('pp.dry_summary', { rows: r.rows, added: r.added, updated: r.updated, retired: r.retired, unchanged: r.unchanged, skipped: r.skipped, header: r.header_row }));
   box.replaceChildren(
-    h('p', { id: 'pp-dry-summary' }, t('pp.dry_summary', { rows: r.rows, added: r.added, updated: r.updated, retired: r.retired, unchanged: r.unchanged, skipped: r.skipped, header: r.header_row })),
+    summary,
     h('h3', null, t('pp.mapping_title')),
     h('div', { class: 'table-wrap' }, h('table', { class: 'stats', id: 'pp-mapping' },
       h('thead', null, h('tr', null, ['pp.column', 'pp.field', 'pp.how'].map((k) => h('th', { scope: 'col' }, t(k))))),
