@@ -18,6 +18,7 @@
 #include "people_int.h"
 #include "people_store.h"
 #include "auth.h"
+#include "reason.h"
 #include "store.h"
 
 #include <errno.h>
@@ -1224,13 +1225,21 @@ jc_err people_import(jc_conn *w, people_import_req *q, people_import_result *res
     res->im.link_ms = (int64_t)(res->link.seconds * 1000);
     if ((e = pstore_import_update(w, &res->im))) goto rows_done;
     {
-        char reason[400];
-        snprintf(reason, sizeof reason,
-                 "source %s, file %s: %lld rows, %lld added, %lld updated, %lld retired, %lld unchanged; %lld persons, "
-                 "%lld pairs to review",
-                 q->source, res->im.file_name, (long long)res->im.rows, (long long)res->im.added,
-                 (long long)res->im.updated, (long long)res->im.retired, (long long)res->im.unchanged,
-                 (long long)res->im.persons, (long long)res->im.review);
+        /* a code the audit page words in the reader's language (docs/audit.md) */
+        char reason[700];
+        reason_buf rb;
+        reason_begin(&rb, reason, sizeof reason, "people_import");
+        reason_str(&rb, "source", q->source);
+        reason_str(&rb, "name", q->source_name && q->source_name[0] ? q->source_name : src.name);
+        reason_str(&rb, "file", res->im.file_name);
+        reason_int(&rb, "rows", res->im.rows);
+        reason_int(&rb, "added", res->im.added);
+        reason_int(&rb, "updated", res->im.updated);
+        reason_int(&rb, "retired", res->im.retired);
+        reason_int(&rb, "unchanged", res->im.unchanged);
+        reason_int(&rb, "persons", res->im.persons);
+        reason_int(&rb, "review", res->im.review);
+        reason_end(&rb);
         jc_user sys;
         auth_system_actor(&sys, "cli");
         e = auth_audit(w, q->actor ? q->actor : &sys, "people.import", reason);
@@ -1260,10 +1269,27 @@ jc_err people_withdraw(jc_conn *w, const people_keys *keys, const jc_user *actor
     people_link_stats st;
     /* the persons the source fed lose its records: their golden records are rebuilt */
     if ((e = people_link_store(w, keys, 1, &st))) return e;
-    char reason[256];
-    snprintf(reason, sizeof reason, "source %s withdrawn: %lld records deleted (retention ended)", source,
-             (long long)*deleted);
+    char reason[400];
+    reason_buf rb;
+    reason_begin(&rb, reason, sizeof reason, "people_withdraw");
+    reason_str(&rb, "source", source);
+    reason_str(&rb, "name", s.name);
+    reason_int(&rb, "deleted", *deleted);
+    reason_end(&rb);
     return auth_audit(w, actor, "people.withdraw", reason);
+}
+
+void people_review_reason(char *out, size_t n, const char *as, const char *ar, const char *bs, const char *br,
+                          const char *decision) {
+    char a[200], b[200];
+    snprintf(a, sizeof a, "%s:%s", as, ar);
+    snprintf(b, sizeof b, "%s:%s", bs, br);
+    reason_buf rb;
+    reason_begin(&rb, out, n, "people_review");
+    reason_str(&rb, "a", a);
+    reason_str(&rb, "b", b);
+    reason_str(&rb, "decision", decision);
+    reason_end(&rb);
 }
 
 int people__strcmp_ptr(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }

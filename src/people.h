@@ -308,6 +308,10 @@ jc_err people_import(jc_conn *w, people_import_req *q, people_import_result *res
  * chain.  *deleted gets the count.  JC_ERR_NOTFOUND for an unknown source. */
 jc_err people_withdraw(jc_conn *w, const people_keys *keys, const jc_user *actor, const char *source,
                        int64_t *deleted) JC_MUST_CHECK;
+/* The audit reason of a review decision (src/reason.h's code people_review:
+ * the two records as source:record id, decision same or different) into out. */
+void people_review_reason(char *out, size_t n, const char *as, const char *ar, const char *bs, const char *br,
+                          const char *decision);
 
 /* Writes generated departmental spreadsheets (fictional people) and their
  * truth.csv into dir (people_gen.c): layout "dev" (six tables shaped like

@@ -17,6 +17,7 @@
 #include "people_store.h"
 #include "auth.h"
 #include "http.h"
+#include "reason.h"
 #include "store.h"
 
 #include <jansson.h>
@@ -160,8 +161,17 @@ static jc_err run_mapping(jc_conn *w, jc_deferred *d) {
     mapping_job *j = d->data;
     jc_err e = pstore_source_put(w, j->key, j->name, j->mapping, jc_now_ms());
     if (e) return e;
-    char reason[300];
-    snprintf(reason, sizeof reason, "source %s: %s", j->key, j->mapping ? "mapping set by hand" : "name set");
+    pstore_source saved; /* the source's name, also when this call did not set it */
+    memset(&saved, 0, sizeof saved);
+    if ((e = pstore_source_get(w, j->key, &saved))) return e;
+    free(saved.mapping);
+    char reason[400];
+    reason_buf rb;
+    reason_begin(&rb, reason, sizeof reason, "people_mapping");
+    reason_str(&rb, "source", j->key);
+    reason_str(&rb, "name", saved.name[0] ? saved.name : NULL);
+    reason_int(&rb, "mapping", j->mapping != NULL);
+    reason_end(&rb);
     if ((e = auth_audit(w, &d->user, "people.mapping", reason))) return e;
     d->status = 200;
     d->body = json_pack("{s:s,s:s}", "key", j->key, "status", "saved");
@@ -380,8 +390,8 @@ static jc_err run_decide(jc_conn *w, jc_deferred *d) {
         return e;
     }
     if (e) return e;
-    char reason[512];
-    snprintf(reason, sizeof reason, "%s:%s and %s:%s: %s", j->as, j->ar, j->bs, j->br, j->decision);
+    char reason[600];
+    people_review_reason(reason, sizeof reason, j->as, j->ar, j->bs, j->br, j->decision);
     if ((e = auth_audit(w, &d->user, "people.review", reason))) return e;
     if ((e = people_link_store(w, j->keys, 0, &j->st))) return e;
     d->status = 200;
@@ -600,9 +610,12 @@ static jc_err run_unmask(jc_conn *w, jc_deferred *d) {
         else snprintf(d->message, sizeof d->message, "cannot read the person");
         return e;
     }
-    char reason[500];
-    snprintf(reason, sizeof reason, "person %lld unmasked (ID number, phones, attributes): %s", (long long)j->id,
-             j->purpose);
+    char reason[700];
+    reason_buf rb;
+    reason_begin(&rb, reason, sizeof reason, "people_unmask");
+    reason_int(&rb, "person", j->id);
+    reason_str(&rb, "purpose", j->purpose);
+    reason_end(&rb);
     if ((e = auth_audit(w, &d->user, "people.unmask", reason))) return e;
     d->status = 200;
     d->body = json_incref(j->out);
@@ -730,9 +743,13 @@ static jc_err run_report(jc_conn *w, jc_deferred *d) {
     } else if (!e) e = JC_ERR_IO;
     unlink(path);
     if (e) return e;
-    char reason[200];
-    snprintf(reason, sizeof reason, "form %s of area %s: %lld rows", j->templ, j->area[0] ? j->area : "all",
-             (long long)j->rows);
+    char reason[300];
+    reason_buf rb;
+    reason_begin(&rb, reason, sizeof reason, "people_report");
+    reason_str(&rb, "template", j->templ);
+    reason_str(&rb, "area", j->area[0] ? j->area : NULL);
+    reason_int(&rb, "rows", j->rows);
+    reason_end(&rb);
     if ((e = auth_audit(w, &d->user, "people.report", reason))) return e;
     d->status = 200;
     return JC_OK;

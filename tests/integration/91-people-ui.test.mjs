@@ -129,6 +129,15 @@ test('import with the mapping shown and set, review a pair, a person with proven
   const reason = execFileSync('sqlite3', [srv.db, "SELECT reason FROM audit WHERE action = 'people.unmask'"], { encoding: 'utf8' });
   assert.match(reason, /核实学生资助申请人身份/);
   await shot(adminPage, 'people-person');
+  // the audit log words these entries in the reader's language, with the purpose
+  await visit(adminPage, '/audit', 'audit');
+  await adminPage.waitForFunction(() => /查看人员 \d+ 的完整身份证号/.test(document.querySelector('#main').textContent));
+  const log = await adminPage.textContent('#main');
+  assert.match(log, /用途：核实学生资助申请人身份/);
+  assert.match(log, /导入“区教委学籍名册”的文件 在校学生\.csv：2 行，新增 2/);
+  assert.match(log, /核对两条人员记录：不是同一人/);
+  assert.doesNotMatch(log, /unmasked|people_|未命名来源/);
+  await visit(adminPage, '/people/person/' + p.id, 'people');
   // nothing in English, no missing words, no errors
   const body = await adminPage.textContent('#main');
   assert.doesNotMatch(body, /\b(undefined|null|attr|id_number|gongan|minzheng)\b/);
