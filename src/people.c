@@ -1130,7 +1130,22 @@ jc_err people_import(jc_conn *w, people_import_req *q, people_import_result *res
                                     json_string(people_field_name((people_field)m->field[c])));
         char *ms = json_dumps(mj, JSON_COMPACT | JSON_SORT_KEYS);
         json_decref(mj);
-        e = ms ? pstore_source_put(w, q->source, q->source_name ? q->source_name : "", ms, now) : JC_ERR_NOMEM;
+        /* a source without a name (the CLI without --name) is named by its file: the title line
+         * above the header (房屋及住户登记台账), else the file's name (as the department sent it) */
+        char dflt[128] = "";
+        const char *name = q->source_name ? q->source_name : "";
+        if (!name[0] && !src.name[0]) {
+            for (int r = 0; r < m->header_row && !dflt[0]; r++)
+                for (int c = 0; c < t.row_n[r] && !dflt[0]; c++)
+                    jc_fmt_cut(dflt, 61, "%s", people_table_cell(&t, r, c));
+            if (!dflt[0] && q->file_name) {
+                const char *base = strrchr(q->file_name, '/');
+                jc_fmt_cut(dflt, 61, "%s", base ? base + 1 : q->file_name);
+            }
+            name = dflt;
+        }
+        e = ms ? pstore_source_put(w, q->source, name, ms, now) : JC_ERR_NOMEM;
+        if (name[0]) snprintf(src.name, sizeof src.name, "%s", name); /* for the audit entry */
         free(ms);
         if (!e) e = pstore_import_insert(w, &res->im);
     }

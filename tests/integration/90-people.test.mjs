@@ -175,11 +175,14 @@ test('a housing register without community names: the 小区 column starts the a
     const a = join(work, 'a.csv'), b = join(work, 'b.csv');
     writeFileSync(a, `编号,姓名,身份证号,住址\nA1,赵春华,,北京市东城区${comm}居委会 育才路55号院1号楼4单元304室\n`);
     // a housing register: 小区, 楼栋, 单元, 房号 only -- another person of that flat, one of another flat
-    writeFileSync(b, '登记编号,姓名,证件号,小区,楼栋,单元,房号\nZ1,钱立新,,育才路,55号院1号楼,4,304\nZ2,孙丽,,育才路,55号院1号楼,4,305\n');
+    writeFileSync(b, '房屋及住户登记台账,,,,,,\n登记编号,姓名,证件号,小区,楼栋,单元,房号\nZ1,钱立新,,育才路,55号院1号楼,4,304\nZ2,孙丽,,育才路,55号院1号楼,4,305\n');
     assert.equal(jiceng(['people', 'import', '--db', db, '--source', 'a', a, '--quiet']).status, 0);
     assert.equal(jiceng(['people', 'import', '--db', db, '--source', 'b', b, '--quiet']).status, 0);
     const src = JSON.parse(jiceng(['people', 'sources', '--db', db]).stdout).find((x) => x.key === 'b');
     assert.equal(src.mapping['小区'], 'address', 'the 小区 column is part of the address');
+    // sources imported without --name are named by the title line, else by the file's name
+    assert.equal(src.name, '房屋及住户登记台账');
+    assert.equal(JSON.parse(jiceng(['people', 'sources', '--db', db]).stdout).find((x) => x.key === 'a').name, 'a.csv');
     assert.equal(q("SELECT address FROM people_records WHERE record_id = 'Z1'"), '育才路55号院1号楼4单元304室');
     assert.equal(q("SELECT community FROM people_records WHERE record_id = 'Z1'"), '110101001001', 'the flat\'s community');
     assert.equal(q("SELECT p.community FROM people_persons p JOIN people_records r ON r.person_id = p.id WHERE r.record_id = 'Z1'"), '110101001001');
