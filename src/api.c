@@ -265,7 +265,7 @@ static void h_login(jc_req *r) {
     /* throttled per account name and per address before any hashing */
     char addr[64];
     auth_keys keys;
-    guard_peer_ip(r->h2o_req, addr, sizeof addr);
+    guard_client_ip(r->h2o_req, addr, sizeof addr);
     auth_throttle_keys(name, addr, &keys);
     int locked;
     int64_t wait = auth_throttle_wait(r->db, &keys, jc_real_ms(), &locked);

@@ -582,6 +582,7 @@ int cmd_serve(int argc, char **argv) {
         "  --mqtt URL  ingest sensor readings from mqtt://HOST:PORT (--mqtt-share GROUP, --mqtt-client-id ID)\n"
         "  --photos   directory of uploaded photos (default ./var/photos)\n"
         "  --metrics-allow CIDR[,CIDR]  who reads /metrics without an admin login (default 127.0.0.0/8; none)\n"
+        "  --trusted-proxy CIDR[,CIDR]  reverse proxies whose X-Forwarded-For/X-Real-IP names the client (default none)\n"
         "The schema is migrated on start.  SIGINT/SIGTERM stop it after pending writes commit.\n";
     if (cli_wants_help(argc, argv)) return fputs(help, stdout), JC_EXIT_OK;
     static jc_server srv;
@@ -605,7 +606,8 @@ int cmd_serve(int argc, char **argv) {
         else if (!strcmp(a, "--mqtt")) mqtt_url = v;
         else if (!strcmp(a, "--mqtt-share")) mqtt_share = v;
         else if (!strcmp(a, "--mqtt-client-id")) mqtt_cid = v;
-        else if (!strcmp(a, "--metrics-allow")) { if (guard_metrics_allow(v)) return cli_usage_error("serve", "bad --metrics-allow LIST (IPv4 CIDRs, or none)"); }
+        else if (!strcmp(a, "--metrics-allow")) { if (guard_metrics_allow(v)) return cli_usage_error("serve", "bad --metrics-allow LIST (addresses or CIDRs, or none)"); }
+        else if (!strcmp(a, "--trusted-proxy")) { if (guard_trusted_proxies(v)) return cli_usage_error("serve", "bad --trusted-proxy LIST (addresses or CIDRs, or none)"); }
         else if (!strcmp(a, "--photos")) { if (photo_set_dir(v)) return cli_usage_error("serve", "bad --photos DIR"); }
         else if (!strcmp(a, "--threads")) {
             int64_t n;
