@@ -98,6 +98,36 @@ test('password policy: length, common passwords, the name, only digits (API and 
   assert.equal((await add('zhao-min', 'jiceng-demo')).status, 201);
 });
 
+test('changing one\'s own password: a wrong old password counts as a failed login (throttled, audited)', async () => {
+  // this file's earlier tests spent most of 127.0.0.1's free failures
+  sql("DELETE FROM login_throttle WHERE key LIKE 'address:%'");
+  assert.equal((await srv.api('POST', '/api/v1/users', { token: admin, body: { name: 'chen-jing', role: 'resident', password: 'river-stone-kite' } })).status, 201);
+  const t = await srv.login('chen-jing', 'river-stone-kite');
+  const change = (old_password) => srv.api('POST', '/api/v1/me/password', { token: t, body: { old_password, new_password: 'lake-cloud-bridge' } });
+  for (let i = 0; i < 4; i++) {
+    const r = await change('wrong-password');
+    assert.equal(r.status, 403, `try ${i + 1}: ${r.text}`);
+    assert.match(r.json.error.message, /old password is wrong/);
+  }
+  const r = await change('wrong-password');
+  assert.equal(r.status, 429, 'a session guessing its password at full speed');
+  assert.equal(r.headers.get('retry-after'), '1');
+  // a burst after the wait: at most a few are checked
+  await sleep(1100);
+  const burst = await Promise.all(Array.from({ length: 12 }, () => change('wrong-password')));
+  assert.ok(burst.filter(x => x.status === 403).length <= 2, burst.map(x => x.status).join(','));
+  // the logins of the account meet the same count
+  const l = await login('chen-jing', 'river-stone-kite');
+  assert.equal(l.status, 429);
+  assert.match(sql("SELECT reason FROM audit WHERE action = 'login_throttled'"), /account:chen-jing after 4 failed logins/);
+  // the right old password, once the wait is over, changes it and forgets the failures
+  await sleep(Number(l.headers.get('retry-after')) * 1000 + 200);
+  const ok = await change('river-stone-kite');
+  assert.equal(ok.status, 200, ok.text);
+  assert.equal(sql("SELECT count(*) FROM login_throttle WHERE key = 'account:chen-jing'"), '0');
+  assert.equal((await login('chen-jing', 'lake-cloud-bridge')).status, 200);
+});
+
 test('behind a reverse proxy (serve --trusted-proxy): the forwarded client address, and only from the proxy', async () => {
   let n = 0; // a new name each time: the account's own limit stays out of the way
   const wrong = (s, headers) => s.api('POST', '/api/v1/session', { body: { name: `nobody-${++n}`, password: 'wrong-password' }, headers });
