@@ -250,3 +250,21 @@ test('a whistle summoning many departments names every one (no buffer cut or ove
   const e = (await api('GET', `/api/v1/cases/${c.json.id}`, undefined, 'dispatcher')).json.timeline.find(x => x.action === 'whistle');
   for (const d of depts) assert.ok(e.reason.includes(`"${d.code}"`), 'the whistle entry must name ' + d.code);
 });
+
+test('webhooks: http(s) only, no credentials in the URL; internal addresses allowed (an admin power)', async () => {
+  const add = (name, url) => api('POST', '/api/v1/webhooks', { name, url, kinds: 'dispatched' });
+  for (const url of ['ftp://10.0.0.5/hook', 'file:///etc/passwd', 'gopher://10.0.0.5/', 'http://user:secret@10.0.0.5/sms',
+    'https://token@sms.example.gov.cn/hook', 'https://:pw@sms.example.gov.cn/', 'http://a b/', 'http://', 'https:///path']) {
+    const r = await add('bad-' + url.length, url);
+    assert.equal(r.status, 400, url + ' ' + r.text);
+  }
+  const list = (await api('GET', '/api/v1/webhooks')).json.webhooks;
+  assert.ok(!list.some(h => h.name.startsWith('bad-')), 'nothing stored');
+  // an SMS gateway on the internal network
+  const ok = await add('sms-gw', 'http://10.20.0.5:8080/sms?src=jiceng');
+  assert.equal(ok.status, 201, ok.text);
+  const put = await api('PUT', `/api/v1/webhooks/${ok.json.id}`, { url: 'http://ops:pw@10.20.0.5:8080/sms' });
+  assert.equal(put.status, 400, put.text);
+  assert.equal((await api('GET', '/api/v1/webhooks')).json.webhooks.find(h => h.id === ok.json.id).url, 'http://10.20.0.5:8080/sms?src=jiceng');
+  assert.equal((await api('PUT', `/api/v1/webhooks/${ok.json.id}`, { active: false })).status, 200);
+});
