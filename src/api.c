@@ -871,10 +871,15 @@ static void h_case_audit(jc_req *r) {
                                       "entries", tl, "algorithm", "BLAKE2b-256, see docs/audit.md"));
 }
 
-static void h_audit_verify(jc_req *r) {
+/* The whole chain, on the long-work pool (it reads every entry and case:
+ * 3.9 s at 1.15 M cases on an event loop stalled /healthz). */
+static jc_err verify_prepare(jc_deferred *d) {
     jc_verify_report vr;
-    jc_err e = audit_verify(r->db, &vr);
-    if (e) return http_reply_error(r, e, "verification failed to run");
+    jc_err e = audit_verify_watch(d->db, &vr, &d->progress[0]);
+    if (e) {
+        snprintf(d->message, sizeof d->message, "verification failed to run");
+        return e;
+    }
     json_t *o = json_pack("{s:b,s:I,s:I,s:s}", "ok", vr.ok, "entries", (json_int_t)vr.entries,
                           "cases", (json_int_t)vr.cases, "head", vr.head_hash);
     if (!vr.ok) {
@@ -882,7 +887,25 @@ static void h_audit_verify(jc_req *r) {
         json_object_set_new(o, "bad_seq", json_integer(vr.bad_seq));
         json_object_set_new(o, "bad_case", json_integer(vr.bad_case));
     }
-    http_reply_json(r, 200, o);
+    d->status = 200;
+    d->body = o;
+    return JC_OK;
+}
+
+static void h_audit_verify(jc_req *r) {
+    jc_deferred *d = http_deferred_new(r);
+    if (!d) return http_reply_error(r, JC_ERR_NOMEM, "out of memory");
+    d->prepare = verify_prepare;
+    d->long_work = 1;
+    d->what = "audit_verify";
+    http_defer(r, d);
+}
+
+/* Long work running and waiting, with progress (staff). */
+static void h_jobs(jc_req *r) {
+    json_t *arr = json_array();
+    int waiting = http_long_jobs(arr);
+    http_reply_json(r, 200, json_pack("{s:o,s:i}", "running", arr, "waiting", waiting));
 }
 
 /* ---- catalogue ---------------------------------------------------------------- */
@@ -1236,6 +1259,7 @@ static const jc_route core_routes[] = {
     {"POST", "/api/v1/cases/:id/:action", h_case_act, ACCESS_USER,
      "reason,note,dept_id,deadline,rating,target_id"},
     {"GET", "/api/v1/audit/verify", h_audit_verify, R(SUPERVISOR) | R(ADMIN) | R(DISPATCHER), NULL},
+    {"GET", "/api/v1/jobs", h_jobs, R(SUPERVISOR) | R(ADMIN) | R(DISPATCHER), NULL},
     {"GET", "/api/v1/users", h_users, R(ADMIN), NULL},
     {"POST", "/api/v1/users", h_user_add, R(ADMIN), "name,role,password,area,dept_id,display,phone"},
     {"GET", "/api/v1/login-locks", h_locks, R(ADMIN), NULL},
@@ -1265,6 +1289,7 @@ static const jc_route_table *const tables[] = {
     &api_admin_routes,
     &api_open311_key_routes,
     &api_clock_routes,
+    &api_people_routes,
 };
 
 /* Matches path[0..n) (no trailing slash) against a pattern such as

@@ -271,7 +271,11 @@ jc_err audit_verify_watch(jc_conn *c, jc_verify_report *r, int64_t *progress) {
     r->ok = 1;
     verify_ctx v = {.r = r, .check_links = 1, .progress = progress};
     audit_genesis(v.last_hash);
-    jc_err e = store_audit_each(c, -1, verify_entry, &v);
+    /* the entries and the rows of one moment: an action committed between
+     * the two reads would otherwise show a row newer than its entries */
+    int snap;
+    jc_err e = store_snapshot_begin(c, &snap);
+    if (!e) e = store_audit_each(c, -1, verify_entry, &v);
     if (!e && !v.failed) e = store_case_scan(c, 0, verify_case_row, &v);
     if (!e && !v.failed) {
         for (size_t i = 0; i < v.nslots; i++)
@@ -280,6 +284,7 @@ jc_err audit_verify_watch(jc_conn *c, jc_verify_report *r, int64_t *progress) {
                 break;
             }
     }
+    store_snapshot_end(c, snap);
     if (progress) __atomic_store_n(progress, r->entries, __ATOMIC_RELAXED);
     memcpy(r->head_hash, v.last_hash, 65);
     free(v.slots);
@@ -293,8 +298,11 @@ jc_err audit_verify_case(jc_conn *c, int64_t case_id, jc_verify_report *r) {
     r->ok = 1;
     verify_ctx v = {.r = r, .check_links = 0, .single = 1};
     audit_genesis(v.last_hash);
-    jc_err e = store_audit_each(c, case_id, verify_entry, &v);
+    int snap;
+    jc_err e = store_snapshot_begin(c, &snap);
+    if (!e) e = store_audit_each(c, case_id, verify_entry, &v);
     if (!e && !v.failed) e = store_case_scan(c, case_id, verify_case_row, &v);
+    store_snapshot_end(c, snap);
     if (!e && !v.failed && r->cases == 0) fail(&v, 0, case_id, "case %lld not found", (long long)case_id);
     memcpy(r->head_hash, v.last_hash, 65);
     return e;

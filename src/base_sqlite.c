@@ -7,6 +7,7 @@
 #include "base_int.h"
 #include "store.h"
 #include "store_sqlite.h"
+#include "people.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -242,18 +243,29 @@ jc_err base_seed_demo(jc_conn *w, uint64_t seed) {
 
 jc_err base__summary(jc_conn *c, const char *prefix, json_t **out) {
     static const char sql[] =
+        /* people, households and elders living alone from the golden records
+         * of the departments' data (module people) where the community has
+         * any, else from the generated base tables */
         "SELECT a.code, a.name,"
-        " (SELECT count(*) FROM base_people p WHERE p.community = a.code),"
-        " (SELECT count(*) FROM base_households h WHERE h.community = a.code),"
-        " (SELECT count(*) FROM base_people p WHERE p.community = a.code AND p.alone_elder = 1),"
+        " CASE WHEN g.n > 0 THEN g.n ELSE (SELECT count(*) FROM base_people p WHERE p.community = a.code) END,"
+        " CASE WHEN g.n > 0 THEN g.hh ELSE (SELECT count(*) FROM base_households h WHERE h.community = a.code) END,"
+        " CASE WHEN g.n > 0 THEN g.alone ELSE (SELECT count(*) FROM base_people p WHERE p.community = a.code"
+        "  AND p.alone_elder = 1) END,"
         " (SELECT count(*) FROM base_houses h WHERE h.community = a.code),"
-        " (SELECT count(*) FROM base_orgs o WHERE o.community = a.code)"
-        " FROM areas a WHERE a.level = 'community' AND substr(a.code, 1, length(?1)) = ?1 ORDER BY a.code";
+        " (SELECT count(*) FROM base_orgs o WHERE o.community = a.code),"
+        " g.n > 0"
+        " FROM areas a LEFT JOIN (SELECT community, count(*) AS n,"
+        "  count(DISTINCT coalesce(household, house, 'p' || id)) AS hh,"
+        "  sum(birth > 0 AND (?2 - birth) / 10000 >= 60 AND (flags & 1) != 0) AS alone"
+        "  FROM people_persons GROUP BY community) g ON g.community = a.code"
+        " WHERE a.level = 'community' AND substr(a.code, 1, length(?1)) = ?1 ORDER BY a.code";
     sqlite3_stmt *s = NULL;
     if (sqlite3_prepare_v2(store_sqlite_db(c), sql, -1, &s, NULL) != SQLITE_OK) return JC_ERR_DB;
     sqlite3_bind_text(s, 1, prefix, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(s, 2, people_today_ymd());
     json_t *arr = json_array();
     long long tot[5] = {0};
+    int collected = 0;
     while (sqlite3_step(s) == SQLITE_ROW) {
         long long v[5];
         for (int i = 0; i < 5; i++) tot[i] += v[i] = sqlite3_column_int64(s, 2 + i);
@@ -261,10 +273,14 @@ jc_err base__summary(jc_conn *c, const char *prefix, json_t **out) {
                                              "name", sqlite3_column_text(s, 1), "people", (json_int_t)v[0],
                                              "households", (json_int_t)v[1], "elders_living_alone", (json_int_t)v[2],
                                              "houses", (json_int_t)v[3], "organisations", (json_int_t)v[4]));
+        int from_people = sqlite3_column_int(s, 7);
+        collected |= from_people;
+        json_object_set_new(json_array_get(arr, json_array_size(arr) - 1), "from_departments", json_boolean(from_people));
     }
     sqlite3_finalize(s);
     *out = json_pack("{s:o,s:{s:I,s:I,s:I,s:I,s:I},s:b}", "communities", arr, "total", "people", (json_int_t)tot[0],
                      "households", (json_int_t)tot[1], "elders_living_alone", (json_int_t)tot[2], "houses",
-                     (json_int_t)tot[3], "organisations", (json_int_t)tot[4], "fictional", 1);
+                     (json_int_t)tot[3], "organisations", (json_int_t)tot[4], "fictional", !collected);
+    json_object_set_new(*out, "from_departments", json_boolean(collected));
     return JC_OK;
 }

@@ -80,7 +80,7 @@ struct jc_deferred {
      * instead of body when set. */
     char *raw;
     size_t raw_len;
-    char raw_type[64];
+    char raw_type[128];
     /* Optional: like render, but writes the answer as text into raw,
      * raw_len and raw_type (a JSON body written without a jansson tree);
      * when it fails, render is used. */
@@ -91,12 +91,27 @@ struct jc_deferred {
      * (jc_write_job.rerun): run then starts over from the request's
      * arguments, status and message included. */
     int rerun;
+    /* Optional, with prepare and without run: work that reads much of the
+     * store (a whole-chain verification, an export) runs on the long-work
+     * pool instead (server.c): a few at a time, below the event loops and
+     * the writer in priority; more waiting are refused with 503.  db is
+     * that thread's read connection while prepare runs; what names the
+     * work in GET /api/v1/jobs, with progress[0] of progress[1] (0: not
+     * known) that prepare updates (__atomic_store_n). */
+    int long_work;
+    jc_conn *db;
+    const char *what;
+    int64_t progress[2];
 };
 /* Allocates a deferred write for r (zeroed, user and payload hash copied). */
 jc_deferred *http_deferred_new(jc_req *r);
 /* Queues d; the request is answered when it has committed.  On failure to
  * queue, answers 503 and frees d. */
 void http_defer(jc_req *r, jc_deferred *d);
+/* The long work running and waiting (GET /api/v1/jobs): appends to arr
+ * {"what","user","started_at","done","total"} for each running one and
+ * returns how many wait. */
+int http_long_jobs(json_t *arr);
 /* Adds a response header (name lower-case; both copied) to d's reply.  Only
  * from d->render: it runs on the serving thread after the commit, for a
  * successful write, while the request is still open. */
@@ -152,6 +167,7 @@ extern const jc_route_table api_webhook_routes;
 extern const jc_route_table api_admin_routes;
 extern const jc_route_table api_open311_key_routes;
 extern const jc_route_table api_clock_routes;
+extern const jc_route_table api_people_routes;
 
 /* ---- helpers for handlers (api.c) ----------------------------------------- */
 /* Body field readers: 0 absent, 1 present (*out set), -1 invalid (already

@@ -30,8 +30,10 @@
 #include <h2o.h>
 #include <jansson.h>
 #include <netinet/in.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -334,6 +336,94 @@ static jc_err pool_submit(jc_store *st, async_t *a) {
     return JC_OK;
 }
 
+/* ---- the long-work pool: work that reads much of the store ---------------
+ * A whole-chain verification, an export, an evaluation over days read
+ * much of the store: they run here, LONG_WORKERS at a time, each thread
+ * with its own read connection and under SCHED_IDLE (the event loops, the
+ * writer and the syncer always come first: /healthz stays fast while they
+ * run), LONG_QUEUE more waiting; past that a request is answered 503 at
+ * once.  GET /api/v1/jobs lists them with their progress. */
+
+#define LONG_WORKERS 2
+#define LONG_QUEUE 8
+static struct {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    async_t *q[LONG_QUEUE];
+    size_t head, n;
+    async_t *running[LONG_WORKERS];
+    int64_t started_at[LONG_WORKERS];
+    int started;
+    jc_store *st;
+} lpool = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER};
+
+static void *long_main(void *arg) {
+    int slot = (int)(intptr_t)arg;
+    struct sched_param sp = {0};
+    if (pthread_setschedparam(pthread_self(), SCHED_IDLE, &sp))
+        jc_log(JC_LOG_WARN, "long work: SCHED_IDLE refused; it runs at normal priority");
+    jc_conn *db = NULL;
+    for (;;) {
+        pthread_mutex_lock(&lpool.mu);
+        while (lpool.n == 0) pthread_cond_wait(&lpool.cv, &lpool.mu);
+        async_t *a = lpool.q[lpool.head];
+        lpool.head = (lpool.head + 1) % LONG_QUEUE;
+        lpool.n--;
+        lpool.running[slot] = a;
+        lpool.started_at[slot] = jc_real_ms();
+        pthread_mutex_unlock(&lpool.mu);
+        jc_err e = db || store_conn_open(lpool.st, &db) == JC_OK ? JC_OK : JC_ERR_DB;
+        if (!e) {
+            a->d.db = db;
+            e = a->d.prepare(&a->d);
+            a->d.db = NULL;
+        }
+        pthread_mutex_lock(&lpool.mu);
+        lpool.running[slot] = NULL;
+        pthread_mutex_unlock(&lpool.mu);
+        async_done(a, e);
+    }
+    return NULL;
+}
+
+static jc_err long_submit(jc_store *st, async_t *a) {
+    pthread_mutex_lock(&lpool.mu);
+    if (!lpool.started) {
+        lpool.st = st;
+        for (intptr_t i = 0; i < LONG_WORKERS; i++) {
+            pthread_t t;
+            if (pthread_create(&t, NULL, long_main, (void *)i) == 0) pthread_detach(t);
+        }
+        lpool.started = 1;
+    }
+    if (lpool.n == LONG_QUEUE) {
+        pthread_mutex_unlock(&lpool.mu);
+        return JC_ERR_UNAVAILABLE;
+    }
+    lpool.q[(lpool.head + lpool.n) % LONG_QUEUE] = a;
+    lpool.n++;
+    pthread_cond_signal(&lpool.cv);
+    pthread_mutex_unlock(&lpool.mu);
+    return JC_OK;
+}
+
+int http_long_jobs(json_t *arr) {
+    pthread_mutex_lock(&lpool.mu);
+    for (int i = 0; i < LONG_WORKERS; i++) {
+        async_t *a = lpool.running[i];
+        if (!a) continue;
+        char ts[40];
+        jc_fmt_utc(lpool.started_at[i], ts, sizeof ts);
+        json_array_append_new(arr, json_pack("{s:s,s:s,s:s,s:I,s:I}", "what", a->d.what ? a->d.what : "work",
+                                             "user", a->d.user.name, "started_at", ts, "done",
+                                             (json_int_t)__atomic_load_n(&a->d.progress[0], __ATOMIC_RELAXED),
+                                             "total", (json_int_t)__atomic_load_n(&a->d.progress[1], __ATOMIC_RELAXED)));
+    }
+    int waiting = (int)lpool.n;
+    pthread_mutex_unlock(&lpool.mu);
+    return waiting;
+}
+
 void http_defer(jc_req *r, jc_deferred *d) {
     async_t *a = async_of(d);
     a->req = r->h2o_req;
@@ -346,6 +436,15 @@ void http_defer(jc_req *r, jc_deferred *d) {
     a->job.rerun = d->rerun;
     a->slot = h2o_mem_alloc_shared(&a->req->pool, sizeof(void *), on_req_dispose);
     *a->slot = a;
+    if (d->prepare && d->long_work && !d->run) {
+        if (long_submit(r->server->st, a) != JC_OK) {
+            *a->slot = NULL;
+            async_free(a);
+            http_reply_error(r, JC_ERR_UNAVAILABLE, "%d long requests (verifications, exports) run or wait; retry later",
+                             LONG_WORKERS + LONG_QUEUE);
+        }
+        return;
+    }
     if (d->prepare ? pool_submit(r->server->st, a) != JC_OK : store_submit(r->server->st, &a->job) != JC_OK) {
         *a->slot = NULL;
         async_free(a);

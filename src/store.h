@@ -57,6 +57,13 @@ jc_err store_migrate(jc_store *st, int *version) JC_MUST_CHECK;
 /* A read connection for the calling thread (caller owns; conn_close). */
 jc_err store_conn_open(jc_store *st, jc_conn **out) JC_MUST_CHECK;
 void store_conn_close(jc_conn *c);
+/* Reads on c between these two see one state of the database (what was
+ * committed when the first read began), however long they take and
+ * whatever commits meanwhile; a connection already inside a transaction
+ * (the writer's batch) stays in it.  store_snapshot_end(c, 1) after a
+ * successful store_snapshot_begin. */
+jc_err store_snapshot_begin(jc_conn *c, int *began) JC_MUST_CHECK;
+void store_snapshot_end(jc_conn *c, int began);
 
 /* ---- the writer --------------------------------------------------------- */
 typedef struct jc_write_job jc_write_job;

@@ -266,6 +266,18 @@ sqlite3_stmt *store_sqlite_prepare(jc_conn *c, const char *sql) {
 
 jc_err store_conn_open(jc_store *st, jc_conn **out) { return conn_open_path(st->path, 1, out); }
 
+jc_err store_snapshot_begin(jc_conn *c, int *began) {
+    *began = 0;
+    if (!sqlite3_get_autocommit(c->db)) return JC_OK;
+    if (sq_exec(c->db, "sqlite", "BEGIN") != SQLITE_OK) return JC_ERR_DB;
+    *began = 1;
+    return JC_OK;
+}
+
+void store_snapshot_end(jc_conn *c, int began) {
+    if (began) sq_exec(c->db, "sqlite", "COMMIT");
+}
+
 static sqlite3_stmt *prep(jc_conn *c, int idx, const char *sql) {
     if (!c->q[idx]) {
         if (sqlite3_prepare_v3(c->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &c->q[idx], NULL) !=
