@@ -612,6 +612,12 @@ static void *thread_main(void *arg) {
         h2o_evloop_run(t->loop, 200);
         events_tick(t->events);
     }
+    /* the loop knows its listener only through epoll: closed (its fd with
+     * it) and disposed by one more turn, not left behind at exit */
+    h2o_socket_read_stop(sock);
+    h2o_socket_close(sock);
+    t->fd = -1;
+    h2o_evloop_run(t->loop, 0);
     return NULL;
 }
 
@@ -796,6 +802,7 @@ int cmd_serve(int argc, char **argv) {
     sensor_mqtt_stop();
     notify_stop();
     store_close(srv.st); /* drains the writer queue */
-    for (int i = 0; i < srv.nthreads; i++) close(srv.threads[i].fd);
+    for (int i = 0; i < srv.nthreads; i++)
+        if (srv.threads[i].fd >= 0) close(srv.threads[i].fd); /* a thread that did not start */
     return JC_EXIT_OK;
 }
