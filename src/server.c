@@ -154,7 +154,7 @@ int cmd_serve(int argc, char **argv) {
     cfg.csp = csp;
     cfg.thread_start = modules_thread_start; /* per serving thread: live updates (events.c) */
     cfg.thread_tick = modules_thread_tick;
-    jc_server *srv = NULL;
+    static jc_server *srv; /* kept to the end of the process (http_server_close), reachable for make asan */
     char msg[600] = "";
     if (http_server_open(&cfg, &srv, msg, sizeof msg)) {
         fprintf(stderr, "jiceng serve: %s\n", msg);
