@@ -86,8 +86,11 @@ test: setup-test
 asan: setup-test
 	@$(MAKE) --no-print-directory BUILD=build-asan OPT="-O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined -Wno-error=format-truncation" \
 	    LDFLAGS="-fsanitize=address,undefined" build
-	@ASAN_OPTIONS=detect_leaks=1 LSAN_OPTIONS=suppressions=$(abspath tests/lsan.supp) JICENG_BIN=$(abspath build-asan/jiceng) \
-	    JICENG_UNIT_DIR=$(abspath build-asan/tests) tests/run.sh
+	@rm -rf build-asan/reports && mkdir -p build-asan/reports
+	@ASAN_OPTIONS=detect_leaks=1:log_path=$(abspath build-asan/reports)/asan \
+	    UBSAN_OPTIONS=print_stacktrace=1:log_path=$(abspath build-asan/reports)/ubsan \
+	    LSAN_OPTIONS=suppressions=$(abspath tests/lsan.supp):print_suppressions=0 JICENG_SANITIZER_REPORTS=$(abspath build-asan/reports) \
+	    JICENG_BIN=$(abspath build-asan/jiceng) JICENG_UNIT_DIR=$(abspath build-asan/tests) tests/run.sh
 
 # libFuzzer targets (fuzz/fuzz_*.c), clang from Debian; fuzz/run.sh runs them.
 FUZZ_SECONDS ?= 60

@@ -656,6 +656,12 @@ static void *thread_main(void *arg) {
         h2o_evloop_run(t->loop, 200);
         if (s->thread_tick) s->thread_tick(t->index);
     }
+    /* the loop knows its listener only through epoll: closed (its fd with
+     * it) and disposed by one more turn, not left behind at exit */
+    h2o_socket_read_stop(sock);
+    h2o_socket_close(sock);
+    t->fd = -1;
+    h2o_evloop_run(t->loop, 0);
     return NULL;
 }
 

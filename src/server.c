@@ -178,7 +178,8 @@ int cmd_serve(int argc, char **argv) {
         "  --log-level L  debug, info (default), warn or error\n"
         "  --min-free-mb N  refuse writes (507) while the database's disk has less free (default 64)\n"
         "  --tls-cert FILE, --tls-key FILE  serve HTTPS (PEM; the chain first); SIGHUP reloads them\n"
-        "  --hsts SECONDS   Strict-Transport-Security max-age over TLS (default 31536000; 0: none)\n";
+        "  --hsts SECONDS   Strict-Transport-Security max-age over TLS (default 31536000; 0: none)\n"
+        "  --trusted-proxy CIDR[,CIDR]  reverse proxies whose X-Forwarded-For/X-Real-IP names the client (default none)\n";
     if (cli_wants_help(argc, argv)) {
         fputs(help, stdout);
         modules_print_serve_options(stdout);
@@ -189,7 +190,7 @@ int cmd_serve(int argc, char **argv) {
     }
     static const char *const keys[] = {"db", "data-dir", "listen", "threads", "web", "tiles", "model", "mqtt",
                                        "mqtt-share", "mqtt-client-id", "photos", "metrics-allow", "log", "log-level",
-                                       "min-free-mb", "tls-cert", "tls-key", "hsts", NULL};
+                                       "min-free-mb", "tls-cert", "tls-key", "hsts", "trusted-proxy", NULL};
     static config_list cfg_file;
     char cfg_msg[600];
     for (int i = 1; i < argc; i++) {
@@ -220,7 +221,7 @@ int cmd_serve(int argc, char **argv) {
                 return cli_usage_error("serve", "--tiles must be an http(s) URL template with {z}/{x}/{y}");
             snprintf(tile_url, sizeof tile_url, "%s", v);
         }
-        else if (!strcmp(a, "--metrics-allow")) { if (guard_metrics_allow(v)) return cli_usage_error("serve", "bad --metrics-allow LIST (IPv4 CIDRs, or none)"); }
+        else if (!strcmp(a, "--metrics-allow")) { if (guard_metrics_allow(v)) return cli_usage_error("serve", "bad --metrics-allow LIST (addresses or CIDRs, or none)"); }
         else if (!strcmp(a, "--data-dir")) data_dir = v;
         else if (!strcmp(a, "--log")) {
             if (log_open_file(v)) return cli_usage_error("serve", "cannot open --log %s: %s", v, strerror(errno));
@@ -235,6 +236,7 @@ int cmd_serve(int argc, char **argv) {
         } else if (!strcmp(a, "--log-level")) {
             if (log_parse_level(v, &jc_log_level)) return cli_usage_error("serve", "--log-level is debug, info, warn or error");
         }
+        else if (!strcmp(a, "--trusted-proxy")) { if (guard_trusted_proxies(v)) return cli_usage_error("serve", "bad --trusted-proxy LIST (addresses or CIDRs, or none)"); }
         else if (!strcmp(a, "--threads")) {
             int64_t n;
             if (jc_parse_i64(v, &n) || n < 1 || n > HTTP_MAX_THREADS)
@@ -316,7 +318,7 @@ int cmd_serve(int argc, char **argv) {
     cfg.csp = csp;
     cfg.thread_start = modules_thread_start; /* per serving thread: live updates (events.c) */
     cfg.thread_tick = modules_thread_tick;
-    jc_server *srv = NULL;
+    static jc_server *srv; /* kept to the end of the process (http_server_close), reachable for make asan */
     char msg[600] = "";
     if (http_server_open(&cfg, &srv, msg, sizeof msg)) {
         fprintf(stderr, "jiceng serve: %s\n", msg);
