@@ -420,4 +420,17 @@ export default {
   'pp.purpose': 'Purpose', 'pp.purpose_ph': 'e.g. checking a benefit applicant', 'pp.unmask': 'State the purpose and show', 'pp.need_purpose': 'State the purpose (4 characters or more)',
   'pp.audited': 'This read is in the trace.', 'pp.records_title': 'Records of the departments ({n})',
   'audit.act.people.import': 'Department data imported', 'audit.act.people.mapping': 'Column mapping set', 'audit.act.people.review': 'Person records reviewed', 'audit.act.people.unmask': 'Full personal details read', 'audit.act.people.withdraw': 'Source withdrawn',
+  // printable forms (pages/print.js)
+  'print.open_dispatch': 'Print work order', 'print.open_supervise': 'Print supervision order',
+  'print.title_dispatch': 'Work order', 'print.title_supervise': 'Supervision order', 'print.print': 'Print',
+  'print.back': 'Back to the case', 'print.hint': 'Print with the browser on A4 paper, or save as PDF.', 'print.no': 'Case number',
+  'print.qr_label': 'QR code of case {no}', 'print.qr_caption': 'Scan to follow the case', 'print.body': 'Description',
+  'print.more_online': ' (full text online)', 'print.basis': 'Why this department', 'print.dept': 'Department', 'print.list_v': ' (responsibility list v{v})',
+  'print.limits': 'Time limits (working time)', 'print.start': 'Start', 'print.end': 'Done', 'print.no_limits': 'Not dispatched yet: no time limits.',
+  'print.current_deadline': 'Deadline of the current phase:', 'print.result': 'What was done', 'print.result_hint': 'Filled in by the department, then verified by the grid worker.',
+  'print.supervise': 'Supervision', 'print.esc_count': 'Escalated {n} times', 'print.opinion': 'Instruction:', 'print.no_escalation': 'Not escalated yet.',
+  'print.reply_by': 'What the department did and its answer:', 'print.printed': 'Printed {at} by {who}', 'print.trace': 'trace hash',
+  'print.sig_date': 'Date', 'print.sig.dispatcher': 'Dispatched by (signature)', 'print.sig.receiver': 'Received by (signature)',
+  'print.sig.handler': 'Handled by (signature)', 'print.sig.verifier': 'Verified by (signature)', 'print.sig.supervisor': 'Supervisor (signature)',
+  'print.sig.dept_head': 'Head of department (signature)',
 };

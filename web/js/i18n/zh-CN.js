@@ -420,4 +420,17 @@ export default {
   'pp.purpose': '查看用途', 'pp.purpose_ph': '如：核实低保申请人身份', 'pp.unmask': '说明用途并查看', 'pp.need_purpose': '请说明查看用途（至少 4 个字）',
   'pp.audited': '本次查看已记入留痕。', 'pp.records_title': '各部门记录（{n} 条）',
   'audit.act.people.import': '导入部门数据', 'audit.act.people.mapping': '设置列对应关系', 'audit.act.people.review': '核对人员记录', 'audit.act.people.unmask': '查看完整个人信息', 'audit.act.people.withdraw': '撤回数据来源',
+  // printable forms (pages/print.js)
+  'print.open_dispatch': '打印派单单', 'print.open_supervise': '打印督办单',
+  'print.title_dispatch': '派单单', 'print.title_supervise': '督办单', 'print.print': '打印',
+  'print.back': '返回案件', 'print.hint': '用浏览器打印，纸张 A4；也可另存为 PDF。', 'print.no': '案件编号',
+  'print.qr_label': '案件 {no} 的二维码', 'print.qr_caption': '扫码查看办理进度', 'print.body': '问题描述',
+  'print.more_online': '（全文见系统）', 'print.basis': '派单依据', 'print.dept': '承办部门', 'print.list_v': '（权责清单第 {v} 版）',
+  'print.limits': '办理时限（按工作时间计算）', 'print.start': '开始', 'print.end': '完成', 'print.no_limits': '尚未派遣，无办理时限。',
+  'print.current_deadline': '当前环节期限：', 'print.result': '处置结果', 'print.result_hint': '由承办部门填写处置情况，交网格员核查。',
+  'print.supervise': '督办事项', 'print.esc_count': '已督办 {n} 次', 'print.opinion': '督办意见：', 'print.no_escalation': '尚无督办记录。',
+  'print.reply_by': '承办部门整改情况及反馈：', 'print.printed': '打印于 {at}，打印人 {who}', 'print.trace': '留痕哈希',
+  'print.sig_date': '日期', 'print.sig.dispatcher': '派单人（签字）', 'print.sig.receiver': '签收人（签字）',
+  'print.sig.handler': '处置人（签字）', 'print.sig.verifier': '核查人（签字）', 'print.sig.supervisor': '督办人（签字）',
+  'print.sig.dept_head': '承办部门负责人（签字）',
 };

@@ -30,6 +30,7 @@ export async function renderCase(ctx, id, { back } = {}) {
   ctx.root.replaceChildren(
     h('p', { class: 'crumbs' }, h('a', { href: back || '#' + (HOME[ctx.user.role] || '/track') }, '← ' + t('common.back'))),
     h('div', { class: 'case-head' }, pageTitle(c.title), traceMark(c), flagBadges(c)),
+    ...(STAFF.includes(ctx.user.role) ? [printLinks(c)] : []),
     h('div', { class: 'case-grid' },
       h('div', { class: 'col' },
         h('section', { class: 'card o-details', 'aria-label': t('case.details') },
@@ -55,6 +56,13 @@ export async function renderCase(ctx, id, { back } = {}) {
   }
   const stop = tickCountdowns(ctx.root);
   return () => { stop(); mapObj?.map.remove(); };
+}
+
+// 打印派单单 / 打印督办单: the printable forms (pages/print.js).
+function printLinks(c) {
+  return h('p', { class: 'print-links btn-row' },
+    h('a', { class: 'btn small ghost', href: `#/print/${c.id}?form=dispatch`, dataset: { print: 'dispatch' } }, t('print.open_dispatch')),
+    h('a', { class: 'btn small ghost', href: `#/print/${c.id}?form=supervise`, dataset: { print: 'supervise' } }, t('print.open_supervise')));
 }
 
 // The classifier's suggestion recorded when the case was created
