@@ -1241,6 +1241,7 @@ static const jc_route_table *const tables[] = {
     &api_caselist_routes, /* before core: /cases/export.xlsx over /cases/:id */
     &api_photo_routes, /* before core: /cases/:id/photos over /cases/:id/:action */
     &api_dispatch_routes, /* before core: /cases/:id/whistle over /cases/:id/:action */
+    &api_followup_routes, /* before core: /cases/:id/followup over /cases/:id/:action */
     &api_core_routes,
     &api_base_routes,
     &api_open311_routes,

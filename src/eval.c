@@ -50,6 +50,7 @@ const ev_ind_meta eval_ind[IND__COUNT] = {
     {"accurate_dispatch", "派遣准确率", EV_RATE, KS},
     {"whistle_checkin", "吹哨报到及时率", EV_RATE, KD},
     {"whistle_rating", "吹哨评价均分", EV_AVG, KD},
+    {"followup", "回访率", EV_RATE, KS | KC},
 };
 const char *const eval_kind_name[EV__KINDS] = {"dept", "street", "community", "worker"};
 const char *const eval_kind_zh[EV__KINDS] = {"职能部门", "街道", "社区", "网格员"};
@@ -255,6 +256,8 @@ void eval__case_facts(const ev_case *k, const eval_params *p, const struct calen
         snprintf(key, sizeof key, "%s:%.*s", eval_kind_name[kind], (int)len, k->area);
         emit(ctx, kind, key, IND_RESOLUTION, k->id, closed, 1);
         if (closed && rated) emit(ctx, kind, key, IND_SATISFACTION, k->id, sat, 1);
+        if (!strcmp(k->state, "rated") && !strcmp(k->rating, "unsatisfied"))
+            emit(ctx, kind, key, IND_FOLLOWUP, k->id, k->followups_reached > 0, 1);
         if (late_any) emit(ctx, kind, key, IND_OVERDUE, k->id, 1, 0);
         if (closed || late_any) emit(ctx, kind, key, IND_ONTIME_CLOSE, k->id, closed && !late_any, 1);
         if (closed && close_at) emit(ctx, kind, key, IND_AVG_CLOSE_H, k->id, work_hours(cal, k->created, close_at), 1);

@@ -38,6 +38,7 @@ typedef enum {
     IND_ACCURATE_DISPATCH, /* 派遣准确率 */
     IND_WHISTLE_CHECKIN,/* 报到及时率 */
     IND_WHISTLE_RATING, /* 吹哨评价均分 (average) */
+    IND_FOLLOWUP,       /* 回访率: unsatisfied cases called back, someone reached */
     IND__COUNT
 } ev_ind;
 
@@ -172,6 +173,7 @@ typedef struct {
     ev_return rt[EV_MAX_ROWS];
     ev_member wm[EV_MAX_ROWS];
     int nph, now, nrt, nwm;
+    int followups_reached; /* 回访 calls that reached someone (case_followups) */
 } ev_case;
 typedef void (*ev_emit)(void *ctx, ev_kind kind, const char *key, ev_ind ind, int64_t case_id,
                         double num, double den);

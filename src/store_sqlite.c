@@ -408,6 +408,7 @@ static const jc_schema *const module_schemas[] = {
     &schema_auth,
     &schema_caselist, /* after dispatch: indexes its tables */
     &schema_stats,
+    &schema_followup,
 };
 
 static jc_err migrate_module(jc_conn *c, const jc_schema *m) {

@@ -9,6 +9,9 @@ import { getLang, has } from '../i18n.js';
 import { photoPicker } from './photos.js';
 import { reasonText, whoText } from '../reasons.js';
 
+// What a follow-up call (回访) came to.
+export const FOLLOWUP_RESULTS = ['satisfied', 'basic', 'unsatisfied', 'unreachable'];
+
 // Actions whose form offers photos of the work (linked after the action).
 const PHOTO_ACTIONS = new Set(['feedback', 'handle']);
 
@@ -124,6 +127,7 @@ function control(f, c) {
   }
   // the case number a person reads (JC20261127-6); resolved to the case on submit
   if (f.kind === 'case') return h('input', { type: 'text', name, required: f.required, autocomplete: 'off', spellcheck: 'false', placeholder: t('hint.case_no_ph') });
+  if (f.kind === 'result') return select([['', t('common.choose')], ...FOLLOWUP_RESULTS.map((r) => [r, t('followup.r_' + r)])], '', { name, required: f.required });
   if (f.kind === 'dept') {
     const def = defaultDeptFor(c.category);
     const en = getLang() === 'en';
@@ -144,7 +148,8 @@ function ratingGroup() {
 
 // actionPanel(c, user, onDone): the buttons and forms for the allowed actions.
 export function actionPanel(c, user, onDone) {
-  const names = actionsFor(user, c);
+  // a follow-up call is for an unsatisfied rating only
+  const names = actionsFor(user, c).filter((n) => n !== 'followup' || c.rating === 'unsatisfied');
   const box = h('section', { class: 'card actions o-actions', 'aria-labelledby': 'act-h' }, h('h2', { id: 'act-h' }, t('case.actions')));
   if (!names.length) { box.append(h('p', { class: 'muted' }, t('case.no_actions'))); return box; }
   const formHost = h('div', { class: 'action-form' });

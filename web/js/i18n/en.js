@@ -433,4 +433,11 @@ export default {
   'print.sig_date': 'Date', 'print.sig.dispatcher': 'Dispatched by (signature)', 'print.sig.receiver': 'Received by (signature)',
   'print.sig.handler': 'Handled by (signature)', 'print.sig.verifier': 'Verified by (signature)', 'print.sig.supervisor': 'Supervisor (signature)',
   'print.sig.dept_head': 'Head of department (signature)',
+
+  // dispatcher's hands: 改派, 撤回, 回访, bulk dispatch
+  'action.redispatch': 'Re-dispatch', 'action.recall': 'Recall', 'action.followup': 'Follow-up call', 'field.result': 'Outcome of the call',
+  'followup.title': 'Follow-up calls', 'followup.none': 'No follow-up needed.', 'followup.none_due': 'Rated unsatisfied; not called back yet.',
+  'followup.r_satisfied': 'Satisfied after the call', 'followup.r_basic': 'Mostly satisfied after the call', 'followup.r_unsatisfied': 'Still unsatisfied', 'followup.r_unreachable': 'Could not be reached',
+  'queue.bulk_dispatch': 'Dispatch selected', 'queue.bulk_by_list': 'By the responsibility list', 'queue.bulk_dept': 'To department',
+  'ev.i_followup': 'Follow-up rate',
 };

@@ -433,4 +433,11 @@ export default {
   'print.sig_date': '日期', 'print.sig.dispatcher': '派单人（签字）', 'print.sig.receiver': '签收人（签字）',
   'print.sig.handler': '处置人（签字）', 'print.sig.verifier': '核查人（签字）', 'print.sig.supervisor': '督办人（签字）',
   'print.sig.dept_head': '承办部门负责人（签字）',
+
+  // dispatcher's hands: 改派, 撤回, 回访, bulk dispatch
+  'action.redispatch': '改派', 'action.recall': '撤回', 'action.followup': '回访', 'field.result': '回访结果',
+  'followup.title': '回访记录', 'followup.none': '无需回访。', 'followup.none_due': '评价为不满意，尚未回访。',
+  'followup.r_satisfied': '回访后满意', 'followup.r_basic': '回访后基本满意', 'followup.r_unsatisfied': '仍不满意', 'followup.r_unreachable': '无法联系',
+  'queue.bulk_dispatch': '批量派遣', 'queue.bulk_by_list': '按权责清单自动派遣', 'queue.bulk_dept': '派往部门',
+  'ev.i_followup': '回访率',
 };

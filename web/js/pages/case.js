@@ -9,6 +9,7 @@ import { HOME } from '../routes.js';
 import { STAFF } from '../roles.js';
 import { categoryName } from '../catalog.js';
 import { photosCard } from '../components/photos.js';
+import { followupsCard } from '../components/followups.js';
 import { flagBadges, routeCard, phasesCard, ownersCard, returnsCard, duplicatesCard, whistlesCard } from '../components/casedispatch.js';
 
 export async function render(ctx) {
@@ -45,6 +46,7 @@ export async function renderCase(ctx, id, { back } = {}) {
       h('div', { class: 'col' },
         actionPanel(c, ctx.user, refresh),
         returnsCard(c, ctx.user, refresh),
+        followupsCard(c, ctx.user),
         whistlesCard(c, ctx.user, refresh),
         ownersCard(c),
         duplicatesCard(c),

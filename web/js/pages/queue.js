@@ -44,6 +44,10 @@ export async function render(ctx) {
   // Bulk actions on the selected cases (dispatcher/admin: register, escalate; supervisor: escalate; community: register).
   const selected = new Set();
   const canReg = ACTIONS.register.roles.includes(ctx.user.role), canEsc = ACTIONS.escalate.roles.includes(ctx.user.role);
+  const canDisp = ACTIONS.dispatch.roles.includes(ctx.user.role);
+  // 批量派遣: to one department, or each by the responsibility list
+  const dispDept = select([['', t('queue.bulk_by_list')], ...catalog().depts.map((d) => [d.id, en ? d.name_en : d.name])], '', { name: 'bulk_dept', 'aria-label': t('queue.bulk_dept') });
+  const dispBtn = h('button', { type: 'button', class: 'btn small primary', dataset: { bulk: 'dispatch' }, disabled: true }, t('queue.bulk_dispatch'));
   const selCount = h('strong', { id: 'sel-count' }, t('queue.selected', { n: 0 }));
   const escNote = h('input', { type: 'text', name: 'bulk_note', maxlength: 2000, 'aria-label': t('queue.bulk_note'), placeholder: t('queue.bulk_note') });
   const regBtn = h('button', { type: 'button', class: 'btn small primary', dataset: { bulk: 'register' }, disabled: true }, t('queue.bulk_register'));
@@ -52,10 +56,10 @@ export async function render(ctx) {
   const bulkOut = h('div', { id: 'bulk-result' });
   const bulk = (canReg || canEsc) ? h('div', { class: 'bulk-bar', role: 'region', 'aria-label': t('queue.bulk') },
     h('label', { class: 'inline', for: 'sel-all' }, allBox, t('queue.select_all')), selCount,
-    canReg ? regBtn : null, canEsc ? escNote : null, canEsc ? escBtn : null) : null;
+    canReg ? regBtn : null, canDisp ? dispDept : null, canDisp ? dispBtn : null, canEsc ? escNote : null, canEsc ? escBtn : null) : null;
   const onSelect = () => {
     selCount.textContent = t('queue.selected', { n: selected.size });
-    regBtn.disabled = escBtn.disabled = selected.size === 0;
+    regBtn.disabled = escBtn.disabled = dispBtn.disabled = selected.size === 0;
     allBox.checked = cases.length > 0 && cases.every((c) => selected.has(c.id));
   };
   allBox.addEventListener('change', () => {
@@ -76,6 +80,7 @@ export async function render(ctx) {
     ctx.rerender();
   }
   regBtn.addEventListener('click', () => runBulk('register', {}, regBtn));
+  dispBtn.addEventListener('click', () => runBulk('dispatch', dispDept.value ? { dept_id: Number(dispDept.value) } : {}, dispBtn));
   escBtn.addEventListener('click', () => runBulk('escalate', { note: escNote.value.trim() }, escBtn));
   const prevFailed = JSON.parse(sessionStorage.getItem('jiceng.bulkFailed') || 'null');
   sessionStorage.removeItem('jiceng.bulkFailed');
