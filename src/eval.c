@@ -434,6 +434,61 @@ jc_err eval_compute(jc_conn *c, int64_t t0, int64_t t1, int64_t as_of, eval_tabl
     return JC_OK;
 }
 
+/* Adds the rows of src to dst (by key), num, den and n summed. */
+static jc_err table_merge(eval_table *dst, const eval_table *src) {
+    for (size_t i = 0; i < src->n; i++) {
+        const eval_row *s = &src->rows[i];
+        eval_row *d = NULL;
+        for (size_t j = 0; j < dst->n && !d; j++)
+            if (!strcmp(dst->rows[j].key, s->key)) d = &dst->rows[j];
+        if (!d) {
+            eval_row *nr = realloc(dst->rows, (dst->n + 1) * sizeof *nr);
+            if (!nr) return JC_ERR_NOMEM;
+            dst->rows = nr;
+            d = &dst->rows[dst->n++];
+            *d = *s;
+            d->score = -1, d->rank = 0, d->grade[0] = 0;
+            continue;
+        }
+        d->n += s->n;
+        for (int k = 0; k < IND__COUNT; k++) d->num[k] += s->num[k], d->den[k] += s->den[k];
+    }
+    dst->cases += src->cases;
+    return JC_OK;
+}
+
+jc_err eval_range(jc_conn *c, int64_t t0, int64_t t1, int64_t as_of, eval_table **out) {
+    if (t1 <= t0) return JC_ERR_INVALID;
+    eval_table *t = calloc(1, sizeof *t);
+    if (!t) return JC_ERR_NOMEM;
+    t->t0 = t0, t->t1 = t1, t->as_of = as_of;
+    jc_err e = eval_params_load(c, &t->params);
+    char now_month[40];
+    jc_fmt_local(as_of, now_month, sizeof now_month);
+    now_month[7] = 0;
+    for (int64_t at = t0; !e && at < t1;) {
+        char month[40];
+        int64_t m0, m1;
+        jc_fmt_local(at, month, sizeof month);
+        month[7] = 0;
+        if ((e = eval_period_parse(month, &m0, &m1))) break;
+        int64_t seg1 = m1 < t1 ? m1 : t1;
+        eval_table *part = NULL;
+        /* a whole month that is over: its counters; otherwise the cases */
+        if (at == m0 && seg1 == m1 && strcmp(month, now_month) < 0) e = eval_from_counters(c, month, &part);
+        else e = eval_compute(c, at, seg1, as_of, &part);
+        if (!e) e = table_merge(t, part);
+        eval_table_free(part);
+        at = seg1;
+    }
+    if (e) {
+        eval_table_free(t);
+        return e;
+    }
+    *out = t;
+    return JC_OK;
+}
+
 void eval_table_free(eval_table *t) {
     if (!t) return;
     free(t->rows);
