@@ -1259,6 +1259,7 @@ static const jc_route_table *const tables[] = {
     &api_open311_key_routes,
     &api_clock_routes,
     &api_people_routes,
+    &api_brief_routes,
 };
 
 /* Matches path[0..n) (no trailing slash) against a pattern such as

@@ -474,7 +474,10 @@ jc_err eval_range(jc_conn *c, int64_t t0, int64_t t1, int64_t as_of, eval_table 
         if ((e = eval_period_parse(month, &m0, &m1))) break;
         int64_t seg1 = m1 < t1 ? m1 : t1;
         eval_table *part = NULL;
-        /* a whole month that is over: its counters; otherwise the cases */
+        /* a whole month that is over: its counters; the current month and
+         * the days of a partial one: their cases (the counters of the
+         * current month miss what another process wrote until the day's
+         * recomputation) */
         if (at == m0 && seg1 == m1 && strcmp(month, now_month) < 0) e = eval_from_counters(c, month, &part);
         else e = eval_compute(c, at, seg1, as_of, &part);
         if (!e) e = table_merge(t, part);

@@ -145,9 +145,9 @@ jc_err eval_counters_present(jc_conn *c, const char *month, int *yes) JC_MUST_CH
 /* Builds a table from the counters of a month (no score until computed). */
 jc_err eval_from_counters(jc_conn *c, const char *month, eval_table **out) JC_MUST_CHECK;
 /* The rows (num, den, n) for cases created in [t0, t1), any range: whole
- * past months from their counters, the rest (the current month, partial
- * months at the ends) computed from the cases of those days, judged as of
- * as_of.  Scores are not filled in.  Caller frees with eval_table_free. */
+ * months that are over from their counters, the current month and the days
+ * of partial months computed from their cases as of as_of.  Scores are not
+ * filled in.  Caller frees with eval_table_free. */
 jc_err eval_range(jc_conn *c, int64_t t0, int64_t t1, int64_t as_of, eval_table **out) JC_MUST_CHECK;
 
 /* ---- internal (eval.c <-> eval_sqlite.c) ------------------------------- */

@@ -169,6 +169,7 @@ extern const jc_route_table api_open311_key_routes;
 extern const jc_route_table api_clock_routes;
 extern const jc_route_table api_people_routes;
 extern const jc_route_table api_followup_routes;
+extern const jc_route_table api_brief_routes;
 
 /* ---- helpers for handlers (api.c) ----------------------------------------- */
 /* Body field readers: 0 absent, 1 present (*out set), -1 invalid (already

@@ -440,4 +440,15 @@ export default {
   'followup.r_satisfied': 'Satisfied after the call', 'followup.r_basic': 'Mostly satisfied after the call', 'followup.r_unsatisfied': 'Still unsatisfied', 'followup.r_unreachable': 'Could not be reached',
   'queue.bulk_dispatch': 'Dispatch selected', 'queue.bulk_by_list': 'By the responsibility list', 'queue.bulk_dept': 'To department',
   'ev.i_followup': 'Follow-up rate',
+
+  // statistics for leaders (components/leader.js) and the brief (pages/brief.js)
+  'nav.brief': 'Brief', 'lead.title': 'For leaders', 'lead.from': 'From', 'lead.to': 'to', 'lead.apply': 'Show', 'lead.brief': 'Brief',
+  'lead.periods': '{from} to {to}; against {pfrom} to {pto} (previous) and {yfrom} to {yto} (a year earlier)', 'lead.mom': 'vs previous', 'lead.yoy': 'vs last year',
+  'lead.pp': ' pts', 'lead.new': 'new', 'lead.intake': 'Cases in', 'lead.intake_rate': 'Taken up', 'lead.ontime_close': 'Closed on time', 'lead.satisfaction': 'Satisfaction',
+  'brief.title': 'Brief', 'brief.title_daily': 'Daily brief', 'brief.title_weekly': 'Weekly brief', 'brief.daily': 'Daily', 'brief.weekly': 'Weekly',
+  'brief.kind': 'Kind of brief', 'brief.date': 'Date', 'brief.export': 'Export to Excel', 'brief.period': 'Period {from} to {to}',
+  'brief.compare': 'against {pfrom} to {pto} and {yfrom} to {yto}', 'brief.closed': 'Closed', 'brief.overdue_now': 'Overdue now',
+  'brief.s_overview': 'Overview', 'brief.s_categories': 'Cases in by category', 'brief.s_hotspots': 'Hot spots (largest rise)', 'brief.s_overdue': 'Overdue and open',
+  'brief.s_warnings': 'Early warnings', 'brief.n': 'Cases', 'brief.no_overdue': 'No case is overdue now.', 'brief.late': 'Departments late:',
+  'brief.late_item': '{dept} {n}', 'brief.no_dept': 'not dispatched', 'brief.day': 'Day', 'brief.observed': 'Observed / threshold',
 };

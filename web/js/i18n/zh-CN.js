@@ -440,4 +440,15 @@ export default {
   'followup.r_satisfied': '回访后满意', 'followup.r_basic': '回访后基本满意', 'followup.r_unsatisfied': '仍不满意', 'followup.r_unreachable': '无法联系',
   'queue.bulk_dispatch': '批量派遣', 'queue.bulk_by_list': '按权责清单自动派遣', 'queue.bulk_dept': '派往部门',
   'ev.i_followup': '回访率',
+
+  // statistics for leaders (components/leader.js) and the brief (pages/brief.js)
+  'nav.brief': '工作简报', 'lead.title': '领导视图', 'lead.from': '从', 'lead.to': '到', 'lead.apply': '统计', 'lead.brief': '工作简报',
+  'lead.periods': '{from} 至 {to}；环比 {pfrom} 至 {pto}，同比 {yfrom} 至 {yto}', 'lead.mom': '环比', 'lead.yoy': '同比',
+  'lead.pp': ' 个百分点', 'lead.new': '新增', 'lead.intake': '来件数', 'lead.intake_rate': '受理率', 'lead.ontime_close': '按期办结率', 'lead.satisfaction': '满意率',
+  'brief.title': '工作简报', 'brief.title_daily': '工作日报', 'brief.title_weekly': '工作周报', 'brief.daily': '日报', 'brief.weekly': '周报',
+  'brief.kind': '简报类型', 'brief.date': '日期', 'brief.export': '导出 Excel', 'brief.period': '统计期 {from} 至 {to}',
+  'brief.compare': '环比 {pfrom} 至 {pto}，同比 {yfrom} 至 {yto}', 'brief.closed': '办结数', 'brief.overdue_now': '当前超期',
+  'brief.s_overview': '总体情况', 'brief.s_categories': '来件分类', 'brief.s_hotspots': '热点（较上期增加最多）', 'brief.s_overdue': '超期未办结',
+  'brief.s_warnings': '预警', 'brief.n': '件数', 'brief.no_overdue': '当前没有超期案件。', 'brief.late': '超期部门：',
+  'brief.late_item': '{dept} {n} 件', 'brief.no_dept': '未派遣', 'brief.day': '日期', 'brief.observed': '观测 / 阈值',
 };
