@@ -1242,6 +1242,7 @@ static const jc_route_table *const tables[] = {
     &api_photo_routes, /* before core: /cases/:id/photos over /cases/:id/:action */
     &api_dispatch_routes, /* before core: /cases/:id/whistle over /cases/:id/:action */
     &api_followup_routes, /* before core: /cases/:id/followup over /cases/:id/:action */
+    &api_attach_routes, /* before core: /cases/:id/attachments over /cases/:id/:action */
     &api_core_routes,
     &api_base_routes,
     &api_open311_routes,

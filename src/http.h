@@ -170,6 +170,7 @@ extern const jc_route_table api_clock_routes;
 extern const jc_route_table api_people_routes;
 extern const jc_route_table api_followup_routes;
 extern const jc_route_table api_brief_routes;
+extern const jc_route_table api_attach_routes;
 
 /* ---- helpers for handlers (api.c) ----------------------------------------- */
 /* Body field readers: 0 absent, 1 present (*out set), -1 invalid (already

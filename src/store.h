@@ -50,6 +50,7 @@ extern const jc_schema schema_notify;
 extern const jc_schema schema_people;
 extern const jc_schema schema_auth;
 extern const jc_schema schema_followup;
+extern const jc_schema schema_attach;
 
 /* Applies the core migrations, then each module's (see store_sqlite.c's
  * `module_schemas` table); *version gets the core schema version. */

@@ -409,6 +409,7 @@ static const jc_schema *const module_schemas[] = {
     &schema_caselist, /* after dispatch: indexes its tables */
     &schema_stats,
     &schema_followup,
+    &schema_attach,
 };
 
 static jc_err migrate_module(jc_conn *c, const jc_schema *m) {

@@ -8,6 +8,7 @@ import { ACTIONS, actionsFor, DANGER } from '../roles.js';
 import { getLang, has } from '../i18n.js';
 import { photoPicker } from './photos.js';
 import { reasonText, whoText } from '../reasons.js';
+import { docPicker } from './attachments.js';
 
 // What a follow-up call (回访) came to.
 export const FOLLOWUP_RESULTS = ['satisfied', 'basic', 'unsatisfied', 'unreachable'];
@@ -167,13 +168,14 @@ export function actionPanel(c, user, onDone) {
   }
   box.append(bar, formHost);
 
-  async function submit(name, body, btn, photos) {
+  async function submit(name, body, btn, photos, docs) {
     const buttons = box.querySelectorAll('button');
     buttons.forEach((b) => { b.disabled = true; });
     try {
       await photos?.settle();
+      await docs?.settle();
       await post(`/api/v1/cases/${c.id}/${name}`, body);
-      const failed = photos ? await photos.linkTo(c.id) : 0;
+      const failed = (photos ? await photos.linkTo(c.id) : 0) + (docs ? await docs.linkTo(c.id) : 0);
       toast(t('action.done', { action: t('action.' + name) }) + (failed ? ' · ' + t('photo.link_failed', { n: failed }) : ''), failed ? 'error' : 'ok');
       onDone?.(name);
     } catch (e) {
@@ -187,10 +189,12 @@ export function actionPanel(c, user, onDone) {
 
 function actionForm(name, a, c, submit) {
   const photos = PHOTO_ACTIONS.has(name) ? photoPicker() : null;
+  const docs = PHOTO_ACTIONS.has(name) ? docPicker() : null;
   const form = h('form', { class: 'stack', dataset: { form: name } },
     h('h3', null, t('action.' + name)),
     a.fields.map((f) => f.kind === 'rating' ? ratingGroup() : field(t('field.' + f.name), control(f, c), f.kind === 'case' ? t('hint.target_id') : null)),
     photos?.el,
+    docs?.el,
     h('div', { class: 'btn-row' }, h('button', { type: 'submit', class: 'btn ' + (DANGER.has(name) ? 'danger' : 'primary') }, t('common.submit_action', { action: t('action.' + name) }))));
   form.addEventListener('submit', async (ev) => {
     ev.preventDefault();
@@ -212,7 +216,7 @@ function actionForm(name, a, c, submit) {
         body[f.name] = target.id;
       } else body[f.name] = f.kind === 'dept' ? Number(v) : String(v).trim();
     }
-    submit(name, body, form.querySelector('button[type=submit]'), photos);
+    submit(name, body, form.querySelector('button[type=submit]'), photos, docs);
   });
   return form;
 }

@@ -451,4 +451,11 @@ export default {
   'brief.s_overview': 'Overview', 'brief.s_categories': 'Cases in by category', 'brief.s_hotspots': 'Hot spots (largest rise)', 'brief.s_overdue': 'Overdue and open',
   'brief.s_warnings': 'Early warnings', 'brief.n': 'Cases', 'brief.no_overdue': 'No case is overdue now.', 'brief.late': 'Departments late:',
   'brief.late_item': '{dept} {n}', 'brief.no_dept': 'not dispatched', 'brief.day': 'Day', 'brief.observed': 'Observed / threshold',
+
+  // documents of a case (components/attachments.js)
+  'doc.title': 'Documents', 'doc.add': 'Add a document', 'doc.hint': 'PDF, Word, Excel, PowerPoint or OpenDocument files, at most 10 MB each, up to 5; files with macros are refused.',
+  'doc.max': 'At most {n} documents', 'doc.too_large': ' (over 10 MB)', 'doc.bad_type': ' (not a document type jiceng takes)', 'doc.case_title': 'Documents ({n})',
+  'doc.kind.pdf': 'PDF document', 'doc.kind.doc': 'Word document', 'doc.kind.docx': 'Word document', 'doc.kind.xls': 'Excel workbook', 'doc.kind.xlsx': 'Excel workbook',
+  'doc.kind.ppt': 'PowerPoint presentation', 'doc.kind.pptx': 'PowerPoint presentation', 'doc.kind.odt': 'OpenDocument text', 'doc.kind.ods': 'OpenDocument spreadsheet',
+  'doc.kind.odp': 'OpenDocument presentation', 'action.attachment_add': 'Document added',
 };

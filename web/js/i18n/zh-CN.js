@@ -451,4 +451,11 @@ export default {
   'brief.s_overview': '总体情况', 'brief.s_categories': '来件分类', 'brief.s_hotspots': '热点（较上期增加最多）', 'brief.s_overdue': '超期未办结',
   'brief.s_warnings': '预警', 'brief.n': '件数', 'brief.no_overdue': '当前没有超期案件。', 'brief.late': '超期部门：',
   'brief.late_item': '{dept} {n} 件', 'brief.no_dept': '未派遣', 'brief.day': '日期', 'brief.observed': '观测 / 阈值',
+
+  // documents of a case (components/attachments.js)
+  'doc.title': '附件（文档）', 'doc.add': '添加文档', 'doc.hint': 'PDF、Word、Excel、PowerPoint 或 OpenDocument 文件，每个不超过 10 MB，最多 5 个；含宏的文件不接受。',
+  'doc.max': '最多 {n} 个文档', 'doc.too_large': '（超过 10 MB）', 'doc.bad_type': '（不是可接受的文档类型）', 'doc.case_title': '附件（{n}）',
+  'doc.kind.pdf': 'PDF 文档', 'doc.kind.doc': 'Word 文档', 'doc.kind.docx': 'Word 文档', 'doc.kind.xls': 'Excel 表格', 'doc.kind.xlsx': 'Excel 表格',
+  'doc.kind.ppt': 'PowerPoint 演示文稿', 'doc.kind.pptx': 'PowerPoint 演示文稿', 'doc.kind.odt': 'OpenDocument 文本', 'doc.kind.ods': 'OpenDocument 表格',
+  'doc.kind.odp': 'OpenDocument 演示文稿', 'action.attachment_add': '添加附件',
 };

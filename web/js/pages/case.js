@@ -10,6 +10,7 @@ import { STAFF } from '../roles.js';
 import { categoryName } from '../catalog.js';
 import { photosCard } from '../components/photos.js';
 import { followupsCard } from '../components/followups.js';
+import { attachmentsCard } from '../components/attachments.js';
 import { flagBadges, routeCard, phasesCard, ownersCard, returnsCard, duplicatesCard, whistlesCard } from '../components/casedispatch.js';
 
 export async function render(ctx) {
@@ -39,6 +40,7 @@ export async function renderCase(ctx, id, { back } = {}) {
           c.body ? h('p', { class: 'case-body' }, c.body) : null),
         // A resident following a case merged from their report may read it but not list its photos.
         ctx.user.role !== 'resident' || c.reporter_id === ctx.user.id ? photosCard(c) : null,
+        ctx.user.role !== 'resident' || c.reporter_id === ctx.user.id ? attachmentsCard(c) : null,
         phasesCard(c),
         routeCard(c),
         STAFF.includes(ctx.user.role) ? suggestionCard(c) : null,
