@@ -61,8 +61,14 @@ test('改派: another department, with a reason; the first is not blamed; refusa
   const old = phases.filter((p) => p.dept_id === depts.chengguan);
   assert.ok(old.every((p) => p.end_at), 'the first department\'s phases ended');
   assert.equal(old.find((p) => p.phase === 'handle').end_reason, 'reassigned', 'its open phase ended as a reassignment');
-  // the old department no longer sees it; the new one does
+  // the old department no longer sees it (but hears why); the new one does
   assert.equal((await get(k.id, T.dept_chengguan)).status, 404);
+  for (let i = 0; i < 40; i++) {
+    const n = (await srv.api('GET', '/api/v1/notifications?limit=50', { token: T.dept_chengguan })).json.notifications.find((x) => x.case_id === k.id && x.kind === 'taken_back');
+    if (n) { assert.equal(n.detail, '属无证经营，应由市场监管处理'); assert.equal(n.title, null, 'no longer its case: no title'); break; }
+    assert.ok(i < 39, 'the department it was taken from is told');
+    await new Promise((r) => setTimeout(r, 200));
+  }
   assert.equal((await get(k.id, T.dept_shichang)).status, 200);
   await must(T.dept_shichang, k.id, 'accept');
   assert.equal((await act(T.dispatcher, k.id, 'recall', { reason: '已签收' })).status, 409, 'an accepted case cannot be recalled');

@@ -458,4 +458,5 @@ export default {
   'doc.kind.pdf': 'PDF 文档', 'doc.kind.doc': 'Word 文档', 'doc.kind.docx': 'Word 文档', 'doc.kind.xls': 'Excel 表格', 'doc.kind.xlsx': 'Excel 表格',
   'doc.kind.ppt': 'PowerPoint 演示文稿', 'doc.kind.pptx': 'PowerPoint 演示文稿', 'doc.kind.odt': 'OpenDocument 文本', 'doc.kind.ods': 'OpenDocument 表格',
   'doc.kind.odp': 'OpenDocument 演示文稿', 'action.attachment_add': '添加附件',
+  'msg.kind.taken_back': '已改派或撤回', 'msg.what.taken_back': '街道已将此案件改派其他部门或撤回，本部门无需继续办理。',
 };
