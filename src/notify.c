@@ -363,14 +363,15 @@ static void h_mark(jc_req *r) {
             m->ids[m->nids++] = json_integer_value(v);
         }
     }
-    const char *cs;
-    int k = api_get_str(r, "case_id", 40, &cs);
-    if (k < 0) return free(m);
+    /* a case by its id (a number) or its number ("JC20261127-6") */
     json_t *cv = json_object_get(r->json, "case_id");
-    if (k == 0 && cv && json_is_integer(cv)) m->case_id = json_integer_value(cv);
-    else if (k == 1 && case_number_parse(cs, &m->case_id)) {
-        free(m);
-        return http_reply_error(r, JC_ERR_INVALID, "case_id must be a case id or number");
+    if (cv && json_is_integer(cv)) {
+        m->case_id = json_integer_value(cv);
+    } else {
+        const char *cs;
+        int k = api_get_str(r, "case_id", 40, &cs);
+        if (k < 0) return free(m);
+        if (k == 1 && case_number_parse(cs, &m->case_id)) m->case_id = 0;
     }
     if (cv && !json_is_null(cv) && m->case_id < 1) {
         free(m);
