@@ -313,7 +313,7 @@ export default {
   'dev.type.door_contact': 'Door contact (elder living alone)', 'dev.type.ebike_charging': 'E-bike charging', 'dev.type.noise': 'Noise', 'dev.type.generic': 'Generic',
   'audit.title': 'Audit log', 'audit.intro': 'The trace of every action on the platform: who, in which role, when, what and why. Filter by actor, action, case and time.',
   'audit.intro_scoped': 'The trace of every action on the cases of your area: who, in which role, when, what and why.',
-  'audit.actor': 'Actor (login)', 'audit.actor_hint': 'e.g. dispatcher', 'audit.action': 'Action', 'audit.case': 'Case number',
+  'audit.actor': 'Actor (login)', 'audit.who': 'Who', 'audit.actor_hint': 'e.g. dispatcher', 'audit.action': 'Action', 'audit.case': 'Case number',
   'audit.from': 'From', 'audit.to': 'Until', 'audit.seq': 'No.', 'audit.at': 'Time', 'audit.states': 'State change',
   'audit.reason': 'Reason and note', 'audit.hash': 'Hash', 'audit.more': 'Search older entries',
   'audit.count': '{n} entries', 'audit.count_more': '{n} shown; there are older entries', 'audit.none': 'No matching entries.',

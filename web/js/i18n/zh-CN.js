@@ -313,7 +313,7 @@ export default {
   'dev.type.door_contact': '门磁（独居老人）', 'dev.type.ebike_charging': '电动车充电', 'dev.type.noise': '噪声', 'dev.type.generic': '通用设备',
   'audit.title': '审计日志', 'audit.intro': '平台上每一次操作的留痕：谁、以什么角色、何时、做了什么、为什么。按操作人、操作、案件和时间筛选。',
   'audit.intro_scoped': '本辖区案件的每一次操作留痕：谁、以什么角色、何时、做了什么、为什么。',
-  'audit.actor': '操作人登录名', 'audit.actor_hint': '例如 dispatcher', 'audit.action': '操作', 'audit.case': '案件编号',
+  'audit.actor': '操作人登录名', 'audit.who': '操作人', 'audit.actor_hint': '例如 dispatcher', 'audit.action': '操作', 'audit.case': '案件编号',
   'audit.from': '起始时间', 'audit.to': '截止时间', 'audit.seq': '序号', 'audit.at': '时间', 'audit.states': '状态变化',
   'audit.reason': '理由与说明', 'audit.hash': '哈希', 'audit.more': '继续查找更早的记录',
   'audit.count': '共 {n} 条', 'audit.count_more': '已显示 {n} 条，还有更早的记录', 'audit.none': '没有符合条件的记录。',

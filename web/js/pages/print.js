@@ -8,6 +8,8 @@ import { t, getLang } from '../i18n.js';
 import { get } from '../api.js';
 import { categoryName, deptName, areaName, areaLabel, catalog } from '../catalog.js';
 import { qrSvg } from '../components/qr.js';
+import { reasonText } from '../reasons.js';
+import { manualText } from '../components/casedispatch.js';
 
 const FORMS = ['dispatch', 'supervise'];
 const MAX_BODY = 400; // characters of the description on paper: the sheet stays one page
@@ -28,7 +30,7 @@ function signatures(keys) {
 function phaseRows(c) {
   return (c.phases || []).map((p) => h('tr', { dataset: { phase: p.phase } },
     h('td', null, t('phase.' + p.phase)),
-    h('td', null, p.dept_id ? deptName(p.dept_id) : p.user_id ? t('phase.user', { id: p.user_id }) : '—'),
+    h('td', null, p.dept_id ? deptName(p.dept_id) : p.user_id ? (p.user || t('phase.user_assigned')) : '—'),
     h('td', null, p.start_at ? fmtTime(p.start_at) : '—'),
     h('td', null, p.deadline_at ? fmtTime(p.deadline_at) : '—'),
     h('td', null, p.end_at ? fmtTime(p.end_at) : p.overdue_at ? t('phase.overdue') : '')));
@@ -79,7 +81,7 @@ export async function render(ctx) {
         row('route.co', co.length ? co.map(dn).join('、') : '—', 'co')),
       h('tr', null, row('route.entry', [r.entry_id || '—', r.list_version ? t('print.list_v', { v: r.list_version }) : ''], 'entry'),
         row('route.grid', r.grid ? areaLabel(r.grid) : '—', 'grid')),
-      h('tr', null, h('th', { scope: 'row' }, t('route.legal_basis')), h('td', { colspan: 3, dataset: { field: 'legal_basis' } }, r.manual ? t('route.manual') : (r.legal_basis || '—'))))));
+      h('tr', null, h('th', { scope: 'row' }, t('route.legal_basis')), h('td', { colspan: 3, dataset: { field: 'legal_basis' } }, r.manual ? manualText(r) : (r.legal_basis || '—'))))));
 
   const limits = h('section', { class: 'sheet-sec', dataset: { sec: 'limits' } }, h('h2', null, t('print.limits')),
     (c.phases || []).length ? h('table', { class: 'sheet-grid' },
@@ -95,7 +97,7 @@ export async function render(ctx) {
   } else {
     middle = h('section', { class: 'sheet-sec', dataset: { sec: 'supervise' } }, h('h2', null, t('print.supervise')),
       h('p', null, t('print.esc_count', { n: c.escalation || 0 }), c.flags?.includes('overdue') ? ' · ' + t('flag.overdue') : ''),
-      lastEsc ? h('p', { class: 'sheet-opinion', id: 'sheet-opinion' }, h('strong', null, t('print.opinion')), ' ', lastEsc.reason || '—',
+      lastEsc ? h('p', { class: 'sheet-opinion', id: 'sheet-opinion' }, h('strong', null, t('print.opinion')), ' ', reasonText(lastEsc) || '—',
         h('span', { class: 'small' }, ` (${fmtTime(lastEsc.at)})`)) : h('p', null, t('print.no_escalation')),
       h('p', null, t('print.reply_by')), h('div', { class: 'sheet-box short' }));
     sigs = signatures(['supervisor', 'dept_head', 'receiver']);
