@@ -2,11 +2,12 @@
 // with cases in and 三率 -- 受理率, 按期办结率, 满意率 -- each against the
 // previous period of the same length (环比) and the same dates a year earlier
 // (同比), from GET /api/v1/stats/range (docs/brief.md).
-import { h, errorBox, loading } from '../ui.js';
+import { h, errorBox, loading, serverNow } from '../ui.js';
 import { t } from '../i18n.js';
 import { get } from '../api.js';
 
-export const today = () => new Date(Date.now() + 8 * 3600e3).toISOString().slice(0, 10);
+// today in Beijing by the platform's clock (a demo may run it faster)
+export const today = () => new Date(serverNow() + 8 * 3600e3).toISOString().slice(0, 10);
 export const monthStart = () => today().slice(0, 8) + '01';
 const rate = (x) => (x && x.den > 0 ? x.num / x.den : null);
 export const pct = (v) => (v == null ? '—' : (Math.round(v * 1000) / 10).toFixed(1) + '%');
