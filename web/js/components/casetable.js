@@ -37,3 +37,19 @@ export function caseTable(cases, { cols = ['no', 'title', 'category', 'area', 's
     h('tbody', null, cases.map((c) => h('tr', { dataset: { id: c.id, no: c.no, state: c.state } },
       allCols.map((k) => h('td', { 'data-label': label(k), class: 'c-' + k }, h('span', { class: 'cv' }, k === 'extra' ? extra(c) : cell[k](c)))))))));
 }
+
+// A long list shown a page at a time: the first `page` rows, then a button
+// for the next ones (the department's done tab, a resident's reports).
+export function pagedCaseTable(cases, opts = {}, page = 50) {
+  const box = h('div', { class: 'paged' });
+  let shown = Math.min(page, cases.length);
+  const more = h('button', { type: 'button', class: 'btn ghost paged-more' });
+  const draw = () => {
+    box.replaceChildren(caseTable(cases.slice(0, shown), opts),
+      shown < cases.length ? h('div', { class: 'btn-row center' }, more) : null);
+    more.textContent = t('queue.more_n', { n: Math.min(page, cases.length - shown), left: cases.length - shown });
+  };
+  more.addEventListener('click', () => { shown = Math.min(cases.length, shown + page); draw(); });
+  draw();
+  return box;
+}

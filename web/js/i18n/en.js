@@ -459,4 +459,5 @@ export default {
   'doc.kind.ppt': 'PowerPoint presentation', 'doc.kind.pptx': 'PowerPoint presentation', 'doc.kind.odt': 'OpenDocument text', 'doc.kind.ods': 'OpenDocument spreadsheet',
   'doc.kind.odp': 'OpenDocument presentation', 'action.attachment_add': 'Document added',
   'msg.kind.taken_back': 'Taken back', 'msg.what.taken_back': 'The street re-dispatched or recalled this case: your department need not go on.',
+  'queue.more_n': 'Show {n} more ({left} left)',
 };

@@ -459,4 +459,5 @@ export default {
   'doc.kind.ppt': 'PowerPoint 演示文稿', 'doc.kind.pptx': 'PowerPoint 演示文稿', 'doc.kind.odt': 'OpenDocument 文本', 'doc.kind.ods': 'OpenDocument 表格',
   'doc.kind.odp': 'OpenDocument 演示文稿', 'action.attachment_add': '添加附件',
   'msg.kind.taken_back': '已改派或撤回', 'msg.what.taken_back': '街道已将此案件改派其他部门或撤回，本部门无需继续办理。',
+  'queue.more_n': '再显示 {n} 件（还有 {left} 件）',
 };
