@@ -207,7 +207,7 @@ static int by_rise(const void *a, const void *b) {
 }
 
 static json_t *tally_json(tallies *t, const char *name, size_t limit, int (*cmp)(const void *, const void *)) {
-    qsort(t->v, t->n, sizeof *t->v, cmp);
+    if (t->n) qsort(t->v, t->n, sizeof *t->v, cmp); /* v is NULL when empty */
     json_t *a = json_array();
     for (size_t i = 0; i < t->n && i < limit; i++) {
         if (!t->v[i].n[0] && cmp != by_key) continue;
@@ -501,7 +501,7 @@ static jc_err brief_xlsx(jc_conn *c, brief *b, const char *path) {
     worksheet_write_string(ws, row++, 0, "来件分类", title);
     for (int i = 0; i < 4; i++) worksheet_write_string(ws, row, (lxw_col_t)i, h1[i], head);
     worksheet_write_string(ws, row++, 0, "类别", head);
-    qsort(b->j.cnt.cat.v, b->j.cnt.cat.n, sizeof *b->j.cnt.cat.v, by_now_desc);
+    if (b->j.cnt.cat.n) qsort(b->j.cnt.cat.v, b->j.cnt.cat.n, sizeof *b->j.cnt.cat.v, by_now_desc);
     for (size_t i = 0; i < b->j.cnt.cat.n && i < 12; i++) {
         const tally *t = &b->j.cnt.cat.v[i];
         if (!t->n[0]) continue;
@@ -511,7 +511,7 @@ static jc_err brief_xlsx(jc_conn *c, brief *b, const char *path) {
     }
     row++;
     worksheet_write_string(ws, row++, 0, "热点（社区·类别，较上期增加最多）", title);
-    qsort(b->j.cnt.pair.v, b->j.cnt.pair.n, sizeof *b->j.cnt.pair.v, by_rise);
+    if (b->j.cnt.pair.n) qsort(b->j.cnt.pair.v, b->j.cnt.pair.n, sizeof *b->j.cnt.pair.v, by_rise);
     for (size_t i = 0; i < b->j.cnt.pair.n && i < 5; i++) {
         const tally *t = &b->j.cnt.pair.v[i];
         if (!t->n[0]) continue;

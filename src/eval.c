@@ -400,7 +400,7 @@ static void finish_table(eval_table *t) {
             snprintf(r->grade, sizeof r->grade, "%s", g);
         }
     }
-    qsort(t->rows, t->n, sizeof *t->rows, row_cmp);
+    if (t->n) qsort(t->rows, t->n, sizeof *t->rows, row_cmp); /* rows is NULL when empty */
     int rank = 0;
     ev_kind cur = EV__KINDS;
     for (size_t i = 0; i < t->n; i++) {
