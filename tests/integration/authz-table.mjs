@@ -139,6 +139,15 @@ export const ROUTES = {
   'POST /api/v1/webhooks': { who: 'admin' },
   'PUT /api/v1/webhooks/:id': { who: 'admin' },
   'GET /api/v1/webhooks/:id/deliveries': { who: 'admin' },
+  'POST /api/v1/cases/:id/followup': { who: 'dispatcher supervisor admin', scope: 'case', body: () => ({ result: 'satisfied' }), note: '回访: only after an unsatisfied rating (409 otherwise)' },
+  'GET /api/v1/cases/:id/followups': { who: STAFF_NO_RESIDENT, scope: 'case' },
+  'POST /api/v1/attachments': { who: STAFF_NO_RESIDENT, note: 'documents: residents add photos' },
+  'GET /api/v1/attachments/:id': { who: 'user', note: 'only the uploader or who may see a case it is on; others 404' },
+  'POST /api/v1/cases/:id/attachments': { who: STAFF_NO_RESIDENT, scope: 'case', body: () => ({ attachment_id: 'f'.repeat(64) }), note: 'the uploader links their own document' },
+  'GET /api/v1/cases/:id/attachments': { who: 'user', scope: 'case' },
+  'GET /api/v1/stats/range': { who: 'community_staff dispatcher supervisor admin', note: 'narrowed to the caller area by the handler' },
+  'GET /api/v1/brief': { who: 'community_staff dispatcher supervisor admin', note: 'narrowed to the caller area by the handler' },
+  'GET /api/v1/brief.xlsx': { who: 'community_staff dispatcher supervisor admin' },
 };
 
 // Which logins see an object of each kind, created in community 1, grid
