@@ -9,7 +9,8 @@ const FLAG_CLASS = { overdue: 'red', reminded: 'amber', ownerless: 'amber', unlo
 
 // cols: subset of no,title,category,area,state,dept,deadline,created,escalation
 // select: a Set of selected case ids (adds a checkbox column first; onSelect() after each change).
-export function caseTable(cases, { cols = ['no', 'title', 'category', 'area', 'state', 'deadline', 'created'], caption, extra, select, onSelect } = {}) {
+// sort: {cols, dir: 'newest'|'oldest', href(dir)} -- those headings link to the other order.
+export function caseTable(cases, { cols = ['no', 'title', 'category', 'area', 'state', 'deadline', 'created'], caption, extra, select, onSelect, sort } = {}) {
   if (!cases.length) return h('p', { class: 'muted empty' }, t('common.no_cases'));
   const cell = {
     no: (c) => h('a', { href: '#/case/' + c.id, class: 'case-link' }, c.no),
@@ -33,7 +34,11 @@ export function caseTable(cases, { cols = ['no', 'title', 'category', 'area', 's
   const label = (k) => t(k === 'extra' ? 'case.actions' : k === 'sel' ? 'queue.select' : k === 'title' ? 'case.title_col' : 'case.' + k);
   return h('div', { class: 'table-wrap' }, h('table', { class: 'cases' },
     caption ? h('caption', null, caption) : null,
-    h('thead', null, h('tr', null, allCols.map((k) => h('th', { scope: 'col' }, label(k))))),
+    h('thead', null, h('tr', null, allCols.map((k) => sort?.cols.includes(k)
+      ? h('th', { scope: 'col', 'aria-sort': sort.dir === 'oldest' ? 'ascending' : 'descending' },
+        h('a', { href: sort.href(sort.dir === 'oldest' ? 'newest' : 'oldest'), class: 'sort-link', dataset: { sort: k }, title: t(sort.dir === 'oldest' ? 'queue.sort_newest' : 'queue.sort_oldest') },
+          label(k), sort.dir === 'oldest' ? ' ↑' : ' ↓'))
+      : h('th', { scope: 'col' }, label(k))))),
     h('tbody', null, cases.map((c) => h('tr', { dataset: { id: c.id, no: c.no, state: c.state } },
       allCols.map((k) => h('td', { 'data-label': label(k), class: 'c-' + k }, h('span', { class: 'cv' }, k === 'extra' ? extra(c) : cell[k](c)))))))));
 }

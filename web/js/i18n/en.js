@@ -460,4 +460,11 @@ export default {
   'doc.kind.odp': 'OpenDocument presentation', 'action.attachment_add': 'Document added',
   'msg.kind.taken_back': 'Taken back', 'msg.what.taken_back': 'The street re-dispatched or recalled this case: your department need not go on.',
   'queue.more_n': 'Show {n} more ({left} left)',
+
+  // find and sort (pages/queue.js)
+  'queue.q': 'Search', 'queue.q_ph': 'Words (title, description, address) or a case number', 'queue.group': 'Group', 'queue.group_etc': ' and others',
+  'queue.from': 'Reported from', 'queue.to': 'to',
+  'queue.sort_newest': 'Newest first', 'queue.sort_oldest': 'Oldest first',
+  'group.01': 'City appearance', 'group.02': 'Public facilities', 'group.03': 'Pollution', 'group.04': 'Food and drugs', 'group.05': 'Water', 'group.06': 'Fire safety',
+  'group.07': 'Gas', 'group.08': 'Power', 'group.09': 'Care for residents', 'group.10': 'Property management', 'group.11': 'Public security', 'group.12': 'Traffic', 'group.99': 'Other',
 };

@@ -460,4 +460,11 @@ export default {
   'doc.kind.odp': 'OpenDocument 演示文稿', 'action.attachment_add': '添加附件',
   'msg.kind.taken_back': '已改派或撤回', 'msg.what.taken_back': '街道已将此案件改派其他部门或撤回，本部门无需继续办理。',
   'queue.more_n': '再显示 {n} 件（还有 {left} 件）',
+
+  // find and sort (pages/queue.js)
+  'queue.q': '搜索', 'queue.q_ph': '关键词（标题、描述、地址）或案件编号', 'queue.group': '大类', 'queue.group_etc': '等',
+  'queue.from': '上报日期从', 'queue.to': '至',
+  'queue.sort_newest': '改为最新在前', 'queue.sort_oldest': '改为最早在前',
+  'group.01': '市容环境', 'group.02': '市政设施', 'group.03': '环境污染', 'group.04': '食品药品', 'group.05': '水务', 'group.06': '消防安全',
+  'group.07': '燃气', 'group.08': '供电', 'group.09': '民政关爱', 'group.10': '物业服务', 'group.11': '治安', 'group.12': '交通', 'group.99': '其他',
 };
