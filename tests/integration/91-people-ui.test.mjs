@@ -178,6 +178,14 @@ test('many uses: the community cloud counts, the work list\'s figures and a form
   assert.equal(b.elders_living_alone, mine.elders_living_alone);
   assert.ok(b.households < b.people, 'people living together make one household');
   assert.equal(base.fictional, false);
+  // and the community cloud says where they come from
+  const page = await openPage(browser, srv);
+  await uiLogin(page, 'community1');
+  await visit(page, '/dashboard', 'dashboard');
+  await page.waitForSelector('#dash-from-people');
+  assert.match(await page.textContent('#dash-from-people'), /一人一档/);
+  assert.doesNotMatch(await page.textContent('#main'), /虚构数据/);
+  assert.deepEqual(page.errors, []);
   // the work list answers a data request from these figures
   const q = (sql) => execFileSync('sqlite3', [srv.db, sql], { encoding: 'utf8' }).trim();
   assert.equal(Number(q("SELECT value FROM base_counts WHERE area = '110101001001' AND field = 'population' ORDER BY as_of DESC LIMIT 1")), mine.people);

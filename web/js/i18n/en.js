@@ -467,4 +467,5 @@ export default {
   'queue.sort_newest': 'Newest first', 'queue.sort_oldest': 'Oldest first',
   'group.01': 'City appearance', 'group.02': 'Public facilities', 'group.03': 'Pollution', 'group.04': 'Food and drugs', 'group.05': 'Water', 'group.06': 'Fire safety',
   'group.07': 'Gas', 'group.08': 'Power', 'group.09': 'Care for residents', 'group.10': 'Property management', 'group.11': 'Public security', 'group.12': 'Traffic', 'group.99': 'Other',
+  'base.from_people': 'People, households and elders living alone come from the departments\u2019 data merged into one record per person, not asked of the community again.',
 };

@@ -467,4 +467,5 @@ export default {
   'queue.sort_newest': '改为最新在前', 'queue.sort_oldest': '改为最早在前',
   'group.01': '市容环境', 'group.02': '市政设施', 'group.03': '环境污染', 'group.04': '食品药品', 'group.05': '水务', 'group.06': '消防安全',
   'group.07': '燃气', 'group.08': '供电', 'group.09': '民政关爱', 'group.10': '物业服务', 'group.11': '治安', 'group.12': '交通', 'group.99': '其他',
+  'base.from_people': '人口、户数和独居老人来自各部门数据汇聚合并的一人一档，不再另行向社区采集。',
 };
