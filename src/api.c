@@ -146,6 +146,17 @@ int api_get_time(jc_req *r, const char *key, int64_t *out) {
     return 1;
 }
 
+void api_deny_scope(jc_req *r, const char *area, const char *scope) {
+    char msg[300], code[160];
+    snprintf(msg, sizeof msg, "area %s is outside your scope %s", area, scope);
+    reason_buf b;
+    reason_begin(&b, code, sizeof code, "out_of_scope");
+    reason_str(&b, "area", area);
+    reason_str(&b, "scope", scope);
+    reason_attach(msg, sizeof msg, &b);
+    http_reply_error(r, JC_ERR_DENIED, "%s", msg);
+}
+
 int api_param_id(jc_req *r, int i, int64_t *id) {
     if (i >= r->nparams || case_number_parse(r->params[i], id) != JC_OK) {
         http_reply_error(r, JC_ERR_NOTFOUND, "no such id");
@@ -618,7 +629,7 @@ static void h_case_create(jc_req *r) {
     if ((!area || !*area) && !has_lon)
         return http_reply_error(r, JC_ERR_INVALID, "give a point (lon, lat) or an area (grid or community code)");
     if (area && *area && area_scoped(r->user.role) && !has_prefix(area, r->user.area))
-        return http_reply_error(r, JC_ERR_DENIED, "area %s is outside your scope %s", area, r->user.area);
+        return api_deny_scope(r, area, r->user.area);
     geo_crs crs = GEO_WGS84;
     if (crs_name && geo_crs_parse(crs_name, &crs) != JC_OK)
         return http_reply_error(r, JC_ERR_INVALID, "crs must be wgs84, gcj02 or bd09");
