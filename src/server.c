@@ -750,9 +750,11 @@ int cmd_serve(int argc, char **argv) {
     register_api(host, "/healthz");
     register_api(host, "/metrics");
     /* h2o takes the first matching path: the more specific /vendor first;
-     * only the built files of the two libraries the UI loads */
+     * only the built files of the libraries the UI loads (the QR code of a
+     * printed form: qrcode-generator) */
     static const char *const vendor[][2] = {{"/vendor/leaflet/dist", "node_modules/leaflet/dist"},
-                                            {"/vendor/echarts/dist", "node_modules/echarts/dist"}};
+                                            {"/vendor/echarts/dist", "node_modules/echarts/dist"},
+                                            {"/vendor/qrcode-generator/dist", "node_modules/qrcode-generator/dist"}};
     for (size_t i = 0; i < JC_ARRAY_LEN(vendor); i++) {
         h2o_pathconf_t *pc = h2o_config_register_path(host, vendor[i][0], 0);
         guard_register(pc, 1, csp, NULL);

@@ -53,7 +53,9 @@ async function qrText(page) {
 }
 
 test('派单单: from the case page, QR to the case, one A4 page with the routing basis, deadlines and signatures', async () => {
-  const page = await openPage(browser, srv);
+  // bypassCSP: the test's own decoder (jsQR) is injected into the page, which the
+  // UI's Content-Security-Policy (script-src 'self') rightly refuses
+  const page = await openPage(browser, srv, { bypassCSP: true });
   await uiLogin(page, 'dispatcher');
   await visit(page, '/case/' + kase.id, 'case');
   await page.click('a[data-print=dispatch]');

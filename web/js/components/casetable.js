@@ -51,8 +51,9 @@ export function pagedCaseTable(cases, opts = {}, page = 50) {
   let shown = Math.min(page, cases.length);
   const more = h('button', { type: 'button', class: 'btn ghost paged-more' });
   const draw = () => {
+    // (replaceChildren would write a null as the text "null")
     box.replaceChildren(caseTable(cases.slice(0, shown), opts),
-      shown < cases.length ? h('div', { class: 'btn-row center' }, more) : null);
+      ...(shown < cases.length ? [h('div', { class: 'btn-row center' }, more)] : []));
     more.textContent = t('queue.more_n', { n: Math.min(page, cases.length - shown), left: cases.length - shown });
   };
   more.addEventListener('click', () => { shown = Math.min(cases.length, shown + page); draw(); });
