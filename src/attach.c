@@ -14,9 +14,9 @@
 #include "attach_store.h"
 #include "case.h"
 #include "http.h"
+#include "module.h"
 #include "photo.h"
 
-#include <h2o.h>
 #include <jansson.h>
 #include <sodium.h>
 #include <stdio.h>
@@ -265,19 +265,11 @@ static void h_fetch(jc_req *r) {
     }
     char cd[900];
     disposition(&a, cd, sizeof cd);
-    h2o_req_t *req = r->h2o_req;
-    req->res.status = 200;
-    req->res.reason = "OK";
-    h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, NULL, h2o_strdup(&req->pool, a.mime, SIZE_MAX).base,
-                   strlen(a.mime));
-    h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_DISPOSITION, NULL,
-                   h2o_strdup(&req->pool, cd, SIZE_MAX).base, strlen(cd));
-    h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CACHE_CONTROL, NULL, H2O_STRLIT("private, no-store"));
-    h2o_add_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("x-content-type-options"), 0, NULL,
-                          H2O_STRLIT("nosniff"));
-    h2o_add_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("content-security-policy"), 0, NULL,
-                          H2O_STRLIT("default-src 'none'; sandbox"));
-    h2o_send_inline(req, b.data, b.len);
+    const http_kv h[] = {{"content-disposition", cd},
+                         {"cache-control", "private, no-store"},
+                         {"x-content-type-options", "nosniff"},
+                         {"content-security-policy", "default-src 'none'; sandbox"}};
+    http_reply_with(r, 200, a.mime, h, JC_ARRAY_LEN(h), b.data, b.len);
     jc_buf_free(&b);
 }
 
@@ -361,8 +353,8 @@ static void h_list(jc_req *r) {
 
 #define STAFF_ONLY (ACCESS_USER & ~ROLE_BIT(ROLE_RESIDENT))
 
-/* Listed before the core table in api.c: "/cases/:id/attachments" must win
- * over the core's "/cases/:id/:action". */
+/* "/cases/:id/attachments" wins over the core's "/cases/:id/:action" (the
+ * literal segment is the more specific). */
 static const jc_route attach_routes[] = {
     {"POST", "/api/v1/attachments", h_upload, STAFF_ONLY, "*"},
     {"GET", "/api/v1/attachments/:id", h_fetch, ACCESS_USER, NULL},
@@ -370,4 +362,11 @@ static const jc_route attach_routes[] = {
     {"GET", "/api/v1/cases/:id/attachments", h_list, ACCESS_USER, NULL},
 };
 
-const jc_route_table api_attach_routes = {attach_routes, JC_ARRAY_LEN(attach_routes)};
+static const jc_route_table attach_table = {attach_routes, JC_ARRAY_LEN(attach_routes)};
+
+/* The attachment module's row (src/modules.c). */
+const jc_module module_attach = {
+    .name = "attach",
+    .schema = {[JC_STORE_SQLITE] = &schema_attach},
+    .routes = {&attach_table},
+};

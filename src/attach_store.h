@@ -33,4 +33,7 @@ jc_err attach_db_case_each(jc_conn *c, int64_t case_id, int (*cb)(const attach_r
 /* The cases a document is linked to (at most max ids into out). */
 jc_err attach_db_cases_of(jc_conn *c, const char *id, int64_t *out, int max, int *n) JC_MUST_CHECK;
 
+/* Its table (attach_sqlite.c), named in the module's row. */
+extern const jc_schema schema_attach;
+
 #endif

@@ -25,6 +25,7 @@
 #include "brief_store.h"
 #include "eval.h"
 #include "http.h"
+#include "module.h"
 
 #include <jansson.h>
 #include <stdio.h>
@@ -595,4 +596,11 @@ static const jc_route brief_routes[] = {
     {"GET", "/api/v1/brief.xlsx", h_brief_xlsx, LEADERS, NULL},
 };
 
-const jc_route_table api_brief_routes = {brief_routes, JC_ARRAY_LEN(brief_routes)};
+static const jc_route_table brief_table = {brief_routes, JC_ARRAY_LEN(brief_routes)};
+
+/* The brief module's row (src/modules.c): routes only, its reads are the
+ * other modules' tables. */
+const jc_module module_brief = {
+    .name = "brief",
+    .routes = {&brief_table},
+};

@@ -18,6 +18,7 @@
 #include "followup_store.h"
 #include "case.h"
 #include "http.h"
+#include "module.h"
 
 #include <jansson.h>
 #include <stdio.h>
@@ -105,12 +106,19 @@ static void h_list(jc_req *r) {
 
 #define R(x) ROLE_BIT(ROLE_##x)
 
-/* Listed before the core table in api.c: "/cases/:id/followup" must win
- * over the core's "/cases/:id/:action". */
+/* "/cases/:id/followup" wins over the core's "/cases/:id/:action" (the
+ * literal segment is the more specific). */
 static const jc_route followup_routes[] = {
     {"POST", "/api/v1/cases/:id/followup", h_followup, R(DISPATCHER) | R(SUPERVISOR) | R(ADMIN), "result,note"},
     {"GET", "/api/v1/cases/:id/followups", h_list,
      R(GRID_WORKER) | R(COMMUNITY_STAFF) | R(DISPATCHER) | R(DEPT_STAFF) | R(SUPERVISOR) | R(ADMIN), NULL},
 };
 
-const jc_route_table api_followup_routes = {followup_routes, JC_ARRAY_LEN(followup_routes)};
+static const jc_route_table followup_table = {followup_routes, JC_ARRAY_LEN(followup_routes)};
+
+/* The follow-up module's row (src/modules.c). */
+const jc_module module_followup = {
+    .name = "followup",
+    .schema = {[JC_STORE_SQLITE] = &schema_followup},
+    .routes = {&followup_table},
+};

@@ -24,4 +24,7 @@ jc_err followup_db_insert(jc_conn *w, followup_row *f) JC_MUST_CHECK;
 jc_err followup_db_each(jc_conn *c, int64_t case_id, int (*cb)(const followup_row *f, void *arg),
                         void *arg) JC_MUST_CHECK;
 
+/* Its table (followup_sqlite.c), named in the module's row. */
+extern const jc_schema schema_followup;
+
 #endif

@@ -131,8 +131,14 @@ test('回访: only after an unsatisfied rating; recorded, in the trace, counted 
   assert.equal(c.trace.verified, true);
   assert.equal((await srv.api('GET', `/api/v1/cases/${k.id}/followups`, { token: T.resident1 })).status, 403);
   // the table of the street shows the rate
-  const street = (await srv.api('GET', `/api/v1/eval?period=${month()}&unit=street`, { token: T.admin })).json.rows[0];
-  assert.ok(street.indicators.followup.den >= 1);
+  // (the month's table comes from the counters, which the ticker brings up to date each second)
+  let street;
+  for (let i = 0; i < 100; i++) {
+    street = (await srv.api('GET', `/api/v1/eval?period=${month()}&unit=street`, { token: T.admin })).json.rows[0];
+    if (street.indicators.followup.num >= 1) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  assert.ok(street.indicators.followup.num >= 1 && street.indicators.followup.den >= 1, JSON.stringify(street));
   // a satisfied case is not followed up
   const k2 = await dispatched('110101001001004');
   await must(T.dept_chengguan, k2.id, 'accept');
