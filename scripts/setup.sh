@@ -31,6 +31,8 @@ programs=(
   "pkg-config     pkg-config            run"
   "chromium       chromium              test"
   "unzip          unzip                 test"
+  "pdftotext      poppler-utils         test"
+  "pdfinfo        poppler-utils         test"
   "python3        python3               test"
   "initdb         postgresql            test"
   "pg_ctl         postgresql            test"

@@ -793,6 +793,23 @@ static jc_err dispatch_prepare(jc_conn *w, const jc_user *actor, jc_case *k, int
         if (actor->role == ROLE_SYSTEM)
             k->flags = (k->flags | CASE_F_OVERDUE) & ~(unsigned)CASE_F_REMINDED;
         return JC_OK;
+    case ACT_REDISPATCH: /* 改派: the phases and the ownership end as a reassignment (not the department's fault) */
+        if (args->dept_id == k->dept_id) {
+            snprintf(why->message, sizeof why->message, "the case is already with department %lld", (long long)k->dept_id);
+            return JC_ERR_CONFLICT;
+        }
+        if ((e = close_phases(w, k->id, NULL, now, "reassigned")) ||
+            (e = manual_route(w, k, args->dept_id, actor, now, why)))
+            return e;
+        k->flags &= ~(unsigned)(CASE_F_OVERDUE | CASE_F_REMINDED | CASE_F_OWNERLESS);
+        return open_phase(w, k, DUTY_ACCEPT, now);
+    case ACT_RECALL: /* 撤回: back to the dispatcher before anyone accepted it */
+        if ((e = close_phases(w, k->id, NULL, now, "reassigned")) || (e = close_owners(w, k->id, now, "reassigned")))
+            return e;
+        k->dept_id = 0;
+        k->deadline_ms = 0;
+        k->flags &= ~(unsigned)(CASE_F_OVERDUE | CASE_F_REMINDED);
+        return JC_OK;
     case ACT_REMIND:
         if (!(k->flags & CASE_F_OVERDUE)) k->flags |= CASE_F_REMINDED;
         return JC_OK;

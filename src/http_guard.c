@@ -446,7 +446,10 @@ void guard_register(h2o_pathconf_t *pc, int ui, const char *csp, const char *den
     h2o_iovec_t *name = malloc(sizeof *name);
     if (!name) return free(cmds);
     *name = h2o_iovec_init(H2O_STRLIT("content-security-policy"));
-    cmds[k++] = (h2o_headers_command_t){H2O_HEADERS_CMD_SET, name, h2o_iovec_init(policy, strlen(policy))};
+    /* an API answer that brings its own policy keeps it (a photo's or a
+     * document's `sandbox`); the UI's files always get the UI's */
+    cmds[k++] = (h2o_headers_command_t){ui ? H2O_HEADERS_CMD_SET : H2O_HEADERS_CMD_SETIFEMPTY, name,
+                                        h2o_iovec_init(policy, strlen(policy))};
     cmds[k].cmd = H2O_HEADERS_CMD_NULL;
     h2o_headers_register(pc, cmds);
 }

@@ -302,16 +302,18 @@ int cmd_serve(int argc, char **argv) {
     cfg.st = st;
     cfg.prefixes = prefixes;
     cfg.handler = on_request;
-    /* only the built files of the two libraries the UI loads; web/vendor
+    /* only the built files of the libraries the UI loads; web/vendor
      * links to all of node_modules, so the UI's own path refuses it */
     static char csp[768];
     if (guard_ui_csp(tile_url, csp, sizeof csp)) return cli_usage_error("serve", "bad --tiles URL");
-    static char leaflet_dir[600], echarts_dir[600]; /* in the shipped files (paths.h) */
+    static char leaflet_dir[600], echarts_dir[600], qrcode_dir[600]; /* in the shipped files (paths.h) */
     if (paths_shared("node_modules/leaflet/dist", leaflet_dir, sizeof leaflet_dir) ||
-        paths_shared("node_modules/echarts/dist", echarts_dir, sizeof echarts_dir))
+        paths_shared("node_modules/echarts/dist", echarts_dir, sizeof echarts_dir) ||
+        paths_shared("node_modules/qrcode-generator/dist", qrcode_dir, sizeof qrcode_dir))
         return cli_usage_error("serve", "path too long");
     static http_static files[] = {{"/vendor/leaflet/dist", leaflet_dir, 0, NULL},
                                   {"/vendor/echarts/dist", echarts_dir, 0, NULL},
+                                  {"/vendor/qrcode-generator/dist", qrcode_dir, 0, NULL},
                                   {"/", web_dir, 1, "/vendor"},
                                   {NULL, NULL, 0, NULL}};
     cfg.files = files;

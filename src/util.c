@@ -297,6 +297,18 @@ char *jc_buf_take(jc_buf *b) {
     return d;
 }
 
+jc_err jc_buf_read_file(jc_buf *b, const char *path) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return JC_ERR_IO;
+    char chunk[16384];
+    size_t n;
+    jc_err e = JC_OK;
+    while (!e && (n = fread(chunk, 1, sizeof chunk, f)) > 0) e = jc_buf_append(b, chunk, n);
+    if (!e && ferror(f)) e = JC_ERR_IO;
+    fclose(f);
+    return e;
+}
+
 char *jc_strdup(const char *s) {
     if (!s) return NULL;
     size_t n = strlen(s) + 1;
