@@ -210,7 +210,7 @@ export default {
   'wl.need_community': 'Choose at least one community.',
   'wl.decided_admitted': 'Admitted and delivered', 'wl.decided_refused': 'Refused: not on the work list', 'wl.decided_answered_from_store': 'Answered from data already held', 'wl.decided_exception': 'Exception granted',
   'wl.decision_admitted': 'Admitted', 'wl.decision_refused': 'Refused', 'wl.decision_answered_from_store': 'Answered from the store', 'wl.decision_exception': 'Exception',
-  'wl.from': '{who} · {at}', 'wl.street': 'Street office', 'wl.deadline': 'due {at}', 'wl.reason': 'Decision',
+  'wl.from': '{who} · {at}', 'wl.street': 'Street office', 'wl.community_staff': 'staff of {community}', 'wl.deadline': 'due {at}', 'wl.reason': 'Decision',
   'wl.exception': 'Grant an exception', 'wl.exception_reason': 'Reason for the exception', 'wl.exception_ph': 'e.g. district inspection, approved by the street director', 'wl.need_exception_reason': 'Give the reason for the exception.',
   'wl.exception_done': 'Exception granted, task delivered', 'wl.exception_by': 'granted by {by} at {at}',
   'wl.st_received': 'To do', 'wl.st_done': 'Done', 'wl.st_refused': 'Not delivered', 'wl.st_answered': 'Answered',

@@ -210,7 +210,7 @@ export default {
   'wl.need_community': '请至少选择一个社区。',
   'wl.decided_admitted': '已准入并下派', 'wl.decided_refused': '未准入：不在清单范围内', 'wl.decided_answered_from_store': '平台已有数据，已直接答复', 'wl.decided_exception': '例外准入',
   'wl.decision_admitted': '已准入', 'wl.decision_refused': '未准入', 'wl.decision_answered_from_store': '平台直接答复', 'wl.decision_exception': '例外准入',
-  'wl.from': '{who} · {at}', 'wl.street': '街道', 'wl.deadline': '期限 {at}', 'wl.reason': '审核结果',
+  'wl.from': '{who} · {at}', 'wl.street': '街道', 'wl.community_staff': '{community}工作人员', 'wl.deadline': '期限 {at}', 'wl.reason': '审核结果',
   'wl.exception': '例外准入', 'wl.exception_reason': '例外准入理由', 'wl.exception_ph': '例如：区创城督查，街道主任批准', 'wl.need_exception_reason': '例外准入须写明理由。',
   'wl.exception_done': '已例外准入并下派', 'wl.exception_by': '{by} 于 {at} 批准',
   'wl.st_received': '待完成', 'wl.st_done': '已完成', 'wl.st_refused': '未下派', 'wl.st_answered': '已答复',

@@ -163,6 +163,6 @@ async function communityView(ctx) {
           x.decision === 'exception' ? h('span', { class: 'badge amber' }, t('wl.decision_exception')) : null),
         h('p', { class: 'small muted' }, `${t('wl.kind_' + x.kind)} · ${x.item} ${x.item_name || ''} · `, t('wl.from', { who: x.dept ? deptLabel(x.dept) : t('wl.street'), at: fmtTime(x.created_at) }),
           x.deadline ? ' · ' + t('wl.deadline', { at: fmtTime(x.deadline) }) : ''),
-        c.status === 'done' ? h('p', { class: 'small ok' }, t('wl.done_at', { at: fmtTime(c.done_at), by: c.done_by || '' })) : h('div', { class: 'inline' }, note, btn), msg);
+        c.status === 'done' ? h('p', { class: 'small ok' }, t('wl.done_at', { at: fmtTime(c.done_at), by: c.done_by_name || t('wl.community_staff', { community: areaName(c.community) }) })) : h('div', { class: 'inline' }, note, btn), msg);
     })) : h('p', { class: 'muted' }, t('wl.none_community')));
 }
