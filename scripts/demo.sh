@@ -69,6 +69,7 @@ done
 
 if [ ! -f var/demo.simulated ]; then
   echo "  replaying the last $DAYS days of the street at full speed (progress in var/demo-simulate.log) ..."
+  rm -f var/demo-simulate.log # a previous run's "caught up" must not end the wait below
   "$BIN" simulate --url "$URL" --db "$DB" --days "$DAYS" --speed "$SPEED" --seed "$SEED" --live --live-rate "$RATE" \
     --quiet >var/demo-simulate.log 2>&1 &
   sim=$!
