@@ -1,7 +1,8 @@
 // 7z-walk.test.mjs -- every page of every role in Chinese, on a street with
 // a few simulated days of life: no Latin word of four letters or more may
 // show, outside case numbers, codes a person types and product names (the
-// allow-list is data: walk-allow.json), in the text, the placeholders, the
+// allow-list is data: walk-allow.json), nor an internal id, a raw code, a hash
+// or an unrounded reading, in the text, the placeholders, the
 // options of the lists and the page title.  Also: no console error, no
 // missing dictionary key.  Issue 23 ("English, raw codes and hashes in the
 // zh-CN UI").
@@ -30,6 +31,11 @@ export function findings(text) {
     if (!/[A-Za-z]{4,}/.test(tok) || PRODUCTS.has(tok) || CODES.some((re) => re.test(tok))) continue;
     out.push(tok + ' «' + text.slice(Math.max(0, m.index - 20), m.index + tok.length + 20).replace(/\s+/g, ' ') + '»');
   }
+  // ids and codes without letters: an internal id (#415), a raw area or ID code of nine digits
+  // or more (a mobile phone number, 1 and ten digits, is what a person dials), a hash, a
+  // reading nobody rounded
+  for (const m of text.matchAll(/#\d+|(?<![\dA-Za-z*.-])(?!1\d{10}(?!\d))\d{9,}(?![\d*])|(?<![0-9A-Za-z])(?=[0-9a-f]*[a-f])(?=[0-9a-f]*\d)[0-9a-f]{8,}(?![0-9A-Za-z])|\d+\.\d{4,}/g))
+    out.push(m[0] + ' «' + text.slice(Math.max(0, m.index - 20), m.index + m[0].length + 20).replace(/\s+/g, ' ') + '»');
   return out;
 }
 

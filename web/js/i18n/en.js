@@ -157,7 +157,7 @@ export default {
   'alarm.st_active': 'Active', 'alarm.st_acknowledged': 'Acknowledged', 'alarm.st_cleared': 'Cleared', 'alarm.st_all': 'All',
   'alarm.device': 'Device', 'alarm.rule': 'Rule', 'alarm.severity': 'Severity', 'alarm.value': 'Reading', 'alarm.when': 'First raised', 'alarm.state': 'State', 'alarm.case': 'Case',
   'alarm.sev_info': 'info', 'alarm.sev_minor': 'minor', 'alarm.sev_major': 'major', 'alarm.sev_critical': 'critical',
-  'alarm.count': 'repeated {n}×', 'alarm.last': 'last {at}', 'alarm.ack': 'Acknowledge', 'alarm.clear': 'Clear', 'alarm.reason': 'Reason', 'alarm.done': 'Done',
+  'alarm.count': 'repeated {n}×', 'alarm.quiet_hours': 'no activity for {h} h', 'alarm.last': 'last {at}', 'alarm.ack': 'Acknowledge', 'alarm.clear': 'Clear', 'alarm.reason': 'Reason', 'alarm.done': 'Done',
   'alarm.none': 'No alarms.', 'alarm.silences': 'Silences (maintenance windows)', 'alarm.no_silences': 'No silences now.', 'alarm.sil_grid': 'Grid/community', 'alarm.sil_type': 'Device type',
   'alarm.sil_device': 'Device id', 'alarm.sil_until': 'Silent until', 'alarm.sil_add': 'Add silence', 'alarm.sil_added': 'Silence added', 'alarm.suppressed': 'suppressed {n}×',
   // dashboard on /stats and /base/summary

@@ -157,7 +157,7 @@ export default {
   'alarm.st_active': '未处理', 'alarm.st_acknowledged': '已确认', 'alarm.st_cleared': '已解除', 'alarm.st_all': '全部',
   'alarm.device': '设备', 'alarm.rule': '规则', 'alarm.severity': '级别', 'alarm.value': '读数', 'alarm.when': '首次告警', 'alarm.state': '状态', 'alarm.case': '案件',
   'alarm.sev_info': '提示', 'alarm.sev_minor': '一般', 'alarm.sev_major': '重要', 'alarm.sev_critical': '紧急',
-  'alarm.count': '重复 {n} 次', 'alarm.last': '最近 {at}', 'alarm.ack': '确认', 'alarm.clear': '解除', 'alarm.reason': '原因', 'alarm.done': '已处理',
+  'alarm.count': '重复 {n} 次', 'alarm.quiet_hours': '{h} 小时无活动', 'alarm.last': '最近 {at}', 'alarm.ack': '确认', 'alarm.clear': '解除', 'alarm.reason': '原因', 'alarm.done': '已处理',
   'alarm.none': '没有告警。', 'alarm.silences': '静默（检修窗口）', 'alarm.no_silences': '当前没有静默。', 'alarm.sil_grid': '网格/社区', 'alarm.sil_type': '设备类型',
   'alarm.sil_device': '设备编号', 'alarm.sil_until': '静默至', 'alarm.sil_add': '添加静默', 'alarm.sil_added': '静默已添加', 'alarm.suppressed': '已屏蔽 {n} 次',
   // dashboard on /stats and /base/summary
