@@ -7,11 +7,11 @@
 #include "base_int.h"
 #include "store.h"
 #include "store_sqlite.h"
-#include "people.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 static const char *const base_migrations[] = {
     "CREATE TABLE base_houses(id INTEGER PRIMARY KEY, community TEXT NOT NULL, grid TEXT NOT NULL,"
@@ -241,6 +241,15 @@ jc_err base_seed_demo(jc_conn *w, uint64_t seed) {
     return rc == SQLITE_DONE ? JC_OK : JC_ERR_DB;
 }
 
+/* Today's local (Asia/Shanghai) date on the platform clock as yyyymmdd, as
+ * the people module's birth dates are written. */
+static int64_t today_ymd(void) {
+    time_t tt = (time_t)(jc_now_ms() / 1000 + 8 * 3600);
+    struct tm tm;
+    gmtime_r(&tt, &tm);
+    return (int64_t)(tm.tm_year + 1900) * 10000 + (tm.tm_mon + 1) * 100 + tm.tm_mday;
+}
+
 jc_err base__summary(jc_conn *c, const char *prefix, json_t **out) {
     static const char sql[] =
         /* people, households and elders living alone from the golden records
@@ -262,7 +271,7 @@ jc_err base__summary(jc_conn *c, const char *prefix, json_t **out) {
     sqlite3_stmt *s = NULL;
     if (sqlite3_prepare_v2(store_sqlite_db(c), sql, -1, &s, NULL) != SQLITE_OK) return JC_ERR_DB;
     sqlite3_bind_text(s, 1, prefix, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_int64(s, 2, people_today_ymd());
+    sqlite3_bind_int64(s, 2, today_ymd());
     json_t *arr = json_array();
     long long tot[5] = {0};
     int collected = 0;
@@ -283,4 +292,19 @@ jc_err base__summary(jc_conn *c, const char *prefix, json_t **out) {
                      (json_int_t)tot[3], "organisations", (json_int_t)tot[4], "fictional", !collected);
     json_object_set_new(*out, "from_departments", json_boolean(collected));
     return JC_OK;
+}
+
+jc_err base_alone_elders(jc_conn *c, int limit, int (*cb)(int64_t person_id, const char *grid, void *arg),
+                         void *arg) {
+    static const char sql[] =
+        "SELECT p.id, h.grid FROM base_people p JOIN base_households hh ON hh.id = p.household_id"
+        " JOIN base_houses h ON h.id = hh.house_id WHERE p.alone_elder = 1 ORDER BY p.id LIMIT ?";
+    sqlite3_stmt *s = store_sqlite_prepare(c, sql);
+    if (!s) return JC_ERR_DB;
+    sqlite3_bind_int(s, 1, limit);
+    int rc;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+        if (cb(sqlite3_column_int64(s, 0), sq_col_str(s, 1), arg)) break;
+    sqlite3_reset(s);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? JC_OK : sq_fail(store_sqlite_db(c), "base", "elders");
 }

@@ -22,6 +22,7 @@
 #include "caselist_store.h"
 #include "http.h"
 #include "case.h"
+#include "module.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -669,4 +670,14 @@ static const jc_route caselist_routes[] = {
     {"GET", "/api/v1/cases/export.xlsx", h_case_export, ACCESS_USER, NULL},
 };
 
-const jc_route_table api_caselist_routes = {caselist_routes, JC_ARRAY_LEN(caselist_routes)};
+static const jc_route_table caselist_table = {caselist_routes, JC_ARRAY_LEN(caselist_routes)};
+
+/* The case lists' row in the module table (src/modules.c): its indexes and
+ * text index (after dispatch's tables, which it indexes), its routes, and
+ * the ticker that adds new cases to the text index. */
+const jc_module module_caselist = {
+    .name = "caselist",
+    .schema = {[JC_STORE_SQLITE] = &schema_caselist},
+    .routes = {&caselist_table},
+    .tick = caselist_tick,
+};

@@ -12,7 +12,7 @@
 #include "clock.h"
 #include "cli.h"
 #include "http.h"
-#include "store_sqlite.h"
+#include "store.h"
 
 #include <jansson.h>
 #include <stdlib.h>
@@ -23,19 +23,17 @@
 #include <string.h>
 
 jc_err clock_load(jc_conn *c) {
-    static const char sql[] = "SELECT value FROM meta WHERE key='clock'";
-    sqlite3_stmt *s = store_sqlite_prepare(c, sql);
-    if (!s) return JC_ERR_DB;
     int64_t start = 0, real0 = 0;
     double speed = 0;
     int until = 0;
-    if (sqlite3_step(s) == SQLITE_ROW) {
-        const char *v = (const char *)sqlite3_column_text(s, 0);
-        int k = v ? sscanf(v, "%" SCNd64 " %" SCNd64 " %lf %d", &start, &real0, &speed, &until) : 0;
+    char v[112];
+    jc_err e = store_meta_get(c, "clock", v, sizeof v);
+    if (e == JC_ERR_DB) return e;
+    if (e == JC_OK) {
+        int k = sscanf(v, "%" SCNd64 " %" SCNd64 " %lf %d", &start, &real0, &speed, &until);
         if (k < 3) speed = 0;
         if (k < 4) until = 0;
     }
-    sqlite3_reset(s);
     int64_t os, o0;
     double osp;
     jc_clock_get(&os, &o0, &osp);
@@ -45,16 +43,12 @@ jc_err clock_load(jc_conn *c) {
 }
 
 jc_err clock_save(jc_conn *w, int64_t start_ms, double speed, int until_real) {
-    static const char sql[] =
-        "INSERT INTO meta(key, value) VALUES('clock', ?) ON CONFLICT(key) DO UPDATE SET value=excluded.value";
-    sqlite3_stmt *s = store_sqlite_prepare(w, sql);
-    if (!s) return JC_ERR_DB;
     char v[112];
     int64_t real0 = jc_real_ms();
     snprintf(v, sizeof v, "%" PRId64 " %" PRId64 " %.6f %d", start_ms, real0, speed > 0 ? speed : 0,
              speed > 0 && until_real);
-    sqlite3_bind_text(s, 1, v, -1, SQLITE_TRANSIENT);
-    if (sqlite3_step(s) != SQLITE_DONE) return JC_ERR_DB;
+    jc_err e = store_meta_put(w, "clock", v);
+    if (e) return e;
     /* this process at once (a server answering PUT /api/v1/clock); the
      * others within a second (clock_load on their tick) */
     jc_clock_set_until_real(start_ms, real0, speed, until_real);
@@ -211,4 +205,4 @@ static const jc_route routes[] = {
     {"PUT", "/api/v1/clock", h_clock_put, ROLE_BIT(ROLE_ADMIN), "start,speed,until_real,real"},
 };
 
-const jc_route_table api_clock_routes = {routes, sizeof routes / sizeof routes[0]};
+const jc_route_table clock__routes = {routes, sizeof routes / sizeof routes[0]};

@@ -27,4 +27,8 @@ json_t *dispatch__steps_json(const duty_list *l, const char *category, const cha
 /* "540-720,810-1050" (meta 'dispatch.hours') into iv; 0 when malformed. */
 size_t dispatch__parse_hours(const char *v, calendar_interval *iv, size_t max);
 
+
+/* The module's case hooks (dispatch.c), named in its row (dispatch_api.c). */
+extern const case_hooks dispatch__case_hooks;
+
 #endif

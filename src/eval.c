@@ -20,6 +20,7 @@
 #include "calendar.h"
 #include "cli.h"
 #include "http.h"
+#include "module.h"
 
 #include <jansson.h>
 #include <math.h>
@@ -625,7 +626,7 @@ static jc_err run_recompute(jc_conn *w, void *arg) {
     return eval_recompute_month(w, a->month, a->as_of);
 }
 
-int cmd_evaluation(int argc, char **argv) {
+static int cmd_evaluation(int argc, char **argv) {
     static const char help[] =
         "usage: jiceng eval --db DB --period P [--format csv|xlsx|json] [--out FILE] [--as-of TIME]\n"
         "                   [--recompute]\n"
@@ -960,4 +961,14 @@ static const jc_route eval_routes[] = {
      R(DISPATCHER) | R(SUPERVISOR) | R(ADMIN) | R(DEPT_STAFF) | R(COMMUNITY_STAFF), NULL},
 };
 
-const jc_route_table api_eval_routes = {eval_routes, JC_ARRAY_LEN(eval_routes)};
+static const jc_route_table eval_route_table = {eval_routes, JC_ARRAY_LEN(eval_routes)};
+
+/* The eval module's row (src/modules.c). */
+const jc_module module_eval = {
+    .name = "eval",
+    .schema = {[JC_STORE_SQLITE] = &schema_eval},
+    .routes = {&eval_route_table, &eval__config_routes},
+    .tick = eval_hook_tick,
+    .case_hooks = &eval__case_hooks,
+    .commands = {{"eval", cmd_evaluation, "evaluation tables (三率, GB/T 30428 indicators), CSV or Excel"}},
+};

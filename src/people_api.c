@@ -775,4 +775,4 @@ static const jc_route routes[] = {
     {"POST", "/api/v1/people/persons/:id/unmask", h_unmask, R(ADMIN) | R(DISPATCHER) | R(COMMUNITY_STAFF), "purpose"},
     {"GET", "/api/v1/people/counts", h_counts, READERS | R(DEPT_STAFF), NULL},
 };
-const jc_route_table api_people_routes = {routes, JC_ARRAY_LEN(routes)};
+const jc_route_table people__routes = {routes, JC_ARRAY_LEN(routes)};

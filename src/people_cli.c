@@ -4,9 +4,11 @@
  * decide a pair, withdraw a source, generate test spreadsheets.
  */
 #include "people.h"
+#include "people_int.h"
 #include "people_store.h"
 #include "auth.h"
 #include "cli.h"
+#include "module.h"
 #include "store.h"
 
 #include <jansson.h>
@@ -313,7 +315,7 @@ static int generate(const opts *o) {
     return rc;
 }
 
-int cmd_people(int argc, char **argv) {
+static int cmd_people(int argc, char **argv) {
     if (argc < 2 || cli_wants_help(argc, argv)) {
         fputs(help, argc < 2 ? stderr : stdout);
         return argc < 2 ? JC_EXIT_USAGE : JC_EXIT_OK;
@@ -461,3 +463,11 @@ int cmd_people(int argc, char **argv) {
     store_close(st);
     return rc;
 }
+
+/* The people module's row (src/modules.c). */
+const jc_module module_people = {
+    .name = "people",
+    .schema = {[JC_STORE_SQLITE] = &schema_people},
+    .routes = {&people__routes},
+    .commands = {{"people", cmd_people, "import departments' person tables, link them into one record per person"}},
+};

@@ -9,6 +9,7 @@
 #define JC_PEOPLE_STORE_H
 
 #include "jc.h"
+#include "store.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -200,5 +201,8 @@ jc_err pstore_db_path(jc_conn *c, char *out, size_t outsz) JC_MUST_CHECK;
 
 /* The communities of the area tree (code, name) for address resolution. */
 jc_err pstore_communities(jc_conn *c, int (*cb)(const char *code, const char *name, void *arg), void *arg) JC_MUST_CHECK;
+
+/* The people module's tables (people_sqlite.c), named in its row. */
+extern const jc_schema schema_people;
 
 #endif

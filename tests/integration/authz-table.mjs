@@ -140,6 +140,19 @@ export const ROUTES = {
   'POST /api/v1/webhooks': { who: 'admin' },
   'PUT /api/v1/webhooks/:id': { who: 'admin' },
   'GET /api/v1/webhooks/:id/deliveries': { who: 'admin' },
+  // one collection of people (docs/people.md): persons limited to the caller's area by the handler
+  'GET /api/v1/people/report': { who: 'community_staff dispatcher admin', note: 'departments\' forms filled from the store: audited' },
+  'GET /api/v1/people/sources': { who: 'community_staff dispatcher supervisor admin' },
+  'PUT /api/v1/people/sources/:key': { who: 'dispatcher admin' },
+  'POST /api/v1/people/sources/:key/import': { who: 'dispatcher admin' },
+  'POST /api/v1/people/sources/:key/withdraw': { who: 'admin' },
+  'GET /api/v1/people/imports': { who: 'community_staff dispatcher supervisor admin' },
+  'GET /api/v1/people/review': { who: 'community_staff dispatcher admin' },
+  'POST /api/v1/people/review': { who: 'community_staff dispatcher admin' },
+  'GET /api/v1/people/persons': { who: 'community_staff dispatcher supervisor admin', note: 'names masked for supervisors' },
+  'GET /api/v1/people/persons/:id': { who: 'community_staff dispatcher supervisor admin' },
+  'POST /api/v1/people/persons/:id/unmask': { who: 'community_staff dispatcher admin', note: 'with a stated purpose: audited people.unmask' },
+  'GET /api/v1/people/counts': { who: 'community_staff dispatcher dept_staff supervisor admin' },
 };
 
 // Which logins see an object of each kind, created in community 1, grid

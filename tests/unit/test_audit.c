@@ -47,8 +47,8 @@ static jc_err make_case(jc_conn *w, void *arg) {
         snprintf(e.action, sizeof e.action, "step%d", i);
         snprintf(e.from_state, sizeof e.from_state, "%s", from);
         snprintf(e.to_state, sizeof e.to_state, "%s", state_name(k.state));
-        snprintf(e.payload_hash, sizeof e.payload_hash, "%s", audit_empty_payload_hash());
-        audit_case_hash(&k, e.state_hash);
+        snprintf(e.payload_hash, sizeof e.payload_hash, "%s", chain_empty_payload_hash());
+        chain_case_hash(&k, e.state_hash);
         jc_err err = store_audit_append(w, &e);
         if (err) return err;
         from = state_name(k.state);
