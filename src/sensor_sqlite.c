@@ -1018,6 +1018,18 @@ static const char *metric_zh(const char *metric) {
     return metric[0] ? "读数" : "最后在线";
 }
 
+/* A reading as a person reads it: at most two decimals, no trailing zeros
+ * (21.7186 -> "21.72", 3.50 -> "3.5"); hours of inactivity with one. */
+static void reading_fmt(char *out, size_t n, alarm_kind kind, double v) {
+    snprintf(out, n, kind == AK_INACTIVITY ? "%.1f" : "%.2f", v);
+    char *dot = strchr(out, '.');
+    if (!dot) return;
+    char *end = out + strlen(out);
+    while (end > dot + 1 && end[-1] == '0') *--end = 0;
+    if (end == dot + 1) *dot = 0;
+    if (!strcmp(out, "-0")) snprintf(out, n, "0");
+}
+
 static const char *type_zh(const char *type) {
     static const char *const m[][2] = {{"smoke", "烟感"}, {"gas", "燃气"}, {"water_level", "积水"},
                                        {"manhole_tilt", "井盖"}, {"door_contact", "门磁"},
@@ -1099,7 +1111,7 @@ static int64_t alarm_case(sx *x, jc_conn *w, const sensor_device *d, const alarm
             int open = k.state != ST_CLOSED && k.state != ST_RATED && k.state != ST_VOIDED && k.state != ST_MERGED;
             if (open) {
                 char v[32];
-                snprintf(v, sizeof v, "%g", value);
+                reading_fmt(v, sizeof v, r->kind, value);
                 reason_buf b;
                 reason_begin(&b, why, sizeof why, "alarm_grouped");
                 reason_int(&b, "alarm", alarm_id);
@@ -1124,9 +1136,16 @@ static int64_t alarm_case(sx *x, jc_conn *w, const sensor_device *d, const alarm
     char dev[200];
     if (d->label[0]) jc_fmt_cut(dev, sizeof dev, "%s（编号 %s）", d->label, d->id);
     else jc_fmt_cut(dev, sizeof dev, "编号 %s", d->id);
-    snprintf(body, sizeof body, "%s级%s告警：设备 %s 于 %s 触发规则「%s」（%s，%s %g）。%s%s",
-             severity_zh(r->severity), type_zh(d->type), dev, ts, r->name, kind_zh(r->kind), metric_zh(r->metric),
-             value, d->person_label[0] ? "服务对象：" : "", d->person_label);
+    char val[32];
+    reading_fmt(val, sizeof val, r->kind, value);
+    if (r->kind == AK_INACTIVITY)
+        snprintf(body, sizeof body, "%s级%s告警：设备 %s 于 %s 触发规则「%s」（%s，已 %s 小时）。%s%s",
+                 severity_zh(r->severity), type_zh(d->type), dev, ts, r->name, kind_zh(r->kind), val,
+                 d->person_label[0] ? "服务对象：" : "", d->person_label);
+    else
+        snprintf(body, sizeof body, "%s级%s告警：设备 %s 于 %s 触发规则「%s」（%s，%s %s）。%s%s",
+                 severity_zh(r->severity), type_zh(d->type), dev, ts, r->name, kind_zh(r->kind),
+                 metric_zh(r->metric), val, d->person_label[0] ? "服务对象：" : "", d->person_label);
     k.title = title;
     k.body = body;
     snprintf(k.category, sizeof k.category, "%s", cat);
@@ -1306,7 +1325,7 @@ static jc_err ingest_one(sx *x, jc_conn *w, sensor_reading *rd, tally *t) {
                 if (!o) no = open_alarms_of(x, m, oa); /* pick up the new one */
             } else if (ev == ALARM_CLEAR && o) {
                 char why[160], vs[32];
-                snprintf(vs, sizeof vs, "%g", v);
+                reading_fmt(vs, sizeof vs, r->kind, v);
                 reason_buf b;
                 reason_begin(&b, why, sizeof why, "alarm_cleared");
                 reason_int(&b, "alarm", o->id);

@@ -23,7 +23,7 @@ if [ -n "$lock" ] && [ -z "${TESTS:-}" ] && command -v flock >/dev/null; then
 fi
 export JICENG_BIN=${JICENG_BIN:-$PWD/build/jiceng}
 unit_dir=${JICENG_UNIT_DIR:-$PWD/build/tests}
-passed=0; failed=0; skipped=0
+passed=0; failed=0; skipped=0; failures=
 log=$(mktemp -d)
 
 # One temporary PostgreSQL cluster for the run: the PostgreSQL backend's unit tests
@@ -67,7 +67,10 @@ if ((${#files[@]})); then
   [ "$rc" -ne 0 ] && [ "$f" -eq 0 ] && f=1
   passed=$((passed + p)); failed=$((failed + f)); skipped=$((skipped + s))
   if [ "$f" -ne 0 ]; then
-    echo "FAIL integration:"; grep -E '^not ok|^# Subtest|error:|expected|actual|Error' "$log/node.tap" | head -80
+    # each failing test (at any depth) with the first lines of its report
+    echo "FAIL integration:"
+    awk '/^ *not ok /{p=1; n=0} p{print; n++; if ($0 ~ /^ *\.\.\.$/ || n > 30) p=0}' "$log/node.tap" | head -200
+    failures=$(grep -E '^ *not ok ' "$log/node.tap" | sed -E 's/^ *not ok [0-9]+ - //' | head -20)
     cp "$log/node.tap" "${TMPDIR:-/tmp}/jiceng-last-node.tap" 2>/dev/null
   fi
   echo "integration: $p passed, $f failed, $s skipped (${#files[@]} files)"
@@ -81,5 +84,7 @@ if [ -n "${JICENG_SANITIZER_REPORTS:-}" ]; then
   done
 fi
 if [ "$skipped" -ne 0 ]; then echo "skipped tests are failures here: $skipped skipped"; failed=$((failed + skipped)); fi
+# the names again at the very end, where a truncated log still shows them
+[ -n "${failures:-}" ] && { echo "failed tests:"; echo "$failures" | sed 's/^/  /'; }
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
