@@ -7,6 +7,10 @@
 #   TESTS=pattern    run only the integration files whose name contains pattern
 #   JICENG_TEST_PG   a PostgreSQL cluster's URL to use; by default one is started for the
 #                    run (tests/pg.sh, a temporary directory) and stopped at its end
+#   JICENG_SANITIZER_REPORTS  a directory where the sanitizers write their reports
+#                    (make asan: log_path in ASAN_OPTIONS/UBSAN_OPTIONS): every report
+#                    any process of the run left there -- a server's leaks at its exit
+#                    too, which no test sees -- counts as a failure
 #   JICENG_TEST_LOCK  a lock file (default /tmp/jiceng-tests.lock): whole-suite runs on one
 #                    machine take turns, since two at once starve each other's timed
 #                    waits on 2 cores; JICENG_TEST_LOCK= (empty) runs without it.
@@ -69,6 +73,13 @@ if ((${#files[@]})); then
   echo "integration: $p passed, $f failed, $s skipped (${#files[@]} files)"
 fi
 rm -rf "$log"
+if [ -n "${JICENG_SANITIZER_REPORTS:-}" ]; then
+  for r in "$JICENG_SANITIZER_REPORTS"/*; do
+    [ -f "$r" ] || continue
+    failed=$((failed + 1))
+    echo "FAIL sanitizer report $r:"; grep -E '^(SUMMARY|==[0-9]+==ERROR)|runtime error' "$r" | head -5
+  done
+fi
 if [ "$skipped" -ne 0 ]; then echo "skipped tests are failures here: $skipped skipped"; failed=$((failed + skipped)); fi
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

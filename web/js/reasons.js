@@ -114,6 +114,13 @@ export function codeText(c) {
     case 'task_done': return t('reason.task_done', { task: p.task, area: areaLabel(p.area) });
     case 'chain': return t('reason.chain') + (p.steps || []).map((s) => actionName(s.a) + (s.r ? t('reason.step_reason', { r: typeof s.r === 'string' ? s.r : codeText(s.r) }) : '')).join(t('reason.sep'));
     case 'manual_dispatch': return t('reason.manual_dispatch', { dept: deptLabel(p.dept) });
+    // 一人一档 (docs/people.md): a source by its name (its key is a code), a person by number
+    case 'people_import': return t('reason.people_import', { source: p.name || t('pp.unnamed_source'), file: p.file, rows: p.rows, added: p.added, updated: p.updated, retired: p.retired, persons: p.persons, review: p.review });
+    case 'people_withdraw': return t('reason.people_withdraw', { source: p.name || t('pp.unnamed_source'), n: p.deleted });
+    case 'people_mapping': return t(p.mapping ? 'reason.people_mapping' : 'reason.people_named', { source: p.name || t('pp.unnamed_source') });
+    case 'people_review': return t(p.decision === 'same' ? 'reason.people_same' : 'reason.people_different');
+    case 'people_unmask': return t('reason.people_unmask', { id: p.person, purpose: p.purpose });
+    case 'people_report': return t('reason.people_report', { form: has('pp.tpl.' + p.template) ? t('pp.tpl.' + p.template) : t('reason.some_form'), area: p.area ? areaLabel(p.area) : t('reason.all_areas'), n: p.rows });
     case 'task_sender': {
       const who = (d) => (d === 'street' ? t('wl.street') : d === '*' ? t('reason.anyone') : deptLabel(d));
       return t('reason.task_sender', { name: p.name, dept: who(p.dept), allowed: join(String(p.allowed || '').split(';').filter(Boolean).map(who)) });
