@@ -1136,16 +1136,13 @@ static int64_t alarm_case(sx *x, jc_conn *w, const sensor_device *d, const alarm
     char dev[200];
     if (d->label[0]) jc_fmt_cut(dev, sizeof dev, "%s（编号 %s）", d->label, d->id);
     else jc_fmt_cut(dev, sizeof dev, "编号 %s", d->id);
-    char val[32];
-    reading_fmt(val, sizeof val, r->kind, value);
-    if (r->kind == AK_INACTIVITY)
-        snprintf(body, sizeof body, "%s级%s告警：设备 %s 于 %s 触发规则「%s」（%s，已 %s 小时）。%s%s",
-                 severity_zh(r->severity), type_zh(d->type), dev, ts, r->name, kind_zh(r->kind), val,
-                 d->person_label[0] ? "服务对象：" : "", d->person_label);
-    else
-        snprintf(body, sizeof body, "%s级%s告警：设备 %s 于 %s 触发规则「%s」（%s，%s %s）。%s%s",
-                 severity_zh(r->severity), type_zh(d->type), dev, ts, r->name, kind_zh(r->kind),
-                 metric_zh(r->metric), val, d->person_label[0] ? "服务对象：" : "", d->person_label);
+    /* the reading as a person reads it: two decimals at most; a silence in whole hours */
+    char vtxt[64];
+    if (r->kind == AK_INACTIVITY) snprintf(vtxt, sizeof vtxt, "%.0f 小时", value);
+    else reading_fmt(vtxt, sizeof vtxt, r->kind, value);
+    snprintf(body, sizeof body, "%s级%s告警：设备 %s 于 %s 触发规则「%s」（%s，%s %s）。%s%s",
+             severity_zh(r->severity), type_zh(d->type), dev, ts, r->name, kind_zh(r->kind), metric_zh(r->metric),
+             vtxt, d->person_label[0] ? "服务对象：" : "", d->person_label);
     k.title = title;
     k.body = body;
     snprintf(k.category, sizeof k.category, "%s", cat);
