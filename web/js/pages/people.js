@@ -259,5 +259,5 @@ async function personView(ctx) {
       h('thead', null, h('tr', null, ['pp.source', 'pp.name', 'pp.sex', 'pp.birth', 'pp.id_number', 'pp.phone', 'pp.address'].map((k) => h('th', { scope: 'col' }, t(k))))),
       h('tbody', null, p.records.map((x) => h('tr', null, h('th', { scope: 'row' }, sourceName(x.source)), h('td', null, x.name), h('td', null, sexText(x.sex)),
         h('td', null, dateText(x.birth_date)), h('td', null, x.id_number || '—'), h('td', null, x.phone || '—'), h('td', null, x.address || '—')))))));
-  box.replaceChildren(golden, unmask, recs);
+  box.replaceChildren(...[golden, unmask, recs].filter(Boolean));
 }
