@@ -20,7 +20,9 @@
  * closed from the audit log's entries in the range (index on at); overdue
  * from the flagged cases (partial index); warnings from their small table.
  * The scope is the stats scope: the caller's area, an `area` inside it
- * narrowing it (the street or one community).
+ * narrowing it (the street or one community).  The request is checked on the
+ * event loop; the figures (a month of cases at most) are gathered on the
+ * long-work pool (server.c), like the evaluation of ranges of days.
  */
 #include "brief_store.h"
 #include "eval.h"
@@ -278,6 +280,45 @@ static json_t *common_json(job *j) {
     return o;
 }
 
+/* On the long-work pool (d->db its connection): the range's figures. */
+static jc_err range_prepare(jc_deferred *d) {
+    job *j = d->data;
+    jc_err e = count_all(d->db, j, 1);
+    if (e) {
+        snprintf(d->message, sizeof d->message, "statistics failed");
+        return e;
+    }
+    json_t *o = common_json(j);
+    json_object_set_new(o, "by_community", tally_json(&j->cnt.comm, "area", 200, by_key));
+    json_object_set_new(o, "per_day", tally_json(&j->cnt.day, "day", MAX_DAYS + 1, by_key));
+    d->status = 200;
+    d->body = o;
+    return JC_OK;
+}
+
+static void job_free(void *p) {
+    job *j = p;
+    if (j) counts_free(&j->cnt);
+    free(j);
+}
+
+/* The figures may read a month of cases (the current month's evaluation):
+ * they run on the long-work pool, not on the event loop. */
+static void defer_long(jc_req *r, jc_err (*prepare)(jc_deferred *), void *data, void (*free_data)(void *),
+                       const char *what) {
+    jc_deferred *d = http_deferred_new(r);
+    if (!d) {
+        free_data(data);
+        return http_reply_error(r, JC_ERR_NOMEM, "out of memory");
+    }
+    d->data = data;
+    d->free_data = free_data;
+    d->prepare = prepare;
+    d->long_work = 1;
+    d->what = what;
+    http_defer(r, d);
+}
+
 static void h_range(jc_req *r) {
     char from[16] = "", to[16] = "";
     job *j = calloc(1, sizeof *j);
@@ -292,19 +333,11 @@ static void h_range(jc_req *r) {
         free(j);
         return http_reply_error(r, JC_ERR_INVALID, "a range is at most %d days", MAX_DAYS);
     }
-    jc_err e = periods(&j->p[0], &j->p[1], &j->p[2]);
-    if (!e) e = count_all(r->db, j, 1);
-    if (e) {
-        counts_free(&j->cnt);
+    if (periods(&j->p[0], &j->p[1], &j->p[2])) {
         free(j);
-        return http_reply_error(r, e, "statistics failed");
+        return http_reply_error(r, JC_ERR_INVALID, "the range cannot be compared");
     }
-    json_t *o = common_json(j);
-    json_object_set_new(o, "by_community", tally_json(&j->cnt.comm, "area", 200, by_key));
-    json_object_set_new(o, "per_day", tally_json(&j->cnt.day, "day", MAX_DAYS + 1, by_key));
-    counts_free(&j->cnt);
-    free(j);
-    http_reply_json(r, 200, o);
+    defer_long(r, range_prepare, j, job_free, "stats_range");
 }
 
 /* ---- the brief ------------------------------------------------------------------------- */
@@ -356,8 +389,9 @@ static void brief_free(brief *b) {
     free(b);
 }
 
-/* Reads the request and gathers everything; NULL after answering. */
-static brief *brief_build(jc_req *r) {
+/* Reads the request (kind, date, area) into a new brief with its periods;
+ * NULL after answering. */
+static brief *brief_parse(jc_req *r) {
     char kind[16] = "daily", date[16] = "";
     http_query(r, "kind", kind, sizeof kind);
     if (strcmp(kind, "daily") && strcmp(kind, "weekly")) {
@@ -395,22 +429,33 @@ static brief *brief_build(jc_req *r) {
         e = period_of(a, z, &b->j.p[0]);
     }
     if (!e) e = periods(&b->j.p[0], &b->j.p[1], &b->j.p[2]);
-    if (!e) e = count_all(r->db, &b->j, 1);
-    for (int w = 0; w < 2 && !e; w++) e = brief_db_closed(r->db, b->j.area, b->j.p[w].t0, b->j.p[w].t1, &b->closed[w]);
-    if (!e) e = brief_db_overdue(r->db, b->j.area, 10, &b->overdue_total, overdue_cb, b);
-    if (!e) e = brief_db_overdue_by_dept(r->db, b->j.area, late_cb, b);
-    if (!e) e = brief_db_warnings(r->db, b->j.area, b->j.p[0].d0, b->j.p[0].d1, 10, warning_cb, b);
     if (e) {
         brief_free(b);
-        http_reply_error(r, e, "the brief failed");
+        http_reply_error(r, JC_ERR_INVALID, "date must be YYYY-MM-DD");
         return NULL;
     }
     return b;
 }
 
-static void h_brief(jc_req *r) {
-    brief *b = brief_build(r);
-    if (!b) return;
+/* Gathers everything the brief says, reading through c. */
+static jc_err brief_gather(jc_conn *c, brief *b) {
+    jc_err e = count_all(c, &b->j, 1);
+    for (int w = 0; w < 2 && !e; w++) e = brief_db_closed(c, b->j.area, b->j.p[w].t0, b->j.p[w].t1, &b->closed[w]);
+    if (!e) e = brief_db_overdue(c, b->j.area, 10, &b->overdue_total, overdue_cb, b);
+    if (!e) e = brief_db_overdue_by_dept(c, b->j.area, late_cb, b);
+    if (!e) e = brief_db_warnings(c, b->j.area, b->j.p[0].d0, b->j.p[0].d1, 10, warning_cb, b);
+    return e;
+}
+
+static void brief_free_void(void *p) { brief_free(p); }
+
+static jc_err brief_prepare(jc_deferred *d) {
+    brief *b = d->data;
+    jc_err e = brief_gather(d->db, b);
+    if (e) {
+        snprintf(d->message, sizeof d->message, "the brief failed");
+        return e;
+    }
     json_t *o = common_json(&b->j);
     json_object_set_new(o, "kind", json_string(b->kind));
     json_object_set_new(o, "closed", json_pack("{s:I,s:I}", "now", (json_int_t)b->closed[0], "prev", (json_int_t)b->closed[1]));
@@ -418,8 +463,14 @@ static void h_brief(jc_req *r) {
     json_object_set_new(o, "overdue", json_pack("{s:I,s:O}", "total", (json_int_t)b->overdue_total, "cases", b->overdue));
     json_object_set_new(o, "late_depts", json_incref(b->late));
     json_object_set_new(o, "warnings", json_incref(b->warnings));
-    brief_free(b);
-    http_reply_json(r, 200, o);
+    d->status = 200;
+    d->body = o;
+    return JC_OK;
+}
+
+static void h_brief(jc_req *r) {
+    brief *b = brief_parse(r);
+    if (b) defer_long(r, brief_prepare, b, brief_free_void, "brief");
 }
 
 /* ---- the brief as a workbook ---------------------------------------------------------------- */
@@ -564,28 +615,34 @@ static jc_err brief_xlsx(jc_conn *c, brief *b, const char *path) {
     return workbook_close(wb) == LXW_NO_ERROR ? JC_OK : JC_ERR_IO;
 }
 
-static void h_brief_xlsx(jc_req *r) {
-    brief *b = brief_build(r);
-    if (!b) return;
+static jc_err xlsx_prepare(jc_deferred *d) {
+    brief *b = d->data;
+    jc_err e = brief_gather(d->db, b);
     char path[] = "/tmp/jiceng-brief-XXXXXX";
-    int fd = mkstemp(path);
-    if (fd < 0) {
-        brief_free(b);
-        return http_reply_error(r, JC_ERR_IO, "cannot create a temporary file");
-    }
-    close(fd);
-    jc_err e = brief_xlsx(r->db, b, path);
-    brief_free(b);
+    int fd = e ? -1 : mkstemp(path);
+    if (!e && fd < 0) e = JC_ERR_IO;
+    if (fd >= 0) close(fd);
+    if (!e) e = brief_xlsx(d->db, b, path);
     jc_buf out;
     jc_buf_init(&out, 16u << 20);
     if (!e) e = jc_buf_read_file(&out, path);
-    unlink(path);
-    if (e || !out.len) {
+    if (fd >= 0) unlink(path);
+    if (!e && !out.len) e = JC_ERR_IO;
+    if (e) {
         jc_buf_free(&out);
-        return http_reply_error(r, e ? e : JC_ERR_IO, "the workbook could not be written");
+        snprintf(d->message, sizeof d->message, "the workbook could not be written");
+        return e;
     }
-    http_reply_raw(r, 200, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", out.data, out.len);
-    jc_buf_free(&out);
+    d->status = 200;
+    d->raw_len = out.len;
+    d->raw = jc_buf_take(&out);
+    snprintf(d->raw_type, sizeof d->raw_type, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet");
+    return JC_OK;
+}
+
+static void h_brief_xlsx(jc_req *r) {
+    brief *b = brief_parse(r);
+    if (b) defer_long(r, xlsx_prepare, b, brief_free_void, "brief_xlsx");
 }
 
 #define LEADERS (ROLE_BIT(ROLE_DISPATCHER) | ROLE_BIT(ROLE_SUPERVISOR) | ROLE_BIT(ROLE_COMMUNITY_STAFF) | ROLE_BIT(ROLE_ADMIN))

@@ -2,9 +2,14 @@
 // /api/v1/cases?q=...): a keyword search and a case-number search list what
 // the API lists; filters by rating, dates and group; the filter is in the
 // address (a link shares it); the 上报时间 heading turns the order; "load
-// more" follows the cursor without repeating a case.
+// more" follows the cursor without repeating a case; 导出 Excel exports what
+// the filter lists (GET /api/v1/cases/export.xlsx).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { startServer, filler } from './lib.mjs';
 import { launch, openPage, uiLogin, visit, shot, noI18nGaps, haveChromium } from './ui-lib.mjs';
 
@@ -34,6 +39,17 @@ test('search, filters in the address, order and pages', async () => {
   await page.waitForSelector('#queue-status:not(:empty)');
   assert.deepEqual((await ids(page)).sort(), boiler.map((b) => b.id).sort());
   assert.deepEqual((await ids(page)).sort(), (await api('q=' + encodeURIComponent('锅炉房'))).sort());
+  // 导出 Excel: the workbook holds the cases of the filter, and only those
+  const href = await page.getAttribute('#queue-xlsx', 'href');
+  assert.match(decodeURIComponent(href), /^\/api\/v1\/cases\/export\.xlsx\?.*q=锅炉房/);
+  const got = await page.evaluate(async (u) => { const r = await fetch(u); return [r.status, r.headers.get('content-type'), [...new Uint8Array(await r.arrayBuffer())]]; }, href);
+  assert.equal(got[0], 200);
+  assert.match(got[1], /spreadsheetml/);
+  const dir = mkdtempSync(join(tmpdir(), 'jiceng-7l-'));
+  writeFileSync(join(dir, 'q.xlsx'), Buffer.from(got[2]));
+  const sheet = execFileSync('unzip', ['-p', join(dir, 'q.xlsx'), 'xl/worksheets/sheet1.xml'], { encoding: 'utf8' });
+  rmSync(dir, { recursive: true, force: true });
+  assert.deepEqual((sheet.match(/JC\d{8}-\d+/g) || []).sort(), boiler.map((b) => b.no).sort(), 'the export is the filtered list');
   // a link with the filter opens the same list
   const url = page.url();
   const p2 = await openPage(browser, srv);

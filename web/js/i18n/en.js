@@ -72,7 +72,7 @@ export default {
   'tasks.count': '{n} case(s) to verify', 'tasks.note': 'Verification note', 'tasks.note_hint': 'Optional when verifying; required for rework',
 
   'queue.title': 'Case queue', 'queue.filters': 'Filters', 'queue.all': 'All', 'queue.open': 'Open', 'queue.whole': '(whole community)',
-  'queue.apply': 'Filter', 'queue.reset': 'Clear filters', 'queue.more': 'Load more', 'queue.count': '{n} case(s)', 'queue.count_more': '{n} shown, more available',
+  'queue.export': 'Export to Excel', 'queue.apply': 'Filter', 'queue.reset': 'Clear filters', 'queue.more': 'Load more', 'queue.count': '{n} case(s)', 'queue.count_more': '{n} shown, more available',
 
   'case.title': 'Case', 'case.details': 'Case details', 'case.no': 'Number', 'case.state': 'State', 'case.category': 'Category', 'case.area': 'Area',
   'case.source': 'Source', 'case.dept': 'Department', 'case.deadline': 'Deadline', 'case.escalation': 'Escalation',

@@ -72,7 +72,7 @@ export default {
   'tasks.count': '共 {n} 件待核查', 'tasks.note': '核查说明', 'tasks.note_hint': '核查通过可不填；返工必须写明理由',
 
   'queue.title': '案件调度', 'queue.filters': '筛选', 'queue.all': '全部', 'queue.open': '未办结', 'queue.whole': '（全社区）',
-  'queue.apply': '筛选', 'queue.reset': '清除筛选', 'queue.more': '加载更多', 'queue.count': '共 {n} 件', 'queue.count_more': '已显示 {n} 件，还有更多',
+  'queue.export': '导出 Excel', 'queue.apply': '筛选', 'queue.reset': '清除筛选', 'queue.more': '加载更多', 'queue.count': '共 {n} 件', 'queue.count_more': '已显示 {n} 件，还有更多',
 
   'case.title': '案件详情', 'case.details': '案件信息', 'case.no': '编号', 'case.state': '状态', 'case.category': '类别', 'case.area': '区域',
   'case.source': '来源', 'case.dept': '承办部门', 'case.deadline': '办理期限', 'case.escalation': '督办',

@@ -2,7 +2,8 @@
 // number, filter by state (or open), category or category group, area,
 // department, source, rating and the dates reported; newest or oldest first
 // (the 编号 and 上报时间 headings); every filter in the address; page through
-// with "load more" (keyset cursor).
+// with "load more" (keyset cursor); export what is filtered as a workbook
+// (GET /api/v1/cases/export.xlsx, same parameters).
 import { h, field, select, pageTitle, errorBox } from '../ui.js';
 import { t, getLang, has } from '../i18n.js';
 import { get, post } from '../api.js';
@@ -36,13 +37,22 @@ export async function render(ctx) {
   const fromIn = h('input', { type: 'date', name: 'from', value: q.get('from') || '' });
   const toIn = h('input', { type: 'date', name: 'to', value: q.get('to') || '' });
   const sort = q.get('sort') === 'oldest' ? 'oldest' : 'newest';
+  const FLAGS = ['overdue', 'ownerless', 'escalated', 'whistle'];
+  const filters = {};
+  for (const k of ['state', ...FILTERS]) { const v = k === 'state' ? state : q.get(k); if (v) filters[k] = v; }
+  for (const k of FLAGS) if (q.get(k) === '1') filters[k] = '1';
+  if (sort === 'oldest') filters.sort = 'oldest';
+  // 导出 Excel: the list as it is filtered now (the server keeps to the caller's scope)
+  const xlsx = h('a', { class: 'btn ghost', id: 'queue-xlsx', href: '/api/v1/cases/export.xlsx?' + new URLSearchParams(filters),
+    download: `cases-${new Date(Date.now() + 8 * 3600e3).toISOString().slice(0, 10)}.xlsx` }, t('queue.export'));
   const form = h('form', { class: 'card filters', role: 'search', 'aria-label': t('queue.filters') },
     h('div', { class: 'field wide' }, h('label', { for: 'queue-q' }, t('queue.q')), qInput),
     field(t('case.state'), stateSel), field(t('case.category'), catSel), field(t('queue.group'), groupSel), field(t('case.area'), areaSel), field(t('case.dept'), deptSel),
     field(t('case.source'), sourceSel), field(t('case.rating'), ratingSel), field(t('queue.from'), fromIn), field(t('queue.to'), toIn),
     h('div', { class: 'btn-row end' },
       h('button', { type: 'submit', class: 'btn primary' }, t('queue.apply')),
-      h('a', { class: 'btn ghost', href: '#/queue?state=' }, t('queue.reset'))));
+      h('a', { class: 'btn ghost', href: '#/queue?state=' }, t('queue.reset')),
+      xlsx));
   const apply = () => {
     const p = new URLSearchParams();
     for (const [k, v] of new FormData(form)) if (v !== '' || k === 'state') p.set(k, String(v).trim());
@@ -54,7 +64,6 @@ export async function render(ctx) {
   for (const s of [stateSel, catSel, groupSel, areaSel, deptSel, sourceSel, ratingSel, fromIn, toIn]) s.addEventListener('change', apply);
 
   // Flag chips: 超期 overdue, 无主 ownerless, 督办 escalated, 吹哨 whistle (toggle, kept in the address).
-  const FLAGS = ['overdue', 'ownerless', 'escalated', 'whistle'];
   const chipHref = (k) => { const p = new URLSearchParams(q); if (q.get(k) === '1') p.delete(k); else p.set(k, '1'); if (!p.has('state')) p.set('state', state); return '#/queue?' + p; };
   const chips = h('div', { class: 'chip-bar', role: 'group', 'aria-label': t('queue.flags') },
     FLAGS.map((k) => h('a', { class: 'chip', href: chipHref(k), role: 'button', 'aria-pressed': String(q.get(k) === '1'), dataset: { chip: k } }, t('queue.chip_' + k))));
@@ -110,10 +119,6 @@ export async function render(ctx) {
   ctx.root.append(pageTitle(t('queue.title')), form, chips, bulkOut, bulk || '', status, out,
     h('div', { class: 'btn-row center' }, more));
 
-  const filters = {};
-  for (const k of ['state', ...FILTERS]) { const v = k === 'state' ? state : q.get(k); if (v) filters[k] = v; }
-  for (const k of FLAGS) if (q.get(k) === '1') filters[k] = '1';
-  if (sort === 'oldest') filters.sort = 'oldest';
   const cases = [];
   let before = null; // the cursor of the next page
   let keyset = 'cursor'; // an older server pages with before=<id> and answers no `next`
