@@ -785,7 +785,11 @@ static jc_err dispatch_after(jc_conn *w, const jc_user *actor, const jc_case *k,
     if (a != CASE_CREATE) return JC_OK; /* the chained dispatch was asked for by prepare */
     const dispatch_scratch *plan = scratch;
     jc_err e;
-    if (ctx.dups && k->has_point) {
+    /* a report merged into an open case is not indexed: the case it joined
+     * stands for the cluster, so a mass event (hundreds of the same report
+     * at one spot) keeps one entry there, not one per report that each new
+     * one would be compared with */
+    if (ctx.dups && k->has_point && !plan->merge_into) {
         jc_buf text;
         jc_buf_init(&text, 1 << 20);
         if (jc_buf_puts(&text, k->title ? k->title : "") == JC_OK && jc_buf_puts(&text, " ") == JC_OK &&
