@@ -441,7 +441,7 @@ export default {
   'print.more_online': ' (full text online)', 'print.basis': 'Why this department', 'print.dept': 'Department', 'print.list_v': ' (responsibility list v{v})',
   'print.limits': 'Time limits (working time)', 'print.start': 'Start', 'print.end': 'Done', 'print.no_limits': 'Not dispatched yet: no time limits.',
   'print.current_deadline': 'Deadline of the current phase:', 'print.result': 'What was done', 'print.result_hint': 'Filled in by the department, then verified by the grid worker.',
-  'print.supervise': 'Supervision', 'print.esc_count': 'Escalated {n} times', 'print.opinion': 'Instruction:', 'print.no_escalation': 'Not escalated yet.',
+  'print.supervise': 'Supervision', 'print.esc_count': 'Escalations by staff: {n}', 'print.opinion': 'Instruction:', 'print.no_escalation': 'Not escalated yet.',
   'print.reply_by': 'What the department did and its answer:', 'print.printed': 'Printed {at} by {who}', 'print.trace': 'trace hash',
   'print.sig_date': 'Date', 'print.sig.dispatcher': 'Dispatched by (signature)', 'print.sig.receiver': 'Received by (signature)',
   'print.sig.handler': 'Handled by (signature)', 'print.sig.verifier': 'Verified by (signature)', 'print.sig.supervisor': 'Supervisor (signature)',

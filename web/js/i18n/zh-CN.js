@@ -441,7 +441,7 @@ export default {
   'print.more_online': '（全文见系统）', 'print.basis': '派单依据', 'print.dept': '承办部门', 'print.list_v': '（权责清单第 {v} 版）',
   'print.limits': '办理时限（按工作时间计算）', 'print.start': '开始', 'print.end': '完成', 'print.no_limits': '尚未派遣，无办理时限。',
   'print.current_deadline': '当前环节期限：', 'print.result': '处置结果', 'print.result_hint': '由承办部门填写处置情况，交网格员核查。',
-  'print.supervise': '督办事项', 'print.esc_count': '已督办 {n} 次', 'print.opinion': '督办意见：', 'print.no_escalation': '尚无督办记录。',
+  'print.supervise': '督办事项', 'print.esc_count': '人工督办 {n} 次', 'print.opinion': '督办意见：', 'print.no_escalation': '尚无督办记录。',
   'print.reply_by': '承办部门整改情况及反馈：', 'print.printed': '打印于 {at}，打印人 {who}', 'print.trace': '留痕哈希',
   'print.sig_date': '日期', 'print.sig.dispatcher': '派单人（签字）', 'print.sig.receiver': '签收人（签字）',
   'print.sig.handler': '处置人（签字）', 'print.sig.verifier': '核查人（签字）', 'print.sig.supervisor': '督办人（签字）',
