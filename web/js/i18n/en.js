@@ -150,8 +150,8 @@ export default {
   'des.edit': 'Edit', 'des.disabled': 'disabled', 'des.save': 'Save', 'des.cancel': 'Cancel', 'des.rule_saved': 'Rule saved',
   'des.kind_rule_threshold': 'threshold', 'des.kind_rule_rate': 'rate', 'des.kind_rule_inactivity': 'inactivity', 'des.kind_rule_offline': 'offline', 'des.kind_rule_battery': 'battery',
   'des.f_name': 'Name', 'des.f_type': 'Device type', 'des.f_device': 'Device id (optional override)', 'des.f_kind': 'Kind', 'des.f_metric': 'Metric',
-  'des.f_high': 'high', 'des.f_low': 'low', 'des.f_rate': 'rate per minute', 'des.f_duration_s': 'duration (s)', 'des.f_from': 'daily from HH:MM', 'des.f_to': 'daily to HH:MM',
-  'des.f_k': 'heartbeat factor k', 'des.f_severity': 'Severity', 'des.f_category': 'Case category', 'des.f_opens_case': 'Opens a case', 'des.f_enabled': 'Enabled',
+  'des.f_high': 'Upper limit', 'des.f_low': 'Lower limit', 'des.f_rate': 'Change per minute', 'des.f_duration_s': 'Duration (seconds)', 'des.f_from': 'Daily from (HH:MM)', 'des.f_to': 'Daily to (HH:MM)',
+  'des.f_k': 'Heartbeat interval factor', 'des.f_severity': 'Severity', 'des.f_category': 'Case category', 'des.f_opens_case': 'Opens a case', 'des.f_enabled': 'Enabled',
   // alarms (感知告警)
   'nav.alarms': 'Alarms', 'alarm.title': 'Sensor alarms', 'alarm.intro': 'Alarms from IoT devices: acknowledge, clear (with a reason), and silences for maintenance windows.',
   'alarm.st_active': 'Active', 'alarm.st_acknowledged': 'Acknowledged', 'alarm.st_cleared': 'Cleared', 'alarm.st_all': 'All',

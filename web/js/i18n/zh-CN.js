@@ -150,8 +150,8 @@ export default {
   'des.edit': '编辑', 'des.disabled': '已停用', 'des.save': '保存', 'des.cancel': '取消', 'des.rule_saved': '规则已保存',
   'des.kind_rule_threshold': '阈值', 'des.kind_rule_rate': '变化率', 'des.kind_rule_inactivity': '无活动', 'des.kind_rule_offline': '离线', 'des.kind_rule_battery': '电量',
   'des.f_name': '名称', 'des.f_type': '设备类型', 'des.f_device': '设备编号（可选，单设备覆盖）', 'des.f_kind': '规则类型', 'des.f_metric': '指标',
-  'des.f_high': '上限 high', 'des.f_low': '下限 low', 'des.f_rate': '每分钟变化 rate', 'des.f_duration_s': '持续秒数', 'des.f_from': '每日起 HH:MM', 'des.f_to': '每日止 HH:MM',
-  'des.f_k': '心跳倍数 k', 'des.f_severity': '级别', 'des.f_category': '立案类别', 'des.f_opens_case': '自动立案', 'des.f_enabled': '启用',
+  'des.f_high': '上限', 'des.f_low': '下限', 'des.f_rate': '每分钟变化量', 'des.f_duration_s': '持续秒数', 'des.f_from': '每日开始（时:分）', 'des.f_to': '每日结束（时:分）',
+  'des.f_k': '心跳间隔倍数', 'des.f_severity': '级别', 'des.f_category': '立案类别', 'des.f_opens_case': '自动立案', 'des.f_enabled': '启用',
   // alarms (感知告警)
   'nav.alarms': '感知告警', 'alarm.title': '感知告警', 'alarm.intro': '物联网设备的告警：确认、解除（写明原因），以及检修期间的静默。',
   'alarm.st_active': '未处理', 'alarm.st_acknowledged': '已确认', 'alarm.st_cleared': '已解除', 'alarm.st_all': '全部',
