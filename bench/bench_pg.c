@@ -69,8 +69,8 @@ static jc_err create_run(jc_conn *w, void *arg) {
     snprintf(a.role, sizeof a.role, "resident");
     snprintf(a.action, sizeof a.action, "report");
     snprintf(a.to_state, sizeof a.to_state, "reported");
-    audit_payload_hash(k.body, strlen(k.body), a.payload_hash);
-    audit_case_hash(&k, a.state_hash);
+    chain_payload_hash(k.body, strlen(k.body), a.payload_hash);
+    chain_case_hash(&k, a.state_hash);
     return r->be->append(w, &a);
 }
 

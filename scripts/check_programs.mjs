@@ -159,6 +159,7 @@ function shellCommands(text) {
       if (!w) { i++; continue; }
       if (/^[0-9]+$/.test(w) && /^[<>]/.test(text[i] || '')) continue; // a descriptor: exec 9>>file
       if (casePat) continue;
+      if (/^[0-9]+$/.test(w) && (text[i] === '>' || text[i] === '<')) continue; // a file descriptor: exec 9>>file
       if (w === 'case') { inCase++; atCmd = false; casePat = false; // skip to 'in'
         for (;;) { while (text[i] === ' ') i++; const x = word(); if (x === 'in' || i >= text.length) break; if (!x) i++; }
         casePat = true; continue; }

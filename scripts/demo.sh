@@ -27,6 +27,14 @@ if [ ! -f "$DB" ]; then
   if "$BIN" base --help >/dev/null 2>&1; then
     "$BIN" base seed --db "$DB" --seed "$SEED" || echo "demo: base data not seeded (continuing)"
   fi
+  # departments' tables (generated, fictional) through the import pipeline: 一人一档
+  "$BIN" people generate --db "$DB" --out var/demo-people --persons 3000 --layout other --seed "$SEED" >/dev/null
+  for f in var/demo-people/source_*; do
+    k=${f##*/source_}; k=${k%%.*}
+    case $k in jiaoyu) n=区教委学籍名册 ;; laoling) n=老龄服务对象台账 ;; yibao) n=医保参保人员名册 ;;
+               tuiyi) n=退役军人信息采集表 ;; fuyou) n=妇幼保健档案 ;; *) n=住建房屋住户台账 ;; esac
+    "$BIN" people import --db "$DB" --source "$k" --name "$n" "$f" --quiet >/dev/null || echo "demo: $f not imported"
+  done
 fi
 
 srv=; sim=

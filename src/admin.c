@@ -23,6 +23,7 @@
 #include "auth.h"
 #include "case.h"
 #include "http.h"
+#include "module.h"
 
 #include <jansson.h>
 #include <sodium.h>
@@ -261,4 +262,10 @@ static const jc_route admin_routes[] = {
     {"GET", "/api/v1/audit", h_audit, ADMIN | ROLE_BIT(ROLE_SUPERVISOR), NULL},
 };
 
-const jc_route_table api_admin_routes = {admin_routes, JC_ARRAY_LEN(admin_routes)};
+static const jc_route_table admin_table = {admin_routes, JC_ARRAY_LEN(admin_routes)};
+
+/* The admin module's row (src/modules.c). */
+const jc_module module_admin = {
+    .name = "admin",
+    .routes = {&admin_table},
+};

@@ -1,6 +1,6 @@
 /*
- * audit.c -- hashing and verification of the audit chain (see audit.h), and
- * the `jiceng audit` subcommand.
+ * audit.c -- verification of the audit chain (see audit.h; its hashes are
+ * computed in chain.c), and the `jiceng audit` subcommand.
  */
 #include "audit.h"
 #include "cli.h"
@@ -12,135 +12,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#define HASH_LEN 32
-
-/* The hashed stream: each field is its length (8 bytes, little-endian) and
- * its bytes.  The fields are gathered in a buffer and handed to BLAKE2b in
- * large pieces (an update per 8-byte length cost more than the hashing). */
-typedef struct {
-    crypto_generichash_state st;
-    size_t n;
-    unsigned char buf[1024];
-} hstream;
-
-static void h_init(hstream *h) {
-    crypto_generichash_init(&h->st, NULL, 0, HASH_LEN);
-    h->n = 0;
-}
-static void h_bytes(hstream *h, const void *p, size_t n) {
-    if (h->n + n > sizeof h->buf) {
-        crypto_generichash_update(&h->st, h->buf, h->n);
-        h->n = 0;
-        if (n > sizeof h->buf) {
-            crypto_generichash_update(&h->st, p, n);
-            return;
-        }
-    }
-    memcpy(h->buf + h->n, p, n);
-    h->n += n;
-}
-static void h_field(hstream *h, const char *s, size_t n) {
-    unsigned char len[8];
-    uint64_t v = n;
-    for (int i = 0; i < 8; i++) len[i] = (unsigned char)(v >> (8 * i));
-    h_bytes(h, len, 8);
-    if (n) h_bytes(h, s, n);
-}
-static void h_str(hstream *h, const char *s) { h_field(h, s ? s : "", s ? strlen(s) : 0); }
-static void h_i64(hstream *h, int64_t v) {
-    char b[20];
-    h_field(h, b, jc_i64_dec(v, b));
-}
-static void h_final(hstream *h, char out[65]) {
-    unsigned char d[HASH_LEN];
-    if (h->n) crypto_generichash_update(&h->st, h->buf, h->n);
-    crypto_generichash_final(&h->st, d, sizeof d);
-    jc_hex(d, sizeof d, out);
-}
-
-void audit_genesis(char out[65]) {
-    memset(out, '0', 64);
-    out[64] = 0;
-}
-
-void audit_compute_hash(const jc_audit *e, char out[65]) {
-    hstream h;
-    h_init(&h);
-    h_str(&h, "jiceng-audit-v1");
-    h_i64(&h, e->seq);
-    h_i64(&h, e->case_id);
-    h_i64(&h, e->at_ms);
-    h_i64(&h, e->actor_id);
-    h_str(&h, e->actor);
-    h_str(&h, e->role);
-    h_str(&h, e->action);
-    h_str(&h, e->from_state);
-    h_str(&h, e->to_state);
-    h_str(&h, e->reason);
-    h_str(&h, e->payload_hash);
-    h_str(&h, e->state_hash);
-    h_str(&h, e->prev_hash);
-    h_final(&h, out);
-}
-
-void audit_case_hash(const jc_case *k, char out[65]) {
-    hstream h;
-    char num[64];
-    h_init(&h);
-    h_str(&h, "jiceng-case-v1");
-    h_i64(&h, k->id);
-    h_str(&h, k->title);
-    h_str(&h, k->body);
-    h_str(&h, k->category);
-    h_str(&h, k->source);
-    h_str(&h, state_name(k->state));
-    h_str(&h, k->area);
-    if (k->has_point) {
-        size_t a = jc_fixed7(k->lon, num), b = a ? jc_fixed7(k->lat, num + a + 1) : 0;
-        if (b) {
-            num[a] = ',';
-            h_field(&h, num, a + 1 + b);
-        } else {
-            snprintf(num, sizeof num, "%.7f,%.7f", k->lon, k->lat);
-            h_str(&h, num);
-        }
-    } else {
-        h_str(&h, "");
-    }
-    h_str(&h, k->address);
-    h_i64(&h, k->reporter_id);
-    h_str(&h, k->phone);
-    h_i64(&h, k->dept_id);
-    h_i64(&h, k->priority);
-    h_i64(&h, k->deadline_ms);
-    h_str(&h, k->held_from < ST__COUNT ? state_name(k->held_from) : "");
-    h_i64(&h, k->merged_into);
-    h_i64(&h, k->escalation);
-    h_str(&h, k->rating);
-    h_str(&h, k->extra);
-    h_i64(&h, k->created_ms);
-    h_i64(&h, k->updated_ms);
-    h_i64(&h, k->version);
-    h_i64(&h, (int64_t)k->flags);
-    h_i64(&h, k->assignee_id);
-    h_final(&h, out);
-}
-
-void audit_payload_hash(const void *p, size_t n, char out[65]) {
-    unsigned char d[HASH_LEN];
-    crypto_generichash(d, sizeof d, p, n, NULL, 0);
-    jc_hex(d, sizeof d, out);
-}
-
-static char empty_hash[65];
-static void hash_empty(void) { audit_payload_hash("", 0, empty_hash); }
-
-const char *audit_empty_payload_hash(void) {
-    static pthread_once_t once = PTHREAD_ONCE_INIT;
-    pthread_once(&once, hash_empty);
-    return empty_hash;
-}
 
 /* ---- verification ----------------------------------------------------------
  * Entries are read in seq order.  Each case's replay keeps the state its
@@ -216,7 +87,7 @@ static int verify_entry(const jc_audit *e, void *arg) {
                         "audit entry %lld: prev_hash does not match the hash of entry %lld",
                         (long long)e->seq, (long long)v->last_seq);
     }
-    audit_compute_hash(e, h);
+    chain_entry_hash(e, h);
     if (strcmp(h, e->hash))
         return fail(v, e->seq, e->case_id, "audit entry %lld: contents do not match its hash",
                     (long long)e->seq);
@@ -257,7 +128,7 @@ static int verify_case_row(const jc_case *k, void *arg) {
                     (long long)k->id, state_name(k->state), slot_state(s));
     char h[65];
     unsigned char b[32];
-    audit_case_hash(k, h);
+    chain_case_hash(k, h);
     if (jc_unhex(h, b, sizeof b) || memcmp(b, s->hash, sizeof b))
         return fail(v, 0, k->id,
                     "case %lld: the row differs from what its last audit entry recorded",
@@ -270,8 +141,12 @@ jc_err audit_verify_watch(jc_conn *c, jc_verify_report *r, int64_t *progress) {
     memset(r, 0, sizeof *r);
     r->ok = 1;
     verify_ctx v = {.r = r, .check_links = 1, .progress = progress};
-    audit_genesis(v.last_hash);
-    jc_err e = store_audit_each(c, -1, verify_entry, &v);
+    chain_genesis(v.last_hash);
+    /* the entries and the rows of one moment: an action committed between
+     * the two reads would otherwise show a row newer than its entries */
+    int snap;
+    jc_err e = store_snapshot_begin(c, &snap);
+    if (!e) e = store_audit_each(c, -1, verify_entry, &v);
     if (!e && !v.failed) e = store_case_scan(c, 0, verify_case_row, &v);
     if (!e && !v.failed) {
         for (size_t i = 0; i < v.nslots; i++)
@@ -280,6 +155,7 @@ jc_err audit_verify_watch(jc_conn *c, jc_verify_report *r, int64_t *progress) {
                 break;
             }
     }
+    store_snapshot_end(c, snap);
     if (progress) __atomic_store_n(progress, r->entries, __ATOMIC_RELAXED);
     memcpy(r->head_hash, v.last_hash, 65);
     free(v.slots);
@@ -292,9 +168,12 @@ jc_err audit_verify_case(jc_conn *c, int64_t case_id, jc_verify_report *r) {
     memset(r, 0, sizeof *r);
     r->ok = 1;
     verify_ctx v = {.r = r, .check_links = 0, .single = 1};
-    audit_genesis(v.last_hash);
-    jc_err e = store_audit_each(c, case_id, verify_entry, &v);
+    chain_genesis(v.last_hash);
+    int snap;
+    jc_err e = store_snapshot_begin(c, &snap);
+    if (!e) e = store_audit_each(c, case_id, verify_entry, &v);
     if (!e && !v.failed) e = store_case_scan(c, case_id, verify_case_row, &v);
+    store_snapshot_end(c, snap);
     if (!e && !v.failed && r->cases == 0) fail(&v, 0, case_id, "case %lld not found", (long long)case_id);
     memcpy(r->head_hash, v.last_hash, 65);
     return e;

@@ -3,6 +3,7 @@
  * subcommand.
  */
 #include "auth.h"
+#include "module.h"
 #include "audit.h"
 #include "auth_store.h"
 #include "cli.h"
@@ -107,7 +108,7 @@ jc_err auth_audit(jc_conn *w, const jc_user *actor, const char *action, const ch
     snprintf(e.role, sizeof e.role, "%s", role_name(actor->role));
     snprintf(e.action, sizeof e.action, "%s", action);
     e.reason = (char *)reason;
-    audit_payload_hash(reason ? reason : "", reason ? strlen(reason) : 0, e.payload_hash);
+    chain_payload_hash(reason ? reason : "", reason ? strlen(reason) : 0, e.payload_hash);
     return store_audit_append(w, &e);
 }
 
@@ -507,3 +508,20 @@ int cmd_user(int argc, char **argv) {
     store_close(st);
     return rc;
 }
+
+/* Serving: libsodium ready before the first password or token. */
+static jc_err auth_start(jc_store *st, char *msg, size_t msgsz) {
+    (void)st;
+    jc_err e = auth_init();
+    if (e) snprintf(msg, msgsz, "libsodium did not initialise");
+    return e;
+}
+
+/* The auth module's row (src/modules.c): its tables (login throttling),
+ * `jiceng user`, and libsodium made ready when the server starts. */
+const jc_module module_auth = {
+    .name = "auth",
+    .schema = {[JC_STORE_SQLITE] = &schema_auth},
+    .commands = {{"user", cmd_user, "add, list users or set a password"}},
+    .start = auth_start,
+};

@@ -67,5 +67,7 @@ jc_err auth_throttle_lift(jc_conn *w, const jc_user *actor, const char *key) JC_
  * matched by one auth_attempt_end. */
 int auth_attempt_begin(const auth_keys *k);
 void auth_attempt_end(const auth_keys *k);
+/* `jiceng user add|list|passwd` (a command of the core module). */
+int cmd_user(int argc, char **argv);
 
 #endif

@@ -8,6 +8,7 @@
 #define JC_AUTH_STORE_H
 
 #include "jc.h"
+#include "store.h"
 
 typedef struct jc_conn jc_conn;
 
@@ -27,5 +28,8 @@ jc_err auth_store_put(jc_conn *w, const auth_throttle_row *row, int64_t forget_b
 jc_err auth_store_delete(jc_conn *w, const char *key) JC_MUST_CHECK;
 /* Calls cb for every row, newest failure first (at most 1000). */
 jc_err auth_store_each(jc_conn *c, int (*cb)(const auth_throttle_row *row, void *arg), void *arg) JC_MUST_CHECK;
+
+/* The auth module's tables (auth_sqlite.c), named in its row (auth.c). */
+extern const jc_schema schema_auth;
 
 #endif

@@ -9,6 +9,7 @@
 #include "cli.h"
 #include "http.h"
 #include "model.h"
+#include "module.h"
 #include "store.h"
 
 #include <stdio.h>
@@ -90,13 +91,13 @@ static const jc_route routes[] = {
     {"GET", "/api/v1/base/summary", h_summary,
      R(ADMIN) | R(DISPATCHER) | R(SUPERVISOR) | R(COMMUNITY_STAFF) | R(GRID_WORKER) | R(DEPT_STAFF), NULL},
 };
-const jc_route_table api_base_routes = {routes, JC_ARRAY_LEN(routes)};
+static const jc_route_table base_routes = {routes, JC_ARRAY_LEN(routes)};
 
 /* ---- jiceng base ----------------------------------------------------------------- */
 
 static jc_err run_seed(jc_conn *w, void *arg) { return base_seed_demo(w, *(uint64_t *)arg); }
 
-int cmd_base(int argc, char **argv) {
+static int cmd_base(int argc, char **argv) {
     static const char help[] =
         "usage: jiceng base seed --db DB [--seed N]   generate the demo's fictional base data\n"
         "       jiceng base summary --db DB [--area CODE]   counts per community (JSON)\n"
@@ -155,3 +156,11 @@ int cmd_base(int argc, char **argv) {
     store_close(st);
     return rc;
 }
+
+/* The base module's row (src/modules.c). */
+const jc_module module_base = {
+    .name = "base",
+    .schema = {[JC_STORE_SQLITE] = &schema_base},
+    .routes = {&base_routes},
+    .commands = {{"base", cmd_base, "generate (demo) and count base data: people, households, houses, organisations"}},
+};

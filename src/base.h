@@ -36,4 +36,9 @@ void base_bbox_extend(json_t *v, double *w, double *s, double *e, double *n);
  * Runs on the writer (store_exec). */
 jc_err base_seed_demo(jc_conn *w, uint64_t seed) JC_MUST_CHECK;
 
+/* Elders living alone, at most limit of them in id order: cb(person id,
+ * grid of their house); a non-zero return stops (JC_OK). */
+jc_err base_alone_elders(jc_conn *c, int limit, int (*cb)(int64_t person_id, const char *grid, void *arg),
+                         void *arg) JC_MUST_CHECK;
+
 #endif

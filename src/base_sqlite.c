@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 static const char *const base_migrations[] = {
     "CREATE TABLE base_houses(id INTEGER PRIMARY KEY, community TEXT NOT NULL, grid TEXT NOT NULL,"
@@ -240,20 +241,40 @@ jc_err base_seed_demo(jc_conn *w, uint64_t seed) {
     return rc == SQLITE_DONE ? JC_OK : JC_ERR_DB;
 }
 
+/* Today's local (Asia/Shanghai) date on the platform clock as yyyymmdd, as
+ * the people module's birth dates are written. */
+static int64_t today_ymd(void) {
+    time_t tt = (time_t)(jc_now_ms() / 1000 + 8 * 3600);
+    struct tm tm;
+    gmtime_r(&tt, &tm);
+    return (int64_t)(tm.tm_year + 1900) * 10000 + (tm.tm_mon + 1) * 100 + tm.tm_mday;
+}
+
 jc_err base__summary(jc_conn *c, const char *prefix, json_t **out) {
     static const char sql[] =
+        /* people, households and elders living alone from the golden records
+         * of the departments' data (module people) where the community has
+         * any, else from the generated base tables */
         "SELECT a.code, a.name,"
-        " (SELECT count(*) FROM base_people p WHERE p.community = a.code),"
-        " (SELECT count(*) FROM base_households h WHERE h.community = a.code),"
-        " (SELECT count(*) FROM base_people p WHERE p.community = a.code AND p.alone_elder = 1),"
+        " CASE WHEN g.n > 0 THEN g.n ELSE (SELECT count(*) FROM base_people p WHERE p.community = a.code) END,"
+        " CASE WHEN g.n > 0 THEN g.hh ELSE (SELECT count(*) FROM base_households h WHERE h.community = a.code) END,"
+        " CASE WHEN g.n > 0 THEN g.alone ELSE (SELECT count(*) FROM base_people p WHERE p.community = a.code"
+        "  AND p.alone_elder = 1) END,"
         " (SELECT count(*) FROM base_houses h WHERE h.community = a.code),"
-        " (SELECT count(*) FROM base_orgs o WHERE o.community = a.code)"
-        " FROM areas a WHERE a.level = 'community' AND substr(a.code, 1, length(?1)) = ?1 ORDER BY a.code";
+        " (SELECT count(*) FROM base_orgs o WHERE o.community = a.code),"
+        " g.n > 0"
+        " FROM areas a LEFT JOIN (SELECT community, count(*) AS n,"
+        "  count(DISTINCT coalesce(household, house, 'p' || id)) AS hh,"
+        "  sum(birth > 0 AND (?2 - birth) / 10000 >= 60 AND (flags & 1) != 0) AS alone"
+        "  FROM people_persons GROUP BY community) g ON g.community = a.code"
+        " WHERE a.level = 'community' AND substr(a.code, 1, length(?1)) = ?1 ORDER BY a.code";
     sqlite3_stmt *s = NULL;
     if (sqlite3_prepare_v2(store_sqlite_db(c), sql, -1, &s, NULL) != SQLITE_OK) return JC_ERR_DB;
     sqlite3_bind_text(s, 1, prefix, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(s, 2, today_ymd());
     json_t *arr = json_array();
     long long tot[5] = {0};
+    int collected = 0;
     while (sqlite3_step(s) == SQLITE_ROW) {
         long long v[5];
         for (int i = 0; i < 5; i++) tot[i] += v[i] = sqlite3_column_int64(s, 2 + i);
@@ -261,10 +282,29 @@ jc_err base__summary(jc_conn *c, const char *prefix, json_t **out) {
                                              "name", sqlite3_column_text(s, 1), "people", (json_int_t)v[0],
                                              "households", (json_int_t)v[1], "elders_living_alone", (json_int_t)v[2],
                                              "houses", (json_int_t)v[3], "organisations", (json_int_t)v[4]));
+        int from_people = sqlite3_column_int(s, 7);
+        collected |= from_people;
+        json_object_set_new(json_array_get(arr, json_array_size(arr) - 1), "from_departments", json_boolean(from_people));
     }
     sqlite3_finalize(s);
     *out = json_pack("{s:o,s:{s:I,s:I,s:I,s:I,s:I},s:b}", "communities", arr, "total", "people", (json_int_t)tot[0],
                      "households", (json_int_t)tot[1], "elders_living_alone", (json_int_t)tot[2], "houses",
-                     (json_int_t)tot[3], "organisations", (json_int_t)tot[4], "fictional", 1);
+                     (json_int_t)tot[3], "organisations", (json_int_t)tot[4], "fictional", !collected);
+    json_object_set_new(*out, "from_departments", json_boolean(collected));
     return JC_OK;
+}
+
+jc_err base_alone_elders(jc_conn *c, int limit, int (*cb)(int64_t person_id, const char *grid, void *arg),
+                         void *arg) {
+    static const char sql[] =
+        "SELECT p.id, h.grid FROM base_people p JOIN base_households hh ON hh.id = p.household_id"
+        " JOIN base_houses h ON h.id = hh.house_id WHERE p.alone_elder = 1 ORDER BY p.id LIMIT ?";
+    sqlite3_stmt *s = store_sqlite_prepare(c, sql);
+    if (!s) return JC_ERR_DB;
+    sqlite3_bind_int(s, 1, limit);
+    int rc;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+        if (cb(sqlite3_column_int64(s, 0), sq_col_str(s, 1), arg)) break;
+    sqlite3_reset(s);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? JC_OK : sq_fail(store_sqlite_db(c), "base", "elders");
 }

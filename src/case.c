@@ -10,7 +10,7 @@
 #include "case.h"
 #include "audit.h"
 #include "auth.h"
-#include "dispatch.h"
+#include "module.h"
 #include "reason.h"
 #include "store.h"
 
@@ -18,7 +18,50 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void mark_dirty(int64_t id);
+/* ---- the modules' hooks (case.h) -------------------------------------------------- */
+
+#define MAX_HOOKED 16 /* modules with hooks */
+
+/* Per action: each module's scratch, from its prepare to its after. */
+typedef struct {
+    uint64_t scratch[MAX_HOOKED][CASE_HOOK_SCRATCH / 8];
+} hook_frame;
+
+static jc_err hooks_prepare(jc_conn *w, const jc_user *actor, jc_case *k, int a, jc_state from,
+                            const jc_action_args *args, case_plan *plan, hook_frame *f, jc_case_err *why) {
+    size_t h = 0;
+    for (size_t i = 0; i < jc_modules_count && h < MAX_HOOKED; i++) {
+        const case_hooks *hk = jc_modules[i]->case_hooks;
+        if (!hk) continue;
+        jc_err e = hk->prepare ? hk->prepare(w, actor, k, a, from, args, plan, f->scratch[h], why) : JC_OK;
+        h++;
+        if (e) return e;
+    }
+    return JC_OK;
+}
+
+static jc_err hooks_after(jc_conn *w, const jc_user *actor, const jc_case *k, int a, case_plan *plan, hook_frame *f,
+                          jc_case_err *why) {
+    size_t h = 0;
+    for (size_t i = 0; i < jc_modules_count && h < MAX_HOOKED; i++) {
+        const case_hooks *hk = jc_modules[i]->case_hooks;
+        if (!hk) continue;
+        jc_err e = hk->after ? hk->after(w, actor, k, a, plan, f->scratch[h], why) : JC_OK;
+        h++;
+        if (e) return e;
+    }
+    return JC_OK;
+}
+
+/* Runs the action a hook asked for (plan->chain) on k, the row this action
+ * left; *out (zeroed by the caller) the row after it. */
+static jc_err run_chain(jc_conn *w, const jc_case *k, const case_plan *plan, jc_case *out, jc_case_err *why) {
+    if (!plan->chain) return JC_OK;
+    jc_user sys;
+    auth_system_actor(&sys, plan->chain_actor);
+    return plan->chain_on_row ? case_act_row(w, &sys, k, plan->chain_action, &plan->chain_args, out, why)
+                              : case_act(w, &sys, k->id, plan->chain_action, &plan->chain_args, out, why);
+}
 
 #define S(x) (1u << (x))
 #define OPEN_STATES                                                                    \
@@ -182,9 +225,9 @@ static jc_err append(jc_conn *w, const jc_user *actor, const jc_case *k, const c
     put_str(e.to_state, sizeof e.to_state, state_name(k->state));
     e.reason = (char *)(reason && *reason ? reason : NULL);
     put_str(e.payload_hash, sizeof e.payload_hash,
-            payload_hash && *payload_hash ? payload_hash : audit_empty_payload_hash());
+            payload_hash && *payload_hash ? payload_hash : chain_empty_payload_hash());
     e.prev_hash[0] = e.hash[0] = 0;
-    audit_case_hash(k, e.state_hash);
+    chain_case_hash(k, e.state_hash);
     return store_audit_append(w, &e);
 }
 
@@ -219,9 +262,10 @@ jc_err case_create(jc_conn *w, const jc_user *actor, jc_case *k, const char *pay
     k->version = 1;
     if (actor->role == ROLE_RESIDENT || !k->reporter_id) k->reporter_id = actor->id;
     /* locating (a point wins over a given area) and duplicate search */
-    dispatch_plan plan = {0};
+    case_plan plan = {0};
+    hook_frame frame = {0};
     jc_action_args none = {0};
-    if ((e = dispatch_prepare(w, actor, k, ACT__COUNT, ST__COUNT, &none, &plan, why))) return e;
+    if ((e = hooks_prepare(w, actor, k, CASE_CREATE, ST__COUNT, &none, &plan, &frame, why))) return e;
     e = k->area[0] ? store_area_exists(w, k->area) : JC_ERR_NOTFOUND;
     if (e == JC_ERR_NOTFOUND) {
         set_why(why, k->area[0] ? "unknown area '%s'" : "give a point or an area%s", k->area);
@@ -230,9 +274,9 @@ jc_err case_create(jc_conn *w, const jc_user *actor, jc_case *k, const char *pay
     if (e) return e;
     /* a report registered at once is stored once, as registration leaves
      * it (one insert instead of an insert and an update) */
-    e = defer && !plan.merge_into ? store_case_reserve(w, k) : store_case_insert(w, k);
+    e = defer && !plan.chain ? store_case_reserve(w, k) : store_case_insert(w, k);
     if (e) return e;
-    if (defer && !plan.merge_into) {
+    if (defer && !plan.chain) {
         /* registered in this request: one entry for the chain, written by
          * case_intake_done once the row is final */
         intake.case_id = k->id;
@@ -240,15 +284,14 @@ jc_err case_create(jc_conn *w, const jc_user *actor, jc_case *k, const char *pay
         intake.role = actor->role;
         put_str(intake.actor, sizeof intake.actor, actor->name);
         put_str(intake.payload_hash, sizeof intake.payload_hash,
-                payload_hash && *payload_hash ? payload_hash : audit_empty_payload_hash());
+                payload_hash && *payload_hash ? payload_hash : chain_empty_payload_hash());
         intake.len = 0;
         intake.steps[0] = 0;
     } else if ((e = append(w, actor, k, "report", NULL, NULL, payload_hash))) {
         return e;
     }
     jc_case after = {0};
-    plan.after = &after;
-    if ((e = dispatch_after(w, actor, k, ACT__COUNT, &plan, why))) {
+    if ((e = hooks_after(w, actor, k, CASE_CREATE, &plan, &frame, why)) || (e = run_chain(w, k, &plan, &after, why))) {
         case_clear(&after);
         return e;
     }
@@ -274,7 +317,7 @@ static jc_err apply_effect(jc_conn *w, const jc_user *actor, jc_case *k, jc_acti
             set_why(why, "dept_id must be positive");
             return JC_ERR_INVALID;
         }
-        break; /* dispatch_prepare routes and sets dept and deadline */
+        break; /* dispatch's prepare hook routes and sets dept and deadline */
     case ACT_VERIFY:
     case ACT_CLOSE:
     case ACT_VOID:
@@ -447,10 +490,11 @@ static jc_err act_on(jc_conn *w, const jc_user *actor, jc_case k, jc_action a,
     }
     k.updated_ms = now;
     jc_case after = {0};
-    dispatch_plan plan = {.after = &after};
-    if ((e = dispatch_prepare(w, actor, &k, (int)a, from, args, &plan, why))) goto out;
+    case_plan plan = {0};
+    hook_frame frame = {0};
+    if ((e = hooks_prepare(w, actor, &k, (int)a, from, args, &plan, &frame, why))) goto out;
     const char *reason = args->reason && *args->reason ? args->reason : args->note;
-    if (plan.route_after) {
+    if (plan.chain_stores) {
         /* the chained dispatch stores the row (on failure the whole job
          * fails): one write instead of two; the version counts this
          * action all the same */
@@ -460,20 +504,14 @@ static jc_err act_on(jc_conn *w, const jc_user *actor, jc_case k, jc_action a,
     }
     if ((e = append(w, actor, &k, actions[a].name, state_name(from), reason, args->payload_hash)))
         goto out;
-    if ((e = dispatch_after(w, actor, &k, (int)a, &plan, why))) {
+    if ((e = hooks_after(w, actor, &k, (int)a, &plan, &frame, why)) || (e = run_chain(w, &k, &plan, &after, why))) {
         case_clear(&after);
         goto out;
     }
-    mark_dirty(id);
     if (after.id) {
         /* chained actions changed the row: answer with what they left */
         case_clear(&k);
         k = after;
-    } else if (plan.merge_into) {
-        jc_case now_k;
-        if ((e = store_case_get(w, id, &now_k))) goto out;
-        case_clear(&k);
-        k = now_k;
     }
     *out = k;
     return JC_OK;
@@ -505,27 +543,12 @@ jc_err case_register_reported(jc_conn *w, const jc_case *k, jc_case *out, jc_cas
     return case_act_row(w, &sys, k, ACT_REGISTER, &args, out, why);
 }
 
-/* Cases changed since the evaluation counters last looked (writer thread
- * only; a rolled-back job leaves a harmless extra id). */
-static int64_t dirty[8192];
-static size_t ndirty;
-static void mark_dirty(int64_t id) {
-    if (ndirty && dirty[ndirty - 1] == id) return;
-    if (ndirty < JC_ARRAY_LEN(dirty)) dirty[ndirty++] = id;
-}
-
-size_t case_take_dirty(int64_t *out, size_t max) {
-    size_t n = ndirty < max ? ndirty : max;
-    memcpy(out, dirty, n * sizeof *out);
-    memmove(dirty, dirty + n, (ndirty - n) * sizeof *dirty);
-    ndirty -= n;
-    return n;
-}
-
 int case_visible_db(jc_conn *c, const jc_user *u, const jc_case *k) {
     if (case_visible(u, k)) return 1;
-    if (u->role == ROLE_DEPT_STAFF && u->dept_id) return dispatch_dept_involved(c, k->id, u->dept_id);
-    if (u->role == ROLE_RESIDENT) return dispatch_follows(c, k->id, u->id);
+    for (size_t i = 0; i < jc_modules_count; i++) {
+        const case_hooks *hk = jc_modules[i]->case_hooks;
+        if (hk && hk->visible && hk->visible(c, u, k)) return 1;
+    }
     return 0;
 }
 
@@ -533,9 +556,11 @@ jc_err case_touch(jc_conn *w, const jc_user *actor, jc_case *k, const char *acti
                   const char *reason) {
     k->updated_ms = jc_now_ms();
     jc_err e = store_case_update(w, k);
-    if (e) return e;
-    mark_dirty(k->id);
-    return append(w, actor, k, action, state_name(k->state), reason, NULL);
+    if (e || (e = append(w, actor, k, action, state_name(k->state), reason, NULL))) return e;
+    case_plan plan = {0};
+    hook_frame frame = {0};
+    jc_case_err why;
+    return hooks_after(w, actor, k, CASE_TOUCH, &plan, &frame, &why);
 }
 
 jc_err case_audit_note(jc_conn *w, const jc_user *actor, const jc_case *k, const char *action,

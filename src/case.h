@@ -105,9 +105,50 @@ int case_visible_db(jc_conn *c, const jc_user *u, const jc_case *k);
 jc_err case_touch(jc_conn *w, const jc_user *actor, jc_case *k, const char *action,
                   const char *reason) JC_MUST_CHECK;
 
-/* Takes up to max ids of cases changed since the last call (writer thread;
- * for the evaluation counters' ticker). */
-size_t case_take_dirty(int64_t *out, size_t max);
+/* ---- hooks: how modules take part in the case loop ------------------------
+ * A module names its hooks in its row (module.h's .case_hooks); case.c calls
+ * them on the writer, inside the action's job, in the order of the module
+ * table.  a is the action, CASE_CREATE for a new report (k->id 0 in
+ * prepare), CASE_TOUCH for case_touch.  scratch is the module's own,
+ * CASE_HOOK_SCRATCH bytes zeroed per action, from its prepare to its after.
+ *
+ * A hook never calls back into the state machine: to take a further action
+ * (an automatic dispatch after registration, a merge into a duplicate's
+ * original), it asks for it in the plan, and case.c runs it once every
+ * hook is done, as the platform. */
+#define CASE_CREATE ((int)ACT__COUNT)
+#define CASE_TOUCH ((int)ACT__COUNT + 1)
+#define CASE_HOOK_SCRATCH 64
+
+typedef struct {
+    /* 1: a chained action stores the row this action leaves (it is not
+     * written by this action: one write instead of two) */
+    int chain_stores;
+    /* one chained action, run by the platform actor chain_actor after the
+     * after hooks: on the row this action left (chain_on_row) or on the
+     * case as stored; its texts live in chain_text */
+    int chain;
+    jc_action chain_action;
+    int chain_on_row;
+    char chain_actor[32];
+    jc_action_args chain_args;
+    char chain_text[256];
+} case_plan;
+
+typedef struct case_hooks {
+    /* Before the row is written: may change it (area, dept, deadline,
+     * flags, assignee) and write the module's own tables; an error refuses
+     * the action (why says why). */
+    jc_err (*prepare)(jc_conn *w, const jc_user *actor, jc_case *k, int a, jc_state from,
+                      const jc_action_args *args, case_plan *plan, void *scratch, jc_case_err *why);
+    /* After the row and its audit entry are written (for CASE_CREATE,
+     * CASE_TOUCH and every action). */
+    jc_err (*after)(jc_conn *w, const jc_user *actor, const jc_case *k, int a, case_plan *plan, void *scratch,
+                    jc_case_err *why);
+    /* 1 when u may see k through the module (a co-handling department, a
+     * follower): case_visible_db asks each module after case_visible. */
+    int (*visible)(jc_conn *c, const jc_user *u, const jc_case *k);
+} case_hooks;
 
 /* Appends an audit entry about case k that does not change it (e.g. an
  * unmasked read of personal data).  k must be the current row. */

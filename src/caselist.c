@@ -22,10 +22,13 @@
 #include "caselist_store.h"
 #include "http.h"
 #include "case.h"
+#include "module.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <xlsxwriter.h>
 
 /* ---- terms ------------------------------------------------------------------------ */
 
@@ -431,8 +434,250 @@ static void h_case_list(jc_req *r) {
     jc_buf_free(&p.out);
 }
 
+/* ---- GET /api/v1/cases/export.xlsx ---------------------------------------------------
+ * The same filter and scope as the list, as a workbook, built on the
+ * long-work pool (server.c) in libxlsxwriter's constant-memory mode: rows
+ * go to a temporary file as they are written.  No personal data (no phone,
+ * no reporter). */
+
+typedef struct {
+    caselist_walk w;
+    caselist_q *q;
+    char bufs[6][32];
+    int empty; /* the date range holds no case */
+} export_job;
+
+static void free_export(void *p) {
+    export_job *x = p;
+    if (!x) return;
+    caselist_q_free(x->q);
+    free(x);
+}
+
+static const char *const state_zh[ST__COUNT] = {
+    [ST_REPORTED] = "信息收集", [ST_REGISTERED] = "立案", [ST_DISPATCHED] = "派遣", [ST_ACCEPTED] = "签收",
+    [ST_HANDLING] = "处置", [ST_FEEDBACK] = "反馈", [ST_VERIFIED] = "核查通过", [ST_CLOSED] = "结案",
+    [ST_RATED] = "已评价", [ST_RETURNED] = "退回", [ST_SUSPENDED] = "挂账", [ST_DEFERRED] = "缓办",
+    [ST_VOIDED] = "作废", [ST_MERGED] = "合并"};
+
+static const char *source_zh(const char *s) {
+    static const char *const m[][2] = {{"web", "网上反映"}, {"api", "接口"}, {"hotline", "热线"},
+                                       {"patrol", "网格巡查"}, {"open311", "Open311"}, {"sensor", "感知设备"},
+                                       {"warning", "预警"}};
+    for (size_t i = 0; i < JC_ARRAY_LEN(m); i++)
+        if (!strcmp(s, m[i][0])) return m[i][1];
+    return s;
+}
+
+/* names of categories, departments and communities, read once per export */
+typedef struct {
+    char key[32];
+    char name[128];
+} export_name;
+
+typedef struct {
+    export_name *v;
+    size_t n, cap;
+} export_names;
+
+static void name_add(export_names *t, const char *key, const char *name) {
+    if (t->n == t->cap) {
+        size_t nc = t->cap ? t->cap * 2 : 64;
+        export_name *x = realloc(t->v, nc * sizeof *x);
+        if (!x) return;
+        t->v = x, t->cap = nc;
+    }
+    snprintf(t->v[t->n].key, sizeof t->v[t->n].key, "%s", key);
+    snprintf(t->v[t->n].name, sizeof t->v[t->n].name, "%s", name);
+    t->n++;
+}
+
+static const char *name_get(const export_names *t, const char *key) {
+    for (size_t i = 0; i < t->n; i++)
+        if (!strcmp(t->v[i].key, key)) return t->v[i].name;
+    return NULL;
+}
+
+static int cat_name(const jc_category *k, void *arg) {
+    char key[32];
+    snprintf(key, sizeof key, "c%s", k->code);
+    name_add(arg, key, k->name);
+    return 0;
+}
+
+static int dept_name(const jc_dept *d, void *arg) {
+    char key[32];
+    snprintf(key, sizeof key, "d%lld", (long long)d->id);
+    name_add(arg, key, d->name);
+    return 0;
+}
+
+static int area_name(const jc_area *a, void *arg) {
+    char key[32];
+    snprintf(key, sizeof key, "a%s", a->code);
+    if (!strcmp(a->level, "community") || !strcmp(a->level, "street")) name_add(arg, key, a->name);
+    return 0;
+}
+
+typedef struct {
+    jc_deferred *d;
+    caselist_q *q;
+    export_names *names;
+    lxw_worksheet *ws;
+    lxw_format *date;
+    uint32_t row;
+} export_ctx;
+
+static const char *named(const export_names *t, char kind, const char *code, char *buf, size_t n) {
+    snprintf(buf, n, "%c%s", kind, code);
+    const char *v = name_get(t, buf);
+    return v ? v : code;
+}
+
+static int export_row(const jc_case *k, void *arg) {
+    export_ctx *x = arg;
+    if (x->q && !caselist_q_hit(x->q, k)) return 0;
+    lxw_worksheet *ws = x->ws;
+    uint32_t r = x->row++;
+    char buf[64], tmp[64], comm[16];
+    case_number(k, buf, sizeof buf);
+    worksheet_write_string(ws, r, 0, buf, NULL);
+    worksheet_write_string(ws, r, 1, k->title ? k->title : "", NULL);
+    worksheet_write_string(ws, r, 2, k->body ? k->body : "", NULL);
+    worksheet_write_string(ws, r, 3, named(x->names, 'c', k->category, tmp, sizeof tmp), NULL);
+    worksheet_write_string(ws, r, 4, source_zh(k->source), NULL);
+    worksheet_write_string(ws, r, 5, k->state < ST__COUNT ? state_zh[k->state] : "", NULL);
+    snprintf(comm, sizeof comm, "%.12s", k->area);
+    worksheet_write_string(ws, r, 6, named(x->names, 'a', comm, tmp, sizeof tmp), NULL);
+    worksheet_write_string(ws, r, 7, k->area, NULL);
+    worksheet_write_string(ws, r, 8, k->address ? k->address : "", NULL);
+    if (k->dept_id) {
+        char id[24];
+        snprintf(id, sizeof id, "%lld", (long long)k->dept_id);
+        worksheet_write_string(ws, r, 9, named(x->names, 'd', id, tmp, sizeof tmp), NULL);
+    }
+    int64_t times[3] = {k->created_ms, k->deadline_ms, k->updated_ms};
+    for (int i = 0; i < 3; i++)
+        if (times[i]) {
+            jc_fmt_local(times[i], buf, sizeof buf);
+            worksheet_write_string(ws, r, (lxw_col_t)(10 + i), buf, NULL);
+        }
+    static const char *const rating_zh[][2] = {{"satisfied", "满意"}, {"basic", "基本满意"}, {"unsatisfied", "不满意"}};
+    for (size_t i = 0; i < JC_ARRAY_LEN(rating_zh); i++)
+        if (!strcmp(k->rating, rating_zh[i][0])) worksheet_write_string(ws, r, 13, rating_zh[i][1], NULL);
+    static const char *const flag_zh[] = {"无主", "未定位", "超期", "已提醒", "吹哨", "疑似重复"};
+    buf[0] = 0;
+    for (size_t i = 0; i < JC_ARRAY_LEN(flag_zh); i++)
+        if (k->flags & (1u << i)) snprintf(buf + strlen(buf), sizeof buf - strlen(buf), "%s%s", buf[0] ? "、" : "", flag_zh[i]);
+    if (buf[0]) worksheet_write_string(ws, r, 14, buf, NULL);
+    if (k->escalation) worksheet_write_number(ws, r, 15, k->escalation, NULL);
+    __atomic_store_n(&x->d->progress[0], (int64_t)(x->row - 2), __ATOMIC_RELAXED);
+    return 1;
+}
+
+#define EXPORT_MAX 100000     /* rows of a workbook */
+#define EXPORT_EXAMINE 5000000 /* rows walked at most */
+
+static jc_err export_prepare(jc_deferred *d) {
+    export_job *job = d->data;
+    export_names names = {0};
+    jc_err e = store_category_each(d->db, cat_name, &names);
+    if (!e) e = store_dept_each(d->db, dept_name, &names);
+    if (!e) e = store_area_each(d->db, area_name, &names);
+    char path[] = "/tmp/jiceng-cases-XXXXXX";
+    int fd = e ? -1 : mkstemp(path);
+    if (!e && fd < 0) e = JC_ERR_IO;
+    if (fd >= 0) close(fd);
+    lxw_workbook_options opt = {.constant_memory = LXW_TRUE};
+    lxw_workbook *wb = e ? NULL : workbook_new_opt(path, &opt);
+    if (!e && !wb) e = JC_ERR_IO;
+    int64_t examined = 0, truncated = 0;
+    if (!e) {
+        lxw_format *head = workbook_add_format(wb);
+        format_set_bold(head);
+        lxw_worksheet *ws = workbook_add_worksheet(wb, "案卷");
+        static const char *const cols[] = {"编号", "标题", "内容", "类别", "来源", "状态", "社区", "网格",
+                                           "地址", "责任部门", "受理时间", "期限", "更新时间", "评价", "标记", "督办次数"};
+        char title[160];
+        char now[40];
+        jc_fmt_local(jc_now_ms(), now, sizeof now);
+        snprintf(title, sizeof title, "案卷导出 %s（北京时间）", now);
+        worksheet_write_string(ws, 0, 0, title, head);
+        for (size_t i = 0; i < JC_ARRAY_LEN(cols); i++) worksheet_write_string(ws, 1, (lxw_col_t)i, cols[i], head);
+        worksheet_set_column(ws, 1, 2, 30, NULL);
+        export_ctx x = {d, job->q, &names, ws, NULL, 2};
+        caselist_walk w = job->w;
+        w.limit = 500;
+        w.budget = 100000;
+        caselist_result res = {0};
+        do {
+            if (x.row - 2 >= EXPORT_MAX || examined >= EXPORT_EXAMINE) {
+                truncated = 1;
+                break;
+            }
+            if ((e = caselist_store_walk(d->db, &w, export_row, &x, &res))) break;
+            examined += res.examined;
+            w.after = res.stopped_at;
+        } while (res.more);
+        if (!e && truncated) {
+            snprintf(title, sizeof title, "仅导出前 %u 条；请缩小筛选范围 (the first %u rows only: narrow the filter)",
+                     (unsigned)(x.row - 2), (unsigned)(x.row - 2));
+            worksheet_write_string(ws, x.row, 0, title, head);
+        }
+        if (workbook_close(wb) != LXW_NO_ERROR && !e) e = JC_ERR_IO;
+    }
+    free(names.v);
+    jc_buf b;
+    jc_buf_init(&b, 256u << 20);
+    FILE *f = e ? NULL : fopen(path, "rb");
+    char chunk[65536];
+    size_t n;
+    while (f && !e && (n = fread(chunk, 1, sizeof chunk, f)) > 0) e = jc_buf_append(&b, chunk, n);
+    if (f) fclose(f);
+    unlink(path);
+    if (e) {
+        jc_buf_free(&b);
+        snprintf(d->message, sizeof d->message, e == JC_ERR_INVALID ? "q cannot be searched" : "the workbook could not be written");
+        return e;
+    }
+    d->raw_len = b.len;
+    d->raw = jc_buf_take(&b);
+    snprintf(d->raw_type, sizeof d->raw_type, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet");
+    d->status = 200;
+    return JC_OK;
+}
+
+static void h_case_export(jc_req *r) {
+    export_job *job = calloc(1, sizeof *job);
+    if (!job) return http_reply_error(r, JC_ERR_NOMEM, "out of memory");
+    if (read_walk(r, &job->w, &job->q, job->bufs)) return free_export(job);
+    if (date_ids(r, &job->w)) job->w.id_lo = 1, job->w.id_hi = 0; /* none: an empty workbook */
+    jc_deferred *d = http_deferred_new(r);
+    if (!d) {
+        free_export(job);
+        return http_reply_error(r, JC_ERR_NOMEM, "out of memory");
+    }
+    d->data = job;
+    d->free_data = free_export;
+    d->prepare = export_prepare;
+    d->long_work = 1;
+    d->what = "cases_export";
+    http_defer(r, d);
+}
+
 static const jc_route caselist_routes[] = {
     {"GET", "/api/v1/cases", h_case_list, ACCESS_USER, NULL},
+    {"GET", "/api/v1/cases/export.xlsx", h_case_export, ACCESS_USER, NULL},
 };
 
-const jc_route_table api_caselist_routes = {caselist_routes, JC_ARRAY_LEN(caselist_routes)};
+static const jc_route_table caselist_table = {caselist_routes, JC_ARRAY_LEN(caselist_routes)};
+
+/* The case lists' row in the module table (src/modules.c): its indexes and
+ * text index (after dispatch's tables, which it indexes), its routes, and
+ * the ticker that adds new cases to the text index. */
+const jc_module module_caselist = {
+    .name = "caselist",
+    .schema = {[JC_STORE_SQLITE] = &schema_caselist},
+    .routes = {&caselist_table},
+    .tick = caselist_tick,
+};

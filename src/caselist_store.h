@@ -90,4 +90,7 @@ typedef jc_err (*caselist_terms_fn)(const jc_case *k, jc_buf *b);
  * terms fn makes; *done the number indexed (writer). */
 jc_err caselist_store_index(jc_conn *w, int max, caselist_terms_fn fn, int *done) JC_MUST_CHECK;
 
+/* Its tables and indexes (caselist_sqlite.c), named in the module's row. */
+extern const jc_schema schema_caselist;
+
 #endif

@@ -5,6 +5,7 @@
  */
 #include "classify.h"
 #include "cli.h"
+#include "module.h"
 
 #include <errno.h>
 #include <math.h>
@@ -418,7 +419,7 @@ static int cmd_predict(int argc, char **argv) {
     return rc;
 }
 
-int cmd_classify(int argc, char **argv) {
+static int cmd_classify(int argc, char **argv) {
     if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
         fputs(help_main, argc < 2 ? stderr : stdout);
         return argc < 2 ? JC_EXIT_USAGE : JC_EXIT_OK;
@@ -428,3 +429,9 @@ int cmd_classify(int argc, char **argv) {
     if (!strcmp(argv[1], "predict")) return cmd_predict(argc - 1, argv + 1);
     return cli_usage_error("classify", "unknown subcommand '%s'", argv[1]);
 }
+
+/* The classify module's row (src/modules.c): the `jiceng classify` command. */
+const jc_module module_classify = {
+    .name = "classify",
+    .commands = {{"classify", cmd_classify, "train, evaluate and run the report text classifier"}},
+};

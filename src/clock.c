@@ -11,7 +11,7 @@
 #include "clock.h"
 #include "cli.h"
 #include "http.h"
-#include "store_sqlite.h"
+#include "store.h"
 
 #include <jansson.h>
 
@@ -21,16 +21,12 @@
 #include <string.h>
 
 jc_err clock_load(jc_conn *c) {
-    static const char sql[] = "SELECT value FROM meta WHERE key='clock'";
-    sqlite3_stmt *s = store_sqlite_prepare(c, sql);
-    if (!s) return JC_ERR_DB;
     int64_t start = 0, real0 = 0;
     double speed = 0;
-    if (sqlite3_step(s) == SQLITE_ROW) {
-        const char *v = (const char *)sqlite3_column_text(s, 0);
-        if (!v || sscanf(v, "%" SCNd64 " %" SCNd64 " %lf", &start, &real0, &speed) != 3) speed = 0;
-    }
-    sqlite3_reset(s);
+    char v[96];
+    jc_err e = store_meta_get(c, "clock", v, sizeof v);
+    if (e == JC_ERR_DB) return e;
+    if (e == JC_OK && sscanf(v, "%" SCNd64 " %" SCNd64 " %lf", &start, &real0, &speed) != 3) speed = 0;
     int64_t os, o0;
     double osp;
     jc_clock_get(&os, &o0, &osp);
@@ -39,15 +35,9 @@ jc_err clock_load(jc_conn *c) {
 }
 
 jc_err clock_save(jc_conn *w, int64_t start_ms, double speed) {
-    static const char sql[] =
-        "INSERT INTO meta(key, value) VALUES('clock', ?) ON CONFLICT(key) DO UPDATE SET value=excluded.value";
-    sqlite3_stmt *s = store_sqlite_prepare(w, sql);
-    if (!s) return JC_ERR_DB;
     char v[96];
     snprintf(v, sizeof v, "%" PRId64 " %" PRId64 " %.6f", start_ms, jc_real_ms(), speed > 0 ? speed : 0);
-    sqlite3_bind_text(s, 1, v, -1, SQLITE_TRANSIENT);
-    if (sqlite3_step(s) != SQLITE_DONE) return JC_ERR_DB;
-    return JC_OK;
+    return store_meta_put(w, "clock", v);
 }
 
 typedef struct {
@@ -139,4 +129,4 @@ static const jc_route routes[] = {
     {"GET", "/api/v1/clock", h_clock, ACCESS_PUBLIC, NULL},
 };
 
-const jc_route_table api_clock_routes = {routes, sizeof routes / sizeof routes[0]};
+const jc_route_table clock__routes = {routes, sizeof routes / sizeof routes[0]};

@@ -6,6 +6,7 @@
  * call translates option by option; see docs/detect.md.
  */
 #include "cli.h"
+#include "module.h"
 #include "detect.h"
 
 #include <errno.h>
@@ -103,7 +104,7 @@ static void put_quoted(const char *s) {
  * JC_EXIT_FAIL on bad input or a failed detector, JC_EXIT_USAGE on bad
  * options.  Writes the result table to stdout, messages to stderr.
  */
-int cmd_detect(int argc, char **argv) {
+static int cmd_detect(int argc, char **argv) {
     if (cli_wants_help(argc, argv)) return fputs(help, stdout), JC_EXIT_OK;
     const char *method = NULL;
     for (int i = 1; i < argc; i++) {
@@ -261,3 +262,9 @@ int cmd_detect(int argc, char **argv) {
     if (fflush(stdout) != 0) return JC_EXIT_FAIL;
     return JC_EXIT_OK;
 }
+
+/* The detect module's row (src/modules.c): the `jiceng detect` command. */
+const jc_module module_detect = {
+    .name = "detect",
+    .commands = {{"detect", cmd_detect, "early warning on a count series (EARS, CUSUM, Farrington)"}},
+};

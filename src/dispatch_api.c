@@ -8,7 +8,8 @@
 #include "auth.h"
 #include "reason.h"
 #include "geo.h"
-#include "store_sqlite.h"
+#include "module.h"
+#include "dispatch_store.h"
 
 #include <jansson.h>
 #include <stdio.h>
@@ -49,42 +50,34 @@ static jc_err run_duties(jc_conn *w, jc_deferred *d) {
 
 static void h_duties(jc_req *r) { api_defer(r, run_duties, NULL, NULL); }
 
+static int version_json(const dispatch_list_version *v, void *arg) {
+    char ts[40];
+    jc_fmt_utc(v->created_at, ts, sizeof ts);
+    json_array_append_new(arg, json_pack("{s:i,s:s,s:s,s:s?,s:i,s:b}", "version", v->version, "created_at", ts,
+                                         "created_by", v->created_by, "note", v->note, "entries", v->entries,
+                                         "active", v->active));
+    return 0;
+}
+
 static void h_duty_versions(jc_req *r) {
-    sqlite3_stmt *s;
-    if (sqlite3_prepare_v2(store_sqlite_db(r->db),
-                           "SELECT version, created_at, created_by, note, entries, active FROM duty_lists"
-                           " ORDER BY version DESC", -1, &s, NULL) != SQLITE_OK)
-        return http_reply_error(r, JC_ERR_DB, "versions");
     json_t *arr = json_array();
-    while (sqlite3_step(s) == SQLITE_ROW) {
-        char ts[40];
-        jc_fmt_utc(sqlite3_column_int64(s, 1), ts, sizeof ts);
-        const char *note = (const char *)sqlite3_column_text(s, 3);
-        json_array_append_new(arr, json_pack("{s:i,s:s,s:s,s:s?,s:i,s:b}", "version", sqlite3_column_int(s, 0),
-                                             "created_at", ts, "created_by", sqlite3_column_text(s, 2), "note",
-                                             note, "entries", sqlite3_column_int(s, 4), "active",
-                                             sqlite3_column_int(s, 5)));
-    }
-    sqlite3_finalize(s);
+    jc_err e = dispatch_store(r->db)->list_versions(r->db, version_json, arr);
+    if (e) return json_decref(arr), http_reply_error(r, e, "versions");
     http_reply_json(r, 200, json_pack("{s:o}", "versions", arr));
 }
 
 static void h_duty_csv(jc_req *r) {
     char v[16];
-    sqlite3_stmt *s;
-    const char *sql = http_query(r, "version", v, sizeof v)
-                          ? "SELECT csv FROM duty_lists WHERE version=?"
-                          : "SELECT csv FROM duty_lists WHERE active=1";
-    if (sqlite3_prepare_v2(store_sqlite_db(r->db), sql, -1, &s, NULL) != SQLITE_OK)
-        return http_reply_error(r, JC_ERR_DB, "csv");
-    if (strstr(sql, "version=?")) sqlite3_bind_text(s, 1, v, -1, SQLITE_TRANSIENT);
-    if (sqlite3_step(s) != SQLITE_ROW) {
-        sqlite3_finalize(s);
+    int64_t version = 0;
+    if (http_query(r, "version", v, sizeof v) && (jc_parse_i64(v, &version) || version < 1 || version > INT32_MAX))
         return http_reply_error(r, JC_ERR_NOTFOUND, "no such list version");
-    }
-    http_reply_raw(r, 200, "text/csv; charset=utf-8", (const char *)sqlite3_column_text(s, 0),
-                   (size_t)sqlite3_column_bytes(s, 0));
-    sqlite3_finalize(s);
+    char *csv = NULL;
+    size_t len = 0;
+    jc_err e = dispatch_store(r->db)->list_csv(r->db, (int)version, NULL, &csv, &len);
+    if (e == JC_ERR_NOTFOUND) return http_reply_error(r, e, "no such list version");
+    if (e) return http_reply_error(r, e, "csv");
+    http_reply_raw(r, 200, "text/csv; charset=utf-8", csv, len);
+    free(csv);
 }
 
 typedef struct {
@@ -158,29 +151,23 @@ static void h_duty_preview(jc_req *r) {
 
 /* Categories the active list does not cover, and those with ownerless open
  * cases: on the writer, where the parsed list lives. */
+static int missing_one(const char *code, const char *name, int64_t ownerless, void *arg) {
+    json_t *arr = arg;
+    const duty_list *l = dispatch__list(NULL);
+    int covered = 0;
+    for (size_t i = 0; l && i < duty_list_count(l) && !covered; i++)
+        covered = !strcmp(duty_list_get(l, i)->category, code);
+    if (covered && !ownerless) return 0;
+    json_array_append_new(arr, json_pack("{s:s,s:s,s:b,s:I}", "category", code, "name", name, "in_list", covered,
+                                         "ownerless_open_cases", (json_int_t)ownerless));
+    return 0;
+}
+
 static jc_err run_missing(jc_conn *w, jc_deferred *d) {
     jc_err e = dispatch__ensure(w);
     if (e) return e;
-    const duty_list *l = dispatch__list(NULL);
-    static const char sql[] =
-        "SELECT c.code, c.name, (SELECT count(*) FROM cases k WHERE k.category=c.code"
-        " AND (k.flags & 1) != 0 AND k.state NOT IN ('closed','rated','voided','merged'))"
-        " FROM categories c ORDER BY c.code";
-    sqlite3_stmt *s = store_sqlite_prepare(w, sql);
-    if (!s) return JC_ERR_DB;
     json_t *arr = json_array();
-    while (sqlite3_step(s) == SQLITE_ROW) {
-        const char *code = (const char *)sqlite3_column_text(s, 0);
-        int covered = 0;
-        for (size_t i = 0; l && i < duty_list_count(l) && !covered; i++)
-            covered = !strcmp(duty_list_get(l, i)->category, code);
-        int64_t ownerless = sqlite3_column_int64(s, 2);
-        if (covered && !ownerless) continue;
-        json_array_append_new(arr, json_pack("{s:s,s:s,s:b,s:I}", "category", code, "name",
-                                             sqlite3_column_text(s, 1), "in_list", covered,
-                                             "ownerless_open_cases", (json_int_t)ownerless));
-    }
-    sqlite3_reset(s);
+    if ((e = dispatch_store(w)->category_ownerless(w, missing_one, arr))) return json_decref(arr), e;
     d->body = json_pack("{s:o}", "missing", arr);
     return JC_OK;
 }
@@ -306,67 +293,50 @@ static void h_calendar(jc_req *r) {
 }
 
 /* Recomputes open deadlines that were provisional or fall on a changed day. */
-static jc_err recompute_provisional(jc_conn *w) {
-    static const char sel[] =
-        "SELECT p.id, p.case_id, p.phase, p.start_at FROM case_phase p WHERE p.end_at IS NULL AND p.provisional=1";
-    sqlite3_stmt *s = store_sqlite_prepare(w, sel);
-    if (!s) return JC_ERR_DB;
-    struct { int64_t id, case_id, start; char phase[8]; } rows[256];
-    int n = 0;
-    while (n < 256 && sqlite3_step(s) == SQLITE_ROW) {
-        rows[n].id = sqlite3_column_int64(s, 0);
-        rows[n].case_id = sqlite3_column_int64(s, 1);
-        snprintf(rows[n].phase, sizeof rows[n].phase, "%s", sqlite3_column_text(s, 2));
-        rows[n].start = sqlite3_column_int64(s, 3);
-        n++;
-    }
-    sqlite3_reset(s);
+typedef struct {
+    jc_conn *w;
+    jc_err e;
+} recompute_ctx;
+
+static int recompute_one(int64_t id, int64_t case_id, const char *phase, int64_t start, void *arg) {
+    recompute_ctx *x = arg;
+    jc_conn *w = x->w;
+    jc_case k;
+    if (store_case_get(w, case_id, &k)) return 0;
     calendar *cal = dispatch__calendar();
     const duty_list *l = dispatch__list(NULL);
-    for (int i = 0; i < n; i++) {
-        jc_case k;
-        if (store_case_get(w, rows[i].case_id, &k)) continue;
-        const duty_entry *en;
-        int ph = !strcmp(rows[i].phase, "accept") ? 0 : !strcmp(rows[i].phase, "handle") ? 1 : 2;
-        int64_t deadline = 0;
-        int prov = 0;
-        if (duty_match(l, k.category, k.area, &en) == JC_OK &&
-            calendar_add(cal, rows[i].start, en->limit[ph].amount, en->limit[ph].unit, &deadline, &prov) == JC_OK) {
-            jc_err ue = dispatch__phase_deadline(w, rows[i].id, deadline, prov);
-            if (ue) { case_clear(&k); return ue; }
-            if (k.deadline_ms != deadline) {
-                k.deadline_ms = deadline;
-                jc_user sys;
-                auth_system_actor(&sys, "calendar");
-                jc_err e = case_touch(w, &sys, &k, "deadline_recomputed", "{\"code\":\"calendar_changed\"}");
-                if (e) { case_clear(&k); return e; }
-            }
+    const duty_entry *en;
+    int ph = !strcmp(phase, "accept") ? 0 : !strcmp(phase, "handle") ? 1 : 2;
+    int64_t deadline = 0;
+    int prov = 0;
+    if (duty_match(l, k.category, k.area, &en) == JC_OK &&
+        calendar_add(cal, start, en->limit[ph].amount, en->limit[ph].unit, &deadline, &prov) == JC_OK) {
+        if ((x->e = dispatch__phase_deadline(w, id, deadline, prov))) return case_clear(&k), 1;
+        if (k.deadline_ms != deadline) {
+            k.deadline_ms = deadline;
+            jc_user sys;
+            auth_system_actor(&sys, "calendar");
+            x->e = case_touch(w, &sys, &k, "deadline_recomputed", "{\"code\":\"calendar_changed\"}");
         }
-        case_clear(&k);
     }
-    return JC_OK;
+    case_clear(&k);
+    return x->e != JC_OK;
+}
+
+static jc_err recompute_provisional(jc_conn *w) {
+    recompute_ctx x = {w, JC_OK};
+    jc_err e = dispatch_store(w)->provisional_phases(w, 256, recompute_one, &x);
+    return e ? e : x.e;
 }
 
 static jc_err run_calendar_set(jc_conn *w, jc_deferred *d) {
     cal_data *c = d->data;
-    static const char put[] =
-        "INSERT INTO calendar_days(ymd, kind, name, updated_by, updated_at) VALUES(?,?,?,?,?)"
-        " ON CONFLICT(ymd) DO UPDATE SET kind=excluded.kind, name=excluded.name,"
-        " updated_by=excluded.updated_by, updated_at=excluded.updated_at";
-    static const char del[] = "DELETE FROM calendar_days WHERE ymd=?";
-    sqlite3_stmt *s = store_sqlite_prepare(w, c->del ? del : put);
-    if (!s) return JC_ERR_DB;
-    sqlite3_bind_int(s, 1, c->ymd);
-    if (!c->del) {
-        sqlite3_bind_text(s, 2, c->kind, -1, SQLITE_TRANSIENT);
-        sqlite3_bind_text(s, 3, c->name, -1, SQLITE_TRANSIENT);
-        sqlite3_bind_text(s, 4, d->user.name, -1, SQLITE_TRANSIENT);
-        sqlite3_bind_int64(s, 5, jc_now_ms());
-    }
-    if (sqlite3_step(s) != SQLITE_DONE) return JC_ERR_DB;
+    const dispatch_store_ops *ds = dispatch_store(w);
+    jc_err e = c->del ? ds->calendar_day_delete(w, c->ymd)
+                      : ds->calendar_day_put(w, c->ymd, c->kind, c->name, d->user.name, jc_now_ms());
+    if (e) return e;
     char note[160];
     snprintf(note, sizeof note, "calendar %d %s %s", c->ymd, c->del ? "reset" : c->kind, c->name);
-    jc_err e;
     if ((e = auth_audit(w, &d->user, "calendar_set", note)) || (e = dispatch__bump(w)) ||
         (e = dispatch__ensure(w)) || (e = recompute_provisional(w)))
         return e;
@@ -428,15 +398,11 @@ static json_t *hours_json(const calendar_interval *iv, size_t n) {
 static void h_hours_get(jc_req *r) {
     calendar_interval iv[8] = {{9 * 60, 12 * 60}, {13 * 60 + 30, 17 * 60 + 30}}; /* calendar.c's defaults */
     size_t n = 2;
-    sqlite3_stmt *s;
-    if (sqlite3_prepare_v2(store_sqlite_db(r->db), "SELECT value FROM meta WHERE key='dispatch.hours'", -1, &s,
-                           NULL) == SQLITE_OK) {
-        if (sqlite3_step(s) == SQLITE_ROW) {
-            calendar_interval set[8];
-            size_t k = dispatch__parse_hours((const char *)sqlite3_column_text(s, 0), set, 8);
-            if (k) memcpy(iv, set, k * sizeof *iv), n = k;
-        }
-        sqlite3_finalize(s);
+    char v[256];
+    if (store_meta_get(r->db, "dispatch.hours", v, sizeof v) == JC_OK) {
+        calendar_interval set[8];
+        size_t k = dispatch__parse_hours(v, set, 8);
+        if (k) memcpy(iv, set, k * sizeof *iv), n = k;
     }
     http_reply_json(r, 200, json_pack("{s:o,s:s}", "intervals", hours_json(iv, n), "timezone", "Asia/Shanghai"));
 }
@@ -449,17 +415,11 @@ static jc_err run_hours_put(jc_conn *w, jc_deferred *d) {
     for (size_t i = 0; i < h->n && !ve; i++)
         ve = jc_buf_printf(&v, "%s%d-%d", i ? "," : "", h->iv[i].start_min, h->iv[i].end_min);
     if (ve) return jc_buf_free(&v), ve;
-    static const char sql[] =
-        "INSERT INTO meta(key, value) VALUES('dispatch.hours', ?) ON CONFLICT(key) DO UPDATE SET value=excluded.value";
-    sqlite3_stmt *s = store_sqlite_prepare(w, sql);
-    if (!s) return jc_buf_free(&v), JC_ERR_DB;
-    sqlite3_bind_text(s, 1, v.data, -1, SQLITE_TRANSIENT);
-    int rc = sqlite3_step(s);
+    jc_err e = store_meta_put(w, "dispatch.hours", v.data);
     char note[600];
     jc_fmt_cut(note, sizeof note, "working hours %s (minutes after local midnight); new deadlines use them", v.data);
     jc_buf_free(&v);
-    if (rc != SQLITE_DONE) return JC_ERR_DB;
-    jc_err e;
+    if (e) return e;
     if ((e = auth_audit(w, &d->user, "hours_set", note)) || (e = dispatch__bump(w))) return e;
     d->body = json_pack("{s:o,s:s}", "intervals", hours_json(h->iv, h->n), "timezone", "Asia/Shanghai");
     return JC_OK;
@@ -523,7 +483,7 @@ static json_t *esc_json(const dispatch_esc_cfg *c) {
 
 static void h_esc_get(jc_req *r) {
     dispatch_esc_cfg c;
-    if (dispatch_store_esc_get(r->db, &c)) return http_reply_error(r, JC_ERR_DB, "reading the settings failed");
+    if (dispatch_store(r->db)->esc_get(r->db, &c)) return http_reply_error(r, JC_ERR_DB, "reading the settings failed");
     http_reply_json(r, 200, esc_json(&c));
 }
 
@@ -534,7 +494,7 @@ typedef struct {
 static jc_err run_esc_put(jc_conn *w, jc_deferred *d) {
     esc_data *x = d->data;
     dispatch_esc_cfg c;
-    jc_err e = dispatch_store_esc_get(w, &c);
+    jc_err e = dispatch_store(w)->esc_get(w, &c);
     if (e) return e;
     if (x->remind_pct >= 0) c.remind_pct = x->remind_pct;
     if (x->leader_level >= 0) c.levels = x->leader_level ? 2 : 1;
@@ -545,7 +505,7 @@ static jc_err run_esc_put(jc_conn *w, jc_deferred *d) {
     reason_int(&b, "remind_pct", c.remind_pct);
     reason_int(&b, "levels", c.levels);
     reason_int(&b, "leader_after_min", c.leader_after_min);
-    if ((e = dispatch_store_esc_put(w, &c)) || (e = auth_audit(w, &d->user, "escalation_config", reason_end(&b))) ||
+    if ((e = dispatch_store(w)->esc_put(w, &c)) || (e = auth_audit(w, &d->user, "escalation_config", reason_end(&b))) ||
         (e = dispatch__bump(w)))
         return e;
     d->body = esc_json(&c);
@@ -616,20 +576,12 @@ static jc_err run_whistle(jc_conn *w, jc_deferred *d) {
         case_clear(&k);
         return JC_ERR_CONFLICT;
     }
-    int64_t now = jc_now_ms();
-    static const char ins[] =
-        "INSERT INTO whistles(case_id, raised_by, raised_at, checkin_minutes, note) VALUES(?,?,?,?,?)";
-    static const char mem[] =
-        "INSERT INTO whistle_members(whistle_id, dept_id, checkin_deadline) VALUES(?,?,?)";
-    sqlite3_stmt *s = store_sqlite_prepare(w, ins);
-    if (!s) { case_clear(&k); return JC_ERR_DB; }
-    sqlite3_bind_int64(s, 1, k.id);
-    sqlite3_bind_int64(s, 2, d->user.id);
-    sqlite3_bind_int64(s, 3, now);
-    sqlite3_bind_int(s, 4, x->minutes);
-    sqlite3_bind_text(s, 5, x->note, -1, SQLITE_TRANSIENT);
-    if (sqlite3_step(s) != SQLITE_DONE) { case_clear(&k); return JC_ERR_DB; }
-    int64_t wid = sqlite3_last_insert_rowid(store_sqlite_db(w));
+    int64_t now = jc_now_ms(), wid;
+    const dispatch_store_ops *ds = dispatch_store(w);
+    if ((e = ds->whistle_insert(w, k.id, d->user.id, now, x->minutes, x->note, &wid))) {
+        case_clear(&k);
+        return e;
+    }
     char codes[16 * (sizeof ((jc_dept *)0)->code + 3) + 3] = "["; /* ["zhujian","xiaofang"] */
     for (int i = 0; i < x->ndepts; i++) {
         jc_dept dd;
@@ -638,15 +590,10 @@ static jc_err run_whistle(jc_conn *w, jc_deferred *d) {
             case_clear(&k);
             return e == JC_ERR_NOTFOUND ? JC_ERR_INVALID : e;
         }
-        s = store_sqlite_prepare(w, mem);
-        if (!s) { case_clear(&k); return JC_ERR_DB; }
-        sqlite3_bind_int64(s, 1, wid);
-        sqlite3_bind_int64(s, 2, dd.id);
-        sqlite3_bind_int64(s, 3, now + (int64_t)x->minutes * 60000);
-        if (sqlite3_step(s) != SQLITE_DONE) {
+        if ((e = ds->whistle_member_insert(w, wid, dd.id, now + (int64_t)x->minutes * 60000))) {
             snprintf(d->message, sizeof d->message, "department %lld summoned twice", (long long)dd.id);
             case_clear(&k);
-            return JC_ERR_INVALID;
+            return e == JC_ERR_CONFLICT ? JC_ERR_INVALID : e;
         }
         size_t l = strlen(codes); /* department codes are letters, digits and '_' */
         snprintf(codes + l, sizeof codes - l, "%s\"%s\"", i ? "," : "", dd.code);
@@ -699,18 +646,11 @@ static void h_whistle(jc_req *r) {
 
 /* Loads a whistle's case for d->user; fills *k. */
 static jc_err whistle_case(jc_conn *w, jc_deferred *d, int64_t wid, jc_case *k, int *state_open) {
-    static const char sql[] = "SELECT case_id, state FROM whistles WHERE id=?";
-    sqlite3_stmt *s = store_sqlite_prepare(w, sql);
-    if (!s) return JC_ERR_DB;
-    sqlite3_bind_int64(s, 1, wid);
-    if (sqlite3_step(s) != SQLITE_ROW) {
-        snprintf(d->message, sizeof d->message, "no whistle %lld", (long long)wid);
-        return JC_ERR_NOTFOUND;
-    }
-    int64_t cid = sqlite3_column_int64(s, 0);
-    *state_open = !strcmp((const char *)sqlite3_column_text(s, 1), "open");
-    sqlite3_reset(s);
-    jc_err e = store_case_get(w, cid, k);
+    int64_t cid;
+    jc_err e = dispatch_store(w)->whistle_get(w, wid, &cid, state_open);
+    if (e == JC_ERR_NOTFOUND) snprintf(d->message, sizeof d->message, "no whistle %lld", (long long)wid);
+    if (e) return e;
+    e = store_case_get(w, cid, k);
     if (e == JC_OK && !case_visible_db(w, &d->user, k)) {
         case_clear(k);
         e = JC_ERR_NOTFOUND;
@@ -726,35 +666,17 @@ static jc_err run_checkin(jc_conn *w, jc_deferred *d) {
     jc_err e = whistle_case(w, d, x->whistle_id, &k, &open);
     if (e) return e;
     int64_t now = jc_now_ms();
-    int finish = x->rating == -1;
-    static const char chk[] =
-        "UPDATE whistle_members SET checked_in_at=?1, late = (?1 > checkin_deadline)"
-        " WHERE whistle_id=?2 AND dept_id=?3 AND checked_in_at IS NULL";
-    static const char fin[] =
-        "UPDATE whistle_members SET done_at=?1, done_note=?4, checked_in_at=COALESCE(checked_in_at, ?1),"
-        " late = CASE WHEN checked_in_at IS NULL THEN (?1 > checkin_deadline) ELSE late END"
-        " WHERE whistle_id=?2 AND dept_id=?3 AND done_at IS NULL";
-    sqlite3_stmt *s = store_sqlite_prepare(w, finish ? fin : chk);
-    if (!s) { case_clear(&k); return JC_ERR_DB; }
-    sqlite3_bind_int64(s, 1, now);
-    sqlite3_bind_int64(s, 2, x->whistle_id);
-    sqlite3_bind_int64(s, 3, d->user.dept_id);
-    if (finish) sqlite3_bind_text(s, 4, x->note, -1, SQLITE_TRANSIENT);
-    if (sqlite3_step(s) != SQLITE_DONE) { case_clear(&k); return JC_ERR_DB; }
-    if (sqlite3_changes(store_sqlite_db(w)) == 0 || !open) {
+    int finish = x->rating == -1, changed = 0, late = 0;
+    const dispatch_store_ops *ds = dispatch_store(w);
+    if ((e = ds->whistle_checkin(w, x->whistle_id, d->user.dept_id, now, finish, x->note, &changed, &late))) {
+        case_clear(&k);
+        return e;
+    }
+    if (!changed || !open) {
         snprintf(d->message, sizeof d->message, "your department is not summoned by this open whistle, or has %s",
                  finish ? "finished already" : "checked in already");
         case_clear(&k);
         return JC_ERR_CONFLICT;
-    }
-    static const char late_q[] = "SELECT late FROM whistle_members WHERE whistle_id=? AND dept_id=?";
-    s = store_sqlite_prepare(w, late_q);
-    int late = 0;
-    if (s) {
-        sqlite3_bind_int64(s, 1, x->whistle_id);
-        sqlite3_bind_int64(s, 2, d->user.dept_id);
-        if (sqlite3_step(s) == SQLITE_ROW) late = sqlite3_column_int(s, 0);
-        sqlite3_reset(s);
     }
     char note[1200];
     reason_buf b;
@@ -764,27 +686,13 @@ static jc_err run_checkin(jc_conn *w, jc_deferred *d) {
     if (x->note[0]) reason_str(&b, "note", x->note);
     reason_end(&b);
     /* all done? then the whistle ends and the case's flag clears */
-    static const char left_q[] = "SELECT count(*) FROM whistle_members WHERE whistle_id=? AND done_at IS NULL";
     int left = 1;
-    if (finish && (s = store_sqlite_prepare(w, left_q))) {
-        sqlite3_bind_int64(s, 1, x->whistle_id);
-        if (sqlite3_step(s) == SQLITE_ROW) left = sqlite3_column_int(s, 0);
-        sqlite3_reset(s);
-    }
+    if (finish && ds->whistle_left(w, x->whistle_id, &left)) left = 1;
     if (finish && left == 0) {
-        static const char done[] = "UPDATE whistles SET state='done', done_at=? WHERE id=?";
-        s = store_sqlite_prepare(w, done);
-        if (!s) { case_clear(&k); return JC_ERR_DB; }
-        sqlite3_bind_int64(s, 1, now);
-        sqlite3_bind_int64(s, 2, x->whistle_id);
-        if (sqlite3_step(s) != SQLITE_DONE) { case_clear(&k); return JC_ERR_DB; }
-        static const char any[] = "SELECT count(*) FROM whistles WHERE case_id=? AND state='open'";
-        s = store_sqlite_prepare(w, any);
         int still = 0;
-        if (s) {
-            sqlite3_bind_int64(s, 1, k.id);
-            if (sqlite3_step(s) == SQLITE_ROW) still = sqlite3_column_int(s, 0);
-            sqlite3_reset(s);
+        if ((e = ds->whistle_done(w, x->whistle_id, now)) || (e = ds->whistles_open(w, k.id, &still))) {
+            case_clear(&k);
+            return e;
         }
         if (!still) k.flags &= ~(unsigned)CASE_F_WHISTLE;
         e = case_touch(w, &d->user, &k, "whistle_done", note);
@@ -817,16 +725,12 @@ static jc_err run_rate(jc_conn *w, jc_deferred *d) {
     int open;
     jc_err e = whistle_case(w, d, x->whistle_id, &k, &open);
     if (e) return e;
-    static const char sql[] =
-        "UPDATE whistle_members SET rating=?, rated_at=? WHERE whistle_id=? AND dept_id=? AND done_at IS NOT NULL";
-    sqlite3_stmt *s = store_sqlite_prepare(w, sql);
-    if (!s) { case_clear(&k); return JC_ERR_DB; }
-    sqlite3_bind_int(s, 1, x->rating);
-    sqlite3_bind_int64(s, 2, jc_now_ms());
-    sqlite3_bind_int64(s, 3, x->whistle_id);
-    sqlite3_bind_int64(s, 4, x->rate_dept);
-    if (sqlite3_step(s) != SQLITE_DONE) { case_clear(&k); return JC_ERR_DB; }
-    if (sqlite3_changes(store_sqlite_db(w)) == 0) {
+    int changed = 0;
+    if ((e = dispatch_store(w)->whistle_rate(w, x->whistle_id, x->rate_dept, x->rating, jc_now_ms(), &changed))) {
+        case_clear(&k);
+        return e;
+    }
+    if (!changed) {
         snprintf(d->message, sizeof d->message, "department %lld was not summoned or has not finished",
                  (long long)x->rate_dept);
         case_clear(&k);
@@ -862,46 +766,32 @@ static void h_rate(jc_req *r) {
     api_defer(r, run_rate, x, free);
 }
 
+static int whistle_json(const dispatch_whistle_row *w, void *arg) {
+    jc_req *r = ((void **)arg)[0];
+    json_t *arr = ((void **)arg)[1];
+    jc_case k = {.id = w->case_id, .created_ms = w->case_created};
+    snprintf(k.area, sizeof k.area, "%s", w->area);
+    int visible = case_visible(&r->user, &k) ||
+                  (r->user.role == ROLE_DEPT_STAFF && dispatch_dept_involved(r->db, k.id, r->user.dept_id));
+    if (!visible) return 0;
+    char ts[40], no[40];
+    jc_fmt_utc(w->raised_at, ts, sizeof ts);
+    json_t *members = json_loads(w->members, 0, NULL);
+    case_number(&k, no, sizeof no);
+    json_array_append_new(arr, json_pack("{s:I,s:I,s:s,s:s,s:i,s:s,s:s,s:s,s:o}", "id", (json_int_t)w->id, "case_id",
+                                         (json_int_t)k.id, "case_no", no, "raised_at", ts, "checkin_minutes",
+                                         w->checkin_minutes, "note", w->note, "state", w->state, "title", w->title,
+                                         "members", members ? members : json_array()));
+    return 0;
+}
+
 static void h_whistles(jc_req *r) {
     char st[8] = "";
     http_query(r, "state", st, sizeof st);
-    sqlite3_stmt *s;
-    if (sqlite3_prepare_v2(store_sqlite_db(r->db),
-                           "SELECT wh.id, wh.case_id, wh.raised_at, wh.checkin_minutes, wh.note, wh.state,"
-                           " c.title, c.area,"
-                           " (SELECT json_group_array(json_object('dept_id', m.dept_id, 'dept', d.name,"
-                           "  'checkin_deadline', m.checkin_deadline, 'checked_in_at', m.checked_in_at,"
-                           "  'late', m.late OR (m.checked_in_at IS NULL AND m.checkin_deadline < ?2),"
-                           "  'done_at', m.done_at, 'rating', m.rating))"
-                           "  FROM whistle_members m JOIN depts d ON d.id=m.dept_id WHERE m.whistle_id=wh.id)"
-                           " , c.created_at FROM whistles wh JOIN cases c ON c.id=wh.case_id"
-                           " WHERE (?1 = '' OR wh.state = ?1) ORDER BY wh.id DESC LIMIT 200",
-                           -1, &s, NULL) != SQLITE_OK)
-        return http_reply_error(r, JC_ERR_DB, "whistles");
-    sqlite3_bind_text(s, 1, st, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_int64(s, 2, jc_now_ms());
     json_t *arr = json_array();
-    while (sqlite3_step(s) == SQLITE_ROW) {
-        jc_case k = {0};
-        k.id = sqlite3_column_int64(s, 1);
-        snprintf(k.area, sizeof k.area, "%s", sqlite3_column_text(s, 7));
-        int visible = case_visible(&r->user, &k) ||
-                      (r->user.role == ROLE_DEPT_STAFF && dispatch_dept_involved(r->db, k.id, r->user.dept_id));
-        if (!visible) continue;
-        char ts[40];
-        jc_fmt_utc(sqlite3_column_int64(s, 2), ts, sizeof ts);
-        json_t *members = json_loads((const char *)sqlite3_column_text(s, 8), 0, NULL);
-        char no[40];
-        k.created_ms = sqlite3_column_int64(s, 9);
-        case_number(&k, no, sizeof no);
-        json_array_append_new(arr, json_pack("{s:I,s:I,s:s,s:s,s:i,s:s,s:s,s:s,s:o}", "id",
-                                             (json_int_t)sqlite3_column_int64(s, 0), "case_id", (json_int_t)k.id,
-                                             "case_no", no, "raised_at", ts, "checkin_minutes", sqlite3_column_int(s, 3),
-                                             "note", sqlite3_column_text(s, 4), "state", sqlite3_column_text(s, 5),
-                                             "title", sqlite3_column_text(s, 6), "members",
-                                             members ? members : json_array()));
-    }
-    sqlite3_finalize(s);
+    void *arg[2] = {r, arr};
+    jc_err e = dispatch_store(r->db)->whistles_list(r->db, st, jc_now_ms(), whistle_json, arg);
+    if (e) return json_decref(arr), http_reply_error(r, e, "whistles");
     http_reply_json(r, 200, json_pack("{s:o}", "whistles", arr));
 }
 
@@ -909,16 +799,11 @@ static void h_whistles(jc_req *r) {
 
 static jc_err run_duty(jc_conn *w, jc_deferred *d) {
     int64_t *v = d->data; /* [0] user id, [1] on_duty */
-    static const char sql[] =
-        "INSERT INTO user_duty(user_id, on_duty) VALUES(?,?) ON CONFLICT(user_id) DO UPDATE SET on_duty=excluded.on_duty";
-    sqlite3_stmt *s = store_sqlite_prepare(w, sql);
-    if (!s) return JC_ERR_DB;
-    sqlite3_bind_int64(s, 1, v[0]);
-    sqlite3_bind_int(s, 2, (int)v[1]);
-    if (sqlite3_step(s) != SQLITE_DONE) return JC_ERR_DB;
+    jc_err e = dispatch_store(w)->user_duty_put(w, v[0], (int)v[1]);
+    if (e) return e;
     char note[80];
     snprintf(note, sizeof note, "user %lld %s", (long long)v[0], v[1] ? "on duty" : "off duty");
-    jc_err e = auth_audit(w, &d->user, "duty", note);
+    e = auth_audit(w, &d->user, "duty", note);
     if (!e) d->body = json_pack("{s:I,s:b}", "user_id", (json_int_t)v[0], "on_duty", (int)v[1]);
     return e;
 }
@@ -1004,4 +889,14 @@ static const jc_route routes[] = {
     {"POST", "/api/v1/me/duty", h_me_duty, R(GRID_WORKER) | R(COMMUNITY_STAFF), "on_duty"},
 };
 
-const jc_route_table api_dispatch_routes = {routes, sizeof routes / sizeof routes[0]};
+static const jc_route_table dispatch_routes = {routes, JC_ARRAY_LEN(routes)};
+
+/* The dispatch module's row (src/modules.c). */
+const jc_module module_dispatch = {
+    .name = "dispatch",
+    .schema = {[JC_STORE_SQLITE] = &schema_dispatch},
+    .store = {[JC_STORE_SQLITE] = &dispatch_store_sqlite},
+    .case_hooks = &dispatch__case_hooks,
+    .routes = {&dispatch_routes},
+    .tick = dispatch_tick,
+};

@@ -23,4 +23,8 @@ jc_err dispatch__phase_deadline(jc_conn *w, int64_t id, int64_t deadline, int pr
 /* "540-720,810-1050" (meta 'dispatch.hours') into iv; 0 when malformed. */
 size_t dispatch__parse_hours(const char *v, calendar_interval *iv, size_t max);
 
+
+/* The module's case hooks (dispatch.c), named in its row (dispatch_api.c). */
+extern const case_hooks dispatch__case_hooks;
+
 #endif

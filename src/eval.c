@@ -20,6 +20,7 @@
 #include "calendar.h"
 #include "cli.h"
 #include "http.h"
+#include "module.h"
 
 #include <jansson.h>
 #include <math.h>
@@ -625,7 +626,7 @@ static jc_err run_recompute(jc_conn *w, void *arg) {
     return eval_recompute_month(w, a->month, a->as_of);
 }
 
-int cmd_evaluation(int argc, char **argv) {
+static int cmd_evaluation(int argc, char **argv) {
     static const char help[] =
         "usage: jiceng eval --db DB --period P [--format csv|xlsx|json] [--out FILE] [--as-of TIME]\n"
         "                   [--recompute]\n"
@@ -807,23 +808,105 @@ static jc_err period_table(jc_conn *c, const char *period, int64_t t0, int64_t t
     return JC_OK;
 }
 
-static void h_eval(jc_req *r) {
-    char period[40], unit[24] = "";
+/* A table's request, for the long-work pool: a range of days is computed
+ * from its cases (and the workbook always built) there, off the event
+ * loops; a month or a year is read from counters on the loop. */
+typedef struct {
+    char period[40];
     int64_t t0, t1;
-    if (read_period(r, &t0, &t1, period, sizeof period)) return;
-    int kind = -1;
+    int kind, xlsx;
+} eval_job;
+
+static jc_err eval_job_json(jc_conn *c, const eval_job *j, json_t **out) {
+    eval_table *t;
+    jc_err e = period_table(c, j->period, j->t0, j->t1, &t);
+    if (e) return e;
+    *out = json_pack("{s:s,s:I,s:i,s:o}", "period", j->period, "cases", (json_int_t)t->cases, "min_cases",
+                     t->params.min_cases, "rows", eval_table_json(t, j->kind));
+    eval_table_free(t);
+    return JC_OK;
+}
+
+static jc_err eval_job_xlsx(jc_conn *c, const eval_job *j, jc_buf *b) {
+    eval_table *t;
+    jc_err e = period_table(c, j->period, j->t0, j->t1, &t);
+    if (e) return e;
+    char path[] = "/tmp/jiceng-eval-XXXXXX";
+    int fd = mkstemp(path);
+    if (fd < 0) {
+        eval_table_free(t);
+        return JC_ERR_IO;
+    }
+    close(fd);
+    e = eval_export_xlsx(t, j->period, path);
+    eval_table_free(t);
+    FILE *f = e ? NULL : fopen(path, "rb");
+    char chunk[16384];
+    size_t n;
+    while (f && !e && (n = fread(chunk, 1, sizeof chunk, f)) > 0) e = jc_buf_append(b, chunk, n);
+    if (f) fclose(f);
+    unlink(path);
+    return e ? e : b->len ? JC_OK : JC_ERR_IO;
+}
+
+static jc_err eval_prepare(jc_deferred *d) {
+    const eval_job *j = d->data;
+    jc_err e;
+    if (j->xlsx) {
+        jc_buf b;
+        jc_buf_init(&b, 64u << 20);
+        if ((e = eval_job_xlsx(d->db, j, &b))) {
+            jc_buf_free(&b);
+            snprintf(d->message, sizeof d->message, "the workbook could not be written");
+            return e;
+        }
+        d->raw_len = b.len;
+        d->raw = jc_buf_take(&b);
+        snprintf(d->raw_type, sizeof d->raw_type, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet");
+    } else if ((e = eval_job_json(d->db, j, &d->body))) {
+        snprintf(d->message, sizeof d->message, "evaluation failed");
+        return e;
+    }
+    d->status = 200;
+    return JC_OK;
+}
+
+static void eval_answer(jc_req *r, eval_job *j) {
+    if (!j->xlsx && (strlen(j->period) == 7 || strlen(j->period) == 4)) {
+        json_t *o;
+        jc_err e = eval_job_json(r->db, j, &o);
+        free(j);
+        if (e) return http_reply_error(r, e, "evaluation failed");
+        return http_reply_json(r, 200, o);
+    }
+    jc_deferred *d = http_deferred_new(r);
+    if (!d) {
+        free(j);
+        return http_reply_error(r, JC_ERR_NOMEM, "out of memory");
+    }
+    d->data = j;
+    d->free_data = free;
+    d->prepare = eval_prepare;
+    d->long_work = 1;
+    d->what = j->xlsx ? "eval_export" : "eval_days";
+    http_defer(r, d);
+}
+
+static void h_eval(jc_req *r) {
+    char unit[24] = "";
+    eval_job *j = calloc(1, sizeof *j);
+    if (!j) return http_reply_error(r, JC_ERR_NOMEM, "out of memory");
+    if (read_period(r, &j->t0, &j->t1, j->period, sizeof j->period)) return free(j);
+    j->kind = -1;
     if (http_query(r, "unit", unit, sizeof unit)) {
         for (int k = 0; k < EV__KINDS; k++)
-            if (!strcmp(unit, eval_kind_name[k])) kind = k;
-        if (kind < 0) return http_reply_error(r, JC_ERR_INVALID, "unit must be dept, street, community or worker");
+            if (!strcmp(unit, eval_kind_name[k])) j->kind = k;
+        if (j->kind < 0) {
+            free(j);
+            return http_reply_error(r, JC_ERR_INVALID, "unit must be dept, street, community or worker");
+        }
     }
-    eval_table *t;
-    jc_err e = period_table(r->db, period, t0, t1, &t);
-    if (e) return http_reply_error(r, e, "evaluation failed");
-    json_t *o = json_pack("{s:s,s:I,s:i,s:o}", "period", period, "cases", (json_int_t)t->cases, "min_cases",
-                          t->params.min_cases, "rows", eval_table_json(t, kind));
-    eval_table_free(t);
-    http_reply_json(r, 200, o);
+    eval_answer(r, j);
 }
 
 static void h_eval_cases(jc_req *r) {
@@ -862,35 +945,12 @@ static void h_eval_cases(jc_req *r) {
 
 /* The tables as leaders expect them, an .xlsx download (street staff). */
 static void h_eval_xlsx(jc_req *r) {
-    char period[40];
-    int64_t t0, t1;
-    if (read_period(r, &t0, &t1, period, sizeof period)) return;
-    eval_table *t;
-    jc_err e = period_table(r->db, period, t0, t1, &t);
-    if (e) return http_reply_error(r, e, "evaluation failed");
-    char path[] = "/tmp/jiceng-eval-XXXXXX";
-    int fd = mkstemp(path);
-    if (fd < 0) {
-        eval_table_free(t);
-        return http_reply_error(r, JC_ERR_IO, "cannot create a temporary file");
-    }
-    close(fd);
-    e = eval_export_xlsx(t, period, path);
-    eval_table_free(t);
-    jc_buf b;
-    jc_buf_init(&b, 64u << 20);
-    FILE *f = e ? NULL : fopen(path, "rb");
-    char chunk[16384];
-    size_t n;
-    while (f && !e && (n = fread(chunk, 1, sizeof chunk, f)) > 0) e = jc_buf_append(&b, chunk, n);
-    if (f) fclose(f);
-    unlink(path);
-    if (e || !b.len) {
-        jc_buf_free(&b);
-        return http_reply_error(r, e ? e : JC_ERR_IO, "the workbook could not be written");
-    }
-    http_reply_raw(r, 200, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", b.data, b.len);
-    jc_buf_free(&b);
+    eval_job *j = calloc(1, sizeof *j);
+    if (!j) return http_reply_error(r, JC_ERR_NOMEM, "out of memory");
+    if (read_period(r, &j->t0, &j->t1, j->period, sizeof j->period)) return free(j);
+    j->kind = -1;
+    j->xlsx = 1;
+    eval_answer(r, j);
 }
 
 static const jc_route eval_routes[] = {
@@ -901,4 +961,14 @@ static const jc_route eval_routes[] = {
      R(DISPATCHER) | R(SUPERVISOR) | R(ADMIN) | R(DEPT_STAFF) | R(COMMUNITY_STAFF), NULL},
 };
 
-const jc_route_table api_eval_routes = {eval_routes, JC_ARRAY_LEN(eval_routes)};
+static const jc_route_table eval_route_table = {eval_routes, JC_ARRAY_LEN(eval_routes)};
+
+/* The eval module's row (src/modules.c). */
+const jc_module module_eval = {
+    .name = "eval",
+    .schema = {[JC_STORE_SQLITE] = &schema_eval},
+    .routes = {&eval_route_table, &eval__config_routes},
+    .tick = eval_hook_tick,
+    .case_hooks = &eval__case_hooks,
+    .commands = {{"eval", cmd_evaluation, "evaluation tables (三率, GB/T 30428 indicators), CSV or Excel"}},
+};

@@ -17,6 +17,7 @@
 
 #include "jc.h"
 #include "store.h"
+#include "http.h"
 
 typedef struct json_t json_t;
 
@@ -61,6 +62,8 @@ typedef struct {
 } eval_params;
 /* Defaults overlaid with the eval_config rows. */
 jc_err eval_params_load(jc_conn *c, eval_params *p) JC_MUST_CHECK;
+/* Stores one setting (writer): key as eval_params_set takes it. */
+jc_err eval_params_put(jc_conn *w, const char *key, double value) JC_MUST_CHECK;
 /* Sets one setting by its eval_config key (w_basic, min_cases,
  * dispatch_limit_h, grade.A..D, weight.<indicator>); 0 for an unknown key. */
 int eval_params_set(eval_params *p, const char *key, double v);
@@ -186,5 +189,18 @@ jc_err eval__scan(jc_conn *c, int64_t t0, int64_t t1, int64_t only_id,
 jc_err eval__unit_name(jc_conn *c, const char *key, char *out, size_t outsz);
 /* The calendar (official data plus calendar_days overrides), cached. */
 const struct calendar *eval__calendar(jc_conn *c);
+
+/* The eval module's tables (eval_sqlite.c) and the routes of eval_api.c,
+ * named in its row (eval.c). */
+extern const jc_schema schema_eval;
+extern const jc_route_table eval__config_routes;
+
+/* The ids of the cases changed (an action, a touch) since the last call, up
+ * to max, in the order they changed (w the writer, on its thread; the
+ * ticker's).  None is dropped: call again until it returns 0. */
+size_t eval_take_changed(jc_conn *w, int64_t *out, size_t max);
+/* The module's case hooks (eval_hook.c), named in its row (eval.c). */
+typedef struct case_hooks case_hooks;
+extern const case_hooks eval__case_hooks;
 
 #endif

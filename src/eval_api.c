@@ -14,7 +14,6 @@
 #include "eval.h"
 #include "http.h"
 #include "reason.h"
-#include "store_sqlite.h"
 
 #include <jansson.h>
 #include <math.h>
@@ -85,21 +84,12 @@ static jc_err run_config_put(jc_conn *w, jc_deferred *d) {
         reason_attach(d->message, sizeof d->message, &b);
         return JC_ERR_INVALID;
     }
-    sqlite3_stmt *s = store_sqlite_prepare(w, "INSERT OR REPLACE INTO eval_config(key, value) VALUES(?, ?)");
-    if (!s) return JC_ERR_DB;
     char why[1024] = "evaluation settings:";
     for (int i = 0; i < c->n; i++) {
-        sqlite3_reset(s);
-        sqlite3_bind_text(s, 1, c->key[i], -1, SQLITE_TRANSIENT);
-        sqlite3_bind_double(s, 2, c->value[i]);
-        if (sqlite3_step(s) != SQLITE_DONE) {
-            sqlite3_reset(s);
-            return JC_ERR_DB;
-        }
+        if ((e = eval_params_put(w, c->key[i], c->value[i]))) return e;
         size_t l = strlen(why);
         snprintf(why + l, sizeof why - l, " %s=%g", c->key[i], c->value[i]);
     }
-    sqlite3_reset(s);
     if ((e = auth_audit(w, &d->user, "eval_config", why))) return e;
     if ((e = eval_hook_settings_changed(w, jc_now_ms()))) return e;
     d->status = 200;
@@ -182,4 +172,4 @@ static const jc_route eval_config_routes[] = {
      "w_basic,min_cases,dispatch_limit_h,grades,weights"},
 };
 
-const jc_route_table api_eval_config_routes = {eval_config_routes, JC_ARRAY_LEN(eval_config_routes)};
+const jc_route_table eval__config_routes = {eval_config_routes, JC_ARRAY_LEN(eval_config_routes)};

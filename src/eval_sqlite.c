@@ -71,6 +71,15 @@ jc_err eval_params_load(jc_conn *c, eval_params *p) {
     return JC_OK;
 }
 
+jc_err eval_params_put(jc_conn *w, const char *key, double value) {
+    sqlite3_stmt *s = store_sqlite_prepare(w, "INSERT INTO eval_config(key, value) VALUES(?, ?)"
+                                              " ON CONFLICT(key) DO UPDATE SET value=excluded.value");
+    if (!s) return JC_ERR_DB;
+    sqlite3_bind_text(s, 1, key, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_double(s, 2, value);
+    return sq_step_done(store_sqlite_db(w), s, "eval", "config");
+}
+
 /* ---- calendar ----------------------------------------------------------------------- */
 
 static pthread_mutex_t cal_mu = PTHREAD_MUTEX_INITIALIZER;

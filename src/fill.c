@@ -34,6 +34,7 @@
 #include "calendar.h"
 #include "caselist.h"
 #include "cli.h"
+#include "module.h"
 #include "duty.h"
 #include "eval.h"
 #include "fill_store.h"
@@ -228,8 +229,8 @@ static jc_err entry(fill_ctx *f, jc_conn *w, fcase *c, const jc_user *actor, con
     snprintf(e.from_state, sizeof e.from_state, "%s", from ? from : "");
     snprintf(e.to_state, sizeof e.to_state, "%s", state_name(c->k.state));
     e.reason = (char *)(reason && *reason ? reason : NULL);
-    snprintf(e.payload_hash, sizeof e.payload_hash, "%s", payload_hash ? payload_hash : audit_empty_payload_hash());
-    audit_case_hash(&c->k, e.state_hash);
+    snprintf(e.payload_hash, sizeof e.payload_hash, "%s", payload_hash ? payload_hash : chain_empty_payload_hash());
+    chain_case_hash(&c->k, e.state_hash);
     f->entries++;
     return store_audit_append(w, &e);
 }
@@ -595,7 +596,7 @@ static jc_err create_case(fill_ctx *f, jc_conn *w, int64_t at) {
     c->reporter_id = actor.id;
     snprintf(c->reporter, sizeof c->reporter, "%s", actor.name);
     char ph[65];
-    audit_payload_hash(k->body, strlen(k->body), ph);
+    chain_payload_hash(k->body, strlen(k->body), ph);
     jc_err e;
     if (c->src == SRC_PATROL) {
         /* registered and dispatched in its own request: one gathered entry
@@ -913,7 +914,7 @@ static jc_err run_index(jc_conn *w, void *arg) {
     /* the dashboard's counters: a case written in its last state by its
      * insert was closed when its close entry says, not when it was
      * inserted */
-    return e ? e : stats_store_rebuild(w);
+    return e ? e : stats_rebuild(w);
 }
 
 static jc_err run_month(jc_conn *w, void *arg) {
@@ -977,7 +978,7 @@ static void fill_free(fill_ctx *f) {
     calendar_free(f->cal);
 }
 
-int cmd_bench_fill(int argc, char **argv) {
+static int cmd_bench_fill(int argc, char **argv) {
     static const char help[] =
         "usage: jiceng bench-fill --db DB --cases N [--days 365] [--seed 1] [--data DIR]\n"
         "Writes N realistic cases created over the last --days days into a database seeded\n"
@@ -1074,3 +1075,9 @@ out:
     fill_free(&f);
     return rc;
 }
+
+/* The fill module's row (src/modules.c): the `jiceng bench-fill` command. */
+const jc_module module_fill = {
+    .name = "fill",
+    .commands = {{"bench-fill", cmd_bench_fill, "write N realistic cases directly into a database (for benchmarks)"}},
+};

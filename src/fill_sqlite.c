@@ -1,6 +1,6 @@
 /*
  * fill_sqlite.c -- the SQLite half of `jiceng bench-fill` (fill_store.h):
- * inserts into the dispatch tables (dispatch_schema.c) the rows a generated
+ * inserts into the dispatch tables (dispatch_sqlite.c) the rows a generated
  * case has when it reaches its last state.
  */
 #include "fill_store.h"

@@ -1,6 +1,6 @@
 /*
- * http.h -- the HTTP layer between h2o (server.c) and the route handlers
- * (api.c, and later open311.c ...).
+ * http.h -- the HTTP layer between the transport (http_server.c, h2o) and
+ * the route handlers of every module; helpers for handlers in http_req.c.
  *
  * A handler gets a jc_req: the parsed path parameters, the query, the JSON
  * body (when the route takes one) and the authenticated user.  It answers
@@ -8,8 +8,9 @@
  * to the store's writer with http_defer(); the answer of a deferred request is
  * sent only after its transaction has committed.
  *
- * How to add a route (api.c's table): one row {method, pattern, handler,
- * access, body fields}, the handler, a section in docs/api.md.
+ * How to add a route: one row {method, pattern, handler, access, body
+ * fields} in a route table of the module's row (module.h), the handler, a
+ * section in the module's docs.
  */
 #ifndef JC_HTTP_H
 #define JC_HTTP_H
@@ -23,12 +24,14 @@ typedef struct jc_req jc_req;
 typedef struct jc_server jc_server;
 
 #define HTTP_MAX_PARAMS 4
+#define HTTP_MAX_THREADS 64             /* serving threads (serve --threads) */
 #define HTTP_JSON_CAP (256 * 1024)      /* JSON bodies */
 #define HTTP_UPLOAD_CAP (16 * 1024 * 1024) /* any body (photos) */
 
 struct jc_req {
-    void *h2o_req;           /* h2o_req_t *, for server.c */
-    void *thread;            /* the serving thread, for server.c */
+    void *h2o_req;           /* h2o_req_t *, for http_server.c */
+    void *thread;            /* the serving thread, for http_server.c */
+    int thread_index;        /* 0 .. threads-1: the serving thread */
     int64_t start_ns;        /* monotonic time the request arrived */
     jc_server *server;
     jc_conn *db;             /* this thread's read connection */
@@ -57,6 +60,35 @@ void http_reply_header(jc_req *r, const char *name, const char *value);
 /* Answers with raw bytes and a content type (copied). */
 void http_reply_raw(jc_req *r, int status, const char *content_type, const char *body,
                     size_t len);
+/* A response header: name in lower case. */
+typedef struct {
+    const char *name, *value;
+} http_kv;
+/* Like http_reply_raw, with headers of the caller's (copied); a
+ * "cache-control" among them replaces the default no-store. */
+void http_reply_with(jc_req *r, int status, const char *content_type, const http_kv *headers,
+                     size_t nheaders, const char *body, size_t len);
+
+/* ---- streamed answers (Server-Sent Events) --------------------------------
+ * A handler that answers with a stream starts it, then sends one chunk at a
+ * time: after each, the transport calls proceed() on the serving thread
+ * once the chunk is written (the chunk must stay valid until then).  stop()
+ * is called when the client went away (send nothing more), dispose() last,
+ * when the request's memory is freed (free your state there). */
+typedef struct http_stream http_stream;
+typedef struct {
+    void (*proceed)(void *arg);
+    void (*stop)(void *arg);
+    void (*dispose)(void *arg);
+} http_stream_cb;
+/* Starts a 200 answer of content_type (no-cache) whose body is streamed;
+ * NULL when out of memory (nothing sent: answer r with an error). */
+http_stream *http_stream_start(jc_req *r, const char *content_type, const http_stream_cb *cb,
+                               void *arg);
+/* Sends data[0..len) (not copied: valid until proceed). */
+void http_stream_send(http_stream *s, const char *data, size_t len);
+/* Ends the stream (the client may reconnect). */
+void http_stream_end(http_stream *s);
 
 /* A write handed to the writer thread.  run() executes on the writer inside
  * the transaction and fills status and body (a JSON value it owns); on error
@@ -80,7 +112,7 @@ struct jc_deferred {
      * instead of body when set. */
     char *raw;
     size_t raw_len;
-    char raw_type[64];
+    char raw_type[128];
     /* Optional: like render, but writes the answer as text into raw,
      * raw_len and raw_type (a JSON body written without a jansson tree);
      * when it fails, render is used. */
@@ -91,12 +123,27 @@ struct jc_deferred {
      * (jc_write_job.rerun): run then starts over from the request's
      * arguments, status and message included. */
     int rerun;
+    /* Optional, with prepare and without run: work that reads much of the
+     * store (a whole-chain verification, an export) runs on the long-work
+     * pool instead (server.c): a few at a time, below the event loops and
+     * the writer in priority; more waiting are refused with 503.  db is
+     * that thread's read connection while prepare runs; what names the
+     * work in GET /api/v1/jobs, with progress[0] of progress[1] (0: not
+     * known) that prepare updates (__atomic_store_n). */
+    int long_work;
+    jc_conn *db;
+    const char *what;
+    int64_t progress[2];
 };
 /* Allocates a deferred write for r (zeroed, user and payload hash copied). */
 jc_deferred *http_deferred_new(jc_req *r);
 /* Queues d; the request is answered when it has committed.  On failure to
  * queue, answers 503 and frees d. */
 void http_defer(jc_req *r, jc_deferred *d);
+/* The long work running and waiting (GET /api/v1/jobs): appends to arr
+ * {"what","user","started_at","done","total"} for each running one and
+ * returns how many wait. */
+int http_long_jobs(json_t *arr);
 /* Adds a response header (name lower-case; both copied) to d's reply.  Only
  * from d->render: it runs on the serving thread after the commit, for a
  * successful write, while the request is still open. */
@@ -107,6 +154,8 @@ int http_query(const jc_req *r, const char *key, char *out, size_t outsz);
 
 /* The value of request header name (case-insensitive); 0 if absent. */
 int http_header(const jc_req *r, const char *name, const char **value, size_t *len);
+/* The request's authority (the Host header of HTTP/1); 0 if absent. */
+int http_authority(const jc_req *r, const char **value, size_t *len);
 
 /* The map tile URL template given with `serve --tiles` ("" when none). */
 const char *http_tile_url(void);
@@ -132,28 +181,9 @@ typedef struct {
     const jc_route *routes;
     size_t n;
 } jc_route_table;
-/* Each module's table; api.c's `tables` lists them. */
-extern const jc_route_table api_core_routes;
-extern const jc_route_table api_caselist_routes;
-extern const jc_route_table api_base_routes;
-extern const jc_route_table api_dispatch_routes;
-extern const jc_route_table api_open311_routes;
-extern const jc_route_table api_photo_routes;
-extern const jc_route_table api_worklist_routes;
-extern const jc_route_table api_eval_routes;
-extern const jc_route_table api_sensor_routes;
-extern const jc_route_table api_stats_routes;
-extern const jc_route_table api_warning_routes;
-extern const jc_route_table api_websession_routes;
-extern const jc_route_table api_eval_config_routes;
-extern const jc_route_table api_burden_config_routes;
-extern const jc_route_table api_notify_routes;
-extern const jc_route_table api_webhook_routes;
-extern const jc_route_table api_admin_routes;
-extern const jc_route_table api_open311_key_routes;
-extern const jc_route_table api_clock_routes;
+/* Each module names its tables in its row (module.h). */
 
-/* ---- helpers for handlers (api.c) ----------------------------------------- */
+/* ---- helpers for handlers (http_req.c; api_user_json in api.c) ------------- */
 /* Body field readers: 0 absent, 1 present (*out set), -1 invalid (already
  * answered 400).  String limits are in characters. */
 int api_get_str(jc_req *r, const char *key, size_t max_chars, const char **out);
@@ -175,6 +205,10 @@ json_t *api_user_json(const jc_user *u);
  * characters and noncharacters in any string (jc_text_ok), with only the
  * comma-separated fields.  0 with *out (caller owns); -1 with msg. */
 int api_json_intake(const char *body, size_t len, const char *fields, json_t **out, char *msg, size_t msz);
+/* The route for r's method and path (r->params set, pointing into scratch),
+ * the most specific of the modules' routes that match; NULL when none does
+ * (*path_matched = 1 when one matched the path with another method). */
+const jc_route *api_route(jc_req *r, char *scratch, size_t scratch_sz, int *path_matched);
 /* Routes r; returns 0 when no route matched (the caller answers 404). */
 int api_dispatch(jc_req *r);
 /* Prometheus text of the application's own figures, appended to b. */

@@ -1,8 +1,9 @@
 /*
- * main.c -- entry point of the `jiceng` binary: the table of subcommands.
- * See cli.h for the checklist to add one.
+ * main.c -- entry point of the `jiceng` binary: its own subcommands (init,
+ * serve) and every module's (module.h).  See cli.h for the checklist to add one.
  */
 #include "cli.h"
+#include "module.h"
 #include "store.h"
 
 #include <getopt.h>
@@ -10,30 +11,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-typedef struct {
-    const char *name;
-    int (*fn)(int argc, char **argv);
-    const char *summary;
-} jc_command;
-
+/* The program's own subcommands; every module adds its own (module.h). */
 static const jc_command commands[] = {
     {"init", cmd_init, "create or migrate a database (idempotent)"},
     {"serve", cmd_serve, "run the HTTP API server"},
-    {"user", cmd_user, "add, list users or set a password"},
-    {"audit", cmd_audit, "verify the tamper-evident trace"},
-    {"demo", cmd_demo, "seed a small demo street into a database"},
-    {"clock", cmd_clock, "show or set the platform clock (simulated time for demos)"},
-    {"detect", cmd_detect, "early warning on a count series (EARS, CUSUM, Farrington)"},
-    {"classify", cmd_classify, "train, evaluate and run the report text classifier"},
-    {"eval", cmd_evaluation, "evaluation tables (三率, GB/T 30428 indicators), CSV or Excel"},
-    {"device", cmd_device, "register sensor devices in bulk from CSV"},
-    {"open311", cmd_open311, "manage the API keys of Open311 GeoReport v2 clients"},
-    {"warn", cmd_warn, "early warnings: train the classifier from closed cases, recount, run detectors"},
-    {"simulate", cmd_simulate, "replay a month of a street's life against a running server (demo)"},
-    {"base", cmd_base, "generate (demo) and count base data: people, households, houses, organisations"},
-    {"people", cmd_people, "import departments' person tables, link them into one record per person"},
-    {"bench-fill", cmd_bench_fill, "write N realistic cases directly into a database (for benchmarks)"},
-    {"routes", cmd_routes, "list the compiled HTTP route table and who may call each route (JSON)"},
 };
 
 static void usage(FILE *f) {
@@ -43,6 +24,7 @@ static void usage(FILE *f) {
             JC_VERSION);
     for (size_t i = 0; i < JC_ARRAY_LEN(commands); i++)
         fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
+    modules_print_commands(f);
     fprintf(f, "\nexit codes: 0 ok, 1 a check failed, 2 usage error\n");
 }
 
@@ -94,6 +76,8 @@ int main(int argc, char **argv) {
     if (lvl && !strcmp(lvl, "warn")) jc_log_level = JC_LOG_WARN;
     for (size_t i = 0; i < JC_ARRAY_LEN(commands); i++)
         if (!strcmp(argv[1], commands[i].name)) return commands[i].fn(argc - 1, argv + 1);
+    const jc_command *c = modules_command(argv[1]);
+    if (c) return c->fn(argc - 1, argv + 1);
     fprintf(stderr, "jiceng: unknown command '%s'\n\n", argv[1]);
     usage(stderr);
     return JC_EXIT_USAGE;

@@ -27,6 +27,7 @@
 #include "notify.h"
 #include "case.h"
 #include "http.h"
+#include "module.h"
 
 #include <jansson.h>
 #include <stdio.h>
@@ -384,11 +385,59 @@ static void h_mark(jc_req *r) {
     http_defer(r, d);
 }
 
-/* Listed before the core table: nothing there starts with /notifications. */
 static const jc_route notify_routes[] = {
     {"GET", "/api/v1/notifications", h_list, ACCESS_USER, NULL},
     {"GET", "/api/v1/notifications/count", h_count, ACCESS_USER, NULL},
     {"POST", "/api/v1/notifications/read", h_mark, ACCESS_USER, "ids,case_id,upto"},
 };
 
-const jc_route_table api_notify_routes = {notify_routes, JC_ARRAY_LEN(notify_routes)};
+static const jc_route_table notify_table = {notify_routes, JC_ARRAY_LEN(notify_routes)};
+
+/* Live updates: a "notify" event per new notification, to the users it is
+ * for (notify_for_user). */
+typedef struct {
+    int (*emit)(const jc_live_event *ev, void *arg);
+    void *arg;
+} live_ctx;
+
+static int live_for_user(const jc_user *u, const void *row) { return notify_for_user(row, u); }
+
+static int live_notify(const notify_row *n, void *arg) {
+    live_ctx *x = arg;
+    char at[40], data[200];
+    jc_fmt_utc(n->at_ms, at, sizeof at);
+    int len = snprintf(data, sizeof data, "{\"id\":%lld,\"kind\":\"%s\",\"case_id\":%lld,\"at\":\"%s\"}",
+                       (long long)n->id, n->kind, (long long)n->case_id, at);
+    if (len <= 0 || (size_t)len >= sizeof data) return 0;
+    jc_live_event ev = {.type = "notify", .data = data, .for_user = live_for_user, .row = n};
+    x->emit(&ev, x->arg);
+    return 0;
+}
+
+static jc_err notify_live(jc_conn *c, int64_t *mark, int (*emit)(const jc_live_event *ev, void *arg), void *arg) {
+    if (!emit) return notify_db_max_id(c, mark);
+    live_ctx x = {emit, arg};
+    int64_t last;
+    jc_err e = notify_db_since(c, *mark, 200, &last, live_notify, &x);
+    if (!e) *mark = last;
+    return e;
+}
+
+/* The webhook sender runs beside the server; one that cannot start is
+ * logged and the server serves without it. */
+static jc_err notify_module_start(jc_store *st, char *msg, size_t msgsz) {
+    (void)msg, (void)msgsz;
+    if (notify_start(st)) jc_log(JC_LOG_ERROR, "the webhook sender did not start");
+    return JC_OK;
+}
+
+/* The notify module's row (src/modules.c). */
+const jc_module module_notify = {
+    .name = "notify",
+    .schema = {[JC_STORE_SQLITE] = &schema_notify},
+    .routes = {&notify_table, &notify__webhook_routes},
+    .tick = notify_tick,
+    .start = notify_module_start,
+    .stop = notify_stop,
+    .live = notify_live,
+};

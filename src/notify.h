@@ -20,6 +20,7 @@
 #include "model.h"
 #include "notify_store.h"
 #include "store.h"
+#include "http.h"
 
 /* Entries older than this (platform time) when first read produce nothing:
  * a database upgraded with a long history does not flood anyone. */
@@ -32,7 +33,7 @@
 #define NOTIFY_RETRY_MAX_MS (3600LL * 1000)
 #define NOTIFY_MAX_ATTEMPTS 20
 
-/* The ticker (server.c's tickers[]): produces the notifications of the
+/* The module's tick (module.h): produces the notifications of the
  * audit entries written since the last tick, and their outbox rows. */
 jc_err notify_tick(jc_conn *w, int64_t now_ms) JC_MUST_CHECK;
 
@@ -53,5 +54,8 @@ int64_t notify_retry_delay_ms(int attempts);
  * started). */
 jc_err notify_start(jc_store *st) JC_MUST_CHECK;
 void notify_stop(void);
+
+/* The routes of notify_webhook.c, named in the module's row (notify.c). */
+extern const jc_route_table notify__webhook_routes;
 
 #endif

@@ -159,4 +159,7 @@ jc_err notify_db_outbox_each(jc_conn *c, int64_t hook_id, const char *state, int
 jc_err notify_db_outbox_result(jc_conn *w, int64_t id, const char *state, int attempts, int64_t next_ms,
                                int64_t sent_ms, int status, const char *error) JC_MUST_CHECK;
 
+/* The notify module's tables (notify_sqlite.c), named in its row. */
+extern const jc_schema schema_notify;
+
 #endif

@@ -515,4 +515,4 @@ static const jc_route webhook_routes[] = {
     {"GET", "/api/v1/webhooks/:id/deliveries", h_deliveries, ADMIN, NULL},
 };
 
-const jc_route_table api_webhook_routes = {webhook_routes, JC_ARRAY_LEN(webhook_routes)};
+const jc_route_table notify__webhook_routes = {webhook_routes, JC_ARRAY_LEN(webhook_routes)};

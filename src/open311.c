@@ -27,10 +27,10 @@
 #include "case.h"
 #include "geo.h"
 #include "http.h"
+#include "module.h"
 #include "photo.h"
 
 #include <errno.h>
-#include <h2o.h>
 #include <jansson.h>
 #include <math.h>
 #include <pthread.h>
@@ -346,11 +346,10 @@ static int split_format(const char *seg, char *out, size_t outsz, o311_fmt *fmt)
 
 /* "http://host" from the Host header (only host-name characters kept). */
 static void base_url(jc_req *r, char *out, size_t outsz) {
-    h2o_req_t *req = r->h2o_req;
-    const char *h = req->authority.base;
-    size_t n = req->authority.len;
+    const char *h = NULL;
+    size_t n = 0;
     char host[256] = "localhost";
-    if (h && n > 0 && n < sizeof host) {
+    if (http_authority(r, &h, &n) && n < sizeof host) {
         int ok = 1;
         for (size_t i = 0; i < n; i++) {
             char c = h[i];
@@ -1190,4 +1189,13 @@ static const jc_route open311_routes[] = {
     {"GET", "/open311/v2/tokens/:token", h_token_get, ACCESS_PUBLIC, NULL},
 };
 
-const jc_route_table api_open311_routes = {open311_routes, JC_ARRAY_LEN(open311_routes)};
+static const jc_route_table open311_table = {open311_routes, JC_ARRAY_LEN(open311_routes)};
+
+/* The open311 module's row (src/modules.c); its keys' CLI and routes are in
+ * open311_keys.c. */
+const jc_module module_open311 = {
+    .name = "open311",
+    .schema = {[JC_STORE_SQLITE] = &schema_open311},
+    .routes = {&open311_table, &open311__key_routes},
+    .commands = {{"open311", open311__cmd, "manage the API keys of Open311 GeoReport v2 clients"}},
+};

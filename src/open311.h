@@ -19,6 +19,7 @@
 #include "jc.h"
 #include "model.h"
 #include "store.h"
+#include "http.h"
 
 typedef struct json_t json_t;
 
@@ -115,5 +116,13 @@ typedef struct {
  * limit; cb returning non-zero stops. */
 jc_err o311_updates_each(jc_conn *c, int64_t from_ms, int64_t to_ms, int limit,
                          int (*cb)(const o311_update *u, void *arg), void *arg) JC_MUST_CHECK;
+
+/* The open311 module's tables (open311_sqlite.c), named in its row. */
+extern const jc_schema schema_open311;
+
+/* `jiceng open311 key ...` and the keys' routes (open311_keys.c), named in
+ * the module's row (open311.c). */
+int open311__cmd(int argc, char **argv);
+extern const jc_route_table open311__key_routes;
 
 #endif

@@ -90,7 +90,7 @@ static int print_key(const o311_key *k, void *arg) {
     return 0;
 }
 
-int cmd_open311(int argc, char **argv) {
+int open311__cmd(int argc, char **argv) {
     static const char help[] =
         "usage: jiceng open311 key add --db DB --name CLIENT [--area CODE]\n"
         "       jiceng open311 key list --db DB\n"
@@ -240,4 +240,4 @@ static const jc_route key_routes[] = {
     {"POST", "/api/v1/open311/keys/:name/disable", h_key_disable, ROLE_BIT(ROLE_ADMIN), NULL},
 };
 
-const jc_route_table api_open311_key_routes = {key_routes, JC_ARRAY_LEN(key_routes)};
+const jc_route_table open311__key_routes = {key_routes, JC_ARRAY_LEN(key_routes)};

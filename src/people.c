@@ -22,6 +22,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <jansson.h>
 #include <sodium.h>
 #include <stdio.h>
@@ -31,10 +32,19 @@
 #include <time.h>
 #include <unistd.h>
 
+/* CPU seconds of this thread (the debug timings: wall time on a shared
+ * machine says little). */
 static double mono_s(void) {
     struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
     return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+int64_t people_today_ymd(void) {
+    time_t tt = (time_t)(jc_now_ms() / 1000 + 8 * 3600); /* Asia/Shanghai */
+    struct tm tm;
+    gmtime_r(&tt, &tm);
+    return (int64_t)(tm.tm_year + 1900) * 10000 + (tm.tm_mon + 1) * 100 + tm.tm_mday;
 }
 
 /* ---- keys ---------------------------------------------------------------------------- */
@@ -88,11 +98,26 @@ void people_keys_free(people_keys *k) {
     if (k) sodium_free(k);
 }
 
+/* A nonce: 16 random bytes drawn once per process, then a counter (never
+ * repeats within a process; two processes share a prefix with probability
+ * 2^-128), instead of a system call for 24 random bytes per value. */
+static void next_nonce(unsigned char out[crypto_secretbox_NONCEBYTES]) {
+    static unsigned char prefix[16];
+    static uint64_t counter;
+    static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+    pthread_mutex_lock(&mu);
+    if (!counter) randombytes_buf(prefix, sizeof prefix);
+    uint64_t c = ++counter;
+    pthread_mutex_unlock(&mu);
+    memcpy(out, prefix, 16);
+    memcpy(out + 16, &c, 8);
+}
+
 /* Seals text into out (nonce || box); returns the length (0 for ""). */
 static size_t seal(const people_keys *k, const char *text, unsigned char *out, size_t outsz) {
     size_t n = strlen(text);
     if (!n || crypto_secretbox_NONCEBYTES + crypto_secretbox_MACBYTES + n > outsz) return 0;
-    randombytes_buf(out, crypto_secretbox_NONCEBYTES);
+    next_nonce(out);
     crypto_secretbox_easy(out + crypto_secretbox_NONCEBYTES, (const unsigned char *)text, n, out, k->enc);
     return crypto_secretbox_NONCEBYTES + crypto_secretbox_MACBYTES + n;
 }
@@ -314,11 +339,35 @@ typedef struct {
     int birth;
     char phones[64];
     int flags;
+    int32_t nums[4]; /* the address's last numbers (as the linker has them) */
+    uint8_t nnums;
+    int id_birth;    /* birth date and sex in a valid ID number */
+    char id_sex;
 } member;
 
-static void prov(json_t *p, const char *field, const member *m) {
-    json_object_set_new(p, field, json_pack("{s:s,s:s,s:I}", "source", m->source, "record_id", m->record_id, "at",
-                                            (json_int_t)m->updated_at));
+/* Appends s as a JSON string. */
+static void json_str(jc_buf *b, const char *s) {
+    char esc[8];
+    if (jc_buf_append(b, "\"", 1)) return;
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (*p == '"' || *p == '\\') {
+            esc[0] = '\\', esc[1] = (char)*p;
+            if (jc_buf_append(b, esc, 2)) return;
+        } else if (*p < 0x20) {
+            snprintf(esc, sizeof esc, "\\u%04x", *p);
+            if (jc_buf_append(b, esc, 6)) return;
+        } else if (jc_buf_append(b, p, 1)) return;
+    }
+    if (jc_buf_append(b, "\"", 1)) return;
+}
+
+/* Appends "field":rowid (the record the field came from) to the provenance
+ * object being written; the API spells the record out (source, record id,
+ * time).  Short, because every golden record carries it. */
+static void prov(jc_buf *b, const char *field, const member *m) {
+    if (jc_buf_append(b, b->len > 1 ? "," : "", b->len > 1)) return;
+    json_str(b, field);
+    if (jc_buf_printf(b, ":%lld", (long long)m->rowid)) return;
 }
 
 /* Members come sorted newest first.  The rules (docs/people.md):
@@ -334,8 +383,11 @@ static void prov(json_t *p, const char *field, const member *m) {
  *   flags      any record's (living alone, disability, student), each with
  *              the record that said it */
 static jc_err golden(const people_keys *k, int64_t id, member *ms, int n, int64_t now, jc_conn *w) {
-    json_t *p = json_object(), *srcs = json_array();
-    if (!p || !srcs) { json_decref(p), json_decref(srcs); return JC_ERR_NOMEM; }
+    jc_buf pb, sb;
+    jc_buf_init(&pb, 1 << 20);
+    jc_buf_init(&sb, 1 << 20);
+    jc_buf *p = &pb;
+    if (jc_buf_puts(p, "{") || jc_buf_puts(&sb, "[")) { jc_buf_free(&pb), jc_buf_free(&sb); return JC_ERR_NOMEM; }
     int best = -1, bestc = 0;
     for (int i = 0; i < n; i++) {
         if (ms[i].id_kind != PEOPLE_ID_VALID) continue;
@@ -373,10 +425,8 @@ static jc_err golden(const people_keys *k, int64_t id, member *ms, int n, int64_
         g.id_mask = id_mask;
         prov(p, "id_number", &ms[best]);
     }
-    people_id pid;
-    people_norm_id(best >= 0 ? ms[best].id : "", &pid);
-    if (best >= 0 && pid.kind == PEOPLE_ID_VALID) {
-        g.sex = pid.sex, g.birth = pid.birth;
+    if (best >= 0 && ms[best].id_kind == PEOPLE_ID_VALID) {
+        g.sex = ms[best].id_sex, g.birth = ms[best].id_birth;
         prov(p, "sex", &ms[best]);
         prov(p, "birth_date", &ms[best]);
     } else {
@@ -409,10 +459,17 @@ static jc_err golden(const people_keys *k, int64_t id, member *ms, int n, int64_
         if (ms[i].community[0] && ms[i].community[0] >= '0' && ms[i].community[0] <= '9') ad = i;
     for (int i = 0; i < n && ad < 0; i++)
         if (ms[i].address[0]) ad = i;
+    char house[96] = "";
     if (ad >= 0) {
         g.address = ms[ad].address[0] ? ms[ad].address : NULL;
         g.community = ms[ad].community;
         prov(p, "address", &ms[ad]);
+        if (ms[ad].nnums >= 2) { /* a flat: the community and its numbers */
+            size_t k = (size_t)snprintf(house, sizeof house, "%s/", ms[ad].community);
+            for (int i = 0; i < ms[ad].nnums && k < sizeof house - 12; i++)
+                k += (size_t)snprintf(house + k, sizeof house - k, "%s%d", i ? "-" : "", ms[ad].nums[i]);
+            g.house = house;
+        }
     }
     for (int i = 0; i < n; i++)
         if (ms[i].household[0]) {
@@ -431,13 +488,14 @@ static jc_err golden(const people_keys *k, int64_t id, member *ms, int n, int64_
     for (int i = 0; i < n; i++) {
         int dup = 0;
         for (int j = 0; j < i; j++) dup |= !strcmp(ms[j].source, ms[i].source);
-        if (!dup) json_array_append_new(srcs, json_string(ms[i].source));
+        if (dup) continue;
+        if (sb.len > 1 && jc_buf_append(&sb, ",", 1)) break;
+        json_str(&sb, ms[i].source);
     }
-    char *ps = json_dumps(p, JSON_COMPACT), *ss = json_dumps(srcs, JSON_COMPACT);
-    g.provenance = ps, g.sources = ss;
-    jc_err e = ps && ss ? pstore_person_put(w, &g) : JC_ERR_NOMEM;
-    free(ps), free(ss);
-    json_decref(p), json_decref(srcs);
+    jc_err e = jc_buf_append(p, "}", 1) || jc_buf_append(&sb, "]", 1) ? JC_ERR_NOMEM : JC_OK;
+    g.provenance = pb.data, g.sources = sb.data;
+    if (!e) e = pstore_person_put(w, &g);
+    jc_buf_free(&pb), jc_buf_free(&sb);
     return e;
 }
 
@@ -500,7 +558,8 @@ static int load_row(const pstore_record *r, void *arg) {
                 id.birth = y * 10000 + mo * 100 + d;
             }
         }
-    } else id.kind = (people_id_kind)r->id_kind;
+    } else if (id.kind == PEOPLE_ID_OTHER) /* another kind of number: compared as it is */
+        snprintf(id.id, sizeof id.id, "%.18s", idtext);
     people_phones ph;
     people_norm_phones(phones, &ph);
     people_addr a;
@@ -528,6 +587,10 @@ static int load_row(const pstore_record *r, void *arg) {
     m->birth = r->birth ? r->birth : (id.kind == PEOPLE_ID_VALID ? id.birth : 0);
     snprintf(m->phones, sizeof m->phones, "%s", phones);
     m->flags = r->flags;
+    memcpy(m->nums, l->nums, sizeof m->nums);
+    m->nnums = l->nnums;
+    m->id_birth = id.birth;
+    m->id_sex = id.sex;
     /* strings: offsets now, pointers after loading (the arena moves) */
     size_t o[5];
     keep_str(L, r->record_id, &o[0]);
@@ -574,7 +637,7 @@ typedef struct {
 static int kept_row(int64_t a, int64_t b, double weight, double prob, const char *levels, void *arg) {
     kept_st *k = arg;
     int ia = rowid_index(k->L, a), ib = rowid_index(k->L, b);
-    if (ia < 0 || ib < 0) return 0;
+    if (ia < 0 || ib < 0 || k->L->r[ia].fresh || k->L->r[ib].fresh) return 0; /* gone, or compared again */
     if (k->n == k->cap) {
         size_t cap = k->cap ? k->cap * 2 : 4096;
         people_pair *np = realloc(k->p, cap * sizeof *np);
@@ -805,6 +868,7 @@ jc_err people_link_store(jc_conn *w, const people_keys *keys, int full, people_l
     int64_t pruned = 0;
     if ((e = pstore_persons_prune(w, &pruned))) goto out;
     if ((e = pstore_records_settled(w))) goto out;
+    if ((e = pstore_counts_to_base(w, now, people_today_ymd()))) goto out;
     jc_log(JC_LOG_DEBUG, "people: link: links, review, settle in %.3f s", mono_s() - tw0);
     if (run.model.em_iterations) {
         char *mj = NULL;
@@ -1001,7 +1065,7 @@ jc_err people_import(jc_conn *w, people_import_req *q, people_import_result *res
     if (!q->dry_run) {
         json_t *mj = json_object();
         for (int c = 0; c < m->ncols; c++)
-            if (m->field[c] != PF_ATTR || m->how[c] == 4)
+            if (m->field[c] != PF_ATTR || m->how[c] >= 3) /* a column set to attr by hand stays attr */
                 json_object_set_new(mj, people_table_cell(&t, m->header_row, c),
                                     json_string(people_field_name((people_field)m->field[c])));
         char *ms = json_dumps(mj, JSON_COMPACT | JSON_SORT_KEYS);
@@ -1144,3 +1208,20 @@ jc_err people_withdraw(jc_conn *w, const people_keys *keys, const jc_user *actor
 }
 
 int people__strcmp_ptr(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+int people_source_key_ok(const char *k) {
+    size_t n = strlen(k);
+    if (!n || n > 63) return 0;
+    for (size_t i = 0; i < n; i++)
+        if (!((k[i] >= 'a' && k[i] <= 'z') || (k[i] >= 'A' && k[i] <= 'Z') || (k[i] >= '0' && k[i] <= '9') ||
+              k[i] == '_' || k[i] == '-'))
+            return 0;
+    return 1;
+}
+
+json_t *people_source_json(const pstore_source *s) {
+    json_t *m = json_loads(s->mapping ? s->mapping : "{}", 0, NULL);
+    return json_pack("{s:s,s:s,s:o,s:I,s:I,s:I,s:I}", "key", s->key, "name", s->name, "mapping", m ? m : json_object(),
+                     "records", (json_int_t)s->records, "imports", (json_int_t)s->imports, "updated_at",
+                     (json_int_t)s->updated_at, "withdrawn_at", (json_int_t)s->withdrawn_at);
+}

@@ -24,6 +24,8 @@
 #include "model.h"
 #include "people_store.h"
 
+#include <jansson.h>
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -311,7 +313,24 @@ jc_err people_withdraw(jc_conn *w, const people_keys *keys, const jc_user *actor
  * layouts: 教育, 老龄, 医保, 退役军人, 计生, 住建 ...), "demo" (the demo
  * street's communities, as CSV and XLSX).  0 on success, -1 (reason on
  * stderr). */
-int people_generate(const char *dir, int64_t persons, uint64_t seed, const char *layout);
+int people_generate(const char *dir, int64_t persons, uint64_t seed, const char *layout, const char *const *communities,
+                    int ncommunities);
+
+/* A department's form filled from the golden records as an XLSX file at
+ * path: template "elders_alone" (独居老人花名册: 60 and over, living alone),
+ * "disabled" (残疾人花名册), "students" (在校学生名册), or "summary" (社区基础
+ *数据统计表: the counts per community); persons of communities under
+ * area_prefix; names and addresses as they are, ID numbers and phones
+ * masked.  *rows gets the count.  JC_ERR_INVALID for an unknown template,
+ * JC_ERR_IO when the file cannot be written. */
+jc_err people_report_xlsx(jc_conn *c, const char *templ, const char *area_prefix, const char *path,
+                          int64_t *rows) JC_MUST_CHECK;
+/* Today as yyyymmdd on the platform clock, in Asia/Shanghai. */
+int64_t people_today_ymd(void);
+/* 1 when k may name a source: letters, digits, _ and -, 1 to 63 of them. */
+int people_source_key_ok(const char *k);
+/* A source as JSON {key, name, mapping, records, imports, updated_at, withdrawn_at} (new reference). */
+json_t *people_source_json(const pstore_source *s);
 
 int people__strcmp_ptr(const void *a, const void *b);
 uint64_t people__fnv64(const void *p, size_t n, uint64_t h);

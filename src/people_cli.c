@@ -4,9 +4,11 @@
  * decide a pair, withdraw a source, generate test spreadsheets.
  */
 #include "people.h"
+#include "people_int.h"
 #include "people_store.h"
 #include "auth.h"
 #include "cli.h"
+#include "module.h"
 #include "store.h"
 
 #include <jansson.h>
@@ -26,7 +28,8 @@ static const char help[] =
     "       jiceng people review --db DB [--limit N]            the review queue (JSON)\n"
     "       jiceng people decide --db DB --a SRC:ID --b SRC:ID --same|--different\n"
     "       jiceng people withdraw --db DB --source KEY         delete a source's records (audited)\n"
-    "       jiceng people generate --out DIR [--persons N] [--seed S] [--layout dev|other|demo]\n"
+    "       jiceng people report --db DB --template elders_alone|disabled|students|summary [--area CODE] --out F.xlsx\n"
+    "       jiceng people generate --out DIR [--persons N] [--seed S] [--layout dev|other] [--db DB]\n"
     "\n"
     "Fields for --map: name id_number id_type sex birth_date age phone address household_no relation\n"
     "community street building unit room attr.  Without --map the mapping is proposed from the header\n"
@@ -36,20 +39,11 @@ static const char help[] =
     "Exit codes: 0 ok, 1 the import or link failed (the reason names the row), 2 usage.\n";
 
 typedef struct {
-    const char *db, *source, *file, *map, *name, *key, *out, *layout, *a, *b;
+    const char *db, *source, *file, *map, *name, *key, *out, *layout, *a, *b, *templ, *area;
     int dry_run, full, links, persons, quiet, same, different, limit;
     int64_t count, seed;
 } opts;
 
-static int key_ok(const char *k) {
-    size_t n = strlen(k);
-    if (!n || n > 63) return 0;
-    for (size_t i = 0; i < n; i++)
-        if (!((k[i] >= 'a' && k[i] <= 'z') || (k[i] >= 'A' && k[i] <= 'Z') || (k[i] >= '0' && k[i] <= '9') ||
-              k[i] == '_' || k[i] == '-'))
-            return 0;
-    return 1;
-}
 
 /* ---- import ------------------------------------------------------------------------------ */
 
@@ -87,6 +81,8 @@ static void on_progress(void *arg, const char *phase, int64_t done, int64_t tota
 
 static jc_err run_import(jc_conn *w, void *arg) {
     import_job *j = arg;
+    jc_err e = pstore_bulk_cache(w, 256);
+    if (e) return j->err = e;
     j->err = people_import(w, &j->q, &j->res);
     return j->err;
 }
@@ -222,12 +218,7 @@ static int export_person(const pstore_person *p, void *arg) {
 /* ---- sources, review, decide, withdraw ---------------------------------------------------------- */
 
 static int print_source(const pstore_source *s, void *arg) {
-    json_t *arr = arg;
-    json_t *m = json_loads(s->mapping ? s->mapping : "{}", 0, NULL);
-    json_array_append_new(arr, json_pack("{s:s,s:s,s:o,s:I,s:I,s:I,s:I}", "key", s->key, "name", s->name, "mapping",
-                                         m ? m : json_object(), "records", (json_int_t)s->records, "imports",
-                                         (json_int_t)s->imports, "updated_at", (json_int_t)s->updated_at,
-                                         "withdrawn_at", (json_int_t)s->withdrawn_at));
+    json_array_append_new(arg, people_source_json(s));
     return 0;
 }
 
@@ -276,7 +267,55 @@ static int split_ref(const char *ref, char *src, size_t ss, char *rec, size_t rs
     return 0;
 }
 
-int cmd_people(int argc, char **argv) {
+typedef struct {
+    char (*names)[64];
+    int n, cap;
+} comm_list;
+
+static int comm_add(const char *code, const char *name, void *arg) {
+    (void)code;
+    comm_list *l = arg;
+    if (l->n == l->cap) {
+        int cap = l->cap ? l->cap * 2 : 32;
+        char(*nn)[64] = realloc(l->names, (size_t)cap * sizeof *nn);
+        if (!nn) return 1;
+        l->names = nn, l->cap = cap;
+    }
+    snprintf(l->names[l->n], sizeof l->names[0], "%s", name);
+    char *suf = strstr(l->names[l->n], "社区");
+    if (suf) *suf = 0;
+    if (l->names[l->n][0]) l->n++;
+    return 0;
+}
+
+/* people generate: with --db, addresses lie in that database's communities. */
+static int generate(const opts *o) {
+    comm_list l = {0};
+    if (o->db) {
+        jc_store *st = NULL;
+        jc_conn *c = NULL;
+        int version;
+        if (store_open(o->db, &st) || store_migrate(st, &version) || store_conn_open(st, &c) ||
+            pstore_communities(c, comm_add, &l)) {
+            fprintf(stderr, "jiceng people: cannot read the communities of %s\n", o->db);
+            store_conn_close(c);
+            store_close(st);
+            free(l.names);
+            return JC_EXIT_FAIL;
+        }
+        store_conn_close(c);
+        store_close(st);
+    }
+    const char **names = l.n ? malloc((size_t)l.n * sizeof *names) : NULL;
+    for (int i = 0; names && i < l.n; i++) names[i] = l.names[i];
+    int rc = people_generate(o->out, o->count, (uint64_t)o->seed, o->layout, names, names ? l.n : 0) ? JC_EXIT_FAIL
+                                                                                                       : JC_EXIT_OK;
+    free(names);
+    free(l.names);
+    return rc;
+}
+
+static int cmd_people(int argc, char **argv) {
     if (argc < 2 || cli_wants_help(argc, argv)) {
         fputs(help, argc < 2 ? stderr : stdout);
         return argc < 2 ? JC_EXIT_USAGE : JC_EXIT_OK;
@@ -305,6 +344,8 @@ int cmd_people(int argc, char **argv) {
             else if (!strcmp(a, "--layout")) o.layout = v;
             else if (!strcmp(a, "--a")) o.a = v;
             else if (!strcmp(a, "--b")) o.b = v;
+            else if (!strcmp(a, "--template")) o.templ = v;
+            else if (!strcmp(a, "--area")) o.area = v;
             else if (!strcmp(a, "--limit") || !strcmp(a, "--persons") || !strcmp(a, "--seed")) {
                 if (jc_parse_i64(v, &n) || n < 0 || n > 10000000)
                     return cli_usage_error("people", "%s must be a number from 0 to 10000000", a);
@@ -317,21 +358,23 @@ int cmd_people(int argc, char **argv) {
     }
     if (!strcmp(sub, "generate")) {
         if (!o.out) return cli_usage_error("people", "generate needs --out DIR");
-        return people_generate(o.out, o.count, (uint64_t)o.seed, o.layout) ? JC_EXIT_FAIL : JC_EXIT_OK;
+        return generate(&o);
     }
     if (strcmp(sub, "import") && strcmp(sub, "link") && strcmp(sub, "export") && strcmp(sub, "sources") &&
-        strcmp(sub, "review") && strcmp(sub, "decide") && strcmp(sub, "withdraw"))
+        strcmp(sub, "review") && strcmp(sub, "decide") && strcmp(sub, "withdraw") && strcmp(sub, "report"))
         return cli_usage_error("people", "unknown subcommand '%s'", sub);
     if (!o.db) return cli_usage_error("people", "missing --db DB");
     if (!strcmp(sub, "import")) {
-        if (!o.source || !key_ok(o.source))
+        if (!o.source || !people_source_key_ok(o.source))
             return cli_usage_error("people", "--source KEY is needed: letters, digits, _ and -, at most 63");
         if (!o.file) return cli_usage_error("people", "import needs a FILE");
     }
-    if (!strcmp(sub, "withdraw") && (!o.source || !key_ok(o.source)))
+    if (!strcmp(sub, "withdraw") && (!o.source || !people_source_key_ok(o.source)))
         return cli_usage_error("people", "withdraw needs --source KEY");
     if (!strcmp(sub, "export") && !o.links && !o.persons)
         return cli_usage_error("people", "export needs --links or --persons");
+    if (!strcmp(sub, "report") && (!o.templ || !o.out))
+        return cli_usage_error("people", "report needs --template NAME and --out FILE.xlsx");
     if (!strcmp(sub, "decide") && (!o.a || !o.b || o.same == o.different))
         return cli_usage_error("people", "decide needs --a SRC:ID --b SRC:ID and one of --same, --different");
     jc_store *st = NULL;
@@ -394,6 +437,14 @@ int cmd_people(int argc, char **argv) {
     } else if (!strcmp(sub, "export")) {
         printf("person_id,name,sex,birth_date,id_number,phone,community,flags,records,sources\n");
         if (pstore_person_list(c, "", "", 0, 100000000, export_person, NULL)) rc = JC_EXIT_FAIL;
+    } else if (!strcmp(sub, "report")) {
+        int64_t n = 0;
+        jc_err e = people_report_xlsx(c, o.templ, o.area ? o.area : "", o.out, &n);
+        if (e) {
+            fprintf(stderr, "jiceng people: %s\n", e == JC_ERR_INVALID ? "unknown template (elders_alone, disabled, students, summary)"
+                                                                     : "the report could not be written");
+            rc = e == JC_ERR_INVALID ? JC_EXIT_USAGE : JC_EXIT_FAIL;
+        } else printf("%s: %lld rows\n", o.out, (long long)n);
     } else if (!strcmp(sub, "sources")) {
         json_t *arr = json_array();
         if (pstore_source_each(c, print_source, arr)) rc = JC_EXIT_FAIL;
@@ -412,3 +463,11 @@ int cmd_people(int argc, char **argv) {
     store_close(st);
     return rc;
 }
+
+/* The people module's row (src/modules.c). */
+const jc_module module_people = {
+    .name = "people",
+    .schema = {[JC_STORE_SQLITE] = &schema_people},
+    .routes = {&people__routes},
+    .commands = {{"people", cmd_people, "import departments' person tables, link them into one record per person"}},
+};

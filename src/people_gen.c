@@ -212,7 +212,14 @@ static void damage_phone(grng *r, const gperson *p, char *out, size_t sz) {
     else snprintf(out, sz, "%s", p->phone);
 }
 
-static const char *comm_name(int c, const char **names) { return names ? names[c] : fict_comms[c % 8]; }
+/* The communities addresses name: the area tree's (the demo street's) when
+ * given, else fictional ones. */
+static const char *const *gen_names;
+static int gen_ncomm = 8;
+static const char *comm_name(int c, const char **names) {
+    (void)names;
+    return gen_names ? gen_names[c % gen_ncomm] : fict_comms[c % 8];
+}
 
 /* Addresses in one of the styles offices write them. */
 static void fmt_addr(const gperson *p, int style, const char **cn, char *out, size_t sz) {
@@ -423,7 +430,7 @@ static void wg_row(const gperson *p, const gperson *all, int idx, grng *r, int s
     (void)idx;
     static const char *const rel[] = {"户主", "配偶", "子", "父亲"};
     snprintf(b[0], 256, "WG%07d", seq);
-    snprintf(b[1], 256, "%s社区", fict_comms[p->comm % 8]);
+    snprintf(b[1], 256, "%s社区", comm_name(p->comm, NULL));
     damage_name(r, p->name, b[2], 256);
     snprintf(b[3], 256, "%s", p->sex == 'M' ? "男" : "女");
     damage_id(r, p, all, b[4], 256);
@@ -505,7 +512,10 @@ static void out_end_row(gout *o) {
     o->row++;
 }
 
-int people_generate(const char *dir, int64_t persons, uint64_t seed, const char *layout) {
+int people_generate(const char *dir, int64_t persons, uint64_t seed, const char *layout, const char *const *communities,
+                    int ncommunities) {
+    gen_names = ncommunities > 0 ? communities : NULL;
+    gen_ncomm = ncommunities > 0 ? ncommunities : 8;
     if (persons < 1 || persons > 2000000) {
         fprintf(stderr, "jiceng people generate: --persons must be 1..2000000\n");
         return -1;
@@ -527,7 +537,7 @@ int people_generate(const char *dir, int64_t persons, uint64_t seed, const char 
     int64_t n = 0;
     int hh = 0;
     while (n < persons) {
-        int size = 1 + gint(&r, 4), comm = gint(&r, 8), road = comm * 2 + gint(&r, 2), no = 1 + gint(&r, 60),
+        int size = 1 + gint(&r, 4), comm = gint(&r, gen_ncomm), road = comm * 2 + gint(&r, 2), no = 1 + gint(&r, 60),
             bld = 1 + gint(&r, 12), unit = 1 + gint(&r, 4), room = (1 + gint(&r, 18)) * 100 + 1 + gint(&r, 4);
         int head_year = 1940 + gint(&r, 60);
         if (size == 1 && gunit(&r) < 0.5) head_year = 1935 + gint(&r, 25); /* elders alone */

@@ -7,6 +7,7 @@
 #define JC_PEOPLE_INT_H
 
 #include "people.h"
+#include "http.h"
 
 /* A record as the linker sees it (compact: ~200 bytes; 140k of them fit
  * in 30 MB). */
@@ -111,5 +112,8 @@ void people__lrec_fill(people_lrec *l, const char *name, char sex, int birth, co
 
 /* 32-bit FNV-1a of a string (0 for ""), never 0 otherwise. */
 uint32_t people__hash32(const char *s);
+
+/* The people API's routes (people_api.c), named in the module's row. */
+extern const jc_route_table people__routes;
 
 #endif

@@ -349,10 +349,34 @@ typedef struct {
     uint32_t rec;
 } bkey;
 
-static int bkey_cmp(const void *x, const void *y) {
-    const bkey *a = x, *b = y;
-    if (a->key != b->key) return a->key < b->key ? -1 : 1;
-    return a->rec < b->rec ? -1 : a->rec > b->rec;
+/* A 64-bit key as the ordered pair a pair set holds (pairset_has orders
+ * its two halves; a key and its halves swapped count as one). */
+static uint32_t key_lo(uint64_t k) {
+    uint32_t a = (uint32_t)(k >> 32), b = (uint32_t)k;
+    return a < b ? a : b;
+}
+static uint32_t key_hi(uint64_t k) {
+    uint32_t a = (uint32_t)(k >> 32), b = (uint32_t)k;
+    return a < b ? b : a;
+}
+
+/* Sorts keys by key (LSD radix, stable: records stay in order within a key). */
+static int radix_sort(bkey *a, size_t n) {
+    bkey *tmp = malloc((n ? n : 1) * sizeof *tmp);
+    size_t *count = malloc(65537 * sizeof *count);
+    if (!tmp || !count) { free(tmp), free(count); return -1; }
+    bkey *src = a, *dst = tmp;
+    for (int shift = 0; shift < 64; shift += 16) { /* four passes: the result ends in a */
+        memset(count, 0, 65537 * sizeof *count);
+        for (size_t i = 0; i < n; i++) count[((src[i].key >> shift) & 0xFFFF) + 1]++;
+        for (int b = 0; b < 65536; b++) count[b + 1] += count[b];
+        for (size_t i = 0; i < n; i++) dst[count[(src[i].key >> shift) & 0xFFFF]++] = src[i];
+        bkey *t = src;
+        src = dst, dst = t;
+    }
+    free(tmp);
+    free(count);
+    return 0;
 }
 
 static uint64_t khash(uint64_t tag, const void *p, size_t n) {
@@ -513,12 +537,37 @@ jc_err people__link(people_link_run *run) {
     people_lrec *r = run->r;
     run->cluster = calloc(n ? n : 1, sizeof *run->cluster);
     if (!run->cluster) return JC_ERR_NOMEM;
-    /* blocking */
+    /* blocking: every record's keys; in an incremental run only the keys a
+     * fresh record has (the other blocks hold no pair to compare) */
     bkey *keys = malloc((n ? n : 1) * 18 * sizeof *keys);
     if (!keys) return JC_ERR_NOMEM;
     size_t nk = 0;
-    for (uint32_t i = 0; i < n; i++) nk += record_keys(&r[i], i, keys + nk);
-    qsort(keys, nk, sizeof *keys, bkey_cmp);
+    pairset fresh_keys = {0};
+    if (run->incremental) {
+        bkey tmp[18];
+        for (uint32_t i = 0; i < n; i++) {
+            if (!r[i].fresh) continue;
+            size_t m = record_keys(&r[i], i, tmp);
+            for (size_t k = 0; k < m; k++)
+                if (pairset_add(&fresh_keys, key_lo(tmp[k].key), key_hi(tmp[k].key)) < 0) {
+                    free(keys), free(fresh_keys.slot);
+                    return JC_ERR_NOMEM;
+                }
+        }
+    }
+    for (uint32_t i = 0; i < n; i++) {
+        size_t m = record_keys(&r[i], i, keys + nk);
+        if (run->incremental && !r[i].fresh) { /* keep only the keys a fresh record shares */
+            size_t kept = 0;
+            for (size_t k = 0; k < m; k++)
+                if (pairset_has(&fresh_keys, key_lo(keys[nk + k].key), key_hi(keys[nk + k].key)))
+                    keys[nk + kept++] = keys[nk + k];
+            m = kept;
+        }
+        nk += m;
+    }
+    free(fresh_keys.slot);
+    if (radix_sort(keys, nk)) { free(keys); return JC_ERR_NOMEM; }
     pairset seen = {0};
     size_t pcap = 1 << 16, np = 0;
     people_pair *pairs = malloc(pcap * sizeof *pairs);

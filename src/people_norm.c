@@ -20,8 +20,22 @@
 
 size_t people__nfkc(const char *in, char *out, size_t outsz) {
     size_t n = strlen(in), i;
-    for (i = 0; i < n && !(in[i] & 0x80); i++) {}
-    if (i == n) { /* ASCII */
+    /* Only some characters change under NFKC: full-width forms and the
+     * ideographic space (lead byte 0xEF, 0xE3 0x80), compatibility ideographs
+     * (0xEF), Latin-1 and other two-byte letters, punctuation and letterlike
+     * symbols (0xE2), circled numbers, Hangul (0xE1).  Text of only ASCII and
+     * common CJK (lead bytes 0xE4-0xE9) is copied as it is. */
+    for (i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)in[i];
+        if (c < 0x80) continue;
+        if (c >= 0xE4 && c <= 0xE9) { /* a three-byte CJK character */
+            if (i + 2 >= n) break;
+            i += 2;
+            continue;
+        }
+        break;
+    }
+    if (i == n) { /* nothing NFKC would change */
         size_t m = n < outsz - 1 ? n : outsz - 1;
         memcpy(out, in, m);
         out[m] = 0;
@@ -104,6 +118,14 @@ static int real_date(int y, int m, int d) {
     return 1;
 }
 
+/* 1 when s[0..n) are all decimal digits. */
+static int all_digits(const char *s, int n) {
+    for (int i = 0; i < n; i++)
+        if (s[i] < '0' || s[i] > '9') return 0;
+    return 1;
+}
+
+/* The value of the n (at most 9) digits at s; -1 when one is not a digit. */
 static int digits_at(const char *s, int n) {
     int v = 0;
     for (int i = 0; i < n; i++) {
@@ -154,7 +176,7 @@ void people_norm_id(const char *in, people_id *out) {
         return;
     }
     /* 110101850302123 (the old form, 15 digits) */
-    if (k == 15 && digits_at(t, 15) >= 0) {
+    if (k == 15 && all_digits(t, 15)) {
         memcpy(out->id, t, 6);
         memcpy(out->id + 6, "19", 2);
         memcpy(out->id + 8, t + 6, 9);

@@ -58,6 +58,9 @@ static const char *const people_migrations[] = {
     "CREATE INDEX people_persons_comm ON people_persons(community, id);"
     "CREATE INDEX people_persons_bidx ON people_persons(id_bidx);"
     "CREATE TABLE people_meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);",
+    /* 2: the dwelling of a golden record (community and the address's
+     * numbers), for households where no department gave a household number */
+    "ALTER TABLE people_persons ADD COLUMN house TEXT;",
 };
 
 const jc_schema schema_people = {"people", people_migrations, (int)JC_ARRAY_LEN(people_migrations)};
@@ -457,10 +460,9 @@ static int kept_row(sqlite3_stmt *s, void *arg) {
 jc_err pstore_link_each_kept(jc_conn *c,
                              int (*cb)(int64_t a, int64_t b, double weight, double prob, const char *levels, void *arg),
                              void *arg) {
-    static const char sql[] =
-        "SELECT l.a, l.b, l.weight, l.prob, l.levels FROM people_links l"
-        " JOIN people_records ra ON ra.id = l.a JOIN people_records rb ON rb.id = l.b"
-        " WHERE ra.fresh = 0 AND rb.fresh = 0 AND ra.active = 1 AND rb.active = 1";
+    /* every link: the caller keeps those between two records it holds and
+     * that are not fresh (cheaper than joining each link to its records) */
+    static const char sql[] = "SELECT a, b, weight, prob, levels FROM people_links";
     sqlite3_stmt *s = store_sqlite_prepare(c, sql);
     if (!s) return JC_ERR_DB;
     kept_cb a = {cb, arg};
@@ -469,12 +471,17 @@ jc_err pstore_link_each_kept(jc_conn *c,
 
 jc_err pstore_links_clear(jc_conn *w, int all) {
     static const char every[] = "DELETE FROM people_links";
-    static const char fresh[] =
-        "DELETE FROM people_links WHERE a IN (SELECT id FROM people_records WHERE fresh = 1)"
-        " OR b IN (SELECT id FROM people_records WHERE fresh = 1)";
-    sqlite3_stmt *s = store_sqlite_prepare(w, all ? every : fresh);
-    if (!s) return JC_ERR_DB;
-    return sq_step_done(store_sqlite_db(w), s, TAG, "links clear");
+    /* two statements, each by an index (with OR, SQLite scans the table) */
+    static const char fresh_a[] = "DELETE FROM people_links WHERE a IN (SELECT id FROM people_records WHERE fresh = 1)";
+    static const char fresh_b[] = "DELETE FROM people_links WHERE b IN (SELECT id FROM people_records WHERE fresh = 1)";
+    const char *sqls[2] = {all ? every : fresh_a, all ? NULL : fresh_b};
+    for (int i = 0; i < 2 && sqls[i]; i++) {
+        sqlite3_stmt *s = store_sqlite_prepare(w, sqls[i]);
+        if (!s) return JC_ERR_DB;
+        jc_err e = sq_step_done(store_sqlite_db(w), s, TAG, "links clear");
+        if (e) return e;
+    }
+    return JC_OK;
 }
 
 jc_err pstore_link_put(jc_conn *w, int64_t a, int64_t b, double weight, double prob, const char *levels, int linked) {
@@ -562,14 +569,17 @@ jc_err pstore_review_pending(jc_conn *c, const char *area_prefix, int limit, int
     return each_row(c, s, review_row, &a);
 }
 
-jc_err pstore_review_count(jc_conn *c, int64_t *pending, int64_t *decided) {
+jc_err pstore_review_count(jc_conn *c, const char *area_prefix, int64_t *pending, int64_t *decided) {
     static const char sql[] =
-        "SELECT sum(status = 'pending'), sum(status <> 'pending') FROM people_review v"
-        " WHERE status <> 'pending' OR (EXISTS(SELECT 1 FROM people_records r WHERE r.source = v.a_source"
-        "  AND r.record_id = v.a_record AND r.active = 1) AND EXISTS(SELECT 1 FROM people_records r"
-        "  WHERE r.source = v.b_source AND r.record_id = v.b_record AND r.active = 1))";
+        "SELECT sum(v.status = 'pending'), sum(v.status <> 'pending') FROM people_review v"
+        " LEFT JOIN people_records ra ON ra.source = v.a_source AND ra.record_id = v.a_record AND ra.active = 1"
+        " LEFT JOIN people_records rb ON rb.source = v.b_source AND rb.record_id = v.b_record AND rb.active = 1"
+        " WHERE (v.status <> 'pending' OR (ra.id IS NOT NULL AND rb.id IS NOT NULL))"
+        " AND (?1 = '' OR substr(coalesce(ra.community, ''), 1, length(?1)) = ?1"
+        "  OR substr(coalesce(rb.community, ''), 1, length(?1)) = ?1)";
     sqlite3_stmt *s = store_sqlite_prepare(c, sql);
     if (!s) return JC_ERR_DB;
+    sq_bind_text(s, 1, area_prefix ? area_prefix : "");
     int rc = sqlite3_step(s);
     *pending = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
     *decided = rc == SQLITE_ROW ? sqlite3_column_int64(s, 1) : 0;
@@ -630,8 +640,8 @@ jc_err pstore_review_decide(jc_conn *w, const char *as, const char *ar, const ch
 jc_err pstore_person_put(jc_conn *w, const pstore_person *p) {
     static const char sql[] =
         "INSERT OR REPLACE INTO people_persons(id, name, sex, birth, id_enc, id_bidx, id_mask, phone_enc, phone_mask,"
-        " address, community, household, flags, records, sources, provenance, updated_at)"
-        " VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
+        " address, community, household, flags, records, sources, provenance, updated_at, house)"
+        " VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
     sqlite3_stmt *s = store_sqlite_prepare(w, sql);
     if (!s) return JC_ERR_DB;
     sqlite3_bind_int64(s, 1, p->id);
@@ -651,6 +661,7 @@ jc_err pstore_person_put(jc_conn *w, const pstore_person *p) {
     sq_bind_text(s, 15, p->sources ? p->sources : "[]");
     sq_bind_text(s, 16, p->provenance ? p->provenance : "{}");
     sqlite3_bind_int64(s, 17, p->updated_at);
+    sq_bind_text_opt(s, 18, p->house);
     return sq_step_done(store_sqlite_db(w), s, TAG, "person put");
 }
 
@@ -765,7 +776,7 @@ jc_err pstore_person_counts(jc_conn *c, const char *area_prefix, int64_t today_y
     /* flags: 1 living alone, 2 disability, 4 student (people.h PEOPLE_FLAG_*) */
     static const char sql[] =
         "SELECT community, count(*),"
-        " count(DISTINCT coalesce(household, 'p' || id)),"
+        " count(DISTINCT coalesce(household, house, 'p' || id)),"
         " sum(birth > 0 AND (?2 - birth) / 10000 >= 60),"
         " sum(birth > 0 AND (?2 - birth) / 10000 >= 60 AND (flags & 1) != 0),"
         " sum((flags & 2) != 0), sum((flags & 4) != 0),"
@@ -818,4 +829,61 @@ jc_err pstore_communities(jc_conn *c, int (*cb)(const char *code, const char *na
     if (!s) return JC_ERR_DB;
     comm_cb a = {cb, arg};
     return each_row(c, s, comm_row, &a);
+}
+
+jc_err pstore_db_path(jc_conn *c, char *out, size_t outsz) {
+    const char *p = sqlite3_db_filename(store_sqlite_db(c), "main");
+    if (!p || !p[0]) return JC_ERR_NOTFOUND;
+    snprintf(out, outsz, "%s", p);
+    return JC_OK;
+}
+
+jc_err pstore_record_community(jc_conn *c, const char *source, const char *record_id, char *out, size_t outsz) {
+    static const char sql[] =
+        "SELECT coalesce(community, '') FROM people_records WHERE source = ? AND record_id = ? AND active = 1";
+    sqlite3_stmt *s = store_sqlite_prepare(c, sql);
+    if (!s) return JC_ERR_DB;
+    sq_bind_text(s, 1, source);
+    sq_bind_text(s, 2, record_id);
+    int rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW) sq_col_copy(s, 0, out, outsz);
+    sqlite3_reset(s);
+    return rc == SQLITE_ROW ? JC_OK : rc == SQLITE_DONE ? JC_ERR_NOTFOUND : sq_fail(store_sqlite_db(c), TAG, "community");
+}
+
+jc_err pstore_counts_to_base(jc_conn *w, int64_t now, int64_t today_ymd) {
+    /* the work list's answerable base figures (module worklist's base_counts),
+     * for every community with golden records; the newest as_of wins there */
+    static const char sql[] =
+        "INSERT OR REPLACE INTO base_counts(area, field, value, as_of)"
+        " SELECT community, 'population', count(*), ?1 FROM people_persons WHERE community GLOB '[0-9]*'"
+        "  GROUP BY community"
+        " UNION ALL SELECT community, 'households', count(DISTINCT coalesce(household, house, 'p' || id)), ?1"
+        "  FROM people_persons WHERE community GLOB '[0-9]*' GROUP BY community"
+        " UNION ALL SELECT community, 'elders_living_alone', sum(birth > 0 AND (?2 - birth) / 10000 >= 60"
+        "  AND (flags & 1) != 0), ?1 FROM people_persons WHERE community GLOB '[0-9]*' GROUP BY community";
+    sqlite3_stmt *s = store_sqlite_prepare(w, sql);
+    if (!s) return JC_ERR_DB;
+    sqlite3_bind_int64(s, 1, now);
+    sqlite3_bind_int64(s, 2, today_ymd);
+    return sq_step_done(store_sqlite_db(w), s, TAG, "base counts");
+}
+
+jc_err pstore_person_flagged(jc_conn *c, const char *area_prefix, int flags,
+                             int (*cb)(const pstore_person *p, void *arg), void *arg) {
+    static const char sql[] =
+        "SELECT " PERSON_COLS " FROM people_persons WHERE (flags & ?2) = ?2"
+        " AND substr(coalesce(community, ''), 1, length(?1)) = ?1 ORDER BY community, id";
+    sqlite3_stmt *s = store_sqlite_prepare(c, sql);
+    if (!s) return JC_ERR_DB;
+    sq_bind_text(s, 1, area_prefix ? area_prefix : "");
+    sqlite3_bind_int(s, 2, flags);
+    person_cb a = {cb, arg};
+    return each_row(c, s, person_row, &a);
+}
+
+jc_err pstore_bulk_cache(jc_conn *w, int mib) {
+    char sql[64];
+    snprintf(sql, sizeof sql, "PRAGMA cache_size=-%d", mib * 1024);
+    return sq_exec(store_sqlite_db(w), TAG, sql) == SQLITE_OK ? JC_OK : JC_ERR_DB;
 }

@@ -9,6 +9,7 @@
 #define JC_PEOPLE_STORE_H
 
 #include "jc.h"
+#include "store.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -89,6 +90,9 @@ jc_err pstore_record_each(jc_conn *c, int64_t person, int (*cb)(const pstore_rec
 /* One record by rowid. */
 jc_err pstore_record_get(jc_conn *c, int64_t rowid, int (*cb)(const pstore_record *r, void *arg),
                          void *arg) JC_MUST_CHECK;
+/* The community of an active record by (source, record id); JC_ERR_NOTFOUND. */
+jc_err pstore_record_community(jc_conn *c, const char *source, const char *record_id, char *out,
+                               size_t outsz) JC_MUST_CHECK;
 jc_err pstore_record_set_person(jc_conn *w, int64_t rowid, int64_t person) JC_MUST_CHECK;
 /* Every record fresh = 0. */
 jc_err pstore_records_settled(jc_conn *w) JC_MUST_CHECK;
@@ -97,7 +101,8 @@ jc_err pstore_links_export(jc_conn *c, int (*cb)(const char *source, const char 
                            void *arg) JC_MUST_CHECK;
 
 /* ---- links ----------------------------------------------------------------- */
-/* Links between two records that are both not fresh (kept by an incremental run). */
+/* Every stored link (an incremental run keeps those between two active
+ * records that are not fresh). */
 jc_err pstore_link_each_kept(jc_conn *c,
                              int (*cb)(int64_t a, int64_t b, double weight, double prob, const char *levels, void *arg),
                              void *arg) JC_MUST_CHECK;
@@ -126,7 +131,8 @@ jc_err pstore_review_decided(jc_conn *c, int (*cb)(const pstore_review *r, void 
  * offset; area_prefix ("" any) limits to records of communities under it. */
 jc_err pstore_review_pending(jc_conn *c, const char *area_prefix, int limit, int offset,
                              int (*cb)(const pstore_review *r, void *arg), void *arg) JC_MUST_CHECK;
-jc_err pstore_review_count(jc_conn *c, int64_t *pending, int64_t *decided) JC_MUST_CHECK;
+/* Counts of the queue within area_prefix ("" all). */
+jc_err pstore_review_count(jc_conn *c, const char *area_prefix, int64_t *pending, int64_t *decided) JC_MUST_CHECK;
 /* Drops pending rows (all, or those of fresh records). */
 jc_err pstore_review_clear_pending(jc_conn *w, int all) JC_MUST_CHECK;
 /* Adds a pending row unless one exists for the pair. */
@@ -151,8 +157,9 @@ typedef struct {
     int flags;
     int records;
     const char *sources;    /* JSON array of source keys */
-    const char *provenance; /* JSON object field -> {source, record_id, at} */
+    const char *provenance; /* JSON object field -> the rowid of the record it came from */
     int64_t updated_at;
+    const char *house;      /* community and the address's numbers ("110101001001/3-2-101"), or NULL */
 } pstore_person;
 jc_err pstore_person_put(jc_conn *w, const pstore_person *p) JC_MUST_CHECK;
 /* Deletes persons no active record points at. */
@@ -163,6 +170,9 @@ jc_err pstore_person_get(jc_conn *c, int64_t id, int (*cb)(const pstore_person *
  * after_id, at most limit; q (may be "") filters by name substring. */
 jc_err pstore_person_list(jc_conn *c, const char *area_prefix, const char *q, int64_t after_id, int limit,
                           int (*cb)(const pstore_person *p, void *arg), void *arg) JC_MUST_CHECK;
+/* Persons having all of flags, in communities under area_prefix, by community. */
+jc_err pstore_person_flagged(jc_conn *c, const char *area_prefix, int flags,
+                             int (*cb)(const pstore_person *p, void *arg), void *arg) JC_MUST_CHECK;
 /* Persons with the blind index of an ID number. */
 jc_err pstore_person_by_bidx(jc_conn *c, const unsigned char bidx[16], int (*cb)(const pstore_person *p, void *arg),
                              void *arg) JC_MUST_CHECK;
@@ -174,11 +184,25 @@ typedef struct {
 jc_err pstore_person_counts(jc_conn *c, const char *area_prefix, int64_t today_ymd,
                             int (*cb)(const pstore_counts *k, void *arg), void *arg) JC_MUST_CHECK;
 
+/* Writes the communities' people, households and elders living alone (60+)
+ * from the golden records into the work list's base_counts (as of now). */
+jc_err pstore_counts_to_base(jc_conn *w, int64_t now, int64_t today_ymd) JC_MUST_CHECK;
+
 /* ---- the model estimate -------------------------------------------------------- */
 jc_err pstore_meta_get(jc_conn *c, const char *key, char **out) JC_MUST_CHECK; /* NULL when absent */
 jc_err pstore_meta_put(jc_conn *w, const char *key, const char *value) JC_MUST_CHECK;
 
+/* Gives the connection a page cache of mib MiB (a bulk import by the CLI,
+ * whose connection is its own: the store's pages are read again and again
+ * by the linker and the golden records). */
+jc_err pstore_bulk_cache(jc_conn *w, int mib) JC_MUST_CHECK;
+/* The file of the database c is connected to (for the key file beside it). */
+jc_err pstore_db_path(jc_conn *c, char *out, size_t outsz) JC_MUST_CHECK;
+
 /* The communities of the area tree (code, name) for address resolution. */
 jc_err pstore_communities(jc_conn *c, int (*cb)(const char *code, const char *name, void *arg), void *arg) JC_MUST_CHECK;
+
+/* The people module's tables (people_sqlite.c), named in its row. */
+extern const jc_schema schema_people;
 
 #endif

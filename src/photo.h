@@ -60,4 +60,7 @@ jc_err photo_case_each(jc_conn *c, int64_t case_id,
 /* The first photo linked to a case into out[65]; JC_ERR_NOTFOUND when none. */
 jc_err photo_first_of_case(jc_conn *c, int64_t case_id, char out[65]) JC_MUST_CHECK;
 
+/* The photo module's tables (photo_sqlite.c), named in its row. */
+extern const jc_schema schema_photo;
+
 #endif

@@ -12,6 +12,7 @@
 #include "auth.h"
 #include "case.h"
 #include "cli.h"
+#include "module.h"
 #include "dispatch.h"
 #include "base.h"
 #include "worklist.h"
@@ -389,7 +390,7 @@ static jc_err seed_run(jc_conn *w, void *arg) {
     return JC_OK;
 }
 
-int cmd_demo(int argc, char **argv) {
+static int cmd_demo(int argc, char **argv) {
     static const char help[] =
         "usage: jiceng demo --db DB [--street CODE] [--data DIR] [--divisions DIR]\n"
         "Seeds DB (run `jiceng init DB` first) with a real street from the national\n"
@@ -460,3 +461,9 @@ int cmd_demo(int argc, char **argv) {
            DEMO_PASSWORD);
     return JC_EXIT_OK;
 }
+
+/* The demo module's row (src/modules.c): the `jiceng demo` command. */
+const jc_module module_demo = {
+    .name = "demo",
+    .commands = {{"demo", cmd_demo, "seed a small demo street into a database"}},
+};

@@ -13,6 +13,7 @@
 #include "auth.h"
 #include "cli.h"
 #include "http.h"
+#include "module.h"
 
 #include <csv.h>
 #include <jansson.h>
@@ -90,7 +91,10 @@ static double latency_q(double p, uint64_t *count) {
     return tmp[i < n ? i : n - 1];
 }
 
-jc_err sensor_metrics(jc_buf *b) {
+/* Prometheus text of the sensor counters appended to b
+ * (jiceng_readings_total, jiceng_readings_rejected_total{reason} ...). */
+static jc_err sensor_metrics(jc_conn *c, jc_buf *b) {
+    (void)c;
     jc_err e = jc_buf_printf(b,
                              "# HELP jiceng_readings_total Sensor readings stored and evaluated.\n"
                              "# TYPE jiceng_readings_total counter\njiceng_readings_total %llu\n"
@@ -967,7 +971,7 @@ static void h_metrics(jc_req *r) {
     if (!api_metrics_access(r)) return;
     jc_buf b;
     jc_buf_init(&b, 64 * 1024);
-    if (sensor_metrics(&b)) {
+    if (sensor_metrics(r->db, &b)) {
         jc_buf_free(&b);
         return http_reply_error(r, JC_ERR_NOMEM, "metrics");
     }
@@ -1022,7 +1026,7 @@ static const jc_route sensor_routes[] = {
     {"GET", "/api/v1/sensor/stats", h_stats, ACCESS_PUBLIC, NULL},
 };
 
-const jc_route_table api_sensor_routes = {sensor_routes, JC_ARRAY_LEN(sensor_routes)};
+static const jc_route_table sensor_table = {sensor_routes, JC_ARRAY_LEN(sensor_routes)};
 
 /* ---- CLI: jiceng device import ----------------------------------------------------------------- */
 
@@ -1133,7 +1137,7 @@ static jc_err run_import(jc_conn *w, void *arg) {
     return auth_audit(w, &sys, "device_import", note);
 }
 
-int cmd_device(int argc, char **argv) {
+static int cmd_device(int argc, char **argv) {
     static const char help[] =
         "usage: jiceng device import --db DB FILE.csv\n"
         "Registers devices in bulk.  CSV header (any order): id,type,grid[,lon,lat,dept,person_label,\n"
@@ -1182,3 +1186,63 @@ int cmd_device(int argc, char **argv) {
     printf("%zu devices imported\n", c.n);
     return JC_EXIT_OK;
 }
+
+/* ---- the module's row: serve --mqtt, start and stop ---------------------------------------------- */
+
+static char mqtt_url[512], mqtt_share[128], mqtt_cid[128]; /* serve's options (main thread) */
+
+static jc_err opt_copy(char *dst, size_t cap, const char *v) {
+    size_t n = strlen(v);
+    if (n == 0 || n >= cap) return JC_ERR_INVALID;
+    memcpy(dst, v, n + 1);
+    return JC_OK;
+}
+static jc_err opt_mqtt(const char *v) { return opt_copy(mqtt_url, sizeof mqtt_url, v); }
+static jc_err opt_share(const char *v) { return opt_copy(mqtt_share, sizeof mqtt_share, v); }
+static jc_err opt_cid(const char *v) { return opt_copy(mqtt_cid, sizeof mqtt_cid, v); }
+
+/* Starts the MQTT client when serve was given --mqtt. */
+static jc_err sensor_start(jc_store *st, char *msg, size_t msgsz) {
+    if (!mqtt_url[0]) return JC_OK;
+    jc_err e = sensor_mqtt_start(st, mqtt_url, mqtt_share[0] ? mqtt_share : NULL, mqtt_cid[0] ? mqtt_cid : NULL);
+    if (e) snprintf(msg, msgsz, "bad --mqtt %s (mqtt://HOST:PORT) or --mqtt-share", mqtt_url);
+    return e;
+}
+
+/* Live updates: an "alarm" event per new alarm, seen by staff of its grid. */
+typedef struct {
+    int (*emit)(const jc_live_event *ev, void *arg);
+    void *arg;
+} live_ctx;
+
+static int live_alarm(const sensor_alarm_brief *a, void *arg) {
+    live_ctx *x = arg;
+    char at[40];
+    jc_fmt_utc(a->created_at, at, sizeof at);
+    json_t *d = json_pack("{s:I,s:s,s:s,s:s,s:s,s:s,s:s}", "id", (json_int_t)a->id, "device", a->device, "kind",
+                          a->kind, "severity", a->severity, "state", a->state, "grid", a->grid, "at", at);
+    json_object_set_new(d, "case_id", a->case_id ? json_integer(a->case_id) : json_null());
+    modules_live_json(x->emit, x->arg, (jc_live_event){.type = "alarm", .area = a->grid}, d);
+    return 0;
+}
+
+static jc_err sensor_live(jc_conn *c, int64_t *mark, int (*emit)(const jc_live_event *ev, void *arg), void *arg) {
+    live_ctx x = {emit, arg};
+    return sensor__alarms_since(c, *mark, 200, mark, emit ? live_alarm : NULL, &x);
+}
+
+/* The sensor module's row (src/modules.c). */
+const jc_module module_sensor = {
+    .name = "sensor",
+    .schema = {[JC_STORE_SQLITE] = &schema_sensor},
+    .routes = {&sensor_table},
+    .tick = sensor_tick,
+    .metrics = sensor_metrics,
+    .commands = {{"device", cmd_device, "register sensor devices in bulk from CSV"}},
+    .options = {{"--mqtt", "URL  ingest sensor readings from mqtt://HOST:PORT (docs/sensors.md)", opt_mqtt},
+                {"--mqtt-share", "GROUP  subscribe as a member of a shared subscription group", opt_share},
+                {"--mqtt-client-id", "ID  the MQTT client id (default jiceng-<hostname>)", opt_cid}},
+    .start = sensor_start,
+    .stop = sensor_mqtt_stop,
+    .live = sensor_live,
+};

@@ -26,16 +26,13 @@ jc_err sensor_mqtt_start(jc_store *st, const char *url, const char *share_group,
  * the writer.  Call before store_close().  A no-op when not started. */
 void sensor_mqtt_stop(void);
 
-/* The ticker (server.c): offline and inactivity alarms found from the
+/* The module's tick (module.h): offline and inactivity alarms found from the
  * database, retention trims.  Does nothing when JICENG_SENSOR_MANUAL_TICK=1
  * (tests drive it through POST /api/v1/sensor/tick instead). */
 jc_err sensor_tick(jc_conn *w, int64_t now_ms) JC_MUST_CHECK;
 
-/* Prometheus text of the sensor counters appended to b
- * (jiceng_readings_total, jiceng_readings_rejected_total{reason} ...). */
-jc_err sensor_metrics(jc_buf *b) JC_MUST_CHECK;
-
-/* `jiceng device import --db DB FILE.csv` and `jiceng device list`. */
-int cmd_device(int argc, char **argv);
+/* The alarms not cleared whose grid starts with prefix ("" any) into *n
+ * (the dashboard, stats.c). */
+jc_err sensor_alarms_active(jc_conn *c, const char *prefix, int64_t *n) JC_MUST_CHECK;
 
 #endif

@@ -124,4 +124,17 @@ jc_err sensor__devices_csv(const char *data, size_t len, sensor_device **out, si
 /* Device token check: 1 when token_hash is the device's. */
 int sensor__device_token_ok(jc_conn *c, const char *id, const char *token_hash);
 
+/* The sensor module's tables (sensor_sqlite.c), named in its row. */
+extern const jc_schema schema_sensor;
+
+/* Alarms as the live stream shows them (sensor__alarms_since). */
+typedef struct {
+    int64_t id, case_id, created_at; /* case_id 0: none */
+    const char *device, *kind, *severity, *state, *grid;
+} sensor_alarm_brief;
+/* The alarms with id > after, in id order, at most limit; *last the newest
+ * id read (after when none); with cb NULL, *last the newest id of all. */
+jc_err sensor__alarms_since(jc_conn *c, int64_t after, int limit, int64_t *last,
+                            int (*cb)(const sensor_alarm_brief *a, void *arg), void *arg) JC_MUST_CHECK;
+
 #endif

@@ -1720,3 +1720,30 @@ jc_err sensor__tick(jc_conn *w, int64_t now, int force, json_t *report) {
     }
     return e;
 }
+
+jc_err sensor_alarms_active(jc_conn *c, const char *prefix, int64_t *n) {
+    static const char sql[] =
+        "SELECT count(*) FROM alarms WHERE state <> 'cleared' AND (?1 = '' OR (grid >= ?1 AND grid < ?1 || 'z'))";
+    return sq_int_by_text(c, sql, prefix, n);
+}
+
+typedef struct {
+    int (*cb)(const sensor_alarm_brief *a, void *arg);
+    void *arg;
+} since_ctx;
+
+static int alarm_row(sqlite3_stmt *s, void *arg) {
+    since_ctx *x = arg;
+    sensor_alarm_brief a = {sqlite3_column_int64(s, 0), sqlite3_column_int64(s, 6), sqlite3_column_int64(s, 7),
+                            sq_col_str(s, 1), sq_col_str(s, 2), sq_col_str(s, 3), sq_col_str(s, 4), sq_col_str(s, 5)};
+    return x->cb(&a, x->arg);
+}
+
+jc_err sensor__alarms_since(jc_conn *c, int64_t after, int limit, int64_t *last,
+                            int (*cb)(const sensor_alarm_brief *a, void *arg), void *arg) {
+    static const char since[] = "SELECT id, device, kind, severity, state, grid, case_id, created_at FROM alarms"
+                                " WHERE id > ? ORDER BY id LIMIT ?";
+    static const char newest[] = "SELECT COALESCE(max(id), 0) FROM alarms";
+    since_ctx x = {cb, arg};
+    return sq_since(c, since, newest, after, limit, last, cb ? alarm_row : NULL, &x, "sensor");
+}

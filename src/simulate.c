@@ -25,9 +25,9 @@
  */
 #include "base.h"
 #include "cli.h"
+#include "module.h"
 #include "clock.h"
 #include "store.h"
-#include "store_sqlite.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -849,6 +849,19 @@ static int device_index(sim *S, const char *type, int nth) {
     return -1;
 }
 
+typedef struct {
+    sim *S;
+    rng *r;
+} elders_arg;
+
+static int add_elder(int64_t person_id, const char *grid, void *arg) {
+    elders_arg *a = arg;
+    char id[48];
+    snprintf(id, sizeof id, "door-P%06lld", (long long)person_id);
+    add_device(a->S, id, "door_contact", grid_index(a->S, grid), a->r);
+    return 0;
+}
+
 /* Elders living alone from the base data (module base), when present. */
 static void load_elders(sim *S, rng *r) {
     if (!S->db) return;
@@ -858,18 +871,8 @@ static void load_elders(sim *S, rng *r) {
         store_close(st);
         return;
     }
-    sqlite3_stmt *s = NULL;
-    if (sqlite3_prepare_v2(store_sqlite_db(c),
-                           "SELECT p.id, h.grid FROM base_people p JOIN base_households hh ON hh.id = p.household_id"
-                           " JOIN base_houses h ON h.id = hh.house_id WHERE p.alone_elder = 1 ORDER BY p.id LIMIT 200",
-                           -1, &s, NULL) == SQLITE_OK) {
-        while (sqlite3_step(s) == SQLITE_ROW) {
-            char id[48];
-            snprintf(id, sizeof id, "door-P%06lld", (long long)sqlite3_column_int64(s, 0));
-            add_device(S, id, "door_contact", grid_index(S, (const char *)sqlite3_column_text(s, 1)), r);
-        }
-    }
-    sqlite3_finalize(s);
+    elders_arg a = {S, r};
+    if (base_alone_elders(c, 200, add_elder, &a)) jc_log(JC_LOG_DEBUG, "simulate: no elders living alone read (no base data)");
     store_conn_close(c);
     store_close(st);
 }
@@ -1350,7 +1353,7 @@ static int parse_url(const char *url, hclient *h) {
     return h->port ? 0 : -1;
 }
 
-int cmd_simulate(int argc, char **argv) {
+static int cmd_simulate(int argc, char **argv) {
     static const char help[] =
         "usage: jiceng simulate --url URL --db DB [--days N] [--speed X] [--start TIME] [--seed N]\n"
         "                       [--data DIR] [--real-after] [--quiet]\n"
@@ -1480,3 +1483,9 @@ int cmd_simulate(int argc, char **argv) {
     free(S.texts);
     return stop_flag ? JC_EXIT_FAIL : JC_EXIT_OK;
 }
+
+/* The simulate module's row (src/modules.c): the `jiceng simulate` command. */
+const jc_module module_simulate = {
+    .name = "simulate",
+    .commands = {{"simulate", cmd_simulate, "replay a month of a street's life against a running server (demo)"}},
+};

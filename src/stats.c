@@ -26,8 +26,10 @@
  * numbers from their own cases.  Closed per day counts a case where it was
  * when it closed.
  */
-#include "http.h"
 #include "stats_store.h"
+#include "http.h"
+#include "sensor.h"
+#include "warning.h"
 
 #include <jansson.h>
 #include <stdio.h>
@@ -139,6 +141,8 @@ typedef struct {
 } stats_scope;
 
 static jc_err stats_build(jc_conn *c, const stats_scope *sc, int days, json_t *o) {
+    const stats_store_ops *db = stats_store(c);
+    if (!db) return JC_ERR_UNAVAILABLE;
     stats_acc *a = calloc(1, sizeof *a);
     if (!a) return JC_ERR_NOMEM;
     int64_t today = (jc_now_ms() + TZ_MS) / DAY_MS;
@@ -147,16 +151,17 @@ static jc_err stats_build(jc_conn *c, const stats_scope *sc, int days, json_t *o
     a->d0 = today - days + 1;
     jc_err e;
     if (sc->reporter) {
-        e = stats_store_direct(c, sc->reporter, count_cb, a);
-        if (!e) e = stats_store_reporter_closed(c, sc->reporter, a->d0, today, day_cb, a);
+        e = db->direct(c, sc->reporter, count_cb, a);
+        if (!e) e = db->reporter_closed(c, sc->reporter, a->d0, today, day_cb, a);
     } else {
-        e = stats_store_counts(c, sc->area, sc->dept, count_cb, a);
-        if (!e) e = stats_store_days(c, sc->area, sc->dept, a->d0, today, day_cb, a);
+        e = db->counts(c, sc->area, sc->dept, count_cb, a);
+        if (!e) e = db->days(c, sc->area, sc->dept, a->d0, today, day_cb, a);
     }
-    if (!e) e = stats_store_names(c, name_cb, a);
+    if (!e) e = db->names(c, name_cb, a);
     int64_t alarms = 0, warns = 0;
     /* alarms and warnings: by area only (they have no department/reporter) */
-    if (!e && !sc->dept && !sc->reporter) e = stats_store_alarms(c, sc->area, &alarms, &warns);
+    if (!e && !sc->dept && !sc->reporter) e = sensor_alarms_active(c, sc->area, &alarms);
+    if (!e && !sc->dept && !sc->reporter) e = warning_open_count(c, sc->area, &warns);
     if (!e) {
         json_t *bs = json_object();
         for (int i = 0; i < ST__COUNT; i++) json_object_set_new(bs, state_name((jc_state)i), json_integer(a->by_state[i]));
@@ -232,4 +237,17 @@ static const jc_route stats_routes[] = {
     {"GET", "/api/v1/stats", h_stats, ACCESS_USER, NULL},
 };
 
-const jc_route_table api_stats_routes = {stats_routes, JC_ARRAY_LEN(stats_routes)};
+static const jc_route_table stats_table = {stats_routes, JC_ARRAY_LEN(stats_routes)};
+
+jc_err stats_rebuild(jc_conn *w) {
+    const stats_store_ops *db = stats_store(w);
+    return db ? db->rebuild(w) : JC_ERR_UNAVAILABLE;
+}
+
+/* The stats module's row (src/modules.c). */
+const jc_module module_stats = {
+    .name = "stats",
+    .schema = {[JC_STORE_SQLITE] = &schema_stats},
+    .store = {[JC_STORE_SQLITE] = &stats_store_sqlite},
+    .routes = {&stats_table},
+};

@@ -75,7 +75,7 @@ static const char *const stats_migrations[] = {
 
 const jc_schema schema_stats = {"stats", stats_migrations, (int)(sizeof stats_migrations / sizeof stats_migrations[0])};
 
-jc_err stats_store_rebuild(jc_conn *w) {
+static jc_err sq_rebuild(jc_conn *w) {
     return sq_exec(store_sqlite_db(w), "stats", REBUILD) == SQLITE_OK ? JC_OK : JC_ERR_DB;
 }
 
@@ -92,7 +92,7 @@ static jc_err each_count(jc_conn *c, sqlite3_stmt *s, stats_count_fn fn, void *a
     return rc == SQLITE_ROW || rc == SQLITE_DONE ? JC_OK : sq_fail(store_sqlite_db(c), "stats", "counts");
 }
 
-jc_err stats_store_counts(jc_conn *c, const char *area, int64_t dept, stats_count_fn fn, void *arg) {
+static jc_err sq_counts(jc_conn *c, const char *area, int64_t dept, stats_count_fn fn, void *arg) {
     static const char sql[] =
         "SELECT area, dept_id, category, state, marks, n, 0 FROM stats_counts"
         " WHERE area >= ?1 AND area < ?1 || 'z' AND (?2 = 0 OR dept_id = ?2) AND n > 0";
@@ -105,7 +105,7 @@ jc_err stats_store_counts(jc_conn *c, const char *area, int64_t dept, stats_coun
 
 #define DIRECT_COLS "area, coalesce(dept_id, 0), category, state, " MARKS("cases") ", 1, " DAY("created_at")
 
-jc_err stats_store_direct(jc_conn *c, int64_t reporter, stats_count_fn fn, void *arg) {
+static jc_err sq_direct(jc_conn *c, int64_t reporter, stats_count_fn fn, void *arg) {
     static const char sql[] = "SELECT " DIRECT_COLS " FROM cases WHERE reporter_id = ?1";
     sqlite3_stmt *s = store_sqlite_prepare(c, sql);
     if (!s) return JC_ERR_DB;
@@ -121,7 +121,7 @@ static jc_err each_day(jc_conn *c, sqlite3_stmt *s, void (*fn)(int64_t, int64_t,
     return rc == SQLITE_DONE ? JC_OK : sq_fail(store_sqlite_db(c), "stats", "days");
 }
 
-jc_err stats_store_days(jc_conn *c, const char *area, int64_t dept, int64_t d0, int64_t d1,
+static jc_err sq_days(jc_conn *c, const char *area, int64_t dept, int64_t d0, int64_t d1,
                         void (*fn)(int64_t day, int64_t created, int64_t closed, void *arg), void *arg) {
     static const char sql[] =
         "SELECT day, sum(created), sum(closed) FROM stats_days WHERE day >= ?2 AND day <= ?3"
@@ -135,7 +135,7 @@ jc_err stats_store_days(jc_conn *c, const char *area, int64_t dept, int64_t d0, 
     return each_day(c, s, fn, arg);
 }
 
-jc_err stats_store_reporter_closed(jc_conn *c, int64_t reporter, int64_t d0, int64_t d1,
+static jc_err sq_reporter_closed(jc_conn *c, int64_t reporter, int64_t d0, int64_t d1,
                                    void (*fn)(int64_t day, int64_t created, int64_t closed, void *arg),
                                    void *arg) {
     static const char sql[] =
@@ -150,26 +150,7 @@ jc_err stats_store_reporter_closed(jc_conn *c, int64_t reporter, int64_t d0, int
     return each_day(c, s, fn, arg);
 }
 
-jc_err stats_store_alarms(jc_conn *c, const char *area, int64_t *alarms, int64_t *warnings) {
-    static const char a_sql[] =
-        "SELECT count(*) FROM alarms WHERE state <> 'cleared' AND (?1 = '' OR (grid >= ?1 AND grid < ?1 || 'z'))";
-    static const char w_sql[] =
-        "SELECT count(*) FROM warnings WHERE state = 'open' AND (?1 = '' OR (area >= ?1 AND area < ?1 || 'z'))";
-    const char *sqls[2] = {a_sql, w_sql};
-    int64_t *outs[2] = {alarms, warnings};
-    for (int i = 0; i < 2; i++) {
-        sqlite3_stmt *s = store_sqlite_prepare(c, sqls[i]);
-        if (!s) return JC_ERR_DB;
-        sqlite3_bind_text(s, 1, area, -1, SQLITE_STATIC);
-        int rc = sqlite3_step(s);
-        *outs[i] = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
-        sqlite3_reset(s);
-        if (rc != SQLITE_ROW) return sq_fail(store_sqlite_db(c), "stats", "alarms");
-    }
-    return JC_OK;
-}
-
-jc_err stats_store_names(jc_conn *c, void (*fn)(int area, const char *code, const char *name, void *arg), void *arg) {
+static jc_err sq_names(jc_conn *c, void (*fn)(int area, const char *code, const char *name, void *arg), void *arg) {
     static const char sql[] =
         "SELECT 0, code, name FROM categories UNION ALL SELECT 1, code, name FROM areas WHERE level = 'community'";
     sqlite3_stmt *s = store_sqlite_prepare(c, sql);
@@ -179,3 +160,12 @@ jc_err stats_store_names(jc_conn *c, void (*fn)(int area, const char *code, cons
     sqlite3_reset(s);
     return rc == SQLITE_DONE ? JC_OK : sq_fail(store_sqlite_db(c), "stats", "names");
 }
+
+const stats_store_ops stats_store_sqlite = {
+    .counts = sq_counts,
+    .direct = sq_direct,
+    .days = sq_days,
+    .reporter_closed = sq_reporter_closed,
+    .names = sq_names,
+    .rebuild = sq_rebuild,
+};

@@ -10,12 +10,13 @@
  *  stats_days    per local day, area and lead department: cases created
  *                that day (moving with the case's area and department),
  *                cases closed that day (where the case was when it closed)
+ *
+ * Active alarms and open warnings are read through sensor.h and warning.h.
  */
 #ifndef JC_STATS_STORE_H
 #define JC_STATS_STORE_H
 
-#include "jc.h"
-#include "store.h"
+#include "module.h"
 
 enum { STATS_OVERDUE = 1, STATS_ESCALATED = 2, STATS_OWNERLESS = 4 };
 
@@ -30,28 +31,41 @@ typedef struct {
 
 typedef int (*stats_count_fn)(const stats_count *c, void *arg);
 
-/* Calls fn for every counter of the cases whose area starts with area
- * ("" any) and whose lead department is dept (0 any). */
-jc_err stats_store_counts(jc_conn *c, const char *area, int64_t dept, stats_count_fn fn, void *arg) JC_MUST_CHECK;
-/* Calls fn for each case of a reporter (n = 1, created_day set). */
-jc_err stats_store_direct(jc_conn *c, int64_t reporter, stats_count_fn fn, void *arg) JC_MUST_CHECK;
-/* Cases created and closed per local day d in [d0, d1] (days since
- * 1970-01-01, Asia/Shanghai) in scope: fn(day, created, closed). */
-jc_err stats_store_days(jc_conn *c, const char *area, int64_t dept, int64_t d0, int64_t d1,
-                        void (*fn)(int64_t day, int64_t created, int64_t closed, void *arg), void *arg) JC_MUST_CHECK;
-/* Cases of a reporter closed per local day in [d0, d1] (from the audit
- * entries of the reporter's own cases). */
-jc_err stats_store_reporter_closed(jc_conn *c, int64_t reporter, int64_t d0, int64_t d1,
-                                   void (*fn)(int64_t day, int64_t created, int64_t closed, void *arg),
-                                   void *arg) JC_MUST_CHECK;
-/* Active alarms and open warnings in an area ("" any). */
-jc_err stats_store_alarms(jc_conn *c, const char *area, int64_t *alarms, int64_t *warnings) JC_MUST_CHECK;
-/* The name of each category and of each area, for fn(code, name). */
-jc_err stats_store_names(jc_conn *c, void (*fn)(int area, const char *code, const char *name, void *arg),
-                         void *arg) JC_MUST_CHECK;
-/* Recomputes the counters and the days from the cases and the audit log
- * (writer; after rows were written without the program, e.g. bench-fill's
- * finished cases). */
-jc_err stats_store_rebuild(jc_conn *w) JC_MUST_CHECK;
+typedef void (*stats_day_fn)(int64_t day, int64_t created, int64_t closed, void *arg);
+
+/* The row operations, one table per backend (stats_store_sqlite in
+ * stats_sqlite.c; a PostgreSQL one in stats_pg.c), named in the module's
+ * row (.store; stats_store() finds the one of a connection). */
+typedef struct {
+    /* Calls fn for every counter of the cases whose area starts with area
+     * ("" any) and whose lead department is dept (0 any). */
+    jc_err (*counts)(jc_conn *c, const char *area, int64_t dept, stats_count_fn fn, void *arg);
+    /* Calls fn for each case of a reporter (n = 1, created_day set). */
+    jc_err (*direct)(jc_conn *c, int64_t reporter, stats_count_fn fn, void *arg);
+    /* Cases created and closed per local day d in [d0, d1] (days since
+     * 1970-01-01, Asia/Shanghai) in scope: fn(day, created, closed). */
+    jc_err (*days)(jc_conn *c, const char *area, int64_t dept, int64_t d0, int64_t d1, stats_day_fn fn, void *arg);
+    /* Cases of a reporter closed per local day in [d0, d1] (from the audit
+     * entries of the reporter's own cases). */
+    jc_err (*reporter_closed)(jc_conn *c, int64_t reporter, int64_t d0, int64_t d1, stats_day_fn fn, void *arg);
+    /* The name of each category (area 0) and of each community (area 1),
+     * for fn(area, code, name). */
+    jc_err (*names)(jc_conn *c, void (*fn)(int area, const char *code, const char *name, void *arg), void *arg);
+    /* Recomputes the counters and the days from the cases and the audit
+     * log (writer; after rows were written without the program, e.g.
+     * bench-fill's finished cases). */
+    jc_err (*rebuild)(jc_conn *w);
+} stats_store_ops;
+
+extern const stats_store_ops stats_store_sqlite;
+extern const jc_schema schema_stats;
+extern const jc_module module_stats;
+
+/* c's backend's table; NULL when the module is not on that backend. */
+static inline const stats_store_ops *stats_store(const jc_conn *c) { return module_store(&module_stats, c); }
+
+/* Recomputes the counters (stats_store_ops.rebuild on w's backend;
+ * JC_ERR_UNAVAILABLE when stats is not on it). */
+jc_err stats_rebuild(jc_conn *w) JC_MUST_CHECK;
 
 #endif

@@ -12,6 +12,8 @@
  *     a request is answered only after its data is safe.
  *
  * Domain rows are plain structs (model.h).  All SQL lives in the backend.
+ * The backend is chosen when the store is opened, from the --db string
+ * (store.c; what a backend provides: store_backend.h).
  */
 #ifndef JC_STORE_H
 #define JC_STORE_H
@@ -22,41 +24,51 @@
 typedef struct jc_store jc_store; /* opaque: a database and its writer */
 typedef struct jc_conn jc_conn;   /* opaque: one connection, one thread */
 
-/* Opens (creating if needed) the database at path and starts the writer
- * thread.  *out is owned by the caller: store_close() it. */
-jc_err store_open(const char *path, jc_store **out) JC_MUST_CHECK;
+/* The kinds of storage backend, an index for what a module keeps per
+ * backend (its row's .store and .schema, module.h). */
+typedef enum { JC_STORE_SQLITE, JC_STORE_PG, JC_STORE__COUNT } jc_store_kind;
+
+/* Opens (creating if needed) the database db -- a path (SQLite) or a
+ * backend's URL -- and starts the writer thread.  *out is owned by the
+ * caller: store_close() it.  JC_ERR_INVALID when no backend takes db. */
+jc_err store_open(const char *db, jc_store **out) JC_MUST_CHECK;
 /* Drains the write queue, stops the writer, closes.  NULL is a no-op. */
 void store_close(jc_store *st);
 /* A module's own tables: its migrations run in order, once each; the count
  * applied is kept in meta('schema.<name>').  Append, never edit a shipped
- * one.  SQL in the SQLite dialect (a PostgreSQL backend carries its own). */
+ * one.  SQL in the SQLite dialect (a PostgreSQL backend carries its own).
+ * Each module names its schema in its row (module.h). */
 typedef struct {
     const char *name;
     const char *const *migrations;
     int count;
 } jc_schema;
-/* The modules' schemas (defined in each module, listed in store_sqlite.c). */
-extern const jc_schema schema_dispatch;
-extern const jc_schema schema_caselist;
-extern const jc_schema schema_stats;
-extern const jc_schema schema_base;
-extern const jc_schema schema_open311;
-extern const jc_schema schema_photo;
-extern const jc_schema schema_worklist;
-extern const jc_schema schema_eval;
-extern const jc_schema schema_sensor;
-extern const jc_schema schema_warning;
-extern const jc_schema schema_notify;
-extern const jc_schema schema_people;
-extern const jc_schema schema_auth;
 
-/* Applies the core migrations, then each module's (see store_sqlite.c's
- * `module_schemas` table); *version gets the core schema version. */
+/* Applies the core migrations, then every module's schema in the order of
+ * the module table (defined in src/modules.c); *version gets the core
+ * schema version.  JC_ERR_UNAVAILABLE (nothing applied, the modules named
+ * in the log) when a module has no tables on this store's backend yet. */
 jc_err store_migrate(jc_store *st, int *version) JC_MUST_CHECK;
+/* The backend's two halves of store_migrate: the core's tables (*version
+ * gets their version), and one module's schema. */
+jc_err store_migrate_core(jc_store *st, int *version) JC_MUST_CHECK;
+jc_err store_migrate_schema(jc_store *st, const jc_schema *m) JC_MUST_CHECK;
+
+/* The backend kind of a store or a connection, and its name ("sqlite"). */
+jc_store_kind store_kind_of(const jc_store *st);
+jc_store_kind store_kind(const jc_conn *c);
+const char *store_backend_name(const jc_conn *c);
 
 /* A read connection for the calling thread (caller owns; conn_close). */
 jc_err store_conn_open(jc_store *st, jc_conn **out) JC_MUST_CHECK;
 void store_conn_close(jc_conn *c);
+/* Reads on c between these two see one state of the database (what was
+ * committed when the first read began), however long they take and
+ * whatever commits meanwhile; a connection already inside a transaction
+ * (the writer's batch) stays in it.  store_snapshot_end(c, 1) after a
+ * successful store_snapshot_begin. */
+jc_err store_snapshot_begin(jc_conn *c, int *began) JC_MUST_CHECK;
+void store_snapshot_end(jc_conn *c, int began);
 
 /* ---- the writer --------------------------------------------------------- */
 typedef struct jc_write_job jc_write_job;
@@ -83,6 +95,31 @@ struct jc_write_job {
 jc_err store_submit(jc_store *st, jc_write_job *job) JC_MUST_CHECK;
 /* Runs run(arg) through the writer and waits for the commit. */
 jc_err store_exec(jc_store *st, jc_err (*run)(jc_conn *w, void *arg), void *arg) JC_MUST_CHECK;
+
+/* The writer's own: a number that changes when the database may differ
+ * from what the writer w's own successful jobs left in it (another
+ * connection or instance committed since its last batch, or a commit
+ * failed).  What a module keeps in memory beside a table only it writes --
+ * and writes only from jobs that succeed -- counts while this stays the same. */
+uint64_t store_outside(jc_conn *w);
+/* Non-zero while w is the writer inside a batch: a number that changes at
+ * a batch's start when another connection committed since the last one,
+ * at every rollback of a job and at store_touch.  What a module read from
+ * tables only it and the catalogue functions write may be kept while the
+ * number stays the same (0: keep nothing).  store_touch marks such kept
+ * reads stale (a write to such a table). */
+uint64_t store_epoch(jc_conn *w);
+void store_touch(jc_conn *w);
+
+/* ---- writer context -------------------------------------------------------
+ * State a module keeps for the writer of one store (caches, timers, the
+ * cases changed in a batch) lives with that store, not in a global: the
+ * block named by key (any address unique to the module, such as its row),
+ * size bytes zeroed at its first use, freed with free_fn (may be NULL) and
+ * then free() when the store closes.  Only on the writer thread, with its
+ * connection (asserted: a job, a tick, a migration's follow-up run through
+ * store_exec).  NULL when out of memory. */
+void *store_writer_state(jc_conn *w, const void *key, size_t size, void (*free_fn)(void *));
 
 typedef struct {
     uint64_t batches, jobs, failed_jobs, max_batch;
@@ -162,5 +199,21 @@ jc_err store_audit_append(jc_conn *w, jc_audit *e) JC_MUST_CHECK;
 /* Calls cb for each entry in seq order; case_id < 0 means all entries. */
 jc_err store_audit_each(jc_conn *c, int64_t case_id,
                         int (*cb)(const jc_audit *e, void *arg), void *arg) JC_MUST_CHECK;
+/* The entries about a case with seq > after_seq, in seq order, at most
+ * limit (the live stream): cb gets the entry's seq, case_id, action,
+ * to_state, actor, role and at_ms, and the case's id, area, dept_id,
+ * reporter_id and created_ms (what a scope check needs; the rest empty).
+ * A non-zero cb return stops. */
+jc_err store_audit_since(jc_conn *c, int64_t after_seq, int limit,
+                         int (*cb)(const jc_audit *e, const jc_case *k, void *arg), void *arg) JC_MUST_CHECK;
+/* The last entry's seq (0 when the log is empty). */
+jc_err store_audit_last(jc_conn *c, int64_t *seq) JC_MUST_CHECK;
+
+/* ---- settings (a key and a text value each) ------------------------------ */
+/* The value of key into out (NUL-terminated); JC_ERR_NOTFOUND when absent,
+ * JC_ERR_TOOBIG when it does not fit (out unspecified). */
+jc_err store_meta_get(jc_conn *c, const char *key, char *out, size_t outsz) JC_MUST_CHECK;
+/* Sets key to value (writer). */
+jc_err store_meta_put(jc_conn *w, const char *key, const char *value) JC_MUST_CHECK;
 
 #endif

@@ -27,9 +27,11 @@
  *    with ON CONFLICT instead of trying and recovering.
  */
 #include "store_pg.h"
-#include "audit.h"
+#include "chain.h"
+#include "store_backend.h"
 #include "writeq.h"
 
+#include <assert.h>
 #include <poll.h>
 #include <pthread.h>
 #include <sodium.h>
@@ -45,7 +47,7 @@
 typedef struct pg_store pg_store;
 
 typedef struct {
-    int backend; /* 'P': the first member of both handles of this backend */
+    const jc_store_ops *ops; /* first: store.c dispatches on it */
     PGconn *pg;
     char *url;
     struct {
@@ -59,10 +61,14 @@ typedef struct {
     /* the writer's audit entries of this batch, chained at its end */
     jc_audit *staged;
     size_t nstaged, cap_staged;
+    /* the writer's: its thread (set when it starts) and its state blocks */
+    pthread_t writer;
+    int writer_set;
+    jc_writer_blocks blocks;
 } pg_conn;
 
 struct pg_store {
-    int backend; /* 'P' */
+    const jc_store_ops *ops; /* first: store.c dispatches on it */
     char *url;
     pg_conn *w;
     pthread_t thread;
@@ -189,7 +195,7 @@ static void forget_statements(pg_conn *c) { c->nstmt = 0; }
 static jc_err conn_open_url(const char *url, pg_conn **out) {
     pg_conn *c = calloc(1, sizeof *c);
     if (!c) return JC_ERR_NOMEM;
-    c->backend = 'P';
+    c->ops = &store_pg_ops;
     c->url = jc_strdup(url);
     if (!c->url) {
         free(c);
@@ -221,6 +227,7 @@ static void conn_heal(pg_conn *c) {
 void store_pg_conn_close(jc_conn *cc) {
     pg_conn *c = PC(cc);
     if (!c) return;
+    store__blocks_free(&c->blocks);
     if (c->pg) PQfinish(c->pg);
     unstage(c, 0);
     free(c->staged);
@@ -545,6 +552,8 @@ static void *writer_main(void *arg) {
     pg_store *st = arg;
     jc_write_job *jobs;
     uint64_t n;
+    st->w->writer = pthread_self(); /* store_writer_state's check */
+    st->w->writer_set = 1;
     while (writeq_take(&st->q, &jobs, &n)) run_batch(st, jobs, n);
     return NULL;
 }
@@ -630,7 +639,7 @@ uint64_t store_pg_outside(jc_conn *c) { return PC(c)->outside; }
 jc_err store_pg_open(const char *url, jc_store **out) {
     pg_store *st = calloc(1, sizeof *st);
     if (!st) return JC_ERR_NOMEM;
-    st->backend = 'P';
+    st->ops = &store_pg_ops;
     unsigned char rnd[16];
     randombytes_buf(rnd, sizeof rnd);
     jc_hex(rnd, sizeof rnd, st->token);
@@ -1241,7 +1250,7 @@ static void col_hash(const PGresult *r, int i, int col, char out[65]) {
     const char *v = PQgetvalue(r, i, col);
     size_t n = strlen(v);
     if (n < 2 || v[0] != '\\' || v[1] != 'x') snprintf(out, 65, "(not hex)");
-    else if (n == 2) memcpy(out, audit_empty_payload_hash(), 65);
+    else if (n == 2) memcpy(out, chain_empty_payload_hash(), 65);
     else if (n == 66) memcpy(out, v + 2, 65);
     else snprintf(out, 65, "(%zu bytes)", (n - 2) / 2);
 }
@@ -1295,7 +1304,7 @@ static jc_err copy_i64(jc_buf *b, int64_t v, int null_if_zero) {
  * payload's hash as the zero-length value. */
 static jc_err copy_hash(jc_buf *b, const char *h, int last) {
     char v[68];
-    snprintf(v, sizeof v, "\\x%s", strcmp(h, audit_empty_payload_hash()) ? h : "");
+    snprintf(v, sizeof v, "\\x%s", strcmp(h, chain_empty_payload_hash()) ? h : "");
     return copy_field(b, v, last);
 }
 
@@ -1339,7 +1348,7 @@ static jc_err chain_write(pg_conn *c, jc_audit *entries, size_t n) {
         seq = pg_i64(r, 0, 0);
         col_hash(r, 0, 1, prev);
     } else {
-        audit_genesis(prev);
+        chain_genesis(prev);
     }
     PQclear(r);
     jc_buf b;
@@ -1347,7 +1356,7 @@ static jc_err chain_write(pg_conn *c, jc_audit *entries, size_t n) {
     for (size_t i = 0; i < n && !err; i++) {
         entries[i].seq = ++seq;
         memcpy(entries[i].prev_hash, prev, 65);
-        audit_compute_hash(&entries[i], entries[i].hash);
+        chain_entry_hash(&entries[i], entries[i].hash);
         memcpy(prev, entries[i].hash, 65);
         err = copy_row(&b, &entries[i]);
     }
@@ -1433,3 +1442,170 @@ jc_err store_pg_audit_each(jc_conn *c, int64_t case_id, int (*cb)(const jc_audit
         if (stop || case_id >= 0 || n < 1000) return JC_OK;
     }
 }
+
+/* ---- what store.h gained since: the live stream's reads, settings ------------------ */
+
+jc_err store_pg_audit_since(jc_conn *c, int64_t after_seq, int limit,
+                            int (*cb)(const jc_audit *e, const jc_case *k, void *arg), void *arg) {
+    static const char sql[] =
+        "SELECT a.seq, a.case_id, a.action, a.to_state, a.actor, a.role, a.at, c.area, c.dept_id,"
+        " c.reporter_id, c.created_at FROM audit a JOIN cases c ON c.id = a.case_id"
+        " WHERE a.seq > $1 ORDER BY a.seq LIMIT $2";
+    pg_params p = {0};
+    pgp_i64(&p, after_seq);
+    pgp_i64(&p, limit);
+    jc_err err;
+    PGresult *r = pg_run(c, sql, &p, "pg", "audit since", &err);
+    if (!r) return err;
+    int n = PQntuples(r);
+    for (int i = 0; i < n; i++) {
+        jc_audit e = {0};
+        jc_case k = {0};
+        e.seq = pg_i64(r, i, 0);
+        e.case_id = k.id = pg_i64(r, i, 1);
+        pg_copy(r, i, 2, e.action, sizeof e.action);
+        pg_copy(r, i, 3, e.to_state, sizeof e.to_state);
+        pg_copy(r, i, 4, e.actor, sizeof e.actor);
+        pg_copy(r, i, 5, e.role, sizeof e.role);
+        e.at_ms = pg_i64(r, i, 6);
+        pg_copy(r, i, 7, k.area, sizeof k.area);
+        k.dept_id = pg_i64(r, i, 8);
+        k.reporter_id = pg_i64(r, i, 9);
+        k.created_ms = pg_i64(r, i, 10);
+        if (cb(&e, &k, arg)) break;
+    }
+    PQclear(r);
+    return JC_OK;
+}
+
+jc_err store_pg_audit_last(jc_conn *c, int64_t *seq) {
+    static const char sql[] = "SELECT COALESCE(max(seq), 0) FROM audit";
+    pg_params p = {0};
+    jc_err err;
+    PGresult *r = pg_run(c, sql, &p, "pg", "audit last", &err);
+    if (!r) return err;
+    *seq = PQntuples(r) ? pg_i64(r, 0, 0) : 0;
+    PQclear(r);
+    return JC_OK;
+}
+
+jc_err store_pg_meta_get(jc_conn *c, const char *key, char *out, size_t outsz) {
+    static const char sql[] = "SELECT value FROM meta WHERE key=$1";
+    pg_params p = {0};
+    pgp_text(&p, key);
+    jc_err err;
+    PGresult *r = pg_run(c, sql, &p, "pg", "meta", &err);
+    if (!r) return err;
+    err = JC_ERR_NOTFOUND;
+    if (PQntuples(r)) {
+        const char *v = pg_str(r, 0, 0);
+        size_t n = strlen(v);
+        if (n >= outsz) err = JC_ERR_TOOBIG;
+        else memcpy(out, v, n + 1), err = JC_OK;
+    }
+    PQclear(r);
+    return err;
+}
+
+jc_err store_pg_meta_put(jc_conn *w, const char *key, const char *value) {
+    static const char sql[] =
+        "INSERT INTO meta(key, value) VALUES($1, $2) ON CONFLICT(key) DO UPDATE SET value=excluded.value";
+    pg_params p = {0};
+    pgp_text(&p, key);
+    pgp_text_empty(&p, value);
+    return pg_run_done(w, sql, &p, "pg", "meta", NULL);
+}
+
+static void *pg_writer_state(jc_conn *cw, const void *key, size_t size, void (*free_fn)(void *)) {
+    pg_conn *w = PC(cw);
+    /* the writer's connection, on the writer's thread */
+    assert(w->writer_set && pthread_equal(pthread_self(), w->writer));
+    return store__block(&w->blocks, key, size, free_fn);
+}
+
+/* Nothing is kept across statements on PostgreSQL yet: another instance
+ * may write any table at any time (a generation row could tell; not done). */
+static uint64_t pg_epoch(jc_conn *w) {
+    (void)w;
+    return 0;
+}
+static void pg_touch(jc_conn *w) { (void)w; }
+
+static jc_err pg_migrate_core(jc_store *st, int *version) { return store_pg_migrate(st, NULL, 0, version); }
+
+static jc_err pg_migrate_schema(jc_store *st, const jc_schema *m) {
+    int v;
+    return store_pg_migrate(st, &m, 1, &v);
+}
+
+/* ---- the backend's table (store_backend.h) ------------------------------------------ */
+
+/* store_snapshot_begin/end: one REPEATABLE READ transaction (a snapshot)
+ * unless c is already inside one (the writer's batch). */
+static jc_err pg_snapshot_begin(jc_conn *cc, int *began) {
+    pg_conn *c = (pg_conn *)cc;
+    *began = 0;
+    if (PQtransactionStatus(c->pg) != PQTRANS_IDLE) return JC_OK;
+    jc_err e = simple(c, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+    if (!e) *began = 1;
+    return e;
+}
+
+static void pg_snapshot_end(jc_conn *cc, int began) {
+    if (began) simple((pg_conn *)cc, "COMMIT");
+}
+
+const jc_store_ops store_pg_ops = {
+    .name = "postgresql",
+    .kind = JC_STORE_PG,
+    .accepts = store_pg_is_url,
+    .open = store_pg_open,
+    .close = store_pg_close,
+    .migrate_core = pg_migrate_core,
+    .migrate_schema = pg_migrate_schema,
+    .conn_open = store_pg_conn_open,
+    .conn_close = store_pg_conn_close,
+    .snapshot_begin = pg_snapshot_begin,
+    .snapshot_end = pg_snapshot_end,
+    .submit = store_pg_submit,
+    .exec = store_pg_exec,
+    .stats = store_pg_stats,
+    .outside = store_pg_outside,
+    .epoch = pg_epoch,
+    .touch = pg_touch,
+    .writer_state = pg_writer_state,
+    .user_insert = store_pg_user_insert,
+    .user_get = store_pg_user_get,
+    .user_by_name = store_pg_user_by_name,
+    .user_set_password = store_pg_user_set_password,
+    .user_each = store_pg_user_each,
+    .session_insert = store_pg_session_insert,
+    .session_user = store_pg_session_user,
+    .session_delete = store_pg_session_delete,
+    .sessions_delete_user = store_pg_sessions_delete_user,
+    .area_put = store_pg_area_put,
+    .area_get = store_pg_area_get,
+    .area_exists = store_pg_area_exists,
+    .area_each = store_pg_area_each,
+    .dept_put = store_pg_dept_put,
+    .dept_get = store_pg_dept_get,
+    .dept_by_code = store_pg_dept_by_code,
+    .dept_each = store_pg_dept_each,
+    .category_put = store_pg_category_put,
+    .category_get = store_pg_category_get,
+    .category_urgent = store_pg_category_urgent,
+    .category_each = store_pg_category_each,
+    .case_insert = store_pg_case_insert,
+    .case_reserve = store_pg_case_reserve,
+    .case_get = store_pg_case_get,
+    .case_update = store_pg_case_update,
+    .case_each = store_pg_case_each,
+    .case_scan = store_pg_case_scan,
+    .case_count_by_state = store_pg_case_count_by_state,
+    .audit_append = store_pg_audit_append,
+    .audit_each = store_pg_audit_each,
+    .audit_since = store_pg_audit_since,
+    .audit_last = store_pg_audit_last,
+    .meta_get = store_pg_meta_get,
+    .meta_put = store_pg_meta_put,
+};

@@ -5,10 +5,9 @@
  * text, error mapping.
  *
  * Every function of store.h has its twin here, named store_pg_<rest> with
- * the same contract; a store opened by store_pg_open gives jc_store and
- * jc_conn handles that only these functions take.  (Choosing the backend at
- * run time from `--db` -- postgresql://... here, a path for SQLite -- is the
- * storage boundary's dispatch, issue 21.)
+ * the same contract, and is listed in the backend's table store_pg_ops
+ * (store_backend.h): store_open picks this backend for a postgresql://
+ * --db, and every store.h call on its handles comes here.
  */
 #ifndef JC_STORE_PG_H
 #define JC_STORE_PG_H
@@ -107,6 +106,11 @@ jc_err store_pg_case_count_by_state(jc_conn *c,
  * order (docs/audit.md).  On another connection (a tool) the same happens
  * at once, in a transaction of its own unless one is open. */
 jc_err store_pg_audit_append(jc_conn *w, jc_audit *e) JC_MUST_CHECK;
+jc_err store_pg_audit_since(jc_conn *c, int64_t after_seq, int limit,
+                            int (*cb)(const jc_audit *e, const jc_case *k, void *arg), void *arg) JC_MUST_CHECK;
+jc_err store_pg_audit_last(jc_conn *c, int64_t *seq) JC_MUST_CHECK;
+jc_err store_pg_meta_get(jc_conn *c, const char *key, char *out, size_t outsz) JC_MUST_CHECK;
+jc_err store_pg_meta_put(jc_conn *w, const char *key, const char *value) JC_MUST_CHECK;
 jc_err store_pg_audit_each(jc_conn *c, int64_t case_id,
                            int (*cb)(const jc_audit *e, void *arg), void *arg) JC_MUST_CHECK;
 

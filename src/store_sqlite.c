@@ -14,10 +14,12 @@
  *  - Prepared statements are cached per connection, indexed by call site.
  */
 #include "store_sqlite.h"
+#include "store_backend.h"
 #include "walbuf.h"
 #include "writeq.h"
-#include "audit.h"
+#include "chain.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -37,6 +39,7 @@ enum {
     Q_CAT_PUT, Q_CAT_GET, Q_CAT_EACH, Q_CAT_URGENT,
     Q_CASE_INSERT, Q_CASE_NEXT_ID, Q_CASE_GET, Q_CASE_UPDATE, Q_CASE_COUNT_STATE,
     Q_AUDIT_TAIL, Q_AUDIT_INSERT, Q_AUDIT_ALL, Q_AUDIT_CASE,
+    Q_META_GET, Q_META_PUT, Q_AUDIT_SINCE, Q_AUDIT_LAST,
     Q_BEGIN, Q_COMMIT, Q_ROLLBACK, Q_SAVEPOINT, Q_RELEASE, Q_ROLLBACK_TO,
     Q_GROUP, Q_GROUP_RELEASE, Q_GROUP_ROLLBACK_TO, Q_DATA_VERSION,
     Q__COUNT
@@ -44,7 +47,55 @@ enum {
 
 #define MOD_STMTS 256
 
+/* The functions of store_sqlite_ops (the end of this file). */
+static jc_err sqlite_open(const char *db, jc_store **out);
+static void sqlite_close(jc_store *st);
+static jc_err sqlite_migrate_core(jc_store *st, int *version);
+static jc_err sqlite_migrate_schema(jc_store *st, const jc_schema *m);
+static jc_err sqlite_conn_open(jc_store *st, jc_conn **out);
+static void sqlite_conn_close(jc_conn *c);
+static jc_err sqlite_submit(jc_store *st, jc_write_job *job);
+static jc_err sqlite_exec(jc_store *st, jc_err (*run)(jc_conn *w, void *arg), void *arg);
+static void sqlite_stats(jc_store *st, jc_store_stats *out);
+static uint64_t sqlite_outside(jc_conn *w);
+static void * sqlite_writer_state(jc_conn *w, const void *key, size_t size, void (*free_fn)(void *));
+static jc_err sqlite_user_insert(jc_conn *w, jc_user *u);
+static jc_err sqlite_user_get(jc_conn *c, int64_t id, jc_user *out);
+static jc_err sqlite_user_by_name(jc_conn *c, const char *name, jc_user *out);
+static jc_err sqlite_user_set_password(jc_conn *w, int64_t id, const char *pw_hash);
+static jc_err sqlite_user_each(jc_conn *c, int (*cb)(const jc_user *u, void *arg), void *arg);
+static jc_err sqlite_session_insert(jc_conn *w, const char *token_hash, int64_t user_id, int64_t created_ms, int64_t expires_ms);
+static jc_err sqlite_session_user(jc_conn *c, const char *token_hash, int64_t now_ms, jc_user *out);
+static jc_err sqlite_session_delete(jc_conn *w, const char *token_hash);
+static jc_err sqlite_sessions_delete_user(jc_conn *w, int64_t user_id);
+static jc_err sqlite_area_put(jc_conn *w, const jc_area *a);
+static jc_err sqlite_area_get(jc_conn *c, const char *code, jc_area *out);
+static jc_err sqlite_area_exists(jc_conn *c, const char *code);
+static jc_err sqlite_area_each(jc_conn *c, int (*cb)(const jc_area *a, void *arg), void *arg);
+static jc_err sqlite_dept_put(jc_conn *w, jc_dept *d);
+static jc_err sqlite_dept_get(jc_conn *c, int64_t id, jc_dept *out);
+static jc_err sqlite_dept_by_code(jc_conn *c, const char *code, jc_dept *out);
+static jc_err sqlite_dept_each(jc_conn *c, int (*cb)(const jc_dept *d, void *arg), void *arg);
+static jc_err sqlite_category_put(jc_conn *w, const jc_category *k);
+static jc_err sqlite_category_get(jc_conn *c, const char *code, jc_category *out);
+static jc_err sqlite_category_urgent(jc_conn *c, const char *code, int *urgent);
+static jc_err sqlite_category_each(jc_conn *c, int (*cb)(const jc_category *k, void *arg), void *arg);
+static jc_err sqlite_case_insert(jc_conn *w, jc_case *k);
+static jc_err sqlite_case_reserve(jc_conn *w, jc_case *k);
+static jc_err sqlite_case_get(jc_conn *c, int64_t id, jc_case *out);
+static jc_err sqlite_case_update(jc_conn *w, jc_case *k);
+static jc_err sqlite_case_each(jc_conn *c, const jc_case_filter *f, int (*cb)(const jc_case *k, void *arg), void *arg);
+static jc_err sqlite_case_scan(jc_conn *c, int64_t only_id, int (*cb)(const jc_case *k, void *arg), void *arg);
+static jc_err sqlite_case_count_by_state(jc_conn *c, int (*cb)(const char *state, int64_t n, void *arg), void *arg);
+static jc_err sqlite_audit_append(jc_conn *w, jc_audit *e);
+static jc_err sqlite_audit_each(jc_conn *c, int64_t case_id, int (*cb)(const jc_audit *e, void *arg), void *arg);
+static jc_err sqlite_audit_since(jc_conn *c, int64_t after_seq, int limit, int (*cb)(const jc_audit *e, const jc_case *k, void *arg), void *arg);
+static jc_err sqlite_audit_last(jc_conn *c, int64_t *seq);
+static jc_err sqlite_meta_get(jc_conn *c, const char *key, char *out, size_t outsz);
+static jc_err sqlite_meta_put(jc_conn *w, const char *key, const char *value);
+
 struct jc_conn {
+    const jc_store_ops *ops; /* first: store.c dispatches on it */
     sqlite3 *db;
     sqlite3_stmt *q[Q__COUNT];
     struct {
@@ -58,6 +109,10 @@ struct jc_conn {
     uint64_t outside; /* see store_sqlite_outside */
     int64_t data_version; /* PRAGMA data_version at the last batch's start */
     struct kept *kept_cat, *kept_area, *kept_dept;
+    /* the writer's: its thread (set when it starts) and its state blocks */
+    pthread_t writer;
+    int writer_set;
+    jc_writer_blocks blocks;
 };
 
 /* ---- lookups kept for one batch -----------------------------------------------
@@ -106,6 +161,7 @@ void store_sqlite_touch(jc_conn *c) { c->epoch++; }
 uint64_t store_sqlite_outside(jc_conn *c) { return c->outside; }
 
 struct jc_store {
+    const jc_store_ops *ops; /* first: store.c dispatches on it */
     char *path;
     jc_conn *w;
     pthread_t thread;
@@ -192,6 +248,7 @@ static jc_err conn_open_path(const char *path, int readonly, jc_conn **out) {
     pthread_once(&config_once, config_sqlite);
     jc_conn *c = calloc(1, sizeof *c);
     if (!c) return JC_ERR_NOMEM;
+    c->ops = &store_sqlite_ops;
     int flags = (readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) |
                 SQLITE_OPEN_NOMUTEX;
     if (sqlite3_open_v2(path, &c->db, flags, NULL) != SQLITE_OK) {
@@ -222,8 +279,9 @@ static jc_err conn_open_path(const char *path, int readonly, jc_conn **out) {
     return JC_OK;
 }
 
-void store_conn_close(jc_conn *c) {
+static void sqlite_conn_close(jc_conn *c) {
     if (!c) return;
+    store__blocks_free(&c->blocks);
     for (int i = 0; i < Q__COUNT; i++) sqlite3_finalize(c->q[i]);
     for (int i = 0; i < c->nmod; i++) sqlite3_finalize(c->mod[i].st);
     sqlite3_close_v2(c->db);
@@ -257,7 +315,19 @@ sqlite3_stmt *store_sqlite_prepare(jc_conn *c, const char *sql) {
     return st;
 }
 
-jc_err store_conn_open(jc_store *st, jc_conn **out) { return conn_open_path(st->path, 1, out); }
+static jc_err sqlite_conn_open(jc_store *st, jc_conn **out) { return conn_open_path(st->path, 1, out); }
+
+static jc_err sqlite_snapshot_begin(jc_conn *c, int *began) {
+    *began = 0;
+    if (!sqlite3_get_autocommit(c->db)) return JC_OK;
+    if (sq_exec(c->db, "sqlite", "BEGIN") != SQLITE_OK) return JC_ERR_DB;
+    *began = 1;
+    return JC_OK;
+}
+
+static void sqlite_snapshot_end(jc_conn *c, int began) {
+    if (began) sq_exec(c->db, "sqlite", "COMMIT");
+}
 
 static sqlite3_stmt *prep(jc_conn *c, int idx, const char *sql) {
     if (!c->q[idx]) {
@@ -333,6 +403,34 @@ jc_err sq_step_done(sqlite3 *db, sqlite3_stmt *s, const char *tag, const char *w
     return sq_fail(db, tag, what);
 }
 
+jc_err sq_int_by_text(jc_conn *c, const char *sql, const char *text, int64_t *n) {
+    sqlite3_stmt *s = store_sqlite_prepare(c, sql);
+    if (!s) return JC_ERR_DB;
+    sq_bind_text_empty(s, 1, text);
+    int rc = sqlite3_step(s);
+    *n = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
+    sqlite3_reset(s);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? JC_OK : sq_fail(c->db, "sqlite", "count");
+}
+
+jc_err sq_since(jc_conn *c, const char *since_sql, const char *newest_sql, int64_t after, int limit,
+                int64_t *last, int (*row)(sqlite3_stmt *s, void *arg), void *arg, const char *tag) {
+    sqlite3_stmt *s = store_sqlite_prepare(c, row ? since_sql : newest_sql);
+    if (!s) return JC_ERR_DB;
+    *last = after;
+    if (row) {
+        sqlite3_bind_int64(s, 1, after);
+        sqlite3_bind_int(s, 2, limit);
+    }
+    int rc;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        *last = sqlite3_column_int64(s, 0);
+        if (row && row(s, arg)) break;
+    }
+    sqlite3_reset(s);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? JC_OK : sq_fail(c->db, tag, "since");
+}
+
 /* ---- schema ------------------------------------------------------------- */
 
 /* Each migration runs once, in order; PRAGMA user_version records progress.
@@ -373,25 +471,8 @@ static const char *const migrations[] = {
     "CREATE INDEX cases_flags ON cases(flags) WHERE flags != 0;",
 };
 
-/* Every module's schema, applied after the core in this order.  To add one:
- * define `const jc_schema schema_foo` in the module and list it here. */
-static const jc_schema *const module_schemas[] = {
-    &schema_dispatch,
-    &schema_base,
-    &schema_open311,
-    &schema_photo,
-    &schema_worklist,
-    &schema_eval,
-    &schema_sensor,
-    &schema_warning,
-    &schema_notify,
-    &schema_people,
-    &schema_auth,
-    &schema_caselist, /* after dispatch: indexes its tables */
-    &schema_stats,
-};
-
-static jc_err migrate_module(jc_conn *c, const jc_schema *m) {
+static jc_err sqlite_migrate_schema(jc_store *st, const jc_schema *m) {
+    jc_conn *c = st->w;
     char key[96];
     snprintf(key, sizeof key, "schema.%s", m->name);
     sqlite3_stmt *s = NULL;
@@ -423,7 +504,7 @@ static jc_err migrate_module(jc_conn *c, const jc_schema *m) {
     return JC_OK;
 }
 
-jc_err store_migrate(jc_store *st, int *version) {
+static jc_err sqlite_migrate_core(jc_store *st, int *version) {
     jc_conn *c = st->w;
     sqlite3_stmt *s = NULL;
     int v = 0;
@@ -449,11 +530,6 @@ jc_err store_migrate(jc_store *st, int *version) {
             return JC_ERR_DB;
         }
         jc_log(JC_LOG_DEBUG, "applied migration %d", v + 1);
-    }
-    for (size_t i = 0; i < JC_ARRAY_LEN(module_schemas); i++) {
-        if (!module_schemas[i]) continue;
-        jc_err e = migrate_module(c, module_schemas[i]);
-        if (e) return e;
     }
     *version = v;
     return JC_OK;
@@ -615,6 +691,8 @@ static void *writer_main(void *arg) {
     jc_store *st = arg;
     jc_write_job *batch;
     uint64_t n;
+    st->w->writer = pthread_self(); /* store_writer_state's check */
+    st->w->writer_set = 1;
     while (writeq_take(&st->q, &batch, &n)) run_batch(st, batch, n);
     return NULL;
 }
@@ -647,9 +725,10 @@ static void start_syncer(jc_store *st) {
     st->syncer_started = 1;
 }
 
-jc_err store_open(const char *path, jc_store **out) {
+static jc_err sqlite_open(const char *path, jc_store **out) {
     jc_store *st = calloc(1, sizeof *st);
     if (!st) return JC_ERR_NOMEM;
+    st->ops = &store_sqlite_ops;
     st->path = jc_strdup(path);
     if (!st->path) {
         free(st);
@@ -671,7 +750,7 @@ jc_err store_open(const char *path, jc_store **out) {
     st->wal_fd = -1;
     start_syncer(st);
     if (pthread_create(&st->thread, NULL, writer_main, st) != 0) {
-        store_close(st);
+        sqlite_close(st);
         return JC_ERR_INTERNAL;
     }
     st->thread_started = 1;
@@ -679,7 +758,7 @@ jc_err store_open(const char *path, jc_store **out) {
     return JC_OK;
 }
 
-void store_close(jc_store *st) {
+static void sqlite_close(jc_store *st) {
     if (!st) return;
     if (st->thread_started) {
         writeq_stop(&st->q);
@@ -693,7 +772,7 @@ void store_close(jc_store *st) {
         pthread_join(st->syncer, NULL); /* drains what the writer handed over */
     }
     if (st->wal_fd >= 0) close(st->wal_fd);
-    store_conn_close(st->w);
+    sqlite_conn_close(st->w);
     writeq_destroy(&st->q);
     pthread_mutex_destroy(&st->smu);
     pthread_cond_destroy(&st->scv);
@@ -702,13 +781,13 @@ void store_close(jc_store *st) {
     free(st);
 }
 
-jc_err store_submit(jc_store *st, jc_write_job *job) { return writeq_submit(&st->q, job); }
+static jc_err sqlite_submit(jc_store *st, jc_write_job *job) { return writeq_submit(&st->q, job); }
 
-jc_err store_exec(jc_store *st, jc_err (*run)(jc_conn *w, void *arg), void *arg) {
+static jc_err sqlite_exec(jc_store *st, jc_err (*run)(jc_conn *w, void *arg), void *arg) {
     return writeq_exec(&st->q, run, arg);
 }
 
-void store_stats(jc_store *st, jc_store_stats *out) { writeq_stats(&st->q, out); }
+static void sqlite_stats(jc_store *st, jc_store_stats *out) { writeq_stats(&st->q, out); }
 
 /* ---- users and sessions ---------------------------------------------------- */
 
@@ -729,7 +808,7 @@ static void read_user(sqlite3_stmt *s, jc_user *u) {
     u->disabled = sqlite3_column_int(s, 9);
 }
 
-jc_err store_user_insert(jc_conn *w, jc_user *u) {
+static jc_err sqlite_user_insert(jc_conn *w, jc_user *u) {
     sqlite3_stmt *s = prep(w, Q_USER_INSERT,
                            "INSERT INTO users(name, display, role, area, dept_id, pw_hash, phone,"
                            " created_at, disabled) VALUES(?,?,?,?,?,?,?,?,?)");
@@ -758,21 +837,21 @@ static jc_err user_one(jc_conn *c, sqlite3_stmt *s, jc_user *out) {
     return e;
 }
 
-jc_err store_user_get(jc_conn *c, int64_t id, jc_user *out) {
+static jc_err sqlite_user_get(jc_conn *c, int64_t id, jc_user *out) {
     sqlite3_stmt *s = prep(c, Q_USER_GET, "SELECT " USER_COLS " FROM users WHERE id=?");
     if (!s) return JC_ERR_DB;
     sqlite3_bind_int64(s, 1, id);
     return user_one(c, s, out);
 }
 
-jc_err store_user_by_name(jc_conn *c, const char *name, jc_user *out) {
+static jc_err sqlite_user_by_name(jc_conn *c, const char *name, jc_user *out) {
     sqlite3_stmt *s = prep(c, Q_USER_BY_NAME, "SELECT " USER_COLS " FROM users WHERE name=?");
     if (!s) return JC_ERR_DB;
     sq_bind_text_empty(s, 1, name);
     return user_one(c, s, out);
 }
 
-jc_err store_user_set_password(jc_conn *w, int64_t id, const char *pw_hash) {
+static jc_err sqlite_user_set_password(jc_conn *w, int64_t id, const char *pw_hash) {
     sqlite3_stmt *s = prep(w, Q_USER_SETPW, "UPDATE users SET pw_hash=? WHERE id=?");
     if (!s) return JC_ERR_DB;
     sq_bind_text_empty(s, 1, pw_hash);
@@ -782,7 +861,7 @@ jc_err store_user_set_password(jc_conn *w, int64_t id, const char *pw_hash) {
     return e;
 }
 
-jc_err store_user_each(jc_conn *c, int (*cb)(const jc_user *u, void *arg), void *arg) {
+static jc_err sqlite_user_each(jc_conn *c, int (*cb)(const jc_user *u, void *arg), void *arg) {
     sqlite3_stmt *s = prep(c, Q_USER_EACH, "SELECT " USER_COLS " FROM users ORDER BY id");
     if (!s) return JC_ERR_DB;
     int rc;
@@ -795,7 +874,7 @@ jc_err store_user_each(jc_conn *c, int (*cb)(const jc_user *u, void *arg), void 
     return rc == SQLITE_ROW || rc == SQLITE_DONE ? JC_OK : sq_fail(c->db, "sqlite", "user each");
 }
 
-jc_err store_session_insert(jc_conn *w, const char *token_hash, int64_t user_id,
+static jc_err sqlite_session_insert(jc_conn *w, const char *token_hash, int64_t user_id,
                             int64_t created_ms, int64_t expires_ms) {
     sqlite3_stmt *s = prep(w, Q_SESS_INSERT,
                            "INSERT INTO sessions(token_hash, user_id, created_at, expires_at)"
@@ -808,7 +887,7 @@ jc_err store_session_insert(jc_conn *w, const char *token_hash, int64_t user_id,
     return sq_step_done(w->db, s, "sqlite", "session insert");
 }
 
-jc_err store_session_user(jc_conn *c, const char *token_hash, int64_t now_ms, jc_user *out) {
+static jc_err sqlite_session_user(jc_conn *c, const char *token_hash, int64_t now_ms, jc_user *out) {
     sqlite3_stmt *s = prep(c, Q_SESS_USER,
                            "SELECT u.id, u.name, u.display, u.role, u.area, u.dept_id, u.pw_hash,"
                            " u.phone, u.created_at, u.disabled FROM sessions s JOIN users u"
@@ -821,14 +900,14 @@ jc_err store_session_user(jc_conn *c, const char *token_hash, int64_t now_ms, jc
     return e == JC_ERR_NOTFOUND ? JC_ERR_AUTH : e;
 }
 
-jc_err store_session_delete(jc_conn *w, const char *token_hash) {
+static jc_err sqlite_session_delete(jc_conn *w, const char *token_hash) {
     sqlite3_stmt *s = prep(w, Q_SESS_DELETE, "DELETE FROM sessions WHERE token_hash=?");
     if (!s) return JC_ERR_DB;
     sq_bind_text_empty(s, 1, token_hash);
     return sq_step_done(w->db, s, "sqlite", "session delete");
 }
 
-jc_err store_sessions_delete_user(jc_conn *w, int64_t user_id) {
+static jc_err sqlite_sessions_delete_user(jc_conn *w, int64_t user_id) {
     sqlite3_stmt *s = prep(w, Q_SESS_DELETE_USER, "DELETE FROM sessions WHERE user_id=?");
     if (!s) return JC_ERR_DB;
     sqlite3_bind_int64(s, 1, user_id);
@@ -837,7 +916,7 @@ jc_err store_sessions_delete_user(jc_conn *w, int64_t user_id) {
 
 /* ---- catalogue ------------------------------------------------------------ */
 
-jc_err store_area_put(jc_conn *w, const jc_area *a) {
+static jc_err sqlite_area_put(jc_conn *w, const jc_area *a) {
     store_sqlite_touch(w);
     sqlite3_stmt *s = prep(w, Q_AREA_PUT,
                            "INSERT INTO areas(code, parent, level, name, geojson) VALUES(?,?,?,?,?)"
@@ -861,7 +940,7 @@ static void read_area(sqlite3_stmt *s, jc_area *a) {
     a->geojson = sq_col_dup(s, 4);
 }
 
-jc_err store_area_get(jc_conn *c, const char *code, jc_area *out) {
+static jc_err sqlite_area_get(jc_conn *c, const char *code, jc_area *out) {
     sqlite3_stmt *s = prep(c, Q_AREA_GET,
                            "SELECT code, parent, level, name, geojson FROM areas WHERE code=?");
     if (!s) return JC_ERR_DB;
@@ -873,7 +952,7 @@ jc_err store_area_get(jc_conn *c, const char *code, jc_area *out) {
     return e;
 }
 
-jc_err store_area_exists(jc_conn *c, const char *code) {
+static jc_err sqlite_area_exists(jc_conn *c, const char *code) {
     const kept *k = keep_get(c, c->kept_area, code);
     if (k) return k->e;
     sqlite3_stmt *s = prep(c, Q_AREA_EXISTS, "SELECT 1 FROM areas WHERE code=?");
@@ -886,7 +965,7 @@ jc_err store_area_exists(jc_conn *c, const char *code) {
     return e;
 }
 
-jc_err store_area_each(jc_conn *c, int (*cb)(const jc_area *a, void *arg), void *arg) {
+static jc_err sqlite_area_each(jc_conn *c, int (*cb)(const jc_area *a, void *arg), void *arg) {
     sqlite3_stmt *s = prep(c, Q_AREA_EACH,
                            "SELECT code, parent, level, name, geojson FROM areas ORDER BY code");
     if (!s) return JC_ERR_DB;
@@ -910,9 +989,9 @@ static void read_dept(sqlite3_stmt *s, jc_dept *d) {
     sq_col_copy(s, 3, d->name_en, sizeof d->name_en);
 }
 
-jc_err store_dept_put(jc_conn *w, jc_dept *d) {
+static jc_err sqlite_dept_put(jc_conn *w, jc_dept *d) {
     jc_dept old;
-    jc_err e = store_dept_by_code(w, d->code, &old);
+    jc_err e = sqlite_dept_by_code(w, d->code, &old);
     if (e == JC_OK) {
         sqlite3_stmt *s = prep(w, Q_DEPT_UPDATE, "UPDATE depts SET name=?, name_en=? WHERE id=?");
         if (!s) return JC_ERR_DB;
@@ -944,14 +1023,14 @@ static jc_err dept_one(jc_conn *c, sqlite3_stmt *s, jc_dept *out) {
     return e;
 }
 
-jc_err store_dept_get(jc_conn *c, int64_t id, jc_dept *out) {
+static jc_err sqlite_dept_get(jc_conn *c, int64_t id, jc_dept *out) {
     sqlite3_stmt *s = prep(c, Q_DEPT_GET, "SELECT id, code, name, name_en FROM depts WHERE id=?");
     if (!s) return JC_ERR_DB;
     sqlite3_bind_int64(s, 1, id);
     return dept_one(c, s, out);
 }
 
-jc_err store_dept_by_code(jc_conn *c, const char *code, jc_dept *out) {
+static jc_err sqlite_dept_by_code(jc_conn *c, const char *code, jc_dept *out) {
     const kept *k = keep_get(c, c->kept_dept, code);
     if (k) {
         if (!k->e) *out = k->dept;
@@ -967,7 +1046,7 @@ jc_err store_dept_by_code(jc_conn *c, const char *code, jc_dept *out) {
     return e;
 }
 
-jc_err store_dept_each(jc_conn *c, int (*cb)(const jc_dept *d, void *arg), void *arg) {
+static jc_err sqlite_dept_each(jc_conn *c, int (*cb)(const jc_dept *d, void *arg), void *arg) {
     sqlite3_stmt *s = prep(c, Q_DEPT_EACH, "SELECT id, code, name, name_en FROM depts ORDER BY id");
     if (!s) return JC_ERR_DB;
     int rc;
@@ -997,7 +1076,7 @@ static void read_category(sqlite3_stmt *s, jc_category *k) {
     k->fields = sq_col_dup(s, 10);
 }
 
-jc_err store_category_put(jc_conn *w, const jc_category *k) {
+static jc_err sqlite_category_put(jc_conn *w, const jc_category *k) {
     store_sqlite_touch(w);
     sqlite3_stmt *s = prep(w, Q_CAT_PUT,
                            "INSERT INTO categories(" CAT_COLS ") VALUES(?,?,?,?,?,?,?,?,?,?,?)"
@@ -1021,7 +1100,7 @@ jc_err store_category_put(jc_conn *w, const jc_category *k) {
     return sq_step_done(w->db, s, "sqlite", "category put");
 }
 
-jc_err store_category_urgent(jc_conn *c, const char *code, int *urgent) {
+static jc_err sqlite_category_urgent(jc_conn *c, const char *code, int *urgent) {
     const kept *k = keep_get(c, c->kept_cat, code);
     if (k) {
         if (!k->e) *urgent = k->urgent;
@@ -1039,7 +1118,7 @@ jc_err store_category_urgent(jc_conn *c, const char *code, int *urgent) {
     return e;
 }
 
-jc_err store_category_get(jc_conn *c, const char *code, jc_category *out) {
+static jc_err sqlite_category_get(jc_conn *c, const char *code, jc_category *out) {
     sqlite3_stmt *s = prep(c, Q_CAT_GET, "SELECT " CAT_COLS " FROM categories WHERE code=?");
     if (!s) return JC_ERR_DB;
     sq_bind_text_empty(s, 1, code);
@@ -1050,7 +1129,7 @@ jc_err store_category_get(jc_conn *c, const char *code, jc_category *out) {
     return e;
 }
 
-jc_err store_category_each(jc_conn *c, int (*cb)(const jc_category *k, void *arg), void *arg) {
+static jc_err sqlite_category_each(jc_conn *c, int (*cb)(const jc_category *k, void *arg), void *arg) {
     sqlite3_stmt *s = prep(c, Q_CAT_EACH, "SELECT " CAT_COLS " FROM categories ORDER BY code");
     if (!s) return JC_ERR_DB;
     int rc;
@@ -1148,7 +1227,7 @@ static void bind_case(sqlite3_stmt *s, const jc_case *k) {
     sq_bind_i64_opt(s, 24, k->assignee_id);
 }
 
-jc_err store_case_insert(jc_conn *w, jc_case *k) {
+static jc_err sqlite_case_insert(jc_conn *w, jc_case *k) {
     /* ?25: the id reserved for an unsaved row, else NULL (the next rowid) */
     sqlite3_stmt *s = prep(w, Q_CASE_INSERT,
                            "INSERT INTO cases(title, body, category, source, state, area, lon, lat,"
@@ -1166,7 +1245,7 @@ jc_err store_case_insert(jc_conn *w, jc_case *k) {
     return e;
 }
 
-jc_err store_case_reserve(jc_conn *w, jc_case *k) {
+static jc_err sqlite_case_reserve(jc_conn *w, jc_case *k) {
     sqlite3_stmt *s = prep(w, Q_CASE_NEXT_ID, "SELECT COALESCE(max(id), 0) + 1 FROM cases");
     if (!s) return JC_ERR_DB;
     int rc = sqlite3_step(s);
@@ -1175,7 +1254,7 @@ jc_err store_case_reserve(jc_conn *w, jc_case *k) {
     return rc == SQLITE_ROW ? JC_OK : sq_fail(w->db, "sqlite", "case reserve");
 }
 
-jc_err store_case_get(jc_conn *c, int64_t id, jc_case *out) {
+static jc_err sqlite_case_get(jc_conn *c, int64_t id, jc_case *out) {
     sqlite3_stmt *s = prep(c, Q_CASE_GET, "SELECT " CASE_COLS " FROM cases WHERE id=?");
     if (!s) return JC_ERR_DB;
     sqlite3_bind_int64(s, 1, id);
@@ -1187,10 +1266,10 @@ jc_err store_case_get(jc_conn *c, int64_t id, jc_case *out) {
     return e;
 }
 
-jc_err store_case_update(jc_conn *w, jc_case *k) {
+static jc_err sqlite_case_update(jc_conn *w, jc_case *k) {
     if (k->unsaved) {
         k->version++;
-        jc_err e = store_case_insert(w, k);
+        jc_err e = sqlite_case_insert(w, k);
         if (e) k->version--;
         return e;
     }
@@ -1212,7 +1291,7 @@ jc_err store_case_update(jc_conn *w, jc_case *k) {
     return e;
 }
 
-jc_err store_case_each(jc_conn *c, const jc_case_filter *f,
+static jc_err sqlite_case_each(jc_conn *c, const jc_case_filter *f,
                        int (*cb)(const jc_case *k, void *arg), void *arg) {
     /* Built per call: the filter combination varies; values are bound. */
     jc_buf sql;
@@ -1275,7 +1354,7 @@ jc_err store_case_each(jc_conn *c, const jc_case_filter *f,
     return e;
 }
 
-jc_err store_case_scan(jc_conn *c, int64_t only_id, int (*cb)(const jc_case *k, void *arg),
+static jc_err sqlite_case_scan(jc_conn *c, int64_t only_id, int (*cb)(const jc_case *k, void *arg),
                        void *arg) {
     sqlite3_stmt *s = NULL;
     const char *sql = only_id > 0 ? "SELECT " CASE_COLS " FROM cases WHERE id=?"
@@ -1295,7 +1374,7 @@ jc_err store_case_scan(jc_conn *c, int64_t only_id, int (*cb)(const jc_case *k, 
     return e;
 }
 
-jc_err store_case_count_by_state(jc_conn *c, int (*cb)(const char *state, int64_t n, void *arg),
+static jc_err sqlite_case_count_by_state(jc_conn *c, int (*cb)(const char *state, int64_t n, void *arg),
                                  void *arg) {
     sqlite3_stmt *s =
         prep(c, Q_CASE_COUNT_STATE, "SELECT state, count(*) FROM cases GROUP BY state");
@@ -1324,7 +1403,7 @@ static void col_hash(sqlite3_stmt *s, int i, char out[65]) {
         return;
     }
     int n = sqlite3_column_bytes(s, i);
-    if (n == 0) memcpy(out, audit_empty_payload_hash(), 65);
+    if (n == 0) memcpy(out, chain_empty_payload_hash(), 65);
     else if (n == 32) jc_hex(sqlite3_column_blob(s, i), 32, out);
     else snprintf(out, 65, "(%d bytes)", n);
 }
@@ -1351,7 +1430,7 @@ static void read_audit(sqlite3_stmt *s, jc_audit *e) {
  * the step), the empty-payload hash as a zero-length value; anything else as
  * the text it is. */
 static void bind_hash(sqlite3_stmt *s, int i, const char *h, unsigned char b[32]) {
-    if (!strcmp(h, audit_empty_payload_hash())) {
+    if (!strcmp(h, chain_empty_payload_hash())) {
         sqlite3_bind_zeroblob(s, i, 0);
     } else if (jc_unhex(h, b, 32) == 0) {
         sqlite3_bind_blob(s, i, b, 32, SQLITE_STATIC);
@@ -1360,7 +1439,7 @@ static void bind_hash(sqlite3_stmt *s, int i, const char *h, unsigned char b[32]
     }
 }
 
-jc_err store_audit_append(jc_conn *w, jc_audit *e) {
+static jc_err sqlite_audit_append(jc_conn *w, jc_audit *e) {
     sqlite3_stmt *s = prep(w, Q_AUDIT_TAIL, "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1");
     if (!s) return JC_ERR_DB;
     int rc = sqlite3_step(s);
@@ -1369,13 +1448,13 @@ jc_err store_audit_append(jc_conn *w, jc_audit *e) {
         col_hash(s, 1, e->prev_hash);
     } else if (rc == SQLITE_DONE) {
         e->seq = 1;
-        audit_genesis(e->prev_hash);
+        chain_genesis(e->prev_hash);
     } else {
         sqlite3_reset(s);
         return sq_fail(w->db, "sqlite", "audit tail");
     }
     sqlite3_reset(s);
-    audit_compute_hash(e, e->hash);
+    chain_entry_hash(e, e->hash);
     s = prep(w, Q_AUDIT_INSERT, "INSERT INTO audit(" AUDIT_COLS ") VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
     if (!s) return JC_ERR_DB;
     /* e outlives the step: its texts are bound without a copy */
@@ -1402,7 +1481,7 @@ jc_err store_audit_append(jc_conn *w, jc_audit *e) {
     return sq_step_done(w->db, s, "sqlite", "audit insert");
 }
 
-jc_err store_audit_each(jc_conn *c, int64_t case_id, int (*cb)(const jc_audit *e, void *arg),
+static jc_err sqlite_audit_each(jc_conn *c, int64_t case_id, int (*cb)(const jc_audit *e, void *arg),
                         void *arg) {
     sqlite3_stmt *s;
     if (case_id < 0) {
@@ -1423,3 +1502,140 @@ jc_err store_audit_each(jc_conn *c, int64_t case_id, int (*cb)(const jc_audit *e
     sqlite3_reset(s);
     return rc == SQLITE_ROW || rc == SQLITE_DONE ? JC_OK : sq_fail(c->db, "sqlite", "audit each");
 }
+
+static jc_err sqlite_audit_since(jc_conn *c, int64_t after_seq, int limit,
+                         int (*cb)(const jc_audit *e, const jc_case *k, void *arg), void *arg) {
+    sqlite3_stmt *s = prep(c, Q_AUDIT_SINCE,
+                           "SELECT a.seq, a.case_id, a.action, a.to_state, a.actor, a.role, a.at, c.area, c.dept_id,"
+                           " c.reporter_id, c.created_at FROM audit a JOIN cases c ON c.id = a.case_id"
+                           " WHERE a.seq > ? ORDER BY a.seq LIMIT ?");
+    if (!s) return JC_ERR_DB;
+    sqlite3_bind_int64(s, 1, after_seq);
+    sqlite3_bind_int(s, 2, limit);
+    int rc;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        jc_audit e = {0};
+        jc_case k = {0};
+        e.seq = sqlite3_column_int64(s, 0);
+        e.case_id = k.id = sqlite3_column_int64(s, 1);
+        sq_col_copy(s, 2, e.action, sizeof e.action);
+        sq_col_copy(s, 3, e.to_state, sizeof e.to_state);
+        sq_col_copy(s, 4, e.actor, sizeof e.actor);
+        sq_col_copy(s, 5, e.role, sizeof e.role);
+        e.at_ms = sqlite3_column_int64(s, 6);
+        sq_col_copy(s, 7, k.area, sizeof k.area);
+        k.dept_id = sqlite3_column_int64(s, 8);
+        k.reporter_id = sqlite3_column_int64(s, 9);
+        k.created_ms = sqlite3_column_int64(s, 10);
+        if (cb(&e, &k, arg)) break;
+    }
+    sqlite3_reset(s);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? JC_OK : sq_fail(c->db, "sqlite", "audit since");
+}
+
+static jc_err sqlite_audit_last(jc_conn *c, int64_t *seq) {
+    sqlite3_stmt *s = prep(c, Q_AUDIT_LAST, "SELECT COALESCE(max(seq), 0) FROM audit");
+    if (!s) return JC_ERR_DB;
+    int rc = sqlite3_step(s);
+    *seq = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
+    sqlite3_reset(s);
+    return rc == SQLITE_ROW ? JC_OK : sq_fail(c->db, "sqlite", "audit last");
+}
+
+/* ---- settings: meta(key, value) ---------------------------------------------- */
+
+static jc_err sqlite_meta_get(jc_conn *c, const char *key, char *out, size_t outsz) {
+    sqlite3_stmt *s = prep(c, Q_META_GET, "SELECT value FROM meta WHERE key=?");
+    if (!s) return JC_ERR_DB;
+    sq_bind_text_empty(s, 1, key);
+    int rc = sqlite3_step(s);
+    jc_err e = rc == SQLITE_ROW ? JC_OK : rc == SQLITE_DONE ? JC_ERR_NOTFOUND : JC_ERR_DB;
+    if (rc == SQLITE_ROW) {
+        const char *v = (const char *)sqlite3_column_text(s, 0);
+        size_t n = (size_t)sqlite3_column_bytes(s, 0);
+        if (n >= outsz) e = JC_ERR_TOOBIG;
+        else memcpy(out, v ? v : "", n + 1);
+    }
+    sqlite3_reset(s);
+    return e;
+}
+
+static jc_err sqlite_meta_put(jc_conn *w, const char *key, const char *value) {
+    sqlite3_stmt *s = prep(w, Q_META_PUT,
+                           "INSERT INTO meta(key, value) VALUES(?, ?) ON CONFLICT(key) DO UPDATE SET value=excluded.value");
+    if (!s) return JC_ERR_DB;
+    sq_bind_text_empty(s, 1, key);
+    sq_bind_text_empty(s, 2, value);
+    return sq_step_done(w->db, s, "sqlite", "meta");
+}
+
+/* ---- writer context ------------------------------------------------------------ */
+
+static void *sqlite_writer_state(jc_conn *w, const void *key, size_t size, void (*free_fn)(void *)) {
+    /* the writer's connection, on the writer's thread: anything else would
+     * share one module state between threads */
+    assert(w->writer_set && pthread_equal(pthread_self(), w->writer));
+    return store__block(&w->blocks, key, size, free_fn);
+}
+
+static uint64_t sqlite_outside(jc_conn *w) { return w->outside; }
+
+/* Any name is a path: SQLite is tried last. */
+static int sqlite_accepts(const char *db) { return db && *db; }
+
+/* ---- the backend's table (store_backend.h) ---------------------------------------- */
+
+const jc_store_ops store_sqlite_ops = {
+    .name = "sqlite",
+    .kind = JC_STORE_SQLITE,
+    .accepts = sqlite_accepts,
+    .open = sqlite_open,
+    .close = sqlite_close,
+    .migrate_core = sqlite_migrate_core,
+    .migrate_schema = sqlite_migrate_schema,
+    .conn_open = sqlite_conn_open,
+    .conn_close = sqlite_conn_close,
+    .snapshot_begin = sqlite_snapshot_begin,
+    .snapshot_end = sqlite_snapshot_end,
+    .submit = sqlite_submit,
+    .exec = sqlite_exec,
+    .stats = sqlite_stats,
+    .outside = sqlite_outside,
+    .epoch = store_sqlite_epoch,
+    .touch = store_sqlite_touch,
+    .writer_state = sqlite_writer_state,
+    .user_insert = sqlite_user_insert,
+    .user_get = sqlite_user_get,
+    .user_by_name = sqlite_user_by_name,
+    .user_set_password = sqlite_user_set_password,
+    .user_each = sqlite_user_each,
+    .session_insert = sqlite_session_insert,
+    .session_user = sqlite_session_user,
+    .session_delete = sqlite_session_delete,
+    .sessions_delete_user = sqlite_sessions_delete_user,
+    .area_put = sqlite_area_put,
+    .area_get = sqlite_area_get,
+    .area_exists = sqlite_area_exists,
+    .area_each = sqlite_area_each,
+    .dept_put = sqlite_dept_put,
+    .dept_get = sqlite_dept_get,
+    .dept_by_code = sqlite_dept_by_code,
+    .dept_each = sqlite_dept_each,
+    .category_put = sqlite_category_put,
+    .category_get = sqlite_category_get,
+    .category_urgent = sqlite_category_urgent,
+    .category_each = sqlite_category_each,
+    .case_insert = sqlite_case_insert,
+    .case_reserve = sqlite_case_reserve,
+    .case_get = sqlite_case_get,
+    .case_update = sqlite_case_update,
+    .case_each = sqlite_case_each,
+    .case_scan = sqlite_case_scan,
+    .case_count_by_state = sqlite_case_count_by_state,
+    .audit_append = sqlite_audit_append,
+    .audit_each = sqlite_audit_each,
+    .audit_since = sqlite_audit_since,
+    .audit_last = sqlite_audit_last,
+    .meta_get = sqlite_meta_get,
+    .meta_put = sqlite_meta_put,
+};

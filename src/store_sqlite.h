@@ -78,4 +78,15 @@ int sq_exec(sqlite3 *db, const char *tag, const char *sql);
  * level); JC_ERR_DB otherwise (logged). */
 jc_err sq_step_done(sqlite3 *db, sqlite3_stmt *s, const char *tag, const char *what);
 
+/* One integer: the first column of sql's first row, sql's ?1 bound to text
+ * (NULL as ""); *n 0 when no row.  (A count by an area prefix.) */
+jc_err sq_int_by_text(jc_conn *c, const char *sql, const char *text, int64_t *n) JC_MUST_CHECK;
+/* The rows after an id, for a live stream: since_sql (?1 the id after
+ * which, ?2 the limit; its first column the increasing id) calls row(s,
+ * arg) for each (non-zero stops) and leaves the last id read in *last
+ * (after when none); with row NULL, newest_sql's one value, the newest id,
+ * goes to *last.  tag names the caller in the log. */
+jc_err sq_since(jc_conn *c, const char *since_sql, const char *newest_sql, int64_t after, int limit,
+                int64_t *last, int (*row)(sqlite3_stmt *s, void *arg), void *arg, const char *tag) JC_MUST_CHECK;
+
 #endif

@@ -32,6 +32,7 @@
 #include "cli.h"
 #include "hotspot.h"
 #include "http.h"
+#include "module.h"
 
 #include <jansson.h>
 #include <math.h>
@@ -54,8 +55,13 @@ static classify_model *model;
 static int model_tried;
 static char model_id[160], model_source[1100];
 
-void warning_set_model_path(const char *path) {
-    snprintf(model_path, sizeof model_path, "%s", path ? path : "");
+/* serve --model FILE: the classifier model file the server loads (without
+ * one, a model is trained from data/seed_texts.csv on first use). */
+static jc_err opt_model(const char *path) {
+    size_t n = strlen(path);
+    if (n == 0 || n >= sizeof model_path) return JC_ERR_INVALID;
+    memcpy(model_path, path, n + 1);
+    return JC_OK;
 }
 
 static void model_name_id(const char *name) {
@@ -104,7 +110,13 @@ static const classify_model *get_model(void) {
     return model;
 }
 
-void warning_preload_model(void) { (void)get_model(); }
+/* Loads or trains the classifier when the server starts, so that no request
+ * or writer job waits for the training. */
+static jc_err warning_start(jc_store *st, char *msg, size_t msgsz) {
+    (void)st, (void)msg, (void)msgsz;
+    (void)get_model();
+    return JC_OK;
+}
 
 static json_t *model_json(const classify_model *m) {
     char ts[40];
@@ -847,7 +859,7 @@ static const jc_route warning_routes[] = {
     {"GET", "/api/v1/hotspots", h_hotspots, WSTAFF, NULL},
 };
 
-const jc_route_table api_warning_routes = {warning_routes, JC_ARRAY_LEN(warning_routes)};
+static const jc_route_table warning_table = {warning_routes, JC_ARRAY_LEN(warning_routes)};
 
 /* ---- CLI: jiceng warn ------------------------------------------------------------------ */
 
@@ -876,7 +888,7 @@ static jc_err cli_run(jc_conn *w, void *arg) {
     return e;
 }
 
-int cmd_warn(int argc, char **argv) {
+static int cmd_warn(int argc, char **argv) {
     if (argc < 2 || cli_wants_help(argc, argv)) return fputs(warn_help, argc < 2 ? stderr : stdout), argc < 2 ? JC_EXIT_USAGE : JC_EXIT_OK;
     const char *sub = argv[1], *db = NULL, *out = NULL;
     for (int i = 2; i < argc; i++) {
@@ -930,3 +942,36 @@ int cmd_warn(int argc, char **argv) {
     store_close(st);
     return rc;
 }
+
+/* Live updates: a "warning" event per new warning, seen by staff of its area. */
+typedef struct {
+    int (*emit)(const jc_live_event *ev, void *arg);
+    void *arg;
+} live_ctx;
+
+static int live_warning(const warning_brief *w, void *arg) {
+    live_ctx *x = arg;
+    char at[40];
+    jc_fmt_utc(w->created_at, at, sizeof at);
+    json_t *d = json_pack("{s:I,s:s,s:s,s:f,s:f,s:s,s:s}", "id", (json_int_t)w->id, "category", w->category, "area",
+                          w->area, "observed", w->observed, "threshold", w->threshold, "state", w->state, "at", at);
+    modules_live_json(x->emit, x->arg, (jc_live_event){.type = "warning", .area = w->area}, d);
+    return 0;
+}
+
+static jc_err warning_live(jc_conn *c, int64_t *mark, int (*emit)(const jc_live_event *ev, void *arg), void *arg) {
+    live_ctx x = {emit, arg};
+    return warning__since(c, *mark, 200, mark, emit ? live_warning : NULL, &x);
+}
+
+/* The warning module's row (src/modules.c). */
+const jc_module module_warning = {
+    .name = "warning",
+    .schema = {[JC_STORE_SQLITE] = &schema_warning},
+    .routes = {&warning_table},
+    .tick = warning_tick,
+    .commands = {{"warn", cmd_warn, "early warnings: train the classifier from closed cases, recount, run detectors"}},
+    .options = {{"--model", "FILE  the classifier model of `jiceng warn train` (docs/warnings.md)", opt_model}},
+    .start = warning_start,
+    .live = warning_live,
+};

@@ -18,14 +18,6 @@
 
 typedef struct jc_conn jc_conn;
 
-/* Sets the classifier model file the server loads (jiceng serve --model).
- * Without one, a model is trained from data/seed_texts.csv on first use.
- * Call before serving; path is copied. */
-void warning_set_model_path(const char *path);
-/* Loads or trains the classifier now (the server calls it before serving,
- * so that no request or writer job waits for the training). */
-void warning_preload_model(void);
-
 /* The hook for case_create (runs on the writer, inside the creating job):
  * brings daily_counts up to date (which counts case k) and records the
  * classifier's suggestion for k in case_suggestions.  Idempotent: the ticker
@@ -33,14 +25,15 @@ void warning_preload_model(void);
  * about immediacy.  Errors are JC_ERR_DB (the job's savepoint rolls back). */
 jc_err warning_on_case_created(jc_conn *w, const jc_case *k) JC_MUST_CHECK;
 
-/* The ticker (server.c's tickers[]): catches up counts and suggestions and
+/* The module's tick (module.h): catches up counts and suggestions and
  * runs the detectors when counts changed or the simulated day rolled over. */
 jc_err warning_tick(jc_conn *w, int64_t now_ms) JC_MUST_CHECK;
 
 /* Rebuilds daily_counts from the cases table (after an import or repair). */
 jc_err warning_counts_rebuild(jc_conn *w) JC_MUST_CHECK;
 
-/* `jiceng warn <train|rebuild|run>`. */
-int cmd_warn(int argc, char **argv);
+/* The open warnings whose area starts with prefix ("" any) into *n (the
+ * dashboard, stats.c). */
+jc_err warning_open_count(jc_conn *c, const char *prefix, int64_t *n) JC_MUST_CHECK;
 
 #endif

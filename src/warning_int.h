@@ -7,6 +7,7 @@
 #define JC_WARNING_INT_H
 
 #include "detect.h"
+#include "store.h"
 #include "warning.h"
 
 /* Settings (table warning_meta, keys "cfg.*"); defaults in
@@ -91,5 +92,19 @@ jc_err warning__window_counts(jc_conn *c, const char *prefix, int len, const cha
 jc_err warning__closed_cases(jc_conn *c, int (*cb)(const char *title, const char *body,
                                                    const char *category, void *arg),
                              void *arg) JC_MUST_CHECK;
+
+/* The warning module's tables (warning_sqlite.c), named in its row. */
+extern const jc_schema schema_warning;
+
+/* Warnings as the live stream shows them (warning__since). */
+typedef struct {
+    int64_t id, created_at;
+    const char *category, *area, *state;
+    double observed, threshold;
+} warning_brief;
+/* The warnings with id > after, in id order, at most limit; *last the
+ * newest id read (after when none); with cb NULL, *last the newest id. */
+jc_err warning__since(jc_conn *c, int64_t after, int limit, int64_t *last,
+                      int (*cb)(const warning_brief *w, void *arg), void *arg) JC_MUST_CHECK;
 
 #endif

@@ -481,3 +481,30 @@ jc_err warning__closed_cases(jc_conn *c, int (*cb)(const char *, const char *, c
     sqlite3_finalize(s);
     return rc == SQLITE_ROW || rc == SQLITE_DONE ? JC_OK : sq_fail(db, "warning", "closed cases step");
 }
+
+jc_err warning_open_count(jc_conn *c, const char *prefix, int64_t *n) {
+    static const char sql[] =
+        "SELECT count(*) FROM warnings WHERE state = 'open' AND (?1 = '' OR (area >= ?1 AND area < ?1 || 'z'))";
+    return sq_int_by_text(c, sql, prefix, n);
+}
+
+typedef struct {
+    int (*cb)(const warning_brief *w, void *arg);
+    void *arg;
+} since_ctx;
+
+static int brief_row(sqlite3_stmt *s, void *arg) {
+    since_ctx *x = arg;
+    warning_brief w = {sqlite3_column_int64(s, 0), sqlite3_column_int64(s, 6), sq_col_str(s, 1), sq_col_str(s, 2),
+                       sq_col_str(s, 5), sqlite3_column_double(s, 3), sqlite3_column_double(s, 4)};
+    return x->cb(&w, x->arg);
+}
+
+jc_err warning__since(jc_conn *c, int64_t after, int limit, int64_t *last,
+                      int (*cb)(const warning_brief *w, void *arg), void *arg) {
+    static const char since[] = "SELECT id, category, area, observed, threshold, state, created_at FROM warnings"
+                                " WHERE id > ? ORDER BY id LIMIT ?";
+    static const char newest[] = "SELECT COALESCE(max(id), 0) FROM warnings";
+    since_ctx x = {cb, arg};
+    return sq_since(c, since, newest, after, limit, last, cb ? brief_row : NULL, &x, "warning");
+}

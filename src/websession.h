@@ -17,6 +17,9 @@
 
 #define WEBSESSION_COOKIE "jiceng_session"
 
+/* GET /api/v1/session (the core module's second route table). */
+extern const jc_route_table api_websession_routes;
+
 /* The session token carried in the request's "Cookie: jiceng_session=…";
  * 1 with *tok and *len pointing into the header, 0 when there is none. */
 int websession_cookie(const jc_req *r, const char **tok, size_t *len);

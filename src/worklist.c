@@ -6,6 +6,7 @@
  */
 #include "worklist.h"
 #include "http.h"
+#include "module.h"
 
 #include <csv.h>
 #include <jansson.h>
@@ -627,4 +628,11 @@ static const jc_route worklist_routes[] = {
     {"PUT", "/api/v1/burden/config", h_config, STREET, "key,value"},
 };
 
-const jc_route_table api_worklist_routes = {worklist_routes, JC_ARRAY_LEN(worklist_routes)};
+static const jc_route_table worklist_table = {worklist_routes, JC_ARRAY_LEN(worklist_routes)};
+
+/* The worklist module's row (src/modules.c). */
+const jc_module module_worklist = {
+    .name = "worklist",
+    .schema = {[JC_STORE_SQLITE] = &schema_worklist},
+    .routes = {&worklist_table, &worklist__burden_config_routes},
+};

@@ -19,7 +19,7 @@
  *
  * Tables (module "worklist", worklist_sqlite.c): worklist_versions,
  * worklist_items, tasks, task_targets, answerable_fields, base_counts,
- * worklist_config.  HTTP routes: api_worklist_routes (docs/worklist.md).
+ * worklist_config.  HTTP routes: worklist.c and worklist_api.c (docs/worklist.md).
  */
 #ifndef JC_WORKLIST_H
 #define JC_WORKLIST_H
@@ -27,6 +27,7 @@
 #include "jc.h"
 #include "model.h"
 #include "store.h"
+#include "http.h"
 
 typedef struct json_t json_t;
 
@@ -135,5 +136,10 @@ jc_err wl__answer_field(jc_conn *c, const char *field, const char *community, js
 int wl__field_answerable(jc_conn *c, const char *field);
 /* Month bounds [start, end) in UTC ms of "YYYY-MM" local; JC_ERR_INVALID. */
 jc_err wl__month_bounds(const char *month, int64_t *start, int64_t *end) JC_MUST_CHECK;
+
+/* The worklist module's tables (worklist_sqlite.c) and the routes of
+ * worklist_api.c, named in its row (worklist.c). */
+extern const jc_schema schema_worklist;
+extern const jc_route_table worklist__burden_config_routes;
 
 #endif

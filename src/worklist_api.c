@@ -33,4 +33,4 @@ static const jc_route burden_config_routes[] = {
     {"GET", "/api/v1/burden/config", h_burden_config, R(DISPATCHER) | R(SUPERVISOR) | R(ADMIN), NULL},
 };
 
-const jc_route_table api_burden_config_routes = {burden_config_routes, JC_ARRAY_LEN(burden_config_routes)};
+const jc_route_table worklist__burden_config_routes = {burden_config_routes, JC_ARRAY_LEN(burden_config_routes)};

@@ -133,6 +133,23 @@ test('re-import: update, add, retire by record id; never a duplicate; dry run wr
   } finally { rmSync(work, { recursive: true, force: true }); }
 });
 
+test('numbers of another kind (a passport) link two tables, as ID numbers do', () => {
+  const work = mkdtempSync(join(tmpdir(), 'jiceng-people-'));
+  try {
+    const db = freshDb(work);
+    const a = join(work, 'a.csv'), b = join(work, 'b.csv');
+    writeFileSync(a, '编号,姓名,证件号码,出生日期\nA1,JOHN SMITH,E12345678,1980-01-02\nA2,MARY LEE,E99999999,1975-05-06\n');
+    writeFileSync(b, '编号,姓名,护照号,出生日期\nB1,Jon Smyth,E12345678,1980-02-01\nB2,Mary Lee,G11111111,1990-05-06\n');
+    assert.equal(jiceng(['people', 'import', '--db', db, '--source', 'a', a, '--quiet']).status, 0);
+    const r = jiceng(['people', 'import', '--db', db, '--source', 'b', b, '--map', '护照号=id_number', '--quiet']);
+    assert.equal(r.status, 0, r.stderr);
+    const rows = jiceng(['people', 'export', '--db', db, '--links']).stdout.trim().split('\n').slice(1).map((l) => l.split(','));
+    const cluster = Object.fromEntries(rows.map(([s, id, c]) => [s + ':' + id, c]));
+    assert.equal(cluster['a:A1'], cluster['b:B1']); // the same passport, the birth date's day and month swapped
+    assert.notEqual(cluster['a:A2'], cluster['b:B2']); // another passport and another birth year
+  } finally { rmSync(work, { recursive: true, force: true }); }
+});
+
 test('bad input: a clear error naming the row or reason, nothing half-imported, the audit chain intact', () => {
   const work = mkdtempSync(join(tmpdir(), 'jiceng-people-'));
   try {

@@ -4,7 +4,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startServer, jiceng } from './lib.mjs';
@@ -174,4 +174,57 @@ test('the counters the database keeps equal a count of the cases, after the loop
     assert.equal(st.totals.open, (await allPages(t, 'state=open')).length, who);
     assert.equal(st.totals.escalated, (await allPages(t, 'state=open&escalated=1')).length, who);
   }
+});
+
+// ---- long work: exports and the whole chain's verification ---------------
+
+async function xlsxRows(res) {
+  assert.equal(res.status, 200);
+  assert.match(res.headers.get('content-type'), /spreadsheetml/);
+  const buf = Buffer.from(await res.arrayBuffer());
+  const file = join(dir, `x${Math.random().toString(36).slice(2)}.xlsx`);
+  writeFileSync(file, buf);
+  const sheet = execFileSync('unzip', ['-p', file, 'xl/worksheets/sheet1.xml'], { encoding: 'utf8', maxBuffer: 1 << 28 });
+  // constant-memory workbooks hold their strings inline
+  return { rows: (sheet.match(/<row /g) || []).length, text: sheet };
+}
+
+test('the list exports as a workbook: same filter, same scope, no personal data', async () => {
+  const c = await srv.login('community1');
+  const ids = await allPages(c, 'state=open');
+  const tok = c;
+  const res = await fetch(srv.url + '/api/v1/cases/export.xlsx?state=open', { headers: { authorization: 'Bearer ' + tok } });
+  const { rows, text } = await xlsxRows(res);
+  assert.equal(rows, 2 + ids.length); // title, header, one row a case
+  const nos = new Set([...text.matchAll(/JC\d{8}-(\d+)/g)].map((m) => Number(m[1])));
+  assert.deepEqual([...nos].sort((a, b) => a - b), [...ids].sort((a, b) => a - b));
+  assert.ok(!/1[3-9]\d{9}/.test(text), 'no phone numbers');
+  assert.match(text, /状态/);
+  // a search exports what it lists
+  const q = encodeURIComponent('井盖');
+  const found = await allPages(c, 'q=' + q);
+  const r2 = await fetch(`${srv.url}/api/v1/cases/export.xlsx?q=${q}`, { headers: { authorization: 'Bearer ' + tok } });
+  assert.equal((await xlsxRows(r2)).rows, 2 + found.length);
+  const bad = await srv.api('GET', '/api/v1/cases/export.xlsx?state=nope', { token: tok });
+  assert.equal(bad.status, 400);
+});
+
+test('long work runs a few at a time: the rest are refused at once, the whole chain verifies there', async () => {
+  const d = await srv.login('dispatcher');
+  const v = await srv.api('GET', '/api/v1/audit/verify', { token: d });
+  assert.equal(v.status, 200, v.text);
+  assert.equal(v.json.ok, true);
+  assert.ok(v.json.entries > N);
+  const many = await Promise.all(Array.from({ length: 30 }, () =>
+    fetch(srv.url + '/api/v1/cases/export.xlsx', { headers: { authorization: 'Bearer ' + d } })));
+  const status = many.map((r) => r.status);
+  assert.ok(status.every((s) => s === 200 || s === 503), status.join());
+  assert.ok(status.filter((s) => s === 503).length > 0, 'some refused: ' + status.join());
+  assert.ok(status.filter((s) => s === 200).length >= 2);
+  const first503 = many.find((r) => r.status === 503);
+  assert.match((await first503.json()).error.message, /long requests .* retry later/);
+  for (const r of many) if (r !== first503) await r.arrayBuffer();
+  const jobs = await srv.api('GET', '/api/v1/jobs', { token: d });
+  assert.equal(jobs.status, 200);
+  assert.ok(Array.isArray(jobs.json.running));
 });

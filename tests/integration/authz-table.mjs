@@ -55,11 +55,13 @@ export const ROUTES = {
   'PUT /api/v1/categories/:code': { who: 'dispatcher admin' },
   'POST /api/v1/cases': { who: 'user' },
   'GET /api/v1/cases': { who: 'user', note: 'narrowed to the caller scope by the handler' },
+  'GET /api/v1/cases/export.xlsx': { who: 'user', note: 'the list as a workbook: narrowed to the caller scope by the handler' },
   'GET /api/v1/cases/:id': { who: 'user', scope: 'case' },
   'GET /api/v1/cases/:id/audit': { who: 'user', scope: 'case' },
   'GET /api/v1/cases/:id/contact': { who: 'grid_worker community_staff dispatcher dept_staff supervisor', scope: 'case-lead', note: 'unmasked phone: audited; the lead department, not co-handlers' },
   'POST /api/v1/cases/:id/:action': { who: 'user', scope: 'case', as: { action: 'escalate' }, body: () => ({ note: '督办' }), note: 'each action has its roles (the actions of jiceng routes)' },
   'GET /api/v1/audit/verify': { who: 'dispatcher supervisor admin' },
+  'GET /api/v1/jobs': { who: 'dispatcher supervisor admin', note: 'long work running and waiting' },
   'GET /api/v1/users': { who: 'admin' },
   'POST /api/v1/users': { who: 'admin' },
   'PUT /api/v1/users/:id': { who: 'admin' },
@@ -137,6 +139,19 @@ export const ROUTES = {
   'POST /api/v1/webhooks': { who: 'admin' },
   'PUT /api/v1/webhooks/:id': { who: 'admin' },
   'GET /api/v1/webhooks/:id/deliveries': { who: 'admin' },
+  // one collection of people (docs/people.md): persons limited to the caller's area by the handler
+  'GET /api/v1/people/report': { who: 'community_staff dispatcher admin', note: 'departments\' forms filled from the store: audited' },
+  'GET /api/v1/people/sources': { who: 'community_staff dispatcher supervisor admin' },
+  'PUT /api/v1/people/sources/:key': { who: 'dispatcher admin' },
+  'POST /api/v1/people/sources/:key/import': { who: 'dispatcher admin' },
+  'POST /api/v1/people/sources/:key/withdraw': { who: 'admin' },
+  'GET /api/v1/people/imports': { who: 'community_staff dispatcher supervisor admin' },
+  'GET /api/v1/people/review': { who: 'community_staff dispatcher admin' },
+  'POST /api/v1/people/review': { who: 'community_staff dispatcher admin' },
+  'GET /api/v1/people/persons': { who: 'community_staff dispatcher supervisor admin', note: 'names masked for supervisors' },
+  'GET /api/v1/people/persons/:id': { who: 'community_staff dispatcher supervisor admin' },
+  'POST /api/v1/people/persons/:id/unmask': { who: 'community_staff dispatcher admin', note: 'with a stated purpose: audited people.unmask' },
+  'GET /api/v1/people/counts': { who: 'community_staff dispatcher dept_staff supervisor admin' },
 };
 
 // Which logins see an object of each kind, created in community 1, grid

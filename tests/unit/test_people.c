@@ -500,6 +500,40 @@ TEST(link_clusters_and_conflicts) {
     people__link_free(&run);
 }
 
+TEST(link_incremental_finds_what_full_finds) {
+    /* 400 persons, each in an old record and a fresh one: an incremental run
+     * (only pairs with a fresh record) links every fresh record to its twin */
+    enum { N = 400 };
+    people_lrec *r = calloc(2 * N, sizeof *r);
+    ASSERT(r != NULL);
+    for (int i = 0; i < N; i++) {
+        char id[19], name[16], phone[16], addr[64], birth[16];
+        snprintf(id, sizeof id, "11010119%02d%02d%02d%03d", 50 + i % 40, 1 + i % 12, 1 + i % 28, i % 1000);
+        id[17] = people_id_check(id), id[18] = 0;
+        static const char *const sur[] = {"王", "李", "张", "刘", "陈", "杨"};
+        static const char *const giv[] = {"伟", "芳", "娜", "敏", "静", "丽", "强", "磊"};
+        snprintf(name, sizeof name, "%s%s%s", sur[i % 6], giv[i / 6 % 8], giv[i / 48 % 8]);
+        snprintf(phone, sizeof phone, "131%08d", i);
+        snprintf(addr, sizeof addr, "和平里%d-%d-%d-%d", i % 50, i % 7, 1 + i % 3, 100 + i);
+        snprintf(birth, sizeof birth, "19%02d-%02d-%02d", 50 + i % 40, 1 + i % 12, 1 + i % 28);
+        lrec(&r[2 * i], name, id, birth, 0, phone, addr);
+        lrec(&r[2 * i + 1], name, id, birth, 0, phone, addr);
+        r[2 * i].fresh = 0;
+    }
+    people_link_run run;
+    memset(&run, 0, sizeof run);
+    run.r = r;
+    run.n = 2 * N;
+    run.incremental = 1;
+    ASSERT_OK(people__link(&run));
+    int missed = 0;
+    for (int i = 0; i < N; i++) missed += run.cluster[2 * i] != run.cluster[2 * i + 1];
+    ASSERT_EQ(missed, 0);
+    ASSERT_EQ(run.nclusters, N);
+    people__link_free(&run);
+    free(r);
+}
+
 /* ---- the store: a job that touches more than 8 MiB of existing pages ---------------------- */
 
 /* Writes 20,000 values of 700 bytes, each the letter *arg + i % 26. */
@@ -536,7 +570,7 @@ TEST(big_job) {
 
 T_MAIN(T(csv_utf8_bom_crlf_title_line), T(csv_gb18030_and_utf16), T(csv_wrong_encoding_names_the_line),
        T(mapping_from_unseen_headers), T(mapping_by_values_and_by_hand), T(xlsx_read_and_bomb), T(compare_levels),
-       T(link_clusters_and_conflicts), T(big_job), T(id_valid_and_lower_x), T(id_check_digit_wrong_is_damaged), T(id_full_width_spaces_apostrophe_tab),
+       T(link_clusters_and_conflicts), T(link_incremental_finds_what_full_finds), T(big_job), T(id_valid_and_lower_x), T(id_check_digit_wrong_is_damaged), T(id_full_width_spaces_apostrophe_tab),
        T(id_15_digits_to_18), T(id_excel_damage), T(id_missing_and_other), T(dates_every_office_format), T(phones),
        T(sex_codes), T(names_spaces_dots_traditional), T(names_pinyin_homophones), T(addresses_styles),
        T(addresses_against_the_area_tree))

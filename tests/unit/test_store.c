@@ -449,7 +449,46 @@ TEST(case_phase_rebuilt_without_an_in_check) {
     close_store();
 }
 
-T_MAIN(T(case_phase_rebuilt_without_an_in_check), T(group_rolled_back_and_run_again_one_by_one), T(failure_without_writes_runs_nothing_again),
+/* ---- the backend chosen at open, and the writer's own state ----------------- */
+
+static int freed;
+static void count_free(void *p) { freed += *(int *)p; }
+
+static jc_err state_run(jc_conn *w, void *arg) {
+    int *seen = arg;
+    int *a = store_writer_state(w, &freed, sizeof(int), count_free);
+    int *b = store_writer_state(w, &seen, sizeof(int), NULL);
+    if (!a || !b || a == b) return JC_ERR_INTERNAL;
+    *seen = (*a)++; /* zero at first, then what the last job left */
+    return JC_OK;
+}
+
+TEST(backend_chosen_and_writer_state_kept_per_store) {
+    jc_store *none = NULL;
+    ASSERT_EQ(store_open("", &none), JC_ERR_INVALID);
+    ASSERT(none == NULL);
+    ASSERT_OK(open_store());
+    ASSERT_EQ(store_kind_of(st), JC_STORE_SQLITE);
+    jc_conn *c = NULL;
+    ASSERT_OK(store_conn_open(st, &c));
+    ASSERT_EQ(store_kind(c), JC_STORE_SQLITE);
+    ASSERT_STR_EQ(store_backend_name(c), "sqlite");
+    store_conn_close(c);
+    int seen = -1;
+    freed = 0;
+    ASSERT_OK(store_exec(st, state_run, &seen));
+    ASSERT_EQ(seen, 0);
+    ASSERT_OK(store_exec(st, state_run, &seen));
+    ASSERT_EQ(seen, 1);
+    close_store();
+    ASSERT_EQ(freed, 2); /* freed with the store, with what the jobs left in it */
+    ASSERT_OK(open_store()); /* another store starts afresh */
+    ASSERT_OK(store_exec(st, state_run, &seen));
+    ASSERT_EQ(seen, 0);
+    close_store();
+}
+
+T_MAIN(T(backend_chosen_and_writer_state_kept_per_store), T(case_phase_rebuilt_without_an_in_check), T(group_rolled_back_and_run_again_one_by_one), T(failure_without_writes_runs_nothing_again),
        T(jobs_that_may_not_run_again_keep_their_own_savepoint), T(kept_lookups_follow_the_batch_own_writes),
        T(kept_lookups_forget_what_a_rollback_undid), T(kept_lookups_see_another_process_write_between_batches),
        T(wal_bytes_another_thread_left_never_hide_a_commit), T(a_temporary_file_takes_a_write_of_a_mebibyte))

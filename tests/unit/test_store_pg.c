@@ -10,6 +10,7 @@
  * top directory).  Each test works in a database of its own.
  */
 #include "audit.h"
+#include "chain.h"
 #include "store.h"
 #include "store_pg.h"
 #include "t.h"
@@ -478,7 +479,7 @@ static jc_err append_one(jc_conn *w, void *arg) {
     snprintf(en.actor, sizeof en.actor, "instance%d", a->who);
     snprintf(en.role, sizeof en.role, "system");
     snprintf(en.action, sizeof en.action, "report");
-    snprintf(en.payload_hash, sizeof en.payload_hash, "%s", audit_empty_payload_hash());
+    snprintf(en.payload_hash, sizeof en.payload_hash, "%s", chain_empty_payload_hash());
     en.reason = "two writers";
     return store_pg_audit_append(w, &en);
 }
@@ -501,7 +502,7 @@ typedef struct {
 static int walk(const jc_audit *e, void *arg) {
     chain_walk *cw = arg;
     char h[65];
-    audit_compute_hash(e, h);
+    chain_entry_hash(e, h);
     if (e->seq != cw->seq + 1 || strcmp(e->prev_hash, cw->prev) || strcmp(h, e->hash)) cw->broken++;
     if (cw->n < 400) cw->ids[cw->n] = e->case_id;
     cw->n++;
@@ -531,7 +532,7 @@ TEST(audit_chain_two_instances) {
     jc_conn *c = NULL;
     ASSERT_OK(store_pg_conn_open(one, &c));
     chain_walk cw = {0};
-    audit_genesis(cw.prev);
+    chain_genesis(cw.prev);
     ASSERT_OK(store_pg_audit_each(c, -1, walk, &cw));
     ASSERT_EQ(cw.n, 300);
     ASSERT_EQ(cw.broken, 0);
@@ -540,7 +541,7 @@ TEST(audit_chain_two_instances) {
     /* a changed entry no longer verifies */
     PQclear(PQexec(store_pg_raw(c), "UPDATE audit SET reason = 'edited' WHERE seq = 150"));
     chain_walk cw2 = {0};
-    audit_genesis(cw2.prev);
+    chain_genesis(cw2.prev);
     ASSERT_OK(store_pg_audit_each(c, -1, walk, &cw2));
     ASSERT_EQ(cw2.broken, 1);
     store_pg_conn_close(c);
@@ -560,7 +561,7 @@ static jc_err append_odd(jc_conn *w, void *arg) {
     snprintf(en.actor, sizeof en.actor, "admin");
     snprintf(en.role, sizeof en.role, "admin");
     snprintf(en.action, sizeof en.action, "user_update");
-    snprintf(en.payload_hash, sizeof en.payload_hash, "%s", audit_empty_payload_hash());
+    snprintf(en.payload_hash, sizeof en.payload_hash, "%s", chain_empty_payload_hash());
     en.reason = (char *)o->reason;
     jc_err e = store_pg_audit_append(w, &en);
     return e ? e : o->fail ? JC_ERR_INVALID : JC_OK;
@@ -585,7 +586,7 @@ TEST(audit_entries_as_written) {
     odd_entry tool = {"from a tool"};
     ASSERT_OK(append_odd(c, &tool)); /* outside the writer: its own transaction */
     chain_walk cw = {0};
-    audit_genesis(cw.prev);
+    chain_genesis(cw.prev);
     ASSERT_OK(store_pg_audit_each(c, -1, walk, &cw));
     ASSERT_EQ(cw.n, 2);
     ASSERT_EQ(cw.broken, 0);
@@ -804,6 +805,58 @@ TEST(leader_killed_taken_over) {
     ASSERT(s < 3);
 }
 
-T_MAIN(T(migrates_once), T(users_and_sessions), T(catalogue), T(case_rows), T(group_commit), T(rerun_groups),
+/* ---- through store.h: the backend chosen by the name -------------------------- */
+
+static int freed_blocks;
+static void count_block(void *p) { freed_blocks += *(int *)p; }
+
+static jc_err settings_run(jc_conn *w, void *arg) {
+    (void)arg;
+    int *n = store_writer_state(w, &freed_blocks, sizeof(int), count_block);
+    if (!n) return JC_ERR_NOMEM;
+    (*n)++;
+    jc_err e = store_meta_put(w, "clock", "1 2 3.000000");
+    jc_user sys = {.role = ROLE_SYSTEM};
+    snprintf(sys.name, sizeof sys.name, "tests");
+    jc_audit a = {.at_ms = 1, .actor_id = 0};
+    snprintf(a.actor, sizeof a.actor, "tests");
+    snprintf(a.role, sizeof a.role, "system");
+    snprintf(a.action, sizeof a.action, "note");
+    snprintf(a.payload_hash, sizeof a.payload_hash, "%s", chain_empty_payload_hash());
+    return e ? e : store_audit_append(w, &a);
+}
+
+TEST(chosen_by_its_url_through_store_h) {
+    char url[512];
+    ASSERT_OK(new_db(url, sizeof url));
+    jc_store *st = NULL;
+    ASSERT_OK(store_open(url, &st)); /* store.c: this backend takes a postgresql:// name */
+    ASSERT_EQ(store_kind_of(st), JC_STORE_PG);
+    int v = 0;
+    /* not every module has its PostgreSQL tables yet: refused, nothing applied */
+    ASSERT_EQ(store_migrate(st, &v), JC_ERR_UNAVAILABLE);
+    ASSERT_OK(store_migrate_core(st, &v));
+    ASSERT(v >= 1);
+    freed_blocks = 0;
+    ASSERT_OK(store_exec(st, settings_run, NULL));
+    ASSERT_OK(store_exec(st, settings_run, NULL));
+    jc_conn *c = NULL;
+    ASSERT_OK(store_conn_open(st, &c));
+    ASSERT_EQ(store_kind(c), JC_STORE_PG);
+    ASSERT_STR_EQ(store_backend_name(c), "postgresql");
+    char val[64];
+    ASSERT_OK(store_meta_get(c, "clock", val, sizeof val));
+    ASSERT_STR_EQ(val, "1 2 3.000000");
+    ASSERT_EQ(store_meta_get(c, "no-such-key", val, sizeof val), JC_ERR_NOTFOUND);
+    ASSERT_EQ(store_meta_get(c, "clock", val, 4), JC_ERR_TOOBIG);
+    int64_t last = -1;
+    ASSERT_OK(store_audit_last(c, &last));
+    ASSERT_EQ(last, 2);
+    store_conn_close(c);
+    store_close(st);
+    ASSERT_EQ(freed_blocks, 2); /* the writer's state, kept across jobs, freed with the store */
+}
+
+T_MAIN(T(chosen_by_its_url_through_store_h), T(migrates_once), T(users_and_sessions), T(catalogue), T(case_rows), T(group_commit), T(rerun_groups),
        T(audit_chain_two_instances), T(audit_entries_as_written), T(job_hiding_a_failure), T(connection_lost), T(other_instances_commits),
        T(one_leader_taken_over), T(leader_killed_taken_over))

@@ -108,7 +108,8 @@ export async function render(ctx) {
           withBase ? BASE_KEYS.map((k) => num(b ? b[k] : 0)) : null); })),
       h('tfoot', null, h('tr', null, h('th', { scope: 'row' }, t('dash.sum')), num(T.total), num(T.open), num(T.overdue),
         withBase ? BASE_KEYS.map((k) => num(sum(k))) : null)))),
-    withBase && base.fictional ? h('p', { class: 'muted small' }, t('base.fictional')) : null));
+    withBase && base.fictional ? h('p', { class: 'muted small' }, t('base.fictional')) : null,
+    withBase && base.from_departments ? h('p', { class: 'muted small', id: 'dash-from-people' }, t('base.from_people'), ' ', h('a', { href: '#/people' }, t('nav.people'))) : null));
 
   const echarts = await import('/vendor/echarts/dist/echarts.esm.min.js');
   const charts = [];
