@@ -29,7 +29,7 @@
 #include "store_pg.h"
 #include "chain.h"
 #include "store_backend.h"
-#include "writeq.h"
+#include "store_writeq.h"
 
 #include <assert.h>
 #include <poll.h>
@@ -1563,6 +1563,8 @@ const jc_store_ops store_pg_ops = {
     .close = store_pg_close,
     .migrate_core = pg_migrate_core,
     .migrate_schema = pg_migrate_schema,
+    .watch = store_pg_watch,
+    .is_leader = store_pg_is_leader,
     .conn_open = store_pg_conn_open,
     .conn_close = store_pg_conn_close,
     .snapshot_begin = pg_snapshot_begin,

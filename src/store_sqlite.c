@@ -16,7 +16,7 @@
 #include "store_sqlite.h"
 #include "store_backend.h"
 #include "walbuf.h"
-#include "writeq.h"
+#include "store_writeq.h"
 #include "chain.h"
 
 #include <assert.h>
@@ -1585,6 +1585,17 @@ static int sqlite_accepts(const char *db) { return db && *db; }
 
 /* ---- the backend's table (store_backend.h) ---------------------------------------- */
 
+/* One server owns an SQLite database: nothing to watch, always the leader. */
+static jc_err sqlite_watch(jc_store *st) {
+    (void)st;
+    return JC_OK;
+}
+
+static int sqlite_is_leader(jc_store *st) {
+    (void)st;
+    return 1;
+}
+
 const jc_store_ops store_sqlite_ops = {
     .name = "sqlite",
     .kind = JC_STORE_SQLITE,
@@ -1593,6 +1604,8 @@ const jc_store_ops store_sqlite_ops = {
     .close = sqlite_close,
     .migrate_core = sqlite_migrate_core,
     .migrate_schema = sqlite_migrate_schema,
+    .watch = sqlite_watch,
+    .is_leader = sqlite_is_leader,
     .conn_open = sqlite_conn_open,
     .conn_close = sqlite_conn_close,
     .snapshot_begin = sqlite_snapshot_begin,

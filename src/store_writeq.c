@@ -1,8 +1,8 @@
 /*
- * writeq.c -- the write-job queue every store backend puts in front of its
- * writer thread (see writeq.h).
+ * store_writeq.c -- the write-job queue every store backend puts in front of its
+ * writer thread (see store_writeq.h).
  */
-#include "writeq.h"
+#include "store_writeq.h"
 
 #include <string.h>
 

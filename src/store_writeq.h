@@ -1,5 +1,5 @@
 /*
- * writeq.h -- the queue of write jobs in front of a store's writer thread,
+ * store_writeq.h -- the queue of write jobs in front of a store's writer thread,
  * the same for every backend (store_sqlite.c, store_pg.c): submitting, the
  * writer taking every waiting job as one batch, a caller waiting for its
  * job's commit (store_exec), the counters of store_stats.  What a batch is
