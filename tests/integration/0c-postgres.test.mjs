@@ -93,11 +93,52 @@ test("a left-out module's command and serve option refuse, naming the module", a
   assert.match(r.stderr, /--mqtt: module sensor has no PostgreSQL storage yet/);
 });
 
-test('two instances on one database: a session and a case of one are the other\'s', async () => {
+// The case events of one live stream (GET /api/v1/events), gathered until stop().
+async function listen(srv, token) {
+  const ac = new AbortController();
+  const res = await fetch(`${srv.url}/api/v1/events?token=${token}`, { signal: ac.signal });
+  assert.equal(res.status, 200);
+  const events = [];
+  const reader = res.body.getReader();
+  const dec = new TextDecoder();
+  let buf = '';
+  const done = (async () => {
+    try {
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        buf += dec.decode(value, { stream: true });
+        let i;
+        while ((i = buf.indexOf('\n\n')) >= 0) {
+          const block = buf.slice(0, i);
+          buf = buf.slice(i + 2);
+          const type = /^event: (.*)$/m.exec(block)?.[1];
+          const data = /^data: (.*)$/m.exec(block)?.[1];
+          if (type === 'case' && data) events.push(JSON.parse(data));
+        }
+      }
+    } catch { /* aborted */ }
+  })();
+  return { events, stop: () => { ac.abort(); return done; } };
+}
+
+test('two instances on one database: a session, a case and its live events of one are the other\'s', async () => {
   b = await startServer({ db: a.db });
   // the token issued by a is a row: b takes it
   const me = await b.api('GET', '/api/v1/me', { token: T.resident1 });
   assert.equal(me.status, 200, me.text);
+  const live = await listen(b, T.dispatcher);
+  await new Promise(r => setTimeout(r, 700)); // the stream is set up (its first poll marks where it starts)
+  const c = await a.api('POST', '/api/v1/cases', {
+    token: T.resident1,
+    body: { title: '井盖松动', body: '人行道井盖松动', category: '9901', area: GRID, phone: '13800138000' },
+  });
+  assert.equal(c.status, 201, JSON.stringify(c.json));
+  for (let i = 0; i < 100 && !live.events.some(e => e.case_id === c.json.id); i++)
+    await new Promise(r => setTimeout(r, 100));
+  await live.stop();
+  assert.deepEqual(live.events.filter(e => e.case_id === c.json.id).map(e => e.action), ['report'],
+    'a case reported on one instance reaches a stream on the other');
   const r = await b.api('POST', '/api/v1/cases', {
     token: T.resident1,
     body: { title: '路灯不亮', body: '小区门口路灯坏了三天', category: '9901', area: GRID, phone: '13800138000' },
