@@ -86,7 +86,7 @@ const madeDirs = new Set();
 export async function startServer(opts = {}) {
   const dir = opts.dir || mkdtempSync(join(tmpdir(), 'jiceng-test-'));
   if (!opts.dir) madeDirs.add(dir);
-  const pg = opts.pg && !opts.db ? startPostgres() : null;
+  const pg = (opts.pg ?? process.env.JICENG_TEST_DB === 'pg') && !opts.db ? startPostgres() : null;
   const db = opts.db || (pg ? pg.url : join(dir, 'test.db'));
   if (!opts.db) {
     let r = jiceng(['init', db]);
