@@ -6,7 +6,7 @@
 // routes answer 503 and their commands and options refuse, naming the module.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawnSync, execFileSync } from 'node:child_process';
 import { startServer, jiceng, BIN, ROOT, freePort } from './lib.mjs';
 
 const GRID = '110101001001001';
@@ -75,10 +75,26 @@ test('a case goes round the loop on PostgreSQL and its chain verifies', async ()
   assert.match(cli.stdout, /^ok: \d+ entries/);
 });
 
-test('a module left out answers 503 naming itself; the core keeps answering', async () => {
+test("the dashboard's figures (stats on PostgreSQL) are the cases' own counts", async () => {
+  const psql = sql => execFileSync('psql', [a.db, '-qAtX', '-F', ' ', '-c', sql], { encoding: 'utf8' }).trim();
+  // a case closed today, and one written while the test reads: the counters are exact at each commit
   const s = await a.api('GET', '/api/v1/stats', { token: T.supervisor });
+  assert.equal(s.status, 200, s.text);
+  const byState = Object.fromEntries(psql("SELECT state, count(*) FROM cases WHERE area LIKE '110101001%' GROUP BY 1")
+    .split('\n').map(l => l.split(' ')).map(([k, n]) => [k, +n]));
+  for (const [state, n] of Object.entries(s.json.by_state)) assert.equal(n, byState[state] ?? 0, state);
+  assert.equal(s.json.totals.total, Object.values(byState).reduce((x, y) => x + y, 0));
+  const today = s.json.per_day.at(-1);
+  assert.equal(today.closed, +psql("SELECT count(*) FROM audit WHERE to_state = 'closed' AND from_state <> 'closed'" +
+    " AND (at + 28800000) / 86400000 = (extract(epoch FROM now())::bigint * 1000 + 28800000) / 86400000"));
+  assert.ok(today.closed >= 1);
+  assert.equal(s.json.totals.alarms_active, 0); // sensor does not run here: none
+});
+
+test('a module left out answers 503 naming itself; the core keeps answering', async () => {
+  const s = await a.api('GET', '/api/v1/cases', { token: T.supervisor });
   assert.equal(s.status, 503, s.text);
-  assert.equal(s.json.error.message, 'module stats has no postgresql storage yet');
+  assert.equal(s.json.error.message, 'module caselist has no postgresql storage yet');
   assert.equal((await a.api('GET', '/api/v1/me', { token: T.supervisor })).status, 200);
 });
 

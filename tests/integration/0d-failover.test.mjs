@@ -2,9 +2,10 @@
 // the run's cluster, clients reporting cases to both; the leader (the one running the
 // periodic work) is killed with SIGKILL under that load. Every case either instance
 // acknowledged (201) is there, the survivor takes the leader lock within seconds and
-// goes on answering, and the one audit chain verifies.
+// goes on answering, the one audit chain verifies and the dashboard's counters add up.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { startServer, jiceng } from './lib.mjs';
 
 const exited = proc => (proc.exitCode !== null || proc.signalCode !== null)
@@ -55,8 +56,15 @@ test('kill -9 the leader under load: nothing acknowledged is lost, the survivor 
       const r = await b.api('GET', `/api/v1/cases/${id}`, { token: admin });
       assert.equal(r.status, 200, `acknowledged case ${id} lost`);
     }
-    const v = await b.api('GET', '/api/v1/audit/verify', { token: await b.login('supervisor') });
+    const sup = await b.login('supervisor');
+    const v = await b.api('GET', '/api/v1/audit/verify', { token: sup });
     assert.equal(v.json.ok, true, JSON.stringify(v.json));
+    // the dashboard's counters, written by both instances at once, add up
+    const stats = await b.api('GET', '/api/v1/stats', { token: sup });
+    const count = where => +execFileSync('psql', [a.db, '-qAtX', '-c', `SELECT count(*) FROM cases WHERE area LIKE '110101001%' ${where}`], { encoding: 'utf8' });
+    assert.equal(stats.json.totals.total, count(''));
+    assert.equal(stats.json.by_state.reported, count("AND state = 'reported'"));
+    assert.ok(stats.json.by_state.reported > acked.length);
     await b.stop();
     const cli = jiceng(['audit', 'verify', '--db', a.db]);
     assert.equal(cli.status, 0, cli.stdout + cli.stderr);
