@@ -1,27 +1,35 @@
 #!/usr/bin/env bash
 # demo.sh -- `make demo`: a living street on http://127.0.0.1:8080.
 #   First run: creates var/demo.db (a real street, its communities, grids,
-#   departments, responsibility list, users of every role; generated base
-#   data), serves it, and replays a month of life in accelerated time
-#   (jiceng simulate: a day per minute) so the dashboards fill as you watch.
-#   Later runs reuse var/demo.db and start in seconds.
-# Environment: DEMO_PORT (8080), DEMO_SPEED (1440 = a day a minute),
-#   DEMO_DAYS (30), DEMO_SEED (42), DEMO_RESET=1 to start from scratch.
+#   departments, responsibility list, work list, users of every role;
+#   generated base data), serves it, and replays the month up to now at full
+#   speed (jiceng simulate --live: about half a minute), where the platform
+#   clock hands over to real time without a jump; the street then keeps
+#   living in real time (reports, patrols, departments at work, tasks pushed
+#   to communities) until Ctrl-C.  Later runs reuse var/demo.db, serve at
+#   once and keep it living from now on.
+# Environment: DEMO_PORT (8080), DEMO_SPEED (100000, the replay's clock),
+#   DEMO_DAYS (30), DEMO_SEED (42), DEMO_LIVE_RATE (1: a street's usual pace
+#   in real time; 10 makes it busier for a watcher, and the early warnings
+#   then flag the day's ten-fold counts, as they should),
+#   DEMO_RESET=1 to start from scratch.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=${JICENG_BIN:-build/jiceng}
 PORT=${DEMO_PORT:-8080}
-SPEED=${DEMO_SPEED:-1440}
+SPEED=${DEMO_SPEED:-100000}
 DAYS=${DEMO_DAYS:-30}
 SEED=${DEMO_SEED:-42}
+RATE=${DEMO_LIVE_RATE:-1}
 DB=var/demo.db
 URL="http://127.0.0.1:$PORT"
+t0=$(date +%s.%N)
+since() { awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.0f", b - a }'; }
 
 mkdir -p var
 [ "${DEMO_RESET:-0}" = 1 ] && rm -f "$DB" "$DB-wal" "$DB-shm" var/demo.simulated
-fresh=0
 if [ ! -f "$DB" ]; then
-  fresh=1
+  rm -f var/demo.simulated
   "$BIN" init "$DB" >/dev/null
   "$BIN" demo --db "$DB"
   if "$BIN" base --help >/dev/null 2>&1; then
@@ -46,9 +54,8 @@ cleanup() {
 }
 trap cleanup INT TERM EXIT
 
-if [ $fresh = 0 ] && [ -f var/demo.simulated ]; then
-  "$BIN" clock real --db "$DB" >/dev/null   # the month is replayed: run in real time
-fi
+# A run stopped hard may have left a replay's clock: real time from here.
+[ -f var/demo.simulated ] && "$BIN" clock real --db "$DB" >/dev/null
 "$BIN" serve --db "$DB" --listen "127.0.0.1:$PORT" >var/demo-server.log 2>&1 &
 srv=$!
 for _ in $(seq 1 100); do
@@ -57,33 +64,38 @@ for _ in $(seq 1 100); do
   sleep 0.1
 done
 
+if [ ! -f var/demo.simulated ]; then
+  echo "  replaying the last $DAYS days of the street at full speed (progress in var/demo-simulate.log) ..."
+  "$BIN" simulate --url "$URL" --db "$DB" --days "$DAYS" --speed "$SPEED" --seed "$SEED" --live --live-rate "$RATE" \
+    --quiet >var/demo-simulate.log 2>&1 &
+  sim=$!
+  # wait until the replay has met real time (the simulator says so), then go on living
+  until grep -q '^caught up with real time' var/demo-simulate.log 2>/dev/null; do
+    kill -0 "$sim" 2>/dev/null || { echo "demo: the simulator stopped, see var/demo-simulate.log"; tail -5 var/demo-simulate.log; exit 1; }
+    sleep 0.5
+  done
+  touch var/demo.simulated
+  ready="the month is there after $(since) s; the street now lives in real time"
+else
+  "$BIN" simulate --url "$URL" --db "$DB" --start "$(date -u +%Y-%m-%dT%H:%M:%SZ)" --days "$DAYS" --seed "$SEED" \
+    --live --live-rate "$RATE" --quiet >var/demo-simulate.log 2>&1 &
+  sim=$!
+  ready="serving the street replayed on the first run; it keeps living in real time"
+fi
+
 cat <<EOF
 
-  jiceng demo is serving $URL
+  jiceng demo is serving $URL — $ready
   ─────────────────────────────────────────────────────────────────────
   logins (password for all: jiceng-demo)
-    dispatcher     街道指挥中心: open 指挥中心 first — the live case board and map
-    community1     社区工作人员: 社区云 dashboard (base numbers, open cases, trends)
-    worker1..3     网格员: patrol findings, verification
-    dept_chengguan 部门 (also dept_shuiwu, dept_xiaofang, ... one per department)
-    supervisor     督查: overdue cases and escalations
-    resident1/2    居民: report, rate;  admin: users, devices, rules
+    dispatcher     街道指挥中心: 案件调度 (the queue) → a case → 派单依据 and 留痕已验证; 社区云
+    community1     社区工作人员: 社区云 of the community, 核查任务, 事项准入, 减负台账
+    worker1..3     网格员: 核查任务 (verification), 巡查上报 (patrol finding)
+    dept_chengguan 职能部门: 部门收件箱 (also dept_shuiwu, dept_xiaofang, ... one per department)
+    supervisor     督查: 案件调度 with the 超期 and 督办 chips
+    resident1/2    居民: 我要反映, 我的诉求
+    admin          系统管理员: 基层设计 (lists, calendar, rules, settings), 感知告警
   ─────────────────────────────────────────────────────────────────────
+  Ctrl-C stops the street (it stays in $DB).
 EOF
-
-if [ ! -f var/demo.simulated ]; then
-  echo "  replaying $DAYS days of life at ${SPEED}x (a simulated day every $((86400 / SPEED)) s);"
-  echo "  progress in var/demo-simulate.log — the dashboards fill as it runs."
-  echo
-  "$BIN" simulate --url "$URL" --db "$DB" --days "$DAYS" --speed "$SPEED" --seed "$SEED" --quiet \
-    >var/demo-simulate.log 2>&1 &
-  sim=$!
-  # show the simulator's daily progress lines here too
-  tail -n +1 -f var/demo-simulate.log --pid "$sim" 2>/dev/null | grep --line-buffered -E '^(day|simulated|cases|summary)' &
-  if wait "$sim"; then touch var/demo.simulated; fi
-  sim=
-  echo; echo "  the month is replayed; the street keeps running in real time. Ctrl-C to stop."
-else
-  echo "  (the month was replayed on the first run; the street runs in real time. Ctrl-C to stop.)"
-fi
 wait "$srv"

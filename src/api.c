@@ -493,7 +493,7 @@ static void h_case_create(jc_req *r) {
     if ((!area || !*area) && !has_lon)
         return http_reply_error(r, JC_ERR_INVALID, "give a point (lon, lat) or an area (grid or community code)");
     if (area && *area && area_scoped(r->user.role) && !has_prefix(area, r->user.area))
-        return http_reply_error(r, JC_ERR_DENIED, "area %s is outside your scope %s", area, r->user.area);
+        return api_deny_scope(r, area, r->user.area);
     geo_crs crs = GEO_WGS84;
     if (crs_name && geo_crs_parse(crs_name, &crs) != JC_OK)
         return http_reply_error(r, JC_ERR_INVALID, "crs must be wgs84, gcj02 or bd09");

@@ -246,7 +246,7 @@ static void h_summary(jc_req *r) {
     if (mine[0] && r->user.role != ROLE_ADMIN) {
         if (!area[0]) prefix = mine;
         else if (strncmp(area, mine, strlen(mine)) && strncmp(mine, area, strlen(area)))
-            return http_reply_error(r, JC_ERR_DENIED, "area %s is outside your scope %s", area, mine);
+            return api_deny_scope(r, area, mine);
         else if (strlen(area) < strlen(mine)) prefix = mine; /* narrowed to the scope */
     }
     json_t *out = NULL;

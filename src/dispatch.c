@@ -1021,6 +1021,19 @@ jc_err dispatch_preview_list(jc_conn *w, const char *csv, size_t len, json_t **o
     return JC_OK;
 }
 
+json_t *dispatch__steps_json(const duty_list *l, const char *category, const char *grid) {
+    static const char *const levels[] = {"community", "street", "district"};
+    duty_step st[3];
+    size_t ns = 0;
+    if (duty_explain_steps(l, category, grid, st, &ns, NULL) == JC_ERR_INVALID) return NULL;
+    json_t *a = json_array();
+    for (size_t i = 0; i < ns; i++)
+        json_array_append_new(a, json_pack("{s:s,s:s,s:s?,s:s?,s:b}", "level", levels[st[i].level], "scope", st[i].scope,
+                                           "entry", st[i].entry ? st[i].entry->id : NULL, "lead",
+                                           st[i].entry ? st[i].entry->lead_dept : NULL, "applies", st[i].applies));
+    return a;
+}
+
 /* Re-exported for dispatch_api.c. */
 jc_err dispatch__ensure(jc_conn *w) { return ctx_ensure(w); }
 jc_err dispatch__bump(jc_conn *w) { return bump_generation(w); }
@@ -1086,18 +1099,8 @@ static void route_explain(jc_conn *c, json_t *r) {
     if (e == JC_OK && en && en->legal_basis)
         json_object_set_new(r, "legal_basis", json_string(en->legal_basis));
     /* the same as data, for the reader's language: each scope checked */
-    duty_step st[3];
-    size_t ns = 0;
-    if (l && cat && grid && duty_explain_steps(l, cat, grid, st, &ns, NULL) != JC_ERR_INVALID) {
-        static const char *const levels[] = {"community", "street", "district"};
-        json_t *a = json_array();
-        for (size_t i = 0; i < ns; i++)
-            json_array_append_new(a, json_pack("{s:s,s:s,s:s?,s:s?,s:b}", "level", levels[st[i].level], "scope",
-                                               st[i].scope, "entry", st[i].entry ? st[i].entry->id : NULL, "lead",
-                                               st[i].entry ? st[i].entry->lead_dept : NULL, "applies",
-                                               st[i].applies));
-        json_object_set_new(r, "steps", a);
-    }
+    json_t *steps = l && cat && grid ? dispatch__steps_json(l, cat, grid) : NULL;
+    if (steps) json_object_set_new(r, "steps", steps);
     pthread_mutex_unlock(&kept_mu);
     if ((e == JC_OK || e == JC_ERR_NOTFOUND) && b.data)
         json_object_set_new(r, "explanation", json_string(b.data));

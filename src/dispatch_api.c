@@ -210,6 +210,8 @@ static jc_err run_explain(jc_conn *w, jc_deferred *d) {
     e = area[0] ? duty_explain(l, x->category, area, &en, &ex) : JC_ERR_NOTFOUND;
     json_object_set_new(o, "list_version", json_integer(version));
     json_object_set_new(o, "explanation", json_string(ex.data ? ex.data : "no area"));
+    json_t *steps = area[0] ? dispatch__steps_json(l, x->category, area) : NULL;
+    if (steps) json_object_set_new(o, "steps", steps);
     json_object_set_new(o, "entry", e == JC_OK ? entry_json(en) : json_null());
     jc_buf_free(&ex);
     d->body = o;

@@ -20,6 +20,10 @@ geo_index *dispatch__grids(void);
  * when it is next due: its reminder at 80 % unless it was reminded, else
  * the deadline, or its next escalation level past it; nothing while paused. */
 jc_err dispatch__phase_deadline(jc_conn *w, int64_t id, int64_t deadline, int provisional) JC_MUST_CHECK;
+/* Which scopes were checked for category in grid and which entry applied,
+ * as data ([{level, scope, entry, lead, applies}]) the UI words; NULL for
+ * a malformed code.  Caller owns the array. */
+json_t *dispatch__steps_json(const duty_list *l, const char *category, const char *grid);
 /* "540-720,810-1050" (meta 'dispatch.hours') into iv; 0 when malformed. */
 size_t dispatch__parse_hours(const char *v, calendar_interval *iv, size_t max);
 

@@ -191,6 +191,9 @@ int api_need_str(jc_req *r, const char *key, size_t max_chars, const char **out)
 int api_get_num(jc_req *r, const char *key, double lo, double hi, double *out);
 int api_get_int(jc_req *r, const char *key, int64_t lo, int64_t hi, int64_t *out);
 int api_get_time(jc_req *r, const char *key, int64_t *out);
+/* Answers 403: area is outside the caller's scope, with the detail
+ * {"code":"out_of_scope","area","scope"} the UI words (src/reason.h). */
+void api_deny_scope(jc_req *r, const char *area, const char *scope);
 /* Parses path parameter i as a case id/number; -1 after answering 404. */
 int api_param_id(jc_req *r, int i, int64_t *id);
 /* Queues run(w, d) on the writer with d->data = data (freed by free_data);

@@ -150,6 +150,17 @@ int api_get_time(jc_req *r, const char *key, int64_t *out) {
     return 1;
 }
 
+void api_deny_scope(jc_req *r, const char *area, const char *scope) {
+    char msg[300], code[160];
+    snprintf(msg, sizeof msg, "area %s is outside your scope %s", area, scope);
+    reason_buf b;
+    reason_begin(&b, code, sizeof code, "out_of_scope");
+    reason_str(&b, "area", area);
+    reason_str(&b, "scope", scope);
+    reason_attach(msg, sizeof msg, &b);
+    http_reply_error(r, JC_ERR_DENIED, "%s", msg);
+}
+
 int api_param_id(jc_req *r, int i, int64_t *id) {
     if (i >= r->nparams || case_number_parse(r->params[i], id) != JC_OK) {
         http_reply_error(r, JC_ERR_NOTFOUND, "no such id");

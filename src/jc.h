@@ -61,8 +61,15 @@ int64_t jc_real_ms(void);
 /* From real instant real0_ms on, jc_now_ms() = start_ms + (real - real0) *
  * speed.  speed <= 0 restores real time.  Thread-safe. */
 void jc_clock_set(int64_t start_ms, int64_t real0_ms, double speed);
+/* Like jc_clock_set; with until_real the simulated clock, once it has
+ * caught up with real time, stays on real time: a replay of the past that
+ * reaches "now" hands over without a jump, in every process that reads the
+ * same setting at the same instant (issue 23, one clock). */
+void jc_clock_set_until_real(int64_t start_ms, int64_t real0_ms, double speed, int until_real);
 /* The current setting; speed 0 means real time. */
 void jc_clock_get(int64_t *start_ms, int64_t *real0_ms, double *speed);
+/* 1 when the setting hands over to real time once it catches up. */
+int jc_clock_until_real(void);
 /* Writes "2026-11-27T13:06:27.123Z" into out (at least 32 bytes). */
 void jc_fmt_utc(int64_t ms, char *out, size_t outsz);
 /* Writes "2026-11-27 21:06" (Asia/Shanghai, UTC+8, no DST since 1991). */

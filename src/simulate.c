@@ -36,6 +36,7 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -285,7 +286,8 @@ typedef struct {
     rng r;
 } sim_case;
 
-enum { EV_DAY, EV_REPORT, EV_CASE, EV_READINGS, EV_FAULT, EV_WHISTLE, EV_MEMBER, EV_SWEEP, EV_ESCALATE };
+enum { EV_DAY, EV_REPORT, EV_CASE, EV_READINGS, EV_FAULT, EV_WHISTLE, EV_MEMBER, EV_SWEEP, EV_ESCALATE, EV_TASK,
+       EV_TASKDONE, EV_EXCEPTION };
 enum { F_SMOKE, F_RAIN, F_DOOR, F_MANHOLE, F_EBIKE };
 
 typedef struct { int64_t t; uint64_t seq; int kind, a, b; } event;
@@ -338,6 +340,21 @@ typedef struct {
         n_return, n_uphold, n_reject, n_escalate, n_readings, n_whistle, n_checkin, n_finish, n_wrate, n_fail;
     long rating[3];
     long day_reports, day_patrol, day_sensor;
+    /* tasks pushed to communities (事项准入): the copies community staff will
+     * mark done, and one refused task the street lets through */
+    struct { int64_t task; int comm; } done_q[512];
+    int ndone_q;
+    int64_t refused_task;
+    long n_task, n_admitted, n_refused, n_answered, n_task_done, n_exception;
+    /* --until-now / --live (see cmd_simulate) */
+    int until_now;      /* replay until the clock meets real time, then hand over */
+    double pace;        /* the clock's speed now (full speed adapts it: pace_clock) */
+    int64_t sweep_max;  /* the newest case id a sweep has seen */
+    long n_pace;        /* clock changes made by pace_clock */
+    int no_pace;        /* the server cannot set its clock at once (older build) */
+    int total_days;     /* days planned: the replay, then the live days */
+    double live_rate;   /* activity multiplier once in real time */
+    int live;           /* 1 once the clock runs in real time */
 } sim;
 
 static volatile sig_atomic_t stop_flag;
@@ -496,9 +513,9 @@ static int load_data(sim *S) {
     return S->ntexts ? 0 : -1;
 }
 
-static int login(sim *S, const char *name, user_t *u) {
+static int login_on(hclient *h, const char *name, user_t *u) {
     json_t *ans = NULL;
-    int st = http_json(&S->h, "POST", "/api/v1/session", NULL,
+    int st = http_json(h, "POST", "/api/v1/session", NULL,
                        json_pack("{s:s,s:s}", "name", name, "password", "jiceng-demo"), &ans);
     const char *tok = json_string_value(json_object_get(ans, "token"));
     const char *area = json_string_value(json_object_get(json_object_get(ans, "user"), "area"));
@@ -512,6 +529,42 @@ static int login(sim *S, const char *name, user_t *u) {
     snprintf(u->area, sizeof u->area, "%s", area ? area : "");
     json_decref(ans);
     return 0;
+}
+
+/* Logs in every demo user at once over a few connections (each login is a
+ * password hash on the server's worker pool: seconds one after another). */
+typedef struct {
+    hclient h;
+    const char *const *names;
+    user_t **out;
+    int first, step, n, failed;
+} login_job;
+
+static void *login_run(void *arg) {
+    login_job *j = arg;
+    for (int i = j->first; i < j->n; i += j->step)
+        if (login_on(&j->h, j->names[i], j->out[i])) j->failed++;
+    hc_close(&j->h);
+    return NULL;
+}
+
+static int login_all(sim *S, const char *const *names, user_t **out, int n) {
+    enum { K = 4 };
+    login_job jobs[K];
+    pthread_t th[K];
+    int started = 0, failed = 0;
+    for (int t = 0; t < K; t++) {
+        jobs[t] = (login_job){.h = S->h, .names = names, .out = out, .first = t, .step = K, .n = n};
+        jobs[t].h.fd = -1;
+        if (pthread_create(&th[t], NULL, login_run, &jobs[t]) == 0) started++;
+        else login_run(&jobs[t]);
+    }
+    for (int t = 0; t < K; t++) {
+        if (t < started) pthread_join(th[t], NULL);
+        failed += jobs[t].failed;
+        S->h.calls += jobs[t].h.calls;
+    }
+    return failed ? -1 : 0;
 }
 
 static int load_world(sim *S) {
@@ -536,31 +589,38 @@ static int load_world(sim *S) {
     json_decref(ans);
     if (!S->ngrids) return fprintf(stderr, "jiceng simulate: the server has no grids (run jiceng demo)\n"), -1;
     if (http_call(&S->h, "GET", "/api/v1/depts", NULL, NULL, &ans) != 200) return json_decref(ans), -1;
+    /* the departments' staff (dept_<code>) and the other demo users, logged in together */
+    static char dnames[64][48];
+    static user_t dusers[64];
+    const char *names[64 + 11];
+    user_t *outs[64 + 11];
+    int n = 0, nd = 0;
     json_array_foreach(json_object_get(ans, "depts"), i, a) {
-        if (S->ndepts >= (int)JC_ARRAY_LEN(S->depts)) break;
-        dept_t *d = &S->depts[S->ndepts];
+        if (nd >= (int)JC_ARRAY_LEN(S->depts)) break;
+        dept_t *d = &S->depts[nd];
         d->id = json_integer_value(json_object_get(a, "id"));
         snprintf(d->code, sizeof d->code, "%s", json_string_value(json_object_get(a, "code")));
-        char name[64];
-        snprintf(name, sizeof name, "dept_%s", d->code);
-        user_t u;
-        if (login(S, name, &u) == 0) {
-            snprintf(d->token, sizeof d->token, "%s", u.token);
-            S->ndepts++;
-        }
+        snprintf(dnames[nd], sizeof dnames[nd], "dept_%s", d->code);
+        memset(&dusers[nd], 0, sizeof dusers[nd]);
+        names[n] = dnames[nd], outs[n++] = &dusers[nd];
+        nd++;
     }
     json_decref(ans);
-    if (login(S, "dispatcher", &S->dispatcher) || login(S, "supervisor", &S->supervisor) ||
-        login(S, "admin", &S->admin) || login(S, "resident1", &S->residents[0]) ||
-        login(S, "resident2", &S->residents[1]))
-        return -1;
-    for (int k = 0; k < 3; k++) {
-        char n[32];
-        snprintf(n, sizeof n, "worker%d", k + 1);
-        if (login(S, n, &S->workers[k])) return -1;
-        snprintf(n, sizeof n, "community%d", k + 1);
-        if (login(S, n, &S->community[k])) return -1;
-    }
+    static const char *const who[] = {"dispatcher", "supervisor", "admin", "resident1", "resident2", "worker1",
+                                      "worker2", "worker3", "community1", "community2", "community3"};
+    user_t *where[] = {&S->dispatcher, &S->supervisor, &S->admin, &S->residents[0], &S->residents[1], &S->workers[0],
+                       &S->workers[1], &S->workers[2], &S->community[0], &S->community[1], &S->community[2]};
+    for (size_t k = 0; k < JC_ARRAY_LEN(who); k++) names[n] = who[k], outs[n++] = where[k];
+    login_all(S, names, outs, n);
+    /* a department whose staff could not log in takes no cases; the others must */
+    for (int k = 0; k < nd; k++)
+        if (dusers[k].token[0]) {
+            S->depts[S->ndepts] = S->depts[k];
+            snprintf(S->depts[S->ndepts].token, sizeof S->depts[0].token, "%s", dusers[k].token);
+            S->ndepts++;
+        }
+    for (size_t k = 0; k < JC_ARRAY_LEN(who); k++)
+        if (!where[k]->token[0]) return -1;
     return 0;
 }
 
@@ -857,7 +917,7 @@ typedef struct {
 static int add_elder(int64_t person_id, const char *grid, void *arg) {
     elders_arg *a = arg;
     char id[48];
-    snprintf(id, sizeof id, "door-P%06lld", (long long)person_id);
+    snprintf(id, sizeof id, "mc-P%06lld", (long long)person_id);
     add_device(a->S, id, "door_contact", grid_index(a->S, grid), a->r);
     return 0;
 }
@@ -877,13 +937,52 @@ static void load_elders(sim *S, rng *r) {
     store_close(st);
 }
 
+/* One of the connections registering devices (setup_devices). */
+#define REG_THREADS 6
+typedef struct {
+    sim *S;
+    hclient h;
+    int first, step, nlabels, made, bad;
+    const char *const (*labels)[2], *const (*depts)[2];
+} reg_job;
+
+static void *reg_run(void *arg) {
+    reg_job *j = arg;
+    sim *S = j->S;
+    for (int i = j->first; i < S->ndevs; i += j->step) {
+        device *d = &S->devs[i];
+        const char *label = "", *dept = "";
+        for (int k = 0; k < j->nlabels; k++)
+            if (!strcmp(j->labels[k][0], d->type)) label = j->labels[k][1], dept = j->depts[k][1];
+        json_t *b = json_pack("{s:s,s:s,s:s,s:f,s:f,s:s,s:s,s:i}", "id", d->id, "type", d->type, "grid", d->grid,
+                              "lon", d->lon, "lat", d->lat, "label", label, "dept", dept, "heartbeat_s", 21600);
+        if (!strcmp(d->type, "door_contact")) {
+            char ref[32];
+            snprintf(ref, sizeof ref, "elder-%d", i + 1); /* a reference, never an ID number */
+            json_object_set_new(b, "person_ref", json_string(ref));
+            json_object_set_new(b, "person_label", json_string("独居老人（虚构）"));
+        }
+        json_t *ans = NULL;
+        int st = http_json(&j->h, "POST", "/api/v1/devices", S->admin.token, b, &ans);
+        if (st == 201 || st == 200) j->made++;
+        else if (st != 409) {
+            j->bad++;
+            if (!S->quiet)
+                fprintf(stderr, "simulate: device %s: %d %s\n", d->id, st,
+                        json_string_value(json_object_get(json_object_get(ans, "error"), "message")) ?: "");
+        }
+        json_decref(ans);
+    }
+    return NULL;
+}
+
 static int setup_devices(sim *S) {
     rng r = rng_seed(S->seed, 0xD0D0);
     load_elders(S, &r);
     if (device_index(S, "door_contact", 0) < 0) /* no base data: two per community */
         for (int g = 0; g < S->ngrids; g += 2) {
             char id[48];
-            snprintf(id, sizeof id, "door-%s", S->grids[g].code);
+            snprintf(id, sizeof id, "mc-%s", S->grids[g].code);
             add_device(S, id, "door_contact", g, &r);
         }
     for (int g = 0, k = 0; g < S->ngrids; g += 4, k++) { /* per community (4 grids each) */
@@ -898,7 +997,7 @@ static int setup_devices(sim *S) {
             add_device(S, id, "manhole_tilt", g + 1 < S->ngrids ? g + 1 : g, &r);
         }
         if (k % 3 == 0) {
-            snprintf(id, sizeof id, "noise-%s", comm);
+            snprintf(id, sizeof id, "zs-%s", comm);
             add_device(S, id, "noise", g, &r);
         }
         if (k % 4 == 1) {
@@ -906,8 +1005,8 @@ static int setup_devices(sim *S) {
             add_device(S, id, "gas", g, &r);
         }
     }
-    add_device(S, "wl-underpass-1", "water_level", 0, &r);
-    add_device(S, "wl-underpass-2", "water_level", S->ngrids > 6 ? 6 : S->ngrids - 1, &r);
+    add_device(S, "wl-xc-1", "water_level", 0, &r);
+    add_device(S, "wl-xc-2", "water_level", S->ngrids > 6 ? 6 : S->ngrids - 1, &r);
     S->door_victim = device_index(S, "door_contact", 1);
     if (S->door_victim < 0) S->door_victim = device_index(S, "door_contact", 0);
     static const char *const labels[][2] = {{"smoke", "楼道烟感"}, {"ebike_charging", "电动车集中充电桩"},
@@ -918,30 +1017,31 @@ static int setup_devices(sim *S) {
                                            {"manhole_tilt", "zhujian"}, {"noise", "shengtai"},
                                            {"gas", "ranqi"}, {"water_level", "shuiwu"},
                                            {"door_contact", "minzheng"}};
+    /* registered over a few connections at once: the server's writer then
+     * commits them in groups (one after another, each waited for its own
+     * flush to disk: ~13 s on the busy development machine) */
+    reg_job jobs[REG_THREADS];
+    pthread_t th[REG_THREADS];
+    int nth = 0;
+    for (int t = 0; t < REG_THREADS; t++) {
+        jobs[t] = (reg_job){.S = S, .first = t, .step = REG_THREADS, .labels = labels, .depts = depts,
+                            .nlabels = (int)JC_ARRAY_LEN(labels)};
+        jobs[t].h = S->h;
+        jobs[t].h.fd = -1;
+        jobs[t].h.calls = jobs[t].h.errors = 0;
+        if (pthread_create(&th[t], NULL, reg_run, &jobs[t]) == 0) nth = t + 1;
+        else break;
+    }
+    if (nth < REG_THREADS) /* could not start them all: the rest here */
+        for (int t = nth; t < REG_THREADS; t++) reg_run(&jobs[t]);
     int made = 0, bad = 0;
-    for (int i = 0; i < S->ndevs; i++) {
-        device *d = &S->devs[i];
-        const char *label = "", *dept = "";
-        for (size_t k = 0; k < JC_ARRAY_LEN(labels); k++)
-            if (!strcmp(labels[k][0], d->type)) label = labels[k][1], dept = depts[k][1];
-        json_t *b = json_pack("{s:s,s:s,s:s,s:f,s:f,s:s,s:s,s:i}", "id", d->id, "type", d->type, "grid", d->grid,
-                              "lon", d->lon, "lat", d->lat, "label", label, "dept", dept, "heartbeat_s", 21600);
-        if (!strcmp(d->type, "door_contact")) {
-            char ref[32];
-            snprintf(ref, sizeof ref, "elder-%d", i + 1); /* a reference, never an ID number */
-            json_object_set_new(b, "person_ref", json_string(ref));
-            json_object_set_new(b, "person_label", json_string("独居老人（虚构）"));
-        }
-        json_t *ans = NULL;
-        int st = http_json(&S->h, "POST", "/api/v1/devices", S->admin.token, b, &ans);
-        if (st == 201 || st == 200) made++;
-        else if (st != 409) {
-            bad++;
-            if (!S->quiet)
-                fprintf(stderr, "simulate: device %s: %d %s\n", d->id, st,
-                        json_string_value(json_object_get(json_object_get(ans, "error"), "message")) ?: "");
-        }
-        json_decref(ans);
+    for (int t = 0; t < REG_THREADS; t++) {
+        if (t < nth) pthread_join(th[t], NULL);
+        made += jobs[t].made;
+        bad += jobs[t].bad;
+        S->h.calls += jobs[t].h.calls;
+        S->h.errors += jobs[t].h.errors;
+        hc_close(&jobs[t].h);
     }
     if (bad) fprintf(stderr, "simulate: %d devices could not be registered\n", bad);
     /* the demo's "door not opened for 14 hours" rule for one elder */
@@ -1123,12 +1223,16 @@ static void whistle_member(sim *S, int m, int what) {
 
 /* ---- the dispatcher's sweep: cases the platform opened by itself ---------------- */
 
+/* Picks up the open cases the platform opened itself (sensor alarms): the
+ * list comes newest first, so a sweep reads only the cases newer than the
+ * newest it saw the time before (one small page, not every open case). */
 static void sweep(sim *S) {
-    int64_t before = 0;
-    for (int page = 0; page < 20; page++) {
+    int64_t before = 0, newest = S->sweep_max;
+    int seen_old = 0;
+    for (int page = 0; page < 20 && !seen_old; page++) {
         char path[128];
-        if (before) snprintf(path, sizeof path, "/api/v1/cases?state=open&limit=500&before=%lld", (long long)before);
-        else snprintf(path, sizeof path, "/api/v1/cases?state=open&limit=500");
+        if (before) snprintf(path, sizeof path, "/api/v1/cases?state=open&limit=100&before=%lld", (long long)before);
+        else snprintf(path, sizeof path, "/api/v1/cases?state=open&limit=100");
         json_t *ans = NULL;
         if (http_call(&S->h, "GET", path, S->dispatcher.token, NULL, &ans) != 200) {
             json_decref(ans);
@@ -1138,6 +1242,8 @@ static void sweep(sim *S) {
         json_t *k;
         json_array_foreach(json_object_get(ans, "cases"), i, k) {
             int64_t id = json_integer_value(json_object_get(k, "id"));
+            if (id > newest) newest = id;
+            if (id <= S->sweep_max) { seen_old = 1; break; }
             if (case_find(S, id) >= 0) continue;
             int idx = case_track(S, k, -1, -1);
             if (idx < 0) continue;
@@ -1149,16 +1255,130 @@ static void sweep(sim *S) {
         json_decref(ans);
         if (!before) break;
     }
+    S->sweep_max = newest;
 }
 
 /* ---- planning a day ------------------------------------------------------------------ */
+
+/* ---- tasks pushed to communities (事项准入, docs/worklist.md) ----------------
+ * Departments push tasks down: some on the work list (admitted and done by
+ * the communities), some off it or from a department the list does not name
+ * (refused with the reason), and data requests the platform answers from its
+ * store (never reaching a community); once a month the street lets a refused
+ * task through as an exception.  What the burden ledger (减负台账) counts. */
+typedef struct { const char *dept, *item, *kind, *title, *fields; } task_kind;
+static const task_kind task_kinds[] = {
+    /* on the list, sent by a department it names: admitted */
+    {"minzheng", "WL-D05", "inspection", "冬季独居老人走访关爱", NULL},
+    {"xiaofang", "WL-D11", "task", "楼道堆物清理劝导", NULL},
+    {"chengguan", "WL-D10", "task", "垃圾分类桶前值守排班", NULL},
+    {"gongan", "WL-A06", "form", "流动人口信息登记", NULL},
+    {"shuiwu", "WL-A08", "inspection", "汛期积水隐患点位排查", NULL},
+    {"ranqi", "WL-A04", "meeting", "燃气安全入户宣传", NULL},
+    /* refused: not on the list, a department the item does not name, no resources */
+    {"shichang", "WL-X01", "report", "创建文明城区迎检台账", NULL},
+    {"jiaotong", "WL-D05", "report", "共享单车停放情况日报", NULL},
+    {"weijian", "WL-R01", "meeting", "健康讲座进社区", NULL},
+    {"zhujian", "WL-X02", "form", "楼栋长信息统计表", NULL},
+    /* data requests the store answers */
+    {"minzheng", "WL-A01", "data_request", "辖区独居老人和人口数统计", "elders_living_alone,population"},
+    {"zhujian", "WL-A05", "data_request", "各社区户数和房屋数", "households,houses"},
+};
+
+static void push_task(sim *S, int kind) {
+    const task_kind *k = &task_kinds[kind % (int)JC_ARRAY_LEN(task_kinds)];
+    const dept_t *d = dept_by_code(S, k->dept);
+    if (!d) return;
+    rng r = rng_seed(S->seed, 5000 + (uint64_t)S->n_task);
+    /* the street's communities (from the grids), then two to four of them:
+     * always one with a staff account, so that someone marks it done */
+    const char *all[64];
+    int nall = 0;
+    for (int g = 0; g < S->ngrids && nall < 64; g++) {
+        int dup = 0;
+        for (int j = 0; j < nall; j++) dup |= !strcmp(all[j], S->grids[g].comm);
+        if (!dup) all[nall++] = S->grids[g].comm;
+    }
+    const char *picked[4];
+    int np = 0, n = 2 + rng_int(&r, 3);
+    picked[np++] = S->community[rng_int(&r, 3)].area;
+    for (int tries = 0; np < n && tries < 50 && nall; tries++) {
+        const char *c = all[rng_int(&r, nall)];
+        int dup = 0;
+        for (int j = 0; j < np; j++) dup |= !strcmp(picked[j], c);
+        if (!dup) picked[np++] = c;
+    }
+    json_t *comms = json_array();
+    for (int i = 0; i < np; i++) json_array_append_new(comms, json_string(picked[i]));
+    json_t *body = json_pack("{s:s,s:s,s:s,s:o}", "title", k->title, "kind", k->kind, "item", k->item, "communities", comms);
+    if (k->fields) {
+        json_t *f = json_array();
+        char buf[96];
+        snprintf(buf, sizeof buf, "%s", k->fields);
+        for (char *save = NULL, *p = strtok_r(buf, ",", &save); p; p = strtok_r(NULL, ",", &save))
+            json_array_append_new(f, json_string(p));
+        json_object_set_new(body, "fields", f);
+    }
+    json_t *ans = NULL;
+    int st = http_json(&S->h, "POST", "/api/v1/tasks", d->token, body, &ans);
+    if (st != 201) {
+        S->n_fail++;
+        fprintf(stderr, "simulate: task %s by %s: %d\n", k->item, k->dept, st);
+        json_decref(ans);
+        return;
+    }
+    S->n_task++;
+    int64_t id = json_integer_value(json_object_get(ans, "id"));
+    const char *dec = json_string_value(json_object_get(ans, "decision"));
+    if (dec && !strcmp(dec, "admitted")) {
+        S->n_admitted++;
+        /* the communities with staff accounts mark their copy done in one to three days */
+        for (int i = 0; i < np; i++)
+            for (int c = 0; c < 3; c++)
+                if (!strcmp(S->community[c].area, picked[i]) && S->ndone_q < (int)JC_ARRAY_LEN(S->done_q)) {
+                    S->done_q[S->ndone_q].task = id;
+                    S->done_q[S->ndone_q].comm = c;
+                    ev_push(S, jc_now_ms() + (24 + rng_int(&r, 48)) * HOUR_MS, EV_TASKDONE, S->ndone_q++, 0);
+                }
+    } else if (dec && !strcmp(dec, "refused")) {
+        S->n_refused++;
+        if (!S->refused_task) S->refused_task = id;
+    } else if (dec && !strcmp(dec, "answered_from_store")) {
+        S->n_answered++;
+    }
+    json_decref(ans);
+}
+
+static void task_done(sim *S, int q) {
+    char path[64];
+    snprintf(path, sizeof path, "/api/v1/tasks/%lld/done", (long long)S->done_q[q].task);
+    json_t *ans = NULL;
+    int st = http_call(&S->h, "POST", path, S->community[S->done_q[q].comm].token, "{}", &ans);
+    json_decref(ans);
+    if (st == 200) S->n_task_done++;
+    else S->n_fail++;
+}
+
+static void task_exception(sim *S) {
+    if (!S->refused_task) return;
+    char path[64];
+    snprintf(path, sizeof path, "/api/v1/tasks/%lld/exception", (long long)S->refused_task);
+    json_t *ans = NULL;
+    int st = http_json(&S->h, "POST", path, S->dispatcher.token,
+                       json_pack("{s:s}", "reason", "区里专项检查，街道主任批准，下不为例"), &ans);
+    json_decref(ans);
+    if (st == 200) S->n_exception++;
+    else S->n_fail++;
+}
 
 static void plan_day(sim *S, int day) {
     int64_t d0 = S->start + (int64_t)day * DAY_MS; /* the start instant of this simulated day */
     int64_t mid = local_midnight(d0);
     rng r = rng_seed(S->seed, 1000 + (uint64_t)day);
     int wd = local_weekday(d0);
-    double resident_factor = wd >= 5 ? 1.3 : 1.0, patrol_factor = wd >= 5 ? 0.4 : 1.0;
+    /* live days (after the replay, in real time) may be busier, for a watcher */
+    double live = day >= S->days ? S->live_rate : 1.0;
+    double resident_factor = (wd >= 5 ? 1.3 : 1.0) * live, patrol_factor = (wd >= 5 ? 0.4 : 1.0) * live;
     /* residents: Poisson per category, about 11 a weekday over the street */
     for (int c = 0; c < S->ncats; c++) {
         if (!S->cats[c].ntexts) continue;
@@ -1191,6 +1411,12 @@ static void plan_day(sim *S, int day) {
             if (pi >= 0 && t >= d0) ev_push(S, t, EV_REPORT, pi, 0);
         }
     }
+    /* departments push tasks to communities on working days */
+    if (wd < 5) {
+        int n = rng_poisson(&r, 1.3 * live);
+        for (int k = 0; k < n; k++) ev_push(S, mid + (10 * 60 + rng_int(&r, 6 * 60)) * MIN_MS, EV_TASK, rng_int(&r, (int)JC_ARRAY_LEN(task_kinds)), 0);
+    }
+    if ((int)(S->days * 0.4) == day) ev_push(S, mid + 15 * HOUR_MS, EV_EXCEPTION, 0, 0);
     /* sensors: heartbeats every 4 hours, door openings at 08, 12, 20 */
     for (int h = 0; h < 24; h += 4) {
         int64_t t = mid + h * HOUR_MS;
@@ -1242,17 +1468,17 @@ static void do_whistle_report(sim *S, int pi) {
 
 /* ---- the run ------------------------------------------------------------------------ */
 
-typedef struct { int64_t start; double speed; } clock_req;
+typedef struct { int64_t start; double speed; int until_real; } clock_req;
 static jc_err run_clock(jc_conn *w, void *arg) {
     clock_req *c = arg;
-    return clock_save(w, c->start, c->speed);
+    return clock_save(w, c->start, c->speed, c->until_real);
 }
 
-static int set_clock(const char *db, int64_t start, double speed) {
+static int set_clock(const char *db, int64_t start, double speed, int until_real) {
     jc_store *st = NULL;
     jc_conn *c = NULL;
     int version;
-    clock_req req = {start, speed};
+    clock_req req = {start, speed, until_real};
     if (store_open(db, &st) || store_migrate(st, &version) || store_exec(st, run_clock, &req) ||
         store_conn_open(st, &c) || clock_load(c)) {
         store_conn_close(c);
@@ -1264,12 +1490,50 @@ static int set_clock(const char *db, int64_t start, double speed) {
     return 0;
 }
 
-static void sleep_until(sim *S, int64_t t) {
+/* Full speed: the clock runs at --speed while the simulator keeps up with its
+ * events, and slower while it works through a backlog (each HTTP call costs
+ * simulated minutes at 100,000x), so that the month keeps its shape on a
+ * busy machine: a department acting at 10:00 acts at about 10:00.  A change
+ * goes through PUT /api/v1/clock, which the server applies at once (a change
+ * written to the database would reach it only at its next tick); never a
+ * jump: the clock goes on from where it is, at the new speed. */
+static void pace_clock(sim *S, double speed) {
+    if (S->no_pace || speed == S->pace) return;
+    char start[40];
+    int64_t now = jc_now_ms();
+    jc_fmt_utc(now, start, sizeof start);
+    json_t *ans = NULL;
+    int st = http_json(&S->h, "PUT", "/api/v1/clock", S->admin.token,
+                       json_pack("{s:s,s:f,s:b}", "start", start, "speed", speed, "until_real", S->until_now), &ans);
+    if (st == 200) {
+        /* the same setting here, so that both clocks agree to the millisecond */
+        jc_clock_set_until_real(json_integer_value(json_object_get(ans, "start_ms")),
+                                json_integer_value(json_object_get(ans, "real0_ms")), speed, S->until_now);
+        S->pace = speed;
+        S->n_pace++;
+    } else {
+        S->no_pace = 1;
+    }
+    json_decref(ans);
+}
+
+static void pace_for(sim *S, int64_t next_t) {
+    if (S->live || S->no_pace) return;
+    int64_t lag = jc_now_ms() - next_t;
+    if (lag > 20 * MIN_MS && S->pace > S->speed / 64) pace_clock(S, S->pace / 4);      /* behind: slower */
+    else if (lag < 0 && S->pace < S->speed) pace_clock(S, S->pace * 4 < S->speed ? S->pace * 4 : S->speed); /* caught up */
+}
+
+/* Sleeps until the platform clock reaches t.  Returns 0 early when the
+ * replay of --until-now has just caught up with real time (the caller then
+ * switches to real time and looks again). */
+static int sleep_until(sim *S, int64_t t) {
     for (;;) {
-        if (stop_flag) return;
+        if (stop_flag) return 1;
         int64_t now = jc_now_ms();
-        if (now >= t) return;
-        double real_ms = (double)(t - now) / (S->speed > 0 ? S->speed : 1);
+        if (now >= t) return 1;
+        if (S->until_now && !S->live && now >= jc_real_ms() - 500) return 0;
+        double real_ms = (double)(t - now) / (S->pace > 0 && !S->live ? S->pace : 1);
         if (real_ms > 200) real_ms = 200;
         struct timespec ts = {0, (long)(real_ms * 1e6) + 1000};
         nanosleep(&ts, NULL);
@@ -1287,6 +1551,7 @@ static void progress(sim *S, int day) {
     char d[16];
     int64_t t = S->start + (int64_t)day * DAY_MS;
     fmt_day(t, d, sizeof d);
+    if (S->until_now) printf(S->live ? "live " : "");
     printf("day %2d/%d %s 周%s: %ld reports, %ld patrol, %ld sensor | dispatched %ld accepted %ld closed %ld "
            "rated %ld returned %ld reworked %ld | open %ld | %ld readings\n",
            day + 1, S->days, d, wdn[local_weekday(t)], S->day_reports, S->day_patrol, S->day_sensor, S->n_dispatch,
@@ -1302,7 +1567,8 @@ static void summary(sim *S, double secs) {
         if (!S->cases[i].escalated) continue;
         escalated++;
     }
-    printf("\nsimulated %d days in %.1f s real time (%.0fx)\n", S->days, secs, S->speed);
+    printf("\nsimulated %d days in %.1f s real time (%.0fx; the clock slowed and sped up %ld times to keep pace)\n",
+           S->days, secs, S->speed, S->n_pace);
     printf("cases followed: %d (web %ld, patrol %ld, sensor %ld, other %ld)\n", S->ncases, S->by_source[0],
            S->by_source[1], S->by_source[2], S->by_source[3]);
     printf("actions: register %ld, dispatch %ld, accept %ld, handle %ld, feedback %ld, verify %ld, rework %ld, "
@@ -1313,6 +1579,8 @@ static void summary(sim *S, double secs) {
            "finished %ld, rated %ld), readings %ld, refused actions %ld, HTTP calls %ld\n",
            S->n_return, S->n_uphold, S->n_reject, S->n_escalate, S->n_whistle, S->n_checkin, S->n_finish, S->n_wrate,
            S->n_readings, S->n_fail, S->h.calls);
+    printf("tasks to communities %ld (admitted %ld, refused %ld, answered from the store %ld, done %ld, exceptions %ld)\n",
+           S->n_task, S->n_admitted, S->n_refused, S->n_answered, S->n_task_done, S->n_exception);
     if (http_call(&S->h, "GET", "/api/v1/sensor/stats", NULL, NULL, &ans) == 200) {
         char *s = json_dumps(ans, JSON_COMPACT);
         if (s) printf("sensor stats: %s\n", s);
@@ -1327,6 +1595,10 @@ static void summary(sim *S, double secs) {
                           "reworked", (json_int_t)S->n_rework, "escalated_by_supervisor", (json_int_t)S->n_escalate,
                           "whistles", (json_int_t)S->n_whistle, "whistle_finished", (json_int_t)S->n_finish,
                           "readings", (json_int_t)S->n_readings);
+    json_object_set_new(o, "tasks", json_pack("{s:I,s:I,s:I,s:I,s:I,s:I}", "sent", (json_int_t)S->n_task, "admitted",
+                                              (json_int_t)S->n_admitted, "refused", (json_int_t)S->n_refused,
+                                              "answered", (json_int_t)S->n_answered, "done", (json_int_t)S->n_task_done,
+                                              "exceptions", (json_int_t)S->n_exception));
     char *s = json_dumps(o, JSON_COMPACT);
     if (s) printf("summary %s\n", s);
     free(s);
@@ -1367,7 +1639,13 @@ static int cmd_simulate(int argc, char **argv) {
         "(default 1440: a day a minute).  Everything goes through the HTTP API as the demo users\n"
         "(password jiceng-demo).  The same --seed (default 42) gives the same sequence of actions.\n"
         "  --real-after  put the clock back to real time at the end (default: leave it at the end\n"
-        "                of the simulation, stopped at 1x)\n";
+        "                of the simulation, stopped at 1x)\n"
+        "  --until-now   replay from TIME until the simulated clock meets real time (the last day\n"
+        "                partly), where the clock hands over to real time without a jump; --days\n"
+        "                then sets only the default TIME and when the month's incidents happen\n"
+        "  --live        --until-now, then keep the street living in real time until stopped\n"
+        "  --live-rate F in real time, F times as many reports, patrols and tasks (default 1)\n"
+        "Example (make demo): jiceng simulate --db var/demo.db --speed 100000 --live --live-rate 10\n";
     if (cli_wants_help(argc, argv)) return fputs(help, stdout), JC_EXIT_OK;
     static sim S;
     memset(&S, 0, sizeof S);
@@ -1378,11 +1656,14 @@ static int cmd_simulate(int argc, char **argv) {
     S.data_dir = "data";
     S.whistle_case = -1;
     const char *url = "http://127.0.0.1:8080", *start_s = NULL;
-    int real_after = 0;
+    int real_after = 0, live = 0;
+    S.live_rate = 1;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "--quiet")) { S.quiet = 1; continue; }
         if (!strcmp(a, "--real-after")) { real_after = 1; continue; }
+        if (!strcmp(a, "--until-now")) { S.until_now = 1; continue; }
+        if (!strcmp(a, "--live")) { S.until_now = live = 1; continue; }
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!v) return cli_usage_error("simulate", "option %s needs a value", a);
         i++;
@@ -1401,6 +1682,10 @@ static int cmd_simulate(int argc, char **argv) {
             char *end;
             S.speed = strtod(v, &end);
             if (*end || !(S.speed >= 1 && S.speed <= 100000)) return cli_usage_error("simulate", "--speed must be 1..100000");
+        } else if (!strcmp(a, "--live-rate")) {
+            char *end;
+            S.live_rate = strtod(v, &end);
+            if (*end || !(S.live_rate > 0 && S.live_rate <= 100)) return cli_usage_error("simulate", "--live-rate must be 0 < F <= 100");
         } else return cli_usage_error("simulate", "unexpected argument '%s'", a);
     }
     if (!S.db) return cli_usage_error("simulate", "missing --db DB (the server's database, for the shared clock)");
@@ -1410,7 +1695,14 @@ static int cmd_simulate(int argc, char **argv) {
     } else {
         S.start = local_midnight(jc_real_ms() - (int64_t)S.days * DAY_MS) + 8 * HOUR_MS;
     }
-    S.end = local_midnight(S.start) + (int64_t)S.days * DAY_MS;
+    /* --until-now: the days up to today, then (--live) a year more in real time */
+    S.total_days = S.days;
+    if (S.until_now) {
+        int64_t span = jc_real_ms() - S.start;
+        if (span < 0) return cli_usage_error("simulate", "--start is in the future: nothing to replay until now");
+        S.total_days = (int)((local_midnight(jc_real_ms()) - local_midnight(S.start)) / DAY_MS) + 1 + (live ? 366 : 0);
+    }
+    S.end = local_midnight(S.start) + (int64_t)S.total_days * DAY_MS;
     if (load_data(&S)) return JC_EXIT_FAIL;
     json_t *ans = NULL;
     if (http_call(&S.h, "GET", "/healthz", NULL, NULL, &ans) != 200) {
@@ -1421,7 +1713,7 @@ static int cmd_simulate(int argc, char **argv) {
     json_decref(ans);
     if (load_world(&S)) return JC_EXIT_FAIL;
     int devs = setup_devices(&S);
-    if (set_clock(S.db, S.start, S.speed)) {
+    if (set_clock(S.db, S.start, S.speed, S.until_now)) {
         fprintf(stderr, "jiceng simulate: cannot set the clock in %s\n", S.db);
         return JC_EXIT_FAIL;
     }
@@ -1437,14 +1729,26 @@ static int cmd_simulate(int argc, char **argv) {
     signal(SIGTERM, on_signal);
     signal(SIGPIPE, SIG_IGN);
     int64_t real0 = jc_real_ms();
-    for (int d = 0; d < S.days; d++) ev_push(&S, d == 0 ? S.start : local_midnight(S.start) + d * DAY_MS, EV_DAY, d, 0);
+    for (int d = 0; d < S.total_days; d++)
+        ev_push(&S, d == 0 ? S.start : local_midnight(S.start) + d * DAY_MS, EV_DAY, d, 0);
     ev_push(&S, S.start + 5 * MIN_MS, EV_SWEEP, 0, 0);
     int today = -1;
+    S.pace = S.speed;
     while (S.nheap && !stop_flag) {
-        event e = ev_pop(&S);
-        if (e.t >= S.end) break;
-        sleep_until(&S, e.t);
+        if (S.heap[0].t >= S.end) break;
+        if (S.speed > 1440) pace_for(&S, S.heap[0].t);
+        if (!sleep_until(&S, S.heap[0].t)) {
+            /* --until-now: the replay has met real time; the clock (until_real)
+             * stays on real time from here, in the server too */
+            S.live = 1;
+            printf("caught up with real time after %.1f s: the street now lives in real time%s\n",
+                   (double)(jc_real_ms() - real0) / 1000.0, live ? "" : "; stopping");
+            fflush(stdout);
+            if (!live) break;
+            continue;
+        }
         if (stop_flag) break;
+        event e = ev_pop(&S);
         switch (e.kind) {
         case EV_DAY:
             if (today >= 0) progress(&S, today);
@@ -1469,12 +1773,17 @@ static int cmd_simulate(int argc, char **argv) {
                     &S.n_escalate);
             break;
         }
+        case EV_TASK: push_task(&S, e.a); break;
+        case EV_TASKDONE: task_done(&S, e.a); break;
+        case EV_EXCEPTION: task_exception(&S); break;
         }
     }
     if (today >= 0) progress(&S, today);
-    /* stop the clock at the end of the simulation (or go back to real time) */
+    /* stop the clock at the end of the simulation (or go back to real time);
+     * a replay that met real time is there already: real time, no jump */
     int64_t end_t = jc_now_ms() < S.end ? jc_now_ms() : S.end;
-    if (set_clock(S.db, real_after ? 0 : end_t, real_after ? 0 : 1)) fprintf(stderr, "simulate: clock not reset\n");
+    int to_real = real_after || S.live;
+    if (set_clock(S.db, to_real ? 0 : end_t, to_real ? 0 : 1, 0)) fprintf(stderr, "simulate: clock not reset\n");
     summary(&S, (double)(jc_real_ms() - real0) / 1000.0);
     hc_close(&S.h);
     free(S.cases);

@@ -67,15 +67,28 @@ int64_t jc_real_ms(void) {
 static pthread_mutex_t clock_mu = PTHREAD_MUTEX_INITIALIZER;
 static int64_t clock_start, clock_real0;
 static double clock_speed;
+static int clock_until;
 static volatile int clock_on;
 
-void jc_clock_set(int64_t start_ms, int64_t real0_ms, double speed) {
+void jc_clock_set_until_real(int64_t start_ms, int64_t real0_ms, double speed, int until_real) {
     pthread_mutex_lock(&clock_mu);
     clock_start = start_ms;
     clock_real0 = real0_ms;
     clock_speed = speed > 0 ? speed : 0;
+    clock_until = speed > 0 && until_real;
     clock_on = speed > 0;
     pthread_mutex_unlock(&clock_mu);
+}
+
+void jc_clock_set(int64_t start_ms, int64_t real0_ms, double speed) {
+    jc_clock_set_until_real(start_ms, real0_ms, speed, 0);
+}
+
+int jc_clock_until_real(void) {
+    pthread_mutex_lock(&clock_mu);
+    int v = clock_until;
+    pthread_mutex_unlock(&clock_mu);
+    return v;
 }
 
 void jc_clock_get(int64_t *start_ms, int64_t *real0_ms, double *speed) {
@@ -91,6 +104,7 @@ int64_t jc_now_ms(void) {
     if (!clock_on) return real;
     pthread_mutex_lock(&clock_mu);
     int64_t v = clock_on ? clock_start + (int64_t)((double)(real - clock_real0) * clock_speed) : real;
+    if (clock_until && v > real) v = real; /* caught up: real time from now on */
     pthread_mutex_unlock(&clock_mu);
     return v;
 }

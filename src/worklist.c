@@ -6,6 +6,7 @@
  */
 #include "worklist.h"
 #include "auth.h"
+#include "reason.h"
 #include "http.h"
 #include "module.h"
 
@@ -710,8 +711,10 @@ jc_err worklist_task_submit(jc_conn *w, const jc_user *actor, const wl_task_in *
     if ((e = worklist_active_version(w, &version))) return e;
 
     /* The decision. */
+    /* the reason as a code the reader's UI words (src/reason.h) */
     const char *decision = "admitted";
-    char reason[700] = "";
+    char reason[1400] = "";
+    reason_buf rb;
     json_t *answer = NULL;
     wl_item it;
     memset(&it, 0, sizeof it);
@@ -720,8 +723,9 @@ jc_err worklist_task_submit(jc_conn *w, const jc_user *actor, const wl_task_in *
         all_answerable = wl__field_answerable(w, in->fields[i]);
     if (all_answerable) {
         decision = "answered_from_store";
-        snprintf(reason, sizeof reason, "all %zu requested fields are already held by the platform;"
-                 " answered from the store, not sent to the communities", in->nfields);
+        reason_begin(&rb, reason, sizeof reason, "task_answered");
+        reason_int(&rb, "n", (int64_t)in->nfields);
+        reason_end(&rb);
         answer = json_object();
         for (size_t i = 0; i < in->ncommunities; i++) {
             json_t *per = json_object();
@@ -738,26 +742,37 @@ jc_err worklist_task_submit(jc_conn *w, const jc_user *actor, const wl_task_in *
         }
     } else if (version == 0) {
         decision = "refused";
-        snprintf(reason, sizeof reason, "no community work list is active");
+        reason_begin(&rb, reason, sizeof reason, "task_no_list");
+        reason_end(&rb);
     } else {
         int k = wl__item_get(w, version, in->item, &it);
         if (k < 0) return JC_ERR_DB;
         if (k == 1) {
             decision = "refused";
-            snprintf(reason, sizeof reason, "item '%s' is not on the community work list (version %lld)",
-                     in->item, (long long)version);
+            reason_begin(&rb, reason, sizeof reason, "task_not_listed");
+            reason_str(&rb, "item", in->item);
+            reason_int(&rb, "version", version);
         } else if (!dept_allowed(it.depts, dept)) {
             decision = "refused";
-            jc_fmt_cut(reason, sizeof reason, "%s may not request item %s %s (allowed: %s)", dept,
-                       it.code, it.name, it.depts); /* a reason: a cut list of departments is fine */
+            reason_begin(&rb, reason, sizeof reason, "task_sender");
+            reason_str(&rb, "dept", dept);
+            reason_str(&rb, "item", it.code);
+            reason_str(&rb, "name", it.name);
+            reason_str(&rb, "allowed", it.depts);
         } else if (!strcmp(it.kind, "resourced") && (!in->resources || !*in->resources)) {
             decision = "refused";
-            snprintf(reason, sizeof reason, "item %s %s is done only with resources attached"
-                     " (funds, staff or material); none were given", it.code, it.name);
+            reason_begin(&rb, reason, sizeof reason, "task_resources");
+            reason_str(&rb, "item", it.code);
+            reason_str(&rb, "name", it.name);
         } else {
-            jc_fmt_cut(reason, sizeof reason, "item %s %s (%s) on work list version %lld; basis: %s",
-                       it.code, it.name, it.kind, (long long)version, it.basis); /* a reason: the basis may be cut */
+            reason_begin(&rb, reason, sizeof reason, "task_admitted");
+            reason_str(&rb, "item", it.code);
+            reason_str(&rb, "name", it.name);
+            reason_str(&rb, "kind", it.kind);
+            reason_int(&rb, "version", version);
+            reason_str(&rb, "basis", it.basis);
         }
+        reason_end(&rb);
     }
 
     /* Store the task and its copies. */
@@ -768,8 +783,12 @@ jc_err worklist_task_submit(jc_conn *w, const jc_user *actor, const wl_task_in *
     e = wl__task_store(w, &row, &id);
     json_decref(answer);
     if (e) return e;
-    char why[900];
-    snprintf(why, sizeof why, "task %lld %s: %s", (long long)id, decision, reason);
+    char why[1600];
+    reason_begin(&rb, why, sizeof why, "task_decided");
+    reason_int(&rb, "task", id);
+    reason_str(&rb, "decision", decision);
+    reason_raw(&rb, "r", reason);
+    reason_end(&rb);
     const char *action = !strcmp(decision, "admitted") ? "task_admit"
                          : !strcmp(decision, "refused") ? "task_refuse" : "task_answer_store";
     if ((e = auth_audit(w, actor, action, why))) return e;

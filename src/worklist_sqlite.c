@@ -17,6 +17,7 @@
  */
 #include "store_sqlite.h"
 #include "auth.h"
+#include "reason.h"
 #include "worklist.h"
 
 #include <jansson.h>
@@ -483,8 +484,12 @@ jc_err worklist_task_exception(jc_conn *w, const jc_user *actor, int64_t task_id
         return e;
     sqlite3_bind_int64(s, 1, task_id);
     if ((e = step_fin(db, s, "exception targets"))) return e;
-    char why[700];
-    snprintf(why, sizeof why, "task %lld exception granted: %s", (long long)task_id, reason);
+    char why[1400];
+    reason_buf rb;
+    reason_begin(&rb, why, sizeof why, "task_exception");
+    reason_int(&rb, "task", task_id);
+    reason_str(&rb, "note", reason);
+    reason_end(&rb);
     if ((e = auth_audit(w, actor, "task_exception", why))) return e;
     return wl__task_json(w, task_id, out);
 }
@@ -530,7 +535,11 @@ jc_err worklist_task_done(jc_conn *w, const jc_user *actor, int64_t task_id, con
     sq_bind_text(s, 4, community);
     if ((e = step_fin(db, s, "done"))) return e;
     char why[160];
-    snprintf(why, sizeof why, "task %lld done by community %s", (long long)task_id, community);
+    reason_buf rb;
+    reason_begin(&rb, why, sizeof why, "task_done");
+    reason_int(&rb, "task", task_id);
+    reason_str(&rb, "area", community);
+    reason_end(&rb);
     if ((e = auth_audit(w, actor, "task_done", why))) return e;
     return wl__task_json(w, task_id, out);
 }

@@ -62,12 +62,13 @@ test('admission: admitted, refused with the reason, exception by the street, don
   r = await srv.api('POST', '/api/v1/tasks', { token: chengguan, body: { title: '创城迎检台账', kind: 'report', item: 'WL-D06', communities: [C1] } });
   assert.equal(r.status, 201);
   assert.equal(r.json.decision, 'refused');
-  assert.match(r.json.reason, /chengguan may not request item WL-D06/);
+  // the reason as a code the UI words (docs/audit.md, "Reason codes")
+  assert.deepEqual((({ code, dept, item }) => ({ code, dept, item }))(JSON.parse(r.json.reason)), { code: 'task_sender', dept: 'chengguan', item: 'WL-D06' });
   const refused = r.json.id;
 
   r = await srv.api('POST', '/api/v1/tasks', { token: chengguan, body: { title: '宣传活动', kind: 'meeting', item: 'WL-R02', communities: [C1] } });
   assert.equal(r.json.decision, 'refused');
-  assert.match(r.json.reason, /resources/);
+  assert.equal(JSON.parse(r.json.reason).code, 'task_resources');
   r = await srv.api('POST', '/api/v1/tasks', { token: chengguan, body: { title: '宣传活动', kind: 'meeting', item: 'WL-R02', communities: [C1], resources: '经费2000元' } });
   assert.equal(r.json.decision, 'admitted');
 

@@ -38,7 +38,8 @@ test('designer: list upload (refused, then accepted), routing preview, calendar,
   await page.click('#duty-upload button[type=submit]');
   await page.waitForSelector('[data-import-error] pre.errors');
   const errText = await page.textContent('[data-import-error] pre.errors');
-  assert.match(errText, new RegExp(`row ${badRow}: unknown department "chengguang"`));
+  assert.match(errText, new RegExp(`第 ${badRow} 行：部门编码“chengguang”不存在`), 'the row and the error, in Chinese: ' + errText);
+  assert.doesNotMatch(errText.replace('chengguang', '').replace('lead_dept', ''), /[A-Za-z]{4,}/);
   await shot(page, '50-designer-list-refused');
   assert.equal((await srv.api('GET', '/api/v1/duties/versions')).json.versions.find((v) => v.active).version, v0);
 

@@ -44,7 +44,7 @@ test('alarms: ack and clear with a reason; silences', async () => {
   assert.match(JSON.stringify(after), /排水泵恢复/);
 
   await page.selectOption('#silence-form select[name=grid]', '110101001001001');
-  await page.fill('#silence-form input[name=type]', 'water_level');
+  await page.selectOption('#silence-form select[name=type]', 'water_level');
   await page.fill('#silence-form input[name=reason]', '地道排水泵检修');
   await page.click('#silence-form button[type=submit]');
   await page.waitForSelector('#silences li[data-silence]');

@@ -62,9 +62,10 @@ test('warnings: numbers equal the API; acknowledge one, open a case from another
   for (const w of open) {
     const nums = await page.$$eval(`.warning[data-warning="${w.id}"] [data-num] dd`, (dds) => dds.map((d) => d.textContent));
     assert.deepEqual(nums, [String(w.observed), fix(w.expected), fix(w.threshold)], 'warning ' + w.id);
-    assert.match(await page.textContent(`.warning[data-warning="${w.id}"] pre.explain-text`), /WARNING/);
+    assert.match(await page.textContent(`.warning[data-warning="${w.id}"] .explain-text`), /判定方法：C2 滞后基线检测/);
   }
-  assert.match(await page.textContent(`.warning[data-warning="${comm.id}"] h2`), /违章搭建.*东厂社区/);
+  assert.match(await page.textContent(`.warning[data-warning="${comm.id}"] h2`), /东厂社区违章搭建 \d+ 件，往常约/);
+  assert.doesNotMatch(await page.textContent('#warning-list'), /[A-Za-z]{4,}/, 'plain Chinese, no statistics jargon in Latin letters');
   assert.equal(await page.$$eval(`.warning[data-warning="${comm.id}"] .spark-bar`, (b) => b.length), comm.params.series.length);
   // hotspots: table rows and map highlight equal the API
   const hs = (await srv.api('GET', '/api/v1/hotspots?days=7&level=community', { token: disp })).json.areas;

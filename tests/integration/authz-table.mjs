@@ -45,6 +45,7 @@ export const ROUTES = {
   'GET /api/v1/me': { who: 'user' },
   'GET /api/v1/config': { who: 'public' },
   'GET /api/v1/clock': { who: 'public', note: 'the platform clock the UI counts deadlines on' },
+  'PUT /api/v1/clock': { who: 'admin', note: 'sets the platform clock at once; the simulator paces a replay with it (docs/demo.md)' },
   'GET /api/v1/escalation/config': { who: 'user' },
   'PUT /api/v1/escalation/config': { who: 'dispatcher admin' },
   'GET /api/v1/events': { who: 'user', note: 'a stream: only its status is read' },

@@ -201,19 +201,20 @@ TEST(admission_admit_refuse_exception_done) {
     t = submit(&u_chengguan, "form", "WL-D06", C1, 1, NULL, NULL, 0, &e);
     ASSERT_OK(e);
     ASSERT_STR_EQ(decision(t), "refused");
-    ASSERT(strstr(json_string_value(json_object_get(t, "reason")), "chengguan may not request item WL-D06"));
+    /* the reason as a code the UI words (docs/audit.md, "Reason codes") */
+    ASSERT(strstr(json_string_value(json_object_get(t, "reason")), "{\"code\":\"task_sender\",\"dept\":\"chengguan\",\"item\":\"WL-D06\""));
     ASSERT_STR_EQ(target_status(t, 0), "refused");
     int64_t refused_id = json_integer_value(json_object_get(t, "id"));
     json_decref(t);
     /* Not on the list at all. */
     t = submit(&u_minzheng, "report", "WL-X99", C1, 1, NULL, NULL, 0, &e);
     ASSERT_STR_EQ(decision(t), "refused");
-    ASSERT(strstr(json_string_value(json_object_get(t, "reason")), "not on the community work list"));
+    ASSERT(strstr(json_string_value(json_object_get(t, "reason")), "{\"code\":\"task_not_listed\",\"item\":\"WL-X99\""));
     json_decref(t);
     /* Resourced item: refused without resources, admitted with them. */
     t = submit(&u_chengguan, "meeting", "WL-R02", C1, 1, NULL, NULL, 0, &e);
     ASSERT_STR_EQ(decision(t), "refused");
-    ASSERT(strstr(json_string_value(json_object_get(t, "reason")), "resources"));
+    ASSERT(strstr(json_string_value(json_object_get(t, "reason")), "{\"code\":\"task_resources\""));
     json_decref(t);
     t = submit(&u_chengguan, "meeting", "WL-R02", C1, 1, "经费2000元，宣传员2名", NULL, 0, &e);
     ASSERT_STR_EQ(decision(t), "admitted");
@@ -249,7 +250,7 @@ TEST(admission_admit_refuse_exception_done) {
     ASSERT_STR_EQ(json_string_value(json_object_get(ex, "reason")), "防汛紧急摸底，经街道主任批准");
     ASSERT_STR_EQ(target_status(j.out, 0), "received");
     /* The refusal reason is kept. */
-    ASSERT(strstr(json_string_value(json_object_get(j.out, "reason")), "may not request"));
+    ASSERT(strstr(json_string_value(json_object_get(j.out, "reason")), "\"code\":\"task_sender\""));
     json_decref(j.out);
 
     /* Done: community 1 marks its copy; community 2 may not mark community 1's. */

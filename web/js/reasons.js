@@ -16,7 +16,8 @@ import { catalog, deptName, categoryName, areaLabel } from './catalog.js';
 import { getLang } from './i18n.js';
 
 const COMPOSED = new Set(['report', 'absorb', 'whistle', 'whistle_rate', 'whistle_done', 'whistle_finish', 'checkin',
-  'checkin_late', 'photo_add', 'read_contact', 'deadline_recomputed', 'alarm_grouped', 'alarm_cleared', 'alarm_acked']);
+  'checkin_late', 'photo_add', 'read_contact', 'deadline_recomputed', 'alarm_grouped', 'alarm_cleared', 'alarm_acked',
+  'escalation_config', 'task_admit', 'task_refuse', 'task_answer_store', 'task_exception', 'task_done']);
 
 // The department of a code (chengguan) or an id, named in the reader's language.
 export function deptLabel(v) {
@@ -106,8 +107,15 @@ export function codeText(c) {
       if (p.why === 'activity') return t('reason.alarm_cleared_activity', { metric: metricName(p.metric) });
       return t('reason.alarm_cleared', { metric: metricName(p.metric), value: p.value });
     case 'alarm_grouped': return t('reason.alarm_grouped', { device: p.device, metric: metricName(p.metric), value: p.value });
+    case 'task_decided': return t('reason.task_decided', { task: p.task, decision: t('wl.decision_' + (['admitted', 'refused', 'answered_from_store', 'exception'].includes(p.decision) ? p.decision : 'admitted')) }) + (p.r && typeof p.r === 'object' ? ' ' + codeText(p.r) : '');
+    case 'task_exception': return t('reason.task_exception', { task: p.task }) + (p.note ? ' ' + p.note : '');
+    case 'task_done': return t('reason.task_done', { task: p.task, area: areaLabel(p.area) });
     case 'chain': return t('reason.chain') + (p.steps || []).map((s) => actionName(s.a) + (s.r ? t('reason.step_reason', { r: typeof s.r === 'string' ? s.r : codeText(s.r) }) : '')).join(t('reason.sep'));
     case 'manual_dispatch': return t('reason.manual_dispatch', { dept: deptLabel(p.dept) });
+    case 'task_sender': {
+      const who = (d) => (d === 'street' ? t('wl.street') : d === '*' ? t('reason.anyone') : deptLabel(d));
+      return t('reason.task_sender', { name: p.name, dept: who(p.dept), allowed: join(String(p.allowed || '').split(';').filter(Boolean).map(who)) });
+    }
     case 'category': return t('reason.category', { cat: categoryName(p.category) });
     case 'area': return t('reason.area', { area: areaLabel(p.area) });
     default:
@@ -116,9 +124,14 @@ export function codeText(c) {
 }
 
 // The reason of an audit entry as shown: a code worded, or the person's text.
-export function reasonText(e) {
-  const c = reasonCode(e);
-  return c ? codeText(c) : (e.reason || '');
+// composed: the caller knows the platform wrote it (an entry about no case,
+// written by a module): an English sentence of an earlier build is then not
+// shown in Chinese, only said to be there.
+export function reasonText(e, { composed = false } = {}) {
+  const c = reasonCode(e) || (composed && e.reason && String(e.reason).startsWith('{"code":"') ? reasonCode({ ...e, role: 'system' }) : null);
+  if (c) return codeText(c);
+  if (composed && getLang() !== 'en' && /[A-Za-z]{4,}/.test(e.reason || '')) return t('reason.english_only');
+  return e.reason || '';
 }
 
 // A field or setting named by the server (remind_pct, weights.rework, grades.B).
@@ -143,4 +156,35 @@ export function detailText(d) {
   if (p.state) p.state = has('state.' + p.state) ? t('state.' + p.state) : p.state;
   if (p.action) p.action = actionName(p.action);
   return t('errd.' + d.code, p);
+}
+
+// ---- codes of the catalogue and the sensors, as a person reads them -------
+
+// A time limit of the responsibility list ("2wh", "3wd", "48h") in words.
+export function limitText(v) {
+  const m = /^(\d+)(wh|wd|h|wmin|min)$/.exec(String(v || ''));
+  return m ? t('lim.' + m[2], { n: m[1] }) : (v ? t('reason.unknown') : '—');
+}
+const DEV = new Set(['smoke', 'gas', 'water_level', 'manhole_tilt', 'door_contact', 'ebike_charging', 'noise', 'generic']);
+export const deviceType = (x) => t(DEV.has(x) ? 'dev.' + x : 'dev.other');
+export const severityText = (s) => (has('sev.' + s) ? t('sev.' + s) : t('sev.info'));
+export function durationText(sec) {
+  const n = Number(sec);
+  if (!Number.isFinite(n)) return '—';
+  if (n >= 3600 && n % 3600 === 0) return t('dur.h', { n: n / 3600 });
+  if (n >= 60 && n % 60 === 0) return t('dur.min', { n: n / 60 });
+  return t('dur.s', { n });
+}
+// The parameters of an alarm rule in words ("上限 30 · 恢复线 20").
+export function ruleParams(r) {
+  const out = [];
+  if (r.kind !== 'offline' && r.metric) out.push(t('rp.metric', { m: metricName(r.metric) }));
+  if (r.high != null && (r.kind === 'threshold' || r.kind === 'battery')) out.push(t('rp.high', { v: r.high }));
+  if (r.low != null && (r.kind === 'threshold' || r.kind === 'battery')) out.push(t('rp.low', { v: r.low }));
+  if (r.rate != null && r.kind === 'rate') out.push(t('rp.rate', { v: r.rate }));
+  if (r.duration_s != null && r.kind === 'inactivity') out.push(t('rp.duration_s', { v: durationText(r.duration_s) }));
+  const w = r.window || (r.from && r.to ? { from: r.from, to: r.to } : null);
+  if (w) out.push(t('rp.window', w));
+  if (r.k != null && r.kind === 'offline') out.push(t('rp.k', { v: r.k }));
+  return out.join(' · ');
 }

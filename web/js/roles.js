@@ -17,7 +17,8 @@ export const ACTIONS = {
   verify: { from: ['feedback'], roles: ['grid_worker', 'community_staff', ...DISP], fields: [{ name: 'note', kind: 'textarea' }] },
   rework: { from: ['feedback'], roles: ['grid_worker', 'community_staff', ...DISP], fields: [{ name: 'reason', kind: 'textarea', required: true }] },
   close: { from: ['verified'], roles: DISP, fields: [] },
-  rate: { from: ['closed'], roles: ['resident', 'dispatcher'], fields: [{ name: 'rating', kind: 'rating', required: true }] },
+  // the reason: optional, required for 不满意 (the form checks)
+  rate: { from: ['closed'], roles: ['resident', 'dispatcher'], fields: [{ name: 'rating', kind: 'rating', required: true }, { name: 'reason', kind: 'rate_reason' }] },
   suspend: { from: ['registered', 'dispatched', 'accepted', 'handling'], roles: SUP, fields: [{ name: 'reason', kind: 'textarea', required: true }] },
   defer: { from: ['accepted', 'handling'], roles: SUP, fields: [{ name: 'reason', kind: 'textarea', required: true }, { name: 'deadline', kind: 'datetime', required: true }] },
   resume: { from: ['suspended', 'deferred'], roles: SUP, fields: [] },

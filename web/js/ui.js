@@ -65,7 +65,7 @@ export function errorText(e) {
   const base = t('err.' + (e.code || 'http'));
   const msg = e.message && e.message !== e.code ? e.message : '';
   if (!msg) return base;
-  if (getLang() === 'en' || !/[A-Za-z]{4,}/.test(msg)) return `${base}${t('err.sep')}${msg}`;
+  if (getLang() === 'en' || !/[A-Za-z]{4,}/.test(msg)) return `${msg}${t('err.then')}${base}`;
   return base;
 }
 
@@ -92,14 +92,22 @@ export function shanghaiDay(iso) {
 // The server's clock (GET /api/v1/clock, synced by app.js): deadlines are
 // the server's, and during a replay its clock is simulated, so every
 // countdown and "is it overdue" counts on it, never on this device's clock.
-let clk = { base: null, at: 0, speed: 1 };
-export function setServerClock(nowMs, speed) { clk = { base: nowMs, at: Date.now(), speed: speed > 0 ? speed : 1 }; }
-export function serverNow() { return clk.base == null ? Date.now() : clk.base + (Date.now() - clk.at) * clk.speed; }
+let clk = { base: null, at: 0, speed: 1, real: null };
+// c: GET /api/v1/clock. A replay catching up with real time (until_real)
+// never passes the server's real time.
+export function setServerClock(c) {
+  clk = { base: c.now_ms, at: Date.now(), speed: c.speed > 0 ? c.speed : 1, real: c.until_real ? c.real_ms : null };
+}
+export function serverNow() {
+  if (clk.base == null) return Date.now();
+  const dt = Date.now() - clk.at, v = clk.base + dt * clk.speed;
+  return clk.real == null ? v : Math.min(v, clk.real + dt);
+}
 // Asks the server for its time; keeps the last one on failure.
 export async function syncServerClock() {
   try {
     const r = await fetch('/api/v1/clock', { cache: 'no-store' });
-    if (r.ok) { const c = await r.json(); setServerClock(c.now_ms, c.speed); }
+    if (r.ok) setServerClock(await r.json());
   } catch { /* keep the last */ }
 }
 

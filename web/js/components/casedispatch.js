@@ -52,15 +52,21 @@ function manualText(r) {
   return t('route.manual_by', { who, dept });
 }
 
+// Which scopes of the responsibility list were checked and which entry applied
+// (the server's steps, GET /api/v1/cases/:id route.steps, POST /route/explain).
+export function stepsList(steps) {
+  if (!Array.isArray(steps)) return null;
+  return h('ol', { class: 'plain explain-steps' }, steps.map((s) => h('li', { dataset: { level: s.level, applies: s.applies ? '1' : '0' } },
+    scopeText(s.scope), t('err.sep'),
+    !s.entry ? t('route.step_none') : s.applies ? t('route.step_applies', { entry: s.entry, dept: deptLabel(s.lead) }) : t('route.step_overridden', { entry: s.entry }))));
+}
+
 export function routeCard(c) {
   const r = c.route;
   const box = h('section', { class: 'card o-route', 'aria-labelledby': 'route-h', dataset: { card: 'route' } }, h('h2', { id: 'route-h' }, t('route.title')));
   if (!r) { box.append(h('p', { class: 'muted' }, t('route.none'))); return box; }
   const co = Array.isArray(r.co_depts) ? r.co_depts : String(r.co_depts || '').split('|').filter(Boolean);
-  const steps = Array.isArray(r.steps) ? r.steps : null;
-  const why = steps ? h('ol', { class: 'plain explain-steps' }, steps.map((s) => h('li', { dataset: { level: s.level, applies: s.applies ? '1' : '0' } },
-    scopeText(s.scope), t('err.sep'),
-    !s.entry ? t('route.step_none') : s.applies ? t('route.step_applies', { entry: s.entry, dept: deptLabel(s.lead) }) : t('route.step_overridden', { entry: s.entry })))) : null;
+  const why = stepsList(r.steps);
   box.append(...[
     r.manual ? h('p', { class: 'alert info', dataset: { manual: '1' } }, manualText(r)) : null,
     h('dl', { class: 'summary' },

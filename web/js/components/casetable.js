@@ -9,13 +9,14 @@ const FLAG_CLASS = { overdue: 'red', reminded: 'amber', ownerless: 'amber', unlo
 
 // cols: subset of no,title,category,area,state,dept,deadline,created,escalation
 // select: a Set of selected case ids (adds a checkbox column first; onSelect() after each change).
-export function caseTable(cases, { cols = ['no', 'title', 'category', 'area', 'state', 'deadline', 'created'], caption, extra, select, onSelect } = {}) {
+// citizen: a resident's list -- no internal badges (督办, 逾期, 无主 ...).
+export function caseTable(cases, { cols = ['no', 'title', 'category', 'area', 'state', 'deadline', 'created'], caption, extra, select, onSelect, citizen } = {}) {
   if (!cases.length) return h('p', { class: 'muted empty' }, t('common.no_cases'));
   const cell = {
     no: (c) => h('a', { href: '#/case/' + c.id, class: 'case-link' }, c.no),
     // 督办: a supervisor escalated it (no count here: stores of earlier builds
     // counted the timer's repeated escalations too; the case page counts)
-    title: (c) => [c.title, c.escalation ? h('span', { class: 'badge esc', dataset: { escalated: '1' }, title: t('flag.escalated.hint') }, t('case.escalation')) : null,
+    title: (c) => citizen ? c.title : [c.title, c.escalation ? h('span', { class: 'badge esc', dataset: { escalated: '1' }, title: t('flag.escalated.hint') }, t('case.escalation')) : null,
       visibleFlags(c).map((f) => h('span', { class: 'badge flag ' + (FLAG_CLASS[f] || ''), dataset: { flag: f } }, t('flag.' + f)))],
     sel: (c) => {
       const box = h('input', { type: 'checkbox', class: 'row-sel', value: c.id, checked: select.has(c.id), 'aria-label': t('queue.select_case', { no: c.no }) });

@@ -118,6 +118,7 @@ export function timeline(c, { staff = true } = {}) {
 function control(f, c) {
   const name = f.name;
   if (f.kind === 'textarea') return h('textarea', { name, rows: 3, maxlength: 2000, required: f.required });
+  if (f.kind === 'rate_reason') return h('textarea', { name, rows: 2, maxlength: 500, placeholder: t('hint.rate_reason') });
   if (f.kind === 'datetime') {
     const d = new Date(serverNow() + 8 * 3600e3 + 3 * 86400e3).toISOString().slice(0, 16);
     return h('input', { type: 'datetime-local', name, required: f.required, value: d });
@@ -184,13 +185,19 @@ function actionForm(name, a, c, submit) {
   const photos = PHOTO_ACTIONS.has(name) ? photoPicker() : null;
   const form = h('form', { class: 'stack', dataset: { form: name } },
     h('h3', null, t('action.' + name)),
-    a.fields.map((f) => f.kind === 'rating' ? ratingGroup() : field(t('field.' + f.name), control(f, c), f.kind === 'case' ? t('hint.target_id') : null)),
+    a.fields.map((f) => f.kind === 'rating' ? ratingGroup() : field(t(f.kind === 'rate_reason' ? 'field.rate_reason' : 'field.' + f.name), control(f, c), f.kind === 'case' ? t('hint.target_id') : null)),
     photos?.el,
     h('div', { class: 'btn-row' }, h('button', { type: 'submit', class: 'btn ' + (DANGER.has(name) ? 'danger' : 'primary') }, t('common.submit_action', { action: t('action.' + name) }))));
   form.addEventListener('submit', async (ev) => {
     ev.preventDefault();
     const fd = new FormData(form);
     const body = {};
+    if (name === 'rate' && fd.get('rating') === 'unsatisfied' && !String(fd.get('reason') || '').trim()) {
+      form.querySelector('.form-error')?.remove();
+      form.prepend(h('div', { class: 'alert error form-error', role: 'alert' }, t('err.rate_reason')));
+      form.querySelector('textarea[name=reason]')?.focus();
+      return;
+    }
     for (const f of a.fields) {
       const v = fd.get(f.name);
       if (v === null || v === '') continue;

@@ -14,9 +14,12 @@ export async function loadLeaflet() {
   return leaflet;
 }
 
-// gridMap(el, {style(area) -> path options, tooltip(area) -> text, onClick(latlng), labels})
+// gridMap(el, {style(area) -> path options, tooltip(area) -> text, onClick(latlng), labels, focus})
 // draws the community outlines and every grid (each grid path carries
-// data-area=<code>); returns {L, map, layers: Map(code -> layer)}.
+// data-area=<code>); returns {L, map, layers: Map(code -> layer)}.  focus: an
+// area code (a user's community or grid): the view fits the grids under it.
+// Community names are labelled where there is room: on a narrow map only the
+// focused community's (or none), so that they never overlap.
 export async function gridMap(el, opts = {}) {
   const L = await loadLeaflet();
   const map = L.map(el, { zoomSnap: 0.25, attributionControl: true, fadeAnimation: false, zoomAnimation: false, markerZoomAnimation: false });
@@ -38,7 +41,9 @@ export async function gridMap(el, opts = {}) {
   const comLayers = communities.map((a) => L.geoJSON(a.geometry, { interactive: false, style: { color: '#5b4636', weight: 2.5, fill: false } }));
   // The view must be set before layers are added, or Leaflet defers creating their paths.
   const all = [...gridLayers, ...comLayers];
-  const bounds = all.length ? L.featureGroup(all).getBounds() : null;
+  const focused = opts.focus ? gridLayers.filter((_, i) => grids[i].code.startsWith(opts.focus)) : [];
+  const view = focused.length ? focused : all;
+  const bounds = view.length ? L.featureGroup(view).getBounds() : null;
   if (bounds?.isValid()) map.fitBounds(bounds, { padding: [8, 8], animate: false });
   else map.setView([39.915, 116.405], 15);
 
@@ -49,9 +54,11 @@ export async function gridMap(el, opts = {}) {
     layer.eachLayer((p) => p.getElement?.()?.setAttribute('data-area', a.code));
     layers.set(a.code, layer);
   });
+  const narrow = el.clientWidth > 0 && el.clientWidth < 560;
   communities.forEach((a, i) => {
     comLayers[i].addTo(map);
     if (opts.labels === false) return;
+    if (narrow && !(opts.focus && (opts.focus.startsWith(a.code) || a.code.startsWith(opts.focus)))) return;
     const span = document.createElement('span');
     span.textContent = a.name;
     L.marker(comLayers[i].getBounds().getCenter(), { interactive: false, keyboard: false, icon: L.divIcon({ className: 'area-label', html: span, iconSize: null }) }).addTo(map);

@@ -90,7 +90,7 @@ async function usersTab(ctx, box) {
         toggle.disabled = true;
         try { await api('PUT', '/api/v1/users/' + u.id, { disabled: !u.disabled }); toast(t(u.disabled ? 'adm.enabled' : 'adm.disabled_done', { name: u.name })); ctx.rerender(); } catch (e) { out.prepend(errorBox(e)); toggle.disabled = false; }
       });
-      return { data: { user: u.name, id: u.id, disabled: String(!!u.disabled) }, cells: [u.name, u.display || '—', t('role.' + u.role), scopeOf(u),
+      return { data: { user: u.name, id: u.id, disabled: String(!!u.disabled) }, cells: [h('code', null, u.name), u.display || '—', t('role.' + u.role), scopeOf(u),
         h('span', { class: 'badge ' + (u.disabled ? 'grey' : 'green') }, t(u.disabled ? 'adm.st_disabled' : 'adm.st_active')),
         h('div', { class: 'inline' }, edit, reset, toggle)] };
     })));

@@ -4,6 +4,11 @@ import { h, field, select, pageTitle, errorBox, toast, fmtTime, loading, serverN
 import { t } from '../i18n.js';
 import { get, post, api } from '../api.js';
 import { areaLabel, categoryName, areasOf, childrenOf } from '../catalog.js';
+import { deviceType, metricName, severityText, codeText } from '../reasons.js';
+
+const TYPES = ['smoke', 'gas', 'water_level', 'manhole_tilt', 'door_contact', 'ebike_charging', 'noise', 'generic'];
+// A clear reason: a code the platform wrote, or a person's text (earlier builds: English).
+const clearText = (r) => (String(r).startsWith('{"code":"') ? (() => { try { return codeText(JSON.parse(r)); } catch { return ''; } })() : /^[\x00-\x7f]+$/.test(r) ? t('alarm.cleared_auto') : r);
 
 const STATES = ['active', 'acknowledged', 'cleared', 'all'];
 const CAN_ACT = ['admin', 'dispatcher', 'community_staff'];
@@ -39,15 +44,15 @@ export async function render(ctx) {
         }
         const c = (k, v) => h('td', { 'data-label': t(k) }, h('span', { class: 'cv' }, v));
         return h('tr', { dataset: { alarm: a.id, state: a.state } },
-          c('alarm.device', [h('strong', null, a.device), h('div', { class: 'small muted' }, a.device_type || '')]),
+          c('alarm.device', [h('code', null, a.device), h('div', { class: 'small muted' }, deviceType(a.device_type))]),
           c('alarm.rule', [a.rule || a.kind, a.category ? h('div', { class: 'small muted' }, categoryName(a.category)) : null]),
-          c('alarm.severity', h('span', { class: 'badge sev-' + a.severity }, t('alarm.sev_' + a.severity))),
-          c('alarm.value', [a.value != null ? `${a.metric || ''} ${a.value}` : '—', a.count > 1 ? h('div', { class: 'small muted' }, t('alarm.count', { n: a.count })) : null]),
+          c('alarm.severity', h('span', { class: 'badge sev-' + a.severity }, severityText(a.severity))),
+          c('alarm.value', [a.value != null ? `${a.metric ? metricName(a.metric) + ' ' : ''}${a.value}` : '—', a.count > 1 ? h('div', { class: 'small muted' }, t('alarm.count', { n: a.count })) : null]),
           c('alarm.when', [fmtTime(a.first_at), a.last_at !== a.first_at ? h('div', { class: 'small muted' }, t('alarm.last', { at: fmtTime(a.last_at) })) : null]),
           c('case.area', a.grid ? areaLabel(a.grid) : '—'),
           c('alarm.state', [h('span', { class: 'badge ' + ({ active: 'red', acknowledged: 'amber', cleared: 'green' }[a.state] || '') }, t('alarm.st_' + a.state)),
-            a.clear_reason ? h('div', { class: 'small muted' }, a.clear_reason) : null]),
-          c('alarm.case', a.case_id ? h('a', { href: '#/case/' + a.case_id }, '#' + a.case_id) : '—'),
+            a.clear_reason ? h('div', { class: 'small muted' }, clearText(a.clear_reason)) : null]),
+          c('alarm.case', a.case_id ? h('a', { href: '#/case/' + a.case_id, dataset: { alarmCase: a.case_id } }, t('alarm.case_link')) : '—'),
           c('case.actions', actions || '—'));
       })))) : h('p', { class: 'muted empty' }, t('alarm.none')));
   } catch (e) { list.replaceChildren(e.status === 404 ? h('p', { class: 'alert info' }, t('common.not_available')) : errorBox(e)); }
@@ -57,7 +62,7 @@ export async function render(ctx) {
     const rows = r.silences || [];
     const grid = h('select', { name: 'grid' }, h('option', { value: '' }, '—'),
       areasOf('community').map((cm) => h('optgroup', { label: cm.name }, h('option', { value: cm.code }, cm.name), childrenOf(cm.code).map((g) => h('option', { value: g.code }, areaLabel(g.code))))));
-    const type = h('input', { type: 'text', name: 'type', placeholder: 'water_level' });
+    const type = h('select', { name: 'type' }, h('option', { value: '' }, '—'), TYPES.map((x) => h('option', { value: x }, deviceType(x))));
     const device = h('input', { type: 'text', name: 'device' });
     const until = h('input', { type: 'datetime-local', name: 'until', required: true, value: new Date(serverNow() + 8 * 3600e3 + 4 * 3600e3).toISOString().slice(0, 16) });
     const reason = h('input', { type: 'text', name: 'reason', required: true, maxlength: 200 });
@@ -68,14 +73,14 @@ export async function render(ctx) {
       ev.preventDefault();
       const body = { until: until.value, reason: reason.value.trim() };
       if (grid.value) body.grid = grid.value;
-      if (type.value.trim()) body.type = type.value.trim();
+      if (type.value) body.type = type.value;
       if (device.value.trim()) body.device = device.value.trim();
       try { await post('/api/v1/silences', body); toast(t('alarm.sil_added')); ctx.rerender(); } catch (e) { err.replaceChildren(errorBox(e)); }
     });
     sil.replaceChildren(rows.length ? h('ul', { class: 'plain', id: 'silences' }, rows.map((s) => {
       const rm = h('button', { type: 'button', class: 'btn small danger-outline' }, t('des.remove'));
       rm.addEventListener('click', async () => { try { await api('DELETE', '/api/v1/silences/' + s.id); ctx.rerender(); } catch (e) { err.replaceChildren(errorBox(e)); } });
-      return h('li', { dataset: { silence: s.id } }, h('strong', null, [s.device, s.grid ? areaLabel(s.grid) : null, s.type].filter(Boolean).join(' · ') || '—'), ' ',
+      return h('li', { dataset: { silence: s.id } }, h('strong', null, s.device ? h('code', null, s.device) : null, [s.device ? '' : null, s.grid ? areaLabel(s.grid) : null, s.type ? deviceType(s.type) : null].filter((x) => x).join(' · ') || (s.device ? '' : '—')), ' ',
         h('small', { class: 'muted' }, `${fmtTime(s.from)} – ${fmtTime(s.until)}`, s.suppressed ? ' · ' + t('alarm.suppressed', { n: s.suppressed }) : ''), ' ', s.reason ? '· ' + s.reason + ' ' : '', rm);
     })) : h('p', { class: 'muted' }, t('alarm.no_silences')), form, err);
   } catch (e) { sil.replaceChildren(errorBox(e)); }

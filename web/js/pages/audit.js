@@ -6,6 +6,7 @@ import { h, field, select, pageTitle, errorBox, fmtTime, loading } from '../ui.j
 import { t, has } from '../i18n.js';
 import { get } from '../api.js';
 import { areaLabel } from '../catalog.js';
+import { reasonText, actorLabel } from '../reasons.js';
 
 // The actions a person may look for, case actions first.
 const CASE_ACTIONS = ['report', 'register', 'dispatch', 'accept', 'handle', 'feedback', 'verify', 'rework', 'close', 'rate', 'return',
@@ -80,11 +81,11 @@ export async function render(ctx) {
       for (const e of r.entries) {
         body.append(h('tr', { dataset: { seq: e.seq, action: e.action } },
           cell('audit.seq', String(e.seq)), cell('audit.at', fmtTime(e.at)),
-          cell('audit.actor', [e.actor, h('div', { class: 'small muted' }, has('role.' + e.role) ? t('role.' + e.role) : e.role)]),
+          cell('audit.actor', [h('span', { title: e.actor }, actorLabel(e)), h('div', { class: 'small muted' }, has('role.' + e.role) ? t('role.' + e.role) : t('role.system'))]),
           cell('audit.action', h('span', { title: e.action }, actionLabel(e.action))),
           cell('audit.case', e.case_id ? [h('a', { href: '#/case/' + e.case_id }, e.no || '#' + e.case_id), e.area ? h('div', { class: 'small muted' }, areaLabel(e.area)) : null] : '—'),
           cell('audit.states', e.to && e.from !== e.to ? (e.from ? t('state.' + e.from) + ' → ' : '') + t('state.' + e.to) : '—'),
-          cell('audit.reason', e.reason || '—'),
+          cell('audit.reason', e.reason ? reasonText(e, { composed: !e.case_id }) : '—'),
           cell('audit.hash', h('code', { title: e.hash }, (e.hash || '').slice(0, 12) + '…'))));
       }
       n += r.entries.length;

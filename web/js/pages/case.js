@@ -1,13 +1,13 @@
 // case.js -- one case: summary, map pin, actions for this role, the full
 // timeline and the trace (留痕) check.
-import { h, pageTitle, errorBox, fmtTime } from '../ui.js';
+import { h, pageTitle, errorBox, fmtTime, stateBadge } from '../ui.js';
 import { t } from '../i18n.js';
 import { get } from '../api.js';
 import { caseSummary, timeline, actionPanel, traceMark, tickCountdowns } from '../components/caseview.js';
 import { gridMap, casePins } from '../components/map.js';
 import { HOME } from '../routes.js';
 import { STAFF } from '../roles.js';
-import { categoryName } from '../catalog.js';
+import { categoryName, areaLabel, deptName } from '../catalog.js';
 import { photosCard } from '../components/photos.js';
 import { flagBadges, routeCard, phasesCard, ownersCard, returnsCard, duplicatesCard, whistlesCard } from '../components/casedispatch.js';
 
@@ -27,7 +27,8 @@ export async function renderCase(ctx, id, { back } = {}) {
   let mapObj = null;
   const mapEl = c.lat != null ? h('div', { class: 'map small', role: 'img', 'aria-label': t('case.map_label', { no: c.no }) }) : null;
   const refresh = () => ctx.rerender();
-  ctx.root.replaceChildren(
+  if (ctx.user.role === 'resident') citizenView(ctx, c, mapEl, back, refresh);
+  else ctx.root.replaceChildren(
     h('p', { class: 'crumbs' }, h('a', { href: back || '#' + (HOME[ctx.user.role] || '/track') }, '← ' + t('common.back'))),
     h('div', { class: 'case-head' }, pageTitle(c.title), traceMark(c), flagBadges(c)),
     h('div', { class: 'case-grid' },
@@ -55,6 +56,58 @@ export async function renderCase(ctx, id, { back } = {}) {
   }
   const stop = tickCountdowns(ctx.root);
   return () => { stop(); mapObj?.map.remove(); };
+}
+
+// ---- the citizen's view (12345 style) -------------------------------------
+// A resident reads the key steps of their own case -- 受理, 办理中, 已办结,
+// 回访 -- with their dates, and the answer: what the department reported
+// back. The internal supervision (督办, deadlines, the timer, routing, the
+// hash-chained trace) stays on the staff's page; the trace stays verifiable
+// for staff (docs/ui.md).
+const STEP_OF = {
+  reported: 0, registered: 0, dispatched: 1, accepted: 1, handling: 1, feedback: 1, verified: 1, returned: 1,
+  suspended: 1, deferred: 1, closed: 2, rated: 3, voided: 2, merged: 2,
+};
+function citizenSteps(c) {
+  const tl = c.timeline || [];
+  const at = (actions) => tl.find((e) => actions.includes(e.action))?.at;
+  const when = [tl[0]?.at || c.created_at, at(['dispatch', 'accept']), at(['close', 'void', 'merge']), at(['rate'])];
+  const cur = STEP_OF[c.state] ?? 0;
+  const finished = ['closed', 'rated', 'voided', 'merged'].includes(c.state);
+  const names = ['accepted', 'handling', c.state === 'voided' ? 'voided' : c.state === 'merged' ? 'merged' : 'done', 'rated'];
+  return h('ol', { class: 'citizen-steps', 'aria-label': t('cit.steps') }, names.map((n, i) => {
+    const st = i < cur || (i === cur && finished) ? 'done' : i === cur ? 'current' : 'todo';
+    return h('li', { class: 'step ' + st, dataset: { step: n, status: st } },
+      h('strong', null, t('cit.step_' + n)), h('small', { class: 'muted' }, st === 'todo' ? t('cit.todo') : fmtTime(when[i] || (i === cur ? c.updated_at : null))));
+  }));
+}
+// The answer: the department's feedback (the last one), and the closing note.
+function citizenAnswer(c) {
+  const tl = c.timeline || [];
+  const fb = [...tl].reverse().find((e) => e.action === 'feedback' && e.reason);
+  const body = fb ? fb.reason : ['closed', 'rated'].includes(c.state) ? t('cit.answer_closed') : t('cit.answer_wait');
+  return h('section', { class: 'card o-answer', 'aria-labelledby': 'ans-h', dataset: { card: 'answer' } }, h('h2', { id: 'ans-h' }, t('cit.answer')),
+    h('p', { class: 'case-body', dataset: { answer: fb ? '1' : '0' } }, body),
+    fb ? h('p', { class: 'small muted' }, t('cit.answer_by', { dept: c.dept_id ? deptName(c.dept_id) : t('reason.some_dept'), at: fmtTime(fb.at) })) : null);
+}
+function citizenView(ctx, c, mapEl, back, refresh) {
+  const rows = [['case.no', c.no], ['case.state', stateBadge(c.state)], ['case.category', categoryName(c.category)], ['case.area', areaLabel(c.area)],
+    ['case.created', fmtTime(c.created_at)], c.dept_id ? ['cit.dept', deptName(c.dept_id)] : null, c.address ? ['case.address', c.address] : null,
+    c.phone ? ['case.phone', c.phone] : null, c.rating ? ['case.rating', t('rating.' + c.rating)] : null].filter(Boolean);
+  ctx.root.replaceChildren(
+    h('p', { class: 'crumbs' }, h('a', { href: back || '#/mine' }, '← ' + t('common.back'))),
+    h('div', { class: 'case-head' }, pageTitle(c.title)),
+    h('div', { class: 'case-grid citizen', dataset: { view: 'citizen' } },
+      h('div', { class: 'col' },
+        h('section', { class: 'card o-details', 'aria-label': t('case.details') },
+          h('dl', { class: 'summary' }, rows.map(([k, v]) => [h('dt', null, t(k)), h('dd', { dataset: { field: k.split('.')[1] } }, v)])),
+          c.body ? h('p', { class: 'case-body' }, c.body) : null),
+        c.reporter_id === ctx.user.id ? photosCard(c) : null,
+        mapEl ? h('section', { class: 'card o-map' }, mapEl) : null),
+      h('div', { class: 'col' },
+        h('section', { class: 'card o-steps', 'aria-labelledby': 'st-h' }, h('h2', { id: 'st-h' }, t('cit.progress')), citizenSteps(c)),
+        citizenAnswer(c),
+        actionPanel(c, ctx.user, refresh))));
 }
 
 // The classifier's suggestion recorded when the case was created

@@ -138,6 +138,7 @@ export async function render(ctx) {
   const openByGrid = {};
   for (const c of pins.cases) openByGrid[c.area] = (openByGrid[c.area] || 0) + 1;
   const m = await gridMap(mapEl, {
+    focus: scope || (ctx.user.area && ctx.user.area.length >= 12 ? ctx.user.area : undefined), // the community in view
     style: (a) => { const n = openByGrid[a.code] || 0; return { fillColor: LOAD_COLORS[Math.min(n, LOAD_COLORS.length - 1)], fillOpacity: 0.8 }; },
     tooltip: (a) => `${areaLabel(a.code)}: ${t('dash.open')} ${openByGrid[a.code] || 0}`,
   });

@@ -13,8 +13,10 @@
 import { h, field, select, pageTitle, errorBox, errorText, toast, fmtTime, loading, serverNow } from '../ui.js';
 import { t, getLang } from '../i18n.js';
 import { get, post, api, csrfHeaders, ApiError } from '../api.js';
-import { catalog, categoryName, areasOf, childrenOf, areaLabel } from '../catalog.js';
+import { catalog, categoryName, areasOf, childrenOf, areaLabel, areaName } from '../catalog.js';
 import { gridMap } from '../components/map.js';
+import { limitText, deviceType, severityText, ruleParams } from '../reasons.js';
+import { stepsList } from '../components/casedispatch.js';
 
 const TABS = ['duties', 'explain', 'calendar', 'hours', 'escalation', 'rules', 'warnings', 'categories', 'evalcfg', 'burden'];
 
@@ -26,6 +28,30 @@ export async function render(ctx) {
       TABS.map((k) => h('a', { role: 'tab', href: '#/designer?tab=' + k, 'aria-selected': String(k === tab), class: 'tab' + (k === tab ? ' active' : ''), dataset: { tab: k } }, t('des.tab_' + k)))),
     panel);
   return ({ duties, explain, calendar, hours, escalation: escConfig, rules, warnings: warnConfig, categories, evalcfg: evalConfig, burden: burdenConfig })[tab](panel, ctx);
+}
+
+// A refused list's row errors (src/duty.c, English) in the reader's words:
+// the known ones translated, the others said to be wrong at that row.
+const ROW_ERRS = [
+  [/^unknown department "([^"]*)" in (\w+)$/, (m) => t('dimp.unknown_dept', { code: m[1], col: m[2] })],
+  [/^unknown category "([^"]*)"/, (m) => t('dimp.unknown_cat', { code: m[1] })],
+  [/^(accept|handle|verify) limit "([^"]*)" is not/, (m) => t('dimp.limit', { phase: t('phase.' + m[1]), v: m[2] })],
+  [/^(accept|handle|verify) limit (out of range|has an unknown unit)/, (m) => t('dimp.limit', { phase: t('phase.' + m[1]), v: '' })],
+  [/^duplicate \(category (\w+), scope (\d+)\): entry (\S+) already covers it$/, (m) => t('dimp.dup', { cat: categoryName(m[1]), scope: areaName(m[2]), entry: m[3] })],
+  [/^duplicate id "([^"]*)"/, (m) => t('dimp.dup_id', { id: m[1] })],
+  [/^legal_basis is missing/, () => t('dimp.basis')],
+  [/^may_delegate/, () => t('dimp.delegate')],
+  [/^expected (\d+) fields, found (\d+)/, (m) => t('dimp.fields', { n: m[1], m: m[2] })],
+  [/^missing column "([^"]*)"/, (m) => t('dimp.missing_col', { col: m[1] })],
+  [/^unknown column "([^"]*)"/, (m) => t('dimp.unknown_col', { col: m[1] })],
+  [/^scope "([^"]*)"/, (m) => t('dimp.scope', { v: m[1] })],
+];
+function rowErrorText(line) {
+  if (getLang() === 'en') return line;
+  const m = /^row (\d+): (.*)$/.exec(line);
+  if (!m) return /^\.\.\.|and \d+ more/.test(line) ? t('dimp.more') : t('dimp.other');
+  for (const [re, f] of ROW_ERRS) { const x = re.exec(m[2]); if (x) return t('dimp.row', { n: m[1] }) + f(x); }
+  return t('dimp.row', { n: m[1] }) + t('dimp.other');
 }
 
 const dname = (code) => { const d = catalog().byDeptCode.get(code); return d ? (getLang() === 'en' ? d.name_en || d.name : d.name) : code; };
@@ -40,7 +66,9 @@ async function duties(panel, ctx) {
   const note = h('input', { type: 'text', name: 'note', maxlength: 200 });
   const result = h('div', { id: 'import-result', 'aria-live': 'polite' });
   const form = h('form', { class: 'stack', id: 'duty-upload' },
-    field(t('des.csv_file'), file, t('des.csv_hint')), field(t('des.version_note'), note),
+    field(t('des.csv_file'), file, t('des.csv_hint')),
+    h('p', { class: 'small muted' }, t('des.csv_cols'), h('code', null, 'id,category,scope,lead_dept,co_depts,legal_basis,accept,handle,verify,may_delegate')),
+    field(t('des.version_note'), note),
     h('div', { class: 'btn-row' }, h('button', { type: 'submit', class: 'btn primary' }, t('des.upload'))), result);
   const csvPost = async (path, body) => {
     const res = await fetch(path, { method: 'POST', body, headers: { ...csrfHeaders('POST'), 'content-type': 'text/csv; charset=utf-8' } });
@@ -93,7 +121,7 @@ async function duties(panel, ctx) {
       btn.disabled = false;
       const lines = String(e.message || '').split('\n').filter(Boolean);
       result.replaceChildren(h('div', { class: 'alert error', role: 'alert', dataset: { importError: '1' } }, t('des.refused'),
-        lines.length > 1 || /^row \d+/.test(lines[0] || '') ? h('pre', { class: 'errors' }, lines.join('\n')) : ' ' + errorText(e)),
+        lines.length > 1 || /^row \d+/.test(lines[0] || '') ? h('pre', { class: 'errors' }, lines.filter((l) => !/^the list was not imported|^[a-z ]+:$/.test(l)).map(rowErrorText).join('\n')) : ' ' + errorText(e)),
         h('p', { class: 'muted small' }, t('des.unchanged', { v: list.version })));
     }
   });
@@ -107,7 +135,7 @@ async function duties(panel, ctx) {
       h('td', { 'data-label': t('case.category') }, `${e.category} ${categoryName(e.category)}`),
       h('td', { 'data-label': t('des.col_scope') }, scopeLabel(e.scope)),
       h('td', { 'data-label': t('route.lead') }, dname(e.lead_dept), (e.co_depts || []).length ? h('div', { class: 'small muted' }, t('route.co') + '：' + e.co_depts.map(dname).join('、')) : null),
-      h('td', { 'data-label': t('des.col_limits') }, ['accept', 'handle', 'verify'].map((k) => h('div', { class: 'small nowrap' }, t('phase.' + k) + ' ' + (e.limits?.[k] || '—')))),
+      h('td', { 'data-label': t('des.col_limits') }, ['accept', 'handle', 'verify'].map((k) => h('div', { class: 'small nowrap', dataset: { limit: e.limits?.[k] || '' } }, t('phase.' + k) + ' ' + limitText(e.limits?.[k])))),
       h('td', { 'data-label': t('route.legal_basis'), class: 'legal-cell' }, e.legal_basis),
       h('td', { 'data-label': t('des.col_delegate') }, e.may_delegate ? '✓' : '—'))));
   };
@@ -119,8 +147,9 @@ async function duties(panel, ctx) {
         h('div', { class: 'table-wrap' }, h('table', { class: 'mini', id: 'duty-versions' },
           h('thead', null, h('tr', null, ['des.col_version', 'des.col_created', 'des.col_by', 'des.col_entries', 'des.col_note'].map((k) => h('th', { scope: 'col' }, t(k))))),
           h('tbody', null, (versions.versions || []).map((v) => h('tr', { dataset: { version: v.version, active: v.active ? '1' : '0' } },
-            h('td', null, 'v' + v.version, v.active ? h('span', { class: 'badge green' }, ' ' + t('des.active')) : null),
-            h('td', null, fmtTime(v.created_at)), h('td', null, v.created_by || '—'), h('td', null, v.entries), h('td', null, v.note || ''))))))),
+            h('td', null, t('des.version_n', { v: v.version }), v.active ? h('span', { class: 'badge green' }, ' ' + t('des.active')) : null),
+            h('td', null, fmtTime(v.created_at)), h('td', null, v.created_by === 'demo' ? t('des.by_platform') : (v.created_by_display || v.created_by || '—')), h('td', null, v.entries),
+            h('td', null, v.note === 'demo list' ? '' : (v.note || '')))))))),
       h('section', { class: 'card', 'aria-labelledby': 'du-h' }, h('h2', { id: 'du-h' }, t('des.upload_title')),
         h('p', null, h('a', { class: 'btn ghost small', href: '/api/v1/duties/csv', download: `duties-v${list.version}.csv`, id: 'duty-download' }, t('des.download', { v: list.version }))),
         form)),
@@ -154,12 +183,12 @@ async function explain(panel) {
           h('dt', null, t('route.lead')), h('dd', { dataset: { field: 'lead' } }, dname(e.lead_dept)),
           (e.co_depts || []).length ? [h('dt', null, t('route.co')), h('dd', null, e.co_depts.map(dname).join('、'))] : null,
           h('dt', null, t('route.entry')), h('dd', null, e.id, ' · ', scopeLabel(e.scope)),
-          h('dt', null, t('route.grid')), h('dd', null, r.grid ? areaLabel(r.grid) + ' (' + r.grid + ')' : '—'),
-          h('dt', null, t('route.list_version')), h('dd', null, 'v' + r.list_version),
-          h('dt', null, t('des.col_limits')), h('dd', null, ['accept', 'handle', 'verify'].map((k) => t('phase.' + k) + ' ' + (e.limits?.[k] || '—')).join(' · ')),
+          h('dt', null, t('route.grid')), h('dd', null, r.grid ? areaLabel(r.grid) : '—'),
+          h('dt', null, t('route.list_version')), h('dd', null, t('des.version_n', { v: r.list_version })),
+          h('dt', null, t('des.col_limits')), h('dd', null, ['accept', 'handle', 'verify'].map((k) => t('phase.' + k) + ' ' + limitText(e.limits?.[k])).join(' · ')),
           h('dt', null, t('route.legal_basis')), h('dd', { class: 'legal', dataset: { field: 'legal_basis' } }, e.legal_basis))
           : h('p', { class: 'alert info' }, t('des.no_entry')),
-        r.explanation ? h('pre', { class: 'explain-text' }, r.explanation) : null));
+        stepsList(r.steps)));
     } catch (e) { out.replaceChildren(errorBox(e)); }
   };
   cat.addEventListener('change', run);
@@ -267,12 +296,11 @@ async function rules(panel, ctx) {
         h('tbody', null, rs.map((r) => {
           const edit = h('button', { type: 'button', class: 'btn small ghost', dataset: { edit: r.id } }, t('des.edit'));
           edit.addEventListener('click', () => openForm(r));
-          const params = [...(RULE_KINDS[r.kind] || []).filter((k) => k !== 'from' && k !== 'to').map((k) => r[k] != null ? `${k}=${r[k]}` : null), r.window ? `${r.window.from}–${r.window.to}` : null].filter(Boolean).join(' · ');
           return h('tr', { dataset: { rule: r.id }, class: r.enabled === false ? 'past' : '' },
-            h('td', { 'data-label': t('des.col_id') }, r.id), h('td', { 'data-label': t('des.rule_name') }, r.name || '—', r.device ? h('div', { class: 'small muted' }, t('des.rule_device', { d: r.device })) : null),
-            h('td', { 'data-label': t('des.rule_type') }, r.type), h('td', { 'data-label': t('des.rule_kind') }, r.kind),
-            h('td', { 'data-label': t('des.rule_params') }, params || '—'),
-            h('td', { 'data-label': t('des.rule_severity') }, h('span', { class: 'badge sev-' + r.severity }, r.severity)),
+            h('td', { 'data-label': t('des.col_id') }, r.id), h('td', { 'data-label': t('des.rule_name') }, r.name || '—', r.device ? h('div', { class: 'small muted' }, t('des.rule_device', { d: '' }), h('code', null, r.device)) : null),
+            h('td', { 'data-label': t('des.rule_type') }, deviceType(r.type)), h('td', { 'data-label': t('des.rule_kind') }, t('des.kind_rule_' + r.kind)),
+            h('td', { 'data-label': t('des.rule_params') }, ruleParams(r) || '—'),
+            h('td', { 'data-label': t('des.rule_severity') }, h('span', { class: 'badge sev-' + r.severity }, severityText(r.severity))),
             h('td', { 'data-label': t('des.rule_case') }, r.opens_case ? `✓ ${r.category || ''} ${r.category ? categoryName(r.category) : ''}` : '—', r.enabled === false ? h('div', { class: 'small muted' }, t('des.disabled')) : null),
             h('td', { 'data-label': t('case.actions') }, edit));
         }))))));
@@ -284,7 +312,7 @@ function ruleForm(rule, typeNames, ctx) {
   const types = [...new Set([...(typeNames || []), ...(v.type ? [v.type] : [])])];
   const ctl = {
     name: h('input', { type: 'text', name: 'name', maxlength: 100, value: v.name || '' }),
-    type: types.length ? select(types.map((x) => [x, x]), v.type, { name: 'type' }) : h('input', { type: 'text', name: 'type', value: v.type || '' }),
+    type: types.length ? select(types.map((x) => [x, deviceType(x)]), v.type, { name: 'type' }) : h('input', { type: 'text', name: 'type', value: v.type || '' }),
     device: h('input', { type: 'text', name: 'device', value: v.device || '' }),
     kind: select(Object.keys(RULE_KINDS).map((k) => [k, t('des.kind_rule_' + k)]), v.kind, { name: 'kind' }),
     metric: h('input', { type: 'text', name: 'metric', value: v.metric || '' }),
@@ -295,7 +323,7 @@ function ruleForm(rule, typeNames, ctx) {
     from: h('input', { type: 'text', name: 'from', placeholder: 'HH:MM', value: v.window?.from || v.from || '' }),
     to: h('input', { type: 'text', name: 'to', placeholder: 'HH:MM', value: v.window?.to || v.to || '' }),
     k: h('input', { type: 'number', step: 'any', name: 'k', value: v.k ?? '' }),
-    severity: select(['info', 'minor', 'major', 'critical'].map((s) => [s, s]), v.severity, { name: 'severity' }),
+    severity: select(['info', 'minor', 'major', 'critical'].map((s) => [s, severityText(s)]), v.severity, { name: 'severity' }),
     category: select([['', '—'], ...catalog().categories.map((k) => [k.code, `${k.code} ${en ? k.name_en : k.name}`])], v.category, { name: 'category' }),
     opens_case: h('input', { type: 'checkbox', name: 'opens_case', checked: !!v.opens_case }),
     enabled: h('input', { type: 'checkbox', name: 'enabled', checked: v.enabled !== false }),
@@ -524,9 +552,14 @@ async function burdenConfig(panel, ctx) {
 const FIELD_TYPES = ['text', 'number', 'choice'];
 async function categories(panel, ctx) {
   panel.append(loading());
-  let list;
-  try { list = (await get('/api/v1/categories')).categories || []; } catch (e) { panel.replaceChildren(errorBox(e)); return; }
+  let list, duties;
+  try { [list, duties] = await Promise.all([get('/api/v1/categories').then((r) => r.categories || []), get('/api/v1/duties').catch(() => ({ entries: [] }))]); }
+  catch (e) { panel.replaceChildren(errorBox(e)); return; }
   const en = getLang() === 'en';
+  // The limits that apply: the responsibility list's (its broadest entry for
+  // the category); the category's own hours only when no entry covers it.
+  const listed = new Map();
+  for (const e of (duties.entries || []).slice().sort((a, b) => String(a.scope).length - String(b.scope).length)) if (!listed.has(e.category)) listed.set(e.category, e);
   const formHost = h('div', { id: 'cat-form-host' });
   const openForm = (k) => { formHost.replaceChildren(categoryForm(k, list, ctx)); formHost.querySelector('input, select')?.focus(); };
   const add = h('button', { type: 'button', class: 'btn primary', id: 'cat-new' }, t('des.cat_new'));
@@ -540,10 +573,13 @@ async function categories(panel, ctx) {
       edit.addEventListener('click', () => openForm(k));
       return h('tr', { dataset: { category: k.code } },
         h('td', { 'data-label': t('des.cat_code') }, h('code', null, k.code)),
-        h('td', { 'data-label': t('des.cat_name') }, en ? k.name_en || k.name : k.name, h('div', { class: 'small muted' }, en ? k.name : k.name_en)),
+        h('td', { 'data-label': t('des.cat_name') }, en ? k.name_en || k.name : k.name, en ? h('div', { class: 'small muted' }, k.name) : null),
         h('td', { 'data-label': t('des.cat_kind') }, t('kind.' + k.kind), k.urgent ? h('span', { class: 'badge amber' }, ' ' + t('report.urgent')) : null),
         h('td', { 'data-label': t('des.cat_dept') }, dname(k.dept)),
-        h('td', { 'data-label': t('des.col_limits') }, ['accept', 'handle', 'verify'].map((p) => h('div', { class: 'small nowrap' }, t('phase.' + p) + ' ' + (k[p + '_h'] ?? '—') + ' h'))),
+        h('td', { 'data-label': t('des.col_limits'), dataset: { from: listed.has(k.code) ? 'list' : 'category' } },
+          ['accept', 'handle', 'verify'].map((p) => h('div', { class: 'small nowrap' }, t('phase.' + p) + ' ' +
+            (listed.has(k.code) ? limitText(listed.get(k.code).limits?.[p]) : t('dur.h', { n: k[p + '_h'] ?? '—' })))),
+          listed.has(k.code) ? h('div', { class: 'small muted' }, t('des.cat_by_list', { entry: listed.get(k.code).id })) : null),
         h('td', { 'data-label': t('des.cat_fields') }, (k.fields || []).length ? (k.fields || []).map((f) => f.name || f.label || f.code).join('、') : '—'),
         h('td', { 'data-label': t('case.actions') }, edit));
     }));
@@ -554,7 +590,7 @@ async function categories(panel, ctx) {
     h('div', { class: 'card-head' }, h('h2', null, t('des.cat_title', { n: list.length })), field(t('des.filter'), filter), add), formHost,
     h('div', { class: 'table-wrap' }, h('table', { class: 'cases', id: 'cat-table' },
       h('thead', null, h('tr', null, ['des.cat_code', 'des.cat_name', 'des.cat_kind', 'des.cat_dept', 'des.col_limits', 'des.cat_fields', 'case.actions'].map((k) => h('th', { scope: 'col' }, t(k))))),
-      tbody))));
+      tbody)), h('p', { class: 'small muted' }, t('des.cat_default_note'))));
 }
 
 function categoryForm(k, list, ctx) {

@@ -3,7 +3,7 @@
 // score, grade, rank and their indicators (value with num/den); clicking a
 // figure lists the cases behind it (GET /api/v1/eval/cases). Street staff
 // download the Excel workbook (GET /api/v1/eval/export.xlsx).
-import { h, pageTitle, errorBox, loading } from '../ui.js';
+import { h, pageTitle, errorBox, loading, errorText } from '../ui.js';
 import { t } from '../i18n.js';
 import { get, getUser } from '../api.js';
 import { thisMonth } from './burden.js';
@@ -21,23 +21,39 @@ function figure(key, ind) {
   return (Math.round(ind.value * 1000) / 10).toFixed(1) + '%';
 }
 
-// The Excel download for street staff; others see the CLI line.
+// The Excel download, for the street's staff (the roles the server lets
+// download it); a failure is said in a sentence with what to do next.
 function exportRow(period) {
   const role = getUser()?.role;
-  const cli = h('code', null, `jiceng eval --db var/demo.db --period ${period} --format xlsx --out ${period}评价.xlsx`);
-  if (!['dispatcher', 'supervisor', 'admin'].includes(role)) return h('p', { class: 'small muted', id: 'eval-export' }, t('ev.export'), ' ', cli);
-  const btn = h('button', { type: 'button', class: 'btn', id: 'eval-xlsx' }, 'Excel ⤓');
+  if (!['dispatcher', 'supervisor', 'admin'].includes(role)) return null;
+  const msg = h('div', { id: 'eval-export-error', 'aria-live': 'polite' });
+  const btn = h('button', { type: 'button', class: 'btn', id: 'eval-xlsx' }, t('ev.export_btn'));
   btn.addEventListener('click', async () => {
-    const res = await fetch(`/api/v1/eval/export.xlsx?period=${encodeURIComponent(period)}`, { cache: 'no-store' });
-    if (!res.ok) return;
-    const url = URL.createObjectURL(await res.blob());
-    const a = h('a', { href: url, download: `${period}评价.xlsx` });
-    document.body.append(a);
-    a.click();
-    a.remove();
-    setTimeout(() => URL.revokeObjectURL(url), 1000);
+    msg.replaceChildren();
+    btn.disabled = true;
+    btn.textContent = t('ev.export_busy');
+    try {
+      let res;
+      try { res = await fetch(`/api/v1/eval/export.xlsx?period=${encodeURIComponent(period)}`, { cache: 'no-store' }); }
+      catch { throw new Error(t('err.network')); }
+      if (!res.ok) {
+        const j = await res.json().catch(() => null);
+        throw new Error(errorText({ code: j?.error?.code || 'http', message: j?.error?.message, detail: j?.error?.detail }));
+      }
+      const url = URL.createObjectURL(await res.blob());
+      const a = h('a', { href: url, download: `${period}评价.xlsx` });
+      document.body.append(a);
+      a.click();
+      a.remove();
+      setTimeout(() => URL.revokeObjectURL(url), 1000);
+    } catch (e) {
+      msg.replaceChildren(h('div', { class: 'alert error', role: 'alert' }, t('ev.export_failed', { why: e.message })));
+    } finally {
+      btn.disabled = false;
+      btn.textContent = t('ev.export_btn');
+    }
   });
-  return h('p', { class: 'small muted', id: 'eval-export' }, btn, ' ', t('ev.export'), ' ', cli);
+  return h('div', { id: 'eval-export' }, h('p', { class: 'small muted' }, btn, ' ', t('ev.export')), msg);
 }
 
 export async function render(ctx) {
@@ -54,7 +70,7 @@ export async function render(ctx) {
     h('div', { class: 'tabs', role: 'tablist', 'aria-label': t('ev.unit') }, UNITS.map((u) => h('a', { role: 'tab', href: '#/eval?' + new URLSearchParams({ period, unit: u }),
       'aria-selected': String(u === unit), class: 'tab' + (u === unit ? ' active' : ''), dataset: { tab: u } }, t('ev.unit_' + u)))),
     box, drill,
-    exportRow(period));
+    exportRow(period) || '');
   let r;
   try { r = await get(`/api/v1/eval?period=${encodeURIComponent(period)}&unit=${unit}`); } catch (e) { box.replaceChildren(errorBox(e)); return; }
   const rows = r.rows || [];

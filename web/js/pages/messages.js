@@ -6,12 +6,15 @@ import { h, pageTitle, errorBox, fmtTime, toast } from '../ui.js';
 import { t, has } from '../i18n.js';
 import { get, post } from '../api.js';
 import { setUnread } from '../notify.js';
+import { codeText } from '../reasons.js';
 
 const PAGE = 50;
 
 function detailText(n) {
   if (!n.detail) return null;
   if (n.kind === 'rated' && has('rating.' + n.detail)) return t('rating.' + n.detail);
+  // a reason the platform composed around a person's words (a whistle's note): worded
+  if (String(n.detail).startsWith('{"code":"')) { try { return codeText(JSON.parse(n.detail)); } catch { return null; } }
   return n.detail;
 }
 

@@ -11,7 +11,7 @@ export async function render(ctx) {
     const toRate = cases.filter((c) => c.state === 'closed');
     if (toRate.length) ctx.root.append(h('div', { class: 'alert info', role: 'status' }, t('mine.to_rate', { n: toRate.length })));
     ctx.root.append(h('div', { class: 'card' }, caseTable(cases, {
-      cols: ['no', 'title', 'category', 'state', 'created'],
+      cols: ['no', 'title', 'category', 'state', 'created'], citizen: true,
       extra: (c) => h('a', { href: '#/case/' + c.id, class: 'btn small ' + (c.state === 'closed' ? 'primary' : 'ghost') }, c.state === 'closed' ? t('mine.rate') : t('mine.view')),
     })));
   } catch (e) { ctx.root.append(errorBox(e)); }

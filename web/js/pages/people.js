@@ -59,7 +59,7 @@ async function homeView(ctx) {
   const impBox = writer ? h('section', { class: 'card', id: 'pp-import', 'aria-labelledby': 'pp-imp-h' }) : null;
   const histBox = h('section', { class: 'card', 'aria-labelledby': 'pp-hist-h' }, h('h2', { id: 'pp-hist-h' }, t('pp.imports')), loading());
   const findBox = h('section', { class: 'card', 'aria-labelledby': 'pp-find-h' });
-  ctx.root.append(srcBox, impBox, histBox, findBox);
+  ctx.root.append(...[srcBox, impBox, histBox, findBox].filter(Boolean));
   let sources;
   try { sources = await loadSources(); } catch (e) { srcBox.replaceChildren(errorBox(e)); return; }
   srcBox.replaceChildren(h('h2', { id: 'pp-src-h' }, t('pp.sources')), sources.length ? h('div', { class: 'table-wrap' }, h('table', { class: 'stats', id: 'pp-sources' },

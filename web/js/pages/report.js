@@ -42,10 +42,16 @@ export async function render(ctx) {
     field(t('report.cat_search'), search), list, noMatch);
 
   // --- location: a grid select (keyboard friendly) kept in step with the map pin
+  // Staff with an area (a grid worker's grid, a community) report within it:
+  // only its grids are offered, the first is chosen, the map shows it.
+  const scope = user.role !== 'resident' && user.area && user.area.length >= 12 ? user.area : '';
+  const inScope = (code) => !scope || code.startsWith(scope);
+  const comms = areasOf('community').filter((c) => !scope || scope.startsWith(c.code) || c.code.startsWith(scope));
   const areaSel = h('select', { name: 'area', required: true },
     h('option', { value: '' }, t('common.choose')),
-    areasOf('community').map((c) => h('optgroup', { label: c.name }, childrenOf(c.code).filter((g) => g.level === 'grid').map((g) => h('option', { value: g.code }, areaLabel(g.code))))));
-  if (patrol && user.area) areaSel.value = user.area;
+    comms.map((c) => h('optgroup', { label: c.name }, childrenOf(c.code).filter((g) => g.level === 'grid' && inScope(g.code)).map((g) => h('option', { value: g.code }, areaLabel(g.code))))));
+  const firstGrid = areaSel.querySelector('option[value]:not([value=""])');
+  if (scope && firstGrid) areaSel.value = scope.length === 15 ? scope : firstGrid.value;
   const where = h('p', { class: 'muted', id: 'pin-text', 'aria-live': 'polite' }, t('report.pin_none'));
   const mapEl = h('div', { class: 'map', id: 'report-map', role: 'application', 'aria-label': t('report.map_label') });
   const locBtn = h('button', { type: 'button', class: 'btn ghost', id: 'use-location' }, t('report.use_location'));
@@ -54,6 +60,7 @@ export async function render(ctx) {
   function setPin(lat, lon) {
     const g = locateGrid(lon, lat);
     if (!g) { where.textContent = t('report.pin_outside'); return false; }
+    if (!inScope(g.code)) { where.textContent = t('report.pin_outside_scope', { area: areaLabel(g.code) }); return false; }
     pin = { lat: +lat.toFixed(6), lon: +lon.toFixed(6) };
     areaSel.value = g.code;
     where.textContent = t('report.pin_at', { area: areaLabel(g.code), lat: pin.lat, lon: pin.lon });
@@ -234,6 +241,7 @@ export async function render(ctx) {
   ctx.root.append(pageTitle(patrol ? t('patrol.title') : t('report.title')),
     h('p', { class: 'muted' }, patrol ? t('patrol.intro') : t('report.intro')), form);
   mapObj = await gridMap(mapEl, {
+    focus: scope || undefined,
     tooltip: (a) => areaLabel(a.code),
     onClick: (ll) => setPin(ll.lat, ll.lng),
   });

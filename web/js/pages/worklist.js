@@ -9,6 +9,14 @@ import { h, field, select, pageTitle, errorBox, toast, fmtTime, loading, nextId 
 import { t, getLang } from '../i18n.js';
 import { get, post } from '../api.js';
 import { areasOf, areaName, catalog } from '../catalog.js';
+import { codeText, deptLabel } from '../reasons.js';
+
+// The decision's reason: a code the server wrote (worded here), or text of an earlier build.
+function taskReason(r) {
+  if (!r) return '—';
+  if (String(r).startsWith('{"code":"')) { try { return codeText(JSON.parse(r)); } catch { return '—'; } }
+  return /[A-Za-z]{4,}/.test(r) && getLang() !== 'en' ? t('wl.reason_old') : r;
+}
 
 const KINDS = ['task', 'form', 'report', 'inspection', 'meeting', 'signboard', 'data_request'];
 const STREET = ['dispatcher', 'supervisor', 'admin'];
@@ -117,16 +125,15 @@ function taskCard(x, ctx) {
       h('span', { class: 'small muted' }, `#${x.id} · ${t('wl.kind_' + x.kind)} · ${x.item} ${x.item_name || ''}`)),
     h('p', { class: 'small muted' }, t('wl.from', { who: x.dept ? deptLabel(x.dept) : t('wl.street'), at: fmtTime(x.created_at) }),
       x.deadline ? ' · ' + t('wl.deadline', { at: fmtTime(x.deadline) }) : ''),
-    h('p', { class: 'small task-reason', dataset: { reason: '1' } }, h('span', { class: 'muted' }, t('wl.reason') + '：'), x.reason || '—'),
+    h('p', { class: 'small task-reason', dataset: { reason: '1' } }, h('span', { class: 'muted' }, t('wl.reason') + '：'), taskReason(x.reason)),
     x.exception ? h('p', { class: 'small', dataset: { exception: '1' } }, h('span', { class: 'badge amber' }, t('wl.decision_exception')), ' ',
-      t('wl.exception_by', { by: x.exception.by, at: fmtTime(x.exception.at) }), '：', x.exception.reason) : null,
+      t('wl.exception_by', { by: t('wl.street'), at: fmtTime(x.exception.at) }), '：', x.exception.reason) : null,
     x.answer ? answerTable(x.answer) : null,
     x.decision !== 'answered_from_store' && x.decision !== 'refused' ? h('ul', { class: 'com-status' }, (x.communities || []).map((c) =>
       h('li', { dataset: { community: c.community, status: c.status } }, areaName(c.community), ' ', h('span', { class: 'badge ' + (c.status === 'done' ? 'green' : 'grey') }, t('wl.st_' + c.status))))) : null,
     exc, msg);
 }
 
-function deptLabel(code) { const d = catalog().byDeptCode.get(code); return d ? (getLang() === 'en' ? d.name_en || d.name : d.name) : code; }
 
 async function communityView(ctx) {
   const box = h('section', { class: 'card' }, loading());
