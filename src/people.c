@@ -18,6 +18,7 @@
 #include "people_int.h"
 #include "people_store.h"
 #include "auth.h"
+#include "reason.h"
 #include "store.h"
 
 #include <errno.h>
@@ -292,12 +293,14 @@ jc_err people_row_clean(const people_table *t, const people_mapping *m, int r, c
     people_norm_phones(phones, &o->phones);
     /* the address: the most specific column, or the building/unit/room parts */
     if (bld[0] || unit[0] || room[0]) {
-        char parts[512];
-        snprintf(parts, sizeof parts, "%s%s%s%s%s", bld, unit[0] ? unit : "", unit[0] ? "单元" : "", room,
+        /* a place column without numbers (a 小区, a road) comes first: 育才路 + 55号院1号楼 + 4 + 304 */
+        const char *place = addr_best[0] && !strpbrk(addr_best, "0123456789") ? addr_best : "";
+        char parts[700];
+        snprintf(parts, sizeof parts, "%s%s%s%s%s%s", place, bld, unit[0] ? unit : "", unit[0] ? "单元" : "", room,
                  room[0] ? "室" : "");
         people_addr a;
         people_norm_addr(parts, &a);
-        if (a.nnums > best_nums) snprintf(addr_best, sizeof addr_best, "%s", parts);
+        if (a.nnums > best_nums) jc_fmt_cut(addr_best, sizeof addr_best, "%s", parts);
     }
     if (comm[0] && addr_best[0] && !strstr(addr_best, "社区")) {
         char full[700];
@@ -703,6 +706,57 @@ static int model_parse(const char *s, people_model *m) {
     return m->p > 0 && m->p < 1 ? 0 : -1;
 }
 
+static int is_code(const char *comm) { return comm && comm[0] >= '0' && comm[0] <= '9'; }
+
+/* A house: the road and every number after it (at least two: a flat, not a road). */
+static uint64_t house_key(const people_lrec *l) {
+    if (!l->road || l->nnums < 2) return 0;
+    uint64_t h = (uint64_t)l->road * 0x9E3779B97F4A7C15ULL ^ l->nnums;
+    for (int i = 0; i < l->nnums; i++) h = (h ^ (uint32_t)l->nums[i]) * 0x100000001B3ULL;
+    return h ? h : 1;
+}
+static int same_house(const people_lrec *a, const people_lrec *b) {
+    if (a->road != b->road || a->nnums != b->nnums) return 0;
+    for (int i = 0; i < a->nnums; i++)
+        if (a->nums[i] != b->nums[i]) return 0;
+    return 1;
+}
+
+/* A record whose address names no community of the area tree (a housing
+ * register's 小区 and 楼栋 columns, a short form like 兴华里44-8-2-1301)
+ * takes the community of the records at the same house (the same road and
+ * numbers) whose addresses did resolve, when they all agree.  The community
+ * is stored with the record, so each record is inferred once; touched[i] is
+ * set for the records changed (their persons get new golden records). */
+static jc_err infer_communities(jc_conn *w, loader *L, uint8_t *touched, int64_t *inferred) {
+    size_t cap = 16;
+    while (cap < L->n * 2 + 2) cap <<= 1;
+    uint32_t *slot = calloc(cap, sizeof *slot); /* index + 1 of the first resolved record of a house */
+    uint8_t *split = calloc(cap, 1);            /* the house's resolved records disagree */
+    if (!slot || !split) { free(slot), free(split); return JC_ERR_NOMEM; }
+    for (int pass = 0; pass < 2; pass++)
+        for (size_t i = 0; i < L->n; i++) {
+            int resolved = is_code(L->m[i].community);
+            uint64_t k = resolved == !pass ? house_key(&L->r[i]) : 0;
+            if (!k) continue;
+            size_t h = (size_t)k & (cap - 1);
+            while (slot[h] && !same_house(&L->r[slot[h] - 1], &L->r[i])) h = (h + 1) & (cap - 1);
+            if (!pass) { /* the houses the area tree resolved */
+                if (!slot[h]) slot[h] = (uint32_t)i + 1;
+                else if (strcmp(L->m[slot[h] - 1].community, L->m[i].community)) split[h] = 1;
+                continue;
+            }
+            if (!slot[h] || split[h]) continue;
+            L->m[i].community = L->m[slot[h] - 1].community;
+            jc_err e = pstore_record_set_community(w, L->m[i].rowid, L->m[i].community);
+            if (e) { free(slot), free(split); return e; }
+            touched[i] = 1;
+            (*inferred)++;
+        }
+    free(slot), free(split);
+    return JC_OK;
+}
+
 static int by_member_recency(const void *x, const void *y) {
     const member *a = x, *b = y;
     if (a->updated_at != b->updated_at) return a->updated_at > b->updated_at ? -1 : 1;
@@ -741,6 +795,11 @@ jc_err people_link_store(jc_conn *w, const people_keys *keys, int full, people_l
     }
     int any_fresh = 0;
     for (size_t i = 0; i < L.n; i++) any_fresh |= L.r[i].fresh;
+    uint8_t *touched = calloc(L.n ? L.n : 1, 1);
+    int64_t inferred = 0;
+    if (!e && !touched) e = JC_ERR_NOMEM;
+    if (!e) e = infer_communities(w, &L, touched, &inferred);
+    if (inferred) jc_log(JC_LOG_DEBUG, "people: link: %lld communities inferred from the house", (long long)inferred);
     kept_st K = {.L = &L};
     people_link_run run;
     memset(&run, 0, sizeof run);
@@ -798,7 +857,7 @@ jc_err people_link_store(jc_conn *w, const people_keys *keys, int full, people_l
             int bestc = 0, changed = 0, fresh = 0;
             for (size_t x = i; x < j; x++) {
                 int64_t pp = L.r[items[x].idx].person;
-                fresh |= L.r[items[x].idx].fresh;
+                fresh |= L.r[items[x].idx].fresh | touched[items[x].idx];
                 if (!pp) continue;
                 int c = 0;
                 for (size_t y = i; y < j; y++) c += L.r[items[y].idx].person == pp;
@@ -882,7 +941,7 @@ out:;
     clock_gettime(CLOCK_MONOTONIC, &t1);
     st->seconds = (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
     people__link_free(&run);
-    free(K.p), free(K.d);
+    free(K.p), free(K.d), free(touched);
     loader_free(&L);
     return e;
 }
@@ -978,6 +1037,7 @@ jc_err people_import(jc_conn *w, people_import_req *q, people_import_result *res
     int has_id = 0, has_name = 0;
     for (int c = 0; c < m->ncols; c++) has_id |= m->field[c] == PF_ID_NUMBER, has_name |= m->field[c] == PF_NAME;
     if (!has_id || !has_name) {
+        res->missing = !has_id ? "id_number" : "name";
         snprintf(res->why, sizeof res->why,
                  "no %s column found in the header (row %d); name it with --map 'HEADER=%s' / 表头（第 %d 行）中没有找到"
                  "%s列，请用 --map 指定",
@@ -1070,7 +1130,22 @@ jc_err people_import(jc_conn *w, people_import_req *q, people_import_result *res
                                     json_string(people_field_name((people_field)m->field[c])));
         char *ms = json_dumps(mj, JSON_COMPACT | JSON_SORT_KEYS);
         json_decref(mj);
-        e = ms ? pstore_source_put(w, q->source, q->source_name ? q->source_name : "", ms, now) : JC_ERR_NOMEM;
+        /* a source without a name (the CLI without --name) is named by its file: the title line
+         * above the header (房屋及住户登记台账), else the file's name (as the department sent it) */
+        char dflt[128] = "";
+        const char *name = q->source_name ? q->source_name : "";
+        if (!name[0] && !src.name[0]) {
+            for (int r = 0; r < m->header_row && !dflt[0]; r++)
+                for (int c = 0; c < t.row_n[r] && !dflt[0]; c++)
+                    jc_fmt_cut(dflt, 61, "%s", people_table_cell(&t, r, c));
+            if (!dflt[0] && q->file_name) {
+                const char *base = strrchr(q->file_name, '/');
+                jc_fmt_cut(dflt, 61, "%s", base ? base + 1 : q->file_name);
+            }
+            name = dflt;
+        }
+        e = ms ? pstore_source_put(w, q->source, name, ms, now) : JC_ERR_NOMEM;
+        if (name[0]) snprintf(src.name, sizeof src.name, "%s", name); /* for the audit entry */
         free(ms);
         if (!e) e = pstore_import_insert(w, &res->im);
     }
@@ -1165,13 +1240,21 @@ jc_err people_import(jc_conn *w, people_import_req *q, people_import_result *res
     res->im.link_ms = (int64_t)(res->link.seconds * 1000);
     if ((e = pstore_import_update(w, &res->im))) goto rows_done;
     {
-        char reason[400];
-        snprintf(reason, sizeof reason,
-                 "source %s, file %s: %lld rows, %lld added, %lld updated, %lld retired, %lld unchanged; %lld persons, "
-                 "%lld pairs to review",
-                 q->source, res->im.file_name, (long long)res->im.rows, (long long)res->im.added,
-                 (long long)res->im.updated, (long long)res->im.retired, (long long)res->im.unchanged,
-                 (long long)res->im.persons, (long long)res->im.review);
+        /* a code the audit page words in the reader's language (docs/audit.md) */
+        char reason[700];
+        reason_buf rb;
+        reason_begin(&rb, reason, sizeof reason, "people_import");
+        reason_str(&rb, "source", q->source);
+        reason_str(&rb, "name", q->source_name && q->source_name[0] ? q->source_name : src.name);
+        reason_str(&rb, "file", res->im.file_name);
+        reason_int(&rb, "rows", res->im.rows);
+        reason_int(&rb, "added", res->im.added);
+        reason_int(&rb, "updated", res->im.updated);
+        reason_int(&rb, "retired", res->im.retired);
+        reason_int(&rb, "unchanged", res->im.unchanged);
+        reason_int(&rb, "persons", res->im.persons);
+        reason_int(&rb, "review", res->im.review);
+        reason_end(&rb);
         jc_user sys;
         auth_system_actor(&sys, "cli");
         e = auth_audit(w, q->actor ? q->actor : &sys, "people.import", reason);
@@ -1201,10 +1284,27 @@ jc_err people_withdraw(jc_conn *w, const people_keys *keys, const jc_user *actor
     people_link_stats st;
     /* the persons the source fed lose its records: their golden records are rebuilt */
     if ((e = people_link_store(w, keys, 1, &st))) return e;
-    char reason[256];
-    snprintf(reason, sizeof reason, "source %s withdrawn: %lld records deleted (retention ended)", source,
-             (long long)*deleted);
+    char reason[400];
+    reason_buf rb;
+    reason_begin(&rb, reason, sizeof reason, "people_withdraw");
+    reason_str(&rb, "source", source);
+    reason_str(&rb, "name", s.name);
+    reason_int(&rb, "deleted", *deleted);
+    reason_end(&rb);
     return auth_audit(w, actor, "people.withdraw", reason);
+}
+
+void people_review_reason(char *out, size_t n, const char *as, const char *ar, const char *bs, const char *br,
+                          const char *decision) {
+    char a[200], b[200];
+    snprintf(a, sizeof a, "%s:%s", as, ar);
+    snprintf(b, sizeof b, "%s:%s", bs, br);
+    reason_buf rb;
+    reason_begin(&rb, out, n, "people_review");
+    reason_str(&rb, "a", a);
+    reason_str(&rb, "b", b);
+    reason_str(&rb, "decision", decision);
+    reason_end(&rb);
 }
 
 int people__strcmp_ptr(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }

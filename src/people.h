@@ -290,6 +290,8 @@ typedef struct {
     people_mapping mapping;
     people_link_stats link;
     char why[600]; /* the reason of an error, naming the row, in English and Chinese */
+    const char *missing; /* with JC_ERR_INVALID: the field no column maps to ("name", "id_number"), the
+                          * mapping above proposed all the same (a form can set it); else NULL */
 } people_import_result;
 
 /* Imports a source's file on the writer: reads and cleans every row first
@@ -306,6 +308,10 @@ jc_err people_import(jc_conn *w, people_import_req *q, people_import_result *res
  * chain.  *deleted gets the count.  JC_ERR_NOTFOUND for an unknown source. */
 jc_err people_withdraw(jc_conn *w, const people_keys *keys, const jc_user *actor, const char *source,
                        int64_t *deleted) JC_MUST_CHECK;
+/* The audit reason of a review decision (src/reason.h's code people_review:
+ * the two records as source:record id, decision same or different) into out. */
+void people_review_reason(char *out, size_t n, const char *as, const char *ar, const char *bs, const char *br,
+                          const char *decision);
 
 /* Writes generated departmental spreadsheets (fictional people) and their
  * truth.csv into dir (people_gen.c): layout "dev" (six tables shaped like

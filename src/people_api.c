@@ -17,6 +17,7 @@
 #include "people_store.h"
 #include "auth.h"
 #include "http.h"
+#include "reason.h"
 #include "store.h"
 
 #include <jansson.h>
@@ -118,7 +119,10 @@ static int record_row(const pstore_record *r, void *arg) {
                           r->source, "record_id", r->record_id, "name", name, "sex", sex, "birth_date", r->birth,
                           "id_number", r->id_mask, "phone", r->phone_mask, "community", r->community, "flags",
                           r->flags, "person_id", (json_int_t)r->person_id, "updated_at", (json_int_t)r->updated_at);
-    if (sees_names(c->u)) json_object_set_new(o, "address", json_string(r->address));
+    if (sees_names(c->u)) {
+        json_object_set_new(o, "address", json_string(r->address));
+        if (r->household && r->household[0]) json_object_set_new(o, "household_no", json_string(r->household));
+    }
     json_array_append_new(c->out, o);
     return 0;
 }
@@ -157,8 +161,17 @@ static jc_err run_mapping(jc_conn *w, jc_deferred *d) {
     mapping_job *j = d->data;
     jc_err e = pstore_source_put(w, j->key, j->name, j->mapping, jc_now_ms());
     if (e) return e;
-    char reason[300];
-    snprintf(reason, sizeof reason, "source %s: mapping set by hand", j->key);
+    pstore_source saved; /* the source's name, also when this call did not set it */
+    memset(&saved, 0, sizeof saved);
+    if ((e = pstore_source_get(w, j->key, &saved))) return e;
+    free(saved.mapping);
+    char reason[400];
+    reason_buf rb;
+    reason_begin(&rb, reason, sizeof reason, "people_mapping");
+    reason_str(&rb, "source", j->key);
+    reason_str(&rb, "name", saved.name[0] ? saved.name : NULL);
+    reason_int(&rb, "mapping", j->mapping != NULL);
+    reason_end(&rb);
     if ((e = auth_audit(w, &d->user, "people.mapping", reason))) return e;
     d->status = 200;
     d->body = json_pack("{s:s,s:s}", "key", j->key, "status", "saved");
@@ -185,7 +198,11 @@ static void h_put_source(jc_req *r) {
     if (!j) return http_reply_error(r, JC_ERR_NOMEM, "out of memory");
     snprintf(j->key, sizeof j->key, "%s", key);
     snprintf(j->name, sizeof j->name, "%s", name);
-    j->mapping = json_dumps(m ? m : json_object(), JSON_COMPACT | JSON_SORT_KEYS);
+    /* no mapping in the body: the saved one stays (a source renamed keeps its mapping) */
+    if (m && !(j->mapping = json_dumps(m, JSON_COMPACT | JSON_SORT_KEYS))) {
+        free(j);
+        return http_reply_error(r, JC_ERR_NOMEM, "out of memory");
+    }
     api_defer(r, run_mapping, j, mapping_free);
 }
 
@@ -237,6 +254,16 @@ static jc_err run_import(jc_conn *w, jc_deferred *d) {
     prog.running = 0;
     snprintf(prog.phase, sizeof prog.phase, "%s", e ? "failed" : "done");
     pthread_mutex_unlock(&prog_mu);
+    if (e == JC_ERR_INVALID && j->q.dry_run && j->res.missing) {
+        /* a preview whose header names no name or ID number column: the proposed mapping all the
+         * same, so that the form can set the column by hand (the import itself is refused) */
+        d->status = 200;
+        d->body = json_pack("{s:s,s:s,s:b,s:s,s:s,s:I,s:o,s:o}", "source", j->source, "file", j->file, "dry_run", 1,
+                            "missing", j->res.missing, "message", j->res.why, "header_row",
+                            (json_int_t)j->res.mapping.header_row + 1, "mapping", mapping_json(&j->res.mapping),
+                            "report", json_array());
+        return JC_OK;
+    }
     if (e) {
         snprintf(d->message, sizeof d->message, "%.250s", j->res.why[0] ? j->res.why : "the import failed");
         return e;
@@ -363,8 +390,8 @@ static jc_err run_decide(jc_conn *w, jc_deferred *d) {
         return e;
     }
     if (e) return e;
-    char reason[512];
-    snprintf(reason, sizeof reason, "%s:%s and %s:%s: %s", j->as, j->ar, j->bs, j->br, j->decision);
+    char reason[600];
+    people_review_reason(reason, sizeof reason, j->as, j->ar, j->bs, j->br, j->decision);
     if ((e = auth_audit(w, &d->user, "people.review", reason))) return e;
     if ((e = people_link_store(w, j->keys, 0, &j->st))) return e;
     d->status = 200;
@@ -389,7 +416,7 @@ static void h_decide(jc_req *r) {
         if (pstore_record_community(r->db, as, ar, ca, sizeof ca) || pstore_record_community(r->db, bs, br, cb, sizeof cb))
             return http_reply_error(r, JC_ERR_NOTFOUND, "that pair is not in the review queue");
         if (!in_scope(&r->user, ca) && !in_scope(&r->user, cb))
-            return http_reply_error(r, JC_ERR_DENIED, "both records are outside your scope");
+            return http_reply_error(r, JC_ERR_NOTFOUND, "that pair is not in the review queue"); /* not revealed */
     }
     decide_job *j = calloc(1, sizeof *j);
     if (!j) return http_reply_error(r, JC_ERR_NOMEM, "out of memory");
@@ -503,7 +530,8 @@ static void h_person(jc_req *r) {
         return http_reply_error(r, JC_ERR_DB, "person");
     }
     if (!c.found) { json_decref(arr); return http_reply_error(r, JC_ERR_NOTFOUND, "no person %lld", (long long)id); }
-    if (!json_array_size(arr)) { json_decref(arr); return http_reply_error(r, JC_ERR_DENIED, "person %lld is outside your scope", (long long)id); }
+    /* a person outside the caller's communities is not revealed: the same answer as none (docs/api.md) */
+    if (!json_array_size(arr)) { json_decref(arr); return http_reply_error(r, JC_ERR_NOTFOUND, "no person %lld", (long long)id); }
     json_t *o = json_incref(json_array_get(arr, 0));
     json_decref(arr);
     prov_expand(r->db, o);
@@ -534,7 +562,7 @@ typedef struct {
 
 static int unmask_person(const pstore_person *p, void *arg) {
     unmask_job *j = arg;
-    if (!in_scope(j->u, p->community)) { j->err = JC_ERR_DENIED; return 1; }
+    if (!in_scope(j->u, p->community)) { j->err = JC_ERR_NOTFOUND; return 1; } /* not revealed (docs/api.md) */
     char id[64] = "", ph[64] = "";
     if (people_unseal(j->keys, p->id_enc, p->id_enc_len, id, sizeof id) ||
         people_unseal(j->keys, p->phone_enc, p->phone_enc_len, ph, sizeof ph)) {
@@ -578,12 +606,16 @@ static jc_err run_unmask(jc_conn *w, jc_deferred *d) {
     if (!e) e = pstore_record_each(w, j->id, unmask_record, j);
     if (!e) e = j->err;
     if (e) {
-        snprintf(d->message, sizeof d->message, "%s", e == JC_ERR_DENIED ? "outside your scope" : "cannot read the person");
+        if (e == JC_ERR_NOTFOUND) snprintf(d->message, sizeof d->message, "no person %lld", (long long)j->id);
+        else snprintf(d->message, sizeof d->message, "cannot read the person");
         return e;
     }
-    char reason[500];
-    snprintf(reason, sizeof reason, "person %lld unmasked (ID number, phones, attributes): %s", (long long)j->id,
-             j->purpose);
+    char reason[700];
+    reason_buf rb;
+    reason_begin(&rb, reason, sizeof reason, "people_unmask");
+    reason_int(&rb, "person", j->id);
+    reason_str(&rb, "purpose", j->purpose);
+    reason_end(&rb);
     if ((e = auth_audit(w, &d->user, "people.unmask", reason))) return e;
     d->status = 200;
     d->body = json_incref(j->out);
@@ -711,9 +743,13 @@ static jc_err run_report(jc_conn *w, jc_deferred *d) {
     } else if (!e) e = JC_ERR_IO;
     unlink(path);
     if (e) return e;
-    char reason[200];
-    snprintf(reason, sizeof reason, "form %s of area %s: %lld rows", j->templ, j->area[0] ? j->area : "all",
-             (long long)j->rows);
+    char reason[300];
+    reason_buf rb;
+    reason_begin(&rb, reason, sizeof reason, "people_report");
+    reason_str(&rb, "template", j->templ);
+    reason_str(&rb, "area", j->area[0] ? j->area : NULL);
+    reason_int(&rb, "rows", j->rows);
+    reason_end(&rb);
     if ((e = auth_audit(w, &d->user, "people.report", reason))) return e;
     d->status = 200;
     return JC_OK;

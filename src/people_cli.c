@@ -241,8 +241,8 @@ static jc_err run_decide(jc_conn *w, void *arg) {
     if (e) return d->err = e;
     jc_user sys;
     auth_system_actor(&sys, "cli");
-    char reason[400];
-    snprintf(reason, sizeof reason, "%s:%s and %s:%s: %s", d->as, d->ar, d->bs, d->br, d->status);
+    char reason[600];
+    people_review_reason(reason, sizeof reason, d->as, d->ar, d->bs, d->br, d->status);
     return d->err = auth_audit(w, &sys, "people.review", reason);
 }
 

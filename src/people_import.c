@@ -599,6 +599,8 @@ static const struct { const char *h; people_field f; } synonyms[] = {
     {"家庭地址", PF_ADDRESS}, {"联系地址", PF_ADDRESS}, {"常住地址", PF_ADDRESS}, {"户籍所在地", PF_ADDRESS},
     {"现住地址", PF_ADDRESS}, {"详细地址", PF_ADDRESS}, {"居住地", PF_ADDRESS}, {"住所", PF_ADDRESS},
     {"现居住地", PF_ADDRESS}, {"户籍地", PF_ADDRESS}, {"户口所在地", PF_ADDRESS}, {"实际居住地址", PF_ADDRESS},
+    {"小区", PF_ADDRESS}, {"小区名称", PF_ADDRESS}, {"所在小区", PF_ADDRESS}, {"住宅小区", PF_ADDRESS},
+    {"楼盘", PF_ADDRESS}, {"楼盘名称", PF_ADDRESS}, {"院落", PF_ADDRESS}, {"院落名称", PF_ADDRESS},
     {"ZZ", PF_ADDRESS}, {"XZZ", PF_ADDRESS}, {"HJDZ", PF_ADDRESS}, {"address", PF_ADDRESS}, {"addr", PF_ADDRESS},
     {"户号", PF_HOUSEHOLD_NO}, {"户编号", PF_HOUSEHOLD_NO}, {"户籍编号", PF_HOUSEHOLD_NO},
     {"户口簿编号", PF_HOUSEHOLD_NO}, {"家庭编号", PF_HOUSEHOLD_NO}, {"户档案号", PF_HOUSEHOLD_NO},

@@ -125,14 +125,15 @@ jc_err pstore_source_get(jc_conn *c, const char *key, pstore_source *out) {
 
 jc_err pstore_source_put(jc_conn *w, const char *key, const char *name, const char *mapping, int64_t now) {
     static const char sql[] =
-        "INSERT INTO people_sources(key, name, mapping, created_at, updated_at) VALUES(?1, ?2, ?3, ?4, ?4)"
-        " ON CONFLICT(key) DO UPDATE SET name = CASE WHEN ?2 = '' THEN name ELSE ?2 END, mapping = ?3,"
+        "INSERT INTO people_sources(key, name, mapping, created_at, updated_at) VALUES(?1, ?2, COALESCE(?3, '{}'), ?4, ?4)"
+        " ON CONFLICT(key) DO UPDATE SET name = CASE WHEN ?2 = '' THEN name ELSE ?2 END, mapping = COALESCE(?3, mapping),"
         " updated_at = ?4, withdrawn_at = NULL";
     sqlite3_stmt *s = store_sqlite_prepare(w, sql);
     if (!s) return JC_ERR_DB;
     sq_bind_text_empty(s, 1, key);
     sq_bind_text_empty(s, 2, name);
-    sq_bind_text(s, 3, mapping ? mapping : "{}");
+    if (mapping) sq_bind_text(s, 3, mapping);
+    else sqlite3_bind_null(s, 3);
     sqlite3_bind_int64(s, 4, now);
     return sq_step_done(store_sqlite_db(w), s, TAG, "source put");
 }
@@ -417,6 +418,15 @@ jc_err pstore_record_set_person(jc_conn *w, int64_t rowid, int64_t person) {
     sqlite3_bind_int64(s, 1, rowid);
     sqlite3_bind_int64(s, 2, person);
     return sq_step_done(store_sqlite_db(w), s, TAG, "set person");
+}
+
+jc_err pstore_record_set_community(jc_conn *w, int64_t rowid, const char *community) {
+    static const char sql[] = "UPDATE people_records SET community = ?2 WHERE id = ?1";
+    sqlite3_stmt *s = store_sqlite_prepare(w, sql);
+    if (!s) return JC_ERR_DB;
+    sqlite3_bind_int64(s, 1, rowid);
+    sq_bind_text(s, 2, community);
+    return sq_step_done(store_sqlite_db(w), s, TAG, "set community");
 }
 
 jc_err pstore_records_settled(jc_conn *w) {

@@ -25,7 +25,8 @@ typedef struct {
 } pstore_source;
 /* JC_ERR_NOTFOUND when the source does not exist (withdrawn ones do). */
 jc_err pstore_source_get(jc_conn *c, const char *key, pstore_source *out) JC_MUST_CHECK;
-/* Creates or updates (name "" keeps the old one); clears withdrawn_at. */
+/* Creates or updates (name "" keeps the old name, mapping NULL the old mapping);
+ * clears withdrawn_at. */
 jc_err pstore_source_put(jc_conn *w, const char *key, const char *name, const char *mapping, int64_t now) JC_MUST_CHECK;
 jc_err pstore_source_withdrawn(jc_conn *w, const char *key, int64_t now) JC_MUST_CHECK;
 /* Every source by key; cb's pstore_source is valid during the call. */
@@ -94,6 +95,8 @@ jc_err pstore_record_get(jc_conn *c, int64_t rowid, int (*cb)(const pstore_recor
 jc_err pstore_record_community(jc_conn *c, const char *source, const char *record_id, char *out,
                                size_t outsz) JC_MUST_CHECK;
 jc_err pstore_record_set_person(jc_conn *w, int64_t rowid, int64_t person) JC_MUST_CHECK;
+/* Sets a record's community (a code of the area tree inferred from its house). */
+jc_err pstore_record_set_community(jc_conn *w, int64_t rowid, const char *community) JC_MUST_CHECK;
 /* Every record fresh = 0. */
 jc_err pstore_records_settled(jc_conn *w) JC_MUST_CHECK;
 /* Export rows: source, record id, person id of every active record. */

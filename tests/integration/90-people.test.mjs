@@ -133,6 +133,65 @@ test('re-import: update, add, retire by record id; never a duplicate; dry run wr
   } finally { rmSync(work, { recursive: true, force: true }); }
 });
 
+test('a reviewer\'s decision survives a re-import and a full re-link', () => {
+  const work = mkdtempSync(join(tmpdir(), 'jiceng-people-'));
+  try {
+    const db = freshDb(work);
+    // a homophone of the name at the same house, no ID number, one birth date missing:
+    // linked, but not surely (probability ~0.9)
+    const a = join(work, 'a.csv'), b = join(work, 'b.csv');
+    writeFileSync(a, '编号,姓名,身份证号,出生日期,住址\nA1,王秀兰,,1950-03-04,和平里3-2-101\n');
+    writeFileSync(b, '编号,姓名,身份证号,出生日期,住址\nB1,王秀岚,,,和平里3-2-101\n');
+    assert.equal(jiceng(['people', 'import', '--db', db, '--source', 'a', a, '--quiet']).status, 0);
+    assert.equal(jiceng(['people', 'import', '--db', db, '--source', 'b', b, '--quiet']).status, 0);
+    const clusters = () => Object.fromEntries(jiceng(['people', 'export', '--db', db, '--links']).stdout.trim().split('\n').slice(1)
+      .map((l) => l.split(',')).map(([s, id, c]) => [s + ':' + id, c]));
+    const queue = JSON.parse(jiceng(['people', 'review', '--db', db]).stdout);
+    assert.equal(queue.length, 1, 'the pair is queued for review');
+    assert.equal(clusters()['a:A1'], clusters()['b:B1']);
+    let r = jiceng(['people', 'decide', '--db', db, '--a', 'a:A1', '--b', 'b:B1', '--different']);
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(jiceng(['people', 'link', '--db', db]).status, 0);
+    assert.notEqual(clusters()['a:A1'], clusters()['b:B1']);
+    // a changed file of source b, then a full re-link: still two people
+    writeFileSync(b, '编号,姓名,身份证号,出生日期,住址\nB1,王秀岚,,1950年3月,和平里3-2-101\n');
+    r = jiceng(['people', 'import', '--db', db, '--source', 'b', b, '--quiet']);
+    assert.match(r.stdout, /1 updated/);
+    assert.notEqual(clusters()['a:A1'], clusters()['b:B1']);
+    assert.equal(jiceng(['people', 'link', '--db', db]).status, 0);
+    assert.notEqual(clusters()['a:A1'], clusters()['b:B1']);
+    assert.equal(JSON.parse(jiceng(['people', 'review', '--db', db]).stdout).length, 0, 'a decided pair is not asked again');
+  } finally { rmSync(work, { recursive: true, force: true }); }
+});
+
+test('a housing register without community names: the 小区 column starts the address, the community comes from the house', () => {
+  const work = mkdtempSync(join(tmpdir(), 'jiceng-people-'));
+  try {
+    const db = freshDb(work);
+    assert.equal(jiceng(['demo', '--db', db]).status, 0); // the demo street's area tree
+    const q = (sql) => execFileSync('sqlite3', [db, sql], { encoding: 'utf8' }).trim();
+    const comm = q("SELECT name FROM areas WHERE code = '110101001001'").replace(/居委会$/, '');
+    // a civil-affairs table whose addresses name the community
+    const a = join(work, 'a.csv'), b = join(work, 'b.csv');
+    writeFileSync(a, `编号,姓名,身份证号,住址\nA1,赵春华,,北京市东城区${comm}居委会 育才路55号院1号楼4单元304室\n`);
+    // a housing register: 小区, 楼栋, 单元, 房号 only -- another person of that flat, one of another flat
+    writeFileSync(b, '房屋及住户登记台账,,,,,,\n登记编号,姓名,证件号,小区,楼栋,单元,房号\nZ1,钱立新,,育才路,55号院1号楼,4,304\nZ2,孙丽,,育才路,55号院1号楼,4,305\n');
+    assert.equal(jiceng(['people', 'import', '--db', db, '--source', 'a', a, '--quiet']).status, 0);
+    assert.equal(jiceng(['people', 'import', '--db', db, '--source', 'b', b, '--quiet']).status, 0);
+    const src = JSON.parse(jiceng(['people', 'sources', '--db', db]).stdout).find((x) => x.key === 'b');
+    assert.equal(src.mapping['小区'], 'address', 'the 小区 column is part of the address');
+    // sources imported without --name are named by the title line, else by the file's name
+    assert.equal(src.name, '房屋及住户登记台账');
+    assert.equal(JSON.parse(jiceng(['people', 'sources', '--db', db]).stdout).find((x) => x.key === 'a').name, 'a.csv');
+    assert.equal(q("SELECT address FROM people_records WHERE record_id = 'Z1'"), '育才路55号院1号楼4单元304室');
+    assert.equal(q("SELECT community FROM people_records WHERE record_id = 'Z1'"), '110101001001', 'the flat\'s community');
+    assert.equal(q("SELECT p.community FROM people_persons p JOIN people_records r ON r.person_id = p.id WHERE r.record_id = 'Z1'"), '110101001001');
+    assert.notEqual(q("SELECT community FROM people_records WHERE record_id = 'Z2'"), '110101001001', 'another flat: not guessed');
+    // the flat's people count in the community's figures
+    assert.equal(q("SELECT count(*) FROM people_persons WHERE community = '110101001001'"), '2');
+  } finally { rmSync(work, { recursive: true, force: true }); }
+});
+
 test('numbers of another kind (a passport) link two tables, as ID numbers do', () => {
   const work = mkdtempSync(join(tmpdir(), 'jiceng-people-'));
   try {

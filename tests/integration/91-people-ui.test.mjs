@@ -7,7 +7,7 @@
 // sight.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync, readFileSync, existsSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -52,6 +52,9 @@ test('import with the mapping shown and set, review a pair, a person with proven
   assert.equal(await field('家长姓名'), 'attr');
   await page.selectOption('#pp-mapping select[aria-label="家庭住址"]', 'address');
   await page.selectOption('#pp-mapping select[aria-label="性别"]', 'attr'); // set by hand: kept as an attribute
+  assert.equal(await page.$eval('#pp-mapping select[aria-label="性别"]', (x) => x.closest('tr').querySelector('.pp-how').textContent), '人工指定');
+  assert.match(await page.$eval('#pp-mapping select[aria-label="学籍号"]', (x) => x.closest('tr').querySelector('.pp-how').textContent), /记录编号/);
+  assert.ok(await page.$eval('#pp-progress', (x) => x.hidden), 'no progress bar after a preview');
   await shot(page, 'people-import');
   await page.click('#pp-go');
   await page.waitForSelector('#pp-imported');
@@ -62,6 +65,31 @@ test('import with the mapping shown and set, review a pair, a person with proven
   assert.equal(src.mapping['性别'], 'attr');
   assert.equal(src.mapping['学生姓名'], 'name');
   assert.equal(src.records, 2);
+  // renaming a source keeps its mapping
+  assert.equal((await srv.api('PUT', '/api/v1/people/sources/' + src.key, { token: tok, body: { name: '区教委学籍名册（2026）' } })).status, 200);
+  const renamed = (await srv.api('GET', '/api/v1/people/sources', { token: tok })).json.sources.find((s) => s.key === src.key);
+  assert.equal(renamed.name, '区教委学籍名册（2026）');
+  assert.deepEqual(renamed.mapping, src.mapping);
+
+  // a header the proposal cannot read (甲, 乙, 丙): the preview shows the form and says what is missing,
+  // the column is set there, and the import goes through; the API refuses the import without it
+  const odd = join(work, '台账.csv');
+  writeFileSync(odd, '编号,甲,乙,丙\nK1,何晨一,110103197312112717,东花市南里东区6楼5门1702\nK2,张新,11010120150101001X,幸福里3-2-101\nK3,刘芳,11010119800415612X,幸福里3-2-102\n');
+  const refused = await srv.api('POST', '/api/v1/people/sources/oddsrc/import?file=x.csv', { token: tok, body: readFileSync(odd, 'utf8'), headers: { 'content-type': 'text/csv' } });
+  assert.equal(refused.status, 400);
+  assert.match(refused.json.error.message, /no name column/);
+  await visit(page, '/people', 'people');
+  await page.waitForSelector('#pp-file-pick');
+  await page.fill('#pp-src-name', '社区走访台账');
+  await page.setInputFiles('#pp-file', odd);
+  await page.click('#pp-dry');
+  await page.waitForSelector('#pp-missing');
+  assert.match(await page.textContent('#pp-missing'), /没有识别出“姓名”列/);
+  assert.equal(await field('乙'), 'id_number', 'the ID numbers found by their values');
+  await page.selectOption('#pp-mapping select[aria-label="甲"]', 'name');
+  await page.click('#pp-go');
+  await page.waitForSelector('#pp-imported');
+  assert.match(await page.textContent('#pp-imported'), /已导入 3 行：新增 3/);
 
   // the review queue (the administrator's: er-dev's pairs lie mostly outside the demo street)
   const adminPage = await openPage(browser, srv);
@@ -101,6 +129,15 @@ test('import with the mapping shown and set, review a pair, a person with proven
   const reason = execFileSync('sqlite3', [srv.db, "SELECT reason FROM audit WHERE action = 'people.unmask'"], { encoding: 'utf8' });
   assert.match(reason, /核实学生资助申请人身份/);
   await shot(adminPage, 'people-person');
+  // the audit log words these entries in the reader's language, with the purpose
+  await visit(adminPage, '/audit', 'audit');
+  await adminPage.waitForFunction(() => /查看人员 \d+ 的完整身份证号/.test(document.querySelector('#main').textContent));
+  const log = await adminPage.textContent('#main');
+  assert.match(log, /用途：核实学生资助申请人身份/);
+  assert.match(log, /导入“区教委学籍名册”的文件 在校学生\.csv：2 行，新增 2/);
+  assert.match(log, /核对两条人员记录：不是同一人/);
+  assert.doesNotMatch(log, /unmasked|people_|未命名来源/);
+  await visit(adminPage, '/people/person/' + p.id, 'people');
   // nothing in English, no missing words, no errors
   const body = await adminPage.textContent('#main');
   assert.doesNotMatch(body, /\b(undefined|null|attr|id_number|gongan|minzheng)\b/);
@@ -142,8 +179,8 @@ test('API: masked answers, scope, purpose required, roles', { skip: !existsSync(
   assert.ok(cl.json.persons.length > 0);
   for (const p of cl.json.persons) assert.match(p.community, /^110101001001/);
   const other = r.json.persons.find((p) => !String(p.community).startsWith('110101001001'));
-  assert.equal((await srv.api('GET', `/api/v1/people/persons/${other.id}`, { token: c1 })).status, 403);
-  assert.equal((await srv.api('POST', `/api/v1/people/persons/${other.id}/unmask`, { token: c1, body: { purpose: '核实身份信息' } })).status, 403);
+  assert.equal((await srv.api('GET', `/api/v1/people/persons/${other.id}`, { token: c1 })).status, 404, 'not revealed');
+  assert.equal((await srv.api('POST', `/api/v1/people/persons/${other.id}/unmask`, { token: c1, body: { purpose: '核实身份信息' } })).status, 404);
   // importing is for the street and the administrator
   assert.equal((await srv.api('POST', '/api/v1/people/sources/x/import', { token: c1, body: 'a,b\n1,2\n', headers: { 'content-type': 'text/csv' } })).status, 403);
   // a bad file over the API: the reason names the row, nothing written
@@ -204,4 +241,86 @@ test('many uses: the community cloud counts, the work list\'s figures and a form
   const sheet = execFileSync('unzip', ['-p', f, 'xl/sharedStrings.xml'], { encoding: 'utf8' });
   assert.match(sheet, /独居老人花名册/);
   assert.doesNotMatch(sheet, /\d{17}[\dX]/, 'an ID number in clear');
+});
+
+// Every page in both languages: no missing words, no code or raw value where a person
+// reads (the Chinese pages carry no Latin words but file names and format names), the
+// review pair as one table with what the comparison found; a supervisor (who may not
+// review) gets neither the review link nor a stray "null".
+test('the pages in Chinese and English, for each role that has them', { skip: !existsSync(ERDEV) && 'no ../shared' }, async () => {
+  const allowedLatin = /^(CSV|UTF|GB|Excel|xlsx)$/;
+  for (const lang of ['zh-CN', 'en']) {
+    for (const who of ['admin', 'supervisor']) {
+      const page = await openPage(browser, srv, { lang });
+      await uiLogin(page, who);
+      const pid = (await srv.api('GET', '/api/v1/people/persons', { token: await srv.login(who) })).json.persons[0].id;
+      const views = [['/people', '#pp-sources'], ['/people/person/' + pid, '#pp-golden']];
+      if (who === 'admin') views.push(['/people/review', '.pp-pair']);
+      for (const [hash, sel] of views) {
+        await visit(page, hash, 'people');
+        await page.waitForSelector(sel);
+        const text = (await page.textContent('#main')).replace(/[\w.-]*\.(csv|xlsx)(?![a-z])/g, '');
+        assert.doesNotMatch(text, /\b(undefined|null|NaN|attr|id_number|birth_date|same_pinyin|gongan|minzheng)\b/, `${lang} ${who} ${hash}`);
+        if (lang === 'zh-CN') {
+          const latin = (text.match(/[A-Za-z]{2,}/g) || []).filter((w) => !allowedLatin.test(w));
+          assert.deepEqual(latin, [], `${who} ${hash}: Latin words on a Chinese page`);
+        }
+        if (hash === '/people/review') {
+          const row = await page.$$eval('.pp-pair:first-of-type .pp-compare tbody tr', (rs) => rs.map((r) => r.querySelector('th').textContent));
+          assert.ok(row.length >= 7, 'a row per field');
+          assert.ok(await page.$('.pp-pair .pp-level[data-level=different], .pp-pair .pp-level[data-level=equal]'), 'what the comparison found');
+        }
+      }
+      if (who === 'admin') { // the persons a page at a time
+        await visit(page, '/people', 'people');
+        await page.waitForSelector('#pp-person-list tbody tr');
+        assert.equal(await page.$$eval('#pp-person-list tbody tr', (r) => r.length), 100);
+        await page.click('#pp-more');
+        await page.waitForFunction(() => document.querySelectorAll('#pp-person-list tbody tr').length > 100);
+        const ids = await page.$$eval('#pp-person-list tbody tr', (r) => r.map((x) => x.dataset.id));
+        assert.equal(new Set(ids).size, ids.length, 'no person twice');
+      }
+      if (who === 'supervisor') {
+        await visit(page, '/people', 'people');
+        await page.waitForSelector('#pp-sources');
+        assert.equal(await page.$('#pp-review-link'), null, 'no review link for a role that may not review');
+        assert.equal(await page.$('#pp-import'), null, 'no import for a role that may not import');
+      } else {
+        await visit(page, '/people', 'people');
+        await page.waitForSelector('#pp-file-pick');
+        assert.equal(await page.textContent('#pp-file-pick'), lang === 'en' ? 'Choose a file\u2026' : '选择文件…');
+      }
+      await shot(page, `people-${lang}-${who}`);
+      assert.deepEqual(await noI18nGaps(page), [], `${lang} ${who}`);
+      assert.deepEqual(page.errors, [], `${lang} ${who}`);
+      await page.context().close();
+    }
+  }
+});
+
+test('the administrator withdraws a source from the page: its records deleted, the deletion in the trace', { skip: !existsSync(ERDEV) && 'no ../shared' }, async () => {
+  const admin = await srv.login('admin');
+  const src = (await srv.api('GET', '/api/v1/people/sources', { token: admin })).json.sources.find((s) => /区教委学籍名册/.test(s.name));
+  assert.ok(src && src.records === 2, JSON.stringify((await srv.api("GET", "/api/v1/people/sources", { token: admin })).json.sources.map((s) => [s.key, s.name, s.records])));
+  const page = await openPage(browser, srv);
+  await uiLogin(page, 'admin');
+  await visit(page, '/people', 'people');
+  await page.waitForSelector(`#pp-sources tr[data-key="${src.key}"] .pp-withdraw`);
+  let asked = '';
+  page.once('dialog', (d) => { asked = d.message(); d.accept(); });
+  await page.click(`#pp-sources tr[data-key="${src.key}"] .pp-withdraw`);
+  await page.waitForFunction((k) => document.querySelector('#pp-sources') && !document.querySelector(`#pp-sources tr[data-key="${k}"]`), src.key);
+  assert.match(asked, /将删除它的 2 条记录/);
+  const q = (sql) => execFileSync('sqlite3', [srv.db, sql], { encoding: 'utf8' }).trim();
+  assert.equal(q(`SELECT count(*) FROM people_records WHERE source = '${src.key}'`), '0');
+  assert.match(q("SELECT reason FROM audit WHERE action = 'people.withdraw'"), new RegExp(src.key));
+  assert.equal(jiceng(['audit', 'verify', '--db', srv.db]).status, 0);
+  // a dispatcher has no such button
+  const disp = await openPage(browser, srv);
+  await uiLogin(disp, 'dispatcher');
+  await visit(disp, '/people', 'people');
+  await disp.waitForSelector('#pp-sources');
+  assert.equal(await disp.$('.pp-withdraw'), null);
+  assert.deepEqual(page.errors, []);
+  assert.deepEqual(disp.errors, []);
 });

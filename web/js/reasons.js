@@ -84,6 +84,8 @@ function legacy(r) {
 }
 
 const METRIC = new Set(['smoke', 'gas', 'level', 'tilt', 'door', 'noise', 'current', 'battery', 'temperature']);
+// A sensor reading as a person reads it: two decimals at most.
+export const reading = (v) => (v != null && v !== '' && Number.isFinite(Number(v)) ? String(Math.round(Number(v) * 100) / 100) : v);
 export const metricName = (m) => (m === 'db' ? t('metric.noise') : METRIC.has(m) ? t('metric.' + m) : t('metric.other'));
 
 // One code as a sentence.
@@ -105,13 +107,20 @@ export function codeText(c) {
     case 'alarm_cleared':
       if (p.why === 'staff') return t('reason.alarm_cleared_staff') + (p.note ? ' ' + p.note : '');
       if (p.why === 'activity') return t('reason.alarm_cleared_activity', { metric: metricName(p.metric) });
-      return t('reason.alarm_cleared', { metric: metricName(p.metric), value: p.value });
-    case 'alarm_grouped': return t('reason.alarm_grouped', { device: p.device, metric: metricName(p.metric), value: p.value });
+      return t('reason.alarm_cleared', { metric: metricName(p.metric), value: reading(p.value) });
+    case 'alarm_grouped': return t('reason.alarm_grouped', { device: p.device, metric: metricName(p.metric), value: reading(p.value) });
     case 'task_decided': return t('reason.task_decided', { task: p.task, decision: t('wl.decision_' + (['admitted', 'refused', 'answered_from_store', 'exception'].includes(p.decision) ? p.decision : 'admitted')) }) + (p.r && typeof p.r === 'object' ? ' ' + codeText(p.r) : '');
     case 'task_exception': return t('reason.task_exception', { task: p.task }) + (p.note ? ' ' + p.note : '');
     case 'task_done': return t('reason.task_done', { task: p.task, area: areaLabel(p.area) });
     case 'chain': return t('reason.chain') + (p.steps || []).map((s) => actionName(s.a) + (s.r ? t('reason.step_reason', { r: typeof s.r === 'string' ? s.r : codeText(s.r) }) : '')).join(t('reason.sep'));
     case 'manual_dispatch': return t('reason.manual_dispatch', { dept: deptLabel(p.dept) });
+    // 一人一档 (docs/people.md): a source by its name (its key is a code), a person by number
+    case 'people_import': return t('reason.people_import', { source: p.name || t('pp.unnamed_source'), file: p.file, rows: p.rows, added: p.added, updated: p.updated, retired: p.retired, persons: p.persons, review: p.review });
+    case 'people_withdraw': return t('reason.people_withdraw', { source: p.name || t('pp.unnamed_source'), n: p.deleted });
+    case 'people_mapping': return t(p.mapping ? 'reason.people_mapping' : 'reason.people_named', { source: p.name || t('pp.unnamed_source') });
+    case 'people_review': return t(p.decision === 'same' ? 'reason.people_same' : 'reason.people_different');
+    case 'people_unmask': return t('reason.people_unmask', { id: p.person, purpose: p.purpose });
+    case 'people_report': return t('reason.people_report', { form: has('pp.tpl.' + p.template) ? t('pp.tpl.' + p.template) : t('reason.some_form'), area: p.area ? areaLabel(p.area) : t('reason.all_areas'), n: p.rows });
     case 'task_sender': {
       const who = (d) => (d === 'street' ? t('wl.street') : d === '*' ? t('reason.anyone') : deptLabel(d));
       return t('reason.task_sender', { name: p.name, dept: who(p.dept), allowed: join(String(p.allowed || '').split(';').filter(Boolean).map(who)) });
