@@ -1171,6 +1171,7 @@ static int cmd_routes(int argc, char **argv);
 /* The core's row in the module table (src/modules.c). */
 const jc_module module_core = {
     .name = "core",
+    .store_h_only = 1,
     .routes = {&core_table, &api_websession_routes, &clock__routes},
     .live = core_live,
     .commands = {{"audit", cmd_audit, "verify the tamper-evident trace"},
@@ -1431,6 +1432,16 @@ const jc_route *api_route(jc_req *r, char *scratch, size_t scratch_sz, int *path
     return NULL;
 }
 
+/* The module whose route table holds rt. */
+static const jc_module *route_module(const jc_route *rt) {
+    for (size_t m = 0; m < jc_modules_count; m++)
+        for (size_t t = 0; t < JC_MODULE_ROUTES && jc_modules[m]->routes[t]; t++) {
+            const jc_route_table *tb = jc_modules[m]->routes[t];
+            if (rt >= tb->routes && rt < tb->routes + tb->n) return jc_modules[m];
+        }
+    return NULL;
+}
+
 int api_dispatch(jc_req *r) {
     char scratch[512];
     int path_matched;
@@ -1443,6 +1454,11 @@ int api_dispatch(jc_req *r) {
                                  r->method, rt->pattern);
                 return 1;
             }
+        }
+        const jc_module *m = route_module(rt);
+        if (m && !module_runs_on_conn(m, r->db)) { /* left out on this backend (module.h) */
+            http_reply_error(r, JC_ERR_UNAVAILABLE, "module %s has no %s storage yet", m->name, store_backend_name(r->db));
+            return 1;
         }
         if (parse_body(r, rt)) rt->fn(r);
         json_decref(r->json);

@@ -521,7 +521,8 @@ static jc_err auth_start(jc_store *st, char *msg, size_t msgsz) {
  * `jiceng user`, and libsodium made ready when the server starts. */
 const jc_module module_auth = {
     .name = "auth",
-    .schema = {[JC_STORE_SQLITE] = &schema_auth},
+    .schema = {[JC_STORE_SQLITE] = &schema_auth, [JC_STORE_PG] = &schema_auth_pg},
+    .store = {[JC_STORE_SQLITE] = &auth_store_sqlite, [JC_STORE_PG] = &auth_store_pg},
     .commands = {{"user", cmd_user, "add, list users or set a password"}},
     .start = auth_start,
 };

@@ -26,7 +26,7 @@ static void row_of(sqlite3_stmt *s, auth_throttle_row *out) {
     out->locked_until = sqlite3_column_int64(s, 3);
 }
 
-jc_err auth_store_get(jc_conn *c, const char *key, auth_throttle_row *out) {
+static jc_err sqlite_get(jc_conn *c, const char *key, auth_throttle_row *out) {
     static const char sql[] = "SELECT key, failures, last_at, locked_until FROM login_throttle WHERE key=?";
     sqlite3_stmt *s = store_sqlite_prepare(c, sql);
     if (!s) return JC_ERR_DB;
@@ -38,7 +38,7 @@ jc_err auth_store_get(jc_conn *c, const char *key, auth_throttle_row *out) {
     return e;
 }
 
-jc_err auth_store_put(jc_conn *w, const auth_throttle_row *row, int64_t forget_before) {
+static jc_err sqlite_put(jc_conn *w, const auth_throttle_row *row, int64_t forget_before) {
     static const char forget[] = "DELETE FROM login_throttle WHERE last_at < ? AND locked_until < ?";
     static const char put[] = "INSERT INTO login_throttle(key, failures, last_at, locked_until) VALUES(?,?,?,?)"
                               " ON CONFLICT(key) DO UPDATE SET failures=excluded.failures,"
@@ -57,7 +57,7 @@ jc_err auth_store_put(jc_conn *w, const auth_throttle_row *row, int64_t forget_b
     return sq_step_done(store_sqlite_db(w), s, "auth", "throttle put");
 }
 
-jc_err auth_store_delete(jc_conn *w, const char *key) {
+static jc_err sqlite_delete(jc_conn *w, const char *key) {
     static const char sql[] = "DELETE FROM login_throttle WHERE key=?";
     sqlite3_stmt *s = store_sqlite_prepare(w, sql);
     if (!s) return JC_ERR_DB;
@@ -67,7 +67,7 @@ jc_err auth_store_delete(jc_conn *w, const char *key) {
     return e;
 }
 
-jc_err auth_store_each(jc_conn *c, int (*cb)(const auth_throttle_row *row, void *arg), void *arg) {
+static jc_err sqlite_each(jc_conn *c, int (*cb)(const auth_throttle_row *row, void *arg), void *arg) {
     static const char sql[] = "SELECT key, failures, last_at, locked_until FROM login_throttle"
                               " ORDER BY last_at DESC LIMIT 1000";
     sqlite3_stmt *s = store_sqlite_prepare(c, sql);
@@ -82,3 +82,5 @@ jc_err auth_store_each(jc_conn *c, int (*cb)(const auth_throttle_row *row, void 
     sqlite3_reset(s);
     return e;
 }
+
+const auth_store_ops auth_store_sqlite = {sqlite_get, sqlite_put, sqlite_delete, sqlite_each};

@@ -1,6 +1,6 @@
 /*
  * auth_store.h -- the row operations behind login throttling (auth.c
- * decides; auth_sqlite.c stores).  One row per throttled key: an account
+ * decides; auth_sqlite.c and auth_pg.c store).  One row per throttled key: an account
  * name as typed ("account:<name>", known or not, so that the answer does not
  * tell which names exist) or a client address ("address:<ip>").
  */
@@ -8,6 +8,7 @@
 #define JC_AUTH_STORE_H
 
 #include "jc.h"
+#include "module.h"
 #include "store.h"
 
 typedef struct jc_conn jc_conn;
@@ -19,17 +20,37 @@ typedef struct {
     int64_t locked_until;  /* 0: not locked */
 } auth_throttle_row;
 
-/* The row of key into *out; JC_ERR_NOTFOUND when there is none. */
-jc_err auth_store_get(jc_conn *c, const char *key, auth_throttle_row *out) JC_MUST_CHECK;
-/* Writes row (insert or replace) and forgets rows whose last failure is
- * older than forget_before. */
-jc_err auth_store_put(jc_conn *w, const auth_throttle_row *row, int64_t forget_before) JC_MUST_CHECK;
-/* Deletes key's row; JC_ERR_NOTFOUND when there was none. */
-jc_err auth_store_delete(jc_conn *w, const char *key) JC_MUST_CHECK;
-/* Calls cb for every row, newest failure first (at most 1000). */
-jc_err auth_store_each(jc_conn *c, int (*cb)(const auth_throttle_row *row, void *arg), void *arg) JC_MUST_CHECK;
+typedef struct {
+    /* The row of key into *out; JC_ERR_NOTFOUND when there is none. */
+    jc_err (*get)(jc_conn *c, const char *key, auth_throttle_row *out);
+    /* Writes row (insert or replace) and forgets rows whose last failure is
+     * older than forget_before. */
+    jc_err (*put)(jc_conn *w, const auth_throttle_row *row, int64_t forget_before);
+    /* Deletes key's row; JC_ERR_NOTFOUND when there was none. */
+    jc_err (*delete)(jc_conn *w, const char *key);
+    /* Calls cb for every row, newest failure first (at most 1000). */
+    jc_err (*each)(jc_conn *c, int (*cb)(const auth_throttle_row *row, void *arg), void *arg);
+} auth_store_ops;
 
-/* The auth module's tables (auth_sqlite.c), named in its row (auth.c). */
-extern const jc_schema schema_auth;
+/* The two backends' tables (auth_sqlite.c, auth_pg.c) and tables
+ * (schemas), named in the module's row (auth.c). */
+extern const auth_store_ops auth_store_sqlite, auth_store_pg;
+extern const jc_schema schema_auth, schema_auth_pg;
+extern const jc_module module_auth;
+
+/* The operations above on c's backend (the auth module runs on every one). */
+static inline const auth_store_ops *auth_store(const jc_conn *c) {
+    return (const auth_store_ops *)module_store(&module_auth, c);
+}
+static inline JC_MUST_CHECK jc_err auth_store_get(jc_conn *c, const char *key, auth_throttle_row *out) {
+    return auth_store(c)->get(c, key, out);
+}
+static inline JC_MUST_CHECK jc_err auth_store_put(jc_conn *w, const auth_throttle_row *row, int64_t forget_before) {
+    return auth_store(w)->put(w, row, forget_before);
+}
+static inline JC_MUST_CHECK jc_err auth_store_delete(jc_conn *w, const char *key) { return auth_store(w)->delete(w, key); }
+static inline JC_MUST_CHECK jc_err auth_store_each(jc_conn *c, int (*cb)(const auth_throttle_row *row, void *arg), void *arg) {
+    return auth_store(c)->each(c, cb, arg);
+}
 
 #endif

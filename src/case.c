@@ -32,7 +32,7 @@ static jc_err hooks_prepare(jc_conn *w, const jc_user *actor, jc_case *k, int a,
     size_t h = 0;
     for (size_t i = 0; i < jc_modules_count && h < MAX_HOOKED; i++) {
         const case_hooks *hk = jc_modules[i]->case_hooks;
-        if (!hk) continue;
+        if (!hk || !module_runs_on_conn(jc_modules[i], w)) continue; /* left out on this backend */
         jc_err e = hk->prepare ? hk->prepare(w, actor, k, a, from, args, plan, f->scratch[h], why) : JC_OK;
         h++;
         if (e) return e;
@@ -45,7 +45,7 @@ static jc_err hooks_after(jc_conn *w, const jc_user *actor, const jc_case *k, in
     size_t h = 0;
     for (size_t i = 0; i < jc_modules_count && h < MAX_HOOKED; i++) {
         const case_hooks *hk = jc_modules[i]->case_hooks;
-        if (!hk) continue;
+        if (!hk || !module_runs_on_conn(jc_modules[i], w)) continue; /* left out on this backend */
         jc_err e = hk->after ? hk->after(w, actor, k, a, plan, f->scratch[h], why) : JC_OK;
         h++;
         if (e) return e;
@@ -496,6 +496,17 @@ static jc_err act_on(jc_conn *w, const jc_user *actor, jc_case k, jc_action a,
     case_plan plan = {0};
     hook_frame frame = {0};
     if ((e = hooks_prepare(w, actor, &k, (int)a, from, args, &plan, &frame, why))) goto out;
+    if (a == ACT_DISPATCH && !k.dept_id) {
+        /* no module routed it (none does on this storage backend yet,
+         * module.h): the department the dispatcher names takes it */
+        jc_dept d;
+        if (args->dept_id <= 0 || store_dept_get(w, args->dept_id, &d) != JC_OK) {
+            set_why(why, "name an existing department (dept_id): no automatic routing on this storage backend");
+            e = JC_ERR_INVALID;
+            goto out;
+        }
+        k.dept_id = d.id;
+    }
     const char *reason = args->reason && *args->reason ? args->reason : args->note;
     if (plan.chain_stores) {
         /* the chained dispatch stores the row (on failure the whole job
@@ -550,7 +561,7 @@ int case_visible_db(jc_conn *c, const jc_user *u, const jc_case *k) {
     if (case_visible(u, k)) return 1;
     for (size_t i = 0; i < jc_modules_count; i++) {
         const case_hooks *hk = jc_modules[i]->case_hooks;
-        if (hk && hk->visible && hk->visible(c, u, k)) return 1;
+        if (hk && hk->visible && module_runs_on_conn(jc_modules[i], c) && hk->visible(c, u, k)) return 1;
     }
     return 0;
 }

@@ -1151,6 +1151,7 @@ static void route_explain(jc_conn *c, json_t *r) {
 }
 
 jc_err dispatch_case_json(jc_conn *c, int64_t id, json_t *o) {
+    if (!module_runs_on_conn(&module_dispatch, c)) return JC_OK; /* no routing on this backend yet */
     dispatch_view v = {0};
     jc_err ve = dispatch_store(c)->case_view(c, id, &v);
     if (ve) return ve;

@@ -48,7 +48,8 @@ jc_err dispatch_invalidate(jc_conn *w) JC_MUST_CHECK;
 jc_err dispatch_tick(jc_conn *w, int64_t now_ms);
 
 /* Adds routing, phases, owners, whistles and duplicates of case id to o
- * (the case JSON of GET /api/v1/cases/{id}). */
+ * (the case JSON of GET /api/v1/cases/{id}); nothing on a backend dispatch
+ * does not run on (module_runs_on). */
 jc_err dispatch_case_json(jc_conn *c, int64_t id, json_t *o) JC_MUST_CHECK;
 
 #endif

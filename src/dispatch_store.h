@@ -185,8 +185,9 @@ typedef struct {
 extern const dispatch_store_ops dispatch_store_sqlite;
 extern const jc_module module_dispatch;
 
-/* c's backend's table (never NULL: store_migrate refuses a backend the
- * module is not on). */
+/* c's backend's table (NULL where the module does not run: module_runs_on;
+ * the module is then left out and only dispatch_case_json is called, which
+ * checks). */
 static inline const dispatch_store_ops *dispatch_store(const jc_conn *c) {
     return (const dispatch_store_ops *)module_store(&module_dispatch, c);
 }

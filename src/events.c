@@ -141,7 +141,7 @@ static int emit(const jc_live_event *ev, void *arg) {
  * stream only the high-water marks (a new stream has no history). */
 static void poll_db(events_thread *et) {
     for (size_t i = 0; i < jc_modules_count; i++) {
-        if (!jc_modules[i]->live) continue;
+        if (!jc_modules[i]->live || !module_runs_on_conn(jc_modules[i], et->db)) continue;
         jc_err e = jc_modules[i]->live(et->db, &et->marks[i], et->primed ? emit : NULL, et);
         if (e) jc_log(JC_LOG_DEBUG, "events: %s: %s", jc_modules[i]->name, jc_err_code(e));
     }
@@ -219,6 +219,7 @@ static const jc_route_table events_table = {events_routes, JC_ARRAY_LEN(events_r
 /* The events module's row (src/modules.c). */
 const jc_module module_events = {
     .name = "events",
+    .store_h_only = 1,
     .routes = {&events_table},
     .thread_start = events_thread_start,
     .thread_tick = events_tick,

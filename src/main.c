@@ -34,7 +34,8 @@ static void usage(FILE *f) {
 int cmd_init(int argc, char **argv) {
     static const char help[] =
         "usage: jiceng init DB\n"
-        "Creates the database DB (SQLite) or brings its schema up to date.\n"
+        "Creates the database DB (an SQLite path, or a postgresql:// URL of an existing\n"
+        "database) or brings its schema up to date.\n"
         "Safe to run again: migrations already applied are skipped.\n";
     if (cli_wants_help(argc, argv)) return fputs(help, stdout), JC_EXIT_OK;
     const char *path = NULL;

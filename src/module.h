@@ -78,6 +78,9 @@ typedef struct {
      * backend). */
     const jc_schema *schema[JC_STORE__COUNT];
     const void *store[JC_STORE__COUNT];
+    /* 1: it keeps nothing but through store.h (no tables, no SQL of its
+     * own), so it runs on every backend.  See module_runs_on. */
+    int store_h_only;
     /* Its route tables; a request goes to the route that matches it most
      * specifically (a literal segment wins over a :param), whatever the
      * order of modules. */
@@ -120,11 +123,25 @@ typedef struct {
  * NULL when it has none there. */
 static inline const void *module_store(const jc_module *m, const jc_conn *c) { return m->store[store_kind(c)]; }
 
+/* 1 when module m runs on storage backend kind: every module on SQLite (the
+ * first backend); on another one a module with its schema or its row
+ * operations there, or one that keeps nothing but through store.h.  A
+ * module that does not run on a store's backend is left out on it: not
+ * migrated, not started, no ticks, hooks or live events, its routes answer
+ * 503 and its subcommands refuse (modules.c, api.c, case.c, events.c). */
+static inline int module_runs_on(const jc_module *m, jc_store_kind kind) {
+    return kind == JC_STORE_SQLITE || m->schema[kind] || m->store[kind] || m->store_h_only;
+}
+/* module_runs_on for c's backend. */
+static inline int module_runs_on_conn(const jc_module *m, const jc_conn *c) { return module_runs_on(m, store_kind(c)); }
+
 /* ---- the table (src/modules.c) ------------------------------------------ */
 extern const jc_module *const jc_modules[];
 extern const size_t jc_modules_count;
 
-/* The subcommand called name, from every module's row; NULL when none. */
+/* The subcommand called name, from every module's row; NULL when none.  Its
+ * module is remembered as the one this process runs: store_migrate then
+ * refuses a backend that module does not run on (module_runs_on). */
 const jc_command *modules_command(const char *name);
 /* Writes one line per module subcommand ("  name  summary") to f. */
 void modules_print_commands(FILE *f);
@@ -133,8 +150,10 @@ void modules_print_serve_options(FILE *f);
 /* Passes a serve option to the module that has it: 1 taken, 0 no module
  * has flag, -1 the module refused value. */
 int modules_serve_option(const char *flag, const char *value);
-/* Starts every module that has a start hook, in table order; on an error
- * stops those already started and returns it with msg set. */
+/* Starts every module that has a start hook and runs on st's backend, in
+ * table order; on an error stops those already started and returns it with
+ * msg set.  JC_ERR_UNAVAILABLE when a serve option was given to a module
+ * that does not run on st's backend (msg names both). */
 jc_err modules_start(jc_store *st, char *msg, size_t msgsz) JC_MUST_CHECK;
 /* Stops the started modules, in reverse order. */
 void modules_stop(void);

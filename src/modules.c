@@ -68,28 +68,33 @@ const size_t jc_modules_count = JC_ARRAY_LEN(jc_modules);
 
 /* ---- schemas --------------------------------------------------------------- */
 
-/* 1 when m has tables on some backend but not on kind's. */
-static int missing_on(const jc_module *m, jc_store_kind kind) {
-    if (m->schema[kind]) return 0;
-    for (int k = 0; k < JC_STORE__COUNT; k++)
-        if (m->schema[k]) return 1;
-    return 0;
-}
+/* The subcommand's module this process runs (modules_command), if any. */
+static const jc_module *running;
+
+/* What an operator reads for a backend kind. */
+static const char *kind_name(jc_store_kind kind) { return kind == JC_STORE_PG ? "PostgreSQL" : "SQLite"; }
 
 jc_err store_migrate(jc_store *st, int *version) {
     jc_store_kind kind = store_kind_of(st);
-    /* a module whose tables this backend lacks would be called on it all
-     * the same (the case loop calls dispatch ...): refuse the store */
-    int missing = 0;
-    for (size_t i = 0; i < jc_modules_count; i++)
-        if (missing_on(jc_modules[i], kind)) {
-            jc_log(JC_LOG_ERROR, "module %s has no tables on this storage backend yet", jc_modules[i]->name);
-            missing++;
-        }
-    if (missing) return JC_ERR_UNAVAILABLE;
+    /* a module that does not run on this backend is left out on it
+     * (module_runs_on); the subcommand of such a module refuses the store */
+    if (running && !module_runs_on(running, kind)) {
+        jc_log(JC_LOG_ERROR, "module %s has no %s storage yet", running->name, kind_name(kind));
+        return JC_ERR_UNAVAILABLE;
+    }
     jc_err e = store_migrate_core(st, version);
-    for (size_t i = 0; !e && i < jc_modules_count; i++)
-        if (jc_modules[i]->schema[kind]) e = store_migrate_schema(st, jc_modules[i]->schema[kind]);
+    char out[1024] = "";
+    size_t n = 0;
+    for (size_t i = 0; !e && i < jc_modules_count; i++) {
+        const jc_module *m = jc_modules[i];
+        if (!module_runs_on(m, kind)) {
+            int w = snprintf(out + n, sizeof out - n, "%s%s", n ? ", " : "", m->name);
+            if (w > 0 && (size_t)w < sizeof out - n) n += (size_t)w;
+        } else if (m->schema[kind]) {
+            e = store_migrate_schema(st, m->schema[kind]);
+        }
+    }
+    if (!e && n) jc_log(JC_LOG_WARN, "modules with no %s storage yet, left out: %s", kind_name(kind), out);
     return e;
 }
 
@@ -98,7 +103,10 @@ jc_err store_migrate(jc_store *st, int *version) {
 const jc_command *modules_command(const char *name) {
     for (size_t i = 0; i < jc_modules_count; i++)
         for (size_t c = 0; c < JC_MODULE_COMMANDS && jc_modules[i]->commands[c].name; c++)
-            if (!strcmp(jc_modules[i]->commands[c].name, name)) return &jc_modules[i]->commands[c];
+            if (!strcmp(jc_modules[i]->commands[c].name, name)) {
+                running = jc_modules[i];
+                return &jc_modules[i]->commands[c];
+            }
     return NULL;
 }
 
@@ -114,22 +122,38 @@ void modules_print_serve_options(FILE *f) {
             fprintf(f, "  %s %s\n", jc_modules[i]->options[o].flag, jc_modules[i]->options[o].help);
 }
 
+/* The serve option given to each module (modules_serve_option), by index:
+ * a module left out on the store's backend refuses to start over it. */
+static const char *opted[64];
+_Static_assert(JC_ARRAY_LEN(opted) >= JC_ARRAY_LEN(jc_modules), "one slot per module");
+
 int modules_serve_option(const char *flag, const char *value) {
     for (size_t i = 0; i < jc_modules_count; i++)
         for (size_t o = 0; o < JC_MODULE_OPTIONS && jc_modules[i]->options[o].flag; o++)
-            if (!strcmp(jc_modules[i]->options[o].flag, flag))
+            if (!strcmp(jc_modules[i]->options[o].flag, flag)) {
+                opted[i] = jc_modules[i]->options[o].flag;
                 return jc_modules[i]->options[o].set(value) == JC_OK ? 1 : -1;
+            }
     return 0;
 }
 
 /* ---- start, stop, tick, metrics ---------------------------------------------- */
 
 static size_t started; /* modules [0, started) were started (serve's main thread) */
+static jc_store_kind serving = JC_STORE_SQLITE; /* the served store's backend */
 
 jc_err modules_start(jc_store *st, char *msg, size_t msgsz) {
+    serving = store_kind_of(st);
+    for (size_t i = 0; i < jc_modules_count; i++)
+        if (opted[i] && !module_runs_on(jc_modules[i], serving)) {
+            snprintf(msg, msgsz, "%s: module %s has no %s storage yet", opted[i], jc_modules[i]->name,
+                     kind_name(serving));
+            started = 0;
+            return JC_ERR_UNAVAILABLE;
+        }
     for (started = 0; started < jc_modules_count; started++) {
         const jc_module *m = jc_modules[started];
-        if (!m->start) continue;
+        if (!m->start || !module_runs_on(m, serving)) continue;
         jc_err e = m->start(st, msg, msgsz);
         if (e) {
             modules_stop();
@@ -142,13 +166,13 @@ jc_err modules_start(jc_store *st, char *msg, size_t msgsz) {
 void modules_stop(void) {
     while (started > 0) {
         const jc_module *m = jc_modules[--started];
-        if (m->start && m->stop) m->stop();
+        if (m->start && m->stop && module_runs_on(m, serving)) m->stop();
     }
 }
 
 jc_err modules_tick(jc_conn *w, int64_t now_ms) {
     for (size_t i = 0; i < jc_modules_count; i++) {
-        if (!jc_modules[i]->tick) continue;
+        if (!jc_modules[i]->tick || !module_runs_on_conn(jc_modules[i], w)) continue;
         jc_err e = jc_modules[i]->tick(w, now_ms);
         if (e) jc_log(JC_LOG_WARN, "ticker %s: %s", jc_modules[i]->name, jc_err_code(e));
     }
@@ -158,13 +182,14 @@ jc_err modules_tick(jc_conn *w, int64_t now_ms) {
 jc_err modules_thread_start(int index, jc_conn *db) {
     jc_err e = JC_OK;
     for (size_t i = 0; !e && i < jc_modules_count; i++)
-        if (jc_modules[i]->thread_start) e = jc_modules[i]->thread_start(index, db);
+        if (jc_modules[i]->thread_start && module_runs_on_conn(jc_modules[i], db))
+            e = jc_modules[i]->thread_start(index, db);
     return e;
 }
 
 void modules_thread_tick(int index) {
     for (size_t i = 0; i < jc_modules_count; i++)
-        if (jc_modules[i]->thread_tick) jc_modules[i]->thread_tick(index);
+        if (jc_modules[i]->thread_tick && module_runs_on(jc_modules[i], serving)) jc_modules[i]->thread_tick(index);
 }
 
 int modules_live_json(int (*emit)(const jc_live_event *ev, void *arg), void *arg, jc_live_event ev, json_t *d) {
@@ -182,6 +207,6 @@ int modules_live_json(int (*emit)(const jc_live_event *ev, void *arg), void *arg
 jc_err modules_metrics(jc_conn *c, jc_buf *b) {
     jc_err e = JC_OK;
     for (size_t i = 0; !e && i < jc_modules_count; i++)
-        if (jc_modules[i]->metrics) e = jc_modules[i]->metrics(c, b);
+        if (jc_modules[i]->metrics && module_runs_on_conn(jc_modules[i], c)) e = jc_modules[i]->metrics(c, b);
     return e;
 }

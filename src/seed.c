@@ -23,6 +23,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* the modules whose demo data this seeds where they run (module.h) */
+extern const jc_module module_dispatch, module_worklist, module_base;
+
 #define DEMO_PASSWORD "jiceng-demo"
 #define MAX_COMMUNITIES 12
 
@@ -278,6 +281,8 @@ static jc_err seed_cases(jc_conn *w, seed_ctx *s) {
         };
         for (int st = 0; st < demo[i].stop && st < 8; st++) {
             jc_action_args args = {.rating = "satisfied", .note = "演示数据"};
+            if (steps[st].a == ACT_DISPATCH && !module_runs_on_conn(&module_dispatch, w))
+                args.dept_id = d.id; /* no routing where dispatch does not run */
             jc_case out;
             if (steps[st].a == ACT_DISPATCH) {
                 /* registration routed it already when the list covers it */
@@ -322,8 +327,9 @@ static jc_err seed_run(jc_conn *w, void *arg) {
     jc_err e;
     if ((e = seed_catalogue(w, s))) return e;
     if ((e = put_area(w, s->district, NULL, "district", s->district_name, NULL))) return e;
-    if ((e = seed_duties(w, s))) return e;
-    if ((e = worklist_seed_demo(w, s->data_dir))) {
+    /* what belongs to a module left out on this backend (module_runs_on) is not seeded */
+    if (module_runs_on_conn(&module_dispatch, w) && (e = seed_duties(w, s))) return e;
+    if (module_runs_on_conn(&module_worklist, w) && (e = worklist_seed_demo(w, s->data_dir))) {
         snprintf(s->msg, sizeof s->msg, "work list: %s", jc_err_code(e));
         return e;
     }
@@ -349,7 +355,7 @@ static jc_err seed_run(jc_conn *w, void *arg) {
                 return e;
         }
     }
-    if ((e = dispatch_invalidate(w))) return e; /* new grids */
+    if (module_runs_on_conn(&module_dispatch, w) && (e = dispatch_invalidate(w))) return e; /* new grids */
     /* Users of every role. */
     if ((e = add_user(w, s, "admin", "系统管理员", ROLE_ADMIN, NULL, NULL, NULL, NULL)) ||
         (e = add_user(w, s, "dispatcher", "街道指挥中心", ROLE_DISPATCHER, s->street, NULL, NULL, NULL)) ||
@@ -384,7 +390,7 @@ static jc_err seed_run(jc_conn *w, void *arg) {
     if (e) return e;
     if ((e = seed_cases(w, s))) return e;
     /* generated, fictional base data (people, households, houses, organisations) */
-    if ((e = base_seed_demo(w, 42))) {
+    if (module_runs_on_conn(&module_base, w) && (e = base_seed_demo(w, 42))) {
         snprintf(s->msg, sizeof s->msg, "base data: %s", jc_err_code(e));
         return e;
     }
@@ -471,5 +477,6 @@ static int cmd_demo(int argc, char **argv) {
 /* The demo module's row (src/modules.c): the `jiceng demo` command. */
 const jc_module module_demo = {
     .name = "demo",
+    .store_h_only = 1, /* the other modules' parts are seeded where they run */
     .commands = {{"demo", cmd_demo, "seed a small demo street into a database"}},
 };

@@ -3,7 +3,8 @@
  * the store, starts the modules (module.h), runs the HTTP transport
  * (http_server.c) with one handler -- /healthz, /metrics and every module's
  * routes through api.c -- and a ticker thread that runs the modules' ticks
- * on the writer every second, and stops them all in order on SIGINT or
+ * on the writer every second (on the leader only, when several instances
+ * share a PostgreSQL database), and stops them all in order on SIGINT or
  * SIGTERM after the pending writes have committed.
  */
 #include "http_server.h"
@@ -84,6 +85,7 @@ static void *ticker_main(void *arg) {
         struct timespec ts = {1, 0};
         nanosleep(&ts, NULL);
         if (http_server_stopping()) break;
+        if (!store_is_leader(st)) continue; /* another instance on the database runs them */
         jc_err e = store_exec(st, run_ticks, NULL);
         if (e && e != JC_ERR_NOSPACE) jc_log(JC_LOG_WARN, "tick failed: %s", jc_err_code(e)); /* full: logged by the store */
     }
@@ -292,7 +294,7 @@ int cmd_serve(int argc, char **argv) {
     }
     int version;
     jc_store *st = NULL;
-    if (store_open(db, &st) || store_migrate(st, &version)) {
+    if (store_open(db, &st) || store_migrate(st, &version) || store_watch(st)) {
         fprintf(stderr, "jiceng serve: cannot open or migrate %s\n", db);
         store_close(st);
         return JC_EXIT_FAIL;

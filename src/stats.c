@@ -34,6 +34,8 @@
 #include "sensor.h"
 #include "warning.h"
 
+extern const jc_module module_sensor, module_warning; /* read where they run */
+
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -192,8 +194,11 @@ static jc_err stats_build(jc_conn *c, const stats_scope *sc, int days, json_t *o
     if (!e) e = db->names(c, name_cb, a);
     int64_t alarms = 0, warns = 0;
     /* alarms and warnings: by area only (they have no department/reporter) */
-    if (!e && !sc->dept && !sc->reporter) e = sensor_alarms_active(c, sc->area, &alarms);
-    if (!e && !sc->dept && !sc->reporter) e = warning_open_count(c, sc->area, &warns);
+    /* (none where their modules do not run: module.h) */
+    if (!e && !sc->dept && !sc->reporter && module_runs_on_conn(&module_sensor, c))
+        e = sensor_alarms_active(c, sc->area, &alarms);
+    if (!e && !sc->dept && !sc->reporter && module_runs_on_conn(&module_warning, c))
+        e = warning_open_count(c, sc->area, &warns);
     if (!e) {
         json_t *bs = json_object();
         for (int i = 0; i < ST__COUNT; i++) json_object_set_new(bs, state_name((jc_state)i), json_integer(a->by_state[i]));
@@ -276,10 +281,19 @@ jc_err stats_rebuild(jc_conn *w) {
     return db ? db->rebuild(w) : JC_ERR_UNAVAILABLE;
 }
 
+/* The leader's tick: what was counted since goes into the counters, where
+ * the backend counts that way (stats_pg.c). */
+static jc_err stats_tick(jc_conn *w, int64_t now_ms) {
+    (void)now_ms;
+    const stats_store_ops *db = stats_store(w);
+    return db && db->fold ? db->fold(w) : JC_OK;
+}
+
 /* The stats module's row (src/modules.c). */
 const jc_module module_stats = {
     .name = "stats",
-    .schema = {[JC_STORE_SQLITE] = &schema_stats},
-    .store = {[JC_STORE_SQLITE] = &stats_store_sqlite},
+    .schema = {[JC_STORE_SQLITE] = &schema_stats, [JC_STORE_PG] = &schema_stats_pg},
+    .store = {[JC_STORE_SQLITE] = &stats_store_sqlite, [JC_STORE_PG] = &stats_store_pg},
     .routes = {&stats_table},
+    .tick = stats_tick,
 };

@@ -3,7 +3,8 @@
  * (stats.c): counters of cases kept current by the database itself as
  * cases are written, per day counts of cases created and closed, and the
  * few rows read directly (a resident's own cases, a department's
- * co-handled and summoned ones).  The SQLite half is stats_sqlite.c.
+ * co-handled and summoned ones).  The SQLite half is stats_sqlite.c, the
+ * PostgreSQL one stats_pg.c.
  *
  *  stats_counts  cases per (area, lead department, category, state, marks)
  *                where marks = 1 overdue | 2 escalated | 4 ownerless
@@ -55,10 +56,13 @@ typedef struct {
      * log (writer; after rows were written without the program, e.g.
      * bench-fill's finished cases). */
     jc_err (*rebuild)(jc_conn *w);
+    /* Folds what was counted since into the counters (writer, the leader's
+     * tick); NULL where the counters are updated in place (SQLite). */
+    jc_err (*fold)(jc_conn *w);
 } stats_store_ops;
 
-extern const stats_store_ops stats_store_sqlite;
-extern const jc_schema schema_stats;
+extern const stats_store_ops stats_store_sqlite, stats_store_pg;
+extern const jc_schema schema_stats, schema_stats_pg;
 extern const jc_module module_stats;
 
 /* c's backend's table; NULL when the module is not on that backend. */

@@ -44,6 +44,10 @@ jc_store_kind store_kind(const jc_conn *c) { return OPS(c)->kind; }
 
 const char *store_backend_name(const jc_conn *c) { return OPS(c)->name; }
 
+jc_err store_watch(jc_store *st) { return OPS(st)->watch(st); }
+
+int store_is_leader(jc_store *st) { return OPS(st)->is_leader(st); }
+
 jc_err store_conn_open(jc_store *st, jc_conn **out) { return OPS(st)->conn_open(st, out); }
 
 void store_conn_close(jc_conn *c) {

@@ -58,10 +58,12 @@ typedef struct {
 jc_err store_inspect(const char *path, const jc_schema *const *schemas, size_t nschemas, jc_store_schema *out,
                      char *msg, size_t msgsz) JC_MUST_CHECK;
 
-/* Applies the core migrations, then every module's schema in the order of
- * the module table (defined in src/modules.c); *version gets the core
- * schema version.  JC_ERR_UNAVAILABLE (nothing applied, the modules named
- * in the log) when a module has no tables on this store's backend yet. */
+/* Applies the core migrations, then the schema of every module that runs on
+ * this store's backend, in the order of the module table (defined in
+ * src/modules.c); *version gets the core schema version.  A module that
+ * does not run there (module_runs_on, module.h) is left out with a line in
+ * the log; JC_ERR_UNAVAILABLE (nothing applied) when it is the module whose
+ * subcommand this process runs. */
 jc_err store_migrate(jc_store *st, int *version) JC_MUST_CHECK;
 /* The backend's two halves of store_migrate: the core's tables (*version
  * gets their version), and one module's schema. */
@@ -72,6 +74,16 @@ jc_err store_migrate_schema(jc_store *st, const jc_schema *m) JC_MUST_CHECK;
 jc_store_kind store_kind_of(const jc_store *st);
 jc_store_kind store_kind(const jc_conn *c);
 const char *store_backend_name(const jc_conn *c);
+
+/* For a server, after store_migrate: starts what several instances on one
+ * database need (PostgreSQL: the watcher of other instances' commits and
+ * of the leader lock, docs/postgresql.md); nothing on SQLite, where one
+ * server owns its database. */
+jc_err store_watch(jc_store *st) JC_MUST_CHECK;
+/* 1 while this process should run the periodic work (the ticks): always on
+ * SQLite; on PostgreSQL while it holds the leader lock (one instance of
+ * those on the database; another takes over within seconds of its death). */
+int store_is_leader(jc_store *st);
 
 /* A read connection for the calling thread (caller owns; conn_close). */
 jc_err store_conn_open(jc_store *st, jc_conn **out) JC_MUST_CHECK;

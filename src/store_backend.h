@@ -31,6 +31,8 @@ struct jc_store_ops {
     void (*close)(jc_store *st);
     jc_err (*migrate_core)(jc_store *st, int *version);
     jc_err (*migrate_schema)(jc_store *st, const jc_schema *m);
+    jc_err (*watch)(jc_store *st);
+    int (*is_leader)(jc_store *st);
     jc_err (*conn_open)(jc_store *st, jc_conn **out);
     void (*conn_close)(jc_conn *c);
     jc_err (*snapshot_begin)(jc_conn *c, int *began);

@@ -29,6 +29,7 @@
 #include "store_pg.h"
 #include "chain.h"
 #include "store_backend.h"
+#include "store_writeq.h"
 
 #include <assert.h>
 #include <poll.h>
@@ -40,8 +41,6 @@
 #include <unistd.h>
 
 #define PG_STMTS 512       /* prepared statements per connection */
-#define MAX_QUEUE 100000   /* jobs waiting before submit refuses */
-#define MAX_BATCH 4096     /* jobs per transaction */
 #define AUDIT_LOCK 0x6a6963656e67LL /* "jiceng": the chain's advisory lock key */
 #define LEADER_LOCK 0x6a6963656e68LL /* the leader's (session) advisory lock key */
 
@@ -74,13 +73,7 @@ struct pg_store {
     pg_conn *w;
     pthread_t thread;
     int thread_started;
-    pthread_mutex_t mu;
-    pthread_cond_t cv;
-    jc_write_job *head, *tail;
-    uint64_t depth;
-    unsigned max_batch;
-    int stopping;
-    jc_store_stats stats;
+    jc_writeq q; /* the jobs waiting for the writer, and its counters */
     /* the watcher (store_pg_watch): a thread with a connection of its own
      * that LISTENs for other instances' commits and holds the leader lock */
     char token[33]; /* this instance in commit notifications */
@@ -417,14 +410,6 @@ jc_err store_pg_migrate(jc_store *sst, const jc_schema *const *modules, size_t n
 
 /* ---- the writer thread ------------------------------------------------------------ */
 
-/* Calls each job's done() in order. */
-static void finish_jobs(jc_write_job *j) {
-    for (jc_write_job *next; j; j = next) {
-        next = j->next; /* done() may free the job */
-        j->done(j->arg, j->result);
-    }
-}
-
 static jc_err chain_write(pg_conn *c, jc_audit *entries, size_t n);
 
 /* COMMIT; 1 when the server says it committed.  (COMMIT of a transaction
@@ -559,36 +544,17 @@ static void run_batch(pg_store *st, jc_write_job *jobs, uint64_t n) {
         for (jc_write_job *j = jobs; j; j = j->next)
             if (j->result == JC_OK) j->result = JC_ERR_DB;
     }
-    pthread_mutex_lock(&st->mu);
-    st->stats.batches++;
-    st->stats.jobs += n;
-    st->stats.failed_jobs += b.failed;
-    st->stats.reruns += b.reruns;
-    if (n > st->stats.max_batch) st->stats.max_batch = n;
-    pthread_mutex_unlock(&st->mu);
-    finish_jobs(jobs);
+    writeq_count(&st->q, n, b.failed, b.reruns);
+    writeq_finish(jobs);
 }
 
 static void *writer_main(void *arg) {
     pg_store *st = arg;
-    pthread_mutex_lock(&st->mu);
-    st->w->writer = pthread_self();
+    jc_write_job *jobs;
+    uint64_t n;
+    st->w->writer = pthread_self(); /* store_writer_state's check */
     st->w->writer_set = 1;
-    for (;;) {
-        while (!st->head && !st->stopping) pthread_cond_wait(&st->cv, &st->mu);
-        if (!st->head && st->stopping) break;
-        jc_write_job *batch = st->head, *last = st->head;
-        uint64_t n = 1;
-        while (last->next && n < st->max_batch) last = last->next, n++;
-        st->head = last->next;
-        if (!st->head) st->tail = NULL;
-        last->next = NULL;
-        st->depth -= n;
-        pthread_mutex_unlock(&st->mu);
-        run_batch(st, batch, n);
-        pthread_mutex_lock(&st->mu);
-    }
-    pthread_mutex_unlock(&st->mu);
+    while (writeq_take(&st->q, &jobs, &n)) run_batch(st, jobs, n);
     return NULL;
 }
 
@@ -674,7 +640,6 @@ jc_err store_pg_open(const char *url, jc_store **out) {
     pg_store *st = calloc(1, sizeof *st);
     if (!st) return JC_ERR_NOMEM;
     st->ops = &store_pg_ops;
-    st->max_batch = MAX_BATCH;
     unsigned char rnd[16];
     randombytes_buf(rnd, sizeof rnd);
     jc_hex(rnd, sizeof rnd, st->token);
@@ -690,8 +655,7 @@ jc_err store_pg_open(const char *url, jc_store **out) {
         free(st);
         return e;
     }
-    pthread_mutex_init(&st->mu, NULL);
-    pthread_cond_init(&st->cv, NULL);
+    writeq_init(&st->q);
     if (pthread_create(&st->thread, NULL, writer_main, st) != 0) {
         store_pg_close((jc_store *)st);
         return JC_ERR_INTERNAL;
@@ -705,10 +669,7 @@ void store_pg_close(jc_store *sst) {
     pg_store *st = PS(sst);
     if (!st) return;
     if (st->thread_started) {
-        pthread_mutex_lock(&st->mu);
-        st->stopping = 1;
-        pthread_cond_signal(&st->cv);
-        pthread_mutex_unlock(&st->mu);
+        writeq_stop(&st->q);
         pthread_join(st->thread, NULL);
     }
     if (st->watching) {
@@ -716,87 +677,20 @@ void store_pg_close(jc_store *sst) {
         pthread_join(st->watcher, NULL);
     }
     store_pg_conn_close((jc_conn *)st->w);
-    pthread_mutex_destroy(&st->mu);
-    pthread_cond_destroy(&st->cv);
+    writeq_destroy(&st->q);
     free(st->url);
     free(st);
 }
 
-void store_pg_set_max_batch(jc_store *sst, unsigned n) {
-    pg_store *st = PS(sst);
-    pthread_mutex_lock(&st->mu);
-    st->max_batch = n ? n : 1;
-    pthread_mutex_unlock(&st->mu);
-}
+void store_pg_set_max_batch(jc_store *st, unsigned n) { writeq_set_max_batch(&PS(st)->q, n); }
 
-jc_err store_pg_submit(jc_store *sst, jc_write_job *job) {
-    pg_store *st = PS(sst);
-    job->next = NULL;
-    job->result = JC_OK;
-    pthread_mutex_lock(&st->mu);
-    if (st->stopping || st->depth >= MAX_QUEUE) {
-        pthread_mutex_unlock(&st->mu);
-        return JC_ERR_UNAVAILABLE;
-    }
-    if (st->tail) st->tail->next = job;
-    else st->head = job;
-    st->tail = job;
-    st->depth++;
-    pthread_cond_signal(&st->cv);
-    pthread_mutex_unlock(&st->mu);
-    return JC_OK;
-}
-
-typedef struct {
-    jc_write_job job;
-    jc_err (*run)(jc_conn *, void *);
-    void *arg;
-    pthread_mutex_t mu;
-    pthread_cond_t cv;
-    int finished;
-    jc_err err;
-} sync_job;
-
-static jc_err sync_run(jc_conn *w, void *arg) {
-    sync_job *sj = arg;
-    return sj->run(w, sj->arg);
-}
-
-static void sync_finish(void *arg, jc_err err) {
-    sync_job *sj = arg;
-    pthread_mutex_lock(&sj->mu);
-    sj->finished = 1;
-    sj->err = err;
-    pthread_cond_signal(&sj->cv);
-    pthread_mutex_unlock(&sj->mu);
-}
+jc_err store_pg_submit(jc_store *st, jc_write_job *job) { return writeq_submit(&PS(st)->q, job); }
 
 jc_err store_pg_exec(jc_store *st, jc_err (*run)(jc_conn *w, void *arg), void *arg) {
-    sync_job sj = {.run = run, .arg = arg};
-    pthread_mutex_init(&sj.mu, NULL);
-    pthread_cond_init(&sj.cv, NULL);
-    sj.job.run = sync_run;
-    sj.job.done = sync_finish;
-    sj.job.arg = &sj;
-    jc_err e = store_pg_submit(st, &sj.job);
-    if (e == JC_OK) {
-        pthread_mutex_lock(&sj.mu);
-        while (!sj.finished) pthread_cond_wait(&sj.cv, &sj.mu);
-        pthread_mutex_unlock(&sj.mu);
-        e = sj.err;
-    }
-    pthread_mutex_destroy(&sj.mu);
-    pthread_cond_destroy(&sj.cv);
-    return e;
+    return writeq_exec(&PS(st)->q, run, arg);
 }
 
-void store_pg_stats(jc_store *sst, jc_store_stats *out) {
-    pg_store *st = PS(sst);
-    pthread_mutex_lock(&st->mu);
-    *out = st->stats;
-    out->queue_depth = st->depth;
-    pthread_mutex_unlock(&st->mu);
-}
+void store_pg_stats(jc_store *st, jc_store_stats *out) { writeq_stats(&PS(st)->q, out); }
 
 /* ---- rows: small shared shapes -------------------------------------------------- */
 
@@ -1669,6 +1563,8 @@ const jc_store_ops store_pg_ops = {
     .close = store_pg_close,
     .migrate_core = pg_migrate_core,
     .migrate_schema = pg_migrate_schema,
+    .watch = store_pg_watch,
+    .is_leader = store_pg_is_leader,
     .conn_open = store_pg_conn_open,
     .conn_close = store_pg_conn_close,
     .snapshot_begin = pg_snapshot_begin,

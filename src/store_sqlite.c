@@ -16,6 +16,7 @@
 #include "store_sqlite.h"
 #include "store_backend.h"
 #include "walbuf.h"
+#include "store_writeq.h"
 #include "chain.h"
 
 #include <assert.h>
@@ -160,21 +161,13 @@ uint64_t store_sqlite_epoch(jc_conn *c) { return c->in_batch ? c->epoch : 0; }
 void store_sqlite_touch(jc_conn *c) { c->epoch++; }
 uint64_t store_sqlite_outside(jc_conn *c) { return c->outside; }
 
-#define MAX_QUEUE 100000
-#define MAX_BATCH 4096
-
 struct jc_store {
     const jc_store_ops *ops; /* first: store.c dispatches on it */
     char *path;
     jc_conn *w;
     pthread_t thread;
     int thread_started;
-    pthread_mutex_t mu;
-    pthread_cond_t cv;
-    jc_write_job *head, *tail;
-    uint64_t depth;
-    int stopping;
-    jc_store_stats stats;
+    jc_writeq q; /* the jobs waiting for the writer, and its counters */
     /* Pipelined durability: the writer commits without waiting for the
      * disk (synchronous=NORMAL) and hands each committed batch to the
      * syncer thread, which makes the WAL durable with one fdatasync for
@@ -667,14 +660,6 @@ static void sqlite_health(jc_store *st, jc_store_health *out) {
 /* The error of a job or a commit that failed with SQLite's result rc. */
 static jc_err failure_of(int rc) { return (rc & 0xff) == SQLITE_FULL ? JC_ERR_NOSPACE : JC_ERR_DB; }
 
-/* Calls each job's done() in order. */
-static void finish_jobs(jc_write_job *j) {
-    for (jc_write_job *next; j; j = next) {
-        next = j->next; /* done() may free the job */
-        j->done(j->arg, j->result);
-    }
-}
-
 /* A job that failed for want of space says so (JC_ERR_NOSPACE, 507), not
  * "storage error". */
 static void nospace_result(jc_conn *w, jc_write_job *j) {
@@ -786,13 +771,7 @@ static void run_batch(jc_store *st, jc_write_job *batch, uint64_t n) {
         jc_log(JC_LOG_ERROR, "store: a batch of %llu writes was rolled back (%s)", (unsigned long long)n,
                jc_err_code(e));
     }
-    pthread_mutex_lock(&st->mu);
-    st->stats.batches++;
-    st->stats.jobs += n;
-    st->stats.failed_jobs += failed;
-    st->stats.reruns += reruns;
-    if (n > st->stats.max_batch) st->stats.max_batch = n;
-    pthread_mutex_unlock(&st->mu);
+    writeq_count(&st->q, n, failed, reruns);
     if (st->syncer_started) {
         jc_write_job *last = batch;
         while (last->next) last = last->next;
@@ -804,7 +783,7 @@ static void run_batch(jc_store *st, jc_write_job *batch, uint64_t n) {
         pthread_mutex_unlock(&st->smu);
         return;
     }
-    finish_jobs(batch);
+    writeq_finish(batch);
 }
 
 /* Makes the WAL durable: fdatasync of the file behind wal_fd, reopened when
@@ -839,7 +818,7 @@ static void *syncer_main(void *arg) {
         st->sync_head = st->sync_tail = NULL;
         pthread_mutex_unlock(&st->smu);
         sync_wal(st);
-        finish_jobs(jobs);
+        writeq_finish(jobs);
         pthread_mutex_lock(&st->smu);
     }
     pthread_mutex_unlock(&st->smu);
@@ -848,24 +827,11 @@ static void *syncer_main(void *arg) {
 
 static void *writer_main(void *arg) {
     jc_store *st = arg;
-    pthread_mutex_lock(&st->mu);
-    st->w->writer = pthread_self();
+    jc_write_job *batch;
+    uint64_t n;
+    st->w->writer = pthread_self(); /* store_writer_state's check */
     st->w->writer_set = 1;
-    for (;;) {
-        while (!st->head && !st->stopping) pthread_cond_wait(&st->cv, &st->mu);
-        if (!st->head && st->stopping) break;
-        jc_write_job *batch = st->head, *last = st->head;
-        uint64_t n = 1;
-        while (last->next && n < MAX_BATCH) last = last->next, n++;
-        st->head = last->next;
-        if (!st->head) st->tail = NULL;
-        last->next = NULL;
-        st->depth -= n;
-        pthread_mutex_unlock(&st->mu);
-        run_batch(st, batch, n);
-        pthread_mutex_lock(&st->mu);
-    }
-    pthread_mutex_unlock(&st->mu);
+    while (writeq_take(&st->q, &batch, &n)) run_batch(st, batch, n);
     return NULL;
 }
 
@@ -916,8 +882,7 @@ static jc_err sqlite_open(const char *path, jc_store **out) {
     st->w->kept_cat = calloc(KEEP_N, sizeof(kept));
     st->w->kept_area = calloc(KEEP_N, sizeof(kept));
     st->w->kept_dept = calloc(KEEP_N, sizeof(kept)); /* NULL: nothing kept */
-    pthread_mutex_init(&st->mu, NULL);
-    pthread_cond_init(&st->cv, NULL);
+    writeq_init(&st->q);
     pthread_mutex_init(&st->smu, NULL);
     pthread_cond_init(&st->scv, NULL);
     st->wal_fd = -1;
@@ -936,10 +901,7 @@ static jc_err sqlite_open(const char *path, jc_store **out) {
 static void sqlite_close(jc_store *st) {
     if (!st) return;
     if (st->thread_started) {
-        pthread_mutex_lock(&st->mu);
-        st->stopping = 1;
-        pthread_cond_signal(&st->cv);
-        pthread_mutex_unlock(&st->mu);
+        writeq_stop(&st->q);
         pthread_join(st->thread, NULL);
     }
     if (st->syncer_started) {
@@ -951,8 +913,7 @@ static void sqlite_close(jc_store *st) {
     }
     if (st->wal_fd >= 0) close(st->wal_fd);
     sqlite_conn_close(st->w);
-    pthread_mutex_destroy(&st->mu);
-    pthread_cond_destroy(&st->cv);
+    writeq_destroy(&st->q);
     pthread_mutex_destroy(&st->smu);
     pthread_cond_destroy(&st->scv);
     free(st->wal_path);
@@ -960,76 +921,13 @@ static void sqlite_close(jc_store *st) {
     free(st);
 }
 
-static jc_err sqlite_submit(jc_store *st, jc_write_job *job) {
-    job->next = NULL;
-    job->result = JC_OK;
-    pthread_mutex_lock(&st->mu);
-    if (st->stopping || st->depth >= MAX_QUEUE) {
-        pthread_mutex_unlock(&st->mu);
-        return JC_ERR_UNAVAILABLE;
-    }
-    if (st->tail) st->tail->next = job;
-    else st->head = job;
-    st->tail = job;
-    st->depth++;
-    pthread_cond_signal(&st->cv);
-    pthread_mutex_unlock(&st->mu);
-    return JC_OK;
-}
-
-typedef struct {
-    pthread_mutex_t mu;
-    pthread_cond_t cv;
-    int finished;
-    jc_err err;
-} sync_wait;
-
-typedef struct {
-    jc_write_job job;
-    jc_err (*run)(jc_conn *, void *);
-    void *arg;
-    sync_wait sw;
-} sync_job;
-
-static jc_err sync_run(jc_conn *w, void *arg) {
-    sync_job *sj = arg;
-    return sj->run(w, sj->arg);
-}
-
-static void sync_finish(void *arg, jc_err err) {
-    sync_job *sj = arg;
-    pthread_mutex_lock(&sj->sw.mu);
-    sj->sw.finished = 1;
-    sj->sw.err = err;
-    pthread_cond_signal(&sj->sw.cv);
-    pthread_mutex_unlock(&sj->sw.mu);
-}
+static jc_err sqlite_submit(jc_store *st, jc_write_job *job) { return writeq_submit(&st->q, job); }
 
 static jc_err sqlite_exec(jc_store *st, jc_err (*run)(jc_conn *w, void *arg), void *arg) {
-    sync_job sj = {.run = run, .arg = arg};
-    pthread_mutex_init(&sj.sw.mu, NULL);
-    pthread_cond_init(&sj.sw.cv, NULL);
-    sj.job.run = sync_run;
-    sj.job.done = sync_finish;
-    sj.job.arg = &sj;
-    jc_err e = sqlite_submit(st, &sj.job);
-    if (e == JC_OK) {
-        pthread_mutex_lock(&sj.sw.mu);
-        while (!sj.sw.finished) pthread_cond_wait(&sj.sw.cv, &sj.sw.mu);
-        pthread_mutex_unlock(&sj.sw.mu);
-        e = sj.sw.err;
-    }
-    pthread_mutex_destroy(&sj.sw.mu);
-    pthread_cond_destroy(&sj.sw.cv);
-    return e;
+    return writeq_exec(&st->q, run, arg);
 }
 
-static void sqlite_stats(jc_store *st, jc_store_stats *out) {
-    pthread_mutex_lock(&st->mu);
-    *out = st->stats;
-    out->queue_depth = st->depth;
-    pthread_mutex_unlock(&st->mu);
-}
+static void sqlite_stats(jc_store *st, jc_store_stats *out) { writeq_stats(&st->q, out); }
 
 /* ---- users and sessions ---------------------------------------------------- */
 
@@ -1827,6 +1725,17 @@ static int sqlite_accepts(const char *db) { return db && *db; }
 
 /* ---- the backend's table (store_backend.h) ---------------------------------------- */
 
+/* One server owns an SQLite database: nothing to watch, always the leader. */
+static jc_err sqlite_watch(jc_store *st) {
+    (void)st;
+    return JC_OK;
+}
+
+static int sqlite_is_leader(jc_store *st) {
+    (void)st;
+    return 1;
+}
+
 const jc_store_ops store_sqlite_ops = {
     .name = "sqlite",
     .kind = JC_STORE_SQLITE,
@@ -1835,6 +1744,8 @@ const jc_store_ops store_sqlite_ops = {
     .close = sqlite_close,
     .migrate_core = sqlite_migrate_core,
     .migrate_schema = sqlite_migrate_schema,
+    .watch = sqlite_watch,
+    .is_leader = sqlite_is_leader,
     .conn_open = sqlite_conn_open,
     .conn_close = sqlite_conn_close,
     .snapshot_begin = sqlite_snapshot_begin,

@@ -6,7 +6,8 @@
 #   JICENG_UNIT_DIR  where the unit-test binaries are (build/tests)
 #   TESTS=pattern    run only the integration files whose name contains pattern
 #   JICENG_TEST_PG   a PostgreSQL cluster's URL to use; by default one is started for the
-#                    run (tests/pg.sh, a temporary directory) and stopped at its end
+#                    run (tests/pg.sh, a temporary directory) and stopped at its end;
+#                    the files listed below run a second time with their servers on it
 #   JICENG_SANITIZER_REPORTS  a directory where the sanitizers write their reports
 #                    (make asan: log_path in ASAN_OPTIONS/UBSAN_OPTIONS): every report
 #                    any process of the run left there -- a server's leaks at its exit
@@ -51,30 +52,44 @@ for t in "$unit_dir"/test_*; do
   if [ "$f" -ne 0 ]; then echo "FAIL unit/$name"; grep -v '^ok ' "$log/$name.out" | tail -30; else echo "ok   unit/$name ($p)"; fi
 done
 
+# run_node NAME FILES...: one node --test run, its counts added to the totals.
+run_node() {
+  local name=$1; shift
+  node --test --test-concurrency=1 --test-reporter=tap "$@" > "$log/$name.tap" 2>&1
+  local rc=$? p f s
+  p=$(grep -E '^# pass [0-9]+' "$log/$name.tap" | tail -1 | awk '{print $3}')
+  f=$(grep -E '^# fail [0-9]+' "$log/$name.tap" | tail -1 | awk '{print $3}')
+  s=$(grep -E '^# skipped [0-9]+' "$log/$name.tap" | tail -1 | awk '{print $3}')
+  p=${p:-0}; f=${f:-0}; s=${s:-0}
+  [ "$rc" -ne 0 ] && [ "$f" -eq 0 ] && f=1
+  passed=$((passed + p)); failed=$((failed + f)); skipped=$((skipped + s))
+  if [ "$f" -ne 0 ]; then
+    # each failing test (at any depth) with the first lines of its report
+    echo "FAIL $name:"
+    awk '/^ *not ok /{p=1; n=0} p{print; n++; if ($0 ~ /^ *\.\.\.$/ || n > 30) p=0}' "$log/$name.tap" | head -200
+    failures+=$(grep -E '^ *not ok ' "$log/$name.tap" | sed -E "s/^ *not ok [0-9]+ - /$name: /" | head -20)$'\n'
+    cp "$log/$name.tap" "${TMPDIR:-/tmp}/jiceng-last-$name.tap" 2>/dev/null
+  fi
+  echo "$name: $p passed, $f failed, $s skipped ($# files)"
+}
+
 files=()
 for f in tests/integration/*.test.mjs; do
   [ -f "$f" ] || continue
   [ -n "${TESTS:-}" ] && [[ "$f" != *"$TESTS"* ]] && continue
   files+=("$f")
 done
-if ((${#files[@]})); then
-  node --test --test-concurrency=1 --test-reporter=tap "${files[@]}" > "$log/node.tap" 2>&1
-  rc=$?
-  p=$(grep -E '^# pass [0-9]+' "$log/node.tap" | tail -1 | awk '{print $3}')
-  f=$(grep -E '^# fail [0-9]+' "$log/node.tap" | tail -1 | awk '{print $3}')
-  s=$(grep -E '^# skipped [0-9]+' "$log/node.tap" | tail -1 | awk '{print $3}')
-  p=${p:-0}; f=${f:-0}; s=${s:-0}
-  [ "$rc" -ne 0 ] && [ "$f" -eq 0 ] && f=1
-  passed=$((passed + p)); failed=$((failed + f)); skipped=$((skipped + s))
-  if [ "$f" -ne 0 ]; then
-    # each failing test (at any depth) with the first lines of its report
-    echo "FAIL integration:"
-    awk '/^ *not ok /{p=1; n=0} p{print; n++; if ($0 ~ /^ *\.\.\.$/ || n > 30) p=0}' "$log/node.tap" | head -200
-    failures=$(grep -E '^ *not ok ' "$log/node.tap" | sed -E 's/^ *not ok [0-9]+ - //' | head -20)
-    cp "$log/node.tap" "${TMPDIR:-/tmp}/jiceng-last-node.tap" 2>/dev/null
-  fi
-  echo "integration: $p passed, $f failed, $s skipped (${#files[@]} files)"
-fi
+((${#files[@]})) && run_node integration "${files[@]}"
+
+# The second pass: the files whose every test holds on PostgreSQL too, again with
+# each server on a new database of the run's cluster (lib.mjs, JICENG_TEST_DB=pg).
+# A file joins when the modules it uses have their PostgreSQL half (docs/postgresql.md).
+pg_files=()
+for f in tests/integration/05-durability.test.mjs; do
+  [ -n "${TESTS:-}" ] && [[ "$f" != *"$TESTS"* ]] && continue
+  pg_files+=("$f")
+done
+((${#pg_files[@]})) && [ -n "${JICENG_TEST_PG:-}" ] && JICENG_TEST_DB=pg run_node integration-pg "${pg_files[@]}"
 rm -rf "$log"
 if [ -n "${JICENG_SANITIZER_REPORTS:-}" ]; then
   for r in "$JICENG_SANITIZER_REPORTS"/*; do
@@ -85,6 +100,6 @@ if [ -n "${JICENG_SANITIZER_REPORTS:-}" ]; then
 fi
 if [ "$skipped" -ne 0 ]; then echo "skipped tests are failures here: $skipped skipped"; failed=$((failed + skipped)); fi
 # the names again at the very end, where a truncated log still shows them
-[ -n "${failures:-}" ] && { echo "failed tests:"; echo "$failures" | sed 's/^/  /'; }
+[ -n "${failures:-}" ] && { echo "failed tests:"; echo "${failures%$'\n'}" | sed 's/^/  /'; }
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -80,11 +80,14 @@ export function startPostgres() {
 // still removes it at cleanup, so that restarts leave nothing behind.
 const madeDirs = new Set();
 
-// Starts a server. Options: seed (default true), threads (2), db (reuse a path), extraArgs.
+// Starts a server. Options: seed (default true), threads (2), db (reuse a path or a
+// postgresql:// URL), pg (a new PostgreSQL database of the run's cluster instead of an
+// SQLite file; dropped at cleanup), extraArgs.
 export async function startServer(opts = {}) {
   const dir = opts.dir || mkdtempSync(join(tmpdir(), 'jiceng-test-'));
   if (!opts.dir) madeDirs.add(dir);
-  const db = opts.db || join(dir, 'test.db');
+  const pg = (opts.pg ?? process.env.JICENG_TEST_DB === 'pg') && !opts.db ? startPostgres() : null;
+  const db = opts.db || (pg ? pg.url : join(dir, 'test.db'));
   if (!opts.db) {
     let r = jiceng(['init', db]);
     if (r.status !== 0) throw new Error('init failed: ' + r.stderr);
@@ -110,7 +113,11 @@ export async function startServer(opts = {}) {
       proc.kill(signal);
       await done;
     },
-    async cleanup() { await srv.stop(); if (madeDirs.delete(dir)) rmSync(dir, { recursive: true, force: true }); },
+    async cleanup() {
+      await srv.stop();
+      if (madeDirs.delete(dir)) rmSync(dir, { recursive: true, force: true });
+      pg?.drop();
+    },
     async login(name, password = DEMO_PASSWORD) {
       const r = await srv.api('POST', '/api/v1/session', { body: { name, password } });
       if (r.status !== 200) throw new Error(`login ${name}: ${r.status} ${JSON.stringify(r.json)}`);

@@ -36,6 +36,25 @@ TEST(names_and_commands_are_unique) {
     ASSERT_EQ(modules_serve_option("--no-such-option", "x"), 0);
 }
 
+/* A module that runs on PostgreSQL has every half it has on SQLite there
+ * (its schema and its row operations): none is called on a backend where
+ * it has only some of them.  One that keeps nothing but through store.h has
+ * neither anywhere. */
+TEST(a_module_runs_on_a_backend_whole_or_not_at_all) {
+    int on_pg = 0;
+    for (size_t i = 0; i < jc_modules_count; i++) {
+        const jc_module *m = jc_modules[i];
+        ASSERT(module_runs_on(m, JC_STORE_SQLITE));
+        if (m->store_h_only)
+            for (int k = 0; k < JC_STORE__COUNT; k++) ASSERT(!m->schema[k] && !m->store[k]);
+        if (!module_runs_on(m, JC_STORE_PG)) continue;
+        on_pg++;
+        ASSERT(!m->schema[JC_STORE_SQLITE] || m->schema[JC_STORE_PG]);
+        ASSERT(!m->store[JC_STORE_SQLITE] || m->store[JC_STORE_PG]);
+    }
+    ASSERT(on_pg >= 3); /* core, auth, events at least */
+}
+
 TEST(every_schema_is_migrated) {
     char dir[] = "/tmp/jc-modules-XXXXXX", path[64];
     ASSERT(mkdtemp(dir));
@@ -140,5 +159,5 @@ TEST(no_two_routes_are_ambiguous) {
         }
 }
 
-T_MAIN(T(names_and_commands_are_unique), T(every_schema_is_migrated), T(the_most_specific_route_wins),
+T_MAIN(T(names_and_commands_are_unique), T(a_module_runs_on_a_backend_whole_or_not_at_all), T(every_schema_is_migrated), T(the_most_specific_route_wins),
        T(no_two_routes_are_ambiguous))
