@@ -41,7 +41,10 @@ if [ ! -f "$DB" ]; then
     k=${f##*/source_}; k=${k%%.*}
     case $k in jiaoyu) n=区教委学籍名册 ;; laoling) n=老龄服务对象台账 ;; yibao) n=医保参保人员名册 ;;
                tuiyi) n=退役军人信息采集表 ;; fuyou) n=妇幼保健档案 ;; *) n=住建房屋住户台账 ;; esac
-    "$BIN" people import --db "$DB" --source "$k" --name "$n" "$f" --quiet >/dev/null || echo "demo: $f not imported"
+    # under the department's name for the table, as a clerk would have saved it (一人一档 lists the file)
+    mv "$f" "var/demo-people/$n.${f##*.}"
+    "$BIN" people import --db "$DB" --source "$k" --name "$n" "var/demo-people/$n.${f##*.}" --quiet >/dev/null ||
+      echo "demo: $f not imported"
   done
 fi
 
@@ -66,6 +69,7 @@ done
 
 if [ ! -f var/demo.simulated ]; then
   echo "  replaying the last $DAYS days of the street at full speed (progress in var/demo-simulate.log) ..."
+  rm -f var/demo-simulate.log # a previous run's "caught up" must not end the wait below
   "$BIN" simulate --url "$URL" --db "$DB" --days "$DAYS" --speed "$SPEED" --seed "$SEED" --live --live-rate "$RATE" \
     --quiet >var/demo-simulate.log 2>&1 &
   sim=$!
@@ -94,7 +98,7 @@ cat <<EOF
     dept_chengguan 职能部门: 部门收件箱 (also dept_shuiwu, dept_xiaofang, ... one per department)
     supervisor     督查: 案件调度 with the 超期 and 督办 chips
     resident1/2    居民: 我要反映, 我的诉求
-    admin          系统管理员: 基层设计 (lists, calendar, rules, settings), 感知告警
+    admin          系统管理员: 系统管理 (users, devices, Open311 keys, webhooks), 审计日志, 基层设计
   ─────────────────────────────────────────────────────────────────────
   Ctrl-C stops the street (it stays in $DB).
 EOF

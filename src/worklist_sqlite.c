@@ -376,18 +376,20 @@ static jc_err task_json(jc_conn *c, int64_t id, json_t **out) {
     json_t *ans = sqlite3_column_type(s, 18) == SQLITE_NULL ? NULL : json_loads(sq_col_str(s, 18), 0, NULL);
     json_object_set_new(o, "answer", ans ? ans : json_null());
     sqlite3_finalize(s);
-    if ((e = sq_prepare(db, "SELECT community, status, done_at, done_by FROM task_targets WHERE task_id=?"
-                            " ORDER BY community", &s))) {
+    /* done_by_name: the display name of the login that marked it done (people read it) */
+    if ((e = sq_prepare(db, "SELECT t.community, t.status, t.done_at, t.done_by, NULLIF(u.display, '')"
+                            " FROM task_targets t LEFT JOIN users u ON u.name=t.done_by"
+                            " WHERE t.task_id=? ORDER BY t.community", &s))) {
         json_decref(o);
         return e;
     }
     sqlite3_bind_int64(s, 1, id);
     json_t *arr = json_array();
     while (sqlite3_step(s) == SQLITE_ROW)
-        json_array_append_new(arr, json_pack("{s:s,s:s,s:o,s:o}", "community", sq_col_str(s, 0),
+        json_array_append_new(arr, json_pack("{s:s,s:s,s:o,s:o,s:o}", "community", sq_col_str(s, 0),
                                              "status", sq_col_str(s, 1), "done_at",
                                              time_json(sqlite3_column_int64(s, 2)), "done_by",
-                                             col_json_str(s, 3)));
+                                             col_json_str(s, 3), "done_by_name", col_json_str(s, 4)));
     sqlite3_finalize(s);
     json_object_set_new(o, "communities", arr);
     *out = o;

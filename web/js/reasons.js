@@ -84,6 +84,8 @@ function legacy(r) {
 }
 
 const METRIC = new Set(['smoke', 'gas', 'level', 'tilt', 'door', 'noise', 'current', 'battery', 'temperature']);
+// A sensor reading as a person reads it: two decimals at most.
+export const reading = (v) => (v != null && v !== '' && Number.isFinite(Number(v)) ? String(Math.round(Number(v) * 100) / 100) : v);
 export const metricName = (m) => (m === 'db' ? t('metric.noise') : METRIC.has(m) ? t('metric.' + m) : t('metric.other'));
 
 // One code as a sentence.
@@ -105,8 +107,8 @@ export function codeText(c) {
     case 'alarm_cleared':
       if (p.why === 'staff') return t('reason.alarm_cleared_staff') + (p.note ? ' ' + p.note : '');
       if (p.why === 'activity') return t('reason.alarm_cleared_activity', { metric: metricName(p.metric) });
-      return t('reason.alarm_cleared', { metric: metricName(p.metric), value: p.value });
-    case 'alarm_grouped': return t('reason.alarm_grouped', { device: p.device, metric: metricName(p.metric), value: p.value });
+      return t('reason.alarm_cleared', { metric: metricName(p.metric), value: reading(p.value) });
+    case 'alarm_grouped': return t('reason.alarm_grouped', { device: p.device, metric: metricName(p.metric), value: reading(p.value) });
     case 'task_decided': return t('reason.task_decided', { task: p.task, decision: t('wl.decision_' + (['admitted', 'refused', 'answered_from_store', 'exception'].includes(p.decision) ? p.decision : 'admitted')) }) + (p.r && typeof p.r === 'object' ? ' ' + codeText(p.r) : '');
     case 'task_exception': return t('reason.task_exception', { task: p.task }) + (p.note ? ' ' + p.note : '');
     case 'task_done': return t('reason.task_done', { task: p.task, area: areaLabel(p.area) });

@@ -157,7 +157,7 @@ export default {
   'alarm.st_active': 'Active', 'alarm.st_acknowledged': 'Acknowledged', 'alarm.st_cleared': 'Cleared', 'alarm.st_all': 'All',
   'alarm.device': 'Device', 'alarm.rule': 'Rule', 'alarm.severity': 'Severity', 'alarm.value': 'Reading', 'alarm.when': 'First raised', 'alarm.state': 'State', 'alarm.case': 'Case',
   'alarm.sev_info': 'info', 'alarm.sev_minor': 'minor', 'alarm.sev_major': 'major', 'alarm.sev_critical': 'critical',
-  'alarm.count': 'repeated {n}×', 'alarm.last': 'last {at}', 'alarm.ack': 'Acknowledge', 'alarm.clear': 'Clear', 'alarm.reason': 'Reason', 'alarm.done': 'Done',
+  'alarm.count': 'repeated {n}×', 'alarm.quiet_hours': 'no activity for {h} h', 'alarm.last': 'last {at}', 'alarm.ack': 'Acknowledge', 'alarm.clear': 'Clear', 'alarm.reason': 'Reason', 'alarm.done': 'Done',
   'alarm.none': 'No alarms.', 'alarm.silences': 'Silences (maintenance windows)', 'alarm.no_silences': 'No silences now.', 'alarm.sil_grid': 'Grid/community', 'alarm.sil_type': 'Device type',
   'alarm.sil_device': 'Device id', 'alarm.sil_until': 'Silent until', 'alarm.sil_add': 'Add silence', 'alarm.sil_added': 'Silence added', 'alarm.suppressed': 'suppressed {n}×',
   // dashboard on /stats and /base/summary
@@ -210,7 +210,7 @@ export default {
   'wl.need_community': 'Choose at least one community.',
   'wl.decided_admitted': 'Admitted and delivered', 'wl.decided_refused': 'Refused: not on the work list', 'wl.decided_answered_from_store': 'Answered from data already held', 'wl.decided_exception': 'Exception granted',
   'wl.decision_admitted': 'Admitted', 'wl.decision_refused': 'Refused', 'wl.decision_answered_from_store': 'Answered from the store', 'wl.decision_exception': 'Exception',
-  'wl.from': '{who} · {at}', 'wl.street': 'Street office', 'wl.deadline': 'due {at}', 'wl.reason': 'Decision',
+  'wl.from': '{who} · {at}', 'wl.street': 'Street office', 'wl.community_staff': 'staff of {community}', 'wl.deadline': 'due {at}', 'wl.reason': 'Decision',
   'wl.exception': 'Grant an exception', 'wl.exception_reason': 'Reason for the exception', 'wl.exception_ph': 'e.g. district inspection, approved by the street director', 'wl.need_exception_reason': 'Give the reason for the exception.',
   'wl.exception_done': 'Exception granted, task delivered', 'wl.exception_by': 'granted by {by} at {at}',
   'wl.st_received': 'To do', 'wl.st_done': 'Done', 'wl.st_refused': 'Not delivered', 'wl.st_answered': 'Answered',

@@ -157,7 +157,7 @@ export default {
   'alarm.st_active': '未处理', 'alarm.st_acknowledged': '已确认', 'alarm.st_cleared': '已解除', 'alarm.st_all': '全部',
   'alarm.device': '设备', 'alarm.rule': '规则', 'alarm.severity': '级别', 'alarm.value': '读数', 'alarm.when': '首次告警', 'alarm.state': '状态', 'alarm.case': '案件',
   'alarm.sev_info': '提示', 'alarm.sev_minor': '一般', 'alarm.sev_major': '重要', 'alarm.sev_critical': '紧急',
-  'alarm.count': '重复 {n} 次', 'alarm.last': '最近 {at}', 'alarm.ack': '确认', 'alarm.clear': '解除', 'alarm.reason': '原因', 'alarm.done': '已处理',
+  'alarm.count': '重复 {n} 次', 'alarm.quiet_hours': '{h} 小时无活动', 'alarm.last': '最近 {at}', 'alarm.ack': '确认', 'alarm.clear': '解除', 'alarm.reason': '原因', 'alarm.done': '已处理',
   'alarm.none': '没有告警。', 'alarm.silences': '静默（检修窗口）', 'alarm.no_silences': '当前没有静默。', 'alarm.sil_grid': '网格/社区', 'alarm.sil_type': '设备类型',
   'alarm.sil_device': '设备编号', 'alarm.sil_until': '静默至', 'alarm.sil_add': '添加静默', 'alarm.sil_added': '静默已添加', 'alarm.suppressed': '已屏蔽 {n} 次',
   // dashboard on /stats and /base/summary
@@ -210,7 +210,7 @@ export default {
   'wl.need_community': '请至少选择一个社区。',
   'wl.decided_admitted': '已准入并下派', 'wl.decided_refused': '未准入：不在清单范围内', 'wl.decided_answered_from_store': '平台已有数据，已直接答复', 'wl.decided_exception': '例外准入',
   'wl.decision_admitted': '已准入', 'wl.decision_refused': '未准入', 'wl.decision_answered_from_store': '平台直接答复', 'wl.decision_exception': '例外准入',
-  'wl.from': '{who} · {at}', 'wl.street': '街道', 'wl.deadline': '期限 {at}', 'wl.reason': '审核结果',
+  'wl.from': '{who} · {at}', 'wl.street': '街道', 'wl.community_staff': '{community}工作人员', 'wl.deadline': '期限 {at}', 'wl.reason': '审核结果',
   'wl.exception': '例外准入', 'wl.exception_reason': '例外准入理由', 'wl.exception_ph': '例如：区创城督查，街道主任批准', 'wl.need_exception_reason': '例外准入须写明理由。',
   'wl.exception_done': '已例外准入并下派', 'wl.exception_by': '{by} 于 {at} 批准',
   'wl.st_received': '待完成', 'wl.st_done': '已完成', 'wl.st_refused': '未下派', 'wl.st_answered': '已答复',

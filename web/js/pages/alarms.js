@@ -6,6 +6,14 @@ import { get, post, api } from '../api.js';
 import { areaLabel, categoryName, areasOf, childrenOf } from '../catalog.js';
 import { deviceType, metricName, severityText, codeText } from '../reasons.js';
 
+// What an alarm's value means to a person: hours without activity for a door
+// left shut, else the metric and its reading (two decimals at most).
+function valueText(a) {
+  if (a.value == null) return '—';
+  if (a.kind === 'inactivity') return t('alarm.quiet_hours', { h: Math.round(a.value) });
+  return `${a.metric ? metricName(a.metric) + ' ' : ''}${Math.round(a.value * 100) / 100}`;
+}
+
 const TYPES = ['smoke', 'gas', 'water_level', 'manhole_tilt', 'door_contact', 'ebike_charging', 'noise', 'generic'];
 // A clear reason: a code the platform wrote, or a person's text (earlier builds: English).
 const clearText = (r) => (String(r).startsWith('{"code":"') ? (() => { try { return codeText(JSON.parse(r)); } catch { return ''; } })() : /^[\x00-\x7f]+$/.test(r) ? t('alarm.cleared_auto') : r);
@@ -47,7 +55,7 @@ export async function render(ctx) {
           c('alarm.device', [h('code', null, a.device), h('div', { class: 'small muted' }, deviceType(a.device_type))]),
           c('alarm.rule', [a.rule || a.kind, a.category ? h('div', { class: 'small muted' }, categoryName(a.category)) : null]),
           c('alarm.severity', h('span', { class: 'badge sev-' + a.severity }, severityText(a.severity))),
-          c('alarm.value', [a.value != null ? `${a.metric ? metricName(a.metric) + ' ' : ''}${a.value}` : '—', a.count > 1 ? h('div', { class: 'small muted' }, t('alarm.count', { n: a.count })) : null]),
+          c('alarm.value', [valueText(a), a.count > 1 ? h('div', { class: 'small muted' }, t('alarm.count', { n: a.count })) : null]),
           c('alarm.when', [fmtTime(a.first_at), a.last_at !== a.first_at ? h('div', { class: 'small muted' }, t('alarm.last', { at: fmtTime(a.last_at) })) : null]),
           c('case.area', a.grid ? areaLabel(a.grid) : '—'),
           c('alarm.state', [h('span', { class: 'badge ' + ({ active: 'red', acknowledged: 'amber', cleared: 'green' }[a.state] || '') }, t('alarm.st_' + a.state)),

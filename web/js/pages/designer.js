@@ -55,7 +55,9 @@ function rowErrorText(line) {
 }
 
 const dname = (code) => { const d = catalog().byDeptCode.get(code); return d ? (getLang() === 'en' ? d.name_en || d.name : d.name) : code; };
-const scopeLabel = (s) => t('route.scope_' + ({ 6: 'district', 9: 'street', 12: 'community' }[String(s).length] || 'other')) + ' ' + s;
+// The level of an entry's scope and the area's name (a code only where the catalogue has no name for it).
+const scopeLabel = (s) => t('route.scope_' + ({ 6: 'district', 9: 'street', 12: 'community' }[String(s).length] || 'other')) +
+  (areaName(s) !== String(s) ? ' ' + areaName(s) : String(s).length === 6 ? '' : ' ' + s);
 
 // ---- responsibility list ----
 async function duties(panel, ctx) {

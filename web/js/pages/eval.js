@@ -13,6 +13,8 @@ const ORDER = ['response', 'ontime_accept', 'resolution', 'satisfaction', 'ontim
   'overdue', 'avg_close_h', 'ontime_dispatch', 'accurate_dispatch', 'whistle_checkin', 'whistle_rating'];
 const COUNTS = new Set(['upheld_returns', 'overdue']);
 const PLAIN = new Set(['avg_close_h', 'whistle_rating']);
+// A sum of hours or ratings as a person reads it: one decimal at most.
+const round1 = (v) => (typeof v === 'number' ? Math.round(v * 10) / 10 : v);
 
 function figure(key, ind) {
   if (!ind || ind.value == null) return '—';
@@ -104,9 +106,9 @@ export async function render(ctx) {
         keys.map((k) => { const ind = x.indicators?.[k];
           const txt = figure(k, ind);
           if (!ind || !(ind.den > 0 || ind.num > 0)) return h('td', { dataset: { k } }, txt);
-          const b = h('button', { type: 'button', class: 'linkish fig', title: `${ind.num}/${ind.den}`, 'aria-label': t('ev.drill_btn', { ind: t('ev.i_' + k), unit: x.name, v: txt }) }, txt);
+          const b = h('button', { type: 'button', class: 'linkish fig', title: `${round1(ind.num)}/${ind.den}`, 'aria-label': t('ev.drill_btn', { ind: t('ev.i_' + k), unit: x.name, v: txt }) }, txt);
           b.addEventListener('click', () => showDrill(x, k, b));
-          return h('td', { dataset: { k } }, b, h('div', { class: 'small muted nd' }, `${ind.num}/${ind.den}`)); })))))) :
+          return h('td', { dataset: { k } }, b, h('div', { class: 'small muted nd' }, `${round1(ind.num)}/${ind.den}`)); })))))) :
       h('p', { class: 'muted' }, t('ev.none')),
     h('p', { class: 'small muted' }, t('ev.grades')));
 }

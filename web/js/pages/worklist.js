@@ -122,7 +122,7 @@ function taskCard(x, ctx) {
   }
   return h('article', { class: 'task', dataset: { task: x.id, decision: x.decision } },
     h('div', { class: 'task-head' }, h('strong', null, x.title), h('span', { class: 'badge ' + (DECISION_CLS[x.decision] || '') }, t('wl.decision_' + x.decision)),
-      h('span', { class: 'small muted' }, `#${x.id} · ${t('wl.kind_' + x.kind)} · ${x.item} ${x.item_name || ''}`)),
+      h('span', { class: 'small muted' }, `${t('wl.kind_' + x.kind)} · ${x.item} ${x.item_name || ''}`)),
     h('p', { class: 'small muted' }, t('wl.from', { who: x.dept ? deptLabel(x.dept) : t('wl.street'), at: fmtTime(x.created_at) }),
       x.deadline ? ' · ' + t('wl.deadline', { at: fmtTime(x.deadline) }) : ''),
     h('p', { class: 'small task-reason', dataset: { reason: '1' } }, h('span', { class: 'muted' }, t('wl.reason') + '：'), taskReason(x.reason)),
@@ -163,6 +163,6 @@ async function communityView(ctx) {
           x.decision === 'exception' ? h('span', { class: 'badge amber' }, t('wl.decision_exception')) : null),
         h('p', { class: 'small muted' }, `${t('wl.kind_' + x.kind)} · ${x.item} ${x.item_name || ''} · `, t('wl.from', { who: x.dept ? deptLabel(x.dept) : t('wl.street'), at: fmtTime(x.created_at) }),
           x.deadline ? ' · ' + t('wl.deadline', { at: fmtTime(x.deadline) }) : ''),
-        c.status === 'done' ? h('p', { class: 'small ok' }, t('wl.done_at', { at: fmtTime(c.done_at), by: c.done_by || '' })) : h('div', { class: 'inline' }, note, btn), msg);
+        c.status === 'done' ? h('p', { class: 'small ok' }, t('wl.done_at', { at: fmtTime(c.done_at), by: c.done_by_name || t('wl.community_staff', { community: areaName(c.community) }) })) : h('div', { class: 'inline' }, note, btn), msg);
     })) : h('p', { class: 'muted' }, t('wl.none_community')));
 }
