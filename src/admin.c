@@ -195,7 +195,7 @@ typedef struct {
     int n;
 } audit_ctx;
 
-static int audit_cb(const jc_audit *e, const jc_case *k, void *arg) {
+static int audit_cb(const jc_audit *e, const jc_case *k, const char *display, void *arg) {
     audit_ctx *a = arg;
     char at[40];
     jc_fmt_utc(e->at_ms, at, sizeof at);
@@ -210,6 +210,9 @@ static int audit_cb(const jc_audit *e, const jc_case *k, void *arg) {
         json_object_set_new(o, "area", json_string(k->area));
     }
     json_object_set_new(o, "reason", e->reason ? json_string(e->reason) : json_null());
+    /* staff by their display name; residents and the platform are named by the UI */
+    if (display[0] && strcmp(e->role, "resident") && strcmp(e->role, "system"))
+        json_object_set_new(o, "actor_display", json_string(display));
     json_array_append_new(a->arr, o);
     a->n++;
     return 0;

@@ -44,8 +44,8 @@ static void hash_hex(sqlite3_stmt *s, int i, char out[65]) {
 static const char sql_audit[] =
     "SELECT a.seq, COALESCE(a.case_id, 0), a.at, COALESCE(a.actor_id, 0), a.actor, a.role, a.action,"
     " a.from_state, a.to_state, a.reason, a.payload_hash, a.state_hash, a.prev_hash, a.hash,"
-    " c.id, c.area, c.created_at"
-    " FROM audit a LEFT JOIN cases c ON c.id = a.case_id"
+    " c.id, c.area, c.created_at, COALESCE(u.display, '')"
+    " FROM audit a LEFT JOIN cases c ON c.id = a.case_id LEFT JOIN users u ON u.id = a.actor_id"
     " WHERE a.seq < ?1 AND a.seq >= ?2"
     " AND (?3 IS NULL OR a.actor = ?3) AND (?4 IS NULL OR a.action = ?4)"
     " AND (?6 = 0 OR a.at >= ?6) AND (?7 = 0 OR a.at < ?7)"
@@ -54,8 +54,8 @@ static const char sql_audit[] =
 static const char sql_audit_case[] =
     "SELECT a.seq, COALESCE(a.case_id, 0), a.at, COALESCE(a.actor_id, 0), a.actor, a.role, a.action,"
     " a.from_state, a.to_state, a.reason, a.payload_hash, a.state_hash, a.prev_hash, a.hash,"
-    " c.id, c.area, c.created_at"
-    " FROM audit a LEFT JOIN cases c ON c.id = a.case_id"
+    " c.id, c.area, c.created_at, COALESCE(u.display, '')"
+    " FROM audit a LEFT JOIN cases c ON c.id = a.case_id LEFT JOIN users u ON u.id = a.actor_id"
     " WHERE a.case_id = ?5 AND a.seq < ?1 AND a.seq >= ?2"
     " AND (?3 IS NULL OR a.actor = ?3) AND (?4 IS NULL OR a.action = ?4)"
     " AND (?6 = 0 OR a.at >= ?6) AND (?7 = 0 OR a.at < ?7)"
@@ -87,7 +87,7 @@ static int64_t seq_at(jc_conn *c, int64_t at, int before) {
 }
 
 jc_err admin_db_audit_each(jc_conn *c, const admin_audit_filter *f,
-                           int (*cb)(const jc_audit *e, const jc_case *k, void *arg), void *arg,
+                           int (*cb)(const jc_audit *e, const jc_case *k, const char *display, void *arg), void *arg,
                            int64_t *low) {
     int64_t before = f->before;
     if (before <= 0) {
@@ -146,7 +146,7 @@ jc_err admin_db_audit_each(jc_conn *c, const admin_audit_filter *f,
         }
         last = e.seq;
         n++;
-        if (cb(&e, has_case ? &k : NULL, arg)) break;
+        if (cb(&e, has_case ? &k : NULL, sq_col_str(s, 17), arg)) break;
     }
     jc_err e = rc == SQLITE_ROW || rc == SQLITE_DONE ? JC_OK : sq_fail(store_sqlite_db(c), TAG, "audit");
     sqlite3_reset(s);

@@ -27,10 +27,11 @@ typedef struct {
 } admin_audit_filter;
 /* Calls cb for the matching entries, newest first; e's reason is valid
  * during the call; k is the entry's case (id, area and creation time only;
- * NULL for entries about no case).  *low gets the lowest seq the search covered (the next page starts
+ * NULL for entries about no case); display is the actor's display name
+ * ("" when none).  *low gets the lowest seq the search covered (the next page starts
  * below it; 1 or less: nothing older is left). */
 jc_err admin_db_audit_each(jc_conn *c, const admin_audit_filter *f,
-                           int (*cb)(const jc_audit *e, const jc_case *k, void *arg), void *arg,
+                           int (*cb)(const jc_audit *e, const jc_case *k, const char *display, void *arg), void *arg,
                            int64_t *low) JC_MUST_CHECK;
 /* The newest audit seq (0 when the log is empty). */
 jc_err admin_db_audit_head(jc_conn *c, int64_t *seq) JC_MUST_CHECK;

@@ -86,6 +86,21 @@ static void reply_throttled(jc_req *r, int64_t wait_ms, int locked) {
                                       "retry_after", (json_int_t)s));
 }
 
+/* Password checks of the account name from r's client (a login, a change
+ * of one's own password) are throttled alike, before any hashing: 0 with
+ * *keys filled and an attempt begun (auth_attempt_end ends it), or -1 after
+ * answering 429. */
+static int throttle_begin(jc_req *r, const char *name, auth_keys *keys) {
+    char addr[64];
+    guard_client_ip(r->h2o_req, addr, sizeof addr);
+    auth_throttle_keys(name, addr, keys);
+    int locked;
+    int64_t wait = auth_throttle_wait(r->db, keys, jc_real_ms(), &locked);
+    if (wait > 0) return reply_throttled(r, wait, locked), -1;
+    if (!auth_attempt_begin(keys)) return reply_throttled(r, 1000, 0), -1;
+    return 0;
+}
+
 /* A browser login: the cookie goes out only with a committed session. */
 static json_t *login_render(jc_deferred *d) {
     session_data *s = d->data;
@@ -109,8 +124,10 @@ static jc_err run_login(jc_conn *w, jc_deferred *d) {
     session_data *s = d->data;
     jc_err e;
     if (s->failed) {
-        /* committed as a success: the 401 is the answer, the count stays */
-        if ((e = auth_throttle_fail(w, &s->keys, s->now))) return e;
+        /* committed as a success: the 401 is the answer, the count stays;
+         * the next attempt's wait counts from this answer, not from this
+         * attempt's start (hashing may take long on a loaded machine) */
+        if ((e = auth_throttle_fail(w, &s->keys, jc_real_ms()))) return e;
         json_decref(d->body);
         json_decref(s->body);
         s->body = NULL;
@@ -138,14 +155,8 @@ static void h_login(jc_req *r) {
     int cookie = websession_wants_cookie(r);
     if (cookie < 0) return;
     /* throttled per account name and per address before any hashing */
-    char addr[64];
     auth_keys keys;
-    guard_peer_ip(r->h2o_req, addr, sizeof addr);
-    auth_throttle_keys(name, addr, &keys);
-    int locked;
-    int64_t wait = auth_throttle_wait(r->db, &keys, jc_real_ms(), &locked);
-    if (wait > 0) return reply_throttled(r, wait, locked);
-    if (!auth_attempt_begin(&keys)) return reply_throttled(r, 1000, 0);
+    if (throttle_begin(r, name, &keys)) return;
     jc_user u;
     jc_err e = store_user_by_name(r->db, name, &u);
     if (e && e != JC_ERR_NOTFOUND) return auth_attempt_end(&keys), http_reply_error(r, e, "login failed");
@@ -173,6 +184,7 @@ static void h_login(jc_req *r) {
     }
     d->prepare = prepare_login;
     d->run = run_login;
+    d->essential = 1; /* logging in works on a full disk too */
     d->data = s;
     d->free_data = session_free;
     d->status = 200;
@@ -209,6 +221,7 @@ static void h_logout(jc_req *r) {
         return http_reply_error(r, JC_ERR_NOMEM, "out of memory");
     }
     d->run = run_logout;
+    d->essential = 1;
     d->render = logout_render; /* after the commit: clear the cookie, forget cached sessions */
     d->data = th;
     d->free_data = free;
@@ -227,27 +240,44 @@ static void h_me(jc_req *r) { http_reply_json(r, 200, api_user_json(&r->user)); 
 
 typedef struct {
     char stored[160], old_pw[256], new_pw[256], new_hash[160];
+    auth_keys keys; /* a wrong old password counts as a failed login */
+    int failed;     /* set by prepare_password: the writer counts it */
 } pw_data;
 
 static void pw_free(void *p) {
+    if (p) auth_attempt_end(&((pw_data *)p)->keys);
     if (p) sodium_memzero(p, sizeof(pw_data));
     free(p);
 }
 
 static jc_err prepare_password(jc_deferred *d) {
     pw_data *p = d->data;
-    int ok = auth_check_password(p->stored, p->old_pw);
-    jc_err e = ok ? auth_hash_password(p->new_pw, p->new_hash) : JC_ERR_DENIED;
+    p->failed = !auth_check_password(p->stored, p->old_pw);
+    jc_err e = p->failed ? JC_OK : auth_hash_password(p->new_pw, p->new_hash);
     sodium_memzero(p->old_pw, sizeof p->old_pw);
     sodium_memzero(p->new_pw, sizeof p->new_pw);
-    if (!ok) snprintf(d->message, sizeof d->message, "the old password is wrong");
     return e;
 }
 
 static jc_err run_set_password(jc_conn *w, jc_deferred *d) {
     pw_data *p = d->data;
     jc_err e;
-    if ((e = store_user_set_password(w, d->user.id, p->new_hash)) ||
+    if (p->failed) {
+        /* committed: the 403 is the answer, the failure is counted as a
+         * login's (an own session guessing its password meets the same limits) */
+        if ((e = auth_throttle_fail(w, &p->keys, jc_real_ms()))) return e;
+        d->render = NULL;
+        d->status = 403;
+        d->body = json_pack("{s:{s:s,s:s}}", "error", "code", jc_err_code(JC_ERR_DENIED), "message",
+                            "the old password is wrong");
+        return JC_OK;
+    }
+    int locked;
+    if (auth_throttle_wait(w, &p->keys, jc_real_ms(), &locked) > 0 && locked) {
+        snprintf(d->message, sizeof d->message, "too many failed logins: locked for now; an administrator can lift it");
+        return JC_ERR_DENIED;
+    }
+    if ((e = auth_throttle_clear(w, &p->keys)) || (e = store_user_set_password(w, d->user.id, p->new_hash)) ||
         (e = store_sessions_delete_user(w, d->user.id)) ||
         (e = auth_audit(w, &d->user, "user_passwd", "changed own password")))
         return e;
@@ -259,12 +289,16 @@ static void h_me_password(jc_req *r) {
     if (api_need_str(r, "old_password", 255, &old) < 0 || api_need_str(r, "new_password", 255, &nw) < 0) return;
     char why[160];
     if (auth_password_ok(nw, r->user.name, why, sizeof why)) return http_reply_error(r, JC_ERR_INVALID, "%s", why);
+    auth_keys keys;
+    if (throttle_begin(r, r->user.name, &keys)) return;
     pw_data *p = calloc(1, sizeof *p);
     jc_deferred *d = p ? http_deferred_new(r) : NULL;
     if (!d) {
+        auth_attempt_end(&keys);
         free(p);
         return http_reply_error(r, JC_ERR_NOMEM, "out of memory");
     }
+    p->keys = keys;
     snprintf(p->stored, sizeof p->stored, "%s", r->user.pw_hash);
     snprintf(p->old_pw, sizeof p->old_pw, "%s", old);
     snprintf(p->new_pw, sizeof p->new_pw, "%s", nw);

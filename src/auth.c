@@ -206,7 +206,7 @@ jc_err auth_password_ok(const char *pw, const char *name, char *msg, size_t msz)
 #define FORGET_MS (24 * 3600000LL)   /* rows older than this are deleted */
 
 void auth_throttle_keys(const char *name, const char *addr, auth_keys *k) {
-    /* both fit (a name is at most 63 characters, an address is IPv4); were
+    /* both fit (a name is at most 63 characters, an address at most 45: IPv6); were
      * one cut, its key would be its prefix's: still one key per name */
     jc_err e1 = jc_fmt(k->account, sizeof k->account, "account:%s", name);
     jc_err e2 = jc_fmt(k->address, sizeof k->address, "address:%s", addr && *addr ? addr : "-");

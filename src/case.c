@@ -114,6 +114,9 @@ static const struct {
     [ACT_UPHOLD] = {"uphold", S(ST_RETURNED), ST_REGISTERED, R_DISPATCH, 0},
     [ACT_REJECT] = {"reject", S(ST_RETURNED), ST_DISPATCHED, R_DISPATCH, NEED_REASON},
     [ACT_REMIND] = {"remind", OPEN_STATES, TO_SAME, ROLE_BIT(ROLE_SYSTEM), 0},
+    [ACT_REDISPATCH] = {"redispatch", S(ST_DISPATCHED) | S(ST_ACCEPTED) | S(ST_HANDLING), ST_DISPATCHED, R_DISPATCH,
+                        NEED_REASON | NEED_DEPT},
+    [ACT_RECALL] = {"recall", S(ST_DISPATCHED), ST_REGISTERED, R_DISPATCH, NEED_REASON},
 };
 
 const char *case_action_name(jc_action a) {

@@ -27,6 +27,8 @@ typedef enum {
     ACT_UPHOLD,  /* the dispatcher upholds a department's return: re-route */
     ACT_REJECT,  /* the dispatcher rejects it: back to the same department */
     ACT_REMIND,  /* the platform: 80 % of a phase's time has passed */
+    ACT_REDISPATCH, /* 改派: to another department, with a reason */
+    ACT_RECALL,     /* 撤回: a dispatch not accepted yet, back to the dispatcher */
     ACT__COUNT
 } jc_action;
 

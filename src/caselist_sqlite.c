@@ -105,8 +105,8 @@ static jc_err walk_sql(const caselist_walk *w, int part, jc_buf *b) {
         static const char *const arms[] = {
             "SELECT id FROM cases INDEXED BY cases_dept WHERE dept_id = :inv",
             " UNION SELECT case_id FROM case_owner INDEXED BY caselist_co WHERE dept_id = :inv AND end_at IS NULL",
-            " UNION SELECT wh.case_id FROM whistle_members m JOIN whistles wh ON wh.id = m.whistle_id"
-            " WHERE m.dept_id = :inv"};
+            (" UNION SELECT wh.case_id FROM whistle_members m JOIN whistles wh ON wh.id = m.whistle_id"
+             " WHERE m.dept_id = :inv")};
         static const char *const cols[] = {"id", "case_id", "wh.case_id"};
         for (int i = 0; i < 3 && !e; i++) {
             e = jc_buf_puts(b, arms[i]);

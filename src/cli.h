@@ -27,5 +27,8 @@ char *cli_read_line_stdin(void);
  * in its module's row (module.h). */
 int cmd_init(int argc, char **argv);      /* src/main.c  */
 int cmd_serve(int argc, char **argv);     /* src/server.c */
+int cmd_backup(int argc, char **argv);    /* src/backup.c */
+int cmd_restore(int argc, char **argv);   /* src/backup.c */
+int cmd_doctor(int argc, char **argv);    /* src/doctor.c */
 
 #endif

@@ -135,7 +135,7 @@ static uint64_t cell_key(const dedup_index *ix, double lon, double lat, const ch
 
 dedup_params dedup_params_default(void) {
     dedup_params p = {.window_ms = 72LL * 3600 * 1000, .max_dist_m = 300, .merge_sim = 0.6,
-                      .suggest_sim = 0.3, .max_entries = 100000};
+                      .suggest_sim = 0.3, .max_entries = 100000, .max_candidates = 256};
     return p;
 }
 
@@ -650,7 +650,8 @@ jc_err dedup_query(dedup_index *ix, const char *text, double lon, double lat,
         __builtin_prefetch(cl->h);
         cls[ncells++] = cl;
     }
-    for (size_t ci = 0; ci < ncells; ci++) {
+    size_t compared = 0, cap = ix->p.max_candidates ? ix->p.max_candidates : SIZE_MAX;
+    for (size_t ci = 0; ci < ncells && compared < cap; ci++) {
         const cell *cl = cls[ci];
         if (ci + 1 < ncells) {
             const char *p = (const char *)cls[ci + 1]->h;
@@ -674,6 +675,7 @@ jc_err dedup_query(dedup_index *ix, const char *text, double lon, double lat,
             if (fabs(sl->lat - lat) > ix->dist_deg || fabs(sl->lon - lon) * c > ix->dist_deg) continue;
             double d = dedup_distance_m(lon, lat, sl->lon, sl->lat);
             if (d > ix->p.max_dist_m) continue;
+            if (compared++ == cap) break; /* a crowded spot: enough compared */
             const entry *en = &ix->e[sl->ei];
             int same = 0;
             for (int k = 0; k < DEDUP_K; k++) same += en->sig[k] == sig[k];

@@ -27,9 +27,12 @@ typedef struct {
     size_t max_entries;  /* hard cap on the index size */
     int same_category_only; /* 1: only reports of the same category match (faster:
                                the spatial buckets are split by category) */
+    size_t max_candidates; /* reports compared in full per query at most: at a
+                              crowded spot the rest are not read (0: no cap) */
 } dedup_params;
 
-/* 72 h window, 300 m, merge at 0.6, suggest at 0.3, 100000 entries. */
+/* 72 h window, 300 m, merge at 0.6, suggest at 0.3, 100000 entries, 256
+ * candidates. */
 dedup_params dedup_params_default(void);
 
 typedef enum { DEDUP_NONE = 0, DEDUP_SUGGEST = 1, DEDUP_MERGE = 2 } dedup_verdict;
@@ -62,6 +65,8 @@ jc_err dedup_add(dedup_index *ix, int64_t id, const char *text, double lon, doub
 /* Finds the reports in the index that may duplicate this one: those within
  * the window and max_dist_m whose text similarity reaches suggest_sim, best
  * combined score first, at most max of them in out[], their number in *n.
+ * Of the entries that pass the cheap bounds (sketch, time, place), at most
+ * max_candidates are compared in full, the oldest of each cell first.
  * Errors as dedup_add. */
 jc_err dedup_query(dedup_index *ix, const char *text, double lon, double lat,
                    int64_t time_ms, const char *category, dedup_match *out, size_t max,

@@ -25,9 +25,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* ---- the routing context (writer thread only) ------------------------------ */
+/* ---- the routing context (writer thread only) ------------------------------
+ * One per store, kept on its writer (store_writer_state, which asserts that
+ * it runs there) and freed with the store; ctx_ensure points the writer
+ * thread's `ctx` (and the escalation timer's `tmr`) at the store's own at
+ * the start of every entry on the writer, so two stores in one process
+ * (tests, bench-fill) never share a context. */
 
-static struct {
+typedef struct {
     jc_conn *db;          /* the connection it was loaded from */
     int64_t generation;
     uint64_t epoch;       /* store_epoch when the generation was last read */
@@ -39,7 +44,27 @@ static struct {
     dedup_index *dups;
     dispatch_esc_cfg esc; /* the escalation settings (督办设置) */
     char street[24];      /* where unlocated reports go */
-} ctx;
+} route_ctx;
+static _Thread_local route_ctx *ctx; /* the store's, on its writer thread (ctx_ensure) */
+static const char ctx_key;           /* its address names the store's block */
+
+/* The escalation timer's heap (below). */
+typedef struct {
+    int64_t at, id;
+} timer_ent;
+
+typedef struct {
+    timer_ent *h;
+    size_t n, cap;
+    size_t n_loaded; /* entries after the last load: the stale ones since are n - live */
+    int loaded;
+    jc_conn *db;
+    uint64_t outside;
+} timer_heap;
+static _Thread_local timer_heap *tmr; /* the store's, on its writer thread (ctx_ensure) */
+static const char tmr_key;
+
+static void tmr_block_free(void *p) { free(((timer_heap *)p)->h); }
 
 static int64_t generation_of(jc_conn *w) {
     char v[32];
@@ -58,13 +83,17 @@ static jc_err bump_generation(jc_conn *w) {
     return JC_OK;
 }
 
-static void ctx_free(void) {
-    geo_index_free(ctx.grids);
-    duty_list_free(ctx.list);
-    calendar_free(ctx.cal);
-    dedup_free(ctx.dups);
-    memset(&ctx, 0, sizeof ctx);
+static void ctx_clear(route_ctx *c) {
+    geo_index_free(c->grids);
+    duty_list_free(c->list);
+    calendar_free(c->cal);
+    dedup_free(c->dups);
+    memset(c, 0, sizeof *c);
 }
+
+static void ctx_block_free(void *p) { ctx_clear(p); }
+
+static void ctx_free(void) { ctx_clear(ctx); }
 
 /* The grid index and the street unlocated reports go to, from the areas. */
 static int add_area(const jc_area *a, void *arg) {
@@ -76,18 +105,18 @@ static int add_area(const jc_area *a, void *arg) {
             jc_log(JC_LOG_WARN, "grid %s: bad geometry: %s", a->code, err);
             return 0;
         }
-        if (geo_index_add(ctx.grids, a->code, shape) != JC_OK) geo_shape_free(shape);
-    } else if (!strcmp(a->level, "street") && (!ctx.street[0] || strcmp(a->code, ctx.street) < 0)) {
-        snprintf(ctx.street, sizeof ctx.street, "%s", a->code);
+        if (geo_index_add(ctx->grids, a->code, shape) != JC_OK) geo_shape_free(shape);
+    } else if (!strcmp(a->level, "street") && (!ctx->street[0] || strcmp(a->code, ctx->street) < 0)) {
+        snprintf(ctx->street, sizeof ctx->street, "%s", a->code);
     }
     return 0;
 }
 
 static jc_err load_grids(jc_conn *w) {
-    jc_err e = geo_index_new(&ctx.grids);
+    jc_err e = geo_index_new(&ctx->grids);
     if (e || (e = store_area_each(w, add_area, NULL))) return e;
     char err[200];
-    if ((e = geo_index_build(ctx.grids, err, sizeof err))) jc_log(JC_LOG_WARN, "grid index: %s", err);
+    if ((e = geo_index_build(ctx->grids, err, sizeof err))) jc_log(JC_LOG_WARN, "grid index: %s", err);
     return e;
 }
 
@@ -139,12 +168,12 @@ static jc_err load_known(jc_conn *w, codes *c, duty_known *k) {
 static jc_err load_list(jc_conn *w) {
     char *csv = NULL;
     size_t len = 0;
-    jc_err e = dispatch_store(w)->list_csv(w, 0, &ctx.list_version, &csv, &len);
+    jc_err e = dispatch_store(w)->list_csv(w, 0, &ctx->list_version, &csv, &len);
     if (e == JC_OK) {
-        e = duty_import_csv(csv, len, NULL, &ctx.list, NULL);
+        e = duty_import_csv(csv, len, NULL, &ctx->list, NULL);
     } else if (e == JC_ERR_NOTFOUND) {
-        e = duty_list_new(&ctx.list);
-        ctx.list_version = 0;
+        e = duty_list_new(&ctx->list);
+        ctx->list_version = 0;
     }
     free(csv);
     return e;
@@ -170,18 +199,18 @@ size_t dispatch__parse_hours(const char *v, calendar_interval *iv, size_t max) {
 static int add_override(int ymd, const char *kind, const char *name, void *arg) {
     (void)arg;
     calendar_set what = !strcmp(kind, "holiday") ? CALENDAR_SET_HOLIDAY : CALENDAR_SET_WORKDAY;
-    if (calendar_override(ctx.cal, ymd, what, name) != JC_OK) jc_log(JC_LOG_WARN, "calendar override %d ignored", ymd);
+    if (calendar_override(ctx->cal, ymd, what, name) != JC_OK) jc_log(JC_LOG_WARN, "calendar override %d ignored", ymd);
     return 0;
 }
 
 static jc_err load_calendar(jc_conn *w) {
-    jc_err e = calendar_new(&ctx.cal);
+    jc_err e = calendar_new(&ctx->cal);
     if (e) return e;
     char v[256];
     if (store_meta_get(w, "dispatch.hours", v, sizeof v) == JC_OK) {
         calendar_interval iv[8];
         size_t n = dispatch__parse_hours(v, iv, 8);
-        if (!n || calendar_set_hours(ctx.cal, iv, n) != JC_OK)
+        if (!n || calendar_set_hours(ctx->cal, iv, n) != JC_OK)
             jc_log(JC_LOG_WARN, "dispatch: ignoring bad working hours in meta");
     }
     return dispatch_store(w)->calendar_days(w, add_override, NULL);
@@ -189,7 +218,7 @@ static jc_err load_calendar(jc_conn *w) {
 
 static int add_dup(const dispatch_located *r, void *arg) {
     (void)arg;
-    jc_err ae = dedup_add(ctx.dups, r->id, r->text, r->lon, r->lat, r->created, r->category);
+    jc_err ae = dedup_add(ctx->dups, r->id, r->text, r->lon, r->lat, r->created, r->category);
     (void)ae; /* a text without letters is simply not indexed */
     return 0;
 }
@@ -197,7 +226,7 @@ static int add_dup(const dispatch_located *r, void *arg) {
 static jc_err load_dups(jc_conn *w) {
     dedup_params p = dedup_params_default();
     p.same_category_only = 1; /* dispatch merges only within a category */
-    jc_err e = dedup_new(&p, &ctx.dups);
+    jc_err e = dedup_new(&p, &ctx->dups);
     if (e) return e;
     return dispatch_store(w)->recent_located(w, jc_now_ms() - p.window_ms, add_dup, NULL);
 }
@@ -206,26 +235,29 @@ static jc_err load_dups(jc_conn *w) {
  * read again only when the writer's epoch moved: bump_generation, a rollback,
  * another connection's commit). */
 static jc_err ctx_ensure(jc_conn *w) {
+    ctx = store_writer_state(w, &ctx_key, sizeof *ctx, ctx_block_free);
+    tmr = store_writer_state(w, &tmr_key, sizeof *tmr, tmr_block_free);
+    if (!ctx || !tmr) return JC_ERR_NOMEM;
     jc_conn *db = w;
     uint64_t epoch = store_epoch(w);
-    if (epoch && ctx.loaded && ctx.db == db && ctx.epoch == epoch) return JC_OK;
+    if (epoch && ctx->loaded && ctx->db == db && ctx->epoch == epoch) return JC_OK;
     int64_t gen = generation_of(w);
-    if (ctx.loaded && ctx.db == db && ctx.generation == gen) {
-        ctx.epoch = epoch;
+    if (ctx->loaded && ctx->db == db && ctx->generation == gen) {
+        ctx->epoch = epoch;
         return JC_OK;
     }
     ctx_free();
     jc_err e;
     if ((e = load_grids(w)) || (e = load_list(w)) || (e = load_calendar(w)) || (e = load_dups(w)) ||
-        (e = dispatch_store(w)->esc_get(w, &ctx.esc))) {
+        (e = dispatch_store(w)->esc_get(w, &ctx->esc))) {
         jc_log(JC_LOG_ERROR, "dispatch: loading the routing context failed: %s", jc_err_code(e));
         ctx_free();
         return e;
     }
-    ctx.db = db;
-    ctx.generation = gen;
-    ctx.loaded = 1;
-    ctx.epoch = epoch;
+    ctx->db = db;
+    ctx->generation = gen;
+    ctx->loaded = 1;
+    ctx->epoch = epoch;
     return JC_OK;
 }
 
@@ -243,19 +275,9 @@ static jc_err ctx_ensure(jc_conn *w) {
  * the ticker skips it after reading the row (next_at differs, or the phase
  * ended).  A load reads the armed open phases through the partial index
  * case_phase_open: ~0.3 ms per 1,000 of them when cached, however many
- * phases have ended.  Writer thread only. */
-typedef struct {
-    int64_t at, id;
-} timer_ent;
-
-static struct {
-    timer_ent *h;
-    size_t n, cap;
-    size_t n_loaded; /* entries after the last load: the stale ones since are n - live */
-    int loaded;
-    jc_conn *db;
-    uint64_t outside;
-} tmr;
+ * phases have ended.  Writer thread only: one heap per store (timer_heap,
+ * kept beside the routing context). */
+/* (timer_ent and timer_heap are declared beside the routing context.) */
 
 static int tmr_less(const timer_ent *a, const timer_ent *b) {
     return a->at < b->at || (a->at == b->at && a->id < b->id);
@@ -264,41 +286,41 @@ static int tmr_less(const timer_ent *a, const timer_ent *b) {
 static void tmr_down(size_t i) {
     for (;;) {
         size_t l = 2 * i + 1, m = i;
-        if (l < tmr.n && tmr_less(&tmr.h[l], &tmr.h[m])) m = l;
-        if (l + 1 < tmr.n && tmr_less(&tmr.h[l + 1], &tmr.h[m])) m = l + 1;
+        if (l < tmr->n && tmr_less(&tmr->h[l], &tmr->h[m])) m = l;
+        if (l + 1 < tmr->n && tmr_less(&tmr->h[l + 1], &tmr->h[m])) m = l + 1;
         if (m == i) return;
-        timer_ent t = tmr.h[i];
-        tmr.h[i] = tmr.h[m];
-        tmr.h[m] = t;
+        timer_ent t = tmr->h[i];
+        tmr->h[i] = tmr->h[m];
+        tmr->h[m] = t;
         i = m;
     }
 }
 
 /* Adds (at, id); out of memory, the heap is read again at the next tick. */
 static void tmr_push(int64_t at, int64_t id) {
-    if (!tmr.loaded) return; /* the load reads it from the table */
-    if (tmr.n == tmr.cap) {
-        size_t cap = tmr.cap ? 2 * tmr.cap : 1024;
-        timer_ent *h = realloc(tmr.h, cap * sizeof *h);
+    if (!tmr->loaded) return; /* the load reads it from the table */
+    if (tmr->n == tmr->cap) {
+        size_t cap = tmr->cap ? 2 * tmr->cap : 1024;
+        timer_ent *h = realloc(tmr->h, cap * sizeof *h);
         if (!h) {
-            tmr.loaded = 0;
+            tmr->loaded = 0;
             return;
         }
-        tmr.h = h, tmr.cap = cap;
+        tmr->h = h, tmr->cap = cap;
     }
-    size_t i = tmr.n++;
-    tmr.h[i] = (timer_ent){at, id};
-    while (i && tmr_less(&tmr.h[i], &tmr.h[(i - 1) / 2])) {
-        timer_ent t = tmr.h[i];
-        tmr.h[i] = tmr.h[(i - 1) / 2];
-        tmr.h[(i - 1) / 2] = t;
+    size_t i = tmr->n++;
+    tmr->h[i] = (timer_ent){at, id};
+    while (i && tmr_less(&tmr->h[i], &tmr->h[(i - 1) / 2])) {
+        timer_ent t = tmr->h[i];
+        tmr->h[i] = tmr->h[(i - 1) / 2];
+        tmr->h[(i - 1) / 2] = t;
         i = (i - 1) / 2;
     }
 }
 
 static timer_ent tmr_pop(void) {
-    timer_ent top = tmr.h[0];
-    tmr.h[0] = tmr.h[--tmr.n];
+    timer_ent top = tmr->h[0];
+    tmr->h[0] = tmr->h[--tmr->n];
     tmr_down(0);
     return top;
 }
@@ -306,23 +328,23 @@ static timer_ent tmr_pop(void) {
 static int load_one(int64_t at, int64_t id, void *arg) {
     (void)arg;
     tmr_push(at, id);
-    return !tmr.loaded; /* out of memory: stop */
+    return !tmr->loaded; /* out of memory: stop */
 }
 
 /* Reads the heap from the table (the open phases, by case_phase_open: at
  * the first tick and after the rare events store_outside counts). */
 static jc_err tmr_load(jc_conn *w) {
-    tmr.loaded = 0;
-    tmr.n = 0;
-    tmr.loaded = 1; /* so that tmr_push adds */
+    tmr->loaded = 0;
+    tmr->n = 0;
+    tmr->loaded = 1; /* so that tmr_push adds */
     jc_err e = dispatch_store(w)->armed_phases(w, load_one, NULL);
-    if (e || !tmr.loaded) {
-        tmr.loaded = 0;
+    if (e || !tmr->loaded) {
+        tmr->loaded = 0;
         return e ? e : JC_ERR_NOMEM;
     }
-    tmr.db = w;
-    tmr.outside = store_outside(w);
-    tmr.n_loaded = tmr.n;
+    tmr->db = w;
+    tmr->outside = store_outside(w);
+    tmr->n_loaded = tmr->n;
     return JC_OK;
 }
 
@@ -340,12 +362,12 @@ static jc_err tmr_load(jc_conn *w) {
 static int64_t remind_at(int64_t start, int64_t deadline, int natural) {
     int64_t span = deadline - start;
     if (span <= 0) return deadline;
-    int pct = ctx.esc.remind_pct ? ctx.esc.remind_pct : 80;
+    int pct = ctx->esc.remind_pct ? ctx->esc.remind_pct : 80;
     int64_t wms = 0, at = 0;
     int prov = 0;
-    if (!natural && ctx.cal && calendar_working_ms_between(ctx.cal, start, deadline, &wms) == JC_OK &&
+    if (!natural && ctx->cal && calendar_working_ms_between(ctx->cal, start, deadline, &wms) == JC_OK &&
         wms >= 60000 &&
-        calendar_add(ctx.cal, start, wms * pct / 100 / 60000, CALENDAR_WORKING_MINUTES, &at, &prov) == JC_OK &&
+        calendar_add(ctx->cal, start, wms * pct / 100 / 60000, CALENDAR_WORKING_MINUTES, &at, &prov) == JC_OK &&
         at > start && at <= deadline)
         return at;
     return start + span * pct / 100;
@@ -355,15 +377,15 @@ static int64_t remind_at(int64_t start, int64_t deadline, int natural) {
 static int64_t leader_at(int64_t deadline) {
     int64_t at = 0;
     int prov = 0;
-    if (ctx.cal &&
-        calendar_add(ctx.cal, deadline, ctx.esc.leader_after_min, CALENDAR_WORKING_MINUTES, &at, &prov) == JC_OK)
+    if (ctx->cal &&
+        calendar_add(ctx->cal, deadline, ctx->esc.leader_after_min, CALENDAR_WORKING_MINUTES, &at, &prov) == JC_OK)
         return at;
-    return deadline + (int64_t)ctx.esc.leader_after_min * 60000;
+    return deadline + (int64_t)ctx->esc.leader_after_min * 60000;
 }
 
 /* When the timer must look at a running phase again; 0: never. */
 static int64_t phase_next(const dispatch_phase_row *p) {
-    if (p->level >= ctx.esc.levels) return 0;
+    if (p->level >= ctx->esc.levels) return 0;
     if (p->level == 0) return p->reminded ? p->deadline : remind_at(p->start, p->deadline, p->natural);
     return leader_at(p->deadline);
 }
@@ -402,7 +424,7 @@ static jc_err close_phases(jc_conn *w, int64_t case_id, const char *phase, int64
  * category's default in working hours (natural hours for urgent ones). */
 static void phase_limit(jc_conn *w, const jc_case *k, int phase, duty_limit *out) {
     const duty_entry *en = NULL;
-    if (ctx.list && duty_match(ctx.list, k->category, k->area, &en) == JC_OK) {
+    if (ctx->list && duty_match(ctx->list, k->category, k->area, &en) == JC_OK) {
         *out = en->limit[phase];
         return;
     }
@@ -424,7 +446,7 @@ static jc_err open_phase(jc_conn *w, jc_case *k, int phase, int64_t now) {
     phase_limit(w, k, phase, &lim);
     int64_t deadline = 0;
     int provisional = 0;
-    if (calendar_add(ctx.cal, now, lim.amount, lim.unit, &deadline, &provisional) != JC_OK)
+    if (calendar_add(ctx->cal, now, lim.amount, lim.unit, &deadline, &provisional) != JC_OK)
         deadline = now + lim.amount * 3600 * 1000;
     int natural = lim.unit == CALENDAR_NATURAL_HOURS || lim.unit == CALENDAR_NATURAL_MINUTES;
     dispatch_phase_new p = {.case_id = k->id,
@@ -493,7 +515,7 @@ static jc_err save_route(jc_conn *w, const jc_case *k, const duty_entry *en, int
             co[co_len] = 0;
         }
     dispatch_route_row r = {.case_id = k->id,
-                            .list_version = ctx.list_version,
+                            .list_version = ctx->list_version,
                             .entry_id = en ? en->id : NULL,
                             .scope = en ? en->scope : NULL,
                             .lead_dept = en ? en->lead_dept : NULL,
@@ -520,7 +542,7 @@ static jc_err route_case(jc_conn *w, jc_case *k, int64_t now, jc_case_err *why) 
     const duty_entry *en = NULL;
     /* the explanation is not stored: it follows from the list version, the
      * category and the grid, and is written out on reading (route_explain) */
-    jc_err e = duty_match(ctx.list, k->category, k->area, &en);
+    jc_err e = duty_match(ctx->list, k->category, k->area, &en);
     if (e == JC_ERR_NOTFOUND) {
         snprintf(why->message, sizeof why->message,
                  "no responsibility-list entry for category %s in %s: ownerless (无主)", k->category, k->area);
@@ -610,23 +632,23 @@ static void chain_dispatch(case_plan *plan) {
 }
 
 static jc_err prepare_create(jc_conn *w, jc_case *k, case_plan *cp, dispatch_scratch *plan) {
-    if (k->has_point && ctx.grids) {
+    if (k->has_point && ctx->grids) {
         const char *code = NULL;
-        if (geo_index_locate(ctx.grids, k->lon, k->lat, &code) == JC_OK) {
+        if (geo_index_locate(ctx->grids, k->lon, k->lat, &code) == JC_OK) {
             snprintf(k->area, sizeof k->area, "%s", code);
         } else {
             k->flags |= CASE_F_UNLOCATED;
-            if (ctx.street[0] && strlen(k->area) < 15) snprintf(k->area, sizeof k->area, "%s", ctx.street);
+            if (ctx->street[0] && strlen(k->area) < 15) snprintf(k->area, sizeof k->area, "%s", ctx->street);
         }
     }
-    if (k->has_point && ctx.dups) {
+    if (k->has_point && ctx->dups) {
         dedup_match m[4];
         size_t n = 0;
         jc_buf text;
         jc_buf_init(&text, 1 << 20);
         if (jc_buf_puts(&text, k->title ? k->title : "") == JC_OK && jc_buf_puts(&text, " ") == JC_OK &&
             jc_buf_puts(&text, k->body ? k->body : "") == JC_OK &&
-            dedup_query(ctx.dups, text.data, k->lon, k->lat, k->created_ms, k->category, m, 4, &n) == JC_OK) {
+            dedup_query(ctx->dups, text.data, k->lon, k->lat, k->created_ms, k->category, m, 4, &n) == JC_OK) {
             for (size_t i = 0; i < n; i++) {
                 if (m[i].same_category != 1) continue;
                 jc_case o;
@@ -671,7 +693,7 @@ static jc_err dispatch_prepare(jc_conn *w, const jc_user *actor, jc_case *k, int
     case ACT_REGISTER: {
         /* Route now if the list covers it; otherwise the case waits, 无主. */
         const duty_entry *en;
-        if (duty_match(ctx.list, k->category, k->area, &en) == JC_OK) {
+        if (duty_match(ctx->list, k->category, k->area, &en) == JC_OK) {
             chain_dispatch(plan);
             k->flags &= ~(unsigned)CASE_F_OWNERLESS;
         } else {
@@ -732,7 +754,7 @@ static jc_err dispatch_prepare(jc_conn *w, const jc_user *actor, jc_case *k, int
         /* route again when the (maybe corrected) list now names someone else */
         {
             const duty_entry *en;
-            if (duty_match(ctx.list, k->category, k->area, &en) == JC_OK) {
+            if (duty_match(ctx->list, k->category, k->area, &en) == JC_OK) {
                 jc_dept d;
                 int64_t old = 0;
                 if (store_dept_by_code(w, en->lead_dept, &d) == JC_OK) {
@@ -771,6 +793,23 @@ static jc_err dispatch_prepare(jc_conn *w, const jc_user *actor, jc_case *k, int
         if (actor->role == ROLE_SYSTEM)
             k->flags = (k->flags | CASE_F_OVERDUE) & ~(unsigned)CASE_F_REMINDED;
         return JC_OK;
+    case ACT_REDISPATCH: /* 改派: the phases and the ownership end as a reassignment (not the department's fault) */
+        if (args->dept_id == k->dept_id) {
+            snprintf(why->message, sizeof why->message, "the case is already with department %lld", (long long)k->dept_id);
+            return JC_ERR_CONFLICT;
+        }
+        if ((e = close_phases(w, k->id, NULL, now, "reassigned")) ||
+            (e = manual_route(w, k, args->dept_id, actor, now, why)))
+            return e;
+        k->flags &= ~(unsigned)(CASE_F_OVERDUE | CASE_F_REMINDED | CASE_F_OWNERLESS);
+        return open_phase(w, k, DUTY_ACCEPT, now);
+    case ACT_RECALL: /* 撤回: back to the dispatcher before anyone accepted it */
+        if ((e = close_phases(w, k->id, NULL, now, "reassigned")) || (e = close_owners(w, k->id, now, "reassigned")))
+            return e;
+        k->dept_id = 0;
+        k->deadline_ms = 0;
+        k->flags &= ~(unsigned)(CASE_F_OVERDUE | CASE_F_REMINDED);
+        return JC_OK;
     case ACT_REMIND:
         if (!(k->flags & CASE_F_OVERDUE)) k->flags |= CASE_F_REMINDED;
         return JC_OK;
@@ -785,12 +824,16 @@ static jc_err dispatch_after(jc_conn *w, const jc_user *actor, const jc_case *k,
     if (a != CASE_CREATE) return JC_OK; /* the chained dispatch was asked for by prepare */
     const dispatch_scratch *plan = scratch;
     jc_err e;
-    if (ctx.dups && k->has_point) {
+    /* a report merged into an open case is not indexed: the case it joined
+     * stands for the cluster, so a mass event (hundreds of the same report
+     * at one spot) keeps one entry there, not one per report that each new
+     * one would be compared with */
+    if (ctx->dups && k->has_point && !plan->merge_into) {
         jc_buf text;
         jc_buf_init(&text, 1 << 20);
         if (jc_buf_puts(&text, k->title ? k->title : "") == JC_OK && jc_buf_puts(&text, " ") == JC_OK &&
             jc_buf_puts(&text, k->body ? k->body : "") == JC_OK) {
-            jc_err ae = dedup_add(ctx.dups, k->id, text.data, k->lon, k->lat, k->created_ms, k->category);
+            jc_err ae = dedup_add(ctx->dups, k->id, text.data, k->lon, k->lat, k->created_ms, k->category);
             (void)ae;
         }
         jc_buf_free(&text);
@@ -876,8 +919,8 @@ jc_err dispatch_tick(jc_conn *w, int64_t now) {
     if (e) return e;
     /* read again also when the heap has doubled since (and by 100k):
      * superseded entries stay until they come due, and a load drops them */
-    if (!tmr.loaded || tmr.db != w || tmr.outside != store_outside(w) ||
-        tmr.n > 2 * tmr.n_loaded + 100000) {
+    if (!tmr->loaded || tmr->db != w || tmr->outside != store_outside(w) ||
+        tmr->n > 2 * tmr->n_loaded + 100000) {
         if ((e = tmr_load(w))) return e;
     }
     /* the due phases, earliest first, up to 200 a tick (stale entries
@@ -887,12 +930,12 @@ jc_err dispatch_tick(jc_conn *w, int64_t now) {
         int phase; /* index into phase_names */
     } due[200];
     int n = 0;
-    while (n < 200 && tmr.n && tmr.h[0].at <= now) {
+    while (n < 200 && tmr->n && tmr->h[0].at <= now) {
         timer_ent t = tmr_pop();
         e = dispatch_store(w)->due_phase(w, t.id, t.at, &due[n].p, &due[n].phase);
         if (e == JC_OK) n++;
         else if (e != JC_ERR_NOTFOUND) {
-            tmr.loaded = 0; /* t is off the heap: read it again next time */
+            tmr->loaded = 0; /* t is off the heap: read it again next time */
             return e;
         }
     }
@@ -905,7 +948,7 @@ jc_err dispatch_tick(jc_conn *w, int64_t now) {
         int level = p->level;
         int64_t next = 0, overdue_at = 0, reminded = p->reminded;
         char note[200];
-        if (level >= ctx.esc.levels) {
+        if (level >= ctx->esc.levels) {
             next = 0; /* every level reached (or a row of an earlier build): never again */
         } else if (now < p->deadline) {
             if (!p->reminded) {
@@ -914,24 +957,24 @@ jc_err dispatch_tick(jc_conn *w, int64_t now) {
                 char dl[40];
                 jc_fmt_utc(p->deadline, dl, sizeof dl);
                 snprintf(note, sizeof note, "{\"code\":\"remind\",\"phase\":\"%s\",\"pct\":%d,\"deadline\":\"%s\"}",
-                         phase, ctx.esc.remind_pct, dl);
+                         phase, ctx->esc.remind_pct, dl);
             }
             next = p->deadline;
         } else {
             /* overdue: the level due now, in one entry even when the server
              * was down past several steps */
             int64_t lead = leader_at(p->deadline);
-            int target = ctx.esc.levels >= 2 && now >= lead ? 2 : 1;
+            int target = ctx->esc.levels >= 2 && now >= lead ? 2 : 1;
             if (target > level) {
                 act = ACT_ESCALATE;
                 level = target;
                 overdue_at = now;
                 snprintf(note, sizeof note, "{\"code\":\"overdue\",\"phase\":\"%s\",\"level\":%d}", phase, level);
             }
-            next = level < ctx.esc.levels ? lead : 0;
+            next = level < ctx->esc.levels ? lead : 0;
         }
         if ((e = dispatch_store(w)->phase_step(w, p->id, reminded, overdue_at, level, next))) {
-            tmr.loaded = 0; /* the due ones are off the heap: read it again */
+            tmr->loaded = 0; /* the due ones are off the heap: read it again */
             return e;
         }
         if (next) tmr_push(next, p->id);
@@ -981,7 +1024,7 @@ typedef struct {
 static int preview_one(int64_t id, const char *cat, const char *area, int64_t created, void *arg) {
     preview_ctx *x = arg;
     const duty_entry *a = NULL, *b = NULL;
-    int ha = duty_match(ctx.list, cat, area, &a) == JC_OK, hb = duty_match(x->nl, cat, area, &b) == JC_OK;
+    int ha = duty_match(ctx->list, cat, area, &a) == JC_OK, hb = duty_match(x->nl, cat, area, &b) == JC_OK;
     x->checked++;
     const char *from = ha ? a->lead_dept : NULL, *to = hb ? b->lead_dept : NULL;
     if ((!from && !to) || (from && to && !strcmp(from, to))) return 0;
@@ -1038,11 +1081,11 @@ json_t *dispatch__steps_json(const duty_list *l, const char *category, const cha
 jc_err dispatch__ensure(jc_conn *w) { return ctx_ensure(w); }
 jc_err dispatch__bump(jc_conn *w) { return bump_generation(w); }
 const duty_list *dispatch__list(int *version) {
-    if (version) *version = ctx.list_version;
-    return ctx.list;
+    if (version) *version = ctx->list_version;
+    return ctx->list;
 }
-calendar *dispatch__calendar(void) { return ctx.cal; }
-geo_index *dispatch__grids(void) { return ctx.grids; }
+calendar *dispatch__calendar(void) { return ctx->cal; }
+geo_index *dispatch__grids(void) { return ctx->grids; }
 
 /* ---- the case view --------------------------------------------------------------- */
 

@@ -51,6 +51,7 @@ const ev_ind_meta eval_ind[IND__COUNT] = {
     {"accurate_dispatch", "派遣准确率", EV_RATE, KS},
     {"whistle_checkin", "吹哨报到及时率", EV_RATE, KD},
     {"whistle_rating", "吹哨评价均分", EV_AVG, KD},
+    {"followup", "回访率", EV_RATE, KS | KC},
 };
 const char *const eval_kind_name[EV__KINDS] = {"dept", "street", "community", "worker"};
 const char *const eval_kind_zh[EV__KINDS] = {"职能部门", "街道", "社区", "网格员"};
@@ -256,6 +257,8 @@ void eval__case_facts(const ev_case *k, const eval_params *p, const struct calen
         snprintf(key, sizeof key, "%s:%.*s", eval_kind_name[kind], (int)len, k->area);
         emit(ctx, kind, key, IND_RESOLUTION, k->id, closed, 1);
         if (closed && rated) emit(ctx, kind, key, IND_SATISFACTION, k->id, sat, 1);
+        if (!strcmp(k->state, "rated") && !strcmp(k->rating, "unsatisfied"))
+            emit(ctx, kind, key, IND_FOLLOWUP, k->id, k->followups_reached > 0, 1);
         if (late_any) emit(ctx, kind, key, IND_OVERDUE, k->id, 1, 0);
         if (closed || late_any) emit(ctx, kind, key, IND_ONTIME_CLOSE, k->id, closed && !late_any, 1);
         if (closed && close_at) emit(ctx, kind, key, IND_AVG_CLOSE_H, k->id, work_hours(cal, k->created, close_at), 1);
@@ -398,7 +401,7 @@ static void finish_table(eval_table *t) {
             snprintf(r->grade, sizeof r->grade, "%s", g);
         }
     }
-    qsort(t->rows, t->n, sizeof *t->rows, row_cmp);
+    if (t->n) qsort(t->rows, t->n, sizeof *t->rows, row_cmp); /* rows is NULL when empty */
     int rank = 0;
     ev_kind cur = EV__KINDS;
     for (size_t i = 0; i < t->n; i++) {
@@ -428,6 +431,64 @@ jc_err eval_compute(jc_conn *c, int64_t t0, int64_t t1, int64_t as_of, eval_tabl
     }
     for (size_t i = 0; i < t->n; i++) eval__unit_name(c, t->rows[i].key, t->rows[i].name, sizeof t->rows[i].name);
     finish_table(t);
+    *out = t;
+    return JC_OK;
+}
+
+/* Adds the rows of src to dst (by key), num, den and n summed. */
+static jc_err table_merge(eval_table *dst, const eval_table *src) {
+    for (size_t i = 0; i < src->n; i++) {
+        const eval_row *s = &src->rows[i];
+        eval_row *d = NULL;
+        for (size_t j = 0; j < dst->n && !d; j++)
+            if (!strcmp(dst->rows[j].key, s->key)) d = &dst->rows[j];
+        if (!d) {
+            eval_row *nr = realloc(dst->rows, (dst->n + 1) * sizeof *nr);
+            if (!nr) return JC_ERR_NOMEM;
+            dst->rows = nr;
+            d = &dst->rows[dst->n++];
+            *d = *s;
+            d->score = -1, d->rank = 0, d->grade[0] = 0;
+            continue;
+        }
+        d->n += s->n;
+        for (int k = 0; k < IND__COUNT; k++) d->num[k] += s->num[k], d->den[k] += s->den[k];
+    }
+    dst->cases += src->cases;
+    return JC_OK;
+}
+
+jc_err eval_range(jc_conn *c, int64_t t0, int64_t t1, int64_t as_of, eval_table **out) {
+    if (t1 <= t0) return JC_ERR_INVALID;
+    eval_table *t = calloc(1, sizeof *t);
+    if (!t) return JC_ERR_NOMEM;
+    t->t0 = t0, t->t1 = t1, t->as_of = as_of;
+    jc_err e = eval_params_load(c, &t->params);
+    char now_month[40];
+    jc_fmt_local(as_of, now_month, sizeof now_month);
+    now_month[7] = 0;
+    for (int64_t at = t0; !e && at < t1;) {
+        char month[40];
+        int64_t m0, m1;
+        jc_fmt_local(at, month, sizeof month);
+        month[7] = 0;
+        if ((e = eval_period_parse(month, &m0, &m1))) break;
+        int64_t seg1 = m1 < t1 ? m1 : t1;
+        eval_table *part = NULL;
+        /* a whole month that is over: its counters; the current month and
+         * the days of a partial one: their cases (the counters of the
+         * current month miss what another process wrote until the day's
+         * recomputation) */
+        if (at == m0 && seg1 == m1 && strcmp(month, now_month) < 0) e = eval_from_counters(c, month, &part);
+        else e = eval_compute(c, at, seg1, as_of, &part);
+        if (!e) e = table_merge(t, part);
+        eval_table_free(part);
+        at = seg1;
+    }
+    if (e) {
+        eval_table_free(t);
+        return e;
+    }
     *out = t;
     return JC_OK;
 }

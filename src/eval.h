@@ -39,6 +39,7 @@ typedef enum {
     IND_ACCURATE_DISPATCH, /* 派遣准确率 */
     IND_WHISTLE_CHECKIN,/* 报到及时率 */
     IND_WHISTLE_RATING, /* 吹哨评价均分 (average) */
+    IND_FOLLOWUP,       /* 回访率: unsatisfied cases called back, someone reached */
     IND__COUNT
 } ev_ind;
 
@@ -146,6 +147,11 @@ jc_err eval_recompute_month(jc_conn *w, const char *month, int64_t as_of) JC_MUS
 jc_err eval_counters_present(jc_conn *c, const char *month, int *yes) JC_MUST_CHECK;
 /* Builds a table from the counters of a month (no score until computed). */
 jc_err eval_from_counters(jc_conn *c, const char *month, eval_table **out) JC_MUST_CHECK;
+/* The rows (num, den, n) for cases created in [t0, t1), any range: whole
+ * months that are over from their counters, the current month and the days
+ * of partial months computed from their cases as of as_of.  Scores are not
+ * filled in.  Caller frees with eval_table_free. */
+jc_err eval_range(jc_conn *c, int64_t t0, int64_t t1, int64_t as_of, eval_table **out) JC_MUST_CHECK;
 
 /* ---- internal (eval.c <-> eval_sqlite.c) ------------------------------- */
 #define EV_MAX_ROWS 32
@@ -175,6 +181,7 @@ typedef struct {
     ev_return rt[EV_MAX_ROWS];
     ev_member wm[EV_MAX_ROWS];
     int nph, now, nrt, nwm;
+    int followups_reached; /* 回访 calls that reached someone (case_followups) */
 } ev_case;
 typedef void (*ev_emit)(void *ctx, ev_kind kind, const char *key, ev_ind ind, int64_t case_id,
                         double num, double den);

@@ -54,6 +54,7 @@ size_t eval_take_changed(jc_conn *w, int64_t *out, size_t max) {
     changed_list *d = store_writer_state(w, &changed_key, sizeof *d, changed_free);
     if (!d) return 0;
     size_t n = d->n - d->head < max ? d->n - d->head : max;
+    if (!n) return 0; /* ids is NULL before the first change */
     memcpy(out, d->ids + d->head, n * sizeof *out);
     d->head += n;
     if (d->head == d->n) d->head = d->n = 0;

@@ -108,7 +108,8 @@ const struct calendar *eval__calendar(jc_conn *c) {
 
 /* ---- loading cases ----------------------------------------------------------------- */
 
-enum { Q_CASES, Q_CASE_ONE, Q_CASE_IDS, Q_PHASES, Q_OWNERS, Q_RETURNS, Q_MEMBERS, Q_RANGE, Q_FACTS_GET, Q_FACTS_PUT, Q_COUNTER, Q__N };
+enum { Q_CASES, Q_CASE_ONE, Q_CASE_IDS, Q_PHASES, Q_OWNERS, Q_RETURNS, Q_MEMBERS, Q_FOLLOWUPS, Q_RANGE, Q_FACTS_GET, Q_FACTS_PUT, Q_COUNTER, Q__N };
+#define NCURSORS (Q_FOLLOWUPS - Q_PHASES + 1) /* the per-table queries read beside the cases */
 
 static const char *const qsql[Q__N] = {
     "SELECT id, created_at, area, state, COALESCE(rating,'') FROM cases"
@@ -125,6 +126,8 @@ static const char *const qsql[Q__N] = {
     "SELECT w.case_id, m.dept_id, m.checkin_deadline, COALESCE(m.checked_in_at,0), COALESCE(m.rating,0)"
     " FROM whistles w JOIN whistle_members m ON m.whistle_id=w.id WHERE w.case_id BETWEEN ?1 AND ?2"
     " ORDER BY w.case_id",
+    /* 回访 (the followup module's table) */
+    "SELECT case_id, result <> 'unreachable' FROM case_followups WHERE case_id BETWEEN ?1 AND ?2 ORDER BY case_id",
     "SELECT min(id), max(id) FROM cases WHERE created_at>=?1 AND created_at<?2",
     "SELECT month, facts FROM eval_facts WHERE case_id=?",
     "INSERT OR REPLACE INTO eval_facts(case_id, month, facts) VALUES(?,?,?)",
@@ -196,8 +199,8 @@ static jc_err scan_with(sqlite3_stmt *const *q, int64_t t0, int64_t t1, int64_t 
         lo = sqlite3_column_int64(r, 0), hi = sqlite3_column_int64(r, 1);
         sqlite3_reset(r);
     }
-    cursor cs[4];
-    for (int i = 0; i < 4; i++) {
+    cursor cs[NCURSORS];
+    for (int i = 0; i < NCURSORS; i++) {
         cs[i].s = q[Q_PHASES + i];
         sqlite3_reset(cs[i].s);
         sqlite3_bind_int64(cs[i].s, 1, lo);
@@ -223,8 +226,8 @@ static jc_err scan_with(sqlite3_stmt *const *q, int64_t t0, int64_t t1, int64_t 
         sq_col_copy(s, 2, k.area, sizeof k.area);
         sq_col_copy(s, 3, k.state, sizeof k.state);
         sq_col_copy(s, 4, k.rating, sizeof k.rating);
-        k.nph = k.now = k.nrt = k.nwm = 0;
-        for (int i = 0; i < 4; i++)
+        k.nph = k.now = k.nrt = k.nwm = k.followups_reached = 0;
+        for (int i = 0; i < NCURSORS; i++)
             while (cs[i].cur < k.id) cur_next(&cs[i]);
         for (; cs[0].cur == k.id; cur_next(&cs[0])) {
             if (k.nph == EV_MAX_ROWS) continue;
@@ -267,9 +270,10 @@ static jc_err scan_with(sqlite3_stmt *const *q, int64_t t0, int64_t t1, int64_t 
             m->checked_in = sqlite3_column_int64(p, 3);
             m->rating = sqlite3_column_int(p, 4);
         }
+        for (; cs[4].cur == k.id; cur_next(&cs[4])) k.followups_reached += sqlite3_column_int(cs[4].s, 1);
         cb(&k, arg);
     }
-    for (int i = 0; i < 4; i++) sqlite3_reset(cs[i].s);
+    for (int i = 0; i < NCURSORS; i++) sqlite3_reset(cs[i].s);
     sqlite3_reset(s);
     return rc == SQLITE_DONE ? JC_OK : JC_ERR_DB;
 }

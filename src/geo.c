@@ -719,7 +719,7 @@ jc_err geo_index_build(geo_index *idx, char *err, size_t errsz) {
     if (err && errsz) err[0] = 0;
     if (!idx) return JC_ERR_INVALID;
     index_unbuild(idx);
-    qsort(idx->e, idx->n, sizeof *idx->e, gentry_cmp);
+    if (idx->n > 1) qsort(idx->e, idx->n, sizeof *idx->e, gentry_cmp); /* e is NULL when empty */
     for (size_t i = 1; i < idx->n; i++)
         if (!strcmp(idx->e[i - 1].code, idx->e[i].code)) {
             if (err && errsz) snprintf(err, errsz, "two grids have the code %s", idx->e[i].code);

@@ -123,6 +123,9 @@ struct jc_deferred {
      * (jc_write_job.rerun): run then starts over from the request's
      * arguments, status and message included. */
     int rerun;
+    /* Set for logging in and out: still runs when the disk is full
+     * (jc_write_job.essential). */
+    int essential;
     /* Optional, with prepare and without run: work that reads much of the
      * store (a whole-chain verification, an export) runs on the long-work
      * pool instead (server.c): a few at a time, below the event loops and

@@ -149,65 +149,152 @@ jc_err guard_ui_csp(const char *tile_url, char *out, size_t outsz) {
                   tiles);
 }
 
-/* ---- who may read the metrics ---------------------------------------------- */
+/* ---- addresses: who may read the metrics, which proxies are believed ------- */
 
-#define METRICS_NETS 16
-static struct {
-    uint32_t net, mask; /* host byte order */
-} metrics_nets[METRICS_NETS] = {{0x7f000000u, 0xff000000u}};
-static int metrics_n = 1;
+/* One network of a list: an IPv4 or IPv6 address (16 bytes, an IPv4 one in
+ * the first 4) and the number of leading bits that must match. */
+typedef struct {
+    int v6, bits;
+    unsigned char a[16];
+} net_entry;
 
-jc_err guard_metrics_allow(const char *spec) {
-    if (!strcmp(spec, "none")) {
-        metrics_n = 0;
-        return JC_OK;
+#define NET_MAX 16
+typedef struct {
+    net_entry e[NET_MAX];
+    int n;
+} net_list;
+
+static net_list metrics_nets = {{{0, 8, {127}}}, 1}; /* 127.0.0.0/8 */
+static net_list proxy_nets;                          /* none */
+
+/* Parses an IPv4 or IPv6 address of len bytes (an IPv4-mapped IPv6 address
+ * as IPv4); 0 ok, -1 not an address. */
+static int addr_parse(const char *s, size_t len, int *v6, unsigned char a[16]) {
+    char t[INET6_ADDRSTRLEN];
+    if (jc_copyn(t, sizeof t, s, len)) return -1;
+    memset(a, 0, 16);
+    if (inet_pton(AF_INET, t, a) == 1) return *v6 = 0, 0;
+    if (inet_pton(AF_INET6, t, a) != 1) return -1;
+    static const unsigned char mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+    if (!memcmp(a, mapped, 12)) {
+        memmove(a, a + 12, 4);
+        memset(a + 4, 0, 12);
+        return *v6 = 0, 0;
     }
-    uint32_t net[METRICS_NETS], mask[METRICS_NETS];
-    int n = 0;
-    const char *p = spec;
-    while (*p) {
-        const char *end = strchr(p, ',');
-        size_t len = end ? (size_t)(end - p) : strlen(p);
-        char item[40], *slash;
-        if (n == METRICS_NETS || jc_copyn(item, sizeof item, p, len)) return JC_ERR_INVALID;
-        int bits = 32;
-        if ((slash = strchr(item, '/'))) {
-            int64_t b;
-            *slash = 0;
-            if (jc_parse_i64(slash + 1, &b) || b < 0 || b > 32) return JC_ERR_INVALID;
-            bits = (int)b;
+    return *v6 = 1, 0;
+}
+
+/* "ADDR[/BITS][,ADDR[/BITS]...]" into l, or "none"; nothing changed on error. */
+static jc_err net_list_parse(const char *spec, net_list *l) {
+    net_list t = {.n = 0};
+    if (strcmp(spec, "none")) {
+        const char *p = spec;
+        for (;;) {
+            size_t len = strcspn(p, ",");
+            const char *slash = memchr(p, '/', len);
+            net_entry *e = &t.e[t.n];
+            if (t.n == NET_MAX || addr_parse(p, slash ? (size_t)(slash - p) : len, &e->v6, e->a)) return JC_ERR_INVALID;
+            int max = e->v6 ? 128 : 32;
+            e->bits = max;
+            if (slash) {
+                char b[8];
+                int64_t v;
+                if (jc_copyn(b, sizeof b, slash + 1, len - (size_t)(slash + 1 - p)) || jc_parse_i64(b, &v) || v < 0 ||
+                    v > max)
+                    return JC_ERR_INVALID;
+                e->bits = (int)v;
+            }
+            t.n++;
+            if (!p[len]) break;
+            p += len + 1;
         }
-        struct in_addr a;
-        if (inet_pton(AF_INET, item, &a) != 1) return JC_ERR_INVALID;
-        mask[n] = bits ? 0xffffffffu << (32 - bits) : 0;
-        net[n] = ntohl(a.s_addr) & mask[n];
-        n++;
-        p += len + (end ? 1 : 0);
-        if (end && !*p) return JC_ERR_INVALID;
+        if (!t.n) return JC_ERR_INVALID;
     }
-    if (!n) return JC_ERR_INVALID;
-    for (int i = 0; i < n; i++) metrics_nets[i].net = net[i], metrics_nets[i].mask = mask[i];
-    metrics_n = n;
+    *l = t;
     return JC_OK;
 }
 
-int guard_metrics_addr_ok(uint32_t addr_be) {
-    uint32_t a = ntohl(addr_be);
-    for (int i = 0; i < metrics_n; i++)
-        if ((a & metrics_nets[i].mask) == metrics_nets[i].net) return 1;
+static int net_list_has(const net_list *l, int v6, const unsigned char a[16]) {
+    for (int i = 0; i < l->n; i++) {
+        const net_entry *e = &l->e[i];
+        if (e->v6 != v6) continue;
+        int full = e->bits / 8, rest = e->bits % 8;
+        if (memcmp(e->a, a, (size_t)full)) continue;
+        if (rest && ((e->a[full] ^ a[full]) & (0xff << (8 - rest)))) continue;
+        return 1;
+    }
     return 0;
 }
 
-int guard_metrics_peer(void *r) {
-    h2o_req_t *req = r;
-    struct sockaddr_storage ss;
-    socklen_t n = req->conn->callbacks->get_peername(req->conn, (struct sockaddr *)&ss);
-    if (n == 0 || ss.ss_family != AF_INET) return 0;
-    return guard_metrics_addr_ok(((struct sockaddr_in *)&ss)->sin_addr.s_addr);
+jc_err guard_metrics_allow(const char *spec) { return net_list_parse(spec, &metrics_nets); }
+
+int guard_metrics_addr_ok(const char *addr) {
+    int v6;
+    unsigned char a[16];
+    return !addr_parse(addr, strlen(addr), &v6, a) && net_list_has(&metrics_nets, v6, a);
 }
 
-void guard_peer_ip(void *r, char *out, size_t outsz) {
-    h2o_req_t *req = r;
+jc_err guard_trusted_proxies(const char *spec) { return net_list_parse(spec, &proxy_nets); }
+
+static int trusted(const char *s, size_t len) {
+    int v6;
+    unsigned char a[16];
+    return !addr_parse(s, len, &v6, a) && net_list_has(&proxy_nets, v6, a);
+}
+
+static int is_addr(const char *s, size_t len) {
+    int v6;
+    unsigned char a[16];
+    return !addr_parse(s, len, &v6, a);
+}
+
+jc_err guard_client_addr(const char *peer, const guard_header *h, size_t n, char *out, size_t outsz) {
+    const char *cur = peer;
+    size_t cur_len = strlen(peer);
+    if (trusted(cur, cur_len)) {
+        /* X-Forwarded-For, read from its end: each trusted hop appended the
+         * address it saw; the first one not of a trusted proxy is the client.
+         * What a client wrote itself stands left of that and is not read. */
+        int any = 0, done = 0, hops = 0;
+        for (size_t i = n; i-- > 0 && !done;) {
+            if (!name_is(&h[i], "x-forwarded-for")) continue;
+            any = 1;
+            const char *v = h[i].value;
+            size_t end = h[i].value_len;
+            for (;;) {
+                size_t start = end;
+                while (start > 0 && v[start - 1] != ',') start--;
+                const char *e = v + start;
+                size_t el = end - start;
+                trim(&e, &el);
+                if (!is_addr(e, el) || ++hops > 64) { done = 1; break; } /* the last hop that was one */
+                cur = e, cur_len = el;
+                if (!trusted(e, el)) { done = 1; break; }                /* the client */
+                if (start == 0) break;                                   /* on in the previous line */
+                end = start - 1;
+            }
+        }
+        if (!any) {
+            for (size_t i = n; i-- > 0;) {
+                if (!name_is(&h[i], "x-real-ip")) continue;
+                const char *v = h[i].value;
+                size_t vl = h[i].value_len;
+                trim(&v, &vl);
+                if (is_addr(v, vl)) cur = v, cur_len = vl;
+                break;
+            }
+        }
+    }
+    /* in its usual spelling (an IPv4-mapped one as IPv4) */
+    int v6;
+    unsigned char a[16];
+    char t[INET6_ADDRSTRLEN];
+    if (addr_parse(cur, cur_len, &v6, a) || !inet_ntop(v6 ? AF_INET6 : AF_INET, a, t, sizeof t))
+        return jc_copyn(out, outsz, cur, cur_len);
+    return jc_copy(out, outsz, t);
+}
+
+static void peer_text(h2o_req_t *req, char *out, size_t outsz) {
     struct sockaddr_storage ss;
     out[0] = 0;
     socklen_t n = req->conn->callbacks->get_peername(req->conn, (struct sockaddr *)&ss);
@@ -215,6 +302,33 @@ void guard_peer_ip(void *r, char *out, size_t outsz) {
         out[0] = 0;
     else if (n && ss.ss_family == AF_INET6 && !inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr, out, (socklen_t)outsz))
         out[0] = 0;
+}
+
+void guard_client_ip(void *r, char *out, size_t outsz) {
+    h2o_req_t *req = r;
+    char peer[INET6_ADDRSTRLEN];
+    peer_text(req, peer, sizeof peer);
+    out[0] = 0;
+    if (!peer[0] || !proxy_nets.n) {
+        if (jc_copyn(out, outsz, peer, strlen(peer))) out[0] = 0;
+        return;
+    }
+    guard_header hs[32];
+    size_t n = 0;
+    for (size_t i = 0; i < req->headers.size && n < JC_ARRAY_LEN(hs); i++) {
+        const h2o_header_t *x = &req->headers.entries[i];
+        if (!h2o_memis(x->name->base, x->name->len, H2O_STRLIT("x-forwarded-for")) &&
+            !h2o_memis(x->name->base, x->name->len, H2O_STRLIT("x-real-ip")))
+            continue;
+        hs[n++] = (guard_header){x->name->base, x->name->len, x->value.base, x->value.len};
+    }
+    if (guard_client_addr(peer, hs, n, out, outsz)) out[0] = 0;
+}
+
+int guard_metrics_peer(void *r) {
+    char ip[INET6_ADDRSTRLEN];
+    guard_client_ip(r, ip, sizeof ip);
+    return ip[0] && guard_metrics_addr_ok(ip);
 }
 
 /* ---- the server's side ------------------------------------------------------ */
@@ -332,7 +446,10 @@ void guard_register(h2o_pathconf_t *pc, int ui, const char *csp, const char *den
     h2o_iovec_t *name = malloc(sizeof *name);
     if (!name) return free(cmds);
     *name = h2o_iovec_init(H2O_STRLIT("content-security-policy"));
-    cmds[k++] = (h2o_headers_command_t){H2O_HEADERS_CMD_SET, name, h2o_iovec_init(policy, strlen(policy))};
+    /* an API answer that brings its own policy keeps it (a photo's or a
+     * document's `sandbox`); the UI's files always get the UI's */
+    cmds[k++] = (h2o_headers_command_t){ui ? H2O_HEADERS_CMD_SET : H2O_HEADERS_CMD_SETIFEMPTY, name,
+                                        h2o_iovec_init(policy, strlen(policy))};
     cmds[k].cmd = H2O_HEADERS_CMD_NULL;
     h2o_headers_register(pc, cmds);
 }

@@ -52,13 +52,27 @@ int guard_path(const char *path, size_t len, int static_file, const char **why);
 jc_err guard_ui_csp(const char *tile_url, char *out, size_t outsz) JC_MUST_CHECK;
 
 /* Sets who may read the operational figures (/metrics, the sensor metrics
- * and stats) without a login: spec is a comma-separated list of IPv4
- * CIDRs ("127.0.0.0/8,10.2.0.0/16"), or "none".  JC_ERR_INVALID for a bad
- * list (nothing changed).  The default is 127.0.0.0/8.  Call before
- * serving. */
+ * and stats) without a login: spec is a comma-separated list of addresses
+ * or networks, IPv4 or IPv6 ("127.0.0.0/8,10.2.0.0/16,::1"), or "none".
+ * JC_ERR_INVALID for a bad list (nothing changed).  The default is
+ * 127.0.0.0/8.  Call before serving. */
 jc_err guard_metrics_allow(const char *spec) JC_MUST_CHECK;
-/* 1 when the IPv4 address (network byte order) may read them. */
-int guard_metrics_addr_ok(uint32_t addr_be);
+/* 1 when the client address addr (text) may read them. */
+int guard_metrics_addr_ok(const char *addr);
+
+/* Sets the reverse proxies whose X-Forwarded-For / X-Real-IP is believed
+ * (`serve --trusted-proxy`): a list as for guard_metrics_allow, or "none"
+ * (the default: the headers are ignored).  JC_ERR_INVALID for a bad list
+ * (nothing changed).  Call before serving. */
+jc_err guard_trusted_proxies(const char *spec) JC_MUST_CHECK;
+/* The client's address of a request from peer (the socket's address as
+ * text) with headers h[0..n) into out: peer itself unless it is a trusted
+ * proxy; then X-Forwarded-For read from its end (all its lines, the last
+ * first), skipping trusted proxies, up to the first address that is not one
+ * (or the last that was an address at all); without X-Forwarded-For, a valid
+ * X-Real-IP.  Written in the usual spelling (inet_ntop).  JC_ERR_TOOBIG when
+ * out is too small. */
+jc_err guard_client_addr(const char *peer, const guard_header *h, size_t n, char *out, size_t outsz) JC_MUST_CHECK;
 
 /* ---- the server's side (h2o) -------------------------------------------- */
 typedef struct st_h2o_pathconf_t h2o_pathconf_t;
@@ -75,10 +89,12 @@ void guard_http_config(h2o_globalconf_t *config);
  * must outlive the server. */
 void guard_register(h2o_pathconf_t *pc, int ui, const char *csp, const char *deny);
 
-/* 1 when the peer of h2o request req (an h2o_req_t *) may read the
+/* 1 when the client of h2o request req (an h2o_req_t *) may read the
  * operational figures without a login (guard_metrics_allow). */
 int guard_metrics_peer(void *req);
-/* The peer address of h2o request req as text into out ("" when unknown). */
-void guard_peer_ip(void *req, char *out, size_t outsz);
+/* The client address of h2o request req as text into out ("" when unknown):
+ * its peer, or behind a trusted proxy the address it forwarded
+ * (guard_client_addr). */
+void guard_client_ip(void *req, char *out, size_t outsz);
 
 #endif

@@ -14,6 +14,7 @@
 #include "http_server.h"
 #include "http_guard.h"
 #include "reason.h"
+#include "tls.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -56,6 +57,7 @@ struct jc_server {
     jc_thread threads[MAX_THREADS];
     void (*handler)(jc_req *r);
     void (*thread_tick)(int index);
+    SSL_CTX *ssl_ctx; /* tls.h's, NULL: plain HTTP */
     atomic_ullong requests, status_class[6];
     atomic_ullong lat_bucket[NBUCKETS + 1];
     atomic_ullong lat_sum_us;
@@ -104,6 +106,7 @@ static const char *reason_of(int status) {
     case 422: return "Unprocessable Entity";
     case 429: return "Too Many Requests";
     case 503: return "Service Unavailable";
+    case 507: return "Insufficient Storage";
     default: return status >= 500 ? "Internal Server Error" : "OK";
     }
 }
@@ -157,6 +160,9 @@ static void send_json(h2o_req_t *req, int status, json_t *body) {
  * code after REASON_DETAIL_SEP (src/reason.h), which the UI words in the
  * reader's language. */
 static json_t *error_json(jc_err e, const char *msg) {
+    if (e == JC_ERR_NOSPACE) /* whatever the handler said: the reason is the disk */
+        msg = "the server's disk is full: nothing was written; reading and logging in go on, "
+              "and writing resumes as soon as space is freed";
     const char *sep = msg ? strchr(msg, REASON_DETAIL_SEP[0]) : NULL;
     json_t *detail = sep ? json_loads(sep + 1, 0, NULL) : NULL;
     const char *text = msg && *msg && msg != sep ? msg : jc_err_code(e);
@@ -447,6 +453,7 @@ void http_defer(jc_req *r, jc_deferred *d) {
     a->job.done = async_done;
     a->job.arg = a;
     a->job.rerun = d->rerun;
+    a->job.essential = d->essential;
     a->slot = h2o_mem_alloc_shared(&a->req->pool, sizeof(void *), on_req_dispose);
     *a->slot = a;
     if (d->prepare && d->long_work && !d->run) {
@@ -615,6 +622,23 @@ static int listen_on(const char *host, int port) {
     return fd;
 }
 
+/* 1 when another program listens on host:port.  The threads' sockets share
+ * the port with SO_REUSEPORT, which would let a second process share it
+ * too; a socket without it cannot bind while anyone listens there.  (Two
+ * servers started in the same instant can both pass; the database claim
+ * still stops the second on the same database.) */
+static int port_taken(const char *host, int port) {
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return 0;
+    int on = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    int taken = inet_pton(AF_INET, host, &sa.sin_addr) == 1 && bind(fd, (struct sockaddr *)&sa, sizeof sa) != 0 &&
+                errno == EADDRINUSE;
+    close(fd);
+    return taken;
+}
+
 static void *thread_main(void *arg) {
     jc_thread *t = arg;
     jc_server *s = t->srv;
@@ -623,6 +647,8 @@ static void *thread_main(void *arg) {
     h2o_multithread_register_receiver(t->ctx.queue, &t->receiver, on_messages);
     t->accept_ctx.ctx = &t->ctx;
     t->accept_ctx.hosts = s->config.hosts;
+    /* NULL: plain HTTP; http_server_tls_changed swaps it */
+    t->accept_ctx.ssl_ctx = __atomic_load_n(&s->ssl_ctx, __ATOMIC_ACQUIRE);
     h2o_socket_t *sock = h2o_evloop_socket_create(t->loop, t->fd, H2O_SOCKET_FLAG_DONT_READ);
     sock->data = t;
     h2o_socket_read_start(sock, on_accept);
@@ -630,6 +656,12 @@ static void *thread_main(void *arg) {
         h2o_evloop_run(t->loop, 200);
         if (s->thread_tick) s->thread_tick(t->index);
     }
+    /* the loop knows its listener only through epoll: closed (its fd with
+     * it) and disposed by one more turn, not left behind at exit */
+    h2o_socket_read_stop(sock);
+    h2o_socket_close(sock);
+    t->fd = -1;
+    h2o_evloop_run(t->loop, 0);
     return NULL;
 }
 
@@ -659,6 +691,7 @@ jc_err http_server_open(const http_server_config *cfg, jc_server **out, char *ms
     s->handler = cfg->handler;
     s->thread_tick = cfg->thread_tick;
     s->nthreads = cfg->threads;
+    s->ssl_ctx = tls_ctx();
     h2o_config_init(&s->config);
     guard_http_config(&s->config); /* no cleartext HTTP/2 */
     s->config.max_request_entity_size = HTTP_UPLOAD_CAP;
@@ -670,6 +703,22 @@ jc_err http_server_open(const http_server_config *cfg, jc_server **out, char *ms
         h2o_pathconf_t *pc = h2o_config_register_path(host, f->url, 0);
         guard_register(pc, 1, cfg->csp, f->deny);
         h2o_file_register(pc, f->dir, f->index ? h2o_file_default_index_files : NULL, NULL, 0);
+    }
+    if (s->ssl_ctx && cfg->hsts > 0) { /* every answer over TLS says: only TLS from now on */
+        static char hsts_value[64];
+        static h2o_iovec_t hsts_name = {H2O_STRLIT("strict-transport-security")};
+        static h2o_headers_command_t hsts_cmds[2];
+        snprintf(hsts_value, sizeof hsts_value, "max-age=%lld", (long long)cfg->hsts);
+        hsts_cmds[0] = (h2o_headers_command_t){H2O_HEADERS_CMD_SET, &hsts_name, h2o_iovec_init(hsts_value, strlen(hsts_value))};
+        hsts_cmds[1] = (h2o_headers_command_t){H2O_HEADERS_CMD_NULL, NULL, {NULL, 0}};
+        /* (the paths' vector moved as paths were added: take them from it now) */
+        for (size_t i = 0; i < host->paths.size; i++) h2o_headers_register(&host->paths.entries[i], hsts_cmds);
+    }
+    if (port_taken(cfg->host, cfg->port)) {
+        snprintf(msg, msgsz, "%s:%d is already in use by another program (another jiceng serve?); not starting",
+                 cfg->host, cfg->port);
+        free(s);
+        return JC_ERR_CONFLICT;
     }
     for (int i = 0; i < s->nthreads; i++) {
         jc_thread *t = &s->threads[i];
@@ -701,6 +750,17 @@ jc_err http_server_open(const http_server_config *cfg, jc_server **out, char *ms
     }
     *out = s;
     return JC_OK;
+}
+
+void http_server_tls_changed(jc_server *s) {
+    SSL_CTX *c = tls_ctx();
+    __atomic_store_n(&s->ssl_ctx, c, __ATOMIC_RELEASE);
+    for (int i = 0; i < s->nthreads; i++) __atomic_store_n(&s->threads[i].accept_ctx.ssl_ctx, c, __ATOMIC_RELEASE);
+}
+
+void http_server_counts(jc_server *s, uint64_t *requests, uint64_t *errors) {
+    *requests = atomic_load(&s->requests);
+    *errors = atomic_load(&s->status_class[5]);
 }
 
 void http_server_run(jc_server *s) {

@@ -42,6 +42,9 @@ typedef struct {
     /* Called on serving thread index after every turn of its loop (at
      * least every 200 ms). */
     void (*thread_tick)(int index);
+    /* Over TLS (tls.h's certificate loaded before http_server_open): the
+     * Strict-Transport-Security max-age on every answer (0: none). */
+    int64_t hsts;
 } http_server_config;
 
 /* Listens and opens the threads' read connections; serving starts with
@@ -50,6 +53,11 @@ jc_err http_server_open(const http_server_config *cfg, jc_server **out, char *ms
 /* Starts the serving threads and returns once http_server_stop was called
  * and every thread has left its loop. */
 void http_server_run(jc_server *s);
+/* Serves new connections with tls.h's current certificate (after
+ * tls_reload; a connection already open keeps its own). */
+void http_server_tls_changed(jc_server *s);
+/* The requests answered so far, and those answered with a 5xx. */
+void http_server_counts(jc_server *s, uint64_t *requests, uint64_t *errors);
 /* Asks the serving threads to stop (safe in a signal handler). */
 void http_server_stop(void);
 /* 1 once http_server_stop was called. */

@@ -32,7 +32,8 @@ typedef enum {
     JC_ERR_DB,          /* storage engine error */
     JC_ERR_CORRUPT,     /* a failed integrity check (audit chain, model file) */
     JC_ERR_UNAVAILABLE, /* shutting down, queue full, dependency down */
-    JC_ERR_INTERNAL     /* a bug: an invariant did not hold */
+    JC_ERR_INTERNAL,    /* a bug: an invariant did not hold */
+    JC_ERR_NOSPACE      /* the disk is full: nothing was written */
 } jc_err;
 
 /* Stable machine-readable code of an error ("invalid", "not_found" ...). */
@@ -91,6 +92,9 @@ jc_err jc_buf_puts(jc_buf *b, const char *s) JC_MUST_CHECK;
 jc_err jc_buf_printf(jc_buf *b, const char *fmt, ...) JC_PRINTF(2, 3) JC_MUST_CHECK;
 /* Hands the data to the caller (caller frees) and resets the buffer. */
 char *jc_buf_take(jc_buf *b);
+/* Appends the whole file at path to b (within b's cap).  JC_ERR_IO when it
+ * cannot be read, JC_ERR_TOOBIG past the cap. */
+jc_err jc_buf_read_file(jc_buf *b, const char *path) JC_MUST_CHECK;
 
 /* ---- strings ---------------------------------------------------------- */
 /* strdup that aborts on OOM is NOT offered: callers check NULL. */

@@ -15,6 +15,9 @@
 static const jc_command commands[] = {
     {"init", cmd_init, "create or migrate a database (idempotent)"},
     {"serve", cmd_serve, "run the HTTP API server"},
+    {"backup", cmd_backup, "copy the database while it is served, verified (docs/operations.md)"},
+    {"restore", cmd_restore, "put a verified backup in place of the database"},
+    {"doctor", cmd_doctor, "check a deployment and say what to fix"},
 };
 
 static void usage(FILE *f) {

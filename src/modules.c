@@ -34,6 +34,9 @@ extern const jc_module module_caselist;
 extern const jc_module module_admin;
 extern const jc_module module_people;
 extern const jc_module module_fill;
+extern const jc_module module_followup;
+extern const jc_module module_brief;
+extern const jc_module module_attach;
 
 const jc_module *const jc_modules[] = {
     &module_core,     /* cases, audit, the clock (api.c) */
@@ -52,6 +55,9 @@ const jc_module *const jc_modules[] = {
     &module_caselist, /* case lists, search, export; the text index (after dispatch) */
     &module_admin,    /* administration pages' API */
     &module_people,   /* one collection of people: import, linking, golden records */
+    &module_followup, /* 回访: follow-up calls after an unsatisfied rating */
+    &module_brief,    /* leaders' statistics over a range, the daily/weekly brief */
+    &module_attach,   /* documents on cases */
     &module_fill,     /* `jiceng bench-fill` */
     &module_detect,   /* `jiceng detect` */
     &module_classify, /* `jiceng classify` */

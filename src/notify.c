@@ -18,6 +18,7 @@
  *   rework           the department                the verification sent it back
  *   rated            the department                the reporter rated the case
  *   closed           the reporter                  closed: please rate
+ *   taken_back       the department it was taken from   改派 or 撤回 (the dispatcher's reason)
  *
  * "Who holds the phase": the department while it is dispatched, accepted or
  * handled; the verifying grid worker in feedback; else the dispatchers.
@@ -43,7 +44,7 @@ static const struct {
     {"remind", "即将超时"},           {"escalate", "督办"},
     {"whistle", "吹哨报到"},          {"verify_task", "待核查"},
     {"rework", "核查未通过，返工"},   {"rated", "收到评价"},
-    {"closed", "已办结，请评价"},
+    {"closed", "已办结，请评价"},     {"taken_back", "案件已改派或撤回"},
 };
 
 int notify_kind_known(const char *kind) {
@@ -190,6 +191,13 @@ static int produce(const notify_src *s, void *arg) {
         if (s->dept_id) put(p, s, "rated", 0, s->dept_id, NULL, s->rating);
     } else if (!strcmp(a, "close")) {
         if (s->reporter_id && s->reporter_id != s->actor_id) put(p, s, "closed", s->reporter_id, 0, NULL, NULL);
+    }
+    /* 改派, 撤回: the department it was taken from hears of it (the new one
+     * got "dispatched" above) */
+    if (!strcmp(a, "redispatch") || !strcmp(a, "recall")) {
+        int64_t dept = 0;
+        if ((p->e = notify_db_reassigned_dept(p->w, s->case_id, &dept))) return 1;
+        if (dept && dept != s->dept_id) put(p, s, "taken_back", 0, dept, NULL, why);
     }
     /* registered and still without a department: someone must dispatch it */
     if (!strcmp(to, "registered") && !strcmp(s->state, "registered") && !s->dept_id)
@@ -356,14 +364,15 @@ static void h_mark(jc_req *r) {
             m->ids[m->nids++] = json_integer_value(v);
         }
     }
-    const char *cs;
-    int k = api_get_str(r, "case_id", 40, &cs);
-    if (k < 0) return free(m);
+    /* a case by its id (a number) or its number ("JC20261127-6") */
     json_t *cv = json_object_get(r->json, "case_id");
-    if (k == 0 && cv && json_is_integer(cv)) m->case_id = json_integer_value(cv);
-    else if (k == 1 && case_number_parse(cs, &m->case_id)) {
-        free(m);
-        return http_reply_error(r, JC_ERR_INVALID, "case_id must be a case id or number");
+    if (cv && json_is_integer(cv)) {
+        m->case_id = json_integer_value(cv);
+    } else {
+        const char *cs;
+        int k = api_get_str(r, "case_id", 40, &cs);
+        if (k < 0) return free(m);
+        if (k == 1 && case_number_parse(cs, &m->case_id)) m->case_id = 0;
     }
     if (cv && !json_is_null(cv) && m->case_id < 1) {
         free(m);

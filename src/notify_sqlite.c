@@ -144,6 +144,20 @@ jc_err notify_db_whistle_depts(jc_conn *w, int64_t case_id, int64_t *out, int ma
     return rc == SQLITE_DONE ? JC_OK : sq_fail(store_sqlite_db(w), TAG, "whistle depts");
 }
 
+static const char sql_reassigned[] =
+    "SELECT dept_id FROM case_owner WHERE case_id=? AND role='lead' AND end_reason='reassigned'"
+    " ORDER BY end_at DESC, id DESC LIMIT 1";
+
+jc_err notify_db_reassigned_dept(jc_conn *w, int64_t case_id, int64_t *dept_id) {
+    sqlite3_stmt *s = PREP(w, sql_reassigned);
+    if (!s) return JC_ERR_DB;
+    sqlite3_bind_int64(s, 1, case_id);
+    int rc = sqlite3_step(s);
+    *dept_id = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
+    sqlite3_reset(s);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? JC_OK : sq_fail(store_sqlite_db(w), TAG, "reassigned dept");
+}
+
 static const char sql_return_dept[] = "SELECT dept_id FROM returns WHERE case_id=? ORDER BY id DESC LIMIT 1";
 
 jc_err notify_db_return_dept(jc_conn *w, int64_t case_id, int64_t *dept_id) {

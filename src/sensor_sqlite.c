@@ -7,8 +7,10 @@
  *
  * Design notes.
  *  - Everything here runs on the single writer thread inside the writer's
- *    transaction, so the rule cache (rules_*) needs no lock: it is loaded on
- *    first use and dropped by sensor__rules_changed().
+ *    transaction, so the rule cache (RC) and the device table (D) need no
+ *    lock: they are the store's own (store_writer_state, asserted to run on
+ *    its writer), reached at every entry through mem_enter(w); the rules
+ *    are loaded on first use and dropped by sensor__rules_changed().
  *  - Statements are prepared per call (a batch of readings prepares each one
  *    once) and finalized before returning, so no statement outlives its
  *    connection.
@@ -333,15 +335,26 @@ jc_err sensor__rule_list(jc_conn *c, json_t **out) {
     return JC_OK;
 }
 
-/* The writer's cache of enabled rules. */
-static alarm_rule *rules_v;
-static size_t rules_n;
-static int rules_loaded;
+/* The writer's cache of enabled rules: one per store, kept on its writer
+ * (store_writer_state, which asserts the writer thread); mem_enter points
+ * the writer thread's RC (and D, the device table below) at its store's at
+ * every entry on the writer. */
+typedef struct {
+    alarm_rule *v;
+    size_t n;
+    int loaded;
+} rule_cache;
+static _Thread_local rule_cache *RC;
+static const char rc_key;
 
-void sensor__rules_changed(void) { rules_loaded = 0; }
+static void rc_free(void *p) { free(((rule_cache *)p)->v); }
+
+void sensor__rules_changed(void) {
+    if (RC) RC->loaded = 0; /* none yet on this thread: nothing was loaded */
+}
 
 static jc_err rules_load(sx *x) {
-    if (rules_loaded) return JC_OK;
+    if (RC->loaded) return JC_OK;
     sqlite3_stmt *s = q(x, 39, "SELECT " RULE_COLS " FROM alarm_rules WHERE enabled=1 ORDER BY id");
     if (!s) return JC_ERR_DB;
     size_t n = 0, cap = 64;
@@ -356,8 +369,8 @@ static jc_err rules_load(sx *x) {
         read_rule(s, &v[n]);
         if ((int)v[n].kind >= 0 && (int)v[n].severity >= 0) n++;
     }
-    free(rules_v);
-    rules_v = v, rules_n = n, rules_loaded = 1;
+    free(RC->v);
+    RC->v = v, RC->n = n, RC->loaded = 1;
     return JC_OK;
 }
 
@@ -365,11 +378,11 @@ static jc_err rules_load(sx *x) {
  * not overridden (same kind and metric).  Pointers into the cache. */
 static size_t dev_rules(const char *type, const char *id, const alarm_rule **out, size_t max) {
     size_t n = 0;
-    for (size_t i = 0; i < rules_n && n < max; i++)
-        if (!strcmp(rules_v[i].type, type) && !strcmp(rules_v[i].device, id)) out[n++] = &rules_v[i];
+    for (size_t i = 0; i < RC->n && n < max; i++)
+        if (!strcmp(RC->v[i].type, type) && !strcmp(RC->v[i].device, id)) out[n++] = &RC->v[i];
     size_t own = n;
-    for (size_t i = 0; i < rules_n && n < max; i++) {
-        const alarm_rule *r = &rules_v[i];
+    for (size_t i = 0; i < RC->n && n < max; i++) {
+        const alarm_rule *r = &RC->v[i];
         if (r->device[0] || strcmp(r->type, type)) continue;
         int over = 0;
         for (size_t j = 0; j < own; j++)
@@ -439,7 +452,7 @@ typedef struct {
     int raw_next;
 } dev;
 
-static struct {
+typedef struct {
     dev **slot; /* open addressing by id; entries are never removed */
     size_t cap, n;
     int loaded, stale;
@@ -448,7 +461,12 @@ static struct {
     /* The hour rollup has consumed minute rows before (bucket, device, metric). */
     int64_t roll_bucket;
     char roll_device[64], roll_metric[32];
-} D;
+    int64_t last_inactivity_scan; /* the tick's last scan for inactive devices */
+} dev_table;
+/* The store's table, on its writer thread (mem_enter): one per store, freed
+ * with it. */
+static _Thread_local dev_table *D;
+static const char dt_key;
 
 static uint64_t id_hash(const char *s) {
     uint64_t h = 1469598103934665603ULL;
@@ -457,9 +475,9 @@ static uint64_t id_hash(const char *s) {
 }
 
 static dev **dev_slot(const char *id) {
-    size_t i = (size_t)id_hash(id) & (D.cap - 1);
-    while (D.slot[i] && strcmp(D.slot[i]->id, id)) i = (i + 1) & (D.cap - 1);
-    return &D.slot[i];
+    size_t i = (size_t)id_hash(id) & (D->cap - 1);
+    while (D->slot[i] && strcmp(D->slot[i]->id, id)) i = (i + 1) & (D->cap - 1);
+    return &D->slot[i];
 }
 
 static void dev_free(dev *d) {
@@ -468,23 +486,35 @@ static void dev_free(dev *d) {
     free(d);
 }
 
-static void table_free(void) {
-    for (size_t i = 0; i < D.cap; i++) dev_free(D.slot[i]);
-    free(D.slot);
-    free(D.dirty);
-    D.slot = NULL, D.dirty = NULL;
-    D.cap = D.n = D.ndirty = D.dirty_cap = 0;
-    D.loaded = 0;
+static void table_clear(dev_table *t) {
+    for (size_t i = 0; i < t->cap; i++) dev_free(t->slot[i]);
+    free(t->slot);
+    free(t->dirty);
+    t->slot = NULL, t->dirty = NULL;
+    t->cap = t->n = t->ndirty = t->dirty_cap = 0;
+    t->loaded = 0;
+}
+
+static void table_free(void) { table_clear(D); }
+
+static void dt_free(void *p) { table_clear(p); }
+
+/* Points this writer thread's RC and D at w's store's (every entry on the
+ * writer that reaches them calls it first). */
+static jc_err mem_enter(jc_conn *w) {
+    RC = store_writer_state(w, &rc_key, sizeof *RC, rc_free);
+    D = store_writer_state(w, &dt_key, sizeof *D, dt_free);
+    return RC && D ? JC_OK : JC_ERR_NOMEM;
 }
 
 /* Adds a new entry for id (the caller fills it); NULL when out of memory. */
 static dev *dev_add(const char *id) {
-    if ((D.n + 1) * 10 >= D.cap * 7) {
-        size_t nc = D.cap ? D.cap * 2 : 1024;
-        dev **old = D.slot, **nv = calloc(nc, sizeof *nv);
+    if ((D->n + 1) * 10 >= D->cap * 7) {
+        size_t nc = D->cap ? D->cap * 2 : 1024;
+        dev **old = D->slot, **nv = calloc(nc, sizeof *nv);
         if (!nv) return NULL;
-        size_t oc = D.cap;
-        D.slot = nv, D.cap = nc;
+        size_t oc = D->cap;
+        D->slot = nv, D->cap = nc;
         for (size_t i = 0; i < oc; i++)
             if (old[i]) *dev_slot(old[i]->id) = old[i];
         free(old);
@@ -494,7 +524,7 @@ static dev *dev_add(const char *id) {
     snprintf(d->id, sizeof d->id, "%s", id);
     for (int i = 0; i < RAW_RING; i++) d->raw[i].m = -1;
     *dev_slot(id) = d;
-    D.n++;
+    D->n++;
     return d;
 }
 
@@ -535,18 +565,15 @@ static void state_from_row(dev *d, sqlite3_stmt *s) {
     m->active_at = sqlite3_column_int64(s, 4);
 }
 
-static void on_rollback(void *arg) {
-    (void)arg;
-    D.stale = 1;
-}
+static void on_rollback(void *arg) { ((dev_table *)arg)->stale = 1; }
 
 /* Loads the whole table (first use, or after a rollback). */
 static jc_err table_load(sx *x) {
     table_free();
-    D.stale = 0;
-    if (!(D.slot = calloc(1024, sizeof *D.slot))) return JC_ERR_NOMEM; /* never empty: dev_slot needs cap > 0 */
-    D.cap = 1024;
-    sqlite3_rollback_hook(x->db, on_rollback, NULL);
+    D->stale = 0;
+    if (!(D->slot = calloc(1024, sizeof *D->slot))) return JC_ERR_NOMEM; /* never empty: dev_slot needs cap > 0 */
+    D->cap = 1024;
+    sqlite3_rollback_hook(x->db, on_rollback, D);
     sqlite3_stmt *s = q(x, 40, "SELECT " MEM_DEV_COLS " FROM devices");
     if (!s) return JC_ERR_DB;
     while (sqlite3_step(s) == SQLITE_ROW) {
@@ -569,17 +596,17 @@ static jc_err table_load(sx *x) {
     s = q(x, 43, "SELECT bucket, device, metric FROM sensor_rollup");
     if (!s) return table_free(), JC_ERR_DB;
     if (sqlite3_step(s) == SQLITE_ROW) {
-        D.roll_bucket = sqlite3_column_int64(s, 0);
-        sq_col_copy(s, 1, D.roll_device, sizeof D.roll_device);
-        sq_col_copy(s, 2, D.roll_metric, sizeof D.roll_metric);
+        D->roll_bucket = sqlite3_column_int64(s, 0);
+        sq_col_copy(s, 1, D->roll_device, sizeof D->roll_device);
+        sq_col_copy(s, 2, D->roll_metric, sizeof D->roll_metric);
     }
-    D.loaded = 1;
-    jc_log(JC_LOG_INFO, "sensor: %zu devices in memory", D.n);
+    D->loaded = 1;
+    jc_log(JC_LOG_INFO, "sensor: %zu devices in memory", D->n);
     return JC_OK;
 }
 
 static jc_err table_ready(sx *x) {
-    if (D.loaded && !D.stale) return JC_OK;
+    if (D->loaded && !D->stale) return JC_OK;
     return table_load(x);
 }
 
@@ -611,20 +638,20 @@ static jc_err dev_lookup(sx *x, const char *id, dev **out) {
 
 /* Forgets what memory holds about a device (changed or deleted). */
 static void dev_invalidate(const char *id) {
-    if (!D.loaded) return;
+    if (!D || !D->loaded) return;
     dev *d = *dev_slot(id);
     if (d) d->valid = 0;
 }
 
 static jc_err mark_dirty(dev *d) {
     if (d->dirty) return JC_OK;
-    if (D.ndirty == D.dirty_cap) {
-        size_t nc = D.dirty_cap ? D.dirty_cap * 2 : 1024;
-        dev **nv = realloc(D.dirty, nc * sizeof *nv);
+    if (D->ndirty == D->dirty_cap) {
+        size_t nc = D->dirty_cap ? D->dirty_cap * 2 : 1024;
+        dev **nv = realloc(D->dirty, nc * sizeof *nv);
         if (!nv) return JC_ERR_NOMEM;
-        D.dirty = nv, D.dirty_cap = nc;
+        D->dirty = nv, D->dirty_cap = nc;
     }
-    D.dirty[D.ndirty++] = d;
+    D->dirty[D->ndirty++] = d;
     d->dirty = 1;
     return JC_OK;
 }
@@ -654,9 +681,9 @@ static jc_err agg_write(sx *x, const char *dev_id, const char *metric, int64_t r
 
 /* 1 when the hour rollup has already consumed the minute row (bucket, device, metric). */
 static int rolled_up(int64_t bucket, const char *device, const char *metric) {
-    if (bucket != D.roll_bucket) return bucket < D.roll_bucket;
-    int c = strcmp(device, D.roll_device);
-    return c < 0 || (c == 0 && strcmp(metric, D.roll_metric) <= 0);
+    if (bucket != D->roll_bucket) return bucket < D->roll_bucket;
+    int c = strcmp(device, D->roll_device);
+    return c < 0 || (c == 0 && strcmp(metric, D->roll_metric) <= 0);
 }
 
 /* Writes the pending minute aggregate of m (and the hour's too when the
@@ -729,8 +756,8 @@ static jc_err keep_around(sx *x, dev *d, int64_t at) {
  * device_state rows of watched metrics, device rows (lazily, see above). */
 static jc_err table_flush(sx *x) {
     jc_err e = JC_OK;
-    for (size_t i = 0; i < D.ndirty && !e; i++) {
-        dev *d = D.dirty[i];
+    for (size_t i = 0; i < D->ndirty && !e; i++) {
+        dev *d = D->dirty[i];
         d->dirty = 0;
         for (int j = 0; j < d->nm && !e; j++) {
             dev_metric *m = &d->m[j];
@@ -766,13 +793,15 @@ static jc_err table_flush(sx *x) {
         d->s_seen = d->last_seen, d->s_online = d->online, d->s_keep = d->keep_until;
         d->s_battery = d->battery, d->s_has_battery = d->has_battery;
     }
-    if (e) D.stale = 1;
-    for (size_t i = 0; i < D.ndirty; i++) D.dirty[i]->dirty = 0;
-    D.ndirty = 0;
+    if (e) D->stale = 1;
+    for (size_t i = 0; i < D->ndirty; i++) D->dirty[i]->dirty = 0;
+    D->ndirty = 0;
     return e;
 }
 
 jc_err sensor__warm(jc_conn *w) {
+    jc_err me = mem_enter(w);
+    if (me) return me;
     sx x;
     sx_init(&x, w);
     jc_err e = table_ready(&x);
@@ -989,6 +1018,18 @@ static const char *metric_zh(const char *metric) {
     return metric[0] ? "读数" : "最后在线";
 }
 
+/* A reading as a person reads it: at most two decimals, no trailing zeros
+ * (21.7186 -> "21.72", 3.50 -> "3.5"); hours of inactivity with one. */
+static void reading_fmt(char *out, size_t n, alarm_kind kind, double v) {
+    snprintf(out, n, kind == AK_INACTIVITY ? "%.1f" : "%.2f", v);
+    char *dot = strchr(out, '.');
+    if (!dot) return;
+    char *end = out + strlen(out);
+    while (end > dot + 1 && end[-1] == '0') *--end = 0;
+    if (end == dot + 1) *dot = 0;
+    if (!strcmp(out, "-0")) snprintf(out, n, "0");
+}
+
 static const char *type_zh(const char *type) {
     static const char *const m[][2] = {{"smoke", "烟感"}, {"gas", "燃气"}, {"water_level", "积水"},
                                        {"manhole_tilt", "井盖"}, {"door_contact", "门磁"},
@@ -1070,7 +1111,7 @@ static int64_t alarm_case(sx *x, jc_conn *w, const sensor_device *d, const alarm
             int open = k.state != ST_CLOSED && k.state != ST_RATED && k.state != ST_VOIDED && k.state != ST_MERGED;
             if (open) {
                 char v[32];
-                snprintf(v, sizeof v, "%g", value);
+                reading_fmt(v, sizeof v, r->kind, value);
                 reason_buf b;
                 reason_begin(&b, why, sizeof why, "alarm_grouped");
                 reason_int(&b, "alarm", alarm_id);
@@ -1095,9 +1136,13 @@ static int64_t alarm_case(sx *x, jc_conn *w, const sensor_device *d, const alarm
     char dev[200];
     if (d->label[0]) jc_fmt_cut(dev, sizeof dev, "%s（编号 %s）", d->label, d->id);
     else jc_fmt_cut(dev, sizeof dev, "编号 %s", d->id);
-    snprintf(body, sizeof body, "%s级%s告警：设备 %s 于 %s 触发规则「%s」（%s，%s %g）。%s%s",
+    /* the reading as a person reads it: two decimals at most; a silence in whole hours */
+    char vtxt[64];
+    if (r->kind == AK_INACTIVITY) snprintf(vtxt, sizeof vtxt, "%.0f 小时", value);
+    else reading_fmt(vtxt, sizeof vtxt, r->kind, value);
+    snprintf(body, sizeof body, "%s级%s告警：设备 %s 于 %s 触发规则「%s」（%s，%s %s）。%s%s",
              severity_zh(r->severity), type_zh(d->type), dev, ts, r->name, kind_zh(r->kind), metric_zh(r->metric),
-             value, d->person_label[0] ? "服务对象：" : "", d->person_label);
+             vtxt, d->person_label[0] ? "服务对象：" : "", d->person_label);
     k.title = title;
     k.body = body;
     snprintf(k.category, sizeof k.category, "%s", cat);
@@ -1277,7 +1322,7 @@ static jc_err ingest_one(sx *x, jc_conn *w, sensor_reading *rd, tally *t) {
                 if (!o) no = open_alarms_of(x, m, oa); /* pick up the new one */
             } else if (ev == ALARM_CLEAR && o) {
                 char why[160], vs[32];
-                snprintf(vs, sizeof vs, "%g", v);
+                reading_fmt(vs, sizeof vs, r->kind, v);
                 reason_buf b;
                 reason_begin(&b, why, sizeof why, "alarm_cleared");
                 reason_int(&b, "alarm", o->id);
@@ -1295,6 +1340,8 @@ static jc_err ingest_one(sx *x, jc_conn *w, sensor_reading *rd, tally *t) {
 }
 
 jc_err sensor__ingest(jc_conn *w, sensor_reading *rs, size_t n, size_t *accepted) {
+    jc_err me = mem_enter(w);
+    if (me) return me;
     sx x;
     sx_init(&x, w);
     jc_err e = rules_load(&x);
@@ -1310,8 +1357,8 @@ jc_err sensor__ingest(jc_conn *w, sensor_reading *rs, size_t n, size_t *accepted
     sx_done(&x);
     if (e) {
         /* The job rolls back: so does what memory learnt from it. */
-        D.stale = 1;
-        D.ndirty = 0;
+        D->stale = 1;
+        D->ndirty = 0;
         for (size_t i = 0; i < n; i++) rs[i].case_opened = 0;
         ok = 0, t = (tally){0};
     }
@@ -1516,8 +1563,6 @@ jc_err sensor__silence_list(jc_conn *c, const char *area, json_t **out) {
 
 /* ---- the tick -------------------------------------------------------------------------- */
 
-static int64_t last_inactivity_scan;
-
 /* Offline: devices whose stored offline_due has passed (indexed), checked
  * against the device table (the stored last_seen may lag, see above). */
 static jc_err tick_offline(sx *x, jc_conn *w, int64_t now, tally *t, int *n_out) {
@@ -1558,8 +1603,8 @@ static jc_err tick_offline(sx *x, jc_conn *w, int64_t now, tally *t, int *n_out)
 }
 
 static jc_err tick_inactivity(sx *x, jc_conn *w, int64_t now, tally *t) {
-    for (size_t i = 0; i < rules_n; i++) {
-        const alarm_rule r = rules_v[i];
+    for (size_t i = 0; i < RC->n; i++) {
+        const alarm_rule r = RC->v[i];
         if (r.kind != AK_INACTIVITY) continue;
         sqlite3_stmt *s = q(x, 22, "SELECT d.id, coalesce(st.active_at, d.installed_at, d.created_at)"
                                    " FROM devices d LEFT JOIN device_state st ON st.device=d.id AND st.metric=?2"
@@ -1596,7 +1641,7 @@ static jc_err tick_inactivity(sx *x, jc_conn *w, int64_t now, tally *t) {
             for (k = 0; k < nr && rs[k]->id != r.id; k++) {}
             if (k == nr) continue;
             int dummy = 0;
-            jc_err e = raise_alarm(x, w, m, &full.d, &rules_v[i], NULL, (double)(now - hits[j].last) / 3600000.0, now, t, &dummy);
+            jc_err e = raise_alarm(x, w, m, &full.d, &RC->v[i], NULL, (double)(now - hits[j].last) / 3600000.0, now, t, &dummy);
             if (e) return free(hits), e;
         }
         free(hits);
@@ -1617,14 +1662,14 @@ static jc_err tick_rollup(sx *x, int64_t now) {
     row *rows = malloc(ROLLUP_ROWS * sizeof *rows);
     if (!rows) return JC_ERR_NOMEM;
     jc_err e = JC_OK;
-    while (!e && budget > 0 && D.roll_bucket < cur) {
+    while (!e && budget > 0 && D->roll_bucket < cur) {
         sqlite3_stmt *s = q(x, 46, "SELECT device, metric, n, min, max, sum, last, last_at FROM reading_agg"
                                    " WHERE res=60000 AND bucket=?1 AND (device>?2 OR (device=?2 AND metric>?3))"
                                    " ORDER BY device, metric LIMIT ?4");
         if (!s) { e = JC_ERR_DB; break; }
-        sqlite3_bind_int64(s, 1, D.roll_bucket);
-        sq_bind_text(s, 2, D.roll_device);
-        sq_bind_text(s, 3, D.roll_metric);
+        sqlite3_bind_int64(s, 1, D->roll_bucket);
+        sq_bind_text(s, 2, D->roll_device);
+        sq_bind_text(s, 3, D->roll_metric);
         sqlite3_bind_int(s, 4, budget);
         int n = 0;
         while (n < budget && sqlite3_step(s) == SQLITE_ROW) {
@@ -1639,7 +1684,7 @@ static jc_err tick_rollup(sx *x, int64_t now) {
             r->last_at = sqlite3_column_int64(s, 7);
         }
         sqlite3_reset(s);
-        int64_t hour = D.roll_bucket - ((D.roll_bucket % 3600000) + 3600000) % 3600000;
+        int64_t hour = D->roll_bucket - ((D->roll_bucket % 3600000) + 3600000) % 3600000;
         for (int i = 0; i < n && !e; i++)
             e = agg_write(x, rows[i].device, rows[i].metric, 3600000, hour, rows[i].n, rows[i].mn, rows[i].mx,
                           rows[i].sum, rows[i].last, rows[i].last_at);
@@ -1647,29 +1692,29 @@ static jc_err tick_rollup(sx *x, int64_t now) {
         moved = 1;
         budget -= n;
         if (n) {
-            snprintf(D.roll_device, sizeof D.roll_device, "%s", rows[n - 1].device);
-            snprintf(D.roll_metric, sizeof D.roll_metric, "%s", rows[n - 1].metric);
+            snprintf(D->roll_device, sizeof D->roll_device, "%s", rows[n - 1].device);
+            snprintf(D->roll_metric, sizeof D->roll_metric, "%s", rows[n - 1].metric);
         }
         if (budget > 0) { /* this minute is done: on to the next one with rows */
             s = q(x, 47, "SELECT min(bucket) FROM reading_agg WHERE res=60000 AND bucket>?");
             if (!s) { e = JC_ERR_DB; break; }
-            sqlite3_bind_int64(s, 1, D.roll_bucket);
+            sqlite3_bind_int64(s, 1, D->roll_bucket);
             int64_t next = cur;
             if (sqlite3_step(s) == SQLITE_ROW && sqlite3_column_type(s, 0) != SQLITE_NULL &&
                 sqlite3_column_int64(s, 0) < cur)
                 next = sqlite3_column_int64(s, 0);
             sqlite3_reset(s);
-            D.roll_bucket = next;
-            D.roll_device[0] = D.roll_metric[0] = 0;
+            D->roll_bucket = next;
+            D->roll_device[0] = D->roll_metric[0] = 0;
         }
     }
     free(rows);
     if (!e && moved) {
         sqlite3_stmt *s = q(x, 48, "UPDATE sensor_rollup SET bucket=?, device=?, metric=? WHERE id=1");
         if (!s) return JC_ERR_DB;
-        sqlite3_bind_int64(s, 1, D.roll_bucket);
-        sq_bind_text(s, 2, D.roll_device);
-        sq_bind_text(s, 3, D.roll_metric);
+        sqlite3_bind_int64(s, 1, D->roll_bucket);
+        sq_bind_text(s, 2, D->roll_device);
+        sq_bind_text(s, 3, D->roll_metric);
         e = run(x, s, "rollup mark");
     }
     return e;
@@ -1683,6 +1728,8 @@ static jc_err trim(sx *x, int slot, const char *sql, int64_t before) {
 }
 
 jc_err sensor__tick(jc_conn *w, int64_t now, int force, json_t *report) {
+    jc_err me = mem_enter(w);
+    if (me) return me;
     sx x;
     sx_init(&x, w);
     tally t = {0};
@@ -1691,8 +1738,8 @@ jc_err sensor__tick(jc_conn *w, int64_t now, int force, json_t *report) {
     if (!e) e = table_ready(&x);
     if (!e) e = tick_offline(&x, w, now, &t, &offline);
     int64_t every = setting(&x, 23, "inactivity_scan_s", 30) * 1000;
-    if (!e && (force || now - last_inactivity_scan >= every || now < last_inactivity_scan)) {
-        last_inactivity_scan = now;
+    if (!e && (force || now - D->last_inactivity_scan >= every || now < D->last_inactivity_scan)) {
+        D->last_inactivity_scan = now;
         e = tick_inactivity(&x, w, now, &t);
     }
     if (!e) e = tick_rollup(&x, now);
@@ -1702,7 +1749,7 @@ jc_err sensor__tick(jc_conn *w, int64_t now, int force, json_t *report) {
         int64_t kept = setting(&x, 25, "alarm_raw_retention_s", 7776000) * 1000;
         int64_t mins = setting(&x, 26, "minute_retention_s", 604800) * 1000;
         int64_t hours = setting(&x, 27, "hour_retention_s", 34560000) * 1000;
-        int64_t mins_before = now - mins < D.roll_bucket ? now - mins : D.roll_bucket; /* never unrolled ones */
+        int64_t mins_before = now - mins < D->roll_bucket ? now - mins : D->roll_bucket; /* never unrolled ones */
         e = trim(&x, 28, "DELETE FROM readings WHERE id IN (SELECT id FROM readings WHERE keep=0 AND at<? LIMIT 20000)", now - raw);
         if (!e) e = trim(&x, 29, "DELETE FROM readings WHERE id IN (SELECT id FROM readings WHERE keep=1 AND at<? LIMIT 20000)", now - kept);
         if (!e) e = trim(&x, 32, "DELETE FROM reading_agg WHERE res=60000 AND bucket<?", mins_before);
@@ -1710,7 +1757,7 @@ jc_err sensor__tick(jc_conn *w, int64_t now, int force, json_t *report) {
         if (!e) e = trim(&x, 34, "DELETE FROM silences WHERE until_at<?", now - 30LL * 86400000);
     }
     sx_done(&x);
-    if (e) D.stale = 1, D.ndirty = 0; /* the job rolls back: reload */
+    if (e) D->stale = 1, D->ndirty = 0; /* the job rolls back: reload */
     sensor__count(0, t.raised, t.repeats, t.suppressed, t.cases);
     if (report) {
         json_object_set_new(report, "offline", json_integer(offline));

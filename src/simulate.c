@@ -27,6 +27,7 @@
 #include "cli.h"
 #include "module.h"
 #include "clock.h"
+#include "paths.h"
 #include "store.h"
 
 #include <arpa/inet.h>
@@ -1653,7 +1654,9 @@ static int cmd_simulate(int argc, char **argv) {
     S.days = 30;
     S.speed = 1440;
     S.seed = 42;
-    S.data_dir = "data";
+    static char data_buf[600];
+    if (paths_shared("data", data_buf, sizeof data_buf)) return cli_usage_error("simulate", "path too long");
+    S.data_dir = data_buf;
     S.whistle_case = -1;
     const char *url = "http://127.0.0.1:8080", *start_s = NULL;
     int real_after = 0, live = 0;

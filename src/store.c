@@ -62,6 +62,20 @@ jc_err store_exec(jc_store *st, jc_err (*run)(jc_conn *w, void *arg), void *arg)
 
 void store_stats(jc_store *st, jc_store_stats *out) { OPS(st)->stats(st, out); }
 
+void store_set_min_free(jc_store *st, int64_t bytes) {
+    if (OPS(st)->set_min_free) OPS(st)->set_min_free(st, bytes);
+}
+
+void store_health(jc_store *st, jc_store_health *out) {
+    if (OPS(st)->health) {
+        OPS(st)->health(st, out);
+        return;
+    }
+    out->nospace = 0;
+    out->free_bytes = -1;
+    out->min_free = 0;
+}
+
 uint64_t store_outside(jc_conn *w) { return OPS(w)->outside(w); }
 
 uint64_t store_epoch(jc_conn *w) { return OPS(w)->epoch(w); }

@@ -44,6 +44,20 @@ typedef struct {
     int count;
 } jc_schema;
 
+/* What the SQLite database file at path holds against what this program
+ * expects (jiceng doctor): its core schema, and each of the nschemas module
+ * schemas (NULL entries skipped), read through a read-only connection
+ * without opening a store. */
+typedef struct {
+    int version, target;           /* the core schema: in the database, of this program */
+    int modules;                   /* module schemas this program has */
+    int modules_behind, modules_ahead;
+    char first_behind[32], first_ahead[32]; /* a module's name, "" none */
+    int64_t last_audit_ms;         /* the newest trace entry's time, 0 none */
+} jc_store_schema;
+jc_err store_inspect(const char *path, const jc_schema *const *schemas, size_t nschemas, jc_store_schema *out,
+                     char *msg, size_t msgsz) JC_MUST_CHECK;
+
 /* Applies the core migrations, then every module's schema in the order of
  * the module table (defined in src/modules.c); *version gets the core
  * schema version.  JC_ERR_UNAVAILABLE (nothing applied, the modules named
@@ -61,6 +75,9 @@ const char *store_backend_name(const jc_conn *c);
 
 /* A read connection for the calling thread (caller owns; conn_close). */
 jc_err store_conn_open(jc_store *st, jc_conn **out) JC_MUST_CHECK;
+/* A read-only connection to the database at path without opening a store
+ * (no writer, nothing created or migrated): for checking a copy. */
+jc_err store_conn_open_path(const char *path, jc_conn **out) JC_MUST_CHECK;
 void store_conn_close(jc_conn *c);
 /* Reads on c between these two see one state of the database (what was
  * committed when the first read began), however long they take and
@@ -69,6 +86,24 @@ void store_conn_close(jc_conn *c);
  * successful store_snapshot_begin. */
 jc_err store_snapshot_begin(jc_conn *c, int *began) JC_MUST_CHECK;
 void store_snapshot_end(jc_conn *c, int began);
+
+/* ---- one program alone on a database (src/store_lock.c) ------------------
+ * serve and restore claim the database for as long as they run; a second
+ * claim fails with JC_ERR_CONFLICT and holder says who has it ("pid 123:
+ * serve http://127.0.0.1:8080/").  The claim ends with store_unclaim or
+ * when the process ends, however it ends.  A PostgreSQL database, which
+ * several servers may share, is not claimed (JC_OK, *out NULL).  who is
+ * written for a second claimant to read. */
+typedef struct jc_claim jc_claim;
+jc_err store_claim(const char *path, const char *who, jc_claim **out, char *holder, size_t holdersz) JC_MUST_CHECK;
+/* Replaces what a second claimant reads (e.g. once the address is known). */
+void store_claim_describe(jc_claim *c, const char *who);
+void store_unclaim(jc_claim *c);
+/* JC_OK when the program may write the database at path (it need not
+ * exist yet): the file and its directory (where the -wal, -shm and lock
+ * files go) are writable.  Else JC_ERR_DENIED with what to fix in msg
+ * ("/srv/jiceng.db is read-only for user jiceng (uid 996): ..."). */
+jc_err store_writable(const char *path, char *msg, size_t msgsz) JC_MUST_CHECK;
 
 /* ---- the writer --------------------------------------------------------- */
 typedef struct jc_write_job jc_write_job;
@@ -87,6 +122,10 @@ struct jc_write_job {
      * block. */
     void (*done)(void *arg, jc_err err);
     void *arg;
+    /* Set for the few writes that keep the server usable when its disk is
+     * full (logging in and out): they still run then, in the space kept in
+     * reserve, where every other job is refused with JC_ERR_NOSPACE. */
+    int essential;
     jc_write_job *next; /* private to the store */
     jc_err result;      /* private to the store */
 };
@@ -127,6 +166,20 @@ typedef struct {
     uint64_t queue_depth; /* jobs waiting now */
 } jc_store_stats;
 void store_stats(jc_store *st, jc_store_stats *out);
+
+/* ---- a full disk ----------------------------------------------------------
+ * When the disk holding the database has less than min_free bytes free
+ * (default 0; serve sets 64 MiB), or a commit failed for want of space, the writer
+ * refuses every job that is not essential with JC_ERR_NOSPACE (nothing of
+ * it written) and logs it once; it looks again every 200 ms and takes
+ * writes again as soon as there is room, without a restart. */
+void store_set_min_free(jc_store *st, int64_t bytes);
+typedef struct {
+    int nospace;        /* writes are refused now */
+    int64_t free_bytes; /* free for the server's user at the last look; -1 unknown */
+    int64_t min_free;
+} jc_store_health;
+void store_health(jc_store *st, jc_store_health *out);
 
 /* ---- users and sessions ------------------------------------------------- */
 jc_err store_user_insert(jc_conn *w, jc_user *u) JC_MUST_CHECK; /* sets u->id */

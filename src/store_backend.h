@@ -38,6 +38,10 @@ struct jc_store_ops {
     jc_err (*submit)(jc_store *st, jc_write_job *job);
     jc_err (*exec)(jc_store *st, jc_err (*run)(jc_conn *w, void *arg), void *arg);
     void (*stats)(jc_store *st, jc_store_stats *out);
+    /* A full disk (store.h); NULL: the backend does not watch a disk of
+     * its own (store_health then says nothing is refused). */
+    void (*set_min_free)(jc_store *st, int64_t bytes);
+    void (*health)(jc_store *st, jc_store_health *out);
     uint64_t (*outside)(jc_conn *w);
     uint64_t (*epoch)(jc_conn *w);
     void (*touch)(jc_conn *w);

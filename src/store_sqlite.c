@@ -27,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -188,6 +189,12 @@ struct jc_store {
     pthread_mutex_t smu;
     pthread_cond_t scv;
     jc_write_job *sync_head, *sync_tail;
+    /* A full disk (store.h): the writer's view, read by store_health. */
+    int nospace;         /* atomic: ordinary jobs are refused */
+    int commit_full;     /* a commit failed for want of space (writer only) */
+    int64_t min_free;    /* atomic */
+    int64_t free_bytes;  /* atomic: at the last look */
+    int64_t looked_ms;   /* writer only: monotonic time of the last look */
 };
 
 /* ---- connections ---------------------------------------------------------- */
@@ -323,6 +330,8 @@ sqlite3_stmt *store_sqlite_prepare(jc_conn *c, const char *sql) {
 }
 
 static jc_err sqlite_conn_open(jc_store *st, jc_conn **out) { return conn_open_path(st->path, 1, out); }
+
+jc_err store_conn_open_path(const char *path, jc_conn **out) { return conn_open_path(path, 1, out); }
 
 static jc_err sqlite_snapshot_begin(jc_conn *c, int *began) {
     *began = 0;
@@ -542,6 +551,49 @@ static jc_err sqlite_migrate_core(jc_store *st, int *version) {
     return JC_OK;
 }
 
+jc_err store_inspect(const char *path, const jc_schema *const *schemas, size_t nschemas, jc_store_schema *out,
+                     char *msg, size_t msgsz) {
+    memset(out, 0, sizeof *out);
+    out->target = (int)JC_ARRAY_LEN(migrations);
+    jc_conn *c = NULL;
+    if (conn_open_path(path, 1, &c)) {
+        snprintf(msg, msgsz, "cannot open %s", path);
+        return JC_ERR_IO;
+    }
+    sqlite3_stmt *s = NULL;
+    jc_err e = JC_OK;
+    if (sqlite3_prepare_v2(c->db, "PRAGMA user_version", -1, &s, NULL) != SQLITE_OK || sqlite3_step(s) != SQLITE_ROW) {
+        snprintf(msg, msgsz, "%s: %s", path, sqlite3_errmsg(c->db));
+        e = JC_ERR_DB;
+    } else {
+        out->version = sqlite3_column_int(s, 0);
+    }
+    sqlite3_finalize(s);
+    s = NULL;
+    for (size_t i = 0; !e && i < nschemas; i++) {
+        const jc_schema *m = schemas[i];
+        if (!m) continue;
+        out->modules++;
+        char key[96];
+        snprintf(key, sizeof key, "schema.%s", m->name);
+        int have = 0;
+        if (out->version > 0 && sqlite3_prepare_v2(c->db, "SELECT value FROM meta WHERE key=?", -1, &s, NULL) == SQLITE_OK) {
+            sqlite3_bind_text(s, 1, key, -1, SQLITE_TRANSIENT);
+            if (sqlite3_step(s) == SQLITE_ROW) have = sqlite3_column_int(s, 0);
+        }
+        sqlite3_finalize(s);
+        s = NULL;
+        if (have < m->count && !out->modules_behind++) snprintf(out->first_behind, sizeof out->first_behind, "%s", m->name);
+        if (have > m->count && !out->modules_ahead++) snprintf(out->first_ahead, sizeof out->first_ahead, "%s", m->name);
+    }
+    if (!e && out->version > 0 && sqlite3_prepare_v2(c->db, "SELECT max(at) FROM audit", -1, &s, NULL) == SQLITE_OK &&
+        sqlite3_step(s) == SQLITE_ROW)
+        out->last_audit_ms = sqlite3_column_int64(s, 0);
+    sqlite3_finalize(s);
+    store_conn_close(c);
+    return e;
+}
+
 /* ---- the writer thread --------------------------------------------------- */
 
 /* Runs one of the transaction-control statements, prepared once. */
@@ -564,6 +616,57 @@ static int tx(jc_conn *w, int idx) {
     return SQLITE_OK;
 }
 
+/* ---- a full disk --------------------------------------------------------- */
+
+static int64_t mono_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Decides before a batch whether ordinary jobs are refused: the free space
+ * of the database's file system (statvfs, at most every 50 ms, every
+ * 200 ms while refusing), the WAL's reserve (walbuf.c) and the last failed
+ * commit.  Logs the change either way. */
+static void look_at_space(jc_store *st) {
+    int64_t now = mono_ms(), every = st->nospace ? 200 : 50;
+    if (now - st->looked_ms < every) return;
+    st->looked_ms = now;
+    struct statvfs v;
+    int64_t freeb = statvfs(st->path, &v) == 0 ? (int64_t)v.f_bavail * (int64_t)v.f_frsize : -1;
+    int64_t min = __atomic_load_n(&st->min_free, __ATOMIC_RELAXED);
+    __atomic_store_n(&st->free_bytes, freeb, __ATOMIC_RELAXED);
+    int roomy = freeb < 0 || freeb > min; /* 0 free is full, also with no margin asked */
+    if (roomy) st->commit_full = 0;
+    int low = walbuf_low();
+    if (low && st->nospace) low = walbuf_probe(); /* maybe space came back */
+    int full = !roomy || low || st->commit_full;
+    if (full == st->nospace) return;
+    __atomic_store_n(&st->nospace, full, __ATOMIC_RELEASE);
+    if (full)
+        jc_log(JC_LOG_ERROR, "store: the disk of %s is full (%lld MiB free for this user, %lld MiB wanted%s): "
+                             "writes are refused (507) until space is freed; reading and logging in go on",
+               st->path, (long long)(freeb < 0 ? 0 : freeb >> 20), (long long)(min >> 20),
+               low ? "; the WAL's reserve could not be extended" : "");
+    else
+        jc_log(JC_LOG_WARN, "store: disk space is back for %s (%lld MiB free): writes resume", st->path,
+               (long long)(freeb >> 20));
+}
+
+static void sqlite_set_min_free(jc_store *st, int64_t bytes) {
+    __atomic_store_n(&st->min_free, bytes < 0 ? 0 : bytes, __ATOMIC_RELAXED);
+    st->looked_ms = 0;
+}
+
+static void sqlite_health(jc_store *st, jc_store_health *out) {
+    out->nospace = __atomic_load_n(&st->nospace, __ATOMIC_ACQUIRE);
+    out->free_bytes = __atomic_load_n(&st->free_bytes, __ATOMIC_RELAXED);
+    out->min_free = __atomic_load_n(&st->min_free, __ATOMIC_RELAXED);
+}
+
+/* The error of a job or a commit that failed with SQLite's result rc. */
+static jc_err failure_of(int rc) { return (rc & 0xff) == SQLITE_FULL ? JC_ERR_NOSPACE : JC_ERR_DB; }
+
 /* Calls each job's done() in order. */
 static void finish_jobs(jc_write_job *j) {
     for (jc_write_job *next; j; j = next) {
@@ -572,11 +675,19 @@ static void finish_jobs(jc_write_job *j) {
     }
 }
 
+/* A job that failed for want of space says so (JC_ERR_NOSPACE, 507), not
+ * "storage error". */
+static void nospace_result(jc_conn *w, jc_write_job *j) {
+    if (j->result == JC_ERR_DB && (sqlite3_extended_errcode(w->db) & 0xff) == SQLITE_FULL) j->result = JC_ERR_NOSPACE;
+}
+
 /* Runs j in a savepoint of its own: its failure undoes only its writes. */
 static void run_alone(jc_conn *w, jc_write_job *j, uint64_t *failed) {
     tx(w, Q_SAVEPOINT);
     j->result = j->run(w, j->arg);
     if (j->result != JC_OK) {
+        nospace_result(w, j);
+        if (sqlite3_get_autocommit(w->db)) return; /* the transaction is gone: run_batch sees it */
         tx(w, Q_ROLLBACK_TO);
         w->epoch++;
         (*failed)++;
@@ -592,7 +703,10 @@ static void run_alone(jc_conn *w, jc_write_job *j, uint64_t *failed) {
  * again, each alone. */
 static void run_batch(jc_store *st, jc_write_job *batch, uint64_t n) {
     jc_conn *w = st->w;
-    int began = tx(w, Q_BEGIN) == SQLITE_OK;
+    look_at_space(st);
+    int refuse = __atomic_load_n(&st->nospace, __ATOMIC_ACQUIRE), any = !refuse;
+    for (jc_write_job *j = batch; j && !any; j = j->next) any = j->essential;
+    int began = any && tx(w, Q_BEGIN) == SQLITE_OK;
     w->in_batch = began;
     if (began) {
         /* what another connection committed since the last batch makes the
@@ -605,14 +719,21 @@ static void run_batch(jc_store *st, jc_write_job *batch, uint64_t n) {
     }
     uint64_t failed = 0, group_failed = 0, reruns = 0;
     jc_write_job *group = NULL; /* the first job of the open group */
+    jc_err lost = JC_OK;        /* SQLite rolled the whole transaction back */
     for (jc_write_job *j = batch; j; j = j->next) {
-        if (!began) {
-            j->result = JC_ERR_DB;
+        if (refuse && !j->essential) {
+            j->result = JC_ERR_NOSPACE; /* nothing of it runs */
+            failed++;
+            continue;
+        }
+        if (!began || lost) {
+            j->result = lost ? lost : JC_ERR_DB;
             continue;
         }
         if (!j->rerun) {
             if (group) tx(w, Q_GROUP_RELEASE), group = NULL;
             run_alone(w, j, &failed);
+            if (sqlite3_get_autocommit(w->db)) lost = j->result == JC_ERR_NOSPACE ? JC_ERR_NOSPACE : JC_ERR_DB;
             continue;
         }
         if (!group) {
@@ -623,7 +744,13 @@ static void run_batch(jc_store *st, jc_write_job *batch, uint64_t n) {
         sqlite3_int64 before = sqlite3_total_changes64(w->db);
         j->result = j->run(w, j->arg);
         if (j->result == JC_OK) continue;
+        nospace_result(w, j);
         failed++;
+        if (sqlite3_get_autocommit(w->db)) {
+            lost = j->result == JC_ERR_NOSPACE ? JC_ERR_NOSPACE : JC_ERR_DB;
+            group = NULL;
+            continue;
+        }
         if (sqlite3_total_changes64(w->db) == before) {
             group_failed++; /* wrote nothing: nothing to undo */
             continue;
@@ -632,21 +759,32 @@ static void run_batch(jc_store *st, jc_write_job *batch, uint64_t n) {
         w->epoch++;
         failed -= group_failed + 1;
         for (jc_write_job *g = group;; g = g->next) {
-            run_alone(w, g, &failed);
-            if (g == j) break;
+            if (!(refuse && !g->essential)) run_alone(w, g, &failed);
+            if (g == j || sqlite3_get_autocommit(w->db)) break;
+        }
+        if (sqlite3_get_autocommit(w->db)) {
+            lost = j->result == JC_ERR_NOSPACE ? JC_ERR_NOSPACE : JC_ERR_DB;
+            group = NULL;
+            continue;
         }
         tx(w, Q_GROUP_RELEASE);
         group = NULL;
         reruns++;
     }
-    if (group) tx(w, Q_GROUP_RELEASE);
+    if (group && !lost) tx(w, Q_GROUP_RELEASE);
     w->in_batch = 0;
-    if (began && tx(w, Q_COMMIT) != SQLITE_OK) {
-        tx(w, Q_ROLLBACK);
+    int crc = began && !lost ? tx(w, Q_COMMIT) : SQLITE_OK;
+    if (crc != SQLITE_OK || lost) {
+        /* nothing of this batch is in the database */
+        jc_err e = lost ? lost : failure_of(crc);
+        if (e == JC_ERR_NOSPACE) st->commit_full = 1;
+        if (!sqlite3_get_autocommit(w->db)) tx(w, Q_ROLLBACK);
         w->epoch++;
         w->outside++;
         for (jc_write_job *j = batch; j; j = j->next)
-            if (j->result == JC_OK) j->result = JC_ERR_DB;
+            if (j->result == JC_OK) j->result = e;
+        jc_log(JC_LOG_ERROR, "store: a batch of %llu writes was rolled back (%s)", (unsigned long long)n,
+               jc_err_code(e));
     }
     pthread_mutex_lock(&st->mu);
     st->stats.batches++;
@@ -783,6 +921,8 @@ static jc_err sqlite_open(const char *path, jc_store **out) {
     pthread_mutex_init(&st->smu, NULL);
     pthread_cond_init(&st->scv, NULL);
     st->wal_fd = -1;
+    st->min_free = 0; /* only an actual failure; serve asks for a margin */
+    st->free_bytes = -1;
     start_syncer(st);
     if (pthread_create(&st->thread, NULL, writer_main, st) != 0) {
         sqlite_close(st);
@@ -1702,6 +1842,8 @@ const jc_store_ops store_sqlite_ops = {
     .submit = sqlite_submit,
     .exec = sqlite_exec,
     .stats = sqlite_stats,
+    .set_min_free = sqlite_set_min_free,
+    .health = sqlite_health,
     .outside = sqlite_outside,
     .epoch = store_sqlite_epoch,
     .touch = store_sqlite_touch,

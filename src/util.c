@@ -32,6 +32,7 @@ static const struct {
     [JC_ERR_CORRUPT] = {"corrupt", 500},
     [JC_ERR_UNAVAILABLE] = {"unavailable", 503},
     [JC_ERR_INTERNAL] = {"internal", 500},
+    [JC_ERR_NOSPACE] = {"no_space", 507},
 };
 
 const char *jc_err_code(jc_err e) {
@@ -42,18 +43,6 @@ const char *jc_err_code(jc_err e) {
 int jc_err_http_status(jc_err e) {
     if ((size_t)e >= JC_ARRAY_LEN(err_table)) return 500;
     return err_table[e].http;
-}
-
-void jc__log(int level, const char *fmt, ...) {
-    static const char *names[] = {"debug", "info", "warn", "error"};
-    char ts[40];
-    jc_fmt_utc(jc_now_ms(), ts, sizeof ts);
-    va_list ap;
-    va_start(ap, fmt);
-    fprintf(stderr, "%s [%s] ", ts, names[level < 0 ? 0 : level > 3 ? 3 : level]);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
-    va_end(ap);
 }
 
 int64_t jc_real_ms(void) {
@@ -306,6 +295,18 @@ char *jc_buf_take(jc_buf *b) {
     b->data = NULL;
     b->len = b->alloc = 0;
     return d;
+}
+
+jc_err jc_buf_read_file(jc_buf *b, const char *path) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return JC_ERR_IO;
+    char chunk[16384];
+    size_t n;
+    jc_err e = JC_OK;
+    while (!e && (n = fread(chunk, 1, sizeof chunk, f)) > 0) e = jc_buf_append(b, chunk, n);
+    if (!e && ferror(f)) e = JC_ERR_IO;
+    fclose(f);
+    return e;
 }
 
 char *jc_strdup(const char *s) {

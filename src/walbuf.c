@@ -19,14 +19,33 @@
  * barrier cannot report an error (xShmBarrier returns nothing): the process
  * stops, as on a failed fdatasync; a restart recovers from the WAL, where
  * that commit is simply absent (and was never acknowledged).
+ *
+ * A full disk must not get that far.  Before a byte is buffered, the range
+ * it will be written to is reserved on disk (fallocate with KEEP_SIZE:
+ * blocks allocated beyond the end of the file, its size unchanged, so
+ * SQLite sees nothing); a range that cannot be reserved fails that write
+ * with SQLITE_FULL, before anything is published, and SQLite rolls the
+ * transaction back.  The flush then writes into allocated blocks only.
+ * Space is reserved RESERVE_AHEAD beyond the write when the reserve falls
+ * below half of that: when that fails the file is "low" (walbuf_low) and
+ * the store refuses ordinary writes, while what is left of the reserve
+ * takes the few it still lets through (logins).  What is allocated is read
+ * from the file (st_blocks) at the first write of each commit, because
+ * another process may have truncated the WAL meanwhile.  On a file system
+ * without fallocate the WAL is written through, unbuffered, so that errors
+ * reach SQLite where it can report them.
  */
 #include "jc.h"
 #include "walbuf.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #define BUF_MAX (1 << 20) /* flushed beyond this */
 
@@ -43,9 +62,17 @@ struct wb_file {
      * that takes it over with bytes still pending writes them first */
     const void *owner;
     wb_file *next; /* every open WAL file, under files_mu */
+    const char *name;      /* the WAL's path (SQLite keeps it until xClose) */
+    int rfd;               /* a writable descriptor for fallocate; -1 not yet, -2 none (write through) */
+    sqlite3_int64 alloc;   /* bytes known allocated from the start of the file (this window) */
+    int low;               /* the reserve ahead could not be extended */
 };
 
+#define RESERVE_AHEAD ((sqlite3_int64)4 << 20) /* kept allocated beyond the last write */
+#define ALLOC_MARGIN ((sqlite3_int64)64 << 10)  /* st_blocks may count a few blocks of metadata */
+
 static sqlite3_vfs *real_vfs;
+static int nlow; /* WAL files that are low (atomic) */
 static pthread_mutex_t files_mu = PTHREAD_MUTEX_INITIALIZER;
 static wb_file *wal_files;
 static int npending; /* WAL files with bytes pending (atomic): 0 spares the barrier the list */
@@ -73,6 +100,14 @@ static int settle(wb_file *f) { return f->is_wal ? flush(f) : SQLITE_OK; }
 #define REAL(f) (((wb_file *)(f))->real)
 #define RM(f) (REAL(f)->pMethods)
 
+/* Marks f low or not (on its writer's thread, or under files_mu). */
+static void set_low(wb_file *f, int low) {
+    if (f->low == low) return;
+    f->low = low;
+    if (low) __atomic_add_fetch(&nlow, 1, __ATOMIC_RELEASE);
+    else __atomic_sub_fetch(&nlow, 1, __ATOMIC_RELEASE);
+}
+
 static int wb_close(sqlite3_file *file) {
     wb_file *f = (wb_file *)file;
     int rc = settle(f);
@@ -88,6 +123,9 @@ static int wb_close(sqlite3_file *file) {
     int rc2 = RM(f)->xClose(REAL(f));
     free(f->buf);
     f->buf = NULL;
+    if (f->rfd >= 0) close(f->rfd);
+    f->rfd = -2;
+    set_low(f, 0);
     return rc != SQLITE_OK ? rc : rc2;
 }
 
@@ -109,11 +147,76 @@ static int write_pieces(wb_file *f, const unsigned char *p, int n, sqlite3_int64
     return rc;
 }
 
+/* fallocate(KEEP_SIZE) of [from, to) of f: 0, or the errno. */
+static int reserve_range(wb_file *f, sqlite3_int64 from, sqlite3_int64 to) {
+    int rc;
+    do rc = fallocate(f->rfd, FALLOC_FL_KEEP_SIZE, (off_t)from, (off_t)(to - from));
+    while (rc != 0 && errno == EINTR);
+    return rc == 0 ? 0 : errno;
+}
+
+/* Makes sure [off, end) of the WAL is allocated before bytes for it are
+ * buffered: SQLITE_OK, SQLITE_FULL when the disk has no room for it,
+ * SQLITE_IOERR_WRITE on another error.  Sets f->rfd to -2 (write through)
+ * when the file system cannot reserve. */
+static int reserve(wb_file *f, sqlite3_int64 off, sqlite3_int64 end) {
+    if (f->rfd == -1) {
+        f->rfd = f->name ? open(f->name, O_RDWR | O_CLOEXEC) : -1;
+        if (f->rfd < 0) f->rfd = -2;
+    }
+    if (f->rfd < 0) return SQLITE_OK;
+    struct stat sb;
+    if (!f->len) { /* a new window: learn what is allocated now */
+        f->alloc = fstat(f->rfd, &sb) == 0 ? (sqlite3_int64)sb.st_blocks * 512 - ALLOC_MARGIN : 0;
+        if (f->alloc < 0) f->alloc = 0;
+    }
+    if (end + RESERVE_AHEAD / 2 <= f->alloc) return SQLITE_OK;
+    sqlite3_int64 from = f->len && f->off < off ? f->off : off, want = end + RESERVE_AHEAD;
+    int err = reserve_range(f, from, want);
+    if (!err) {
+        f->alloc = want;
+        set_low(f, 0);
+        return SQLITE_OK;
+    }
+    if (err == EOPNOTSUPP || err == ENOSYS || err == EINVAL) {
+        close(f->rfd);
+        f->rfd = -2;
+        return SQLITE_OK;
+    }
+    if (err != ENOSPC && err != EDQUOT) return SQLITE_IOERR_WRITE;
+    set_low(f, 1);
+    if (end <= f->alloc) return SQLITE_OK; /* in what was reserved before */
+    if (reserve_range(f, from, end) == 0) {
+        f->alloc = end;
+        return SQLITE_OK;
+    }
+    return SQLITE_FULL;
+}
+
+/* Forgets the bytes of a window whose write failed: SQLite abandons that
+ * transaction and writes its frames again, at the same offsets, later. */
+static void discard(wb_file *f) {
+    if (f->len) __atomic_sub_fetch(&npending, 1, __ATOMIC_RELEASE);
+    f->len = 0;
+}
+
 static int wb_write(sqlite3_file *file, const void *p, int n, sqlite3_int64 off) {
     wb_file *f = (wb_file *)file;
     if (!f->is_wal || n <= 0) return n > PIECE ? write_pieces(f, p, n, off) : RM(f)->xWrite(REAL(f), p, n, off);
-    if (f->len && (__atomic_load_n(&f->owner, __ATOMIC_ACQUIRE) != SELF ||
-                   off != f->off + (sqlite3_int64)f->len || f->len + (size_t)n > BUF_MAX)) {
+    if (f->len && __atomic_load_n(&f->owner, __ATOMIC_ACQUIRE) != SELF) {
+        int rc = flush(f); /* another thread's bytes, reserved by it */
+        if (rc != SQLITE_OK) return rc;
+    }
+    int rrc = reserve(f, off, off + n);
+    if (rrc != SQLITE_OK) {
+        discard(f);
+        return rrc;
+    }
+    if (f->rfd == -2) { /* nothing reserved: write through, errors go to SQLite */
+        int rc = flush(f);
+        return rc != SQLITE_OK ? rc : write_pieces(f, p, n, off);
+    }
+    if (f->len && (off != f->off + (sqlite3_int64)f->len || f->len + (size_t)n > BUF_MAX)) {
         int rc = flush(f);
         if (rc != SQLITE_OK) return rc;
     }
@@ -140,7 +243,9 @@ static int wb_write(sqlite3_file *file, const void *p, int n, sqlite3_int64 off)
 }
 
 static int wb_truncate(sqlite3_file *file, sqlite3_int64 size) {
-    int rc = settle((wb_file *)file);
+    wb_file *f = (wb_file *)file;
+    int rc = settle(f);
+    if (f->alloc > size) f->alloc = size; /* truncation frees what lay beyond */
     return rc != SQLITE_OK ? rc : RM(file)->xTruncate(REAL(file), size);
 }
 
@@ -228,6 +333,8 @@ static int wb_open(sqlite3_vfs *vfs, const char *name, sqlite3_file *file, int f
         f->base.pMethods = &wb_methods;
     }
     f->is_wal = f->base.pMethods && (flags & SQLITE_OPEN_WAL) != 0;
+    f->name = name;
+    f->rfd = f->is_wal && (flags & SQLITE_OPEN_READWRITE) ? -1 : -2;
     if (f->is_wal) {
         pthread_mutex_lock(&files_mu);
         f->next = wal_files;
@@ -286,4 +393,20 @@ int walbuf_register(void) {
     wb_vfs.szOsFile = (int)sizeof(wb_file) + real_vfs->szOsFile;
     wb_vfs.mxPathname = real_vfs->mxPathname;
     return sqlite3_vfs_register(&wb_vfs, 1);
+}
+
+int walbuf_low(void) { return __atomic_load_n(&nlow, __ATOMIC_ACQUIRE) > 0; }
+
+int walbuf_probe(void) {
+    if (!walbuf_low()) return 0;
+    pthread_mutex_lock(&files_mu);
+    for (wb_file *f = wal_files; f; f = f->next) {
+        if (!__atomic_load_n(&f->low, __ATOMIC_ACQUIRE) || f->rfd < 0) continue;
+        struct stat sb;
+        if (fstat(f->rfd, &sb) != 0) continue;
+        /* what a writer would ask for at the end of the file */
+        if (reserve_range(f, sb.st_size, (sqlite3_int64)sb.st_size + RESERVE_AHEAD) == 0) set_low(f, 0);
+    }
+    pthread_mutex_unlock(&files_mu);
+    return walbuf_low();
 }

@@ -32,6 +32,7 @@
 #include "cli.h"
 #include "hotspot.h"
 #include "http.h"
+#include "paths.h"
 #include "module.h"
 
 #include <jansson.h>
@@ -95,7 +96,9 @@ static const classify_model *get_model(void) {
             classify_data d = {0};
             classify_cols cols = {"title", "text", "category"};
             classify_params p = classify_params_default();
-            if (classify_load_csv(SEED_CSV, &cols, 1, &d, msg, sizeof msg) == JC_OK &&
+            char seed_csv[600];
+            if (paths_shared(SEED_CSV, seed_csv, sizeof seed_csv) == JC_OK &&
+                classify_load_csv(seed_csv, &cols, 1, &d, msg, sizeof msg) == JC_OK &&
                 classify_train(&d, &p, &model, msg, sizeof msg) == JC_OK) {
                 model_name_id("seed");
                 snprintf(model_source, sizeof model_source, "trained at start from " SEED_CSV " (%zu rows)", d.n);

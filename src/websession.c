@@ -5,6 +5,7 @@
  * holding the session token in script-readable storage.
  */
 #include "websession.h"
+#include "tls.h"
 #include "auth.h"
 
 #include <jansson.h>
@@ -72,7 +73,9 @@ int websession_wants_cookie(jc_req *r) {
 int websession_cookie_value(const jc_req *r, const char *token, char *out, size_t outsz) {
     const char *v;
     size_t n;
-    int secure = http_header(r, "x-forwarded-proto", &v, &n) && n == 5 && !strncasecmp(v, "https", 5);
+    /* over TLS: served by jiceng itself (tls.h), or by a proxy that says so */
+    int secure = tls_ctx() != NULL ||
+                 (http_header(r, "x-forwarded-proto", &v, &n) && n == 5 && !strncasecmp(v, "https", 5));
     int k = snprintf(out, outsz, "%s=%s; HttpOnly; SameSite=Strict; Path=/%s", WEBSESSION_COOKIE, token,
                      secure ? "; Secure" : "");
     return k < 0 || (size_t)k >= outsz ? -1 : 0;

@@ -5,6 +5,8 @@
  * routes are documented in docs/worklist.md.
  */
 #include "worklist.h"
+#include "auth.h"
+#include "reason.h"
 #include "http.h"
 #include "module.h"
 
@@ -629,6 +631,169 @@ static const jc_route worklist_routes[] = {
 };
 
 static const jc_route_table worklist_table = {worklist_routes, JC_ARRAY_LEN(worklist_routes)};
+
+/* ---- admission: the decision on a submitted task ----------------------------------
+ * A task is admitted when its item is on the active work list and the
+ * sender's department may request it (a resourced item only with resources
+ * attached); a data request whose every field the platform holds is
+ * answered from the store instead of reaching the communities; anything
+ * else is refused with the reason, stored with the list version it was
+ * decided against (worklist_sqlite.c stores it). */
+
+static const char *const task_kinds[] = {"task", "form", "report", "inspection",
+                                         "meeting", "signboard", "data_request"};
+
+static int kind_known(const char *k) {
+    for (size_t i = 0; i < JC_ARRAY_LEN(task_kinds); i++)
+        if (!strcmp(k, task_kinds[i])) return 1;
+    return 0;
+}
+
+static int dept_allowed(const char *depts, const char *dept) {
+    char buf[512];
+    snprintf(buf, sizeof buf, "%s", depts);
+    char *save = NULL;
+    for (char *t = strtok_r(buf, ";", &save); t; t = strtok_r(NULL, ";", &save))
+        if (!strcmp(t, "*") || !strcmp(t, dept)) return 1;
+    return 0;
+}
+
+jc_err worklist_task_submit(jc_conn *w, const jc_user *actor, const wl_task_in *in, int64_t now_ms,
+                            json_t **out, char *msg, size_t msz) {
+    jc_err e;
+    if (!kind_known(in->kind)) {
+        snprintf(msg, msz, "unknown task kind '%s'", in->kind);
+        return JC_ERR_INVALID;
+    }
+    if (in->ncommunities == 0 || in->ncommunities > WL_MAX_TARGETS) {
+        snprintf(msg, msz, "give 1 to %d communities", WL_MAX_TARGETS);
+        return JC_ERR_INVALID;
+    }
+    if (!strcmp(in->kind, "data_request") && in->nfields == 0) {
+        snprintf(msg, msz, "a data request names the fields it asks for");
+        return JC_ERR_INVALID;
+    }
+    /* Who sends: a department by its code, the street as "street". */
+    char dept[32] = "street";
+    if (actor->role == ROLE_DEPT_STAFF) {
+        jc_dept d;
+        if (store_dept_get(w, actor->dept_id, &d)) {
+            snprintf(msg, msz, "your account has no department");
+            return JC_ERR_DENIED;
+        }
+        snprintf(dept, sizeof dept, "%s", d.code);
+    } else if (!wl__street_role(actor->role)) {
+        snprintf(msg, msz, "role %s may not send tasks to communities", role_name(actor->role));
+        return JC_ERR_DENIED;
+    }
+    for (size_t i = 0; i < in->ncommunities; i++) {
+        jc_area a;
+        memset(&a, 0, sizeof a);
+        const char *cc = in->communities[i];
+        if (store_area_get(w, cc, &a) || strcmp(a.level, "community")) {
+            area_clear(&a);
+            snprintf(msg, msz, "unknown community '%s'", cc);
+            return JC_ERR_INVALID;
+        }
+        area_clear(&a);
+        if (actor->role != ROLE_DEPT_STAFF && actor->role != ROLE_ADMIN && actor->area[0] &&
+            strncmp(cc, actor->area, strlen(actor->area))) {
+            snprintf(msg, msz, "community %s is outside your scope %s", cc, actor->area);
+            return JC_ERR_DENIED;
+        }
+        for (size_t j = 0; j < i; j++)
+            if (!strcmp(in->communities[j], cc)) {
+                snprintf(msg, msz, "community %s is listed twice", cc);
+                return JC_ERR_INVALID;
+            }
+    }
+    int64_t version;
+    if ((e = worklist_active_version(w, &version))) return e;
+
+    /* The decision. */
+    /* the reason as a code the reader's UI words (src/reason.h) */
+    const char *decision = "admitted";
+    char reason[1400] = "";
+    reason_buf rb;
+    json_t *answer = NULL;
+    wl_item it;
+    memset(&it, 0, sizeof it);
+    int all_answerable = !strcmp(in->kind, "data_request") && in->nfields > 0;
+    for (size_t i = 0; all_answerable && i < in->nfields; i++)
+        all_answerable = wl__field_answerable(w, in->fields[i]);
+    if (all_answerable) {
+        decision = "answered_from_store";
+        reason_begin(&rb, reason, sizeof reason, "task_answered");
+        reason_int(&rb, "n", (int64_t)in->nfields);
+        reason_end(&rb);
+        answer = json_object();
+        for (size_t i = 0; i < in->ncommunities; i++) {
+            json_t *per = json_object();
+            for (size_t j = 0; j < in->nfields; j++) {
+                json_t *v = NULL;
+                if ((e = wl__answer_field(w, in->fields[j], in->communities[i], &v))) {
+                    json_decref(per);
+                    json_decref(answer);
+                    return e;
+                }
+                json_object_set_new(per, in->fields[j], v);
+            }
+            json_object_set_new(answer, in->communities[i], per);
+        }
+    } else if (version == 0) {
+        decision = "refused";
+        reason_begin(&rb, reason, sizeof reason, "task_no_list");
+        reason_end(&rb);
+    } else {
+        int k = wl__item_get(w, version, in->item, &it);
+        if (k < 0) return JC_ERR_DB;
+        if (k == 1) {
+            decision = "refused";
+            reason_begin(&rb, reason, sizeof reason, "task_not_listed");
+            reason_str(&rb, "item", in->item);
+            reason_int(&rb, "version", version);
+        } else if (!dept_allowed(it.depts, dept)) {
+            decision = "refused";
+            reason_begin(&rb, reason, sizeof reason, "task_sender");
+            reason_str(&rb, "dept", dept);
+            reason_str(&rb, "item", it.code);
+            reason_str(&rb, "name", it.name);
+            reason_str(&rb, "allowed", it.depts);
+        } else if (!strcmp(it.kind, "resourced") && (!in->resources || !*in->resources)) {
+            decision = "refused";
+            reason_begin(&rb, reason, sizeof reason, "task_resources");
+            reason_str(&rb, "item", it.code);
+            reason_str(&rb, "name", it.name);
+        } else {
+            reason_begin(&rb, reason, sizeof reason, "task_admitted");
+            reason_str(&rb, "item", it.code);
+            reason_str(&rb, "name", it.name);
+            reason_str(&rb, "kind", it.kind);
+            reason_int(&rb, "version", version);
+            reason_str(&rb, "basis", it.basis);
+        }
+        reason_end(&rb);
+    }
+
+    /* Store the task and its copies. */
+    const char *tstatus = !strcmp(decision, "admitted") ? "received"
+                          : !strcmp(decision, "refused") ? "refused" : "answered";
+    wl__task_row row = {in, actor, dept, now_ms, version, decision, reason, answer, tstatus};
+    int64_t id;
+    e = wl__task_store(w, &row, &id);
+    json_decref(answer);
+    if (e) return e;
+    char why[1600];
+    reason_begin(&rb, why, sizeof why, "task_decided");
+    reason_int(&rb, "task", id);
+    reason_str(&rb, "decision", decision);
+    reason_raw(&rb, "r", reason);
+    reason_end(&rb);
+    const char *action = !strcmp(decision, "admitted") ? "task_admit"
+                         : !strcmp(decision, "refused") ? "task_refuse" : "task_answer_store";
+    if ((e = auth_audit(w, actor, action, why))) return e;
+    return wl__task_json(w, id, out);
+}
 
 /* The worklist module's row (src/modules.c). */
 const jc_module module_worklist = {

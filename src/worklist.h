@@ -136,6 +136,27 @@ jc_err wl__answer_field(jc_conn *c, const char *field, const char *community, js
 int wl__field_answerable(jc_conn *c, const char *field);
 /* Month bounds [start, end) in UTC ms of "YYYY-MM" local; JC_ERR_INVALID. */
 jc_err wl__month_bounds(const char *month, int64_t *start, int64_t *end) JC_MUST_CHECK;
+/* The street's roles: they send tasks, grant exceptions. */
+static inline int wl__street_role(jc_role r) {
+    return r == ROLE_DISPATCHER || r == ROLE_SUPERVISOR || r == ROLE_ADMIN;
+}
+/* Loads item code of list version v into *it; 0 found, 1 not found, <0
+ * error (worklist_sqlite.c). */
+int wl__item_get(jc_conn *c, int64_t v, const char *code, wl_item *it);
+/* A submitted task as decided (worklist.c), to store. */
+typedef struct {
+    const wl_task_in *in;
+    const jc_user *actor;
+    const char *dept;          /* the sender: a department code or "street" */
+    int64_t now_ms, version;   /* the list version it was decided against */
+    const char *decision, *reason;
+    const json_t *answer;      /* answered_from_store: per community, per field; else NULL */
+    const char *target_status; /* of every community's copy: received, refused, answered */
+} wl__task_row;
+/* Stores t: the task and one copy per community (writer); *id its id. */
+jc_err wl__task_store(jc_conn *w, const wl__task_row *t, int64_t *id) JC_MUST_CHECK;
+/* The JSON of task id (caller decrefs). */
+jc_err wl__task_json(jc_conn *c, int64_t id, json_t **out) JC_MUST_CHECK;
 
 /* The worklist module's tables (worklist_sqlite.c) and the routes of
  * worklist_api.c, named in its row (worklist.c). */

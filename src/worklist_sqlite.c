@@ -1,7 +1,8 @@
 /*
  * worklist_sqlite.c -- the SQLite half of the work list module: its tables,
- * list versions, the admission decision, data requests answered from the
- * store, the community task lifecycle and the burden figures.
+ * list versions, the rows of a submitted task (the admission decision is
+ * worklist.c's), data requests answered from the store, the community task
+ * lifecycle and the burden figures.
  *
  * Design notes
  *  - A decision is stored once with the list version it was made against;
@@ -170,8 +171,8 @@ jc_err worklist_put_version(jc_conn *w, const jc_user *actor, const wl_item *ite
     return JC_OK;
 }
 
-/* Loads item code of version v into *it; 0 found, 1 not found, <0 error. */
-static int item_get(sqlite3 *db, int64_t v, const char *code, wl_item *it) {
+int wl__item_get(jc_conn *c, int64_t v, const char *code, wl_item *it) {
+    sqlite3 *db = store_sqlite_db(c);
     sqlite3_stmt *s;
     if (sq_prepare(db, "SELECT code, name, kind, basis, depts FROM worklist_items WHERE version=? AND code=?",
                    &s))
@@ -188,15 +189,6 @@ static int item_get(sqlite3 *db, int64_t v, const char *code, wl_item *it) {
     }
     sqlite3_finalize(s);
     return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? 1 : -1;
-}
-
-static int dept_allowed(const char *depts, const char *dept) {
-    char buf[512];
-    snprintf(buf, sizeof buf, "%s", depts);
-    char *save = NULL;
-    for (char *t = strtok_r(buf, ";", &save); t; t = strtok_r(NULL, ";", &save))
-        if (!strcmp(t, "*") || !strcmp(t, dept)) return 1;
-    return 0;
 }
 
 /* ---- answerable fields ---------------------------------------------------- */
@@ -305,8 +297,6 @@ jc_err worklist_config_set(jc_conn *w, const jc_user *actor, const char *key, do
     return auth_audit(w, actor, "worklist_config", why);
 }
 
-static const char *const task_kinds[] = {"task", "form", "report", "inspection",
-                                         "meeting", "signboard", "data_request"};
 const worklist_setting worklist_settings[] = {
     {"limit.tasks_per_community_month", 8}, {"hours.task", 2},       {"hours.form", 1.5},
     {"hours.report", 3},                    {"hours.inspection", 4}, {"hours.meeting", 2},
@@ -331,7 +321,7 @@ static double kind_hours(jc_conn *c, const char *kind) {
 
 /* ---- task JSON ------------------------------------------------------------- */
 
-static jc_err task_json(jc_conn *c, int64_t id, json_t **out) {
+jc_err wl__task_json(jc_conn *c, int64_t id, json_t **out) {
     sqlite3 *db = store_sqlite_db(c);
     sqlite3_stmt *s;
     jc_err e = sq_prepare(db,
@@ -398,200 +388,60 @@ static jc_err task_json(jc_conn *c, int64_t id, json_t **out) {
 
 /* ---- submission ---------------------------------------------------------- */
 
-static int kind_known(const char *k) {
-    for (size_t i = 0; i < JC_ARRAY_LEN(task_kinds); i++)
-        if (!strcmp(k, task_kinds[i])) return 1;
-    return 0;
-}
-
-static int street_role(jc_role r) {
-    return r == ROLE_DISPATCHER || r == ROLE_SUPERVISOR || r == ROLE_ADMIN;
-}
-
-jc_err worklist_task_submit(jc_conn *w, const jc_user *actor, const wl_task_in *in, int64_t now_ms,
-                            json_t **out, char *msg, size_t msz) {
+jc_err wl__task_store(jc_conn *w, const wl__task_row *t, int64_t *id) {
     sqlite3 *db = store_sqlite_db(w);
-    jc_err e;
-    if (!kind_known(in->kind)) {
-        snprintf(msg, msz, "unknown task kind '%s'", in->kind);
-        return JC_ERR_INVALID;
-    }
-    if (in->ncommunities == 0 || in->ncommunities > WL_MAX_TARGETS) {
-        snprintf(msg, msz, "give 1 to %d communities", WL_MAX_TARGETS);
-        return JC_ERR_INVALID;
-    }
-    if (!strcmp(in->kind, "data_request") && in->nfields == 0) {
-        snprintf(msg, msz, "a data request names the fields it asks for");
-        return JC_ERR_INVALID;
-    }
-    /* Who sends: a department by its code, the street as "street". */
-    char dept[32] = "street";
-    if (actor->role == ROLE_DEPT_STAFF) {
-        jc_dept d;
-        if (store_dept_get(w, actor->dept_id, &d)) {
-            snprintf(msg, msz, "your account has no department");
-            return JC_ERR_DENIED;
-        }
-        snprintf(dept, sizeof dept, "%s", d.code);
-    } else if (!street_role(actor->role)) {
-        snprintf(msg, msz, "role %s may not send tasks to communities", role_name(actor->role));
-        return JC_ERR_DENIED;
-    }
-    for (size_t i = 0; i < in->ncommunities; i++) {
-        jc_area a;
-        memset(&a, 0, sizeof a);
-        const char *cc = in->communities[i];
-        if (store_area_get(w, cc, &a) || strcmp(a.level, "community")) {
-            area_clear(&a);
-            snprintf(msg, msz, "unknown community '%s'", cc);
-            return JC_ERR_INVALID;
-        }
-        area_clear(&a);
-        if (actor->role != ROLE_DEPT_STAFF && actor->role != ROLE_ADMIN && actor->area[0] &&
-            strncmp(cc, actor->area, strlen(actor->area))) {
-            snprintf(msg, msz, "community %s is outside your scope %s", cc, actor->area);
-            return JC_ERR_DENIED;
-        }
-        for (size_t j = 0; j < i; j++)
-            if (!strcmp(in->communities[j], cc)) {
-                snprintf(msg, msz, "community %s is listed twice", cc);
-                return JC_ERR_INVALID;
-            }
-    }
-    int64_t version;
-    if ((e = worklist_active_version(w, &version))) return e;
-
-    /* The decision. */
-    /* the reason as a code the reader's UI words (src/reason.h) */
-    const char *decision = "admitted";
-    char reason[1400] = "";
-    reason_buf rb;
-    json_t *answer = NULL;
-    wl_item it;
-    memset(&it, 0, sizeof it);
-    int all_answerable = !strcmp(in->kind, "data_request") && in->nfields > 0;
-    for (size_t i = 0; all_answerable && i < in->nfields; i++)
-        all_answerable = wl__field_answerable(w, in->fields[i]);
-    if (all_answerable) {
-        decision = "answered_from_store";
-        reason_begin(&rb, reason, sizeof reason, "task_answered");
-        reason_int(&rb, "n", (int64_t)in->nfields);
-        reason_end(&rb);
-        answer = json_object();
-        for (size_t i = 0; i < in->ncommunities; i++) {
-            json_t *per = json_object();
-            for (size_t j = 0; j < in->nfields; j++) {
-                json_t *v = NULL;
-                if ((e = wl__answer_field(w, in->fields[j], in->communities[i], &v))) {
-                    json_decref(per);
-                    json_decref(answer);
-                    return e;
-                }
-                json_object_set_new(per, in->fields[j], v);
-            }
-            json_object_set_new(answer, in->communities[i], per);
-        }
-    } else if (version == 0) {
-        decision = "refused";
-        reason_begin(&rb, reason, sizeof reason, "task_no_list");
-        reason_end(&rb);
-    } else {
-        int k = item_get(db, version, in->item, &it);
-        if (k < 0) return JC_ERR_DB;
-        if (k == 1) {
-            decision = "refused";
-            reason_begin(&rb, reason, sizeof reason, "task_not_listed");
-            reason_str(&rb, "item", in->item);
-            reason_int(&rb, "version", version);
-        } else if (!dept_allowed(it.depts, dept)) {
-            decision = "refused";
-            reason_begin(&rb, reason, sizeof reason, "task_sender");
-            reason_str(&rb, "dept", dept);
-            reason_str(&rb, "item", it.code);
-            reason_str(&rb, "name", it.name);
-            reason_str(&rb, "allowed", it.depts);
-        } else if (!strcmp(it.kind, "resourced") && (!in->resources || !*in->resources)) {
-            decision = "refused";
-            reason_begin(&rb, reason, sizeof reason, "task_resources");
-            reason_str(&rb, "item", it.code);
-            reason_str(&rb, "name", it.name);
-        } else {
-            reason_begin(&rb, reason, sizeof reason, "task_admitted");
-            reason_str(&rb, "item", it.code);
-            reason_str(&rb, "name", it.name);
-            reason_str(&rb, "kind", it.kind);
-            reason_int(&rb, "version", version);
-            reason_str(&rb, "basis", it.basis);
-        }
-        reason_end(&rb);
-    }
-
-    /* Store the task and its copies. */
+    const wl_task_in *in = t->in;
     sqlite3_stmt *s;
-    if ((e = sq_prepare(db, "INSERT INTO tasks(title, kind, item, sender_id, sender, sender_role, dept_code,"
-                            " deadline_at, attachments, fields, resources, created_at, list_version,"
-                            " decision, reason, answer) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", &s))) {
-        json_decref(answer);
-        return e;
-    }
+    jc_err e = sq_prepare(db, "INSERT INTO tasks(title, kind, item, sender_id, sender, sender_role, dept_code,"
+                              " deadline_at, attachments, fields, resources, created_at, list_version,"
+                              " decision, reason, answer) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", &s);
+    if (e) return e;
     json_t *fields = json_array();
     for (size_t i = 0; i < in->nfields; i++) json_array_append_new(fields, json_string(in->fields[i]));
     char *fields_txt = json_dumps(fields, JSON_COMPACT);
-    char *answer_txt = answer ? json_dumps(answer, JSON_COMPACT) : NULL;
+    char *answer_txt = t->answer ? json_dumps(t->answer, JSON_COMPACT) : NULL;
     json_decref(fields);
-    json_decref(answer);
     sq_bind_text(s, 1, in->title);
     sq_bind_text(s, 2, in->kind);
     sq_bind_text(s, 3, in->item);
-    sqlite3_bind_int64(s, 4, actor->id);
-    sq_bind_text(s, 5, actor->name);
-    sq_bind_text(s, 6, role_name(actor->role));
-    sq_bind_text(s, 7, dept);
+    sqlite3_bind_int64(s, 4, t->actor->id);
+    sq_bind_text(s, 5, t->actor->name);
+    sq_bind_text(s, 6, role_name(t->actor->role));
+    sq_bind_text(s, 7, t->dept);
     if (in->deadline_ms) sqlite3_bind_int64(s, 8, in->deadline_ms);
     sq_bind_text(s, 9, in->attachments_json);
     sq_bind_text(s, 10, in->nfields ? fields_txt : NULL);
     sq_bind_text_opt(s, 11, in->resources);
-    sqlite3_bind_int64(s, 12, now_ms);
-    sqlite3_bind_int64(s, 13, version);
-    sq_bind_text(s, 14, decision);
-    sq_bind_text(s, 15, reason);
+    sqlite3_bind_int64(s, 12, t->now_ms);
+    sqlite3_bind_int64(s, 13, t->version);
+    sq_bind_text(s, 14, t->decision);
+    sq_bind_text(s, 15, t->reason);
     sq_bind_text(s, 16, answer_txt);
     e = step_fin(db, s, "insert task");
     free(fields_txt);
     free(answer_txt);
     if (e) return e;
-    int64_t id = sqlite3_last_insert_rowid(db);
-    const char *tstatus = !strcmp(decision, "admitted") ? "received"
-                          : !strcmp(decision, "refused") ? "refused" : "answered";
+    *id = sqlite3_last_insert_rowid(db);
     if ((e = sq_prepare(db, "INSERT INTO task_targets(task_id, community, status) VALUES(?,?,?)", &s)))
         return e;
     for (size_t i = 0; i < in->ncommunities; i++) {
         sqlite3_reset(s);
-        sqlite3_bind_int64(s, 1, id);
+        sqlite3_bind_int64(s, 1, *id);
         sq_bind_text(s, 2, in->communities[i]);
-        sq_bind_text(s, 3, tstatus);
+        sq_bind_text(s, 3, t->target_status);
         if (sqlite3_step(s) != SQLITE_DONE) {
             sqlite3_finalize(s);
             return sq_fail(db, "worklist", "insert target");
         }
     }
     sqlite3_finalize(s);
-    char why[1600];
-    reason_begin(&rb, why, sizeof why, "task_decided");
-    reason_int(&rb, "task", id);
-    reason_str(&rb, "decision", decision);
-    reason_raw(&rb, "r", reason);
-    reason_end(&rb);
-    const char *action = !strcmp(decision, "admitted") ? "task_admit"
-                         : !strcmp(decision, "refused") ? "task_refuse" : "task_answer_store";
-    if ((e = auth_audit(w, actor, action, why))) return e;
-    return task_json(w, id, out);
+    return JC_OK;
 }
 
 jc_err worklist_task_exception(jc_conn *w, const jc_user *actor, int64_t task_id, const char *reason,
                                int64_t now_ms, json_t **out, char *msg, size_t msz) {
     sqlite3 *db = store_sqlite_db(w);
-    if (!street_role(actor->role)) {
+    if (!wl__street_role(actor->role)) {
         snprintf(msg, msz, "only the street (dispatcher, supervisor) grants exceptions");
         return JC_ERR_DENIED;
     }
@@ -643,7 +493,7 @@ jc_err worklist_task_exception(jc_conn *w, const jc_user *actor, int64_t task_id
     reason_str(&rb, "note", reason);
     reason_end(&rb);
     if ((e = auth_audit(w, actor, "task_exception", why))) return e;
-    return task_json(w, task_id, out);
+    return wl__task_json(w, task_id, out);
 }
 
 jc_err worklist_task_done(jc_conn *w, const jc_user *actor, int64_t task_id, const char *community,
@@ -655,7 +505,7 @@ jc_err worklist_task_done(jc_conn *w, const jc_user *actor, int64_t task_id, con
             return JC_ERR_DENIED;
         }
         community = actor->area;
-    } else if (!(street_role(actor->role) && community && actor->area[0] &&
+    } else if (!(wl__street_role(actor->role) && community && actor->area[0] &&
                  !strncmp(community, actor->area, strlen(actor->area))) &&
                !(actor->role == ROLE_ADMIN && community)) {
         snprintf(msg, msz, "only the community marks its task done");
@@ -693,7 +543,7 @@ jc_err worklist_task_done(jc_conn *w, const jc_user *actor, int64_t task_id, con
     reason_str(&rb, "area", community);
     reason_end(&rb);
     if ((e = auth_audit(w, actor, "task_done", why))) return e;
-    return task_json(w, task_id, out);
+    return wl__task_json(w, task_id, out);
 }
 
 /* ---- listing ----------------------------------------------------------------- */
@@ -743,7 +593,7 @@ jc_err worklist_tasks_list(jc_conn *c, const jc_user *viewer, const char *commun
     json_t *arr = json_array();
     while (sqlite3_step(s) == SQLITE_ROW) {
         json_t *t = NULL;
-        if (task_json(c, sqlite3_column_int64(s, 0), &t) == JC_OK) {
+        if (wl__task_json(c, sqlite3_column_int64(s, 0), &t) == JC_OK) {
             /* Community staff see only their own copy's status. */
             if (viewer->role == ROLE_COMMUNITY_STAFF) {
                 json_t *cs = json_object_get(t, "communities"), *keep = json_array();

@@ -7,6 +7,10 @@
 #   TESTS=pattern    run only the integration files whose name contains pattern
 #   JICENG_TEST_PG   a PostgreSQL cluster's URL to use; by default one is started for the
 #                    run (tests/pg.sh, a temporary directory) and stopped at its end
+#   JICENG_SANITIZER_REPORTS  a directory where the sanitizers write their reports
+#                    (make asan: log_path in ASAN_OPTIONS/UBSAN_OPTIONS): every report
+#                    any process of the run left there -- a server's leaks at its exit
+#                    too, which no test sees -- counts as a failure
 #   JICENG_TEST_LOCK  a lock file (default /tmp/jiceng-tests.lock): whole-suite runs on one
 #                    machine take turns, since two at once starve each other's timed
 #                    waits on 2 cores; JICENG_TEST_LOCK= (empty) runs without it.
@@ -19,7 +23,7 @@ if [ -n "$lock" ] && [ -z "${TESTS:-}" ] && command -v flock >/dev/null; then
 fi
 export JICENG_BIN=${JICENG_BIN:-$PWD/build/jiceng}
 unit_dir=${JICENG_UNIT_DIR:-$PWD/build/tests}
-passed=0; failed=0; skipped=0
+passed=0; failed=0; skipped=0; failures=
 log=$(mktemp -d)
 
 # One temporary PostgreSQL cluster for the run: the PostgreSQL backend's unit tests
@@ -63,12 +67,24 @@ if ((${#files[@]})); then
   [ "$rc" -ne 0 ] && [ "$f" -eq 0 ] && f=1
   passed=$((passed + p)); failed=$((failed + f)); skipped=$((skipped + s))
   if [ "$f" -ne 0 ]; then
-    echo "FAIL integration:"; grep -E '^not ok|^# Subtest|error:|expected|actual|Error' "$log/node.tap" | head -80
+    # each failing test (at any depth) with the first lines of its report
+    echo "FAIL integration:"
+    awk '/^ *not ok /{p=1; n=0} p{print; n++; if ($0 ~ /^ *\.\.\.$/ || n > 30) p=0}' "$log/node.tap" | head -200
+    failures=$(grep -E '^ *not ok ' "$log/node.tap" | sed -E 's/^ *not ok [0-9]+ - //' | head -20)
     cp "$log/node.tap" "${TMPDIR:-/tmp}/jiceng-last-node.tap" 2>/dev/null
   fi
   echo "integration: $p passed, $f failed, $s skipped (${#files[@]} files)"
 fi
 rm -rf "$log"
+if [ -n "${JICENG_SANITIZER_REPORTS:-}" ]; then
+  for r in "$JICENG_SANITIZER_REPORTS"/*; do
+    [ -f "$r" ] || continue
+    failed=$((failed + 1))
+    echo "FAIL sanitizer report $r:"; grep -E '^(SUMMARY|==[0-9]+==ERROR)|runtime error' "$r" | head -5
+  done
+fi
 if [ "$skipped" -ne 0 ]; then echo "skipped tests are failures here: $skipped skipped"; failed=$((failed + skipped)); fi
+# the names again at the very end, where a truncated log still shows them
+[ -n "${failures:-}" ] && { echo "failed tests:"; echo "$failures" | sed 's/^/  /'; }
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -248,6 +248,7 @@ test('inactivity with a window across midnight opens a visit case', async () => 
   assert.equal(a[0].category, '0901');
   const k = await caseOf(a[0].case_id);
   assert.match(k.body, /李奶奶/);
+  assert.match(k.body, /长时间无活动，门磁 5 小时）/, "the silence since the door last opened (21:00) in whole hours, not 5.01667: " + k.body);
   await tick(local(1, 3));
   assert.equal((await alarmsOf('door-night')).length, 1, 'no second alarm while active');
   await readings([{ device: 'door-night', ts: iso(local(1, 7)), values: { door: 1 } }]);

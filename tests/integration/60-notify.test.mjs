@@ -130,6 +130,8 @@ test('read marks are per user: one, a case, everything up to an id; bad input ch
   assert.equal((await about(dept2, k.id, 'dispatched'))[0].read, false, 'read marks are per user');
   assert.ok((await feed(dept, '&unread=1')).notifications.every((x) => x.id !== n.id));
   // by case (number or id)
+  r = await srv.api('POST', '/api/v1/notifications/read', { token: dept2, body: { case_id: k.id } });
+  assert.equal(r.status, 200, r.text);
   r = await srv.api('POST', '/api/v1/notifications/read', { token: dept2, body: { case_id: k.no } });
   assert.equal(r.status, 200, r.text);
   assert.equal((await about(dept2, k.id)).filter((x) => !x.read).length, 0);

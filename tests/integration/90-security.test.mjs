@@ -250,3 +250,41 @@ test('a whistle summoning many departments names every one (no buffer cut or ove
   const e = (await api('GET', `/api/v1/cases/${c.json.id}`, undefined, 'dispatcher')).json.timeline.find(x => x.action === 'whistle');
   for (const d of depts) assert.ok(e.reason.includes(`"${d.code}"`), 'the whistle entry must name ' + d.code);
 });
+
+test('readings: a staff session is checked in real time, also when the platform clock is simulated', async () => {
+  const sim = await startServer();
+  try {
+    const adm = await sim.login('admin');
+    const d = await sim.api('POST', '/api/v1/devices', { token: adm, body: { id: 'clk-noise-1', type: 'noise', grid: G1, lon: 116.39, lat: 39.91 } });
+    assert.equal(d.status, 201, d.text);
+    // the simulated clock two days ahead: a session made now expires (real time) in 12 h
+    const start = new Date(Date.now() + 48 * H).toISOString().slice(0, 16);
+    const r = jiceng(['clock', 'set', '--db', sim.db, '--start', start]);
+    assert.equal(r.status, 0, r.stderr);
+    for (let i = 0; i < 100 && (await sim.api('GET', '/api/v1/clock')).json.now_ms < Date.now() + 24 * H; i++)
+      await new Promise(res => setTimeout(res, 100));
+    const disp = await sim.login('dispatcher');
+    assert.equal((await sim.api('GET', '/api/v1/me', { token: disp })).status, 200);
+    const rd = await sim.api('POST', '/api/v1/readings', { token: disp, body: { readings: [{ device: 'clk-noise-1', values: { db: 50 } }] } });
+    assert.equal(rd.status, 200, 'the session was checked against the simulated clock: ' + rd.text);
+    assert.equal(rd.json.accepted, 1);
+  } finally { await sim.cleanup(); }
+});
+
+test('webhooks: http(s) only, no credentials in the URL; internal addresses allowed (an admin power)', async () => {
+  const add = (name, url) => api('POST', '/api/v1/webhooks', { name, url, kinds: 'dispatched' });
+  for (const url of ['ftp://10.0.0.5/hook', 'file:///etc/passwd', 'gopher://10.0.0.5/', 'http://user:secret@10.0.0.5/sms',
+    'https://token@sms.example.gov.cn/hook', 'https://:pw@sms.example.gov.cn/', 'http://a b/', 'http://', 'https:///path']) {
+    const r = await add('bad-' + url.length, url);
+    assert.equal(r.status, 400, url + ' ' + r.text);
+  }
+  const list = (await api('GET', '/api/v1/webhooks')).json.webhooks;
+  assert.ok(!list.some(h => h.name.startsWith('bad-')), 'nothing stored');
+  // an SMS gateway on the internal network
+  const ok = await add('sms-gw', 'http://10.20.0.5:8080/sms?src=jiceng');
+  assert.equal(ok.status, 201, ok.text);
+  const put = await api('PUT', `/api/v1/webhooks/${ok.json.id}`, { url: 'http://ops:pw@10.20.0.5:8080/sms' });
+  assert.equal(put.status, 400, put.text);
+  assert.equal((await api('GET', '/api/v1/webhooks')).json.webhooks.find(h => h.id === ok.json.id).url, 'http://10.20.0.5:8080/sms?src=jiceng');
+  assert.equal((await api('PUT', `/api/v1/webhooks/${ok.json.id}`, { active: false })).status, 200);
+});

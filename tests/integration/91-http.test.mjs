@@ -4,7 +4,7 @@
 // hidden behind them never runs; cleartext HTTP/2 (h2c) is refused, and a
 // HEADERS+RST_STREAM flood leaves the server responsive with its memory
 // bounded; static files refuse NUL and odd paths and carry the security
-// headers; /vendor serves only the two libraries the UI loads.
+// headers; /vendor serves only the libraries the UI loads.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
@@ -151,6 +151,7 @@ test('security headers: the UI policy on web files, nothing allowed on the API',
 test('/vendor serves the UI libraries only, not the whole node_modules', async () => {
   assert.equal((await fetch(srv.url + '/vendor/leaflet/dist/leaflet.css')).status, 200);
   assert.equal((await fetch(srv.url + '/vendor/echarts/dist/echarts.esm.min.js')).status, 200);
-  for (const p of ['/vendor/playwright-core/package.json', '/vendor/leaflet/package.json', '/vendor/.package-lock.json'])
+  assert.equal((await fetch(srv.url + '/vendor/qrcode-generator/dist/qrcode.js')).status, 200); // the printed forms' QR code
+  for (const p of ['/vendor/playwright-core/package.json', '/vendor/leaflet/package.json', '/vendor/qrcode-generator/package.json', '/vendor/.package-lock.json'])
     assert.ok([400, 404].includes((await fetch(srv.url + p)).status), p);
 });

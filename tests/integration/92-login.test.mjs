@@ -97,3 +97,75 @@ test('password policy: length, common passwords, the name, only digits (API and 
   // the demo password passes: the README's logins stay true
   assert.equal((await add('zhao-min', 'jiceng-demo')).status, 201);
 });
+
+test('changing one\'s own password: a wrong old password counts as a failed login (throttled, audited)', async () => {
+  // this file's earlier tests spent most of 127.0.0.1's free failures
+  sql("DELETE FROM login_throttle WHERE key LIKE 'address:%'");
+  assert.equal((await srv.api('POST', '/api/v1/users', { token: admin, body: { name: 'chen-jing', role: 'resident', password: 'river-stone-kite' } })).status, 201);
+  const t = await srv.login('chen-jing', 'river-stone-kite');
+  const change = (old_password) => srv.api('POST', '/api/v1/me/password', { token: t, body: { old_password, new_password: 'lake-cloud-bridge' } });
+  for (let i = 0; i < 4; i++) {
+    const r = await change('wrong-password');
+    assert.equal(r.status, 403, `try ${i + 1}: ${r.text}`);
+    assert.match(r.json.error.message, /old password is wrong/);
+  }
+  // the fifth comes within a second of the fourth failure; the wait counts from the
+  // failure's record, before its commit, and on a loaded machine a commit can take
+  // longer than that: then the next waits (2 s, 4 s ...) catch it
+  let r, checked = 4;
+  while ((r = await change('wrong-password')).status === 403 && checked < 7) checked++;
+  assert.equal(r.status, 429, `a session guessing its password at full speed: ${checked} wrong ones checked`);
+  assert.ok(Number(r.headers.get('retry-after')) >= 1);
+  // a burst after the wait: at most a few are checked
+  await sleep(1100);
+  const burst = await Promise.all(Array.from({ length: 12 }, () => change('wrong-password')));
+  assert.ok(burst.filter(x => x.status === 403).length <= 2, burst.map(x => x.status).join(','));
+  // the logins of the account meet the same count
+  const l = await login('chen-jing', 'river-stone-kite');
+  assert.equal(l.status, 429);
+  assert.match(sql("SELECT reason FROM audit WHERE action = 'login_throttled'"), /account:chen-jing after 4 failed logins/);
+  // the right old password, once the wait is over, changes it and forgets the failures
+  await sleep(Number(l.headers.get('retry-after')) * 1000 + 200);
+  const ok = await change('river-stone-kite');
+  assert.equal(ok.status, 200, ok.text);
+  assert.equal(sql("SELECT count(*) FROM login_throttle WHERE key = 'account:chen-jing'"), '0');
+  assert.equal((await login('chen-jing', 'lake-cloud-bridge')).status, 200);
+});
+
+test('behind a reverse proxy (serve --trusted-proxy): the forwarded client address, and only from the proxy', async () => {
+  let n = 0; // a new name each time: the account's own limit stays out of the way
+  const wrong = (s, headers) => s.api('POST', '/api/v1/session', { body: { name: `nobody-${++n}`, password: 'wrong-password' }, headers });
+  const keys = async (s, tok) => (await s.api('GET', '/api/v1/login-locks', { token: tok })).json.locks.map(l => l.key);
+  // without the option the headers are not believed: every client is the socket's peer
+  sql("DELETE FROM login_throttle");
+  assert.equal((await wrong(srv, { 'x-forwarded-for': '198.51.100.7' })).status, 401);
+  assert.deepEqual((await keys(srv, admin)).filter(k => k.startsWith('address:')), ['address:127.0.0.1']);
+  const px = await startServer({ extraArgs: ['--trusted-proxy', '127.0.0.1,10.0.0.0/8', '--metrics-allow', '127.0.0.0/8,192.0.2.0/24'] });
+  try {
+    const adm = await px.login('admin');
+    const cases = [
+      [{ 'x-forwarded-for': '198.51.100.7' }, 'address:198.51.100.7'],
+      // what the client wrote itself stands left of what the proxy appended
+      [{ 'x-forwarded-for': '203.0.113.250, 198.51.100.8' }, 'address:198.51.100.8'],
+      // a chain of trusted proxies is skipped
+      [{ 'x-forwarded-for': '198.51.100.9, 10.1.2.3' }, 'address:198.51.100.9'],
+      [{ 'x-real-ip': '2001:db8::7' }, 'address:2001:db8::7'],
+      [{ 'x-forwarded-for': 'not-an-address' }, 'address:127.0.0.1'],
+    ];
+    for (const [headers, key] of cases) {
+      await px.api('POST', '/api/v1/login-locks/lift', { token: adm, body: { address: key.slice(8) } });
+      assert.equal((await wrong(px, headers)).status, 401);
+      const k = (await keys(px, adm)).filter(x => x.startsWith('address:'));
+      assert.deepEqual(k, [key], JSON.stringify(headers));
+      await px.api('POST', '/api/v1/login-locks/lift', { token: adm, body: { address: key.slice(8) } });
+    }
+    // one address's limit does not hold back another client behind the same proxy
+    execFileSync('sqlite3', [px.db, `INSERT INTO login_throttle(key, failures, last_at, locked_until) VALUES('address:198.51.100.66', 60, ${Date.now()}, ${Date.now() + 1800e3})`]);
+    assert.equal((await px.api('POST', '/api/v1/session', { body: { name: 'worker1', password: 'jiceng-demo' }, headers: { 'x-forwarded-for': '198.51.100.66' } })).status, 429);
+    assert.equal((await px.api('POST', '/api/v1/session', { body: { name: 'worker1', password: 'jiceng-demo' }, headers: { 'x-forwarded-for': '198.51.100.67' } })).status, 200);
+    // /metrics judges the client, not the proxy in front of it
+    assert.equal((await px.api('GET', '/metrics')).status, 200, 'the proxy itself');
+    assert.equal((await px.api('GET', '/metrics', { headers: { 'x-forwarded-for': '198.51.100.7' } })).status, 401);
+    assert.equal((await px.api('GET', '/metrics', { headers: { 'x-forwarded-for': '192.0.2.10' } })).status, 200);
+  } finally { await px.cleanup(); }
+});

@@ -467,6 +467,32 @@ TEST(best_kept_when_more_match_than_max) {
     dedup_free(ix);
 }
 
-T_MAIN(T(best_kept_when_more_match_than_max), T(axes_at_the_edge_matched), T(paraphrases_found), T(unrelated_not_merged), T(far_or_late_not_matched),
+/* A crowded spot (a mass event: 2,000 copies of one report): a query
+ * compares at most max_candidates of them in full, so its cost stops
+ * growing with the crowd; what it finds comes from those. */
+TEST(a_crowded_spot_is_compared_in_part) {
+    dedup_params p = dedup_params_default();
+    p.max_candidates = 50;
+    dedup_index *ix = NULL;
+    ASSERT_OK(dedup_new(&p, &ix));
+    const char *text = "小区门口的水管爆裂，路面全是水，请尽快处理";
+    for (int i = 0; i < 2000; i++) ASSERT_OK(dedup_add(ix, 1 + i, text, LON, LAT, T0 - 3600000 + i, "0502"));
+    dedup_match m[4];
+    size_t n = 0;
+    ASSERT_OK(dedup_query(ix, text, LON, LAT, T0, "0502", m, 4, &n));
+    ASSERT_EQ(n, 4);
+    /* the newest (best by time) are past the cap: only the first 50 were read */
+    for (size_t i = 0; i < n; i++) ASSERT(m[i].id <= 50);
+    p.max_candidates = 0; /* no cap: the newest win */
+    dedup_index *all = NULL;
+    ASSERT_OK(dedup_new(&p, &all));
+    for (int i = 0; i < 2000; i++) ASSERT_OK(dedup_add(all, 1 + i, text, LON, LAT, T0 - 3600000 + i, "0502"));
+    ASSERT_OK(dedup_query(all, text, LON, LAT, T0, "0502", m, 4, &n));
+    ASSERT_EQ(m[0].id, 2000);
+    dedup_free(ix);
+    dedup_free(all);
+}
+
+T_MAIN(T(a_crowded_spot_is_compared_in_part), T(best_kept_when_more_match_than_max), T(axes_at_the_edge_matched), T(paraphrases_found), T(unrelated_not_merged), T(far_or_late_not_matched),
        T(window_eviction_bounds_memory), T(bad_input_refused), T(place_index_matches_brute_force),
        T(culled_cells_match_full_scan), T(signatures_unchanged))

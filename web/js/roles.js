@@ -29,6 +29,10 @@ export const ACTIONS = {
   reopen: { from: ['closed', 'rated'], roles: SUP, fields: [{ name: 'reason', kind: 'textarea', required: true }] },
   // a co-handling or summoned department's own part, kept in the trace (docs/dispatch.md)
   assist: { from: ['dispatched', 'accepted', 'handling', 'feedback', 'verified', 'returned', 'suspended', 'deferred'], roles: ['dept_staff'], fields: [{ name: 'note', kind: 'textarea', required: true }], coHandler: true },
+  // 改派 to another department, 撤回 a dispatch not accepted yet, 回访 a call back after an unsatisfied rating
+  redispatch: { from: ['dispatched', 'accepted', 'handling'], roles: DISP, fields: [{ name: 'dept_id', kind: 'dept', required: true }, { name: 'reason', kind: 'textarea', required: true }] },
+  recall: { from: ['dispatched'], roles: DISP, fields: [{ name: 'reason', kind: 'textarea', required: true }] },
+  followup: { from: ['rated'], roles: SUP, fields: [{ name: 'result', kind: 'result', required: true }, { name: 'note', kind: 'textarea' }] },
 };
 
 // The lead department's own transitions: a co-handling department may not take them.
@@ -43,4 +47,4 @@ export function actionsFor(user, c) {
     (!LEAD_ONLY.has(n) || lead) && (!a.coHandler || !lead)).map(([n]) => n);
 }
 
-export const DANGER = new Set(['void', 'return', 'rework', 'suspend']);
+export const DANGER = new Set(['void', 'return', 'rework', 'suspend', 'recall']);

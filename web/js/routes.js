@@ -28,6 +28,8 @@ export const routes = [
   { path: '/people/person/:id', load: () => import('./pages/people.js'), roles: ['dispatcher', 'admin', 'supervisor', 'community_staff'], props: { view: 'person' } },
   { path: '/admin', load: () => import('./pages/admin.js'), roles: ['admin'], nav2: 'nav.admin' },
   { path: '/audit', load: () => import('./pages/audit.js'), roles: ['admin', 'supervisor'], nav2: 'nav.audit' },
+  { path: '/brief', load: () => import('./pages/brief.js'), roles: ['dispatcher', 'admin', 'supervisor', 'community_staff'], nav2: 'nav.brief' },
+  { path: '/print/:id', load: () => import('./pages/print.js'), roles: STAFF },
   { path: '/messages', load: () => import('./pages/messages.js'), roles: ['resident', ...STAFF] },
   { path: '/password', load: () => import('./pages/password.js'), roles: ['resident', ...STAFF] },
 ];

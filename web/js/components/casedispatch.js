@@ -42,7 +42,7 @@ const LEVEL_LEN = { 6: 'district', 9: 'street', 12: 'community' };
 const scopeText = (code) => t('route.scope_' + (LEVEL_LEN[String(code).length] || 'other')) + t('route.scope_sep') + areaName(code);
 
 // A manual route: who sent it where (a code; a sentence of earlier builds).
-function manualText(r) {
+export function manualText(r) {
   let c = null;
   if (String(r.explanation || '').startsWith('{"code":"')) { try { c = JSON.parse(r.explanation); } catch { c = null; } }
   const m = /^人工派遣 manual dispatch by \S+ \((\w+)\) to (\S+) /.exec(r.explanation || '');

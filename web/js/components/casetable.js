@@ -9,8 +9,9 @@ const FLAG_CLASS = { overdue: 'red', reminded: 'amber', ownerless: 'amber', unlo
 
 // cols: subset of no,title,category,area,state,dept,deadline,created,escalation
 // select: a Set of selected case ids (adds a checkbox column first; onSelect() after each change).
+// sort: {cols, dir: 'newest'|'oldest', href(dir)} -- those headings link to the other order.
 // citizen: a resident's list -- no internal badges (督办, 逾期, 无主 ...).
-export function caseTable(cases, { cols = ['no', 'title', 'category', 'area', 'state', 'deadline', 'created'], caption, extra, select, onSelect, citizen } = {}) {
+export function caseTable(cases, { cols = ['no', 'title', 'category', 'area', 'state', 'deadline', 'created'], caption, extra, select, onSelect, sort, citizen } = {}) {
   if (!cases.length) return h('p', { class: 'muted empty' }, t('common.no_cases'));
   const cell = {
     no: (c) => h('a', { href: '#/case/' + c.id, class: 'case-link' }, c.no),
@@ -34,7 +35,28 @@ export function caseTable(cases, { cols = ['no', 'title', 'category', 'area', 's
   const label = (k) => t(k === 'extra' ? 'case.actions' : k === 'sel' ? 'queue.select' : k === 'title' ? 'case.title_col' : 'case.' + k);
   return h('div', { class: 'table-wrap' }, h('table', { class: 'cases' },
     caption ? h('caption', null, caption) : null,
-    h('thead', null, h('tr', null, allCols.map((k) => h('th', { scope: 'col' }, label(k))))),
+    h('thead', null, h('tr', null, allCols.map((k) => sort?.cols.includes(k)
+      ? h('th', { scope: 'col', 'aria-sort': sort.dir === 'oldest' ? 'ascending' : 'descending' },
+        h('a', { href: sort.href(sort.dir === 'oldest' ? 'newest' : 'oldest'), class: 'sort-link', dataset: { sort: k }, title: t(sort.dir === 'oldest' ? 'queue.sort_newest' : 'queue.sort_oldest') },
+          label(k), sort.dir === 'oldest' ? ' ↑' : ' ↓'))
+      : h('th', { scope: 'col' }, label(k))))),
     h('tbody', null, cases.map((c) => h('tr', { dataset: { id: c.id, no: c.no, state: c.state } },
       allCols.map((k) => h('td', { 'data-label': label(k), class: 'c-' + k }, h('span', { class: 'cv' }, k === 'extra' ? extra(c) : cell[k](c)))))))));
+}
+
+// A long list shown a page at a time: the first `page` rows, then a button
+// for the next ones (the department's done tab, a resident's reports).
+export function pagedCaseTable(cases, opts = {}, page = 50) {
+  const box = h('div', { class: 'paged' });
+  let shown = Math.min(page, cases.length);
+  const more = h('button', { type: 'button', class: 'btn ghost paged-more' });
+  const draw = () => {
+    // (replaceChildren would write a null as the text "null")
+    box.replaceChildren(caseTable(cases.slice(0, shown), opts),
+      ...(shown < cases.length ? [h('div', { class: 'btn-row center' }, more)] : []));
+    more.textContent = t('queue.more_n', { n: Math.min(page, cases.length - shown), left: cases.length - shown });
+  };
+  more.addEventListener('click', () => { shown = Math.min(cases.length, shown + page); draw(); });
+  draw();
+  return box;
 }

@@ -8,6 +8,10 @@ import { ACTIONS, actionsFor, DANGER } from '../roles.js';
 import { getLang, has } from '../i18n.js';
 import { photoPicker } from './photos.js';
 import { reasonText, whoText } from '../reasons.js';
+import { docPicker } from './attachments.js';
+
+// What a follow-up call (回访) came to.
+export const FOLLOWUP_RESULTS = ['satisfied', 'basic', 'unsatisfied', 'unreachable'];
 
 // Actions whose form offers photos of the work (linked after the action).
 const PHOTO_ACTIONS = new Set(['feedback', 'handle']);
@@ -125,6 +129,7 @@ function control(f, c) {
   }
   // the case number a person reads (JC20261127-6); resolved to the case on submit
   if (f.kind === 'case') return h('input', { type: 'text', name, required: f.required, autocomplete: 'off', spellcheck: 'false', placeholder: t('hint.case_no_ph') });
+  if (f.kind === 'result') return select([['', t('common.choose')], ...FOLLOWUP_RESULTS.map((r) => [r, t('followup.r_' + r)])], '', { name, required: f.required });
   if (f.kind === 'dept') {
     const def = defaultDeptFor(c.category);
     const en = getLang() === 'en';
@@ -145,7 +150,8 @@ function ratingGroup() {
 
 // actionPanel(c, user, onDone): the buttons and forms for the allowed actions.
 export function actionPanel(c, user, onDone) {
-  const names = actionsFor(user, c);
+  // a follow-up call is for an unsatisfied rating only
+  const names = actionsFor(user, c).filter((n) => n !== 'followup' || c.rating === 'unsatisfied');
   const box = h('section', { class: 'card actions o-actions', 'aria-labelledby': 'act-h' }, h('h2', { id: 'act-h' }, t('case.actions')));
   if (!names.length) { box.append(h('p', { class: 'muted' }, t('case.no_actions'))); return box; }
   const formHost = h('div', { class: 'action-form' });
@@ -163,13 +169,14 @@ export function actionPanel(c, user, onDone) {
   }
   box.append(bar, formHost);
 
-  async function submit(name, body, btn, photos) {
+  async function submit(name, body, btn, photos, docs) {
     const buttons = box.querySelectorAll('button');
     buttons.forEach((b) => { b.disabled = true; });
     try {
       await photos?.settle();
+      await docs?.settle();
       await post(`/api/v1/cases/${c.id}/${name}`, body);
-      const failed = photos ? await photos.linkTo(c.id) : 0;
+      const failed = (photos ? await photos.linkTo(c.id) : 0) + (docs ? await docs.linkTo(c.id) : 0);
       toast(t('action.done', { action: t('action.' + name) }) + (failed ? ' · ' + t('photo.link_failed', { n: failed }) : ''), failed ? 'error' : 'ok');
       onDone?.(name);
     } catch (e) {
@@ -183,10 +190,12 @@ export function actionPanel(c, user, onDone) {
 
 function actionForm(name, a, c, submit) {
   const photos = PHOTO_ACTIONS.has(name) ? photoPicker() : null;
+  const docs = PHOTO_ACTIONS.has(name) ? docPicker() : null;
   const form = h('form', { class: 'stack', dataset: { form: name } },
     h('h3', null, t('action.' + name)),
     a.fields.map((f) => f.kind === 'rating' ? ratingGroup() : field(t(f.kind === 'rate_reason' ? 'field.rate_reason' : 'field.' + f.name), control(f, c), f.kind === 'case' ? t('hint.target_id') : null)),
     photos?.el,
+    docs?.el,
     h('div', { class: 'btn-row' }, h('button', { type: 'submit', class: 'btn ' + (DANGER.has(name) ? 'danger' : 'primary') }, t('common.submit_action', { action: t('action.' + name) }))));
   form.addEventListener('submit', async (ev) => {
     ev.preventDefault();
@@ -214,7 +223,7 @@ function actionForm(name, a, c, submit) {
         body[f.name] = target.id;
       } else body[f.name] = f.kind === 'dept' ? Number(v) : String(v).trim();
     }
-    submit(name, body, form.querySelector('button[type=submit]'), photos);
+    submit(name, body, form.querySelector('button[type=submit]'), photos, docs);
   });
   return form;
 }

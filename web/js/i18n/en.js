@@ -39,7 +39,7 @@ export default {
 
   'err.invalid': 'Something in the form is not right; check it and try again.', 'err.unauthenticated': 'Your session has ended, please log in again', 'err.forbidden': 'Your role may not do this; ask the street command centre.',
   'err.not_found': 'Not found (or not in your scope); check and try again.', 'err.method_not_allowed': 'Not supported; reload the page and try again.', 'err.conflict': 'The case has changed meanwhile; reload the page and try again.',
-  'err.too_large': 'Too large; make it smaller and try again.', 'err.unavailable': 'The server is busy; try again in a moment.', 'err.network': 'No connection; check the network and try again.', 'err.http': 'The server failed; try again later, and ask the administrator if it keeps failing.',
+  'err.too_large': 'Too large; make it smaller and try again.', 'err.unavailable': 'The server is busy; try again in a moment.', 'err.no_space': "The server's disk is full: nothing was saved; reading and logging in still work, and saving resumes once space is freed.", 'err.network': 'No connection; check the network and try again.', 'err.http': 'The server failed; try again later, and ask the administrator if it keeps failing.',
   'err.bad_login': 'Wrong user name or password', 'err.mismatch': 'The new passwords differ', 'err.need_category': 'Please choose a category',
   'err.need_area': 'Please pin the place on the map or choose the grid', 'err.need_reason': 'Please give the reason for rework',
   'err.no_access': 'No access', 'err.no_access_text': 'Your role cannot use this page.', 'err.page_not_found': 'Page not found', 'err.page_failed': 'The page failed to load',
@@ -72,7 +72,7 @@ export default {
   'tasks.count': '{n} case(s) to verify', 'tasks.note': 'Verification note', 'tasks.note_hint': 'Optional when verifying; required for rework',
 
   'queue.title': 'Case queue', 'queue.filters': 'Filters', 'queue.all': 'All', 'queue.open': 'Open', 'queue.whole': '(whole community)',
-  'queue.apply': 'Filter', 'queue.reset': 'Clear filters', 'queue.more': 'Load more', 'queue.count': '{n} case(s)', 'queue.count_more': '{n} shown, more available',
+  'queue.export': 'Export to Excel', 'queue.apply': 'Filter', 'queue.reset': 'Clear filters', 'queue.more': 'Load more', 'queue.count': '{n} case(s)', 'queue.count_more': '{n} shown, more available',
 
   'case.title': 'Case', 'case.details': 'Case details', 'case.no': 'Number', 'case.state': 'State', 'case.category': 'Category', 'case.area': 'Area',
   'case.source': 'Source', 'case.dept': 'Department', 'case.deadline': 'Deadline', 'case.escalation': 'Escalation',
@@ -313,7 +313,7 @@ export default {
   'dev.type.door_contact': 'Door contact (elder living alone)', 'dev.type.ebike_charging': 'E-bike charging', 'dev.type.noise': 'Noise', 'dev.type.generic': 'Generic',
   'audit.title': 'Audit log', 'audit.intro': 'The trace of every action on the platform: who, in which role, when, what and why. Filter by actor, action, case and time.',
   'audit.intro_scoped': 'The trace of every action on the cases of your area: who, in which role, when, what and why.',
-  'audit.actor': 'Actor (login)', 'audit.actor_hint': 'e.g. dispatcher', 'audit.action': 'Action', 'audit.case': 'Case number',
+  'audit.actor': 'Actor (login)', 'audit.who': 'Who', 'audit.actor_hint': 'e.g. dispatcher', 'audit.action': 'Action', 'audit.case': 'Case number',
   'audit.from': 'From', 'audit.to': 'Until', 'audit.seq': 'No.', 'audit.at': 'Time', 'audit.states': 'State change',
   'audit.reason': 'Reason and note', 'audit.hash': 'Hash', 'audit.more': 'Search older entries',
   'audit.count': '{n} entries', 'audit.count_more': '{n} shown; there are older entries', 'audit.none': 'No matching entries.',
@@ -433,6 +433,53 @@ export default {
   'reason.people_unmask': 'Full ID number, phones and other columns of person {id} read; purpose: {purpose}', 'reason.people_report': '\u201c{form}\u201d filled from the people records ({area}, {n} rows)',
   'reason.some_form': 'a form', 'reason.all_areas': 'all communities',
   'pp.tpl.elders_alone': 'Elders living alone', 'pp.tpl.disabled': 'People with a disability', 'pp.tpl.students': 'Students', 'pp.tpl.summary': 'Community base figures',
+  // printable forms (pages/print.js)
+  'print.open_dispatch': 'Print work order', 'print.open_supervise': 'Print supervision order',
+  'print.title_dispatch': 'Work order', 'print.title_supervise': 'Supervision order', 'print.print': 'Print',
+  'print.back': 'Back to the case', 'print.hint': 'Print with the browser on A4 paper, or save as PDF.', 'print.no': 'Case number',
+  'print.qr_label': 'QR code of case {no}', 'print.qr_caption': 'Scan to follow the case', 'print.body': 'Description',
+  'print.more_online': ' (full text online)', 'print.basis': 'Why this department', 'print.dept': 'Department', 'print.list_v': ' (responsibility list v{v})',
+  'print.limits': 'Time limits (working time)', 'print.start': 'Start', 'print.end': 'Done', 'print.no_limits': 'Not dispatched yet: no time limits.',
+  'print.current_deadline': 'Deadline of the current phase:', 'print.result': 'What was done', 'print.result_hint': 'Filled in by the department, then verified by the grid worker.',
+  'print.supervise': 'Supervision', 'print.esc_count': 'Escalated {n} times', 'print.opinion': 'Instruction:', 'print.no_escalation': 'Not escalated yet.',
+  'print.reply_by': 'What the department did and its answer:', 'print.printed': 'Printed {at} by {who}', 'print.trace': 'trace hash',
+  'print.sig_date': 'Date', 'print.sig.dispatcher': 'Dispatched by (signature)', 'print.sig.receiver': 'Received by (signature)',
+  'print.sig.handler': 'Handled by (signature)', 'print.sig.verifier': 'Verified by (signature)', 'print.sig.supervisor': 'Supervisor (signature)',
+  'print.sig.dept_head': 'Head of department (signature)',
+
+  // dispatcher's hands: 改派, 撤回, 回访, bulk dispatch
+  'action.redispatch': 'Re-dispatch', 'action.recall': 'Recall', 'action.followup': 'Follow-up call', 'field.result': 'Outcome of the call',
+  'followup.title': 'Follow-up calls', 'followup.none': 'No follow-up needed.', 'followup.none_due': 'Rated unsatisfied; not called back yet.',
+  'followup.r_satisfied': 'Satisfied after the call', 'followup.r_basic': 'Mostly satisfied after the call', 'followup.r_unsatisfied': 'Still unsatisfied', 'followup.r_unreachable': 'Could not be reached',
+  'queue.bulk_dispatch': 'Dispatch selected', 'queue.bulk_by_list': 'By the responsibility list', 'queue.bulk_dept': 'To department',
+  'ev.i_followup': 'Follow-up rate',
+
+  // statistics for leaders (components/leader.js) and the brief (pages/brief.js)
+  'nav.brief': 'Brief', 'lead.title': 'For leaders', 'lead.from': 'From', 'lead.to': 'to', 'lead.apply': 'Show', 'lead.brief': 'Brief',
+  'lead.periods': '{from} to {to}; against {pfrom} to {pto} (previous) and {yfrom} to {yto} (a year earlier)', 'lead.mom': 'vs previous', 'lead.yoy': 'vs last year',
+  'lead.pp': ' pts', 'lead.new': 'new', 'lead.intake': 'Cases in', 'lead.intake_rate': 'Taken up', 'lead.ontime_close': 'Closed on time', 'lead.satisfaction': 'Satisfaction',
+  'brief.title': 'Brief', 'brief.title_daily': 'Daily brief', 'brief.title_weekly': 'Weekly brief', 'brief.daily': 'Daily', 'brief.weekly': 'Weekly',
+  'brief.kind': 'Kind of brief', 'brief.date': 'Date', 'brief.export': 'Export to Excel', 'brief.period': 'Period {from} to {to}',
+  'brief.compare': 'against {pfrom} to {pto} and {yfrom} to {yto}', 'brief.closed': 'Closed', 'brief.overdue_now': 'Overdue now',
+  'brief.s_overview': 'Overview', 'brief.s_categories': 'Cases in by category', 'brief.s_hotspots': 'Hot spots (largest rise)', 'brief.s_overdue': 'Overdue and open',
+  'brief.s_warnings': 'Early warnings', 'brief.n': 'Cases', 'brief.no_overdue': 'No case is overdue now.', 'brief.late': 'Departments late:',
+  'brief.late_item': '{dept} {n}', 'brief.no_dept': 'not dispatched', 'brief.day': 'Day', 'brief.observed': 'Observed / threshold',
+
+  // documents of a case (components/attachments.js)
+  'doc.title': 'Documents', 'doc.add': 'Add a document', 'doc.hint': 'PDF, Word, Excel, PowerPoint or OpenDocument files, at most 10 MB each, up to 5; files with macros are refused.',
+  'doc.max': 'At most {n} documents', 'doc.too_large': ' (over 10 MB)', 'doc.bad_type': ' (not a document type jiceng takes)', 'doc.case_title': 'Documents ({n})',
+  'doc.kind.pdf': 'PDF document', 'doc.kind.doc': 'Word document', 'doc.kind.docx': 'Word document', 'doc.kind.xls': 'Excel workbook', 'doc.kind.xlsx': 'Excel workbook',
+  'doc.kind.ppt': 'PowerPoint presentation', 'doc.kind.pptx': 'PowerPoint presentation', 'doc.kind.odt': 'OpenDocument text', 'doc.kind.ods': 'OpenDocument spreadsheet',
+  'doc.kind.odp': 'OpenDocument presentation', 'action.attachment_add': 'Document added',
+  'msg.kind.taken_back': 'Taken back', 'msg.what.taken_back': 'The street re-dispatched or recalled this case: your department need not go on.',
+  'queue.more_n': 'Show {n} more ({left} left)',
+
+  // find and sort (pages/queue.js)
+  'queue.q': 'Search', 'queue.q_ph': 'Words (title, description, address) or a case number', 'queue.group': 'Group', 'queue.group_etc': ' and others',
+  'queue.from': 'Reported from', 'queue.to': 'to',
+  'queue.sort_newest': 'Newest first', 'queue.sort_oldest': 'Oldest first',
+  'group.01': 'City appearance', 'group.02': 'Public facilities', 'group.03': 'Pollution', 'group.04': 'Food and drugs', 'group.05': 'Water', 'group.06': 'Fire safety',
+  'group.07': 'Gas', 'group.08': 'Power', 'group.09': 'Care for residents', 'group.10': 'Property management', 'group.11': 'Public security', 'group.12': 'Traffic', 'group.99': 'Other',
   'base.from_people': 'People, households and elders living alone come from the departments\u2019 data merged into one record per person, not asked of the community again.',
   'des.csv_cols': 'Header columns: ', 'des.by_platform': 'Platform (demo data)', 'des.version_n': 'version {v}',
   'lim.wh': '{n} working hours', 'lim.wd': '{n} working days', 'lim.h': '{n} hours', 'lim.wmin': '{n} working minutes', 'lim.min': '{n} minutes',

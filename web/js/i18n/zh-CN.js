@@ -39,7 +39,7 @@ export default {
 
   'err.invalid': '提交的内容有误，请检查后重试。', 'err.unauthenticated': '登录已失效，请重新登录', 'err.forbidden': '您的角色无权进行此操作；如需办理，请联系街道指挥中心。',
   'err.not_found': '没有找到（或不在您的权限范围内），请核对后重试。', 'err.method_not_allowed': '不支持此操作，请刷新页面后重试。', 'err.conflict': '案件状态已经变化，请刷新页面后再操作。',
-  'err.too_large': '内容过大，请缩小后重试。', 'err.unavailable': '服务繁忙，请稍后重试。', 'err.network': '网络连接失败，请检查网络后重试。', 'err.http': '服务器出错，请稍后重试；若一再出现，请联系系统管理员。',
+  'err.too_large': '内容过大，请缩小后重试。', 'err.unavailable': '服务繁忙，请稍后重试。', 'err.no_space': '服务器磁盘已满，本次操作未保存；查看和登录不受影响，腾出空间后即可恢复。', 'err.network': '网络连接失败，请检查网络后重试。', 'err.http': '服务器出错，请稍后重试；若一再出现，请联系系统管理员。',
   'err.bad_login': '用户名或密码错误', 'err.mismatch': '两次输入的新密码不一致', 'err.need_category': '请选择问题类别',
   'err.need_area': '请在地图上标注位置或选择所在网格', 'err.need_reason': '请填写返工理由',
   'err.no_access': '无权访问', 'err.no_access_text': '您的角色不能使用此页面。', 'err.page_not_found': '页面不存在', 'err.page_failed': '页面加载失败',
@@ -72,7 +72,7 @@ export default {
   'tasks.count': '共 {n} 件待核查', 'tasks.note': '核查说明', 'tasks.note_hint': '核查通过可不填；返工必须写明理由',
 
   'queue.title': '案件调度', 'queue.filters': '筛选', 'queue.all': '全部', 'queue.open': '未办结', 'queue.whole': '（全社区）',
-  'queue.apply': '筛选', 'queue.reset': '清除筛选', 'queue.more': '加载更多', 'queue.count': '共 {n} 件', 'queue.count_more': '已显示 {n} 件，还有更多',
+  'queue.export': '导出 Excel', 'queue.apply': '筛选', 'queue.reset': '清除筛选', 'queue.more': '加载更多', 'queue.count': '共 {n} 件', 'queue.count_more': '已显示 {n} 件，还有更多',
 
   'case.title': '案件详情', 'case.details': '案件信息', 'case.no': '编号', 'case.state': '状态', 'case.category': '类别', 'case.area': '区域',
   'case.source': '来源', 'case.dept': '承办部门', 'case.deadline': '办理期限', 'case.escalation': '督办',
@@ -313,7 +313,7 @@ export default {
   'dev.type.door_contact': '门磁（独居老人）', 'dev.type.ebike_charging': '电动车充电', 'dev.type.noise': '噪声', 'dev.type.generic': '通用设备',
   'audit.title': '审计日志', 'audit.intro': '平台上每一次操作的留痕：谁、以什么角色、何时、做了什么、为什么。按操作人、操作、案件和时间筛选。',
   'audit.intro_scoped': '本辖区案件的每一次操作留痕：谁、以什么角色、何时、做了什么、为什么。',
-  'audit.actor': '操作人登录名', 'audit.actor_hint': '操作人的登录名', 'audit.action': '操作', 'audit.case': '案件编号',
+  'audit.actor': '操作人登录名', 'audit.who': '操作人', 'audit.actor_hint': '操作人的登录名', 'audit.action': '操作', 'audit.case': '案件编号',
   'audit.from': '起始时间', 'audit.to': '截止时间', 'audit.seq': '序号', 'audit.at': '时间', 'audit.states': '状态变化',
   'audit.reason': '理由与说明', 'audit.hash': '哈希', 'audit.more': '继续查找更早的记录',
   'audit.count': '共 {n} 条', 'audit.count_more': '已显示 {n} 条，还有更早的记录', 'audit.none': '没有符合条件的记录。',
@@ -433,6 +433,53 @@ export default {
   'reason.people_unmask': '查看人员 {id} 的完整身份证号、电话和附加信息，用途：{purpose}', 'reason.people_report': '从一人一档生成“{form}”（{area}，{n} 行）',
   'reason.some_form': '报表', 'reason.all_areas': '全部社区',
   'pp.tpl.elders_alone': '独居老人花名册', 'pp.tpl.disabled': '残疾人花名册', 'pp.tpl.students': '在校学生名册', 'pp.tpl.summary': '社区基础数据统计表',
+  // printable forms (pages/print.js)
+  'print.open_dispatch': '打印派单单', 'print.open_supervise': '打印督办单',
+  'print.title_dispatch': '派单单', 'print.title_supervise': '督办单', 'print.print': '打印',
+  'print.back': '返回案件', 'print.hint': '用浏览器打印，纸张 A4；也可另存为 PDF。', 'print.no': '案件编号',
+  'print.qr_label': '案件 {no} 的二维码', 'print.qr_caption': '扫码查看办理进度', 'print.body': '问题描述',
+  'print.more_online': '（全文见系统）', 'print.basis': '派单依据', 'print.dept': '承办部门', 'print.list_v': '（权责清单第 {v} 版）',
+  'print.limits': '办理时限（按工作时间计算）', 'print.start': '开始', 'print.end': '完成', 'print.no_limits': '尚未派遣，无办理时限。',
+  'print.current_deadline': '当前环节期限：', 'print.result': '处置结果', 'print.result_hint': '由承办部门填写处置情况，交网格员核查。',
+  'print.supervise': '督办事项', 'print.esc_count': '已督办 {n} 次', 'print.opinion': '督办意见：', 'print.no_escalation': '尚无督办记录。',
+  'print.reply_by': '承办部门整改情况及反馈：', 'print.printed': '打印于 {at}，打印人 {who}', 'print.trace': '留痕哈希',
+  'print.sig_date': '日期', 'print.sig.dispatcher': '派单人（签字）', 'print.sig.receiver': '签收人（签字）',
+  'print.sig.handler': '处置人（签字）', 'print.sig.verifier': '核查人（签字）', 'print.sig.supervisor': '督办人（签字）',
+  'print.sig.dept_head': '承办部门负责人（签字）',
+
+  // dispatcher's hands: 改派, 撤回, 回访, bulk dispatch
+  'action.redispatch': '改派', 'action.recall': '撤回', 'action.followup': '回访', 'field.result': '回访结果',
+  'followup.title': '回访记录', 'followup.none': '无需回访。', 'followup.none_due': '评价为不满意，尚未回访。',
+  'followup.r_satisfied': '回访后满意', 'followup.r_basic': '回访后基本满意', 'followup.r_unsatisfied': '仍不满意', 'followup.r_unreachable': '无法联系',
+  'queue.bulk_dispatch': '批量派遣', 'queue.bulk_by_list': '按权责清单自动派遣', 'queue.bulk_dept': '派往部门',
+  'ev.i_followup': '回访率',
+
+  // statistics for leaders (components/leader.js) and the brief (pages/brief.js)
+  'nav.brief': '工作简报', 'lead.title': '领导视图', 'lead.from': '从', 'lead.to': '到', 'lead.apply': '统计', 'lead.brief': '工作简报',
+  'lead.periods': '{from} 至 {to}；环比 {pfrom} 至 {pto}，同比 {yfrom} 至 {yto}', 'lead.mom': '环比', 'lead.yoy': '同比',
+  'lead.pp': ' 个百分点', 'lead.new': '新增', 'lead.intake': '来件数', 'lead.intake_rate': '受理率', 'lead.ontime_close': '按期办结率', 'lead.satisfaction': '满意率',
+  'brief.title': '工作简报', 'brief.title_daily': '工作日报', 'brief.title_weekly': '工作周报', 'brief.daily': '日报', 'brief.weekly': '周报',
+  'brief.kind': '简报类型', 'brief.date': '日期', 'brief.export': '导出 Excel', 'brief.period': '统计期 {from} 至 {to}',
+  'brief.compare': '环比 {pfrom} 至 {pto}，同比 {yfrom} 至 {yto}', 'brief.closed': '办结数', 'brief.overdue_now': '当前超期',
+  'brief.s_overview': '总体情况', 'brief.s_categories': '来件分类', 'brief.s_hotspots': '热点（较上期增加最多）', 'brief.s_overdue': '超期未办结',
+  'brief.s_warnings': '预警', 'brief.n': '件数', 'brief.no_overdue': '当前没有超期案件。', 'brief.late': '超期部门：',
+  'brief.late_item': '{dept} {n} 件', 'brief.no_dept': '未派遣', 'brief.day': '日期', 'brief.observed': '观测 / 阈值',
+
+  // documents of a case (components/attachments.js)
+  'doc.title': '附件（文档）', 'doc.add': '添加文档', 'doc.hint': 'PDF、Word、Excel、PowerPoint 或 OpenDocument 文件，每个不超过 10 MB，最多 5 个；含宏的文件不接受。',
+  'doc.max': '最多 {n} 个文档', 'doc.too_large': '（超过 10 MB）', 'doc.bad_type': '（不是可接受的文档类型）', 'doc.case_title': '附件（{n}）',
+  'doc.kind.pdf': 'PDF 文档', 'doc.kind.doc': 'Word 文档', 'doc.kind.docx': 'Word 文档', 'doc.kind.xls': 'Excel 表格', 'doc.kind.xlsx': 'Excel 表格',
+  'doc.kind.ppt': 'PowerPoint 演示文稿', 'doc.kind.pptx': 'PowerPoint 演示文稿', 'doc.kind.odt': 'OpenDocument 文本', 'doc.kind.ods': 'OpenDocument 表格',
+  'doc.kind.odp': 'OpenDocument 演示文稿', 'action.attachment_add': '添加附件',
+  'msg.kind.taken_back': '已改派或撤回', 'msg.what.taken_back': '街道已将此案件改派其他部门或撤回，本部门无需继续办理。',
+  'queue.more_n': '再显示 {n} 件（还有 {left} 件）',
+
+  // find and sort (pages/queue.js)
+  'queue.q': '搜索', 'queue.q_ph': '关键词（标题、描述、地址）或案件编号', 'queue.group': '大类', 'queue.group_etc': '等',
+  'queue.from': '上报日期从', 'queue.to': '至',
+  'queue.sort_newest': '改为最新在前', 'queue.sort_oldest': '改为最早在前',
+  'group.01': '市容环境', 'group.02': '市政设施', 'group.03': '环境污染', 'group.04': '食品药品', 'group.05': '水务', 'group.06': '消防安全',
+  'group.07': '燃气', 'group.08': '供电', 'group.09': '民政关爱', 'group.10': '物业服务', 'group.11': '治安', 'group.12': '交通', 'group.99': '其他',
   'base.from_people': '人口、户数和独居老人来自各部门数据汇聚合并的一人一档，不再另行向社区采集。',
   'des.csv_cols': '表头列名：', 'des.by_platform': '平台（演示数据）', 'des.version_n': '第 {v} 版',
   'lim.wh': '{n} 个工作小时', 'lim.wd': '{n} 个工作日', 'lim.h': '{n} 小时', 'lim.wmin': '{n} 个工作分钟', 'lim.min': '{n} 分钟',

@@ -10,7 +10,7 @@ import { ROLES } from '../roles.js';
 
 const TABS = ['users', 'devices', 'keys', 'webhooks'];
 const KINDS = ['new_report', 'to_dispatch', 'dispatched', 'returned', 'return_upheld', 'return_rejected', 'remind', 'escalate',
-  'whistle', 'verify_task', 'rework', 'rated', 'closed'];
+  'whistle', 'verify_task', 'rework', 'rated', 'closed', 'taken_back'];
 const AREA_ROLES = ['grid_worker', 'community_staff', 'dispatcher', 'supervisor'];
 
 // Every area as options: the street, its communities, their grids.

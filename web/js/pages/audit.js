@@ -60,7 +60,7 @@ export async function render(ctx) {
   const status = h('p', { class: 'muted', role: 'status', id: 'audit-status' });
   const body = h('tbody');
   const out = h('div', { class: 'card' }, h('div', { class: 'table-wrap' }, h('table', { class: 'cases', id: 'audit-table' },
-    h('thead', null, h('tr', null, ['audit.seq', 'audit.at', 'audit.actor', 'audit.action', 'audit.case', 'audit.states', 'audit.reason', 'audit.hash'].map((k) => h('th', { scope: 'col' }, t(k))))),
+    h('thead', null, h('tr', null, ['audit.seq', 'audit.at', 'audit.who', 'audit.action', 'audit.case', 'audit.states', 'audit.reason', 'audit.hash'].map((k) => h('th', { scope: 'col' }, t(k))))),
     body)), status);
   const more = h('button', { type: 'button', class: 'btn ghost', hidden: true, id: 'audit-more' }, t('audit.more'));
   ctx.root.append(pageTitle(t('audit.title')), h('p', { class: 'muted' }, t(ctx.user.role === 'admin' ? 'audit.intro' : 'audit.intro_scoped')), chain, form, out,
@@ -81,7 +81,7 @@ export async function render(ctx) {
       for (const e of r.entries) {
         body.append(h('tr', { dataset: { seq: e.seq, action: e.action } },
           cell('audit.seq', String(e.seq)), cell('audit.at', fmtTime(e.at)),
-          cell('audit.actor', [h('span', { title: e.actor }, actorLabel(e)), h('div', { class: 'small muted' }, has('role.' + e.role) ? t('role.' + e.role) : t('role.system'))]),
+          cell('audit.who', [h('span', { title: e.actor }, actorLabel(e)), h('div', { class: 'small muted' }, has('role.' + e.role) ? t('role.' + e.role) : t('role.system'))]),
           cell('audit.action', h('span', { title: e.action }, actionLabel(e.action))),
           cell('audit.case', e.case_id ? [h('a', { href: '#/case/' + e.case_id }, e.no || '#' + e.case_id), e.area ? h('div', { class: 'small muted' }, areaLabel(e.area)) : null] : '—'),
           cell('audit.states', e.to && e.from !== e.to ? (e.from ? t('state.' + e.from) + ' → ' : '') + t('state.' + e.to) : '—'),

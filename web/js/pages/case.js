@@ -9,6 +9,8 @@ import { HOME } from '../routes.js';
 import { STAFF } from '../roles.js';
 import { categoryName, areaLabel, deptName } from '../catalog.js';
 import { photosCard } from '../components/photos.js';
+import { followupsCard } from '../components/followups.js';
+import { attachmentsCard } from '../components/attachments.js';
 import { flagBadges, routeCard, phasesCard, ownersCard, returnsCard, duplicatesCard, whistlesCard } from '../components/casedispatch.js';
 
 export async function render(ctx) {
@@ -31,6 +33,7 @@ export async function renderCase(ctx, id, { back } = {}) {
   else ctx.root.replaceChildren(
     h('p', { class: 'crumbs' }, h('a', { href: back || '#' + (HOME[ctx.user.role] || '/track') }, '← ' + t('common.back'))),
     h('div', { class: 'case-head' }, pageTitle(c.title), traceMark(c), flagBadges(c)),
+    ...(STAFF.includes(ctx.user.role) ? [printLinks(c)] : []),
     h('div', { class: 'case-grid' },
       h('div', { class: 'col' },
         h('section', { class: 'card o-details', 'aria-label': t('case.details') },
@@ -38,6 +41,7 @@ export async function renderCase(ctx, id, { back } = {}) {
           c.body ? h('p', { class: 'case-body' }, c.body) : null),
         // A resident following a case merged from their report may read it but not list its photos.
         ctx.user.role !== 'resident' || c.reporter_id === ctx.user.id ? photosCard(c) : null,
+        ctx.user.role !== 'resident' || c.reporter_id === ctx.user.id ? attachmentsCard(c) : null,
         phasesCard(c),
         routeCard(c),
         STAFF.includes(ctx.user.role) ? suggestionCard(c) : null,
@@ -45,6 +49,7 @@ export async function renderCase(ctx, id, { back } = {}) {
       h('div', { class: 'col' },
         actionPanel(c, ctx.user, refresh),
         returnsCard(c, ctx.user, refresh),
+        followupsCard(c, ctx.user),
         whistlesCard(c, ctx.user, refresh),
         ownersCard(c),
         duplicatesCard(c),
@@ -56,6 +61,13 @@ export async function renderCase(ctx, id, { back } = {}) {
   }
   const stop = tickCountdowns(ctx.root);
   return () => { stop(); mapObj?.map.remove(); };
+}
+
+// 打印派单单 / 打印督办单: the printable forms (pages/print.js).
+function printLinks(c) {
+  return h('p', { class: 'print-links btn-row' },
+    h('a', { class: 'btn small ghost', href: `#/print/${c.id}?form=dispatch`, dataset: { print: 'dispatch' } }, t('print.open_dispatch')),
+    h('a', { class: 'btn small ghost', href: `#/print/${c.id}?form=supervise`, dataset: { print: 'supervise' } }, t('print.open_supervise')));
 }
 
 // ---- the citizen's view (12345 style) -------------------------------------

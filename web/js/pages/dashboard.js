@@ -9,6 +9,7 @@ import { t } from '../i18n.js';
 import { get } from '../api.js';
 import { STATES, areasOf, categoryName, areaName, areaLabel } from '../catalog.js';
 import { gridMap, casePins } from '../components/map.js';
+import { leaderCard } from '../components/leader.js';
 
 const DAY_CHOICES = [7, 14, 30, 90];
 const PIN_LIMIT = 500;
@@ -40,7 +41,8 @@ export async function render(ctx) {
   ctx.root.append(h('div', { class: 'page-head' }, pageTitle(t('dash.title')),
     h('div', { class: 'btn-row' },
       h('div', { class: 'field inline' }, h('label', { for: 'dash-scope' }, t('dash.scope')), sel),
-      h('div', { class: 'field inline' }, h('label', { for: 'dash-days' }, t('dash.window')), daySel))));
+      h('div', { class: 'field inline' }, h('label', { for: 'dash-days' }, t('dash.window')), daySel))),
+    leaderCard(ctx, scope));
 
   const aq = scope ? 'area=' + scope + '&' : '';
   let s, base, pins;

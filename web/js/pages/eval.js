@@ -10,7 +10,7 @@ import { thisMonth } from './burden.js';
 
 const UNITS = ['dept', 'community', 'street', 'worker'];
 const ORDER = ['response', 'ontime_accept', 'resolution', 'satisfaction', 'ontime_close', 'ontime_verify', 'rework', 'return', 'upheld_returns',
-  'overdue', 'avg_close_h', 'ontime_dispatch', 'accurate_dispatch', 'whistle_checkin', 'whistle_rating'];
+  'overdue', 'avg_close_h', 'ontime_dispatch', 'accurate_dispatch', 'whistle_checkin', 'whistle_rating', 'followup'];
 const COUNTS = new Set(['upheld_returns', 'overdue']);
 const PLAIN = new Set(['avg_close_h', 'whistle_rating']);
 // A sum of hours or ratings as a person reads it: one decimal at most.

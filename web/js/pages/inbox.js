@@ -4,7 +4,7 @@ import { h, pageTitle, errorBox } from '../ui.js';
 import { t } from '../i18n.js';
 import { allCases } from '../api.js';
 import { deptName } from '../catalog.js';
-import { caseTable } from '../components/casetable.js';
+import { pagedCaseTable } from '../components/casetable.js';
 import { tickCountdowns } from '../components/caseview.js';
 
 const TABS = [
@@ -27,7 +27,7 @@ export async function render(ctx) {
       t('inbox.tab_' + k), h('span', { class: 'count' }, byTab[k].length)))));
   // Most urgent first: the nearest deadline on top.
   const rows = byTab[tab].slice().sort((a, b) => (a.deadline ? Date.parse(a.deadline) : Infinity) - (b.deadline ? Date.parse(b.deadline) : Infinity));
-  ctx.root.append(h('div', { class: 'card', role: 'tabpanel' }, caseTable(rows, {
+  ctx.root.append(h('div', { class: 'card', role: 'tabpanel' }, pagedCaseTable(rows, {
     cols: ['no', 'title', 'category', 'area', 'state', 'deadline'],
     extra: (c) => h('a', { href: '#/case/' + c.id, class: 'btn small primary' }, tab === 'new' ? t('inbox.open_new') : t('inbox.open')),
   })));

@@ -1,0 +1,124 @@
+/*
+ * store_lock.c -- the files of a SQLite database as a program claims them:
+ * store_writable checks that the file and its directory can be written
+ * before anything opens them; store_claim keeps one program alone on the
+ * database with an exclusive flock(2) on "DB.lock" beside the database,
+ * held by an open descriptor, so the kernel releases it when the process
+ * ends however it ends (no stale lock after a crash or a SIGKILL).  The
+ * file holds the holder's description for the next claimant's message;
+ * it stays on disk between runs (its presence means nothing).
+ */
+#include "store.h"
+#include "store_pg.h"
+
+#include "paths.h"
+
+#include <errno.h>
+#include <pwd.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+struct jc_claim {
+    int fd;
+};
+
+/* Writes who into the lock file (from the start, truncating). */
+static void describe(int fd, const char *who) {
+    if (ftruncate(fd, 0) != 0) return;
+    char line[600];
+    int n = snprintf(line, sizeof line, "pid %ld: %s\n", (long)getpid(), who ? who : "");
+    if (n > 0 && pwrite(fd, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1, 0) < 0) return;
+}
+
+jc_err store_claim(const char *path, const char *who, jc_claim **out, char *holder, size_t holdersz) {
+    char lp[1100];
+    if (holdersz) holder[0] = 0;
+    if (store_pg_is_url(path)) { /* several servers may share a PostgreSQL database */
+        *out = NULL;
+        return JC_OK;
+    }
+    if ((size_t)snprintf(lp, sizeof lp, "%s.lock", path) >= sizeof lp) return JC_ERR_TOOBIG;
+    int fd = open(lp, O_RDWR | O_CREAT | O_CLOEXEC, 0640);
+    if (fd < 0) {
+        if (holdersz) snprintf(holder, holdersz, "cannot open %s: %s", lp, strerror(errno));
+        return JC_ERR_IO;
+    }
+    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        int err = errno;
+        if (err == EWOULDBLOCK && holdersz) {
+            ssize_t n = pread(fd, holder, holdersz - 1, 0);
+            holder[n > 0 ? n : 0] = 0;
+            size_t len = strlen(holder);
+            while (len && (holder[len - 1] == '\n' || holder[len - 1] == '\r')) holder[--len] = 0;
+            if (!len) snprintf(holder, holdersz, "another program (%s)", lp);
+        } else if (holdersz) {
+            snprintf(holder, holdersz, "cannot lock %s: %s", lp, strerror(err));
+        }
+        close(fd);
+        return err == EWOULDBLOCK ? JC_ERR_CONFLICT : JC_ERR_IO;
+    }
+    jc_claim *c = malloc(sizeof *c);
+    if (!c) {
+        close(fd);
+        return JC_ERR_NOMEM;
+    }
+    c->fd = fd;
+    describe(fd, who);
+    *out = c;
+    return JC_OK;
+}
+
+void store_claim_describe(jc_claim *c, const char *who) {
+    if (c) describe(c->fd, who);
+}
+
+void store_unclaim(jc_claim *c) {
+    if (!c) return;
+    if (ftruncate(c->fd, 0) != 0) { /* the description goes with the claim; harmless if it stays */ }
+    close(c->fd); /* releases the flock */
+    free(c);
+}
+
+/* "user NAME (uid N)" of the effective user. */
+static void whoami(char *out, size_t n) {
+    uid_t uid = geteuid();
+    struct passwd pw, *r = NULL;
+    char buf[1024];
+    if (getpwuid_r(uid, &pw, buf, sizeof buf, &r) == 0 && r) snprintf(out, n, "user %s (uid %ld)", r->pw_name, (long)uid);
+    else snprintf(out, n, "uid %ld", (long)uid);
+}
+
+jc_err store_writable(const char *path, char *msg, size_t msgsz) {
+    char dir[1024], me[300];
+    if (store_pg_is_url(path)) return JC_OK; /* the database server's business */
+    if (paths_dirname(path, dir, sizeof dir)) {
+        snprintf(msg, msgsz, "%s: path too long", path);
+        return JC_ERR_INVALID;
+    }
+    whoami(me, sizeof me);
+    const char *what = NULL;
+    int err = 0;
+    if (access(path, F_OK) == 0) {
+        if (access(path, R_OK | W_OK) != 0) what = path, err = errno;
+    } else if (errno != ENOENT) {
+        what = path, err = errno;
+    }
+    if (!what && access(dir, W_OK | X_OK) != 0) what = dir, err = errno;
+    if (!what) return JC_OK;
+    if (err == EROFS)
+        snprintf(msg, msgsz, "%s is on a read-only file system; the database needs a writable one "
+                             "(its -wal and -shm files go beside it)", what);
+    else if (err == ENOENT)
+        snprintf(msg, msgsz, "the directory %s does not exist; create it, owned by the server's user", what);
+    else if (what == dir)
+        snprintf(msg, msgsz, "the directory %s is not writable for %s (%s); the database's -wal, -shm and lock "
+                             "files go there: chown it to the server's user", dir, me, strerror(err));
+    else
+        snprintf(msg, msgsz, "%s is read-only for %s (%s); make it writable by the server's user, e.g. "
+                             "chown jiceng: %s*", path, me, strerror(err), path);
+    return JC_ERR_DENIED;
+}
