@@ -71,10 +71,11 @@ test('import with the mapping shown and set, review a pair, a person with proven
   assert.equal(renamed.name, '区教委学籍名册（2026）');
   assert.deepEqual(renamed.mapping, src.mapping);
 
-  // a header the proposal cannot read (甲, 乙, 丙): the preview shows the form and says what is missing,
+  // a header the proposal cannot read (甲, 乙, 丙, 丁; two columns of names, so the values do not
+  // say which is the person's): the preview shows the form and says what is missing,
   // the column is set there, and the import goes through; the API refuses the import without it
   const odd = join(work, '台账.csv');
-  writeFileSync(odd, '编号,甲,乙,丙\nK1,何晨一,110103197312112717,东花市南里东区6楼5门1702\nK2,张新,11010120150101001X,幸福里3-2-101\nK3,刘芳,11010119800415612X,幸福里3-2-102\n');
+  writeFileSync(odd, '编号,甲,乙,丙,丁\nK1,何晨一,110103197312112717,东花市南里东区6楼5门1702,王建国\nK2,张新,11010120150101001X,幸福里3-2-101,李秀英\nK3,刘芳,11010119800415612X,幸福里3-2-102,赵敏\n');
   const refused = await srv.api('POST', '/api/v1/people/sources/oddsrc/import?file=x.csv', { token: tok, body: readFileSync(odd, 'utf8'), headers: { 'content-type': 'text/csv' } });
   assert.equal(refused.status, 400);
   assert.match(refused.json.error.message, /no name column/);
