@@ -227,6 +227,16 @@ test('many uses: the community cloud counts, the work list\'s figures and a form
   // the work list answers a data request from these figures
   const q = (sql) => execFileSync('sqlite3', [srv.db, sql], { encoding: 'utf8' }).trim();
   assert.equal(Number(q("SELECT value FROM base_counts WHERE area = '110101001001' AND field = 'population' ORDER BY as_of DESC LIMIT 1")), mine.people);
+  // a department's data request for them is answered from the store, never sent to the community,
+  // and counted as work taken off it
+  const dm = await srv.login('dept_minzheng');
+  const req = await srv.api('POST', '/api/v1/tasks', { token: dm, body: { title: '常住人口与独居老人数', kind: 'data_request', item: 'WL-D12', communities: ['110101001001'], fields: ['population', 'households', 'elders_living_alone'] } });
+  assert.equal(req.status, 201, req.text);
+  assert.equal(req.json.decision, 'answered_from_store');
+  assert.deepEqual(req.json.answer['110101001001'], { population: mine.people, households: mine.households, elders_living_alone: mine.elders_living_alone });
+  const month = new Date(Date.now() + 8 * 3600e3).toISOString().slice(0, 7);
+  const burden = (await srv.api('GET', `/api/v1/burden?month=${month}`, { token: await srv.login('dispatcher') })).json;
+  assert.equal(burden.communities.find((c) => c.community === '110101001001').answered_from_store, 1);
   // a department's form filled from the store, as XLSX, audited
   const x = await fetch(srv.url + '/api/v1/people/report?template=elders_alone', { headers: { authorization: 'Bearer ' + c1 } });
   assert.equal(x.status, 200);
