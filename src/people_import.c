@@ -666,7 +666,8 @@ static people_field header_field(const char *h) {
     if (strstr(h, "出生") && !strstr(h, "地") && !strstr(h, "证")) return PF_BIRTH_DATE;
     if (strstr(h, "性别")) return PF_SEX;
     if (strstr(h, "电话") || strstr(h, "手机")) return PF_PHONE;
-    if ((strstr(h, "住址") || strstr(h, "地址") || strstr(h, "居住地")) && !strstr(h, "邮")) return PF_ADDRESS;
+    if ((strstr(h, "址") || strstr(h, "居住地") || strstr(h, "现居地")) && !strstr(h, "邮") && !strstr(h, "网址"))
+        return PF_ADDRESS; /* 住址, 地址, 详址 (居住详址), 现居地; not a postal or web address */
     if (strstr(h, "户号")) return PF_HOUSEHOLD_NO;
     if (strstr(h, "与户主")) return PF_RELATION;
     if (strstr(h, "年龄")) return PF_AGE;
@@ -676,6 +677,54 @@ static people_field header_field(const char *h) {
 /* Whether a field may be given by several columns (phones, addresses and,
  * set by hand, a given name and a surname); the rest take the first column. */
 static int multi_field(int f) { return f == PF_PHONE || f == PF_ADDRESS || f == PF_ATTR || f == PF_NAME; }
+
+/* Whether a cell reads as a Chinese personal name: two to four Han
+ * characters, or a minority name of Han characters joined by middle dots
+ * (up to 15 characters); no digits, no Latin letters, no spaces inside. */
+static int name_like(const char *v) {
+    int han = 0, dots = 0;
+    for (const unsigned char *p = (const unsigned char *)v; *p;) {
+        uint32_t c;
+        int cl;
+        if (*p < 0x80) c = *p, cl = 1;
+        else if ((*p & 0xE0) == 0xC0 && p[1]) c = (uint32_t)(*p & 0x1F) << 6 | (p[1] & 0x3F), cl = 2;
+        else if ((*p & 0xF0) == 0xE0 && p[1] && p[2])
+            c = (uint32_t)(*p & 0x0F) << 12 | (uint32_t)(p[1] & 0x3F) << 6 | (p[2] & 0x3F), cl = 3;
+        else return 0;
+        p += cl;
+        if ((c >= 0x4E00 && c <= 0x9FFF) || (c >= 0x3400 && c <= 0x4DBF)) han++;
+        else if (c == 0xB7 || c == 0x2022 || c == 0x30FB || c == 0xFF0E || c == '.') dots++;
+        else return 0;
+    }
+    return dots ? han >= 2 && han <= 15 && dots <= 3 : han >= 2 && han <= 4;
+}
+
+/* The one column whose values are mostly personal names, all of them
+ * different but a few (a column of ethnic groups, categories or the three
+ * clerks who filled the form in repeats its values), when no header named
+ * the person's name; -1 when none or more than one qualify (a guardian's
+ * name under a header we do not read: better asked than guessed). */
+static int sniff_name(const people_table *t, const people_mapping *m) {
+    int first = m->header_row + 1, found = -1;
+    for (int c = 0; c < m->ncols; c++) {
+        if (m->field[c] != PF_ATTR || m->how[c] == 4 || is_other_person(m->header[c])) continue;
+        const char *seen[200];
+        int n = 0, like = 0, distinct = 0;
+        for (int r = first; r < t->nrows && n < 200; r++) {
+            const char *v = people_table_cell(t, r, c);
+            if (!v[0]) continue;
+            int dup = 0;
+            for (int i = 0; i < n && !dup; i++) dup = !strcmp(seen[i], v);
+            seen[n++] = v;
+            distinct += !dup;
+            like += name_like(v);
+        }
+        if (n < 3 || like * 10 < n * 8 || distinct * 10 < n * 6) continue;
+        if (found >= 0) return -1;
+        found = c;
+    }
+    return found;
+}
 
 static void sniff(const people_table *t, people_mapping *m, const uint8_t *taken) {
     int first = m->header_row + 1;
@@ -705,6 +754,10 @@ static void sniff(const people_table *t, people_mapping *m, const uint8_t *taken
             m->how[c] = 2;
             if (!multi_field(f)) want[f] = 0;
         }
+    }
+    if (want[PF_NAME]) {
+        int c = sniff_name(t, m);
+        if (c >= 0) m->field[c] = PF_NAME, m->how[c] = 2;
     }
 }
 

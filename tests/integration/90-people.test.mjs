@@ -86,6 +86,47 @@ test('other layouts (renamed, reordered, extra columns, title lines, GB18030, XL
   } finally { rmSync(work, { recursive: true, force: true }); }
 });
 
+// er-dev's tables as other departments might head them: names under headers no synonym lists
+// (持证人, 救助对象, 患者, 参保人 — found by their values), addresses under 居住详址 and 现居地,
+// columns in reverse order, a clerk's name and phone added. Before the name was sniffed from
+// the values, three of the six imports were refused (no name column).
+test('er-dev under unlisted headers, columns reversed, a clerk\'s columns added: F1 >= 0.99', { skip: !existsSync(ERDEV) && 'no ../shared' }, () => {
+  const work = mkdtempSync(join(tmpdir(), 'jiceng-people-'));
+  try {
+    const rename = {
+      canlian: { 姓名: '持证人', 居住地址: '现居地' },
+      minzheng: { 姓名: '救助对象' },
+      renshe: { 姓名: '参保人', 通讯地址: '居住详址' },
+      weijian: { 姓名: '患者' },
+    };
+    const dir = join(work, 'renamed');
+    execFileSync('mkdir', ['-p', dir]);
+    const clerks = [['李明', '13900000001'], ['王强', '13900000002'], ['赵丽', '13900000003']];
+    for (const f of readdirSync(ERDEV).filter((f) => f.startsWith('source_'))) {
+      const key = f.replace(/^source_/, '').replace(/\..*$/, '');
+      const lines = readFileSync(join(ERDEV, f), 'utf8').replace(/^\uFEFF/, '').split(/\r?\n/).filter((l) => l);
+      const rows = lines.map((l) => l.split(','));
+      rows[0] = rows[0].map((h) => (rename[key] || {})[h] || h);
+      const out = rows.map((r, i) => [r[0], ...r.slice(1).reverse(),
+        ...(i ? clerks[i % 3] : ['经办人', '经办人电话'])].join(','));
+      writeFileSync(join(dir, f), '\uFEFF' + out.join('\r\n') + '\r\n');
+    }
+    writeFileSync(join(dir, 'truth.csv'), readFileSync(join(ERDEV, 'truth.csv')));
+    const db = freshDb(work);
+    importAll(db, dir);
+    const s = score(db, dir, work);
+    assert.equal(s.missing_from_prediction, 0);
+    assert.ok(s.f1 >= 0.99, `F1 ${s.f1} (precision ${s.precision}, recall ${s.recall})`);
+    const src = JSON.parse(jiceng(['people', 'sources', '--db', db]).stdout);
+    const m = Object.fromEntries(src.map((x) => [x.key, x.mapping]));
+    assert.equal(m.canlian['持证人'], 'name');
+    assert.equal(m.renshe['参保人'], 'name');
+    assert.equal(m.renshe['居住详址'], 'address');
+    assert.equal(m.canlian['现居地'], 'address');
+    assert.notEqual(m.gongan['经办人电话'], 'phone'); // the clerk's phone is not the person's
+  } finally { rmSync(work, { recursive: true, force: true }); }
+});
+
 test('re-import: update, add, retire by record id; never a duplicate; dry run writes nothing', () => {
   const work = mkdtempSync(join(tmpdir(), 'jiceng-people-'));
   try {

@@ -71,10 +71,11 @@ test('import with the mapping shown and set, review a pair, a person with proven
   assert.equal(renamed.name, '区教委学籍名册（2026）');
   assert.deepEqual(renamed.mapping, src.mapping);
 
-  // a header the proposal cannot read (甲, 乙, 丙): the preview shows the form and says what is missing,
+  // a header the proposal cannot read (甲, 乙, 丙, 丁; two columns of names, so the values do not
+  // say which is the person's): the preview shows the form and says what is missing,
   // the column is set there, and the import goes through; the API refuses the import without it
   const odd = join(work, '台账.csv');
-  writeFileSync(odd, '编号,甲,乙,丙\nK1,何晨一,110103197312112717,东花市南里东区6楼5门1702\nK2,张新,11010120150101001X,幸福里3-2-101\nK3,刘芳,11010119800415612X,幸福里3-2-102\n');
+  writeFileSync(odd, '编号,甲,乙,丙,丁\nK1,何晨一,110103197312112717,东花市南里东区6楼5门1702,王建国\nK2,张新,11010120150101001X,幸福里3-2-101,李秀英\nK3,刘芳,11010119800415612X,幸福里3-2-102,赵敏\n');
   const refused = await srv.api('POST', '/api/v1/people/sources/oddsrc/import?file=x.csv', { token: tok, body: readFileSync(odd, 'utf8'), headers: { 'content-type': 'text/csv' } });
   assert.equal(refused.status, 400);
   assert.match(refused.json.error.message, /no name column/);
@@ -226,6 +227,16 @@ test('many uses: the community cloud counts, the work list\'s figures and a form
   // the work list answers a data request from these figures
   const q = (sql) => execFileSync('sqlite3', [srv.db, sql], { encoding: 'utf8' }).trim();
   assert.equal(Number(q("SELECT value FROM base_counts WHERE area = '110101001001' AND field = 'population' ORDER BY as_of DESC LIMIT 1")), mine.people);
+  // a department's data request for them is answered from the store, never sent to the community,
+  // and counted as work taken off it
+  const dm = await srv.login('dept_minzheng');
+  const req = await srv.api('POST', '/api/v1/tasks', { token: dm, body: { title: '常住人口与独居老人数', kind: 'data_request', item: 'WL-D12', communities: ['110101001001'], fields: ['population', 'households', 'elders_living_alone'] } });
+  assert.equal(req.status, 201, req.text);
+  assert.equal(req.json.decision, 'answered_from_store');
+  assert.deepEqual(req.json.answer['110101001001'], { population: mine.people, households: mine.households, elders_living_alone: mine.elders_living_alone });
+  const month = new Date(Date.now() + 8 * 3600e3).toISOString().slice(0, 7);
+  const burden = (await srv.api('GET', `/api/v1/burden?month=${month}`, { token: await srv.login('dispatcher') })).json;
+  assert.equal(burden.communities.find((c) => c.community === '110101001001').answered_from_store, 1);
   // a department's form filled from the store, as XLSX, audited
   const x = await fetch(srv.url + '/api/v1/people/report?template=elders_alone', { headers: { authorization: 'Bearer ' + c1 } });
   assert.equal(x.status, 200);

@@ -333,7 +333,8 @@ TEST(mapping_by_values_and_by_hand) {
     ASSERT_EQ(m.field[2], PF_ID_NUMBER);
     ASSERT_EQ(m.how[2], 2);
     ASSERT_EQ(m.field[3], PF_PHONE);
-    ASSERT_EQ(m.field[1], PF_ATTR);
+    ASSERT_EQ(m.field[1], PF_NAME); /* no header names the name: the one column of names */
+    ASSERT_EQ(m.how[1], 2);
     ASSERT_OK(people_mapping_propose(&t, NULL, "人员=name", &m, why, sizeof why));
     ASSERT_EQ(m.field[1], PF_NAME);
     ASSERT_EQ(m.how[1], 4);
@@ -347,6 +348,41 @@ TEST(mapping_by_values_and_by_hand) {
     why[0] = 0;
     ASSERT_EQ(people_mapping_propose(&t, NULL, "没有这列=name", &m, why, sizeof why), JC_ERR_INVALID);
     ASSERT(strstr(why, "没有这列") != NULL);
+    people_table_free(&t);
+}
+
+TEST(mapping_name_by_values) {
+    /* headers no table lists (持证人, 救助对象, 患者 ...): the name is found by its values, not
+     * in a column of repeated categories (民族), a clerk's column (经办人) or the ID numbers;
+     * 居住详址 and 现居地 are addresses, 网址 is not */
+    const char csv[] = "编号,民族,持证人,经办人,证件号码,居住详址,现居地,单位网址\n"
+                       "1,汉族,刘洋,李明,110101199001021235,幸福里3-2-101,幸福里,a.cn\n"
+                       "2,汉族,王芳,李明,11010119981225673X,幸福里3-2-102,幸福里,a.cn\n"
+                       "3,回族,欧阳娜娜,王强,110103194201267122,幸福里3-2-103,幸福里,a.cn\n"
+                       "4,汉族,阿依古丽·买买提,王强,110101195001011238,幸福里3-2-104,幸福里,a.cn\n"
+                       "5,汉族,张伟,李明,110101196001011234,幸福里3-2-105,幸福里,a.cn\n";
+    people_table t;
+    char why[256];
+    ASSERT_OK(read_str(csv, sizeof csv - 1, &t, why, sizeof why));
+    people_mapping m;
+    ASSERT_OK(people_mapping_propose(&t, NULL, NULL, &m, why, sizeof why));
+    ASSERT_EQ(m.field[1], PF_ATTR);
+    ASSERT_EQ(m.field[2], PF_NAME);
+    ASSERT_EQ(m.how[2], 2);
+    ASSERT_EQ(m.field[3], PF_ATTR);
+    ASSERT_EQ(m.field[4], PF_ID_NUMBER);
+    ASSERT_EQ(m.field[5], PF_ADDRESS);
+    ASSERT_EQ(m.field[6], PF_ADDRESS);
+    ASSERT_EQ(m.field[7], PF_ATTR);
+    people_table_free(&t);
+    /* two columns of names under headers we do not read (the person's, a visitor's): not guessed */
+    const char two[] = "编号,甲,乙,丙\n1,何晨一,王建国,110101199001021235\n2,张新,李秀英,11010119981225673X\n"
+                       "3,刘芳,赵敏,110103194201267122\n";
+    ASSERT_OK(read_str(two, sizeof two - 1, &t, why, sizeof why));
+    ASSERT_OK(people_mapping_propose(&t, NULL, NULL, &m, why, sizeof why));
+    ASSERT_EQ(m.field[1], PF_ATTR);
+    ASSERT_EQ(m.field[2], PF_ATTR);
+    ASSERT_EQ(m.field[3], PF_ID_NUMBER);
     people_table_free(&t);
 }
 
@@ -569,7 +605,7 @@ TEST(big_job) {
 }
 
 T_MAIN(T(csv_utf8_bom_crlf_title_line), T(csv_gb18030_and_utf16), T(csv_wrong_encoding_names_the_line),
-       T(mapping_from_unseen_headers), T(mapping_by_values_and_by_hand), T(xlsx_read_and_bomb), T(compare_levels),
+       T(mapping_from_unseen_headers), T(mapping_by_values_and_by_hand), T(mapping_name_by_values), T(xlsx_read_and_bomb), T(compare_levels),
        T(link_clusters_and_conflicts), T(link_incremental_finds_what_full_finds), T(big_job), T(id_valid_and_lower_x), T(id_check_digit_wrong_is_damaged), T(id_full_width_spaces_apostrophe_tab),
        T(id_15_digits_to_18), T(id_excel_damage), T(id_missing_and_other), T(dates_every_office_format), T(phones),
        T(sex_codes), T(names_spaces_dots_traditional), T(names_pinyin_homophones), T(addresses_styles),
