@@ -45,7 +45,7 @@ programs=(
   "setpriv        util-linux            test"
   "openssl        openssl               test"
   "bc             bc                    bench"
-  "nginx          nginx-light           bench"
+  "nginx          nginx-light           test"
   "wrk            wrk                   bench"
   "Rscript        r-cran-surveillance   bench"
   "clang          clang                 fuzz"

@@ -4,14 +4,19 @@
  * `jiceng serve` blocks the signals below in every thread (service_block,
  * called before any thread starts, so that all inherit it) and handles them
  * on one thread of their own (service_start), where any code may run:
- *   SIGTERM, SIGINT  stop: the server stops accepting, answers what was
+ *   SIGTERM, SIGINT, SIGQUIT, SIGXCPU (the soft CPU time limit)
+ *                    stop: the server stops accepting, answers what was
  *                    written and closes the database (on_stop, once);
  *   SIGHUP           reopen the log file (logrotate) and reread the
  *                    settings that can change while running (on_reload);
  *   SIGUSR1          log one status line (on_status);
- *   SIGUSR2          logged and otherwise ignored;
- *   SIGPIPE          ignored (a client that went away is the socket's error).
- * None of them ends the process without a log line saying so.
+ *   SIGUSR2, SIGALRM, SIGVTALRM, SIGPROF, SIGIO, SIGPWR, SIGSTKFLT and the
+ *                    real-time signals: logged and otherwise ignored;
+ *   SIGPIPE          ignored (a client that went away is the socket's error);
+ *   SIGXFSZ          ignored: a write past the file size limit fails with
+ *                    EFBIG, an error of that write, not the process's end.
+ * None of them ends the process without a log line saying so.  Faults
+ * (SIGSEGV, SIGBUS, SIGABRT ...) keep their default: a core dump.
  */
 #ifndef JC_SERVICE_H
 #define JC_SERVICE_H
@@ -25,7 +30,7 @@ typedef struct {
 } service_hooks;
 
 /* Blocks the handled signals in the calling thread (and so in every thread
- * it creates afterwards) and ignores SIGPIPE.  JC_ERR_INTERNAL on failure. */
+ * it creates afterwards) and ignores SIGPIPE and SIGXFSZ.  JC_ERR_INTERNAL on failure. */
 jc_err service_block(void) JC_MUST_CHECK;
 /* Starts the thread that waits for the signals and calls the hooks (hooks
  * must outlive the process).  JC_ERR_INTERNAL when it cannot start. */

@@ -34,6 +34,14 @@
  * another process may have truncated the WAL meanwhile.  On a file system
  * without fallocate the WAL is written through, unbuffered, so that errors
  * reach SQLite where it can report them.
+ *
+ * The file size limit (RLIMIT_FSIZE: ulimit -f, systemd's LimitFSIZE=) is
+ * a full disk of its own that fallocate(KEEP_SIZE) does not see: a reserved
+ * range past it is granted, and its write fails with EFBIG at the flush.  So
+ * the reserve stops at the limit, and a write that would pass it fails as a
+ * full disk (SQLITE_FULL, the file low) before anything is buffered.  A file
+ * low for that reason stays low (walbuf_probe) until the process restarts
+ * with a larger limit: freeing disk space does not move it.
  */
 #include "jc.h"
 #include "walbuf.h"
@@ -44,6 +52,7 @@
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -66,6 +75,8 @@ struct wb_file {
     int rfd;               /* a writable descriptor for fallocate; -1 not yet, -2 none (write through) */
     sqlite3_int64 alloc;   /* bytes known allocated from the start of the file (this window) */
     int low;               /* the reserve ahead could not be extended */
+    int capped;            /* low because a write would pass the file size limit */
+    sqlite3_int64 limit;   /* the file size limit, read with rfd (not a system call per write) */
 };
 
 #define RESERVE_AHEAD ((sqlite3_int64)4 << 20) /* kept allocated beyond the last write */
@@ -155,6 +166,15 @@ static int reserve_range(wb_file *f, sqlite3_int64 from, sqlite3_int64 to) {
     return rc == 0 ? 0 : errno;
 }
 
+/* The size no file of this process may pass (RLIMIT_FSIZE), INT64_MAX
+ * when unlimited. */
+static sqlite3_int64 size_limit(void) {
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_FSIZE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur > (rlim_t)INT64_MAX)
+        return INT64_MAX;
+    return (sqlite3_int64)rl.rlim_cur;
+}
+
 /* Makes sure [off, end) of the WAL is allocated before bytes for it are
  * buffered: SQLITE_OK, SQLITE_FULL when the disk has no room for it,
  * SQLITE_IOERR_WRITE on another error.  Sets f->rfd to -2 (write through)
@@ -163,8 +183,19 @@ static int reserve(wb_file *f, sqlite3_int64 off, sqlite3_int64 end) {
     if (f->rfd == -1) {
         f->rfd = f->name ? open(f->name, O_RDWR | O_CLOEXEC) : -1;
         if (f->rfd < 0) f->rfd = -2;
+        f->limit = size_limit();
     }
     if (f->rfd < 0) return SQLITE_OK;
+    sqlite3_int64 limit = f->limit;
+    if (end > limit) {
+        if (!f->capped)
+            jc_log(JC_LOG_ERROR, "sqlite: %s would pass the file size limit of this process (%lld KiB: ulimit -f, "
+                                 "LimitFSIZE=); writes are refused until it restarts with a larger one",
+                   f->name ? f->name : "the WAL", (long long)(limit >> 10));
+        f->capped = 1;
+        set_low(f, 1);
+        return SQLITE_FULL;
+    }
     struct stat sb;
     if (!f->len) { /* a new window: learn what is allocated now */
         f->alloc = fstat(f->rfd, &sb) == 0 ? (sqlite3_int64)sb.st_blocks * 512 - ALLOC_MARGIN : 0;
@@ -172,9 +203,11 @@ static int reserve(wb_file *f, sqlite3_int64 off, sqlite3_int64 end) {
     }
     if (end + RESERVE_AHEAD / 2 <= f->alloc) return SQLITE_OK;
     sqlite3_int64 from = f->len && f->off < off ? f->off : off, want = end + RESERVE_AHEAD;
+    if (want > limit) want = limit;
     int err = reserve_range(f, from, want);
     if (!err) {
         f->alloc = want;
+        f->capped = 0;
         set_low(f, 0);
         return SQLITE_OK;
     }
@@ -401,7 +434,7 @@ int walbuf_probe(void) {
     if (!walbuf_low()) return 0;
     pthread_mutex_lock(&files_mu);
     for (wb_file *f = wal_files; f; f = f->next) {
-        if (!__atomic_load_n(&f->low, __ATOMIC_ACQUIRE) || f->rfd < 0) continue;
+        if (!__atomic_load_n(&f->low, __ATOMIC_ACQUIRE) || f->rfd < 0 || f->capped) continue;
         struct stat sb;
         if (fstat(f->rfd, &sb) != 0) continue;
         /* what a writer would ask for at the end of the file */

@@ -6,14 +6,15 @@
 // reserve must turn the full disk into refused writes, not a dead server (it
 // used to abort on the first failed WAL write; test_ops.c's
 // full_disk_mid_transaction covers a transaction larger than the reserve).
-// Mounting needs root: not root is a failure.
+// Mounting needs root: not root is a failure. A file size limit (ulimit -f,
+// LimitFSIZE=) is a full disk too: refused writes, not a dead server.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, openSync, writeSync, writeFileSync, readFileSync, closeSync, unlinkSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startServer, jiceng, DEMO_PASSWORD, ROOT } from './lib.mjs';
+import { startServer, jiceng, DEMO_PASSWORD, ROOT, BIN, freePort, waitHealthy } from './lib.mjs';
 
 const mounts = [], servers = [];
 after(async () => {
@@ -145,4 +146,58 @@ test('no margin asked, 512 KiB left: the WAL cannot reserve ahead, writes are re
   for (const id of acked) assert.equal(sqlite(srv.db, `select count(*) from cases where id=${id}`), '1', `acknowledged case ${id} lost`);
   assert.equal(jiceng(['audit', 'verify', '--db', srv.db]).status, 0);
   assert.equal(sqlite(srv.db, 'pragma integrity_check'), 'ok');
+});
+
+test('a file size limit (ulimit -f): writes past it are refused (507), the server lives, nothing acknowledged is lost', async () => {
+  // the kernel sends SIGXFSZ and fails the write with EFBIG; fallocate does not check the
+  // limit, so the WAL's flush used to fail where it cannot report (abort, exit 134), or the
+  // signal killed the server without a line (exit 153)
+  const dir = mkdtempSync(join(tmpdir(), 'jiceng-fsize-'));
+  mounts.push(dir); // removed after (umount fails harmlessly)
+  const db = join(dir, 'jiceng.db');
+  assert.equal(jiceng(['init', db]).status, 0);
+  assert.equal(jiceng(['demo', '--db', db]).status, 0);
+  const kib = Math.ceil(readFileSync(db).length / 1024) + 900; // the database and ~900 KiB of WAL
+  const port = await freePort();
+  const proc = spawn('bash', ['-c', `ulimit -f ${kib} && exec "$0" "$@"`, BIN, 'serve', '--db', db, '--listen', `127.0.0.1:${port}`, '--threads', '1', '--no-config'],
+    { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  let log = '';
+  proc.stdout.on('data', d => { log += d; });
+  proc.stderr.on('data', d => { log += d; });
+  const srv = { url: `http://127.0.0.1:${port}`, proc, log: () => log,
+    async stop() { if (proc.exitCode !== null || proc.signalCode) return; const done = new Promise(r => proc.once('exit', r)); proc.kill('SIGTERM'); await done; } };
+  servers.push(srv);
+  await waitHealthy(srv.url);
+  const api = async (method, path, { token, body } = {}) => {
+    const res = await fetch(srv.url + path, { method, headers: { 'content-type': 'application/json', ...(token ? { authorization: 'Bearer ' + token } : {}) }, body: body && JSON.stringify(body) });
+    const text = await res.text();
+    let json = null;
+    try { json = JSON.parse(text); } catch { /* not JSON */ }
+    return { status: res.status, json, text };
+  };
+  srv.api = api;
+  const tok = (await api('POST', '/api/v1/session', { body: { name: 'dispatcher', password: DEMO_PASSWORD } })).json.token;
+  const acked = [];
+  let refused = null;
+  for (let i = 0; i < 2000 && !refused && proc.exitCode === null && !proc.signalCode; i++) {
+    let r;
+    try { r = await api('POST', '/api/v1/cases', { token: tok, body: { title: '文件大小限制' + i, body: '测'.repeat(500), category: '0104', area: '110101001001001' } }); } catch { break; }
+    if (r.status === 201) acked.push(r.json.id);
+    else refused = r;
+  }
+  assert.equal(proc.exitCode, null, 'the server died: ' + log);
+  assert.equal(proc.signalCode, null, 'the server died: ' + log);
+  assert.ok(refused, `${acked.length} writes under a ${kib} KiB file size limit, none refused`);
+  assert.ok(acked.length > 0, 'no write before the limit');
+  assert.equal(refused.status, 507, refused.text);
+  assert.equal(refused.json.error.code, 'no_space');
+  assert.match(log, /would pass the file size limit of this process \(\d+ KiB: ulimit -f, LimitFSIZE=\)/);
+  assert.equal((await health(srv, 'degraded')).reason, 'disk_full');
+  assert.equal((await api('GET', `/api/v1/cases/${acked[0]}`, { token: tok })).status, 200);
+  assert.equal((await api('POST', '/api/v1/cases', { token: tok, body: { title: '再试', category: '0104', area: '110101001001001' } })).status, 507);
+  await srv.stop();
+  assert.equal(proc.exitCode, 0, log);
+  for (const id of acked) assert.equal(sqlite(db, `select count(*) from cases where id=${id}`), '1', `acknowledged case ${id} lost`);
+  assert.equal(jiceng(['audit', 'verify', '--db', db]).status, 0);
+  assert.equal(sqlite(db, 'pragma integrity_check'), 'ok');
 });

@@ -2,16 +2,20 @@
 // it first) and rereads log-level from the settings file; SIGUSR1 logs a
 // status line; SIGUSR2 and SIGPIPE are logged or ignored, never fatal;
 // SIGTERM stops it with exit 0. Every log line is one event with a level.
+// Every other signal whose default would end the process is either logged
+// and ignored (SIGALRM, SIGPOLL, SIGPWR, real-time signals ...) or stops it
+// like SIGTERM (SIGQUIT, SIGXCPU): none kills it silently any more.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync, readFileSync, renameSync, existsSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startServer } from './lib.mjs';
 
 const tmp = mkdtempSync(join(tmpdir(), 'jiceng-signals-'));
-let srv;
-after(async () => { if (srv) await srv.cleanup(); rmSync(tmp, { recursive: true, force: true }); });
+let srv, srv2;
+after(async () => { if (srv) await srv.cleanup(); if (srv2) await srv2.cleanup(); rmSync(tmp, { recursive: true, force: true }); });
 
 const LINE = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z \[(debug|info|warn|error)\] \S/;
 const read = f => existsSync(f) ? readFileSync(f, 'utf8') : '';
@@ -62,4 +66,31 @@ test('HUP reopens the log and rereads the settings; USR1, USR2, PIPE do not stop
     for (const line of f.split('\n').filter(Boolean)) assert.match(line, LINE, line);
   // the process's stderr got the same lines
   assert.match(srv.log(), /SIGUSR2 \(from pid \d+\) ignored/);
+});
+
+test('the other signals that would end a process: logged and ignored, or a drained stop', async () => {
+  const log = join(tmp, 'other.log');
+  srv2 = await startServer({ threads: 1, extraArgs: ['--no-config', '--log', log] });
+  await waitFor(log, /serving http/);
+  // these used to end it with no line at all (exit 128+n)
+  const ignored = ['SIGALRM', 'SIGVTALRM', 'SIGPROF', 'SIGIO', 'SIGPWR', 'SIGSTKFLT', 'SIGUSR2'];
+  for (const sig of ignored) {
+    srv2.proc.kill(sig);
+    await waitFor(log, new RegExp(`\\[info\\] SIG(${sig.slice(3)}|POLL) \\(from pid \\d+\\) ignored`));
+  }
+  // a real-time signal (node names none: kill(1) sends it)
+  execFileSync('kill', ['-s', 'RTMIN+2', String(srv2.proc.pid)]);
+  await waitFor(log, /\[info\] SIGRTMIN\+2 \(from pid \d+\) ignored/);
+  // SIGXFSZ is ignored outright: a write past the file size limit fails with EFBIG instead
+  srv2.proc.kill('SIGXFSZ');
+  await new Promise(r => setTimeout(r, 300));
+  assert.equal(srv2.proc.exitCode, null, 'the server died: ' + srv2.log());
+  assert.equal(srv2.proc.signalCode, null, 'the server died: ' + srv2.log());
+  assert.equal((await srv2.api('GET', '/healthz')).status, 200);
+  // SIGQUIT (a terminal's ^\\) stops it like SIGTERM: drained, exit 0, said so
+  const exit = new Promise(res => srv2.proc.once('exit', (code, sig) => res([code, sig])));
+  srv2.proc.kill('SIGQUIT');
+  assert.deepEqual(await exit, [0, null]);
+  const text = await waitFor(log, /\[info\] SIGQUIT \(from pid \d+\): stopping/);
+  for (const line of text.split('\n').filter(Boolean)) assert.match(line, LINE, line);
 });

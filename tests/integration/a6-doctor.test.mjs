@@ -3,7 +3,7 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, mkdirSync, writeFileSync, chmodSync, utimesSync, copyFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, writeFileSync, readFileSync, chmodSync, utimesSync, copyFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startServer, jiceng, BIN, ROOT } from './lib.mjs';
@@ -94,4 +94,24 @@ test('a database its user cannot write: FAIL with what to fix', () => {
   assert.equal(r.status, 1, r.out);
   assert.match(line(r.out, /database:/), /^FAIL +database: .*jiceng\.db is read-only for user nobody/);
   assert.match(r.out, /fix: give the file and its directory to the server's user/);
+});
+
+// operations.md's monitoring: every jiceng_ metric its table and its alert rules name is one
+// /metrics serves (a misspelt name in an alert never fires, and nobody notices).
+test('every metric operations.md names for monitoring and alerts is served by /metrics', async () => {
+  const docs = readFileSync(join(ROOT, 'docs/operations.md'), 'utf8');
+  const section = /\n## Monitoring\n([\s\S]*?)\n## /.exec(docs)?.[1];
+  assert.ok(section, 'no "## Monitoring" section in docs/operations.md');
+  const names = new Set(section.match(/\bjiceng_[a-z0-9_]+/g));
+  // `jiceng_writer_jobs_total`, `_batches_total`, ...: the short ones are jiceng_writer_...
+  for (const row of section.split('\n').filter(l => l.includes('`jiceng_writer_jobs_total`')))
+    for (const m of row.matchAll(/`(_[a-z_]+)`/g)) names.add('jiceng_writer' + m[1]);
+  assert.ok(names.size >= 10, [...names].join(' '));
+  const srv = await startServer({ threads: 1 });
+  servers.push(srv);
+  const m = await srv.api('GET', '/metrics');
+  assert.equal(m.status, 200);
+  const served = new Set(m.text.split('\n').filter(l => l && !l.startsWith('#')).map(l => l.split(/[{ ]/)[0]));
+  const missing = [...names].filter(n => !['', '_bucket', '_sum', '_count'].some(s => served.has(n + s)));
+  assert.deepEqual(missing, [], 'named in operations.md, not served by /metrics');
 });

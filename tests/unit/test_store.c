@@ -14,6 +14,8 @@
 #include "t.h"
 
 #include <pthread.h>
+#include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 enum { OK, FAIL_AFTER_WRITE, FAIL_BEFORE_WRITE };
@@ -488,7 +490,51 @@ TEST(backend_chosen_and_writer_state_kept_per_store) {
     close_store();
 }
 
-T_MAIN(T(backend_chosen_and_writer_state_kept_per_store), T(case_phase_rebuilt_without_an_in_check), T(group_rolled_back_and_run_again_one_by_one), T(failure_without_writes_runs_nothing_again),
+/* The writer's state is the writer thread's alone (issue 21's writer
+ * context): asked for with a read connection, or with the writer's
+ * connection kept past its job and used from another thread, the process
+ * stops on the assertion instead of sharing a module's state between
+ * threads.  Each try runs in a child process. */
+static jc_conn *kept_writer;
+static jc_err keep_writer(jc_conn *w, void *arg) {
+    (void)arg;
+    kept_writer = w;
+    return JC_OK;
+}
+
+/* Calls store_writer_state with c in a child process (stderr closed: the
+ * assertion's message); its wait status.  (The child has no writer thread:
+ * the connection is found before the fork.) */
+static int in_child(jc_conn *c) {
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid == 0) {
+        if (!freopen("/dev/null", "w", stderr)) _exit(3);
+        store_writer_state(c, &kept_writer, sizeof(int), NULL);
+        _exit(0); /* the assertion did not stop it */
+    }
+    int status = 0;
+    if (pid < 0 || waitpid(pid, &status, 0) != pid) return -1;
+    return status;
+}
+
+TEST(writer_state_off_the_writer_thread_stops_the_process) {
+    ASSERT_OK(open_store());
+    jc_conn *reader = NULL;
+    ASSERT_OK(store_conn_open(st, &reader));
+    ASSERT_OK(store_exec(st, keep_writer, NULL));
+    ASSERT(kept_writer != NULL);
+    jc_conn *tries[] = {reader, kept_writer};
+    for (int i = 0; i < 2; i++) {
+        int status = in_child(tries[i]);
+        ASSERT(WIFSIGNALED(status));
+        ASSERT_EQ(WTERMSIG(status), SIGABRT);
+    }
+    store_conn_close(reader);
+    close_store();
+}
+
+T_MAIN(T(writer_state_off_the_writer_thread_stops_the_process), T(backend_chosen_and_writer_state_kept_per_store), T(case_phase_rebuilt_without_an_in_check), T(group_rolled_back_and_run_again_one_by_one), T(failure_without_writes_runs_nothing_again),
        T(jobs_that_may_not_run_again_keep_their_own_savepoint), T(kept_lookups_follow_the_batch_own_writes),
        T(kept_lookups_forget_what_a_rollback_undid), T(kept_lookups_see_another_process_write_between_batches),
        T(wal_bytes_another_thread_left_never_hide_a_commit), T(a_temporary_file_takes_a_write_of_a_mebibyte))
