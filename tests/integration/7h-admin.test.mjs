@@ -130,6 +130,9 @@ test('the audit log: filters in the address, a case\'s trace, the chain verified
   const disp = await srv.login('dispatcher');
   const k = (await srv.api('POST', '/api/v1/cases', { token: res, body: { title: '审计页测试', category: '0104', area: '110101001001003' } })).json;
   await srv.api('POST', `/api/v1/cases/${k.id}/register`, { token: disp });
+  // a day of the calendar and the working hours changed by a dispatcher
+  assert.equal((await srv.api('PUT', '/api/v1/calendar/days/2027-01-04', { token: disp, body: { kind: 'workday', name: '调休上班' } })).status, 200);
+  assert.equal((await srv.api('PUT', '/api/v1/calendar/hours', { token: disp, body: { intervals: [['08:30', '12:00'], ['13:30', '17:30']] } })).status, 200);
   const page = await openPage(browser, srv);
   await uiLogin(page, 'admin');
   await visit(page, '/audit', 'audit');
@@ -153,10 +156,12 @@ test('the audit log: filters in the address, a case\'s trace, the chain verified
   said('device_add', /^设备 （王奶奶）|^设备 （门磁）/, 'door-77');
   said('open311_key_add', /^外部系统  的接口密钥，上报范围：/, 'citizen-app');
   said('open311_key_off', /^外部系统  的接口密钥已停用$/, 'citizen-app');
+  said('calendar_set', /^2027-01-04 设为上班（调休上班）$/);
+  said('hours_set', /^工作时间改为 8:30–12:00、13:30–17:30，此后的新时限按此计算$/);
   said('duty_import', /^权责清单第 1 版，\d+ 个条目$/);
   said('worklist_version', /^工作事项清单第 1 版，\d+ 项/);
   said('webhook_update', /^消息推送“短信网关”发往 （已停用）$/, 'http://127.0.0.1:9/sms');
-  const ADMIN = ['user_add', 'user_update', 'user_passwd', 'user_passwd_reset', 'open311_key_add', 'open311_key_off', 'webhook_add', 'webhook_update', 'device_add', 'device_update', 'device_delete', 'category_put', 'duty_import', 'worklist_version'];
+  const ADMIN = ['user_add', 'user_update', 'user_passwd', 'user_passwd_reset', 'open311_key_add', 'open311_key_off', 'webhook_add', 'webhook_update', 'device_add', 'device_update', 'device_delete', 'category_put', 'duty_import', 'worklist_version', 'calendar_set', 'hours_set'];
   for (const r of rows.filter((x) => ADMIN.includes(x.action))) {
     assert.doesNotMatch(r.text, /平台记录/, `${r.action}: ${r.text}`);
     assert.doesNotMatch(r.text, /[A-Za-z]{4,}/, `no English outside codes: ${r.action}: ${r.text}`);

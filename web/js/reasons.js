@@ -149,6 +149,19 @@ export function codeText(c) {
       return t(p.added ? 'reason.category_added' : 'reason.category_changed', { code: p.category, cat: getLang() === 'en' ? categoryName(p.category) : p.name,
         kind: has('kind.' + p.kind) ? t('kind.' + p.kind) : '—', dept: deptLabel(p.dept), a: p.accept_h, h: p.handle_h, v: p.verify_h })
         + (p.urgent ? t('reason.category_urgent') : '');
+    case 'warning_decided':
+      return t('reason.warning', { area: areaLabel(p.area), cat: categoryName(p.category), day: p.day, n: p.observed })
+        + (p.no ? t('reason.warning_case', { no: p.no }) : '') + (p.note ? t('reason.step_reason', { r: p.note }) : '');
+    case 'calendar_set': {
+      const day = String(p.day || '').replace(/^(\d{4})(\d{2})(\d{2})$/, '$1-$2-$3');
+      if (p.kind === 'reset') return t('reason.calendar_reset', { day });
+      return t('reason.calendar_set', { day, kind: has('des.kind_' + p.kind) ? t('des.kind_' + p.kind) : t('reason.unknown') }) + (p.name ? t('reason.step_reason', { r: p.name }) : '');
+    }
+    case 'hours_set': {
+      const hm = (m) => `${Math.floor(m / 60)}:${String(m % 60).padStart(2, '0')}`;
+      const spans = String(p.hours || '').split(',').map((s) => s.split('-').map(Number)).filter((x) => x.length === 2 && x.every(Number.isFinite));
+      return t('reason.hours_set', { hours: join(spans.map(([a, b]) => `${hm(a)}–${hm(b)}`)) });
+    }
     case 'duty_import': return t('reason.duty_import', { v: p.version, n: p.entries });
     case 'worklist_version': return t('reason.worklist_version', { v: p.version, n: p.items }) + (p.note ? t('reason.step_reason', { r: p.note }) : '');
     case 'category': return t('reason.category', { cat: categoryName(p.category) });

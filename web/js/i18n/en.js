@@ -438,6 +438,8 @@ export default {
   'reason.device': 'device {device} ({label}), type: {type}, grid: {grid}', 'reason.everywhere': 'no limit',
   'reason.category_added': 'category {code} {cat} added: {kind}, department: {dept}, default limits: accept {a} h, handle {h} h, verify {v} h',
   'reason.category_changed': 'category {code} {cat} changed: {kind}, department: {dept}, default limits: accept {a} h, handle {h} h, verify {v} h', 'reason.category_urgent': ', urgent',
+  'reason.warning': '{cat} in {area}: {n} cases on {day}', 'reason.warning_case': '; case {no} opened', 'reason.calendar_set': '{day} set as {kind}',
+  'reason.calendar_reset': '{day} back to the official calendar', 'reason.hours_set': 'working hours set to {hours}; new deadlines use them',
   'reason.duty_import': 'responsibility list version {v}, {n} entries', 'reason.worklist_version': 'work list version {v}, {n} items',
   'reason.some_form': 'a form', 'reason.all_areas': 'all communities',
   'pp.tpl.elders_alone': 'Elders living alone', 'pp.tpl.disabled': 'People with a disability', 'pp.tpl.students': 'Students', 'pp.tpl.summary': 'Community base figures',
