@@ -69,9 +69,7 @@ static jc_err run_user_update(jc_conn *w, jc_deferred *d) {
     if ((u.disabled && !old.disabled) || u.role != old.role || strcmp(u.area, old.area) || u.dept_id != old.dept_id)
         if ((e = store_sessions_delete_user(w, u.id))) return e;
     char note[300];
-    snprintf(note, sizeof note, "user %s: role %s, area %s, dept %lld%s", u.name, role_name(u.role),
-             u.area[0] ? u.area : "-", (long long)u.dept_id, u.disabled ? ", disabled" : "");
-    if ((e = auth_audit(w, &d->user, "user_update", note))) return e;
+    if ((e = auth_audit(w, &d->user, "user_update", auth_user_reason(note, sizeof note, "user_update", &u)))) return e;
     d->status = 200;
     d->body = api_user_json(&u);
     return JC_OK;
@@ -156,10 +154,9 @@ static jc_err run_reset(jc_conn *w, jc_deferred *d) {
         snprintf(d->message, sizeof d->message, "user %s is a client account that cannot log in", u.name);
         return JC_ERR_CONFLICT;
     }
-    char note[120];
-    snprintf(note, sizeof note, "password of %s set by an administrator", u.name);
+    char note[300];
     if ((e = store_user_set_password(w, u.id, p->hash)) || (e = store_sessions_delete_user(w, u.id)) ||
-        (e = auth_audit(w, &d->user, "user_passwd_reset", note)))
+        (e = auth_audit(w, &d->user, "user_passwd_reset", auth_user_reason(note, sizeof note, "user_passwd_reset", &u))))
         return e;
     d->status = 200;
     d->body = json_pack("{s:b}", "ok", 1);

@@ -277,9 +277,10 @@ static jc_err run_set_password(jc_conn *w, jc_deferred *d) {
         snprintf(d->message, sizeof d->message, "too many failed logins: locked for now; an administrator can lift it");
         return JC_ERR_DENIED;
     }
+    char note[300];
     if ((e = auth_throttle_clear(w, &p->keys)) || (e = store_user_set_password(w, d->user.id, p->new_hash)) ||
         (e = store_sessions_delete_user(w, d->user.id)) ||
-        (e = auth_audit(w, &d->user, "user_passwd", "changed own password")))
+        (e = auth_audit(w, &d->user, "user_passwd", auth_user_reason(note, sizeof note, "user_passwd_own", &d->user))))
         return e;
     return JC_OK; /* sessions_ended renders the answer after the commit */
 }
@@ -925,11 +926,23 @@ static jc_err run_category_put(jc_conn *w, jc_deferred *d) {
     int existed = store_category_get(w, k->code, &old) == JC_OK;
     if (existed) category_clear(&old);
     if ((e = store_category_put(w, k))) return e;
-    char note[600];
-    snprintf(note, sizeof note, "%s category %s %s: kind %s, dept %s, limits %g/%g/%g h%s, fields %s",
-             existed ? "changed" : "added", k->code, k->name, k->kind, k->dept_code, k->accept_h, k->handle_h,
-             k->verify_h, k->urgent ? ", urgent" : "", k->fields ? k->fields : "[]");
-    if ((e = auth_audit(w, &d->user, "category_put", note))) return e;
+    /* a code (docs/audit.md); the hours as text (%g), the fields as JSON */
+    char note[1200], hours[3][32];
+    const double hv[3] = {k->accept_h, k->handle_h, k->verify_h};
+    for (int i = 0; i < 3; i++) snprintf(hours[i], sizeof hours[i], "%g", hv[i]);
+    reason_buf b;
+    reason_begin(&b, note, sizeof note, "category_put");
+    reason_int(&b, "added", !existed);
+    reason_str(&b, "category", k->code);
+    reason_str(&b, "name", k->name);
+    reason_str(&b, "kind", k->kind);
+    reason_str(&b, "dept", k->dept_code);
+    reason_str(&b, "accept_h", hours[0]);
+    reason_str(&b, "handle_h", hours[1]);
+    reason_str(&b, "verify_h", hours[2]);
+    reason_int(&b, "urgent", k->urgent ? 1 : 0);
+    reason_raw(&b, "fields", k->fields && k->fields[0] == '[' ? k->fields : "[]");
+    if ((e = auth_audit(w, &d->user, "category_put", reason_end(&b)))) return e;
     d->status = existed ? 200 : 201;
     json_t *f = json_loads(k->fields ? k->fields : "[]", 0, NULL);
     d->body = json_pack("{s:s,s:s,s:s,s:s,s:s,s:f,s:f,s:f,s:b,s:o}", "code", k->code, "name", k->name, "name_en",
@@ -1003,9 +1016,8 @@ static jc_err run_user_add(jc_conn *w, jc_deferred *d) {
     e = store_user_insert(w, u);
     if (e == JC_ERR_CONFLICT) snprintf(d->message, sizeof d->message, "user %s exists", u->name);
     if (e) return e;
-    char note[160];
-    snprintf(note, sizeof note, "user %s role %s", u->name, role_name(u->role));
-    if ((e = auth_audit(w, &d->user, "user_add", note))) return e;
+    char note[300];
+    if ((e = auth_audit(w, &d->user, "user_add", auth_user_reason(note, sizeof note, "user_add", u)))) return e;
     d->status = 201;
     d->body = api_user_json(u);
     return JC_OK;

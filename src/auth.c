@@ -7,6 +7,7 @@
 #include "audit.h"
 #include "auth_store.h"
 #include "cli.h"
+#include "reason.h"
 #include "store.h"
 
 #include <pthread.h>
@@ -110,6 +111,17 @@ jc_err auth_audit(jc_conn *w, const jc_user *actor, const char *action, const ch
     e.reason = (char *)reason;
     chain_payload_hash(reason ? reason : "", reason ? strlen(reason) : 0, e.payload_hash);
     return store_audit_append(w, &e);
+}
+
+const char *auth_user_reason(char *dst, size_t n, const char *code, const jc_user *u) {
+    reason_buf b;
+    reason_begin(&b, dst, n, code);
+    reason_str(&b, "user", u->name);
+    reason_str(&b, "role", role_name(u->role));
+    reason_str(&b, "area", u->area[0] ? u->area : NULL);
+    reason_int(&b, "dept", u->dept_id);
+    reason_int(&b, "disabled", u->disabled ? 1 : 0);
+    return reason_end(&b);
 }
 
 void auth_system_actor(jc_user *out, const char *name) {
@@ -329,15 +341,14 @@ static jc_err user_job_run(jc_conn *w, void *arg) {
     user_job *j = arg;
     jc_user actor;
     auth_system_actor(&actor, "cli");
-    char note[160];
+    char note[300];
     if (!strcmp(j->op, "add")) {
         jc_err e = auth_validate_user(w, &j->u, j->msg, sizeof j->msg);
         if (e) return e;
         e = store_user_insert(w, &j->u);
         if (e == JC_ERR_CONFLICT) snprintf(j->msg, sizeof j->msg, "user %s exists", j->u.name);
         if (e) return e;
-        snprintf(note, sizeof note, "user %s role %s", j->u.name, role_name(j->u.role));
-        return auth_audit(w, &actor, "user_add", note);
+        return auth_audit(w, &actor, "user_add", auth_user_reason(note, sizeof note, "user_add", &j->u));
     }
     jc_user old;
     jc_err e = store_user_by_name(w, j->u.name, &old);
@@ -346,8 +357,7 @@ static jc_err user_job_run(jc_conn *w, void *arg) {
     if ((e = store_user_set_password(w, old.id, j->u.pw_hash)) ||
         (e = store_sessions_delete_user(w, old.id)))
         return e;
-    snprintf(note, sizeof note, "password of %s", old.name);
-    return auth_audit(w, &actor, "user_passwd", note);
+    return auth_audit(w, &actor, "user_passwd", auth_user_reason(note, sizeof note, "user_passwd", &old));
 }
 
 static int print_user(const jc_user *u, void *arg) {

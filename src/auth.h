@@ -28,6 +28,11 @@ jc_err auth_token_hash(const char *token, size_t len, char out[65]) JC_MUST_CHEC
 jc_err auth_validate_user(jc_conn *c, const jc_user *u, char *message, size_t msz) JC_MUST_CHECK;
 /* Appends an audit entry about no case (user and catalogue changes). */
 jc_err auth_audit(jc_conn *w, const jc_user *actor, const char *action, const char *reason) JC_MUST_CHECK;
+/* The reason of an audit entry about a user as a code (src/reason.h,
+ * docs/audit.md): {"code":code,"user":login,"role":role,"area":scope or
+ * null,"dept":id,"disabled":0|1}, written into dst (n >= 16 bytes) and
+ * returned; the web UI words it in the reader's language. */
+const char *auth_user_reason(char *dst, size_t n, const char *code, const jc_user *u);
 /* The built-in actor used by the CLI and the platform's own jobs. */
 void auth_system_actor(jc_user *out, const char *name);
 

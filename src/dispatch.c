@@ -1007,8 +1007,11 @@ jc_err dispatch_import_list(jc_conn *w, const jc_user *actor, const char *csv, s
     duty_list_free(list);
     if ((e = dispatch_store(w)->list_insert(w, actor->name, note, csv, len, (int64_t)n, version))) return e;
     char why[160];
-    snprintf(why, sizeof why, "responsibility list version %d, %zu entries", *version, n);
-    if ((e = auth_audit(w, actor, "duty_import", why))) return e;
+    reason_buf b;
+    reason_begin(&b, why, sizeof why, "duty_import");
+    reason_int(&b, "version", *version);
+    reason_int(&b, "entries", (int64_t)n);
+    if ((e = auth_audit(w, actor, "duty_import", reason_end(&b)))) return e;
     return bump_generation(w);
 }
 

@@ -337,9 +337,13 @@ static jc_err run_calendar_set(jc_conn *w, jc_deferred *d) {
     jc_err e = c->del ? ds->calendar_day_delete(w, c->ymd)
                       : ds->calendar_day_put(w, c->ymd, c->kind, c->name, d->user.name, jc_now_ms());
     if (e) return e;
-    char note[160];
-    snprintf(note, sizeof note, "calendar %d %s %s", c->ymd, c->del ? "reset" : c->kind, c->name);
-    if ((e = auth_audit(w, &d->user, "calendar_set", note)) || (e = dispatch__bump(w)) ||
+    char note[400];
+    reason_buf rb;
+    reason_begin(&rb, note, sizeof note, "calendar_set");
+    reason_int(&rb, "day", c->ymd);
+    reason_str(&rb, "kind", c->del ? "reset" : c->kind);
+    reason_str(&rb, "name", c->name[0] ? c->name : NULL);
+    if ((e = auth_audit(w, &d->user, "calendar_set", reason_end(&rb))) || (e = dispatch__bump(w)) ||
         (e = dispatch__ensure(w)) || (e = recompute_provisional(w)))
         return e;
     d->body = json_pack("{s:i,s:s}", "ymd", c->ymd, "kind", c->del ? "official" : c->kind);
@@ -419,7 +423,10 @@ static jc_err run_hours_put(jc_conn *w, jc_deferred *d) {
     if (ve) return jc_buf_free(&v), ve;
     jc_err e = store_meta_put(w, "dispatch.hours", v.data);
     char note[600];
-    jc_fmt_cut(note, sizeof note, "working hours %s (minutes after local midnight); new deadlines use them", v.data);
+    reason_buf rb;
+    reason_begin(&rb, note, sizeof note, "hours_set");
+    reason_str(&rb, "hours", v.data); /* "480-720,810-1050": minutes after local midnight */
+    reason_end(&rb);
     jc_buf_free(&v);
     if (e) return e;
     if ((e = auth_audit(w, &d->user, "hours_set", note)) || (e = dispatch__bump(w))) return e;

@@ -21,6 +21,7 @@
 #include "auth.h"
 #include "case.h"
 #include "http.h"
+#include "reason.h"
 
 #include <curl/curl.h>
 #include <jansson.h>
@@ -397,6 +398,18 @@ static jc_err check_dept(jc_conn *w, jc_deferred *d, int64_t dept_id) {
     return e;
 }
 
+/* The audit reason of a webhook's change as a code (docs/audit.md), in a
+ * buffer of the writer thread's. */
+static const char *hook_reason(const notify_hook *h, const char *code) {
+    static _Thread_local char note[1200];
+    reason_buf b;
+    reason_begin(&b, note, sizeof note, code);
+    reason_str(&b, "name", h->name);
+    reason_str(&b, "url", h->url);
+    reason_int(&b, "active", h->active ? 1 : 0);
+    return reason_end(&b);
+}
+
 static jc_err run_hook_add(jc_conn *w, jc_deferred *d) {
     hook_job *j = d->data;
     jc_err e = check_dept(w, d, j->h.dept_id);
@@ -404,9 +417,7 @@ static jc_err run_hook_add(jc_conn *w, jc_deferred *d) {
     e = notify_db_hook_insert(w, &j->h);
     if (e == JC_ERR_CONFLICT) snprintf(d->message, sizeof d->message, "a webhook named %s exists", j->h.name);
     if (e) return e;
-    char note[700];
-    snprintf(note, sizeof note, "webhook %s -> %s", j->h.name, j->h.url);
-    if ((e = auth_audit(w, &d->user, "webhook_add", note))) return e;
+    if ((e = auth_audit(w, &d->user, "webhook_add", hook_reason(&j->h, "webhook_add")))) return e;
     d->status = 201;
     d->body = hook_json(&j->h, 0);
     /* the secret is shown once, to whoever created the hook */
@@ -455,9 +466,7 @@ static jc_err run_hook_update(jc_conn *w, jc_deferred *d) {
     if (j->given & 4) cur.dept_id = j->h.dept_id;
     if (j->given & 8) cur.active = j->h.active;
     if ((e = check_dept(w, d, cur.dept_id)) || (e = notify_db_hook_update(w, &cur))) return e;
-    char note[700];
-    snprintf(note, sizeof note, "webhook %s -> %s%s", cur.name, cur.url, cur.active ? "" : " (off)");
-    if ((e = auth_audit(w, &d->user, "webhook_update", note))) return e;
+    if ((e = auth_audit(w, &d->user, "webhook_update", hook_reason(&cur, "webhook_update")))) return e;
     d->status = 200;
     d->body = hook_json(&cur, 0);
     return JC_OK;

@@ -12,6 +12,7 @@
 #include "auth.h"
 #include "cli.h"
 #include "http.h"
+#include "reason.h"
 
 #include <jansson.h>
 #include <sodium.h>
@@ -58,13 +59,15 @@ static void key_prepare(key_job *j, char token[65]) {
 
 static jc_err key_job_run(jc_conn *w, void *arg) {
     key_job *j = arg;
-    char note[200];
+    char note[300];
+    reason_buf b;
     if (!strcmp(j->op, "disable")) {
         jc_err e = o311_key_disable(w, j->name);
         if (e == JC_ERR_NOTFOUND) snprintf(j->msg, sizeof j->msg, "no key named %s", j->name);
         if (e) return e;
-        snprintf(note, sizeof note, "open311 key of %s disabled", j->name);
-        return auth_audit(w, &j->actor, "open311_key_off", note);
+        reason_begin(&b, note, sizeof note, "open311_key_off");
+        reason_str(&b, "client", j->name);
+        return auth_audit(w, &j->actor, "open311_key_off", reason_end(&b));
     }
     jc_err e = auth_validate_user(w, &j->u, j->msg, sizeof j->msg);
     if (e) return e;
@@ -75,8 +78,11 @@ static jc_err key_job_run(jc_conn *w, void *arg) {
     e = o311_key_insert(w, &j->key);
     if (e == JC_ERR_CONFLICT) snprintf(j->msg, sizeof j->msg, "a client named %s exists", j->name);
     if (e) return e;
-    snprintf(note, sizeof note, "open311 client %s reports as user %s", j->name, j->u.name);
-    return auth_audit(w, &j->actor, "open311_key_add", note);
+    reason_begin(&b, note, sizeof note, "open311_key_add");
+    reason_str(&b, "client", j->name);
+    reason_str(&b, "user", j->u.name);
+    reason_str(&b, "area", j->u.area[0] ? j->u.area : NULL);
+    return auth_audit(w, &j->actor, "open311_key_add", reason_end(&b));
 }
 
 /* ---- jiceng open311 key ... ---------------------------------------------------------- */

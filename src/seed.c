@@ -220,11 +220,10 @@ static jc_err add_user(jc_conn *w, seed_ctx *s, const char *name, const char *di
         return e;
     }
     if (id) *id = u.id;
-    char note[128];
-    snprintf(note, sizeof note, "demo user %s role %s", name, role_name(role));
+    char note[300];
     jc_user sys;
     auth_system_actor(&sys, "demo");
-    return auth_audit(w, &sys, "user_add", note);
+    return auth_audit(w, &sys, "user_add", auth_user_reason(note, sizeof note, "user_add", &u));
 }
 
 static jc_err seed_cases(jc_conn *w, seed_ctx *s) {

@@ -14,6 +14,7 @@
 #include "cli.h"
 #include "http.h"
 #include "module.h"
+#include "reason.h"
 
 #include <csv.h>
 #include <jansson.h>
@@ -457,13 +458,24 @@ static int read_device_fields(jc_req *r, dev_job *j) {
     return 0;
 }
 
+/* The audit reason of a device's change as a code (docs/audit.md), in a
+ * buffer of the writer thread's. */
+static const char *dev_reason(const sensor_device *v, const char *code) {
+    static _Thread_local char note[600];
+    reason_buf b;
+    reason_begin(&b, note, sizeof note, code);
+    reason_str(&b, "device", v->id);
+    reason_str(&b, "type", v->type);
+    reason_str(&b, "grid", v->grid);
+    reason_str(&b, "label", v->label[0] ? v->label : NULL);
+    return reason_end(&b);
+}
+
 static jc_err run_device_add(jc_conn *w, jc_deferred *d) {
     dev_job *j = d->data;
     jc_err e = sensor__device_put(w, &j->d, 1, d->message, sizeof d->message);
     if (e) return e;
-    char note[160];
-    snprintf(note, sizeof note, "device %s type %s grid %s", j->d.id, j->d.type, j->d.grid);
-    if ((e = auth_audit(w, &d->user, "device_add", note))) return e;
+    if ((e = auth_audit(w, &d->user, "device_add", dev_reason(&j->d, "device_add")))) return e;
     sensor_device got;
     if ((e = sensor__device_get(w, j->d.id, &got))) return e;
     d->status = 201;
@@ -536,9 +548,7 @@ static jc_err run_device_put(jc_conn *w, jc_deferred *d) {
     if (j->set & F_INST) cur.installed_at = n->installed_at;
     if (j->set & F_HB) cur.heartbeat_s = n->heartbeat_s;
     if ((e = sensor__device_put(w, &cur, 0, d->message, sizeof d->message))) return e;
-    char note[160];
-    snprintf(note, sizeof note, "device %s updated", cur.id);
-    if ((e = auth_audit(w, &d->user, "device_update", note))) return e;
+    if ((e = auth_audit(w, &d->user, "device_update", dev_reason(&cur, "device_update")))) return e;
     sensor__rules_changed(); /* a type change changes the rules in force */
     d->status = 200;
     d->body = sensor__device_json(&cur);
@@ -562,9 +572,7 @@ static jc_err run_device_delete(jc_conn *w, jc_deferred *d) {
     if (!e) e = sensor__device_delete(w, id);
     if (e == JC_ERR_NOTFOUND) snprintf(d->message, sizeof d->message, "no device %.64s", id);
     if (e) return e;
-    char note[120];
-    snprintf(note, sizeof note, "device %.64s deleted", id);
-    if ((e = auth_audit(w, &d->user, "device_delete", note))) return e;
+    if ((e = auth_audit(w, &d->user, "device_delete", dev_reason(&cur, "device_delete")))) return e;
     d->status = 200;
     d->body = json_pack("{s:s,s:b}", "id", id, "deleted", 1);
     return JC_OK;

@@ -34,6 +34,7 @@
 #include "http.h"
 #include "paths.h"
 #include "module.h"
+#include "reason.h"
 
 #include <jansson.h>
 #include <math.h>
@@ -510,6 +511,7 @@ static jc_err run_warning_act(jc_conn *w, jc_deferred *d) {
         return JC_ERR_CONFLICT;
     }
     int64_t now = jc_now_ms(), case_id = 0;
+    char case_no[40] = "";
     json_t *case_js = NULL;
     if (a->op == 2) {
         jc_case k;
@@ -544,6 +546,7 @@ static jc_err run_warning_act(jc_conn *w, jc_deferred *d) {
             snprintf(d->message, sizeof d->message, "could not open a case: %s", why.message);
         } else {
             case_id = k.id;
+            case_number(&k, case_no, sizeof case_no);
             jc_case now_k;
             if (store_case_get(w, k.id, &now_k) == JC_OK) {
                 case_js = case_to_json(&now_k, &d->user, 0);
@@ -555,13 +558,21 @@ static jc_err run_warning_act(jc_conn *w, jc_deferred *d) {
     static const char *const states[] = {"acknowledged", "dismissed", "escalated"};
     if (!e) e = warning__set_state(w, a->id, states[a->op], d->user.name, a->reason[0] ? a->reason : NULL, case_id, now);
     if (!e) {
-        char note[768], cn[40] = "";
-        if (case_id) snprintf(cn, sizeof cn, " -> case %lld", (long long)case_id);
-        snprintf(note, sizeof note, "warning %lld (%s, %s, %s: observed %g, threshold %.3f)%s%s%s",
-                 (long long)a->id, row.category, row.area, row.day, row.observed, row.threshold, cn,
-                 a->reason[0] ? ": " : "", a->reason);
+        /* a code (docs/audit.md): the warning's category, area, day and count, the case
+         * opened from it, the person's reason */
+        char note[1400], obs[32];
+        snprintf(obs, sizeof obs, "%g", row.observed);
+        reason_buf rb;
+        reason_begin(&rb, note, sizeof note, "warning_decided");
+        reason_int(&rb, "warning", a->id);
+        reason_str(&rb, "category", row.category);
+        reason_str(&rb, "area", row.area);
+        reason_str(&rb, "day", row.day);
+        reason_str(&rb, "observed", obs);
+        if (case_id) reason_int(&rb, "case_id", case_id), reason_str(&rb, "no", case_no);
+        reason_str(&rb, "note", a->reason[0] ? a->reason : NULL);
         static const char *const actions[] = {"warning_ack", "warning_dismiss", "warning_case"};
-        e = auth_audit(w, &d->user, actions[a->op], note);
+        e = auth_audit(w, &d->user, actions[a->op], reason_end(&rb));
     }
     warning__row_clear(&row);
     if (e) {

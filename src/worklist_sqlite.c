@@ -163,10 +163,13 @@ jc_err worklist_put_version(jc_conn *w, const jc_user *actor, const wl_item *ite
         }
     }
     sqlite3_finalize(s);
-    char why[300];
-    snprintf(why, sizeof why, "work list version %lld (%zu items)%s%s", (long long)v, n,
-             note && *note ? ": " : "", note && *note ? note : "");
-    if ((e = auth_audit(w, actor, "worklist_version", why))) return e;
+    char why[600];
+    reason_buf b;
+    reason_begin(&b, why, sizeof why, "worklist_version");
+    reason_int(&b, "version", v);
+    reason_int(&b, "items", (int64_t)n);
+    reason_str(&b, "note", note && *note ? note : NULL);
+    if ((e = auth_audit(w, actor, "worklist_version", reason_end(&b)))) return e;
     *version = v;
     return JC_OK;
 }
@@ -841,7 +844,7 @@ jc_err worklist_seed_demo(jc_conn *w, const char *data_dir) {
         }
         jc_buf_free(&errs);
         char msg[256];
-        e = worklist_put_version(w, &sys, items, n, "demo list (data/worklist.csv)", &v, msg, sizeof msg);
+        e = worklist_put_version(w, &sys, items, n, NULL, &v, msg, sizeof msg);
         free(items);
         if (e) {
             jc_log(JC_LOG_ERROR, "worklist: demo list: %s", msg);

@@ -109,6 +109,12 @@ test('warnings: numbers equal the API; acknowledge one, open a case from another
   const st = (await srv.api('GET', '/api/v1/stats', { token: disp })).json;
   assert.equal(Number(await page.textContent('.tile[data-stat=warnings_open] .tile-v')), st.totals.warnings_open);
   assert.equal(st.totals.warnings_open, open.length - 2);
+  // the decisions in the audit log, worded from their codes (they were English text)
+  const adm = await srv.login('admin');
+  const entry = async (action) => (await srv.api('GET', '/api/v1/audit?action=' + action, { token: adm })).json.entries[0];
+  const word = (e) => page.evaluate(async (x) => (await import('/js/reasons.js')).reasonText(x, { composed: true }), e);
+  assert.match(await word(await entry('warning_case')), new RegExp(`东厂社区.*违章搭建：\\d{4}-\\d{2}-\\d{2} 实际 \\d+ 件，转为案件 ${kase.no}（集中整治楼顶违建）$`));
+  assert.match(await word(await entry('warning_ack')), /违章搭建：\d{4}-\d{2}-\d{2} 实际 \d+ 件$/);
   assert.deepEqual(page.errors, []);
   assert.deepEqual(await noI18nGaps(page), []);
   await page.context().close();

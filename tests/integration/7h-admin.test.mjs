@@ -130,10 +130,42 @@ test('the audit log: filters in the address, a case\'s trace, the chain verified
   const disp = await srv.login('dispatcher');
   const k = (await srv.api('POST', '/api/v1/cases', { token: res, body: { title: '审计页测试', category: '0104', area: '110101001001003' } })).json;
   await srv.api('POST', `/api/v1/cases/${k.id}/register`, { token: disp });
+  // a day of the calendar and the working hours changed by a dispatcher
+  assert.equal((await srv.api('PUT', '/api/v1/calendar/days/2027-01-04', { token: disp, body: { kind: 'workday', name: '调休上班' } })).status, 200);
+  assert.equal((await srv.api('PUT', '/api/v1/calendar/hours', { token: disp, body: { intervals: [['08:30', '12:00'], ['13:30', '17:30']] } })).status, 200);
   const page = await openPage(browser, srv);
   await uiLogin(page, 'admin');
   await visit(page, '/audit', 'audit');
   await page.waitForSelector('#audit-table tbody tr');
+  // what the administrator did in the test above, worded in Chinese: who, what, where (the
+  // entries are codes); logins, device numbers and addresses set as code
+  const rows = await page.$$eval('#audit-table tbody tr', (t) => t.map((r) => {
+    const c = r.querySelector('td:nth-child(7)').cloneNode(true);
+    const codes = [...c.querySelectorAll('code')].map((x) => x.textContent);
+    c.querySelectorAll('code').forEach((x) => x.remove());
+    return { action: r.dataset.action, text: c.textContent, codes };
+  }));
+  const said = (action, re, code) => {
+    const row = rows.find((r) => r.action === action && re.test(r.text));
+    assert.ok(row, `${action} worded as ${re}: ${JSON.stringify(rows.filter((r) => r.action === action))}`);
+    if (code) assert.ok(row.codes.includes(code), `${code} as code: ${JSON.stringify(row)}`);
+  };
+  said('user_add', /^用户 ：社区工作人员，范围：/, 'community9');
+  said('user_update', /^用户 ：社区工作人员，范围：.*社区；已停用$/, 'community9');
+  said('user_passwd_reset', /^管理员为用户  设置了新密码$/, 'community9');
+  said('device_add', /^设备 （王奶奶）|^设备 （门磁）/, 'door-77');
+  said('open311_key_add', /^外部系统  的接口密钥，上报范围：/, 'citizen-app');
+  said('open311_key_off', /^外部系统  的接口密钥已停用$/, 'citizen-app');
+  said('calendar_set', /^2027-01-04 设为上班（调休上班）$/);
+  said('hours_set', /^工作时间改为 8:30–12:00、13:30–17:30，此后的新时限按此计算$/);
+  said('duty_import', /^权责清单第 1 版，\d+ 个条目$/);
+  said('worklist_version', /^工作事项清单第 1 版，\d+ 项/);
+  said('webhook_update', /^消息推送“短信网关”发往 （已停用）$/, 'http://127.0.0.1:9/sms');
+  const ADMIN = ['user_add', 'user_update', 'user_passwd', 'user_passwd_reset', 'open311_key_add', 'open311_key_off', 'webhook_add', 'webhook_update', 'device_add', 'device_update', 'device_delete', 'category_put', 'duty_import', 'worklist_version', 'calendar_set', 'hours_set'];
+  for (const r of rows.filter((x) => ADMIN.includes(x.action))) {
+    assert.doesNotMatch(r.text, /平台记录/, `${r.action}: ${r.text}`);
+    assert.doesNotMatch(r.text, /[A-Za-z]{4,}/, `no English outside codes: ${r.action}: ${r.text}`);
+  }
   await page.selectOption('#audit-filters select[name=action]', 'user_add');
   await page.click('#audit-filters button[type=submit]');
   await page.waitForFunction(() => location.hash.includes('action=user_add'));
@@ -168,4 +200,17 @@ test('the audit log: filters in the address, a case\'s trace, the chain verified
   assert.deepEqual(sup.errors, []);
   assert.deepEqual(await noI18nGaps(sup), []);
   await sup.context().close();
+
+  // the administrator's entries in English
+  const en = await openPage(browser, srv, { lang: 'en' });
+  await uiLogin(en, 'admin');
+  await visit(en, '/audit?action=user_passwd_reset', 'audit');
+  await en.waitForSelector('#audit-table tbody tr');
+  assert.equal(await en.textContent('#audit-table tbody tr td:nth-child(7)'), 'new password for community9 set by an administrator');
+  await visit(en, '/audit?action=webhook_update', 'audit');
+  await en.waitForSelector('#audit-table tbody tr');
+  assert.equal(await en.textContent('#audit-table tbody tr td:nth-child(7)'), 'webhook \u201c短信网关\u201d to http://127.0.0.1:9/sms (switched off)');
+  assert.deepEqual(en.errors, []);
+  assert.deepEqual(await noI18nGaps(en), []);
+  await en.context().close();
 });

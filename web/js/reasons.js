@@ -88,6 +88,15 @@ const METRIC = new Set(['smoke', 'gas', 'level', 'tilt', 'door', 'noise', 'curre
 export const reading = (v) => (v != null && v !== '' && Number.isFinite(Number(v)) ? String(Math.round(Number(v) * 100) / 100) : v);
 export const metricName = (m) => (m === 'db' ? t('metric.noise') : METRIC.has(m) ? t('metric.' + m) : t('metric.other'));
 
+// The scope of a user or a key: its area and department, or everything.
+function scopeText(p) {
+  const parts = [p.area ? areaLabel(p.area) : null, p.dept ? deptLabel(p.dept) : null].filter(Boolean);
+  return parts.length ? join(parts) : t('reason.everywhere');
+}
+// The parameters of an entry's code that are codes a person types (a login, a
+// device number, a web address): the audit page sets them as code.
+export const TYPED = ['user', 'client', 'device', 'url'];
+
 // One code as a sentence.
 export function codeText(c) {
   const p = c || {};
@@ -125,6 +134,36 @@ export function codeText(c) {
       const who = (d) => (d === 'street' ? t('wl.street') : d === '*' ? t('reason.anyone') : deptLabel(d));
       return t('reason.task_sender', { name: p.name, dept: who(p.dept), allowed: join(String(p.allowed || '').split(';').filter(Boolean).map(who)) });
     }
+    // 系统管理 and 基层设计 (docs/audit.md): users, Open311 keys, webhooks, devices, categories;
+    // logins, device numbers and addresses are codes a person types (the audit page shows them so)
+    case 'user_add': case 'user_update':
+      return t(p.disabled ? 'reason.user_off' : 'reason.user', { user: p.user, role: has('role.' + p.role) ? t('role.' + p.role) : t('role.system'), scope: scopeText(p) });
+    case 'user_passwd': case 'user_passwd_reset': return t('reason.' + p.code, { user: p.user });
+    case 'user_passwd_own': return t('reason.user_passwd_own');
+    case 'open311_key_add': return t('reason.open311_key_add', { client: p.client, scope: scopeText(p) });
+    case 'open311_key_off': return t('reason.open311_key_off', { client: p.client });
+    case 'webhook_add': case 'webhook_update': return t(p.active ? 'reason.webhook' : 'reason.webhook_off', { name: p.name, url: p.url });
+    case 'device_add': case 'device_update': case 'device_delete':
+      return t('reason.device', { device: p.device, label: p.label || deviceType(p.type), type: deviceType(p.type), grid: areaLabel(p.grid) });
+    case 'category_put':
+      return t(p.added ? 'reason.category_added' : 'reason.category_changed', { code: p.category, cat: getLang() === 'en' ? categoryName(p.category) : p.name,
+        kind: has('kind.' + p.kind) ? t('kind.' + p.kind) : '—', dept: deptLabel(p.dept), a: p.accept_h, h: p.handle_h, v: p.verify_h })
+        + (p.urgent ? t('reason.category_urgent') : '');
+    case 'warning_decided':
+      return t('reason.warning', { area: areaLabel(p.area), cat: categoryName(p.category), day: p.day, n: p.observed })
+        + (p.no ? t('reason.warning_case', { no: p.no }) : '') + (p.note ? t('reason.step_reason', { r: p.note }) : '');
+    case 'calendar_set': {
+      const day = String(p.day || '').replace(/^(\d{4})(\d{2})(\d{2})$/, '$1-$2-$3');
+      if (p.kind === 'reset') return t('reason.calendar_reset', { day });
+      return t('reason.calendar_set', { day, kind: has('des.kind_' + p.kind) ? t('des.kind_' + p.kind) : t('reason.unknown') }) + (p.name ? t('reason.step_reason', { r: p.name }) : '');
+    }
+    case 'hours_set': {
+      const hm = (m) => `${Math.floor(m / 60)}:${String(m % 60).padStart(2, '0')}`;
+      const spans = String(p.hours || '').split(',').map((s) => s.split('-').map(Number)).filter((x) => x.length === 2 && x.every(Number.isFinite));
+      return t('reason.hours_set', { hours: join(spans.map(([a, b]) => `${hm(a)}–${hm(b)}`)) });
+    }
+    case 'duty_import': return t('reason.duty_import', { v: p.version, n: p.entries });
+    case 'worklist_version': return t('reason.worklist_version', { v: p.version, n: p.items }) + (p.note ? t('reason.step_reason', { r: p.note }) : '');
     case 'category': return t('reason.category', { cat: categoryName(p.category) });
     case 'area': return t('reason.area', { area: areaLabel(p.area) });
     default:

@@ -6,7 +6,7 @@ import { h, field, select, pageTitle, errorBox, fmtTime, loading } from '../ui.j
 import { t, has } from '../i18n.js';
 import { get } from '../api.js';
 import { areaLabel } from '../catalog.js';
-import { reasonText, actorLabel } from '../reasons.js';
+import { reasonText, reasonCode, actorLabel, TYPED } from '../reasons.js';
 
 // The actions a person may look for, case actions first.
 const CASE_ACTIONS = ['report', 'register', 'dispatch', 'accept', 'handle', 'feedback', 'verify', 'rework', 'close', 'rate', 'return',
@@ -72,6 +72,15 @@ export async function render(ctx) {
   for (const k of ['from', 'to']) if (q.get(k)) params.set(k, q.get(k));
   let before = null, n = 0;
   const cell = (k, v) => h('td', { 'data-label': t(k) }, h('span', { class: 'cv' }, v));
+  // the reason worded; a login, device number or address in it set as code (typed, not read)
+  const reasonCell = (e) => {
+    const text = reasonText(e, { composed: !e.case_id });
+    const c = !e.case_id && String(e.reason).startsWith('{"code":"') ? reasonCode({ ...e, role: 'system' }) : null;
+    let parts = [text];
+    for (const v of TYPED.map((k) => c?.[k]).filter((v) => typeof v === 'string' && v))
+      parts = parts.flatMap((s) => (typeof s !== 'string' ? [s] : s.split(v).flatMap((x, i) => (i ? [h('code', null, v), x] : [x]))));
+    return parts;
+  };
   async function load() {
     more.disabled = true;
     try {
@@ -85,7 +94,7 @@ export async function render(ctx) {
           cell('audit.action', h('span', { title: e.action }, actionLabel(e.action))),
           cell('audit.case', e.case_id ? [h('a', { href: '#/case/' + e.case_id }, e.no || '#' + e.case_id), e.area ? h('div', { class: 'small muted' }, areaLabel(e.area)) : null] : '—'),
           cell('audit.states', e.to && e.from !== e.to ? (e.from ? t('state.' + e.from) + ' → ' : '') + t('state.' + e.to) : '—'),
-          cell('audit.reason', e.reason ? reasonText(e, { composed: !e.case_id }) : '—'),
+          cell('audit.reason', e.reason ? reasonCell(e) : '—'),
           cell('audit.hash', h('code', { title: e.hash }, (e.hash || '').slice(0, 12) + '…'))));
       }
       n += r.entries.length;
