@@ -273,11 +273,13 @@ static jc_err fail_one(jc_conn *w, const char *key, int free_n, int lock_n, int6
     if (!what) return JC_OK;
     jc_user sys;
     auth_system_actor(&sys, "login");
-    char note[512]; /* a key is under 300 bytes: the note fits */
-    jc_err cut = jc_fmt(note, sizeof note, "%s after %d failed logins%s", key, r.failures,
-                        r.locked_until > now ? ": locked for 30 minutes (an admin can lift it)" : ": later attempts wait");
-    (void)cut;
-    return auth_audit(w, &sys, what, note);
+    char note[800];
+    reason_buf b;
+    reason_begin(&b, note, sizeof note, what); /* a code (docs/audit.md) */
+    reason_str(&b, "key", key);
+    reason_int(&b, "n", r.failures);
+    reason_int(&b, "locked_min", r.locked_until > now ? LOCK_MS / 60000 : 0);
+    return auth_audit(w, &sys, what, reason_end(&b));
 }
 
 jc_err auth_throttle_fail(jc_conn *w, const auth_keys *k, int64_t now) {
@@ -293,10 +295,11 @@ jc_err auth_throttle_clear(jc_conn *w, const auth_keys *k) {
 jc_err auth_throttle_lift(jc_conn *w, const jc_user *actor, const char *key) {
     jc_err e = auth_store_delete(w, key);
     if (e) return e;
-    char note[400];
-    jc_err cut = jc_fmt(note, sizeof note, "%s: failed logins and lock lifted", key);
-    (void)cut; /* a key is under 300 bytes: the note fits */
-    return auth_audit(w, actor, "login_unlock", note);
+    char note[800];
+    reason_buf b;
+    reason_begin(&b, note, sizeof note, "login_unlock"); /* a code (docs/audit.md) */
+    reason_str(&b, "key", key);
+    return auth_audit(w, actor, "login_unlock", reason_end(&b));
 }
 
 /* In-flight attempts: counts in slots by a hash of the key (a collision only

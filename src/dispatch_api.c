@@ -802,9 +802,14 @@ static jc_err run_duty(jc_conn *w, jc_deferred *d) {
     int64_t *v = d->data; /* [0] user id, [1] on_duty */
     jc_err e = dispatch_store(w)->user_duty_put(w, v[0], (int)v[1]);
     if (e) return e;
-    char note[80];
-    snprintf(note, sizeof note, "user %lld %s", (long long)v[0], v[1] ? "on duty" : "off duty");
-    e = auth_audit(w, &d->user, "duty", note);
+    jc_user u;
+    char note[300];
+    reason_buf rb;
+    reason_begin(&rb, note, sizeof note, "duty"); /* a code (docs/audit.md) */
+    if (store_user_get(w, v[0], &u) == JC_OK) reason_str(&rb, "user", u.name);
+    reason_int(&rb, "user_id", v[0]);
+    reason_int(&rb, "on", v[1] ? 1 : 0);
+    e = auth_audit(w, &d->user, "duty", reason_end(&rb));
     if (!e) d->body = json_pack("{s:I,s:b}", "user_id", (json_int_t)v[0], "on_duty", (int)v[1]);
     return e;
 }

@@ -84,13 +84,22 @@ static jc_err run_config_put(jc_conn *w, jc_deferred *d) {
         reason_attach(d->message, sizeof d->message, &b);
         return JC_ERR_INVALID;
     }
-    char why[1024] = "evaluation settings:";
+    /* a code (docs/audit.md): {"code":"settings","of":"eval","changes":{"key":value,...}};
+     * the keys are the validated names of eval_params (letters, digits, '.', '_') */
+    char changes[1024] = "{", why[1200];
     for (int i = 0; i < c->n; i++) {
         if ((e = eval_params_put(w, c->key[i], c->value[i]))) return e;
-        size_t l = strlen(why);
-        snprintf(why + l, sizeof why - l, " %s=%g", c->key[i], c->value[i]);
+        size_t l = strlen(changes);
+        snprintf(changes + l, sizeof changes - l, "%s\"%s\":%g", i ? "," : "", c->key[i], c->value[i]);
     }
-    if ((e = auth_audit(w, &d->user, "eval_config", why))) return e;
+    size_t l = strlen(changes);
+    if (l + 2 > sizeof changes) snprintf(changes, sizeof changes, "{}"); /* cut: the code alone */
+    else changes[l] = '}', changes[l + 1] = 0;
+    reason_buf rb;
+    reason_begin(&rb, why, sizeof why, "settings");
+    reason_str(&rb, "of", "eval");
+    reason_raw(&rb, "changes", changes);
+    if ((e = auth_audit(w, &d->user, "eval_config", reason_end(&rb)))) return e;
     if ((e = eval_hook_settings_changed(w, jc_now_ms()))) return e;
     d->status = 200;
     d->body = config_json(&p);

@@ -677,8 +677,16 @@ static jc_err run_rule_put(jc_conn *w, jc_deferred *d) {
     }
     if ((e = check_rule_refs(w, &j->r, d->message, sizeof d->message))) return e;
     if ((e = sensor__rule_put(w, &j->r, j->create))) return e;
-    char *txt = json_dumps(j->patch, JSON_COMPACT | JSON_SORT_KEYS), note[400];
-    snprintf(note, sizeof note, "rule %lld: %.300s", (long long)j->r.id, txt ? txt : "");
+    /* a code (docs/audit.md): the rule, its name, type and kind, and the fields given */
+    char *txt = json_dumps(j->patch, JSON_COMPACT | JSON_SORT_KEYS), note[1200];
+    reason_buf rb;
+    reason_begin(&rb, note, sizeof note, "alarm_rule");
+    reason_int(&rb, "rule", j->r.id);
+    reason_str(&rb, "name", j->r.name[0] ? j->r.name : NULL);
+    reason_str(&rb, "type", j->r.type);
+    reason_str(&rb, "kind", alarm_kind_name(j->r.kind));
+    reason_raw(&rb, "patch", txt ? txt : "{}");
+    reason_end(&rb);
     free(txt);
     if ((e = auth_audit(w, &d->user, j->create ? "alarm_rule_add" : "alarm_rule_update", note))) return e;
     d->status = j->create ? 201 : 200;
@@ -732,9 +740,12 @@ static jc_err delete_by_id(jc_conn *w, jc_deferred *d, jc_err (*del)(jc_conn *, 
     jc_err e = del(w, id);
     if (e == JC_ERR_NOTFOUND) snprintf(d->message, sizeof d->message, "no %s %lld", what, (long long)id);
     if (e) return e;
-    char note[64];
-    snprintf(note, sizeof note, "%s %lld deleted", what, (long long)id);
-    if ((e = auth_audit(w, &d->user, action, note))) return e;
+    char note[80];
+    reason_buf rb;
+    reason_begin(&rb, note, sizeof note, "deleted"); /* a code (docs/audit.md) */
+    reason_str(&rb, "what", what);
+    reason_int(&rb, "id", id);
+    if ((e = auth_audit(w, &d->user, action, reason_end(&rb)))) return e;
     d->status = 200;
     d->body = json_pack("{s:I,s:b}", "id", (json_int_t)id, "deleted", 1);
     return JC_OK;
@@ -860,9 +871,15 @@ static jc_err run_silence_add(jc_conn *w, jc_deferred *d) {
     if (!s->grid[0]) snprintf(s->grid, sizeof s->grid, "%s", area); /* "" for an admin: street-wide */
     snprintf(s->by, sizeof s->by, "%s", d->user.name);
     if ((e = sensor__silence_put(w, s))) return e;
-    char note[400];
-    snprintf(note, sizeof note, "silence %lld device=%s grid=%s type=%s: %s", (long long)s->id, s->device, s->grid, s->type, s->reason);
-    if ((e = auth_audit(w, &d->user, "silence_add", note))) return e;
+    char note[900];
+    reason_buf rb;
+    reason_begin(&rb, note, sizeof note, "silence_add"); /* a code (docs/audit.md) */
+    reason_int(&rb, "silence", s->id);
+    reason_str(&rb, "device", s->device[0] ? s->device : NULL);
+    reason_str(&rb, "grid", s->grid[0] ? s->grid : NULL);
+    reason_str(&rb, "type", s->type[0] ? s->type : NULL);
+    reason_str(&rb, "note", s->reason[0] ? s->reason : NULL);
+    if ((e = auth_audit(w, &d->user, "silence_add", reason_end(&rb)))) return e;
     d->status = 201;
     d->body = json_pack("{s:I,s:s?,s:s?,s:s?}", "id", (json_int_t)s->id, "device", s->device[0] ? s->device : NULL,
                         "grid", s->grid[0] ? s->grid : NULL, "type", s->type[0] ? s->type : NULL);
@@ -911,9 +928,12 @@ static jc_err run_silence_delete(jc_conn *w, jc_deferred *d) {
     jc_err e = silence_delete_scoped(w, id, &d->user);
     if (e == JC_ERR_NOTFOUND) snprintf(d->message, sizeof d->message, "no silence %lld in your area", (long long)id);
     if (e) return e;
-    char note[64];
-    snprintf(note, sizeof note, "silence %lld deleted", (long long)id);
-    if ((e = auth_audit(w, &d->user, "silence_delete", note))) return e;
+    char note[80];
+    reason_buf rb;
+    reason_begin(&rb, note, sizeof note, "deleted"); /* a code (docs/audit.md) */
+    reason_str(&rb, "what", "silence");
+    reason_int(&rb, "id", id);
+    if ((e = auth_audit(w, &d->user, "silence_delete", reason_end(&rb)))) return e;
     d->status = 200;
     d->body = json_pack("{s:I,s:b}", "id", (json_int_t)id, "deleted", 1);
     return JC_OK;
@@ -952,8 +972,12 @@ static jc_err run_settings(jc_conn *w, jc_deferred *d) {
     json_object_foreach(b, k, v) {
         if ((e = sensor__setting_put(w, k, json_integer_value(v)))) return e;
     }
-    char *txt = json_dumps(b, JSON_COMPACT | JSON_SORT_KEYS);
-    e = auth_audit(w, &d->user, "sensor_settings", txt ? txt : "");
+    char *txt = json_dumps(b, JSON_COMPACT | JSON_SORT_KEYS), note[600];
+    reason_buf rb;
+    reason_begin(&rb, note, sizeof note, "settings"); /* a code (docs/audit.md) */
+    reason_str(&rb, "of", "sensor");
+    reason_raw(&rb, "changes", txt ? txt : "{}");
+    e = auth_audit(w, &d->user, "sensor_settings", reason_end(&rb));
     free(txt);
     if (e) return e;
     d->status = 200;
@@ -1141,8 +1165,10 @@ static jc_err run_import(jc_conn *w, void *arg) {
     jc_user sys;
     auth_system_actor(&sys, "cli");
     char note[80];
-    snprintf(note, sizeof note, "%zu devices imported", j->n);
-    return auth_audit(w, &sys, "device_import", note);
+    reason_buf rb;
+    reason_begin(&rb, note, sizeof note, "device_import"); /* a code (docs/audit.md) */
+    reason_int(&rb, "n", (int64_t)j->n);
+    return auth_audit(w, &sys, "device_import", reason_end(&rb));
 }
 
 static int cmd_device(int argc, char **argv) {

@@ -631,11 +631,23 @@ static jc_err run_config_put(jc_conn *w, jc_deferred *d) {
     jc_err e = warning__config_load(w, &old);
     if (!e) e = warning__config_save(w, c);
     if (!e) e = warning__meta_set(w, "dirty", "1");
-    char note[256];
-    snprintf(note, sizeof note, "warning settings: method %s -> %s, baseline %d -> %d, alpha %g -> %g, min_count %g -> %g, confidence %g -> %g",
-             detect_method_name(old.method), detect_method_name(c->method), old.baseline, c->baseline, old.alpha,
-             c->alpha, old.min_count, c->min_count, old.confidence, c->confidence);
-    if (!e) e = auth_audit(w, &d->user, "warning_config", note);
+    /* a code (docs/audit.md): each setting as [before, after]; alpha as in force (0
+     * stored means the method's default) */
+    char changes[512], note[700];
+    detect_params pa, pb;
+    size_t la, lb;
+    detect_params_from(&old, &pa, &la);
+    detect_params_from(c, &pb, &lb);
+    snprintf(changes, sizeof changes,
+             "{\"method\":[\"%s\",\"%s\"],\"baseline\":[%d,%d],\"alpha\":[%g,%g],\"min_count\":[%g,%g],"
+             "\"confidence\":[%g,%g]}",
+             detect_method_name(old.method), detect_method_name(c->method), old.baseline, c->baseline, pa.alpha,
+             pb.alpha, old.min_count, c->min_count, old.confidence, c->confidence);
+    reason_buf rb;
+    reason_begin(&rb, note, sizeof note, "settings");
+    reason_str(&rb, "of", "warning");
+    reason_raw(&rb, "changes", changes);
+    if (!e) e = auth_audit(w, &d->user, "warning_config", reason_end(&rb));
     if (e) return e;
     d->body = config_json(c);
     d->status = 200;

@@ -214,11 +214,11 @@ test('ack, dismiss and open a case from a warning, each audited', async () => {
   assert.equal(r.json.reason, '同一批违建，已立案');
   r = await srv.api('GET', '/api/v1/warnings?state=open', { token: T.dispatcher });
   assert.ok(!r.json.warnings.some(w => w.id === warnComm.id || w.id === warnStreet.id));
-  // the audit trail: three entries naming the warning, and the case's own
-  const audit = sql(srv.db, "SELECT action || '|' || actor || '|' || reason FROM audit WHERE action LIKE 'warning_%' ORDER BY seq").split('\n');
-  assert.ok(audit.some(l => l.startsWith(`warning_ack|community3|warning ${warnComm.id} `)), audit.join('\n'));
-  assert.ok(audit.some(l => l.startsWith(`warning_case|dispatcher|warning ${warnComm.id} `) && l.includes(`case ${caseId}`)));
-  assert.ok(audit.some(l => l.startsWith(`warning_dismiss|dispatcher|warning ${warnStreet.id} `) && l.includes('已立案')));
+  // the audit trail: three entries naming the warning (a reason code, docs/audit.md), and the case's own
+  const audit = sql(srv.db, "SELECT action || '|' || actor || '|' || json_extract(reason, '$.code') || '|' || json_extract(reason, '$.warning') || '|' || ifnull(json_extract(reason, '$.case_id'), '') || '|' || ifnull(json_extract(reason, '$.note'), '') FROM audit WHERE action LIKE 'warning_%' ORDER BY seq").split('\n');
+  assert.ok(audit.includes(`warning_ack|community3|warning_decided|${warnComm.id}||`), audit.join('\n'));
+  assert.ok(audit.includes(`warning_case|dispatcher|warning_decided|${warnComm.id}|${caseId}|集中整治`), audit.join('\n'));
+  assert.ok(audit.some(l => l.startsWith(`warning_dismiss|dispatcher|warning_decided|${warnStreet.id}||`) && l.includes('已立案')), audit.join('\n'));
   r = await srv.api('GET', `/api/v1/cases/${caseId}/audit`, { token: T.dispatcher });
   assert.equal(r.status, 200);
   assert.equal(r.json.verified, true, JSON.stringify(r.json));

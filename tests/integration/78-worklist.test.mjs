@@ -54,6 +54,14 @@ test('admission: refused with the reason, admitted and done, answered from the s
   assert.equal(apiAns.decision, 'answered_from_store');
   const cells = await page.$$eval(`article.task[data-task="${answered}"] table.answer tbody td`, (t) => t.map((x) => Number(x.textContent)));
   assert.deepEqual(cells, [apiAns.answer[C1].cases_total, apiAns.answer[C1].open_cases]);
+  // cases by category: the categories by name, not by code
+  const byCat = await send(page, { title: '各类别案件数', kind: 'data_request', item: 'WL-D06', communities: [C1], fields: ['cases_by_category'] });
+  const catAns = (await srv.api('GET', '/api/v1/tasks/' + byCat, { token: disp })).json.answer[C1].cases_by_category;
+  const names = new Map((await srv.api('GET', '/api/v1/categories')).json.categories.map((k) => [k.code, k.name]));
+  assert.ok(Object.keys(catAns).length > 0, JSON.stringify(catAns));
+  const catCell = await page.textContent(`article.task[data-task="${byCat}"] table.answer tbody td`);
+  for (const [code, n] of Object.entries(catAns)) assert.ok(catCell.includes(`${names.get(code)}：${n}`), `${code} by name: ${catCell}`);
+  assert.doesNotMatch(catCell, /\d{4}：/, 'no category code');
   await shot(page, '78-worklist-dept');
   assert.deepEqual(page.errors, []);
   assert.deepEqual(await noI18nGaps(page), []);
@@ -142,6 +150,25 @@ test('burden ledger with the over-limit warning; evaluation table with drill-dow
   assert.deepEqual(page.errors, []);
   assert.deepEqual(await noI18nGaps(page), []);
   await page.context().close();
+
+  // in English: the platform's fields and the departments in the evaluation by their English names
+  const en = await openPage(browser, srv, { lang: 'en' });
+  await uiLogin(en, 'dispatcher');
+  await visit(en, '/worklist', 'worklist');
+  await en.selectOption('#task-form select[name=kind]', 'data_request');
+  const chips = await en.$$eval('#task-form input[name=fields]', (xs) => xs.map((x) => x.closest('label').textContent));
+  assert.ok(chips.includes('Cases (all time) ✓'), chips.join(' | '));
+  assert.deepEqual(chips.filter((c) => /[\u4e00-\u9fff]/.test(c)), [], 'no Chinese field names');
+  const depts = new Map((await srv.api('GET', '/api/v1/depts')).json.depts.map((d) => [String(d.id), d.name_en]));
+  await visit(en, `/eval?period=${month}&unit=dept`, 'eval');
+  await en.waitForSelector('#eval-table tbody tr');
+  for (const x of ev.rows) {
+    const th = await en.textContent(`#eval-table tr[data-unit="${x.unit}"] th`);
+    assert.ok(th.startsWith(depts.get(x.unit.split(':')[1])) && !/[\u4e00-\u9fff]/.test(th), `${x.unit}: ${th}`);
+  }
+  assert.deepEqual(en.errors, []);
+  assert.deepEqual(await noI18nGaps(en), []);
+  await en.context().close();
 
   // residents and grid workers have none of these pages
   const res = await openPage(browser, srv);

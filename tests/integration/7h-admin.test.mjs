@@ -133,10 +133,34 @@ test('the audit log: filters in the address, a case\'s trace, the chain verified
   // a day of the calendar and the working hours changed by a dispatcher
   assert.equal((await srv.api('PUT', '/api/v1/calendar/days/2027-01-04', { token: disp, body: { kind: 'workday', name: '调休上班' } })).status, 200);
   assert.equal((await srv.api('PUT', '/api/v1/calendar/hours', { token: disp, body: { intervals: [['08:30', '12:00'], ['13:30', '17:30']] } })).status, 200);
+  // settings, alarm rules, silences, a worker's duty, a login lock lifted
+  const adm = await srv.login('admin');
+  const call = async (m, path, body, token = adm) => {
+    const r = await srv.api(m, path, { token, body });
+    assert.ok(r.status < 300, `${m} ${path}: ${r.status} ${r.text}`);
+    return r.json;
+  };
+  await call('PUT', '/api/v1/eval/config', { min_cases: 6 });
+  const wc = await call('GET', '/api/v1/warnings/config');
+  await call('PUT', '/api/v1/warnings/config', { method: wc.method, baseline: wc.baseline + 1, alpha: wc.alpha, min_count: wc.min_count, confidence: wc.confidence });
+  await call('PUT', '/api/v1/burden/config', { key: 'limit.tasks_per_community_month', value: 9 });
+  await call('PUT', '/api/v1/sensor/settings', { group_window_s: 600 });
+  const rule = await call('POST', '/api/v1/alarm-rules', { type: 'generic', metric: 'pm25', kind: 'threshold', high: 150, low: 100, severity: 'minor', name: '细颗粒物超标' });
+  await call('DELETE', '/api/v1/alarm-rules/' + rule.id);
+  const sil = await call('POST', '/api/v1/silences', { grid: '110101001005002', reason: '管道维修', until: new Date(Date.now() + 3600e3).toISOString() });
+  await call('DELETE', '/api/v1/silences/' + sil.id);
+  await call('POST', '/api/v1/me/duty', { on_duty: false }, await srv.login('worker1'));
+  assert.equal((await srv.api('POST', '/api/v1/session', { body: { name: 'worker3', password: 'not-the-password' } })).status, 401);
+  await call('POST', '/api/v1/login-locks/lift', { account: 'worker3' });
   const page = await openPage(browser, srv);
   await uiLogin(page, 'admin');
   await visit(page, '/audit', 'audit');
   await page.waitForSelector('#audit-table tbody tr');
+  for (let i = 0; i < 5 && await page.isVisible('#audit-more'); i++) { // every page of the log
+    const n = await page.$$eval('#audit-table tbody tr', (t) => t.length);
+    await page.click('#audit-more');
+    await page.waitForFunction((k) => document.querySelectorAll('#audit-table tbody tr').length > k, n);
+  }
   // what the administrator did in the test above, worded in Chinese: who, what, where (the
   // entries are codes); logins, device numbers and addresses set as code
   const rows = await page.$$eval('#audit-table tbody tr', (t) => t.map((r) => {
@@ -158,10 +182,22 @@ test('the audit log: filters in the address, a case\'s trace, the chain verified
   said('open311_key_off', /^外部系统  的接口密钥已停用$/, 'citizen-app');
   said('calendar_set', /^2027-01-04 设为上班（调休上班）$/);
   said('hours_set', /^工作时间改为 8:30–12:00、13:30–17:30，此后的新时限按此计算$/);
+  said('eval_config', /^考核设置：.* 6$/);
+  said('warning_config', /^预警设置：基线天数 \d+ → \d+$/);
+  said('worklist_config', /^减负设置：每月下派上限 9$/);
+  said('sensor_settings', /^感知设置：告警归并时间窗（秒） 600$/);
+  said('alarm_rule_add', /^告警规则 \d+“细颗粒物超标”：.+，阈值；填写：/);
+  said('alarm_rule_delete', /^告警规则 \d+ 已删除$/);
+  said('silence_add', /^静默 \d+：.+（管道维修）$/);
+  said('silence_delete', /^静默 \d+ 已删除$/);
+  said('duty', /^网格员  不在岗$/, 'worker1');
+  said('login_unlock', /^解除登录限制：$/, 'account:worker3');
   said('duty_import', /^权责清单第 1 版，\d+ 个条目$/);
   said('worklist_version', /^工作事项清单第 1 版，\d+ 项/);
   said('webhook_update', /^消息推送“短信网关”发往 （已停用）$/, 'http://127.0.0.1:9/sms');
-  const ADMIN = ['user_add', 'user_update', 'user_passwd', 'user_passwd_reset', 'open311_key_add', 'open311_key_off', 'webhook_add', 'webhook_update', 'device_add', 'device_update', 'device_delete', 'category_put', 'duty_import', 'worklist_version', 'calendar_set', 'hours_set'];
+  const ADMIN = ['user_add', 'user_update', 'user_passwd', 'user_passwd_reset', 'open311_key_add', 'open311_key_off', 'webhook_add', 'webhook_update', 'device_add', 'device_update', 'device_delete', 'category_put', 'duty_import', 'worklist_version', 'calendar_set', 'hours_set',
+    'eval_config', 'warning_config', 'worklist_config', 'sensor_settings', 'alarm_rule_add', 'alarm_rule_update', 'alarm_rule_delete', 'silence_add',
+    'silence_delete', 'duty', 'device_import', 'login_unlock'];
   for (const r of rows.filter((x) => ADMIN.includes(x.action))) {
     assert.doesNotMatch(r.text, /平台记录/, `${r.action}: ${r.text}`);
     assert.doesNotMatch(r.text, /[A-Za-z]{4,}/, `no English outside codes: ${r.action}: ${r.text}`);

@@ -95,7 +95,7 @@ function scopeText(p) {
 }
 // The parameters of an entry's code that are codes a person types (a login, a
 // device number, a web address): the audit page sets them as code.
-export const TYPED = ['user', 'client', 'device', 'url'];
+export const TYPED = ['user', 'client', 'device', 'url', 'key'];
 
 // One code as a sentence.
 export function codeText(c) {
@@ -162,6 +162,27 @@ export function codeText(c) {
       const spans = String(p.hours || '').split(',').map((s) => s.split('-').map(Number)).filter((x) => x.length === 2 && x.every(Number.isFinite));
       return t('reason.hours_set', { hours: join(spans.map(([a, b]) => `${hm(a)}–${hm(b)}`)) });
     }
+    case 'settings': { // 考核, 预警, 减负 and 感知 settings: each named, [before, after] when both are kept
+      const label = (k) => (has('setting.' + k) ? t('setting.' + k) : has('ecfg.' + k) ? t('ecfg.' + k) : k === 'limit.tasks_per_community_month' ? t('bcfg.limit_short') : fieldName(k));
+      const val = (k, v) => (k === 'method' ? (has('wcfg.m_' + v) ? t('wcfg.m_' + v) : t('reason.unknown')) : String(v));
+      const parts = Object.entries(p.changes && typeof p.changes === 'object' ? p.changes : {}).map(([k, v]) => (!Array.isArray(v) ? `${label(k)} ${val(k, v)}`
+        : String(v[0]) === String(v[1]) ? null : `${label(k)} ${val(k, v[0])} → ${val(k, v[1])}`)).filter(Boolean);
+      return t('reason.settings_' + (['eval', 'warning', 'burden', 'sensor'].includes(p.of) ? p.of : 'other')) + (parts.length ? join(parts) : t('reason.settings_same'));
+    }
+    case 'alarm_rule': {
+      const fields = Object.keys(p.patch && typeof p.patch === 'object' ? p.patch : {}).filter((k) => has('des.f_' + k)).map((k) => t('des.f_' + k));
+      return t('reason.alarm_rule', { id: p.rule, name: p.name || '—', type: deviceType(p.type), kind: has('des.kind_rule_' + p.kind) ? t('des.kind_rule_' + p.kind) : t('reason.unknown') })
+        + (fields.length ? t('reason.fields', { list: join(fields) }) : '');
+    }
+    case 'deleted': return t(p.what === 'silence' ? 'reason.deleted_silence' : 'reason.deleted_rule', { id: p.id });
+    case 'silence_add': {
+      const target = p.device ? t('reason.silence_device', { device: p.device }) : join([p.type ? deviceType(p.type) : null, p.grid ? areaLabel(p.grid) : t('reason.everywhere')].filter(Boolean));
+      return t('reason.silence_add', { id: p.silence, target }) + (p.note ? t('reason.step_reason', { r: p.note }) : '');
+    }
+    case 'device_import': return t('reason.device_import', { n: p.n });
+    case 'login_unlock': return t('reason.login_unlock', { key: p.key });
+    case 'login_throttled': case 'login_locked': return t(p.locked_min ? 'reason.login_locked' : 'reason.login_throttled', { key: p.key, n: p.n, min: p.locked_min });
+    case 'duty': return t(p.on ? 'reason.duty_on' : 'reason.duty_off', { user: p.user || t('actor.someone') });
     case 'duty_import': return t('reason.duty_import', { v: p.version, n: p.entries });
     case 'worklist_version': return t('reason.worklist_version', { v: p.version, n: p.items }) + (p.note ? t('reason.step_reason', { r: p.note }) : '');
     case 'category': return t('reason.category', { cat: categoryName(p.category) });

@@ -13,7 +13,8 @@ const CASE_ACTIONS = ['report', 'register', 'dispatch', 'accept', 'handle', 'fee
   'uphold', 'reject', 'suspend', 'defer', 'resume', 'extend', 'void', 'merge', 'absorb', 'reopen', 'escalate', 'remind', 'whistle', 'read_contact', 'photo_add'];
 const OTHER = ['user_add', 'user_update', 'user_passwd', 'user_passwd_reset', 'category_put', 'duty_import', 'calendar_set', 'hours_set',
   'eval_config', 'worklist_version', 'worklist_config', 'device_add', 'device_update', 'device_delete', 'alarm_rule_add', 'alarm_rule_update',
-  'alarm_rule_delete', 'silence_add', 'silence_delete', 'sensor_settings', 'warning_config', 'open311_key_add', 'open311_key_off', 'webhook_add', 'webhook_update'];
+  'alarm_rule_delete', 'silence_add', 'silence_delete', 'sensor_settings', 'warning_config', 'open311_key_add', 'open311_key_off', 'webhook_add', 'webhook_update',
+  'device_import', 'warning_ack', 'warning_dismiss', 'warning_case', 'duty', 'login_throttled', 'login_locked', 'login_unlock'];
 
 export function actionLabel(a) {
   if (has('audit.act.' + a)) return t('audit.act.' + a);

@@ -4,9 +4,18 @@
 // figure lists the cases behind it (GET /api/v1/eval/cases). Street staff
 // download the Excel workbook (GET /api/v1/eval/export.xlsx).
 import { h, pageTitle, errorBox, loading, errorText } from '../ui.js';
-import { t } from '../i18n.js';
+import { t, getLang } from '../i18n.js';
+import { catalog } from '../catalog.js';
 import { get, getUser } from '../api.js';
 import { thisMonth } from './burden.js';
+
+// A unit by its name in the reader's language: the server names units in Chinese;
+// a department has an English name in the catalogue (communities and streets do not).
+const unitName = (x) => {
+  const m = /^dept:(\d+)$/.exec(x.unit || '');
+  const d = m && getLang() === 'en' ? catalog().byDept.get(Number(m[1])) : null;
+  return d?.name_en || x.name;
+};
 
 const UNITS = ['dept', 'community', 'street', 'worker'];
 const ORDER = ['response', 'ontime_accept', 'resolution', 'satisfaction', 'ontime_close', 'ontime_verify', 'rework', 'return', 'upheld_returns',
@@ -79,11 +88,11 @@ export async function render(ctx) {
   const keys = ORDER.filter((k) => rows.some((x) => x.indicators && k in x.indicators));
   const showDrill = async (row, key, btn) => {
     drill.hidden = false;
-    drill.replaceChildren(h('h2', { id: 'drill-h' }, t('ev.drill', { unit: row.name, ind: t('ev.i_' + key) })), loading());
+    drill.replaceChildren(h('h2', { id: 'drill-h' }, t('ev.drill', { unit: unitName(row), ind: t('ev.i_' + key) })), loading());
     try {
       const d = await get(`/api/v1/eval/cases?period=${encodeURIComponent(period)}&unit=${encodeURIComponent(row.unit)}&indicator=${key}`);
       const facts = d.facts || [];
-      drill.replaceChildren(h('h2', { id: 'drill-h' }, t('ev.drill', { unit: row.name, ind: t('ev.i_' + key) })),
+      drill.replaceChildren(h('h2', { id: 'drill-h' }, t('ev.drill', { unit: unitName(row), ind: t('ev.i_' + key) })),
         h('p', { class: 'small muted' }, t('ev.drill_caption', { n: facts.length, num: row.indicators[key].num, den: row.indicators[key].den })),
         facts.length ? h('div', { class: 'table-wrap' }, h('table', { class: 'stats mini', id: 'drill-table' },
           h('thead', null, h('tr', null, ['ev.case', 'case.title_col', 'ev.num', 'ev.den'].map((k) => h('th', { scope: 'col' }, t(k))))),
@@ -100,13 +109,13 @@ export async function render(ctx) {
         keys.map((k) => h('th', { scope: 'col', title: k }, t('ev.i_' + k))))),
       h('tbody', null, rows.map((x) => h('tr', { dataset: { unit: x.unit }, class: x.small_sample ? 'small-sample' : '' },
         h('td', null, x.rank ?? '—'),
-        h('th', { scope: 'row' }, x.name, x.small_sample ? h('div', { class: 'small muted' }, t('ev.small_sample')) : null),
+        h('th', { scope: 'row' }, unitName(x), x.small_sample ? h('div', { class: 'small muted' }, t('ev.small_sample')) : null),
         h('td', null, String(x.cases)), h('td', { dataset: { k: 'score' } }, x.score == null ? '—' : (Math.round(x.score * 10) / 10).toFixed(1)),
         h('td', null, x.grade ? h('span', { class: 'badge grade-' + x.grade }, x.grade) : '—'),
         keys.map((k) => { const ind = x.indicators?.[k];
           const txt = figure(k, ind);
           if (!ind || !(ind.den > 0 || ind.num > 0)) return h('td', { dataset: { k } }, txt);
-          const b = h('button', { type: 'button', class: 'linkish fig', title: `${round1(ind.num)}/${ind.den}`, 'aria-label': t('ev.drill_btn', { ind: t('ev.i_' + k), unit: x.name, v: txt }) }, txt);
+          const b = h('button', { type: 'button', class: 'linkish fig', title: `${round1(ind.num)}/${ind.den}`, 'aria-label': t('ev.drill_btn', { ind: t('ev.i_' + k), unit: unitName(x), v: txt }) }, txt);
           b.addEventListener('click', () => showDrill(x, k, b));
           return h('td', { dataset: { k } }, b, h('div', { class: 'small muted nd' }, `${round1(ind.num)}/${ind.den}`)); })))))) :
       h('p', { class: 'muted' }, t('ev.none')),

@@ -6,9 +6,9 @@
 // grants an exception to a refused task. Community staff see the tasks
 // delivered to their community and mark them done.
 import { h, field, select, pageTitle, errorBox, toast, fmtTime, loading, nextId } from '../ui.js';
-import { t, getLang } from '../i18n.js';
+import { t, getLang, has } from '../i18n.js';
 import { get, post } from '../api.js';
-import { areasOf, areaName, catalog } from '../catalog.js';
+import { areasOf, areaName, catalog, categoryName } from '../catalog.js';
 import { codeText, deptLabel } from '../reasons.js';
 
 // The decision's reason: a code the server wrote (worded here), or text of an earlier build.
@@ -37,7 +37,8 @@ export async function render(ctx) {
   try {
     [list, fields, tasks] = await Promise.all([get('/api/v1/worklist'), get('/api/v1/worklist/fields'), get('/api/v1/tasks?limit=200')]);
   } catch (e) { formBox.replaceChildren(errorBox(e)); listBox.replaceChildren(errorBox(e)); return; }
-  for (const f of fields.fields || []) fieldDesc.set(f.field, f.description || f.field);
+  // the platform's fields in the reader's language (the server's description is Chinese)
+  for (const f of fields.fields || []) fieldDesc.set(f.field, has('wl.fld.' + f.field) ? t('wl.fld.' + f.field) : f.description || f.field);
   formBox.replaceChildren(h('h2', { id: 'wl-form-h' }, t('wl.submit_title')), taskForm(ctx, list, fields.fields || []));
   const rows = tasks.tasks || [];
   listBox.replaceChildren(h('h2', { id: 'wl-list-h' }, t('wl.sent')), h('p', { class: 'small muted' }, t('wl.count', { n: rows.length })),
@@ -68,7 +69,7 @@ function taskForm(ctx, list, fields) {
   const resWrap = field(t('wl.resources'), resources, t('wl.resources_hint'));
   resWrap.hidden = true;
   const fieldBoxes = fields.map((f) => { const id = nextId('fld'); return h('label', { class: 'chip small', for: id, title: f.answerable ? t('wl.answerable') : t('wl.not_answerable') },
-    h('input', { type: 'checkbox', id, name: 'fields', value: f.field }), f.description || f.field, f.answerable ? h('span', { class: 'ok small' }, ' ✓') : null); });
+    h('input', { type: 'checkbox', id, name: 'fields', value: f.field }), fieldDesc.get(f.field) || f.field, f.answerable ? h('span', { class: 'ok small' }, ' ✓') : null); });
   const fieldWrap = h('fieldset', { class: 'field dept-pick', hidden: true }, h('legend', null, t('wl.fields')), fieldBoxes, h('small', { class: 'hint' }, t('wl.fields_hint')));
   kind.addEventListener('change', () => { fieldWrap.hidden = kind.value !== 'data_request'; });
   const msg = h('div', { 'aria-live': 'polite' });
@@ -99,7 +100,8 @@ function taskForm(ctx, list, fields) {
 function answerTable(answer) {
   const coms = Object.keys(answer || {});
   const keys = [...new Set(coms.flatMap((c) => Object.keys(answer[c] || {})))];
-  const cell = (v) => (v && typeof v === 'object' ? Object.entries(v).map(([k, n]) => `${k}: ${n}`).join('，') : String(v ?? '—'));
+  // cases by category: each category by its name, not its code
+  const cell = (v) => (v && typeof v === 'object' ? Object.entries(v).map(([k, n]) => `${categoryName(k)}${t('wl.count_sep')}${n}`).join(getLang() === 'en' ? '; ' : '，') : String(v ?? '—'));
   return h('div', { class: 'table-wrap' }, h('table', { class: 'mini answer' },
     h('thead', null, h('tr', null, h('th', { scope: 'col' }, t('case.area')), keys.map((k) => h('th', { scope: 'col', title: k }, fieldDesc.get(k) || k)))),
     h('tbody', null, coms.map((c) => h('tr', { dataset: { community: c } }, h('th', { scope: 'row' }, areaName(c)), keys.map((k) => h('td', null, cell(answer[c][k]))))))));
