@@ -871,7 +871,11 @@ jc_err pstore_counts_to_base(jc_conn *w, int64_t now, int64_t today_ymd) {
         " UNION ALL SELECT community, 'households', count(DISTINCT coalesce(household, house, 'p' || id)), ?1"
         "  FROM people_persons WHERE community GLOB '[0-9]*' GROUP BY community"
         " UNION ALL SELECT community, 'elders_living_alone', sum(birth > 0 AND (?2 - birth) / 10000 >= 60"
-        "  AND (flags & 1) != 0), ?1 FROM people_persons WHERE community GLOB '[0-9]*' GROUP BY community";
+        "  AND (flags & 1) != 0), ?1 FROM people_persons WHERE community GLOB '[0-9]*' GROUP BY community"
+        " UNION ALL SELECT community, 'disabled', sum((flags & 2) != 0), ?1 FROM people_persons"
+        "  WHERE community GLOB '[0-9]*' GROUP BY community"
+        " UNION ALL SELECT community, 'students', sum((flags & 4) != 0), ?1 FROM people_persons"
+        "  WHERE community GLOB '[0-9]*' GROUP BY community";
     sqlite3_stmt *s = store_sqlite_prepare(w, sql);
     if (!s) return JC_ERR_DB;
     sqlite3_bind_int64(s, 1, now);

@@ -164,7 +164,7 @@ export default {
   'dash.window': 'Window', 'dash.days_n': 'Last {n} days', 'dash.daily_n': 'New and closed cases, last {n} days', 'dash.closed_cases': 'Closed',
   'dash.escalated': 'Escalated', 'dash.ownerless': 'Ownerless', 'dash.warnings_open': 'Early warnings (open)', 'dash.alarms_active': 'Sensor alarms (active)',
   'dash.base': 'Base data', 'dash.pins_capped': 'The map shows the latest {n} open cases only.',
-  'base.people': 'People', 'base.households': 'Households', 'base.elders_living_alone': 'Elders living alone', 'base.houses': 'Houses', 'base.organisations': 'Organisations',
+  'base.people': 'People', 'base.households': 'Households', 'base.elders_living_alone': 'Elders living alone', 'base.houses': 'Houses', 'base.organisations': 'Organisations', 'base.disabled': 'People with disabilities', 'base.students': 'Students',
   'base.fictional': 'Base data are fictional demo data.',
   // early warnings and their settings
   'nav.warnings': 'Early warnings', 'des.tab_warnings': 'Warning settings',

@@ -164,7 +164,7 @@ export default {
   'dash.window': '时间窗', 'dash.days_n': '近 {n} 天', 'dash.daily_n': '近 {n} 天每日新增与结案', 'dash.closed_cases': '结案',
   'dash.escalated': '督办中', 'dash.ownerless': '无主案件', 'dash.warnings_open': '预警（待研判）', 'dash.alarms_active': '感知告警（未解除）',
   'dash.base': '基础数据', 'dash.pins_capped': '地图只显示最近 {n} 件未办结案件。',
-  'base.people': '人口', 'base.households': '户数', 'base.elders_living_alone': '独居老人', 'base.houses': '房屋', 'base.organisations': '单位',
+  'base.people': '人口', 'base.households': '户数', 'base.elders_living_alone': '独居老人', 'base.houses': '房屋', 'base.organisations': '单位', 'base.disabled': '残疾人', 'base.students': '在校学生',
   'base.fictional': '基础数据为演示用虚构数据。',
   // early warnings (预警研判) and their settings
   'nav.warnings': '预警研判', 'des.tab_warnings': '预警设置',
