@@ -262,11 +262,21 @@ static jc_err read_csv(const char *data, size_t len, people_table *t, char *why,
 
 /* ---- XLSX ---------------------------------------------------------------------- */
 
+/* A merged range of the sheet (1-based rows, 0-based columns, inclusive). */
+typedef struct {
+    int r1, c1, r2, c2;
+} xl_merge;
+
+#define XL_MAX_MERGES 200000
+
 typedef struct {
     people_table *t;
     /* shared strings */
     char **ss;
     size_t nss, sscap;
+    /* merged ranges spanning rows (<mergeCell ref="B3:B5"/>) */
+    xl_merge *merge;
+    size_t nmerge, mcap;
     jc_buf text;  /* text being gathered */
     int in_t;     /* inside <t> (not inside a phonetic run <rPh>) */
     int in_rph;
@@ -363,8 +373,112 @@ static void put_cell(xl_st *x, const char *s, size_t n) {
     }
 }
 
+/* "B12" -> column 1, row 12; -1 when not a cell reference. */
+static int cell_ref(const char *ref, int *col, int *row) {
+    *col = col_of(ref);
+    while (*ref >= 'A' && *ref <= 'Z') ref++;
+    long r = *ref >= '1' && *ref <= '9' ? strtol(ref, NULL, 10) : 0;
+    if (*col < 0 || r < 1 || r > 2000000) return -1;
+    *row = (int)r;
+    return 0;
+}
+
+/* Keeps a merged range of one column spanning rows (a household's address
+ * or number merged over its members' rows, a header cell over two header
+ * rows).  One within a row needs nothing, and a block over several columns
+ * and rows is a title: copied into every column it would read as a header. */
+static void add_merge(xl_st *x, const char *ref) {
+    char a[16], b[16];
+    const char *colon = ref ? strchr(ref, ':') : NULL;
+    if (!colon || (size_t)(colon - ref) >= sizeof a || strlen(colon + 1) >= sizeof b) return;
+    memcpy(a, ref, (size_t)(colon - ref));
+    a[colon - ref] = 0;
+    snprintf(b, sizeof b, "%s", colon + 1);
+    xl_merge m;
+    if (cell_ref(a, &m.c1, &m.r1) || cell_ref(b, &m.c2, &m.r2) || m.r2 <= m.r1 || m.c2 != m.c1 ||
+        m.c2 >= PEOPLE_MAX_COLS)
+        return;
+    if (x->nmerge == x->mcap) {
+        if (x->mcap >= XL_MAX_MERGES) {
+            say(x->why, x->whysz, "more than %d merged cells / 合并单元格超过 %d 处", XL_MAX_MERGES, XL_MAX_MERGES);
+            return xl_fail(x, JC_ERR_TOOBIG);
+        }
+        size_t cap = x->mcap ? x->mcap * 2 : 64;
+        xl_merge *n = realloc(x->merge, cap * sizeof *n);
+        if (!n) return xl_fail(x, JC_ERR_NOMEM);
+        x->merge = n, x->mcap = cap;
+    }
+    x->merge[x->nmerge++] = m;
+}
+
+static int by_merge_top(const void *p, const void *q) {
+    const xl_merge *a = p, *b = q;
+    return a->r1 != b->r1 ? (a->r1 < b->r1 ? -1 : 1) : (a->c1 < b->c1 ? -1 : a->c1 > b->c1);
+}
+
+/* The table index of sheet row no (rows are kept in sheet order); -1 if absent. */
+static int row_index(const people_table *t, int no) {
+    int lo = 0, hi = t->nrows;
+    while (lo < hi) {
+        int mid = (lo + hi) / 2;
+        if (t->row_no[mid] < no) lo = mid + 1;
+        else hi = mid;
+    }
+    return lo < t->nrows && t->row_no[lo] == no ? lo : -1;
+}
+
+/* Excel keeps a merged range's value in its top cell only: the rows below
+ * it read empty.  Each empty cell of a kept range gets the top cell's
+ * value, as a person reading the sheet sees it. */
+static jc_err fill_merges(xl_st *x) {
+    people_table *t = x->t, n;
+    memset(&n, 0, sizeof n);
+    memcpy(n.format, t->format, sizeof n.format);
+    memcpy(n.encoding, t->encoding, sizeof n.encoding);
+    qsort(x->merge, x->nmerge, sizeof *x->merge, by_merge_top);
+    size_t *act = malloc(x->nmerge * sizeof *act), nact = 0, next = 0;
+    if (!act) return JC_ERR_NOMEM;
+    jc_err e = JC_OK;
+    for (int r = 0; r < t->nrows && !e; r++) {
+        int no = t->row_no[r];
+        /* the ranges covering this row below their top row */
+        while (next < x->nmerge && x->merge[next].r1 < no) act[nact++] = next++;
+        size_t k = 0;
+        for (size_t i = 0; i < nact; i++)
+            if (x->merge[act[i]].r2 >= no) act[k++] = act[i];
+        nact = k;
+        int ncols = t->row_n[r];
+        for (size_t i = 0; i < nact; i++)
+            if (x->merge[act[i]].c2 + 1 > ncols) ncols = x->merge[act[i]].c2 + 1;
+        if ((e = tbl_row(&n, no))) break;
+        for (int c = 0; c < ncols && !e; c++) {
+            const char *v = people_table_cell(t, r, c);
+            for (size_t i = 0; !v[0] && i < nact; i++) {
+                const xl_merge *m = &x->merge[act[i]];
+                int top = m->c1 <= c && c <= m->c2 ? row_index(t, m->r1) : -1;
+                if (top >= 0) v = people_table_cell(t, top, m->c1);
+            }
+            e = tbl_cell(&n, v, strlen(v));
+        }
+        if (!e) tbl_end_row(&n);
+    }
+    free(act);
+    if (e) {
+        people_table_free(&n);
+        say(x->why, x->whysz, "the merged cells make the sheet larger than its limits / 合并单元格展开后超过上限");
+        return e;
+    }
+    people_table_free(t);
+    *t = n;
+    return JC_OK;
+}
+
 static void XMLCALL sh_start(void *ud, const XML_Char *el, const XML_Char **a) {
     xl_st *x = ud;
+    if (!strcmp(el, "mergeCell")) {
+        add_merge(x, attr(a, "ref"));
+        return;
+    }
     if (!strcmp(el, "row")) {
         const char *r = attr(a, "r");
         long no = r ? strtol(r, NULL, 10) : x->t->nrows + 1;
@@ -520,6 +634,8 @@ static jc_err read_xlsx(const char *data, size_t len, people_table *t, char *why
     if (!e) e = xl_parse(z, "xl/sharedStrings.xml", &x, ss_start, ss_end, &budget, 0);
     x.in_t = x.in_rph = 0;
     if (!e) e = xl_parse(z, sheet, &x, sh_start, sh_end, &budget, 1);
+    if (!e && x.nmerge) e = fill_merges(&x);
+    free(x.merge);
     for (size_t i = 0; i < x.nss; i++) free(x.ss[i]);
     free(x.ss);
     jc_buf_free(&x.text);

@@ -413,6 +413,55 @@ static char *slurp(const char *path, size_t *n) {
     return d;
 }
 
+TEST(xlsx_merged_cells) {
+    /* a household register as offices keep it: a title block over two rows and all columns,
+     * the household number and the address merged over the members' rows */
+    char path[] = "/tmp/jiceng-test-people-XXXXXX";
+    int fd = mkstemp(path);
+    ASSERT(fd >= 0);
+    close(fd);
+    lxw_workbook *wb = workbook_new(path);
+    lxw_worksheet *ws = workbook_add_worksheet(wb, NULL);
+    worksheet_merge_range(ws, 0, 0, 1, 4, "户籍人口出生登记台账", NULL);
+    const char *hdr[] = {"序号", "户号", "姓名", "身份证号", "家庭住址"};
+    for (int c = 0; c < 5; c++) worksheet_write_string(ws, 2, (lxw_col_t)c, hdr[c], NULL);
+    const char *names[] = {"张伟", "李芳", "张小明", "王强"};
+    const char *ids[] = {"11010119800101001X", "110101198203040027", "110101201005060018", "110101195001011238"};
+    for (int r = 0; r < 4; r++) {
+        worksheet_write_number(ws, (lxw_row_t)(3 + r), 0, r + 1, NULL);
+        worksheet_write_string(ws, (lxw_row_t)(3 + r), 2, names[r], NULL);
+        worksheet_write_string(ws, (lxw_row_t)(3 + r), 3, ids[r], NULL);
+    }
+    worksheet_merge_range(ws, 3, 1, 5, 1, "H1", NULL);
+    worksheet_merge_range(ws, 3, 4, 5, 4, "幸福里3-2-101", NULL);
+    worksheet_write_string(ws, 6, 1, "H2", NULL);
+    worksheet_write_string(ws, 6, 4, "幸福里5-1-202", NULL);
+    ASSERT_EQ(workbook_close(wb), LXW_NO_ERROR);
+    size_t n;
+    char *d = slurp(path, &n);
+    people_table t;
+    char why[256];
+    ASSERT_OK(read_str(d, n, &t, why, sizeof why));
+    ASSERT_EQ(t.nrows, 6); /* the title's second row holds nothing */
+    ASSERT_STR_EQ(people_table_cell(&t, 0, 0), "户籍人口出生登记台账");
+    ASSERT_STR_EQ(people_table_cell(&t, 0, 1), ""); /* a title is not copied across */
+    ASSERT_STR_EQ(people_table_cell(&t, 1, 1), "户号");
+    for (int r = 2; r < 5; r++) {
+        ASSERT_STR_EQ(people_table_cell(&t, r, 1), "H1");
+        ASSERT_STR_EQ(people_table_cell(&t, r, 4), "幸福里3-2-101");
+    }
+    ASSERT_STR_EQ(people_table_cell(&t, 5, 1), "H2");
+    ASSERT_STR_EQ(people_table_cell(&t, 5, 4), "幸福里5-1-202");
+    people_mapping m;
+    ASSERT_OK(people_mapping_propose(&t, NULL, NULL, &m, why, sizeof why));
+    ASSERT_EQ(m.header_row, 1);
+    ASSERT_EQ(m.field[1], PF_HOUSEHOLD_NO);
+    ASSERT_EQ(m.field[4], PF_ADDRESS);
+    people_table_free(&t);
+    free(d);
+    unlink(path);
+}
+
 TEST(xlsx_read_and_bomb) {
     char path[] = "/tmp/jiceng-test-people-XXXXXX";
     int fd = mkstemp(path);
@@ -605,7 +654,7 @@ TEST(big_job) {
 }
 
 T_MAIN(T(csv_utf8_bom_crlf_title_line), T(csv_gb18030_and_utf16), T(csv_wrong_encoding_names_the_line),
-       T(mapping_from_unseen_headers), T(mapping_by_values_and_by_hand), T(mapping_name_by_values), T(xlsx_read_and_bomb), T(compare_levels),
+       T(mapping_from_unseen_headers), T(mapping_by_values_and_by_hand), T(mapping_name_by_values), T(xlsx_merged_cells), T(xlsx_read_and_bomb), T(compare_levels),
        T(link_clusters_and_conflicts), T(link_incremental_finds_what_full_finds), T(big_job), T(id_valid_and_lower_x), T(id_check_digit_wrong_is_damaged), T(id_full_width_spaces_apostrophe_tab),
        T(id_15_digits_to_18), T(id_excel_damage), T(id_missing_and_other), T(dates_every_office_format), T(phones),
        T(sex_codes), T(names_spaces_dots_traditional), T(names_pinyin_homophones), T(addresses_styles),
