@@ -459,6 +459,7 @@ static jc_err fill_merges(xl_st *x) {
                 if (top >= 0) v = people_table_cell(t, top, m->c1);
             }
             e = tbl_cell(&n, v, strlen(v));
+            if (!e && n.alen > t->alen + people__unzip_cap) e = JC_ERR_TOOBIG; /* a bomb of merged cells */
         }
         if (!e) tbl_end_row(&n);
     }

@@ -459,6 +459,26 @@ TEST(xlsx_merged_cells) {
     ASSERT_EQ(m.field[4], PF_ADDRESS);
     people_table_free(&t);
     free(d);
+    /* a bomb of merged cells: one 4,000-byte value merged over 2,000 rows (8 MB read from a
+     * few KiB), against a cap lowered to 1 MiB */
+    wb = workbook_new(path);
+    ws = workbook_add_worksheet(wb, NULL);
+    char big[4001];
+    memset(big, 'x', 4000);
+    big[4000] = 0;
+    for (int r = 0; r < 2000; r++) worksheet_write_number(ws, (lxw_row_t)r, 0, r, NULL);
+    worksheet_merge_range(ws, 0, 1, 1999, 1, big, NULL);
+    ASSERT_EQ(workbook_close(wb), LXW_NO_ERROR);
+    d = slurp(path, &n);
+    size_t cap = people__unzip_cap;
+    people__unzip_cap = 1 << 20;
+    why[0] = 0;
+    jc_err e = people_table_read(d, n, &t, why, sizeof why);
+    people__unzip_cap = cap;
+    ASSERT_EQ(e, JC_ERR_TOOBIG);
+    ASSERT(strstr(why, "merged") != NULL);
+    people_table_free(&t);
+    free(d);
     unlink(path);
 }
 
