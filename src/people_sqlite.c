@@ -740,6 +740,24 @@ jc_err pstore_person_get(jc_conn *c, int64_t id, int (*cb)(const pstore_person *
     return each_row(c, s, person_row, &a);
 }
 
+jc_err pstore_person_household(jc_conn *c, int64_t id, int limit, int (*cb)(const pstore_person *p, void *arg),
+                               void *arg) {
+    static const char sql[] =
+        "SELECT " PERSON_COLS " FROM people_persons"
+        " WHERE community = (SELECT community FROM people_persons WHERE id = ?1) AND id != ?1 AND ("
+        "  (SELECT coalesce(household, '') FROM people_persons WHERE id = ?1) != ''"
+        "   AND household = (SELECT household FROM people_persons WHERE id = ?1)"
+        "  OR (SELECT coalesce(household, '') FROM people_persons WHERE id = ?1) = ''"
+        "   AND coalesce(household, '') = '' AND house = (SELECT house FROM people_persons WHERE id = ?1))"
+        " ORDER BY birth, id LIMIT ?2";
+    sqlite3_stmt *s = store_sqlite_prepare(c, sql);
+    if (!s) return JC_ERR_DB;
+    sqlite3_bind_int64(s, 1, id);
+    sqlite3_bind_int(s, 2, limit);
+    person_cb a = {cb, arg};
+    return each_row(c, s, person_row, &a);
+}
+
 jc_err pstore_person_list(jc_conn *c, const char *area_prefix, const char *q, int64_t after_id, int limit,
                           int (*cb)(const pstore_person *p, void *arg), void *arg) {
     static const char sql[] =

@@ -245,6 +245,26 @@ test('many uses: the community cloud counts, the work list\'s figures and a form
   const month = new Date(Date.now() + 8 * 3600e3).toISOString().slice(0, 7);
   const burden = (await srv.api('GET', `/api/v1/burden?month=${month}`, { token: await srv.login('dispatcher') })).json;
   assert.equal(burden.communities.find((c) => c.community === '110101001001').answered_from_store, 1);
+  // a person's household, as the counts have it: the members are in the same community, each
+  // sees the others, and the person page lists them with links
+  const plist = (await srv.api('GET', '/api/v1/people/persons', { token: c1 })).json.persons;
+  let withHh = null;
+  for (const p of plist.slice(0, 40)) {
+    const full = (await srv.api('GET', `/api/v1/people/persons/${p.id}`, { token: c1 })).json;
+    if (full.household.length) { withHh = full; break; }
+  }
+  assert.ok(withHh, 'a person with a household among the first 40');
+  for (const m of withHh.household) {
+    const other = (await srv.api('GET', `/api/v1/people/persons/${m.id}`, { token: c1 })).json;
+    assert.equal(other.community, withHh.community);
+    assert.ok(other.household.some((x) => x.id === withHh.id), `member ${m.id} does not list ${withHh.id}`);
+    if (withHh.household_no) assert.equal(other.household_no, withHh.household_no);
+  }
+  await visit(page, '/people/person/' + withHh.id, 'people');
+  await page.waitForSelector('#pp-household');
+  assert.equal(await page.$$eval('#pp-household li a', (as) => as.length), withHh.household.length);
+  assert.match(await page.textContent('#pp-h-h'), new RegExp(`同户人员（共 ${withHh.household.length + 1} 人）`));
+  assert.deepEqual(page.errors, []);
   // a department's form filled from the store, as XLSX, audited
   const x = await fetch(srv.url + '/api/v1/people/report?template=elders_alone', { headers: { authorization: 'Bearer ' + c1 } });
   assert.equal(x.status, 200);
