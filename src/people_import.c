@@ -737,7 +737,7 @@ static const struct { const char *h; people_field f; } synonyms[] = {
 
 /* Headers of another person's data: 监护人姓名, 联系人电话, 户主身份证号 ... */
 static const char *const other_person[] = {"监护人", "联系人", "紧急", "户主", "父亲", "母亲", "配偶", "家长",
-                                           "代理人", "经办人", "填报人", "医生", "法定代表", "负责人", "登记人",
+                                           "代理人", "代办", "家属", "陪同", "经办人", "填报人", "医生", "法定代表", "负责人", "登记人",
                                            "录入人", "审核人", "网格员", "申请人代", "联系人", "亲属", "子女",
                                            "单位", "工作", "学校", "机构", "办理", "操作", "guardian", "contact"};
 
@@ -772,10 +772,17 @@ static int is_other_person(const char *h) {
 }
 
 /* The field a cleaned header names; PF_ATTR when none. */
+/* The field a cleaned header names exactly (the synonym table); -1 when none. */
+static int header_exact(const char *h) {
+    for (size_t i = 0; h[0] && i < JC_ARRAY_LEN(synonyms); i++)
+        if (!strcasecmp(h, synonyms[i].h)) return (int)synonyms[i].f;
+    return -1;
+}
+
 static people_field header_field(const char *h) {
     if (!h[0]) return PF_ATTR;
-    for (size_t i = 0; i < JC_ARRAY_LEN(synonyms); i++)
-        if (!strcasecmp(h, synonyms[i].h)) return synonyms[i].f;
+    int x = header_exact(h);
+    if (x >= 0) return (people_field)x;
     if (is_other_person(h)) return PF_ATTR;
     /* contains-rules for wording the table does not list */
     if (strstr(h, "身份证") || strstr(h, "身份号") || ((strstr(h, "证件") && strstr(h, "号")))) return PF_ID_NUMBER;
@@ -904,20 +911,28 @@ jc_err people_mapping_propose(const people_table *t, const char *saved, const ch
     m->ncols = t->row_n[best];
     json_t *sv = saved && saved[0] ? json_loads(saved, 0, NULL) : NULL;
     uint8_t taken[PF_COUNT] = {0};
-    for (int c = 0; c < m->ncols; c++) {
-        clean_header(people_table_cell(t, best, c), m->header[c], sizeof m->header[c]);
-        const char *raw = people_table_cell(t, best, c);
-        json_t *s = sv ? json_object_get(sv, raw) : NULL;
-        int f = s && json_is_string(s) ? people_field_parse(json_string_value(s)) : -1;
-        if (f >= 0) m->field[c] = (uint8_t)f, m->how[c] = 3;
-        else {
-            f = header_field(m->header[c]);
-            if (f != PF_ATTR && taken[f] && (f == PF_NAME || !multi_field(f))) f = PF_ATTR;
+    /* the saved mapping first, then the headers the synonym table names exactly,
+     * then the contains-rules: an exact 姓名 or 身份证号 keeps the field whatever
+     * column order puts a 家属姓名 or 代办人身份证号 before it */
+    for (int pass = 0; pass < 3; pass++)
+        for (int c = 0; c < m->ncols; c++) {
+            if (pass == 0) {
+                clean_header(people_table_cell(t, best, c), m->header[c], sizeof m->header[c]);
+                json_t *s = sv ? json_object_get(sv, people_table_cell(t, best, c)) : NULL;
+                int f = s && json_is_string(s) ? people_field_parse(json_string_value(s)) : -1;
+                m->field[c] = (uint8_t)(f >= 0 ? f : PF_ATTR);
+                m->how[c] = f >= 0 ? 3 : 0;
+                if (f >= 0) taken[f] = 1;
+                continue;
+            }
+            if (m->how[c]) continue;
+            int f = pass == 1 ? header_exact(m->header[c]) : (int)header_field(m->header[c]);
+            if (f <= PF_ATTR) continue;
+            if (taken[f] && (f == PF_NAME || !multi_field(f))) continue;
             m->field[c] = (uint8_t)f;
-            m->how[c] = f != PF_ATTR;
+            m->how[c] = 1;
+            taken[f] = 1;
         }
-        taken[m->field[c]] = 1;
-    }
     json_decref(sv);
     sniff(t, m, taken);
     /* by hand: header=field,header=field */

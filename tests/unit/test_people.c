@@ -375,6 +375,21 @@ TEST(mapping_name_by_values) {
     ASSERT_EQ(m.field[6], PF_ADDRESS);
     ASSERT_EQ(m.field[7], PF_ATTR);
     people_table_free(&t);
+    /* an exact header keeps its field whatever comes before it: 曾用姓名 (a former name) and
+     * 姓名拼音 before 姓名, 原身份证号 before 身份证号; 家属姓名 and 代办人电话 are another person's */
+    const char order[] = "编号,曾用姓名,姓名拼音,家属姓名,代办人电话,原身份证号,姓名,身份证号,电话\n"
+                         "1,刘阳,LIU YANG,刘强,13100000009,110101199001021235,刘洋,110101199001021235,13100000001\n";
+    ASSERT_OK(read_str(order, sizeof order - 1, &t, why, sizeof why));
+    ASSERT_OK(people_mapping_propose(&t, NULL, NULL, &m, why, sizeof why));
+    ASSERT_EQ(m.field[1], PF_ATTR);
+    ASSERT_EQ(m.field[2], PF_ATTR);
+    ASSERT_EQ(m.field[3], PF_ATTR);
+    ASSERT_EQ(m.field[4], PF_ATTR);
+    ASSERT_EQ(m.field[5], PF_ATTR);
+    ASSERT_EQ(m.field[6], PF_NAME);
+    ASSERT_EQ(m.field[7], PF_ID_NUMBER);
+    ASSERT_EQ(m.field[8], PF_PHONE);
+    people_table_free(&t);
     /* two columns of names under headers we do not read (the person's, a visitor's): not guessed */
     const char two[] = "编号,甲,乙,丙\n1,何晨一,王建国,110101199001021235\n2,张新,李秀英,11010119981225673X\n"
                        "3,刘芳,赵敏,110103194201267122\n";
