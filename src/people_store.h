@@ -193,8 +193,9 @@ typedef struct {
 jc_err pstore_person_counts(jc_conn *c, const char *area_prefix, int64_t today_ymd,
                             int (*cb)(const pstore_counts *k, void *arg), void *arg) JC_MUST_CHECK;
 
-/* Writes the communities' people, households and elders living alone (60+)
- * from the golden records into the work list's base_counts (as of now). */
+/* Writes the communities' people, households, elders living alone (60+),
+ * people with a disability and students from the golden records into the
+ * work list's base_counts (as of now). */
 jc_err pstore_counts_to_base(jc_conn *w, int64_t now, int64_t today_ymd) JC_MUST_CHECK;
 
 /* ---- the model estimate -------------------------------------------------------- */
