@@ -509,6 +509,12 @@ static void XMLCALL sh_start(void *ud, const XML_Char *el, const XML_Char **a) {
 
 static void XMLCALL sh_end(void *ud, const XML_Char *el) {
     xl_st *x = ud;
+    if ((!strcmp(el, "v") || !strcmp(el, "is")) && !x->row_open) {
+        /* a value outside any <row> (a damaged sheet): no row to put it in */
+        x->in_v = x->in_is = 0;
+        x->text.len = 0;
+        return;
+    }
     if (!strcmp(el, "v")) {
         x->in_v = 0;
         if (!strcmp(x->ctype, "s")) {

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 #include <xlsxwriter.h>
+#include <zip.h>
 
 #define ASSERT_OK_VOID(e) do { if ((e) != 0) { fprintf(stderr, "%s failed\n", #e); return; } } while (0)
 
@@ -497,6 +498,47 @@ TEST(xlsx_merged_cells) {
     unlink(path);
 }
 
+/* Writes a zip holding one sheet of the given XML (stored, as a damaged or
+ * hand-made workbook may be). */
+static int write_sheet_zip(const char *path, const char *sheet) {
+    int err = 0;
+    zip_t *z = zip_open(path, ZIP_CREATE | ZIP_TRUNCATE, &err);
+    if (!z) return -1;
+    zip_source_t *s = zip_source_buffer(z, sheet, strlen(sheet), 0);
+    if (!s || zip_file_add(z, "xl/worksheets/sheet1.xml", s, ZIP_FL_OVERWRITE) < 0) {
+        zip_source_free(s);
+        zip_discard(z);
+        return -1;
+    }
+    return zip_close(z);
+}
+
+TEST(xlsx_value_outside_a_row) {
+    /* found by fuzz_people_import: a <c><v> before any <row> wrote into row -1 (a crash on
+     * the first one, the heap overwritten on later ones) */
+    char path[] = "/tmp/jiceng-test-people-XXXXXX";
+    int fd = mkstemp(path);
+    ASSERT(fd >= 0);
+    close(fd);
+    ASSERT_OK(write_sheet_zip(path, "<worksheet><sheetData><c t=\"inlineStr\"><is><t>x</t></is></c><c><v>7</v></c>"
+                                    "<row r=\"1\"><c r=\"A1\" t=\"inlineStr\"><is><t>编号</t></is></c>"
+                                    "<c r=\"B1\" t=\"inlineStr\"><is><t>姓名</t></is></c></row><c><v>8</v></c>"
+                                    "<row r=\"2\"><c r=\"A2\"><v>1</v></c><c r=\"B2\" t=\"inlineStr\"><is><t>张伟</t></is>"
+                                    "</c></row></sheetData></worksheet>"));
+    size_t n;
+    char *d = slurp(path, &n);
+    people_table t;
+    char why[256];
+    ASSERT_OK(read_str(d, n, &t, why, sizeof why));
+    ASSERT_EQ(t.nrows, 2);
+    ASSERT_STR_EQ(people_table_cell(&t, 0, 1), "姓名");
+    ASSERT_EQ(t.row_n[0], 2); /* the stray value after row 1 was not added to it */
+    ASSERT_STR_EQ(people_table_cell(&t, 1, 1), "张伟");
+    people_table_free(&t);
+    free(d);
+    unlink(path);
+}
+
 TEST(xlsx_read_and_bomb) {
     char path[] = "/tmp/jiceng-test-people-XXXXXX";
     int fd = mkstemp(path);
@@ -689,7 +731,7 @@ TEST(big_job) {
 }
 
 T_MAIN(T(csv_utf8_bom_crlf_title_line), T(csv_gb18030_and_utf16), T(csv_wrong_encoding_names_the_line),
-       T(mapping_from_unseen_headers), T(mapping_by_values_and_by_hand), T(mapping_name_by_values), T(xlsx_merged_cells), T(xlsx_read_and_bomb), T(compare_levels),
+       T(mapping_from_unseen_headers), T(mapping_by_values_and_by_hand), T(mapping_name_by_values), T(xlsx_merged_cells), T(xlsx_value_outside_a_row), T(xlsx_read_and_bomb), T(compare_levels),
        T(link_clusters_and_conflicts), T(link_incremental_finds_what_full_finds), T(big_job), T(id_valid_and_lower_x), T(id_check_digit_wrong_is_damaged), T(id_full_width_spaces_apostrophe_tab),
        T(id_15_digits_to_18), T(id_excel_damage), T(id_missing_and_other), T(dates_every_office_format), T(phones),
        T(sex_codes), T(names_spaces_dots_traditional), T(names_pinyin_homophones), T(addresses_styles),
