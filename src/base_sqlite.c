@@ -166,10 +166,11 @@ jc_err base__summary(jc_conn *c, const char *prefix, json_t **out) {
         "  AND p.alone_elder = 1) END,"
         " (SELECT count(*) FROM base_houses h WHERE h.community = a.code),"
         " (SELECT count(*) FROM base_orgs o WHERE o.community = a.code),"
-        " g.n > 0"
+        " g.n > 0, g.disabled, g.students"
         " FROM areas a LEFT JOIN (SELECT community, count(*) AS n,"
         "  count(DISTINCT coalesce(household, house, 'p' || id)) AS hh,"
-        "  sum(birth > 0 AND (?2 - birth) / 10000 >= 60 AND (flags & 1) != 0) AS alone"
+        "  sum(birth > 0 AND (?2 - birth) / 10000 >= 60 AND (flags & 1) != 0) AS alone,"
+        "  sum((flags & 2) != 0) AS disabled, sum((flags & 4) != 0) AS students"
         "  FROM people_persons GROUP BY community) g ON g.community = a.code"
         " WHERE a.level = 'community' AND substr(a.code, 1, length(?1)) = ?1 ORDER BY a.code";
     sqlite3_stmt *s = NULL;
@@ -177,7 +178,7 @@ jc_err base__summary(jc_conn *c, const char *prefix, json_t **out) {
     sqlite3_bind_text(s, 1, prefix, -1, SQLITE_TRANSIENT);
     sqlite3_bind_int64(s, 2, today_ymd());
     json_t *arr = json_array();
-    long long tot[5] = {0};
+    long long tot[5] = {0}, tot_disabled = 0, tot_students = 0;
     int collected = 0;
     while (sqlite3_step(s) == SQLITE_ROW) {
         long long v[5];
@@ -188,13 +189,23 @@ jc_err base__summary(jc_conn *c, const char *prefix, json_t **out) {
                                              "houses", (json_int_t)v[3], "organisations", (json_int_t)v[4]));
         int from_people = sqlite3_column_int(s, 7);
         collected |= from_people;
-        json_object_set_new(json_array_get(arr, json_array_size(arr) - 1), "from_departments", json_boolean(from_people));
+        json_t *row = json_array_get(arr, json_array_size(arr) - 1);
+        json_object_set_new(row, "from_departments", json_boolean(from_people));
+        /* people with a disability and students: only the departments' data
+         * knows them (null where none reached the community) */
+        long long dis = sqlite3_column_int64(s, 8), stu = sqlite3_column_int64(s, 9);
+        json_object_set_new(row, "disabled", from_people ? json_integer(dis) : json_null());
+        json_object_set_new(row, "students", from_people ? json_integer(stu) : json_null());
+        if (from_people) tot_disabled += dis, tot_students += stu;
     }
     sqlite3_finalize(s);
     *out = json_pack("{s:o,s:{s:I,s:I,s:I,s:I,s:I},s:b}", "communities", arr, "total", "people", (json_int_t)tot[0],
                      "households", (json_int_t)tot[1], "elders_living_alone", (json_int_t)tot[2], "houses",
                      (json_int_t)tot[3], "organisations", (json_int_t)tot[4], "fictional", !collected);
     json_object_set_new(*out, "from_departments", json_boolean(collected));
+    json_t *total = json_object_get(*out, "total");
+    json_object_set_new(total, "disabled", collected ? json_integer(tot_disabled) : json_null());
+    json_object_set_new(total, "students", collected ? json_integer(tot_students) : json_null());
     return JC_OK;
 }
 

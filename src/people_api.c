@@ -519,6 +519,19 @@ static int link_row(int64_t other, double weight, double prob, const char *level
     return 0;
 }
 
+/* One member of a person's household: number, name (masked for roles that
+ * do not see names), sex and birth date. */
+static int household_row(const pstore_person *p, void *arg) {
+    person_ctx *c = arg;
+    char nm[64];
+    const char *name = p->name;
+    if (!sees_names(c->u)) people_mask_name(p->name, nm, sizeof nm), name = nm;
+    char sex[2] = {p->sex, 0};
+    json_array_append_new(c->out, json_pack("{s:I,s:s,s:s,s:i}", "id", (json_int_t)p->id, "name", name, "sex", sex,
+                                            "birth_date", p->birth));
+    return 0;
+}
+
 /* GET /api/v1/people/persons/:id: the golden record, its provenance, its records and their links */
 static void h_person(jc_req *r) {
     int64_t id;
@@ -547,6 +560,11 @@ static void h_person(jc_req *r) {
     }
     json_object_set_new(o, "records", recs);
     json_object_set_new(o, "links", links);
+    /* the household: the persons the counts put in one household with this one */
+    json_t *hh = json_array();
+    person_ctx hc = {&r->user, hh, 0, {0}, ""};
+    if (!e) e = pstore_person_household(r->db, id, 50, household_row, &hc);
+    json_object_set_new(o, "household", hh);
     if (e) { json_decref(o); return http_reply_error(r, JC_ERR_DB, "person records"); }
     http_reply_json(r, 200, o);
 }

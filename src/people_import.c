@@ -262,11 +262,21 @@ static jc_err read_csv(const char *data, size_t len, people_table *t, char *why,
 
 /* ---- XLSX ---------------------------------------------------------------------- */
 
+/* A merged range of the sheet (1-based rows, 0-based columns, inclusive). */
+typedef struct {
+    int r1, c1, r2, c2;
+} xl_merge;
+
+#define XL_MAX_MERGES 200000
+
 typedef struct {
     people_table *t;
     /* shared strings */
     char **ss;
     size_t nss, sscap;
+    /* merged ranges spanning rows (<mergeCell ref="B3:B5"/>) */
+    xl_merge *merge;
+    size_t nmerge, mcap;
     jc_buf text;  /* text being gathered */
     int in_t;     /* inside <t> (not inside a phonetic run <rPh>) */
     int in_rph;
@@ -363,8 +373,113 @@ static void put_cell(xl_st *x, const char *s, size_t n) {
     }
 }
 
+/* "B12" -> column 1, row 12; -1 when not a cell reference. */
+static int cell_ref(const char *ref, int *col, int *row) {
+    *col = col_of(ref);
+    while (*ref >= 'A' && *ref <= 'Z') ref++;
+    long r = *ref >= '1' && *ref <= '9' ? strtol(ref, NULL, 10) : 0;
+    if (*col < 0 || r < 1 || r > 2000000) return -1;
+    *row = (int)r;
+    return 0;
+}
+
+/* Keeps a merged range of one column spanning rows (a household's address
+ * or number merged over its members' rows, a header cell over two header
+ * rows).  One within a row needs nothing, and a block over several columns
+ * and rows is a title: copied into every column it would read as a header. */
+static void add_merge(xl_st *x, const char *ref) {
+    char a[16], b[16];
+    const char *colon = ref ? strchr(ref, ':') : NULL;
+    if (!colon || (size_t)(colon - ref) >= sizeof a || strlen(colon + 1) >= sizeof b) return;
+    memcpy(a, ref, (size_t)(colon - ref));
+    a[colon - ref] = 0;
+    snprintf(b, sizeof b, "%s", colon + 1);
+    xl_merge m;
+    if (cell_ref(a, &m.c1, &m.r1) || cell_ref(b, &m.c2, &m.r2) || m.r2 <= m.r1 || m.c2 != m.c1 ||
+        m.c2 >= PEOPLE_MAX_COLS)
+        return;
+    if (x->nmerge == x->mcap) {
+        if (x->mcap >= XL_MAX_MERGES) {
+            say(x->why, x->whysz, "more than %d merged cells / 合并单元格超过 %d 处", XL_MAX_MERGES, XL_MAX_MERGES);
+            return xl_fail(x, JC_ERR_TOOBIG);
+        }
+        size_t cap = x->mcap ? x->mcap * 2 : 64;
+        xl_merge *n = realloc(x->merge, cap * sizeof *n);
+        if (!n) return xl_fail(x, JC_ERR_NOMEM);
+        x->merge = n, x->mcap = cap;
+    }
+    x->merge[x->nmerge++] = m;
+}
+
+static int by_merge_top(const void *p, const void *q) {
+    const xl_merge *a = p, *b = q;
+    return a->r1 != b->r1 ? (a->r1 < b->r1 ? -1 : 1) : (a->c1 < b->c1 ? -1 : a->c1 > b->c1);
+}
+
+/* The table index of sheet row no (rows are kept in sheet order); -1 if absent. */
+static int row_index(const people_table *t, int no) {
+    int lo = 0, hi = t->nrows;
+    while (lo < hi) {
+        int mid = (lo + hi) / 2;
+        if (t->row_no[mid] < no) lo = mid + 1;
+        else hi = mid;
+    }
+    return lo < t->nrows && t->row_no[lo] == no ? lo : -1;
+}
+
+/* Excel keeps a merged range's value in its top cell only: the rows below
+ * it read empty.  Each empty cell of a kept range gets the top cell's
+ * value, as a person reading the sheet sees it. */
+static jc_err fill_merges(xl_st *x) {
+    people_table *t = x->t, n;
+    memset(&n, 0, sizeof n);
+    memcpy(n.format, t->format, sizeof n.format);
+    memcpy(n.encoding, t->encoding, sizeof n.encoding);
+    qsort(x->merge, x->nmerge, sizeof *x->merge, by_merge_top);
+    size_t *act = malloc(x->nmerge * sizeof *act), nact = 0, next = 0;
+    if (!act) return JC_ERR_NOMEM;
+    jc_err e = JC_OK;
+    for (int r = 0; r < t->nrows && !e; r++) {
+        int no = t->row_no[r];
+        /* the ranges covering this row below their top row */
+        while (next < x->nmerge && x->merge[next].r1 < no) act[nact++] = next++;
+        size_t k = 0;
+        for (size_t i = 0; i < nact; i++)
+            if (x->merge[act[i]].r2 >= no) act[k++] = act[i];
+        nact = k;
+        int ncols = t->row_n[r];
+        for (size_t i = 0; i < nact; i++)
+            if (x->merge[act[i]].c2 + 1 > ncols) ncols = x->merge[act[i]].c2 + 1;
+        if ((e = tbl_row(&n, no))) break;
+        for (int c = 0; c < ncols && !e; c++) {
+            const char *v = people_table_cell(t, r, c);
+            for (size_t i = 0; !v[0] && i < nact; i++) {
+                const xl_merge *m = &x->merge[act[i]];
+                int top = m->c1 <= c && c <= m->c2 ? row_index(t, m->r1) : -1;
+                if (top >= 0) v = people_table_cell(t, top, m->c1);
+            }
+            e = tbl_cell(&n, v, strlen(v));
+            if (!e && n.alen > t->alen + people__unzip_cap) e = JC_ERR_TOOBIG; /* a bomb of merged cells */
+        }
+        if (!e) tbl_end_row(&n);
+    }
+    free(act);
+    if (e) {
+        people_table_free(&n);
+        say(x->why, x->whysz, "the merged cells make the sheet larger than its limits / 合并单元格展开后超过上限");
+        return e;
+    }
+    people_table_free(t);
+    *t = n;
+    return JC_OK;
+}
+
 static void XMLCALL sh_start(void *ud, const XML_Char *el, const XML_Char **a) {
     xl_st *x = ud;
+    if (!strcmp(el, "mergeCell")) {
+        add_merge(x, attr(a, "ref"));
+        return;
+    }
     if (!strcmp(el, "row")) {
         const char *r = attr(a, "r");
         long no = r ? strtol(r, NULL, 10) : x->t->nrows + 1;
@@ -394,6 +509,12 @@ static void XMLCALL sh_start(void *ud, const XML_Char *el, const XML_Char **a) {
 
 static void XMLCALL sh_end(void *ud, const XML_Char *el) {
     xl_st *x = ud;
+    if ((!strcmp(el, "v") || !strcmp(el, "is")) && !x->row_open) {
+        /* a value outside any <row> (a damaged sheet): no row to put it in */
+        x->in_v = x->in_is = 0;
+        x->text.len = 0;
+        return;
+    }
     if (!strcmp(el, "v")) {
         x->in_v = 0;
         if (!strcmp(x->ctype, "s")) {
@@ -520,6 +641,8 @@ static jc_err read_xlsx(const char *data, size_t len, people_table *t, char *why
     if (!e) e = xl_parse(z, "xl/sharedStrings.xml", &x, ss_start, ss_end, &budget, 0);
     x.in_t = x.in_rph = 0;
     if (!e) e = xl_parse(z, sheet, &x, sh_start, sh_end, &budget, 1);
+    if (!e && x.nmerge) e = fill_merges(&x);
+    free(x.merge);
     for (size_t i = 0; i < x.nss; i++) free(x.ss[i]);
     free(x.ss);
     jc_buf_free(&x.text);
@@ -620,7 +743,7 @@ static const struct { const char *h; people_field f; } synonyms[] = {
 
 /* Headers of another person's data: 监护人姓名, 联系人电话, 户主身份证号 ... */
 static const char *const other_person[] = {"监护人", "联系人", "紧急", "户主", "父亲", "母亲", "配偶", "家长",
-                                           "代理人", "经办人", "填报人", "医生", "法定代表", "负责人", "登记人",
+                                           "代理人", "代办", "家属", "陪同", "经办人", "填报人", "医生", "法定代表", "负责人", "登记人",
                                            "录入人", "审核人", "网格员", "申请人代", "联系人", "亲属", "子女",
                                            "单位", "工作", "学校", "机构", "办理", "操作", "guardian", "contact"};
 
@@ -655,10 +778,17 @@ static int is_other_person(const char *h) {
 }
 
 /* The field a cleaned header names; PF_ATTR when none. */
+/* The field a cleaned header names exactly (the synonym table); -1 when none. */
+static int header_exact(const char *h) {
+    for (size_t i = 0; h[0] && i < JC_ARRAY_LEN(synonyms); i++)
+        if (!strcasecmp(h, synonyms[i].h)) return (int)synonyms[i].f;
+    return -1;
+}
+
 static people_field header_field(const char *h) {
     if (!h[0]) return PF_ATTR;
-    for (size_t i = 0; i < JC_ARRAY_LEN(synonyms); i++)
-        if (!strcasecmp(h, synonyms[i].h)) return synonyms[i].f;
+    int x = header_exact(h);
+    if (x >= 0) return (people_field)x;
     if (is_other_person(h)) return PF_ATTR;
     /* contains-rules for wording the table does not list */
     if (strstr(h, "身份证") || strstr(h, "身份号") || ((strstr(h, "证件") && strstr(h, "号")))) return PF_ID_NUMBER;
@@ -787,20 +917,28 @@ jc_err people_mapping_propose(const people_table *t, const char *saved, const ch
     m->ncols = t->row_n[best];
     json_t *sv = saved && saved[0] ? json_loads(saved, 0, NULL) : NULL;
     uint8_t taken[PF_COUNT] = {0};
-    for (int c = 0; c < m->ncols; c++) {
-        clean_header(people_table_cell(t, best, c), m->header[c], sizeof m->header[c]);
-        const char *raw = people_table_cell(t, best, c);
-        json_t *s = sv ? json_object_get(sv, raw) : NULL;
-        int f = s && json_is_string(s) ? people_field_parse(json_string_value(s)) : -1;
-        if (f >= 0) m->field[c] = (uint8_t)f, m->how[c] = 3;
-        else {
-            f = header_field(m->header[c]);
-            if (f != PF_ATTR && taken[f] && (f == PF_NAME || !multi_field(f))) f = PF_ATTR;
+    /* the saved mapping first, then the headers the synonym table names exactly,
+     * then the contains-rules: an exact 姓名 or 身份证号 keeps the field whatever
+     * column order puts a 家属姓名 or 代办人身份证号 before it */
+    for (int pass = 0; pass < 3; pass++)
+        for (int c = 0; c < m->ncols; c++) {
+            if (pass == 0) {
+                clean_header(people_table_cell(t, best, c), m->header[c], sizeof m->header[c]);
+                json_t *s = sv ? json_object_get(sv, people_table_cell(t, best, c)) : NULL;
+                int f = s && json_is_string(s) ? people_field_parse(json_string_value(s)) : -1;
+                m->field[c] = (uint8_t)(f >= 0 ? f : PF_ATTR);
+                m->how[c] = f >= 0 ? 3 : 0;
+                if (f >= 0) taken[f] = 1;
+                continue;
+            }
+            if (m->how[c]) continue;
+            int f = pass == 1 ? header_exact(m->header[c]) : (int)header_field(m->header[c]);
+            if (f <= PF_ATTR) continue;
+            if (taken[f] && (f == PF_NAME || !multi_field(f))) continue;
             m->field[c] = (uint8_t)f;
-            m->how[c] = f != PF_ATTR;
+            m->how[c] = 1;
+            taken[f] = 1;
         }
-        taken[m->field[c]] = 1;
-    }
     json_decref(sv);
     sniff(t, m, taken);
     /* by hand: header=field,header=field */

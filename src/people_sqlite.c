@@ -740,6 +740,24 @@ jc_err pstore_person_get(jc_conn *c, int64_t id, int (*cb)(const pstore_person *
     return each_row(c, s, person_row, &a);
 }
 
+jc_err pstore_person_household(jc_conn *c, int64_t id, int limit, int (*cb)(const pstore_person *p, void *arg),
+                               void *arg) {
+    static const char sql[] =
+        "SELECT " PERSON_COLS " FROM people_persons"
+        " WHERE community = (SELECT community FROM people_persons WHERE id = ?1) AND id != ?1 AND ("
+        "  (SELECT coalesce(household, '') FROM people_persons WHERE id = ?1) != ''"
+        "   AND household = (SELECT household FROM people_persons WHERE id = ?1)"
+        "  OR (SELECT coalesce(household, '') FROM people_persons WHERE id = ?1) = ''"
+        "   AND coalesce(household, '') = '' AND house = (SELECT house FROM people_persons WHERE id = ?1))"
+        " ORDER BY birth, id LIMIT ?2";
+    sqlite3_stmt *s = store_sqlite_prepare(c, sql);
+    if (!s) return JC_ERR_DB;
+    sqlite3_bind_int64(s, 1, id);
+    sqlite3_bind_int(s, 2, limit);
+    person_cb a = {cb, arg};
+    return each_row(c, s, person_row, &a);
+}
+
 jc_err pstore_person_list(jc_conn *c, const char *area_prefix, const char *q, int64_t after_id, int limit,
                           int (*cb)(const pstore_person *p, void *arg), void *arg) {
     static const char sql[] =
@@ -871,7 +889,11 @@ jc_err pstore_counts_to_base(jc_conn *w, int64_t now, int64_t today_ymd) {
         " UNION ALL SELECT community, 'households', count(DISTINCT coalesce(household, house, 'p' || id)), ?1"
         "  FROM people_persons WHERE community GLOB '[0-9]*' GROUP BY community"
         " UNION ALL SELECT community, 'elders_living_alone', sum(birth > 0 AND (?2 - birth) / 10000 >= 60"
-        "  AND (flags & 1) != 0), ?1 FROM people_persons WHERE community GLOB '[0-9]*' GROUP BY community";
+        "  AND (flags & 1) != 0), ?1 FROM people_persons WHERE community GLOB '[0-9]*' GROUP BY community"
+        " UNION ALL SELECT community, 'disabled', sum((flags & 2) != 0), ?1 FROM people_persons"
+        "  WHERE community GLOB '[0-9]*' GROUP BY community"
+        " UNION ALL SELECT community, 'students', sum((flags & 4) != 0), ?1 FROM people_persons"
+        "  WHERE community GLOB '[0-9]*' GROUP BY community";
     sqlite3_stmt *s = store_sqlite_prepare(w, sql);
     if (!s) return JC_ERR_DB;
     sqlite3_bind_int64(s, 1, now);

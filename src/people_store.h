@@ -173,6 +173,12 @@ jc_err pstore_person_get(jc_conn *c, int64_t id, int (*cb)(const pstore_person *
  * after_id, at most limit; q (may be "") filters by name substring. */
 jc_err pstore_person_list(jc_conn *c, const char *area_prefix, const char *q, int64_t after_id, int limit,
                           int (*cb)(const pstore_person *p, void *arg), void *arg) JC_MUST_CHECK;
+/* The other persons of person id's household, as the counts have it: the
+ * same household number in the same community, or, where person id has none,
+ * the same dwelling (community and the address's numbers) among those without
+ * one; by birth date, at most limit. */
+jc_err pstore_person_household(jc_conn *c, int64_t id, int limit, int (*cb)(const pstore_person *p, void *arg),
+                               void *arg) JC_MUST_CHECK;
 /* Persons having all of flags, in communities under area_prefix, by community. */
 jc_err pstore_person_flagged(jc_conn *c, const char *area_prefix, int flags,
                              int (*cb)(const pstore_person *p, void *arg), void *arg) JC_MUST_CHECK;
@@ -187,8 +193,9 @@ typedef struct {
 jc_err pstore_person_counts(jc_conn *c, const char *area_prefix, int64_t today_ymd,
                             int (*cb)(const pstore_counts *k, void *arg), void *arg) JC_MUST_CHECK;
 
-/* Writes the communities' people, households and elders living alone (60+)
- * from the golden records into the work list's base_counts (as of now). */
+/* Writes the communities' people, households, elders living alone (60+),
+ * people with a disability and students from the golden records into the
+ * work list's base_counts (as of now). */
 jc_err pstore_counts_to_base(jc_conn *w, int64_t now, int64_t today_ymd) JC_MUST_CHECK;
 
 /* ---- the model estimate -------------------------------------------------------- */

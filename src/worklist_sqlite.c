@@ -62,6 +62,9 @@ static const char *const worklist_migrations[] = {
     "INSERT INTO base_counts_v2(area, field, as_of, value) SELECT area, field, as_of, value FROM base_counts;"
     "DROP TABLE base_counts;"
     "ALTER TABLE base_counts_v2 RENAME TO base_counts;",
+    /* 3: people with a disability and students, counted from the departments'
+     * data (module people writes them to base_counts after each link) */
+    "INSERT OR IGNORE INTO answerable_fields VALUES ('disabled','残疾人数'),('students','在校学生数');",
 };
 
 const jc_schema schema_worklist = {"worklist", worklist_migrations,
@@ -219,6 +222,8 @@ static const struct {
     {"elders_living_alone", 0, "SELECT value FROM base_counts WHERE area=?1 AND field='elders_living_alone' ORDER BY as_of DESC LIMIT 1"},
     {"houses", 0, "SELECT value FROM base_counts WHERE area=?1 AND field='houses' ORDER BY as_of DESC LIMIT 1"},
     {"organisations", 0, "SELECT value FROM base_counts WHERE area=?1 AND field='organisations' ORDER BY as_of DESC LIMIT 1"},
+    {"disabled", 0, "SELECT value FROM base_counts WHERE area=?1 AND field='disabled' ORDER BY as_of DESC LIMIT 1"},
+    {"students", 0, "SELECT value FROM base_counts WHERE area=?1 AND field='students' ORDER BY as_of DESC LIMIT 1"},
 };
 
 static int answer_index(const char *field) {

@@ -197,7 +197,7 @@ test('many uses: the community cloud counts, the work list\'s figures and a form
   const gen = join(work, 'demo-gen');
   let r = jiceng(['people', 'generate', '--db', srv.db, '--out', gen, '--persons', '1500', '--layout', 'other', '--seed', '9']);
   assert.equal(r.status, 0, r.stderr);
-  for (const f of ['source_laoling.xlsx', 'source_yibao.csv', 'source_zhujian.csv']) {
+  for (const f of ['source_laoling.xlsx', 'source_yibao.csv', 'source_zhujian.csv', 'source_jiaoyu.csv']) {
     r = jiceng(['people', 'import', '--db', srv.db, '--source', f.replace(/^source_|\..*$/g, ''), join(gen, f), '--quiet']);
     assert.equal(r.status, 0, r.stderr);
   }
@@ -214,6 +214,10 @@ test('many uses: the community cloud counts, the work list\'s figures and a form
   assert.equal(b.people, mine.people);
   assert.equal(b.households, mine.households);
   assert.equal(b.elders_living_alone, mine.elders_living_alone);
+  // people with a disability and students, which only the departments' data knows
+  assert.ok(mine.students > 0, JSON.stringify(mine));
+  assert.equal(b.disabled, mine.disabled);
+  assert.equal(b.students, mine.students);
   assert.ok(b.households < b.people, 'people living together make one household');
   assert.equal(base.fictional, false);
   // and the community cloud says where they come from
@@ -222,21 +226,45 @@ test('many uses: the community cloud counts, the work list\'s figures and a form
   await visit(page, '/dashboard', 'dashboard');
   await page.waitForSelector('#dash-from-people');
   assert.match(await page.textContent('#dash-from-people'), /一人一档/);
+  assert.equal(Number((await page.textContent('#base-tiles [data-base=students] .tile-v')).replace(/,/g, '')), mine.students);
+  assert.equal(Number((await page.textContent('#base-tiles [data-base=disabled] .tile-v')).replace(/,/g, '')), mine.disabled);
+  assert.match(await page.textContent('#base-tiles'), /在校学生/);
   assert.doesNotMatch(await page.textContent('#main'), /虚构数据/);
   assert.deepEqual(page.errors, []);
   // the work list answers a data request from these figures
   const q = (sql) => execFileSync('sqlite3', [srv.db, sql], { encoding: 'utf8' }).trim();
   assert.equal(Number(q("SELECT value FROM base_counts WHERE area = '110101001001' AND field = 'population' ORDER BY as_of DESC LIMIT 1")), mine.people);
-  // a department's data request for them is answered from the store, never sent to the community,
+  // a department's data request for them (students and people with a disability too) is answered
+  // from the store, never sent to the community,
   // and counted as work taken off it
   const dm = await srv.login('dept_minzheng');
-  const req = await srv.api('POST', '/api/v1/tasks', { token: dm, body: { title: '常住人口与独居老人数', kind: 'data_request', item: 'WL-D12', communities: ['110101001001'], fields: ['population', 'households', 'elders_living_alone'] } });
+  const req = await srv.api('POST', '/api/v1/tasks', { token: dm, body: { title: '常住人口与独居老人数', kind: 'data_request', item: 'WL-D12', communities: ['110101001001'], fields: ['population', 'households', 'elders_living_alone', 'disabled', 'students'] } });
   assert.equal(req.status, 201, req.text);
   assert.equal(req.json.decision, 'answered_from_store');
-  assert.deepEqual(req.json.answer['110101001001'], { population: mine.people, households: mine.households, elders_living_alone: mine.elders_living_alone });
+  assert.deepEqual(req.json.answer['110101001001'], { population: mine.people, households: mine.households, elders_living_alone: mine.elders_living_alone, disabled: mine.disabled, students: mine.students });
   const month = new Date(Date.now() + 8 * 3600e3).toISOString().slice(0, 7);
   const burden = (await srv.api('GET', `/api/v1/burden?month=${month}`, { token: await srv.login('dispatcher') })).json;
   assert.equal(burden.communities.find((c) => c.community === '110101001001').answered_from_store, 1);
+  // a person's household, as the counts have it: the members are in the same community, each
+  // sees the others, and the person page lists them with links
+  const plist = (await srv.api('GET', '/api/v1/people/persons', { token: c1 })).json.persons;
+  let withHh = null;
+  for (const p of plist.slice(0, 40)) {
+    const full = (await srv.api('GET', `/api/v1/people/persons/${p.id}`, { token: c1 })).json;
+    if (full.household.length) { withHh = full; break; }
+  }
+  assert.ok(withHh, 'a person with a household among the first 40');
+  for (const m of withHh.household) {
+    const other = (await srv.api('GET', `/api/v1/people/persons/${m.id}`, { token: c1 })).json;
+    assert.equal(other.community, withHh.community);
+    assert.ok(other.household.some((x) => x.id === withHh.id), `member ${m.id} does not list ${withHh.id}`);
+    if (withHh.household_no) assert.equal(other.household_no, withHh.household_no);
+  }
+  await visit(page, '/people/person/' + withHh.id, 'people');
+  await page.waitForSelector('#pp-household');
+  assert.equal(await page.$$eval('#pp-household li a', (as) => as.length), withHh.household.length);
+  assert.match(await page.textContent('#pp-h-h'), new RegExp(`同户人员（共 ${withHh.household.length + 1} 人）`));
+  assert.deepEqual(page.errors, []);
   // a department's form filled from the store, as XLSX, audited
   const x = await fetch(srv.url + '/api/v1/people/report?template=elders_alone', { headers: { authorization: 'Bearer ' + c1 } });
   assert.equal(x.status, 200);

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 #include <xlsxwriter.h>
+#include <zip.h>
 
 #define ASSERT_OK_VOID(e) do { if ((e) != 0) { fprintf(stderr, "%s failed\n", #e); return; } } while (0)
 
@@ -375,6 +376,21 @@ TEST(mapping_name_by_values) {
     ASSERT_EQ(m.field[6], PF_ADDRESS);
     ASSERT_EQ(m.field[7], PF_ATTR);
     people_table_free(&t);
+    /* an exact header keeps its field whatever comes before it: 曾用姓名 (a former name) and
+     * 姓名拼音 before 姓名, 原身份证号 before 身份证号; 家属姓名 and 代办人电话 are another person's */
+    const char order[] = "编号,曾用姓名,姓名拼音,家属姓名,代办人电话,原身份证号,姓名,身份证号,电话\n"
+                         "1,刘阳,LIU YANG,刘强,13100000009,110101199001021235,刘洋,110101199001021235,13100000001\n";
+    ASSERT_OK(read_str(order, sizeof order - 1, &t, why, sizeof why));
+    ASSERT_OK(people_mapping_propose(&t, NULL, NULL, &m, why, sizeof why));
+    ASSERT_EQ(m.field[1], PF_ATTR);
+    ASSERT_EQ(m.field[2], PF_ATTR);
+    ASSERT_EQ(m.field[3], PF_ATTR);
+    ASSERT_EQ(m.field[4], PF_ATTR);
+    ASSERT_EQ(m.field[5], PF_ATTR);
+    ASSERT_EQ(m.field[6], PF_NAME);
+    ASSERT_EQ(m.field[7], PF_ID_NUMBER);
+    ASSERT_EQ(m.field[8], PF_PHONE);
+    people_table_free(&t);
     /* two columns of names under headers we do not read (the person's, a visitor's): not guessed */
     const char two[] = "编号,甲,乙,丙\n1,何晨一,王建国,110101199001021235\n2,张新,李秀英,11010119981225673X\n"
                        "3,刘芳,赵敏,110103194201267122\n";
@@ -411,6 +427,116 @@ static char *slurp(const char *path, size_t *n) {
     *n = fread(d, 1, (size_t)len, f);
     fclose(f);
     return d;
+}
+
+TEST(xlsx_merged_cells) {
+    /* a household register as offices keep it: a title block over two rows and all columns,
+     * the household number and the address merged over the members' rows */
+    char path[] = "/tmp/jiceng-test-people-XXXXXX";
+    int fd = mkstemp(path);
+    ASSERT(fd >= 0);
+    close(fd);
+    lxw_workbook *wb = workbook_new(path);
+    lxw_worksheet *ws = workbook_add_worksheet(wb, NULL);
+    worksheet_merge_range(ws, 0, 0, 1, 4, "户籍人口出生登记台账", NULL);
+    const char *hdr[] = {"序号", "户号", "姓名", "身份证号", "家庭住址"};
+    for (int c = 0; c < 5; c++) worksheet_write_string(ws, 2, (lxw_col_t)c, hdr[c], NULL);
+    const char *names[] = {"张伟", "李芳", "张小明", "王强"};
+    const char *ids[] = {"11010119800101001X", "110101198203040027", "110101201005060018", "110101195001011238"};
+    for (int r = 0; r < 4; r++) {
+        worksheet_write_number(ws, (lxw_row_t)(3 + r), 0, r + 1, NULL);
+        worksheet_write_string(ws, (lxw_row_t)(3 + r), 2, names[r], NULL);
+        worksheet_write_string(ws, (lxw_row_t)(3 + r), 3, ids[r], NULL);
+    }
+    worksheet_merge_range(ws, 3, 1, 5, 1, "H1", NULL);
+    worksheet_merge_range(ws, 3, 4, 5, 4, "幸福里3-2-101", NULL);
+    worksheet_write_string(ws, 6, 1, "H2", NULL);
+    worksheet_write_string(ws, 6, 4, "幸福里5-1-202", NULL);
+    ASSERT_EQ(workbook_close(wb), LXW_NO_ERROR);
+    size_t n;
+    char *d = slurp(path, &n);
+    people_table t;
+    char why[256];
+    ASSERT_OK(read_str(d, n, &t, why, sizeof why));
+    ASSERT_EQ(t.nrows, 6); /* the title's second row holds nothing */
+    ASSERT_STR_EQ(people_table_cell(&t, 0, 0), "户籍人口出生登记台账");
+    ASSERT_STR_EQ(people_table_cell(&t, 0, 1), ""); /* a title is not copied across */
+    ASSERT_STR_EQ(people_table_cell(&t, 1, 1), "户号");
+    for (int r = 2; r < 5; r++) {
+        ASSERT_STR_EQ(people_table_cell(&t, r, 1), "H1");
+        ASSERT_STR_EQ(people_table_cell(&t, r, 4), "幸福里3-2-101");
+    }
+    ASSERT_STR_EQ(people_table_cell(&t, 5, 1), "H2");
+    ASSERT_STR_EQ(people_table_cell(&t, 5, 4), "幸福里5-1-202");
+    people_mapping m;
+    ASSERT_OK(people_mapping_propose(&t, NULL, NULL, &m, why, sizeof why));
+    ASSERT_EQ(m.header_row, 1);
+    ASSERT_EQ(m.field[1], PF_HOUSEHOLD_NO);
+    ASSERT_EQ(m.field[4], PF_ADDRESS);
+    people_table_free(&t);
+    free(d);
+    /* a bomb of merged cells: one 4,000-byte value merged over 2,000 rows (8 MB read from a
+     * few KiB), against a cap lowered to 1 MiB */
+    wb = workbook_new(path);
+    ws = workbook_add_worksheet(wb, NULL);
+    char big[4001];
+    memset(big, 'x', 4000);
+    big[4000] = 0;
+    for (int r = 0; r < 2000; r++) worksheet_write_number(ws, (lxw_row_t)r, 0, r, NULL);
+    worksheet_merge_range(ws, 0, 1, 1999, 1, big, NULL);
+    ASSERT_EQ(workbook_close(wb), LXW_NO_ERROR);
+    d = slurp(path, &n);
+    size_t cap = people__unzip_cap;
+    people__unzip_cap = 1 << 20;
+    why[0] = 0;
+    jc_err e = people_table_read(d, n, &t, why, sizeof why);
+    people__unzip_cap = cap;
+    ASSERT_EQ(e, JC_ERR_TOOBIG);
+    ASSERT(strstr(why, "merged") != NULL);
+    people_table_free(&t);
+    free(d);
+    unlink(path);
+}
+
+/* Writes a zip holding one sheet of the given XML (stored, as a damaged or
+ * hand-made workbook may be). */
+static int write_sheet_zip(const char *path, const char *sheet) {
+    int err = 0;
+    zip_t *z = zip_open(path, ZIP_CREATE | ZIP_TRUNCATE, &err);
+    if (!z) return -1;
+    zip_source_t *s = zip_source_buffer(z, sheet, strlen(sheet), 0);
+    if (!s || zip_file_add(z, "xl/worksheets/sheet1.xml", s, ZIP_FL_OVERWRITE) < 0) {
+        zip_source_free(s);
+        zip_discard(z);
+        return -1;
+    }
+    return zip_close(z);
+}
+
+TEST(xlsx_value_outside_a_row) {
+    /* found by fuzz_people_import: a <c><v> before any <row> wrote into row -1 (a crash on
+     * the first one, the heap overwritten on later ones) */
+    char path[] = "/tmp/jiceng-test-people-XXXXXX";
+    int fd = mkstemp(path);
+    ASSERT(fd >= 0);
+    close(fd);
+    ASSERT_OK(write_sheet_zip(path, "<worksheet><sheetData><c t=\"inlineStr\"><is><t>x</t></is></c><c><v>7</v></c>"
+                                    "<row r=\"1\"><c r=\"A1\" t=\"inlineStr\"><is><t>编号</t></is></c>"
+                                    "<c r=\"B1\" t=\"inlineStr\"><is><t>姓名</t></is></c></row><c><v>8</v></c>"
+                                    "<row r=\"2\"><c r=\"A2\"><v>1</v></c><c r=\"B2\" t=\"inlineStr\"><is><t>张伟</t></is>"
+                                    "</c></row></sheetData></worksheet>"));
+    size_t n;
+    char *d = slurp(path, &n);
+    people_table t;
+    char why[256];
+    ASSERT_OK(read_str(d, n, &t, why, sizeof why));
+    ASSERT_EQ(t.nrows, 2);
+    ASSERT_STR_EQ(people_table_cell(&t, 0, 1), "姓名");
+    ASSERT_EQ(t.row_n[0], 2); /* the stray value after row 1 was not added to it */
+    ASSERT_STR_EQ(people_table_cell(&t, 1, 1), "张伟");
+    people_table_free(&t);
+    free(d);
+    unlink(path);
 }
 
 TEST(xlsx_read_and_bomb) {
@@ -605,7 +731,7 @@ TEST(big_job) {
 }
 
 T_MAIN(T(csv_utf8_bom_crlf_title_line), T(csv_gb18030_and_utf16), T(csv_wrong_encoding_names_the_line),
-       T(mapping_from_unseen_headers), T(mapping_by_values_and_by_hand), T(mapping_name_by_values), T(xlsx_read_and_bomb), T(compare_levels),
+       T(mapping_from_unseen_headers), T(mapping_by_values_and_by_hand), T(mapping_name_by_values), T(xlsx_merged_cells), T(xlsx_value_outside_a_row), T(xlsx_read_and_bomb), T(compare_levels),
        T(link_clusters_and_conflicts), T(link_incremental_finds_what_full_finds), T(big_job), T(id_valid_and_lower_x), T(id_check_digit_wrong_is_damaged), T(id_full_width_spaces_apostrophe_tab),
        T(id_15_digits_to_18), T(id_excel_damage), T(id_missing_and_other), T(dates_every_office_format), T(phones),
        T(sex_codes), T(names_spaces_dots_traditional), T(names_pinyin_homophones), T(addresses_styles),

@@ -164,7 +164,7 @@ export default {
   'dash.window': 'Window', 'dash.days_n': 'Last {n} days', 'dash.daily_n': 'New and closed cases, last {n} days', 'dash.closed_cases': 'Closed',
   'dash.escalated': 'Escalated', 'dash.ownerless': 'Ownerless', 'dash.warnings_open': 'Early warnings (open)', 'dash.alarms_active': 'Sensor alarms (active)',
   'dash.base': 'Base data', 'dash.pins_capped': 'The map shows the latest {n} open cases only.',
-  'base.people': 'People', 'base.households': 'Households', 'base.elders_living_alone': 'Elders living alone', 'base.houses': 'Houses', 'base.organisations': 'Organisations',
+  'base.people': 'People', 'base.households': 'Households', 'base.elders_living_alone': 'Elders living alone', 'base.houses': 'Houses', 'base.organisations': 'Organisations', 'base.disabled': 'People with disabilities', 'base.students': 'Students',
   'base.fictional': 'Base data are fictional demo data.',
   // early warnings and their settings
   'nav.warnings': 'Early warnings', 'des.tab_warnings': 'Warning settings',
@@ -421,7 +421,7 @@ export default {
   'pp.from': '{source} (record {record}, {when})', 'pp.survivorship': 'Rules: the valid ID number most records agree on, sex and birth date from it; the name most records give; phone and address from the newest record.',
   'pp.unmask_title': 'Full details', 'pp.unmask_intro': 'The full ID number, phones and other columns are shown only with a stated purpose; every read is written to the trace.',
   'pp.purpose': 'Purpose', 'pp.purpose_ph': 'e.g. checking a benefit applicant', 'pp.unmask': 'State the purpose and show', 'pp.need_purpose': 'State the purpose (4 characters or more)',
-  'pp.audited': 'This read is in the trace.', 'pp.records_title': 'Records of the departments ({n})',
+  'pp.audited': 'This read is in the trace.', 'pp.household_title': 'Household ({n} persons)', 'pp.household_alone': 'No other member of the household found.', 'pp.household_rule': 'One household: the same household number; without one, the same dwelling (building, unit, flat) in the same community.', 'pp.records_title': 'Records of the departments ({n})',
   'audit.act.people.import': 'Department data imported', 'audit.act.people.mapping': 'Column mapping set', 'audit.act.people.review': 'Person records reviewed', 'audit.act.people.unmask': 'Full personal details read', 'audit.act.people.withdraw': 'Source withdrawn',
   'pp.sep': ', ', 'pp.colon': ': ', 'pp.semi': '; ', 'pp.pick_file': 'Choose a file\u2026', 'pp.no_file': 'No file chosen',
   'pp.record_a': 'Record 1', 'pp.record_b': 'Record 2', 'pp.compared': 'Compared',

@@ -164,7 +164,7 @@ export default {
   'dash.window': '时间窗', 'dash.days_n': '近 {n} 天', 'dash.daily_n': '近 {n} 天每日新增与结案', 'dash.closed_cases': '结案',
   'dash.escalated': '督办中', 'dash.ownerless': '无主案件', 'dash.warnings_open': '预警（待研判）', 'dash.alarms_active': '感知告警（未解除）',
   'dash.base': '基础数据', 'dash.pins_capped': '地图只显示最近 {n} 件未办结案件。',
-  'base.people': '人口', 'base.households': '户数', 'base.elders_living_alone': '独居老人', 'base.houses': '房屋', 'base.organisations': '单位',
+  'base.people': '人口', 'base.households': '户数', 'base.elders_living_alone': '独居老人', 'base.houses': '房屋', 'base.organisations': '单位', 'base.disabled': '残疾人', 'base.students': '在校学生',
   'base.fictional': '基础数据为演示用虚构数据。',
   // early warnings (预警研判) and their settings
   'nav.warnings': '预警研判', 'des.tab_warnings': '预警设置',
@@ -421,7 +421,7 @@ export default {
   'pp.from': '{source}（编号 {record}，{when}）', 'pp.survivorship': '取值规则：身份证号取多数记录一致的有效号码，性别和出生日期由身份证号得出；姓名取多数记录的写法；电话和住址取最近更新的记录。',
   'pp.unmask_title': '查看完整信息', 'pp.unmask_intro': '完整的身份证号、电话和附加信息须说明用途后查看，每次查看都记入留痕。',
   'pp.purpose': '查看用途', 'pp.purpose_ph': '如：核实低保申请人身份', 'pp.unmask': '说明用途并查看', 'pp.need_purpose': '请说明查看用途（至少 4 个字）',
-  'pp.audited': '本次查看已记入留痕。', 'pp.records_title': '各部门记录（{n} 条）',
+  'pp.audited': '本次查看已记入留痕。', 'pp.household_title': '同户人员（共 {n} 人）', 'pp.household_alone': '未发现同户的其他人员。', 'pp.household_rule': '同户：户号相同；没有户号的，按同一社区的同一住址（楼、单元、室）。', 'pp.records_title': '各部门记录（{n} 条）',
   'audit.act.people.import': '导入部门数据', 'audit.act.people.mapping': '设置列对应关系', 'audit.act.people.review': '核对人员记录', 'audit.act.people.unmask': '查看完整个人信息', 'audit.act.people.withdraw': '撤回数据来源',
   'pp.sep': '，', 'pp.colon': '：', 'pp.semi': '；', 'pp.pick_file': '选择文件…', 'pp.no_file': '未选择文件',
   'pp.record_a': '记录一', 'pp.record_b': '记录二', 'pp.compared': '比对结果',

@@ -1,7 +1,8 @@
 // dashboard.js -- community cloud (社区云): tiles, charts and the per-community
 // table come from GET /api/v1/stats (counted by the server in the viewer's
 // scope, equal to the case list), the base numbers (people, households, elders
-// living alone, houses, organisations) from GET /api/v1/base/summary; only the
+// living alone, houses, organisations; people with a disability and students
+// where departments' data arrived) from GET /api/v1/base/summary; only the
 // map's grid colouring and pins use a bounded list of open cases. Each chart
 // also carries its numbers in data-series / data-chart (screen readers, tests).
 import { h, pageTitle, errorBox } from '../ui.js';
@@ -15,6 +16,8 @@ const DAY_CHOICES = [7, 14, 30, 90];
 const PIN_LIMIT = 500;
 const LOAD_COLORS = ['#f4efe6', '#fde0b2', '#f9b36b', '#ec7a3c', '#c8402a', '#8c1c13'];
 const BASE_KEYS = ['people', 'households', 'elders_living_alone', 'houses', 'organisations'];
+// Known only from the departments' data (一人一档): shown once any reached the scope.
+const DEPT_KEYS = ['disabled', 'students'];
 const STAFF_WARN = ['dispatcher', 'admin', 'supervisor', 'community_staff'];
 
 // Puts the numbers the chart actually holds (read back from ECharts) on its
@@ -69,9 +72,11 @@ export async function render(ctx) {
 
   // Base numbers (fictional demo data) for the scope.
   const baseRow = base && (scope ? base.communities.find((c) => c.area === scope) || base.total : base.total);
+  const baseKeys = base && base.from_departments ? [...BASE_KEYS, ...DEPT_KEYS] : BASE_KEYS;
+  const baseVal = (v) => (v == null ? '—' : Number(v).toLocaleString('zh-CN'));
   if (baseRow) {
     ctx.root.append(h('section', { class: 'tiles base-tiles', 'aria-label': t('dash.base'), id: 'base-tiles' },
-      BASE_KEYS.map((k) => h('div', { class: 'tile base', dataset: { base: k } }, h('span', { class: 'tile-v' }, Number(baseRow[k] || 0).toLocaleString('zh-CN')), h('span', { class: 'tile-k' }, t('base.' + k))))));
+      baseKeys.map((k) => h('div', { class: 'tile base', dataset: { base: k } }, h('span', { class: 'tile-v' }, DEPT_KEYS.includes(k) ? baseVal(baseRow[k]) : Number(baseRow[k] || 0).toLocaleString('zh-CN')), h('span', { class: 'tile-k' }, t('base.' + k))))));
   }
 
   const cats = s.by_category.map((c) => c.category);
@@ -100,16 +105,17 @@ export async function render(ctx) {
   const rowAreas = [...new Set([...caseBy.keys(), ...baseBy.keys()])].sort();
   const withBase = !!base;
   const num = (v) => h('td', null, String(v ?? 0));
+  const baseCell = (b, k) => (DEPT_KEYS.includes(k) && b && b[k] == null ? h('td', null, '—') : num(b ? b[k] : 0));
   const sum = (k) => rowAreas.reduce((a, c) => a + Number(baseBy.get(c)?.[k] || 0), 0);
   ctx.root.append(h('section', { class: 'card', 'aria-labelledby': 'dash-table-h' }, h('h2', { id: 'dash-table-h' }, t('dash.by_community')),
     h('div', { class: 'table-wrap' }, h('table', { class: 'stats', id: 'dash-table' },
       h('thead', null, h('tr', null, h('th', { scope: 'col' }, t('case.area')), ['dash.total', 'dash.open', 'dash.overdue'].map((k) => h('th', { scope: 'col' }, t(k))),
-        withBase ? BASE_KEYS.map((k) => h('th', { scope: 'col', class: 'base-col' }, t('base.' + k))) : null)),
+        withBase ? baseKeys.map((k) => h('th', { scope: 'col', class: 'base-col' }, t('base.' + k))) : null)),
       h('tbody', null, rowAreas.map((area) => { const r = caseBy.get(area) || {}, b = baseBy.get(area);
         return h('tr', { dataset: { area } }, h('th', { scope: 'row' }, r.name || b?.name || areaName(area)), num(r.total), num(r.open), num(r.overdue),
-          withBase ? BASE_KEYS.map((k) => num(b ? b[k] : 0)) : null); })),
+          withBase ? baseKeys.map((k) => baseCell(b, k)) : null); })),
       h('tfoot', null, h('tr', null, h('th', { scope: 'row' }, t('dash.sum')), num(T.total), num(T.open), num(T.overdue),
-        withBase ? BASE_KEYS.map((k) => num(sum(k))) : null)))),
+        withBase ? baseKeys.map((k) => num(sum(k))) : null)))),
     withBase && base.fictional ? h('p', { class: 'muted small' }, t('base.fictional')) : null,
     withBase && base.from_departments ? h('p', { class: 'muted small', id: 'dash-from-people' }, t('base.from_people'), ' ', h('a', { href: '#/people' }, t('nav.people'))) : null));
 

@@ -322,5 +322,12 @@ async function personView(ctx) {
       h('thead', null, h('tr', null, ['pp.source', 'pp.name', 'pp.sex', 'pp.birth', 'pp.id_number', 'pp.phone', 'pp.address'].map((k) => h('th', { scope: 'col' }, t(k))))),
       h('tbody', null, p.records.map((x) => h('tr', null, h('th', { scope: 'row' }, sourceName(x.source)), h('td', null, x.name), h('td', null, sexText(x.sex)),
         h('td', null, dateText(x.birth_date)), h('td', null, x.id_number || '—'), h('td', null, x.phone || '—'), h('td', null, x.address || '—')))))));
-  box.replaceChildren(...[golden, unmask, recs].filter(Boolean));
+  // the household as the counts have it: the same household number, else the same dwelling
+  const hh = p.household || [];
+  const household = h('section', { class: 'card', 'aria-labelledby': 'pp-h-h' }, h('h2', { id: 'pp-h-h' }, t('pp.household_title', { n: hh.length + 1 })),
+    hh.length ? h('ul', { class: 'plain', id: 'pp-household' }, hh.map((m) => h('li', { dataset: { id: m.id } },
+      h('a', { href: '#/people/person/' + m.id }, m.name), `${sep()}${sexText(m.sex)}${sep()}${dateText(m.birth_date)}`)))
+      : h('p', { class: 'muted', id: 'pp-household' }, t('pp.household_alone')),
+    h('p', { class: 'small muted' }, t('pp.household_rule')));
+  box.replaceChildren(...[golden, household, unmask, recs].filter(Boolean));
 }
