@@ -43,6 +43,7 @@ programs=(
   "mount          mount                 test"
   "umount         mount                 test"
   "setpriv        util-linux            test"
+  "strace         strace                test"
   "openssl        openssl               test"
   "bc             bc                    bench"
   "nginx          nginx-light           test"

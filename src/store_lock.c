@@ -6,7 +6,10 @@
  * held by an open descriptor, so the kernel releases it when the process
  * ends however it ends (no stale lock after a crash or a SIGKILL).  The
  * file holds the holder's description for the next claimant's message;
- * it stays on disk between runs (its presence means nothing).
+ * it stays on disk between runs (its presence means nothing).  Both look at
+ * the file a symbolic link names, as SQLite does (its -wal and -shm go beside
+ * the real file): a database reached by two names is one database, with one
+ * lock.
  */
 #include "store.h"
 #include "store_pg.h"
@@ -26,6 +29,17 @@ struct jc_claim {
     int fd;
 };
 
+/* The path of the file path names (symbolic links followed) into out, or
+ * path itself when it does not exist yet; NULL when out is too small. */
+static const char *resolved(const char *path, char *out, size_t n) {
+    char *r = realpath(path, NULL);
+    const char *p = r ? r : path;
+    int ok = strlen(p) < n;
+    if (ok) memcpy(out, p, strlen(p) + 1);
+    free(r);
+    return ok ? out : NULL;
+}
+
 /* Writes who into the lock file (from the start, truncating). */
 static void describe(int fd, const char *who) {
     if (ftruncate(fd, 0) != 0) return;
@@ -41,7 +55,9 @@ jc_err store_claim(const char *path, const char *who, jc_claim **out, char *hold
         *out = NULL;
         return JC_OK;
     }
-    if ((size_t)snprintf(lp, sizeof lp, "%s.lock", path) >= sizeof lp) return JC_ERR_TOOBIG;
+    char real[1024];
+    if (!resolved(path, real, sizeof real) || (size_t)snprintf(lp, sizeof lp, "%s.lock", real) >= sizeof lp)
+        return JC_ERR_TOOBIG;
     int fd = open(lp, O_RDWR | O_CREAT | O_CLOEXEC, 0640);
     if (fd < 0) {
         if (holdersz) snprintf(holder, holdersz, "cannot open %s: %s", lp, strerror(errno));
@@ -92,11 +108,12 @@ static void whoami(char *out, size_t n) {
     else snprintf(out, n, "uid %ld", (long)uid);
 }
 
-jc_err store_writable(const char *path, char *msg, size_t msgsz) {
-    char dir[1024], me[300];
-    if (store_pg_is_url(path)) return JC_OK; /* the database server's business */
-    if (paths_dirname(path, dir, sizeof dir)) {
-        snprintf(msg, msgsz, "%s: path too long", path);
+jc_err store_writable(const char *given, char *msg, size_t msgsz) {
+    char dir[1024], me[300], real[1024];
+    if (store_pg_is_url(given)) return JC_OK; /* the database server's business */
+    const char *path = resolved(given, real, sizeof real);
+    if (!path || paths_dirname(path, dir, sizeof dir)) {
+        snprintf(msg, msgsz, "%s: path too long", given);
         return JC_ERR_INVALID;
     }
     whoami(me, sizeof me);

@@ -838,10 +838,18 @@ static void *writer_main(void *arg) {
 /* Switches the writer to pipelined durability when its WAL can be opened
  * (see struct jc_store); otherwise it stays synchronous=FULL. */
 static void start_syncer(jc_store *st) {
-    size_t n = strlen(st->path) + 5;
-    st->wal_path = malloc(n);
+    /* SQLite's own name of the WAL: beside the real file when st->path is a
+     * symbolic link */
+    const char *dbf = sqlite3_db_filename(st->w->db, "main");
+    const char *walf = dbf && *dbf ? sqlite3_filename_wal(dbf) : NULL;
+    if (walf && *walf) {
+        st->wal_path = strdup(walf);
+    } else {
+        size_t n = strlen(st->path) + 5;
+        st->wal_path = malloc(n);
+        if (st->wal_path) snprintf(st->wal_path, n, "%s-wal", st->path);
+    }
     if (!st->wal_path) return;
-    snprintf(st->wal_path, n, "%s-wal", st->path);
     /* a read makes SQLite create the WAL of a fresh database */
     sqlite3_exec(st->w->db, "SELECT count(*) FROM sqlite_master", NULL, NULL, NULL);
     st->wal_fd = open(st->wal_path, O_RDONLY | O_CLOEXEC);

@@ -1,12 +1,13 @@
 // make install into a DESTDIR, then the installed binary started from another
 // directory serves the UI and its vendored libraries, seeds the demo and keeps
 // photos in its state directory; the systemd unit verifies; the configuration
-// file sets options and flags win over it; make uninstall removes what was
-// installed and keeps the settings.
+// file sets options and flags win over it; the unit's system call filter
+// allows what the server calls; make uninstall removes what was installed and
+// keeps the settings.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, execFileSync } from 'node:child_process';
-import { mkdtempSync, mkdirSync, writeFileSync, readFileSync, existsSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, writeFileSync, readFileSync, existsSync, readdirSync, rmSync, chmodSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { ROOT, BIN, freePort, waitHealthy, DEMO_PASSWORD } from './lib.mjs';
@@ -141,6 +142,84 @@ test('settings come from the configuration file; a flag wins over it; a bad line
   r = run(inst, ['serve', '--config', join(tmp, 'missing.conf')], cwd);
   assert.equal(r.status, 2);
   assert.match(r.stderr, /missing.conf: No such file/);
+});
+
+// The system calls a unit's SystemCallFilter= lines allow, in systemd's order: the first line
+// sets the default (an allow list denies the rest), each later one adds or removes calls.
+function filterOf(unit) {
+  const groups = new Map();
+  const expand = (name, seen = new Set()) => {
+    if (!name.startsWith('@')) return [name];
+    if (seen.has(name)) return [];
+    seen.add(name);
+    if (!groups.has(name)) groups.set(name, execFileSync('systemd-analyze', ['syscall-filter', name], { encoding: 'utf8' })
+      .split('\n').slice(1).map(l => l.trim()).filter(l => l && !l.startsWith('#')));
+    return groups.get(name).flatMap(n => expand(n, seen));
+  };
+  let allowList = null;
+  const set = new Set();
+  for (const m of unit.matchAll(/^SystemCallFilter=(~?)(.*)$/gm)) {
+    const deny = m[1] === '~';
+    allowList ??= !deny;
+    for (const c of m[2].trim().split(/\s+/).flatMap(n => expand(n)))
+      if (allowList === !deny) set.add(c); else set.delete(c);
+  }
+  return c => allowList === null || (allowList ? set.has(c) : !set.has(c));
+}
+
+test('the unit\'s system call filter allows every call the server makes, run as an unprivileged user', async () => {
+  // under the unit a denied call fails with EPERM (SystemCallErrorNumber=EPERM): the server
+  // would go on with less than it was built for, quietly. strace counts what it calls here
+  // (as nobody, as under User=jiceng: SQLite calls fchown only as root) while it starts,
+  // serves, takes a photo, runs long work (SCHED_IDLE), reloads, logs its status and stops.
+  const unit = readFileSync(join(dest, 'usr/lib/systemd/system/jiceng.service'), 'utf8');
+  const allowed = filterOf(unit);
+  assert.equal(allowed('read'), true);
+  assert.equal(allowed('reboot'), false);
+  const state = join(tmp, 'filter');
+  mkdirSync(state);
+  const db = join(state, 'jiceng.db');
+  assert.equal(run(inst, ['init', db], tmp).status, 0);
+  assert.equal(run(inst, ['demo', '--db', db], tmp).status, 0);
+  chmodSync(tmp, 0o755);
+  execFileSync('chown', ['-R', '65534:65534', state]);
+  const counts = join(state, 'strace.txt');
+  const port = await freePort();
+  const p = spawn('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', 'strace', '-f', '-qq', '-c', '-o', counts,
+    inst, 'serve', '--no-config', '--data-dir', state, '--listen', `127.0.0.1:${port}`, '--threads', '2'], { cwd: state, stdio: ['ignore', 'pipe', 'pipe'] });
+  procs.push(p);
+  let log = '';
+  p.stdout.on('data', d => { log += d; });
+  p.stderr.on('data', d => { log += d; });
+  const url = `http://127.0.0.1:${port}`;
+  try { await waitHealthy(url); } catch (e) { throw new Error(e.message + '\n' + log); }
+  // signals go to the server, not to strace (which would detach and leave it running)
+  const spid = Number(/pid (\d+)/.exec(readFileSync(db + '.lock', 'utf8'))?.[1]);
+  assert.ok(spid > 0 && spid !== p.pid, readFileSync(db + '.lock', 'utf8'));
+  try {
+    const login = await fetch(url + '/api/v1/session', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'dispatcher', password: DEMO_PASSWORD }) });
+    assert.equal(login.status, 200);
+    const auth = { authorization: 'Bearer ' + (await login.json()).token };
+    const made = await fetch(url + '/api/v1/cases', { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify({ title: '系统调用', category: '0104', area: '110101001001001' }) });
+    assert.equal(made.status, 201, await made.text());
+    const png = Buffer.from('89504e470d0a1a0a0000000d4948445200000001000000010806000000', 'hex');
+    assert.equal((await fetch(url + '/api/v1/photos', { method: 'POST', headers: { ...auth, 'content-type': 'image/png' }, body: png })).status, 201);
+    assert.equal((await fetch(url + '/api/v1/audit/verify', { headers: auth })).status, 200);
+    for (const sig of ['SIGHUP', 'SIGUSR1']) {
+      process.kill(spid, sig);
+      for (let i = 0; i < 100 && !log.includes(sig + ' ('); i++) await new Promise(r => setTimeout(r, 50));
+    }
+  } finally {
+    const done = p.exitCode === null && !p.signalCode ? new Promise(r => p.once('exit', r)) : null;
+    try { process.kill(spid, 'SIGTERM'); } catch { /* gone */ }
+    await done;
+  }
+  assert.equal(p.exitCode, 0, log); // strace exits with its tracee's status
+  const used = readFileSync(counts, 'utf8').split('\n').map(l => l.trim().split(/\s+/).at(-1))
+    .filter(c => /^[a-z_0-9]+$/.test(c) && c !== 'total' && c !== 'syscall');
+  assert.ok(used.includes('fdatasync') && used.includes('accept4'), used.join(' '));
+  assert.deepEqual(used.filter(c => !allowed(c)), [], 'called by the server, denied by jiceng.service\'s SystemCallFilter\n' + log);
+  assert.doesNotMatch(log, /refused|not permitted/, log);
 });
 
 test('make uninstall removes what was installed and keeps the settings', () => {

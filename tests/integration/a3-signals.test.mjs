@@ -7,11 +7,11 @@
 // like SIGTERM (SIGQUIT, SIGXCPU): none kills it silently any more.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync, readFileSync, renameSync, existsSync, rmSync } from 'node:fs';
-import { execFileSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync, readFileSync, renameSync, existsSync, rmSync, openSync, fstatSync, closeSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startServer } from './lib.mjs';
+import { startServer, jiceng, freePort, waitHealthy, BIN, ROOT } from './lib.mjs';
 
 const tmp = mkdtempSync(join(tmpdir(), 'jiceng-signals-'));
 let srv, srv2;
@@ -93,4 +93,35 @@ test('the other signals that would end a process: logged and ignored, or a drain
   assert.deepEqual(await exit, [0, null]);
   const text = await waitFor(log, /\[info\] SIGQUIT \(from pid \d+\): stopping/);
   for (const line of text.split('\n').filter(Boolean)) assert.match(line, LINE, line);
+});
+
+// Under systemd (JOURNAL_STREAM names the stderr it was given) a line carries the journal's
+// priority prefix instead of the time, so `journalctl -p warning` sorts them; elsewhere the
+// time and the level in brackets (the tests above).
+test('stderr to the journal: each line starts with its priority, <6> info, <4> warn, <3> error', async () => {
+  const errFile = join(tmp, 'journal.txt'), conf = join(tmp, 'journal.conf');
+  writeFileSync(conf, 'log-level = info\n');
+  const fd = openSync(errFile, 'a');
+  const st = fstatSync(fd);
+  const db = join(tmp, 'journal.db');
+  assert.equal(jiceng(['init', db]).status, 0);
+  const port = await freePort();
+  const p = spawn(BIN, ['serve', '--db', db, '--listen', `127.0.0.1:${port}`, '--threads', '1', '--config', conf],
+    { cwd: ROOT, stdio: ['ignore', 'ignore', fd], env: { ...process.env, JOURNAL_STREAM: `${st.dev}:${st.ino}` } });
+  closeSync(fd);
+  try {
+    await waitHealthy(`http://127.0.0.1:${port}`);
+    await waitFor(errFile, /^<6>jiceng .* serving http/m);
+    writeFileSync(conf, 'log-level = loud\n');
+    p.kill('SIGHUP');
+    await waitFor(errFile, /^<3>SIGHUP: bad log-level 'loud'/m);
+    writeFileSync(conf, 'log-level = debug\n');
+    p.kill('SIGHUP');
+    await waitFor(errFile, /^<4>SIGHUP: log level now debug/m);
+  } finally {
+    const done = new Promise(r => p.once('exit', r));
+    p.kill('SIGTERM');
+    await done;
+  }
+  for (const line of read(errFile).split('\n').filter(Boolean)) assert.match(line, /^<[0-7]>\S/, line);
 });

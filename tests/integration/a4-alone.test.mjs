@@ -5,7 +5,7 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync, execFileSync } from 'node:child_process';
-import { mkdtempSync, mkdirSync, chmodSync, rmSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, chmodSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startServer, jiceng, freePort, BIN, ROOT } from './lib.mjs';
@@ -84,4 +84,27 @@ test('a database on a read-only file system, or read-only for the user, stops th
   r = serveOnce(['--db', db2, '--listen', `127.0.0.1:${port}`], { cmd: 'setpriv', pre: ['--reuid=65534', '--regid=65534', '--clear-groups', BIN] });
   assert.equal(r.status, 1, r.stderr);
   assert.match(r.stderr, /the directory .*perm is not writable for user nobody/);
+});
+
+test('a database reached through a symbolic link is the same database: a second serve exits, and the link alone serves as well', async () => {
+  // the claim (DB.lock) was made beside the name given, so a link elsewhere got a lock of its
+  // own and two servers wrote one database; and the syncer looked for the WAL beside the
+  // link, where SQLite does not put it ("commits wait for the disk themselves")
+  const a = await startServer();
+  servers.push(a);
+  const other = join(tmp, 'elsewhere');
+  mkdirSync(other);
+  const link = join(other, 'jiceng.db');
+  symlinkSync(a.db, link);
+  const port = await freePort();
+  const r = serveOnce(['--db', link, '--listen', `127.0.0.1:${port}`]);
+  assert.equal(r.status, 1, r.stderr);
+  assert.match(r.stderr, new RegExp(`is already in use \\(pid ${a.proc.pid}: serve http://127\\.0\\.0\\.1:${a.port}/\\); one server per database`));
+  await a.stop();
+  const b = await startServer({ db: link, dir: other });
+  servers.push(b);
+  const tok = await b.login('dispatcher');
+  const c = await b.api('POST', '/api/v1/cases', { token: tok, body: { title: '经符号链接', category: '0104', area: '110101001001001' } });
+  assert.equal(c.status, 201, c.text);
+  assert.doesNotMatch(b.log(), /commits wait for the disk themselves/, b.log());
 });
