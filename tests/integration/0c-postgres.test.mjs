@@ -1,19 +1,26 @@
 // PostgreSQL as the store (docs/postgresql.md): `jiceng init`, `demo`, `serve` and
 // `audit verify` with --db postgresql://… on a database of the run's temporary cluster
 // (tests/pg.sh). The core runs there -- accounts, sessions, the catalogue, the case
-// loop, the audit chain, live updates -- and two instances share the database; the
+// loop, the audit chain, live updates, photos (their files in one directory both
+// instances use) -- and two instances share the database; the
 // modules with no PostgreSQL storage yet are left out with one line in the log, their
 // routes answer 503 and their commands and options refuse, naming the module.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync, execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createHash } from 'node:crypto';
 import { startServer, jiceng, BIN, ROOT, freePort } from './lib.mjs';
 
 const GRID = '110101001001001';
 let a, b, T = {}, chengguan;
+// the photo directory the instances share (docs/postgresql.md, "Photos")
+const photos = mkdtempSync(join(tmpdir(), 'jiceng-pg-photos-'));
 
 before(async () => {
-  a = await startServer({ pg: true });
+  a = await startServer({ pg: true, extraArgs: ['--photos', photos] });
   for (const n of ['resident1', 'dispatcher', 'dept_chengguan', 'worker1', 'supervisor'])
     T[n] = await a.login(n);
   chengguan = (await a.api('GET', '/api/v1/depts')).json.depts.find(d => d.code === 'chengguan').id;
@@ -21,6 +28,7 @@ before(async () => {
 after(async () => {
   await b?.stop();
   await a?.cleanup();
+  rmSync(photos, { recursive: true, force: true });
 });
 
 async function must(srv, id, action, who, body = {}) {
@@ -34,7 +42,7 @@ test('serve on PostgreSQL names the modules it leaves out, in one line', () => {
   const line = a.log().split('\n').find(l => l.includes('left out'));
   assert.ok(line, a.log());
   assert.match(line, /modules with no PostgreSQL storage yet, left out: .*dispatch/);
-  assert.doesNotMatch(line, /\b(core|auth|events)\b/);
+  assert.doesNotMatch(line, /\b(core|auth|events|stats|photo)\b/);
 });
 
 test('a case goes round the loop on PostgreSQL and its chain verifies', async () => {
@@ -169,4 +177,48 @@ test('two instances on one database: a session, a case and its live events of on
   await b.stop();
   const cli = jiceng(['audit', 'verify', '--db', a.db]);
   assert.equal(cli.status, 0, cli.stdout + cli.stderr);
+});
+
+test('photos on PostgreSQL: uploaded on one instance, linked and served on the other from the shared directory', async () => {
+  const c = await startServer({ db: a.db, extraArgs: ['--photos', photos] });
+  try {
+    const tokens = { resident2: await c.login('resident2') };
+    const JPEG = Buffer.concat([Buffer.from('ffd8ffe000104a464946', 'hex'), Buffer.from('jiceng-pg-jpeg')]);
+    const sha = createHash('sha256').update(JPEG).digest('hex');
+    const up = await a.api('POST', '/api/v1/photos', { token: T.resident1, body: JPEG, headers: { 'content-type': 'image/jpeg' } });
+    assert.equal(up.status, 201, up.text);
+    assert.equal(up.json.id, sha);
+    assert.ok(existsSync(join(photos, sha.slice(0, 2), `${sha}.jpg`)), 'written in the shared directory');
+    const k = await a.api('POST', '/api/v1/cases', {
+      token: T.resident1,
+      body: { title: '井盖缺失', body: '人行道井盖丢了', category: '9901', area: GRID, phone: '13800138000' },
+    });
+    assert.equal(k.status, 201, k.text);
+    const id = k.json.id;
+    // the other instance knows the row and links it; someone else's case stays invisible
+    const other = await c.api('POST', `/api/v1/cases/${id}/photos`, { token: tokens.resident2, body: { photo_id: sha } });
+    assert.equal(other.status, 404, other.text);
+    const unknown = await c.api('POST', `/api/v1/cases/${id}/photos`, { token: T.resident1, body: { photo_id: 'b'.repeat(64) } });
+    assert.equal(unknown.status, 400, unknown.text);
+    const ok = await c.api('POST', `/api/v1/cases/${id}/photos`, { token: T.resident1, body: { photo_id: sha } });
+    assert.equal(ok.status, 201, ok.text);
+    const twice = await a.api('POST', `/api/v1/cases/${id}/photos`, { token: T.resident1, body: { photo_id: sha } });
+    assert.equal(twice.status, 409, twice.text);
+    // the same bytes uploaded again on the other instance: the same photo, one row
+    const again = await c.api('POST', '/api/v1/photos', { token: T.resident1, body: JPEG, headers: { 'content-type': 'image/jpeg' } });
+    assert.equal(again.status, 201, again.text);
+    assert.equal(again.json.id, sha);
+    const list = await a.api('GET', `/api/v1/cases/${id}/photos`, { token: T.dispatcher });
+    assert.equal(list.status, 200, list.text);
+    assert.deepEqual(list.json.photos.map(x => x.id), [sha]);
+    const got = await fetch(`${c.url}/api/v1/photos/${sha}`);
+    assert.equal(got.status, 200);
+    assert.equal(got.headers.get('content-type'), 'image/jpeg');
+    assert.deepEqual(Buffer.from(await got.arrayBuffer()), JPEG);
+    const audit = await c.api('GET', `/api/v1/cases/${id}/audit`, { token: T.resident1 });
+    assert.ok(audit.json.verified, audit.text);
+    assert.ok(audit.json.entries.some(e => e.action === 'photo_add' && JSON.parse(e.reason).photo === sha), audit.text);
+  } finally {
+    await c.cleanup();
+  }
 });
