@@ -42,7 +42,7 @@ test('serve on PostgreSQL names the modules it leaves out, in one line', () => {
   const line = a.log().split('\n').find(l => l.includes('left out'));
   assert.ok(line, a.log());
   assert.match(line, /modules with no PostgreSQL storage yet, left out: .*dispatch/);
-  assert.doesNotMatch(line, /\b(core|auth|events|stats|photo)\b/);
+  assert.doesNotMatch(line, /\b(core|auth|events|stats|photo|followup)\b/);
 });
 
 test('a case goes round the loop on PostgreSQL and its chain verifies', async () => {
@@ -221,4 +221,37 @@ test('photos on PostgreSQL: uploaded on one instance, linked and served on the o
   } finally {
     await c.cleanup();
   }
+});
+
+test('follow-up calls (回访) on PostgreSQL: only after an unsatisfied rating, listed in order, in the trace', async () => {
+  const r = await a.api('POST', '/api/v1/cases', {
+    token: T.resident1,
+    body: { title: '噪音扰民', body: '夜间施工噪音', category: '9901', area: GRID, phone: '13800138000' },
+  });
+  assert.equal(r.status, 201, r.text);
+  const id = r.json.id;
+  const call = (who, body) => a.api('POST', `/api/v1/cases/${id}/followup`, { token: T[who], body });
+  assert.equal((await call('dispatcher', { result: 'satisfied' })).status, 409, 'not rated yet');
+  await must(a, id, 'register', 'dispatcher');
+  await must(a, id, 'dispatch', 'dispatcher', { dept_id: chengguan });
+  await must(a, id, 'accept', 'dept_chengguan');
+  await must(a, id, 'feedback', 'dept_chengguan', { note: '已处理' });
+  await must(a, id, 'verify', 'worker1');
+  await must(a, id, 'close', 'dispatcher');
+  await must(a, id, 'rate', 'resident1', { rating: 'unsatisfied' });
+  assert.equal((await call('dispatcher', { result: 'maybe' })).status, 400);
+  assert.equal((await call('resident1', { result: 'basic' })).status, 403);
+  const first = await call('dispatcher', { result: 'unreachable', note: '电话未接通' });
+  assert.equal(first.status, 201, first.text);
+  const second = await call('supervisor', { result: 'basic', note: '已说明处理情况' });
+  assert.equal(second.status, 201, second.text);
+  assert.ok(second.json.id > first.json.id, 'ids from the sequence, in order');
+  const list = await a.api('GET', `/api/v1/cases/${id}/followups`, { token: T.dispatcher });
+  assert.equal(list.status, 200, list.text);
+  assert.deepEqual(list.json.followups.map(f => [f.result, f.by, f.note]),
+    [['unreachable', 'dispatcher', '电话未接通'], ['basic', 'supervisor', '已说明处理情况']]);
+  assert.equal((await a.api('GET', `/api/v1/cases/${id}/followups`, { token: T.resident1 })).status, 403);
+  const audit = await a.api('GET', `/api/v1/cases/${id}/audit`, { token: T.dispatcher });
+  assert.ok(audit.json.verified, audit.text);
+  assert.equal(audit.json.entries.filter(e => e.action === 'followup').length, 2, audit.text);
 });
