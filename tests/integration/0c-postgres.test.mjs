@@ -255,3 +255,20 @@ test('follow-up calls (回访) on PostgreSQL: only after an unsatisfied rating, 
   assert.ok(audit.json.verified, audit.text);
   assert.equal(audit.json.entries.filter(e => e.action === 'followup').length, 2, audit.text);
 });
+
+test('jiceng doctor checks a PostgreSQL database; backup and restore refuse it, naming the tools to use', () => {
+  const d = jiceng(['doctor', '--db', a.db, '--deep']);
+  assert.equal(d.status, 0, d.stdout + d.stderr);
+  assert.match(d.stdout, /^ok {4}schema: PostgreSQL, up to date \(core \d+, \d+ modules/m);
+  assert.match(d.stdout, /^ok {4}trace: \d+ entries, \d+ cases verified/m);
+  assert.match(d.stdout, /^ok {4}server: an instance runs on this database/m);
+  assert.doesNotMatch(d.stdout, /does not exist|FAIL/);
+  const gone = jiceng(['doctor', '--db', a.db.replace(/\/[^/?]+$/, '/no_such_db')]);
+  assert.equal(gone.status, 1, gone.stdout + gone.stderr);
+  assert.match(gone.stdout, /^FAIL {2}database: cannot connect to postgresql:/m);
+  for (const cmd of [['backup', '--db', a.db], ['restore', '--db', a.db, '/nonexistent/backup.db']]) {
+    const r = jiceng(cmd);
+    assert.equal(r.status, 2, r.stdout + r.stderr);
+    assert.match(r.stderr, /is a PostgreSQL database: back it up and restore it with PostgreSQL's tools \(pg_basebackup/);
+  }
+});
