@@ -16,6 +16,7 @@
  */
 #include "audit.h"
 #include "backup_store.h"
+#include "store_pg.h"
 #include "cli.h"
 #include "config.h"
 #include "paths.h"
@@ -31,6 +32,11 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+
+/* What backup and restore say to a PostgreSQL URL: they copy an SQLite file. */
+#define PG_BACKUPS                                                                                       \
+    "--db is a PostgreSQL database: back it up and restore it with PostgreSQL's tools (pg_basebackup " \
+    "with WAL archiving, or pg_dump and pg_restore; docs/postgresql.md, Backups), then jiceng audit verify"
 
 #define NAME_PREFIX "jiceng-"
 #define NAME_SUFFIX ".db"
@@ -207,6 +213,10 @@ int cmd_backup(int argc, char **argv) {
         cli_usage_error("backup", "missing --db DB (or --data-dir DIR)");
         goto done;
     }
+    if (db && store_pg_is_url(db)) {
+        cli_usage_error("backup", "%s", PG_BACKUPS);
+        goto done;
+    }
     if (paths_state(db, data_dir, dbp, sizeof dbp, dir, sizeof dir)) {
         cli_usage_error("backup", "path too long");
         goto done;
@@ -329,6 +339,10 @@ int cmd_restore(int argc, char **argv) {
     char dbp[1024], dir[1024];
     if (!from || (!db && !data_dir)) {
         cli_usage_error("restore", "usage: jiceng restore --db DB BACKUP");
+        goto done;
+    }
+    if (db && store_pg_is_url(db)) {
+        cli_usage_error("restore", "%s", PG_BACKUPS);
         goto done;
     }
     if (paths_state(db, data_dir, dbp, sizeof dbp, dir, sizeof dir)) {

@@ -20,6 +20,7 @@
 #include "module.h"
 #include "paths.h"
 #include "store.h"
+#include "store_pg.h"
 #include "tls.h"
 
 #include <arpa/inet.h>
@@ -118,7 +119,80 @@ static int get_healthz(const char *url, char *out, size_t n) {
     return 0;
 }
 
+/* The schema line: the database's schemas against this program's (pg: on
+ * PostgreSQL, where backups are the database team's and most modules are
+ * not there yet). */
+static void report_schema(const jc_store_schema *sc, int pg) {
+    if (sc->version > sc->target || sc->modules_ahead)
+        report(2, pg ? "install the jiceng the database was last used with"
+                     : "install the jiceng the database was last used with, or restore a backup taken before",
+               "schema: the database is newer than this program (core %d > %d%s%s)", sc->version, sc->target,
+               sc->modules_ahead ? "; module " : "", sc->first_ahead);
+    else if (sc->version < sc->target || sc->modules_behind)
+        report(1, pg ? "back it up with the database team's tools, then start an instance: it migrates forward at start"
+                     : "take a backup (jiceng backup), then start the server: it migrates forward at start",
+               "schema: migrations pending (core %d of %d, %d of %d modules behind, first %s)", sc->version,
+               sc->target, sc->modules_behind, sc->modules, sc->modules_behind ? sc->first_behind : "core");
+    else
+        report(0, NULL, "schema: %sup to date (core %d, %d modules%s)", pg ? "PostgreSQL, " : "", sc->version,
+               sc->modules, pg ? "; the others are not on PostgreSQL yet" : "");
+}
+
+/* The database on PostgreSQL: reachable, its schemas against this
+ * program's, the platform clock, the chain (deep), and whether an instance
+ * leads (holds the leader lock).  Its backups, integrity and disk are the
+ * database team's (docs/postgresql.md). */
+static void check_database_pg(const char *db, int deep) {
+    jc_conn *c = NULL;
+    if (store_pg_conn_open_url(db, &c)) {
+        report(2, "check the URL, the role and its password (~/.pgpass) and that PostgreSQL answers: psql URL -c 'SELECT 1'",
+               "database: cannot connect to %s", db);
+        return;
+    }
+    jc_store_schema sc;
+    const jc_schema *schemas[64];
+    size_t ns = 0;
+    int leaders = 0;
+    for (size_t i = 0; i < jc_modules_count && ns < JC_ARRAY_LEN(schemas); i++)
+        if (jc_modules[i]->schema[JC_STORE_PG]) schemas[ns++] = jc_modules[i]->schema[JC_STORE_PG];
+    if (store_pg_inspect(c, schemas, ns, &sc, &leaders)) {
+        report(2, "see the log line above; the role needs to read the database's tables", "database: cannot read %s", db);
+        store_conn_close(c);
+        return;
+    }
+    if (sc.version == 0)
+        report(2, "jiceng init --db URL (or start an instance: it creates the tables)",
+               "database: PostgreSQL, no jiceng tables in %s", db);
+    else
+        report_schema(&sc, 1);
+    int64_t s0 = 0, r0 = 0;
+    double speed = 0;
+    if (sc.version > 0 && clock_load(c) == JC_OK) jc_clock_get(&s0, &r0, &speed);
+    if (speed > 0)
+        report(1, "jiceng clock real --db DB (unless this is a demonstration)",
+               "clock: the database runs simulated time (%.0fx): deadlines and the trace follow it", speed);
+    if (deep && sc.version > 0) {
+        jc_verify_report r;
+        if (sodium_init() >= 0 && audit_verify(c, &r) == JC_OK) {
+            if (r.ok) report(0, NULL, "trace: %lld entries, %lld cases verified", (long long)r.entries, (long long)r.cases);
+            else report(2, "see docs/audit.md: find who changed the database outside the program", "trace: %s", r.message);
+        } else {
+            report(2, NULL, "trace: cannot be read");
+        }
+    }
+    store_conn_close(c);
+    if (leaders)
+        report(0, NULL, "server: an instance runs on this database (it holds the leader lock; others may serve beside it)");
+    else
+        report(1, "systemctl start jiceng on the application servers (journalctl -u jiceng says why it stopped)",
+               "server: no instance runs on this database (none holds the leader lock)");
+}
+
 static void check_database(const char *db, int deep) {
+    if (store_pg_is_url(db)) {
+        check_database_pg(db, deep);
+        return;
+    }
     if (access(db, F_OK) != 0) {
         char fix[1200];
         snprintf(fix, sizeof fix, "create it as the server's user: jiceng init %s (or start the service: it creates it)", db);
@@ -139,16 +213,7 @@ static void check_database(const char *db, int deep) {
         report(2, "restore the last backup (jiceng restore)", "database: cannot read it: %s", msg);
         return;
     }
-    if (sc.version > sc.target || sc.modules_ahead)
-        report(2, "install the jiceng the database was last used with, or restore a backup taken before",
-               "schema: the database is newer than this program (core %d > %d%s%s)", sc.version, sc.target,
-               sc.modules_ahead ? "; module " : "", sc.first_ahead);
-    else if (sc.version < sc.target || sc.modules_behind)
-        report(1, "take a backup (jiceng backup), then start the server: it migrates forward at start",
-               "schema: migrations pending (core %d of %d, %d of %d modules behind, first %s)", sc.version, sc.target,
-               sc.modules_behind, sc.modules, sc.modules_behind ? sc.first_behind : "core");
-    else
-        report(0, NULL, "schema: up to date (core %d, %d modules)", sc.version, sc.modules);
+    report_schema(&sc, 0);
     /* the platform clock and the newest entry of the trace */
     jc_conn *c = NULL;
     int64_t s0 = 0, r0 = 0;
@@ -417,7 +482,11 @@ int cmd_doctor(int argc, char **argv) {
     check_tls(cert, key);
     check_dir("photos", pdir);
     if (log && paths_dirname(log, ldir, sizeof ldir) == JC_OK) check_dir("log", ldir);
-    check_backups(bdir, dbp);
+    if (store_pg_is_url(dbp))
+        report(0, NULL, "backups: PostgreSQL's own (pg_basebackup with WAL archiving, pg_dump; docs/postgresql.md), "
+                        "not checked by jiceng");
+    else
+        check_backups(bdir, dbp);
     printf("%d warning%s, %d failure%s\n", n_warn, n_warn == 1 ? "" : "s", n_fail, n_fail == 1 ? "" : "s");
     rc = n_fail ? JC_EXIT_FAIL : JC_EXIT_OK;
 done:

@@ -114,6 +114,7 @@ static const jc_route_table followup_table = {followup_routes, JC_ARRAY_LEN(foll
 /* The follow-up module's row (src/modules.c). */
 const jc_module module_followup = {
     .name = "followup",
-    .schema = {[JC_STORE_SQLITE] = &schema_followup},
+    .schema = {[JC_STORE_SQLITE] = &schema_followup, [JC_STORE_PG] = &schema_followup_pg},
+    .store = {[JC_STORE_SQLITE] = &followup_store_sqlite, [JC_STORE_PG] = &followup_store_pg},
     .routes = {&followup_table},
 };

@@ -1,6 +1,6 @@
 /*
  * followup_sqlite.c -- the SQLite half of the followup module (see
- * followup_store.h).
+ * followup_store.h; followup_pg.c is its PostgreSQL twin).
  *
  *  case_followups  one row per call back: the case, when, who, the result
  *                  and the note.  The evaluation reads it (eval_sqlite.c) to
@@ -26,7 +26,7 @@ const jc_schema schema_followup = {"followup", followup_migrations,
 static const char sql_insert[] =
     "INSERT INTO case_followups(case_id, at, by_id, by_name, result, note) VALUES(?,?,?,?,?,?)";
 
-jc_err followup_db_insert(jc_conn *w, followup_row *f) {
+static jc_err sq_insert(jc_conn *w, followup_row *f) {
     sqlite3_stmt *s = store_sqlite_prepare(w, sql_insert);
     if (!s) return JC_ERR_DB;
     sqlite3_bind_int64(s, 1, f->case_id);
@@ -44,7 +44,7 @@ static const char sql_each[] =
     "SELECT id, case_id, at, COALESCE(by_id, 0), by_name, result, COALESCE(note, '') FROM case_followups"
     " WHERE case_id = ? ORDER BY at, id";
 
-jc_err followup_db_each(jc_conn *c, int64_t case_id, int (*cb)(const followup_row *f, void *arg), void *arg) {
+static jc_err sq_each(jc_conn *c, int64_t case_id, int (*cb)(const followup_row *f, void *arg), void *arg) {
     sqlite3_stmt *s = store_sqlite_prepare(c, sql_each);
     if (!s) return JC_ERR_DB;
     sqlite3_bind_int64(s, 1, case_id);
@@ -65,3 +65,5 @@ jc_err followup_db_each(jc_conn *c, int64_t case_id, int (*cb)(const followup_ro
     sqlite3_reset(s);
     return e;
 }
+
+const followup_store_ops followup_store_sqlite = {sq_insert, sq_each};

@@ -10,6 +10,7 @@
  * GET answers carry their own Cache-Control and ETag (http_reply_with).
  */
 #include "photo.h"
+#include "photo_store.h"
 #include "case.h"
 #include "http.h"
 #include "reason.h"
@@ -333,6 +334,20 @@ static void h_list(jc_req *r) {
     http_reply_json(r, 200, json_pack("{s:I,s:o}", "case_id", (json_int_t)id, "photos", arr));
 }
 
+static int take_first(const char *photo_id, int64_t by, int64_t at_ms, void *arg) {
+    (void)by;
+    (void)at_ms;
+    snprintf(arg, 65, "%s", photo_id);
+    return 1;
+}
+
+jc_err photo_first_of_case(jc_conn *c, int64_t case_id, char out[65]) {
+    out[0] = 0;
+    jc_err e = photo_case_each(c, case_id, take_first, out);
+    if (e) return e;
+    return out[0] ? JC_OK : JC_ERR_NOTFOUND;
+}
+
 /* Listed before the core table in api.c: "/cases/:id/photos" must win over
  * the core's "/cases/:id/:action". */
 static const jc_route photo_routes[] = {
@@ -347,7 +362,8 @@ static const jc_route_table photo_table = {photo_routes, JC_ARRAY_LEN(photo_rout
 /* The photo module's row (src/modules.c). */
 const jc_module module_photo = {
     .name = "photo",
-    .schema = {[JC_STORE_SQLITE] = &schema_photo},
+    .schema = {[JC_STORE_SQLITE] = &schema_photo, [JC_STORE_PG] = &schema_photo_pg},
+    .store = {[JC_STORE_SQLITE] = &photo_store_sqlite, [JC_STORE_PG] = &photo_store_pg},
     .routes = {&photo_table},
     .options = {{"--photos", "DIR  directory of uploaded photos (default DIR/photos of --data-dir)", photo_set_dir}},
     .start = photo_start,

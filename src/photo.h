@@ -39,29 +39,8 @@ int photo_id_valid(const char *id);
  * parent) when missing.  JC_ERR_IO on failure (nothing left at path). */
 jc_err photo_write_durable(const char *path, const void *p, size_t n) JC_MUST_CHECK;
 
-/* ---- storage (src/photo_sqlite.c) ---------------------------------------- */
-typedef struct {
-    char id[65];
-    char mime[24];
-    char ext[8];
-    int64_t size;
-    int64_t added_by;
-    int64_t at_ms;
-} photo_row;
-/* Inserts a photo row; an existing id is kept as it is (JC_OK). */
-jc_err photo_insert(jc_conn *w, const photo_row *p) JC_MUST_CHECK;
-/* JC_ERR_NOTFOUND when unknown. */
-jc_err photo_get(jc_conn *c, const char *id, photo_row *out) JC_MUST_CHECK;
-/* Links a photo to a case; JC_ERR_CONFLICT when it is already linked. */
-jc_err photo_link(jc_conn *w, int64_t case_id, const char *photo_id, int64_t by, int64_t at_ms) JC_MUST_CHECK;
-/* Calls cb for each photo of a case in link order; non-zero stops. */
-jc_err photo_case_each(jc_conn *c, int64_t case_id,
-                       int (*cb)(const char *photo_id, int64_t by, int64_t at_ms, void *arg),
-                       void *arg) JC_MUST_CHECK;
-/* The first photo linked to a case into out[65]; JC_ERR_NOTFOUND when none. */
+/* The first photo linked to a case into out[65]; JC_ERR_NOTFOUND when none
+ * (the photo module's rows: photo_store.h). */
 jc_err photo_first_of_case(jc_conn *c, int64_t case_id, char out[65]) JC_MUST_CHECK;
-
-/* The photo module's tables (photo_sqlite.c), named in its row. */
-extern const jc_schema schema_photo;
 
 #endif

@@ -1,11 +1,8 @@
 /*
- * photo_sqlite.c -- the SQLite half of the photo module (see photo.h).
- *
- *  photos       one row per stored file: its SHA-256 id, type, size, who
- *               uploaded it first and when.
- *  case_photos  which photo shows which case, linked by whom and when.
+ * photo_sqlite.c -- the SQLite half of the photo module's rows
+ * (photo_store.h; photo_pg.c is its PostgreSQL twin).
  */
-#include "photo.h"
+#include "photo_store.h"
 #include "store_sqlite.h"
 
 #include <stdio.h>
@@ -21,7 +18,7 @@ static const char *const photo_migrations[] = {
 const jc_schema schema_photo = {"photo", photo_migrations,
                                 (int)(sizeof photo_migrations / sizeof photo_migrations[0])};
 
-jc_err photo_insert(jc_conn *w, const photo_row *p) {
+static jc_err sq_insert(jc_conn *w, const photo_row *p) {
     sqlite3_stmt *s;
     jc_err e = sq_prepare(store_sqlite_db(w),
                           "INSERT INTO photos(id, mime, ext, size, added_by, at) VALUES(?,?,?,?,?,?)"
@@ -38,7 +35,7 @@ jc_err photo_insert(jc_conn *w, const photo_row *p) {
     return rc == SQLITE_DONE ? JC_OK : JC_ERR_DB;
 }
 
-jc_err photo_get(jc_conn *c, const char *id, photo_row *out) {
+static jc_err sq_get(jc_conn *c, const char *id, photo_row *out) {
     sqlite3_stmt *s;
     jc_err e = sq_prepare(store_sqlite_db(c),
                           "SELECT id, mime, ext, size, coalesce(added_by,0), at FROM photos WHERE id=?", &s);
@@ -59,7 +56,7 @@ jc_err photo_get(jc_conn *c, const char *id, photo_row *out) {
     return e;
 }
 
-jc_err photo_link(jc_conn *w, int64_t case_id, const char *photo_id, int64_t by, int64_t at_ms) {
+static jc_err sq_link(jc_conn *w, int64_t case_id, const char *photo_id, int64_t by, int64_t at_ms) {
     sqlite3_stmt *s;
     jc_err e = sq_prepare(store_sqlite_db(w),
                           "INSERT INTO case_photos(case_id, photo_id, added_by, at) VALUES(?,?,?,?)", &s);
@@ -74,7 +71,7 @@ jc_err photo_link(jc_conn *w, int64_t case_id, const char *photo_id, int64_t by,
     return rc == SQLITE_DONE ? JC_OK : JC_ERR_DB;
 }
 
-jc_err photo_case_each(jc_conn *c, int64_t case_id,
+static jc_err sq_case_each(jc_conn *c, int64_t case_id,
                        int (*cb)(const char *photo_id, int64_t by, int64_t at_ms, void *arg), void *arg) {
     sqlite3_stmt *s;
     jc_err e = sq_prepare(store_sqlite_db(c),
@@ -91,16 +88,4 @@ jc_err photo_case_each(jc_conn *c, int64_t case_id,
     return rc == SQLITE_ROW || rc == SQLITE_DONE ? JC_OK : JC_ERR_DB;
 }
 
-static int take_first(const char *photo_id, int64_t by, int64_t at_ms, void *arg) {
-    (void)by;
-    (void)at_ms;
-    snprintf(arg, 65, "%s", photo_id);
-    return 1;
-}
-
-jc_err photo_first_of_case(jc_conn *c, int64_t case_id, char out[65]) {
-    out[0] = 0;
-    jc_err e = photo_case_each(c, case_id, take_first, out);
-    if (e) return e;
-    return out[0] ? JC_OK : JC_ERR_NOTFOUND;
-}
+const photo_store_ops photo_store_sqlite = {sq_insert, sq_get, sq_link, sq_case_each};

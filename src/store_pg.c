@@ -392,6 +392,57 @@ static jc_err migrate_list(pg_conn *c, const char *key, const char *const *migra
     }
 }
 
+jc_err store_pg_conn_open_url(const char *url, jc_conn **out) {
+    pg_conn *c = NULL;
+    jc_err e = conn_open_url(url, &c);
+    if (!e) *out = (jc_conn *)c;
+    return e;
+}
+
+jc_err store_pg_inspect(jc_conn *cc, const jc_schema *const *schemas, size_t n, jc_store_schema *out,
+                        int *leaders) {
+    pg_conn *c = PC(cc);
+    memset(out, 0, sizeof *out);
+    *leaders = 0;
+    out->target = (int)JC_ARRAY_LEN(core_migrations);
+    static const char has_meta[] = "SELECT to_regclass('meta') IS NOT NULL";
+    static const char last[] = "SELECT coalesce(max(at), 0) FROM audit";
+    static const char leader[] =
+        "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted AND objsubid = 1"
+        " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+        " AND ((classid::bigint << 32) | objid::bigint) = $1";
+    pg_params none = {0};
+    jc_err e;
+    PGresult *r = pg_run(cc, has_meta, &none, "pg", "inspect", &e);
+    if (!r) return e;
+    int meta = !strcmp(PQgetvalue(r, 0, 0), "t");
+    PQclear(r);
+    if (meta && (e = meta_count(c, "schema.core", &out->version))) return e;
+    for (size_t i = 0; meta && i < n; i++) {
+        if (!schemas[i]) continue;
+        char key[96];
+        int have = 0;
+        snprintf(key, sizeof key, "schema.%s", schemas[i]->name);
+        if ((e = meta_count(c, key, &have))) return e;
+        out->modules++;
+        if (have < schemas[i]->count && !out->modules_behind++)
+            snprintf(out->first_behind, sizeof out->first_behind, "%s", schemas[i]->name);
+        if (have > schemas[i]->count && !out->modules_ahead++)
+            snprintf(out->first_ahead, sizeof out->first_ahead, "%s", schemas[i]->name);
+    }
+    if (out->version > 0) {
+        if (!(r = pg_run(cc, last, &none, "pg", "inspect", &e))) return e;
+        out->last_audit_ms = pg_i64(r, 0, 0);
+        PQclear(r);
+    }
+    pg_params p = {0};
+    pgp_i64(&p, LEADER_LOCK);
+    if (!(r = pg_run(cc, leader, &p, "pg", "inspect", &e))) return e;
+    *leaders = (int)pg_i64(r, 0, 0);
+    PQclear(r);
+    return JC_OK;
+}
+
 jc_err store_pg_migrate(jc_store *sst, const jc_schema *const *modules, size_t n, int *version) {
     pg_conn *c = PS(sst)->w;
     if (simple(c, "CREATE TABLE IF NOT EXISTS meta(key text PRIMARY KEY, value text NOT NULL)"))

@@ -29,6 +29,15 @@ void store_pg_close(jc_store *st);
 jc_err store_pg_migrate(jc_store *st, const jc_schema *const *modules, size_t n,
                         int *version) JC_MUST_CHECK;
 jc_err store_pg_conn_open(jc_store *st, jc_conn **out) JC_MUST_CHECK;
+/* A connection to the database at url without a store (no writer, nothing
+ * created or migrated): for jiceng doctor.  Closed by store_conn_close. */
+jc_err store_pg_conn_open_url(const char *url, jc_conn **out) JC_MUST_CHECK;
+/* jiceng doctor on PostgreSQL: what the database of c holds against what
+ * this program expects, as store_inspect says for an SQLite file (the n
+ * module schemas, NULL entries skipped), and *leaders, how many instances
+ * hold the leader lock (0: none serves the database, 1). Reads only. */
+jc_err store_pg_inspect(jc_conn *c, const jc_schema *const *schemas, size_t n, jc_store_schema *out,
+                        int *leaders) JC_MUST_CHECK;
 void store_pg_conn_close(jc_conn *c);
 jc_err store_pg_submit(jc_store *st, jc_write_job *job) JC_MUST_CHECK;
 jc_err store_pg_exec(jc_store *st, jc_err (*run)(jc_conn *w, void *arg), void *arg) JC_MUST_CHECK;

@@ -1,19 +1,26 @@
 // PostgreSQL as the store (docs/postgresql.md): `jiceng init`, `demo`, `serve` and
 // `audit verify` with --db postgresql://… on a database of the run's temporary cluster
 // (tests/pg.sh). The core runs there -- accounts, sessions, the catalogue, the case
-// loop, the audit chain, live updates -- and two instances share the database; the
+// loop, the audit chain, live updates, photos (their files in one directory both
+// instances use) -- and two instances share the database; the
 // modules with no PostgreSQL storage yet are left out with one line in the log, their
 // routes answer 503 and their commands and options refuse, naming the module.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync, execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createHash } from 'node:crypto';
 import { startServer, jiceng, BIN, ROOT, freePort } from './lib.mjs';
 
 const GRID = '110101001001001';
 let a, b, T = {}, chengguan;
+// the photo directory the instances share (docs/postgresql.md, "Photos")
+const photos = mkdtempSync(join(tmpdir(), 'jiceng-pg-photos-'));
 
 before(async () => {
-  a = await startServer({ pg: true });
+  a = await startServer({ pg: true, extraArgs: ['--photos', photos] });
   for (const n of ['resident1', 'dispatcher', 'dept_chengguan', 'worker1', 'supervisor'])
     T[n] = await a.login(n);
   chengguan = (await a.api('GET', '/api/v1/depts')).json.depts.find(d => d.code === 'chengguan').id;
@@ -21,6 +28,7 @@ before(async () => {
 after(async () => {
   await b?.stop();
   await a?.cleanup();
+  rmSync(photos, { recursive: true, force: true });
 });
 
 async function must(srv, id, action, who, body = {}) {
@@ -34,7 +42,7 @@ test('serve on PostgreSQL names the modules it leaves out, in one line', () => {
   const line = a.log().split('\n').find(l => l.includes('left out'));
   assert.ok(line, a.log());
   assert.match(line, /modules with no PostgreSQL storage yet, left out: .*dispatch/);
-  assert.doesNotMatch(line, /\b(core|auth|events)\b/);
+  assert.doesNotMatch(line, /\b(core|auth|events|stats|photo|followup)\b/);
 });
 
 test('a case goes round the loop on PostgreSQL and its chain verifies', async () => {
@@ -169,4 +177,98 @@ test('two instances on one database: a session, a case and its live events of on
   await b.stop();
   const cli = jiceng(['audit', 'verify', '--db', a.db]);
   assert.equal(cli.status, 0, cli.stdout + cli.stderr);
+});
+
+test('photos on PostgreSQL: uploaded on one instance, linked and served on the other from the shared directory', async () => {
+  const c = await startServer({ db: a.db, extraArgs: ['--photos', photos] });
+  try {
+    const tokens = { resident2: await c.login('resident2') };
+    const JPEG = Buffer.concat([Buffer.from('ffd8ffe000104a464946', 'hex'), Buffer.from('jiceng-pg-jpeg')]);
+    const sha = createHash('sha256').update(JPEG).digest('hex');
+    const up = await a.api('POST', '/api/v1/photos', { token: T.resident1, body: JPEG, headers: { 'content-type': 'image/jpeg' } });
+    assert.equal(up.status, 201, up.text);
+    assert.equal(up.json.id, sha);
+    assert.ok(existsSync(join(photos, sha.slice(0, 2), `${sha}.jpg`)), 'written in the shared directory');
+    const k = await a.api('POST', '/api/v1/cases', {
+      token: T.resident1,
+      body: { title: '井盖缺失', body: '人行道井盖丢了', category: '9901', area: GRID, phone: '13800138000' },
+    });
+    assert.equal(k.status, 201, k.text);
+    const id = k.json.id;
+    // the other instance knows the row and links it; someone else's case stays invisible
+    const other = await c.api('POST', `/api/v1/cases/${id}/photos`, { token: tokens.resident2, body: { photo_id: sha } });
+    assert.equal(other.status, 404, other.text);
+    const unknown = await c.api('POST', `/api/v1/cases/${id}/photos`, { token: T.resident1, body: { photo_id: 'b'.repeat(64) } });
+    assert.equal(unknown.status, 400, unknown.text);
+    const ok = await c.api('POST', `/api/v1/cases/${id}/photos`, { token: T.resident1, body: { photo_id: sha } });
+    assert.equal(ok.status, 201, ok.text);
+    const twice = await a.api('POST', `/api/v1/cases/${id}/photos`, { token: T.resident1, body: { photo_id: sha } });
+    assert.equal(twice.status, 409, twice.text);
+    // the same bytes uploaded again on the other instance: the same photo, one row
+    const again = await c.api('POST', '/api/v1/photos', { token: T.resident1, body: JPEG, headers: { 'content-type': 'image/jpeg' } });
+    assert.equal(again.status, 201, again.text);
+    assert.equal(again.json.id, sha);
+    const list = await a.api('GET', `/api/v1/cases/${id}/photos`, { token: T.dispatcher });
+    assert.equal(list.status, 200, list.text);
+    assert.deepEqual(list.json.photos.map(x => x.id), [sha]);
+    const got = await fetch(`${c.url}/api/v1/photos/${sha}`);
+    assert.equal(got.status, 200);
+    assert.equal(got.headers.get('content-type'), 'image/jpeg');
+    assert.deepEqual(Buffer.from(await got.arrayBuffer()), JPEG);
+    const audit = await c.api('GET', `/api/v1/cases/${id}/audit`, { token: T.resident1 });
+    assert.ok(audit.json.verified, audit.text);
+    assert.ok(audit.json.entries.some(e => e.action === 'photo_add' && JSON.parse(e.reason).photo === sha), audit.text);
+  } finally {
+    await c.cleanup();
+  }
+});
+
+test('follow-up calls (回访) on PostgreSQL: only after an unsatisfied rating, listed in order, in the trace', async () => {
+  const r = await a.api('POST', '/api/v1/cases', {
+    token: T.resident1,
+    body: { title: '噪音扰民', body: '夜间施工噪音', category: '9901', area: GRID, phone: '13800138000' },
+  });
+  assert.equal(r.status, 201, r.text);
+  const id = r.json.id;
+  const call = (who, body) => a.api('POST', `/api/v1/cases/${id}/followup`, { token: T[who], body });
+  assert.equal((await call('dispatcher', { result: 'satisfied' })).status, 409, 'not rated yet');
+  await must(a, id, 'register', 'dispatcher');
+  await must(a, id, 'dispatch', 'dispatcher', { dept_id: chengguan });
+  await must(a, id, 'accept', 'dept_chengguan');
+  await must(a, id, 'feedback', 'dept_chengguan', { note: '已处理' });
+  await must(a, id, 'verify', 'worker1');
+  await must(a, id, 'close', 'dispatcher');
+  await must(a, id, 'rate', 'resident1', { rating: 'unsatisfied' });
+  assert.equal((await call('dispatcher', { result: 'maybe' })).status, 400);
+  assert.equal((await call('resident1', { result: 'basic' })).status, 403);
+  const first = await call('dispatcher', { result: 'unreachable', note: '电话未接通' });
+  assert.equal(first.status, 201, first.text);
+  const second = await call('supervisor', { result: 'basic', note: '已说明处理情况' });
+  assert.equal(second.status, 201, second.text);
+  assert.ok(second.json.id > first.json.id, 'ids from the sequence, in order');
+  const list = await a.api('GET', `/api/v1/cases/${id}/followups`, { token: T.dispatcher });
+  assert.equal(list.status, 200, list.text);
+  assert.deepEqual(list.json.followups.map(f => [f.result, f.by, f.note]),
+    [['unreachable', 'dispatcher', '电话未接通'], ['basic', 'supervisor', '已说明处理情况']]);
+  assert.equal((await a.api('GET', `/api/v1/cases/${id}/followups`, { token: T.resident1 })).status, 403);
+  const audit = await a.api('GET', `/api/v1/cases/${id}/audit`, { token: T.dispatcher });
+  assert.ok(audit.json.verified, audit.text);
+  assert.equal(audit.json.entries.filter(e => e.action === 'followup').length, 2, audit.text);
+});
+
+test('jiceng doctor checks a PostgreSQL database; backup and restore refuse it, naming the tools to use', () => {
+  const d = jiceng(['doctor', '--db', a.db, '--deep']);
+  assert.equal(d.status, 0, d.stdout + d.stderr);
+  assert.match(d.stdout, /^ok {4}schema: PostgreSQL, up to date \(core \d+, \d+ modules/m);
+  assert.match(d.stdout, /^ok {4}trace: \d+ entries, \d+ cases verified/m);
+  assert.match(d.stdout, /^ok {4}server: an instance runs on this database/m);
+  assert.doesNotMatch(d.stdout, /does not exist|FAIL/);
+  const gone = jiceng(['doctor', '--db', a.db.replace(/\/[^/?]+$/, '/no_such_db')]);
+  assert.equal(gone.status, 1, gone.stdout + gone.stderr);
+  assert.match(gone.stdout, /^FAIL {2}database: cannot connect to postgresql:/m);
+  for (const cmd of [['backup', '--db', a.db], ['restore', '--db', a.db, '/nonexistent/backup.db']]) {
+    const r = jiceng(cmd);
+    assert.equal(r.status, 2, r.stdout + r.stderr);
+    assert.match(r.stderr, /is a PostgreSQL database: back it up and restore it with PostgreSQL's tools \(pg_basebackup/);
+  }
 });
