@@ -207,7 +207,7 @@ export default {
   'wl.yours': 'You may request it', 'wl.not_yours': '(not yours to request)', 'wl.basis': 'Basis', 'wl.depts': 'May be requested by', 'wl.list_version': 'Active list v{v}',
   'wl.resources': 'Resources attached', 'wl.resources_ph': 'e.g. funds 20,000 yuan, 2 staff', 'wl.resources_hint': 'Such items are admitted only with the funds, staff or equipment named',
   'wl.fld.cases_total': 'Cases (all time)', 'wl.fld.open_cases': 'Open cases', 'wl.fld.closed_cases': 'Closed cases', 'wl.fld.cases_by_category': 'Cases by category',
-  'wl.fld.population': 'Residents', 'wl.fld.households': 'Households', 'wl.fld.elders_living_alone': 'Elders living alone', 'wl.fld.houses': 'Houses', 'wl.fld.organisations': 'Organisations', 'wl.count_sep': ': ',
+  'wl.fld.population': 'Residents', 'wl.fld.households': 'Households', 'wl.fld.elders_living_alone': 'Elders living alone', 'wl.fld.houses': 'Houses', 'wl.fld.organisations': 'Organisations', 'wl.fld.disabled': 'People with disabilities', 'wl.fld.students': 'Students', 'wl.count_sep': ': ',
   'wl.fields': 'Data requested', 'wl.fields_hint': '✓ the platform already holds it and answers at once', 'wl.answerable': 'Held by the platform', 'wl.not_answerable': 'Not held: communities fill it in',
   'wl.need_community': 'Choose at least one community.',
   'wl.decided_admitted': 'Admitted and delivered', 'wl.decided_refused': 'Refused: not on the work list', 'wl.decided_answered_from_store': 'Answered from data already held', 'wl.decided_exception': 'Exception granted',

@@ -207,7 +207,7 @@ export default {
   'wl.yours': '本单位可下派', 'wl.not_yours': '（非本单位事项）', 'wl.basis': '依据', 'wl.depts': '可下派单位', 'wl.list_version': '当前清单 v{v}',
   'wl.resources': '随附资源', 'wl.resources_ph': '例如：经费 2 万元、人员 2 名', 'wl.resources_hint': '此类事项须写明随附的经费、人员或设备，否则不予准入',
   'wl.fld.cases_total': '案卷总数（全部时间）', 'wl.fld.open_cases': '在办案卷数', 'wl.fld.closed_cases': '已结案卷数', 'wl.fld.cases_by_category': '各类别案卷数',
-  'wl.fld.population': '常住人口', 'wl.fld.households': '户数', 'wl.fld.elders_living_alone': '独居老人数', 'wl.fld.houses': '房屋数', 'wl.fld.organisations': '单位数', 'wl.count_sep': '：',
+  'wl.fld.population': '常住人口', 'wl.fld.households': '户数', 'wl.fld.elders_living_alone': '独居老人数', 'wl.fld.houses': '房屋数', 'wl.fld.organisations': '单位数', 'wl.fld.disabled': '残疾人数', 'wl.fld.students': '在校学生数', 'wl.count_sep': '：',
   'wl.fields': '索取的数据项', 'wl.fields_hint': '✓ 表示平台已有该数据，将直接答复，不下派社区', 'wl.answerable': '平台已有，可直接答复', 'wl.not_answerable': '平台暂无，需社区填报',
   'wl.need_community': '请至少选择一个社区。',
   'wl.decided_admitted': '已准入并下派', 'wl.decided_refused': '未准入：不在清单范围内', 'wl.decided_answered_from_store': '平台已有数据，已直接答复', 'wl.decided_exception': '例外准入',
