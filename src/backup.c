@@ -335,6 +335,13 @@ int cmd_restore(int argc, char **argv) {
         cli_usage_error("restore", "path too long");
         goto done;
     }
+    /* a database reached through a symbolic link is restored where the link
+     * points (its -wal is there too), the link kept: replacing the link with
+     * a file would leave the real database, the one a server on its other
+     * name uses, as it was */
+    char *real = realpath(dbp, NULL);
+    if (real && strlen(real) < sizeof dbp) memcpy(dbp, real, strlen(real) + 1);
+    free(real);
     rc = JC_EXIT_FAIL;
     if (sodium_init() < 0) goto done;
     char summary[200];

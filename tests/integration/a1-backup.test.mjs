@@ -2,11 +2,12 @@
 // acknowledged before the backup started is in the backup, the backup is a
 // sound database whose trace verifies, and a restore brings it back in
 // place of a database (kept aside); a restore refuses a damaged backup and a
-// database a server is running on, changing nothing.
+// database a server is running on, changing nothing; through a symbolic link
+// it restores the file the link names.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync, copyFileSync, existsSync, statSync, rmSync } from 'node:fs';
+import { spawn, execFileSync } from 'node:child_process';
+import { mkdtempSync, mkdirSync, readdirSync, readFileSync, writeFileSync, copyFileSync, existsSync, statSync, lstatSync, symlinkSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startServer, jiceng, BIN, ROOT } from './lib.mjs';
@@ -132,4 +133,24 @@ test('backup --keep N keeps the newest N; an existing OUT file is not overwritte
   const r = jiceng(['backup', '--db', srv.db, existing]);
   assert.equal(r.status, 1);
   assert.match(r.stderr, /exists; choose another name/);
+});
+
+test('restore through a symbolic link restores the file it names and keeps the link', () => {
+  // /var/lib/jiceng/jiceng.db -> /data/jiceng.db (a bigger disk): the restore used to replace
+  // the link with a file and leave /data/jiceng.db, the database itself, as it was
+  const realDir = join(tmp, 'data'), linkDir = join(tmp, 'state');
+  mkdirSync(realDir);
+  mkdirSync(linkDir);
+  const real = join(realDir, 'jiceng.db'), link = join(linkDir, 'jiceng.db');
+  assert.equal(jiceng(['init', real]).status, 0);
+  symlinkSync(real, link);
+  const bk = join(tmp, 'link-backup.db');
+  assert.equal(jiceng(['backup', '--db', link, bk]).status, 0);
+  execFileSync('sqlite3', [real, "insert into meta(key, value) values('after_backup', 'x')"]);
+  const r = jiceng(['restore', '--db', link, bk]);
+  assert.equal(r.status, 0, r.stderr);
+  assert.ok(lstatSync(link).isSymbolicLink(), 'the link was replaced by a file');
+  assert.equal(execFileSync('sqlite3', [real, "select count(*) from meta where key='after_backup'"], { encoding: 'utf8' }).trim(), '0',
+    'the database the link names was not restored');
+  assert.equal(readdirSync(realDir).filter(f => f.startsWith('jiceng.db.before-restore-')).length, 1, readdirSync(realDir).join(' '));
 });
