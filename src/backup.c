@@ -368,6 +368,13 @@ int cmd_restore(int argc, char **argv) {
         goto done;
     }
     int had = access(dbp, F_OK) == 0;
+    /* run as root (sudo jiceng restore): the copy belongs to whoever owned
+     * the database (or its directory), not to root, or the service's user
+     * could not open what was restored */
+    struct stat own;
+    if (geteuid() == 0 && (stat(had ? dbp : dir, &own) == 0) && own.st_uid != 0 &&
+        chown(tmp, own.st_uid, own.st_gid) != 0)
+        fprintf(stderr, "jiceng restore: cannot give %s to uid %ld: %s\n", tmp, (long)own.st_uid, strerror(errno));
     stamp(ts, sizeof ts);
     snprintf(aside, sizeof aside, "%s.before-restore-%s", dbp, ts);
     if (had) {

@@ -154,3 +154,20 @@ test('restore through a symbolic link restores the file it names and keeps the l
     'the database the link names was not restored');
   assert.equal(readdirSync(realDir).filter(f => f.startsWith('jiceng.db.before-restore-')).length, 1, readdirSync(realDir).join(' '));
 });
+
+test('restore run as root gives the restored database to the owner of the one it replaces', () => {
+  // `sudo jiceng restore` left a root-owned database: the service's user then refused to start
+  // on it ('read-only for user jiceng')
+  assert.equal(process.getuid(), 0, 'this test changes owners: run the suite as root');
+  const dir = join(tmp, 'owned');
+  mkdirSync(dir);
+  const db = join(dir, 'jiceng.db');
+  assert.equal(jiceng(['init', db]).status, 0);
+  const bk = join(tmp, 'owned-backup.db');
+  assert.equal(jiceng(['backup', '--db', db, bk]).status, 0);
+  execFileSync('chown', ['-R', '65534:65534', dir]);
+  const r = jiceng(['restore', '--db', db, bk]);
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(statSync(db).uid, 65534, 'the restored database is root\'s');
+  assert.equal(statSync(db).gid, 65534);
+});
