@@ -6,8 +6,8 @@
 // it restores the file the link names.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, execFileSync } from 'node:child_process';
-import { mkdtempSync, mkdirSync, readdirSync, readFileSync, writeFileSync, copyFileSync, existsSync, statSync, lstatSync, symlinkSync, rmSync } from 'node:fs';
+import { spawn, spawnSync, execFileSync } from 'node:child_process';
+import { mkdtempSync, mkdirSync, readdirSync, readFileSync, writeFileSync, copyFileSync, existsSync, statSync, lstatSync, symlinkSync, chmodSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startServer, jiceng, BIN, ROOT } from './lib.mjs';
@@ -170,4 +170,29 @@ test('restore run as root gives the restored database to the owner of the one it
   assert.equal(r.status, 0, r.stderr);
   assert.equal(statSync(db).uid, 65534, 'the restored database is root\'s');
   assert.equal(statSync(db).gid, 65534);
+});
+
+test('backup run as root into the backup directory leaves it and the copy to the database\'s owner', () => {
+  // `sudo jiceng backup` made backups/ root's (0750): the nightly timer, as the service's
+  // user, could then neither write there nor prune
+  assert.equal(process.getuid(), 0, 'this test changes owners: run the suite as root');
+  const dir = join(tmp, 'owned2');
+  mkdirSync(dir);
+  chmodSync(tmp, 0o755); // nobody passes through to it
+  const db = join(dir, 'jiceng.db');
+  assert.equal(jiceng(['init', db]).status, 0);
+  execFileSync('chown', ['-R', '65534:65534', dir]);
+  const r = jiceng(['backup', '--db', db]);
+  assert.equal(r.status, 0, r.stderr);
+  const bdir = join(dir, 'backups');
+  assert.equal(statSync(bdir).uid, 65534, 'backups/ is root\'s');
+  const files = readdirSync(bdir);
+  assert.equal(files.length, 1, files.join(' '));
+  assert.equal(statSync(join(bdir, files[0])).uid, 65534, 'the backup is root\'s');
+  // and the service's user can take the next one there (a second later: names are to the
+  // second), pruning the first
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1100);
+  const again = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', BIN, 'backup', '--db', db, '--keep', '1'], { cwd: ROOT, encoding: 'utf8' });
+  assert.equal(again.status, 0, again.stderr);
+  assert.equal(readdirSync(bdir).length, 1);
 });
