@@ -139,6 +139,15 @@ static int prune(const char *dir, int keep) {
     return removed;
 }
 
+/* Run as root (sudo jiceng ...): path gets the owner of like, unless that
+ * is root too, so that the service's user can go on using it. */
+static void give_like(const char *path, const char *like) {
+    struct stat own;
+    if (geteuid() != 0 || stat(like, &own) != 0 || own.st_uid == 0) return;
+    if (chown(path, own.st_uid, own.st_gid) != 0)
+        fprintf(stderr, "jiceng: cannot give %s to uid %ld: %s\n", path, (long)own.st_uid, strerror(errno));
+}
+
 /* The UTC time as 20261207T023500Z. */
 static void stamp(char *out, size_t n) {
     time_t t = time(NULL);
@@ -209,6 +218,7 @@ int cmd_backup(int argc, char **argv) {
         }
     }
     char dbp[1024], dir[1024], target[1400], tmp[1500], defdir[1100];
+    int mine = 0; /* writing in the backup directory of the settings (or the default) */
     if (!db && !data_dir) {
         cli_usage_error("backup", "missing --db DB (or --data-dir DIR)");
         goto done;
@@ -232,10 +242,14 @@ int cmd_backup(int argc, char **argv) {
             backups = defdir;
         }
         out = backups;
+        int existed = access(out, F_OK) == 0;
         if (make_dirs(out) != 0) {
             fprintf(stderr, "jiceng backup: cannot create %s: %s\n", out, strerror(errno));
             goto done;
         }
+        /* the timer, as the service's user, writes and prunes there too */
+        if (!existed) give_like(out, dbp);
+        mine = 1;
     }
     size_t outlen = strlen(out);
     if (outlen > 1 && out[outlen - 1] == '/' && make_dirs(out) != 0) {
@@ -274,6 +288,7 @@ int cmd_backup(int argc, char **argv) {
         unlink(tmp);
         goto done;
     }
+    if (mine) give_like(tmp, dbp);
     if (rename(tmp, target) != 0) {
         fprintf(stderr, "jiceng backup: rename %s: %s\n", target, strerror(errno));
         unlink(tmp);
@@ -349,6 +364,13 @@ int cmd_restore(int argc, char **argv) {
         cli_usage_error("restore", "path too long");
         goto done;
     }
+    /* a database reached through a symbolic link is restored where the link
+     * points (its -wal is there too), the link kept: replacing the link with
+     * a file would leave the real database, the one a server on its other
+     * name uses, as it was */
+    char *real = realpath(dbp, NULL);
+    if (real && strlen(real) < sizeof dbp) memcpy(dbp, real, strlen(real) + 1);
+    free(real);
     rc = JC_EXIT_FAIL;
     if (sodium_init() < 0) goto done;
     char summary[200];
@@ -375,6 +397,10 @@ int cmd_restore(int argc, char **argv) {
         goto done;
     }
     int had = access(dbp, F_OK) == 0;
+    /* run as root (sudo jiceng restore): the copy belongs to whoever owned
+     * the database (or its directory), not to root, or the service's user
+     * could not open what was restored */
+    give_like(tmp, had ? dbp : dir);
     stamp(ts, sizeof ts);
     snprintf(aside, sizeof aside, "%s.before-restore-%s", dbp, ts);
     if (had) {

@@ -476,7 +476,12 @@ int cmd_doctor(int argc, char **argv) {
     check_shipped();
     check_settings(&cfg);
     check_database(dbp, deep);
-    check_disk(dir, min_free_mb);
+    /* the disk the database is on: through a symbolic link, where it points
+     * (the server's own free-space check follows the link too) */
+    char ddir[1024];
+    char *real = realpath(dbp, NULL);
+    check_disk(real && !paths_dirname(real, ddir, sizeof ddir) ? ddir : dir, min_free_mb);
+    free(real);
     check_clock();
     check_broker(mqtt);
     check_tls(cert, key);

@@ -14,6 +14,7 @@
 #include "store.h"
 #include "store_pg.h"
 
+#include "log.h"
 #include "paths.h"
 
 #include <errno.h>
@@ -23,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 struct jc_claim {
@@ -63,6 +65,15 @@ jc_err store_claim(const char *path, const char *who, jc_claim **out, char *hold
         if (holdersz) snprintf(holder, holdersz, "cannot open %s: %s", lp, strerror(errno));
         return JC_ERR_IO;
     }
+    /* made by root (sudo jiceng doctor, restore): owned like the database
+     * (or its directory), as SQLite does with the -wal and -shm, so that the
+     * server's own user can still open it */
+    struct stat own;
+    char dir[1024];
+    if (geteuid() == 0 && (stat(real, &own) == 0 || (!paths_dirname(real, dir, sizeof dir) && stat(dir, &own) == 0)) &&
+        own.st_uid != 0 && fchown(fd, own.st_uid, own.st_gid) != 0)
+        jc_log(JC_LOG_WARN, "store: cannot give the lock file of %s to uid %ld: %s", real, (long)own.st_uid,
+               strerror(errno));
     if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
         int err = errno;
         if (err == EWOULDBLOCK && holdersz) {

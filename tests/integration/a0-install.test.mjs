@@ -32,9 +32,11 @@ function run(cmd, args, cwd, env = {}) {
   }
 }
 
-// Starts the installed binary with args in cwd; resolves when /healthz answers.
-async function serve(args, cwd, port) {
-  const p = spawn(inst, ['serve', ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+// Starts the installed binary with args in cwd (under the command wrap, when given: setpriv,
+// strace ...); resolves when /healthz answers.
+async function serve(args, cwd, port, wrap = []) {
+  const [cmd, ...pre] = [...wrap, inst];
+  const p = spawn(cmd, [...pre, 'serve', ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
   procs.push(p);
   let log = '';
   p.stdout.on('data', d => { log += d; });
@@ -185,14 +187,8 @@ test('the unit\'s system call filter allows every call the server makes, run as 
   execFileSync('chown', ['-R', '65534:65534', state]);
   const counts = join(state, 'strace.txt');
   const port = await freePort();
-  const p = spawn('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', 'strace', '-f', '-qq', '-c', '-o', counts,
-    inst, 'serve', '--no-config', '--data-dir', state, '--listen', `127.0.0.1:${port}`, '--threads', '2'], { cwd: state, stdio: ['ignore', 'pipe', 'pipe'] });
-  procs.push(p);
-  let log = '';
-  p.stdout.on('data', d => { log += d; });
-  p.stderr.on('data', d => { log += d; });
-  const url = `http://127.0.0.1:${port}`;
-  try { await waitHealthy(url); } catch (e) { throw new Error(e.message + '\n' + log); }
+  const { p, url, log: logOf } = await serve(['--no-config', '--data-dir', state, '--listen', `127.0.0.1:${port}`, '--threads', '2'], state, port,
+    ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', 'strace', '-f', '-qq', '-c', '-o', counts]);
   // signals go to the server, not to strace (which would detach and leave it running)
   const spid = Number(/pid (\d+)/.exec(readFileSync(db + '.lock', 'utf8'))?.[1]);
   assert.ok(spid > 0 && spid !== p.pid, readFileSync(db + '.lock', 'utf8'));
@@ -207,19 +203,19 @@ test('the unit\'s system call filter allows every call the server makes, run as 
     assert.equal((await fetch(url + '/api/v1/audit/verify', { headers: auth })).status, 200);
     for (const sig of ['SIGHUP', 'SIGUSR1']) {
       process.kill(spid, sig);
-      for (let i = 0; i < 100 && !log.includes(sig + ' ('); i++) await new Promise(r => setTimeout(r, 50));
+      for (let i = 0; i < 100 && !logOf().includes(sig + ' ('); i++) await new Promise(r => setTimeout(r, 50));
     }
   } finally {
     const done = p.exitCode === null && !p.signalCode ? new Promise(r => p.once('exit', r)) : null;
     try { process.kill(spid, 'SIGTERM'); } catch { /* gone */ }
     await done;
   }
-  assert.equal(p.exitCode, 0, log); // strace exits with its tracee's status
+  assert.equal(p.exitCode, 0, logOf()); // strace exits with its tracee's status
   const used = readFileSync(counts, 'utf8').split('\n').map(l => l.trim().split(/\s+/).at(-1))
     .filter(c => /^[a-z_0-9]+$/.test(c) && c !== 'total' && c !== 'syscall');
   assert.ok(used.includes('fdatasync') && used.includes('accept4'), used.join(' '));
-  assert.deepEqual(used.filter(c => !allowed(c)), [], 'called by the server, denied by jiceng.service\'s SystemCallFilter\n' + log);
-  assert.doesNotMatch(log, /refused|not permitted/, log);
+  assert.deepEqual(used.filter(c => !allowed(c)), [], 'called by the server, denied by jiceng.service\'s SystemCallFilter\n' + logOf());
+  assert.doesNotMatch(logOf(), /refused|not permitted/, logOf());
 });
 
 test('make uninstall removes what was installed and keeps the settings', () => {

@@ -2,11 +2,12 @@
 // acknowledged before the backup started is in the backup, the backup is a
 // sound database whose trace verifies, and a restore brings it back in
 // place of a database (kept aside); a restore refuses a damaged backup and a
-// database a server is running on, changing nothing.
+// database a server is running on, changing nothing; through a symbolic link
+// it restores the file the link names.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync, copyFileSync, existsSync, statSync, rmSync } from 'node:fs';
+import { spawn, spawnSync, execFileSync } from 'node:child_process';
+import { mkdtempSync, mkdirSync, readdirSync, readFileSync, writeFileSync, copyFileSync, existsSync, statSync, lstatSync, symlinkSync, chmodSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startServer, jiceng, BIN, ROOT } from './lib.mjs';
@@ -132,4 +133,66 @@ test('backup --keep N keeps the newest N; an existing OUT file is not overwritte
   const r = jiceng(['backup', '--db', srv.db, existing]);
   assert.equal(r.status, 1);
   assert.match(r.stderr, /exists; choose another name/);
+});
+
+test('restore through a symbolic link restores the file it names and keeps the link', () => {
+  // /var/lib/jiceng/jiceng.db -> /data/jiceng.db (a bigger disk): the restore used to replace
+  // the link with a file and leave /data/jiceng.db, the database itself, as it was
+  const realDir = join(tmp, 'data'), linkDir = join(tmp, 'state');
+  mkdirSync(realDir);
+  mkdirSync(linkDir);
+  const real = join(realDir, 'jiceng.db'), link = join(linkDir, 'jiceng.db');
+  assert.equal(jiceng(['init', real]).status, 0);
+  symlinkSync(real, link);
+  const bk = join(tmp, 'link-backup.db');
+  assert.equal(jiceng(['backup', '--db', link, bk]).status, 0);
+  execFileSync('sqlite3', [real, "insert into meta(key, value) values('after_backup', 'x')"]);
+  const r = jiceng(['restore', '--db', link, bk]);
+  assert.equal(r.status, 0, r.stderr);
+  assert.ok(lstatSync(link).isSymbolicLink(), 'the link was replaced by a file');
+  assert.equal(execFileSync('sqlite3', [real, "select count(*) from meta where key='after_backup'"], { encoding: 'utf8' }).trim(), '0',
+    'the database the link names was not restored');
+  assert.equal(readdirSync(realDir).filter(f => f.startsWith('jiceng.db.before-restore-')).length, 1, readdirSync(realDir).join(' '));
+});
+
+test('restore run as root gives the restored database to the owner of the one it replaces', () => {
+  // `sudo jiceng restore` left a root-owned database: the service's user then refused to start
+  // on it ('read-only for user jiceng')
+  assert.equal(process.getuid(), 0, 'this test changes owners: run the suite as root');
+  const dir = join(tmp, 'owned');
+  mkdirSync(dir);
+  const db = join(dir, 'jiceng.db');
+  assert.equal(jiceng(['init', db]).status, 0);
+  const bk = join(tmp, 'owned-backup.db');
+  assert.equal(jiceng(['backup', '--db', db, bk]).status, 0);
+  execFileSync('chown', ['-R', '65534:65534', dir]);
+  const r = jiceng(['restore', '--db', db, bk]);
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(statSync(db).uid, 65534, 'the restored database is root\'s');
+  assert.equal(statSync(db).gid, 65534);
+});
+
+test('backup run as root into the backup directory leaves it and the copy to the database\'s owner', () => {
+  // `sudo jiceng backup` made backups/ root's (0750): the nightly timer, as the service's
+  // user, could then neither write there nor prune
+  assert.equal(process.getuid(), 0, 'this test changes owners: run the suite as root');
+  const dir = join(tmp, 'owned2');
+  mkdirSync(dir);
+  chmodSync(tmp, 0o755); // nobody passes through to it
+  const db = join(dir, 'jiceng.db');
+  assert.equal(jiceng(['init', db]).status, 0);
+  execFileSync('chown', ['-R', '65534:65534', dir]);
+  const r = jiceng(['backup', '--db', db]);
+  assert.equal(r.status, 0, r.stderr);
+  const bdir = join(dir, 'backups');
+  assert.equal(statSync(bdir).uid, 65534, 'backups/ is root\'s');
+  const files = readdirSync(bdir);
+  assert.equal(files.length, 1, files.join(' '));
+  assert.equal(statSync(join(bdir, files[0])).uid, 65534, 'the backup is root\'s');
+  // and the service's user can take the next one there (a second later: names are to the
+  // second), pruning the first
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1100);
+  const again = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', BIN, 'backup', '--db', db, '--keep', '1'], { cwd: ROOT, encoding: 'utf8' });
+  assert.equal(again.status, 0, again.stderr);
+  assert.equal(readdirSync(bdir).length, 1);
 });

@@ -4,11 +4,11 @@
 // read-only mount, another user): not root is a failure, not a skip.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync, execFileSync } from 'node:child_process';
-import { mkdtempSync, mkdirSync, chmodSync, rmSync, symlinkSync } from 'node:fs';
+import { spawn, spawnSync, execFileSync } from 'node:child_process';
+import { mkdtempSync, mkdirSync, chmodSync, rmSync, symlinkSync, existsSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startServer, jiceng, freePort, BIN, ROOT } from './lib.mjs';
+import { startServer, jiceng, freePort, waitHealthy, BIN, ROOT } from './lib.mjs';
 
 const tmp = mkdtempSync(join(tmpdir(), 'jiceng-alone-'));
 const mounts = [], servers = [];
@@ -107,4 +107,31 @@ test('a database reached through a symbolic link is the same database: a second 
   const c = await b.api('POST', '/api/v1/cases', { token: tok, body: { title: '经符号链接', category: '0104', area: '110101001001001' } });
   assert.equal(c.status, 201, c.text);
   assert.doesNotMatch(b.log(), /commits wait for the disk themselves/, b.log());
+});
+
+test('the lock file made by a command run as root belongs to the database\'s owner: the server\'s user still starts', async () => {
+  // `sudo jiceng doctor` (or restore) before the server first ran made DB.lock root's, 0640:
+  // the service's user then stopped at 'cannot open ...jiceng.db.lock: Permission denied'
+  assert.equal(process.getuid(), 0, 'this test switches users: run the suite as root');
+  const dir = join(tmp, 'owned');
+  mkdirSync(dir);
+  const db = join(dir, 'jiceng.db');
+  assert.equal(jiceng(['init', db]).status, 0);
+  chmodSync(tmp, 0o755);
+  execFileSync('chown', ['-R', '65534:65534', dir]);
+  const d = spawnSync(BIN, ['doctor', '--no-config', '--db', db, '--quiet'], { cwd: ROOT, encoding: 'utf8' });
+  assert.ok(existsSync(db + '.lock'), d.stdout + d.stderr);
+  assert.equal(statSync(db + '.lock').uid, 65534, 'the lock file is root\'s');
+  const port = await freePort();
+  const p = spawn('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', BIN, 'serve', '--no-config', '--db', db,
+    '--listen', `127.0.0.1:${port}`, '--threads', '1'], { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
+  let log = '';
+  p.stderr.on('data', x => { log += x; });
+  const exited = new Promise(r => p.once('exit', r));
+  try {
+    await Promise.race([waitHealthy(`http://127.0.0.1:${port}`), exited.then(() => { throw new Error('the server stopped: ' + log); })]);
+  } finally {
+    if (p.exitCode === null && !p.signalCode) p.kill('SIGTERM');
+    await exited;
+  }
 });

@@ -3,7 +3,7 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, mkdirSync, writeFileSync, readFileSync, chmodSync, utimesSync, copyFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, writeFileSync, readFileSync, chmodSync, utimesSync, copyFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startServer, jiceng, BIN, ROOT } from './lib.mjs';
@@ -114,4 +114,16 @@ test('every metric operations.md names for monitoring and alerts is served by /m
   const served = new Set(m.text.split('\n').filter(l => l && !l.startsWith('#')).map(l => l.split(/[{ ]/)[0]));
   const missing = [...names].filter(n => !['', '_bucket', '_sum', '_count'].some(s => served.has(n + s)));
   assert.deepEqual(missing, [], 'named in operations.md, not served by /metrics');
+});
+
+test('a database kept on another disk through a symbolic link: the disk checked is the database\'s', () => {
+  // the server refuses writes by the free space where the database is (statvfs follows the
+  // link); doctor looked at the state directory's disk instead
+  const real = join(tmp, 'bigdisk'), state = join(tmp, 'linkstate');
+  mkdirSync(real);
+  mkdirSync(state);
+  assert.equal(jiceng(['init', join(real, 'jiceng.db')]).status, 0);
+  symlinkSync(join(real, 'jiceng.db'), join(state, 'jiceng.db'));
+  const r = doctor(['--data-dir', state]);
+  assert.match(line(r.out, /^\S+ +disk:/), new RegExp(` on ${real.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`), r.out);
 });
