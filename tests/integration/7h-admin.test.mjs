@@ -270,6 +270,7 @@ test('a street with a thousand resident accounts: the users tab shows 100, the f
   await page.waitForFunction(() => document.querySelectorAll('#user-table tbody tr').length === 1);
   assert.equal(await page.getAttribute('#user-table tbody tr', 'data-user'), 'res0999');
   assert.equal(await page.$('#user-more'), null);
+  assert.doesNotMatch(await page.textContent('#main'), /\bnull\b/, 'no stray null where the button was');
   assert.deepEqual(page.errors, []);
   assert.deepEqual(await noI18nGaps(page), []);
   await page.context().close();

@@ -86,7 +86,8 @@ async function usersTab(ctx, box) {
     const shown = matching.slice(0, limit);
     const more = h('button', { type: 'button', class: 'btn ghost', id: 'user-more' }, t('adm.users_more', { n: Math.min(USER_PAGE, matching.length - shown.length), left: matching.length - shown.length }));
     more.addEventListener('click', () => { limit += USER_PAGE; draw(); });
-    body.replaceChildren(h('p', { class: 'muted small', id: 'user-count' }, t(shown.length < matching.length ? 'adm.users_shown' : 'adm.users_all', { n: shown.length, total: matching.length })),
+    // (native replaceChildren writes a null as the text 'null': the parts are filtered)
+    body.replaceChildren(...[h('p', { class: 'muted small', id: 'user-count' }, t(shown.length < matching.length ? 'adm.users_shown' : 'adm.users_all', { n: shown.length, total: matching.length })),
       table('user-table', ['adm.login', 'adm.display', 'adm.role', 'adm.scope', 'adm.status', 'case.actions'], shown.map((u) => {
       const edit = h('button', { type: 'button', class: 'btn small', dataset: { act: 'edit' } }, t('adm.edit'));
       const reset = h('button', { type: 'button', class: 'btn small', dataset: { act: 'reset' } }, t('adm.reset_pw'));
@@ -101,7 +102,7 @@ async function usersTab(ctx, box) {
       return { data: { user: u.name, id: u.id, disabled: String(!!u.disabled) }, cells: [h('code', null, u.name), u.display || '—', t('role.' + u.role), scopeOf(u),
         h('span', { class: 'badge ' + (u.disabled ? 'grey' : 'green') }, t(u.disabled ? 'adm.st_disabled' : 'adm.st_active')),
         h('div', { class: 'inline' }, edit, reset, toggle)] };
-    })), shown.length < matching.length ? h('div', { class: 'btn-row center' }, more) : null);
+    })), shown.length < matching.length ? h('div', { class: 'btn-row center' }, more) : null].filter(Boolean));
   }
   filter.addEventListener('input', () => { limit = USER_PAGE; draw(); });
   // a new user
