@@ -5,6 +5,7 @@
 // filtered by action and case, and the whole chain verified. English at 375 px.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { startServer } from './lib.mjs';
 import { launch, openPage, uiLogin, visit, shot, noI18nGaps, haveChromium } from './ui-lib.mjs';
 
@@ -249,4 +250,28 @@ test('the audit log: filters in the address, a case\'s trace, the chain verified
   assert.deepEqual(en.errors, []);
   assert.deepEqual(await noI18nGaps(en), []);
   await en.context().close();
+});
+
+test('a street with a thousand resident accounts: the users tab shows 100, the filter finds the others', async () => {
+  // accounts written as another program would (bench-fill's residents): they cannot log in
+  const rows = Array.from({ length: 1000 }, (_, i) => `('res${String(i).padStart(4, '0')}', '居民${i}', 'resident', '', '!nologin', 0)`);
+  execFileSync('sqlite3', [srv.db, '.timeout 5000', `INSERT INTO users(name, display, role, area, pw_hash, created_at) VALUES ${rows.join(',')};`]);
+  const total = (await srv.api('GET', '/api/v1/users', { token: await srv.login('admin') })).json.users.length;
+  assert.ok(total > 1000, String(total));
+  const page = await openPage(browser, srv);
+  await uiLogin(page, 'admin');
+  await visit(page, '/admin', 'admin');
+  await page.waitForSelector('#user-table');
+  assert.equal(await page.$$eval('#user-table tbody tr', (t) => t.length), 100);
+  assert.match(await page.textContent('#user-count'), new RegExp(`显示 100 个用户，共 ${total} 个`));
+  await page.click('#user-more');
+  await page.waitForFunction(() => document.querySelectorAll('#user-table tbody tr').length === 200);
+  await page.fill('#user-filter', 'res0999');
+  await page.waitForFunction(() => document.querySelectorAll('#user-table tbody tr').length === 1);
+  assert.equal(await page.getAttribute('#user-table tbody tr', 'data-user'), 'res0999');
+  assert.equal(await page.$('#user-more'), null);
+  assert.doesNotMatch(await page.textContent('#main'), /\bnull\b/, 'no stray null where the button was');
+  assert.deepEqual(page.errors, []);
+  assert.deepEqual(await noI18nGaps(page), []);
+  await page.context().close();
 });

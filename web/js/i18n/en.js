@@ -290,6 +290,7 @@ export default {
   // administration (pages/admin.js) and the audit log (pages/audit.js)
   'nav.admin': 'Administration', 'nav.audit': 'Audit log',
   'adm.title': 'Administration', 'adm.intro': 'Users and their scope, the sensor device registry, Open311 client keys and outbound messages. Every change is recorded in the audit log.',
+  'adm.users_shown': '{n} of {total} users shown; use the filter above to find one', 'adm.users_all': '{total} users', 'adm.users_more': 'Show {n} more ({left} left)',
   'adm.tab_users': 'Users', 'adm.tab_devices': 'Devices', 'adm.tab_keys': 'Open311 keys', 'adm.tab_webhooks': 'Webhooks',
   'adm.login': 'Login', 'adm.display': 'Display name', 'adm.role': 'Role', 'adm.scope': 'Scope', 'adm.status': 'Status',
   'adm.st_active': 'Active', 'adm.st_disabled': 'Disabled', 'adm.edit': 'Edit', 'adm.disable': 'Disable', 'adm.enable': 'Enable',

@@ -290,6 +290,7 @@ export default {
   // administration (pages/admin.js) and the audit log (pages/audit.js)
   'nav.admin': '系统管理', 'nav.audit': '审计日志',
   'adm.title': '系统管理', 'adm.intro': '用户与权限范围、感知设备登记、Open311 接口密钥和消息推送。每项修改都记入审计日志。',
+  'adm.users_shown': '显示 {n} 个用户，共 {total} 个；可用上面的筛选框查找', 'adm.users_all': '共 {total} 个用户', 'adm.users_more': '再显示 {n} 个（还有 {left} 个）',
   'adm.tab_users': '用户', 'adm.tab_devices': '感知设备', 'adm.tab_keys': 'Open311 接口密钥', 'adm.tab_webhooks': '消息推送',
   'adm.login': '登录名', 'adm.display': '显示名称', 'adm.role': '角色', 'adm.scope': '范围', 'adm.status': '状态',
   'adm.st_active': '启用', 'adm.st_disabled': '已停用', 'adm.edit': '编辑', 'adm.disable': '停用', 'adm.enable': '启用',

@@ -9,6 +9,7 @@ import { catalog, areasOf, childrenOf, areaLabel, deptName } from '../catalog.js
 import { ROLES } from '../roles.js';
 
 const TABS = ['users', 'devices', 'keys', 'webhooks'];
+const USER_PAGE = 100;
 const KINDS = ['new_report', 'to_dispatch', 'dispatched', 'returned', 'return_upheld', 'return_rejected', 'remind', 'escalate',
   'whistle', 'verify_task', 'rework', 'rated', 'closed', 'taken_back'];
 const AREA_ROLES = ['grid_worker', 'community_staff', 'dispatcher', 'supervisor'];
@@ -76,10 +77,18 @@ async function usersTab(ctx, box) {
     return f;
   }
   const formHost = h('div', { id: 'user-form-host' });
+  // a street has thousands of resident accounts: USER_PAGE rows at a time (the filter finds
+  // the others), more on request
+  let limit = USER_PAGE;
   function draw() {
     const q = filter.value.trim().toLowerCase();
-    const shown = users.filter((u) => !q || [u.name, u.display, t('role.' + u.role)].some((s) => (s || '').toLowerCase().includes(q)));
-    body.replaceChildren(table('user-table', ['adm.login', 'adm.display', 'adm.role', 'adm.scope', 'adm.status', 'case.actions'], shown.map((u) => {
+    const matching = users.filter((u) => !q || [u.name, u.display, t('role.' + u.role)].some((s) => (s || '').toLowerCase().includes(q)));
+    const shown = matching.slice(0, limit);
+    const more = h('button', { type: 'button', class: 'btn ghost', id: 'user-more' }, t('adm.users_more', { n: Math.min(USER_PAGE, matching.length - shown.length), left: matching.length - shown.length }));
+    more.addEventListener('click', () => { limit += USER_PAGE; draw(); });
+    // (native replaceChildren writes a null as the text 'null': the parts are filtered)
+    body.replaceChildren(...[h('p', { class: 'muted small', id: 'user-count' }, t(shown.length < matching.length ? 'adm.users_shown' : 'adm.users_all', { n: shown.length, total: matching.length })),
+      table('user-table', ['adm.login', 'adm.display', 'adm.role', 'adm.scope', 'adm.status', 'case.actions'], shown.map((u) => {
       const edit = h('button', { type: 'button', class: 'btn small', dataset: { act: 'edit' } }, t('adm.edit'));
       const reset = h('button', { type: 'button', class: 'btn small', dataset: { act: 'reset' } }, t('adm.reset_pw'));
       const toggle = h('button', { type: 'button', class: 'btn small ' + (u.disabled ? 'primary' : 'danger-outline'), dataset: { act: u.disabled ? 'enable' : 'disable' }, disabled: u.id === ctx.user.id },
@@ -93,9 +102,9 @@ async function usersTab(ctx, box) {
       return { data: { user: u.name, id: u.id, disabled: String(!!u.disabled) }, cells: [h('code', null, u.name), u.display || '—', t('role.' + u.role), scopeOf(u),
         h('span', { class: 'badge ' + (u.disabled ? 'grey' : 'green') }, t(u.disabled ? 'adm.st_disabled' : 'adm.st_active')),
         h('div', { class: 'inline' }, edit, reset, toggle)] };
-    })));
+    })), shown.length < matching.length ? h('div', { class: 'btn-row center' }, more) : null].filter(Boolean));
   }
-  filter.addEventListener('input', draw);
+  filter.addEventListener('input', () => { limit = USER_PAGE; draw(); });
   // a new user
   const name = h('input', { type: 'text', name: 'name', required: true, maxlength: 60, autocomplete: 'off' });
   const display = h('input', { type: 'text', name: 'display', maxlength: 60 });
