@@ -10,9 +10,19 @@
  *    per combination of area, lead department, category, state and marks
  *    that occurs, so a request reads a few thousand rows whatever the
  *    store's size.
+ *  - But "a few thousand" grew with the store towards its bound (grids x
+ *    department-category pairs x states x marks): 24,054 rows for the
+ *    street at 1 M cases, 9.8 ms of server CPU per request, 7x its figure
+ *    at 10 k.  So the street's and a community's requests read counters
+ *    per community without the department (stats_comm, stats_comm_days;
+ *    1,872 and ~300 rows at 1 M), and no finished case keeps marks; the
+ *    grid counters serve a department's and a grid's requests.
  *  - A case written changes its counters only when what they count
  *    changed (the triggers' WHEN): a reminder, a rating or an assignee
- *    does not touch them.
+ *    does not touch them.  The community counters cost the writer two
+ *    statements more per insert and five per counted update: 88 -> 98 us
+ *    of CPU per dispatched finding (bench/bench_writer.c, medians of five
+ *    runs at load 6-9, 2026-12-07).
  */
 #include "stats_store.h"
 #include "store_sqlite.h"
@@ -25,10 +35,21 @@
 /* the local (UTC+8) day of a time in ms, as days since 1970-01-01 */
 #define DAY(T) "((" T " + 28800000) / 86400000)"
 
-#define REBUILD                                                                                            \
+/* The marks a counter row keeps: those of an open case only.  A closed,
+ * rated, voided or merged case's marks are counted nowhere (the figures'
+ * overdue, escalated and ownerless are of open cases), so its row keeps 0
+ * (at 1 M cases, bench-fill: 19,874 grid rows instead of 24,054).  Not
+ * `state IN (...)`: in a trigger that builds a table per row and made a
+ * case's update 7x dearer. */
+#define OPEN_MARKS(X)                                                                                      \
+    "(CASE WHEN " X ".state = 'closed' OR " X ".state = 'rated' OR " X ".state = 'voided' OR " X ".state = 'merged'" \
+    " THEN 0 ELSE " MARKS(X) " END)"
+
+/* The counters recounted from the cases and the log, with M the marks kept. */
+#define REBUILD_WITH(M)                                                                                    \
     "DELETE FROM stats_counts; DELETE FROM stats_days;"                                                     \
     "INSERT INTO stats_counts(area, dept_id, category, state, marks, n)"                                  \
-    " SELECT area, coalesce(dept_id, 0), category, state, " MARKS("cases") ", count(*) FROM cases"        \
+    " SELECT area, coalesce(dept_id, 0), category, state, " M("cases") ", count(*) FROM cases"            \
     " GROUP BY 1, 2, 3, 4, 5;"                                                                             \
     "INSERT INTO stats_days(day, area, dept_id, created, closed)"                                          \
     " SELECT " DAY("created_at") ", area, coalesce(dept_id, 0), count(*), 0 FROM cases GROUP BY 1, 2, 3;" \
@@ -36,6 +57,83 @@
     " SELECT " DAY("a.at") ", c.area, coalesce(c.dept_id, 0), 0, count(*) FROM audit a"                   \
     " JOIN cases c ON c.id = a.case_id WHERE a.to_state = 'closed' AND a.from_state <> 'closed'"          \
     " GROUP BY 1, 2, 3 ON CONFLICT(day, area, dept_id) DO UPDATE SET closed = closed + excluded.closed;"
+/* The community counters (stats_comm, stats_comm_days) summed from those of
+ * the grids (after REBUILD_WITH or in a migration). */
+#define REBUILD_COMM                                                                                       \
+    "DELETE FROM stats_comm; DELETE FROM stats_comm_days;"                                                  \
+    "INSERT INTO stats_comm(community, category, state, marks, n)"                                         \
+    " SELECT substr(area, 1, 12), category, state, marks, sum(n) FROM stats_counts WHERE n > 0"           \
+    " GROUP BY 1, 2, 3, 4;"                                                                                \
+    "INSERT INTO stats_comm_days(day, community, created, closed)"                                         \
+    " SELECT day, substr(area, 1, 12), sum(created), sum(closed) FROM stats_days GROUP BY 1, 2;"
+#define REBUILD REBUILD_WITH(OPEN_MARKS) REBUILD_COMM
+
+/* The counters per community (the first 12 digits of the area) without the
+ * lead department: the grid counters summed, what the street's and a
+ * community's requests read.  At 1 M cases (bench-fill) the street reads
+ * 1,872 rows of these instead of 24,054 of stats_counts, and ~300 day rows
+ * for a 30-day window instead of ~15,000.  Kept by the same triggers. */
+#define COMM(X) "substr(" X ".area, 1, 12)"
+#define COMM_TABLES                                                                                         \
+    "CREATE TABLE stats_comm(community TEXT NOT NULL, category TEXT NOT NULL, state TEXT NOT NULL,"       \
+    "  marks INTEGER NOT NULL, n INTEGER NOT NULL, PRIMARY KEY(community, category, state, marks)) WITHOUT ROWID;" \
+    "CREATE TABLE stats_comm_days(day INTEGER NOT NULL, community TEXT NOT NULL, created INTEGER NOT NULL," \
+    "  closed INTEGER NOT NULL, PRIMARY KEY(day, community)) WITHOUT ROWID;"
+#define COMM_INSERT                                                                                         \
+    "  INSERT INTO stats_comm(community, category, state, marks, n)"                                       \
+    "   VALUES(" COMM("new") ", new.category, new.state, " OPEN_MARKS("new") ", 1)"                        \
+    "   ON CONFLICT(community, category, state, marks) DO UPDATE SET n = n + 1;"                           \
+    "  INSERT INTO stats_comm_days(day, community, created, closed)"                                       \
+    "   VALUES(" DAY("new.created_at") ", " COMM("new") ", 1, 0)"                                          \
+    "   ON CONFLICT(day, community) DO UPDATE SET created = created + 1;"
+/* (-1 and +1 on one row when only the department changed: no change) */
+#define COMM_UPDATE                                                                                         \
+    "  UPDATE stats_comm SET n = n - 1 WHERE community = " COMM("old") " AND category = old.category"      \
+    "   AND state = old.state AND marks = " OPEN_MARKS("old") ";"                                          \
+    "  INSERT INTO stats_comm(community, category, state, marks, n)"                                       \
+    "   VALUES(" COMM("new") ", new.category, new.state, " OPEN_MARKS("new") ", 1)"                        \
+    "   ON CONFLICT(community, category, state, marks) DO UPDATE SET n = n + 1;"                           \
+    "  UPDATE stats_comm_days SET created = created - 1 WHERE day = " DAY("old.created_at")                \
+    "   AND community = " COMM("old") " AND " COMM("old") " IS NOT " COMM("new") ";"                       \
+    "  INSERT INTO stats_comm_days(day, community, created, closed)"                                       \
+    "   SELECT " DAY("new.created_at") ", " COMM("new") ", 1, 0 WHERE " COMM("old") " IS NOT " COMM("new") \
+    "   ON CONFLICT(day, community) DO UPDATE SET created = created + 1;"                                  \
+    "  INSERT INTO stats_comm_days(day, community, created, closed)"                                       \
+    "   SELECT " DAY("new.updated_at") ", " COMM("new") ", 0, 1"                                           \
+    "   WHERE new.state = 'closed' AND old.state IS NOT 'closed'"                                          \
+    "   ON CONFLICT(day, community) DO UPDATE SET closed = closed + 1;"
+
+/* The triggers that keep the counters, with M the marks kept and INS, UPD
+ * more statements for the insert and the update trigger (one trigger
+ * each: a trigger's start costs more than a statement in it). */
+#define TRIGGERS(M, INS, UPD)                                                                              \
+    "CREATE TRIGGER stats_case_insert AFTER INSERT ON cases BEGIN"                                          \
+    "  INSERT INTO stats_counts(area, dept_id, category, state, marks, n)"                                 \
+    "   VALUES(new.area, coalesce(new.dept_id, 0), new.category, new.state, " M("new") ", 1)"              \
+    "   ON CONFLICT(area, dept_id, category, state, marks) DO UPDATE SET n = n + 1;"                       \
+    "  INSERT INTO stats_days(day, area, dept_id, created, closed)"                                        \
+    "   VALUES(" DAY("new.created_at") ", new.area, coalesce(new.dept_id, 0), 1, 0)"                       \
+    "   ON CONFLICT(day, area, dept_id) DO UPDATE SET created = created + 1;" INS                          \
+    " END;"                                                                                                 \
+    "CREATE TRIGGER stats_case_update AFTER UPDATE OF state, area, dept_id, category, flags, escalation ON cases" \
+    " WHEN old.state IS NOT new.state OR old.area IS NOT new.area OR old.dept_id IS NOT new.dept_id"       \
+    "  OR old.category IS NOT new.category OR " M("old") " <> " M("new") " BEGIN"                          \
+    "  UPDATE stats_counts SET n = n - 1 WHERE area = old.area AND dept_id = coalesce(old.dept_id, 0)"     \
+    "   AND category = old.category AND state = old.state AND marks = " M("old") ";"                       \
+    "  INSERT INTO stats_counts(area, dept_id, category, state, marks, n)"                                 \
+    "   VALUES(new.area, coalesce(new.dept_id, 0), new.category, new.state, " M("new") ", 1)"              \
+    "   ON CONFLICT(area, dept_id, category, state, marks) DO UPDATE SET n = n + 1;"                       \
+    "  UPDATE stats_days SET created = created - 1 WHERE day = " DAY("old.created_at") " AND area = old.area" \
+    "   AND dept_id = coalesce(old.dept_id, 0) AND (old.area IS NOT new.area OR old.dept_id IS NOT new.dept_id);" \
+    "  INSERT INTO stats_days(day, area, dept_id, created, closed)"                                        \
+    "   SELECT " DAY("new.created_at") ", new.area, coalesce(new.dept_id, 0), 1, 0"                        \
+    "   WHERE old.area IS NOT new.area OR old.dept_id IS NOT new.dept_id"                                  \
+    "   ON CONFLICT(day, area, dept_id) DO UPDATE SET created = created + 1;"                              \
+    "  INSERT INTO stats_days(day, area, dept_id, created, closed)"                                        \
+    "   SELECT " DAY("new.updated_at") ", new.area, coalesce(new.dept_id, 0), 0, 1"                        \
+    "   WHERE new.state = 'closed' AND old.state IS NOT 'closed'"                                          \
+    "   ON CONFLICT(day, area, dept_id) DO UPDATE SET closed = closed + 1;" UPD                            \
+    " END;"
 
 static const char *const stats_migrations[] = {
     /* 1: counters kept by triggers, filled from the cases and the log */
@@ -44,33 +142,11 @@ static const char *const stats_migrations[] = {
     "  PRIMARY KEY(area, dept_id, category, state, marks)) WITHOUT ROWID;"
     "CREATE TABLE stats_days(day INTEGER NOT NULL, area TEXT NOT NULL, dept_id INTEGER NOT NULL,"
     "  created INTEGER NOT NULL, closed INTEGER NOT NULL, PRIMARY KEY(day, area, dept_id)) WITHOUT ROWID;"
-    "CREATE TRIGGER stats_case_insert AFTER INSERT ON cases BEGIN"
-    "  INSERT INTO stats_counts(area, dept_id, category, state, marks, n)"
-    "   VALUES(new.area, coalesce(new.dept_id, 0), new.category, new.state, " MARKS("new") ", 1)"
-    "   ON CONFLICT(area, dept_id, category, state, marks) DO UPDATE SET n = n + 1;"
-    "  INSERT INTO stats_days(day, area, dept_id, created, closed)"
-    "   VALUES(" DAY("new.created_at") ", new.area, coalesce(new.dept_id, 0), 1, 0)"
-    "   ON CONFLICT(day, area, dept_id) DO UPDATE SET created = created + 1;"
-    " END;"
-    "CREATE TRIGGER stats_case_update AFTER UPDATE OF state, area, dept_id, category, flags, escalation ON cases"
-    " WHEN old.state IS NOT new.state OR old.area IS NOT new.area OR old.dept_id IS NOT new.dept_id"
-    "  OR old.category IS NOT new.category OR " MARKS("old") " <> " MARKS("new") " BEGIN"
-    "  UPDATE stats_counts SET n = n - 1 WHERE area = old.area AND dept_id = coalesce(old.dept_id, 0)"
-    "   AND category = old.category AND state = old.state AND marks = " MARKS("old") ";"
-    "  INSERT INTO stats_counts(area, dept_id, category, state, marks, n)"
-    "   VALUES(new.area, coalesce(new.dept_id, 0), new.category, new.state, " MARKS("new") ", 1)"
-    "   ON CONFLICT(area, dept_id, category, state, marks) DO UPDATE SET n = n + 1;"
-    "  UPDATE stats_days SET created = created - 1 WHERE day = " DAY("old.created_at") " AND area = old.area"
-    "   AND dept_id = coalesce(old.dept_id, 0) AND (old.area IS NOT new.area OR old.dept_id IS NOT new.dept_id);"
-    "  INSERT INTO stats_days(day, area, dept_id, created, closed)"
-    "   SELECT " DAY("new.created_at") ", new.area, coalesce(new.dept_id, 0), 1, 0"
-    "   WHERE old.area IS NOT new.area OR old.dept_id IS NOT new.dept_id"
-    "   ON CONFLICT(day, area, dept_id) DO UPDATE SET created = created + 1;"
-    "  INSERT INTO stats_days(day, area, dept_id, created, closed)"
-    "   SELECT " DAY("new.updated_at") ", new.area, coalesce(new.dept_id, 0), 0, 1"
-    "   WHERE new.state = 'closed' AND old.state IS NOT 'closed'"
-    "   ON CONFLICT(day, area, dept_id) DO UPDATE SET closed = closed + 1;"
-    " END;" REBUILD,
+    TRIGGERS(MARKS, "", "") REBUILD_WITH(MARKS),
+    /* 2: a finished case's row keeps no marks (OPEN_MARKS); counters per
+     * community besides those per grid */
+    "DROP TRIGGER stats_case_insert; DROP TRIGGER stats_case_update;" COMM_TABLES
+        TRIGGERS(OPEN_MARKS, COMM_INSERT, COMM_UPDATE) REBUILD_WITH(OPEN_MARKS) REBUILD_COMM,
 };
 
 const jc_schema schema_stats = {"stats", stats_migrations, (int)(sizeof stats_migrations / sizeof stats_migrations[0])};
@@ -92,11 +168,18 @@ static jc_err each_count(jc_conn *c, sqlite3_stmt *s, stats_count_fn fn, void *a
     return rc == SQLITE_ROW || rc == SQLITE_DONE ? JC_OK : sq_fail(store_sqlite_db(c), "stats", "counts");
 }
 
+/* 1 when a scope (area prefix, dept) is read from the community counters:
+ * no department and the area a community or wider. */
+static int by_community(const char *area, int64_t dept) { return !dept && strlen(area) <= 12; }
+
 static jc_err sq_counts(jc_conn *c, const char *area, int64_t dept, stats_count_fn fn, void *arg) {
-    static const char sql[] =
+    static const char grid[] =
         "SELECT area, dept_id, category, state, marks, n, 0 FROM stats_counts"
         " WHERE area >= ?1 AND area < ?1 || 'z' AND (?2 = 0 OR dept_id = ?2) AND n > 0";
-    sqlite3_stmt *s = store_sqlite_prepare(c, sql);
+    static const char comm[] =
+        "SELECT community, 0, category, state, marks, n, 0 FROM stats_comm"
+        " WHERE community >= ?1 AND community < ?1 || 'z' AND ?2 = 0 AND n > 0";
+    sqlite3_stmt *s = store_sqlite_prepare(c, by_community(area, dept) ? comm : grid);
     if (!s) return JC_ERR_DB;
     sqlite3_bind_text(s, 1, area, -1, SQLITE_STATIC);
     sqlite3_bind_int64(s, 2, dept);
@@ -123,10 +206,13 @@ static jc_err each_day(jc_conn *c, sqlite3_stmt *s, void (*fn)(int64_t, int64_t,
 
 static jc_err sq_days(jc_conn *c, const char *area, int64_t dept, int64_t d0, int64_t d1,
                         void (*fn)(int64_t day, int64_t created, int64_t closed, void *arg), void *arg) {
-    static const char sql[] =
+    static const char grid[] =
         "SELECT day, sum(created), sum(closed) FROM stats_days WHERE day >= ?2 AND day <= ?3"
         " AND area >= ?1 AND area < ?1 || 'z' AND (?4 = 0 OR dept_id = ?4) GROUP BY day";
-    sqlite3_stmt *s = store_sqlite_prepare(c, sql);
+    static const char comm[] =
+        "SELECT day, sum(created), sum(closed) FROM stats_comm_days WHERE day >= ?2 AND day <= ?3"
+        " AND community >= ?1 AND community < ?1 || 'z' AND ?4 = 0 GROUP BY day";
+    sqlite3_stmt *s = store_sqlite_prepare(c, by_community(area, dept) ? comm : grid);
     if (!s) return JC_ERR_DB;
     sqlite3_bind_text(s, 1, area, -1, SQLITE_STATIC);
     sqlite3_bind_int64(s, 2, d0);

@@ -11,6 +11,10 @@
  *  stats_days    per local day, area and lead department: cases created
  *                that day (moving with the case's area and department),
  *                cases closed that day (where the case was when it closed)
+ *  stats_comm, stats_comm_days   the same per community (the area's first
+ *                12 digits) without the department: what a scope of a
+ *                community or wider and no department reads
+ *  A finished (closed, rated, voided, merged) case's counter keeps marks 0.
  *
  * Active alarms and open warnings are read through sensor.h and warning.h.
  */
@@ -39,7 +43,10 @@ typedef void (*stats_day_fn)(int64_t day, int64_t created, int64_t closed, void 
  * row (.store; stats_store() finds the one of a connection). */
 typedef struct {
     /* Calls fn for every counter of the cases whose area starts with area
-     * ("" any) and whose lead department is dept (0 any). */
+     * ("" any) and whose lead department is dept (0 any).  A backend may
+     * give counters per community for dept 0 and an area of at most a
+     * community's 12 digits (area the community's code, dept_id 0), as the
+     * SQLite one does; stats.c takes either. */
     jc_err (*counts)(jc_conn *c, const char *area, int64_t dept, stats_count_fn fn, void *arg);
     /* Calls fn for each case of a reporter (n = 1, created_day set). */
     jc_err (*direct)(jc_conn *c, int64_t reporter, stats_count_fn fn, void *arg);
