@@ -42,7 +42,7 @@ test('serve on PostgreSQL names the modules it leaves out, in one line', () => {
   const line = a.log().split('\n').find(l => l.includes('left out'));
   assert.ok(line, a.log());
   assert.match(line, /modules with no PostgreSQL storage yet, left out: .*dispatch/);
-  assert.doesNotMatch(line, /\b(core|auth|events|stats|photo|followup|open311)\b/);
+  assert.doesNotMatch(line, /\b(core|auth|events|stats|photo|followup|open311|attach)\b/);
 });
 
 test('a case goes round the loop on PostgreSQL and its chain verifies', async () => {
@@ -305,4 +305,41 @@ test('Open311 on PostgreSQL: client keys (CLI), a request and its token, the lis
   assert.deepEqual(ups.filter(u => u.service_request_id === no).map(u => u.status), ['open']);
   const ids = ups.map(u => Number(u.update_id));
   assert.deepEqual(ids, [...ids].sort((x, y) => x - y));
+});
+
+test('documents on cases (attach) on PostgreSQL: uploaded on one instance, linked, listed and downloaded on another, in scope only', async () => {
+  const c = await startServer({ db: a.db, extraArgs: ['--photos', photos] });
+  try {
+    const shichang = await c.login('dept_shichang');
+    const bytes = Buffer.from(`%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\n% pg ${Date.now()}\ntrailer<</Root 1 0 R>>\n%%EOF\n`);
+    const up = await a.api('POST', '/api/v1/attachments', {
+      token: T.dept_chengguan, body: bytes, headers: { 'content-type': 'application/pdf', 'x-filename': encodeURIComponent('整改报告.pdf') },
+    });
+    assert.equal(up.status, 201, up.text);
+    assert.equal(up.json.id, createHash('sha256').update(bytes).digest('hex'));
+    const k = await a.api('POST', '/api/v1/cases', {
+      token: T.resident1,
+      body: { title: '占道经营', body: '早市占道', category: '9901', area: GRID, phone: '13800138000' },
+    });
+    assert.equal(k.status, 201, k.text);
+    const id = k.json.id;
+    await must(a, id, 'register', 'dispatcher');
+    await must(a, id, 'dispatch', 'dispatcher', { dept_id: chengguan });
+    const link = (who, srv = c) => srv.api('POST', `/api/v1/cases/${id}/attachments`, { token: who, body: { attachment_id: up.json.id } });
+    assert.equal((await link(T.dispatcher)).status, 400, 'only its uploader links it');
+    assert.equal((await link(T.dept_chengguan)).status, 201);
+    assert.equal((await link(T.dept_chengguan, a)).status, 409);
+    const list = await a.api('GET', `/api/v1/cases/${id}/attachments`, { token: T.dispatcher });
+    assert.deepEqual(list.json.attachments.map(x => [x.id, x.name, x.size]), [[up.json.id, '整改报告.pdf', bytes.length]]);
+    const res = await fetch(c.url + up.json.url, { headers: { authorization: 'Bearer ' + T.dispatcher } });
+    assert.equal(res.status, 200);
+    assert.deepEqual(Buffer.from(await res.arrayBuffer()), bytes);
+    assert.equal((await c.api('GET', up.json.url, { token: shichang })).status, 404, 'another department does not see the case');
+    assert.equal((await c.api('GET', up.json.url)).status, 401);
+    const audit = await c.api('GET', `/api/v1/cases/${id}/audit`, { token: T.dispatcher });
+    assert.ok(audit.json.verified, audit.text);
+    assert.ok(audit.json.entries.some(e => e.action === 'attachment_add'), audit.text);
+  } finally {
+    await c.cleanup();
+  }
 });
