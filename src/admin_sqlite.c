@@ -1,9 +1,9 @@
 /*
  * admin_sqlite.c -- the SQLite half of the admin module (see
- * admin_store.h).  It has no tables of its own: it updates the core users
- * table and reads the core audit table (newest first by seq, in a window of
- * at most `window` entries, so that a filter matching rarely costs a bounded
- * read per page; a case filter uses the audit_case index).
+ * admin_store.h; admin_pg.c is its PostgreSQL twin).  It has no tables of
+ * its own: it updates the core users table and reads the core audit table
+ * (newest first by seq within the window admin.c chooses; a case filter
+ * uses the audit_case index).
  */
 #include "admin_store.h"
 #include "store_sqlite.h"
@@ -16,7 +16,7 @@
 static const char sql_user_update[] =
     "UPDATE users SET display=?, role=?, area=?, dept_id=?, phone=?, disabled=? WHERE id=?";
 
-jc_err admin_db_user_update(jc_conn *w, const jc_user *u) {
+static jc_err sq_user_update(jc_conn *w, const jc_user *u) {
     sqlite3_stmt *s = store_sqlite_prepare(w, sql_user_update);
     if (!s) return JC_ERR_DB;
     sq_bind_text_opt(s, 1, u->display);
@@ -62,7 +62,7 @@ static const char sql_audit_case[] =
     " AND (?8 = '' OR substr(c.area, 1, length(?8)) = ?8)"
     " ORDER BY a.seq DESC LIMIT ?9";
 
-jc_err admin_db_audit_head(jc_conn *c, int64_t *seq) {
+static jc_err sq_audit_head(jc_conn *c, int64_t *seq) {
     static const char sql[] = "SELECT COALESCE(max(seq), 0) FROM audit";
     sqlite3_stmt *s = store_sqlite_prepare(c, sql);
     if (!s) return JC_ERR_DB;
@@ -72,10 +72,8 @@ jc_err admin_db_audit_head(jc_conn *c, int64_t *seq) {
     return rc == SQLITE_ROW ? JC_OK : sq_fail(store_sqlite_db(c), TAG, "audit head");
 }
 
-/* The seq of the newest entry before `at` (before = 1), or of the oldest
- * at or after it (before = 0), through the index on audit(at) (open311's
- * migration 1); 0 when there is none. */
-static int64_t seq_at(jc_conn *c, int64_t at, int before) {
+/* (the index on audit(at) is open311's migration 1) */
+static int64_t sq_audit_seq_at(jc_conn *c, int64_t at, int before) {
     static const char sql_before[] = "SELECT seq FROM audit WHERE at < ? ORDER BY at DESC LIMIT 1";
     static const char sql_after[] = "SELECT seq FROM audit WHERE at >= ? ORDER BY at LIMIT 1";
     sqlite3_stmt *s = store_sqlite_prepare(c, before ? sql_before : sql_after);
@@ -86,26 +84,8 @@ static int64_t seq_at(jc_conn *c, int64_t at, int before) {
     return seq;
 }
 
-jc_err admin_db_audit_each(jc_conn *c, const admin_audit_filter *f,
-                           int (*cb)(const jc_audit *e, const jc_case *k, const char *display, void *arg), void *arg,
-                           int64_t *low) {
-    int64_t before = f->before;
-    if (before <= 0) {
-        jc_err e = admin_db_audit_head(c, &before);
-        if (e) return e;
-        before++;
-    }
-    /* entries are appended in time order: a time range is a range of seq
-     * (the filter on at stays, for clocks set back in a demo) */
-    if (f->to_ms) {
-        int64_t b = seq_at(c, f->to_ms, 1) + 1;
-        if (b < before) before = b;
-    }
-    int64_t floor = f->from_ms ? seq_at(c, f->from_ms, 0) : 0;
-    if (f->from_ms && !floor) floor = before; /* nothing that recent */
-    /* a case's entries are few and indexed: no window */
-    int64_t from_seq = f->case_id || f->window <= 0 ? 0 : before - f->window;
-    if (from_seq < floor) from_seq = floor;
+static jc_err sq_audit_rows(jc_conn *c, const admin_audit_filter *f, int64_t before, int64_t from_seq,
+                            admin_audit_fn cb, void *arg, int *count, int64_t *last) {
     sqlite3_stmt *s = store_sqlite_prepare(c, f->case_id ? sql_audit_case : sql_audit);
     if (!s) return JC_ERR_DB;
     sqlite3_bind_int64(s, 1, before);
@@ -118,7 +98,6 @@ jc_err admin_db_audit_each(jc_conn *c, const admin_audit_filter *f,
     sq_bind_text_empty(s, 8, f->area_prefix);
     sqlite3_bind_int(s, 9, f->limit);
     int rc, n = 0;
-    int64_t last = before;
     while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
         jc_audit e;
         memset(&e, 0, sizeof e);
@@ -144,14 +123,14 @@ jc_err admin_db_audit_each(jc_conn *c, const admin_audit_filter *f,
             sq_col_copy(s, 15, k.area, sizeof k.area);
             k.created_ms = sqlite3_column_int64(s, 16);
         }
-        last = e.seq;
+        *last = e.seq;
         n++;
         if (cb(&e, has_case ? &k : NULL, sq_col_str(s, 17), arg)) break;
     }
     jc_err e = rc == SQLITE_ROW || rc == SQLITE_DONE ? JC_OK : sq_fail(store_sqlite_db(c), TAG, "audit");
     sqlite3_reset(s);
-    /* a full page ends at its last entry; a short one covered its whole
-     * window, and nothing is left below the window's floor */
-    *low = n == f->limit ? last : from_seq <= floor ? 0 : from_seq;
+    *count = n;
     return e;
 }
+
+const admin_store_ops admin_store_sqlite = {sq_user_update, sq_audit_head, sq_audit_seq_at, sq_audit_rows};

@@ -362,6 +362,7 @@ static const jc_route_table attach_table = {attach_routes, JC_ARRAY_LEN(attach_r
 /* The attachment module's row (src/modules.c). */
 const jc_module module_attach = {
     .name = "attach",
-    .schema = {[JC_STORE_SQLITE] = &schema_attach},
+    .schema = {[JC_STORE_SQLITE] = &schema_attach, [JC_STORE_PG] = &schema_attach_pg},
+    .store = {[JC_STORE_SQLITE] = &attach_store_sqlite, [JC_STORE_PG] = &attach_store_pg},
     .routes = {&attach_table},
 };

@@ -1,6 +1,6 @@
 /*
  * attach_sqlite.c -- the SQLite half of the attach module (see
- * attach_store.h).
+ * attach_store.h; attach_pg.c is its PostgreSQL twin).
  *
  *  attachments       one row per stored document: its SHA-256 id, type,
  *                    size, the name it was uploaded under, who and when.
@@ -34,7 +34,7 @@ static const char sql_insert[] =
     "INSERT INTO attachments(id, mime, ext, name, size, added_by, at) VALUES(?,?,?,?,?,?,?)"
     " ON CONFLICT(id) DO NOTHING";
 
-jc_err attach_db_insert(jc_conn *w, const attach_row *a) {
+static jc_err sq_insert(jc_conn *w, const attach_row *a) {
     sqlite3_stmt *s = store_sqlite_prepare(w, sql_insert);
     if (!s) return JC_ERR_DB;
     sq_bind_text(s, 1, a->id);
@@ -50,7 +50,7 @@ jc_err attach_db_insert(jc_conn *w, const attach_row *a) {
 static const char sql_own[] = "INSERT INTO attachment_owners(attachment_id, user_id) VALUES(?,?) ON CONFLICT DO NOTHING";
 static const char sql_owns[] = "SELECT 1 FROM attachment_owners WHERE attachment_id = ? AND user_id = ?";
 
-jc_err attach_db_own(jc_conn *w, const char *id, int64_t user_id) {
+static jc_err sq_own(jc_conn *w, const char *id, int64_t user_id) {
     sqlite3_stmt *s = store_sqlite_prepare(w, sql_own);
     if (!s) return JC_ERR_DB;
     sq_bind_text(s, 1, id);
@@ -58,7 +58,7 @@ jc_err attach_db_own(jc_conn *w, const char *id, int64_t user_id) {
     return sq_step_done(store_sqlite_db(w), s, TAG, "own");
 }
 
-int attach_db_owns(jc_conn *c, const char *id, int64_t user_id) {
+static int sq_owns(jc_conn *c, const char *id, int64_t user_id) {
     sqlite3_stmt *s = store_sqlite_prepare(c, sql_owns);
     if (!s) return 0;
     sq_bind_text(s, 1, id);
@@ -82,7 +82,7 @@ static void row_from(sqlite3_stmt *s, attach_row *a) {
 static const char sql_get[] =
     "SELECT id, mime, ext, name, size, COALESCE(added_by, 0), at FROM attachments WHERE id = ?";
 
-jc_err attach_db_get(jc_conn *c, const char *id, attach_row *out) {
+static jc_err sq_get(jc_conn *c, const char *id, attach_row *out) {
     sqlite3_stmt *s = store_sqlite_prepare(c, sql_get);
     if (!s) return JC_ERR_DB;
     sq_bind_text(s, 1, id);
@@ -96,7 +96,7 @@ jc_err attach_db_get(jc_conn *c, const char *id, attach_row *out) {
 static const char sql_link[] =
     "INSERT INTO case_attachments(case_id, attachment_id, name, added_by, at) VALUES(?,?,?,?,?)";
 
-jc_err attach_db_link(jc_conn *w, int64_t case_id, const char *id, const char *name, int64_t by, int64_t at_ms) {
+static jc_err sq_link(jc_conn *w, int64_t case_id, const char *id, const char *name, int64_t by, int64_t at_ms) {
     sqlite3_stmt *s = store_sqlite_prepare(w, sql_link);
     if (!s) return JC_ERR_DB;
     sqlite3_bind_int64(s, 1, case_id);
@@ -111,7 +111,7 @@ static const char sql_case_each[] =
     "SELECT a.id, a.mime, a.ext, l.name, a.size, COALESCE(l.added_by, 0), l.at FROM case_attachments l"
     " JOIN attachments a ON a.id = l.attachment_id WHERE l.case_id = ? ORDER BY l.at, a.id";
 
-jc_err attach_db_case_each(jc_conn *c, int64_t case_id, int (*cb)(const attach_row *a, void *arg), void *arg) {
+static jc_err sq_case_each(jc_conn *c, int64_t case_id, int (*cb)(const attach_row *a, void *arg), void *arg) {
     sqlite3_stmt *s = store_sqlite_prepare(c, sql_case_each);
     if (!s) return JC_ERR_DB;
     sqlite3_bind_int64(s, 1, case_id);
@@ -128,7 +128,7 @@ jc_err attach_db_case_each(jc_conn *c, int64_t case_id, int (*cb)(const attach_r
 
 static const char sql_cases_of[] = "SELECT case_id FROM case_attachments WHERE attachment_id = ? ORDER BY case_id";
 
-jc_err attach_db_cases_of(jc_conn *c, const char *id, int64_t *out, int max, int *n) {
+static jc_err sq_cases_of(jc_conn *c, const char *id, int64_t *out, int max, int *n) {
     *n = 0;
     sqlite3_stmt *s = store_sqlite_prepare(c, sql_cases_of);
     if (!s) return JC_ERR_DB;
@@ -140,3 +140,5 @@ jc_err attach_db_cases_of(jc_conn *c, const char *id, int64_t *out, int max, int
     sqlite3_reset(s);
     return e;
 }
+
+const attach_store_ops attach_store_sqlite = {sq_insert, sq_own, sq_owns, sq_get, sq_link, sq_case_each, sq_cases_of};

@@ -22,6 +22,7 @@
  *    else the street, flagged unlocated for the dispatcher.
  */
 #include "open311.h"
+#include "open311_store.h"
 #include "audit.h"
 #include "auth.h"
 #include "case.h"
@@ -1191,11 +1192,16 @@ static const jc_route open311_routes[] = {
 
 static const jc_route_table open311_table = {open311_routes, JC_ARRAY_LEN(open311_routes)};
 
+int o311_case_public(const jc_case *k) {
+    return strcmp(k->source, "sensor") && strcmp(k->source, "warning");
+}
+
 /* The open311 module's row (src/modules.c); its keys' CLI and routes are in
  * open311_keys.c. */
 const jc_module module_open311 = {
     .name = "open311",
-    .schema = {[JC_STORE_SQLITE] = &schema_open311},
+    .schema = {[JC_STORE_SQLITE] = &schema_open311, [JC_STORE_PG] = &schema_open311_pg},
+    .store = {[JC_STORE_SQLITE] = &open311_store_sqlite, [JC_STORE_PG] = &open311_store_pg},
     .routes = {&open311_table, &open311__key_routes},
     .commands = {{"open311", open311__cmd, "manage the API keys of Open311 GeoReport v2 clients"}},
 };

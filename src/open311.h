@@ -70,55 +70,9 @@ void o311_fmt_time(int64_t ms, char *out, size_t outsz);
  * closed). */
 const char *o311_status_of(jc_state s);
 
-/* ---- storage (src/open311_sqlite.c) -------------------------------------- */
-typedef struct {
-    char key_hash[65];
-    char name[48];
-    int64_t user_id;
-    int64_t created_ms;
-    int disabled;
-} o311_key;
-
-/* The key row whose hash is key_hash; JC_ERR_NOTFOUND when unknown. */
-jc_err o311_key_get(jc_conn *c, const char *key_hash, o311_key *out) JC_MUST_CHECK;
-jc_err o311_key_insert(jc_conn *w, const o311_key *k) JC_MUST_CHECK;
-/* Sets disabled on the key named name; JC_ERR_NOTFOUND when none. */
-jc_err o311_key_disable(jc_conn *w, const char *name) JC_MUST_CHECK;
-jc_err o311_key_each(jc_conn *c, int (*cb)(const o311_key *k, void *arg), void *arg) JC_MUST_CHECK;
-
-/* What an Open311 POST kept beside the case (never published). */
-typedef struct {
-    int64_t case_id;
-    char token[33];
-    char client[48];
-    const char *email, *first_name, *last_name, *device_id, *account_id; /* may be NULL */
-    int64_t created_ms;
-} o311_request_row;
-jc_err o311_request_insert(jc_conn *w, const o311_request_row *r) JC_MUST_CHECK;
-/* The case id of a token; JC_ERR_NOTFOUND when unknown. */
-jc_err o311_token_case(jc_conn *c, const char *token, int64_t *case_id) JC_MUST_CHECK;
-
-/* Ids of public cases (not sensor/warning) created in [from_ms, to_ms],
- * newest first, at most limit; category/status filters may be NULL/0.
- * status_mask: 1 open, 2 closed, 3 or 0 both. */
-jc_err o311_case_ids(jc_conn *c, int64_t from_ms, int64_t to_ms, const char *const *codes,
-                     int ncodes, int status_mask, int limit, int64_t *ids, int *n) JC_MUST_CHECK;
-/* True (1) when case id is public over Open311 (its source is not sensor or
- * warning). */
+/* True (1) when case k is public over Open311 (its source is not sensor or
+ * warning).  The module's rows: open311_store.h. */
 int o311_case_public(const jc_case *k);
-
-typedef struct {
-    int64_t seq, case_id, case_created_ms, at_ms;
-    const char *action, *from_state, *to_state; /* valid during the callback */
-} o311_update;
-/* Audit entries of public cases in [from_ms, to_ms] that changed the case's
- * state (not internal notes such as read_contact), in seq order, at most
- * limit; cb returning non-zero stops. */
-jc_err o311_updates_each(jc_conn *c, int64_t from_ms, int64_t to_ms, int limit,
-                         int (*cb)(const o311_update *u, void *arg), void *arg) JC_MUST_CHECK;
-
-/* The open311 module's tables (open311_sqlite.c), named in its row. */
-extern const jc_schema schema_open311;
 
 /* `jiceng open311 key ...` and the keys' routes (open311_keys.c), named in
  * the module's row (open311.c). */

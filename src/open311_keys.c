@@ -9,6 +9,7 @@
  * hash is kept: the key itself is shown once, to whoever created it.
  */
 #include "open311.h"
+#include "open311_store.h"
 #include "auth.h"
 #include "cli.h"
 #include "http.h"

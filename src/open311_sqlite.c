@@ -1,15 +1,9 @@
 /*
- * open311_sqlite.c -- the SQLite half of the Open311 module: its tables and
- * the queries the GeoReport endpoints need (see open311.h).
- *
- *  open311_keys      one row per client API key: only the key's hash is
- *                    kept; user_id is the resident-role account the client
- *                    reports as.
- *  open311_requests  one row per case created over Open311: the client, the
- *                    token returned to it and the reporter's contact details
- *                    (never published by GET requests).
+ * open311_sqlite.c -- the SQLite half of the Open311 module's rows: its
+ * tables and the queries the GeoReport endpoints need (open311_store.h;
+ * open311_pg.c is its PostgreSQL twin).
  */
-#include "open311.h"
+#include "open311_store.h"
 #include "store_sqlite.h"
 
 #include <stdio.h>
@@ -38,7 +32,7 @@ static void read_key(sqlite3_stmt *s, o311_key *k) {
     k->disabled = sqlite3_column_int(s, 4);
 }
 
-jc_err o311_key_get(jc_conn *c, const char *key_hash, o311_key *out) {
+static jc_err sq_key_get(jc_conn *c, const char *key_hash, o311_key *out) {
     sqlite3_stmt *s;
     jc_err e = sq_prepare(store_sqlite_db(c),
                           "SELECT key_hash, name, user_id, created_at, disabled FROM open311_keys"
@@ -52,7 +46,7 @@ jc_err o311_key_get(jc_conn *c, const char *key_hash, o311_key *out) {
     return e;
 }
 
-jc_err o311_key_insert(jc_conn *w, const o311_key *k) {
+static jc_err sq_key_insert(jc_conn *w, const o311_key *k) {
     sqlite3_stmt *s;
     jc_err e = sq_prepare(store_sqlite_db(w),
                           "INSERT INTO open311_keys(key_hash, name, user_id, created_at, disabled)"
@@ -69,7 +63,7 @@ jc_err o311_key_insert(jc_conn *w, const o311_key *k) {
     return rc == SQLITE_DONE ? JC_OK : JC_ERR_DB;
 }
 
-jc_err o311_key_disable(jc_conn *w, const char *name) {
+static jc_err sq_key_disable(jc_conn *w, const char *name) {
     sqlite3_stmt *s;
     jc_err e = sq_prepare(store_sqlite_db(w), "UPDATE open311_keys SET disabled=1 WHERE name=?", &s);
     if (e) return e;
@@ -80,7 +74,7 @@ jc_err o311_key_disable(jc_conn *w, const char *name) {
     return sqlite3_changes(store_sqlite_db(w)) ? JC_OK : JC_ERR_NOTFOUND;
 }
 
-jc_err o311_key_each(jc_conn *c, int (*cb)(const o311_key *k, void *arg), void *arg) {
+static jc_err sq_key_each(jc_conn *c, int (*cb)(const o311_key *k, void *arg), void *arg) {
     sqlite3_stmt *s;
     jc_err e = sq_prepare(store_sqlite_db(c),
                           "SELECT key_hash, name, user_id, created_at, disabled FROM open311_keys"
@@ -96,7 +90,7 @@ jc_err o311_key_each(jc_conn *c, int (*cb)(const o311_key *k, void *arg), void *
     return rc == SQLITE_ROW || rc == SQLITE_DONE ? JC_OK : JC_ERR_DB;
 }
 
-jc_err o311_request_insert(jc_conn *w, const o311_request_row *r) {
+static jc_err sq_request_insert(jc_conn *w, const o311_request_row *r) {
     sqlite3_stmt *s;
     jc_err e = sq_prepare(store_sqlite_db(w),
                           "INSERT INTO open311_requests(case_id, token, client, email, first_name,"
@@ -116,7 +110,7 @@ jc_err o311_request_insert(jc_conn *w, const o311_request_row *r) {
     return rc == SQLITE_DONE ? JC_OK : JC_ERR_DB;
 }
 
-jc_err o311_token_case(jc_conn *c, const char *token, int64_t *case_id) {
+static jc_err sq_token_case(jc_conn *c, const char *token, int64_t *case_id) {
     sqlite3_stmt *s;
     jc_err e = sq_prepare(store_sqlite_db(c), "SELECT case_id FROM open311_requests WHERE token=?", &s);
     if (e) return e;
@@ -128,13 +122,9 @@ jc_err o311_token_case(jc_conn *c, const char *token, int64_t *case_id) {
     return e;
 }
 
-int o311_case_public(const jc_case *k) {
-    return strcmp(k->source, "sensor") && strcmp(k->source, "warning");
-}
-
 #define CLOSED_STATES "('closed','rated','voided','merged')"
 
-jc_err o311_case_ids(jc_conn *c, int64_t from_ms, int64_t to_ms, const char *const *codes,
+static jc_err sq_case_ids(jc_conn *c, int64_t from_ms, int64_t to_ms, const char *const *codes,
                      int ncodes, int status_mask, int limit, int64_t *ids, int *n) {
     char sql[1024];
     int off = snprintf(sql, sizeof sql,
@@ -144,7 +134,7 @@ jc_err o311_case_ids(jc_conn *c, int64_t from_ms, int64_t to_ms, const char *con
     if (status_mask == 2) off += snprintf(sql + off, sizeof sql - (size_t)off, " AND state IN " CLOSED_STATES);
     if (ncodes > 0) {
         off += snprintf(sql + off, sizeof sql - (size_t)off, " AND category IN (");
-        for (int i = 0; i < ncodes && i < 32; i++)
+        for (int i = 0; i < ncodes && i < O311_MAX_CODES; i++)
             off += snprintf(sql + off, sizeof sql - (size_t)off, "%s?", i ? "," : "");
         off += snprintf(sql + off, sizeof sql - (size_t)off, ")");
     }
@@ -155,7 +145,7 @@ jc_err o311_case_ids(jc_conn *c, int64_t from_ms, int64_t to_ms, const char *con
     int b = 1;
     sqlite3_bind_int64(s, b++, from_ms);
     sqlite3_bind_int64(s, b++, to_ms);
-    for (int i = 0; i < ncodes && i < 32; i++) sqlite3_bind_text(s, b++, codes[i], -1, SQLITE_TRANSIENT);
+    for (int i = 0; i < ncodes && i < O311_MAX_CODES; i++) sqlite3_bind_text(s, b++, codes[i], -1, SQLITE_TRANSIENT);
     sqlite3_bind_int(s, b, limit);
     int rc, k = 0;
     while ((rc = sqlite3_step(s)) == SQLITE_ROW && k < limit) ids[k++] = sqlite3_column_int64(s, 0);
@@ -164,7 +154,7 @@ jc_err o311_case_ids(jc_conn *c, int64_t from_ms, int64_t to_ms, const char *con
     return rc == SQLITE_ROW || rc == SQLITE_DONE ? JC_OK : JC_ERR_DB;
 }
 
-jc_err o311_updates_each(jc_conn *c, int64_t from_ms, int64_t to_ms, int limit,
+static jc_err sq_updates_each(jc_conn *c, int64_t from_ms, int64_t to_ms, int limit,
                          int (*cb)(const o311_update *u, void *arg), void *arg) {
     sqlite3_stmt *s;
     jc_err e = sq_prepare(store_sqlite_db(c),
@@ -192,3 +182,7 @@ jc_err o311_updates_each(jc_conn *c, int64_t from_ms, int64_t to_ms, int limit,
     sqlite3_finalize(s);
     return rc == SQLITE_ROW || rc == SQLITE_DONE ? JC_OK : JC_ERR_DB;
 }
+
+const open311_store_ops open311_store_sqlite = {sq_key_get,        sq_key_insert, sq_key_disable,
+                                                sq_key_each,       sq_request_insert, sq_token_case,
+                                                sq_case_ids,       sq_updates_each};

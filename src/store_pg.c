@@ -1306,7 +1306,7 @@ static void col_hash(const PGresult *r, int i, int col, char out[65]) {
     else snprintf(out, 65, "(%zu bytes)", (n - 2) / 2);
 }
 
-static void read_audit_at(const PGresult *r, int i, jc_audit *e) {
+void store_pg_audit_row(const PGresult *r, int i, jc_audit *e) {
     memset(e, 0, sizeof *e);
     e->seq = pg_i64(r, i, 0);
     e->case_id = pg_i64(r, i, 1);
@@ -1484,7 +1484,7 @@ jc_err store_pg_audit_each(jc_conn *c, int64_t case_id, int (*cb)(const jc_audit
         int n = PQntuples(r), stop = 0;
         jc_audit e;
         for (int i = 0; i < n && !stop; i++) {
-            read_audit_at(r, i, &e);
+            store_pg_audit_row(r, i, &e);
             after = e.seq;
             stop = cb(&e, arg);
             audit_clear(&e);

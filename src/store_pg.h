@@ -163,6 +163,11 @@ const char *pg_str(const PGresult *r, int row, int col);
 int pg_null(const PGresult *r, int row, int col);
 /* Copies into dst (n bytes, truncated at a character boundary, terminated). */
 void pg_copy(const PGresult *r, int row, int col, char *dst, size_t n);
+/* An audit entry from row i of a result whose columns 0..13 are seq,
+ * case_id, at, actor_id, actor, role, action, from_state, to_state, reason,
+ * payload_hash, state_hash, prev_hash, hash (the hashes as bytea); the
+ * caller frees e->reason (audit_clear). */
+void store_pg_audit_row(const PGresult *r, int i, jc_audit *e);
 /* A new string the caller frees; NULL for SQL NULL (and out of memory). */
 char *pg_dup(const PGresult *r, int row, int col);
 

@@ -42,7 +42,7 @@ test('serve on PostgreSQL names the modules it leaves out, in one line', () => {
   const line = a.log().split('\n').find(l => l.includes('left out'));
   assert.ok(line, a.log());
   assert.match(line, /modules with no PostgreSQL storage yet, left out: .*dispatch/);
-  assert.doesNotMatch(line, /\b(core|auth|events|stats|photo|followup)\b/);
+  assert.doesNotMatch(line, /\b(core|auth|events|stats|photo|followup|open311|attach)\b/);
 });
 
 test('a case goes round the loop on PostgreSQL and its chain verifies', async () => {
@@ -270,5 +270,76 @@ test('jiceng doctor checks a PostgreSQL database; backup and restore refuse it, 
     const r = jiceng(cmd);
     assert.equal(r.status, 2, r.stdout + r.stderr);
     assert.match(r.stderr, /is a PostgreSQL database: back it up and restore it with PostgreSQL's tools \(pg_basebackup/);
+  }
+});
+
+test('Open311 on PostgreSQL: client keys (CLI), a request and its token, the lists and updates with their filters', async () => {
+  const add = jiceng(['open311', 'key', 'add', '--db', a.db, '--name', 'pgclient']);
+  assert.equal(add.status, 0, add.stderr);
+  const key = add.stdout.trim();
+  assert.match(key, /^[0-9a-f]{64}$/);
+  assert.notEqual(jiceng(['open311', 'key', 'add', '--db', a.db, '--name', 'pgclient']).status, 0, 'a taken name is refused');
+  const old = jiceng(['open311', 'key', 'add', '--db', a.db, '--name', 'pgold']).stdout.trim();
+  assert.equal(jiceng(['open311', 'key', 'disable', '--db', a.db, '--name', 'pgold']).status, 0);
+  assert.notEqual(jiceng(['open311', 'key', 'disable', '--db', a.db, '--name', 'nobody']).status, 0);
+  const list = jiceng(['open311', 'key', 'list', '--db', a.db]);
+  assert.match(list.stdout, /pgclient .*active/);
+  assert.match(list.stdout, /pgold .*DISABLED/);
+  const post = (k) => a.api('POST', '/open311/v2/requests.json', {
+    body: new URLSearchParams({ api_key: k, service_code: '9901', lat: '39.915', long: '116.404', description: '东华门大街路边有人占道摆摊' }).toString(),
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+  });
+  assert.equal((await post(old)).status, 403, 'a disabled key is refused');
+  const r = await post(key);
+  assert.equal(r.status, 201, r.text);
+  const no = r.json[0].service_request_id, token = r.json[0].token;
+  assert.match(no, /^JC\d{8}-\d+$/);
+  const t = await a.api('GET', `/open311/v2/tokens/${token}.json`);
+  assert.equal(t.status, 200, t.text);
+  assert.equal(t.json[0].service_request_id, no);
+  const listed = async (q) => (await a.api('GET', `/open311/v2/requests.json?${q}`)).json.map(x => x.service_request_id);
+  assert.ok((await listed('status=open&service_code=9901')).includes(no));
+  assert.ok(!(await listed('status=closed')).includes(no));
+  assert.ok(!(await listed('service_code=0101')).includes(no));
+  const ups = (await a.api('GET', '/open311/v2/servicerequestupdates.json')).json;
+  assert.deepEqual(ups.filter(u => u.service_request_id === no).map(u => u.status), ['open']);
+  const ids = ups.map(u => Number(u.update_id));
+  assert.deepEqual(ids, [...ids].sort((x, y) => x - y));
+});
+
+test('documents on cases (attach) on PostgreSQL: uploaded on one instance, linked, listed and downloaded on another, in scope only', async () => {
+  const c = await startServer({ db: a.db, extraArgs: ['--photos', photos] });
+  try {
+    const shichang = await c.login('dept_shichang');
+    const bytes = Buffer.from(`%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\n% pg ${Date.now()}\ntrailer<</Root 1 0 R>>\n%%EOF\n`);
+    const up = await a.api('POST', '/api/v1/attachments', {
+      token: T.dept_chengguan, body: bytes, headers: { 'content-type': 'application/pdf', 'x-filename': encodeURIComponent('整改报告.pdf') },
+    });
+    assert.equal(up.status, 201, up.text);
+    assert.equal(up.json.id, createHash('sha256').update(bytes).digest('hex'));
+    const k = await a.api('POST', '/api/v1/cases', {
+      token: T.resident1,
+      body: { title: '占道经营', body: '早市占道', category: '9901', area: GRID, phone: '13800138000' },
+    });
+    assert.equal(k.status, 201, k.text);
+    const id = k.json.id;
+    await must(a, id, 'register', 'dispatcher');
+    await must(a, id, 'dispatch', 'dispatcher', { dept_id: chengguan });
+    const link = (who, srv = c) => srv.api('POST', `/api/v1/cases/${id}/attachments`, { token: who, body: { attachment_id: up.json.id } });
+    assert.equal((await link(T.dispatcher)).status, 400, 'only its uploader links it');
+    assert.equal((await link(T.dept_chengguan)).status, 201);
+    assert.equal((await link(T.dept_chengguan, a)).status, 409);
+    const list = await a.api('GET', `/api/v1/cases/${id}/attachments`, { token: T.dispatcher });
+    assert.deepEqual(list.json.attachments.map(x => [x.id, x.name, x.size]), [[up.json.id, '整改报告.pdf', bytes.length]]);
+    const res = await fetch(c.url + up.json.url, { headers: { authorization: 'Bearer ' + T.dispatcher } });
+    assert.equal(res.status, 200);
+    assert.deepEqual(Buffer.from(await res.arrayBuffer()), bytes);
+    assert.equal((await c.api('GET', up.json.url, { token: shichang })).status, 404, 'another department does not see the case');
+    assert.equal((await c.api('GET', up.json.url)).status, 401);
+    const audit = await c.api('GET', `/api/v1/cases/${id}/audit`, { token: T.dispatcher });
+    assert.ok(audit.json.verified, audit.text);
+    assert.ok(audit.json.entries.some(e => e.action === 'attachment_add'), audit.text);
+  } finally {
+    await c.cleanup();
   }
 });
