@@ -16,7 +16,8 @@
  *    at 10 k.  So the street's and a community's requests read counters
  *    per community without the department (stats_comm, stats_comm_days;
  *    1,872 and ~300 rows at 1 M), and no finished case keeps marks; the
- *    grid counters serve a department's and a grid's requests.
+ *    grid counters serve a department's requests (through indexes by
+ *    department) and a grid's.
  *  - A case written changes its counters only when what they count
  *    changed (the triggers' WHEN): a reminder, a rating or an assignee
  *    does not touch them.  The community counters cost the writer two
@@ -147,6 +148,10 @@ static const char *const stats_migrations[] = {
      * community besides those per grid */
     "DROP TRIGGER stats_case_insert; DROP TRIGGER stats_case_update;" COMM_TABLES
         TRIGGERS(OPEN_MARKS, COMM_INSERT, COMM_UPDATE) REBUILD_WITH(OPEN_MARKS) REBUILD_COMM,
+    /* 3: a department's counters and days by index (the upserts change n,
+     * created and closed only: an entry is added when a combination is new) */
+    "CREATE INDEX stats_counts_dept ON stats_counts(dept_id);"
+    "CREATE INDEX stats_days_dept ON stats_days(dept_id, day);",
 };
 
 const jc_schema schema_stats = {"stats", stats_migrations, (int)(sizeof stats_migrations / sizeof stats_migrations[0])};
@@ -175,11 +180,14 @@ static int by_community(const char *area, int64_t dept) { return !dept && strlen
 static jc_err sq_counts(jc_conn *c, const char *area, int64_t dept, stats_count_fn fn, void *arg) {
     static const char grid[] =
         "SELECT area, dept_id, category, state, marks, n, 0 FROM stats_counts"
-        " WHERE area >= ?1 AND area < ?1 || 'z' AND (?2 = 0 OR dept_id = ?2) AND n > 0";
+        " WHERE area >= ?1 AND area < ?1 || 'z' AND ?2 = 0 AND n > 0";
+    static const char by_dept[] = /* stats_counts_dept */
+        "SELECT area, dept_id, category, state, marks, n, 0 FROM stats_counts"
+        " WHERE dept_id = ?2 AND area >= ?1 AND area < ?1 || 'z' AND n > 0";
     static const char comm[] =
         "SELECT community, 0, category, state, marks, n, 0 FROM stats_comm"
         " WHERE community >= ?1 AND community < ?1 || 'z' AND ?2 = 0 AND n > 0";
-    sqlite3_stmt *s = store_sqlite_prepare(c, by_community(area, dept) ? comm : grid);
+    sqlite3_stmt *s = store_sqlite_prepare(c, dept ? by_dept : by_community(area, dept) ? comm : grid);
     if (!s) return JC_ERR_DB;
     sqlite3_bind_text(s, 1, area, -1, SQLITE_STATIC);
     sqlite3_bind_int64(s, 2, dept);
@@ -208,11 +216,14 @@ static jc_err sq_days(jc_conn *c, const char *area, int64_t dept, int64_t d0, in
                         void (*fn)(int64_t day, int64_t created, int64_t closed, void *arg), void *arg) {
     static const char grid[] =
         "SELECT day, sum(created), sum(closed) FROM stats_days WHERE day >= ?2 AND day <= ?3"
-        " AND area >= ?1 AND area < ?1 || 'z' AND (?4 = 0 OR dept_id = ?4) GROUP BY day";
+        " AND area >= ?1 AND area < ?1 || 'z' AND ?4 = 0 GROUP BY day";
+    static const char by_dept[] = /* stats_days_dept */
+        "SELECT day, sum(created), sum(closed) FROM stats_days WHERE dept_id = ?4 AND day >= ?2 AND day <= ?3"
+        " AND area >= ?1 AND area < ?1 || 'z' GROUP BY day";
     static const char comm[] =
         "SELECT day, sum(created), sum(closed) FROM stats_comm_days WHERE day >= ?2 AND day <= ?3"
         " AND community >= ?1 AND community < ?1 || 'z' AND ?4 = 0 GROUP BY day";
-    sqlite3_stmt *s = store_sqlite_prepare(c, by_community(area, dept) ? comm : grid);
+    sqlite3_stmt *s = store_sqlite_prepare(c, dept ? by_dept : by_community(area, dept) ? comm : grid);
     if (!s) return JC_ERR_DB;
     sqlite3_bind_text(s, 1, area, -1, SQLITE_STATIC);
     sqlite3_bind_int64(s, 2, d0);

@@ -180,6 +180,17 @@ test('the counters the database keeps equal a count of the cases, after the loop
   const cdays2 = sql('SELECT day, community, created, closed FROM stats_comm_days WHERE created > 0 OR closed > 0 ORDER BY 1, 2');
   const gdays2 = sql('SELECT day, substr(area, 1, 12), sum(created), sum(closed) FROM stats_days GROUP BY 1, 2 HAVING sum(created) > 0 OR sum(closed) > 0 ORDER BY 1, 2');
   assert.equal(cdays2, gdays2);
+  // a department's figures are the cases it leads, read from the grid counters by index
+  const dt = await srv.login('dept_chengguan');
+  const dst = (await srv.api('GET', '/api/v1/stats?days=30', { token: dt })).json;
+  const dept = col("SELECT dept_id FROM users WHERE name = 'dept_chengguan'")[0];
+  assert.equal(dst.totals.total, col(`SELECT count(*) FROM cases WHERE dept_id = ${dept}`)[0]);
+  assert.equal(dst.totals.open, col(`SELECT count(*) FROM cases WHERE dept_id = ${dept} AND state NOT IN ('closed', 'rated', 'voided', 'merged')`)[0]);
+  const created = dst.per_day.reduce((a, x) => a + x.created, 0);
+  const since = Math.floor((Date.now() + 28800000) / 86400000) - 29;
+  assert.equal(created, col(`SELECT count(*) FROM cases WHERE dept_id = ${dept} AND (created_at + 28800000) / 86400000 >= ${since}`)[0]);
+  assert.match(sql(`EXPLAIN QUERY PLAN SELECT area, dept_id, category, state, marks, n, 0 FROM stats_counts WHERE dept_id = ${dept} AND area >= '' AND area < '' || 'z' AND n > 0`), /USING INDEX stats_counts_dept/);
+  assert.match(sql(`EXPLAIN QUERY PLAN SELECT day, sum(created), sum(closed) FROM stats_days WHERE dept_id = ${dept} AND day >= ${since} AND day <= ${since + 29} AND area >= '' AND area < '' || 'z' GROUP BY day`), /USING INDEX stats_days_dept/);
   // and the answer equals the listing, per scope (the street, a community, the whole
   // store: community counters; a grid: grid counters; a resident: their cases)
   for (const who of ['dispatcher', 'community1', 'admin', 'worker1', 'resident1']) {
