@@ -91,10 +91,7 @@ static int list_cb(const followup_row *f, void *arg) {
 static void h_list(jc_req *r) {
     int64_t id;
     if (api_param_id(r, 0, &id)) return;
-    jc_case k;
-    jc_err e = store_case_get(r->db, id, &k);
-    if (e == JC_OK && !case_visible_db(r->db, &r->user, &k)) e = JC_ERR_NOTFOUND;
-    if (e == JC_OK) case_clear(&k);
+    jc_err e = case_check_visible(r->db, &r->user, id);
     if (e) return http_reply_error(r, e, "no case %lld", (long long)id);
     json_t *arr = json_array();
     if ((e = followup_db_each(r->db, id, list_cb, arr))) {
