@@ -162,7 +162,7 @@ test('behind a reverse proxy (serve --trusted-proxy): the forwarded client addre
       await px.api('POST', '/api/v1/login-locks/lift', { token: adm, body: { address: key.slice(8) } });
     }
     // one address's limit does not hold back another client behind the same proxy
-    execFileSync('sqlite3', [px.db, `INSERT INTO login_throttle(key, failures, last_at, locked_until) VALUES('address:198.51.100.66', 60, ${Date.now()}, ${Date.now() + 1800e3})`]);
+    execFileSync('sqlite3', ['-cmd', '.timeout 10000', px.db, `INSERT INTO login_throttle(key, failures, last_at, locked_until) VALUES('address:198.51.100.66', 60, ${Date.now()}, ${Date.now() + 1800e3})`]);
     assert.equal((await px.api('POST', '/api/v1/session', { body: { name: 'worker1', password: 'jiceng-demo' }, headers: { 'x-forwarded-for': '198.51.100.66' } })).status, 429);
     assert.equal((await px.api('POST', '/api/v1/session', { body: { name: 'worker1', password: 'jiceng-demo' }, headers: { 'x-forwarded-for': '198.51.100.67' } })).status, 200);
     // /metrics judges the client, not the proxy in front of it
