@@ -14,7 +14,9 @@ after(async () => { await srv?.cleanup(); });
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const login = (name, password) => srv.api('POST', '/api/v1/session', { body: { name, password } });
-const sql = (q) => execFileSync('sqlite3', [srv.db, q], { encoding: 'utf8' }).trim();
+// a busy timeout: the server's writer may hold the lock for a moment (the sanitized
+// build under load answered 'database is locked' without one)
+const sql = (q) => execFileSync('sqlite3', ['-cmd', '.timeout 10000', srv.db, q], { encoding: 'utf8' }).trim();
 
 test('a burst of wrong passwords is slowed down at once (not 650 tries at full speed)', async () => {
   const answers = await Promise.all(Array.from({ length: 30 }, () => login('supervisor', 'wrong-password')));
@@ -39,10 +41,15 @@ test('backoff: free tries, then 1 s, then 2 s; an unknown name is throttled alik
     assert.equal(r.status, 429, name);
     assert.equal(r.headers.get('retry-after'), '1');
     await sleep(1100);
+    const sixth = Date.now();
     assert.equal((await login(name, 'wrong-password')).status, 401);
     const r2 = await login(name, 'wrong-password');
     assert.equal(r2.status, 429);
-    assert.equal(r2.headers.get('retry-after'), '2');
+    // the wait doubled: 2 s from the sixth failure; a slow build (ASan on a loaded
+    // machine) may have spent up to a second of it answering, then 1 is right too
+    const least = Math.max(1, Math.ceil((2000 - (Date.now() - sixth)) / 1000));
+    const ra = Number(r2.headers.get('retry-after'));
+    assert.ok(ra >= least && ra <= 2, `${name}: Retry-After ${ra}, expected ${least} to 2`);
   }
   const audit = sql("SELECT action || ' ' || json_extract(reason, '$.key') || ' after ' || json_extract(reason, '$.n') FROM audit WHERE action = 'login_throttled'");
   assert.match(audit, /account:community3 after 4\b/);
@@ -160,7 +167,7 @@ test('behind a reverse proxy (serve --trusted-proxy): the forwarded client addre
       await px.api('POST', '/api/v1/login-locks/lift', { token: adm, body: { address: key.slice(8) } });
     }
     // one address's limit does not hold back another client behind the same proxy
-    execFileSync('sqlite3', [px.db, `INSERT INTO login_throttle(key, failures, last_at, locked_until) VALUES('address:198.51.100.66', 60, ${Date.now()}, ${Date.now() + 1800e3})`]);
+    execFileSync('sqlite3', ['-cmd', '.timeout 10000', px.db, `INSERT INTO login_throttle(key, failures, last_at, locked_until) VALUES('address:198.51.100.66', 60, ${Date.now()}, ${Date.now() + 1800e3})`]);
     assert.equal((await px.api('POST', '/api/v1/session', { body: { name: 'worker1', password: 'jiceng-demo' }, headers: { 'x-forwarded-for': '198.51.100.66' } })).status, 429);
     assert.equal((await px.api('POST', '/api/v1/session', { body: { name: 'worker1', password: 'jiceng-demo' }, headers: { 'x-forwarded-for': '198.51.100.67' } })).status, 200);
     // /metrics judges the client, not the proxy in front of it
