@@ -12,7 +12,7 @@ import { mkdtempSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
-import { startServer, jiceng, BIN, ROOT, freePort } from './lib.mjs';
+import { startServer, jiceng, dbQuery, BIN, ROOT, freePort } from './lib.mjs';
 
 const GRID = '110101001001001';
 let a, b, T = {}, chengguan;
@@ -342,4 +342,24 @@ test('documents on cases (attach) on PostgreSQL: uploaded on one instance, linke
   } finally {
     await c.cleanup();
   }
+});
+
+// Last: it edits the database behind the program's back.
+test('jiceng audit verify on PostgreSQL names a case row or an audit row edited outside the program', () => {
+  const verify = () => jiceng(['audit', 'verify', '--db', a.db]);
+  const ok = verify();
+  assert.equal(ok.status, 0, ok.stdout + ok.stderr);
+  const id = dbQuery(a.db, 'SELECT min(id) FROM cases');
+  const title = dbQuery(a.db, `SELECT title FROM cases WHERE id = ${id}`);
+  dbQuery(a.db, `UPDATE cases SET title = 'edited' WHERE id = ${id}`);
+  const edited = verify();
+  assert.equal(edited.status, 1, edited.stdout + edited.stderr);
+  assert.match(edited.stdout, new RegExp(`case:? ${id}\\b`));
+  dbQuery(a.db, `UPDATE cases SET title = $t$${title}$t$ WHERE id = ${id}`);
+  assert.equal(verify().status, 0, 'put back, it verifies again');
+  const seq = dbQuery(a.db, "SELECT min(seq) FROM audit WHERE action = 'register'");
+  dbQuery(a.db, `UPDATE audit SET reason = 'nothing happened' WHERE seq = ${seq}`);
+  const bad = verify();
+  assert.equal(bad.status, 1, bad.stdout + bad.stderr);
+  assert.match(bad.stdout, new RegExp(`first bad entry: seq ${seq}\\b`));
 });
