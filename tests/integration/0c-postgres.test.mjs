@@ -12,7 +12,7 @@ import { mkdtempSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
-import { startServer, jiceng, BIN, ROOT, freePort } from './lib.mjs';
+import { startServer, jiceng, dbQuery, sseListen, BIN, ROOT, freePort } from './lib.mjs';
 
 const GRID = '110101001001001';
 let a, b, T = {}, chengguan;
@@ -119,31 +119,9 @@ test("a left-out module's command and serve option refuse, naming the module", a
 
 // The case events of one live stream (GET /api/v1/events), gathered until stop().
 async function listen(srv, token) {
-  const ac = new AbortController();
-  const res = await fetch(`${srv.url}/api/v1/events?token=${token}`, { signal: ac.signal });
-  assert.equal(res.status, 200);
-  const events = [];
-  const reader = res.body.getReader();
-  const dec = new TextDecoder();
-  let buf = '';
-  const done = (async () => {
-    try {
-      for (;;) {
-        const { value, done } = await reader.read();
-        if (done) break;
-        buf += dec.decode(value, { stream: true });
-        let i;
-        while ((i = buf.indexOf('\n\n')) >= 0) {
-          const block = buf.slice(0, i);
-          buf = buf.slice(i + 2);
-          const type = /^event: (.*)$/m.exec(block)?.[1];
-          const data = /^data: (.*)$/m.exec(block)?.[1];
-          if (type === 'case' && data) events.push(JSON.parse(data));
-        }
-      }
-    } catch { /* aborted */ }
-  })();
-  return { events, stop: () => { ac.abort(); return done; } };
+  const s = await sseListen(`${srv.url}/api/v1/events?token=${token}`);
+  assert.equal(s.status, 200);
+  return { cases: () => s.events.filter(e => e.type === 'case'), stop: s.stop };
 }
 
 test('two instances on one database: a session, a case and its live events of one are the other\'s', async () => {
@@ -158,10 +136,10 @@ test('two instances on one database: a session, a case and its live events of on
     body: { title: '井盖松动', body: '人行道井盖松动', category: '9901', area: GRID, phone: '13800138000' },
   });
   assert.equal(c.status, 201, JSON.stringify(c.json));
-  for (let i = 0; i < 100 && !live.events.some(e => e.case_id === c.json.id); i++)
+  for (let i = 0; i < 100 && !live.cases().some(e => e.case_id === c.json.id); i++)
     await new Promise(r => setTimeout(r, 100));
   await live.stop();
-  assert.deepEqual(live.events.filter(e => e.case_id === c.json.id).map(e => e.action), ['report'],
+  assert.deepEqual(live.cases().filter(e => e.case_id === c.json.id).map(e => e.action), ['report'],
     'a case reported on one instance reaches a stream on the other');
   const r = await b.api('POST', '/api/v1/cases', {
     token: T.resident1,
@@ -342,4 +320,24 @@ test('documents on cases (attach) on PostgreSQL: uploaded on one instance, linke
   } finally {
     await c.cleanup();
   }
+});
+
+// Last: it edits the database behind the program's back.
+test('jiceng audit verify on PostgreSQL names a case row or an audit row edited outside the program', () => {
+  const verify = () => jiceng(['audit', 'verify', '--db', a.db]);
+  const ok = verify();
+  assert.equal(ok.status, 0, ok.stdout + ok.stderr);
+  const id = dbQuery(a.db, 'SELECT min(id) FROM cases');
+  const title = dbQuery(a.db, `SELECT title FROM cases WHERE id = ${id}`);
+  dbQuery(a.db, `UPDATE cases SET title = 'edited' WHERE id = ${id}`);
+  const edited = verify();
+  assert.equal(edited.status, 1, edited.stdout + edited.stderr);
+  assert.match(edited.stdout, new RegExp(`case:? ${id}\\b`));
+  dbQuery(a.db, `UPDATE cases SET title = $t$${title}$t$ WHERE id = ${id}`);
+  assert.equal(verify().status, 0, 'put back, it verifies again');
+  const seq = dbQuery(a.db, "SELECT min(seq) FROM audit WHERE action = 'register'");
+  dbQuery(a.db, `UPDATE audit SET reason = 'nothing happened' WHERE seq = ${seq}`);
+  const bad = verify();
+  assert.equal(bad.status, 1, bad.stdout + bad.stderr);
+  assert.match(bad.stdout, new RegExp(`first bad entry: seq ${seq}\\b`));
 });

@@ -5,8 +5,7 @@
 // audited. Passwords: at least 10 characters, not common, not the user's name.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { startServer, jiceng } from './lib.mjs';
+import { startServer, jiceng, dbQuery } from './lib.mjs';
 
 let srv, admin;
 before(async () => { srv = await startServer(); admin = await srv.login('admin'); });
@@ -14,9 +13,7 @@ after(async () => { await srv?.cleanup(); });
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const login = (name, password) => srv.api('POST', '/api/v1/session', { body: { name, password } });
-// a busy timeout: the server's writer may hold the lock for a moment (the sanitized
-// build under load answered 'database is locked' without one)
-const sql = (q) => execFileSync('sqlite3', ['-cmd', '.timeout 10000', srv.db, q], { encoding: 'utf8' }).trim();
+const sql = (q) => dbQuery(srv.db, q);
 
 test('a burst of wrong passwords is slowed down at once (not 650 tries at full speed)', async () => {
   const answers = await Promise.all(Array.from({ length: 30 }, () => login('supervisor', 'wrong-password')));
@@ -167,7 +164,7 @@ test('behind a reverse proxy (serve --trusted-proxy): the forwarded client addre
       await px.api('POST', '/api/v1/login-locks/lift', { token: adm, body: { address: key.slice(8) } });
     }
     // one address's limit does not hold back another client behind the same proxy
-    execFileSync('sqlite3', ['-cmd', '.timeout 10000', px.db, `INSERT INTO login_throttle(key, failures, last_at, locked_until) VALUES('address:198.51.100.66', 60, ${Date.now()}, ${Date.now() + 1800e3})`]);
+    dbQuery(px.db, `INSERT INTO login_throttle(key, failures, last_at, locked_until) VALUES('address:198.51.100.66', 60, ${Date.now()}, ${Date.now() + 1800e3})`);
     assert.equal((await px.api('POST', '/api/v1/session', { body: { name: 'worker1', password: 'jiceng-demo' }, headers: { 'x-forwarded-for': '198.51.100.66' } })).status, 429);
     assert.equal((await px.api('POST', '/api/v1/session', { body: { name: 'worker1', password: 'jiceng-demo' }, headers: { 'x-forwarded-for': '198.51.100.67' } })).status, 200);
     // /metrics judges the client, not the proxy in front of it

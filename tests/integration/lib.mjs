@@ -26,6 +26,16 @@ export function freePort() {
   });
 }
 
+// Runs one SQL statement on a server's database (srv.db: an SQLite file, or a
+// postgresql:// URL under JICENG_TEST_DB=pg) with its command-line client; the rows
+// as text, columns separated by '|', trimmed. For SQL both backends take.
+export function dbQuery(db, q) {
+  // sqlite3 with a busy timeout: the server's writer may hold the lock for a moment
+  // (the sanitized build under load answered 'database is locked' without one)
+  const [cmd, args] = db.startsWith('postgresql://') ? ['psql', [db, '-qAtX', '-c', q]] : ['sqlite3', ['-cmd', '.timeout 10000', db, q]];
+  return execFileSync(cmd, args, { encoding: 'utf8', stdio: ['pipe', 'pipe', 'pipe'] }).trim();
+}
+
 export function jiceng(args, opts = {}) {
   // Runs the CLI; returns {status, stdout, stderr} without throwing.
   try {
