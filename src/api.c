@@ -614,11 +614,7 @@ static void h_case_get(jc_req *r) {
     int64_t id;
     if (api_param_id(r, 0, &id)) return;
     jc_case k;
-    jc_err e = store_case_get(r->db, id, &k);
-    if (e == JC_OK && !case_visible_db(r->db, &r->user, &k)) {
-        case_clear(&k);
-        e = JC_ERR_NOTFOUND;
-    }
+    jc_err e = case_get_visible(r->db, &r->user, id, &k);
     if (e) return http_reply_error(r, e, "no case %lld", (long long)id);
     json_t *o = case_to_json(&k, &r->user, 0);
     case_clear(&k);
@@ -731,7 +727,9 @@ static void h_case_contact(jc_req *r) {
 static void h_case_audit(jc_req *r) {
     int64_t id;
     if (api_param_id(r, 0, &id)) return;
-    jc_err e = case_check_visible(r->db, &r->user, id); /* 404 out of scope, as the detail */
+    jc_case k;
+    jc_err e = case_get_visible(r->db, &r->user, id, &k); /* as the detail */
+    if (e == JC_OK) case_clear(&k);
     if (e) return http_reply_error(r, e, "no case %lld", (long long)id);
     json_t *tl = json_array();
     jc_verify_report vr;

@@ -102,10 +102,10 @@ jc_err case_register_reported(jc_conn *w, const jc_case *k, jc_case *out, jc_cas
  * (needs the database). */
 int case_visible_db(jc_conn *c, const jc_user *u, const jc_case *k);
 
-/* JC_OK when case id exists and u may see it (case_visible_db); JC_ERR_NOTFOUND
- * when it does not exist or u may not see it (answered alike); other errors as
- * store_case_get.  For handlers that only need the check: nothing to free. */
-jc_err case_check_visible(jc_conn *c, const jc_user *u, int64_t id) JC_MUST_CHECK;
+/* Reads case id into *k when u may see it (case_visible_db); JC_ERR_NOTFOUND
+ * when there is no such case or it is out of u's sight (the two answer
+ * alike), another error when the read failed. *k is set only on JC_OK. */
+jc_err case_get_visible(jc_conn *c, const jc_user *u, int64_t id, jc_case *k) JC_MUST_CHECK;
 
 /* Writes k (already modified by the caller: flags, assignee ...) and appends
  * an audit entry `action` with reason, the state unchanged. */

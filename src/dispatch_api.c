@@ -564,11 +564,7 @@ typedef struct {
 static jc_err run_whistle(jc_conn *w, jc_deferred *d) {
     whistle_data *x = d->data;
     jc_case k;
-    jc_err e = store_case_get(w, x->case_id, &k);
-    if (e == JC_OK && !case_visible_db(w, &d->user, &k)) {
-        case_clear(&k);
-        e = JC_ERR_NOTFOUND;
-    }
+    jc_err e = case_get_visible(w, &d->user, x->case_id, &k);
     if (e) {
         snprintf(d->message, sizeof d->message, "no case %lld", (long long)x->case_id);
         return e;
@@ -652,12 +648,8 @@ static jc_err whistle_case(jc_conn *w, jc_deferred *d, int64_t wid, jc_case *k, 
     jc_err e = dispatch_store(w)->whistle_get(w, wid, &cid, state_open);
     if (e == JC_ERR_NOTFOUND) snprintf(d->message, sizeof d->message, "no whistle %lld", (long long)wid);
     if (e) return e;
-    e = store_case_get(w, cid, k);
-    if (e == JC_OK && !case_visible_db(w, &d->user, k)) {
-        case_clear(k);
-        e = JC_ERR_NOTFOUND;
-        snprintf(d->message, sizeof d->message, "no whistle %lld", (long long)wid);
-    }
+    e = case_get_visible(w, &d->user, cid, k);
+    if (e == JC_ERR_NOTFOUND) snprintf(d->message, sizeof d->message, "no whistle %lld", (long long)wid);
     return e;
 }
 
@@ -834,11 +826,7 @@ typedef struct {
 static jc_err run_assist(jc_conn *w, jc_deferred *d) {
     assist_data *x = d->data;
     jc_case k;
-    jc_err e = store_case_get(w, x->case_id, &k);
-    if (e == JC_OK && !case_visible_db(w, &d->user, &k)) {
-        case_clear(&k);
-        e = JC_ERR_NOTFOUND;
-    }
+    jc_err e = case_get_visible(w, &d->user, x->case_id, &k);
     if (e) {
         snprintf(d->message, sizeof d->message, "no case %lld", (long long)x->case_id);
         return e;

@@ -267,11 +267,7 @@ typedef struct {
 static jc_err run_link(jc_conn *w, jc_deferred *d) {
     link_args *a = d->data;
     jc_case k;
-    jc_err e = store_case_get(w, a->case_id, &k);
-    if (e == JC_OK && !case_visible_db(w, &d->user, &k)) {
-        case_clear(&k);
-        e = JC_ERR_NOTFOUND;
-    }
+    jc_err e = case_get_visible(w, &d->user, a->case_id, &k);
     if (e) {
         snprintf(d->message, sizeof d->message, "no case %lld", (long long)a->case_id);
         return e;
@@ -325,7 +321,9 @@ static int list_cb(const char *photo_id, int64_t by, int64_t at_ms, void *arg) {
 static void h_list(jc_req *r) {
     int64_t id;
     if (api_param_id(r, 0, &id)) return;
-    jc_err e = case_check_visible(r->db, &r->user, id);
+    jc_case k;
+    jc_err e = case_get_visible(r->db, &r->user, id, &k);
+    if (e == JC_OK) case_clear(&k);
     if (e) return http_reply_error(r, e, "no case %lld", (long long)id);
     json_t *arr = json_array();
     if ((e = photo_case_each(r->db, id, list_cb, arr))) {

@@ -393,11 +393,8 @@ static void h_suggestion(jc_req *r) {
     int64_t id;
     if (api_param_id(r, 0, &id)) return;
     jc_case k;
-    jc_err e = store_case_get(r->db, id, &k);
-    if (e == JC_ERR_NOTFOUND || (!e && !case_visible_db(r->db, &r->user, &k))) {
-        if (!e) case_clear(&k);
-        return http_reply_error(r, JC_ERR_NOTFOUND, "no such case");
-    }
+    jc_err e = case_get_visible(r->db, &r->user, id, &k);
+    if (e == JC_ERR_NOTFOUND) return http_reply_error(r, e, "no such case");
     if (e) return http_reply_error(r, e, "reading the case failed");
     char mdl[160], top1[16], ts[40];
     double p1;

@@ -3,7 +3,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { startServer } from './lib.mjs';
+import { startServer, sseListen } from './lib.mjs';
 
 let srv, T = {};
 before(async () => {
@@ -14,33 +14,10 @@ after(async () => { await srv.cleanup(); });
 
 // Collects the events of one stream for ms milliseconds.
 async function listen(token, ms, headers = {}) {
-  const ac = new AbortController();
-  const res = await fetch(`${srv.url}/api/v1/events${token ? '?token=' + token : ''}`, { signal: ac.signal, headers });
-  const events = [];
-  if (res.status !== 200) return { status: res.status, events };
-  assert.match(res.headers.get('content-type'), /text\/event-stream/);
-  const reader = res.body.getReader();
-  const dec = new TextDecoder();
-  let buf = '';
-  const done = (async () => {
-    try {
-      for (;;) {
-        const { value, done } = await reader.read();
-        if (done) break;
-        buf += dec.decode(value, { stream: true });
-        let i;
-        while ((i = buf.indexOf('\n\n')) >= 0) {
-          const block = buf.slice(0, i);
-          buf = buf.slice(i + 2);
-          const type = /^event: (.*)$/m.exec(block)?.[1];
-          const data = /^data: (.*)$/m.exec(block)?.[1];
-          if (type && data) events.push({ type, ...JSON.parse(data) });
-        }
-      }
-    } catch { /* aborted */ }
-  })();
-  const stop = () => { ac.abort(); return done; };
-  return { status: 200, events, stop, wait: () => new Promise(r => setTimeout(r, ms)) };
+  const s = await sseListen(`${srv.url}/api/v1/events${token ? '?token=' + token : ''}`, headers);
+  if (s.status !== 200) return { status: s.status, events: s.events };
+  assert.match(s.contentType, /text\/event-stream/);
+  return { status: 200, events: s.events, stop: s.stop, wait: () => new Promise(r => setTimeout(r, ms)) };
 }
 
 test('each subscriber gets the committed events it may see, live', async () => {

@@ -7,7 +7,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import { createHmac } from 'node:crypto';
-import { startServer, filler } from './lib.mjs';
+import { startServer, filler, sseListen } from './lib.mjs';
 
 let srv;
 const T = {};
@@ -150,32 +150,7 @@ test('read marks are per user: one, a case, everything up to an id; bad input ch
 });
 
 test('the live stream carries a notify event to its audience only', async () => {
-  const listen = async (tok) => {
-    const ac = new AbortController();
-    const res = await fetch(srv.url + '/api/v1/events', { signal: ac.signal, headers: { authorization: 'Bearer ' + tok } });
-    const events = [];
-    const reader = res.body.getReader();
-    const dec = new TextDecoder();
-    let buf = '';
-    const done = (async () => {
-      try {
-        for (;;) {
-          const { value, done } = await reader.read();
-          if (done) break;
-          buf += dec.decode(value, { stream: true });
-          let i;
-          while ((i = buf.indexOf('\n\n')) >= 0) {
-            const block = buf.slice(0, i);
-            buf = buf.slice(i + 2);
-            const type = /^event: (.*)$/m.exec(block)?.[1];
-            const data = /^data: (.*)$/m.exec(block)?.[1];
-            if (type && data) events.push({ type, ...JSON.parse(data) });
-          }
-        }
-      } catch { /* aborted */ }
-    })();
-    return { events, stop: () => { ac.abort(); return done; } };
-  };
+  const listen = (tok) => sseListen(srv.url + '/api/v1/events', { authorization: 'Bearer ' + tok });
   const d = await listen(T.dispatcher);
   const c2 = await listen(T.community2);
   await sleep(700);

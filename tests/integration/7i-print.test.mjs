@@ -61,7 +61,10 @@ test('派单单: from the case page, QR to the case, one A4 page with the routin
   await page.click('a[data-print=dispatch]');
   await page.waitForSelector('#sheet[data-form=dispatch] .sheet-qr svg');
   assert.equal(await page.textContent('#sheet-no'), kase.no);
-  assert.equal(await qrText(page), `${srv.url}/#/case/${kase.id}`, 'the QR code links to the case');
+  // the QR code and the address under it name the case by its number (not the store's id)
+  const link = await qrText(page);
+  assert.equal(link, `${srv.url}/#/case/${kase.no}`, 'the QR code links to the case by its number');
+  assert.equal(await page.textContent('#sheet-url'), link);
   const file = join(SHOTS, '86-print-dispatch.pdf');
   await page.pdf({ path: file, preferCSSPageSize: true, printBackground: true });
   const p = pdf(file);
@@ -79,15 +82,25 @@ test('派单单: from the case page, QR to the case, one A4 page with the routin
   await page.screenshot({ path: join(SHOTS, '86-print-dispatch.png'), fullPage: true });
   assert.deepEqual(page.errors, []);
   assert.deepEqual(await noI18nGaps(page), []);
+  // the link opens the case
+  await page.goto(link);
+  await page.waitForSelector('.case-head');
+  assert.equal(await page.textContent('.case-head h1'), kase.title, 'the scanned link shows the case');
+  assert.ok((await page.textContent('#main')).includes(kase.no));
+  assert.deepEqual(page.errors, []);
   await page.context().close();
 });
 
 test('督办单: the escalation note, one A4 page; English; a resident may not open it', async () => {
+  // a store of an earlier build: its timer counted a 督办 per further time limit in the
+  // case's counter ("督办 187 次"); the form counts the supervisors' own from the trace
+  execFileSync('sqlite3', [srv.db, '.timeout 5000', `UPDATE cases SET escalation = 187 WHERE id = ${kase.id};`]);
   const page = await openPage(browser, srv, { lang: 'en' });
   await uiLogin(page, 'supervisor');
   await visit(page, `/print/${kase.id}?form=supervise`, 'print');
   await page.waitForSelector('#sheet[data-form=supervise] .sheet-qr svg');
   assert.match(await page.textContent('#sheet-opinion'), /请于今日内完成整改并反馈/);
+  assert.match(await page.textContent('#sheet-esc'), /^Escalations by staff: 1\b/, 'the supervisor\'s one, not the old counter');
   assert.match(await page.textContent('#page-title'), /Supervision order/);
   const file = join(SHOTS, '87-print-supervise-en.pdf');
   await page.pdf({ path: file, preferCSSPageSize: true });

@@ -223,3 +223,38 @@ test("the community's dashboard map shows its community", async () => {
   assert.ok(share > 0.6, `community 1 spans ${share} of the map`);
   await page.context().close();
 });
+
+test('a returned case dispatched by hand says who sent it where; the categories table gives the list\'s limits', async () => {
+  // (item 9) after a hand dispatch of a returned case, 派单依据 said 权责清单未覆盖
+  jiceng(['clock', 'real', '--db', srv.db]);
+  const depts = (await srv.api('GET', '/api/v1/depts')).json.depts;
+  const wuye = depts.find((d) => d.code === 'wuye');
+  const c = await report('resident1', { title: '楼道堆物', category: '0102' });
+  assert.equal((await act(c.id, 'register', 'dispatcher')).state, 'dispatched');
+  await act(c.id, 'return', 'dept_chengguan', { reason: '楼道内属物业管理' });
+  await act(c.id, 'uphold', 'dispatcher', { note: '转物业' });
+  assert.equal((await act(c.id, 'dispatch', 'dispatcher', { dept_id: wuye.id })).dept_id, wuye.id);
+  const page = await openPage(browser, srv);
+  await uiLogin(page, 'dispatcher');
+  await visit(page, '/case/' + c.id, 'case');
+  await page.waitForSelector('[data-card=route] [data-manual]');
+  const route = await page.textContent('[data-card=route]');
+  assert.match(await page.textContent('[data-card=route] [data-manual]'), new RegExp('人工派遣至' + wuye.name));
+  assert.equal(await page.textContent('[data-card=route] [data-field=lead]'), wuye.name);
+  assert.doesNotMatch(route, /未覆盖|尚未按权责清单派单/, route);
+  // (item 9) a category's own 24 h disagreed with the list's 3wd: the table gives
+  // the limits that apply, the list's, and says so
+  const entry = (await srv.api('GET', '/api/v1/duties', { token: T.dispatcher })).json.entries.find((e) => e.category === '0101');
+  assert.equal(entry.limits.handle, '3wd');
+  await visit(page, '/designer?tab=categories', 'designer');
+  const cell = page.locator('tr[data-category="0101"] td[data-from]');
+  await cell.waitFor();
+  assert.equal(await cell.getAttribute('data-from'), 'list');
+  const limits = await cell.textContent();
+  assert.match(limits, /处置 3 个工作日/, limits);
+  assert.doesNotMatch(limits, /24 小时/, limits);
+  assert.match(limits, new RegExp(entry.id), 'names the entry');
+  assert.deepEqual(await noI18nGaps(page), []);
+  assert.deepEqual(page.errors, []);
+  await page.context().close();
+});

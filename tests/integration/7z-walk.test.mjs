@@ -108,8 +108,13 @@ function pagesFor(role, cases, person) {
     if (r.path === '/queue') list.push('/queue?state=', '/queue?state=open&overdue=1', '/queue?state=open&escalated=1');
   }
   for (const id of cases) list.push('/case/' + id);
+  // the printed forms of a case (staff): what a person reads on paper
+  if (role !== 'resident' && cases.length) for (const id of cases.slice(0, 3)) list.push(`/print/${id}?form=dispatch`, `/print/${id}?form=supervise`);
+  if (routes.some((r) => r.path === '/brief' && r.roles?.includes(role))) list.push('/brief?kind=weekly');
   return list;
 }
+// Forms a person opens with a button on a page (their labels are read too).
+const OPENS = { '/designer?tab=rules': '#rule-new' };
 
 const USERS = { dispatcher: 'dispatcher', supervisor: 'supervisor', admin: 'admin', community_staff: 'community1',
   grid_worker: 'worker1', dept_staff: 'dept_chengguan', resident: 'resident1' };
@@ -128,15 +133,18 @@ for (const [role, login] of Object.entries(USERS)) {
         !/正在加载/.test(document.querySelector('#main').innerText), null, { timeout: 15000 }).catch(() => {});
       await page.waitForLoadState('networkidle').catch(() => {});
       await page.waitForTimeout(300);
-      // open the folds a person would open
+      // open the folds a person would open, and the forms behind a button
       await page.$$eval('#main details', (ds) => ds.forEach((d) => { d.open = true; }));
+      if (OPENS[path]) { await page.click(OPENS[path]); await page.waitForTimeout(200); }
       // what a person reads; <code> marks a code a person types (a CSV header, a device number)
       const text = await page.evaluate(() => {
         let main = document.querySelector('#main').innerText;
         for (const c of document.querySelectorAll('#main code')) main = main.replace(c.innerText, ' ');
         return [document.title, document.querySelector('header')?.innerText || '', main,
           ...[...document.querySelectorAll('#main [placeholder]')].map((e) => e.getAttribute('placeholder')),
-          ...[...document.querySelectorAll('#main option')].map((o) => o.textContent)].join('\n');
+          ...[...document.querySelectorAll('#main option')].map((o) => o.textContent),
+          // the labels of a form's fields, also those shown only for another choice (a rule's kind)
+          ...[...document.querySelectorAll('#main label')].map((l) => { const c = l.cloneNode(true); c.querySelectorAll('code').forEach((x) => x.remove()); return c.textContent; })].join('\n');
       });
       for (const f of findings(text)) bad.push(`${path}: ${f}`);
       if (path === '/login') await uiLogin(page, login);

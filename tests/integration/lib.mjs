@@ -134,3 +134,34 @@ export async function startServer(opts = {}) {
   };
   return srv;
 }
+
+// Opens a live stream (Server-Sent Events) at url and collects its events as
+// {type, ...data} objects until stop() (which resolves when reading ended).
+// status: the answer's status; events stay empty unless it is 200.
+export async function sseListen(url, headers = {}) {
+  const ac = new AbortController();
+  const res = await fetch(url, { signal: ac.signal, headers });
+  const events = [];
+  if (res.status !== 200) return { status: res.status, events, contentType: res.headers.get('content-type'), stop: async () => ac.abort() };
+  const reader = res.body.getReader();
+  const dec = new TextDecoder();
+  let buf = '';
+  const done = (async () => {
+    try {
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        buf += dec.decode(value, { stream: true });
+        let i;
+        while ((i = buf.indexOf('\n\n')) >= 0) {
+          const block = buf.slice(0, i);
+          buf = buf.slice(i + 2);
+          const type = /^event: (.*)$/m.exec(block)?.[1];
+          const data = /^data: (.*)$/m.exec(block)?.[1];
+          if (type && data) events.push({ type, ...JSON.parse(data) });
+        }
+      }
+    } catch { /* aborted */ }
+  })();
+  return { status: 200, events, contentType: res.headers.get('content-type'), stop: () => { ac.abort(); return done; } };
+}

@@ -10,11 +10,10 @@
 #include "eval.h"
 #include "store.h"
 #include "t.h"
+#include "t_store.h"
 
 #include <unistd.h>
 
-static jc_store *st;
-static char tdir[64];
 static jc_user resident, other_resident, dispatcher, far_dispatcher, dept_staff, other_dept, worker;
 static int64_t dept_id, dept2_id;
 
@@ -69,22 +68,11 @@ static jc_err fixture_run(jc_conn *w, void *arg) {
 }
 
 static int open_store(void) {
-    snprintf(tdir, sizeof tdir, "/tmp/jc-case-XXXXXX");
-    if (!mkdtemp(tdir)) return -1;
-    char path[128];
-    snprintf(path, sizeof path, "%s/t.db", tdir);
-    int v;
-    if (auth_init() || store_open(path, &st) || store_migrate(st, &v)) return -1;
+    if (auth_init() || t_store_open("case")) return -1;
     return store_exec(st, fixture_run, NULL) ? -1 : 0;
 }
 
-static void close_store(void) {
-    store_close(st);
-    st = NULL;
-    char cmd[96];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", tdir);
-    if (system(cmd)) fprintf(stderr, "could not remove %s\n", tdir);
-}
+static void close_store(void) { t_store_close(); }
 
 /* ---- jobs ------------------------------------------------------------------ */
 

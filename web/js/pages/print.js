@@ -10,6 +10,7 @@ import { categoryName, deptName, areaName, areaLabel, catalog } from '../catalog
 import { qrSvg } from '../components/qr.js';
 import { reasonText } from '../reasons.js';
 import { manualText } from '../components/casedispatch.js';
+import { levelText } from '../components/caseview.js';
 
 const FORMS = ['dispatch', 'supervise'];
 const MAX_BODY = 400; // characters of the description on paper: the sheet stays one page
@@ -41,13 +42,20 @@ export async function render(ctx) {
   let c;
   try { c = await get('/api/v1/cases/' + encodeURIComponent(ctx.params.id)); } catch (e) { ctx.root.append(pageTitle(t('print.title_' + form)), errorBox(e)); return; }
   const street = areaName(c.area.slice(0, 9));
-  const url = `${location.origin}/#/case/${c.id}`;
+  // the case by its number (what the sheet prints; the API and the case page take it)
+  const url = `${location.origin}/#/case/${encodeURIComponent(c.no)}`;
   const r = c.route || {};
   const en = getLang() === 'en';
   const dn = (code) => { const d = catalog().byDeptCode.get(code); return d ? (en ? d.name_en || d.name : d.name) : code; };
   const co = Array.isArray(r.co_depts) ? r.co_depts : String(r.co_depts || '').split('|').filter(Boolean);
+  // 督办 as the case page counts them: the supervisors' own from the trace (an
+  // earlier build's timer wrote a 督办 per further time limit and counted it in
+  // c.escalation), the timer's level on the open phase beside; the instruction
+  // is a person's last one, else the timer's
   const escalations = (c.timeline || []).filter((e) => e.action === 'escalate');
-  const lastEsc = escalations[escalations.length - 1];
+  const byPeople = escalations.filter((e) => e.role !== 'system');
+  const lastEsc = byPeople[byPeople.length - 1] || escalations[escalations.length - 1];
+  const level = Math.max(0, ...(c.phases || []).filter((p) => !p.end_at).map((p) => p.level || 0));
   const lastHash = (c.timeline || []).slice(-1)[0]?.hash || '';
 
   // the bar on screen: print, back to the case, the other form
@@ -96,7 +104,8 @@ export async function render(ctx) {
     sigs = signatures(['dispatcher', 'receiver', 'handler', 'verifier']);
   } else {
     middle = h('section', { class: 'sheet-sec', dataset: { sec: 'supervise' } }, h('h2', null, t('print.supervise')),
-      h('p', null, t('print.esc_count', { n: c.escalation || 0 }), c.flags?.includes('overdue') ? ' · ' + t('flag.overdue') : ''),
+      h('p', { id: 'sheet-esc' }, t('print.esc_count', { n: c.timeline ? byPeople.length : c.escalation || 0 }),
+        level ? ' · ' + levelText(level) : '', c.flags?.includes('overdue') ? ' · ' + t('flag.overdue') : ''),
       lastEsc ? h('p', { class: 'sheet-opinion', id: 'sheet-opinion' }, h('strong', null, t('print.opinion')), ' ', reasonText(lastEsc) || '—',
         h('span', { class: 'small' }, ` (${fmtTime(lastEsc.at)})`)) : h('p', null, t('print.no_escalation')),
       h('p', null, t('print.reply_by')), h('div', { class: 'sheet-box short' }));
@@ -104,7 +113,7 @@ export async function render(ctx) {
   }
   const foot = h('footer', { class: 'sheet-foot small' },
     t('print.printed', { at: fmtTime(new Date().toISOString()), who: ctx.user.display || ctx.user.name }), ' · ',
-    t('print.trace'), ' ', h('code', null, lastHash.slice(0, 16)), ' · ', url);
+    t('print.trace'), ' ', h('code', null, lastHash.slice(0, 16)), ' · ', h('code', { id: 'sheet-url' }, url));
 
   const sheet = h('article', { class: 'sheet', id: 'sheet', dataset: { form } }, head, facts, basis, limits, middle, sigs, foot);
   ctx.root.append(bar, sheet);
