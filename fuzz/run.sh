@@ -31,9 +31,16 @@ for t in "${targets[@]}"; do
   rate=$(grep -o 'stat::average_exec_per_sec: *[0-9]*' "$log" | grep -o '[0-9]*$')
   # the last status line: "#N DONE cov: C ft: F corp: E/Bb ..." (entries/bytes)
   corp=$(grep -o 'corp: [0-9]*/[0-9]*[a-zA-Z]*' "$log" | tail -1 | cut -d' ' -f2)
-  crashes=0
-  [ "$rc" -ne 0 ] && crashes=1 && failed=1
-  printf '%-22s %12s execs %8s/s  corpus %-12s %s crash(es)%s\n' "$t" "${execs:-?}" "${rate:-?}" "${corp:-?}" "$crashes" \
-    "$([ "$rc" -ne 0 ] && echo " -- see $log")"
+  # libFuzzer's exit codes: 0 done; 72 (-interrupted_exitcode) stopped by a
+  # signal (SIGINT, SIGTERM): not a finding, but the run is incomplete; any
+  # other non-zero code (77 a crash or sanitizer report, 70 a timeout, an OOM)
+  # is a crash, its input kept as the artifact
+  crashes=0 what=""
+  if [ "$rc" -eq 72 ]; then
+    what=" -- stopped by a signal before its end, see $log"; failed=1
+  elif [ "$rc" -ne 0 ]; then
+    crashes=1 what=" -- see $log"; failed=1
+  fi
+  printf '%-22s %12s execs %8s/s  corpus %-12s %s crash(es)%s\n' "$t" "${execs:-?}" "${rate:-?}" "${corp:-?}" "$crashes" "$what"
 done
 exit $failed
