@@ -373,7 +373,16 @@ const char *sq_col_str(sqlite3_stmt *s, int i) {
     return t ? (const char *)t : "";
 }
 
-void sq_col_copy(sqlite3_stmt *s, int i, char *dst, size_t n) { snprintf(dst, n, "%s", sq_col_str(s, i)); }
+void sq_col_copy(sqlite3_stmt *s, int i, char *dst, size_t n) {
+    /* as snprintf(dst, n, "%s", ...) would, without its format parser: it
+     * was a tenth of `audit verify`'s time (every entry copies five columns) */
+    if (!n) return;
+    const unsigned char *t = sqlite3_column_text(s, i);
+    size_t len = t ? (size_t)sqlite3_column_bytes(s, i) : 0;
+    if (len >= n) len = n - 1;
+    if (len) memcpy(dst, t, len);
+    dst[len] = 0;
+}
 
 char *sq_col_dup(sqlite3_stmt *s, int i) {
     const unsigned char *t = sqlite3_column_text(s, i);
