@@ -20,7 +20,7 @@ const BASE = [1, 2, 1, 0, 1, 2, 1, 1, 0, 1, 2, 1];
 const SPIKE = 12;
 
 let dir, srv, T = {};
-const sql = (db, q) => execFileSync('sqlite3', [db, q], { encoding: 'utf8' }).trim();
+const sql = (db, q) => execFileSync('sqlite3', ['-cmd', '.timeout 10000', db, q], { encoding: 'utf8' }).trim();
 const localDay = ms => new Date(ms + TZ).toISOString().slice(0, 10);
 const today0 = Math.floor((Date.now() + TZ) / DAY) * DAY - TZ; // local midnight (UTC ms)
 const TODAY = localDay(Date.now());
@@ -102,6 +102,22 @@ test('a new case gets a recorded suggestion naming the model', async () => {
   assert.equal(r.json.agrees, true);
   assert.match(r.json.model, /^seed@/);
   assert.equal(r.json.top.length, 3);
+  // each entry names its category as the catalogue has it, with the model's probability
+  assert.equal(r.json.top[0].category, '0202');
+  assert.equal(r.json.top[0].name, sql(srv.db, "SELECT name FROM categories WHERE code='0202'"));
+  assert.ok(r.json.top[0].prob > r.json.top[1].prob && r.json.top[1].prob >= r.json.top[2].prob, r.text);
+  assert.ok(Math.abs(r.json.top[0].prob - r.json.p1) < 1e-3, r.text);
+  // stored packed (label, probability), not as the JSON the API answers: a fifth of
+  // what a finding adds to the store was this JSON (docs/scale.md)
+  const stored = sql(srv.db, `SELECT length(CAST(top AS BLOB)), substr(top, 1, 1) FROM case_suggestions WHERE case_id=${c.json.id}`);
+  const [len, first] = stored.split('|');
+  assert.notEqual(first, '[', stored);
+  assert.ok(+len < 100, `stored top list takes ${len} bytes`);
+  // a row written by an earlier build (JSON) still reads as it was
+  const old = JSON.stringify([{ label: '旧标签', prob: 0.5, category: null, name: '旧标签' }]);
+  sql(srv.db, `UPDATE case_suggestions SET top='${old}' WHERE case_id=${c.json.id}`);
+  r = await srv.api('GET', `/api/v1/cases/${c.json.id}/suggestion`, { token: T.resident1 });
+  assert.deepEqual(r.json.top, JSON.parse(old));
   // someone else's case is invisible
   r = await srv.api('GET', `/api/v1/cases/${c.json.id}/suggestion`, { token: T.community3 });
   assert.equal(r.status, 404);
