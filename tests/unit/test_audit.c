@@ -146,5 +146,54 @@ TEST(a_snapshot_holds_while_others_commit) {
     t_store_close();
 }
 
+/* 2,500 cases of two entries each, in one job. */
+static jc_err make_many(jc_conn *w, void *arg) {
+    (void)arg;
+    for (int64_t id = 1; id <= 2500; id++) {
+        mk_arg a = {id, {ST_REPORTED, ST_REGISTERED}, 2};
+        jc_err e = make_case(w, &a);
+        if (e) return e;
+    }
+    return JC_OK;
+}
+
+/* The whole chain's verification checks the entries' hashes on a second
+ * thread in batches (2,048 entries) while it reads on; the first failure
+ * in seq order is still the one named, whichever thread found it. */
+TEST(the_first_failure_is_named_across_batches) {
+    ASSERT_OK(t_store_open("audit"));
+    ASSERT_OK(store_exec(st, make_many, NULL));
+    jc_verify_report r;
+    ASSERT_OK(audit_verify(rd, &r));
+    ASSERT_STR_EQ(r.message, "");
+    ASSERT_EQ(r.entries, 5000);
+    /* an entry's contents changed, in the third batch */
+    ASSERT_OK(t_store_sql("UPDATE audit SET actor='x' WHERE seq=4321"));
+    ASSERT_OK(audit_verify(rd, &r));
+    ASSERT_EQ(r.ok, 0);
+    ASSERT_EQ(r.bad_seq, 4321);
+    ASSERT(strstr(r.message, "contents do not match") != NULL);
+    /* and an entry missing after it: the changed one is still the first */
+    ASSERT_OK(t_store_sql("DELETE FROM audit WHERE seq=4900"));
+    ASSERT_OK(audit_verify(rd, &r));
+    ASSERT_EQ(r.bad_seq, 4321);
+    /* an entry missing before it: that one is */
+    ASSERT_OK(t_store_sql("DELETE FROM audit WHERE seq=100"));
+    ASSERT_OK(audit_verify(rd, &r));
+    ASSERT_EQ(r.bad_seq, 101);
+    ASSERT(strstr(r.message, "entries are missing") != NULL);
+    t_store_close();
+    /* one entry whose contents and replay are both wrong: its hash is named,
+     * as when one thread checked both */
+    ASSERT_OK(t_store_open("audit"));
+    ASSERT_OK(store_exec(st, make_many, NULL));
+    ASSERT_OK(t_store_sql("UPDATE audit SET from_state='closed' WHERE seq=2002"));
+    ASSERT_OK(audit_verify(rd, &r));
+    ASSERT_EQ(r.bad_seq, 2002);
+    ASSERT(strstr(r.message, "contents do not match") != NULL);
+    t_store_close();
+}
+
 T_MAIN(T(one_case_verified_whatever_its_id), T(a_replay_that_skips_a_state_is_named),
-       T(the_whole_chain_reports_its_progress), T(a_snapshot_holds_while_others_commit))
+       T(the_whole_chain_reports_its_progress), T(a_snapshot_holds_while_others_commit),
+       T(the_first_failure_is_named_across_batches))
