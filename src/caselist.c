@@ -678,6 +678,7 @@ static const jc_route_table caselist_table = {caselist_routes, JC_ARRAY_LEN(case
 const jc_module module_caselist = {
     .name = "caselist",
     .schema = {[JC_STORE_SQLITE] = &schema_caselist},
+    .store = {[JC_STORE_SQLITE] = &caselist_store_sqlite},
     .routes = {&caselist_table},
     .tick = caselist_tick,
 };

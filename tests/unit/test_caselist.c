@@ -174,10 +174,12 @@ TEST(text_search_finds_indexed_and_new_cases) {
     ASSERT_OK(caselist_store_walk(rd, &w, take, &g, &r)); /* nothing indexed yet */
     ASSERT_EQ(r.examined, 100);
     int found_new = g.n;
+    int64_t left;
+    ASSERT_OK(caselist_store_unindexed(rd, &left));
+    ASSERT_EQ(left, 100);
     ASSERT_OK(store_exec(st, index_all, NULL));
-    int64_t upto;
-    ASSERT_OK(caselist_store_indexed(rd, &upto));
-    ASSERT_EQ(upto, 100);
+    ASSERT_OK(caselist_store_unindexed(rd, &left));
+    ASSERT_EQ(left, 0);
     g.n = 0;
     ASSERT_OK(caselist_store_walk(rd, &w, take, &g, &r));
     ASSERT_EQ(g.n, 20); /* i % 5 == 1 */
