@@ -42,7 +42,7 @@ test('serve on PostgreSQL names the modules it leaves out, in one line', () => {
   const line = a.log().split('\n').find(l => l.includes('left out'));
   assert.ok(line, a.log());
   assert.match(line, /modules with no PostgreSQL storage yet, left out: .*dispatch/);
-  assert.doesNotMatch(line, /\b(core|auth|events|stats|photo|followup|open311|attach)\b/);
+  assert.doesNotMatch(line, /\b(core|auth|events|stats|photo|followup|open311|attach|caselist)\b/);
 });
 
 test('a case goes round the loop on PostgreSQL and its chain verifies', async () => {
@@ -100,9 +100,9 @@ test("the dashboard's figures (stats on PostgreSQL) are the cases' own counts", 
 });
 
 test('a module left out answers 503 naming itself; the core keeps answering', async () => {
-  const s = await a.api('GET', '/api/v1/cases', { token: T.supervisor });
+  const s = await a.api('GET', '/api/v1/notifications', { token: T.supervisor });
   assert.equal(s.status, 503, s.text);
-  assert.equal(s.json.error.message, 'module caselist has no postgresql storage yet');
+  assert.equal(s.json.error.message, 'module notify has no postgresql storage yet');
   assert.equal((await a.api('GET', '/api/v1/me', { token: T.supervisor })).status, 200);
 });
 
