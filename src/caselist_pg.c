@@ -11,7 +11,8 @@
  *    the keyset range), ORDER BY id and a LIMIT, so the planner walks that
  *    index in order and every row examined counts towards the budget, as on
  *    SQLite.  The rows come in chunks (the page's limit first, then twice as
- *    many each time, up to what is left of the budget).
+ *    many each time, up to what is left of the budget).  A search finds its
+ *    candidates' ids first (text_ids), then reads their rows.
  *  - The btree indexes carry the id after their key (PostgreSQL orders equal
  *    keys by their place in the heap, not by id), so a resident's reports,
  *    a department's cases and a person's tasks are walked in id order
@@ -21,8 +22,13 @@
  *    they are, no parser, no dictionary) in caselist_terms, under a GIN
  *    index; the query's terms become a tsquery (prefix terms as ':*').
  *    Core PostgreSQL, no extension.  A GIN index does not give its matches
- *    in id order: they are sorted (a top-N sort of the matches, the page's
- *    chunk at a time).
+ *    in id order, and reading all of a common term's matches to sort them
+ *    costs with the store (a term in a fifth of 300,000 cases: 100 ms a
+ *    page).  So a search first reads the text index in id order from the
+ *    cursor, PROBE rows, testing each (a common term has its page there),
+ *    and only then asks the GIN index for the rest of the range (a rare
+ *    term: few matches to sort).  The planner's estimates (poor for prefix
+ *    terms: it read all 300,000 rows for a word no case has) do not choose.
  *  - Which cases are not indexed yet: a trigger puts every new case's id in
  *    caselist_pending in the transaction that inserts the case, and the
  *    indexer (the leader's tick) moves ids from there to caselist_terms in
@@ -77,8 +83,8 @@ const jc_schema schema_caselist_pg = {"caselist", caselist_migrations, (int)JC_A
  * Parameters, the same in every walk: $1 state, $2 open only, $3 category,
  * $4 group, $5 source, $6 rating, $7 area prefix, $8 dept, $9 involved dept,
  * $10 reporter, $11 assignee, $12 flags, $13 escalated, $14 created from,
- * $15 created before, $16 lowest id, $17 highest id, $18 rows; a text walk
- * also $19, its tsquery. */
+ * $15 created before; then $16 lowest id, $17 highest id, $18 rows -- or,
+ * in a text walk, $16 the candidates' ids (text_ids). */
 
 #define CONDITIONS_HEAD                                                                                       \
     "COALESCE(($1::text IS NULL OR state = $1) AND (NOT $2::boolean OR " OPEN_TERMS ")"                      \
@@ -114,21 +120,21 @@ static char *build(int kind, int asc, int dispatch) {
     if (!e) e = jc_buf_puts(&b, dispatch ? INVOLVED_ALL : INVOLVED_LED);
     if (!e) e = jc_buf_puts(&b, CONDITIONS_TAIL);
     if (e) goto out;
-    if (kind == CL_BY_INVOLVED || kind == CL_BY_TEXT) {
-        /* the ids, merged in order, then their rows */
+    if (kind == CL_BY_TEXT) { /* the rows of the candidates text_ids found ($16) */
+        e = jc_buf_printf(&b, " FROM cases WHERE id = ANY($16::bigint[]) ORDER BY id %s", dir);
+        goto out;
+    }
+    if (kind == CL_BY_INVOLVED) {
+        /* each part's first ids in order (at most $18 of each), merged,
+         * then their rows */
+        static const char *const arms[] = {
+            "SELECT id FROM cases WHERE dept_id = $9" RANGE("id"),
+            "SELECT DISTINCT case_id FROM case_owner WHERE dept_id = $9 AND end_at IS NULL" RANGE("case_id"),
+            "SELECT DISTINCT wh.case_id FROM whistle_members m JOIN whistles wh ON wh.id = m.whistle_id"
+            " WHERE m.dept_id = $9" RANGE("wh.case_id")};
         e = jc_buf_puts(&b, " FROM (SELECT DISTINCT id FROM (");
-        if (kind == CL_BY_TEXT) {
-            e = e ? e
-                  : jc_buf_puts(&b, "SELECT case_id AS id FROM caselist_terms WHERE terms @@ $19::tsquery" RANGE("case_id")
-                                    " UNION ALL SELECT case_id FROM caselist_pending WHERE TRUE" RANGE("case_id"));
-        } else {
-            e = e ? e : jc_buf_puts(&b, "SELECT id FROM cases WHERE dept_id = $9" RANGE("id"));
-            if (!e && dispatch)
-                e = jc_buf_puts(&b, " UNION ALL SELECT case_id FROM case_owner WHERE dept_id = $9 AND end_at IS NULL"
-                                    RANGE("case_id")
-                                    " UNION ALL SELECT wh.case_id FROM whistle_members m JOIN whistles wh"
-                                    " ON wh.id = m.whistle_id WHERE m.dept_id = $9" RANGE("wh.case_id"));
-        }
+        for (int i = 0; i < (dispatch ? 3 : 1) && !e; i++)
+            e = jc_buf_printf(&b, "%s(%s ORDER BY 1 %s LIMIT $18)", i ? " UNION ALL " : "", arms[i], dir);
         if (!e) e = jc_buf_printf(&b, ") u ORDER BY id %s LIMIT $18) i JOIN cases USING (id) ORDER BY id %s", dir, dir);
         goto out;
     }
@@ -202,8 +208,8 @@ static jc_err to_tsquery(const char *m, jc_buf *b) {
     return e;
 }
 
-/* The parameters $1..$18 of w, with ids in [lo, hi] and n rows. */
-static void params_walk(pg_params *p, const caselist_walk *w, int64_t lo, int64_t hi, int n) {
+/* The parameters $1..$15 of w (its conditions). */
+static void params_walk(pg_params *p, const caselist_walk *w) {
     pgp_text(p, w->state);
     pgp_text(p, w->open_only ? "true" : "false");
     pgp_text(p, w->category);
@@ -219,9 +225,6 @@ static void params_walk(pg_params *p, const caselist_walk *w, int64_t lo, int64_
     pgp_text(p, w->escalated ? "true" : "false");
     pgp_i64(p, w->created_lo);
     pgp_i64(p, w->created_hi);
-    pgp_i64(p, lo);
-    pgp_i64(p, hi);
-    pgp_i64(p, n);
 }
 
 /* The id bounds of the rest of w after `after` (exclusive, as the walk
@@ -234,6 +237,108 @@ static void bounds(const caselist_walk *w, int64_t after, int64_t *lo, int64_t *
 }
 
 #define CHUNK_MAX 2000 /* rows read at once */
+#define PROBE 4096     /* rows of the text index read in id order before its GIN index is asked */
+
+/* The text index's statements: [asc] */
+static const char *const probe_sql[2] = {
+    "SELECT case_id, terms @@ $1::tsquery FROM caselist_terms WHERE case_id >= $2 AND case_id <= $3"
+    " ORDER BY case_id DESC LIMIT $4",
+    "SELECT case_id, terms @@ $1::tsquery FROM caselist_terms WHERE case_id >= $2 AND case_id <= $3"
+    " ORDER BY case_id ASC LIMIT $4"};
+/* by the GIN index (case_id + 0: not by the primary key in order), sorted */
+static const char *const rare_sql[2] = {
+    "SELECT case_id FROM caselist_terms WHERE terms @@ $1::tsquery AND case_id >= $2 AND case_id <= $3"
+    " ORDER BY case_id + 0 DESC LIMIT $4",
+    "SELECT case_id FROM caselist_terms WHERE terms @@ $1::tsquery AND case_id >= $2 AND case_id <= $3"
+    " ORDER BY case_id + 0 ASC LIMIT $4"};
+static const char *const pending_sql[2] = {
+    "SELECT case_id FROM caselist_pending WHERE case_id >= $1 AND case_id <= $2 ORDER BY case_id DESC LIMIT $3",
+    "SELECT case_id FROM caselist_pending WHERE case_id >= $1 AND case_id <= $2 ORDER BY case_id ASC LIMIT $3"};
+
+/* Runs one of the id statements above, appending the ids of its column 0
+ * to ids (*n of cap), and, with match, only the rows whose column 1 is
+ * true; *rows the rows read, *last the last id read. */
+static jc_err read_ids(jc_conn *c, const char *sql, const pg_params *p, int match, int64_t *ids, int *n, int cap,
+                       int *rows, int64_t *last) {
+    jc_err e;
+    PGresult *r = pg_run(c, sql, p, TAG, "text ids", &e);
+    if (!r) return e;
+    *rows = PQntuples(r);
+    for (int i = 0; i < *rows; i++) {
+        *last = pg_i64(r, i, 0);
+        if ((!match || !strcmp(pg_str(r, i, 1), "t")) && *n < cap) ids[(*n)++] = *last;
+    }
+    PQclear(r);
+    return JC_OK;
+}
+
+/* The first `want` candidates of a text walk in [lo, hi], in its order:
+ * the text index's matches -- read in id order for PROBE rows (a common
+ * term has its matches there), then the rest of the range by the GIN
+ * index (a rare term: few matches to sort) -- and the cases not indexed
+ * yet, merged.  The planner's estimate of a term (poor for prefixes) does
+ * not choose the way. *n < want: the range has no more. */
+static jc_err text_ids(jc_conn *c, int asc, const char *tsq, int64_t lo, int64_t hi, int want, int64_t *ids,
+                       int *n) {
+    *n = 0;
+    int64_t *t = malloc(2 * (size_t)want * sizeof *t);
+    if (!t) return JC_ERR_NOMEM;
+    int64_t *pend = t + want, last = 0;
+    int tn = 0, pn = 0, rows = 0;
+    pg_params p = {0};
+    pgp_text(&p, tsq);
+    pgp_i64(&p, lo);
+    pgp_i64(&p, hi);
+    pgp_i64(&p, PROBE);
+    jc_err e = read_ids(c, probe_sql[asc], &p, 1, t, &tn, want, &rows, &last);
+    if (!e && tn < want && rows == PROBE && (asc ? last < hi : last > lo)) {
+        p.n = 1;
+        pgp_i64(&p, asc ? last + 1 : lo);
+        pgp_i64(&p, asc ? hi : last - 1);
+        pgp_i64(&p, want - tn);
+        e = read_ids(c, rare_sql[asc], &p, 0, t, &tn, want, &rows, &last);
+    }
+    if (!e) {
+        p.n = 0;
+        pgp_i64(&p, lo);
+        pgp_i64(&p, hi);
+        pgp_i64(&p, want);
+        e = read_ids(c, pending_sql[asc], &p, 0, pend, &pn, want, &rows, &last);
+    }
+    /* merged in the walk's order (an id is never in both: the indexer
+     * moves it in one transaction) */
+    for (int i = 0, j = 0; !e && *n < want && (i < tn || j < pn);) {
+        int from_t = j >= pn || (i < tn && (asc ? t[i] < pend[j] : t[i] > pend[j]));
+        ids[(*n)++] = from_t ? t[i++] : pend[j++];
+    }
+    free(t);
+    return e;
+}
+
+/* The next chunk's rows of a text walk (want candidates from [lo, hi]):
+ * *r the rows, *ended when the range has no more candidates. */
+static PGresult *text_rows(jc_conn *c, const caselist_walk *w, const char *sql, const char *tsq, int64_t lo,
+                           int64_t hi, int want, int *ended, jc_err *e) {
+    int64_t *ids = malloc((size_t)want * sizeof *ids);
+    int n = 0;
+    *e = ids ? text_ids(c, w->asc, tsq, lo, hi, want, ids, &n) : JC_ERR_NOMEM;
+    jc_buf a;
+    jc_buf_init(&a, 0);
+    if (!*e) *e = jc_buf_puts(&a, "{");
+    for (int i = 0; i < n && !*e; i++) *e = jc_buf_printf(&a, i ? ",%lld" : "%lld", (long long)ids[i]);
+    if (!*e) *e = jc_buf_puts(&a, "}");
+    free(ids);
+    *ended = n < want;
+    PGresult *r = NULL;
+    if (!*e) {
+        pg_params p = {0};
+        params_walk(&p, w);
+        pgp_text(&p, a.data);
+        r = pg_run(c, sql, &p, TAG, "walk", e);
+    }
+    jc_buf_free(&a);
+    return r;
+}
 
 static jc_err pg_walk(jc_conn *c, const caselist_walk *w, caselist_row_fn fn, void *arg, caselist_result *out) {
     memset(out, 0, sizeof *out);
@@ -252,12 +357,21 @@ static jc_err pg_walk(jc_conn *c, const caselist_walk *w, caselist_row_fn fn, vo
         int64_t lo, hi;
         bounds(w, after, &lo, &hi);
         if (want <= 0 || lo > hi) break;
-        pg_params p = {0};
-        params_walk(&p, w, lo, hi, want);
-        if (kind == CL_BY_TEXT) pgp_text(&p, tsq.data);
-        PGresult *r = pg_run(c, sql, &p, TAG, "walk", &e);
+        PGresult *r;
+        int ended = 0;
+        if (kind == CL_BY_TEXT) {
+            r = text_rows(c, w, sql, tsq.data, lo, hi, want, &ended, &e);
+        } else {
+            pg_params p = {0};
+            params_walk(&p, w);
+            pgp_i64(&p, lo);
+            pgp_i64(&p, hi);
+            pgp_i64(&p, want);
+            r = pg_run(c, sql, &p, TAG, "walk", &e);
+        }
         if (!r) break;
         int rows = PQntuples(r);
+        if (kind != CL_BY_TEXT) ended = rows < want;
         for (int i = 0; i < rows && !stop; i++) {
             out->examined++;
             out->stopped_at = after = pg_i64(r, i, 0);
@@ -274,7 +388,7 @@ static jc_err pg_walk(jc_conn *c, const caselist_walk *w, caselist_row_fn fn, vo
         PQclear(r);
         if (e) break;
         if (stop) out->more = 1;
-        if (rows < want) break; /* the end */
+        if (ended) break;
         chunk = chunk * 2 < CHUNK_MAX ? chunk * 2 : CHUNK_MAX;
     }
 done:
@@ -285,7 +399,9 @@ done:
 static jc_err pg_plan(jc_conn *c, const caselist_walk *w, jc_buf *b) {
     pthread_once(&walk_once, build_all);
     int kind = w->by >= 0 && w->by < KINDS ? w->by : CL_BY_ID;
-    const char *sql = walk_sql[kind][w->asc ? 1 : 0][has_dispatch(c)];
+    /* a text walk: its search by the GIN index (the probe and the rows by
+     * id are by primary keys) */
+    const char *sql = kind == CL_BY_TEXT ? rare_sql[w->asc ? 1 : 0] : walk_sql[kind][w->asc ? 1 : 0][has_dispatch(c)];
     if (!sql) return JC_ERR_NOMEM;
     jc_buf q, tsq;
     jc_buf_init(&q, 4096);
@@ -299,8 +415,11 @@ static jc_err pg_plan(jc_conn *c, const caselist_walk *w, jc_buf *b) {
         pg_params p = {0};
         int64_t lo, hi;
         bounds(w, w->after ? w->after : w->asc ? 0 : INT64_MAX, &lo, &hi);
-        params_walk(&p, w, lo, hi, w->limit);
         if (kind == CL_BY_TEXT) pgp_text(&p, tsq.data);
+        else params_walk(&p, w);
+        pgp_i64(&p, lo);
+        pgp_i64(&p, hi);
+        pgp_i64(&p, w->limit);
         r = PQexecParams(store_pg_raw(c), q.data, p.n, NULL, p.v, NULL, NULL, 0);
         if (PQresultStatus(r) != PGRES_TUPLES_OK) {
             jc_log(JC_LOG_ERROR, "caselist: plan: %s", PQerrorMessage(store_pg_raw(c)));

@@ -349,6 +349,53 @@ TEST(postgresql_walks_give_sqlites_answers) {
         ASSERT(ok);
         jc_buf_free(&b);
     }
+    /* a text walk over 30,000 cases: a common term is found by reading the
+     * index in id order, a rare one (past the first PROBE rows) by its GIN
+     * index; either way every match once, in order, page by page (4247 and
+     * 25904 are the first ids past the probes of a walk from the start and
+     * from the end: the index holds 1..150 and 301..30,000) */
+    an = PQexec(store_pg_raw(prd), "INSERT INTO caselist_terms SELECT id, array_to_tsvector(CASE WHEN id % 997 = 0"
+                                   " OR id IN (4247, 25904) THEN '{井盖,盖缺,缺失,失}'::text[] ELSE '{路灯,灯不,不亮,亮}' END)"
+                                   " FROM cases WHERE id > 300; DELETE FROM caselist_pending; ANALYZE caselist_terms");
+    ASSERT_EQ(PQresultStatus(an), PGRES_COMMAND_OK);
+    PQclear(an);
+    const char *texts[] = {"井盖", "路灯", "垃 满溢", "亮"};
+    for (size_t i = 0; i < JC_ARRAY_LEN(texts); i++)
+        for (int asc = 0; asc < 2; asc++) {
+            caselist_q *q;
+            ASSERT_OK(caselist_q_parse(texts[i], &q));
+            jc_buf want, tsq;
+            jc_buf_init(&want, 0);
+            jc_buf_init(&tsq, 0);
+            const char *m = caselist_q_match(q);
+            /* the FTS5 expression as a tsquery, by hand: "x" -> 'x', "x"* -> 'x':* */
+            for (const char *c = m; *c; c++)
+                ASSERT_OK(*c == '"' ? jc_buf_puts(&tsq, "'") : *c == '*' ? jc_buf_puts(&tsq, ":*")
+                          : *c == ' ' ? jc_buf_puts(&tsq, " & ") : jc_buf_append(&tsq, c, 1));
+            const char *pv[1] = {tsq.data};
+            PGresult *r = PQexecParams(store_pg_raw(prd), asc ? "SELECT case_id FROM caselist_terms WHERE terms @@ $1::tsquery ORDER BY 1"
+                                                              : "SELECT case_id FROM caselist_terms WHERE terms @@ $1::tsquery ORDER BY 1 DESC",
+                                       1, NULL, pv, NULL, NULL, 0);
+            ASSERT_EQ(PQresultStatus(r), PGRES_TUPLES_OK);
+            for (int j = 0; j < PQntuples(r); j++) ASSERT_OK(jc_buf_printf(&want, "%s ", PQgetvalue(r, j, 0)));
+            ASSERT(PQntuples(r) > 0);
+            PQclear(r);
+            caselist_walk w = {.by = CL_BY_TEXT, .asc = asc, .match = m, .limit = 500, .budget = 1000};
+            pages_t got;
+            jc_buf_init(&got.b, 0);
+            caselist_result res;
+            int pages = 0;
+            do {
+                ASSERT_OK(caselist_store_walk(prd, &w, note_id, &got, &res));
+                w.after = res.stopped_at;
+            } while (res.more && ++pages < 200);
+            if (strcmp(got.b.data ? got.b.data : "", want.data)) fprintf(stderr, "search %s asc %d\n", texts[i], asc);
+            ASSERT_STR_EQ(got.b.data ? got.b.data : "", want.data);
+            jc_buf_free(&got.b);
+            jc_buf_free(&want);
+            jc_buf_free(&tsq);
+            caselist_q_free(q);
+        }
     caselist_q_free(q1);
     caselist_q_free(q2);
     caselist_q_free(q3);
