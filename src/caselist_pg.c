@@ -433,8 +433,16 @@ static jc_err pg_plan(jc_conn *c, const caselist_walk *w, jc_buf *b) {
     return e;
 }
 
+/* How far a case's time can be out of id order: several instances take ids
+ * from one sequence and times from their own clocks. */
+#define SKEW_MS 60000
+
 static jc_err pg_id_range(jc_conn *c, int64_t t0, int64_t t1, int64_t *lo, int64_t *hi) {
-    /* by the index on (created_at, id): two seeks */
+    /* by the index on (created_at, id): two seeks, each SKEW_MS further
+     * out (the walk's conditions on created_at decide) */
+    if (t0 > SKEW_MS) t0 -= SKEW_MS;
+    else t0 = 0;
+    if (t1 < INT64_MAX - SKEW_MS) t1 += SKEW_MS;
     static const char first[] = "SELECT id FROM cases WHERE created_at >= $1 ORDER BY created_at, id LIMIT 1";
     static const char last[] = "SELECT id FROM cases WHERE created_at < $1 ORDER BY created_at DESC, id DESC LIMIT 1";
     *lo = 1;

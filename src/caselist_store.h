@@ -84,7 +84,9 @@ typedef struct {
      * tests. */
     jc_err (*plan)(jc_conn *c, const caselist_walk *w, jc_buf *b);
     /* The ids of the cases created in [t0, t1) (ids follow creation time):
-     * *lo, *hi; *lo > *hi when there are none. */
+     * *lo, *hi; *lo > *hi when there are none.  The range may hold more
+     * (PostgreSQL widens it by the instances' clock skew): a walk keeps its
+     * conditions on the time. */
     jc_err (*id_range)(jc_conn *c, int64_t t0, int64_t t1, int64_t *lo, int64_t *hi);
     /* How many cases the text index does not hold yet. */
     jc_err (*unindexed)(jc_conn *c, int64_t *n);

@@ -117,6 +117,14 @@ test('filters: state, category, area, department, oldest first, case number', as
   await check('source=web', (c) => c.source === 'web');
   await check('state=registered&area=' + C2, (c) => c.state === 'registered' && c.area.startsWith(C2));
   assert.ok((await check('dept=' + depts.chengguan, (c) => c.dept_id === depts.chengguan)).length >= 2);
+  // created on a day (Beijing time), inclusive; a day before it has none of ours
+  const day = (t) => new Date(Date.parse(t) + 8 * 3600000).toISOString().slice(0, 10);
+  const first = day(all.find((c) => c.id === made[0].id).created_at);
+  const before = day(new Date(Date.parse(first + 'T00:00:00Z') - 86400000).toISOString());
+  assert.ok((await check(`from=${first}&to=${first}`, (c) => day(c.created_at) === first)).length > 0);
+  await check(`from=${before}&to=${before}`, (c) => day(c.created_at) === before);
+  await check(`from=${before}`, (c) => day(c.created_at) >= before);
+  await check(`to=${before}`, (c) => day(c.created_at) <= before);
   const oldest = await listAll('admin', 'sort=oldest', 4);
   assert.deepEqual(oldest.map((c) => c.id), all.map((c) => c.id).reverse());
   const byNo = await listAll('admin', 'q=' + encodeURIComponent(made[3].no));
