@@ -677,7 +677,8 @@ static const jc_route_table caselist_table = {caselist_routes, JC_ARRAY_LEN(case
  * the ticker that adds new cases to the text index. */
 const jc_module module_caselist = {
     .name = "caselist",
-    .schema = {[JC_STORE_SQLITE] = &schema_caselist},
+    .schema = {[JC_STORE_SQLITE] = &schema_caselist, [JC_STORE_PG] = &schema_caselist_pg},
+    .store = {[JC_STORE_SQLITE] = &caselist_store_sqlite, [JC_STORE_PG] = &caselist_store_pg},
     .routes = {&caselist_table},
     .tick = caselist_tick,
 };

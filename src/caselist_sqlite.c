@@ -1,6 +1,7 @@
 /*
  * caselist_sqlite.c -- the SQLite half of the case lists and the search
- * (caselist_store.h): its indexes, the text index, and the walks.
+ * (caselist_store.h): its indexes, the text index, and the walks;
+ * caselist_pg.c is its twin on PostgreSQL.
  *
  * Design notes
  *  - A walk's statement is built per request from the walk (the conditions
@@ -233,7 +234,9 @@ static jc_err run_ids(sqlite3 *db, sqlite3_stmt *ids, sqlite3_stmt *row, walk_ct
     return rc == SQLITE_ERROR && strstr(sqlite3_errmsg(db), "fts5") ? JC_ERR_INVALID : sq_fail(db, "caselist", "walk ids");
 }
 
-jc_err caselist_store_indexed(jc_conn *c, int64_t *upto) {
+/* The highest case id the text index holds (the cases above it are not
+ * indexed yet). */
+static jc_err indexed_mark(jc_conn *c, int64_t *upto) {
     static const char sql[] = "SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'caselist.indexed'";
     sqlite3_stmt *s = store_sqlite_prepare(c, sql);
     if (!s) return JC_ERR_DB;
@@ -243,7 +246,7 @@ jc_err caselist_store_indexed(jc_conn *c, int64_t *upto) {
     return rc == SQLITE_ROW || rc == SQLITE_DONE ? JC_OK : sq_fail(store_sqlite_db(c), "caselist", "indexed");
 }
 
-jc_err caselist_store_walk(jc_conn *c, const caselist_walk *w, caselist_row_fn fn, void *arg,
+static jc_err sq_walk(jc_conn *c, const caselist_walk *w, caselist_row_fn fn, void *arg,
                            caselist_result *out) {
     memset(out, 0, sizeof *out);
     sqlite3 *db = store_sqlite_db(c);
@@ -262,7 +265,7 @@ jc_err caselist_store_walk(jc_conn *c, const caselist_walk *w, caselist_row_fn f
         /* the cases above the indexed mark are read from the table: first
          * newest first, last oldest first; the keyset goes across both */
         int64_t upto;
-        if ((e = caselist_store_indexed(c, &upto)) || (e = prepare_part(db, w, PART_SCAN, &scan))) goto out;
+        if ((e = indexed_mark(c, &upto)) || (e = prepare_part(db, w, PART_SCAN, &scan))) goto out;
         caselist_walk above = *w, below = *w;
         if (above.id_lo <= upto) above.id_lo = upto + 1;
         if (!below.id_hi || below.id_hi > upto) below.id_hi = upto;
@@ -286,7 +289,7 @@ out:
     return e;
 }
 
-jc_err caselist_store_plan(jc_conn *c, const caselist_walk *w, jc_buf *b) {
+static jc_err sq_plan(jc_conn *c, const caselist_walk *w, jc_buf *b) {
     sqlite3 *db = store_sqlite_db(c);
     int parts[2] = {PART_SCAN, -1};
     if (w->by == CL_BY_INVOLVED) parts[0] = PART_IDS;
@@ -306,7 +309,7 @@ jc_err caselist_store_plan(jc_conn *c, const caselist_walk *w, jc_buf *b) {
     return e;
 }
 
-jc_err caselist_store_id_range(jc_conn *c, int64_t t0, int64_t t1, int64_t *lo, int64_t *hi) {
+static jc_err sq_id_range(jc_conn *c, int64_t t0, int64_t t1, int64_t *lo, int64_t *hi) {
     /* by the index on created_at (open311_cases_created): two seeks */
     static const char first[] = "SELECT id FROM cases WHERE created_at >= ?1 ORDER BY created_at, id LIMIT 1";
     static const char last[] = "SELECT id FROM cases WHERE created_at < ?1 ORDER BY created_at DESC, id DESC LIMIT 1";
@@ -327,13 +330,27 @@ jc_err caselist_store_id_range(jc_conn *c, int64_t t0, int64_t t1, int64_t *lo, 
     return rc == SQLITE_ROW || rc == SQLITE_DONE ? JC_OK : sq_fail(store_sqlite_db(c), "caselist", "id range");
 }
 
-jc_err caselist_store_index(jc_conn *w, int max, caselist_terms_fn fn, int *done) {
+static jc_err sq_unindexed(jc_conn *c, int64_t *n) {
+    static const char sql[] = "SELECT count(*) FROM cases WHERE id > ?1";
+    int64_t upto;
+    jc_err e = indexed_mark(c, &upto);
+    sqlite3_stmt *s = e ? NULL : store_sqlite_prepare(c, sql);
+    if (!e && !s) e = JC_ERR_DB;
+    if (e) return e;
+    sqlite3_bind_int64(s, 1, upto);
+    int rc = sqlite3_step(s);
+    *n = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
+    sqlite3_reset(s);
+    return rc == SQLITE_ROW ? JC_OK : sq_fail(store_sqlite_db(c), "caselist", "unindexed");
+}
+
+static jc_err sq_index(jc_conn *w, int max, caselist_terms_fn fn, int *done) {
     static const char sel[] = "SELECT " STORE_CASE_COLS " FROM cases WHERE id > ?1 ORDER BY id LIMIT ?2";
     static const char ins[] = "INSERT INTO case_fts(rowid, terms) VALUES(?1, ?2)";
     static const char mark[] = "UPDATE meta SET value = ?1 WHERE key = 'caselist.indexed'";
     *done = 0;
     int64_t upto;
-    jc_err e = caselist_store_indexed(w, &upto);
+    jc_err e = indexed_mark(w, &upto);
     if (e) return e;
     sqlite3 *db = store_sqlite_db(w);
     sqlite3_stmt *s = store_sqlite_prepare(w, sel);
@@ -369,3 +386,5 @@ jc_err caselist_store_index(jc_conn *w, int max, caselist_terms_fn fn, int *done
     }
     return e;
 }
+
+const caselist_store_ops caselist_store_sqlite = {sq_walk, sq_plan, sq_id_range, sq_unindexed, sq_index};

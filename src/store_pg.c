@@ -1058,12 +1058,9 @@ jc_err store_pg_category_each(jc_conn *c, int (*cb)(const jc_category *k, void *
 
 /* ---- cases ----------------------------------------------------------------------------- */
 
-#define CASE_COLS                                                                         \
-    "id, title, body, category, source, state, area, lon, lat, address, reporter_id,"     \
-    " phone, dept_id, priority, deadline_at, held_from, merged_into, escalation, rating," \
-    " extra, created_at, updated_at, version, flags, assignee_id"
+#define CASE_COLS STORE_PG_CASE_COLS
 
-static void read_case_at(const PGresult *r, int i, jc_case *k) {
+void store_pg_case_row(const PGresult *r, int i, jc_case *k) {
     memset(k, 0, sizeof *k);
     k->id = pg_i64(r, i, 0);
     k->title = pg_dup(r, i, 1);
@@ -1095,7 +1092,7 @@ static void read_case_at(const PGresult *r, int i, jc_case *k) {
     k->assignee_id = pg_i64(r, i, 24);
 }
 
-static void read_case(const PGresult *r, void *out) { read_case_at(r, 0, out); }
+static void read_case(const PGresult *r, void *out) { store_pg_case_row(r, 0, out); }
 
 /* The fields of CASE_COLS after id, in order: all 24 ($1..$24), or without
  * the two that never change, the reporter and the creation time (all = 0:
@@ -1203,7 +1200,7 @@ jc_err store_pg_case_update(jc_conn *w, jc_case *k) {
 static void each_case(PGresult *r, int (*cb)(const jc_case *k, void *arg), void *arg) {
     jc_case k;
     int stop = 0;
-    EACH_ROW(r, (read_case_at(r, i, &k), (stop = cb(&k, arg)), case_clear(&k), stop));
+    EACH_ROW(r, (store_pg_case_row(r, i, &k), (stop = cb(&k, arg)), case_clear(&k), stop));
 }
 
 jc_err store_pg_case_each(jc_conn *c, const jc_case_filter *f,
@@ -1265,7 +1262,7 @@ jc_err store_pg_case_scan(jc_conn *c, int64_t only_id, int (*cb)(const jc_case *
         int n = PQntuples(r), stop = 0;
         jc_case k;
         for (int i = 0; i < n && !stop; i++) {
-            read_case_at(r, i, &k);
+            store_pg_case_row(r, i, &k);
             after = k.id;
             stop = cb(&k, arg);
             case_clear(&k);

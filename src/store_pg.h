@@ -168,6 +168,14 @@ void pg_copy(const PGresult *r, int row, int col, char *dst, size_t n);
  * payload_hash, state_hash, prev_hash, hash (the hashes as bytea); the
  * caller frees e->reason (audit_clear). */
 void store_pg_audit_row(const PGresult *r, int i, jc_audit *e);
+/* The columns of a case row, in the order store_pg_case_row reads them. */
+#define STORE_PG_CASE_COLS                                                                \
+    "id, title, body, category, source, state, area, lon, lat, address, reporter_id,"     \
+    " phone, dept_id, priority, deadline_at, held_from, merged_into, escalation, rating," \
+    " extra, created_at, updated_at, version, flags, assignee_id"
+/* A case from row i of a result whose first columns are STORE_PG_CASE_COLS;
+ * the caller frees it (case_clear). */
+void store_pg_case_row(const PGresult *r, int i, jc_case *k);
 /* A new string the caller frees; NULL for SQL NULL (and out of memory). */
 char *pg_dup(const PGresult *r, int row, int col);
 

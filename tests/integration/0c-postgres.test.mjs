@@ -2,7 +2,7 @@
 // `audit verify` with --db postgresql://… on a database of the run's temporary cluster
 // (tests/pg.sh). The core runs there -- accounts, sessions, the catalogue, the case
 // loop, the audit chain, live updates, photos (their files in one directory both
-// instances use) -- and two instances share the database; the
+// instances use), the case lists and the search -- and two instances share the database; the
 // modules with no PostgreSQL storage yet are left out with one line in the log, their
 // routes answer 503 and their commands and options refuse, naming the module.
 import { test, before, after } from 'node:test';
@@ -42,7 +42,7 @@ test('serve on PostgreSQL names the modules it leaves out, in one line', () => {
   const line = a.log().split('\n').find(l => l.includes('left out'));
   assert.ok(line, a.log());
   assert.match(line, /modules with no PostgreSQL storage yet, left out: .*dispatch/);
-  assert.doesNotMatch(line, /\b(core|auth|events|stats|photo|followup|open311|attach)\b/);
+  assert.doesNotMatch(line, /\b(core|auth|events|stats|photo|followup|open311|attach|caselist)\b/);
 });
 
 test('a case goes round the loop on PostgreSQL and its chain verifies', async () => {
@@ -100,9 +100,9 @@ test("the dashboard's figures (stats on PostgreSQL) are the cases' own counts", 
 });
 
 test('a module left out answers 503 naming itself; the core keeps answering', async () => {
-  const s = await a.api('GET', '/api/v1/cases', { token: T.supervisor });
+  const s = await a.api('GET', '/api/v1/notifications', { token: T.supervisor });
   assert.equal(s.status, 503, s.text);
-  assert.equal(s.json.error.message, 'module caselist has no postgresql storage yet');
+  assert.equal(s.json.error.message, 'module notify has no postgresql storage yet');
   assert.equal((await a.api('GET', '/api/v1/me', { token: T.supervisor })).status, 200);
 });
 
@@ -155,6 +155,29 @@ test('two instances on one database: a session, a case and its live events of on
   await b.stop();
   const cli = jiceng(['audit', 'verify', '--db', a.db]);
   assert.equal(cli.status, 0, cli.stdout + cli.stderr);
+});
+
+test('the case lists and the search on two instances: a case reported on one is found on the other at once, and after the leader indexed it', async () => {
+  const psql = sql => execFileSync('psql', [a.db, '-qAtX', '-c', sql], { encoding: 'utf8' }).trim();
+  const c2 = await startServer({ db: a.db });
+  try {
+    const r = await c2.api('POST', '/api/v1/cases', {
+      token: T.resident1,
+      body: { title: '消防栓漏水喷涌', body: '小区北门消防栓漏水', category: '9901', area: GRID, phone: '13800138000' },
+    });
+    assert.equal(r.status, 201, JSON.stringify(r.json));
+    const q = async (srv) => (await srv.api('GET', '/api/v1/cases?q=' + encodeURIComponent('消防栓 漏水'), { token: T.dispatcher })).json.cases.map(c => c.id);
+    assert.deepEqual(await q(a), [r.json.id], 'not indexed yet: a candidate from caselist_pending');
+    for (let i = 0; i < 100 && psql(`SELECT count(*) FROM caselist_pending WHERE case_id = ${r.json.id}`) !== '0'; i++)
+      await new Promise(res => setTimeout(res, 100));
+    assert.equal(psql(`SELECT count(*) FROM caselist_terms WHERE case_id = ${r.json.id}`), '1', 'the leader indexed it');
+    assert.deepEqual(await q(a), [r.json.id]);
+    assert.deepEqual(await q(c2), [r.json.id]);
+    const list = async (srv) => (await srv.api('GET', '/api/v1/cases?limit=500', { token: T.dispatcher })).json.cases.map(c => c.id);
+    assert.deepEqual(await list(c2), await list(a));
+  } finally {
+    await c2.stop();
+  }
 });
 
 test('photos on PostgreSQL: uploaded on one instance, linked and served on the other from the shared directory', async () => {
