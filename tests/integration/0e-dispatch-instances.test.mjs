@@ -29,6 +29,12 @@ const importList = (srv, csv, note) =>
 
 test('a list imported on one instance routes the next case on the other at once', async () => {
   const csv = (await a.api('GET', '/api/v1/duties/csv')).text;
+  // each instance's writer keeps the routing context it loaded: both route a
+  // case by version 1 first
+  for (const srv of [a, b]) {
+    const c = await on(srv).report('resident1', { title: '违停', category: '1201', ...pointIn(1, 1) });
+    assert.equal((await on(srv).act(c.id, 'register', 'dispatcher')).dept_id, D.jiaotong);
+  }
   // 1201 (illegal parking) to the police, on b
   const v2 = csv.replace('D-1201,1201,110101,jiaotong,gongan', 'D-1201,1201,110101,gongan,jiaotong');
   assert.notEqual(v2, csv);
