@@ -62,41 +62,10 @@ b1=$(metric jiceng_writer_batches_total); j1=$(metric jiceng_writer_jobs_total)
 create_rps=$(rate < "$tmp/create.txt")
 
 # Created and automatically dispatched: a grid worker's patrol finding at a
-# point is located, registered, routed by the list, given working-time
-# deadlines and dispatched in the same request.  Texts and points vary so
-# the duplicate merger does not fold them into one case.  Each wrk thread
-# builds its requests before the clock starts (init): made one by one during
-# the run they cost wrk ~4.5 us of CPU each, on the same two cores, where
-# the creates' fixed body costs it nothing (wrk builds that once).  Should a
-# thread use up its prebuilt requests, it makes the rest as it goes.
+# point (bench/patrol.lua, which says how).
 PREBUILT=$((DUR * 20000)) # per wrk thread: more than it sends (~11k/s now)
 WTOKEN=$(curl -sf -X POST "http://127.0.0.1:$JPORT/api/v1/session" -d '{"name":"worker1","password":"jiceng-demo"}' | sed 's/.*"token":"\([0-9a-f]*\)".*/\1/')
-cat > "$tmp/patrol.lua" <<LUA
-local pool = {}
-for ch in string.gmatch("东西南北上下左右前后山水木火土金日月星云风雨雪花草树鸟鱼车马路桥门窗灯", "[%z\1-\127\194-\244][\128-\191]*") do pool[#pool+1] = ch end
-local cats = {"0101","0102","0104","0201","0202","0203","0301","0401","0502","0801","1001","1101","1201"}
-local n = 0
-math.randomseed(os.time() + (tonumber(tostring({}):match("0x(%x+)"), 16) or 0))
-local function make()
-  n = n + 1
-  local t = {}
-  for i = 1, 24 do t[i] = pool[math.random(#pool)] end
-  local body = string.format('{"title":"巡查发现 %d","body":"%s","category":"%s","source":"patrol","lon":%.6f,"lat":%.6f}',
-    n, table.concat(t), cats[math.random(#cats)], 116.3962 + math.random() * 0.0236, 39.9052 + math.random() * 0.0236)
-  return wrk.format("POST", "/api/v1/cases", {["Authorization"] = "Bearer $WTOKEN", ["Content-Type"] = "application/json"}, body)
-end
-local built, next = {}, 0
-init = function(args)
-  for i = 1, $PREBUILT do built[i] = make() end
-end
-request = function()
-  next = next + 1
-  local r = built[next]
-  if r then built[next] = nil return r end
-  return make()
-end
-LUA
-wrk -t2 -c64 -d"${DUR}s" --latency -s "$tmp/patrol.lua" "http://127.0.0.1:$JPORT/api/v1/cases" > "$tmp/patrol.txt"
+wrk -t2 -c64 -d"${DUR}s" --latency -s bench/patrol.lua "http://127.0.0.1:$JPORT/api/v1/cases" -- "$WTOKEN" "$PREBUILT" > "$tmp/patrol.txt"
 patrol_rps=$(rate < "$tmp/patrol.txt")
 dispatched=$(sqlite3 "$tmp/b.db" "SELECT count(*) FROM cases WHERE source='patrol' AND state='dispatched'")
 patrols=$(sqlite3 "$tmp/b.db" "SELECT count(*) FROM cases WHERE source='patrol'")

@@ -75,9 +75,8 @@ static int64_t generation_of(jc_conn *w) {
 
 /* Marks the routing context stale in every process (same transaction). */
 static jc_err bump_generation(jc_conn *w) {
-    char v[32];
-    snprintf(v, sizeof v, "%lld", (long long)(generation_of(w) + 1));
-    jc_err e = store_meta_put(w, "dispatch.generation", v);
+    int64_t g;
+    jc_err e = dispatch_store(w)->generation_bump(w, &g);
     if (e) return e;
     store_touch(w);
     return JC_OK;

@@ -896,8 +896,8 @@ static const jc_route_table dispatch_routes = {routes, JC_ARRAY_LEN(routes)};
 /* The dispatch module's row (src/modules.c). */
 const jc_module module_dispatch = {
     .name = "dispatch",
-    .schema = {[JC_STORE_SQLITE] = &schema_dispatch},
-    .store = {[JC_STORE_SQLITE] = &dispatch_store_sqlite},
+    .schema = {[JC_STORE_SQLITE] = &schema_dispatch, [JC_STORE_PG] = &schema_dispatch_pg},
+    .store = {[JC_STORE_SQLITE] = &dispatch_store_sqlite, [JC_STORE_PG] = &dispatch_store_pg},
     .case_hooks = &dispatch__case_hooks,
     .routes = {&dispatch_routes},
     .tick = dispatch_tick,

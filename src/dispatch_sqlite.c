@@ -184,6 +184,16 @@ static jc_err sq_esc_put(jc_conn *w, const dispatch_esc_cfg *cfg) {
     return sq_step_done(store_sqlite_db(w), s, "dispatch", "escalation settings");
 }
 
+static jc_err sq_generation_bump(jc_conn *w, int64_t *gen) {
+    /* CAST of a value that is not a number gives 0, as generation_of reads it */
+    static const char sql[] =
+        "INSERT INTO meta(key, value) VALUES('dispatch.generation', '1') ON CONFLICT(key) DO UPDATE"
+        " SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT) RETURNING CAST(value AS INTEGER)";
+    sqlite3_stmt *s = store_sqlite_prepare(w, sql);
+    if (!s) return JC_ERR_DB;
+    return one_int(w, s, gen, "generation");
+}
+
 #define PHASE_COLS "id, case_id, start_at, deadline_at, reminded_at, level, natural_time, phase"
 
 static void read_phase(sqlite3_stmt *s, dispatch_phase_row *r, int *phase) {
@@ -952,6 +962,7 @@ static jc_err sq_case_view(jc_conn *c, int64_t id, dispatch_view *out) {
 const dispatch_store_ops dispatch_store_sqlite = {
     .esc_get = sq_esc_get,
     .esc_put = sq_esc_put,
+    .generation_bump = sq_generation_bump,
     .list_csv = sq_list_csv,
     .list_insert = sq_list_insert,
     .list_versions = sq_list_versions,

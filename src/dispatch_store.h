@@ -6,7 +6,7 @@
  * decided in dispatch.c and dispatch_api.c.
  *
  * One table of functions per storage backend (dispatch_store_sqlite in
- * dispatch_sqlite.c, with the tables' migrations; a PostgreSQL one in
+ * dispatch_sqlite.c, with the tables' migrations; dispatch_store_pg in
  * dispatch_pg.c), named in the module's row (.store); the inline
  * functions below call the table of the connection's backend.  Every
  * function returns JC_OK, JC_ERR_NOTFOUND where it says so, JC_ERR_CONFLICT
@@ -86,6 +86,10 @@ typedef struct {
     /* settings and the routing context */
     jc_err (*esc_get)(jc_conn *c, dispatch_esc_cfg *out); /* absent or malformed: the defaults 80, 2, 420 */
     jc_err (*esc_put)(jc_conn *w, const dispatch_esc_cfg *cfg);
+    /* adds one to meta('dispatch.generation') (absent or malformed: 0) in
+     * one statement, so that two instances bumping it at once both count;
+     * *gen the new value */
+    jc_err (*generation_bump)(jc_conn *w, int64_t *gen);
     /* the list of version v (0: the active one): *got its version, *csv
      * (caller frees, *len bytes); JC_ERR_NOTFOUND when there is none */
     jc_err (*list_csv)(jc_conn *c, int v, int *got, char **csv, size_t *len);
@@ -182,7 +186,8 @@ typedef struct {
     jc_err (*case_view)(jc_conn *c, int64_t case_id, dispatch_view *out);
 } dispatch_store_ops;
 
-extern const dispatch_store_ops dispatch_store_sqlite;
+/* The two backends' tables (dispatch_sqlite.c, dispatch_pg.c). */
+extern const dispatch_store_ops dispatch_store_sqlite, dispatch_store_pg;
 extern const jc_module module_dispatch;
 
 /* c's backend's table (NULL where the module does not run: module_runs_on;
@@ -192,7 +197,7 @@ static inline const dispatch_store_ops *dispatch_store(const jc_conn *c) {
     return (const dispatch_store_ops *)module_store(&module_dispatch, c);
 }
 
-/* The module's tables (dispatch_sqlite.c), named in its row. */
-extern const jc_schema schema_dispatch;
+/* The module's tables (dispatch_sqlite.c, dispatch_pg.c), named in its row. */
+extern const jc_schema schema_dispatch, schema_dispatch_pg;
 
 #endif

@@ -1,42 +1,17 @@
 // Automatic dispatch: locating, routing by the responsibility list (most
-// specific entry, versions, ownerless), returns, the whistle, escalation
-// after a restart, duplicate merging, grid-worker assignment, the calendar.
-import { test, before, after } from 'node:test';
+// specific entry, versions), returns, the whistle, duplicate merging, the
+// calendar and working hours, deadlines re-armed, patrol findings.  Every test
+// holds on both backends: tests/run.sh runs this file a second time on
+// PostgreSQL (src/dispatch_pg.c).  What needs the case lists or another
+// program's write is in 06-dispatch-lists.
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, jiceng, filler } from './lib.mjs';
-import { execFileSync } from 'node:child_process';
+import { dbQuery } from './lib.mjs';
+import { pointIn, dispatchServer, caseCalls } from './dispatch-lib.mjs';
 
-let srv, T = {}, D = {};
-// Grids of the demo: community i (1-based) occupies [lon0 + ((i-1)%4)*0.006, +0.006] x
-// [lat0 + floor((i-1)/4)*0.008, +0.008]; its grid g (1..4) is the 2x2 quarter.
-const LON0 = 116.396, LAT0 = 39.905;
-const pointIn = (comm, grid) => {
-  const w0 = LON0 + ((comm - 1) % 4) * 0.006, s0 = LAT0 + Math.floor((comm - 1) / 4) * 0.008;
-  return { lon: w0 + ((grid - 1) % 2) * 0.003 + 0.0015, lat: s0 + Math.floor((grid - 1) / 2) * 0.004 + 0.002 };
-};
-
-before(async () => {
-  srv = await startServer();
-  for (const n of ['resident1', 'resident2', 'dispatcher', 'supervisor', 'worker1', 'community1', 'admin',
-    'dept_chengguan', 'dept_wuye', 'dept_gongan', 'dept_shengtai', 'dept_zhujian', 'dept_xiaofang'])
-    T[n] = await srv.login(n);
-  for (const d of (await srv.api('GET', '/api/v1/depts')).json.depts) D[d.code] = d.id;
-});
-after(async () => { await srv.cleanup(); });
-
-// Reports get filler text (lib.mjs) unless they give a body (the duplicate test writes its own).
-async function report(who, body) {
-  if (body.body === undefined) body = { ...body, body: filler() };
-  const r = await srv.api('POST', '/api/v1/cases', { token: T[who], body });
-  assert.equal(r.status, 201, JSON.stringify(r.json));
-  return r.json;
-}
-async function act(id, action, who, body = {}) {
-  const r = await srv.api('POST', `/api/v1/cases/${id}/${action}`, { token: T[who], body });
-  assert.equal(r.status, 200, `${action} by ${who}: ${JSON.stringify(r.json)}`);
-  return r.json;
-}
-const get = async (id, who = 'dispatcher') => (await srv.api('GET', `/api/v1/cases/${id}`, { token: T[who] })).json;
+let srv, T, D; // the server and tokens (dispatch-lib.mjs)
+const x = dispatchServer(() => ({ srv, T, D } = x));
+const { report, act, get } = caseCalls(x);
 
 test('a point is located in its grid, in WGS-84, GCJ-02 and BD-09', async () => {
   const p = pointIn(1, 2);
@@ -85,23 +60,6 @@ test('registration routes by the most specific entry and explains why', async ()
   assert.equal((await act(n1.id, 'register', 'dispatcher')).dept_id, D.gongan);
   const n2 = await report('resident1', { title: '噪音', category: '0301', ...pointIn(2, 3) });
   assert.equal((await act(n2.id, 'register', 'dispatcher')).dept_id, D.shengtai);
-});
-
-test('no entry: the case waits as ownerless and shows in the missing report', async () => {
-  const c = await report('resident1', { title: '其他', category: '9901', ...pointIn(1, 1) });
-  const r = await act(c.id, 'register', 'dispatcher');
-  assert.equal(r.state, 'registered');
-  assert.ok(r.flags.includes('ownerless'));
-  const q = await srv.api('GET', '/api/v1/cases?state=registered', { token: T.dispatcher });
-  assert.ok(q.json.cases.some(k => k.id === c.id && k.flags.includes('ownerless')));
-  const miss = await srv.api('GET', '/api/v1/duties/missing', { token: T.dispatcher });
-  assert.ok(miss.json.missing.some(m => m.category === '9901' && m.ownerless_open_cases >= 1));
-  const auto = await srv.api('POST', `/api/v1/cases/${c.id}/dispatch`, { token: T.dispatcher, body: {} });
-  assert.equal(auto.status, 409, 'automatic dispatch without an entry is refused');
-  const manual = await act(c.id, 'dispatch', 'dispatcher', { dept_id: D.wuye });
-  assert.equal(manual.dept_id, D.wuye);
-  assert.ok(!manual.flags.includes('ownerless'));
-  assert.equal((await get(c.id)).route.manual, 1);
 });
 
 test('the list is versioned; a bad import changes nothing', async () => {
@@ -227,22 +185,6 @@ test('a near-identical report nearby is merged; a distant or different one is no
   assert.equal(again.merged_into, first.id);
 });
 
-test('verification goes to the grid worker on duty', async () => {
-  const mk = async () => {
-    const c = await report('resident1', { title: '占道', category: '0101', ...pointIn(1, 1) });
-    await act(c.id, 'register', 'dispatcher');
-    await act(c.id, 'accept', 'dept_chengguan');
-    return act(c.id, 'feedback', 'dept_chengguan', { note: '已清理' });
-  };
-  const worker1 = (await srv.api('GET', '/api/v1/me', { token: T.worker1 })).json.id;
-  assert.equal((await mk()).assignee_id, worker1);
-  assert.equal((await srv.api('POST', '/api/v1/me/duty', { token: T.worker1, body: { on_duty: false } })).status, 200);
-  assert.notEqual((await mk()).assignee_id, worker1);
-  await srv.api('POST', '/api/v1/me/duty', { token: T.worker1, body: { on_duty: true } });
-  const mine = await srv.api('GET', '/api/v1/cases?state=feedback', { token: T.worker1 });
-  assert.ok(mine.json.cases.length >= 2);
-});
-
 test('the calendar: official data, staff corrections audited', async () => {
   const cal = await srv.api('GET', '/api/v1/calendar?year=2026');
   assert.equal(cal.json.last_known_year, 2026);
@@ -262,9 +204,9 @@ test('the calendar: official data, staff corrections audited', async () => {
 test('a deadline recomputed when the calendar changes re-arms its reminder', async () => {
   const c = await report('resident1', { title: '临时占道', category: '0101', ...pointIn(1, 1) });
   await act(c.id, 'register', 'dispatcher');
-  const q = (sql) => execFileSync('sqlite3', ['-cmd', '.timeout 10000', srv.db, sql], { encoding: 'utf8' }).trim();
+  const q = (sql) => dbQuery(srv.db, sql); // SQLite or PostgreSQL
   // as if its deadline had run past the last year the calendar knew
-  q(`UPDATE case_phase SET provisional=1, deadline_at=deadline_at+400*86400000, next_at=next_at+300*86400000
+  q(`UPDATE case_phase SET provisional=1, deadline_at=deadline_at+${400 * 86400000}, next_at=next_at+${300 * 86400000}
      WHERE case_id=${c.id} AND end_at IS NULL`);
   assert.equal((await srv.api('PUT', '/api/v1/calendar/days/2027-01-04', { token: T.dispatcher, body: { kind: 'holiday', name: '测试' } })).status, 200);
   const [start, deadline, next, prov] = q(`SELECT start_at, deadline_at, next_at, provisional FROM case_phase
@@ -274,76 +216,6 @@ test('a deadline recomputed when the calendar changes re-arms its reminder', asy
   // the reminder follows the new deadline (at 80 % of its working time: docs/dispatch.md)
   assert.ok(next > start && next < deadline, `reminder ${next} between ${start} and ${deadline}`);
   assert.equal((await srv.api('DELETE', '/api/v1/calendar/days/2027-01-04', { token: T.dispatcher })).status, 200);
-});
-
-test('escalation: a reminder at 80 %, then overdue found again after a restart', async () => {
-  const c = await report('resident1', { title: '占道', category: '0101', ...pointIn(1, 1) });
-  await act(c.id, 'register', 'dispatcher');
-  await act(c.id, 'extend', 'dispatcher', { reason: '测试', deadline: new Date(Date.now() + 12000).toISOString() });
-  await new Promise(r => setTimeout(r, 11000)); // 80 % of ~12 s is 9.6 s, plus a tick; the deadline is 1 s away
-  let k = await get(c.id);
-  assert.ok(k.flags.includes('reminded'), JSON.stringify(k.flags));
-  assert.ok(!k.flags.includes('overdue'));
-  assert.equal(k.timeline.at(-1).action, 'remind');
-  await srv.stop();
-  await new Promise(r => setTimeout(r, 1500)); // the deadline passes while the server is down
-  const again = await startServer({ db: srv.db, dir: srv.dir, port: srv.port });
-  await new Promise(r => setTimeout(r, 1500));
-  const t = await again.login('supervisor');
-  k = (await again.api('GET', `/api/v1/cases/${c.id}`, { token: t })).json;
-  assert.ok(k.flags.includes('overdue'), JSON.stringify(k.flags));
-  assert.equal(k.escalation, 0, "the timer's 超时督办 is a level of the phase, not a supervisor's 督办");
-  assert.equal(k.phases.at(-1).level, 1);
-  assert.equal(k.timeline.at(-1).action, 'escalate');
-  assert.equal(k.timeline.at(-1).actor, 'timer');
-  const queue = await again.api('GET', '/api/v1/cases?overdue=1', { token: t });
-  assert.ok(queue.json.cases.some(x => x.id === c.id));
-  await again.stop();
-  const v = jiceng(['audit', 'verify', '--db', srv.db]);
-  assert.equal(v.status, 0, v.stdout);
-  srv = await startServer({ db: srv.db, dir: srv.dir }); // for after()
-});
-
-test('the escalation timer: extended, re-extended, suspended, resumed, and changed by another program', async () => {
-  // The ticker finds due phases in a heap in memory; each write of when a
-  // phase is next due must reach it, and an entry a later write superseded
-  // must not fire.  (The server started with the test before: its ticker
-  // reads the heap from the table at its first tick, within a second.)
-  await new Promise(r => setTimeout(r, 1500));
-  const mk = async (title) => {
-    const c = await report('resident1', { title, category: '0101', ...pointIn(1, 1) });
-    await act(c.id, 'register', 'dispatcher');
-    return c.id;
-  };
-  const soon = (ms) => ({ reason: '测试', deadline: new Date(Date.now() + ms).toISOString() });
-  // reminded, or already past the deadline (临期 gives way to 逾期)
-  const reminded = async (id) => (await get(id)).flags.some((f) => f === 'reminded' || f === 'overdue');
-  const until = async (id) => {
-    for (let i = 0; i < 40 && !(await reminded(id)); i++) await new Promise(r => setTimeout(r, 250));
-    return get(id);
-  };
-  const [a, b, e, o] = [await mk('计时A'), await mk('计时B'), await mk('计时E'), await mk('计时O')];
-  await act(a, 'extend', 'dispatcher', soon(5000)); // reminded at ~80 %: ~4 s from now
-  await act(b, 'extend', 'dispatcher', soon(5000));
-  await act(b, 'extend', 'dispatcher', soon(3600000)); // supersedes b's ~4 s entry
-  await act(e, 'extend', 'dispatcher', soon(5000));
-  await act(e, 'suspend', 'dispatcher', { reason: '等待配合' });
-  await new Promise(r => setTimeout(r, 6000));
-  assert.ok(await reminded(a), 'a: ' + JSON.stringify(await get(a)));
-  assert.ok(!(await reminded(b)), 'b was extended again: its first entry is stale');
-  assert.ok(!(await reminded(e)), 'e is suspended');
-  // another program sets when o is next due: the server reads the phases again
-  execFileSync('sqlite3', ['-cmd', '.timeout 10000', srv.db,
-    `UPDATE case_phase SET next_at = ${Date.now() - 1000} WHERE case_id = ${o} AND end_at IS NULL`]);
-  let k = await until(o);
-  assert.ok(await reminded(o), 'o: ' + JSON.stringify(k));
-  // resumed, e's deadline moves by the time it was suspended; its 80 %
-  // point (~4 s after its extension plus the pause) has passed: reminded
-  await act(e, 'resume', 'dispatcher');
-  k = await until(e);
-  assert.ok(await reminded(e), JSON.stringify(k));
-  assert.ok(k.timeline.some((x) => x.action === 'remind' && x.actor === 'timer'), JSON.stringify(k.timeline));
-  assert.ok(!(await reminded(b)));
 });
 
 test("a grid worker's patrol finding is registered and dispatched at once", async () => {
