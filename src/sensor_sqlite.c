@@ -24,6 +24,7 @@
 
 #include "auth.h"
 #include "case.h"
+#include "intake.h"
 #include "reason.h"
 #include "store_sqlite.h"
 
@@ -1143,27 +1144,23 @@ static int64_t alarm_case(sx *x, jc_conn *w, const sensor_device *d, const alarm
     snprintf(body, sizeof body, "%s级%s告警：设备 %s 于 %s 触发规则「%s」（%s，%s %s）。%s%s",
              severity_zh(r->severity), type_zh(d->type), dev, ts, r->name, kind_zh(r->kind), metric_zh(r->metric),
              vtxt, d->person_label[0] ? "服务对象：" : "", d->person_label);
-    k.title = title;
-    k.body = body;
-    snprintf(k.category, sizeof k.category, "%s", cat);
-    snprintf(k.source, sizeof k.source, "sensor");
-    snprintf(k.area, sizeof k.area, "%s", d->grid);
-    if (d->has_point) k.has_point = 1, k.lon = d->lon, k.lat = d->lat;
-    jc_case_err cerr = {{0}};
-    char hash[65] = "";
-    jc_err e = case_create(w, &sys, &k, hash, &cerr);
-    if (!e) e = case_auto_register(w, &sys, k.id, &cerr);
+    /* through the one intake: registered at once by the platform (the sensor channel) */
+    intake_report rp = {.channel = INTAKE_SENSOR, .title = title, .body = body, .category = cat, .area = d->grid,
+                        .has_point = d->has_point, .lon = d->lon, .lat = d->lat};
+    intake_result res;
+    jc_err e = case_report(w, &sys, &rp, &k, &res);
     if (e) {
         jc_log(JC_LOG_WARN, "sensor: alarm %lld: cannot open a case: %s %s", (long long)alarm_id,
-               jc_err_code(e), cerr.message);
+               jc_err_code(e), res.message);
         sq_exec(x->db, "sensor", "ROLLBACK TO sensor_case");
         store_sqlite_touch(w); /* what the writer kept may be undone */
         sq_exec(x->db, "sensor", "RELEASE sensor_case");
         return 0;
     }
+    case_clear(&k);
     sq_exec(x->db, "sensor", "RELEASE sensor_case");
     *opened = 1;
-    return k.id;
+    return res.case_id;
 }
 
 typedef struct {
