@@ -1,6 +1,6 @@
 /*
  * t_fixture.h -- rows unit tests put into a t_store.h store: an area, a
- * user (test_case.c, test_intake.c).
+ * user (test_case.c, test_intake.c, test_sensor_alarm.c).
  */
 #ifndef JC_T_FIXTURE_H
 #define JC_T_FIXTURE_H
@@ -18,6 +18,17 @@ __attribute__((unused)) static jc_err t_put_area(jc_conn *w, const char *code, c
     snprintf(a.level, sizeof a.level, "%s", level);
     snprintf(a.name, sizeof a.name, "区域%s", code);
     return store_area_put(w, &a);
+}
+
+/* The district 110101, street 110101001, community 110101001001 and its
+ * grid 110101001001001. */
+__attribute__((unused)) static jc_err t_put_grid(jc_conn *w) {
+    jc_err e;
+    if ((e = t_put_area(w, "110101", "", "district")) || (e = t_put_area(w, "110101001", "110101", "street")) ||
+        (e = t_put_area(w, "110101001001", "110101001", "community")) ||
+        (e = t_put_area(w, "110101001001001", "110101001001", "grid")))
+        return e;
+    return JC_OK;
 }
 
 /* A user with role in area (dept: a department's staff), *u as stored. */

@@ -22,9 +22,7 @@ static jc_user resident, dispatcher, worker, admin, sys;
 static jc_err fixture_run(jc_conn *w, void *arg) {
     (void)arg;
     jc_err e;
-    if ((e = t_put_area(w, "110101", "", "district")) || (e = t_put_area(w, "110101001", "110101", "street")) ||
-        (e = t_put_area(w, "110101001001", "110101001", "community")) || (e = t_put_area(w, GRID, "110101001001", "grid")))
-        return e;
+    if ((e = t_put_grid(w))) return e;
     jc_dept d = {0};
     snprintf(d.code, sizeof d.code, "chengguan");
     snprintf(d.name, sizeof d.name, "城管");
