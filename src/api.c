@@ -18,6 +18,7 @@
 #include "geo.h"
 #include "reason.h"
 #include "http_guard.h"
+#include "intake.h"
 #include "module.h"
 #include "websession.h"
 
@@ -42,13 +43,6 @@ json_t *api_user_json(const jc_user *u) {
     json_object_set_new(o, "dept_id", u->dept_id ? json_integer(u->dept_id) : json_null());
     json_object_set_new(o, "disabled", json_boolean(u->disabled));
     return o;
-}
-
-static int has_prefix(const char *s, const char *p) { return *p && !strncmp(s, p, strlen(p)); }
-
-static int area_scoped(jc_role role) {
-    return role == ROLE_GRID_WORKER || role == ROLE_COMMUNITY_STAFF || role == ROLE_DISPATCHER ||
-           role == ROLE_SUPERVISOR;
 }
 
 /* ---- sessions ------------------------------------------------------------- */
@@ -314,56 +308,38 @@ static void h_me_password(jc_req *r) {
 /* ---- cases -------------------------------------------------------------- */
 
 /* A report being created: the case (first: render_case reads d->data as
- * the case) and the request's own copy, from which a second run starts. */
+ * the case) and the report as submitted, from which a second run starts. */
 typedef struct {
     jc_case k;
-    jc_case req;
-    int runs;
+    intake_report rp;
+    char *title, *body, *address, *extra; /* rp's texts */
+    char category[INTAKE_CATEGORY_MAX + 1], area[INTAKE_AREA_MAX + 1], phone[INTAKE_PHONE_MAX + 1];
 } create_data;
 
 static void free_create(void *p) {
     create_data *c = p;
     case_clear(&c->k);
-    case_clear(&c->req);
+    free(c->title);
+    free(c->body);
+    free(c->address);
+    free(c->extra);
     free(c);
 }
 
+/* The report through the one intake (src/intake.h); run again after a
+ * rollback, it starts over from the report as submitted. */
 static jc_err run_case_create(jc_conn *w, jc_deferred *d) {
     create_data *c = d->data;
-    jc_case *k = &c->k;
-    if (c->runs++) {
-        /* again, after the writer rolled back the first run's writes */
-        case_clear(k);
-        d->status = 0;
-        d->message[0] = 0;
-        if (case_copy(&c->req, k)) return JC_ERR_NOMEM;
-    }
-    jc_case_err why = {{0}};
-    /* a grid worker's own finding needs no one to confirm it: registered
-     * at once, which routes it by the responsibility list; the row is
-     * stored once, by the chained dispatch (k->unsaved) */
-    int patrol = !strcmp(k->source, "patrol") &&
-                 (d->user.role == ROLE_GRID_WORKER || d->user.role == ROLE_COMMUNITY_STAFF);
-    k->unsaved = patrol;
-    jc_err e = case_create(w, &d->user, k, d->payload_hash, &why);
+    case_clear(&c->k);
+    d->status = 0;
+    d->message[0] = 0;
+    c->rp.payload_hash = d->payload_hash;
+    intake_result res;
+    jc_err e = case_report(w, &d->user, &c->rp, &c->k, &res);
     if (e) {
-        snprintf(d->message, sizeof d->message, "%s", why.message);
-        return case_intake_done(w, k, e);
+        snprintf(d->message, sizeof d->message, "%s", res.message);
+        return e;
     }
-    /* k is the row (case_create hands back a merge on creation) */
-    if (patrol && k->state == ST_REPORTED) {
-        /* the answer is the row as registration and its chained actions
-         * left it */
-        jc_case now_k;
-        if ((e = case_register_reported(w, k, &now_k, &why))) {
-            snprintf(d->message, sizeof d->message, "%s", why.message);
-            return case_intake_done(w, k, e);
-        }
-        case_clear(k);
-        *k = now_k;
-    }
-    if (k->unsaved) e = store_case_insert(w, k); /* nothing chained stored it */
-    if ((e = case_intake_done(w, k, e))) return e;
     d->status = 201;
     return JC_OK;
 }
@@ -385,180 +361,53 @@ static jc_err render_case_raw(jc_deferred *d) {
     return JC_OK;
 }
 
-static int code_ok(const char *s, size_t max, const char *extra);
-
-/* The type of a category field as the designer writes it (text, number,
- * choice); Open311-style names of older fields map onto these. */
-static const char *attr_type(json_t *f) {
-    const char *t = json_string_value(json_object_get(f, "type"));
-    if (!t) return "text";
-    if (!strcmp(t, "number") || !strcmp(t, "integer") || !strcmp(t, "float")) return "number";
-    if (!strcmp(t, "choice") || !strcmp(t, "select") || !strcmp(t, "singlevaluelist")) return "choice";
-    return "text";
-}
-
-/* Checks a report's attributes (a JSON object, or NULL) against the fields
- * of its category: only the category's field codes, a number for a number
- * field, one of the choices for a choice field, text of at most 500
- * characters, every required field given.  On success *extra gets the
- * case's extra JSON ({"attributes":{...}}, malloc'd) or NULL when there are
- * none; 0.  Else -1, r answered 400.  An unknown category is left to the
- * writer (which refuses it). */
-static int check_case_attributes(jc_req *r, const char *category, json_t *attrs, char **extra) {
-    *extra = NULL;
-    if (attrs && !json_is_object(attrs)) {
-        http_reply_error(r, JC_ERR_INVALID, "field 'attributes' must be an object of field code to value");
-        return -1;
-    }
-    jc_category cat;
-    jc_err e = store_category_get(r->db, category, &cat);
-    if (e == JC_ERR_NOTFOUND) {
-        if (attrs && json_object_size(attrs)) {
-            http_reply_error(r, JC_ERR_INVALID, "unknown category '%s'", category);
-            return -1;
-        }
-        return 0;
-    }
-    if (e) {
-        http_reply_error(r, e, "cannot read category %s", category);
-        return -1;
-    }
-    json_t *fields = cat.fields ? json_loads(cat.fields, 0, NULL) : NULL;
-    category_clear(&cat);
-    if (!json_is_array(fields)) json_decref(fields), fields = json_array();
-    const char *key;
-    json_t *v, *f;
-    size_t i;
-    int bad = 0;
-    json_object_foreach(attrs, key, v) {
-        json_t *def = NULL;
-        json_array_foreach(fields, i, f) if (!strcmp(json_string_value(json_object_get(f, "code")) ?: "", key)) def = f;
-        const char *t = def ? attr_type(def) : NULL;
-        if (!def) bad = 1, http_reply_error(r, JC_ERR_INVALID, "category %s has no field '%s'", category, key);
-        else if (!strcmp(t, "number") && (!json_is_number(v) || !isfinite(json_number_value(v))))
-            bad = 1, http_reply_error(r, JC_ERR_INVALID, "field '%s' must be a number", key);
-        else if (strcmp(t, "number") && !json_is_string(v))
-            bad = 1, http_reply_error(r, JC_ERR_INVALID, "field '%s' must be a string", key);
-        else if (!strcmp(t, "text") && jc_utf8_len(json_string_value(v)) > 500)
-            bad = 1, http_reply_error(r, JC_ERR_INVALID, "field '%s' is longer than 500 characters", key);
-        else if (!strcmp(t, "choice")) {
-            json_t *ch = json_object_get(def, "choices"), *c;
-            if (!ch) ch = json_object_get(def, "options");
-            size_t j;
-            int ok = 0;
-            json_array_foreach(ch, j, c) {
-                const char *cv = json_is_string(c) ? json_string_value(c) : json_string_value(json_object_get(c, "key"));
-                ok |= cv && !strcmp(cv, json_string_value(v));
-            }
-            if (!ok) bad = 1, http_reply_error(r, JC_ERR_INVALID, "field '%s' has no choice '%s'", key, json_string_value(v));
-        }
-        if (bad) break;
-    }
-    if (!bad) {
-        json_array_foreach(fields, i, f) {
-            const char *code = json_string_value(json_object_get(f, "code"));
-            if (code && json_is_true(json_object_get(f, "required")) && !json_object_get(attrs, code)) {
-                http_reply_error(r, JC_ERR_INVALID, "field '%s' is required for category %s", code, category);
-                bad = 1;
-                break;
-            }
-        }
-    }
-    json_decref(fields);
-    if (bad) return -1;
-    if (attrs && json_object_size(attrs)) {
-        json_t *x = json_pack("{s:O}", "attributes", attrs);
-        *extra = x ? json_dumps(x, JSON_COMPACT) : NULL;
-        json_decref(x);
-        if (!*extra) {
-            http_reply_error(r, JC_ERR_NOMEM, "out of memory");
-            return -1;
-        }
-    }
-    return 0;
-}
 
 static void h_case_create(jc_req *r) {
     const char *title, *body = "", *category, *area = NULL, *address = NULL, *phone = NULL,
                        *source = NULL, *crs_name = NULL;
     double lon = 0, lat = 0;
     int has_lon, has_lat;
-    if (api_need_str(r, "title", 200, &title) < 0 || api_get_str(r, "body", 5000, &body) < 0 ||
-        api_need_str(r, "category", 15, &category) < 0 || api_get_str(r, "area", 23, &area) < 0 ||
-        api_get_str(r, "address", 200, &address) < 0 || api_get_str(r, "phone", 20, &phone) < 0 ||
-        api_get_str(r, "source", 15, &source) < 0 || api_get_str(r, "crs", 10, &crs_name) < 0 ||
-        (has_lon = api_get_num(r, "lon", -180, 180, &lon)) < 0 ||
+    if (api_need_str(r, "title", INTAKE_TITLE_MAX, &title) < 0 || api_get_str(r, "body", INTAKE_BODY_MAX, &body) < 0 ||
+        api_need_str(r, "category", INTAKE_CATEGORY_MAX, &category) < 0 ||
+        api_get_str(r, "area", INTAKE_AREA_MAX, &area) < 0 || api_get_str(r, "address", INTAKE_ADDRESS_MAX, &address) < 0 ||
+        api_get_str(r, "phone", INTAKE_PHONE_MAX, &phone) < 0 || api_get_str(r, "source", 15, &source) < 0 ||
+        api_get_str(r, "crs", 10, &crs_name) < 0 || (has_lon = api_get_num(r, "lon", -180, 180, &lon)) < 0 ||
         (has_lat = api_get_num(r, "lat", -90, 90, &lat)) < 0)
         return;
     if (has_lon != has_lat) return http_reply_error(r, JC_ERR_INVALID, "give both lon and lat");
-    /* codes are ASCII: a limit in characters must not cut a byte array */
-    if (!code_ok(category, 15, "_-")) return http_reply_error(r, JC_ERR_INVALID, "field 'category' must be a category code");
-    if (area && *area && !code_ok(area, 23, ""))
-        return http_reply_error(r, JC_ERR_INVALID, "field 'area' must be an area code");
-    if (phone) {
-        for (const char *p = phone; *p; p++)
-            if (!((*p >= '0' && *p <= '9') || *p == '+' || *p == '-' || *p == ' '))
-                return http_reply_error(r, JC_ERR_INVALID, "field 'phone' must be a phone number");
-    }
-    /* Who may say where a report came from (docs/api.md): a resident's is
-     * always their own (web, api); a patrol finding is a grid worker's or
-     * community staff's and skips confirmation; a hotline call is taken by
-     * staff; the platform's own channels are the platform's. */
-    static const struct {
-        const char *name;
-        unsigned roles;
-    } sources[] = {
-        {"web", ACCESS_USER},
-        {"api", ACCESS_USER},
-        {"hotline", R(DISPATCHER) | R(COMMUNITY_STAFF) | R(ADMIN)},
-        {"patrol", R(GRID_WORKER) | R(COMMUNITY_STAFF) | R(ADMIN)},
-        {"open311", R(ADMIN)},
-        {"sensor", R(ADMIN)},
-        {"warning", R(ADMIN)},
-    };
-    if (source) {
-        size_t i = 0;
-        while (i < JC_ARRAY_LEN(sources) && strcmp(source, sources[i].name)) i++;
-        if (i == JC_ARRAY_LEN(sources)) return http_reply_error(r, JC_ERR_INVALID, "unknown source '%s'", source);
-        if (!(sources[i].roles & ROLE_BIT(r->user.role)))
-            return http_reply_error(r, JC_ERR_DENIED, "role %s may not report with source '%s'",
-                                    role_name(r->user.role), source);
-    }
-    if (!area || !*area) area = r->user.area;
-    if ((!area || !*area) && !has_lon)
-        return http_reply_error(r, JC_ERR_INVALID, "give a point (lon, lat) or an area (grid or community code)");
-    if (area && *area && area_scoped(r->user.role) && !has_prefix(area, r->user.area))
-        return api_deny_scope(r, area, r->user.area);
+    /* where a report came from, and who may say so: the intake's channels
+     * (docs/api.md); a grid worker's report is a patrol finding */
+    int ch = source ? intake_channel_parse(source) : r->user.role == ROLE_GRID_WORKER ? INTAKE_PATROL : INTAKE_WEB;
+    if (ch < 0) return http_reply_error(r, JC_ERR_INVALID, "unknown source '%s'", source);
     geo_crs crs = GEO_WGS84;
     if (crs_name && geo_crs_parse(crs_name, &crs) != JC_OK)
         return http_reply_error(r, JC_ERR_INVALID, "crs must be wgs84, gcj02 or bd09");
     if (has_lon && geo_to_wgs84(crs, lon, lat, &lon, &lat) != JC_OK)
         return http_reply_error(r, JC_ERR_INVALID, "bad coordinates");
-    char *extra;
-    if (check_case_attributes(r, category, json_object_get(r->json, "attributes"), &extra)) return;
+    intake_report rp = {.channel = (intake_channel)ch, .named = source != NULL, .title = title, .body = body,
+                        .address = address, .phone = phone, .category = category, .area = area,
+                        .has_point = has_lon, .lon = lon, .lat = lat, .payload_hash = r->payload_hash};
+    /* the intake's rules, here too: a bad report is answered without a writer job */
+    intake_result res;
+    char *extra = NULL;
+    if (intake_check(&r->user, &rp, &res) ||
+        intake_attributes(r->db, category, json_object_get(r->json, "attributes"), &extra, &res))
+        return http_reply_error(r, res.err, "%s", res.message);
     create_data *cd = calloc(1, sizeof *cd);
     if (!cd) return free(extra), http_reply_error(r, JC_ERR_NOMEM, "out of memory");
-    jc_case *k = &cd->req;
-    k->extra = extra;
-    k->title = jc_strdup(title);
-    k->body = jc_strdup(body);
-    k->address = address && *address ? jc_strdup(address) : NULL;
-    if (jc_copy(k->category, sizeof k->category, category) || jc_copy(k->area, sizeof k->area, area ? area : "")) {
-        free_create(cd);
-        return http_reply_error(r, JC_ERR_INVALID, "a code is too long");
-    }
-    snprintf(k->source, sizeof k->source, "%s",
-             source ? source : r->user.role == ROLE_GRID_WORKER ? "patrol" : "web");
-    if (phone) snprintf(k->phone, sizeof k->phone, "%s", phone);
-    else if (r->user.role == ROLE_RESIDENT) snprintf(k->phone, sizeof k->phone, "%s", r->user.phone);
-    if (has_lon) {
-        k->has_point = 1;
-        k->lon = lon;
-        k->lat = lat;
-    }
-    k->reporter_id = r->user.id;
+    cd->extra = extra;
+    cd->title = jc_strdup(title);
+    cd->body = jc_strdup(body);
+    cd->address = address && *address ? jc_strdup(address) : NULL;
+    snprintf(cd->category, sizeof cd->category, "%s", category);
+    snprintf(cd->area, sizeof cd->area, "%s", area ? area : "");
+    snprintf(cd->phone, sizeof cd->phone, "%s", phone ? phone : "");
+    rp.title = cd->title, rp.body = cd->body, rp.address = cd->address, rp.extra = cd->extra;
+    rp.category = cd->category, rp.area = cd->area, rp.phone = cd->phone;
+    rp.payload_hash = NULL; /* d->payload_hash, set by the writer job */
+    cd->rp = rp;
     jc_deferred *d = NULL;
-    if (!k->title || !k->body || case_copy(k, &cd->k) || !(d = http_deferred_new(r))) {
+    if (!cd->title || !cd->body || (address && *address && !cd->address) || !(d = http_deferred_new(r))) {
         free_create(cd);
         return http_reply_error(r, JC_ERR_NOMEM, "out of memory");
     }
@@ -843,15 +692,6 @@ static void h_categories(jc_req *r) {
 
 /* ---- the category designer ------------------------------------------------- */
 
-static int code_ok(const char *s, size_t max, const char *extra) {
-    size_t n = strlen(s);
-    if (n == 0 || n > max) return 0;
-    for (const char *p = s; *p; p++)
-        if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || strchr(extra, *p)))
-            return 0;
-    return 1;
-}
-
 /* Validates the extra fields of a category: [{code, name, type, required, choices}]. */
 static int fields_ok(json_t *f, char *msg, size_t msz) {
     if (!json_is_array(f) || json_array_size(f) > 20) {
@@ -873,7 +713,7 @@ static int fields_ok(json_t *f, char *msg, size_t msz) {
             for (size_t k = 0; k < JC_ARRAY_LEN(known); k++) ok |= !strcmp(key, known[k]);
             if (!ok) { snprintf(msg, msz, "field %zu: unknown key '%s'", i + 1, key); return 0; }
         }
-        if (!json_is_string(code) || !code_ok(json_string_value(code), 32, "_")) {
+        if (!json_is_string(code) || !intake_code_ok(json_string_value(code), 32, "_")) {
             snprintf(msg, msz, "field %zu: code must be 1-32 letters, digits or _", i + 1);
             return 0;
         }
@@ -960,7 +800,7 @@ static void h_category_put(jc_req *r) {
     const char *code = r->params[0], *name, *name_en = "", *kind, *dept;
     double hs[3] = {2, 24, 8};
     static const char *hk[] = {"accept_h", "handle_h", "verify_h"};
-    if (!code_ok(code, 15, "_-")) return http_reply_error(r, JC_ERR_INVALID, "the code must be 1-15 letters, digits, _ or -");
+    if (!intake_code_ok(code, 15, "_-")) return http_reply_error(r, JC_ERR_INVALID, "the code must be 1-15 letters, digits, _ or -");
     if (api_need_str(r, "name", 30, &name) < 0 || api_get_str(r, "name_en", 60, &name_en) < 0 ||
         api_need_str(r, "kind", 12, &kind) < 0 || api_need_str(r, "dept", 31, &dept) < 0)
         return;

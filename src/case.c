@@ -534,22 +534,6 @@ out:
     return e;
 }
 
-jc_err case_auto_register(jc_conn *w, const jc_user *actor, int64_t id, jc_case_err *why) {
-    (void)actor; /* the platform registers, not the reporter */
-    jc_case cur;
-    jc_err e = store_case_get(w, id, &cur);
-    if (e) return e;
-    if (cur.state != ST_REPORTED) { /* merged into an open case on creation: nothing to register */
-        case_clear(&cur);
-        return JC_OK;
-    }
-    jc_case out;
-    e = case_register_reported(w, &cur, &out, why);
-    case_clear(&cur);
-    if (e == JC_OK) case_clear(&out);
-    return e;
-}
-
 jc_err case_register_reported(jc_conn *w, const jc_case *k, jc_case *out, jc_case_err *why) {
     jc_user sys;
     auth_system_actor(&sys, "intake");

@@ -56,7 +56,9 @@ int case_visible(const jc_user *u, const jc_case *k);
 /* True when role r may perform action a at all (ignoring the case). */
 int case_role_may(jc_role r, jc_action a);
 
-/* Validates and inserts a new case reported by actor; k holds the report's
+/* The intake's own step (src/intake.c): channels report through
+ * case_report (intake.h), which validates the report first.
+ * Validates and inserts a new case reported by actor; k holds the report's
  * fields (title, body, category, area, point ...).  Sets k->id, state,
  * timestamps; appends the creation audit entry.  Afterwards k is the row as
  * stored (state merged when it was auto-merged into a nearby open case).
@@ -89,13 +91,12 @@ jc_err case_act(jc_conn *w, const jc_user *actor, int64_t id, jc_action a,
 jc_err case_act_row(jc_conn *w, const jc_user *actor, const jc_case *row, jc_action a,
                     const jc_action_args *args, jc_case *out, jc_case_err *why) JC_MUST_CHECK;
 
-/* Registers a freshly created case as the platform (a grid worker's patrol
- * finding, a sensor alarm, a warning need no dispatcher to register them);
- * registration routes it through dispatch when dispatch is configured. */
-jc_err case_auto_register(jc_conn *w, const jc_user *actor, int64_t id, jc_case_err *why) JC_MUST_CHECK;
-/* The same for a case the caller holds as just created (k: the row
- * case_create stored, reported, not merged): *out is the row after
- * registration and the actions it chained (routing, dispatch). */
+/* Registers a case the caller holds as just created (k: the row
+ * case_create stored, reported, not merged) as the platform (a grid
+ * worker's patrol finding, a sensor alarm, a warning need no dispatcher to
+ * register them: case_report does it for their channels); registration
+ * routes it through dispatch when dispatch is configured.  *out is the row
+ * after registration and the actions it chained (routing, dispatch). */
 jc_err case_register_reported(jc_conn *w, const jc_case *k, jc_case *out, jc_case_err *why) JC_MUST_CHECK;
 
 /* True when u may see case k, also through a co-handling or whistle role

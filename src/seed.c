@@ -11,6 +11,7 @@
 #include "audit.h"
 #include "auth.h"
 #include "case.h"
+#include "intake.h"
 #include "cli.h"
 #include "module.h"
 #include "dispatch.h"
@@ -247,18 +248,14 @@ static jc_err seed_cases(jc_conn *w, seed_ctx *s) {
     char grid[24];
     snprintf(grid, sizeof grid, "%s001", s->comm_code[0]);
     for (size_t i = 0; i < JC_ARRAY_LEN(demo); i++) {
+        /* a resident's web report, through the one intake */
+        intake_report rp = {.channel = INTAKE_WEB, .title = demo[i].title, .body = demo[i].body,
+                            .category = demo[i].cat, .area = grid, .phone = "13800138000", .has_point = 1,
+                            .lon = s->lon0 + 0.002 + 0.001 * (double)i, .lat = s->lat0 + 0.002};
+        intake_result res;
         jc_case k = {0};
-        k.title = jc_strdup(demo[i].title);
-        k.body = jc_strdup(demo[i].body);
-        snprintf(k.category, sizeof k.category, "%s", demo[i].cat);
-        snprintf(k.source, sizeof k.source, "web");
-        snprintf(k.area, sizeof k.area, "%s", grid);
-        snprintf(k.phone, sizeof k.phone, "13800138000");
-        k.has_point = 1;
-        k.lon = s->lon0 + 0.002 + 0.001 * (double)i;
-        k.lat = s->lat0 + 0.002;
-        jc_case_err why;
-        e = case_create(w, &resident, &k, NULL, &why);
+        e = case_report(w, &resident, &rp, &k, &res);
+        if (e) jc_fmt_cut(s->msg, sizeof s->msg, "demo case %zu: %s", i, res.message);
         int64_t id = k.id;
         char dept_code[32] = "";
         jc_category cat;
@@ -283,6 +280,7 @@ static jc_err seed_cases(jc_conn *w, seed_ctx *s) {
             if (steps[st].a == ACT_DISPATCH && !module_runs_on_conn(&module_dispatch, w))
                 args.dept_id = d.id; /* no routing where dispatch does not run */
             jc_case out;
+            jc_case_err why;
             if (steps[st].a == ACT_DISPATCH) {
                 /* registration routed it already when the list covers it */
                 jc_case cur;

@@ -2,7 +2,8 @@
  * sensor.c -- module "sensor": payload parsing (shared by MQTT and HTTP),
  * the ingestion counters behind /metrics, the HTTP API (devices, readings,
  * alarm rules, alarms, silences, the tick and settings) and the `jiceng
- * device` CLI.  What runs on the writer is in sensor_sqlite.c; the MQTT
+ * device` CLI.  What runs on the writer is in sensor_alarm.c (the decisions)
+ * and sensor_sqlite.c (its rows, behind sensor_store.h); the MQTT
  * client in mqtt.c.  docs/sensors.md describes the API with examples.
  *
  * How to add a route: a handler below, one row in sensor_routes, a section

@@ -1,5 +1,6 @@
 /*
- * sensor_int.h -- internals shared by sensor.c, sensor_sqlite.c and mqtt.c.
+ * sensor_int.h -- internals shared by sensor.c, sensor_alarm.c, sensor_sqlite.c
+ * and mqtt.c.
  */
 #ifndef JC_SENSOR_INT_H
 #define JC_SENSOR_INT_H
@@ -50,7 +51,7 @@ int64_t sensor__mono_ns(void);
 int sensor__parse(const char *device, int heartbeat, const char *payload, size_t len,
                   int64_t now_ms, sensor_reading **rs, size_t *n, size_t *cap);
 
-/* ---- writer side (sensor_sqlite.c) --------------------------------------- */
+/* ---- writer side: the decisions (sensor_alarm.c) ------------------------- */
 /* Stores and evaluates n readings; unknown devices are refused (counted).
  * *accepted gets the count stored. */
 jc_err sensor__ingest(jc_conn *w, sensor_reading *rs, size_t n, size_t *accepted) JC_MUST_CHECK;
@@ -58,6 +59,7 @@ jc_err sensor__ingest(jc_conn *w, sensor_reading *rs, size_t n, size_t *accepted
 jc_err sensor__tick(jc_conn *w, int64_t now, int force, json_t *report) JC_MUST_CHECK;
 /* Forget cached rules (after a change). */
 void sensor__rules_changed(void);
+/* ---- writer side: rows (sensor_sqlite.c; the job's operations: sensor_store.h) */
 /* Loads the writer's device table (sensor_sqlite.c) if it is not loaded:
  * the ticker calls it so that the first readings do not wait for the scan. */
 jc_err sensor__warm(jc_conn *w) JC_MUST_CHECK;

@@ -1,30 +1,28 @@
 /*
- * sensor_sqlite.c -- the SQLite half of module "sensor": its tables, and all
- * that runs on the writer: storing readings with their minute/hour
- * aggregates, evaluating alarm rules, the alarm lifecycle, grouping alarms of
- * one grid into one case, silences, the offline/inactivity ticker and
- * retention trims.
+ * sensor_sqlite.c -- the SQLite half of module "sensor": its tables, and the
+ * row operations of src/sensor_store.h on the writer -- the writer's memory
+ * of devices, storing readings with their minute/hour aggregates, alarm and
+ * silence rows, settings, the hour rollup and retention trims -- and the
+ * module's reads and catalogue writes (devices, rules, alarms, silences).
+ * Which readings make an alarm, the alarm lifecycle, grouping and silences
+ * are decided in src/sensor_alarm.c.
  *
  * Design notes.
- *  - Everything here runs on the single writer thread inside the writer's
- *    transaction, so the rule cache (RC) and the device table (D) need no
- *    lock: they are the store's own (store_writer_state, asserted to run on
- *    its writer), reached at every entry through mem_enter(w); the rules
- *    are loaded on first use and dropped by sensor__rules_changed().
- *  - Statements are prepared per call (a batch of readings prepares each one
- *    once) and finalized before returning, so no statement outlives its
+ *  - The row operations run on the single writer thread inside the
+ *    writer's transaction, between sensor_db_enter and sensor_db_leave, so
+ *    the device table (D) and the job's statements (X) need no lock: they
+ *    are the store's own (store_writer_state, asserted to run on its
+ *    writer), reached through mem_enter(w).
+ *  - Statements are prepared once per job (a batch of readings prepares each
+ *    one once) and finalized when it ends, so no statement outlives its
  *    connection.
- *  - One open alarm per (device, rule) is enforced by a partial unique index;
- *    a repeat bumps count and last_at.
+ *  - One open alarm per (device, rule) is enforced by a partial unique index.
  *  - Readings become minute aggregates (hours are rolled up by the tick) and
  *    raw rows only around alarms; the writer's in-memory device table (see
  *    its section) makes a reading cost no SELECT.
  */
-#include "sensor_int.h"
+#include "sensor_store.h"
 
-#include "auth.h"
-#include "case.h"
-#include "reason.h"
 #include "store_sqlite.h"
 
 #include <jansson.h>
@@ -335,27 +333,13 @@ jc_err sensor__rule_list(jc_conn *c, json_t **out) {
     return JC_OK;
 }
 
-/* The writer's cache of enabled rules: one per store, kept on its writer
- * (store_writer_state, which asserts the writer thread); mem_enter points
- * the writer thread's RC (and D, the device table below) at its store's at
- * every entry on the writer. */
-typedef struct {
-    alarm_rule *v;
-    size_t n;
-    int loaded;
-} rule_cache;
-static _Thread_local rule_cache *RC;
-static const char rc_key;
+/* The job's statements on the writer (sensor_db_enter .. sensor_db_leave). */
+static _Thread_local sx *X;
+static const char sx_key;
 
-static void rc_free(void *p) { free(((rule_cache *)p)->v); }
-
-void sensor__rules_changed(void) {
-    if (RC) RC->loaded = 0; /* none yet on this thread: nothing was loaded */
-}
-
-static jc_err rules_load(sx *x) {
-    if (RC->loaded) return JC_OK;
-    sqlite3_stmt *s = q(x, 39, "SELECT " RULE_COLS " FROM alarm_rules WHERE enabled=1 ORDER BY id");
+jc_err sensor_db_rules(jc_conn *w, alarm_rule **out, size_t *nout) {
+    (void)w;
+    sqlite3_stmt *s = q(X, 39, "SELECT " RULE_COLS " FROM alarm_rules WHERE enabled=1 ORDER BY id");
     if (!s) return JC_ERR_DB;
     size_t n = 0, cap = 64;
     alarm_rule *v = malloc(cap * sizeof *v);
@@ -369,27 +353,13 @@ static jc_err rules_load(sx *x) {
         read_rule(s, &v[n]);
         if ((int)v[n].kind >= 0 && (int)v[n].severity >= 0) n++;
     }
-    free(RC->v);
-    RC->v = v, RC->n = n, RC->loaded = 1;
+    *out = v, *nout = n;
     return JC_OK;
 }
 
-/* The rules in force for a device: its own overrides, then the type's rules
- * not overridden (same kind and metric).  Pointers into the cache. */
-static size_t dev_rules(const char *type, const char *id, const alarm_rule **out, size_t max) {
-    size_t n = 0;
-    for (size_t i = 0; i < RC->n && n < max; i++)
-        if (!strcmp(RC->v[i].type, type) && !strcmp(RC->v[i].device, id)) out[n++] = &RC->v[i];
-    size_t own = n;
-    for (size_t i = 0; i < RC->n && n < max; i++) {
-        const alarm_rule *r = &RC->v[i];
-        if (r->device[0] || strcmp(r->type, type)) continue;
-        int over = 0;
-        for (size_t j = 0; j < own; j++)
-            if (out[j]->kind == r->kind && !strcmp(out[j]->metric, r->metric)) over = 1;
-        if (!over) out[n++] = r;
-    }
-    return n;
+int64_t sensor_db_setting(jc_conn *w, const char *key, int64_t dflt) {
+    (void)w;
+    return setting(X, 4, key, dflt);
 }
 
 /* ---- the writer's device table ------------------------------------------------------ */
@@ -416,41 +386,13 @@ static size_t dev_rules(const char *type, const char *id, const alarm_rule **out
  * the database.
  */
 
-#define RAW_RING 8               /* raw values remembered per device */
+#define RAW_RING SENSOR_RAW_RING
 #define SEEN_SLACK_MS 60000      /* stored last_seen may lag this much */
-#define DEV_MAX_METRICS 32       /* distinct metrics tracked per device */
+#define DEV_MAX_METRICS SENSOR_DEV_MAX_METRICS
 
-typedef struct {
-    char name[32];
-    int has_value, dirty_state;   /* dirty_state: its device_state row is to be written */
-    double value;                 /* the latest value (at), for rate rules */
-    int64_t at, active_at;        /* active_at: the latest non-zero value (inactivity) */
-    int64_t bucket, n;            /* minute aggregate not yet written (n = 0: none) */
-    double min, max, sum, last;
-    int64_t last_at;
-} dev_metric;
-
-typedef struct {
-    int64_t at;
-    double v;
-    int m; /* index into dev.m; -1 = empty */
-} raw_value;
-
-typedef struct {
-    char id[64], type[24];
-    int valid;                     /* 0: reload from the database on next use */
-    int64_t heartbeat_s, last_seen, offline_due, keep_until;
-    double battery;
-    int has_battery, online, has_open, dirty;
-    int rewrite;                   /* write the device row at the next flush */
-    int64_t s_seen, s_keep;        /* as stored in devices */
-    double s_battery;
-    int s_has_battery, s_online;
-    int nm;
-    dev_metric *m;
-    raw_value raw[RAW_RING];
-    int raw_next;
-} dev;
+typedef sensor_dev_metric dev_metric;
+typedef sensor_raw_value raw_value;
+typedef sensor_dev dev;
 
 typedef struct {
     dev **slot; /* open addressing by id; entries are never removed */
@@ -461,7 +403,6 @@ typedef struct {
     /* The hour rollup has consumed minute rows before (bucket, device, metric). */
     int64_t roll_bucket;
     char roll_device[64], roll_metric[32];
-    int64_t last_inactivity_scan; /* the tick's last scan for inactive devices */
 } dev_table;
 /* The store's table, on its writer thread (mem_enter): one per store, freed
  * with it. */
@@ -499,12 +440,11 @@ static void table_free(void) { table_clear(D); }
 
 static void dt_free(void *p) { table_clear(p); }
 
-/* Points this writer thread's RC and D at w's store's (every entry on the
- * writer that reaches them calls it first). */
+/* Points this writer thread's D at w's store's (every entry on the writer
+ * that reaches it calls it first). */
 static jc_err mem_enter(jc_conn *w) {
-    RC = store_writer_state(w, &rc_key, sizeof *RC, rc_free);
     D = store_writer_state(w, &dt_key, sizeof *D, dt_free);
-    return RC && D ? JC_OK : JC_ERR_NOMEM;
+    return D ? JC_OK : JC_ERR_NOMEM;
 }
 
 /* Adds a new entry for id (the caller fills it); NULL when out of memory. */
@@ -969,110 +909,100 @@ jc_err sensor__device_list(jc_conn *c, const char *area_prefix, const char *type
     return JC_OK;
 }
 
+/* ---- the job and the devices' memory (sensor_store.h) ---------------------------------- */
+
+static void sx_free(void *p) { sx_done(p); }
+
+jc_err sensor_db_enter(jc_conn *w) {
+    jc_err e = mem_enter(w);
+    if (e) return e;
+    if (!(X = store_writer_state(w, &sx_key, sizeof *X, sx_free))) return JC_ERR_NOMEM;
+    sx_done(X); /* what an earlier job left, if it did not end */
+    sx_init(X, w);
+    return JC_OK;
+}
+
+jc_err sensor_db_leave(jc_conn *w, jc_err e) {
+    (void)w;
+    sx_done(X);
+    memset(X->q, 0, sizeof X->q);
+    if (e) {
+        /* the job rolls back: so does what memory learnt from it */
+        D->stale = 1;
+        D->ndirty = 0;
+    }
+    return e;
+}
+
+jc_err sensor_db_dev(jc_conn *w, const char *id, sensor_dev **out) {
+    (void)w;
+    return dev_lookup(X, id, out);
+}
+
+sensor_dev_metric *sensor_db_dev_metric(sensor_dev *d, const char *name, int create) {
+    return dev_metric_get(d, name, create);
+}
+
+jc_err sensor_db_dev_dirty(sensor_dev *d) { return mark_dirty(d); }
+
+jc_err sensor_db_device_row(jc_conn *w, const char *id, sensor_device *out) {
+    (void)w;
+    return dev_get(X, 0, id, out);
+}
+
+jc_err sensor_db_reading(jc_conn *w, sensor_dev *d, int m, int64_t at, double v) {
+    (void)w;
+    jc_err e = raw_add(X, d, m, at, v);
+    return e ? e : agg_add(X, d, &d->m[m], at, v);
+}
+
+jc_err sensor_db_keep_around(jc_conn *w, sensor_dev *d, int64_t at) {
+    (void)w;
+    return keep_around(X, d, at);
+}
+
+jc_err sensor_db_flush(jc_conn *w) {
+    (void)w;
+    return table_flush(X);
+}
+
 /* ---- alarms ---------------------------------------------------------------------- */
 
-typedef struct {
-    int64_t id, rule_id, case_id;
-    char state[16];
-} open_alarm;
-
-#define MAX_OPEN 32
-
-static int open_alarms(sx *x, const char *device, open_alarm *out) {
-    sqlite3_stmt *s = q(x, 1, "SELECT id, rule_id, state, case_id FROM alarms WHERE device=? AND state<>'cleared'");
+int sensor_db_open_alarms(jc_conn *w, sensor_dev *d, sensor_open_alarm *out) {
+    (void)w;
+    if (!d->has_open) return 0; /* none since it was loaded */
+    sqlite3_stmt *s = q(X, 1, "SELECT id, rule_id, state, case_id FROM alarms WHERE device=? AND state<>'cleared'");
     if (!s) return 0;
-    sq_bind_text(s, 1, device);
+    sq_bind_text(s, 1, d->id);
     int n = 0;
-    while (n < MAX_OPEN && sqlite3_step(s) == SQLITE_ROW) {
+    while (n < SENSOR_MAX_OPEN && sqlite3_step(s) == SQLITE_ROW) {
         out[n].id = sqlite3_column_int64(s, 0);
         out[n].rule_id = sqlite3_column_int64(s, 1);
         sq_col_copy(s, 2, out[n].state, sizeof out[n].state);
         out[n].case_id = sqlite3_column_int64(s, 3);
         n++;
     }
+    if (!n) d->has_open = 0;
     return n;
 }
 
-static open_alarm *find_open(open_alarm *v, int n, int64_t rule_id) {
-    for (int i = 0; i < n; i++)
-        if (v[i].rule_id == rule_id) return &v[i];
-    return NULL;
-}
-
-static const char *severity_zh(alarm_severity s) {
-    static const char *const m[] = {"提示", "一般", "重要", "紧急"};
-    return (unsigned)s < JC_ARRAY_LEN(m) ? m[s] : "";
-}
-
-static const char *kind_zh(alarm_kind k) {
-    static const char *const m[] = {"超过阈值", "变化过快", "长时间无活动", "设备离线", "电量低"};
-    return (unsigned)k < JC_ARRAY_LEN(m) ? m[k] : "";
-}
-
-static const char *metric_zh(const char *metric) {
-    static const char *const m[][2] = {{"smoke", "烟雾"},   {"gas", "燃气浓度"},     {"level", "水位"},
-                                       {"tilt", "倾斜角"},  {"door", "门磁"},        {"db", "噪声"},
-                                       {"current", "电流"}, {"battery", "电量"},     {"temperature", "温度"}};
-    for (size_t i = 0; i < JC_ARRAY_LEN(m); i++)
-        if (!strcmp(m[i][0], metric)) return m[i][1];
-    return metric[0] ? "读数" : "最后在线";
-}
-
-/* A reading as a person reads it: at most two decimals, no trailing zeros
- * (21.7186 -> "21.72", 3.50 -> "3.5"); hours of inactivity with one. */
-static void reading_fmt(char *out, size_t n, alarm_kind kind, double v) {
-    snprintf(out, n, kind == AK_INACTIVITY ? "%.1f" : "%.2f", v);
-    char *dot = strchr(out, '.');
-    if (!dot) return;
-    char *end = out + strlen(out);
-    while (end > dot + 1 && end[-1] == '0') *--end = 0;
-    if (end == dot + 1) *dot = 0;
-    if (!strcmp(out, "-0")) snprintf(out, n, "0");
-}
-
-static const char *type_zh(const char *type) {
-    static const char *const m[][2] = {{"smoke", "烟感"}, {"gas", "燃气"}, {"water_level", "积水"},
-                                       {"manhole_tilt", "井盖"}, {"door_contact", "门磁"},
-                                       {"ebike_charging", "电动车充电"}, {"noise", "噪声"}, {"generic", "传感器"}};
-    for (size_t i = 0; i < JC_ARRAY_LEN(m); i++)
-        if (!strcmp(m[i][0], type)) return m[i][1];
-    return type;
-}
-
-/* Records a clear on the alarm's case (if any). */
-static jc_err note_on_case(jc_conn *w, int64_t case_id, const char *action, const char *reason) {
-    if (!case_id) return JC_OK;
-    jc_case k;
-    jc_err e = store_case_get(w, case_id, &k);
-    if (e == JC_ERR_NOTFOUND) return JC_OK;
-    if (e) return e;
-    jc_user sys;
-    auth_system_actor(&sys, "sensors");
-    e = case_audit_note(w, &sys, &k, action, reason);
-    case_clear(&k);
-    return e;
-}
-
-static jc_err alarm_clear_row(sx *x, jc_conn *w, int64_t id, int64_t case_id, const char *by,
-                              const char *reason, int64_t at) {
-    sqlite3_stmt *s = q(x, 2, "UPDATE alarms SET state='cleared', cleared_at=?, cleared_by=?, clear_reason=?"
+jc_err sensor_db_alarm_clear(jc_conn *w, int64_t id, const char *by, const char *reason, int64_t at) {
+    (void)w;
+    sqlite3_stmt *s = q(X, 2, "UPDATE alarms SET state='cleared', cleared_at=?, cleared_by=?, clear_reason=?"
                               " WHERE id=? AND state<>'cleared'");
     if (!s) return JC_ERR_DB;
     sqlite3_bind_int64(s, 1, at);
     sq_bind_text(s, 2, by);
     sq_bind_text(s, 3, reason);
     sqlite3_bind_int64(s, 4, id);
-    jc_err e = run(x, s, "alarm clear");
+    jc_err e = run(X, s, "alarm clear");
     if (e) return e;
-    if (sqlite3_changes(x->db) == 0) return JC_ERR_CONFLICT;
-    (void)by; /* the entry's actor says who */
-    return note_on_case(w, case_id, "alarm_cleared", reason);
+    return sqlite3_changes(X->db) == 0 ? JC_ERR_CONFLICT : JC_OK;
 }
 
-/* A silence covering the device at `at`: its id, or 0. */
-static int64_t silenced(sx *x, const sensor_device *d, int64_t at) {
-    /* every criterion a silence names must hold (a grid is a prefix) */
-    sqlite3_stmt *s = q(x, 3, "SELECT id FROM silences WHERE from_at<=?1 AND until_at>?1 AND"
+int64_t sensor_db_silence_at(jc_conn *w, const sensor_device *d, int64_t at) {
+    (void)w;
+    sqlite3_stmt *s = q(X, 3, "SELECT id FROM silences WHERE from_at<=?1 AND until_at>?1 AND"
                               " (device IS NULL OR device=?2) AND (type IS NULL OR type=?3) AND"
                               " (grid IS NULL OR substr(?4,1,length(grid))=grid)"
                               " ORDER BY id LIMIT 1");
@@ -1084,117 +1014,59 @@ static int64_t silenced(sx *x, const sensor_device *d, int64_t at) {
     return sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
 }
 
-/* Opens the case of a new alarm, or joins a recent open case of the same grid
- * and category.  Runs in its own savepoint: a failure leaves the alarm
- * without a case (logged) instead of losing the batch. */
-static int64_t alarm_case(sx *x, jc_conn *w, const sensor_device *d, const alarm_rule *r,
-                          int64_t alarm_id, double value, int64_t at, int *opened) {
-    const char *cat = alarm_case_category(r);
-    if (!r->opens_case || !cat[0]) return 0;
-    int64_t window = setting(x, 4, "group_window_s", 600) * 1000;
-    sqlite3_stmt *s = q(x, 5, "SELECT case_id FROM alarms WHERE grid=? AND category=? AND case_id IS NOT NULL"
-                              " AND first_at>=? AND first_at<=? ORDER BY first_at DESC LIMIT 1");
-    int64_t case_id = 0;
-    char why[400];
-    jc_user sys;
-    auth_system_actor(&sys, "sensors");
-    if (s) {
-        sq_bind_text(s, 1, d->grid);
-        sq_bind_text(s, 2, cat);
-        sqlite3_bind_int64(s, 3, at - window);
-        sqlite3_bind_int64(s, 4, at + window);
-        if (sqlite3_step(s) == SQLITE_ROW) case_id = sqlite3_column_int64(s, 0);
-    }
-    if (case_id) {
-        jc_case k;
-        if (store_case_get(w, case_id, &k) == JC_OK) {
-            int open = k.state != ST_CLOSED && k.state != ST_RATED && k.state != ST_VOIDED && k.state != ST_MERGED;
-            if (open) {
-                char v[32];
-                reading_fmt(v, sizeof v, r->kind, value);
-                reason_buf b;
-                reason_begin(&b, why, sizeof why, "alarm_grouped");
-                reason_int(&b, "alarm", alarm_id);
-                reason_str(&b, "device", d->label[0] ? d->label : d->id);
-                reason_str(&b, "metric", r->metric[0] ? r->metric : alarm_kind_name(r->kind));
-                reason_str(&b, "value", v);
-                reason_end(&b);
-                jc_err e = case_audit_note(w, &sys, &k, "alarm_grouped", why);
-                case_clear(&k);
-                return e ? 0 : case_id;
-            }
-            case_clear(&k);
-        }
-    }
-    if (sq_exec(x->db, "sensor", "SAVEPOINT sensor_case") != SQLITE_OK) return 0;
-    jc_case k = {0};
-    char title[200], body[600], ts[40];
-    jc_fmt_local(at, ts, sizeof ts);
-    /* in Chinese, the device by its label (its number in the body) */
-    /* a title and a device name: a long label is cut on a character boundary */
-    jc_fmt_cut(title, sizeof title, "%s报警：%s（%s）", type_zh(d->type), r->name, d->label[0] ? d->label : d->id);
-    char dev[200];
-    if (d->label[0]) jc_fmt_cut(dev, sizeof dev, "%s（编号 %s）", d->label, d->id);
-    else jc_fmt_cut(dev, sizeof dev, "编号 %s", d->id);
-    /* the reading as a person reads it: two decimals at most; a silence in whole hours */
-    char vtxt[64];
-    if (r->kind == AK_INACTIVITY) snprintf(vtxt, sizeof vtxt, "%.0f 小时", value);
-    else reading_fmt(vtxt, sizeof vtxt, r->kind, value);
-    snprintf(body, sizeof body, "%s级%s告警：设备 %s 于 %s 触发规则「%s」（%s，%s %s）。%s%s",
-             severity_zh(r->severity), type_zh(d->type), dev, ts, r->name, kind_zh(r->kind), metric_zh(r->metric),
-             vtxt, d->person_label[0] ? "服务对象：" : "", d->person_label);
-    k.title = title;
-    k.body = body;
-    snprintf(k.category, sizeof k.category, "%s", cat);
-    snprintf(k.source, sizeof k.source, "sensor");
-    snprintf(k.area, sizeof k.area, "%s", d->grid);
-    if (d->has_point) k.has_point = 1, k.lon = d->lon, k.lat = d->lat;
-    jc_case_err cerr = {{0}};
-    char hash[65] = "";
-    jc_err e = case_create(w, &sys, &k, hash, &cerr);
-    if (!e) e = case_auto_register(w, &sys, k.id, &cerr);
-    if (e) {
-        jc_log(JC_LOG_WARN, "sensor: alarm %lld: cannot open a case: %s %s", (long long)alarm_id,
-               jc_err_code(e), cerr.message);
-        sq_exec(x->db, "sensor", "ROLLBACK TO sensor_case");
-        store_sqlite_touch(w); /* what the writer kept may be undone */
-        sq_exec(x->db, "sensor", "RELEASE sensor_case");
-        return 0;
-    }
-    sq_exec(x->db, "sensor", "RELEASE sensor_case");
-    *opened = 1;
-    return k.id;
+jc_err sensor_db_silence_count(jc_conn *w, int64_t id) {
+    (void)w;
+    sqlite3_stmt *s = q(X, 8, "UPDATE silences SET suppressed=suppressed+1 WHERE id=?");
+    if (!s) return JC_ERR_DB;
+    sqlite3_bind_int64(s, 1, id);
+    return run(X, s, "silence count");
 }
 
-typedef struct {
-    uint64_t raised, repeats, suppressed, cases;
-} tally;
+int64_t sensor_db_grid_case(jc_conn *w, const char *grid, const char *category, int64_t from, int64_t to) {
+    (void)w;
+    sqlite3_stmt *s = q(X, 5, "SELECT case_id FROM alarms WHERE grid=? AND category=? AND case_id IS NOT NULL"
+                              " AND first_at>=? AND first_at<=? ORDER BY first_at DESC LIMIT 1");
+    if (!s) return 0;
+    sq_bind_text(s, 1, grid);
+    sq_bind_text(s, 2, category);
+    sqlite3_bind_int64(s, 3, from);
+    sqlite3_bind_int64(s, 4, to);
+    return sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
+}
 
-/* Raises (or repeats) the alarm of rule r on device d (m: its entry in the
- * device table). */
-static jc_err raise_alarm(sx *x, jc_conn *w, dev *m, const sensor_device *d, const alarm_rule *r,
-                          open_alarm *open, double value, int64_t at, tally *t, int *case_opened) {
-    int64_t sil = silenced(x, d, at);
-    if (sil) {
-        sqlite3_stmt *s = q(x, 8, "UPDATE silences SET suppressed=suppressed+1 WHERE id=?");
-        if (s) sqlite3_bind_int64(s, 1, sil), (void)run(x, s, "silence count");
-        t->suppressed++;
-        return JC_OK;
-    }
-    if (open) {
-        sqlite3_stmt *s = q(x, 9, "UPDATE alarms SET count=count+1, last_at=max(last_at,?), value=? WHERE id=?");
-        if (!s) return JC_ERR_DB;
-        sqlite3_bind_int64(s, 1, at);
-        sqlite3_bind_double(s, 2, value);
-        sqlite3_bind_int64(s, 3, open->id);
-        t->repeats++;
-        jc_err e = run(x, s, "alarm repeat");
-        return e ? e : keep_around(x, m, at);
-    }
-    sqlite3_stmt *s = q(x, 10, "INSERT INTO alarms(device,rule_id,kind,metric,severity,state,value,count,"
+jc_err sensor_db_case_begin(jc_conn *w) {
+    (void)w;
+    return sq_exec(X->db, "sensor", "SAVEPOINT sensor_case") == SQLITE_OK ? JC_OK : JC_ERR_DB;
+}
+
+void sensor_db_case_undo(jc_conn *w) {
+    sq_exec(X->db, "sensor", "ROLLBACK TO sensor_case");
+    store_sqlite_touch(w); /* what the writer kept may be undone */
+    sq_exec(X->db, "sensor", "RELEASE sensor_case");
+}
+
+void sensor_db_case_keep(jc_conn *w) {
+    (void)w;
+    sq_exec(X->db, "sensor", "RELEASE sensor_case");
+}
+
+jc_err sensor_db_alarm_repeat(jc_conn *w, int64_t id, int64_t at, double value) {
+    (void)w;
+    sqlite3_stmt *s = q(X, 9, "UPDATE alarms SET count=count+1, last_at=max(last_at,?), value=? WHERE id=?");
+    if (!s) return JC_ERR_DB;
+    sqlite3_bind_int64(s, 1, at);
+    sqlite3_bind_double(s, 2, value);
+    sqlite3_bind_int64(s, 3, id);
+    return run(X, s, "alarm repeat");
+}
+
+jc_err sensor_db_alarm_insert(jc_conn *w, sensor_dev *d, const sensor_device *dv, const alarm_rule *r,
+                              const char *category, double value, int64_t at, int64_t *id) {
+    (void)w;
+    sqlite3_stmt *s = q(X, 10, "INSERT INTO alarms(device,rule_id,kind,metric,severity,state,value,count,"
                                "first_at,last_at,grid,category,created_at) VALUES(?,?,?,?,?,'active',?,1,?,?,?,?,?)");
     if (!s) return JC_ERR_DB;
-    sq_bind_text(s, 1, d->id);
+    sq_bind_text(s, 1, dv->id);
     sqlite3_bind_int64(s, 2, r->id);
     sq_bind_text(s, 3, alarm_kind_name(r->kind));
     sq_bind_text(s, 4, r->metric);
@@ -1202,169 +1074,23 @@ static jc_err raise_alarm(sx *x, jc_conn *w, dev *m, const sensor_device *d, con
     sqlite3_bind_double(s, 6, value);
     sqlite3_bind_int64(s, 7, at);
     sqlite3_bind_int64(s, 8, at);
-    sq_bind_text(s, 9, d->grid);
-    sq_bind_text(s, 10, r->opens_case ? alarm_case_category(r) : "");
+    sq_bind_text(s, 9, dv->grid);
+    sq_bind_text(s, 10, category);
     sqlite3_bind_int64(s, 11, jc_now_ms());
-    jc_err e = run(x, s, "alarm insert");
+    jc_err e = run(X, s, "alarm insert");
     if (e) return e;
-    m->has_open = 1;
-    int64_t id = sqlite3_last_insert_rowid(x->db);
-    t->raised++;
-    jc_log(JC_LOG_INFO, "sensor: alarm %lld %s %s on %s (%g)", (long long)id, alarm_severity_name(r->severity),
-           r->name, d->id, value);
-    int opened = 0;
-    int64_t case_id = alarm_case(x, w, d, r, id, value, at, &opened);
-    if (case_id) {
-        s = q(x, 11, "UPDATE alarms SET case_id=? WHERE id=?");
-        if (!s) return JC_ERR_DB;
-        sqlite3_bind_int64(s, 1, case_id);
-        sqlite3_bind_int64(s, 2, id);
-        if ((e = run(x, s, "alarm case"))) return e;
-        if (opened) t->cases++;
-        *case_opened = 1; /* opened or joined: the alarm has its case */
-    }
-    return keep_around(x, m, at);
-}
-
-/* ---- ingestion --------------------------------------------------------------------- */
-
-/* The full device row, read once per reading and only when an alarm needs it. */
-typedef struct {
-    sensor_device d;
-    int have;
-} full_dev;
-
-static jc_err need_full(sx *x, const dev *m, full_dev *f) {
-    if (f->have) return JC_OK;
-    jc_err e = dev_get(x, 0, m->id, &f->d);
-    if (!e) f->have = 1;
-    return e;
-}
-
-/* The open alarms of a device: asked of the database only when the device
- * may have one. */
-static int open_alarms_of(sx *x, dev *m, open_alarm *oa) {
-    if (!m->has_open) return 0;
-    int n = open_alarms(x, m->id, oa);
-    if (!n) m->has_open = 0;
-    return n;
-}
-
-/* Stores and evaluates one reading: validation first (nothing is written for
- * a refused reading), then the device table, raw window, aggregates and the
- * rules.  Alarms and their cases are written here, in the reading's
- * transaction; aggregates and device rows at the end of the job
- * (table_flush). */
-static jc_err ingest_one(sx *x, jc_conn *w, sensor_reading *rd, tally *t) {
-    dev *m;
-    jc_err e = dev_lookup(x, rd->device, &m);
-    if (e == JC_ERR_NOTFOUND) {
-        sensor__reject(REJ_UNKNOWN_DEVICE, rd->device, "not registered");
-        return JC_ERR_NOTFOUND;
-    }
-    if (e) return e;
-    int mi[SENSOR_MAX_VALUES];
-    for (int i = 0; i < rd->n; i++) {
-        char why[96];
-        dev_metric *dm = NULL;
-        if (!alarm_metric_known(m->type, rd->metric[i])) {
-            snprintf(why, sizeof why, "metric '%s' unknown for type %s", rd->metric[i], m->type);
-            sensor__reject(REJ_OUT_OF_RANGE, rd->device, why);
-            return JC_ERR_INVALID;
-        }
-        if (!(dm = dev_metric_get(m, rd->metric[i], 1))) {
-            snprintf(why, sizeof why, "more than %d metrics on one device", DEV_MAX_METRICS);
-            sensor__reject(REJ_TOO_LARGE, rd->device, why);
-            return JC_ERR_INVALID;
-        }
-        mi[i] = (int)(dm - m->m);
-    }
-    const alarm_rule *rs[64];
-    size_t nr = dev_rules(m->type, m->id, rs, JC_ARRAY_LEN(rs));
-    open_alarm oa[MAX_OPEN];
-    int no = open_alarms_of(x, m, oa);
-    full_dev full = {.have = 0};
-    if ((e = mark_dirty(m))) return e;
-    if (rd->at > m->last_seen) m->last_seen = rd->at;
-    m->online = 1;
-    for (int i = 0; i < rd->n; i++)
-        if (!strcmp(rd->metric[i], "battery")) m->battery = rd->value[i], m->has_battery = 1;
-    for (size_t i = 0; i < nr; i++) {
-        if (rs[i]->kind != AK_OFFLINE) continue;
-        m->offline_due = m->last_seen + (int64_t)(rs[i]->k * (double)m->heartbeat_s * 1000.0);
-        open_alarm *o = find_open(oa, no, rs[i]->id);
-        if (o && (e = alarm_clear_row(x, w, o->id, o->case_id, "sensors", "device back online", rd->at))) return e;
-        if (o) o->rule_id = -1;
-    }
-    for (int i = 0; i < rd->n; i++) {
-        dev_metric *dm = &m->m[mi[i]];
-        const char *mn = dm->name;
-        double v = rd->value[i];
-        if ((e = raw_add(x, m, mi[i], rd->at, v)) || (e = agg_add(x, m, dm, rd->at, v))) return e;
-        int watched = 0;
-        for (size_t j = 0; j < nr; j++)
-            if ((rs[j]->kind == AK_RATE || rs[j]->kind == AK_INACTIVITY) && !strcmp(rs[j]->metric, mn)) watched = 1;
-        int has_prev = dm->has_value;
-        double prev = dm->value;
-        int64_t prev_at = dm->at;
-        if (!dm->has_value || rd->at >= dm->at) dm->value = v, dm->at = rd->at;
-        dm->has_value = 1;
-        if (v != 0 && rd->at > dm->active_at) dm->active_at = rd->at;
-        if (watched) dm->dirty_state = 1;
-        for (size_t j = 0; j < nr; j++) {
-            const alarm_rule *r = rs[j];
-            if (r->kind == AK_OFFLINE || strcmp(r->metric, mn)) continue;
-            open_alarm *o = find_open(oa, no, r->id);
-            alarm_eval ev = alarm_eval_reading(r, o != NULL, v, has_prev, prev, prev_at, rd->at);
-            if (ev == ALARM_RAISE) {
-                if ((e = need_full(x, m, &full))) return e;
-                if ((e = raise_alarm(x, w, m, &full.d, r, o, v, rd->at, t, &rd->case_opened))) return e;
-                if (!o) no = open_alarms_of(x, m, oa); /* pick up the new one */
-            } else if (ev == ALARM_CLEAR && o) {
-                char why[160], vs[32];
-                reading_fmt(vs, sizeof vs, r->kind, v);
-                reason_buf b;
-                reason_begin(&b, why, sizeof why, "alarm_cleared");
-                reason_int(&b, "alarm", o->id);
-                reason_str(&b, "metric", mn);
-                reason_str(&b, "value", vs);
-                reason_str(&b, "why", r->kind == AK_INACTIVITY ? "activity" : "normal");
-                reason_end(&b);
-                if ((e = alarm_clear_row(x, w, o->id, o->case_id, "sensors", why, rd->at))) return e;
-                o->rule_id = -1;
-                if ((e = keep_around(x, m, rd->at))) return e;
-            }
-        }
-    }
+    d->has_open = 1;
+    *id = sqlite3_last_insert_rowid(X->db);
     return JC_OK;
 }
 
-jc_err sensor__ingest(jc_conn *w, sensor_reading *rs, size_t n, size_t *accepted) {
-    jc_err me = mem_enter(w);
-    if (me) return me;
-    sx x;
-    sx_init(&x, w);
-    jc_err e = rules_load(&x);
-    tally t = {0};
-    size_t ok = 0;
-    for (size_t i = 0; i < n && !e; i++) {
-        jc_err r = ingest_one(&x, w, &rs[i], &t);
-        if (r == JC_ERR_NOTFOUND || r == JC_ERR_INVALID) rs[i].case_opened = 0; /* refused, nothing written */
-        else if (r) e = r;
-        else ok++;
-    }
-    if (!e) e = table_flush(&x);
-    sx_done(&x);
-    if (e) {
-        /* The job rolls back: so does what memory learnt from it. */
-        D->stale = 1;
-        D->ndirty = 0;
-        for (size_t i = 0; i < n; i++) rs[i].case_opened = 0;
-        ok = 0, t = (tally){0};
-    }
-    sensor__count(ok, t.raised, t.repeats, t.suppressed, t.cases);
-    if (accepted) *accepted = ok;
-    return e;
+jc_err sensor_db_alarm_case(jc_conn *w, int64_t id, int64_t case_id) {
+    (void)w;
+    sqlite3_stmt *s = q(X, 11, "UPDATE alarms SET case_id=? WHERE id=?");
+    if (!s) return JC_ERR_DB;
+    sqlite3_bind_int64(s, 1, case_id);
+    sqlite3_bind_int64(s, 2, id);
+    return run(X, s, "alarm case");
 }
 
 /* ---- alarm API ------------------------------------------------------------------------ */
@@ -1450,45 +1176,27 @@ jc_err sensor__alarm_get(jc_conn *c, int64_t id, json_t **out) {
     return e;
 }
 
-jc_err sensor__alarm_act(jc_conn *w, const jc_user *actor, int64_t id, int clear, const char *reason,
-                         int64_t now) {
-    sx x;
-    sx_init(&x, w);
-    sqlite3_stmt *s = q(&x, 30, "SELECT state, case_id, grid FROM alarms WHERE id=?");
-    jc_err e = JC_ERR_DB;
-    if (!s) return sx_done(&x), e;
+jc_err sensor_db_alarm_row(jc_conn *w, int64_t id, char state[16], int64_t *case_id, char grid[24]) {
+    (void)w;
+    sqlite3_stmt *s = q(X, 30, "SELECT state, case_id, grid FROM alarms WHERE id=?");
+    if (!s) return JC_ERR_DB;
     sqlite3_bind_int64(s, 1, id);
-    if (sqlite3_step(s) != SQLITE_ROW) return sx_done(&x), JC_ERR_NOTFOUND;
-    char state[16], grid[24];
-    sq_col_copy(s, 0, state, sizeof state);
-    int64_t case_id = sqlite3_column_int64(s, 1);
-    sq_col_copy(s, 2, grid, sizeof grid);
-    if (actor->area[0] && strncmp(grid, actor->area, strlen(actor->area))) return sx_done(&x), JC_ERR_NOTFOUND;
-    if (!strcmp(state, "cleared")) return sx_done(&x), JC_ERR_CONFLICT;
-    if (clear) {
-        char why[1200];
-        reason_buf b;
-        reason_begin(&b, why, sizeof why, "alarm_cleared");
-        reason_int(&b, "alarm", id);
-        reason_str(&b, "why", "staff");
-        if (reason && *reason) reason_str(&b, "note", reason);
-        e = alarm_clear_row(&x, w, id, case_id, actor->name, reason_end(&b), now);
-    } else {
-        if (strcmp(state, "active")) return sx_done(&x), JC_ERR_CONFLICT;
-        s = q(&x, 31, "UPDATE alarms SET state='acknowledged', acked_at=?, acked_by=? WHERE id=?");
-        if (!s) return sx_done(&x), JC_ERR_DB;
-        sqlite3_bind_int64(s, 1, now);
-        sq_bind_text(s, 2, actor->name);
-        sqlite3_bind_int64(s, 3, id);
-        e = run(&x, s, "alarm ack");
-        char why[80];
-        reason_buf b;
-        reason_begin(&b, why, sizeof why, "alarm_acked");
-        reason_int(&b, "alarm", id);
-        if (!e) e = note_on_case(w, case_id, "alarm_acked", reason_end(&b));
-    }
-    sx_done(&x);
-    return e;
+    int rc = sqlite3_step(s);
+    if (rc != SQLITE_ROW) return rc == SQLITE_DONE ? JC_ERR_NOTFOUND : sq_fail(X->db, "sensor", "alarm get");
+    sq_col_copy(s, 0, state, 16);
+    *case_id = sqlite3_column_int64(s, 1);
+    sq_col_copy(s, 2, grid, 24);
+    return JC_OK;
+}
+
+jc_err sensor_db_alarm_ack(jc_conn *w, int64_t id, const char *by, int64_t at) {
+    (void)w;
+    sqlite3_stmt *s = q(X, 31, "UPDATE alarms SET state='acknowledged', acked_at=?, acked_by=? WHERE id=?");
+    if (!s) return JC_ERR_DB;
+    sqlite3_bind_int64(s, 1, at);
+    sq_bind_text(s, 2, by);
+    sqlite3_bind_int64(s, 3, id);
+    return run(X, s, "alarm ack");
 }
 
 /* ---- silences ------------------------------------------------------------------------ */
@@ -1563,89 +1271,34 @@ jc_err sensor__silence_list(jc_conn *c, const char *area, json_t **out) {
 
 /* ---- the tick -------------------------------------------------------------------------- */
 
-/* Offline: devices whose stored offline_due has passed (indexed), checked
- * against the device table (the stored last_seen may lag, see above). */
-static jc_err tick_offline(sx *x, jc_conn *w, int64_t now, tally *t, int *n_out) {
-    sqlite3_stmt *s = q(x, 20, "SELECT id FROM devices WHERE online=1 AND offline_due<=? ORDER BY offline_due LIMIT 500");
+jc_err sensor_db_offline_due(jc_conn *w, int64_t now, char (*ids)[64], int max, int *nout) {
+    (void)w;
+    sqlite3_stmt *s = q(X, 20, "SELECT id FROM devices WHERE online=1 AND offline_due<=? ORDER BY offline_due LIMIT ?");
     if (!s) return JC_ERR_DB;
     sqlite3_bind_int64(s, 1, now);
-    char ids[500][64];
-    int n = 0, went = 0;
-    while (n < 500 && sqlite3_step(s) == SQLITE_ROW) sq_col_copy(s, 0, ids[n], sizeof ids[n]), n++;
+    sqlite3_bind_int(s, 2, max);
+    int n = 0;
+    while (n < max && sqlite3_step(s) == SQLITE_ROW) sq_col_copy(s, 0, ids[n], sizeof ids[n]), n++;
     sqlite3_reset(s);
-    for (int i = 0; i < n; i++) {
-        dev *m;
-        jc_err e = dev_lookup(x, ids[i], &m);
-        if (e == JC_ERR_NOTFOUND) continue;
-        if (e || (e = mark_dirty(m))) return e;
-        m->rewrite = 1;
-        if (!m->online || m->offline_due > now) continue; /* the stored row was behind */
-        full_dev full = {.have = 0};
-        if ((e = need_full(x, m, &full))) return e;
-        const alarm_rule *rs[64];
-        size_t nr = dev_rules(m->type, m->id, rs, JC_ARRAY_LEN(rs));
-        open_alarm oa[MAX_OPEN];
-        int no = open_alarms_of(x, m, oa);
-        for (size_t j = 0; j < nr; j++) {
-            if (rs[j]->kind != AK_OFFLINE) continue;
-            open_alarm *o = find_open(oa, no, rs[j]->id);
-            if (alarm_eval_offline(rs[j], o != NULL, m->last_seen, m->heartbeat_s, now) == ALARM_RAISE) {
-                int dummy = 0;
-                e = raise_alarm(x, w, m, &full.d, rs[j], NULL, (double)(now - m->last_seen) / 1000.0, now, t, &dummy);
-                if (e) return e;
-            }
-        }
-        m->online = 0;
-        went++;
-    }
-    *n_out = went;
+    *nout = n;
     return JC_OK;
 }
 
-static jc_err tick_inactivity(sx *x, jc_conn *w, int64_t now, tally *t) {
-    for (size_t i = 0; i < RC->n; i++) {
-        const alarm_rule r = RC->v[i];
-        if (r.kind != AK_INACTIVITY) continue;
-        sqlite3_stmt *s = q(x, 22, "SELECT d.id, coalesce(st.active_at, d.installed_at, d.created_at)"
-                                   " FROM devices d LEFT JOIN device_state st ON st.device=d.id AND st.metric=?2"
-                                   " WHERE d.type=?1 AND (?3='' OR d.id=?3)"
-                                   " AND NOT EXISTS(SELECT 1 FROM alarms a WHERE a.device=d.id AND a.rule_id=?4 AND a.state<>'cleared')");
-        if (!s) return JC_ERR_DB;
-        sq_bind_text(s, 1, r.type);
-        sq_bind_text(s, 2, r.metric);
-        sq_bind_text(s, 3, r.device);
-        sqlite3_bind_int64(s, 4, r.id);
-        size_t cap = 0, n = 0;
-        struct hit { char id[64]; int64_t last; } *hits = NULL;
-        while (sqlite3_step(s) == SQLITE_ROW) {
-            int64_t last = sqlite3_column_int64(s, 1);
-            if (alarm_eval_inactivity(&r, 0, last, now) != ALARM_RAISE) continue;
-            if (n == cap) {
-                cap = cap ? 2 * cap : 16;
-                struct hit *nh = realloc(hits, cap * sizeof *hits);
-                if (!nh) return free(hits), JC_ERR_NOMEM;
-                hits = nh;
-            }
-            sq_col_copy(s, 0, hits[n].id, sizeof hits[n].id);
-            hits[n].last = last;
-            n++;
-        }
-        sqlite3_reset(s);
-        for (size_t j = 0; j < n; j++) {
-            dev *m;
-            full_dev full = {.have = 0};
-            if (dev_lookup(x, hits[j].id, &m) || need_full(x, m, &full)) continue;
-            /* A device-level override of this rule wins over the type rule. */
-            const alarm_rule *rs[64];
-            size_t nr = dev_rules(m->type, m->id, rs, JC_ARRAY_LEN(rs)), k;
-            for (k = 0; k < nr && rs[k]->id != r.id; k++) {}
-            if (k == nr) continue;
-            int dummy = 0;
-            jc_err e = raise_alarm(x, w, m, &full.d, &RC->v[i], NULL, (double)(now - hits[j].last) / 3600000.0, now, t, &dummy);
-            if (e) return free(hits), e;
-        }
-        free(hits);
-    }
+jc_err sensor_db_activity(jc_conn *w, const alarm_rule *r, int (*cb)(const char *id, int64_t last, void *arg),
+                          void *arg) {
+    (void)w;
+    sqlite3_stmt *s = q(X, 22, "SELECT d.id, coalesce(st.active_at, d.installed_at, d.created_at)"
+                               " FROM devices d LEFT JOIN device_state st ON st.device=d.id AND st.metric=?2"
+                               " WHERE d.type=?1 AND (?3='' OR d.id=?3)"
+                               " AND NOT EXISTS(SELECT 1 FROM alarms a WHERE a.device=d.id AND a.rule_id=?4 AND a.state<>'cleared')");
+    if (!s) return JC_ERR_DB;
+    sq_bind_text(s, 1, r->type);
+    sq_bind_text(s, 2, r->metric);
+    sq_bind_text(s, 3, r->device);
+    sqlite3_bind_int64(s, 4, r->id);
+    while (sqlite3_step(s) == SQLITE_ROW)
+        if (cb((const char *)sqlite3_column_text(s, 0), sqlite3_column_int64(s, 1), arg)) break;
+    sqlite3_reset(s);
     return JC_OK;
 }
 
@@ -1727,44 +1380,23 @@ static jc_err trim(sx *x, int slot, const char *sql, int64_t before) {
     return run(x, s, "trim");
 }
 
-jc_err sensor__tick(jc_conn *w, int64_t now, int force, json_t *report) {
-    jc_err me = mem_enter(w);
-    if (me) return me;
-    sx x;
-    sx_init(&x, w);
-    tally t = {0};
-    int offline = 0;
-    jc_err e = rules_load(&x);
-    if (!e) e = table_ready(&x);
-    if (!e) e = tick_offline(&x, w, now, &t, &offline);
-    int64_t every = setting(&x, 23, "inactivity_scan_s", 30) * 1000;
-    if (!e && (force || now - D->last_inactivity_scan >= every || now < D->last_inactivity_scan)) {
-        D->last_inactivity_scan = now;
-        e = tick_inactivity(&x, w, now, &t);
-    }
-    if (!e) e = tick_rollup(&x, now);
-    if (!e) e = table_flush(&x);
-    if (!e) {
-        int64_t raw = setting(&x, 24, "raw_retention_s", 86400) * 1000;
-        int64_t kept = setting(&x, 25, "alarm_raw_retention_s", 7776000) * 1000;
-        int64_t mins = setting(&x, 26, "minute_retention_s", 604800) * 1000;
-        int64_t hours = setting(&x, 27, "hour_retention_s", 34560000) * 1000;
-        int64_t mins_before = now - mins < D->roll_bucket ? now - mins : D->roll_bucket; /* never unrolled ones */
-        e = trim(&x, 28, "DELETE FROM readings WHERE id IN (SELECT id FROM readings WHERE keep=0 AND at<? LIMIT 20000)", now - raw);
-        if (!e) e = trim(&x, 29, "DELETE FROM readings WHERE id IN (SELECT id FROM readings WHERE keep=1 AND at<? LIMIT 20000)", now - kept);
-        if (!e) e = trim(&x, 32, "DELETE FROM reading_agg WHERE res=60000 AND bucket<?", mins_before);
-        if (!e) e = trim(&x, 33, "DELETE FROM reading_agg WHERE res=3600000 AND bucket<?", now - hours);
-        if (!e) e = trim(&x, 34, "DELETE FROM silences WHERE until_at<?", now - 30LL * 86400000);
-    }
-    sx_done(&x);
-    if (e) D->stale = 1, D->ndirty = 0; /* the job rolls back: reload */
-    sensor__count(0, t.raised, t.repeats, t.suppressed, t.cases);
-    if (report) {
-        json_object_set_new(report, "offline", json_integer(offline));
-        json_object_set_new(report, "raised", json_integer((json_int_t)t.raised));
-        json_object_set_new(report, "suppressed", json_integer((json_int_t)t.suppressed));
-        json_object_set_new(report, "cases", json_integer((json_int_t)t.cases));
-    }
+jc_err sensor_db_rollup(jc_conn *w, int64_t now) {
+    (void)w;
+    jc_err e = table_ready(X); /* the rollup's mark is kept with the table */
+    return e ? e : tick_rollup(X, now);
+}
+
+jc_err sensor_db_trim(jc_conn *w, int64_t now, int64_t raw_ms, int64_t kept_ms, int64_t minute_ms, int64_t hour_ms,
+                      int64_t silence_ms) {
+    (void)w;
+    jc_err e = table_ready(X);
+    if (e) return e;
+    int64_t mins_before = now - minute_ms < D->roll_bucket ? now - minute_ms : D->roll_bucket; /* never unrolled ones */
+    e = trim(X, 28, "DELETE FROM readings WHERE id IN (SELECT id FROM readings WHERE keep=0 AND at<? LIMIT 20000)", now - raw_ms);
+    if (!e) e = trim(X, 29, "DELETE FROM readings WHERE id IN (SELECT id FROM readings WHERE keep=1 AND at<? LIMIT 20000)", now - kept_ms);
+    if (!e) e = trim(X, 32, "DELETE FROM reading_agg WHERE res=60000 AND bucket<?", mins_before);
+    if (!e) e = trim(X, 33, "DELETE FROM reading_agg WHERE res=3600000 AND bucket<?", now - hour_ms);
+    if (!e) e = trim(X, 34, "DELETE FROM silences WHERE until_at<?", now - silence_ms);
     return e;
 }
 

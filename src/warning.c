@@ -31,6 +31,7 @@
 #include "classify.h"
 #include "cli.h"
 #include "hotspot.h"
+#include "intake.h"
 #include "http.h"
 #include "paths.h"
 #include "module.h"
@@ -572,8 +573,6 @@ static jc_err run_warning_act(jc_conn *w, jc_deferred *d) {
     char case_no[40] = "";
     json_t *case_js = NULL;
     if (a->op == 2) {
-        jc_case k;
-        memset(&k, 0, sizeof k);
         /* in words a person reads: names, not codes; the statistics stay on
          * the warning */
         char title[300], body[1400], cat[128] = "", area[128] = "";
@@ -590,26 +589,18 @@ static jc_err run_warning_act(jc_conn *w, jc_deferred *d) {
         snprintf(title, sizeof title, "预警：%s%s异常增多", area[0] ? area : "本区域", cat[0] ? cat : "此类事项");
         snprintf(body, sizeof body, "预警研判：%s%s %s 有 %g 件，往常约 %.1f 件，超过预警线 %.1f 件。%s", area, cat,
                  row.day, row.observed, row.expected, row.threshold, a->reason);
-        k.title = jc_strdup(title);
-        k.body = jc_strdup(body);
-        snprintf(k.category, sizeof k.category, "%s", row.category);
-        snprintf(k.area, sizeof k.area, "%s", row.area);
-        snprintf(k.source, sizeof k.source, "warning");
-        k.reporter_id = d->user.id;
-        jc_case_err why = {{0}};
-        if (!k.title || !k.body) e = JC_ERR_NOMEM;
-        if (!e) e = case_create(w, &d->user, &k, d->payload_hash, &why);
-        if (!e) e = case_auto_register(w, &d->user, k.id, &why);
+        /* through the one intake: registered at once (the warning channel) */
+        intake_report rp = {.channel = INTAKE_WARNING, .title = title, .body = body, .category = row.category,
+                            .area = row.area, .payload_hash = d->payload_hash};
+        intake_result res;
+        jc_case k = {0};
+        e = case_report(w, &d->user, &rp, &k, &res);
         if (e) {
-            snprintf(d->message, sizeof d->message, "could not open a case: %s", why.message);
+            jc_fmt_cut(d->message, sizeof d->message, "could not open a case: %s", res.message);
         } else {
             case_id = k.id;
-            case_number(&k, case_no, sizeof case_no);
-            jc_case now_k;
-            if (store_case_get(w, k.id, &now_k) == JC_OK) {
-                case_js = case_to_json(&now_k, &d->user, 0);
-                case_clear(&now_k);
-            }
+            snprintf(case_no, sizeof case_no, "%s", res.case_no);
+            case_js = case_to_json(&k, &d->user, 0);
         }
         case_clear(&k);
     }

@@ -11,6 +11,7 @@
 #include "store.h"
 #include "t.h"
 #include "t_store.h"
+#include "t_fixture.h"
 
 #include <unistd.h>
 
@@ -19,31 +20,12 @@ static int64_t dept_id, dept2_id;
 
 #define GRID "110101001001001"
 
-static jc_err put_area(jc_conn *w, const char *code, const char *parent, const char *level) {
-    jc_area a = {0};
-    snprintf(a.code, sizeof a.code, "%s", code);
-    snprintf(a.parent, sizeof a.parent, "%s", parent);
-    snprintf(a.level, sizeof a.level, "%s", level);
-    snprintf(a.name, sizeof a.name, "区域%s", code);
-    return store_area_put(w, &a);
-}
-
-static jc_err put_user(jc_conn *w, jc_user *u, const char *name, jc_role role, const char *area, int64_t dept) {
-    memset(u, 0, sizeof *u);
-    snprintf(u->name, sizeof u->name, "%s", name);
-    u->role = role;
-    snprintf(u->area, sizeof u->area, "%s", area);
-    u->dept_id = dept;
-    snprintf(u->pw_hash, sizeof u->pw_hash, "x");
-    return store_user_insert(w, u);
-}
-
 static jc_err fixture_run(jc_conn *w, void *arg) {
     (void)arg;
     jc_err e;
-    if ((e = put_area(w, "110101", "", "district")) || (e = put_area(w, "110101001", "110101", "street")) ||
-        (e = put_area(w, "110101001001", "110101001", "community")) ||
-        (e = put_area(w, GRID, "110101001001", "grid")) || (e = put_area(w, "110101002", "110101", "street")))
+    if ((e = t_put_area(w, "110101", "", "district")) || (e = t_put_area(w, "110101001", "110101", "street")) ||
+        (e = t_put_area(w, "110101001001", "110101001", "community")) ||
+        (e = t_put_area(w, GRID, "110101001001", "grid")) || (e = t_put_area(w, "110101002", "110101", "street")))
         return e;
     jc_dept d = {0}, d2 = {0};
     snprintf(d.code, sizeof d.code, "chengguan");
@@ -56,13 +38,13 @@ static jc_err fixture_run(jc_conn *w, void *arg) {
     jc_category k = {.code = "0202", .name = "路灯", .kind = "component", .dept_code = "chengguan",
                      .accept_h = 2, .handle_h = 24, .verify_h = 8};
     if ((e = store_category_put(w, &k))) return e;
-    if ((e = put_user(w, &resident, "r1", ROLE_RESIDENT, "", 0)) ||
-        (e = put_user(w, &other_resident, "r2", ROLE_RESIDENT, "", 0)) ||
-        (e = put_user(w, &dispatcher, "disp", ROLE_DISPATCHER, "110101001", 0)) ||
-        (e = put_user(w, &far_dispatcher, "disp2", ROLE_DISPATCHER, "110101002", 0)) ||
-        (e = put_user(w, &dept_staff, "dept", ROLE_DEPT_STAFF, "", dept_id)) ||
-        (e = put_user(w, &other_dept, "dept2", ROLE_DEPT_STAFF, "", dept2_id)) ||
-        (e = put_user(w, &worker, "gw", ROLE_GRID_WORKER, GRID, 0)))
+    if ((e = t_put_user(w, &resident, "r1", ROLE_RESIDENT, "", 0)) ||
+        (e = t_put_user(w, &other_resident, "r2", ROLE_RESIDENT, "", 0)) ||
+        (e = t_put_user(w, &dispatcher, "disp", ROLE_DISPATCHER, "110101001", 0)) ||
+        (e = t_put_user(w, &far_dispatcher, "disp2", ROLE_DISPATCHER, "110101002", 0)) ||
+        (e = t_put_user(w, &dept_staff, "dept", ROLE_DEPT_STAFF, "", dept_id)) ||
+        (e = t_put_user(w, &other_dept, "dept2", ROLE_DEPT_STAFF, "", dept2_id)) ||
+        (e = t_put_user(w, &worker, "gw", ROLE_GRID_WORKER, GRID, 0)))
         return e;
     return JC_OK;
 }

@@ -1,7 +1,7 @@
 /*
  * test_sensor_store.c -- the sensor module's writer state (its device table
- * and rule cache in src/sensor_sqlite.c) belongs to one store: two stores
- * open in one process each see their own devices.  (With one table for the
+ * in src/sensor_sqlite.c, its rule cache in src/sensor_alarm.c) belongs to
+ * one store: two stores open in one process each see their own devices.  (With one table for the
  * process, the second store took readings for a device only the first one
  * has.)
  */
