@@ -1173,10 +1173,14 @@ jc_err dispatch_case_json(jc_conn *c, int64_t id, json_t *o) {
         static const char *const keys[][3] = {{"case_id", "case_created", "case_no"},
                                               {"original_id", "original_created", "original_no"}};
         for (int j = 0; j < 2; j++) {
-            const char *at = json_string_value(json_object_get(d, keys[j][1]));
+            /* created_at as the store keeps it: milliseconds (it was read
+             * as a string, so no number was ever given), or a time's text */
+            json_t *t = json_object_get(d, keys[j][1]);
+            const char *at = json_string_value(t);
             int64_t ms = 0;
             jc_case k = {.id = json_integer_value(json_object_get(d, keys[j][0]))};
-            if (at && jc_parse_time(at, &ms) == JC_OK) {
+            int have = json_is_integer(t) ? (ms = json_integer_value(t)) > 0 : at && jc_parse_time(at, &ms) == JC_OK;
+            if (have && k.id > 0) {
                 k.created_ms = ms;
                 char no[40];
                 case_number(&k, no, sizeof no);

@@ -171,6 +171,10 @@ test('a near-identical report nearby is merged; a distant or different one is no
   const o = await get(orig.id);
   assert.equal(o.priority, 2, 'urgent category (1) + one merged report');
   assert.ok(o.duplicates.some(d => d.case_id === dup.id && d.auto === 1));
+  // named by case numbers, as people read them
+  const d = o.duplicates.find(x => x.case_id === dup.id);
+  assert.match(d.case_no ?? '', new RegExp(`^JC\\d{8}-${dup.id}$`), JSON.stringify(d));
+  assert.match(d.original_no ?? '', new RegExp(`^JC\\d{8}-${orig.id}$`), JSON.stringify(d));
   assert.equal((await srv.api('GET', `/api/v1/cases/${orig.id}`, { token: T.resident2 })).status, 200, 'the second reporter follows the original');
   const far = await report('resident2', { title: '消防通道堵了', body: '三号楼东侧的消防通道被私家车长期占用，消防车无法通行，请处理', category: '0601', lon: p.lon + 0.03, lat: p.lat });
   assert.equal(far.state, 'reported');
