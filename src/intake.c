@@ -283,7 +283,7 @@ jc_err case_report(jc_conn *w, const jc_user *actor, const intake_report *rp, jc
      * registration (k->unsaved), with one audit entry */
     k->unsaved = reg == REG_GATHERED;
     e = case_create(w, actor, k, rp->payload_hash, &why);
-    /* k is the row, or the open case it merged into on creation */
+    /* k is the row as stored (merged, when it merged into an open case on creation) */
     int registered = 0;
     if (!e && reg != REG_NO && k->state == ST_REPORTED) {
         e = register_now(w, k, &why);
