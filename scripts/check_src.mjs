@@ -5,7 +5,10 @@
 //     atoll, atof (use jc_copy/jc_fmt/jc_buf, jc_parse_i64, strtod with its
 //     end pointer);
 //   - every file opens with a comment saying its role;
-//   - every header has an include guard.
+//   - every header has an include guard;
+//   - a new case comes only through the one intake: case_create and
+//     case_register_reported are called in src/case.c and src/intake.c
+//     alone (every channel calls case_report, src/intake.h).
 // A line may opt out with a comment `checksrc: allow <name>` and a reason.
 // Exits 1 listing every violation as file:line: message.
 import { readdirSync, readFileSync } from 'node:fs';
@@ -29,6 +32,8 @@ const BANNED = {
   atof: 'strtod with its end pointer checked',
 };
 const CALL = new RegExp(`(?<![\\w.>])(${Object.keys(BANNED).join('|')})\\s*\\(`, 'g');
+const INTAKE_STEP = /(?<![\w.>])(case_create|case_register_reported)\s*\(/g;
+const INTAKE_FILES = new Set(['case.c', 'case.h', 'intake.c']);
 
 // Blanks comments and string/char literals (keeping line breaks), so that
 // words inside them are not taken for calls.
@@ -73,6 +78,9 @@ for (const f of files) {
       if (new RegExp(`checksrc: allow ${m[1]}\\b`).test(lines[n])) continue;
       problems.push(`src/${f}:${n + 1}: ${m[1]}() is banned; use ${BANNED[m[1]]}`);
     }
+    if (!INTAKE_FILES.has(f))
+      for (const m of line.matchAll(INTAKE_STEP))
+        problems.push(`src/${f}:${n + 1}: ${m[1]}() outside the intake; report through case_report (src/intake.h)`);
   });
 }
 

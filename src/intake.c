@@ -32,26 +32,29 @@ enum {
 };
 
 /* The channels.  named_by: who may name the channel as a report's source
- * (docs/api.md); register: whether its reports are registered at once, and
- * register_by the reporters' roles for which they are; scoped: a person names
- * the area, which must lie within a staff member's scope. */
+ * (docs/api.md); reg: whether its reports are registered at once, and
+ * register_by the reporters' roles for which they are; scoped: a person
+ * names the area, which must lie within a staff member's scope; own: a
+ * person reports for themselves (a resident's report without a phone
+ * carries their own). */
 static const struct {
     const char *name;
     unsigned named_by;
     int reg;
     unsigned register_by;
-    int scoped;
+    int scoped, own;
 } channels[INTAKE__COUNT] = {
-    [INTAKE_WEB] = {"web", ANYONE, REG_NO, 0, 1},
-    [INTAKE_API] = {"api", ANYONE, REG_NO, 0, 1},
-    [INTAKE_HOTLINE] = {"hotline", R(DISPATCHER) | R(COMMUNITY_STAFF) | R(ADMIN), REG_NO, 0, 1},
+    [INTAKE_WEB] = {"web", ANYONE, REG_NO, 0, 1, 1},
+    [INTAKE_API] = {"api", ANYONE, REG_NO, 0, 1, 1},
+    [INTAKE_HOTLINE] = {"hotline", R(DISPATCHER) | R(COMMUNITY_STAFF) | R(ADMIN), REG_NO, 0, 1, 0},
     /* a grid worker's own finding needs no one to confirm it */
     [INTAKE_PATROL] = {"patrol", R(GRID_WORKER) | R(COMMUNITY_STAFF) | R(ADMIN), REG_GATHERED,
-                       R(GRID_WORKER) | R(COMMUNITY_STAFF), 1},
-    [INTAKE_OPEN311] = {"open311", R(ADMIN), REG_NO, 0, 0},
+                       R(GRID_WORKER) | R(COMMUNITY_STAFF), 1, 1},
+    /* a client's report under its key's account */
+    [INTAKE_OPEN311] = {"open311", R(ADMIN), REG_NO, 0, 0, 0},
     /* the platform's own channels: reported by their module, registered at once */
-    [INTAKE_SENSOR] = {"sensor", R(ADMIN), REG_PLATFORM, ~0u, 0},
-    [INTAKE_WARNING] = {"warning", R(ADMIN), REG_PLATFORM, ~0u, 0},
+    [INTAKE_SENSOR] = {"sensor", R(ADMIN), REG_PLATFORM, ~0u, 0, 0},
+    [INTAKE_WARNING] = {"warning", R(ADMIN), REG_PLATFORM, ~0u, 0, 0},
 };
 
 const char *intake_channel_name(intake_channel ch) {
@@ -244,9 +247,11 @@ static jc_err report_row(const jc_user *actor, const intake_report *rp, jc_case 
     snprintf(k->category, sizeof k->category, "%s", rp->category);
     snprintf(k->area, sizeof k->area, "%s", report_area(actor, rp));
     snprintf(k->source, sizeof k->source, "%s", channels[rp->channel].name);
-    /* a resident's report without a phone carries their own */
+    /* a resident's own report without a phone carries theirs */
     snprintf(k->phone, sizeof k->phone, "%s",
-             given(rp->phone) ? rp->phone : actor->role == ROLE_RESIDENT ? actor->phone : "");
+             given(rp->phone)                                             ? rp->phone
+             : channels[rp->channel].own && actor->role == ROLE_RESIDENT ? actor->phone
+                                                                         : "");
     if (rp->has_point) k->has_point = 1, k->lon = rp->lon, k->lat = rp->lat;
     k->flags = rp->flags;
     k->reporter_id = actor->id;
@@ -278,7 +283,7 @@ jc_err case_report(jc_conn *w, const jc_user *actor, const intake_report *rp, jc
      * registration (k->unsaved), with one audit entry */
     k->unsaved = reg == REG_GATHERED;
     e = case_create(w, actor, k, rp->payload_hash, &why);
-    /* k is the row, or the open case it merged into on creation */
+    /* k is the row as stored (merged, when it merged into an open case on creation) */
     int registered = 0;
     if (!e && reg != REG_NO && k->state == ST_REPORTED) {
         e = register_now(w, k, &why);

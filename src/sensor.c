@@ -10,12 +10,14 @@
  * in docs/sensors.md.
  */
 #include "sensor_int.h"
+#include "sensor_store.h"
 
 #include "auth.h"
 #include "cli.h"
 #include "http.h"
 #include "module.h"
 #include "reason.h"
+#include "store.h"
 
 #include <csv.h>
 #include <jansson.h>
@@ -408,6 +410,23 @@ static void h_readings(jc_req *r) {
         return http_reply_error(r, JC_ERR_INVALID, "no valid reading (%d refused; see /api/v1/sensor/metrics)", rej);
     }
     api_defer(r, run_readings, j, readings_free);
+}
+
+/* ---- devices on the writer ----------------------------------------------------------- */
+
+jc_err sensor__device_put(jc_conn *w, const sensor_device *d, int create, char *msg, size_t msz) {
+    jc_area a;
+    jc_err e = store_area_get(w, d->grid, &a);
+    if (e == JC_ERR_NOTFOUND) return snprintf(msg, msz, "unknown grid '%s'", d->grid), JC_ERR_INVALID;
+    if (e) return e;
+    area_clear(&a);
+    if (d->dept[0]) {
+        jc_dept dp;
+        e = store_dept_by_code(w, d->dept, &dp);
+        if (e == JC_ERR_NOTFOUND) return snprintf(msg, msz, "unknown dept '%s'", d->dept), JC_ERR_INVALID;
+        if (e) return e;
+    }
+    return sensor_db_device_put(w, d, create, msg, msz);
 }
 
 /* ---- HTTP: devices ------------------------------------------------------------------- */

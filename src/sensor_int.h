@@ -74,7 +74,8 @@ typedef struct {
     char token_hash[65];
 } sensor_device;
 
-/* Devices. */
+/* Devices.  sensor__device_put (sensor.c) checks d's grid and department
+ * (JC_ERR_INVALID with msg) and stores it (sensor_store.h). */
 jc_err sensor__device_put(jc_conn *w, const sensor_device *d, int create, char *msg, size_t msz) JC_MUST_CHECK;
 jc_err sensor__device_get(jc_conn *c, const char *id, sensor_device *out) JC_MUST_CHECK;
 jc_err sensor__device_delete(jc_conn *w, const char *id) JC_MUST_CHECK;

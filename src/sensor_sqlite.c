@@ -777,18 +777,8 @@ static void read_dev(sqlite3_stmt *s, sensor_device *d) {
     d->keep_until = sqlite3_column_int64(s, 16);
 }
 
-jc_err sensor__device_put(jc_conn *w, const sensor_device *d, int create, char *msg, size_t msz) {
-    jc_area a;
-    jc_err e = store_area_get(w, d->grid, &a);
-    if (e == JC_ERR_NOTFOUND) return snprintf(msg, msz, "unknown grid '%s'", d->grid), JC_ERR_INVALID;
-    if (e) return e;
-    area_clear(&a);
-    if (d->dept[0]) {
-        jc_dept dp;
-        e = store_dept_by_code(w, d->dept, &dp);
-        if (e == JC_ERR_NOTFOUND) return snprintf(msg, msz, "unknown dept '%s'", d->dept), JC_ERR_INVALID;
-        if (e) return e;
-    }
+jc_err sensor_db_device_put(jc_conn *w, const sensor_device *d, int create, char *msg, size_t msz) {
+    jc_err e;
     sx x;
     sx_init(&x, w);
     sqlite3_stmt *s = create

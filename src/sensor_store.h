@@ -9,7 +9,8 @@
  *
  * Every operation here runs on the writer, between sensor_db_enter and
  * sensor_db_leave (one job: a batch of readings, a tick, an ack), which
- * prepare the statements once per job and finalize them at its end.
+ * prepare the statements once per job and finalize them at its end --
+ * except sensor_db_device_put, a job of its own.
  */
 #ifndef JC_SENSOR_STORE_H
 #define JC_SENSOR_STORE_H
@@ -68,6 +69,12 @@ jc_err sensor_db_enter(jc_conn *w) JC_MUST_CHECK;
 /* Ends them; with e (the job fails, its writes roll back) the memory of
  * devices is reloaded before its next use.  Returns e. */
 jc_err sensor_db_leave(jc_conn *w, jc_err e);
+
+/* ---- devices --------------------------------------------------------------------- */
+/* Inserts (create) or updates device d, as checked by sensor__device_put;
+ * JC_ERR_CONFLICT ("exists" in msg) for a second insert, JC_ERR_NOTFOUND for
+ * an update of none.  The writer's memory of it is reloaded on next use. */
+jc_err sensor_db_device_put(jc_conn *w, const sensor_device *d, int create, char *msg, size_t msz) JC_MUST_CHECK;
 
 /* ---- rules and settings --------------------------------------------------------- */
 /* The enabled rules in id order, malloc'd into *v (caller frees), *n. */

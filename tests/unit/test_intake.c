@@ -187,6 +187,7 @@ TEST(each_channel_through_case_report) {
         {INTAKE_SENSOR, &sys, 0, 1, 2},      /* report, then the platform's registration */
         {INTAKE_WARNING, &dispatcher, 0, 1, 2},
         {INTAKE_SENSOR, &admin, 1, 0, 1},    /* named over the API: stays reported */
+        {INTAKE_OPEN311, &resident, 0, 0, 1}, /* a key's account: not the resident's own report */
     };
     for (size_t i = 0; i < JC_ARRAY_LEN(cases); i++) {
         report_job j = {.actor = cases[i].who, .rp = good(cases[i].ch)};
@@ -203,8 +204,8 @@ TEST(each_channel_through_case_report) {
         ASSERT_STR_EQ(j.k.source, intake_channel_name(cases[i].ch));
         ASSERT_EQ(j.k.reporter_id, cases[i].who->id);
         ASSERT_EQ(j.k.priority, 1); /* classified: the category is urgent */
-        /* a resident's report without a phone carries theirs */
-        ASSERT_STR_EQ(j.k.phone, cases[i].who == &resident ? "13900001111" : "");
+        /* a resident's own report without a phone carries theirs */
+        ASSERT_STR_EQ(j.k.phone, cases[i].who == &resident && cases[i].ch != INTAKE_OPEN311 ? "13900001111" : "");
         case_clear(&j.k);
         jc_case stored;
         ASSERT_OK(store_case_get(rd, j.res.case_id, &stored));
