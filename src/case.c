@@ -183,9 +183,9 @@ static void put_str(char *dst, size_t n, const char *src) {
  * creation to the state they left, its reason the code
  * {"code":"chain","steps":[{"a":action,"by":actor,"r":reason}, ...]} (a
  * step's reason a code or a person's text; src/reason.h).  Builds before
- * issue 23 wrote "随后 then: register (intake): ...".  Writer thread only,
+ * issue 23 wrote "随后 then: register (intake): ...".  Per store, on its writer,
  * like every append. */
-static struct {
+typedef struct {
     int64_t case_id; /* 0: not gathering */
     int64_t actor_id;
     jc_role role;
@@ -193,9 +193,15 @@ static struct {
     char payload_hash[65];
     char steps[1024];
     size_t len;
-} intake;
+} intake_state;
+static const char intake_key; /* its address names the store's block */
 
-static void intake_step(const jc_user *actor, const char *action, const char *reason) {
+/* The store's gathering state, kept on its writer (store_writer_state
+ * asserts that this runs there; two stores in one process never share it);
+ * NULL when out of memory. */
+static intake_state *intake_of(jc_conn *w) { return store_writer_state(w, &intake_key, sizeof(intake_state), NULL); }
+
+static void intake_step(intake_state *in, const jc_user *actor, const char *action, const char *reason) {
     char step[400];
     reason_buf b;
     reason_begin(&b, step, sizeof step, "step"); /* {"code":"step","a":..,"by":..,"r":..} */
@@ -204,16 +210,17 @@ static void intake_step(const jc_user *actor, const char *action, const char *re
     if (reason && reason_is_code(reason)) reason_raw(&b, "r", reason);
     else if (reason) reason_str(&b, "r", reason);
     reason_end(&b);
-    size_t room = sizeof intake.steps - intake.len;
-    int n = snprintf(intake.steps + intake.len, room, "%s%s", intake.len ? "," : "", step);
-    if (n > 0 && (size_t)n < room) intake.len += (size_t)n;
-    else intake.steps[intake.len] = 0; /* no room: the step is left out, the rest stays valid JSON */
+    size_t room = sizeof in->steps - in->len;
+    int n = snprintf(in->steps + in->len, room, "%s%s", in->len ? "," : "", step);
+    if (n > 0 && (size_t)n < room) in->len += (size_t)n;
+    else in->steps[in->len] = 0; /* no room: the step is left out, the rest stays valid JSON */
 }
 
 static jc_err append(jc_conn *w, const jc_user *actor, const jc_case *k, const char *action,
                      const char *from, const char *reason, const char *payload_hash) {
-    if (intake.case_id && k->id == intake.case_id) {
-        intake_step(actor, action, reason && *reason ? reason : NULL);
+    intake_state *in = intake_of(w);
+    if (in && in->case_id && k->id == in->case_id) {
+        intake_step(in, actor, action, reason && *reason ? reason : NULL);
         return JC_OK;
     }
     jc_audit e;
@@ -235,20 +242,23 @@ static jc_err append(jc_conn *w, const jc_user *actor, const jc_case *k, const c
 }
 
 jc_err case_intake_done(jc_conn *w, const jc_case *k, jc_err result) {
-    if (!intake.case_id) return result;
-    int64_t id = intake.case_id;
-    intake.case_id = 0;
+    intake_state *in = intake_of(w);
+    if (!in || !in->case_id) return result;
+    int64_t id = in->case_id;
+    in->case_id = 0;
     if (result || id != k->id) return result; /* the job fails: its writes are rolled back */
-    jc_user u = {.id = intake.actor_id, .role = intake.role};
-    memcpy(u.name, intake.actor, sizeof u.name);
-    char reason[sizeof intake.steps + 40];
-    if (intake.len) snprintf(reason, sizeof reason, "{\"code\":\"chain\",\"steps\":[%s]}", intake.steps);
-    return append(w, &u, k, "report", NULL, intake.len ? reason : NULL, intake.payload_hash);
+    jc_user u = {.id = in->actor_id, .role = in->role};
+    memcpy(u.name, in->actor, sizeof u.name);
+    char reason[sizeof in->steps + 40];
+    if (in->len) snprintf(reason, sizeof reason, "{\"code\":\"chain\",\"steps\":[%s]}", in->steps);
+    return append(w, &u, k, "report", NULL, in->len ? reason : NULL, in->payload_hash);
 }
 
 jc_err case_create(jc_conn *w, const jc_user *actor, jc_case *k, const char *payload_hash,
                    jc_case_err *why) {
-    intake.case_id = 0; /* whatever an earlier, failed job left */
+    intake_state *in = intake_of(w);
+    if (!in) return JC_ERR_NOMEM;
+    in->case_id = 0; /* whatever an earlier, failed job left */
     int defer = k->unsaved;
     k->unsaved = 0;
     int urgent = 0;
@@ -282,14 +292,14 @@ jc_err case_create(jc_conn *w, const jc_user *actor, jc_case *k, const char *pay
     if (defer && !plan.chain) {
         /* registered in this request: one entry for the chain, written by
          * case_intake_done once the row is final */
-        intake.case_id = k->id;
-        intake.actor_id = actor->id;
-        intake.role = actor->role;
-        put_str(intake.actor, sizeof intake.actor, actor->name);
-        put_str(intake.payload_hash, sizeof intake.payload_hash,
+        in->case_id = k->id;
+        in->actor_id = actor->id;
+        in->role = actor->role;
+        put_str(in->actor, sizeof in->actor, actor->name);
+        put_str(in->payload_hash, sizeof in->payload_hash,
                 payload_hash && *payload_hash ? payload_hash : chain_empty_payload_hash());
-        intake.len = 0;
-        intake.steps[0] = 0;
+        in->len = 0;
+        in->steps[0] = 0;
     } else if ((e = append(w, actor, k, "report", NULL, NULL, payload_hash))) {
         return e;
     }
