@@ -444,6 +444,7 @@ static jc_err notify_module_start(jc_store *st, char *msg, size_t msgsz) {
 const jc_module module_notify = {
     .name = "notify",
     .schema = {[JC_STORE_SQLITE] = &schema_notify},
+    .store = {[JC_STORE_SQLITE] = &notify_store_sqlite},
     .routes = {&notify_table, &notify__webhook_routes},
     .tick = notify_tick,
     .start = notify_module_start,
