@@ -100,9 +100,9 @@ test("the dashboard's figures (stats on PostgreSQL) are the cases' own counts", 
 });
 
 test('a module left out answers 503 naming itself; the core keeps answering', async () => {
-  const s = await a.api('GET', '/api/v1/notifications', { token: T.supervisor });
+  const s = await a.api('GET', '/api/v1/burden/config', { token: T.supervisor });
   assert.equal(s.status, 503, s.text);
-  assert.equal(s.json.error.message, 'module notify has no postgresql storage yet');
+  assert.equal(s.json.error.message, 'module worklist has no postgresql storage yet');
   assert.equal((await a.api('GET', '/api/v1/me', { token: T.supervisor })).status, 200);
 });
 
