@@ -78,8 +78,12 @@ static jc_err one_i64(jc_conn *c, const char *sql, const pg_params *p, const cha
 
 /* ---- production ----------------------------------------------------------------- */
 
+/* The mark is read FOR UPDATE: should two instances ever produce at once
+ * (a leader cut off from the database's lock but not yet from its writer),
+ * the second waits for the first's commit and reads the mark it moved, so
+ * nothing is produced twice. */
 static jc_err pg_hw(jc_conn *w, int64_t *seq) {
-    static const char sql[] = "SELECT value FROM notify_meta WHERE key='audit_seq'";
+    static const char sql[] = "SELECT value FROM notify_meta WHERE key='audit_seq' FOR UPDATE";
     return one_i64(w, sql, NULL, "hw", seq);
 }
 
