@@ -443,7 +443,8 @@ static jc_err notify_module_start(jc_store *st, char *msg, size_t msgsz) {
 /* The notify module's row (src/modules.c). */
 const jc_module module_notify = {
     .name = "notify",
-    .schema = {[JC_STORE_SQLITE] = &schema_notify},
+    .schema = {[JC_STORE_SQLITE] = &schema_notify, [JC_STORE_PG] = &schema_notify_pg},
+    .store = {[JC_STORE_SQLITE] = &notify_store_sqlite, [JC_STORE_PG] = &notify_store_pg},
     .routes = {&notify_table, &notify__webhook_routes},
     .tick = notify_tick,
     .start = notify_module_start,

@@ -67,7 +67,7 @@ static const char sql_hw_set[] =
     "INSERT INTO notify_meta(key, value) VALUES('audit_seq', ?)"
     " ON CONFLICT(key) DO UPDATE SET value=excluded.value";
 
-jc_err notify_db_hw(jc_conn *w, int64_t *seq) {
+static jc_err nsq_hw(jc_conn *w, int64_t *seq) {
     sqlite3_stmt *s = PREP(w, sql_hw_get);
     if (!s) return JC_ERR_DB;
     int rc = sqlite3_step(s);
@@ -76,7 +76,7 @@ jc_err notify_db_hw(jc_conn *w, int64_t *seq) {
     return rc == SQLITE_ROW || rc == SQLITE_DONE ? JC_OK : sq_fail(store_sqlite_db(w), TAG, "hw");
 }
 
-jc_err notify_db_set_hw(jc_conn *w, int64_t seq) {
+static jc_err nsq_set_hw(jc_conn *w, int64_t seq) {
     sqlite3_stmt *s = PREP(w, sql_hw_set);
     if (!s) return JC_ERR_DB;
     sqlite3_bind_int64(s, 1, seq);
@@ -89,7 +89,7 @@ static const char sql_audit[] =
     " COALESCE(c.reporter_id, 0), c.flags, c.rating"
     " FROM audit a LEFT JOIN cases c ON c.id = a.case_id WHERE a.seq > ? ORDER BY a.seq LIMIT ?";
 
-jc_err notify_db_audit_each(jc_conn *w, int64_t seq, int limit, int64_t *last,
+static jc_err nsq_audit_each(jc_conn *w, int64_t seq, int limit, int64_t *last,
                             int (*cb)(const notify_src *src, void *arg), void *arg) {
     sqlite3_stmt *s = PREP(w, sql_audit);
     if (!s) return JC_ERR_DB;
@@ -132,7 +132,7 @@ static const char sql_whistle_depts[] =
     "SELECT m.dept_id FROM whistle_members m WHERE m.whistle_id ="
     " (SELECT id FROM whistles WHERE case_id=? ORDER BY id DESC LIMIT 1) ORDER BY m.dept_id";
 
-jc_err notify_db_whistle_depts(jc_conn *w, int64_t case_id, int64_t *out, int max, int *n) {
+static jc_err nsq_whistle_depts(jc_conn *w, int64_t case_id, int64_t *out, int max, int *n) {
     *n = 0;
     sqlite3_stmt *s = PREP(w, sql_whistle_depts);
     if (!s) return JC_ERR_DB;
@@ -148,7 +148,7 @@ static const char sql_reassigned[] =
     "SELECT dept_id FROM case_owner WHERE case_id=? AND role='lead' AND end_reason='reassigned'"
     " ORDER BY end_at DESC, id DESC LIMIT 1";
 
-jc_err notify_db_reassigned_dept(jc_conn *w, int64_t case_id, int64_t *dept_id) {
+static jc_err nsq_reassigned_dept(jc_conn *w, int64_t case_id, int64_t *dept_id) {
     sqlite3_stmt *s = PREP(w, sql_reassigned);
     if (!s) return JC_ERR_DB;
     sqlite3_bind_int64(s, 1, case_id);
@@ -160,7 +160,7 @@ jc_err notify_db_reassigned_dept(jc_conn *w, int64_t case_id, int64_t *dept_id) 
 
 static const char sql_return_dept[] = "SELECT dept_id FROM returns WHERE case_id=? ORDER BY id DESC LIMIT 1";
 
-jc_err notify_db_return_dept(jc_conn *w, int64_t case_id, int64_t *dept_id) {
+static jc_err nsq_return_dept(jc_conn *w, int64_t case_id, int64_t *dept_id) {
     sqlite3_stmt *s = PREP(w, sql_return_dept);
     if (!s) return JC_ERR_DB;
     sqlite3_bind_int64(s, 1, case_id);
@@ -174,7 +174,7 @@ static const char sql_insert[] =
     "INSERT INTO notifications(at, kind, case_id, audit_seq, actor_id, user_id, dept_id, role, area, detail)"
     " VALUES(?,?,?,?,?,?,?,?,?,?)";
 
-jc_err notify_db_insert(jc_conn *w, notify_row *n) {
+static jc_err nsq_insert(jc_conn *w, notify_row *n) {
     sqlite3_stmt *s = PREP(w, sql_insert);
     if (!s) return JC_ERR_DB;
     sqlite3_bind_int64(s, 1, n->at_ms);
@@ -192,11 +192,11 @@ jc_err notify_db_insert(jc_conn *w, notify_row *n) {
     return e;
 }
 
-jc_err notify_db_begin(jc_conn *w) {
+static jc_err nsq_begin(jc_conn *w) {
     return sq_exec(store_sqlite_db(w), TAG, "SAVEPOINT notify") == SQLITE_OK ? JC_OK : JC_ERR_DB;
 }
 
-void notify_db_end(jc_conn *w, int ok) {
+static void nsq_end(jc_conn *w, int ok) {
     sqlite3 *db = store_sqlite_db(w);
     if (!ok) {
         (void)sq_exec(db, TAG, "ROLLBACK TO notify");
@@ -263,7 +263,7 @@ static void row_from(sqlite3_stmt *s, int i, notify_row *n) {
     sq_col_copy(s, i + 10, n->detail, sizeof n->detail);
 }
 
-jc_err notify_db_feed(jc_conn *c, const notify_who *who, int64_t before, int limit, int unread_only,
+static jc_err nsq_feed(jc_conn *c, const notify_who *who, int64_t before, int limit, int unread_only,
                       int (*cb)(const notify_item *it, void *arg), void *arg) {
     int64_t upto = seen_upto(c, who->user_id);
     sqlite3_stmt *s = PREP(c, sql_feed);
@@ -307,7 +307,7 @@ static const char sql_unread[] =
     "SELECT " UNREAD_PART("user_id = ?1") " + " UNREAD_PART("dept_id = ?2") " + "
     UNREAD_PART("role = ?3 AND substr(area, 1, length(?4)) = ?4");
 
-jc_err notify_db_unread(jc_conn *c, const notify_who *who, int cap, int64_t *n) {
+static jc_err nsq_unread(jc_conn *c, const notify_who *who, int cap, int64_t *n) {
     int64_t upto = seen_upto(c, who->user_id);
     sqlite3_stmt *s = PREP(c, sql_unread);
     if (!s) return JC_ERR_DB;
@@ -326,7 +326,7 @@ jc_err notify_db_unread(jc_conn *c, const notify_who *who, int cap, int64_t *n) 
     " COALESCE(user_id, 0), COALESCE(dept_id, 0), role, area, detail"
 static const char sql_since[] = "SELECT " ROW_COLS " FROM notifications WHERE id > ? ORDER BY id LIMIT ?";
 
-jc_err notify_db_since(jc_conn *c, int64_t after, int limit, int64_t *last,
+static jc_err nsq_since(jc_conn *c, int64_t after, int limit, int64_t *last,
                        int (*cb)(const notify_row *n, void *arg), void *arg) {
     *last = after;
     sqlite3_stmt *s = PREP(c, sql_since);
@@ -347,7 +347,7 @@ jc_err notify_db_since(jc_conn *c, int64_t after, int limit, int64_t *last,
 
 static const char sql_max[] = "SELECT COALESCE(max(id), 0) FROM notifications";
 
-jc_err notify_db_max_id(jc_conn *c, int64_t *id) {
+static jc_err nsq_max_id(jc_conn *c, int64_t *id) {
     sqlite3_stmt *s = PREP(c, sql_max);
     if (!s) return JC_ERR_DB;
     int rc = sqlite3_step(s);
@@ -358,7 +358,7 @@ jc_err notify_db_max_id(jc_conn *c, int64_t *id) {
 
 static const char sql_get[] = "SELECT " ROW_COLS " FROM notifications WHERE id = ?";
 
-jc_err notify_db_get(jc_conn *c, int64_t id, notify_row *out) {
+static jc_err nsq_get(jc_conn *c, int64_t id, notify_row *out) {
     sqlite3_stmt *s = PREP(c, sql_get);
     if (!s) return JC_ERR_DB;
     sqlite3_bind_int64(s, 1, id);
@@ -374,7 +374,7 @@ jc_err notify_db_get(jc_conn *c, int64_t id, notify_row *out) {
 static const char sql_mark[] =
     "INSERT INTO notify_read(user_id, notification_id, at) VALUES(?,?,?) ON CONFLICT DO NOTHING";
 
-jc_err notify_db_mark(jc_conn *w, int64_t user_id, int64_t id, int64_t at_ms) {
+static jc_err nsq_mark(jc_conn *w, int64_t user_id, int64_t id, int64_t at_ms) {
     sqlite3_stmt *s = PREP(w, sql_mark);
     if (!s) return JC_ERR_DB;
     sqlite3_bind_int64(s, 1, user_id);
@@ -389,7 +389,7 @@ static const char sql_mark_case[] =
     " AND (user_id = ?1 OR dept_id = ?2 OR (role = ?3 AND substr(area, 1, length(?4)) = ?4))"
     " ON CONFLICT DO NOTHING";
 
-jc_err notify_db_mark_case(jc_conn *w, const notify_who *who, int64_t case_id, int64_t at_ms, int64_t *n) {
+static jc_err nsq_mark_case(jc_conn *w, const notify_who *who, int64_t case_id, int64_t at_ms, int64_t *n) {
     int64_t upto = seen_upto(w, who->user_id);
     sqlite3_stmt *s = PREP(w, sql_mark_case);
     if (!s) return JC_ERR_DB;
@@ -407,7 +407,7 @@ static const char sql_upto[] =
     " ON CONFLICT(user_id) DO UPDATE SET upto = max(upto, excluded.upto)";
 static const char sql_upto_clean[] = "DELETE FROM notify_read WHERE user_id = ? AND notification_id <= ?";
 
-jc_err notify_db_mark_upto(jc_conn *w, int64_t user_id, int64_t upto) {
+static jc_err nsq_mark_upto(jc_conn *w, int64_t user_id, int64_t upto) {
     sqlite3_stmt *s = PREP(w, sql_upto);
     if (!s) return JC_ERR_DB;
     sqlite3_bind_int64(s, 1, user_id);
@@ -428,7 +428,7 @@ static const char sql_hook_insert[] =
     "INSERT INTO notify_hooks(name, url, secret, kinds, area, dept_id, active, created_at, created_by)"
     " VALUES(?,?,?,?,?,?,?,?,?)";
 
-jc_err notify_db_hook_insert(jc_conn *w, notify_hook *h) {
+static jc_err nsq_hook_insert(jc_conn *w, notify_hook *h) {
     sqlite3_stmt *s = PREP(w, sql_hook_insert);
     if (!s) return JC_ERR_DB;
     sq_bind_text(s, 1, h->name);
@@ -465,7 +465,7 @@ static void hook_from(sqlite3_stmt *s, notify_hook *h) {
 
 static const char sql_hook_get[] = "SELECT " HOOK_COLS " FROM notify_hooks h WHERE h.id = ?";
 
-jc_err notify_db_hook_get(jc_conn *c, int64_t id, notify_hook *out) {
+static jc_err nsq_hook_get(jc_conn *c, int64_t id, notify_hook *out) {
     sqlite3_stmt *s = PREP(c, sql_hook_get);
     if (!s) return JC_ERR_DB;
     sqlite3_bind_int64(s, 1, id);
@@ -479,7 +479,7 @@ jc_err notify_db_hook_get(jc_conn *c, int64_t id, notify_hook *out) {
 static const char sql_hook_update[] =
     "UPDATE notify_hooks SET url=?, kinds=?, area=?, dept_id=?, active=? WHERE id=?";
 
-jc_err notify_db_hook_update(jc_conn *w, const notify_hook *h) {
+static jc_err nsq_hook_update(jc_conn *w, const notify_hook *h) {
     sqlite3_stmt *s = PREP(w, sql_hook_update);
     if (!s) return JC_ERR_DB;
     sq_bind_text(s, 1, h->url);
@@ -500,7 +500,7 @@ static const char sql_hook_each[] =
 static const char sql_hook_each_lean[] =
     "SELECT " HOOK_COLS " FROM notify_hooks h WHERE h.active = 1 ORDER BY h.id";
 
-jc_err notify_db_hook_each(jc_conn *c, int active_only, int (*cb)(const notify_hook *h, void *arg), void *arg) {
+static jc_err nsq_hook_each(jc_conn *c, int active_only, int (*cb)(const notify_hook *h, void *arg), void *arg) {
     /* the producer wants the active hooks only, without the counts */
     sqlite3_stmt *s = PREP(c, active_only ? sql_hook_each_lean : sql_hook_each);
     if (!s) return JC_ERR_DB;
@@ -524,7 +524,7 @@ jc_err notify_db_hook_each(jc_conn *c, int active_only, int (*cb)(const notify_h
 static const char sql_outbox_add[] =
     "INSERT INTO notify_outbox(hook_id, notification_id, next_at, created_at) VALUES(?,?,?,?)";
 
-jc_err notify_db_outbox_add(jc_conn *w, int64_t hid, int64_t nid, int64_t next_ms) {
+static jc_err nsq_outbox_add(jc_conn *w, int64_t hid, int64_t nid, int64_t next_ms) {
     sqlite3_stmt *s = PREP(w, sql_outbox_add);
     if (!s) return JC_ERR_DB;
     sqlite3_bind_int64(s, 1, hid);
@@ -571,7 +571,7 @@ static const char sql_due[] =
     " LEFT JOIN notifications n ON n.id = o.notification_id"
     " WHERE o.state = 'pending' AND o.next_at <= ? AND h.active = 1 ORDER BY o.next_at, o.id LIMIT ?";
 
-jc_err notify_db_outbox_due(jc_conn *c, int64_t now_ms, int limit,
+static jc_err nsq_outbox_due(jc_conn *c, int64_t now_ms, int limit,
                             int (*cb)(const notify_delivery *d, void *arg), void *arg) {
     sqlite3_stmt *s = PREP(c, sql_due);
     if (!s) return JC_ERR_DB;
@@ -584,7 +584,7 @@ static const char sql_outbox_each[] =
     "SELECT " DELIVERY_COLS " FROM notify_outbox o LEFT JOIN notifications n ON n.id = o.notification_id"
     " WHERE o.hook_id = ?1 AND o.id < ?2 AND (?3 IS NULL OR o.state = ?3) ORDER BY o.id DESC LIMIT ?4";
 
-jc_err notify_db_outbox_each(jc_conn *c, int64_t hook_id, const char *state, int64_t before, int limit,
+static jc_err nsq_outbox_each(jc_conn *c, int64_t hook_id, const char *state, int64_t before, int limit,
                              int (*cb)(const notify_delivery *d, void *arg), void *arg) {
     sqlite3_stmt *s = PREP(c, sql_outbox_each);
     if (!s) return JC_ERR_DB;
@@ -599,7 +599,7 @@ static const char sql_outbox_result[] =
     "UPDATE notify_outbox SET state=?, attempts=?, next_at=?, sent_at=?, last_status=?, last_error=?"
     " WHERE id=? AND state='pending'";
 
-jc_err notify_db_outbox_result(jc_conn *w, int64_t id, const char *state, int attempts, int64_t next_ms,
+static jc_err nsq_outbox_result(jc_conn *w, int64_t id, const char *state, int attempts, int64_t next_ms,
                                int64_t sent_ms, int status, const char *error) {
     sqlite3_stmt *s = PREP(w, sql_outbox_result);
     if (!s) return JC_ERR_DB;
@@ -612,3 +612,32 @@ jc_err notify_db_outbox_result(jc_conn *w, int64_t id, const char *state, int at
     sqlite3_bind_int64(s, 7, id);
     return done(w, s, "outbox result");
 }
+
+/* The SQLite half of notify_store.h. */
+const notify_store_ops notify_store_sqlite = {
+    .hw = nsq_hw,
+    .set_hw = nsq_set_hw,
+    .audit_each = nsq_audit_each,
+    .whistle_depts = nsq_whistle_depts,
+    .reassigned_dept = nsq_reassigned_dept,
+    .return_dept = nsq_return_dept,
+    .insert = nsq_insert,
+    .begin = nsq_begin,
+    .end = nsq_end,
+    .feed = nsq_feed,
+    .unread = nsq_unread,
+    .since = nsq_since,
+    .max_id = nsq_max_id,
+    .get = nsq_get,
+    .mark = nsq_mark,
+    .mark_case = nsq_mark_case,
+    .mark_upto = nsq_mark_upto,
+    .hook_insert = nsq_hook_insert,
+    .hook_get = nsq_hook_get,
+    .hook_update = nsq_hook_update,
+    .hook_each = nsq_hook_each,
+    .outbox_add = nsq_outbox_add,
+    .outbox_due = nsq_outbox_due,
+    .outbox_each = nsq_outbox_each,
+    .outbox_result = nsq_outbox_result,
+};

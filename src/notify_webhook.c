@@ -246,7 +246,8 @@ static void *sender_main(void *arg) {
         if (snd.stop) break;
         pthread_mutex_unlock(&snd.mu);
         due_list l = {.n = 0};
-        if (notify_db_outbox_due(c, jc_real_ms(), (int)JC_ARRAY_LEN(l.d), take_due, &l) == JC_OK)
+        /* one instance sends: the leader (notify_pg.c says why) */
+        if (store_is_leader(snd.st) && notify_db_outbox_due(c, jc_real_ms(), (int)JC_ARRAY_LEN(l.d), take_due, &l) == JC_OK)
             for (int i = 0; i < l.n && !snd.stop; i++) deliver(c, &l.d[i]);
         pthread_mutex_lock(&snd.mu);
     }

@@ -2,9 +2,10 @@
 // `audit verify` with --db postgresql://… on a database of the run's temporary cluster
 // (tests/pg.sh). The core runs there -- accounts, sessions, the catalogue, the case
 // loop, the audit chain, live updates, photos (their files in one directory both
-// instances use), the case lists and the search -- and two instances share the database; the
-// modules with no PostgreSQL storage yet are left out with one line in the log, their
-// routes answer 503 and their commands and options refuse, naming the module.
+// instances use), the case lists and the search, the message centre and webhooks -- and
+// two instances share the database; the modules with no PostgreSQL storage yet are left
+// out with one line in the log, their routes answer 503 and their commands and options
+// refuse, naming the module.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync, execFileSync } from 'node:child_process';
@@ -12,10 +13,12 @@ import { mkdtempSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
+import http from 'node:http';
 import { startServer, jiceng, dbQuery, sseListen, BIN, ROOT, freePort } from './lib.mjs';
 
 const GRID = '110101001001001';
 let a, b, T = {}, chengguan;
+const sleep = (ms) => new Promise(r => setTimeout(r, ms));
 // the photo directory the instances share (docs/postgresql.md, "Photos")
 const photos = mkdtempSync(join(tmpdir(), 'jiceng-pg-photos-'));
 
@@ -42,7 +45,7 @@ test('serve on PostgreSQL names the modules it leaves out, in one line', () => {
   const line = a.log().split('\n').find(l => l.includes('left out'));
   assert.ok(line, a.log());
   assert.match(line, /modules with no PostgreSQL storage yet, left out: .*worklist/);
-  assert.doesNotMatch(line, /(core|auth|events|dispatch|stats|photo|followup|open311|attach|caselist)/);
+  assert.doesNotMatch(line, /\b(core|auth|events|dispatch|stats|photo|followup|open311|attach|caselist|notify)\b/);
 });
 
 test('a case goes round the loop on PostgreSQL and its chain verifies', async () => {
@@ -100,9 +103,9 @@ test("the dashboard's figures (stats on PostgreSQL) are the cases' own counts", 
 });
 
 test('a module left out answers 503 naming itself; the core keeps answering', async () => {
-  const s = await a.api('GET', '/api/v1/notifications', { token: T.supervisor });
+  const s = await a.api('GET', '/api/v1/burden/config', { token: T.supervisor });
   assert.equal(s.status, 503, s.text);
-  assert.equal(s.json.error.message, 'module notify has no postgresql storage yet');
+  assert.equal(s.json.error.message, 'module worklist has no postgresql storage yet');
   assert.equal((await a.api('GET', '/api/v1/me', { token: T.supervisor })).status, 200);
 });
 
@@ -155,6 +158,55 @@ test('two instances on one database: a session, a case and its live events of on
   await b.stop();
   const cli = jiceng(['audit', 'verify', '--db', a.db]);
   assert.equal(cli.status, 0, cli.stdout + cli.stderr);
+});
+
+test('notify on two instances: a notification produced once, the same unread count and read marks on both, a webhook sent once', async () => {
+  // the receiver answers slowly: a second sender polling meanwhile would send it again
+  const got = [];
+  const recv = http.createServer((req, res) => {
+    let body = '';
+    req.on('data', (c) => { body += c; });
+    req.on('end', () => { got.push(JSON.parse(body)); setTimeout(() => { res.writeHead(200); res.end('ok'); }, 1500); });
+  });
+  await new Promise(r => recv.listen(0, '127.0.0.1', r));
+  b = await startServer({ db: a.db });
+  try {
+    const admin = await a.login('admin');
+    const hk = await b.api('POST', '/api/v1/webhooks', {
+      token: admin, body: { name: '两个实例', url: `http://127.0.0.1:${recv.address().port}/hook`, kinds: 'new_report' },
+    });
+    assert.equal(hk.status, 201, hk.text);
+    const c = await b.api('POST', '/api/v1/cases', {
+      token: T.resident1,
+      body: { title: '楼道堆物', body: '三单元楼道堆满杂物', category: '9901', area: GRID, phone: '13800138000' },
+    });
+    assert.equal(c.status, 201, JSON.stringify(c.json));
+    const feed = async (srv) => (await srv.api('GET', '/api/v1/notifications?limit=200', { token: T.dispatcher })).json;
+    let fa;
+    for (let i = 0; i < 100; i++) {
+      fa = await feed(a);
+      if (fa.notifications.some(n => n.case_id === c.json.id)) break;
+      await sleep(100);
+    }
+    const mine = fa.notifications.filter(n => n.case_id === c.json.id && n.kind === 'new_report');
+    assert.equal(mine.length, 1, 'produced once, by the leader: ' + JSON.stringify(fa.notifications.slice(0, 3)));
+    assert.ok(fa.unread >= 1);
+    assert.equal((await feed(b)).unread, fa.unread, 'the same count on both instances');
+    const r = await b.api('POST', '/api/v1/notifications/read', { token: T.dispatcher, body: { ids: [mine[0].id] } });
+    assert.equal(r.status, 200, r.text);
+    assert.equal(r.json.unread, fa.unread - 1);
+    const count = await a.api('GET', '/api/v1/notifications/count', { token: T.dispatcher });
+    assert.equal(count.json.unread, fa.unread - 1, 'a mark written through b counts on a');
+    assert.equal((await feed(a)).notifications.find(n => n.id === mine[0].id).read, true);
+    for (let i = 0; i < 100 && !got.some(p => p.case?.id === c.json.id); i++) await sleep(100);
+    await sleep(3000); // both senders polled several times while the receiver answered
+    const sent = got.filter(p => p.case?.id === c.json.id).map(p => p.delivery);
+    assert.ok(sent.length >= 1);
+    assert.equal(new Set(sent).size, sent.length, 'one POST for each delivery: ' + JSON.stringify(got));
+  } finally {
+    recv.close();
+    await b.stop();
+  }
 });
 
 test('the case lists and the search on two instances: a case reported on one is found on the other at once, and after the leader indexed it', async () => {

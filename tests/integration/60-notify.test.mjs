@@ -178,6 +178,49 @@ test('notifications of writes acknowledged before a SIGKILL are produced after t
   } finally { await s2.cleanup(); }
 });
 
+test('a delivery cut by a SIGKILL in the middle of its POST is sent again after the restart, with the same delivery id', async () => {
+  const got = [];
+  let hold = true; // the receiver keeps the first POSTs unanswered: the sender is inside one when it is killed
+  const recv = http.createServer((req, res) => {
+    let body = '';
+    req.on('data', (c) => { body += c; });
+    req.on('end', () => {
+      got.push(req.headers['x-jiceng-delivery']);
+      if (!hold) { res.writeHead(200); res.end('ok'); }
+    });
+  });
+  await new Promise((r) => recv.listen(0, '127.0.0.1', r));
+  const s2 = await startServer();
+  try {
+    const admin = await s2.login('admin');
+    const hk = await s2.api('POST', '/api/v1/webhooks', { token: admin, body: { name: '重启推送', url: `http://127.0.0.1:${recv.address().port}/hook`, kinds: 'new_report' } });
+    assert.equal(hk.status, 201, hk.text);
+    const res = await s2.login('resident1');
+    const k = await s2.api('POST', '/api/v1/cases', { token: res, body: { title: '推送重启 ' + filler(), category: '0104', area: '110101001001004' } });
+    assert.equal(k.status, 201, k.text);
+    await until('the first POST', async () => got.length >= 1);
+    await s2.stop('SIGKILL');
+    const cut = [...got];
+    hold = false;
+    recv.closeAllConnections();
+    const s3 = await startServer({ db: s2.db, dir: s2.dir });
+    try {
+      const admin3 = await s3.login('admin');
+      const deliveries = async () => (await s3.api('GET', `/api/v1/webhooks/${hk.json.id}/deliveries`, { token: admin3 })).json.deliveries;
+      await until('all sent after the restart', async () => { const d = await deliveries(); return d.length && d.every((x) => x.state === 'sent'); }, 15000);
+      for (const id of cut) {
+        assert.ok(got.lastIndexOf(id) >= cut.length, `delivery ${id} sent again after the restart: ${got}`);
+        const d = (await deliveries()).find((x) => String(x.id) === id);
+        assert.equal(d.attempts, 1, 'the attempt cut by the kill was never recorded');
+        assert.equal(d.last_status, 200);
+      }
+    } finally { await s3.stop(); }
+  } finally {
+    recv.close();
+    await s2.cleanup();
+  }
+});
+
 test('webhooks: signed, retried with backoff after failures, filtered by kind; admin only; bad input refused', async () => {
   const got = [];
   let fails = 2;

@@ -4,7 +4,12 @@
  * must agree with the feed's SQL: tests/integration/60-notify.test.mjs).
  */
 #include "notify.h"
+#include "notify_store.h"
+#include "store_pg.h"
 #include "t.h"
+#include "t_pg.h"
+
+#include <pthread.h>
 
 #include <string.h>
 
@@ -70,4 +75,50 @@ TEST(kinds_known_and_texts) {
     ASSERT_STR_EQ(notify_kind_text("nonsense"), "");
 }
 
-T_MAIN(T(retries_double_from_one_second_up_to_an_hour), T(audience_user_dept_role_area), T(kinds_known_and_texts))
+/* A second producer on PostgreSQL (a leader cut off from the lock but not
+ * yet from its writer) waits for the first's commit and reads the mark it
+ * moved: nothing is produced twice (notify_pg.c, pg_hw). */
+typedef struct {
+    jc_conn *c;
+    int64_t hw;
+    jc_err e;
+} hw_reader;
+
+static void *read_hw_in_tx(void *arg) {
+    hw_reader *x = arg;
+    PQclear(PQexec(store_pg_raw(x->c), "BEGIN"));
+    x->e = notify_db_hw(x->c, &x->hw);
+    PQclear(PQexec(store_pg_raw(x->c), "COMMIT"));
+    return NULL;
+}
+
+TEST(postgresql_two_producers_read_the_mark_in_turn) {
+    char url[512];
+    ASSERT(new_db(url, sizeof url) == 0);
+    jc_store *st = NULL;
+    jc_conn *a = NULL, *b = NULL;
+    int v;
+    ASSERT_OK(store_open(url, &st));
+    ASSERT_OK(store_migrate(st, &v));
+    ASSERT_OK(store_conn_open(st, &a));
+    ASSERT_OK(store_conn_open(st, &b));
+    PQclear(PQexec(store_pg_raw(a), "BEGIN"));
+    int64_t hw = -1;
+    ASSERT_OK(notify_db_hw(a, &hw));
+    ASSERT_EQ(hw, 0);
+    hw_reader x = {.c = b, .hw = -1};
+    pthread_t t;
+    ASSERT(pthread_create(&t, NULL, read_hw_in_tx, &x) == 0);
+    usleep(300 * 1000); /* the second one is waiting by now */
+    ASSERT_OK(notify_db_set_hw(a, hw + 5));
+    PQclear(PQexec(store_pg_raw(a), "COMMIT"));
+    pthread_join(t, NULL);
+    ASSERT_OK(x.e);
+    ASSERT_EQ(x.hw, hw + 5);
+    store_conn_close(a);
+    store_conn_close(b);
+    store_close(st);
+}
+
+T_MAIN(T(retries_double_from_one_second_up_to_an_hour), T(audience_user_dept_role_area), T(kinds_known_and_texts),
+       T(postgresql_two_producers_read_the_mark_in_turn))
