@@ -655,9 +655,10 @@ static const jc_route brief_routes[] = {
 
 static const jc_route_table brief_table = {brief_routes, JC_ARRAY_LEN(brief_routes)};
 
-/* The brief module's row (src/modules.c): routes only, its reads are the
- * other modules' tables. */
+/* The brief module's row (src/modules.c): no tables of its own, its reads
+ * are the other modules' tables (its row operations per backend). */
 const jc_module module_brief = {
     .name = "brief",
+    .store = {[JC_STORE_SQLITE] = &brief_store_sqlite},
     .routes = {&brief_table},
 };
