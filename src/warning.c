@@ -1095,8 +1095,8 @@ static jc_err warning_live(jc_conn *c, int64_t *mark, int (*emit)(const jc_live_
 /* The warning module's row (src/modules.c). */
 const jc_module module_warning = {
     .name = "warning",
-    .schema = {[JC_STORE_SQLITE] = &schema_warning},
-    .store = {[JC_STORE_SQLITE] = &warning_store_sqlite},
+    .schema = {[JC_STORE_SQLITE] = &schema_warning, [JC_STORE_PG] = &schema_warning_pg},
+    .store = {[JC_STORE_SQLITE] = &warning_store_sqlite, [JC_STORE_PG] = &warning_store_pg},
     .routes = {&warning_table},
     .tick = warning_tick,
     .commands = {{"warn", cmd_warn, "early warnings: train the classifier from closed cases, recount, run detectors"}},

@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startServer, filler } from './lib.mjs';
+import { startServer, filler, dbQuery } from './lib.mjs';
 
 let srv;
 const T = {};
@@ -28,7 +28,7 @@ const act = async (tok, id, action, body = {}) => {
   return r.json;
 };
 // a busy timeout: the server's writer may hold the lock for a moment
-const sql = (s) => execFileSync('sqlite3', ['-cmd', '.timeout 10000', srv.db, s], { encoding: 'utf8' }).trim();
+const sql = (s) => dbQuery(srv.db, s); // SQLite or PostgreSQL (JICENG_TEST_DB=pg)
 const rate = (x) => (x.den ? x.num / x.den : null);
 
 test('a range: cases in, 环比, 同比, 受理率 and the evaluation\'s rates; scope; bad input', async () => {
@@ -70,11 +70,17 @@ test('a range: cases in, 环比, 同比, 受理率 and the evaluation\'s rates; 
   assert.equal(r.now.intake_rate.den, decided.length);
   assert.equal(r.now.intake_rate.num, decided.filter((x) => x.state !== 'voided').length);
   assert.ok(r.now.intake_rate.num < r.now.intake_rate.den, 'the voided report is not taken up');
-  // 按期办结率, 满意率: the evaluation of the street for the same days
-  const ev = (await q(`/api/v1/eval?period=${today}..${today}&unit=street`)).json.rows[0].indicators;
-  assert.deepEqual([r.now.ontime_close.num, r.now.ontime_close.den], [ev.ontime_close.num, ev.ontime_close.den]);
-  assert.deepEqual([r.now.satisfaction.num, r.now.satisfaction.den], [ev.satisfaction.num, ev.satisfaction.den]);
-  assert.ok(r.now.satisfaction.den >= 1);
+  // 按期办结率, 满意率: the evaluation of the street for the same days; null where the
+  // evaluation does not run (module eval is left out on PostgreSQL: docs/postgresql.md)
+  if (srv.db.startsWith('postgresql://')) {
+    assert.equal(r.now.ontime_close, null);
+    assert.equal(r.now.satisfaction, null);
+  } else {
+    const ev = (await q(`/api/v1/eval?period=${today}..${today}&unit=street`)).json.rows[0].indicators;
+    assert.deepEqual([r.now.ontime_close.num, r.now.ontime_close.den], [ev.ontime_close.num, ev.ontime_close.den]);
+    assert.deepEqual([r.now.satisfaction.num, r.now.satisfaction.den], [ev.satisfaction.num, ev.satisfaction.den]);
+    assert.ok(r.now.satisfaction.den >= 1);
+  }
   // by category and community, per day
   const cat = r.by_category.find((x) => x.category === '0104');
   assert.equal(cat.n, all.filter((x) => x.category === '0104').length);
