@@ -397,3 +397,23 @@ test('jiceng warn train learns from closed cases; serve --model answers with tha
     assert.equal(r.json.top[0].category, CAT); // labels are category codes here
   } finally { await other.cleanup(); }
 });
+
+test("each new case adds one to its day's count, whichever catch-up counts it", async () => {
+  // one case at a time, each counted by the ticker on its own (on PostgreSQL the
+  // leader's tick takes it from the queue): its count is added, never set
+  const count = () => Number(sql(srv.db, `SELECT coalesce(sum(n), 0) FROM daily_counts WHERE day='${TODAY}' AND area='${C3}' AND category='${CAT}'`));
+  const before = count();
+  assert.ok(before >= SPIKE, String(before));
+  for (let i = 1; i <= 2; i++) {
+    const r = await srv.api('POST', '/api/v1/cases', { token: T.community3, body: { title: `计数${i}号楼顶违建`, body: '楼顶新搭了彩钢房', category: CAT, area: GRID3 } });
+    assert.equal(r.status, 201, r.text);
+    for (let k = 0; k < 100 && count() < before + i; k++) await new Promise(res => setTimeout(res, 100));
+    assert.equal(count(), before + i);
+  }
+  // a decided warning keeps the numbers it was decided on, however the counts move
+  const r = await srv.api('POST', '/api/v1/warnings/run', { token: T.dispatcher });
+  assert.equal(r.status, 200, r.text);
+  const w = (await srv.api('GET', '/api/v1/warnings?state=dismissed', { token: T.dispatcher })).json.warnings.find(x => x.id === warnStreet.id);
+  assert.ok(w, 'the dismissed warning is listed');
+  assert.equal(w.observed, warnStreet.observed);
+});

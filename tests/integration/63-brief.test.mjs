@@ -113,11 +113,16 @@ test('the brief: daily and weekly, overdue cases and late departments, warnings;
   await act(T.dispatcher, k.id, 'register');
   // overdue: the escalation timer marks cases past their deadline (flag 4); here set directly
   sql(`UPDATE cases SET flags = flags | 4, deadline_at = ${Date.now() - 3600e3} WHERE id = ${k.id}`);
+  // a case flagged otherwise (reminded, flag 8) is not overdue, even past its deadline
+  const rem = (await srv.api('POST', '/api/v1/cases', { token: T.resident1, body: { title: '提醒测试 ' + filler(), category: '0104', area: '110101001001004' } })).json;
+  sql(`UPDATE cases SET flags = flags | 8, deadline_at = ${Date.now() - 7200e3} WHERE id = ${rem.id}`);
   sql(`INSERT INTO warnings(category, area, day, observed, expected, threshold, method, params, state, created_at) VALUES('0104','110101001001','${today}',9,2,5.5,'ears_c2','{}','open',${Date.now()})`);
   const b = (await q(`/api/v1/brief?kind=daily&date=${today}`)).json;
   assert.equal(b.kind, 'daily');
   assert.deepEqual([b.from, b.to], [today, today]);
   assert.ok(b.overdue.total >= 1);
+  assert.ok(!b.overdue.cases.some((x) => x.id === rem.id));
+  assert.equal(b.overdue.total, Number(sql("SELECT count(*) FROM cases WHERE (flags & 4) <> 0 AND state NOT IN('closed','rated','voided','merged') AND area LIKE '110101001%'")));
   assert.ok(b.overdue.cases.some((x) => x.id === k.id && x.no === k.no && x.dept_id));
   const dept = b.overdue.cases.find((x) => x.id === k.id).dept_id;
   assert.ok(b.late_depts.some((x) => x.dept_id === dept && x.overdue >= 1));
