@@ -36,6 +36,8 @@
 #include <unistd.h>
 #include <xlsxwriter.h>
 
+extern const jc_module module_eval; /* its rates are read where it runs */
+
 #define MAX_DAYS 366
 #define DAY_MS 86400000LL
 
@@ -92,6 +94,8 @@ typedef struct {
     int64_t decided, taken;      /* 受理率: decided (not reported any more), taken up (not voided) */
     double close_num, close_den; /* 按期办结率 */
     double sat_num, sat_den;     /* 满意率 */
+    int rated;                   /* 0: the evaluation does not run on this backend (module eval left
+                                  * out): the two rates are null, "—" where a person reads them */
 } figures;
 
 static int state_cb(const char *state, int64_t n, void *arg) {
@@ -114,6 +118,8 @@ static jc_err figures_of(jc_conn *c, const char *area, const period *p, int64_t 
     f->intake = intake;
     jc_err e = brief_db_states(c, area, p->t0, p->t1, state_cb, f);
     if (e) return e;
+    if (!module_runs_on_conn(&module_eval, c)) return JC_OK;
+    f->rated = 1;
     eval_table *t = NULL;
     if ((e = eval_range(c, p->t0, p->t1, jc_now_ms(), &t))) return e;
     char key[48];
@@ -131,8 +137,10 @@ static jc_err figures_of(jc_conn *c, const char *area, const period *p, int64_t 
 static json_t *figures_json(const figures *f, const period *p) {
     json_t *o = json_pack("{s:s,s:s,s:I}", "from", p->d0, "to", p->d1, "intake", (json_int_t)f->intake);
     json_object_set_new(o, "intake_rate", json_pack("{s:I,s:I}", "num", (json_int_t)f->taken, "den", (json_int_t)f->decided));
-    json_object_set_new(o, "ontime_close", json_pack("{s:f,s:f}", "num", f->close_num, "den", f->close_den));
-    json_object_set_new(o, "satisfaction", json_pack("{s:f,s:f}", "num", f->sat_num, "den", f->sat_den));
+    json_object_set_new(o, "ontime_close",
+                        f->rated ? json_pack("{s:f,s:f}", "num", f->close_num, "den", f->close_den) : json_null());
+    json_object_set_new(o, "satisfaction",
+                        f->rated ? json_pack("{s:f,s:f}", "num", f->sat_num, "den", f->sat_den) : json_null());
     return o;
 }
 
@@ -655,9 +663,10 @@ static const jc_route brief_routes[] = {
 
 static const jc_route_table brief_table = {brief_routes, JC_ARRAY_LEN(brief_routes)};
 
-/* The brief module's row (src/modules.c): routes only, its reads are the
- * other modules' tables. */
+/* The brief module's row (src/modules.c): no tables of its own, its reads
+ * are the other modules' tables (its row operations per backend). */
 const jc_module module_brief = {
     .name = "brief",
+    .store = {[JC_STORE_SQLITE] = &brief_store_sqlite, [JC_STORE_PG] = &brief_store_pg},
     .routes = {&brief_table},
 };

@@ -23,7 +23,7 @@ static jc_err finish(jc_conn *c, sqlite3_stmt *s, int rc, const char *what) {
 static const char sql_counts[] =
     "SELECT day, area, category, n FROM daily_counts WHERE day >= ?2 AND day <= ?3 AND " IN_AREA("area");
 
-jc_err brief_db_counts(jc_conn *c, const char *area, const char *d0, const char *d1,
+static jc_err bs_counts(jc_conn *c, const char *area, const char *d0, const char *d1,
                        int (*cb)(const char *day, const char *community, const char *category, int64_t n, void *arg),
                        void *arg) {
     sqlite3_stmt *s = store_sqlite_prepare(c, sql_counts);
@@ -41,7 +41,7 @@ static const char sql_states[] =
     "SELECT state, count(*) FROM cases WHERE created_at >= ?2 AND created_at < ?3 AND " IN_AREA("area")
     " GROUP BY state";
 
-jc_err brief_db_states(jc_conn *c, const char *area, int64_t t0, int64_t t1,
+static jc_err bs_states(jc_conn *c, const char *area, int64_t t0, int64_t t1,
                        int (*cb)(const char *state, int64_t n, void *arg), void *arg) {
     sqlite3_stmt *s = store_sqlite_prepare(c, sql_states);
     if (!s) return JC_ERR_DB;
@@ -58,7 +58,7 @@ static const char sql_closed[] =
     "SELECT count(*) FROM audit a JOIN cases c ON c.id = a.case_id WHERE a.at >= ?2 AND a.at < ?3"
     " AND a.to_state = 'closed' AND a.from_state <> 'closed' AND " IN_AREA("c.area");
 
-jc_err brief_db_closed(jc_conn *c, const char *area, int64_t t0, int64_t t1, int64_t *n) {
+static jc_err bs_closed(jc_conn *c, const char *area, int64_t t0, int64_t t1, int64_t *n) {
     sqlite3_stmt *s = store_sqlite_prepare(c, sql_closed);
     if (!s) return JC_ERR_DB;
     sq_bind_text_empty(s, 1, area);
@@ -78,7 +78,7 @@ static const char sql_overdue_n[] = "SELECT count(*) FROM cases WHERE " OVERDUE_
 static const char sql_overdue_dept[] =
     "SELECT COALESCE(dept_id, 0), count(*) FROM cases WHERE " OVERDUE_WHERE " GROUP BY 1 ORDER BY 2 DESC, 1";
 
-jc_err brief_db_overdue(jc_conn *c, const char *area, int limit, int64_t *total,
+static jc_err bs_overdue(jc_conn *c, const char *area, int limit, int64_t *total,
                         int (*cb)(const brief_overdue *o, void *arg), void *arg) {
     sqlite3_stmt *s = store_sqlite_prepare(c, sql_overdue_n);
     if (!s) return JC_ERR_DB;
@@ -106,7 +106,7 @@ jc_err brief_db_overdue(jc_conn *c, const char *area, int limit, int64_t *total,
     return finish(c, s, rc, "overdue");
 }
 
-jc_err brief_db_overdue_by_dept(jc_conn *c, const char *area, int (*cb)(int64_t dept_id, int64_t n, void *arg),
+static jc_err bs_overdue_by_dept(jc_conn *c, const char *area, int (*cb)(int64_t dept_id, int64_t n, void *arg),
                                 void *arg) {
     sqlite3_stmt *s = store_sqlite_prepare(c, sql_overdue_dept);
     if (!s) return JC_ERR_DB;
@@ -121,7 +121,7 @@ static const char sql_warnings[] =
     "SELECT id, category, area, day, state, observed, COALESCE(threshold, 0) FROM warnings"
     " WHERE day >= ?2 AND day <= ?3 AND " IN_AREA("area") " ORDER BY day DESC, id DESC LIMIT ?4";
 
-jc_err brief_db_warnings(jc_conn *c, const char *area, const char *d0, const char *d1, int limit,
+static jc_err bs_warnings(jc_conn *c, const char *area, const char *d0, const char *d1, int limit,
                          int (*cb)(const brief_warning *w, void *arg), void *arg) {
     sqlite3_stmt *s = store_sqlite_prepare(c, sql_warnings);
     if (!s) return JC_ERR_DB;
@@ -144,3 +144,13 @@ jc_err brief_db_warnings(jc_conn *c, const char *area, const char *d0, const cha
     }
     return finish(c, s, rc, "warnings");
 }
+
+/* The SQLite table of brief_store.h's row operations (module_brief's .store). */
+const brief_store_ops brief_store_sqlite = {
+    .counts = bs_counts,
+    .states = bs_states,
+    .closed = bs_closed,
+    .overdue = bs_overdue,
+    .overdue_by_dept = bs_overdue_by_dept,
+    .warnings = bs_warnings,
+};

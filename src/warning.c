@@ -395,6 +395,62 @@ static jc_err detect_now(jc_conn *w, int64_t now_ms, int *raised) {
     return e;
 }
 
+/* ---- rows and settings ---------------------------------------------------------- */
+
+/* warning_store.h */
+void warning__row_clear(warning_row *w) {
+    if (!w) return;
+    free(w->params);
+    free(w->explanation);
+    free(w->reason);
+    w->params = w->explanation = w->reason = NULL;
+}
+
+/* warning_int.h: the settings, kept as warning_meta "cfg.*" rows */
+void warning__config_default(warning_config *c) {
+    c->method = DETECT_EARS_C2;
+    c->baseline = 7;
+    c->alpha = 0;
+    c->min_count = 3;
+    c->confidence = 0.5;
+}
+
+jc_err warning__config_load(jc_conn *c, warning_config *out) {
+    warning__config_default(out);
+    char v[64];
+    if (warning__meta_get(c, "cfg.method", v, sizeof v)) {
+        detect_method m;
+        if (detect_method_parse(v, &m) == JC_OK) out->method = m;
+    }
+    int64_t b;
+    if (warning__meta_get(c, "cfg.baseline", v, sizeof v) && jc_parse_i64(v, &b) == JC_OK && b >= 3 && b <= 28)
+        out->baseline = (int)b;
+    if (warning__meta_get(c, "cfg.alpha", v, sizeof v)) out->alpha = strtod(v, NULL);
+    if (warning__meta_get(c, "cfg.min_count", v, sizeof v)) out->min_count = strtod(v, NULL);
+    if (warning__meta_get(c, "cfg.confidence", v, sizeof v)) out->confidence = strtod(v, NULL);
+    return JC_OK;
+}
+
+jc_err warning__config_save(jc_conn *w, const warning_config *cfg) {
+    char v[64];
+    jc_err e = warning__meta_set(w, "cfg.method", detect_method_name(cfg->method));
+    snprintf(v, sizeof v, "%d", cfg->baseline);
+    if (!e) e = warning__meta_set(w, "cfg.baseline", v);
+    snprintf(v, sizeof v, "%.17g", cfg->alpha);
+    if (!e) e = warning__meta_set(w, "cfg.alpha", v);
+    snprintf(v, sizeof v, "%.17g", cfg->min_count);
+    if (!e) e = warning__meta_set(w, "cfg.min_count", v);
+    snprintf(v, sizeof v, "%.17g", cfg->confidence);
+    if (!e) e = warning__meta_set(w, "cfg.confidence", v);
+    return e;
+}
+
+jc_err warning_counts_rebuild(jc_conn *w) { return warning_store(w)->counts_rebuild(w); }
+
+jc_err warning_open_count(jc_conn *c, const char *prefix, int64_t *n) {
+    return warning_store(c)->open_count(c, prefix, n);
+}
+
 jc_err warning_on_case_created(jc_conn *w, const jc_case *k) {
     (void)k; /* the catch-up counts every case above the watermark, k included */
     int changed;
@@ -1039,7 +1095,8 @@ static jc_err warning_live(jc_conn *c, int64_t *mark, int (*emit)(const jc_live_
 /* The warning module's row (src/modules.c). */
 const jc_module module_warning = {
     .name = "warning",
-    .schema = {[JC_STORE_SQLITE] = &schema_warning},
+    .schema = {[JC_STORE_SQLITE] = &schema_warning, [JC_STORE_PG] = &schema_warning_pg},
+    .store = {[JC_STORE_SQLITE] = &warning_store_sqlite, [JC_STORE_PG] = &warning_store_pg},
     .routes = {&warning_table},
     .tick = warning_tick,
     .commands = {{"warn", cmd_warn, "early warnings: train the classifier from closed cases, recount, run detectors"}},

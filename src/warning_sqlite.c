@@ -14,7 +14,7 @@
  *  warning_meta      watermark, last detection run, settings ("cfg.*").
  */
 #include "store_sqlite.h"
-#include "warning_int.h"
+#include "warning_store.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,19 +36,10 @@ static const char *const warning_migrations[] = {
     "CREATE TABLE warning_meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);",
 };
 
-const jc_schema schema_warning = {"warning", warning_migrations,
-                                  (int)(sizeof warning_migrations / sizeof warning_migrations[0])};
+const jc_schema schema_warning = {"warning", warning_migrations, (int)JC_ARRAY_LEN(warning_migrations)};
 
 #define PREP(c, sql) store_sqlite_prepare((c), (sql))
 #define TEXT(s, i) ((const char *)sqlite3_column_text((s), (i)))
-
-void warning__row_clear(warning_row *w) {
-    if (!w) return;
-    free(w->params);
-    free(w->explanation);
-    free(w->reason);
-    w->params = w->explanation = w->reason = NULL;
-}
 
 /* ---- meta and settings ------------------------------------------------------- */
 
@@ -56,7 +47,7 @@ static const char sql_meta_get[] = "SELECT value FROM warning_meta WHERE key=?";
 static const char sql_meta_set[] =
     "INSERT INTO warning_meta(key, value) VALUES(?,?) ON CONFLICT(key) DO UPDATE SET value=excluded.value";
 
-int warning__meta_get(jc_conn *c, const char *key, char *out, size_t outsz) {
+static int ws_meta_get(jc_conn *c, const char *key, char *out, size_t outsz) {
     out[0] = 0;
     sqlite3_stmt *s = PREP(c, sql_meta_get);
     if (!s) return 0;
@@ -67,7 +58,7 @@ int warning__meta_get(jc_conn *c, const char *key, char *out, size_t outsz) {
     return found;
 }
 
-jc_err warning__meta_set(jc_conn *w, const char *key, const char *value) {
+static jc_err ws_meta_set(jc_conn *w, const char *key, const char *value) {
     sqlite3_stmt *s = PREP(w, sql_meta_set);
     if (!s) return JC_ERR_DB;
     sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
@@ -75,44 +66,6 @@ jc_err warning__meta_set(jc_conn *w, const char *key, const char *value) {
     int rc = sqlite3_step(s);
     sqlite3_reset(s);
     return rc == SQLITE_DONE ? JC_OK : sq_fail(store_sqlite_db(w), "warning", "meta set");
-}
-
-void warning__config_default(warning_config *c) {
-    c->method = DETECT_EARS_C2;
-    c->baseline = 7;
-    c->alpha = 0;
-    c->min_count = 3;
-    c->confidence = 0.5;
-}
-
-jc_err warning__config_load(jc_conn *c, warning_config *out) {
-    warning__config_default(out);
-    char v[64];
-    if (warning__meta_get(c, "cfg.method", v, sizeof v)) {
-        detect_method m;
-        if (detect_method_parse(v, &m) == JC_OK) out->method = m;
-    }
-    int64_t b;
-    if (warning__meta_get(c, "cfg.baseline", v, sizeof v) && jc_parse_i64(v, &b) == JC_OK && b >= 3 && b <= 28)
-        out->baseline = (int)b;
-    if (warning__meta_get(c, "cfg.alpha", v, sizeof v)) out->alpha = strtod(v, NULL);
-    if (warning__meta_get(c, "cfg.min_count", v, sizeof v)) out->min_count = strtod(v, NULL);
-    if (warning__meta_get(c, "cfg.confidence", v, sizeof v)) out->confidence = strtod(v, NULL);
-    return JC_OK;
-}
-
-jc_err warning__config_save(jc_conn *w, const warning_config *cfg) {
-    char v[64];
-    jc_err e = warning__meta_set(w, "cfg.method", detect_method_name(cfg->method));
-    snprintf(v, sizeof v, "%d", cfg->baseline);
-    if (!e) e = warning__meta_set(w, "cfg.baseline", v);
-    snprintf(v, sizeof v, "%.17g", cfg->alpha);
-    if (!e) e = warning__meta_set(w, "cfg.alpha", v);
-    snprintf(v, sizeof v, "%.17g", cfg->min_count);
-    if (!e) e = warning__meta_set(w, "cfg.min_count", v);
-    snprintf(v, sizeof v, "%.17g", cfg->confidence);
-    if (!e) e = warning__meta_set(w, "cfg.confidence", v);
-    return e;
 }
 
 /* ---- counts ------------------------------------------------------------------ */
@@ -128,7 +81,7 @@ static const char sql_count_add[] =
     "INSERT INTO daily_counts(day, area, category, n) VALUES(?,?,?,1)"
     " ON CONFLICT(day, area, category) DO UPDATE SET n = n + 1";
 
-jc_err warning_counts_rebuild(jc_conn *w) {
+static jc_err ws_counts_rebuild(jc_conn *w) {
     sqlite3 *db = store_sqlite_db(w);
     static const char sql[] =
         "DELETE FROM daily_counts;"
@@ -143,15 +96,15 @@ jc_err warning_counts_rebuild(jc_conn *w) {
     return JC_OK;
 }
 
-jc_err warning__catch_up(jc_conn *w, int (*suggest)(jc_conn *, int64_t, const char *, const char *, void *),
+static jc_err ws_catch_up(jc_conn *w, int (*suggest)(jc_conn *, int64_t, const char *, const char *, void *),
                          void *arg, int *changed) {
     *changed = 0;
     char v[32];
-    if (!warning__meta_get(w, "counted", v, sizeof v)) {
+    if (!ws_meta_get(w, "counted", v, sizeof v)) {
         /* First run over this database: count everything; suggest only for
          * the reports still waiting for a person to categorise them. */
         *changed = 1;
-        jc_err e = warning_counts_rebuild(w);
+        jc_err e = ws_counts_rebuild(w);
         if (e || !suggest) return e;
         sqlite3 *db = store_sqlite_db(w);
         sqlite3_stmt *s;
@@ -188,8 +141,8 @@ jc_err warning__catch_up(jc_conn *w, int (*suggest)(jc_conn *, int64_t, const ch
     sqlite3_finalize(s);
     if (!e && last != mark) {
         snprintf(v, sizeof v, "%lld", (long long)last);
-        e = warning__meta_set(w, "counted", v);
-        if (!e) e = warning__meta_set(w, "dirty", "1");
+        e = ws_meta_set(w, "counted", v);
+        if (!e) e = ws_meta_set(w, "dirty", "1");
         *changed = 1;
     }
     return e;
@@ -201,7 +154,7 @@ static const char sql_sugg_put[] =
     "INSERT OR IGNORE INTO case_suggestions(case_id, model, top1, p1, at, top) VALUES(?,?,?,?,?,?)";
 static const char sql_sugg_get[] = "SELECT model, top1, p1, at, top FROM case_suggestions WHERE case_id=?";
 
-jc_err warning__suggestion_put(jc_conn *w, int64_t case_id, const char *model, const char *top1, double p1,
+static jc_err ws_suggestion_put(jc_conn *w, int64_t case_id, const char *model, const char *top1, double p1,
                                const char *top_json, int64_t at) {
     sqlite3_stmt *s = PREP(w, sql_sugg_put);
     if (!s) return JC_ERR_DB;
@@ -216,7 +169,7 @@ jc_err warning__suggestion_put(jc_conn *w, int64_t case_id, const char *model, c
     return rc == SQLITE_DONE ? JC_OK : sq_fail(store_sqlite_db(w), "warning", "suggestion");
 }
 
-jc_err warning__suggestion_get(jc_conn *c, int64_t case_id, char *model, size_t msz, char *top1, double *p1,
+static jc_err ws_suggestion_get(jc_conn *c, int64_t case_id, char *model, size_t msz, char *top1, double *p1,
                                int64_t *at, char **top_json) {
     sqlite3_stmt *s = PREP(c, sql_sugg_get);
     if (!s) return JC_ERR_DB;
@@ -239,7 +192,7 @@ static const char sql_cat_resolve[] =
     " FROM categories k LEFT JOIN depts d ON d.code = k.dept_code"
     " WHERE k.code = ?1 OR k.name = ?1 ORDER BY k.code = ?1 DESC LIMIT 1";
 
-jc_err warning__category_resolve(jc_conn *c, const char *label, char code[16], char name[64],
+static jc_err ws_category_resolve(jc_conn *c, const char *label, char code[16], char name[64],
                                  char dept_code[32], char dept_name[128], int64_t *dept_id) {
     sqlite3_stmt *s = PREP(c, sql_cat_resolve);
     if (!s) return JC_ERR_DB;
@@ -268,7 +221,7 @@ static const char sql_series[] =
     " AND day >= date(?3 * 86400, 'unixepoch') AND day <= date((?3 + ?4 - 1) * 86400, 'unixepoch')"
     " GROUP BY day";
 
-jc_err warning__series_keys(jc_conn *c, const char *from, int len,
+static jc_err ws_series_keys(jc_conn *c, const char *from, int len,
                             int (*cb)(const char *, const char *, void *), void *arg) {
     sqlite3 *db = store_sqlite_db(c);
     sqlite3_stmt *s;
@@ -282,7 +235,7 @@ jc_err warning__series_keys(jc_conn *c, const char *from, int len,
     return rc == SQLITE_ROW || rc == SQLITE_DONE ? JC_OK : sq_fail(db, "warning", "series keys step");
 }
 
-jc_err warning__series(jc_conn *c, const char *category, const char *area, int64_t from, size_t n,
+static jc_err ws_series(jc_conn *c, const char *category, const char *area, int64_t from, size_t n,
                        double *counts) {
     for (size_t i = 0; i < n; i++) counts[i] = 0;
     sqlite3_stmt *s = PREP(c, sql_series);
@@ -333,7 +286,7 @@ static const char sql_w_insert[] =
 static const char sql_w_refresh[] =
     "UPDATE warnings SET observed=?, expected=?, threshold=?, params=?, explanation=? WHERE id=?";
 
-jc_err warning__upsert(jc_conn *w, const warning_row *row, int *raised) {
+static jc_err ws_upsert(jc_conn *w, const warning_row *row, int *raised) {
     sqlite3 *db = store_sqlite_db(w);
     *raised = 0;
     sqlite3_stmt *s = PREP(w, sql_w_find);
@@ -380,7 +333,7 @@ jc_err warning__upsert(jc_conn *w, const warning_row *row, int *raised) {
 
 static const char sql_w_get[] = "SELECT " W_COLS " FROM warnings WHERE id=?";
 
-jc_err warning__get(jc_conn *c, int64_t id, warning_row *out) {
+static jc_err ws_get(jc_conn *c, int64_t id, warning_row *out) {
     sqlite3_stmt *s = PREP(c, sql_w_get);
     if (!s) return JC_ERR_DB;
     sqlite3_bind_int64(s, 1, id);
@@ -397,7 +350,7 @@ static const char sql_w_list[] =
     "SELECT " W_COLS " FROM warnings WHERE (?1 IS NULL OR state = ?1)"
     " AND (?2 = '' OR (area >= ?2 AND area < ?2 || 'z')) ORDER BY id DESC LIMIT ?3";
 
-jc_err warning__list(jc_conn *c, const char *state, const char *area, int limit,
+static jc_err ws_list(jc_conn *c, const char *state, const char *area, int limit,
                      int (*cb)(const warning_row *, void *), void *arg) {
     sqlite3 *db = store_sqlite_db(c);
     sqlite3_stmt *s;
@@ -421,7 +374,7 @@ jc_err warning__list(jc_conn *c, const char *state, const char *area, int limit,
 static const char sql_w_state[] =
     "UPDATE warnings SET state=?, by=?, reason=?, case_id=nullif(?, 0), at=? WHERE id=?";
 
-jc_err warning__set_state(jc_conn *w, int64_t id, const char *state, const char *by, const char *reason,
+static jc_err ws_set_state(jc_conn *w, int64_t id, const char *state, const char *by, const char *reason,
                           int64_t case_id, int64_t at) {
     sqlite3_stmt *s = PREP(w, sql_w_state);
     if (!s) return JC_ERR_DB;
@@ -446,7 +399,7 @@ static const char sql_windows[] =
     " AND (?3 IS NULL OR category = ?3) AND created_at >= ?4 AND created_at < ?4 + ?5 * ?6"
     " GROUP BY 1, 2";
 
-jc_err warning__window_counts(jc_conn *c, const char *prefix, int len, const char *category, int64_t from,
+static jc_err ws_window_counts(jc_conn *c, const char *prefix, int len, const char *category, int64_t from,
                               int64_t win, int nwin, int (*cb)(const char *, int, int64_t, void *),
                               void *arg) {
     sqlite3 *db = store_sqlite_db(c);
@@ -466,7 +419,7 @@ jc_err warning__window_counts(jc_conn *c, const char *prefix, int len, const cha
     return rc == SQLITE_ROW || rc == SQLITE_DONE ? JC_OK : sq_fail(db, "warning", "windows step");
 }
 
-jc_err warning__closed_cases(jc_conn *c, int (*cb)(const char *, const char *, const char *, void *),
+static jc_err ws_closed_cases(jc_conn *c, int (*cb)(const char *, const char *, const char *, void *),
                              void *arg) {
     sqlite3 *db = store_sqlite_db(c);
     sqlite3_stmt *s;
@@ -482,7 +435,7 @@ jc_err warning__closed_cases(jc_conn *c, int (*cb)(const char *, const char *, c
     return rc == SQLITE_ROW || rc == SQLITE_DONE ? JC_OK : sq_fail(db, "warning", "closed cases step");
 }
 
-jc_err warning_open_count(jc_conn *c, const char *prefix, int64_t *n) {
+static jc_err ws_open_count(jc_conn *c, const char *prefix, int64_t *n) {
     static const char sql[] =
         "SELECT count(*) FROM warnings WHERE state = 'open' AND (?1 = '' OR (area >= ?1 AND area < ?1 || 'z'))";
     return sq_int_by_text(c, sql, prefix, n);
@@ -500,7 +453,7 @@ static int brief_row(sqlite3_stmt *s, void *arg) {
     return x->cb(&w, x->arg);
 }
 
-jc_err warning__since(jc_conn *c, int64_t after, int limit, int64_t *last,
+static jc_err ws_since(jc_conn *c, int64_t after, int limit, int64_t *last,
                       int (*cb)(const warning_brief *w, void *arg), void *arg) {
     static const char since[] = "SELECT id, category, area, observed, threshold, state, created_at FROM warnings"
                                 " WHERE id > ? ORDER BY id LIMIT ?";
@@ -508,3 +461,24 @@ jc_err warning__since(jc_conn *c, int64_t after, int limit, int64_t *last,
     since_ctx x = {cb, arg};
     return sq_since(c, since, newest, after, limit, last, cb ? brief_row : NULL, &x, "warning");
 }
+
+/* The SQLite table of warning_store.h's row operations (module_warning's .store). */
+const warning_store_ops warning_store_sqlite = {
+    .meta_get = ws_meta_get,
+    .meta_set = ws_meta_set,
+    .counts_rebuild = ws_counts_rebuild,
+    .catch_up = ws_catch_up,
+    .suggestion_put = ws_suggestion_put,
+    .suggestion_get = ws_suggestion_get,
+    .category_resolve = ws_category_resolve,
+    .series_keys = ws_series_keys,
+    .series = ws_series,
+    .upsert = ws_upsert,
+    .get = ws_get,
+    .list = ws_list,
+    .set_state = ws_set_state,
+    .window_counts = ws_window_counts,
+    .closed_cases = ws_closed_cases,
+    .open_count = ws_open_count,
+    .since = ws_since,
+};
