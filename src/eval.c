@@ -2,7 +2,7 @@
  * eval.c -- evaluation indicators: the facts of a case, tables per unit with
  * composite scores and grades, drill-down, Excel/CSV export, the `jiceng
  * eval` command and the /api/v1/eval routes.  Loading rows and the
- * incremental counters live in eval_sqlite.c.  Formulas: docs/eval.md.
+ * incremental counters live in eval_inc.c.  Formulas: docs/eval.md.
  *
  * Design notes
  *  - Fairness is decided per phase and per ownership interval, never per
@@ -17,6 +17,7 @@
  *    reassigned, voided, merged.
  */
 #include "eval.h"
+#include "eval_store.h"
 #include "calendar.h"
 #include "cli.h"
 #include "http.h"
@@ -1028,6 +1029,7 @@ static const jc_route_table eval_route_table = {eval_routes, JC_ARRAY_LEN(eval_r
 const jc_module module_eval = {
     .name = "eval",
     .schema = {[JC_STORE_SQLITE] = &schema_eval},
+    .store = {[JC_STORE_SQLITE] = &eval_store_sqlite},
     .routes = {&eval_route_table, &eval__config_routes},
     .tick = eval_hook_tick,
     .case_hooks = &eval__case_hooks,

@@ -153,7 +153,7 @@ jc_err eval_from_counters(jc_conn *c, const char *month, eval_table **out) JC_MU
  * filled in.  Caller frees with eval_table_free. */
 jc_err eval_range(jc_conn *c, int64_t t0, int64_t t1, int64_t as_of, eval_table **out) JC_MUST_CHECK;
 
-/* ---- internal (eval.c <-> eval_sqlite.c) ------------------------------- */
+/* ---- internal (eval.c <-> eval_inc.c) ----------------------------------- */
 #define EV_MAX_ROWS 32
 typedef struct {
     char phase;          /* 'a' accept, 'h' handle, 'v' verify */

@@ -1,7 +1,7 @@
 /*
  * eval_api.c -- the evaluation settings over HTTP (docs/eval.md "Settings"):
  * GET /api/v1/eval/config and PUT /api/v1/eval/config for the designer's
- * form.  The settings are the rows of eval_config (eval_sqlite.c) that
+ * form.  The settings are the rows of eval_config (eval_sqlite.c, eval_pg.c) that
  * eval_params_load() overlays on the defaults; a PUT validates the merged
  * result on the writer (grades strictly falling, some weight above zero),
  * writes only the keys given and appends an audit entry (eval_config).

@@ -7,6 +7,7 @@
  */
 #include "case.h"
 #include "eval.h"
+#include "eval_store.h"
 #include "store.h"
 
 #include <stdio.h>
@@ -51,6 +52,13 @@ lost: /* out of memory: the month's daily recomputation repairs it */
 }
 
 size_t eval_take_changed(jc_conn *w, int64_t *out, size_t max) {
+    const eval_store_ops *ops = eval_store(w);
+    if (ops && ops->changed_take) {
+        size_t n = 0;
+        jc_err e = ops->changed_take(w, out, max, &n);
+        if (e) jc_log(JC_LOG_WARN, "eval: taking the changed cases: %s", jc_err_code(e));
+        return e ? 0 : n;
+    }
     changed_list *d = store_writer_state(w, &changed_key, sizeof *d, changed_free);
     if (!d) return 0;
     size_t n = d->n - d->head < max ? d->n - d->head : max;
@@ -66,7 +74,10 @@ size_t eval_take_changed(jc_conn *w, int64_t *out, size_t max) {
 static jc_err case_changed(jc_conn *w, const jc_user *actor, const jc_case *k, int a, case_plan *plan, void *scratch,
                            jc_case_err *why) {
     (void)actor, (void)plan, (void)scratch, (void)why;
-    if (a != CASE_CREATE) mark_changed(w, k->id);
+    if (a == CASE_CREATE) return JC_OK;
+    const eval_store_ops *ops = eval_store(w);
+    if (ops && ops->changed_put) return ops->changed_put(w, k->id); /* queued where the leader reads it */
+    mark_changed(w, k->id);
     return JC_OK;
 }
 
