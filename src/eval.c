@@ -1028,8 +1028,8 @@ static const jc_route_table eval_route_table = {eval_routes, JC_ARRAY_LEN(eval_r
 /* The eval module's row (src/modules.c). */
 const jc_module module_eval = {
     .name = "eval",
-    .schema = {[JC_STORE_SQLITE] = &schema_eval},
-    .store = {[JC_STORE_SQLITE] = &eval_store_sqlite},
+    .schema = {[JC_STORE_SQLITE] = &schema_eval, [JC_STORE_PG] = &schema_eval_pg},
+    .store = {[JC_STORE_SQLITE] = &eval_store_sqlite, [JC_STORE_PG] = &eval_store_pg},
     .routes = {&eval_route_table, &eval__config_routes},
     .tick = eval_hook_tick,
     .case_hooks = &eval__case_hooks,

@@ -107,6 +107,11 @@ jc_err eval_hook_tick(jc_conn *w, int64_t now_ms) {
         jc_err e = eval_inc_events(hook->inc, ids, n, now_ms);
         if (e) jc_log(JC_LOG_WARN, "eval: %zu changed cases: %s", n, jc_err_code(e));
     }
+    const eval_store_ops *ops = eval_store(w);
+    if (ops && ops->changed_take) { /* settings may change on another instance: read them each tick */
+        eval_inc_close(hook->inc);
+        hook->inc = NULL;
+    }
     char day[32];
     jc_fmt_local(now_ms, day, sizeof day); /* "YYYY-MM-DD HH:MM" */
     day[10] = 0;
