@@ -101,6 +101,15 @@ jc_err eval_hook_tick(jc_conn *w, int64_t now_ms) {
         jc_err e = eval_inc_open(w, &hook->inc);
         if (e) return e;
     }
+    char day[32];
+    jc_fmt_local(now_ms, day, sizeof day); /* "YYYY-MM-DD HH:MM" */
+    day[10] = 0;
+    char month[8];
+    snprintf(month, sizeof month, "%.7s", day);
+    /* whether the month was counted before this tick applies the changed
+     * cases (on PostgreSQL they may be queued before the first tick) */
+    int have = 1;
+    if (!hook->last_day[0] && eval_counters_present(w, month, &have)) have = 1;
     int64_t ids[512];
     size_t n;
     while ((n = eval_take_changed(w, ids, JC_ARRAY_LEN(ids))) > 0) {
@@ -112,17 +121,10 @@ jc_err eval_hook_tick(jc_conn *w, int64_t now_ms) {
         eval_inc_close(hook->inc);
         hook->inc = NULL;
     }
-    char day[32];
-    jc_fmt_local(now_ms, day, sizeof day); /* "YYYY-MM-DD HH:MM" */
-    day[10] = 0;
     if (strcmp(day, hook->last_day)) {
-        char month[8];
-        snprintf(month, sizeof month, "%.7s", day);
         /* at the day's change; and at the first tick when the month has
          * no counters yet (cases written by another program, such as
          * `jiceng demo`, or a database of an earlier build) */
-        int have = 1;
-        if (!hook->last_day[0] && eval_counters_present(w, month, &have)) have = 1;
         if (hook->last_day[0] || !have) {
             jc_err e = eval_recompute_month(w, month, now_ms);
             if (e) jc_log(JC_LOG_WARN, "eval: recomputing %s: %s", month, jc_err_code(e));
