@@ -912,7 +912,9 @@ jc_err worklist_task_exception(jc_conn *w, const jc_user *actor, int64_t task_id
             return JC_ERR_DENIED;
         }
     }
-    if ((e = wl_db(w)->task_set_exception(w, task_id, actor->name, reason, now_ms))) return e;
+    e = wl_db(w)->task_set_exception(w, task_id, actor->name, reason, now_ms);
+    if (e == JC_ERR_CONFLICT) snprintf(msg, msz, "task %lld was not refused; no exception needed", (long long)task_id);
+    if (e) return e;
     char why[1400];
     reason_buf rb;
     reason_begin(&rb, why, sizeof why, "task_exception");
@@ -945,7 +947,9 @@ jc_err worklist_task_done(jc_conn *w, const jc_user *actor, int64_t task_id, con
         snprintf(msg, msz, "task %lld is %s for %s, not received", (long long)task_id, st, community);
         return JC_ERR_CONFLICT;
     }
-    if ((e = wl_db(w)->target_done(w, task_id, community, now_ms, actor->name))) return e;
+    e = wl_db(w)->target_done(w, task_id, community, now_ms, actor->name);
+    if (e == JC_ERR_CONFLICT) snprintf(msg, msz, "task %lld is no longer received for %s", (long long)task_id, community);
+    if (e) return e;
     char why[160];
     reason_buf rb;
     reason_begin(&rb, why, sizeof why, "task_done");
@@ -1194,7 +1198,7 @@ jc_err worklist_seed_demo(jc_conn *w, const char *data_dir) {
 /* The worklist module's row (src/modules.c). */
 const jc_module module_worklist = {
     .name = "worklist",
-    .schema = {[JC_STORE_SQLITE] = &schema_worklist},
-    .store = {[JC_STORE_SQLITE] = &worklist_store_sqlite},
+    .schema = {[JC_STORE_SQLITE] = &schema_worklist, [JC_STORE_PG] = &schema_worklist_pg},
+    .store = {[JC_STORE_SQLITE] = &worklist_store_sqlite, [JC_STORE_PG] = &worklist_store_pg},
     .routes = {&worklist_table, &worklist__burden_config_routes},
 };

@@ -438,13 +438,14 @@ static jc_err sq_task_set_exception(jc_conn *w, int64_t id, const char *by, cons
     sqlite3_stmt *s;
     jc_err e;
     if ((e = sq_prepare(db, "UPDATE tasks SET decision='exception', exception_by=?, exception_reason=?,"
-                            " exception_at=? WHERE id=?", &s)))
+                            " exception_at=? WHERE id=? AND decision='refused'", &s)))
         return e;
     sq_bind_text(s, 1, by);
     sq_bind_text(s, 2, reason);
     sqlite3_bind_int64(s, 3, at_ms);
     sqlite3_bind_int64(s, 4, id);
     if ((e = step_fin(db, s, "exception"))) return e;
+    if (!sqlite3_changes(db)) return JC_ERR_CONFLICT;
     if ((e = sq_prepare(db, "UPDATE task_targets SET status='received' WHERE task_id=? AND status='refused'", &s)))
         return e;
     sqlite3_bind_int64(s, 1, id);
@@ -468,13 +469,14 @@ static jc_err sq_target_done(jc_conn *w, int64_t id, const char *community, int6
     sqlite3 *db = store_sqlite_db(w);
     sqlite3_stmt *s;
     jc_err e = sq_prepare(db, "UPDATE task_targets SET status='done', done_at=?, done_by=? WHERE task_id=?"
-                              " AND community=?", &s);
+                              " AND community=? AND status='received'", &s);
     if (e) return e;
     sqlite3_bind_int64(s, 1, at_ms);
     sq_bind_text(s, 2, by);
     sqlite3_bind_int64(s, 3, id);
     sq_bind_text(s, 4, community);
-    return step_fin(db, s, "done");
+    if ((e = step_fin(db, s, "done"))) return e;
+    return sqlite3_changes(db) ? JC_OK : JC_ERR_CONFLICT;
 }
 
 static jc_err sq_task_ids(jc_conn *c, const char *community, const char *scope, const char *dept, int64_t task_id,

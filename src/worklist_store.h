@@ -6,7 +6,8 @@
  * and how burden is counted are decided in worklist.c.
  *
  * One table of functions per storage backend (worklist_store_sqlite in
- * worklist_sqlite.c, with the tables' migrations), named in the module's
+ * worklist_sqlite.c, with the tables' migrations; worklist_store_pg in
+ * worklist_pg.c), named in the module's
  * row (.store); the wl_db_* functions below call the table of the
  * connection's backend.  Every function returns JC_OK, JC_ERR_NOTFOUND
  * where it says so, or JC_ERR_DB.  A callback's non-zero return stops a
@@ -69,11 +70,14 @@ typedef struct {
     jc_err (*task_decision)(jc_conn *c, int64_t id, char *decision, size_t dsz);
     /* How many copies of task id go to communities outside area. */
     jc_err (*task_outside)(jc_conn *c, int64_t id, const char *area, int64_t *n);
-    /* Records the street's exception and delivers the refused copies. */
+    /* Records the street's exception and delivers the refused copies;
+     * JC_ERR_CONFLICT when the task is no longer refused (another
+     * exception committed first). */
     jc_err (*task_set_exception)(jc_conn *w, int64_t id, const char *by, const char *reason, int64_t at_ms);
     /* The status of community's copy of task id (JC_ERR_NOTFOUND). */
     jc_err (*target_status)(jc_conn *c, int64_t id, const char *community, char *st, size_t stsz);
-    /* Marks community's copy done. */
+    /* Marks community's copy done; JC_ERR_CONFLICT when it is no longer
+     * received (another mark committed first). */
     jc_err (*target_done)(jc_conn *w, int64_t id, const char *community, int64_t at_ms, const char *by);
     /* The ids of the tasks with a copy matching the filters (NULL/0: any;
      * scope a prefix of the community), newest first, at most limit
@@ -92,12 +96,15 @@ typedef struct {
     jc_err (*base_counts_seed)(jc_conn *w, int64_t now_ms);
 } worklist_store_ops;
 
-extern const worklist_store_ops worklist_store_sqlite;
+extern const worklist_store_ops worklist_store_sqlite, worklist_store_pg;
 extern const jc_module module_worklist;
 
 /* c's backend's table (the module runs only where it has one). */
 static inline const worklist_store_ops *wl_db(const jc_conn *c) {
     return (const worklist_store_ops *)module_store(&module_worklist, c);
 }
+
+/* The module's tables (worklist_sqlite.c, worklist_pg.c), named in its row. */
+extern const jc_schema schema_worklist_pg;
 
 #endif
