@@ -44,8 +44,8 @@ test('serve on PostgreSQL names the modules it leaves out, in one line', () => {
   assert.match(a.db, /^postgresql:\/\//);
   const line = a.log().split('\n').find(l => l.includes('left out'));
   assert.ok(line, a.log());
-  assert.match(line, /modules with no PostgreSQL storage yet, left out: .*worklist/);
-  assert.doesNotMatch(line, /\b(core|auth|events|dispatch|stats|photo|followup|open311|attach|caselist|notify|warning|brief)\b/);
+  assert.match(line, /modules with no PostgreSQL storage yet, left out: .*sensor/);
+  assert.doesNotMatch(line, /\b(core|auth|events|dispatch|stats|photo|followup|open311|attach|caselist|notify|warning|brief|worklist)\b/);
 });
 
 test('a case goes round the loop on PostgreSQL and its chain verifies', async () => {
@@ -103,9 +103,9 @@ test("the dashboard's figures (stats on PostgreSQL) are the cases' own counts", 
 });
 
 test('a module left out answers 503 naming itself; the core keeps answering', async () => {
-  const s = await a.api('GET', '/api/v1/burden/config', { token: T.supervisor });
+  const s = await a.api('GET', '/api/v1/devices', { token: T.supervisor });
   assert.equal(s.status, 503, s.text);
-  assert.equal(s.json.error.message, 'module worklist has no postgresql storage yet');
+  assert.equal(s.json.error.message, 'module sensor has no postgresql storage yet');
   assert.equal((await a.api('GET', '/api/v1/me', { token: T.supervisor })).status, 200);
 });
 
