@@ -387,8 +387,8 @@ jc_err base_alone_elders(jc_conn *c, int limit, int (*cb)(int64_t person_id, con
 /* The base module's row (src/modules.c). */
 const jc_module module_base = {
     .name = "base",
-    .schema = {[JC_STORE_SQLITE] = &schema_base},
-    .store = {[JC_STORE_SQLITE] = &base_store_sqlite},
+    .schema = {[JC_STORE_SQLITE] = &schema_base, [JC_STORE_PG] = &schema_base_pg},
+    .store = {[JC_STORE_SQLITE] = &base_store_sqlite, [JC_STORE_PG] = &base_store_pg},
     .routes = {&base_routes},
     .commands = {{"base", cmd_base, "generate (demo) and count base data: people, households, houses, organisations"}},
 };
