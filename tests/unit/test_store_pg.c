@@ -806,7 +806,7 @@ TEST(chosen_by_its_url_through_store_h) {
     store_conn_close(c);
     /* the subcommand of a module left out here refuses the store (last: the
      * process now runs that command) */
-    ASSERT(modules_command("base") != NULL);
+    ASSERT(modules_command("people") != NULL);
     ASSERT_EQ(store_migrate(st, &v), JC_ERR_UNAVAILABLE);
     store_close(st);
     ASSERT_EQ(freed_blocks, 2); /* the writer's state, kept across jobs, freed with the store */
