@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 char base_id_check(const char *id17) {
     static const int weight[17] = {7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2};
@@ -114,7 +115,7 @@ typedef struct {
 static jc_err gen_household(jc_conn *w, brng *r, gen_state *gs, const char *comm, int64_t house, int size, int alone,
                             int head_age) {
     int64_t hh, head = 0;
-    jc_err e = base_store_household_add(w, house, comm, size, &hh);
+    jc_err e = base_db(w)->household_add(w, house, comm, size, &hh);
     const int year_now = 2026;
     for (int p = 0; !e && p < size; p++) {
         int age, male;
@@ -133,15 +134,15 @@ static jc_err gen_household(jc_conn *w, brng *r, gen_state *gs, const char *comm
         snprintf(phone, sizeof phone, "100%08lld", (long long)(++gs->phone_n));
         base_person_row row = {hh, comm, name, male ? "男" : "女", birth, id, age >= 16 ? phone : NULL, rel, alone};
         int64_t pid = 0;
-        e = base_store_person_add(w, &row, &pid);
+        e = base_db(w)->person_add(w, &row, &pid);
         if (e == JC_ERR_CONFLICT) {
             /* a sequence clash on one birth date: try the next one */
             base_id_make(ymd, gs->seq_by_birth++ + 250, male, id);
-            e = base_store_person_add(w, &row, &pid);
+            e = base_db(w)->person_add(w, &row, &pid);
         }
         if (p == 0) head = pid;
     }
-    return e ? e : base_store_household_head(w, hh, head);
+    return e ? e : base_db(w)->household_head(w, hh, head);
 }
 
 /* The houses, households and organisations of grid gi. */
@@ -168,7 +169,7 @@ static jc_err gen_grid(jc_conn *w, const bgrid *g, int gi, uint64_t seed, gen_st
                 char addr[256];
                 snprintf(addr, sizeof addr, "%s%d号楼%d%02d室", stem, building, f, u);
                 int64_t house;
-                if ((e = base_store_house_add(w, comm, g->code, addr, lon, lat, 45 + bint(&r, 80), &house))) break;
+                if ((e = base_db(w)->house_add(w, comm, g->code, addr, lon, lat, 45 + bint(&r, 80), &house))) break;
                 if (bunit(&r) < 0.08) continue; /* vacant */
                 /* a household: an elder alone, an old couple, a family, a single adult */
                 double kind = bunit(&r);
@@ -188,24 +189,24 @@ static jc_err gen_grid(jc_conn *w, const bgrid *g, int gi, uint64_t seed, gen_st
         snprintf(addr, sizeof addr, "%s底商%d号", stem, (gno - 1) * 10 + o + 1);
         double lon = g->w + (g->e - g->w) * bunit(&r);
         double lat = g->s + (g->n - g->s) * bunit(&r);
-        e = base_store_org_add(w, comm, g->code, name, org_kinds[k][0], addr, lon, lat);
+        e = base_db(w)->org_add(w, comm, g->code, name, org_kinds[k][0], addr, lon, lat);
     }
     return e;
 }
 
 jc_err base_seed_demo(jc_conn *w, uint64_t seed) {
     int64_t have;
-    jc_err e = base_store_people_count(w, &have);
+    jc_err e = base_db(w)->people_count(w, &have);
     if (e || have) return e;
     /* the grids of every community, with their boxes */
     grid_list l = {0};
-    e = base_store_grids(w, grid_add, &l);
+    e = base_db(w)->grids(w, grid_add, &l);
     if (!e) e = l.e;
     gen_state gs = {0};
     for (int gi = 0; !e && gi < l.n; gi++) e = gen_grid(w, &l.v[gi], gi, seed, &gs);
     free(l.v);
     /* the counts, for the work list's answers and the community cloud */
-    return e ? e : base_store_counts_refresh(w, jc_now_ms());
+    return e ? e : base_db(w)->counts_refresh(w, jc_now_ms());
 }
 
 
@@ -326,10 +327,68 @@ static int cmd_base(int argc, char **argv) {
     return rc;
 }
 
+/* Today's local (Asia/Shanghai) date on the platform clock as yyyymmdd, as
+ * the people module's birth dates are written. */
+static int64_t today_ymd(void) {
+    time_t tt = (time_t)(jc_now_ms() / 1000 + 8 * 3600);
+    struct tm tm;
+    gmtime_r(&tt, &tm);
+    return (int64_t)(tm.tm_year + 1900) * 10000 + (tm.tm_mon + 1) * 100 + tm.tm_mday;
+}
+
+typedef struct {
+    json_t *arr;
+    long long tot[5], disabled, students;
+    int collected;
+} summary_acc;
+
+static int summary_add(const base_summary_row *r, void *arg) {
+    summary_acc *a = arg;
+    long long v[5] = {r->people, r->households, r->elders_living_alone, r->houses, r->organisations};
+    for (int i = 0; i < 5; i++) a->tot[i] += v[i];
+    json_t *row = json_pack("{s:s,s:s,s:I,s:I,s:I,s:I,s:I}", "area", r->area, "name", r->name, "people",
+                            (json_int_t)v[0], "households", (json_int_t)v[1], "elders_living_alone",
+                            (json_int_t)v[2], "houses", (json_int_t)v[3], "organisations", (json_int_t)v[4]);
+    a->collected |= r->from_departments;
+    json_object_set_new(row, "from_departments", json_boolean(r->from_departments));
+    /* people with a disability and students: only the departments' data
+     * knows them (null where none reached the community) */
+    json_object_set_new(row, "disabled", r->from_departments ? json_integer(r->disabled) : json_null());
+    json_object_set_new(row, "students", r->from_departments ? json_integer(r->students) : json_null());
+    if (r->from_departments) a->disabled += r->disabled, a->students += r->students;
+    json_array_append_new(a->arr, row);
+    return 0;
+}
+
+jc_err base__summary(jc_conn *c, const char *prefix, json_t **out) {
+    summary_acc a = {json_array(), {0}, 0, 0, 0};
+    jc_err e = base_db(c)->summary_each(c, prefix, today_ymd(), summary_add, &a);
+    if (e) {
+        json_decref(a.arr);
+        return e;
+    }
+    int collected = a.collected;
+    long long *tot = a.tot;
+    *out = json_pack("{s:o,s:{s:I,s:I,s:I,s:I,s:I},s:b}", "communities", a.arr, "total", "people", (json_int_t)tot[0],
+                     "households", (json_int_t)tot[1], "elders_living_alone", (json_int_t)tot[2], "houses",
+                     (json_int_t)tot[3], "organisations", (json_int_t)tot[4], "fictional", !collected);
+    json_object_set_new(*out, "from_departments", json_boolean(collected));
+    json_t *total = json_object_get(*out, "total");
+    json_object_set_new(total, "disabled", collected ? json_integer(a.disabled) : json_null());
+    json_object_set_new(total, "students", collected ? json_integer(a.students) : json_null());
+    return JC_OK;
+}
+
+jc_err base_alone_elders(jc_conn *c, int limit, int (*cb)(int64_t person_id, const char *grid, void *arg),
+                         void *arg) {
+    return base_db(c)->alone_elders(c, limit, cb, arg);
+}
+
 /* The base module's row (src/modules.c). */
 const jc_module module_base = {
     .name = "base",
-    .schema = {[JC_STORE_SQLITE] = &schema_base},
+    .schema = {[JC_STORE_SQLITE] = &schema_base, [JC_STORE_PG] = &schema_base_pg},
+    .store = {[JC_STORE_SQLITE] = &base_store_sqlite, [JC_STORE_PG] = &base_store_pg},
     .routes = {&base_routes},
     .commands = {{"base", cmd_base, "generate (demo) and count base data: people, households, houses, organisations"}},
 };

@@ -15,7 +15,7 @@ int base__bbox(const char *geojson, double *w, double *s, double *e, double *n);
  * *out is owned by the caller. */
 jc_err base__summary(jc_conn *c, const char *prefix, json_t **out) JC_MUST_CHECK;
 
-/* The base module's tables (base_sqlite.c), named in its row. */
-extern const jc_schema schema_base;
+/* The base module's tables (base_sqlite.c, base_pg.c), named in its row. */
+extern const jc_schema schema_base, schema_base_pg;
 
 #endif

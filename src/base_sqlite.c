@@ -11,7 +11,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 static const char *const base_migrations[] = {
     "CREATE TABLE base_houses(id INTEGER PRIMARY KEY, community TEXT NOT NULL, grid TEXT NOT NULL,"
@@ -34,7 +33,7 @@ const jc_schema schema_base = {"base", base_migrations, (int)JC_ARRAY_LEN(base_m
 
 /* ---- the demo generator's rows (base_store.h) --------------------------------- */
 
-jc_err base_store_people_count(jc_conn *c, int64_t *n) {
+static jc_err sq_people_count(jc_conn *c, int64_t *n) {
     static const char sql[] = "SELECT count(*) FROM base_people";
     sqlite3_stmt *s = store_sqlite_prepare(c, sql);
     if (!s) return JC_ERR_DB;
@@ -44,7 +43,7 @@ jc_err base_store_people_count(jc_conn *c, int64_t *n) {
     return rc == SQLITE_ROW ? JC_OK : sq_fail(store_sqlite_db(c), "base", "people count");
 }
 
-jc_err base_store_grids(jc_conn *c,
+static jc_err sq_grids(jc_conn *c,
                         int (*fn)(const char *code, const char *community_name, const char *geojson, void *arg),
                         void *arg) {
     static const char sql[] = "SELECT g.code, c.name, g.geojson FROM areas g JOIN areas c ON c.code = g.parent"
@@ -65,7 +64,7 @@ static jc_err insert_done(jc_conn *w, sqlite3_stmt *s, const char *what, int64_t
     return e;
 }
 
-jc_err base_store_house_add(jc_conn *w, const char *community, const char *grid, const char *address, double lon,
+static jc_err sq_house_add(jc_conn *w, const char *community, const char *grid, const char *address, double lon,
                             double lat, double area_m2, int64_t *id) {
     static const char sql[] = "INSERT INTO base_houses(community,grid,address,lon,lat,area_m2) VALUES(?,?,?,?,?,?)";
     sqlite3_stmt *s = store_sqlite_prepare(w, sql);
@@ -79,7 +78,7 @@ jc_err base_store_house_add(jc_conn *w, const char *community, const char *grid,
     return insert_done(w, s, "house", id);
 }
 
-jc_err base_store_household_add(jc_conn *w, int64_t house, const char *community, int size, int64_t *id) {
+static jc_err sq_household_add(jc_conn *w, int64_t house, const char *community, int size, int64_t *id) {
     static const char sql[] = "INSERT INTO base_households(house_id,community,size) VALUES(?,?,?)";
     sqlite3_stmt *s = store_sqlite_prepare(w, sql);
     if (!s) return JC_ERR_DB;
@@ -89,7 +88,7 @@ jc_err base_store_household_add(jc_conn *w, int64_t house, const char *community
     return insert_done(w, s, "household", id);
 }
 
-jc_err base_store_person_add(jc_conn *w, const base_person_row *p, int64_t *id) {
+static jc_err sq_person_add(jc_conn *w, const base_person_row *p, int64_t *id) {
     static const char sql[] =
         "INSERT INTO base_people(household_id,community,name,gender,birth,id_number,phone,relation,alone_elder)"
         " VALUES(?,?,?,?,?,?,?,?,?)";
@@ -107,7 +106,7 @@ jc_err base_store_person_add(jc_conn *w, const base_person_row *p, int64_t *id) 
     return insert_done(w, s, "person", id);
 }
 
-jc_err base_store_household_head(jc_conn *w, int64_t household, int64_t head) {
+static jc_err sq_household_head(jc_conn *w, int64_t household, int64_t head) {
     static const char sql[] = "UPDATE base_households SET head_id=? WHERE id=?";
     sqlite3_stmt *s = store_sqlite_prepare(w, sql);
     if (!s) return JC_ERR_DB;
@@ -116,7 +115,7 @@ jc_err base_store_household_head(jc_conn *w, int64_t household, int64_t head) {
     return insert_done(w, s, "household head", NULL);
 }
 
-jc_err base_store_org_add(jc_conn *w, const char *community, const char *grid, const char *name, const char *kind,
+static jc_err sq_org_add(jc_conn *w, const char *community, const char *grid, const char *name, const char *kind,
                           const char *address, double lon, double lat) {
     static const char sql[] = "INSERT INTO base_orgs(community,grid,name,kind,address,lon,lat) VALUES(?,?,?,?,?,?,?)";
     sqlite3_stmt *s = store_sqlite_prepare(w, sql);
@@ -131,7 +130,7 @@ jc_err base_store_org_add(jc_conn *w, const char *community, const char *grid, c
     return insert_done(w, s, "organisation", NULL);
 }
 
-jc_err base_store_counts_refresh(jc_conn *w, int64_t now_ms) {
+static jc_err sq_counts_refresh(jc_conn *w, int64_t now_ms) {
     static const char sql[] =
         "INSERT OR REPLACE INTO base_counts(area, field, value, as_of)"
         " SELECT community, 'population', count(*), ?1 FROM base_people GROUP BY community"
@@ -145,16 +144,8 @@ jc_err base_store_counts_refresh(jc_conn *w, int64_t now_ms) {
     return insert_done(w, s, "counts", NULL);
 }
 
-/* Today's local (Asia/Shanghai) date on the platform clock as yyyymmdd, as
- * the people module's birth dates are written. */
-static int64_t today_ymd(void) {
-    time_t tt = (time_t)(jc_now_ms() / 1000 + 8 * 3600);
-    struct tm tm;
-    gmtime_r(&tt, &tm);
-    return (int64_t)(tm.tm_year + 1900) * 10000 + (tm.tm_mon + 1) * 100 + tm.tm_mday;
-}
-
-jc_err base__summary(jc_conn *c, const char *prefix, json_t **out) {
+static jc_err sq_summary_each(jc_conn *c, const char *prefix, int64_t today_ymd,
+                              int (*cb)(const base_summary_row *r, void *arg), void *arg) {
     static const char sql[] =
         /* people, households and elders living alone from the golden records
          * of the departments' data (module people) where the community has
@@ -176,40 +167,19 @@ jc_err base__summary(jc_conn *c, const char *prefix, json_t **out) {
     sqlite3_stmt *s = NULL;
     if (sqlite3_prepare_v2(store_sqlite_db(c), sql, -1, &s, NULL) != SQLITE_OK) return JC_ERR_DB;
     sqlite3_bind_text(s, 1, prefix, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_int64(s, 2, today_ymd());
-    json_t *arr = json_array();
-    long long tot[5] = {0}, tot_disabled = 0, tot_students = 0;
-    int collected = 0;
+    sqlite3_bind_int64(s, 2, today_ymd);
     while (sqlite3_step(s) == SQLITE_ROW) {
-        long long v[5];
-        for (int i = 0; i < 5; i++) tot[i] += v[i] = sqlite3_column_int64(s, 2 + i);
-        json_array_append_new(arr, json_pack("{s:s,s:s,s:I,s:I,s:I,s:I,s:I}", "area", sqlite3_column_text(s, 0),
-                                             "name", sqlite3_column_text(s, 1), "people", (json_int_t)v[0],
-                                             "households", (json_int_t)v[1], "elders_living_alone", (json_int_t)v[2],
-                                             "houses", (json_int_t)v[3], "organisations", (json_int_t)v[4]));
-        int from_people = sqlite3_column_int(s, 7);
-        collected |= from_people;
-        json_t *row = json_array_get(arr, json_array_size(arr) - 1);
-        json_object_set_new(row, "from_departments", json_boolean(from_people));
-        /* people with a disability and students: only the departments' data
-         * knows them (null where none reached the community) */
-        long long dis = sqlite3_column_int64(s, 8), stu = sqlite3_column_int64(s, 9);
-        json_object_set_new(row, "disabled", from_people ? json_integer(dis) : json_null());
-        json_object_set_new(row, "students", from_people ? json_integer(stu) : json_null());
-        if (from_people) tot_disabled += dis, tot_students += stu;
+        base_summary_row r = {(const char *)sqlite3_column_text(s, 0), (const char *)sqlite3_column_text(s, 1),
+                              sqlite3_column_int64(s, 2), sqlite3_column_int64(s, 3), sqlite3_column_int64(s, 4),
+                              sqlite3_column_int64(s, 5), sqlite3_column_int64(s, 6), sqlite3_column_int(s, 7),
+                              sqlite3_column_int64(s, 8), sqlite3_column_int64(s, 9)};
+        if (cb(&r, arg)) break;
     }
     sqlite3_finalize(s);
-    *out = json_pack("{s:o,s:{s:I,s:I,s:I,s:I,s:I},s:b}", "communities", arr, "total", "people", (json_int_t)tot[0],
-                     "households", (json_int_t)tot[1], "elders_living_alone", (json_int_t)tot[2], "houses",
-                     (json_int_t)tot[3], "organisations", (json_int_t)tot[4], "fictional", !collected);
-    json_object_set_new(*out, "from_departments", json_boolean(collected));
-    json_t *total = json_object_get(*out, "total");
-    json_object_set_new(total, "disabled", collected ? json_integer(tot_disabled) : json_null());
-    json_object_set_new(total, "students", collected ? json_integer(tot_students) : json_null());
     return JC_OK;
 }
 
-jc_err base_alone_elders(jc_conn *c, int limit, int (*cb)(int64_t person_id, const char *grid, void *arg),
+static jc_err sq_alone_elders(jc_conn *c, int limit, int (*cb)(int64_t person_id, const char *grid, void *arg),
                          void *arg) {
     static const char sql[] =
         "SELECT p.id, h.grid FROM base_people p JOIN base_households hh ON hh.id = p.household_id"
@@ -223,3 +193,16 @@ jc_err base_alone_elders(jc_conn *c, int limit, int (*cb)(int64_t person_id, con
     sqlite3_reset(s);
     return rc == SQLITE_ROW || rc == SQLITE_DONE ? JC_OK : sq_fail(store_sqlite_db(c), "base", "elders");
 }
+
+const base_store_ops base_store_sqlite = {
+    .people_count = sq_people_count,
+    .grids = sq_grids,
+    .house_add = sq_house_add,
+    .household_add = sq_household_add,
+    .person_add = sq_person_add,
+    .household_head = sq_household_head,
+    .org_add = sq_org_add,
+    .counts_refresh = sq_counts_refresh,
+    .summary_each = sq_summary_each,
+    .alone_elders = sq_alone_elders,
+};

@@ -4,7 +4,7 @@
  * the burden figures.  SQL and decisions live in worklist_sqlite.c; the
  * routes are documented in docs/worklist.md.
  */
-#include "worklist.h"
+#include "worklist_store.h"
 #include "auth.h"
 #include "reason.h"
 #include "http.h"
@@ -795,9 +795,410 @@ jc_err worklist_task_submit(jc_conn *w, const jc_user *actor, const wl_task_in *
     return wl__task_json(w, id, out);
 }
 
+/* ---- the module's decisions over its rows (worklist_store.h) ---------------- */
+
+jc_err worklist_active_version(jc_conn *c, int64_t *version) { return wl_db(c)->active_version(c, version); }
+
+int wl__item_get(jc_conn *c, int64_t v, const char *code, wl_item *it) { return wl_db(c)->item_get(c, v, code, it); }
+
+int wl__field_answerable(jc_conn *c, const char *field) { return wl_db(c)->field_answerable(c, field); }
+
+jc_err wl__answer_field(jc_conn *c, const char *field, const char *community, json_t **out) {
+    return wl_db(c)->answer_field(c, field, community, out);
+}
+
+jc_err wl__task_store(jc_conn *w, const wl__task_row *t, int64_t *id) { return wl_db(w)->task_store(w, t, id); }
+
+jc_err wl__task_json(jc_conn *c, int64_t id, json_t **out) { return wl_db(c)->task_json(c, id, out); }
+
+jc_err worklist_items_get(jc_conn *c, int64_t version, wl_item **items, size_t *n) {
+    return wl_db(c)->items_get(c, version, items, n);
+}
+
+jc_err worklist_versions_json(jc_conn *c, json_t **out) { return wl_db(c)->versions_json(c, out); }
+
+jc_err worklist_config_get(jc_conn *c, const char *key, double dflt, double *out) {
+    return wl_db(c)->config_get(c, key, dflt, out);
+}
+
+jc_err worklist_put_version(jc_conn *w, const jc_user *actor, const wl_item *items, size_t n,
+                            const char *note, int64_t *version, char *msg, size_t msz) {
+    if (n == 0 || n > WL_MAX_ITEMS) {
+        snprintf(msg, msz, "a work list holds 1 to %d items", WL_MAX_ITEMS);
+        return JC_ERR_INVALID;
+    }
+    /* Every department named must exist (or be "*" / "street"). */
+    for (size_t i = 0; i < n; i++) {
+        char buf[sizeof items[i].depts];
+        snprintf(buf, sizeof buf, "%s", items[i].depts);
+        char *save = NULL;
+        for (char *t = strtok_r(buf, ";", &save); t; t = strtok_r(NULL, ";", &save)) {
+            if (!strcmp(t, "*") || !strcmp(t, "street")) continue;
+            if (!wl_db(w)->dept_known(w, t)) {
+                snprintf(msg, msz, "item %s: unknown department '%s'", items[i].code, t);
+                return JC_ERR_INVALID;
+            }
+        }
+    }
+    int64_t v;
+    jc_err e = wl_db(w)->version_insert(w, actor->name, note, items, n, jc_now_ms(), &v, msg, msz);
+    if (e) return e;
+    char why[600];
+    reason_buf b;
+    reason_begin(&b, why, sizeof why, "worklist_version");
+    reason_int(&b, "version", v);
+    reason_int(&b, "items", (int64_t)n);
+    reason_str(&b, "note", note && *note ? note : NULL);
+    if ((e = auth_audit(w, actor, "worklist_version", reason_end(&b)))) return e;
+    *version = v;
+    return JC_OK;
+}
+
+jc_err worklist_config_set(jc_conn *w, const jc_user *actor, const char *key, double value) {
+    jc_err e = wl_db(w)->config_put(w, key, value, actor->name, jc_now_ms());
+    if (e) return e;
+    /* a code (docs/audit.md); the key is one of the known settings (worklist.c) */
+    char changes[160], why[300];
+    snprintf(changes, sizeof changes, "{\"%s\":%g}", key, value);
+    reason_buf rb;
+    reason_begin(&rb, why, sizeof why, "settings");
+    reason_str(&rb, "of", "burden");
+    reason_raw(&rb, "changes", changes);
+    return auth_audit(w, actor, "worklist_config", reason_end(&rb));
+}
+
+const worklist_setting worklist_settings[] = {
+    {"limit.tasks_per_community_month", 8}, {"hours.task", 2},       {"hours.form", 1.5},
+    {"hours.report", 3},                    {"hours.inspection", 4}, {"hours.meeting", 2},
+    {"hours.signboard", 1},                 {"hours.data_request", 1},
+};
+const size_t worklist_nsettings = JC_ARRAY_LEN(worklist_settings);
+
+/* The default of a setting; 0 for a key that is not one. */
+static double setting_default(const char *key) {
+    for (size_t i = 0; i < worklist_nsettings; i++)
+        if (!strcmp(key, worklist_settings[i].key)) return worklist_settings[i].dflt;
+    return 0;
+}
+
+static double kind_hours(jc_conn *c, const char *kind) {
+    char key[48];
+    snprintf(key, sizeof key, "hours.%s", kind);
+    double d = setting_default(key), h = d;
+    if (d && worklist_config_get(c, key, d, &h)) h = d;
+    return h;
+}
+
+jc_err worklist_task_exception(jc_conn *w, const jc_user *actor, int64_t task_id, const char *reason,
+                               int64_t now_ms, json_t **out, char *msg, size_t msz) {
+    if (!wl__street_role(actor->role)) {
+        snprintf(msg, msz, "only the street (dispatcher, supervisor) grants exceptions");
+        return JC_ERR_DENIED;
+    }
+    char decision[32];
+    jc_err e = wl_db(w)->task_decision(w, task_id, decision, sizeof decision);
+    if (e == JC_ERR_NOTFOUND) snprintf(msg, msz, "no task %lld", (long long)task_id);
+    if (e) return e;
+    if (strcmp(decision, "refused")) {
+        snprintf(msg, msz, "task %lld was not refused; no exception needed", (long long)task_id);
+        return JC_ERR_CONFLICT;
+    }
+    /* The street's scope must cover every community of the task. */
+    if (actor->role != ROLE_ADMIN && actor->area[0]) {
+        int64_t outside;
+        if ((e = wl_db(w)->task_outside(w, task_id, actor->area, &outside))) return e;
+        if (outside) {
+            snprintf(msg, msz, "the task goes to communities outside your scope %s", actor->area);
+            return JC_ERR_DENIED;
+        }
+    }
+    e = wl_db(w)->task_set_exception(w, task_id, actor->name, reason, now_ms);
+    if (e == JC_ERR_CONFLICT) snprintf(msg, msz, "task %lld was not refused; no exception needed", (long long)task_id);
+    if (e) return e;
+    char why[1400];
+    reason_buf rb;
+    reason_begin(&rb, why, sizeof why, "task_exception");
+    reason_int(&rb, "task", task_id);
+    reason_str(&rb, "note", reason);
+    reason_end(&rb);
+    if ((e = auth_audit(w, actor, "task_exception", why))) return e;
+    return wl__task_json(w, task_id, out);
+}
+
+jc_err worklist_task_done(jc_conn *w, const jc_user *actor, int64_t task_id, const char *community,
+                          int64_t now_ms, json_t **out, char *msg, size_t msz) {
+    if (actor->role == ROLE_COMMUNITY_STAFF) {
+        if (community && strcmp(community, actor->area)) {
+            snprintf(msg, msz, "community %s is not yours", community);
+            return JC_ERR_DENIED;
+        }
+        community = actor->area;
+    } else if (!(wl__street_role(actor->role) && community && actor->area[0] &&
+                 !strncmp(community, actor->area, strlen(actor->area))) &&
+               !(actor->role == ROLE_ADMIN && community)) {
+        snprintf(msg, msz, "only the community marks its task done");
+        return JC_ERR_DENIED;
+    }
+    char st[16];
+    jc_err e = wl_db(w)->target_status(w, task_id, community, st, sizeof st);
+    if (e == JC_ERR_NOTFOUND) snprintf(msg, msz, "no task %lld for community %s", (long long)task_id, community);
+    if (e) return e;
+    if (strcmp(st, "received")) {
+        snprintf(msg, msz, "task %lld is %s for %s, not received", (long long)task_id, st, community);
+        return JC_ERR_CONFLICT;
+    }
+    e = wl_db(w)->target_done(w, task_id, community, now_ms, actor->name);
+    if (e == JC_ERR_CONFLICT) snprintf(msg, msz, "task %lld is no longer received for %s", (long long)task_id, community);
+    if (e) return e;
+    char why[160];
+    reason_buf rb;
+    reason_begin(&rb, why, sizeof why, "task_done");
+    reason_int(&rb, "task", task_id);
+    reason_str(&rb, "area", community);
+    reason_end(&rb);
+    if ((e = auth_audit(w, actor, "task_done", why))) return e;
+    return wl__task_json(w, task_id, out);
+}
+
+/* The viewer's filters: scope (a prefix of communities) or dept (the
+ * sender's code, dept staff); JC_ERR_DENIED for a role that sees no task. */
+static jc_err viewer_filter(jc_conn *c, const jc_user *viewer, int any_role, const char **scope,
+                            char *dept, size_t dsz) {
+    *scope = NULL;
+    dept[0] = 0;
+    switch (viewer->role) {
+    case ROLE_DEPT_STAFF: {
+        jc_dept d;
+        if (store_dept_get(c, viewer->dept_id, &d)) return JC_ERR_DENIED;
+        snprintf(dept, dsz, "%s", d.code);
+        return JC_OK;
+    }
+    case ROLE_ADMIN:
+        return JC_OK;
+    case ROLE_COMMUNITY_STAFF:
+    case ROLE_DISPATCHER:
+    case ROLE_SUPERVISOR:
+    case ROLE_GRID_WORKER:
+        break;
+    default:
+        if (!any_role) return JC_ERR_DENIED;
+        break;
+    }
+    *scope = viewer->area[0] ? viewer->area : NULL;
+    return *scope ? JC_OK : JC_ERR_DENIED;
+}
+
+jc_err worklist_tasks_list(jc_conn *c, const jc_user *viewer, const char *community, int64_t task_id,
+                           int limit, json_t **out) {
+    if (limit < 1 || limit > WL_LIST_MAX) limit = 100;
+    char dept[32];
+    const char *scope;
+    jc_err e = viewer_filter(c, viewer, 0, &scope, dept, sizeof dept);
+    if (e) return e;
+    int64_t ids[WL_LIST_MAX];
+    int n = 0;
+    if ((e = wl_db(c)->task_ids(c, community, scope, dept[0] ? dept : NULL, task_id, limit, ids, &n))) return e;
+    json_t *arr = json_array();
+    for (int k = 0; k < n; k++) {
+        json_t *t = NULL;
+        if (wl__task_json(c, ids[k], &t) != JC_OK) continue;
+        /* Community staff see only their own copy's status. */
+        if (viewer->role == ROLE_COMMUNITY_STAFF) {
+            json_t *cs = json_object_get(t, "communities"), *keep = json_array();
+            size_t i;
+            json_t *v;
+            json_array_foreach(cs, i, v) {
+                if (!strcmp(json_string_value(json_object_get(v, "community")), viewer->area))
+                    json_array_append(keep, v);
+            }
+            json_object_set_new(t, "communities", keep);
+            json_t *ans = json_object_get(t, "answer");
+            if (json_is_object(ans)) {
+                json_t *mine = json_object_get(ans, viewer->area);
+                json_object_set_new(t, "answer", mine ? json_pack("{s:O}", viewer->area, mine) : json_null());
+            }
+        }
+        json_array_append_new(arr, t);
+    }
+    *out = arr;
+    return JC_OK;
+}
+
+/* The burden being counted: per community, per department, the pairs. */
+typedef struct {
+    jc_conn *c;
+    json_t *comms, *depts, *pairs;
+} burden_acc;
+
+static int burden_add(const wl_burden_row *r, void *arg) {
+    burden_acc *a = arg;
+    static const char *const keys[] = {"received", "refused", "exceptions", "forms", "reports",
+                                       "answered_from_store", "done"};
+    const char *names[2] = {r->community, r->dept};
+    json_t *maps[2] = {a->comms, a->depts};
+    int64_t n = r->n;
+    int delivered = !strcmp(r->status, "received") || !strcmp(r->status, "done");
+    for (int k = 0; k < 2; k++) {
+        json_t *o = json_object_get(maps[k], names[k]);
+        if (!o) {
+            o = json_object();
+            for (size_t i = 0; i < JC_ARRAY_LEN(keys); i++) json_object_set_new(o, keys[i], json_integer(0));
+            json_object_set_new(o, "hours", json_real(0));
+            json_object_set_new(maps[k], names[k], o);
+        }
+#define BUMP(key, v) json_object_set_new(o, key, json_integer(json_integer_value(json_object_get(o, key)) + (v)))
+        if (delivered) BUMP("received", n);
+        if (!strcmp(r->status, "done")) BUMP("done", n);
+        if (!strcmp(r->status, "refused")) BUMP("refused", n);
+        if (!strcmp(r->decision, "exception")) BUMP("exceptions", n);
+        if (delivered && !strcmp(r->kind, "form")) BUMP("forms", n);
+        if (delivered && !strcmp(r->kind, "report")) BUMP("reports", n);
+        if (!strcmp(r->status, "answered")) BUMP("answered_from_store", n);
+#undef BUMP
+        if (delivered)
+            json_object_set_new(o, "hours", json_real(json_real_value(json_object_get(o, "hours")) +
+                                                      (double)n * kind_hours(a->c, r->kind)));
+    }
+    if (delivered) {
+        char key[80];
+        snprintf(key, sizeof key, "%s|%s", r->dept, r->community);
+        json_object_set_new(a->pairs, key, json_integer(json_integer_value(json_object_get(a->pairs, key)) + n));
+    }
+    return 0;
+}
+
+jc_err worklist_burden(jc_conn *c, const jc_user *viewer, const char *month, json_t **out) {
+    int64_t t0, t1;
+    jc_err e = wl__month_bounds(month, &t0, &t1);
+    if (e) return e;
+    char dept[32];
+    const char *scope;
+    if ((e = viewer_filter(c, viewer, 1, &scope, dept, sizeof dept))) return e;
+    double limit;
+    if ((e = worklist_config_get(c, "limit.tasks_per_community_month",
+                                 setting_default("limit.tasks_per_community_month"), &limit)))
+        return e;
+    burden_acc a = {c, json_object(), json_object(), json_object()};
+    if ((e = wl_db(c)->burden_each(c, t0, t1, scope, dept[0] ? dept : NULL, burden_add, &a))) {
+        json_decref(a.comms);
+        json_decref(a.depts);
+        json_decref(a.pairs);
+        return e;
+    }
+    json_t *warnings = json_array();
+    const char *key;
+    json_t *v;
+    json_object_foreach(a.pairs, key, v) {
+        if ((double)json_integer_value(v) > limit) {
+            char dc[40];
+            const char *bar = strchr(key, '|');
+            snprintf(dc, sizeof dc, "%.*s", (int)(bar - key), key);
+            char text[200];
+            snprintf(text, sizeof text, "%s sent %lld tasks to community %s in %s (limit %g)", dc,
+                     (long long)json_integer_value(v), bar + 1, month, limit);
+            json_array_append_new(warnings, json_pack("{s:s,s:s,s:I,s:f,s:s}", "dept", dc, "community",
+                                                      bar + 1, "tasks", (json_int_t)json_integer_value(v),
+                                                      "limit", limit, "message", text));
+        }
+    }
+    json_decref(a.pairs);
+    /* Objects to arrays with the key inside, sorted by key (jansson keeps
+     * insertion order and the query is ordered by community). */
+    json_t *ca = json_array(), *da = json_array();
+    json_object_foreach(a.comms, key, v) {
+        json_object_set_new(v, "community", json_string(key));
+        json_array_append(ca, v);
+    }
+    json_object_foreach(a.depts, key, v) {
+        json_object_set_new(v, "dept", json_string(key));
+        json_array_append(da, v);
+    }
+    json_decref(a.comms);
+    json_decref(a.depts);
+    *out = json_pack("{s:s,s:o,s:o,s:o,s:f}", "month", month, "communities", ca, "depts", da,
+                     "warnings", warnings, "limit", limit);
+    return JC_OK;
+}
+
+typedef struct {
+    jc_conn *c;
+    json_t *arr;
+} fields_acc;
+
+static int field_add(const char *field, const char *description, void *arg) {
+    fields_acc *a = arg;
+    json_array_append_new(a->arr, json_pack("{s:s,s:s,s:b}", "field", field, "description", description,
+                                            "answerable", wl__field_answerable(a->c, field)));
+    return 0;
+}
+
+jc_err worklist_fields_json(jc_conn *c, json_t **out) {
+    fields_acc a = {c, json_array()};
+    jc_err e = wl_db(c)->fields_each(c, field_add, &a);
+    if (e) {
+        json_decref(a.arr);
+        return e;
+    }
+    *out = a.arr;
+    return JC_OK;
+}
+
+jc_err worklist_seed_demo(jc_conn *w, const char *data_dir) {
+    int64_t v;
+    jc_err e = worklist_active_version(w, &v);
+    if (e) return e;
+    jc_user sys;
+    auth_system_actor(&sys, "demo");
+    if (v == 0) {
+        char path[512];
+        snprintf(path, sizeof path, "%s/worklist.csv", data_dir ? data_dir : "data");
+        FILE *f = fopen(path, "rb");
+        if (!f) {
+            jc_log(JC_LOG_ERROR, "worklist: cannot open %s", path);
+            return JC_ERR_IO;
+        }
+        jc_buf b;
+        jc_buf_init(&b, WL_MAX_CSV);
+        char chunk[8192];
+        size_t got;
+        while ((got = fread(chunk, 1, sizeof chunk, f)) > 0)
+            if ((e = jc_buf_append(&b, chunk, got))) break;
+        fclose(f);
+        if (e) {
+            jc_buf_free(&b);
+            return e;
+        }
+        wl_item *items = NULL;
+        size_t n = 0;
+        jc_buf errs;
+        jc_buf_init(&errs, 64 * 1024);
+        e = worklist_parse_csv(b.data ? b.data : "", b.len, &items, &n, &errs);
+        jc_buf_free(&b);
+        if (e) {
+            jc_log(JC_LOG_ERROR, "worklist: %s: %s", path, errs.data ? errs.data : "?");
+            jc_buf_free(&errs);
+            return e;
+        }
+        jc_buf_free(&errs);
+        char msg[256];
+        e = worklist_put_version(w, &sys, items, n, NULL, &v, msg, sizeof msg);
+        free(items);
+        if (e) {
+            jc_log(JC_LOG_ERROR, "worklist: demo list: %s", msg);
+            return e;
+        }
+    }
+    /* Base counts per community until the base-data issue imports real
+     * ones: deterministic plausible figures, as of the seeding time. */
+    int have;
+    if ((e = wl_db(w)->base_counts_any(w, &have)) || have) return e;
+    return wl_db(w)->base_counts_seed(w, jc_now_ms());
+}
+
 /* The worklist module's row (src/modules.c). */
 const jc_module module_worklist = {
     .name = "worklist",
-    .schema = {[JC_STORE_SQLITE] = &schema_worklist},
+    .schema = {[JC_STORE_SQLITE] = &schema_worklist, [JC_STORE_PG] = &schema_worklist_pg},
+    .store = {[JC_STORE_SQLITE] = &worklist_store_sqlite, [JC_STORE_PG] = &worklist_store_pg},
     .routes = {&worklist_table, &worklist__burden_config_routes},
 };

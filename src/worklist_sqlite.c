@@ -17,8 +17,7 @@
  */
 #include "store_sqlite.h"
 #include "auth.h"
-#include "reason.h"
-#include "worklist.h"
+#include "worklist_store.h"
 
 #include <jansson.h>
 #include <stdio.h>
@@ -92,7 +91,7 @@ static jc_err step_fin(sqlite3 *db, sqlite3_stmt *s, const char *what) {
 
 /* ---- versions ------------------------------------------------------------- */
 
-jc_err worklist_active_version(jc_conn *c, int64_t *version) {
+static jc_err sq_active_version(jc_conn *c, int64_t *version) {
     sqlite3 *db = store_sqlite_db(c);
     sqlite3_stmt *s;
     jc_err e = sq_prepare(db, "SELECT version FROM worklist_versions WHERE active=1", &s);
@@ -102,7 +101,8 @@ jc_err worklist_active_version(jc_conn *c, int64_t *version) {
     return JC_OK;
 }
 
-static int dept_code_known(sqlite3 *db, const char *code) {
+static int sq_dept_known(jc_conn *c, const char *code) {
+    sqlite3 *db = store_sqlite_db(c);
     sqlite3_stmt *s;
     if (sq_prepare(db, "SELECT 1 FROM depts WHERE code=?", &s)) return 0;
     sq_bind_text(s, 1, code);
@@ -111,27 +111,9 @@ static int dept_code_known(sqlite3 *db, const char *code) {
     return ok;
 }
 
-jc_err worklist_put_version(jc_conn *w, const jc_user *actor, const wl_item *items, size_t n,
-                            const char *note, int64_t *version, char *msg, size_t msz) {
+static jc_err sq_version_insert(jc_conn *w, const char *by, const char *note, const wl_item *items, size_t n,
+                                int64_t now_ms, int64_t *version, char *msg, size_t msz) {
     sqlite3 *db = store_sqlite_db(w);
-    if (n == 0 || n > WL_MAX_ITEMS) {
-        snprintf(msg, msz, "a work list holds 1 to %d items", WL_MAX_ITEMS);
-        return JC_ERR_INVALID;
-    }
-    /* Every department named must exist (or be "*" / "street"). */
-    for (size_t i = 0; i < n; i++) {
-        char buf[sizeof items[i].depts];
-        snprintf(buf, sizeof buf, "%s", items[i].depts);
-        char *save = NULL;
-        for (char *t = strtok_r(buf, ";", &save); t; t = strtok_r(NULL, ";", &save)) {
-            if (!strcmp(t, "*") || !strcmp(t, "street")) continue;
-            if (!dept_code_known(db, t)) {
-                snprintf(msg, msz, "item %s: unknown department '%s'", items[i].code, t);
-                return JC_ERR_INVALID;
-            }
-        }
-    }
-    int64_t now = jc_now_ms();
     sqlite3_stmt *s;
     jc_err e;
     if ((e = sq_prepare(db, "UPDATE worklist_versions SET active=0 WHERE active=1", &s)) ||
@@ -140,8 +122,8 @@ jc_err worklist_put_version(jc_conn *w, const jc_user *actor, const wl_item *ite
     if ((e = sq_prepare(db, "INSERT INTO worklist_versions(created_at, created_by, note, items, active)"
                             " VALUES(?,?,?,?,1)", &s)))
         return e;
-    sqlite3_bind_int64(s, 1, now);
-    sq_bind_text(s, 2, actor->name);
+    sqlite3_bind_int64(s, 1, now_ms);
+    sq_bind_text(s, 2, by);
     sq_bind_text_opt(s, 3, note);
     sqlite3_bind_int64(s, 4, (sqlite3_int64)n);
     if ((e = step_fin(db, s, "insert version"))) return e;
@@ -166,18 +148,11 @@ jc_err worklist_put_version(jc_conn *w, const jc_user *actor, const wl_item *ite
         }
     }
     sqlite3_finalize(s);
-    char why[600];
-    reason_buf b;
-    reason_begin(&b, why, sizeof why, "worklist_version");
-    reason_int(&b, "version", v);
-    reason_int(&b, "items", (int64_t)n);
-    reason_str(&b, "note", note && *note ? note : NULL);
-    if ((e = auth_audit(w, actor, "worklist_version", reason_end(&b)))) return e;
     *version = v;
     return JC_OK;
 }
 
-int wl__item_get(jc_conn *c, int64_t v, const char *code, wl_item *it) {
+static int sq_item_get(jc_conn *c, int64_t v, const char *code, wl_item *it) {
     sqlite3 *db = store_sqlite_db(c);
     sqlite3_stmt *s;
     if (sq_prepare(db, "SELECT code, name, kind, basis, depts FROM worklist_items WHERE version=? AND code=?",
@@ -232,7 +207,7 @@ static int answer_index(const char *field) {
     return -1;
 }
 
-int wl__field_answerable(jc_conn *c, const char *field) {
+static int sq_field_answerable(jc_conn *c, const char *field) {
     if (answer_index(field) < 0) return 0;
     sqlite3 *db = store_sqlite_db(c);
     sqlite3_stmt *s;
@@ -251,7 +226,7 @@ int wl__field_answerable(jc_conn *c, const char *field) {
     return ok;
 }
 
-jc_err wl__answer_field(jc_conn *c, const char *field, const char *community, json_t **out) {
+static jc_err sq_answer_field(jc_conn *c, const char *field, const char *community, json_t **out) {
     int i = answer_index(field);
     if (i < 0) return JC_ERR_NOTFOUND;
     sqlite3 *db = store_sqlite_db(c);
@@ -275,9 +250,21 @@ jc_err wl__answer_field(jc_conn *c, const char *field, const char *community, js
     return JC_OK;
 }
 
+static jc_err sq_fields_each(jc_conn *c, int (*cb)(const char *field, const char *description, void *arg),
+                             void *arg) {
+    sqlite3 *db = store_sqlite_db(c);
+    sqlite3_stmt *s;
+    jc_err e = sq_prepare(db, "SELECT field, description FROM answerable_fields ORDER BY field", &s);
+    if (e) return e;
+    while (sqlite3_step(s) == SQLITE_ROW)
+        if (cb(sq_col_str(s, 0), sq_col_str(s, 1), arg)) break;
+    sqlite3_finalize(s);
+    return JC_OK;
+}
+
 /* ---- config ------------------------------------------------------------------ */
 
-jc_err worklist_config_get(jc_conn *c, const char *key, double dflt, double *out) {
+static jc_err sq_config_get(jc_conn *c, const char *key, double dflt, double *out) {
     sqlite3 *db = store_sqlite_db(c);
     sqlite3_stmt *s;
     jc_err e = sq_prepare(db, "SELECT value FROM worklist_config WHERE key=?", &s);
@@ -288,7 +275,7 @@ jc_err worklist_config_get(jc_conn *c, const char *key, double dflt, double *out
     return JC_OK;
 }
 
-jc_err worklist_config_set(jc_conn *w, const jc_user *actor, const char *key, double value) {
+static jc_err sq_config_put(jc_conn *w, const char *key, double value, const char *by, int64_t at_ms) {
     sqlite3 *db = store_sqlite_db(w);
     sqlite3_stmt *s;
     jc_err e = sq_prepare(db, "INSERT INTO worklist_config(key, value, updated_by, updated_at) VALUES(?,?,?,?)"
@@ -297,44 +284,14 @@ jc_err worklist_config_set(jc_conn *w, const jc_user *actor, const char *key, do
     if (e) return e;
     sq_bind_text(s, 1, key);
     sqlite3_bind_double(s, 2, value);
-    sq_bind_text(s, 3, actor->name);
-    sqlite3_bind_int64(s, 4, jc_now_ms());
-    if ((e = step_fin(db, s, "config"))) return e;
-    /* a code (docs/audit.md); the key is one of the known settings (worklist.c) */
-    char changes[160], why[300];
-    snprintf(changes, sizeof changes, "{\"%s\":%g}", key, value);
-    reason_buf rb;
-    reason_begin(&rb, why, sizeof why, "settings");
-    reason_str(&rb, "of", "burden");
-    reason_raw(&rb, "changes", changes);
-    return auth_audit(w, actor, "worklist_config", reason_end(&rb));
+    sq_bind_text(s, 3, by);
+    sqlite3_bind_int64(s, 4, at_ms);
+    return step_fin(db, s, "config");
 }
 
-const worklist_setting worklist_settings[] = {
-    {"limit.tasks_per_community_month", 8}, {"hours.task", 2},       {"hours.form", 1.5},
-    {"hours.report", 3},                    {"hours.inspection", 4}, {"hours.meeting", 2},
-    {"hours.signboard", 1},                 {"hours.data_request", 1},
-};
-const size_t worklist_nsettings = JC_ARRAY_LEN(worklist_settings);
+/* ---- tasks --------------------------------------------------------------------- */
 
-/* The default of a setting; 0 for a key that is not one. */
-static double setting_default(const char *key) {
-    for (size_t i = 0; i < worklist_nsettings; i++)
-        if (!strcmp(key, worklist_settings[i].key)) return worklist_settings[i].dflt;
-    return 0;
-}
-
-static double kind_hours(jc_conn *c, const char *kind) {
-    char key[48];
-    snprintf(key, sizeof key, "hours.%s", kind);
-    double d = setting_default(key), h = d;
-    if (d && worklist_config_get(c, key, d, &h)) h = d;
-    return h;
-}
-
-/* ---- task JSON ------------------------------------------------------------- */
-
-jc_err wl__task_json(jc_conn *c, int64_t id, json_t **out) {
+static jc_err sq_task_json(jc_conn *c, int64_t id, json_t **out) {
     sqlite3 *db = store_sqlite_db(c);
     sqlite3_stmt *s;
     jc_err e = sq_prepare(db,
@@ -401,7 +358,7 @@ jc_err wl__task_json(jc_conn *c, int64_t id, json_t **out) {
 
 /* ---- submission ---------------------------------------------------------- */
 
-jc_err wl__task_store(jc_conn *w, const wl__task_row *t, int64_t *id) {
+static jc_err sq_task_store(jc_conn *w, const wl__task_row *t, int64_t *id) {
     sqlite3 *db = store_sqlite_db(w);
     const wl_task_in *in = t->in;
     sqlite3_stmt *s;
@@ -451,297 +408,126 @@ jc_err wl__task_store(jc_conn *w, const wl__task_row *t, int64_t *id) {
     return JC_OK;
 }
 
-jc_err worklist_task_exception(jc_conn *w, const jc_user *actor, int64_t task_id, const char *reason,
-                               int64_t now_ms, json_t **out, char *msg, size_t msz) {
-    sqlite3 *db = store_sqlite_db(w);
-    if (!wl__street_role(actor->role)) {
-        snprintf(msg, msz, "only the street (dispatcher, supervisor) grants exceptions");
-        return JC_ERR_DENIED;
-    }
+static jc_err sq_task_decision(jc_conn *c, int64_t id, char *decision, size_t dsz) {
+    sqlite3 *db = store_sqlite_db(c);
     sqlite3_stmt *s;
     jc_err e = sq_prepare(db, "SELECT decision FROM tasks WHERE id=?", &s);
     if (e) return e;
-    sqlite3_bind_int64(s, 1, task_id);
-    if (sqlite3_step(s) != SQLITE_ROW) {
-        sqlite3_finalize(s);
-        snprintf(msg, msz, "no task %lld", (long long)task_id);
-        return JC_ERR_NOTFOUND;
-    }
-    int refused = !strcmp(sq_col_str(s, 0), "refused");
+    sqlite3_bind_int64(s, 1, id);
+    e = sqlite3_step(s) == SQLITE_ROW ? JC_OK : JC_ERR_NOTFOUND;
+    if (!e) sq_col_copy(s, 0, decision, dsz);
     sqlite3_finalize(s);
-    if (!refused) {
-        snprintf(msg, msz, "task %lld was not refused; no exception needed", (long long)task_id);
-        return JC_ERR_CONFLICT;
-    }
-    /* The street's scope must cover every community of the task. */
-    if (actor->role != ROLE_ADMIN && actor->area[0]) {
-        if ((e = sq_prepare(db, "SELECT count(*) FROM task_targets WHERE task_id=? AND"
-                                " substr(community,1,length(?2))!=?2", &s)))
-            return e;
-        sqlite3_bind_int64(s, 1, task_id);
-        sq_bind_text(s, 2, actor->area);
-        int outside = sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int(s, 0) : 1;
-        sqlite3_finalize(s);
-        if (outside) {
-            snprintf(msg, msz, "the task goes to communities outside your scope %s", actor->area);
-            return JC_ERR_DENIED;
-        }
-    }
-    if ((e = sq_prepare(db, "UPDATE tasks SET decision='exception', exception_by=?, exception_reason=?,"
-                            " exception_at=? WHERE id=?", &s)))
-        return e;
-    sq_bind_text(s, 1, actor->name);
-    sq_bind_text(s, 2, reason);
-    sqlite3_bind_int64(s, 3, now_ms);
-    sqlite3_bind_int64(s, 4, task_id);
-    if ((e = step_fin(db, s, "exception"))) return e;
-    if ((e = sq_prepare(db, "UPDATE task_targets SET status='received' WHERE task_id=? AND status='refused'", &s)))
-        return e;
-    sqlite3_bind_int64(s, 1, task_id);
-    if ((e = step_fin(db, s, "exception targets"))) return e;
-    char why[1400];
-    reason_buf rb;
-    reason_begin(&rb, why, sizeof why, "task_exception");
-    reason_int(&rb, "task", task_id);
-    reason_str(&rb, "note", reason);
-    reason_end(&rb);
-    if ((e = auth_audit(w, actor, "task_exception", why))) return e;
-    return wl__task_json(w, task_id, out);
+    return e;
 }
 
-jc_err worklist_task_done(jc_conn *w, const jc_user *actor, int64_t task_id, const char *community,
-                          int64_t now_ms, json_t **out, char *msg, size_t msz) {
+static jc_err sq_task_outside(jc_conn *c, int64_t id, const char *area, int64_t *n) {
+    sqlite3 *db = store_sqlite_db(c);
+    sqlite3_stmt *s;
+    jc_err e = sq_prepare(db, "SELECT count(*) FROM task_targets WHERE task_id=? AND"
+                              " substr(community,1,length(?2))!=?2", &s);
+    if (e) return e;
+    sqlite3_bind_int64(s, 1, id);
+    sq_bind_text(s, 2, area);
+    *n = sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 1;
+    sqlite3_finalize(s);
+    return JC_OK;
+}
+
+static jc_err sq_task_set_exception(jc_conn *w, int64_t id, const char *by, const char *reason, int64_t at_ms) {
     sqlite3 *db = store_sqlite_db(w);
-    if (actor->role == ROLE_COMMUNITY_STAFF) {
-        if (community && strcmp(community, actor->area)) {
-            snprintf(msg, msz, "community %s is not yours", community);
-            return JC_ERR_DENIED;
-        }
-        community = actor->area;
-    } else if (!(wl__street_role(actor->role) && community && actor->area[0] &&
-                 !strncmp(community, actor->area, strlen(actor->area))) &&
-               !(actor->role == ROLE_ADMIN && community)) {
-        snprintf(msg, msz, "only the community marks its task done");
-        return JC_ERR_DENIED;
-    }
+    sqlite3_stmt *s;
+    jc_err e;
+    if ((e = sq_prepare(db, "UPDATE tasks SET decision='exception', exception_by=?, exception_reason=?,"
+                            " exception_at=? WHERE id=? AND decision='refused'", &s)))
+        return e;
+    sq_bind_text(s, 1, by);
+    sq_bind_text(s, 2, reason);
+    sqlite3_bind_int64(s, 3, at_ms);
+    sqlite3_bind_int64(s, 4, id);
+    if ((e = step_fin(db, s, "exception"))) return e;
+    if (!sqlite3_changes(db)) return JC_ERR_CONFLICT;
+    if ((e = sq_prepare(db, "UPDATE task_targets SET status='received' WHERE task_id=? AND status='refused'", &s)))
+        return e;
+    sqlite3_bind_int64(s, 1, id);
+    return step_fin(db, s, "exception targets");
+}
+
+static jc_err sq_target_status(jc_conn *c, int64_t id, const char *community, char *st, size_t stsz) {
+    sqlite3 *db = store_sqlite_db(c);
     sqlite3_stmt *s;
     jc_err e = sq_prepare(db, "SELECT status FROM task_targets WHERE task_id=? AND community=?", &s);
     if (e) return e;
-    sqlite3_bind_int64(s, 1, task_id);
+    sqlite3_bind_int64(s, 1, id);
     sq_bind_text(s, 2, community);
-    if (sqlite3_step(s) != SQLITE_ROW) {
-        sqlite3_finalize(s);
-        snprintf(msg, msz, "no task %lld for community %s", (long long)task_id, community);
-        return JC_ERR_NOTFOUND;
-    }
-    char st[16];
-    sq_col_copy(s, 0, st, sizeof st);
+    e = sqlite3_step(s) == SQLITE_ROW ? JC_OK : JC_ERR_NOTFOUND;
+    if (!e) sq_col_copy(s, 0, st, stsz);
     sqlite3_finalize(s);
-    if (strcmp(st, "received")) {
-        snprintf(msg, msz, "task %lld is %s for %s, not received", (long long)task_id, st, community);
-        return JC_ERR_CONFLICT;
-    }
-    if ((e = sq_prepare(db, "UPDATE task_targets SET status='done', done_at=?, done_by=? WHERE task_id=?"
-                            " AND community=?", &s)))
-        return e;
-    sqlite3_bind_int64(s, 1, now_ms);
-    sq_bind_text(s, 2, actor->name);
-    sqlite3_bind_int64(s, 3, task_id);
-    sq_bind_text(s, 4, community);
-    if ((e = step_fin(db, s, "done"))) return e;
-    char why[160];
-    reason_buf rb;
-    reason_begin(&rb, why, sizeof why, "task_done");
-    reason_int(&rb, "task", task_id);
-    reason_str(&rb, "area", community);
-    reason_end(&rb);
-    if ((e = auth_audit(w, actor, "task_done", why))) return e;
-    return wl__task_json(w, task_id, out);
+    return e;
 }
 
-/* ---- listing ----------------------------------------------------------------- */
-
-jc_err worklist_tasks_list(jc_conn *c, const jc_user *viewer, const char *community, int64_t task_id,
-                           int limit, json_t **out) {
-    sqlite3 *db = store_sqlite_db(c);
-    if (limit < 1 || limit > 500) limit = 100;
-    /* ?1 community filter, ?2 viewer's area scope, ?3 viewer's dept code
-     * (dept staff), ?4 task id, ?5 limit. */
-    const char *sql =
-        "SELECT DISTINCT t.id FROM tasks t JOIN task_targets g ON g.task_id=t.id"
-        " WHERE (?1 IS NULL OR g.community=?1)"
-        "   AND (?2 IS NULL OR substr(g.community,1,length(?2))=?2)"
-        "   AND (?3 IS NULL OR t.dept_code=?3)"
-        "   AND (?4 IS NULL OR t.id=?4)"
-        " ORDER BY t.id DESC LIMIT ?5";
-    char dept[32] = "";
-    const char *scope = NULL;
-    switch (viewer->role) {
-    case ROLE_DEPT_STAFF: {
-        jc_dept d;
-        if (store_dept_get(c, viewer->dept_id, &d)) return JC_ERR_DENIED;
-        snprintf(dept, sizeof dept, "%s", d.code);
-        break;
-    }
-    case ROLE_COMMUNITY_STAFF:
-    case ROLE_DISPATCHER:
-    case ROLE_SUPERVISOR:
-    case ROLE_GRID_WORKER:
-        scope = viewer->area[0] ? viewer->area : NULL;
-        if (!scope) return JC_ERR_DENIED;
-        break;
-    case ROLE_ADMIN:
-        break;
-    default:
-        return JC_ERR_DENIED;
-    }
+static jc_err sq_target_done(jc_conn *w, int64_t id, const char *community, int64_t at_ms, const char *by) {
+    sqlite3 *db = store_sqlite_db(w);
     sqlite3_stmt *s;
-    jc_err e = sq_prepare(db, sql, &s);
+    jc_err e = sq_prepare(db, "UPDATE task_targets SET status='done', done_at=?, done_by=? WHERE task_id=?"
+                              " AND community=? AND status='received'", &s);
+    if (e) return e;
+    sqlite3_bind_int64(s, 1, at_ms);
+    sq_bind_text(s, 2, by);
+    sqlite3_bind_int64(s, 3, id);
+    sq_bind_text(s, 4, community);
+    if ((e = step_fin(db, s, "done"))) return e;
+    return sqlite3_changes(db) ? JC_OK : JC_ERR_CONFLICT;
+}
+
+static jc_err sq_task_ids(jc_conn *c, const char *community, const char *scope, const char *dept, int64_t task_id,
+                          int limit, int64_t *ids, int *n) {
+    sqlite3 *db = store_sqlite_db(c);
+    sqlite3_stmt *s;
+    jc_err e = sq_prepare(db,
+                          "SELECT DISTINCT t.id FROM tasks t JOIN task_targets g ON g.task_id=t.id"
+                          " WHERE (?1 IS NULL OR g.community=?1)"
+                          "   AND (?2 IS NULL OR substr(g.community,1,length(?2))=?2)"
+                          "   AND (?3 IS NULL OR t.dept_code=?3)"
+                          "   AND (?4 IS NULL OR t.id=?4)"
+                          " ORDER BY t.id DESC LIMIT ?5", &s);
     if (e) return e;
     sq_bind_text_opt(s, 1, community);
     sq_bind_text(s, 2, scope);
-    sq_bind_text(s, 3, dept[0] ? dept : NULL);
+    sq_bind_text(s, 3, dept);
     if (task_id) sqlite3_bind_int64(s, 4, task_id);
     sqlite3_bind_int(s, 5, limit);
-    json_t *arr = json_array();
-    while (sqlite3_step(s) == SQLITE_ROW) {
-        json_t *t = NULL;
-        if (wl__task_json(c, sqlite3_column_int64(s, 0), &t) == JC_OK) {
-            /* Community staff see only their own copy's status. */
-            if (viewer->role == ROLE_COMMUNITY_STAFF) {
-                json_t *cs = json_object_get(t, "communities"), *keep = json_array();
-                size_t i;
-                json_t *v;
-                json_array_foreach(cs, i, v) {
-                    if (!strcmp(json_string_value(json_object_get(v, "community")), viewer->area))
-                        json_array_append(keep, v);
-                }
-                json_object_set_new(t, "communities", keep);
-                json_t *ans = json_object_get(t, "answer");
-                if (json_is_object(ans)) {
-                    json_t *mine = json_object_get(ans, viewer->area);
-                    json_object_set_new(t, "answer", mine ? json_pack("{s:O}", viewer->area, mine)
-                                                          : json_null());
-                }
-            }
-            json_array_append_new(arr, t);
-        }
-    }
+    *n = 0;
+    while (*n < limit && sqlite3_step(s) == SQLITE_ROW) ids[(*n)++] = sqlite3_column_int64(s, 0);
     sqlite3_finalize(s);
-    *out = arr;
     return JC_OK;
 }
 
-/* ---- burden ---------------------------------------------------------------- */
-
-jc_err worklist_burden(jc_conn *c, const jc_user *viewer, const char *month, json_t **out) {
+static jc_err sq_burden_each(jc_conn *c, int64_t t0, int64_t t1, const char *scope, const char *dept,
+                             int (*cb)(const wl_burden_row *r, void *arg), void *arg) {
     sqlite3 *db = store_sqlite_db(c);
-    int64_t t0, t1;
-    jc_err e = wl__month_bounds(month, &t0, &t1);
-    if (e) return e;
-    const char *scope = NULL;
-    char dept[32] = "";
-    if (viewer->role == ROLE_DEPT_STAFF) {
-        jc_dept d;
-        if (store_dept_get(c, viewer->dept_id, &d)) return JC_ERR_DENIED;
-        snprintf(dept, sizeof dept, "%s", d.code);
-    } else if (viewer->role != ROLE_ADMIN) {
-        scope = viewer->area[0] ? viewer->area : NULL;
-        if (!scope) return JC_ERR_DENIED;
-    }
-    double limit;
-    if ((e = worklist_config_get(c, "limit.tasks_per_community_month",
-                                   setting_default("limit.tasks_per_community_month"), &limit))) return e;
-    /* One row per (community, dept, kind, target status, task decision). */
     sqlite3_stmt *s;
-    if ((e = sq_prepare(db,
-                        "SELECT g.community, t.dept_code, t.kind, g.status, t.decision, count(*)"
-                        " FROM tasks t JOIN task_targets g ON g.task_id=t.id"
-                        " WHERE t.created_at>=?1 AND t.created_at<?2"
-                        "   AND (?3 IS NULL OR substr(g.community,1,length(?3))=?3)"
-                        "   AND (?4 IS NULL OR t.dept_code=?4)"
-                        " GROUP BY 1,2,3,4,5 ORDER BY 1,2", &s)))
-        return e;
+    jc_err e = sq_prepare(db,
+                          "SELECT g.community, t.dept_code, t.kind, g.status, t.decision, count(*)"
+                          " FROM tasks t JOIN task_targets g ON g.task_id=t.id"
+                          " WHERE t.created_at>=?1 AND t.created_at<?2"
+                          "   AND (?3 IS NULL OR substr(g.community,1,length(?3))=?3)"
+                          "   AND (?4 IS NULL OR t.dept_code=?4)"
+                          " GROUP BY 1,2,3,4,5 ORDER BY 1,2", &s);
+    if (e) return e;
     sqlite3_bind_int64(s, 1, t0);
     sqlite3_bind_int64(s, 2, t1);
     sq_bind_text(s, 3, scope);
-    sq_bind_text(s, 4, dept[0] ? dept : NULL);
-    json_t *comms = json_object(), *depts = json_object(), *pairs = json_object();
-    static const char *const keys[] = {"received", "refused", "exceptions", "forms", "reports",
-                                       "answered_from_store", "done"};
+    sq_bind_text(s, 4, dept);
     while (sqlite3_step(s) == SQLITE_ROW) {
-        const char *comm = sq_col_str(s, 0), *dc = sq_col_str(s, 1), *kind = sq_col_str(s, 2),
-                   *status = sq_col_str(s, 3), *decision = sq_col_str(s, 4);
-        int64_t n = sqlite3_column_int64(s, 5);
-        json_t *targets[2] = {json_object_get(comms, comm), json_object_get(depts, dc)};
-        for (int k = 0; k < 2; k++) {
-            if (!targets[k]) {
-                targets[k] = json_object();
-                for (size_t i = 0; i < JC_ARRAY_LEN(keys); i++)
-                    json_object_set_new(targets[k], keys[i], json_integer(0));
-                json_object_set_new(targets[k], "hours", json_real(0));
-                json_object_set_new(k ? depts : comms, k ? dc : comm, targets[k]);
-            }
-        }
-        int delivered = !strcmp(status, "received") || !strcmp(status, "done");
-        for (int k = 0; k < 2; k++) {
-            json_t *o = targets[k];
-#define BUMP(key, v) json_object_set_new(o, key, json_integer(json_integer_value(json_object_get(o, key)) + (v)))
-            if (delivered) BUMP("received", n);
-            if (!strcmp(status, "done")) BUMP("done", n);
-            if (!strcmp(status, "refused")) BUMP("refused", n);
-            if (!strcmp(decision, "exception")) BUMP("exceptions", n);
-            if (delivered && !strcmp(kind, "form")) BUMP("forms", n);
-            if (delivered && !strcmp(kind, "report")) BUMP("reports", n);
-            if (!strcmp(status, "answered")) BUMP("answered_from_store", n);
-#undef BUMP
-            if (delivered)
-                json_object_set_new(o, "hours", json_real(json_real_value(json_object_get(o, "hours")) +
-                                                          (double)n * kind_hours(c, kind)));
-        }
-        if (delivered) {
-            char key[80];
-            snprintf(key, sizeof key, "%s|%s", dc, comm);
-            json_object_set_new(pairs, key, json_integer(json_integer_value(json_object_get(pairs, key)) + n));
-        }
+        wl_burden_row r = {sq_col_str(s, 0), sq_col_str(s, 1), sq_col_str(s, 2), sq_col_str(s, 3),
+                           sq_col_str(s, 4), sqlite3_column_int64(s, 5)};
+        if (cb(&r, arg)) break;
     }
     sqlite3_finalize(s);
-    json_t *warnings = json_array();
-    const char *key;
-    json_t *v;
-    json_object_foreach(pairs, key, v) {
-        if ((double)json_integer_value(v) > limit) {
-            char dc[40];
-            const char *bar = strchr(key, '|');
-            snprintf(dc, sizeof dc, "%.*s", (int)(bar - key), key);
-            char text[200];
-            snprintf(text, sizeof text, "%s sent %lld tasks to community %s in %s (limit %g)", dc,
-                     (long long)json_integer_value(v), bar + 1, month, limit);
-            json_array_append_new(warnings, json_pack("{s:s,s:s,s:I,s:f,s:s}", "dept", dc, "community",
-                                                      bar + 1, "tasks", (json_int_t)json_integer_value(v),
-                                                      "limit", limit, "message", text));
-        }
-    }
-    json_decref(pairs);
-    /* Objects to arrays with the key inside, sorted by key (jansson keeps
-     * insertion order and the query is ordered by community). */
-    json_t *ca = json_array(), *da = json_array();
-    json_object_foreach(comms, key, v) {
-        json_object_set_new(v, "community", json_string(key));
-        json_array_append(ca, v);
-    }
-    json_object_foreach(depts, key, v) {
-        json_object_set_new(v, "dept", json_string(key));
-        json_array_append(da, v);
-    }
-    json_decref(comms);
-    json_decref(depts);
-    *out = json_pack("{s:s,s:o,s:o,s:o,s:f}", "month", month, "communities", ca, "depts", da,
-                     "warnings", warnings, "limit", limit);
     return JC_OK;
 }
 
-jc_err worklist_items_get(jc_conn *c, int64_t version, wl_item **items, size_t *n) {
+static jc_err sq_items_get(jc_conn *c, int64_t version, wl_item **items, size_t *n) {
     sqlite3 *db = store_sqlite_db(c);
     sqlite3_stmt *s;
     jc_err e = sq_prepare(db, "SELECT code, name, kind, basis, depts FROM worklist_items WHERE version=?"
@@ -779,7 +565,7 @@ jc_err worklist_items_get(jc_conn *c, int64_t version, wl_item **items, size_t *
     return JC_OK;
 }
 
-jc_err worklist_versions_json(jc_conn *c, json_t **out) {
+static jc_err sq_versions_json(jc_conn *c, json_t **out) {
     sqlite3 *db = store_sqlite_db(c);
     sqlite3_stmt *s;
     jc_err e = sq_prepare(db, "SELECT version, created_at, created_by, note, items, active"
@@ -798,85 +584,54 @@ jc_err worklist_versions_json(jc_conn *c, json_t **out) {
     return JC_OK;
 }
 
-jc_err worklist_fields_json(jc_conn *c, json_t **out) {
+/* ---- base counts ----------------------------------------------------------------- */
+
+static jc_err sq_base_counts_any(jc_conn *c, int *have) {
     sqlite3 *db = store_sqlite_db(c);
     sqlite3_stmt *s;
-    jc_err e = sq_prepare(db, "SELECT field, description FROM answerable_fields ORDER BY field", &s);
+    jc_err e = sq_prepare(db, "SELECT 1 FROM base_counts LIMIT 1", &s);
     if (e) return e;
-    json_t *arr = json_array();
-    while (sqlite3_step(s) == SQLITE_ROW) {
-        const char *f = sq_col_str(s, 0);
-        json_array_append_new(arr, json_pack("{s:s,s:s,s:b}", "field", f, "description", sq_col_str(s, 1),
-                                             "answerable", wl__field_answerable(c, f)));
-    }
+    *have = sqlite3_step(s) == SQLITE_ROW;
     sqlite3_finalize(s);
-    *out = arr;
     return JC_OK;
 }
 
-/* ---- demo seed ----------------------------------------------------------------- */
-
-jc_err worklist_seed_demo(jc_conn *w, const char *data_dir) {
-    int64_t v;
-    jc_err e = worklist_active_version(w, &v);
-    if (e) return e;
-    jc_user sys;
-    auth_system_actor(&sys, "demo");
-    if (v == 0) {
-        char path[512];
-        snprintf(path, sizeof path, "%s/worklist.csv", data_dir ? data_dir : "data");
-        FILE *f = fopen(path, "rb");
-        if (!f) {
-            jc_log(JC_LOG_ERROR, "worklist: cannot open %s", path);
-            return JC_ERR_IO;
-        }
-        jc_buf b;
-        jc_buf_init(&b, WL_MAX_CSV);
-        char chunk[8192];
-        size_t got;
-        while ((got = fread(chunk, 1, sizeof chunk, f)) > 0)
-            if ((e = jc_buf_append(&b, chunk, got))) break;
-        fclose(f);
-        if (e) {
-            jc_buf_free(&b);
-            return e;
-        }
-        wl_item *items = NULL;
-        size_t n = 0;
-        jc_buf errs;
-        jc_buf_init(&errs, 64 * 1024);
-        e = worklist_parse_csv(b.data ? b.data : "", b.len, &items, &n, &errs);
-        jc_buf_free(&b);
-        if (e) {
-            jc_log(JC_LOG_ERROR, "worklist: %s: %s", path, errs.data ? errs.data : "?");
-            jc_buf_free(&errs);
-            return e;
-        }
-        jc_buf_free(&errs);
-        char msg[256];
-        e = worklist_put_version(w, &sys, items, n, NULL, &v, msg, sizeof msg);
-        free(items);
-        if (e) {
-            jc_log(JC_LOG_ERROR, "worklist: demo list: %s", msg);
-            return e;
-        }
-    }
-    /* Base counts per community until the base-data issue imports real
-     * ones: deterministic plausible figures, as of the seeding time. */
+static jc_err sq_base_counts_seed(jc_conn *w, int64_t now_ms) {
     sqlite3 *db = store_sqlite_db(w);
     sqlite3_stmt *s;
-    if ((e = sq_prepare(db, "SELECT count(*) FROM base_counts", &s))) return e;
-    int have = sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int(s, 0) : 0;
-    sqlite3_finalize(s);
-    if (have) return JC_OK;
-    if ((e = sq_prepare(db,
-                        "INSERT INTO base_counts(area, field, value, as_of)"
-                        " SELECT code, f.field, f.base + (CAST(substr(code,10,3) AS INTEGER) * f.step), ?1"
-                        " FROM areas, (SELECT 'population' AS field, 5200 AS base, 317 AS step"
-                        "   UNION ALL SELECT 'households', 2100, 121 UNION ALL SELECT 'elders_living_alone', 38, 7"
-                        "   UNION ALL SELECT 'houses', 1800, 97 UNION ALL SELECT 'organisations', 64, 5) f"
-                        " WHERE level='community'", &s)))
-        return e;
-    sqlite3_bind_int64(s, 1, jc_now_ms());
+    jc_err e = sq_prepare(db,
+                          "INSERT INTO base_counts(area, field, value, as_of)"
+                          " SELECT code, f.field, f.base + (CAST(substr(code,10,3) AS INTEGER) * f.step), ?1"
+                          " FROM areas, (SELECT 'population' AS field, 5200 AS base, 317 AS step"
+                          "   UNION ALL SELECT 'households', 2100, 121 UNION ALL SELECT 'elders_living_alone', 38, 7"
+                          "   UNION ALL SELECT 'houses', 1800, 97 UNION ALL SELECT 'organisations', 64, 5) f"
+                          " WHERE level='community'", &s);
+    if (e) return e;
+    sqlite3_bind_int64(s, 1, now_ms);
     return step_fin(db, s, "base counts");
 }
+
+const worklist_store_ops worklist_store_sqlite = {
+    .active_version = sq_active_version,
+    .dept_known = sq_dept_known,
+    .version_insert = sq_version_insert,
+    .item_get = sq_item_get,
+    .items_get = sq_items_get,
+    .versions_json = sq_versions_json,
+    .field_answerable = sq_field_answerable,
+    .answer_field = sq_answer_field,
+    .fields_each = sq_fields_each,
+    .config_get = sq_config_get,
+    .config_put = sq_config_put,
+    .task_json = sq_task_json,
+    .task_store = sq_task_store,
+    .task_decision = sq_task_decision,
+    .task_outside = sq_task_outside,
+    .task_set_exception = sq_task_set_exception,
+    .target_status = sq_target_status,
+    .target_done = sq_target_done,
+    .task_ids = sq_task_ids,
+    .burden_each = sq_burden_each,
+    .base_counts_any = sq_base_counts_any,
+    .base_counts_seed = sq_base_counts_seed,
+};

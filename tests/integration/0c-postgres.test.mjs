@@ -44,8 +44,8 @@ test('serve on PostgreSQL names the modules it leaves out, in one line', () => {
   assert.match(a.db, /^postgresql:\/\//);
   const line = a.log().split('\n').find(l => l.includes('left out'));
   assert.ok(line, a.log());
-  assert.match(line, /modules with no PostgreSQL storage yet, left out: .*worklist/);
-  assert.doesNotMatch(line, /\b(core|auth|events|dispatch|stats|photo|followup|open311|attach|caselist|notify|warning|brief|eval)\b/);
+  assert.match(line, /modules with no PostgreSQL storage yet, left out: .*sensor/);
+  assert.doesNotMatch(line, /\b(core|auth|events|dispatch|stats|photo|followup|open311|attach|caselist|notify|warning|brief|eval|worklist|base)\b/);
 });
 
 test('a case goes round the loop on PostgreSQL and its chain verifies', async () => {
@@ -103,16 +103,16 @@ test("the dashboard's figures (stats on PostgreSQL) are the cases' own counts", 
 });
 
 test('a module left out answers 503 naming itself; the core keeps answering', async () => {
-  const s = await a.api('GET', '/api/v1/burden/config', { token: T.supervisor });
+  const s = await a.api('GET', '/api/v1/devices', { token: T.dispatcher });
   assert.equal(s.status, 503, s.text);
-  assert.equal(s.json.error.message, 'module worklist has no postgresql storage yet');
+  assert.equal(s.json.error.message, 'module sensor has no postgresql storage yet');
   assert.equal((await a.api('GET', '/api/v1/me', { token: T.supervisor })).status, 200);
 });
 
 test("a left-out module's command and serve option refuse, naming the module", async () => {
-  const base = jiceng(['base', 'summary', '--db', a.db]);
-  assert.notEqual(base.status, 0);
-  assert.match(base.stderr, /module base has no PostgreSQL storage yet/);
+  const people = jiceng(['people', 'sources', '--db', a.db]);
+  assert.notEqual(people.status, 0);
+  assert.match(people.stderr, /module people has no PostgreSQL storage yet/);
   const port = await freePort();
   const r = spawnSync(BIN, ['serve', '--db', a.db, '--listen', `127.0.0.1:${port}`, '--mqtt', 'mqtt://127.0.0.1:1'],
     { cwd: ROOT, encoding: 'utf8', timeout: 20000 });
@@ -398,6 +398,33 @@ test('documents on cases (attach) on PostgreSQL: uploaded on one instance, linke
 });
 
 // Last: it edits the database behind the program's back.
+test('the work list on two instances: the demo list is there, a copy marked done by both at once is done once', async () => {
+  const C1 = '110101001001';
+  b = await startServer({ db: a.db });
+  try {
+    const [minzheng, comm] = await Promise.all(['dept_minzheng', 'community1'].map(n => a.login(n)));
+    const list = await b.api('GET', '/api/v1/worklist', { token: T.dispatcher });
+    assert.equal(list.status, 200, list.text);
+    assert.ok(list.json.version >= 1, 'jiceng demo seeds the work list on PostgreSQL');
+    let r = await a.api('POST', '/api/v1/tasks', { token: minzheng, body: { title: '低保年审材料收集', kind: 'form', item: 'WL-D06', communities: [C1] } });
+    assert.equal(r.status, 201, r.text);
+    assert.equal(r.json.decision, 'admitted');
+    const id = r.json.id;
+    // the same copy marked done through both instances at once, five times each
+    const res = await Promise.all(Array.from({ length: 10 }, (_, i) =>
+      (i % 2 ? a : b).api('POST', `/api/v1/tasks/${id}/done`, { token: comm, body: {} })));
+    assert.deepEqual(res.map(x => x.status).filter(s => s === 200), [200], res.map(x => x.status).join(' '));
+    assert.ok(res.every(x => x.status === 200 || x.status === 409), res.map(x => x.status).join(' '));
+    // (the only task marked done in this file)
+    assert.equal(dbQuery(a.db, "SELECT count(*) FROM audit WHERE action = 'task_done'"), '1', 'one task_done in the chain');
+    r = await b.api('GET', `/api/v1/burden?month=${new Date(Date.now() + 8 * 3600e3).toISOString().slice(0, 7)}`, { token: minzheng });
+    assert.equal(r.status, 200, r.text);
+    assert.equal(r.json.depts.find(d => d.dept === 'minzheng').done, 1);
+  } finally {
+    await b.stop();
+  }
+});
+
 test('jiceng audit verify on PostgreSQL names a case row or an audit row edited outside the program', () => {
   const verify = () => jiceng(['audit', 'verify', '--db', a.db]);
   const ok = verify();
