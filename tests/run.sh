@@ -30,13 +30,19 @@ log=$(mktemp -d)
 # One temporary PostgreSQL cluster for the run: the PostgreSQL backend's unit tests
 # and the integration files' PostgreSQL databases (one each) live in it.
 if [ -z "${JICENG_TEST_PG:-}" ]; then
-  pgdir=$(mktemp -d "${TMPDIR:-/tmp}/jiceng-pg-XXXXXX")
-  trap 'tests/pg.sh stop "$pgdir"; rm -rf "$log"' EXIT
-  if JICENG_TEST_PG=$(tests/pg.sh start "$pgdir"); then
-    export JICENG_TEST_PG
-  else
-    echo "FAIL PostgreSQL did not start (tests/pg.sh)"; failed=$((failed + 1))
-  fi
+  # up to three tries, each in a new directory: a start failed twice on the shared
+  # machine for a reason its logs did not keep (pg.sh prints them: kept in $log)
+  for try in 1 2 3; do
+    pgdir=$(mktemp -d "${TMPDIR:-/tmp}/jiceng-pg-XXXXXX")
+    trap 'tests/pg.sh stop "$pgdir"; rm -rf "$log"' EXIT
+    if JICENG_TEST_PG=$(tests/pg.sh start "$pgdir" 2>"$log/pg-start-$try.err"); then
+      export JICENG_TEST_PG
+      break
+    fi
+    echo "tests/pg.sh start failed (try $try of 3):"; cat "$log/pg-start-$try.err"
+    tests/pg.sh stop "$pgdir"; unset JICENG_TEST_PG
+  done
+  [ -n "${JICENG_TEST_PG:-}" ] || { echo "FAIL PostgreSQL did not start (tests/pg.sh)"; failed=$((failed + 1)); }
 fi
 
 for t in "$unit_dir"/test_*; do
