@@ -9,7 +9,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync, execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, existsSync } from 'node:fs';
+import { mkdtempSync, rmSync, existsSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
@@ -420,6 +420,17 @@ test('the work list on two instances: the demo list is there, a copy marked done
     r = await b.api('GET', `/api/v1/burden?month=${new Date(Date.now() + 8 * 3600e3).toISOString().slice(0, 7)}`, { token: minzheng });
     assert.equal(r.status, 200, r.text);
     assert.equal(r.json.depts.find(d => d.dept === 'minzheng').done, 1);
+    // imports of the list through both instances at once: each a version, one active
+    const admin = await a.login('admin');
+    const csv = readFileSync(join(ROOT, 'data/worklist.csv'), 'utf8');
+    const before = list.json.version;
+    const imp = await Promise.all(Array.from({ length: 6 }, (_, i) => (i % 2 ? a : b).api('POST', '/api/v1/worklist?note=x',
+      { token: admin, body: csv, headers: { 'content-type': 'text/csv' } })));
+    assert.deepEqual(imp.map(x => x.status), [201, 201, 201, 201, 201, 201], imp.map(x => x.text).join(' '));
+    assert.equal(dbQuery(a.db, 'SELECT count(*) FROM worklist_versions WHERE active = 1'), '1');
+    const newest = dbQuery(a.db, 'SELECT max(version) FROM worklist_versions');
+    assert.equal(dbQuery(a.db, 'SELECT version FROM worklist_versions WHERE active = 1'), newest);
+    assert.equal(Number(newest), before + 6);
   } finally {
     await b.stop();
   }
