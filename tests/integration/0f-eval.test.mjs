@@ -3,8 +3,8 @@
 // PostgreSQL): a month's table (GET /api/v1/eval?period=YYYY-MM, read from the
 // per unit and month counters the leader's ticker keeps) equals the same days
 // computed from their cases (?period=first..today), unit by unit and indicator
-// by indicator, after cases are reported, taken through the loop, rated and
-// voided; each later action moves the counters by that
+// by indicator, after cases are reported, taken through the loop, rated,
+// followed up (回访) and voided; each later action moves the counters by that
 // case's difference only (no case counted twice, none left out).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -85,11 +85,18 @@ test('the counters of the month equal its cases after every kind of action, each
   const d1 = await settled('dept');
   assert.ok(Object.keys(d1).some((k) => k.startsWith('dept:')), 'the department that handled a case has a row');
 
-  // later actions on the same cases: the difference only
+  // later actions on the same cases, each counted before the next: the difference only
+  const fu = s1[key].inds.followup;
+  await act(T.dispatcher, a.id, 'followup', { result: 'basic', note: '已回访，居民表示理解' });
+  const s15 = await settled('street');
+  assert.equal(s15[key].inds.followup[0], fu[0] + 1, 'the follow-up call that reached the resident counts');
   await act(T.dept_chengguan, b.id, 'accept');
+  await settled('street');
   await act(T.dept_chengguan, b.id, 'feedback', { note: '已处理' });
   await act(T.dispatcher, b.id, 'verify');
+  await settled('street');
   await act(T.dispatcher, b.id, 'close');
+  await settled('street');
   await act(T.resident1, b.id, 'rate', { rating: 'satisfied' });
   const s2 = await settled('street');
   assert.equal(s2[key].cases, n0 + 2, 'no case counted twice');
