@@ -12,6 +12,8 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 make --no-print-directory -s all >/dev/null
 objs=$(ls build/obj/*.o | grep -v '/main\.o$')
-cc -std=c11 -D_GNU_SOURCE -O2 -g -Wall -Wextra -Werror -Isrc -o "$tmp/bench_eval" bench/bench_eval.c $objs \
-   $(pkg-config --libs libh2o-evloop jansson libsodium sqlite3 libutf8proc libmosquitto xlsxwriter) -lcsv -lpthread -lm
+# the libraries are the Makefile's own list (PKGS): a hand-kept copy here missed libpq,
+# openssl, libzip ... as the objects grew, and the group stopped linking
+cc -std=c11 -D_GNU_SOURCE -O2 -g -Wall -Wextra -Werror -Isrc $(pkg-config --cflags libpq) -o "$tmp/bench_eval" bench/bench_eval.c $objs \
+   $(pkg-config --libs $(sed -n 's/^PKGS *:= *//p' Makefile)) -lcsv -lpthread -lm
 "$tmp/bench_eval" "$tmp" "$out" "${EVAL_CASES:-1000000}"
