@@ -433,5 +433,6 @@ static int cmd_classify(int argc, char **argv) {
 /* The classify module's row (src/modules.c): the `jiceng classify` command. */
 const jc_module module_classify = {
     .name = "classify",
+    .store_h_only = 1, /* no tables or SQL of its own: runs on every backend */
     .commands = {{"classify", cmd_classify, "train, evaluate and run the report text classifier"}},
 };

@@ -266,5 +266,6 @@ static int cmd_detect(int argc, char **argv) {
 /* The detect module's row (src/modules.c): the `jiceng detect` command. */
 const jc_module module_detect = {
     .name = "detect",
+    .store_h_only = 1, /* no tables or SQL of its own: runs on every backend */
     .commands = {{"detect", cmd_detect, "early warning on a count series (EARS, CUSUM, Farrington)"}},
 };

@@ -1799,5 +1799,6 @@ static int cmd_simulate(int argc, char **argv) {
 /* The simulate module's row (src/modules.c): the `jiceng simulate` command. */
 const jc_module module_simulate = {
     .name = "simulate",
+    .store_h_only = 1, /* no tables or SQL of its own: runs on every backend */
     .commands = {{"simulate", cmd_simulate, "replay a month of a street's life against a running server (demo)"}},
 };

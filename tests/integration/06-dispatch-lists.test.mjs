@@ -7,8 +7,7 @@
 // NOTIFY, docs/postgresql.md), not of any program's.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, jiceng } from './lib.mjs';
-import { execFileSync } from 'node:child_process';
+import { startServer, jiceng, dbQuery } from './lib.mjs';
 import { pointIn, dispatchServer, caseCalls } from './dispatch-lib.mjs';
 
 let srv, T, D; // the server and tokens (dispatch-lib.mjs)
@@ -105,8 +104,10 @@ test('the escalation timer: extended, re-extended, suspended, resumed, and chang
   assert.ok(!(await reminded(b)), 'b was extended again: its first entry is stale');
   assert.ok(!(await reminded(e)), 'e is suspended');
   // another program sets when o is next due: the server reads the phases again
-  execFileSync('sqlite3', ['-cmd', '.timeout 10000', srv.db,
-    `UPDATE case_phase SET next_at = ${Date.now() - 1000} WHERE case_id = ${o} AND end_at IS NULL`]);
+  // (on PostgreSQL a program announces its write as docs/postgresql.md says:
+  // NOTIFY jiceng_commit in its transaction -- psql -c runs both in one)
+  const due = `UPDATE case_phase SET next_at = ${Date.now() - 1000} WHERE case_id = ${o} AND end_at IS NULL`;
+  dbQuery(srv.db, srv.db.startsWith('postgresql://') ? `${due}; NOTIFY jiceng_commit, 'tool'` : due);
   let k = await until(o);
   assert.ok(await reminded(o), 'o: ' + JSON.stringify(k));
   // resumed, e's deadline moves by the time it was suspended; its 80 %

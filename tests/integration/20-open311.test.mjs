@@ -5,10 +5,9 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, mkdtempSync, rmSync } from 'node:fs';
-import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startServer, jiceng, SHARED } from './lib.mjs';
+import { startServer, startPostgres, dbQuery, jiceng, SHARED } from './lib.mjs';
 
 // ---- a small JSON-Schema validator (the subset the Open311 schemas use) ----
 const SCHEMA_DIR = join(SHARED, 'data/open311');
@@ -107,11 +106,13 @@ const kids = (n, name) => n.children.filter(c => c.name === name);
 const kid = (n, name) => kids(n, name)[0];
 
 // ---- the server ---------------------------------------------------------------
-let srv, KEY, KEY2, tokenAdmin, dir;
+let srv, KEY, KEY2, tokenAdmin, dir, pg;
 const V2 = '/open311/v2';
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'jiceng-o311-'));
-  const db = join(dir, 'test.db');
+  // the keys are added with the CLI before the server starts, on either backend
+  pg = process.env.JICENG_TEST_DB === 'pg' ? startPostgres() : null;
+  const db = pg ? pg.url : join(dir, 'test.db');
   for (const args of [['init', db], ['demo', '--db', db]]) {
     const r = jiceng(args); assert.equal(r.status, 0, r.stderr);
   }
@@ -123,7 +124,7 @@ before(async () => {
     { code: 'tags', label: '标签', type: 'multiselect', options: ['a', 'b', 'c'] },
     { code: 'note', label: '说明 <&>', type: 'text' },
   ]);
-  execFileSync('sqlite3', [db, `UPDATE categories SET fields='${fields.replace(/'/g, "''")}' WHERE code='0102'`]);
+  dbQuery(db, `UPDATE categories SET fields='${fields.replace(/'/g, "''")}' WHERE code='0102'`);
   let r = jiceng(['open311', 'key', 'add', '--db', db, '--name', 'fixmystreet']);
   assert.equal(r.status, 0, r.stderr);
   KEY = r.stdout.trim();
@@ -140,7 +141,7 @@ before(async () => {
   srv = await startServer({ db, dir });
   tokenAdmin = await srv.login('admin');
 });
-after(async () => { await srv.cleanup(); rmSync(dir, { recursive: true, force: true }); });
+after(async () => { await srv.cleanup(); rmSync(dir, { recursive: true, force: true }); pg?.drop(); });
 
 const get = path => srv.api('GET', V2 + path);
 function post(fmt, fields, headers = { 'content-type': 'application/x-www-form-urlencoded' }) {
