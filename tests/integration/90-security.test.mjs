@@ -4,8 +4,7 @@
 // test here failed on the code before its fix.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { startServer, jiceng } from './lib.mjs';
+import { startServer, jiceng, dbQuery } from './lib.mjs';
 
 let srv;
 const T = {};
@@ -13,6 +12,8 @@ const G1 = '110101001001001', G1b = '110101001001002', G2 = '110101001002001';
 const H = 3600e3;
 const iso = ms => new Date(ms).toISOString();
 const api = (m, p, body, who = 'admin') => srv.api(m, p, { token: T[who], body });
+// the character of code point n in SQL, on either backend (fixtures through dbQuery)
+const chr = n => (srv.db.startsWith('postgresql://') ? `chr(${n})` : `char(${n})`);
 
 before(async () => {
   srv = await startServer();
@@ -107,15 +108,15 @@ test('Open311 XML stays well-formed: noncharacters refused at intake, replaced a
   const ok = await form('json', { ...good, description: '东华门大街路边有人占道摆摊卖水果' + Date.now() });
   assert.equal(ok.status, 201, ok.text);
   const id = ok.json[0].service_request_id;
-  execFileSync('sqlite3', ['-cmd', '.timeout 10000', srv.db, `UPDATE cases SET body = body || char(65535) || char(65534) WHERE id = (SELECT max(id) FROM cases);
-    UPDATE categories SET name = name || char(65535) WHERE code = '0101';`]);
+  dbQuery(srv.db, `UPDATE cases SET body = body || ${chr(65535)} || ${chr(65534)} WHERE id = (SELECT max(id) FROM cases);
+    UPDATE categories SET name = name || ${chr(65535)} WHERE code = '0101';`);
   for (const path of ['/open311/v2/requests.xml', `/open311/v2/requests/${id}.xml`, '/open311/v2/services.xml']) {
     const r = await srv.api('GET', path);
     assert.equal(r.status, 200, path);
     assert.doesNotMatch(r.text, NOT_XML, path + ' carries a character XML 1.0 forbids');
     assert.match(r.text, /\uFFFD/, path + ' shows the replacement character');
   }
-  execFileSync('sqlite3', ['-cmd', '.timeout 10000', srv.db, `UPDATE categories SET name = replace(name, char(65535), '') WHERE code = '0101';`]);
+  dbQuery(srv.db, `UPDATE categories SET name = replace(name, ${chr(65535)}, '') WHERE code = '0101';`);
 });
 
 test('report source: residents cannot claim a patrol, a hotline call or the platform', async () => {
@@ -240,7 +241,7 @@ test('co-handling and summoned departments: see, list and audit the case, record
 test('a whistle summoning many departments names every one (no buffer cut or overflow)', async () => {
   // 16 departments with names of 63 bytes: the old 600-byte list was cut (and could overflow by one)
   const names = Array.from({ length: 16 }, (_, i) => `测试部门${String(i).padStart(2, '0')}` + '联'.repeat(17));
-  execFileSync('sqlite3', ['-cmd', '.timeout 10000', srv.db, names.map((n, i) => `INSERT INTO depts(code, name, name_en) VALUES('sec${i}', '${n}', 'Test ${i}');`).join('\n')]);
+  dbQuery(srv.db, names.map((n, i) => `INSERT INTO depts(code, name, name_en) VALUES('sec${i}', '${n}', 'Test ${i}');`).join('\n'));
   const depts = (await api('GET', '/api/v1/depts')).json.depts.filter(d => d.code.startsWith('sec'));
   assert.equal(depts.length, 16);
   const c = await api('POST', '/api/v1/cases', { title: '联合执法', body: '需要多个部门到场' + Date.now(), category: '0103', area: G1 }, 'resident1');
