@@ -5,8 +5,7 @@
 // filtered by action and case, and the whole chain verified. English at 375 px.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { startServer } from './lib.mjs';
+import { startServer, dbQuery } from './lib.mjs';
 import { launch, openPage, uiLogin, visit, shot, noI18nGaps, haveChromium } from './ui-lib.mjs';
 
 let srv, browser;
@@ -255,7 +254,7 @@ test('the audit log: filters in the address, a case\'s trace, the chain verified
 test('a street with a thousand resident accounts: the users tab shows 100, the filter finds the others', async () => {
   // accounts written as another program would (bench-fill's residents): they cannot log in
   const rows = Array.from({ length: 1000 }, (_, i) => `('res${String(i).padStart(4, '0')}', '居民${i}', 'resident', '', '!nologin', 0)`);
-  execFileSync('sqlite3', [srv.db, '.timeout 5000', `INSERT INTO users(name, display, role, area, pw_hash, created_at) VALUES ${rows.join(',')};`]);
+  dbQuery(srv.db, `INSERT INTO users(name, display, role, area, pw_hash, created_at) VALUES ${rows.join(',')};`);
   const total = (await srv.api('GET', '/api/v1/users', { token: await srv.login('admin') })).json.users.length;
   assert.ok(total > 1000, String(total));
   const page = await openPage(browser, srv);

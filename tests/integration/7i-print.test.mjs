@@ -8,7 +8,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
-import { startServer, ROOT } from './lib.mjs';
+import { startServer, ROOT, dbQuery } from './lib.mjs';
 import { launch, openPage, uiLogin, visit, SHOTS, noI18nGaps, haveChromium } from './ui-lib.mjs';
 
 let srv, browser, kase, route;
@@ -94,7 +94,7 @@ test('派单单: from the case page, QR to the case, one A4 page with the routin
 test('督办单: the escalation note, one A4 page; English; a resident may not open it', async () => {
   // a store of an earlier build: its timer counted a 督办 per further time limit in the
   // case's counter ("督办 187 次"); the form counts the supervisors' own from the trace
-  execFileSync('sqlite3', [srv.db, '.timeout 5000', `UPDATE cases SET escalation = 187 WHERE id = ${kase.id};`]);
+  dbQuery(srv.db, `UPDATE cases SET escalation = 187 WHERE id = ${kase.id};`);
   const page = await openPage(browser, srv, { lang: 'en' });
   await uiLogin(page, 'supervisor');
   await visit(page, `/print/${kase.id}?form=supervise`, 'print');

@@ -61,9 +61,22 @@ let ownCluster = null;
 export function pgCluster() {
   if (process.env.JICENG_TEST_PG) return process.env.JICENG_TEST_PG;
   if (!ownCluster) {
-    const dir = mkdtempSync(join(tmpdir(), 'jiceng-pg-'));
-    const url = execFileSync(join(ROOT, 'tests/pg.sh'), ['start', dir], { encoding: 'utf8' }).trim();
-    ownCluster = { dir, url };
+    // three tries, each in a new directory, as tests/run.sh does (a start that failed
+    // once under load was seen and not explained); pg.sh's own words in the error
+    const errors = [];
+    for (let i = 0; i < 3 && !ownCluster; i++) {
+      const dir = mkdtempSync(join(tmpdir(), 'jiceng-pg-'));
+      try {
+        const url = execFileSync(join(ROOT, 'tests/pg.sh'), ['start', dir], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
+        ownCluster = { dir, url };
+      } catch (e) {
+        errors.push(`try ${i + 1}: exit ${e.status}: ${e.stderr || e.message}`);
+        try { execFileSync(join(ROOT, 'tests/pg.sh'), ['stop', dir], { stdio: 'ignore' }); } catch { /* gone */ }
+      }
+    }
+    if (!ownCluster) throw new Error('tests/pg.sh could not start a cluster:\n' + errors.join('\n'));
+    if (errors.length) console.error('tests/pg.sh started on a later try:\n' + errors.join('\n'));
+    const { dir } = ownCluster;
     process.on('exit', () => {
       try { execFileSync(join(ROOT, 'tests/pg.sh'), ['stop', dir]); } catch { /* already gone */ }
     });
