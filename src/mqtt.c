@@ -25,6 +25,7 @@
  * broker queues instead of us (configure max_queued_messages 0).
  */
 #include "sensor_int.h"
+#include "sensor_store.h"
 
 #include <mosquitto.h>
 #include <pthread.h>
