@@ -53,6 +53,7 @@
  * docs/sensors.md.
  */
 #include "sensor_int.h"
+#include "sensor_store.h"
 
 #include <errno.h>
 #include <fcntl.h>

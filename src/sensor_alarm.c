@@ -5,7 +5,8 @@
  * reading or on coming back online, ack and clear by staff), what a silence
  * suppresses, grouping the alarms of one grid and category into one case
  * and opening it through the intake, and the ticker's offline and
- * inactivity scans.  Rows go through src/sensor_store.h (sensor_sqlite.c).
+ * inactivity scans.  Rows go through src/sensor_store.h (the backend's table:
+ * sensor_sqlite.c, sensor_pg.c).
  *
  *  - Everything here runs on the single writer thread inside the writer's
  *    transaction; the cache of enabled rules is the store's own
@@ -241,7 +242,13 @@ static jc_err raise_alarm(jc_conn *w, sensor_dev *m, const sensor_device *d, con
         return sensor_db_keep_around(w, m, at);
     }
     int64_t id;
-    if ((e = sensor_db_alarm_insert(w, m, d, r, r->opens_case ? alarm_case_category(r) : "", value, at, &id))) return e;
+    int fresh = 1;
+    if ((e = sensor_db_alarm_insert(w, m, d, r, r->opens_case ? alarm_case_category(r) : "", value, at, &id, &fresh)))
+        return e;
+    if (!fresh) { /* another instance raised it meanwhile: this is a repeat (its case is that one's) */
+        t->repeats++;
+        return sensor_db_keep_around(w, m, at);
+    }
     t->raised++;
     jc_log(JC_LOG_INFO, "sensor: alarm %lld %s %s on %s (%g)", (long long)id, alarm_severity_name(r->severity),
            r->name, d->id, value);
@@ -291,7 +298,7 @@ static jc_err ingest_one(jc_conn *w, sensor_reading *rd, tally *t) {
             sensor__reject(REJ_OUT_OF_RANGE, rd->device, why);
             return JC_ERR_INVALID;
         }
-        if (!(dm = sensor_db_dev_metric(m, rd->metric[i], 1))) {
+        if (!(dm = sensor_db_dev_metric(w, m, rd->metric[i], 1))) {
             snprintf(why, sizeof why, "more than %d metrics on one device", SENSOR_DEV_MAX_METRICS);
             sensor__reject(REJ_TOO_LARGE, rd->device, why);
             return JC_ERR_INVALID;
@@ -303,7 +310,7 @@ static jc_err ingest_one(jc_conn *w, sensor_reading *rd, tally *t) {
     sensor_open_alarm oa[SENSOR_MAX_OPEN];
     int no = sensor_db_open_alarms(w, m, oa);
     full_dev full = {.have = 0};
-    if ((e = sensor_db_dev_dirty(m))) return e;
+    if ((e = sensor_db_dev_dirty(w, m))) return e;
     if (rd->at > m->last_seen) m->last_seen = rd->at;
     m->online = 1;
     for (int i = 0; i < rd->n; i++)
@@ -428,7 +435,7 @@ static jc_err tick_offline(jc_conn *w, int64_t now, tally *t, int *n_out) {
         sensor_dev *m;
         e = sensor_db_dev(w, ids[i], &m);
         if (e == JC_ERR_NOTFOUND) continue;
-        if (e || (e = sensor_db_dev_dirty(m))) return e;
+        if (e || (e = sensor_db_dev_dirty(w, m))) return e;
         m->rewrite = 1;
         if (!m->online || m->offline_due > now) continue; /* the stored row was behind */
         full_dev full = {.have = 0};

@@ -6,6 +6,7 @@
  * has.)
  */
 #include "sensor_int.h"
+#include "sensor_store.h"
 #include "store.h"
 #include "t.h"
 
