@@ -96,7 +96,7 @@ static const char *const topics[] = {"jiceng/v1/readings/#", "jiceng/v1/heartbea
 
 static jc_err batch_run(jc_conn *w, void *arg) {
     batch *b = arg;
-    return sensor__ingest(w, b->rs, b->n, NULL);
+    return sensor__ingest_once(w, b->rs, b->n, NULL, NULL);
 }
 
 static jc_err warm_run(jc_conn *w, void *arg) {

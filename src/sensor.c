@@ -38,7 +38,7 @@ static const char *const reject_names[REJ__COUNT] = {
     "malformed_json", "invalid_utf8", "too_large", "wrong_type", "non_finite",
     "out_of_range", "unknown_device", "bad_topic", "bad_time", "unauthorized"};
 static _Atomic uint64_t n_rejected[REJ__COUNT];
-static _Atomic uint64_t n_accepted, n_alarms, n_repeats, n_suppressed, n_cases;
+static _Atomic uint64_t n_accepted, n_alarms, n_repeats, n_suppressed, n_cases, n_dups;
 
 const char *sensor__reject_name(sensor_reject r) { return (unsigned)r < REJ__COUNT ? reject_names[r] : "?"; }
 
@@ -58,6 +58,8 @@ void sensor__count(uint64_t accepted, uint64_t alarms, uint64_t repeats, uint64_
     atomic_fetch_add(&n_suppressed, suppressed);
     atomic_fetch_add(&n_cases, cases);
 }
+
+void sensor__count_dups(uint64_t dups) { atomic_fetch_add(&n_dups, dups); }
 
 int64_t sensor__mono_ns(void) {
     struct timespec ts;
@@ -117,11 +119,13 @@ static jc_err sensor_metrics(jc_conn *c, jc_buf *b) {
                           "# TYPE jiceng_alarm_repeats_total counter\njiceng_alarm_repeats_total %llu\n"
                           "# TYPE jiceng_alarms_suppressed_total counter\njiceng_alarms_suppressed_total %llu\n"
                           "# TYPE jiceng_alarm_cases_total counter\njiceng_alarm_cases_total %llu\n"
+                          "# HELP jiceng_readings_duplicate_total MQTT readings received again and skipped (redelivery).\n"
+                          "# TYPE jiceng_readings_duplicate_total counter\njiceng_readings_duplicate_total %llu\n"
                           "# HELP jiceng_alarm_case_latency_p99_ms Reading received to its case committed (last 4096).\n"
                           "# TYPE jiceng_alarm_case_latency_p99_ms gauge\njiceng_alarm_case_latency_p99_ms %g\n",
                           (unsigned long long)atomic_load(&n_alarms), (unsigned long long)atomic_load(&n_repeats),
                           (unsigned long long)atomic_load(&n_suppressed), (unsigned long long)atomic_load(&n_cases),
-                          p99 < 0 ? 0 : p99);
+                          (unsigned long long)atomic_load(&n_dups), p99 < 0 ? 0 : p99);
     return e;
 }
 
@@ -140,6 +144,7 @@ static json_t *stats_json(void) {
     json_object_set_new(o, "alarm_repeats", json_integer((json_int_t)atomic_load(&n_repeats)));
     json_object_set_new(o, "alarms_suppressed", json_integer((json_int_t)atomic_load(&n_suppressed)));
     json_object_set_new(o, "alarm_cases", json_integer((json_int_t)atomic_load(&n_cases)));
+    json_object_set_new(o, "duplicates", json_integer((json_int_t)atomic_load(&n_dups)));
     uint64_t cnt;
     double p50 = latency_q(0.5, &cnt), p99 = latency_q(0.99, &cnt);
     json_object_set_new(o, "alarm_case_latency", json_pack("{s:I,s:f,s:f}", "samples", (json_int_t)cnt,
@@ -188,6 +193,7 @@ static int parse_one(json_t *o, const char *device, int heartbeat, int64_t now, 
     json_t *ts = json_object_get(o, "ts");
     out->at = now;
     if (ts && !json_is_null(ts)) {
+        out->own_ts = 1;
         if (json_is_string(ts)) {
             if (jc_parse_time(json_string_value(ts), &out->at) != JC_OK)
                 return snprintf(detail, dsz, "'ts' is not an ISO-8601 time"), REJ_BAD_TIME + 1;

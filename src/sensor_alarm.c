@@ -221,7 +221,7 @@ static int64_t alarm_case(jc_conn *w, const sensor_device *d, const alarm_rule *
 }
 
 typedef struct {
-    uint64_t raised, repeats, suppressed, cases;
+    uint64_t raised, repeats, suppressed, cases, dups;
 } tally;
 
 /* Raises (or repeats) the alarm of rule r on device d (m: its memory),
@@ -281,7 +281,9 @@ static jc_err need_full(jc_conn *w, const sensor_dev *m, full_dev *f) {
  * a refused reading), then the device's memory, the reading, and the rules.
  * Alarms and their cases are written here, in the reading's transaction;
  * aggregates and device rows at the end of the job (sensor_db_flush). */
-static jc_err ingest_one(jc_conn *w, sensor_reading *rd, tally *t) {
+/* Stores and evaluates one reading; with once, a reading with its own time
+ * already stored (its key seen) is skipped: *dup set, nothing else written. */
+static jc_err ingest_one(jc_conn *w, sensor_reading *rd, tally *t, int once, int *dup) {
     sensor_dev *m;
     jc_err e = sensor_db_dev(w, rd->device, &m);
     if (e == JC_ERR_NOTFOUND) {
@@ -304,6 +306,15 @@ static jc_err ingest_one(jc_conn *w, sensor_reading *rd, tally *t) {
             return JC_ERR_INVALID;
         }
         mi[i] = (int)(dm - m->m);
+    }
+    if (once && rd->own_ts) {
+        int fresh = 0;
+        if ((e = sensor_db_seen(w, rd->device, rd->at, rd->heartbeat ? 1 : 0, jc_real_ms(), &fresh))) return e;
+        if (!fresh) {
+            t->dups++;
+            *dup = 1;
+            return JC_OK;
+        }
     }
     const alarm_rule *rs[64];
     size_t nr = dev_rules(m->type, m->id, rs, JC_ARRAY_LEN(rs));
@@ -365,15 +376,16 @@ static jc_err ingest_one(jc_conn *w, sensor_reading *rd, tally *t) {
     return JC_OK;
 }
 
-jc_err sensor__ingest(jc_conn *w, sensor_reading *rs, size_t n, size_t *accepted) {
+static jc_err ingest(jc_conn *w, sensor_reading *rs, size_t n, size_t *accepted, int once, size_t *dups) {
     jc_err e = state_enter(w);
     if (e || (e = sensor_db_enter(w))) return e;
     e = rules_load(w);
     tally t = {0};
     size_t ok = 0;
     for (size_t i = 0; i < n && !e; i++) {
-        jc_err r = ingest_one(w, &rs[i], &t);
-        if (r == JC_ERR_NOTFOUND || r == JC_ERR_INVALID) rs[i].case_opened = 0; /* refused, nothing written */
+        int dup = 0;
+        jc_err r = ingest_one(w, &rs[i], &t, once, &dup);
+        if (r == JC_ERR_NOTFOUND || r == JC_ERR_INVALID || dup) rs[i].case_opened = 0; /* nothing written */
         else if (r) e = r;
         else ok++;
     }
@@ -384,8 +396,18 @@ jc_err sensor__ingest(jc_conn *w, sensor_reading *rs, size_t n, size_t *accepted
         ok = 0, t = (tally){0};
     }
     sensor__count(ok, t.raised, t.repeats, t.suppressed, t.cases);
+    sensor__count_dups(t.dups);
     if (accepted) *accepted = ok;
+    if (dups) *dups = (size_t)t.dups;
     return e;
+}
+
+jc_err sensor__ingest(jc_conn *w, sensor_reading *rs, size_t n, size_t *accepted) {
+    return ingest(w, rs, n, accepted, 0, NULL);
+}
+
+jc_err sensor__ingest_once(jc_conn *w, sensor_reading *rs, size_t n, size_t *accepted, size_t *dups) {
+    return ingest(w, rs, n, accepted, 1, dups);
 }
 
 /* ---- staff: ack and clear ---------------------------------------------------------------- */
@@ -527,6 +549,7 @@ jc_err sensor__tick(jc_conn *w, int64_t now, int force, json_t *report) {
                            sensor_db_setting(w, "alarm_raw_retention_s", 7776000) * 1000,
                            sensor_db_setting(w, "minute_retention_s", 604800) * 1000,
                            sensor_db_setting(w, "hour_retention_s", 34560000) * 1000, 30LL * 86400000);
+    if (!e) e = sensor_db_seen_trim(w, jc_real_ms() - SENSOR_SEEN_MS); /* real time, as the keys' */
     e = sensor_db_leave(w, e); /* on error the job rolls back: the devices' memory is reloaded */
     sensor__count(0, t.raised, t.repeats, t.suppressed, t.cases);
     if (report) {

@@ -15,11 +15,13 @@ typedef struct json_t json_t;
 #define SENSOR_PAYLOAD_CAP (64 * 1024)  /* bytes of one MQTT payload / HTTP body */
 #define SENSOR_BATCH_READINGS 1000      /* readings in one batch payload */
 #define SENSOR_KEEP_MS (10LL * 60 * 1000) /* raw readings kept around an alarm */
+#define SENSOR_SEEN_MS (10LL * 60 * 1000) /* an MQTT reading's key is remembered (redelivery) */
 
 /* One reading (or heartbeat) after parsing, before the device is checked. */
 typedef struct {
     char device[64];
     int64_t at;          /* UTC ms */
+    int own_ts;          /* at came from the payload's "ts" (else: arrival) */
     int heartbeat;
     int n;
     char metric[SENSOR_MAX_VALUES][32];
@@ -40,6 +42,8 @@ void sensor__reject(sensor_reject r, const char *device, const char *detail);
 /* Counters bumped by the writer. */
 void sensor__count(uint64_t accepted, uint64_t alarms, uint64_t repeats, uint64_t suppressed,
                    uint64_t cases);
+/* Counts readings skipped as ones already stored (sensor__ingest_once). */
+void sensor__count_dups(uint64_t dups);
 /* Records an alarm-to-case latency sample (ms). */
 void sensor__latency(double ms);
 int64_t sensor__mono_ns(void);
@@ -57,6 +61,13 @@ int sensor__parse(const char *device, int heartbeat, const char *payload, size_t
 /* Stores and evaluates n readings; unknown devices are refused (counted).
  * *accepted gets the count stored. */
 jc_err sensor__ingest(jc_conn *w, sensor_reading *rs, size_t n, size_t *accepted) JC_MUST_CHECK;
+/* The same for readings that may come again (MQTT redelivery): a reading
+ * with its own time (own_ts) whose key (device, time, heartbeat or not) was
+ * stored within the last SENSOR_SEEN_MS is skipped and counted in *dups
+ * (may be NULL) and in jiceng_readings_duplicate_total; the others' keys
+ * are stored.  (A reading without "ts" gets its arrival time, which differs
+ * when it comes again: no key can tell, and it is always stored.) */
+jc_err sensor__ingest_once(jc_conn *w, sensor_reading *rs, size_t n, size_t *accepted, size_t *dups) JC_MUST_CHECK;
 /* The tick at now; force = run every scan (tests).  */
 jc_err sensor__tick(jc_conn *w, int64_t now, int force, json_t *report) JC_MUST_CHECK;
 /* Forget cached rules (after a change). */

@@ -114,6 +114,12 @@ static const char *const sensor_migrations[] = {
     "  WHEN '门磁12小时未开 door not opened' THEN '门磁12小时未开' WHEN '电动车充电过流 overcurrent' THEN '电动车充电过流'"
     "  WHEN '噪声超标 noise dB' THEN '噪声超标' WHEN '设备离线 offline' THEN '设备离线' WHEN '电量低 low battery' THEN '电量低'"
     "  ELSE name END;",
+    /* 4: the keys of readings received over MQTT in the last SENSOR_SEEN_MS
+     * (real time), so that a message the broker sends again after a crash
+     * between commit and PUBACK is not counted twice (src/mqtt.c). */
+    "CREATE TABLE sensor_seen(device TEXT NOT NULL, at INTEGER NOT NULL, kind INTEGER NOT NULL,"
+    "  seen_at INTEGER NOT NULL, PRIMARY KEY(device, at, kind)) WITHOUT ROWID;"
+    "CREATE INDEX sensor_seen_at ON sensor_seen(seen_at);",
 };
 
 const jc_schema schema_sensor = {"sensor", sensor_migrations, (int)JC_ARRAY_LEN(sensor_migrations)};
@@ -891,6 +897,27 @@ static jc_err db_reading(jc_conn *w, sensor_dev *d, int m, int64_t at, double v)
     return e ? e : agg_add(X, d, &d->m[m], at, v);
 }
 
+static jc_err db_seen(jc_conn *w, const char *device, int64_t at, int kind, int64_t now, int *fresh) {
+    (void)w;
+    sqlite3_stmt *s = q(X, 50, "INSERT OR IGNORE INTO sensor_seen(device, at, kind, seen_at) VALUES(?,?,?,?)");
+    if (!s) return JC_ERR_DB;
+    sq_bind_text(s, 1, device);
+    sqlite3_bind_int64(s, 2, at);
+    sqlite3_bind_int(s, 3, kind);
+    sqlite3_bind_int64(s, 4, now);
+    jc_err e = run(X, s, "seen");
+    *fresh = !e && sqlite3_changes(X->db) > 0;
+    return e;
+}
+
+static jc_err db_seen_trim(jc_conn *w, int64_t before) {
+    (void)w;
+    sqlite3_stmt *s = q(X, 51, "DELETE FROM sensor_seen WHERE seen_at<?");
+    if (!s) return JC_ERR_DB;
+    sqlite3_bind_int64(s, 1, before);
+    return run(X, s, "seen trim");
+}
+
 static jc_err db_keep_around(jc_conn *w, sensor_dev *d, int64_t at) {
     (void)w;
     return keep_around(X, d, at);
@@ -1373,7 +1400,7 @@ const sensor_store_ops sensor_store_sqlite = {
     .rule_put = db_rule_put, .rule_get = db_rule_get, .rule_delete = db_rule_delete, .rule_list = db_rule_list,
     .rules = db_rules, .setting = db_setting, .setting_put = db_setting_put, .settings_json = db_settings_json,
     .dev = db_dev, .dev_metric = db_dev_metric, .dev_dirty = db_dev_dirty, .device_row = db_device_row,
-    .reading = db_reading, .keep_around = db_keep_around, .flush = db_flush, .offline_due = db_offline_due,
+    .reading = db_reading, .seen = db_seen, .seen_trim = db_seen_trim, .keep_around = db_keep_around, .flush = db_flush, .offline_due = db_offline_due,
     .activity = db_activity,
     .open_alarms = db_open_alarms, .alarm_insert = db_alarm_insert, .alarm_repeat = db_alarm_repeat,
     .alarm_clear = db_alarm_clear, .alarm_ack = db_alarm_ack, .alarm_case = db_alarm_case, .alarm_row = db_alarm_row,

@@ -121,6 +121,13 @@ typedef struct {
      * aggregate, and the raw value (kept inside an alarm's window, else
      * remembered for one). */
     jc_err (*reading)(jc_conn *w, sensor_dev *d, int m, int64_t at, double v);
+    /* Records the key (device, at, kind: 1 heartbeat, 0 reading) of a
+     * reading received at now (real time, ms): *fresh is 1 when it is new,
+     * 0 when the key was recorded before (and not yet trimmed), i.e. the
+     * same reading came again.  Written in the job's transaction. */
+    jc_err (*seen)(jc_conn *w, const char *device, int64_t at, int kind, int64_t now, int *fresh);
+    /* Deletes the keys recorded before `before` (real time, ms). */
+    jc_err (*seen_trim)(jc_conn *w, int64_t before);
     /* Around an alarm at `at`: stores the remembered raw values of the
      * SENSOR_KEEP_MS before and keeps the device's readings of the next. */
     jc_err (*keep_around)(jc_conn *w, sensor_dev *d, int64_t at);
@@ -267,6 +274,12 @@ static inline JC_MUST_CHECK jc_err sensor_db_device_row(jc_conn *w, const char *
 }
 static inline JC_MUST_CHECK jc_err sensor_db_reading(jc_conn *w, sensor_dev *d, int m, int64_t at, double v) {
     return sensor_store(w)->reading(w, d, m, at, v);
+}
+static inline JC_MUST_CHECK jc_err sensor_db_seen(jc_conn *w, const char *device, int64_t at, int kind, int64_t now, int *fresh) {
+    return sensor_store(w)->seen(w, device, at, kind, now, fresh);
+}
+static inline JC_MUST_CHECK jc_err sensor_db_seen_trim(jc_conn *w, int64_t before) {
+    return sensor_store(w)->seen_trim(w, before);
 }
 static inline JC_MUST_CHECK jc_err sensor_db_keep_around(jc_conn *w, sensor_dev *d, int64_t at) {
     return sensor_store(w)->keep_around(w, d, at);
