@@ -206,6 +206,12 @@ typedef struct {
  * named in the module's row. */
 extern const sensor_store_ops sensor_store_sqlite, sensor_store_pg;
 extern const jc_schema schema_sensor_pg;
+/* The PostgreSQL seen and seen_trim (contracts above) and the migration of
+ * their table (sensor_seen_pg.c), to join sensor_store_pg and
+ * sensor_pg_migrations when sensor_pg.c arrives. */
+jc_err sensor_pg_seen(jc_conn *w, const char *device, int64_t at, int kind, int64_t now, int *fresh) JC_MUST_CHECK;
+jc_err sensor_pg_seen_trim(jc_conn *w, int64_t before) JC_MUST_CHECK;
+extern const char sensor_seen_pg_migration[];
 extern const jc_module module_sensor;
 
 /* The operations above on c's backend (the module's routes, ticks and MQTT

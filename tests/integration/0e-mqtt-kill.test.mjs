@@ -56,7 +56,7 @@ after(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-test(`kill -9 twice during ${N} QoS 1 readings: the aggregates count exactly ${N}`, { timeout: 180000 }, async t => {
+test(`kill -9 three times during ${N} QoS 1 readings: the aggregates count exactly ${N}`, { timeout: 180000 }, async t => {
   const admin = await srv.login('admin');
   for (let d = 0; d < DEVICES; d++) {
     const r = await srv.api('POST', '/api/v1/devices', { token: admin, body: { id: `kill-${d}`, type: 'generic', grid: '110101001001001' } });
