@@ -48,8 +48,9 @@
  * arrival time and would be (docs/sensors.md).
  *
  * Measured (docs/sensors.md, "What acknowledgement means"): in a kill -9
- * test 500-1,000 committed readings per kill came again (PUBACKs written
- * but not yet read by the broker die with the connection) and were skipped;
+ * test (three kills among 20,000 readings) from none to 12,078 committed
+ * readings came again (PUBACKs written but not yet read by the busy broker
+ * die with the connection) and were skipped;
  * the key costs about 4 us per reading on the writer; whole bench runs
  * showed no throughput cost of acknowledging after the commit beyond their
  * noise on the shared machine.
