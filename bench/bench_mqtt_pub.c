@@ -3,7 +3,9 @@
  * readings round-robin over D devices ("dev-000000" ...) to
  * jiceng/v1/readings/<device> and waits for every PUBACK.  Every ALARM_EVERY-th
  * message carries smoke=1 (a new alarm on a device not yet alarmed), the rest
- * smoke=0.
+ * smoke=0.  With WITH_TS=1 in the environment each reading carries its own
+ * "ts" (the start time + i ms: distinct), so jiceng's check for readings
+ * received again runs on every one.
  *   usage: bench_mqtt_pub PORT N DEVICES ALARM_EVERY
  */
 #include <mosquitto.h>
@@ -31,14 +33,22 @@ int main(int argc, char **argv) {
     if (mosquitto_connect(m, "127.0.0.1", port, 60)) return fprintf(stderr, "connect failed\n"), 1;
     mosquitto_loop_start(m);
     while (!connected) { struct timespec t = {0, 1000000}; nanosleep(&t, NULL); }
-    char topic[64], payload[96];
+    char topic[64], payload[128];
     long alarms = 0;
+    const char *wt = getenv("WITH_TS");
+    int with_ts = wt && !strcmp(wt, "1");
+    struct timespec t0;
+    clock_gettime(CLOCK_REALTIME, &t0);
+    long long base_ms = (long long)t0.tv_sec * 1000 + t0.tv_nsec / 1000000;
     for (long i = 0; i < n; i++) {
         long d = i % devices;
         int alarm = every > 0 && i % every == every - 1;
         if (alarm) d = (alarms++ * 7919) % devices;
         snprintf(topic, sizeof topic, "jiceng/v1/readings/dev-%06ld", d);
-        int len = snprintf(payload, sizeof payload, "{\"values\":{\"smoke\":%d,\"battery\":%d}}", alarm, 50 + (int)(i % 50));
+        int len = with_ts ? snprintf(payload, sizeof payload, "{\"ts\":%lld,\"values\":{\"smoke\":%d,\"battery\":%d}}",
+                                     base_ms + i, alarm, 50 + (int)(i % 50))
+                          : snprintf(payload, sizeof payload, "{\"values\":{\"smoke\":%d,\"battery\":%d}}", alarm,
+                                     50 + (int)(i % 50));
         int rc;
         while ((rc = mosquitto_publish(m, NULL, topic, len, payload, 1, false)) == MOSQ_ERR_NOMEM ||
                rc == MOSQ_ERR_OVERSIZE_PACKET) {

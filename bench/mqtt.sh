@@ -9,7 +9,9 @@
 #   alarm_case_p99_ms      reading received -> its alarm's case committed, p99
 #                          over the alarms raised during the run (target < 100)
 # Broker: Debian mosquitto with max_queued_messages 0, persistence false.
-# Env: N (messages, default 200000), DEVICES (default 100000).
+# Env: N (messages, default 200000), DEVICES (default 100000), WITH_TS=1
+# (each reading carries its own "ts", so jiceng's check for readings received
+# again -- table sensor_seen -- runs on every one; without it, it runs on none).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=${BENCH_OUT:-$PWD/build/bench/mqtt.json}

@@ -3,7 +3,8 @@
  * the ingestion counters behind /metrics, the HTTP API (devices, readings,
  * alarm rules, alarms, silences, the tick and settings) and the `jiceng
  * device` CLI.  What runs on the writer is in sensor_alarm.c (the decisions)
- * and sensor_sqlite.c (its rows, behind sensor_store.h); the MQTT
+ * and the backend's table behind sensor_store.h (sensor_sqlite.c,
+ * sensor_pg.c: its rows and reads); the MQTT
  * client in mqtt.c.  docs/sensors.md describes the API with examples.
  *
  * How to add a route: a handler below, one row in sensor_routes, a section
@@ -37,7 +38,7 @@ static const char *const reject_names[REJ__COUNT] = {
     "malformed_json", "invalid_utf8", "too_large", "wrong_type", "non_finite",
     "out_of_range", "unknown_device", "bad_topic", "bad_time", "unauthorized"};
 static _Atomic uint64_t n_rejected[REJ__COUNT];
-static _Atomic uint64_t n_accepted, n_alarms, n_repeats, n_suppressed, n_cases;
+static _Atomic uint64_t n_accepted, n_alarms, n_repeats, n_suppressed, n_cases, n_dups;
 
 const char *sensor__reject_name(sensor_reject r) { return (unsigned)r < REJ__COUNT ? reject_names[r] : "?"; }
 
@@ -57,6 +58,8 @@ void sensor__count(uint64_t accepted, uint64_t alarms, uint64_t repeats, uint64_
     atomic_fetch_add(&n_suppressed, suppressed);
     atomic_fetch_add(&n_cases, cases);
 }
+
+void sensor__count_dups(uint64_t dups) { atomic_fetch_add(&n_dups, dups); }
 
 int64_t sensor__mono_ns(void) {
     struct timespec ts;
@@ -116,11 +119,13 @@ static jc_err sensor_metrics(jc_conn *c, jc_buf *b) {
                           "# TYPE jiceng_alarm_repeats_total counter\njiceng_alarm_repeats_total %llu\n"
                           "# TYPE jiceng_alarms_suppressed_total counter\njiceng_alarms_suppressed_total %llu\n"
                           "# TYPE jiceng_alarm_cases_total counter\njiceng_alarm_cases_total %llu\n"
+                          "# HELP jiceng_readings_duplicate_total MQTT readings received again and skipped (redelivery).\n"
+                          "# TYPE jiceng_readings_duplicate_total counter\njiceng_readings_duplicate_total %llu\n"
                           "# HELP jiceng_alarm_case_latency_p99_ms Reading received to its case committed (last 4096).\n"
                           "# TYPE jiceng_alarm_case_latency_p99_ms gauge\njiceng_alarm_case_latency_p99_ms %g\n",
                           (unsigned long long)atomic_load(&n_alarms), (unsigned long long)atomic_load(&n_repeats),
                           (unsigned long long)atomic_load(&n_suppressed), (unsigned long long)atomic_load(&n_cases),
-                          p99 < 0 ? 0 : p99);
+                          (unsigned long long)atomic_load(&n_dups), p99 < 0 ? 0 : p99);
     return e;
 }
 
@@ -139,6 +144,7 @@ static json_t *stats_json(void) {
     json_object_set_new(o, "alarm_repeats", json_integer((json_int_t)atomic_load(&n_repeats)));
     json_object_set_new(o, "alarms_suppressed", json_integer((json_int_t)atomic_load(&n_suppressed)));
     json_object_set_new(o, "alarm_cases", json_integer((json_int_t)atomic_load(&n_cases)));
+    json_object_set_new(o, "duplicates", json_integer((json_int_t)atomic_load(&n_dups)));
     uint64_t cnt;
     double p50 = latency_q(0.5, &cnt), p99 = latency_q(0.99, &cnt);
     json_object_set_new(o, "alarm_case_latency", json_pack("{s:I,s:f,s:f}", "samples", (json_int_t)cnt,
@@ -187,6 +193,7 @@ static int parse_one(json_t *o, const char *device, int heartbeat, int64_t now, 
     json_t *ts = json_object_get(o, "ts");
     out->at = now;
     if (ts && !json_is_null(ts)) {
+        out->own_ts = 1;
         if (json_is_string(ts)) {
             if (jc_parse_time(json_string_value(ts), &out->at) != JC_OK)
                 return snprintf(detail, dsz, "'ts' is not an ISO-8601 time"), REJ_BAD_TIME + 1;
@@ -1280,6 +1287,73 @@ static int live_alarm(const sensor_alarm_brief *a, void *arg) {
     return 0;
 }
 
+/* ---- rows as JSON, reads through the backend's table ----------------------------- */
+
+static void hhmm(int min, char *out, size_t n) { snprintf(out, n, "%02d:%02d", min / 60, min % 60); }
+
+json_t *sensor__rule_json(const alarm_rule *r) {
+    json_t *o = json_object();
+    json_object_set_new(o, "id", json_integer(r->id));
+    json_object_set_new(o, "type", json_string(r->type));
+    json_object_set_new(o, "device", r->device[0] ? json_string(r->device) : json_null());
+    json_object_set_new(o, "metric", r->metric[0] ? json_string(r->metric) : json_null());
+    json_object_set_new(o, "kind", json_string(alarm_kind_name(r->kind)));
+    if (isfinite(r->high)) json_object_set_new(o, "high", json_real(r->high));
+    if (isfinite(r->low)) json_object_set_new(o, "low", json_real(r->low));
+    if (isfinite(r->rate)) json_object_set_new(o, "rate", json_real(r->rate));
+    if (r->kind == AK_INACTIVITY) {
+        json_object_set_new(o, "duration_s", json_integer(r->duration_s));
+        if (r->win_from != ALARM_NO_WINDOW) {
+            char a[24], b[24];
+            hhmm(r->win_from, a, sizeof a);
+            hhmm(r->win_to, b, sizeof b);
+            json_object_set_new(o, "window", json_pack("{s:s,s:s}", "from", a, "to", b));
+        }
+    }
+    if (r->kind == AK_OFFLINE) json_object_set_new(o, "k", json_real(r->k));
+    json_object_set_new(o, "severity", json_string(alarm_severity_name(r->severity)));
+    json_object_set_new(o, "opens_case", json_boolean(r->opens_case));
+    json_object_set_new(o, "category", json_string(alarm_case_category(r)));
+    json_object_set_new(o, "enabled", json_boolean(r->enabled));
+    json_object_set_new(o, "name", json_string(r->name));
+    return o;
+}
+
+json_t *sensor__device_json(const sensor_device *d) {
+    char ts[40];
+    json_t *o = json_object();
+    json_object_set_new(o, "id", json_string(d->id));
+    json_object_set_new(o, "type", json_string(d->type));
+    if (d->has_point) {
+        json_object_set_new(o, "lon", json_real(d->lon));
+        json_object_set_new(o, "lat", json_real(d->lat));
+    }
+    json_object_set_new(o, "grid", json_string(d->grid));
+    json_object_set_new(o, "dept", d->dept[0] ? json_string(d->dept) : json_null());
+    /* The person a device serves: an opaque reference and a display label;
+     * never an ID number (refused on input). */
+    json_object_set_new(o, "person_ref", d->person_ref[0] ? json_string(d->person_ref) : json_null());
+    json_object_set_new(o, "person_label", d->person_label[0] ? json_string(d->person_label) : json_null());
+    json_object_set_new(o, "label", json_string(d->label));
+    if (d->installed_at) jc_fmt_utc(d->installed_at, ts, sizeof ts), json_object_set_new(o, "installed_at", json_string(ts));
+    json_object_set_new(o, "heartbeat_s", json_integer(d->heartbeat_s));
+    json_object_set_new(o, "battery", d->has_battery ? json_real(d->battery) : json_null());
+    if (d->last_seen) jc_fmt_utc(d->last_seen, ts, sizeof ts), json_object_set_new(o, "last_seen", json_string(ts));
+    else json_object_set_new(o, "last_seen", json_null());
+    json_object_set_new(o, "online", json_boolean(d->online));
+    return o;
+}
+
+int sensor__device_token_ok(jc_conn *c, const char *id, const char *token_hash) {
+    sensor_device d;
+    return sensor__device_get(c, id, &d) == JC_OK && d.token_hash[0] &&
+           !strcmp(d.token_hash, token_hash);
+}
+
+jc_err sensor_alarms_active(jc_conn *c, const char *prefix, int64_t *n) {
+    return sensor_store(c)->alarms_active(c, prefix, n);
+}
+
 static jc_err sensor_live(jc_conn *c, int64_t *mark, int (*emit)(const jc_live_event *ev, void *arg), void *arg) {
     live_ctx x = {emit, arg};
     return sensor__alarms_since(c, *mark, 200, mark, emit ? live_alarm : NULL, &x);
@@ -1289,6 +1363,7 @@ static jc_err sensor_live(jc_conn *c, int64_t *mark, int (*emit)(const jc_live_e
 const jc_module module_sensor = {
     .name = "sensor",
     .schema = {[JC_STORE_SQLITE] = &schema_sensor},
+    .store = {[JC_STORE_SQLITE] = &sensor_store_sqlite},
     .routes = {&sensor_table},
     .tick = sensor_tick,
     .metrics = sensor_metrics,

@@ -5,7 +5,8 @@
  * reading or on coming back online, ack and clear by staff), what a silence
  * suppresses, grouping the alarms of one grid and category into one case
  * and opening it through the intake, and the ticker's offline and
- * inactivity scans.  Rows go through src/sensor_store.h (sensor_sqlite.c).
+ * inactivity scans.  Rows go through src/sensor_store.h (the backend's table:
+ * sensor_sqlite.c, sensor_pg.c).
  *
  *  - Everything here runs on the single writer thread inside the writer's
  *    transaction; the cache of enabled rules is the store's own
@@ -220,7 +221,7 @@ static int64_t alarm_case(jc_conn *w, const sensor_device *d, const alarm_rule *
 }
 
 typedef struct {
-    uint64_t raised, repeats, suppressed, cases;
+    uint64_t raised, repeats, suppressed, cases, dups;
 } tally;
 
 /* Raises (or repeats) the alarm of rule r on device d (m: its memory),
@@ -241,7 +242,13 @@ static jc_err raise_alarm(jc_conn *w, sensor_dev *m, const sensor_device *d, con
         return sensor_db_keep_around(w, m, at);
     }
     int64_t id;
-    if ((e = sensor_db_alarm_insert(w, m, d, r, r->opens_case ? alarm_case_category(r) : "", value, at, &id))) return e;
+    int fresh = 1;
+    if ((e = sensor_db_alarm_insert(w, m, d, r, r->opens_case ? alarm_case_category(r) : "", value, at, &id, &fresh)))
+        return e;
+    if (!fresh) { /* another instance raised it meanwhile: this is a repeat (its case is that one's) */
+        t->repeats++;
+        return sensor_db_keep_around(w, m, at);
+    }
     t->raised++;
     jc_log(JC_LOG_INFO, "sensor: alarm %lld %s %s on %s (%g)", (long long)id, alarm_severity_name(r->severity),
            r->name, d->id, value);
@@ -274,7 +281,9 @@ static jc_err need_full(jc_conn *w, const sensor_dev *m, full_dev *f) {
  * a refused reading), then the device's memory, the reading, and the rules.
  * Alarms and their cases are written here, in the reading's transaction;
  * aggregates and device rows at the end of the job (sensor_db_flush). */
-static jc_err ingest_one(jc_conn *w, sensor_reading *rd, tally *t) {
+/* Stores and evaluates one reading; with once, a reading with its own time
+ * already stored (its key seen) is skipped: *dup set, nothing else written. */
+static jc_err ingest_one(jc_conn *w, sensor_reading *rd, tally *t, int once, int *dup) {
     sensor_dev *m;
     jc_err e = sensor_db_dev(w, rd->device, &m);
     if (e == JC_ERR_NOTFOUND) {
@@ -291,19 +300,28 @@ static jc_err ingest_one(jc_conn *w, sensor_reading *rd, tally *t) {
             sensor__reject(REJ_OUT_OF_RANGE, rd->device, why);
             return JC_ERR_INVALID;
         }
-        if (!(dm = sensor_db_dev_metric(m, rd->metric[i], 1))) {
+        if (!(dm = sensor_db_dev_metric(w, m, rd->metric[i], 1))) {
             snprintf(why, sizeof why, "more than %d metrics on one device", SENSOR_DEV_MAX_METRICS);
             sensor__reject(REJ_TOO_LARGE, rd->device, why);
             return JC_ERR_INVALID;
         }
         mi[i] = (int)(dm - m->m);
     }
+    if (once && rd->own_ts) {
+        int fresh = 0;
+        if ((e = sensor_db_seen(w, rd->device, rd->at, rd->heartbeat ? 1 : 0, jc_real_ms(), &fresh))) return e;
+        if (!fresh) {
+            t->dups++;
+            *dup = 1;
+            return JC_OK;
+        }
+    }
     const alarm_rule *rs[64];
     size_t nr = dev_rules(m->type, m->id, rs, JC_ARRAY_LEN(rs));
     sensor_open_alarm oa[SENSOR_MAX_OPEN];
     int no = sensor_db_open_alarms(w, m, oa);
     full_dev full = {.have = 0};
-    if ((e = sensor_db_dev_dirty(m))) return e;
+    if ((e = sensor_db_dev_dirty(w, m))) return e;
     if (rd->at > m->last_seen) m->last_seen = rd->at;
     m->online = 1;
     for (int i = 0; i < rd->n; i++)
@@ -358,15 +376,16 @@ static jc_err ingest_one(jc_conn *w, sensor_reading *rd, tally *t) {
     return JC_OK;
 }
 
-jc_err sensor__ingest(jc_conn *w, sensor_reading *rs, size_t n, size_t *accepted) {
+static jc_err ingest(jc_conn *w, sensor_reading *rs, size_t n, size_t *accepted, int once, size_t *dups) {
     jc_err e = state_enter(w);
     if (e || (e = sensor_db_enter(w))) return e;
     e = rules_load(w);
     tally t = {0};
     size_t ok = 0;
     for (size_t i = 0; i < n && !e; i++) {
-        jc_err r = ingest_one(w, &rs[i], &t);
-        if (r == JC_ERR_NOTFOUND || r == JC_ERR_INVALID) rs[i].case_opened = 0; /* refused, nothing written */
+        int dup = 0;
+        jc_err r = ingest_one(w, &rs[i], &t, once, &dup);
+        if (r == JC_ERR_NOTFOUND || r == JC_ERR_INVALID || dup) rs[i].case_opened = 0; /* nothing written */
         else if (r) e = r;
         else ok++;
     }
@@ -377,8 +396,18 @@ jc_err sensor__ingest(jc_conn *w, sensor_reading *rs, size_t n, size_t *accepted
         ok = 0, t = (tally){0};
     }
     sensor__count(ok, t.raised, t.repeats, t.suppressed, t.cases);
+    sensor__count_dups(t.dups);
     if (accepted) *accepted = ok;
+    if (dups) *dups = (size_t)t.dups;
     return e;
+}
+
+jc_err sensor__ingest(jc_conn *w, sensor_reading *rs, size_t n, size_t *accepted) {
+    return ingest(w, rs, n, accepted, 0, NULL);
+}
+
+jc_err sensor__ingest_once(jc_conn *w, sensor_reading *rs, size_t n, size_t *accepted, size_t *dups) {
+    return ingest(w, rs, n, accepted, 1, dups);
 }
 
 /* ---- staff: ack and clear ---------------------------------------------------------------- */
@@ -428,7 +457,7 @@ static jc_err tick_offline(jc_conn *w, int64_t now, tally *t, int *n_out) {
         sensor_dev *m;
         e = sensor_db_dev(w, ids[i], &m);
         if (e == JC_ERR_NOTFOUND) continue;
-        if (e || (e = sensor_db_dev_dirty(m))) return e;
+        if (e || (e = sensor_db_dev_dirty(w, m))) return e;
         m->rewrite = 1;
         if (!m->online || m->offline_due > now) continue; /* the stored row was behind */
         full_dev full = {.have = 0};
@@ -520,6 +549,7 @@ jc_err sensor__tick(jc_conn *w, int64_t now, int force, json_t *report) {
                            sensor_db_setting(w, "alarm_raw_retention_s", 7776000) * 1000,
                            sensor_db_setting(w, "minute_retention_s", 604800) * 1000,
                            sensor_db_setting(w, "hour_retention_s", 34560000) * 1000, 30LL * 86400000);
+    if (!e) e = sensor_db_seen_trim(w, jc_real_ms() - SENSOR_SEEN_MS); /* real time, as the keys' */
     e = sensor_db_leave(w, e); /* on error the job rolls back: the devices' memory is reloaded */
     sensor__count(0, t.raised, t.repeats, t.suppressed, t.cases);
     if (report) {

@@ -15,11 +15,13 @@ typedef struct json_t json_t;
 #define SENSOR_PAYLOAD_CAP (64 * 1024)  /* bytes of one MQTT payload / HTTP body */
 #define SENSOR_BATCH_READINGS 1000      /* readings in one batch payload */
 #define SENSOR_KEEP_MS (10LL * 60 * 1000) /* raw readings kept around an alarm */
+#define SENSOR_SEEN_MS (10LL * 60 * 1000) /* an MQTT reading's key is remembered (redelivery) */
 
 /* One reading (or heartbeat) after parsing, before the device is checked. */
 typedef struct {
     char device[64];
     int64_t at;          /* UTC ms */
+    int own_ts;          /* at came from the payload's "ts" (else: arrival) */
     int heartbeat;
     int n;
     char metric[SENSOR_MAX_VALUES][32];
@@ -40,6 +42,8 @@ void sensor__reject(sensor_reject r, const char *device, const char *detail);
 /* Counters bumped by the writer. */
 void sensor__count(uint64_t accepted, uint64_t alarms, uint64_t repeats, uint64_t suppressed,
                    uint64_t cases);
+/* Counts readings skipped as ones already stored (sensor__ingest_once). */
+void sensor__count_dups(uint64_t dups);
 /* Records an alarm-to-case latency sample (ms). */
 void sensor__latency(double ms);
 int64_t sensor__mono_ns(void);
@@ -51,18 +55,23 @@ int64_t sensor__mono_ns(void);
 int sensor__parse(const char *device, int heartbeat, const char *payload, size_t len,
                   int64_t now_ms, sensor_reading **rs, size_t *n, size_t *cap);
 
-/* ---- writer side: the decisions (sensor_alarm.c) ------------------------- */
+/* ---- writer side: the decisions (sensor_alarm.c); the rows, reads and
+ * catalogue writes (devices, rules, alarms, silences, settings) are the
+ * backend's: src/sensor_store.h ------------------------------------------- */
 /* Stores and evaluates n readings; unknown devices are refused (counted).
  * *accepted gets the count stored. */
 jc_err sensor__ingest(jc_conn *w, sensor_reading *rs, size_t n, size_t *accepted) JC_MUST_CHECK;
+/* The same for readings that may come again (MQTT redelivery): a reading
+ * with its own time (own_ts) whose key (device, time, heartbeat or not) was
+ * stored within the last SENSOR_SEEN_MS is skipped and counted in *dups
+ * (may be NULL) and in jiceng_readings_duplicate_total; the others' keys
+ * are stored.  (A reading without "ts" gets its arrival time, which differs
+ * when it comes again: no key can tell, and it is always stored.) */
+jc_err sensor__ingest_once(jc_conn *w, sensor_reading *rs, size_t n, size_t *accepted, size_t *dups) JC_MUST_CHECK;
 /* The tick at now; force = run every scan (tests).  */
 jc_err sensor__tick(jc_conn *w, int64_t now, int force, json_t *report) JC_MUST_CHECK;
 /* Forget cached rules (after a change). */
 void sensor__rules_changed(void);
-/* ---- writer side: rows (sensor_sqlite.c; the job's operations: sensor_store.h) */
-/* Loads the writer's device table (sensor_sqlite.c) if it is not loaded:
- * the ticker calls it so that the first readings do not wait for the scan. */
-jc_err sensor__warm(jc_conn *w) JC_MUST_CHECK;
 
 typedef struct {
     char id[64], type[24], grid[24], dept[32], person_ref[64], person_label[64], label[128];
@@ -77,25 +86,11 @@ typedef struct {
 /* Devices.  sensor__device_put (sensor.c) checks d's grid and department
  * (JC_ERR_INVALID with msg) and stores it (sensor_store.h). */
 jc_err sensor__device_put(jc_conn *w, const sensor_device *d, int create, char *msg, size_t msz) JC_MUST_CHECK;
-jc_err sensor__device_get(jc_conn *c, const char *id, sensor_device *out) JC_MUST_CHECK;
-jc_err sensor__device_delete(jc_conn *w, const char *id) JC_MUST_CHECK;
-/* Devices whose grid starts with area_prefix ("" any), type ("" any), id >
- * after, at most limit, as a JSON array. */
-jc_err sensor__device_list(jc_conn *c, const char *area_prefix, const char *type, const char *after,
-                           int limit, json_t **out) JC_MUST_CHECK;
 json_t *sensor__device_json(const sensor_device *d);
 
-/* Rules. */
-jc_err sensor__rule_put(jc_conn *w, alarm_rule *r, int create) JC_MUST_CHECK; /* sets r->id */
-jc_err sensor__rule_get(jc_conn *c, int64_t id, alarm_rule *out) JC_MUST_CHECK;
-jc_err sensor__rule_delete(jc_conn *w, int64_t id) JC_MUST_CHECK;
-jc_err sensor__rule_list(jc_conn *c, json_t **out) JC_MUST_CHECK;
+/* Rules as JSON (sensor.c). */
 json_t *sensor__rule_json(const alarm_rule *r);
 
-/* Alarms: state "" any; area prefix scope; JSON array. */
-jc_err sensor__alarm_list(jc_conn *c, const char *state, const char *area_prefix, const char *device,
-                          int limit, json_t **out) JC_MUST_CHECK;
-jc_err sensor__alarm_get(jc_conn *c, int64_t id, json_t **out) JC_MUST_CHECK;
 /* ack or clear by actor (JC_ERR_CONFLICT when illegal from its state). */
 jc_err sensor__alarm_act(jc_conn *w, const jc_user *actor, int64_t id, int clear, const char *reason,
                          int64_t now) JC_MUST_CHECK;
@@ -106,17 +101,6 @@ typedef struct {
     char device[64], grid[24], type[24], reason[256], by[64];
     int64_t from_at, until_at;
 } sensor_silence;
-jc_err sensor__silence_put(jc_conn *w, sensor_silence *s) JC_MUST_CHECK;
-/* Deletes silence id when its grid lies within area ("" any);
- * JC_ERR_NOTFOUND when there is no such silence in the area. */
-jc_err sensor__silence_delete(jc_conn *w, int64_t id, const char *area) JC_MUST_CHECK;
-/* The silences that touch area ("" all): within it, covering it, or
- * street-wide (no grid); a JSON array (caller owns). */
-jc_err sensor__silence_list(jc_conn *c, const char *area, json_t **out) JC_MUST_CHECK;
-
-/* Settings (sensor_settings table): group window, raw retention ... */
-jc_err sensor__setting_put(jc_conn *w, const char *key, int64_t value) JC_MUST_CHECK;
-jc_err sensor__settings_json(jc_conn *c, json_t **out) JC_MUST_CHECK;
 
 /* Parses a device CSV (header id,type,grid[,lon,lat,dept,person_label,label,
  * heartbeat_s,installed_at], any order) into *out (malloc'd, caller frees)
@@ -127,7 +111,8 @@ jc_err sensor__devices_csv(const char *data, size_t len, sensor_device **out, si
 /* Device token check: 1 when token_hash is the device's. */
 int sensor__device_token_ok(jc_conn *c, const char *id, const char *token_hash);
 
-/* The sensor module's tables (sensor_sqlite.c), named in its row. */
+/* The sensor module's tables (sensor_sqlite.c; sensor_pg.c: schema_sensor_pg),
+ * named in its row. */
 extern const jc_schema schema_sensor;
 
 /* Alarms as the live stream shows them (sensor__alarms_since). */
@@ -135,9 +120,5 @@ typedef struct {
     int64_t id, case_id, created_at; /* case_id 0: none */
     const char *device, *kind, *severity, *state, *grid;
 } sensor_alarm_brief;
-/* The alarms with id > after, in id order, at most limit; *last the newest
- * id read (after when none); with cb NULL, *last the newest id of all. */
-jc_err sensor__alarms_since(jc_conn *c, int64_t after, int limit, int64_t *last,
-                            int (*cb)(const sensor_alarm_brief *a, void *arg), void *arg) JC_MUST_CHECK;
 
 #endif

@@ -9,10 +9,12 @@
  *
  * Design notes.
  *  - The row operations run on the single writer thread inside the
- *    writer's transaction, between sensor_db_enter and sensor_db_leave, so
+ *    writer's transaction, between db_enter and db_leave, so
  *    the device table (D) and the job's statements (X) need no lock: they
  *    are the store's own (store_writer_state, asserted to run on its
  *    writer), reached through mem_enter(w).
+ *  - Everything is reached through the table sensor_store_sqlite (its end),
+ *    named in the module's row; sensor_pg.c is the PostgreSQL twin.
  *  - Statements are prepared once per job (a batch of readings prepares each
  *    one once) and finalized when it ends, so no statement outlives its
  *    connection.
@@ -112,6 +114,12 @@ static const char *const sensor_migrations[] = {
     "  WHEN '门磁12小时未开 door not opened' THEN '门磁12小时未开' WHEN '电动车充电过流 overcurrent' THEN '电动车充电过流'"
     "  WHEN '噪声超标 noise dB' THEN '噪声超标' WHEN '设备离线 offline' THEN '设备离线' WHEN '电量低 low battery' THEN '电量低'"
     "  ELSE name END;",
+    /* 4: the keys of readings received over MQTT in the last SENSOR_SEEN_MS
+     * (real time), so that a message the broker sends again after a crash
+     * between commit and PUBACK is not counted twice (src/mqtt.c). */
+    "CREATE TABLE sensor_seen(device TEXT NOT NULL, at INTEGER NOT NULL, kind INTEGER NOT NULL,"
+    "  seen_at INTEGER NOT NULL, PRIMARY KEY(device, at, kind)) WITHOUT ROWID;"
+    "CREATE INDEX sensor_seen_at ON sensor_seen(seen_at);",
 };
 
 const jc_schema schema_sensor = {"sensor", sensor_migrations, (int)JC_ARRAY_LEN(sensor_migrations)};
@@ -161,7 +169,7 @@ static int64_t setting(sx *x, int slot, const char *key, int64_t dflt) {
     return sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int64(s, 0) : dflt;
 }
 
-jc_err sensor__setting_put(jc_conn *w, const char *key, int64_t value) {
+static jc_err db_setting_put(jc_conn *w, const char *key, int64_t value) {
     sx x;
     sx_init(&x, w);
     sqlite3_stmt *s = q(&x, 0, "UPDATE sensor_settings SET value=? WHERE key=?");
@@ -176,7 +184,7 @@ jc_err sensor__setting_put(jc_conn *w, const char *key, int64_t value) {
     return e;
 }
 
-jc_err sensor__settings_json(jc_conn *c, json_t **out) {
+static jc_err db_settings_json(jc_conn *c, json_t **out) {
     sx x;
     sx_init(&x, c);
     sqlite3_stmt *s = q(&x, 0, "SELECT key, value FROM sensor_settings ORDER BY key");
@@ -220,7 +228,7 @@ static void bind_num_or_null(sqlite3_stmt *s, int i, double v) {
     else sqlite3_bind_null(s, i);
 }
 
-jc_err sensor__rule_put(jc_conn *w, alarm_rule *r, int create) {
+static jc_err db_rule_put(jc_conn *w, alarm_rule *r, int create) {
     sx x;
     sx_init(&x, w);
     sqlite3_stmt *s = create
@@ -257,7 +265,7 @@ jc_err sensor__rule_put(jc_conn *w, alarm_rule *r, int create) {
     return e;
 }
 
-jc_err sensor__rule_get(jc_conn *c, int64_t id, alarm_rule *out) {
+static jc_err db_rule_get(jc_conn *c, int64_t id, alarm_rule *out) {
     sx x;
     sx_init(&x, c);
     sqlite3_stmt *s = q(&x, 0, "SELECT " RULE_COLS " FROM alarm_rules WHERE id=?");
@@ -272,7 +280,7 @@ jc_err sensor__rule_get(jc_conn *c, int64_t id, alarm_rule *out) {
     return e;
 }
 
-jc_err sensor__rule_delete(jc_conn *w, int64_t id) {
+static jc_err db_rule_delete(jc_conn *w, int64_t id) {
     sx x;
     sx_init(&x, w);
     sqlite3_stmt *s = q(&x, 0, "DELETE FROM alarm_rules WHERE id=?");
@@ -287,37 +295,7 @@ jc_err sensor__rule_delete(jc_conn *w, int64_t id) {
     return e;
 }
 
-static void hhmm(int min, char *out, size_t n) { snprintf(out, n, "%02d:%02d", min / 60, min % 60); }
-
-json_t *sensor__rule_json(const alarm_rule *r) {
-    json_t *o = json_object();
-    json_object_set_new(o, "id", json_integer(r->id));
-    json_object_set_new(o, "type", json_string(r->type));
-    json_object_set_new(o, "device", r->device[0] ? json_string(r->device) : json_null());
-    json_object_set_new(o, "metric", r->metric[0] ? json_string(r->metric) : json_null());
-    json_object_set_new(o, "kind", json_string(alarm_kind_name(r->kind)));
-    if (isfinite(r->high)) json_object_set_new(o, "high", json_real(r->high));
-    if (isfinite(r->low)) json_object_set_new(o, "low", json_real(r->low));
-    if (isfinite(r->rate)) json_object_set_new(o, "rate", json_real(r->rate));
-    if (r->kind == AK_INACTIVITY) {
-        json_object_set_new(o, "duration_s", json_integer(r->duration_s));
-        if (r->win_from != ALARM_NO_WINDOW) {
-            char a[24], b[24];
-            hhmm(r->win_from, a, sizeof a);
-            hhmm(r->win_to, b, sizeof b);
-            json_object_set_new(o, "window", json_pack("{s:s,s:s}", "from", a, "to", b));
-        }
-    }
-    if (r->kind == AK_OFFLINE) json_object_set_new(o, "k", json_real(r->k));
-    json_object_set_new(o, "severity", json_string(alarm_severity_name(r->severity)));
-    json_object_set_new(o, "opens_case", json_boolean(r->opens_case));
-    json_object_set_new(o, "category", json_string(alarm_case_category(r)));
-    json_object_set_new(o, "enabled", json_boolean(r->enabled));
-    json_object_set_new(o, "name", json_string(r->name));
-    return o;
-}
-
-jc_err sensor__rule_list(jc_conn *c, json_t **out) {
+static jc_err db_rule_list(jc_conn *c, json_t **out) {
     sx x;
     sx_init(&x, c);
     sqlite3_stmt *s = q(&x, 0, "SELECT " RULE_COLS " FROM alarm_rules ORDER BY type, device, id");
@@ -333,11 +311,11 @@ jc_err sensor__rule_list(jc_conn *c, json_t **out) {
     return JC_OK;
 }
 
-/* The job's statements on the writer (sensor_db_enter .. sensor_db_leave). */
+/* The job's statements on the writer (db_enter .. db_leave). */
 static _Thread_local sx *X;
 static const char sx_key;
 
-jc_err sensor_db_rules(jc_conn *w, alarm_rule **out, size_t *nout) {
+static jc_err db_rules(jc_conn *w, alarm_rule **out, size_t *nout) {
     (void)w;
     sqlite3_stmt *s = q(X, 39, "SELECT " RULE_COLS " FROM alarm_rules WHERE enabled=1 ORDER BY id");
     if (!s) return JC_ERR_DB;
@@ -357,7 +335,7 @@ jc_err sensor_db_rules(jc_conn *w, alarm_rule **out, size_t *nout) {
     return JC_OK;
 }
 
-int64_t sensor_db_setting(jc_conn *w, const char *key, int64_t dflt) {
+static int64_t db_setting(jc_conn *w, const char *key, int64_t dflt) {
     (void)w;
     return setting(X, 4, key, dflt);
 }
@@ -365,7 +343,7 @@ int64_t sensor_db_setting(jc_conn *w, const char *key, int64_t dflt) {
 /* ---- the writer's device table ------------------------------------------------------ */
 /*
  * Every registered device has an entry here, loaded in one scan on first use
- * (sensor__warm, called by the ticker), so ingesting a reading runs no SELECT.
+ * (db_warm, called by the ticker), so ingesting a reading runs no SELECT.
  * Only the writer thread touches it, so it needs no lock.  What lives only in
  * memory, and why that is safe:
  *  - last_seen and battery are written back to `devices` lazily: when online
@@ -739,7 +717,7 @@ static jc_err table_flush(sx *x) {
     return e;
 }
 
-jc_err sensor__warm(jc_conn *w) {
+static jc_err db_warm(jc_conn *w) {
     jc_err me = mem_enter(w);
     if (me) return me;
     sx x;
@@ -777,7 +755,7 @@ static void read_dev(sqlite3_stmt *s, sensor_device *d) {
     d->keep_until = sqlite3_column_int64(s, 16);
 }
 
-jc_err sensor_db_device_put(jc_conn *w, const sensor_device *d, int create, char *msg, size_t msz) {
+static jc_err db_device_put(jc_conn *w, const sensor_device *d, int create, char *msg, size_t msz) {
     jc_err e;
     sx x;
     sx_init(&x, w);
@@ -818,7 +796,7 @@ static jc_err dev_get(sx *x, int slot, const char *id, sensor_device *out) {
     return rc == SQLITE_DONE ? JC_ERR_NOTFOUND : sq_fail(x->db, "sensor", "device get");
 }
 
-jc_err sensor__device_get(jc_conn *c, const char *id, sensor_device *out) {
+static jc_err db_device_get(jc_conn *c, const char *id, sensor_device *out) {
     sx x;
     sx_init(&x, c);
     jc_err e = dev_get(&x, 0, id, out);
@@ -826,13 +804,7 @@ jc_err sensor__device_get(jc_conn *c, const char *id, sensor_device *out) {
     return e;
 }
 
-int sensor__device_token_ok(jc_conn *c, const char *id, const char *token_hash) {
-    sensor_device d;
-    return sensor__device_get(c, id, &d) == JC_OK && d.token_hash[0] &&
-           !strcmp(d.token_hash, token_hash);
-}
-
-jc_err sensor__device_delete(jc_conn *w, const char *id) {
+static jc_err db_device_delete(jc_conn *w, const char *id) {
     sx x;
     sx_init(&x, w);
     sqlite3_stmt *s = q(&x, 0, "DELETE FROM devices WHERE id=?");
@@ -851,32 +823,7 @@ jc_err sensor__device_delete(jc_conn *w, const char *id) {
     return e;
 }
 
-json_t *sensor__device_json(const sensor_device *d) {
-    char ts[40];
-    json_t *o = json_object();
-    json_object_set_new(o, "id", json_string(d->id));
-    json_object_set_new(o, "type", json_string(d->type));
-    if (d->has_point) {
-        json_object_set_new(o, "lon", json_real(d->lon));
-        json_object_set_new(o, "lat", json_real(d->lat));
-    }
-    json_object_set_new(o, "grid", json_string(d->grid));
-    json_object_set_new(o, "dept", d->dept[0] ? json_string(d->dept) : json_null());
-    /* The person a device serves: an opaque reference and a display label;
-     * never an ID number (refused on input). */
-    json_object_set_new(o, "person_ref", d->person_ref[0] ? json_string(d->person_ref) : json_null());
-    json_object_set_new(o, "person_label", d->person_label[0] ? json_string(d->person_label) : json_null());
-    json_object_set_new(o, "label", json_string(d->label));
-    if (d->installed_at) jc_fmt_utc(d->installed_at, ts, sizeof ts), json_object_set_new(o, "installed_at", json_string(ts));
-    json_object_set_new(o, "heartbeat_s", json_integer(d->heartbeat_s));
-    json_object_set_new(o, "battery", d->has_battery ? json_real(d->battery) : json_null());
-    if (d->last_seen) jc_fmt_utc(d->last_seen, ts, sizeof ts), json_object_set_new(o, "last_seen", json_string(ts));
-    else json_object_set_new(o, "last_seen", json_null());
-    json_object_set_new(o, "online", json_boolean(d->online));
-    return o;
-}
-
-jc_err sensor__device_list(jc_conn *c, const char *area_prefix, const char *type, const char *after,
+static jc_err db_device_list(jc_conn *c, const char *area_prefix, const char *type, const char *after,
                            int limit, json_t **out) {
     sx x;
     sx_init(&x, c);
@@ -903,7 +850,7 @@ jc_err sensor__device_list(jc_conn *c, const char *area_prefix, const char *type
 
 static void sx_free(void *p) { sx_done(p); }
 
-jc_err sensor_db_enter(jc_conn *w) {
+static jc_err db_enter(jc_conn *w) {
     jc_err e = mem_enter(w);
     if (e) return e;
     if (!(X = store_writer_state(w, &sx_key, sizeof *X, sx_free))) return JC_ERR_NOMEM;
@@ -912,7 +859,7 @@ jc_err sensor_db_enter(jc_conn *w) {
     return JC_OK;
 }
 
-jc_err sensor_db_leave(jc_conn *w, jc_err e) {
+static jc_err db_leave(jc_conn *w, jc_err e) {
     (void)w;
     sx_done(X);
     memset(X->q, 0, sizeof X->q);
@@ -924,41 +871,66 @@ jc_err sensor_db_leave(jc_conn *w, jc_err e) {
     return e;
 }
 
-jc_err sensor_db_dev(jc_conn *w, const char *id, sensor_dev **out) {
+static jc_err db_dev(jc_conn *w, const char *id, sensor_dev **out) {
     (void)w;
     return dev_lookup(X, id, out);
 }
 
-sensor_dev_metric *sensor_db_dev_metric(sensor_dev *d, const char *name, int create) {
+static sensor_dev_metric *db_dev_metric(jc_conn *w, sensor_dev *d, const char *name, int create) {
+    (void)w;
     return dev_metric_get(d, name, create);
 }
 
-jc_err sensor_db_dev_dirty(sensor_dev *d) { return mark_dirty(d); }
+static jc_err db_dev_dirty(jc_conn *w, sensor_dev *d) {
+    (void)w;
+    return mark_dirty(d);
+}
 
-jc_err sensor_db_device_row(jc_conn *w, const char *id, sensor_device *out) {
+static jc_err db_device_row(jc_conn *w, const char *id, sensor_device *out) {
     (void)w;
     return dev_get(X, 0, id, out);
 }
 
-jc_err sensor_db_reading(jc_conn *w, sensor_dev *d, int m, int64_t at, double v) {
+static jc_err db_reading(jc_conn *w, sensor_dev *d, int m, int64_t at, double v) {
     (void)w;
     jc_err e = raw_add(X, d, m, at, v);
     return e ? e : agg_add(X, d, &d->m[m], at, v);
 }
 
-jc_err sensor_db_keep_around(jc_conn *w, sensor_dev *d, int64_t at) {
+static jc_err db_seen(jc_conn *w, const char *device, int64_t at, int kind, int64_t now, int *fresh) {
+    (void)w;
+    sqlite3_stmt *s = q(X, 50, "INSERT OR IGNORE INTO sensor_seen(device, at, kind, seen_at) VALUES(?,?,?,?)");
+    if (!s) return JC_ERR_DB;
+    sq_bind_text(s, 1, device);
+    sqlite3_bind_int64(s, 2, at);
+    sqlite3_bind_int(s, 3, kind);
+    sqlite3_bind_int64(s, 4, now);
+    jc_err e = run(X, s, "seen");
+    *fresh = !e && sqlite3_changes(X->db) > 0;
+    return e;
+}
+
+static jc_err db_seen_trim(jc_conn *w, int64_t before) {
+    (void)w;
+    sqlite3_stmt *s = q(X, 51, "DELETE FROM sensor_seen WHERE seen_at<?");
+    if (!s) return JC_ERR_DB;
+    sqlite3_bind_int64(s, 1, before);
+    return run(X, s, "seen trim");
+}
+
+static jc_err db_keep_around(jc_conn *w, sensor_dev *d, int64_t at) {
     (void)w;
     return keep_around(X, d, at);
 }
 
-jc_err sensor_db_flush(jc_conn *w) {
+static jc_err db_flush(jc_conn *w) {
     (void)w;
     return table_flush(X);
 }
 
 /* ---- alarms ---------------------------------------------------------------------- */
 
-int sensor_db_open_alarms(jc_conn *w, sensor_dev *d, sensor_open_alarm *out) {
+static int db_open_alarms(jc_conn *w, sensor_dev *d, sensor_open_alarm *out) {
     (void)w;
     if (!d->has_open) return 0; /* none since it was loaded */
     sqlite3_stmt *s = q(X, 1, "SELECT id, rule_id, state, case_id FROM alarms WHERE device=? AND state<>'cleared'");
@@ -976,7 +948,7 @@ int sensor_db_open_alarms(jc_conn *w, sensor_dev *d, sensor_open_alarm *out) {
     return n;
 }
 
-jc_err sensor_db_alarm_clear(jc_conn *w, int64_t id, const char *by, const char *reason, int64_t at) {
+static jc_err db_alarm_clear(jc_conn *w, int64_t id, const char *by, const char *reason, int64_t at) {
     (void)w;
     sqlite3_stmt *s = q(X, 2, "UPDATE alarms SET state='cleared', cleared_at=?, cleared_by=?, clear_reason=?"
                               " WHERE id=? AND state<>'cleared'");
@@ -990,7 +962,7 @@ jc_err sensor_db_alarm_clear(jc_conn *w, int64_t id, const char *by, const char 
     return sqlite3_changes(X->db) == 0 ? JC_ERR_CONFLICT : JC_OK;
 }
 
-int64_t sensor_db_silence_at(jc_conn *w, const sensor_device *d, int64_t at) {
+static int64_t db_silence_at(jc_conn *w, const sensor_device *d, int64_t at) {
     (void)w;
     sqlite3_stmt *s = q(X, 3, "SELECT id FROM silences WHERE from_at<=?1 AND until_at>?1 AND"
                               " (device IS NULL OR device=?2) AND (type IS NULL OR type=?3) AND"
@@ -1004,7 +976,7 @@ int64_t sensor_db_silence_at(jc_conn *w, const sensor_device *d, int64_t at) {
     return sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
 }
 
-jc_err sensor_db_silence_count(jc_conn *w, int64_t id) {
+static jc_err db_silence_count(jc_conn *w, int64_t id) {
     (void)w;
     sqlite3_stmt *s = q(X, 8, "UPDATE silences SET suppressed=suppressed+1 WHERE id=?");
     if (!s) return JC_ERR_DB;
@@ -1012,7 +984,7 @@ jc_err sensor_db_silence_count(jc_conn *w, int64_t id) {
     return run(X, s, "silence count");
 }
 
-int64_t sensor_db_grid_case(jc_conn *w, const char *grid, const char *category, int64_t from, int64_t to) {
+static int64_t db_grid_case(jc_conn *w, const char *grid, const char *category, int64_t from, int64_t to) {
     (void)w;
     sqlite3_stmt *s = q(X, 5, "SELECT case_id FROM alarms WHERE grid=? AND category=? AND case_id IS NOT NULL"
                               " AND first_at>=? AND first_at<=? ORDER BY first_at DESC LIMIT 1");
@@ -1024,23 +996,23 @@ int64_t sensor_db_grid_case(jc_conn *w, const char *grid, const char *category, 
     return sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
 }
 
-jc_err sensor_db_case_begin(jc_conn *w) {
+static jc_err db_case_begin(jc_conn *w) {
     (void)w;
     return sq_exec(X->db, "sensor", "SAVEPOINT sensor_case") == SQLITE_OK ? JC_OK : JC_ERR_DB;
 }
 
-void sensor_db_case_undo(jc_conn *w) {
+static void db_case_undo(jc_conn *w) {
     sq_exec(X->db, "sensor", "ROLLBACK TO sensor_case");
     store_sqlite_touch(w); /* what the writer kept may be undone */
     sq_exec(X->db, "sensor", "RELEASE sensor_case");
 }
 
-void sensor_db_case_keep(jc_conn *w) {
+static void db_case_keep(jc_conn *w) {
     (void)w;
     sq_exec(X->db, "sensor", "RELEASE sensor_case");
 }
 
-jc_err sensor_db_alarm_repeat(jc_conn *w, int64_t id, int64_t at, double value) {
+static jc_err db_alarm_repeat(jc_conn *w, int64_t id, int64_t at, double value) {
     (void)w;
     sqlite3_stmt *s = q(X, 9, "UPDATE alarms SET count=count+1, last_at=max(last_at,?), value=? WHERE id=?");
     if (!s) return JC_ERR_DB;
@@ -1050,8 +1022,11 @@ jc_err sensor_db_alarm_repeat(jc_conn *w, int64_t id, int64_t at, double value) 
     return run(X, s, "alarm repeat");
 }
 
-jc_err sensor_db_alarm_insert(jc_conn *w, sensor_dev *d, const sensor_device *dv, const alarm_rule *r,
-                              const char *category, double value, int64_t at, int64_t *id) {
+/* One open alarm per (device, rule): this writer is the database's only
+ * one, and the domain looked for an open alarm first, so the row is new
+ * (the partial unique index refuses a second). */
+static jc_err db_alarm_insert(jc_conn *w, sensor_dev *d, const sensor_device *dv, const alarm_rule *r,
+                              const char *category, double value, int64_t at, int64_t *id, int *fresh) {
     (void)w;
     sqlite3_stmt *s = q(X, 10, "INSERT INTO alarms(device,rule_id,kind,metric,severity,state,value,count,"
                                "first_at,last_at,grid,category,created_at) VALUES(?,?,?,?,?,'active',?,1,?,?,?,?,?)");
@@ -1071,10 +1046,11 @@ jc_err sensor_db_alarm_insert(jc_conn *w, sensor_dev *d, const sensor_device *dv
     if (e) return e;
     d->has_open = 1;
     *id = sqlite3_last_insert_rowid(X->db);
+    *fresh = 1;
     return JC_OK;
 }
 
-jc_err sensor_db_alarm_case(jc_conn *w, int64_t id, int64_t case_id) {
+static jc_err db_alarm_case(jc_conn *w, int64_t id, int64_t case_id) {
     (void)w;
     sqlite3_stmt *s = q(X, 11, "UPDATE alarms SET case_id=? WHERE id=?");
     if (!s) return JC_ERR_DB;
@@ -1130,7 +1106,7 @@ static json_t *alarm_json(sqlite3_stmt *s) {
     return o;
 }
 
-jc_err sensor__alarm_list(jc_conn *c, const char *state, const char *area_prefix, const char *device,
+static jc_err db_alarm_list(jc_conn *c, const char *state, const char *area_prefix, const char *device,
                           int limit, json_t **out) {
     sx x;
     sx_init(&x, c);
@@ -1150,7 +1126,7 @@ jc_err sensor__alarm_list(jc_conn *c, const char *state, const char *area_prefix
     return JC_OK;
 }
 
-jc_err sensor__alarm_get(jc_conn *c, int64_t id, json_t **out) {
+static jc_err db_alarm_get(jc_conn *c, int64_t id, json_t **out) {
     sx x;
     sx_init(&x, c);
     sqlite3_stmt *s = q(&x, 0, "SELECT " ALARM_COLS " FROM alarms a LEFT JOIN alarm_rules r ON r.id=a.rule_id"
@@ -1166,7 +1142,7 @@ jc_err sensor__alarm_get(jc_conn *c, int64_t id, json_t **out) {
     return e;
 }
 
-jc_err sensor_db_alarm_row(jc_conn *w, int64_t id, char state[16], int64_t *case_id, char grid[24]) {
+static jc_err db_alarm_row(jc_conn *w, int64_t id, char state[16], int64_t *case_id, char grid[24]) {
     (void)w;
     sqlite3_stmt *s = q(X, 30, "SELECT state, case_id, grid FROM alarms WHERE id=?");
     if (!s) return JC_ERR_DB;
@@ -1179,7 +1155,7 @@ jc_err sensor_db_alarm_row(jc_conn *w, int64_t id, char state[16], int64_t *case
     return JC_OK;
 }
 
-jc_err sensor_db_alarm_ack(jc_conn *w, int64_t id, const char *by, int64_t at) {
+static jc_err db_alarm_ack(jc_conn *w, int64_t id, const char *by, int64_t at) {
     (void)w;
     sqlite3_stmt *s = q(X, 31, "UPDATE alarms SET state='acknowledged', acked_at=?, acked_by=? WHERE id=?");
     if (!s) return JC_ERR_DB;
@@ -1191,7 +1167,7 @@ jc_err sensor_db_alarm_ack(jc_conn *w, int64_t id, const char *by, int64_t at) {
 
 /* ---- silences ------------------------------------------------------------------------ */
 
-jc_err sensor__silence_put(jc_conn *w, sensor_silence *v) {
+static jc_err db_silence_put(jc_conn *w, sensor_silence *v) {
     sx x;
     sx_init(&x, w);
     sqlite3_stmt *s = q(&x, 0, "INSERT INTO silences(device,grid,type,from_at,until_at,reason,created_by,created_at)"
@@ -1215,7 +1191,7 @@ jc_err sensor__silence_put(jc_conn *w, sensor_silence *v) {
  * caller only a silence carrying a grid under its area qualifies. */
 #define SILENCE_IN_AREA "(?2='' OR (grid IS NOT NULL AND substr(grid,1,length(?2))=?2))"
 
-jc_err sensor__silence_delete(jc_conn *w, int64_t id, const char *area) {
+static jc_err db_silence_delete(jc_conn *w, int64_t id, const char *area) {
     sx x;
     sx_init(&x, w);
     sqlite3_stmt *s = q(&x, 0, "DELETE FROM silences WHERE id=?1 AND " SILENCE_IN_AREA);
@@ -1230,7 +1206,7 @@ jc_err sensor__silence_delete(jc_conn *w, int64_t id, const char *area) {
     return e;
 }
 
-jc_err sensor__silence_list(jc_conn *c, const char *area, json_t **out) {
+static jc_err db_silence_list(jc_conn *c, const char *area, json_t **out) {
     sx x;
     sx_init(&x, c);
     /* a scoped caller also sees the silences of wider areas that cover its
@@ -1261,7 +1237,7 @@ jc_err sensor__silence_list(jc_conn *c, const char *area, json_t **out) {
 
 /* ---- the tick -------------------------------------------------------------------------- */
 
-jc_err sensor_db_offline_due(jc_conn *w, int64_t now, char (*ids)[64], int max, int *nout) {
+static jc_err db_offline_due(jc_conn *w, int64_t now, char (*ids)[64], int max, int *nout) {
     (void)w;
     sqlite3_stmt *s = q(X, 20, "SELECT id FROM devices WHERE online=1 AND offline_due<=? ORDER BY offline_due LIMIT ?");
     if (!s) return JC_ERR_DB;
@@ -1274,7 +1250,7 @@ jc_err sensor_db_offline_due(jc_conn *w, int64_t now, char (*ids)[64], int max, 
     return JC_OK;
 }
 
-jc_err sensor_db_activity(jc_conn *w, const alarm_rule *r, int (*cb)(const char *id, int64_t last, void *arg),
+static jc_err db_activity(jc_conn *w, const alarm_rule *r, int (*cb)(const char *id, int64_t last, void *arg),
                           void *arg) {
     (void)w;
     sqlite3_stmt *s = q(X, 22, "SELECT d.id, coalesce(st.active_at, d.installed_at, d.created_at)"
@@ -1370,13 +1346,13 @@ static jc_err trim(sx *x, int slot, const char *sql, int64_t before) {
     return run(x, s, "trim");
 }
 
-jc_err sensor_db_rollup(jc_conn *w, int64_t now) {
+static jc_err db_rollup(jc_conn *w, int64_t now) {
     (void)w;
     jc_err e = table_ready(X); /* the rollup's mark is kept with the table */
     return e ? e : tick_rollup(X, now);
 }
 
-jc_err sensor_db_trim(jc_conn *w, int64_t now, int64_t raw_ms, int64_t kept_ms, int64_t minute_ms, int64_t hour_ms,
+static jc_err db_trim(jc_conn *w, int64_t now, int64_t raw_ms, int64_t kept_ms, int64_t minute_ms, int64_t hour_ms,
                       int64_t silence_ms) {
     (void)w;
     jc_err e = table_ready(X);
@@ -1390,7 +1366,7 @@ jc_err sensor_db_trim(jc_conn *w, int64_t now, int64_t raw_ms, int64_t kept_ms, 
     return e;
 }
 
-jc_err sensor_alarms_active(jc_conn *c, const char *prefix, int64_t *n) {
+static jc_err db_alarms_active(jc_conn *c, const char *prefix, int64_t *n) {
     static const char sql[] =
         "SELECT count(*) FROM alarms WHERE state <> 'cleared' AND (?1 = '' OR (grid >= ?1 AND grid < ?1 || 'z'))";
     return sq_int_by_text(c, sql, prefix, n);
@@ -1408,7 +1384,7 @@ static int alarm_row(sqlite3_stmt *s, void *arg) {
     return x->cb(&a, x->arg);
 }
 
-jc_err sensor__alarms_since(jc_conn *c, int64_t after, int limit, int64_t *last,
+static jc_err db_alarms_since(jc_conn *c, int64_t after, int limit, int64_t *last,
                             int (*cb)(const sensor_alarm_brief *a, void *arg), void *arg) {
     static const char since[] = "SELECT id, device, kind, severity, state, grid, case_id, created_at FROM alarms"
                                 " WHERE id > ? ORDER BY id LIMIT ?";
@@ -1416,3 +1392,22 @@ jc_err sensor__alarms_since(jc_conn *c, int64_t after, int limit, int64_t *last,
     since_ctx x = {cb, arg};
     return sq_since(c, since, newest, after, limit, last, cb ? alarm_row : NULL, &x, "sensor");
 }
+
+const sensor_store_ops sensor_store_sqlite = {
+    .enter = db_enter, .leave = db_leave, .warm = db_warm,
+    .device_put = db_device_put, .device_get = db_device_get, .device_delete = db_device_delete,
+    .device_list = db_device_list,
+    .rule_put = db_rule_put, .rule_get = db_rule_get, .rule_delete = db_rule_delete, .rule_list = db_rule_list,
+    .rules = db_rules, .setting = db_setting, .setting_put = db_setting_put, .settings_json = db_settings_json,
+    .dev = db_dev, .dev_metric = db_dev_metric, .dev_dirty = db_dev_dirty, .device_row = db_device_row,
+    .reading = db_reading, .seen = db_seen, .seen_trim = db_seen_trim, .keep_around = db_keep_around, .flush = db_flush, .offline_due = db_offline_due,
+    .activity = db_activity,
+    .open_alarms = db_open_alarms, .alarm_insert = db_alarm_insert, .alarm_repeat = db_alarm_repeat,
+    .alarm_clear = db_alarm_clear, .alarm_ack = db_alarm_ack, .alarm_case = db_alarm_case, .alarm_row = db_alarm_row,
+    .grid_case = db_grid_case, .case_begin = db_case_begin, .case_undo = db_case_undo, .case_keep = db_case_keep,
+    .alarm_list = db_alarm_list, .alarm_get = db_alarm_get, .alarms_active = db_alarms_active,
+    .alarms_since = db_alarms_since,
+    .silence_at = db_silence_at, .silence_count = db_silence_count, .silence_put = db_silence_put,
+    .silence_delete = db_silence_delete, .silence_list = db_silence_list,
+    .rollup = db_rollup, .trim = db_trim,
+};

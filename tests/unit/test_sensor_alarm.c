@@ -9,6 +9,7 @@
 #include "auth.h"
 #include "case.h"
 #include "sensor_int.h"
+#include "sensor_store.h"
 #include "store.h"
 #include "t.h"
 #include "t_fixture.h"

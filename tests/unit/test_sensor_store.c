@@ -3,9 +3,11 @@
  * in src/sensor_sqlite.c, its rule cache in src/sensor_alarm.c) belongs to
  * one store: two stores open in one process each see their own devices.  (With one table for the
  * process, the second store took readings for a device only the first one
- * has.)
+ * has.)  And a reading received again (MQTT redelivery) is stored once:
+ * sensor__ingest_once with the store's seen keys.
  */
 #include "sensor_int.h"
+#include "sensor_store.h"
 #include "store.h"
 #include "t.h"
 
@@ -93,4 +95,69 @@ TEST(two_stores_keep_their_own_devices) {
     close_one(&a);
 }
 
-T_MAIN(T(two_stores_keep_their_own_devices))
+typedef struct {
+    sensor_reading r[3];
+    size_t n, accepted, dups;
+} once_job;
+
+static jc_err once_run(jc_conn *w, void *arg) {
+    once_job *j = arg;
+    return sensor__ingest_once(w, j->r, j->n, &j->accepted, &j->dups);
+}
+
+static jc_err seen_trim_run(jc_conn *w, void *arg) {
+    (void)arg;
+    jc_err e = sensor_db_enter(w);
+    if (!e) e = sensor_db_seen_trim(w, jc_real_ms() + 1);
+    return sensor_db_leave(w, e);
+}
+
+/* Ingests the readings at ats (own_ts, heartbeat flags) once; accepted and
+ * duplicates into *acc, *dup. */
+static int ingest_once(jc_store *st, const int64_t *ats, size_t n, int own_ts, int hb, size_t *acc, size_t *dup) {
+    once_job j = {.n = n};
+    for (size_t i = 0; i < n; i++) {
+        sensor_reading r = {.device = "smoke-1", .at = ats[i], .own_ts = own_ts, .heartbeat = hb};
+        if (!hb) r.n = 1, snprintf(r.metric[0], sizeof r.metric[0], "smoke"), r.value[0] = 0;
+        j.r[i] = r;
+    }
+    if (store_exec(st, once_run, &j)) return -1;
+    *acc = j.accepted, *dup = j.dups;
+    return 0;
+}
+
+TEST(readings_received_again_are_stored_once) {
+    tstore a = {0};
+    ASSERT_OK(open_one(&a, "sensor-once"));
+    ASSERT_OK(store_exec(a.st, device_run, NULL));
+    int64_t t = jc_now_ms() - 60000;
+    size_t acc, dup;
+    ASSERT_OK(ingest_once(a.st, (int64_t[]){t}, 1, 1, 0, &acc, &dup));
+    ASSERT_EQ(acc, 1);
+    ASSERT_EQ(dup, 0);
+    ASSERT_OK(ingest_once(a.st, (int64_t[]){t}, 1, 1, 0, &acc, &dup)); /* redelivered */
+    ASSERT_EQ(acc, 0);
+    ASSERT_EQ(dup, 1);
+    /* in one batch: the old one, a new one and the new one again */
+    ASSERT_OK(ingest_once(a.st, (int64_t[]){t, t + 1, t + 1}, 3, 1, 0, &acc, &dup));
+    ASSERT_EQ(acc, 1);
+    ASSERT_EQ(dup, 2);
+    /* a heartbeat at the same time is another key */
+    ASSERT_OK(ingest_once(a.st, (int64_t[]){t}, 1, 1, 1, &acc, &dup));
+    ASSERT_EQ(acc, 1);
+    ASSERT_EQ(dup, 0);
+    /* without its own "ts" (arrival time) nothing can tell: stored */
+    ASSERT_OK(ingest_once(a.st, (int64_t[]){t}, 1, 0, 0, &acc, &dup));
+    ASSERT_EQ(acc, 1);
+    ASSERT_EQ(dup, 0);
+    /* sensor__ingest (HTTP) keeps no keys */
+    ASSERT_EQ(ingest(a.st), 1);
+    /* once the keys are trimmed, the reading counts again */
+    ASSERT_OK(store_exec(a.st, seen_trim_run, NULL));
+    ASSERT_OK(ingest_once(a.st, (int64_t[]){t}, 1, 1, 0, &acc, &dup));
+    ASSERT_EQ(acc, 1);
+    ASSERT_EQ(dup, 0);
+    close_one(&a);
+}
+
+T_MAIN(T(two_stores_keep_their_own_devices), T(readings_received_again_are_stored_once))
