@@ -468,6 +468,7 @@ static int cmd_people(int argc, char **argv) {
 const jc_module module_people = {
     .name = "people",
     .schema = {[JC_STORE_SQLITE] = &schema_people},
+    .store = {[JC_STORE_SQLITE] = &people_store_sqlite},
     .routes = {&people__routes},
     .commands = {{"people", cmd_people, "import departments' person tables, link them into one record per person"}},
 };
