@@ -9,12 +9,12 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync, execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, existsSync, readFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import http from 'node:http';
-import { startServer, jiceng, dbQuery, sseListen, BIN, ROOT, freePort } from './lib.mjs';
+import { startServer, jiceng, dbQuery, sseListen, BIN, ROOT, SHARED, freePort } from './lib.mjs';
 
 const GRID = '110101001001001';
 let a, b, T = {}, chengguan;
@@ -110,9 +110,15 @@ test('a module left out answers 503 naming itself; the core keeps answering', as
 });
 
 test("a left-out module's command and serve option refuse, naming the module", async () => {
+  const csv = join(a.dir, 'devices.csv');
+  writeFileSync(csv, 'id,type,grid\nd1,smoke,110101001001001\n');
+  const device = jiceng(['device', 'import', '--db', a.db, csv]);
+  assert.notEqual(device.status, 0);
+  assert.match(device.stderr, /module sensor has no PostgreSQL storage yet/);
+  // module people runs here (src/people_pg.c): its command answers
   const people = jiceng(['people', 'sources', '--db', a.db]);
-  assert.notEqual(people.status, 0);
-  assert.match(people.stderr, /module people has no PostgreSQL storage yet/);
+  assert.equal(people.status, 0, people.stderr);
+  assert.deepEqual(JSON.parse(people.stdout), []);
   const port = await freePort();
   const r = spawnSync(BIN, ['serve', '--db', a.db, '--listen', `127.0.0.1:${port}`, '--mqtt', 'mqtt://127.0.0.1:1'],
     { cwd: ROOT, encoding: 'utf8', timeout: 20000 });
@@ -394,6 +400,41 @@ test('documents on cases (attach) on PostgreSQL: uploaded on one instance, linke
     assert.ok(audit.json.entries.some(e => e.action === 'attachment_add'), audit.text);
   } finally {
     await c.cleanup();
+  }
+});
+
+test('people on two instances: six departments imported through both at once give the one golden record per person a single instance gives', async () => {
+  const ERDEV = join(SHARED, 'data/er-dev');
+  b = await startServer({ db: a.db });
+  try {
+    const keys = ['canlian', 'gongan', 'minzheng', 'renshe', 'wangge', 'weijian'];
+    // all six at once, three through each instance: the imports and their link runs take turns (advisory lock)
+    const res = await Promise.all(keys.map((k, i) => (i % 2 ? a : b).api('POST', `/api/v1/people/sources/${k}/import?file=${k}.csv`,
+      { token: T.dispatcher, body: readFileSync(join(ERDEV, `source_${k}.csv`), 'utf8'), headers: { 'content-type': 'text/csv' } })));
+    assert.deepEqual(res.map(x => x.status), [201, 201, 201, 201, 201, 201], res.map(x => x.text.slice(0, 200)).join(' '));
+    assert.equal(dbQuery(a.db, 'SELECT count(*) FROM people_records WHERE active = 1'), '7846');
+    assert.equal(dbQuery(a.db, 'SELECT count(*) FROM people_records WHERE active = 1 AND person_id IS NULL'), '0');
+    // one golden record per cluster, none orphaned; 3000 persons, as one instance importing the files in turn links them
+    assert.equal(dbQuery(a.db, 'SELECT count(*) FROM people_persons'), '3000');
+    assert.equal(dbQuery(a.db, 'SELECT count(DISTINCT person_id) FROM people_records WHERE active = 1'), '3000');
+    assert.equal(dbQuery(a.db, 'SELECT count(*) FROM people_persons p WHERE NOT EXISTS (SELECT 1 FROM people_records r' +
+      ' WHERE r.person_id = p.id AND r.active = 1)'), '0');
+    // a full re-link on one connection changes nobody's cluster
+    const links = () => jiceng(['people', 'export', '--db', a.db, '--links']).stdout;
+    const before = links();
+    const r = jiceng(['people', 'link', '--db', a.db]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /linked 7846 records into 3000 persons/);
+    assert.equal(links(), before);
+    // the imports are in the chain, each once
+    assert.equal(dbQuery(a.db, "SELECT count(*) FROM audit WHERE action = 'people.import'"), '6');
+    // the counts read on the other instance are the golden records'
+    const c = await b.api('GET', '/api/v1/people/counts', { token: await b.login('admin') });
+    assert.equal(c.status, 200, c.text);
+    const people = c.json.communities.reduce((n, x) => n + x.people, 0);
+    assert.equal(people, Number(dbQuery(a.db, "SELECT count(*) FROM people_persons WHERE community <> ''")));
+  } finally {
+    await b.stop();
   }
 });
 
