@@ -2,7 +2,8 @@
 // `audit verify` with --db postgresql://… on a database of the run's temporary cluster
 // (tests/pg.sh). The core runs there -- accounts, sessions, the catalogue, the case
 // loop, the audit chain, live updates, photos (their files in one directory both
-// instances use), the case lists and the search, the message centre and webhooks -- and
+// instances use), the case lists and the search, the message centre and webhooks, the
+// people base (six departments imported through two instances at once) -- and
 // two instances share the database; the modules with no PostgreSQL storage yet are left
 // out with one line in the log, their routes answer 503 and their commands and options
 // refuse, naming the module.
