@@ -46,7 +46,7 @@ test('serve on PostgreSQL names the modules it leaves out, in one line', () => {
   const line = a.log().split('\n').find(l => l.includes('left out'));
   assert.ok(line, a.log());
   assert.match(line, /modules with no PostgreSQL storage yet, left out: .*sensor/);
-  assert.doesNotMatch(line, /\b(core|auth|events|dispatch|stats|photo|followup|open311|attach|caselist|notify|warning|brief|eval|worklist|base)\b/);
+  assert.doesNotMatch(line, /\b(core|auth|events|dispatch|stats|photo|followup|open311|attach|caselist|notify|warning|brief|eval|worklist|base|people)\b/);
 });
 
 test('a case goes round the loop on PostgreSQL and its chain verifies', async () => {
