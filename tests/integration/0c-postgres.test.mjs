@@ -120,6 +120,10 @@ test("a left-out module's command and serve option refuse, naming the module", a
   const people = jiceng(['people', 'sources', '--db', a.db]);
   assert.equal(people.status, 0, people.stderr);
   assert.deepEqual(JSON.parse(people.stdout), []);
+  // no file lies beside this database: without --key or $JICENG_PEOPLE_KEY what needs the key refuses
+  const nokey = jiceng(['people', 'link', '--db', a.db], { env: { ...process.env, JICENG_PEOPLE_KEY: '' } });
+  assert.equal(nokey.status, 1);
+  assert.match(nokey.stderr, /no key file: on PostgreSQL name it with --key FILE or \$JICENG_PEOPLE_KEY/);
   const port = await freePort();
   const r = spawnSync(BIN, ['serve', '--db', a.db, '--listen', `127.0.0.1:${port}`, '--mqtt', 'mqtt://127.0.0.1:1'],
     { cwd: ROOT, encoding: 'utf8', timeout: 20000 });
