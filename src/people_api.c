@@ -10,7 +10,8 @@
  * with names and addresses; supervisors counts and masked lists.  ID numbers
  * and phones are masked in every answer; only POST .../unmask, with a
  * purpose, shows them, and writes an audit entry.  The key is read from the
- * key file beside the database (or $JICENG_PEOPLE_KEY) at first use.
+ * key file beside the database (or $JICENG_PEOPLE_KEY; on PostgreSQL only
+ * that) at first use.
  */
 #include "people.h"
 #include "people_int.h"

@@ -35,7 +35,8 @@ static const char help[] =
     "community street building unit room attr.  Without --map the mapping is proposed from the header\n"
     "(and the values) and saved with the source for its next file.  The first column of the file is\n"
     "the record id.  ID numbers and phones are stored encrypted with the key in DB.people-key (created\n"
-    "on first use; keep a copy apart from the database) or --key / $JICENG_PEOPLE_KEY.\n"
+    "on first use; keep a copy apart from the database) or --key / $JICENG_PEOPLE_KEY (on PostgreSQL\n"
+    "one of these two must name it: the same file on every instance).\n"
     "Exit codes: 0 ok, 1 the import or link failed (the reason names the row), 2 usage.\n";
 
 typedef struct {
