@@ -414,6 +414,9 @@ test('people on PostgreSQL gives SQLite\'s answers: six departments imported in 
   const pg = startPostgres();
   try {
     const dbs = [join(dir, 'p.db'), pg.url];
+    const odd = join(dir, 'odd.csv');
+    writeFileSync(odd, '编号,姓名,身份证号,住址\nQ1,"王""小""二",11010119981225673X,"育才路\\5号{1},2单元 ""东"""\n' +
+      'Q2,NULL,110103194201267122,NULL\nQ3,张三,,\n');
     const out = dbs.map((db) => {
       assert.equal(jiceng(['init', db]).status, 0);
       assert.equal(jiceng(['demo', '--db', db]).status, 0); // the area tree the addresses resolve against
@@ -421,15 +424,21 @@ test('people on PostgreSQL gives SQLite\'s answers: six departments imported in 
         const r = jiceng(['people', 'import', '--db', db, '--source', k, join(ERDEV, `source_${k}.csv`), '--quiet']);
         assert.equal(r.status, 0, r.stderr);
       }
+      // values an array literal must escape (the gathered writes): quotes, backslashes, braces, commas, "NULL"
+      const r = jiceng(['people', 'import', '--db', db, '--source', 'odd', odd, '--quiet']);
+      assert.equal(r.status, 0, r.stderr);
       const run = (args) => { const r = jiceng(['people', ...args, '--db', db]); assert.equal(r.status, 0, r.stderr); return r.stdout; };
       return {
+        odd: dbQuery(db, "SELECT record_id || '|' || name || '|' || coalesce(address, '-') FROM people_records WHERE source = 'odd' ORDER BY record_id"),
         links: run(['export', '--links']), persons: run(['export', '--persons']), review: run(['review', '--limit', '1000']),
         sources: JSON.parse(run(['sources'])).map((x) => { delete x.updated_at; return x; }), // written at import
       };
     });
-    assert.equal(out[0].links.split('\n').length, 7848);
+    assert.match(out[0].odd, /\\5号\{1\},2单元 "东"/, out[0].odd);
+    assert.match(out[0].odd, /Q2\|null\|NULL/, out[0].odd); // (names are cleaned: lower case, no quotes)
+    assert.equal(out[0].links.split('\n').length, 7851);
     assert.ok(out[0].review.length > 1000);
-    for (const k of ['links', 'persons', 'review', 'sources']) assert.deepEqual(out[1][k], out[0][k], k);
+    for (const k of ['odd', 'links', 'persons', 'review', 'sources']) assert.deepEqual(out[1][k], out[0][k], k);
   } finally {
     pg.drop();
     rmSync(dir, { recursive: true, force: true });
