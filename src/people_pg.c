@@ -163,7 +163,8 @@ static void batch_val(batch *b, int i, const char *v) {
             const char *run = p;
             while (*p && *p != '"' && *p != '\\') p++;
             if (p > run) e = jc_buf_append(x, run, (size_t)(p - run));
-            if (!e && *p) e = jc_buf_append(x, "\\", 1), e = e ? e : jc_buf_append(x, p, 1);
+            if (!e && *p) e = jc_buf_append(x, "\\", 1); /* '"' and '\\' are escaped */
+            if (!e && *p) e = jc_buf_append(x, p, 1);
             if (!*p) break;
         }
         if (!e) e = jc_buf_puts(x, "\"");
