@@ -6,10 +6,9 @@
  * generator (`jiceng base seed`, one writer), ids come from identity
  * sequences, and the per-community counts are recomputed in one statement
  * (an upsert keyed by area, field and time).  The module has no ticks and
- * keeps nothing in memory.  The summary's figures from the departments'
- * data (module people's golden records) are SQLite's only while module
- * people has no PostgreSQL half: here every community's figures are the
- * generated tables' (from_departments false).
+ * keeps nothing in memory.  The summary's people, households and elders
+ * living alone come from the departments' data (module people's golden
+ * records, src/people_pg.c) where a community has any, as on SQLite.
  */
 #include "base_store.h"
 #include "store_pg.h"
@@ -161,23 +160,34 @@ static jc_err pg_counts_refresh(jc_conn *w, int64_t now_ms) {
 static jc_err pg_summary_each(jc_conn *c, const char *prefix, int64_t today_ymd,
                               int (*cb)(const base_summary_row *r, void *arg), void *arg) {
     static const char sql[] =
+        /* people, households and elders living alone from the golden records
+         * of the departments' data (module people) where the community has
+         * any, else from the generated base tables */
         "SELECT a.code, a.name,"
-        " (SELECT count(*) FROM base_people p WHERE p.community = a.code),"
-        " (SELECT count(*) FROM base_households h WHERE h.community = a.code),"
-        " (SELECT count(*) FROM base_people p WHERE p.community = a.code AND p.alone_elder = 1),"
+        " CASE WHEN g.n > 0 THEN g.n ELSE (SELECT count(*) FROM base_people p WHERE p.community = a.code) END,"
+        " CASE WHEN g.n > 0 THEN g.hh ELSE (SELECT count(*) FROM base_households h WHERE h.community = a.code) END,"
+        " CASE WHEN g.n > 0 THEN g.alone ELSE (SELECT count(*) FROM base_people p WHERE p.community = a.code"
+        "  AND p.alone_elder = 1) END,"
         " (SELECT count(*) FROM base_houses h WHERE h.community = a.code),"
-        " (SELECT count(*) FROM base_orgs o WHERE o.community = a.code)"
-        " FROM areas a WHERE a.level = 'community' AND substr(a.code, 1, length($1)) = $1"
+        " (SELECT count(*) FROM base_orgs o WHERE o.community = a.code),"
+        " CASE WHEN g.n > 0 THEN 1 ELSE 0 END, coalesce(g.disabled, 0), coalesce(g.students, 0)"
+        " FROM areas a LEFT JOIN (SELECT community, count(*) AS n,"
+        "  count(DISTINCT coalesce(household, house, 'p' || id)) AS hh,"
+        "  count(*) FILTER (WHERE birth > 0 AND ($2::bigint - birth) / 10000 >= 60 AND (flags & 1) <> 0) AS alone,"
+        "  count(*) FILTER (WHERE (flags & 2) <> 0) AS disabled, count(*) FILTER (WHERE (flags & 4) <> 0) AS students"
+        "  FROM people_persons GROUP BY community) g ON g.community = a.code"
+        " WHERE a.level = 'community' AND substr(a.code, 1, length($1)) = $1"
         " ORDER BY a.code COLLATE \"C\"";
-    (void)today_ymd; /* the elders' ages are the departments' data's (module people) */
     pg_params p = {0};
     pgp_text(&p, prefix);
+    pgp_i64(&p, today_ymd);
     jc_err e;
     PGresult *r = pg_run(c, sql, &p, TAG, "summary", &e);
     if (!r) return e;
     for (int i = 0, n = PQntuples(r); i < n; i++) {
         base_summary_row b = {pg_str(r, i, 0), pg_str(r, i, 1), pg_i64(r, i, 2), pg_i64(r, i, 3), pg_i64(r, i, 4),
-                              pg_i64(r, i, 5), pg_i64(r, i, 6), 0, 0, 0};
+                              pg_i64(r, i, 5), pg_i64(r, i, 6), (int)pg_i64(r, i, 7), pg_i64(r, i, 8),
+                              pg_i64(r, i, 9)};
         if (cb(&b, arg)) break;
     }
     PQclear(r);

@@ -62,7 +62,14 @@ jc_err people_keys_open(const char *db_path, const char *key_file, people_keys *
     const char *env = getenv("JICENG_PEOPLE_KEY");
     if (key_file && key_file[0]) snprintf(path, sizeof path, "%s", key_file);
     else if (env && env[0]) snprintf(path, sizeof path, "%s", env);
-    else snprintf(path, sizeof path, "%s.people-key", db_path ? db_path : "jiceng.db");
+    else if (db_path) snprintf(path, sizeof path, "%s.people-key", db_path);
+    else {
+        /* a PostgreSQL database has no file to put the key beside, and every
+         * instance must seal and index with the same key */
+        snprintf(why, whysz, "no key file: on PostgreSQL name it with --key FILE or $JICENG_PEOPLE_KEY"
+                             " (the same file on every instance; created on first use)");
+        return JC_ERR_INVALID;
+    }
     unsigned char master[crypto_kdf_KEYBYTES];
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0 && errno == ENOENT) {

@@ -215,7 +215,8 @@ typedef struct people_keys people_keys; /* opaque: the encryption and blind-inde
 /* Opens the keys: key_file, else $JICENG_PEOPLE_KEY, else db_path +
  * ".people-key"; a missing file is created (0600) with a new random key.
  * *out is freed with people_keys_free.  JC_ERR_IO / JC_ERR_CORRUPT with why
- * set when the file cannot be read or is not a key. */
+ * set when the file cannot be read or is not a key; JC_ERR_INVALID when
+ * db_path is NULL (a PostgreSQL database) and no file is named. */
 jc_err people_keys_open(const char *db_path, const char *key_file, people_keys **out, char *why,
                         size_t whysz) JC_MUST_CHECK;
 void people_keys_free(people_keys *k);

@@ -10,7 +10,8 @@
  * with names and addresses; supervisors counts and masked lists.  ID numbers
  * and phones are masked in every answer; only POST .../unmask, with a
  * purpose, shows them, and writes an audit entry.  The key is read from the
- * key file beside the database (or $JICENG_PEOPLE_KEY) at first use.
+ * key file beside the database (or $JICENG_PEOPLE_KEY; on PostgreSQL only
+ * that) at first use.
  */
 #include "people.h"
 #include "people_int.h"
@@ -41,7 +42,9 @@ static const people_keys *keys_for(jc_conn *c, char *why, size_t whysz) {
     pthread_mutex_lock(&key_mu);
     if (!server_keys) {
         char path[1024];
-        if (pstore_db_path(c, path, sizeof path) || people_keys_open(path, NULL, &server_keys, why, whysz))
+        /* no file beside a PostgreSQL database: $JICENG_PEOPLE_KEY names it */
+        jc_err e = pstore_db_path(c, path, sizeof path);
+        if ((e && e != JC_ERR_NOTFOUND) || people_keys_open(e ? NULL : path, NULL, &server_keys, why, whysz))
             server_keys = NULL;
     }
     people_keys *k = server_keys;

@@ -35,7 +35,8 @@ static const char help[] =
     "community street building unit room attr.  Without --map the mapping is proposed from the header\n"
     "(and the values) and saved with the source for its next file.  The first column of the file is\n"
     "the record id.  ID numbers and phones are stored encrypted with the key in DB.people-key (created\n"
-    "on first use; keep a copy apart from the database) or --key / $JICENG_PEOPLE_KEY.\n"
+    "on first use; keep a copy apart from the database) or --key / $JICENG_PEOPLE_KEY (on PostgreSQL\n"
+    "one of these two must name it: the same file on every instance).\n"
     "Exit codes: 0 ok, 1 the import or link failed (the reason names the row), 2 usage.\n";
 
 typedef struct {
@@ -388,7 +389,9 @@ static int cmd_people(int argc, char **argv) {
     char why[512] = "";
     int rc = JC_EXIT_OK;
     int needs_keys = !strcmp(sub, "import") || !strcmp(sub, "link") || !strcmp(sub, "withdraw");
-    if (needs_keys && people_keys_open(o.db, o.key, &keys, why, sizeof why)) {
+    /* on PostgreSQL no file lies beside the database: --key or $JICENG_PEOPLE_KEY */
+    const char *beside = store_kind_of(st) == JC_STORE_SQLITE ? o.db : NULL;
+    if (needs_keys && people_keys_open(beside, o.key, &keys, why, sizeof why)) {
         fprintf(stderr, "jiceng people: %s\n", why);
         store_close(st);
         return JC_EXIT_FAIL;
@@ -467,7 +470,8 @@ static int cmd_people(int argc, char **argv) {
 /* The people module's row (src/modules.c). */
 const jc_module module_people = {
     .name = "people",
-    .schema = {[JC_STORE_SQLITE] = &schema_people},
+    .schema = {[JC_STORE_SQLITE] = &schema_people, [JC_STORE_PG] = &schema_people_pg},
+    .store = {[JC_STORE_SQLITE] = &people_store_sqlite, [JC_STORE_PG] = &people_store_pg},
     .routes = {&people__routes},
     .commands = {{"people", cmd_people, "import departments' person tables, link them into one record per person"}},
 };

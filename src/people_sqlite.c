@@ -1,6 +1,7 @@
 /*
  * people_sqlite.c -- the SQLite half of the people subsystem (module
- * "people"; row operations declared in people_store.h):
+ * "people"; its table people_store_sqlite of the row operations declared
+ * in people_store.h; people_pg.c is its twin):
  *
  *  people_sources  a department's table: key, name, the saved column mapping
  *  people_imports  each import of a file: counts, who, when, the link's figures
@@ -107,7 +108,7 @@ static void source_from(sqlite3_stmt *s, pstore_source *o) {
     " (SELECT count(*) FROM people_records r WHERE r.source = s.key AND r.active = 1),"                  \
     " (SELECT count(*) FROM people_imports i WHERE i.source = s.key)"
 
-jc_err pstore_source_get(jc_conn *c, const char *key, pstore_source *out) {
+static jc_err lite_source_get(jc_conn *c, const char *key, pstore_source *out) {
     static const char sql[] = "SELECT " SOURCE_COLS " FROM people_sources s WHERE key = ?";
     sqlite3_stmt *s = store_sqlite_prepare(c, sql);
     if (!s) return JC_ERR_DB;
@@ -123,7 +124,7 @@ jc_err pstore_source_get(jc_conn *c, const char *key, pstore_source *out) {
     return e;
 }
 
-jc_err pstore_source_put(jc_conn *w, const char *key, const char *name, const char *mapping, int64_t now) {
+static jc_err lite_source_put(jc_conn *w, const char *key, const char *name, const char *mapping, int64_t now) {
     static const char sql[] =
         "INSERT INTO people_sources(key, name, mapping, created_at, updated_at) VALUES(?1, ?2, COALESCE(?3, '{}'), ?4, ?4)"
         " ON CONFLICT(key) DO UPDATE SET name = CASE WHEN ?2 = '' THEN name ELSE ?2 END, mapping = COALESCE(?3, mapping),"
@@ -138,7 +139,7 @@ jc_err pstore_source_put(jc_conn *w, const char *key, const char *name, const ch
     return sq_step_done(store_sqlite_db(w), s, TAG, "source put");
 }
 
-jc_err pstore_source_withdrawn(jc_conn *w, const char *key, int64_t now) {
+static jc_err lite_source_withdrawn(jc_conn *w, const char *key, int64_t now) {
     static const char sql[] = "UPDATE people_sources SET withdrawn_at = ?2, updated_at = ?2 WHERE key = ?1";
     sqlite3_stmt *s = store_sqlite_prepare(w, sql);
     if (!s) return JC_ERR_DB;
@@ -158,7 +159,7 @@ static int source_row(sqlite3_stmt *s, void *arg) {
     return c->cb(&o, c->arg);
 }
 
-jc_err pstore_source_each(jc_conn *c, int (*cb)(const pstore_source *s, void *arg), void *arg) {
+static jc_err lite_source_each(jc_conn *c, int (*cb)(const pstore_source *s, void *arg), void *arg) {
     static const char sql[] = "SELECT " SOURCE_COLS " FROM people_sources s ORDER BY key";
     sqlite3_stmt *s = store_sqlite_prepare(c, sql);
     if (!s) return JC_ERR_DB;
@@ -168,7 +169,7 @@ jc_err pstore_source_each(jc_conn *c, int (*cb)(const pstore_source *s, void *ar
 
 /* ---- imports ----------------------------------------------------------------------- */
 
-jc_err pstore_import_insert(jc_conn *w, pstore_import *im) {
+static jc_err lite_import_insert(jc_conn *w, pstore_import *im) {
     static const char sql[] =
         "INSERT INTO people_imports(source, file_name, format, encoding, actor, at) VALUES(?,?,?,?,?,?)";
     sqlite3_stmt *s = store_sqlite_prepare(w, sql);
@@ -184,7 +185,7 @@ jc_err pstore_import_insert(jc_conn *w, pstore_import *im) {
     return e;
 }
 
-jc_err pstore_import_update(jc_conn *w, const pstore_import *im) {
+static jc_err lite_import_update(jc_conn *w, const pstore_import *im) {
     static const char sql[] = "UPDATE people_imports SET rows=?2, added=?3, updated=?4, retired=?5, unchanged=?6,"
                               " skipped=?7, persons=?8, review=?9, link_ms=?10 WHERE id=?1";
     sqlite3_stmt *s = store_sqlite_prepare(w, sql);
@@ -222,8 +223,8 @@ static int import_row(sqlite3_stmt *s, void *arg) {
     return c->cb(&im, c->arg);
 }
 
-jc_err pstore_import_each(jc_conn *c, const char *source, int limit, int (*cb)(const pstore_import *im, void *arg),
-                          void *arg) {
+static jc_err lite_import_each(jc_conn *c, const char *source, int limit, int (*cb)(const pstore_import *im, void *arg),
+                               void *arg) {
     static const char sql[] =
         "SELECT id, source, file_name, format, encoding, actor, at, rows, added, updated, retired, unchanged, skipped,"
         " persons, review, link_ms FROM people_imports WHERE (?1 IS NULL OR source = ?1) ORDER BY id DESC LIMIT ?2";
@@ -247,8 +248,8 @@ static int keys_row(sqlite3_stmt *s, void *arg) {
                  c->arg);
 }
 
-jc_err pstore_record_keys(jc_conn *c, const char *source,
-                          int (*cb)(const char *record_id, int64_t rowid, int64_t hash, int active, void *arg),
+static jc_err lite_record_keys(jc_conn *c, const char *source,
+                               int (*cb)(const char *record_id, int64_t rowid, int64_t hash, int active, void *arg),
                           void *arg) {
     static const char sql[] = "SELECT record_id, id, row_hash, active FROM people_records WHERE source = ?";
     sqlite3_stmt *s = store_sqlite_prepare(c, sql);
@@ -285,7 +286,7 @@ static void bind_values(sqlite3_stmt *s, const pstore_record *r) {
     sqlite3_bind_int64(s, 22, r->updated_at);
 }
 
-jc_err pstore_record_insert(jc_conn *w, pstore_record *r) {
+static jc_err lite_record_insert(jc_conn *w, pstore_record *r) {
     static const char sql[] =
         "INSERT INTO people_records(row_hash, row_no, name, sex, birth, age, id_kind, id_known, id_enc, id_bidx,"
         " id_mask, phone_enc, phone_bidx, phone_mask, address, community, household, relation, flags, attrs_enc,"
@@ -301,7 +302,7 @@ jc_err pstore_record_insert(jc_conn *w, pstore_record *r) {
     return e;
 }
 
-jc_err pstore_record_update(jc_conn *w, const pstore_record *r) {
+static jc_err lite_record_update(jc_conn *w, const pstore_record *r) {
     static const char sql[] =
         "UPDATE people_records SET row_hash=?1, row_no=?2, name=?3, sex=?4, birth=?5, age=?6, id_kind=?7,"
         " id_known=?8, id_enc=?9, id_bidx=?10, id_mask=?11, phone_enc=?12, phone_bidx=?13, phone_mask=?14,"
@@ -314,7 +315,7 @@ jc_err pstore_record_update(jc_conn *w, const pstore_record *r) {
     return sq_step_done(store_sqlite_db(w), s, TAG, "record update");
 }
 
-jc_err pstore_record_retire(jc_conn *w, int64_t rowid, int64_t now) {
+static jc_err lite_record_retire(jc_conn *w, int64_t rowid, int64_t now) {
     static const char sql[] =
         "UPDATE people_records SET active=0, fresh=1, retired_at=?2, updated_at=?2, person_id=NULL WHERE id=?1";
     sqlite3_stmt *s = store_sqlite_prepare(w, sql);
@@ -324,7 +325,7 @@ jc_err pstore_record_retire(jc_conn *w, int64_t rowid, int64_t now) {
     return sq_step_done(store_sqlite_db(w), s, TAG, "record retire");
 }
 
-jc_err pstore_source_purge(jc_conn *w, const char *key, int64_t *n) {
+static jc_err lite_source_purge(jc_conn *w, const char *key, int64_t *n) {
     sqlite3 *db = store_sqlite_db(w);
     static const char links[] =
         "DELETE FROM people_links WHERE a IN (SELECT id FROM people_records WHERE source = ?1)"
@@ -391,7 +392,7 @@ static int record_row(sqlite3_stmt *s, void *arg) {
     return c->cb(&r, c->arg);
 }
 
-jc_err pstore_record_each(jc_conn *c, int64_t person, int (*cb)(const pstore_record *r, void *arg), void *arg) {
+static jc_err lite_record_each(jc_conn *c, int64_t person, int (*cb)(const pstore_record *r, void *arg), void *arg) {
     static const char all[] = "SELECT " RECORD_COLS " FROM people_records WHERE active = 1 ORDER BY id";
     static const char one[] = "SELECT " RECORD_COLS " FROM people_records WHERE person_id = ?1 AND active = 1"
                               " ORDER BY id";
@@ -402,7 +403,7 @@ jc_err pstore_record_each(jc_conn *c, int64_t person, int (*cb)(const pstore_rec
     return each_row(c, s, record_row, &a);
 }
 
-jc_err pstore_record_get(jc_conn *c, int64_t rowid, int (*cb)(const pstore_record *r, void *arg), void *arg) {
+static jc_err lite_record_get(jc_conn *c, int64_t rowid, int (*cb)(const pstore_record *r, void *arg), void *arg) {
     static const char sql[] = "SELECT " RECORD_COLS " FROM people_records WHERE id = ?1";
     sqlite3_stmt *s = store_sqlite_prepare(c, sql);
     if (!s) return JC_ERR_DB;
@@ -411,7 +412,7 @@ jc_err pstore_record_get(jc_conn *c, int64_t rowid, int (*cb)(const pstore_recor
     return each_row(c, s, record_row, &a);
 }
 
-jc_err pstore_record_set_person(jc_conn *w, int64_t rowid, int64_t person) {
+static jc_err lite_record_set_person(jc_conn *w, int64_t rowid, int64_t person) {
     static const char sql[] = "UPDATE people_records SET person_id = ?2 WHERE id = ?1";
     sqlite3_stmt *s = store_sqlite_prepare(w, sql);
     if (!s) return JC_ERR_DB;
@@ -420,7 +421,7 @@ jc_err pstore_record_set_person(jc_conn *w, int64_t rowid, int64_t person) {
     return sq_step_done(store_sqlite_db(w), s, TAG, "set person");
 }
 
-jc_err pstore_record_set_community(jc_conn *w, int64_t rowid, const char *community) {
+static jc_err lite_record_set_community(jc_conn *w, int64_t rowid, const char *community) {
     static const char sql[] = "UPDATE people_records SET community = ?2 WHERE id = ?1";
     sqlite3_stmt *s = store_sqlite_prepare(w, sql);
     if (!s) return JC_ERR_DB;
@@ -429,7 +430,7 @@ jc_err pstore_record_set_community(jc_conn *w, int64_t rowid, const char *commun
     return sq_step_done(store_sqlite_db(w), s, TAG, "set community");
 }
 
-jc_err pstore_records_settled(jc_conn *w) {
+static jc_err lite_records_settled(jc_conn *w) {
     static const char sql[] = "UPDATE people_records SET fresh = 0 WHERE fresh = 1";
     sqlite3_stmt *s = store_sqlite_prepare(w, sql);
     if (!s) return JC_ERR_DB;
@@ -445,8 +446,8 @@ static int export_row(sqlite3_stmt *s, void *arg) {
     return c->cb(sq_col_str(s, 0), sq_col_str(s, 1), sqlite3_column_int64(s, 2), c->arg);
 }
 
-jc_err pstore_links_export(jc_conn *c, int (*cb)(const char *source, const char *record_id, int64_t person, void *arg),
-                           void *arg) {
+static jc_err lite_links_export(jc_conn *c, int (*cb)(const char *source, const char *record_id, int64_t person, void *arg),
+                                void *arg) {
     static const char sql[] =
         "SELECT source, record_id, person_id FROM people_records WHERE active = 1 ORDER BY source, id";
     sqlite3_stmt *s = store_sqlite_prepare(c, sql);
@@ -467,8 +468,8 @@ static int kept_row(sqlite3_stmt *s, void *arg) {
                  sqlite3_column_double(s, 3), sq_col_str(s, 4), c->arg);
 }
 
-jc_err pstore_link_each_kept(jc_conn *c,
-                             int (*cb)(int64_t a, int64_t b, double weight, double prob, const char *levels, void *arg),
+static jc_err lite_link_each_kept(jc_conn *c,
+                                  int (*cb)(int64_t a, int64_t b, double weight, double prob, const char *levels, void *arg),
                              void *arg) {
     /* every link: the caller keeps those between two records it holds and
      * that are not fresh (cheaper than joining each link to its records) */
@@ -479,7 +480,7 @@ jc_err pstore_link_each_kept(jc_conn *c,
     return each_row(c, s, kept_row, &a);
 }
 
-jc_err pstore_links_clear(jc_conn *w, int all) {
+static jc_err lite_links_clear(jc_conn *w, int all) {
     static const char every[] = "DELETE FROM people_links";
     /* two statements, each by an index (with OR, SQLite scans the table) */
     static const char fresh_a[] = "DELETE FROM people_links WHERE a IN (SELECT id FROM people_records WHERE fresh = 1)";
@@ -494,7 +495,7 @@ jc_err pstore_links_clear(jc_conn *w, int all) {
     return JC_OK;
 }
 
-jc_err pstore_link_put(jc_conn *w, int64_t a, int64_t b, double weight, double prob, const char *levels, int linked) {
+static jc_err lite_link_put(jc_conn *w, int64_t a, int64_t b, double weight, double prob, const char *levels, int linked) {
     static const char sql[] = "INSERT OR REPLACE INTO people_links(a, b, weight, prob, levels, linked)"
                               " VALUES(?,?,?,?,?,?)";
     sqlite3_stmt *s = store_sqlite_prepare(w, sql);
@@ -518,7 +519,7 @@ static int of_row(sqlite3_stmt *s, void *arg) {
                  sq_col_str(s, 3), sqlite3_column_int(s, 4), c->arg);
 }
 
-jc_err pstore_link_of(jc_conn *c, int64_t rowid,
+static jc_err lite_link_of(jc_conn *c, int64_t rowid,
                       int (*cb)(int64_t other, double weight, double prob, const char *levels, int linked, void *arg),
                       void *arg) {
     static const char sql[] = "SELECT b, weight, prob, levels, linked FROM people_links WHERE a = ?1"
@@ -549,7 +550,7 @@ static int review_row(sqlite3_stmt *s, void *arg) {
     "v.a_source, v.a_record, v.b_source, v.b_record, v.prob, v.weight, v.levels, v.status, v.decided_by,"  \
     " v.decided_at, v.created_at, ra.id, rb.id"
 
-jc_err pstore_review_decided(jc_conn *c, int (*cb)(const pstore_review *r, void *arg), void *arg) {
+static jc_err lite_review_decided(jc_conn *c, int (*cb)(const pstore_review *r, void *arg), void *arg) {
     static const char sql[] =
         "SELECT " REVIEW_COLS " FROM people_review v"
         " LEFT JOIN people_records ra ON ra.source = v.a_source AND ra.record_id = v.a_record AND ra.active = 1"
@@ -561,8 +562,8 @@ jc_err pstore_review_decided(jc_conn *c, int (*cb)(const pstore_review *r, void 
     return each_row(c, s, review_row, &a);
 }
 
-jc_err pstore_review_pending(jc_conn *c, const char *area_prefix, int limit, int offset,
-                             int (*cb)(const pstore_review *r, void *arg), void *arg) {
+static jc_err lite_review_pending(jc_conn *c, const char *area_prefix, int limit, int offset,
+                                  int (*cb)(const pstore_review *r, void *arg), void *arg) {
     static const char sql[] =
         "SELECT " REVIEW_COLS " FROM people_review v"
         " JOIN people_records ra ON ra.source = v.a_source AND ra.record_id = v.a_record AND ra.active = 1"
@@ -579,7 +580,7 @@ jc_err pstore_review_pending(jc_conn *c, const char *area_prefix, int limit, int
     return each_row(c, s, review_row, &a);
 }
 
-jc_err pstore_review_count(jc_conn *c, const char *area_prefix, int64_t *pending, int64_t *decided) {
+static jc_err lite_review_count(jc_conn *c, const char *area_prefix, int64_t *pending, int64_t *decided) {
     static const char sql[] =
         "SELECT sum(v.status = 'pending'), sum(v.status <> 'pending') FROM people_review v"
         " LEFT JOIN people_records ra ON ra.source = v.a_source AND ra.record_id = v.a_record AND ra.active = 1"
@@ -597,7 +598,7 @@ jc_err pstore_review_count(jc_conn *c, const char *area_prefix, int64_t *pending
     return rc == SQLITE_ROW || rc == SQLITE_DONE ? JC_OK : sq_fail(store_sqlite_db(c), TAG, "review count");
 }
 
-jc_err pstore_review_clear_pending(jc_conn *w, int all) {
+static jc_err lite_review_clear_pending(jc_conn *w, int all) {
     static const char every[] = "DELETE FROM people_review WHERE status = 'pending'";
     static const char fresh[] =
         "DELETE FROM people_review WHERE status = 'pending' AND ("
@@ -609,7 +610,7 @@ jc_err pstore_review_clear_pending(jc_conn *w, int all) {
     return sq_step_done(store_sqlite_db(w), s, TAG, "review clear");
 }
 
-jc_err pstore_review_add(jc_conn *w, const pstore_review *r) {
+static jc_err lite_review_add(jc_conn *w, const pstore_review *r) {
     static const char sql[] =
         "INSERT INTO people_review(a_source, a_record, b_source, b_record, prob, weight, levels, created_at)"
         " VALUES(?,?,?,?,?,?,?,?) ON CONFLICT DO UPDATE SET prob = excluded.prob, weight = excluded.weight,"
@@ -627,8 +628,8 @@ jc_err pstore_review_add(jc_conn *w, const pstore_review *r) {
     return sq_step_done(store_sqlite_db(w), s, TAG, "review add");
 }
 
-jc_err pstore_review_decide(jc_conn *w, const char *as, const char *ar, const char *bs, const char *br,
-                            const char *status, const char *by, int64_t now) {
+static jc_err lite_review_decide(jc_conn *w, const char *as, const char *ar, const char *bs, const char *br,
+                                 const char *status, const char *by, int64_t now) {
     static const char sql[] = "UPDATE people_review SET status = ?5, decided_by = ?6, decided_at = ?7"
                               " WHERE a_source = ?1 AND a_record = ?2 AND b_source = ?3 AND b_record = ?4";
     sqlite3_stmt *s = store_sqlite_prepare(w, sql);
@@ -647,7 +648,7 @@ jc_err pstore_review_decide(jc_conn *w, const char *as, const char *ar, const ch
 
 /* ---- persons --------------------------------------------------------------------------- */
 
-jc_err pstore_person_put(jc_conn *w, const pstore_person *p) {
+static jc_err lite_person_put(jc_conn *w, const pstore_person *p) {
     static const char sql[] =
         "INSERT OR REPLACE INTO people_persons(id, name, sex, birth, id_enc, id_bidx, id_mask, phone_enc, phone_mask,"
         " address, community, household, flags, records, sources, provenance, updated_at, house)"
@@ -675,7 +676,7 @@ jc_err pstore_person_put(jc_conn *w, const pstore_person *p) {
     return sq_step_done(store_sqlite_db(w), s, TAG, "person put");
 }
 
-jc_err pstore_persons_prune(jc_conn *w, int64_t *n) {
+static jc_err lite_persons_prune(jc_conn *w, int64_t *n) {
     static const char sql[] =
         "DELETE FROM people_persons WHERE id NOT IN (SELECT person_id FROM people_records"
         " WHERE active = 1 AND person_id IS NOT NULL)";
@@ -686,7 +687,7 @@ jc_err pstore_persons_prune(jc_conn *w, int64_t *n) {
     return e;
 }
 
-jc_err pstore_person_max_id(jc_conn *c, int64_t *out) {
+static jc_err lite_person_max_id(jc_conn *c, int64_t *out) {
     static const char sql[] = "SELECT max(coalesce((SELECT max(id) FROM people_persons), 0),"
                               " coalesce((SELECT max(person_id) FROM people_records), 0))";
     sqlite3_stmt *s = store_sqlite_prepare(c, sql);
@@ -731,7 +732,7 @@ static int person_row(sqlite3_stmt *s, void *arg) {
     return c->cb(&p, c->arg);
 }
 
-jc_err pstore_person_get(jc_conn *c, int64_t id, int (*cb)(const pstore_person *p, void *arg), void *arg) {
+static jc_err lite_person_get(jc_conn *c, int64_t id, int (*cb)(const pstore_person *p, void *arg), void *arg) {
     static const char sql[] = "SELECT " PERSON_COLS " FROM people_persons WHERE id = ?1";
     sqlite3_stmt *s = store_sqlite_prepare(c, sql);
     if (!s) return JC_ERR_DB;
@@ -740,8 +741,8 @@ jc_err pstore_person_get(jc_conn *c, int64_t id, int (*cb)(const pstore_person *
     return each_row(c, s, person_row, &a);
 }
 
-jc_err pstore_person_household(jc_conn *c, int64_t id, int limit, int (*cb)(const pstore_person *p, void *arg),
-                               void *arg) {
+static jc_err lite_person_household(jc_conn *c, int64_t id, int limit, int (*cb)(const pstore_person *p, void *arg),
+                                    void *arg) {
     static const char sql[] =
         "SELECT " PERSON_COLS " FROM people_persons"
         " WHERE community = (SELECT community FROM people_persons WHERE id = ?1) AND id != ?1 AND ("
@@ -758,8 +759,8 @@ jc_err pstore_person_household(jc_conn *c, int64_t id, int limit, int (*cb)(cons
     return each_row(c, s, person_row, &a);
 }
 
-jc_err pstore_person_list(jc_conn *c, const char *area_prefix, const char *q, int64_t after_id, int limit,
-                          int (*cb)(const pstore_person *p, void *arg), void *arg) {
+static jc_err lite_person_list(jc_conn *c, const char *area_prefix, const char *q, int64_t after_id, int limit,
+                               int (*cb)(const pstore_person *p, void *arg), void *arg) {
     static const char sql[] =
         "SELECT " PERSON_COLS " FROM people_persons WHERE id > ?3"
         " AND (?1 = '' OR substr(coalesce(community, ''), 1, length(?1)) = ?1)"
@@ -774,8 +775,8 @@ jc_err pstore_person_list(jc_conn *c, const char *area_prefix, const char *q, in
     return each_row(c, s, person_row, &a);
 }
 
-jc_err pstore_person_by_bidx(jc_conn *c, const unsigned char bidx[16], int (*cb)(const pstore_person *p, void *arg),
-                             void *arg) {
+static jc_err lite_person_by_bidx(jc_conn *c, const unsigned char bidx[16], int (*cb)(const pstore_person *p, void *arg),
+                                  void *arg) {
     static const char sql[] = "SELECT " PERSON_COLS " FROM people_persons WHERE id_bidx = ?1 ORDER BY id";
     sqlite3_stmt *s = store_sqlite_prepare(c, sql);
     if (!s) return JC_ERR_DB;
@@ -799,8 +800,8 @@ static int counts_row(sqlite3_stmt *s, void *arg) {
     return c->cb(&k, c->arg);
 }
 
-jc_err pstore_person_counts(jc_conn *c, const char *area_prefix, int64_t today_ymd,
-                            int (*cb)(const pstore_counts *k, void *arg), void *arg) {
+static jc_err lite_person_counts(jc_conn *c, const char *area_prefix, int64_t today_ymd,
+                                 int (*cb)(const pstore_counts *k, void *arg), void *arg) {
     /* flags: 1 living alone, 2 disability, 4 student (people.h PEOPLE_FLAG_*) */
     static const char sql[] =
         "SELECT community, count(*),"
@@ -822,7 +823,7 @@ jc_err pstore_person_counts(jc_conn *c, const char *area_prefix, int64_t today_y
 
 /* ---- meta, communities ------------------------------------------------------------------ */
 
-jc_err pstore_meta_get(jc_conn *c, const char *key, char **out) {
+static jc_err lite_meta_get(jc_conn *c, const char *key, char **out) {
     static const char sql[] = "SELECT value FROM people_meta WHERE key = ?";
     sqlite3_stmt *s = store_sqlite_prepare(c, sql);
     if (!s) return JC_ERR_DB;
@@ -833,7 +834,7 @@ jc_err pstore_meta_get(jc_conn *c, const char *key, char **out) {
     return rc == SQLITE_ROW || rc == SQLITE_DONE ? JC_OK : sq_fail(store_sqlite_db(c), TAG, "meta");
 }
 
-jc_err pstore_meta_put(jc_conn *w, const char *key, const char *value) {
+static jc_err lite_meta_put(jc_conn *w, const char *key, const char *value) {
     static const char sql[] = "INSERT OR REPLACE INTO people_meta(key, value) VALUES(?, ?)";
     sqlite3_stmt *s = store_sqlite_prepare(w, sql);
     if (!s) return JC_ERR_DB;
@@ -851,7 +852,7 @@ static int comm_row(sqlite3_stmt *s, void *arg) {
     return c->cb(sq_col_str(s, 0), sq_col_str(s, 1), c->arg);
 }
 
-jc_err pstore_communities(jc_conn *c, int (*cb)(const char *code, const char *name, void *arg), void *arg) {
+static jc_err lite_communities(jc_conn *c, int (*cb)(const char *code, const char *name, void *arg), void *arg) {
     static const char sql[] = "SELECT code, name FROM areas WHERE level = 'community' ORDER BY code";
     sqlite3_stmt *s = store_sqlite_prepare(c, sql);
     if (!s) return JC_ERR_DB;
@@ -859,14 +860,14 @@ jc_err pstore_communities(jc_conn *c, int (*cb)(const char *code, const char *na
     return each_row(c, s, comm_row, &a);
 }
 
-jc_err pstore_db_path(jc_conn *c, char *out, size_t outsz) {
+static jc_err lite_db_path(jc_conn *c, char *out, size_t outsz) {
     const char *p = sqlite3_db_filename(store_sqlite_db(c), "main");
     if (!p || !p[0]) return JC_ERR_NOTFOUND;
     snprintf(out, outsz, "%s", p);
     return JC_OK;
 }
 
-jc_err pstore_record_community(jc_conn *c, const char *source, const char *record_id, char *out, size_t outsz) {
+static jc_err lite_record_community(jc_conn *c, const char *source, const char *record_id, char *out, size_t outsz) {
     static const char sql[] =
         "SELECT coalesce(community, '') FROM people_records WHERE source = ? AND record_id = ? AND active = 1";
     sqlite3_stmt *s = store_sqlite_prepare(c, sql);
@@ -879,7 +880,7 @@ jc_err pstore_record_community(jc_conn *c, const char *source, const char *recor
     return rc == SQLITE_ROW ? JC_OK : rc == SQLITE_DONE ? JC_ERR_NOTFOUND : sq_fail(store_sqlite_db(c), TAG, "community");
 }
 
-jc_err pstore_counts_to_base(jc_conn *w, int64_t now, int64_t today_ymd) {
+static jc_err lite_counts_to_base(jc_conn *w, int64_t now, int64_t today_ymd) {
     /* the work list's answerable base figures (module worklist's base_counts),
      * for every community with golden records; the newest as_of wins there */
     static const char sql[] =
@@ -901,8 +902,8 @@ jc_err pstore_counts_to_base(jc_conn *w, int64_t now, int64_t today_ymd) {
     return sq_step_done(store_sqlite_db(w), s, TAG, "base counts");
 }
 
-jc_err pstore_person_flagged(jc_conn *c, const char *area_prefix, int flags,
-                             int (*cb)(const pstore_person *p, void *arg), void *arg) {
+static jc_err lite_person_flagged(jc_conn *c, const char *area_prefix, int flags,
+                                  int (*cb)(const pstore_person *p, void *arg), void *arg) {
     static const char sql[] =
         "SELECT " PERSON_COLS " FROM people_persons WHERE (flags & ?2) = ?2"
         " AND substr(coalesce(community, ''), 1, length(?1)) = ?1 ORDER BY community, id";
@@ -914,8 +915,55 @@ jc_err pstore_person_flagged(jc_conn *c, const char *area_prefix, int flags,
     return each_row(c, s, person_row, &a);
 }
 
-jc_err pstore_bulk_cache(jc_conn *w, int mib) {
+static jc_err lite_bulk_cache(jc_conn *w, int mib) {
     char sql[64];
     snprintf(sql, sizeof sql, "PRAGMA cache_size=-%d", mib * 1024);
     return sq_exec(store_sqlite_db(w), TAG, sql) == SQLITE_OK ? JC_OK : JC_ERR_DB;
 }
+
+const people_store_ops people_store_sqlite = {
+    .source_get = lite_source_get,
+    .source_put = lite_source_put,
+    .source_withdrawn = lite_source_withdrawn,
+    .source_each = lite_source_each,
+    .import_insert = lite_import_insert,
+    .import_update = lite_import_update,
+    .import_each = lite_import_each,
+    .record_keys = lite_record_keys,
+    .record_insert = lite_record_insert,
+    .record_update = lite_record_update,
+    .record_retire = lite_record_retire,
+    .source_purge = lite_source_purge,
+    .record_each = lite_record_each,
+    .record_get = lite_record_get,
+    .record_set_person = lite_record_set_person,
+    .record_set_community = lite_record_set_community,
+    .records_settled = lite_records_settled,
+    .links_export = lite_links_export,
+    .link_each_kept = lite_link_each_kept,
+    .links_clear = lite_links_clear,
+    .link_put = lite_link_put,
+    .link_of = lite_link_of,
+    .review_decided = lite_review_decided,
+    .review_pending = lite_review_pending,
+    .review_count = lite_review_count,
+    .review_clear_pending = lite_review_clear_pending,
+    .review_add = lite_review_add,
+    .review_decide = lite_review_decide,
+    .person_put = lite_person_put,
+    .persons_prune = lite_persons_prune,
+    .person_max_id = lite_person_max_id,
+    .person_get = lite_person_get,
+    .person_household = lite_person_household,
+    .person_list = lite_person_list,
+    .person_by_bidx = lite_person_by_bidx,
+    .person_counts = lite_person_counts,
+    .meta_get = lite_meta_get,
+    .meta_put = lite_meta_put,
+    .communities = lite_communities,
+    .db_path = lite_db_path,
+    .record_community = lite_record_community,
+    .counts_to_base = lite_counts_to_base,
+    .person_flagged = lite_person_flagged,
+    .bulk_cache = lite_bulk_cache,
+};

@@ -58,6 +58,7 @@ typedef struct {
     int in_batch;     /* the writer, inside a transaction */
     uint64_t outside, seen_gen; /* see store_pg_outside */
     uint64_t changes; /* rows written through pg_run in the open batch */
+    uint64_t jobs;    /* the writer's jobs started (store_pg_job) */
     /* the writer's audit entries of this batch, chained at its end */
     jc_audit *staged;
     size_t nstaged, cap_staged;
@@ -86,6 +87,8 @@ struct pg_store {
 
 static pg_conn *PC(jc_conn *c) { return (pg_conn *)c; }
 static pg_store *PS(jc_store *s) { return (pg_store *)s; }
+
+uint64_t store_pg_job(jc_conn *c) { return PC(c)->jobs; }
 
 int store_pg_is_url(const char *db) {
     if (!db) return 0;
@@ -501,6 +504,7 @@ static void batch_release(batch *b, const char *name) {
 /* j's run, failed when it returned success over a failed statement (its
  * writes are not all there, and COMMIT would roll back the whole batch). */
 static jc_err run_job(pg_conn *w, jc_write_job *j) {
+    w->jobs++;
     jc_err e = j->run((jc_conn *)w, j->arg);
     if (e == JC_OK && PQtransactionStatus(w->pg) == PQTRANS_INERROR) {
         jc_log(JC_LOG_ERROR, "pg: a job succeeded after a failed statement; failing it");

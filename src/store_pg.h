@@ -64,6 +64,10 @@ int store_pg_is_leader(jc_store *st);
  * What a module keeps beside tables only it writes counts while this stays
  * the same. */
 uint64_t store_pg_outside(jc_conn *w);
+/* The number of the writer's job running on c (it changes at each job's
+ * start; 0 on a connection that is not a writer's): rows a module gathers
+ * across calls to write them in one statement belong to one job. */
+uint64_t store_pg_job(jc_conn *c);
 
 jc_err store_pg_user_insert(jc_conn *w, jc_user *u) JC_MUST_CHECK;
 jc_err store_pg_user_get(jc_conn *c, int64_t id, jc_user *out) JC_MUST_CHECK;

@@ -91,7 +91,58 @@ done
 # each server on a new database of the run's cluster (lib.mjs, JICENG_TEST_DB=pg).
 # A file joins when the modules it uses have their PostgreSQL half (docs/postgresql.md).
 pg_files=()
-for f in tests/integration/{01-session,02-case-loop,03-hostile,05-durability,06-dispatch,06-dispatch-lists,09-cookie,0b-escalation,0e-caselist,0f-eval,20-open311,21-photos,40-worklist,41-eval-tables,4c-base,50-judgement,60-notify,61-admin,62-hands,63-brief,70-ui,71-dashboard,72-access,73-whistle,76-queue,77-warnings,78-worklist,79-classify,7a-photos,7b-metoo,7c-designer-categories,7d-live,7e-designer-settings,7f-tiles,7g-escalation,7g-messages,7i-print,7i-trust,7j-hands,7k-brief,7l-search,7m-pages,92-login,a3-signals,a5-tls}.test.mjs; do
+for f in $(sed -e 's/#.*//' -e '/^ *$/d' <<'EOF'
+01-session
+02-case-loop
+03-hostile
+05-durability
+06-dispatch
+06-dispatch-lists
+09-cookie
+0b-escalation
+0e-caselist
+0f-eval
+20-open311
+21-photos
+40-worklist
+41-eval-tables
+4c-base
+50-judgement
+60-notify
+61-admin
+62-hands
+63-brief
+70-ui
+71-dashboard
+72-access
+73-whistle
+76-queue
+77-warnings
+78-worklist
+79-classify
+7a-photos
+7b-metoo
+7c-designer-categories
+7d-live
+7e-designer-settings
+7f-tiles
+7g-escalation
+7g-messages
+7i-print
+7i-trust
+7j-hands
+7k-brief
+7l-search
+7m-pages
+90-people
+91-people-ui
+92-login
+92-people-privacy
+a3-signals
+a5-tls
+EOF
+); do
+  f=tests/integration/$f.test.mjs
   [ -n "${TESTS:-}" ] && [[ "$f" != *"$TESTS"* ]] && continue
   pg_files+=("$f")
 done

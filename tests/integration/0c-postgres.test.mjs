@@ -2,19 +2,20 @@
 // `audit verify` with --db postgresql://… on a database of the run's temporary cluster
 // (tests/pg.sh). The core runs there -- accounts, sessions, the catalogue, the case
 // loop, the audit chain, live updates, photos (their files in one directory both
-// instances use), the case lists and the search, the message centre and webhooks -- and
+// instances use), the case lists and the search, the message centre and webhooks, the
+// people base (six departments imported through two instances at once) -- and
 // two instances share the database; the modules with no PostgreSQL storage yet are left
 // out with one line in the log, their routes answer 503 and their commands and options
 // refuse, naming the module.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync, execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, existsSync, readFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import http from 'node:http';
-import { startServer, jiceng, dbQuery, sseListen, BIN, ROOT, freePort } from './lib.mjs';
+import { startServer, startPostgres, jiceng, dbQuery, sseListen, BIN, ROOT, SHARED, freePort } from './lib.mjs';
 
 const GRID = '110101001001001';
 let a, b, T = {}, chengguan;
@@ -45,7 +46,7 @@ test('serve on PostgreSQL names the modules it leaves out, in one line', () => {
   const line = a.log().split('\n').find(l => l.includes('left out'));
   assert.ok(line, a.log());
   assert.match(line, /modules with no PostgreSQL storage yet, left out: .*sensor/);
-  assert.doesNotMatch(line, /\b(core|auth|events|dispatch|stats|photo|followup|open311|attach|caselist|notify|warning|brief|eval|worklist|base)\b/);
+  assert.doesNotMatch(line, /\b(core|auth|events|dispatch|stats|photo|followup|open311|attach|caselist|notify|warning|brief|eval|worklist|base|people)\b/);
 });
 
 test('a case goes round the loop on PostgreSQL and its chain verifies', async () => {
@@ -110,9 +111,19 @@ test('a module left out answers 503 naming itself; the core keeps answering', as
 });
 
 test("a left-out module's command and serve option refuse, naming the module", async () => {
+  const csv = join(a.dir, 'devices.csv');
+  writeFileSync(csv, 'id,type,grid\nd1,smoke,110101001001001\n');
+  const device = jiceng(['device', 'import', '--db', a.db, csv]);
+  assert.notEqual(device.status, 0);
+  assert.match(device.stderr, /module sensor has no PostgreSQL storage yet/);
+  // module people runs here (src/people_pg.c): its command answers
   const people = jiceng(['people', 'sources', '--db', a.db]);
-  assert.notEqual(people.status, 0);
-  assert.match(people.stderr, /module people has no PostgreSQL storage yet/);
+  assert.equal(people.status, 0, people.stderr);
+  assert.deepEqual(JSON.parse(people.stdout), []);
+  // no file lies beside this database: without --key or $JICENG_PEOPLE_KEY what needs the key refuses
+  const nokey = jiceng(['people', 'link', '--db', a.db], { env: { ...process.env, JICENG_PEOPLE_KEY: '' } });
+  assert.equal(nokey.status, 1);
+  assert.match(nokey.stderr, /no key file: on PostgreSQL name it with --key FILE or \$JICENG_PEOPLE_KEY/);
   const port = await freePort();
   const r = spawnSync(BIN, ['serve', '--db', a.db, '--listen', `127.0.0.1:${port}`, '--mqtt', 'mqtt://127.0.0.1:1'],
     { cwd: ROOT, encoding: 'utf8', timeout: 20000 });
@@ -394,6 +405,78 @@ test('documents on cases (attach) on PostgreSQL: uploaded on one instance, linke
     assert.ok(audit.json.entries.some(e => e.action === 'attachment_add'), audit.text);
   } finally {
     await c.cleanup();
+  }
+});
+
+test('people on PostgreSQL gives SQLite\'s answers: six departments imported in turn, byte-identical exports, queue and sources', () => {
+  const ERDEV = join(SHARED, 'data/er-dev');
+  const dir = mkdtempSync(join(tmpdir(), 'jiceng-people-both-'));
+  const pg = startPostgres();
+  try {
+    const dbs = [join(dir, 'p.db'), pg.url];
+    const odd = join(dir, 'odd.csv');
+    writeFileSync(odd, '编号,姓名,身份证号,住址\nQ1,"王""小""二",11010119981225673X,"育才路\\5号{1},2单元 ""东"""\n' +
+      'Q2,NULL,110103194201267122,NULL\nQ3,张三,,\n');
+    const out = dbs.map((db) => {
+      assert.equal(jiceng(['init', db]).status, 0);
+      assert.equal(jiceng(['demo', '--db', db]).status, 0); // the area tree the addresses resolve against
+      for (const k of ['canlian', 'gongan', 'minzheng', 'renshe', 'wangge', 'weijian']) {
+        const r = jiceng(['people', 'import', '--db', db, '--source', k, join(ERDEV, `source_${k}.csv`), '--quiet']);
+        assert.equal(r.status, 0, r.stderr);
+      }
+      // values an array literal must escape (the gathered writes): quotes, backslashes, braces, commas, "NULL"
+      const r = jiceng(['people', 'import', '--db', db, '--source', 'odd', odd, '--quiet']);
+      assert.equal(r.status, 0, r.stderr);
+      const run = (args) => { const r = jiceng(['people', ...args, '--db', db]); assert.equal(r.status, 0, r.stderr); return r.stdout; };
+      return {
+        odd: dbQuery(db, "SELECT record_id || '|' || name || '|' || coalesce(address, '-') FROM people_records WHERE source = 'odd' ORDER BY record_id"),
+        links: run(['export', '--links']), persons: run(['export', '--persons']), review: run(['review', '--limit', '1000']),
+        sources: JSON.parse(run(['sources'])).map((x) => { delete x.updated_at; return x; }), // written at import
+      };
+    });
+    assert.match(out[0].odd, /\\5号\{1\},2单元 "东"/, out[0].odd);
+    assert.match(out[0].odd, /Q2\|null\|NULL/, out[0].odd); // (names are cleaned: lower case, no quotes)
+    assert.equal(out[0].links.split('\n').length, 7851);
+    assert.ok(out[0].review.length > 1000);
+    for (const k of ['odd', 'links', 'persons', 'review', 'sources']) assert.deepEqual(out[1][k], out[0][k], k);
+  } finally {
+    pg.drop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('people on two instances: six departments imported through both at once give the one golden record per person a single instance gives', async () => {
+  const ERDEV = join(SHARED, 'data/er-dev');
+  b = await startServer({ db: a.db });
+  try {
+    const keys = ['canlian', 'gongan', 'minzheng', 'renshe', 'wangge', 'weijian'];
+    // all six at once, three through each instance: the imports and their link runs take turns (advisory lock)
+    const res = await Promise.all(keys.map((k, i) => (i % 2 ? a : b).api('POST', `/api/v1/people/sources/${k}/import?file=${k}.csv`,
+      { token: T.dispatcher, body: readFileSync(join(ERDEV, `source_${k}.csv`), 'utf8'), headers: { 'content-type': 'text/csv' } })));
+    assert.deepEqual(res.map(x => x.status), [201, 201, 201, 201, 201, 201], res.map(x => x.text.slice(0, 200)).join(' '));
+    assert.equal(dbQuery(a.db, 'SELECT count(*) FROM people_records WHERE active = 1'), '7846');
+    assert.equal(dbQuery(a.db, 'SELECT count(*) FROM people_records WHERE active = 1 AND person_id IS NULL'), '0');
+    // one golden record per cluster, none orphaned; 3000 persons, as one instance importing the files in turn links them
+    assert.equal(dbQuery(a.db, 'SELECT count(*) FROM people_persons'), '3000');
+    assert.equal(dbQuery(a.db, 'SELECT count(DISTINCT person_id) FROM people_records WHERE active = 1'), '3000');
+    assert.equal(dbQuery(a.db, 'SELECT count(*) FROM people_persons p WHERE NOT EXISTS (SELECT 1 FROM people_records r' +
+      ' WHERE r.person_id = p.id AND r.active = 1)'), '0');
+    // a full re-link on one connection changes nobody's cluster
+    const links = () => jiceng(['people', 'export', '--db', a.db, '--links']).stdout;
+    const before = links();
+    const r = jiceng(['people', 'link', '--db', a.db]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /linked 7846 records into 3000 persons/);
+    assert.equal(links(), before);
+    // the imports are in the chain, each once
+    assert.equal(dbQuery(a.db, "SELECT count(*) FROM audit WHERE action = 'people.import'"), '6');
+    // the counts read on the other instance are the golden records'
+    const c = await b.api('GET', '/api/v1/people/counts', { token: await b.login('admin') });
+    assert.equal(c.status, 200, c.text);
+    const people = c.json.communities.reduce((n, x) => n + x.people, 0);
+    assert.equal(people, Number(dbQuery(a.db, "SELECT count(*) FROM people_persons WHERE community <> ''")));
+  } finally {
+    await b.stop();
   }
 });
 

@@ -11,7 +11,7 @@ import { mkdtempSync, rmSync, writeFileSync, readFileSync, existsSync } from 'no
 import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startServer, jiceng, SHARED } from './lib.mjs';
+import { startServer, jiceng, SHARED, dbQuery } from './lib.mjs';
 import { launch, openPage, uiLogin, visit, shot, noI18nGaps, haveChromium } from './ui-lib.mjs';
 
 const ERDEV = join(SHARED, 'data/er-dev');
@@ -120,14 +120,14 @@ test('import with the mapping shown and set, review a pair, a person with proven
   assert.match(await adminPage.textContent('#pp-g-id_number'), /^110103\*+2717$/);
   assert.match(await adminPage.textContent('#pp-golden'), /公安户籍（编号/);
   assert.equal(await adminPage.$$eval('#pp-records tbody tr', (r) => r.length), p.records);
-  const audits = () => Number(execFileSync('sqlite3', [srv.db, "SELECT count(*) FROM audit WHERE action = 'people.unmask'"], { encoding: 'utf8' }).trim());
+  const audits = () => Number(dbQuery(srv.db, "SELECT count(*) FROM audit WHERE action = 'people.unmask'"));
   assert.equal(audits(), 0);
   await adminPage.fill('#pp-purpose', '核实学生资助申请人身份');
   await adminPage.click('#pp-unmask');
   await adminPage.waitForSelector('#pp-clear-values');
   assert.match(await adminPage.textContent('#pp-clear-values'), /110103197312112717/);
   assert.equal(audits(), 1);
-  const reason = execFileSync('sqlite3', [srv.db, "SELECT reason FROM audit WHERE action = 'people.unmask'"], { encoding: 'utf8' });
+  const reason = dbQuery(srv.db, "SELECT reason FROM audit WHERE action = 'people.unmask'");
   assert.match(reason, /核实学生资助申请人身份/);
   await shot(adminPage, 'people-person');
   // the audit log words these entries in the reader's language, with the purpose
@@ -232,7 +232,7 @@ test('many uses: the community cloud counts, the work list\'s figures and a form
   assert.doesNotMatch(await page.textContent('#main'), /虚构数据/);
   assert.deepEqual(page.errors, []);
   // the work list answers a data request from these figures
-  const q = (sql) => execFileSync('sqlite3', [srv.db, sql], { encoding: 'utf8' }).trim();
+  const q = (sql) => dbQuery(srv.db, sql);
   assert.equal(Number(q("SELECT value FROM base_counts WHERE area = '110101001001' AND field = 'population' ORDER BY as_of DESC LIMIT 1")), mine.people);
   // a department's data request for them (students and people with a disability too) is answered
   // from the store, never sent to the community,
@@ -350,7 +350,7 @@ test('the administrator withdraws a source from the page: its records deleted, t
   await page.click(`#pp-sources tr[data-key="${src.key}"] .pp-withdraw`);
   await page.waitForFunction((k) => document.querySelector('#pp-sources') && !document.querySelector(`#pp-sources tr[data-key="${k}"]`), src.key);
   assert.match(asked, /将删除它的 2 条记录/);
-  const q = (sql) => execFileSync('sqlite3', [srv.db, sql], { encoding: 'utf8' }).trim();
+  const q = (sql) => dbQuery(srv.db, sql);
   assert.equal(q(`SELECT count(*) FROM people_records WHERE source = '${src.key}'`), '0');
   assert.match(q("SELECT reason FROM audit WHERE action = 'people.withdraw'"), new RegExp(src.key));
   assert.equal(jiceng(['audit', 'verify', '--db', srv.db]).status, 0);

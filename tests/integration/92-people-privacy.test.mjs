@@ -11,7 +11,7 @@ import { mkdtempSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startServer, jiceng } from './lib.mjs';
+import { startServer, jiceng, dbQuery } from './lib.mjs';
 
 const C1 = '110101001001', C2 = '110101001002';
 const LOGINS = ['admin', 'dispatcher', 'supervisor', 'community1', 'community2', 'worker1', 'resident1', 'dept_minzheng'];
@@ -19,7 +19,7 @@ let srv, work;
 const T = {};
 const secrets = new Set(); // every ID number and phone of the imported files, in clear
 const answers = [];        // [who, method, path, text] of every answer but the unmasks
-const sql = (q) => execFileSync('sqlite3', [srv.db, q], { encoding: 'utf8' }).trim();
+const sql = (q) => dbQuery(srv.db, q);
 const unmaskAudits = () => Number(sql("SELECT count(*) FROM audit WHERE action = 'people.unmask'"));
 
 async function call(who, method, path, body) {

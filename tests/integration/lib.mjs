@@ -84,9 +84,19 @@ export function pgCluster() {
   return ownCluster.url;
 }
 
+// Module people's key file on PostgreSQL (no file lies beside such a database):
+// one per test process, in $JICENG_PEOPLE_KEY for the CLI and the servers it starts.
+function pgPeopleKey() {
+  if (process.env.JICENG_PEOPLE_KEY) return;
+  const dir = mkdtempSync(join(tmpdir(), 'jiceng-key-'));
+  process.env.JICENG_PEOPLE_KEY = join(dir, 'people-key');
+  process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
+}
+
 // A new empty PostgreSQL database in that cluster; returns {url, drop()}.
 let pgSeq = 0;
 export function startPostgres() {
+  pgPeopleKey();
   const base = pgCluster();
   const name = `it_${process.pid}_${++pgSeq}`;
   execFileSync('psql', [base, '-qAtX', '-c', `CREATE DATABASE ${name}`], { stdio: 'pipe' });
