@@ -24,9 +24,10 @@
  * links, golden records, a record's person) are gathered per connection and
  * written 1,000 at a time by one INSERT ... SELECT FROM unnest(arrays) (or
  * UPDATE ... FROM unnest), before any other operation of this table on the
- * connection; a job of the module never ends on a gathered write (an import
- * and a withdrawal end with the link run, which ends with settling the
- * records).  Rows gathered by a job that failed are dropped at the next job.
+ * connection, and at the latest when the job returns: the first row gathered
+ * in a job asks the writer to flush at its end (store_pg_at_job_end), so a
+ * job never ends with rows unwritten, and a failing flush fails the job.
+ * Rows gathered by a job that failed are dropped at the next job.
  */
 #include "people_store.h"
 #include "store_pg.h"
@@ -135,10 +136,16 @@ static void batch_reset(batch *b) {
     b->rows = 0, b->err = JC_OK, b->c = NULL;
 }
 
+static jc_err flush(jc_conn *c);
+static jc_err flush_at_end(jc_conn *w, void *arg) {
+    (void)arg;
+    return flush(w);
+}
+
 /* Starts a row of b for w (dropping rows a finished job left: it failed,
- * since no job of the module ends on a gathered write).  The kinds gathered
- * are independent of each other (other tables, or records the link run
- * reads only after an operation that flushes). */
+ * since a job that succeeds flushes at its end).  The kinds gathered are
+ * independent of each other (other tables, or records the link run reads
+ * only after an operation that flushes). */
 static void batch_row(batch *b, jc_conn *w, int ncols) {
     uint64_t job = store_pg_job(w);
     if (b->rows && (b->c != w || b->job != job)) {
@@ -148,6 +155,10 @@ static void batch_row(batch *b, jc_conn *w, int ncols) {
     if (!b->rows) {
         batch_reset(b);
         for (int i = 0; i < ncols; i++) jc_buf_init(&b->col[i], 0);
+        /* the job's end writes what it gathered (off the writer: an error
+         * the next flush returns) */
+        jc_err e = store_pg_at_job_end(w, flush_at_end, NULL);
+        if (e) b->err = e;
     }
     b->c = w, b->job = job, b->ncols = ncols;
 }

@@ -59,6 +59,11 @@ typedef struct {
     uint64_t outside, seen_gen; /* see store_pg_outside */
     uint64_t changes; /* rows written through pg_run in the open batch */
     uint64_t jobs;    /* the writer's jobs started (store_pg_job) */
+    struct {
+        jc_err (*fn)(jc_conn *w, void *arg);
+        void *arg;
+    } ends[STORE_PG_JOB_ENDS]; /* store_pg_at_job_end of the running job */
+    int nends;
     /* the writer's audit entries of this batch, chained at its end */
     jc_audit *staged;
     size_t nstaged, cap_staged;
@@ -89,6 +94,17 @@ static pg_conn *PC(jc_conn *c) { return (pg_conn *)c; }
 static pg_store *PS(jc_store *s) { return (pg_store *)s; }
 
 uint64_t store_pg_job(jc_conn *c) { return PC(c)->jobs; }
+
+jc_err store_pg_at_job_end(jc_conn *c, jc_err (*fn)(jc_conn *w, void *arg), void *arg) {
+    pg_conn *w = PC(c);
+    if (!w->writer_set || !pthread_equal(w->writer, pthread_self())) return JC_ERR_INVALID;
+    for (int i = 0; i < w->nends; i++)
+        if (w->ends[i].fn == fn && w->ends[i].arg == arg) return JC_OK;
+    if (w->nends == STORE_PG_JOB_ENDS) return JC_ERR_TOOBIG;
+    w->ends[w->nends].fn = fn;
+    w->ends[w->nends++].arg = arg;
+    return JC_OK;
+}
 
 int store_pg_is_url(const char *db) {
     if (!db) return 0;
@@ -505,7 +521,10 @@ static void batch_release(batch *b, const char *name) {
  * writes are not all there, and COMMIT would roll back the whole batch). */
 static jc_err run_job(pg_conn *w, jc_write_job *j) {
     w->jobs++;
+    w->nends = 0;
     jc_err e = j->run((jc_conn *)w, j->arg);
+    for (int i = 0; i < w->nends && e == JC_OK; i++) e = w->ends[i].fn((jc_conn *)w, w->ends[i].arg);
+    w->nends = 0;
     if (e == JC_OK && PQtransactionStatus(w->pg) == PQTRANS_INERROR) {
         jc_log(JC_LOG_ERROR, "pg: a job succeeded after a failed statement; failing it");
         e = JC_ERR_DB;

@@ -68,6 +68,14 @@ uint64_t store_pg_outside(jc_conn *w);
  * start; 0 on a connection that is not a writer's): rows a module gathers
  * across calls to write them in one statement belong to one job. */
 uint64_t store_pg_job(jc_conn *c);
+/* Has the writer call fn(w, arg) when the job running on w returns success,
+ * before its savepoint is released: rows a module gathers across its calls
+ * are written there, so no job ends with gathered rows unwritten (an error
+ * of fn fails the job, whose writes then roll back).  Registering the same
+ * fn and arg again in one job calls it once; at most STORE_PG_JOB_ENDS
+ * (JC_ERR_TOOBIG beyond); JC_ERR_INVALID off the writer. */
+#define STORE_PG_JOB_ENDS 4
+jc_err store_pg_at_job_end(jc_conn *w, jc_err (*fn)(jc_conn *w, void *arg), void *arg) JC_MUST_CHECK;
 
 jc_err store_pg_user_insert(jc_conn *w, jc_user *u) JC_MUST_CHECK;
 jc_err store_pg_user_get(jc_conn *c, int64_t id, jc_user *out) JC_MUST_CHECK;

@@ -593,6 +593,55 @@ TEST(job_hiding_a_failure) {
     store_pg_close(st);
 }
 
+/* ---- work at a job's end (store_pg_at_job_end) -------------------------------------- */
+
+static int end_calls;
+static jc_err end_insert(jc_conn *w, void *arg) {
+    end_calls++;
+    static const char sql[] = "INSERT INTO t(n) VALUES($1)";
+    pg_params p = {0};
+    pgp_i64(&p, (int64_t)(intptr_t)arg);
+    return pg_run_done(w, sql, &p, "test", "insert", NULL);
+}
+static jc_err end_fail(jc_conn *w, void *arg) {
+    (void)w, (void)arg;
+    return JC_ERR_DB;
+}
+/* Inserts 300 and asks for 301 at its end (twice: called once), and for a
+ * failure when arg is non-NULL. */
+static jc_err job_with_ends(jc_conn *w, void *arg) {
+    jc_err e = pg_run_done(w, "INSERT INTO t(n) VALUES(300)", NULL, "test", "insert", NULL);
+    if (!e) e = store_pg_at_job_end(w, end_insert, (void *)(intptr_t)301);
+    if (!e) e = store_pg_at_job_end(w, end_insert, (void *)(intptr_t)301);
+    if (!e && arg) e = store_pg_at_job_end(w, end_fail, NULL);
+    return e;
+}
+
+TEST(work_at_a_jobs_end) {
+    char url[512];
+    jc_store *st = open_new(url, sizeof url);
+    ASSERT(st);
+    jc_conn *c = NULL;
+    ASSERT_OK(store_pg_conn_open(st, &c));
+    PQclear(PQexec(store_pg_raw(c), "CREATE TABLE t(n integer NOT NULL)"));
+    /* off the writer: refused */
+    ASSERT_EQ(store_pg_at_job_end(c, end_insert, NULL), JC_ERR_INVALID);
+    end_calls = 0;
+    ASSERT_OK(store_pg_exec(st, job_with_ends, NULL));
+    ASSERT_EQ(end_calls, 1);
+    ASSERT_EQ(count_rows(c, "SELECT count(*) FROM t WHERE n = 300"), 1);
+    ASSERT_EQ(count_rows(c, "SELECT count(*) FROM t WHERE n = 301"), 1);
+    /* a failing end fails the job: its own writes and the other end's roll back */
+    ASSERT_EQ(store_pg_exec(st, job_with_ends, "fail"), JC_ERR_DB);
+    ASSERT_EQ(count_rows(c, "SELECT count(*) FROM t"), 2);
+    /* the next job starts with no ends of its own */
+    end_calls = 0;
+    ASSERT_OK(store_pg_exec(st, insert_200, NULL));
+    ASSERT_EQ(end_calls, 0);
+    store_pg_conn_close(c);
+    store_pg_close(st);
+}
+
 /* ---- the writer's connection lost ------------------------------------------------ */
 
 /* Writes a row, then has the server end the writer's own connection, as a
@@ -814,5 +863,5 @@ TEST(chosen_by_its_url_through_store_h) {
 }
 
 T_MAIN(T(chosen_by_its_url_through_store_h), T(migrates_once), T(users_and_sessions), T(catalogue), T(case_rows), T(group_commit), T(rerun_groups),
-       T(audit_chain_two_instances), T(audit_entries_as_written), T(job_hiding_a_failure), T(connection_lost), T(other_instances_commits),
+       T(audit_chain_two_instances), T(audit_entries_as_written), T(job_hiding_a_failure), T(work_at_a_jobs_end), T(connection_lost), T(other_instances_commits),
        T(one_leader_taken_over), T(leader_killed_taken_over))
