@@ -372,6 +372,7 @@ jc_err sensor__ingest(jc_conn *w, sensor_reading *rs, size_t n, size_t *accepted
     jc_err e = state_enter(w);
     if (e || (e = sensor_db_enter(w))) return e;
     e = rules_load(w);
+    if (!e) e = sensor_db_prefetch(w, rs, n);
     tally t = {0};
     size_t ok = 0;
     for (size_t i = 0; i < n && !e; i++) {

@@ -412,13 +412,27 @@ static jc_err pg_device_list(jc_conn *c, const char *area_prefix, const char *ty
 /* ---- the job: the lock and the devices' memory --------------------------------------- */
 /*
  * The devices a job touched, read from the database when it first touches
- * each (dev_lookup) and written back at its end (pg_flush); forgotten at
- * the job's end whatever happened (pg_leave), so nothing here outlives a
- * job that another instance's commit could have overtaken.
+ * them (all the devices of a batch of readings in one statement:
+ * pg_prefetch) and written back at its end (pg_flush, a statement per table
+ * for the whole job: the raw values, the aggregates, the watched metrics'
+ * state, the device rows); forgotten at the job's end whatever happened
+ * (pg_leave), so nothing here outlives a job that another instance's commit
+ * could have overtaken.
  */
+
+/* A raw value of the job, written at its end (its keep flag known then). */
+typedef struct {
+    size_t dev; /* index into pg_mem.v */
+    int m;
+    int64_t at;
+    double v;
+} raw_row;
+
 typedef struct {
     sensor_dev **v;
     size_t n, cap;
+    raw_row *raw;
+    size_t nraw, raw_cap;
     int have_mark; /* roll_* read in this job */
     int64_t roll_bucket;
     char roll_device[64], roll_metric[32];
@@ -429,6 +443,7 @@ typedef struct {
     sensor_dev d;
     int64_t s_due;
     int64_t keep_from; /* readings at or after this (before keep_until) are kept: an alarm's window */
+    size_t index;      /* in pg_mem.v */
 } dev_mem;
 
 static const char mem_key;
@@ -438,7 +453,7 @@ static void mem_clear(pg_mem *M) {
         free(M->v[i]->m);
         free(M->v[i]);
     }
-    M->n = 0;
+    M->n = M->nraw = 0;
     M->have_mark = 0;
 }
 
@@ -446,6 +461,7 @@ static void mem_free(void *p) {
     pg_mem *M = p;
     mem_clear(M);
     free(M->v);
+    free(M->raw);
 }
 
 static pg_mem *mem(jc_conn *w) { return store_writer_state(w, &mem_key, sizeof(pg_mem), mem_free); }
@@ -490,63 +506,169 @@ static sensor_dev_metric *pg_dev_metric(jc_conn *w, sensor_dev *d, const char *n
     return metric_get(d, name, create);
 }
 
-/* The device (and its watched metrics' state) as stored, in one statement. */
-static jc_err dev_load(jc_conn *w, pg_mem *M, const char *id, sensor_dev **out) {
-    static const char sql[] =
-        "SELECT d.type, d.heartbeat_s, coalesce(d.last_seen, 0), d.online, d.battery, d.keep_until,"
-        " coalesce(d.offline_due, 0), s.metric, s.value, s.at, s.active_at"
-        " FROM devices d LEFT JOIN device_state s ON s.device = d.id WHERE d.id = $1";
+static sensor_dev *mem_find(const pg_mem *M, const char *id) {
+    for (size_t i = 0; i < M->n; i++)
+        if (!strcmp(M->v[i]->id, id)) return M->v[i];
+    return NULL;
+}
+
+/* ---- arrays as parameters ({"a","b"}, {1,NULL}): a statement for many rows ---- */
+
+typedef struct {
+    jc_buf b;
+    int n;
+    jc_err e;
+} pg_arr;
+
+static void arr_init(pg_arr *a) {
+    jc_buf_init(&a->b, 0);
+    a->n = 0;
+    a->e = jc_buf_puts(&a->b, "{");
+}
+
+static void arr_sep(pg_arr *a) {
+    if (!a->e && a->n++) a->e = jc_buf_puts(&a->b, ",");
+}
+
+static void arr_text(pg_arr *a, const char *s) {
+    arr_sep(a);
+    if (!a->e) a->e = jc_buf_puts(&a->b, "\"");
+    for (const char *q = s; *q && !a->e; q++) {
+        if (*q == '"' || *q == '\\') a->e = jc_buf_puts(&a->b, "\\");
+        if (!a->e) a->e = jc_buf_append(&a->b, q, 1);
+    }
+    if (!a->e) a->e = jc_buf_puts(&a->b, "\"");
+}
+
+static void arr_i64(pg_arr *a, int64_t v) {
+    arr_sep(a);
+    if (!a->e) a->e = jc_buf_printf(&a->b, "%lld", (long long)v);
+}
+
+/* 0 as NULL (an optional time) */
+static void arr_i64_opt(pg_arr *a, int64_t v) {
+    arr_sep(a);
+    if (!a->e) a->e = v ? jc_buf_printf(&a->b, "%lld", (long long)v) : jc_buf_puts(&a->b, "NULL");
+}
+
+static void arr_double(pg_arr *a, int has, double v) {
+    arr_sep(a);
+    if (!a->e) a->e = has ? jc_buf_printf(&a->b, "%.17g", v) : jc_buf_puts(&a->b, "NULL");
+}
+
+/* Ends the n arrays and appends them to p (the arrays keep the text: free
+ * them after the statement); the first error of any. */
+static jc_err arr_params(pg_arr *a, int n, pg_params *p) {
+    jc_err e = JC_OK;
+    for (int i = 0; i < n; i++) {
+        if (!a[i].e) a[i].e = jc_buf_puts(&a[i].b, "}");
+        if (!e) e = a[i].e;
+        pgp_text(p, a[i].b.data);
+    }
+    return e;
+}
+
+static void arr_free(pg_arr *a, int n) {
+    for (int i = 0; i < n; i++) jc_buf_free(&a[i].b);
+}
+
+/* ---- reading devices ---- */
+
+/* The columns of a device as the job keeps it, with its watched metrics'
+ * state (a row each, ordered by device) and whether it has an open alarm. */
+#define MEM_SELECT                                                                                  \
+    "SELECT d.id, d.type, d.heartbeat_s, coalesce(d.last_seen, 0), d.online, d.battery, d.keep_until," \
+    " coalesce(d.offline_due, 0),"                                                                  \
+    " EXISTS(SELECT 1 FROM alarms a WHERE a.device = d.id AND a.state <> 'cleared'),"              \
+    " s.metric, s.value, s.at, s.active_at FROM devices d LEFT JOIN device_state s ON s.device = d.id"
+
+/* Adds the devices of r (rows of MEM_SELECT ordered by d.id) to M. */
+static jc_err mem_add_rows(pg_mem *M, const PGresult *r) {
+    sensor_dev *d = NULL;
+    for (int i = 0, rows = PQntuples(r); i < rows; i++) {
+        const char *id = pg_str(r, i, 0);
+        if (!d || strcmp(d->id, id)) {
+            if (M->n == M->cap) {
+                size_t nc = M->cap ? 2 * M->cap : 64;
+                sensor_dev **nv = realloc(M->v, nc * sizeof *nv);
+                if (!nv) return JC_ERR_NOMEM;
+                M->v = nv, M->cap = nc;
+            }
+            dev_mem *x = calloc(1, sizeof *x);
+            if (!x) return JC_ERR_NOMEM;
+            d = &x->d;
+            if (jc_copy(d->id, sizeof d->id, id)) {
+                free(x);
+                return JC_ERR_TOOBIG;
+            }
+            pg_copy(r, i, 1, d->type, sizeof d->type);
+            d->heartbeat_s = pg_i64(r, i, 2);
+            d->last_seen = d->s_seen = pg_i64(r, i, 3);
+            d->online = d->s_online = (int)pg_i64(r, i, 4);
+            d->has_battery = d->s_has_battery = !pg_null(r, i, 5);
+            d->battery = d->s_battery = pg_double(r, i, 5);
+            d->keep_until = d->s_keep = pg_i64(r, i, 6);
+            d->offline_due = x->s_due = pg_i64(r, i, 7);
+            d->has_open = !strcmp(pg_str(r, i, 8), "t");
+            d->valid = 1;
+            for (int k = 0; k < SENSOR_RAW_RING; k++) d->raw[k].m = -1;
+            x->keep_from = INT64_MAX;
+            x->index = M->n;
+            M->v[M->n++] = d;
+        }
+        if (pg_null(r, i, 9)) continue;
+        sensor_dev_metric *m = metric_get(d, pg_str(r, i, 9), 1);
+        if (!m) continue;
+        m->has_value = !pg_null(r, i, 10);
+        m->value = pg_double(r, i, 10);
+        m->at = pg_i64(r, i, 11);
+        m->active_at = pg_i64(r, i, 12);
+    }
+    return JC_OK;
+}
+
+static jc_err pg_dev(jc_conn *w, const char *id, sensor_dev **out) {
+    static const char sql[] = MEM_SELECT " WHERE d.id = $1";
+    pg_mem *M = mem(w);
+    if (!M) return JC_ERR_NOMEM;
+    if ((*out = mem_find(M, id))) return JC_OK;
     pg_params p = {0};
     pgp_text(&p, id);
     jc_err e;
     PGresult *r = pg_run(w, sql, &p, TAG, "device load", &e);
     if (!r) return e;
-    int rows = PQntuples(r);
-    if (!rows) return PQclear(r), JC_ERR_NOTFOUND;
-    if (M->n == M->cap) {
-        size_t nc = M->cap ? 2 * M->cap : 64;
-        sensor_dev **nv = realloc(M->v, nc * sizeof *nv);
-        if (!nv) return PQclear(r), JC_ERR_NOMEM;
-        M->v = nv, M->cap = nc;
-    }
-    dev_mem *x = calloc(1, sizeof *x);
-    if (!x) return PQclear(r), JC_ERR_NOMEM;
-    sensor_dev *d = &x->d;
-    jc_err ce = jc_copy(d->id, sizeof d->id, id);
-    (void)ce; /* id came from a row whose key is at most this long */
-    pg_copy(r, 0, 0, d->type, sizeof d->type);
-    d->heartbeat_s = pg_i64(r, 0, 1);
-    d->last_seen = d->s_seen = pg_i64(r, 0, 2);
-    d->online = d->s_online = (int)pg_i64(r, 0, 3);
-    d->has_battery = d->s_has_battery = !pg_null(r, 0, 4);
-    d->battery = d->s_battery = pg_double(r, 0, 4);
-    d->keep_until = d->s_keep = pg_i64(r, 0, 5);
-    d->offline_due = x->s_due = pg_i64(r, 0, 6);
-    x->keep_from = INT64_MAX;
-    d->valid = 1;
-    d->has_open = 1; /* unknown: ask the database once */
-    for (int i = 0; i < SENSOR_RAW_RING; i++) d->raw[i].m = -1;
-    for (int i = 0; i < rows; i++) {
-        if (pg_null(r, i, 7)) continue;
-        sensor_dev_metric *m = metric_get(d, pg_str(r, i, 7), 1);
-        if (!m) continue;
-        m->has_value = !pg_null(r, i, 8);
-        m->value = pg_double(r, i, 8);
-        m->at = pg_i64(r, i, 9);
-        m->active_at = pg_i64(r, i, 10);
-    }
+    size_t before = M->n;
+    e = mem_add_rows(M, r);
     PQclear(r);
-    M->v[M->n++] = d;
-    *out = d;
+    if (e) return e;
+    if (M->n == before) return JC_ERR_NOTFOUND;
+    *out = M->v[M->n - 1];
     return JC_OK;
 }
 
-static jc_err pg_dev(jc_conn *w, const char *id, sensor_dev **out) {
+/* The devices of a batch of readings, read in one statement (those the job
+ * has not read yet; unknown ones are left to pg_dev, which refuses them). */
+static jc_err pg_prefetch(jc_conn *w, const sensor_reading *rs, size_t n) {
+    static const char sql[] = MEM_SELECT " WHERE d.id = ANY($1::text[]) ORDER BY d.id";
     pg_mem *M = mem(w);
     if (!M) return JC_ERR_NOMEM;
-    for (size_t i = 0; i < M->n; i++)
-        if (!strcmp(M->v[i]->id, id)) return *out = M->v[i], JC_OK;
-    return dev_load(w, M, id, out);
+    pg_arr ids;
+    arr_init(&ids);
+    for (size_t i = 0; i < n; i++)
+        if (!mem_find(M, rs[i].device)) arr_text(&ids, rs[i].device);
+    jc_err e = JC_OK;
+    if (ids.n) {
+        pg_params p = {0};
+        if (!(e = arr_params(&ids, 1, &p))) {
+            PGresult *r = pg_run(w, sql, &p, TAG, "devices load", &e);
+            if (r) {
+                e = mem_add_rows(M, r);
+                PQclear(r);
+            }
+        }
+    }
+    arr_free(&ids, 1);
+    return e;
 }
 
 static jc_err pg_dev_dirty(jc_conn *w, sensor_dev *d) {
@@ -557,17 +679,21 @@ static jc_err pg_dev_dirty(jc_conn *w, sensor_dev *d) {
 
 static jc_err pg_device_row(jc_conn *w, const char *id, sensor_device *out) { return pg_device_get(w, id, out); }
 
+/* ---- aggregates ---- */
+
+#define AGG_UPSERT                                                                                       \
+    " ON CONFLICT(device,metric,res,bucket) DO UPDATE SET"                                               \
+    " n = a.n + excluded.n, min = LEAST(a.min, excluded.min), max = GREATEST(a.max, excluded.max),"      \
+    " sum = a.sum + excluded.sum,"                                                                       \
+    " last = CASE WHEN excluded.last_at >= a.last_at THEN excluded.last ELSE a.last END,"                \
+    " last_at = GREATEST(a.last_at, excluded.last_at)"
+
 /* Adds n values (min, max, sum, last at last_at) to the aggregate of
  * resolution res at bucket: additive, whoever wrote before. */
 static jc_err agg_write(jc_conn *w, const char *dev_id, const char *metric, int64_t res, int64_t bucket, int64_t n,
                         double mn, double mx, double sum, double last, int64_t last_at) {
-    static const char sql[] =
-        "INSERT INTO reading_agg AS a (device,metric,res,bucket,n,min,max,sum,last,last_at)"
-        " VALUES($1,$2,$3,$4,$5,$6,$7,$8,$9,$10) ON CONFLICT(device,metric,res,bucket) DO UPDATE SET"
-        " n = a.n + excluded.n, min = LEAST(a.min, excluded.min), max = GREATEST(a.max, excluded.max),"
-        " sum = a.sum + excluded.sum,"
-        " last = CASE WHEN excluded.last_at >= a.last_at THEN excluded.last ELSE a.last END,"
-        " last_at = GREATEST(a.last_at, excluded.last_at)";
+    static const char sql[] = "INSERT INTO reading_agg AS a (device,metric,res,bucket,n,min,max,sum,last,last_at)"
+                              " VALUES($1,$2,$3,$4,$5,$6,$7,$8,$9,$10)" AGG_UPSERT;
     pg_params p = {0};
     pgp_text(&p, dev_id);
     pgp_text(&p, metric);
@@ -609,8 +735,8 @@ static int rolled_up(const pg_mem *M, int64_t bucket, const char *device, const 
 
 static int64_t floor_to(int64_t t, int64_t unit) { return t - ((t % unit) + unit) % unit; }
 
-/* Writes the pending minute aggregate of m (and the hour's too when the
- * rollup has passed that minute). */
+/* Writes the pending minute aggregate of m at once (and the hour's too when
+ * the rollup has passed that minute): a reading of another minute came. */
 static jc_err agg_flush(jc_conn *w, pg_mem *M, const sensor_dev *d, sensor_dev_metric *m) {
     if (!m->n) return JC_OK;
     jc_err e = mark_read(w, M);
@@ -623,20 +749,18 @@ static jc_err agg_flush(jc_conn *w, pg_mem *M, const sensor_dev *d, sensor_dev_m
 }
 
 static jc_err pg_reading(jc_conn *w, sensor_dev *d, int mi, int64_t at, double v) {
-    static const char sql[] = "INSERT INTO readings(device, metric, at, value, keep) VALUES($1,$2,$3,$4,$5)";
     pg_mem *M = mem(w);
     if (!M) return JC_ERR_NOMEM;
     sensor_dev_metric *m = &d->m[mi];
-    const dev_mem *x = (const dev_mem *)d;
-    pg_params p = {0};
-    pgp_text(&p, d->id);
-    pgp_text(&p, m->name);
-    pgp_i64(&p, at);
-    pgp_double(&p, v);
-    pgp_i64(&p, at <= d->s_keep || (at >= x->keep_from && at <= d->keep_until));
-    jc_err e = pg_run_done(w, sql, &p, TAG, "reading", NULL);
-    if (e) return e;
+    if (M->nraw == M->raw_cap) {
+        size_t nc = M->raw_cap ? 2 * M->raw_cap : 1024;
+        raw_row *nv = realloc(M->raw, nc * sizeof *nv);
+        if (!nv) return JC_ERR_NOMEM;
+        M->raw = nv, M->raw_cap = nc;
+    }
+    M->raw[M->nraw++] = (raw_row){((dev_mem *)d)->index, mi, at, v};
     int64_t bucket = floor_to(at, 60000);
+    jc_err e;
     if (m->n && m->bucket != bucket && (e = agg_flush(w, M, d, m))) return e;
     if (!m->n) {
         m->bucket = bucket, m->n = 1;
@@ -653,7 +777,8 @@ static jc_err pg_reading(jc_conn *w, sensor_dev *d, int mi, int64_t at, double v
 }
 
 /* Around an alarm at `at`: the device's stored readings of the
- * SENSOR_KEEP_MS before are kept, and so are its next ones. */
+ * SENSOR_KEEP_MS before are kept, and so are its next ones (those of this
+ * job when they are written, pg_flush). */
 static jc_err pg_keep_around(jc_conn *w, sensor_dev *d, int64_t at) {
     static const char sql[] =
         "UPDATE readings SET keep = 1 WHERE device = $1 AND at >= $2 AND at <= $3 AND keep = 0";
@@ -670,54 +795,128 @@ static jc_err pg_keep_around(jc_conn *w, sensor_dev *d, int64_t at) {
     return JC_OK;
 }
 
-/* Writes what the job changed: minute aggregates, watched metrics' state,
- * and device rows that moved (last_seen and keep_until only forward). */
+/* Runs sql with the n arrays as its parameters, when they hold any row. */
+static jc_err arr_run(jc_conn *w, const char *sql, pg_arr *a, int n, const char *what) {
+    if (!a[0].n) return JC_OK;
+    pg_params p = {0};
+    jc_err e = arr_params(a, n, &p);
+    return e ? e : pg_run_done(w, sql, &p, TAG, what, NULL);
+}
+
+/* The job's raw values, one statement (kept when inside an alarm's window). */
+static jc_err flush_raw(jc_conn *w, pg_mem *M) {
+    static const char sql[] = "INSERT INTO readings(device, metric, at, value, keep)"
+                              " SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::float8[], $5::int[])";
+    pg_arr a[5];
+    for (int i = 0; i < 5; i++) arr_init(&a[i]);
+    for (size_t i = 0; i < M->nraw; i++) {
+        const raw_row *r = &M->raw[i];
+        const sensor_dev *d = M->v[r->dev];
+        const dev_mem *x = (const dev_mem *)d;
+        arr_text(&a[0], d->id);
+        arr_text(&a[1], d->m[r->m].name);
+        arr_i64(&a[2], r->at);
+        arr_double(&a[3], 1, r->v);
+        arr_i64(&a[4], r->at <= d->s_keep || (r->at >= x->keep_from && r->at <= d->keep_until));
+    }
+    jc_err e = arr_run(w, sql, a, 5, "readings");
+    arr_free(a, 5);
+    if (!e) M->nraw = 0;
+    return e;
+}
+
+/* The job's pending aggregates (each (device, metric) at most once, its one
+ * pending minute -- and that minute's hour when the rollup has passed it). */
+static jc_err flush_aggs(jc_conn *w, pg_mem *M) {
+    static const char sql[] =
+        "INSERT INTO reading_agg AS a (device,metric,res,bucket,n,min,max,sum,last,last_at)"
+        " SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[], $5::bigint[], $6::float8[],"
+        " $7::float8[], $8::float8[], $9::float8[], $10::bigint[])" AGG_UPSERT;
+    jc_err e = mark_read(w, M);
+    if (e) return e;
+    pg_arr a[10];
+    for (int i = 0; i < 10; i++) arr_init(&a[i]);
+    for (size_t i = 0; i < M->n; i++) {
+        sensor_dev *d = M->v[i];
+        for (int j = 0; j < d->nm; j++) {
+            sensor_dev_metric *m = &d->m[j];
+            if (!m->n) continue;
+            for (int hour = 0; hour < 2; hour++) {
+                if (hour && !rolled_up(M, m->bucket, d->id, m->name)) break;
+                arr_text(&a[0], d->id);
+                arr_text(&a[1], m->name);
+                arr_i64(&a[2], hour ? 3600000 : 60000);
+                arr_i64(&a[3], hour ? floor_to(m->bucket, 3600000) : m->bucket);
+                arr_i64(&a[4], m->n);
+                arr_double(&a[5], 1, m->min);
+                arr_double(&a[6], 1, m->max);
+                arr_double(&a[7], 1, m->sum);
+                arr_double(&a[8], 1, m->last);
+                arr_i64(&a[9], m->last_at);
+            }
+            m->n = 0;
+        }
+    }
+    e = arr_run(w, sql, a, 10, "aggregates");
+    arr_free(a, 10);
+    return e;
+}
+
+/* Writes what the job changed, a statement per table: raw values,
+ * aggregates, watched metrics' state (the newer value), and device rows that
+ * moved (last_seen and keep_until only forward). */
 static jc_err pg_flush(jc_conn *w) {
     static const char state[] =
-        "INSERT INTO device_state AS s (device, metric, value, at, active_at) VALUES($1,$2,$3,$4,$5)"
+        "INSERT INTO device_state AS s (device, metric, value, at, active_at)"
+        " SELECT * FROM unnest($1::text[], $2::text[], $3::float8[], $4::bigint[], $5::bigint[])"
         " ON CONFLICT(device, metric) DO UPDATE SET"
         " value = CASE WHEN s.at IS NULL OR excluded.at >= s.at THEN excluded.value ELSE s.value END,"
         " at = GREATEST(s.at, excluded.at), active_at = GREATEST(s.active_at, excluded.active_at)";
     static const char seen[] =
-        "UPDATE devices SET last_seen = GREATEST(last_seen, $2), online = $3, offline_due = $4, battery = $5,"
-        " keep_until = GREATEST(keep_until, $6) WHERE id = $1";
+        "UPDATE devices d SET last_seen = GREATEST(d.last_seen, u.last_seen), online = u.online,"
+        " offline_due = u.offline_due, battery = u.battery, keep_until = GREATEST(d.keep_until, u.keep_until)"
+        " FROM unnest($1::text[], $2::bigint[], $3::int[], $4::bigint[], $5::float8[], $6::bigint[])"
+        " AS u(id, last_seen, online, offline_due, battery, keep_until) WHERE d.id = u.id";
     pg_mem *M = mem(w);
     if (!M) return JC_ERR_NOMEM;
-    jc_err e = JC_OK;
-    for (size_t i = 0; i < M->n && !e; i++) {
+    jc_err e = flush_raw(w, M);
+    if (!e) e = flush_aggs(w, M);
+    if (e) return e;
+    pg_arr s[5], v[6];
+    for (int i = 0; i < 5; i++) arr_init(&s[i]);
+    for (int i = 0; i < 6; i++) arr_init(&v[i]);
+    for (size_t i = 0; i < M->n; i++) {
         sensor_dev *d = M->v[i];
         dev_mem *x = (dev_mem *)d;
         if (!d->dirty) continue;
         d->dirty = 0;
-        for (int j = 0; j < d->nm && !e; j++) {
+        for (int j = 0; j < d->nm; j++) {
             sensor_dev_metric *m = &d->m[j];
-            if ((e = agg_flush(w, M, d, m)) || !m->dirty_state) continue;
+            if (!m->dirty_state) continue;
             m->dirty_state = 0;
-            pg_params p = {0};
-            pgp_text(&p, d->id);
-            pgp_text(&p, m->name);
-            pgp_double(&p, m->value);
-            pgp_i64(&p, m->at);
-            pgp_i64_opt(&p, m->active_at);
-            e = pg_run_done(w, state, &p, TAG, "device state", NULL);
+            arr_text(&s[0], d->id);
+            arr_text(&s[1], m->name);
+            arr_double(&s[2], 1, m->value);
+            arr_i64(&s[3], m->at);
+            arr_i64_opt(&s[4], m->active_at);
         }
-        if (e) break;
         if (!d->rewrite && d->online == d->s_online && d->keep_until == d->s_keep && d->last_seen == d->s_seen &&
             d->offline_due == x->s_due && d->has_battery == d->s_has_battery && d->battery == d->s_battery)
             continue;
-        pg_params p = {0};
-        pgp_text(&p, d->id);
-        pgp_i64_opt(&p, d->last_seen);
-        pgp_i64(&p, d->online);
-        pgp_i64_opt(&p, d->offline_due);
-        if (d->has_battery) pgp_double(&p, d->battery);
-        else pgp_text(&p, NULL);
-        pgp_i64(&p, d->keep_until);
-        if ((e = pg_run_done(w, seen, &p, TAG, "device seen", NULL))) break;
+        arr_text(&v[0], d->id);
+        arr_i64_opt(&v[1], d->last_seen);
+        arr_i64(&v[2], d->online);
+        arr_i64_opt(&v[3], d->offline_due);
+        arr_double(&v[4], d->has_battery, d->battery);
+        arr_i64(&v[5], d->keep_until);
         d->rewrite = 0;
         d->s_seen = d->last_seen, d->s_online = d->online, d->s_keep = d->keep_until, x->s_due = d->offline_due;
         d->s_battery = d->battery, d->s_has_battery = d->has_battery;
     }
+    e = arr_run(w, state, s, 5, "device state");
+    if (!e) e = arr_run(w, seen, v, 6, "device seen");
+    arr_free(s, 5);
+    arr_free(v, 6);
     return e;
 }
 
@@ -1202,7 +1401,8 @@ const sensor_store_ops sensor_store_pg = {
     .device_list = pg_device_list,
     .rule_put = pg_rule_put, .rule_get = pg_rule_get, .rule_delete = pg_rule_delete, .rule_list = pg_rule_list,
     .rules = pg_rules, .setting = pg_setting, .setting_put = pg_setting_put, .settings_json = pg_settings_json,
-    .dev = pg_dev, .dev_metric = pg_dev_metric, .dev_dirty = pg_dev_dirty, .device_row = pg_device_row,
+    .prefetch = pg_prefetch, .dev = pg_dev, .dev_metric = pg_dev_metric, .dev_dirty = pg_dev_dirty,
+    .device_row = pg_device_row,
     .reading = pg_reading, .keep_around = pg_keep_around, .flush = pg_flush, .offline_due = pg_offline_due,
     .activity = pg_activity,
     .open_alarms = pg_open_alarms, .alarm_insert = pg_alarm_insert, .alarm_repeat = pg_alarm_repeat,

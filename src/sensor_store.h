@@ -108,6 +108,10 @@ typedef struct {
     jc_err (*settings_json)(jc_conn *c, json_t **out);
 
     /* ---- devices in memory ---- */
+    /* Before n readings are ingested: the backend may read their devices'
+     * memory at once (PostgreSQL: one statement; SQLite keeps every device
+     * in memory already).  Unknown devices are not an error here. */
+    jc_err (*prefetch)(jc_conn *w, const sensor_reading *rs, size_t n);
     /* The memory of a registered device (loaded on first use); JC_ERR_NOTFOUND
      * for an unknown one. */
     jc_err (*dev)(jc_conn *w, const char *id, sensor_dev **out);
@@ -252,6 +256,9 @@ static inline JC_MUST_CHECK jc_err sensor__setting_put(jc_conn *w, const char *k
 }
 static inline JC_MUST_CHECK jc_err sensor__settings_json(jc_conn *c, json_t **out) {
     return sensor_store(c)->settings_json(c, out);
+}
+static inline JC_MUST_CHECK jc_err sensor_db_prefetch(jc_conn *w, const sensor_reading *rs, size_t n) {
+    return sensor_store(w)->prefetch(w, rs, n);
 }
 static inline JC_MUST_CHECK jc_err sensor_db_dev(jc_conn *w, const char *id, sensor_dev **out) {
     return sensor_store(w)->dev(w, id, out);
