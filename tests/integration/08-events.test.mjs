@@ -2,8 +2,7 @@
 // audit log) to each subscriber within its scope.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { startServer, sseListen } from './lib.mjs';
+import { startServer, sseListen, dbQuery } from './lib.mjs';
 
 let srv, T = {};
 before(async () => {
@@ -78,8 +77,9 @@ test('alarms and warnings go to the staff of their area', async () => {
   const r = await srv.api('POST', '/api/v1/readings', { token: T.admin, body: { device: 'live-smoke-1', values: { smoke: 1 } } });
   assert.ok(r.status < 300, r.text);
   const now = Date.now();
-  execFileSync('sqlite3', [srv.db, `INSERT INTO warnings(category, area, day, observed, expected, threshold, method, params, state, created_at)
-    VALUES('0301', '110101001002', '2026-01-01', 9, 2, 5, 'ears_c2', '{}', 'open', ${now})`]);
+  // a warning written by another program (SQL both backends take)
+  dbQuery(srv.db, `INSERT INTO warnings(category, area, day, observed, expected, threshold, method, params, state, created_at)
+    VALUES('0301', '110101001002', '2026-01-01', 9, 2, 5, 'ears_c2', '{}', 'open', ${now})`);
   await new Promise(r => setTimeout(r, 2500));
   await Promise.all([c1.stop(), c2.stop(), r1.stop(), d1.stop(), st.stop()]);
   const of = (s, type) => s.events.filter(e => e.type === type);
