@@ -17,9 +17,10 @@
  *    rollup's mark are the database's, and no two jobs of this module wait
  *    on each other's rows (no deadlock between instances).
  *  - The memory of devices (sensor_dev) lives for one job only: each job
- *    reads a device's row and state when it first touches it, and writes
- *    what changed at its end -- nothing is trusted across jobs, since
- *    another instance may have written in between.
+ *    reads its devices' rows and state at its start (a batch of readings:
+ *    one statement for all its devices) and writes what changed at its end
+ *    (a statement per table, arrays as parameters) -- nothing is trusted
+ *    across jobs, since another instance may have written in between.
  *  - Writes are such that two instances could not overwrite each other
  *    even without the lock: minute and hour aggregates are additive upserts
  *    (n+, sum+, LEAST, GREATEST), a device's last_seen and keep_until move
