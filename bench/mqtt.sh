@@ -11,7 +11,9 @@
 # Broker: Debian mosquitto with max_queued_messages 0, persistence false.
 # Env: N (messages, default 200000), DEVICES (default 100000), WITH_TS=1
 # (each reading carries its own "ts", so jiceng's check for readings received
-# again -- table sensor_seen -- runs on every one; without it, it runs on none).
+# again -- table sensor_seen -- runs on every one; without it, it runs on none),
+# BENCH_DB (a postgresql:// URL of an empty database to run jiceng on PostgreSQL
+# instead of a temporary SQLite file; docs/sensors.md "Several instances").
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=${BENCH_OUT:-$PWD/build/bench/mqtt.json}
@@ -33,7 +35,7 @@ printf 'listener %s 127.0.0.1\nallow_anonymous true\npersistence false\nmax_queu
 mosquitto -c "$tmp/mosquitto.conf" > "$tmp/mosquitto.log" 2>&1 & pids+=($!)
 for _ in $(seq 50); do mosquitto_pub -p "$bport" -t probe -m x 2>/dev/null && break; sleep 0.1; done
 
-db=$tmp/bench.db
+db=${BENCH_DB:-$tmp/bench.db}
 "$BIN" init "$db" > /dev/null
 "$BIN" demo --db "$db" > /dev/null
 node -e '

@@ -1362,8 +1362,8 @@ static jc_err sensor_live(jc_conn *c, int64_t *mark, int (*emit)(const jc_live_e
 /* The sensor module's row (src/modules.c). */
 const jc_module module_sensor = {
     .name = "sensor",
-    .schema = {[JC_STORE_SQLITE] = &schema_sensor},
-    .store = {[JC_STORE_SQLITE] = &sensor_store_sqlite},
+    .schema = {[JC_STORE_SQLITE] = &schema_sensor, [JC_STORE_PG] = &schema_sensor_pg},
+    .store = {[JC_STORE_SQLITE] = &sensor_store_sqlite, [JC_STORE_PG] = &sensor_store_pg},
     .routes = {&sensor_table},
     .tick = sensor_tick,
     .metrics = sensor_metrics,

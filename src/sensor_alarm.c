@@ -12,7 +12,7 @@
  *    transaction; the cache of enabled rules is the store's own
  *    (store_writer_state, asserted to run on its writer), reached at every
  *    entry through state_enter(w); it is loaded on first use and dropped by
- *    sensor__rules_changed().
+ *    sensor__rules_changed() (on PostgreSQL, read at every job: rules_load).
  *  - One open alarm per (device, rule) (a partial unique index): a repeat
  *    bumps count and last_at.
  */
@@ -54,8 +54,11 @@ static jc_err state_enter(jc_conn *w) {
     return RC ? JC_OK : JC_ERR_NOMEM;
 }
 
+/* Loaded once and kept while no rule changes on this writer; where the
+ * store keeps nothing across batches (store_epoch 0: PostgreSQL, where
+ * another instance may change a rule) read again at every job. */
 static jc_err rules_load(jc_conn *w) {
-    if (RC->loaded) return JC_OK;
+    if (RC->loaded && store_epoch(w) != 0) return JC_OK;
     alarm_rule *v;
     size_t n;
     jc_err e = sensor_db_rules(w, &v, &n);
@@ -380,6 +383,7 @@ static jc_err ingest(jc_conn *w, sensor_reading *rs, size_t n, size_t *accepted,
     jc_err e = state_enter(w);
     if (e || (e = sensor_db_enter(w))) return e;
     e = rules_load(w);
+    if (!e) e = sensor_db_prefetch(w, rs, n);
     tally t = {0};
     size_t ok = 0;
     for (size_t i = 0; i < n && !e; i++) {

@@ -108,6 +108,10 @@ typedef struct {
     jc_err (*settings_json)(jc_conn *c, json_t **out);
 
     /* ---- devices in memory ---- */
+    /* Before n readings are ingested: the backend may read their devices'
+     * memory at once (PostgreSQL: one statement; SQLite keeps every device
+     * in memory already).  Unknown devices are not an error here. */
+    jc_err (*prefetch)(jc_conn *w, const sensor_reading *rs, size_t n);
     /* The memory of a registered device (loaded on first use); JC_ERR_NOTFOUND
      * for an unknown one. */
     jc_err (*dev)(jc_conn *w, const char *id, sensor_dev **out);
@@ -206,12 +210,6 @@ typedef struct {
  * named in the module's row. */
 extern const sensor_store_ops sensor_store_sqlite, sensor_store_pg;
 extern const jc_schema schema_sensor_pg;
-/* The PostgreSQL seen and seen_trim (contracts above) and the migration of
- * their table (sensor_seen_pg.c), to join sensor_store_pg and
- * sensor_pg_migrations when sensor_pg.c arrives. */
-jc_err sensor_pg_seen(jc_conn *w, const char *device, int64_t at, int kind, int64_t now, int *fresh) JC_MUST_CHECK;
-jc_err sensor_pg_seen_trim(jc_conn *w, int64_t before) JC_MUST_CHECK;
-extern const char sensor_seen_pg_migration[];
 extern const jc_module module_sensor;
 
 /* The operations above on c's backend (the module's routes, ticks and MQTT
@@ -265,6 +263,9 @@ static inline JC_MUST_CHECK jc_err sensor__setting_put(jc_conn *w, const char *k
 }
 static inline JC_MUST_CHECK jc_err sensor__settings_json(jc_conn *c, json_t **out) {
     return sensor_store(c)->settings_json(c, out);
+}
+static inline JC_MUST_CHECK jc_err sensor_db_prefetch(jc_conn *w, const sensor_reading *rs, size_t n) {
+    return sensor_store(w)->prefetch(w, rs, n);
 }
 static inline JC_MUST_CHECK jc_err sensor_db_dev(jc_conn *w, const char *id, sensor_dev **out) {
     return sensor_store(w)->dev(w, id, out);

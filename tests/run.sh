@@ -98,12 +98,14 @@ for f in $(sed -e 's/#.*//' -e '/^ *$/d' <<'EOF'
 05-durability
 06-dispatch
 06-dispatch-lists
+08-events
 09-cookie
 0b-escalation
 0e-caselist
 0f-eval
 20-open311
 21-photos
+30-sensors
 40-worklist
 41-eval-tables
 4c-base
@@ -116,6 +118,7 @@ for f in $(sed -e 's/#.*//' -e '/^ *$/d' <<'EOF'
 71-dashboard
 72-access
 73-whistle
+75-alarms
 76-queue
 77-warnings
 78-worklist
@@ -135,6 +138,7 @@ for f in $(sed -e 's/#.*//' -e '/^ *$/d' <<'EOF'
 7l-search
 7m-pages
 90-people
+90-security
 91-people-ui
 92-login
 92-people-privacy

@@ -77,6 +77,7 @@ test('alarms and warnings go to the staff of their area', async () => {
   const r = await srv.api('POST', '/api/v1/readings', { token: T.admin, body: { device: 'live-smoke-1', values: { smoke: 1 } } });
   assert.ok(r.status < 300, r.text);
   const now = Date.now();
+  // a warning written by another program (SQL both backends take)
   dbQuery(srv.db, `INSERT INTO warnings(category, area, day, observed, expected, threshold, method, params, state, created_at)
     VALUES('0301', '110101001002', '2026-01-01', 9, 2, 5, 'ears_c2', '{}', 'open', ${now})`);
   await new Promise(r => setTimeout(r, 2500));
