@@ -1120,11 +1120,10 @@ static int cmd_bench_fill(int argc, char **argv) {
     }
     printf("bench-fill: %lld cases (ids %lld..%lld), %lld audit entries in %.1f s (%.0f cases/s; of it %.1f s "
            "building the indexes set aside: %s); text index in %.1f s, dashboard counters in %.1f s, evaluation "
-           "counters in %.1f s\n",
+           "counters in %.1f s; CPU time %.1f s writing the cases (%.0f cases per CPU second), %.1f s in all\n",
            (long long)f.made, (long long)(f.next_id - f.made), (long long)(f.next_id - 1), (long long)f.entries,
            gen_s, (double)f.made / (gen_s > 0 ? gen_s : 1), idx_s, f.drop ? "yes" : "no, the store was larger",
-           text_s, index_s - text_s, secs_since(&t0) - gen_s - index_s);
-    printf("bench-fill: CPU time %.1f s writing the cases (%.0f cases per CPU second), %.1f s in all\n", gen_cpu,
+           text_s, index_s - text_s, secs_since(&t0) - gen_s - index_s, gen_cpu,
            (double)f.made / (gen_cpu > 0 ? gen_cpu : 1), cpu_secs() - cpu0);
 out:
     store_conn_close(c);
