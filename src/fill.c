@@ -132,6 +132,7 @@ typedef struct {
     int64_t tail_seq;    /* the chain's last entry, as the generator wrote it */
     char tail_hash[65];
     int drop;            /* the store was new: its indexes are set aside (fill_store.h) */
+    int set_aside;       /* the backend did set something aside */
     fill_bulk *bulk;
     char msg[256];
 } fill_ctx;
@@ -989,7 +990,9 @@ static jc_err prepare(fill_ctx *f, jc_conn *c, const char *data_dir) {
 
 static jc_err run_bulk_begin(jc_conn *w, void *arg) {
     fill_ctx *f = arg;
-    return fill_store(w)->bulk_begin(w, f->drop, &f->bulk);
+    jc_err e = fill_store(w)->bulk_begin(w, f->drop, &f->bulk);
+    f->set_aside = f->bulk != NULL;
+    return e;
 }
 
 static jc_err run_bulk_end(jc_conn *w, void *arg) {
@@ -1122,7 +1125,8 @@ static int cmd_bench_fill(int argc, char **argv) {
            "building the indexes set aside: %s); text index in %.1f s, dashboard counters in %.1f s, evaluation "
            "counters in %.1f s; CPU time %.1f s writing the cases (%.0f cases per CPU second), %.1f s in all\n",
            (long long)f.made, (long long)(f.next_id - f.made), (long long)(f.next_id - 1), (long long)f.entries,
-           gen_s, (double)f.made / (gen_s > 0 ? gen_s : 1), idx_s, f.drop ? "yes" : "no, the store was larger",
+           gen_s, (double)f.made / (gen_s > 0 ? gen_s : 1), idx_s,
+           f.set_aside ? "yes" : f.drop ? "no, not on this backend" : "no, the store was larger",
            text_s, index_s - text_s, secs_since(&t0) - gen_s - index_s, gen_cpu,
            (double)f.made / (gen_cpu > 0 ? gen_cpu : 1), cpu_secs() - cpu0);
 out:

@@ -91,7 +91,7 @@ done
 # each server on a new database of the run's cluster (lib.mjs, JICENG_TEST_DB=pg).
 # A file joins when the modules it uses have their PostgreSQL half (docs/postgresql.md).
 pg_files=()
-for f in tests/integration/{01-session,02-case-loop,03-hostile,05-durability,06-dispatch,09-cookie,0b-escalation,0e-caselist,0f-eval,21-photos,40-worklist,41-eval-tables,4c-base,50-judgement,60-notify,61-admin,62-hands,63-brief,70-ui,71-dashboard,72-access,73-whistle,76-queue,78-worklist,7g-messages,7j-hands,7k-brief,7l-search,92-login,a3-signals}.test.mjs; do
+for f in tests/integration/{01-session,02-case-loop,03-hostile,05-durability,06-dispatch,09-cookie,0b-escalation,0e-caselist,0f-eval,21-photos,40-worklist,41-eval-tables,4c-base,50-judgement,60-notify,61-admin,62-hands,63-brief,70-ui,71-dashboard,72-access,73-whistle,76-queue,78-worklist,7g-messages,7j-hands,7k-brief,7l-search,92-login,94-fill,a3-signals}.test.mjs; do
   [ -n "${TESTS:-}" ] && [[ "$f" != *"$TESTS"* ]] && continue
   pg_files+=("$f")
 done
