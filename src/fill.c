@@ -132,7 +132,6 @@ typedef struct {
     heap_slot *heap;
     size_t nheap, capheap;
     int64_t chunk_cases; /* cases created per chunk */
-    int done, failed;    /* set on the writer thread, read under chunk_mu */
     int64_t tail_seq;    /* the chain's last entry, as the generator wrote it */
     char tail_hash[65];
     int drop;            /* the store was new: its indexes are set aside (fill_store.h) */
@@ -220,6 +219,95 @@ static void sched(fcase *c, int64_t at, int ev) {
 
 /* ---- audit entries and phases ------------------------------------------------- */
 
+/* ---- the rows a chunk generates, written by the writer meanwhile ------------ */
+
+/* What a chunk generates, in the order it goes in: the writer thread
+ * inserts one chunk while the generator makes the next (the two cores). */
+typedef struct {
+    jc_case k;
+    char addr[160];
+} row_case;
+typedef struct {
+    fill_route r;
+    char co[DUTY_MAX_CO * (DUTY_MAX_CODE + 1) + 1], ex[256], category[16], grid[24];
+} row_route;
+typedef struct {
+    int64_t case_id, dept_id, start, end;
+    int lead;
+    const char *reason; /* a literal */
+} row_owner;
+typedef struct {
+    int64_t case_id, dept_id, at, decided_at;
+    const char *by; /* the dispatcher's name: lives as long as the fill */
+} row_return;
+typedef struct {
+    jc_audit *audit;
+    row_case *cases;
+    row_route *routes;
+    row_owner *owners;
+    fill_phase *phases; /* end_reason: a literal */
+    row_return *rets;
+    size_t naudit, ncases, nroutes, nowners, nphases, nrets;
+    size_t capaudit, capcases, caproutes, capowners, capphases, caprets;
+} fill_rows;
+
+/* Slot n of *arr (capacity *cap, items of sz bytes), grown as needed; NULL
+ * out of memory. */
+static void *slot(void *arr, size_t *cap, size_t n, size_t sz) {
+    void **a = arr;
+    if (n == *cap) {
+        size_t c = *cap ? *cap * 2 : 1024;
+        void *g = realloc(*a, c * sz);
+        if (!g) return NULL;
+        *a = g;
+        *cap = c;
+    }
+    return (char *)*a + n * sz;
+}
+#define ROW(w, arr, n, cap) ((__typeof__((w)->arr))slot(&(w)->arr, &(w)->cap, (w)->n, sizeof *(w)->arr))
+
+static void rows_reset(fill_rows *w) {
+    for (size_t i = 0; i < w->naudit; i++) free(w->audit[i].reason);
+    w->naudit = w->ncases = w->nroutes = w->nowners = w->nphases = w->nrets = 0;
+}
+
+static void rows_free(fill_rows *w) {
+    rows_reset(w);
+    free(w->audit), free(w->cases), free(w->routes), free(w->owners), free(w->phases), free(w->rets);
+}
+
+/* Writer job: inserts what a chunk generated (cases before their routes,
+ * owners, phases and returns). */
+static jc_err rows_write(jc_conn *c, fill_rows *w) {
+    const fill_store_ops *db = fill_store(c);
+    jc_err e = JC_OK;
+    for (size_t i = 0; !e && i < w->naudit; i++) e = db->audit(c, &w->audit[i]);
+    for (size_t i = 0; !e && i < w->ncases; i++) {
+        row_case *x = &w->cases[i];
+        x->k.address = x->addr;
+        x->k.unsaved = 1; /* inserted with its own id */
+        e = store_case_insert(c, &x->k);
+    }
+    for (size_t i = 0; !e && i < w->nroutes; i++) {
+        row_route *x = &w->routes[i];
+        x->r.category = x->category;
+        x->r.grid = x->grid;
+        x->r.explanation = x->r.manual ? x->ex : "";
+        x->r.co_depts = x->r.manual ? NULL : x->co;
+        e = db->route(c, &x->r);
+    }
+    for (size_t i = 0; !e && i < w->nowners; i++) {
+        row_owner *x = &w->owners[i];
+        e = db->owner(c, x->case_id, x->dept_id, x->lead, x->start, x->end, x->reason);
+    }
+    for (size_t i = 0; !e && i < w->nphases; i++) e = db->phase(c, &w->phases[i]);
+    for (size_t i = 0; !e && i < w->nrets; i++) {
+        row_return *x = &w->rets[i];
+        e = db->ret(c, x->case_id, x->dept_id, "不属于本部门职责 not our duty", x->at, x->decided_at, x->by);
+    }
+    return e;
+}
+
 /* Copies src into dst of n bytes, cut to fit (names and codes of known
  * length: snprintf's parsing was a tenth of the generator's time). */
 static void put(char *dst, size_t n, const char *src) {
@@ -231,7 +319,7 @@ static void put(char *dst, size_t n, const char *src) {
 
 /* Appends the entry for action by actor on c's row as it now stands (as
  * case.c's append does). */
-static jc_err entry(fill_ctx *f, jc_conn *w, fcase *c, const jc_user *actor, const char *action,
+static jc_err entry(fill_ctx *f, fill_rows *w, fcase *c, const jc_user *actor, const char *action,
                     const char *from, const char *reason, const char *payload_hash) {
     jc_audit e;
     memset(&e, 0, sizeof e);
@@ -250,8 +338,17 @@ static jc_err entry(fill_ctx *f, jc_conn *w, fcase *c, const jc_user *actor, con
     memcpy(e.prev_hash, f->tail_hash, sizeof e.prev_hash);
     chain_entry_hash(&e, e.hash);
     memcpy(f->tail_hash, e.hash, sizeof f->tail_hash);
+    /* the reason may live on the caller's stack */
+    if (e.reason && !(e.reason = jc_strdup(e.reason))) return JC_ERR_NOMEM;
+    jc_audit *a = ROW(w, audit, naudit, capaudit);
+    if (!a) {
+        free(e.reason);
+        return JC_ERR_NOMEM;
+    }
+    *a = e;
+    w->naudit++;
     f->entries++;
-    return fill_store(w)->audit(w, &e);
+    return JC_OK;
 }
 
 static void user_of(jc_user *u, int64_t id, const char *name, jc_role role) {
@@ -356,7 +453,7 @@ static const char note_intake[] = "{\"code\":\"intake\"}";
 
 /* Dispatches c at time at by the list (or by hand when manual_dept >= 0)
  * and appends the entry of actor. */
-static jc_err do_dispatch(fill_ctx *f, jc_conn *w, fcase *c, int64_t at, const jc_user *actor,
+static jc_err do_dispatch(fill_ctx *f, fill_rows *w, fcase *c, int64_t at, const jc_user *actor,
                           int manual_dept, int gathered) {
     const char *from = state_name(c->k.state);
     if (manual_dept >= 0) {
@@ -386,7 +483,7 @@ static void dept_user(fill_ctx *f, const fcase *c, jc_user *u) {
     else *u = f->dispatcher;
 }
 
-static jc_err on_event(fill_ctx *f, jc_conn *w, fcase *c, int ev, int64_t at) {
+static jc_err on_event(fill_ctx *f, fill_rows *w, fcase *c, int ev, int64_t at) {
     jc_user sys, u;
     const char *from = state_name(c->k.state);
     fill_grid *g = &f->grids[c->grid];
@@ -524,38 +621,54 @@ static jc_err on_event(fill_ctx *f, jc_conn *w, fcase *c, int ev, int64_t at) {
     }
 }
 
-/* Writes c's row and its dispatch rows as they stand. */
-static jc_err finish(fill_ctx *f, jc_conn *w, fcase *c) {
-    c->k.unsaved = 1; /* inserted with its own id */
-    jc_err e = store_case_insert(w, &c->k);
-    if (!e && c->routed) {
-        char co[DUTY_MAX_CO * (DUTY_MAX_CODE + 1) + 1] = "";
+/* Keeps c's row and its dispatch rows as they stand, for the writer. */
+static jc_err finish(fill_ctx *f, fill_rows *w, fcase *c) {
+    row_case *k = ROW(w, cases, ncases, capcases);
+    if (!k) return JC_ERR_NOMEM;
+    k->k = c->k;
+    put(k->addr, sizeof k->addr, c->addr);
+    w->ncases++;
+    if (c->routed) {
+        row_route *x = ROW(w, routes, nroutes, caproutes);
+        if (!x) return JC_ERR_NOMEM;
+        memset(x, 0, sizeof *x);
         size_t n = 0;
         for (size_t i = 0; c->en && !c->manual && i < c->en->n_co; i++)
-            n += (size_t)snprintf(co + n, sizeof co - n, "%s%s", i ? "|" : "", c->en->co_depts[i]);
-        fill_route r = {.case_id = c->k.id, .list_version = f->list_version, .category = c->k.category,
-                        .grid = c->k.area, .routed_at = c->routed_at,
-                        .located = c->k.has_point ? "point in grid polygon" : "area given by the reporter"};
+            n += (size_t)snprintf(x->co + n, sizeof x->co - n, "%s%s", i ? "|" : "", c->en->co_depts[i]);
+        put(x->category, sizeof x->category, c->k.category);
+        put(x->grid, sizeof x->grid, c->k.area);
+        x->r = (fill_route){.case_id = c->k.id, .list_version = f->list_version, .routed_at = c->routed_at,
+                            .located = c->k.has_point ? "point in grid polygon" : "area given by the reporter"};
         if (c->manual) {
-            r.manual = 1;
-            r.explanation = c->manual_ex;
+            x->r.manual = 1;
+            put(x->ex, sizeof x->ex, c->manual_ex);
         } else {
-            r.entry_id = c->en->id;
-            r.scope = c->en->scope;
-            r.lead_dept = c->en->lead_dept;
-            r.co_depts = co;
-            r.explanation = "";
+            /* the list's entries live as long as the fill */
+            x->r.entry_id = c->en->id;
+            x->r.scope = c->en->scope;
+            x->r.lead_dept = c->en->lead_dept;
         }
-        e = fill_store(w)->route(w, &r);
+        w->nroutes++;
     }
-    for (int i = 0; !e && i < c->now_; i++)
-        e = fill_store(w)->owner(w, c->k.id, c->ow[i].dept_id, c->ow[i].lead, c->ow[i].start, c->ow[i].end,
-                             c->ow[i].reason);
-    for (int i = 0; !e && i < c->nph; i++) e = fill_store(w)->phase(w, &c->ph[i]);
-    if (!e && c->ret_at)
-        e = fill_store(w)->ret(w, c->k.id, c->ret_dept, "不属于本部门职责 not our duty", c->ret_at,
-                              c->ret_decided, f->dispatcher.name);
-    return e;
+    for (int i = 0; i < c->now_; i++) {
+        row_owner *o = ROW(w, owners, nowners, capowners);
+        if (!o) return JC_ERR_NOMEM;
+        *o = (row_owner){c->k.id, c->ow[i].dept_id, c->ow[i].start, c->ow[i].end, c->ow[i].lead, c->ow[i].reason};
+        w->nowners++;
+    }
+    for (int i = 0; i < c->nph; i++) {
+        fill_phase *p = ROW(w, phases, nphases, capphases);
+        if (!p) return JC_ERR_NOMEM;
+        *p = c->ph[i];
+        w->nphases++;
+    }
+    if (c->ret_at) {
+        row_return *r = ROW(w, rets, nrets, caprets);
+        if (!r) return JC_ERR_NOMEM;
+        *r = (row_return){c->k.id, c->ret_dept, c->ret_at, c->ret_decided, f->dispatcher.name};
+        w->nrets++;
+    }
+    return JC_OK;
 }
 
 static void fcase_free(fcase *c) { free(c); }
@@ -563,7 +676,7 @@ static void fcase_free(fcase *c) { free(c); }
 static const char *const places[] = {"号楼", "单元门口", "号院", "路口", "小区南门", "小区北门", "菜市场旁", "公交站旁"};
 
 /* Creates the next case (its report) at time at. */
-static jc_err create_case(fill_ctx *f, jc_conn *w, int64_t at) {
+static jc_err create_case(fill_ctx *f, fill_rows *w, int64_t at) {
     fcase *c = calloc(1, sizeof *c);
     if (!c) return JC_ERR_NOMEM;
     c->open_ph = -1;
@@ -646,17 +759,18 @@ fail:
     return e;
 }
 
-/* A chunk of the work: creates up to chunk_cases cases and runs every event
- * due before the next creation.  Chunks are queued a few at a time (the
- * writer runs them in order, several in one transaction, while the disk
- * flushes the last); one that finds the work done or failed does nothing. */
-#define FILL_INFLIGHT 4
+/* A chunk of the work: the generator (this thread) creates up to
+ * chunk_cases cases and runs every event due before the next creation into
+ * a slot's rows; a writer job inserts them while the next chunk is made.
+ * FILL_INFLIGHT slots: up to that many chunks queued (the writer runs them
+ * in order, several in one transaction, while the disk flushes the last). */
+#define FILL_INFLIGHT 3
 static pthread_mutex_t chunk_mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t chunk_cv = PTHREAD_COND_INITIALIZER;
 typedef struct {
     jc_write_job job;
-    fill_ctx *f;
-    int finished;
+    fill_rows rows;
+    int busy; /* submitted and not done (under chunk_mu) */
     jc_err err;
 } chunk_job;
 
@@ -664,23 +778,17 @@ static int64_t create_time(const fill_ctx *f, int64_t i) {
     return f->start_ms + (int64_t)((double)(f->end_ms - f->start_ms) * (double)i / (double)f->target);
 }
 
-static jc_err run_chunk(jc_conn *w, void *arg) {
-    chunk_job *a = arg;
-    fill_ctx *f = a->f;
-    pthread_mutex_lock(&chunk_mu);
-    int failed = f->failed, done = f->done;
-    pthread_mutex_unlock(&chunk_mu);
-    if (failed) return JC_ERR_INTERNAL;
-    if (done) return JC_OK;
-    int finished = 0;
+/* Generates the next chunk into w; *finished when it was the last. */
+static jc_err gen_chunk(fill_ctx *f, fill_rows *w, int *finished) {
     jc_err e = JC_OK;
     int64_t made0 = f->made;
+    *finished = 0;
     for (;;) {
         int64_t tc = f->made < f->target ? create_time(f, f->made) : INT64_MAX;
         int64_t te = f->nheap ? f->heap[0].at : INT64_MAX;
         if (te > f->end_ms) te = INT64_MAX; /* what comes after the end stays to come */
         if (tc == INT64_MAX && te == INT64_MAX) {
-            finished = 1;
+            *finished = 1;
             break;
         }
         if (te <= tc) {
@@ -702,15 +810,35 @@ static jc_err run_chunk(jc_conn *w, void *arg) {
             f->made++;
         }
     }
-    if (!e && finished) {
+    if (!e && *finished) {
         /* the cases still open: written as they stand */
         for (size_t i = 0; !e && i < f->nheap; i++) e = finish(f, w, f->heap[i].c);
         for (size_t i = 0; i < f->nheap; i++) fcase_free(f->heap[i].c);
         f->nheap = 0;
     }
+    return e;
+}
+
+static jc_err run_chunk(jc_conn *w, void *arg) {
+    chunk_job *j = arg;
+    return rows_write(w, &j->rows);
+}
+
+static void chunk_done(void *arg, jc_err err) {
+    chunk_job *j = arg;
     pthread_mutex_lock(&chunk_mu);
-    if (e) f->failed = 1; /* what was generated and rolled back cannot be made again */
-    if (finished) f->done = 1;
+    j->err = err;
+    j->busy = 0;
+    pthread_cond_broadcast(&chunk_cv);
+    pthread_mutex_unlock(&chunk_mu);
+}
+
+/* Waits until j's job is done; its error. */
+static jc_err chunk_wait(chunk_job *j) {
+    pthread_mutex_lock(&chunk_mu);
+    while (j->busy) pthread_cond_wait(&chunk_cv, &chunk_mu);
+    jc_err e = j->err;
+    j->err = JC_OK;
     pthread_mutex_unlock(&chunk_mu);
     return e;
 }
@@ -721,7 +849,6 @@ static double secs_since(const struct timespec *t0) {
     return (double)(t.tv_sec - t0->tv_sec) + (double)(t.tv_nsec - t0->tv_nsec) / 1e9;
 }
 
-
 /* the process's CPU seconds so far (all threads): on a shared machine the
  * figure that others' work does not move */
 static double cpu_secs(void) {
@@ -730,48 +857,36 @@ static double cpu_secs(void) {
     return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
 }
 
-static void chunk_done(void *arg, jc_err err) {
-    chunk_job *a = arg;
-    pthread_mutex_lock(&chunk_mu);
-    a->err = err;
-    a->finished = 1;
-    pthread_cond_broadcast(&chunk_cv);
-    pthread_mutex_unlock(&chunk_mu);
-}
-
-/* Runs the chunks until the work is done: *err the first failure. */
+/* Runs the chunks until the work is done; the first failure (what was
+ * generated after it is not written). */
 static jc_err run_chunks(fill_ctx *f, const struct timespec *t0) {
-    chunk_job jobs[FILL_INFLIGHT];
+    static chunk_job jobs[FILL_INFLIGHT];
     memset(jobs, 0, sizeof jobs);
     jc_err first = JC_OK;
     int64_t shown = 0;
-    for (uint64_t next = 0, oldest = 0;; oldest++) {
-        /* keep FILL_INFLIGHT queued while the work is not known done */
-        while (next < oldest + FILL_INFLIGHT && !first) {
-            pthread_mutex_lock(&chunk_mu);
-            int over = f->done || f->failed;
-            pthread_mutex_unlock(&chunk_mu);
-            if (over) break;
-            chunk_job *j = &jobs[next % FILL_INFLIGHT];
-            memset(j, 0, sizeof *j);
-            j->f = f;
-            j->job.run = run_chunk;
-            j->job.done = chunk_done;
-            j->job.arg = j;
-            if ((first = store_submit(f->st, &j->job))) break;
-            next++;
+    for (uint64_t next = 0;; next++) {
+        chunk_job *j = &jobs[next % FILL_INFLIGHT];
+        if ((first = chunk_wait(j))) break;
+        rows_reset(&j->rows);
+        int finished = 0;
+        if ((first = gen_chunk(f, &j->rows, &finished))) break;
+        j->job = (jc_write_job){.run = run_chunk, .done = chunk_done, .arg = j};
+        j->busy = 1;
+        if ((first = store_submit(f->st, &j->job))) {
+            j->busy = 0;
+            break;
         }
-        if (oldest == next) break;
-        chunk_job *j = &jobs[oldest % FILL_INFLIGHT];
-        pthread_mutex_lock(&chunk_mu);
-        while (!j->finished) pthread_cond_wait(&chunk_cv, &chunk_mu);
-        pthread_mutex_unlock(&chunk_mu);
-        if (j->err && !first) first = j->err;
         if (f->made - shown >= 100000) {
             shown = f->made;
             fprintf(stderr, "bench-fill: %lld cases, %lld audit entries, %.1f s\n", (long long)f->made,
                     (long long)f->entries, secs_since(t0));
         }
+        if (finished) break;
+    }
+    for (int i = 0; i < FILL_INFLIGHT; i++) {
+        jc_err e = chunk_wait(&jobs[i]);
+        if (e && !first) first = e;
+        rows_free(&jobs[i].rows);
     }
     return first;
 }
