@@ -6,7 +6,6 @@
  * when it reaches its last state; the bulk mode sets the indexes and
  * triggers of those tables aside while they fill.
  */
-#include "chain.h"
 #include "fill_store.h"
 #include "store_sqlite.h"
 
@@ -109,58 +108,9 @@ static jc_err sq_return(jc_conn *w, int64_t case_id, int64_t dept_id, const char
     return sq_step_done(store_sqlite_db(w), s, "fill", "return");
 }
 
-/* the hex hash h as its 32 bytes in b (which must outlive the step), the
- * empty-payload hash as a zero-length blob, as store_sqlite.c binds them */
-static void bind_hash(sqlite3_stmt *s, int i, const char *h, unsigned char b[32]) {
-    if (!strcmp(h, chain_empty_payload_hash())) sqlite3_bind_zeroblob(s, i, 0);
-    else if (jc_unhex(h, b, 32) == 0) sqlite3_bind_blob(s, i, b, 32, SQLITE_STATIC);
-    else sqlite3_bind_text(s, i, h, -1, SQLITE_STATIC);
-}
+static jc_err sq_audit_tail(jc_conn *c, int64_t *seq, char hash[65]) { return store_sqlite_audit_tail(c, seq, hash); }
 
-static jc_err sq_audit_tail(jc_conn *c, int64_t *seq, char hash[65]) {
-    sqlite3_stmt *s = store_sqlite_prepare(c, "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1");
-    if (!s) return JC_ERR_DB;
-    int rc = sqlite3_step(s);
-    jc_err e = JC_OK;
-    *seq = 0;
-    chain_genesis(hash);
-    if (rc == SQLITE_ROW) {
-        *seq = sqlite3_column_int64(s, 0);
-        if (sqlite3_column_type(s, 1) == SQLITE_BLOB && sqlite3_column_bytes(s, 1) == 32)
-            jc_hex(sqlite3_column_blob(s, 1), 32, hash);
-        else
-            sq_col_copy(s, 1, hash, 65);
-    } else if (rc != SQLITE_DONE) {
-        e = sq_fail(store_sqlite_db(c), "fill", "audit tail");
-    }
-    sqlite3_reset(s);
-    return e;
-}
-
-static jc_err sq_audit(jc_conn *w, const jc_audit *e) {
-    static const char sql[] =
-        "INSERT INTO audit(seq, case_id, at, actor_id, actor, role, action, from_state, to_state, reason,"
-        " payload_hash, state_hash, prev_hash, hash) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
-    sqlite3_stmt *s = store_sqlite_prepare(w, sql);
-    if (!s) return JC_ERR_DB;
-    sqlite3_bind_int64(s, 1, e->seq);
-    sq_bind_i64_opt(s, 2, e->case_id);
-    sqlite3_bind_int64(s, 3, e->at_ms);
-    sq_bind_i64_opt(s, 4, e->actor_id);
-    sqlite3_bind_text(s, 5, e->actor, -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 6, e->role, -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 7, e->action, -1, SQLITE_STATIC);
-    sq_bind_text(s, 8, e->from_state[0] ? e->from_state : NULL);
-    sq_bind_text(s, 9, e->to_state[0] ? e->to_state : NULL);
-    sq_bind_text(s, 10, e->reason && *e->reason ? e->reason : NULL);
-    unsigned char hb[4][32];
-    bind_hash(s, 11, e->payload_hash, hb[0]);
-    if (e->state_hash[0]) bind_hash(s, 12, e->state_hash, hb[1]);
-    else sqlite3_bind_null(s, 12);
-    bind_hash(s, 13, e->prev_hash, hb[2]);
-    bind_hash(s, 14, e->hash, hb[3]);
-    return sq_step_done(store_sqlite_db(w), s, "fill", "audit");
-}
+static jc_err sq_audit(jc_conn *w, const jc_audit *e) { return store_sqlite_audit_insert(w, e); }
 
 /* the tables a fill writes: their secondary indexes and triggers are set
  * aside during the bulk (a b-tree built once from sorted keys instead of
