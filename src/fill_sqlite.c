@@ -1,7 +1,10 @@
 /*
- * fill_sqlite.c -- the SQLite half of `jiceng bench-fill` (fill_store.h):
- * inserts into the dispatch tables (dispatch_sqlite.c) the rows a generated
- * case has when it reaches its last state.
+ * fill_sqlite.c -- the SQLite table of `jiceng bench-fill` (fill_store.h;
+ * fill_pg.c is its PostgreSQL twin): inserts the audit entries (as
+ * store_sqlite.c's append stores them: hashes as 32-byte blobs) and, into
+ * the dispatch tables (dispatch_sqlite.c), the rows a generated case has
+ * when it reaches its last state; the bulk mode sets the indexes and
+ * triggers of those tables aside while they fill.
  */
 #include "fill_store.h"
 #include "store_sqlite.h"
@@ -10,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-jc_err fill_store_active_list(jc_conn *c, int *version, char **csv) {
+static jc_err sq_active_list(jc_conn *c, int *version, char **csv) {
     static const char sql[] = "SELECT version, csv FROM duty_lists WHERE active=1 ORDER BY version DESC LIMIT 1";
     sqlite3_stmt *s = store_sqlite_prepare(c, sql);
     if (!s) return JC_ERR_DB;
@@ -30,7 +33,7 @@ jc_err fill_store_active_list(jc_conn *c, int *version, char **csv) {
 
 static void bind_time(sqlite3_stmt *s, int i, int64_t v) { sq_bind_i64_opt(s, i, v); }
 
-jc_err fill_store_route(jc_conn *w, const fill_route *r) {
+static jc_err sq_route(jc_conn *w, const fill_route *r) {
     static const char sql[] =
         "INSERT INTO case_route(case_id, list_version, entry_id, category, scope, lead_dept, co_depts,"
         " legal_basis, grid, located, manual, explanation, routed_at) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?)";
@@ -52,8 +55,8 @@ jc_err fill_store_route(jc_conn *w, const fill_route *r) {
     return sq_step_done(store_sqlite_db(w), s, "fill", "route");
 }
 
-jc_err fill_store_owner(jc_conn *w, int64_t case_id, int64_t dept_id, int lead, int64_t start_at,
-                        int64_t end_at, const char *end_reason) {
+static jc_err sq_owner(jc_conn *w, int64_t case_id, int64_t dept_id, int lead, int64_t start_at,
+                       int64_t end_at, const char *end_reason) {
     static const char sql[] =
         "INSERT INTO case_owner(case_id, dept_id, role, start_at, end_at, end_reason) VALUES(?,?,?,?,?,?)";
     sqlite3_stmt *s = store_sqlite_prepare(w, sql);
@@ -67,7 +70,7 @@ jc_err fill_store_owner(jc_conn *w, int64_t case_id, int64_t dept_id, int lead, 
     return sq_step_done(store_sqlite_db(w), s, "fill", "owner");
 }
 
-jc_err fill_store_phase(jc_conn *w, const fill_phase *p) {
+static jc_err sq_phase(jc_conn *w, const fill_phase *p) {
     static const char sql[] =
         "INSERT INTO case_phase(case_id, phase, dept_id, user_id, start_at, deadline_at, end_at,"
         " end_reason, reminded_at, overdue_at, level, next_at) VALUES(?,?,?,?,?,?,?,?,?,?,?,?)";
@@ -89,8 +92,8 @@ jc_err fill_store_phase(jc_conn *w, const fill_phase *p) {
     return sq_step_done(store_sqlite_db(w), s, "fill", "phase");
 }
 
-jc_err fill_store_return(jc_conn *w, int64_t case_id, int64_t dept_id, const char *reason, int64_t at,
-                         int64_t decided_at, const char *decided_by) {
+static jc_err sq_return(jc_conn *w, int64_t case_id, int64_t dept_id, const char *reason, int64_t at,
+                        int64_t decided_at, const char *decided_by) {
     static const char sql[] =
         "INSERT INTO returns(case_id, dept_id, reason_code, reason, at, decision, decided_at, decided_by)"
         " VALUES(?,?,'not_our_duty',?,?,'upheld',?,?)";
@@ -105,9 +108,102 @@ jc_err fill_store_return(jc_conn *w, int64_t case_id, int64_t dept_id, const cha
     return sq_step_done(store_sqlite_db(w), s, "fill", "return");
 }
 
-void fill_store_cache(jc_conn *w, int mib) {
-    char sql[64];
-    /* a negative cache_size is in KiB; SQLite's default is -2000 */
-    snprintf(sql, sizeof sql, "PRAGMA cache_size=%d", mib > 0 ? -1024 * mib : -2000);
-    sq_exec(store_sqlite_db(w), "fill", sql);
+static jc_err sq_audit_tail(jc_conn *c, int64_t *seq, char hash[65]) { return store_sqlite_audit_tail(c, seq, hash); }
+
+static jc_err sq_audit(jc_conn *w, const jc_audit *e) { return store_sqlite_audit_insert(w, e); }
+
+/* the tables a fill writes: their secondary indexes and triggers are set
+ * aside during the bulk (a b-tree built once from sorted keys instead of
+ * one random insert per row; the dashboard's counters that the triggers of
+ * cases keep are rebuilt afterwards, stats_rebuild) */
+#define BULK_TABLES "'cases','audit','case_route','case_owner','case_phase','returns'"
+#define BULK_CACHE_MIB 512
+
+struct fill_bulk {
+    int n;
+    char **sql;   /* CREATE statements as sqlite_master keeps them */
+};
+
+static void bulk_free(fill_bulk *b) {
+    if (!b) return;
+    for (int i = 0; i < b->n; i++) free(b->sql[i]);
+    free(b->sql);
+    free(b);
 }
+
+static jc_err sq_bulk_begin(jc_conn *w, int drop, fill_bulk **out) {
+    sqlite3 *db = store_sqlite_db(w);
+    char sql[64];
+    /* a negative cache_size is in KiB */
+    snprintf(sql, sizeof sql, "PRAGMA cache_size=%d", -1024 * BULK_CACHE_MIB);
+    sq_exec(db, "fill", sql);
+    *out = NULL;
+    if (!drop) return JC_OK;
+    fill_bulk *b = calloc(1, sizeof *b);
+    if (!b) return JC_ERR_NOMEM;
+    sqlite3_stmt *s = store_sqlite_prepare(
+        w, "SELECT type, name, sql FROM sqlite_master WHERE type IN ('index','trigger') AND sql IS NOT NULL"
+           " AND tbl_name IN (" BULK_TABLES ") ORDER BY type, name");
+    if (!s) {
+        free(b);
+        return JC_ERR_DB;
+    }
+    jc_err e = JC_OK;
+    char (*drops)[160] = NULL;
+    int rc;
+    while (!e && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+        char **sq = realloc(b->sql, (size_t)(b->n + 1) * sizeof *sq);
+        char(*dr)[160] = realloc(drops, (size_t)(b->n + 1) * sizeof *dr);
+        if (sq) b->sql = sq;
+        if (dr) drops = dr;
+        if (!sq || !dr || !(b->sql[b->n] = sq_col_dup(s, 2))) {
+            e = JC_ERR_NOMEM;
+            break;
+        }
+        /* names come from sqlite_master: quoted as identifiers */
+        char *q = sqlite3_mprintf("DROP %s \"%w\"", (const char *)sqlite3_column_text(s, 0),
+                                  (const char *)sqlite3_column_text(s, 1));
+        if (!q) {
+            free(b->sql[b->n]);
+            e = JC_ERR_NOMEM;
+            break;
+        }
+        snprintf(drops[b->n], sizeof drops[b->n], "%s", q);
+        sqlite3_free(q);
+        b->n++;
+    }
+    if (!e && rc != SQLITE_DONE) e = sq_fail(db, "fill", "bulk: the indexes");
+    sqlite3_reset(s);
+    for (int i = 0; !e && i < b->n; i++)
+        if (sq_exec(db, "fill", drops[i]) != SQLITE_OK) e = JC_ERR_DB;
+    free(drops);
+    if (e) {
+        bulk_free(b);
+        return e;
+    }
+    *out = b;
+    return JC_OK;
+}
+
+static jc_err sq_bulk_end(jc_conn *w, fill_bulk *b) {
+    sqlite3 *db = store_sqlite_db(w);
+    jc_err e = JC_OK;
+    for (int i = 0; b && !e && i < b->n; i++)
+        if (sq_exec(db, "fill", b->sql[i]) != SQLITE_OK) e = JC_ERR_DB;
+    bulk_free(b);
+    /* SQLite's default cache (-2000: 2,000 KiB) */
+    sq_exec(db, "fill", "PRAGMA cache_size=-2000");
+    return e;
+}
+
+const fill_store_ops fill_store_sqlite = {
+    .active_list = sq_active_list,
+    .audit_tail = sq_audit_tail,
+    .audit = sq_audit,
+    .route = sq_route,
+    .owner = sq_owner,
+    .phase = sq_phase,
+    .ret = sq_return,
+    .bulk_begin = sq_bulk_begin,
+    .bulk_end = sq_bulk_end,
+};

@@ -1596,23 +1596,26 @@ static void bind_hash(sqlite3_stmt *s, int i, const char *h, unsigned char b[32]
     }
 }
 
-static jc_err sqlite_audit_append(jc_conn *w, jc_audit *e) {
-    sqlite3_stmt *s = prep(w, Q_AUDIT_TAIL, "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1");
+jc_err store_sqlite_audit_tail(jc_conn *c, int64_t *seq, char hash[65]) {
+    sqlite3_stmt *s = prep(c, Q_AUDIT_TAIL, "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1");
     if (!s) return JC_ERR_DB;
     int rc = sqlite3_step(s);
     if (rc == SQLITE_ROW) {
-        e->seq = sqlite3_column_int64(s, 0) + 1;
-        col_hash(s, 1, e->prev_hash);
+        *seq = sqlite3_column_int64(s, 0);
+        col_hash(s, 1, hash);
     } else if (rc == SQLITE_DONE) {
-        e->seq = 1;
-        chain_genesis(e->prev_hash);
+        *seq = 0;
+        chain_genesis(hash);
     } else {
         sqlite3_reset(s);
-        return sq_fail(w->db, "sqlite", "audit tail");
+        return sq_fail(c->db, "sqlite", "audit tail");
     }
     sqlite3_reset(s);
-    chain_entry_hash(e, e->hash);
-    s = prep(w, Q_AUDIT_INSERT, "INSERT INTO audit(" AUDIT_COLS ") VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+    return JC_OK;
+}
+
+jc_err store_sqlite_audit_insert(jc_conn *w, const jc_audit *e) {
+    sqlite3_stmt *s = prep(w, Q_AUDIT_INSERT, "INSERT INTO audit(" AUDIT_COLS ") VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
     if (!s) return JC_ERR_DB;
     /* e outlives the step: its texts are bound without a copy */
 #define BIND_STR(i, v) sqlite3_bind_text(s, i, v, -1, SQLITE_STATIC)
@@ -1636,6 +1639,14 @@ static jc_err sqlite_audit_append(jc_conn *w, jc_audit *e) {
 #undef BIND_STR
 #undef BIND_OPT
     return sq_step_done(w->db, s, "sqlite", "audit insert");
+}
+
+static jc_err sqlite_audit_append(jc_conn *w, jc_audit *e) {
+    jc_err err = store_sqlite_audit_tail(w, &e->seq, e->prev_hash);
+    if (err) return err;
+    e->seq++;
+    chain_entry_hash(e, e->hash);
+    return store_sqlite_audit_insert(w, e);
 }
 
 static jc_err sqlite_audit_each(jc_conn *c, int64_t case_id, int (*cb)(const jc_audit *e, void *arg),

@@ -18,6 +18,12 @@ sqlite3 *store_sqlite_db(jc_conn *c);
  * string literal or a static constant), reset and with bindings cleared.
  * Owned by c; NULL on a prepare error (logged). */
 sqlite3_stmt *store_sqlite_prepare(jc_conn *c, const char *sql);
+/* The audit chain's last entry: its seq and hash (0 and the genesis hash
+ * when the chain is empty). */
+jc_err store_sqlite_audit_tail(jc_conn *c, int64_t *seq, char hash[65]) JC_MUST_CHECK;
+/* Inserts e as it is, seq and hashes already computed (the append reads the
+ * tail and chains; bench-fill keeps the tail itself, src/fill_sqlite.c). */
+jc_err store_sqlite_audit_insert(jc_conn *w, const jc_audit *e) JC_MUST_CHECK;
 /* Non-zero while c is the writer inside a batch: a number that changes at
  * a batch's start when another connection committed since the last one, at
  * every rollback of a job and at store_sqlite_touch (a module that rolls

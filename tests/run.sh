@@ -142,6 +142,7 @@ for f in $(sed -e 's/#.*//' -e '/^ *$/d' <<'EOF'
 91-people-ui
 92-login
 92-people-privacy
+94-fill
 a3-signals
 a5-tls
 EOF
