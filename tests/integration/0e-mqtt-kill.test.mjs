@@ -11,11 +11,11 @@
 // kept no keys: it counted 22,668 and 21,847 of 20,000.)
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, execFileSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startServer, freePort } from './lib.mjs';
+import { startServer, freePort, dbQuery } from './lib.mjs';
 
 process.env.JICENG_SENSOR_MANUAL_TICK = '1'; // the minute rows (res 60000) hold every reading
 const DEVICES = 4, PER = 5000, N = DEVICES * PER;
@@ -38,8 +38,9 @@ const serve = db => startServer({
   extraArgs: ['--mqtt', `mqtt://127.0.0.1:${brokerPort}`, '--mqtt-client-id', clientId],
 });
 // Readings stored for the test's devices, from the database itself.
-const counted = () => Number(execFileSync('sqlite3', ['-cmd', '.timeout 10000', srv.db,
-  "SELECT coalesce(sum(n),0) FROM reading_agg WHERE device LIKE 'kill-%' AND metric='v' AND res=60000"], { encoding: 'utf8' }).trim());
+// (dbQuery: either backend; in tests/run.sh's second pass it runs on PostgreSQL)
+const counted = () => Number(dbQuery(srv.db,
+  "SELECT coalesce(sum(n),0) FROM reading_agg WHERE device LIKE 'kill-%' AND metric='v' AND res=60000"));
 const connected = s => () => /mqtt: connected to/.test(s.log());
 
 before(async () => {
@@ -104,7 +105,7 @@ test(`kill -9 three times during ${N} QoS 1 readings: the aggregates count exact
   }
   await sleep(500); // anything more would be a double
   const got = counted();
-  const perDev = execFileSync('sqlite3', [srv.db, "SELECT device, sum(n) FROM reading_agg WHERE device LIKE 'kill-%' AND metric='v' AND res=60000 GROUP BY device"], { encoding: 'utf8' });
+  const perDev = dbQuery(srv.db, "SELECT device, sum(n) FROM reading_agg WHERE device LIKE 'kill-%' AND metric='v' AND res=60000 GROUP BY device");
   assert.equal(got, N, `stored ${got} of ${N} readings (kills at ${JSON.stringify(kills)}; per device ${perDev.trim().replace(/\n/g, ', ')})`);
   for (let d = 0; d < DEVICES; d++) assert.match(perDev, new RegExp(`kill-${d}\\|${PER}\\b`), 'per device: ' + perDev);
   dups += await duplicates();
@@ -129,6 +130,6 @@ test('a reading that comes again with its own ts is counted once; one without ts
   const after = await waitFor(async () => { const s = await stats(); return s.readings + s.duplicates - before.readings - before.duplicates >= 5 && s; }, 10000, 'the 5 messages');
   assert.equal(after.readings - before.readings, 3, 'the first with ts and both without');
   assert.equal(after.duplicates - before.duplicates, 2, 'the same (device, ts) twice more');
-  const n = execFileSync('sqlite3', [srv.db, "SELECT sum(n) FROM reading_agg WHERE device='kill-again' AND res=60000"], { encoding: 'utf8' }).trim();
+  const n = dbQuery(srv.db, "SELECT sum(n) FROM reading_agg WHERE device='kill-again' AND res=60000");
   assert.equal(n, '3');
 });
