@@ -39,6 +39,7 @@
 #include "eval.h"
 #include "fill_store.h"
 #include "geo.h"
+#include "notify.h"
 #include "stats_store.h"
 #include "store.h"
 
@@ -1059,7 +1060,10 @@ static jc_err run_index(jc_conn *w, void *arg) {
  * counting triggers were set aside during a bulk) */
 static jc_err run_stats(jc_conn *w, void *arg) {
     (void)arg;
-    return stats_rebuild(w);
+    jc_err e = stats_rebuild(w);
+    /* the message centre: the history written is not news (its producer would
+     * read the whole chain again after the fill, in the server's first hours) */
+    return e ? e : notify_skip_history(w);
 }
 
 static jc_err run_month(jc_conn *w, void *arg) {

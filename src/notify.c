@@ -233,6 +233,14 @@ jc_err notify_tick(jc_conn *w, int64_t now_ms) {
     return e;
 }
 
+jc_err notify_skip_history(jc_conn *w) {
+    int64_t last = 0, hw = 0;
+    jc_err e = store_audit_last(w, &last);
+    if (!e) e = notify_db_hw(w, &hw);
+    if (!e && last > hw) e = notify_db_set_hw(w, last);
+    return e;
+}
+
 /* ---- the message centre's API ---------------------------------------------------- */
 
 #define UNREAD_CAP 1000 /* counted up to this; the header shows 999+ */

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { startServer, startPostgres, jiceng, dbQuery } from './lib.mjs';
 
 const N = 2000;
-let dir, db, pg, srv, fillOut;
+let dir, db, pg, srv, fillOut, newsMark, chainEnd;
 const sql = (q) => dbQuery(db, q);
 const num = (q) => Number(sql(q));
 
@@ -25,6 +25,9 @@ before(async () => {
   const r = jiceng(['bench-fill', '--db', db, '--cases', String(N), '--days', '30']);
   assert.equal(r.status, 0, r.stderr + r.stdout);
   fillOut = r.stdout;
+  // read before any server runs: where the message centre will start producing
+  newsMark = num("SELECT value FROM notify_meta WHERE key = 'audit_seq'");
+  chainEnd = num('SELECT max(seq) FROM audit');
   srv = await startServer({ db, dir });
 });
 after(async () => { await srv?.stop(); pg?.drop(); rmSync(dir, { recursive: true, force: true }); });
@@ -47,6 +50,9 @@ test('bench-fill writes N cases whose chain verifies, with the rows of their loo
   assert.equal(num("SELECT count(*) FROM cases c WHERE c.state IN ('closed', 'rated') AND EXISTS (SELECT 1 FROM case_owner o WHERE o.case_id = c.id AND o.end_at IS NULL)"), 0);
   for (const s of ['closed', 'rated', 'dispatched', 'accepted']) assert.ok(num(`SELECT count(*) FROM cases WHERE state = '${s}'`) > 0, s);
   assert.ok(num('SELECT count(*) FROM returns') > 0);
+  // the history written is not news: the message centre's producer starts after it
+  // (it read the whole chain again after a fill: ~40 min of background work at 10 M)
+  assert.equal(newsMark, chainEnd);
 });
 
 test('the list, a case with its trace and the counters answer on the filled store', async () => {
