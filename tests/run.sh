@@ -142,6 +142,7 @@ for f in $(sed -e 's/#.*//' -e '/^ *$/d' <<'EOF'
 7k-brief
 7l-search
 7m-pages
+7z-walk
 80-simulate
 90-people
 90-security
