@@ -94,7 +94,10 @@ test(`kill -9 three times during ${N} QoS 1 readings: the aggregates count exact
   }
   const results = await allDone;
   for (const r of results) assert.equal(r.code, 0, 'mosquitto_pub: ' + r.err);
-  assert.ok(kills[0].publishing, 'the first kill came while the publishers were sending: ' + JSON.stringify(kills));
+  // the first kill came while readings were still on their way to the server (the
+  // publishers may be done before 20 % is stored -- on PostgreSQL the broker then holds
+  // the rest -- which tests the same: what was in flight at the kill)
+  assert.ok(kills[0].at < N, 'the first kill came before every reading was stored: ' + JSON.stringify(kills));
   // Caught up: the count reaches N (or stops moving for 3 s; then it is wrong).
   let last = -1, still = Date.now();
   while (Date.now() - still < 3000) {

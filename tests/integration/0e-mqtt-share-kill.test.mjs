@@ -88,7 +88,9 @@ test(`two instances share ${N} QoS 1 readings; one killed twice: exactly ${N} co
   }
   const results = await allDone;
   for (const r of results) assert.equal(r.code, 0, 'mosquitto_pub: ' + r.err);
-  assert.ok(kills[0].publishing, 'the first kill came while the publishers were sending: ' + JSON.stringify(kills));
+  // the first kill came while readings were still on their way (the publishers may be done
+  // first; the broker then holds the rest: what was in flight at the kill is tested alike)
+  assert.ok(kills[0].at < N, 'the first kill came before every reading was stored: ' + JSON.stringify(kills));
   // caught up: the count reaches N (or stops moving for 4 s; then it is wrong)
   let last = -1, still = Date.now();
   while (Date.now() - still < 4000) {
