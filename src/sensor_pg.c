@@ -1194,32 +1194,25 @@ static jc_err pg_alarms_active(jc_conn *c, const char *prefix, int64_t *n) {
 }
 
 /* Ids in commit order (the top): "after the last one sent" misses none. */
+typedef struct {
+    int (*cb)(const sensor_alarm_brief *a, void *arg);
+    void *arg;
+} alarm_since_ctx;
+
+static int alarm_since_row(const PGresult *r, int i, void *arg) {
+    alarm_since_ctx *x = arg;
+    sensor_alarm_brief a = {pg_i64(r, i, 0), pg_i64(r, i, 6), pg_i64(r, i, 7), pg_str(r, i, 1),
+                            pg_str(r, i, 2), pg_str(r, i, 3), pg_str(r, i, 4), pg_str(r, i, 5)};
+    return x->cb(&a, x->arg);
+}
+
 static jc_err pg_alarms_since(jc_conn *c, int64_t after, int limit, int64_t *last,
                               int (*cb)(const sensor_alarm_brief *a, void *arg), void *arg) {
     static const char since[] = "SELECT id, device, kind, severity, state, grid, coalesce(case_id, 0), created_at"
                                 " FROM alarms WHERE id > $1 ORDER BY id LIMIT $2";
     static const char newest[] = "SELECT coalesce(max(id), 0) FROM alarms";
-    jc_err e;
-    PGresult *r;
-    if (!cb) {
-        if (!(r = pg_run(c, newest, NULL, TAG, "newest", &e))) return e;
-        *last = pg_i64(r, 0, 0);
-        PQclear(r);
-        return JC_OK;
-    }
-    pg_params p = {0};
-    pgp_i64(&p, after);
-    pgp_i64(&p, limit);
-    *last = after;
-    if (!(r = pg_run(c, since, &p, TAG, "since", &e))) return e;
-    for (int i = 0, n = PQntuples(r); i < n; i++) {
-        sensor_alarm_brief a = {pg_i64(r, i, 0), pg_i64(r, i, 6), pg_i64(r, i, 7), pg_str(r, i, 1),
-                                pg_str(r, i, 2), pg_str(r, i, 3), pg_str(r, i, 4), pg_str(r, i, 5)};
-        *last = a.id;
-        if (cb(&a, arg)) break;
-    }
-    PQclear(r);
-    return JC_OK;
+    alarm_since_ctx x = {cb, arg};
+    return pg_rows_since(c, since, newest, TAG, after, limit, last, cb ? alarm_since_row : NULL, &x);
 }
 
 /* ---- silences ---------------------------------------------------------------------------- */

@@ -315,6 +315,30 @@ PGresult *pg_run(jc_conn *cc, const char *sql, const pg_params *p, const char *t
     return NULL;
 }
 
+jc_err pg_rows_since(jc_conn *c, const char *since_sql, const char *newest_sql, const char *tag,
+                     int64_t after, int limit, int64_t *last,
+                     int (*row)(const PGresult *r, int i, void *arg), void *arg) {
+    jc_err e;
+    PGresult *r;
+    if (!row) {
+        if (!(r = pg_run(c, newest_sql, NULL, tag, "newest", &e))) return e;
+        *last = pg_i64(r, 0, 0);
+        PQclear(r);
+        return JC_OK;
+    }
+    pg_params p = {0};
+    pgp_i64(&p, after);
+    pgp_i64(&p, limit);
+    *last = after;
+    if (!(r = pg_run(c, since_sql, &p, tag, "since", &e))) return e;
+    for (int i = 0, n = PQntuples(r); i < n; i++) {
+        *last = pg_i64(r, i, 0);
+        if (row(r, i, arg)) break;
+    }
+    PQclear(r);
+    return JC_OK;
+}
+
 jc_err pg_run_done(jc_conn *c, const char *sql, const pg_params *p, const char *tag,
                    const char *what, int64_t *changed) {
     jc_err e;

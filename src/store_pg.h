@@ -168,6 +168,13 @@ PGresult *pg_run(jc_conn *c, const char *sql, const pg_params *p, const char *ta
  * gets the number of rows it changed. */
 jc_err pg_run_done(jc_conn *c, const char *sql, const pg_params *p, const char *tag,
                    const char *what, int64_t *changed) JC_MUST_CHECK;
+/* A live stream's read of rows committed after the last one sent: since_sql
+ * ($1 after, $2 limit; the id in column 0, ids in commit order) hands each row to
+ * row() until it returns non-zero; *last is the last id handed over (after when
+ * none).  With row NULL, newest_sql (one number) sets *last to the newest id. */
+jc_err pg_rows_since(jc_conn *c, const char *since_sql, const char *newest_sql, const char *tag,
+                     int64_t after, int limit, int64_t *last,
+                     int (*row)(const PGresult *r, int i, void *arg), void *arg);
 /* Column helpers; row and column as in PQgetvalue.  NULL reads as 0 / "". */
 int64_t pg_i64(const PGresult *r, int row, int col);
 double pg_double(const PGresult *r, int row, int col);

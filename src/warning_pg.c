@@ -408,32 +408,25 @@ static jc_err pw_open_count(jc_conn *c, const char *prefix, int64_t *n) {
     return JC_OK;
 }
 
+typedef struct {
+    int (*cb)(const warning_brief *w, void *arg);
+    void *arg;
+} warning_since_ctx;
+
+static int warning_since_row(const PGresult *r, int i, void *arg) {
+    warning_since_ctx *x = arg;
+    warning_brief w = {pg_i64(r, i, 0), pg_i64(r, i, 6), pg_str(r, i, 1), pg_str(r, i, 2),
+                       pg_str(r, i, 5), pg_double(r, i, 3), pg_double(r, i, 4)};
+    return x->cb(&w, x->arg);
+}
+
 static jc_err pw_since(jc_conn *c, int64_t after, int limit, int64_t *last,
                        int (*cb)(const warning_brief *w, void *arg), void *arg) {
     static const char since[] = "SELECT id, category, area, observed, threshold, state, created_at FROM warnings"
                                 " WHERE id > $1 ORDER BY id LIMIT $2";
     static const char newest[] = "SELECT coalesce(max(id), 0) FROM warnings";
-    jc_err e;
-    PGresult *r;
-    if (!cb) {
-        if (!(r = pg_run(c, newest, NULL, TAG, "newest", &e))) return e;
-        *last = pg_i64(r, 0, 0);
-        PQclear(r);
-        return JC_OK;
-    }
-    pg_params p = {0};
-    pgp_i64(&p, after);
-    pgp_i64(&p, limit);
-    *last = after;
-    if (!(r = pg_run(c, since, &p, TAG, "since", &e))) return e;
-    for (int i = 0, n = PQntuples(r); i < n; i++) {
-        warning_brief w = {pg_i64(r, i, 0), pg_i64(r, i, 6), pg_str(r, i, 1), pg_str(r, i, 2),
-                           pg_str(r, i, 5), pg_double(r, i, 3), pg_double(r, i, 4)};
-        *last = w.id;
-        if (cb(&w, arg)) break;
-    }
-    PQclear(r);
-    return JC_OK;
+    warning_since_ctx x = {cb, arg};
+    return pg_rows_since(c, since, newest, TAG, after, limit, last, cb ? warning_since_row : NULL, &x);
 }
 
 /* The PostgreSQL table of warning_store.h's row operations (module_warning's .store). */
