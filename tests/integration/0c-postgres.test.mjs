@@ -130,6 +130,28 @@ test("sensor's and people's commands run on PostgreSQL", async () => {
   assert.match(nokey.stderr, /no key file: on PostgreSQL name it with --key FILE or \$JICENG_PEOPLE_KEY/);
 });
 
+test('a server on PostgreSQL without the people key: what needs the key answers 503 naming it and changes nothing; the rest answers', async () => {
+  const psql = sql => execFileSync('psql', [a.db, '-qAtX', '-c', sql], { encoding: 'utf8' }).trim();
+  const c = await startServer({ db: a.db, env: { ...process.env, JICENG_PEOPLE_KEY: '' } });
+  try {
+    const tok = await c.login('dispatcher');
+    const before = psql('SELECT count(*) FROM people_records');
+    const csv = '姓名,公民身份号码,联系电话\n张三,110101199001011234,13800000000\n';
+    const imp = await c.api('POST', '/api/v1/people/sources/nokey/import?file=nokey.csv', { token: tok, body: csv, headers: { 'content-type': 'text/csv' } });
+    assert.equal(imp.status, 503, imp.text);
+    assert.match(imp.json.error.message, /the people key cannot be read: no key file: on PostgreSQL name it with --key FILE or \$JICENG_PEOPLE_KEY/);
+    const un = await c.api('POST', '/api/v1/people/persons/1/unmask', { token: tok, body: { purpose: '核对身份' } });
+    assert.equal(un.status, 503, un.text);
+    assert.equal(psql('SELECT count(*) FROM people_records'), before, 'nothing imported');
+    assert.equal(psql("SELECT count(*) FROM people_sources WHERE key = 'nokey'"), '0', 'no source made');
+    // the module's other routes and the core answer
+    assert.equal((await c.api('GET', '/api/v1/people/sources', { token: tok })).status, 200);
+    assert.equal((await c.api('GET', '/api/v1/cases?limit=5', { token: tok })).status, 200);
+  } finally {
+    await c.stop();
+  }
+});
+
 // The case events of one live stream (GET /api/v1/events), gathered until stop().
 async function listen(srv, token) {
   const s = await sseListen(`${srv.url}/api/v1/events?token=${token}`);

@@ -115,7 +115,8 @@ const madeDirs = new Set();
 
 // Starts a server. Options: seed (default true), threads (2), db (reuse a path or a
 // postgresql:// URL), pg (a new PostgreSQL database of the run's cluster instead of an
-// SQLite file; dropped at cleanup), extraArgs.
+// SQLite file; dropped at cleanup), extraArgs, env (the server's environment instead of
+// this process's).
 export async function startServer(opts = {}) {
   const dir = opts.dir || mkdtempSync(join(tmpdir(), 'jiceng-test-'));
   if (!opts.dir) madeDirs.add(dir);
@@ -132,7 +133,7 @@ export async function startServer(opts = {}) {
   const port = opts.port || await freePort();
   const url = `http://127.0.0.1:${port}`;
   const args = ['serve', '--db', db, '--listen', `127.0.0.1:${port}`, '--threads', String(opts.threads || 2), ...(opts.extraArgs || [])];
-  const proc = spawn(BIN, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(BIN, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: opts.env || process.env });
   let log = '';
   proc.stdout.on('data', d => { log += d; });
   proc.stderr.on('data', d => { log += d; });
