@@ -11,28 +11,17 @@
 // kept no keys: it counted 22,668 and 21,847 of 20,000.)
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startServer, freePort, dbQuery } from './lib.mjs';
+import { waitFor, startBroker, publishReadings, waitSettled } from './mqtt-kill-lib.mjs';
 
 process.env.JICENG_SENSOR_MANUAL_TICK = '1'; // the minute rows (res 60000) hold every reading
 const DEVICES = 4, PER = 5000, N = DEVICES * PER;
 let broker, brokerPort, dir, srv, clientId;
-const sleep = ms => new Promise(r => setTimeout(r, ms));
 
-function startBroker() {
-  const conf = join(dir, 'mosquitto.conf');
-  writeFileSync(conf, `listener ${brokerPort} 127.0.0.1\nallow_anonymous true\npersistence false\nmax_queued_messages 0\n`);
-  return spawn('mosquitto', ['-c', conf], { stdio: ['ignore', 'pipe', 'pipe'] });
-}
-async function waitFor(fn, ms, what) {
-  const until = Date.now() + ms;
-  let last;
-  while (Date.now() < until) { last = await fn(); if (last) return last; await sleep(50); }
-  throw new Error('timed out waiting for ' + what + ': ' + JSON.stringify(last));
-}
 const serve = db => startServer({
   ...(db ? { db, dir } : {}),
   extraArgs: ['--mqtt', `mqtt://127.0.0.1:${brokerPort}`, '--mqtt-client-id', clientId],
@@ -46,7 +35,7 @@ const connected = s => () => /mqtt: connected to/.test(s.log());
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'jiceng-mqttkill-'));
   brokerPort = await freePort();
-  broker = startBroker();
+  broker = startBroker(dir, brokerPort);
   await waitFor(() => spawnSync('mosquitto_pub', ['-p', String(brokerPort), '-h', '127.0.0.1', '-t', 'probe', '-m', 'x']).status === 0, 5000, 'broker');
   clientId = 'jiceng-kill-' + brokerPort;
   srv = await serve();
@@ -64,21 +53,9 @@ test(`kill -9 three times during ${N} QoS 1 readings: the aggregates count exact
     assert.equal(r.status, 201, JSON.stringify(r.json));
   }
   await waitFor(connected(srv), 10000, 'the first MQTT connection (the session and its subscription)');
-  // Distinct timestamps per device: an hour ago, 7 ms apart.
-  const base = Date.now() - 3600e3;
-  const pubs = [];
-  for (let d = 0; d < DEVICES; d++) {
-    const p = spawn('mosquitto_pub', ['-h', '127.0.0.1', '-p', String(brokerPort), '-q', '1', '-i', `kill-pub-${d}-${brokerPort}`,
-      '-t', `jiceng/v1/readings/kill-${d}`, '-l'], { stdio: ['pipe', 'ignore', 'pipe'] });
-    let err = '';
-    p.stderr.on('data', x => { err += x; });
-    pubs.push(new Promise(r => p.once('exit', code => r({ code, err }))));
-    const lines = [];
-    for (let i = 0; i < PER; i++) lines.push(`{"ts":${base + i * 7},"values":{"v":${i % 100}}}`);
-    p.stdin.end(lines.join('\n') + '\n');
-  }
+  const pubs = publishReadings(brokerPort, 'kill', DEVICES, PER);
   let finished = false;
-  const allDone = Promise.all(pubs).then(r => { finished = true; return r; });
+  const allDone = pubs.then(r => { finished = true; return r; });
 
   const kills = [];
   let dups = 0; // readings the restarted servers skipped as received before
@@ -99,14 +76,7 @@ test(`kill -9 three times during ${N} QoS 1 readings: the aggregates count exact
   // the rest -- which tests the same: what was in flight at the kill)
   assert.ok(kills[0].at < N, 'the first kill came before every reading was stored: ' + JSON.stringify(kills));
   // Caught up: the count reaches N (or stops moving for 3 s; then it is wrong).
-  let last = -1, still = Date.now();
-  while (Date.now() - still < 3000) {
-    const c = counted();
-    if (c === N) break;
-    if (c !== last) { last = c; still = Date.now(); }
-    await sleep(100);
-  }
-  await sleep(500); // anything more would be a double
+  await waitSettled(counted, N, 3000, 500);
   const got = counted();
   const perDev = dbQuery(srv.db, "SELECT device, sum(n) FROM reading_agg WHERE device LIKE 'kill-%' AND metric='v' AND res=60000 GROUP BY device");
   assert.equal(got, N, `stored ${got} of ${N} readings (kills at ${JSON.stringify(kills)}; per device ${perDev.trim().replace(/\n/g, ', ')})`);

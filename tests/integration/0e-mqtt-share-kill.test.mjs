@@ -10,28 +10,17 @@
 // throughout.  docs/sensors.md "Several instances".
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startServer, freePort, dbQuery } from './lib.mjs';
+import { waitFor, startBroker, publishReadings, waitSettled } from './mqtt-kill-lib.mjs';
 
 process.env.JICENG_SENSOR_MANUAL_TICK = '1'; // the minute rows (res 60000) hold every reading
 const DEVICES = 4, PER = 5000, N = DEVICES * PER;
 let broker, brokerPort, dir, a, b, db;
-const sleep = ms => new Promise(r => setTimeout(r, ms));
 
-function startBroker() {
-  const conf = join(dir, 'mosquitto.conf');
-  writeFileSync(conf, `listener ${brokerPort} 127.0.0.1\nallow_anonymous true\npersistence false\nmax_queued_messages 0\n`);
-  return spawn('mosquitto', ['-c', conf], { stdio: ['ignore', 'pipe', 'pipe'] });
-}
-async function waitFor(fn, ms, what) {
-  const until = Date.now() + ms;
-  let last;
-  while (Date.now() < until) { last = await fn(); if (last) return last; await sleep(50); }
-  throw new Error('timed out waiting for ' + what + ': ' + JSON.stringify(last));
-}
 const mqtt = id => ['--mqtt', `mqtt://127.0.0.1:${brokerPort}`, '--mqtt-share', 'g', '--mqtt-client-id', `jiceng-share-${id}-${brokerPort}`];
 const counted = () => Number(dbQuery(db,
   "SELECT coalesce(sum(n),0) FROM reading_agg WHERE device LIKE 'share-%' AND metric='v' AND res=60000"));
@@ -42,7 +31,7 @@ const taken = async (s, tok) => (await s.api('GET', '/api/v1/sensor/stats', { to
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'jiceng-sharekill-'));
   brokerPort = await freePort();
-  broker = startBroker();
+  broker = startBroker(dir, brokerPort);
   await waitFor(() => spawnSync('mosquitto_pub', ['-p', String(brokerPort), '-h', '127.0.0.1', '-t', 'probe', '-m', 'x']).status === 0, 5000, 'broker');
   a = await startServer({ pg: true, extraArgs: mqtt('a') });
   db = a.db;
@@ -62,20 +51,9 @@ test(`two instances share ${N} QoS 1 readings; one killed twice: exactly ${N} co
     assert.equal(r.status, 201, JSON.stringify(r.json));
   }
   await waitFor(() => connections(a) >= 1 && connections(b) >= 1, 10000, 'both subscribed to the shared group');
-  const base = Date.now() - 3600e3; // distinct timestamps per device, an hour ago, 7 ms apart
-  const pubs = [];
-  for (let d = 0; d < DEVICES; d++) {
-    const p = spawn('mosquitto_pub', ['-h', '127.0.0.1', '-p', String(brokerPort), '-q', '1', '-i', `share-pub-${d}-${brokerPort}`,
-      '-t', `jiceng/v1/readings/share-${d}`, '-l'], { stdio: ['pipe', 'ignore', 'pipe'] });
-    let err = '';
-    p.stderr.on('data', x => { err += x; });
-    pubs.push(new Promise(r => p.once('exit', code => r({ code, err }))));
-    const lines = [];
-    for (let i = 0; i < PER; i++) lines.push(`{"ts":${base + i * 7},"values":{"v":${i % 100}}}`);
-    p.stdin.end(lines.join('\n') + '\n');
-  }
+  const pubs = publishReadings(brokerPort, 'share', DEVICES, PER);
   let finished = false;
-  const allDone = Promise.all(pubs).then(r => { finished = true; return r; });
+  const allDone = pubs.then(r => { finished = true; return r; });
 
   const kills = [];
   const tokB = admin;
@@ -92,14 +70,7 @@ test(`two instances share ${N} QoS 1 readings; one killed twice: exactly ${N} co
   // first; the broker then holds the rest: what was in flight at the kill is tested alike)
   assert.ok(kills[0].at < N, 'the first kill came before every reading was stored: ' + JSON.stringify(kills));
   // caught up: the count reaches N (or stops moving for 4 s; then it is wrong)
-  let last = -1, still = Date.now();
-  while (Date.now() - still < 4000) {
-    const c = counted();
-    if (c === N) break;
-    if (c !== last) { last = c; still = Date.now(); }
-    await sleep(100);
-  }
-  await sleep(700); // anything more would be a double
+  await waitSettled(counted, N, 4000, 700);
   const got = counted();
   const perDev = dbQuery(db, "SELECT device, sum(n) FROM reading_agg WHERE device LIKE 'share-%' AND metric='v' AND res=60000 GROUP BY device ORDER BY device");
   assert.equal(got, N, `stored ${got} of ${N} readings (kills at ${JSON.stringify(kills)}; per device ${perDev.replace(/\n/g, ', ')})`);
