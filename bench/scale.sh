@@ -17,13 +17,16 @@
 #   scale_healthz_p99_ms_busy : /healthz p99 while a whole-chain verification
 #       and an export of every case run (scale_healthz_p99_ms_idle: before)
 #                                                                   (target < 5)
+#       with _wait_ms_per_s (the ms a second its event loop waited, runnable,
+#       for a processor) and _load (the 1-minute load) of each
 #   scale_start_s, scale_rss_mb : serve's start-up to a healthy answer on the
 #       store of N, and its resident memory after the probes
 #   scale_bytes_per_case (+ _audit, _cases, _dispatch, _indexes, _text, _other)
 #   scale_fill_cases_per_s : bench-fill's rate (to N)
 #   scale_verify_entries_per_s, scale_blake2b_per_s, scale_verify_vs_blake2b :
 #       `jiceng audit verify` on the store of N against BLAKE2b-256 of one
-#       entry's size on one core, measured here (a hash per entry is the bound)
+#       entry's size on one core, measured here (a hash per entry is the bound);
+#       scale_verify_cpu_us_per_entry: its CPU time (all threads) per entry
 #   scale_burst_first_per_s, scale_burst_last_per_s, scale_burst_ratio : a mass
 #       event -- the same report at one point over 64 connections for
 #       BURST_S s: creates a second in the first 5 s and in the last 5 s
@@ -141,14 +144,26 @@ put scale_start_s "$START_S"
 # /healthz while a whole-chain verification and an export of every case run
 printf '' > "$tmp/none.lua"
 hz() { wrk -t1 -c2 -d"$1s" --latency "$U/healthz" 2>&1 | awk '$1=="99%" {print $2}'; }
-put scale_healthz_p99_ms_idle "$(ms "$(hz "$DUR")")"
+# the server's threads' run and run-queue times (/proc/PID/task/*/schedstat, ns)
+sched() { for t in /proc/"$JPID"/task/*; do echo "$(basename "$t") $(cut -d' ' -f1,2 "$t"/schedstat)"; done | sort; }
+# hzw KEY SECS: /healthz p99 as KEY, and KEY's _wait twin: the ms a second that the thread
+# which served it (the one that ran the most) spent runnable but waiting for a processor,
+# with the load beside it. /healthz touches no lock and no store: its tail is that wait.
+hzw() {
+  local s0 s1 p
+  s0=$(sched); p=$(hz "$2"); s1=$(sched)
+  put "$1" "$(ms "$p")"
+  put "${1/p99_ms/wait_ms_per_s}" "$(join <(echo "$s0") <(echo "$s1") | awk -v S="$2" '{r=$4-$2; if (r>best) {best=r; w=$5-$3}} END {printf "%.0f", w/1e6/S}')"
+  put "${1/p99_ms/load}" "$(cut -d' ' -f1 /proc/loadavg)"
+}
+hzw scale_healthz_p99_ms_idle "$DUR"
 D=$(tok dispatcher)
 curl -s -o /dev/null -H "Authorization: Bearer $D" "$U/api/v1/audit/verify" &
 VP=$!
 curl -s -o /dev/null -H "Authorization: Bearer $D" "$U/api/v1/cases/export.xlsx" &
 XP=$!
 sleep 0.5
-put scale_healthz_p99_ms_busy "$(ms "$(hz $((DUR * 3)))")"
+hzw scale_healthz_p99_ms_busy $((DUR * 3))
 running=$(curl -s -H "Authorization: Bearer $D" "$U/api/v1/jobs")
 echo "  long work while measured: $running"
 wait "$VP" "$XP" 2>/dev/null || true # the soak starts when the long work is done
@@ -220,10 +235,12 @@ console.log("  " + lines.join("\n  "));
 
 # ---- the audit chain's verification against BLAKE2b --------------------------------
 t0=$(date +%s.%N)
-"$BIN" audit verify --db "$tmp/big.db" > "$tmp/verify.txt" || { echo "audit verify FAILED"; cat "$tmp/verify.txt"; exit 1; }
+/usr/bin/time -f "%U %S" -o "$tmp/verify.cpu" "$BIN" audit verify --db "$tmp/big.db" > "$tmp/verify.txt" || { echo "audit verify FAILED"; cat "$tmp/verify.txt"; exit 1; }
 t1=$(date +%s.%N)
 entries=$(sed 's/^ok: \([0-9]*\) entries.*/\1/' "$tmp/verify.txt")
 put scale_verify_entries_per_s "$(node -e 'console.log(Math.round(+process.argv[1] / (+process.argv[3] - +process.argv[2])))' "$entries" "$t0" "$t1")"
+# its CPU time (every thread) per entry: unlike the rate, not moved by others' work
+put scale_verify_cpu_us_per_entry "$(awk -v n="$entries" '{printf "%.2f", ($1 + $2) * 1e6 / n}' "$tmp/verify.cpu")"
 # one entry as hashed: 13 fields with 8-byte lengths; texts and three 64-hex hashes
 esize=$(sqlite3 "$tmp/big.db" "SELECT CAST(avg(15 + 13*8 + length(seq) + length(coalesce(case_id,'')) + length(at) + length(coalesce(actor_id,'')) + length(actor) + length(role) + length(action) + length(coalesce(from_state,'')) + length(coalesce(to_state,'')) + length(coalesce(reason,'')) + 64*3) AS INTEGER) FROM (SELECT * FROM audit ORDER BY seq DESC LIMIT 100000)")
 cc -std=c11 -D_GNU_SOURCE -O2 -o "$tmp/bench_blake2b" bench/bench_blake2b.c $(pkg-config --cflags --libs libsodium)

@@ -27,6 +27,8 @@ void chain_genesis(char out[65]);
 void chain_entry_hash(const jc_audit *e, char out[65]);
 /* Hash of the canonical serialisation of a case row. */
 void chain_case_hash(const jc_case *k, char out[65]);
+/* The same hash as its 32 bytes. */
+void chain_case_digest(const jc_case *k, unsigned char out[32]);
 /* Hash of an arbitrary payload (request body) as hex. */
 void chain_payload_hash(const void *p, size_t n, char out[65]);
 /* chain_payload_hash of no payload (computed once). */

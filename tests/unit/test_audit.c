@@ -157,8 +157,8 @@ static jc_err make_many(jc_conn *w, void *arg) {
     return JC_OK;
 }
 
-/* The whole chain's verification checks the entries' hashes on a second
- * thread in batches (2,048 entries) while it reads on; the first failure
+/* The whole chain's verification checks the entries' hashes on other
+ * threads in batches (1,024 entries) while it reads on; the first failure
  * in seq order is still the one named, whichever thread found it. */
 TEST(the_first_failure_is_named_across_batches) {
     ASSERT_OK(t_store_open("audit"));
@@ -194,6 +194,51 @@ TEST(the_first_failure_is_named_across_batches) {
     t_store_close();
 }
 
+/* The case rows' hashes are checked on the same threads, in batches
+ * (1,024 rows): the first changed row in id order is named whichever
+ * thread found it, a row whose replay fails before a later changed row is
+ * named first, and an entry or a row too long for a batch's arena is
+ * still checked. */
+TEST(the_first_changed_row_is_named_across_batches) {
+    ASSERT_OK(t_store_open("audit"));
+    ASSERT_OK(store_exec(st, make_many, NULL));
+    jc_verify_report r;
+    /* two rows changed, in the third batch and in the first */
+    ASSERT_OK(t_store_sql("UPDATE cases SET title='x' WHERE id=2100"));
+    ASSERT_OK(audit_verify(rd, &r));
+    ASSERT_EQ(r.ok, 0);
+    ASSERT_EQ(r.bad_case, 2100);
+    ASSERT_EQ(r.bad_seq, 0);
+    ASSERT(strstr(r.message, "the row differs") != NULL);
+    ASSERT_OK(t_store_sql("UPDATE cases SET body='y' WHERE id=700"));
+    ASSERT_OK(audit_verify(rd, &r));
+    ASSERT_EQ(r.bad_case, 700);
+    /* a row whose state its entries do not lead to, before them: that one */
+    ASSERT_OK(t_store_sql("UPDATE cases SET state='closed' WHERE id=650"));
+    ASSERT_OK(audit_verify(rd, &r));
+    ASSERT_EQ(r.bad_case, 650);
+    ASSERT(strstr(r.message, "its audit entries lead to") != NULL);
+    /* and one after them: the changed row 700 is still the first */
+    ASSERT_OK(t_store_sql("UPDATE cases SET state='registered' WHERE id=650"));
+    ASSERT_OK(t_store_sql("UPDATE cases SET state='closed' WHERE id=1500"));
+    ASSERT_OK(audit_verify(rd, &r));
+    ASSERT_EQ(r.bad_case, 700);
+    ASSERT(strstr(r.message, "the row differs") != NULL);
+    t_store_close();
+    /* texts larger than a batch's arena (256 KiB): checked all the same */
+    ASSERT_OK(t_store_open("audit"));
+    ASSERT_OK(store_exec(st, make_many, NULL));
+    ASSERT_OK(t_store_sql("UPDATE cases SET body=printf('%.300000c', 'z') WHERE id=1200"));
+    ASSERT_OK(audit_verify(rd, &r));
+    ASSERT_EQ(r.bad_case, 1200);
+    ASSERT(strstr(r.message, "the row differs") != NULL);
+    ASSERT_OK(t_store_sql("UPDATE audit SET reason=printf('%.300000c', 'r') WHERE seq=3000"));
+    ASSERT_OK(audit_verify(rd, &r));
+    ASSERT_EQ(r.bad_seq, 3000);
+    ASSERT(strstr(r.message, "contents do not match") != NULL);
+    t_store_close();
+}
+
 T_MAIN(T(one_case_verified_whatever_its_id), T(a_replay_that_skips_a_state_is_named),
        T(the_whole_chain_reports_its_progress), T(a_snapshot_holds_while_others_commit),
-       T(the_first_failure_is_named_across_batches))
+       T(the_first_failure_is_named_across_batches), T(the_first_changed_row_is_named_across_batches))
