@@ -197,6 +197,25 @@ jc_err eval__unit_name(jc_conn *c, const char *key, char *out, size_t outsz);
 /* The calendar (official data plus calendar_days overrides), cached. */
 const struct calendar *eval__calendar(jc_conn *c);
 
+/* A recomputation of months fed case by case, for a writer that knows each
+ * case's final rows as it writes them (bench-fill): the counters come out
+ * as eval_recompute_month's when the cases of a month are added in id
+ * order.  eval_acc_month recomputes a month's cases now in the store (its
+ * facts and counters cleared, the facts written, the totals kept);
+ * eval_acc_facts packs the facts of one case (as of as_of; out holds
+ * EVAL_FACTS_MAX bytes; its month "YYYY-MM" into month; no store access:
+ * any thread), which the caller stores (eval_store_ops.facts_put) and adds
+ * with eval_acc_add; eval_acc_write writes the totals of every month (its
+ * counters must have been cleared: eval_acc_month). */
+#define EVAL_FACTS_MAX 16900
+typedef struct eval_acc eval_acc;
+jc_err eval_acc_open(jc_conn *c, int64_t as_of, eval_acc **out) JC_MUST_CHECK;
+jc_err eval_acc_month(eval_acc *a, jc_conn *w, const char *month) JC_MUST_CHECK;
+size_t eval_acc_facts(const eval_acc *a, const ev_case *k, unsigned char *out, char month[8]);
+jc_err eval_acc_add(eval_acc *a, const char *month, const unsigned char *facts, size_t len) JC_MUST_CHECK;
+jc_err eval_acc_write(eval_acc *a, jc_conn *w) JC_MUST_CHECK;
+void eval_acc_free(eval_acc *a);
+
 /* The eval module's tables (eval_sqlite.c) and the routes of eval_api.c,
  * named in its row (eval.c). */
 extern const jc_schema schema_eval;

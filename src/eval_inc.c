@@ -156,6 +156,7 @@ static void set_add(fact_set *fs, ev_kind kind, const char *key, int ind, double
  * form (the packed_fact array itself, still read) took 576. */
 #define FACTS_V2 0xFE
 #define FACTS_MAX_BYTES (1 + MAX_FACTS * (4 + sizeof ((packed_fact *)0)->key + 16))
+_Static_assert(EVAL_FACTS_MAX >= FACTS_MAX_BYTES, "eval.h's EVAL_FACTS_MAX holds a packed fact set");
 
 static unsigned value_code(double v) { return v == 0 ? 0 : v == 1 ? 1 : v == -1 ? 2 : 3; }
 
@@ -514,21 +515,116 @@ static void recompute_cb(const ev_case *k, void *arg) {
     if (e) r->err = e;
 }
 
-jc_err eval_recompute_month(jc_conn *w, const char *month, int64_t as_of) {
+/* ---- a recomputation fed case by case (eval.h's eval_acc) ---------------------------- */
+
+struct eval_acc {
+    eval_params p;
+    const struct calendar *cal;
+    int64_t as_of;
+    recompute_ctx *m; /* one per month, its totals */
+    char (*month)[8];
+    size_t nm;
+};
+
+jc_err eval_acc_open(jc_conn *c, int64_t as_of, eval_acc **out) {
+    eval_acc *a = calloc(1, sizeof *a);
+    if (!a) return JC_ERR_NOMEM;
+    jc_err e = eval_params_load(c, &a->p);
+    if (e) {
+        free(a);
+        return e;
+    }
+    a->cal = eval__calendar(c);
+    a->as_of = as_of;
+    *out = a;
+    return JC_OK;
+}
+
+void eval_acc_free(eval_acc *a) {
+    if (!a) return;
+    for (size_t i = 0; i < a->nm; i++) free(a->m[i].tot), free(a->m[i].slots);
+    free(a->m);
+    free(a->month);
+    free(a);
+}
+
+/* month's totals in a (made when new); NULL out of memory. */
+static recompute_ctx *acc_month(eval_acc *a, const char *month) {
+    for (size_t i = 0; i < a->nm; i++)
+        if (!strcmp(a->month[i], month)) return &a->m[i];
+    recompute_ctx *m = realloc(a->m, (a->nm + 1) * sizeof *m);
+    if (!m) return NULL;
+    a->m = m;
+    char(*mo)[8] = realloc(a->month, (a->nm + 1) * sizeof *mo);
+    if (!mo) return NULL;
+    a->month = mo;
+    memset(&a->m[a->nm], 0, sizeof a->m[a->nm]);
+    snprintf(a->month[a->nm], sizeof a->month[a->nm], "%s", month);
+    return &a->m[a->nm++];
+}
+
+size_t eval_acc_facts(const eval_acc *a, const ev_case *k, unsigned char *out, char month[8]) {
+    static __thread fact_set fs;
+    fs.n = 0;
+    eval__case_facts(k, &a->p, a->cal, a->as_of, set_emit, &fs);
+    set_finish(&fs);
+    month_of(k->created, month);
+    return facts_pack(&fs, out);
+}
+
+jc_err eval_acc_add(eval_acc *a, const char *month, const unsigned char *facts, size_t len) {
+    static __thread fact_set fs;
+    recompute_ctx *m = acc_month(a, month);
+    if (!m) return JC_ERR_NOMEM;
+    if (facts_unpack(facts, len, &fs)) return JC_ERR_INVALID;
+    for (int i = 0; i < fs.n; i++)
+        if (tot_add(m, &fs.f[i])) return JC_ERR_NOMEM;
+    return JC_OK;
+}
+
+/* The recomputation of a month's cases as they are in the store, their
+ * facts written and their totals summed into r (r->inc and r->as_of set). */
+static jc_err month_scan(jc_conn *w, recompute_ctx *r, const char *month) {
     int64_t t0, t1;
     if (!month || strlen(month) != 7 || eval_period_parse(month, &t0, &t1)) return JC_ERR_INVALID;
     const eval_store_ops *ops = eval_store(w);
     if (!ops) return JC_ERR_DB;
     jc_err e = ops->month_clear(w, month);
     if (e) return e;
+    r->cal = eval__calendar(w);
+    r->month = month;
+    if (!(e = eval_params_load(w, &r->p))) e = ops->scan(w, t0, t1, 0, NULL, 0, recompute_cb, r);
+    return e ? e : r->err;
+}
+
+jc_err eval_acc_month(eval_acc *a, jc_conn *w, const char *month) {
+    recompute_ctx *m = acc_month(a, month);
+    if (!m) return JC_ERR_NOMEM;
+    jc_err e = eval_inc_open(w, &m->inc);
+    if (e) return e;
+    m->as_of = a->as_of;
+    e = month_scan(w, m, a->month[m - a->m]);
+    eval_inc_close(m->inc);
+    m->inc = NULL;
+    return e;
+}
+
+jc_err eval_acc_write(eval_acc *a, jc_conn *w) {
+    eval_inc *inc = NULL;
+    jc_err e = eval_inc_open(w, &inc);
+    for (size_t i = 0; !e && i < a->nm; i++)
+        for (size_t j = 0; !e && j < a->m[i].ntot; j++) e = counter_write(inc, a->month[i], &a->m[i].tot[j]);
+    eval_inc_close(inc);
+    return e;
+}
+
+jc_err eval_recompute_month(jc_conn *w, const char *month, int64_t as_of) {
     static recompute_ctx r; /* the writer is one thread; fact_set is large */
     memset(&r, 0, sizeof r);
-    if ((e = eval_inc_open(w, &r.inc))) return e;
-    r.cal = eval__calendar(w);
+    jc_err e = eval_inc_open(w, &r.inc);
+    if (e) return e;
     r.as_of = as_of;
-    r.month = month;
-    if (!(e = eval_params_load(w, &r.p))) e = ops->scan(w, t0, t1, 0, NULL, 0, recompute_cb, &r);
-    if (!e) e = r.err;
+    e = month_scan(w, &r, month);
     for (size_t i = 0; !e && i < r.ntot; i++) e = counter_write(r.inc, month, &r.tot[i]);
     eval_inc_close(r.inc);
     free(r.tot);

@@ -115,7 +115,7 @@ static jc_err sq_audit(jc_conn *w, const jc_audit *e) { return store_sqlite_audi
 /* the tables a fill writes: their secondary indexes and triggers are set
  * aside during the bulk (a b-tree built once from sorted keys instead of
  * one random insert per row; the dashboard's counters that the triggers of
- * cases keep are rebuilt afterwards, stats_rebuild) */
+ * cases keep are counted by the generator instead, fill.c) */
 #define BULK_TABLES "'cases','audit','case_route','case_owner','case_phase','returns'"
 #define BULK_CACHE_MIB 512
 
@@ -188,9 +188,14 @@ static jc_err sq_bulk_begin(jc_conn *w, int drop, fill_bulk **out) {
 static jc_err sq_bulk_end(jc_conn *w, fill_bulk *b) {
     sqlite3 *db = store_sqlite_db(w);
     jc_err e = JC_OK;
+    /* a helper thread for the sorts of CREATE INDEX (the keys of each index
+     * are sorted in parallel runs): the 14 indexes of a 1 M-case store built
+     * in 15.4 s instead of 20.5 s, the same CPU (10 s), load ~6, 2026-12-07 */
+    sq_exec(db, "fill", "PRAGMA threads=2");
     for (int i = 0; b && !e && i < b->n; i++)
         if (sq_exec(db, "fill", b->sql[i]) != SQLITE_OK) e = JC_ERR_DB;
     bulk_free(b);
+    sq_exec(db, "fill", "PRAGMA threads=0");
     /* SQLite's default cache (-2000: 2,000 KiB) */
     sq_exec(db, "fill", "PRAGMA cache_size=-2000");
     return e;

@@ -182,6 +182,35 @@ static jc_err pg_rebuild(jc_conn *w) { return run_script(w, REBUILD, "rebuild");
 
 static jc_err pg_fold(jc_conn *w) { return run_script(w, FOLD, "fold"); }
 
+/* stats_store_ops.add: as deltas, as the trigger writes them (no locks
+ * between writers; fold takes them in). */
+static jc_err pg_add(jc_conn *w, const stats_count *counts, size_t ncounts, const stats_day_add *days, size_t ndays) {
+    static const char count_sql[] = "INSERT INTO stats_count_deltas VALUES($1, $2, $3, $4, $5, $6)";
+    static const char day_sql[] = "INSERT INTO stats_day_deltas VALUES($1, $2, $3, $4, $5)";
+    for (size_t i = 0; i < ncounts; i++) {
+        pg_params p = {0};
+        pgp_text(&p, counts[i].area);
+        pgp_i64(&p, counts[i].dept_id);
+        pgp_text(&p, counts[i].category);
+        pgp_text(&p, counts[i].state);
+        pgp_i64(&p, counts[i].marks);
+        pgp_i64(&p, counts[i].n);
+        jc_err e = pg_run_done(w, count_sql, &p, "stats", "add", NULL);
+        if (e) return e;
+    }
+    for (size_t i = 0; i < ndays; i++) {
+        pg_params p = {0};
+        pgp_i64(&p, days[i].day);
+        pgp_text(&p, days[i].area);
+        pgp_i64(&p, days[i].dept_id);
+        pgp_i64(&p, days[i].created);
+        pgp_i64(&p, days[i].closed);
+        jc_err e = pg_run_done(w, day_sql, &p, "stats", "add", NULL);
+        if (e) return e;
+    }
+    return JC_OK;
+}
+
 const stats_store_ops stats_store_pg = {
     .counts = pg_counts,
     .direct = pg_direct,
@@ -189,5 +218,6 @@ const stats_store_ops stats_store_pg = {
     .reporter_closed = pg_reporter_closed,
     .names = pg_names,
     .rebuild = pg_rebuild,
+    .add = pg_add,
     .fold = pg_fold,
 };

@@ -160,6 +160,56 @@ static jc_err sq_rebuild(jc_conn *w) {
     return sq_exec(store_sqlite_db(w), "stats", REBUILD) == SQLITE_OK ? JC_OK : JC_ERR_DB;
 }
 
+/* stats_store_ops.add: upserts, as the triggers do (a finished case's
+ * counter keeps marks 0: OPEN_MARKS). */
+static jc_err sq_add(jc_conn *w, const stats_count *counts, size_t ncounts, const stats_day_add *days, size_t ndays) {
+    static const char *const sql[4] = {
+        "INSERT INTO stats_counts(area, dept_id, category, state, marks, n) VALUES(?1, ?2, ?3, ?4, ?5, ?6)"
+        " ON CONFLICT(area, dept_id, category, state, marks) DO UPDATE SET n = n + excluded.n",
+        "INSERT INTO stats_comm(community, category, state, marks, n) VALUES(substr(?1, 1, 12), ?3, ?4, ?5, ?6)"
+        " ON CONFLICT(community, category, state, marks) DO UPDATE SET n = n + excluded.n",
+        "INSERT INTO stats_days(day, area, dept_id, created, closed) VALUES(?3, ?1, ?2, ?4, ?5)"
+        " ON CONFLICT(day, area, dept_id) DO UPDATE SET created = created + excluded.created,"
+        " closed = closed + excluded.closed",
+        "INSERT INTO stats_comm_days(day, community, created, closed) VALUES(?3, substr(?1, 1, 12), ?4, ?5)"
+        " ON CONFLICT(day, community) DO UPDATE SET created = created + excluded.created,"
+        " closed = closed + excluded.closed",
+    };
+    sqlite3 *db = store_sqlite_db(w);
+    for (size_t i = 0; i < ncounts; i++) {
+        const stats_count *c = &counts[i];
+        int finished = !strcmp(c->state, "closed") || !strcmp(c->state, "rated") || !strcmp(c->state, "voided") ||
+                       !strcmp(c->state, "merged");
+        for (int q = 0; q < 2; q++) {
+            sqlite3_stmt *s = store_sqlite_prepare(w, sql[q]);
+            if (!s) return JC_ERR_DB;
+            sqlite3_bind_text(s, 1, c->area, -1, SQLITE_STATIC);
+            sqlite3_bind_int64(s, 2, c->dept_id);
+            sqlite3_bind_text(s, 3, c->category, -1, SQLITE_STATIC);
+            sqlite3_bind_text(s, 4, c->state, -1, SQLITE_STATIC);
+            sqlite3_bind_int(s, 5, finished ? 0 : c->marks);
+            sqlite3_bind_int64(s, 6, c->n);
+            jc_err e = sq_step_done(db, s, "stats", "add");
+            if (e) return e;
+        }
+    }
+    for (size_t i = 0; i < ndays; i++) {
+        const stats_day_add *d = &days[i];
+        for (int q = 2; q < 4; q++) {
+            sqlite3_stmt *s = store_sqlite_prepare(w, sql[q]);
+            if (!s) return JC_ERR_DB;
+            sqlite3_bind_text(s, 1, d->area, -1, SQLITE_STATIC);
+            sqlite3_bind_int64(s, 2, d->dept_id);
+            sqlite3_bind_int64(s, 3, d->day);
+            sqlite3_bind_int64(s, 4, d->created);
+            sqlite3_bind_int64(s, 5, d->closed);
+            jc_err e = sq_step_done(db, s, "stats", "add");
+            if (e) return e;
+        }
+    }
+    return JC_OK;
+}
+
 /* Steps s calling fn for each (area, dept_id, category, state, marks, n,
  * created_day) row. */
 static jc_err each_count(jc_conn *c, sqlite3_stmt *s, stats_count_fn fn, void *arg) {
@@ -265,4 +315,5 @@ const stats_store_ops stats_store_sqlite = {
     .reporter_closed = sq_reporter_closed,
     .names = sq_names,
     .rebuild = sq_rebuild,
+    .add = sq_add,
 };

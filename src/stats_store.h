@@ -38,6 +38,12 @@ typedef int (*stats_count_fn)(const stats_count *c, void *arg);
 
 typedef void (*stats_day_fn)(int64_t day, int64_t created, int64_t closed, void *arg);
 
+/* Cases created and closed on a local day in an area under a lead department. */
+typedef struct {
+    int64_t day, dept_id, created, closed;
+    const char *area;
+} stats_day_add;
+
 /* The row operations, one table per backend (stats_store_sqlite in
  * stats_sqlite.c; a PostgreSQL one in stats_pg.c), named in the module's
  * row (.store; stats_store() finds the one of a connection). */
@@ -63,6 +69,13 @@ typedef struct {
      * log (writer; after rows were written without the program, e.g.
      * bench-fill's finished cases). */
     jc_err (*rebuild)(jc_conn *w);
+    /* Adds counts computed elsewhere (writer): c->n cases to each counter
+     * (c->marks as the case's row gives them, overdue | escalated |
+     * ownerless; a backend keeps those its counters keep) and the created
+     * and closed of each day, to the community counters too (SQLite) or as
+     * deltas that fold takes in (PostgreSQL).  bench-fill's generated
+     * cases, counted as they were generated. */
+    jc_err (*add)(jc_conn *w, const stats_count *counts, size_t ncounts, const stats_day_add *days, size_t ndays);
     /* Folds what was counted since into the counters (writer, the leader's
      * tick); NULL where the counters are updated in place (SQLite). */
     jc_err (*fold)(jc_conn *w);

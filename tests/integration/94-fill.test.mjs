@@ -4,17 +4,34 @@
 // verifies, the rows of a dispatched case are there, the list, a case's trace
 // and the dashboard's counters answer as for cases made through the API, and
 // the next case made through the API takes a new id and links on to the chain.
+// The dashboard's and the evaluation's counters that bench-fill counts while it
+// generates are exactly those the product's recomputations make from the rows
+// (stats_rebuild, eval_recompute_month: `bench-fill --recount`).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startServer, startPostgres, jiceng, dbQuery } from './lib.mjs';
 
 const N = 2000;
-let dir, db, pg, srv, fillOut, newsMark, chainEnd;
+let dir, db, pg, srv, fillOut, newsMark, chainEnd, counted, recounted;
 const sql = (q) => dbQuery(db, q);
 const num = (q) => Number(sql(q));
+// every row of the dashboard's and the evaluation's counters and the facts per case
+function counters() {
+  const pgs = db.startsWith('postgresql://');
+  const tables = ['stats_counts ORDER BY 1, 2, 3, 4, 5', 'stats_days ORDER BY 1, 2, 3', 'eval_counters ORDER BY 1, 2, 3',
+    ...(pgs ? ['stats_count_deltas', 'stats_day_deltas'] : ['stats_comm ORDER BY 1, 2, 3, 4', 'stats_comm_days ORDER BY 1, 2'])];
+  // dbQuery's way, with room for a few MB (the facts)
+  const big = (q) => execFileSync(pgs ? 'psql' : 'sqlite3', pgs ? [db, '-qAtX', '-c', q] : [db, q],
+    { encoding: 'utf8', maxBuffer: 256 << 20 }).trim();
+  const out = {};
+  for (const t of tables) out[t] = big(`SELECT * FROM ${t}`);
+  out.facts = big(`SELECT case_id, month, ${pgs ? "encode(facts, 'hex')" : 'hex(facts)'} FROM eval_facts ORDER BY 1`);
+  return out;
+}
 
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'jiceng-fill-'));
@@ -25,6 +42,13 @@ before(async () => {
   const r = jiceng(['bench-fill', '--db', db, '--cases', String(N), '--days', '30']);
   assert.equal(r.status, 0, r.stderr + r.stdout);
   fillOut = r.stdout;
+  // the counters as bench-fill wrote them, then as the recomputations make them
+  // from the same rows and as of the same time
+  counted = counters();
+  const asOf = fillOut.match(/; as of (\d+)$/m)[1];
+  const rc = jiceng(['bench-fill', '--db', db, '--recount', '--as-of', asOf, '--days', '30']);
+  assert.equal(rc.status, 0, rc.stderr + rc.stdout);
+  recounted = counters();
   // read before any server runs: where the message centre will start producing
   newsMark = num("SELECT value FROM notify_meta WHERE key = 'audit_seq'");
   chainEnd = num('SELECT max(seq) FROM audit');
@@ -53,6 +77,21 @@ test('bench-fill writes N cases whose chain verifies, with the rows of their loo
   // the history written is not news: the message centre's producer starts after it
   // (it read the whole chain again after a fill: ~40 min of background work at 10 M)
   assert.equal(newsMark, chainEnd);
+});
+
+test('the counters bench-fill counted while generating are those the recomputations make from the rows', () => {
+  for (const t of Object.keys(recounted)) {
+    // compared as lines: a difference names its rows
+    const a = counted[t].split('\n'), b = recounted[t].split('\n');
+    assert.deepEqual(a.filter((l) => !b.includes(l)), [], `${t}: rows bench-fill wrote that the recomputation does not`);
+    assert.deepEqual(a, b, t);
+  }
+  assert.ok(counted['stats_counts ORDER BY 1, 2, 3, 4, 5'].split('\n').length > 100);
+  assert.ok(counted['eval_counters ORDER BY 1, 2, 3'].split('\n').length > 100);
+  // the generated cases and the demo's: a fact row each in the months of the fill
+  assert.ok(counted.facts.split('\n').length >= N);
+  // sums of working hours (not whole numbers): equal to the last bit
+  assert.ok(num('SELECT count(*) FROM eval_counters WHERE num <> round(num)') > 0);
 });
 
 test('the list, a case with its trace and the counters answer on the filled store', async () => {
