@@ -16,8 +16,9 @@
  *    at 10 k.  So the street's and a community's requests read counters
  *    per community without the department (stats_comm, stats_comm_days;
  *    1,872 and ~300 rows at 1 M), and no finished case keeps marks; the
- *    grid counters serve a department's requests (through indexes by
- *    department) and a grid's.
+ *    grid counters serve a department's requests (keyed by department
+ *    first: one range each, migration 4) and a grid's (by indexes on the
+ *    area).
  *  - A case written changes its counters only when what they count
  *    changed (the triggers' WHEN): a reminder, a rating or an assignee
  *    does not touch them.  The community counters cost the writer two
