@@ -189,8 +189,9 @@ test('the counters the database keeps equal a count of the cases, after the loop
   const created = dst.per_day.reduce((a, x) => a + x.created, 0);
   const since = Math.floor((Date.now() + 28800000) / 86400000) - 29;
   assert.equal(created, col(`SELECT count(*) FROM cases WHERE dept_id = ${dept} AND (created_at + 28800000) / 86400000 >= ${since}`)[0]);
-  assert.match(sql(`EXPLAIN QUERY PLAN SELECT area, dept_id, category, state, marks, n, 0 FROM stats_counts WHERE dept_id = ${dept} AND area >= '' AND area < '' || 'z' AND n > 0`), /USING INDEX stats_counts_dept/);
-  assert.match(sql(`EXPLAIN QUERY PLAN SELECT day, sum(created), sum(closed) FROM stats_days WHERE dept_id = ${dept} AND day >= ${since} AND day <= ${since + 29} AND area >= '' AND area < '' || 'z' GROUP BY day`), /USING INDEX stats_days_dept/);
+  // (a range of the primary key, department first: no seek per row through an index)
+  assert.match(sql(`EXPLAIN QUERY PLAN SELECT area, dept_id, category, state, marks, n, 0 FROM stats_counts WHERE dept_id = ${dept} AND area >= '' AND area < '' || 'z' AND n > 0`), /USING PRIMARY KEY \(dept_id=\? AND area>\? AND area<\?\)/);
+  assert.match(sql(`EXPLAIN QUERY PLAN SELECT day, sum(created), sum(closed) FROM stats_days WHERE dept_id = ${dept} AND day >= ${since} AND day <= ${since + 29} AND area >= '' AND area < '' || 'z' GROUP BY day`), /USING PRIMARY KEY \(dept_id=\? AND day>\? AND day<\?\)/);
   // and the answer equals the listing, per scope (the street, a community, the whole
   // store: community counters; a grid: grid counters; a resident: their cases)
   for (const who of ['dispatcher', 'community1', 'admin', 'worker1', 'resident1']) {
