@@ -43,7 +43,7 @@ static void hash_hex(sqlite3_stmt *s, int i, char out[65]) {
 
 static const char sql_audit[] =
     "SELECT a.seq, COALESCE(a.case_id, 0), a.at, COALESCE(a.actor_id, 0), a.actor, a.role, a.action,"
-    " a.from_state, a.to_state, a.reason, a.payload_hash, a.state_hash, a.prev_hash, a.hash,"
+    " a.from_state, a.to_state, a.reason, a.payload_hash, a.state_hash, " SQ_AUDIT_PREV_HASH ", a.hash,"
     " c.id, c.area, c.created_at, COALESCE(u.display, '')"
     " FROM audit a LEFT JOIN cases c ON c.id = a.case_id LEFT JOIN users u ON u.id = a.actor_id"
     " WHERE a.seq < ?1 AND a.seq >= ?2"
@@ -53,7 +53,7 @@ static const char sql_audit[] =
     " ORDER BY a.seq DESC LIMIT ?9";
 static const char sql_audit_case[] =
     "SELECT a.seq, COALESCE(a.case_id, 0), a.at, COALESCE(a.actor_id, 0), a.actor, a.role, a.action,"
-    " a.from_state, a.to_state, a.reason, a.payload_hash, a.state_hash, a.prev_hash, a.hash,"
+    " a.from_state, a.to_state, a.reason, a.payload_hash, a.state_hash, " SQ_AUDIT_PREV_HASH ", a.hash,"
     " c.id, c.area, c.created_at, COALESCE(u.display, '')"
     " FROM audit a LEFT JOIN cases c ON c.id = a.case_id LEFT JOIN users u ON u.id = a.actor_id"
     " WHERE a.case_id = ?5 AND a.seq < ?1 AND a.seq >= ?2"

@@ -487,6 +487,13 @@ static const char *const migrations[] = {
     "ALTER TABLE cases ADD COLUMN flags INTEGER NOT NULL DEFAULT 0;"
     "ALTER TABLE cases ADD COLUMN assignee_id INTEGER;"
     "CREATE INDEX cases_flags ON cases(flags) WHERE flags != 0;",
+    /* 3: an audit row's prev_hash is no longer stored: rows written from now
+     * on hold a zero-length value there, read as the hash of entry seq - 1
+     * (the genesis value for entry 1); earlier rows keep their 32 bytes.
+     * 32 bytes less per entry.  Nothing to rewrite: the row records that the
+     * store holds such rows, so that an older program refuses it. */
+    "INSERT INTO meta(key, value) VALUES('audit.prev_hash', 'derived')"
+    "  ON CONFLICT(key) DO UPDATE SET value=excluded.value;",
 };
 
 static jc_err sqlite_migrate_schema(jc_store *st, const jc_schema *m) {
@@ -1545,9 +1552,12 @@ static jc_err sqlite_case_count_by_state(jc_conn *c, int (*cb)(const char *state
 
 /* ---- audit ---------------------------------------------------------------- */
 
-#define AUDIT_COLS                                                                       \
+#define AUDIT_COLS_HEAD                                                                  \
     "seq, case_id, at, actor_id, actor, role, action, from_state, to_state, reason,"     \
-    " payload_hash, state_hash, prev_hash, hash"
+    " payload_hash, state_hash, "
+#define AUDIT_COLS AUDIT_COLS_HEAD "prev_hash, hash"
+/* The columns with prev_hash as it reads (SQ_AUDIT_PREV_HASH) */
+#define AUDIT_COLS_PREV AUDIT_COLS_HEAD SQ_AUDIT_PREV_HASH ", hash"
 
 /* A hash column as lower-case hex.  Rows store each hash as its 32 bytes,
  * and the hash of an empty payload (most system entries) as a zero-length
@@ -1630,12 +1640,12 @@ jc_err store_sqlite_audit_insert(jc_conn *w, const jc_audit *e) {
     BIND_OPT(8, e->from_state);
     BIND_OPT(9, e->to_state);
     BIND_OPT(10, e->reason);
-    unsigned char hb[4][32];
+    unsigned char hb[3][32];
     bind_hash(s, 11, e->payload_hash, hb[0]);
     if (e->state_hash[0]) bind_hash(s, 12, e->state_hash, hb[1]);
     else sqlite3_bind_null(s, 12);
-    bind_hash(s, 13, e->prev_hash, hb[2]);
-    bind_hash(s, 14, e->hash, hb[3]);
+    sqlite3_bind_zeroblob(s, 13, 0); /* prev_hash: the hash of entry seq - 1 (migration 3) */
+    bind_hash(s, 14, e->hash, hb[2]);
 #undef BIND_STR
 #undef BIND_OPT
     return sq_step_done(w->db, s, "sqlite", "audit insert");
@@ -1653,16 +1663,26 @@ static jc_err sqlite_audit_each(jc_conn *c, int64_t case_id, int (*cb)(const jc_
                         void *arg) {
     sqlite3_stmt *s;
     if (case_id < 0) {
+        /* in seq order a derived prev_hash is the hash read just before */
         s = prep(c, Q_AUDIT_ALL, "SELECT " AUDIT_COLS " FROM audit ORDER BY seq");
     } else {
-        s = prep(c, Q_AUDIT_CASE, "SELECT " AUDIT_COLS " FROM audit WHERE case_id=? ORDER BY seq");
+        s = prep(c, Q_AUDIT_CASE, "SELECT " AUDIT_COLS_PREV " FROM audit a WHERE case_id=? ORDER BY seq");
         if (s) sqlite3_bind_int64(s, 1, case_id);
     }
     if (!s) return JC_ERR_DB;
     int rc;
+    int64_t last_seq = 0;
+    char last_hash[65];
+    chain_genesis(last_hash);
     while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
         jc_audit e;
         read_audit(s, &e);
+        if (case_id < 0 && sqlite3_column_type(s, 12) == SQLITE_BLOB && sqlite3_column_bytes(s, 12) == 0) {
+            if (e.seq == last_seq + 1) memcpy(e.prev_hash, last_hash, 65);
+            else e.prev_hash[0] = 0; /* entry seq - 1 is missing */
+        }
+        last_seq = e.seq;
+        memcpy(last_hash, e.hash, 65);
         int stop = cb(&e, arg);
         audit_clear(&e);
         if (stop) break;
