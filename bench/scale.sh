@@ -23,7 +23,8 @@
 #       for a processor) and _load (the 1-minute load) of each
 #   scale_start_s, scale_rss_mb : serve's start-up to a healthy answer on the
 #       store of N, and its resident memory after the probes
-#   scale_bytes_per_case (+ _audit, _cases, _dispatch, _indexes, _text, _other)
+#   scale_bytes_per_case (+ _audit, _cases, _dispatch, _indexes, _text, _eval, _other),
+#   scale_bytes_per_audit_entry (the audit table's bytes over its entries)
 #   scale_fill_cases_per_s : bench-fill's rate (to N)
 #   scale_verify_entries_per_s, scale_blake2b_per_s, scale_verify_vs_blake2b :
 #       `jiceng audit verify` on the store of N against BLAKE2b-256 of one
@@ -231,16 +232,18 @@ stop
 # ---- bytes per case -------------------------------------------------------------
 sqlite3 "$tmp/big.db" "PRAGMA wal_checkpoint(TRUNCATE)" >/dev/null
 cases=$(sqlite3 "$tmp/big.db" "SELECT count(*) FROM cases")
+audit_entries=$(sqlite3 "$tmp/big.db" "SELECT count(*) FROM audit")
 sqlite3 "$tmp/big.db" "SELECT name, sum(pgsize) FROM dbstat GROUP BY name" > "$tmp/dbstat.txt"
 node -e '
-const fs = require("fs"), [file, cases, out] = process.argv.slice(1);
-const g = { audit: 0, cases: 0, dispatch: 0, indexes: 0, text: 0, other: 0 };
+const fs = require("fs"), [file, cases, out, entries] = process.argv.slice(1);
+const g = { audit: 0, cases: 0, dispatch: 0, indexes: 0, text: 0, eval: 0, other: 0 };
 const disp = /^(case_route|case_owner|case_phase|returns|whistle|duplicates|case_followers)/;
 for (const l of fs.readFileSync(file, "utf8").split("\n").filter(Boolean)) {
   const [name, bytes] = l.split("|"); const b = +bytes;
   if (name === "audit") g.audit += b;
   else if (name === "cases") g.cases += b;
   else if (name.startsWith("case_fts")) g.text += b;
+  else if (name.startsWith("eval_")) g.eval += b;
   else if (disp.test(name) && !/_case$|_open$|_dept$|caselist/.test(name)) g.dispatch += b;
   else if (/^(sqlite_autoindex|cases_|audit_|open311_cases|open311_audit|caselist_|case_phase_|case_owner_|returns_|whistles_|duplicates_)/.test(name)) g.indexes += b;
   else g.other += b;
@@ -248,9 +251,10 @@ for (const l of fs.readFileSync(file, "utf8").split("\n").filter(Boolean)) {
 const total = Object.values(g).reduce((a, x) => a + x, 0);
 const lines = [`scale_bytes_per_case ${Math.round(total / cases)}`];
 for (const [k, v] of Object.entries(g)) lines.push(`scale_bytes_per_case_${k} ${Math.round(v / cases)}`);
+lines.push(`scale_bytes_per_audit_entry ${Math.round(g.audit / entries)}`);
 fs.appendFileSync(out, lines.join("\n") + "\n");
 console.log("  " + lines.join("\n  "));
-' "$tmp/dbstat.txt" "$cases" "$res"
+' "$tmp/dbstat.txt" "$cases" "$res" "$audit_entries"
 
 # ---- the audit chain's verification against BLAKE2b --------------------------------
 t0=$(date +%s.%N)
@@ -261,7 +265,9 @@ put scale_verify_entries_per_s "$(node -e 'console.log(Math.round(+process.argv[
 # its CPU time (every thread) per entry: unlike the rate, not moved by others' work
 put scale_verify_cpu_us_per_entry "$(awk -v n="$entries" '{printf "%.2f", ($1 + $2) * 1e6 / n}' "$tmp/verify.cpu")"
 # one entry as hashed: 13 fields with 8-byte lengths; texts and three 64-hex hashes
-esize=$(sqlite3 "$tmp/big.db" "SELECT CAST(avg(15 + 13*8 + length(seq) + length(coalesce(case_id,'')) + length(at) + length(coalesce(actor_id,'')) + length(actor) + length(role) + length(action) + length(coalesce(from_state,'')) + length(coalesce(to_state,'')) + length(coalesce(reason,'')) + 64*3) AS INTEGER) FROM (SELECT * FROM audit ORDER BY seq DESC LIMIT 100000)")
+# (a reason stored as a byte naming a known one, src/store_sqlite.c known_reasons,
+# is hashed as its text: 169 bytes for 01, 24 for 02, 17 for 03, 45 for the others)
+esize=$(sqlite3 "$tmp/big.db" "SELECT CAST(avg(15 + 13*8 + length(seq) + length(coalesce(case_id,'')) + length(at) + length(coalesce(actor_id,'')) + length(actor) + length(role) + length(action) + length(coalesce(from_state,'')) + length(coalesce(to_state,'')) + CASE WHEN typeof(reason) = 'blob' THEN CASE hex(reason) WHEN '01' THEN 169 WHEN '02' THEN 24 WHEN '03' THEN 17 ELSE 45 END ELSE length(coalesce(reason,'')) END + 64*3) AS INTEGER) FROM (SELECT * FROM audit ORDER BY seq DESC LIMIT 100000)")
 cc -std=c11 -D_GNU_SOURCE -O2 -o "$tmp/bench_blake2b" bench/bench_blake2b.c $(pkg-config --cflags --libs libsodium)
 bound=$("$tmp/bench_blake2b" "$esize" 2)
 put scale_blake2b_per_s "$bound"

@@ -52,7 +52,7 @@ static int64_t pg_audit_seq_at(jc_conn *c, int64_t at, int before) {
 
 #define AUDIT_SELECT                                                                                    \
     "SELECT a.seq, COALESCE(a.case_id, 0), a.at, COALESCE(a.actor_id, 0), a.actor, a.role, a.action," \
-    " a.from_state, a.to_state, a.reason, a.payload_hash, a.state_hash, a.prev_hash, a.hash,"          \
+    " a.from_state, a.to_state, a.reason, a.payload_hash, a.state_hash, " PG_AUDIT_PREV_HASH ", a.hash,"          \
     " c.id, c.area, c.created_at, COALESCE(u.display, '')"                                             \
     " FROM audit a LEFT JOIN cases c ON c.id = a.case_id LEFT JOIN users u ON u.id = a.actor_id"
 #define AUDIT_CONDITIONS                                                                       \

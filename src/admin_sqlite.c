@@ -43,7 +43,7 @@ static void hash_hex(sqlite3_stmt *s, int i, char out[65]) {
 
 static const char sql_audit[] =
     "SELECT a.seq, COALESCE(a.case_id, 0), a.at, COALESCE(a.actor_id, 0), a.actor, a.role, a.action,"
-    " a.from_state, a.to_state, a.reason, a.payload_hash, a.state_hash, a.prev_hash, a.hash,"
+    " a.from_state, a.to_state, a.reason, a.payload_hash, a.state_hash, " SQ_AUDIT_PREV_HASH ", a.hash,"
     " c.id, c.area, c.created_at, COALESCE(u.display, '')"
     " FROM audit a LEFT JOIN cases c ON c.id = a.case_id LEFT JOIN users u ON u.id = a.actor_id"
     " WHERE a.seq < ?1 AND a.seq >= ?2"
@@ -53,7 +53,7 @@ static const char sql_audit[] =
     " ORDER BY a.seq DESC LIMIT ?9";
 static const char sql_audit_case[] =
     "SELECT a.seq, COALESCE(a.case_id, 0), a.at, COALESCE(a.actor_id, 0), a.actor, a.role, a.action,"
-    " a.from_state, a.to_state, a.reason, a.payload_hash, a.state_hash, a.prev_hash, a.hash,"
+    " a.from_state, a.to_state, a.reason, a.payload_hash, a.state_hash, " SQ_AUDIT_PREV_HASH ", a.hash,"
     " c.id, c.area, c.created_at, COALESCE(u.display, '')"
     " FROM audit a LEFT JOIN cases c ON c.id = a.case_id LEFT JOIN users u ON u.id = a.actor_id"
     " WHERE a.case_id = ?5 AND a.seq < ?1 AND a.seq >= ?2"
@@ -110,7 +110,7 @@ static jc_err sq_audit_rows(jc_conn *c, const admin_audit_filter *f, int64_t bef
         sq_col_copy(s, 6, e.action, sizeof e.action);
         sq_col_copy(s, 7, e.from_state, sizeof e.from_state);
         sq_col_copy(s, 8, e.to_state, sizeof e.to_state);
-        e.reason = sqlite3_column_type(s, 9) == SQLITE_NULL ? NULL : (char *)sqlite3_column_text(s, 9);
+        e.reason = (char *)store_sqlite_reason(s, 9);
         hash_hex(s, 10, e.payload_hash);
         hash_hex(s, 11, e.state_hash);
         hash_hex(s, 12, e.prev_hash);

@@ -388,6 +388,13 @@ static const char *const core_migrations[] = {
     "  from_state text, to_state text, reason text, payload_hash bytea NOT NULL,"
     "  state_hash bytea, prev_hash bytea NOT NULL, hash bytea NOT NULL);"
     "CREATE INDEX audit_case ON audit(case_id) WHERE case_id IS NOT NULL;",
+    /* 2: an audit row's prev_hash is no longer stored (SQLite's 3): rows
+     * written from now on hold a zero-length value there, read as the hash
+     * of entry seq - 1 (PG_AUDIT_PREV_HASH); earlier rows keep their 32
+     * bytes.  Nothing to rewrite: the row records that the store holds such
+     * rows, so that an older program refuses it. */
+    "INSERT INTO meta(key, value) VALUES('audit.prev_hash', 'derived')"
+    "  ON CONFLICT(key) DO UPDATE SET value=excluded.value;",
 };
 
 /* The count of applied migrations of name (0: none). */
@@ -1332,9 +1339,12 @@ jc_err store_pg_case_count_by_state(jc_conn *c, int (*cb)(const char *state, int
 
 /* ---- audit -------------------------------------------------------------------------- */
 
-#define AUDIT_COLS                                                                   \
+#define AUDIT_COLS_HEAD                                                              \
     "seq, case_id, at, actor_id, actor, role, action, from_state, to_state, reason," \
-    " payload_hash, state_hash, prev_hash, hash"
+    " payload_hash, state_hash, "
+#define AUDIT_COLS AUDIT_COLS_HEAD "prev_hash, hash"
+/* The columns with prev_hash as it reads (PG_AUDIT_PREV_HASH) */
+#define AUDIT_COLS_PREV AUDIT_COLS_HEAD PG_AUDIT_PREV_HASH ", hash"
 
 /* A bytea column (text form "\x<hex>") as lower-case hex of its 32 bytes; the
  * zero-length value as the empty payload's hash; any other length as a text
@@ -1417,7 +1427,7 @@ static jc_err copy_row(jc_buf *b, const jc_audit *e) {
     if (!err) err = copy_field(b, e->reason && *e->reason ? e->reason : NULL, 0);
     if (!err) err = copy_hash(b, e->payload_hash, 0);
     if (!err) err = e->state_hash[0] ? copy_hash(b, e->state_hash, 0) : copy_field(b, NULL, 0);
-    if (!err) err = copy_hash(b, e->prev_hash, 0);
+    if (!err) err = copy_field(b, "\\x", 0); /* prev_hash: the hash of entry seq - 1 (migration 2) */
     if (!err) err = copy_hash(b, e->hash, 1);
     return err;
 }
@@ -1515,11 +1525,14 @@ jc_err store_pg_audit_append(jc_conn *w, jc_audit *e) {
 
 jc_err store_pg_audit_each(jc_conn *c, int64_t case_id, int (*cb)(const jc_audit *e, void *arg),
                            void *arg) {
-    static const char sql_case[] = "SELECT " AUDIT_COLS " FROM audit WHERE case_id=$1 ORDER BY seq";
+    static const char sql_case[] = "SELECT " AUDIT_COLS_PREV " FROM audit a WHERE case_id=$1 ORDER BY seq";
+    /* in seq order a derived prev_hash is the hash read just before */
     static const char sql_page[] = "SELECT " AUDIT_COLS " FROM audit WHERE seq > $1 ORDER BY seq LIMIT 1000";
     pg_params p = {0};
     jc_err err;
     int64_t after = 0;
+    char last_hash[65];
+    chain_genesis(last_hash);
     for (;;) {
         p.n = 0;
         pgp_i64(&p, case_id >= 0 ? case_id : after);
@@ -1529,7 +1542,12 @@ jc_err store_pg_audit_each(jc_conn *c, int64_t case_id, int (*cb)(const jc_audit
         jc_audit e;
         for (int i = 0; i < n && !stop; i++) {
             store_pg_audit_row(r, i, &e);
+            if (case_id < 0 && !pg_null(r, i, 12) && !strcmp(PQgetvalue(r, i, 12), "\\x")) {
+                if (e.seq == after + 1) memcpy(e.prev_hash, last_hash, 65);
+                else e.prev_hash[0] = 0; /* entry seq - 1 is missing */
+            }
             after = e.seq;
+            memcpy(last_hash, e.hash, 65);
             stop = cb(&e, arg);
             audit_clear(&e);
         }

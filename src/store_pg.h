@@ -187,6 +187,13 @@ void pg_copy(const PGresult *r, int row, int col, char *dst, size_t n);
  * payload_hash, state_hash, prev_hash, hash (the hashes as bytea); the
  * caller frees e->reason (audit_clear). */
 void store_pg_audit_row(const PGresult *r, int i, jc_audit *e);
+/* An audit row's prev_hash as it reads, in a query over "audit a": rows
+ * written since core migration 2 store a zero-length value there, which
+ * stands for the hash of entry seq - 1 (32 zero bytes, the genesis value,
+ * for entry 1; NULL, no hash, when entry seq - 1 is missing). */
+#define PG_AUDIT_PREV_HASH                                                                          \
+    "CASE WHEN length(a.prev_hash) = 0 THEN coalesce((SELECT p.hash FROM audit p WHERE p.seq = a.seq - 1)," \
+    " CASE WHEN a.seq = 1 THEN decode(repeat('00', 32), 'hex') END) ELSE a.prev_hash END"
 /* The columns of a case row, in the order store_pg_case_row reads them. */
 #define STORE_PG_CASE_COLS                                                                \
     "id, title, body, category, source, state, area, lon, lat, address, reporter_id,"     \

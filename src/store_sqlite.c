@@ -487,6 +487,18 @@ static const char *const migrations[] = {
     "ALTER TABLE cases ADD COLUMN flags INTEGER NOT NULL DEFAULT 0;"
     "ALTER TABLE cases ADD COLUMN assignee_id INTEGER;"
     "CREATE INDEX cases_flags ON cases(flags) WHERE flags != 0;",
+    /* 3: an audit row's prev_hash is no longer stored: rows written from now
+     * on hold a zero-length value there, read as the hash of entry seq - 1
+     * (the genesis value for entry 1); earlier rows keep their 32 bytes.
+     * 32 bytes less per entry.  Nothing to rewrite: the row records that the
+     * store holds such rows, so that an older program refuses it. */
+    "INSERT INTO meta(key, value) VALUES('audit.prev_hash', 'derived')"
+    "  ON CONFLICT(key) DO UPDATE SET value=excluded.value;",
+    /* 4: the reasons the program writes most (known_reasons) are stored as
+     * a one-byte value naming them; rows written before keep their text.
+     * Nothing to rewrite; an older program refuses the store. */
+    "INSERT INTO meta(key, value) VALUES('audit.reasons', 'known')"
+    "  ON CONFLICT(key) DO UPDATE SET value=excluded.value;",
 };
 
 static jc_err sqlite_migrate_schema(jc_store *st, const jc_schema *m) {
@@ -1545,9 +1557,12 @@ static jc_err sqlite_case_count_by_state(jc_conn *c, int (*cb)(const char *state
 
 /* ---- audit ---------------------------------------------------------------- */
 
-#define AUDIT_COLS                                                                       \
+#define AUDIT_COLS_HEAD                                                                  \
     "seq, case_id, at, actor_id, actor, role, action, from_state, to_state, reason,"     \
-    " payload_hash, state_hash, prev_hash, hash"
+    " payload_hash, state_hash, "
+#define AUDIT_COLS AUDIT_COLS_HEAD "prev_hash, hash"
+/* The columns with prev_hash as it reads (SQ_AUDIT_PREV_HASH) */
+#define AUDIT_COLS_PREV AUDIT_COLS_HEAD SQ_AUDIT_PREV_HASH ", hash"
 
 /* A hash column as lower-case hex.  Rows store each hash as its 32 bytes,
  * and the hash of an empty payload (most system entries) as a zero-length
@@ -1565,6 +1580,45 @@ static void col_hash(sqlite3_stmt *s, int i, char out[65]) {
     else snprintf(out, 65, "(%d bytes)", n);
 }
 
+/* The reasons the program writes for most entries, stored from core
+ * migration 4 on as a one-byte BLOB: their index + 1.  Append only (a
+ * stored byte names its text for good).  What the entry's hash covers is
+ * the text, which reads back byte for byte. */
+static const char *const known_reasons[] = {
+    /* a finding registered and dispatched in the request that reports it */
+    "{\"code\":\"chain\",\"steps\":[{\"code\":\"step\",\"a\":\"register\",\"by\":\"intake\","
+    "\"r\":{\"code\":\"intake\"}},{\"code\":\"step\",\"a\":\"dispatch\",\"by\":\"dispatch\","
+    "\"r\":{\"code\":\"auto_dispatch\"}}]}",
+    "{\"code\":\"auto_dispatch\"}",
+    "{\"code\":\"intake\"}",
+    "{\"code\":\"overdue\",\"phase\":\"accept\",\"level\":1}",
+    "{\"code\":\"overdue\",\"phase\":\"handle\",\"level\":1}",
+    "{\"code\":\"overdue\",\"phase\":\"verify\",\"level\":1}",
+    "{\"code\":\"overdue\",\"phase\":\"accept\",\"level\":2}",
+    "{\"code\":\"overdue\",\"phase\":\"handle\",\"level\":2}",
+    "{\"code\":\"overdue\",\"phase\":\"verify\",\"level\":2}",
+};
+
+const char *store_sqlite_reason(sqlite3_stmt *s, int i) {
+    int t = sqlite3_column_type(s, i);
+    if (t == SQLITE_NULL) return NULL;
+    if (t == SQLITE_BLOB) {
+        const unsigned char *b = sqlite3_column_blob(s, i);
+        int n = sqlite3_column_bytes(s, i);
+        if (n == 1 && b[0] >= 1 && b[0] <= JC_ARRAY_LEN(known_reasons)) return known_reasons[b[0] - 1];
+        return "(an unknown stored reason)"; /* matches no hash */
+    }
+    return (const char *)sqlite3_column_text(s, i);
+}
+
+/* The one-byte value of a known reason (0: none). */
+static unsigned char known_reason(const char *r) {
+    if (!r || r[0] != '{') return 0;
+    for (size_t k = 0; k < JC_ARRAY_LEN(known_reasons); k++)
+        if (!strcmp(r, known_reasons[k])) return (unsigned char)(k + 1);
+    return 0;
+}
+
 static void read_audit(sqlite3_stmt *s, jc_audit *e) {
     memset(e, 0, sizeof *e);
     e->seq = sqlite3_column_int64(s, 0);
@@ -1576,7 +1630,8 @@ static void read_audit(sqlite3_stmt *s, jc_audit *e) {
     sq_col_copy(s, 6, e->action, sizeof e->action);
     sq_col_copy(s, 7, e->from_state, sizeof e->from_state);
     sq_col_copy(s, 8, e->to_state, sizeof e->to_state);
-    e->reason = sq_col_dup(s, 9);
+    const char *reason = store_sqlite_reason(s, 9);
+    e->reason = reason ? jc_strdup(reason) : NULL;
     col_hash(s, 10, e->payload_hash);
     col_hash(s, 11, e->state_hash);
     col_hash(s, 12, e->prev_hash);
@@ -1629,13 +1684,15 @@ jc_err store_sqlite_audit_insert(jc_conn *w, const jc_audit *e) {
     BIND_STR(7, e->action);
     BIND_OPT(8, e->from_state);
     BIND_OPT(9, e->to_state);
-    BIND_OPT(10, e->reason);
-    unsigned char hb[4][32];
+    unsigned char known = known_reason(e->reason);
+    if (known) sqlite3_bind_blob(s, 10, &known, 1, SQLITE_STATIC);
+    else BIND_OPT(10, e->reason);
+    unsigned char hb[3][32];
     bind_hash(s, 11, e->payload_hash, hb[0]);
     if (e->state_hash[0]) bind_hash(s, 12, e->state_hash, hb[1]);
     else sqlite3_bind_null(s, 12);
-    bind_hash(s, 13, e->prev_hash, hb[2]);
-    bind_hash(s, 14, e->hash, hb[3]);
+    sqlite3_bind_zeroblob(s, 13, 0); /* prev_hash: the hash of entry seq - 1 (migration 3) */
+    bind_hash(s, 14, e->hash, hb[2]);
 #undef BIND_STR
 #undef BIND_OPT
     return sq_step_done(w->db, s, "sqlite", "audit insert");
@@ -1653,16 +1710,26 @@ static jc_err sqlite_audit_each(jc_conn *c, int64_t case_id, int (*cb)(const jc_
                         void *arg) {
     sqlite3_stmt *s;
     if (case_id < 0) {
+        /* in seq order a derived prev_hash is the hash read just before */
         s = prep(c, Q_AUDIT_ALL, "SELECT " AUDIT_COLS " FROM audit ORDER BY seq");
     } else {
-        s = prep(c, Q_AUDIT_CASE, "SELECT " AUDIT_COLS " FROM audit WHERE case_id=? ORDER BY seq");
+        s = prep(c, Q_AUDIT_CASE, "SELECT " AUDIT_COLS_PREV " FROM audit a WHERE case_id=? ORDER BY seq");
         if (s) sqlite3_bind_int64(s, 1, case_id);
     }
     if (!s) return JC_ERR_DB;
     int rc;
+    int64_t last_seq = 0;
+    char last_hash[65];
+    chain_genesis(last_hash);
     while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
         jc_audit e;
         read_audit(s, &e);
+        if (case_id < 0 && sqlite3_column_type(s, 12) == SQLITE_BLOB && sqlite3_column_bytes(s, 12) == 0) {
+            if (e.seq == last_seq + 1) memcpy(e.prev_hash, last_hash, 65);
+            else e.prev_hash[0] = 0; /* entry seq - 1 is missing */
+        }
+        last_seq = e.seq;
+        memcpy(last_hash, e.hash, 65);
         int stop = cb(&e, arg);
         audit_clear(&e);
         if (stop) break;

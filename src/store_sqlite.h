@@ -22,8 +22,21 @@ sqlite3_stmt *store_sqlite_prepare(jc_conn *c, const char *sql);
  * when the chain is empty). */
 jc_err store_sqlite_audit_tail(jc_conn *c, int64_t *seq, char hash[65]) JC_MUST_CHECK;
 /* Inserts e as it is, seq and hashes already computed (the append reads the
- * tail and chains; bench-fill keeps the tail itself, src/fill_sqlite.c). */
+ * tail and chains; bench-fill keeps the tail itself, src/fill_sqlite.c).
+ * e->prev_hash must be the hash of entry e->seq - 1: it is not stored
+ * (SQ_AUDIT_PREV_HASH), and a wrong one fails verification at e. */
 jc_err store_sqlite_audit_insert(jc_conn *w, const jc_audit *e) JC_MUST_CHECK;
+/* An audit row's reason column i of s as its text (NULL for none): rows
+ * written since core migration 4 store the reasons the program writes most
+ * as a one-byte value naming them.  Valid until s steps. */
+const char *store_sqlite_reason(sqlite3_stmt *s, int i);
+/* An audit row's prev_hash as it reads, in a query over "audit a": rows
+ * written since core migration 3 store a zero-length value there, which
+ * stands for the hash of entry seq - 1 (32 zero bytes, the genesis value,
+ * for entry 1; NULL, no hash, when entry seq - 1 is missing). */
+#define SQ_AUDIT_PREV_HASH                                                                          \
+    "CASE WHEN length(a.prev_hash) = 0 THEN coalesce((SELECT p.hash FROM audit p WHERE p.seq = a.seq - 1)," \
+    " CASE WHEN a.seq = 1 THEN zeroblob(32) END) ELSE a.prev_hash END"
 /* Non-zero while c is the writer inside a batch: a number that changes at
  * a batch's start when another connection committed since the last one, at
  * every rollback of a job and at store_sqlite_touch (a module that rolls

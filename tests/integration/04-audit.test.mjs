@@ -95,17 +95,27 @@ test('an altered case row is named', () => {
   assert.match(ghost.stdout, /no audit entries/);
 });
 
-test('hashes are stored as 32 bytes; rows holding them as hex text (written before) still verify', () => {
-  // the empty payload of system entries as a zero-length value, every other hash as its bytes
+test('hashes are stored as 32 bytes, prev_hash not at all; rows holding them as hex text or a stored prev_hash (written before) still verify', () => {
+  // the empty payload of system entries as a zero-length value, every other hash as its bytes,
+  // prev_hash as a zero-length value that reads as the hash of entry seq - 1
   const kinds = sql(base, "SELECT DISTINCT typeof(hash) || length(hash) || ' ' || typeof(prev_hash) || length(prev_hash) FROM audit").trim();
-  assert.equal(kinds, 'blob32 blob32');
+  assert.equal(kinds, 'blob32 blob0');
+  assert.equal(sql(base, "SELECT value FROM meta WHERE key = 'audit.prev_hash'").trim(), 'derived');
   assert.ok(+sql(base, "SELECT count(*) FROM audit WHERE length(payload_hash) = 0").trim() >= 3, 'register entries have no payload');
   assert.ok(+sql(base, "SELECT count(*) FROM audit WHERE length(payload_hash) = 32").trim() >= 3, 'reports have one');
   const head = jiceng(['audit', 'head', '--db', base]).stdout;
   // rows 1-4 rewritten as the first release stored them: lower-case hex, the empty payload's hash spelled out
   const empty = '0e5751c026e543b2e8ab2eb06099daa1d1e5df47778f7787faab45cdf12fe3a8';
   const asText = c => `${c} = CASE WHEN length(${c}) = 0 THEN '${empty}' ELSE lower(hex(${c})) END`;
-  const old = `UPDATE audit SET ${['payload_hash', 'state_hash', 'prev_hash', 'hash'].map(asText).join(', ')} WHERE seq <= 4`;
+  const prevStored = "UPDATE audit SET prev_hash = CASE WHEN seq = 1 THEN zeroblob(32) ELSE (SELECT p.hash FROM audit p WHERE p.seq = audit.seq - 1) END";
+  const old = `${prevStored} WHERE seq <= 4; UPDATE audit SET ${['payload_hash', 'state_hash', 'prev_hash', 'hash'].map(asText).join(', ')} WHERE seq <= 4`;
+  // rows of the release before: prev_hash stored as 32 bytes, every other row
+  const stored = tampered('prevstored', `${prevStored} WHERE seq % 2 = 0`);
+  assert.equal(stored.status, 0, stored.stdout);
+  assert.equal(jiceng(['audit', 'head', '--db', `${srv.dir}/prevstored.db`]).stdout, head);
+  const storedBad = tampered('prevstoredbad', `${prevStored} WHERE seq % 2 = 0; UPDATE audit SET prev_hash = (SELECT p.hash FROM audit p WHERE p.seq = 2) WHERE seq = 4`);
+  assert.equal(storedBad.status, 1);
+  assert.match(storedBad.stdout, /seq 4\b/);
   const mixed = tampered('mixed', old);
   assert.equal(mixed.status, 0, mixed.stdout);
   assert.equal(jiceng(['audit', 'head', '--db', `${srv.dir}/mixed.db`]).stdout, head);
@@ -115,9 +125,25 @@ test('hashes are stored as 32 bytes; rows holding them as hex text (written befo
   assert.equal(bad.status, 1);
   assert.match(bad.stdout, /seq 3\b/);
   // bytes of another length are no hash
-  const short = tampered('short', "UPDATE audit SET prev_hash = substr(prev_hash, 1, 31) WHERE seq = 4");
+  const short = tampered('short', "UPDATE audit SET prev_hash = substr(hash, 1, 31) WHERE seq = 4");
   assert.equal(short.status, 1);
   assert.match(short.stdout, /seq 4\b/);
+});
+
+test('the reasons the program writes most are stored as a byte naming them; they read back as their text and are hashed as it', () => {
+  const known = sql(base, "SELECT seq || '|' || hex(reason) FROM audit WHERE typeof(reason) = 'blob' ORDER BY seq").trim().split('\n').filter(Boolean);
+  assert.ok(known.length >= 3, `registrations and dispatches name their reason by a byte: ${known}`);
+  const seq = known[0].split('|')[0];
+  // the text is what the timeline shows (and what the hash covers: an untouched store verifies, above)
+  const log = jiceng(['audit', 'log', '--db', base]).stdout.split('\n').find((l) => l.startsWith(`${seq}\t`));
+  assert.match(log, /\{"code":"[a-z_]+"/);
+  // another known reason, or a byte naming none, fails at that entry
+  const other = known[0].split('|')[1] === '02' ? "X'03'" : "X'02'";
+  for (const [name, v] of [['reasonbyte', other], ['reasonnone', "X'7F'"]]) {
+    const t = tampered(name, `UPDATE audit SET reason = ${v} WHERE seq = ${seq}`);
+    assert.equal(t.status, 1, name);
+    assert.match(t.stdout, new RegExp(`seq ${seq}\\b`));
+  }
 });
 
 test('verify is a usage error without --db', () => {

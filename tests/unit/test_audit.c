@@ -80,13 +80,34 @@ TEST(a_replay_that_skips_a_state_is_named) {
     ASSERT_OK(t_store_open("audit"));
     mk_arg a = {7, {ST_REPORTED, ST_REGISTERED, ST_DISPATCHED}, 3};
     ASSERT_OK(store_exec(st, make_case, &a));
-    /* the middle entry deleted: the entry after it no longer follows on
-     * (each entry's own hash still holds) */
+    /* the middle entry deleted: the entry after it no longer follows on.
+     * Entry 3 as the releases before core migration 3 stored it, with its
+     * prev_hash, so that its own hash still holds and the replay names it */
+    ASSERT_OK(t_store_sql("UPDATE audit SET prev_hash=(SELECT p.hash FROM audit p WHERE p.seq=2) WHERE seq=3"));
     ASSERT_OK(t_store_sql("DELETE FROM audit WHERE seq=2"));
     jc_verify_report r;
     ASSERT_OK(audit_verify_case(rd, 7, &r));
     ASSERT_EQ(r.ok, 0);
     ASSERT(strstr(r.message, "moves from 'registered' but was 'reported'") != NULL);
+    t_store_close();
+}
+
+TEST(a_deleted_entry_breaks_the_next_ones_derived_prev_hash) {
+    ASSERT_OK(t_store_open("audit"));
+    mk_arg a = {7, {ST_REPORTED, ST_REGISTERED, ST_DISPATCHED}, 3};
+    ASSERT_OK(store_exec(st, make_case, &a));
+    jc_verify_report r;
+    ASSERT_OK(audit_verify_case(rd, 7, &r));
+    ASSERT_EQ(r.ok, 1);
+    /* rows written now store no prev_hash: it reads as entry seq - 1's hash */
+    ASSERT_OK(t_store_sql("DELETE FROM audit WHERE seq=2 AND length(prev_hash)=0 AND"
+                          " (SELECT length(prev_hash) FROM audit WHERE seq=3)=0"));
+    ASSERT_OK(audit_verify_case(rd, 7, &r));
+    ASSERT_EQ(r.ok, 0);
+    ASSERT(strstr(r.message, "audit entry 3: contents do not match its hash") != NULL);
+    ASSERT_OK(audit_verify(rd, &r));
+    ASSERT_EQ(r.ok, 0);
+    ASSERT_EQ(r.bad_seq, 3);
     t_store_close();
 }
 
@@ -239,6 +260,6 @@ TEST(the_first_changed_row_is_named_across_batches) {
     t_store_close();
 }
 
-T_MAIN(T(one_case_verified_whatever_its_id), T(a_replay_that_skips_a_state_is_named),
+T_MAIN(T(one_case_verified_whatever_its_id), T(a_replay_that_skips_a_state_is_named), T(a_deleted_entry_breaks_the_next_ones_derived_prev_hash),
        T(the_whole_chain_reports_its_progress), T(a_snapshot_holds_while_others_commit),
        T(the_first_failure_is_named_across_batches), T(the_first_changed_row_is_named_across_batches))

@@ -414,8 +414,10 @@ TEST(batched_events_match_recomputation) {
 
 /* The facts of a case as the first release stored them: an array of these
  * 64-byte records.  to_first_form(blob) re-encodes a stored blob of the
- * current form (FACTS_V2 byte, then per fact kind, indicator, value codes,
- * key length, key, values not in {0, 1, -1}) into it. */
+ * compact forms (FACTS_V2 byte 0xFE or FACTS_V3 byte 0xFD, then per fact
+ * kind, indicator, value codes, key length and key, or in 0xFD 0x80 | k for
+ * the k-th key spelled out, values not in {0, 1, -1}) into it, and
+ * to_second_form(blob) into the 0xFE form (every key spelled out). */
 typedef struct {
     uint8_t kind;
     int8_t ind;
@@ -433,13 +435,10 @@ static int first_value(unsigned code, const unsigned char *p, size_t *at, double
     return 0;
 }
 
-static void to_first_form(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
-    (void)argc;
-    const unsigned char *p = sqlite3_value_blob(argv[0]);
-    size_t len = (size_t)sqlite3_value_bytes(argv[0]);
-    static first_form_fact out[256];
-    int n = 0;
-    if (!p || !len || p[0] != 0xFE) return sqlite3_result_error(ctx, "not the current form", -1);
+/* The facts of a 0xFE or 0xFD blob into out[256]: their count, -1 if it is neither. */
+static int compact_decode(const unsigned char *p, size_t len, first_form_fact *out) {
+    int n = 0, keys[128], nkeys = 0;
+    if (!p || !len || (p[0] != 0xFE && p[0] != 0xFD)) return -1;
     for (size_t at = 1; at < len && n < 256; n++) {
         first_form_fact *f = &out[n];
         memset(f, 0, sizeof *f);
@@ -448,12 +447,57 @@ static void to_first_form(sqlite3_context *ctx, int argc, sqlite3_value **argv) 
         unsigned codes = p[at + 2];
         size_t kl = p[at + 3];
         at += 4;
-        memcpy(f->key, p + at, kl);
-        at += kl;
+        if (p[0] == 0xFD && kl & 0x80) {
+            memcpy(f->key, out[keys[kl & 0x7f]].key, sizeof f->key);
+        } else {
+            memcpy(f->key, p + at, kl);
+            at += kl;
+            if (p[0] == 0xFD && nkeys < 128) keys[nkeys++] = n;
+        }
         first_value(codes & 3, p, &at, &f->num);
         first_value(codes >> 2 & 3, p, &at, &f->den);
     }
+    return n;
+}
+
+static void to_first_form(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
+    (void)argc;
+    static first_form_fact out[256];
+    int n = compact_decode(sqlite3_value_blob(argv[0]), (size_t)sqlite3_value_bytes(argv[0]), out);
+    if (n < 0) return sqlite3_result_error(ctx, "not a compact form", -1);
     sqlite3_result_blob(ctx, out, n * (int)sizeof *out, SQLITE_TRANSIENT);
+}
+
+static void to_second_form(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
+    (void)argc;
+    static first_form_fact f[256];
+    static unsigned char out[256 * (4 + 46 + 16) + 1];
+    int n = compact_decode(sqlite3_value_blob(argv[0]), (size_t)sqlite3_value_bytes(argv[0]), f);
+    if (n < 0) return sqlite3_result_error(ctx, "not a compact form", -1);
+    size_t at = 0;
+    out[at++] = 0xFE;
+    for (int i = 0; i < n; i++) {
+        unsigned cn = f[i].num == 0 ? 0 : f[i].num == 1 ? 1 : f[i].num == -1 ? 2 : 3;
+        unsigned cd = f[i].den == 0 ? 0 : f[i].den == 1 ? 1 : f[i].den == -1 ? 2 : 3;
+        size_t kl = strlen(f[i].key);
+        out[at++] = f[i].kind;
+        out[at++] = (unsigned char)f[i].ind;
+        out[at++] = (unsigned char)(cn | cd << 2);
+        out[at++] = (unsigned char)kl;
+        memcpy(out + at, f[i].key, kl);
+        at += kl;
+        if (cn == 3) memcpy(out + at, &f[i].num, 8), at += 8;
+        if (cd == 3) memcpy(out + at, &f[i].den, 8), at += 8;
+    }
+    sqlite3_result_blob(ctx, out, (int)at, SQLITE_TRANSIENT);
+}
+
+static jc_err second_form_run(jc_conn *w, void *arg) {
+    (void)arg;
+    sqlite3 *db = store_sqlite_db(w);
+    if (sqlite3_create_function(db, "to_second_form", 1, SQLITE_UTF8, NULL, to_second_form, NULL, NULL))
+        return JC_ERR_DB;
+    return exec_sql(w, "UPDATE eval_facts SET facts = to_second_form(facts)");
 }
 
 static jc_err first_form_run(jc_conn *w, void *arg) {
@@ -479,6 +523,36 @@ TEST(facts_in_the_first_form_still_apply) {
     ASSERT(sqlite3_step(s) == SQLITE_ROW);
     ASSERT(sqlite3_column_int(s, 0) > 3);
     ASSERT_EQ(sqlite3_column_int(s, 0), sqlite3_column_int(s, 1));
+    sqlite3_finalize(s);
+    ASSERT_OK(store_exec(st, inc_open_run, &arg));
+    ASSERT_OK(store_exec(st, batch_run, &arg));
+    ASSERT(counters_agree(NULL));
+    ASSERT_OK(store_exec(st, inc_close_run, &arg));
+    close_db();
+}
+
+/* Facts stored in the 0xFE form (every key spelled out, before keys were
+ * named once a blob) are still read, and the current form is smaller. */
+TEST(facts_in_the_second_form_still_apply) {
+    ASSERT_OK(open_db());
+    inc_arg arg = {AS_OF, NULL};
+    ASSERT_OK(store_exec(st, recompute_run, &arg));
+    ASSERT(counters_agree(NULL));
+    sqlite3_stmt *s;
+    const char *q = "SELECT count(*), sum(substr(facts, 1, 1) = X'FD'), sum(substr(facts, 1, 1) = X'FE'),"
+                    " sum(length(facts)) FROM eval_facts";
+    ASSERT(sqlite3_prepare_v2(store_sqlite_db(rd), q, -1, &s, NULL) == SQLITE_OK);
+    ASSERT(sqlite3_step(s) == SQLITE_ROW);
+    int rows = sqlite3_column_int(s, 0);
+    int64_t v3_bytes = sqlite3_column_int64(s, 3);
+    ASSERT(rows > 3);
+    ASSERT_EQ(sqlite3_column_int(s, 1), rows);
+    sqlite3_finalize(s);
+    ASSERT_OK(store_exec(st, second_form_run, NULL));
+    ASSERT(sqlite3_prepare_v2(store_sqlite_db(rd), q, -1, &s, NULL) == SQLITE_OK);
+    ASSERT(sqlite3_step(s) == SQLITE_ROW);
+    ASSERT_EQ(sqlite3_column_int(s, 2), rows);
+    ASSERT(sqlite3_column_int64(s, 3) > v3_bytes);
     sqlite3_finalize(s);
     ASSERT_OK(store_exec(st, inc_open_run, &arg));
     ASSERT_OK(store_exec(st, batch_run, &arg));
@@ -563,6 +637,6 @@ TEST(xlsx_export_reads_back) {
 }
 
 T_MAIN(T(indicators_on_fixtures), T(small_sample_rank_grade_and_drill), T(incremental_counters_match_recomputation),
-       T(batched_events_match_recomputation), T(facts_in_the_first_form_still_apply),
+       T(batched_events_match_recomputation), T(facts_in_the_first_form_still_apply), T(facts_in_the_second_form_still_apply),
        T(settings_change_recomputes_counters),
        T(xlsx_export_reads_back))
