@@ -181,7 +181,7 @@ function shellCommands(text) {
 function scanSh(file) {
   const text = fs.readFileSync(file, 'utf8');
   text.split('\n').forEach((l, k) => { // programs named by path: PY=/usr/bin/python3
-    for (const m of l.matchAll(/\/usr\/s?bin\/([A-Za-z0-9_.+-]+)/g)) if (m[1] !== 'env') uses.push({ prog: m[1], file, line: k + 1 });
+    for (const m of l.matchAll(/\/usr\/s?bin\/([A-Za-z0-9_.+-]+)/g)) if (m[1] !== 'env') uses.push({ prog: m[1], file, line: k + 1, byPath: true });
   });
   const funcs = new Set([...text.matchAll(/^\s*([A-Za-z_][A-Za-z0-9_-]*)\s*\(\)/gm)].map(m => m[1]));
   for (const { word, line } of shellCommands(text)) {
@@ -205,7 +205,8 @@ let bad = 0;
 const seen = new Map();
 for (const u of uses) {
   const kind = kindOf(u.file);
-  if (own.has(u.prog) || essential.has(u.prog) || builtins.has(u.prog)) continue;
+  // a builtin's name given as a path is the program (/usr/bin/time, not bash's keyword)
+  if (own.has(u.prog) || essential.has(u.prog) || (builtins.has(u.prog) && !u.byPath)) continue;
   const t = table.get(u.prog);
   if (!t) { console.log(`${u.file}:${u.line}: starts '${u.prog}', which scripts/setup.sh does not install (add it to its programs table)`); bad++; continue; }
   if (!allowed(t.mode, kind)) {

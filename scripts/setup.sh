@@ -48,6 +48,7 @@ programs=(
   "bc             bc                    bench"
   "nginx          nginx-light           test"
   "wrk            wrk                   bench"
+  "time           time                  bench"
   "Rscript        r-cran-surveillance   bench"
   "clang          clang                 fuzz"
 )
