@@ -110,7 +110,7 @@ static jc_err sq_audit_rows(jc_conn *c, const admin_audit_filter *f, int64_t bef
         sq_col_copy(s, 6, e.action, sizeof e.action);
         sq_col_copy(s, 7, e.from_state, sizeof e.from_state);
         sq_col_copy(s, 8, e.to_state, sizeof e.to_state);
-        e.reason = (char *)store_sqlite_reason(s, 9);
+        e.reason = sqlite3_column_type(s, 9) == SQLITE_NULL ? NULL : (char *)sqlite3_column_text(s, 9);
         hash_hex(s, 10, e.payload_hash);
         hash_hex(s, 11, e.state_hash);
         hash_hex(s, 12, e.prev_hash);

@@ -110,7 +110,7 @@ static jc_err nsq_audit_each(jc_conn *w, int64_t seq, int limit, int64_t *last,
         sq_col_copy(s, 4, src.actor_role, sizeof src.actor_role);
         sq_col_copy(s, 5, src.action, sizeof src.action);
         sq_col_copy(s, 6, src.to_state, sizeof src.to_state);
-        src.reason = store_sqlite_reason(s, 7);
+        src.reason = sqlite3_column_type(s, 7) == SQLITE_NULL ? NULL : (const char *)sqlite3_column_text(s, 7);
         sq_col_copy(s, 9, src.area, sizeof src.area);
         sq_col_copy(s, 10, src.state, sizeof src.state);
         src.dept_id = sqlite3_column_int64(s, 11);

@@ -494,11 +494,6 @@ static const char *const migrations[] = {
      * store holds such rows, so that an older program refuses it. */
     "INSERT INTO meta(key, value) VALUES('audit.prev_hash', 'derived')"
     "  ON CONFLICT(key) DO UPDATE SET value=excluded.value;",
-    /* 4: the reasons the program writes most (known_reasons) are stored as
-     * a one-byte value naming them; rows written before keep their text.
-     * Nothing to rewrite; an older program refuses the store. */
-    "INSERT INTO meta(key, value) VALUES('audit.reasons', 'known')"
-    "  ON CONFLICT(key) DO UPDATE SET value=excluded.value;",
 };
 
 static jc_err sqlite_migrate_schema(jc_store *st, const jc_schema *m) {
@@ -1580,45 +1575,6 @@ static void col_hash(sqlite3_stmt *s, int i, char out[65]) {
     else snprintf(out, 65, "(%d bytes)", n);
 }
 
-/* The reasons the program writes for most entries, stored from core
- * migration 4 on as a one-byte BLOB: their index + 1.  Append only (a
- * stored byte names its text for good).  What the entry's hash covers is
- * the text, which reads back byte for byte. */
-static const char *const known_reasons[] = {
-    /* a finding registered and dispatched in the request that reports it */
-    "{\"code\":\"chain\",\"steps\":[{\"code\":\"step\",\"a\":\"register\",\"by\":\"intake\","
-    "\"r\":{\"code\":\"intake\"}},{\"code\":\"step\",\"a\":\"dispatch\",\"by\":\"dispatch\","
-    "\"r\":{\"code\":\"auto_dispatch\"}}]}",
-    "{\"code\":\"auto_dispatch\"}",
-    "{\"code\":\"intake\"}",
-    "{\"code\":\"overdue\",\"phase\":\"accept\",\"level\":1}",
-    "{\"code\":\"overdue\",\"phase\":\"handle\",\"level\":1}",
-    "{\"code\":\"overdue\",\"phase\":\"verify\",\"level\":1}",
-    "{\"code\":\"overdue\",\"phase\":\"accept\",\"level\":2}",
-    "{\"code\":\"overdue\",\"phase\":\"handle\",\"level\":2}",
-    "{\"code\":\"overdue\",\"phase\":\"verify\",\"level\":2}",
-};
-
-const char *store_sqlite_reason(sqlite3_stmt *s, int i) {
-    int t = sqlite3_column_type(s, i);
-    if (t == SQLITE_NULL) return NULL;
-    if (t == SQLITE_BLOB) {
-        const unsigned char *b = sqlite3_column_blob(s, i);
-        int n = sqlite3_column_bytes(s, i);
-        if (n == 1 && b[0] >= 1 && b[0] <= JC_ARRAY_LEN(known_reasons)) return known_reasons[b[0] - 1];
-        return "(an unknown stored reason)"; /* matches no hash */
-    }
-    return (const char *)sqlite3_column_text(s, i);
-}
-
-/* The one-byte value of a known reason (0: none). */
-static unsigned char known_reason(const char *r) {
-    if (!r || r[0] != '{') return 0;
-    for (size_t k = 0; k < JC_ARRAY_LEN(known_reasons); k++)
-        if (!strcmp(r, known_reasons[k])) return (unsigned char)(k + 1);
-    return 0;
-}
-
 static void read_audit(sqlite3_stmt *s, jc_audit *e) {
     memset(e, 0, sizeof *e);
     e->seq = sqlite3_column_int64(s, 0);
@@ -1630,8 +1586,7 @@ static void read_audit(sqlite3_stmt *s, jc_audit *e) {
     sq_col_copy(s, 6, e->action, sizeof e->action);
     sq_col_copy(s, 7, e->from_state, sizeof e->from_state);
     sq_col_copy(s, 8, e->to_state, sizeof e->to_state);
-    const char *reason = store_sqlite_reason(s, 9);
-    e->reason = reason ? jc_strdup(reason) : NULL;
+    e->reason = sq_col_dup(s, 9);
     col_hash(s, 10, e->payload_hash);
     col_hash(s, 11, e->state_hash);
     col_hash(s, 12, e->prev_hash);
@@ -1684,9 +1639,7 @@ jc_err store_sqlite_audit_insert(jc_conn *w, const jc_audit *e) {
     BIND_STR(7, e->action);
     BIND_OPT(8, e->from_state);
     BIND_OPT(9, e->to_state);
-    unsigned char known = known_reason(e->reason);
-    if (known) sqlite3_bind_blob(s, 10, &known, 1, SQLITE_STATIC);
-    else BIND_OPT(10, e->reason);
+    BIND_OPT(10, e->reason);
     unsigned char hb[3][32];
     bind_hash(s, 11, e->payload_hash, hb[0]);
     if (e->state_hash[0]) bind_hash(s, 12, e->state_hash, hb[1]);

@@ -26,10 +26,6 @@ jc_err store_sqlite_audit_tail(jc_conn *c, int64_t *seq, char hash[65]) JC_MUST_
  * e->prev_hash must be the hash of entry e->seq - 1: it is not stored
  * (SQ_AUDIT_PREV_HASH), and a wrong one fails verification at e. */
 jc_err store_sqlite_audit_insert(jc_conn *w, const jc_audit *e) JC_MUST_CHECK;
-/* An audit row's reason column i of s as its text (NULL for none): rows
- * written since core migration 4 store the reasons the program writes most
- * as a one-byte value naming them.  Valid until s steps. */
-const char *store_sqlite_reason(sqlite3_stmt *s, int i);
 /* An audit row's prev_hash as it reads, in a query over "audit a": rows
  * written since core migration 3 store a zero-length value there, which
  * stands for the hash of entry seq - 1 (32 zero bytes, the genesis value,
