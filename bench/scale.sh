@@ -265,9 +265,7 @@ put scale_verify_entries_per_s "$(node -e 'console.log(Math.round(+process.argv[
 # its CPU time (every thread) per entry: unlike the rate, not moved by others' work
 put scale_verify_cpu_us_per_entry "$(awk -v n="$entries" '{printf "%.2f", ($1 + $2) * 1e6 / n}' "$tmp/verify.cpu")"
 # one entry as hashed: 13 fields with 8-byte lengths; texts and three 64-hex hashes
-# (a reason stored as a byte naming a known one, src/store_sqlite.c known_reasons,
-# is hashed as its text: 169 bytes for 01, 24 for 02, 17 for 03, 45 for the others)
-esize=$(sqlite3 "$tmp/big.db" "SELECT CAST(avg(15 + 13*8 + length(seq) + length(coalesce(case_id,'')) + length(at) + length(coalesce(actor_id,'')) + length(actor) + length(role) + length(action) + length(coalesce(from_state,'')) + length(coalesce(to_state,'')) + CASE WHEN typeof(reason) = 'blob' THEN CASE hex(reason) WHEN '01' THEN 169 WHEN '02' THEN 24 WHEN '03' THEN 17 ELSE 45 END ELSE length(coalesce(reason,'')) END + 64*3) AS INTEGER) FROM (SELECT * FROM audit ORDER BY seq DESC LIMIT 100000)")
+esize=$(sqlite3 "$tmp/big.db" "SELECT CAST(avg(15 + 13*8 + length(seq) + length(coalesce(case_id,'')) + length(at) + length(coalesce(actor_id,'')) + length(actor) + length(role) + length(action) + length(coalesce(from_state,'')) + length(coalesce(to_state,'')) + length(coalesce(reason,'')) + 64*3) AS INTEGER) FROM (SELECT * FROM audit ORDER BY seq DESC LIMIT 100000)")
 cc -std=c11 -D_GNU_SOURCE -O2 -o "$tmp/bench_blake2b" bench/bench_blake2b.c $(pkg-config --cflags --libs libsodium)
 bound=$("$tmp/bench_blake2b" "$esize" 2)
 put scale_blake2b_per_s "$bound"
