@@ -492,6 +492,11 @@ int cmd_audit(int argc, char **argv) {
     if (strcmp(sub, "verify") && strcmp(sub, "log") && strcmp(sub, "head"))
         return cli_usage_error("audit", "unknown subcommand '%s'", sub);
     if (sodium_init() < 0) return JC_EXIT_FAIL;
+    char newer[300];
+    if (store_refuse_newer(db, newer, sizeof newer)) {
+        fprintf(stderr, "jiceng audit: %s\n", newer);
+        return JC_EXIT_FAIL;
+    }
     jc_store *st = NULL;
     jc_conn *c = NULL;
     if (store_open(db, &st) || store_conn_open(st, &c)) {

@@ -173,7 +173,10 @@ static void check_database_pg(const char *db, int deep) {
                "clock: the database runs simulated time (%.0fx): deadlines and the trace follow it", speed);
     if (deep && sc.version > 0) {
         jc_verify_report r;
-        if (sodium_init() >= 0 && audit_verify(c, &r) == JC_OK) {
+        if (sc.version > sc.target || sc.modules_ahead) {
+            report(1, "run the jiceng the database was last used with: jiceng audit verify",
+                   "trace: not verified: this program would misread what a newer one wrote");
+        } else if (sodium_init() >= 0 && audit_verify(c, &r) == JC_OK) {
             if (r.ok) report(0, NULL, "trace: %lld entries, %lld cases verified", (long long)r.entries, (long long)r.cases);
             else report(2, "see docs/audit.md: find who changed the database outside the program", "trace: %s", r.message);
         } else {
@@ -232,7 +235,10 @@ static void check_database(const char *db, int deep) {
         if (backup_store_check(db, msg, sizeof msg)) report(2, "restore the last backup (jiceng restore)", "integrity: %s", msg);
         else report(0, NULL, "integrity: integrity_check ok");
         jc_verify_report r;
-        if (c && sodium_init() >= 0 && audit_verify(c, &r) == JC_OK) {
+        if (sc.version > sc.target || sc.modules_ahead) {
+            report(1, "run the jiceng the database was last used with: jiceng audit verify",
+                   "trace: not verified: this program would misread what a newer one wrote");
+        } else if (c && sodium_init() >= 0 && audit_verify(c, &r) == JC_OK) {
             if (r.ok) report(0, NULL, "trace: %lld entries, %lld cases verified", (long long)r.entries, (long long)r.cases);
             else report(2, "see docs/audit.md: find who changed the database outside the program", "trace: %s", r.message);
         } else {

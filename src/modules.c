@@ -8,8 +8,10 @@
  * do not depend on it (api.c picks the most specific match).
  */
 #include "module.h"
+#include "store_pg.h"
 
 #include <jansson.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -96,6 +98,37 @@ jc_err store_migrate(jc_store *st, int *version) {
     }
     if (!e && n) jc_log(JC_LOG_WARN, "modules with no %s storage yet, left out: %s", kind_name(kind), out);
     return e;
+}
+
+jc_err store_refuse_newer(const char *db, char *msg, size_t msgsz) {
+    int pg = store_pg_is_url(db);
+    jc_store_kind kind = pg ? JC_STORE_PG : JC_STORE_SQLITE;
+    const jc_schema *schemas[64];
+    size_t ns = 0;
+    for (size_t i = 0; i < jc_modules_count && ns < JC_ARRAY_LEN(schemas); i++)
+        if (jc_modules[i]->schema[kind]) schemas[ns++] = jc_modules[i]->schema[kind];
+    jc_store_schema sc;
+    jc_err e;
+    char why[256];
+    if (pg) {
+        jc_conn *c = NULL;
+        int leaders = 0;
+        e = store_pg_conn_open_url(db, &c);
+        if (!e) e = store_pg_inspect(c, schemas, ns, &sc, &leaders);
+        store_conn_close(c);
+    } else {
+        e = store_inspect(db, schemas, ns, &sc, why, sizeof why);
+    }
+    if (e) return JC_OK; /* unreadable: the caller's open says why */
+    if (sc.version > sc.target)
+        snprintf(msg, msgsz, "the database is newer than this program (core schema %d > %d): use the jiceng it was last used with",
+                 sc.version, sc.target);
+    else if (sc.modules_ahead)
+        snprintf(msg, msgsz, "the database is newer than this program (module %s's schema): use the jiceng it was last used with",
+                 sc.first_ahead);
+    else
+        return JC_OK;
+    return JC_ERR_CONFLICT;
 }
 
 /* ---- subcommands and serve options ------------------------------------------ */

@@ -65,6 +65,13 @@ jc_err store_inspect(const char *path, const jc_schema *const *schemas, size_t n
  * the log; JC_ERR_UNAVAILABLE (nothing applied) when it is the module whose
  * subcommand this process runs. */
 jc_err store_migrate(jc_store *st, int *version) JC_MUST_CHECK;
+/* JC_ERR_CONFLICT, with what to do in msg, when the store at db (a path or a
+ * PostgreSQL URL) holds a core or module schema newer than this program's:
+ * for the commands that read a store without migrating it (jiceng audit),
+ * which would misread what a newer program wrote (an entry's derived
+ * prev_hash read by an older one is a FAILED verification).  Reads only;
+ * JC_OK when the store cannot be read (opening it says why). */
+jc_err store_refuse_newer(const char *db, char *msg, size_t msgsz) JC_MUST_CHECK;
 /* The backend's two halves of store_migrate: the core's tables (*version
  * gets their version), and one module's schema. */
 jc_err store_migrate_core(jc_store *st, int *version) JC_MUST_CHECK;

@@ -79,6 +79,24 @@ test('a database newer than the program, a world-writable settings file, a certi
   assert.match(line(out, /schema/), /^FAIL +schema: the database is newer than this program \(core 99 > \d+/);
   assert.match(line(out, /settings:/), /^FAIL +settings: .*open\.conf is writable by everyone/);
   assert.match(line(out, /TLS/), /^WARN +TLS: the certificate .*CN ?= ?soon.* expires in [23] days/);
+  // what a newer program wrote is not verified by this one (an older `audit verify` read a
+  // derived prev_hash as tampering): refused, not FAILED
+  const deep = doctor(['--db', db, '--deep']);
+  assert.match(line(deep.out, /trace:/), /^WARN +trace: not verified: this program would misread what a newer one wrote/);
+  for (const sub of ['verify', 'log', 'head']) {
+    const a = jiceng(['audit', sub, '--db', db]);
+    assert.equal(a.status, 1, a.stdout + a.stderr);
+    assert.doesNotMatch(a.stdout, /FAILED/);
+    assert.match(a.stderr, /^jiceng audit: the database is newer than this program \(core schema 99 > \d+\)/);
+  }
+  const had = execFileSync('sqlite3', [db, "SELECT value FROM meta WHERE key = 'schema.dispatch'"], { encoding: 'utf8' }).trim();
+  execFileSync('sqlite3', [db, `PRAGMA user_version=${/core 99 > (\d+)/.exec(out)[1]}; UPDATE meta SET value = '99' WHERE key = 'schema.dispatch'`]);
+  const m = jiceng(['audit', 'verify', '--db', db]);
+  assert.equal(m.status, 1, m.stdout + m.stderr);
+  assert.match(m.stderr, /newer than this program \(module dispatch's schema\)/);
+  execFileSync('sqlite3', [db, `UPDATE meta SET value = '${had}' WHERE key = 'schema.dispatch'`]);
+  const ok = jiceng(['audit', 'verify', '--db', db]);
+  assert.match(ok.stdout, /^ok: 0 entries/, ok.stderr);
 });
 
 test('a database its user cannot write: FAIL with what to fix', () => {
