@@ -73,6 +73,7 @@ export default {
 
   'queue.title': 'Case queue', 'queue.filters': 'Filters', 'queue.all': 'All', 'queue.open': 'Open', 'queue.whole': '(whole community)',
   'queue.export': 'Export to Excel', 'queue.apply': 'Filter', 'queue.reset': 'Clear filters', 'queue.more': 'Load more', 'queue.count': '{n} case(s)', 'queue.count_more': '{n} shown, more available',
+  'queue.search_older': 'Search older cases', 'queue.search_newer': 'Search newer cases', 'queue.none_yet_older': 'No matching cases among the newest ones searched so far; older cases are not searched yet.', 'queue.none_yet_newer': 'No matching cases among the oldest ones searched so far; newer cases are not searched yet.',
 
   'case.title': 'Case', 'case.details': 'Case details', 'case.no': 'Number', 'case.state': 'State', 'case.category': 'Category', 'case.area': 'Area',
   'case.source': 'Source', 'case.dept': 'Department', 'case.deadline': 'Deadline', 'case.escalation': 'Escalation',

@@ -73,6 +73,7 @@ export default {
 
   'queue.title': '案件调度', 'queue.filters': '筛选', 'queue.all': '全部', 'queue.open': '未办结', 'queue.whole': '（全社区）',
   'queue.export': '导出 Excel', 'queue.apply': '筛选', 'queue.reset': '清除筛选', 'queue.more': '加载更多', 'queue.count': '共 {n} 件', 'queue.count_more': '已显示 {n} 件，还有更多',
+  'queue.search_older': '继续查找更早的案件', 'queue.search_newer': '继续查找更新的案件', 'queue.none_yet_older': '在已查找的较新案件中没有符合条件的案件，更早的案件尚未查找。', 'queue.none_yet_newer': '在已查找的较早案件中没有符合条件的案件，更新的案件尚未查找。',
 
   'case.title': '案件详情', 'case.details': '案件信息', 'case.no': '编号', 'case.state': '状态', 'case.category': '类别', 'case.area': '区域',
   'case.source': '来源', 'case.dept': '承办部门', 'case.deadline': '办理期限', 'case.escalation': '督办',

@@ -141,6 +141,15 @@ export async function render(ctx) {
     if (fresh) for (const tr of out.querySelectorAll('tbody tr[data-id]')) if (fresh.has(+tr.dataset.id)) tr.classList.add('live-new');
     onSelect();
     status.textContent = t(before ? 'queue.count_more' : 'queue.count', { n: cases.length });
+    // A page stops after a bounded number of cases looked at (a search of
+    // two common words that rarely meet may find none in it) while the
+    // cursor goes on: say so and offer to look further, not "no cases".
+    const older = sort === 'oldest' ? 'newer' : 'older';
+    if (before && !cases.length) {
+      out.replaceChildren(h('p', { class: 'muted empty', id: 'queue-none-yet' }, t('queue.none_yet_' + older)));
+      status.textContent = t('queue.none_yet_' + older);
+    }
+    more.textContent = t(before && !cases.length ? 'queue.search_' + older : 'queue.more');
     more.hidden = !before;
   }
   more.addEventListener('click', load);
