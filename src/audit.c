@@ -86,10 +86,12 @@ static const char *slot_state(const replay_slot *s) {
  * replay has given each case the state hash its last entry recorded: for
  * the whole chain a pool of threads (one per processor, at most
  * HASH_THREADS) computes them, a batch at a time, while this thread reads
- * on and checks the links and the replay in seq order.  Reading (SQLite)
- * took about 60 % of a verification's CPU time, hashing 40 % (perf, 1 M
- * cases).  A batch holds copies of its rows, their texts in the batch's
- * own arena (no allocation per row).  The first failure in seq order is
+ * on and checks the links and the replay in seq order: the case rows
+ * always; the entries when the store cannot read them on several threads
+ * (PostgreSQL; SQLite reads and hashes them on its reading threads, see
+ * walk_work below).  A batch holds copies of its rows, their texts (an
+ * entry's: the bytes its hash covers) in the batch's own arena (no
+ * allocation per row).  The first failure in seq order is
  * reported as before: of one entry, a broken link before its hash, its
  * hash before its replay; of one case row, its replay checks before its
  * hash; every entry before every case row. */
@@ -100,9 +102,8 @@ static const char *slot_state(const replay_slot *s) {
 
 typedef struct hash_batch {
     struct hash_batch *next;
-    int n, cases;    /* rows held; 1: case rows (k, want), 0: entries (e), 2: entries as read (r) */
+    int n, cases;    /* rows held; 1: case rows (k, want), 2: entries (r) */
     size_t used;     /* of arena */
-    jc_audit e[HASH_BATCH];
     struct {             /* entries as read: the bytes hashed, in the arena */
         int64_t seq, case_id;
         size_t off, len;
@@ -138,17 +139,11 @@ static void hash_check(hasher *h, hash_batch *b) {
             chain_stream_digest((const unsigned char *)b->arena + b->r[i].off, b->r[i].len, d);
             if (b->r[i].hash.text || memcmp(d, b->r[i].hash.b, 32)) bad_seq = b->r[i].seq, bad_case = b->r[i].case_id;
         }
-    } else if (b->cases) {
+    } else {
         for (int i = 0; i < b->n && !bad_row; i++) {
             unsigned char d[32];
             chain_case_digest(&b->k[i], d);
             if (memcmp(d, b->want[i], 32)) bad_row = b->k[i].id;
-        }
-    } else {
-        for (int i = 0; i < b->n && !bad_seq; i++) {
-            char x[65];
-            chain_entry_hash(&b->e[i], x);
-            if (strcmp(x, b->e[i].hash)) bad_seq = b->e[i].seq, bad_case = b->e[i].case_id;
         }
     }
     b->n = 0;
@@ -267,31 +262,6 @@ static char *arena_dup(hash_batch *b, const char *s, int *full) {
     return d;
 }
 
-/* Queues a copy of e; 1 when reading should stop (a mismatch found). */
-static int hasher_add(hasher *h, const jc_audit *e) {
-    for (int pass = 0;; pass++) {
-        hash_batch *b = h->fill;
-        if (b->cases != 0 && b->n && hasher_submit(h)) return 1;
-        b = h->fill;
-        b->cases = 0;
-        jc_audit *d = &b->e[b->n];
-        int full = 0;
-        *d = *e;
-        d->reason = arena_dup(b, e->reason, &full);
-        if (!full) return ++b->n == HASH_BATCH ? hasher_submit(h) : 0;
-        if (pass || !b->n) break; /* larger than an arena */
-        if (hasher_submit(h)) return 1;
-    }
-    char x[65]; /* checked here, now */
-    chain_entry_hash(e, x);
-    pthread_mutex_lock(&h->mu);
-    if (strcmp(x, e->hash) && (!h->bad_seq || e->seq < h->bad_seq))
-        h->bad_seq = e->seq, h->bad_case = e->case_id, h->bad = 1;
-    int bad = h->bad;
-    pthread_mutex_unlock(&h->mu);
-    return bad;
-}
-
 /* Queues the bytes e's hash covers (written here, hashed by the pool: one
  * copy of its texts); 1 when reading should stop (a mismatch found). */
 static int hasher_add_raw(hasher *h, const jc_audit_raw *e) {
@@ -405,14 +375,9 @@ static int verify_entry(const jc_audit *e, void *arg) {
                         "audit entry %lld: prev_hash does not match the hash of entry %lld",
                         (long long)e->seq, (long long)v->last_seq);
     }
-    if (v->hs) {
-        if (hasher_add(v->hs, e)) return 1; /* hasher_finish reports it */
-    } else {
-        chain_entry_hash(e, h);
-        if (strcmp(h, e->hash))
-            return fail(v, e->seq, e->case_id, "audit entry %lld: contents do not match its hash",
-                        (long long)e->seq);
-    }
+    chain_entry_hash(e, h); /* (one case: no pool) */
+    if (strcmp(h, e->hash))
+        return fail(v, e->seq, e->case_id, "audit entry %lld: contents do not match its hash", (long long)e->seq);
     v->fail_kind = FAIL_REPLAY;
     v->last_seq = e->seq;
     memcpy(v->last_hash, e->hash, 65);
