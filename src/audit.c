@@ -39,6 +39,8 @@ typedef struct {
     int failed;
     int fail_kind;   /* of a failure in seq order: FAIL_LINK or FAIL_REPLAY */
     int64_t *progress; /* entries checked, for another thread (NULL: none) */
+    jc_hash_col last;  /* the whole chain: last_hash as read (store_audit_walk) */
+    char last_text[65];
     struct hasher *hs; /* entry hashes checked by another thread (NULL: here) */
 } verify_ctx;
 
@@ -84,10 +86,12 @@ static const char *slot_state(const replay_slot *s) {
  * replay has given each case the state hash its last entry recorded: for
  * the whole chain a pool of threads (one per processor, at most
  * HASH_THREADS) computes them, a batch at a time, while this thread reads
- * on and checks the links and the replay in seq order.  Reading (SQLite)
- * took about 60 % of a verification's CPU time, hashing 40 % (perf, 1 M
- * cases).  A batch holds copies of its rows, their texts in the batch's
- * own arena (no allocation per row).  The first failure in seq order is
+ * on and checks the links and the replay in seq order: the case rows
+ * always; the entries when the store cannot read them on several threads
+ * (PostgreSQL; SQLite reads and hashes them on its reading threads, see
+ * walk_work below).  A batch holds copies of its rows, their texts (an
+ * entry's: the bytes its hash covers) in the batch's own arena (no
+ * allocation per row).  The first failure in seq order is
  * reported as before: of one entry, a broken link before its hash, its
  * hash before its replay; of one case row, its replay checks before its
  * hash; every entry before every case row. */
@@ -98,9 +102,13 @@ static const char *slot_state(const replay_slot *s) {
 
 typedef struct hash_batch {
     struct hash_batch *next;
-    int n, cases;    /* rows held; 1: case rows (k, want), 0: entries (e) */
+    int n, cases;    /* rows held; 1: case rows (k, want), 2: entries (r) */
     size_t used;     /* of arena */
-    jc_audit e[HASH_BATCH];
+    struct {             /* entries as read: the bytes hashed, in the arena */
+        int64_t seq, case_id;
+        size_t off, len;
+        jc_hash_col hash; /* its text (if any) in the arena too */
+    } r[HASH_BATCH];
     jc_case k[HASH_BATCH];
     unsigned char want[HASH_BATCH][32]; /* a case row's hash as its last entry recorded */
     char arena[HASH_ARENA];
@@ -125,17 +133,17 @@ typedef struct hasher {
  * is recorded in h unless an earlier one is. */
 static void hash_check(hasher *h, hash_batch *b) {
     int64_t bad_seq = 0, bad_case = 0, bad_row = 0;
-    if (b->cases) {
+    if (b->cases == 2) {
+        for (int i = 0; i < b->n && !bad_seq; i++) {
+            unsigned char d[32];
+            chain_stream_digest((const unsigned char *)b->arena + b->r[i].off, b->r[i].len, d);
+            if (b->r[i].hash.text || memcmp(d, b->r[i].hash.b, 32)) bad_seq = b->r[i].seq, bad_case = b->r[i].case_id;
+        }
+    } else {
         for (int i = 0; i < b->n && !bad_row; i++) {
             unsigned char d[32];
             chain_case_digest(&b->k[i], d);
             if (memcmp(d, b->want[i], 32)) bad_row = b->k[i].id;
-        }
-    } else {
-        for (int i = 0; i < b->n && !bad_seq; i++) {
-            char x[65];
-            chain_entry_hash(&b->e[i], x);
-            if (strcmp(x, b->e[i].hash)) bad_seq = b->e[i].seq, bad_case = b->e[i].case_id;
         }
     }
     b->n = 0;
@@ -254,25 +262,34 @@ static char *arena_dup(hash_batch *b, const char *s, int *full) {
     return d;
 }
 
-/* Queues a copy of e; 1 when reading should stop (a mismatch found). */
-static int hasher_add(hasher *h, const jc_audit *e) {
+/* Queues the bytes e's hash covers (written here, hashed by the pool: one
+ * copy of its texts); 1 when reading should stop (a mismatch found). */
+static int hasher_add_raw(hasher *h, const jc_audit_raw *e) {
     for (int pass = 0;; pass++) {
         hash_batch *b = h->fill;
-        if (b->cases && b->n && hasher_submit(h)) return 1;
+        if (b->cases != 2 && b->n && hasher_submit(h)) return 1;
         b = h->fill;
-        b->cases = 0;
-        jc_audit *d = &b->e[b->n];
-        int full = 0;
-        *d = *e;
-        d->reason = arena_dup(b, e->reason, &full);
-        if (!full) return ++b->n == HASH_BATCH ? hasher_submit(h) : 0;
+        b->cases = 2;
+        size_t room = HASH_ARENA - b->used;
+        size_t tn = e->hash.text ? strlen(e->hash.text) + 1 : 0;
+        size_t n = room > tn ? chain_entry_stream(e, (unsigned char *)b->arena + b->used, room - tn) : room + 1;
+        if (n + tn <= room) {
+            b->r[b->n].seq = e->seq;
+            b->r[b->n].case_id = e->case_id;
+            b->r[b->n].off = b->used;
+            b->r[b->n].len = n;
+            b->r[b->n].hash = e->hash;
+            b->used += n;
+            if (tn) b->r[b->n].hash.text = memcpy(b->arena + b->used, e->hash.text, tn), b->used += tn;
+            return ++b->n == HASH_BATCH ? hasher_submit(h) : 0;
+        }
         if (pass || !b->n) break; /* larger than an arena */
         if (hasher_submit(h)) return 1;
     }
-    char x[65]; /* checked here, now */
-    chain_entry_hash(e, x);
+    unsigned char x[32]; /* checked here, now */
+    chain_entry_digest_raw(e, x);
     pthread_mutex_lock(&h->mu);
-    if (strcmp(x, e->hash) && (!h->bad_seq || e->seq < h->bad_seq))
+    if ((e->hash.text || memcmp(x, e->hash.b, 32)) && (!h->bad_seq || e->seq < h->bad_seq))
         h->bad_seq = e->seq, h->bad_case = e->case_id, h->bad = 1;
     int bad = h->bad;
     pthread_mutex_unlock(&h->mu);
@@ -284,7 +301,7 @@ static int hasher_add(hasher *h, const jc_audit *e) {
 static int hasher_add_case(hasher *h, const jc_case *k, const unsigned char want[32]) {
     for (int pass = 0;; pass++) {
         hash_batch *b = h->fill;
-        if (!b->cases && b->n && hasher_submit(h)) return 1;
+        if (b->cases != 1 && b->n && hasher_submit(h)) return 1;
         b = h->fill;
         b->cases = 1;
         jc_case *d = &b->k[b->n];
@@ -358,14 +375,9 @@ static int verify_entry(const jc_audit *e, void *arg) {
                         "audit entry %lld: prev_hash does not match the hash of entry %lld",
                         (long long)e->seq, (long long)v->last_seq);
     }
-    if (v->hs) {
-        if (hasher_add(v->hs, e)) return 1; /* hasher_finish reports it */
-    } else {
-        chain_entry_hash(e, h);
-        if (strcmp(h, e->hash))
-            return fail(v, e->seq, e->case_id, "audit entry %lld: contents do not match its hash",
-                        (long long)e->seq);
-    }
+    chain_entry_hash(e, h); /* (one case: no pool) */
+    if (strcmp(h, e->hash))
+        return fail(v, e->seq, e->case_id, "audit entry %lld: contents do not match its hash", (long long)e->seq);
     v->fail_kind = FAIL_REPLAY;
     v->last_seq = e->seq;
     memcpy(v->last_hash, e->hash, 65);
@@ -393,6 +405,127 @@ static int verify_entry(const jc_audit *e, void *arg) {
     return 0;
 }
 
+/* The replay of an entry of case case_id from state from to state to,
+ * recording the state hash sh. */
+static int replay(verify_ctx *v, int64_t seq, int64_t case_id, const char *from, const char *to,
+                  const jc_hash_col *sh) {
+    if (case_id <= 0) return 0;
+    replay_slot *s = slot_for(v, case_id);
+    if (!s) return fail(v, seq, case_id, "out of memory");
+    if (!s->seen && from[0])
+        return fail(v, seq, case_id, "audit entry %lld: first entry of case %lld starts from '%s', not creation",
+                    (long long)seq, (long long)case_id, from);
+    if (s->seen && strcmp(slot_state(s), from))
+        return fail(v, seq, case_id, "audit entry %lld: case %lld moves from '%s' but was '%s'", (long long)seq,
+                    (long long)case_id, from, slot_state(s));
+    int st = state_parse(to);
+    if (st < 0)
+        return fail(v, seq, case_id, "audit entry %lld: case %lld moves to an unknown state '%s'", (long long)seq,
+                    (long long)case_id, to);
+    s->seen = 1;
+    s->state = (uint8_t)(st + 1);
+    /* a state hash that is not one matches no row: all zeros */
+    if (sh->text) memset(s->hash, 0, sizeof s->hash);
+    else memcpy(s->hash, sh->b, sizeof s->hash);
+    return 0;
+}
+
+/* verify_entry for an entry as store_audit_walk reads it: the same checks
+ * in the same order, with the same messages. */
+static int verify_entry_raw(const jc_audit_raw *e, void *arg) {
+    verify_ctx *v = arg;
+    const char *from = e->text[JC_AR_FROM].p, *to = e->text[JC_AR_TO].p;
+    v->r->entries++;
+    if (v->progress && !(v->r->entries & 4095)) __atomic_store_n(v->progress, v->r->entries, __ATOMIC_RELAXED);
+    v->fail_kind = FAIL_LINK;
+    if (e->seq != v->last_seq + 1)
+        return fail(v, e->seq, e->case_id, "audit entry %lld follows entry %lld: entries are missing",
+                    (long long)e->seq, (long long)v->last_seq);
+    if (!chain_hash_col_eq(&e->prev_hash, &v->last))
+        return fail(v, e->seq, e->case_id, "audit entry %lld: prev_hash does not match the hash of entry %lld",
+                    (long long)e->seq, (long long)v->last_seq);
+    if (v->hs) {
+        if (hasher_add_raw(v->hs, e)) return 1; /* hasher_finish reports it */
+    } else {
+        unsigned char d[32];
+        chain_entry_digest_raw(e, d);
+        if (e->hash.text || memcmp(d, e->hash.b, 32))
+            return fail(v, e->seq, e->case_id, "audit entry %lld: contents do not match its hash",
+                        (long long)e->seq);
+    }
+    v->fail_kind = FAIL_REPLAY;
+    v->last_seq = e->seq;
+    v->last = e->hash;
+    if (v->last.text) {
+        snprintf(v->last_text, sizeof v->last_text, "%s", e->hash.text);
+        v->last.text = v->last_text;
+    }
+    return replay(v, e->seq, e->case_id, from, to, &e->state_hash);
+}
+
+/* ---- the chain read and hashed on several threads (SQLite) -----------------
+ * Each reading thread (store_audit_walk_par) hashes the entries it reads
+ * and keeps of each what the checks in seq order need; this thread then
+ * checks the links, the hashes' outcome and the replay of every entry in
+ * seq order, as verify_entry_raw does, so the first failure is the same.
+ * Reading took as long as hashing; on one thread it bounded the rate. */
+
+typedef struct {
+    int64_t seq, case_id;
+    int hash_ok;
+    jc_hash_col prev, hash, state;
+    char from[16], to[16];   /* as a jc_audit holds them */
+    char text[3][65];        /* the hash columns' texts, if any */
+} walk_slot;
+
+static void slot_col(walk_slot *w, jc_hash_col *d, const jc_hash_col *c, int i) {
+    *d = *c;
+    if (c->text) d->text = memcpy(w->text[i], c->text, strnlen(c->text, 64) + 1), w->text[i][64] = 0;
+}
+
+static void slot_text(char *d, size_t cap, const char *p, size_t n) {
+    if (n >= cap) n = cap - 1;
+    memcpy(d, p, n);
+    d[n] = 0;
+}
+
+static void walk_work(const jc_audit_raw *e, void *slot, void *arg) {
+    (void)arg;
+    walk_slot *w = slot;
+    unsigned char buf[2048], d[32];
+    size_t n = chain_entry_stream(e, buf, sizeof buf);
+    if (n <= sizeof buf) chain_stream_digest(buf, n, d);
+    else chain_entry_digest_raw(e, d);
+    w->seq = e->seq;
+    w->case_id = e->case_id;
+    w->hash_ok = !e->hash.text && !memcmp(d, e->hash.b, 32);
+    slot_col(w, &w->prev, &e->prev_hash, 0);
+    slot_col(w, &w->hash, &e->hash, 1);
+    slot_col(w, &w->state, &e->state_hash, 2);
+    slot_text(w->from, sizeof w->from, e->text[JC_AR_FROM].p, e->text[JC_AR_FROM].n);
+    slot_text(w->to, sizeof w->to, e->text[JC_AR_TO].p, e->text[JC_AR_TO].n);
+}
+
+/* verify_entry_raw's checks, of an entry hashed already. */
+static int walk_each(void *slot, void *arg) {
+    verify_ctx *v = arg;
+    walk_slot *e = slot;
+    v->r->entries++;
+    if (v->progress && !(v->r->entries & 4095)) __atomic_store_n(v->progress, v->r->entries, __ATOMIC_RELAXED);
+    if (e->seq != v->last_seq + 1)
+        return fail(v, e->seq, e->case_id, "audit entry %lld follows entry %lld: entries are missing",
+                    (long long)e->seq, (long long)v->last_seq);
+    if (!chain_hash_col_eq(&e->prev, &v->last))
+        return fail(v, e->seq, e->case_id, "audit entry %lld: prev_hash does not match the hash of entry %lld",
+                    (long long)e->seq, (long long)v->last_seq);
+    if (!e->hash_ok)
+        return fail(v, e->seq, e->case_id, "audit entry %lld: contents do not match its hash", (long long)e->seq);
+    v->last_seq = e->seq;
+    v->last = e->hash;
+    if (v->last.text) v->last.text = memcpy(v->last_text, e->hash.text, strlen(e->hash.text) + 1);
+    return replay(v, e->seq, e->case_id, e->from, e->to, &e->state);
+}
+
 static int verify_case_row(const jc_case *k, void *arg) {
     verify_ctx *v = arg;
     v->r->cases++;
@@ -417,12 +550,17 @@ jc_err audit_verify_watch(jc_conn *c, jc_verify_report *r, int64_t *progress) {
     memset(r, 0, sizeof *r);
     r->ok = 1;
     verify_ctx v = {.r = r, .check_links = 1, .progress = progress, .hs = hasher_start()};
-    chain_genesis(v.last_hash);
+    chain_genesis(v.last_hash); /* and v.last: the genesis value's bytes, zeros */
     /* the entries and the rows of one moment: an action committed between
      * the two reads would otherwise show a row newer than its entries */
     int snap;
     jc_err e = store_snapshot_begin(c, &snap);
-    if (!e) e = store_audit_each(c, -1, verify_entry, &v);
+    if (!e) {
+        long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+        int nread = ncpu < 1 ? 1 : ncpu > HASH_THREADS ? HASH_THREADS : (int)ncpu;
+        e = store_audit_walk_par(c, nread, sizeof(walk_slot), walk_work, walk_each, &v);
+        if (e == JC_ERR_UNAVAILABLE) e = store_audit_walk(c, verify_entry_raw, &v);
+    }
     if (!hasher_entries_done(&v) && !e) e = store_case_scan(c, 0, verify_case_row, &v);
     hasher_finish(&v);
     if (!e && !v.failed) {
@@ -434,7 +572,8 @@ jc_err audit_verify_watch(jc_conn *c, jc_verify_report *r, int64_t *progress) {
     }
     store_snapshot_end(c, snap);
     if (progress) __atomic_store_n(progress, r->entries, __ATOMIC_RELAXED);
-    memcpy(r->head_hash, v.last_hash, 65);
+    if (v.last.text) snprintf(r->head_hash, sizeof r->head_hash, "%s", v.last.text);
+    else jc_hex(v.last.b, 32, r->head_hash);
     free(v.slots);
     return e;
 }

@@ -113,6 +113,98 @@ void chain_entry_hash(const jc_audit *e, char out[65]) {
     h_final(&h, out);
 }
 
+int chain_hash_col_eq(const jc_hash_col *a, const jc_hash_col *b) {
+    if (!a->text && !b->text) return !memcmp(a->b, b->b, HASH_LEN);
+    /* a hash's hex text is never a column's other text */
+    return a->text && b->text && !strcmp(a->text, b->text);
+}
+
+void chain_hash_col_from_text(jc_hash_col *h, const char *text) {
+    h->text = jc_unhex(text, h->b, HASH_LEN) ? text : NULL;
+}
+
+/* A hash column as the text chain_entry_hash hashes: its hex, written
+ * straight into the stream. */
+static void h_hash_col(hstream *h, const jc_hash_col *c) {
+    if (c->text) {
+        h_str(h, c->text);
+        return;
+    }
+    if (h->n + 8 + 2 * HASH_LEN + 1 > sizeof h->buf) {
+        char x[2 * HASH_LEN + 1];
+        jc_hex(c->b, HASH_LEN, x);
+        h_field(h, x, 2 * HASH_LEN);
+        return;
+    }
+    put_le64(h->buf + h->n, 2 * HASH_LEN);
+    jc_hex(c->b, HASH_LEN, (char *)h->buf + h->n + 8); /* its NUL is overwritten next */
+    h->n += 8 + 2 * HASH_LEN;
+}
+
+void chain_entry_digest_raw(const jc_audit_raw *e, unsigned char out[32]) {
+    hstream h;
+    h_init(&h);
+    h_str(&h, "jiceng-audit-v1");
+    h_i64(&h, e->seq);
+    h_i64(&h, e->case_id);
+    h_i64(&h, e->at_ms);
+    h_i64(&h, e->actor_id);
+    for (int i = 0; i < JC_AR__COUNT; i++) h_field(&h, e->text[i].p, e->text[i].n);
+    h_hash_col(&h, &e->payload_hash);
+    h_hash_col(&h, &e->state_hash);
+    h_hash_col(&h, &e->prev_hash);
+    h_digest(&h, out);
+}
+
+/* Two hex digits per byte, from a table of the 256 pairs. */
+static void hex32(const unsigned char *p, unsigned char *out) {
+    static char pairs[512];
+    static int ready;
+    if (!__atomic_load_n(&ready, __ATOMIC_ACQUIRE)) {
+        static const char hx[] = "0123456789abcdef";
+        for (int i = 0; i < 256; i++) pairs[2 * i] = hx[i >> 4], pairs[2 * i + 1] = hx[i & 15];
+        __atomic_store_n(&ready, 1, __ATOMIC_RELEASE);
+    }
+    for (int i = 0; i < HASH_LEN; i++) memcpy(out + 2 * i, pairs + 2 * p[i], 2);
+}
+
+static unsigned char *s_field(unsigned char *w, const void *p, size_t n) {
+    put_le64(w, n);
+    memcpy(w + 8, p, n);
+    return w + 8 + n;
+}
+
+size_t chain_entry_stream(const jc_audit_raw *e, unsigned char *buf, size_t cap) {
+    static const char tag[] = "jiceng-audit-v1";
+    char num[4][20];
+    size_t nn[4];
+    int64_t v[4] = {e->seq, e->case_id, e->at_ms, e->actor_id};
+    const jc_hash_col *hc[3] = {&e->payload_hash, &e->state_hash, &e->prev_hash};
+    size_t hn[3];
+    size_t total = 8 + sizeof tag - 1;
+    for (int i = 0; i < 4; i++) total += 8 + (nn[i] = jc_i64_dec(v[i], num[i]));
+    for (int i = 0; i < JC_AR__COUNT; i++) total += 8 + e->text[i].n;
+    for (int i = 0; i < 3; i++) total += 8 + (hn[i] = hc[i]->text ? strlen(hc[i]->text) : 2 * HASH_LEN);
+    if (total > cap) return total;
+    unsigned char *w = s_field(buf, tag, sizeof tag - 1);
+    for (int i = 0; i < 4; i++) w = s_field(w, num[i], nn[i]);
+    for (int i = 0; i < JC_AR__COUNT; i++) w = s_field(w, e->text[i].p, e->text[i].n);
+    for (int i = 0; i < 3; i++) {
+        if (hc[i]->text) {
+            w = s_field(w, hc[i]->text, hn[i]);
+        } else {
+            put_le64(w, 2 * HASH_LEN);
+            hex32(hc[i]->b, w + 8);
+            w += 8 + 2 * HASH_LEN;
+        }
+    }
+    return total;
+}
+
+void chain_stream_digest(const unsigned char *p, size_t n, unsigned char out[32]) {
+    crypto_generichash(out, HASH_LEN, p, n, NULL, 0);
+}
+
 void chain_case_digest(const jc_case *k, unsigned char out[32]) {
     hstream h;
     char num[64];

@@ -8,6 +8,7 @@
 #include "store_backend.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 
 /* The backends, tried in order by store_open: one whose accepts() takes
@@ -211,6 +212,36 @@ jc_err store_audit_append(jc_conn *w, jc_audit *e) {
 }
 jc_err store_audit_each(jc_conn *c, int64_t case_id, int (*cb)(const jc_audit *e, void *arg), void *arg) {
     return OPS(c)->audit_each(c, case_id, cb, arg);
+}
+typedef struct {
+    int (*cb)(const jc_audit_raw *e, void *arg);
+    void *arg;
+} walk_arg;
+
+/* An entry of audit_each as store_audit_walk gives it. */
+static int walk_entry(const jc_audit *e, void *arg) {
+    walk_arg *w = arg;
+    jc_audit_raw r = {.seq = e->seq, .case_id = e->case_id, .at_ms = e->at_ms, .actor_id = e->actor_id};
+    const char *t[JC_AR__COUNT] = {e->actor, e->role, e->action, e->from_state, e->to_state,
+                                   e->reason ? e->reason : ""};
+    for (int i = 0; i < JC_AR__COUNT; i++) r.text[i].p = t[i], r.text[i].n = strlen(t[i]);
+    chain_hash_col_from_text(&r.payload_hash, e->payload_hash);
+    chain_hash_col_from_text(&r.state_hash, e->state_hash);
+    chain_hash_col_from_text(&r.prev_hash, e->prev_hash);
+    chain_hash_col_from_text(&r.hash, e->hash);
+    return w->cb(&r, w->arg);
+}
+
+jc_err store_audit_walk(jc_conn *c, int (*cb)(const jc_audit_raw *e, void *arg), void *arg) {
+    if (OPS(c)->audit_walk) return OPS(c)->audit_walk(c, cb, arg);
+    walk_arg w = {cb, arg};
+    return OPS(c)->audit_each(c, -1, walk_entry, &w);
+}
+jc_err store_audit_walk_par(jc_conn *c, int nthreads, size_t slot_size,
+                            void (*work)(const jc_audit_raw *e, void *slot, void *arg),
+                            int (*each)(void *slot, void *arg), void *arg) {
+    if (!OPS(c)->audit_walk_par) return JC_ERR_UNAVAILABLE;
+    return OPS(c)->audit_walk_par(c, nthreads, slot_size, work, each, arg);
 }
 jc_err store_audit_since(jc_conn *c, int64_t after_seq, int limit, int (*cb)(const jc_audit *e, const jc_case *k, void *arg), void *arg) {
     return OPS(c)->audit_since(c, after_seq, limit, cb, arg);

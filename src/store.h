@@ -18,6 +18,7 @@
 #ifndef JC_STORE_H
 #define JC_STORE_H
 
+#include "chain.h"
 #include "jc.h"
 #include "model.h"
 
@@ -271,6 +272,26 @@ jc_err store_audit_append(jc_conn *w, jc_audit *e) JC_MUST_CHECK;
 /* Calls cb for each entry in seq order; case_id < 0 means all entries. */
 jc_err store_audit_each(jc_conn *c, int64_t case_id,
                         int (*cb)(const jc_audit *e, void *arg), void *arg) JC_MUST_CHECK;
+/* Calls cb for every entry in seq order, as read for the whole chain's
+ * verification (audit.c): texts by pointer, hashes as their bytes, a
+ * derived prev_hash as the hash of the entry read before (when that is
+ * entry seq - 1; else the text ""); e and what it points to are valid
+ * during the call.  A non-zero cb return stops.  A backend without its own
+ * walk is read through store_audit_each. */
+jc_err store_audit_walk(jc_conn *c, int (*cb)(const jc_audit_raw *e, void *arg), void *arg) JC_MUST_CHECK;
+/* The whole chain as store_audit_walk gives it, read on nthreads
+ * connections at once, a range of seqs each: work(e, slot, arg) runs on a
+ * reading thread for every entry (threads in any order) and keeps what it
+ * needs of e in slot (slot_size bytes); each(slot, arg) then runs on the
+ * calling thread for every entry in seq order (a non-zero return stops).
+ * The entries are those up to the last of c's snapshot (begin one on c
+ * first: entries are only ever appended, so they read alike on the reading
+ * threads' later ones).  JC_ERR_UNAVAILABLE, nothing called, when the
+ * store cannot (PostgreSQL, SQLite in memory, no entries): use
+ * store_audit_walk. */
+jc_err store_audit_walk_par(jc_conn *c, int nthreads, size_t slot_size,
+                            void (*work)(const jc_audit_raw *e, void *slot, void *arg),
+                            int (*each)(void *slot, void *arg), void *arg) JC_MUST_CHECK;
 /* The entries about a case with seq > after_seq, in seq order, at most
  * limit (the live stream): cb gets the entry's seq, case_id, action,
  * to_state, actor, role and at_ms, and the case's id, area, dept_id,

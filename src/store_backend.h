@@ -83,6 +83,10 @@ struct jc_store_ops {
 
     jc_err (*audit_append)(jc_conn *w, jc_audit *e);
     jc_err (*audit_each)(jc_conn *c, int64_t case_id, int (*cb)(const jc_audit *e, void *arg), void *arg);
+    jc_err (*audit_walk)(jc_conn *c, int (*cb)(const jc_audit_raw *e, void *arg), void *arg); /* NULL: audit_each */
+    jc_err (*audit_walk_par)(jc_conn *c, int nthreads, size_t slot_size,
+                             void (*work)(const jc_audit_raw *e, void *slot, void *arg),
+                             int (*each)(void *slot, void *arg), void *arg); /* NULL: none */
     jc_err (*audit_since)(jc_conn *c, int64_t after_seq, int limit,
                           int (*cb)(const jc_audit *e, const jc_case *k, void *arg), void *arg);
     jc_err (*audit_last)(jc_conn *c, int64_t *seq);

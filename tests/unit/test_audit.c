@@ -260,6 +260,69 @@ TEST(the_first_changed_row_is_named_across_batches) {
     t_store_close();
 }
 
+/* The whole chain is read on several connections, 4,096 seqs each
+ * (store_audit_walk_par) and checked in seq order: what happens at a
+ * range's first entry (its derived prev_hash is the previous range's last
+ * hash) is named as on one connection; rows of older stores (prev_hash
+ * stored, as bytes or hex text; a hash as hex text) verify among derived
+ * ones. */
+TEST(the_chain_read_in_ranges_checks_their_borders) {
+    ASSERT_OK(t_store_open("audit"));
+    ASSERT_OK(store_exec(st, make_many, NULL));
+    jc_verify_report r, r0;
+    ASSERT_OK(audit_verify(rd, &r0));
+    ASSERT_EQ(r0.ok, 1);
+    ASSERT_EQ(r0.entries, 5000);
+    /* older rows: prev_hash stored as bytes and as lower-case hex, a hash as hex */
+    ASSERT_OK(t_store_sql("UPDATE audit SET prev_hash=(SELECT hash FROM audit WHERE seq=4096) WHERE seq=4097"));
+    ASSERT_OK(t_store_sql("UPDATE audit SET prev_hash=lower(hex((SELECT hash FROM audit WHERE seq=4097))) WHERE seq=4098"));
+    ASSERT_OK(t_store_sql("UPDATE audit SET prev_hash=lower(hex((SELECT hash FROM audit WHERE seq=4999))) WHERE seq=5000"));
+    ASSERT_OK(t_store_sql("UPDATE audit SET hash=lower(hex(hash)) WHERE seq IN (4096, 4999)"));
+    ASSERT_OK(audit_verify(rd, &r));
+    ASSERT_STR_EQ(r.message, "");
+    ASSERT_EQ(r.ok, 1);
+    ASSERT_EQ(r.entries, 5000);
+    ASSERT_STR_EQ(r.head_hash, r0.head_hash);
+    /* a stored prev_hash that is not the hash before it, at a range's start */
+    ASSERT_OK(t_store_sql("UPDATE audit SET prev_hash=zeroblob(32) WHERE seq=4097"));
+    ASSERT_OK(audit_verify(rd, &r));
+    ASSERT_EQ(r.ok, 0);
+    ASSERT_EQ(r.bad_seq, 4097);
+    ASSERT(strstr(r.message, "prev_hash does not match the hash of entry 4096") != NULL);
+    /* in upper-case hex it is not the hash either (as before) */
+    ASSERT_OK(t_store_sql("UPDATE audit SET prev_hash=hex((SELECT hash FROM audit WHERE seq=4096)) WHERE seq=4097"));
+    ASSERT_OK(audit_verify(rd, &r));
+    ASSERT_EQ(r.bad_seq, 4097);
+    ASSERT(strstr(r.message, "prev_hash does not match") != NULL);
+    t_store_close();
+    /* the last entry of a range missing: the next range's first is named */
+    ASSERT_OK(t_store_open("audit"));
+    ASSERT_OK(store_exec(st, make_many, NULL));
+    ASSERT_OK(t_store_sql("DELETE FROM audit WHERE seq=4096"));
+    ASSERT_OK(audit_verify(rd, &r));
+    ASSERT_EQ(r.ok, 0);
+    ASSERT_EQ(r.bad_seq, 4097);
+    ASSERT(strstr(r.message, "audit entry 4097 follows entry 4095: entries are missing") != NULL);
+    t_store_close();
+    /* a range's first entry changed; then the first range's last one too */
+    ASSERT_OK(t_store_open("audit"));
+    ASSERT_OK(store_exec(st, make_many, NULL));
+    ASSERT_OK(t_store_sql("UPDATE audit SET reason='x' WHERE seq=4097"));
+    ASSERT_OK(audit_verify(rd, &r));
+    ASSERT_EQ(r.bad_seq, 4097);
+    ASSERT(strstr(r.message, "contents do not match") != NULL);
+    ASSERT_OK(t_store_sql("UPDATE audit SET at=at+1 WHERE seq=4096"));
+    ASSERT_OK(audit_verify(rd, &r));
+    ASSERT_EQ(r.bad_seq, 4096);
+    ASSERT(strstr(r.message, "contents do not match") != NULL);
+    /* a replay failure in the first range comes before both */
+    ASSERT_OK(t_store_sql("UPDATE audit SET to_state='nowhere' WHERE seq=10"));
+    ASSERT_OK(audit_verify(rd, &r));
+    ASSERT_EQ(r.bad_seq, 10);
+    t_store_close();
+}
+
 T_MAIN(T(one_case_verified_whatever_its_id), T(a_replay_that_skips_a_state_is_named), T(a_deleted_entry_breaks_the_next_ones_derived_prev_hash),
        T(the_whole_chain_reports_its_progress), T(a_snapshot_holds_while_others_commit),
-       T(the_first_failure_is_named_across_batches), T(the_first_changed_row_is_named_across_batches))
+       T(the_first_failure_is_named_across_batches), T(the_first_changed_row_is_named_across_batches),
+       T(the_chain_read_in_ranges_checks_their_borders))
