@@ -14,6 +14,9 @@
  *  stats_comm, stats_comm_days   the same per community (the area's first
  *                12 digits) without the department: what a scope of a
  *                community or wider and no department reads
+ *  stats_dept_cat, stats_dept_comm, stats_dept_days   a department's
+ *                (no area): per category, state and marks; per community,
+ *                state and overdue; per day (SQLite; stats_count.only)
  *  A finished (closed, rated, voided, merged) case's counter keeps marks 0.
  *
  * Active alarms and open warnings are read through sensor.h and warning.h.
@@ -32,7 +35,14 @@ typedef struct {
     int marks;
     int64_t n;
     int64_t created_day; /* a case read directly: its local day (else 0) */
+    /* Which figures the row counts in: 0 every one; STATS_ONLY_NO_COMM all
+     * but those per community (area ""); STATS_ONLY_COMM those per
+     * community only (area the community, category "", marks its overdue
+     * bit).  A department's counters, kept apart (stats_sqlite.c). */
+    int only;
 } stats_count;
+
+enum { STATS_ONLY_NO_COMM = 1, STATS_ONLY_COMM = 2 };
 
 typedef int (*stats_count_fn)(const stats_count *c, void *arg);
 
@@ -52,7 +62,9 @@ typedef struct {
      * ("" any) and whose lead department is dept (0 any).  A backend may
      * give counters per community for dept 0 and an area of at most a
      * community's 12 digits (area the community's code, dept_id 0), as the
-     * SQLite one does; stats.c takes either. */
+     * SQLite one does; stats.c takes either.  For a department and area ""
+     * a backend may give rows that count in some figures only
+     * (stats_count.only), as the SQLite one does. */
     jc_err (*counts)(jc_conn *c, const char *area, int64_t dept, stats_count_fn fn, void *arg);
     /* Calls fn for each case of a reporter (n = 1, created_day set). */
     jc_err (*direct)(jc_conn *c, int64_t reporter, stats_count_fn fn, void *arg);
