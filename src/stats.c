@@ -123,7 +123,8 @@ static int count_cb(const stats_count *c, void *arg) {
     if (a->area[0] && strncmp(c->area, a->area, strlen(a->area))) return 0; /* a case read directly */
     int st = state_of(c->state);
     int open = st >= 0 && is_open(st);
-    if (c->only != STATS_ONLY_COMM) {
+    int figs = c->only ? c->only : STATS_FIG_STATE | STATS_FIG_CAT | STATS_FIG_COMM;
+    if (figs & STATS_FIG_STATE) {
         if (st >= 0) a->by_state[st] += c->n;
         a->total += c->n;
         if (open) {
@@ -132,10 +133,12 @@ static int count_cb(const stats_count *c, void *arg) {
             if (c->marks & STATS_ESCALATED) a->escalated += c->n;
             if (c->marks & STATS_OWNERLESS) a->ownerless += c->n;
         }
+    }
+    if (figs & STATS_FIG_CAT) {
         stats_bucket *k = bucket(a->cats, &a->ncats, a->cat_hash, c->category);
         if (k) k->total += c->n, k->open += open ? c->n : 0;
     }
-    if (c->only != STATS_ONLY_NO_COMM) {
+    if (figs & STATS_FIG_COMM) {
         char comm[16];
         size_t al = strnlen(c->area, 12);
         memcpy(comm, c->area, al);

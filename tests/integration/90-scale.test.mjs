@@ -180,6 +180,22 @@ test('the counters the database keeps equal a count of the cases, after the loop
   const cdays2 = sql('SELECT day, community, created, closed FROM stats_comm_days WHERE created > 0 OR closed > 0 ORDER BY 1, 2');
   const gdays2 = sql('SELECT day, substr(area, 1, 12), sum(created), sum(closed) FROM stats_days GROUP BY 1, 2 HAVING sum(created) > 0 OR sum(closed) > 0 ORDER BY 1, 2');
   assert.equal(cdays2, gdays2);
+  // a street's counters (what the street's and the admin's requests read)
+  const sm = sql('SELECT community, state, marks, n FROM stats_comm_sm WHERE n > 0 ORDER BY 1, 2, 3');
+  const csm = sql(`SELECT substr(area, 1, 12), state, ${marks}, count(*) FROM cases GROUP BY 1, 2, 3 ORDER BY 1, 2, 3`);
+  assert.equal(sm, csm);
+  const scat = sql('SELECT street, category, state, n FROM stats_street_cat WHERE n > 0 ORDER BY 1, 2, 3');
+  const cscat = sql('SELECT substr(area, 1, 9), category, state, count(*) FROM cases GROUP BY 1, 2, 3 ORDER BY 1, 2, 3');
+  assert.equal(scat, cscat);
+  // the street's answer by category and by community is that of a count of the cases
+  const dsp = await srv.login('dispatcher');
+  const street = (await srv.api('GET', '/api/v1/stats?days=30', { token: dsp })).json;
+  const sarea = col("SELECT area FROM users WHERE name = 'dispatcher'")[0];
+  const isOpen = "state NOT IN ('closed', 'rated', 'voided', 'merged')";
+  assert.equal(street.by_category.map((x) => `${x.category}|${x.total}|${x.open}`).join('\n'),
+    sql(`SELECT category, count(*), sum(${isOpen}) FROM cases WHERE area LIKE '${sarea}%' GROUP BY 1 ORDER BY 1`));
+  assert.equal(street.by_community.map((x) => `${x.area}|${x.total}|${x.open}|${x.overdue}`).join('\n'),
+    sql(`SELECT substr(area, 1, 12), count(*), sum(${isOpen}), sum(${isOpen} AND flags & 4 != 0) FROM cases WHERE area LIKE '${sarea}%' GROUP BY 1 ORDER BY 1`));
   // a department's counters without the area (what its request reads)
   const dcat = sql('SELECT dept_id, category, state, marks, n FROM stats_dept_cat WHERE n > 0 ORDER BY 1, 2, 3, 4');
   const cdcat = sql(`SELECT dept_id, category, state, ${marks}, count(*) FROM cases WHERE dept_id IS NOT NULL GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4`);
