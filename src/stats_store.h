@@ -14,6 +14,12 @@
  *  stats_comm, stats_comm_days   the same per community (the area's first
  *                12 digits) without the department: what a scope of a
  *                community or wider and no department reads
+ *  stats_dept_cat, stats_dept_comm, stats_dept_days   a department's
+ *                (no area): per category, state and marks; per community,
+ *                state and overdue; per day (SQLite; stats_count.only)
+ *  stats_comm_sm, stats_street_cat   per community, state and marks; per
+ *                street (the area's first 9 digits), category and state:
+ *                what a scope of a street or wider reads (SQLite)
  *  A finished (closed, rated, voided, merged) case's counter keeps marks 0.
  *
  * Active alarms and open warnings are read through sensor.h and warning.h.
@@ -32,7 +38,14 @@ typedef struct {
     int marks;
     int64_t n;
     int64_t created_day; /* a case read directly: its local day (else 0) */
+    /* The figures the row counts in: 0 every one, else STATS_FIG_* or'ed
+     * (by state and the totals; by category; by community).  Counters kept
+     * apart by figure (stats_sqlite.c): a row without the category gives
+     * category "", one without the area area "", one without marks 0. */
+    int only;
 } stats_count;
+
+enum { STATS_FIG_STATE = 1, STATS_FIG_CAT = 2, STATS_FIG_COMM = 4 };
 
 typedef int (*stats_count_fn)(const stats_count *c, void *arg);
 
@@ -52,7 +65,9 @@ typedef struct {
      * ("" any) and whose lead department is dept (0 any).  A backend may
      * give counters per community for dept 0 and an area of at most a
      * community's 12 digits (area the community's code, dept_id 0), as the
-     * SQLite one does; stats.c takes either. */
+     * SQLite one does; stats.c takes either.  A backend may give rows that
+     * count in some figures only (stats_count.only), as the SQLite one does
+     * for a department without an area and for a street or wider. */
     jc_err (*counts)(jc_conn *c, const char *area, int64_t dept, stats_count_fn fn, void *arg);
     /* Calls fn for each case of a reporter (n = 1, created_day set). */
     jc_err (*direct)(jc_conn *c, int64_t reporter, stats_count_fn fn, void *arg);

@@ -180,7 +180,35 @@ test('the counters the database keeps equal a count of the cases, after the loop
   const cdays2 = sql('SELECT day, community, created, closed FROM stats_comm_days WHERE created > 0 OR closed > 0 ORDER BY 1, 2');
   const gdays2 = sql('SELECT day, substr(area, 1, 12), sum(created), sum(closed) FROM stats_days GROUP BY 1, 2 HAVING sum(created) > 0 OR sum(closed) > 0 ORDER BY 1, 2');
   assert.equal(cdays2, gdays2);
-  // a department's figures are the cases it leads, read from the grid counters by index
+  // a street's counters (what the street's and the admin's requests read)
+  const sm = sql('SELECT community, state, marks, n FROM stats_comm_sm WHERE n > 0 ORDER BY 1, 2, 3');
+  const csm = sql(`SELECT substr(area, 1, 12), state, ${marks}, count(*) FROM cases GROUP BY 1, 2, 3 ORDER BY 1, 2, 3`);
+  assert.equal(sm, csm);
+  const scat = sql('SELECT street, category, state, n FROM stats_street_cat WHERE n > 0 ORDER BY 1, 2, 3');
+  const cscat = sql('SELECT substr(area, 1, 9), category, state, count(*) FROM cases GROUP BY 1, 2, 3 ORDER BY 1, 2, 3');
+  assert.equal(scat, cscat);
+  // the street's answer by category and by community is that of a count of the cases
+  const dsp = await srv.login('dispatcher');
+  const street = (await srv.api('GET', '/api/v1/stats?days=30', { token: dsp })).json;
+  const sarea = col("SELECT area FROM users WHERE name = 'dispatcher'")[0];
+  const isOpen = "state NOT IN ('closed', 'rated', 'voided', 'merged')";
+  assert.equal(street.by_category.map((x) => `${x.category}|${x.total}|${x.open}`).join('\n'),
+    sql(`SELECT category, count(*), sum(${isOpen}) FROM cases WHERE area LIKE '${sarea}%' GROUP BY 1 ORDER BY 1`));
+  assert.equal(street.by_community.map((x) => `${x.area}|${x.total}|${x.open}|${x.overdue}`).join('\n'),
+    sql(`SELECT substr(area, 1, 12), count(*), sum(${isOpen}), sum(${isOpen} AND flags & 4 != 0) FROM cases WHERE area LIKE '${sarea}%' GROUP BY 1 ORDER BY 1`));
+  // a department's counters without the area (what its request reads)
+  const dcat = sql('SELECT dept_id, category, state, marks, n FROM stats_dept_cat WHERE n > 0 ORDER BY 1, 2, 3, 4');
+  const cdcat = sql(`SELECT dept_id, category, state, ${marks}, count(*) FROM cases WHERE dept_id IS NOT NULL GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4`);
+  assert.equal(dcat, cdcat);
+  assert.ok(dcat.split('\n').length > 10);
+  const dcomm = sql('SELECT dept_id, community, state, overdue, n FROM stats_dept_comm WHERE n > 0 ORDER BY 1, 2, 3, 4');
+  const cdcomm = sql(`SELECT dept_id, substr(area, 1, 12), state, ${marks} & 1, count(*) FROM cases WHERE dept_id IS NOT NULL GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4`);
+  assert.equal(dcomm, cdcomm);
+  const ddays = sql('SELECT dept_id, day, created, closed FROM stats_dept_days WHERE created > 0 OR closed > 0 ORDER BY 1, 2');
+  const gddays = sql('SELECT dept_id, day, sum(created), sum(closed) FROM stats_days WHERE dept_id <> 0 GROUP BY 1, 2 HAVING sum(created) > 0 OR sum(closed) > 0 ORDER BY 1, 2');
+  assert.equal(ddays, gddays);
+  // a department's figures are the cases it leads: without an area from its own counters,
+  // with one from the grid counters; the same answer both ways (every area starts with 1)
   const dt = await srv.login('dept_chengguan');
   const dst = (await srv.api('GET', '/api/v1/stats?days=30', { token: dt })).json;
   const dept = col("SELECT dept_id FROM users WHERE name = 'dept_chengguan'")[0];
@@ -189,9 +217,16 @@ test('the counters the database keeps equal a count of the cases, after the loop
   const created = dst.per_day.reduce((a, x) => a + x.created, 0);
   const since = Math.floor((Date.now() + 28800000) / 86400000) - 29;
   assert.equal(created, col(`SELECT count(*) FROM cases WHERE dept_id = ${dept} AND (created_at + 28800000) / 86400000 >= ${since}`)[0]);
+  const dgrid = (await srv.api('GET', '/api/v1/stats?days=30&area=1', { token: dt })).json;
+  assert.equal(dgrid.area, '1');
+  assert.ok(dst.by_community.length > 1 && dst.by_category.length > 1);
+  assert.equal(JSON.stringify({ ...dst, area: '1' }), JSON.stringify(dgrid));
   // (a range of the primary key, department first: no seek per row through an index)
   assert.match(sql(`EXPLAIN QUERY PLAN SELECT area, dept_id, category, state, marks, n, 0 FROM stats_counts WHERE dept_id = ${dept} AND area >= '' AND area < '' || 'z' AND n > 0`), /USING PRIMARY KEY \(dept_id=\? AND area>\? AND area<\?\)/);
   assert.match(sql(`EXPLAIN QUERY PLAN SELECT day, sum(created), sum(closed) FROM stats_days WHERE dept_id = ${dept} AND day >= ${since} AND day <= ${since + 29} AND area >= '' AND area < '' || 'z' GROUP BY day`), /USING PRIMARY KEY \(dept_id=\? AND day>\? AND day<\?\)/);
+  // dispatch's start-up reads the open located cases of the duplicate window by the index
+  // on created_at, not by a scan of every case (src/dispatch_sqlite.c)
+  assert.match(sql("EXPLAIN QUERY PLAN SELECT id, title || ' ' || body, lon, lat, created_at, category FROM cases WHERE lon IS NOT NULL AND created_at > 0 AND state NOT IN ('closed','rated','voided','merged') ORDER BY +id"), /SEARCH cases USING INDEX open311_cases_created \(created_at>\?\)/);
   // and the answer equals the listing, per scope (the street, a community, the whole
   // store: community counters; a grid: grid counters; a resident: their cases)
   for (const who of ['dispatcher', 'community1', 'admin', 'worker1', 'resident1']) {
