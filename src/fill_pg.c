@@ -17,11 +17,12 @@
  *  - A case's id is taken by bench-fill with one nextval and the next ones
  *    are used in order: bulk_end moves the sequence past the highest id, so
  *    that the next case created anywhere takes a free one.
- *  - Bulk mode keeps the indexes and the triggers (COPY fires the row
- *    triggers of cases: the dashboard's counters, the text index's and the
- *    warnings' queues); it turns synchronous_commit off for the writer's
- *    session while it fills -- a crash then loses the last commits, and a
- *    fill that fails is started again on a new database anyway.
+ *  - Bulk mode (a store smaller than what comes) sets the secondary indexes
+ *    of the tables it writes and the counting triggers of cases aside, as
+ *    on SQLite, and builds them again at the end (BULK_TABLES below); it
+ *    turns synchronous_commit off for the writer's session while it fills
+ *    -- a crash then loses the last commits, and a fill that fails is
+ *    started again on a new database anyway.
  */
 #include "fill_store.h"
 #include "chain.h"
@@ -284,23 +285,94 @@ static jc_err pg_facts(jc_conn *w, int64_t case_id, const char *month, const uns
     return e;
 }
 
-static jc_err pg_bulk_begin(jc_conn *w, int drop, fill_bulk **b) {
-    static const char sql[] = "SELECT set_config('synchronous_commit', 'off', false)";
-    (void)drop;
-    *b = NULL;
+/* What the bulk sets aside: the secondary indexes (those that back no
+ * constraint: the primary keys stay, the audit chain's tail and the text
+ * index's queue read by them) of the tables the fill writes, and the
+ * counting triggers of cases (the dashboard's deltas: fill.c counts every
+ * case itself when something was set aside).  The other triggers of cases
+ * -- the text index's and the warnings' queues -- stay: the fill needs
+ * their rows. */
+#define BULK_TABLES "'cases','audit','case_route','case_owner','case_phase','returns','eval_facts'"
+
+struct fill_bulk {
+    int n;
+    char **sql; /* CREATE statements as the catalog gives them back */
+};
+
+static void bulk_free(fill_bulk *b) {
+    if (!b) return;
+    for (int i = 0; i < b->n; i++) free(b->sql[i]);
+    free(b->sql);
+    free(b);
+}
+
+/* Runs sql (no parameters: DDL of the catalog's making) on w. */
+static jc_err exec_ddl(jc_conn *w, const char *sql) {
+    PGresult *r = PQexec(store_pg_raw(w), sql);
+    jc_err e = PQresultStatus(r) == PGRES_COMMAND_OK || PQresultStatus(r) == PGRES_TUPLES_OK ? JC_OK : JC_ERR_DB;
+    if (e) jc_log(JC_LOG_ERROR, "fill: bulk: %s: %s", sql, PQresultErrorMessage(r));
+    PQclear(r);
+    return e;
+}
+
+static jc_err pg_bulk_begin(jc_conn *w, int drop, fill_bulk **out) {
+    static const char sync[] = "SELECT set_config('synchronous_commit', 'off', false)";
+    static const char aside[] =
+        "SELECT pg_get_indexdef(i.indexrelid), 'DROP INDEX ' || quote_ident(n.nspname) || '.' || quote_ident(c.relname)"
+        " FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_class t ON t.oid = i.indrelid"
+        " JOIN pg_namespace n ON n.oid = c.relnamespace"
+        " WHERE n.nspname = current_schema() AND t.relname IN (" BULK_TABLES ")"
+        " AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = i.indexrelid)"
+        " UNION ALL"
+        " SELECT pg_get_triggerdef(g.oid), 'DROP TRIGGER ' || quote_ident(g.tgname) || ' ON ' || quote_ident(t.relname)"
+        " FROM pg_trigger g JOIN pg_class t ON t.oid = g.tgrelid JOIN pg_proc f ON f.oid = g.tgfoid"
+        " JOIN pg_namespace n ON n.oid = t.relnamespace"
+        " WHERE n.nspname = current_schema() AND t.relname = 'cases' AND NOT g.tgisinternal"
+        " AND f.proname = 'stats_case_changed'";
+    *out = NULL;
     tables_clear();
     jc_err e;
-    PGresult *r = pg_run(w, sql, NULL, "fill", "bulk", &e);
-    if (r) PQclear(r);
-    return e;
+    PGresult *r = pg_run(w, sync, NULL, "fill", "bulk", &e);
+    if (!r) return e;
+    PQclear(r);
+    if (!drop) return JC_OK;
+    if (!(r = pg_run(w, aside, NULL, "fill", "bulk: the indexes", &e))) return e;
+    fill_bulk *b = calloc(1, sizeof *b);
+    int n = PQntuples(r);
+    if (b && n && !(b->sql = calloc((size_t)n, sizeof *b->sql))) {
+        free(b);
+        b = NULL;
+    }
+    for (int i = 0; b && i < n; i++)
+        if ((b->sql[i] = pg_dup(r, i, 0))) b->n++;
+    e = !b || b->n < n ? JC_ERR_NOMEM : JC_OK;
+    for (int i = 0; !e && i < n; i++) e = exec_ddl(w, pg_str(r, i, 1));
+    PQclear(r);
+    if (e) {
+        bulk_free(b);
+        return e;
+    }
+    *out = b;
+    return JC_OK;
 }
 
 static jc_err pg_bulk_end(jc_conn *w, fill_bulk *b) {
     static const char seq[] =
         "SELECT setval(pg_get_serial_sequence('cases', 'id'), (SELECT max(id) FROM cases))";
     static const char sync[] = "SELECT set_config('synchronous_commit', 'on', false)";
-    (void)b;
-    jc_err e;
+    jc_err e = JC_OK;
+    if (b) {
+        /* the index builds sort in memory up to this (the default: 64 MB) */
+        e = exec_ddl(w, "SET maintenance_work_mem = '512MB'");
+        for (int i = 0; !e && i < b->n; i++) e = exec_ddl(w, b->sql[i]);
+        if (!e) e = exec_ddl(w, "RESET maintenance_work_mem");
+        /* the planner's statistics of what was written (autovacuum's
+         * analyze would come a minute later, the first requests planned
+         * on the empty tables' figures) */
+        if (!e) e = exec_ddl(w, "ANALYZE cases, audit, case_route, case_owner, case_phase, returns, eval_facts");
+    }
+    bulk_free(b);
+    if (e) return e;
     PGresult *r = pg_run(w, seq, NULL, "fill", "case ids", &e);
     if (!r) return e;
     PQclear(r);
