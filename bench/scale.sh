@@ -10,7 +10,8 @@
 #       month's table); each after the server settled (scale_settle_s_*)  (target < 50)
 #   scale_<probe>_cpu_ms_10k / _1m : the server's CPU time per request (from
 #       /proc, CPU_N=100 requests one after another): unlike a latency, not
-#       moved by other work on a shared machine
+#       moved by other work on a shared machine (on PostgreSQL also
+#       scale_<probe>_dbcpu_ms_*_pg: the cluster's processes' CPU meanwhile)
 #   scale_growth_max_ratio : the largest p99(N) / p99(SMALL) of those probes,
 #       each p99 taken as at least 1 ms (below that the clock's noise is the
 #       figure)                                                    (target <= 2)
@@ -132,11 +133,21 @@ p99() { # p99 TOKEN PATH -> ms
   v=$(echo "$r" | awk '$1=="99%" {print $2}')
   ms "$v"
 }
+# pgcpu -> the CPU ticks of the cluster's processes so far (the postmaster's children: the
+# server's connections' backends, autovacuum, the checkpointer); 0 on SQLite
+pgcpu() {
+  [ -n "$PG" ] || { echo 0; return; }
+  local pm; pm=$(head -1 "$PGDIR/data/postmaster.pid")
+  cat /proc/[0-9]*/stat 2>/dev/null | awk -v pm="$pm" '$1 == pm || $4 == pm {s += $14 + $15} END {print s + 0}'
+}
+DBCPU="$tmp/dbcpu.txt"
 cpu() { # cpu TOKEN PATH -> the server's CPU ms per request over CPU_N sequential requests
-  local c0 c1
-  c0=$(awk '{print $14 + $15}' /proc/"$JPID"/stat)
+  # (on PostgreSQL the cluster's, the database's work for them, into $DBCPU)
+  local c0 c1 d0 d1
+  c0=$(awk '{print $14 + $15}' /proc/"$JPID"/stat); d0=$(pgcpu)
   for _ in $(seq "$CPU_N"); do curl -s -o /dev/null -H "Authorization: Bearer $1" "$U$2"; done
-  c1=$(awk '{print $14 + $15}' /proc/"$JPID"/stat)
+  c1=$(awk '{print $14 + $15}' /proc/"$JPID"/stat); d1=$(pgcpu)
+  node -e 'console.log(((+process.argv[2] - +process.argv[1]) * 1000 / +process.argv[3] / +process.argv[4]).toFixed(2))' "$d0" "$d1" "$(getconf CLK_TCK)" "$CPU_N" > "$DBCPU"
   node -e 'console.log(((+process.argv[2] - +process.argv[1]) * 1000 / +process.argv[3] / +process.argv[4]).toFixed(2))' "$c0" "$c1" "$(getconf CLK_TCK)" "$CPU_N"
 }
 CPU_N=${CPU_N:-100}
@@ -166,6 +177,7 @@ probes() { # probes DB SUFFIX
     curl -s -o /dev/null -H "Authorization: Bearer $who" "$U$path" # the page cache holds what a running server would
     put "scale_${name}_p99_ms_$2" "$(p99 "$who" "$path")"
     put "scale_${name}_cpu_ms_$2" "$(cpu "$who" "$path")"
+    [ -z "$PG" ] || put "scale_${name}_dbcpu_ms_$2" "$(cat "$DBCPU")"
   done <<PROBES
 detail D /api/v1/cases/$newest
 audit D /api/v1/cases/$newest/audit
