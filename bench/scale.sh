@@ -10,7 +10,8 @@
 #       month's table); each after the server settled (scale_settle_s_*)  (target < 50)
 #   scale_<probe>_cpu_ms_10k / _1m : the server's CPU time per request (from
 #       /proc, CPU_N=100 requests one after another): unlike a latency, not
-#       moved by other work on a shared machine
+#       moved by other work on a shared machine (on PostgreSQL also
+#       scale_<probe>_dbcpu_ms_*_pg: the cluster's processes' CPU meanwhile)
 #   scale_growth_max_ratio : the largest p99(N) / p99(SMALL) of those probes,
 #       each p99 taken as at least 1 ms (below that the clock's noise is the
 #       figure)                                                    (target <= 2)
@@ -44,6 +45,12 @@
 # SCALE_N (default 1000000) and SCALE_10M=1 (N = 10,000,000, keys _10m) set the
 # size; DUR (3) the seconds per probe. bench/run.sh gives this group 3600 s
 # (21,600 with SCALE_10M=1).
+# SCALE_DB=pg: the same on PostgreSQL -- a temporary cluster of tests/pg.sh
+# (PG_FSYNC=on, as bench/pg.sh), under SCALE_PG_DIR (default a new directory in
+# $TMPDIR), a database per store; every key above ends in _pg
+# (scale_search_p99_ms_1m_pg, scale_fill_cases_per_s_pg), and
+# scale_bytes_per_case_pg counts heap, TOAST and indexes (pg_table_size,
+# pg_relation_size), the text index (caselist_terms) as _text.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=${JICENG_BIN:-$PWD/build/jiceng}
@@ -57,11 +64,27 @@ SUF=$(node -e 'const n=+process.argv[1]; console.log(n>=1e6 ? (n/1e6)+"m" : (n/1
 BURST_S=${BURST_S:-15}
 tmp=$(mktemp -d)
 JPID=
-cleanup() { [ -n "$JPID" ] && kill "$JPID" 2>/dev/null; wait 2>/dev/null; rm -rf "$tmp"; }
+PG=; PGURL=; PGDIR=; KS= # KS: the keys' suffix (_pg on PostgreSQL)
+if [ "${SCALE_DB:-sqlite}" = pg ]; then
+  PG=1; KS=_pg
+  PGDIR=${SCALE_PG_DIR:-$(mktemp -d)}
+  PGURL=$(PG_FSYNC=on tests/pg.sh start "$PGDIR")
+fi
+cleanup() {
+  [ -n "$JPID" ] && kill "$JPID" 2>/dev/null; wait 2>/dev/null; rm -rf "$tmp"
+  if [ -n "$PG" ]; then tests/pg.sh stop "$PGDIR"; fi
+}
 trap cleanup EXIT
+# store NAME -> the store's address: a file in $tmp, or a new database of the cluster
+store() {
+  if [ -n "$PG" ]; then psql "$PGURL" -qAtX -c "CREATE DATABASE $1" >&2; echo "${PGURL%/*}/$1"
+  else echo "$tmp/$1.db"; fi
+}
+# q DB SQL -> the answer of one query (sqlite3 or psql, '|' between columns)
+q() { if [ -n "$PG" ]; then psql "$1" -qAtX -c "$2"; else sqlite3 "$1" "$2"; fi; }
 freeport() { node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'; }
 res="$tmp/res.txt"; : > "$res"
-put() { echo "$1 $2" >> "$res"; echo "  $1 = $2"; }
+put() { echo "$1$KS $2" >> "$res"; echo "  $1$KS = $2"; }
 ms() { awk -v v="$1" 'BEGIN { if (v ~ /us$/) { sub(/us/,"",v); print v/1000 } else if (v ~ /ms$/) { sub(/ms/,"",v); print v+0 } else if (v ~ /s$/) { sub(/s/,"",v); print v*1000 } else print -1 }'; }
 
 # the machine's 1-minute load when the group starts and ends (others' work on a shared
@@ -79,10 +102,12 @@ fill() { # fill DB CASES -> seconds
   tail -1 "$tmp/fill.txt" >&2
   node -e 'console.log((+process.argv[2] - +process.argv[1]).toFixed(1))' "$t0" "$t1"
 }
+SMALL_DB=$(store small)
+BIG_DB=$(store big)
 echo "filling $SMALL cases"
-fill "$tmp/small.db" "$SMALL" >/dev/null
+fill "$SMALL_DB" "$SMALL" >/dev/null
 echo "filling $N cases"
-fill_s=$(fill "$tmp/big.db" "$N")
+fill_s=$(fill "$BIG_DB" "$N")
 put scale_fill_cases_per_s "$(node -e 'console.log(Math.round(+process.argv[1] / +process.argv[2]))' "$N" "$fill_s")"
 
 # ---- a server on a store --------------------------------------------------
@@ -108,11 +133,21 @@ p99() { # p99 TOKEN PATH -> ms
   v=$(echo "$r" | awk '$1=="99%" {print $2}')
   ms "$v"
 }
+# pgcpu -> the CPU ticks of the cluster's processes so far (the postmaster's children: the
+# server's connections' backends, autovacuum, the checkpointer); 0 on SQLite
+pgcpu() {
+  [ -n "$PG" ] || { echo 0; return; }
+  local pm; pm=$(head -1 "$PGDIR/data/postmaster.pid")
+  cat /proc/[0-9]*/stat 2>/dev/null | awk -v pm="$pm" '$1 == pm || $4 == pm {s += $14 + $15} END {print s + 0}'
+}
+DBCPU="$tmp/dbcpu.txt"
 cpu() { # cpu TOKEN PATH -> the server's CPU ms per request over CPU_N sequential requests
-  local c0 c1
-  c0=$(awk '{print $14 + $15}' /proc/"$JPID"/stat)
+  # (on PostgreSQL the cluster's, the database's work for them, into $DBCPU)
+  local c0 c1 d0 d1
+  c0=$(awk '{print $14 + $15}' /proc/"$JPID"/stat); d0=$(pgcpu)
   for _ in $(seq "$CPU_N"); do curl -s -o /dev/null -H "Authorization: Bearer $1" "$U$2"; done
-  c1=$(awk '{print $14 + $15}' /proc/"$JPID"/stat)
+  c1=$(awk '{print $14 + $15}' /proc/"$JPID"/stat); d1=$(pgcpu)
+  node -e 'console.log(((+process.argv[2] - +process.argv[1]) * 1000 / +process.argv[3] / +process.argv[4]).toFixed(2))' "$d0" "$d1" "$(getconf CLK_TCK)" "$CPU_N" > "$DBCPU"
   node -e 'console.log(((+process.argv[2] - +process.argv[1]) * 1000 / +process.argv[3] / +process.argv[4]).toFixed(2))' "$c0" "$c1" "$(getconf CLK_TCK)" "$CPU_N"
 }
 CPU_N=${CPU_N:-100}
@@ -135,13 +170,14 @@ probes() { # probes DB SUFFIX
   put "scale_settle_s_$2" "$(settle)"
   local D C S newest mid name who path
   D=$(tok dispatcher); C=$(tok community1); S=$(tok dept_chengguan)
-  newest=$(sqlite3 "$1" "SELECT max(id) FROM cases")
+  newest=$(q "$1" "SELECT max(id) FROM cases")
   mid=$((newest / 2))
   while read -r name who path; do
     case $who in C) who=$C ;; S) who=$S ;; *) who=$D ;; esac
     curl -s -o /dev/null -H "Authorization: Bearer $who" "$U$path" # the page cache holds what a running server would
     put "scale_${name}_p99_ms_$2" "$(p99 "$who" "$path")"
     put "scale_${name}_cpu_ms_$2" "$(cpu "$who" "$path")"
+    [ -z "$PG" ] || put "scale_${name}_dbcpu_ms_$2" "$(cat "$DBCPU")"
   done <<PROBES
 detail D /api/v1/cases/$newest
 audit D /api/v1/cases/$newest/audit
@@ -156,9 +192,9 @@ search_two D /api/v1/cases?limit=50&q=%E4%BA%95%E7%9B%96%20%E7%BC%BA%E5%A4%B1
 eval D /api/v1/eval
 PROBES
 }
-probes "$tmp/small.db" 10k
+probes "$SMALL_DB" 10k
 stop
-probes "$tmp/big.db" "$SUF"
+probes "$BIG_DB" "$SUF"
 put scale_start_s "$START_S"
 
 # /healthz while a whole-chain verification and an export of every case run
@@ -191,7 +227,7 @@ put scale_rss_mb "$(awk '/VmRSS/ {printf "%.0f", $2/1024}' /proc/"$JPID"/status)
 
 # a mixed soak on the store of N: creates, the first page and a case's detail in turn
 # over 32 connections, SOAK_WINDOWS windows of SOAK_WIN s back to back
-newest=$(sqlite3 "$tmp/big.db" "SELECT max(id) FROM cases")
+newest=$(q "$BIG_DB" "SELECT max(id) FROM cases")
 cat > "$tmp/soak.lua" <<LUA
 local n, ids = 0, $newest
 local texts = { {"0502", "自来水管漏水", "楼下自来水管一直在漏水，地面湿滑"}, {"0201", "井盖缺失", "路口的井盖不见了，很危险"},
@@ -230,12 +266,21 @@ put scale_soak_rss_mb "$(awk '/VmRSS/ {printf "%.0f", $2/1024}' /proc/"$JPID"/st
 stop
 
 # ---- bytes per case -------------------------------------------------------------
-sqlite3 "$tmp/big.db" "PRAGMA wal_checkpoint(TRUNCATE)" >/dev/null
-cases=$(sqlite3 "$tmp/big.db" "SELECT count(*) FROM cases")
-audit_entries=$(sqlite3 "$tmp/big.db" "SELECT count(*) FROM audit")
-sqlite3 "$tmp/big.db" "SELECT name, sum(pgsize) FROM dbstat GROUP BY name" > "$tmp/dbstat.txt"
+cases=$(q "$BIG_DB" "SELECT count(*) FROM cases")
+audit_entries=$(q "$BIG_DB" "SELECT count(*) FROM audit")
+if [ -n "$PG" ]; then
+  # a table's heap with its TOAST, an index on its own (the names as SQLite's groups
+  # take them; the text index's table and its GIN index as case_fts)
+  psql "$BIG_DB" -qAtX -c "VACUUM" -c "SELECT CASE WHEN c.relname LIKE 'caselist_terms%' THEN 'case_fts' ELSE c.relname END,
+      CASE c.relkind WHEN 'i' THEN pg_relation_size(c.oid) ELSE pg_table_size(c.oid) END
+    FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+    WHERE n.nspname = 'public' AND c.relkind IN ('r', 'i', 'm')" > "$tmp/dbstat.txt"
+else
+  sqlite3 "$BIG_DB" "PRAGMA wal_checkpoint(TRUNCATE)" >/dev/null
+  sqlite3 "$BIG_DB" "SELECT name, sum(pgsize) FROM dbstat GROUP BY name" > "$tmp/dbstat.txt"
+fi
 node -e '
-const fs = require("fs"), [file, cases, out, entries] = process.argv.slice(1);
+const fs = require("fs"), [file, cases, out, entries, ks = ""] = process.argv.slice(1);
 const g = { audit: 0, cases: 0, dispatch: 0, indexes: 0, text: 0, eval: 0, other: 0 };
 const disp = /^(case_route|case_owner|case_phase|returns|whistle|duplicates|case_followers)/;
 for (const l of fs.readFileSync(file, "utf8").split("\n").filter(Boolean)) {
@@ -249,32 +294,38 @@ for (const l of fs.readFileSync(file, "utf8").split("\n").filter(Boolean)) {
   else g.other += b;
 }
 const total = Object.values(g).reduce((a, x) => a + x, 0);
-const lines = [`scale_bytes_per_case ${Math.round(total / cases)}`];
-for (const [k, v] of Object.entries(g)) lines.push(`scale_bytes_per_case_${k} ${Math.round(v / cases)}`);
-lines.push(`scale_bytes_per_audit_entry ${Math.round(g.audit / entries)}`);
+const lines = [`scale_bytes_per_case${ks} ${Math.round(total / cases)}`];
+for (const [k, v] of Object.entries(g)) lines.push(`scale_bytes_per_case_${k}${ks} ${Math.round(v / cases)}`);
+lines.push(`scale_bytes_per_audit_entry${ks} ${Math.round(g.audit / entries)}`);
 fs.appendFileSync(out, lines.join("\n") + "\n");
 console.log("  " + lines.join("\n  "));
-' "$tmp/dbstat.txt" "$cases" "$res" "$audit_entries"
+' "$tmp/dbstat.txt" "$cases" "$res" "$audit_entries" "$KS"
 
 # ---- the audit chain's verification against BLAKE2b --------------------------------
 t0=$(date +%s.%N)
-/usr/bin/time -f "%U %S" -o "$tmp/verify.cpu" "$BIN" audit verify --db "$tmp/big.db" > "$tmp/verify.txt" || { echo "audit verify FAILED"; cat "$tmp/verify.txt"; exit 1; }
+/usr/bin/time -f "%U %S" -o "$tmp/verify.cpu" "$BIN" audit verify --db "$BIG_DB" > "$tmp/verify.txt" || { echo "audit verify FAILED"; cat "$tmp/verify.txt"; exit 1; }
 t1=$(date +%s.%N)
 entries=$(sed 's/^ok: \([0-9]*\) entries.*/\1/' "$tmp/verify.txt")
 put scale_verify_entries_per_s "$(node -e 'console.log(Math.round(+process.argv[1] / (+process.argv[3] - +process.argv[2])))' "$entries" "$t0" "$t1")"
 # its CPU time (every thread) per entry: unlike the rate, not moved by others' work
 put scale_verify_cpu_us_per_entry "$(awk -v n="$entries" '{printf "%.2f", ($1 + $2) * 1e6 / n}' "$tmp/verify.cpu")"
 # one entry as hashed: 13 fields with 8-byte lengths; texts and three 64-hex hashes
-esize=$(sqlite3 "$tmp/big.db" "SELECT CAST(avg(15 + 13*8 + length(seq) + length(coalesce(case_id,'')) + length(at) + length(coalesce(actor_id,'')) + length(actor) + length(role) + length(action) + length(coalesce(from_state,'')) + length(coalesce(to_state,'')) + length(coalesce(reason,'')) + 64*3) AS INTEGER) FROM (SELECT * FROM audit ORDER BY seq DESC LIMIT 100000)")
+# (octet_length on PostgreSQL: SQLite's length of a number is its digits, of a text its characters)
+if [ -n "$PG" ]; then
+  esize=$(q "$BIG_DB" "SELECT CAST(avg(15 + 13*8 + length(seq::text) + length(coalesce(case_id::text,'')) + length(at::text) + length(coalesce(actor_id::text,'')) + length(actor) + length(role) + length(action) + length(coalesce(from_state,'')) + length(coalesce(to_state,'')) + length(coalesce(reason,'')) + 64*3) AS INTEGER) FROM (SELECT * FROM audit ORDER BY seq DESC LIMIT 100000) a")
+else
+esize=$(sqlite3 "$BIG_DB" "SELECT CAST(avg(15 + 13*8 + length(seq) + length(coalesce(case_id,'')) + length(at) + length(coalesce(actor_id,'')) + length(actor) + length(role) + length(action) + length(coalesce(from_state,'')) + length(coalesce(to_state,'')) + length(coalesce(reason,'')) + 64*3) AS INTEGER) FROM (SELECT * FROM audit ORDER BY seq DESC LIMIT 100000)")
+fi
 cc -std=c11 -D_GNU_SOURCE -O2 -o "$tmp/bench_blake2b" bench/bench_blake2b.c $(pkg-config --cflags --libs libsodium)
 bound=$("$tmp/bench_blake2b" "$esize" 2)
 put scale_blake2b_per_s "$bound"
-put scale_verify_vs_blake2b "$(node -e 'console.log((+process.argv[1] / +process.argv[2]).toFixed(3))' "$(awk '$1=="scale_verify_entries_per_s" {print $2}' "$res")" "$bound")"
+put scale_verify_vs_blake2b "$(node -e 'console.log((+process.argv[1] / +process.argv[2]).toFixed(3))' "$(awk -v k="scale_verify_entries_per_s$KS" '$1==k {print $2}' "$res")" "$bound")"
 
 # ---- a mass event -------------------------------------------------------------------
-"$BIN" init "$tmp/burst.db" >/dev/null
-"$BIN" demo --db "$tmp/burst.db" >/dev/null
-serve "$tmp/burst.db"
+BURST_DB=$(store burst)
+"$BIN" init "$BURST_DB" >/dev/null
+"$BIN" demo --db "$BURST_DB" >/dev/null
+serve "$BURST_DB"
 R=$(tok dispatcher)
 cat > "$tmp/burst.lua" <<LUA
 wrk.method = "POST"
@@ -284,28 +335,28 @@ wrk.body = '{"title":"自来水管爆裂","body":"路口的自来水管爆裂了
 LUA
 wrk -t2 -c64 -d"${BURST_S}s" -s "$tmp/burst.lua" "$U/api/v1/cases" > "$tmp/burst.txt" 2>&1
 stop
-sqlite3 -separator ' ' "$tmp/burst.db" "WITH t AS (SELECT created_at c, state FROM cases WHERE title='自来水管爆裂'),
+q "$BURST_DB" "WITH t AS (SELECT created_at c, state FROM cases WHERE title='自来水管爆裂'),
   m AS (SELECT min(c) a, max(c) b FROM t)
   SELECT count(*), (SELECT count(*) FROM t WHERE state='merged'), (b - a) / 1000.0,
-         (SELECT count(*) FROM t, m WHERE c < a + 5000) / 5.0, (SELECT count(*) FROM t, m WHERE c > b - 5000) / 5.0 FROM t, m" > "$tmp/burst.txt"
+         (SELECT count(*) FROM t, m WHERE c < a + 5000) / 5.0, (SELECT count(*) FROM t, m WHERE c > b - 5000) / 5.0 FROM t, m${PG:+ GROUP BY a, b}" | tr '|' ' ' > "$tmp/burst.txt"
 read -r bn bmerged bspan bfirst blast < "$tmp/burst.txt"
 echo "  $bn reports in $bspan s, $bmerged merged into the first"
 put scale_burst_first_per_s "$(printf '%.0f' "$bfirst")"
 put scale_burst_last_per_s "$(printf '%.0f' "$blast")"
 put scale_burst_ratio "$(node -e 'console.log((+process.argv[2] / +process.argv[1]).toFixed(3))' "$bfirst" "$blast")"
-"$BIN" audit verify --db "$tmp/burst.db" > /dev/null || { echo "audit verify FAILED after the burst"; exit 1; }
+"$BIN" audit verify --db "$BURST_DB" > /dev/null || { echo "audit verify FAILED after the burst"; exit 1; }
 
 put scale_loadavg_end "$(cut -d' ' -f1 /proc/loadavg)"
 
 # ---- the figures ------------------------------------------------------------------
 node -e '
-const fs = require("fs"), [file, out, suf] = process.argv.slice(1);
+const fs = require("fs"), [file, out, suf, ks] = process.argv.slice(1);
 const r = {};
 for (const l of fs.readFileSync(file, "utf8").split("\n").filter(Boolean)) { const [k, v] = l.split(" "); r[k] = +v; }
 const growth = (key, floor) => {
   let worst = 0, which = "";
   for (const p of ["detail", "audit", "list", "list_deep", "community_list", "search", "search_two", "stats", "stats_community", "stats_dept", "eval"]) {
-    const a = r[`scale_${p}_${key}_10k`], b = r[`scale_${p}_${key}_${suf}`];
+    const a = r[`scale_${p}_${key}_10k${ks}`], b = r[`scale_${p}_${key}_${suf}${ks}`];
     if (!(a > 0) || !(b > 0)) continue;
     const ratio = Math.max(b, floor) / Math.max(a, floor);
     if (ratio > worst) worst = ratio, which = p;
@@ -313,8 +364,8 @@ const growth = (key, floor) => {
   return [+worst.toFixed(2), which];
 };
 const [g, gw] = growth("p99_ms", 1), [c, cw] = growth("cpu_ms", 0.5);
-r.scale_growth_max_ratio = g;
-r.scale_growth_cpu_max_ratio = c;
+r[`scale_growth_max_ratio${ks}`] = g;
+r[`scale_growth_cpu_max_ratio${ks}`] = c;
 fs.writeFileSync(out, JSON.stringify(r) + "\n");
-console.log(`scale_growth_max_ratio ${g} (${gw})\nscale_growth_cpu_max_ratio ${c} (${cw})`);
-' "$res" "$OUT" "$SUF"
+console.log(`scale_growth_max_ratio${ks} ${g} (${gw})\nscale_growth_cpu_max_ratio${ks} ${c} (${cw})`);
+' "$res" "$OUT" "$SUF" "$KS"

@@ -78,8 +78,12 @@ static jc_err pe_calendar_days(jc_conn *c, void (*cb)(int ymd, const char *kind,
 }
 
 static jc_err pe_unit_name(jc_conn *c, const char *key, char *out, size_t outsz) {
-    static const char dept[] = "SELECT name FROM depts WHERE id::text=$1",
-                      worker[] = "SELECT COALESCE(display, name) FROM users WHERE id::text=$1",
+    /* the id compared as a number, so the primary key finds it (id::text=$1
+     * read every user: ~50,000 at 1 M cases, 176 ms of the database's CPU for
+     * the evaluation's table); a key that is no number matches nothing */
+    static const char dept[] = "SELECT name FROM depts WHERE id = CASE WHEN $1 ~ '^[0-9]{1,18}$' THEN $1::bigint END",
+                      worker[] = "SELECT COALESCE(display, name) FROM users"
+                                 " WHERE id = CASE WHEN $1 ~ '^[0-9]{1,18}$' THEN $1::bigint END",
                       area[] = "SELECT name FROM areas WHERE code=$1";
     pg_params p = {0};
     pgp_text(&p, strchr(key, ':') + 1);

@@ -395,7 +395,7 @@ static jc_err rows_write(jc_conn *c, fill_rows *w) {
         row_case *x = &w->cases[i];
         x->k.address = x->addr;
         x->k.unsaved = 1; /* inserted with its own id */
-        e = store_case_insert(c, &x->k);
+        e = db->case_row ? db->case_row(c, &x->k) : store_case_insert(c, &x->k);
     }
     for (size_t i = 0; !e && i < w->nroutes; i++) {
         row_route *x = &w->routes[i];
@@ -417,8 +417,11 @@ static jc_err rows_write(jc_conn *c, fill_rows *w) {
     const eval_store_ops *ev = eval_store(c);
     for (size_t i = 0; !e && i < w->nfacts; i++) {
         row_facts *x = &w->facts[i];
-        e = ev ? ev->facts_put(c, x->case_id, x->month, x->b, x->len) : JC_ERR_DB;
+        e = db->facts ? db->facts(c, x->case_id, x->month, x->b, x->len)
+            : ev      ? ev->facts_put(c, x->case_id, x->month, x->b, x->len)
+                      : JC_ERR_DB;
     }
+    if (!e && db->flush) e = db->flush(c);
     return e;
 }
 

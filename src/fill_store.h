@@ -65,6 +65,15 @@ typedef struct {
     /* Writer job after the last row: recreates what bulk_begin took away,
      * as it was, and frees b; the connection's settings back as they were. */
     jc_err (*bulk_end)(jc_conn *w, fill_bulk *b);
+    /* Optional (NULL: store_case_insert and eval's facts_put, a statement a
+     * row): inserts a case as it is, with its id, and a case's evaluation
+     * facts (a new case: none stored yet).  A backend may keep these rows and
+     * the route, owner, phase and return rows until flush. */
+    jc_err (*case_row)(jc_conn *w, const jc_case *k);
+    jc_err (*facts)(jc_conn *w, int64_t case_id, const char *month, const unsigned char *b, size_t len);
+    /* Optional: writes what the operations above kept (the end of a chunk's
+     * rows, in the writer job that wrote them). */
+    jc_err (*flush)(jc_conn *w);
 } fill_store_ops;
 
 extern const fill_store_ops fill_store_sqlite, fill_store_pg;

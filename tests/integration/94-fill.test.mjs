@@ -23,7 +23,8 @@ const num = (q) => Number(sql(q));
 function counters() {
   const pgs = db.startsWith('postgresql://');
   const tables = ['stats_counts ORDER BY 1, 2, 3, 4, 5', 'stats_days ORDER BY 1, 2, 3', 'eval_counters ORDER BY 1, 2, 3',
-    ...(pgs ? ['stats_count_deltas', 'stats_day_deltas'] : ['stats_comm ORDER BY 1, 2, 3, 4', 'stats_comm_days ORDER BY 1, 2',
+    'stats_comm ORDER BY 1, 2, 3, 4', 'stats_comm_days ORDER BY 1, 2',
+    ...(pgs ? ['stats_count_deltas', 'stats_day_deltas'] : [
       'stats_dept_cat ORDER BY 1, 2, 3, 4', 'stats_dept_comm ORDER BY 1, 2, 3, 4', 'stats_dept_days ORDER BY 1, 2',
       'stats_comm_sm ORDER BY 1, 2, 3', 'stats_street_cat ORDER BY 1, 2, 3'])];
   // dbQuery's way, with room for a few MB (the facts)
