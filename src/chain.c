@@ -8,6 +8,7 @@
 #include <pthread.h>
 #include <sodium.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define HASH_LEN 32
@@ -82,11 +83,6 @@ static void h_digest(hstream *h, unsigned char d[HASH_LEN]) {
     if (h->n) crypto_generichash_update(&h->st, h->buf, h->n);
     crypto_generichash_final(&h->st, d, HASH_LEN);
 }
-static void h_final(hstream *h, char out[65]) {
-    unsigned char d[HASH_LEN];
-    h_digest(h, d);
-    jc_hex(d, sizeof d, out);
-}
 
 void chain_genesis(char out[65]) {
     memset(out, '0', 64);
@@ -94,23 +90,20 @@ void chain_genesis(char out[65]) {
 }
 
 void chain_entry_hash(const jc_audit *e, char out[65]) {
-    hstream h;
-    h_init(&h);
-    h_str(&h, "jiceng-audit-v1");
-    h_i64(&h, e->seq);
-    h_i64(&h, e->case_id);
-    h_i64(&h, e->at_ms);
-    h_i64(&h, e->actor_id);
-    h_str(&h, e->actor);
-    h_str(&h, e->role);
-    h_str(&h, e->action);
-    h_str(&h, e->from_state);
-    h_str(&h, e->to_state);
-    h_str(&h, e->reason);
-    h_str(&h, e->payload_hash);
-    h_str(&h, e->state_hash);
-    h_str(&h, e->prev_hash);
-    h_final(&h, out);
+    /* the same bytes as an entry read for verification: one writer of the
+     * format (chain_entry_stream), the hash columns as the texts they are */
+    const char *t[JC_AR__COUNT] = {e->actor, e->role, e->action, e->from_state, e->to_state, e->reason};
+    jc_audit_raw r = {.seq = e->seq, .case_id = e->case_id, .at_ms = e->at_ms, .actor_id = e->actor_id};
+    for (int i = 0; i < JC_AR__COUNT; i++) {
+        r.text[i].p = t[i] ? t[i] : "";
+        r.text[i].n = strlen(r.text[i].p);
+    }
+    r.payload_hash.text = e->payload_hash;
+    r.state_hash.text = e->state_hash;
+    r.prev_hash.text = e->prev_hash;
+    unsigned char d[HASH_LEN];
+    chain_entry_digest_raw(&r, d);
+    jc_hex(d, sizeof d, out);
 }
 
 int chain_hash_col_eq(const jc_hash_col *a, const jc_hash_col *b) {
@@ -121,39 +114,6 @@ int chain_hash_col_eq(const jc_hash_col *a, const jc_hash_col *b) {
 
 void chain_hash_col_from_text(jc_hash_col *h, const char *text) {
     h->text = jc_unhex(text, h->b, HASH_LEN) ? text : NULL;
-}
-
-/* A hash column as the text chain_entry_hash hashes: its hex, written
- * straight into the stream. */
-static void h_hash_col(hstream *h, const jc_hash_col *c) {
-    if (c->text) {
-        h_str(h, c->text);
-        return;
-    }
-    if (h->n + 8 + 2 * HASH_LEN + 1 > sizeof h->buf) {
-        char x[2 * HASH_LEN + 1];
-        jc_hex(c->b, HASH_LEN, x);
-        h_field(h, x, 2 * HASH_LEN);
-        return;
-    }
-    put_le64(h->buf + h->n, 2 * HASH_LEN);
-    jc_hex(c->b, HASH_LEN, (char *)h->buf + h->n + 8); /* its NUL is overwritten next */
-    h->n += 8 + 2 * HASH_LEN;
-}
-
-void chain_entry_digest_raw(const jc_audit_raw *e, unsigned char out[32]) {
-    hstream h;
-    h_init(&h);
-    h_str(&h, "jiceng-audit-v1");
-    h_i64(&h, e->seq);
-    h_i64(&h, e->case_id);
-    h_i64(&h, e->at_ms);
-    h_i64(&h, e->actor_id);
-    for (int i = 0; i < JC_AR__COUNT; i++) h_field(&h, e->text[i].p, e->text[i].n);
-    h_hash_col(&h, &e->payload_hash);
-    h_hash_col(&h, &e->state_hash);
-    h_hash_col(&h, &e->prev_hash);
-    h_digest(&h, out);
 }
 
 /* Two hex digits per byte, from a table of the 256 pairs. */
@@ -203,6 +163,20 @@ size_t chain_entry_stream(const jc_audit_raw *e, unsigned char *buf, size_t cap)
 
 void chain_stream_digest(const unsigned char *p, size_t n, unsigned char out[32]) {
     crypto_generichash(out, HASH_LEN, p, n, NULL, 0);
+}
+
+void chain_entry_digest_raw(const jc_audit_raw *e, unsigned char out[32]) {
+    unsigned char buf[4096];
+    size_t n = chain_entry_stream(e, buf, sizeof buf);
+    if (n <= sizeof buf) {
+        chain_stream_digest(buf, n, out);
+        return;
+    }
+    unsigned char *big = malloc(n); /* a reason of kilobytes: rare */
+    if (!big) abort();
+    chain_entry_stream(e, big, n);
+    chain_stream_digest(big, n, out);
+    free(big);
 }
 
 void chain_case_digest(const jc_case *k, unsigned char out[32]) {
